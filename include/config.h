@@ -1,0 +1,53 @@
+/* config.h - /etc/lifeline/lifeline.conf (SPEC section 3). */
+#ifndef LL_CONFIG_H
+#define LL_CONFIG_H
+
+#include "ll.h"
+
+#define LL_DEFAULT_CONFIG "/etc/lifeline/lifeline.conf"
+
+struct cfg_manager {
+	char *name;      /* as written (address literal or host name) */
+	bool is_literal; /* an address: addr is valid */
+	ll_ip addr;
+};
+
+struct config {
+	struct cfg_manager *managers;
+	uint32_t nmanagers;
+	uint16_t heartbeat_port;     /* 4120 */
+	uint16_t agent_port;         /* 4118 */
+	uint32_t heartbeat_interval; /* seconds, 60 */
+	uint32_t missed_heartbeats;  /* 2 */
+	ll_ip *dns_servers;
+	uint32_t ndns_servers;
+	struct ip_range *hosts;      /* `host` addresses/CIDRs */
+	uint32_t nhosts;
+	uint16_t queue_lo, queue_hi; /* 0-0 */
+	bool fail_open;              /* yes */
+	bool sanity_accept;          /* sanity-failure accept (default drop) */
+	bool offload;                /* yes */
+	uint64_t max_flows;          /* 1000000 */
+	uint64_t stream_depth;       /* 1 MiB */
+	char *state_dir;             /* /var/lib/lifeline */
+	char *control_socket;        /* /run/lifeline/control.sock */
+	char *event_log;             /* /var/log/lifeline/events.json */
+	char *trusted_key;           /* NULL */
+	char **tls_certs;
+	uint32_t ntls_certs;
+	char *path;                  /* the file read, NULL for defaults */
+};
+
+/* config_defaults() - every default of SPEC section 3. */
+void config_defaults(struct config *c);
+/*
+ * config_load() - read @path into @c (defaults first). A missing file is not
+ * an error when @missing_ok (all defaults hold). Every bad line is appended
+ * to @errs as file:line:col; returns 0 or -EINVAL / -errno.
+ */
+int config_load(struct config *c, const char *path, bool missing_ok, struct ll_errlist *errs);
+int config_load_string(struct config *c, const char *name, const char *text,
+		       struct ll_errlist *errs);
+void config_free(struct config *c);
+
+#endif

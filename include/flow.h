@@ -1,0 +1,83 @@
+/* flow.h - bidirectional flows: the opening packet's decision holds for both ways. */
+#ifndef LL_FLOW_H
+#define LL_FLOW_H
+
+#include "fw.h"
+#include "pkt.h"
+
+enum flow_tcp_state {
+	FT_NONE,        /* not TCP */
+	FT_SYN_SENT,
+	FT_SYN_RECV,
+	FT_ESTABLISHED,
+	FT_FIN_WAIT,    /* one side sent FIN */
+	FT_CLOSE_WAIT,  /* both sides sent FIN */
+	FT_TIME_WAIT,   /* last ACK after both FINs */
+	FT_CLOSE,       /* RST seen */
+};
+
+/* The flow key, normalised so that both directions find the same flow. */
+struct flow_key {
+	ll_ip a, b;        /* a <= b */
+	uint16_t pa, pb;   /* ports (ICMP echo: id in both) */
+	uint8_t proto;
+	uint8_t family;
+};
+
+struct flow {
+	struct flow_key key;
+	struct fw_key orig;        /* the opening packet, as the firewall saw it */
+	uint8_t orig_is_a;         /* the opener was side a */
+	uint8_t tcp_state;
+	uint8_t fin_seen;          /* bit 0: opener sent FIN, bit 1: responder */
+	uint8_t accept;
+	uint8_t inspect;
+	uint8_t reason;            /* enum ll_reason of the decision */
+	uint32_t rule_id;          /* 0: none */
+	uint8_t has_rule;
+	uint32_t generation;       /* policy generation the decision was made under */
+	uint64_t last_us, expires_us;
+	uint64_t pkts[2], bytes[2]; /* [0] opener->responder, [1] back */
+	void *ips;                  /* IPS per-flow state (ips.c owns it) */
+	/* hash chain and LRU links are private to flow.c */
+	struct flow *hnext;
+	struct flow *lru_prev, *lru_next;
+};
+
+struct flow_table;
+
+struct flow_table *flow_table_new(uint64_t max_flows);
+void flow_table_free(struct flow_table *t);
+
+/* flow_key_of() - the normalised key of @p; @fwd set to 1 when p's src is side a. */
+void flow_key_of(const struct pkt *p, struct flow_key *k, int *src_is_a);
+
+/*
+ * flow_lookup() - the live flow @p belongs to, or NULL. Expired flows are
+ * removed on the way. *@from_opener is 1 when p travels like the opener.
+ */
+struct flow *flow_lookup(struct flow_table *t, const struct pkt *p, uint64_t now_us,
+			 int *from_opener);
+/*
+ * flow_create() - open a flow for @p. Evicts the least recently used flow
+ * when the table is full. Never fails for want of space; NULL on ENOMEM.
+ */
+struct flow *flow_create(struct flow_table *t, const struct pkt *p, uint64_t now_us);
+/* flow_update() - advance TCP state and timeouts after @p passed through @f. */
+void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int from_opener,
+		 uint64_t now_us);
+/*
+ * flow_lookup_icmp_error() - the flow an ICMP/ICMPv6 error's quoted header
+ * belongs to, or NULL.
+ */
+struct flow *flow_lookup_icmp_error(struct flow_table *t, const struct pkt *p, uint64_t now_us);
+
+struct flow_stats {
+	uint64_t active, created, evicted, expired;
+};
+void flow_table_stats(const struct flow_table *t, struct flow_stats *s);
+/* flow_foreach() - call @cb for every live flow (not on the packet path). */
+void flow_foreach(struct flow_table *t, void (*cb)(void *arg, struct flow *f), void *arg);
+void flow_remove(struct flow_table *t, struct flow *f);
+
+#endif

@@ -1,0 +1,53 @@
+/* frag.h - IPv4/IPv6 reassembly the way the kernel's defrag does before NFQUEUE. */
+#ifndef LL_FRAG_H
+#define LL_FRAG_H
+
+#include "pkt.h"
+
+struct frag_table;
+
+struct frag_limits {
+	uint64_t max_bytes;   /* memory bound for held fragments (kernel: 4 MiB high thresh) */
+	uint32_t timeout_us;  /* kernel: 30 s */
+};
+
+/*
+ * A frame held in a reassembly queue: the caller's opaque cookie comes back
+ * when the datagram completes or is dropped, so replay can report and write
+ * every original frame.
+ */
+struct frag_frame {
+	uint64_t cookie;
+};
+
+enum frag_status {
+	FRAG_HELD,     /* kept; wait for more */
+	FRAG_DONE,     /* a whole datagram is ready in out->buf */
+	FRAG_DROPPED,  /* the queue was dropped: *why says why; frames listed */
+};
+
+struct frag_result {
+	enum frag_status status;
+	enum ll_reason why;
+	uint8_t *buf;            /* reassembled datagram (owned by the table until next call) */
+	uint32_t len;
+	const uint64_t *cookies; /* the frames that made (or were in) the datagram, in arrival order */
+	uint32_t ncookies;
+};
+
+struct frag_table *frag_new(const struct frag_limits *lim);
+void frag_free(struct frag_table *t);
+/*
+ * frag_add() - add the fragment @p (pkt_parse()d, p->is_frag set) seen at
+ * @now_us with @cookie. Returns status in @res.
+ */
+void frag_add(struct frag_table *t, const struct pkt *p, uint64_t now_us, uint64_t cookie,
+	      struct frag_result *res);
+/*
+ * frag_expire() - drop queues older than the timeout at @now_us (or all of
+ * them when @all). Calls @cb once per dropped queue with its cookies.
+ */
+void frag_expire(struct frag_table *t, uint64_t now_us, int all,
+		 void (*cb)(void *arg, const struct frag_result *res), void *arg);
+
+#endif

@@ -1,0 +1,50 @@
+/* fw.h - firewall evaluation: the key a packet presents and the decision. */
+#ifndef LL_FW_H
+#define LL_FW_H
+
+#include "policy.h"
+#include "reason.h"
+
+/* What the firewall looks at: the opening packet of a flow. */
+struct fw_key {
+	uint8_t dir;      /* FW_DIR_IN or FW_DIR_OUT */
+	uint8_t family;   /* 4 or 6 */
+	uint8_t proto;
+	uint8_t tcp_flags;
+	ll_ip src, dst;
+	uint16_t sport, dport; /* TCP/UDP only; 0 otherwise */
+	int16_t icmp_type, icmp_code; /* -1 when not ICMP/ICMPv6 */
+	const char *ifname;   /* NULL: matches only rules without `on` */
+};
+
+#define FW_MAX_LOGGED 16
+
+struct fw_result {
+	enum ll_reason reason; /* R_BYPASS, R_FORCE_ALLOW, R_DENY, R_ALLOW, R_NOT_ALLOWED, R_DEFAULT, R_EMPTY_POLICY */
+	bool accept;
+	bool inspect;          /* accepted and IPS should look (force-allow, allow, default) */
+	const struct fw_rule *rule; /* deciding rule, NULL for not-allowed/default */
+	uint32_t nlogged;      /* log-only rules that matched (ids ascending), capped */
+	uint32_t logged[FW_MAX_LOGGED];
+};
+
+/* fw_rule_matches() - does @r match @k (every field)? */
+bool fw_rule_matches(const struct fw_rule *r, const struct fw_key *k);
+
+/*
+ * fw_eval_linear() - the reference evaluator: SPEC section 4 steps 2-4 by
+ * walking every rule. Slow and obviously right; tests compare the
+ * classifier with it.
+ */
+void fw_eval_linear(const struct policy *p, const struct fw_key *k, struct fw_result *res);
+
+/*
+ * fw_classify() - the same decision from the compiled classifier
+ * (policy->classifier); falls back to fw_eval_linear() when not compiled.
+ */
+void fw_classify(const struct policy *p, const struct fw_key *k, struct fw_result *res);
+
+/* fw_compile() - build policy->classifier. 0 or -ENOMEM / -E2BIG. */
+int fw_compile(struct policy *p);
+
+#endif

@@ -1,0 +1,84 @@
+/* ll.h - common types: 128-bit addresses, source locations, error lists. */
+#ifndef LL_H
+#define LL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LL_VERSION "0.1.0"
+
+#define LL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define LL_UNUSED __attribute__((unused))
+#define LL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/*
+ * An IP address as a host-order 128-bit integer. IPv4 is stored v4-mapped
+ * (::ffff:a.b.c.d, i.e. hi == 0, lo == 0xffff00000000 | v4) so that one
+ * range/prefix machinery serves both families; ll_ip_is_v4() tells them apart.
+ */
+typedef struct {
+	uint64_t hi, lo;
+} ll_ip;
+
+static inline ll_ip ll_ip_from_v4(uint32_t v4_host_order)
+{
+	ll_ip a = { 0, 0xffff00000000ULL | v4_host_order };
+	return a;
+}
+static inline bool ll_ip_is_v4(ll_ip a)
+{
+	return a.hi == 0 && (a.lo >> 32) == 0xffff;
+}
+static inline uint32_t ll_ip_v4(ll_ip a) { return (uint32_t)a.lo; }
+static inline int ll_ip_cmp(ll_ip a, ll_ip b)
+{
+	if (a.hi != b.hi)
+		return a.hi < b.hi ? -1 : 1;
+	if (a.lo != b.lo)
+		return a.lo < b.lo ? -1 : 1;
+	return 0;
+}
+static inline bool ll_ip_eq(ll_ip a, ll_ip b) { return a.hi == b.hi && a.lo == b.lo; }
+
+/* Network-order bytes (4 or 16) <-> ll_ip. */
+ll_ip ll_ip_from_bytes(const uint8_t *b, int family);
+void ll_ip_to_bytes(ll_ip a, uint8_t out[16]);
+/* Text form: "192.0.2.1" or "2001:db8::1"; buf needs 46 bytes. */
+const char *ll_ip_str(ll_ip a, char *buf, size_t len);
+/* Parse an IPv4 or IPv6 literal; 0 or -EINVAL. */
+int ll_ip_parse(const char *s, ll_ip *out);
+
+struct ip_range {
+	ll_ip lo, hi; /* inclusive */
+};
+struct port_range {
+	uint16_t lo, hi; /* inclusive */
+};
+
+/* Where a token came from, for file:line:col messages. */
+struct srcloc {
+	const char *file; /* owned by the object that produced it (interned) */
+	uint32_t line, col;
+};
+
+/*
+ * A list of error records, each "file:line:col: message". Parsers append and
+ * go on, so that every error is reported, not just the first.
+ */
+struct ll_err {
+	struct srcloc loc;
+	char *msg;
+};
+struct ll_errlist {
+	struct ll_err *v;
+	size_t n, cap;
+};
+void ll_err_add(struct ll_errlist *l, const struct srcloc *loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Print every error as "file:line:col: message\n" (loc->line 0: "file: msg"). */
+void ll_err_print(const struct ll_errlist *l, void *file /* FILE* */);
+void ll_err_free(struct ll_errlist *l);
+
+#endif

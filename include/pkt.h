@@ -1,0 +1,85 @@
+/* pkt.h - the packet descriptor: one bounds-checked parse of an IP packet. */
+#ifndef LL_PKT_H
+#define LL_PKT_H
+
+#include "ll.h"
+#include "reason.h"
+
+enum {
+	PKT_DIR_IN = 1,
+	PKT_DIR_OUT = 2,
+};
+
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+#define IPPROTO_ICMPV6_ 58
+
+/* TCP flag bits as on the wire (byte 13). */
+enum {
+	TCPF_FIN = 0x01,
+	TCPF_SYN = 0x02,
+	TCPF_RST = 0x04,
+	TCPF_PSH = 0x08,
+	TCPF_ACK = 0x10,
+	TCPF_URG = 0x20,
+};
+
+/* The transport header quoted inside an ICMP/ICMPv6 error. */
+struct pkt_inner {
+	uint8_t present;  /* 1 when an IP header was quoted and parsed */
+	uint8_t family;   /* 4 or 6 */
+	uint8_t proto;
+	uint8_t has_ports; /* the quoted bytes reached the ports (or ICMP id) */
+	ll_ip src, dst;
+	uint16_t sport, dport; /* for quoted ICMP echo: id in sport, 0 in dport */
+	uint8_t icmp_type, icmp_code;
+};
+
+/*
+ * struct pkt - what every stage reads. Filled by pkt_parse() from an IP
+ * packet (L3 start). Pointers point into the caller's buffer; nothing is
+ * copied. Fields that do not apply are zero.
+ */
+struct pkt {
+	const uint8_t *l3;
+	uint32_t caplen;  /* bytes available from l3 */
+	uint32_t len;     /* IP datagram length from the header */
+	uint8_t family;   /* 4 or 6 */
+	uint8_t proto;    /* upper-layer protocol after IPv6 extension headers */
+	uint8_t ttl;      /* TTL or hop limit */
+	uint8_t dir;      /* PKT_DIR_IN / PKT_DIR_OUT, set by the caller */
+	uint8_t is_frag;  /* a fragment (set by pkt_parse; defrag clears it) */
+	uint8_t frag_first; /* first fragment (offset 0) */
+	uint8_t tcp_flags;
+	uint8_t icmp_type, icmp_code;
+	uint8_t l4_ok;    /* the transport header is complete */
+	uint8_t ipopts;   /* IPv4 options present */
+	ll_ip src, dst;
+	uint16_t sport, dport; /* TCP/UDP ports; ICMP echo: id in sport/dport */
+	uint16_t frag_off;     /* in bytes */
+	uint8_t frag_more;
+	uint32_t frag_id;
+	uint16_t l3hlen;       /* IPv4 header or IPv6 header + ext headers up to L4 */
+	uint16_t frag_hdr_off; /* IPv6: offset of the fragment header, 0 if none */
+	uint8_t frag_nexthdr_off; /* IPv6: offset of the next-header byte that names the fragment header */
+	uint32_t tcp_seq, tcp_ack;
+	uint16_t tcp_win;
+	const uint8_t *l4;     /* transport header */
+	uint32_t l4len;        /* bytes from l4 to the end of the datagram (capped by caplen) */
+	const uint8_t *payload;
+	uint32_t paylen;       /* payload bytes actually present */
+	struct pkt_inner inner;
+	int ifindex;           /* input (in) or output (out) interface, 0 unknown */
+	const char *ifname;    /* NULL unknown */
+};
+
+/*
+ * pkt_parse() - parse the IP packet at @data (@caplen bytes captured).
+ * Returns 0, or -1 with *@why set to a sanity reason (R_TRUNCATED,
+ * R_BAD_IHL, ...). Never reads past @caplen. Checksums are not checked.
+ * @p->dir, ifindex and ifname are left as the caller set them.
+ */
+int pkt_parse(struct pkt *p, const uint8_t *data, uint32_t caplen, enum ll_reason *why);
+
+#endif

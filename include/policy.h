@@ -1,0 +1,131 @@
+/*
+ * policy.h - a parsed, checked, immutable policy: firewall rules (and, later,
+ * IPS rules) plus the named sets they use. rules/ builds it from text;
+ * filter/ only reads it and swaps pointers to it.
+ */
+#ifndef LL_POLICY_H
+#define LL_POLICY_H
+
+#include <stdio.h>
+#include "ll.h"
+
+/* Actions, in the order they are tried within one priority (SPEC section 4). */
+enum fw_action {
+	FW_BYPASS,
+	FW_LOG_ONLY,
+	FW_FORCE_ALLOW,
+	FW_DENY,
+	FW_ALLOW, /* priority 0 only, tried after deny */
+	FW__ACTIONS
+};
+
+enum fw_dir_mask {
+	FW_DIR_IN = 1,  /* == PKT_DIR_IN */
+	FW_DIR_OUT = 2, /* == PKT_DIR_OUT */
+	FW_DIR_ANY = 3,
+};
+
+enum fw_proto_kind {
+	FWP_ANY,
+	FWP_TCP,
+	FWP_UDP,
+	FWP_TCP_UDP,
+	FWP_ICMP,
+	FWP_ICMP6,
+	FWP_NUM, /* proto N: proto_num */
+};
+
+/*
+ * A named set from `define`. Sets are shared by the rules that reference
+ * them (and by `lifelinectl table`), so a rule's match points at the set.
+ */
+enum set_kind { SET_ADDR, SET_PORT };
+struct fw_set {
+	char *name;
+	enum set_kind kind;
+	uint32_t n;
+	struct ip_range *addrs;   /* SET_ADDR: sorted, merged, non-overlapping */
+	struct port_range *ports; /* SET_PORT: sorted, merged, non-overlapping */
+	char *text;               /* canonical text of the value, for --print */
+	struct srcloc loc;
+};
+
+/*
+ * An address or port match. any: matches everything (neg is then false).
+ * Otherwise the ranges are sorted, merged and non-overlapping (the compiled
+ * union of every item, defines expanded) and neg inverts the whole match.
+ * text is the canonical printed form (e.g. "! $mgmt", "{ 192.0.2.0/24 2001:db8::1 }").
+ */
+struct addr_match {
+	bool any, neg;
+	uint32_t n;
+	struct ip_range *r;
+	char *text;
+};
+struct port_match {
+	bool any, neg;
+	uint32_t n;
+	struct port_range *r;
+	char *text;
+};
+
+struct fw_rule {
+	uint32_t id;
+	bool id_auto;           /* assigned automatically (printed anyway) */
+	uint8_t action;         /* enum fw_action */
+	uint8_t priority;       /* 0..4 */
+	uint8_t dir;            /* enum fw_dir_mask */
+	uint8_t proto_kind;     /* enum fw_proto_kind */
+	uint8_t proto_num;      /* FWP_NUM */
+	char iface[16];         /* "" = any interface */
+	struct addr_match src, dst;
+	struct port_match sport, dport; /* any unless proto is tcp/udp/tcp-udp */
+	int16_t icmp_type, icmp_code;   /* -1 = any */
+	uint8_t tcp_flags;              /* TCPF_* that must all be set; 0 = no test */
+	bool nolog;
+	char *msg;                      /* NULL when absent */
+	struct srcloc loc;
+};
+
+struct ips_ruleset; /* the IPS issue defines it */
+
+struct policy {
+	uint64_t serial;     /* 0 when absent */
+	bool has_serial;
+	struct fw_rule *rules;
+	uint32_t nrules;     /* in file order, includes expanded in place */
+	struct fw_set *sets; /* in definition order */
+	uint32_t nsets;
+	uint8_t allow_dirs;  /* union of the dir masks of every allow rule (SPEC 4 step 4) */
+	struct ips_ruleset *ips; /* NULL when there are no IPS rules */
+	char **files;        /* interned file names (srcloc.file points here) */
+	uint32_t nfiles;
+	void *classifier;    /* compiled form (rules/classify.c), NULL until compiled */
+	char hash[65];       /* SHA-256 hex of the canonical text */
+};
+
+struct policy_opts {
+	bool skip_unsupported; /* IPS rules with unsupported keywords are skipped, not errors */
+};
+
+/*
+ * policy_load_file() - read, parse and check @path (includes relative to the
+ * including file). Returns the policy, or NULL with every problem appended
+ * to @errs (errno EINVAL; ENOENT/EACCES for an unreadable top file).
+ * The caller owns the result (policy_free()).
+ */
+struct policy *policy_load_file(const char *path, const struct policy_opts *o,
+				struct ll_errlist *errs);
+/* policy_load_string() - the same from memory; @name is used in locations. */
+struct policy *policy_load_string(const char *name, const char *text,
+				  const struct policy_opts *o, struct ll_errlist *errs);
+/* policy_empty() - the empty policy (accepts everything). */
+struct policy *policy_empty(void);
+void policy_free(struct policy *p);
+/* policy_print() - canonical form; printing its output again gives the same text. */
+void policy_print(const struct policy *p, FILE *out);
+/* fw_rule_print() - one rule in canonical form, no newline. */
+void fw_rule_print(const struct fw_rule *r, FILE *out);
+const char *fw_action_name(enum fw_action a);
+
+#endif

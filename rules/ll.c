@@ -1,0 +1,107 @@
+/* ll.c - addresses and error lists shared by every part of lifeline. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ll.h"
+
+static uint64_t be64(const uint8_t *b)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+ll_ip ll_ip_from_bytes(const uint8_t *b, int family)
+{
+	if (family == 4)
+		return ll_ip_from_v4((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+				     (uint32_t)b[2] << 8 | b[3]);
+	ll_ip a = { be64(b), be64(b + 8) };
+	return a;
+}
+
+void ll_ip_to_bytes(ll_ip a, uint8_t out[16])
+{
+	for (int i = 0; i < 8; i++) {
+		out[i] = (uint8_t)(a.hi >> (56 - 8 * i));
+		out[8 + i] = (uint8_t)(a.lo >> (56 - 8 * i));
+	}
+}
+
+const char *ll_ip_str(ll_ip a, char *buf, size_t len)
+{
+	uint8_t b[16];
+
+	ll_ip_to_bytes(a, b);
+	if (ll_ip_is_v4(a))
+		return inet_ntop(AF_INET, b + 12, buf, (socklen_t)len);
+	return inet_ntop(AF_INET6, b, buf, (socklen_t)len);
+}
+
+int ll_ip_parse(const char *s, ll_ip *out)
+{
+	uint8_t b[16];
+
+	if (inet_pton(AF_INET, s, b) == 1) {
+		*out = ll_ip_from_bytes(b, 4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, b) == 1) {
+		*out = ll_ip_from_bytes(b, 6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void ll_err_add(struct ll_errlist *l, const struct srcloc *loc, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct ll_err *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return;
+		l->v = v;
+		l->cap = cap;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return;
+	l->v[l->n].loc = loc ? *loc : (struct srcloc){ 0 };
+	l->v[l->n].msg = msg;
+	l->n++;
+}
+
+void ll_err_print(const struct ll_errlist *l, void *file)
+{
+	FILE *f = file;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ll_err *e = &l->v[i];
+		if (e->loc.file && e->loc.line)
+			fprintf(f, "%s:%u:%u: %s\n", e->loc.file, e->loc.line, e->loc.col, e->msg);
+		else if (e->loc.file)
+			fprintf(f, "%s: %s\n", e->loc.file, e->msg);
+		else
+			fprintf(f, "%s\n", e->msg);
+	}
+}
+
+void ll_err_free(struct ll_errlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].msg);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}

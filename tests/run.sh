@@ -1,0 +1,57 @@
+#!/bin/bash
+# run.sh - every test: cmocka unit tests, then each tests/<suite>/run.sh.
+# Suites print "ok NAME" or "not ok NAME - why" per case. The last line is
+# "N passed, N failed". Set ONLY=suite to run one suite (unit, policy, ...).
+set -u
+cd "$(dirname "$0")/.."
+export B=${B:-build}
+export LL_ROOT=$PWD
+pass=0 fail=0 failed=()
+
+count_cmocka() { # file name
+	local p f
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$1" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$1" | tail -1)
+	pass=$((pass + ${p:-0}))
+	fail=$((fail + ${f:-0}))
+	if [ -n "$f" ] && [ "$f" != 0 ] || [ -z "$p$f" ]; then
+		[ -z "$p$f" ] && fail=$((fail + 1))
+		failed+=("$2")
+	fi
+}
+
+want() { [ -z "${ONLY:-}" ] || [ "$ONLY" = "$1" ]; }
+
+if want unit; then
+	for t in "$B"/tests/test_*; do
+		[ -x "$t" ] || continue
+		log=$(mktemp)
+		"$t" >"$log" 2>&1
+		rc=$?
+		cat "$log"
+		count_cmocka "$log" "$(basename "$t")"
+		[ $rc -ne 0 ] && [[ ! " ${failed[*]-} " == *" $(basename "$t") "* ]] && {
+			fail=$((fail + 1)); failed+=("$(basename "$t") (exit $rc)"); }
+		rm -f "$log"
+	done
+fi
+
+for s in tests/*/run.sh; do
+	suite=$(basename "$(dirname "$s")")
+	want "$suite" || continue
+	echo "== suite $suite"
+	log=$(mktemp)
+	bash "$s" 2>&1 | tee "$log"
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	pass=$((pass + p))
+	fail=$((fail + f))
+	grep '^not ok ' "$log" | while read -r l; do echo "FAILED [$suite] ${l#not ok }"; done
+	[ "$f" -gt 0 ] && failed+=("$suite")
+	rm -f "$log"
+done
+
+echo
+[ ${#failed[@]} -gt 0 ] && echo "failing: ${failed[*]}"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
