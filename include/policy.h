@@ -87,7 +87,13 @@ struct fw_rule {
 	struct srcloc loc;
 };
 
-struct ips_ruleset; /* the IPS issue defines it */
+struct ips_ruleset; /* rules/ips_*.c define it */
+
+/* An IPS rule line as found in the policy, handed to ips_ruleset_build(). */
+struct policy_ips_line {
+	char *text;       /* the whole rule, continuation lines joined */
+	struct srcloc loc;
+};
 
 struct policy {
 	uint64_t serial;     /* 0 when absent */
@@ -97,7 +103,9 @@ struct policy {
 	struct fw_set *sets; /* in definition order */
 	uint32_t nsets;
 	uint8_t allow_dirs;  /* union of the dir masks of every allow rule (SPEC 4 step 4) */
-	struct ips_ruleset *ips; /* NULL when there are no IPS rules */
+	struct policy_ips_line *ips_lines; /* IPS rule lines, in file order */
+	uint32_t nips_lines;
+	struct ips_ruleset *ips; /* built from ips_lines; NULL when there are none */
 	char **files;        /* interned file names (srcloc.file points here) */
 	uint32_t nfiles;
 	void *classifier;    /* compiled form (rules/classify.c), NULL until compiled */
@@ -119,6 +127,15 @@ struct policy *policy_load_file(const char *path, const struct policy_opts *o,
 /* policy_load_string() - the same from memory; @name is used in locations. */
 struct policy *policy_load_string(const char *name, const char *text,
 				  const struct policy_opts *o, struct ll_errlist *errs);
+/*
+ * ips_ruleset_build() - parse and compile p->ips_lines into p->ips, using
+ * p->sets for variables. Appends every error to @errs; returns 0 or -EINVAL.
+ * With o->skip_unsupported, rules with unsupported keywords are skipped and
+ * counted instead. Called by the policy loader when there are IPS lines.
+ */
+int ips_ruleset_build(struct policy *p, const struct policy_opts *o, struct ll_errlist *errs);
+void ips_ruleset_free(struct ips_ruleset *rs);
+
 /* policy_empty() - the empty policy (accepts everything). */
 struct policy *policy_empty(void);
 void policy_free(struct policy *p);
