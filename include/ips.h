@@ -19,4 +19,26 @@ struct ips_result {
 	uint32_t alerts[IPS_MAX_ALERTS];
 };
 
+struct ips_ruleset;
+struct ips_worker; /* per-thread scratch (one per packet worker) */
+
+/* ips_worker_new() - scratch for scanning with @rs (NULL: none needed). */
+struct ips_worker *ips_worker_new(const struct ips_ruleset *rs);
+void ips_worker_free(struct ips_worker *w);
+
+/*
+ * ips_scan() - inspect @p, which belongs to flow @f (to_server: it travels
+ * like the flow's opener) and was accepted by the firewall for inspection.
+ * Fills @res. Per-flow state lives in f->ips (ips_flow_free() releases it).
+ */
+void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f,
+	      const struct pkt *p, int to_server, uint64_t now_us, struct ips_result *res);
+void ips_flow_free(void *state);
+
+/*
+ * ips_may_match() - can any rule of @rs ever match a flow opened by @k?
+ * false lets the live engine offload the flow at once.
+ */
+bool ips_may_match(const struct ips_ruleset *rs, const struct fw_key *k);
+
 #endif
