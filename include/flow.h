@@ -35,6 +35,7 @@ struct flow {
 	uint8_t reason;            /* enum ll_reason of the decision */
 	uint32_t rule_id;          /* 0: none */
 	uint8_t has_rule;
+	uint8_t nolog;             /* the deciding deny rule said nolog */
 	uint32_t generation;       /* policy generation the decision was made under */
 	uint64_t last_us, expires_us;
 	uint64_t pkts[2], bytes[2]; /* [0] opener->responder, [1] back */

@@ -31,6 +31,8 @@ struct frag_result {
 	enum ll_reason why;
 	uint8_t *buf;            /* reassembled datagram (owned by the table until next call) */
 	uint32_t len;
+	uint32_t caplen;         /* bytes of buf really captured (a snaplen-cut fragment leaves
+				  * zeros after them): pkt_parse_wire(buf, caplen, len) */
 	const uint64_t *cookies; /* the frames that made (or were in) the datagram, in arrival order */
 	uint32_t ncookies;
 };
@@ -43,6 +45,14 @@ void frag_free(struct frag_table *t);
  */
 void frag_add(struct frag_table *t, const struct pkt *p, uint64_t now_us, uint64_t cookie,
 	      struct frag_result *res);
+/*
+ * frag_set_drop_cb() - queues that frag_add() drops besides the one it reports
+ * (the oldest ones evicted for the memory bound, R_FRAG_LIMIT; a timed-out
+ * queue met again, R_FRAG_TIMEOUT) are passed to @cb from inside frag_add().
+ * Without a callback they are reported by the next frag_expire().
+ */
+void frag_set_drop_cb(struct frag_table *t, void (*cb)(void *arg, const struct frag_result *res),
+		      void *arg);
 /*
  * frag_expire() - drop queues older than the timeout at @now_us (or all of
  * them when @all). Calls @cb once per dropped queue with its cookies.

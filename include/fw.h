@@ -47,4 +47,13 @@ void fw_classify(const struct policy *p, const struct fw_key *k, struct fw_resul
 /* fw_compile() - build policy->classifier. 0 or -ENOMEM / -E2BIG. */
 int fw_compile(struct policy *p);
 
+/*
+ * fw_classifier_free() - free a compiled classifier (policy->classifier);
+ * NULL is fine. policy_free() calls it.
+ */
+void fw_classifier_free(void *classifier);
+
+/* fw_classifier_bytes() - heap bytes held by p->classifier (0 when not compiled). */
+size_t fw_classifier_bytes(const struct policy *p);
+
 #endif

@@ -12,8 +12,15 @@
 
 #define IPS_MAX_ALERTS 16
 
+enum ips_action {
+	IPS_ACT_NONE,
+	IPS_ACT_DROP,
+	IPS_ACT_REJECT,
+	IPS_ACT_PASS, /* stop inspecting this flow */
+};
+
 struct ips_result {
-	int action;       /* 0 none, 1 drop, 2 reject, 3 pass (stop inspecting this flow) */
+	int action;       /* enum ips_action */
 	uint32_t sid;     /* the deciding rule for drop/reject */
 	uint32_t nalerts; /* sids that alerted on this packet */
 	uint32_t alerts[IPS_MAX_ALERTS];
@@ -40,5 +47,14 @@ void ips_flow_free(void *state);
  * false lets the live engine offload the flow at once.
  */
 bool ips_may_match(const struct ips_ruleset *rs, const struct fw_key *k);
+
+/*
+ * ips_ruleset_count() - rules loaded in @rs (NULL: 0); *@skipped (may be
+ * NULL) gets the number skipped for unsupported keywords.
+ */
+uint32_t ips_ruleset_count(const struct ips_ruleset *rs, uint32_t *skipped);
+/* ips_ruleset_skips() - call @cb once per skipped keyword with its rule count. */
+void ips_ruleset_skips(const struct ips_ruleset *rs,
+		       void (*cb)(void *arg, const char *kw, uint32_t n), void *arg);
 
 #endif

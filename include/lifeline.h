@@ -49,4 +49,45 @@ int lifeline_match(const struct lifeline *l, const struct pkt *p, uint64_t now_u
  */
 int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us);
 
+/*
+ * DHCP replies, parsed by dhcp.c with every read bounds-checked (the packet
+ * is attacker-chosen). A lease's DNS servers and how long they hold.
+ */
+struct dhcp_lease {
+	ll_ip servers[LIFELINE_MAX_DNS];
+	uint32_t nservers;
+	bool has_lifetime;   /* lease time (v4 option 51) or valid lifetime (v6) given */
+	uint32_t lifetime_s; /* 0xffffffff: infinite */
+};
+
+/*
+ * dhcp4_parse_ack() - @b/@len is a BOOTP message (UDP payload). When it is a
+ * DHCPACK (option 53 = 5) carrying option 6, fill @out (options continued in
+ * `file`/`sname` per option 52 are honoured, split options are joined as in
+ * RFC 3396) and return 0. -ENOENT: not an ACK or no option 6; -EBADMSG:
+ * malformed.
+ */
+int dhcp4_parse_ack(const uint8_t *b, size_t len, struct dhcp_lease *out);
+/*
+ * dhcp6_parse_reply() - @b/@len is a DHCPv6 message (UDP payload). When it is
+ * a Reply (type 7) carrying option 23, fill @out (lifetime: the shortest
+ * non-zero valid lifetime of the IA_NA/IA_TA addresses, when any) and return
+ * 0. -ENOENT: not a Reply or no option 23; -EBADMSG: malformed.
+ */
+int dhcp6_parse_reply(const uint8_t *b, size_t len, struct dhcp_lease *out);
+
+/*
+ * resolv_read_servers() - the addresses of the `nameserver` lines of the
+ * resolv.conf at @path (duplicates dropped, a %zone suffix ignored), at most
+ * @max into @out. Returns the count or -errno (file unreadable).
+ */
+int resolv_read_servers(const char *path, ll_ip *out, int max);
+/*
+ * resolv_host_servers() - the resolvers the host uses: those of @path
+ * (/etc/resolv.conf), or, when the only one there is systemd-resolved's stub
+ * 127.0.0.53, the upstream list of @upstream_path
+ * (/run/systemd/resolve/resolv.conf) if that names any. Count or -errno.
+ */
+int resolv_host_servers(const char *path, const char *upstream_path, ll_ip *out, int max);
+
 #endif

@@ -30,6 +30,7 @@ struct verdict {
 struct pipeline_counters {
 	uint64_t packets, accepted, dropped;
 	uint64_t by_reason[R__COUNT];
+	uint64_t by_by[BY__COUNT];
 };
 
 struct pipeline {
@@ -38,6 +39,7 @@ struct pipeline {
 	uint32_t generation;        /* bumped on every policy change */
 	struct lifeline lifeline;
 	struct flow_table *flows;
+	struct ips_worker *ips;     /* per-worker IPS scratch */
 	struct pipeline_counters ctr;
 	/* host addresses for `dir` (config `host`, live: interface addresses) */
 	struct ip_range *hosts;

@@ -82,4 +82,15 @@ struct pkt {
  */
 int pkt_parse(struct pkt *p, const uint8_t *data, uint32_t caplen, enum ll_reason *why);
 
+/*
+ * pkt_parse_wire() - pkt_parse() for a capture that may be cut by its snap
+ * length: @wirelen is the packet's length on the wire from the IP header
+ * (pcap's len minus the link header). An IP total/payload length above
+ * @wirelen is R_BAD_LENGTH; above @caplen only, it is snaplen truncation and
+ * the packet is judged on what is there (R_TRUNCATED when a header the engine
+ * needs is missing). pkt_parse() is this with wirelen == caplen.
+ */
+int pkt_parse_wire(struct pkt *p, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+		   enum ll_reason *why);
+
 #endif

@@ -114,6 +114,11 @@ struct policy {
 
 struct policy_opts {
 	bool skip_unsupported; /* IPS rules with unsupported keywords are skipped, not errors */
+	/* IPS: the host's addresses, the default of $HOME_NET (none: Suricata's RFC 1918 default) */
+	const struct ip_range *home_net;
+	uint32_t nhome_net;
+	uint32_t stream_depth;  /* IPS bytes per TCP flow direction; 0: 1 MiB */
+	uint64_t stream_memcap; /* IPS reassembly memory, all flows; 0: 256 MiB */
 };
 
 /*

@@ -1,50 +1,282 @@
-/* ips_rules.c - IPS rules in a policy: not supported yet (the IPS issue adds them). */
+/* ips_rules.c - build an IPS ruleset from a policy's rule lines; threshold counters. */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
-#include "ips.h"
-#include "policy.h"
+#include "ips_rules.h"
+
+#define TH_BUCKETS 4096
+#define TH_MAX_ENTRIES 65536
+
+/* One threshold/detection_filter counter: per rule and tracked address(es). */
+struct th_entry {
+	uint32_t rule;
+	ll_ip a, b;
+	uint64_t start_us;
+	uint32_t count;
+	struct th_entry *next;
+};
+
+struct ips_thtab {
+	pthread_mutex_t mu;
+	uint32_t n;
+	struct th_entry *b[TH_BUCKETS];
+};
+
+static void count_skip(struct ips_ruleset *rs, const char *kw)
+{
+	struct ips_skip *v;
+
+	rs->nskipped++;
+	for (uint32_t i = 0; i < rs->nskips; i++)
+		if (!strcmp(rs->skips[i].kw, kw)) {
+			rs->skips[i].n++;
+			return;
+		}
+	if (!(v = realloc(rs->skips, (rs->nskips + 1) * sizeof(*v))))
+		return;
+	rs->skips = v;
+	v[rs->nskips].kw = strdup(kw);
+	v[rs->nskips].n = v[rs->nskips].kw ? 1 : 0;
+	if (v[rs->nskips].kw)
+		rs->nskips++;
+}
+
+static int check_dup_sid(struct ips_pctx *c, const struct ips_rule *r)
+{
+	for (uint32_t i = 0; i < c->rs->nrules; i++)
+		if (c->rs->rules[i].sid == r->sid && c->rs->rules[i].gid == r->gid) {
+			ips_perr(c, "duplicate sid %u (first at line %u)", r->sid,
+				 c->rs->rules[i].loc.line);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+/* Parse one line; keeps the rule, counts a skip or records the error. */
+static int add_line(struct ips_pctx *c, const char *text, const struct srcloc *loc)
+{
+	struct ips_ruleset *rs = c->rs;
+	struct ips_rule r;
+	int rc;
+
+	c->loc = *loc;
+	rc = ips_parse_rule(c, text, &r);
+	c->loc = *loc;
+	if (!rc)
+		rc = check_dup_sid(c, &r);
+	if (rc == -ENOTSUP && c->o && c->o->skip_unsupported) {
+		count_skip(rs, c->unsup);
+		rc = 0;
+	} else if (rc == -ENOTSUP) {
+		ips_perr(c, "unsupported keyword '%s'", c->unsup);
+	} else if (!rc) {
+		struct ips_rule *v = realloc(rs->rules, (rs->nrules + 1) * sizeof(*v));
+		if (!v) {
+			ips_rule_free(&r);
+			return -ENOMEM;
+		}
+		rs->rules = v;
+		v[rs->nrules++] = r;
+		return 0;
+	}
+	ips_rule_free(&r);
+	return rc;
+}
+
+static struct ips_ruleset *ruleset_new(const struct policy_opts *o)
+{
+	struct ips_ruleset *rs = calloc(1, sizeof(*rs));
+
+	if (!rs)
+		return NULL;
+	rs->th = calloc(1, sizeof(*rs->th));
+	if (!rs->th) {
+		free(rs);
+		return NULL;
+	}
+	pthread_mutex_init(&rs->th->mu, NULL);
+	rs->stream_depth = o && o->stream_depth ? o->stream_depth : IPS_STREAM_DEPTH_DEFAULT;
+	rs->stream_memcap = o && o->stream_memcap ? o->stream_memcap : IPS_STREAM_MEMCAP_DEFAULT;
+	return rs;
+}
+
+/* Parse every line (all errors reported), then compile when there were none. */
+static struct ips_ruleset *build(const struct policy *p, const struct policy_ips_line *lines,
+				 uint32_t n, const struct policy_opts *o, struct ll_errlist *errs)
+{
+	struct ips_pctx c = { .p = p, .o = o, .errs = errs };
+	int bad = 0;
+
+	if (!(c.rs = ruleset_new(o)))
+		return NULL;
+	for (uint32_t i = 0; i < n; i++)
+		bad |= add_line(&c, lines[i].text, &lines[i].loc) != 0;
+	if (!bad && n)
+		c.loc = lines[0].loc;
+	if (!bad && ips_compile(&c))
+		bad = 1;
+	if (bad) {
+		ips_ruleset_free(c.rs);
+		return NULL;
+	}
+	return c.rs;
+}
 
 int ips_ruleset_build(struct policy *p, const struct policy_opts *o, struct ll_errlist *errs)
 {
-	(void)o;
-	for (uint32_t i = 0; i < p->nips_lines; i++)
-		ll_err_add(errs, &p->ips_lines[i].loc,
-			   "IPS rules are not yet supported by this version of lifeline");
-	return p->nips_lines ? -EINVAL : 0;
+	struct ips_ruleset *rs;
+
+	p->ips = NULL;
+	if (!p->nips_lines)
+		return 0;
+	rs = build(p, p->ips_lines, p->nips_lines, o, errs);
+	if (!rs)
+		return -EINVAL;
+	p->ips = rs;
+	return 0;
+}
+
+struct ips_ruleset *ips_ruleset_from_text(const char *text, const struct policy_opts *o,
+					  struct ll_errlist *errs)
+{
+	struct policy_ips_line *lines = NULL;
+	char *copy = strdup(text), *save = NULL;
+	uint32_t n = 0, lineno = 0;
+	struct ips_ruleset *rs = NULL;
+
+	for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (!*l || *l == '#')
+			continue;
+		struct policy_ips_line *v = realloc(lines, (n + 1) * sizeof(*v));
+		if (!v)
+			goto out;
+		lines = v;
+		lines[n++] = (struct policy_ips_line){ l, { "<rules>", lineno, 1 } };
+	}
+	if (copy)
+		rs = build(NULL, lines, n, o, errs);
+out:
+	free(lines);
+	free(copy);
+	return rs;
+}
+
+static void thtab_free(struct ips_thtab *t)
+{
+	if (!t)
+		return;
+	for (int i = 0; i < TH_BUCKETS; i++)
+		for (struct th_entry *e = t->b[i], *nx; e; e = nx) {
+			nx = e->next;
+			free(e);
+		}
+	pthread_mutex_destroy(&t->mu);
+	free(t);
 }
 
 void ips_ruleset_free(struct ips_ruleset *rs)
 {
-	(void)rs;
+	if (!rs)
+		return;
+	ips_groups_free(rs);
+	for (uint32_t i = 0; i < rs->nrules; i++)
+		ips_rule_free(&rs->rules[i]);
+	for (uint32_t i = 0; i < rs->nfb; i++)
+		free(rs->fb_names[i]);
+	for (uint32_t i = 0; i < rs->nskips; i++)
+		free(rs->skips[i].kw);
+	free(rs->skips);
+	free(rs->fb_names);
+	free(rs->rules);
+	thtab_free(rs->th);
+	free(rs);
 }
 
-/* Until IPS rules exist there is nothing to scan. */
-struct ips_worker *ips_worker_new(const struct ips_ruleset *rs)
+uint32_t ips_ruleset_count(const struct ips_ruleset *rs, uint32_t *skipped)
 {
-	(void)rs;
-	return NULL;
+	if (skipped)
+		*skipped = rs ? rs->nskipped : 0;
+	return rs ? rs->nrules : 0;
 }
 
-void ips_worker_free(struct ips_worker *w)
+void ips_ruleset_skips(const struct ips_ruleset *rs,
+		       void (*cb)(void *arg, const char *kw, uint32_t n), void *arg)
 {
-	(void)w;
+	for (uint32_t i = 0; rs && i < rs->nskips; i++)
+		cb(arg, rs->skips[i].kw, rs->skips[i].n);
 }
 
-void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f,
-	      const struct pkt *p, int to_server, uint64_t now_us, struct ips_result *res)
+static uint32_t th_hash(uint32_t rule, ll_ip a, ll_ip b)
 {
-	(void)w, (void)rs, (void)f, (void)p, (void)to_server, (void)now_us;
-	res->action = 0;
-	res->nalerts = 0;
+	uint64_t h = rule * 0x9e3779b97f4a7c15ULL ^ a.lo ^ (a.hi * 31) ^ (b.lo * 17) ^ (b.hi * 13);
+
+	h ^= h >> 29;
+	return (uint32_t)(h * 0xbf58476d1ce4e5b9ULL >> 40) % TH_BUCKETS;
 }
 
-void ips_flow_free(void *state)
+static struct th_entry *th_get(struct ips_thtab *t, uint32_t rule, ll_ip a, ll_ip b)
 {
-	(void)state;
+	uint32_t h = th_hash(rule, a, b);
+	struct th_entry *e;
+
+	for (e = t->b[h]; e; e = e->next)
+		if (e->rule == rule && ll_ip_eq(e->a, a) && ll_ip_eq(e->b, b))
+			return e;
+	if (t->n >= TH_MAX_ENTRIES || !(e = calloc(1, sizeof(*e))))
+		return NULL;
+	*e = (struct th_entry){ rule, a, b, 0, 0, t->b[h] };
+	t->b[h] = e;
+	t->n++;
+	return e;
 }
 
-bool ips_may_match(const struct ips_ruleset *rs, const struct fw_key *k)
+/* Suricata's threshold types, counted in windows of th->seconds from the first hit. */
+static bool th_step(const struct ips_thresh *th, struct th_entry *e, uint64_t now_us)
 {
-	(void)k;
-	return rs != NULL;
+	if (!e->count || now_us - e->start_us >= (uint64_t)th->seconds * 1000000) {
+		e->start_us = now_us;
+		e->count = 0;
+	}
+	e->count++;
+	switch (th->kind) {
+	case ITH_LIMIT:
+		return e->count <= th->count;
+	case ITH_THRESHOLD:
+		if (e->count < th->count)
+			return false;
+		e->count = 0;
+		e->start_us = now_us;
+		return true;
+	case ITH_BOTH:
+		return e->count == th->count;
+	default:
+		return e->count > th->count;
+	}
+}
+
+bool ips_thresh_hit(const struct ips_ruleset *rs, uint32_t rule, ll_ip src, ll_ip dst,
+		    uint64_t now_us)
+{
+	const struct ips_thresh *th = &rs->rules[rule].th;
+	ll_ip zero = { 0, 0 }, a = zero, b = zero;
+	struct th_entry *e;
+	bool hit = true;
+
+	if (th->kind == ITH_NONE)
+		return true;
+	if (th->track == ITR_SRC || th->track == ITR_BOTH)
+		a = src;
+	if (th->track == ITR_DST)
+		a = dst;
+	if (th->track == ITR_BOTH)
+		b = dst;
+	pthread_mutex_lock(&rs->th->mu);
+	if ((e = th_get(rs->th, rule, a, b)))
+		hit = th_step(th, e, now_us);
+	pthread_mutex_unlock(&rs->th->mu);
+	return hit;
 }

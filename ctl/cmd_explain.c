@@ -1,0 +1,264 @@
+/*
+ * cmd_explain.c - `lifelinectl explain`: the verdict a packet would get,
+ * with `by`, `reason` and the deciding rule. Offline (-p POLICY) it runs
+ * the engine's own pipeline on a packet built from the arguments, so
+ * explain and the engine can never disagree.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../rules/parse.h"
+#include "ctl.h"
+#include "pipeline.h"
+#include "policy.h"
+
+struct explain_args {
+	const char *policy;
+	bool json;
+	struct pkt p;
+};
+
+static int parse_proto(const char *s, const char *num, struct pkt *p, int *used)
+{
+	static const struct { const char *name; uint8_t proto; } names[] = {
+		{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmp6", 58 },
+	};
+	char *end;
+	long v;
+
+	*used = 1;
+	for (size_t i = 0; i < LL_ARRAY_SIZE(names); i++)
+		if (strcmp(s, names[i].name) == 0) {
+			p->proto = names[i].proto;
+			return 0;
+		}
+	if (strcmp(s, "proto") == 0) {
+		if (!num)
+			return -1;
+		s = num;
+		*used = 2;
+	}
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end || v < 0 || v > 255)
+		return -1;
+	p->proto = (uint8_t)v;
+	return 0;
+}
+
+/* "192.0.2.1", "192.0.2.1:80", "2001:db8::1", "[2001:db8::1]:80" */
+static int parse_endpoint(const char *arg, ll_ip *ip, uint16_t *port, bool *has_port)
+{
+	char buf[128], *colon, *end;
+	long v;
+
+	if (strlen(arg) >= sizeof(buf))
+		return -1;
+	strcpy(buf, arg);
+	*has_port = false;
+	if (buf[0] == '[') {
+		char *rb = strchr(buf, ']');
+		if (!rb)
+			return -1;
+		*rb = '\0';
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+		if (rb[1] && !colon)
+			return -1;
+		memmove(buf, buf + 1, strlen(buf));
+	} else {
+		colon = strchr(buf, ':');
+		if (colon && strchr(colon + 1, ':'))
+			colon = NULL; /* a bare IPv6 address */
+	}
+	if (colon) {
+		*colon = '\0';
+		v = strtol(colon + 1, &end, 10);
+		if (!colon[1] || *end || v < 0 || v > 65535)
+			return -1;
+		*port = (uint16_t)v;
+		*has_port = true;
+	}
+	return ll_ip_parse(buf, ip);
+}
+
+static int parse_flags(const char *s, uint8_t *out)
+{
+	static const char *const names[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG" };
+	char buf[64], *save = NULL, *tok;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+		for (i = 0; i < LL_ARRAY_SIZE(names); i++)
+			if (strcasecmp(tok, names[i]) == 0)
+				break;
+		if (i == LL_ARRAY_SIZE(names))
+			return -1;
+		*out |= (uint8_t)(1u << i);
+	}
+	return 0;
+}
+
+static int icmp_value(bool v6, const char *s, bool code, int type)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s && !*end && v >= 0 && v <= 255)
+		return (int)v;
+	return code ? icmp_code_lookup(v6, s, strlen(s)) : icmp_type_lookup(v6, s, strlen(s));
+	(void)type;
+}
+
+/* The optional words after DST: type T [code C], flags F, on IFACE. */
+static int parse_tail(struct ctl *c, char **w, int n, struct pkt *p)
+{
+	bool v6 = p->proto == 58;
+	int t;
+
+	for (int i = 0; i < n; i += 2) {
+		if (i + 1 >= n)
+			return ctl_usage_error(c, "explain", "a keyword without its value");
+		if (strcmp(w[i], "type") == 0 && (p->proto == 1 || p->proto == 58)) {
+			if ((t = icmp_value(v6, w[i + 1], false, 0)) < 0)
+				return ctl_usage_error(c, "explain", "unknown ICMP type");
+			p->icmp_type = (uint8_t)t;
+		} else if (strcmp(w[i], "code") == 0 && (p->proto == 1 || p->proto == 58)) {
+			if ((t = icmp_value(v6, w[i + 1], true, p->icmp_type)) < 0)
+				return ctl_usage_error(c, "explain", "unknown ICMP code");
+			p->icmp_code = (uint8_t)t;
+		} else if (strcmp(w[i], "flags") == 0 && p->proto == 6) {
+			if (parse_flags(w[i + 1], &p->tcp_flags) < 0)
+				return ctl_usage_error(c, "explain", "flags are FIN,SYN,RST,PSH,ACK,URG");
+		} else if (strcmp(w[i], "on") == 0) {
+			p->ifname = w[i + 1];
+		} else {
+			return ctl_usage_error(c, "explain", "unexpected word after the addresses");
+		}
+	}
+	return 0;
+}
+
+static int parse_packet(struct ctl *c, int argc, char **argv, struct pkt *p)
+{
+	bool sp, dp;
+	int used, rc;
+
+	if (argc < 4)
+		return ctl_usage_error(c, "explain", "DIR PROTO SRC DST are required");
+	if (strcmp(argv[0], "in") == 0)
+		p->dir = PKT_DIR_IN;
+	else if (strcmp(argv[0], "out") == 0)
+		p->dir = PKT_DIR_OUT;
+	else
+		return ctl_usage_error(c, "explain", "DIR is in or out");
+	if (parse_proto(argv[1], argc > 2 ? argv[2] : NULL, p, &used) < 0)
+		return ctl_usage_error(c, "explain", "PROTO is tcp, udp, icmp, icmp6 or proto N");
+	argv += 1 + used, argc -= 1 + used;
+	if (argc < 2 || parse_endpoint(argv[0], &p->src, &p->sport, &sp) < 0 ||
+	    parse_endpoint(argv[1], &p->dst, &p->dport, &dp) < 0)
+		return ctl_usage_error(c, "explain", "SRC and DST are ADDR, ADDR:PORT or [ADDR6]:PORT");
+	if (ll_ip_is_v4(p->src) != ll_ip_is_v4(p->dst))
+		return ctl_usage_error(c, "explain", "SRC and DST must be of one family");
+	if ((sp || dp) && p->proto != 6 && p->proto != 17)
+		return ctl_usage_error(c, "explain", "ports need tcp or udp");
+	p->family = ll_ip_is_v4(p->src) ? 4 : 6;
+	if ((rc = parse_tail(c, argv + 2, argc - 2, p)) != 0)
+		return rc;
+	/* neighbour discovery is sent with hop limit 255; everything else, 64 */
+	p->ttl = p->proto == 58 && p->icmp_type >= 133 && p->icmp_type <= 136 ? 255 : 64;
+	p->l4_ok = 1;
+	if (p->proto == 1 || p->proto == 58)
+		p->sport = p->dport = 0;
+	return 0;
+}
+
+static const struct fw_rule *rule_by_id(const struct policy *pol, uint32_t id)
+{
+	for (uint32_t i = 0; i < pol->nrules; i++)
+		if (pol->rules[i].id == id)
+			return &pol->rules[i];
+	return NULL;
+}
+
+static void print_verdict(const struct policy *pol, const struct verdict *v)
+{
+	const struct fw_rule *r = v->has_rule ? rule_by_id(pol, v->rule) : NULL;
+
+	printf("verdict: %s\nby: %s\nreason: %s\n", v->accept ? "accept" : "drop",
+	       ll_by_name(v->by), ll_reason_name(v->reason));
+	if (r) {
+		printf("rule: ");
+		fw_rule_print(r, stdout);
+		putchar('\n');
+	} else if (v->has_rule) {
+		printf("rule: sid %u\n", v->rule);
+	}
+	for (uint32_t i = 0; i < v->nlogged; i++) {
+		const struct fw_rule *l = rule_by_id(pol, v->logged[i]);
+		printf("logged: ");
+		if (l)
+			fw_rule_print(l, stdout);
+		else
+			printf("id %u", v->logged[i]);
+		putchar('\n');
+	}
+}
+
+static int explain_offline(struct ctl *c, const char *path, struct pkt *p)
+{
+	struct policy_opts o = { 0 };
+	struct ll_errlist errs = { 0 };
+	struct config cfg;
+	struct policy *pol;
+	struct pipeline pl;
+	struct verdict v;
+	int rc = CTL_FAIL;
+
+	if (config_load(&cfg, c->config_path, !c->config_given, &errs) < 0) {
+		ll_err_print(&errs, stderr);
+		ll_err_free(&errs);
+		return CTL_FAIL;
+	}
+	pol = policy_load_file(path, &o, &errs);
+	if (!pol || fw_compile(pol) < 0) {
+		ll_err_print(&errs, stderr);
+		goto out;
+	}
+	if (pipeline_init(&pl, &cfg, pol) == 0) {
+		pipeline_judge(&pl, p, 1, &v);
+		print_verdict(pol, &v);
+		pipeline_fini(&pl);
+		rc = CTL_OK;
+	}
+out:
+	policy_free(pol);
+	ll_err_free(&errs);
+	config_free(&cfg);
+	return rc;
+}
+
+int cmd_explain(struct ctl *c, int argc, char **argv)
+{
+	static const struct option lo[] = { { "policy", required_argument, NULL, 'p' }, { 0 } };
+	const char *policy = NULL;
+	struct pkt p;
+	int o, rc;
+
+	while ((o = getopt_long(argc, argv, "+p:", lo, NULL)) != -1) {
+		if (o != 'p')
+			return ctl_usage_error(c, "explain", NULL);
+		policy = optarg;
+	}
+	memset(&p, 0, sizeof(p));
+	if ((rc = parse_packet(c, argc - optind, argv + optind, &p)) != 0)
+		return rc;
+	if (!policy) {
+		fprintf(stderr, "%s explain: asking the running engine is not available yet; "
+				"give the policy with -p POLICY\n", c->prog);
+		return CTL_FAIL;
+	}
+	return explain_offline(c, policy, &p);
+}

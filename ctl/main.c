@@ -1,0 +1,98 @@
+/* main.c - lifelinectl: global options, then one subcommand from the table. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "ll.h"
+
+/* Add a command here: its name, its function and its one-line usage. */
+static const struct ctl_cmd cmds[] = {
+	{ "check", cmd_check,
+	  "[--print] [--skip-unsupported] POLICY  parse and validate only (--print: canonical form)" },
+	{ "explain", cmd_explain,
+	  "[-p POLICY] DIR PROTO SRC[:PORT] DST[:PORT] [type T [code C]] [flags F] [on IFACE]  "
+	  "verdict, by, reason and deciding rule" },
+};
+
+static void usage(FILE *out, const char *prog)
+{
+	fprintf(out, "usage: %s [-c CONFIG] COMMAND [ARGS...]\n"
+		     "       %s --help | --version\n\ncommands:\n", prog, prog);
+	for (size_t i = 0; i < LL_ARRAY_SIZE(cmds); i++)
+		fprintf(out, "  %s %s\n", cmds[i].name, cmds[i].usage);
+}
+
+static const struct ctl_cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < LL_ARRAY_SIZE(cmds); i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+/* ctl_usage_error() - see ctl.h. */
+int ctl_usage_error(struct ctl *c, const char *name, const char *msg)
+{
+	const struct ctl_cmd *cmd = find_cmd(name);
+
+	if (msg)
+		fprintf(stderr, "%s %s: %s\n", c->prog, name, msg);
+	if (cmd)
+		fprintf(stderr, "usage: %s %s %s\n", c->prog, name, cmd->usage);
+	return CTL_USAGE;
+}
+
+/* `-r` is dsa_control's reset: it maps to the reset command when one exists. */
+static const char *alias_of(const char *opt)
+{
+	return strcmp(opt, "-r") == 0 ? "reset" : NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct ctl c = { .prog = argv[0], .config_path = CTL_DEFAULT_CONFIG };
+	const struct ctl_cmd *cmd;
+	const char *name;
+	int o, first;
+
+	while (optind < argc && !alias_of(argv[optind]) &&
+	       (o = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			c.config_path = optarg;
+			c.config_given = true;
+			break;
+		case 'h':
+			usage(stdout, c.prog);
+			return CTL_OK;
+		case 'V':
+			printf("lifelinectl %s\n", LL_VERSION);
+			return CTL_OK;
+		default:
+			usage(stderr, c.prog);
+			return CTL_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr, c.prog);
+		return CTL_USAGE;
+	}
+	name = alias_of(argv[optind]) ? alias_of(argv[optind]) : argv[optind];
+	if (!(cmd = find_cmd(name))) {
+		fprintf(stderr, "%s: unknown command '%s'\n", c.prog, argv[optind]);
+		usage(stderr, c.prog);
+		return CTL_USAGE;
+	}
+	first = optind;
+	argv[first] = (char *)cmd->name;
+	optind = 0; /* commands run getopt on their own argv; 0 resets glibc fully */
+	return cmd->fn(&c, argc - first, argv + first);
+}

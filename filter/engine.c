@@ -1,0 +1,445 @@
+/*
+ * engine.c - lifelined live: start (policy, queues, hooks, workers, ready),
+ * the control thread's event loop (signals, addresses, NFLOG, timers), stop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+
+#include "engine_int.h"
+
+#define TICK_SECONDS 5
+
+static void fill_snap_lifeline(struct snap *s, const struct lifeline *l, uint64_t now_us)
+{
+	s->ndns = 0;
+	for (uint32_t i = 0; i < l->ndns; i++)
+		if (!l->dns[i].expires_us || l->dns[i].expires_us > now_us)
+			s->dns[s->ndns++] = l->dns[i];
+}
+
+static void snap_dns_addrs(const struct snap *s, ll_ip *out)
+{
+	for (uint32_t i = 0; i < s->ndns; i++)
+		out[i] = s->dns[i].addr;
+}
+
+/* The first snapshot: policy, generation 1, hosts, managers, DNS servers. */
+static struct snap *initial_snap(struct engine *e, struct policy *pol)
+{
+	struct snap *s = calloc(1, sizeof(*s));
+	int n;
+
+	if (!s)
+		return NULL;
+	s->cfg = e->cfg;
+	s->policy = pol;
+	s->gen = 1;
+	s->nhosts = engine_host_ranges(e->cfg, s->hosts, ENGINE_MAX_HOSTS);
+	n = engine_resolve_managers(e->cfg, s->managers, LIFELINE_MAX_MANAGERS);
+	s->nmanagers = n > 0 ? (uint32_t)n : 0;
+	lifeline_set_managers(&e->master, s->managers, s->nmanagers);
+	fill_snap_lifeline(s, &e->master, engine_now_us());
+	return s;
+}
+
+static int open_queues(struct engine *e)
+{
+	const struct config *c = e->cfg;
+	struct nfqueue_opts qo = { .fail_open = c->fail_open, .maxlen = 4096,
+				   .copy_range = 0xffff, .rcvbuf = 8 << 20 };
+	int err;
+
+	e->nworkers = (uint32_t)(c->queue_hi - c->queue_lo + 1);
+	e->workers = calloc(e->nworkers, sizeof(*e->workers));
+	if (!e->workers)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < e->nworkers; i++) {
+		e->workers[i].eng = e;
+		e->workers[i].wake_fd = -1;
+	}
+	for (uint32_t i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+
+		err = nfqueue_open(&w->q, (uint16_t)(c->queue_lo + i), &qo);
+		if (err == -EPERM || err == -EBUSY) {
+			engine_log("queue %u is taken by another process", c->queue_lo + i);
+			return err;
+		}
+		if (err) {
+			engine_log("queue %u: %s", c->queue_lo + i, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int start_workers(struct engine *e, struct policy *pol)
+{
+	for (uint32_t i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+		int err = pipeline_init(&w->pl, e->cfg, pol);
+
+		if (!err)
+			err = worker_start(w);
+		if (err) {
+			engine_log("worker %u: %s", i, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int install_hooks(struct engine *e)
+{
+	const struct snap *s = atomic_load(&e->snap);
+	ll_ip mgr[LIFELINE_MAX_MANAGERS], dns[LIFELINE_MAX_DNS];
+	struct hooks_spec spec;
+	int err;
+
+	hooks_spec_from_config(&spec, e->cfg, mgr, dns);
+	memcpy(mgr, s->managers, s->nmanagers * sizeof(ll_ip));
+	spec.set_n[HSET_MGR] = s->nmanagers;
+	snap_dns_addrs(s, dns);
+	spec.set_n[HSET_DNS] = s->ndns;
+	spec.gen = s->gen;
+	err = hooks_install(&e->hooks, HOOKS_AUTO, &spec);
+	if (err)
+		engine_log("installing the kernel hooks (%s) failed: %s%s",
+			   e->hooks.backend == HOOKS_NFT ? "nft" : "iptables",
+			   e->hooks.err[0] ? e->hooks.err : strerror(-err), "");
+	return err;
+}
+
+static void stop_workers(struct engine *e)
+{
+	atomic_store(&e->stop, true);
+	for (uint32_t i = 0; i < e->nworkers; i++)
+		worker_stop_join(&e->workers[i]);
+}
+
+static void log_summary(struct engine *e)
+{
+	for (uint32_t i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+		struct nfqueue_kstats ks = { 0 };
+
+		if (!w->q)
+			continue;
+		nfqueue_kernel_stats(nfqueue_num(w->q), &ks);
+		engine_log("queue %u: %llu packets (%llu accepted, %llu dropped, %llu offloaded), "
+			   "kernel drops %u full, %u unsent", nfqueue_num(w->q),
+			   (unsigned long long)w->packets, (unsigned long long)w->pl.ctr.accepted,
+			   (unsigned long long)w->pl.ctr.dropped, (unsigned long long)w->repeats,
+			   ks.dropped, ks.user_dropped);
+	}
+}
+
+/* Tear down in the order fail-open asks for; also the failure path of start-up. */
+static void engine_stop(struct engine *e, bool clean)
+{
+	bool remove = !clean || e->cfg->fail_open;
+
+	/* fail-open: hooks go first, then the workers drain what is still queued */
+	if (remove && e->hooks.installed)
+		hooks_remove(&e->hooks);
+	stop_workers(e);
+	if (clean)
+		log_summary(e);
+	for (uint32_t i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+
+		nfqueue_close(w->q);
+		if (w->pl.flows)
+			pipeline_fini(&w->pl);
+	}
+	if (clean && !remove)
+		engine_log("fail-open no: queue hooks and kernel lifeline left in place");
+	free(e->workers);
+	nflog_close(e->nflog);
+	addr_watch_close(e->aw);
+	snap_free(atomic_load(&e->snap), true);
+	for (uint32_t i = 0; i < e->ncfg_own; i++) {
+		config_free(e->cfg_own[i]);
+		free(e->cfg_own[i]);
+	}
+}
+
+/* Hooks and snapshot follow a changed lifeline (DNS learned or expired, managers). */
+static void lifeline_changed(struct engine *e, bool managers)
+{
+	struct snap *s = snap_clone(atomic_load(&e->snap));
+	ll_ip a[LIFELINE_MAX_DNS > LIFELINE_MAX_MANAGERS ? LIFELINE_MAX_DNS : LIFELINE_MAX_MANAGERS];
+	int err;
+
+	if (!s)
+		return;
+	fill_snap_lifeline(s, &e->master, engine_now_us());
+	if (managers) {
+		memcpy(s->managers, e->master.managers, e->master.nmanagers * sizeof(ll_ip));
+		s->nmanagers = e->master.nmanagers;
+		err = hooks_set_addrs(&e->hooks, HSET_MGR, s->managers, s->nmanagers);
+	} else {
+		snap_dns_addrs(s, a);
+		err = hooks_set_addrs(&e->hooks, HSET_DNS, a, s->ndns);
+	}
+	if (err)
+		engine_log("updating the kernel %s set failed: %s", managers ? "manager" : "DNS",
+			   e->hooks.err);
+	engine_publish(e, s);
+}
+
+static void on_nflog(struct engine *e)
+{
+	int n = nflog_read(e->nflog, &e->master, engine_now_us());
+
+	if (n > 0 || e->master.dns_changes != e->dns_changes_seen) {
+		e->dns_changes_seen = e->master.dns_changes;
+		engine_log("lifeline: %u DNS server(s) known", e->master.ndns);
+		lifeline_changed(e, false);
+	}
+}
+
+static void on_addresses(struct engine *e)
+{
+	int m = addr_watch_read(e->aw);
+	struct snap *s;
+
+	if (m <= 0)
+		return;
+	s = snap_clone(atomic_load(&e->snap));
+	if (!s)
+		return;
+	s->nhosts = engine_host_ranges(s->cfg, s->hosts, ENGINE_MAX_HOSTS);
+	if (m & 2)
+		s->links_gen++;
+	engine_publish(e, s);
+}
+
+static void on_tick(struct engine *e, uint64_t *ticks)
+{
+	const struct snap *cur = atomic_load(&e->snap);
+	ll_ip mgr[LIFELINE_MAX_MANAGERS];
+	uint32_t every = e->cfg->heartbeat_interval / TICK_SECONDS + 1;
+	struct snap probe;
+	int n;
+
+	/* DNS servers whose lease ended leave the kernel set too */
+	fill_snap_lifeline(&probe, &e->master, engine_now_us());
+	if (probe.ndns != cur->ndns)
+		lifeline_changed(e, false);
+	if (++*ticks % every)
+		return;
+	n = engine_resolve_managers(e->cfg, mgr, LIFELINE_MAX_MANAGERS);
+	if (n < 0 || (n == 0 && e->cfg->nmanagers))
+		return; /* resolver trouble: keep the last known addresses */
+	if ((uint32_t)n == cur->nmanagers && !memcmp(mgr, cur->managers, (size_t)n * sizeof(ll_ip)))
+		return;
+	lifeline_set_managers(&e->master, mgr, (uint32_t)n);
+	engine_log("lifeline: managers re-resolved (%d address(es))", n);
+	lifeline_changed(e, true);
+}
+
+/* SIGHUP: a new config where it can change live; queues and fail-open need a restart. */
+static void on_reload(struct engine *e)
+{
+	const char *path = e->config_path ? e->config_path : LL_DEFAULT_CONFIG;
+	struct config *c = calloc(1, sizeof(*c));
+	struct ll_errlist errs = { 0 };
+	struct snap *s;
+
+	if (!c || e->ncfg_own == LL_ARRAY_SIZE(e->cfg_own) ||
+	    config_load(c, path, !e->config_path, &errs) < 0) {
+		ll_err_print(&errs, stderr);
+		engine_log("reload: %s unchanged", path);
+		ll_err_free(&errs);
+		free(c);
+		return;
+	}
+	ll_err_free(&errs);
+	if (c->queue_lo != e->cfg->queue_lo || c->queue_hi != e->cfg->queue_hi ||
+	    c->fail_open != e->cfg->fail_open)
+		engine_log("reload: queues and fail-open change at the next restart");
+	c->queue_lo = e->cfg->queue_lo;
+	c->queue_hi = e->cfg->queue_hi;
+	c->fail_open = e->cfg->fail_open;
+	e->cfg_own[e->ncfg_own++] = c;
+	e->cfg = c;
+	lifeline_init(&e->master, c);
+	engine_load_resolvers(&e->master);
+	s = initial_snap(e, atomic_load(&e->snap)->policy);
+	if (!s)
+		return;
+	s->gen = atomic_load(&e->snap)->gen;
+	s->links_gen = atomic_load(&e->snap)->links_gen;
+	engine_publish(e, s);
+	if (install_hooks(e) == 0)
+		engine_log("reload: %s applied", path);
+}
+
+static int open_fds(struct engine *e, struct pollfd *pfd, sigset_t *mask)
+{
+	struct itimerspec it = { { TICK_SECONDS, 0 }, { TICK_SECONDS, 0 } };
+
+	pfd[0].fd = signalfd(-1, mask, SFD_CLOEXEC);
+	pfd[1].fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	pfd[2].fd = e->aw ? addr_watch_fd(e->aw) : -1;
+	pfd[3].fd = e->nflog ? nflog_fd(e->nflog) : -1;
+	for (int i = 0; i < 4; i++)
+		pfd[i].events = POLLIN;
+	if (pfd[0].fd < 0 || pfd[1].fd < 0)
+		return -errno;
+	return timerfd_settime(pfd[1].fd, 0, &it, NULL) < 0 ? -errno : 0;
+}
+
+/* The control thread: until SIGTERM/SIGINT. */
+static int event_loop(struct engine *e, sigset_t *mask)
+{
+	struct pollfd pfd[4];
+	struct signalfd_siginfo si;
+	uint64_t ticks = 0, exp;
+	int err = open_fds(e, pfd, mask);
+
+	while (!err) {
+		if (poll(pfd, 4, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[2].revents & POLLIN)
+			on_addresses(e);
+		if (pfd[3].revents & POLLIN)
+			on_nflog(e);
+		if (pfd[1].revents & POLLIN && read(pfd[1].fd, &exp, sizeof(exp)) > 0)
+			on_tick(e, &ticks);
+		if (!(pfd[0].revents & POLLIN) || read(pfd[0].fd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGHUP)
+			on_reload(e);
+		else
+			break;
+	}
+	for (int i = 0; i < 2; i++)
+		if (pfd[i].fd >= 0)
+			close(pfd[i].fd);
+	return err;
+}
+
+/*
+ * Daemon mode: the parent waits until the child is ready (exit 0) or has
+ * failed (exit 1), so a service manager sees start-up errors.
+ */
+static int daemonize(int *ready_fd)
+{
+	int p[2];
+	char c = 1;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			c = 1;
+		_exit(c);
+	}
+	close(p[0]);
+	setsid();
+	if (chdir("/") < 0)
+		return -errno;
+	*ready_fd = p[1];
+	return 0;
+}
+
+static void detach_stdio(int ready_fd)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	char ok = 0;
+
+	if (write(ready_fd, &ok, 1) < 0)
+		return;
+	close(ready_fd);
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	close(fd);
+}
+
+static int engine_start(struct engine *e, struct policy *pol)
+{
+	struct snap *s;
+	int err;
+
+	lifeline_init(&e->master, e->cfg);
+	engine_load_resolvers(&e->master);
+	e->dns_changes_seen = e->master.dns_changes;
+	s = initial_snap(e, pol);
+	if (!s) {
+		policy_free(pol);
+		return -ENOMEM;
+	}
+	atomic_store(&e->snap, s);
+	err = open_queues(e);
+	if (err)
+		return err;
+	err = nflog_open(&e->nflog, HOOKS_NFLOG_GROUP);
+	if (err)
+		engine_log("warning: NFLOG group %u: %s (DNS servers from DHCP not learned)",
+			   HOOKS_NFLOG_GROUP, strerror(-err));
+	if (addr_watch_open(&e->aw) < 0)
+		engine_log("warning: not following address changes: %s", strerror(errno));
+	err = start_workers(e, pol);
+	if (!err)
+		err = install_hooks(e);
+	return err;
+}
+
+int engine_run(const struct config *cfg, const char *config_path, const char *policy_path,
+	       const struct engine_opts *o)
+{
+	struct engine e = { .cfg = cfg, .config_path = config_path, .opts = *o };
+	struct policy *pol;
+	int ready_fd = -1, err;
+	sigset_t mask;
+
+	pol = engine_policy_start(cfg, policy_path, o->skip_unsupported);
+	if (!pol)
+		return 1;
+	if (!o->foreground && daemonize(&ready_fd) < 0) {
+		engine_log("cannot become a daemon: %s", strerror(errno));
+		policy_free(pol);
+		return 1;
+	}
+	/* every thread inherits this mask; only the control thread takes signals (signalfd) */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	err = engine_start(&e, pol);
+	if (err) {
+		engine_stop(&e, false);
+		return 1;
+	}
+	engine_log("ready (%s hooks, queues %u-%u, fail-open %s)",
+		   e.hooks.backend == HOOKS_NFT ? "nft" : "iptables", cfg->queue_lo, cfg->queue_hi,
+		   cfg->fail_open ? "yes" : "no");
+	engine_notify_ready();
+	if (ready_fd >= 0)
+		detach_stdio(ready_fd);
+	err = event_loop(&e, &mask);
+	engine_log("stopping");
+	engine_stop(&e, true);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,103 @@
+/* engine_int.h - what the engine_*.c files share: snapshots, workers, the engine. */
+#ifndef LL_ENGINE_INT_H
+#define LL_ENGINE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "engine.h"
+#include "hooks.h"
+#include "lifeline.h"
+#include "nfq.h"
+#include "pipeline.h"
+#include "policy.h"
+
+#define ENGINE_MAX_HOSTS 256
+#define ENGINE_IFCACHE 32
+
+/*
+ * struct snap - what workers read, immutable once published. The control
+ * thread builds a new one and swaps the pointer; a worker adopts it between
+ * batches (never inside one), and the old one is freed only after every
+ * worker has said it adopted the new one: RCU with the batch boundary as
+ * the quiescent state, and no lock on the packet path.
+ */
+struct snap {
+	const struct config *cfg;
+	struct policy *policy;
+	uint32_t gen;                       /* offload generation, 1..HOOKS_GEN_MAX */
+	struct ip_range hosts[ENGINE_MAX_HOSTS];
+	uint32_t nhosts;
+	ll_ip managers[LIFELINE_MAX_MANAGERS];
+	uint32_t nmanagers;
+	struct lifeline_dns dns[LIFELINE_MAX_DNS];
+	uint32_t ndns;
+	uint32_t links_gen;                 /* bumped on link events: interface names may change */
+};
+
+struct ifcache {
+	int ifindex;
+	char name[16];
+};
+
+struct worker {
+	struct engine *eng;
+	pthread_t th;
+	bool started;
+	struct nfqueue_sock *q;
+	int wake_fd;                        /* eventfd: a new snapshot, or stop */
+	struct pipeline pl;
+	const struct snap *cur;
+	_Atomic(const struct snap *) adopted;
+	uint32_t mark_gen;
+	struct ifcache ifc[ENGINE_IFCACHE];
+	uint32_t ifc_gen;
+	/* counters, read by the control thread (relaxed) */
+	_Atomic uint64_t packets, batches, repeats, verdict_errors;
+	_Atomic bool exited;
+};
+
+struct engine {
+	const struct config *cfg;           /* current config (owned by main or cfg_own) */
+	struct config *cfg_own[8];          /* configs loaded by SIGHUP, freed at exit */
+	uint32_t ncfg_own;
+	const char *config_path;
+	struct engine_opts opts;
+	_Atomic(struct snap *) snap;
+	struct worker *workers;
+	uint32_t nworkers;
+	_Atomic bool stop;
+	struct hooks hooks;
+	struct lifeline master;             /* learns DNS servers from NFLOG copies */
+	struct nflog *nflog;
+	struct addr_watch *aw;
+	uint64_t dns_changes_seen;
+};
+
+/* engine_worker.c */
+int worker_start(struct worker *w);
+void worker_stop_join(struct worker *w);
+/* publish() - swap in @s, wait until every worker adopted it, free the old one. */
+void engine_publish(struct engine *e, struct snap *s);
+struct snap *snap_clone(const struct snap *s);
+void snap_free(struct snap *s, bool with_policy);
+
+/* engine_nflog.c: NFLOG copies of DHCP replies accepted by the kernel lifeline. */
+struct nflog;
+int nflog_open(struct nflog **out, uint16_t group);
+void nflog_close(struct nflog *n);
+int nflog_fd(const struct nflog *n);
+/* nflog_read() - feed every waiting copy to lifeline_learn(); >0 when DNS servers changed. */
+int nflog_read(struct nflog *n, struct lifeline *l, uint64_t now_us);
+
+/* engine_state.c */
+uint64_t engine_now_us(void);
+struct policy *engine_policy_start(const struct config *cfg, const char *policy_path,
+				   bool skip_unsupported);
+void engine_notify_ready(void);
+int engine_resolve_managers(const struct config *cfg, ll_ip *out, uint32_t max);
+void engine_load_resolvers(struct lifeline *l);
+uint32_t engine_host_ranges(const struct config *cfg, struct ip_range *out, uint32_t max);
+void engine_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * engine_nflog.c - NFLOG copies of the DHCP replies the kernel lifeline
+ * accepts (they never reach the queue), so the engine still learns DNS servers.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
+
+#include "engine_int.h"
+
+struct nflog {
+	struct mnl_socket *nl;
+	uint16_t group;
+	uint32_t seq;
+};
+
+int nflog_fd(const struct nflog *n) { return mnl_socket_get_fd(n->nl); }
+
+static struct nlmsghdr *nflog_msg(char *buf, uint16_t group, uint32_t seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *g;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	g->res_id = htons(group);
+	return nlh;
+}
+
+/* Bind the group and ask for whole packets, acknowledged: a taken group is -EBUSY here. */
+static int nflog_config(struct nflog *n)
+{
+	char buf[8192];
+	struct nlmsghdr *nlh = nflog_msg(buf, n->group, ++n->seq);
+	struct nfulnl_msg_config_cmd cmd = { .command = NFULNL_CFG_CMD_BIND };
+	struct nfulnl_msg_config_mode mode = { .copy_range = htonl(0xffff),
+					       .copy_mode = NFULNL_COPY_PACKET };
+	ssize_t r;
+
+	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(cmd), &cmd);
+	mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(mode), &mode);
+	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	r = mnl_socket_recvfrom(n->nl, buf, sizeof(buf));
+	if (r < 0)
+		return -errno;
+	if (mnl_cb_run(buf, (size_t)r, n->seq, mnl_socket_get_portid(n->nl), NULL, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int nflog_open(struct nflog **out, uint16_t group)
+{
+	struct nflog *n = calloc(1, sizeof(*n));
+	int err;
+
+	if (!n)
+		return -ENOMEM;
+	n->group = group;
+	n->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = nflog_config(n);
+	if (err)
+		goto fail;
+	*out = n;
+	return 0;
+fail:
+	nflog_close(n);
+	return err;
+}
+
+void nflog_close(struct nflog *n)
+{
+	if (!n)
+		return;
+	if (n->nl)
+		mnl_socket_close(n->nl);
+	free(n);
+}
+
+static int nflog_attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (type <= NFULA_MAX)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+struct learn_ctx {
+	struct lifeline *l;
+	uint64_t now_us;
+	int learned;
+};
+
+static int nflog_pkt_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NFULA_MAX + 1] = { 0 };
+	struct learn_ctx *c = data;
+	enum ll_reason why;
+	struct pkt p;
+
+	if ((nlh->nlmsg_type & 0xff) != NFULNL_MSG_PACKET)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), nflog_attr_cb, tb);
+	if (!tb[NFULA_PAYLOAD])
+		return MNL_CB_OK;
+	memset(&p, 0, sizeof(p));
+	p.dir = PKT_DIR_IN;
+	if (pkt_parse(&p, mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
+		      mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), &why) == 0 &&
+	    lifeline_learn(c->l, &p, c->now_us) > 0)
+		c->learned++;
+	return MNL_CB_OK;
+}
+
+int nflog_read(struct nflog *n, struct lifeline *l, uint64_t now_us)
+{
+	char buf[65536 + 4096];
+	struct learn_ctx c = { l, now_us, 0 };
+	ssize_t r = recv(mnl_socket_get_fd(n->nl), buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (r < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	mnl_cb_run(buf, (size_t)r, 0, 0, nflog_pkt_cb, &c);
+	return c.learned;
+}

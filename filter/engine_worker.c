@@ -1,0 +1,219 @@
+/* engine_worker.c - one thread per queue: receive a batch, judge, verdict; adopt snapshots between batches. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/if_ether.h>
+#include <linux/netfilter.h>
+#include <sys/eventfd.h>
+
+#include "engine_int.h"
+
+struct snap *snap_clone(const struct snap *s)
+{
+	struct snap *n = malloc(sizeof(*n));
+
+	if (n)
+		*n = *s;
+	return n;
+}
+
+void snap_free(struct snap *s, bool with_policy)
+{
+	if (!s)
+		return;
+	if (with_policy)
+		policy_free(s->policy);
+	free(s);
+}
+
+/* Called by the worker between batches: the only writer of its pipeline. */
+static void adopt(struct worker *w, const struct snap *s)
+{
+	struct pipeline *pl = &w->pl;
+
+	if (s->cfg != pl->cfg) {
+		pl->cfg = s->cfg;
+		lifeline_init(&pl->lifeline, s->cfg);
+	}
+	if (s->policy != pl->policy)
+		pipeline_set_policy(pl, s->policy);
+	pl->hosts = (struct ip_range *)s->hosts;
+	pl->nhosts = s->nhosts;
+	lifeline_set_managers(&pl->lifeline, s->managers, s->nmanagers);
+	memcpy(pl->lifeline.dns, s->dns, s->ndns * sizeof(s->dns[0]));
+	pl->lifeline.ndns = s->ndns;
+	pl->lifeline.dns_changes++;
+	w->mark_gen = s->gen;
+	w->cur = s;
+	atomic_store_explicit(&w->adopted, s, memory_order_release);
+}
+
+static const char *ifname_of(struct worker *w, int ifindex)
+{
+	struct ifcache *c;
+
+	if (!ifindex)
+		return NULL;
+	if (w->ifc_gen != w->cur->links_gen) {
+		memset(w->ifc, 0, sizeof(w->ifc));
+		w->ifc_gen = w->cur->links_gen;
+	}
+	c = &w->ifc[(unsigned)ifindex % ENGINE_IFCACHE];
+	if (c->ifindex != ifindex) {
+		if (!if_indextoname((unsigned)ifindex, c->name))
+			return NULL;
+		c->ifindex = ifindex;
+	}
+	return c->name;
+}
+
+static bool is_ip(const struct nfqueue_pkt *np)
+{
+	if (np->hw_proto == ETH_P_IP || np->hw_proto == ETH_P_IPV6)
+		return true;
+	/* hw_protocol is 0 on some output paths: trust the version nibble then */
+	return np->hw_proto == 0 && np->caplen && (np->data[0] >> 4 == 4 || np->data[0] >> 4 == 6);
+}
+
+/* The spine of the live path: parse, judge, turn the verdict into NF_*. */
+static void on_packet(void *arg, const struct nfqueue_pkt *np)
+{
+	struct worker *w = arg;
+	struct verdict v;
+	struct pkt p;
+	enum ll_reason why;
+	int64_t mark = -1;
+	int nfv;
+
+	memset(&p, 0, sizeof(p));
+	p.dir = np->hook == NF_INET_LOCAL_OUT ? PKT_DIR_OUT : PKT_DIR_IN;
+	p.ifindex = (int)(p.dir == PKT_DIR_OUT ? np->outdev : np->indev);
+	p.ifname = ifname_of(w, p.ifindex);
+	/* checksum-not-ready (SKB_INFO) packets are fine: no stage checks checksums */
+	if (!is_ip(np))
+		pipeline_not_ip(&w->pl, &v);
+	else if (pkt_parse(&p, np->data, np->caplen, &why) < 0)
+		pipeline_sanity(&w->pl, why, &v);
+	else
+		pipeline_judge(&w->pl, &p, engine_now_us(), &v);
+
+	nfv = v.accept ? NF_ACCEPT : NF_DROP;
+	if (v.accept && v.offload && w->pl.cfg->offload) {
+		/* NFQA_CT is ignored here: the mark carries the decision back to the rules */
+		nfv = NF_REPEAT;
+		mark = (np->mark & ~HOOKS_MARK_MASK) | hooks_mark(w->mark_gen);
+		atomic_fetch_add_explicit(&w->repeats, 1, memory_order_relaxed);
+	}
+	if (nfqueue_verdict(w->q, np->id, nfv, mark) < 0)
+		atomic_fetch_add_explicit(&w->verdict_errors, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->packets, 1, memory_order_relaxed);
+}
+
+static void check_snapshot(struct worker *w)
+{
+	const struct snap *s = atomic_load_explicit(&w->eng->snap, memory_order_acquire);
+
+	if (s != w->cur)
+		adopt(w, s);
+}
+
+static int drain(struct worker *w)
+{
+	int n;
+
+	do {
+		n = nfqueue_recv_batch(w->q, true, on_packet, w);
+		if (n > 0 && nfqueue_flush(w->q) < 0)
+			atomic_fetch_add_explicit(&w->verdict_errors, 1, memory_order_relaxed);
+	} while (n > 0);
+	return n;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct pollfd pfd[2] = {
+		{ .fd = nfqueue_fd(w->q), .events = POLLIN },
+		{ .fd = w->wake_fd, .events = POLLIN },
+	};
+	uint64_t junk;
+
+	check_snapshot(w);
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents & POLLIN && read(w->wake_fd, &junk, sizeof(junk)) < 0)
+			junk = 0;
+		check_snapshot(w);
+		if (atomic_load(&w->eng->stop))
+			break;
+		if (pfd[0].revents & POLLIN) {
+			atomic_fetch_add_explicit(&w->batches, 1, memory_order_relaxed);
+			drain(w);
+		}
+	}
+	/* stopping: judge what the kernel still holds (hooks may be gone already) */
+	drain(w);
+	atomic_store(&w->exited, true);
+	return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+	int err;
+
+	w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->wake_fd < 0)
+		return -errno;
+	err = pthread_create(&w->th, NULL, worker_main, w);
+	if (err)
+		return -err;
+	w->started = true;
+	return 0;
+}
+
+static void wake(struct worker *w)
+{
+	uint64_t one = 1;
+
+	if (w->wake_fd >= 0 && write(w->wake_fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+void worker_stop_join(struct worker *w)
+{
+	if (w->started) {
+		wake(w);
+		pthread_join(w->th, NULL);
+		w->started = false;
+	}
+	if (w->wake_fd >= 0)
+		close(w->wake_fd);
+	w->wake_fd = -1;
+}
+
+/*
+ * Packets wait in the kernel queue while a worker adopts, so none is
+ * dropped and none is judged by a half-built snapshot: @s is complete
+ * before its pointer is stored.
+ */
+void engine_publish(struct engine *e, struct snap *s)
+{
+	struct snap *old = atomic_exchange_explicit(&e->snap, s, memory_order_acq_rel);
+
+	for (uint32_t i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+
+		if (!w->started)
+			continue;
+		wake(w);
+		while (atomic_load_explicit(&w->adopted, memory_order_acquire) != s &&
+		       !atomic_load(&w->exited))
+			usleep(200);
+	}
+	if (old)
+		snap_free(old, old->policy != s->policy);
+}

@@ -1,0 +1,148 @@
+/* hooks_ipt.c - the iptables backend as text for ipset restore and iptables-restore --noflush. */
+#include <stdio.h>
+#include <arpa/inet.h>
+
+#include "hooks.h"
+
+const char *hooks_set_name(enum hooks_set set, int family)
+{
+	static const char *const names[HSET__COUNT][2] = {
+		{ HOOKS_SET_PREFIX "mgr4", HOOKS_SET_PREFIX "mgr6" },
+		{ HOOKS_SET_PREFIX "dns4", HOOKS_SET_PREFIX "dns6" },
+	};
+	return names[set][family == 6];
+}
+
+static void put_elements(const char *name, int family, const ll_ip *a, uint32_t n, FILE *out)
+{
+	char buf[64];
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (ll_ip_is_v4(a[i]) != (family == 4))
+			continue;
+		fprintf(out, "add %s %s -exist\n", name, ll_ip_str(a[i], buf, sizeof(buf)));
+	}
+}
+
+/*
+ * Sets are filled through a temporary set and `swap`, so the live set is
+ * never seen half-filled: ipset restore is not one transaction, swap is.
+ */
+void hooks_ipset_replace_text(enum hooks_set set, int family, const ll_ip *a, uint32_t n,
+			      FILE *out)
+{
+	const char *name = hooks_set_name(set, family);
+	const char *fam = family == 4 ? "inet" : "inet6";
+
+	fprintf(out, "create %s-tmp hash:ip family %s -exist\n", name, fam);
+	fprintf(out, "flush %s-tmp\n", name);
+	put_elements(name, family, a, n, out);
+	fprintf(out, "swap %s-tmp %s\n", name, name);
+	fprintf(out, "destroy %s-tmp\n", name);
+}
+
+void hooks_ipset_text(const struct hooks_spec *s, FILE *out, bool create_only)
+{
+	for (int set = 0; set < HSET__COUNT; set++) {
+		for (int family = 4; family <= 6; family += 2) {
+			const char *name = hooks_set_name(set, family);
+
+			fprintf(out, "create %s hash:ip family %s -exist\n", name,
+				family == 4 ? "inet" : "inet6");
+			if (!create_only)
+				put_elements(name, family, s->set_addrs[set], s->set_n[set], out);
+		}
+	}
+}
+
+/* One direction's lifeline: @in picks source/destination sides. */
+static void ipt_lifeline(const struct hooks_spec *s, int family, bool in, FILE *out)
+{
+	const char *ch = in ? HOOKS_IPT_IN : HOOKS_IPT_OUT;
+	const char *peer = in ? "src" : "dst";       /* the remote side */
+	const char *rport = in ? "--sport" : "--dport"; /* the remote port */
+	const char *lport = in ? "--dport" : "--sport"; /* our port */
+	char mset[96] = "";
+
+	if (!s->any_manager)
+		snprintf(mset, sizeof(mset), " -m set --match-set %s %s",
+			 hooks_set_name(HSET_MGR, family), peer);
+	/* heartbeat: manager's port 4120 (we connect out), our port 4118 (it connects in) */
+	fprintf(out, "-A %s -p tcp%s -m tcp %s %u -j ACCEPT\n", ch, mset, rport, s->heartbeat_port);
+	fprintf(out, "-A %s -p tcp%s -m tcp %s %u -j ACCEPT\n", ch, mset, lport, s->agent_port);
+	/* dhcp: replies are also copied to the engine, which learns DNS servers from them */
+	int cli = family == 4 ? 68 : 546, srv = family == 4 ? 67 : 547;
+	if (in)
+		fprintf(out, "-A %s -p udp -m udp --sport %d --dport %d -j NFLOG --nflog-group %u\n",
+			ch, srv, cli, s->nflog_group);
+	fprintf(out, "-A %s -p udp -m udp --sport %d --dport %d -j ACCEPT\n", ch, srv, cli);
+	fprintf(out, "-A %s -p udp -m udp --sport %d --dport %d -j ACCEPT\n", ch, cli, srv);
+	/* dns to learned or configured servers */
+	for (int i = 0; i < 2; i++)
+		fprintf(out, "-A %s -p %s -m set --match-set %s %s -m %s %s 53 -j ACCEPT\n", ch,
+			i ? "tcp" : "udp", hooks_set_name(HSET_DNS, family), peer,
+			i ? "tcp" : "udp", rport);
+	if (family == 4) {
+		fprintf(out, "-A %s -p icmp -m icmp --icmp-type 3/4 -j ACCEPT\n", ch);
+		return;
+	}
+	fprintf(out, "-A %s -p ipv6-icmp -m icmp6 --icmpv6-type 2 -j ACCEPT\n", ch);
+	for (int t = 133; t <= 136; t++)
+		fprintf(out, "-A %s -p ipv6-icmp -m icmp6 --icmpv6-type %d -m hl --hl-eq 255 -j ACCEPT\n",
+			ch, t);
+}
+
+static void ipt_chain(const struct hooks_spec *s, int family, bool in, FILE *out)
+{
+	const char *ch = in ? HOOKS_IPT_IN : HOOKS_IPT_OUT;
+
+	fprintf(out, "-A %s -%c lo -j ACCEPT\n", ch, in ? 'i' : 'o');
+	if (s->offload) {
+		/*
+		 * A packet we returned with NF_REPEAT comes through this chain
+		 * again carrying the generation in its mark: store it in the
+		 * connmark (our bits only) and let it pass. A mark of an older
+		 * generation (a swap in flight) passes without being stored.
+		 */
+		fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j CONNMARK --set-xmark 0x%x/0x%x\n",
+			ch, hooks_mark(s->gen), HOOKS_MARK_MASK, hooks_mark(s->gen), HOOKS_MARK_MASK);
+		fprintf(out, "-A %s -m mark ! --mark 0x0/0x%x -j ACCEPT\n", ch, HOOKS_MARK_MASK);
+		fprintf(out, "-A %s -m connmark --mark 0x%x/0x%x -j ACCEPT\n", ch,
+			hooks_mark(s->gen), HOOKS_MARK_MASK);
+	}
+	ipt_lifeline(s, family, in, out);
+	if (!s->queue)
+		return;
+	if (s->queue_lo == s->queue_hi)
+		fprintf(out, "-A %s -j NFQUEUE --queue-num %u%s\n", ch, s->queue_lo,
+			s->fail_open ? " --queue-bypass" : "");
+	else
+		fprintf(out, "-A %s -j NFQUEUE --queue-balance %u:%u%s\n", ch, s->queue_lo,
+			s->queue_hi, s->fail_open ? " --queue-bypass" : "");
+}
+
+/*
+ * Declaring a chain with --noflush flushes it when it exists; the explicit
+ * -F says so to the reader. @jumps: also insert the jumps first in INPUT and
+ * OUTPUT (the caller checks they are not there yet).
+ */
+void hooks_ipt_text(const struct hooks_spec *s, int family, int jumps, FILE *out)
+{
+	fprintf(out, "*filter\n:%s - [0:0]\n:%s - [0:0]\n", HOOKS_IPT_IN, HOOKS_IPT_OUT);
+	fprintf(out, "-F %s\n-F %s\n", HOOKS_IPT_IN, HOOKS_IPT_OUT);
+	ipt_chain(s, family, true, out);
+	ipt_chain(s, family, false, out);
+	if (jumps & 1)
+		fprintf(out, "-I INPUT 1 -j %s\n", HOOKS_IPT_IN);
+	if (jumps & 2)
+		fprintf(out, "-I OUTPUT 1 -j %s\n", HOOKS_IPT_OUT);
+	fprintf(out, "COMMIT\n");
+}
+
+/* Removal needs the jumps to exist; the caller deletes only those it found. */
+void hooks_ipt_remove_text(int family, FILE *out)
+{
+	(void)family;
+	fprintf(out, "*filter\n-F %s\n-F %s\n-X %s\n-X %s\nCOMMIT\n", HOOKS_IPT_IN, HOOKS_IPT_OUT,
+		HOOKS_IPT_IN, HOOKS_IPT_OUT);
+}

@@ -1,0 +1,141 @@
+/* hooks_nft.c - the nft backend: table inet lifeline as one `nft -f` transaction. */
+#include <stdio.h>
+
+#include "hooks.h"
+
+#define T "inet " HOOKS_NFT_TABLE
+
+static const char *const nft_set[HSET__COUNT][2] = {
+	{ "mgr4", "mgr6" },
+	{ "dns4", "dns6" },
+};
+
+static void nft_elements(enum hooks_set set, int family, const ll_ip *a, uint32_t n, FILE *out)
+{
+	char buf[64];
+	bool any = false;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (ll_ip_is_v4(a[i]) != (family == 4))
+			continue;
+		fprintf(out, "%s%s", any ? ", " : "", ll_ip_str(a[i], buf, sizeof(buf)));
+		any = true;
+	}
+	(void)set;
+}
+
+static bool nft_has(int family, const ll_ip *a, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (ll_ip_is_v4(a[i]) == (family == 4))
+			return true;
+	return false;
+}
+
+/* Flush and refill in one transaction: the set is never seen half-filled. */
+void hooks_nft_set_text(enum hooks_set set, const ll_ip *a, uint32_t n, FILE *out)
+{
+	for (int f = 4; f <= 6; f += 2) {
+		fprintf(out, "flush set %s %s\n", T, nft_set[set][f == 6]);
+		if (!nft_has(f, a, n))
+			continue;
+		fprintf(out, "add element %s %s { ", T, nft_set[set][f == 6]);
+		nft_elements(set, f, a, n, out);
+		fprintf(out, " }\n");
+	}
+}
+
+static void nft_heartbeat(const struct hooks_spec *s, const char *ch, bool in, FILE *out)
+{
+	const char *peer = in ? "saddr" : "daddr";
+	const char *rport = in ? "sport" : "dport", *lport = in ? "dport" : "sport";
+
+	if (s->any_manager) {
+		fprintf(out, "add rule %s %s tcp %s %u accept\n", T, ch, rport, s->heartbeat_port);
+		fprintf(out, "add rule %s %s tcp %s %u accept\n", T, ch, lport, s->agent_port);
+		return;
+	}
+	for (int f = 4; f <= 6; f += 2) {
+		const char *ip = f == 4 ? "ip" : "ip6", *set = nft_set[HSET_MGR][f == 6];
+
+		fprintf(out, "add rule %s %s %s %s @%s tcp %s %u accept\n", T, ch, ip, peer, set,
+			rport, s->heartbeat_port);
+		fprintf(out, "add rule %s %s %s %s @%s tcp %s %u accept\n", T, ch, ip, peer, set,
+			lport, s->agent_port);
+	}
+}
+
+static void nft_lifeline(const struct hooks_spec *s, const char *ch, bool in, FILE *out)
+{
+	char log[32] = "";
+
+	nft_heartbeat(s, ch, in, out);
+	/* dhcp replies are copied to the engine (log group) so it learns DNS servers */
+	if (in)
+		snprintf(log, sizeof(log), "log group %u ", s->nflog_group);
+	fprintf(out, "add rule %s %s udp sport 67 udp dport 68 %saccept\n", T, ch, log);
+	fprintf(out, "add rule %s %s udp sport 68 udp dport 67 accept\n", T, ch);
+	fprintf(out, "add rule %s %s udp sport 547 udp dport 546 %saccept\n", T, ch, log);
+	fprintf(out, "add rule %s %s udp sport 546 udp dport 547 accept\n", T, ch);
+	for (int f = 4; f <= 6; f += 2)
+		fprintf(out, "add rule %s %s %s %s @%s meta l4proto { tcp, udp } th %s 53 accept\n",
+			T, ch, f == 4 ? "ip" : "ip6", in ? "saddr" : "daddr",
+			nft_set[HSET_DNS][f == 6], in ? "sport" : "dport");
+	fprintf(out, "add rule %s %s icmp type destination-unreachable icmp code frag-needed accept\n",
+		T, ch);
+	fprintf(out, "add rule %s %s icmpv6 type packet-too-big accept\n", T, ch);
+	fprintf(out, "add rule %s %s icmpv6 type { nd-router-solicit, nd-router-advert, "
+		"nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept\n", T, ch);
+}
+
+static void nft_chain(const struct hooks_spec *s, bool in, FILE *out)
+{
+	const char *ch = in ? "input" : "output";
+	uint32_t m = hooks_mark(s->gen);
+
+	fprintf(out, "add rule %s %s %s \"lo\" accept\n", T, ch, in ? "iifname" : "oifname");
+	if (s->offload) {
+		/* see hooks_ipt.c: store a repeated packet's generation, our bits only */
+		fprintf(out, "add rule %s %s meta mark and 0x%08x == 0x%08x ct mark set ct mark "
+			"and 0x%08x ct mark set ct mark or 0x%08x accept\n", T, ch, HOOKS_MARK_MASK, m,
+			~HOOKS_MARK_MASK, m);
+		fprintf(out, "add rule %s %s meta mark and 0x%08x != 0x00000000 accept\n", T, ch,
+			HOOKS_MARK_MASK);
+		fprintf(out, "add rule %s %s ct mark and 0x%08x == 0x%08x accept\n", T, ch,
+			HOOKS_MARK_MASK, m);
+	}
+	nft_lifeline(s, ch, in, out);
+	if (!s->queue)
+		return;
+	if (s->queue_lo == s->queue_hi)
+		fprintf(out, "add rule %s %s queue num %u%s\n", T, ch, s->queue_lo,
+			s->fail_open ? " bypass" : "");
+	else
+		fprintf(out, "add rule %s %s queue num %u-%u%s\n", T, ch, s->queue_lo, s->queue_hi,
+			s->fail_open ? " bypass" : "");
+}
+
+/*
+ * The whole ruleset as one transaction. `add` of an existing table, chain
+ * or set is a no-op, so a second run replaces the rules (chains flushed)
+ * and, with @elements, the set contents. Priority filter - 1: before the
+ * iptables-nft filter table, so our accept does not hide other tools' rules
+ * (an nft accept ends only our base chain).
+ */
+void hooks_nft_text(const struct hooks_spec *s, bool elements, FILE *out)
+{
+	fprintf(out, "add table %s\n", T);
+	for (int set = 0; set < HSET__COUNT; set++)
+		for (int f = 0; f < 2; f++)
+			fprintf(out, "add set %s %s { type %s; }\n", T, nft_set[set][f],
+				f ? "ipv6_addr" : "ipv4_addr");
+	fprintf(out, "add chain %s input { type filter hook input priority filter - 1; policy accept; }\n", T);
+	fprintf(out, "add chain %s output { type filter hook output priority filter - 1; policy accept; }\n", T);
+	fprintf(out, "flush chain %s input\nflush chain %s output\n", T, T);
+	nft_chain(s, true, out);
+	nft_chain(s, false, out);
+	if (!elements)
+		return;
+	for (int set = 0; set < HSET__COUNT; set++)
+		hooks_nft_set_text(set, s->set_addrs[set], s->set_n[set], out);
+}

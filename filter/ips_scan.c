@@ -1,0 +1,442 @@
+/* ips_scan.c - per-packet IPS: vectorscan prefilter, exact confirmation, flow state, actions. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs/hs.h>
+
+#include "ips_rules.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+/* Rules whose literal was seen in a stream and may still complete, per direction. */
+#define PEND_MAX 64
+
+enum { SEEN_CAND = 1, SEEN_MATCHED = 2 };
+
+struct ips_worker {
+	const struct ips_ruleset *rs;
+	hs_scratch_t *scratch;
+	pcre2_match_data *md;
+	uint32_t *cand, ncand;
+	uint8_t *seen; /* per rule, SEEN_* for the packet being scanned */
+};
+
+/* Per-flow state, in flow->ips. */
+struct fstate {
+	const struct ips_ruleset *rs; /* the ruleset the flowbit ids refer to */
+	uint8_t *bits;
+	struct ips_stream *st[2];
+	uint64_t bytes[2]; /* payload bytes per direction, for stream_size */
+	uint32_t pend[2][PEND_MAX], npend[2];
+};
+
+/* Everything one scan needs. */
+struct scan {
+	struct ips_worker *w;
+	const struct ips_ruleset *rs;
+	const struct flow *f;
+	struct fstate *fs;
+	const struct pkt *p;
+	int dir; /* 0 to_server, 1 to_client */
+	uint64_t now_us;
+	struct ips_result *res;
+	bool stop; /* a pass rule matched */
+};
+
+static void worker_clear(struct ips_worker *w)
+{
+	hs_free_scratch(w->scratch);
+	pcre2_match_data_free(w->md);
+	free(w->cand);
+	free(w->seen);
+	memset(w, 0, sizeof(*w));
+}
+
+/* Size the scratch for every database of @rs; 0 or -1. */
+static int worker_init(struct ips_worker *w, const struct ips_ruleset *rs)
+{
+	worker_clear(w);
+	w->rs = rs;
+	w->md = pcre2_match_data_create(32, NULL);
+	w->cand = calloc(2 * rs->nrules + 1, sizeof(*w->cand)); /* packet pass + stream pass */
+	w->seen = calloc(rs->nrules + 1, 1);
+	if (!w->md || !w->cand || !w->seen)
+		return -1;
+	for (int g = 0; g < IPG__N; g++)
+		for (int d = 0; d < 2; d++)
+			if (rs->g[g][d].db && hs_alloc_scratch(rs->g[g][d].db, &w->scratch) != HS_SUCCESS)
+				return -1;
+	return 0;
+}
+
+struct ips_worker *ips_worker_new(const struct ips_ruleset *rs)
+{
+	struct ips_worker *w = calloc(1, sizeof(*w));
+
+	if (w && rs && worker_init(w, rs)) {
+		ips_worker_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void ips_worker_free(struct ips_worker *w)
+{
+	if (!w)
+		return;
+	worker_clear(w);
+	free(w);
+}
+
+void ips_flow_free(void *state)
+{
+	struct fstate *fs = state;
+
+	if (!fs)
+		return;
+	ips_stream_free(fs->st[0]);
+	ips_stream_free(fs->st[1]);
+	free(fs->bits);
+	free(fs);
+}
+
+/* The flow's state for @rs; a new ruleset starts the flowbits afresh. */
+static struct fstate *flow_state(struct flow *f, const struct ips_ruleset *rs)
+{
+	struct fstate *fs;
+
+	if (!f)
+		return NULL;
+	fs = f->ips;
+	if (fs && fs->rs == rs)
+		return fs;
+	if (!fs && !(fs = calloc(1, sizeof(*fs))))
+		return NULL;
+	f->ips = fs;
+	free(fs->bits);
+	fs->bits = calloc(rs->nfb / 8 + 1, 1);
+	fs->rs = rs;
+	fs->npend[0] = fs->npend[1] = 0;
+	return fs->bits ? fs : NULL;
+}
+
+static void add_cand(struct ips_worker *w, uint32_t ri)
+{
+	if (w->seen[ri])
+		return;
+	w->seen[ri] = SEEN_CAND;
+	w->cand[w->ncand++] = ri;
+}
+
+struct hit_ctx {
+	struct ips_worker *w;
+	const struct ips_group *g;
+};
+
+static int on_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+		  void *ctx)
+{
+	struct hit_ctx *h = ctx;
+
+	(void)from, (void)to, (void)flags;
+	add_cand(h->w, h->g->pat_rule[id]);
+	return 0;
+}
+
+/* Prefilter: rules whose fast pattern occurs in @buf. */
+static void prefilter(struct ips_worker *w, const struct ips_group *g, const uint8_t *buf,
+		      uint32_t len)
+{
+	struct hit_ctx h = { w, g };
+
+	if (g->db && len)
+		hs_scan(g->db, (const char *)buf, len, 0, w->scratch, on_hit, &h);
+}
+
+static int rank_cmp(const void *a, const void *b, void *arg)
+{
+	const struct ips_ruleset *rs = arg;
+	uint32_t ra = rs->rules[*(const uint32_t *)a].rank, rb = rs->rules[*(const uint32_t *)b].rank;
+
+	return ra < rb ? -1 : ra > rb;
+}
+
+static bool proto_ok(const struct ips_rule *r, uint8_t proto)
+{
+	switch (r->proto) {
+	case IPSP_IP: return true;
+	case IPSP_UDP: return proto == IPPROTO_UDP_;
+	case IPSP_ICMP: return proto == IPPROTO_ICMP_ || proto == IPPROTO_ICMPV6_;
+	default: return proto == IPPROTO_TCP_;
+	}
+}
+
+static bool ends_ok(const struct ips_rule *r, ll_ip s, uint16_t sp, ll_ip d, uint16_t dp, bool ports)
+{
+	if (!ips_addr_has(&r->src, s) || !ips_addr_has(&r->dst, d))
+		return false;
+	if (r->sp.any && r->dp.any)
+		return true;
+	return ports && ips_ports_has(&r->sp, sp) && ips_ports_has(&r->dp, dp);
+}
+
+static bool addrs_ok(const struct ips_rule *r, const struct pkt *p)
+{
+	bool ports = p->proto == IPPROTO_TCP_ || p->proto == IPPROTO_UDP_;
+
+	return ends_ok(r, p->src, p->sport, p->dst, p->dport, ports) ||
+	       (r->bidir && ends_ok(r, p->dst, p->dport, p->src, p->sport, ports));
+}
+
+static bool established(const struct scan *s)
+{
+	const struct flow *f = s->f;
+
+	if (!f)
+		return false;
+	if (s->p->proto == IPPROTO_TCP_)
+		return f->tcp_state == FT_ESTABLISHED || f->tcp_state == FT_FIN_WAIT ||
+		       f->tcp_state == FT_CLOSE_WAIT;
+	return s->dir == 1 || f->pkts[1] > 0;
+}
+
+static bool flow_ok(const struct scan *s, const struct ips_rule *r)
+{
+	if ((r->flow & IF_TO_SERVER) && s->dir != 0)
+		return false;
+	if ((r->flow & IF_TO_CLIENT) && s->dir != 1)
+		return false;
+	if ((r->flow & IF_ESTABLISHED) && !established(s))
+		return false;
+	return !((r->flow & IF_NOT_EST) && established(s));
+}
+
+static bool tcp_flags_ok(const struct ips_rule *r, const struct pkt *p)
+{
+	uint8_t f = p->tcp_flags & (uint8_t)~r->flags_mask, want = r->flags_want;
+
+	if (p->proto != IPPROTO_TCP_)
+		return false;
+	switch (r->flags_mode) {
+	case IFM_PLUS: return (f & want) == want;
+	case IFM_ANY: return (f & want) != 0;
+	case IFM_NOT: return (f & want) != want;
+	default: return f == want;
+	}
+}
+
+static bool ssize_ok(const struct scan *s, const struct ips_rule *r)
+{
+	uint64_t srv = s->fs ? s->fs->bytes[1] : 0, cli = s->fs ? s->fs->bytes[0] : 0;
+	bool a = ips_uint_match(&r->ssize, srv), b = ips_uint_match(&r->ssize, cli);
+
+	if (s->p->proto != IPPROTO_TCP_)
+		return false;
+	switch (r->ss_which) {
+	case ISS_SERVER: return a;
+	case ISS_CLIENT: return b;
+	case ISS_BOTH: return a && b;
+	default: return a || b;
+	}
+}
+
+/* dsize, ttl, itype, icode, flags, stream_size. */
+static bool hdr_ok(const struct scan *s, const struct ips_rule *r)
+{
+	const struct pkt *p = s->p;
+	bool icmp = p->proto == IPPROTO_ICMP_ || p->proto == IPPROTO_ICMPV6_;
+
+	if (!r->hdr)
+		return true;
+	if ((r->hdr & IH_DSIZE) && !ips_uint_match(&r->dsize, p->paylen))
+		return false;
+	if ((r->hdr & IH_TTL) && !ips_uint_match(&r->ttl, p->ttl))
+		return false;
+	if ((r->hdr & IH_ITYPE) && (!icmp || !ips_uint_match(&r->itype, p->icmp_type)))
+		return false;
+	if ((r->hdr & IH_ICODE) && (!icmp || !ips_uint_match(&r->icode, p->icmp_code)))
+		return false;
+	if ((r->hdr & IH_FLAGS) && !tcp_flags_ok(r, p))
+		return false;
+	return !(r->hdr & IH_SSIZE) || ssize_ok(s, r);
+}
+
+static bool bit(const struct fstate *fs, uint16_t id)
+{
+	return fs->bits[id / 8] & (1u << (id % 8));
+}
+
+/* isset / isnotset conditions. */
+static bool flowbits_ok(const struct scan *s, const struct ips_rule *r)
+{
+	for (uint32_t i = 0; i < r->nfb; i++) {
+		const struct ips_flowbit *fb = &r->fb[i];
+		uint32_t set = 0;
+		if (fb->cmd != IFB_ISSET && fb->cmd != IFB_ISNOTSET)
+			continue;
+		for (uint32_t k = 0; s->fs && k < fb->n; k++)
+			set += bit(s->fs, fb->ids[k]);
+		bool want = fb->cmd == IFB_ISSET;
+		uint32_t hits = want ? set : fb->n - set;
+		if (fb->and_ ? hits != fb->n : hits == 0)
+			return false;
+	}
+	return true;
+}
+
+static void flowbits_apply(const struct scan *s, const struct ips_rule *r)
+{
+	for (uint32_t i = 0; s->fs && i < r->nfb; i++)
+		for (uint32_t k = 0; k < r->fb[i].n; k++) {
+			uint16_t id = r->fb[i].ids[k];
+			uint8_t m = (uint8_t)(1u << (id % 8));
+			if (r->fb[i].cmd == IFB_SET)
+				s->fs->bits[id / 8] |= m;
+			else if (r->fb[i].cmd == IFB_UNSET)
+				s->fs->bits[id / 8] &= (uint8_t)~m;
+			else if (r->fb[i].cmd == IFB_TOGGLE)
+				s->fs->bits[id / 8] ^= m;
+		}
+}
+
+/* Everything but the payload. */
+static bool rule_head_ok(const struct scan *s, const struct ips_rule *r)
+{
+	return proto_ok(r, s->p->proto) && addrs_ok(r, s->p) && flow_ok(s, r) && hdr_ok(s, r) &&
+	       flowbits_ok(s, r);
+}
+
+/* A rule matched: flowbits, threshold, then the action and the alert. */
+static void on_match(struct scan *s, uint32_t ri)
+{
+	const struct ips_rule *r = &s->rs->rules[ri];
+	struct ips_result *res = s->res;
+
+	s->w->seen[ri] = SEEN_MATCHED;
+	flowbits_apply(s, r);
+	if (!ips_thresh_hit(s->rs, ri, s->p->src, s->p->dst, s->now_us))
+		return;
+	if (r->action == IRA_PASS) {
+		res->action = IPS_ACT_PASS;
+		s->stop = true;
+		return;
+	}
+	if (r->action != IRA_ALERT && res->action == IPS_ACT_NONE) {
+		res->action = r->action == IRA_DROP ? IPS_ACT_DROP : IPS_ACT_REJECT;
+		res->sid = r->sid;
+	}
+	if (!r->noalert && res->nalerts < IPS_MAX_ALERTS)
+		res->alerts[res->nalerts++] = r->sid;
+}
+
+static bool stream_only(const struct ips_rule *r)
+{
+	return r->proto == IPSP_TCP_STREAM || (r->flow & IF_ONLY_STREAM);
+}
+
+static void scan_packet(struct scan *s, const struct ips_group *g)
+{
+	struct ips_worker *w = s->w;
+	const struct pkt *p = s->p;
+
+	prefilter(w, g, p->payload, p->paylen);
+	for (uint32_t i = 0; i < g->nalways; i++)
+		add_cand(w, g->always[i]);
+	qsort_r(w->cand, w->ncand, sizeof(*w->cand), rank_cmp, (void *)s->rs);
+	for (uint32_t i = 0; i < w->ncand && !s->stop; i++) {
+		const struct ips_rule *r = &s->rs->rules[w->cand[i]];
+		if (stream_only(r) || !rule_head_ok(s, r))
+			continue;
+		if (r->nitems && (!p->paylen || !ips_inspect(r, p->payload, p->paylen, w->md)))
+			continue;
+		on_match(s, w->cand[i]);
+	}
+}
+
+static bool stream_rule(const struct ips_rule *r)
+{
+	return r->nitems && r->proto != IPSP_TCP_PKT && r->proto != IPSP_UDP &&
+	       r->proto != IPSP_ICMP && !(r->flow & IF_NO_STREAM) && !(r->hdr & IH_DSIZE);
+}
+
+static void pend_add(struct fstate *fs, int dir, uint32_t ri)
+{
+	for (uint32_t i = 0; i < fs->npend[dir]; i++)
+		if (fs->pend[dir][i] == ri)
+			return;
+	if (fs->npend[dir] < PEND_MAX)
+		fs->pend[dir][fs->npend[dir]++] = ri;
+}
+
+/*
+ * Stream stage: literals seen in the new bytes (plus an overlap for patterns
+ * cut by a segment boundary) make their rules pending; a pending rule alerts
+ * when it matches the stream so far but did not match it before this segment.
+ */
+static void scan_stream(struct scan *s, const struct ips_group *g)
+{
+	struct fstate *fs = s->fs;
+	struct ips_worker *w = s->w;
+	const uint8_t *d;
+	uint32_t len, new_off, from;
+
+	if (!fs->st[s->dir] && !(fs->st[s->dir] = ips_stream_new()))
+		return;
+	ips_stream_add(fs->st[s->dir], s->rs, s->p, &d, &len, &new_off);
+	if (new_off >= len)
+		return;
+	from = new_off > s->rs->max_pat ? new_off - s->rs->max_pat : 0;
+	for (uint32_t i = 0; i < w->ncand; i++)
+		w->seen[w->cand[i]] &= SEEN_MATCHED; /* candidates of the packet pass are done */
+	uint32_t npkt = w->ncand;
+	prefilter(w, g, d + from, len - from);
+	for (uint32_t i = npkt; i < w->ncand; i++)
+		if (stream_rule(&s->rs->rules[w->cand[i]]))
+			pend_add(fs, s->dir, w->cand[i]);
+	for (uint32_t i = 0; i < fs->npend[s->dir] && !s->stop; i++) {
+		uint32_t ri = fs->pend[s->dir][i];
+		const struct ips_rule *r = &s->rs->rules[ri];
+		if (w->seen[ri] == SEEN_MATCHED || !rule_head_ok(s, r))
+			continue;
+		if (ips_inspect(r, d, len, w->md) && !ips_inspect(r, d, new_off, w->md))
+			on_match(s, ri);
+	}
+}
+
+void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f,
+	      const struct pkt *p, int to_server, uint64_t now_us, struct ips_result *res)
+{
+	struct scan s = { w, rs, f, NULL, p, to_server ? 0 : 1, now_us, res, false };
+	const struct ips_group *g;
+
+	memset(res, 0, sizeof(*res));
+	if (!rs || !w || !rs->nrules)
+		return;
+	if (w->rs != rs && worker_init(w, rs))
+		return;
+	s.fs = flow_state(f, rs);
+	if (s.fs)
+		s.fs->bytes[s.dir] += p->paylen;
+	g = &rs->g[ips_pgroup_of(p->proto)][s.dir];
+	scan_packet(&s, g);
+	if (p->proto == IPPROTO_TCP_ && s.fs && !s.stop)
+		scan_stream(&s, g);
+	for (uint32_t i = 0; i < w->ncand; i++)
+		w->seen[w->cand[i]] = 0;
+	w->ncand = 0;
+}
+
+bool ips_may_match(const struct ips_ruleset *rs, const struct fw_key *k)
+{
+	bool ports = k->proto == IPPROTO_TCP_ || k->proto == IPPROTO_UDP_;
+
+	for (uint32_t i = 0; rs && i < rs->nrules; i++) {
+		const struct ips_rule *r = &rs->rules[i];
+		if (proto_ok(r, k->proto) &&
+		    (ends_ok(r, k->src, k->sport, k->dst, k->dport, ports) ||
+		     ends_ok(r, k->dst, k->dport, k->src, k->sport, ports)))
+			return true;
+	}
+	return false;
+}

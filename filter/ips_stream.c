@@ -1,0 +1,181 @@
+/* ips_stream.c - bounded in-order TCP reassembly per flow direction, for IPS matches across segments. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ips_rules.h"
+
+/* Out-of-order segments held while waiting for the gap to fill. */
+#define OOO_MAX_SEGS 32
+#define OOO_MAX_BYTES (64u << 10)
+
+struct seg {
+	uint32_t seq, len;
+	struct seg *next;
+	uint8_t data[];
+};
+
+/*
+ * Bytes from the first byte after the SYN (or the first data seen) up to
+ * next_seq, without holes: data never mixes two sides of a gap, so a match
+ * can only be found in bytes the receiver really got in this order.
+ */
+struct ips_stream {
+	bool init, full;
+	uint32_t next_seq;
+	uint8_t *buf;
+	uint32_t len, cap;
+	struct seg *ooo; /* sorted by seq */
+	uint32_t nooo, ooo_bytes;
+};
+
+static _Atomic uint64_t stream_mem;
+
+uint64_t ips_stream_mem(void)
+{
+	return atomic_load(&stream_mem);
+}
+
+struct ips_stream *ips_stream_new(void)
+{
+	return calloc(1, sizeof(struct ips_stream));
+}
+
+static void ooo_clear(struct ips_stream *s)
+{
+	for (struct seg *g = s->ooo, *nx; g; g = nx) {
+		nx = g->next;
+		atomic_fetch_sub(&stream_mem, g->len);
+		free(g);
+	}
+	s->ooo = NULL;
+	s->nooo = s->ooo_bytes = 0;
+}
+
+void ips_stream_free(struct ips_stream *s)
+{
+	if (!s)
+		return;
+	ooo_clear(s);
+	atomic_fetch_sub(&stream_mem, s->cap);
+	free(s->buf);
+	free(s);
+}
+
+/* Grow the buffer to hold @need bytes, within the depth and the global cap. */
+static bool reserve(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t need)
+{
+	uint32_t cap = s->cap ? s->cap : 4096;
+	uint8_t *b;
+
+	if (need <= s->cap)
+		return true;
+	while (cap < need)
+		cap = cap > rs->stream_depth / 2 ? rs->stream_depth : cap * 2;
+	if (atomic_fetch_add(&stream_mem, cap - s->cap) + cap - s->cap > rs->stream_memcap ||
+	    !(b = realloc(s->buf, cap))) {
+		atomic_fetch_sub(&stream_mem, cap - s->cap);
+		return false;
+	}
+	s->buf = b;
+	s->cap = cap;
+	return true;
+}
+
+/* Append data at @seq (<= next_seq), skipping what the stream already has. */
+static void append(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t seq,
+		   const uint8_t *d, uint32_t n)
+{
+	uint32_t skip = s->next_seq - seq, room;
+
+	if (skip >= n || s->full)
+		return;
+	d += skip;
+	n -= skip;
+	room = rs->stream_depth - s->len;
+	if (n >= room) {
+		n = room;
+		s->full = true;
+	}
+	if (!reserve(s, rs, s->len + n)) {
+		s->full = true;
+		return;
+	}
+	memcpy(s->buf + s->len, d, n);
+	s->len += n;
+	s->next_seq = seq + skip + n;
+}
+
+/* Queue an out-of-order segment; false when the queue is full. */
+static bool ooo_add(struct ips_stream *s, uint32_t seq, const uint8_t *d, uint32_t n)
+{
+	struct seg **pp = &s->ooo, *g;
+
+	if (s->nooo >= OOO_MAX_SEGS || s->ooo_bytes + n > OOO_MAX_BYTES ||
+	    !(g = malloc(sizeof(*g) + n)))
+		return false;
+	g->seq = seq;
+	g->len = n;
+	memcpy(g->data, d, n);
+	while (*pp && (int32_t)((*pp)->seq - seq) <= 0)
+		pp = &(*pp)->next;
+	g->next = *pp;
+	*pp = g;
+	s->nooo++;
+	s->ooo_bytes += n;
+	atomic_fetch_add(&stream_mem, n);
+	return true;
+}
+
+/* Move queued segments that the stream now reaches into it. */
+static void ooo_drain(struct ips_stream *s, const struct ips_ruleset *rs)
+{
+	struct seg *g;
+
+	while ((g = s->ooo) && (int32_t)(g->seq - s->next_seq) <= 0) {
+		s->ooo = g->next;
+		s->nooo--;
+		s->ooo_bytes -= g->len;
+		append(s, rs, g->seq, g->data, g->len);
+		atomic_fetch_sub(&stream_mem, g->len);
+		free(g);
+	}
+}
+
+/* A hole that will not fill: start a new stream window after it. */
+static void resync(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t seq,
+		   const uint8_t *d, uint32_t n)
+{
+	ooo_clear(s);
+	s->len = 0;
+	s->full = false;
+	s->next_seq = seq;
+	append(s, rs, seq, d, n);
+}
+
+void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const struct pkt *p,
+		    const uint8_t **data, uint32_t *len, uint32_t *new_off)
+{
+	uint32_t before = s->len;
+	int32_t diff;
+
+	if (p->tcp_flags & TCPF_SYN) {
+		if (!s->init)
+			s->next_seq = p->tcp_seq + 1;
+		s->init = true;
+	} else if (p->paylen && !s->init) {
+		s->init = true;
+		s->next_seq = p->tcp_seq;
+	}
+	diff = (int32_t)(p->tcp_seq - s->next_seq);
+	if (p->paylen && !(p->tcp_flags & (TCPF_SYN | TCPF_RST)) && !s->full) {
+		if (diff <= 0)
+			append(s, rs, p->tcp_seq, p->payload, p->paylen);
+		else if (!ooo_add(s, p->tcp_seq, p->payload, p->paylen))
+			resync(s, rs, p->tcp_seq, p->payload, p->paylen), before = 0;
+		ooo_drain(s, rs);
+	}
+	*data = s->buf;
+	*len = s->len;
+	*new_off = before <= s->len ? before : 0;
+}

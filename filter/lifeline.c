@@ -1,0 +1,244 @@
+/* lifeline.c - the traffic no policy may cut: heartbeat, DHCP, DNS, PMTU, NDP (SPEC section 5). */
+#include <errno.h>
+#include <string.h>
+
+#include "lifeline.h"
+
+#define DHCP4_SERVER 67
+#define DHCP4_CLIENT 68
+#define DHCP6_CLIENT 546
+#define DHCP6_SERVER 547
+#define DNS_PORT 53
+
+#define ICMP_DEST_UNREACH 3
+#define ICMP_FRAG_NEEDED 4
+#define ICMP6_PACKET_TOO_BIG 2
+#define ND_ROUTER_SOLICIT 133
+#define ND_NEIGHBOR_ADVERT 136
+#define ND_HOP_LIMIT 255
+
+void lifeline_init(struct lifeline *l, const struct config *c)
+{
+	memset(l, 0, sizeof(*l));
+	l->heartbeat_port = c->heartbeat_port;
+	l->agent_port = c->agent_port;
+	/* names are resolved later; until then a named manager matches nothing */
+	l->any_manager = c->nmanagers == 0;
+	for (uint32_t i = 0; i < c->nmanagers && l->nmanagers < LIFELINE_MAX_MANAGERS; i++)
+		if (c->managers[i].is_literal)
+			l->managers[l->nmanagers++] = c->managers[i].addr;
+	for (uint32_t i = 0; i < c->ndns_servers; i++)
+		lifeline_add_dns(l, c->dns_servers[i]);
+}
+
+/*
+ * @addrs is the whole manager list (the config's literals plus what its
+ * names resolve to), deduplicated here and cut at LIFELINE_MAX_MANAGERS.
+ * any_manager is the config's choice (no manager named) and stays.
+ */
+void lifeline_set_managers(struct lifeline *l, const ll_ip *addrs, uint32_t n)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < n && k < LIFELINE_MAX_MANAGERS; i++) {
+		uint32_t j;
+		for (j = 0; j < k; j++)
+			if (ll_ip_eq(l->managers[j], addrs[i]))
+				break;
+		if (j == k)
+			l->managers[k++] = addrs[i];
+	}
+	l->nmanagers = k;
+}
+
+static int dns_find(const struct lifeline *l, ll_ip a)
+{
+	for (uint32_t i = 0; i < l->ndns; i++)
+		if (ll_ip_eq(l->dns[i].addr, a))
+			return (int)i;
+	return -1;
+}
+
+/* A static server is never replaced nor expires; a learned twin becomes static. */
+void lifeline_add_dns(struct lifeline *l, ll_ip addr)
+{
+	int i = dns_find(l, addr);
+
+	if (i >= 0) {
+		if (l->dns[i].learned) {
+			l->dns[i] = (struct lifeline_dns){ .addr = addr };
+			l->dns_changes++;
+		}
+		return;
+	}
+	if (l->ndns >= LIFELINE_MAX_DNS)
+		return;
+	l->dns[l->ndns++] = (struct lifeline_dns){ .addr = addr };
+	l->dns_changes++;
+}
+
+static bool is_manager(const struct lifeline *l, ll_ip a)
+{
+	if (l->any_manager)
+		return true;
+	for (uint32_t i = 0; i < l->nmanagers; i++)
+		if (ll_ip_eq(l->managers[i], a))
+			return true;
+	return false;
+}
+
+/*
+ * Heartbeat: the manager's port is heartbeat_port (host connects out) or
+ * the host's port is agent_port (manager connects in), either direction of
+ * such a connection. A manager connecting in to the heartbeat port, or the
+ * host connecting out to the agent port, is ordinary traffic.
+ */
+static bool is_heartbeat(const struct lifeline *l, const struct pkt *p)
+{
+	if (is_manager(l, p->dst) && p->dport == l->heartbeat_port)
+		return true;
+	if (is_manager(l, p->src) && p->sport == l->heartbeat_port)
+		return true;
+	if (is_manager(l, p->src) && p->dport == l->agent_port)
+		return true;
+	return is_manager(l, p->dst) && p->sport == l->agent_port;
+}
+
+static bool dns_known(const struct lifeline *l, ll_ip a, uint64_t now_us)
+{
+	int i = dns_find(l, a);
+
+	if (i < 0)
+		return false;
+	return l->dns[i].expires_us == 0 || now_us < l->dns[i].expires_us;
+}
+
+static bool is_dns(const struct lifeline *l, const struct pkt *p, uint64_t now_us)
+{
+	if (p->dport == DNS_PORT && dns_known(l, p->dst, now_us))
+		return true;
+	return p->sport == DNS_PORT && dns_known(l, p->src, now_us);
+}
+
+static bool ports_pair(const struct pkt *p, uint16_t a, uint16_t b)
+{
+	return (p->sport == a && p->dport == b) || (p->sport == b && p->dport == a);
+}
+
+static int match_icmp(const struct pkt *p)
+{
+	if (p->family == 4 && p->proto == IPPROTO_ICMP_ &&
+	    p->icmp_type == ICMP_DEST_UNREACH && p->icmp_code == ICMP_FRAG_NEEDED)
+		return R_ICMP_PMTU;
+	if (p->family != 6 || p->proto != IPPROTO_ICMPV6_)
+		return -1;
+	if (p->icmp_type == ICMP6_PACKET_TOO_BIG)
+		return R_ICMP6_PMTU;
+	/* RFC 4861: a hop limit below 255 means the packet crossed a router */
+	if (p->icmp_type >= ND_ROUTER_SOLICIT && p->icmp_type <= ND_NEIGHBOR_ADVERT &&
+	    p->ttl == ND_HOP_LIMIT)
+		return R_NDP;
+	return -1;
+}
+
+int lifeline_match(const struct lifeline *l, const struct pkt *p, uint64_t now_us)
+{
+	/* the pipeline reassembles first; a lone fragment proves nothing */
+	if (p->is_frag)
+		return -1;
+	switch (p->proto) {
+	case IPPROTO_TCP_:
+		if (!p->l4_ok)
+			return -1;
+		if (is_heartbeat(l, p))
+			return R_HEARTBEAT;
+		return is_dns(l, p, now_us) ? R_DNS : -1;
+	case IPPROTO_UDP_:
+		if (!p->l4_ok)
+			return -1;
+		if (p->family == 4 && ports_pair(p, DHCP4_CLIENT, DHCP4_SERVER))
+			return R_DHCP;
+		if (p->family == 6 && ports_pair(p, DHCP6_CLIENT, DHCP6_SERVER))
+			return R_DHCP;
+		return is_dns(l, p, now_us) ? R_DNS : -1;
+	default:
+		return match_icmp(p);
+	}
+}
+
+/* Drop learned servers of one family, and any learned server past its lease. */
+static void dns_forget(struct lifeline *l, bool v6, uint64_t now_us)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < l->ndns; i++) {
+		const struct lifeline_dns *d = &l->dns[i];
+		bool expired = d->expires_us && now_us >= d->expires_us;
+
+		if (d->learned && (d->v6 == v6 || expired))
+			continue;
+		l->dns[k++] = *d;
+	}
+	l->ndns = k;
+}
+
+static uint64_t lease_expiry(const struct dhcp_lease *ls, uint64_t now_us)
+{
+	if (!ls->has_lifetime || ls->lifetime_s == 0xffffffffu)
+		return 0;
+	return now_us + (uint64_t)ls->lifetime_s * 1000000u;
+}
+
+static bool dns_same(const struct lifeline_dns *a, const struct lifeline_dns *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!ll_ip_eq(a[i].addr, b[i].addr) || a[i].expires_us != b[i].expires_us ||
+		    a[i].learned != b[i].learned || a[i].v6 != b[i].v6)
+			return false;
+	return true;
+}
+
+static int dns_replace(struct lifeline *l, const struct dhcp_lease *ls, bool v6, uint64_t now_us)
+{
+	struct lifeline_dns before[LIFELINE_MAX_DNS];
+	uint32_t nbefore = l->ndns;
+	uint64_t exp = lease_expiry(ls, now_us);
+	int n = 0;
+
+	memcpy(before, l->dns, sizeof(before[0]) * nbefore);
+	dns_forget(l, v6, now_us);
+	for (uint32_t i = 0; i < ls->nservers; i++) {
+		if (dns_find(l, ls->servers[i]) >= 0) {
+			n++; /* configured already: it stays static */
+			continue;
+		}
+		if (l->ndns >= LIFELINE_MAX_DNS)
+			break;
+		l->dns[l->ndns++] = (struct lifeline_dns){
+			.addr = ls->servers[i], .expires_us = exp, .learned = 1, .v6 = v6,
+		};
+		n++;
+	}
+	if (nbefore != l->ndns || !dns_same(before, l->dns, nbefore))
+		l->dns_changes++;
+	return n;
+}
+
+int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us)
+{
+	struct dhcp_lease ls;
+
+	if (p->is_frag || p->proto != IPPROTO_UDP_ || !p->l4_ok || !p->payload)
+		return 0;
+	if (p->family == 4 && p->sport == DHCP4_SERVER && p->dport == DHCP4_CLIENT) {
+		if (dhcp4_parse_ack(p->payload, p->paylen, &ls))
+			return 0;
+		return dns_replace(l, &ls, false, now_us);
+	}
+	if (p->family == 6 && p->sport == DHCP6_SERVER && p->dport == DHCP6_CLIENT) {
+		if (dhcp6_parse_reply(p->payload, p->paylen, &ls))
+			return 0;
+		return dns_replace(l, &ls, true, now_us);
+	}
+	return 0;
+}

@@ -1,0 +1,234 @@
+/*
+ * pipeline.c - the spine: parse -> lifeline -> flow -> firewall -> IPS ->
+ * verdict. pipeline_judge() is the table of contents of the packet path;
+ * every stage lives in its own file.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline.h"
+#include "policy.h"
+
+static const struct fw_result empty_result = { .reason = R_EMPTY_POLICY, .accept = true };
+
+int pipeline_init(struct pipeline *pl, const struct config *cfg, struct policy *policy)
+{
+	memset(pl, 0, sizeof(*pl));
+	pl->cfg = cfg;
+	pl->policy = policy;
+	pl->generation = 1;
+	lifeline_init(&pl->lifeline, cfg);
+	pl->hosts = cfg->hosts;
+	pl->nhosts = cfg->nhosts;
+	pl->flows = flow_table_new(cfg->max_flows);
+	if (!pl->flows)
+		return -ENOMEM;
+	pl->ips = ips_worker_new(policy ? policy->ips : NULL);
+	return 0;
+}
+
+void pipeline_fini(struct pipeline *pl)
+{
+	flow_table_free(pl->flows);
+	ips_worker_free(pl->ips);
+	pl->flows = NULL;
+	pl->ips = NULL;
+}
+
+void pipeline_set_policy(struct pipeline *pl, struct policy *policy)
+{
+	if (policy && policy->ips) {
+		struct ips_worker *w = ips_worker_new(policy->ips);
+		ips_worker_free(pl->ips);
+		pl->ips = w;
+	}
+	pl->policy = policy;
+	pl->generation++;
+}
+
+uint8_t pipeline_dir(const struct pipeline *pl, ll_ip src)
+{
+	for (uint32_t i = 0; i < pl->nhosts; i++)
+		if (ll_ip_cmp(src, pl->hosts[i].lo) >= 0 && ll_ip_cmp(src, pl->hosts[i].hi) <= 0)
+			return PKT_DIR_OUT;
+	return PKT_DIR_IN;
+}
+
+static bool policy_is_empty(const struct policy *p)
+{
+	return !p || (p->nrules == 0 && !p->ips);
+}
+
+static void key_of(const struct pkt *p, struct fw_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->dir = p->dir;
+	k->family = p->family;
+	k->proto = p->proto;
+	k->tcp_flags = p->tcp_flags;
+	k->src = p->src;
+	k->dst = p->dst;
+	k->icmp_type = k->icmp_code = -1;
+	if (p->proto == 6 || p->proto == 17) {
+		k->sport = p->sport;
+		k->dport = p->dport;
+	} else if (p->proto == 1 || p->proto == 58) {
+		k->icmp_type = p->icmp_type;
+		k->icmp_code = p->icmp_code;
+	}
+	k->ifname = p->ifname;
+}
+
+/* Firewall stage: judge the flow's opening packet and remember the decision. */
+static void firewall(struct pipeline *pl, struct flow *f, const struct fw_key *k,
+		     struct verdict *v)
+{
+	struct fw_result res;
+
+	if (policy_is_empty(pl->policy))
+		res = empty_result;
+	else
+		fw_classify(pl->policy, k, &res);
+	f->orig = *k;
+	f->orig.ifname = NULL; /* the packet's buffer does not outlive it */
+	f->accept = res.accept;
+	f->inspect = res.inspect && pl->policy && pl->policy->ips;
+	f->reason = (uint8_t)res.reason;
+	f->has_rule = res.rule != NULL;
+	f->rule_id = res.rule ? res.rule->id : 0;
+	f->nolog = res.rule && res.rule->nolog;
+	f->generation = pl->generation;
+	v->accept = res.accept;
+	v->by = ll_reason_by(res.reason);
+	v->reason = (uint8_t)res.reason;
+	v->has_rule = f->has_rule;
+	v->rule = f->rule_id;
+	v->nolog = f->nolog;
+	v->nlogged = res.nlogged;
+	memcpy(v->logged, res.logged, res.nlogged * sizeof(res.logged[0]));
+}
+
+/* A later packet of a known flow: the flow's decision, reported as `flow`. */
+static void from_flow(const struct flow *f, struct verdict *v)
+{
+	v->accept = f->accept;
+	v->by = BY_FLOW;
+	v->reason = f->reason;
+	v->has_rule = f->has_rule;
+	v->rule = f->rule_id;
+	v->nolog = f->nolog;
+}
+
+/* IPS stage: only flows the firewall accepted for inspection get here. */
+static void ips(struct pipeline *pl, struct flow *f, const struct pkt *p, int to_server,
+		uint64_t now_us, struct verdict *v)
+{
+	struct ips_result r;
+
+	ips_scan(pl->ips, pl->policy->ips, f, p, to_server, now_us, &r);
+	v->nalerts = r.nalerts;
+	memcpy(v->alerts, r.alerts, r.nalerts * sizeof(r.alerts[0]));
+	if (r.action == IPS_ACT_DROP || r.action == IPS_ACT_REJECT) {
+		f->accept = v->accept = false;
+		f->inspect = false;
+		f->reason = v->reason = r.action == IPS_ACT_DROP ? R_IPS_DROP : R_IPS_REJECT;
+		f->has_rule = v->has_rule = true;
+		f->rule_id = v->rule = r.sid;
+		v->by = BY_IPS;
+	} else if (r.action == IPS_ACT_PASS) {
+		f->inspect = false;
+	}
+}
+
+static bool is_icmp_error(const struct pkt *p)
+{
+	if (p->proto == 1)
+		return p->icmp_type == 3 || p->icmp_type == 4 || p->icmp_type == 5 ||
+		       p->icmp_type == 11 || p->icmp_type == 12;
+	return p->proto == 58 && p->icmp_type >= 1 && p->icmp_type <= 4;
+}
+
+static void count(struct pipeline *pl, const struct verdict *v)
+{
+	pl->ctr.packets++;
+	if (v->accept)
+		pl->ctr.accepted++;
+	else
+		pl->ctr.dropped++;
+	pl->ctr.by_reason[v->reason]++;
+	pl->ctr.by_by[v->by]++;
+}
+
+void pipeline_judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct verdict *v)
+{
+	struct fw_key k;
+	struct flow *f = NULL;
+	int ll, from_opener = 1;
+
+	memset(v, 0, sizeof(*v));
+
+	/* 1. The lifeline, above every rule: accept, no flow, no IPS. */
+	ll = lifeline_match(&pl->lifeline, p, now_us);
+	if (ll >= 0) {
+		if (ll == R_DHCP)
+			lifeline_learn(&pl->lifeline, p, now_us);
+		v->accept = true;
+		v->by = BY_LIFELINE;
+		v->reason = (uint8_t)ll;
+		goto done;
+	}
+
+	/* 2. Flows: an ICMP error goes with the flow it quotes (conntrack's "related"). */
+	if (is_icmp_error(p) && (f = flow_lookup_icmp_error(pl->flows, p, now_us))) {
+		if (f->generation != pl->generation)
+			firewall(pl, f, &f->orig, v);
+		from_flow(f, v);
+		goto offload;
+	}
+	f = flow_lookup(pl->flows, p, now_us, &from_opener);
+	if (f && f->generation == pl->generation) {
+		from_flow(f, v);
+	} else if (f) {
+		/* a new policy: judge the flow again as its opening packet */
+		firewall(pl, f, &f->orig, v);
+	} else {
+		f = flow_create(pl->flows, p, now_us);
+		key_of(p, &k);
+		if (!f) { /* no memory for a flow: judge the packet alone */
+			struct flow tmp = { 0 };
+			firewall(pl, &tmp, &k, v);
+			goto done;
+		}
+		/* 3. The firewall. */
+		firewall(pl, f, &k, v);
+	}
+	flow_update(pl->flows, f, p, from_opener, now_us);
+
+	/* 4. IPS, for accepted flows that still want inspection. */
+	if (f->accept && f->inspect)
+		ips(pl, f, p, from_opener, now_us, v);
+offload:
+	v->offload = f->accept && (!f->inspect || !ips_may_match(pl->policy->ips, &f->orig));
+done:
+	/* 5. The verdict, counted by reason. */
+	count(pl, v);
+}
+
+void pipeline_sanity(struct pipeline *pl, enum ll_reason why, struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->accept = pl->cfg->sanity_accept;
+	v->by = BY_SANITY;
+	v->reason = (uint8_t)why;
+	count(pl, v);
+}
+
+void pipeline_not_ip(struct pipeline *pl, struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->accept = true;
+	v->by = BY_DEFAULT;
+	v->reason = R_NOT_IP;
+	count(pl, v);
+}

@@ -1,0 +1,283 @@
+/* pkt.c - one bounds-checked parse of an IPv4/IPv6 packet into struct pkt (L3 part). */
+#include <string.h>
+
+#include "pkt.h"
+#include "pkt_int.h"
+
+#define V6_MAX_EXTHDRS 32 /* more than any sane chain; bounds the walk */
+
+enum {
+	NH_HOP = 0,
+	NH_ROUTING = 43,
+	NH_FRAGMENT = 44,
+	NH_ESP = 50,
+	NH_AH = 51,
+	NH_NONE = 59,
+	NH_DEST = 60,
+};
+
+static int fail(enum ll_reason *why, enum ll_reason r)
+{
+	*why = r;
+	return -1;
+}
+
+/*
+ * IPv4 options as ip_options_compile() reads them: EOL ends the list, NOP is
+ * one byte, every other option has a length byte >= 2 that stays inside the
+ * header. The kernel drops packets that break this after PREROUTING.
+ */
+static int ip4_opts_ok(const uint8_t *o, uint32_t len)
+{
+	uint32_t i = 0;
+
+	while (i < len) {
+		if (o[i] == 0)
+			return 1;
+		if (o[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || o[i + 1] < 2 || o[i + 1] > len - i)
+			return 0;
+		i += o[i + 1];
+	}
+	return 1;
+}
+
+static void ip4_frag(struct pkt *p, const uint8_t *d)
+{
+	uint16_t fo = pkt_be16(d + 6);
+
+	p->frag_off = (uint16_t)((fo & 0x1fff) * 8);
+	p->frag_more = !!(fo & 0x2000);
+	p->is_frag = p->frag_more || p->frag_off;
+	p->frag_first = p->is_frag && !p->frag_off;
+	p->frag_id = pkt_be16(d + 4);
+}
+
+static int parse_ip4(struct pkt *p, const uint8_t *d, uint32_t cap, uint32_t wire,
+		     enum ll_reason *why)
+{
+	uint32_t hlen, tot;
+
+	if (cap < 20)
+		return fail(why, R_TRUNCATED);
+	hlen = (d[0] & 0x0f) * 4u;
+	tot = pkt_be16(d + 2);
+	if (hlen < 20)
+		return fail(why, R_BAD_IHL);
+	if (hlen > wire)
+		return fail(why, R_BAD_IHL);
+	if (tot < hlen || tot > wire)
+		return fail(why, R_BAD_LENGTH);
+	if (hlen > cap)
+		return fail(why, R_TRUNCATED);
+	if (hlen > 20 && !ip4_opts_ok(d + 20, hlen - 20))
+		return fail(why, R_BAD_OPTIONS);
+
+	p->family = 4;
+	p->len = tot;
+	p->caplen = cap < tot ? cap : tot; /* trims Ethernet padding */
+	p->ttl = d[8];
+	p->proto = d[9];
+	p->ipopts = hlen > 20;
+	p->src = ll_ip_from_bytes(d + 12, 4);
+	p->dst = ll_ip_from_bytes(d + 16, 4);
+	p->l3hlen = (uint16_t)hlen;
+	ip4_frag(p, d);
+	if (p->is_frag && !p->frag_first)
+		return 0; /* no transport header here: not malformed */
+
+	struct pkt_l4 v = { d + hlen, p->caplen - hlen, tot - hlen, 4, p->proto, p->is_frag };
+	return pkt_l4_parse(p, &v, why);
+}
+
+/* Hop-by-hop / destination options: every TLV must fit (ip6_parse_tlv). */
+static int v6_tlv_ok(const uint8_t *h, uint32_t len)
+{
+	uint32_t i = 2;
+
+	while (i < len) {
+		if (h[i] == 0) { /* Pad1 */
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || h[i + 1] > len - i - 2)
+			return 0;
+		i += 2u + h[i + 1];
+	}
+	return 1;
+}
+
+static int v6_is_ext(uint8_t nh)
+{
+	return nh == NH_HOP || nh == NH_ROUTING || nh == NH_FRAGMENT || nh == NH_AH ||
+	       nh == NH_DEST;
+}
+
+/* A chain problem: an error when @strict, else the walk just stops. */
+static int v6_stop(struct pkt_v6chain *c, int strict, enum ll_reason r, enum ll_reason *why)
+{
+	c->cut = 1;
+	if (strict)
+		return fail(why, r);
+	return 0;
+}
+
+/* Length of the extension header at @h of type @nh (2 bytes readable). */
+static uint32_t v6_ext_len(uint8_t nh, const uint8_t *h)
+{
+	if (nh == NH_FRAGMENT)
+		return 8;
+	if (nh == NH_AH)
+		return (h[1] + 2u) * 4;
+	return (h[1] + 1u) * 8;
+}
+
+/*
+ * pkt_v6_chain() - walk the extension headers of the IPv6 packet @d (@cap
+ * bytes present of @tot). Stops at the upper-layer header, ESP, no-next-header
+ * or the fragment header of a non-first fragment. @strict: report problems as
+ * sanity reasons; else (a quoted header inside ICMPv6) stop quietly with
+ * c->cut set. In a first fragment, a chain cut by the fragment's end is not
+ * malformed (c->cut set).
+ */
+int pkt_v6_chain(const uint8_t *d, uint32_t cap, uint32_t tot, int strict, struct pkt_v6chain *c,
+		 enum ll_reason *why)
+{
+	uint32_t off = 40, hl;
+	uint8_t nh = d[6], nh_off = 6, in_frag = 0;
+	int n;
+
+	memset(c, 0, sizeof(*c));
+	for (n = 0; v6_is_ext(nh); n++) {
+		if (n >= V6_MAX_EXTHDRS || (nh == NH_HOP && off != 40))
+			return v6_stop(c, strict, R_BAD_EXTHDR, why);
+		if (off + 2 > tot)
+			return in_frag ? v6_stop(c, 0, 0, why) : v6_stop(c, strict, R_BAD_EXTHDR, why);
+		if (off + 2 > cap)
+			return v6_stop(c, strict, R_TRUNCATED, why);
+		hl = v6_ext_len(nh, d + off);
+		if (off + hl > tot)
+			return in_frag ? v6_stop(c, 0, 0, why) : v6_stop(c, strict, R_BAD_EXTHDR, why);
+		if (off + hl > cap)
+			return v6_stop(c, strict, R_TRUNCATED, why);
+		if ((nh == NH_HOP || nh == NH_DEST) && !v6_tlv_ok(d + off, hl))
+			return v6_stop(c, strict, R_BAD_EXTHDR, why);
+		if (nh == NH_FRAGMENT) {
+			uint16_t fo = pkt_be16(d + off + 2);
+
+			if (c->frag_off) /* a second one: the kernel would not reassemble it */
+				return v6_stop(c, strict, R_BAD_EXTHDR, why);
+			c->frag_off = (uint16_t)off;
+			c->frag_nh_off = nh_off;
+			in_frag = !!(fo & 1);
+			if (fo & 0xfff8) { /* non-first fragment: nothing more to read */
+				c->off = off + hl;
+				c->nh = d[off];
+				c->nh_off = (uint8_t)off;
+				return 0;
+			}
+		}
+		nh_off = (uint8_t)(off > 255 ? 255 : off);
+		nh = d[off];
+		off += hl;
+	}
+	c->off = off;
+	c->nh = nh;
+	c->nh_off = nh_off;
+	return 0;
+}
+
+static void ip6_frag(struct pkt *p, const uint8_t *fh)
+{
+	uint16_t fo = pkt_be16(fh + 2);
+
+	p->frag_off = fo & 0xfff8;
+	p->frag_more = fo & 1;
+	p->frag_id = pkt_be32(fh + 4);
+	/* An atomic fragment (offset 0, M=0) is no fragment for the kernel. */
+	p->is_frag = p->frag_more || p->frag_off;
+	p->frag_first = p->is_frag && !p->frag_off;
+}
+
+static int parse_ip6(struct pkt *p, const uint8_t *d, uint32_t cap, uint32_t wire,
+		     enum ll_reason *why)
+{
+	struct pkt_v6chain c;
+	uint32_t tot;
+
+	if (cap < 40)
+		return fail(why, R_TRUNCATED);
+	tot = 40u + pkt_be16(d + 4);
+	if (tot > wire)
+		return fail(why, R_BAD_LENGTH);
+
+	p->family = 6;
+	p->len = tot;
+	p->caplen = cap < tot ? cap : tot;
+	p->ttl = d[7];
+	p->src = ll_ip_from_bytes(d + 8, 6);
+	p->dst = ll_ip_from_bytes(d + 24, 6);
+	if (pkt_v6_chain(d, p->caplen, tot, 1, &c, why) < 0)
+		return -1;
+	p->proto = c.nh;
+	p->l3hlen = (uint16_t)c.off;
+	if (c.frag_off) {
+		p->frag_hdr_off = c.frag_off;
+		p->frag_nexthdr_off = c.frag_nh_off;
+		ip6_frag(p, d + c.frag_off);
+		if (p->is_frag && !p->frag_first)
+			return 0;
+	}
+	if (c.cut) /* first fragment whose chain goes on in a later fragment */
+		return 0;
+
+	struct pkt_l4 v = { d + c.off, p->caplen - c.off, tot - c.off, 6, c.nh, p->is_frag };
+	return pkt_l4_parse(p, &v, why);
+}
+
+/*
+ * pkt_parse_wire() - parse the IP packet at @data: @caplen bytes captured of
+ * @wirelen bytes that were on the wire (both counted from the IP header).
+ * An IP total/payload length above @wirelen is R_BAD_LENGTH (the link
+ * delivered less than the header claims); one above @caplen only is snaplen
+ * truncation: the packet is judged on what is there, and R_TRUNCATED only
+ * when a header the engine needs is cut. Bytes past the IP length (Ethernet
+ * padding) are trimmed: p->caplen never exceeds p->len. Returns 0, or -1 with
+ * *@why set; @p is then partly filled (family, addresses when they were read).
+ * @p->dir, ifindex and ifname are kept. Never reads past @caplen.
+ */
+int pkt_parse_wire(struct pkt *p, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+		   enum ll_reason *why)
+{
+	uint8_t dir = p->dir;
+	int ifindex = p->ifindex;
+	const char *ifname = p->ifname;
+
+	memset(p, 0, sizeof(*p));
+	p->dir = dir;
+	p->ifindex = ifindex;
+	p->ifname = ifname;
+	p->l3 = data;
+	p->caplen = caplen;
+	if (wirelen < caplen)
+		wirelen = caplen;
+	if (caplen < 1)
+		return fail(why, R_TRUNCATED);
+	switch (data[0] >> 4) {
+	case 4:
+		return parse_ip4(p, data, caplen, wirelen, why);
+	case 6:
+		return parse_ip6(p, data, caplen, wirelen, why);
+	default:
+		return fail(why, R_BAD_VERSION);
+	}
+}
+
+/* pkt_parse() - pkt_parse_wire() for a packet seen whole (NFQUEUE): wire = caplen. */
+int pkt_parse(struct pkt *p, const uint8_t *data, uint32_t caplen, enum ll_reason *why)
+{
+	return pkt_parse_wire(p, data, caplen, caplen, why);
+}

@@ -1,0 +1,227 @@
+/* pkt_l4.c - transport headers (TCP, UDP, ICMP, ICMPv6) and the IP header quoted in ICMP errors. */
+#include <string.h>
+
+#include "pkt.h"
+#include "pkt_int.h"
+
+static int fail(enum ll_reason *why, enum ll_reason r)
+{
+	*why = r;
+	return -1;
+}
+
+/*
+ * The header must be whole in the datagram and in the capture. A first
+ * fragment whose header is cut by fragmentation is fine: l4_ok stays 0 and
+ * the verdict waits for reassembly. Returns 1 present, 0 cut (fragment), -1.
+ */
+static int need_n(const struct pkt_l4 *v, uint32_t n, uint32_t capn, enum ll_reason *why)
+{
+	if (v->wire < n) {
+		if (v->frag)
+			return 0;
+		return fail(why, R_TRUNCATED);
+	}
+	if (v->cap < capn)
+		return fail(why, R_TRUNCATED);
+	return 1;
+}
+
+static int need(const struct pkt_l4 *v, uint32_t n, enum ll_reason *why)
+{
+	return need_n(v, n, n, why);
+}
+
+static void set_payload(struct pkt *p, const struct pkt_l4 *v, uint32_t hlen, uint32_t end)
+{
+	if (end > v->cap)
+		end = v->cap;
+	if (hlen < end) {
+		p->payload = v->l4 + hlen;
+		p->paylen = end - hlen;
+	}
+}
+
+/*
+ * TCP: the 20-byte fixed header is needed (ports, flags, seq, ack). Options
+ * cut by the capture's snap length are tolerated (the payload is then empty);
+ * a data offset < 5 or past the segment is malformed.
+ */
+static int parse_tcp(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
+{
+	const uint8_t *t = v->l4;
+	uint32_t doff;
+	int r = need(v, 20, why);
+
+	if (r <= 0)
+		return r;
+	doff = (t[12] >> 4) * 4u;
+	if (doff < 20 || (!v->frag && doff > v->wire))
+		return fail(why, R_BAD_TCP_OFFSET);
+	p->sport = pkt_be16(t);
+	p->dport = pkt_be16(t + 2);
+	p->tcp_seq = pkt_be32(t + 4);
+	p->tcp_ack = pkt_be32(t + 8);
+	p->tcp_flags = t[13];
+	p->tcp_win = pkt_be16(t + 14);
+	p->l4_ok = 1;
+	set_payload(p, v, doff, v->wire);
+	return 0;
+}
+
+/* UDP: the length field must cover the header and stay inside the datagram. */
+static int parse_udp(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
+{
+	const uint8_t *u = v->l4;
+	uint32_t ulen;
+	int r = need(v, 8, why);
+
+	if (r <= 0)
+		return r;
+	ulen = pkt_be16(u + 4);
+	if (!v->frag && (ulen < 8 || ulen > v->wire))
+		return fail(why, R_BAD_UDP_LENGTH);
+	p->sport = pkt_be16(u);
+	p->dport = pkt_be16(u + 2);
+	p->l4_ok = 1;
+	set_payload(p, v, 8, v->frag ? v->wire : ulen);
+	return 0;
+}
+
+static int icmp_is_error(uint8_t family, uint8_t type)
+{
+	if (family == 4)
+		return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+	return type >= 1 && type <= 4;
+}
+
+static int icmp_is_echo(uint8_t family, uint8_t type)
+{
+	if (family == 4)
+		return type == 8 || type == 0;
+	return type == 128 || type == 129;
+}
+
+/* Ports (or ICMP id) of the quoted transport header, when they were quoted. */
+static void inner_ports(struct pkt_inner *in, const uint8_t *t, uint32_t n)
+{
+	if (in->proto == IPPROTO_TCP_ || in->proto == IPPROTO_UDP_) {
+		if (n < 4)
+			return;
+		in->sport = pkt_be16(t);
+		in->dport = pkt_be16(t + 2);
+		in->has_ports = 1;
+		return;
+	}
+	if (in->proto == IPPROTO_ICMP_ || in->proto == IPPROTO_ICMPV6_) {
+		if (n >= 2) {
+			in->icmp_type = t[0];
+			in->icmp_code = t[1];
+		}
+		if (n >= 6 && icmp_is_echo(in->family, t[0])) {
+			in->sport = pkt_be16(t + 4);
+			in->has_ports = 1;
+		}
+	}
+}
+
+static void inner_ip4(struct pkt_inner *in, const uint8_t *q, uint32_t n)
+{
+	uint32_t hlen = (q[0] & 0x0f) * 4u;
+
+	if (n < 20 || (q[0] >> 4) != 4 || hlen < 20)
+		return;
+	in->present = 1;
+	in->family = 4;
+	in->proto = q[9];
+	in->src = ll_ip_from_bytes(q + 12, 4);
+	in->dst = ll_ip_from_bytes(q + 16, 4);
+	if (pkt_be16(q + 6) & 0x1fff) /* a non-first fragment quotes no ports */
+		return;
+	if (hlen < n)
+		inner_ports(in, q + hlen, n - hlen);
+}
+
+static void inner_ip6(struct pkt_inner *in, const uint8_t *q, uint32_t n)
+{
+	struct pkt_v6chain c;
+	enum ll_reason why;
+
+	if (n < 40 || (q[0] >> 4) != 6)
+		return;
+	in->present = 1;
+	in->family = 6;
+	in->src = ll_ip_from_bytes(q + 8, 6);
+	in->dst = ll_ip_from_bytes(q + 24, 6);
+	/* The quote is usually shorter than its payload length says. */
+	pkt_v6_chain(q, n, 0xffff + 40u, 0, &c, &why);
+	if (c.cut) {
+		in->proto = q[6];
+		return;
+	}
+	in->proto = c.nh;
+	if (c.frag_off && (pkt_be16(q + c.frag_off + 2) & 0xfff8))
+		return;
+	if (c.off < n)
+		inner_ports(in, q + c.off, n - c.off);
+}
+
+/*
+ * ICMP/ICMPv6: type and code are needed (4 captured bytes of the 8-byte header), and for echo the
+ * identifier (bytes 4-5), which goes into sport and dport so that flows key on
+ * it. Errors quote the offending IP header + 8 bytes after the 8-byte ICMP
+ * header: a short quote is normal, we fill what is there.
+ */
+static int parse_icmp(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
+{
+	const uint8_t *h = v->l4;
+	int r = need_n(v, 8, 4, why); /* 8 bytes on the wire, as icmp_rcv() pulls */
+
+	if (r <= 0)
+		return r;
+	p->icmp_type = h[0];
+	p->icmp_code = h[1];
+	if (icmp_is_echo(v->family, h[0])) {
+		/* the 8-byte header on the wire; its id (bytes 4-5) captured */
+		if ((r = need_n(v, 8, 6, why)) <= 0)
+			return r;
+		p->sport = p->dport = pkt_be16(h + 4);
+	}
+	p->l4_ok = 1;
+	set_payload(p, v, 8, v->wire);
+	if (v->frag || !icmp_is_error(v->family, h[0]) || v->cap <= 8)
+		return 0;
+	if (v->family == 4)
+		inner_ip4(&p->inner, h + 8, v->cap - 8);
+	else
+		inner_ip6(&p->inner, h + 8, v->cap - 8);
+	return 0;
+}
+
+/*
+ * pkt_l4_parse() - the transport part of pkt_parse(). Protocols we do not
+ * parse (ESP, GRE, no-next-header, ...) need nothing more: l4_ok = 1 and
+ * the whole rest is payload.
+ */
+int pkt_l4_parse(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
+{
+	p->l4 = v->l4;
+	p->l4len = v->cap;
+	switch (v->proto) {
+	case IPPROTO_TCP_:
+		return parse_tcp(p, v, why);
+	case IPPROTO_UDP_:
+		return parse_udp(p, v, why);
+	case IPPROTO_ICMP_:
+		if (v->family == 4)
+			return parse_icmp(p, v, why);
+		break;
+	case IPPROTO_ICMPV6_:
+		if (v->family == 6)
+			return parse_icmp(p, v, why);
+		break;
+	}
+	p->l4_ok = !v->frag;
+	set_payload(p, v, 0, v->wire);
+	return 0;
+}

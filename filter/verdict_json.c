@@ -1,0 +1,76 @@
+/* verdict_json.c - the --verdicts line: one JSON object per captured frame. */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "verdict_json.h"
+
+const char *verdict_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 1: return "icmp";
+	case 58: return "icmp6";
+	default: return NULL;
+	}
+}
+
+static void put_ts(FILE *out, uint64_t ts_us)
+{
+	time_t sec = (time_t)(ts_us / 1000000u);
+	struct tm tm;
+	char buf[32];
+
+	gmtime_r(&sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(out, "\"ts\":\"%s.%06uZ\"", buf, (unsigned)(ts_us % 1000000u));
+}
+
+static void put_ids(FILE *out, const char *name, const uint32_t *ids, uint32_t n)
+{
+	fprintf(out, ",\"%s\":[", name);
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(out, "%s%" PRIu32, i ? "," : "", ids[i]);
+	fputc(']', out);
+}
+
+static void put_packet(FILE *out, const struct pkt *p)
+{
+	char s[64], d[64];
+	const char *pn = verdict_proto_name(p->proto);
+
+	fprintf(out, ",\"dir\":\"%s\"", p->dir == PKT_DIR_OUT ? "out" : "in");
+	if (pn)
+		fprintf(out, ",\"proto\":\"%s\"", pn);
+	else
+		fprintf(out, ",\"proto\":%u", p->proto);
+	ll_ip_str(p->src, s, sizeof(s));
+	ll_ip_str(p->dst, d, sizeof(d));
+	fprintf(out, ",\"src\":\"%s\"", s);
+	if ((p->proto == 6 || p->proto == 17) && p->l4_ok)
+		fprintf(out, ",\"sport\":%u", p->sport);
+	fprintf(out, ",\"dst\":\"%s\"", d);
+	if ((p->proto == 6 || p->proto == 17) && p->l4_ok)
+		fprintf(out, ",\"dport\":%u", p->dport);
+	if ((p->proto == 1 || p->proto == 58) && p->l4_ok)
+		fprintf(out, ",\"type\":%u,\"code\":%u", p->icmp_type, p->icmp_code);
+}
+
+void verdict_json_write(FILE *out, uint64_t n, uint64_t ts_us, const struct pkt *p,
+			const struct verdict *v)
+{
+	fprintf(out, "{\"n\":%" PRIu64 ",", n);
+	put_ts(out, ts_us);
+	if (p)
+		put_packet(out, p);
+	fprintf(out, ",\"verdict\":\"%s\",\"by\":\"%s\",\"reason\":\"%s\"",
+		v->accept ? "accept" : "drop", ll_by_name(v->by), ll_reason_name(v->reason));
+	if (v->has_rule)
+		fprintf(out, ",\"rule\":%" PRIu32, v->rule);
+	if (v->nlogged)
+		put_ids(out, "logged", v->logged, v->nlogged);
+	if (v->nalerts)
+		put_ids(out, "alerts", v->alerts, v->nalerts);
+	fputs("}\n", out);
+}

@@ -1,0 +1,118 @@
+/*
+ * hooks.h - the engine's kernel rules: skip loopback, offloaded flows, the
+ * kernel copy of the lifeline, then the queue rule. nft where the kernel has
+ * the nft queue expression, iptables + ipset otherwise.
+ */
+#ifndef LL_HOOKS_H
+#define LL_HOOKS_H
+
+#include <stdio.h>
+#include "config.h"
+
+enum hooks_backend {
+	HOOKS_AUTO,     /* nft when the kernel has nft queue, else iptables */
+	HOOKS_NFT,
+	HOOKS_IPTABLES,
+	HOOKS_BOTH,     /* hooks_print() only: both backends, for golden tests */
+};
+
+/* Names the engine owns; nothing else is ever touched. */
+#define HOOKS_NFT_TABLE "lifeline"          /* table inet lifeline */
+#define HOOKS_IPT_IN "LIFELINE-IN"          /* filter chain jumped to first from INPUT */
+#define HOOKS_IPT_OUT "LIFELINE-OUT"        /* ... and from OUTPUT */
+#define HOOKS_SET_PREFIX "lifeline-"        /* ipset names: lifeline-mgr4, -mgr6, -dns4, -dns6 */
+#define HOOKS_NFLOG_GROUP 4118              /* NFLOG copies of DHCP replies */
+/*
+ * Offload marks: the generation lives in these packet-mark / connmark bits,
+ * so other tools' mark bits are left alone. Generation 0 means "not offloaded".
+ */
+#define HOOKS_MARK_MASK 0x7f000000u
+#define HOOKS_MARK_SHIFT 24
+#define HOOKS_GEN_MAX 127u
+
+enum hooks_set { HSET_MGR, HSET_DNS, HSET__COUNT };
+
+/* Everything a ruleset is generated from. */
+struct hooks_spec {
+	uint16_t queue_lo, queue_hi;
+	bool fail_open;     /* queue bypass */
+	bool offload;       /* offload rules present */
+	bool queue;         /* queue rule present (false after `reset --hooks-only`) */
+	uint32_t gen;       /* current offload generation, 1..HOOKS_GEN_MAX */
+	uint16_t heartbeat_port, agent_port;
+	bool any_manager;   /* no manager configured: heartbeat ports from/to anyone */
+	uint16_t nflog_group;
+	const ll_ip *set_addrs[HSET__COUNT]; /* initial set elements */
+	uint32_t set_n[HSET__COUNT];
+};
+
+struct hooks {
+	enum hooks_backend backend; /* HOOKS_NFT or HOOKS_IPTABLES once installed */
+	struct hooks_spec spec;
+	bool installed;
+	char err[512];              /* the failing tool's message, for the caller to print */
+};
+
+/* hooks_mark() - the packet mark bits that carry generation @gen. */
+static inline uint32_t hooks_mark(uint32_t gen) { return gen << HOOKS_MARK_SHIFT; }
+
+/*
+ * hooks_backend_from_env() - LIFELINE_HOOKS_BACKEND=nft|iptables|both
+ * overrides detection (golden tests print both without root); HOOKS_AUTO
+ * when unset.
+ */
+enum hooks_backend hooks_backend_from_env(void);
+/*
+ * hooks_detect() - HOOKS_NFT when `nft -c` accepts a queue rule in this
+ * network namespace (nothing is committed), else HOOKS_IPTABLES.
+ */
+enum hooks_backend hooks_detect(void);
+/* hooks_spec_from_config() - @s from @cfg: literal managers, configured DNS servers. */
+void hooks_spec_from_config(struct hooks_spec *s, const struct config *cfg, ll_ip *mgr_buf,
+			    ll_ip *dns_buf);
+
+/*
+ * hooks_print() - the rules lifelined would install for @cfg, as the input
+ * of the tools it feeds (ipset/iptables-restore, or nft -f). HOOKS_AUTO
+ * follows the environment, then detection. Returns 0 or -errno.
+ */
+int hooks_print(const struct config *cfg, enum hooks_backend b, FILE *out);
+
+/*
+ * hooks_install() - create or refresh our sets, table and chains in one
+ * transaction per tool, jumps inserted first (iptables). @b HOOKS_AUTO:
+ * detect. Idempotent: a second call replaces our rules. 0 or -errno with
+ * h->err set. Not thread-safe: the engine's control thread calls it.
+ */
+int hooks_install(struct hooks *h, enum hooks_backend b, const struct hooks_spec *s);
+/* hooks_set_generation() - accept offloaded flows of @gen only (atomic rewrite). */
+int hooks_set_generation(struct hooks *h, uint32_t gen);
+/* hooks_set_addrs() - replace one kernel set's elements in place, atomically. */
+int hooks_set_addrs(struct hooks *h, enum hooks_set set, const ll_ip *a, uint32_t n);
+/* hooks_remove() - delete our table/chains/jumps/sets. 0 or -errno. */
+int hooks_remove(struct hooks *h);
+/*
+ * hooks_remove_queue() - rewrite our chains without the queue rule, keeping
+ * the kernel lifeline and sets (lifelinectl reset when the engine is dead).
+ * Finds the installed backend itself. 0, -ENOENT when nothing is installed.
+ */
+int hooks_remove_queue(const struct config *cfg, char *err, size_t errlen);
+
+/* Backend text generators (hooks_ipt.c, hooks_nft.c). */
+void hooks_ipset_text(const struct hooks_spec *s, FILE *out, bool create_only);
+void hooks_ipset_replace_text(enum hooks_set set, int family, const ll_ip *a, uint32_t n,
+			      FILE *out);
+/* @jumps: bit 1 inserts the INPUT jump first, bit 2 the OUTPUT one. */
+void hooks_ipt_text(const struct hooks_spec *s, int family, int jumps, FILE *out);
+void hooks_ipt_remove_text(int family, FILE *out);
+void hooks_nft_text(const struct hooks_spec *s, bool elements, FILE *out);
+void hooks_nft_set_text(enum hooks_set set, const ll_ip *a, uint32_t n, FILE *out);
+const char *hooks_set_name(enum hooks_set set, int family);
+
+/*
+ * hooks_run() - run @argv with @input on its stdin; its output goes to @err
+ * (truncated). Returns the exit status (0 ok), or -errno when it could not run.
+ */
+int hooks_run(char *const argv[], const char *input, size_t len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,278 @@
+/* ips_rules.h - the compiled IPS ruleset shared by rules/ips_*.c and filter/ips_*.c. */
+#ifndef LL_IPS_RULES_H
+#define LL_IPS_RULES_H
+
+#include <pthread.h>
+
+#include "ips.h"
+#include "policy.h"
+
+#define IPS_STREAM_DEPTH_DEFAULT (1u << 20)
+#define IPS_STREAM_MEMCAP_DEFAULT (256ull << 20)
+#define IPS_MAX_FLOWBITS_PER_RULE 8
+
+/* Rule actions (the first word of the rule). */
+enum ips_rule_action { IRA_ALERT, IRA_DROP, IRA_REJECT, IRA_PASS };
+
+/* Header protocols; tcp-pkt inspects packets only, tcp-stream the stream only. */
+enum ips_proto { IPSP_IP, IPSP_TCP, IPSP_UDP, IPSP_ICMP, IPSP_TCP_PKT, IPSP_TCP_STREAM };
+
+/* Protocol groups that own one pattern database each (per direction). */
+enum ips_pgroup { IPG_TCP, IPG_UDP, IPG_ICMP, IPG_OTHER, IPG__N };
+
+/* An address or port set with every negation already folded in. */
+struct ips_addr {
+	bool any;
+	uint32_t n;
+	struct ip_range *r; /* sorted, merged */
+};
+struct ips_ports {
+	bool any;
+	uint32_t n;
+	struct port_range *r;
+};
+
+/* A numeric test as used by dsize, ttl, itype, icode, stream_size. */
+enum ips_uop { IU_EQ, IU_NE, IU_LT, IU_GT, IU_LE, IU_GE, IU_RANGE /* a < x < b */ };
+struct ips_uint {
+	uint8_t op;
+	uint64_t a, b;
+};
+
+/* content flags */
+enum {
+	IC_NOCASE = 1 << 0,
+	IC_NEG = 1 << 1,
+	IC_OFFSET = 1 << 2,
+	IC_DEPTH = 1 << 3,
+	IC_DISTANCE = 1 << 4,
+	IC_WITHIN = 1 << 5,
+	IC_STARTS = 1 << 6,
+	IC_ENDS = 1 << 7,
+	IC_FAST = 1 << 8,
+	IC_FAST_ONLY = 1 << 9,
+};
+
+struct ips_content {
+	uint8_t *pat;
+	uint32_t len;
+	uint16_t flags;
+	int32_t offset, depth, distance, within;
+	uint32_t fp_off, fp_len; /* fast_pattern:chop */
+};
+
+/* byte_test / byte_jump flags */
+enum {
+	IB_RELATIVE = 1 << 0,
+	IB_LITTLE = 1 << 1,
+	IB_STRING = 1 << 2,
+	IB_ALIGN = 1 << 3,
+	IB_BEGIN = 1 << 4,
+	IB_END = 1 << 5,
+	IB_NEG = 1 << 6,
+	IB_BITMASK = 1 << 7,
+};
+enum ips_bop { IBO_LT, IBO_GT, IBO_EQ, IBO_AND, IBO_XOR, IBO_LE, IBO_GE };
+
+struct ips_byte {
+	uint8_t nbytes, op, base; /* base: 0 binary, else 8/10/16 */
+	uint16_t flags;
+	int32_t offset, post_offset;
+	uint32_t multiplier;
+	uint64_t value, bitmask;
+};
+
+struct ips_pcre {
+	void *code; /* pcre2_code_8 * */
+	bool neg, relative;
+};
+
+struct ips_isdataat {
+	int32_t n;
+	bool relative, neg;
+};
+
+enum ips_item_kind { II_CONTENT, II_PCRE, II_BYTE_TEST, II_BYTE_JUMP, II_ISDATAAT };
+
+/* One payload test; items run in rule order, each relative to the one before. */
+struct ips_item {
+	uint8_t kind;
+	bool relative; /* depends on the previous item's end */
+	union {
+		struct ips_content c;
+		struct ips_pcre pcre;
+		struct ips_byte b;
+		struct ips_isdataat d;
+	} u;
+};
+
+/* flow: keyword bits */
+enum {
+	IF_TO_SERVER = 1 << 0,
+	IF_TO_CLIENT = 1 << 1,
+	IF_ESTABLISHED = 1 << 2,
+	IF_NOT_EST = 1 << 3,
+	IF_STATELESS = 1 << 4,
+	IF_ONLY_STREAM = 1 << 5,
+	IF_NO_STREAM = 1 << 6,
+};
+
+enum ips_fbcmd { IFB_SET, IFB_UNSET, IFB_TOGGLE, IFB_ISSET, IFB_ISNOTSET };
+struct ips_flowbit {
+	uint8_t cmd;
+	bool and_; /* isset a&b; otherwise a|b means any */
+	uint8_t n;
+	uint16_t ids[IPS_MAX_FLOWBITS_PER_RULE];
+};
+
+enum ips_thkind { ITH_NONE, ITH_LIMIT, ITH_THRESHOLD, ITH_BOTH, ITH_DETECTION };
+enum ips_track { ITR_SRC, ITR_DST, ITR_RULE, ITR_BOTH };
+struct ips_thresh {
+	uint8_t kind, track;
+	uint32_t count, seconds;
+};
+
+enum ips_ss_which { ISS_SERVER, ISS_CLIENT, ISS_BOTH, ISS_EITHER };
+
+/* Header tests on the packet (besides addresses and ports). */
+enum {
+	IH_DSIZE = 1 << 0,
+	IH_TTL = 1 << 1,
+	IH_ITYPE = 1 << 2,
+	IH_ICODE = 1 << 3,
+	IH_FLAGS = 1 << 4,
+	IH_SSIZE = 1 << 5,
+};
+
+enum ips_flags_mode { IFM_EXACT, IFM_PLUS, IFM_ANY, IFM_NOT };
+
+struct ips_rule {
+	uint32_t sid, rev, gid;
+	uint8_t action, proto;
+	bool bidir, noalert;
+	uint8_t flow;       /* IF_* */
+	uint8_t hdr;        /* IH_* */
+	int8_t fp;          /* item index of the fast pattern, -1 none */
+	uint8_t flags_mode, flags_want, flags_mask;
+	uint8_t ss_which;
+	int32_t priority;
+	uint32_t rank;      /* evaluation order: action, flowbit setters first, file order */
+	struct ips_addr src, dst;
+	struct ips_ports sp, dp;
+	struct ips_uint dsize, ttl, itype, icode, ssize;
+	struct ips_item *items;
+	uint32_t nitems;
+	struct ips_flowbit *fb;
+	uint32_t nfb;
+	struct ips_thresh th;
+	char *msg, *classtype;
+	struct srcloc loc;
+};
+
+/* Candidates for one protocol group and direction. */
+struct ips_group {
+	void *db;          /* hs_database_t *, NULL when no rule has a literal */
+	uint32_t *pat_rule; /* pattern id -> rule index */
+	uint32_t npat;
+	uint32_t *always;  /* rules without a literal: checked on every packet */
+	uint32_t nalways;
+};
+
+struct ips_skip {
+	char *kw;
+	uint32_t n;
+};
+
+struct ips_thtab; /* threshold counters (filter/ips_scan.c), the one mutable part */
+
+struct ips_ruleset {
+	struct ips_rule *rules;
+	uint32_t nrules;
+	char **fb_names;
+	uint32_t nfb;
+	struct ips_group g[IPG__N][2]; /* [group][0 to_server, 1 to_client] */
+	uint32_t max_pat;   /* longest literal, for stream overlap */
+	uint32_t stream_depth;
+	uint64_t stream_memcap;
+	struct ips_skip *skips;
+	uint32_t nskips, nskipped;
+	struct ips_thtab *th;
+};
+
+/* Parsing context for one ruleset build. */
+struct ips_pctx {
+	const struct policy *p;
+	const struct policy_opts *o;
+	struct ll_errlist *errs;
+	struct ips_ruleset *rs;
+	struct srcloc loc;   /* of the current token */
+	const char *unsup;   /* set when the rule failed for an unsupported keyword */
+	char unsup_buf[64];
+};
+
+/* ips_parse.c */
+/*
+ * ips_parse_rule() - parse one rule line into @r. 0; -EINVAL after adding
+ * errors to c->errs; -ENOTSUP (with c->unsup naming the keyword, error not
+ * added) for an unsupported keyword or protocol.
+ */
+int ips_parse_rule(struct ips_pctx *c, const char *text, struct ips_rule *r);
+void ips_rule_free(struct ips_rule *r);
+void ips_perr(struct ips_pctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ips_parse_opt.c: one payload/header keyword. 0, -EINVAL (error added), -ENOENT (unknown). */
+int ips_parse_option(struct ips_pctx *c, struct ips_rule *r, const char *name, char *val);
+int ips_parse_uint(const char *s, uint64_t max, struct ips_uint *u);
+int ips_parse_num(const char *s, int64_t lo, int64_t hi, int64_t *out);
+char *ips_unquote(char *s);
+
+/* ips_parse_meta.c: flow, flowbits, threshold, flags, stream_size. */
+int ips_parse_meta(struct ips_pctx *c, struct ips_rule *r, const char *name, char *val);
+
+/* ips_vars.c: addresses and ports in rule headers. 0 or -EINVAL (error added). */
+int ips_parse_addr(struct ips_pctx *c, const char *s, struct ips_addr *out);
+int ips_parse_ports(struct ips_pctx *c, const char *s, struct ips_ports *out);
+bool ips_addr_has(const struct ips_addr *a, ll_ip ip);
+bool ips_ports_has(const struct ips_ports *a, uint16_t port);
+
+/* ips_compile.c */
+/* ips_compile() - fast patterns and one database per group. 0 or -errno (error added). */
+int ips_compile(struct ips_pctx *c);
+void ips_groups_free(struct ips_ruleset *rs);
+enum ips_pgroup ips_pgroup_of(uint8_t ipproto);
+
+/* ips_content.c: the exact payload inspection of one rule. */
+/*
+ * ips_inspect() - do @r's payload items match @buf[0..@len)? Suricata's
+ * semantics (offset/depth from the buffer start, distance/within from the
+ * previous match, backtracking over earlier matches). @md is a
+ * pcre2_match_data_8 * of the calling thread. Thread-safe.
+ */
+bool ips_inspect(const struct ips_rule *r, const uint8_t *buf, uint32_t len, void *md);
+bool ips_uint_match(const struct ips_uint *u, uint64_t v);
+/* ips_ruleset_new_empty() - for tests; ips_ruleset_add_text() parses one more rule. */
+struct ips_ruleset *ips_ruleset_from_text(const char *text, const struct policy_opts *o,
+					  struct ll_errlist *errs);
+
+/*
+ * ips_thresh_hit() - count a match of rule index @rule for threshold or
+ * detection_filter; true when it should alert (always without one).
+ * Thread-safe (one mutex per ruleset).
+ */
+bool ips_thresh_hit(const struct ips_ruleset *rs, uint32_t rule, ll_ip src, ll_ip dst,
+		    uint64_t now_us);
+
+/* filter/ips_stream.c: in-order TCP reassembly per flow direction. */
+struct ips_stream;
+/*
+ * ips_stream_add() - feed TCP segment @p to @s. Sets *@data and *@len to the
+ * reassembled stream so far and *@new_off to where the bytes this segment
+ * completed start (== *@len when it added nothing in order).
+ */
+void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const struct pkt *p,
+		    const uint8_t **data, uint32_t *len, uint32_t *new_off);
+struct ips_stream *ips_stream_new(void);
+void ips_stream_free(struct ips_stream *s);
+uint64_t ips_stream_mem(void);
+
+#endif

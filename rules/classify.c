@@ -1,0 +1,361 @@
+/* classify.c - the compiled firewall classifier: SPEC section 4 without walking the rules. */
+/*
+ * Design. The decision is "the first matching rule in (priority desc,
+ * action order, id) order, plus the matching log-only rules before it", so
+ * every rule is turned into boxes (classify_expand.c) sorted by that rank:
+ * a box index is its rank, and a leaf that lists box indices in ascending
+ * order stops at its first non-log-only hit.
+ *
+ * Boxes span six dimensions (src, dst as 128-bit integers with IPv4
+ * v4-mapped; P1/P2 = ports or ICMP type/code; protocol; direction), so
+ * CIDRs of any length, ranges, negations (complements: at most one more
+ * range), lists, IPv4, IPv6 and `any` are all just ranges. Interface, TCP
+ * flags and ICMP fields are checked at the leaf.
+ *
+ * They are cut by multi-way range-cut decision trees (HiCuts with cuts at
+ * edge quantiles as in HyperSplit rather than equal-size cuts, which
+ * waste levels on the v4-mapped corner of the 128-bit space):
+ * - a node picks the dimension and up to 16 cuts that minimise its largest
+ *   child, with at most 4x replication; equal neighbours are merged;
+ * - a box that covers a child's whole region and decides there (no
+ *   log-only, no leaf-only field) drops every later box from that child
+ *   (they can never win), which is what keeps wildcard-heavy firewall sets
+ *   small;
+ * - EffiCuts' separation: four trees, for boxes small/large (a /8 of their
+ *   family or wider) in source x destination, so a wildcard source is not
+ *   copied into every destination cut. Trees are searched in the order of
+ *   their best box and skipped once the best hit so far ranks above them;
+ * - a global entry budget (64 per box + 4M) turns the remaining nodes into
+ *   larger leaves instead of failing when a policy replicates badly.
+ * Measured numbers: see the end of this comment (bench/run.sh).
+ *
+ * Bit-vector schemes were not chosen: 100,000 rules give ~200,000 elementary
+ * intervals per address, 2.5 GB of vectors before aggregation. Tuple space
+ * grows with the number of distinct (prefix, range) shapes, which arbitrary
+ * ranges make unbounded.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify_int.h"
+#include "pkt.h"
+
+#define NO_HIT UINT32_MAX
+#define LOG_SLOTS 5
+
+/* A key projected onto the boxes' dimensions. */
+struct ckey {
+	u128 src, dst;
+	uint16_t p1, p2;
+	uint8_t proto, dir, flags;
+	int16_t itype, icode;
+	uint16_t iface;
+	const struct fw_key *k;
+};
+
+/* The state of one walk: the best box so far and the log-only hits per priority. */
+struct walk {
+	uint32_t best;
+	uint32_t nlog[LOG_SLOTS];
+	uint32_t log[LOG_SLOTS][FW_MAX_LOGGED];
+};
+
+static uint16_t iface_of(const struct cls *c, const char *name)
+{
+	if (!name)
+		return 0;
+	for (uint32_t i = 0; i < c->nifnames; i++)
+		if (strncmp(c->ifnames[i], name, 16) == 0)
+			return (uint16_t)(i + 1);
+	return UINT16_MAX; /* a name no rule uses */
+}
+
+/* P1/P2 hold ports for TCP/UDP and ICMP type/code otherwise (classify_expand.c: p_lists()). */
+static void key_project(const struct cls *c, const struct fw_key *k, struct ckey *q)
+{
+	bool tu = k->proto == IPPROTO_TCP_ || k->proto == IPPROTO_UDP_;
+
+	q->src = cls_u128(k->src);
+	q->dst = cls_u128(k->dst);
+	q->p1 = tu ? k->sport : k->icmp_type >= 0 ? (uint16_t)k->icmp_type : 0;
+	q->p2 = tu ? k->dport : k->icmp_code >= 0 ? (uint16_t)k->icmp_code : 0;
+	q->proto = k->proto;
+	q->dir = k->dir;
+	q->flags = k->tcp_flags;
+	q->itype = k->icmp_type;
+	q->icode = k->icmp_code;
+	q->iface = c->nifnames ? iface_of(c, k->ifname) : 0;
+	q->k = k;
+}
+
+static bool addr_in(const struct addr_match *m, ll_ip a)
+{
+	uint32_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (ll_ip_cmp(m->r[mid].hi, a) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo < m->n && ll_ip_cmp(m->r[lo].lo, a) <= 0) != m->neg;
+}
+
+static bool port_in(const struct port_match *m, uint16_t port)
+{
+	uint32_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (m->r[mid].hi < port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo < m->n && m->r[lo].lo <= port) != m->neg;
+}
+
+/* A box whose long lists were replaced by their hull: test those fields on the rule. */
+static bool hull_hit(const struct fw_rule *r, uint8_t hull, const struct fw_key *k)
+{
+	if ((hull & H_SRC) && !addr_in(&r->src, k->src))
+		return false;
+	if ((hull & H_DST) && !addr_in(&r->dst, k->dst))
+		return false;
+	if ((hull & H_SPORT) && !port_in(&r->sport, k->sport))
+		return false;
+	return !(hull & H_DPORT) || port_in(&r->dport, k->dport);
+}
+
+static bool box_hit(const struct policy *p, const struct cls_box *b, const struct ckey *q)
+{
+	if (q->src < b->lo[0] || q->src > b->hi[0] || q->dst < b->lo[1] || q->dst > b->hi[1])
+		return false;
+	if (q->p1 < b->plo[0] || q->p1 > b->phi[0] || q->p2 < b->plo[1] || q->p2 > b->phi[1])
+		return false;
+	if (q->proto < b->protolo || q->proto > b->protohi || !(b->dir & q->dir))
+		return false;
+	if ((q->flags & b->flags) != b->flags)
+		return false;
+	if ((b->itype >= 0 && q->itype != b->itype) || (b->icode >= 0 && q->icode != b->icode))
+		return false;
+	if (b->iface && b->iface != q->iface)
+		return false;
+	return !b->hull || hull_hit(&p->rules[b->rule], b->hull, q->k);
+}
+
+/* Keep the lowest FW_MAX_LOGGED ids, ascending. */
+static void log_add(uint32_t *v, uint32_t *n, uint32_t id)
+{
+	uint32_t i = *n;
+
+	if (i == FW_MAX_LOGGED) {
+		if (id >= v[i - 1])
+			return;
+		i--;
+	} else {
+		(*n)++;
+	}
+	for (; i > 0 && v[i - 1] > id; i--)
+		v[i] = v[i - 1];
+	v[i] = id;
+}
+
+static const struct cls_node *descend(const struct cls *c, uint32_t root, const struct ckey *q)
+{
+	const struct cls_node *n = &c->nodes[root];
+
+	while (n->n) {
+		const u128 *t = &c->thr[n->first];
+		u128 v;
+		uint32_t i = 0;
+
+		switch (n->dim) {
+		case D_SRC: v = q->src; break;
+		case D_DST: v = q->dst; break;
+		case D_P1: v = q->p1; break;
+		case D_P2: v = q->p2; break;
+		case D_PROTO: v = q->proto; break;
+		default: v = q->dir; break;
+		}
+		while (i < n->n && v >= t[i])
+			i++;
+		n = &c->nodes[c->kids[n->kid + i]];
+	}
+	return n;
+}
+
+static void scan_leaf(const struct policy *p, const struct cls *c, const struct cls_node *n,
+		      const struct ckey *q, struct walk *w)
+{
+	const uint32_t *e = &c->ents[n->first], *end = e + n->kid;
+
+	for (; e < end && *e < w->best; e++) {
+		const struct cls_box *b = &c->box[*e];
+
+		if (!box_hit(p, b, q))
+			continue;
+		if (b->action != FW_LOG_ONLY) {
+			w->best = *e;
+			return;
+		}
+		log_add(w->log[b->logslot], &w->nlog[b->logslot], p->rules[b->rule].id);
+	}
+}
+
+static void decide(struct fw_result *res, const struct policy *p, const struct cls_box *b)
+{
+	static const struct {
+		enum ll_reason reason;
+		bool accept, inspect;
+	} out[FW__ACTIONS] = {
+		[FW_BYPASS] = { R_BYPASS, true, false },
+		[FW_FORCE_ALLOW] = { R_FORCE_ALLOW, true, true },
+		[FW_DENY] = { R_DENY, false, false },
+		[FW_ALLOW] = { R_ALLOW, true, true },
+	};
+
+	res->reason = out[b->action].reason;
+	res->accept = out[b->action].accept;
+	res->inspect = out[b->action].inspect;
+	res->rule = &p->rules[b->rule];
+}
+
+/* Log-only hits of the priorities the walk went through: those ranked above the decision. */
+static void report_logs(struct fw_result *res, const struct walk *w, int rank)
+{
+	for (int s = 0; s < LOG_SLOTS; s++) {
+		if (s * 5 + FW_LOG_ONLY > rank)
+			break;
+		for (uint32_t j = 0; j < w->nlog[s]; j++)
+			log_add(res->logged, &res->nlogged, w->log[s][j]);
+	}
+}
+
+/*
+ * fw_classify() - SPEC section 4 steps 2-4 from p->classifier; exactly what
+ * fw_eval_linear() gives (tests/unit/test_classify.c checks it). Read-only
+ * on the policy: any number of threads may call it at once.
+ */
+void fw_classify(const struct policy *p, const struct fw_key *k, struct fw_result *res)
+{
+	const struct cls *c = p ? p->classifier : NULL;
+	struct walk w;
+	struct ckey q;
+
+	if (!c || (p->nrules == 0 && p->nips_lines == 0)) {
+		fw_eval_linear(p, k, res);
+		return;
+	}
+	memset(res, 0, sizeof(*res));
+	w.best = NO_HIT;
+	memset(w.nlog, 0, sizeof(w.nlog));
+	key_project(c, k, &q);
+	for (uint32_t t = 0; t < c->ntrees && c->tree[t].minbox < w.best; t++)
+		scan_leaf(p, c, descend(c, c->tree[t].root, &q), &q, &w);
+	if (w.best != NO_HIT) {
+		report_logs(res, &w, c->box[w.best].rank);
+		decide(res, p, &c->box[w.best]);
+		return;
+	}
+	report_logs(res, &w, LOG_SLOTS * 5);
+	if (p->allow_dirs & k->dir) {
+		res->reason = R_NOT_ALLOWED;
+		return;
+	}
+	res->reason = R_DEFAULT;
+	res->accept = true;
+	res->inspect = true;
+}
+
+/* fw_classifier_free() - see fw.h. */
+void fw_classifier_free(void *classifier)
+{
+	struct cls *c = classifier;
+
+	if (!c)
+		return;
+	free(c->box);
+	free(c->nodes);
+	free(c->thr);
+	free(c->kids);
+	free(c->ents);
+	free(c->ifnames);
+	free(c);
+}
+
+/* fw_classifier_bytes() - see fw.h. */
+size_t fw_classifier_bytes(const struct policy *p)
+{
+	const struct cls *c = p ? p->classifier : NULL;
+
+	return c ? c->bytes : 0;
+}
+
+static void *shrink(void *v, size_t n, size_t el, size_t *bytes)
+{
+	void *s = n ? realloc(v, n * el) : v;
+
+	*bytes += n * el;
+	return s ? s : v;
+}
+
+/* Move the expansion's boxes and interface names into @c and size everything exactly. */
+static void finish(struct cls *c, struct cls_expanded *ex)
+{
+	size_t bytes = sizeof(*c);
+
+	c->box = shrink(ex->box, ex->n, sizeof(*c->box), &bytes);
+	c->nbox = (uint32_t)ex->n;
+	c->ifnames = ex->ifnames;
+	c->nifnames = ex->nifnames;
+	bytes += ex->nifnames * sizeof(*c->ifnames);
+	ex->box = NULL;
+	ex->ifnames = NULL;
+	c->nodes = shrink(c->nodes, c->nnodes, sizeof(*c->nodes), &bytes);
+	c->thr = shrink(c->thr, c->nthr, sizeof(*c->thr), &bytes);
+	c->kids = shrink(c->kids, c->nkids, sizeof(*c->kids), &bytes);
+	c->ents = shrink(c->ents, c->nents, sizeof(*c->ents), &bytes);
+	c->bytes = bytes;
+}
+
+/*
+ * fw_compile() - build p->classifier from p->rules, replacing any earlier
+ * one. 0, -ENOMEM, or -E2BIG (more than 65534 interface names); on error
+ * p->classifier is left as it was. Not thread-safe on @p (call it before
+ * publishing the policy).
+ */
+int fw_compile(struct policy *p)
+{
+	struct cls_expanded ex;
+	struct cls *c;
+	int err;
+
+	if (p->nrules > UINT32_MAX / 2)
+		return -E2BIG;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	err = cls_expand(p, &ex);
+	if (!err && ex.n >= UINT32_MAX / 2)
+		err = -E2BIG;
+	if (!err)
+		err = cls_build_trees(c, &ex);
+	if (!err)
+		finish(c, &ex);
+	if (err)
+		cls_expanded_free(&ex);
+	else
+		free(ex.bb);
+	if (err) {
+		fw_classifier_free(c);
+		return err;
+	}
+	fw_classifier_free(p->classifier);
+	p->classifier = c;
+	return 0;
+}

@@ -1,0 +1,413 @@
+/* classify_build.c - cut rank-ordered boxes into multi-way range-cut decision trees (design: classify.c). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify_int.h"
+
+#define BINTH 8          /* a node this small is a leaf */
+#define MAX_FANOUT 16    /* children per cut */
+#define SPFAC 4          /* a cut may replicate entries at most this much */
+#define MAX_DEPTH 32
+#define SAMPLE 1024      /* endpoints sampled to place the cuts of a big node */
+
+struct work {
+	uint32_t node;
+	uint32_t n, depth;
+	uint32_t *ents;
+	u128 rlo[D__N], rhi[D__N];
+};
+
+struct split {
+	int dim;
+	uint32_t nt;               /* thresholds */
+	u128 t[MAX_FANOUT - 1];
+	uint64_t sum, max;
+};
+
+struct builder {
+	struct cls *c;
+	const struct cls_expanded *ex;
+	struct work *q;            /* FIFO: nodes are cut breadth-first so the budget is shared fairly */
+	size_t qh, qn, qcap;
+	u128 *ep;                  /* scratch: endpoints */
+	size_t epcap;
+	size_t ncap, tcap, kcap, ecap;
+	uint64_t used, budget;     /* leaf + pending entries, and their bound */
+};
+
+static int grow(void **p, size_t *cap, size_t need, size_t el)
+{
+	size_t c = *cap ? *cap : 64;
+	void *v;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	v = realloc(*p, c * el);
+	if (!v)
+		return -ENOMEM;
+	*p = v;
+	*cap = c;
+	return 0;
+}
+
+static u128 max128(u128 a, u128 b) { return a > b ? a : b; }
+static u128 min128(u128 a, u128 b) { return a < b ? a : b; }
+
+static int cmp128(const void *a, const void *b)
+{
+	u128 x = *(const u128 *)a, y = *(const u128 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Number of thresholds <= v: the child that v falls in. */
+static uint32_t child_of(const u128 *t, uint32_t nt, u128 v)
+{
+	uint32_t lo = 0, hi = nt;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (t[mid] <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Does box @b cover the whole region and decide there whatever the other fields? */
+static bool box_covers(const struct builder *b, uint32_t e, const u128 *rlo, const u128 *rhi)
+{
+	const struct cls_box *x = &b->ex->box[e];
+	const struct cls_bbox *bb = &b->ex->bb[e];
+
+	if (x->action == FW_LOG_ONLY || x->hull || x->flags || x->iface || x->itype >= 0 ||
+	    x->icode >= 0)
+		return false;
+	for (int d = 0; d < D__N; d++)
+		if (bb->lo[d] > rlo[d] || bb->hi[d] < rhi[d])
+			return false;
+	return true;
+}
+
+/* Drop every entry after the first that decides the whole region: they can never win. */
+static uint32_t prune(const struct builder *b, uint32_t *ents, uint32_t n, const u128 *rlo,
+		      const u128 *rhi)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (box_covers(b, ents[i], rlo, rhi))
+			return i + 1;
+	return n;
+}
+
+/* Sorted distinct box edges strictly inside the region along @d (sampled). */
+static int endpoints(struct builder *b, const struct work *w, int d, size_t *m)
+{
+	uint32_t step = w->n > SAMPLE ? w->n / SAMPLE : 1;
+	size_t k = 0;
+	int err = grow((void **)&b->ep, &b->epcap, 2 * (w->n / step + 1), sizeof(u128));
+
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < w->n; i += step) {
+		const struct cls_bbox *x = &b->ex->bb[w->ents[i]];
+
+		if (x->lo[d] > w->rlo[d])
+			b->ep[k++] = x->lo[d];
+		if (x->hi[d] < w->rhi[d])
+			b->ep[k++] = x->hi[d] + 1;
+	}
+	qsort(b->ep, k, sizeof(u128), cmp128);
+	*m = 0;
+	for (size_t i = 0; i < k; i++)
+		if (*m == 0 || b->ep[*m - 1] != b->ep[i])
+			b->ep[(*m)++] = b->ep[i];
+	return 0;
+}
+
+/* Child sizes for thresholds s->t: their sum and maximum. */
+static void count(const struct builder *b, const struct work *w, struct split *s)
+{
+	uint64_t diff[MAX_FANOUT + 1] = { 0 }, run = 0;
+
+	s->sum = s->max = 0;
+	for (uint32_t i = 0; i < w->n; i++) {
+		const struct cls_bbox *x = &b->ex->bb[w->ents[i]];
+		uint32_t lo = child_of(s->t, s->nt, max128(x->lo[s->dim], w->rlo[s->dim]));
+		uint32_t hi = child_of(s->t, s->nt, min128(x->hi[s->dim], w->rhi[s->dim]));
+
+		diff[lo]++;
+		diff[hi + 1]--;
+		s->sum += hi - lo + 1;
+	}
+	for (uint32_t i = 0; i <= s->nt; i++) {
+		run += diff[i];
+		if (run > s->max)
+			s->max = run;
+	}
+}
+
+/* The best cut along @d: quantiles of the edges, fewer while they replicate too much. */
+static int try_dim(struct builder *b, const struct work *w, int d, struct split *s)
+{
+	size_t m;
+	uint32_t fan;
+	int err = endpoints(b, w, d, &m);
+
+	s->dim = d;
+	s->nt = 0;
+	if (err || !m)
+		return err;
+	fan = m + 1 < MAX_FANOUT ? (uint32_t)m + 1 : MAX_FANOUT;
+	for (;; fan /= 2) {
+		s->nt = fan - 1;
+		for (uint32_t j = 1; j < fan; j++)
+			s->t[j - 1] = b->ep[(size_t)j * m / fan];
+		count(b, w, s);
+		if (fan <= 2 || s->sum <= (uint64_t)SPFAC * w->n)
+			return 0;
+	}
+}
+
+static bool better(const struct split *a, const struct split *b)
+{
+	if (!b->nt)
+		return a->nt > 0;
+	if (!a->nt)
+		return false;
+	if (a->max != b->max)
+		return a->max < b->max;
+	return a->sum < b->sum;
+}
+
+static int choose(struct builder *b, const struct work *w, struct split *best)
+{
+	struct split s = { .nt = 0 };
+
+	best->nt = 0;
+	for (int d = 0; d < D__N; d++) {
+		int err = try_dim(b, w, d, &s);
+
+		if (err)
+			return err;
+		if (better(&s, best))
+			*best = s;
+	}
+	return 0;
+}
+
+static int new_node(struct builder *b, uint32_t *idx)
+{
+	struct cls *c = b->c;
+	int err = grow((void **)&c->nodes, &b->ncap, c->nnodes + 1, sizeof(*c->nodes));
+
+	if (err)
+		return err;
+	memset(&c->nodes[c->nnodes], 0, sizeof(*c->nodes));
+	*idx = c->nnodes++;
+	return 0;
+}
+
+static int make_leaf(struct builder *b, struct work *w)
+{
+	struct cls *c = b->c;
+	struct cls_node *nd = &c->nodes[w->node];
+	int err = grow((void **)&c->ents, &b->ecap, c->nents + w->n, sizeof(*c->ents));
+
+	if (err)
+		return err;
+	memcpy(&c->ents[c->nents], w->ents, w->n * sizeof(*w->ents));
+	nd->n = 0;
+	nd->first = c->nents;
+	nd->kid = w->n;
+	c->nents += w->n;
+	if (w->depth > c->depth)
+		c->depth = w->depth;
+	return 0;
+}
+
+/* Child @j of the cut: its region and the entries that overlap it, pruned. */
+static int child_work(struct builder *b, const struct work *w, const struct split *s,
+		      uint32_t j, struct work *cw)
+{
+	int d = s->dim;
+
+	*cw = *w;
+	cw->depth = w->depth + 1;
+	if (j > 0)
+		cw->rlo[d] = s->t[j - 1];
+	if (j < s->nt)
+		cw->rhi[d] = s->t[j] - 1;
+	cw->ents = malloc((w->n ? w->n : 1) * sizeof(*cw->ents));
+	if (!cw->ents)
+		return -ENOMEM;
+	cw->n = 0;
+	for (uint32_t i = 0; i < w->n; i++) {
+		const struct cls_bbox *x = &b->ex->bb[w->ents[i]];
+
+		if (x->lo[d] <= cw->rhi[d] && x->hi[d] >= cw->rlo[d])
+			cw->ents[cw->n++] = w->ents[i];
+	}
+	cw->n = prune(b, cw->ents, cw->n, cw->rlo, cw->rhi);
+	return 0;
+}
+
+static bool same(const struct work *a, const struct work *b)
+{
+	return a->n == b->n && memcmp(a->ents, b->ents, a->n * sizeof(*a->ents)) == 0;
+}
+
+/* Children of @w along @s; neighbours with the same entries are merged by dropping the cut between them. */
+static int make_children(struct builder *b, struct work *w, struct split *s)
+{
+	struct work kid[MAX_FANOUT];
+	uint32_t nk = 0, first;
+	int err = 0;
+
+	for (uint32_t j = 0; j <= s->nt && !err; j++) {
+		err = child_work(b, w, s, j, &kid[nk]);
+		if (err)
+			break;
+		if (nk > 0 && same(&kid[nk - 1], &kid[nk])) {
+			kid[nk - 1].rhi[s->dim] = kid[nk].rhi[s->dim];
+			free(kid[nk].ents);
+			continue;
+		}
+		nk++;
+	}
+	if (!err && nk == 1)
+		err = -EAGAIN; /* every child the same: the cut separated nothing */
+	if (!err)
+		err = grow((void **)&b->c->thr, &b->tcap, b->c->nthr + nk, sizeof(u128));
+	if (!err)
+		err = grow((void **)&b->c->kids, &b->kcap, b->c->nkids + nk, sizeof(uint32_t));
+	for (uint32_t j = 0; j < nk && !err; j++)
+		err = new_node(b, &kid[j].node);
+	if (!err)
+		err = grow((void **)&b->q, &b->qcap, b->qn + nk, sizeof(*b->q));
+	if (err) {
+		for (uint32_t j = 0; j < nk; j++)
+			free(kid[j].ents);
+		return err;
+	}
+	first = b->c->nthr;
+	for (uint32_t j = 0; j < nk; j++) {
+		if (j > 0)
+			b->c->thr[b->c->nthr++] = kid[j].rlo[s->dim];
+		b->c->kids[b->c->nkids++] = kid[j].node;
+		b->used += kid[j].n;
+		b->q[b->qn++] = kid[j];
+	}
+	b->c->nodes[w->node].dim = (uint8_t)s->dim;
+	b->c->nodes[w->node].n = (uint8_t)(nk - 1);
+	b->c->nodes[w->node].first = first;
+	b->c->nodes[w->node].kid = b->c->nkids - nk;
+	return 0;
+}
+
+static int process(struct builder *b, struct work *w)
+{
+	struct split s = { .nt = 0 };
+	int err = 0;
+
+	if (w->n > BINTH && w->depth < MAX_DEPTH)
+		err = choose(b, w, &s);
+	if (!err && s.nt && s.sum < (uint64_t)w->n * (s.nt + 1) &&
+	    b->used + s.sum <= b->budget + w->n) {
+		err = make_children(b, w, &s);
+		if (!err)
+			b->used -= w->n;
+	} else {
+		err = err ? err : -EAGAIN;
+	}
+	if (err == -EAGAIN)
+		err = make_leaf(b, w);
+	free(w->ents);
+	return err;
+}
+
+/* EffiCuts-style: a box is large along an address when it spans a /8 of its family or more. */
+static bool addr_large(u128 lo, u128 hi)
+{
+	const u128 v4 = (u128)0xffff << 32;
+
+	if ((lo >> 32) == (v4 >> 32) && (hi >> 32) == (v4 >> 32))
+		return hi - lo >= ((u128)1 << 24) - 1;
+	return hi - lo >= ((u128)1 << 120) - 1;
+}
+
+static uint32_t tree_of(const struct cls_bbox *x)
+{
+	return (uint32_t)addr_large(x->lo[D_SRC], x->hi[D_SRC]) |
+	       (uint32_t)addr_large(x->lo[D_DST], x->hi[D_DST]) << 1;
+}
+
+static int build_tree(struct builder *b, uint32_t t)
+{
+	struct cls *c = b->c;
+	struct work w = { .depth = 0 };
+	int err;
+
+	w.ents = malloc((b->ex->n + 1) * sizeof(*w.ents));
+	if (!w.ents)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < b->ex->n; i++)
+		if (CLS_TREES == 1 || tree_of(&b->ex->bb[i]) == t)
+			w.ents[w.n++] = i;
+	for (int d = 0; d < D__N; d++) {
+		w.rlo[d] = d == D_DIR ? FW_DIR_IN : 0;
+		w.rhi[d] = d <= D_DST ? ~(u128)0 : d == D_PROTO ? 255 : d == D_DIR ? FW_DIR_OUT : 65535;
+	}
+	w.n = prune(b, w.ents, w.n, w.rlo, w.rhi);
+	if (!w.n) {
+		free(w.ents);
+		return 0;
+	}
+	c->tree[c->ntrees].minbox = w.ents[0];
+	err = new_node(b, &w.node);
+	if (err) {
+		free(w.ents);
+		return err;
+	}
+	c->tree[c->ntrees++].root = w.node;
+	b->used += w.n;
+	b->qh = b->qn = 0;
+	b->q[b->qn++] = w;
+	while (!err && b->qh < b->qn) {
+		struct work cur = b->q[b->qh++];
+
+		err = process(b, &cur);
+	}
+	while (b->qh < b->qn)
+		free(b->q[b->qh++].ents);
+	return err;
+}
+
+static int by_minbox(const void *a, const void *b)
+{
+	const struct cls_tree *x = a, *y = b;
+
+	return x->minbox < y->minbox ? -1 : x->minbox > y->minbox;
+}
+
+/*
+ * cls_build_trees() - cut @ex's boxes into c's trees (one per largeness
+ * class), ordered by their best box. 0 or -ENOMEM.
+ */
+int cls_build_trees(struct cls *c, const struct cls_expanded *ex)
+{
+	struct builder b = { .c = c, .ex = ex };
+	int err = 0;
+
+	b.budget = (uint64_t)ex->n * 64 + (1u << 22);
+	err = grow((void **)&b.q, &b.qcap, 1, sizeof(*b.q));
+	for (uint32_t t = 0; t < CLS_TREES && !err; t++)
+		err = build_tree(&b, t);
+	qsort(c->tree, c->ntrees, sizeof(c->tree[0]), by_minbox);
+	free(b.q);
+	free(b.ep);
+	return err;
+}

@@ -1,0 +1,370 @@
+/* classify_expand.c - turn firewall rules into rank-ordered boxes for the classifier's trees. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify_int.h"
+#include "pkt.h"
+
+#define U128_MAX (~(u128)0)
+/*
+ * A rule whose field lists multiply to more boxes than this keeps the hull
+ * of its longest lists instead, re-checked on the rule itself at the leaf.
+ */
+#define EXPAND_MAX 256
+
+struct rlist {
+	struct rng *v;
+	uint32_t n;
+};
+
+static int rank_of(const struct fw_rule *r)
+{
+	return (4 - r->priority) * 5 + r->action;
+}
+
+/* Complement of sorted, merged, disjoint ranges within [0, max]; @out holds n + 1. */
+static uint32_t complement(struct rng *out, const struct rng *in, uint32_t n, u128 max)
+{
+	u128 next = 0;
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (in[i].lo > next)
+			out[k++] = (struct rng){ next, in[i].lo - 1 };
+		if (in[i].hi >= max)
+			return k;
+		next = in[i].hi + 1;
+	}
+	out[k++] = (struct rng){ next, max };
+	return k;
+}
+
+static int list_set(struct rlist *l, const struct rng *in, uint32_t n, bool neg, u128 max)
+{
+	l->v = malloc((n + 1) * sizeof(*l->v));
+	if (!l->v)
+		return -ENOMEM;
+	if (neg) {
+		l->n = complement(l->v, in, n, max);
+	} else {
+		memcpy(l->v, in, n * sizeof(*in));
+		l->n = n;
+	}
+	return 0;
+}
+
+static int list_one(struct rlist *l, u128 lo, u128 hi)
+{
+	struct rng r = { lo, hi };
+
+	return list_set(l, &r, 1, false, 0);
+}
+
+static int addr_list(struct rlist *l, const struct addr_match *m)
+{
+	struct rng *tmp;
+	int err;
+
+	if (m->any)
+		return list_one(l, 0, U128_MAX);
+	tmp = malloc((m->n + 1) * sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < m->n; i++)
+		tmp[i] = (struct rng){ cls_u128(m->r[i].lo), cls_u128(m->r[i].hi) };
+	err = list_set(l, tmp, m->n, m->neg, U128_MAX);
+	free(tmp);
+	return err;
+}
+
+static int port_list(struct rlist *l, const struct port_match *m)
+{
+	struct rng *tmp;
+	int err;
+
+	if (m->any)
+		return list_one(l, 0, 65535);
+	tmp = malloc((m->n + 1) * sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < m->n; i++)
+		tmp[i] = (struct rng){ m->r[i].lo, m->r[i].hi };
+	err = list_set(l, tmp, m->n, m->neg, 65535);
+	free(tmp);
+	return err;
+}
+
+/* The protocol numbers a rule can match; a port test limits it to TCP and UDP (fw_eval.c). */
+static int proto_list(struct rlist *l, const struct fw_rule *r)
+{
+	bool ports = !r->sport.any || !r->dport.any;
+	struct rng v[2];
+	uint32_t n = 0;
+
+	switch (r->proto_kind) {
+	case FWP_ANY: v[n++] = (struct rng){ 0, 255 }; break;
+	case FWP_TCP: v[n++] = (struct rng){ IPPROTO_TCP_, IPPROTO_TCP_ }; break;
+	case FWP_UDP: v[n++] = (struct rng){ IPPROTO_UDP_, IPPROTO_UDP_ }; break;
+	case FWP_TCP_UDP:
+		v[n++] = (struct rng){ IPPROTO_TCP_, IPPROTO_TCP_ };
+		v[n++] = (struct rng){ IPPROTO_UDP_, IPPROTO_UDP_ };
+		break;
+	case FWP_ICMP: v[n++] = (struct rng){ IPPROTO_ICMP_, IPPROTO_ICMP_ }; break;
+	case FWP_ICMP6: v[n++] = (struct rng){ IPPROTO_ICMPV6_, IPPROTO_ICMPV6_ }; break;
+	case FWP_NUM: v[n++] = (struct rng){ r->proto_num, r->proto_num }; break;
+	}
+	if (ports) {
+		bool tcp = false, udp = false;
+
+		for (uint32_t i = 0; i < n; i++) {
+			tcp |= v[i].lo <= IPPROTO_TCP_ && IPPROTO_TCP_ <= v[i].hi;
+			udp |= v[i].lo <= IPPROTO_UDP_ && IPPROTO_UDP_ <= v[i].hi;
+		}
+		n = 0;
+		if (tcp)
+			v[n++] = (struct rng){ IPPROTO_TCP_, IPPROTO_TCP_ };
+		if (udp)
+			v[n++] = (struct rng){ IPPROTO_UDP_, IPPROTO_UDP_ };
+	}
+	return list_set(l, v, n, false, 0);
+}
+
+static bool has_tcp_udp(const struct rlist *proto)
+{
+	for (uint32_t i = 0; i < proto->n; i++)
+		if ((proto->v[i].lo <= IPPROTO_TCP_ && IPPROTO_TCP_ <= proto->v[i].hi) ||
+		    (proto->v[i].lo <= IPPROTO_UDP_ && IPPROTO_UDP_ <= proto->v[i].hi))
+			return true;
+	return false;
+}
+
+/*
+ * P1/P2: ports when the rule tests ports (it then matches only TCP/UDP), the
+ * ICMP type/code when it tests those and cannot match TCP/UDP, else anything.
+ * The key side is in classify.c: key_project().
+ */
+static int p_lists(struct rlist *l, const struct fw_rule *r, const struct rlist *proto)
+{
+	bool icmp_only = !has_tcp_udp(proto);
+	int err;
+
+	if (!r->sport.any || !r->dport.any) {
+		err = port_list(&l[D_P1], &r->sport);
+		return err ? err : port_list(&l[D_P2], &r->dport);
+	}
+	if (icmp_only && r->icmp_type >= 0)
+		err = list_one(&l[D_P1], (u128)r->icmp_type, (u128)r->icmp_type);
+	else
+		err = list_one(&l[D_P1], 0, 65535);
+	if (err)
+		return err;
+	if (icmp_only && r->icmp_code >= 0)
+		return list_one(&l[D_P2], (u128)r->icmp_code, (u128)r->icmp_code);
+	return list_one(&l[D_P2], 0, 65535);
+}
+
+static int dir_list(struct rlist *l, uint8_t dir)
+{
+	u128 lo = (dir & FW_DIR_IN) ? FW_DIR_IN : FW_DIR_OUT;
+	u128 hi = (dir & FW_DIR_OUT) ? FW_DIR_OUT : FW_DIR_IN;
+
+	if (!(dir & FW_DIR_ANY)) {
+		l->v = malloc(sizeof(*l->v)); /* no direction: the rule never matches */
+		l->n = 0;
+		return l->v ? 0 : -ENOMEM;
+	}
+	return list_one(l, lo, hi);
+}
+
+static int rule_lists(struct rlist *l, const struct fw_rule *r)
+{
+	int err;
+
+	err = addr_list(&l[D_SRC], &r->src);
+	if (!err)
+		err = addr_list(&l[D_DST], &r->dst);
+	if (!err)
+		err = proto_list(&l[D_PROTO], r);
+	if (!err)
+		err = p_lists(l, r, &l[D_PROTO]);
+	if (!err)
+		err = dir_list(&l[D_DIR], r->dir);
+	return err;
+}
+
+/* Replace the longest lists by their hulls until the product is small; returns H_* bits. */
+static uint8_t hull_lists(struct rlist *l)
+{
+	static const uint8_t bit[D__N] = { H_SRC, H_DST, H_SPORT, H_DPORT, 0, 0 };
+	uint8_t hull = 0;
+
+	for (;;) {
+		uint64_t prod = 1;
+		int big = D_SRC;
+
+		for (int d = 0; d < D__N; d++) {
+			prod *= l[d].n;
+			if (bit[d] && l[d].n > l[big].n)
+				big = d;
+		}
+		if (prod <= EXPAND_MAX || l[big].n <= 1)
+			return hull;
+		l[big].v[0].hi = l[big].v[l[big].n - 1].hi;
+		l[big].n = 1;
+		hull |= bit[big];
+	}
+}
+
+static int ex_grow(struct cls_expanded *ex, size_t more)
+{
+	size_t cap;
+
+	if (ex->n + more <= ex->cap)
+		return 0;
+	cap = ex->cap ? ex->cap : 1024;
+	while (cap < ex->n + more)
+		cap *= 2;
+	void *b = realloc(ex->box, cap * sizeof(*ex->box));
+	if (!b)
+		return -ENOMEM;
+	ex->box = b;
+	b = realloc(ex->bb, cap * sizeof(*ex->bb));
+	if (!b)
+		return -ENOMEM;
+	ex->bb = b;
+	ex->cap = cap;
+	return 0;
+}
+
+static void box_fill(struct cls_box *b, const struct cls_bbox *x, const struct fw_rule *r)
+{
+	memset(b, 0, sizeof(*b));
+	for (int i = 0; i < 2; i++) {
+		b->lo[i] = x->lo[D_SRC + i];
+		b->hi[i] = x->hi[D_SRC + i];
+		b->plo[i] = (uint16_t)x->lo[D_P1 + i];
+		b->phi[i] = (uint16_t)x->hi[D_P1 + i];
+	}
+	b->protolo = (uint8_t)x->lo[D_PROTO];
+	b->protohi = (uint8_t)x->hi[D_PROTO];
+	b->dir = r->dir & FW_DIR_ANY;
+	b->flags = r->tcp_flags;
+	b->itype = r->icmp_type;
+	b->icode = r->icmp_code;
+	b->action = r->action;
+	b->rank = (uint8_t)rank_of(r);
+	b->logslot = (uint8_t)(4 - r->priority);
+}
+
+/* Emit the cross product of @l as boxes of rule @ri. */
+static int emit(struct cls_expanded *ex, const struct rlist *l, const struct fw_rule *r,
+		uint32_t ri, uint8_t hull, uint16_t iface)
+{
+	uint32_t idx[D__N] = { 0 };
+	uint64_t prod = 1;
+	int err;
+
+	for (int d = 0; d < D__N; d++)
+		prod *= l[d].n;
+	err = ex_grow(ex, prod);
+	if (err || !prod)
+		return err;
+	for (uint64_t k = 0; k < prod; k++) {
+		struct cls_bbox *x = &ex->bb[ex->n];
+		struct cls_box *b = &ex->box[ex->n++];
+
+		for (int d = 0; d < D__N; d++) {
+			x->lo[d] = l[d].v[idx[d]].lo;
+			x->hi[d] = l[d].v[idx[d]].hi;
+		}
+		box_fill(b, x, r);
+		b->hull = hull;
+		b->iface = iface;
+		b->rule = ri;
+		for (int d = 0; d < D__N && ++idx[d] == l[d].n; d++)
+			idx[d] = 0;
+	}
+	return 0;
+}
+
+/* The index + 1 of @name in the table, adding it; 0 for no interface. */
+static int iface_index(struct cls_expanded *ex, const char *name)
+{
+	char(*t)[16];
+
+	if (!name[0])
+		return 0;
+	for (uint32_t i = 0; i < ex->nifnames; i++)
+		if (strncmp(ex->ifnames[i], name, 16) == 0)
+			return (int)i + 1;
+	if (ex->nifnames >= UINT16_MAX - 1)
+		return -E2BIG;
+	t = realloc(ex->ifnames, (ex->nifnames + 1) * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	ex->ifnames = t;
+	strncpy(t[ex->nifnames], name, 16);
+	return (int)++ex->nifnames;
+}
+
+static int expand_rule(struct cls_expanded *ex, const struct policy *p, uint32_t ri)
+{
+	const struct fw_rule *r = &p->rules[ri];
+	struct rlist l[D__N] = { { NULL, 0 } };
+	int err, iface;
+
+	iface = iface_index(ex, r->iface);
+	err = iface < 0 ? iface : rule_lists(l, r);
+	if (!err)
+		err = emit(ex, l, r, ri, hull_lists(l), (uint16_t)iface);
+	for (int d = 0; d < D__N; d++)
+		free(l[d].v);
+	return err;
+}
+
+static int by_rank(const void *a, const void *b, void *ctx)
+{
+	const struct policy *p = ctx;
+	const struct fw_rule *x = &p->rules[*(const uint32_t *)a];
+	const struct fw_rule *y = &p->rules[*(const uint32_t *)b];
+	int rx = rank_of(x), ry = rank_of(y);
+
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * cls_expand() - every valid rule of @p as boxes, in (rank, id) order.
+ * Rules with an out-of-range priority or action are skipped, as fw_eval.c
+ * does. 0 or -ENOMEM/-E2BIG; on error @ex is freed.
+ */
+int cls_expand(const struct policy *p, struct cls_expanded *ex)
+{
+	uint32_t *order, n = 0;
+	int err = 0;
+
+	memset(ex, 0, sizeof(*ex));
+	order = malloc((p->nrules + 1) * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < p->nrules; i++)
+		if (p->rules[i].priority <= 4 && p->rules[i].action < FW__ACTIONS)
+			order[n++] = i;
+	qsort_r(order, n, sizeof(*order), by_rank, (void *)p);
+	for (uint32_t i = 0; i < n && !err; i++)
+		err = expand_rule(ex, p, order[i]);
+	free(order);
+	if (err)
+		cls_expanded_free(ex);
+	return err;
+}
+
+void cls_expanded_free(struct cls_expanded *ex)
+{
+	free(ex->box);
+	free(ex->bb);
+	free(ex->ifnames);
+	memset(ex, 0, sizeof(*ex));
+}

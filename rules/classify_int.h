@@ -1,0 +1,99 @@
+/* classify_int.h - the compiled firewall classifier's layout, shared by classify.c and classify_build.c. */
+#ifndef LL_CLASSIFY_INT_H
+#define LL_CLASSIFY_INT_H
+
+#include "fw.h"
+
+typedef unsigned __int128 u128;
+
+/*
+ * The dimensions a box spans. P1/P2 are the source/destination ports for
+ * TCP and UDP keys and the ICMP type/code for the others (a rule can only
+ * restrict one or the other), so one tree dimension serves both.
+ */
+enum { D_SRC, D_DST, D_P1, D_P2, D_PROTO, D_DIR, D__N };
+
+/* Bits of cls_box.hull: dimensions whose range list was replaced by its hull. */
+enum { H_SRC = 1, H_DST = 2, H_SPORT = 4, H_DPORT = 8 };
+
+/*
+ * One box of one rule: a rule is the union of the cross product of its
+ * per-field range lists; each element of that product is a box. Boxes of one
+ * rule are disjoint, so a key matches at most one box per rule. Boxes are
+ * stored in rank order, (rank, id) ascending, so a box's index is its rank.
+ */
+struct cls_box {
+	u128 lo[2], hi[2];      /* src, dst */
+	uint16_t plo[2], phi[2]; /* P1, P2 */
+	uint8_t protolo, protohi;
+	uint8_t dir;            /* FW_DIR_* mask */
+	uint8_t flags;          /* TCP flags that must all be set */
+	int16_t itype, icode;   /* -1 = any */
+	uint16_t iface;         /* 0 = any, else index + 1 in cls.ifnames */
+	uint8_t action;         /* enum fw_action */
+	uint8_t hull;           /* H_*: re-check those fields on the rule itself */
+	uint8_t logslot;        /* log-only: 4 - priority (bucket of the walk) */
+	uint8_t rank;           /* (4 - priority) * 5 + action */
+	uint32_t rule;          /* index in policy->rules */
+};
+
+/* A tree node: internal when n > 0 (n thresholds, n + 1 children), else a leaf. */
+struct cls_node {
+	uint8_t dim;
+	uint8_t n;
+	uint32_t first; /* internal: first threshold in cls.thr; leaf: first entry in cls.ents */
+	uint32_t kid;   /* internal: first child in cls.kids; leaf: number of entries */
+};
+
+#ifndef CLS_TREES
+#define CLS_TREES 4 /* trees: boxes small/large in src x small/large in dst (EffiCuts) */
+#endif
+
+struct cls_tree {
+	uint32_t root;  /* node index */
+	uint32_t minbox; /* lowest box index in the tree: skip it when the best is already better */
+};
+
+struct cls {
+	struct cls_box *box;
+	uint32_t nbox;
+	struct cls_node *nodes;
+	uint32_t nnodes;
+	u128 *thr;
+	uint32_t nthr;
+	uint32_t *kids;
+	uint32_t nkids;
+	uint32_t *ents;  /* leaf entries: box indices, ascending */
+	uint32_t nents;
+	struct cls_tree tree[CLS_TREES];
+	uint32_t ntrees;
+	char (*ifnames)[16];
+	uint32_t nifnames;
+	uint32_t depth;  /* deepest leaf, for the bench */
+	size_t bytes;
+};
+
+/* Build time only: an inclusive range, a box in every dimension, the expanded policy. */
+struct rng {
+	u128 lo, hi;
+};
+struct cls_bbox {
+	u128 lo[D__N], hi[D__N];
+};
+struct cls_expanded {
+	struct cls_box *box;  /* rank order */
+	struct cls_bbox *bb;  /* the same boxes, every dimension as u128 */
+	size_t n, cap;
+	char (*ifnames)[16];
+	uint32_t nifnames;
+};
+int cls_expand(const struct policy *p, struct cls_expanded *ex);
+void cls_expanded_free(struct cls_expanded *ex);
+int cls_build_trees(struct cls *c, const struct cls_expanded *ex);
+
+static inline u128 cls_u128(ll_ip a)
+{
+	return (u128)a.hi << 64 | a.lo;
+}
+
+#endif

@@ -1,0 +1,234 @@
+/* ips_content.c - exact payload inspection of one rule, with Suricata's positional semantics. */
+#include <ctype.h>
+#include <string.h>
+
+#include "ips_rules.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+/* Suricata's inspection-recursion-limit: bounds backtracking on hostile payloads. */
+#define INSPECT_BUDGET 3000
+
+struct ictx {
+	const struct ips_rule *r;
+	const uint8_t *buf;
+	uint32_t len;
+	pcre2_match_data *md;
+	int budget;
+};
+
+static bool match_from(struct ictx *x, uint32_t i, uint32_t prev);
+
+bool ips_uint_match(const struct ips_uint *u, uint64_t v)
+{
+	switch (u->op) {
+	case IU_EQ: return v == u->a;
+	case IU_NE: return v != u->a;
+	case IU_LT: return v < u->a;
+	case IU_GT: return v > u->a;
+	case IU_LE: return v <= u->a;
+	case IU_GE: return v >= u->a;
+	default: return v > u->a && v < u->b;
+	}
+}
+
+/* First occurrence of @pat in buf[from, end), or -1. */
+static int64_t find(const uint8_t *buf, int64_t from, int64_t end, const struct ips_content *c)
+{
+	const uint8_t *p = c->pat;
+	uint32_t n = c->len;
+
+	if (!(c->flags & IC_NOCASE)) {
+		const uint8_t *hit = memmem(buf + from, (size_t)(end - from), p, n);
+		return hit ? hit - buf : -1;
+	}
+	for (int64_t i = from; i + n <= end; i++) {
+		uint32_t k = 0;
+		while (k < n && tolower(buf[i + k]) == tolower(p[k]))
+			k++;
+		if (k == n)
+			return i;
+	}
+	return -1;
+}
+
+/* The window [start, end) a content must lie in, given the previous match end. */
+static void window(const struct ips_content *c, uint32_t prev, uint32_t len, int64_t *start,
+		   int64_t *end)
+{
+	int64_t dist = (c->flags & IC_DISTANCE) ? c->distance : 0;
+
+	*start = 0;
+	*end = len;
+	if (c->flags & (IC_DISTANCE | IC_WITHIN)) {
+		*start = (int64_t)prev + dist < 0 ? 0 : (int64_t)prev + dist;
+		if ((c->flags & IC_WITHIN) && (int64_t)prev + dist + c->within < *end)
+			*end = (int64_t)prev + dist + c->within;
+	} else {
+		if (c->flags & IC_OFFSET)
+			*start = c->offset;
+		if ((c->flags & IC_DEPTH) && *start + c->depth < *end)
+			*end = *start + c->depth;
+		if ((c->flags & IC_STARTS) && c->len < *end)
+			*end = c->len;
+	}
+	if (c->flags & IC_ENDS) {
+		if (*end < len)
+			*end = -1; /* the pattern cannot end at the buffer end */
+		else if ((int64_t)len - c->len > *start)
+			*start = (int64_t)len - c->len;
+	}
+}
+
+static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
+{
+	const struct ips_content *c = &x->r->items[i].u.c;
+	bool retry = i + 1 < x->r->nitems && x->r->items[i + 1].relative;
+	int64_t start, end, pos;
+
+	window(c, prev, x->len, &start, &end);
+	if (c->flags & IC_NEG) {
+		pos = start + c->len <= end ? find(x->buf, start, end, c) : -1;
+		return pos < 0 && match_from(x, i + 1, prev);
+	}
+	while (start + c->len <= end && (pos = find(x->buf, start, end, c)) >= 0) {
+		if (--x->budget < 0)
+			return false;
+		if (match_from(x, i + 1, (uint32_t)(pos + c->len)))
+			return true;
+		if (!retry)
+			return false;
+		start = pos + 1;
+	}
+	return false;
+}
+
+static bool match_pcre(struct ictx *x, uint32_t i, uint32_t prev)
+{
+	const struct ips_pcre *pc = &x->r->items[i].u.pcre;
+	uint32_t base = pc->relative ? prev : 0;
+	int rc;
+
+	if (base > x->len)
+		return false;
+	rc = pcre2_match(pc->code, x->buf + base, x->len - base, 0, 0, x->md, NULL);
+	if (pc->neg)
+		return rc < 0 && match_from(x, i + 1, prev);
+	if (rc < 0)
+		return false;
+	return match_from(x, i + 1, base + (uint32_t)pcre2_get_ovector_pointer(x->md)[1]);
+}
+
+/* Read @b->nbytes at @pos as binary or text; false when out of bounds or not a number. */
+static bool byte_read(const struct ips_byte *b, const uint8_t *buf, uint32_t len, int64_t pos,
+		      uint64_t *val)
+{
+	uint64_t v = 0;
+
+	if (pos < 0 || pos + b->nbytes > len)
+		return false;
+	if (b->flags & IB_STRING) {
+		uint32_t k = 0;
+		for (; k < b->nbytes; k++) {
+			int ch = tolower(buf[pos + k]);
+			int d = isdigit(ch) ? ch - '0' : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10 : 99;
+			if (d >= b->base)
+				break;
+			v = v * b->base + (uint64_t)d;
+		}
+		if (!k)
+			return false;
+	} else {
+		for (uint32_t k = 0; k < b->nbytes; k++) {
+			uint32_t idx = (b->flags & IB_LITTLE) ? b->nbytes - 1 - k : k;
+			v = v << 8 | buf[pos + idx];
+		}
+	}
+	if (b->flags & IB_BITMASK) {
+		v &= b->bitmask;
+		if (b->bitmask)
+			v >>= __builtin_ctzll(b->bitmask);
+	}
+	*val = v;
+	return true;
+}
+
+static bool match_byte_test(struct ictx *x, uint32_t i, uint32_t prev)
+{
+	const struct ips_byte *b = &x->r->items[i].u.b;
+	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + (int64_t)b->offset;
+	uint64_t v;
+	bool ok;
+
+	if (!byte_read(b, x->buf, x->len, pos, &v))
+		return false;
+	switch (b->op) {
+	case IBO_LT: ok = v < b->value; break;
+	case IBO_GT: ok = v > b->value; break;
+	case IBO_EQ: ok = v == b->value; break;
+	case IBO_AND: ok = (v & b->value) != 0; break;
+	case IBO_XOR: ok = (v ^ b->value) != 0; break;
+	case IBO_LE: ok = v <= b->value; break;
+	default: ok = v >= b->value; break;
+	}
+	if (b->flags & IB_NEG)
+		ok = !ok;
+	return ok && match_from(x, i + 1, prev);
+}
+
+static bool match_byte_jump(struct ictx *x, uint32_t i, uint32_t prev)
+{
+	const struct ips_byte *b = &x->r->items[i].u.b;
+	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + (int64_t)b->offset, to;
+	uint64_t v;
+
+	if (!byte_read(b, x->buf, x->len, pos, &v))
+		return false;
+	v *= b->multiplier;
+	if ((b->flags & IB_ALIGN) && v % 4)
+		v += 4 - v % 4;
+	to = (int64_t)v + b->post_offset;
+	if (b->flags & IB_BEGIN)
+		;
+	else if (b->flags & IB_END)
+		to += x->len;
+	else
+		to += pos + b->nbytes;
+	if (to < 0)
+		to = 0;
+	if (to >= x->len)
+		return false;
+	return match_from(x, i + 1, (uint32_t)to);
+}
+
+static bool match_from(struct ictx *x, uint32_t i, uint32_t prev)
+{
+	const struct ips_item *it;
+
+	if (i == x->r->nitems)
+		return true;
+	it = &x->r->items[i];
+	switch (it->kind) {
+	case II_CONTENT:
+		return match_content(x, i, prev);
+	case II_PCRE:
+		return match_pcre(x, i, prev);
+	case II_BYTE_TEST:
+		return match_byte_test(x, i, prev);
+	case II_BYTE_JUMP:
+		return match_byte_jump(x, i, prev);
+	default: {
+		int64_t at = (it->u.d.relative ? prev : 0) + (int64_t)it->u.d.n;
+		bool data = at < x->len;
+		return data != it->u.d.neg && match_from(x, i + 1, prev);
+	}
+	}
+}
+
+bool ips_inspect(const struct ips_rule *r, const uint8_t *buf, uint32_t len, void *md)
+{
+	struct ictx x = { r, buf ? buf : (const uint8_t *)"", len, md, INSPECT_BUDGET };
+
+	return match_from(&x, 0, 0);
+}

@@ -1,0 +1,341 @@
+/* ips_parse.c - one Suricata/Snort rule line: header, option splitting, meta keywords. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ips_rules.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+void ips_perr(struct ips_pctx *c, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ll_err_add(c->errs, &c->loc, "%s", buf);
+}
+
+/* Point c->loc at byte @off of the rule text (continuations count as one line). */
+static void at(struct ips_pctx *c, const struct srcloc *base, size_t off)
+{
+	c->loc = *base;
+	c->loc.col = base->col + (uint32_t)off;
+}
+
+static const char *const actions[] = { "alert", "drop", "reject", "pass" };
+
+static const struct {
+	const char *name;
+	uint8_t proto;
+} protos[] = {
+	{ "ip", IPSP_IP },   { "tcp", IPSP_TCP },   { "udp", IPSP_UDP },
+	{ "icmp", IPSP_ICMP }, { "tcp-pkt", IPSP_TCP_PKT }, { "tcp-stream", IPSP_TCP_STREAM },
+};
+
+/* Next header token: whitespace-separated, but [lists] may hold spaces. */
+static size_t next_tok(const char *s, size_t i, char *tok, size_t cap, size_t *start)
+{
+	size_t n = 0;
+	int depth = 0;
+
+	while (s[i] == ' ' || s[i] == '\t')
+		i++;
+	*start = i;
+	for (; s[i] && s[i] != '(' && (depth || (s[i] != ' ' && s[i] != '\t')); i++) {
+		depth += s[i] == '[';
+		depth -= s[i] == ']';
+		if (n < cap - 1 && s[i] != ' ' && s[i] != '\t')
+			tok[n++] = s[i];
+	}
+	tok[n] = 0;
+	return i;
+}
+
+static int parse_proto(struct ips_pctx *c, const char *tok, struct ips_rule *r)
+{
+	for (size_t i = 0; i < LL_ARRAY_SIZE(protos); i++)
+		if (!strcmp(tok, protos[i].name)) {
+			r->proto = protos[i].proto;
+			return 0;
+		}
+	snprintf(c->unsup_buf, sizeof(c->unsup_buf), "protocol %.40s", tok);
+	c->unsup = tok[0] ? c->unsup_buf : NULL;
+	if (!tok[0])
+		ips_perr(c, "missing protocol");
+	return tok[0] ? -ENOTSUP : -EINVAL;
+}
+
+/* action proto src sport -> dst dport; returns the offset of '(' or -EINVAL. */
+static long parse_header(struct ips_pctx *c, const char *text, struct ips_rule *r)
+{
+	const struct srcloc base = c->loc;
+	char tok[7][1024];
+	size_t i = 0, st[7];
+	int rc = 0;
+
+	for (int k = 0; k < 7; k++)
+		i = next_tok(text, i, tok[k], sizeof(tok[k]), &st[k]);
+	if (text[i] != '(' || !tok[6][0]) {
+		at(c, &base, i);
+		ips_perr(c, "rule header needs 'action proto src port -> dst port ('");
+		return -EINVAL;
+	}
+	r->action = 0xff;
+	for (size_t a = 0; a < LL_ARRAY_SIZE(actions); a++)
+		if (!strcmp(tok[0], actions[a]))
+			r->action = (uint8_t)a;
+	at(c, &base, st[1]);
+	if ((rc = parse_proto(c, tok[1], r)))
+		return rc;
+	at(c, &base, st[2]);
+	rc |= ips_parse_addr(c, tok[2], &r->src);
+	at(c, &base, st[3]);
+	rc |= ips_parse_ports(c, tok[3], &r->sp);
+	at(c, &base, st[4]);
+	if (strcmp(tok[4], "->") && strcmp(tok[4], "<>")) {
+		ips_perr(c, "bad direction '%s' (-> or <>)", tok[4]);
+		rc = -EINVAL;
+	}
+	r->bidir = !strcmp(tok[4], "<>");
+	at(c, &base, st[5]);
+	rc |= ips_parse_addr(c, tok[5], &r->dst);
+	at(c, &base, st[6]);
+	rc |= ips_parse_ports(c, tok[6], &r->dp);
+	c->loc = base;
+	return rc ? -EINVAL : (long)i;
+}
+
+/* Strip "…" and undo the escapes Suricata allows inside: \" \\ \; \: . */
+char *ips_unquote(char *s)
+{
+	size_t n = strlen(s), o = 0;
+
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+		s[n - 1] = 0;
+		s++;
+	}
+	for (size_t i = 0; s[i]; i++) {
+		if (s[i] == '\\' && s[i + 1] && strchr("\"\\;:", s[i + 1]))
+			i++;
+		s[o++] = s[i];
+	}
+	s[o] = 0;
+	return s;
+}
+
+int ips_parse_num(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	while (*s == ' ')
+		s++;
+	errno = 0;
+	v = strtoll(s, &end, 0);
+	while (*end == ' ')
+		end++;
+	if (end == s || *end || errno || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int set_str(struct ips_pctx *c, char **dst, char *val, const char *kw)
+{
+	if (!val) {
+		ips_perr(c, "%s needs a value", kw);
+		return -EINVAL;
+	}
+	free(*dst);
+	*dst = strdup(ips_unquote(val));
+	return *dst ? 0 : -ENOMEM;
+}
+
+static int set_u32(struct ips_pctx *c, uint32_t *dst, const char *val, const char *kw)
+{
+	int64_t v;
+
+	if (!val || ips_parse_num(val, 0, UINT32_MAX, &v)) {
+		ips_perr(c, "%s: bad number '%s'", kw, val ? val : "");
+		return -EINVAL;
+	}
+	*dst = (uint32_t)v;
+	return 0;
+}
+
+/* msg, sid, rev, gid, classtype, priority and the recorded-only keywords. */
+static int parse_info(struct ips_pctx *c, struct ips_rule *r, const char *name, char *val)
+{
+	uint32_t u = 0;
+
+	if (!strcmp(name, "msg"))
+		return set_str(c, &r->msg, val, name);
+	if (!strcmp(name, "classtype"))
+		return set_str(c, &r->classtype, val, name);
+	if (!strcmp(name, "sid"))
+		return set_u32(c, &r->sid, val, name);
+	if (!strcmp(name, "rev"))
+		return set_u32(c, &r->rev, val, name);
+	if (!strcmp(name, "gid"))
+		return set_u32(c, &r->gid, val, name);
+	if (!strcmp(name, "priority")) {
+		int rc = set_u32(c, &u, val, name);
+		r->priority = (int32_t)u;
+		return rc;
+	}
+	if (!strcmp(name, "reference") || !strcmp(name, "metadata"))
+		return 0;
+	if (!strcmp(name, "target")) {
+		if (val && (!strcmp(val, "src_ip") || !strcmp(val, "dest_ip")))
+			return 0;
+		ips_perr(c, "target: expected src_ip or dest_ip");
+		return -EINVAL;
+	}
+	return -ENOENT;
+}
+
+/* Split off the next "name[:value];" from @s; NULL at the end. */
+static char *next_opt(char **s, char **val, int *err)
+{
+	char *p = *s, *name, *o;
+	bool quoted = false;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!*p)
+		return NULL;
+	name = o = p;
+	*val = NULL;
+	for (; *p && (quoted || *p != ';'); p++) {
+		if (*p == '\\' && p[1]) {
+			*o++ = *p++;
+		} else if (*p == '"') {
+			quoted = !quoted;
+		} else if (*p == ':' && !*val && !quoted) {
+			*o++ = 0;
+			*val = o;
+			continue;
+		}
+		*o++ = *p;
+	}
+	*err = *p != ';';
+	*s = *p ? p + 1 : p;
+	*o = 0;
+	for (char *e = o; e > name && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		e[-1] = 0;
+	for (char *e = name + strlen(name); e > name && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		e[-1] = 0;
+	while (*val && (**val == ' ' || **val == '\t'))
+		(*val)++;
+	return name;
+}
+
+static int parse_one(struct ips_pctx *c, struct ips_rule *r, const char *name, char *val)
+{
+	int rc = parse_info(c, r, name, val);
+
+	if (rc == -ENOENT)
+		rc = ips_parse_option(c, r, name, val);
+	if (rc == -ENOENT)
+		rc = ips_parse_meta(c, r, name, val);
+	if (rc == -ENOENT) {
+		snprintf(c->unsup_buf, sizeof(c->unsup_buf), "%s", name);
+		c->unsup = c->unsup_buf;
+		return -ENOTSUP;
+	}
+	return rc;
+}
+
+static int parse_options(struct ips_pctx *c, char *body, const char *text, struct ips_rule *r)
+{
+	const struct srcloc base = c->loc;
+	char *s = body, *name, *val;
+	int rc = 0, err = 0;
+
+	while (!rc && (name = next_opt(&s, &val, &err))) {
+		at(c, &base, (size_t)(name - body) + (size_t)(body - text));
+		if (err) {
+			ips_perr(c, "option '%s' is not terminated by ';'", name);
+			rc = -EINVAL;
+		} else {
+			rc = parse_one(c, r, name, val);
+		}
+	}
+	c->loc = base;
+	return rc;
+}
+
+/* Checks that need the whole rule. */
+static int check_rule(struct ips_pctx *c, struct ips_rule *r, const char *action)
+{
+	if (r->action == 0xff) {
+		ips_perr(c, "unknown action '%s'", action);
+		return -EINVAL;
+	}
+	if (!r->sid) {
+		ips_perr(c, "rule has no sid");
+		return -EINVAL;
+	}
+	if (!r->gid)
+		r->gid = 1;
+	if (r->proto != IPSP_ICMP && (r->hdr & (IH_ITYPE | IH_ICODE))) {
+		ips_perr(c, "itype/icode need protocol icmp");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int ips_parse_rule(struct ips_pctx *c, const char *text, struct ips_rule *r)
+{
+	char action[16] = "", *body;
+	const char *close = strrchr(text, ')');
+	long open;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->fp = -1;
+	r->loc = c->loc;
+	c->unsup = NULL;
+	sscanf(text, "%15s", action);
+	open = parse_header(c, text, r);
+	if (open < 0)
+		return (int)open;
+	if (!close || close < text + open) {
+		ips_perr(c, "rule options are not closed by ')'");
+		return -EINVAL;
+	}
+	body = strndup(text + open + 1, (size_t)(close - text - open - 1));
+	if (!body)
+		return -ENOMEM;
+	rc = parse_options(c, body, text, r);
+	if (!rc)
+		rc = check_rule(c, r, action);
+	free(body);
+	return rc;
+}
+
+void ips_rule_free(struct ips_rule *r)
+{
+	for (uint32_t i = 0; i < r->nitems; i++) {
+		struct ips_item *it = &r->items[i];
+		if (it->kind == II_CONTENT)
+			free(it->u.c.pat);
+		else if (it->kind == II_PCRE)
+			pcre2_code_free(it->u.pcre.code);
+	}
+	free(r->items);
+	free(r->fb);
+	free(r->msg);
+	free(r->classtype);
+	free(r->src.r);
+	free(r->dst.r);
+	free(r->sp.r);
+	free(r->dp.r);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,292 @@
+/* lexer.c - policy text to tokens; rejects NUL bytes and invalid UTF-8 with a location. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse.h"
+
+/* lex_init() - tokenize @buf (@len bytes; NULs are errors, not terminators). */
+void lex_init(struct lexer *lx, const char *file, const char *buf, size_t len,
+	      struct ll_errlist *errs)
+{
+	memset(lx, 0, sizeof(*lx));
+	lx->buf = buf;
+	lx->len = len;
+	lx->line = 1;
+	lx->file = file;
+	lx->errs = errs;
+}
+
+static struct srcloc loc_at(const struct lexer *lx, size_t off)
+{
+	return (struct srcloc){ lx->file, lx->line, (uint32_t)(off - lx->bol + 1) };
+}
+
+static void lex_err(struct lexer *lx, size_t off, const char *msg, int byte)
+{
+	struct srcloc loc = loc_at(lx, off);
+
+	lx->nerr++;
+	if (byte >= 0)
+		ll_err_add(lx->errs, &loc, "%s 0x%02x", msg, byte);
+	else
+		ll_err_add(lx->errs, &loc, "%s", msg);
+}
+
+/* Length of the valid UTF-8 sequence at @p (at most @n bytes), 0 when invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len;
+	uint32_t cp, min;
+
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xe0) == 0xc0)
+		len = 2, cp = p[0] & 0x1f, min = 0x80;
+	else if ((p[0] & 0xf0) == 0xe0)
+		len = 3, cp = p[0] & 0x0f, min = 0x800;
+	else if ((p[0] & 0xf8) == 0xf0)
+		len = 4, cp = p[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/*
+ * Check the byte at lx->pos inside a comment, string or raw rule: NUL and
+ * broken UTF-8 are reported (once per run) and skipped. Returns the bytes used.
+ */
+static size_t text_byte(struct lexer *lx, size_t pos)
+{
+	const unsigned char *p = (const unsigned char *)lx->buf + pos;
+	size_t n;
+
+	if (*p == 0) {
+		lex_err(lx, pos, "NUL byte in policy text", -1);
+		return 1;
+	}
+	n = utf8_len(p, lx->len - pos);
+	if (n == 0) {
+		lex_err(lx, pos, "invalid UTF-8 byte", *p);
+		return 1;
+	}
+	return n;
+}
+
+static bool is_word_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-' || c == ':' || c == '/';
+}
+
+static bool is_var_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
+}
+
+static void skip_blanks_and_comments(struct lexer *lx)
+{
+	while (lx->pos < lx->len) {
+		char c = lx->buf[lx->pos];
+
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+			lx->pos++;
+		} else if (c == '#') {
+			while (lx->pos < lx->len && lx->buf[lx->pos] != '\n')
+				lx->pos += text_byte(lx, lx->pos);
+		} else {
+			return;
+		}
+	}
+}
+
+static void lex_string(struct lexer *lx, struct token *t)
+{
+	size_t p = lx->pos + 1;
+
+	while (p < lx->len && lx->buf[p] != '"' && lx->buf[p] != '\n') {
+		if (lx->buf[p] == '\\' && p + 1 < lx->len && lx->buf[p + 1] != '\n')
+			p++;
+		p += text_byte(lx, p);
+	}
+	if (p >= lx->len || lx->buf[p] != '"') {
+		lex_err(lx, lx->pos, "unterminated string", -1);
+		t->type = T_BAD;
+		lx->pos = p;
+		return;
+	}
+	t->type = T_STRING;
+	lx->pos = p + 1;
+}
+
+static void lex_bad(struct lexer *lx, struct token *t)
+{
+	const unsigned char *p = (const unsigned char *)lx->buf + lx->pos;
+	size_t n = *p ? utf8_len(p, lx->len - lx->pos) : 0;
+	struct srcloc loc = loc_at(lx, lx->pos);
+
+	t->type = T_BAD;
+	if (*p == 0) {
+		lex_err(lx, lx->pos, "NUL byte in policy text", -1);
+		n = 1;
+	} else if (n == 0) {
+		lex_err(lx, lx->pos, "invalid UTF-8 byte", *p);
+		n = 1;
+	} else {
+		lx->nerr++;
+		ll_err_add(lx->errs, &loc, "unexpected character '%.*s'", (int)n, (const char *)p);
+	}
+	lx->pos += n;
+}
+
+static void lex_single(struct lexer *lx, struct token *t, char c)
+{
+	static const char chars[] = "{},!=";
+	static const enum tok_type types[] = { T_LBRACE, T_RBRACE, T_COMMA, T_BANG, T_EQ };
+	const char *hit = c ? strchr(chars, c) : NULL;
+
+	if (c == '$') {
+		size_t p = lx->pos + 1;
+		while (p < lx->len && is_var_char(lx->buf[p]))
+			p++;
+		if (p == lx->pos + 1) {
+			lex_err(lx, lx->pos, "'$' must be followed by a name", -1);
+			t->type = T_BAD;
+		} else {
+			t->type = T_VAR;
+		}
+		lx->pos = p;
+	} else if (hit) {
+		t->type = types[hit - chars];
+		lx->pos++;
+	} else if (c == '"') {
+		lex_string(lx, t);
+	} else if (is_word_char((unsigned char)c)) {
+		while (lx->pos < lx->len && is_word_char((unsigned char)lx->buf[lx->pos]))
+			lx->pos++;
+		t->type = T_WORD;
+	} else {
+		lex_bad(lx, t);
+	}
+}
+
+/* lex_next() - the next token; T_NL ends each line, T_EOF the buffer (forever). */
+void lex_next(struct lexer *lx, struct token *t)
+{
+	skip_blanks_and_comments(lx);
+	t->off = lx->pos;
+	t->s = lx->buf + lx->pos;
+	t->loc = loc_at(lx, lx->pos);
+	if (lx->pos >= lx->len) {
+		t->type = T_EOF;
+		t->n = 0;
+		return;
+	}
+	if (lx->buf[lx->pos] == '\n') {
+		t->type = T_NL;
+		t->n = 1;
+		lx->pos++;
+		lx->line++;
+		lx->bol = lx->pos;
+		return;
+	}
+	lex_single(lx, t, lx->buf[lx->pos]);
+	t->n = (uint32_t)(lx->pos - t->off);
+}
+
+/* lex_skip_line() - drop the rest of the line; the next token is its T_NL (or T_EOF). */
+void lex_skip_line(struct lexer *lx)
+{
+	while (lx->pos < lx->len && lx->buf[lx->pos] != '\n')
+		lx->pos++;
+}
+
+/* True when the line [from, to) ends in '\' (before trailing blanks). */
+static bool continued(const char *buf, size_t from, size_t *to)
+{
+	size_t e = *to;
+
+	while (e > from && (buf[e - 1] == ' ' || buf[e - 1] == '\t' || buf[e - 1] == '\r'))
+		e--;
+	if (e > from && buf[e - 1] == '\\') {
+		*to = e - 1;
+		return true;
+	}
+	return false;
+}
+
+/* lex_raw_rule() - see parse.h. Leaves the lexer before the rule's last newline. */
+char *lex_raw_rule(struct lexer *lx, const struct token *first)
+{
+	struct strbuf b = { 0 };
+	size_t start = first->off;
+
+	lx->pos = start;
+	for (;;) {
+		size_t end;
+
+		while (lx->pos < lx->len && lx->buf[lx->pos] != '\n')
+			lx->pos += text_byte(lx, lx->pos);
+		end = lx->pos;
+		if (!continued(lx->buf, start, &end) || lx->pos >= lx->len) {
+			while (end > start && (lx->buf[end - 1] == '\r' || lx->buf[end - 1] == ' ' ||
+					       lx->buf[end - 1] == '\t'))
+				end--;
+			sb_add(&b, lx->buf + start, end - start);
+			break;
+		}
+		sb_add(&b, lx->buf + start, end - start);
+		lx->pos++; /* the newline: the rule goes on */
+		lx->line++;
+		lx->bol = lx->pos;
+		start = lx->pos;
+	}
+	return sb_steal(&b);
+}
+
+/* lex_string_value() - the contents of a T_STRING with \" and \\ decoded. */
+char *lex_string_value(const struct token *t)
+{
+	char *out = malloc(t->n);
+	size_t j = 0;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 1; i + 1 < t->n; i++) {
+		if (t->s[i] == '\\' && i + 2 < t->n)
+			i++;
+		out[j++] = t->s[i];
+	}
+	out[j] = 0;
+	return out;
+}
+
+/* tok_is() - is @t the word @word? */
+bool tok_is(const struct token *t, const char *word)
+{
+	return t->type == T_WORD && strlen(word) == t->n && memcmp(t->s, word, t->n) == 0;
+}
+
+/* tok_desc() - how an error quotes @t; long tokens are cut with "...". */
+const char *tok_desc(const struct token *t, char *buf, size_t len)
+{
+	if (t->type == T_EOF)
+		return "end of file";
+	if (t->type == T_NL)
+		return "end of line";
+	if (t->n > 60)
+		snprintf(buf, len, "'%.57s...'", t->s);
+	else
+		snprintf(buf, len, "'%.*s'", (int)t->n, t->s);
+	return buf;
+}

@@ -1,0 +1,125 @@
+#!/bin/bash
+# lib.sh - helpers for the live suite: namespaces, waits with timeouts, ok/not ok lines.
+# Sourced by run.sh. Everything it creates carries the lllive- prefix and $$.
+
+T=$(mktemp -d /tmp/lllive.XXXXXX)
+ID=$$
+NS_A=lllive-$ID-agent
+NS_R=lllive-$ID-router
+NS_M=lllive-$ID-manager
+NS_O=lllive-$ID-outsider
+PIDS=()
+
+ok() { echo "ok $1"; }
+nok() { echo "not ok $1 - $2"; }
+# check NAME CMD...: ok when CMD succeeds
+check() { local n=$1; shift; if "$@" >>"$T/check.log" 2>&1; then ok "$n"; else nok "$n" "$*"; fi; }
+# check_fails NAME CMD...: ok when CMD fails
+check_fails() { local n=$1; shift; if "$@" >>"$T/check.log" 2>&1; then nok "$n" "succeeded: $*"; else ok "$n"; fi; }
+
+in_a() { ip netns exec "$NS_A" "$@"; }
+in_r() { ip netns exec "$NS_R" "$@"; }
+in_m() { ip netns exec "$NS_M" "$@"; }
+in_o() { ip netns exec "$NS_O" "$@"; }
+
+# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds or time runs out
+wait_for() {
+	local end=$((SECONDS + $1)); shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.2
+	done
+}
+
+bg() { "$@" & PIDS+=($!); }
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	[ -f "$T/dhclient.pid" ] && kill -9 "$(cat "$T/dhclient.pid")" 2>/dev/null
+	for ns in "$NS_A" "$NS_R" "$NS_M" "$NS_O"; do
+		# kill whatever still runs inside, then the namespace (and its rules, sets, links)
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "/etc/netns/$NS_A"
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+
+# veth A-end in NS1, B-end in NS2
+link() { # ns1 if1 ns2 if2 mtu
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
+	ip -n "$1" link set "$2" mtu "$5" up
+	ip -n "$3" link set "$4" mtu "$5" up
+}
+
+topology() {
+	local ns
+	for ns in "$NS_A" "$NS_R" "$NS_M" "$NS_O"; do
+		ip netns add "$ns" || return 1
+		ip -n "$ns" link set lo up
+	done
+	link "$NS_A" a0 "$NS_R" r0 1500 || return 1
+	link "$NS_R" r1 "$NS_M" m0 1280 || return 1 # the smaller-MTU link
+	link "$NS_R" r2 "$NS_O" o0 1500 || return 1
+	ip -n "$NS_A" addr add 198.51.100.2/24 dev a0
+	ip -n "$NS_A" addr add 2001:db8:1::2/64 dev a0 nodad
+	ip -n "$NS_R" addr add 198.51.100.1/24 dev r0
+	ip -n "$NS_R" addr add 2001:db8:1::1/64 dev r0 nodad
+	ip -n "$NS_R" addr add 203.0.113.1/24 dev r1
+	ip -n "$NS_R" addr add 2001:db8:2::1/64 dev r1 nodad
+	ip -n "$NS_R" addr add 192.0.2.1/24 dev r2
+	ip -n "$NS_R" addr add 2001:db8:3::1/64 dev r2 nodad
+	ip -n "$NS_M" addr add 203.0.113.10/24 dev m0
+	ip -n "$NS_M" addr add 2001:db8:2::10/64 dev m0 nodad
+	ip -n "$NS_O" addr add 192.0.2.10/24 dev o0
+	ip -n "$NS_O" addr add 2001:db8:3::10/64 dev o0 nodad
+	in_r sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	ip -n "$NS_A" route add default via 198.51.100.1
+	ip -n "$NS_A" -6 route add default via 2001:db8:1::1
+	ip -n "$NS_M" route add default via 203.0.113.1
+	ip -n "$NS_M" -6 route add default via 2001:db8:2::1
+	ip -n "$NS_O" route add default via 192.0.2.1
+	ip -n "$NS_O" -6 route add default via 2001:db8:3::1
+	# the agent's own resolv.conf (ip netns exec bind-mounts it): a server nobody runs
+	mkdir -p "/etc/netns/$NS_A"
+	echo "nameserver 203.0.113.53" >"/etc/netns/$NS_A/resolv.conf"
+}
+
+dnsmasq_run() { # ns addr answer [dhcp args...]
+	local ns=$1 addr=$2 answer=$3; shift 3
+	bg ip netns exec "$ns" dnsmasq -k -C /dev/null -u root --no-resolv --no-hosts \
+		--listen-address="$addr" --bind-interfaces --pid-file="$T/dnsmasq-$ns.pid" \
+		--address=/lifeline.test/"$answer" "$@" 2>>"$T/dnsmasq.log"
+}
+
+services() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
+		-days 2 -subj /CN=lifeline-test >/dev/null 2>&1 || return 1
+	# the learned DNS server and DHCP on the router; another DNS server on the outsider
+	dnsmasq_run "$NS_R" 198.51.100.1 192.0.2.77 --interface=r0 --dhcp-broadcast \
+		--dhcp-range=198.51.100.50,198.51.100.60,255.255.255.0,2m \
+		--dhcp-option=option:dns-server,198.51.100.1 --dhcp-leasefile="$T/dnsmasq.leases"
+	dnsmasq_run "$NS_O" 192.0.2.10 192.0.2.88
+	# heartbeat ends: the manager listens on 4120, the agent on 4118 (TLS, echo reversed)
+	bg in_m openssl s_server -quiet -rev -accept '[::]:4120' -cert "$T/cert.pem" \
+		-key "$T/key.pem" </dev/null >/dev/null 2>&1
+	bg in_a openssl s_server -quiet -rev -accept '[::]:4118' -cert "$T/cert.pem" \
+		-key "$T/key.pem" </dev/null >/dev/null 2>&1
+	# ordinary TCP on the outsider
+	bg in_o ncat -lk 8080 -e /bin/cat </dev/null >/dev/null 2>&1
+	wait_for 10 in_m ss -ltn 'sport = :4120' -H | grep -q . &&
+		wait_for 10 sh -c "ip netns exec $NS_A ss -ltnH 'sport = :4118' | grep -q ." &&
+		wait_for 10 sh -c "ip netns exec $NS_O ss -ltnH 'sport = :8080' | grep -q ." &&
+		wait_for 10 sh -c "ip netns exec $NS_R ss -lunH 'sport = :53' | grep -q ."
+}
+
+# tls NS HOST PORT: a TLS exchange; the server echoes the line reversed
+tls() {
+	(echo heartbeat; sleep 1) | timeout 8 ip netns exec "$1" openssl s_client -quiet \
+		-connect "$2:$3" 2>/dev/null | grep -q taebtraeh
+}
+tcp() { timeout 6 ip netns exec "$1" ncat -z -w 3 "$2" "$3"; }
+dns() { # ns server: resolves lifeline.test there
+	timeout 6 ip netns exec "$1" dig +time=2 +tries=1 +short @"$2" lifeline.test A | grep -q '^192\.0\.2\.'
+}

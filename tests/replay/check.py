@@ -1,0 +1,696 @@
+#!/usr/bin/env python3
+"""check.py - the replay golden suite: captures x policies through `lifelined -r`.
+
+The expected verdict of every frame is computed here, never from lifelined:
+
+* which frames are lifeline, malformed or not IP comes from a per-capture
+  manifest written by pcaps/craft.py from what it built (tests/replay/manifests/),
+  or, for the recorded captures, from tshark's dissection of the capture and the
+  rules of SPEC section 5 applied to tshark's fields (DNS servers learned from
+  the DHCPACK/Reply tshark decodes);
+* what a policy does to the other frames comes from the policy's sidecar
+  NAME.expect: lines `VERDICT REASON[:RULE] TSHARK-FILTER`, the first whose
+  display filter (run by tshark on the capture) matches the flow's opening
+  frame decides for the whole flow (SPEC 4: flows, ICMP errors quoting a flow).
+
+Prints one `ok NAME` / `not ok NAME - why` line per check.
+Environment: B (build dir, default build), LL_ROOT, LL_SHARED, JOBS.
+"""
+import concurrent.futures as cf
+import datetime
+import glob
+import ipaddress
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.environ.get("LL_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+B = os.environ.get("B", "build")
+LIFELINED = os.path.join(ROOT, B, "lifelined") if not os.path.isabs(B) else os.path.join(B, "lifelined")
+SHARED = os.environ.get("LL_SHARED") or os.path.join(ROOT, "..", "shared")
+HERE = os.path.join(ROOT, "tests", "replay")
+PCAPS = os.path.join(ROOT, "pcaps")
+JOBS = int(os.environ.get("JOBS", "8"))
+TMP = tempfile.mkdtemp(prefix="llreplay.")
+
+FIREWALL_REASONS = {"deny", "allow", "bypass", "force-allow", "not-allowed"}
+ICMP4_ERRORS = {3, 4, 5, 11, 12}
+ICMP6_ERRORS = {1, 2, 3, 4}
+
+results = []
+
+
+def report(ok, name, why=""):
+    line = ("ok %s" % name) if ok else ("not ok %s - %s" % (name, why))
+    print(line, flush=True)
+    results.append(ok)
+
+
+# ---- tshark ---------------------------------------------------------------------
+FIELDS = ["frame.number", "frame.time_epoch", "frame.protocols", "ip.src", "ip.dst", "ip.proto",
+          "ipv6.src", "ipv6.dst", "ipv6.hlim", "tcp.srcport", "tcp.dstport", "udp.srcport",
+          "udp.dstport", "icmp.type", "icmp.code", "icmp.ident", "icmpv6.type", "icmpv6.code",
+          "icmpv6.echo.identifier", "dhcp.option.dhcp", "dhcp.option.domain_name_server",
+          "dhcpv6.msgtype", "dhcpv6.dns_server", "ip.fragment", "ipv6.fragment",
+          "ip.fragment.overlap", "ipv6.fragment.overlap", "ip.flags.mf", "ip.frag_offset",
+          "ipv6.fragment.more", "ipv6.fragment.offset", "_ws.malformed", "ipv6.nxt"]
+TSHARK = ["tshark", "-n", "-o", "ip.defragment:TRUE", "-o", "ipv6.defragment:TRUE"]
+
+
+def tshark_fields(cap):
+    cmd = TSHARK + ["-r", cap, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,",
+                    "-E", "separator=/t"]
+    for f in FIELDS:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    frames = {}
+    for line in out.splitlines():
+        vals = line.split("\t")
+        vals += [""] * (len(FIELDS) - len(vals))
+        d = {k: (v.split(",") if v else []) for k, v in zip(FIELDS, vals)}
+        frames[int(d["frame.number"][0])] = d
+    return frames
+
+
+_filter_cache = {}
+
+
+def tshark_filter(cap, flt):
+    key = (cap, flt)
+    if key not in _filter_cache:
+        if flt == "*":
+            _filter_cache[key] = None
+        else:
+            r = subprocess.run(TSHARK + ["-r", cap, "-Y", flt, "-T", "fields", "-e", "frame.number"],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError("tshark filter %r: %s" % (flt, r.stderr.strip()[:200]))
+            _filter_cache[key] = {int(x) for x in r.stdout.split()}
+    return _filter_cache[key]
+
+
+def prefetch_filters(pairs):
+    with cf.ThreadPoolExecutor(JOBS) as ex:
+        list(ex.map(lambda p: tshark_filter(*p), pairs))
+
+
+def first(d, k, conv=str):
+    v = d.get(k) or []
+    return conv(v[0]) if v else None
+
+
+def ints(d, k):
+    return [int(x, 0) for x in d.get(k) or [] if x]
+
+
+# ---- config -----------------------------------------------------------------------
+class Conf:
+    def __init__(self, path):
+        self.path = path
+        self.managers, self.dns, self.hosts = [], [], []
+        self.hb, self.ag, self.sanity = 4120, 4118, "drop"
+        if not path:
+            return
+        for line in open(path):
+            w = line.split("#")[0].split()
+            if not w:
+                continue
+            if w[0] == "manager":
+                self.managers.append(ipaddress.ip_address(w[1]))
+            elif w[0] == "dns-server":
+                self.dns.append(ipaddress.ip_address(w[1]))
+            elif w[0] == "host":
+                self.hosts.append(ipaddress.ip_network(w[1], strict=False))
+            elif w[0] == "heartbeat-port":
+                self.hb = int(w[1])
+            elif w[0] == "agent-port":
+                self.ag = int(w[1])
+            elif w[0] == "sanity-failure":
+                self.sanity = w[1]
+
+    def is_host(self, a):
+        return any(a.version == n.version and a in n for n in self.hosts)
+
+
+# ---- the independent expectation ----------------------------------------------
+class Frame:
+    """One frame's facts, from tshark (outer header = first occurrence)."""
+
+    def __init__(self, d):
+        self.d = d
+        self.n = int(d["frame.number"][0])
+        self.ts = d["frame.time_epoch"][0]
+        s, t = first(d, "ip.src") or first(d, "ipv6.src"), first(d, "ip.dst") or first(d, "ipv6.dst")
+        self.src = ipaddress.ip_address(s) if s else None
+        self.dst = ipaddress.ip_address(t) if t else None
+        self.is_ip = self.src is not None
+        self.tcp = bool(d["tcp.srcport"]) and not d["icmp.type"] and not d["icmpv6.type"]
+        self.udp = bool(d["udp.srcport"]) and not d["icmp.type"] and not d["icmpv6.type"]
+        self.icmp = bool(d["icmp.type"])
+        self.icmp6 = bool(d["icmpv6.type"])
+        self.sport = self.dport = None
+        if self.tcp:
+            self.sport, self.dport = int(d["tcp.srcport"][0]), int(d["tcp.dstport"][0])
+        elif self.udp:
+            self.sport, self.dport = int(d["udp.srcport"][0]), int(d["udp.dstport"][0])
+        self.itype = first(d, "icmp.type", int) if self.icmp else first(d, "icmpv6.type", int)
+        self.icode = first(d, "icmp.code", int) if self.icmp else first(d, "icmpv6.code", int)
+        self.hlim = first(d, "ipv6.hlim", int)
+        frags = d["ip.fragment"] or d["ipv6.fragment"]
+        self.group = sorted(int(x) for x in frags) if frags else None
+        self.overlap = bool(d["ip.fragment.overlap"] or d["ipv6.fragment.overlap"])
+        mf = d["ip.flags.mf"][:1] == ["1"] or d["ipv6.fragment.more"][:1] in (["1"], ["True"])
+        off = (first(d, "ip.frag_offset", int) or 0) or (first(d, "ipv6.fragment.offset", int) or 0)
+        self.is_fragment = bool(mf or off or d["ipv6.fragment.offset"])
+
+    def proto_name(self):
+        return "tcp" if self.tcp else "udp" if self.udp else "icmp" if self.icmp else \
+            "icmp6" if self.icmp6 else None
+
+    def flow_key(self):
+        if self.tcp or self.udp:
+            return (self.proto_name(), frozenset([(self.src, self.sport), (self.dst, self.dport)]))
+        if (self.icmp and self.itype in (0, 8)) or (self.icmp6 and self.itype in (128, 129)):
+            ident = first(self.d, "icmp.ident" if self.icmp else "icmpv6.echo.identifier")
+            return (self.proto_name() + "-echo", frozenset([self.src, self.dst]), ident)
+        return None
+
+    def is_icmp_error(self):
+        return (self.icmp and self.itype in ICMP4_ERRORS) or (self.icmp6 and self.itype in ICMP6_ERRORS)
+
+    def inner_key(self):
+        """The flow an ICMP error quotes (second IP header, its ports)."""
+        d = self.d
+        srcs = d["ip.src"] if self.icmp else d["ipv6.src"]
+        dsts = d["ip.dst"] if self.icmp else d["ipv6.dst"]
+        if len(srcs) < 2 or len(dsts) < 2:
+            return None
+        s, t = ipaddress.ip_address(srcs[1]), ipaddress.ip_address(dsts[1])
+        for p in ("tcp", "udp"):
+            if d[p + ".srcport"]:
+                return (p, frozenset([(s, int(d[p + ".srcport"][0])), (t, int(d[p + ".dstport"][0]))]))
+        return None
+
+
+def lifeline_reason(f, conf, learned):
+    """SPEC 5, applied to tshark's view of a whole datagram. None if not lifeline."""
+    if f.tcp:
+        ports = (conf.hb, conf.ag)
+        if not conf.managers:
+            if f.sport in ports or f.dport in ports:
+                return "heartbeat"
+        else:
+            m = conf.managers
+            if (f.src in m and f.sport == conf.hb) or (f.dst in m and f.dport == conf.hb) or \
+               (f.src in m and f.dport == conf.ag) or (f.dst in m and f.sport == conf.ag):
+                return "heartbeat"
+    if f.udp and (f.sport, f.dport) in ((68, 67), (67, 68), (546, 547), (547, 546)):
+        return "dhcp"
+    if f.tcp or f.udp:
+        servers = set(conf.dns) | learned[4] | learned[6]
+        if (f.dst in servers and f.dport == 53) or (f.src in servers and f.sport == 53):
+            return "dns"
+    if f.icmp and f.itype == 3 and f.icode == 4:
+        return "icmp-pmtu"
+    if f.icmp6 and f.itype == 2:
+        return "icmp6-pmtu"
+    if f.icmp6 and 133 <= f.itype <= 136 and f.hlim == 255:
+        return "ndp"
+    return None
+
+
+def learn(f, learned):
+    """DHCPACK option 6 / DHCPv6 Reply option 23 replace that family's learned servers."""
+    d = f.d
+    if f.udp and (f.sport, f.dport) in ((67, 68), (547, 546)):
+        if ints(d, "dhcp.option.dhcp")[:1] == [5] and d["dhcp.option.domain_name_server"]:
+            learned[4] = {ipaddress.ip_address(x) for x in d["dhcp.option.domain_name_server"]}
+        if ints(d, "dhcpv6.msgtype")[:1] == [7] and d["dhcpv6.dns_server"]:
+            learned[6] = {ipaddress.ip_address(x) for x in d["dhcpv6.dns_server"]}
+
+
+def read_manifest(cap):
+    name = os.path.splitext(os.path.basename(cap))[0]
+    path = os.path.join(HERE, "manifests", name + ".txt")
+    if not os.path.exists(path):
+        return None
+    m = {"exit": 0, "frames": {}}
+    for line in open(path):
+        g = re.match(r"#\s*expect-exit\s+(\d+)", line)
+        if g:
+            m["exit"] = int(g.group(1))
+        line = line.split("#")[0].split()
+        if not line:
+            continue
+        group = next((w[6:] for w in line[2:] if w.startswith("group=")), None)
+        m["frames"][int(line[0])] = (line[1].split("|"), group)
+    return m
+
+
+def classify(cap, frames, conf, manifest):
+    """Per frame: list of acceptable classes (`lifeline/X`, `sanity/X`, `not-ip`, `ip`),
+    and the fragment group (frame numbers judged together)."""
+    cls, groups = {}, {}
+    if manifest:
+        bygroup = {}
+        for n, (alts, g) in manifest["frames"].items():
+            cls[n] = alts
+            if g:
+                bygroup.setdefault(g, []).append(n)
+        for g, ns in bygroup.items():
+            for n in ns:
+                groups[n] = sorted(ns)
+        return cls, groups
+    learned = {4: set(), 6: set()}
+    infrag = {}
+    for n in sorted(frames):
+        f = frames[n]
+        if f.group:
+            for x in f.group:
+                infrag[x] = f.group
+    for n in sorted(frames):
+        f = frames[n]
+        if not f.is_ip:
+            cls[n] = ["not-ip"]
+            continue
+        if n in infrag and n != max(infrag[n]):
+            continue  # judged with its datagram's completing frame
+        if f.is_fragment and n not in infrag:
+            cls[n] = ["sanity/frag-timeout"]
+            continue
+        g = infrag.get(n)
+        if g and f.overlap:
+            c = ["sanity/frag-overlap"]
+        else:
+            r = lifeline_reason(f, conf, learned)
+            c = ["lifeline/" + r] if r else ["ip"]
+            if r == "dhcp":
+                learn(f, learned)
+        for x in g or [n]:
+            cls[x] = c
+            if g:
+                groups[x] = g
+    return cls, groups
+
+
+def load_expect(path):
+    rules, logged = [], None
+    for line in open(path):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        w = line.split(None, 2)
+        if w[0] == "logged":
+            logged = int(w[1])
+            continue
+        reason, _, rule = w[1].partition(":")
+        rules.append((w[0], reason, int(rule) if rule else None, w[2]))
+    return rules, logged
+
+
+def expected_for_policy(cap, frames, cls, groups, expect, conf):
+    """Per frame: (verdict, set of acceptable `by`, reason, rule or None, is_opener)."""
+    rules, _ = expect
+    flows, out = {}, {}
+    for n in sorted(cls):
+        alts = cls[n]
+        exp = []
+        for c in alts:
+            if c == "not-ip":
+                exp.append(("accept", {"default"}, "not-ip", None, False))
+            elif c.startswith("lifeline/"):
+                exp.append(("accept", {"lifeline"}, c[9:], None, False))
+            elif c.startswith("sanity/"):
+                v = "accept" if conf.sanity == "accept" else "drop"
+                exp.append((v, {"sanity"}, c[7:], None, False))
+            elif c == "ip":
+                exp.append(ip_expect(n, cap, frames, groups, rules, flows))
+        out[n] = exp
+    return out
+
+
+def ip_expect(n, cap, frames, groups, rules, flows):
+    grp = groups.get(n, [n])
+    rep = frames.get(max(grp)) if max(grp) in frames else frames.get(n)
+    # a fragment group is judged once, at the frame tshark reassembles it in
+    for x in grp:
+        if frames.get(x) and (frames[x].tcp or frames[x].udp or frames[x].icmp or frames[x].icmp6):
+            rep = frames[x]
+    if rep.is_icmp_error():
+        k = rep.inner_key()
+        if k in flows:
+            v, reason, rule, _ = flows[k]
+            return (v, {"flow"}, reason, None, False)
+    key = rep.flow_key()
+    if key is not None and key in flows:
+        v, reason, rule, opener = flows[key]
+        if opener != rep.n:
+            return (v, {"flow", by_of(reason)}, reason, None, False)
+    for verdict, reason, rule, flt in rules:
+        hit = tshark_filter(cap, flt)
+        if hit is None or any(x in hit for x in grp):
+            if key is not None and key not in flows:
+                flows[key] = (verdict, reason, rule, rep.n)
+            return (verdict, {by_of(reason)}, reason, rule, True)
+    raise RuntimeError("no expect line matched frame %d" % n)
+
+
+def by_of(reason):
+    return "firewall" if reason in FIREWALL_REASONS else "default"
+
+
+# ---- running lifelined ---------------------------------------------------------
+def run_lifelined(args, timeout=60):
+    try:
+        r = subprocess.run([LIFELINED] + args, capture_output=True, timeout=timeout)
+        return r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        return -999, "", "timeout after %ds" % timeout
+
+
+def parse_verdicts(text):
+    lines, bad = {}, []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            o = json.loads(line)
+            n = o["n"]
+        except Exception:
+            bad.append(line[:80])
+            continue
+        if n in lines:
+            bad.append("frame %d reported twice" % n)
+        lines[n] = o
+    return lines, bad
+
+
+def describe(o):
+    s = "%s/%s/%s" % (o.get("verdict"), o.get("by"), o.get("reason"))
+    return s + (":%s" % o["rule"] if "rule" in o else "")
+
+
+def compare(exp, got, logged_id):
+    """Returns None when `got` (a JSON object) satisfies one of the expectations."""
+    if got is None:
+        return "missing"
+    for verdict, bys, reason, rule, opener in exp:
+        if got.get("verdict") != verdict or got.get("by") not in bys:
+            continue
+        if reason != "*" and got.get("reason") != reason:
+            continue
+        if rule is not None and got.get("rule") != rule:
+            continue
+        if "lifeline" in bys and ("rule" in got or "logged" in got or "alerts" in got):
+            continue
+        if logged_id is not None and opener and logged_id not in (got.get("logged") or []):
+            continue
+        return None
+    want = " or ".join("%s/%s/%s%s" % (v, "|".join(sorted(b)), r, ":%d" % ru if ru else "")
+                       for v, b, r, ru, _ in exp)
+    return "expected %s, got %s" % (want, describe(got))
+
+
+# ---- checks ----------------------------------------------------------------------
+def ts_string(epoch):
+    sec, _, frac = epoch.partition(".")
+    frac = (frac + "000000000")[:6]
+    t = datetime.datetime.fromtimestamp(int(sec), datetime.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + "." + frac + "Z"
+
+
+def check_fields(name, frames, cls, groups, verdicts, conf):
+    """dir, proto, ports, type/code and ts of whole, well-formed IP frames."""
+    errs = []
+    for n, f in sorted(frames.items()):
+        o = verdicts.get(n)
+        if o is None:
+            continue
+        if o.get("ts") != ts_string(f.ts):
+            errs.append("n=%d ts %s, want %s" % (n, o.get("ts"), ts_string(f.ts)))
+        if not f.is_ip or n in groups or any(c.startswith("sanity") for c in cls.get(n, [])):
+            continue
+        want = {"dir": "out" if conf.is_host(f.src) else "in", "src": str(f.src), "dst": str(f.dst)}
+        p = f.proto_name()
+        if p:
+            want["proto"] = p
+        if f.tcp or f.udp:
+            want.update(sport=f.sport, dport=f.dport)
+        if f.icmp or f.icmp6:
+            want.update(type=f.itype, code=f.icode)
+        for k, v in want.items():
+            if o.get(k) != v:
+                errs.append("n=%d %s=%r, want %r" % (n, k, o.get(k), v))
+        if not (f.tcp or f.udp) and ("sport" in o or "dport" in o):
+            errs.append("n=%d has ports but is not tcp/udp" % n)
+        for k, v in o.items():
+            if v is None:
+                errs.append("n=%d %s is null" % (n, k))
+    report(not errs, "fields/%s" % name, "; ".join(errs[:4]) + (" (+%d)" % (len(errs) - 4) if len(errs) > 4 else ""))
+
+
+def summary_numbers(text):
+    nums = {}
+    for key in ("packets", "accepted", "dropped"):
+        m = re.search(r"\b%s\b\D{0,20}?(\d+)" % key, text)
+        if m:
+            nums[key] = int(m.group(1))
+    return nums
+
+
+def check_pair(cap, pol, conf, frames, cls, groups, manifest, tag=""):
+    name = "%s/%s%s" % (os.path.basename(cap), os.path.basename(pol)[:-4], tag)
+    expect = load_expect(pol[:-4] + ".expect")
+    exp = expected_for_policy(cap, frames, cls, groups, expect, conf)
+    rc, out, err = run_lifelined(["-r", cap, "-c", conf.path, "-p", pol, "--verdicts", "-"])
+    want_rc = manifest["exit"] if manifest else 0
+    verdicts, bad = parse_verdicts(out)
+    errs = []
+    if rc != want_rc:
+        errs.append("exit %d, want %d (%s)" % (rc, want_rc, err.strip().splitlines()[-1:] or ""))
+    errs += bad[:2]
+    for n in sorted(exp):
+        e = compare(exp[n], verdicts.get(n), expect[1])
+        if e:
+            errs.append("n=%d %s" % (n, e))
+    extra = sorted(set(verdicts) - set(exp))
+    if extra:
+        errs.append("lines for frames %s not in the capture" % extra[:5])
+    # summary: stderr (verdicts on stdout), packets = accepted + dropped = lines
+    s = summary_numbers(err)
+    acc = sum(1 for o in verdicts.values() if o.get("verdict") == "accept")
+    if s.get("packets") != len(verdicts) or s.get("accepted") != acc or \
+            s.get("dropped") != len(verdicts) - acc:
+        errs.append("summary on stderr %s, want packets=%d accepted=%d dropped=%d" %
+                    (s or "missing", len(verdicts), acc, len(verdicts) - acc))
+    report(not errs, "replay/" + name,
+           "; ".join(errs[:4]) + (" (+%d more)" % (len(errs) - 4) if len(errs) > 4 else ""))
+    return verdicts
+
+
+def pcap_count(path):
+    r = subprocess.run(["tcpdump", "-n", "-r", path], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, r.stderr.strip().splitlines()[-1:] if r.stderr else ""
+    return len(r.stdout.splitlines()), ""
+
+
+def linktype(path):
+    with open(path, "rb") as f:
+        h = f.read(24)
+    if len(h) < 24:
+        return None
+    e = "<" if h[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    import struct
+    return struct.unpack(e + "I", h[20:24])[0]
+
+
+def check_outputs(cap, pol, conf, manifest):
+    """-w and --dropped write readable captures whose counts add up; two runs agree."""
+    name = os.path.basename(cap)
+    a, d = os.path.join(TMP, name + ".acc.pcap"), os.path.join(TMP, name + ".drop.pcap")
+    rc, out, err = run_lifelined(["-r", cap, "-c", conf.path, "-p", pol, "--verdicts", "-",
+                                  "-w", a, "--dropped", d])
+    verdicts, _ = parse_verdicts(out)
+    errs = []
+    na, ea = pcap_count(a) if os.path.exists(a) else (None, "not written")
+    nd, ed = pcap_count(d) if os.path.exists(d) else (None, "not written")
+    acc = sum(1 for o in verdicts.values() if o.get("verdict") == "accept")
+    if na is None or nd is None:
+        errs.append("unreadable output: -w %s --dropped %s" % (ea, ed))
+    else:
+        if na != acc or nd != len(verdicts) - acc:
+            errs.append("-w has %d frames, --dropped %d; verdicts say %d accepted, %d dropped" %
+                        (na, nd, acc, len(verdicts) - acc))
+        if linktype(a) != linktype(cap) or linktype(d) != linktype(cap):
+            errs.append("link type %s/%s, input %s" % (linktype(a), linktype(d), linktype(cap)))
+    rc2, out2, _ = run_lifelined(["-r", cap, "-c", conf.path, "-p", pol, "--verdicts", "-"])
+    if out2 != out or rc2 != rc:
+        errs.append("two replays differ")
+    report(not errs, "outputs/%s" % name, "; ".join(errs))
+
+
+def check_usage():
+    cap = os.path.join(PCAPS, "crafted-raw.pcap")
+    pol = os.path.join(HERE, "policies", "deny-all.pol")
+    conf = os.path.join(HERE, "agent.conf")
+    cases = [
+        ("usage/no-args-to-r", ["-r"], 2),
+        ("usage/unknown-option", ["-r", cap, "--no-such-option"], 2),
+        ("usage/verdicts-without-file", ["-r", cap, "-c", conf, "--verdicts"], 2),
+        ("usage/missing-capture", ["-r", os.path.join(TMP, "nonexistent.pcap"), "-c", conf], 1),
+        ("usage/not-a-capture", ["-r", conf, "-c", conf], 1),
+        ("usage/invalid-policy", ["-r", cap, "-c", conf, "-p",
+                                  os.path.join(HERE, "invalid", "bad-syntax.pol"), "--verdicts", "-"], 1),
+        ("usage/invalid-config", ["-r", cap, "-c", os.path.join(HERE, "invalid", "bad.conf"),
+                                  "--verdicts", "-"], 1),
+        ("usage/missing-policy", ["-r", cap, "-c", conf, "-p", os.path.join(TMP, "nope.pol")], 1),
+        ("usage/unsupported-linktype", ["-r", os.path.join(PCAPS, "crafted-linktype-80211.pcap"),
+                                        "-c", conf, "-p", pol, "--verdicts", "-"], 1),
+    ]
+    for name, args, want in cases:
+        rc, out, err = run_lifelined(args)
+        errs = []
+        if rc != want:
+            errs.append("exit %d, want %d" % (rc, want))
+        if want == 1 and args[-1] == "-" and out.strip():
+            errs.append("replayed frames despite bad input: %r" % out.strip()[:60])
+        if not err.strip():
+            errs.append("no message on stderr")
+        if "bad-syntax" in " ".join(args) and not re.search(r"bad-syntax\.pol:\d+:\d+", err):
+            errs.append("error does not name file:line:col: %r" % err.strip()[:100])
+        report(not errs, name, "; ".join(errs))
+    rc, out, err = run_lifelined(["--help"])
+    report(rc == 0 and "-r" in out + err, "usage/help", "exit %d" % rc)
+    rc, out, err = run_lifelined(["--version"])
+    report(rc == 0 and (out + err).strip() != "", "usage/version", "exit %d" % rc)
+
+
+def check_corpora(pol):
+    base = os.path.join(SHARED, "corpora", "pcaps")
+    if not os.path.isdir(base):
+        print("# corpora: %s is absent, skipping the public captures (set LL_SHARED)" % base)
+        return
+    caps = sorted(glob.glob(os.path.join(base, "*", "*.pcap")) + glob.glob(os.path.join(base, "*", "*.pcapng")))
+    sets = {
+        "dhcp": "!icmp && !icmpv6 && ((udp.srcport == 68 && udp.dstport == 67) || "
+                "(udp.srcport == 67 && udp.dstport == 68) || (udp.srcport == 546 && udp.dstport == 547) || "
+                "(udp.srcport == 547 && udp.dstport == 546))",
+        "icmp-pmtu": "icmp.type#1 == 3 && icmp.code#1 == 4",
+        "icmp6-pmtu": "icmpv6.type#1 == 2",
+        "ndp": "icmpv6.type#1 in {133..136} && ipv6.hlim#1 == 255",
+    }
+    prefetch_filters([(c, f) for c in caps for f in sets.values()])
+    conf = os.path.join(HERE, "empty.conf")
+
+    def one(cap):
+        rc, out, err = run_lifelined(["-r", cap, "-c", conf, "-p", pol, "--verdicts", "-"])
+        return cap, rc, out, err
+
+    with cf.ThreadPoolExecutor(JOBS) as ex:
+        runs = list(ex.map(one, caps))
+    for cap, rc, out, err in runs:
+        rel = os.path.relpath(cap, base)
+        verdicts, bad = parse_verdicts(out)
+        errs = []
+        if rc < 0 or rc > 1:
+            errs.append("exit %d%s" % (rc, " (crash: signal %d)" % -rc if rc < 0 else ""))
+        errs += bad[:2]
+        nlife = 0
+        for reason, flt in sets.items():
+            for n in sorted(tshark_filter(cap, flt)):
+                nlife += 1
+                o = verdicts.get(n)
+                if o is None:
+                    errs.append("n=%d (%s) missing" % (n, reason))
+                elif (o.get("verdict"), o.get("by"), o.get("reason")) != ("accept", "lifeline", reason):
+                    errs.append("n=%d expected accept/lifeline/%s, got %s" % (n, reason, describe(o)))
+        report(not errs, "corpora/%s (%d lifeline frames)" % (rel, nlife),
+               "; ".join(errs[:4]) + (" (+%d more)" % (len(errs) - 4) if len(errs) > 4 else ""))
+
+
+def main():
+    if not os.access(LIFELINED, os.X_OK):
+        report(False, "replay/lifelined-present", "%s not built (make B=%s all)" % (LIFELINED, B))
+        return 1
+    only = os.environ.get("ONLY_CAP")
+    caps = sorted(glob.glob(os.path.join(PCAPS, "*.pcap")))
+    caps = [c for c in caps if "linktype-80211" not in c and (not only or only in c)]
+    pols = sorted(glob.glob(os.path.join(HERE, "policies", "*.pol")))
+    main_conf = Conf(os.path.join(HERE, "agent.conf"))
+    other_confs = [Conf(os.path.join(HERE, x)) for x in
+                   ("agent-dns.conf", "agent-ports.conf", "agent-nomanager.conf")]
+    deny_all = os.path.join(HERE, "policies", "deny-all.pol")
+
+    # facts first (tshark), all filters in parallel
+    facts = {}
+    with cf.ThreadPoolExecutor(JOBS) as ex:
+        for cap, fr in zip(caps, ex.map(tshark_fields, caps)):
+            facts[cap] = {n: Frame(d) for n, d in fr.items()}
+    flts = set()
+    for p in pols:
+        for r in load_expect(p[:-4] + ".expect")[0]:
+            flts.add(r[3])
+    prefetch_filters([(c, f) for c in caps for f in flts])
+
+    jobs = []
+    for cap in caps:
+        manifest = read_manifest(cap)
+        for conf in [main_conf] + other_confs:
+            cls, groups = classify(cap, facts[cap], conf, manifest)
+            if manifest and conf is not main_conf:
+                cls = adjust_manifest(cls, facts[cap], conf, main_conf)
+            if conf is main_conf:
+                for pol in pols:
+                    jobs.append((cap, pol, conf, cls, groups, manifest, ""))
+            else:
+                jobs.append((cap, deny_all, conf, cls, groups, manifest,
+                             " [%s]" % os.path.basename(conf.path)))
+    with cf.ThreadPoolExecutor(JOBS) as ex:
+        futs = {}
+        for j in jobs:
+            cap, pol, conf, cls, groups, manifest, tag = j
+            futs[ex.submit(check_pair, cap, pol, conf, facts[cap], cls, groups, manifest, tag)] = j
+        for fu in futs:
+            cap, pol, conf, cls, groups, manifest, tag = futs[fu]
+            v = fu.result()
+            if pol == deny_all and not tag:
+                check_fields(os.path.basename(cap), facts[cap], cls, groups, v, conf)
+    for cap in caps:
+        check_outputs(cap, deny_all, main_conf, read_manifest(cap))
+    check_usage()
+    check_corpora(deny_all)
+    return 0 if all(results) else 1
+
+
+def adjust_manifest(cls, frames, conf, main_conf):
+    """Manifests are written for agent.conf; for another config, re-derive the lifeline
+    of heartbeat/dns-looking frames with the same SPEC 5 rules (tshark facts)."""
+    out = {}
+    for n, alts in cls.items():
+        f = frames.get(n)
+        new = []
+        for c in alts:
+            if f is not None and f.is_ip and (c == "ip" or c in ("lifeline/heartbeat", "lifeline/dns")):
+                before = lifeline_reason(f, main_conf, {4: set(), 6: set()})
+                if c == "lifeline/dns":
+                    new.append(c)  # learned from DHCP in the capture: no config changes that
+                    continue
+                after = lifeline_reason(f, conf, {4: set(), 6: set()})
+                if before != after and not (f.is_fragment or f.group):
+                    c = "lifeline/" + after if after and after != "dns" or (after == "dns") else "ip"
+                    if after is None:
+                        c = "ip"
+            new.append(c)
+        out[n] = new
+    return out
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    finally:
+        subprocess.run(["rm", "-rf", TMP])

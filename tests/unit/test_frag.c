@@ -1,0 +1,537 @@
+/* test_frag.c - reassembly as the kernel's defrag does it: order, duplicates, overlaps, limits, corpus. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "frag.h"
+#include "helper_pcap.h"
+#include "pkt.h"
+
+#define SEC 1000000ULL
+
+static void put16(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+static void csum4(uint8_t *h)
+{
+	uint32_t s = 0;
+
+	h[10] = h[11] = 0;
+	for (int i = 0; i < 20; i += 2)
+		s += (uint32_t)(h[i] << 8 | h[i + 1]);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	put16(h + 10, ~s & 0xffff);
+}
+
+/* A whole IPv4 UDP datagram, @paylen bytes of patterned payload, valid header checksum. */
+static uint32_t dgram4(uint8_t *b, uint32_t paylen, uint16_t id)
+{
+	memset(b, 0, 28);
+	b[0] = 0x45;
+	put16(b + 2, 28 + paylen);
+	put16(b + 4, id);
+	b[8] = 64;
+	b[9] = 17;
+	memcpy(b + 12, (uint8_t[]){ 192, 0, 2, 1, 198, 51, 100, 2 }, 8);
+	csum4(b);
+	put16(b + 20, 5353);
+	put16(b + 22, 53);
+	put16(b + 24, 8 + paylen);
+	for (uint32_t i = 0; i < paylen; i++)
+		b[28 + i] = (uint8_t)(i * 7 + id);
+	return 28 + paylen;
+}
+
+/* Fragment [off, off+len) of the fragmentable part of IPv4 datagram @d. */
+static uint32_t frag4(uint8_t *f, const uint8_t *d, uint32_t off, uint32_t len, int more)
+{
+	memcpy(f, d, 20);
+	put16(f + 2, 20 + len);
+	put16(f + 6, (more ? 0x2000 : 0) | off / 8);
+	csum4(f);
+	memcpy(f + 20, d + 20 + off, len);
+	return 20 + len;
+}
+
+/* A whole IPv6 UDP datagram; with @ext, hop-by-hop and destination options first. */
+static uint32_t dgram6(uint8_t *b, uint32_t paylen, int ext)
+{
+	uint32_t n = 40;
+
+	memset(b, 0, 56);
+	b[0] = 0x60;
+	b[6] = ext ? 0 : 17;
+	b[7] = 64;
+	b[8] = 0x20, b[9] = 0x01, b[10] = 0x0d, b[11] = 0xb8, b[23] = 1;
+	b[24] = 0x20, b[25] = 0x01, b[26] = 0x0d, b[27] = 0xb8, b[39] = 2;
+	if (ext) {
+		b[40] = 60, b[42] = 1, b[43] = 4; /* HBH -> DST, PadN */
+		b[48] = 17, b[50] = 1, b[51] = 4; /* DST -> UDP, PadN */
+		n = 56;
+	}
+	put16(b + n, 546);
+	put16(b + n + 2, 547);
+	put16(b + n + 4, 8 + paylen);
+	for (uint32_t i = 0; i < paylen; i++)
+		b[n + 8 + i] = (uint8_t)(i * 13 + 1);
+	put16(b + 4, n - 40 + 8 + paylen);
+	return n + 8 + paylen;
+}
+
+/* Fragment of IPv6 datagram @d whose unfragmentable part is @uf bytes. */
+static uint32_t frag6(uint8_t *f, const uint8_t *d, uint32_t uf, uint32_t off, uint32_t len,
+		      int more, uint32_t id)
+{
+	uint32_t nhoff = uf == 40 ? 6 : uf - 8; /* the last header before the fragment header */
+
+	memcpy(f, d, uf);
+	f[uf] = d[nhoff];
+	f[uf + 1] = 0;
+	put16(f + uf + 2, off | (more ? 1 : 0));
+	put16(f + uf + 4, id >> 16);
+	put16(f + uf + 6, id & 0xffff);
+	f[nhoff] = 44;
+	memcpy(f + uf + 8, d + uf + off, len);
+	put16(f + 4, uf - 40 + 8 + len);
+	return uf + 8 + len;
+}
+
+/* Parse an exact heap copy of @f (@cap of @wire bytes) and hand it to frag_add. */
+static void add_wire(struct frag_table *t, const uint8_t *f, uint32_t cap, uint32_t wire,
+		     uint64_t now, uint64_t cookie, struct frag_result *r)
+{
+	uint8_t *c = malloc(cap);
+	struct pkt p;
+	enum ll_reason why;
+
+	assert_non_null(c);
+	memcpy(c, f, cap);
+	memset(&p, 0, sizeof(p));
+	if (pkt_parse_wire(&p, c, cap, wire, &why))
+		fail_msg("fragment does not parse: %s", ll_reason_name(why));
+	frag_add(t, &p, now, cookie, r);
+	free(c); /* frag_add keeps copies */
+}
+
+static void add(struct frag_table *t, const uint8_t *f, uint32_t n, uint64_t now, uint64_t cookie,
+		struct frag_result *r)
+{
+	add_wire(t, f, n, n, now, cookie, r);
+}
+
+static void assert_cookies(const struct frag_result *r, const uint64_t *want, uint32_t n)
+{
+	assert_int_equal(r->ncookies, n);
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(r->cookies[i], want[i]);
+}
+
+static struct frag_table *table(uint64_t max_bytes)
+{
+	struct frag_limits lim = { max_bytes, 30 * SEC };
+	struct frag_table *t = frag_new(&lim);
+
+	assert_non_null(t);
+	return t;
+}
+
+static uint8_t D[70000], F[70000];
+
+static void test_v4_in_order(void **state)
+{
+	struct frag_table *t = table(4 << 20);
+	struct frag_result r;
+	uint32_t n = dgram4(D, 1192, 7), fl;
+	struct pkt p;
+	enum ll_reason why;
+
+	(void)state;
+	fl = frag4(F, D, 0, 400, 1);
+	add(t, F, fl, 0, 1, &r);
+	assert_int_equal(r.status, FRAG_HELD);
+	fl = frag4(F, D, 400, 400, 1);
+	add(t, F, fl, 1, 2, &r);
+	assert_int_equal(r.status, FRAG_HELD);
+	fl = frag4(F, D, 800, 400, 0);
+	add(t, F, fl, 2, 3, &r);
+	assert_int_equal(r.status, FRAG_DONE);
+	assert_int_equal(r.len, n);
+	assert_int_equal(r.caplen, n);
+	assert_memory_equal(r.buf, D, n); /* header rebuilt: length, offset, checksum */
+	assert_cookies(&r, (uint64_t[]){ 1, 2, 3 }, 3);
+	assert_int_equal(pkt_parse(&p, r.buf, r.len, &why), 0);
+	assert_false(p.is_frag);
+	assert_int_equal(p.sport, 5353);
+	assert_int_equal(p.paylen, 1192);
+	frag_free(t);
+}
+
+static void test_v4_out_of_order(void **state)
+{
+	struct frag_table *t = table(4 << 20);
+	struct frag_result r;
+	uint32_t n = dgram4(D, 1192, 8), fl;
+
+	(void)state;
+	fl = frag4(F, D, 800, 400, 0);
+	add(t, F, fl, 0, 30, &r);
+	assert_int_equal(r.status, FRAG_HELD);
+	fl = frag4(F, D, 0, 400, 1);
+	add(t, F, fl, 0, 10, &r);
+	assert_int_equal(r.status, FRAG_HELD);
+	fl = frag4(F, D, 400, 400, 1);
+	add(t, F, fl, 0, 20, &r);
+	assert_int_equal(r.status, FRAG_DONE);
+	assert_memory_equal(r.buf, D, n);
+	assert_cookies(&r, (uint64_t[]){ 30, 10, 20 }, 3); /* arrival order */
+	frag_free(t);
+}
+
+static void test_v4_duplicate(void **state)
+{
+	struct frag_table *t = table(4 << 20);
+	struct frag_result r;
+	uint32_t n = dgram4(D, 1192, 9), fl;
+
+	(void)state;
+	fl = frag4(F, D, 0, 400, 1);
+	add(t, F, fl, 0, 1, &r);
+	fl = frag4(F, D, 400, 400, 1);
+	add(t, F, fl, 0, 2, &r);
+	add(t, F, fl, 0, 3, &r); /* exact duplicate: the kernel frees it, the queue lives */
+	assert_int_equal(r.status, FRAG_HELD);
+	fl = frag4(F, D, 0, 400, 1);
+	add(t, F, fl, 0, 4, &r);
+	assert_int_equal(r.status, FRAG_HELD);
+	fl = frag4(F, D, 800, 400, 0);
+	add(t, F, fl, 0, 5, &r);
+	assert_int_equal(r.status, FRAG_DONE);
+	assert_memory_equal(r.buf, D, n);
+	assert_cookies(&r, (uint64_t[]){ 1, 2, 3, 4, 5 }, 5);
+	frag_free(t);
+}
+
+static void test_v4_overlap(void **state)
+{
+	struct frag_table *t = table(4 << 20);
+	struct frag_result r;
+	uint32_t fl;
+	int calls = 0;
+
+	(void)state;
+	dgram4(D, 1192, 10);
+	fl = frag4(F, D, 0, 400, 1);
+	add(t, F, fl, 0, 1, &r);
+	fl = frag4(F, D, 800, 400, 0);
+	add(t, F, fl, 0, 2, &r);
+	fl = frag4(F, D, 392, 408, 1); /* 8 bytes over the first */
+	add(t, F, fl, 0, 3, &r);
+	assert_int_equal(r.status, FRAG_DROPPED);
+	assert_int_equal(r.why, R_FRAG_OVERLAP);
+	assert_cookies(&r, (uint64_t[]){ 1, 2, 3 }, 3);
+	/* a later fragment of the same id starts afresh */
+	fl = frag4(F, D, 400, 400, 1);
+	add(t, F, fl, 0, 4, &r);
+	assert_int_equal(r.status, FRAG_HELD);
+	frag_expire(t, 0, 1, (void (*)(void *, const struct frag_result *))(void *)0, NULL);
+	(void)calls;
+	frag_free(t);
+}
+
+static struct {
+	int n;
+	enum ll_reason why[8];
+	uint64_t first[8];
+	uint32_t ncookies[8];
+} seen;
+
+static void on_drop(void *arg, const struct frag_result *r)
+{
+	(void)arg;
+	assert_int_equal(r->status, FRAG_DROPPED);
+	if (seen.n < 8) {
+		seen.why[seen.n] = r->why;
+		seen.first[seen.n] = r->ncookies ? r->cookies[0] : 0;
+		seen.ncookies[seen.n] = r->ncookies;
+	}
+	seen.n++;
+}
+
+static void test_v4_too_big(void **state)
+{
+	struct frag_table *t = table(1 << 20);
+	struct frag_result r;
+	uint32_t fl;
+
+	(void)state;
+	dgram4(D, 65500, 11); /* header says 65528: only the fragment sizes matter */
+	fl = frag4(F, D, 0, 65504, 1);
+	add(t, F, fl, 0, 1, &r);
+	assert_int_equal(r.status, FRAG_HELD);
+	fl = frag4(F, D, 65504, 8, 0); /* 20 + 65512 > 65535 */
+	add(t, F, fl, 0, 2, &r);
+	assert_int_equal(r.status, FRAG_DROPPED);
+	assert_int_equal(r.why, R_FRAG_TOO_BIG);
+	assert_cookies(&r, (uint64_t[]){ 1, 2 }, 2);
+	frag_free(t);
+}
+
+static void test_v6_offset_too_big(void **state)
+{
+	struct frag_table *t = table(1 << 20);
+	struct frag_result r;
+	uint32_t fl;
+
+	(void)state;
+	dgram6(D, 64, 0);
+	fl = frag6(F, D, 40, 65528, 16, 0, 5); /* ends at 65544 */
+	add(t, F, fl, 0, 1, &r);
+	assert_int_equal(r.status, FRAG_DROPPED);
+	assert_int_equal(r.why, R_FRAG_TOO_BIG);
+	assert_cookies(&r, (uint64_t[]){ 1 }, 1);
+	frag_free(t);
+}
+
+static void test_timeout(void **state)
+{
+	struct frag_table *t = table(4 << 20);
+	struct frag_result r;
+	uint32_t fl;
+
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	dgram4(D, 1192, 12);
+	fl = frag4(F, D, 0, 400, 1);
+	add(t, F, fl, 1 * SEC, 1, &r);
+	fl = frag4(F, D, 400, 400, 1);
+	add(t, F, fl, 20 * SEC, 2, &r); /* a later fragment does not push the timer */
+	frag_expire(t, 31 * SEC - 1, 0, on_drop, NULL);
+	assert_int_equal(seen.n, 0);
+	frag_expire(t, 31 * SEC, 0, on_drop, NULL);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.why[0], R_FRAG_TIMEOUT);
+	assert_int_equal(seen.ncookies[0], 2);
+	frag_expire(t, 99 * SEC, 0, on_drop, NULL);
+	assert_int_equal(seen.n, 1);
+
+	/* met again after the timeout without an expire call: dropped, then a new queue */
+	frag_set_drop_cb(t, on_drop, NULL);
+	fl = frag4(F, D, 0, 400, 1);
+	add(t, F, fl, 100 * SEC, 3, &r);
+	fl = frag4(F, D, 400, 400, 1);
+	add(t, F, fl, 131 * SEC, 4, &r);
+	assert_int_equal(r.status, FRAG_HELD);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.why[1], R_FRAG_TIMEOUT);
+	assert_int_equal(seen.first[1], 3);
+	/* end of capture: everything left goes */
+	frag_expire(t, 0, 1, on_drop, NULL);
+	assert_int_equal(seen.n, 3);
+	assert_int_equal(seen.first[2], 4);
+	frag_free(t);
+}
+
+static void test_memory_limit(void **state)
+{
+	struct frag_table *t = table(3000);
+	struct frag_result r;
+	uint32_t fl;
+
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	for (uint16_t id = 1; id <= 3; id++) {
+		dgram4(D, 1192, id);
+		fl = frag4(F, D, 0, 800, 1);
+		add(t, F, fl, id, id, &r);
+		assert_int_equal(r.status, FRAG_HELD);
+	}
+	/* no callback: the evicted oldest queue waits for frag_expire */
+	frag_expire(t, 4, 0, on_drop, NULL);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.why[0], R_FRAG_LIMIT);
+	assert_int_equal(seen.first[0], 1);
+
+	frag_set_drop_cb(t, on_drop, NULL);
+	dgram4(D, 1192, 4);
+	fl = frag4(F, D, 0, 800, 1);
+	add(t, F, fl, 5, 4, &r);
+	assert_int_equal(r.status, FRAG_HELD);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.first[1], 2);
+
+	/* one datagram alone over the bound: everything else goes, then it */
+	dgram4(D, 4000, 5);
+	fl = frag4(F, D, 0, 3200, 1);
+	add(t, F, fl, 6, 5, &r);
+	assert_int_equal(r.status, FRAG_DROPPED);
+	assert_int_equal(r.why, R_FRAG_LIMIT);
+	assert_cookies(&r, (uint64_t[]){ 5 }, 1);
+	frag_free(t);
+}
+
+static void test_v6_ext_before_frag(void **state)
+{
+	struct frag_table *t = table(4 << 20);
+	struct frag_result r;
+	uint32_t n = dgram6(D, 1000, 1), fl;
+	struct pkt p;
+	enum ll_reason why;
+
+	(void)state;
+	fl = frag6(F, D, 56, 504, 504, 0, 0x11223344);
+	add(t, F, fl, 0, 2, &r);
+	assert_int_equal(r.status, FRAG_HELD);
+	fl = frag6(F, D, 56, 0, 504, 1, 0x11223344);
+	add(t, F, fl, 0, 1, &r);
+	assert_int_equal(r.status, FRAG_DONE);
+	assert_int_equal(r.len, n);
+	assert_memory_equal(r.buf, D, n); /* fragment header gone, DST names UDP again */
+	assert_int_equal(pkt_parse(&p, r.buf, r.len, &why), 0);
+	assert_false(p.is_frag);
+	assert_int_equal(p.frag_hdr_off, 0);
+	assert_int_equal(p.proto, 17);
+	assert_int_equal(p.l3hlen, 56);
+	assert_int_equal(p.sport, 546);
+	assert_int_equal(p.paylen, 1000);
+	frag_free(t);
+}
+
+static void test_v6_atomic(void **state)
+{
+	struct frag_table *t = table(4 << 20);
+	struct frag_result r;
+	uint32_t n = dgram6(D, 20, 0), fl;
+
+	(void)state;
+	fl = frag6(F, D, 40, 0, n - 40, 0, 99);
+	add(t, F, fl, 0, 7, &r);
+	assert_int_equal(r.status, FRAG_DONE);
+	assert_int_equal(r.len, n);
+	assert_memory_equal(r.buf, D, n);
+	assert_cookies(&r, (uint64_t[]){ 7 }, 1);
+	frag_free(t);
+}
+
+static void test_bad_fragments(void **state)
+{
+	struct frag_table *t = table(4 << 20);
+	struct frag_result r;
+	uint32_t n = dgram4(D, 1192, 13), fl;
+
+	(void)state;
+	fl = frag4(F, D, 0, 4, 1); /* trimmed to a multiple of 8: nothing left */
+	add(t, F, fl, 0, 1, &r);
+	assert_int_equal(r.status, FRAG_DROPPED);
+	assert_int_equal(r.why, R_BAD_FRAG);
+	assert_cookies(&r, (uint64_t[]){ 1 }, 1);
+	fl = frag4(F, D, 800, 400, 0);
+	add(t, F, fl, 0, 2, &r);
+	fl = frag4(F, D, 800, 408, 1); /* past the last fragment */
+	add(t, F, fl, 0, 3, &r);
+	assert_int_equal(r.status, FRAG_DROPPED);
+	assert_int_equal(r.why, R_BAD_FRAG);
+	assert_cookies(&r, (uint64_t[]){ 3 }, 1);
+	fl = frag4(F, D, 0, 800, 1); /* the queue lives on */
+	add(t, F, fl, 0, 4, &r);
+	assert_int_equal(r.status, FRAG_DONE);
+	assert_memory_equal(r.buf, D, n);
+	assert_cookies(&r, (uint64_t[]){ 2, 4 }, 2);
+
+	/* IPv6: a non-last fragment not a multiple of 8 kills the queue */
+	dgram6(D, 1000, 0);
+	fl = frag6(F, D, 40, 0, 504, 1, 3);
+	add(t, F, fl, 0, 5, &r);
+	fl = frag6(F, D, 40, 504, 100, 1, 3);
+	add(t, F, fl, 0, 6, &r);
+	assert_int_equal(r.status, FRAG_DROPPED);
+	assert_int_equal(r.why, R_BAD_FRAG);
+	assert_cookies(&r, (uint64_t[]){ 5, 6 }, 2);
+	frag_free(t);
+}
+
+static void test_snaplen_cut_fragment(void **state)
+{
+	struct frag_table *t = table(4 << 20);
+	struct frag_result r;
+	uint32_t n = dgram4(D, 1192, 14), fl;
+	struct pkt p;
+	enum ll_reason why;
+
+	(void)state;
+	fl = frag4(F, D, 0, 400, 1);
+	add(t, F, fl, 0, 1, &r);
+	fl = frag4(F, D, 400, 400, 1);
+	add_wire(t, F, 120, fl, 0, 2, &r); /* 100 of 400 bytes captured */
+	fl = frag4(F, D, 800, 400, 0);
+	add(t, F, fl, 0, 3, &r);
+	assert_int_equal(r.status, FRAG_DONE);
+	assert_int_equal(r.len, n);
+	assert_int_equal(r.caplen, 20 + 400 + 100);
+	assert_memory_equal(r.buf, D, r.caplen);
+	assert_int_equal(pkt_parse_wire(&p, r.buf, r.caplen, r.len, &why), 0);
+	assert_int_equal(p.dport, 53);
+	frag_free(t);
+}
+
+/* Many interleaved datagrams: every one completes; per-fragment cost stays flat. */
+static void test_many_queues(void **state)
+{
+	struct frag_table *t = table(64 << 20);
+	struct frag_result r;
+	uint32_t done = 0, fl;
+	static uint8_t d[3][300];
+
+	(void)state;
+	for (uint32_t i = 0; i < 40000; i++) {
+		dgram4(d[0], 272, (uint16_t)i);
+		d[0][12] = (uint8_t)(i >> 16); /* many sources too */
+		csum4(d[0]);
+		fl = frag4(F, d[0], 0, 144, 1);
+		add(t, F, fl, i, 2 * i, &r);
+		assert_int_equal(r.status, FRAG_HELD);
+	}
+	for (uint32_t i = 0; i < 40000; i++) {
+		dgram4(d[0], 272, (uint16_t)i);
+		d[0][12] = (uint8_t)(i >> 16);
+		csum4(d[0]);
+		fl = frag4(F, d[0], 144, 136, 0);
+		add(t, F, fl, 40000 + i, 2 * i + 1, &r);
+		done += r.status == FRAG_DONE && !memcmp(r.buf, d[0], 300);
+	}
+	assert_int_equal(done, 40000);
+	frag_free(t);
+}
+
+#include "test_frag_corpus.h"
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_v4_in_order),
+		cmocka_unit_test(test_v4_out_of_order),
+		cmocka_unit_test(test_v4_duplicate),
+		cmocka_unit_test(test_v4_overlap),
+		cmocka_unit_test(test_v4_too_big),
+		cmocka_unit_test(test_v6_offset_too_big),
+		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_memory_limit),
+		cmocka_unit_test(test_v6_ext_before_frag),
+		cmocka_unit_test(test_v6_atomic),
+		cmocka_unit_test(test_bad_fragments),
+		cmocka_unit_test(test_snaplen_cut_fragment),
+		cmocka_unit_test(test_many_queues),
+		CORPUS_TESTS
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

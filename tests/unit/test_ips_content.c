@@ -1,0 +1,203 @@
+/* test_ips_content.c - positional modifiers against hand-computed offsets and Suricata's own vectors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "ips_test.h"
+
+/* Does @rule match @payload in one TCP packet to port 80 (no flow)? -1: did not load. */
+static int run(const char *rule, const void *payload, uint32_t len, uint8_t proto, bool quiet)
+{
+	struct ll_errlist errs = { 0 };
+	struct ips_ruleset *rs = ipst_rules(rule, false, &errs);
+	struct ips_worker *w;
+	struct ips_result res;
+	struct pkt p = ipst_pkt(proto, payload, len);
+
+	if (!quiet)
+		ll_err_print(&errs, stderr);
+	ll_err_free(&errs);
+	if (!rs)
+		return -1;
+	w = ips_worker_new(rs);
+	ips_scan(w, rs, NULL, &p, 1, 0, &res);
+	ips_worker_free(w);
+	ips_ruleset_free(rs);
+	return res.nalerts == 1;
+}
+
+static int m(const char *opts, const char *payload)
+{
+	char rule[1024];
+
+	snprintf(rule, sizeof(rule), "alert tcp any any -> any any (%s sid:1;)", opts);
+	return run(rule, payload, (uint32_t)strlen(payload), IPPROTO_TCP_, false);
+}
+
+/* offset/depth count from the payload start; depth is measured from offset. */
+static void test_offset_depth(void **state)
+{
+	(void)state;
+	assert_int_equal(m("content:\"cd\"; offset:2;", "abcdef"), 1);
+	assert_int_equal(m("content:\"cd\"; offset:3;", "abcdef"), 0);
+	assert_int_equal(m("content:\"cd\"; depth:4;", "abcdef"), 1);
+	assert_int_equal(m("content:\"cd\"; depth:3;", "abcdef"), 0);
+	assert_int_equal(m("content:\"de\"; offset:2; depth:3;", "abcdef"), 1);  /* window [2,5) */
+	assert_int_equal(m("content:\"ef\"; offset:2; depth:3;", "abcdef"), 0);
+	assert_int_equal(m("content:\"ab\"; startswith;", "abab"), 1);
+	assert_int_equal(m("content:\"ba\"; startswith;", "abab"), 0);
+	assert_int_equal(m("content:\"ab\"; endswith;", "abab"), 1);
+	assert_int_equal(m("content:\"ba\"; endswith;", "abab"), 0);
+	assert_int_equal(m("content:\"abab\"; startswith; endswith;", "abab"), 1);
+}
+
+/* distance/within count from the end of the previous match; within from after distance. */
+static void test_distance_within(void **state)
+{
+	(void)state;
+	assert_int_equal(m("content:\"a\"; content:\"d\"; distance:2;", "abcd"), 1);
+	assert_int_equal(m("content:\"a\"; content:\"d\"; distance:3;", "abcd"), 0);
+	assert_int_equal(m("content:\"a\"; content:\"c\"; within:2;", "abcd"), 1);
+	assert_int_equal(m("content:\"a\"; content:\"d\"; within:2;", "abcd"), 0);
+	assert_int_equal(m("content:\"a\"; content:\"d\"; distance:1; within:2;", "abcd"), 1);
+	assert_int_equal(m("content:\"b\"; content:\"a\"; distance:-2; within:1;", "abcd"), 1);
+	/* backtracking: the first "a" fails, the second succeeds */
+	assert_int_equal(m("content:\"a\"; content:\"x\"; within:1;", "abaxa"), 1);
+	assert_int_equal(m("content:\"a\"; content:\"x\"; distance:0; within:1;", "abab"), 0);
+}
+
+static void test_negation_nocase(void **state)
+{
+	(void)state;
+	assert_int_equal(m("content:\"ABC\"; nocase;", "xxabcxx"), 1);
+	assert_int_equal(m("content:\"ABC\";", "xxabcxx"), 0);
+	assert_int_equal(m("content:\"x\"; content:!\"abc\";", "xxabcxx"), 0);
+	assert_int_equal(m("content:\"x\"; content:!\"abd\";", "xxabcxx"), 1);
+	assert_int_equal(m("content:\"ab\"; content:!\"c\"; within:1;", "abcabd"), 1);
+	assert_int_equal(m("content:\"|61 62|c\";", "zabc"), 1);
+	assert_int_equal(m("content:\"a|3b|b\";", "a;b"), 1);
+}
+
+static void test_isdataat_bytes(void **state)
+{
+	(void)state;
+	assert_int_equal(m("content:\"ab\"; isdataat:2,relative;", "abcde"), 1);
+	assert_int_equal(m("content:\"ab\"; isdataat:3,relative;", "abcde"), 0);
+	assert_int_equal(m("content:\"ab\"; isdataat:!3,relative;", "abcde"), 1);
+	assert_int_equal(m("isdataat:4;", "abcde"), 1);
+	assert_int_equal(m("isdataat:5;", "abcde"), 0);
+	/* "0012" at 2 as decimal text = 12 */
+	assert_int_equal(m("byte_test:4,=,12,2,string,dec;", "xx0012yy"), 1);
+	assert_int_equal(m("byte_test:2,>,0x4141,0;", "ABz"), 1); /* 0x4142 */
+	assert_int_equal(m("byte_test:2,<,0x4141,0,little;", "ABz"), 0); /* 0x4241 */
+	assert_int_equal(m("byte_test:1,&,1,0;", "A"), 1);
+	assert_int_equal(m("byte_test:1,!&,1,0;", "A"), 0);
+	/* length byte 2 at 0, then skip it: cursor at 3, "x" must follow */
+	assert_int_equal(m("byte_jump:1,0; content:\"x\"; within:1;", "\x02..xy"), 1);
+	assert_int_equal(m("byte_jump:1,0; content:\"y\"; within:1;", "\x02..xy"), 0);
+	assert_int_equal(m("byte_jump:1,0,from_beginning; content:\"c\"; within:1;", "\x02" "bcd"), 1);
+	assert_int_equal(m("byte_jump:1,0,multiplier 2; content:\"d\"; within:1;", "\x01" "abd"), 1);
+	assert_int_equal(m("byte_jump:1,0,post_offset 1; content:\"c\"; within:1;", "\x01" "abc"), 1);
+	assert_int_equal(m("pcre:\"/b+c/\";", "abbbc"), 1);
+	assert_int_equal(m("content:\"x\"; pcre:\"/^y/R\";", "axyz"), 1);
+	assert_int_equal(m("content:\"x\"; pcre:\"/^z/R\";", "axyz"), 0);
+	assert_int_equal(m("pcre:!\"/q/\";", "axyz"), 1);
+	assert_int_equal(m("dsize:4;", "axyz"), 1);
+	assert_int_equal(m("dsize:5<>9;", "axyz"), 0);
+}
+
+/* Minimal JSON field reader for the vector file: the string value of "key" in @obj. */
+static char *json_str(const char *obj, const char *end, const char *key)
+{
+	char pat[64], *out, *o;
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\": \"", key);
+	p = strstr(obj, pat);
+	if (!p || p > end)
+		return NULL;
+	p += strlen(pat);
+	o = out = malloc(strlen(p) + 1);
+	for (; *p && *p != '"'; p++) {
+		if (*p == '\\') {
+			p++;
+			if (*p == 'u') {
+				*o++ = (char)strtol((char[5]){ p[1], p[2], p[3], p[4], 0 }, NULL, 16);
+				p += 4;
+				continue;
+			}
+			*o++ = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
+			continue;
+		}
+		*o++ = *p;
+	}
+	*o = 0;
+	return out;
+}
+
+static uint32_t unhex(const char *h, uint8_t *out)
+{
+	uint32_t n = 0;
+
+	for (; h[0] && h[1]; h += 2)
+		out[n++] = (uint8_t)strtol((char[3]){ h[0], h[1], 0 }, NULL, 16);
+	return n;
+}
+
+/* Every vector that loads must give Suricata's answer; unsupported keywords are counted. */
+static void test_suricata_vectors(void **state)
+{
+	const char *sh = ipst_shared();
+	char path[4200];
+	int total = 0, ok = 0, unsupported = 0, bad = 0;
+	static char text[1 << 20];
+	static uint8_t pay[65536];
+
+	(void)state;
+	if (!sh) {
+		print_message("SKIP: $LL_SHARED/corpora absent, content vectors not run\n");
+		skip();
+	}
+	snprintf(path, sizeof(path), "%s/corpora/content-vectors/suricata_content_vectors.json", sh);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	text[fread(text, 1, sizeof(text) - 1, f)] = 0;
+	fclose(f);
+	for (char *o = strchr(text, '{'); o; o = strchr(o + 1, '{')) {
+		char *end = strchr(o, '}'), *rule = json_str(o, end, "rule"), *hex = json_str(o, end, "payload_hex");
+		char *proto = json_str(o, end, "packet_proto");
+		bool expect = strstr(o, "\"expect_match\": true") && strstr(o, "\"expect_match\": true") < end;
+		if (rule && hex) {
+			total++;
+			int r = run(rule, pay, unhex(hex, pay), proto && !strcmp(proto, "UDP") ? IPPROTO_UDP_ : IPPROTO_TCP_, true);
+			if (r < 0)
+				unsupported++;
+			else if (r == expect)
+				ok++;
+			else
+				bad++, print_message("MISMATCH want %d: %s | %s\n", expect, rule, hex);
+		}
+		free(rule), free(hex), free(proto);
+		o = end;
+	}
+	print_message("content vectors: %d total, %d agree, %d not loadable (unsupported), %d differ\n",
+		      total, ok, unsupported, bad);
+	assert_int_equal(bad, 0);
+	assert_true(ok >= total * 8 / 10);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_offset_depth),
+		cmocka_unit_test(test_distance_within),
+		cmocka_unit_test(test_negation_nocase),
+		cmocka_unit_test(test_isdataat_bytes),
+		cmocka_unit_test(test_suricata_vectors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
