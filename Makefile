@@ -12,14 +12,14 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wpointer-arith -Wvla -Wno-sign-compare
 ifeq ($(CI),true)
-WERROR  := -Werror
+WERR    := -Werror
 endif
 ifeq ($(WERROR),1)
-WERROR  := -Werror
+WERR    := -Werror
 endif
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) $(WERROR) $(PKG_CFLAGS) -MMD -MP
+CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) $(WERR) $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lpthread -lm
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -255,10 +255,7 @@ int cmd_explain(struct ctl *c, int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	if ((rc = parse_packet(c, argc - optind, argv + optind, &p)) != 0)
 		return rc;
-	if (!policy) {
-		fprintf(stderr, "%s explain: asking the running engine is not available yet; "
-				"give the policy with -p POLICY\n", c->prog);
-		return CTL_FAIL;
-	}
+	if (!policy)
+		return ctl_explain_online(c, &p); /* the running engine's policy and lifeline */
 	return explain_offline(c, policy, &p);
 }

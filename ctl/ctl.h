@@ -8,7 +8,7 @@
 #define CTL_DEFAULT_CONFIG "/etc/lifeline/lifeline.conf"
 
 /* Exit codes shared by every command (status also uses 3: engine not answering). */
-enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
+enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2, CTL_NOT_RUNNING = 3 };
 
 /* What main() parsed before the command name; commands may read, not free. */
 struct ctl {
@@ -34,5 +34,64 @@ int ctl_usage_error(struct ctl *c, const char *name, const char *msg);
 
 int cmd_check(struct ctl *c, int argc, char **argv);
 int cmd_explain(struct ctl *c, int argc, char **argv);
+int cmd_load(struct ctl *c, int argc, char **argv);
+int cmd_confirm(struct ctl *c, int argc, char **argv);
+int cmd_rollback(struct ctl *c, int argc, char **argv);
+int cmd_reset(struct ctl *c, int argc, char **argv);
+int cmd_status(struct ctl *c, int argc, char **argv);
+int cmd_stats(struct ctl *c, int argc, char **argv);
+int cmd_show(struct ctl *c, int argc, char **argv);
+int cmd_flows(struct ctl *c, int argc, char **argv);
+int cmd_table(struct ctl *c, int argc, char **argv);
+int cmd_doctor(struct ctl *c, int argc, char **argv);
+
+/* ---- client.c: talking to the engine's control socket ---- */
+
+struct config;
+struct iovec;
+struct pkt;
+
+/* Default answer deadlines, in milliseconds. */
+#define CTL_TIMEOUT_MS 5000       /* reading requests: a hung engine is "not answering" */
+#define CTL_TIMEOUT_LOAD_MS 120000 /* load: a 100,000-rule policy compiles in the engine */
+#define CTL_TIMEOUT_RESET_MS 1000  /* reset: then it acts without the engine */
+
+/* A reply: its header word ("ok", "fail", "denied", ...) and its text. */
+struct ctl_reply {
+	char *payload; /* owned */
+	const char *status;
+	const char *body;
+	size_t bodylen;
+};
+
+/*
+ * ctl_config() - load the config of -c (a missing default file means every
+ * default). Errors are printed; returns 0 or CTL_FAIL. config_free() it.
+ */
+int ctl_config(struct ctl *c, struct config *cfg);
+
+/*
+ * ctl_call() - one request to the socket at @sock, the whole exchange
+ * bounded by @timeout_ms. 0 with @r filled (ctl_reply_free() it), or
+ * -errno: -ENOENT / -ECONNREFUSED (no engine), -ETIMEDOUT (hung or
+ * stopped), -EACCES, -EPROTO (not our protocol).
+ */
+int ctl_call(const char *sock, const char *header, const struct iovec *iov, int niov,
+	     int timeout_ms, struct ctl_reply *r);
+void ctl_reply_free(struct ctl_reply *r);
+
+/* ctl_call_error() - why the engine did not answer, as a phrase. */
+const char *ctl_call_error(int err);
+
+/*
+ * ctl_request() - config, call, print: the body goes to stdout when the
+ * reply is "ok", else to stderr. Returns the exit code: 0 ok, 1 failure,
+ * @not_answering when the engine did not answer (1, or 3 for status).
+ */
+int ctl_request(struct ctl *c, const char *header, const struct iovec *iov, int niov,
+		int timeout_ms, int not_answering);
+
+/* ctl_explain_online() - explain @p with the running engine; the exit code. */
+int ctl_explain_online(struct ctl *c, const struct pkt *p);
 
 #endif

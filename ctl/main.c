@@ -14,6 +14,19 @@ static const struct ctl_cmd cmds[] = {
 	{ "explain", cmd_explain,
 	  "[-p POLICY] DIR PROTO SRC[:PORT] DST[:PORT] [type T [code C]] [flags F] [on IFACE]  "
 	  "verdict, by, reason and deciding rule" },
+	{ "load", cmd_load,
+	  "[--confirm SECONDS] [--skip-unsupported] POLICY  validate, swap atomically, persist; "
+	  "prints what changed" },
+	{ "confirm", cmd_confirm, " keep the policy loaded with --confirm" },
+	{ "rollback", cmd_rollback, " go back to the last-good policy now" },
+	{ "reset", cmd_reset,
+	  "[--hooks-only]  empty policy now (alias -r); --hooks-only: remove the queue hooks only" },
+	{ "status", cmd_status, "[--json]  engine, policy, heartbeat, queues, flows (exit 3: not answering)" },
+	{ "stats", cmd_stats, "[--json | --prometheus]  counters by reason, rule, queue" },
+	{ "show", cmd_show, "[--counters]  the running policy in canonical form" },
+	{ "flows", cmd_flows, "[FILTER] [--kill]  list (or drop) tracked flows" },
+	{ "table", cmd_table, "NAME add|delete|show|flush [ADDR...]  change an address set in place" },
+	{ "doctor", cmd_doctor, " run the lifeline checklist" },
 };
 
 static void usage(FILE *out, const char *prog)
@@ -22,6 +35,8 @@ static void usage(FILE *out, const char *prog)
 		     "       %s --help | --version\n\ncommands:\n", prog, prog);
 	for (size_t i = 0; i < LL_ARRAY_SIZE(cmds); i++)
 		fprintf(out, "  %s %s\n", cmds[i].name, cmds[i].usage);
+	fprintf(out, "\nexit status: 0 ok, 1 failure, 2 usage error, "
+		     "3 (status) engine not answering\n");
 }
 
 static const struct ctl_cmd *find_cmd(const char *name)

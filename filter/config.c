@@ -1,7 +1,9 @@
 /* config.c - read /etc/lifeline/lifeline.conf (SPEC section 3), every error reported. */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +40,18 @@ struct cfg_line {
 	int nerr;
 };
 
+/* Most directives are a typed field with bounds; the rest have a setter. */
+enum dkind { D_PORT, D_U32, D_U64, D_BOOL, D_PATH, D_FUNC };
+
 struct directive {
 	const char *name;
-	int (*set)(struct config *c, struct cfg_line *ln, const char *v);
+	enum dkind kind;
 	bool repeatable;
+	size_t off;       /* the field, for the typed kinds */
+	uint64_t lo, hi;  /* number bounds; D_PATH: hi is the size limit */
+	const char *what; /* what a number counts, for its error */
+	const char *dflt; /* D_PATH: the default, a literal that is never freed */
+	int (*set)(struct config *c, struct cfg_line *ln, const char *v);
 };
 
 /*
@@ -114,70 +124,6 @@ static const struct tok *value_tok(struct cfg_line *ln)
 	return &ln->t[1];
 }
 
-static int set_port(struct cfg_line *ln, const char *v, uint16_t *out)
-{
-	uint64_t n;
-
-	if (parse_u64(v, 1, 65535, &n))
-		return bad(ln, value_tok(ln), "invalid port (expected 1-65535)");
-	*out = (uint16_t)n;
-	return 0;
-}
-
-static int set_hb_port(struct config *c, struct cfg_line *ln, const char *v)
-{
-	return set_port(ln, v, &c->heartbeat_port);
-}
-
-static int set_agent_port(struct config *c, struct cfg_line *ln, const char *v)
-{
-	return set_port(ln, v, &c->agent_port);
-}
-
-static int set_u32(struct cfg_line *ln, const char *v, uint32_t lo, uint32_t hi,
-		   const char *what, uint32_t *out)
-{
-	uint64_t n;
-	char msg[96];
-
-	if (parse_u64(v, lo, hi, &n)) {
-		snprintf(msg, sizeof(msg), "invalid %s (expected %u-%u)", what, lo, hi);
-		return bad(ln, value_tok(ln), msg);
-	}
-	*out = (uint32_t)n;
-	return 0;
-}
-
-static int set_interval(struct config *c, struct cfg_line *ln, const char *v)
-{
-	return set_u32(ln, v, 1, 86400, "heartbeat interval in seconds", &c->heartbeat_interval);
-}
-
-static int set_missed(struct config *c, struct cfg_line *ln, const char *v)
-{
-	return set_u32(ln, v, 1, 1000, "missed-heartbeat count", &c->missed_heartbeats);
-}
-
-static int set_max_flows(struct config *c, struct cfg_line *ln, const char *v)
-{
-	uint64_t n;
-
-	if (parse_u64(v, 1, 100000000, &n))
-		return bad(ln, value_tok(ln), "invalid flow count (expected 1-100000000)");
-	c->max_flows = n;
-	return 0;
-}
-
-static int set_stream_depth(struct config *c, struct cfg_line *ln, const char *v)
-{
-	uint64_t n;
-
-	if (parse_u64(v, 1, 1ULL << 30, &n))
-		return bad(ln, value_tok(ln), "invalid stream depth in bytes (expected 1-1073741824)");
-	c->stream_depth = n;
-	return 0;
-}
-
 static int parse_bool(struct cfg_line *ln, const char *v, bool *out)
 {
 	if (!strcmp(v, "yes"))
@@ -187,16 +133,6 @@ static int parse_bool(struct cfg_line *ln, const char *v, bool *out)
 	else
 		return bad(ln, value_tok(ln), "expected yes or no, got");
 	return 0;
-}
-
-static int set_fail_open(struct config *c, struct cfg_line *ln, const char *v)
-{
-	return parse_bool(ln, v, &c->fail_open);
-}
-
-static int set_offload(struct config *c, struct cfg_line *ln, const char *v)
-{
-	return parse_bool(ln, v, &c->offload);
 }
 
 static int set_sanity(struct config *c, struct cfg_line *ln, const char *v)
@@ -400,44 +336,6 @@ static int check_path(struct cfg_line *ln, const char *v, size_t max)
 	return 0;
 }
 
-static int set_path(struct cfg_line *ln, const char *v, char **field, const char *dflt,
-		    size_t max)
-{
-	char *s;
-
-	if (check_path(ln, v, max))
-		return -EINVAL;
-	s = strdup(v);
-	if (!s)
-		return -ENOMEM;
-	if (*field != dflt)
-		free(*field);
-	*field = s;
-	return 0;
-}
-
-static int set_state_dir(struct config *c, struct cfg_line *ln, const char *v)
-{
-	return set_path(ln, v, &c->state_dir, dflt_state_dir, PATH_MAX);
-}
-
-/* A socket path must fit sockaddr_un.sun_path, or bind() fails later. */
-static int set_control_socket(struct config *c, struct cfg_line *ln, const char *v)
-{
-	return set_path(ln, v, &c->control_socket, dflt_control_socket,
-			sizeof(((struct sockaddr_un *)0)->sun_path));
-}
-
-static int set_event_log(struct config *c, struct cfg_line *ln, const char *v)
-{
-	return set_path(ln, v, &c->event_log, dflt_event_log, PATH_MAX);
-}
-
-static int set_trusted_key(struct config *c, struct cfg_line *ln, const char *v)
-{
-	return set_path(ln, v, &c->trusted_key, NULL, PATH_MAX);
-}
-
 static int set_tls_cert(struct config *c, struct cfg_line *ln, const char *v)
 {
 	char **nv, *s;
@@ -457,28 +355,94 @@ static int set_tls_cert(struct config *c, struct cfg_line *ln, const char *v)
 	return 0;
 }
 
+#define FIELD(f) offsetof(struct config, f)
+#define SUN_PATH_SIZE sizeof(((struct sockaddr_un *)0)->sun_path)
+#define NUM(n, k, f, l, h, w) { .name = n, .kind = k, .off = FIELD(f), .lo = l, .hi = h, .what = w }
+#define BOOLEAN(n, f) { .name = n, .kind = D_BOOL, .off = FIELD(f) }
+#define PATH(n, f, max, d) { .name = n, .kind = D_PATH, .off = FIELD(f), .hi = max, .dflt = d }
+#define FUNC(n, rep, fn) { .name = n, .kind = D_FUNC, .repeatable = rep, .set = fn }
+
 static const struct directive directives[] = {
-	{ "manager", set_manager, true },
-	{ "heartbeat-port", set_hb_port, false },
-	{ "agent-port", set_agent_port, false },
-	{ "heartbeat-interval", set_interval, false },
-	{ "missed-heartbeats", set_missed, false },
-	{ "dns-server", set_dns, true },
-	{ "host", set_host, true },
-	{ "queues", set_queues, false },
-	{ "fail-open", set_fail_open, false },
-	{ "sanity-failure", set_sanity, false },
-	{ "offload", set_offload, false },
-	{ "max-flows", set_max_flows, false },
-	{ "stream-depth", set_stream_depth, false },
-	{ "state-dir", set_state_dir, false },
-	{ "control-socket", set_control_socket, false },
-	{ "event-log", set_event_log, false },
-	{ "trusted-key", set_trusted_key, false },
-	{ "tls-cert", set_tls_cert, true },
+	FUNC("manager", true, set_manager),
+	NUM("heartbeat-port", D_PORT, heartbeat_port, 1, 65535, "port"),
+	NUM("agent-port", D_PORT, agent_port, 1, 65535, "port"),
+	NUM("heartbeat-interval", D_U32, heartbeat_interval, 1, 86400,
+	    "heartbeat interval in seconds"),
+	NUM("missed-heartbeats", D_U32, missed_heartbeats, 1, 1000, "missed-heartbeat count"),
+	FUNC("dns-server", true, set_dns),
+	FUNC("host", true, set_host),
+	FUNC("queues", false, set_queues),
+	BOOLEAN("fail-open", fail_open),
+	FUNC("sanity-failure", false, set_sanity),
+	BOOLEAN("offload", offload),
+	NUM("max-flows", D_U64, max_flows, 1, 100000000, "flow count"),
+	NUM("stream-depth", D_U64, stream_depth, 1, 1 << 30, "stream depth in bytes"),
+	PATH("state-dir", state_dir, PATH_MAX, dflt_state_dir),
+	/* a socket path must fit sockaddr_un.sun_path, or bind() fails later */
+	PATH("control-socket", control_socket, SUN_PATH_SIZE, dflt_control_socket),
+	PATH("event-log", event_log, PATH_MAX, dflt_event_log),
+	PATH("trusted-key", trusted_key, PATH_MAX, NULL),
+	FUNC("tls-cert", true, set_tls_cert),
 };
 
 #define NDIRECTIVES LL_ARRAY_SIZE(directives)
+
+static int set_number(struct config *c, struct cfg_line *ln, const struct directive *d,
+		      const char *v)
+{
+	void *field = (char *)c + d->off;
+	char msg[96];
+	uint64_t n;
+
+	if (parse_u64(v, d->lo, d->hi, &n)) {
+		snprintf(msg, sizeof(msg), "invalid %s (expected %" PRIu64 "-%" PRIu64 ")",
+			 d->what, d->lo, d->hi);
+		return bad(ln, value_tok(ln), msg);
+	}
+	if (d->kind == D_PORT)
+		*(uint16_t *)field = (uint16_t)n;
+	else if (d->kind == D_U32)
+		*(uint32_t *)field = (uint32_t)n;
+	else
+		*(uint64_t *)field = n;
+	return 0;
+}
+
+static int set_path(struct config *c, struct cfg_line *ln, const struct directive *d,
+		    const char *v)
+{
+	char **field = (char **)((char *)c + d->off);
+	char *s;
+
+	if (check_path(ln, v, d->hi))
+		return -EINVAL;
+	s = strdup(v);
+	if (!s)
+		return -ENOMEM;
+	if (*field != d->dflt)
+		free(*field);
+	*field = s;
+	return 0;
+}
+
+static int set_value(struct config *c, struct cfg_line *ln, const struct directive *d)
+{
+	const char *v = ln->t[1].s;
+
+	switch (d->kind) {
+	case D_PORT:
+	case D_U32:
+	case D_U64:
+		return set_number(c, ln, d, v);
+	case D_BOOL:
+		return parse_bool(ln, v, (bool *)((char *)c + d->off));
+	case D_PATH:
+		return set_path(c, ln, d, v);
+	case D_FUNC:
+		break;
+	}
+	return d->set(c, ln, v);
+}
 
 void config_defaults(struct config *c)
 {
@@ -549,7 +513,7 @@ static int do_line(struct config *c, struct cfg_line *ln, uint32_t *first_line)
 	}
 	if (!first_line[i])
 		first_line[i] = ln->loc.line;
-	return directives[i].set(c, ln, ln->t[1].s);
+	return set_value(c, ln, &directives[i]);
 }
 
 /* Read every line of @text (NUL-terminated, modified in place). */
@@ -592,45 +556,38 @@ int config_load_string(struct config *c, const char *name, const char *text,
 		ll_err_add(errs, &(struct srcloc){ file, 0, 0 }, "out of memory");
 		return -ENOMEM;
 	}
-	rc = parse_text(c, file, copy, errs);
+	/* a UTF-8 byte order mark, as some editors write, is no directive */
+	rc = parse_text(c, file, copy + (strncmp(copy, "\xef\xbb\xbf", 3) ? 0 : 3), errs);
 	free(copy);
 	return rc;
 }
 
-/* Read a whole file into a NUL-terminated buffer; embedded NULs are an error. */
+/* Read a whole file (at most 1 MiB) into a NUL-terminated buffer; a NUL inside is an error. */
 static int slurp(const char *path, char **out)
 {
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
+	FILE *f = fopen(path, "re"), *m;
+	char chunk[4096], *buf = NULL;
+	size_t len = 0, total = 0, n;
 	int rc = 0;
 
 	if (!f)
 		return -errno;
-	do {
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap + 65536);
-			if (!nb) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-			cap += 65536;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (len > (1 << 20)) {
-			rc = -EFBIG;
-			goto out;
-		}
-	} while (n > 0);
+	m = open_memstream(&buf, &len);
+	if (!m) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while (total <= (1 << 20) && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		total += fwrite(chunk, 1, n, m);
 	if (ferror(f))
 		rc = -EIO;
-	else if (memchr(buf, '\0', len))
-		rc = -EBADMSG;
-	buf[len] = '\0';
-out:
 	fclose(f);
+	if (fclose(m))
+		rc = -ENOMEM;
+	else if (!rc && total > (1 << 20))
+		rc = -EFBIG;
+	else if (!rc && memchr(buf, '\0', len))
+		rc = -EBADMSG;
 	if (rc)
 		free(buf);
 	else

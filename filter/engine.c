@@ -163,6 +163,8 @@ static void engine_stop(struct engine *e, bool clean)
 	if (clean && !remove)
 		engine_log("fail-open no: queue hooks and kernel lifeline left in place");
 	free(e->workers);
+	if (e->evlog)
+		event_log_close(e->evlog);
 	nflog_close(e->nflog);
 	addr_watch_close(e->aw);
 	snap_free(atomic_load(&e->snap), true);
@@ -170,6 +172,28 @@ static void engine_stop(struct engine *e, bool clean)
 		config_free(e->cfg_own[i]);
 		free(e->cfg_own[i]);
 	}
+}
+
+/*
+ * engine_set_policy() - swap to @p (complete; the engine owns it from now
+ * on) under a new offload generation, so offloaded flows are judged again.
+ * The kernel rule moves first: a flow offloaded under the old generation is
+ * queued again, and a repeat carrying the old mark still passes (not saved).
+ * Control thread only. 0 or -errno (the swap happens even if the rule
+ * update failed; offloaded flows then keep their old decision).
+ */
+int engine_set_policy(struct engine *e, struct policy *p)
+{
+	struct snap *s = snap_clone(atomic_load(&e->snap));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	s->policy = p;
+	s->gen = s->gen % HOOKS_GEN_MAX + 1;
+	err = hooks_set_generation(&e->hooks, s->gen);
+	engine_publish(e, s);
+	return err;
 }
 
 /* Hooks and snapshot follow a changed lifeline (DNS learned or expired, managers). */
@@ -203,6 +227,9 @@ static void on_nflog(struct engine *e)
 	if (n > 0 || e->master.dns_changes != e->dns_changes_seen) {
 		e->dns_changes_seen = e->master.dns_changes;
 		engine_log("lifeline: %u DNS server(s) known", e->master.ndns);
+		engine_event(e, EV_LIFELINE, "DNS servers learned from DHCP");
+		if (engine_save_learned(e->cfg, &e->master) < 0)
+			engine_log("warning: cannot save learned DNS servers in %s", e->cfg->state_dir);
 		lifeline_changed(e, false);
 	}
 }
@@ -264,6 +291,8 @@ static void on_reload(struct engine *e)
 		return;
 	}
 	ll_err_free(&errs);
+	if (e->evlog && event_log_reopen(e->evlog) < 0)
+		engine_log("reload: cannot reopen %s", e->cfg->event_log);
 	if (c->queue_lo != e->cfg->queue_lo || c->queue_hi != e->cfg->queue_hi ||
 	    c->fail_open != e->cfg->fail_open)
 		engine_log("reload: queues and fail-open change at the next restart");
@@ -274,6 +303,7 @@ static void on_reload(struct engine *e)
 	e->cfg = c;
 	lifeline_init(&e->master, c);
 	engine_load_resolvers(&e->master);
+	engine_load_learned(c, &e->master, engine_now_us());
 	s = initial_snap(e, atomic_load(&e->snap)->policy);
 	if (!s)
 		return;
@@ -381,6 +411,7 @@ static int engine_start(struct engine *e, struct policy *pol)
 
 	lifeline_init(&e->master, e->cfg);
 	engine_load_resolvers(&e->master);
+	engine_load_learned(e->cfg, &e->master, engine_now_us());
 	e->dns_changes_seen = e->master.dns_changes;
 	s = initial_snap(e, pol);
 	if (!s) {
@@ -388,6 +419,9 @@ static int engine_start(struct engine *e, struct policy *pol)
 		return -ENOMEM;
 	}
 	atomic_store(&e->snap, s);
+	e->evlog = event_log_open(e->cfg->event_log);
+	if (!e->evlog)
+		engine_log("warning: event log %s: %s", e->cfg->event_log, strerror(errno));
 	err = open_queues(e);
 	if (err)
 		return err;
@@ -435,6 +469,7 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 	engine_log("ready (%s hooks, queues %u-%u, fail-open %s)",
 		   e.hooks.backend == HOOKS_NFT ? "nft" : "iptables", cfg->queue_lo, cfg->queue_hi,
 		   cfg->fail_open ? "yes" : "no");
+	engine_event(&e, EV_READY, "ready");
 	engine_notify_ready();
 	if (ready_fd >= 0)
 		detach_stdio(ready_fd);

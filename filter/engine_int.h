@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 
 #include "engine.h"
+#include "event.h"
 #include "hooks.h"
 #include "lifeline.h"
 #include "nfq.h"
@@ -71,8 +72,12 @@ struct engine {
 	struct lifeline master;             /* learns DNS servers from NFLOG copies */
 	struct nflog *nflog;
 	struct addr_watch *aw;
+	struct ev_log *evlog;               /* NULL when the event log cannot be opened */
 	uint64_t dns_changes_seen;
 };
+
+/* engine.c */
+int engine_set_policy(struct engine *e, struct policy *p);
 
 /* engine_worker.c */
 int worker_start(struct worker *w);
@@ -97,7 +102,11 @@ struct policy *engine_policy_start(const struct config *cfg, const char *policy_
 void engine_notify_ready(void);
 int engine_resolve_managers(const struct config *cfg, ll_ip *out, uint32_t max);
 void engine_load_resolvers(struct lifeline *l);
+int engine_save_learned(const struct config *cfg, const struct lifeline *l);
+void engine_load_learned(const struct config *cfg, struct lifeline *l, uint64_t now_us);
 uint32_t engine_host_ranges(const struct config *cfg, struct ip_range *out, uint32_t max);
 void engine_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* engine_event() - a lifeline/policy/ready event with a message, when the log is open. */
+void engine_event(struct engine *e, enum ev_type type, const char *msg);
 
 #endif

@@ -203,3 +203,65 @@ uint32_t engine_host_ranges(const struct config *cfg, struct ip_range *out, uint
 		out[n++] = (struct ip_range){ a[i], a[i] };
 	return n;
 }
+
+/* Learned DNS servers survive a restart: STATE_DIR/dns-learned, "ADDR EXPIRES_US V6" per line. */
+#define LEARNED_DNS "dns-learned"
+
+int engine_save_learned(const struct config *cfg, const struct lifeline *l)
+{
+	char path[4096], tmp[4096], buf[64];
+	FILE *f;
+
+	if (mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, LEARNED_DNS);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", cfg->state_dir, LEARNED_DNS);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	for (uint32_t i = 0; i < l->ndns; i++)
+		if (l->dns[i].learned)
+			fprintf(f, "%s %llu %u\n", ll_ip_str(l->dns[i].addr, buf, sizeof(buf)),
+				(unsigned long long)l->dns[i].expires_us, l->dns[i].v6);
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return -EIO;
+	}
+	return 0;
+}
+
+void engine_load_learned(const struct config *cfg, struct lifeline *l, uint64_t now_us)
+{
+	char path[4096], addr[64];
+	unsigned long long exp;
+	unsigned v6;
+	FILE *f;
+	ll_ip a;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, LEARNED_DNS);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fscanf(f, "%63s %llu %u", addr, &exp, &v6) == 3) {
+		bool dup = false;
+
+		if (ll_ip_parse(addr, &a) < 0 || (exp && exp <= now_us) || l->ndns >= LIFELINE_MAX_DNS)
+			continue;
+		for (uint32_t i = 0; i < l->ndns; i++)
+			dup |= ll_ip_eq(l->dns[i].addr, a);
+		if (dup)
+			continue;
+		l->dns[l->ndns++] = (struct lifeline_dns){ .addr = a, .expires_us = exp,
+							   .learned = 1, .v6 = (uint8_t)!!v6 };
+		l->dns_changes++;
+	}
+	fclose(f);
+}
+
+void engine_event(struct engine *e, enum ev_type type, const char *msg)
+{
+	struct event ev = { .type = type, .message = msg };
+
+	if (e->evlog)
+		event_emit(e->evlog, &ev);
+}

@@ -100,6 +100,9 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 	else
 		pipeline_judge(&w->pl, &p, engine_now_us(), &v);
 
+	/* drops, log-only matches and alerts; the log rate-limits per rule */
+	if (w->eng->evlog && (!v.accept || v.nlogged || v.nalerts))
+		event_emit_verdict(w->eng->evlog, &p, &v, 0, NULL, NULL);
 	nfv = v.accept ? NF_ACCEPT : NF_DROP;
 	if (v.accept && v.offload && w->pl.cfg->offload) {
 		/* NFQA_CT is ignored here: the mark carries the decision back to the rules */

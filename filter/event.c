@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "pipeline.h"
 
 #define EV_BUCKETS 1024 /* power of two */
 #define EV_PROBES 8
@@ -284,7 +285,7 @@ size_t event_format(const struct event *ev, uint64_t suppressed, char *buf, size
 	put_str(&b, "event_type", event_type_name(ev->type));
 	if (ev->tuple.family == 4 || ev->tuple.family == 6)
 		put_tuple(&b, &ev->tuple);
-	if (ev->type == EV_ALERT)
+	if (ev->type == EV_ALERT || ev->sid)
 		put_alert(&b, ev);
 	if (ev->has_rule || ev->fw_action) {
 		sb_puts(&b, ",\"firewall\":{");
@@ -438,15 +439,20 @@ static int write_line(struct ev_log *log, const struct event *ev, uint64_t suppr
 
 int event_emit(struct ev_log *log, const struct event *ev)
 {
-	struct event e = *ev;
+	struct event e;
 	uint64_t suppressed = 0;
 	int rc;
 
+	if (!log)
+		return -EBADF;
+	e = *ev;
 	if (!e.ts_us)
 		e.ts_us = now_us(); /* one clock for the line and its bucket */
 	pthread_mutex_lock(&log->lock);
 	if ((e.type == EV_DROP || e.type == EV_LOG) && log->per_sec) {
-		struct ev_bucket *b = bucket_get(log, (uint8_t)e.type, e.rule_id, e.ts_us);
+		/* firewall rules by id, IPS drops by sid: separate key spaces */
+		uint8_t kind = (uint8_t)(e.type | (e.has_rule ? 0 : 0x80));
+		struct ev_bucket *b = bucket_get(log, kind, e.has_rule ? e.rule_id : e.sid, e.ts_us);
 		if (!bucket_take(log, b, e.ts_us)) {
 			b->suppressed++;
 			pthread_mutex_unlock(&log->lock);
@@ -458,4 +464,57 @@ int event_emit(struct ev_log *log, const struct event *ev)
 	rc = write_line(log, &e, suppressed);
 	pthread_mutex_unlock(&log->lock);
 	return rc;
+}
+
+/* Count a line written; keep the first real error. */
+static void tally(int rc, int *n, int *err)
+{
+	if (rc == 0)
+		(*n)++;
+	else if (rc != -EAGAIN && !*err)
+		*err = rc;
+}
+
+int event_emit_verdict(struct ev_log *log, const struct pkt *p, const struct verdict *v,
+		       uint64_t ts_us, event_sig_fn sig, void *arg)
+{
+	struct event ev = { .ts_us = ts_us, .in_iface = p->ifname,
+			    .by = ll_by_name((enum ll_by)v->by),
+			    .reason = ll_reason_name((enum ll_reason)v->reason) };
+	bool ips_drop = !v->accept && v->by == BY_IPS && v->has_rule;
+	int n = 0, err = 0;
+
+	event_tuple_from_pkt(&ev.tuple, p);
+	for (uint32_t i = 0; i < v->nalerts && i < IPS_MAX_ALERTS; i++) {
+		struct event a = ev;
+
+		a.type = EV_ALERT;
+		a.sid = v->alerts[i];
+		a.signature = sig ? sig(arg, a.sid) : NULL;
+		a.blocked = ips_drop && v->rule == a.sid;
+		tally(event_emit(log, &a), &n, &err);
+	}
+	for (uint32_t i = 0; i < v->nlogged && i < FW_MAX_LOGGED; i++) {
+		struct event l = ev;
+
+		l.type = EV_LOG;
+		l.has_rule = true;
+		l.rule_id = v->logged[i];
+		l.fw_action = "log-only";
+		tally(event_emit(log, &l), &n, &err);
+	}
+	if (!v->accept && !v->nolog) {
+		ev.type = EV_DROP;
+		if (v->by == BY_IPS) {
+			ev.sid = v->has_rule ? v->rule : 0;
+			ev.signature = sig && ev.sid ? sig(arg, ev.sid) : NULL;
+			ev.blocked = true;
+		} else {
+			ev.has_rule = v->has_rule;
+			ev.rule_id = v->rule;
+			ev.fw_action = ev.reason;
+		}
+		tally(event_emit(log, &ev), &n, &err);
+	}
+	return err ? err : n;
 }

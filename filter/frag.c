@@ -1,4 +1,4 @@
-/* frag.c - IPv4/IPv6 reassembly with the rules of the kernel's defrag (ip_fragment.c, nf_conntrack_reasm.c). */
+/* frag.c - IPv4/IPv6 reassembly by the rules of ip_fragment.c and nf_conntrack_reasm.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +128,7 @@ static int push_cookie(struct fq *q, uint64_t cookie)
 	return 0;
 }
 
+/* frag_new() - see frag.h. */
 struct frag_table *frag_new(const struct frag_limits *lim)
 {
 	struct frag_table *t = calloc(1, sizeof(*t));
@@ -148,6 +149,7 @@ static void retire(struct frag_table *t)
 	t->retired = NULL;
 }
 
+/* frag_free() - see frag.h; NULL is fine. */
 void frag_free(struct frag_table *t)
 {
 	struct fq *q, *n;
@@ -167,6 +169,7 @@ void frag_free(struct frag_table *t)
 	free(t);
 }
 
+/* frag_set_drop_cb() - see frag.h. */
 void frag_set_drop_cb(struct frag_table *t, void (*cb)(void *arg, const struct frag_result *res),
 		      void *arg)
 {
@@ -195,6 +198,10 @@ static void report_pending(struct frag_table *t,
 	}
 }
 
+/*
+ * frag_expire() - see frag.h. Queues dropped earlier inside frag_add() without
+ * a drop callback come first, then timed-out queues, oldest first.
+ */
 void frag_expire(struct frag_table *t, uint64_t now_us, int all,
 		 void (*cb)(void *arg, const struct frag_result *res), void *arg)
 {

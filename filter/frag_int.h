@@ -1,4 +1,4 @@
-/* frag_int.h - the reassembly queue shared by frag.c (queues) and frag_build.c (output); not an API. */
+/* frag_int.h - the reassembly queue shared by frag.c and frag_build.c; not an API. */
 #ifndef LL_FRAG_INT_H
 #define LL_FRAG_INT_H
 
@@ -19,6 +19,7 @@ struct piece {
 	uint8_t *data;
 };
 
+/* One datagram being put together (the kernel's struct ipq / frag_queue). */
 struct fq {
 	struct fq *hnext, *older, *newer;
 	uint8_t family, proto;

@@ -34,9 +34,12 @@ void hooks_ipset_replace_text(enum hooks_set set, int family, const ll_ip *a, ui
 	const char *name = hooks_set_name(set, family);
 	const char *fam = family == 4 ? "inet" : "inet6";
 
-	fprintf(out, "create %s-tmp hash:ip family %s -exist\n", name, fam);
-	fprintf(out, "flush %s-tmp\n", name);
-	put_elements(name, family, a, n, out);
+	char tmp[64];
+
+	snprintf(tmp, sizeof(tmp), "%s-tmp", name);
+	fprintf(out, "create %s hash:ip family %s -exist\n", tmp, fam);
+	fprintf(out, "flush %s\n", tmp);
+	put_elements(tmp, family, a, n, out);
 	fprintf(out, "swap %s-tmp %s\n", name, name);
 	fprintf(out, "destroy %s-tmp\n", name);
 }

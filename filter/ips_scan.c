@@ -14,6 +14,9 @@
 
 enum { SEEN_CAND = 1, SEEN_MATCHED = 2 };
 
+/* The three-way handshake as the IPS saw it (flow.c also adopts mid-stream flows). */
+enum { HS_SYN = 1, HS_SYNACK = 2, HS_DONE = 4 };
+
 struct ips_worker {
 	const struct ips_ruleset *rs;
 	hs_scratch_t *scratch;
@@ -28,6 +31,8 @@ struct fstate {
 	uint8_t *bits;
 	struct ips_stream *st[2];
 	uint64_t bytes[2]; /* payload bytes per direction, for stream_size */
+	bool iponly_done[2]; /* ip-only rules already ran for this direction */
+	uint8_t hs;          /* TCP handshake seen: HS_* */
 	uint32_t pend[2][PEND_MAX], npend[2];
 };
 
@@ -42,6 +47,7 @@ struct scan {
 	uint64_t now_us;
 	struct ips_result *res;
 	bool stop; /* a pass rule matched */
+	bool iponly_done; /* not the flow's first packet this way: skip ip-only rules */
 };
 
 static void worker_clear(struct ips_worker *w)
@@ -118,6 +124,7 @@ static struct fstate *flow_state(struct flow *f, const struct ips_ruleset *rs)
 	fs->bits = calloc(rs->nfb / 8 + 1, 1);
 	fs->rs = rs;
 	fs->npend[0] = fs->npend[1] = 0;
+	fs->iponly_done[0] = fs->iponly_done[1] = false;
 	return fs->bits ? fs : NULL;
 }
 
@@ -162,8 +169,10 @@ static int rank_cmp(const void *a, const void *b, void *arg)
 	return ra < rb ? -1 : ra > rb;
 }
 
-static bool proto_ok(const struct ips_rule *r, uint8_t proto)
+static bool proto_ok(const struct ips_rule *r, uint8_t proto, uint8_t family)
 {
+	if (r->family && family && r->family != family)
+		return false;
 	switch (r->proto) {
 	case IPSP_IP: return true;
 	case IPSP_UDP: return proto == IPPROTO_UDP_;
@@ -189,16 +198,30 @@ static bool addrs_ok(const struct ips_rule *r, const struct pkt *p)
 	       (r->bidir && ends_ok(r, p->dst, p->dport, p->src, p->sport, ports));
 }
 
+/*
+ * Suricata's flow:established: TCP after a complete three-way handshake
+ * (its default, midstream off), so a flow picked up mid-stream is not
+ * established; UDP and others once the responder has answered.
+ */
 static bool established(const struct scan *s)
 {
-	const struct flow *f = s->f;
-
-	if (!f)
+	if (!s->f)
 		return false;
 	if (s->p->proto == IPPROTO_TCP_)
-		return f->tcp_state == FT_ESTABLISHED || f->tcp_state == FT_FIN_WAIT ||
-		       f->tcp_state == FT_CLOSE_WAIT;
-	return s->dir == 1 || f->pkts[1] > 0;
+		return s->fs && (s->fs->hs & HS_DONE);
+	return s->dir == 1 || s->f->pkts[1] > 0;
+}
+
+static void track_handshake(struct fstate *fs, const struct pkt *p, int dir)
+{
+	uint8_t fl = p->tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST);
+
+	if (fl == TCPF_SYN && dir == 0)
+		fs->hs |= HS_SYN;
+	else if (fl == (TCPF_SYN | TCPF_ACK) && dir == 1 && (fs->hs & HS_SYN))
+		fs->hs |= HS_SYNACK;
+	else if (fl == TCPF_ACK && dir == 0 && (fs->hs & HS_SYNACK))
+		fs->hs |= HS_DONE;
 }
 
 static bool flow_ok(const struct scan *s, const struct ips_rule *r)
@@ -303,7 +326,7 @@ static void flowbits_apply(const struct scan *s, const struct ips_rule *r)
 /* Everything but the payload. */
 static bool rule_head_ok(const struct scan *s, const struct ips_rule *r)
 {
-	return proto_ok(r, s->p->proto) && addrs_ok(r, s->p) && flow_ok(s, r) && hdr_ok(s, r) &&
+	return proto_ok(r, s->p->proto, s->p->family) && addrs_ok(r, s->p) && flow_ok(s, r) && hdr_ok(s, r) &&
 	       flowbits_ok(s, r);
 }
 
@@ -346,7 +369,7 @@ static void scan_packet(struct scan *s, const struct ips_group *g)
 	qsort_r(w->cand, w->ncand, sizeof(*w->cand), rank_cmp, (void *)s->rs);
 	for (uint32_t i = 0; i < w->ncand && !s->stop; i++) {
 		const struct ips_rule *r = &s->rs->rules[w->cand[i]];
-		if (stream_only(r) || !rule_head_ok(s, r))
+		if (stream_only(r) || (r->iponly && s->iponly_done) || !rule_head_ok(s, r))
 			continue;
 		if (r->nitems && (!p->paylen || !ips_inspect(r, p->payload, p->paylen, w->md)))
 			continue;
@@ -407,7 +430,7 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f,
 	      const struct pkt *p, int to_server, uint64_t now_us, struct ips_result *res)
 {
-	struct scan s = { w, rs, f, NULL, p, to_server ? 0 : 1, now_us, res, false };
+	struct scan s = { .w = w, .rs = rs, .f = f, .p = p, .dir = to_server ? 0 : 1, .now_us = now_us, .res = res };
 	const struct ips_group *g;
 
 	memset(res, 0, sizeof(*res));
@@ -416,8 +439,13 @@ void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f
 	if (w->rs != rs && worker_init(w, rs))
 		return;
 	s.fs = flow_state(f, rs);
-	if (s.fs)
+	if (s.fs) {
 		s.fs->bytes[s.dir] += p->paylen;
+		s.iponly_done = s.fs->iponly_done[s.dir];
+		s.fs->iponly_done[s.dir] = true;
+		if (p->proto == IPPROTO_TCP_)
+			track_handshake(s.fs, p, s.dir);
+	}
 	g = &rs->g[ips_pgroup_of(p->proto)][s.dir];
 	scan_packet(&s, g);
 	if (p->proto == IPPROTO_TCP_ && s.fs && !s.stop)
@@ -433,7 +461,7 @@ bool ips_may_match(const struct ips_ruleset *rs, const struct fw_key *k)
 
 	for (uint32_t i = 0; rs && i < rs->nrules; i++) {
 		const struct ips_rule *r = &rs->rules[i];
-		if (proto_ok(r, k->proto) &&
+		if (proto_ok(r, k->proto, k->family) &&
 		    (ends_ok(r, k->src, k->sport, k->dst, k->dport, ports) ||
 		     ends_ok(r, k->dst, k->dport, k->src, k->sport, ports)))
 			return true;

@@ -1,6 +1,10 @@
 /* lifeline.c - the traffic no policy may cut: heartbeat, DHCP, DNS, PMTU, NDP (SPEC section 5). */
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lifeline.h"
 
@@ -230,6 +234,9 @@ int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us)
 
 	if (p->is_frag || p->proto != IPPROTO_UDP_ || !p->l4_ok || !p->payload)
 		return 0;
+	/* a reply the host sends is its own DHCP server talking, not its lease */
+	if (p->dir == PKT_DIR_OUT)
+		return 0;
 	if (p->family == 4 && p->sport == DHCP4_SERVER && p->dport == DHCP4_CLIENT) {
 		if (dhcp4_parse_ack(p->payload, p->paylen, &ls))
 			return 0;
@@ -241,4 +248,76 @@ int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us)
 		return dns_replace(l, &ls, true, now_us);
 	}
 	return 0;
+}
+
+/*
+ * Learned servers survive a restart (SPEC section 5): a host renews its
+ * lease rarely, so an engine that forgot them would cut DNS until then.
+ * One "v4|v6 ADDRESS EXPIRES_US" line per server; expiry is wall-clock.
+ */
+int lifeline_dns_save(const struct lifeline *l, const char *path)
+{
+	char tmp[PATH_MAX], a[64];
+	FILE *f;
+	int rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	fputs("# lifeline: DNS servers learned from DHCP\n", f);
+	for (uint32_t i = 0; i < l->ndns; i++)
+		if (l->dns[i].learned)
+			fprintf(f, "%s %s %" PRIu64 "\n", l->dns[i].v6 ? "v6" : "v4",
+				ll_ip_str(l->dns[i].addr, a, sizeof(a)), l->dns[i].expires_us);
+	if (fflush(f) || fsync(fileno(f)))
+		rc = -errno;
+	if (fclose(f) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+/* One saved line into @d; -EINVAL when it is not one. */
+static int parse_saved(const char *line, struct lifeline_dns *d)
+{
+	char fam[4], addr[64];
+	uint64_t exp;
+
+	if (sscanf(line, "%3s %63s %" SCNu64, fam, addr, &exp) != 3)
+		return -EINVAL;
+	if (strcmp(fam, "v4") && strcmp(fam, "v6"))
+		return -EINVAL;
+	*d = (struct lifeline_dns){ .expires_us = exp, .learned = 1, .v6 = fam[1] == '6' };
+	return ll_ip_parse(addr, &d->addr);
+}
+
+int lifeline_dns_load(struct lifeline *l, const char *path, uint64_t now_us)
+{
+	char line[256];
+	FILE *f = fopen(path, "re");
+	int n = 0;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		struct lifeline_dns d;
+
+		if (line[0] == '#' || parse_saved(line, &d))
+			continue;
+		if ((d.expires_us && now_us >= d.expires_us) || dns_find(l, d.addr) >= 0)
+			continue;
+		if (l->ndns >= LIFELINE_MAX_DNS)
+			break;
+		l->dns[l->ndns++] = d;
+		n++;
+	}
+	fclose(f);
+	if (n)
+		l->dns_changes++;
+	return n;
 }

@@ -56,6 +56,17 @@ static void ip4_frag(struct pkt *p, const uint8_t *d)
 	p->frag_id = pkt_be16(d + 4);
 }
 
+/* The fields every verdict line shows, read as soon as the fixed header is there. */
+static void ip4_basics(struct pkt *p, const uint8_t *d)
+{
+	p->family = 4;
+	p->len = pkt_be16(d + 2);
+	p->ttl = d[8];
+	p->proto = d[9];
+	p->src = ll_ip_from_bytes(d + 12, 4);
+	p->dst = ll_ip_from_bytes(d + 16, 4);
+}
+
 static int parse_ip4(struct pkt *p, const uint8_t *d, uint32_t cap, uint32_t wire,
 		     enum ll_reason *why)
 {
@@ -63,8 +74,9 @@ static int parse_ip4(struct pkt *p, const uint8_t *d, uint32_t cap, uint32_t wir
 
 	if (cap < 20)
 		return fail(why, R_TRUNCATED);
+	ip4_basics(p, d);
 	hlen = (d[0] & 0x0f) * 4u;
-	tot = pkt_be16(d + 2);
+	tot = p->len;
 	if (hlen < 20)
 		return fail(why, R_BAD_IHL);
 	if (hlen > wire)
@@ -76,14 +88,8 @@ static int parse_ip4(struct pkt *p, const uint8_t *d, uint32_t cap, uint32_t wir
 	if (hlen > 20 && !ip4_opts_ok(d + 20, hlen - 20))
 		return fail(why, R_BAD_OPTIONS);
 
-	p->family = 4;
-	p->len = tot;
 	p->caplen = cap < tot ? cap : tot; /* trims Ethernet padding */
-	p->ttl = d[8];
-	p->proto = d[9];
 	p->ipopts = hlen > 20;
-	p->src = ll_ip_from_bytes(d + 12, 4);
-	p->dst = ll_ip_from_bytes(d + 16, 4);
 	p->l3hlen = (uint16_t)hlen;
 	ip4_frag(p, d);
 	if (p->is_frag && !p->frag_first)
@@ -154,13 +160,13 @@ int pkt_v6_chain(const uint8_t *d, uint32_t cap, uint32_t tot, int strict, struc
 	for (n = 0; v6_is_ext(nh); n++) {
 		if (n >= V6_MAX_EXTHDRS || (nh == NH_HOP && off != 40))
 			return v6_stop(c, strict, R_BAD_EXTHDR, why);
-		if (off + 2 > tot)
-			return in_frag ? v6_stop(c, 0, 0, why) : v6_stop(c, strict, R_BAD_EXTHDR, why);
+		if (off + 2 > tot) /* in a first fragment the chain goes on in the next one */
+			return v6_stop(c, strict && !in_frag, R_BAD_EXTHDR, why);
 		if (off + 2 > cap)
 			return v6_stop(c, strict, R_TRUNCATED, why);
 		hl = v6_ext_len(nh, d + off);
 		if (off + hl > tot)
-			return in_frag ? v6_stop(c, 0, 0, why) : v6_stop(c, strict, R_BAD_EXTHDR, why);
+			return v6_stop(c, strict && !in_frag, R_BAD_EXTHDR, why);
 		if (off + hl > cap)
 			return v6_stop(c, strict, R_TRUNCATED, why);
 		if ((nh == NH_HOP || nh == NH_DEST) && !v6_tlv_ok(d + off, hl))
@@ -211,15 +217,15 @@ static int parse_ip6(struct pkt *p, const uint8_t *d, uint32_t cap, uint32_t wir
 	if (cap < 40)
 		return fail(why, R_TRUNCATED);
 	tot = 40u + pkt_be16(d + 4);
-	if (tot > wire)
-		return fail(why, R_BAD_LENGTH);
-
 	p->family = 6;
 	p->len = tot;
-	p->caplen = cap < tot ? cap : tot;
 	p->ttl = d[7];
+	p->proto = d[6];
 	p->src = ll_ip_from_bytes(d + 8, 6);
 	p->dst = ll_ip_from_bytes(d + 24, 6);
+	if (tot > wire)
+		return fail(why, R_BAD_LENGTH);
+	p->caplen = cap < tot ? cap : tot;
 	if (pkt_v6_chain(d, p->caplen, tot, 1, &c, why) < 0)
 		return -1;
 	p->proto = c.nh;
@@ -246,7 +252,8 @@ static int parse_ip6(struct pkt *p, const uint8_t *d, uint32_t cap, uint32_t wir
  * truncation: the packet is judged on what is there, and R_TRUNCATED only
  * when a header the engine needs is cut. Bytes past the IP length (Ethernet
  * padding) are trimmed: p->caplen never exceeds p->len. Returns 0, or -1 with
- * *@why set; @p is then partly filled (family, addresses when they were read).
+ * *@why set; @p then holds what was read before the problem (family,
+ * addresses, protocol; ports when the header held them) for the verdict line.
  * @p->dir, ifindex and ifname are kept. Never reads past @caplen.
  */
 int pkt_parse_wire(struct pkt *p, const uint8_t *data, uint32_t caplen, uint32_t wirelen,

@@ -55,11 +55,11 @@ static int parse_tcp(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
 
 	if (r <= 0)
 		return r;
+	p->sport = pkt_be16(t);
+	p->dport = pkt_be16(t + 2);
 	doff = (t[12] >> 4) * 4u;
 	if (doff < 20 || (!v->frag && doff > v->wire))
 		return fail(why, R_BAD_TCP_OFFSET);
-	p->sport = pkt_be16(t);
-	p->dport = pkt_be16(t + 2);
 	p->tcp_seq = pkt_be32(t + 4);
 	p->tcp_ack = pkt_be32(t + 8);
 	p->tcp_flags = t[13];
@@ -78,11 +78,11 @@ static int parse_udp(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
 
 	if (r <= 0)
 		return r;
+	p->sport = pkt_be16(u);
+	p->dport = pkt_be16(u + 2);
 	ulen = pkt_be16(u + 4);
 	if (!v->frag && (ulen < 8 || ulen > v->wire))
 		return fail(why, R_BAD_UDP_LENGTH);
-	p->sport = pkt_be16(u);
-	p->dport = pkt_be16(u + 2);
 	p->l4_ok = 1;
 	set_payload(p, v, 8, v->frag ? v->wire : ulen);
 	return 0;
@@ -167,10 +167,11 @@ static void inner_ip6(struct pkt_inner *in, const uint8_t *q, uint32_t n)
 }
 
 /*
- * ICMP/ICMPv6: type and code are needed (4 captured bytes of the 8-byte header), and for echo the
- * identifier (bytes 4-5), which goes into sport and dport so that flows key on
- * it. Errors quote the offending IP header + 8 bytes after the 8-byte ICMP
- * header: a short quote is normal, we fill what is there.
+ * ICMP/ICMPv6: the 8-byte header must be in the datagram; type and code
+ * (4 bytes) must be captured, and for echo the identifier (bytes 4-5), which
+ * goes into sport and dport so that flows key on it. Errors quote the
+ * offending IP header + 8 bytes after the ICMP header: a short quote is
+ * normal, we fill what is there.
  */
 static int parse_icmp(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
 {

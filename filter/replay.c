@@ -22,6 +22,7 @@ struct held {
 	uint64_t n;
 	struct pcap_pkthdr hdr;
 	uint8_t *data;
+	struct pkt p; /* the fragment as parsed: its scalar fields describe it if dropped */
 };
 
 struct replay {
@@ -148,7 +149,8 @@ static void emit(struct replay *r, uint64_t n, const struct pcap_pkthdr *h, cons
 		pcap_dump((u_char *)r->drop, h, data);
 }
 
-static int hold(struct replay *r, uint64_t n, const struct pcap_pkthdr *h, const uint8_t *data)
+static int hold(struct replay *r, uint64_t n, const struct pcap_pkthdr *h, const uint8_t *data,
+		const struct pkt *p)
 {
 	struct held *e;
 
@@ -165,6 +167,9 @@ static int hold(struct replay *r, uint64_t n, const struct pcap_pkthdr *h, const
 	if (!e->data)
 		return -ENOMEM;
 	memcpy(e->data, data, h->caplen);
+	e->p = *p;
+	e->p.l3 = e->p.l4 = e->p.payload = NULL; /* they pointed into the frame */
+	e->p.ifname = NULL;
 	e->n = n;
 	e->hdr = *h;
 	r->nheld++;
@@ -180,7 +185,7 @@ static void release(struct replay *r, const struct frag_result *res, const struc
 			struct held *e = &r->held[j];
 			if (e->n != res->cookies[i])
 				continue;
-			emit(r, e->n, &e->hdr, e->data, p, v);
+			emit(r, e->n, &e->hdr, e->data, p ? p : &e->p, v);
 			free(e->data);
 			r->held[j] = r->held[--r->nheld];
 			break;
@@ -197,13 +202,14 @@ static void frag_dropped(void *arg, const struct frag_result *res)
 	release(r, res, NULL, &v);
 }
 
-static void judge_datagram(struct replay *r, const uint8_t *buf, uint32_t len, int ifindex,
+static void judge_datagram(struct replay *r, const struct frag_result *res, int ifindex,
 			   uint64_t now, struct pkt *p, struct verdict *v)
 {
 	enum ll_reason why;
 
 	memset(p, 0, sizeof(*p));
-	if (pkt_parse(p, buf, len, &why) < 0) {
+	/* caplen stops before bytes a snaplen-cut fragment never delivered */
+	if (pkt_parse_wire(p, res->buf, res->caplen, res->len, &why) < 0) {
 		pipeline_sanity(r->pl, why, v);
 		return;
 	}
@@ -219,7 +225,7 @@ static void fragment(struct replay *r, uint64_t n, const struct pcap_pkthdr *h,
 	struct verdict v;
 	struct pkt whole;
 
-	if (hold(r, n, h, data) < 0) {
+	if (hold(r, n, h, data, p) < 0) {
 		pipeline_sanity(r->pl, R_FRAG_LIMIT, &v);
 		emit(r, n, h, data, NULL, &v);
 		return;
@@ -231,7 +237,7 @@ static void fragment(struct replay *r, uint64_t n, const struct pcap_pkthdr *h,
 		frag_dropped(r, &res);
 		return;
 	}
-	judge_datagram(r, res.buf, res.len, ifindex, ts_us(h), &whole, &v);
+	judge_datagram(r, &res, ifindex, ts_us(h), &whole, &v);
 	release(r, &res, &whole, &v);
 }
 
@@ -254,9 +260,12 @@ static void frame(struct replay *r, int dlt, uint64_t n, const struct pcap_pkthd
 		return;
 	}
 	memset(&p, 0, sizeof(p));
-	if (pkt_parse(&p, data + off, h->caplen - (uint32_t)off, &why) < 0) {
+	/* a frame cut by the snap length is judged on what is there */
+	if (pkt_parse_wire(&p, data + off, h->caplen - (uint32_t)off,
+			   h->len > (uint32_t)off ? h->len - (uint32_t)off : 0, &why) < 0) {
 		pipeline_sanity(r->pl, why, &v);
-		emit(r, n, h, data, NULL, &v);
+		/* what the parser got to (addresses, protocol) still helps the reader */
+		emit(r, n, h, data, p.family ? &p : NULL, &v);
 		return;
 	}
 	p.dir = pipeline_dir(r->pl, p.src);
@@ -365,6 +374,8 @@ int replay_run(struct pipeline *pl, const struct replay_opts *o, char *err, size
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	/* queues evicted for memory inside frag_add() are reported at once */
+	frag_set_drop_cb(r.frags, frag_dropped, &r);
 	rc = loop(&r, pc, err, errlen);
 	summary(&r, o->summary);
 out:

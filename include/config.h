@@ -46,8 +46,15 @@ void config_defaults(struct config *c);
  * to @errs as file:line:col; returns 0 or -EINVAL / -errno.
  */
 int config_load(struct config *c, const char *path, bool missing_ok, struct ll_errlist *errs);
+/*
+ * config_load_string() - the same from @text, errors naming @name. For both:
+ * @c need hold nothing (it is reset to defaults first); on error it holds
+ * the defaults plus every valid line and must still be config_free()d. The
+ * error records' file names stay valid after config_free().
+ */
 int config_load_string(struct config *c, const char *name, const char *text,
 		       struct ll_errlist *errs);
+/* config_free() - release what a load allocated; @c is left at the defaults. */
 void config_free(struct config *c);
 
 #endif

@@ -82,9 +82,25 @@ void event_log_set_rate(struct ev_log *log, uint32_t per_sec, uint32_t burst);
  * event_emit() - write @ev as one line with one write() (O_APPEND, so lines
  * from threads and processes never interleave). Returns 0 when written,
  * -EAGAIN when rate-limited (the count of suppressed events goes out with
- * the rule's next line as "suppressed"), or -errno.
+ * the rule's next line as "suppressed"), -EBADF when @log is NULL (no event
+ * log, as in replay), or -errno.
  */
 int event_emit(struct ev_log *log, const struct event *ev);
+
+struct verdict;
+/* Returns the IPS rule's msg for @sid (NULL when unknown). */
+typedef const char *(*event_sig_fn)(void *arg, uint32_t sid);
+
+/*
+ * event_emit_verdict() - the events one judged packet makes: a drop event
+ * when it was dropped (not for a `nolog` deny), a log event per log-only
+ * rule, an alert per IPS sid (alert.action "blocked" for the sid that
+ * dropped it). @sig/@arg look up signatures (may be NULL). Returns the
+ * number of lines written (rate-limited ones are not errors) or the first
+ * -errno.
+ */
+int event_emit_verdict(struct ev_log *log, const struct pkt *p, const struct verdict *v,
+		       uint64_t ts_us, event_sig_fn sig, void *arg);
 
 /*
  * event_format() - @ev's JSON line (with "\n") into @buf, snprintf-style:

@@ -37,11 +37,27 @@ struct frag_result {
 	uint32_t ncookies;
 };
 
+/*
+ * frag_new() - an empty table; zero limits take the kernel's defaults (4 MiB,
+ * 30 s). NULL with errno ENOMEM. frag_free() drops everything unreported.
+ */
 struct frag_table *frag_new(const struct frag_limits *lim);
 void frag_free(struct frag_table *t);
 /*
  * frag_add() - add the fragment @p (pkt_parse()d, p->is_frag set) seen at
- * @now_us with @cookie. Returns status in @res.
+ * @now_us with @cookie. Returns status in @res:
+ *  FRAG_HELD: kept (a duplicate the kernel would free is kept too: its cookie
+ *    joins the datagram's list, as it shares the datagram's fate);
+ *  FRAG_DONE: res->buf holds the whole datagram (IPv4 header: total length,
+ *    MF/offset cleared, checksum; IPv6: fragment header removed, payload
+ *    length and next header fixed); cookies of every frame, arrival order;
+ *  FRAG_DROPPED: why = R_FRAG_OVERLAP, R_FRAG_TOO_BIG, R_FRAG_LIMIT or
+ *    R_BAD_FRAG with the queue's cookies, or with only @cookie when the kernel
+ *    drops that fragment alone (zero length, past the last fragment, IPv6 end
+ *    past 65535) and the queue waits on.
+ * A packet with is_frag == 0 (an IPv6 atomic fragment included) comes back
+ * FRAG_DONE at once, an atomic fragment without its fragment header.
+ * Not thread-safe: one table per worker.
  */
 void frag_add(struct frag_table *t, const struct pkt *p, uint64_t now_us, uint64_t cookie,
 	      struct frag_result *res);

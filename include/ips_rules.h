@@ -3,6 +3,7 @@
 #define LL_IPS_RULES_H
 
 #include <pthread.h>
+#include <stdio.h>
 
 #include "ips.h"
 #include "policy.h"
@@ -84,6 +85,7 @@ struct ips_byte {
 
 struct ips_pcre {
 	void *code; /* pcre2_code_8 * */
+	char *src;  /* "/re/flags", for printing */
 	bool neg, relative;
 };
 
@@ -149,7 +151,9 @@ enum ips_flags_mode { IFM_EXACT, IFM_PLUS, IFM_ANY, IFM_NOT };
 struct ips_rule {
 	uint32_t sid, rev, gid;
 	uint8_t action, proto;
+	uint8_t family;     /* 0 any, 4 or 6 (ipv4/ipv6/icmpv4/icmpv6 headers) */
 	bool bidir, noalert;
+	bool iponly;        /* header-only ip rule: Suricata checks it once per flow direction */
 	uint8_t flow;       /* IF_* */
 	uint8_t hdr;        /* IH_* */
 	int8_t fp;          /* item index of the fast pattern, -1 none */
@@ -208,6 +212,7 @@ struct ips_pctx {
 	struct srcloc loc;   /* of the current token */
 	const char *unsup;   /* set when the rule failed for an unsupported keyword */
 	char unsup_buf[64];
+	struct srcloc unsup_loc;
 };
 
 /* ips_parse.c */
@@ -235,6 +240,9 @@ int ips_parse_ports(struct ips_pctx *c, const char *s, struct ips_ports *out);
 bool ips_addr_has(const struct ips_addr *a, ll_ip ip);
 bool ips_ports_has(const struct ips_ports *a, uint16_t port);
 
+/* ips_parse_print.c: @r of @rs as one canonical line, no newline. */
+void ips_rule_print(const struct ips_ruleset *rs, const struct ips_rule *r, FILE *out);
+
 /* ips_compile.c */
 /* ips_compile() - fast patterns and one database per group. 0 or -errno (error added). */
 int ips_compile(struct ips_pctx *c);
@@ -250,9 +258,13 @@ enum ips_pgroup ips_pgroup_of(uint8_t ipproto);
  */
 bool ips_inspect(const struct ips_rule *r, const uint8_t *buf, uint32_t len, void *md);
 bool ips_uint_match(const struct ips_uint *u, uint64_t v);
-/* ips_ruleset_new_empty() - for tests; ips_ruleset_add_text() parses one more rule. */
-struct ips_ruleset *ips_ruleset_from_text(const char *text, const struct policy_opts *o,
-					  struct ll_errlist *errs);
+/*
+ * ips_ruleset_from_text() - a ruleset from rule lines alone (no policy, so
+ * no defines), one rule per line, '#' lines skipped; @name is used in
+ * error locations. NULL when any error was added to @errs.
+ */
+struct ips_ruleset *ips_ruleset_from_text(const char *name, const char *text,
+					  const struct policy_opts *o, struct ll_errlist *errs);
 
 /*
  * ips_thresh_hit() - count a match of rule index @rule for threshold or

@@ -30,10 +30,19 @@ struct lifeline {
 	uint64_t dns_changes; /* bumped whenever the DNS set changes */
 };
 
+/*
+ * lifeline_init() - ports, literal managers and dns-server lines of @c. With
+ * no manager named any_manager is set; named managers match nothing until
+ * lifeline_set_managers() gives their addresses.
+ */
 void lifeline_init(struct lifeline *l, const struct config *c);
 /* lifeline_set_managers() - replace the manager list (re-resolved names). */
 void lifeline_set_managers(struct lifeline *l, const ll_ip *addrs, uint32_t n);
-/* lifeline_add_dns() - add a static server (config, resolv.conf). */
+/*
+ * lifeline_add_dns() - add a static server (config, resolv.conf): never
+ * replaced by DHCP, never expires; a learned twin becomes static. Ignored
+ * when LIFELINE_MAX_DNS are known.
+ */
 void lifeline_add_dns(struct lifeline *l, ll_ip addr);
 
 /*
@@ -45,9 +54,21 @@ int lifeline_match(const struct lifeline *l, const struct pkt *p, uint64_t now_u
 /*
  * lifeline_learn() - when @p is a DHCPACK (option 6, option 52 overload) or a
  * DHCPv6 Reply (option 23), replace the learned servers of that family.
- * Returns the number of servers learned, 0 when @p is no such reply.
+ * Returns the number of servers learned, 0 when @p is no such reply. Only
+ * replies the host receives count: @p->dir PKT_DIR_OUT (the host is itself
+ * a DHCP server) teaches nothing.
  */
 int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us);
+
+/*
+ * lifeline_dns_save() - persist the learned servers to @path (written to
+ * @path.tmp, synced, renamed over it). 0 or -errno.
+ * lifeline_dns_load() - add the servers saved at @path that have not expired
+ * at @now_us (wall-clock µs) as learned ones; bad lines are skipped. Returns
+ * how many were added (0 when the file is absent) or -errno.
+ */
+int lifeline_dns_save(const struct lifeline *l, const char *path);
+int lifeline_dns_load(struct lifeline *l, const char *path, uint64_t now_us);
 
 /*
  * DHCP replies, parsed by dhcp.c with every read bounds-checked (the packet

@@ -49,7 +49,9 @@ struct pkt {
 	uint8_t proto;    /* upper-layer protocol after IPv6 extension headers */
 	uint8_t ttl;      /* TTL or hop limit */
 	uint8_t dir;      /* PKT_DIR_IN / PKT_DIR_OUT, set by the caller */
-	uint8_t is_frag;  /* a fragment (set by pkt_parse; defrag clears it) */
+	uint8_t is_frag;  /* a fragment (set by pkt_parse; defrag clears it). An IPv6 atomic
+			   * fragment (offset 0, M=0) is not one: the kernel takes it whole;
+			   * frag_hdr_off and frag_id are still set */
 	uint8_t frag_first; /* first fragment (offset 0) */
 	uint8_t tcp_flags;
 	uint8_t icmp_type, icmp_code;
@@ -62,7 +64,8 @@ struct pkt {
 	uint32_t frag_id;
 	uint16_t l3hlen;       /* IPv4 header or IPv6 header + ext headers up to L4 */
 	uint16_t frag_hdr_off; /* IPv6: offset of the fragment header, 0 if none */
-	uint8_t frag_nexthdr_off; /* IPv6: offset of the next-header byte that names the fragment header */
+	uint8_t frag_nexthdr_off; /* IPv6: offset of the next-header byte that names the fragment header
+				   * (255 when that offset does not fit; frag.c walks the chain itself) */
 	uint32_t tcp_seq, tcp_ack;
 	uint16_t tcp_win;
 	const uint8_t *l4;     /* transport header */

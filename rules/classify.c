@@ -165,6 +165,10 @@ static void log_add(uint32_t *v, uint32_t *n, uint32_t id)
 	v[i] = id;
 }
 
+#ifdef CLS_STATS
+uint64_t cls_stat_boxes, cls_stat_nodes, cls_stat_trees;
+#endif
+
 static const struct cls_node *descend(const struct cls *c, uint32_t root, const struct ckey *q)
 {
 	const struct cls_node *n = &c->nodes[root];
@@ -184,6 +188,9 @@ static const struct cls_node *descend(const struct cls *c, uint32_t root, const 
 		}
 		while (i < n->n && v >= t[i])
 			i++;
+#ifdef CLS_STATS
+		cls_stat_nodes++;
+#endif
 		n = &c->nodes[c->kids[n->kid + i]];
 	}
 	return n;
@@ -196,6 +203,9 @@ static void scan_leaf(const struct policy *p, const struct cls *c, const struct 
 
 	for (; e < end && *e < w->best; e++) {
 		const struct cls_box *b = &c->box[*e];
+#ifdef CLS_STATS
+		cls_stat_boxes++;
+#endif
 
 		if (!box_hit(p, b, q))
 			continue;

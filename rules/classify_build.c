@@ -9,7 +9,8 @@
 #define MAX_FANOUT 16    /* children per cut */
 #define SPFAC 4          /* a cut may replicate entries at most this much */
 #define MAX_DEPTH 32
-#define SAMPLE 1024      /* endpoints sampled to place the cuts of a big node */
+#define SAMPLE 1024      /* boxes sampled to place the cuts of a big node */
+#define ENT_PER_BOX 16   /* leaf entries per box a tree may hold: its memory bound */
 
 struct work {
 	uint32_t node;
@@ -128,13 +129,14 @@ static int endpoints(struct builder *b, const struct work *w, int d, size_t *m)
 	return 0;
 }
 
-/* Child sizes for thresholds s->t: their sum and maximum. */
+/* Child sizes for thresholds s->t, estimated on a sample of a big node: their sum and maximum. */
 static void count(const struct builder *b, const struct work *w, struct split *s)
 {
-	uint64_t diff[MAX_FANOUT + 1] = { 0 }, run = 0;
+	uint64_t diff[MAX_FANOUT + 1] = { 0 }, run = 0, seen = 0;
+	uint32_t step = w->n > SAMPLE ? w->n / SAMPLE : 1;
 
 	s->sum = s->max = 0;
-	for (uint32_t i = 0; i < w->n; i++) {
+	for (uint32_t i = 0; i < w->n; i += step, seen++) {
 		const struct cls_bbox *x = &b->ex->bb[w->ents[i]];
 		uint32_t lo = child_of(s->t, s->nt, max128(x->lo[s->dim], w->rlo[s->dim]));
 		uint32_t hi = child_of(s->t, s->nt, min128(x->hi[s->dim], w->rhi[s->dim]));
@@ -148,6 +150,8 @@ static void count(const struct builder *b, const struct work *w, struct split *s
 		if (run > s->max)
 			s->max = run;
 	}
+	s->sum = s->sum * w->n / seen;
+	s->max = s->max * w->n / seen;
 }
 
 /* The best cut along @d: quantiles of the edges, fewer while they replicate too much. */
@@ -229,29 +233,38 @@ static int make_leaf(struct builder *b, struct work *w)
 	return 0;
 }
 
-/* Child @j of the cut: its region and the entries that overlap it, pruned. */
-static int child_work(struct builder *b, const struct work *w, const struct split *s,
-		      uint32_t j, struct work *cw)
+/* The children's regions and the entries that overlap each, pruned; one pass over the parent. */
+static int child_works(struct builder *b, const struct work *w, const struct split *s,
+		       struct work *kid)
 {
 	int d = s->dim;
+	uint32_t nk = s->nt + 1;
 
-	*cw = *w;
-	cw->depth = w->depth + 1;
-	if (j > 0)
-		cw->rlo[d] = s->t[j - 1];
-	if (j < s->nt)
-		cw->rhi[d] = s->t[j] - 1;
-	cw->ents = malloc((w->n ? w->n : 1) * sizeof(*cw->ents));
-	if (!cw->ents)
-		return -ENOMEM;
-	cw->n = 0;
+	for (uint32_t j = 0; j < nk; j++) {
+		kid[j] = *w;
+		kid[j].depth = w->depth + 1;
+		kid[j].n = 0;
+		if (j > 0)
+			kid[j].rlo[d] = s->t[j - 1];
+		if (j < s->nt)
+			kid[j].rhi[d] = s->t[j] - 1;
+		kid[j].ents = malloc((w->n ? w->n : 1) * sizeof(*kid[j].ents));
+		if (!kid[j].ents) {
+			while (j--)
+				free(kid[j].ents);
+			return -ENOMEM;
+		}
+	}
 	for (uint32_t i = 0; i < w->n; i++) {
 		const struct cls_bbox *x = &b->ex->bb[w->ents[i]];
+		uint32_t lo = child_of(s->t, s->nt, max128(x->lo[d], w->rlo[d]));
+		uint32_t hi = child_of(s->t, s->nt, min128(x->hi[d], w->rhi[d]));
 
-		if (x->lo[d] <= cw->rhi[d] && x->hi[d] >= cw->rlo[d])
-			cw->ents[cw->n++] = w->ents[i];
+		for (uint32_t j = lo; j <= hi; j++)
+			kid[j].ents[kid[j].n++] = w->ents[i];
 	}
-	cw->n = prune(b, cw->ents, cw->n, cw->rlo, cw->rhi);
+	for (uint32_t j = 0; j < nk; j++)
+		kid[j].n = prune(b, kid[j].ents, kid[j].n, kid[j].rlo, kid[j].rhi);
 	return 0;
 }
 
@@ -267,16 +280,16 @@ static int make_children(struct builder *b, struct work *w, struct split *s)
 	uint32_t nk = 0, first;
 	int err = 0;
 
-	for (uint32_t j = 0; j <= s->nt && !err; j++) {
-		err = child_work(b, w, s, j, &kid[nk]);
-		if (err)
-			break;
-		if (nk > 0 && same(&kid[nk - 1], &kid[nk])) {
-			kid[nk - 1].rhi[s->dim] = kid[nk].rhi[s->dim];
-			free(kid[nk].ents);
+	err = child_works(b, w, s, kid);
+	if (err)
+		return err;
+	for (uint32_t j = 0; j <= s->nt; j++) {
+		if (nk > 0 && same(&kid[nk - 1], &kid[j])) {
+			kid[nk - 1].rhi[s->dim] = kid[j].rhi[s->dim];
+			free(kid[j].ents);
 			continue;
 		}
-		nk++;
+		kid[nk++] = kid[j];
 	}
 	if (!err && nk == 1)
 		err = -EAGAIN; /* every child the same: the cut separated nothing */
@@ -373,6 +386,7 @@ static int build_tree(struct builder *b, uint32_t t)
 		return err;
 	}
 	c->tree[c->ntrees++].root = w.node;
+	b->budget = b->used + (uint64_t)ENT_PER_BOX * w.n + 4096;
 	b->used += w.n;
 	b->qh = b->qn = 0;
 	b->q[b->qn++] = w;
@@ -402,7 +416,6 @@ int cls_build_trees(struct cls *c, const struct cls_expanded *ex)
 	struct builder b = { .c = c, .ex = ex };
 	int err = 0;
 
-	b.budget = (uint64_t)ex->n * 64 + (1u << 22);
 	err = grow((void **)&b.q, &b.qcap, 1, sizeof(*b.q));
 	for (uint32_t t = 0; t < CLS_TREES && !err; t++)
 		err = build_tree(&b, t);

@@ -96,6 +96,14 @@ static int build_group(struct ips_pctx *c, struct ips_group *g, int gi, int dir)
 		}
 		const struct ips_content *ct = &r->items[r->fp].u.c;
 		uint32_t off = ct->fp_len ? ct->fp_off : 0, len = ct->fp_len ? ct->fp_len : ct->len;
+		/* vectorscan's literal API takes a leading NUL for an empty string:
+		 * prefilter on the rest, which any match contains too */
+		while (len && !ct->pat[off])
+			off++, len--;
+		if (!len) {
+			g->always[g->nalways++] = i;
+			continue;
+		}
 		p.expr[p.n] = (const char *)ct->pat + off;
 		p.lens[p.n] = len;
 		p.flags[p.n] = HS_FLAG_SINGLEMATCH | ((ct->flags & IC_NOCASE) ? HS_FLAG_CASELESS : 0);

@@ -63,8 +63,10 @@ static void window(const struct ips_content *c, uint32_t prev, uint32_t len, int
 	*end = len;
 	if (c->flags & (IC_DISTANCE | IC_WITHIN)) {
 		*start = (int64_t)prev + dist < 0 ? 0 : (int64_t)prev + dist;
-		if ((c->flags & IC_WITHIN) && (int64_t)prev + dist + c->within < *end)
-			*end = (int64_t)prev + dist + c->within;
+		/* Suricata computes this bound unsigned: a negative one means no bound */
+		int64_t lim = (int64_t)prev + dist + c->within;
+		if ((c->flags & IC_WITHIN) && lim >= 0 && lim < *end)
+			*end = lim;
 	} else {
 		if (c->flags & IC_OFFSET)
 			*start = c->offset;
@@ -104,28 +106,45 @@ static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 	return false;
 }
 
+/* A pcre is retried from after its last match start when a relative item after it fails. */
 static bool match_pcre(struct ictx *x, uint32_t i, uint32_t prev)
 {
 	const struct ips_pcre *pc = &x->r->items[i].u.pcre;
-	uint32_t base = pc->relative ? prev : 0;
+	bool retry = i + 1 < x->r->nitems && x->r->items[i + 1].relative;
+	uint32_t base = pc->relative ? prev : 0, from = 0;
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(x->md);
 	int rc;
 
 	if (base > x->len)
 		return false;
-	rc = pcre2_match(pc->code, x->buf + base, x->len - base, 0, 0, x->md, NULL);
-	if (pc->neg)
+	if (pc->neg) {
+		rc = pcre2_match(pc->code, x->buf + base, x->len - base, 0, 0, x->md, NULL);
 		return rc < 0 && match_from(x, i + 1, prev);
-	if (rc < 0)
-		return false;
-	return match_from(x, i + 1, base + (uint32_t)pcre2_get_ovector_pointer(x->md)[1]);
+	}
+	while (from <= x->len - base && --x->budget >= 0) {
+		rc = pcre2_match(pc->code, x->buf + base, x->len - base, from, 0, x->md, NULL);
+		if (rc < 0)
+			return false;
+		from = (uint32_t)ov[0] + 1;
+		if (match_from(x, i + 1, base + (uint32_t)ov[1]))
+			return true;
+		if (!retry)
+			return false;
+	}
+	return false;
 }
 
-/* Read @b->nbytes at @pos as binary or text; false when out of bounds or not a number. */
+/*
+ * Read @b->nbytes at @pos as binary or text; false when out of bounds or not
+ * a number. *@used: bytes consumed (text may stop early at a non-digit,
+ * and byte_jump then moves by what was consumed, as Suricata does).
+ */
 static bool byte_read(const struct ips_byte *b, const uint8_t *buf, uint32_t len, int64_t pos,
-		      uint64_t *val)
+		      uint64_t *val, uint32_t *used)
 {
 	uint64_t v = 0;
 
+	*used = b->nbytes;
 	if (pos < 0 || pos + b->nbytes > len)
 		return false;
 	if (b->flags & IB_STRING) {
@@ -139,6 +158,7 @@ static bool byte_read(const struct ips_byte *b, const uint8_t *buf, uint32_t len
 		}
 		if (!k)
 			return false;
+		*used = k;
 	} else {
 		for (uint32_t k = 0; k < b->nbytes; k++) {
 			uint32_t idx = (b->flags & IB_LITTLE) ? b->nbytes - 1 - k : k;
@@ -159,9 +179,10 @@ static bool match_byte_test(struct ictx *x, uint32_t i, uint32_t prev)
 	const struct ips_byte *b = &x->r->items[i].u.b;
 	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + (int64_t)b->offset;
 	uint64_t v;
+	uint32_t used;
 	bool ok;
 
-	if (!byte_read(b, x->buf, x->len, pos, &v))
+	if (!byte_read(b, x->buf, x->len, pos, &v, &used))
 		return false;
 	switch (b->op) {
 	case IBO_LT: ok = v < b->value; break;
@@ -182,8 +203,9 @@ static bool match_byte_jump(struct ictx *x, uint32_t i, uint32_t prev)
 	const struct ips_byte *b = &x->r->items[i].u.b;
 	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + (int64_t)b->offset, to;
 	uint64_t v;
+	uint32_t used;
 
-	if (!byte_read(b, x->buf, x->len, pos, &v))
+	if (!byte_read(b, x->buf, x->len, pos, &v, &used))
 		return false;
 	v *= b->multiplier;
 	if ((b->flags & IB_ALIGN) && v % 4)
@@ -194,7 +216,7 @@ static bool match_byte_jump(struct ictx *x, uint32_t i, uint32_t prev)
 	else if (b->flags & IB_END)
 		to += x->len;
 	else
-		to += pos + b->nbytes;
+		to += pos + used;
 	if (to < 0)
 		to = 0;
 	if (to >= x->len)
@@ -219,8 +241,9 @@ static bool match_from(struct ictx *x, uint32_t i, uint32_t prev)
 	case II_BYTE_JUMP:
 		return match_byte_jump(x, i, prev);
 	default: {
-		int64_t at = (it->u.d.relative ? prev : 0) + (int64_t)it->u.d.n;
-		bool data = at < x->len;
+		/* absolute: a byte at offset n; relative: n more bytes after the cursor */
+		bool data = it->u.d.relative ? (int64_t)prev + it->u.d.n <= x->len
+					     : (int64_t)it->u.d.n < x->len;
 		return data != it->u.d.neg && match_from(x, i + 1, prev);
 	}
 	}

@@ -32,10 +32,12 @@ static const char *const actions[] = { "alert", "drop", "reject", "pass" };
 
 static const struct {
 	const char *name;
-	uint8_t proto;
+	uint8_t proto, family;
 } protos[] = {
-	{ "ip", IPSP_IP },   { "tcp", IPSP_TCP },   { "udp", IPSP_UDP },
-	{ "icmp", IPSP_ICMP }, { "tcp-pkt", IPSP_TCP_PKT }, { "tcp-stream", IPSP_TCP_STREAM },
+	{ "ip", IPSP_IP, 0 },	  { "tcp", IPSP_TCP, 0 },     { "udp", IPSP_UDP, 0 },
+	{ "icmp", IPSP_ICMP, 0 }, { "tcp-pkt", IPSP_TCP_PKT, 0 }, { "tcp-stream", IPSP_TCP_STREAM, 0 },
+	{ "ipv4", IPSP_IP, 4 },	  { "ipv6", IPSP_IP, 6 },     { "icmpv4", IPSP_ICMP, 4 },
+	{ "icmpv6", IPSP_ICMP, 6 },
 };
 
 /* Next header token: whitespace-separated, but [lists] may hold spaces. */
@@ -62,10 +64,12 @@ static int parse_proto(struct ips_pctx *c, const char *tok, struct ips_rule *r)
 	for (size_t i = 0; i < LL_ARRAY_SIZE(protos); i++)
 		if (!strcmp(tok, protos[i].name)) {
 			r->proto = protos[i].proto;
+			r->family = protos[i].family;
 			return 0;
 		}
 	snprintf(c->unsup_buf, sizeof(c->unsup_buf), "protocol %.40s", tok);
 	c->unsup = tok[0] ? c->unsup_buf : NULL;
+	c->unsup_loc = c->loc;
 	if (!tok[0])
 		ips_perr(c, "missing protocol");
 	return tok[0] ? -ENOTSUP : -EINVAL;
@@ -81,6 +85,8 @@ static long parse_header(struct ips_pctx *c, const char *text, struct ips_rule *
 
 	for (int k = 0; k < 7; k++)
 		i = next_tok(text, i, tok[k], sizeof(tok[k]), &st[k]);
+	while (text[i] == ' ' || text[i] == '\t')
+		i++;
 	if (text[i] != '(' || !tok[6][0]) {
 		at(c, &base, i);
 		ips_perr(c, "rule header needs 'action proto src port -> dst port ('");
@@ -252,23 +258,60 @@ static int parse_one(struct ips_pctx *c, struct ips_rule *r, const char *name, c
 	return rc;
 }
 
-static int parse_options(struct ips_pctx *c, char *body, const char *text, struct ips_rule *r)
+/* @body is a copy of the text between the parentheses, which starts at @off. */
+static int parse_options(struct ips_pctx *c, char *body, size_t off, struct ips_rule *r)
 {
 	const struct srcloc base = c->loc;
 	char *s = body, *name, *val;
 	int rc = 0, err = 0;
 
 	while (!rc && (name = next_opt(&s, &val, &err))) {
-		at(c, &base, (size_t)(name - body) + (size_t)(body - text));
+		at(c, &base, (size_t)(name - body) + off);
 		if (err) {
 			ips_perr(c, "option '%s' is not terminated by ';'", name);
 			rc = -EINVAL;
 		} else {
 			rc = parse_one(c, r, name, val);
 		}
+		if (rc == -ENOTSUP)
+			c->unsup_loc = c->loc;
 	}
 	c->loc = base;
 	return rc;
+}
+
+/* Fewest payload bytes the positive contents need (distance may be negative). */
+static int64_t min_payload(const struct ips_rule *r)
+{
+	int64_t end = 0, need = 0;
+
+	for (uint32_t i = 0; i < r->nitems; i++) {
+		const struct ips_content *ct = &r->items[i].u.c;
+		if (r->items[i].kind != II_CONTENT || (ct->flags & IC_NEG))
+			continue;
+		if (ct->flags & (IC_DISTANCE | IC_WITHIN))
+			end = (end + ct->distance < 0 ? 0 : end + ct->distance) + ct->len;
+		else
+			end = ((ct->flags & IC_OFFSET) ? ct->offset : 0) + ct->len;
+		if (end > need)
+			need = end;
+	}
+	return need;
+}
+
+/* Like Suricata, refuse a rule whose dsize forbids the payload its contents need. */
+static int check_dsize(struct ips_pctx *c, const struct ips_rule *r)
+{
+	const struct ips_uint *d = &r->dsize;
+	int64_t max = d->op == IU_EQ || d->op == IU_LE ? (int64_t)d->a :
+		      d->op == IU_LT ? (int64_t)d->a - 1 : d->op == IU_RANGE ? (int64_t)d->b - 1 : -1;
+	int64_t need;
+
+	if (!(r->hdr & IH_DSIZE) || max < 0 || (need = min_payload(r)) <= max)
+		return 0;
+	ips_perr(c, "signature can't match: dsize allows at most %lld bytes, the contents need %lld",
+		 (long long)max, (long long)need);
+	return -EINVAL;
 }
 
 /* Checks that need the whole rule. */
@@ -288,7 +331,9 @@ static int check_rule(struct ips_pctx *c, struct ips_rule *r, const char *action
 		ips_perr(c, "itype/icode need protocol icmp");
 		return -EINVAL;
 	}
-	return 0;
+	r->iponly = r->proto == IPSP_IP && r->sp.any && r->dp.any && !r->nitems && !r->hdr &&
+		    !r->flow && !r->nfb;
+	return check_dsize(c, r);
 }
 
 int ips_parse_rule(struct ips_pctx *c, const char *text, struct ips_rule *r)
@@ -313,7 +358,7 @@ int ips_parse_rule(struct ips_pctx *c, const char *text, struct ips_rule *r)
 	body = strndup(text + open + 1, (size_t)(close - text - open - 1));
 	if (!body)
 		return -ENOMEM;
-	rc = parse_options(c, body, text, r);
+	rc = parse_options(c, body, (size_t)open + 1, r);
 	if (!rc)
 		rc = check_rule(c, r, action);
 	free(body);
@@ -327,7 +372,7 @@ void ips_rule_free(struct ips_rule *r)
 		if (it->kind == II_CONTENT)
 			free(it->u.c.pat);
 		else if (it->kind == II_PCRE)
-			pcre2_code_free(it->u.pcre.code);
+			pcre2_code_free(it->u.pcre.code), free(it->u.pcre.src);
 	}
 	free(r->items);
 	free(r->fb);

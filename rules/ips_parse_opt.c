@@ -291,11 +291,12 @@ static int parse_pcre(struct ips_pctx *c, struct ips_rule *r, char *val)
 		return -EINVAL;
 	}
 	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* the interpreter is the fallback */
+	*end = '/';
 	if (!(it = add_item(r, II_PCRE))) {
 		pcre2_code_free(re);
 		return -ENOMEM;
 	}
-	it->u.pcre = (struct ips_pcre){ re, neg, rel };
+	it->u.pcre = (struct ips_pcre){ re, strdup(val + 1), neg, rel };
 	it->relative = rel;
 	return 0;
 }

@@ -69,7 +69,11 @@ static int add_line(struct ips_pctx *c, const char *text, const struct srcloc *l
 		count_skip(rs, c->unsup);
 		rc = 0;
 	} else if (rc == -ENOTSUP) {
-		ips_perr(c, "unsupported keyword '%s'", c->unsup);
+		c->loc = c->unsup_loc;
+		if (!strncmp(c->unsup, "protocol ", 9))
+			ips_perr(c, "unsupported protocol '%s'", c->unsup + 9);
+		else
+			ips_perr(c, "unsupported keyword '%s'", c->unsup);
 	} else if (!rc) {
 		struct ips_rule *v = realloc(rs->rules, (rs->nrules + 1) * sizeof(*v));
 		if (!v) {
@@ -137,25 +141,29 @@ int ips_ruleset_build(struct policy *p, const struct policy_opts *o, struct ll_e
 	return 0;
 }
 
-struct ips_ruleset *ips_ruleset_from_text(const char *text, const struct policy_opts *o,
-					  struct ll_errlist *errs)
+struct ips_ruleset *ips_ruleset_from_text(const char *name, const char *text,
+					  const struct policy_opts *o, struct ll_errlist *errs)
 {
 	struct policy_ips_line *lines = NULL;
-	char *copy = strdup(text), *save = NULL;
+	char *copy = strdup(text);
 	uint32_t n = 0, lineno = 0;
 	struct ips_ruleset *rs = NULL;
 
-	for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+	for (char *l = copy, *nl; l; l = nl) {
+		char *t = l;
+
+		if ((nl = strchr(l, '\n')))
+			*nl++ = 0;
 		lineno++;
-		while (*l == ' ' || *l == '\t')
-			l++;
-		if (!*l || *l == '#')
+		while (*t == ' ' || *t == '\t')
+			t++;
+		if (!*t || *t == '#')
 			continue;
 		struct policy_ips_line *v = realloc(lines, (n + 1) * sizeof(*v));
 		if (!v)
 			goto out;
 		lines = v;
-		lines[n++] = (struct policy_ips_line){ l, { "<rules>", lineno, 1 } };
+		lines[n++] = (struct policy_ips_line){ t, { name, lineno, (uint32_t)(t - l) + 1 } };
 	}
 	if (copy)
 		rs = build(NULL, lines, n, o, errs);

@@ -364,6 +364,10 @@ static int parse_set(struct ips_pctx *c, const char *s, bool port, struct rset *
 	if (!rc && *st.s)
 		rc = perr(&st, s);
 	rset_norm(out);
+	if (!rc && !out->n) {
+		ips_perr(c, "'%s' matches no %s", s, port ? "port" : "address");
+		rc = -EINVAL;
+	}
 	return rc;
 }
 

@@ -204,11 +204,15 @@ void lex_next(struct lexer *lx, struct token *t)
 	t->n = (uint32_t)(lx->pos - t->off);
 }
 
-/* lex_skip_line() - drop the rest of the line; the next token is its T_NL (or T_EOF). */
+/*
+ * lex_skip_line() - drop the rest of the line; the next token is its T_NL
+ * (or T_EOF). Bad bytes in the dropped text are still reported: they are
+ * wrong whatever the syntax error before them was.
+ */
 void lex_skip_line(struct lexer *lx)
 {
 	while (lx->pos < lx->len && lx->buf[lx->pos] != '\n')
-		lx->pos++;
+		lx->pos += text_byte(lx, lx->pos);
 }
 
 /* True when the line [from, to) ends in '\' (before trailing blanks). */

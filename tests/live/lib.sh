@@ -102,16 +102,22 @@ services() {
 		--dhcp-option=option:dns-server,198.51.100.1 --dhcp-leasefile="$T/dnsmasq.leases"
 	dnsmasq_run "$NS_O" 192.0.2.10 192.0.2.88
 	# heartbeat ends: the manager listens on 4120, the agent on 4118 (TLS, echo reversed)
-	bg in_m openssl s_server -quiet -rev -accept '[::]:4120' -cert "$T/cert.pem" \
-		-key "$T/key.pem" </dev/null >/dev/null 2>&1
-	bg in_a openssl s_server -quiet -rev -accept '[::]:4118' -cert "$T/cert.pem" \
-		-key "$T/key.pem" </dev/null >/dev/null 2>&1
+	local fam
+	for fam in 4 6; do
+		bg in_m openssl s_server -quiet -rev -$fam -accept 4120 -cert "$T/cert.pem" \
+			-key "$T/key.pem" </dev/null >/dev/null 2>&1
+		bg in_a openssl s_server -quiet -rev -$fam -accept 4118 -cert "$T/cert.pem" \
+			-key "$T/key.pem" </dev/null >/dev/null 2>&1
+	done
 	# ordinary TCP on the outsider
 	bg in_o ncat -lk 8080 -e /bin/cat </dev/null >/dev/null 2>&1
-	wait_for 10 in_m ss -ltn 'sport = :4120' -H | grep -q . &&
-		wait_for 10 sh -c "ip netns exec $NS_A ss -ltnH 'sport = :4118' | grep -q ." &&
-		wait_for 10 sh -c "ip netns exec $NS_O ss -ltnH 'sport = :8080' | grep -q ." &&
-		wait_for 10 sh -c "ip netns exec $NS_R ss -lunH 'sport = :53' | grep -q ."
+	wait_for 10 listening "$NS_M" t 4120 && wait_for 10 listening "$NS_A" t 4118 &&
+		wait_for 10 listening "$NS_O" t 8080 && wait_for 10 listening "$NS_R" u 53 &&
+		wait_for 10 listening "$NS_O" u 53
+}
+
+listening() { # ns t|u port
+	ip netns exec "$1" ss -l"$2"nH "sport = :$3" | grep -q .
 }
 
 # tls NS HOST PORT: a TLS exchange; the server echoes the line reversed

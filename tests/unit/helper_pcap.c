@@ -1,4 +1,5 @@
 /* helper_pcap.c - tests only: read pcaps with libpcap and strip the link layer ourselves. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pcap/pcap.h>
@@ -118,4 +119,35 @@ const char *hp_path(const char *rel)
 		return NULL;
 	snprintf(p, sizeof(p), "%s/%s", d, rel);
 	return p;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+int hp_each_pcap(const char *dir, void (*cb)(void *arg, const char *rel), void *arg)
+{
+	char path[PATH_MAX], rel[PATH_MAX];
+	struct dirent **ents;
+	int n, count = 0;
+
+	if (!hp_corpus())
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/%s", hp_corpus(), dir);
+	n = scandir(path, &ents, NULL, by_name);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(ents[i]->d_name);
+
+		if (l > 5 && !strcmp(ents[i]->d_name + l - 5, ".pcap")) {
+			snprintf(rel, sizeof(rel), "%s/%s", dir, ents[i]->d_name);
+			cb(arg, rel);
+			count++;
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return count;
 }

@@ -29,4 +29,11 @@ const char *hp_corpus(void);
 /* hp_path() - "<corpus>/@rel" in a static buffer (NULL without a corpus). */
 const char *hp_path(const char *rel);
 
+/*
+ * hp_each_pcap() - call @cb with "@dir/NAME" (relative to the corpus) for
+ * every *.pcap in the corpus folder @dir, in name order. Returns how many,
+ * or -errno.
+ */
+int hp_each_pcap(const char *dir, void (*cb)(void *arg, const char *rel), void *arg);
+
 #endif

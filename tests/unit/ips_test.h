@@ -62,7 +62,7 @@ static inline struct ips_ruleset *ipst_rules(const char *text, bool skip, struct
 {
 	struct policy_opts o = { .skip_unsupported = skip };
 	struct ll_errlist local = { 0 };
-	struct ips_ruleset *rs = ips_ruleset_from_text(text, &o, errs ? errs : &local);
+	struct ips_ruleset *rs = ips_ruleset_from_text("<rules>", text, &o, errs ? errs : &local);
 
 	if (!errs) {
 		ll_err_print(&local, stderr);

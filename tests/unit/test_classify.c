@@ -297,8 +297,8 @@ static void key_l4(struct fw_key *k, const struct fw_rule *r)
 	k->dport = tu ? port_near(&r->dport) : 0;
 	k->icmp_type = k->icmp_code = -1;
 	if (icmp) {
-		k->icmp_type = (int16_t)(r->icmp_type >= 0 && chance(80) ? r->icmp_type : below(5));
-		k->icmp_code = (int16_t)(r->icmp_code >= 0 && chance(80) ? r->icmp_code : below(4));
+		k->icmp_type = (int16_t)(r->icmp_type >= 0 && chance(80) ? r->icmp_type : (int)below(5));
+		k->icmp_code = (int16_t)(r->icmp_code >= 0 && chance(80) ? r->icmp_code : (int)below(4));
 	}
 	k->tcp_flags = k->proto == IPPROTO_TCP_ ? (uint8_t)(chance(50) ? r->tcp_flags | below(64) : below(64)) : 0;
 }

@@ -333,6 +333,17 @@ static void test_load_file(void **state)
 	assert_int_equal(e.v[0].loc.line, 2);
 	config_free(&c);
 	ll_err_free(&e);
+
+	/* a NUL byte: not a text file */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "offload no\n\0\n", 13), 13);
+	close(fd);
+	assert_int_equal(config_load(&c, path, false, &e), -EINVAL);
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.v[0].msg, "cannot read config: contains a NUL byte");
+	config_free(&c);
+	ll_err_free(&e);
 	unlink(path);
 }
 
@@ -348,6 +359,9 @@ static void test_empty_and_comments(void **state)
 	assert_int_equal(config_load_string(&c, "e", "# only\n\n\t \n#x y z\nagent-port 9#c\n",
 					    &e), 0);
 	assert_int_equal(c.agent_port, 9);
+	config_free(&c);
+	assert_int_equal(config_load_string(&c, "bom", "\xef\xbb\xbf" "agent-port 7\n", &e), 0);
+	assert_int_equal(c.agent_port, 7);
 	config_free(&c);
 	assert_int_equal(e.n, 0);
 }

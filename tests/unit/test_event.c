@@ -14,6 +14,7 @@
 
 #include "event.h"
 #include "lifeline.h"
+#include "pipeline.h"
 
 #define SEC 1000000ULL
 /* 2026-11-25T10:00:01.250000 UTC */
@@ -541,6 +542,85 @@ static void test_threads(void **state)
 	unlink(path);
 }
 
+static const char *sig_of(void *arg, uint32_t sid)
+{
+	(void)arg;
+	return sid == 2000 ? "ET SCAN probe" : NULL;
+}
+
+/* One judged packet: its alerts, its log-only rules, its drop. */
+static void test_emit_verdict(void **state)
+{
+	char path[] = "/tmp/test_event_XXXXXX";
+	int fd = mkstemp(path);
+	struct pkt p = { 0 };
+	struct verdict v = { 0 };
+	struct ev_log *log;
+	char *text;
+
+	(void)state;
+	close(fd);
+	log = event_log_open(path);
+	assert_non_null(log);
+	p.family = 4;
+	p.proto = 6;
+	p.l4_ok = 1;
+	p.src = ip("192.0.2.7");
+	p.dst = ip("198.51.100.2");
+	p.sport = 40000;
+	p.dport = 23;
+	p.ifname = "eth0";
+	/* a deny with two log-only rules */
+	v.by = BY_FIREWALL;
+	v.reason = R_DENY;
+	v.has_rule = true;
+	v.rule = 10;
+	v.nlogged = 2;
+	v.logged[0] = 14;
+	v.logged[1] = 15;
+	assert_int_equal(event_emit_verdict(log, &p, &v, TS, sig_of, NULL), 3);
+	/* nolog: the log-only rules still log, the drop does not */
+	v.nolog = true;
+	assert_int_equal(event_emit_verdict(log, &p, &v, TS, sig_of, NULL), 2);
+	/* an accepted packet with an alert */
+	memset(&v, 0, sizeof(v));
+	v.accept = true;
+	v.by = BY_FIREWALL;
+	v.reason = R_ALLOW;
+	v.nalerts = 1;
+	v.alerts[0] = 2000;
+	assert_int_equal(event_emit_verdict(log, &p, &v, TS, sig_of, NULL), 1);
+	/* an IPS drop: blocked alert plus the drop */
+	v.accept = false;
+	v.by = BY_IPS;
+	v.reason = R_IPS_DROP;
+	v.has_rule = true;
+	v.rule = 2000;
+	assert_int_equal(event_emit_verdict(log, &p, &v, TS, NULL, NULL), 2);
+	/* the lifeline makes no event */
+	memset(&v, 0, sizeof(v));
+	v.accept = true;
+	v.by = BY_LIFELINE;
+	v.reason = R_HEARTBEAT;
+	assert_int_equal(event_emit_verdict(log, &p, &v, TS, NULL, NULL), 0);
+	event_log_close(log);
+
+	text = slurp(path);
+	assert_int_equal(count_lines(text, "\n"), 8);
+	assert_int_equal(count_lines(text, "\"event_type\":\"drop\""), 2);
+	assert_int_equal(count_lines(text, "\"event_type\":\"log\""), 4);
+	assert_int_equal(count_lines(text, "\"event_type\":\"alert\""), 2);
+	assert_int_equal(count_lines(text, "\"firewall\":{\"rule_id\":10,\"action\":\"deny\"}"), 1);
+	assert_int_equal(count_lines(text, "\"firewall\":{\"rule_id\":15,\"action\":\"log-only\"}"), 2);
+	assert_int_equal(count_lines(text, "\"action\":\"allowed\",\"gid\":1,\"signature_id\":2000,"
+					   "\"rev\":0,\"signature\":\"ET SCAN probe\""), 1);
+	assert_int_equal(count_lines(text, "\"action\":\"blocked\""), 2);
+	assert_int_equal(count_lines(text, "\"in_iface\":\"eth0\""), 8);
+	assert_int_equal(count_lines(text, "\"by\":\"ips\",\"reason\":\"drop\""), 2);
+	free(text);
+	unlink(path);
+}
+
 /* ---- resolv.conf ---- */
 
 static void write_file(char *path, const char *text)
@@ -643,6 +723,7 @@ int main(void)
 		cmocka_unit_test(test_rate_limit_off),
 		cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_emit_verdict),
 		cmocka_unit_test(test_resolv),
 		cmocka_unit_test(test_resolv_last_line),
 		cmocka_unit_test(test_resolv_systemd),

@@ -1,4 +1,4 @@
-/* test_frag.c - reassembly as the kernel's defrag does it: order, duplicates, overlaps, limits, corpus. */
+/* test_frag.c - reassembly as the kernel does it: order, duplicates, overlaps, limits, corpus. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -176,6 +176,41 @@ static void test_v4_in_order(void **state)
 	frag_free(t);
 }
 
+/* The first fragment's options head the datagram; later ones carry fewer. */
+static void test_v4_options_first_only(void **state)
+{
+	struct frag_table *t = table(4 << 20);
+	struct frag_result r;
+	static uint8_t w[2000];
+	uint32_t n = dgram4(D, 392, 15), fl;
+	struct pkt p;
+	enum ll_reason why;
+
+	(void)state;
+	/* the whole datagram with a router-alert option: IHL 6 */
+	memcpy(w, D, 20);
+	w[0] = 0x46;
+	memcpy(w + 20, (uint8_t[]){ 148, 4, 0, 0 }, 4);
+	memcpy(w + 24, D + 20, n - 20);
+	put16(w + 2, n + 4);
+	memcpy(F, w, 24);
+	put16(F + 2, 24 + 200);
+	put16(F + 6, 0x2000);
+	memcpy(F + 24, w + 24, 200);
+	add(t, F, 224, 0, 1, &r);
+	assert_int_equal(r.status, FRAG_HELD);
+	fl = frag4(F, D, 200, n - 20 - 200, 0); /* IHL 5 */
+	add(t, F, fl, 0, 2, &r);
+	assert_int_equal(r.status, FRAG_DONE);
+	assert_int_equal(r.len, n + 4);
+	assert_int_equal(pkt_parse(&p, r.buf, r.len, &why), 0);
+	assert_true(p.ipopts);
+	assert_int_equal(p.l3hlen, 24);
+	assert_int_equal(p.paylen, 392);
+	assert_memory_equal(r.buf + 24, w + 24, n - 20);
+	frag_free(t);
+}
+
 static void test_v4_out_of_order(void **state)
 {
 	struct frag_table *t = table(4 << 20);
@@ -221,33 +256,6 @@ static void test_v4_duplicate(void **state)
 	frag_free(t);
 }
 
-static void test_v4_overlap(void **state)
-{
-	struct frag_table *t = table(4 << 20);
-	struct frag_result r;
-	uint32_t fl;
-	int calls = 0;
-
-	(void)state;
-	dgram4(D, 1192, 10);
-	fl = frag4(F, D, 0, 400, 1);
-	add(t, F, fl, 0, 1, &r);
-	fl = frag4(F, D, 800, 400, 0);
-	add(t, F, fl, 0, 2, &r);
-	fl = frag4(F, D, 392, 408, 1); /* 8 bytes over the first */
-	add(t, F, fl, 0, 3, &r);
-	assert_int_equal(r.status, FRAG_DROPPED);
-	assert_int_equal(r.why, R_FRAG_OVERLAP);
-	assert_cookies(&r, (uint64_t[]){ 1, 2, 3 }, 3);
-	/* a later fragment of the same id starts afresh */
-	fl = frag4(F, D, 400, 400, 1);
-	add(t, F, fl, 0, 4, &r);
-	assert_int_equal(r.status, FRAG_HELD);
-	frag_expire(t, 0, 1, (void (*)(void *, const struct frag_result *))(void *)0, NULL);
-	(void)calls;
-	frag_free(t);
-}
-
 static struct {
 	int n;
 	enum ll_reason why[8];
@@ -267,6 +275,34 @@ static void on_drop(void *arg, const struct frag_result *r)
 	seen.n++;
 }
 
+static void test_v4_overlap(void **state)
+{
+	struct frag_table *t = table(4 << 20);
+	struct frag_result r;
+	uint32_t fl;
+
+	(void)state;
+	dgram4(D, 1192, 10);
+	fl = frag4(F, D, 0, 400, 1);
+	add(t, F, fl, 0, 1, &r);
+	fl = frag4(F, D, 800, 400, 0);
+	add(t, F, fl, 0, 2, &r);
+	fl = frag4(F, D, 392, 408, 1); /* 8 bytes over the first */
+	add(t, F, fl, 0, 3, &r);
+	assert_int_equal(r.status, FRAG_DROPPED);
+	assert_int_equal(r.why, R_FRAG_OVERLAP);
+	assert_cookies(&r, (uint64_t[]){ 1, 2, 3 }, 3);
+	/* a later fragment of the same id starts afresh */
+	fl = frag4(F, D, 400, 400, 1);
+	add(t, F, fl, 0, 4, &r);
+	assert_int_equal(r.status, FRAG_HELD);
+	memset(&seen, 0, sizeof(seen));
+	frag_expire(t, 0, 1, on_drop, NULL);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.first[0], 4);
+	frag_free(t);
+}
+
 static void test_v4_too_big(void **state)
 {
 	struct frag_table *t = table(1 << 20);
@@ -278,7 +314,7 @@ static void test_v4_too_big(void **state)
 	fl = frag4(F, D, 0, 65504, 1);
 	add(t, F, fl, 0, 1, &r);
 	assert_int_equal(r.status, FRAG_HELD);
-	fl = frag4(F, D, 65504, 8, 0); /* 20 + 65512 > 65535 */
+	fl = frag4(F, D, 65504, 24, 0); /* 20 + 65528 > 65535 */
 	add(t, F, fl, 0, 2, &r);
 	assert_int_equal(r.status, FRAG_DROPPED);
 	assert_int_equal(r.why, R_FRAG_TOO_BIG);
@@ -483,6 +519,80 @@ static void test_snaplen_cut_fragment(void **state)
 	frag_free(t);
 }
 
+/*
+ * Random datagrams cut at random 8-byte boundaries, sent in random order with
+ * random exact duplicates: each comes back whole, byte for byte, on its last
+ * missing piece.
+ */
+static void test_random_orders(void **state)
+{
+	struct frag_table *t = table(4 << 20);
+	struct frag_result r;
+	uint32_t x = 99, cuts[64], order[128];
+
+	(void)state;
+	for (int round = 0; round < 300; round++) {
+		int v6 = round & 1, ncut = 0, nord = 0, distinct = 0;
+		uint32_t n, plen, uf, done = 0;
+		uint64_t seenmask[2] = { 0, 0 };
+
+		x = x * 1103515245 + 12345;
+		plen = 100 + (x >> 8) % 6000;
+		n = v6 ? dgram6(D, plen, round & 2) : dgram4(D, plen, (uint16_t)round);
+		uf = v6 ? (round & 2 ? 56 : 40) : 20;
+		for (uint32_t off = 0; off < n - uf; ncut++) {
+			cuts[ncut] = off;
+			x = x * 1103515245 + 12345;
+			off += 8 * (1 + (x >> 8) % 200);
+			if (ncut == 62)
+				off = n - uf;
+		}
+		cuts[ncut] = n - uf;
+		if (ncut < 2) /* one piece is no fragment */
+			continue;
+		for (int i = 0; i < ncut; i++) {
+			order[nord++] = (uint32_t)i;
+			x = x * 1103515245 + 12345;
+			if ((x >> 8) % 4 == 0)
+				order[nord++] = (uint32_t)i; /* a duplicate */
+		}
+		for (int i = nord - 1; i > 0; i--) {
+			uint32_t k, tmp;
+
+			x = x * 1103515245 + 12345;
+			k = (x >> 8) % (uint32_t)(i + 1);
+			tmp = order[i], order[i] = order[k], order[k] = tmp;
+		}
+		for (int i = 0; i < nord; i++) {
+			uint32_t a = cuts[order[i]], b = cuts[order[i] + 1], fl;
+			int more = (int)order[i] != ncut - 1;
+
+			if (!(seenmask[order[i] / 64] >> (order[i] % 64) & 1)) {
+				seenmask[order[i] / 64] |= 1ULL << (order[i] % 64);
+				distinct++;
+			}
+
+			fl = v6 ? frag6(F, D, uf, a, b - a, more, (uint32_t)round)
+				: frag4(F, D, a, b - a, more);
+			add(t, F, fl, 0, (uint64_t)i, &r);
+			if (r.status == FRAG_DONE) {
+				assert_int_equal(r.len, n);
+				assert_memory_equal(r.buf, D, n);
+				/* first on the last missing piece; again only if duplicates
+				 * arriving after it make a second whole copy, as in the kernel */
+				if (!done)
+					assert_int_equal(distinct, ncut);
+				done++;
+			} else if (r.status != FRAG_HELD) {
+				fail_msg("round %d piece %d (%u..%u of %u): %s", round, i, a, b,
+					 n - uf, ll_reason_name(r.why));
+			}
+		}
+		assert_true(done >= 1);
+	}
+	frag_free(t);
+}
+
 /* Many interleaved datagrams: every one completes; per-fragment cost stays flat. */
 static void test_many_queues(void **state)
 {
@@ -512,12 +622,144 @@ static void test_many_queues(void **state)
 	frag_free(t);
 }
 
-#include "test_frag_corpus.h"
+/* ---- the shared pcap corpus (skipped when absent) ---- */
+
+struct fwalk {
+	struct frag_table *t;
+	char log[4096];
+};
+
+static void logf_(struct fwalk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(struct fwalk *w, const char *fmt, ...)
+{
+	size_t n = strlen(w->log);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w->log + n, sizeof(w->log) - n, fmt, ap);
+	va_end(ap);
+}
+
+/* "FRAME:done:LEN:COOKIES:pPROTO:SPORT>DPORT;" or "FRAME:REASON:COOKIES;" */
+static void log_res(struct fwalk *w, const char *at, const struct frag_result *r)
+{
+	struct pkt p;
+	enum ll_reason why;
+
+	if (r->status == FRAG_HELD)
+		return;
+	if (r->status == FRAG_DONE)
+		logf_(w, "%s:done:%u:", at, r->len);
+	else
+		logf_(w, "%s:%s:", at, ll_reason_name(r->why));
+	for (uint32_t i = 0; i < r->ncookies; i++)
+		logf_(w, "%s%llu", i ? "," : "", (unsigned long long)r->cookies[i]);
+	if (r->status == FRAG_DONE) {
+		memset(&p, 0, sizeof(p));
+		assert_int_equal(pkt_parse_wire(&p, r->buf, r->caplen, r->len, &why), 0);
+		assert_false(p.is_frag);
+		logf_(w, ":p%u:%u>%u", p.proto, p.sport, p.dport);
+	}
+	logf_(w, ";");
+}
+
+static void on_end(void *arg, const struct frag_result *r)
+{
+	log_res(arg, "end", r);
+}
+
+static void on_cb(void *arg, const struct frag_result *r)
+{
+	log_res(arg, "cb", r);
+}
+
+static int feed(void *arg, const struct hp_frame *f)
+{
+	struct fwalk *w = arg;
+	struct frag_result r;
+	struct pkt p;
+	enum ll_reason why;
+	char at[16];
+	uint8_t *c;
+
+	if (!f->l3)
+		return 0;
+	c = malloc(f->caplen ? f->caplen : 1);
+	assert_non_null(c);
+	memcpy(c, f->l3, f->caplen);
+	memset(&p, 0, sizeof(p));
+	if (pkt_parse_wire(&p, c, f->caplen, f->wirelen, &why) == 0 &&
+	    (p.is_frag || p.frag_hdr_off)) {
+		frag_add(w->t, &p, f->ts_us, f->n, &r);
+		snprintf(at, sizeof(at), "%u", f->n);
+		log_res(w, at, &r);
+	}
+	free(c);
+	return 0;
+}
+
+/* What the kernel's defrag makes of each capture (tshark agrees where noted). */
+static const struct {
+	const char *file, *want;
+} frag_corpus[] = {
+	/* tshark: reassembled TCP length 40, SYN 12345 -> 80 */
+	{ "frag/zk__fragmented-syn.pcap", "2:done:60:1,2:p6:12345>80;" },
+	/* tshark: reassembled 1408, echo id 0x13c2 */
+	{ "frag/sv__ipv4frags.pcap", "2:done:1428:1,2:p1:5058>5058;" },
+	/* tshark: reassembled 1208, echo id 0xface; frame 8 repeats frame 6 */
+	{ "frag/sv__frag-1.pcap", "9:done:1248:5,6,8,9:p58:64206>64206;" },
+	/* frame 8 (offset 680) overlaps frame 7 (408..816): the datagram is dropped */
+	{ "frag/sv__frag-7.pcap", "8:frag-overlap:6,7,8;" },
+	/* frame 5 (24..72) overlaps frame 3 (48..72): dropped (tshark would overlay it) */
+	{ "frag/zk__fragmented-4.pcap", "5:frag-overlap:2,3,4,5;" },
+	/*
+	 * Frame 1 carries 18 bytes with MF: trimmed to 16, a hole is left at
+	 * 16..48; frame 3 (0..304, MF) reaches past the last fragment's end (164)
+	 * and is dropped alone; the hole never fills. (tshark "reassembles" a
+	 * malformed 164-byte datagram at frame 3.)
+	 */
+	{ "frag/zk__fragmented-1.pcap", "3:bad-frag:3;end:frag-timeout:1,2;" },
+	/* same hole; frame 3 repeats frame 1 */
+	{ "frag/zk__fragmented-2.pcap", "end:frag-timeout:1,2,3;" },
+	/* five fragments, all with MF: never complete */
+	{ "frag/zk__fragmented-3.pcap", "end:frag-timeout:1,2,3,4,5;" },
+	/* tshark: reassembled UDP length 3238 at frame 8; frame 4's first part is not captured */
+	{ "frag/zk__ipv6-fragmented-dns.pcap", "8:done:3278:6,7,8:p17:53>51851;end:frag-timeout:4;" },
+	/* atomic fragments pass at once, without their fragment header */
+	{ "frag/zk__ipv6-http-atomic-frag.pcap",
+	  "13:done:60:13:p6:59694>80;15:done:60:15:p6:59694>80;16:done:75:16:p6:59694>80;"
+	  "20:done:60:20:p6:59694>80;21:done:60:21:p6:59694>80;" },
+	/* malformed: no fragment gets as far as reassembly */
+	{ "frag/td__ip6_frag_asan.pcap", "" },
+	{ "frag/td__ipv6_frag6_negative_len.pcap", "" },
+};
+
+static void test_corpus_frag(void **state)
+{
+	(void)state;
+	if (!hp_corpus()) {
+		print_message("SKIP: no pcap corpus ($LL_SHARED or $LL_ROOT/../shared absent)\n");
+		skip();
+	}
+	for (size_t i = 0; i < sizeof(frag_corpus) / sizeof(frag_corpus[0]); i++) {
+		struct fwalk w = { table(4 << 20), "" };
+
+		frag_set_drop_cb(w.t, on_cb, &w);
+		if (hp_each(hp_path(frag_corpus[i].file), feed, &w) < 0)
+			fail_msg("cannot read %s", frag_corpus[i].file);
+		frag_expire(w.t, 0, 1, on_end, &w);
+		if (strcmp(w.log, frag_corpus[i].want))
+			fail_msg("%s:\n  got  %s\n  want %s", frag_corpus[i].file, w.log,
+				 frag_corpus[i].want);
+		frag_free(w.t);
+	}
+}
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_v4_in_order),
+		cmocka_unit_test(test_v4_options_first_only),
 		cmocka_unit_test(test_v4_out_of_order),
 		cmocka_unit_test(test_v4_duplicate),
 		cmocka_unit_test(test_v4_overlap),
@@ -529,8 +771,9 @@ int main(void)
 		cmocka_unit_test(test_v6_atomic),
 		cmocka_unit_test(test_bad_fragments),
 		cmocka_unit_test(test_snaplen_cut_fragment),
+		cmocka_unit_test(test_random_orders),
 		cmocka_unit_test(test_many_queues),
-		CORPUS_TESTS
+		cmocka_unit_test(test_corpus_frag),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

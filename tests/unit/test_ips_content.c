@@ -84,9 +84,10 @@ static void test_negation_nocase(void **state)
 static void test_isdataat_bytes(void **state)
 {
 	(void)state;
-	assert_int_equal(m("content:\"ab\"; isdataat:2,relative;", "abcde"), 1);
-	assert_int_equal(m("content:\"ab\"; isdataat:3,relative;", "abcde"), 0);
-	assert_int_equal(m("content:\"ab\"; isdataat:!3,relative;", "abcde"), 1);
+	/* relative: n more bytes after the match; absolute: a byte at offset n */
+	assert_int_equal(m("content:\"ab\"; isdataat:3,relative;", "abcde"), 1);
+	assert_int_equal(m("content:\"ab\"; isdataat:4,relative;", "abcde"), 0);
+	assert_int_equal(m("content:\"ab\"; isdataat:!4,relative;", "abcde"), 1);
 	assert_int_equal(m("isdataat:4;", "abcde"), 1);
 	assert_int_equal(m("isdataat:5;", "abcde"), 0);
 	/* "0012" at 2 as decimal text = 12 */

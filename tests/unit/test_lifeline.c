@@ -395,6 +395,12 @@ static void test_learn_ack(void **state)
 	assert_int_equal(dns_lookup(&l, "8.8.8.8", T0 + 3599 * SEC), R_DNS);
 	assert_int_equal(dns_lookup(&l, "8.8.8.8", T0 + 3600 * SEC), -1);
 	assert_int_equal(dns_lookup(&l, "192.168.1.1", T0 + 7200 * SEC), -1);
+	/* an ACK the host sends is its own DHCP server's, not its lease */
+	p = v4reply(&m);
+	p.dir = PKT_DIR_OUT;
+	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	p.dir = PKT_DIR_IN;
+	assert_int_equal(lifeline_learn(&l, &p, T0), 2);
 	/* the same ACK from the client's side (68 -> 67) is a request, not a lease */
 	p = udp_msg("192.168.1.4", 68, "192.168.1.1", 67, &m);
 	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
@@ -774,6 +780,88 @@ static void test_learn_dhcpv6_malformed(void **state)
 	assert_int_equal(l.ndns, 0);
 }
 
+/* Mutated replies (a fixed seed, so failures repeat) never read out of bounds. */
+static void test_learn_mutations(void **state)
+{
+	struct lifeline l;
+	struct msg base4, base6;
+	unsigned seed = 12345;
+
+	(void)state;
+	ll_from(&l, "");
+	bootp(&base4, 2);
+	opt(&base4, 53, "\x05", 1);
+	opt(&base4, 52, "\x03", 1);
+	opt(&base4, 6, DNS_A DNS_B, 8);
+	opt_end(&base4);
+	memcpy(base4.b + 108, "\x06\x04" DNS_C "\xff", 7);
+	reply6(&base6, 7, 60, 120, true);
+	for (int i = 0; i < 20000; i++) {
+		const struct msg *b = i & 1 ? &base6 : &base4;
+		size_t len = (size_t)rand_r(&seed) % (b->len + 8);
+		uint8_t *buf = malloc(len ? len : 1);
+		struct pkt p;
+
+		assert_non_null(buf);
+		for (size_t k = 0; k < len; k++)
+			buf[k] = k < b->len ? b->b[k] : (uint8_t)rand_r(&seed);
+		for (int k = 0; len && k < 4; k++)
+			buf[(size_t)rand_r(&seed) % len] = (uint8_t)rand_r(&seed);
+		p = i & 1 ? v6reply(b) : v4reply(b);
+		p.payload = buf;
+		p.paylen = (uint32_t)len;
+		assert_true(lifeline_learn(&l, &p, T0) <= LIFELINE_MAX_DNS);
+		assert_true(l.ndns <= LIFELINE_MAX_DNS);
+		free(buf);
+	}
+}
+
+/* Learned servers persist across a restart; expired ones are not brought back. */
+static void test_persist(void **state)
+{
+	char path[] = "/tmp/test_lifeline_XXXXXX";
+	struct lifeline l, back;
+	struct msg m;
+	struct pkt p;
+	FILE *f;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	ll_from(&l, "dns-server 9.9.9.9\n");
+	ack(&m, 5, 60, DNS_A);
+	p = v4reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 1);
+	reply6(&m, 7, 0xffffffffu, 0xffffffffu, true);
+	p = v6reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 2);
+	assert_int_equal(lifeline_dns_save(&l, path), 0);
+
+	ll_from(&back, "dns-server 9.9.9.9\n");
+	assert_int_equal(lifeline_dns_load(&back, path, T0 + 30 * SEC), 3);
+	assert_int_equal(back.ndns, 4);
+	assert_int_equal(dns_lookup(&back, "192.168.1.1", T0 + 59 * SEC), R_DNS);
+	assert_int_equal(dns_lookup(&back, "192.168.1.1", T0 + 60 * SEC), -1);
+	assert_int_equal(dns_lookup(&back, "2001:db8::54", T0 + 1000000 * SEC), R_DNS);
+	/* restored as learned, the configured one as configured */
+	for (uint32_t i = 0; i < back.ndns; i++)
+		assert_int_equal(back.dns[i].learned, !ll_ip_eq(back.dns[i].addr, ip("9.9.9.9")));
+
+	/* after the lease the v4 server stays out; garbage lines are skipped */
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fputs("v5 1.2.3.4 0\nv4 not-an-ip 0\nv4\n\nv4 5.6.7.8 0\n", f);
+	fclose(f);
+	ll_from(&back, "");
+	assert_int_equal(lifeline_dns_load(&back, path, T0 + 61 * SEC), 3);
+	assert_int_equal(dns_lookup(&back, "192.168.1.1", T0 + 61 * SEC), -1);
+	assert_int_equal(dns_lookup(&back, "5.6.7.8", T0 + 61 * SEC), R_DNS);
+	unlink(path);
+	assert_int_equal(lifeline_dns_load(&back, path, T0), 0);
+	assert_int_equal(lifeline_dns_save(&l, "/nonexistent/dir/dns"), -ENOENT);
+}
+
 /* ---- real captures ---- */
 
 struct cap {
@@ -823,7 +911,7 @@ static bool run_capture(struct cap *c, const char *rel)
 static void skip_without_corpus(void)
 {
 	if (!hp_corpus()) {
-		fprintf(stderr, "skip: shared corpus not found (set LL_SHARED)\n");
+		fprintf(stderr, "skip: shared corpus not found ($LL_SHARED, else $LL_ROOT/../shared)\n");
 		skip();
 	}
 }
@@ -986,8 +1074,10 @@ int main(void)
 		cmocka_unit_test(test_learn_malformed),
 		cmocka_unit_test(test_learn_truncations),
 		cmocka_unit_test(test_learn_bounded),
+		cmocka_unit_test(test_learn_mutations),
 		cmocka_unit_test(test_learn_dhcpv6),
 		cmocka_unit_test(test_learn_dhcpv6_malformed),
+		cmocka_unit_test(test_persist),
 		cmocka_unit_test(test_cap_rfc3004),
 		cmocka_unit_test(test_cap_rfc5859),
 		cmocka_unit_test(test_cap_zeek_dhcp),

@@ -1,0 +1,141 @@
+/* client.c - lifelinectl's side of the control socket: connect, one request, one reply. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/uio.h>
+
+#include "config.h"
+#include "control.h"
+#include "ctl.h"
+#include "pkt.h"
+
+/* ctl_config() - see ctl.h. */
+int ctl_config(struct ctl *c, struct config *cfg)
+{
+	struct ll_errlist errs = { 0 };
+	int rc = config_load(cfg, c->config_path, !c->config_given, &errs);
+
+	if (rc < 0) {
+		if (errs.n)
+			ll_err_print(&errs, stderr);
+		else
+			fprintf(stderr, "%s: %s: %s\n", c->prog, c->config_path, strerror(-rc));
+		ll_err_free(&errs);
+		config_free(cfg);
+		return CTL_FAIL;
+	}
+	ll_err_free(&errs);
+	return 0;
+}
+
+/* ctl_call() - see ctl.h. */
+int ctl_call(const char *sock, const char *header, const struct iovec *iov, int niov,
+	     int timeout_ms, struct ctl_reply *r)
+{
+	int64_t deadline = control_now_ms() + timeout_ms;
+	struct control_msg m;
+	char *frame = NULL;
+	size_t flen, plen;
+	int fd, rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = control_frame_build(header, iov, niov, &frame, &flen)) < 0)
+		return rc;
+	if ((fd = control_connect(sock, deadline)) < 0) {
+		free(frame);
+		return fd;
+	}
+	rc = control_send_all(fd, frame, flen, deadline);
+	free(frame);
+	/* the server may answer (busy, too large) before reading it all: read anyway */
+	if (rc == 0 || rc == -EPIPE || rc == -ECONNRESET)
+		rc = control_recv_frame(fd, CONTROL_MAX_REPLY, deadline, &r->payload, &plen);
+	close(fd);
+	if (rc < 0)
+		return rc == -ECONNRESET || rc == -EMSGSIZE || rc == -EBADMSG ? -EPROTO : rc;
+	if (control_msg_parse(r->payload, plen, &m) < 0) {
+		ctl_reply_free(r);
+		return -EPROTO;
+	}
+	r->status = m.verb;
+	r->body = m.body;
+	r->bodylen = m.bodylen;
+	return 0;
+}
+
+void ctl_reply_free(struct ctl_reply *r)
+{
+	free(r->payload);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ctl_call_error() - see ctl.h. */
+const char *ctl_call_error(int err)
+{
+	switch (-err) {
+	case ENOENT:
+		return "no control socket (engine not running?)";
+	case ECONNREFUSED:
+		return "nobody listens on the control socket (engine not running?)";
+	case ETIMEDOUT:
+		return "the engine did not answer in time (hung or stopped?)";
+	case EACCES:
+	case EPERM:
+		return "permission denied on the control socket (root or group lifeline)";
+	case EPROTO:
+		return "the engine closed the connection or sent garbage";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* ctl_request() - see ctl.h. */
+int ctl_request(struct ctl *c, const char *header, const struct iovec *iov, int niov,
+		int timeout_ms, int not_answering)
+{
+	struct config cfg;
+	struct ctl_reply r;
+	int rc;
+
+	if (ctl_config(c, &cfg) != 0)
+		return CTL_FAIL;
+	rc = ctl_call(cfg.control_socket, header, iov, niov, timeout_ms, &r);
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s: %s\n", c->prog, cfg.control_socket, ctl_call_error(rc));
+		config_free(&cfg);
+		return not_answering;
+	}
+	config_free(&cfg);
+	rc = strcmp(r.status, "ok") == 0 ? CTL_OK : CTL_FAIL;
+	if (r.bodylen && fwrite(r.body, 1, r.bodylen, rc == CTL_OK ? stdout : stderr) != r.bodylen)
+		rc = CTL_FAIL;
+	if (strcmp(r.status, "busy") == 0)
+		fprintf(stderr, "%s: the engine is busy with other clients; try again\n", c->prog);
+	ctl_reply_free(&r);
+	return fflush(stdout) == 0 ? rc : CTL_FAIL;
+}
+
+/* ctl_explain_online() - see ctl.h. */
+int ctl_explain_online(struct ctl *c, const struct pkt *p)
+{
+	char hdr[512], s[64], d[64];
+	int n;
+
+	n = snprintf(hdr, sizeof(hdr), "EXPLAIN dir=%s proto=%u src=%s dst=%s ttl=%u",
+		     p->dir == PKT_DIR_OUT ? "out" : "in", p->proto, ll_ip_str(p->src, s, sizeof(s)),
+		     ll_ip_str(p->dst, d, sizeof(d)), p->ttl);
+	if (p->proto == 6 || p->proto == 17)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, " sport=%u dport=%u", p->sport,
+			      p->dport);
+	if (p->proto == 1 || p->proto == 58)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, " type=%u code=%u", p->icmp_type,
+			      p->icmp_code);
+	if (p->tcp_flags)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, " flags=%u", p->tcp_flags);
+	if (p->ifname && strlen(p->ifname) < 32 && !strchr(p->ifname, ' '))
+		snprintf(hdr + n, sizeof(hdr) - (size_t)n, " on=%s", p->ifname);
+	return ctl_request(c, hdr, NULL, 0, CTL_TIMEOUT_MS, CTL_FAIL);
+}

@@ -1,0 +1,186 @@
+/*
+ * cmd_doctor.c - lifelinectl doctor: the checks an admin runs by hand when
+ * a host shows offline (SPEC section 7), one line each:
+ *   ok|warn|FAIL  CHECK  — detail, or the fix
+ * Exit 0 when nothing failed, 1 otherwise.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/uio.h>
+
+#include "config.h"
+#include "control.h"
+#include "ctl.h"
+#include "doctor.h"
+#include "state.h"
+
+/* doctor_line() - see doctor.h. */
+void doctor_line(struct doctor *d, enum doctor_level lv, const char *check, const char *fmt, ...)
+{
+	static const char *const names[] = { "ok", "warn", "FAIL" };
+	va_list ap;
+
+	if (lv == DOC_FAIL)
+		d->failed++;
+	printf("%-4s  %-24s — ", names[lv], check);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static bool pid_is_engine(pid_t pid)
+{
+	char path[64], comm[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	return strcmp(comm, "lifelined") == 0;
+}
+
+/* The engine's pid: the state dir's pidfile, else a /proc scan. 0: none. */
+static pid_t find_engine(const struct config *cfg)
+{
+	char *text = NULL;
+	size_t len;
+	pid_t pid = 0;
+	DIR *dir;
+	struct dirent *e;
+
+	if (state_read_file(cfg->state_dir, STATE_PID_FILE, 64, &text, &len) == 0) {
+		pid = (pid_t)atoi(text);
+		free(text);
+		if (pid > 0 && pid_is_engine(pid))
+			return pid;
+	}
+	if (!(dir = opendir("/proc")))
+		return 0;
+	pid = 0;
+	while (!pid && (e = readdir(dir)))
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && pid_is_engine(atoi(e->d_name)))
+			pid = atoi(e->d_name);
+	closedir(dir);
+	return pid;
+}
+
+static void check_process(struct doctor *d)
+{
+	pid_t pid = find_engine(d->cfg);
+
+	if (pid)
+		doctor_line(d, DOC_OK, "engine process", "lifelined runs, pid %d", (int)pid);
+	else
+		doctor_line(d, DOC_FAIL, "engine process", "no lifelined process: start it "
+			    "(systemctl start lifelined, or lifelined -c %s)",
+			    d->cfg->path ? d->cfg->path : LL_DEFAULT_CONFIG);
+}
+
+static void check_socket(struct doctor *d)
+{
+	struct ctl_reply r;
+	int rc = ctl_call(d->cfg->control_socket, "STATUS", NULL, 0, 2000, &r);
+
+	if (rc == 0 && strcmp(r.status, "ok") == 0) {
+		d->status = strndup(r.body, r.bodylen);
+		doctor_line(d, DOC_OK, "control socket", "%s answers", d->cfg->control_socket);
+	} else {
+		doctor_line(d, DOC_FAIL, "control socket", "%s: %s: restart lifelined; meanwhile "
+			    "`lifelinectl reset` unblocks the host", d->cfg->control_socket,
+			    rc < 0 ? ctl_call_error(rc) : "the engine answered with an error");
+	}
+	if (rc == 0)
+		ctl_reply_free(&r);
+}
+
+/* The value after "KEY: " in the status text, up to the newline, or NULL. */
+static const char *status_field(const struct doctor *d, const char *key, char *buf, size_t len)
+{
+	const char *p = d->status;
+	size_t kl = strlen(key);
+
+	for (; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, key, kl) == 0 && p[kl] == ':' && p[kl + 1] == ' ') {
+			snprintf(buf, len, "%.*s", (int)strcspn(p + kl + 2, "\n"), p + kl + 2);
+			return buf;
+		}
+	return NULL;
+}
+
+static void check_heartbeat(struct doctor *d)
+{
+	char buf[256];
+	const char *hb = status_field(d, "heartbeat", buf, sizeof(buf));
+
+	if (!hb)
+		doctor_line(d, DOC_FAIL, "last heartbeat", "unknown: the engine does not answer");
+	else if (strstr(hb, "never seen") && d->cfg->nmanagers == 0)
+		doctor_line(d, DOC_WARN, "last heartbeat", "%s; no manager configured", hb);
+	else if (strstr(hb, "never seen") || strstr(hb, "offline"))
+		doctor_line(d, DOC_FAIL, "last heartbeat", "%s: check the checks above (manager "
+			    "reachable, agent port, policy)", hb);
+	else
+		doctor_line(d, DOC_OK, "last heartbeat", "%s", hb);
+}
+
+static void check_dns(struct doctor *d)
+{
+	char buf[1024];
+	const char *dns = status_field(d, "dns", buf, sizeof(buf));
+	struct lifeline_dns learned[LIFELINE_MAX_DNS];
+	int n;
+
+	if (dns && strcmp(dns, "none") != 0) {
+		doctor_line(d, DOC_OK, "dns servers", "%s", dns);
+		return;
+	}
+	n = state_load_dns(d->cfg->state_dir, learned, LIFELINE_MAX_DNS, 0);
+	if (!dns && (d->cfg->ndns_servers || n > 0))
+		doctor_line(d, DOC_OK, "dns servers", "%u configured, %d learned (persisted)",
+			    d->cfg->ndns_servers, n > 0 ? n : 0);
+	else
+		doctor_line(d, DOC_FAIL, "dns servers", "none known: add `dns-server ADDR` to the "
+			    "config, or renew the DHCP lease so the engine learns them");
+}
+
+/*
+ * cmd_doctor() - `doctor`: every check of SPEC section 7. Exit 0 when none
+ * failed (warnings allowed), 1 otherwise, 2 usage.
+ */
+int cmd_doctor(struct ctl *c, int argc, char **argv)
+{
+	struct config cfg;
+	struct doctor d = { .cfg = &cfg };
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return printf("usage: %s doctor\nexit: 0 nothing failed, 1 a check failed\n",
+			      c->prog) < 0;
+	if (argc != 1)
+		return ctl_usage_error(c, "doctor", "takes no arguments");
+	if (ctl_config(c, &cfg) != 0)
+		return CTL_FAIL;
+	check_process(&d);
+	check_socket(&d);
+	doctor_check_hooks(&d);
+	doctor_check_managers(&d);
+	doctor_check_agent_port(&d);
+	doctor_check_policy(&d);
+	check_heartbeat(&d);
+	doctor_check_certs(&d);
+	check_dns(&d);
+	printf("%s\n", d.failed ? "some checks FAILED" : "all checks passed");
+	free(d.status);
+	config_free(&cfg);
+	fflush(stdout);
+	return d.failed ? CTL_FAIL : CTL_OK;
+}

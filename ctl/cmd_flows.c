@@ -1,0 +1,126 @@
+/*
+ * cmd_flows.c - lifelinectl flows: list (or drop) tracked flows matching a
+ * FILTER in the explain syntax: [PROTO] [ADDR[:PORT] [ADDR[:PORT]]] and
+ * `port N`; two endpoints match the flow's two sides in either order.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "ctl.h"
+
+struct ends {
+	int n;
+	char addr[2][64];
+	long port[2]; /* -1: any */
+};
+
+static int proto_num(const char *s)
+{
+	static const struct { const char *n; int v; } t[] = {
+		{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmp6", 58 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(s, t[i].n) == 0)
+			return t[i].v;
+	return -1;
+}
+
+/* "A", "A:P", "[A6]:P", "A6" into @e slot e->n. */
+static int parse_end(const char *s, struct ends *e)
+{
+	char buf[80], *colon = NULL, *end;
+	ll_ip ip;
+
+	if (e->n == 2 || strlen(s) >= sizeof(buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", s);
+	if (buf[0] == '[') {
+		char *rb = strchr(buf, ']');
+		if (!rb || (rb[1] && rb[1] != ':'))
+			return -1;
+		*rb = '\0';
+		colon = rb[1] ? rb + 1 : NULL;
+		memmove(buf, buf + 1, strlen(buf));
+	} else if ((colon = strchr(buf, ':')) && strchr(colon + 1, ':')) {
+		colon = NULL; /* a bare IPv6 address */
+	}
+	e->port[e->n] = -1;
+	if (colon) {
+		*colon = '\0';
+		e->port[e->n] = strtol(colon + 1, &end, 10);
+		if (!colon[1] || *end || e->port[e->n] < 0 || e->port[e->n] > 65535)
+			return -1;
+	}
+	if (ll_ip_parse(buf, &ip) < 0)
+		return -1;
+	snprintf(e->addr[e->n++], sizeof(e->addr[0]), "%s", buf);
+	return 0;
+}
+
+static int parse_filter(char **w, int n, int *proto, struct ends *e)
+{
+	char *end;
+
+	for (int i = 0; i < n; i++) {
+		if (proto_num(w[i]) >= 0 && *proto < 0) {
+			*proto = proto_num(w[i]);
+		} else if (strcmp(w[i], "proto") == 0 && i + 1 < n && *proto < 0) {
+			*proto = (int)strtol(w[++i], &end, 10);
+			if (!*w[i] || *end || *proto < 0 || *proto > 255)
+				return -1;
+		} else if (strcmp(w[i], "port") == 0 && i + 1 < n && e->n < 2) {
+			e->addr[e->n][0] = '\0';
+			e->port[e->n] = strtol(w[++i], &end, 10);
+			if (!*w[i] || *end || e->port[e->n] < 0 || e->port[e->n] > 65535)
+				return -1;
+			e->n++;
+		} else if (parse_end(w[i], e) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * cmd_flows() - `flows [FILTER] [--kill]`. Exit 0, 1 (no engine, or
+ * --kill without root), 2 usage.
+ */
+int cmd_flows(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kill", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct ends e = { 0 };
+	char hdr[512];
+	bool kill = false;
+	int o, n, proto = -1;
+
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (o == 'k')
+			kill = true;
+		else if (o == 'h')
+			return printf("usage: %s flows [PROTO] [ADDR[:PORT] [ADDR[:PORT]]] [port N] "
+				      "[--kill]\n", c->prog) < 0;
+		else
+			return ctl_usage_error(c, "flows", NULL);
+	}
+	if (parse_filter(argv + optind, argc - optind, &proto, &e) < 0)
+		return ctl_usage_error(c, "flows", "FILTER is [PROTO] [ADDR[:PORT] [ADDR[:PORT]]] "
+				       "[port N]");
+	n = snprintf(hdr, sizeof(hdr), "FLOWS%s", kill ? " kill" : "");
+	if (proto >= 0)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, " proto=%d", proto);
+	for (int i = 0; i < e.n; i++) {
+		if (e.addr[i][0])
+			n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, " a%d=%s", i + 1, e.addr[i]);
+		if (e.port[i] >= 0)
+			n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, " p%d=%ld", i + 1, e.port[i]);
+	}
+	return ctl_request(c, hdr, NULL, 0, CTL_TIMEOUT_LOAD_MS, CTL_FAIL);
+}

@@ -1,0 +1,140 @@
+/*
+ * cmd_reset.c - lifelinectl reset: the console's way out of a lock-out.
+ * It asks the engine for the empty policy (1 s for connect and answer);
+ * when the engine does not answer, it removes the kernel queue hooks
+ * itself (the kernel lifeline stays) and persists the empty policy, so
+ * that a restarted engine does not bring the bad policy back.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "control.h"
+#include "ctl.h"
+#include "hooks.h"
+#include "state.h"
+
+/*
+ * 0: the engine swapped to the empty policy (and persisted it); -EPERM:
+ * it refused this user; else it did not (or could not) do it.
+ */
+static int ask_engine(const struct config *cfg, char *why, size_t len)
+{
+	struct ctl_reply r;
+	int rc = ctl_call(cfg->control_socket, "RESET", NULL, 0, CTL_TIMEOUT_RESET_MS, &r);
+
+	if (rc < 0) {
+		snprintf(why, len, "%s", ctl_call_error(rc));
+		return rc;
+	}
+	snprintf(why, len, "%.*s", (int)(r.bodylen && r.body[r.bodylen - 1] == '\n' ?
+					 r.bodylen - 1 : r.bodylen), r.body);
+	rc = strcmp(r.status, "ok") == 0 ? 0 : strcmp(r.status, "denied") == 0 ? -EPERM : -EIO;
+	ctl_reply_free(&r);
+	return rc;
+}
+
+/* The empty policy as current, nothing awaiting confirm. */
+static int persist_empty(const struct config *cfg)
+{
+	struct state_meta m = { .loaded_at = (uint64_t)time(NULL) };
+	struct policy *p = policy_empty();
+	int rc;
+
+	if (p)
+		memcpy(m.sha256, p->hash, sizeof(m.sha256));
+	policy_free(p);
+	if ((rc = state_save_policy(cfg->state_dir, STATE_CURRENT, "", 0, NULL, 0)) < 0)
+		return rc;
+	return state_meta_write(cfg->state_dir, &m);
+}
+
+/* Remove the queue hooks; prints what happened. true: the host is not blocked by us. */
+static bool remove_hooks(struct ctl *c, const struct config *cfg)
+{
+	char err[512] = "";
+	int rc = hooks_remove_queue(cfg, err, sizeof(err));
+
+	if (rc == 0) {
+		printf("removed the kernel queue hooks: traffic now flows without the engine "
+		       "(the kernel lifeline rules stay)\n");
+		return true;
+	}
+	if (rc == -ENOENT) {
+		printf("no kernel queue hooks installed: nothing to remove\n");
+		return true;
+	}
+	fprintf(stderr, "%s reset: FAILED to remove the kernel queue hooks: %s%s%s\n", c->prog,
+		strerror(-rc), err[0] ? ": " : "", err);
+	return false;
+}
+
+static int reset_full(struct ctl *c, const struct config *cfg)
+{
+	char why[512];
+	bool unblocked;
+	int rc;
+
+	rc = ask_engine(cfg, why, sizeof(why));
+	if (rc == 0) {
+		printf("engine answered: %s\n", why);
+		return CTL_OK;
+	}
+	if (rc == -EPERM) {
+		fprintf(stderr, "%s reset: the engine refused: %s\n", c->prog, why);
+		return CTL_FAIL;
+	}
+	printf("engine did not reset: %s\n", why);
+	unblocked = remove_hooks(c, cfg);
+	if ((rc = persist_empty(cfg)) < 0)
+		fprintf(stderr, "%s reset: FAILED to persist the empty policy in %s: %s "
+			"(a restarted engine would bring the old policy back)\n", c->prog,
+			cfg->state_dir, strerror(-rc));
+	else
+		printf("persisted the empty policy as %s/%s: a restarted engine starts with it\n",
+		       cfg->state_dir, STATE_CURRENT_FILE);
+	return unblocked ? CTL_OK : CTL_FAIL;
+}
+
+/*
+ * cmd_reset() - `reset [--hooks-only]` (alias -r). Exit 0 when the host is
+ * unblocked (engine reset, or queue hooks removed / none installed), 1
+ * when the hooks could not be removed, 2 usage.
+ */
+int cmd_reset(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "hooks-only", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool hooks_only = false;
+	struct config cfg;
+	int o, rc;
+
+	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (o == 'H') {
+			hooks_only = true;
+		} else if (o == 'h') {
+			printf("usage: %s reset [--hooks-only]   (alias: %s -r)\n"
+			       "exit: 0 host unblocked, 1 failed, 2 usage\n", c->prog, c->prog);
+			return CTL_OK;
+		} else {
+			return ctl_usage_error(c, "reset", NULL);
+		}
+	}
+	if (optind != argc)
+		return ctl_usage_error(c, "reset", "takes no arguments");
+	if (ctl_config(c, &cfg) != 0)
+		return CTL_FAIL;
+	if (hooks_only)
+		rc = remove_hooks(c, &cfg) ? CTL_OK : CTL_FAIL;
+	else
+		rc = reset_full(c, &cfg);
+	config_free(&cfg);
+	fflush(stdout);
+	return rc;
+}

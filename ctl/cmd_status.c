@@ -1,0 +1,67 @@
+/* cmd_status.c - lifelinectl status and stats: the engine's state and counters. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+/*
+ * cmd_status() - `status [--json]`. Exit 0 the engine answered, 3 it did
+ * not (LSB: not running), 1 it answered with an error, 2 usage.
+ */
+int cmd_status(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool json = false;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (o == 'j') {
+			json = true;
+		} else if (o == 'h') {
+			printf("usage: %s status [--json]\n"
+			       "exit: 0 engine answers, 3 engine not answering, 1 error, 2 usage\n",
+			       c->prog);
+			return CTL_OK;
+		} else {
+			return ctl_usage_error(c, "status", NULL);
+		}
+	}
+	if (optind != argc)
+		return ctl_usage_error(c, "status", "takes no arguments");
+	return ctl_request(c, json ? "STATUS json" : "STATUS", NULL, 0, CTL_TIMEOUT_MS,
+			   CTL_NOT_RUNNING);
+}
+
+/* cmd_stats() - `stats [--json | --prometheus]`. Exit 0, 1 (or no engine), 2. */
+int cmd_stats(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *hdr = "STATS";
+	int o;
+
+	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if ((o == 'j' || o == 'P') && strcmp(hdr, "STATS") != 0)
+			return ctl_usage_error(c, "stats", "--json and --prometheus exclude each other");
+		if (o == 'j')
+			hdr = "STATS json";
+		else if (o == 'P')
+			hdr = "STATS prometheus";
+		else if (o == 'h')
+			return printf("usage: %s stats [--json | --prometheus]\n", c->prog) < 0;
+		else
+			return ctl_usage_error(c, "stats", NULL);
+	}
+	if (optind != argc)
+		return ctl_usage_error(c, "stats", "takes no arguments");
+	return ctl_request(c, hdr, NULL, 0, CTL_TIMEOUT_MS, CTL_FAIL);
+}

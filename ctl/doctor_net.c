@@ -1,0 +1,299 @@
+/*
+ * doctor_net.c - doctor's checks that look outside the engine: the kernel
+ * rules, the managers (DNS, TCP), the agent port, the policy as the
+ * engine's explain judges heartbeats, and the TLS certificates' dates.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "control.h"
+#include "ctl.h"
+#include "doctor.h"
+#include "hooks.h"
+
+/* Run a tool, its output in @out; its exit status, or -errno. */
+static int run(const char *const argv[], char *out, size_t len)
+{
+	return hooks_run((char *const *)argv, NULL, 0, out, len);
+}
+
+/* doctor_check_hooks() - our nft table or iptables chains, with queue and lifeline rules. */
+void doctor_check_hooks(struct doctor *d)
+{
+	static const char *const nft[] = { "nft", "list", "table", "inet", HOOKS_NFT_TABLE, NULL };
+	static const char *const ipt[] = { "iptables", "-w", "-S", HOOKS_IPT_IN, NULL };
+	char *out = malloc(1 << 16), port[16];
+	const char *backend = "nft";
+	bool queue, lifeline;
+
+	if (!out)
+		return;
+	snprintf(port, sizeof(port), " %u", d->cfg->heartbeat_port);
+	if (run(nft, out, 1 << 16) == 0) {
+		queue = strstr(out, " queue ") != NULL;
+	} else if (backend = "iptables", run(ipt, out, 1 << 16) == 0) {
+		queue = strstr(out, "NFQUEUE") != NULL;
+	} else {
+		doctor_line(d, DOC_FAIL, "kernel rules", "neither `table inet %s` nor chain %s is "
+			    "installed: the engine is not filtering; start lifelined",
+			    HOOKS_NFT_TABLE, HOOKS_IPT_IN);
+		free(out);
+		return;
+	}
+	lifeline = strstr(out, port) != NULL;
+	if (!lifeline)
+		doctor_line(d, DOC_FAIL, "kernel rules", "%s: no kernel lifeline (heartbeat port %u) "
+			    "rules: restart lifelined to reinstall them", backend,
+			    d->cfg->heartbeat_port);
+	else if (!queue)
+		doctor_line(d, DOC_WARN, "kernel rules", "%s: lifeline present but no queue rule "
+			    "(after reset --hooks-only?): traffic is not filtered; restart lifelined",
+			    backend);
+	else
+		doctor_line(d, DOC_OK, "kernel rules", "%s: queue and lifeline rules installed",
+			    backend);
+	free(out);
+}
+
+static void remember(struct doctor *d, const struct sockaddr *sa)
+{
+	if (d->nmanagers >= (int)(sizeof(d->managers) / sizeof(d->managers[0])))
+		return;
+	if (sa->sa_family == AF_INET)
+		d->managers[d->nmanagers++] = ll_ip_from_bytes(
+			(const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr, 4);
+	else if (sa->sa_family == AF_INET6)
+		d->managers[d->nmanagers++] = ll_ip_from_bytes(
+			(const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr, 6);
+}
+
+/* A TCP connection to @sa within 2 s: 0 or -errno. */
+static int tcp_probe(const struct addrinfo *ai)
+{
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), err = 0;
+	socklen_t sl = sizeof(err);
+	struct pollfd p;
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+		err = errno;
+	} else {
+		p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+		if (poll(&p, 1, 2000) <= 0)
+			err = ETIMEDOUT;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0)
+			err = errno;
+	}
+	close(fd);
+	return -err;
+}
+
+static void check_manager(struct doctor *d, const char *name)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
+	char port[8], host[NI_MAXHOST] = "?";
+	int rc, err = -EHOSTUNREACH;
+
+	snprintf(port, sizeof(port), "%u", d->cfg->heartbeat_port);
+	if ((rc = getaddrinfo(name, port, &hints, &res)) != 0) {
+		doctor_line(d, DOC_FAIL, "manager resolves", "%s: %s: check DNS (see dns servers) "
+			    "or name the manager by address", name, gai_strerror(rc));
+		return;
+	}
+	getnameinfo(res->ai_addr, res->ai_addrlen, host, sizeof(host), NULL, 0, NI_NUMERICHOST);
+	doctor_line(d, DOC_OK, "manager resolves", "%s is %s", name, host);
+	remember(d, res->ai_addr);
+	for (ai = res; ai && err; ai = ai->ai_next)
+		err = tcp_probe(ai);
+	if (err)
+		doctor_line(d, DOC_FAIL, "manager reachable", "TCP %s port %s: %s: check routing, "
+			    "upstream firewalls and the manager", name, port, strerror(-err));
+	else
+		doctor_line(d, DOC_OK, "manager reachable", "TCP %s port %s opens", name, port);
+	freeaddrinfo(res);
+}
+
+/* doctor_check_managers() - every manager resolves and its heartbeat port opens. */
+void doctor_check_managers(struct doctor *d)
+{
+	if (!d->cfg->nmanagers) {
+		doctor_line(d, DOC_WARN, "managers", "no `manager` in the config: the heartbeat "
+			    "lifeline is open to any address; name the manager");
+		return;
+	}
+	for (uint32_t i = 0; i < d->cfg->nmanagers; i++)
+		check_manager(d, d->cfg->managers[i].name);
+}
+
+static bool listens_in(const char *path, uint16_t port)
+{
+	FILE *f = fopen(path, "re");
+	char line[512], local[128];
+	unsigned st, p;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *colon;
+		if (sscanf(line, " %*u: %127s %*s %x", local, &st) != 2)
+			continue;
+		if ((colon = strrchr(local, ':')) && sscanf(colon + 1, "%x", &p) == 1)
+			found = st == 0x0A && p == port; /* TCP_LISTEN */
+	}
+	fclose(f);
+	return found;
+}
+
+/* doctor_check_agent_port() - something listens on the agent port (/proc/net/tcp{,6}). */
+void doctor_check_agent_port(struct doctor *d)
+{
+	uint16_t port = d->cfg->agent_port;
+
+	if (listens_in("/proc/net/tcp", port) || listens_in("/proc/net/tcp6", port))
+		doctor_line(d, DOC_OK, "agent port", "something listens on TCP port %u", port);
+	else
+		doctor_line(d, DOC_FAIL, "agent port", "nothing listens on TCP port %u: start the "
+			    "manager's agent (or fix agent-port)", port);
+}
+
+/* The address this host uses towards @mgr (a UDP connect sends nothing). */
+static ll_ip host_addr(const struct doctor *d, ll_ip mgr)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl = sizeof(ss);
+	ll_ip fallback, out;
+	uint8_t b[16];
+	int fd, v4 = ll_ip_is_v4(mgr);
+
+	if (d->cfg->nhosts && ll_ip_is_v4(d->cfg->hosts[0].lo) == v4)
+		return d->cfg->hosts[0].lo;
+	ll_ip_parse(v4 ? "198.51.100.2" : "2001:db8::2", &fallback);
+	ll_ip_to_bytes(mgr, b);
+	fd = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fallback;
+	if (v4) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(9) };
+		memcpy(&sa.sin_addr, b + 12, 4);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			goto fail;
+	} else {
+		struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+		memcpy(&sa.sin6_addr, b, 16);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			goto fail;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		goto fail;
+	out = v4 ? ll_ip_from_bytes((uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr, 4)
+		 : ll_ip_from_bytes((uint8_t *)&((struct sockaddr_in6 *)&ss)->sin6_addr, 6);
+	close(fd);
+	return out;
+fail:
+	close(fd);
+	return fallback;
+}
+
+/* Ask the engine's explain about one packet: 1 accepted, 0 dropped, -errno no answer. */
+static int explain(const struct doctor *d, const char *dir, ll_ip src, unsigned sport, ll_ip dst,
+		   unsigned dport, char *by, size_t bylen)
+{
+	char hdr[256], s[64], t[64];
+	struct ctl_reply r;
+	const char *b;
+	int rc;
+
+	snprintf(hdr, sizeof(hdr), "EXPLAIN dir=%s proto=6 src=%s dst=%s sport=%u dport=%u "
+		 "flags=2 ttl=64", dir, ll_ip_str(src, s, sizeof(s)), ll_ip_str(dst, t, sizeof(t)),
+		 sport, dport);
+	if ((rc = ctl_call(d->cfg->control_socket, hdr, NULL, 0, 2000, &r)) < 0)
+		return rc;
+	rc = strcmp(r.status, "ok") == 0 && strstr(r.body, "verdict: accept") ? 1 : 0;
+	b = strstr(r.body, "by: ");
+	snprintf(by, bylen, "%.*s", b ? (int)strcspn(b + 4, "\n") : 1, b ? b + 4 : "?");
+	ctl_reply_free(&r);
+	return rc;
+}
+
+/* doctor_check_policy() - heartbeat and agent connections pass, both ways, per explain. */
+void doctor_check_policy(struct doctor *d)
+{
+	const uint16_t hb = d->cfg->heartbeat_port, ag = d->cfg->agent_port;
+	char by[4][32], a[64];
+	ll_ip mgr, host;
+	int ok[4];
+
+	if (d->nmanagers)
+		mgr = d->managers[0];
+	else
+		ll_ip_parse("203.0.113.10", &mgr); /* none configured: any address is a manager */
+	host = host_addr(d, mgr);
+	ok[0] = explain(d, "out", host, 40000, mgr, hb, by[0], sizeof(by[0]));
+	ok[1] = explain(d, "in", mgr, hb, host, 40000, by[1], sizeof(by[1]));
+	ok[2] = explain(d, "in", mgr, 40001, host, ag, by[2], sizeof(by[2]));
+	ok[3] = explain(d, "out", host, ag, mgr, 40001, by[3], sizeof(by[3]));
+	ll_ip_str(mgr, a, sizeof(a));
+	if (ok[0] < 0 || ok[1] < 0 || ok[2] < 0 || ok[3] < 0)
+		doctor_line(d, DOC_FAIL, "policy passes heartbeat", "cannot ask the engine: %s",
+			    ctl_call_error(ok[0] < 0 ? ok[0] : ok[1] < 0 ? ok[1] : ok[2] < 0 ? ok[2]
+										: ok[3]));
+	else if (!ok[0] || !ok[1] || !ok[2] || !ok[3])
+		doctor_line(d, DOC_FAIL, "policy passes heartbeat", "a heartbeat packet with %s is "
+			    "dropped (out %s, in %s, agent in %s, out %s): check the config's "
+			    "manager and ports; `lifelinectl explain` shows why", a, by[0], by[1],
+			    by[2], by[3]);
+	else
+		doctor_line(d, DOC_OK, "policy passes heartbeat", "ports %u and %u with %s accepted "
+			    "both ways (by %s)", hb, ag, a, by[0]);
+}
+
+static void cert_line(struct doctor *d, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	struct tm tm;
+	char until[32] = "?";
+
+	if (f)
+		fclose(f);
+	if (!x) {
+		doctor_line(d, DOC_FAIL, "clock vs tls-cert", "%s: %s", path,
+			    f ? "not a PEM certificate" : strerror(errno));
+		return;
+	}
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm))
+		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0)
+		doctor_line(d, DOC_FAIL, "clock vs tls-cert", "%s is not valid yet: the clock is "
+			    "behind? set it (chronyc makestep, timedatectl)", path);
+	else if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0)
+		doctor_line(d, DOC_FAIL, "clock vs tls-cert", "%s expired %s: renew it, or the "
+			    "clock is ahead", path, until);
+	else
+		doctor_line(d, DOC_OK, "clock vs tls-cert", "%s valid until %s", path, until);
+	X509_free(x);
+}
+
+/* doctor_check_certs() - the clock lies within every tls-cert's validity. */
+void doctor_check_certs(struct doctor *d)
+{
+	if (!d->cfg->ntls_certs)
+		doctor_line(d, DOC_OK, "clock vs tls-cert", "no tls-cert in the config");
+	for (uint32_t i = 0; i < d->cfg->ntls_certs; i++)
+		cert_line(d, d->cfg->tls_certs[i]);
+}

@@ -1,0 +1,366 @@
+/*
+ * control.c - the control server: one thread polls the listening socket
+ * and up to CONTROL_MAX_CLIENTS non-blocking connections, so a slow or
+ * silent peer only ever holds its own slot until its deadline.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "control_int.h"
+
+static const struct {
+	const char *verb;
+	control_handler fn;
+	bool root_only;
+} handlers[] = {
+	{ "STATUS", control_req_status, false },
+	{ "STATS", control_req_stats, false },
+	{ "SHOW", control_req_show, false },
+	{ "FLOWS", control_req_flows, false }, /* kill: root, checked below */
+	{ "EXPLAIN", control_req_explain, false },
+	{ "LOAD", control_req_load, true },
+	{ "CONFIRM", control_req_confirm, true },
+	{ "ROLLBACK", control_req_rollback, true },
+	{ "RESET", control_req_reset, true },
+	{ "TABLE", control_req_table, true },
+};
+
+static void conn_close(struct control_conn *k)
+{
+	if (k->fd >= 0)
+		close(k->fd);
+	free(k->in);
+	free(k->out);
+	memset(k, 0, sizeof(*k));
+	k->fd = -1;
+}
+
+/* Queue @header + the text of @body as the reply and switch @k to writing. */
+static void conn_reply(struct control_conn *k, const char *header, const char *body, size_t len)
+{
+	struct iovec iov = { (void *)body, len };
+
+	free(k->in);
+	k->in = NULL;
+	if (control_frame_build(header, &iov, 1, &k->out, &k->outlen) < 0) {
+		conn_close(k);
+		return;
+	}
+	k->outoff = 0;
+	k->deadline_ms = control_now_ms() + CONTROL_WRITE_TIMEOUT_MS;
+}
+
+static bool needs_root(const struct control_msg *m, bool root_only)
+{
+	return root_only || (strcmp(m->verb, "FLOWS") == 0 && control_msg_has(m, "kill"));
+}
+
+/* Run the complete request in k->in. */
+static void conn_dispatch(struct control *c, struct control_conn *k)
+{
+	struct control_msg m;
+	const char *hdr = CTL_R_BAD;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (!out) {
+		conn_close(k);
+		return;
+	}
+	if (control_msg_parse(k->in + 4, k->total - 4, &m) < 0) {
+		fputs("malformed request\n", out);
+		goto reply;
+	}
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+		if (strcmp(m.verb, handlers[i].verb) != 0)
+			continue;
+		if (needs_root(&m, handlers[i].root_only) && k->uid != 0) {
+			fprintf(out, "permission denied: this request needs uid 0 (you are uid %u)\n",
+				(unsigned)k->uid);
+			hdr = CTL_R_DENIED;
+		} else {
+			hdr = handlers[i].fn(c, &m, out);
+		}
+		goto reply;
+	}
+	fprintf(out, "unknown request '%s'\n", m.verb);
+reply:
+	if (fclose(out) != 0) {
+		free(text);
+		conn_close(k);
+		return;
+	}
+	conn_reply(k, hdr, text, len);
+	free(text);
+}
+
+/* Take what the peer sent; dispatch once the frame is whole. */
+static void conn_read(struct control *c, struct control_conn *k)
+{
+	size_t max = k->uid == 0 ? CONTROL_MAX_REQUEST : CONTROL_MAX_REQUEST_USER;
+	size_t want = k->total ? k->total : 4;
+	const char *msg;
+	ssize_t n;
+	int rc;
+
+	if (k->inlen == k->incap) {
+		/* grow with what arrives, never to the announced size at once */
+		size_t cap = k->incap * 2 > 65536 ? k->incap * 2 : 65536;
+		char *p;
+
+		cap = cap < want ? cap : want;
+		if (!(p = realloc(k->in, cap)))
+			return conn_close(k);
+		k->in = p;
+		k->incap = cap;
+	}
+	n = recv(k->fd, k->in + k->inlen, k->incap - k->inlen, 0);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		return conn_close(k);
+	if (n < 0)
+		return;
+	k->inlen += (size_t)n;
+	if (!k->total && (rc = control_frame_len((uint8_t *)k->in, k->inlen, max - 4, &k->total)) < 0) {
+		if (rc == -EAGAIN)
+			return;
+		k->total = 0;
+		msg = rc == -EMSGSIZE ? "request too large\n" : "malformed request\n";
+		return conn_reply(k, CTL_R_BAD, msg, strlen(msg));
+	}
+	if (k->total && k->inlen == k->total)
+		conn_dispatch(c, k);
+}
+
+static void conn_write(struct control_conn *k)
+{
+	ssize_t n = send(k->fd, k->out + k->outoff, k->outlen - k->outoff,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0)
+		return conn_close(k);
+	k->outoff += (size_t)n;
+	if (k->outoff == k->outlen)
+		conn_close(k);
+}
+
+static void accept_one(struct control *c)
+{
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
+	int fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct control_conn *k = NULL;
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i < CONTROL_MAX_CLIENTS && !k; i++)
+		if (c->conns[i].fd < 0)
+			k = &c->conns[i];
+	if (!k || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0) {
+		/* full: a best-effort "busy" so the client says why, then close */
+		static const char busy[] = "\0\0\0\x05" "busy\n";
+		if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			(void)0;
+		close(fd);
+		return;
+	}
+	k->fd = fd;
+	k->uid = cr.uid;
+	k->deadline_ms = control_now_ms() + CONTROL_READ_TIMEOUT_MS;
+}
+
+/* Poll timeout: the nearest connection or confirm deadline. */
+static int next_timeout(const struct control *c, int64_t now)
+{
+	int64_t t = now + 60000;
+
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		if (c->conns[i].fd >= 0 && c->conns[i].deadline_ms < t)
+			t = c->conns[i].deadline_ms;
+	if (c->confirm_ms && c->confirm_ms < t)
+		t = c->confirm_ms;
+	return t <= now ? 0 : (int)(t - now);
+}
+
+static void expire(struct control *c)
+{
+	int64_t now = control_now_ms();
+
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		if (c->conns[i].fd >= 0 && c->conns[i].deadline_ms <= now)
+			conn_close(&c->conns[i]); /* too slow to send, or to read the reply */
+	if (c->confirm_ms && c->confirm_ms <= now)
+		control_confirm_expired(c);
+}
+
+static void *server_main(void *arg)
+{
+	struct control *c = arg;
+	struct pollfd pf[CONTROL_MAX_CLIENTS + 2];
+	int idx[CONTROL_MAX_CLIENTS + 2];
+
+	for (;;) {
+		int n = 0;
+
+		pf[n++] = (struct pollfd){ .fd = c->wake_rd, .events = POLLIN };
+		pf[n++] = (struct pollfd){ .fd = c->lfd, .events = POLLIN };
+		for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+			struct control_conn *k = &c->conns[i];
+			if (k->fd < 0)
+				continue;
+			idx[n] = i;
+			pf[n++] = (struct pollfd){ .fd = k->fd, .events = k->out ? POLLOUT : POLLIN };
+		}
+		if (poll(pf, (nfds_t)n, next_timeout(c, control_now_ms())) < 0 && errno != EINTR)
+			break;
+		if (pf[0].revents)
+			break;
+		for (int j = 2; j < n; j++) {
+			struct control_conn *k = &c->conns[idx[j]];
+			if (!pf[j].revents || k->fd != pf[j].fd)
+				continue;
+			if (k->out)
+				conn_write(k);
+			else
+				conn_read(c, k);
+		}
+		if (pf[1].revents & POLLIN)
+			accept_one(c);
+		expire(c);
+	}
+	return NULL;
+}
+
+/* Is a server answering at @path? Then it is not ours to replace. */
+static bool socket_alive(const char *path)
+{
+	int fd = control_connect(path, control_now_ms() + 200);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static int mkdir_parent(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (!(slash = strrchr(dir, '/')) || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Bind under a temporary name, set mode and group, then rename into place:
+ * the socket is never reachable with looser permissions than 0660.
+ */
+static int bind_socket(struct control *c, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct group *g = getgrnam("lifeline");
+	char tmp[sizeof(sa.sun_path)];
+	int rc;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.%d", c->path, (int)getpid()) >= (int)sizeof(tmp))
+		return snprintf(err, errlen, "control-socket %s: path too long", c->path), -ENAMETOOLONG;
+	if ((rc = mkdir_parent(c->path)) < 0)
+		return snprintf(err, errlen, "control-socket %s: cannot create its directory: %s",
+				c->path, strerror(-rc)), rc;
+	if (socket_alive(c->path))
+		return snprintf(err, errlen, "control-socket %s: another lifelined answers there",
+				c->path), -EADDRINUSE;
+	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->lfd < 0)
+		return -errno;
+	memcpy(sa.sun_path, tmp, strlen(tmp));
+	unlink(tmp);
+	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(tmp, 0660) < 0 ||
+	    chown(tmp, (uid_t)-1, g ? g->gr_gid : 0) < 0 || listen(c->lfd, 64) < 0 ||
+	    rename(tmp, c->path) < 0) {
+		rc = -errno;
+		unlink(tmp);
+		snprintf(err, errlen, "control-socket %s: %s", c->path, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+/* control_start() - see control.h. */
+int control_start(struct control **out, const struct config *cfg, const struct control_ops *ops,
+		  void *ctx, char *err, size_t errlen)
+{
+	struct control *c = calloc(1, sizeof(*c));
+	int p[2], rc;
+
+	if (!c)
+		return -ENOMEM;
+	*c = (struct control){ .cfg = cfg, .ops = ops, .ctx = ctx, .lfd = -1,
+			       .wake_rd = -1, .wake_wr = -1 };
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		c->conns[i].fd = -1;
+	snprintf(err, errlen, "control-socket %s: path too long", cfg->control_socket);
+	if (strlen(cfg->control_socket) >= sizeof(c->path) - 12) { /* room for the temp suffix */
+		rc = -ENAMETOOLONG;
+		goto fail;
+	}
+	snprintf(c->path, sizeof(c->path), "%s", cfg->control_socket);
+	if ((rc = bind_socket(c, err, errlen)) < 0)
+		goto fail;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	c->wake_rd = p[0];
+	c->wake_wr = p[1];
+	control_meta_sync(c);
+	if ((rc = -pthread_create(&c->th, NULL, server_main, c)) < 0) {
+		snprintf(err, errlen, "control server thread: %s", strerror(-rc));
+		goto fail;
+	}
+	c->started = true;
+	*out = c;
+	return 0;
+fail:
+	control_stop(c);
+	return rc;
+}
+
+/* control_stop() - see control.h. */
+void control_stop(struct control *c)
+{
+	if (!c)
+		return;
+	if (c->started) {
+		if (write(c->wake_wr, "x", 1) < 0)
+			(void)0; /* the pipe cannot be full: one byte, written once */
+		pthread_join(c->th, NULL);
+	}
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		conn_close(&c->conns[i]);
+	if (c->lfd >= 0) {
+		close(c->lfd);
+		unlink(c->path);
+	}
+	if (c->wake_rd >= 0)
+		close(c->wake_rd);
+	if (c->wake_wr >= 0)
+		close(c->wake_wr);
+	free(c);
+}

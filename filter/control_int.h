@@ -1,0 +1,72 @@
+/* control_int.h - what the control server's files share: the server and its request handlers. */
+#ifndef LL_CONTROL_INT_H
+#define LL_CONTROL_INT_H
+
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "control.h"
+#include "state.h"
+
+struct control_conn {
+	int fd;                 /* -1: slot free */
+	uid_t uid;              /* SO_PEERCRED at accept */
+	int64_t deadline_ms;    /* read deadline, then write deadline */
+	char *in;
+	size_t inlen, incap, total; /* total: frame length once known, else 0 */
+	char *out;
+	size_t outlen, outoff;  /* writing when out != NULL */
+};
+
+struct control {
+	const struct config *cfg;
+	const struct control_ops *ops;
+	void *ctx;
+	int lfd, wake_rd, wake_wr;
+	pthread_t th;
+	bool started;
+	char path[108];
+	struct control_conn conns[CONTROL_MAX_CLIENTS];
+	struct state_meta meta;      /* persisted copy of what runs */
+	int64_t confirm_ms;          /* monotonic deadline of a pending confirm; 0: none */
+};
+
+/* Reply headers. */
+#define CTL_R_OK "ok"
+#define CTL_R_FAIL "fail"
+#define CTL_R_DENIED "denied"
+#define CTL_R_BAD "bad-request"
+
+/*
+ * A request handler: reads @m, writes the user's text to @out, returns the
+ * reply header (CTL_R_*). Runs in the server thread.
+ */
+typedef const char *(*control_handler)(struct control *c, const struct control_msg *m, FILE *out);
+
+/* control_req.c: requests that change the policy (uid 0 only). */
+const char *control_req_load(struct control *c, const struct control_msg *m, FILE *out);
+const char *control_req_confirm(struct control *c, const struct control_msg *m, FILE *out);
+const char *control_req_rollback(struct control *c, const struct control_msg *m, FILE *out);
+const char *control_req_reset(struct control *c, const struct control_msg *m, FILE *out);
+/* control_confirm_expired() - the confirm deadline passed: roll back (logged via the engine). */
+void control_confirm_expired(struct control *c);
+/* control_meta_sync() - at start: make state.meta describe the running policy. */
+void control_meta_sync(struct control *c);
+
+/* control_table.c */
+const char *control_req_table(struct control *c, const struct control_msg *m, FILE *out);
+/* control_diff() - rules added, removed, changed between @old and @new, as text. */
+void control_diff(const struct policy *old, const struct policy *new, FILE *out);
+
+/* control_fmt.c: reading requests (any peer). */
+const char *control_req_status(struct control *c, const struct control_msg *m, FILE *out);
+const char *control_req_stats(struct control *c, const struct control_msg *m, FILE *out);
+const char *control_req_show(struct control *c, const struct control_msg *m, FILE *out);
+const char *control_req_flows(struct control *c, const struct control_msg *m, FILE *out);
+const char *control_req_explain(struct control *c, const struct control_msg *m, FILE *out);
+
+/* control_iso_time() - "2026-11-26T14:00:00Z" for Unix seconds @t. */
+const char *control_iso_time(uint64_t t, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,322 @@
+/*
+ * control_req.c - requests that change what runs: load (validate, verify,
+ * compile, diff, swap, persist), confirm, rollback, reset, and the confirm
+ * timer. Everything is checked here, in the control thread, so the engine
+ * only ever receives a ready, compiled policy.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "control_int.h"
+#include "fw.h"
+#include "sig.h"
+
+#define CONFIRM_MAX_S (7 * 86400)
+
+static const char *dir_of(const struct control *c)
+{
+	return c->cfg->state_dir;
+}
+
+static void meta_set(struct control *c, const struct policy *p, bool is_signed, bool skip)
+{
+	c->meta = (struct state_meta){
+		.has_serial = p->has_serial, .serial = p->serial,
+		.loaded_at = (uint64_t)time(NULL), .is_signed = is_signed,
+		.skip_unsupported = skip,
+	};
+	memcpy(c->meta.sha256, p->hash, sizeof(c->meta.sha256));
+}
+
+static void meta_save(struct control *c, FILE *out)
+{
+	int rc;
+
+	c->meta.confirm_deadline = 0;
+	if (c->confirm_ms)
+		c->meta.confirm_deadline = (uint64_t)time(NULL) +
+			(uint64_t)((c->confirm_ms - control_now_ms() + 999) / 1000);
+	if ((rc = state_meta_write(dir_of(c), &c->meta)) < 0)
+		fprintf(out, "warning: cannot write %s/%s: %s\n", dir_of(c), STATE_META_FILE,
+			strerror(-rc));
+}
+
+/* control_meta_sync() - see control_int.h. */
+void control_meta_sync(struct control *c)
+{
+	const struct policy *p = c->ops->policy(c->ctx);
+	struct state_meta m;
+	int64_t left;
+
+	if (state_meta_read(dir_of(c), &m) == 0 && strcmp(m.sha256, p->hash) == 0) {
+		c->meta = m;
+		if (m.confirm_deadline) {
+			/* a pending confirm survived a restart: keep its deadline */
+			left = (int64_t)m.confirm_deadline - (int64_t)time(NULL);
+			c->confirm_ms = control_now_ms() + (left > 0 ? left * 1000 : 0);
+		}
+		return;
+	}
+	meta_set(c, p, false, false);
+	if (state_meta_write(dir_of(c), &c->meta) < 0)
+		(void)0; /* read-only state dir: status still works from memory */
+}
+
+static int parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || *end || *out > max ? -EINVAL : 0;
+}
+
+struct load_req {
+	const char *name;
+	const char *sig;
+	size_t siglen;
+	char *text;        /* NUL-terminated copy */
+	size_t len;
+	uint64_t confirm_s;
+	bool skip;
+};
+
+static int load_args(const struct control_msg *m, struct load_req *r, FILE *out)
+{
+	uint64_t siglen = 0;
+
+	r->name = control_msg_get(m, "name");
+	if (!r->name)
+		r->name = "policy";
+	if (control_msg_get(m, "siglen") &&
+	    parse_uint(control_msg_get(m, "siglen"), SIG_MAX_FILE, &siglen) < 0)
+		return fputs("bad siglen\n", out), -EINVAL;
+	if (siglen > m->bodylen)
+		return fputs("signature longer than the request\n", out), -EINVAL;
+	if (control_msg_get(m, "confirm") &&
+	    (parse_uint(control_msg_get(m, "confirm"), CONFIRM_MAX_S, &r->confirm_s) < 0 ||
+	     r->confirm_s == 0))
+		return fprintf(out, "--confirm takes 1 to %d seconds\n", CONFIRM_MAX_S), -EINVAL;
+	r->skip = control_msg_has(m, "skip-unsupported");
+	r->sig = siglen ? m->body : NULL;
+	r->siglen = siglen;
+	r->len = m->bodylen - siglen;
+	if (memchr(m->body + siglen, '\0', r->len))
+		return fprintf(out, "%s: not a policy: contains a NUL byte\n", r->name), -EINVAL;
+	if (!(r->text = malloc(r->len + 1)))
+		return fputs("out of memory\n", out), -ENOMEM;
+	memcpy(r->text, m->body + siglen, r->len);
+	r->text[r->len] = '\0';
+	return 0;
+}
+
+/* Signature (when trusted-key), parse, serial, compile. NULL: errors are in @out. */
+static struct policy *load_validate(struct control *c, const struct load_req *r, FILE *out)
+{
+	struct policy_opts po = { .skip_unsupported = r->skip };
+	struct ll_errlist errs = { 0 };
+	const struct policy *old = c->ops->policy(c->ctx);
+	char err[512];
+	struct policy *p;
+
+	if (c->cfg->trusted_key &&
+	    sig_verify(c->cfg->trusted_key, r->text, r->len, r->sig, r->siglen, err, sizeof(err)) < 0) {
+		fprintf(out, "%s: refused: %s\n", r->name, err);
+		return NULL;
+	}
+	p = policy_load_string(r->name, r->text, &po, &errs);
+	ll_err_print(&errs, out);
+	ll_err_free(&errs);
+	if (!p) {
+		fprintf(out, "%s: invalid; the running policy is unchanged\n", r->name);
+		return NULL;
+	}
+	if (c->cfg->trusted_key && old->has_serial && p->serial < old->serial) {
+		fprintf(out, "%s: refused: serial %" PRIu64 " is lower than the running policy's "
+			"serial %" PRIu64 " (replayed old policy?)\n", r->name, p->serial, old->serial);
+		goto fail;
+	}
+	if (fw_compile(p) < 0) {
+		fprintf(out, "%s: cannot compile: %s\n", r->name, strerror(errno ? errno : ENOMEM));
+		goto fail;
+	}
+	return p;
+fail:
+	policy_free(p);
+	return NULL;
+}
+
+static void print_summary(const char *verb, const char *name, const struct policy *p, FILE *out)
+{
+	fprintf(out, "%s %s: %u rule%s", verb, name, p->nrules, p->nrules == 1 ? "" : "s");
+	if (p->nips_lines)
+		fprintf(out, ", %u IPS rule%s", p->nips_lines, p->nips_lines == 1 ? "" : "s");
+	if (p->has_serial)
+		fprintf(out, ", serial %" PRIu64, p->serial);
+	fprintf(out, ", sha256 %.16s\n", p->hash);
+}
+
+/* Persist @text/@sig as current; warnings only: the swap already happened. */
+static void persist_current(struct control *c, const char *text, size_t len, const void *sig,
+			    size_t siglen, FILE *out)
+{
+	int rc = state_save_policy(dir_of(c), STATE_CURRENT, text, len, sig, siglen);
+
+	if (rc < 0)
+		fprintf(out, "warning: running, but not persisted in %s: %s "
+			"(a restart brings the previous policy back)\n", dir_of(c), strerror(-rc));
+	meta_save(c, out);
+}
+
+/*
+ * Hand @p to the engine. c->meta already describes @p (it must be read
+ * before the engine owns and may free it): @old is restored on failure.
+ */
+static int swap(struct control *c, struct policy *p, enum control_swap_why why,
+		const char *msg, const struct state_meta *old, FILE *out)
+{
+	int rc = c->ops->swap_policy(c->ctx, p, why, msg);
+
+	if (rc < 0)
+		c->meta = *old;
+	if (rc < 0)
+		fprintf(out, "the engine refused the policy: %s; the running policy is unchanged\n",
+			strerror(-rc));
+	return rc;
+}
+
+/* control_req_load() - LOAD: see control_proto.c. */
+const char *control_req_load(struct control *c, const struct control_msg *m, FILE *out)
+{
+	struct load_req r = { 0 };
+	struct state_meta old;
+	struct policy *p;
+	char msg[256], *diff = NULL;
+	size_t dlen = 0;
+	FILE *df;
+	const char *res = CTL_R_FAIL;
+
+	if (load_args(m, &r, out) < 0 || !(p = load_validate(c, &r, out)))
+		goto out;
+	if (!(df = open_memstream(&diff, &dlen))) {
+		policy_free(p);
+		goto out;
+	}
+	control_diff(c->ops->policy(c->ctx), p, df);
+	fclose(df);
+	/* a pending unconfirmed policy is not good: keep the last-good from before it */
+	if (!c->confirm_ms && state_promote_last_good(dir_of(c)) < 0)
+		fprintf(out, "warning: cannot keep the previous policy as last-good in %s\n",
+			dir_of(c));
+	snprintf(msg, sizeof(msg), "loaded %s sha256 %s%s", r.name, p->hash,
+		 r.confirm_s ? " (awaiting confirm)" : "");
+	old = c->meta;
+	meta_set(c, p, r.sig != NULL, r.skip);
+	print_summary("loaded", r.name, p, out);
+	if (swap(c, p, CONTROL_SWAP_LOAD, msg, &old, out) < 0)
+		goto out;
+	c->confirm_ms = r.confirm_s ? control_now_ms() + (int64_t)r.confirm_s * 1000 : 0;
+	persist_current(c, r.text, r.len, r.sig, r.siglen, out);
+	fputs(diff, out);
+	if (r.confirm_s)
+		fprintf(out, "run `lifelinectl confirm` within %" PRIu64 " s, or the previous "
+			"policy comes back\n", r.confirm_s);
+	res = CTL_R_OK;
+out:
+	free(diff);
+	free(r.text);
+	return res;
+}
+
+/* control_req_confirm() - CONFIRM: the pending policy stays. */
+const char *control_req_confirm(struct control *c, const struct control_msg *m, FILE *out)
+{
+	(void)m;
+	if (!c->confirm_ms) {
+		fputs("nothing to confirm: no `load --confirm` is pending\n", out);
+		return CTL_R_FAIL;
+	}
+	c->confirm_ms = 0;
+	meta_save(c, out);
+	fprintf(out, "confirmed: policy sha256 %.16s stays\n", c->meta.sha256);
+	return CTL_R_OK;
+}
+
+/* Swap to last-good (the empty policy when there is none) and persist it as current. */
+static int rollback(struct control *c, enum control_swap_why why, FILE *out)
+{
+	struct policy_opts po = { .skip_unsupported = true };
+	char why_s[512], *text = NULL;
+	void *sig = NULL;
+	size_t len = 0, siglen = 0;
+	struct policy *p = state_load_policy(dir_of(c), STATE_LAST_GOOD, &po, why_s, sizeof(why_s));
+	struct state_meta old;
+	int rc;
+
+	if (!p) {
+		fprintf(out, "cannot roll back: %s\n", why_s);
+		return -EINVAL;
+	}
+	control_diff(c->ops->policy(c->ctx), p, out);
+	old = c->meta;
+	meta_set(c, p, false, true);
+	if (state_read_policy(dir_of(c), STATE_LAST_GOOD, &text, &len, &sig, &siglen) < 0)
+		text = NULL, len = 0; /* absent: the empty policy */
+	c->meta.is_signed = sig != NULL;
+	if ((rc = swap(c, p, why, why == CONTROL_SWAP_TIMEOUT ? "confirm deadline passed: "
+		       "rolled back to last-good" : "rolled back to last-good", &old, out)) == 0) {
+		c->confirm_ms = 0;
+		persist_current(c, text ? text : "", len, sig, siglen, out);
+	}
+	free(text);
+	free(sig);
+	return rc;
+}
+
+/* control_req_rollback() - ROLLBACK: last-good now. */
+const char *control_req_rollback(struct control *c, const struct control_msg *m, FILE *out)
+{
+	(void)m;
+	if (rollback(c, CONTROL_SWAP_ROLLBACK, out) < 0)
+		return CTL_R_FAIL;
+	fprintf(out, "rolled back to the last-good policy (sha256 %.16s)\n", c->meta.sha256);
+	return CTL_R_OK;
+}
+
+/* control_confirm_expired() - see control_int.h. */
+void control_confirm_expired(struct control *c)
+{
+	FILE *devnull = fopen("/dev/null", "we");
+
+	c->confirm_ms = 0; /* once, even when the rollback fails: no busy loop */
+	if (devnull) {
+		rollback(c, CONTROL_SWAP_TIMEOUT, devnull);
+		fclose(devnull);
+	}
+}
+
+/* control_req_reset() - RESET: the empty policy now, persisted. */
+const char *control_req_reset(struct control *c, const struct control_msg *m, FILE *out)
+{
+	struct policy *p = policy_empty();
+	struct state_meta old = c->meta;
+
+	(void)m;
+	if (!p) {
+		fputs("out of memory\n", out);
+		return CTL_R_FAIL;
+	}
+	meta_set(c, p, false, false);
+	if (swap(c, p, CONTROL_SWAP_RESET, "reset: empty policy", &old, out) < 0)
+		return CTL_R_FAIL;
+	c->confirm_ms = 0;
+	persist_current(c, "", 0, NULL, 0, out);
+	fprintf(out, "the engine now runs the empty policy (accepts everything); "
+		"persisted in %s/%s\n", dir_of(c), STATE_CURRENT_FILE);
+	return CTL_R_OK;
+}

@@ -1,0 +1,368 @@
+/*
+ * control_table.c - `lifelinectl table` (an address set changed without a
+ * reload of the file) and the rule diff that load and rollback print.
+ * A set change rebuilds the policy from its canonical text with the one
+ * define replaced: the policy stays immutable, and the classifier, IPS
+ * variables and every rule using the set agree on the new value.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control_int.h"
+#include "fw.h"
+
+#define DIFF_MAX_LINES 200
+
+struct rtext {
+	uint32_t id;
+	char *text;
+};
+
+static int cmp_rtext(const void *a, const void *b)
+{
+	const struct rtext *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The rules of @p by id, each with its canonical text. NULL on ENOMEM (also for 0 rules). */
+static struct rtext *rule_texts(const struct policy *p)
+{
+	struct rtext *v = calloc(p->nrules + 1, sizeof(*v));
+
+	for (uint32_t i = 0; v && i < p->nrules; i++) {
+		size_t len;
+		FILE *f = open_memstream(&v[i].text, &len);
+		v[i].id = p->rules[i].id;
+		if (f) {
+			fw_rule_print(&p->rules[i], f);
+			fclose(f);
+		}
+	}
+	if (v)
+		qsort(v, p->nrules, sizeof(*v), cmp_rtext);
+	return v;
+}
+
+static void free_texts(struct rtext *v, uint32_t n)
+{
+	for (uint32_t i = 0; v && i < n; i++)
+		free(v[i].text);
+	free(v);
+}
+
+struct diff_count {
+	uint32_t added, removed, changed, lines;
+};
+
+static void diff_line(struct diff_count *d, char sign, const char *text, FILE *out)
+{
+	if (d->lines++ < DIFF_MAX_LINES)
+		fprintf(out, "  %c %s\n", sign, text ? text : "?");
+}
+
+static void diff_rules(const struct policy *a, const struct policy *b, struct diff_count *d,
+		       FILE *out)
+{
+	struct rtext *x = rule_texts(a), *y = rule_texts(b);
+	uint32_t i = 0, j = 0;
+
+	if (!x || !y)
+		goto out;
+	while (i < a->nrules || j < b->nrules) {
+		if (j == b->nrules || (i < a->nrules && x[i].id < y[j].id)) {
+			diff_line(d, '-', x[i++].text, out);
+			d->removed++;
+		} else if (i == a->nrules || y[j].id < x[i].id) {
+			diff_line(d, '+', y[j++].text, out);
+			d->added++;
+		} else {
+			if (!x[i].text || !y[j].text || strcmp(x[i].text, y[j].text) != 0) {
+				diff_line(d, '~', y[j].text, out);
+				d->changed++;
+			}
+			i++, j++;
+		}
+	}
+out:
+	free_texts(x, a->nrules);
+	free_texts(y, b->nrules);
+}
+
+static const struct fw_set *find_set(const struct policy *p, const char *name)
+{
+	for (uint32_t i = 0; i < p->nsets; i++)
+		if (strcmp(p->sets[i].name, name) == 0)
+			return &p->sets[i];
+	return NULL;
+}
+
+static void diff_sets(const struct policy *a, const struct policy *b, FILE *out)
+{
+	for (uint32_t i = 0; i < b->nsets; i++) {
+		const struct fw_set *o = find_set(a, b->sets[i].name);
+		if (!o || strcmp(o->text, b->sets[i].text) != 0)
+			fprintf(out, "  %c define %s = %s\n", o ? '~' : '+', b->sets[i].name,
+				b->sets[i].text);
+	}
+	for (uint32_t i = 0; i < a->nsets; i++)
+		if (!find_set(b, a->sets[i].name))
+			fprintf(out, "  - define %s\n", a->sets[i].name);
+}
+
+/* control_diff() - see control_int.h. */
+void control_diff(const struct policy *old, const struct policy *new, FILE *out)
+{
+	struct diff_count d = { 0 };
+
+	diff_sets(old, new, out);
+	diff_rules(old, new, &d, out);
+	if (d.lines > DIFF_MAX_LINES)
+		fprintf(out, "  ... %u more\n", d.lines - DIFF_MAX_LINES);
+	fprintf(out, "rules: %u added, %u removed, %u changed", d.added, d.removed, d.changed);
+	if (old->nips_lines != new->nips_lines)
+		fprintf(out, "; IPS rules: %u -> %u", old->nips_lines, new->nips_lines);
+	fputc('\n', out);
+}
+
+typedef unsigned __int128 u128;
+
+static u128 to128(ll_ip a)
+{
+	return ((u128)a.hi << 64) | a.lo;
+}
+
+static ll_ip from128(u128 v)
+{
+	return (ll_ip){ (uint64_t)(v >> 64), (uint64_t)v };
+}
+
+/* "A", "A/N" or "A-B" into @r. */
+static int parse_range(char *s, struct ip_range *r)
+{
+	char *sep = strpbrk(s, "/-"), *end;
+	ll_ip a, b;
+	long n;
+
+	if (sep)
+		*sep = '\0';
+	if (ll_ip_parse(s, &a) < 0)
+		return -EINVAL;
+	r->lo = r->hi = a;
+	if (sep && sep[0] == '\0' && strchr(sep + 1, '.') == NULL && strchr(sep + 1, ':') == NULL) {
+		int bits = ll_ip_is_v4(a) ? 32 : 128;
+		u128 host;
+		n = strtol(sep + 1, &end, 10);
+		if (!sep[1] || *end || n < 0 || n > bits)
+			return -EINVAL;
+		host = n == 0 && bits == 128 ? ~(u128)0 : (((u128)1 << (bits - n)) - 1);
+		if (n == bits)
+			host = 0;
+		r->lo = from128(to128(a) & ~host);
+		r->hi = from128(to128(a) | host);
+	} else if (sep) {
+		if (ll_ip_parse(sep + 1, &b) < 0 || ll_ip_is_v4(a) != ll_ip_is_v4(b) ||
+		    ll_ip_cmp(a, b) > 0)
+			return -EINVAL;
+		r->hi = b;
+	}
+	return 0;
+}
+
+/* One range as the parser reads it back: address, CIDR or A-B. */
+static void print_range(const struct ip_range *r, FILE *out)
+{
+	u128 lo = to128(r->lo), hi = to128(r->hi), size = hi - lo + 1;
+	int bits = ll_ip_is_v4(r->lo) ? 32 : 128, len = bits;
+	char a[64], b[64];
+
+	ll_ip_str(r->lo, a, sizeof(a));
+	if (lo == hi) {
+		fputs(a, out);
+		return;
+	}
+	if (size && (size & (size - 1)) == 0 && (lo & (size - 1)) == 0) {
+		while (size > 1)
+			size >>= 1, len--;
+		fprintf(out, "%s/%d", a, len);
+		return;
+	}
+	fprintf(out, "%s-%s", a, ll_ip_str(r->hi, b, sizeof(b)));
+}
+
+/* Print what is left of [@lo, @hi] once every range of @del/@n is taken out. */
+static void print_minus(u128 lo, u128 hi, const struct ip_range *del, uint32_t n, FILE *out)
+{
+	for (uint32_t j = 0; j < n; j++) {
+		u128 dl = to128(del[j].lo), dh = to128(del[j].hi);
+
+		if (dh < lo || dl > hi)
+			continue;
+		if (dl > lo)
+			print_minus(lo, dl - 1, del, n, out);
+		if (dh < hi)
+			print_minus(dh + 1, hi, del, n, out);
+		return;
+	}
+	fputc(' ', out);
+	print_range(&(struct ip_range){ from128(lo), from128(hi) }, out);
+}
+
+/* @set's ranges plus (@add) or minus @r/@n, as "{ a b }" (the parser merges). */
+static int set_text(const struct fw_set *set, const struct ip_range *r, uint32_t n, bool add,
+		    bool flush, char **text)
+{
+	size_t len;
+	FILE *f = open_memstream(text, &len);
+
+	if (!f)
+		return -ENOMEM;
+	fputc('{', f);
+	for (uint32_t i = 0; !flush && i < set->n; i++)
+		print_minus(to128(set->addrs[i].lo), to128(set->addrs[i].hi), r, add ? 0 : n, f);
+	for (uint32_t i = 0; add && i < n; i++) {
+		fputc(' ', f);
+		print_range(&r[i], f);
+	}
+	fputs(" }", f);
+	return fclose(f) == 0 ? 0 : -ENOMEM;
+}
+
+/* The addresses in the request body, one per line (blank lines skipped). */
+static int body_ranges(const struct control_msg *m, struct ip_range **out, uint32_t *n, FILE *err)
+{
+	char *text = strndup(m->body, m->bodylen), *line, *save = NULL;
+	struct ip_range *v = calloc(m->bodylen / 2 + 1, sizeof(*v));
+	int rc = 0;
+
+	*n = 0;
+	if (!text || !v)
+		rc = -ENOMEM;
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line && !rc;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char copy[128];
+		snprintf(copy, sizeof(copy), "%s", line);
+		if (parse_range(line, &v[*n]) < 0) {
+			fprintf(err, "'%s' is not an address, CIDR or range A-B\n", copy);
+			rc = -EINVAL;
+		} else {
+			(*n)++;
+		}
+	}
+	free(text);
+	if (rc)
+		free(v);
+	else
+		*out = v;
+	return rc;
+}
+
+/* The running policy's canonical text with @name's define replaced by @value. */
+static char *policy_with_set(const struct policy *p, const char *name, const char *value)
+{
+	char *text = NULL, *res = NULL, key[128], *at, *eol;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	policy_print(p, f);
+	if (fclose(f) != 0)
+		goto out;
+	snprintf(key, sizeof(key), "\ndefine %s = ", name);
+	if (strncmp(text, key + 1, strlen(key + 1)) == 0)
+		at = text;
+	else if ((at = strstr(text, key)))
+		at++;
+	if (!at || !(eol = strchr(at, '\n')))
+		goto out;
+	if (asprintf(&res, "%.*s%s%s%s", (int)(at - text), text, key + 1, value, eol) < 0)
+		res = NULL;
+out:
+	free(text);
+	return res;
+}
+
+static void show_set(const struct fw_set *s, FILE *out)
+{
+	for (uint32_t i = 0; i < s->n; i++) {
+		print_range(&s->addrs[i], out);
+		fputc('\n', out);
+	}
+}
+
+/* Build, compile and swap the policy with @set changed. */
+static const char *table_change(struct control *c, const struct fw_set *set, const char *op,
+				const struct ip_range *r, uint32_t n, FILE *out)
+{
+	struct policy_opts po = { .skip_unsupported = c->meta.skip_unsupported };
+	struct ll_errlist errs = { 0 };
+	char *value = NULL, *text = NULL, msg[256];
+	const char *res = CTL_R_FAIL;
+	struct policy *p = NULL;
+	struct state_meta old = c->meta;
+
+	if (set_text(set, r, n, strcmp(op, "add") == 0, strcmp(op, "flush") == 0, &value) < 0 ||
+	    !(text = policy_with_set(c->ops->policy(c->ctx), set->name, value))) {
+		fputs("out of memory\n", out);
+		goto out;
+	}
+	p = policy_load_string("table", text, &po, &errs);
+	ll_err_print(&errs, out);
+	if (!p || fw_compile(p) < 0) {
+		fprintf(out, "cannot rebuild the policy with the new set; nothing changed\n");
+		goto out;
+	}
+	snprintf(msg, sizeof(msg), "table %s %s: now %s", set->name, op, value);
+	memcpy(c->meta.sha256, p->hash, sizeof(c->meta.sha256));
+	if (c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_TABLE, msg) < 0) {
+		c->meta = old;
+		fputs("the engine refused the changed policy; nothing changed\n", out);
+	} else {
+		fprintf(out, "%s = %s (not persisted: the policy file holds on restart)\n",
+			set->name, value);
+		res = CTL_R_OK;
+	}
+	p = NULL;
+out:
+	policy_free(p);
+	ll_err_free(&errs);
+	free(value);
+	free(text);
+	return res;
+}
+
+/* control_req_table() - TABLE name= op=: see control_proto.c. */
+const char *control_req_table(struct control *c, const struct control_msg *m, FILE *out)
+{
+	const char *name = control_msg_get(m, "name"), *op = control_msg_get(m, "op");
+	const struct fw_set *set;
+	struct ip_range *r = NULL;
+	uint32_t n = 0;
+	const char *res;
+
+	if (!name || !op || (strcmp(op, "add") && strcmp(op, "delete") && strcmp(op, "show") &&
+			     strcmp(op, "flush"))) {
+		fputs("TABLE needs name= and op=add|delete|show|flush\n", out);
+		return CTL_R_BAD;
+	}
+	set = find_set(c->ops->policy(c->ctx), name);
+	if (!set || set->kind != SET_ADDR) {
+		fprintf(out, "the running policy has no address set '%s'\n", name);
+		return CTL_R_FAIL;
+	}
+	if (strcmp(op, "show") == 0) {
+		show_set(set, out);
+		return CTL_R_OK;
+	}
+	if (strcmp(op, "flush") != 0 && (body_ranges(m, &r, &n, out) < 0 || n == 0)) {
+		if (n == 0 && r)
+			fprintf(out, "table %s %s: give at least one address\n", name, op);
+		free(r);
+		return CTL_R_FAIL;
+	}
+	res = table_change(c, set, op, r, n, out);
+	free(r);
+	return res;
+}

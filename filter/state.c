@@ -1,0 +1,424 @@
+/* state.c - persistence in the state directory: policies, metadata, learned DNS servers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "fw.h"
+#include "state.h"
+
+static const char *slot_file(enum state_slot s)
+{
+	return s == STATE_CURRENT ? STATE_CURRENT_FILE : STATE_LAST_GOOD_FILE;
+}
+
+/* state_mkdir() - see state.h. */
+int state_mkdir(const char *dir)
+{
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0 && errno != EINVAL) /* some filesystems cannot sync a directory */
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* state_write_file() - see state.h. */
+int state_write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char tmp[4096], dst[4096];
+	int fd, rc;
+
+	if ((rc = state_mkdir(dir)) < 0)
+		return rc;
+	if ((size_t)snprintf(dst, sizeof(dst), "%s/%s", dir, name) >= sizeof(dst) ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.%d.tmp", dir, name, (int)getpid()) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return -errno;
+	rc = write_all(fd, data, len);
+	if (!rc && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, dst) < 0)
+		rc = -errno;
+	if (rc) {
+		unlink(tmp);
+		return rc;
+	}
+	return fsync_dir(dir);
+}
+
+/* state_read_file() - see state.h. */
+int state_read_file(const char *dir, const char *name, size_t max, char **out, size_t *len)
+{
+	char path[4096];
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		return -EFBIG;
+	}
+	if (!(buf = malloc((size_t)st.st_size + 1))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : -EIO; /* shrank under us */
+			break;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+static int remove_file(const char *dir, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/* state_save_policy() - see state.h. */
+int state_save_policy(const char *dir, enum state_slot slot, const char *text, size_t len,
+		      const void *sig, size_t siglen)
+{
+	char signame[64];
+	int rc;
+
+	snprintf(signame, sizeof(signame), "%s.sig", slot_file(slot));
+	/* the old signature goes first: never a new text beside an old signature */
+	if ((rc = remove_file(dir, signame)) < 0)
+		return rc;
+	if ((rc = state_write_file(dir, slot_file(slot), text, len)) < 0)
+		return rc;
+	if (sig && siglen)
+		rc = state_write_file(dir, signame, sig, siglen);
+	return rc;
+}
+
+/* state_read_policy() - see state.h. */
+int state_read_policy(const char *dir, enum state_slot slot, char **text, size_t *len,
+		      void **sig, size_t *siglen)
+{
+	char signame[64], *s = NULL;
+	int rc;
+
+	*sig = NULL;
+	*siglen = 0;
+	if ((rc = state_read_file(dir, slot_file(slot), STATE_MAX_POLICY, text, len)) < 0)
+		return rc;
+	snprintf(signame, sizeof(signame), "%s.sig", slot_file(slot));
+	rc = state_read_file(dir, signame, 4096, &s, siglen);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0) {
+		free(*text);
+		*text = NULL;
+		return rc;
+	}
+	*sig = s;
+	return 0;
+}
+
+/* state_promote_last_good() - see state.h. */
+int state_promote_last_good(const char *dir)
+{
+	char *text = NULL;
+	void *sig = NULL;
+	size_t len = 0, siglen = 0;
+	int rc = state_read_policy(dir, STATE_CURRENT, &text, &len, &sig, &siglen);
+
+	if (rc == -ENOENT)
+		return state_save_policy(dir, STATE_LAST_GOOD, "", 0, NULL, 0);
+	if (rc < 0)
+		return rc;
+	rc = state_save_policy(dir, STATE_LAST_GOOD, text, len, sig, siglen);
+	free(text);
+	free(sig);
+	return rc;
+}
+
+static struct policy *parse_text(const char *name, const char *text, size_t len,
+				 const struct policy_opts *o, char *why, size_t whylen)
+{
+	struct ll_errlist errs = { 0 };
+	struct policy *p;
+
+	if (strlen(text) != len) {
+		snprintf(why, whylen, "%s: corrupt (contains a NUL byte)", name);
+		return NULL;
+	}
+	p = policy_load_string(name, text, o, &errs);
+	if (!p) {
+		if (errs.n)
+			snprintf(why, whylen, "%s:%u:%u: %s", name, errs.v[0].loc.line,
+				 errs.v[0].loc.col, errs.v[0].msg);
+		else
+			snprintf(why, whylen, "%s: %s", name, strerror(errno));
+	} else if (fw_compile(p) < 0) {
+		snprintf(why, whylen, "%s: cannot compile: out of memory", name);
+		policy_free(p);
+		p = NULL;
+	}
+	ll_err_free(&errs);
+	return p;
+}
+
+/* state_load_policy() - see state.h. */
+struct policy *state_load_policy(const char *dir, enum state_slot slot,
+				 const struct policy_opts *o, char *why, size_t whylen)
+{
+	char path[4096], *text = NULL;
+	void *sig = NULL;
+	size_t len = 0, siglen = 0;
+	struct policy *p;
+	int rc = state_read_policy(dir, slot, &text, &len, &sig, &siglen);
+
+	snprintf(path, sizeof(path), "%s/%s", dir, slot_file(slot));
+	why[0] = '\0';
+	if (rc == -ENOENT)
+		return policy_empty();
+	if (rc < 0) {
+		snprintf(why, whylen, "%s: unreadable: %s", path, strerror(-rc));
+		return NULL;
+	}
+	p = parse_text(path, text, len, o, why, whylen);
+	free(text);
+	free(sig);
+	return p;
+}
+
+/* Copy last-good over current: the unconfirmed policy never comes back. */
+static int restore_last_good(const char *dir, struct state_meta *m)
+{
+	char *text = NULL;
+	void *sig = NULL;
+	size_t len = 0, siglen = 0;
+	int rc = state_read_policy(dir, STATE_LAST_GOOD, &text, &len, &sig, &siglen);
+
+	if (rc == -ENOENT) {
+		text = strdup("");
+		rc = text ? 0 : -ENOMEM;
+	}
+	if (rc == 0)
+		rc = state_save_policy(dir, STATE_CURRENT, text, len, sig, siglen);
+	free(text);
+	free(sig);
+	if (rc == 0) {
+		*m = (struct state_meta){ .loaded_at = (uint64_t)time(NULL) };
+		rc = state_meta_write(dir, m);
+	}
+	return rc;
+}
+
+/* state_load_current() - see state.h. */
+struct policy *state_load_current(const char *dir, const struct policy_opts *o, char *why,
+				  size_t whylen)
+{
+	struct policy_opts po = o ? *o : (struct policy_opts){ 0 };
+	struct state_meta m;
+	struct policy *p;
+	int rc;
+
+	if (state_meta_read(dir, &m) == 0 && m.skip_unsupported)
+		po.skip_unsupported = true; /* it was loaded that way */
+	o = &po;
+	if (!m.confirm_deadline)
+		return state_load_policy(dir, STATE_CURRENT, o, why, whylen);
+	if ((rc = restore_last_good(dir, &m)) < 0) {
+		snprintf(why, whylen, "%s: cannot roll back the unconfirmed policy: %s", dir,
+			 strerror(-rc));
+		return NULL;
+	}
+	p = state_load_policy(dir, STATE_CURRENT, o, why, whylen);
+	if (p)
+		snprintf(why, whylen, "the policy loaded with --confirm was never confirmed; "
+			 "rolled back to last-good");
+	return p;
+}
+
+/* state_meta_write() - see state.h. */
+int state_meta_write(const char *dir, const struct state_meta *m)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf),
+			 "# lifelined state: written atomically, read at start\n"
+			 "serial %s%" PRIu64 "\nsha256 %s\nloaded-at %" PRIu64 "\n"
+			 "confirm-deadline %" PRIu64 "\nsigned %d\nskip-unsupported %d\n",
+			 m->has_serial ? "" : "-", m->serial, m->sha256[0] ? m->sha256 : "-",
+			 m->loaded_at, m->confirm_deadline, m->is_signed, m->skip_unsupported);
+
+	return state_write_file(dir, STATE_META_FILE, buf, (size_t)n);
+}
+
+static int meta_line(struct state_meta *m, const char *key, const char *val)
+{
+	char *end;
+	unsigned long long v = 0;
+
+	if (strcmp(key, "sha256") == 0) {
+		if (strcmp(val, "-") != 0 && strlen(val) != 64)
+			return -EINVAL;
+		snprintf(m->sha256, sizeof(m->sha256), "%s", strcmp(val, "-") ? val : "");
+		return 0;
+	}
+	if (strcmp(key, "serial") == 0 && val[0] == '-') {
+		m->has_serial = false;
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(val, &end, 10);
+	if (errno || end == val || *end)
+		return -EINVAL;
+	if (strcmp(key, "serial") == 0) {
+		m->has_serial = true;
+		m->serial = v;
+	} else if (strcmp(key, "loaded-at") == 0) {
+		m->loaded_at = v;
+	} else if (strcmp(key, "confirm-deadline") == 0) {
+		m->confirm_deadline = v;
+	} else if (strcmp(key, "signed") == 0) {
+		m->is_signed = v != 0;
+	} else if (strcmp(key, "skip-unsupported") == 0) {
+		m->skip_unsupported = v != 0;
+	}
+	/* unknown keys: a newer engine wrote them; ignore */
+	return 0;
+}
+
+/* state_meta_read() - see state.h. */
+int state_meta_read(const char *dir, struct state_meta *m)
+{
+	char *text = NULL, *line, *save = NULL, key[32], val[80];
+	size_t len;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if ((rc = state_read_file(dir, STATE_META_FILE, 65536, &text, &len)) < 0)
+		return rc;
+	for (line = strtok_r(text, "\n", &save); line && !rc; line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#')
+			continue;
+		if (sscanf(line, "%31s %79s", key, val) != 2)
+			rc = -EINVAL;
+		else
+			rc = meta_line(m, key, val);
+	}
+	free(text);
+	if (rc)
+		memset(m, 0, sizeof(*m));
+	return rc;
+}
+
+/* state_save_dns() - see state.h. One "ADDR EXPIRES_US V6" line per server. */
+int state_save_dns(const char *dir, const struct lifeline_dns *d, uint32_t n)
+{
+	char *buf = NULL, a[64];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	fputs("# DNS servers learned from DHCP: address, lease end (us, 0 never), v6\n", f);
+	for (uint32_t i = 0; i < n; i++)
+		if (d[i].learned)
+			fprintf(f, "%s %" PRIu64 " %u\n", ll_ip_str(d[i].addr, a, sizeof(a)),
+				d[i].expires_us, d[i].v6);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	rc = state_write_file(dir, STATE_DNS_FILE, buf, len);
+	free(buf);
+	return rc;
+}
+
+/* state_load_dns() - see state.h. */
+int state_load_dns(const char *dir, struct lifeline_dns *d, uint32_t max, uint64_t now_us)
+{
+	char *text = NULL, *line, *save = NULL, addr[64];
+	unsigned long long exp;
+	unsigned v6;
+	size_t len;
+	int rc, n = 0;
+
+	if ((rc = state_read_file(dir, STATE_DNS_FILE, 1 << 20, &text, &len)) < 0)
+		return rc == -ENOENT ? 0 : rc;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct lifeline_dns e = { .learned = 1 };
+
+		if (line[0] == '#')
+			continue;
+		if (sscanf(line, "%63s %llu %u", addr, &exp, &v6) != 3 ||
+		    ll_ip_parse(addr, &e.addr) < 0) {
+			n = -EINVAL;
+			break;
+		}
+		e.expires_us = exp;
+		e.v6 = v6 != 0;
+		if ((e.expires_us && e.expires_us <= now_us) || (uint32_t)n >= max)
+			continue;
+		d[n++] = e;
+	}
+	free(text);
+	return n;
+}

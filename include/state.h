@@ -1,0 +1,113 @@
+/*
+ * state.h - what survives a restart, in config `state-dir`: the current
+ * policy (current.pol, + current.pol.sig when signed), the last-good one
+ * (last-good.pol), a metadata file (state.meta: serial, sha256, loaded-at,
+ * confirm deadline) and the DNS servers learned from DHCP (dns.learned).
+ * Every write is atomic: a temporary file in the same directory, fsync,
+ * rename, fsync of the directory; a crash leaves the old file or the new.
+ */
+#ifndef LL_STATE_H
+#define LL_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lifeline.h"
+#include "policy.h"
+
+#define STATE_CURRENT_FILE "current.pol"
+#define STATE_LAST_GOOD_FILE "last-good.pol"
+#define STATE_META_FILE "state.meta"
+#define STATE_DNS_FILE "dns.learned"
+#define STATE_PID_FILE "lifelined.pid"
+/* A persisted policy larger than this is corrupt (the control limit is smaller). */
+#define STATE_MAX_POLICY (64u << 20)
+
+enum state_slot { STATE_CURRENT, STATE_LAST_GOOD };
+
+struct state_meta {
+	bool has_serial;
+	uint64_t serial;
+	char sha256[65];           /* policy->hash of the current policy, "" unknown */
+	uint64_t loaded_at;        /* Unix seconds, 0 unknown */
+	uint64_t confirm_deadline; /* Unix seconds; 0: nothing awaits `confirm` */
+	bool is_signed;
+	bool skip_unsupported;     /* loaded with --skip-unsupported: restart the same way */
+};
+
+/* state_mkdir() - create @dir (mode 0750) when missing. 0 or -errno. */
+int state_mkdir(const char *dir);
+
+/*
+ * state_write_file() - atomically replace @dir/@name with @len bytes of
+ * @data (mode 0640). 0 or -errno; on failure the old file is untouched.
+ */
+int state_write_file(const char *dir, const char *name, const void *data, size_t len);
+
+/*
+ * state_read_file() - @dir/@name into a malloc'd NUL-terminated buffer (at
+ * most @max bytes). 0, -ENOENT when absent, -EFBIG when larger, -errno.
+ */
+int state_read_file(const char *dir, const char *name, size_t max, char **out, size_t *len);
+
+/*
+ * state_save_policy() - persist @text as @slot, with its signature when
+ * @sig is given (else any old .sig of the slot is removed, signature
+ * first so that a crash never pairs a new text with an old signature).
+ * 0 or -errno.
+ */
+int state_save_policy(const char *dir, enum state_slot slot, const char *text, size_t len,
+		      const void *sig, size_t siglen);
+
+/*
+ * state_promote_last_good() - the current policy (and signature) becomes
+ * the last-good one: called before a new policy replaces it. No current
+ * policy yet: last-good becomes the empty policy. 0 or -errno.
+ */
+int state_promote_last_good(const char *dir);
+
+/*
+ * state_read_policy() - the text (NUL-terminated) and signature of @slot,
+ * malloc'd (*@sig NULL when unsigned). 0, -ENOENT when absent, -errno.
+ */
+int state_read_policy(const char *dir, enum state_slot slot, char **text, size_t *len,
+		      void **sig, size_t *siglen);
+
+/*
+ * state_load_policy() - parse and compile @slot. Absent: the empty policy
+ * (@why ""). Unreadable, corrupt (NUL bytes, too large) or invalid: NULL
+ * and one sentence in @why, for a loud event; the caller decides what to
+ * run instead (never silently nothing).
+ */
+struct policy *state_load_policy(const char *dir, enum state_slot slot,
+				 const struct policy_opts *o, char *why, size_t whylen);
+
+/*
+ * state_load_current() - the policy an engine starts with: current.pol,
+ * except when the metadata says it was loaded with --confirm and never
+ * confirmed (the engine stopped before the deadline or rollback): then
+ * last-good is restored as current (persisted) and returned, with a
+ * sentence in @why. NULL + @why on a corrupt or invalid file, as
+ * state_load_policy(). Called once at start, before the control server.
+ */
+struct policy *state_load_current(const char *dir, const struct policy_opts *o, char *why,
+				  size_t whylen);
+
+/* state_meta_read() - 0, -ENOENT (all fields zero), or -errno / -EINVAL when corrupt. */
+int state_meta_read(const char *dir, struct state_meta *m);
+/* state_meta_write() - atomic. 0 or -errno. */
+int state_meta_write(const char *dir, const struct state_meta *m);
+
+/*
+ * state_save_dns() - persist the learned (DHCP) servers of @d; configured
+ * ones are left out, the config has them. 0 or -errno.
+ */
+int state_save_dns(const char *dir, const struct lifeline_dns *d, uint32_t n);
+/*
+ * state_load_dns() - the persisted learned servers, at most @max, leases
+ * already over at @now_us dropped. Count, 0 when none, or -errno /
+ * -EINVAL when corrupt.
+ */
+int state_load_dns(const char *dir, struct lifeline_dns *d, uint32_t max, uint64_t now_us);
+
+#endif

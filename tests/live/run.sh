@@ -1,0 +1,144 @@
+#!/bin/bash
+# run.sh - live tests: lifelined on NFQUEUE in an agent namespace, with a router
+# (smaller-MTU link to the manager), a manager and an outsider. Needs root;
+# builds nothing ($B, default build, must hold lifelined). Prints ok/not ok.
+# Never touches the machine's own network namespace: every rule, set and
+# queue lives in namespaces this script creates and deletes (trap).
+set -u
+cd "$(dirname "$0")/../.."
+B=${B:-build}
+LLD=$PWD/$B/lifelined
+. tests/live/lib.sh
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+if [ "$(id -u)" != 0 ]; then
+	echo "not ok live-root - the live tests need root"; exit 0
+fi
+for c in ip iptables ipset dnsmasq dhclient openssl ncat dig conntrack; do
+	command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] || {
+		echo "not ok live-tools - $c missing (make deps)"; exit 0; }
+done
+[ -x "$LLD" ] || { echo "not ok live-build - $LLD missing (make first)"; exit 0; }
+
+ENGINE_PID=
+# start_engine yes|no: lifelined in the agent namespace, until it logs `ready`
+start_engine() {
+	sed "s/^fail-open .*/fail-open $1/" "$T/conf.in" >"$T/lifeline.conf"
+	local before
+	before=$(grep -c ready "$T/engine.log" 2>/dev/null)
+	# ip netns exec execs lifelined: $! is the engine itself
+	ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" -p "$T/deny.pol" \
+		>>"$T/engine.log" 2>&1 &
+	ENGINE_PID=$!
+	PIDS+=("$ENGINE_PID")
+	wait_for 10 ready_after "${before:-0}"
+}
+ready_after() { [ "$(grep -c ready "$T/engine.log")" -gt "$1" ] && kill -0 "$ENGINE_PID"; }
+stop_engine() { # signal
+	kill "-$1" "$ENGINE_PID" 2>/dev/null
+	timeout 10 tail --pid="$ENGINE_PID" -f /dev/null
+}
+hooks_present() { in_a iptables -S LIFELINE-IN >/dev/null 2>&1 && in_a iptables -C INPUT -j LIFELINE-IN; }
+hooks_gone() { ! in_a iptables -S LIFELINE-IN >/dev/null 2>&1 && ! in_a ipset list -n | grep -q lifeline; }
+queue_without_bypass() {
+	in_a iptables -S LIFELINE-IN | grep -- '-j NFQUEUE' | grep -vq bypass
+}
+ping_ok() { in_a ping -c 1 -W 2 "$@"; }
+pmtu() { # ping args: the ICMP "too big" comes back and names the small link's MTU
+	timeout 8 ip netns exec "$NS_A" ping -M do -s 1400 -c 2 -i 0.5 -W 2 "$@" 2>&1 |
+		grep -Eq 'mtu ?= ?1280'
+}
+lease() {
+	rm -f "$T/lease.env"
+	printf '#!/bin/sh\ncase "$reason" in BOUND|RENEW|REBOOT) env > %s;; esac\nexit 0\n' \
+		"$T/lease.env" >"$T/dhcp.sh"
+	chmod +x "$T/dhcp.sh"
+	timeout 25 ip netns exec "$NS_A" dhclient -4 -1 -sf "$T/dhcp.sh" -lf "$T/dhclient.leases" \
+		-pf "$T/dhclient.pid" a0 >>"$T/dhclient.log" 2>&1
+	wait_for 5 grep -q 'new_ip_address=198\.51\.100\.' "$T/lease.env"
+}
+learned() { grep -q "DNS server" "$T/engine.log" && in_a ipset test lifeline-dns4 198.51.100.1; }
+# new flows (one ping each, its own id) judged while SIGHUP swaps snapshots: none lost
+swap_no_loss() {
+	local i good=0
+	( for i in $(seq 25); do kill -HUP "$ENGINE_PID"; sleep 0.05; done ) &
+	for i in $(seq 40); do
+		in_a ping -c 1 -W 2 192.0.2.10 >/dev/null 2>&1 && good=$((good + 1))
+	done
+	wait
+	echo "swap: $good/40 answered" >>"$T/check.log"
+	[ $good = 40 ] && kill -0 "$ENGINE_PID"
+}
+offloaded() { in_a conntrack -L -p icmp 2>/dev/null | grep -q 'mark=16777216'; }
+
+# --- set up --------------------------------------------------------------
+topology || { echo "not ok live-setup - topology"; exit 0; }
+services || { echo "not ok live-setup - services (see $T/dnsmasq.log)"; exit 0; }
+cat >"$T/conf.in" <<CONF
+manager 203.0.113.10
+manager 2001:db8:2::10
+host 198.51.100.2
+host 2001:db8:1::2
+queues 0-1
+fail-open yes
+state-dir $T/state
+control-socket $T/control.sock
+event-log $T/events.json
+CONF
+cat >"$T/deny.pol" <<'POL'
+# everything denied both ways, but outgoing echo requests
+deny priority 4 in any id 1
+deny priority 4 out any id 2
+force-allow priority 4 out icmp type echo-request id 3
+force-allow priority 4 out icmp6 type echo-request id 4
+POL
+# the test bed works without the engine, so a failure below is the engine's
+check live-setup-tcp tcp "$NS_A" 192.0.2.10 8080
+check live-setup-dns-other dns "$NS_A" 192.0.2.10
+
+# --- fail-open yes ---------------------------------------------------------
+check live-start start_engine yes
+check live-hooks-installed hooks_present
+check live-heartbeat-out tls "$NS_A" 203.0.113.10 4120
+check live-heartbeat-in tls "$NS_M" 198.51.100.2 4118
+check live-heartbeat-out6 tls "$NS_A" [2001:db8:2::10] 4120
+check live-heartbeat-in6 tls "$NS_M" [2001:db8:1::2] 4118
+check live-dhcp-lease lease
+check live-dns-learned wait_for 5 learned
+check live-dns-learned-resolves dns "$NS_A" 198.51.100.1
+check_fails live-dns-other-blocked dns "$NS_A" 192.0.2.10
+check live-icmp-frag-needed pmtu 203.0.113.10
+check live-icmp6-packet-too-big pmtu -6 2001:db8:2::10
+check_fails live-tcp-out-blocked tcp "$NS_A" 192.0.2.10 8080
+check_fails live-tcp-in-blocked tcp "$NS_O" 198.51.100.2 4119
+check live-echo-force-allowed ping_ok 192.0.2.10
+check live-echo-offloaded offloaded
+check live-sighup-swap-no-loss swap_no_loss
+check live-event-ready grep -q '"event_type":"ready"' "$T/events.json"
+check live-event-drop grep -q '"event_type":"drop"' "$T/events.json"
+stop_engine 9
+check live-failopen-yes-kill9-tcp tcp "$NS_A" 192.0.2.10 8080
+check live-failopen-yes-kill9-heartbeat tls "$NS_A" 203.0.113.10 4120
+check live-restart-over-hooks start_engine yes
+check_fails live-restart-tcp-blocked tcp "$NS_A" 192.0.2.10 8080
+stop_engine TERM
+check live-failopen-yes-term-removes-hooks hooks_gone
+check live-failopen-yes-term-tcp tcp "$NS_A" 192.0.2.10 8080
+
+# --- fail-open no ----------------------------------------------------------
+check live-failclosed-start start_engine no
+check live-failclosed-no-bypass queue_without_bypass
+stop_engine 9
+check live-failclosed-kill9-heartbeat-out tls "$NS_A" 203.0.113.10 4120
+check live-failclosed-kill9-heartbeat-in tls "$NS_M" 198.51.100.2 4118
+check live-failclosed-kill9-dns dns "$NS_A" 198.51.100.1
+check_fails live-failclosed-kill9-tcp-blocked tcp "$NS_A" 192.0.2.10 8080
+check_fails live-failclosed-kill9-echo-blocked ping_ok 192.0.2.10
+check live-failclosed-restart start_engine no
+stop_engine TERM
+check live-failclosed-term-keeps-hooks hooks_present
+check live-failclosed-term-heartbeat tls "$NS_A" 203.0.113.10 4120
+check_fails live-failclosed-term-tcp-blocked tcp "$NS_A" 192.0.2.10 8080
+[ -n "${KEEP:-}" ] && echo "# logs kept in $T"
+exit 0

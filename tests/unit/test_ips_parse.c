@@ -1,0 +1,232 @@
+/* test_ips_parse.c - rule parser goldens (tests/ips/parse, tests/ips/bad), variables, skip counting. */
+#include <errno.h>
+#include <glob.h>
+#include <libgen.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "ips_test.h"
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n)
+		buf[0] = 0;
+	fclose(f);
+	return buf;
+}
+
+static const char *root(void)
+{
+	const char *r = getenv("LL_ROOT");
+
+	return r ? r : ".";
+}
+
+/* Compare @got with file @want_path; UPDATE=1 rewrites the golden instead. */
+static int golden(const char *got, const char *want_path)
+{
+	char *want = slurp(want_path);
+	int same = want && !strcmp(got, want);
+
+	if (!same && getenv("UPDATE")) {
+		FILE *f = fopen(want_path, "w");
+		assert_non_null(f);
+		fputs(got, f);
+		fclose(f);
+		same = 1;
+	}
+	if (!same)
+		print_message("golden %s differs; got:\n%s\n", want_path, got);
+	free(want);
+	return same;
+}
+
+/* Each NN.rules loads, and its rules print as NN.ok says. */
+static void test_parse_goldens(void **state)
+{
+	char pat[4096], ok[4200], *text, *out;
+	size_t len;
+	glob_t g;
+	int bad = 0;
+
+	(void)state;
+	snprintf(pat, sizeof(pat), "%s/tests/ips/parse/*.rules", root());
+	assert_int_equal(glob(pat, 0, NULL, &g), 0);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct ll_errlist errs = { 0 };
+		FILE *mem = open_memstream(&out, &len);
+		text = slurp(g.gl_pathv[i]);
+		struct ips_ruleset *rs = ips_ruleset_from_text(basename(g.gl_pathv[i]), text, NULL, &errs);
+		ll_err_print(&errs, mem);
+		for (uint32_t k = 0; rs && k < rs->nrules; k++) {
+			ips_rule_print(rs, &rs->rules[k], mem);
+			fputc('\n', mem);
+		}
+		fclose(mem);
+		snprintf(ok, sizeof(ok), "%.*s.ok", (int)(strlen(g.gl_pathv[i]) - 6), g.gl_pathv[i]);
+		bad += !rs || !golden(out, ok);
+		ips_ruleset_free(rs);
+		ll_err_free(&errs);
+		free(text);
+		free(out);
+	}
+	globfree(&g);
+	assert_int_equal(bad, 0);
+}
+
+/* Each NN.rules fails to load with exactly the errors in NN.err (all of them, with file:line:col). */
+static void test_bad_goldens(void **state)
+{
+	char pat[4096], ok[4200], *text, *out;
+	size_t len;
+	glob_t g;
+	int bad = 0;
+
+	(void)state;
+	snprintf(pat, sizeof(pat), "%s/tests/ips/bad/*.rules", root());
+	assert_int_equal(glob(pat, 0, NULL, &g), 0);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct ll_errlist errs = { 0 };
+		FILE *mem = open_memstream(&out, &len);
+		text = slurp(g.gl_pathv[i]);
+		struct ips_ruleset *rs = ips_ruleset_from_text(basename(g.gl_pathv[i]), text, NULL, &errs);
+		ll_err_print(&errs, mem);
+		fclose(mem);
+		snprintf(ok, sizeof(ok), "%.*s.err", (int)(strlen(g.gl_pathv[i]) - 6), g.gl_pathv[i]);
+		bad += rs != NULL || !golden(out, ok);
+		ips_ruleset_free(rs);
+		ll_err_free(&errs);
+		free(text);
+		free(out);
+	}
+	globfree(&g);
+	assert_int_equal(bad, 0);
+}
+
+static void count_kw(void *arg, const char *kw, uint32_t n)
+{
+	char *buf = arg;
+
+	sprintf(buf + strlen(buf), "%s=%u ", kw, n);
+}
+
+/* --skip-unsupported: the rest loads, skipped rules are counted per keyword. */
+static void test_skip_unsupported(void **state)
+{
+	struct ll_errlist errs = { 0 };
+	char counts[256] = "";
+	uint32_t skipped;
+	struct ips_ruleset *rs = ipst_rules(
+		"alert tcp any any -> any any (content:\"a\"; http_uri; sid:1;)\n"
+		"alert http any any -> any any (content:\"a\"; sid:2;)\n"
+		"alert tcp any any -> any any (content:\"a\"; http_uri; sid:3;)\n"
+		"alert tcp any any -> any any (content:\"a\"; file_data; sid:4;)\n"
+		"alert tcp any any -> any any (content:\"a\"; sid:5;)\n",
+		true, &errs);
+
+	(void)state;
+	assert_non_null(rs);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(ips_ruleset_count(rs, &skipped), 1);
+	assert_int_equal(skipped, 4);
+	ips_ruleset_skips(rs, count_kw, counts);
+	assert_string_equal(counts, "http_uri=2 protocol http=1 file_data=1 ");
+	ips_ruleset_free(rs);
+}
+
+/* $HOME_NET: a define wins, then the host's addresses, then Suricata's default. */
+static void test_home_net(void **state)
+{
+	struct ip_range host = { ll_ip_from_v4(0xc6336402), ll_ip_from_v4(0xc6336402) };
+	struct ip_range def = { ll_ip_from_v4(0xcb007100), ll_ip_from_v4(0xcb0071ff) };
+	struct fw_set set = { .name = "HOME_NET", .kind = SET_ADDR, .n = 1, .addrs = &def };
+	struct policy_ips_line line = { "alert ip $HOME_NET any -> $EXTERNAL_NET any (sid:1;)", { "p", 1, 1 } };
+	struct policy p = { .ips_lines = &line, .nips_lines = 1 };
+	struct policy_opts o = { .home_net = &host, .nhome_net = 1 };
+	struct ll_errlist errs = { 0 };
+	const struct ips_rule *r;
+
+	(void)state;
+	assert_int_equal(ips_ruleset_build(&p, &o, &errs), 0);
+	r = &p.ips->rules[0];
+	assert_true(ips_addr_has(&r->src, host.lo));
+	assert_false(ips_addr_has(&r->src, ll_ip_from_v4(0x0a000001)));
+	assert_true(ips_addr_has(&r->dst, ll_ip_from_v4(0x0a000001)));
+	assert_false(ips_addr_has(&r->dst, host.lo));
+	ips_ruleset_free(p.ips);
+
+	p.sets = &set, p.nsets = 1;
+	assert_int_equal(ips_ruleset_build(&p, &o, &errs), 0);
+	r = &p.ips->rules[0];
+	assert_true(ips_addr_has(&r->src, ll_ip_from_v4(0xcb007105)));
+	assert_false(ips_addr_has(&r->src, host.lo));
+	assert_true(ips_addr_has(&r->dst, host.lo));
+	ips_ruleset_free(p.ips);
+
+	p.nsets = 0;
+	assert_int_equal(ips_ruleset_build(&p, NULL, &errs), 0);
+	assert_true(ips_addr_has(&p.ips->rules[0].src, ll_ip_from_v4(0xc0a80101)));
+	ips_ruleset_free(p.ips);
+	assert_int_equal(errs.n, 0);
+}
+
+/* A port define used as an address is an error naming the variable. */
+static void test_define_kind(void **state)
+{
+	struct port_range pr = { 80, 80 };
+	struct fw_set set = { .name = "web", .kind = SET_PORT, .n = 1, .ports = &pr };
+	struct policy_ips_line line = { "alert tcp $web any -> any $web (sid:1;)", { "p", 3, 1 } };
+	struct policy p = { .ips_lines = &line, .nips_lines = 1, .sets = &set, .nsets = 1 };
+	struct ll_errlist errs = { 0 };
+
+	(void)state;
+	assert_int_equal(ips_ruleset_build(&p, NULL, &errs), -EINVAL);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.v[0].msg, "'$web' is a port set, used as addresses");
+	assert_int_equal(errs.v[0].loc.col, 11);
+	ll_err_free(&errs);
+}
+
+static void test_uint(void **state)
+{
+	struct ips_uint u;
+
+	(void)state;
+	assert_int_equal(ips_parse_uint("5", 255, &u), 0);
+	assert_true(ips_uint_match(&u, 5) && !ips_uint_match(&u, 6));
+	assert_int_equal(ips_parse_uint("<5", 255, &u), 0);
+	assert_true(ips_uint_match(&u, 4) && !ips_uint_match(&u, 5));
+	assert_int_equal(ips_parse_uint(">=5", 255, &u), 0);
+	assert_true(ips_uint_match(&u, 5) && !ips_uint_match(&u, 4));
+	assert_int_equal(ips_parse_uint("!5", 255, &u), 0);
+	assert_true(ips_uint_match(&u, 4) && !ips_uint_match(&u, 5));
+	assert_int_equal(ips_parse_uint("2<>5", 255, &u), 0); /* exclusive, as Suricata */
+	assert_true(ips_uint_match(&u, 3) && !ips_uint_match(&u, 2) && !ips_uint_match(&u, 5));
+	assert_int_equal(ips_parse_uint("256", 255, &u), -EINVAL);
+	assert_int_equal(ips_parse_uint("5<>2", 255, &u), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_goldens),  cmocka_unit_test(test_bad_goldens),
+		cmocka_unit_test(test_skip_unsupported), cmocka_unit_test(test_home_net),
+		cmocka_unit_test(test_define_kind),    cmocka_unit_test(test_uint),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

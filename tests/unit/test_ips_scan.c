@@ -1,0 +1,317 @@
+/* test_ips_scan.c - ips_scan(): actions, flow keywords, flowbits, thresholds, header tests, TCP streams. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "ips_test.h"
+
+struct env {
+	struct ips_ruleset *rs;
+	struct ips_worker *w;
+	struct flow f;
+	struct ips_result res;
+	uint64_t now;
+};
+
+static void env_open(struct env *e, const char *rules, uint32_t stream_depth)
+{
+	struct policy_opts o = { .stream_depth = stream_depth };
+	struct ll_errlist errs = { 0 };
+
+	memset(e, 0, sizeof(*e));
+	e->rs = ips_ruleset_from_text("t", rules, &o, &errs);
+	ll_err_print(&errs, stderr);
+	assert_non_null(e->rs);
+	ll_err_free(&errs);
+	e->w = ips_worker_new(e->rs);
+	assert_non_null(e->w);
+	e->f.tcp_state = FT_ESTABLISHED;
+}
+
+/* SYN, SYN-ACK, ACK: the flow is established for flow:established. */
+static void handshake(struct env *e)
+{
+	static const uint8_t fl[3] = { TCPF_SYN, TCPF_SYN | TCPF_ACK, TCPF_ACK };
+
+	for (int i = 0; i < 3; i++) {
+		struct pkt p = ipst_pkt(IPPROTO_TCP_, "", 0);
+		p.tcp_flags = fl[i];
+		p.tcp_seq = i == 1 ? 5000 : 99 + (i == 2);
+		if (i == 1)
+			ipst_reverse(&p);
+		ips_scan(e->w, e->rs, &e->f, &p, i != 1, e->now, &e->res);
+	}
+}
+
+static void env_close(struct env *e)
+{
+	ips_flow_free(e->f.ips);
+	ips_worker_free(e->w);
+	ips_ruleset_free(e->rs);
+}
+
+/* One packet of @proto; to_server is the opener's direction. */
+static struct ips_result *send(struct env *e, uint8_t proto, int to_server, const char *data)
+{
+	struct pkt p = ipst_pkt(proto, data, (uint32_t)strlen(data));
+
+	if (!to_server)
+		ipst_reverse(&p);
+	e->now += 1000;
+	ips_scan(e->w, e->rs, &e->f, &p, to_server, e->now, &e->res);
+	return &e->res;
+}
+
+/* A TCP segment to the server at sequence number @seq. */
+static struct ips_result *seg(struct env *e, uint32_t seq, const char *data)
+{
+	struct pkt p = ipst_pkt(IPPROTO_TCP_, data, (uint32_t)strlen(data));
+
+	p.tcp_seq = seq;
+	e->now += 1000;
+	ips_scan(e->w, e->rs, &e->f, &p, 1, e->now, &e->res);
+	return &e->res;
+}
+
+static void test_actions(void **state)
+{
+	struct env e;
+	struct ips_result *r;
+
+	(void)state;
+	env_open(&e, "alert tcp any any -> any 80 (content:\"evil\"; sid:1;)\n"
+		     "drop tcp any any -> any 80 (content:\"worse\"; sid:2;)\n"
+		     "pass tcp any any -> any 80 (content:\"trusted\"; sid:3;)\n"
+		     "reject udp any any -> any any (content:\"x\"; sid:4;)\n", 0);
+	r = send(&e, IPPROTO_TCP_, 1, "an evil thing");
+	assert_int_equal(r->action, IPS_ACT_NONE);
+	assert_int_equal(r->nalerts, 1);
+	assert_int_equal(r->alerts[0], 1);
+	r = send(&e, IPPROTO_TCP_, 1, "evil and worse");
+	assert_int_equal(r->action, IPS_ACT_DROP);
+	assert_int_equal(r->sid, 2);
+	assert_int_equal(r->nalerts, 2); /* a dropped packet still records every alert */
+	r = send(&e, IPPROTO_TCP_, 1, "trusted evil worse");
+	assert_int_equal(r->action, IPS_ACT_PASS); /* pass is tried first and ends inspection */
+	assert_int_equal(r->nalerts, 0);
+	r = send(&e, IPPROTO_TCP_, 0, "evil"); /* from port 80: the header does not match */
+	assert_int_equal(r->nalerts, 0);
+	r = send(&e, IPPROTO_UDP_, 1, "x");
+	assert_int_equal(r->action, IPS_ACT_REJECT);
+	assert_int_equal(r->sid, 4);
+	env_close(&e);
+}
+
+static void test_flow_keyword(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_open(&e, "alert tcp any any <> any any (flow:to_client; content:\"x\"; sid:1;)\n"
+		     "alert tcp any any <> any any (flow:established,to_server; content:\"x\"; sid:2;)\n"
+		     "alert tcp any any <> any any (flow:not_established; content:\"x\"; sid:3;)\n"
+		     "alert udp any any <> any any (flow:established; content:\"x\"; sid:4;)\n", 0);
+	/* picked up mid-stream: not established, as with Suricata's midstream off */
+	assert_true(ipst_alerted(send(&e, IPPROTO_TCP_, 1, "x"), 3));
+	assert_false(ipst_alerted(&e.res, 2));
+	handshake(&e);
+	assert_true(ipst_alerted(send(&e, IPPROTO_TCP_, 0, "x"), 1));
+	assert_false(ipst_alerted(&e.res, 2));
+	assert_true(ipst_alerted(send(&e, IPPROTO_TCP_, 1, "x"), 2));
+	assert_false(ipst_alerted(&e.res, 1));
+	assert_false(ipst_alerted(&e.res, 3));
+	/* UDP is established once the responder has answered */
+	assert_false(ipst_alerted(send(&e, IPPROTO_UDP_, 1, "x"), 4));
+	e.f.pkts[1] = 1;
+	assert_true(ipst_alerted(send(&e, IPPROTO_UDP_, 1, "x"), 4));
+	env_close(&e);
+}
+
+static void test_flowbits(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_open(&e, "alert tcp any any -> any any (content:\"login\"; flowbits:set,seen; flowbits:noalert; sid:1;)\n"
+		     "alert tcp any any -> any any (content:\"secret\"; flowbits:isset,seen; sid:2;)\n"
+		     "alert tcp any any -> any any (content:\"secret\"; flowbits:isnotset,seen; sid:3;)\n"
+		     "alert tcp any any -> any any (content:\"logout\"; flowbits:unset,seen; sid:4;)\n", 0);
+	assert_true(ipst_alerted(send(&e, IPPROTO_TCP_, 1, "secret"), 3));
+	assert_int_equal(send(&e, IPPROTO_TCP_, 1, "login")->nalerts, 0); /* noalert */
+	assert_true(ipst_alerted(send(&e, IPPROTO_TCP_, 1, "secret"), 2));
+	assert_false(ipst_alerted(&e.res, 3));
+	send(&e, IPPROTO_TCP_, 1, "logout");
+	assert_true(ipst_alerted(send(&e, IPPROTO_TCP_, 1, "secret"), 3));
+	/* setter and reader in one packet: the setter runs first */
+	assert_true(ipst_alerted(send(&e, IPPROTO_TCP_, 1, "secret login"), 2));
+	env_close(&e);
+}
+
+static void test_thresholds(void **state)
+{
+	struct env e;
+	int n1 = 0, n2 = 0, n3 = 0;
+
+	(void)state;
+	env_open(&e, "alert tcp any any -> any any (content:\"a\"; threshold:type limit,track by_src,count 2,seconds 60; sid:1;)\n"
+		     "alert tcp any any -> any any (content:\"a\"; detection_filter:track by_src,count 3,seconds 60; sid:2;)\n"
+		     "alert tcp any any -> any any (content:\"a\"; threshold:type threshold,track by_rule,count 2,seconds 60; sid:3;)\n", 0);
+	for (int i = 0; i < 6; i++) {
+		send(&e, IPPROTO_TCP_, 1, "a");
+		n1 += ipst_alerted(&e.res, 1);
+		n2 += ipst_alerted(&e.res, 2);
+		n3 += ipst_alerted(&e.res, 3);
+	}
+	assert_int_equal(n1, 2); /* limit: the first 2 */
+	assert_int_equal(n2, 3); /* detection_filter: from the 4th on */
+	assert_int_equal(n3, 3); /* threshold: every 2nd */
+	e.now += 61 * 1000000ULL; /* a new window */
+	assert_true(ipst_alerted(send(&e, IPPROTO_TCP_, 1, "a"), 1));
+	env_close(&e);
+}
+
+static void test_header_keywords(void **state)
+{
+	struct env e;
+	struct pkt p;
+
+	(void)state;
+	env_open(&e, "alert icmp any any -> any any (itype:8; icode:0; sid:1;)\n"
+		     "alert tcp any any -> any any (flags:S,12; sid:2;)\n"
+		     "alert ip any any -> any any (ttl:<5; sid:3;)\n"
+		     "alert tcp any any -> any any (dsize:>3; content:\"ab\"; sid:4;)\n"
+		     "alert tcp any any -> any any (flags:!A; sid:5;)\n", 0);
+	p = ipst_pkt(IPPROTO_ICMP_, "", 0);
+	p.icmp_type = 8;
+	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
+	assert_true(ipst_alerted(&e.res, 1));
+	p.icmp_type = 0;
+	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
+	assert_false(ipst_alerted(&e.res, 1));
+	p = ipst_pkt(IPPROTO_TCP_, "", 0);
+	p.tcp_flags = TCPF_SYN | 0x40; /* ECE is masked out by ",12" */
+	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
+	assert_true(ipst_alerted(&e.res, 2) && ipst_alerted(&e.res, 5));
+	assert_false(ipst_alerted(&e.res, 3));
+	p.tcp_flags = TCPF_SYN | TCPF_ACK;
+	p.ttl = 2;
+	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
+	assert_false(ipst_alerted(&e.res, 2) || ipst_alerted(&e.res, 5));
+	assert_true(ipst_alerted(&e.res, 3));
+	assert_false(ipst_alerted(send(&e, IPPROTO_TCP_, 1, "abc"), 4));
+	assert_true(ipst_alerted(send(&e, IPPROTO_TCP_, 1, "abcd"), 4));
+	env_close(&e);
+}
+
+static const char *const stream_rules =
+	"alert tcp any any -> any any (flow:to_server; content:\"ATTACK\"; sid:1;)\n"
+	"alert tcp any any -> any any (content:\"GET \"; depth:4; content:\"passwd\"; distance:0; sid:2;)\n";
+
+/* A match cut by a segment boundary is found on the segment that completes it, once. */
+static void test_stream_in_order(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_open(&e, stream_rules, 0);
+	handshake(&e); /* SYN at 99: the stream starts at 100 */
+	assert_int_equal(seg(&e, 100, "xxATT")->nalerts, 0);
+	assert_true(ipst_alerted(seg(&e, 105, "ACKyy"), 1));
+	assert_int_equal(seg(&e, 110, "zzzz")->nalerts, 0); /* not again */
+	env_close(&e);
+
+	env_open(&e, stream_rules, 0);
+	seg(&e, 1, "GET /etc/pa");
+	assert_true(ipst_alerted(seg(&e, 12, "sswd HTTP/1.0"), 2));
+	env_close(&e);
+}
+
+/* Out of order: joined by sequence number, not by arrival. */
+static void test_stream_out_of_order(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_open(&e, stream_rules, 0);
+	/* no SYN seen: the stream starts at the first data, so earlier bytes are old */
+	assert_int_equal(seg(&e, 104, "ACK")->nalerts, 0);
+	assert_int_equal(seg(&e, 100, "xATT")->nalerts, 0);
+	env_close(&e);
+
+	env_open(&e, stream_rules, 0);
+	seg(&e, 100, "x");               /* stream starts at 100 */
+	seg(&e, 104, "ACK");             /* early */
+	assert_true(ipst_alerted(seg(&e, 101, "ATT"), 1)); /* fills the hole: "xATTACK" */
+	env_close(&e);
+
+	env_open(&e, stream_rules, 0);
+	seg(&e, 100, "x");
+	seg(&e, 101, "ACK");             /* arrives first, at its own place */
+	assert_int_equal(seg(&e, 98, "ATT")->nalerts, 0); /* old data: "xACK" stays */
+	env_close(&e);
+}
+
+/* Retransmissions with other bytes do not rewrite the stream (first copy wins). */
+static void test_stream_retransmit(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_open(&e, stream_rules, 0);
+	seg(&e, 100, "xATT");
+	seg(&e, 104, "XYZ");
+	assert_int_equal(seg(&e, 104, "ACK")->nalerts, 0);
+	assert_int_equal(seg(&e, 102, "TTACK")->nalerts, 0);
+	env_close(&e);
+}
+
+/* Nothing past stream-depth bytes is reassembled. */
+static void test_stream_depth(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_open(&e, stream_rules, 8);
+	seg(&e, 100, "xxxxxATT");
+	assert_int_equal(seg(&e, 108, "ACK")->nalerts, 0);
+	env_close(&e);
+	env_open(&e, stream_rules, 9);
+	seg(&e, 100, "xxxATT");
+	assert_true(ipst_alerted(seg(&e, 106, "ACK"), 1));
+	env_close(&e);
+}
+
+static void test_may_match(void **state)
+{
+	struct env e;
+	struct fw_key k = { .proto = IPPROTO_UDP_, .src = ll_ip_from_v4(0x0a000001),
+			    .dst = ll_ip_from_v4(0x0a000002), .sport = 5000, .dport = 53 };
+
+	(void)state;
+	env_open(&e, "alert tcp any any -> any 80 (content:\"x\"; sid:1;)\n"
+		     "alert udp 192.0.2.0/24 any -> any 53 (content:\"x\"; sid:2;)\n", 0);
+	assert_false(ips_may_match(e.rs, &k));
+	k.src = ll_ip_from_v4(0xc0000201);
+	assert_true(ips_may_match(e.rs, &k));
+	k.proto = IPPROTO_TCP_, k.dport = 80;
+	assert_true(ips_may_match(e.rs, &k));
+	k.dport = 81;
+	assert_false(ips_may_match(e.rs, &k));
+	env_close(&e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_actions),		cmocka_unit_test(test_flow_keyword),
+		cmocka_unit_test(test_flowbits),	cmocka_unit_test(test_thresholds),
+		cmocka_unit_test(test_header_keywords), cmocka_unit_test(test_stream_in_order),
+		cmocka_unit_test(test_stream_out_of_order), cmocka_unit_test(test_stream_retransmit),
+		cmocka_unit_test(test_stream_depth),	cmocka_unit_test(test_may_match),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

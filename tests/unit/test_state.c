@@ -1,0 +1,236 @@
+/* test_state.c - the state directory: atomic writes, policies, metadata, DNS, corrupt files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "state.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/ll-test-state-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void put(const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fwrite(text, 1, strlen(text), f);
+	fclose(f);
+}
+
+static bool exists(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+/* No temporary file is left behind, whatever happened. */
+static void assert_no_tmp(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		assert_null(strstr(e->d_name, ".tmp"));
+	closedir(d);
+}
+
+static void test_write_read(void **state)
+{
+	char *t = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(state_write_file(dir, "x", "hello", 5), 0);
+	assert_int_equal(state_read_file(dir, "x", 100, &t, &len), 0);
+	assert_int_equal(len, 5);
+	assert_string_equal(t, "hello");
+	free(t);
+	/* replacing keeps readers on the old or the new file, never a mix */
+	assert_int_equal(state_write_file(dir, "x", "bye", 3), 0);
+	assert_int_equal(state_read_file(dir, "x", 100, &t, &len), 0);
+	assert_string_equal(t, "bye");
+	free(t);
+	assert_int_equal(state_read_file(dir, "x", 2, &t, &len), -EFBIG);
+	assert_int_equal(state_read_file(dir, "none", 100, &t, &len), -ENOENT);
+	assert_no_tmp();
+}
+
+static void test_write_fails_cleanly(void **state)
+{
+	char *t = NULL;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(state_write_file(dir, "y", "old", 3), 0);
+	/* a directory where the file belongs: rename fails, the temp file goes */
+	assert_int_equal(state_write_file(dir, "", "x", 1) < 0, 1);
+	assert_int_equal(state_write_file("/proc/nonexistent/dir", "y", "x", 1) < 0, 1);
+	assert_int_equal(state_read_file(dir, "y", 100, &t, &len), 0);
+	assert_string_equal(t, "old");
+	free(t);
+	assert_no_tmp();
+}
+
+static void test_policy_slots(void **state)
+{
+	char *text = NULL;
+	void *sig = NULL;
+	size_t len, siglen;
+
+	(void)state;
+	assert_int_equal(state_save_policy(dir, STATE_CURRENT, "allow in any id 1\n", 18,
+					   "SIGSIGSIG", 9), 0);
+	assert_true(exists("current.pol.sig"));
+	assert_int_equal(state_promote_last_good(dir), 0);
+	assert_true(exists("last-good.pol"));
+	assert_true(exists("last-good.pol.sig"));
+	/* an unsigned replacement removes the old signature */
+	assert_int_equal(state_save_policy(dir, STATE_CURRENT, "deny in any id 2\n", 17, NULL, 0), 0);
+	assert_false(exists("current.pol.sig"));
+	assert_int_equal(state_read_policy(dir, STATE_LAST_GOOD, &text, &len, &sig, &siglen), 0);
+	assert_string_equal(text, "allow in any id 1\n");
+	assert_int_equal(siglen, 9);
+	assert_memory_equal(sig, "SIGSIGSIG", 9);
+	free(text);
+	free(sig);
+}
+
+static void test_load_policy(void **state)
+{
+	char why[512];
+	struct policy *p;
+
+	(void)state;
+	put("current.pol", "allow in tcp to any port 22 id 7\n");
+	assert_non_null(p = state_load_policy(dir, STATE_CURRENT, NULL, why, sizeof(why)));
+	assert_int_equal(p->nrules, 1);
+	assert_non_null(p->classifier); /* compiled: ready to run */
+	policy_free(p);
+	/* corrupt: invalid text, NUL bytes, unreadable */
+	put("current.pol", "allow in tcp to any port 99999 id 7\n");
+	assert_null(state_load_policy(dir, STATE_CURRENT, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "current.pol:1:"));
+	assert_int_equal(state_write_file(dir, "current.pol", "allow\0in", 8), 0);
+	assert_null(state_load_policy(dir, STATE_CURRENT, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "NUL"));
+	/* absent: the empty policy, no complaint */
+	{
+		char path[256];
+		snprintf(path, sizeof(path), "%s/last-good.pol", dir);
+		unlink(path);
+	}
+	assert_non_null(p = state_load_policy(dir, STATE_LAST_GOOD, NULL, why, sizeof(why)));
+	assert_int_equal(p->nrules, 0);
+	assert_string_equal(why, "");
+	policy_free(p);
+}
+
+static void test_meta(void **state)
+{
+	struct state_meta m = { .has_serial = true, .serial = 42, .loaded_at = 1764165000,
+				.confirm_deadline = 0, .is_signed = true }, r;
+
+	(void)state;
+	memset(m.sha256, 'a', 64);
+	assert_int_equal(state_meta_write(dir, &m), 0);
+	assert_int_equal(state_meta_read(dir, &r), 0);
+	assert_true(r.has_serial);
+	assert_int_equal(r.serial, 42);
+	assert_string_equal(r.sha256, m.sha256);
+	assert_int_equal(r.loaded_at, 1764165000);
+	assert_true(r.is_signed);
+	put("state.meta", "serial banana\n");
+	assert_int_equal(state_meta_read(dir, &r), -EINVAL);
+	assert_false(r.has_serial);
+}
+
+/* An engine that stops before `confirm` comes back with last-good, persisted. */
+static void test_unconfirmed_rolls_back(void **state)
+{
+	struct state_meta m = { .confirm_deadline = 1 }, r;
+	char why[512];
+	struct policy *p;
+
+	(void)state;
+	put("last-good.pol", "allow in tcp to any port 22 id 1\n");
+	put("current.pol", "deny in any id 2\n");
+	assert_int_equal(state_meta_write(dir, &m), 0);
+	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+	assert_int_equal(p->nrules, 1);
+	assert_int_equal(p->rules[0].id, 1);
+	assert_non_null(strstr(why, "never confirmed"));
+	policy_free(p);
+	assert_int_equal(state_meta_read(dir, &r), 0);
+	assert_int_equal(r.confirm_deadline, 0);
+	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+	assert_int_equal(p->rules[0].id, 1); /* current.pol itself was replaced */
+	policy_free(p);
+}
+
+static void test_dns(void **state)
+{
+	struct lifeline_dns d[4] = { 0 }, r[4];
+
+	(void)state;
+	ll_ip_parse("192.0.2.53", &d[0].addr);
+	d[0].learned = 1;
+	d[0].expires_us = 0;
+	ll_ip_parse("2001:db8::53", &d[1].addr);
+	d[1].learned = 1;
+	d[1].v6 = 1;
+	d[1].expires_us = 5000000;
+	ll_ip_parse("198.51.100.1", &d[2].addr); /* configured: not persisted */
+	assert_int_equal(state_save_dns(dir, d, 3), 0);
+	assert_int_equal(state_load_dns(dir, r, 4, 1000000), 2);
+	assert_true(ll_ip_eq(r[0].addr, d[0].addr));
+	assert_true(r[1].v6);
+	assert_int_equal(state_load_dns(dir, r, 4, 6000000), 1); /* the v6 lease ended */
+	put("dns.learned", "not-an-address 0 0\n");
+	assert_int_equal(state_load_dns(dir, r, 4, 0), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_write_read),
+		cmocka_unit_test(test_write_fails_cleanly),
+		cmocka_unit_test(test_policy_slots),
+		cmocka_unit_test(test_load_policy),
+		cmocka_unit_test(test_meta),
+		cmocka_unit_test(test_unconfirmed_rolls_back),
+		cmocka_unit_test(test_dns),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
