@@ -66,6 +66,7 @@ int ctl_call(const char *sock, const char *header, const struct iovec *iov, int 
 	return 0;
 }
 
+/* ctl_reply_free() - see ctl.h. */
 void ctl_reply_free(struct ctl_reply *r)
 {
 	free(r->payload);

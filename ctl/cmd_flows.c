@@ -1,6 +1,6 @@
 /*
  * cmd_flows.c - lifelinectl flows: list (or drop) tracked flows matching a
- * FILTER in the explain syntax: [PROTO] [ADDR[:PORT] [ADDR[:PORT]]] and
+ * FILTER in the explain syntax: [in|out] [PROTO] [ADDR[:PORT] [ADDR[:PORT]]] and
  * `port N`; two endpoints match the flow's two sides in either order.
  */
 #include <getopt.h>
@@ -61,12 +61,14 @@ static int parse_end(const char *s, struct ends *e)
 	return 0;
 }
 
-static int parse_filter(char **w, int n, int *proto, struct ends *e)
+static int parse_filter(char **w, int n, int *proto, struct ends *e, const char **dir)
 {
 	char *end;
 
 	for (int i = 0; i < n; i++) {
-		if (proto_num(w[i]) >= 0 && *proto < 0) {
+		if ((strcmp(w[i], "in") == 0 || strcmp(w[i], "out") == 0) && !*dir && i == 0) {
+			*dir = w[i];
+		} else if (proto_num(w[i]) >= 0 && *proto < 0) {
 			*proto = proto_num(w[i]);
 		} else if (strcmp(w[i], "proto") == 0 && i + 1 < n && *proto < 0) {
 			*proto = (int)strtol(w[++i], &end, 10);
@@ -97,6 +99,7 @@ int cmd_flows(struct ctl *c, int argc, char **argv)
 		{ 0 },
 	};
 	struct ends e = { 0 };
+	const char *dir = NULL;
 	char hdr[512];
 	bool kill = false;
 	int o, n, proto = -1;
@@ -105,15 +108,17 @@ int cmd_flows(struct ctl *c, int argc, char **argv)
 		if (o == 'k')
 			kill = true;
 		else if (o == 'h')
-			return printf("usage: %s flows [PROTO] [ADDR[:PORT] [ADDR[:PORT]]] [port N] "
-				      "[--kill]\n", c->prog) < 0;
+			return printf("usage: %s flows [in|out] [PROTO] [ADDR[:PORT] [ADDR[:PORT]]] "
+				      "[port N] [--kill]\n", c->prog) < 0;
 		else
 			return ctl_usage_error(c, "flows", NULL);
 	}
-	if (parse_filter(argv + optind, argc - optind, &proto, &e) < 0)
-		return ctl_usage_error(c, "flows", "FILTER is [PROTO] [ADDR[:PORT] [ADDR[:PORT]]] "
-				       "[port N]");
+	if (parse_filter(argv + optind, argc - optind, &proto, &e, &dir) < 0)
+		return ctl_usage_error(c, "flows", "FILTER is [in|out] [PROTO] [ADDR[:PORT] "
+				       "[ADDR[:PORT]]] [port N]");
 	n = snprintf(hdr, sizeof(hdr), "FLOWS%s", kill ? " kill" : "");
+	if (dir)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, " dir=%s", dir);
 	if (proto >= 0)
 		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, " proto=%d", proto);
 	for (int i = 0; i < e.n; i++) {

@@ -128,8 +128,12 @@ int cmd_reset(struct ctl *c, int argc, char **argv)
 	}
 	if (optind != argc)
 		return ctl_usage_error(c, "reset", "takes no arguments");
-	if (ctl_config(c, &cfg) != 0)
-		return CTL_FAIL;
+	if (ctl_config(c, &cfg) != 0) {
+		/* a broken config must not keep the console locked out */
+		fprintf(stderr, "%s reset: warning: the config is unusable; going on with the "
+			"defaults (socket, state dir, ports)\n", c->prog);
+		config_defaults(&cfg);
+	}
 	if (hooks_only)
 		rc = remove_hooks(c, &cfg) ? CTL_OK : CTL_FAIL;
 	else

@@ -78,6 +78,7 @@ int ctl_config(struct ctl *c, struct config *cfg);
  */
 int ctl_call(const char *sock, const char *header, const struct iovec *iov, int niov,
 	     int timeout_ms, struct ctl_reply *r);
+/* ctl_reply_free() - free what ctl_call() filled; @r may be reused. */
 void ctl_reply_free(struct ctl_reply *r);
 
 /* ctl_call_error() - why the engine did not answer, as a phrase. */

@@ -17,6 +17,8 @@
 
 #include "control_int.h"
 
+int control_read_timeout_ms = CONTROL_READ_TIMEOUT_MS;
+
 static const struct {
 	const char *verb;
 	control_handler fn;
@@ -155,8 +157,37 @@ static void conn_write(struct control_conn *k)
 		conn_close(k);
 }
 
+/*
+ * A free slot for a peer of @uid. Other users may not hold the last
+ * CONTROL_ROOT_SLOTS, and when all are taken a root peer evicts the
+ * non-root connection nearest its deadline: idle clients of other users
+ * can never lock `lifelinectl reset` out.
+ */
+static struct control_conn *slot_for(struct control *c, uid_t uid)
+{
+	struct control_conn *victim = NULL;
+	int used = 0;
+
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		used += c->conns[i].fd >= 0;
+	if (uid != 0 && used >= CONTROL_MAX_CLIENTS - CONTROL_ROOT_SLOTS)
+		return NULL;
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		struct control_conn *k = &c->conns[i];
+		if (k->fd < 0)
+			return k;
+		if (k->uid != 0 && (!victim || k->deadline_ms < victim->deadline_ms))
+			victim = k;
+	}
+	if (uid != 0 || !victim)
+		return NULL;
+	conn_close(victim);
+	return victim;
+}
+
 static void accept_one(struct control *c)
 {
+	static const char busy[] = "\0\0\0\x05" "busy\n";
 	struct ucred cr;
 	socklen_t cl = sizeof(cr);
 	int fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -164,12 +195,8 @@ static void accept_one(struct control *c)
 
 	if (fd < 0)
 		return;
-	for (int i = 0; i < CONTROL_MAX_CLIENTS && !k; i++)
-		if (c->conns[i].fd < 0)
-			k = &c->conns[i];
-	if (!k || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || !(k = slot_for(c, cr.uid))) {
 		/* full: a best-effort "busy" so the client says why, then close */
-		static const char busy[] = "\0\0\0\x05" "busy\n";
 		if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			(void)0;
 		close(fd);
@@ -177,7 +204,7 @@ static void accept_one(struct control *c)
 	}
 	k->fd = fd;
 	k->uid = cr.uid;
-	k->deadline_ms = control_now_ms() + CONTROL_READ_TIMEOUT_MS;
+	k->deadline_ms = control_now_ms() + control_read_timeout_ms;
 }
 
 /* Poll timeout: the nearest connection or confirm deadline. */

@@ -155,6 +155,7 @@ const char *control_req_status(struct control *c, const struct control_msg *m, F
 }
 
 struct flow_filter {
+	int dir;                  /* FW_DIR_IN / FW_DIR_OUT of the opener, 0 any */
 	int proto;                /* -1 any */
 	int nend;
 	struct {
@@ -193,6 +194,12 @@ static int flow_filter_parse(const struct control_msg *m, struct flow_filter *f)
 
 	memset(f, 0, sizeof(*f));
 	f->proto = -1;
+	if (control_msg_get(m, "dir")) {
+		const char *d = control_msg_get(m, "dir");
+		if (strcmp(d, "in") && strcmp(d, "out"))
+			return -EINVAL;
+		f->dir = d[0] == 'i' ? FW_DIR_IN : FW_DIR_OUT;
+	}
 	if (control_msg_get(m, "proto")) {
 		if (parse_u16(control_msg_get(m, "proto"), &v, 255) < 0)
 			return -EINVAL;
@@ -222,7 +229,7 @@ static bool flow_matches(const struct flow_filter *ff, const struct flow *f)
 {
 	const struct flow_key *k = &f->key;
 
-	if (ff->proto >= 0 && k->proto != ff->proto)
+	if ((ff->proto >= 0 && k->proto != ff->proto) || (ff->dir && f->orig.dir != ff->dir))
 		return false;
 	if (ff->nend == 1)
 		return end_is(ff, 0, k->a, k->pa) || end_is(ff, 0, k->b, k->pb);

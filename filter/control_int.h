@@ -32,6 +32,9 @@ struct control {
 	int64_t confirm_ms;          /* monotonic deadline of a pending confirm; 0: none */
 };
 
+/* Read deadline of a request (CONTROL_READ_TIMEOUT_MS); tests shorten it. */
+extern int control_read_timeout_ms;
+
 /* Reply headers. */
 #define CTL_R_OK "ok"
 #define CTL_R_FAIL "fail"

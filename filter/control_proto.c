@@ -12,8 +12,8 @@
  * Requests (the first word is the verb; "k=v" words are options):
  *
  *   STATUS [json]                 STATS [json|prometheus]
- *   SHOW [counters]               FLOWS [kill] [FILTER words]
- *   EXPLAIN dir= proto= src= dst= [sport= dport= type= code= flags= on=]
+ *   SHOW [counters]               FLOWS [kill] [dir=] [proto=] [a1= p1= a2= p2=]
+ *   EXPLAIN dir= proto= src= dst= [sport= dport= type= code= flags= ttl= on=]
  *   LOAD name=PATH siglen=N [confirm=S] [skip-unsupported]
  *        BODY: N signature bytes, then the policy text (no NUL)
  *   CONFIRM   ROLLBACK   RESET

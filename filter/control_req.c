@@ -151,6 +151,26 @@ fail:
 	return NULL;
 }
 
+/* Replace r->text with @p's canonical form (includes expanded in place). */
+static int canonical(const struct policy *p, struct load_req *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return -ENOMEM;
+	policy_print(p, f);
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	free(r->text);
+	r->text = text;
+	r->len = len;
+	return 0;
+}
+
 static void print_summary(const char *verb, const char *name, const struct policy *p, FILE *out)
 {
 	fprintf(out, "%s %s: %u rule%s", verb, name, p->nrules, p->nrules == 1 ? "" : "s");
@@ -213,6 +233,14 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 	if (!c->confirm_ms && state_promote_last_good(dir_of(c)) < 0)
 		fprintf(out, "warning: cannot keep the previous policy as last-good in %s\n",
 			dir_of(c));
+	/*
+	 * Includes resolve relative to the file the client named, not to the
+	 * state dir: persist the expanded canonical text so that a restart
+	 * reads the same policy. A signature covers the bytes as sent, so a
+	 * signed policy is kept as it is.
+	 */
+	if (p->nfiles > 1 && !r.sig && canonical(p, &r) < 0)
+		fputs("warning: cannot expand the includes for persistence\n", out);
 	snprintf(msg, sizeof(msg), "loaded %s sha256 %s%s", r.name, p->hash,
 		 r.confirm_s ? " (awaiting confirm)" : "");
 	old = c->meta;

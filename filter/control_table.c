@@ -298,7 +298,7 @@ static const char *table_change(struct control *c, const struct fw_set *set, con
 {
 	struct policy_opts po = { .skip_unsupported = c->meta.skip_unsupported };
 	struct ll_errlist errs = { 0 };
-	char *value = NULL, *text = NULL, msg[256];
+	char *value = NULL, *text = NULL, msg[256], name[256];
 	const char *res = CTL_R_FAIL;
 	struct policy *p = NULL;
 	struct state_meta old = c->meta;
@@ -314,14 +314,16 @@ static const char *table_change(struct control *c, const struct fw_set *set, con
 		fprintf(out, "cannot rebuild the policy with the new set; nothing changed\n");
 		goto out;
 	}
-	snprintf(msg, sizeof(msg), "table %s %s: now %s", set->name, op, value);
+	snprintf(name, sizeof(name), "%s", set->name);
+	snprintf(msg, sizeof(msg), "table %.128s %s", name, op);
 	memcpy(c->meta.sha256, p->hash, sizeof(c->meta.sha256));
 	if (c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_TABLE, msg) < 0) {
 		c->meta = old;
 		fputs("the engine refused the changed policy; nothing changed\n", out);
 	} else {
+		/* @set belonged to the old policy, which the engine may have freed */
 		fprintf(out, "%s = %s (not persisted: the policy file holds on restart)\n",
-			set->name, value);
+			name, value);
 		res = CTL_R_OK;
 	}
 	p = NULL;
@@ -349,7 +351,8 @@ const char *control_req_table(struct control *c, const struct control_msg *m, FI
 	}
 	set = find_set(c->ops->policy(c->ctx), name);
 	if (!set || set->kind != SET_ADDR) {
-		fprintf(out, "the running policy has no address set '%s'\n", name);
+		fprintf(out, set ? "'%s' is a port set; table changes address sets\n" :
+			"the running policy has no address set '%s'\n", name);
 		return CTL_R_FAIL;
 	}
 	if (strcmp(op, "show") == 0) {

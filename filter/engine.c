@@ -100,17 +100,18 @@ static int start_workers(struct engine *e, struct policy *pol)
 static int install_hooks(struct engine *e)
 {
 	const struct snap *s = atomic_load(&e->snap);
-	ll_ip mgr[LIFELINE_MAX_MANAGERS], dns[LIFELINE_MAX_DNS];
+	ll_ip mgr[LIFELINE_MAX_DNS], dns[LIFELINE_MAX_DNS];
 	struct hooks_spec spec;
 	int err;
 
-	hooks_spec_from_config(&spec, e->cfg, mgr, dns);
+	hooks_spec_from_config(&spec, e->cfg, mgr, dns, LIFELINE_MAX_DNS);
 	memcpy(mgr, s->managers, s->nmanagers * sizeof(ll_ip));
 	spec.set_n[HSET_MGR] = s->nmanagers;
 	snap_dns_addrs(s, dns);
 	spec.set_n[HSET_DNS] = s->ndns;
 	spec.gen = s->gen;
-	err = hooks_install(&e->hooks, HOOKS_AUTO, &spec);
+	/* detect once: the backend never changes under a running engine */
+	err = hooks_install(&e->hooks, e->hooks.backend ? e->hooks.backend : HOOKS_AUTO, &spec);
 	if (err)
 		engine_log("installing the kernel hooks (%s) failed: %s%s",
 			   e->hooks.backend == HOOKS_NFT ? "nft" : "iptables",
@@ -147,10 +148,14 @@ static void engine_stop(struct engine *e, bool clean)
 {
 	bool remove = !clean || e->cfg->fail_open;
 
-	/* fail-open: hooks go first, then the workers drain what is still queued */
+	/* fail-open: no more queueing, the workers drain what is queued, then the hooks go */
+	if (remove && e->hooks.installed && e->hooks.backend == HOOKS_IPTABLES)
+		hooks_remove(&e->hooks);
+	else if (remove)
+		hooks_quiesce(&e->hooks);
+	stop_workers(e);
 	if (remove && e->hooks.installed)
 		hooks_remove(&e->hooks);
-	stop_workers(e);
 	if (clean)
 		log_summary(e);
 	for (uint32_t i = 0; i < e->nworkers; i++) {
@@ -274,6 +279,28 @@ static void on_tick(struct engine *e, uint64_t *ticks)
 	lifeline_changed(e, true);
 }
 
+/* Rewrite the rules only when they change; sets are swapped in place. */
+static int reload_hooks(struct engine *e)
+{
+	const struct snap *s = atomic_load(&e->snap);
+	const struct hooks_spec *o = &e->hooks.spec;
+	ll_ip dns[LIFELINE_MAX_DNS];
+	struct hooks_spec n;
+	int err;
+
+	hooks_spec_from_config(&n, e->cfg, dns, dns, LIFELINE_MAX_DNS);
+	if (n.heartbeat_port != o->heartbeat_port || n.agent_port != o->agent_port ||
+	    n.any_manager != o->any_manager || n.offload != o->offload)
+		return install_hooks(e);
+	snap_dns_addrs(s, dns);
+	err = hooks_set_addrs(&e->hooks, HSET_DNS, dns, s->ndns);
+	if (!err)
+		err = hooks_set_addrs(&e->hooks, HSET_MGR, s->managers, s->nmanagers);
+	if (err)
+		engine_log("reload: updating the kernel sets failed: %s", e->hooks.err);
+	return err;
+}
+
 /* SIGHUP: a new config where it can change live; queues and fail-open need a restart. */
 static void on_reload(struct engine *e)
 {
@@ -304,14 +331,34 @@ static void on_reload(struct engine *e)
 	lifeline_init(&e->master, c);
 	engine_load_resolvers(&e->master);
 	engine_load_learned(c, &e->master, engine_now_us());
+	e->dns_changes_seen = e->master.dns_changes;
 	s = initial_snap(e, atomic_load(&e->snap)->policy);
 	if (!s)
 		return;
 	s->gen = atomic_load(&e->snap)->gen;
 	s->links_gen = atomic_load(&e->snap)->links_gen;
 	engine_publish(e, s);
-	if (install_hooks(e) == 0)
+	if (reload_hooks(e) == 0)
 		engine_log("reload: %s applied", path);
+}
+
+/*
+ * SIGUSR2 (Suricata's rule-reload signal): load STATE_DIR/current.pol again,
+ * as written there by `lifelinectl load` or by hand. An invalid policy
+ * changes nothing.
+ */
+static void on_policy_reload(struct engine *e)
+{
+	struct policy *p = engine_policy_reload(e->cfg, e->opts.skip_unsupported);
+
+	if (!p) {
+		engine_log("policy reload: running policy kept");
+		return;
+	}
+	if (engine_set_policy(e, p) < 0)
+		engine_log("policy reload: offload generation not updated: %s", e->hooks.err);
+	engine_log("policy reload: generation %u", atomic_load(&e->snap)->gen);
+	engine_event(e, EV_POLICY, "policy reloaded");
 }
 
 static int open_fds(struct engine *e, struct pollfd *pfd, sigset_t *mask)
@@ -350,6 +397,8 @@ static int event_loop(struct engine *e, sigset_t *mask)
 			continue;
 		if (si.ssi_signo == SIGHUP)
 			on_reload(e);
+		else if (si.ssi_signo == SIGUSR2)
+			on_policy_reload(e);
 		else
 			break;
 	}
@@ -458,6 +507,7 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

@@ -99,6 +99,7 @@ int nflog_read(struct nflog *n, struct lifeline *l, uint64_t now_us);
 uint64_t engine_now_us(void);
 struct policy *engine_policy_start(const struct config *cfg, const char *policy_path,
 				   bool skip_unsupported);
+struct policy *engine_policy_reload(const struct config *cfg, bool skip_unsupported);
 void engine_notify_ready(void);
 int engine_resolve_managers(const struct config *cfg, ll_ip *out, uint32_t max);
 void engine_load_resolvers(struct lifeline *l);

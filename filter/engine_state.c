@@ -119,6 +119,24 @@ struct policy *engine_policy_start(const struct config *cfg, const char *policy_
 	return p;
 }
 
+/* The persisted policy again (SIGUSR2); NULL when missing or invalid (errors printed). */
+struct policy *engine_policy_reload(const struct config *cfg, bool skip_unsupported)
+{
+	struct policy_opts po = { .skip_unsupported = skip_unsupported };
+	struct ll_errlist errs = { 0 };
+	char path[4096];
+	struct policy *p;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, CURRENT_POLICY);
+	p = policy_load_file(path, &po, &errs);
+	if (!p && errs.n)
+		ll_err_print(&errs, stderr);
+	else if (!p)
+		engine_log("%s: %s", path, strerror(errno));
+	ll_err_free(&errs);
+	return p;
+}
+
 /* READY=1 to $NOTIFY_SOCKET (sd_notify without libsystemd); '@' means abstract. */
 void engine_notify_ready(void)
 {

@@ -95,9 +95,15 @@ enum hooks_backend hooks_backend_from_env(void)
 
 enum hooks_backend hooks_detect(void)
 {
+	/*
+	 * A regular chain, not a base chain: registering and unregistering a
+	 * hook (even in a check-mode transaction that is aborted) makes the
+	 * kernel drop every packet waiting in every queue of the namespace
+	 * (nfqnl_nf_hook_drop). The queue expression is validated all the same.
+	 */
 	static const char probe[] =
 		"add table inet lifeline-probe\n"
-		"add chain inet lifeline-probe c { type filter hook input priority 0; }\n"
+		"add chain inet lifeline-probe c\n"
 		"add rule inet lifeline-probe c queue num 0 bypass\n";
 	char *const argv[] = { "nft", "-c", "-f", "-", NULL };
 	char err[256];
@@ -108,7 +114,7 @@ enum hooks_backend hooks_detect(void)
 }
 
 void hooks_spec_from_config(struct hooks_spec *s, const struct config *cfg, ll_ip *mgr_buf,
-			    ll_ip *dns_buf)
+			    ll_ip *dns_buf, uint32_t max)
 {
 	uint32_t n = 0;
 
@@ -123,14 +129,15 @@ void hooks_spec_from_config(struct hooks_spec *s, const struct config *cfg, ll_i
 	s->agent_port = cfg->agent_port;
 	s->any_manager = cfg->nmanagers == 0;
 	s->nflog_group = HOOKS_NFLOG_GROUP;
-	for (uint32_t i = 0; i < cfg->nmanagers; i++)
+	for (uint32_t i = 0; i < cfg->nmanagers && n < max; i++)
 		if (cfg->managers[i].is_literal)
 			mgr_buf[n++] = cfg->managers[i].addr;
 	s->set_addrs[HSET_MGR] = mgr_buf;
 	s->set_n[HSET_MGR] = n;
-	memcpy(dns_buf, cfg->dns_servers, cfg->ndns_servers * sizeof(ll_ip));
+	n = cfg->ndns_servers < max ? cfg->ndns_servers : max;
+	memcpy(dns_buf, cfg->dns_servers, n * sizeof(ll_ip));
 	s->set_addrs[HSET_DNS] = dns_buf;
-	s->set_n[HSET_DNS] = cfg->ndns_servers;
+	s->set_n[HSET_DNS] = n;
 }
 
 static void print_ipt(const struct hooks_spec *s, FILE *out)
@@ -160,7 +167,7 @@ int hooks_print(const struct config *cfg, enum hooks_backend b, FILE *out)
 		free(dns);
 		return -ENOMEM;
 	}
-	hooks_spec_from_config(&s, cfg, mgr, dns);
+	hooks_spec_from_config(&s, cfg, mgr, dns, UINT32_MAX);
 	if (b == HOOKS_AUTO)
 		b = hooks_backend_from_env();
 	if (b == HOOKS_AUTO)
@@ -261,7 +268,8 @@ int hooks_install(struct hooks *h, enum hooks_backend b, const struct hooks_spec
 		h->spec.set_addrs[set] = NULL;
 		h->spec.set_n[set] = 0;
 	}
-	h->installed = !err;
+	/* a failed refresh leaves the previous rules in the kernel: still ours to remove */
+	h->installed = h->installed || !err;
 	return err;
 }
 
@@ -322,6 +330,17 @@ static void ipt_remove(int family)
 	free(text);
 }
 
+int hooks_quiesce(struct hooks *h)
+{
+	char *const argv[] = { "nft", "-f", "-", NULL };
+	static const char text[] = "flush chain inet " HOOKS_NFT_TABLE " input\n"
+				   "flush chain inet " HOOKS_NFT_TABLE " output\n";
+
+	if (!h->installed || h->backend != HOOKS_NFT)
+		return 0;
+	return hooks_run(argv, text, sizeof(text) - 1, h->err, sizeof(h->err)) ? -EIO : 0;
+}
+
 int hooks_remove(struct hooks *h)
 {
 	char *const nft[] = { "nft", "delete", "table", "inet", HOOKS_NFT_TABLE, NULL };
@@ -366,7 +385,7 @@ int hooks_remove_queue(const struct config *cfg, char *err, size_t errlen)
 		rc = -ENOMEM;
 		goto out;
 	}
-	hooks_spec_from_config(&h.spec, cfg, mgr, dns);
+	hooks_spec_from_config(&h.spec, cfg, mgr, dns, UINT32_MAX);
 	h.spec.queue = false;
 	h.spec.offload = false; /* everything passes now: no generation to honour */
 	h.backend = installed_backend();

@@ -11,6 +11,18 @@
 
 /* Rules whose literal was seen in a stream and may still complete, per direction. */
 #define PEND_MAX 64
+/*
+ * Segments a pending rule is re-checked after its literal was last seen.
+ * Each check reads the stream from its start (offsets count from there), so
+ * this bounds the cost per literal sighting; a match that needs more later
+ * segments than this is missed unless the literal shows up again.
+ */
+#define PEND_SEGMENTS 16
+
+struct pend {
+	uint32_t rule;
+	uint32_t ttl;
+};
 
 enum { SEEN_CAND = 1, SEEN_MATCHED = 2 };
 
@@ -19,6 +31,7 @@ enum { HS_SYN = 1, HS_SYNACK = 2, HS_DONE = 4 };
 
 struct ips_worker {
 	const struct ips_ruleset *rs;
+	uint64_t rs_id; /* as for flows: the pointer alone may be reused by a later ruleset */
 	hs_scratch_t *scratch;
 	pcre2_match_data *md;
 	uint32_t *cand, ncand;
@@ -27,13 +40,14 @@ struct ips_worker {
 
 /* Per-flow state, in flow->ips. */
 struct fstate {
-	const struct ips_ruleset *rs; /* the ruleset the flowbit ids refer to */
+	uint64_t rs_id; /* the ruleset the flowbit and rule ids refer to (a pointer may be reused) */
 	uint8_t *bits;
 	struct ips_stream *st[2];
 	uint64_t bytes[2]; /* payload bytes per direction, for stream_size */
 	bool iponly_done[2]; /* ip-only rules already ran for this direction */
 	uint8_t hs;          /* TCP handshake seen: HS_* */
-	uint32_t pend[2][PEND_MAX], npend[2];
+	struct pend pend[2][PEND_MAX];
+	uint32_t npend[2];
 };
 
 /* Everything one scan needs. */
@@ -59,21 +73,25 @@ static void worker_clear(struct ips_worker *w)
 	memset(w, 0, sizeof(*w));
 }
 
-/* Size the scratch for every database of @rs; 0 or -1. */
+/* Size the scratch for every database of @rs; 0, or -1 with @w left empty. */
 static int worker_init(struct ips_worker *w, const struct ips_ruleset *rs)
 {
 	worker_clear(w);
-	w->rs = rs;
 	w->md = pcre2_match_data_create(32, NULL);
 	w->cand = calloc(2 * rs->nrules + 1, sizeof(*w->cand)); /* packet pass + stream pass */
 	w->seen = calloc(rs->nrules + 1, 1);
 	if (!w->md || !w->cand || !w->seen)
-		return -1;
+		goto fail;
 	for (int g = 0; g < IPG__N; g++)
 		for (int d = 0; d < 2; d++)
 			if (rs->g[g][d].db && hs_alloc_scratch(rs->g[g][d].db, &w->scratch) != HS_SUCCESS)
-				return -1;
+				goto fail;
+	w->rs = rs;
+	w->rs_id = rs->id;
 	return 0;
+fail:
+	worker_clear(w);
+	return -1;
 }
 
 struct ips_worker *ips_worker_new(const struct ips_ruleset *rs)
@@ -115,17 +133,18 @@ static struct fstate *flow_state(struct flow *f, const struct ips_ruleset *rs)
 	if (!f)
 		return NULL;
 	fs = f->ips;
-	if (fs && fs->rs == rs)
+	if (fs && fs->rs_id == rs->id)
 		return fs;
 	if (!fs && !(fs = calloc(1, sizeof(*fs))))
 		return NULL;
 	f->ips = fs;
 	free(fs->bits);
-	fs->bits = calloc(rs->nfb / 8 + 1, 1);
-	fs->rs = rs;
+	if (!(fs->bits = calloc(rs->nfb / 8 + 1, 1)))
+		return NULL; /* tried again on the next packet */
+	fs->rs_id = rs->id;
 	fs->npend[0] = fs->npend[1] = 0;
 	fs->iponly_done[0] = fs->iponly_done[1] = false;
-	return fs->bits ? fs : NULL;
+	return fs;
 }
 
 static void add_cand(struct ips_worker *w, uint32_t ri)
@@ -241,6 +260,8 @@ static bool tcp_flags_ok(const struct ips_rule *r, const struct pkt *p)
 
 	if (p->proto != IPPROTO_TCP_)
 		return false;
+	if (!want && p->tcp_flags) /* flags:0 against a packet with flags, as Suricata */
+		return r->flags_mode == IFM_NOT;
 	switch (r->flags_mode) {
 	case IFM_PLUS: return (f & want) == want;
 	case IFM_ANY: return (f & want) != 0;
@@ -264,7 +285,22 @@ static bool ssize_ok(const struct scan *s, const struct ips_rule *r)
 	}
 }
 
-/* dsize, ttl, itype, icode, flags, stream_size. */
+/* icmp_id / icmp_seq: only messages that carry them (Suricata: echo, timestamp, info, mask). */
+static bool icmp_echo_ok(const struct ips_rule *r, const struct pkt *p)
+{
+	static const uint8_t v4[] = { 0, 8, 13, 14, 15, 16, 17, 18 };
+	bool has = p->proto == IPPROTO_ICMPV6_ && (p->icmp_type == 128 || p->icmp_type == 129);
+
+	for (size_t i = 0; p->proto == IPPROTO_ICMP_ && i < sizeof(v4); i++)
+		has |= p->icmp_type == v4[i];
+	if (!has || !p->l4 || p->l4len < 8)
+		return false;
+	uint16_t id = (uint16_t)(p->l4[4] << 8 | p->l4[5]), seq = (uint16_t)(p->l4[6] << 8 | p->l4[7]);
+	return (!(r->hdr & IH_ICMP_ID) || ips_uint_match(&r->icmp_id, id)) &&
+	       (!(r->hdr & IH_ICMP_SEQ) || ips_uint_match(&r->icmp_seq, seq));
+}
+
+/* dsize, ttl, itype, icode, icmp_id, icmp_seq, flags, stream_size. */
 static bool hdr_ok(const struct scan *s, const struct ips_rule *r)
 {
 	const struct pkt *p = s->p;
@@ -279,6 +315,8 @@ static bool hdr_ok(const struct scan *s, const struct ips_rule *r)
 	if ((r->hdr & IH_ITYPE) && (!icmp || !ips_uint_match(&r->itype, p->icmp_type)))
 		return false;
 	if ((r->hdr & IH_ICODE) && (!icmp || !ips_uint_match(&r->icode, p->icmp_code)))
+		return false;
+	if ((r->hdr & (IH_ICMP_ID | IH_ICMP_SEQ)) && !icmp_echo_ok(r, p))
 		return false;
 	if ((r->hdr & IH_FLAGS) && !tcp_flags_ok(r, p))
 		return false;
@@ -326,8 +364,8 @@ static void flowbits_apply(const struct scan *s, const struct ips_rule *r)
 /* Everything but the payload. */
 static bool rule_head_ok(const struct scan *s, const struct ips_rule *r)
 {
-	return proto_ok(r, s->p->proto, s->p->family) && addrs_ok(r, s->p) && flow_ok(s, r) && hdr_ok(s, r) &&
-	       flowbits_ok(s, r);
+	return proto_ok(r, s->p->proto, s->p->family) && addrs_ok(r, s->p) && flow_ok(s, r) &&
+	       hdr_ok(s, r) && flowbits_ok(s, r);
 }
 
 /* A rule matched: flowbits, threshold, then the action and the alert. */
@@ -335,10 +373,12 @@ static void on_match(struct scan *s, uint32_t ri)
 {
 	const struct ips_rule *r = &s->rs->rules[ri];
 	struct ips_result *res = s->res;
+	int th;
 
 	s->w->seen[ri] = SEEN_MATCHED;
 	flowbits_apply(s, r);
-	if (!ips_thresh_hit(s->rs, ri, s->p->src, s->p->dst, s->now_us))
+	th = ips_thresh_hit(s->rs, ri, s->p->src, s->p->dst, s->now_us);
+	if (th == IPS_TH_NONE)
 		return;
 	if (r->action == IRA_PASS) {
 		res->action = IPS_ACT_PASS;
@@ -349,7 +389,7 @@ static void on_match(struct scan *s, uint32_t ri)
 		res->action = r->action == IRA_DROP ? IPS_ACT_DROP : IPS_ACT_REJECT;
 		res->sid = r->sid;
 	}
-	if (!r->noalert && res->nalerts < IPS_MAX_ALERTS)
+	if (th == IPS_TH_ALERT && !r->noalert && res->nalerts < IPS_MAX_ALERTS)
 		res->alerts[res->nalerts++] = r->sid;
 }
 
@@ -377,19 +417,28 @@ static void scan_packet(struct scan *s, const struct ips_group *g)
 	}
 }
 
-static bool stream_rule(const struct ips_rule *r)
-{
-	return r->nitems && r->proto != IPSP_TCP_PKT && r->proto != IPSP_UDP &&
-	       r->proto != IPSP_ICMP && !(r->flow & IF_NO_STREAM) && !(r->hdr & IH_DSIZE);
-}
-
 static void pend_add(struct fstate *fs, int dir, uint32_t ri)
 {
+	uint32_t i;
+
+	for (i = 0; i < fs->npend[dir] && fs->pend[dir][i].rule != ri; i++)
+		;
+	if (i == PEND_MAX)
+		return;
+	fs->pend[dir][i] = (struct pend){ ri, PEND_SEGMENTS };
+	if (i == fs->npend[dir])
+		fs->npend[dir]++;
+}
+
+/* Age the pending rules by one segment, dropping the expired ones. */
+static void pend_age(struct fstate *fs, int dir)
+{
+	uint32_t o = 0;
+
 	for (uint32_t i = 0; i < fs->npend[dir]; i++)
-		if (fs->pend[dir][i] == ri)
-			return;
-	if (fs->npend[dir] < PEND_MAX)
-		fs->pend[dir][fs->npend[dir]++] = ri;
+		if (--fs->pend[dir][i].ttl)
+			fs->pend[dir][o++] = fs->pend[dir][i];
+	fs->npend[dir] = o;
 }
 
 /*
@@ -415,28 +464,34 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 	uint32_t npkt = w->ncand;
 	prefilter(w, g, d + from, len - from);
 	for (uint32_t i = npkt; i < w->ncand; i++)
-		if (stream_rule(&s->rs->rules[w->cand[i]]))
+		if (ips_stream_rule(&s->rs->rules[w->cand[i]]))
 			pend_add(fs, s->dir, w->cand[i]);
-	for (uint32_t i = 0; i < fs->npend[s->dir] && !s->stop; i++) {
-		uint32_t ri = fs->pend[s->dir][i];
-		const struct ips_rule *r = &s->rs->rules[ri];
-		if (w->seen[ri] == SEEN_MATCHED || !rule_head_ok(s, r))
+	/* in rank order like the packet pass, so that a pass rule wins here too */
+	uint32_t order[PEND_MAX], n = fs->npend[s->dir];
+	for (uint32_t i = 0; i < n; i++)
+		order[i] = fs->pend[s->dir][i].rule;
+	qsort_r(order, n, sizeof(*order), rank_cmp, (void *)s->rs);
+	for (uint32_t i = 0; i < n && !s->stop; i++) {
+		const struct ips_rule *r = &s->rs->rules[order[i]];
+		if (w->seen[order[i]] == SEEN_MATCHED || !rule_head_ok(s, r))
 			continue;
 		if (ips_inspect(r, d, len, w->md) && !ips_inspect(r, d, new_off, w->md))
-			on_match(s, ri);
+			on_match(s, order[i]);
 	}
+	pend_age(fs, s->dir);
 }
 
 void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f,
 	      const struct pkt *p, int to_server, uint64_t now_us, struct ips_result *res)
 {
-	struct scan s = { .w = w, .rs = rs, .f = f, .p = p, .dir = to_server ? 0 : 1, .now_us = now_us, .res = res };
+	struct scan s = { .w = w, .rs = rs, .f = f, .p = p, .dir = to_server ? 0 : 1,
+			  .now_us = now_us, .res = res };
 	const struct ips_group *g;
 
 	memset(res, 0, sizeof(*res));
 	if (!rs || !w || !rs->nrules)
 		return;
-	if (w->rs != rs && worker_init(w, rs))
+	if ((w->rs != rs || w->rs_id != rs->id) && worker_init(w, rs))
 		return;
 	s.fs = flow_state(f, rs);
 	if (s.fs) {
@@ -448,7 +503,7 @@ void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f
 	}
 	g = &rs->g[ips_pgroup_of(p->proto)][s.dir];
 	scan_packet(&s, g);
-	if (p->proto == IPPROTO_TCP_ && s.fs && !s.stop)
+	if (p->proto == IPPROTO_TCP_ && s.fs && !s.stop && rs->stream_rules)
 		scan_stream(&s, g);
 	for (uint32_t i = 0; i < w->ncand; i++)
 		w->seen[w->cand[i]] = 0;

@@ -298,14 +298,17 @@ struct policy *state_load_current(const char *dir, const struct policy_opts *o, 
 /* state_meta_write() - see state.h. */
 int state_meta_write(const char *dir, const struct state_meta *m)
 {
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf),
-			 "# lifelined state: written atomically, read at start\n"
-			 "serial %s%" PRIu64 "\nsha256 %s\nloaded-at %" PRIu64 "\n"
-			 "confirm-deadline %" PRIu64 "\nsigned %d\nskip-unsupported %d\n",
-			 m->has_serial ? "" : "-", m->serial, m->sha256[0] ? m->sha256 : "-",
-			 m->loaded_at, m->confirm_deadline, m->is_signed, m->skip_unsupported);
+	char buf[512], serial[24] = "-";
+	int n;
 
+	if (m->has_serial)
+		snprintf(serial, sizeof(serial), "%" PRIu64, m->serial);
+	n = snprintf(buf, sizeof(buf),
+		     "# lifelined state: written atomically, read at start\n"
+		     "serial %s\nsha256 %s\nloaded-at %" PRIu64 "\n"
+		     "confirm-deadline %" PRIu64 "\nsigned %d\nskip-unsupported %d\n",
+		     serial, m->sha256[0] ? m->sha256 : "-",
+		     m->loaded_at, m->confirm_deadline, m->is_signed, m->skip_unsupported);
 	return state_write_file(dir, STATE_META_FILE, buf, (size_t)n);
 }
 
@@ -378,7 +381,7 @@ int state_save_dns(const char *dir, const struct lifeline_dns *d, uint32_t n)
 
 	if (!f)
 		return -ENOMEM;
-	fputs("# DNS servers learned from DHCP: address, lease end (us, 0 never), v6\n", f);
+	/* no comment line: engine_load_learned() reads the same file with fscanf */
 	for (uint32_t i = 0; i < n; i++)
 		if (d[i].learned)
 			fprintf(f, "%s %" PRIu64 " %u\n", ll_ip_str(d[i].addr, a, sizeof(a)),

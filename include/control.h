@@ -26,6 +26,7 @@
 #define CONTROL_MAX_HEADER 4096              /* the header line, newline included */
 #define CONTROL_MAX_ARGS 32
 #define CONTROL_MAX_CLIENTS 16               /* more are answered `busy` and closed */
+#define CONTROL_ROOT_SLOTS 4                 /* of those, kept for uid 0 (reset must get in) */
 #define CONTROL_READ_TIMEOUT_MS 10000        /* a whole request, from accept */
 #define CONTROL_WRITE_TIMEOUT_MS 10000       /* a whole reply */
 
@@ -181,7 +182,10 @@ struct control;
  * 0755; the socket mode 0660, group `lifeline` when that group exists),
  * refuse (-EADDRINUSE) when another server answers there, and start the
  * server thread. @cfg and @ctx must outlive the server. Call after the
- * engine runs its first policy. 0 and *@out, or -errno with @err set.
+ * engine runs its first policy: this calls ops->policy() once from the
+ * caller's thread to bring state.meta in line with it (and to resume a
+ * confirm deadline persisted for that same policy). 0 and *@out, or
+ * -errno with @err set.
  */
 int control_start(struct control **out, const struct config *cfg, const struct control_ops *ops,
 		  void *ctx, char *err, size_t errlen);

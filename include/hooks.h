@@ -67,9 +67,12 @@ enum hooks_backend hooks_backend_from_env(void);
  * network namespace (nothing is committed), else HOOKS_IPTABLES.
  */
 enum hooks_backend hooks_detect(void);
-/* hooks_spec_from_config() - @s from @cfg: literal managers, configured DNS servers. */
+/*
+ * hooks_spec_from_config() - @s from @cfg: literal managers and configured
+ * DNS servers, copied into the caller's buffers (at most @max each).
+ */
 void hooks_spec_from_config(struct hooks_spec *s, const struct config *cfg, ll_ip *mgr_buf,
-			    ll_ip *dns_buf);
+			    ll_ip *dns_buf, uint32_t max);
 
 /*
  * hooks_print() - the rules lifelined would install for @cfg, as the input
@@ -89,6 +92,13 @@ int hooks_install(struct hooks *h, enum hooks_backend b, const struct hooks_spec
 int hooks_set_generation(struct hooks *h, uint32_t gen);
 /* hooks_set_addrs() - replace one kernel set's elements in place, atomically. */
 int hooks_set_addrs(struct hooks *h, enum hooks_set set, const ll_ip *a, uint32_t n);
+/*
+ * hooks_quiesce() - stop queueing without unregistering any hook (nft:
+ * flush our chains; iptables: nothing to do). Deleting a base chain makes
+ * the kernel drop every packet still queued in the namespace, so a clean
+ * stop quiesces, drains the queues, then removes.
+ */
+int hooks_quiesce(struct hooks *h);
 /* hooks_remove() - delete our table/chains/jumps/sets. 0 or -errno. */
 int hooks_remove(struct hooks *h);
 /*

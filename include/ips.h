@@ -1,8 +1,7 @@
 /*
- * ips.h - the seam where IPS inspection plugs into the pipeline. The IPS
- * issue implements it; until then a policy cannot contain IPS rules
- * (the parser rejects them), so policy->ips is always NULL and ips_scan()
- * is never reached with rules to run.
+ * ips.h - the seam where IPS inspection plugs into the pipeline: rules/ips_*.c
+ * build policy->ips from the policy's Suricata-syntax lines, filter/ips_scan.c
+ * inspects packets with it (include/ips_rules.h holds the internals).
  */
 #ifndef LL_IPS_H
 #define LL_IPS_H
@@ -53,6 +52,11 @@ bool ips_may_match(const struct ips_ruleset *rs, const struct fw_key *k);
  * NULL) gets the number skipped for unsupported keywords.
  */
 uint32_t ips_ruleset_count(const struct ips_ruleset *rs, uint32_t *skipped);
+/*
+ * ips_rule_msg() - the msg of the rule with @sid (gid 1 first), for events'
+ * alert.signature; NULL when there is no such rule or it has no msg.
+ */
+const char *ips_rule_msg(const struct ips_ruleset *rs, uint32_t sid);
 /* ips_ruleset_skips() - call @cb once per skipped keyword with its rule count. */
 void ips_ruleset_skips(const struct ips_ruleset *rs,
 		       void (*cb)(void *arg, const char *kw, uint32_t n), void *arg);

@@ -60,6 +60,7 @@ struct ips_content {
 	uint16_t flags;
 	int32_t offset, depth, distance, within;
 	uint32_t fp_off, fp_len; /* fast_pattern:chop */
+	uint8_t var[4];          /* byte_extract slot + 1 for offset, depth, distance, within; 0: none */
 };
 
 /* byte_test / byte_jump flags */
@@ -77,6 +78,9 @@ enum ips_bop { IBO_LT, IBO_GT, IBO_EQ, IBO_AND, IBO_XOR, IBO_LE, IBO_GE };
 
 struct ips_byte {
 	uint8_t nbytes, op, base; /* base: 0 binary, else 8/10/16 */
+	uint8_t slot;             /* byte_extract: where the value goes */
+	uint8_t align;            /* byte_extract: round up to 2 or 4 */
+	uint8_t var_value, var_offset; /* byte_extract slot + 1 used instead; 0: none */
 	uint16_t flags;
 	int32_t offset, post_offset;
 	uint32_t multiplier;
@@ -92,9 +96,12 @@ struct ips_pcre {
 struct ips_isdataat {
 	int32_t n;
 	bool relative, neg;
+	uint8_t var; /* byte_extract slot + 1 used instead of n; 0: none */
 };
 
-enum ips_item_kind { II_CONTENT, II_PCRE, II_BYTE_TEST, II_BYTE_JUMP, II_ISDATAAT };
+enum ips_item_kind { II_CONTENT, II_PCRE, II_BYTE_TEST, II_BYTE_JUMP, II_ISDATAAT, II_BYTE_EXTRACT };
+
+#define IPS_MAX_VARS 8 /* byte_extract variables per rule */
 
 /* One payload test; items run in rule order, each relative to the one before. */
 struct ips_item {
@@ -144,6 +151,8 @@ enum {
 	IH_ICODE = 1 << 3,
 	IH_FLAGS = 1 << 4,
 	IH_SSIZE = 1 << 5,
+	IH_ICMP_ID = 1 << 6,
+	IH_ICMP_SEQ = 1 << 7,
 };
 
 enum ips_flags_mode { IFM_EXACT, IFM_PLUS, IFM_ANY, IFM_NOT };
@@ -163,13 +172,17 @@ struct ips_rule {
 	uint32_t rank;      /* evaluation order: action, flowbit setters first, file order */
 	struct ips_addr src, dst;
 	struct ips_ports sp, dp;
-	struct ips_uint dsize, ttl, itype, icode, ssize;
+	struct ips_uint dsize, ttl, itype, icode, ssize, icmp_id, icmp_seq;
 	struct ips_item *items;
 	uint32_t nitems;
 	struct ips_flowbit *fb;
 	uint32_t nfb;
 	struct ips_thresh th;
+	char *vars[IPS_MAX_VARS]; /* byte_extract names, slot order */
+	uint8_t nvars;
 	char *msg, *classtype;
+	char *refs, *metadata; /* every reference / metadata value, joined by "; " */
+	uint8_t target;        /* 0 none, 1 src_ip, 2 dest_ip */
 	struct srcloc loc;
 };
 
@@ -190,6 +203,7 @@ struct ips_skip {
 struct ips_thtab; /* threshold counters (filter/ips_scan.c), the one mutable part */
 
 struct ips_ruleset {
+	uint64_t id;        /* unique per build: per-flow state made for another ruleset is reset */
 	struct ips_rule *rules;
 	uint32_t nrules;
 	char **fb_names;
@@ -201,6 +215,8 @@ struct ips_ruleset {
 	struct ips_skip *skips;
 	uint32_t nskips, nskipped;
 	struct ips_thtab *th;
+	uint32_t *by_sid;   /* rule indexes sorted by sid, for ips_rule_msg() */
+	uint32_t stream_rules; /* rules that also inspect reassembled TCP streams */
 };
 
 /* Parsing context for one ruleset build. */
@@ -247,6 +263,8 @@ void ips_rule_print(const struct ips_ruleset *rs, const struct ips_rule *r, FILE
 /* ips_compile() - fast patterns and one database per group. 0 or -errno (error added). */
 int ips_compile(struct ips_pctx *c);
 void ips_groups_free(struct ips_ruleset *rs);
+/* ips_stream_rule() - does @r also look at reassembled TCP streams (payload tests, no dsize)? */
+bool ips_stream_rule(const struct ips_rule *r);
 enum ips_pgroup ips_pgroup_of(uint8_t ipproto);
 
 /* ips_content.c: the exact payload inspection of one rule. */
@@ -266,13 +284,14 @@ bool ips_uint_match(const struct ips_uint *u, uint64_t v);
 struct ips_ruleset *ips_ruleset_from_text(const char *name, const char *text,
 					  const struct policy_opts *o, struct ll_errlist *errs);
 
+enum { IPS_TH_NONE, IPS_TH_ALERT, IPS_TH_SILENT /* act, but do not alert */ };
 /*
  * ips_thresh_hit() - count a match of rule index @rule for threshold or
- * detection_filter; true when it should alert (always without one).
- * Thread-safe (one mutex per ruleset).
+ * detection_filter: IPS_TH_ALERT (always without one), IPS_TH_SILENT or
+ * IPS_TH_NONE, as Suricata. Thread-safe (one mutex per ruleset).
  */
-bool ips_thresh_hit(const struct ips_ruleset *rs, uint32_t rule, ll_ip src, ll_ip dst,
-		    uint64_t now_us);
+int ips_thresh_hit(const struct ips_ruleset *rs, uint32_t rule, ll_ip src, ll_ip dst,
+		   uint64_t now_us);
 
 /* filter/ips_stream.c: in-order TCP reassembly per flow direction. */
 struct ips_stream;

@@ -2,7 +2,7 @@
  * state.h - what survives a restart, in config `state-dir`: the current
  * policy (current.pol, + current.pol.sig when signed), the last-good one
  * (last-good.pol), a metadata file (state.meta: serial, sha256, loaded-at,
- * confirm deadline) and the DNS servers learned from DHCP (dns.learned).
+ * confirm deadline) and the DNS servers learned from DHCP (dns-learned).
  * Every write is atomic: a temporary file in the same directory, fsync,
  * rename, fsync of the directory; a crash leaves the old file or the new.
  */
@@ -18,7 +18,7 @@
 #define STATE_CURRENT_FILE "current.pol"
 #define STATE_LAST_GOOD_FILE "last-good.pol"
 #define STATE_META_FILE "state.meta"
-#define STATE_DNS_FILE "dns.learned"
+#define STATE_DNS_FILE "dns-learned" /* the format engine_state.c writes too */
 #define STATE_PID_FILE "lifelined.pid"
 /* A persisted policy larger than this is corrupt (the control limit is smaller). */
 #define STATE_MAX_POLICY (64u << 20)

@@ -166,7 +166,8 @@ static void log_add(uint32_t *v, uint32_t *n, uint32_t id)
 }
 
 #ifdef CLS_STATS
-uint64_t cls_stat_boxes, cls_stat_nodes, cls_stat_trees;
+uint64_t cls_stat_boxes, cls_stat_nodes, cls_stat_trees, cls_stat_tb[CLS_TREES];
+uint32_t cls_stat_cur;
 #endif
 
 static const struct cls_node *descend(const struct cls *c, uint32_t root, const struct ckey *q)
@@ -205,6 +206,7 @@ static void scan_leaf(const struct policy *p, const struct cls *c, const struct 
 		const struct cls_box *b = &c->box[*e];
 #ifdef CLS_STATS
 		cls_stat_boxes++;
+		cls_stat_tb[cls_stat_cur]++;
 #endif
 
 		if (!box_hit(p, b, q))
@@ -265,8 +267,14 @@ void fw_classify(const struct policy *p, const struct fw_key *k, struct fw_resul
 	w.best = NO_HIT;
 	memset(w.nlog, 0, sizeof(w.nlog));
 	key_project(c, k, &q);
-	for (uint32_t t = 0; t < c->ntrees && c->tree[t].minbox < w.best; t++)
+	for (uint32_t t = 0; t < c->ntrees; t++) {
+		if (c->tree[t].minbox >= w.best)
+			continue;
+#ifdef CLS_STATS
+		cls_stat_cur = t;
+#endif
 		scan_leaf(p, c, descend(c, c->tree[t].root, &q), &q, &w);
+	}
 	if (w.best != NO_HIT) {
 		report_logs(res, &w, c->box[w.best].rank);
 		decide(res, p, &c->box[w.best]);

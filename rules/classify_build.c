@@ -10,7 +10,7 @@
 #define SPFAC 4          /* a cut may replicate entries at most this much */
 #define MAX_DEPTH 32
 #define SAMPLE 1024      /* boxes sampled to place the cuts of a big node */
-#define ENT_PER_BOX 16   /* leaf entries per box a tree may hold: its memory bound */
+#define ENT_PER_BOX 64   /* leaf entries per box a tree may hold: its memory bound */
 
 struct work {
 	uint32_t node;
@@ -176,15 +176,20 @@ static int try_dim(struct builder *b, const struct work *w, int d, struct split 
 	}
 }
 
+/* Smaller mean child (a key's expected leaf, replication included), then smaller largest child. */
 static bool better(const struct split *a, const struct split *b)
 {
+	uint64_t ma, mb;
+
 	if (!b->nt)
 		return a->nt > 0;
 	if (!a->nt)
 		return false;
-	if (a->max != b->max)
-		return a->max < b->max;
-	return a->sum < b->sum;
+	ma = a->sum * (b->nt + 1);
+	mb = b->sum * (a->nt + 1);
+	if (ma != mb)
+		return ma < mb;
+	return a->max < b->max;
 }
 
 static int choose(struct builder *b, const struct work *w, struct split *best)
@@ -352,8 +357,18 @@ static bool addr_large(u128 lo, u128 hi)
 	return hi - lo >= ((u128)1 << 120) - 1;
 }
 
-static uint32_t tree_of(const struct cls_bbox *x)
+/*
+ * Deciding boxes go to one of four trees by largeness; log-only boxes, which
+ * never end a walk and so are never pruned, to a fifth searched last.
+ */
+static uint32_t tree_of(const struct cls_expanded *ex, uint32_t i)
 {
+	const struct cls_bbox *x = &ex->bb[i];
+
+	if (CLS_TREES == 1)
+		return 0;
+	if (ex->box[i].action == FW_LOG_ONLY)
+		return CLS_TREES - 1;
 	return (uint32_t)addr_large(x->lo[D_SRC], x->hi[D_SRC]) |
 	       (uint32_t)addr_large(x->lo[D_DST], x->hi[D_DST]) << 1;
 }
@@ -368,7 +383,7 @@ static int build_tree(struct builder *b, uint32_t t)
 	if (!w.ents)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < b->ex->n; i++)
-		if (CLS_TREES == 1 || tree_of(&b->ex->bb[i]) == t)
+		if (tree_of(b->ex, i) == t)
 			w.ents[w.n++] = i;
 	for (int d = 0; d < D__N; d++) {
 		w.rlo[d] = d == D_DIR ? FW_DIR_IN : 0;
@@ -380,13 +395,15 @@ static int build_tree(struct builder *b, uint32_t t)
 		return 0;
 	}
 	c->tree[c->ntrees].minbox = w.ents[0];
+	c->tree[c->ntrees].log = CLS_TREES > 1 && t == CLS_TREES - 1;
 	err = new_node(b, &w.node);
 	if (err) {
 		free(w.ents);
 		return err;
 	}
 	c->tree[c->ntrees++].root = w.node;
-	b->budget = b->used + (uint64_t)ENT_PER_BOX * w.n + 4096;
+	if (c->tree[c->ntrees - 1].log) /* every log-only hit is reported: its leaves cannot shrink below that */
+		b->budget = b->used + (uint64_t)ENT_PER_BOX * w.n + (1u << 16);
 	b->used += w.n;
 	b->qh = b->qn = 0;
 	b->q[b->qn++] = w;
@@ -404,6 +421,8 @@ static int by_minbox(const void *a, const void *b)
 {
 	const struct cls_tree *x = a, *y = b;
 
+	if (x->log != y->log)
+		return x->log ? 1 : -1; /* last: it gains most from a tight bound */
 	return x->minbox < y->minbox ? -1 : x->minbox > y->minbox;
 }
 
@@ -416,6 +435,8 @@ int cls_build_trees(struct cls *c, const struct cls_expanded *ex)
 	struct builder b = { .c = c, .ex = ex };
 	int err = 0;
 
+	/* one budget for all trees: the easy ones leave the rest to the wildcard-heavy one built last */
+	b.budget = (uint64_t)ENT_PER_BOX * ex->n + (1u << 16);
 	err = grow((void **)&b.q, &b.qcap, 1, sizeof(*b.q));
 	for (uint32_t t = 0; t < CLS_TREES && !err; t++)
 		err = build_tree(&b, t);

@@ -46,12 +46,13 @@ struct cls_node {
 };
 
 #ifndef CLS_TREES
-#define CLS_TREES 4 /* trees: boxes small/large in src x small/large in dst (EffiCuts) */
+#define CLS_TREES 5 /* boxes small/large in src x small/large in dst (EffiCuts), log-only */
 #endif
 
 struct cls_tree {
 	uint32_t root;  /* node index */
 	uint32_t minbox; /* lowest box index in the tree: skip it when the best is already better */
+	bool log;        /* the log-only tree */
 };
 
 struct cls {

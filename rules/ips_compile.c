@@ -164,6 +164,47 @@ static int rank_rules(struct ips_ruleset *rs)
 	return 0;
 }
 
+static int sid_cmp(const void *a, const void *b, void *arg)
+{
+	const struct ips_ruleset *rs = arg;
+	const struct ips_rule *ra = &rs->rules[*(const uint32_t *)a], *rb = &rs->rules[*(const uint32_t *)b];
+
+	if (ra->sid != rb->sid)
+		return ra->sid < rb->sid ? -1 : 1;
+	return (ra->gid != 1) - (rb->gid != 1);
+}
+
+static int index_sids(struct ips_ruleset *rs)
+{
+	if (!(rs->by_sid = calloc(rs->nrules + 1, sizeof(*rs->by_sid))))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < rs->nrules; i++)
+		rs->by_sid[i] = i;
+	qsort_r(rs->by_sid, rs->nrules, sizeof(*rs->by_sid), sid_cmp, rs);
+	return 0;
+}
+
+const char *ips_rule_msg(const struct ips_ruleset *rs, uint32_t sid)
+{
+	uint32_t lo = 0, hi = rs && rs->by_sid ? rs->nrules : 0;
+
+	while (lo < hi) {
+		uint32_t m = (lo + hi) / 2;
+		if (rs->rules[rs->by_sid[m]].sid < sid)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return lo < (rs ? rs->nrules : 0) && rs->rules[rs->by_sid[lo]].sid == sid
+		       ? rs->rules[rs->by_sid[lo]].msg : NULL;
+}
+
+bool ips_stream_rule(const struct ips_rule *r)
+{
+	return r->nitems && r->proto != IPSP_TCP_PKT && r->proto != IPSP_UDP &&
+	       r->proto != IPSP_ICMP && !(r->flow & IF_NO_STREAM) && !(r->hdr & IH_DSIZE);
+}
+
 int ips_compile(struct ips_pctx *c)
 {
 	struct ips_ruleset *rs = c->rs;
@@ -172,11 +213,12 @@ int ips_compile(struct ips_pctx *c)
 	for (uint32_t i = 0; i < rs->nrules; i++) {
 		struct ips_rule *r = &rs->rules[i];
 		r->fp = pick_fast_pattern(r);
+		rs->stream_rules += ips_stream_rule(r);
 		for (uint32_t k = 0; k < r->nitems; k++)
 			if (r->items[k].kind == II_CONTENT && r->items[k].u.c.len > rs->max_pat)
 				rs->max_pat = r->items[k].u.c.len;
 	}
-	rc = rank_rules(rs);
+	rc = rank_rules(rs) ?: index_sids(rs);
 	for (int g = 0; g < IPG__N && !rc; g++)
 		for (int d = 0; d < 2 && !rc; d++)
 			rc = build_group(c, &rs->g[g][d], g, d);

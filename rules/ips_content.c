@@ -16,7 +16,14 @@ struct ictx {
 	uint32_t len;
 	pcre2_match_data *md;
 	int budget;
+	uint64_t vars[IPS_MAX_VARS]; /* byte_extract values on the current path */
 };
+
+/* A literal, or the byte_extract variable in @var (slot + 1) when set. */
+static int64_t val(const struct ictx *x, uint8_t var, int64_t lit)
+{
+	return var ? (int64_t)x->vars[var - 1] : lit;
+}
 
 static bool match_from(struct ictx *x, uint32_t i, uint32_t prev);
 
@@ -85,7 +92,17 @@ static void window(const struct ips_content *c, uint32_t prev, uint32_t len, int
 
 static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 {
-	const struct ips_content *c = &x->r->items[i].u.c;
+	const struct ips_content *orig = &x->r->items[i].u.c, *c = orig;
+	struct ips_content tmp;
+
+	if (orig->var[0] | orig->var[1] | orig->var[2] | orig->var[3]) {
+		tmp = *orig;
+		tmp.offset = (int32_t)val(x, orig->var[0], orig->offset);
+		tmp.depth = (int32_t)val(x, orig->var[1], orig->depth);
+		tmp.distance = (int32_t)val(x, orig->var[2], orig->distance);
+		tmp.within = (int32_t)val(x, orig->var[3], orig->within);
+		c = &tmp;
+	}
 	bool retry = i + 1 < x->r->nitems && x->r->items[i + 1].relative;
 	int64_t start, end, pos;
 
@@ -177,21 +194,21 @@ static bool byte_read(const struct ips_byte *b, const uint8_t *buf, uint32_t len
 static bool match_byte_test(struct ictx *x, uint32_t i, uint32_t prev)
 {
 	const struct ips_byte *b = &x->r->items[i].u.b;
-	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + (int64_t)b->offset;
-	uint64_t v;
+	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + val(x, b->var_offset, b->offset);
+	uint64_t v, want = (uint64_t)val(x, b->var_value, (int64_t)b->value);
 	uint32_t used;
 	bool ok;
 
 	if (!byte_read(b, x->buf, x->len, pos, &v, &used))
 		return false;
 	switch (b->op) {
-	case IBO_LT: ok = v < b->value; break;
-	case IBO_GT: ok = v > b->value; break;
-	case IBO_EQ: ok = v == b->value; break;
-	case IBO_AND: ok = (v & b->value) != 0; break;
-	case IBO_XOR: ok = (v ^ b->value) != 0; break;
-	case IBO_LE: ok = v <= b->value; break;
-	default: ok = v >= b->value; break;
+	case IBO_LT: ok = v < want; break;
+	case IBO_GT: ok = v > want; break;
+	case IBO_EQ: ok = v == want; break;
+	case IBO_AND: ok = (v & want) != 0; break;
+	case IBO_XOR: ok = (v ^ want) != 0; break;
+	case IBO_LE: ok = v <= want; break;
+	default: ok = v >= want; break;
 	}
 	if (b->flags & IB_NEG)
 		ok = !ok;
@@ -201,7 +218,7 @@ static bool match_byte_test(struct ictx *x, uint32_t i, uint32_t prev)
 static bool match_byte_jump(struct ictx *x, uint32_t i, uint32_t prev)
 {
 	const struct ips_byte *b = &x->r->items[i].u.b;
-	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + (int64_t)b->offset, to;
+	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + val(x, b->var_offset, b->offset), to;
 	uint64_t v;
 	uint32_t used;
 
@@ -224,6 +241,23 @@ static bool match_byte_jump(struct ictx *x, uint32_t i, uint32_t prev)
 	return match_from(x, i + 1, (uint32_t)to);
 }
 
+/* Store the value for later items; the cursor moves past the bytes read. */
+static bool match_byte_extract(struct ictx *x, uint32_t i, uint32_t prev)
+{
+	const struct ips_byte *b = &x->r->items[i].u.b;
+	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + b->offset;
+	uint64_t v;
+	uint32_t used;
+
+	if (!byte_read(b, x->buf, x->len, pos, &v, &used))
+		return false;
+	v *= b->multiplier;
+	if (b->align && v % b->align)
+		v += b->align - v % b->align;
+	x->vars[b->slot] = v;
+	return match_from(x, i + 1, (uint32_t)(pos + used));
+}
+
 static bool match_from(struct ictx *x, uint32_t i, uint32_t prev)
 {
 	const struct ips_item *it;
@@ -240,10 +274,12 @@ static bool match_from(struct ictx *x, uint32_t i, uint32_t prev)
 		return match_byte_test(x, i, prev);
 	case II_BYTE_JUMP:
 		return match_byte_jump(x, i, prev);
+	case II_BYTE_EXTRACT:
+		return match_byte_extract(x, i, prev);
 	default: {
 		/* absolute: a byte at offset n; relative: n more bytes after the cursor */
-		bool data = it->u.d.relative ? (int64_t)prev + it->u.d.n <= x->len
-					     : (int64_t)it->u.d.n < x->len;
+		int64_t n = val(x, it->u.d.var, it->u.d.n);
+		bool data = it->u.d.relative ? (int64_t)prev + n <= x->len : n < x->len;
 		return data != it->u.d.neg && match_from(x, i + 1, prev);
 	}
 	}
@@ -251,7 +287,7 @@ static bool match_from(struct ictx *x, uint32_t i, uint32_t prev)
 
 bool ips_inspect(const struct ips_rule *r, const uint8_t *buf, uint32_t len, void *md)
 {
-	struct ictx x = { r, buf ? buf : (const uint8_t *)"", len, md, INSPECT_BUDGET };
+	struct ictx x = { r, buf ? buf : (const uint8_t *)"", len, md, INSPECT_BUDGET, { 0 } };
 
 	return match_from(&x, 0, 0);
 }

@@ -163,6 +163,22 @@ static int set_str(struct ips_pctx *c, char **dst, char *val, const char *kw)
 	return *dst ? 0 : -ENOMEM;
 }
 
+/* reference and metadata may repeat: keep every value. */
+static int append_str(struct ips_pctx *c, char **dst, char *val, const char *kw)
+{
+	char *joined;
+
+	if (!val) {
+		ips_perr(c, "%s needs a value", kw);
+		return -EINVAL;
+	}
+	if (asprintf(&joined, "%s%s%s", *dst ? *dst : "", *dst ? "; " : "", val) < 0)
+		return -ENOMEM;
+	free(*dst);
+	*dst = joined;
+	return 0;
+}
+
 static int set_u32(struct ips_pctx *c, uint32_t *dst, const char *val, const char *kw)
 {
 	int64_t v;
@@ -195,10 +211,13 @@ static int parse_info(struct ips_pctx *c, struct ips_rule *r, const char *name, 
 		r->priority = (int32_t)u;
 		return rc;
 	}
-	if (!strcmp(name, "reference") || !strcmp(name, "metadata"))
-		return 0;
+	if (!strcmp(name, "reference"))
+		return append_str(c, &r->refs, val, name);
+	if (!strcmp(name, "metadata"))
+		return append_str(c, &r->metadata, val, name);
 	if (!strcmp(name, "target")) {
-		if (val && (!strcmp(val, "src_ip") || !strcmp(val, "dest_ip")))
+		r->target = val && !strcmp(val, "src_ip") ? 1 : val && !strcmp(val, "dest_ip") ? 2 : 0;
+		if (r->target)
 			return 0;
 		ips_perr(c, "target: expected src_ip or dest_ip");
 		return -EINVAL;
@@ -327,8 +346,8 @@ static int check_rule(struct ips_pctx *c, struct ips_rule *r, const char *action
 	}
 	if (!r->gid)
 		r->gid = 1;
-	if (r->proto != IPSP_ICMP && (r->hdr & (IH_ITYPE | IH_ICODE))) {
-		ips_perr(c, "itype/icode need protocol icmp");
+	if (r->proto != IPSP_ICMP && (r->hdr & (IH_ITYPE | IH_ICODE | IH_ICMP_ID | IH_ICMP_SEQ))) {
+		ips_perr(c, "itype, icode, icmp_id and icmp_seq need protocol icmp");
 		return -EINVAL;
 	}
 	r->iponly = r->proto == IPSP_IP && r->sp.any && r->dp.any && !r->nitems && !r->hdr &&
@@ -374,10 +393,14 @@ void ips_rule_free(struct ips_rule *r)
 		else if (it->kind == II_PCRE)
 			pcre2_code_free(it->u.pcre.code), free(it->u.pcre.src);
 	}
+	for (uint32_t i = 0; i < r->nvars; i++)
+		free(r->vars[i]);
 	free(r->items);
 	free(r->fb);
 	free(r->msg);
 	free(r->classtype);
+	free(r->refs);
+	free(r->metadata);
 	free(r->src.r);
 	free(r->dst.r);
 	free(r->sp.r);

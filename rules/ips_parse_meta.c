@@ -233,6 +233,17 @@ static int parse_hdr_uint(struct ips_pctx *c, struct ips_rule *r, const char *kw
 	return 0;
 }
 
+/* icmp_id / icmp_seq: the identifier or sequence number of ICMP echo-like messages. */
+static int parse_icmp_echo(struct ips_pctx *c, struct ips_rule *r, const char *kw, char *val)
+{
+	bool id = !strcmp(kw, "icmp_id");
+
+	if (ips_parse_uint(val ? trim(val) : NULL, 65535, id ? &r->icmp_id : &r->icmp_seq))
+		return bad(c, kw, val);
+	r->hdr |= id ? IH_ICMP_ID : IH_ICMP_SEQ;
+	return 0;
+}
+
 int ips_parse_meta(struct ips_pctx *c, struct ips_rule *r, const char *name, char *val)
 {
 	if (!strcmp(name, "flow"))
@@ -251,5 +262,7 @@ int ips_parse_meta(struct ips_pctx *c, struct ips_rule *r, const char *name, cha
 		return parse_flags(c, r, val);
 	if (!strcmp(name, "ttl") || !strcmp(name, "itype") || !strcmp(name, "icode"))
 		return parse_hdr_uint(c, r, name, val);
+	if (!strcmp(name, "icmp_id") || !strcmp(name, "icmp_seq"))
+		return parse_icmp_echo(c, r, name, val);
 	return -ENOENT;
 }

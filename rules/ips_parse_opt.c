@@ -9,6 +9,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+static char *trim(char *s);
+
 static struct ips_item *add_item(struct ips_rule *r, uint8_t kind)
 {
 	struct ips_item *v = realloc(r->items, (r->nitems + 1) * sizeof(*v));
@@ -115,10 +117,30 @@ static int get_int(struct ips_pctx *c, const char *kw, const char *val, int64_t 
 	if (val && !ips_parse_num(val, lo, hi, v))
 		return 0;
 	if (val && (isalpha((unsigned char)*val) || *val == '_'))
-		ips_perr(c, "%s: byte_extract variables ('%s') are not supported", kw, val);
+		ips_perr(c, "%s: '%s' is neither a number nor a byte_extract variable", kw, val);
 	else
 		ips_perr(c, "%s: bad value '%s'", kw, val ? val : "");
 	return -EINVAL;
+}
+
+/* The slot + 1 of byte_extract variable @name, 0 when there is none. */
+static uint8_t find_var(const struct ips_rule *r, const char *name)
+{
+	for (uint8_t i = 0; name && i < r->nvars; i++)
+		if (!strcmp(r->vars[i], name))
+			return (uint8_t)(i + 1);
+	return 0;
+}
+
+/* A number, or the name of an earlier byte_extract (*@var = slot + 1). */
+static int get_val(struct ips_pctx *c, const struct ips_rule *r, const char *kw, const char *val,
+		   int64_t lo, int64_t hi, int64_t *v, uint8_t *var)
+{
+	if ((*var = find_var(r, val))) {
+		*v = 0;
+		return 0;
+	}
+	return get_int(c, kw, val, lo, hi, v);
 }
 
 static int conflict(struct ips_pctx *c, const char *kw, const struct ips_content *ct, uint16_t bad)
@@ -139,8 +161,12 @@ static int parse_position(struct ips_pctx *c, struct ips_rule *r, const char *kw
 
 	if (!strcmp(kw, "within"))
 		rel = true;
-	if (!ct || get_int(c, kw, val, rel ? -65535 : 0, 65535, &v))
+	int slot = !strcmp(kw, "offset") ? 0 : !strcmp(kw, "depth") ? 1 : !strcmp(kw, "distance") ? 2 : 3;
+	uint8_t var;
+
+	if (!ct || get_val(c, r, kw, val, rel ? -65535 : 0, 65535, &v, &var))
 		return -EINVAL;
+	ct->var[slot] = var;
 	if (conflict(c, kw, ct, rel ? IC_OFFSET | IC_DEPTH | IC_STARTS : IC_DISTANCE | IC_WITHIN | IC_STARTS))
 		return -EINVAL;
 	if (!strcmp(kw, "offset")) {
@@ -152,7 +178,7 @@ static int parse_position(struct ips_pctx *c, struct ips_rule *r, const char *kw
 	} else {
 		ct->within = (int32_t)v, ct->flags |= IC_WITHIN;
 	}
-	if ((!strcmp(kw, "depth") || !strcmp(kw, "within")) && v < (int64_t)ct->len) {
+	if ((!strcmp(kw, "depth") || !strcmp(kw, "within")) && !var && v < (int64_t)ct->len) {
 		ips_perr(c, "%s %lld is smaller than the content length %u", kw, (long long)v, ct->len);
 		return -EINVAL;
 	}
@@ -219,12 +245,15 @@ static int parse_isdataat(struct ips_pctx *c, struct ips_rule *r, char *val)
 
 	if (val && *val == '!')
 		neg = true, val++;
+	uint8_t var;
+
 	tok = val ? strtok_r(val, ",", &save) : NULL;
-	if (get_int(c, "isdataat", tok, 0, 65535, &v))
+	if (get_val(c, r, "isdataat", tok ? trim(tok) : NULL, 0, 65535, &v, &var))
 		return -EINVAL;
 	if (!(it = add_item(r, II_ISDATAAT)))
 		return -ENOMEM;
 	it->u.d.n = (int32_t)v;
+	it->u.d.var = var;
 	it->u.d.neg = neg;
 	while ((tok = strtok_r(NULL, ",", &save))) {
 		while (*tok == ' ')
@@ -275,16 +304,16 @@ static int parse_pcre(struct ips_pctx *c, struct ips_rule *r, char *val)
 	if (val && *val == '!')
 		neg = true, val++;
 	n = val ? strlen(val) : 0;
-	if (n < 4 || val[0] != '"' || val[n - 1] != '"' || val[1] != '/' ||
-	    (end = strrchr(val + 2, '/')) == NULL) {
+	if (n >= 2 && val[0] == '"' && val[n - 1] == '"') /* Suricata also takes it unquoted */
+		val[--n] = 0, val++, n--;
+	if (n < 2 || val[0] != '/' || (end = strrchr(val + 1, '/')) == NULL) {
 		ips_perr(c, "pcre: expected \"/regex/flags\"");
 		return -EINVAL;
 	}
-	val[n - 1] = 0;
 	*end = 0;
 	if ((rc = parse_pcre_flags(c, end + 1, &opts, &rel)))
 		return rc;
-	re = pcre2_compile((PCRE2_SPTR)(val + 2), (PCRE2_SIZE)(end - val - 2), opts, &err, &eoff, NULL);
+	re = pcre2_compile((PCRE2_SPTR)(val + 1), (PCRE2_SIZE)(end - val - 1), opts, &err, &eoff, NULL);
 	if (!re) {
 		pcre2_get_error_message(err, (PCRE2_UCHAR *)ebuf, sizeof(ebuf));
 		ips_perr(c, "pcre: %s at offset %zu", ebuf, (size_t)eoff);
@@ -296,7 +325,7 @@ static int parse_pcre(struct ips_pctx *c, struct ips_rule *r, char *val)
 		pcre2_code_free(re);
 		return -ENOMEM;
 	}
-	it->u.pcre = (struct ips_pcre){ re, strdup(val + 1), neg, rel };
+	it->u.pcre = (struct ips_pcre){ re, strdup(val), neg, rel };
 	it->relative = rel;
 	return 0;
 }
@@ -322,39 +351,71 @@ static int byte_op(const char *s, struct ips_byte *b)
 	return -EINVAL;
 }
 
-/* The trailing options byte_test and byte_jump share. */
-static int byte_flag(struct ips_pctx *c, const char *kw, char *tok, struct ips_byte *b)
+/* Options with a number: multiplier, post_offset, bitmask, align N (byte_extract). */
+static int byte_num(struct ips_pctx *c, const char *kw, const char *tok, const char *arg,
+		    struct ips_byte *b)
 {
 	int64_t v;
+
+	if (!strcmp(tok, "multiplier")) {
+		if (get_int(c, kw, arg, 1, 65535, &v))
+			return -EINVAL;
+		b->multiplier = (uint32_t)v;
+	} else if (!strcmp(tok, "post_offset")) {
+		if (get_int(c, kw, arg, -65535, 65535, &v))
+			return -EINVAL;
+		b->post_offset = (int32_t)v;
+	} else if (!strcmp(tok, "bitmask")) {
+		if (get_int(c, kw, arg, 1, UINT32_MAX, &v))
+			return -EINVAL;
+		b->bitmask = (uint64_t)v;
+		b->flags |= IB_BITMASK;
+	} else if (!strcmp(tok, "align")) {
+		if (ips_parse_num(arg, 2, 4, &v) || v == 3) {
+			ips_perr(c, "%s: align must be 2 or 4", kw);
+			return -EINVAL;
+		}
+		b->align = (uint8_t)v;
+	} else {
+		ips_perr(c, "%s: unknown option '%s'", kw, tok);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The trailing options byte_test, byte_jump and byte_extract share. */
+static int byte_flag(struct ips_pctx *c, const char *kw, char *tok, struct ips_byte *b)
+{
+	static const struct { const char *name; uint16_t set; uint8_t base; } words[] = {
+		{ "relative", IB_RELATIVE, 0 }, { "little", IB_LITTLE, 0 }, { "big", 0, 0 },
+		{ "string", IB_STRING, 0 },	{ "hex", 0, 16 },	     { "dec", 0, 10 },
+		{ "oct", 0, 8 },		{ "align", IB_ALIGN, 0 },    { "from_beginning", IB_BEGIN, 0 },
+		{ "from_end", IB_END, 0 },
+	};
 	char *arg = strchr(tok, ' ');
 
 	if (arg) {
 		*arg++ = 0;
 		while (*arg == ' ')
 			arg++;
+		return byte_num(c, kw, tok, arg, b);
 	}
-	if (!strcmp(tok, "relative")) b->flags |= IB_RELATIVE;
-	else if (!strcmp(tok, "little")) b->flags |= IB_LITTLE;
-	else if (!strcmp(tok, "big")) b->flags &= (uint16_t)~IB_LITTLE;
-	else if (!strcmp(tok, "string")) b->flags |= IB_STRING, b->base = b->base ? b->base : 10;
-	else if (!strcmp(tok, "hex")) b->base = 16;
-	else if (!strcmp(tok, "dec")) b->base = 10;
-	else if (!strcmp(tok, "oct")) b->base = 8;
-	else if (!strcmp(tok, "align")) b->flags |= IB_ALIGN;
-	else if (!strcmp(tok, "from_beginning")) b->flags |= IB_BEGIN;
-	else if (!strcmp(tok, "from_end")) b->flags |= IB_END;
-	else if (!strcmp(tok, "multiplier") && !get_int(c, kw, arg, 1, 65535, &v)) b->multiplier = (uint32_t)v;
-	else if (!strcmp(tok, "post_offset") && !get_int(c, kw, arg, -65535, 65535, &v)) b->post_offset = (int32_t)v;
-	else if (!strcmp(tok, "bitmask") && !get_int(c, kw, arg, 1, UINT32_MAX, &v)) b->bitmask = (uint64_t)v, b->flags |= IB_BITMASK;
-	else if (!strcmp(tok, "dce")) {
+	for (size_t i = 0; i < LL_ARRAY_SIZE(words); i++)
+		if (!strcmp(tok, words[i].name)) {
+			b->flags |= words[i].set;
+			if (!strcmp(tok, "big"))
+				b->flags &= (uint16_t)~IB_LITTLE;
+			if (words[i].base || ((b->flags & IB_STRING) && !b->base))
+				b->base = words[i].base ? words[i].base : 10;
+			return 0;
+		}
+	if (!strcmp(tok, "dce")) {
 		snprintf(c->unsup_buf, sizeof(c->unsup_buf), "%s/dce", kw);
 		c->unsup = c->unsup_buf;
 		return -ENOTSUP;
-	} else {
-		ips_perr(c, "%s: unknown option '%s'", kw, tok);
-		return -EINVAL;
 	}
-	return 0;
+	ips_perr(c, "%s: unknown option '%s'", kw, tok);
+	return -EINVAL;
 }
 
 static char *trim(char *s)
@@ -366,12 +427,32 @@ static char *trim(char *s)
 	return s;
 }
 
-/* byte_test: n, [!]op, value, offset [, opts]; byte_jump: n, offset [, opts]. */
+/* byte_extract's third field: a new variable name. */
+static int new_var(struct ips_pctx *c, struct ips_rule *r, const char *name, struct ips_byte *b)
+{
+	if (!isalpha((unsigned char)name[0]) && name[0] != '_') {
+		ips_perr(c, "byte_extract: bad variable name '%s'", name);
+		return -EINVAL;
+	}
+	if (find_var(r, name) || r->nvars == IPS_MAX_VARS) {
+		ips_perr(c, "byte_extract: '%s' is already defined or too many variables", name);
+		return -EINVAL;
+	}
+	if (!(r->vars[r->nvars] = strdup(name)))
+		return -ENOMEM;
+	b->slot = r->nvars++;
+	return 0;
+}
+
+/*
+ * byte_test: n, [!]op, value, offset [, opts]; byte_jump: n, offset [, opts];
+ * byte_extract: n, offset, name [, opts].
+ */
 static int parse_byte(struct ips_pctx *c, struct ips_rule *r, const char *kw, char *val)
 {
-	bool test = !strcmp(kw, "byte_test");
+	bool test = !strcmp(kw, "byte_test"), ext = !strcmp(kw, "byte_extract");
 	char *f[16], *save = NULL;
-	int nf = 0, need = test ? 4 : 2, rc = 0;
+	int nf = 0, need = test || ext ? (test ? 4 : 3) : 2, rc = 0;
 	struct ips_byte b = { .multiplier = 1 };
 	int64_t v;
 
@@ -388,12 +469,14 @@ static int parse_byte(struct ips_pctx *c, struct ips_rule *r, const char *kw, ch
 		ips_perr(c, "byte_test: bad operator '%s'", f[1]);
 		return -EINVAL;
 	}
-	if (test && get_int(c, kw, f[2], INT64_MIN, INT64_MAX, &v))
+	if (test && get_val(c, r, kw, f[2], INT64_MIN, INT64_MAX, &v, &b.var_value))
 		return -EINVAL;
 	b.value = (uint64_t)v;
-	if (get_int(c, kw, f[need - 1], -65535, 65535, &v))
+	if (get_val(c, r, kw, f[ext ? 1 : need - 1], -65535, 65535, &v, &b.var_offset))
 		return -EINVAL;
 	b.offset = (int32_t)v;
+	if (ext && (rc = new_var(c, r, f[2], &b)))
+		return rc;
 	for (int i = need; i < nf && !rc; i++)
 		rc = byte_flag(c, kw, f[i], &b);
 	if (rc)
@@ -402,7 +485,7 @@ static int parse_byte(struct ips_pctx *c, struct ips_rule *r, const char *kw, ch
 		ips_perr(c, "%s: %u bytes need 'string'", kw, b.nbytes);
 		return -EINVAL;
 	}
-	struct ips_item *it = add_item(r, test ? II_BYTE_TEST : II_BYTE_JUMP);
+	struct ips_item *it = add_item(r, test ? II_BYTE_TEST : ext ? II_BYTE_EXTRACT : II_BYTE_JUMP);
 	if (!it)
 		return -ENOMEM;
 	it->u.b = b;
@@ -464,7 +547,7 @@ int ips_parse_option(struct ips_pctx *c, struct ips_rule *r, const char *name, c
 		return parse_isdataat(c, r, val);
 	if (!strcmp(name, "pcre"))
 		return parse_pcre(c, r, val);
-	if (!strcmp(name, "byte_test") || !strcmp(name, "byte_jump"))
+	if (!strcmp(name, "byte_test") || !strcmp(name, "byte_jump") || !strcmp(name, "byte_extract"))
 		return parse_byte(c, r, name, val);
 	if (!strcmp(name, "dsize")) {
 		r->hdr |= IH_DSIZE;

@@ -61,10 +61,16 @@ static void print_content(const struct ips_content *c, FILE *out)
 	}
 	fputc('"', out);
 	if (c->flags & IC_NOCASE) fputs(" nocase", out);
-	if (c->flags & IC_OFFSET) fprintf(out, " offset:%d", c->offset);
-	if (c->flags & IC_DEPTH) fprintf(out, " depth:%d", c->depth);
-	if (c->flags & IC_DISTANCE) fprintf(out, " distance:%d", c->distance);
-	if (c->flags & IC_WITHIN) fprintf(out, " within:%d", c->within);
+	static const char *const pos[] = { "offset", "depth", "distance", "within" };
+	const int32_t v[] = { c->offset, c->depth, c->distance, c->within };
+	for (int k = 0; k < 4; k++) {
+		if (!(c->flags & (IC_OFFSET << k)))
+			continue;
+		if (c->var[k])
+			fprintf(out, " %s:var%u", pos[k], c->var[k] - 1);
+		else
+			fprintf(out, " %s:%d", pos[k], v[k]);
+	}
 	if (c->flags & IC_STARTS) fputs(" startswith", out);
 	if (c->flags & IC_ENDS) fputs(" endswith", out);
 	if (c->flags & IC_FAST) fputs(" fast_pattern", out);
@@ -75,10 +81,15 @@ static void print_byte(const char *kw, const struct ips_byte *b, FILE *out)
 	static const char *const ops[] = { "<", ">", "=", "&", "^", "<=", ">=" };
 
 	fprintf(out, " %s:%u", kw, b->nbytes);
-	if (kw[5] == 't')
+	if (kw[5] == 't' && b->var_value)
+		fprintf(out, ",%s%s,var%u", (b->flags & IB_NEG) ? "!" : "", ops[b->op], b->var_value - 1);
+	else if (kw[5] == 't')
 		fprintf(out, ",%s%s,%llu", (b->flags & IB_NEG) ? "!" : "", ops[b->op],
 			(unsigned long long)b->value);
-	fprintf(out, ",%d", b->offset);
+	if (b->var_offset)
+		fprintf(out, ",var%u", b->var_offset - 1);
+	else
+		fprintf(out, ",%d", b->offset);
 	if (b->flags & IB_RELATIVE) fputs(",relative", out);
 	if (b->flags & IB_LITTLE) fputs(",little", out);
 	if (b->flags & IB_STRING) fprintf(out, ",string,%s", b->base == 16 ? "hex" : b->base == 8 ? "oct" : "dec");
@@ -97,9 +108,16 @@ static void print_item(const struct ips_item *it, FILE *out)
 	case II_PCRE: fprintf(out, " pcre:%s\"%s\"", it->u.pcre.neg ? "!" : "", it->u.pcre.src); break;
 	case II_BYTE_TEST: print_byte("byte_test", &it->u.b, out); break;
 	case II_BYTE_JUMP: print_byte("byte_jump", &it->u.b, out); break;
+	case II_BYTE_EXTRACT:
+		print_byte("byte_extract", &it->u.b, out);
+		fprintf(out, ",var %u", it->u.b.slot);
+		if (it->u.b.align)
+			fprintf(out, ",align %u", it->u.b.align);
+		break;
 	default:
-		fprintf(out, " isdataat:%s%d%s", it->u.d.neg ? "!" : "", it->u.d.n,
-			it->u.d.relative ? ",relative" : "");
+		fprintf(out, " isdataat:%s", it->u.d.neg ? "!" : "");
+		fprintf(out, it->u.d.var ? "var%d" : "%d", it->u.d.var ? it->u.d.var - 1 : it->u.d.n);
+		fputs(it->u.d.relative ? ",relative" : "", out);
 	}
 }
 
@@ -140,6 +158,8 @@ static void print_hdr(const struct ips_rule *r, FILE *out)
 	if (r->hdr & IH_TTL) print_uint("ttl", &r->ttl, out);
 	if (r->hdr & IH_ITYPE) print_uint("itype", &r->itype, out);
 	if (r->hdr & IH_ICODE) print_uint("icode", &r->icode, out);
+	if (r->hdr & IH_ICMP_ID) print_uint("icmp_id", &r->icmp_id, out);
+	if (r->hdr & IH_ICMP_SEQ) print_uint("icmp_seq", &r->icmp_seq, out);
 	if (r->hdr & IH_FLAGS)
 		fprintf(out, " flags:%s0x%02x/0x%02x", (const char *[]){ "", "+", "*", "!" }[r->flags_mode],
 			r->flags_want, r->flags_mask);
@@ -175,4 +195,10 @@ void ips_rule_print(const struct ips_ruleset *rs, const struct ips_rule *r, FILE
 		fputs(" ip-only", out);
 	if (r->msg)
 		fprintf(out, " msg:\"%s\"", r->msg);
+	if (r->target)
+		fprintf(out, " target:%s", r->target == 1 ? "src_ip" : "dest_ip");
+	if (r->refs)
+		fprintf(out, " reference:[%s]", r->refs);
+	if (r->metadata)
+		fprintf(out, " metadata:[%s]", r->metadata);
 }

@@ -1,5 +1,6 @@
 /* ips_rules.c - build an IPS ruleset from a policy's rule lines; threshold counters. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@ struct th_entry {
 	ll_ip a, b;
 	uint64_t start_us;
 	uint32_t count;
+	bool init;
 	struct th_entry *next;
 };
 
@@ -90,10 +92,12 @@ static int add_line(struct ips_pctx *c, const char *text, const struct srcloc *l
 
 static struct ips_ruleset *ruleset_new(const struct policy_opts *o)
 {
+	static _Atomic uint64_t next_id = 1;
 	struct ips_ruleset *rs = calloc(1, sizeof(*rs));
 
 	if (!rs)
 		return NULL;
+	rs->id = atomic_fetch_add(&next_id, 1);
 	rs->th = calloc(1, sizeof(*rs->th));
 	if (!rs->th) {
 		free(rs);
@@ -200,6 +204,7 @@ void ips_ruleset_free(struct ips_ruleset *rs)
 	free(rs->skips);
 	free(rs->fb_names);
 	free(rs->rules);
+	free(rs->by_sid);
 	thtab_free(rs->th);
 	free(rs);
 }
@@ -236,52 +241,62 @@ static struct th_entry *th_get(struct ips_thtab *t, uint32_t rule, ll_ip a, ll_i
 			return e;
 	if (t->n >= TH_MAX_ENTRIES || !(e = calloc(1, sizeof(*e))))
 		return NULL;
-	*e = (struct th_entry){ rule, a, b, 0, 0, t->b[h] };
+	*e = (struct th_entry){ .rule = rule, .a = a, .b = b, .next = t->b[h] };
 	t->b[h] = e;
 	t->n++;
 	return e;
 }
 
-/* Suricata's threshold types, counted in windows of th->seconds from the first hit. */
-static bool th_step(const struct ips_thresh *th, struct th_entry *e, uint64_t now_us)
+/*
+ * Suricata's threshold types. A window opens at a rule's first hit and lasts
+ * th->seconds (inclusive); a hit after it opens a new one. Returns
+ * IPS_TH_ALERT, IPS_TH_SILENT (act, do not alert) or IPS_TH_NONE.
+ */
+static int th_step(const struct ips_thresh *th, struct th_entry *e, uint64_t now_us)
 {
-	if (!e->count || now_us - e->start_us >= (uint64_t)th->seconds * 1000000) {
+	if (!e->init || now_us - e->start_us > (uint64_t)th->seconds * 1000000) {
+		e->init = true;
 		e->start_us = now_us;
-		e->count = 0;
+		e->count = 1;
+		if (th->kind == ITH_LIMIT)
+			return IPS_TH_ALERT;
+		if (th->kind == ITH_DETECTION) /* a first hit never passes the filter */
+			return IPS_TH_NONE;
+		return th->count == 1 ? IPS_TH_ALERT : IPS_TH_NONE;
 	}
 	e->count++;
 	switch (th->kind) {
 	case ITH_LIMIT:
-		return e->count <= th->count;
+		return e->count <= th->count ? IPS_TH_ALERT : IPS_TH_SILENT;
 	case ITH_THRESHOLD:
 		if (e->count < th->count)
-			return false;
-		e->count = 0;
-		e->start_us = now_us;
-		return true;
+			return IPS_TH_NONE;
+		e->count = 0; /* the window keeps its start */
+		return IPS_TH_ALERT;
 	case ITH_BOTH:
-		return e->count == th->count;
+		return e->count == th->count ? IPS_TH_ALERT :
+		       e->count > th->count ? IPS_TH_SILENT : IPS_TH_NONE;
 	default:
-		return e->count > th->count;
+		return e->count > th->count ? IPS_TH_ALERT : IPS_TH_NONE;
 	}
 }
 
-bool ips_thresh_hit(const struct ips_ruleset *rs, uint32_t rule, ll_ip src, ll_ip dst,
-		    uint64_t now_us)
+int ips_thresh_hit(const struct ips_ruleset *rs, uint32_t rule, ll_ip src, ll_ip dst,
+		   uint64_t now_us)
 {
 	const struct ips_thresh *th = &rs->rules[rule].th;
 	ll_ip zero = { 0, 0 }, a = zero, b = zero;
 	struct th_entry *e;
-	bool hit = true;
+	int hit = IPS_TH_ALERT; /* no room for a counter: alert rather than go blind */
 
 	if (th->kind == ITH_NONE)
-		return true;
-	if (th->track == ITR_SRC || th->track == ITR_BOTH)
+		return IPS_TH_ALERT;
+	if (th->track == ITR_SRC)
 		a = src;
-	if (th->track == ITR_DST)
+	else if (th->track == ITR_DST)
 		a = dst;
-	if (th->track == ITR_BOTH)
-		b = dst;
+	else if (th->track == ITR_BOTH) /* the pair, whichever way the packet goes */
+		a = ll_ip_cmp(src, dst) < 0 ? src : dst, b = ll_ip_cmp(src, dst) < 0 ? dst : src;
 	pthread_mutex_lock(&rs->th->mu);
 	if ((e = th_get(rs->th, rule, a, b)))
 		hit = th_step(th, e, now_us);

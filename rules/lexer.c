@@ -288,9 +288,13 @@ const char *tok_desc(const struct token *t, char *buf, size_t len)
 		return "end of file";
 	if (t->type == T_NL)
 		return "end of line";
-	if (t->n > 60)
-		snprintf(buf, len, "'%.57s...'", t->s);
-	else
+	if (t->n > 60) {
+		int cut = 57;
+
+		while (cut > 0 && ((unsigned char)t->s[cut] & 0xc0) == 0x80)
+			cut--; /* never split a UTF-8 character */
+		snprintf(buf, len, "'%.*s...'", cut, t->s);
+	} else
 		snprintf(buf, len, "'%.*s'", (int)t->n, t->s);
 	return buf;
 }

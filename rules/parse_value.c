@@ -478,8 +478,9 @@ int parse_value(struct parser *ps, enum want_kind want, bool allow_any_neg, stru
 		v->neg = true;
 		sb_puts(&v->text, "! ");
 		next(ps);
-		if (tok_is(&ps->tok, "any")) {
-			perr(ps, &ps->tok.loc, "%s cannot be negated", desc(ps, buf));
+		if (tok_is(&ps->tok, "any") || ps->tok.type == T_BANG) {
+			perr(ps, &ps->tok.loc, ps->tok.type == T_BANG ? "%s given twice" :
+					       "%s cannot be negated", desc(ps, buf));
 			return -1;
 		}
 	}

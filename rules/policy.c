@@ -142,11 +142,59 @@ static int policy_hash(struct policy *p)
 	return 0;
 }
 
+static uint32_t file_rank(const struct policy *p, const char *file)
+{
+	for (uint32_t i = 0; i < p->nfiles; i++)
+		if (p->files[i] == file)
+			return i;
+	return UINT32_MAX;
+}
+
+struct err_pos {
+	struct ll_err e;
+	uint32_t rank;
+	size_t idx; /* the original order breaks ties: the sort is stable */
+};
+
+static int cmp_err(const void *a, const void *b)
+{
+	const struct err_pos *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->e.loc.line != y->e.loc.line)
+		return x->e.loc.line < y->e.loc.line ? -1 : 1;
+	if (x->e.loc.col != y->e.loc.col)
+		return x->e.loc.col < y->e.loc.col ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * Later passes (duplicate ids, IPS rules) add errors after the parser's;
+ * the user reads them best in file order, each file in the order first read.
+ * Without memory for the sort they simply stay in the order found.
+ */
+static void sort_errors(const struct policy *p, struct ll_errlist *errs, size_t from)
+{
+	size_t n = errs->n - from;
+	struct err_pos *v;
+
+	if (n < 2 || !(v = malloc(n * sizeof(*v))))
+		return;
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct err_pos){ errs->v[from + i], file_rank(p, errs->v[from + i].loc.file), i };
+	qsort(v, n, sizeof(*v), cmp_err);
+	for (size_t i = 0; i < n; i++)
+		errs->v[from + i] = v[i].e;
+	free(v);
+}
+
 static struct policy *load(const char *name, const char *buf, size_t len,
 			   const struct policy_opts *o, struct ll_errlist *errs)
 {
 	static const struct policy_opts none;
 	struct parser ps = { 0 };
+	size_t nerr0 = errs->n;
 	int err = EINVAL;
 
 	if (!(ps.p = calloc(1, sizeof(*ps.p)))) {
@@ -162,6 +210,7 @@ static struct policy *load(const char *name, const char *buf, size_t len,
 	if (!ps.oom && ps.p->nips_lines && ips_ruleset_build(ps.p, o ? o : &none, errs) < 0)
 		ps.nerr++;
 	free(ps.idloc);
+	sort_errors(ps.p, errs, nerr0);
 	if (ps.oom) {
 		ll_err_add(errs, &(struct srcloc){ intern(name), 0, 0 }, "out of memory");
 		err = ENOMEM;

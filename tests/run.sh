@@ -1,12 +1,12 @@
 #!/bin/bash
 # run.sh - every test: cmocka unit tests, then each tests/<suite>/run.sh.
-# Suites print "ok NAME" or "not ok NAME - why" per case. The last line is
-# "N passed, N failed". Set ONLY=suite to run one suite (unit, policy, ...).
+# Suites print "ok NAME", "ok NAME # SKIP why" or "not ok NAME - why" per
+# case. The last line is "N passed, N failed, N skipped". Set ONLY=suite to run one suite (unit, policy, ...).
 set -u
 cd "$(dirname "$0")/.."
 export B=${B:-build}
 export LL_ROOT=$PWD
-pass=0 fail=0 failed=()
+pass=0 fail=0 skip=0 failed=()
 
 count_cmocka() { # file name
 	local p f
@@ -42,9 +42,11 @@ for s in tests/*/run.sh; do
 	echo "== suite $suite"
 	log=$(mktemp)
 	bash "$s" 2>&1 | tee "$log"
-	p=$(grep -c '^ok ' "$log")
+	p=$(grep '^ok ' "$log" | grep -vc ' # SKIP')
+	k=$(grep '^ok ' "$log" | grep -c ' # SKIP')
 	f=$(grep -c '^not ok ' "$log")
 	pass=$((pass + p))
+	skip=$((skip + k))
 	fail=$((fail + f))
 	grep '^not ok ' "$log" | while read -r l; do echo "FAILED [$suite] ${l#not ok }"; done
 	[ "$f" -gt 0 ] && failed+=("$suite")
@@ -53,5 +55,5 @@ done
 
 echo
 [ ${#failed[@]} -gt 0 ] && echo "failing: ${failed[*]}"
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -9,6 +9,42 @@ cd "$(dirname "$0")/../.."
 B=${B:-build}
 SHARED=${LL_SHARED:-$PWD/../shared}
 SV=$SHARED/corpora/suricata-verify
+for tool in python3; do
+	if ! command -v $tool >/dev/null; then
+		echo "not ok ips-suite - $tool is needed (apt-get install $tool)"
+		exit 0
+	fi
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Own cases: TCP streams through replay (mkpcap.py writes the captures).
+# Expected: the packets that alert or drop, as n:verdict:by:alerts.
+e2e_policy='alert tcp any any -> any 80 (msg:"attack"; flow:to_server,established; content:"ATTACK"; sid:1;)
+drop tcp any any -> any 80 (msg:"evil"; content:"evil"; sid:2;)'
+e2e() { # case expected
+	python3 tests/ips/mkpcap.py "$tmp/$1.pcap" "$1"
+	echo "$e2e_policy" >"$tmp/e2e.policy"
+	got=$("$B/lifelined" -r "$tmp/$1.pcap" -p "$tmp/e2e.policy" --verdicts - 2>/dev/null |
+	      python3 -c 'import json, sys
+for l in sys.stdin:
+    v = json.loads(l)
+    if v.get("alerts") or v["verdict"] == "drop":
+        print("%d:%s:%s:%s" % (v["n"], v["verdict"], v["by"], ",".join(map(str, v.get("alerts", [])))), end=" ")')
+	if [ "$got" = "$2" ]; then
+		echo "ok stream-$1"
+	else
+		echo "not ok stream-$1 - want '$2', got '$got'"
+	fi
+}
+if [ -x "$B/lifelined" ]; then
+	e2e split "5:accept:flow:1 "
+	e2e reorder "5:accept:flow:1 "
+	e2e false-join ""
+	e2e retransmit ""
+	e2e drop "5:drop:ips:2 6:drop:flow: "
+fi
+
 if [ ! -d "$SV" ]; then
 	echo "ok suricata-verify # SKIP $SV absent (set LL_SHARED)"
 	exit 0
@@ -17,8 +53,6 @@ if [ ! -x "$B/lifelined" ]; then
 	echo "not ok suricata-verify - $B/lifelined not built"
 	exit 0
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 for d in "$SV"/*/; do
 	name=$(basename "$d")
 	pcap=$(ls "$d"*.pcap | head -1)

@@ -61,14 +61,32 @@ lease() {
 learned() { grep -q "DNS server" "$T/engine.log" && in_a ipset test lifeline-dns4 198.51.100.1; }
 # new flows (one ping each, its own id) judged while SIGHUP swaps snapshots: none lost
 swap_no_loss() {
-	local i good=0
+	local i good=0 hup
 	( for i in $(seq 25); do kill -HUP "$ENGINE_PID"; sleep 0.05; done ) &
+	hup=$!
 	for i in $(seq 40); do
 		in_a ping -c 1 -W 2 192.0.2.10 >/dev/null 2>&1 && good=$((good + 1))
 	done
-	wait
+	wait "$hup"
 	echo "swap: $good/40 answered" >>"$T/check.log"
 	[ $good = 40 ] && kill -0 "$ENGINE_PID"
+}
+# one long echo flow, offloaded under generation 1; a new policy without the
+# force-allow (SIGUSR2 reloads STATE_DIR/current.pol) must stop it mid-flow
+regen() {
+	local p got
+	in_a ping -i 0.2 -c 30 -W 1 192.0.2.10 >"$T/regen.ping" 2>&1 &
+	p=$!
+	sleep 2
+	grep -v force-allow "$T/deny.pol" >"$T/state/current.pol"
+	kill -USR2 "$ENGINE_PID"
+	wait "$p"
+	cp "$T/deny.pol" "$T/state/current.pol"
+	kill -USR2 "$ENGINE_PID"
+	got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$T/regen.ping")
+	echo "regen: ${got:-?}/30 answered" >>"$T/check.log"
+	[ -n "$got" ] && [ "$got" -ge 5 ] && [ "$got" -le 20 ] &&
+		grep -q "generation 2" "$T/engine.log"
 }
 offloaded() { in_a conntrack -L -p icmp 2>/dev/null | grep -q 'mark=16777216'; }
 
@@ -114,6 +132,8 @@ check_fails live-tcp-out-blocked tcp "$NS_A" 192.0.2.10 8080
 check_fails live-tcp-in-blocked tcp "$NS_O" 198.51.100.2 4119
 check live-echo-force-allowed ping_ok 192.0.2.10
 check live-echo-offloaded offloaded
+check live-offload-new-generation regen
+check live-echo-after-reload wait_for 5 ping_ok 192.0.2.10
 check live-sighup-swap-no-loss swap_no_loss
 check live-event-ready grep -q '"event_type":"ready"' "$T/events.json"
 check live-event-drop grep -q '"event_type":"drop"' "$T/events.json"

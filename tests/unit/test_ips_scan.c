@@ -171,6 +171,16 @@ static void test_thresholds(void **state)
 	e.now += 61 * 1000000ULL; /* a new window */
 	assert_true(ipst_alerted(send(&e, IPPROTO_TCP_, 1, "a"), 1));
 	env_close(&e);
+
+	/* past its limit a drop rule still drops, silently (Suricata's "silent match") */
+	env_open(&e, "drop tcp any any -> any any (content:\"a\"; threshold:type limit,track by_src,count 1,seconds 60; sid:4;)\n"
+		     "drop tcp any any -> any any (content:\"b\"; detection_filter:track by_src,count 1,seconds 60; sid:5;)\n", 0);
+	assert_true(ipst_alerted(send(&e, IPPROTO_TCP_, 1, "a"), 4));
+	assert_int_equal(send(&e, IPPROTO_TCP_, 1, "a")->action, IPS_ACT_DROP);
+	assert_int_equal(e.res.nalerts, 0);
+	assert_int_equal(send(&e, IPPROTO_TCP_, 1, "b")->action, IPS_ACT_NONE); /* filtered out: no action */
+	assert_int_equal(send(&e, IPPROTO_TCP_, 1, "b")->action, IPS_ACT_DROP);
+	env_close(&e);
 }
 
 static void test_header_keywords(void **state)
@@ -183,11 +193,18 @@ static void test_header_keywords(void **state)
 		     "alert tcp any any -> any any (flags:S,12; sid:2;)\n"
 		     "alert ip any any -> any any (ttl:<5; sid:3;)\n"
 		     "alert tcp any any -> any any (dsize:>3; content:\"ab\"; sid:4;)\n"
-		     "alert tcp any any -> any any (flags:!A; sid:5;)\n", 0);
+		     "alert tcp any any -> any any (flags:!A; sid:5;)\n"
+		     "alert icmp any any -> any any (icmp_id:0x1234; icmp_seq:>1; sid:6;)\n", 0);
+	static const uint8_t echo[8] = { 8, 0, 0, 0, 0x12, 0x34, 0, 2 };
 	p = ipst_pkt(IPPROTO_ICMP_, "", 0);
 	p.icmp_type = 8;
+	p.l4 = echo, p.l4len = sizeof(echo);
 	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
-	assert_true(ipst_alerted(&e.res, 1));
+	assert_true(ipst_alerted(&e.res, 1) && ipst_alerted(&e.res, 6));
+	p.icmp_type = 3; /* an error carries no identifier */
+	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
+	assert_false(ipst_alerted(&e.res, 6));
+	p.icmp_type = 8;
 	p.icmp_type = 0;
 	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
 	assert_false(ipst_alerted(&e.res, 1));
@@ -226,6 +243,14 @@ static void test_stream_in_order(void **state)
 	env_open(&e, stream_rules, 0);
 	seg(&e, 1, "GET /etc/pa");
 	assert_true(ipst_alerted(seg(&e, 12, "sswd HTTP/1.0"), 2));
+	env_close(&e);
+
+	/* the stream pass keeps the action order too: pass wins, nothing alerts */
+	env_open(&e, "alert tcp any any -> any any (content:\"ATTACK\"; sid:1;)\n"
+		     "pass tcp any any -> any any (content:\"TTAC\"; sid:9;)\n", 0);
+	seg(&e, 100, "xxAT");
+	assert_int_equal(seg(&e, 104, "TACK")->action, IPS_ACT_PASS);
+	assert_int_equal(e.res.nalerts, 0);
 	env_close(&e);
 }
 
@@ -292,14 +317,41 @@ static void test_may_match(void **state)
 
 	(void)state;
 	env_open(&e, "alert tcp any any -> any 80 (content:\"x\"; sid:1;)\n"
-		     "alert udp 192.0.2.0/24 any -> any 53 (content:\"x\"; sid:2;)\n", 0);
+		     "alert udp 192.0.2.0/24 any -> any 53 (msg:\"udp\"; content:\"x\"; sid:2;)\n", 0);
+	assert_string_equal(ips_rule_msg(e.rs, 2), "udp");
+	assert_null(ips_rule_msg(e.rs, 1));
+	assert_null(ips_rule_msg(e.rs, 3));
 	assert_false(ips_may_match(e.rs, &k));
 	k.src = ll_ip_from_v4(0xc0000201);
 	assert_true(ips_may_match(e.rs, &k));
 	k.proto = IPPROTO_TCP_, k.dport = 80;
 	assert_true(ips_may_match(e.rs, &k));
 	k.dport = 81;
+	assert_string_equal(ips_rule_msg(e.rs, 2), "udp");
+	assert_null(ips_rule_msg(e.rs, 1));
+	assert_null(ips_rule_msg(e.rs, 3));
 	assert_false(ips_may_match(e.rs, &k));
+	env_close(&e);
+}
+
+/* A new ruleset (policy reload) starts the flow's IPS state afresh, with the same worker. */
+static void test_reload(void **state)
+{
+	struct env e;
+	struct ips_ruleset *b;
+	struct ll_errlist errs = { 0 };
+
+	(void)state;
+	env_open(&e, "alert tcp any any -> any any (content:\"a\"; flowbits:set,x; sid:1;)\n"
+		     "alert tcp any any -> any any (content:\"b\"; flowbits:isset,x; sid:2;)\n", 0);
+	send(&e, IPPROTO_TCP_, 1, "a");
+	assert_true(ipst_alerted(send(&e, IPPROTO_TCP_, 1, "b"), 2));
+	b = ips_ruleset_from_text("b", "alert tcp any any -> any any (content:\"b\"; flowbits:isset,x; sid:3;)\n",
+				  NULL, &errs);
+	assert_non_null(b);
+	ips_ruleset_free(e.rs);
+	e.rs = b;
+	assert_int_equal(send(&e, IPPROTO_TCP_, 1, "b")->nalerts, 0); /* x was set under the old rules */
 	env_close(&e);
 }
 
@@ -311,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_header_keywords), cmocka_unit_test(test_stream_in_order),
 		cmocka_unit_test(test_stream_out_of_order), cmocka_unit_test(test_stream_retransmit),
 		cmocka_unit_test(test_stream_depth),	cmocka_unit_test(test_may_match),
+		cmocka_unit_test(test_reload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -364,11 +364,12 @@ static void test_includes(void **state)
 	p = policy_load_file(top, NULL, &errs);
 	assert_null(p);
 	assert_int_equal(errs.n, 2);
+	/* sorted by file (in the order first read), then line */
 	s = err_str(&errs, 0);
-	assert_non_null(strstr(s, "sub/b.pol:2:9: include loop: "));
+	assert_non_null(strstr(s, "top.pol:3:16: duplicate id 9 (first at "));
 	free(s);
 	s = err_str(&errs, 1);
-	assert_non_null(strstr(s, "top.pol:3:16: duplicate id 9 (first at "));
+	assert_non_null(strstr(s, "sub/b.pol:2:9: include loop: "));
 	free(s);
 	ll_err_free(&errs);
 
@@ -455,6 +456,30 @@ static void test_spec_example_verdicts(void **state)
 	policy_free(p);
 }
 
+/* IPS lines are kept as written, '\' continuations joined, for ips_ruleset_build(). */
+static void test_ips_lines_kept(void **state)
+{
+	(void)state;
+	struct policy *p = load_ok("deny in tcp id 1\n"
+				   "# alert tcp any any -> any any (sid:9;)\n"
+				   "alert tcp any any -> any any (msg:\"x\"; \\\n"
+				   "  content:\"abc\"; sid:1; rev:1;)\r\n"
+				   "  drop tcp any any -> any 80 (msg:\"y\"; sid:2;)\n"
+				   "deny in udp\n");
+
+	assert_int_equal(p->nrules, 2);
+	assert_int_equal(p->rules[1].id, 2);
+	assert_int_equal(p->nips_lines, 2);
+	assert_string_equal(p->ips_lines[0].text,
+			    "alert tcp any any -> any any (msg:\"x\";   content:\"abc\"; sid:1; rev:1;)");
+	assert_int_equal(p->ips_lines[0].loc.line, 3);
+	assert_int_equal(p->ips_lines[1].loc.line, 5);
+	assert_int_equal(p->ips_lines[1].loc.col, 3);
+	assert_string_equal(p->ips_lines[1].text, "drop tcp any any -> any 80 (msg:\"y\"; sid:2;)");
+	assert_int_equal(p->rules[1].loc.line, 6);
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +497,7 @@ int main(void)
 		cmocka_unit_test(test_includes),
 		cmocka_unit_test(test_print_idempotent),
 		cmocka_unit_test(test_spec_example_verdicts),
+		cmocka_unit_test(test_ips_lines_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -216,7 +216,7 @@ static void test_dns(void **state)
 	assert_true(ll_ip_eq(r[0].addr, d[0].addr));
 	assert_true(r[1].v6);
 	assert_int_equal(state_load_dns(dir, r, 4, 6000000), 1); /* the v6 lease ended */
-	put("dns.learned", "not-an-address 0 0\n");
+	put("dns-learned", "not-an-address 0 0\n");
 	assert_int_equal(state_load_dns(dir, r, 4, 0), -EINVAL);
 }
 

@@ -1,0 +1,252 @@
+/* bench_replay.c - replay throughput of the packet path per rule set and capture, plus compile time and memory. */
+#include <errno.h>
+#include <malloc.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "fw.h"
+#include "pipeline.h"
+#include "pkt.h"
+#include "policy.h"
+#include "replay.h"
+
+/* A capture held in memory, so that the timed loops read no file. */
+struct capture {
+	int dlt;
+	size_t n;
+	uint8_t *buf;
+	size_t *off;
+	uint32_t *len;
+	uint64_t *ts_us;
+};
+
+enum mode { M_PARSE, M_CLASSIFY, M_PIPELINE };
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+
+	/* CPU time of this thread: the box may be shared, the rate is per core */
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cap_load(const char *path, struct capture *c)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	size_t cap = 1 << 16, bcap = 1 << 24, used = 0;
+	pcap_t *pc = pcap_open_offline(path, err);
+
+	memset(c, 0, sizeof(*c));
+	if (!pc) {
+		fprintf(stderr, "bench_replay: %s\n", err);
+		return -1;
+	}
+	c->dlt = pcap_datalink(pc);
+	c->buf = malloc(bcap);
+	c->off = malloc(cap * sizeof(*c->off));
+	c->len = malloc(cap * sizeof(*c->len));
+	c->ts_us = malloc(cap * sizeof(*c->ts_us));
+	while (c->buf && c->off && c->len && c->ts_us && pcap_next_ex(pc, &h, &d) == 1) {
+		if (c->n == cap) {
+			cap *= 2;
+			c->off = realloc(c->off, cap * sizeof(*c->off));
+			c->len = realloc(c->len, cap * sizeof(*c->len));
+			c->ts_us = realloc(c->ts_us, cap * sizeof(*c->ts_us));
+		}
+		if (used + h->caplen > bcap) {
+			bcap *= 2;
+			c->buf = realloc(c->buf, bcap);
+		}
+		if (!c->buf || !c->off || !c->len || !c->ts_us)
+			break;
+		memcpy(c->buf + used, d, h->caplen);
+		c->off[c->n] = used;
+		c->len[c->n] = h->caplen;
+		c->ts_us[c->n++] = (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec;
+		used += h->caplen;
+	}
+	pcap_close(pc);
+	return c->buf && c->off && c->len && c->ts_us ? 0 : -1;
+}
+
+static void cap_free(struct capture *c)
+{
+	free(c->buf);
+	free(c->off);
+	free(c->len);
+	free(c->ts_us);
+}
+
+/* The firewall's view of a parsed packet, as the pipeline builds it. */
+static void key_of(const struct pkt *p, struct fw_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->dir = p->dir;
+	k->family = p->family;
+	k->proto = p->proto;
+	k->tcp_flags = p->tcp_flags;
+	k->src = p->src;
+	k->dst = p->dst;
+	k->icmp_type = k->icmp_code = -1;
+	if (p->proto == 6 || p->proto == 17) {
+		k->sport = p->sport;
+		k->dport = p->dport;
+	} else if (p->proto == 1 || p->proto == 58) {
+		k->icmp_type = p->icmp_type;
+		k->icmp_code = p->icmp_code;
+	}
+}
+
+/* One timed pass over @c; returns packets per CPU second. */
+static double run(const struct capture *c, enum mode m, struct policy *pol, const struct config *cfg,
+		  uint64_t *check)
+{
+	struct pipeline pl;
+	double t;
+	uint64_t sum = 0;
+
+	if (m == M_PIPELINE && pipeline_init(&pl, cfg, pol) < 0)
+		return 0;
+	t = cpu_now();
+	for (size_t i = 0; i < c->n; i++) {
+		const uint8_t *f = c->buf + c->off[i];
+		int ifindex, off = replay_l3_offset(c->dlt, f, c->len[i], &ifindex);
+		enum ll_reason why;
+		struct pkt p;
+
+		memset(&p, 0, sizeof(p));
+		if (off < 0 || pkt_parse(&p, f + off, c->len[i] - (uint32_t)off, &why) < 0) {
+			sum++;
+			continue;
+		}
+		p.dir = PKT_DIR_IN; /* no host addresses configured: every packet comes in */
+		if (m == M_PIPELINE) {
+			struct verdict v;
+
+			pipeline_judge(&pl, &p, c->ts_us[i], &v);
+			sum += v.reason;
+		} else if (m == M_CLASSIFY) {
+			struct fw_key k;
+			struct fw_result r;
+
+			key_of(&p, &k);
+			fw_classify(pol, &k, &r);
+			sum += r.reason;
+		} else {
+			sum += p.proto;
+		}
+	}
+	t = cpu_now() - t;
+	if (m == M_PIPELINE)
+		pipeline_fini(&pl);
+	*check = sum;
+	return t > 0 ? (double)c->n / t : 0;
+}
+
+/* Load and compile @path: seconds (wall) and heap bytes they took. */
+static struct policy *load(const char *path, double *secs, size_t *heap)
+{
+	struct ll_errlist errs = { 0 };
+	struct policy_opts o = { 0 };
+	struct mallinfo2 before = mallinfo2(), after;
+	double t = wall_now();
+	struct policy *p = policy_load_file(path, &o, &errs);
+
+	if (!p || fw_compile(p) < 0) {
+		ll_err_print(&errs, stderr);
+		fprintf(stderr, "bench_replay: %s: cannot load or compile\n", path);
+		ll_err_free(&errs);
+		policy_free(p);
+		return NULL;
+	}
+	*secs = wall_now() - t;
+	after = mallinfo2();
+	*heap = after.uordblks + after.hblkhd - before.uordblks - before.hblkhd;
+	ll_err_free(&errs);
+	return p;
+}
+
+static void row(const char *set, const char *capname, const char *what, double pps, double empty,
+		double parse)
+{
+	printf("%-12s %-4s %-10s %12.0f %8.2f %8.2f\n", set, capname, what, pps,
+	       empty > 0 ? pps / empty : 0, parse > 0 ? pps / parse : 0);
+}
+
+/* Every capture of @set: parse only, classifier only, empty policy, the set. */
+static int bench_set(const char *dir, const char *set, const struct config *cfg, struct policy *empty)
+{
+	static const char *const caps[] = { "new", "mix" };
+	char path[4096];
+	double secs;
+	size_t heap;
+	struct policy *p;
+
+	snprintf(path, sizeof(path), "%s/%s.rules", dir, set);
+	p = load(path, &secs, &heap);
+	if (!p)
+		return -1;
+	printf("%-12s compile %.3f s (load + fw_compile), heap %.1f MiB, classifier %.1f MiB, %u rules\n",
+	       set, secs, heap / 1048576.0, fw_classifier_bytes(p) / 1048576.0, p->nrules);
+	for (size_t i = 0; i < 2; i++) {
+		struct capture c;
+		uint64_t ck;
+		double parse, empty_pps, cls, full;
+
+		snprintf(path, sizeof(path), "%s/%s.%s.pcap", dir, set, caps[i]);
+		if (cap_load(path, &c) < 0) {
+			policy_free(p);
+			return -1;
+		}
+		parse = run(&c, M_PARSE, NULL, cfg, &ck);
+		empty_pps = run(&c, M_PIPELINE, empty, cfg, &ck);
+		cls = run(&c, M_CLASSIFY, p, cfg, &ck);
+		full = run(&c, M_PIPELINE, p, cfg, &ck);
+		row(set, caps[i], "parse", parse, empty_pps, parse);
+		row(set, caps[i], "empty", empty_pps, empty_pps, parse);
+		row(set, caps[i], "classify", cls, empty_pps, parse);
+		row(set, caps[i], "policy", full, empty_pps, parse);
+		fflush(stdout);
+		cap_free(&c);
+	}
+	policy_free(p);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct policy *empty;
+	int rc = 0;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: bench_replay DIR SET...   (DIR/SET.rules, DIR/SET.{new,mix}.pcap)\n");
+		return 2;
+	}
+	config_defaults(&cfg);
+	cfg.max_flows = 4000000; /* the new-flow capture keeps every flow */
+	empty = policy_empty();
+	printf("packets/s are per CPU second of one thread; ratios: to the empty policy, to parse only\n");
+	printf("%-12s %-4s %-10s %12s %8s %8s\n", "set", "cap", "what", "packets/s", "x empty", "x parse");
+	for (int i = 2; i < argc; i++)
+		if (bench_set(argv[1], argv[i], &cfg, empty) < 0)
+			rc = 1;
+	policy_free(empty);
+	config_free(&cfg);
+	return rc;
+}

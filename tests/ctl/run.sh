@@ -1,0 +1,251 @@
+#!/bin/bash
+# run.sh - lifelinectl against the real control server, with a fake engine
+# (build/tests/test_control --fake-engine): load and its diff, confirm and
+# rollback with the timer, signed policies, reset with and without an
+# engine (kernel cases inside a network namespace of our own), status exit
+# codes, non-root peers, garbage on the socket, doctor. Prints "ok NAME" or
+# "not ok NAME - why" per case.
+set -u
+cd "$(dirname "$0")/../.."
+B=${B:-build}
+ROOT=$PWD
+CTLBIN=$ROOT/$B/lifelinectl
+FAKE=$ROOT/$B/tests/test_control
+NS=llctl-$$
+T=$(mktemp -d /tmp/llctl.XXXXXX)
+chmod 755 "$T"
+PIDS=()
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { echo "ok $1"; }
+nok() { echo "not ok $1 - $2"; }
+# check NAME CONDITION-COMMAND... : ok when the command succeeds
+check() { local n=$1; shift; if "$@"; then ok "$n"; else nok "$n" "${WHY:-$*}"; fi; WHY=; }
+has() { grep -q -- "$2" "$1" || { WHY="'$2' not in: $(head -c 400 "$1" | tr '\n' '|')"; false; }; }
+
+for f in "$CTLBIN" "$FAKE"; do
+	[ -x "$f" ] || { nok setup "$f missing: make B=$B build-tests"; exit 0; }
+done
+
+# conf NAME [extra directives...]: a config with its own state dir and socket
+conf() {
+	local n=$1; shift
+	mkdir -p "$T/$n"
+	{ echo "state-dir $T/$n/state"; echo "control-socket $T/$n/run/c.sock"
+	  echo "manager 203.0.113.10"; echo "dns-server 198.51.100.1"; echo "host 198.51.100.2"
+	  for l in "$@"; do echo "$l"; done; } > "$T/$n/ll.conf"
+	chmod -R a+rX "$T/$n"
+}
+# start NAME [netns] [fake args...]: start the fake engine, wait until it answers
+start() {
+	local n=$1 ns=$2; shift 2
+	local pre=(); [ -n "$ns" ] && pre=(ip netns exec "$ns")
+	"${pre[@]}" "$FAKE" --fake-engine "$T/$n/ll.conf" "$@" > "$T/$n/engine.out" 2>&1 &
+	PIDS+=($!)
+	echo $! > "$T/$n/pid"
+	for _ in $(seq 50); do grep -qs ready "$T/$n/engine.out" && return 0; sleep 0.1; done
+	cat "$T/$n/engine.out" >&2
+	return 1
+}
+stop() { local p; p=$(cat "$T/$1/pid"); kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; }
+ctl() { local n=$1; shift; "$CTLBIN" -c "$T/$n/ll.conf" "$@"; }
+# run NAME args...: output in $T/out, exit code in $RC
+run() { ctl "$@" > "$T/out" 2>&1; RC=$?; }
+
+P=$T/pol; mkdir -p "$P"
+printf 'allow in tcp to any port 22 id 1\ndeny in tcp to any port 23 id 2\n' > "$P/a.pol"
+printf 'allow in tcp to any port 2222 id 1\nallow in udp to any port 53 id 3\n' > "$P/b.pol"
+printf 'deny in any id 9\n' > "$P/bad.pol"
+printf 'allow in tcp to any port 8080 id 5\n' > "$P/c.pol"
+printf 'allow in tcp to any port 70000 id 1\n' > "$P/invalid.pol"
+printf 'define mgmt = { 192.0.2.0/24 }\nallow in tcp from $mgmt to any port 22 id 1\n' > "$P/t.pol"
+
+# ---- basic engine ----
+conf e1
+start e1 "" --read-timeout 500 || { nok start "fake engine did not start"; exit 0; }
+
+run e1 status; check status_answers [ $RC -eq 0 ] ; check status_text has "$T/out" "engine: running"
+run e1 status --json; check status_json has "$T/out" '"engine":{"running":true'
+run e1 load; check load_usage [ $RC -eq 2 ]
+"$CTLBIN" --help > "$T/out" 2>&1; check help_exit_codes has "$T/out" "3 (status) engine not answering"
+
+run e1 load "$P/invalid.pol"
+check load_invalid_exit [ $RC -eq 1 ]; check load_invalid_loc has "$T/out" "invalid.pol:1:"
+run e1 load "$P/a.pol"
+check load_a [ $RC -eq 0 ]; check load_a_diff has "$T/out" "rules: 2 added, 0 removed, 0 changed"
+run e1 load "$P/b.pol"
+check load_b_diff has "$T/out" "rules: 1 added, 1 removed, 1 changed"
+check load_b_lines has "$T/out" "+ allow in udp to any port 53 id 3"
+check persist_current cmp -s "$P/b.pol" "$T/e1/state/current.pol"
+check persist_last_good cmp -s "$P/a.pol" "$T/e1/state/last-good.pol"
+run e1 show; check show has "$T/out" "allow in tcp to any port 2222 id 1"
+run e1 show --counters; check show_counters has "$T/out" "id 3  # 103 packets"
+run e1 stats --prometheus; check stats_prometheus has "$T/out" 'lifeline_packets_total{verdict="drop"} 1'
+run e1 stats --json; check stats_json has "$T/out" '"dropped":1'
+
+# confirm timer: not confirmed -> back to b.pol by itself
+run e1 load --confirm 1 "$P/bad.pol"; check confirm_load has "$T/out" "within 1 s"
+run e1 status; check confirm_pending has "$T/out" "confirm: pending"
+sleep 2
+run e1 show; check confirm_timeout_rolled_back has "$T/out" "port 2222 id 1"
+check confirm_timeout_persisted cmp -s "$P/b.pol" "$T/e1/state/current.pol"
+run e1 confirm; check confirm_nothing [ $RC -eq 1 ]
+# confirmed in time -> stays
+run e1 load --confirm 2 "$P/c.pol"; run e1 confirm; check confirm_ok [ $RC -eq 0 ]
+sleep 2.5
+run e1 show; check confirm_kept has "$T/out" "port 8080 id 5"
+run e1 rollback; check rollback [ $RC -eq 0 ]
+run e1 show; check rollback_policy has "$T/out" "port 2222 id 1"
+
+# flows, explain (online), table
+run e1 flows; check flows_all has "$T/out" "3 flows"
+run e1 flows tcp port 80; check flows_filter has "$T/out" "^1 flow$"
+run e1 flows 198.51.100.2 203.0.113.10:4120; check flows_two_ends has "$T/out" "^1 flow$"
+run e1 flows in tcp; check flows_dir has "$T/out" "^0 flows$"
+run e1 flows --kill udp; check flows_kill has "$T/out" "1 flow dropped"
+run e1 explain in tcp 203.0.113.10:4120 198.51.100.2:40000
+check explain_online has "$T/out" "by: lifeline"
+run e1 load "$P/t.pol"
+run e1 table mgmt add 203.0.113.7 198.51.100.0/25; check table_add [ $RC -eq 0 ]
+run e1 table mgmt show; check table_show has "$T/out" "203.0.113.7"
+run e1 explain in tcp 203.0.113.7:1000 198.51.100.2:22; check table_explain has "$T/out" "reason: allow"
+run e1 table mgmt delete 203.0.113.7; run e1 table mgmt show
+check table_delete bash -c "! grep -q 203.0.113.7 '$T/out'"
+run e1 table nosuch show; check table_nosuch [ $RC -eq 1 ]
+
+# non-root peers: reading works, changing is refused by the server (SO_PEERCRED)
+asnobody() { setpriv --reuid=65534 --regid=0 --clear-groups "$CTLBIN" -c "$T/e1/ll.conf" "$@" > "$T/out" 2>&1; RC=$?; }
+asnobody status; check nonroot_status [ $RC -eq 0 ]
+asnobody load "$P/a.pol"; check nonroot_load_refused has "$T/out" "permission denied"
+check nonroot_load_exit [ $RC -eq 1 ]
+asnobody rollback; check nonroot_rollback_refused has "$T/out" "permission denied"
+asnobody flows --kill; check nonroot_kill_refused has "$T/out" "permission denied"
+asnobody reset; check nonroot_reset_refused [ $RC -eq 1 ]
+run e1 show; check nonroot_changed_nothing has "$T/out" "define mgmt"
+
+# garbage on the socket: the server answers, or closes, and keeps serving
+python3 - "$T/e1/run/c.sock" <<'PY' > "$T/out" 2>&1
+import socket, sys, time
+def conn():
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(3); return s
+s = conn(); s.sendall(b"\x00\x00\x00\x08GARBAGE!"); print("reply1", s.recv(100)); s.close()
+s = conn(); s.sendall(b"\xff\xff\xff\xff"); print("reply2", s.recv(100)); s.close()
+s = conn(); s.sendall(b"\x00\x00"); s.close()
+s = conn(); s.sendall(b"\x00\x00\x01\x00STAT"); t = time.time(); d = s.recv(100); print("slow", d, round(time.time() - t, 1)); s.close()
+PY
+check garbage_reply has "$T/out" "bad-request"
+check garbage_oversized has "$T/out" "reply2.*too large"
+check slow_client_cut has "$T/out" "slow b'' 0.[3-9]"
+run e1 status; check garbage_still_serving [ $RC -eq 0 ]
+
+# includes resolve next to the policy; the persisted copy has them expanded
+mkdir -p "$P/inc"; printf 'deny in tcp to any port 25 id 40\n' > "$P/inc/mail.rules"
+printf 'include "inc/mail.rules"\nallow in tcp to any port 22 id 41\n' > "$P/inc.pol"
+run e1 load "$P/inc.pol"; check load_include has "$T/out" "+ deny in tcp to any port 25 id 40"
+check persist_include_expanded bash -c "grep -q 'port 25 id 40' '$T/e1/state/current.pol' && ! grep -q include '$T/e1/state/current.pol'"
+
+run e1 reset; check reset_engine [ $RC -eq 0 ]; check reset_engine_said has "$T/out" "engine answered"
+check reset_persisted [ ! -s "$T/e1/state/current.pol" ]
+stop e1
+run e1 status; check status_no_engine_exit3 [ $RC -eq 3 ]
+run e1 show; check show_no_engine_exit1 [ $RC -eq 1 ]
+
+# restart with a pending confirm: the engine comes back with last-good
+start e1 "" || nok restart "fake engine did not restart"
+run e1 load "$P/a.pol"; run e1 load --confirm 30 "$P/bad.pol"
+stop e1; start e1 ""
+run e1 show; check restart_unconfirmed_rolls_back has "$T/out" "port 22 id 1"
+stop e1
+
+# ---- signed policies ----
+conf e2 "trusted-key $T/e2/k.pub"
+openssl genpkey -algorithm ed25519 -out "$T/e2/k.key" 2>/dev/null
+openssl pkey -in "$T/e2/k.key" -pubout -out "$T/e2/k.pub"
+openssl genpkey -algorithm ed25519 -out "$T/e2/other.key" 2>/dev/null
+sign() { openssl pkeyutl -sign -rawin -inkey "$1" -in "$2" -out "$2.sig"; }
+S=$T/signed; mkdir -p "$S"
+printf 'serial 5\nallow in tcp to any port 22 id 1\n' > "$S/s5.pol"; sign "$T/e2/k.key" "$S/s5.pol"
+printf 'serial 4\nallow in tcp to any port 22 id 1\n' > "$S/s4.pol"; sign "$T/e2/k.key" "$S/s4.pol"
+printf 'serial 6\nallow in tcp to any port 22 id 1\n' > "$S/tamper.pol"; sign "$T/e2/k.key" "$S/tamper.pol"
+echo 'deny in any id 2' >> "$S/tamper.pol"
+printf 'serial 7\n' > "$S/other.pol"; sign "$T/e2/other.key" "$S/other.pol"
+printf 'serial 8\n' > "$S/trunc.pol"; sign "$T/e2/k.key" "$S/trunc.pol"; truncate -s 40 "$S/trunc.pol.sig"
+printf 'serial 9\n' > "$S/unsigned.pol"
+start e2 "" || nok start_signed "fake engine did not start"
+run e2 load "$S/unsigned.pol"; check signed_missing has "$T/out" "not signed"
+run e2 load "$S/s5.pol"; check signed_valid [ $RC -eq 0 ]
+run e2 load "$S/tamper.pol"; check signed_tampered has "$T/out" "bad signature"
+run e2 load "$S/other.pol"; check signed_wrong_key has "$T/out" "bad signature"
+run e2 load "$S/trunc.pol"; check signed_truncated has "$T/out" "40 bytes"
+run e2 load "$S/s4.pol"; check signed_lower_serial has "$T/out" "serial 4 is lower"
+check signed_persisted cmp -s "$S/s5.pol.sig" "$T/e2/state/current.pol.sig"
+run e2 rollback; check signed_rollback_unsigned_ok [ $RC -eq 0 ]
+stop e2
+
+# ---- the kernel: only inside a namespace of our own ----
+if ! ip netns add "$NS" 2>/dev/null; then
+	echo "ok reset_kernel # SKIP cannot create a network namespace"
+	exit 0
+fi
+ip -n "$NS" link set lo up
+inns() { ip netns exec "$NS" "$@"; }
+hooks_text() {
+	inns nft list table inet lifeline 2>/dev/null || inns iptables -S LIFELINE-IN 2>/dev/null
+}
+conf e3
+inns "$CTLBIN" -c "$T/e3/ll.conf" reset > "$T/out" 2>&1; RC=$?
+check reset_no_engine_exit0 [ $RC -eq 0 ]
+check reset_no_engine_nothing_installed has "$T/out" "no kernel queue hooks installed"
+check reset_no_engine_said has "$T/out" "engine did not reset"
+check reset_no_engine_persisted has "$T/out" "persisted the empty policy"
+
+cp "$P/a.pol" "$T/e3/state/current.pol"
+start e3 "$NS" --hooks || nok start_hooks "fake engine with hooks did not start: $(cat "$T/e3/engine.out")"
+hooks_text > "$T/hooks" 2>&1
+check hooks_installed bash -c "grep -Eq 'queue|NFQUEUE' '$T/hooks'"
+epid=$(cat "$T/e3/state/lifelined.pid")
+kill -STOP "$epid"
+# the signal is asynchronous: wait until every thread is stopped
+for _ in $(seq 100); do grep -q '^State:.*T (stopped)' "/proc/$epid/status" && break; sleep 0.02; done
+t0=$(date +%s%N)
+inns "$CTLBIN" -c "$T/e3/ll.conf" reset > "$T/out" 2>&1; RC=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check reset_stopped_exit0 [ $RC -eq 0 ]
+check reset_stopped_fast [ "$ms" -lt 2000 ]
+[ -n "${VERBOSE:-}" ] && { echo "# reset with a stopped engine took ${ms} ms:"; sed "s/^/#   /" "$T/out"; }
+check reset_stopped_said_timeout has "$T/out" "did not answer in time"
+check reset_stopped_removed_hooks has "$T/out" "removed the kernel queue hooks"
+hooks_text > "$T/hooks" 2>&1
+check reset_stopped_no_queue bash -c "! grep -Eq ' queue |NFQUEUE' '$T/hooks'"
+check reset_stopped_lifeline_kept has "$T/hooks" "4120"
+check reset_stopped_persisted [ ! -s "$T/e3/state/current.pol" ]
+stop e3
+
+start e3 "$NS" --hooks || nok start_hooks2 "fake engine did not start"
+inns "$CTLBIN" -c "$T/e3/ll.conf" reset --hooks-only > "$T/out" 2>&1; RC=$?
+check reset_hooks_only [ $RC -eq 0 ]
+hooks_text > "$T/hooks" 2>&1
+check reset_hooks_only_no_queue bash -c "! grep -Eq ' queue |NFQUEUE' '$T/hooks'"
+run e3 status; check reset_hooks_only_engine_untouched [ $RC -eq 0 ]
+echo "bogus directive" > "$T/broken.conf"
+inns "$CTLBIN" -c "$T/broken.conf" reset --hooks-only > "$T/out" 2>&1; RC=$?
+check reset_broken_config [ $RC -eq 0 ] || cat "$T/out"; check reset_broken_config_said has "$T/out" "going on with the defaults"
+
+inns "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1; RC=$?
+check doctor_format bash -c "grep -Ec '^(ok  |warn|FAIL)  ' '$T/out' | grep -q '^[0-9]'"
+check doctor_socket has "$T/out" "^ok    control socket"
+check doctor_queue_warn has "$T/out" "^warn  kernel rules .*no queue rule"
+check doctor_policy has "$T/out" "^ok    policy passes heartbeat"
+check doctor_dns has "$T/out" "^ok    dns servers"
+check doctor_unreachable has "$T/out" "^FAIL  manager reachable"
+check doctor_exit1 [ $RC -eq 1 ]
+stop e3
+[ -n "${VERBOSE:-}" ] && cat "$T/out"
+exit 0

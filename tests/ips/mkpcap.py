@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""mkpcap.py OUT.pcap CASE - write a small TCP capture for the IPS end-to-end
+cases: a handshake, then data segments given as (seq offset, bytes) in
+arrival order. Checksums are left zero (lifeline does not check them)."""
+import struct, sys
+
+CLI, SRV = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+
+def tcp(src, dst, sport, dport, seq, ack, flags, data=b''):
+    th = struct.pack('!HHIIBBHHH', sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(th) + len(data), 1, 0, 64, 6, 0, src, dst)
+    return b'\xff' * 6 + b'\x00' * 6 + b'\x08\x00' + ip + th + data
+
+def flow(segs, sport=40000):
+    isn, risn = 1000, 5000
+    out = [tcp(CLI, SRV, sport, 80, isn, 0, 0x02),
+           tcp(SRV, CLI, 80, sport, risn, isn + 1, 0x12),
+           tcp(CLI, SRV, sport, 80, isn + 1, risn + 1, 0x10)]
+    for off, data in segs:
+        out.append(tcp(CLI, SRV, sport, 80, isn + 1 + off, risn + 1, 0x18, data))
+    return out
+
+CASES = {
+    # the signature is cut by the segment boundary
+    'split': flow([(0, b'GET /x?q=ATT'), (12, b'ACK HTTP/1.0\r\n')]),
+    # the second half arrives first; joined by sequence number
+    'reorder': flow([(12, b'ACK HTTP/1.0\r\n'), (0, b'GET /x?q=ATT')]),
+    # arrival order would spell the signature, sequence order does not
+    'false-join': flow([(5, b'ATT'), (0, b'ACK!!')]),
+    # a retransmission with other bytes does not rewrite the stream
+    'retransmit': flow([(0, b'xxATT'), (5, b'XYZ'), (5, b'ACK')]),
+    # drop: the rest of the flow is dropped too
+    'drop': flow([(0, b'hello'), (5, b' evil '), (11, b'more')]),
+}
+
+def main():
+    out, case = sys.argv[1], sys.argv[2]
+    with open(out, 'wb') as f:
+        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i, pkt in enumerate(CASES[case]):
+            f.write(struct.pack('<IIII', 1700000000, i * 1000, len(pkt), len(pkt)) + pkt)
+
+main()

@@ -1,0 +1,22 @@
+/* control_fake.h - a fake engine behind the real control server, for unit and ctl tests. */
+#ifndef LL_TEST_CONTROL_FAKE_H
+#define LL_TEST_CONTROL_FAKE_H
+
+#include "control.h"
+
+struct fake_engine {
+	const struct config *cfg;
+	struct policy *pol;
+	int swaps;
+	enum control_swap_why last_why;
+	struct flow flows[3];
+	int nflows;
+	int killed;
+};
+
+extern const struct control_ops fake_ops;
+/* fake_engine_init() - @pol (owned) runs; three flows to list. */
+void fake_engine_init(struct fake_engine *f, const struct config *cfg, struct policy *pol);
+void fake_engine_fini(struct fake_engine *f);
+
+#endif

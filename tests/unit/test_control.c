@@ -1,0 +1,522 @@
+/*
+ * test_control.c - the control socket: framing (truncated, oversized,
+ * garbage), the server against slow and surplus clients, load / confirm
+ * timer / rollback / reset through the real server with a fake engine.
+ * `test_control --fake-engine CONFIG [--hooks] [--read-timeout MS]` runs
+ * that fake engine as a daemon for tests/ctl/run.sh.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "../../filter/control_int.h"
+#include "hooks.h"
+#include "state.h"
+#include "control_fake.c"
+
+/* ---- framing ---- */
+
+static void test_frame_len(void **state)
+{
+	uint8_t b[8] = { 0, 0, 0, 5 };
+	size_t total = 0;
+
+	(void)state;
+	assert_int_equal(control_frame_len(b, 3, 100, &total), -EAGAIN);
+	assert_int_equal(control_frame_len(b, 4, 100, &total), 0);
+	assert_int_equal(total, 9);
+	assert_int_equal(control_frame_len(b, 4, 4, &total), -EMSGSIZE);
+	b[3] = 0;
+	assert_int_equal(control_frame_len(b, 4, 100, &total), -EBADMSG);
+	memset(b, 0xff, 4);
+	assert_int_equal(control_frame_len(b, 4, CONTROL_MAX_REQUEST, &total), -EMSGSIZE);
+}
+
+static int parse(const char *s, struct control_msg *m, char *buf)
+{
+	strcpy(buf, s);
+	return control_msg_parse(buf, strlen(s), m);
+}
+
+static void test_msg_parse(void **state)
+{
+	struct control_msg m;
+	char buf[8192], big[8192];
+
+	(void)state;
+	assert_int_equal(parse("LOAD siglen=0 confirm=30 skip-unsupported\nbody\n", &m, buf), 0);
+	assert_string_equal(m.verb, "LOAD");
+	assert_int_equal(m.argc, 3);
+	assert_string_equal(control_msg_get(&m, "confirm"), "30");
+	assert_null(control_msg_get(&m, "conf"));
+	assert_true(control_msg_has(&m, "skip-unsupported"));
+	assert_int_equal(m.bodylen, 5);
+	assert_memory_equal(m.body, "body\n", 5);
+	/* garbage */
+	assert_int_equal(parse("no newline at all", &m, buf), -EBADMSG);
+	assert_int_equal(parse("\nempty verb", &m, buf), -EBADMSG);
+	assert_int_equal(parse("TWO  SPACES\n", &m, buf), -EBADMSG);
+	assert_int_equal(parse(" LEADING\n", &m, buf), -EBADMSG);
+	assert_int_equal(parse("TRAILING \n", &m, buf), -EBADMSG);
+	assert_int_equal(parse("CTRL\x01\n", &m, buf), -EBADMSG);
+	assert_int_equal(parse("HIGH\xc3\xa9\n", &m, buf), -EBADMSG);
+	strcpy(big, "V");
+	for (int i = 0; i < CONTROL_MAX_ARGS + 1; i++)
+		strcat(big, " a");
+	strcat(big, "\n");
+	assert_int_equal(parse(big, &m, buf), -EBADMSG);
+	/* a header longer than CONTROL_MAX_HEADER */
+	memset(big, 'A', CONTROL_MAX_HEADER + 10);
+	big[CONTROL_MAX_HEADER + 10] = '\n';
+	big[CONTROL_MAX_HEADER + 11] = '\0';
+	assert_int_equal(parse(big, &m, buf), -EBADMSG);
+}
+
+static void test_frame_build(void **state)
+{
+	struct iovec iov[2] = { { "ab", 2 }, { "cd", 2 } };
+	struct control_msg m;
+	char *f = NULL;
+	size_t len = 0, total;
+
+	(void)state;
+	assert_int_equal(control_frame_build("VERB x=1", iov, 2, &f, &len), 0);
+	assert_int_equal(len, 4 + 9 + 4);
+	assert_int_equal(control_frame_len((uint8_t *)f, len, 100, &total), 0);
+	assert_int_equal(total, len);
+	assert_int_equal(control_msg_parse(f + 4, len - 4, &m), 0);
+	assert_string_equal(control_msg_get(&m, "x"), "1");
+	assert_memory_equal(m.body, "abcd", 4);
+	free(f);
+	assert_int_equal(control_frame_build("bad\nheader", NULL, 0, &f, &len), -EINVAL);
+	assert_int_equal(control_frame_build("", NULL, 0, &f, &len), -EINVAL);
+}
+
+/* ---- the server, with the fake engine ---- */
+
+struct srv {
+	char dir[64], sock[128];
+	struct config cfg;
+	struct fake_engine fe;
+	struct control *c;
+};
+
+static int srv_setup(void **state)
+{
+	struct srv *s = calloc(1, sizeof(*s));
+	struct ll_errlist errs = { 0 };
+	char text[512], err[256];
+
+	snprintf(s->dir, sizeof(s->dir), "/tmp/ll-test-ctl-XXXXXX");
+	if (!mkdtemp(s->dir) || chmod(s->dir, 0755) < 0) /* other users connect too */
+		return -1;
+	snprintf(s->sock, sizeof(s->sock), "%s/run/c.sock", s->dir);
+	snprintf(text, sizeof(text), "state-dir %s/state\ncontrol-socket %s\ndns-server 198.51.100.1\n",
+		 s->dir, s->sock);
+	if (config_load_string(&s->cfg, "test.conf", text, &errs) < 0)
+		return -1;
+	fake_engine_init(&s->fe, &s->cfg, policy_empty());
+	control_read_timeout_ms = 400;
+	if (control_start(&s->c, &s->cfg, &fake_ops, &s->fe, err, sizeof(err)) < 0) {
+		fprintf(stderr, "control_start: %s\n", err);
+		return -1;
+	}
+	*state = s;
+	return 0;
+}
+
+static int srv_teardown(void **state)
+{
+	struct srv *s = *state;
+	char cmd[128];
+
+	control_stop(s->c);
+	fake_engine_fini(&s->fe);
+	config_free(&s->cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(s);
+	return 0;
+}
+
+/* One request; *@status and *@text malloc'd. 0 or -errno. */
+static int call(struct srv *s, const char *hdr, const char *body, size_t blen, char **status,
+		char **text)
+{
+	int64_t dl = control_now_ms() + 5000;
+	struct iovec iov = { (void *)body, blen };
+	struct control_msg m;
+	char *f, *p;
+	size_t fl, pl;
+	int fd = control_connect(s->sock, dl), rc;
+
+	if (fd < 0)
+		return fd;
+	if ((rc = control_frame_build(hdr, &iov, 1, &f, &fl)) == 0) {
+		rc = control_send_all(fd, f, fl, dl);
+		free(f);
+	}
+	if (rc == 0)
+		rc = control_recv_frame(fd, CONTROL_MAX_REPLY, dl, &p, &pl);
+	close(fd);
+	if (rc < 0)
+		return rc;
+	assert_int_equal(control_msg_parse(p, pl, &m), 0);
+	*status = strdup(m.verb);
+	*text = strndup(m.body, m.bodylen);
+	free(p);
+	return 0;
+}
+
+static void expect(struct srv *s, const char *hdr, const char *body, const char *status,
+		   const char *needle)
+{
+	char *st = NULL, *text = NULL;
+
+	assert_int_equal(call(s, hdr, body, body ? strlen(body) : 0, &st, &text), 0);
+	if (strcmp(st, status) != 0 || (needle && !strstr(text, needle)))
+		fail_msg("%s: got %s '%s', want %s '%s'", hdr, st, text, status, needle);
+	free(st);
+	free(text);
+}
+
+static int raw_connect(struct srv *s)
+{
+	int fd = control_connect(s->sock, control_now_ms() + 1000);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* Read the reply frame from a raw socket: its header word, or "closed". */
+static void raw_expect(int fd, const char *status)
+{
+	char *p = NULL;
+	size_t len;
+	struct control_msg m;
+	int rc = control_recv_frame(fd, 1 << 20, control_now_ms() + 2000, &p, &len);
+
+	if (strcmp(status, "closed") == 0) {
+		assert_int_equal(rc, -ECONNRESET);
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(control_msg_parse(p, len, &m), 0);
+	assert_string_equal(m.verb, status);
+	free(p);
+}
+
+static void test_status(void **state)
+{
+	struct srv *s = *state;
+
+	expect(s, "STATUS", NULL, "ok", "engine: running");
+	expect(s, "STATUS json", NULL, "ok", "\"engine\":{\"running\":true");
+	expect(s, "NOSUCH", NULL, "bad-request", "unknown request");
+}
+
+static void test_truncated_and_garbage(void **state)
+{
+	struct srv *s = *state;
+	int fd = raw_connect(s);
+
+	(void)!write(fd, "\0\0", 2); /* half a length, then gone */
+	close(fd);
+	fd = raw_connect(s);
+	(void)!write(fd, "\0\0\0\x05" "ab", 6); /* promised 5 bytes, sent 2, then gone */
+	close(fd);
+	fd = raw_connect(s);
+	(void)!write(fd, "\0\0\0\x04\x01\x02\x03\x04", 8); /* no header line */
+	raw_expect(fd, "bad-request");
+	close(fd);
+	fd = raw_connect(s);
+	(void)!write(fd, "\0\0\0\0", 4); /* empty frame */
+	raw_expect(fd, "bad-request");
+	close(fd);
+	expect(s, "STATUS", NULL, "ok", "engine");
+}
+
+static void test_oversized(void **state)
+{
+	struct srv *s = *state;
+	int fd = raw_connect(s);
+
+	(void)!write(fd, "\x7f\xff\xff\xff", 4);
+	raw_expect(fd, "bad-request");
+	close(fd);
+	expect(s, "STATUS", NULL, "ok", "engine");
+}
+
+/* A silent client neither blocks others nor lives past the read deadline. */
+static void test_slow_client(void **state)
+{
+	struct srv *s = *state;
+	int fd = raw_connect(s);
+	int64_t t0;
+
+	(void)!write(fd, "\0\0\0\x64" "STAT", 8); /* 100 promised, 4 sent */
+	t0 = control_now_ms();
+	expect(s, "STATUS", NULL, "ok", "engine");
+	assert_true(control_now_ms() - t0 < 300);
+	raw_expect(fd, "closed"); /* cut at the 400 ms deadline */
+	assert_true(control_now_ms() - t0 < 2000);
+	close(fd);
+}
+
+static void test_too_many_clients(void **state)
+{
+	struct srv *s = *state;
+	int fds[CONTROL_MAX_CLIENTS], extra;
+
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		fds[i] = raw_connect(s);
+	usleep(100000); /* let the server accept them all */
+	extra = raw_connect(s);
+	raw_expect(extra, "busy");
+	close(extra);
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		close(fds[i]);
+	usleep(100000);
+	expect(s, "STATUS", NULL, "ok", "engine");
+}
+
+/* Other users cannot take the slots root needs: reset must always get in. */
+static void test_root_slots(void **state)
+{
+	struct srv *s = *state;
+	int fds[CONTROL_MAX_CLIENTS], pipefd[2], st;
+	pid_t pid;
+	char ch;
+
+	assert_int_equal(pipe(pipefd), 0);
+	if ((pid = fork()) == 0) {
+		char busy = 0, buf[16];
+		if (setresuid(65534, 65534, 65534) < 0)
+			_exit(2);
+		for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
+			fds[i] = control_connect(s->sock, control_now_ms() + 1000);
+		usleep(200000);
+		for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
+			busy += fds[i] >= 0 && recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT) == 9 &&
+				memcmp(buf + 4, "busy", 4) == 0;
+		(void)!write(pipefd[1], &busy, 1);
+		sleep(2);
+		_exit(0);
+	}
+	assert_int_equal(read(pipefd[0], &ch, 1), 1);
+	assert_int_equal(ch, CONTROL_ROOT_SLOTS); /* the rest got a slot */
+	usleep(100000);
+	/* every slot but root's is held by uid 65534; root still gets answers */
+	for (int i = 0; i < CONTROL_ROOT_SLOTS + 2; i++)
+		fds[i] = raw_connect(s);
+	usleep(100000);
+	expect(s, "STATUS", NULL, "ok", "engine");
+	for (int i = 0; i < CONTROL_ROOT_SLOTS + 2; i++)
+		close(fds[i]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+static void test_load_invalid(void **state)
+{
+	struct srv *s = *state;
+	int swaps = s->fe.swaps;
+
+	expect(s, "LOAD siglen=0 name=bad.pol", "allow in tcp to any port 70000 id 1\n", "fail",
+	       "bad.pol:1:");
+	expect(s, "LOAD siglen=0 name=nul.pol", "allow\0", "fail", NULL);
+	expect(s, "LOAD siglen=99 name=x", "short", "fail", "signature longer");
+	expect(s, "LOAD siglen=0 confirm=0 name=x", "", "fail", "--confirm");
+	assert_int_equal(s->fe.swaps, swaps);
+}
+
+static void test_load_diff(void **state)
+{
+	struct srv *s = *state;
+
+	expect(s, "LOAD siglen=0 name=a.pol", "allow in tcp to any port 22 id 1\n"
+	       "deny in tcp to any port 23 id 2\n", "ok", "rules: 2 added, 0 removed, 0 changed");
+	expect(s, "LOAD siglen=0 name=b.pol", "allow in tcp to any port 2222 id 1\n"
+	       "allow in udp to any port 53 id 3\n", "ok", "rules: 1 added, 1 removed, 1 changed");
+	assert_int_equal(s->fe.pol->nrules, 2);
+	assert_int_equal(s->fe.last_why, CONTROL_SWAP_LOAD);
+	expect(s, "SHOW", NULL, "ok", "allow in udp to any port 53 id 3");
+	expect(s, "SHOW counters", NULL, "ok", "id 3  # 103 packets");
+	expect(s, "STATS prometheus", NULL, "ok", "lifeline_rule_packets_total{id=\"3\"} 103");
+}
+
+static void test_confirm_timer(void **state)
+{
+	struct srv *s = *state;
+	char hash[65];
+
+	expect(s, "LOAD siglen=0 name=good.pol", "allow in tcp to any port 22 id 1\n", "ok", NULL);
+	memcpy(hash, s->fe.pol->hash, sizeof(hash));
+	expect(s, "LOAD siglen=0 confirm=1 name=bad.pol", "deny in any id 9\n", "ok", "confirm");
+	expect(s, "STATUS", NULL, "ok", "confirm: pending");
+	usleep(1500000);
+	assert_int_equal(s->fe.last_why, CONTROL_SWAP_TIMEOUT);
+	assert_string_equal(s->fe.pol->hash, hash);
+	expect(s, "CONFIRM", NULL, "fail", "nothing to confirm");
+	/* confirmed in time: it stays */
+	expect(s, "LOAD siglen=0 confirm=1 name=new.pol", "deny in any id 9\n", "ok", NULL);
+	expect(s, "CONFIRM", NULL, "ok", "confirmed");
+	usleep(1300000);
+	assert_int_equal(s->fe.last_why, CONTROL_SWAP_LOAD);
+	assert_int_equal(s->fe.pol->rules[0].id, 9);
+	/* rollback: the one before */
+	expect(s, "ROLLBACK", NULL, "ok", "rolled back");
+	assert_string_equal(s->fe.pol->hash, hash);
+}
+
+static void test_reset_and_table(void **state)
+{
+	struct srv *s = *state;
+	char *text = NULL;
+	size_t len;
+
+	expect(s, "LOAD siglen=0 name=t.pol", "define mgmt = { 192.0.2.0/24 }\n"
+	       "allow in tcp from $mgmt to any port 22 id 1\n", "ok", NULL);
+	expect(s, "TABLE name=mgmt op=add", "203.0.113.7\n198.51.100.0/25\n", "ok", NULL);
+	expect(s, "TABLE name=mgmt op=show", NULL, "ok", "203.0.113.7\n");
+	expect(s, "TABLE name=mgmt op=delete", "192.0.2.128/25\n", "ok", NULL);
+	expect(s, "TABLE name=mgmt op=show", NULL, "ok", "192.0.2.0/25\n");
+	expect(s, "TABLE name=mgmt op=add", "not-an-address\n", "fail", "not an address");
+	expect(s, "TABLE name=nosuch op=show", NULL, "fail", "no address set");
+	expect(s, "TABLE name=mgmt op=flush", NULL, "ok", "mgmt = { }");
+	expect(s, "RESET", NULL, "ok", "empty policy");
+	assert_int_equal(s->fe.pol->nrules, 0);
+	assert_int_equal(s->fe.last_why, CONTROL_SWAP_RESET);
+	assert_int_equal(state_read_file(s->cfg.state_dir, STATE_CURRENT_FILE, 100, &text, &len), 0);
+	assert_int_equal(len, 0);
+	free(text);
+}
+
+static void test_flows_explain(void **state)
+{
+	struct srv *s = *state;
+
+	expect(s, "FLOWS", NULL, "ok", "3 flows");
+	expect(s, "FLOWS proto=6 p1=80", NULL, "ok", "1 flow\n");
+	expect(s, "FLOWS a1=198.51.100.2 a2=203.0.113.10", NULL, "ok", "1 flow\n");
+	expect(s, "FLOWS kill proto=17", NULL, "ok", "1 flow dropped");
+	assert_int_equal(s->fe.nflows, 2);
+	expect(s, "EXPLAIN dir=in proto=6 src=192.0.2.1 dst=198.51.100.2 sport=1000 dport=22 ttl=64",
+	       NULL, "ok", "verdict: accept");
+	expect(s, "EXPLAIN dir=sideways proto=6 src=192.0.2.1 dst=198.51.100.2", NULL,
+	       "bad-request", NULL);
+}
+
+static int fake_main(int argc, char **argv);
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_frame_len),
+		cmocka_unit_test(test_msg_parse),
+		cmocka_unit_test(test_frame_build),
+		cmocka_unit_test_setup_teardown(test_status, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_and_garbage, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_oversized, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_slow_client, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_too_many_clients, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_root_slots, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_load_invalid, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_load_diff, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_timer, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_reset_and_table, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_flows_explain, srv_setup, srv_teardown),
+	};
+
+	if (argc > 1 && strcmp(argv[1], "--fake-engine") == 0)
+		return fake_main(argc, argv);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
+
+/* ---- --fake-engine: the real server and state code, a fake packet path ---- */
+
+static int fake_hooks(const struct config *cfg, struct hooks *h)
+{
+	static ll_ip mgr[LIFELINE_MAX_MANAGERS], dns[LIFELINE_MAX_DNS]; /* the spec points here */
+	struct hooks_spec spec;
+	int rc;
+
+	hooks_spec_from_config(&spec, cfg, mgr, dns, LIFELINE_MAX_MANAGERS);
+	spec.queue = true;
+	spec.gen = 1;
+	rc = hooks_install(h, HOOKS_AUTO, &spec);
+	if (rc < 0)
+		fprintf(stderr, "fake engine: hooks: %s: %s\n", strerror(-rc), h->err);
+	return rc;
+}
+
+static void write_pid(const struct config *cfg)
+{
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+
+	state_write_file(cfg->state_dir, STATE_PID_FILE, pid, (size_t)n);
+}
+
+/* test_control --fake-engine CONFIG [--hooks] [--read-timeout MS]; stops on SIGTERM. */
+static int fake_main(int argc, char **argv)
+{
+	struct ll_errlist errs = { 0 };
+	struct hooks h = { 0 };
+	struct fake_engine fe;
+	struct control *c = NULL;
+	struct config cfg;
+	struct policy *p;
+	char why[512], err[512];
+	sigset_t set;
+	int sig;
+
+	if (argc < 3 || config_load(&cfg, argv[2], false, &errs) < 0) {
+		ll_err_print(&errs, stderr);
+		return 1;
+	}
+	for (int i = 3; i < argc; i++)
+		if (strcmp(argv[i], "--read-timeout") == 0 && i + 1 < argc)
+			control_read_timeout_ms = atoi(argv[++i]);
+	p = state_load_current(cfg.state_dir, NULL, why, sizeof(why));
+	if (why[0])
+		fprintf(stderr, "fake engine: %s\n", why);
+	fake_engine_init(&fe, &cfg, p ? p : policy_empty());
+	for (int i = 3; i < argc; i++)
+		if (strcmp(argv[i], "--hooks") == 0 && fake_hooks(&cfg, &h) < 0)
+			return 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* before the server thread: it inherits */
+	if (control_start(&c, &cfg, &fake_ops, &fe, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fake engine: %s\n", err);
+		return 1;
+	}
+	write_pid(&cfg);
+	printf("ready\n");
+	fflush(stdout);
+	sigwait(&set, &sig);
+	control_stop(c);
+	if (h.installed)
+		hooks_remove(&h);
+	fake_engine_fini(&fe);
+	config_free(&cfg);
+	return 0;
+}
