@@ -111,7 +111,7 @@ static void conn_read(struct control *c, struct control_conn *k)
 {
 	size_t max = k->uid == 0 ? CONTROL_MAX_REQUEST : CONTROL_MAX_REQUEST_USER;
 	size_t want = k->total ? k->total : 4;
-	const char *msg;
+	char msg[128];
 	ssize_t n;
 	int rc;
 
@@ -136,7 +136,11 @@ static void conn_read(struct control *c, struct control_conn *k)
 		if (rc == -EAGAIN)
 			return;
 		k->total = 0;
-		msg = rc == -EMSGSIZE ? "request too large\n" : "malformed request\n";
+		if (rc == -EMSGSIZE)
+			snprintf(msg, sizeof(msg), "request too large: the limit is %zu bytes%s\n",
+				 max, k->uid ? " for users other than root" : "");
+		else
+			snprintf(msg, sizeof(msg), "malformed request\n");
 		return conn_reply(k, CTL_R_BAD, msg, strlen(msg));
 	}
 	if (k->total && k->inlen == k->total)

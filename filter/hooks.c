@@ -135,7 +135,8 @@ void hooks_spec_from_config(struct hooks_spec *s, const struct config *cfg, ll_i
 	s->set_addrs[HSET_MGR] = mgr_buf;
 	s->set_n[HSET_MGR] = n;
 	n = cfg->ndns_servers < max ? cfg->ndns_servers : max;
-	memcpy(dns_buf, cfg->dns_servers, n * sizeof(ll_ip));
+	if (n)
+		memcpy(dns_buf, cfg->dns_servers, n * sizeof(ll_ip));
 	s->set_addrs[HSET_DNS] = dns_buf;
 	s->set_n[HSET_DNS] = n;
 }

@@ -231,11 +231,12 @@ class Cap:
         return out
 
     def write(self, pdir, mdir, raw=None, expect_exit=0, complete=None):
-        with open(os.path.join(pdir, self.name + ".pcap"), "wb") as f:
+        with open(os.path.join(pdir, self.name + getattr(self, "ext", ".pcap")), "wb") as f:
             f.write(raw if raw is not None else self.pcap_bytes())
         n = len(self.frames) if complete is None else complete
         with open(os.path.join(mdir, self.name + ".txt"), "w") as f:
-            f.write("# %s.pcap - written by pcaps/craft.py; N CLASS [group=G] # note\n" % self.name)
+            f.write("# %s%s - written by pcaps/craft.py; N CLASS [group=G] # note\n"
+                    % (self.name, getattr(self, "ext", ".pcap")))
             if expect_exit:
                 f.write("# expect-exit %d\n" % expect_exit)
             for line in self.trailer:
@@ -570,6 +571,47 @@ def c_linktypes():
     return caps
 
 
+def pcapng_bytes(ifaces, frames):
+    """pcapng: one SHB, one IDB per (name, linktype), EPBs (iface, ts_usec, data)."""
+    def block(btype, body):
+        body += b"\0" * (-len(body) % 4)
+        n = len(body) + 12
+        return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+    def opt(code, val):
+        return struct.pack("<HH", code, len(val)) + val + b"\0" * (-len(val) % 4)
+
+    out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    for name, lt in ifaces:
+        out += block(1, struct.pack("<HHI", lt, 0, 65535) + opt(2, name.encode()) + opt(0, b""))
+    for iface, ts, data in frames:
+        out += block(6, struct.pack("<IIIII", iface, ts >> 32, ts & 0xFFFFFFFF, len(data), len(data))
+                     + data)
+    return out
+
+
+def c_pcapng():
+    """Interface names (pcapng if_name) for `on IFACE` rules; two interfaces."""
+    c = Cap("crafted-ifnames")
+    rows = [
+        (0, tcp4(MGR4, AGENT4, 40118, 4118, "S"), HB, "eth0: manager -> agent:4118"),
+        (0, tcp4(OUT4, AGENT4, 40700, 22, "S"), "ip", "eth0: outsider -> agent:22"),
+        (1, tcp4(OUT4, AGENT4, 40701, 22, "S"), "ip", "eth1: outsider -> agent:22"),
+        (1, tcp4(AGENT4, FAR4, 40702, 80, "S"), "ip", "eth1: agent -> far:80 (out)"),
+        (1, tcp4(MGR4, AGENT4, 40119, 4118, "S"), HB, "eth1: manager -> agent:4118"),
+        (1, udp6(OUT6, AGENT6, 40703, 9999), "ip", "eth1: outsider -> agent:9999 (IPv6)"),
+        (0, udp6(OUT6, AGENT6, 40704, 9999), "ip", "eth0: outsider -> agent:9999 (IPv6)"),
+        (1, tcp4(FAR4, AGENT4, 80, 40702, "SA"), "ip", "eth1: far:80 -> agent (reply, same flow)"),
+    ]
+    frames = []
+    for iface, data, cls, note in rows:
+        c.add(data, cls, note)
+        frames.append((iface, c.frames[-1][0], data))
+    c.raw = pcapng_bytes([("eth0", LINKTYPE_ETHERNET), ("eth1", LINKTYPE_ETHERNET)], frames)
+    c.ext = ".pcapng"
+    return [c]
+
+
 def c_cut():
     """Captures that end mid-record: replay judges the complete frames, then exits 1."""
     caps = []
@@ -598,7 +640,7 @@ def main():
     os.makedirs(mdir, exist_ok=True)
     caps = []
     for fn in (c_dhcp_learn, c_malformed, c_snaplen, c_exthdr, c_frag4, c_frag6, c_icmp,
-               c_linktypes, c_cut):
+               c_linktypes, c_pcapng, c_cut):
         caps += fn()
     for c in caps:
         c.write(pdir, mdir, raw=getattr(c, "raw", None), expect_exit=getattr(c, "expect_exit", 0),

@@ -43,6 +43,7 @@
 
 #define NO_HIT UINT32_MAX
 #define LOG_SLOTS 5
+#define PREFETCH 8 /* boxes of each leaf fetched ahead */
 
 /* A key projected onto the boxes' dimensions. */
 struct ckey {
@@ -170,37 +171,66 @@ uint64_t cls_stat_boxes, cls_stat_nodes, cls_stat_trees, cls_stat_tb[CLS_TREES];
 uint32_t cls_stat_cur;
 #endif
 
-static const struct cls_node *descend(const struct cls *c, uint32_t root, const struct ckey *q)
+/* One level down: the child of internal node @h that the key falls in. */
+static const struct cls_hdr *step(const struct cls *c, const struct cls_hdr *h,
+				  const struct ckey *q)
 {
-	const struct cls_node *n = &c->nodes[root];
+	const u128 *t = (const u128 *)h + 1;
+	u128 v;
+	uint32_t i = 0;
 
-	while (n->n) {
-		const u128 *t = &c->thr[n->first];
-		u128 v;
-		uint32_t i = 0;
-
-		switch (n->dim) {
-		case D_SRC: v = q->src; break;
-		case D_DST: v = q->dst; break;
-		case D_P1: v = q->p1; break;
-		case D_P2: v = q->p2; break;
-		case D_PROTO: v = q->proto; break;
-		default: v = q->dir; break;
-		}
-		while (i < n->n && v >= t[i])
-			i++;
-#ifdef CLS_STATS
-		cls_stat_nodes++;
-#endif
-		n = &c->nodes[c->kids[n->kid + i]];
+	switch (h->dim) {
+	case D_SRC: v = q->src; break;
+	case D_DST: v = q->dst; break;
+	case D_P1: v = q->p1; break;
+	case D_P2: v = q->p2; break;
+	case D_PROTO: v = q->proto; break;
+	default: v = q->dir; break;
 	}
-	return n;
+	while (i < h->n && v >= t[i])
+		i++;
+#ifdef CLS_STATS
+	cls_stat_nodes++;
+#endif
+	return (const struct cls_hdr *)&c->code[((const uint32_t *)(t + h->n))[i]];
 }
 
-static void scan_leaf(const struct policy *p, const struct cls *c, const struct cls_node *n,
+/*
+ * The leaf of every tree. The trees are walked in lock step, one level each
+ * turn, so that their cache misses overlap instead of adding up; the boxes
+ * of every leaf are then prefetched before any is tested.
+ */
+static void descend_all(const struct cls *c, const struct ckey *q, const struct cls_hdr **leaf)
+{
+	bool more = true;
+
+	for (uint32_t t = 0; t < c->ntrees; t++)
+		leaf[t] = (const struct cls_hdr *)&c->code[c->tree[t].root];
+	while (more) {
+		more = false;
+		for (uint32_t t = 0; t < c->ntrees; t++) {
+			if (!leaf[t]->n)
+				continue;
+			leaf[t] = step(c, leaf[t], q);
+			__builtin_prefetch(leaf[t]);
+			more = true;
+		}
+	}
+	for (uint32_t t = 0; t < c->ntrees; t++) {
+		const uint32_t *e = (const uint32_t *)(leaf[t] + 1);
+		uint32_t n = leaf[t]->cnt < PREFETCH ? leaf[t]->cnt : PREFETCH;
+
+		for (uint32_t i = 0; i < n; i++) {
+			__builtin_prefetch(&c->box[e[i]]);
+			__builtin_prefetch((const char *)&c->box[e[i]] + 64);
+		}
+	}
+}
+
+static void scan_leaf(const struct policy *p, const struct cls *c, const struct cls_hdr *h,
 		      const struct ckey *q, struct walk *w)
 {
-	const uint32_t *e = &c->ents[n->first], *end = e + n->kid;
+	const uint32_t *e = (const uint32_t *)(h + 1), *end = e + h->cnt;
 
 	for (; e < end && *e < w->best; e++) {
 		const struct cls_box *b = &c->box[*e];
@@ -256,6 +286,7 @@ static void report_logs(struct fw_result *res, const struct walk *w, int rank)
 void fw_classify(const struct policy *p, const struct fw_key *k, struct fw_result *res)
 {
 	const struct cls *c = p ? p->classifier : NULL;
+	const struct cls_hdr *leaf[CLS_TREES];
 	struct walk w;
 	struct ckey q;
 
@@ -267,13 +298,14 @@ void fw_classify(const struct policy *p, const struct fw_key *k, struct fw_resul
 	w.best = NO_HIT;
 	memset(w.nlog, 0, sizeof(w.nlog));
 	key_project(c, k, &q);
+	descend_all(c, &q, leaf);
 	for (uint32_t t = 0; t < c->ntrees; t++) {
 		if (c->tree[t].minbox >= w.best)
 			continue;
 #ifdef CLS_STATS
 		cls_stat_cur = t;
 #endif
-		scan_leaf(p, c, descend(c, c->tree[t].root, &q), &q, &w);
+		scan_leaf(p, c, leaf[t], &q, &w);
 	}
 	if (w.best != NO_HIT) {
 		report_logs(res, &w, c->box[w.best].rank);
@@ -302,6 +334,7 @@ void fw_classifier_free(void *classifier)
 	free(c->thr);
 	free(c->kids);
 	free(c->ents);
+	free(c->code);
 	free(c->ifnames);
 	free(c);
 }
@@ -314,30 +347,20 @@ size_t fw_classifier_bytes(const struct policy *p)
 	return c ? c->bytes : 0;
 }
 
-static void *shrink(void *v, size_t n, size_t el, size_t *bytes)
-{
-	void *s = n ? realloc(v, n * el) : v;
-
-	*bytes += n * el;
-	return s ? s : v;
-}
-
 /* Move the expansion's boxes and interface names into @c and size everything exactly. */
 static void finish(struct cls *c, struct cls_expanded *ex)
 {
 	size_t bytes = sizeof(*c);
 
-	c->box = shrink(ex->box, ex->n, sizeof(*c->box), &bytes);
+	c->box = ex->box; /* 64-byte aligned: realloc() would not keep that */
+	bytes += ex->cap * sizeof(*c->box);
 	c->nbox = (uint32_t)ex->n;
 	c->ifnames = ex->ifnames;
 	c->nifnames = ex->nifnames;
 	bytes += ex->nifnames * sizeof(*c->ifnames);
 	ex->box = NULL;
 	ex->ifnames = NULL;
-	c->nodes = shrink(c->nodes, c->nnodes, sizeof(*c->nodes), &bytes);
-	c->thr = shrink(c->thr, c->nthr, sizeof(*c->thr), &bytes);
-	c->kids = shrink(c->kids, c->nkids, sizeof(*c->kids), &bytes);
-	c->ents = shrink(c->ents, c->nents, sizeof(*c->ents), &bytes);
+	bytes += (size_t)c->ncode * sizeof(*c->code);
 	c->bytes = bytes;
 }
 

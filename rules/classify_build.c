@@ -10,7 +10,13 @@
 #define SPFAC 4          /* a cut may replicate entries at most this much */
 #define MAX_DEPTH 32
 #define SAMPLE 1024      /* boxes sampled to place the cuts of a big node */
-#define ENT_PER_BOX 64   /* leaf entries per box a tree may hold: its memory bound */
+#define ENT_PER_BOX 16   /* leaf entries per box a tree may hold: its memory bound */
+/*
+ * Boxes examined while choosing cuts, over the whole compile: past it the
+ * remaining nodes become leaves. Deterministic, so a policy compiles to the
+ * same trees on any machine; 100,000 ClassBench-like rules need ~1/10 of it.
+ */
+#define WORK_MAX (60u * 1000 * 1000)
 
 struct work {
 	uint32_t node;
@@ -35,6 +41,7 @@ struct builder {
 	size_t epcap;
 	size_t ncap, tcap, kcap, ecap;
 	uint64_t used, budget;     /* leaf + pending entries, and their bound */
+	uint64_t work;             /* boxes looked at to choose cuts: bounds compile time */
 };
 
 static int grow(void **p, size_t *cap, size_t need, size_t el)
@@ -331,8 +338,10 @@ static int process(struct builder *b, struct work *w)
 	struct split s = { .nt = 0 };
 	int err = 0;
 
-	if (w->n > BINTH && w->depth < MAX_DEPTH)
+	if (w->n > BINTH && w->depth < MAX_DEPTH && b->work < WORK_MAX) {
+		b->work += (uint64_t)(w->n < SAMPLE ? w->n : SAMPLE) * D__N + w->n;
 		err = choose(b, w, &s);
+	}
 	if (!err && s.nt && s.sum < (uint64_t)w->n * (s.nt + 1) &&
 	    b->used + s.sum <= b->budget + w->n) {
 		err = make_children(b, w, &s);
@@ -403,7 +412,7 @@ static int build_tree(struct builder *b, uint32_t t)
 	}
 	c->tree[c->ntrees++].root = w.node;
 	if (c->tree[c->ntrees - 1].log) /* every log-only hit is reported: its leaves cannot shrink below that */
-		b->budget = b->used + (uint64_t)ENT_PER_BOX * w.n + (1u << 16);
+		b->budget = b->used + (uint64_t)ENT_PER_BOX * 4 * w.n + (1u << 16);
 	b->used += w.n;
 	b->qh = b->qn = 0;
 	b->q[b->qn++] = w;
@@ -441,6 +450,9 @@ int cls_build_trees(struct cls *c, const struct cls_expanded *ex)
 	for (uint32_t t = 0; t < CLS_TREES && !err; t++)
 		err = build_tree(&b, t);
 	qsort(c->tree, c->ntrees, sizeof(c->tree[0]), by_minbox);
+	if (!err)
+		err = cls_layout(c);
+	c->work = b.work;
 	free(b.q);
 	free(b.ep);
 	return err;

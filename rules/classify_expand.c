@@ -225,9 +225,12 @@ static int ex_grow(struct cls_expanded *ex, size_t more)
 	cap = ex->cap ? ex->cap : 1024;
 	while (cap < ex->n + more)
 		cap *= 2;
-	void *b = realloc(ex->box, cap * sizeof(*ex->box));
+	void *b = aligned_alloc(64, cap * sizeof(*ex->box));
 	if (!b)
 		return -ENOMEM;
+	if (ex->n)
+		memcpy(b, ex->box, ex->n * sizeof(*ex->box));
+	free(ex->box);
 	ex->box = b;
 	b = realloc(ex->bb, cap * sizeof(*ex->bb));
 	if (!b)

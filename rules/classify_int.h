@@ -35,7 +35,7 @@ struct cls_box {
 	uint8_t logslot;        /* log-only: 4 - priority (bucket of the walk) */
 	uint8_t rank;           /* (4 - priority) * 5 + action */
 	uint32_t rule;          /* index in policy->rules */
-};
+} __attribute__((aligned(64))); /* src/dst in one cache line, the rest in the next */
 
 /* A tree node: internal when n > 0 (n thresholds, n + 1 children), else a leaf. */
 struct cls_node {
@@ -43,6 +43,15 @@ struct cls_node {
 	uint8_t n;
 	uint32_t first; /* internal: first threshold in cls.thr; leaf: first entry in cls.ents */
 	uint32_t kid;   /* internal: first child in cls.kids; leaf: number of entries */
+};
+
+/* The laid-out form (classify_layout.c): a node's first 16-byte word. */
+struct cls_hdr {
+	uint8_t dim;
+	uint8_t n;      /* thresholds; 0 = leaf */
+	uint16_t pad;
+	uint32_t cnt;   /* leaf: entries (box indices, ascending) in the words that follow */
+	uint64_t pad2;
 };
 
 #ifndef CLS_TREES
@@ -66,11 +75,14 @@ struct cls {
 	uint32_t nkids;
 	uint32_t *ents;  /* leaf entries: box indices, ascending */
 	uint32_t nents;
+	u128 *code;      /* the trees as laid out for lookups; the arrays above are freed */
+	uint32_t ncode;
 	struct cls_tree tree[CLS_TREES];
 	uint32_t ntrees;
 	char (*ifnames)[16];
 	uint32_t nifnames;
 	uint32_t depth;  /* deepest leaf, for the bench */
+	uint64_t work;   /* compile effort (classify_build.c: WORK_MAX) */
 	size_t bytes;
 };
 
@@ -91,6 +103,7 @@ struct cls_expanded {
 int cls_expand(const struct policy *p, struct cls_expanded *ex);
 void cls_expanded_free(struct cls_expanded *ex);
 int cls_build_trees(struct cls *c, const struct cls_expanded *ex);
+int cls_layout(struct cls *c);
 
 static inline u128 cls_u128(ll_ip a)
 {

@@ -88,6 +88,33 @@ regen() {
 	[ -n "$got" ] && [ "$got" -ge 5 ] && [ "$got" -le 20 ] &&
 		grep -q "generation 2" "$T/engine.log"
 }
+# daemon mode: the parent returns 0 once the engine is ready, READY=1 reaches
+# $NOTIFY_SOCKET, and SIGTERM (fail-open yes) removes the hooks
+daemon_mode() {
+	local pid p
+	python3 - "$T/notify.sock" >"$T/notify.out" 2>&1 <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1]); s.settimeout(15)
+print(s.recv(100).decode())
+PY
+	p=$!
+	wait_for 5 test -S "$T/notify.sock" || return 1
+	sed "s/^fail-open .*/fail-open yes/" "$T/conf.in" >"$T/lifeline.conf"
+	NOTIFY_SOCKET=$T/notify.sock timeout 15 ip netns exec "$NS_A" "$LLD" -c "$T/lifeline.conf" \
+		-p "$T/deny.pol" 2>>"$T/engine.log" || return 1
+	wait "$p"
+	grep -q READY=1 "$T/notify.out" || return 1
+	hooks_present || return 1
+	for p in $(ip netns pids "$NS_A"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = lifelined ] && pid=$p
+	done
+	[ -n "${pid:-}" ] || return 1
+	PIDS+=("$pid")
+	kill -TERM "$pid"
+	timeout 10 tail --pid="$pid" -f /dev/null
+	hooks_gone
+}
 offloaded() { in_a conntrack -L -p icmp 2>/dev/null | grep -q 'mark=16777216'; }
 
 # --- set up --------------------------------------------------------------
@@ -160,5 +187,8 @@ stop_engine TERM
 check live-failclosed-term-keeps-hooks hooks_present
 check live-failclosed-term-heartbeat tls "$NS_A" 203.0.113.10 4120
 check_fails live-failclosed-term-tcp-blocked tcp "$NS_A" 192.0.2.10 8080
+
+# --- daemon mode -------------------------------------------------------------
+check live-daemon-ready-notify-term daemon_mode
 [ -n "${KEEP:-}" ] && echo "# logs kept in $T"
 exit 0

@@ -1,0 +1,114 @@
+/* classify_layout.c - lay the built trees out as one array, each node's cuts, children or entries beside it. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify_int.h"
+
+/*
+ * Why: the builder keeps nodes, thresholds, children and leaf entries in four
+ * arrays, so every level of a lookup touched three cache lines and every leaf
+ * two. Here a node is one run of 16-byte words - header, thresholds, child
+ * offsets; a leaf is its header and its entries - in breadth-first order.
+ */
+
+static uint32_t words_of(const struct cls_node *n)
+{
+	if (n->n)
+		return 1 + n->n + (n->n + 1 + 3) / 4;
+	return 1 + (n->kid + 3) / 4;
+}
+
+/* Breadth-first order of the nodes reachable from the roots. */
+static int order(const struct cls *c, uint32_t *bfs, uint32_t *nbfs, uint32_t *pos)
+{
+	uint32_t h = 0, n = 0;
+
+	for (uint32_t i = 0; i < c->nnodes; i++)
+		pos[i] = UINT32_MAX;
+	for (uint32_t t = 0; t < c->ntrees; t++) {
+		pos[c->tree[t].root] = 0;
+		bfs[n++] = c->tree[t].root;
+	}
+	while (h < n) {
+		const struct cls_node *nd = &c->nodes[bfs[h++]];
+
+		for (uint32_t j = 0; nd->n && j <= nd->n; j++) {
+			uint32_t k = c->kids[nd->kid + j];
+
+			if (pos[k] == UINT32_MAX) {
+				pos[k] = 0;
+				bfs[n++] = k;
+			}
+		}
+	}
+	*nbfs = n;
+	return 0;
+}
+
+static void emit(struct cls *c, const struct cls_node *nd, u128 *w, const uint32_t *pos)
+{
+	struct cls_hdr *h = (struct cls_hdr *)w;
+
+	memset(h, 0, sizeof(*w));
+	h->dim = nd->dim;
+	h->n = nd->n;
+	if (nd->n) {
+		uint32_t *kid = (uint32_t *)(w + 1 + nd->n);
+
+		memcpy(w + 1, &c->thr[nd->first], nd->n * sizeof(u128));
+		memset(kid, 0, ((nd->n + 1 + 3) / 4) * sizeof(u128));
+		for (uint32_t j = 0; j <= nd->n; j++)
+			kid[j] = pos[c->kids[nd->kid + j]];
+		return;
+	}
+	h->cnt = nd->kid;
+	memset(w + 1, 0, ((nd->kid + 3) / 4) * sizeof(u128));
+	memcpy(w + 1, &c->ents[nd->first], nd->kid * sizeof(uint32_t));
+}
+
+/*
+ * cls_layout() - move c's node arrays into c->code and point the trees'
+ * roots there. 0 or -ENOMEM/-E2BIG (c unchanged).
+ */
+int cls_layout(struct cls *c)
+{
+	uint32_t *bfs = malloc((c->nnodes + 1) * sizeof(*bfs));
+	uint32_t *pos = malloc((c->nnodes + 1) * sizeof(*pos));
+	uint32_t nbfs = 0;
+	uint64_t words = 0;
+	int err = -ENOMEM;
+
+	if (!bfs || !pos)
+		goto out;
+	order(c, bfs, &nbfs, pos);
+	for (uint32_t i = 0; i < nbfs; i++) {
+		pos[bfs[i]] = (uint32_t)words;
+		words += words_of(&c->nodes[bfs[i]]);
+	}
+	err = -E2BIG;
+	if (words >= UINT32_MAX)
+		goto out;
+	err = -ENOMEM;
+	c->code = aligned_alloc(64, ((words * sizeof(u128) + 63) / 64) * 64);
+	if (!c->code)
+		goto out;
+	c->ncode = (uint32_t)words;
+	for (uint32_t i = 0; i < nbfs; i++)
+		emit(c, &c->nodes[bfs[i]], &c->code[pos[bfs[i]]], pos);
+	for (uint32_t t = 0; t < c->ntrees; t++)
+		c->tree[t].root = pos[c->tree[t].root];
+	free(c->nodes);
+	free(c->thr);
+	free(c->kids);
+	free(c->ents);
+	c->nodes = NULL;
+	c->thr = NULL;
+	c->kids = NULL;
+	c->ents = NULL;
+	err = 0;
+out:
+	free(bfs);
+	free(pos);
+	return err;
+}
