@@ -209,7 +209,7 @@ static void print_verdict(const struct policy *pol, const struct verdict *v)
 
 static int explain_offline(struct ctl *c, const char *path, struct pkt *p)
 {
-	struct policy_opts o = { 0 };
+	struct policy_opts o;
 	struct ll_errlist errs = { 0 };
 	struct config cfg;
 	struct policy *pol;
@@ -222,6 +222,7 @@ static int explain_offline(struct ctl *c, const char *path, struct pkt *p)
 		ll_err_free(&errs);
 		return CTL_FAIL;
 	}
+	config_policy_opts(&cfg, &o, false);
 	pol = policy_load_file(path, &o, &errs);
 	if (!pol || fw_compile(pol) < 0) {
 		ll_err_print(&errs, stderr);

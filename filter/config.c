@@ -10,6 +10,7 @@
 #include <sys/un.h>
 
 #include "config.h"
+#include "policy.h"
 #include "lifeline.h"
 
 #define CFG_MAX_TOKENS 8
@@ -637,4 +638,19 @@ void config_free(struct config *c)
 	free(c->tls_certs);
 	free(c->path);
 	config_defaults(c);
+}
+
+/*
+ * config_policy_opts() - the policy options the config implies: $HOME_NET
+ * defaults to the `host` addresses, the IPS stream depth to stream-depth.
+ * Every loader (replay, explain, control, engine) uses it so that they all
+ * compile a policy the same way.
+ */
+void config_policy_opts(const struct config *c, struct policy_opts *o, bool skip_unsupported)
+{
+	memset(o, 0, sizeof(*o));
+	o->skip_unsupported = skip_unsupported;
+	o->home_net = c->hosts;
+	o->nhome_net = c->nhosts;
+	o->stream_depth = c->stream_depth > UINT32_MAX ? UINT32_MAX : (uint32_t)c->stream_depth;
 }

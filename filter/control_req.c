@@ -118,12 +118,13 @@ static int load_args(const struct control_msg *m, struct load_req *r, FILE *out)
 /* Signature (when trusted-key), parse, serial, compile. NULL: errors are in @out. */
 static struct policy *load_validate(struct control *c, const struct load_req *r, FILE *out)
 {
-	struct policy_opts po = { .skip_unsupported = r->skip };
+	struct policy_opts po;
 	struct ll_errlist errs = { 0 };
 	const struct policy *old = c->ops->policy(c->ctx);
 	char err[512];
 	struct policy *p;
 
+	config_policy_opts(c->cfg, &po, r->skip);
 	if (c->cfg->trusted_key &&
 	    sig_verify(c->cfg->trusted_key, r->text, r->len, r->sig, r->siglen, err, sizeof(err)) < 0) {
 		fprintf(out, "%s: refused: %s\n", r->name, err);
@@ -278,11 +279,14 @@ const char *control_req_confirm(struct control *c, const struct control_msg *m, 
 /* Swap to last-good (the empty policy when there is none) and persist it as current. */
 static int rollback(struct control *c, enum control_swap_why why, FILE *out)
 {
-	struct policy_opts po = { .skip_unsupported = true };
+	struct policy_opts po;
 	char why_s[512], *text = NULL;
 	void *sig = NULL;
 	size_t len = 0, siglen = 0;
-	struct policy *p = state_load_policy(dir_of(c), STATE_LAST_GOOD, &po, why_s, sizeof(why_s));
+	struct policy *p;
+
+	config_policy_opts(c->cfg, &po, true);
+	p = state_load_policy(dir_of(c), STATE_LAST_GOOD, &po, why_s, sizeof(why_s));
 	struct state_meta old;
 	int rc;
 

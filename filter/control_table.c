@@ -296,12 +296,14 @@ static void show_set(const struct fw_set *s, FILE *out)
 static const char *table_change(struct control *c, const struct fw_set *set, const char *op,
 				const struct ip_range *r, uint32_t n, FILE *out)
 {
-	struct policy_opts po = { .skip_unsupported = c->meta.skip_unsupported };
+	struct policy_opts po;
 	struct ll_errlist errs = { 0 };
 	char *value = NULL, *text = NULL, msg[256], name[256];
 	const char *res = CTL_R_FAIL;
 	struct policy *p = NULL;
 	struct state_meta old = c->meta;
+
+	config_policy_opts(c->cfg, &po, c->meta.skip_unsupported);
 
 	if (set_text(set, r, n, strcmp(op, "add") == 0, strcmp(op, "flush") == 0, &value) < 0 ||
 	    !(text = policy_with_set(c->ops->policy(c->ctx), set->name, value))) {

@@ -109,14 +109,15 @@ static int load_config(struct config *cfg, const char *path)
 	return rc < 0 ? -1 : 0;
 }
 
-static struct policy *load_policy(const char *path, bool skip)
+static struct policy *load_policy(const struct config *cfg, const char *path, bool skip)
 {
-	struct policy_opts o = { .skip_unsupported = skip };
+	struct policy_opts o;
 	struct ll_errlist errs = { 0 };
 	struct policy *p;
 
 	if (!path)
 		return policy_empty();
+	config_policy_opts(cfg, &o, skip);
 	p = policy_load_file(path, &o, &errs);
 	if (p && fw_compile(p) < 0) {
 		fprintf(stderr, "lifelined: %s: policy too large to compile\n", path);
@@ -132,7 +133,7 @@ static struct policy *load_policy(const char *path, bool skip)
 static int replay(const struct args *a, const struct config *cfg)
 {
 	struct replay_opts o = { .pcap = a->pcap, .accepted = a->accepted, .dropped = a->dropped };
-	struct policy *pol = load_policy(a->policy, a->skip_unsupported);
+	struct policy *pol = load_policy(cfg, a->policy, a->skip_unsupported);
 	struct pipeline pl;
 	char err[512] = "";
 	FILE *vf = NULL;

@@ -149,6 +149,37 @@ static bool is_icmp_error(const struct pkt *p)
 	return p->proto == 58 && p->icmp_type >= 1 && p->icmp_type <= 4;
 }
 
+/* ICMP echo is a query/response flow (as conntrack tracks it); other ICMP is not. */
+static bool icmp_untracked(const struct pkt *p)
+{
+	if (p->proto == 1)
+		return p->icmp_type != 0 && p->icmp_type != 8;
+	return p->proto == 58 && p->icmp_type != 128 && p->icmp_type != 129;
+}
+
+/* Does @p travel like the opener of @f (an ICMP error: from the opener's side)? */
+static int like_opener(const struct flow *f, const struct pkt *p)
+{
+	ll_ip opener = f->orig_is_a ? f->key.a : f->key.b;
+
+	return ll_ip_eq(p->src, opener);
+}
+
+/* A packet judged on its own, with no flow to remember the decision. */
+static void judge_alone(struct pipeline *pl, const struct pkt *p, uint64_t now_us,
+			struct verdict *v)
+{
+	struct flow tmp = { 0 };
+	struct fw_key k;
+
+	key_of(p, &k);
+	firewall(pl, &tmp, &k, v);
+	if (tmp.accept && tmp.inspect)
+		ips(pl, &tmp, p, p->dir == tmp.orig.dir, now_us, v);
+	if (tmp.ips)
+		ips_flow_free(tmp.ips);
+}
+
 static void count(struct pipeline *pl, const struct verdict *v)
 {
 	pl->ctr.packets++;
@@ -184,7 +215,13 @@ void pipeline_judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct 
 		if (f->generation != pl->generation)
 			firewall(pl, f, &f->orig, v);
 		from_flow(f, v);
-		goto offload;
+		from_opener = like_opener(f, p);
+		goto inspect;
+	}
+	/* Other ICMP that is not an echo is judged by the rules, packet by packet. */
+	if (icmp_untracked(p)) {
+		judge_alone(pl, p, now_us, v);
+		goto done;
 	}
 	f = flow_lookup(pl->flows, p, now_us, &from_opener);
 	if (f && f->generation == pl->generation) {
@@ -194,21 +231,19 @@ void pipeline_judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct 
 		firewall(pl, f, &f->orig, v);
 	} else {
 		f = flow_create(pl->flows, p, now_us);
-		key_of(p, &k);
-		if (!f) { /* no memory for a flow: judge the packet alone */
-			struct flow tmp = { 0 };
-			firewall(pl, &tmp, &k, v);
+		if (!f) { /* no memory for a flow */
+			judge_alone(pl, p, now_us, v);
 			goto done;
 		}
 		/* 3. The firewall. */
+		key_of(p, &k);
 		firewall(pl, f, &k, v);
 	}
 	flow_update(pl->flows, f, p, from_opener, now_us);
-
+inspect:
 	/* 4. IPS, for accepted flows that still want inspection. */
 	if (f->accept && f->inspect)
 		ips(pl, f, p, from_opener, now_us, v);
-offload:
 	v->offload = f->accept && (!f->inspect || !ips_may_match(pl->policy->ips, &f->orig));
 done:
 	/* 5. The verdict, counted by reason. */

@@ -15,6 +15,7 @@
 
 #include "frag.h"
 #include "replay.h"
+#include "replay_ifname.h"
 #include "verdict_json.h"
 
 /* A frame waiting in a reassembly queue, kept whole for -w/--dropped. */
@@ -31,6 +32,8 @@ struct replay {
 	pcap_dumper_t *acc, *drop;
 	pcap_t *dead[2];      /* the handles the dumpers were opened on */
 	struct frag_table *frags;
+	struct ifname_reader *ifr; /* pcapng interface names, or NULL */
+	char ifname[16];           /* the current frame's interface */
 	struct held *held;
 	size_t nheld, capheld;
 	uint64_t frames, accepted, dropped;
@@ -203,7 +206,7 @@ static void frag_dropped(void *arg, const struct frag_result *res)
 }
 
 static void judge_datagram(struct replay *r, const struct frag_result *res, int ifindex,
-			   uint64_t now, struct pkt *p, struct verdict *v)
+			   const char *ifname, uint64_t now, struct pkt *p, struct verdict *v)
 {
 	enum ll_reason why;
 
@@ -215,6 +218,7 @@ static void judge_datagram(struct replay *r, const struct frag_result *res, int 
 	}
 	p->dir = pipeline_dir(r->pl, p->src);
 	p->ifindex = ifindex;
+	p->ifname = ifname;
 	pipeline_judge(r->pl, p, now, v);
 }
 
@@ -237,12 +241,12 @@ static void fragment(struct replay *r, uint64_t n, const struct pcap_pkthdr *h,
 		frag_dropped(r, &res);
 		return;
 	}
-	judge_datagram(r, &res, ifindex, ts_us(h), &whole, &v);
+	judge_datagram(r, &res, ifindex, p->ifname, ts_us(h), &whole, &v);
 	release(r, &res, &whole, &v);
 }
 
 static void frame(struct replay *r, int dlt, uint64_t n, const struct pcap_pkthdr *h,
-		  const uint8_t *data)
+		  const uint8_t *data, const char *ifname)
 {
 	struct pkt p;
 	struct verdict v;
@@ -265,11 +269,14 @@ static void frame(struct replay *r, int dlt, uint64_t n, const struct pcap_pkthd
 			   h->len > (uint32_t)off ? h->len - (uint32_t)off : 0, &why) < 0) {
 		pipeline_sanity(r->pl, why, &v);
 		/* what the parser got to (addresses, protocol) still helps the reader */
+		if (p.family)
+			p.dir = pipeline_dir(r->pl, p.src);
 		emit(r, n, h, data, p.family ? &p : NULL, &v);
 		return;
 	}
 	p.dir = pipeline_dir(r->pl, p.src);
 	p.ifindex = ifindex;
+	p.ifname = ifname;
 	if (p.is_frag) {
 		fragment(r, n, h, data, &p, ifindex);
 		return;
@@ -331,7 +338,7 @@ static int loop(struct replay *r, pcap_t *pc, char *err, size_t errlen)
 	if (r->o->progress && stat(r->o->pcap, &st) == 0)
 		total = st.st_size;
 	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
-		frame(r, dlt, ++n, h, data);
+		frame(r, dlt, ++n, h, data, ifname_reader_next(r->ifr));
 		if (r->o->progress && (n & 0xfffff) == 0)
 			progress(r, r->o->progress, total, f ? ftell(f) : 0,
 				 ts.tv_sec + ts.tv_nsec / 1e9);
@@ -376,6 +383,7 @@ int replay_run(struct pipeline *pl, const struct replay_opts *o, char *err, size
 	}
 	/* queues evicted for memory inside frag_add() are reported at once */
 	frag_set_drop_cb(r.frags, frag_dropped, &r);
+	r.ifr = ifname_reader_open(o->pcap);
 	rc = loop(&r, pc, err, errlen);
 	summary(&r, o->summary);
 out:
@@ -387,6 +395,7 @@ out:
 		if (r.dead[i])
 			pcap_close(r.dead[i]);
 	frag_free(r.frags);
+	ifname_reader_close(r.ifr);
 	for (size_t i = 0; i < r.nheld; i++)
 		free(r.held[i].data);
 	free(r.held);

@@ -57,4 +57,8 @@ int config_load_string(struct config *c, const char *name, const char *text,
 /* config_free() - release what a load allocated; @c is left at the defaults. */
 void config_free(struct config *c);
 
+struct policy_opts;
+/* config_policy_opts() - policy options from @c ($HOME_NET = hosts, stream depth). */
+void config_policy_opts(const struct config *c, struct policy_opts *o, bool skip_unsupported);
+
 #endif

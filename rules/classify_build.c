@@ -14,9 +14,10 @@
 /*
  * Boxes examined while choosing cuts, over the whole compile: past it the
  * remaining nodes become leaves. Deterministic, so a policy compiles to the
- * same trees on any machine; 100,000 ClassBench-like rules need ~1/10 of it.
+ * same trees on any machine; 100,000 ClassBench-like rules need 1.7-6.4M.
+ * Each tree gets a share in proportion to its boxes.
  */
-#define WORK_MAX (60u * 1000 * 1000)
+#define WORK_MAX (20u * 1000 * 1000)
 
 struct work {
 	uint32_t node;
@@ -41,7 +42,8 @@ struct builder {
 	size_t epcap;
 	size_t ncap, tcap, kcap, ecap;
 	uint64_t used, budget;     /* leaf + pending entries, and their bound */
-	uint64_t work;             /* boxes looked at to choose cuts: bounds compile time */
+	uint64_t work, work_cap;   /* boxes looked at to choose cuts: bounds compile time */
+	uint64_t left;             /* boxes of the trees not built yet */
 };
 
 static int grow(void **p, size_t *cap, size_t need, size_t el)
@@ -338,7 +340,7 @@ static int process(struct builder *b, struct work *w)
 	struct split s = { .nt = 0 };
 	int err = 0;
 
-	if (w->n > BINTH && w->depth < MAX_DEPTH && b->work < WORK_MAX) {
+	if (w->n > BINTH && w->depth < MAX_DEPTH && b->work < b->work_cap) {
 		b->work += (uint64_t)(w->n < SAMPLE ? w->n : SAMPLE) * D__N + w->n;
 		err = choose(b, w, &s);
 	}
@@ -411,6 +413,8 @@ static int build_tree(struct builder *b, uint32_t t)
 		return err;
 	}
 	c->tree[c->ntrees++].root = w.node;
+	b->work_cap = b->work + (WORK_MAX - b->work) * w.n / (b->left ? b->left : 1); /* a fair share */
+	b->left -= w.n;
 	if (c->tree[c->ntrees - 1].log) /* every log-only hit is reported: its leaves cannot shrink below that */
 		b->budget = b->used + (uint64_t)ENT_PER_BOX * 4 * w.n + (1u << 16);
 	b->used += w.n;
@@ -446,6 +450,7 @@ int cls_build_trees(struct cls *c, const struct cls_expanded *ex)
 
 	/* one budget for all trees: the easy ones leave the rest to the wildcard-heavy one built last */
 	b.budget = (uint64_t)ENT_PER_BOX * ex->n + (1u << 16);
+	b.left = ex->n;
 	err = grow((void **)&b.q, &b.qcap, 1, sizeof(*b.q));
 	for (uint32_t t = 0; t < CLS_TREES && !err; t++)
 		err = build_tree(&b, t);
