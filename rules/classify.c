@@ -166,10 +166,6 @@ static void log_add(uint32_t *v, uint32_t *n, uint32_t id)
 	v[i] = id;
 }
 
-#ifdef CLS_STATS
-uint64_t cls_stat_boxes, cls_stat_nodes, cls_stat_trees, cls_stat_tb[CLS_TREES];
-uint32_t cls_stat_cur;
-#endif
 
 /* One level down: the child of internal node @h that the key falls in. */
 static const struct cls_hdr *step(const struct cls *c, const struct cls_hdr *h,
@@ -189,9 +185,6 @@ static const struct cls_hdr *step(const struct cls *c, const struct cls_hdr *h,
 	}
 	while (i < h->n && v >= t[i])
 		i++;
-#ifdef CLS_STATS
-	cls_stat_nodes++;
-#endif
 	return (const struct cls_hdr *)&c->code[((const uint32_t *)(t + h->n))[i]];
 }
 
@@ -234,10 +227,6 @@ static void scan_leaf(const struct policy *p, const struct cls *c, const struct 
 
 	for (; e < end && *e < w->best; e++) {
 		const struct cls_box *b = &c->box[*e];
-#ifdef CLS_STATS
-		cls_stat_boxes++;
-		cls_stat_tb[cls_stat_cur]++;
-#endif
 
 		if (!box_hit(p, b, q))
 			continue;
@@ -302,9 +291,6 @@ void fw_classify(const struct policy *p, const struct fw_key *k, struct fw_resul
 	for (uint32_t t = 0; t < c->ntrees; t++) {
 		if (c->tree[t].minbox >= w.best)
 			continue;
-#ifdef CLS_STATS
-		cls_stat_cur = t;
-#endif
 		scan_leaf(p, c, leaf[t], &q, &w);
 	}
 	if (w.best != NO_HIT) {

@@ -115,6 +115,30 @@ PY
 	timeout 10 tail --pid="$pid" -f /dev/null
 	hooks_gone
 }
+# a second engine finds the queues taken: a clear error, exit 1, the first one's hooks untouched
+queue_taken() {
+	local rc
+	timeout 10 ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" >"$T/second.log" 2>&1
+	rc=$?
+	cat "$T/second.log" >>"$T/check.log"
+	[ $rc = 1 ] && grep -q "queue 0 is taken" "$T/second.log" && hooks_present &&
+		kill -0 "$ENGINE_PID"
+}
+# managers named in the config are re-resolved every heartbeat-interval into the kernel set
+mgr_set() { in_a ipset test lifeline-mgr4 "$1"; }
+reresolve() {
+	local hosts=/etc/netns/$NS_A/hosts
+	echo "203.0.113.10 mgr.lifeline.test" >"$hosts"
+	sed -e 's/^manager .*//' -e "s/^fail-open .*/fail-open yes/" "$T/conf.in" >"$T/lifeline.conf"
+	printf 'manager mgr.lifeline.test\nheartbeat-interval 1\n' >>"$T/lifeline.conf"
+	ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" -p "$T/deny.pol" >>"$T/engine.log" 2>&1 &
+	ENGINE_PID=$!
+	PIDS+=("$ENGINE_PID")
+	wait_for 10 mgr_set 203.0.113.10 || return 1
+	# in place (not a new file): the namespace's bind mount keeps showing it
+	echo "203.0.113.11 mgr.lifeline.test" >"$hosts"
+	wait_for 20 mgr_set 203.0.113.11 && ! mgr_set 203.0.113.10
+}
 offloaded() { in_a conntrack -L -p icmp 2>/dev/null | grep -q 'mark=16777216'; }
 
 # --- set up --------------------------------------------------------------
@@ -161,6 +185,7 @@ check live-echo-force-allowed ping_ok 192.0.2.10
 check live-echo-offloaded offloaded
 check live-offload-new-generation regen
 check live-echo-after-reload wait_for 5 ping_ok 192.0.2.10
+check live-queue-taken queue_taken
 check live-sighup-swap-no-loss swap_no_loss
 check live-event-ready grep -q '"event_type":"ready"' "$T/events.json"
 check live-event-drop grep -q '"event_type":"drop"' "$T/events.json"
@@ -190,5 +215,7 @@ check_fails live-failclosed-term-tcp-blocked tcp "$NS_A" 192.0.2.10 8080
 
 # --- daemon mode -------------------------------------------------------------
 check live-daemon-ready-notify-term daemon_mode
+check live-manager-names-reresolved reresolve
+stop_engine TERM
 [ -n "${KEEP:-}" ] && echo "# logs kept in $T"
 exit 0

@@ -1,0 +1,32 @@
+#!/bin/bash
+# run.sh - `make bench`: ClassBench-shaped rule sets and captures, then one bench_replay run over all.
+# Generated files are kept in bench/out/ (gitignored) and reused while the generators are unchanged.
+# Env: B (build dir), KINDS ("fw acl ipc"), SIZES ("10 1000 10000 100000"), PACKETS (1000000).
+set -eu
+cd "$(dirname "$0")/.."
+B=${B:-build}
+KINDS=${KINDS:-"fw acl ipc"}
+SIZES=${SIZES:-"10 1000 10000 100000"}
+PACKETS=${PACKETS:-1000000}
+OUT=bench/out
+mkdir -p "$OUT"
+stamp=$(cat bench/gen_rules.py bench/gen_pcap.c | sha256sum | cut -c1-16)-$PACKETS
+sets=()
+seed=1
+for k in $KINDS; do
+	for n in $SIZES; do
+		s=${k}_$n
+		sets+=("$s")
+		seed=$((seed + 1))
+		if [ "$(cat "$OUT/$s.stamp" 2>/dev/null)" != "$stamp" ]; then
+			echo "generating $s ($PACKETS packets per capture)" >&2
+			python3 bench/gen_rules.py "$k" "$n" "$seed" "$OUT/$s.rules" "$OUT/$s.tuples"
+			"$B/bench/gen_pcap" "$OUT/$s.tuples" "$OUT/$s.new.pcap" "$OUT/$s.mix.pcap" "$PACKETS" "$seed"
+			echo "$stamp" >"$OUT/$s.stamp"
+		fi
+	done
+done
+"$B/bench/bench_replay" "$OUT" "${sets[@]}" | tee "$OUT/results.txt"
+# Done means: every 100,000-rule set at >= 0.5 x empty on the new-flow capture, empty >= 0.5 x parse.
+awk '$3 == "policy" && $2 == "new" && $1 ~ /_100000$/ { print ($5 >= 0.5 ? "ok  " : "FAIL"), $1, "new-flow policy/empty =", $5 }
+     $3 == "empty" { print ($6 >= 0.5 ? "ok  " : "FAIL"), $1, $2, "empty/parse =", $6 }' "$OUT/results.txt"
