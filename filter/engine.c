@@ -173,9 +173,9 @@ static void engine_stop(struct engine *e, bool clean)
 	nflog_close(e->nflog);
 	addr_watch_close(e->aw);
 	snap_free(atomic_load(&e->snap), true);
-	for (uint32_t i = 0; i < e->ncfg_own; i++) {
-		config_free(e->cfg_own[i]);
-		free(e->cfg_own[i]);
+	if (e->cfg_own) {
+		config_free(e->cfg_own);
+		free(e->cfg_own);
 	}
 }
 
@@ -301,32 +301,33 @@ static int reload_hooks(struct engine *e)
 	return err;
 }
 
-/* SIGHUP: a new config where it can change live; queues and fail-open need a restart. */
+/* SIGHUP: reopen the event log; a new config where it can change live (queues and fail-open need a restart). */
 static void on_reload(struct engine *e)
 {
 	const char *path = e->config_path ? e->config_path : LL_DEFAULT_CONFIG;
-	struct config *c = calloc(1, sizeof(*c));
+	struct config *c = calloc(1, sizeof(*c)), *old = e->cfg_own;
 	struct ll_errlist errs = { 0 };
 	struct snap *s;
 
-	if (!c || e->ncfg_own == LL_ARRAY_SIZE(e->cfg_own) ||
-	    config_load(c, path, !e->config_path, &errs) < 0) {
+	if (e->evlog && event_log_reopen(e->evlog) < 0)
+		engine_log("reload: cannot reopen %s", e->cfg->event_log);
+	if (!c || config_load(c, path, !e->config_path, &errs) < 0) {
 		ll_err_print(&errs, stderr);
 		engine_log("reload: %s unchanged", path);
 		ll_err_free(&errs);
+		if (c)
+			config_free(c);
 		free(c);
 		return;
 	}
 	ll_err_free(&errs);
-	if (e->evlog && event_log_reopen(e->evlog) < 0)
-		engine_log("reload: cannot reopen %s", e->cfg->event_log);
 	if (c->queue_lo != e->cfg->queue_lo || c->queue_hi != e->cfg->queue_hi ||
 	    c->fail_open != e->cfg->fail_open)
 		engine_log("reload: queues and fail-open change at the next restart");
 	c->queue_lo = e->cfg->queue_lo;
 	c->queue_hi = e->cfg->queue_hi;
 	c->fail_open = e->cfg->fail_open;
-	e->cfg_own[e->ncfg_own++] = c;
+	e->cfg_own = c;
 	e->cfg = c;
 	lifeline_init(&e->master, c);
 	engine_load_resolvers(&e->master);
@@ -334,10 +335,15 @@ static void on_reload(struct engine *e)
 	e->dns_changes_seen = e->master.dns_changes;
 	s = initial_snap(e, atomic_load(&e->snap)->policy);
 	if (!s)
-		return;
+		return; /* workers keep the old config: it is never freed (ENOMEM only) */
 	s->gen = atomic_load(&e->snap)->gen;
 	s->links_gen = atomic_load(&e->snap)->links_gen;
 	engine_publish(e, s);
+	/* every worker adopted the new config: the one before is nobody's now */
+	if (old) {
+		config_free(old);
+		free(old);
+	}
 	if (reload_hooks(e) == 0)
 		engine_log("reload: %s applied", path);
 }

@@ -59,9 +59,8 @@ struct worker {
 };
 
 struct engine {
-	const struct config *cfg;           /* current config (owned by main or cfg_own) */
-	struct config *cfg_own[8];          /* configs loaded by SIGHUP, freed at exit */
-	uint32_t ncfg_own;
+	const struct config *cfg;           /* current config: main's, or cfg_own after SIGHUP */
+	struct config *cfg_own;             /* the config SIGHUP loaded, freed when replaced */
 	const char *config_path;
 	struct engine_opts opts;
 	_Atomic(struct snap *) snap;

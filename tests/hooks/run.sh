@@ -5,7 +5,7 @@
 # network namespace: `nft -c` for nft, ipset + `iptables-restore --test` for
 # iptables. UPDATE=1 rewrites the goldens. Prints ok/not ok lines.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 B=${B:-build}
 LLD=$B/lifelined
 DIR=tests/hooks

@@ -1,6 +1,7 @@
 #!/bin/bash
 # lib.sh - helpers for the live suite: namespaces, waits with timeouts, ok/not ok lines.
 # Sourced by run.sh. Everything it creates carries the lllive- prefix and $$.
+# shellcheck disable=SC2217 # redirections given to bg() reach the command it runs
 
 T=$(mktemp -d /tmp/lllive.XXXXXX)
 ID=$$
@@ -31,7 +32,9 @@ wait_for() {
 	done
 }
 
-bg() { "$@" & PIDS+=($!); }
+# bg CMD... [redirections]: run in the background, killed at cleanup (the
+# caller's redirections apply to the command inside)
+bg() { "$@" & PIDS+=($!); disown $!; }
 
 cleanup() {
 	local p

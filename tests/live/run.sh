@@ -5,7 +5,7 @@
 # Never touches the machine's own network namespace: every rule, set and
 # queue lives in namespaces this script creates and deletes (trap).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 B=${B:-build}
 LLD=$PWD/$B/lifelined
 . tests/live/lib.sh
@@ -22,16 +22,20 @@ done
 [ -x "$LLD" ] || { echo "not ok live-build - $LLD missing (make first)"; exit 0; }
 
 ENGINE_PID=
-# start_engine yes|no: lifelined in the agent namespace, until it logs `ready`
+# start_engine yes|no [nopolicy]: lifelined in the agent namespace, until it
+# logs `ready`; with nopolicy it starts from the persisted STATE_DIR/current.pol
 start_engine() {
+	local pol=(-p "$T/deny.pol")
+	[ "${2:-}" = nopolicy ] && pol=()
 	sed "s/^fail-open .*/fail-open $1/" "$T/conf.in" >"$T/lifeline.conf"
 	local before
 	before=$(grep -c ready "$T/engine.log" 2>/dev/null)
 	# ip netns exec execs lifelined: $! is the engine itself
-	ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" -p "$T/deny.pol" \
+	ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" "${pol[@]}" \
 		>>"$T/engine.log" 2>&1 &
 	ENGINE_PID=$!
 	PIDS+=("$ENGINE_PID")
+	disown "$ENGINE_PID" # killed on purpose: no "Killed" report
 	wait_for 10 ready_after "${before:-0}"
 }
 ready_after() { [ "$(grep -c ready "$T/engine.log")" -gt "$1" ] && kill -0 "$ENGINE_PID"; }
@@ -46,7 +50,7 @@ queue_without_bypass() {
 }
 ping_ok() { in_a ping -c 1 -W 2 "$@"; }
 pmtu() { # ping args: the ICMP "too big" comes back and names the small link's MTU
-	timeout 8 ip netns exec "$NS_A" ping -M do -s 1400 -c 2 -i 0.5 -W 2 "$@" 2>&1 |
+	timeout 8 ip netns exec "$NS_A" ping -M "do" -s 1400 -c 2 -i 0.5 -W 2 "$@" 2>&1 |
 		grep -Eq 'mtu ?= ?1280'
 }
 lease() {
@@ -61,10 +65,10 @@ lease() {
 learned() { grep -q "DNS server" "$T/engine.log" && in_a ipset test lifeline-dns4 198.51.100.1; }
 # new flows (one ping each, its own id) judged while SIGHUP swaps snapshots: none lost
 swap_no_loss() {
-	local i good=0 hup
-	( for i in $(seq 25); do kill -HUP "$ENGINE_PID"; sleep 0.05; done ) &
+	local good=0 hup
+	( for _ in $(seq 25); do kill -HUP "$ENGINE_PID"; sleep 0.05; done ) &
 	hup=$!
-	for i in $(seq 40); do
+	for _ in $(seq 40); do
 		in_a ping -c 1 -W 2 192.0.2.10 >/dev/null 2>&1 && good=$((good + 1))
 	done
 	wait "$hup"
@@ -134,6 +138,7 @@ reresolve() {
 	ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" -p "$T/deny.pol" >>"$T/engine.log" 2>&1 &
 	ENGINE_PID=$!
 	PIDS+=("$ENGINE_PID")
+	disown "$ENGINE_PID" # killed on purpose: no "Killed" report
 	wait_for 10 mgr_set 203.0.113.10 || return 1
 	# in place (not a new file): the namespace's bind mount keeps showing it
 	echo "203.0.113.11 mgr.lifeline.test" >"$hosts"
@@ -207,7 +212,9 @@ check live-failclosed-kill9-heartbeat-in tls "$NS_M" 198.51.100.2 4118
 check live-failclosed-kill9-dns dns "$NS_A" 198.51.100.1
 check_fails live-failclosed-kill9-tcp-blocked tcp "$NS_A" 192.0.2.10 8080
 check_fails live-failclosed-kill9-echo-blocked ping_ok 192.0.2.10
-check live-failclosed-restart start_engine no
+check live-failclosed-restart-persisted start_engine no nopolicy
+check_fails live-persisted-policy-tcp-blocked tcp "$NS_A" 192.0.2.10 8080
+check live-persisted-policy-echo-allowed ping_ok 192.0.2.10
 stop_engine TERM
 check live-failclosed-term-keeps-hooks hooks_present
 check live-failclosed-term-heartbeat tls "$NS_A" 203.0.113.10 4120
