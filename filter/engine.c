@@ -64,6 +64,7 @@ static int open_queues(struct engine *e)
 	for (uint32_t i = 0; i < e->nworkers; i++) {
 		e->workers[i].eng = e;
 		e->workers[i].wake_fd = -1;
+		pthread_mutex_init(&e->workers[i].lock, NULL);
 	}
 	for (uint32_t i = 0; i < e->nworkers; i++) {
 		struct worker *w = &e->workers[i];
@@ -148,6 +149,7 @@ static void engine_stop(struct engine *e, bool clean)
 {
 	bool remove = !clean || e->cfg->fail_open;
 
+	engine_control_stop(e); /* no request may reach a half-stopped engine */
 	/* fail-open: no more queueing, the workers drain what is queued, then the hooks go */
 	if (remove && e->hooks.installed && e->hooks.backend == HOOKS_IPTABLES)
 		hooks_remove(&e->hooks);
@@ -227,7 +229,7 @@ static void lifeline_changed(struct engine *e, bool managers)
 
 static void on_nflog(struct engine *e)
 {
-	int n = nflog_read(e->nflog, &e->master, engine_now_us());
+	int n = nflog_read(e->nflog, &e->master, &e->hb, engine_now_us());
 
 	if (n > 0 || e->master.dns_changes != e->dns_changes_seen) {
 		e->dns_changes_seen = e->master.dns_changes;
@@ -263,6 +265,20 @@ static void on_tick(struct engine *e, uint64_t *ticks)
 	struct snap probe;
 	int n;
 
+	switch (hb_tick(&e->hb, engine_now_us(), e->cfg->heartbeat_interval,
+			e->cfg->missed_heartbeats)) {
+	case HB_OFFLINE:
+		engine_log("management offline: no heartbeat exchange for %u interval(s)",
+			   e->hb.missed);
+		engine_event(e, EV_HEARTBEAT, "management offline: heartbeats missed");
+		break;
+	case HB_ONLINE:
+		engine_log("management online: heartbeat exchange seen");
+		engine_event(e, EV_HEARTBEAT, "management online");
+		break;
+	default:
+		break;
+	}
 	/* DNS servers whose lease ended leave the kernel set too */
 	fill_snap_lifeline(&probe, &e->master, engine_now_us());
 	if (probe.ndns != cur->ndns)
@@ -393,19 +409,23 @@ static int event_loop(struct engine *e, sigset_t *mask)
 	while (!err) {
 		if (poll(pfd, 4, -1) < 0 && errno != EINTR)
 			break;
+		pthread_mutex_lock(&e->lock);
 		if (pfd[2].revents & POLLIN)
 			on_addresses(e);
 		if (pfd[3].revents & POLLIN)
 			on_nflog(e);
 		if (pfd[1].revents & POLLIN && read(pfd[1].fd, &exp, sizeof(exp)) > 0)
 			on_tick(e, &ticks);
-		if (!(pfd[0].revents & POLLIN) || read(pfd[0].fd, &si, sizeof(si)) != sizeof(si))
+		if (!(pfd[0].revents & POLLIN) || read(pfd[0].fd, &si, sizeof(si)) != sizeof(si)) {
+			pthread_mutex_unlock(&e->lock);
 			continue;
+		}
 		if (si.ssi_signo == SIGHUP)
 			on_reload(e);
 		else if (si.ssi_signo == SIGUSR2)
 			on_policy_reload(e);
-		else
+		pthread_mutex_unlock(&e->lock);
+		if (si.ssi_signo != SIGHUP && si.ssi_signo != SIGUSR2)
 			break;
 	}
 	for (int i = 0; i < 2; i++)
@@ -464,6 +484,8 @@ static int engine_start(struct engine *e, struct policy *pol)
 	struct snap *s;
 	int err;
 
+	e->started_us = engine_now_us();
+	hb_init(&e->hb, e->started_us);
 	lifeline_init(&e->master, e->cfg);
 	engine_load_resolvers(&e->master);
 	engine_load_learned(e->cfg, &e->master, engine_now_us());
@@ -495,14 +517,18 @@ static int engine_start(struct engine *e, struct policy *pol)
 int engine_run(const struct config *cfg, const char *config_path, const char *policy_path,
 	       const struct engine_opts *o)
 {
-	struct engine e = { .cfg = cfg, .config_path = config_path, .opts = *o };
+	struct engine e = { .cfg = cfg, .config_path = config_path, .opts = *o,
+			    .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct policy *pol;
 	int ready_fd = -1, err;
+	char why[512];
 	sigset_t mask;
 
-	pol = engine_policy_start(cfg, policy_path, o->skip_unsupported);
+	pol = engine_policy_start(cfg, policy_path, o->skip_unsupported, why, sizeof(why));
 	if (!pol)
 		return 1;
+	if (why[0])
+		engine_log("%s", why);
 	if (!o->foreground && daemonize(&ready_fd) < 0) {
 		engine_log("cannot become a daemon: %s", strerror(errno));
 		policy_free(pol);
@@ -518,6 +544,8 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 	signal(SIGPIPE, SIG_IGN);
 
 	err = engine_start(&e, pol);
+	if (!err)
+		err = engine_control_start(&e);
 	if (err) {
 		engine_stop(&e, false);
 		return 1;
@@ -526,6 +554,8 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 		   e.hooks.backend == HOOKS_NFT ? "nft" : "iptables", cfg->queue_lo, cfg->queue_hi,
 		   cfg->fail_open ? "yes" : "no");
 	engine_event(&e, EV_READY, "ready");
+	if (why[0])
+		engine_event(&e, EV_POLICY, why);
 	engine_notify_ready();
 	if (ready_fd >= 0)
 		detach_stdio(ready_fd);

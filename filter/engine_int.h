@@ -7,6 +7,7 @@
 
 #include "engine.h"
 #include "event.h"
+#include "heartbeat.h"
 #include "hooks.h"
 #include "lifeline.h"
 #include "nfq.h"
@@ -53,6 +54,12 @@ struct worker {
 	uint32_t mark_gen;
 	struct ifcache ifc[ENGINE_IFCACHE];
 	uint32_t ifc_gen;
+	/*
+	 * lock: held by the worker around each batch and each adoption, by the
+	 * control thread to read the flow table and hit counters (flows, stats).
+	 * Uncontended but for those requests.
+	 */
+	pthread_mutex_t lock;
 	/* counters, read by the control thread (relaxed) */
 	_Atomic uint64_t packets, batches, repeats, verdict_errors;
 	_Atomic bool exited;
@@ -73,10 +80,23 @@ struct engine {
 	struct addr_watch *aw;
 	struct ev_log *evlog;               /* NULL when the event log cannot be opened */
 	uint64_t dns_changes_seen;
+	/*
+	 * lock: serialises changes of the snapshot, the master lifeline and the
+	 * heartbeat watch between the event loop and the control server thread.
+	 * Packet workers never take it.
+	 */
+	pthread_mutex_t lock;
+	struct hb_watch hb;
+	struct control *ctl;
+	uint64_t started_us;
 };
 
 /* engine.c */
 int engine_set_policy(struct engine *e, struct policy *p);
+
+/* engine_control.c: the control server, wired to this engine. 0 or -errno (logged). */
+int engine_control_start(struct engine *e);
+void engine_control_stop(struct engine *e);
 
 /* engine_worker.c */
 int worker_start(struct worker *w);
@@ -91,13 +111,16 @@ struct nflog;
 int nflog_open(struct nflog **out, uint16_t group);
 void nflog_close(struct nflog *n);
 int nflog_fd(const struct nflog *n);
-/* nflog_read() - feed every waiting copy to lifeline_learn(); >0 when DNS servers changed. */
-int nflog_read(struct nflog *n, struct lifeline *l, uint64_t now_us);
+/*
+ * nflog_read() - feed every waiting copy to lifeline_learn() (DHCP replies)
+ * or to the heartbeat watch (heartbeat copies); >0 when DNS servers changed.
+ */
+int nflog_read(struct nflog *n, struct lifeline *l, struct hb_watch *hb, uint64_t now_us);
 
 /* engine_state.c */
 uint64_t engine_now_us(void);
 struct policy *engine_policy_start(const struct config *cfg, const char *policy_path,
-				   bool skip_unsupported);
+				   bool skip_unsupported, char *why, size_t whylen);
 struct policy *engine_policy_reload(const struct config *cfg, bool skip_unsupported);
 void engine_notify_ready(void);
 int engine_resolve_managers(const struct config *cfg, ll_ip *out, uint32_t max);

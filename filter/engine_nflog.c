@@ -101,9 +101,23 @@ static int nflog_attr_cb(const struct nlattr *a, void *data)
 
 struct learn_ctx {
 	struct lifeline *l;
+	struct hb_watch *hb;
 	uint64_t now_us;
 	int learned;
 };
+
+/* A heartbeat copy: the prefix names the chain, so the direction. */
+static bool heartbeat_copy(struct learn_ctx *c, const struct nlattr *prefix, const struct pkt *p)
+{
+	const char *s = prefix ? mnl_attr_get_str(prefix) : "";
+	bool out = strncmp(s, HOOKS_HB_PREFIX_OUT, strlen(HOOKS_HB_PREFIX_OUT)) == 0;
+
+	if (!out && strncmp(s, HOOKS_HB_PREFIX_IN, strlen(HOOKS_HB_PREFIX_IN)) != 0)
+		return false;
+	if (p->proto == 6)
+		hb_seen(c->hb, p->src, p->dst, out, c->now_us);
+	return true;
+}
 
 static int nflog_pkt_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -120,16 +134,17 @@ static int nflog_pkt_cb(const struct nlmsghdr *nlh, void *data)
 	memset(&p, 0, sizeof(p));
 	p.dir = PKT_DIR_IN;
 	if (pkt_parse(&p, mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
-		      mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), &why) == 0 &&
-	    lifeline_learn(c->l, &p, c->now_us) > 0)
+		      mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), &why) != 0)
+		return MNL_CB_OK;
+	if (!heartbeat_copy(c, tb[NFULA_PREFIX], &p) && lifeline_learn(c->l, &p, c->now_us) > 0)
 		c->learned++;
 	return MNL_CB_OK;
 }
 
-int nflog_read(struct nflog *n, struct lifeline *l, uint64_t now_us)
+int nflog_read(struct nflog *n, struct lifeline *l, struct hb_watch *hb, uint64_t now_us)
 {
 	char buf[65536 + 4096];
-	struct learn_ctx c = { l, now_us, 0 };
+	struct learn_ctx c = { l, hb, now_us, 0 };
 	ssize_t r = recv(mnl_socket_get_fd(n->nl), buf, sizeof(buf), MSG_DONTWAIT);
 
 	if (r < 0)

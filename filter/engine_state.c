@@ -18,9 +18,7 @@
 #include <netinet/in.h>
 
 #include "engine_int.h"
-
-/* The persisted current policy: a byte copy of the last policy started or loaded. */
-#define CURRENT_POLICY "current.pol"
+#include "state.h"
 
 uint64_t engine_now_us(void)
 {
@@ -41,99 +39,83 @@ void engine_log(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Copy @src to @dir/current.pol through a temporary file and rename (atomic). */
-static int persist_policy(const char *dir, const char *src)
+/* @p in canonical form (includes expanded): what a restart reads back. */
+static int persist_started(const struct config *cfg, const struct policy *p)
 {
-	char tmp[4096], dst[4096], buf[65536];
-	int in, out, err = 0;
-	ssize_t n;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int err;
 
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
-		return -errno;
-	snprintf(dst, sizeof(dst), "%s/%s", dir, CURRENT_POLICY);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, CURRENT_POLICY);
-	if (realpath(src, buf) && realpath(dst, buf + 32768) && !strcmp(buf, buf + 32768))
-		return 0; /* started from the persisted file itself */
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -errno;
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (out < 0) {
-		err = -errno;
-		close(in);
-		return err;
+	if (!f)
+		return -ENOMEM;
+	policy_print(p, f);
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
 	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n) {
-			err = -EIO;
-			break;
-		}
-	if (n < 0)
-		err = -errno;
-	if (fsync(out) < 0 && !err)
-		err = -errno;
-	close(out);
-	close(in);
-	if (!err && rename(tmp, dst) < 0)
-		err = -errno;
-	if (err)
-		unlink(tmp);
+	err = state_mkdir(cfg->state_dir);
+	if (!err)
+		err = state_promote_last_good(cfg->state_dir);
+	if (!err)
+		err = state_save_policy(cfg->state_dir, STATE_CURRENT, text, len, NULL, 0);
+	free(text);
 	return err;
 }
 
-/*
- * -p POLICY when given (then persisted), else STATE_DIR/current.pol when it
- * exists, else the empty policy. Prints the policy's errors. NULL: exit 1.
- */
-struct policy *engine_policy_start(const struct config *cfg, const char *policy_path,
-				   bool skip_unsupported)
+static struct policy *load_given(const struct config *cfg, const char *path,
+				 const struct policy_opts *po)
 {
-	struct policy_opts po = { .skip_unsupported = skip_unsupported };
 	struct ll_errlist errs = { 0 };
-	char persisted[4096];
-	const char *path = policy_path;
-	struct policy *p;
-	int err;
+	struct policy *p = policy_load_file(path, po, &errs);
 
-	snprintf(persisted, sizeof(persisted), "%s/%s", cfg->state_dir, CURRENT_POLICY);
-	if (!path && access(persisted, F_OK) == 0)
-		path = persisted;
-	if (!path)
-		return policy_empty();
-	p = policy_load_file(path, &po, &errs);
-	if (!p) {
-		if (errs.n)
-			ll_err_print(&errs, stderr);
-		else
-			engine_log("%s: %s", path, strerror(errno));
-		ll_err_free(&errs);
-		return NULL;
+	if (p && fw_compile(p) < 0) {
+		engine_log("%s: policy too large to compile", path);
+		policy_free(p);
+		p = NULL;
+	} else if (!p && errs.n) {
+		ll_err_print(&errs, stderr);
+	} else if (!p) {
+		engine_log("%s: %s", path, strerror(errno));
 	}
 	ll_err_free(&errs);
-	if (policy_path) {
-		err = persist_policy(cfg->state_dir, policy_path);
-		if (err)
-			engine_log("warning: cannot persist the policy in %s: %s", cfg->state_dir,
-				   strerror(-err));
-	}
+	if (p && persist_started(cfg, p) < 0)
+		engine_log("warning: cannot persist the policy in %s", cfg->state_dir);
 	return p;
 }
 
-/* The persisted policy again (SIGUSR2); NULL when missing or invalid (errors printed). */
-struct policy *engine_policy_reload(const struct config *cfg, bool skip_unsupported)
+/*
+ * The policy to start with: -p POLICY when given (invalid: NULL, exit 1;
+ * valid: persisted as current, the one before as last-good), else the
+ * persisted current policy (state_load_current(): a load never confirmed
+ * comes back as last-good). A corrupt or invalid persisted file never stops
+ * the engine: it starts with the empty policy and says so loudly in *@why.
+ */
+struct policy *engine_policy_start(const struct config *cfg, const char *policy_path,
+				   bool skip_unsupported, char *why, size_t whylen)
 {
-	struct policy_opts po = { .skip_unsupported = skip_unsupported };
-	struct ll_errlist errs = { 0 };
-	char path[4096];
+	struct policy_opts po;
 	struct policy *p;
 
-	snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, CURRENT_POLICY);
-	p = policy_load_file(path, &po, &errs);
-	if (!p && errs.n)
-		ll_err_print(&errs, stderr);
-	else if (!p)
-		engine_log("%s: %s", path, strerror(errno));
-	ll_err_free(&errs);
+	config_policy_opts(cfg, &po, skip_unsupported);
+	why[0] = '\0';
+	if (policy_path)
+		return load_given(cfg, policy_path, &po);
+	p = state_load_current(cfg->state_dir, &po, why, whylen);
+	return p ? p : policy_empty();
+}
+
+/* The persisted policy again (SIGUSR2); NULL when it cannot be used (logged). */
+struct policy *engine_policy_reload(const struct config *cfg, bool skip_unsupported)
+{
+	struct policy_opts po;
+	char why[512] = "";
+	struct policy *p;
+
+	config_policy_opts(cfg, &po, skip_unsupported);
+	p = state_load_policy(cfg->state_dir, STATE_CURRENT, &po, why, sizeof(why));
+	if (!p)
+		engine_log("%s", why);
 	return p;
 }
 
@@ -222,58 +204,32 @@ uint32_t engine_host_ranges(const struct config *cfg, struct ip_range *out, uint
 	return n;
 }
 
-/* Learned DNS servers survive a restart: STATE_DIR/dns-learned, "ADDR EXPIRES_US V6" per line. */
-#define LEARNED_DNS "dns-learned"
-
+/* Learned DNS servers survive a restart (SPEC 5), through state.c's atomic file. */
 int engine_save_learned(const struct config *cfg, const struct lifeline *l)
 {
-	char path[4096], tmp[4096], buf[64];
-	FILE *f;
+	int err = state_mkdir(cfg->state_dir);
 
-	if (mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST)
-		return -errno;
-	snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, LEARNED_DNS);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", cfg->state_dir, LEARNED_DNS);
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	for (uint32_t i = 0; i < l->ndns; i++)
-		if (l->dns[i].learned)
-			fprintf(f, "%s %llu %u\n", ll_ip_str(l->dns[i].addr, buf, sizeof(buf)),
-				(unsigned long long)l->dns[i].expires_us, l->dns[i].v6);
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		unlink(tmp);
-		return -EIO;
-	}
-	return 0;
+	return err ? err : state_save_dns(cfg->state_dir, l->dns, l->ndns);
 }
 
 void engine_load_learned(const struct config *cfg, struct lifeline *l, uint64_t now_us)
 {
-	char path[4096], addr[64];
-	unsigned long long exp;
-	unsigned v6;
-	FILE *f;
-	ll_ip a;
+	struct lifeline_dns d[LIFELINE_MAX_DNS];
+	int n = state_load_dns(cfg->state_dir, d, LIFELINE_MAX_DNS, now_us);
 
-	snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, LEARNED_DNS);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fscanf(f, "%63s %llu %u", addr, &exp, &v6) == 3) {
+	if (n == -EINVAL)
+		engine_log("warning: %s/%s is corrupt: learned DNS servers forgotten",
+			   cfg->state_dir, STATE_DNS_FILE);
+	for (int i = 0; i < n && l->ndns < LIFELINE_MAX_DNS; i++) {
 		bool dup = false;
 
-		if (ll_ip_parse(addr, &a) < 0 || (exp && exp <= now_us) || l->ndns >= LIFELINE_MAX_DNS)
-			continue;
-		for (uint32_t i = 0; i < l->ndns; i++)
-			dup |= ll_ip_eq(l->dns[i].addr, a);
-		if (dup)
-			continue;
-		l->dns[l->ndns++] = (struct lifeline_dns){ .addr = a, .expires_us = exp,
-							   .learned = 1, .v6 = (uint8_t)!!v6 };
-		l->dns_changes++;
+		for (uint32_t j = 0; j < l->ndns; j++)
+			dup |= ll_ip_eq(l->dns[j].addr, d[i].addr);
+		if (!dup) {
+			l->dns[l->ndns++] = d[i];
+			l->dns_changes++;
+		}
 	}
-	fclose(f);
 }
 
 void engine_event(struct engine *e, enum ev_type type, const char *msg)

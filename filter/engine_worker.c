@@ -119,8 +119,11 @@ static void check_snapshot(struct worker *w)
 {
 	const struct snap *s = atomic_load_explicit(&w->eng->snap, memory_order_acquire);
 
-	if (s != w->cur)
+	if (s != w->cur) {
+		pthread_mutex_lock(&w->lock);
 		adopt(w, s);
+		pthread_mutex_unlock(&w->lock);
+	}
 }
 
 static int drain(struct worker *w)
@@ -128,9 +131,12 @@ static int drain(struct worker *w)
 	int n;
 
 	do {
+		/* per batch, so that `flows` and `stats` get in between batches */
+		pthread_mutex_lock(&w->lock);
 		n = nfqueue_recv_batch(w->q, true, on_packet, w);
 		if (n > 0 && nfqueue_flush(w->q) < 0)
 			atomic_fetch_add_explicit(&w->verdict_errors, 1, memory_order_relaxed);
+		pthread_mutex_unlock(&w->lock);
 	} while (n > 0);
 	return n;
 }

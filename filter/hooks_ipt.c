@@ -70,9 +70,20 @@ static void ipt_lifeline(const struct hooks_spec *s, int family, bool in, FILE *
 	if (!s->any_manager)
 		snprintf(mset, sizeof(mset), " -m set --match-set %s %s",
 			 hooks_set_name(HSET_MGR, family), peer);
-	/* heartbeat: manager's port 4120 (we connect out), our port 4118 (it connects in) */
-	fprintf(out, "-A %s -p tcp%s -m tcp %s %u -j ACCEPT\n", ch, mset, rport, s->heartbeat_port);
-	fprintf(out, "-A %s -p tcp%s -m tcp %s %u -j ACCEPT\n", ch, mset, lport, s->agent_port);
+	/*
+	 * heartbeat: manager's port 4120 (we connect out), our port 4118 (it
+	 * connects in); a rate-limited NFLOG copy first feeds the heartbeat watch
+	 */
+	for (int i = 0; i < 2; i++) {
+		const char *port = i ? lport : rport;
+		unsigned num = i ? s->agent_port : s->heartbeat_port;
+
+		fprintf(out, "-A %s -p tcp%s -m tcp %s %u -m limit --limit %u/sec --limit-burst %u "
+			"-j NFLOG --nflog-group %u --nflog-prefix %s\n", ch, mset, port, num,
+			HOOKS_HB_LOG_RATE, HOOKS_HB_LOG_BURST, s->nflog_group,
+			in ? HOOKS_HB_PREFIX_IN : HOOKS_HB_PREFIX_OUT);
+		fprintf(out, "-A %s -p tcp%s -m tcp %s %u -j ACCEPT\n", ch, mset, port, num);
+	}
 	/* dhcp: replies are also copied to the engine, which learns DNS servers from them */
 	int cli = family == 4 ? 68 : 546, srv = family == 4 ? 67 : 547;
 	if (in)

@@ -45,23 +45,40 @@ void hooks_nft_set_text(enum hooks_set set, const ll_ip *a, uint32_t n, FILE *ou
 	}
 }
 
+/*
+ * One heartbeat match, twice: first a rate-limited copy to the engine's log
+ * group (prefix hb-in/hb-out: the engine's heartbeat watch), then accept.
+ */
+static void nft_hb_rule(const struct hooks_spec *s, const char *ch, bool in, const char *match,
+			FILE *out)
+{
+	fprintf(out, "add rule %s %s %s limit rate %u/second burst %u packets log prefix \"%s\" "
+		"group %u\n", T, ch, match, HOOKS_HB_LOG_RATE, HOOKS_HB_LOG_BURST,
+		in ? HOOKS_HB_PREFIX_IN : HOOKS_HB_PREFIX_OUT, s->nflog_group);
+	fprintf(out, "add rule %s %s %s accept\n", T, ch, match);
+}
+
 static void nft_heartbeat(const struct hooks_spec *s, const char *ch, bool in, FILE *out)
 {
 	const char *peer = in ? "saddr" : "daddr";
 	const char *rport = in ? "sport" : "dport", *lport = in ? "dport" : "sport";
+	char m[160];
 
 	if (s->any_manager) {
-		fprintf(out, "add rule %s %s tcp %s %u accept\n", T, ch, rport, s->heartbeat_port);
-		fprintf(out, "add rule %s %s tcp %s %u accept\n", T, ch, lport, s->agent_port);
+		snprintf(m, sizeof(m), "tcp %s %u", rport, s->heartbeat_port);
+		nft_hb_rule(s, ch, in, m, out);
+		snprintf(m, sizeof(m), "tcp %s %u", lport, s->agent_port);
+		nft_hb_rule(s, ch, in, m, out);
 		return;
 	}
 	for (int f = 4; f <= 6; f += 2) {
 		const char *ip = f == 4 ? "ip" : "ip6", *set = nft_set[HSET_MGR][f == 6];
 
-		fprintf(out, "add rule %s %s %s %s @%s tcp %s %u accept\n", T, ch, ip, peer, set,
-			rport, s->heartbeat_port);
-		fprintf(out, "add rule %s %s %s %s @%s tcp %s %u accept\n", T, ch, ip, peer, set,
-			lport, s->agent_port);
+		snprintf(m, sizeof(m), "%s %s @%s tcp %s %u", ip, peer, set, rport,
+			 s->heartbeat_port);
+		nft_hb_rule(s, ch, in, m, out);
+		snprintf(m, sizeof(m), "%s %s @%s tcp %s %u", ip, peer, set, lport, s->agent_port);
+		nft_hb_rule(s, ch, in, m, out);
 	}
 }
 

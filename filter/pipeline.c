@@ -12,6 +12,22 @@
 
 static const struct fw_result empty_result = { .reason = R_EMPTY_POLICY, .accept = true };
 
+/* Hit counters follow the policy: a new policy starts from zero. */
+static void reset_hits(struct pipeline *pl)
+{
+	uint32_t n = pl->policy ? pl->policy->nrules : 0;
+
+	free(pl->rule_hits);
+	pl->rule_hits = n ? calloc(n, sizeof(*pl->rule_hits)) : NULL;
+	pl->nrule_hits = pl->rule_hits ? n : 0;
+}
+
+static void hit(struct pipeline *pl, bool has_rule, uint32_t idx)
+{
+	if (has_rule && idx < pl->nrule_hits)
+		pl->rule_hits[idx]++;
+}
+
 int pipeline_init(struct pipeline *pl, const struct config *cfg, struct policy *policy)
 {
 	memset(pl, 0, sizeof(*pl));
@@ -25,6 +41,7 @@ int pipeline_init(struct pipeline *pl, const struct config *cfg, struct policy *
 	if (!pl->flows)
 		return -ENOMEM;
 	pl->ips = ips_worker_new(policy ? policy->ips : NULL);
+	reset_hits(pl);
 	return 0;
 }
 
@@ -32,8 +49,11 @@ void pipeline_fini(struct pipeline *pl)
 {
 	flow_table_free(pl->flows);
 	ips_worker_free(pl->ips);
+	free(pl->rule_hits);
 	pl->flows = NULL;
 	pl->ips = NULL;
+	pl->rule_hits = NULL;
+	pl->nrule_hits = 0;
 }
 
 void pipeline_set_policy(struct pipeline *pl, struct policy *policy)
@@ -45,6 +65,7 @@ void pipeline_set_policy(struct pipeline *pl, struct policy *policy)
 	}
 	pl->policy = policy;
 	pl->generation++;
+	reset_hits(pl);
 }
 
 uint8_t pipeline_dir(const struct pipeline *pl, ll_ip src)
@@ -97,6 +118,8 @@ static void firewall(struct pipeline *pl, struct flow *f, const struct fw_key *k
 	f->reason = (uint8_t)res.reason;
 	f->has_rule = res.rule != NULL;
 	f->rule_id = res.rule ? res.rule->id : 0;
+	f->rule_idx = res.rule ? (uint32_t)(res.rule - pl->policy->rules) : 0;
+	hit(pl, f->has_rule, f->rule_idx);
 	f->nolog = res.rule && res.rule->nolog;
 	f->generation = pl->generation;
 	v->accept = res.accept;
@@ -226,6 +249,7 @@ void pipeline_judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct 
 	f = flow_lookup(pl->flows, p, now_us, &from_opener);
 	if (f && f->generation == pl->generation) {
 		from_flow(f, v);
+		hit(pl, f->has_rule, f->rule_idx);
 	} else if (f) {
 		/* a new policy: judge the flow again as its opening packet */
 		firewall(pl, f, &f->orig, v);

@@ -34,6 +34,7 @@ struct flow {
 	uint8_t inspect;
 	uint8_t reason;            /* enum ll_reason of the decision */
 	uint32_t rule_id;          /* 0: none */
+	uint32_t rule_idx;         /* the rule's index in the policy (has_rule) */
 	uint8_t has_rule;
 	uint8_t nolog;             /* the deciding deny rule said nolog */
 	uint32_t generation;       /* policy generation the decision was made under */

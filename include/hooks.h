@@ -21,7 +21,16 @@ enum hooks_backend {
 #define HOOKS_IPT_IN "LIFELINE-IN"          /* filter chain jumped to first from INPUT */
 #define HOOKS_IPT_OUT "LIFELINE-OUT"        /* ... and from OUTPUT */
 #define HOOKS_SET_PREFIX "lifeline-"        /* ipset names: lifeline-mgr4, -mgr6, -dns4, -dns6 */
-#define HOOKS_NFLOG_GROUP 4118              /* NFLOG copies of DHCP replies */
+#define HOOKS_NFLOG_GROUP 4118              /* NFLOG copies of DHCP replies and heartbeats */
+/*
+ * Heartbeat packets are accepted by the kernel lifeline before the queue,
+ * so the engine sees them through rate-limited NFLOG copies; the prefix
+ * says which chain (direction) copied them.
+ */
+#define HOOKS_HB_PREFIX_IN "hb-in"
+#define HOOKS_HB_PREFIX_OUT "hb-out"
+#define HOOKS_HB_LOG_RATE 10                /* copies per second per rule, */
+#define HOOKS_HB_LOG_BURST 20               /* after a burst of this many */
 /*
  * Offload marks: the generation lives in these packet-mark / connmark bits,
  * so other tools' mark bits are left alone. Generation 0 means "not offloaded".

@@ -60,15 +60,6 @@ int lifeline_match(const struct lifeline *l, const struct pkt *p, uint64_t now_u
  */
 int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us);
 
-/*
- * lifeline_dns_save() - persist the learned servers to @path (written to
- * @path.tmp, synced, renamed over it). 0 or -errno.
- * lifeline_dns_load() - add the servers saved at @path that have not expired
- * at @now_us (wall-clock µs) as learned ones; bad lines are skipped. Returns
- * how many were added (0 when the file is absent) or -errno.
- */
-int lifeline_dns_save(const struct lifeline *l, const char *path);
-int lifeline_dns_load(struct lifeline *l, const char *path, uint64_t now_us);
 
 /*
  * DHCP replies, parsed by dhcp.c with every read bounds-checked (the packet

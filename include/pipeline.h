@@ -40,6 +40,8 @@ struct pipeline {
 	struct lifeline lifeline;
 	struct flow_table *flows;
 	struct ips_worker *ips;     /* per-worker IPS scratch */
+	uint64_t *rule_hits;        /* packets decided per rule, by index in policy->rules */
+	uint32_t nrule_hits;
 	struct pipeline_counters ctr;
 	/* host addresses for `dir` (config `host`, live: interface addresses) */
 	struct ip_range *hosts;

@@ -816,52 +816,6 @@ static void test_learn_mutations(void **state)
 	}
 }
 
-/* Learned servers persist across a restart; expired ones are not brought back. */
-static void test_persist(void **state)
-{
-	char path[] = "/tmp/test_lifeline_XXXXXX";
-	struct lifeline l, back;
-	struct msg m;
-	struct pkt p;
-	FILE *f;
-	int fd = mkstemp(path);
-
-	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
-	ll_from(&l, "dns-server 9.9.9.9\n");
-	ack(&m, 5, 60, DNS_A);
-	p = v4reply(&m);
-	assert_int_equal(lifeline_learn(&l, &p, T0), 1);
-	reply6(&m, 7, 0xffffffffu, 0xffffffffu, true);
-	p = v6reply(&m);
-	assert_int_equal(lifeline_learn(&l, &p, T0), 2);
-	assert_int_equal(lifeline_dns_save(&l, path), 0);
-
-	ll_from(&back, "dns-server 9.9.9.9\n");
-	assert_int_equal(lifeline_dns_load(&back, path, T0 + 30 * SEC), 3);
-	assert_int_equal(back.ndns, 4);
-	assert_int_equal(dns_lookup(&back, "192.168.1.1", T0 + 59 * SEC), R_DNS);
-	assert_int_equal(dns_lookup(&back, "192.168.1.1", T0 + 60 * SEC), -1);
-	assert_int_equal(dns_lookup(&back, "2001:db8::54", T0 + 1000000 * SEC), R_DNS);
-	/* restored as learned, the configured one as configured */
-	for (uint32_t i = 0; i < back.ndns; i++)
-		assert_int_equal(back.dns[i].learned, !ll_ip_eq(back.dns[i].addr, ip("9.9.9.9")));
-
-	/* after the lease the v4 server stays out; garbage lines are skipped */
-	f = fopen(path, "a");
-	assert_non_null(f);
-	fputs("v5 1.2.3.4 0\nv4 not-an-ip 0\nv4\n\nv4 5.6.7.8 0\n", f);
-	fclose(f);
-	ll_from(&back, "");
-	assert_int_equal(lifeline_dns_load(&back, path, T0 + 61 * SEC), 3);
-	assert_int_equal(dns_lookup(&back, "192.168.1.1", T0 + 61 * SEC), -1);
-	assert_int_equal(dns_lookup(&back, "5.6.7.8", T0 + 61 * SEC), R_DNS);
-	unlink(path);
-	assert_int_equal(lifeline_dns_load(&back, path, T0), 0);
-	assert_int_equal(lifeline_dns_save(&l, "/nonexistent/dir/dns"), -ENOENT);
-}
-
 /* ---- real captures ---- */
 
 struct cap {
@@ -1077,7 +1031,6 @@ int main(void)
 		cmocka_unit_test(test_learn_mutations),
 		cmocka_unit_test(test_learn_dhcpv6),
 		cmocka_unit_test(test_learn_dhcpv6_malformed),
-		cmocka_unit_test(test_persist),
 		cmocka_unit_test(test_cap_rfc3004),
 		cmocka_unit_test(test_cap_rfc5859),
 		cmocka_unit_test(test_cap_zeek_dhcp),

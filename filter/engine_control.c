@@ -1,0 +1,219 @@
+/*
+ * engine_control.c - the engine's side of the control plane: the ops the
+ * control server (control.c) calls from its own thread. Snapshot changes
+ * take the engine lock (shared with the event loop); flow tables and hit
+ * counters are read under each worker's lock, between its batches.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "engine_int.h"
+
+static const char *const swap_words[] = {
+	[CONTROL_SWAP_LOAD] = "loaded",	    [CONTROL_SWAP_ROLLBACK] = "rolled back",
+	[CONTROL_SWAP_TIMEOUT] = "rolled back (not confirmed in time)",
+	[CONTROL_SWAP_RESET] = "reset to the empty policy",
+	[CONTROL_SWAP_TABLE] = "table changed",
+};
+
+static const struct policy *op_policy(void *ctx)
+{
+	struct engine *e = ctx;
+
+	return atomic_load(&e->snap)->policy;
+}
+
+static int op_swap_policy(void *ctx, struct policy *p, enum control_swap_why why, const char *msg)
+{
+	struct engine *e = ctx;
+	int err;
+
+	pthread_mutex_lock(&e->lock);
+	err = engine_set_policy(e, p);
+	pthread_mutex_unlock(&e->lock);
+	engine_log("policy %s%s%s (generation %u)", swap_words[why], msg ? ": " : "",
+		   msg ? msg : "", atomic_load(&e->snap)->gen);
+	engine_event(e, EV_POLICY, msg ? msg : swap_words[why]);
+	if (err)
+		engine_log("warning: offload generation not updated: %s", e->hooks.err);
+	return 0; /* the policy runs either way; only offloaded flows keep the old decision */
+}
+
+static void sum_counters(struct engine *e, struct pipeline_counters *c, struct flow_stats *fs)
+{
+	memset(c, 0, sizeof(*c));
+	if (fs)
+		memset(fs, 0, sizeof(*fs));
+	for (uint32_t i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+		struct flow_stats s;
+
+		pthread_mutex_lock(&w->lock);
+		c->packets += w->pl.ctr.packets;
+		c->accepted += w->pl.ctr.accepted;
+		c->dropped += w->pl.ctr.dropped;
+		for (int r = 0; r < R__COUNT; r++)
+			c->by_reason[r] += w->pl.ctr.by_reason[r];
+		for (int b = 0; b < BY__COUNT; b++)
+			c->by_by[b] += w->pl.ctr.by_by[b];
+		if (fs && w->pl.flows) {
+			flow_table_stats(w->pl.flows, &s);
+			fs->active += s.active;
+			fs->created += s.created;
+			fs->evicted += s.evicted;
+			fs->expired += s.expired;
+		}
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+static int op_status(void *ctx, struct control_status *st)
+{
+	struct engine *e = ctx;
+	const struct snap *s;
+
+	pthread_mutex_lock(&e->lock);
+	s = atomic_load(&e->snap);
+	st->pid = getpid();
+	st->started_us = e->started_us;
+	st->heartbeat_seen = e->hb.last_exchange_us != 0;
+	st->heartbeat_last_us = e->hb.last_exchange_us;
+	st->heartbeat_missed = e->hb.missed;
+	st->online = e->hb.online;
+	memcpy(st->managers, s->managers, s->nmanagers * sizeof(ll_ip));
+	st->nmanagers = s->nmanagers;
+	memcpy(st->dns, s->dns, s->ndns * sizeof(s->dns[0]));
+	st->ndns = s->ndns;
+	st->nworkers = e->nworkers;
+	st->hooks_backend = !e->hooks.installed ? NULL :
+			    e->hooks.backend == HOOKS_NFT ? "nft" : "iptables";
+	st->hooks_queue = e->hooks.installed && e->hooks.spec.queue;
+	pthread_mutex_unlock(&e->lock);
+	sum_counters(e, &st->ctr, &st->flows);
+	return 0;
+}
+
+/* Rule hits summed over workers, by rule id of the running policy. */
+static int rule_hits(struct engine *e, struct control_stats *st)
+{
+	const struct policy *p = atomic_load(&e->snap)->policy;
+
+	st->nrules = 0;
+	st->rules = p->nrules ? calloc(p->nrules, sizeof(*st->rules)) : NULL;
+	if (p->nrules && !st->rules)
+		return -ENOMEM;
+	for (uint32_t r = 0; r < p->nrules; r++)
+		st->rules[r].id = p->rules[r].id;
+	for (uint32_t i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+
+		pthread_mutex_lock(&w->lock);
+		/* a worker not yet on this policy counts for the old one: skip it */
+		if (w->pl.policy == p)
+			for (uint32_t r = 0; r < w->pl.nrule_hits && r < p->nrules; r++)
+				st->rules[r].packets += w->pl.rule_hits[r];
+		pthread_mutex_unlock(&w->lock);
+	}
+	st->nrules = p->nrules;
+	return 0;
+}
+
+static int op_stats(void *ctx, struct control_stats *st)
+{
+	struct engine *e = ctx;
+
+	sum_counters(e, &st->ctr, NULL);
+	st->nqueues = 0;
+	for (uint32_t i = 0; i < e->nworkers && st->nqueues < CONTROL_MAX_QUEUES; i++) {
+		struct worker *w = &e->workers[i];
+		struct control_queue_stats *q = &st->queues[st->nqueues++];
+
+		q->queue = nfqueue_num(w->q);
+		q->packets = atomic_load_explicit(&w->packets, memory_order_relaxed);
+		q->verdict_errors = atomic_load_explicit(&w->verdict_errors, memory_order_relaxed);
+	}
+	return rule_hits(e, st);
+}
+
+struct visit_ctx {
+	struct flow_table *t;
+	bool (*visit)(void *arg, const struct flow *f);
+	void *arg;
+};
+
+static void visit_one(void *arg, struct flow *f)
+{
+	struct visit_ctx *v = arg;
+
+	if (v->visit(v->arg, f))
+		flow_remove(v->t, f);
+}
+
+static int op_flows(void *ctx, bool (*visit)(void *arg, const struct flow *f), void *arg)
+{
+	struct engine *e = ctx;
+
+	for (uint32_t i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+		struct visit_ctx v = { w->pl.flows, visit, arg };
+
+		pthread_mutex_lock(&w->lock);
+		if (w->pl.flows)
+			flow_foreach(w->pl.flows, visit_one, &v);
+		pthread_mutex_unlock(&w->lock);
+	}
+	return 0;
+}
+
+/* A private pipeline on the running snapshot: no worker's flows or counters change. */
+static int op_explain(void *ctx, struct pkt *p, struct verdict *v)
+{
+	struct engine *e = ctx;
+	struct pipeline pl;
+	const struct snap *s;
+	int err;
+
+	pthread_mutex_lock(&e->lock);
+	s = atomic_load(&e->snap);
+	err = pipeline_init(&pl, s->cfg, s->policy);
+	if (!err) {
+		pl.hosts = (struct ip_range *)s->hosts;
+		pl.nhosts = s->nhosts;
+		lifeline_set_managers(&pl.lifeline, s->managers, s->nmanagers);
+		memcpy(pl.lifeline.dns, s->dns, s->ndns * sizeof(s->dns[0]));
+		pl.lifeline.ndns = s->ndns;
+		pipeline_judge(&pl, p, engine_now_us(), v);
+		pipeline_fini(&pl);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return err;
+}
+
+static const struct control_ops engine_ops = {
+	.policy = op_policy,
+	.swap_policy = op_swap_policy,
+	.status = op_status,
+	.stats = op_stats,
+	.flows = op_flows,
+	.explain = op_explain,
+};
+
+int engine_control_start(struct engine *e)
+{
+	char err[512] = "";
+	int rc = control_start(&e->ctl, e->cfg, &engine_ops, e, err, sizeof(err));
+
+	if (rc < 0)
+		engine_log("control socket %s: %s", e->cfg->control_socket,
+			   err[0] ? err : strerror(-rc));
+	return rc;
+}
+
+void engine_control_stop(struct engine *e)
+{
+	control_stop(e->ctl);
+	e->ctl = NULL;
+}
