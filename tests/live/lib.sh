@@ -132,3 +132,29 @@ tcp() { timeout 6 ip netns exec "$1" ncat -z -w 3 "$2" "$3"; }
 dns() { # ns server: resolves lifeline.test there
 	timeout 6 ip netns exec "$1" dig +time=2 +tries=1 +short @"$2" lifeline.test A | grep -q '^192\.0\.2\.'
 }
+
+# --- the engine under test (LLD: the lifelined binary; $T/conf.in, $T/deny.pol) ---
+ENGINE_PID=
+# start_engine yes|no [nopolicy]: lifelined in the agent namespace, until it
+# logs `ready`; with nopolicy it starts from the persisted STATE_DIR/current.pol
+start_engine() {
+	local pol=(-p "$T/deny.pol")
+	[ "${2:-}" = nopolicy ] && pol=()
+	sed "s/^fail-open .*/fail-open $1/" "$T/conf.in" >"$T/lifeline.conf"
+	local before
+	before=$(grep -c ready "$T/engine.log" 2>/dev/null)
+	# ip netns exec execs lifelined: $! is the engine itself
+	ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" "${pol[@]}" \
+		>>"$T/engine.log" 2>&1 &
+	ENGINE_PID=$!
+	PIDS+=("$ENGINE_PID")
+	disown "$ENGINE_PID" # killed on purpose: no "Killed" report
+	wait_for 10 ready_after "${before:-0}"
+}
+ready_after() { [ "$(grep -c ready "$T/engine.log")" -gt "$1" ] && kill -0 "$ENGINE_PID"; }
+stop_engine() { # signal
+	kill "-$1" "$ENGINE_PID" 2>/dev/null
+	timeout 10 tail --pid="$ENGINE_PID" -f /dev/null
+}
+hooks_present() { in_a iptables -S LIFELINE-IN >/dev/null 2>&1 && in_a iptables -C INPUT -j LIFELINE-IN; }
+hooks_gone() { ! in_a iptables -S LIFELINE-IN >/dev/null 2>&1 && ! in_a ipset list -n | grep -q lifeline; }

@@ -21,30 +21,6 @@ for c in ip iptables ipset dnsmasq dhclient openssl ncat dig conntrack; do
 done
 [ -x "$LLD" ] || { echo "not ok live-build - $LLD missing (make first)"; exit 0; }
 
-ENGINE_PID=
-# start_engine yes|no [nopolicy]: lifelined in the agent namespace, until it
-# logs `ready`; with nopolicy it starts from the persisted STATE_DIR/current.pol
-start_engine() {
-	local pol=(-p "$T/deny.pol")
-	[ "${2:-}" = nopolicy ] && pol=()
-	sed "s/^fail-open .*/fail-open $1/" "$T/conf.in" >"$T/lifeline.conf"
-	local before
-	before=$(grep -c ready "$T/engine.log" 2>/dev/null)
-	# ip netns exec execs lifelined: $! is the engine itself
-	ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" "${pol[@]}" \
-		>>"$T/engine.log" 2>&1 &
-	ENGINE_PID=$!
-	PIDS+=("$ENGINE_PID")
-	disown "$ENGINE_PID" # killed on purpose: no "Killed" report
-	wait_for 10 ready_after "${before:-0}"
-}
-ready_after() { [ "$(grep -c ready "$T/engine.log")" -gt "$1" ] && kill -0 "$ENGINE_PID"; }
-stop_engine() { # signal
-	kill "-$1" "$ENGINE_PID" 2>/dev/null
-	timeout 10 tail --pid="$ENGINE_PID" -f /dev/null
-}
-hooks_present() { in_a iptables -S LIFELINE-IN >/dev/null 2>&1 && in_a iptables -C INPUT -j LIFELINE-IN; }
-hooks_gone() { ! in_a iptables -S LIFELINE-IN >/dev/null 2>&1 && ! in_a ipset list -n | grep -q lifeline; }
 queue_without_bypass() {
 	in_a iptables -S LIFELINE-IN | grep -- '-j NFQUEUE' | grep -vq bypass
 }

@@ -1,0 +1,156 @@
+#!/bin/bash
+# run.sh - live control-plane tests: lifelinectl against a real lifelined on
+# NFQUEUE in the agent namespace (tests/live/lib.sh builds the test bed):
+# load with its diff, confirm, the confirm timer's rollback, rollback, reset
+# with the engine healthy, stopped (SIGSTOP) and killed, restart after
+# reset, doctor with the manager reachable and unplugged. Measures the time
+# from `lifelinectl reset` to the first blocked connection that goes
+# through. Needs root; prints ok/not ok lines (and # lines with figures).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+B=${B:-build}
+LLD=$PWD/$B/lifelined
+LLC=$PWD/$B/lifelinectl
+. tests/live/lib.sh
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+if [ "$(id -u)" != 0 ]; then
+	echo "not ok live-ctl-root - the live tests need root"; exit 0
+fi
+[ -x "$LLD" ] && [ -x "$LLC" ] || { echo "not ok live-ctl-build - make first"; exit 0; }
+
+ctl() { ip netns exec "$NS_A" "$LLC" -c "$T/lifeline.conf" "$@"; }
+# quick probe: the outsider's port 8080 from the agent, in well under a second
+probe() { timeout 1 ip netns exec "$NS_A" ncat -z -w 0.4 192.0.2.10 8080; }
+blocked() { ! probe && ! probe; }
+
+# unblock_ms NAME CMD...: run CMD (a reset), then probe until traffic flows; ms on stdout
+unblock_ms() {
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" >>"$T/reset.out" 2>&1 || return 1
+	until probe; do
+		[ $(( ($(date +%s%N) - t0) / 1000000 )) -gt 10000 ] && return 1
+	done
+	t1=$(date +%s%N)
+	echo $(( (t1 - t0) / 1000000 ))
+}
+# measure NAME CMD...: ok line with the time it took to unblock
+measure() {
+	local name=$1 ms; shift
+	if ms=$(unblock_ms "$@"); then
+		echo "ok $name # unblocked after $ms ms"
+		echo "$name $ms" >>"$T/timings"
+	else
+		nok "$name" "traffic still blocked 10 s after: $*"
+	fi
+}
+
+write_policies() {
+	cat >"$T/deny.pol" <<'POL'
+deny priority 4 in any id 1
+deny priority 4 out any id 2
+POL
+	cat >"$T/web.pol" <<'POL'
+deny priority 4 in any id 1
+allow out tcp to 192.0.2.10 port 8080 id 10
+POL
+	cat >"$T/conf.in" <<CONF
+manager 203.0.113.10
+host 198.51.100.2
+fail-open yes
+heartbeat-interval 2
+state-dir $T/state
+control-socket $T/control.sock
+event-log $T/events.json
+dns-server 198.51.100.1
+tls-cert $T/cert.pem
+CONF
+}
+
+load_diff() {
+	ctl load "$T/web.pol" >"$T/load.out" 2>&1 || return 1
+	grep -q '+ allow out tcp to 192.0.2.10 port 8080 id 10' "$T/load.out" &&
+		grep -q '\- deny priority 4 out any id 2' "$T/load.out"
+}
+confirm_timeout() { # --confirm 2, no confirm: back to deny within ~3 s
+	ctl load "$T/deny.pol" >/dev/null && blocked || return 1
+	ctl load --confirm 2 "$T/web.pol" >/dev/null && probe || return 1
+	sleep 3.5
+	blocked && grep -q 'rolled back' "$T/engine.log"
+}
+confirm_in_time() {
+	ctl load --confirm 3 "$T/web.pol" >/dev/null && ctl confirm >/dev/null || return 1
+	sleep 4
+	probe
+}
+rollback_now() {
+	ctl load "$T/deny.pol" >/dev/null && blocked || return 1
+	ctl rollback >/dev/null && probe
+}
+status_empty() { ctl show | grep -q . && return 1; ctl status | grep -q 'policy: 0 rules'; }
+hooks_queue_gone() { ! in_a iptables -S LIFELINE-IN | grep -q NFQUEUE; }
+lifeline_kept() { in_a iptables -S LIFELINE-IN | grep -q -- '--sport 4120 -j ACCEPT'; }
+
+# --- set up --------------------------------------------------------------
+topology || { echo "not ok live-ctl-setup - topology"; exit 0; }
+services || { echo "not ok live-ctl-setup - services"; exit 0; }
+write_policies
+check live-ctl-setup-tcp probe
+
+# --- load, diff, confirm, rollback ----------------------------------------
+check live-ctl-start start_engine yes
+check live-ctl-status ctl status
+check live-ctl-blocked blocked
+check live-ctl-load-diff load_diff
+check live-ctl-load-applies probe
+check live-ctl-confirm-timeout-rolls-back confirm_timeout
+check live-ctl-confirm-keeps confirm_in_time
+check live-ctl-rollback rollback_now
+check live-ctl-explain-heartbeat bash -c "'$LLC' -c '$T/lifeline.conf' explain out tcp 198.51.100.2:40000 203.0.113.10:4120 | grep -q 'by: lifeline'"
+
+# --- doctor ----------------------------------------------------------------
+tls "$NS_A" 203.0.113.10 4120 # a heartbeat exchange for the watch to see
+check live-ctl-doctor-ok ctl doctor
+ctl doctor >"$T/doctor-ok.out" 2>&1
+ip -n "$NS_R" link set r1 down # the manager unplugged
+ctl doctor >"$T/doctor-fail.out" 2>&1
+rc=$?
+check live-ctl-doctor-unplugged-fails test "$rc" -ne 0
+check live-ctl-doctor-unplugged-says-connect grep -Eq '^FAIL.*(4120|connect)' "$T/doctor-fail.out"
+ip -n "$NS_R" link set r1 up
+
+# --- reset: healthy, stopped, killed -----------------------------------------
+ctl load "$T/deny.pol" >/dev/null
+check live-ctl-reset-healthy-blocked-before blocked
+measure live-ctl-reset-healthy ctl reset
+check live-ctl-reset-healthy-persisted status_empty
+
+ctl load "$T/deny.pol" >/dev/null
+kill -STOP "$ENGINE_PID"
+check live-ctl-reset-stopped-blocked-before blocked
+measure live-ctl-reset-stopped ctl reset
+check live-ctl-reset-stopped-says grep -q 'did not answer' "$T/reset.out"
+check live-ctl-reset-stopped-queue-removed hooks_queue_gone
+check live-ctl-reset-stopped-lifeline-kept lifeline_kept
+kill -CONT "$ENGINE_PID"
+stop_engine 9
+check live-ctl-restart-after-reset start_engine yes nopolicy
+check live-ctl-restart-comes-back-empty status_empty
+check live-ctl-restart-unblocked probe
+
+# killed, fail-open no: the queue without a listener drops until reset
+ctl load "$T/deny.pol" >/dev/null
+stop_engine TERM
+check live-ctl-failclosed-start start_engine no
+stop_engine 9
+check live-ctl-reset-killed-blocked-before blocked
+measure live-ctl-reset-killed ctl reset
+check live-ctl-reset-killed-queue-removed hooks_queue_gone
+check live-ctl-reset-killed-lifeline-kept lifeline_kept
+check live-ctl-reset-killed-heartbeat tls "$NS_A" 203.0.113.10 4120
+check live-ctl-status-dead-exit3 bash -c "'$LLC' -c '$T/lifeline.conf' status >/dev/null 2>&1; test \$? = 3"
+[ -f "$T/timings" ] && sed 's/^/# reset timing: /' "$T/timings"
+[ -n "${KEEP:-}" ] && echo "# logs kept in $T"
+exit 0
