@@ -78,6 +78,14 @@ static bool is_ip(const struct nfqueue_pkt *np)
 	return np->hw_proto == 0 && np->caplen && (np->data[0] >> 4 == 4 || np->data[0] >> 4 == 6);
 }
 
+/* alert.signature for an event: the msg of the rule in the running policy. */
+static const char *signature(void *arg, uint32_t sid)
+{
+	const struct worker *w = arg;
+
+	return w->pl.policy ? ips_rule_msg(w->pl.policy->ips, sid) : NULL;
+}
+
 /* The spine of the live path: parse, judge, turn the verdict into NF_*. */
 static void on_packet(void *arg, const struct nfqueue_pkt *np)
 {
@@ -102,7 +110,7 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 
 	/* drops, log-only matches and alerts; the log rate-limits per rule */
 	if (w->eng->evlog && (!v.accept || v.nlogged || v.nalerts))
-		event_emit_verdict(w->eng->evlog, &p, &v, 0, NULL, NULL);
+		event_emit_verdict(w->eng->evlog, &p, &v, 0, signature, w);
 	nfv = v.accept ? NF_ACCEPT : NF_DROP;
 	if (v.accept && v.offload && w->pl.cfg->offload) {
 		/* NFQA_CT is ignored here: the mark carries the decision back to the rules */

@@ -158,3 +158,19 @@ stop_engine() { # signal
 }
 hooks_present() { in_a iptables -S LIFELINE-IN >/dev/null 2>&1 && in_a iptables -C INPUT -j LIFELINE-IN; }
 hooks_gone() { ! in_a iptables -S LIFELINE-IN >/dev/null 2>&1 && ! in_a ipset list -n | grep -q lifeline; }
+
+# --- probes shared by the live suites and the demo ---
+ping_ok() { in_a ping -c 1 -W 2 "$@"; }
+pmtu() { # ping args: the ICMP "too big" comes back and names the small link's MTU
+	timeout 8 ip netns exec "$NS_A" ping -M "do" -s 1400 -c 2 -i 0.5 -W 2 "$@" 2>&1 |
+		grep -Eq 'mtu ?= ?1280'
+}
+lease() {
+	rm -f "$T/lease.env"
+	printf '#!/bin/sh\ncase "$reason" in BOUND|RENEW|REBOOT) env > %s;; esac\nexit 0\n' \
+		"$T/lease.env" >"$T/dhcp.sh"
+	chmod +x "$T/dhcp.sh"
+	timeout 25 ip netns exec "$NS_A" dhclient -4 -1 -sf "$T/dhcp.sh" -lf "$T/dhclient.leases" \
+		-pf "$T/dhclient.pid" a0 >>"$T/dhclient.log" 2>&1
+	wait_for 5 grep -q 'new_ip_address=198\.51\.100\.' "$T/lease.env"
+}
