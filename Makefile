@@ -4,6 +4,16 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# install locations; SYSCONFDIR stays /etc whatever PREFIX is, because the
+# programs read /etc/lifeline/lifeline.conf by default
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/lifeline
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+MAN8        := lifelined.8 lifelinectl.8
+MAN5        := lifeline.conf.5 lifeline-policy.5
 B       := build
 
 PKGS    := libnetfilter_queue libmnl libpcap libcrypto libhs libpcre2-8
@@ -95,12 +105,38 @@ demo: deps
 fuzz: deps
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
+# Files only: no user, group, daemon-reload or service start (the message
+# says what to run). An existing lifeline.conf is never overwritten.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin
-	install -m 0755 $(B)/lifelined $(B)/lifelinectl $(DESTDIR)$(PREFIX)/sbin/
+	@printf '  INSTALL %s\n' "$(DESTDIR)$(PREFIX)"
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	$(Q)install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/lifeline
+	$(Q)install -m 0755 $(B)/lifelined $(B)/lifelinectl $(DESTDIR)$(SBINDIR)/
+	$(Q)install -m 0644 $(addprefix man/,$(MAN8)) $(DESTDIR)$(MANDIR)/man8/
+	$(Q)install -m 0644 $(addprefix man/,$(MAN5)) $(DESTDIR)$(MANDIR)/man5/
+	$(Q)install -m 0644 dist/lifeline.conf dist/example.pol $(DESTDIR)$(DOCDIR)/examples/
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/lifeline/lifeline.conf ] || \
+		install -m 0644 dist/lifeline.conf $(DESTDIR)$(SYSCONFDIR)/lifeline/lifeline.conf
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		dist/lifelined.service.in >$(DESTDIR)$(UNITDIR)/lifelined.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/lifelined.service
+	$(Q)install -m 0644 dist/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/lifeline.conf
+	@echo "installed; as root: systemd-sysusers && systemctl daemon-reload &&" \
+		"systemctl enable --now lifelined"
 
+# Leaves lifeline.conf when it differs from the shipped one, and the state,
+# runtime and log directories (the engine's data, not installed files).
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/lifelined $(DESTDIR)$(PREFIX)/sbin/lifelinectl
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/lifelined $(DESTDIR)$(SBINDIR)/lifelinectl
+	$(Q)rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MAN8)) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(MAN5))
+	$(Q)rm -f $(DESTDIR)$(DOCDIR)/examples/lifeline.conf $(DESTDIR)$(DOCDIR)/examples/example.pol
+	$(Q)rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	$(Q)rm -f $(DESTDIR)$(UNITDIR)/lifelined.service $(DESTDIR)$(SYSUSERSDIR)/lifeline.conf
+	$(Q)! cmp -s dist/lifeline.conf $(DESTDIR)$(SYSCONFDIR)/lifeline/lifeline.conf || \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/lifeline/lifeline.conf
+	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/lifeline 2>/dev/null || true
 
 clean:
 	rm -rf build build-san

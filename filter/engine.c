@@ -150,6 +150,8 @@ static void engine_stop(struct engine *e, bool clean)
 	bool remove = !clean || e->cfg->fail_open;
 
 	engine_control_stop(e); /* no request may reach a half-stopped engine */
+	if (clean)
+		engine_notify("STOPPING=1");
 	/* fail-open: no more queueing, the workers drain what is queued, then the hooks go */
 	if (remove && e->hooks.installed && e->hooks.backend == HOOKS_IPTABLES)
 		hooks_remove(&e->hooks);
@@ -383,6 +385,46 @@ static void on_policy_reload(struct engine *e)
 	engine_event(e, EV_POLICY, "policy reloaded");
 }
 
+/*
+ * The watchdog timer, at a quarter of WatchdogSec: systemd gets WATCHDOG=1
+ * only when every worker's loop went round within half of it, so one wedged
+ * worker gets the engine restarted even while the others are healthy (and a
+ * wedged control thread stops the pings too).
+ */
+static int watchdog_fd(struct engine *e)
+{
+	uint64_t q = e->watchdog_us / 4;
+	struct itimerspec it = { { (time_t)(q / 1000000u), (long)(q % 1000000u) * 1000 },
+				 { (time_t)(q / 1000000u), (long)(q % 1000000u) * 1000 } };
+	int fd;
+
+	if (!q)
+		return -1;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (fd >= 0 && timerfd_settime(fd, 0, &it, NULL) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void on_watchdog(struct engine *e)
+{
+	uint64_t now = engine_mono_ms(), half = e->watchdog_us / 2000u;
+
+	for (uint32_t i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+		uint64_t alive = atomic_load_explicit(&w->alive_ms, memory_order_relaxed);
+
+		if (w->started && !atomic_load(&w->exited) && alive + half < now) {
+			engine_log("worker %u stalled for %llu ms: no watchdog ping", i,
+				   (unsigned long long)(now - alive));
+			return;
+		}
+	}
+	engine_notify("WATCHDOG=1");
+}
+
 static int open_fds(struct engine *e, struct pollfd *pfd, sigset_t *mask)
 {
 	struct itimerspec it = { { TICK_SECONDS, 0 }, { TICK_SECONDS, 0 } };
@@ -391,7 +433,8 @@ static int open_fds(struct engine *e, struct pollfd *pfd, sigset_t *mask)
 	pfd[1].fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	pfd[2].fd = e->aw ? addr_watch_fd(e->aw) : -1;
 	pfd[3].fd = e->nflog ? nflog_fd(e->nflog) : -1;
-	for (int i = 0; i < 4; i++)
+	pfd[4].fd = watchdog_fd(e);
+	for (int i = 0; i < 5; i++)
 		pfd[i].events = POLLIN;
 	if (pfd[0].fd < 0 || pfd[1].fd < 0)
 		return -errno;
@@ -401,14 +444,16 @@ static int open_fds(struct engine *e, struct pollfd *pfd, sigset_t *mask)
 /* The control thread: until SIGTERM/SIGINT. */
 static int event_loop(struct engine *e, sigset_t *mask)
 {
-	struct pollfd pfd[4];
+	struct pollfd pfd[5];
 	struct signalfd_siginfo si;
 	uint64_t ticks = 0, exp;
 	int err = open_fds(e, pfd, mask);
 
 	while (!err) {
-		if (poll(pfd, 4, -1) < 0 && errno != EINTR)
+		if (poll(pfd, 5, -1) < 0 && errno != EINTR)
 			break;
+		if (pfd[4].revents & POLLIN && read(pfd[4].fd, &exp, sizeof(exp)) > 0)
+			on_watchdog(e); /* outside the lock: a long swap must not look like a hang */
 		pthread_mutex_lock(&e->lock);
 		if (pfd[2].revents & POLLIN)
 			on_addresses(e);
@@ -428,8 +473,9 @@ static int event_loop(struct engine *e, sigset_t *mask)
 		if (si.ssi_signo != SIGHUP && si.ssi_signo != SIGUSR2)
 			break;
 	}
-	for (int i = 0; i < 2; i++)
-		if (pfd[i].fd >= 0)
+	/* ours: the signalfd and both timers (the address watch and NFLOG close at stop) */
+	for (int i = 0; i < 5; i++)
+		if (pfd[i].fd >= 0 && i != 2 && i != 3)
 			close(pfd[i].fd);
 	return err;
 }
@@ -485,6 +531,7 @@ static int engine_start(struct engine *e, struct policy *pol)
 	int err;
 
 	e->started_us = engine_now_us();
+	e->watchdog_us = engine_watchdog_usec();
 	hb_init(&e->hb, e->started_us);
 	lifeline_init(&e->master, e->cfg);
 	engine_load_resolvers(&e->master);
@@ -550,9 +597,14 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 		engine_stop(&e, false);
 		return 1;
 	}
+	/* set up (hooks, queues, socket group): from here on only what the running engine needs */
+	err = engine_caps_drop(e.hooks.backend == HOOKS_IPTABLES);
+	if (err)
+		engine_log("warning: capabilities not all dropped: %s", strerror(-err));
 	engine_log("ready (%s hooks, queues %u-%u, fail-open %s)",
 		   e.hooks.backend == HOOKS_NFT ? "nft" : "iptables", cfg->queue_lo, cfg->queue_hi,
 		   cfg->fail_open ? "yes" : "no");
+	engine_write_pid(cfg);
 	engine_event(&e, EV_READY, "ready");
 	if (why[0])
 		engine_event(&e, EV_POLICY, why);

@@ -62,6 +62,7 @@ struct worker {
 	pthread_mutex_t lock;
 	/* counters, read by the control thread (relaxed) */
 	_Atomic uint64_t packets, batches, repeats, verdict_errors;
+	_Atomic uint64_t alive_ms;          /* monotonic: the worker's loop last went round */
 	_Atomic bool exited;
 };
 
@@ -89,6 +90,7 @@ struct engine {
 	struct hb_watch hb;
 	struct control *ctl;
 	uint64_t started_us;
+	uint64_t watchdog_us;               /* systemd WatchdogSec, 0: none */
 };
 
 /* engine.c */
@@ -97,6 +99,15 @@ int engine_set_policy(struct engine *e, struct policy *p);
 /* engine_control.c: the control server, wired to this engine. 0 or -errno (logged). */
 int engine_control_start(struct engine *e);
 void engine_control_stop(struct engine *e);
+
+/*
+ * engine_caps.c: engine_caps_drop() - every thread of the process keeps
+ * CAP_NET_ADMIN (and CAP_NET_RAW when @raw: the iptables backend's `-m set`)
+ * and nothing else, ambient too so that the nft/ipset/iptables children get
+ * them; no_new_privs. Call once the hooks, queues and control socket are set
+ * up. 0, or -errno (-EAGAIN: a thread did not drop).
+ */
+int engine_caps_drop(bool raw);
 
 /* engine_worker.c */
 int worker_start(struct worker *w);
@@ -119,6 +130,10 @@ int nflog_read(struct nflog *n, struct lifeline *l, struct hb_watch *hb, uint64_
 
 /* engine_state.c */
 uint64_t engine_now_us(void);
+uint64_t engine_mono_ms(void);
+void engine_notify(const char *msg);
+uint64_t engine_watchdog_usec(void);
+void engine_write_pid(const struct config *cfg);
 struct policy *engine_policy_start(const struct config *cfg, const char *policy_path,
 				   bool skip_unsupported, char *why, size_t whylen);
 struct policy *engine_policy_reload(const struct config *cfg, bool skip_unsupported);

@@ -28,6 +28,14 @@ uint64_t engine_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+uint64_t engine_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 void engine_log(const char *fmt, ...)
 {
 	va_list ap;
@@ -122,6 +130,37 @@ struct policy *engine_policy_reload(const struct config *cfg, bool skip_unsuppor
 /* READY=1 to $NOTIFY_SOCKET (sd_notify without libsystemd); '@' means abstract. */
 void engine_notify_ready(void)
 {
+	engine_notify("READY=1");
+}
+
+/*
+ * engine_watchdog_usec() - systemd's WatchdogSec for this process, in µs,
+ * or 0 (no watchdog, or WATCHDOG_PID names another process).
+ */
+uint64_t engine_watchdog_usec(void)
+{
+	const char *us = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+
+	if (!us || (pid && strtol(pid, NULL, 10) != getpid()))
+		return 0;
+	return strtoull(us, NULL, 10);
+}
+
+/* STATE_DIR/lifelined.pid, for doctor; best effort (the engine runs without it). */
+void engine_write_pid(const struct config *cfg)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d\n", getpid());
+
+	if (state_mkdir(cfg->state_dir) == 0 &&
+	    state_write_file(cfg->state_dir, STATE_PID_FILE, buf, (size_t)n) == 0)
+		return;
+	engine_log("warning: cannot write %s/%s", cfg->state_dir, STATE_PID_FILE);
+}
+
+/* sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET ('@': abstract). */
+void engine_notify(const char *msg)
+{
 	const char *path = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	socklen_t len;
@@ -136,7 +175,7 @@ void engine_notify_ready(void)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
 		engine_log("warning: sd_notify: %s", strerror(errno));
 	close(fd);
 }

@@ -145,6 +145,8 @@ static int drain(struct worker *w)
 		if (n > 0 && nfqueue_flush(w->q) < 0)
 			atomic_fetch_add_explicit(&w->verdict_errors, 1, memory_order_relaxed);
 		pthread_mutex_unlock(&w->lock);
+		/* under steady load drain() never returns to poll: stamp here too */
+		atomic_store_explicit(&w->alive_ms, engine_mono_ms(), memory_order_relaxed);
 	} while (n > 0);
 	return n;
 }
@@ -160,7 +162,9 @@ static void *worker_main(void *arg)
 
 	check_snapshot(w);
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		/* wake at least every second: the watchdog wants proof of life */
+		atomic_store_explicit(&w->alive_ms, engine_mono_ms(), memory_order_relaxed);
+		if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents & POLLIN && read(w->wake_fd, &junk, sizeof(junk)) < 0)
 			junk = 0;

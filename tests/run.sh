@@ -6,6 +6,10 @@ set -u
 cd "$(dirname "$0")/.."
 export B=${B:-build}
 export LL_ROOT=$PWD
+# Sanitized builds (make test SAN=1): a sanitizer report exits 86, never 1,
+# so that no suite mistakes a memory error or a leak for a clean "bad input".
+export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=86:detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-exitcode=86:print_stacktrace=1:halt_on_error=1}
 pass=0 fail=0 skip=0 failed=()
 
 count_cmocka() { # file name
@@ -39,6 +43,8 @@ fi
 for s in tests/*/run.sh; do
 	suite=$(basename "$(dirname "$s")")
 	want "$suite" || continue
+	# tests/fuzz is `make fuzz` (timed runs); make test replays its regressions (fuzz_regress)
+	[ "$suite" = fuzz ] && [ "${ONLY:-}" != fuzz ] && continue
 	echo "== suite $suite"
 	log=$(mktemp)
 	bash "$s" 2>&1 | tee "$log"
