@@ -324,8 +324,13 @@ static const char *table_change(struct control *c, const struct fw_set *set, con
 		fputs("the engine refused the changed policy; nothing changed\n", out);
 	} else {
 		/* @set belonged to the old policy, which the engine may have freed */
-		fprintf(out, "%s = %s (not persisted: the policy file holds on restart)\n",
-			name, value);
+		fprintf(out, "%s = %s\n", name, value);
+		/* persisted with the policy, so a restart keeps the set as changed */
+		c->meta.is_signed = false;
+		if (state_save_policy(c->cfg->state_dir, STATE_CURRENT, text, strlen(text), NULL,
+				      0) < 0 || state_meta_write(c->cfg->state_dir, &c->meta) < 0)
+			fprintf(out, "warning: could not persist the change in %s\n",
+				c->cfg->state_dir);
 		res = CTL_R_OK;
 	}
 	p = NULL;
