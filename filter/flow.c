@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "flow.h"
 #include "ips.h"
@@ -38,6 +39,7 @@ struct flow_table {
 	struct flow *free;
 	struct flow_chunk *chunks;
 	struct flow_stats st;
+	uint64_t seed;
 };
 
 static uint64_t mix64(uint64_t x)
@@ -50,11 +52,20 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
-static uint64_t key_hash(const struct flow_key *k)
+/*
+ * Every word of the key goes through its own mixing round: folding ports
+ * into an address's low bits made whole blocks of flows collide. The seed
+ * is random per table, so that no one can choose tuples that chain in
+ * every host's table (hash flooding); nothing visible depends on it.
+ */
+static uint64_t key_hash(const struct flow_table *t, const struct flow_key *k)
 {
-	uint64_t h = mix64(k->a.lo ^ (k->a.hi * 31) ^ ((uint64_t)k->proto << 56));
-	h = mix64(h ^ k->b.lo ^ (k->b.hi * 17) ^ ((uint64_t)k->pa << 16 | k->pb));
-	return h;
+	uint64_t h = mix64(t->seed ^ k->a.lo);
+
+	h = mix64(h ^ k->a.hi);
+	h = mix64(h ^ k->b.lo);
+	h = mix64(h ^ k->b.hi);
+	return mix64(h ^ ((uint64_t)k->pa << 32 | (uint64_t)k->pb << 16 | k->proto));
 }
 
 static bool key_eq(const struct flow_key *x, const struct flow_key *y)
@@ -94,6 +105,8 @@ struct flow_table *flow_table_new(uint64_t max_flows)
 	if (!t)
 		return NULL;
 	t->max = max_flows ? max_flows : 1;
+	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
+		t->seed = (uint64_t)(uintptr_t)t ^ 0x9e3779b97f4a7c15ULL; /* early boot: ASLR */
 	t->bucket = calloc(n, sizeof(*t->bucket));
 	if (!t->bucket) {
 		free(t);
@@ -153,7 +166,7 @@ static void lru_touch(struct flow_table *t, struct flow *f)
 
 void flow_remove(struct flow_table *t, struct flow *f)
 {
-	struct flow **pp = &t->bucket[key_hash(&f->key) & t->mask];
+	struct flow **pp = &t->bucket[key_hash(t, &f->key) & t->mask];
 
 	while (*pp && *pp != f)
 		pp = &(*pp)->hnext;
@@ -183,7 +196,7 @@ static void maybe_grow(struct flow_table *t)
 		struct flow *f = t->bucket[i], *next;
 		for (; f; f = next) {
 			next = f->hnext;
-			uint64_t h = key_hash(&f->key) & (n - 1);
+			uint64_t h = key_hash(t, &f->key) & (n - 1);
 			f->hnext = nb[h];
 			nb[h] = f;
 		}
@@ -240,7 +253,7 @@ static uint64_t timeout_us(const struct flow *f)
 
 static struct flow *find(struct flow_table *t, const struct flow_key *k)
 {
-	struct flow *f = t->bucket[key_hash(k) & t->mask];
+	struct flow *f = t->bucket[key_hash(t, k) & t->mask];
 
 	while (f && !key_eq(&f->key, k))
 		f = f->hnext;
@@ -304,7 +317,7 @@ struct flow *flow_create(struct flow_table *t, const struct pkt *p, uint64_t now
 			f->tcp_state = FT_ESTABLISHED; /* picked up mid-stream */
 	}
 	f->expires_us = now_us + timeout_us(f);
-	h = key_hash(&f->key) & t->mask;
+	h = key_hash(t, &f->key) & t->mask;
 	f->hnext = t->bucket[h];
 	t->bucket[h] = f;
 	lru_push(t, f);
