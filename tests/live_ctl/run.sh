@@ -14,6 +14,7 @@ LLC=$PWD/$B/lifelinectl
 . tests/live/lib.sh
 trap cleanup EXIT
 trap 'exit 1' INT TERM
+exec 3>&1 # diagnostics from inside check (whose output goes to the log)
 
 if [ "$(id -u)" != 0 ]; then
 	echo "not ok live-ctl-root - the live tests need root"; exit 0
@@ -60,7 +61,7 @@ POL
 manager 203.0.113.10
 host 198.51.100.2
 fail-open yes
-heartbeat-interval 2
+heartbeat-interval 10
 state-dir $T/state
 control-socket $T/control.sock
 event-log $T/events.json
@@ -112,8 +113,12 @@ check live-ctl-explain-heartbeat bash -c "'$LLC' -c '$T/lifeline.conf' explain o
 
 # --- doctor ----------------------------------------------------------------
 tls "$NS_A" 203.0.113.10 4120 # a heartbeat exchange for the watch to see
-check live-ctl-doctor-ok ctl doctor
-ctl doctor >"$T/doctor-ok.out" 2>&1
+doctor_ok() { # on failure the doctor's own lines say which check failed
+	ctl doctor >"$T/doctor-ok.out" 2>&1 && return 0
+	grep -v '^ok' "$T/doctor-ok.out" | sed 's/^/# doctor: /' >&3
+	return 1
+}
+check live-ctl-doctor-ok doctor_ok
 ip -n "$NS_R" link set r1 down # the manager unplugged
 ctl doctor >"$T/doctor-fail.out" 2>&1
 rc=$?
