@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "config.h"
@@ -56,7 +57,14 @@ static int persist_empty(const struct config *cfg)
 static bool remove_hooks(struct ctl *c, const struct config *cfg)
 {
 	char err[512] = "";
-	int rc = hooks_remove_queue(cfg, err, sizeof(err));
+	int rc;
+
+	/* without privilege the tools cannot even list the rules: never say "none" then */
+	if (geteuid() != 0) {
+		fprintf(stderr, "%s reset: removing the kernel queue hooks needs root\n", c->prog);
+		return false;
+	}
+	rc = hooks_remove_queue(cfg, err, sizeof(err));
 
 	if (rc == 0) {
 		printf("removed the kernel queue hooks: traffic now flows without the engine "
