@@ -24,7 +24,7 @@ struct pend {
 	uint32_t ttl;
 };
 
-enum { SEEN_CAND = 1, SEEN_MATCHED = 2 };
+enum { SEEN_CAND = 1, SEEN_MATCHED = 2, SEEN_LIT = 4 /* its literal was seen by the packet prefilter */ };
 
 /* The three-way handshake as the IPS saw it (flow.c also adopts mid-stream flows). */
 enum { HS_SYN = 1, HS_SYNACK = 2, HS_DONE = 4 };
@@ -147,11 +147,11 @@ static struct fstate *flow_state(struct flow *f, const struct ips_ruleset *rs)
 	return fs;
 }
 
-static void add_cand(struct ips_worker *w, uint32_t ri)
+static void add_cand(struct ips_worker *w, uint32_t ri, uint8_t how)
 {
 	if (w->seen[ri])
 		return;
-	w->seen[ri] = SEEN_CAND;
+	w->seen[ri] = how;
 	w->cand[w->ncand++] = ri;
 }
 
@@ -166,7 +166,7 @@ static int on_hit(unsigned id, unsigned long long from, unsigned long long to, u
 	struct hit_ctx *h = ctx;
 
 	(void)from, (void)to, (void)flags;
-	add_cand(h->w, h->g->pat_rule[id]);
+	add_cand(h->w, h->g->pat_rule[id], SEEN_CAND | SEEN_LIT);
 	return 0;
 }
 
@@ -405,7 +405,7 @@ static void scan_packet(struct scan *s, const struct ips_group *g)
 
 	prefilter(w, g, p->payload, p->paylen);
 	for (uint32_t i = 0; i < g->nalways; i++)
-		add_cand(w, g->always[i]);
+		add_cand(w, g->always[i], SEEN_CAND);
 	qsort_r(w->cand, w->ncand, sizeof(*w->cand), rank_cmp, (void *)s->rs);
 	for (uint32_t i = 0; i < w->ncand && !s->stop; i++) {
 		const struct ips_rule *r = &s->rs->rules[w->cand[i]];
@@ -417,7 +417,20 @@ static void scan_packet(struct scan *s, const struct ips_group *g)
 	}
 }
 
-static void pend_add(struct fstate *fs, int dir, uint32_t ri)
+/*
+ * A rule whose only payload test is one positive content can match anew
+ * only where its literal shows up again, which the prefilter reports: it is
+ * checked on the segment that showed the literal, and not kept pending.
+ */
+static uint32_t pend_ttl(const struct ips_rule *r)
+{
+	bool one = r->nitems == 1 && r->items[0].kind == II_CONTENT &&
+		   !(r->items[0].u.c.flags & IC_NEG);
+
+	return one ? 1 : PEND_SEGMENTS;
+}
+
+static void pend_add(struct fstate *fs, const struct ips_ruleset *rs, int dir, uint32_t ri)
 {
 	uint32_t i;
 
@@ -425,7 +438,7 @@ static void pend_add(struct fstate *fs, int dir, uint32_t ri)
 		;
 	if (i == PEND_MAX)
 		return;
-	fs->pend[dir][i] = (struct pend){ ri, PEND_SEGMENTS };
+	fs->pend[dir][i] = (struct pend){ ri, pend_ttl(&rs->rules[ri]) };
 	if (i == fs->npend[dir])
 		fs->npend[dir]++;
 }
@@ -459,13 +472,24 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 	if (new_off >= len)
 		return;
 	from = new_off > s->rs->max_pat ? new_off - s->rs->max_pat : 0;
-	for (uint32_t i = 0; i < w->ncand; i++)
-		w->seen[w->cand[i]] &= SEEN_MATCHED; /* candidates of the packet pass are done */
 	uint32_t npkt = w->ncand;
-	prefilter(w, g, d + from, len - from);
+	if (len - new_off == s->p->paylen && !memcmp(d + new_off, s->p->payload, s->p->paylen)) {
+		/* in order: the packet pass saw the literals inside the new bytes;
+		 * scan only the seam, for literals that start in the old bytes */
+		for (uint32_t i = 0; i < npkt; i++)
+			if ((w->seen[w->cand[i]] & (SEEN_LIT | SEEN_MATCHED)) == SEEN_LIT &&
+			    ips_stream_rule(&s->rs->rules[w->cand[i]]))
+				pend_add(fs, s->rs, s->dir, w->cand[i]);
+		uint32_t end = len - new_off > s->rs->max_pat ? new_off + s->rs->max_pat - 1 : len;
+		prefilter(w, g, d + from, end - from);
+	} else {
+		for (uint32_t i = 0; i < w->ncand; i++)
+			w->seen[w->cand[i]] &= SEEN_MATCHED; /* candidates of the packet pass are done */
+		prefilter(w, g, d + from, len - from);
+	}
 	for (uint32_t i = npkt; i < w->ncand; i++)
 		if (ips_stream_rule(&s->rs->rules[w->cand[i]]))
-			pend_add(fs, s->dir, w->cand[i]);
+			pend_add(fs, s->rs, s->dir, w->cand[i]);
 	/* in rank order like the packet pass, so that a pass rule wins here too */
 	uint32_t order[PEND_MAX], n = fs->npend[s->dir];
 	for (uint32_t i = 0; i < n; i++)
@@ -473,7 +497,9 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 	qsort_r(order, n, sizeof(*order), rank_cmp, (void *)s->rs);
 	for (uint32_t i = 0; i < n && !s->stop; i++) {
 		const struct ips_rule *r = &s->rs->rules[order[i]];
-		if (w->seen[order[i]] == SEEN_MATCHED || !rule_head_ok(s, r))
+		/* a one-literal rule is pending only when its literal was just seen */
+		if (w->seen[order[i]] == SEEN_MATCHED || !rule_head_ok(s, r) ||
+		    (pend_ttl(r) > 1 && !ips_may_match_new(r, d, len, new_off)))
 			continue;
 		if (ips_inspect(r, d, len, w->md) && !ips_inspect(r, d, new_off, w->md))
 			on_match(s, order[i]);

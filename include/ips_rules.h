@@ -277,6 +277,15 @@ enum ips_pgroup ips_pgroup_of(uint8_t ipproto);
 bool ips_inspect(const struct ips_rule *r, const uint8_t *buf, uint32_t len, void *md);
 bool ips_uint_match(const struct ips_uint *u, uint64_t v);
 /*
+ * ips_may_match_new() - can @r match @buf[0..@len) in a way it did not match
+ * @buf[0..@new_off)? false only for rules made of positive contents (no
+ * endswith), none of which occurs ending after @new_off: every match of such
+ * a rule then lies in the old bytes. Lets the stream stage skip re-reading
+ * whole streams for rules that the new bytes cannot complete.
+ */
+bool ips_may_match_new(const struct ips_rule *r, const uint8_t *buf, uint32_t len, uint32_t new_off);
+
+/*
  * ips_ruleset_from_text() - a ruleset from rule lines alone (no policy, so
  * no defines), one rule per line, '#' lines skipped; @name is used in
  * error locations. NULL when any error was added to @errs.
