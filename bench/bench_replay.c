@@ -158,13 +158,23 @@ static double run(const struct capture *c, enum mode m, struct policy *pol, cons
 	return t > 0 ? (double)c->n / t : 0;
 }
 
-/* Load and compile @path: seconds (wall) and heap bytes they took. */
-static struct policy *load(const char *path, double *secs, size_t *heap)
+/* The pipeline runs twice, the better run counts: the ratios should not measure a neighbour's load. */
+static double best_of(const struct capture *c, enum mode m, struct policy *pol,
+		      const struct config *cfg)
+{
+	uint64_t ck;
+	double a = run(c, m, pol, cfg, &ck), b = run(c, m, pol, cfg, &ck);
+
+	return a > b ? a : b;
+}
+
+/* Load and compile @path: CPU and wall seconds, and the heap bytes they took. */
+static struct policy *load(const char *path, double *cpu, double *secs, size_t *heap)
 {
 	struct ll_errlist errs = { 0 };
 	struct policy_opts o = { 0 };
 	struct mallinfo2 before = mallinfo2(), after;
-	double t = wall_now();
+	double t = wall_now(), c = cpu_now();
 	struct policy *p = policy_load_file(path, &o, &errs);
 
 	if (!p || fw_compile(p) < 0) {
@@ -175,6 +185,7 @@ static struct policy *load(const char *path, double *secs, size_t *heap)
 		return NULL;
 	}
 	*secs = wall_now() - t;
+	*cpu = cpu_now() - c;
 	after = mallinfo2();
 	*heap = after.uordblks + after.hblkhd - before.uordblks - before.hblkhd;
 	ll_err_free(&errs);
@@ -193,16 +204,16 @@ static int bench_set(const char *dir, const char *set, const struct config *cfg,
 {
 	static const char *const caps[] = { "new", "mix" };
 	char path[4096];
-	double secs;
+	double secs, cpu;
 	size_t heap;
 	struct policy *p;
 
 	snprintf(path, sizeof(path), "%s/%s.rules", dir, set);
-	p = load(path, &secs, &heap);
+	p = load(path, &cpu, &secs, &heap);
 	if (!p)
 		return -1;
-	printf("%-12s compile %.3f s (load + fw_compile), heap %.1f MiB, classifier %.1f MiB, %u rules\n",
-	       set, secs, heap / 1048576.0, fw_classifier_bytes(p) / 1048576.0, p->nrules);
+	printf("%-12s compile %.3f s CPU, %.3f s wall (load + fw_compile), heap %.1f MiB, classifier %.1f MiB, %u rules\n",
+	       set, cpu, secs, heap / 1048576.0, fw_classifier_bytes(p) / 1048576.0, p->nrules);
 	for (size_t i = 0; i < 2; i++) {
 		struct capture c;
 		uint64_t ck;
@@ -214,9 +225,9 @@ static int bench_set(const char *dir, const char *set, const struct config *cfg,
 			return -1;
 		}
 		parse = run(&c, M_PARSE, NULL, cfg, &ck);
-		empty_pps = run(&c, M_PIPELINE, empty, cfg, &ck);
+		empty_pps = best_of(&c, M_PIPELINE, empty, cfg);
 		cls = run(&c, M_CLASSIFY, p, cfg, &ck);
-		full = run(&c, M_PIPELINE, p, cfg, &ck);
+		full = best_of(&c, M_PIPELINE, p, cfg);
 		row(set, caps[i], "parse", parse, empty_pps, parse);
 		row(set, caps[i], "empty", empty_pps, empty_pps, parse);
 		row(set, caps[i], "classify", cls, empty_pps, parse);

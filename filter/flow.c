@@ -97,10 +97,24 @@ void flow_key_of(const struct pkt *p, struct flow_key *k, int *src_is_a)
 	make_key(k, p->proto, p->src, p->sport, p->dst, p->dport, src_is_a);
 }
 
+/*
+ * Buckets for max-flows up front (one per flow, at most 2^22): calloc'd
+ * pages stay unbacked until touched, so a small table costs little, and a
+ * busy one never pays for rehashing a million flows while packets wait.
+ */
+static uint64_t initial_buckets(uint64_t max_flows)
+{
+	uint64_t n = 4096;
+
+	while (n < max_flows && n < (1ULL << 22))
+		n *= 2;
+	return n;
+}
+
 struct flow_table *flow_table_new(uint64_t max_flows)
 {
 	struct flow_table *t = calloc(1, sizeof(*t));
-	uint64_t n = 4096;
+	uint64_t n = initial_buckets(max_flows);
 
 	if (!t)
 		return NULL;
@@ -164,14 +178,21 @@ static void lru_touch(struct flow_table *t, struct flow *f)
 	lru_push(t, f);
 }
 
+static void hash_link(struct flow **head, struct flow *f)
+{
+	f->hnext = *head;
+	if (f->hnext)
+		f->hnext->hpprev = &f->hnext;
+	*head = f;
+	f->hpprev = head;
+}
+
 void flow_remove(struct flow_table *t, struct flow *f)
 {
-	struct flow **pp = &t->bucket[key_hash(t, &f->key) & t->mask];
-
-	while (*pp && *pp != f)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = f->hnext;
+	/* no walk from the bucket: eviction touches only the flow and its neighbour */
+	*f->hpprev = f->hnext;
+	if (f->hnext)
+		f->hnext->hpprev = f->hpprev;
 	lru_unlink(t, f);
 	if (f->ips)
 		ips_flow_free(f->ips);
@@ -196,9 +217,7 @@ static void maybe_grow(struct flow_table *t)
 		struct flow *f = t->bucket[i], *next;
 		for (; f; f = next) {
 			next = f->hnext;
-			uint64_t h = key_hash(t, &f->key) & (n - 1);
-			f->hnext = nb[h];
-			nb[h] = f;
+			hash_link(&nb[key_hash(t, &f->key) & (n - 1)], f);
 		}
 	}
 	free(t->bucket);
@@ -318,8 +337,7 @@ struct flow *flow_create(struct flow_table *t, const struct pkt *p, uint64_t now
 	}
 	f->expires_us = now_us + timeout_us(f);
 	h = key_hash(t, &f->key) & t->mask;
-	f->hnext = t->bucket[h];
-	t->bucket[h] = f;
+	hash_link(&t->bucket[h], f);
 	lru_push(t, f);
 	t->st.active++;
 	t->st.created++;

@@ -43,6 +43,7 @@ struct flow {
 	void *ips;                  /* IPS per-flow state (ips.c owns it) */
 	/* hash chain and LRU links are private to flow.c */
 	struct flow *hnext;
+	struct flow **hpprev;       /* the pointer that points at us: O(1) unlink */
 	struct flow *lru_prev, *lru_next;
 };
 

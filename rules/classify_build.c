@@ -9,7 +9,7 @@
 #define MAX_FANOUT 16    /* children per cut */
 #define SPFAC 4          /* a cut may replicate entries at most this much */
 #define MAX_DEPTH 32
-#define SAMPLE 1024      /* boxes sampled to place the cuts of a big node */
+#define SAMPLE 256       /* boxes sampled to place the cuts of a big node */
 #define ENT_PER_BOX 16   /* leaf entries per box a tree may hold: its memory bound */
 /*
  * Boxes examined while choosing cuts, over the whole compile: past it the
@@ -17,7 +17,7 @@
  * same trees on any machine; 100,000 ClassBench-like rules need 1.7-6.4M.
  * Each tree gets a share in proportion to its boxes.
  */
-#define WORK_MAX (20u * 1000 * 1000)
+#define WORK_MAX (12u * 1000 * 1000)
 
 struct work {
 	uint32_t node;
@@ -237,7 +237,8 @@ static int make_leaf(struct builder *b, struct work *w)
 
 	if (err)
 		return err;
-	memcpy(&c->ents[c->nents], w->ents, w->n * sizeof(*w->ents));
+	if (w->n) /* c->ents may still be NULL: no offset from it */
+		memcpy(&c->ents[c->nents], w->ents, w->n * sizeof(*w->ents));
 	nd->n = 0;
 	nd->first = c->nents;
 	nd->kid = w->n;
@@ -247,35 +248,41 @@ static int make_leaf(struct builder *b, struct work *w)
 	return 0;
 }
 
-/* The children's regions and the entries that overlap each, pruned; one pass over the parent. */
+/* The children's regions and the entries that overlap each, pruned; two passes over the parent. */
 static int child_works(struct builder *b, const struct work *w, const struct split *s,
 		       struct work *kid)
 {
 	int d = s->dim;
-	uint32_t nk = s->nt + 1;
+	uint32_t nk = s->nt + 1, cnt[MAX_FANOUT] = { 0 };
 
-	for (uint32_t j = 0; j < nk; j++) {
-		kid[j] = *w;
-		kid[j].depth = w->depth + 1;
-		kid[j].n = 0;
-		if (j > 0)
-			kid[j].rlo[d] = s->t[j - 1];
-		if (j < s->nt)
-			kid[j].rhi[d] = s->t[j] - 1;
-		kid[j].ents = malloc((w->n ? w->n : 1) * sizeof(*kid[j].ents));
-		if (!kid[j].ents) {
-			while (j--)
-				free(kid[j].ents);
-			return -ENOMEM;
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < w->n; i++) {
+			const struct cls_bbox *x = &b->ex->bb[w->ents[i]];
+			uint32_t lo = child_of(s->t, s->nt, max128(x->lo[d], w->rlo[d]));
+			uint32_t hi = child_of(s->t, s->nt, min128(x->hi[d], w->rhi[d]));
+
+			for (uint32_t j = lo; j <= hi; j++) {
+				if (pass)
+					kid[j].ents[kid[j].n++] = w->ents[i];
+				else
+					cnt[j]++;
+			}
 		}
-	}
-	for (uint32_t i = 0; i < w->n; i++) {
-		const struct cls_bbox *x = &b->ex->bb[w->ents[i]];
-		uint32_t lo = child_of(s->t, s->nt, max128(x->lo[d], w->rlo[d]));
-		uint32_t hi = child_of(s->t, s->nt, min128(x->hi[d], w->rhi[d]));
-
-		for (uint32_t j = lo; j <= hi; j++)
-			kid[j].ents[kid[j].n++] = w->ents[i];
+		for (uint32_t j = 0; !pass && j < nk; j++) {
+			kid[j] = *w;
+			kid[j].depth = w->depth + 1;
+			kid[j].n = 0;
+			if (j > 0)
+				kid[j].rlo[d] = s->t[j - 1];
+			if (j < s->nt)
+				kid[j].rhi[d] = s->t[j] - 1;
+			kid[j].ents = malloc((cnt[j] ? cnt[j] : 1) * sizeof(*kid[j].ents));
+			if (!kid[j].ents) {
+				while (j--)
+					free(kid[j].ents);
+				return -ENOMEM;
+			}
+		}
 	}
 	for (uint32_t j = 0; j < nk; j++)
 		kid[j].n = prune(b, kid[j].ents, kid[j].n, kid[j].rlo, kid[j].rhi);
@@ -380,6 +387,8 @@ static uint32_t tree_of(const struct cls_expanded *ex, uint32_t i)
 		return 0;
 	if (ex->box[i].action == FW_LOG_ONLY)
 		return CLS_TREES - 1;
+	if (CLS_TREES == 2)
+		return 0;
 	return (uint32_t)addr_large(x->lo[D_SRC], x->hi[D_SRC]) |
 	       (uint32_t)addr_large(x->lo[D_DST], x->hi[D_DST]) << 1;
 }
@@ -456,7 +465,7 @@ int cls_build_trees(struct cls *c, const struct cls_expanded *ex)
 		err = build_tree(&b, t);
 	qsort(c->tree, c->ntrees, sizeof(c->tree[0]), by_minbox);
 	if (!err)
-		err = cls_layout(c);
+		err = cls_layout(c, ex->box);
 	c->work = b.work;
 	free(b.q);
 	free(b.ep);

@@ -50,8 +50,15 @@ struct cls_hdr {
 	uint8_t dim;
 	uint8_t n;      /* thresholds; 0 = leaf */
 	uint16_t pad;
-	uint32_t cnt;   /* leaf: entries (box indices, ascending) in the words that follow */
+	uint32_t cnt;   /* leaf: entries (struct cls_ent, box ascending) in the words that follow */
 	uint64_t pad2;
+};
+
+/* A leaf entry: the box, with the fields that reject most boxes copied beside it. */
+struct cls_ent {
+	uint32_t box;
+	uint16_t plo[2], phi[2];
+	uint8_t protolo, protohi, dir, pad;
 };
 
 #ifndef CLS_TREES
@@ -103,7 +110,7 @@ struct cls_expanded {
 int cls_expand(const struct policy *p, struct cls_expanded *ex);
 void cls_expanded_free(struct cls_expanded *ex);
 int cls_build_trees(struct cls *c, const struct cls_expanded *ex);
-int cls_layout(struct cls *c);
+int cls_layout(struct cls *c, const struct cls_box *box);
 
 static inline u128 cls_u128(ll_ip a)
 {

@@ -12,11 +12,17 @@
  * offsets; a leaf is its header and its entries - in breadth-first order.
  */
 
+/* Cuts along ports, protocol and direction fit 32 bits: four to a word. */
+static uint32_t thr_words(const struct cls_node *n)
+{
+	return n->dim <= D_DST ? n->n : (n->n + 3) / 4;
+}
+
 static uint32_t words_of(const struct cls_node *n)
 {
 	if (n->n)
-		return 1 + n->n + (n->n + 1 + 3) / 4;
-	return 1 + (n->kid + 3) / 4;
+		return 1 + thr_words(n) + (n->n + 1 + 3) / 4;
+	return 1 + n->kid; /* a struct cls_ent is one word */
 }
 
 /* Breadth-first order of the nodes reachable from the roots. */
@@ -46,32 +52,44 @@ static int order(const struct cls *c, uint32_t *bfs, uint32_t *nbfs, uint32_t *p
 	return 0;
 }
 
-static void emit(struct cls *c, const struct cls_node *nd, u128 *w, const uint32_t *pos)
+static void emit(struct cls *c, const struct cls_node *nd, u128 *w, const uint32_t *pos,
+		 const struct cls_box *box)
 {
 	struct cls_hdr *h = (struct cls_hdr *)w;
 
-	memset(h, 0, sizeof(*w));
+	memset(w, 0, words_of(nd) * sizeof(*w));
 	h->dim = nd->dim;
 	h->n = nd->n;
 	if (nd->n) {
-		uint32_t *kid = (uint32_t *)(w + 1 + nd->n);
+		uint32_t *kid = (uint32_t *)(w + 1 + thr_words(nd));
 
-		memcpy(w + 1, &c->thr[nd->first], nd->n * sizeof(u128));
-		memset(kid, 0, ((nd->n + 1 + 3) / 4) * sizeof(u128));
+		if (nd->dim <= D_DST)
+			memcpy(w + 1, &c->thr[nd->first], nd->n * sizeof(u128));
+		for (uint32_t j = 0; nd->dim > D_DST && j < nd->n; j++)
+			((uint32_t *)(w + 1))[j] = (uint32_t)c->thr[nd->first + j];
 		for (uint32_t j = 0; j <= nd->n; j++)
 			kid[j] = pos[c->kids[nd->kid + j]];
 		return;
 	}
 	h->cnt = nd->kid;
-	memset(w + 1, 0, ((nd->kid + 3) / 4) * sizeof(u128));
-	memcpy(w + 1, &c->ents[nd->first], nd->kid * sizeof(uint32_t));
+	for (uint32_t j = 0; j < nd->kid; j++) {
+		struct cls_ent *e = (struct cls_ent *)(w + 1 + j);
+		const struct cls_box *b = &box[c->ents[nd->first + j]];
+
+		e->box = c->ents[nd->first + j];
+		memcpy(e->plo, b->plo, sizeof(e->plo));
+		memcpy(e->phi, b->phi, sizeof(e->phi));
+		e->protolo = b->protolo;
+		e->protohi = b->protohi;
+		e->dir = b->dir;
+	}
 }
 
 /*
  * cls_layout() - move c's node arrays into c->code and point the trees'
  * roots there. 0 or -ENOMEM/-E2BIG (c unchanged).
  */
-int cls_layout(struct cls *c)
+int cls_layout(struct cls *c, const struct cls_box *box)
 {
 	uint32_t *bfs = malloc((c->nnodes + 1) * sizeof(*bfs));
 	uint32_t *pos = malloc((c->nnodes + 1) * sizeof(*pos));
@@ -95,7 +113,7 @@ int cls_layout(struct cls *c)
 		goto out;
 	c->ncode = (uint32_t)words;
 	for (uint32_t i = 0; i < nbfs; i++)
-		emit(c, &c->nodes[bfs[i]], &c->code[pos[bfs[i]]], pos);
+		emit(c, &c->nodes[bfs[i]], &c->code[pos[bfs[i]]], pos, box);
 	for (uint32_t t = 0; t < c->ntrees; t++)
 		c->tree[t].root = pos[c->tree[t].root];
 	free(c->nodes);

@@ -75,7 +75,7 @@ static struct ip_range addr_item(void)
 		return (struct ip_range){ to_ip(a), to_ip(b < a ? a : b) };
 	}
 	len = chance(50) ? (int)below((uint32_t)bits + 1) : bits - (int)below(9);
-	host = len == bits ? 0 : (((u128)1 << (bits - len)) - 1);
+	host = len == bits ? 0 : bits - len == 128 ? ~(u128)0 : (((u128)1 << (bits - len)) - 1);
 	return (struct ip_range){ to_ip(a & ~host), to_ip(a | host) };
 }
 
@@ -356,6 +356,8 @@ static void same_result(const struct fw_result *a, const struct fw_result *b, co
 /* @npol policies of @nrules rules, @nkeys keys each: classifier == reference. */
 static void differential(uint64_t seed, uint32_t npol, uint32_t nrules, uint32_t nkeys, bool odd)
 {
+	uint32_t seen[R__COUNT] = { 0 }, logged = 0;
+
 	rng_state = seed;
 	for (uint32_t i = 0; i < npol; i++) {
 		struct policy *p = gen_policy(1 + below(nrules), odd);
@@ -369,9 +371,17 @@ static void differential(uint64_t seed, uint32_t npol, uint32_t nrules, uint32_t
 			fw_eval_linear(p, &k, &a);
 			fw_classify(p, &k, &b);
 			same_result(&a, &b, &k);
+			seen[a.reason]++;
+			logged += a.nlogged > 0;
 		}
 		free_policy(p);
 	}
+	/* the cases must reach every outcome, or the comparison proves little
+	 * (5,000 overlapping rules leave nothing to default: not asked there) */
+	if (nrules >= 1000)
+		return;
+	assert_true(seen[R_BYPASS] && seen[R_FORCE_ALLOW] && seen[R_DENY] && seen[R_ALLOW]);
+	assert_true(seen[R_NOT_ALLOWED] && seen[R_DEFAULT] && logged);
 }
 
 static void test_small_policies(void **state)
@@ -473,15 +483,20 @@ static double now_s(void)
 static void test_compile_bounds(void **state)
 {
 	struct policy *p;
-	double t;
+	double t = 0;
 
 	(void)state;
 	rng_state = 0x6666;
 	p = gen_policy(100000, false);
 	p->nrules = 100000;
-	t = now_s();
-	assert_int_equal(fw_compile(p), 0);
-	t = now_s() - t;
+	/* CPU time, the better of two compiles: a busy neighbour should not fail it */
+	for (int i = 0; i < 2; i++) {
+		double t1 = now_s();
+
+		assert_int_equal(fw_compile(p), 0);
+		t1 = now_s() - t1;
+		t = i == 0 || t1 < t ? t1 : t;
+	}
 	print_message("100000 random rules: compile %.3f s, %zu bytes\n", t, fw_classifier_bytes(p));
 	assert_true(fw_classifier_bytes(p) <= 256u << 20);
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__OPTIMIZE_SIZE__)
