@@ -30,3 +30,9 @@ done
 # Done means: every 100,000-rule set at >= 0.5 x empty on the new-flow capture, empty >= 0.5 x parse.
 awk '$3 == "policy" && $2 == "new" && $1 ~ /_100000$/ { print ($5 >= 0.5 ? "ok  " : "FAIL"), $1, "new-flow policy/empty =", $5 }
      $3 == "empty" { print ($6 >= 0.5 ? "ok  " : "FAIL"), $1, $2, "empty/parse =", $6 }' "$OUT/results.txt"
+# IPS rows: 0, 1,000 and 10,000 content rules on an HTTP/DNS/TLS capture
+B="$B" bench/run_ips.sh
+# live rows (namespaces, NFQUEUE): only when the live bench is there and we are root
+if [ -x bench/live.sh ] && [ "$(id -u)" = 0 ]; then
+	B="$B" bench/live.sh
+fi
