@@ -220,6 +220,7 @@ static int explain_offline(struct ctl *c, const char *path, struct pkt *p)
 	if (config_load(&cfg, c->config_path, !c->config_given, &errs) < 0) {
 		ll_err_print(&errs, stderr);
 		ll_err_free(&errs);
+		config_free(&cfg); /* a failed load still holds the valid lines */
 		return CTL_FAIL;
 	}
 	config_policy_opts(&cfg, &o, false);

@@ -195,8 +195,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (load_config(&cfg, a.config) < 0)
+	if (load_config(&cfg, a.config) < 0) {
+		config_free(&cfg); /* a failed load still holds the valid lines */
 		return 1;
+	}
 	if (a.pcap)
 		rc = replay(&a, &cfg);
 	else if (a.print_hooks)

@@ -6,7 +6,8 @@ libcrypto:libssl-dev cmocka:libcmocka-dev libhs:libvectorscan-dev libpcre2-8:lib
 CMDS="pkg-config:pkg-config iptables:iptables ipset:ipset nft:nftables ip:iproute2
 dnsmasq:dnsmasq dhclient:isc-dhcp-client openssl:openssl tcpdump:tcpdump
 conntrack:conntrack clang:clang python3:python3 ping:iputils-ping dig:dnsutils
-ncat:ncat sudo:sudo tshark:tshark"
+ncat:ncat sudo:sudo tshark:tshark iperf3:iperf3
+valgrind:valgrind groff:groff-base"
 missing=""
 command -v pkg-config >/dev/null 2>&1 || missing="pkg-config"
 for e in $PKGS_PC; do

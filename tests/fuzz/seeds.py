@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""seeds.py OUTDIR - the fuzz targets' seed corpora, from the project's own
+captures (pcaps/), policies (tests/policy, tests/replay/policies), IPS rules
+(tests/ips) and configs (tests/replay, tests/hooks): OUTDIR/<target>/<n>."""
+import glob, hashlib, os, struct, sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
+
+
+def put(out, target, data):
+    d = os.path.join(out, target)
+    os.makedirs(d, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
+
+
+def files(*pats):
+    for pat in pats:
+        for p in sorted(glob.glob(os.path.join(ROOT, pat), recursive=True)):
+            if os.path.isfile(p):
+                yield p
+
+
+def read(p):
+    with open(p, 'rb') as f:
+        return f.read()
+
+
+def l3_offset(dlt, frame):
+    """The IP header's offset in a frame of link type dlt, or None."""
+    if dlt == 1:  # Ethernet, 802.1Q/ad tags
+        off = 12
+        while off + 2 <= len(frame):
+            t = struct.unpack('!H', frame[off:off + 2])[0]
+            if t in (0x8100, 0x88a8, 0x9100):
+                off += 4
+                continue
+            return off + 2 if t in (0x0800, 0x86dd) else None
+        return None
+    return {113: 16, 276: 20, 101: 0, 12: 0, 14: 0, 228: 0, 229: 0, 0: 4, 108: 4}.get(dlt)
+
+
+def ip_packets(data):
+    """IP packets of a classic pcap (either byte order); pcapng is skipped."""
+    if len(data) < 24:
+        return
+    magic = data[:4]
+    if magic in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1'):
+        e = '<'
+    elif magic in (b'\xa1\xb2\xc3\xd4', b'\xa1\xb2\x3c\x4d'):
+        e = '>'
+    else:
+        return
+    dlt = struct.unpack(e + 'I', data[20:24])[0] & 0xffff
+    pos = 24
+    while pos + 16 <= len(data):
+        _, _, incl, orig = struct.unpack(e + 'IIII', data[pos:pos + 16])
+        frame = data[pos + 16:pos + 16 + incl]
+        pos += 16 + incl
+        off = l3_offset(dlt, frame)
+        if off is not None and off < len(frame):
+            yield frame[off:], orig - off
+
+
+def control_frames():
+    pol = read(os.path.join(ROOT, 'tests/replay/policies/allow-in-ssh.pol'))
+    reqs = [b'STATUS\n', b'STATUS json\n', b'STATS prometheus\n', b'STATS json\n',
+            b'SHOW counters\n', b'FLOWS\n', b'FLOWS kill dir=out proto=tcp a2=203.0.113.10 p2=4120\n',
+            b'EXPLAIN dir=in proto=tcp src=192.0.2.7 sport=40000 dst=198.51.100.2 dport=22\n',
+            b'EXPLAIN dir=in proto=icmp src=192.0.2.7 dst=198.51.100.2 type=8 code=0 ttl=64\n',
+            b'EXPLAIN dir=out proto=tcp src=2001:db8:1::2 dst=2001:db8:2::10 dport=4120 flags=SYN on=eth1\n',
+            b'LOAD name=/tmp/p.pol siglen=0\n' + pol,
+            b'LOAD name=p.pol siglen=0 confirm=30 skip-unsupported\n' + pol,
+            b'LOAD name=p.pol siglen=3\nsigdeny in any id 1\n',
+            b'CONFIRM\n', b'ROLLBACK\n', b'RESET\n',
+            b'TABLE name=blocked op=add\n192.0.2.1\n10.0.0.0/8\n2001:db8::/32\n',
+            b'TABLE name=blocked op=delete\n192.0.2.66\n',
+            b'TABLE name=mgmt op=show\n', b'TABLE name=blocked op=flush\n']
+    for r in reqs:
+        yield struct.pack('!I', len(r)) + r
+
+
+def main(out):
+    for p in files('pcaps/*.pcap', 'pcaps/*.pcapng', 'tests/**/*.pcap'):
+        data = read(p)
+        if len(data) <= 1 << 20:
+            put(out, 'replay', data)
+        for i, (ip, wire) in enumerate(ip_packets(data)):
+            if i >= 64:
+                break
+            flag = 0 if wire <= len(ip) else min(wire - len(ip), 127) << 1 | 1
+            put(out, 'pkt', bytes([flag]) + ip)
+    for p in files('tests/policy/*.in', 'tests/policy/**/*.pol', 'tests/replay/policies/*.pol',
+                   'tests/replay/invalid/*.pol', 'tests/bad/**/*.pol'):
+        put(out, 'policy', read(p))
+    for p in files('tests/ips/**/*.rules', 'tests/ips/**/*.pol'):
+        data = read(p)
+        put(out, 'ips', data)
+        for line in data.splitlines():
+            if line and not line.startswith(b'#'):
+                put(out, 'ips', line + b'\n')
+    for p in files('tests/**/*.conf', 'scripts/*.conf', 'tests/bad/**/*.conf'):
+        put(out, 'config', read(p))
+    for f in control_frames():
+        put(out, 'control', f)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1])
