@@ -62,6 +62,9 @@ else
 	mount -t cgroup -o none,name=systemd none /sys/fs/cgroup/systemd
 	mount -o remount,bind,ro /sys/fs/cgroup
 fi
+# the tree may live under a directory the tmpfs below hides (a clone in /tmp):
+# keep it open and reach it through the descriptor
+exec 9<"$R"
 for d in /run /tmp /var/tmp /var/lib /var/log /etc/systemd/system /opt; do
 	mount -t tmpfs -o mode=755 tmpfs $d
 done
@@ -71,7 +74,7 @@ cp /etc/group /run/group
 echo "lifeline:x:990:" >>/run/group
 mount --bind /run/group /etc/group
 mkdir -p /var/lib/systemd
-cd "$R"
+cd /proc/self/fd/9
 make -s --no-print-directory B="$B" install PREFIX=/opt/lifeline SYSCONFDIR=/opt/lifeline/etc \
 	>/run/install.log 2>&1 || { cat /run/install.log; exit 1; }
 cp /opt/lifeline/lib/systemd/system/lifelined.service /etc/systemd/system/
