@@ -155,17 +155,11 @@ fail:
 /* Replace r->text with @p's canonical form (includes expanded in place). */
 static int canonical(const struct policy *p, struct load_req *r)
 {
-	char *text = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	char *text = policy_text(p, &len);
 
-	if (!f)
+	if (!text)
 		return -ENOMEM;
-	policy_print(p, f);
-	if (fclose(f) != 0) {
-		free(text);
-		return -ENOMEM;
-	}
 	free(r->text);
 	r->text = text;
 	r->len = len;

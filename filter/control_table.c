@@ -261,15 +261,12 @@ static int body_ranges(const struct control_msg *m, struct ip_range **out, uint3
 /* The running policy's canonical text with @name's define replaced by @value. */
 static char *policy_with_set(const struct policy *p, const char *name, const char *value)
 {
-	char *text = NULL, *res = NULL, key[128], *at, *eol;
+	char *res = NULL, key[128], *at, *eol;
 	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	char *text = policy_text(p, &len);
 
-	if (!f)
+	if (!text)
 		return NULL;
-	policy_print(p, f);
-	if (fclose(f) != 0)
-		goto out;
 	snprintf(key, sizeof(key), "\ndefine %s = ", name);
 	if (strncmp(text, key + 1, strlen(key + 1)) == 0)
 		at = text;

@@ -50,18 +50,12 @@ void engine_log(const char *fmt, ...)
 /* @p in canonical form (includes expanded): what a restart reads back. */
 static int persist_started(const struct config *cfg, const struct policy *p)
 {
-	char *text = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	char *text = policy_text(p, &len);
 	int err;
 
-	if (!f)
+	if (!text)
 		return -ENOMEM;
-	policy_print(p, f);
-	if (fclose(f) != 0) {
-		free(text);
-		return -ENOMEM;
-	}
 	err = state_mkdir(cfg->state_dir);
 	if (!err)
 		err = state_promote_last_good(cfg->state_dir);

@@ -28,6 +28,13 @@ struct fw_result {
 	uint32_t logged[FW_MAX_LOGGED];
 };
 
+/*
+ * fw_result_decide() - @res for deciding rule @r: reason, accept and
+ * inspect from its action (bypass/force-allow/deny/allow). One table for
+ * the reference evaluator and the classifier.
+ */
+void fw_result_decide(struct fw_result *res, const struct fw_rule *r);
+
 /* fw_rule_matches() - does @r match @k (every field)? */
 bool fw_rule_matches(const struct fw_rule *r, const struct fw_key *k);
 

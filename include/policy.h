@@ -146,6 +146,11 @@ struct policy *policy_empty(void);
 void policy_free(struct policy *p);
 /* policy_print() - canonical form; printing its output again gives the same text. */
 void policy_print(const struct policy *p, FILE *out);
+/*
+ * policy_text() - policy_print() into a malloc'd, NUL-terminated string
+ * (*@len bytes); NULL on ENOMEM. What is hashed, persisted and compared.
+ */
+char *policy_text(const struct policy *p, size_t *len);
 /* fw_rule_print() - one rule in canonical form, no newline. */
 void fw_rule_print(const struct fw_rule *r, FILE *out);
 const char *fw_action_name(enum fw_action a);

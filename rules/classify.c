@@ -277,20 +277,7 @@ static void scan_leaf(const struct policy *p, const struct cls *c, const struct 
 
 static void decide(struct fw_result *res, const struct policy *p, const struct cls_box *b)
 {
-	static const struct {
-		enum ll_reason reason;
-		bool accept, inspect;
-	} out[FW__ACTIONS] = {
-		[FW_BYPASS] = { R_BYPASS, true, false },
-		[FW_FORCE_ALLOW] = { R_FORCE_ALLOW, true, true },
-		[FW_DENY] = { R_DENY, false, false },
-		[FW_ALLOW] = { R_ALLOW, true, true },
-	};
-
-	res->reason = out[b->action].reason;
-	res->accept = out[b->action].accept;
-	res->inspect = out[b->action].inspect;
-	res->rule = &p->rules[b->rule];
+	fw_result_decide(res, &p->rules[b->rule]);
 }
 
 /* Log-only hits of the priorities the walk went through: those ranked above the decision. */

@@ -122,7 +122,7 @@ static void logged_add(struct fw_result *res, uint32_t id)
 	res->logged[i] = id;
 }
 
-static void decide(struct fw_result *res, const struct fw_rule *r)
+void fw_result_decide(struct fw_result *res, const struct fw_rule *r)
 {
 	static const struct {
 		enum ll_reason reason;
@@ -181,7 +181,7 @@ void fw_eval_linear(const struct policy *p, const struct fw_key *k, struct fw_re
 				continue;
 			}
 			if (best[pri][order[a]]) {
-				decide(res, best[pri][order[a]]);
+				fw_result_decide(res, best[pri][order[a]]);
 				return;
 			}
 		}

@@ -121,18 +121,12 @@ static int policy_hash(struct policy *p)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	char *text = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	char *text = policy_text(p, &len);
 	int ok;
 
-	if (!f)
+	if (!text)
 		return -ENOMEM;
-	policy_print(p, f);
-	if (fclose(f) != 0) {
-		free(text);
-		return -ENOMEM;
-	}
 	ok = EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL);
 	free(text);
 	if (!ok)

@@ -23,6 +23,7 @@
  *   - TCP flags print upper case in wire order: FIN,SYN,RST,PSH,ACK,URG.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "parse.h"
 
@@ -171,4 +172,19 @@ void policy_print(const struct policy *p, FILE *out)
 		fputc('\n', out);
 	for (uint32_t i = 0; i < p->nips_lines; i++)
 		fprintf(out, "%s\n", p->ips_lines[i].text);
+}
+
+char *policy_text(const struct policy *p, size_t *len)
+{
+	char *text = NULL;
+	FILE *f = open_memstream(&text, len);
+
+	if (!f)
+		return NULL;
+	policy_print(p, f);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
 }
