@@ -92,26 +92,6 @@ static void cap_free(struct capture *c)
 	free(c->ts_us);
 }
 
-/* The firewall's view of a parsed packet, as the pipeline builds it. */
-static void key_of(const struct pkt *p, struct fw_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->dir = p->dir;
-	k->family = p->family;
-	k->proto = p->proto;
-	k->tcp_flags = p->tcp_flags;
-	k->src = p->src;
-	k->dst = p->dst;
-	k->icmp_type = k->icmp_code = -1;
-	if (p->proto == 6 || p->proto == 17) {
-		k->sport = p->sport;
-		k->dport = p->dport;
-	} else if (p->proto == 1 || p->proto == 58) {
-		k->icmp_type = p->icmp_type;
-		k->icmp_code = p->icmp_code;
-	}
-}
-
 /* One timed pass over @c; returns packets per CPU second. */
 static double run(const struct capture *c, enum mode m, struct policy *pol, const struct config *cfg,
 		  uint64_t *check)
@@ -144,7 +124,7 @@ static double run(const struct capture *c, enum mode m, struct policy *pol, cons
 			struct fw_key k;
 			struct fw_result r;
 
-			key_of(&p, &k);
+			pipeline_fw_key(&p, &k);
 			fw_classify(pol, &k, &r);
 			sum += r.reason;
 		} else {

@@ -81,7 +81,7 @@ static bool policy_is_empty(const struct policy *p)
 	return !p || (p->nrules == 0 && !p->ips);
 }
 
-static void key_of(const struct pkt *p, struct fw_key *k)
+void pipeline_fw_key(const struct pkt *p, struct fw_key *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->dir = p->dir;
@@ -195,7 +195,7 @@ static void judge_alone(struct pipeline *pl, const struct pkt *p, uint64_t now_u
 	struct flow tmp = { 0 };
 	struct fw_key k;
 
-	key_of(p, &k);
+	pipeline_fw_key(p, &k);
 	firewall(pl, &tmp, &k, v);
 	if (tmp.accept && tmp.inspect)
 		ips(pl, &tmp, p, p->dir == tmp.orig.dir, now_us, v);
@@ -260,7 +260,7 @@ void pipeline_judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct 
 			goto done;
 		}
 		/* 3. The firewall. */
-		key_of(p, &k);
+		pipeline_fw_key(p, &k);
 		firewall(pl, f, &k, v);
 	}
 	flow_update(pl->flows, f, p, from_opener, now_us);

@@ -53,6 +53,9 @@ void pipeline_fini(struct pipeline *pl);
 /* pipeline_set_policy() - judge flows again under @policy from the next packet on. */
 void pipeline_set_policy(struct pipeline *pl, struct policy *policy);
 
+/* pipeline_fw_key() - the firewall's view of a parsed packet (benches use it too). */
+void pipeline_fw_key(const struct pkt *p, struct fw_key *k);
+
 /* pipeline_dir() - PKT_DIR_OUT when @src is a host address, else PKT_DIR_IN. */
 uint8_t pipeline_dir(const struct pipeline *pl, ll_ip src);
 
