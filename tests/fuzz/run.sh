@@ -91,6 +91,10 @@ build_lib
 for t in $TARGETS; do build_target "$t"; done
 [ "${FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0
 seed
-fail=0
-for t in $TARGETS; do run_target "$t" || fail=1; done
-exit $fail
+fail=0 n=0
+for t in $TARGETS; do
+	n=$((n + 1))
+	run_target "$t" || fail=$((fail + 1))
+done
+echo "fuzz: $((n - fail)) passed, $fail failed"
+[ "$fail" -eq 0 ]
