@@ -4,6 +4,7 @@
  * every stage lives in its own file.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,8 +112,11 @@ static void firewall(struct pipeline *pl, struct flow *f, const struct fw_key *k
 		res = empty_result;
 	else
 		fw_classify(pl->policy, k, &res);
-	f->orig = *k;
-	f->orig.ifname = NULL; /* the packet's buffer does not outlive it */
+	if (k != &f->orig) { /* a re-judged flow keeps its opening packet as it was */
+		f->orig = *k;
+		snprintf(f->ifname, sizeof(f->ifname), "%s", k->ifname ? k->ifname : "");
+		f->orig.ifname = k->ifname ? f->ifname : NULL;
+	}
 	f->accept = res.accept;
 	f->inspect = res.inspect && pl->policy && pl->policy->ips;
 	f->reason = (uint8_t)res.reason;
@@ -198,7 +202,7 @@ static void judge_alone(struct pipeline *pl, const struct pkt *p, uint64_t now_u
 	pipeline_fw_key(p, &k);
 	firewall(pl, &tmp, &k, v);
 	if (tmp.accept && tmp.inspect)
-		ips(pl, &tmp, p, p->dir == tmp.orig.dir, now_us, v);
+		ips(pl, &tmp, p, 1, now_us, v); /* a packet alone opens what it is part of */
 	if (tmp.ips)
 		ips_flow_free(tmp.ips);
 }

@@ -27,6 +27,7 @@ struct flow_key {
 struct flow {
 	struct flow_key key;
 	struct fw_key orig;        /* the opening packet, as the firewall saw it */
+	char ifname[16];           /* orig.ifname points here: the packet's name does not outlive it */
 	uint8_t orig_is_a;         /* the opener was side a */
 	uint8_t tcp_state;
 	uint8_t fin_seen;          /* bit 0: opener sent FIN, bit 1: responder */
