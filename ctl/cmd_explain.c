@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "pipeline.h"
 #include "policy.h"
+#include "verdict_json.h"
 
 struct explain_args {
 	const char *policy;
@@ -175,38 +176,6 @@ static int parse_packet(struct ctl *c, int argc, char **argv, struct pkt *p)
 	return 0;
 }
 
-static const struct fw_rule *rule_by_id(const struct policy *pol, uint32_t id)
-{
-	for (uint32_t i = 0; i < pol->nrules; i++)
-		if (pol->rules[i].id == id)
-			return &pol->rules[i];
-	return NULL;
-}
-
-static void print_verdict(const struct policy *pol, const struct verdict *v)
-{
-	const struct fw_rule *r = v->has_rule ? rule_by_id(pol, v->rule) : NULL;
-
-	printf("verdict: %s\nby: %s\nreason: %s\n", v->accept ? "accept" : "drop",
-	       ll_by_name(v->by), ll_reason_name(v->reason));
-	if (r) {
-		printf("rule: ");
-		fw_rule_print(r, stdout);
-		putchar('\n');
-	} else if (v->has_rule) {
-		printf("rule: sid %u\n", v->rule);
-	}
-	for (uint32_t i = 0; i < v->nlogged; i++) {
-		const struct fw_rule *l = rule_by_id(pol, v->logged[i]);
-		printf("logged: ");
-		if (l)
-			fw_rule_print(l, stdout);
-		else
-			printf("id %u", v->logged[i]);
-		putchar('\n');
-	}
-}
-
 static int explain_offline(struct ctl *c, const char *path, struct pkt *p)
 {
 	struct policy_opts o;
@@ -231,7 +200,7 @@ static int explain_offline(struct ctl *c, const char *path, struct pkt *p)
 	}
 	if (pipeline_init(&pl, &cfg, pol) == 0) {
 		pipeline_judge(&pl, p, 1, &v);
-		print_verdict(pol, &v);
+		verdict_print(stdout, pol, &v);
 		pipeline_fini(&pl);
 		rc = CTL_OK;
 	}

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "control_int.h"
+#include "verdict_json.h"
 #include "event.h"
 
 #define NOT_SUPPORTED(out) (fputs("not supported by this engine\n", out), CTL_R_FAIL)
@@ -336,19 +337,10 @@ static int explain_pkt(const struct control_msg *m, struct pkt *p)
 	return 0;
 }
 
-static const struct fw_rule *rule_by_id(const struct policy *pol, uint32_t id)
-{
-	for (uint32_t i = 0; i < pol->nrules; i++)
-		if (pol->rules[i].id == id)
-			return &pol->rules[i];
-	return NULL;
-}
-
 /* control_req_explain() - EXPLAIN: the running engine's verdict for one packet. */
 const char *control_req_explain(struct control *c, const struct control_msg *m, FILE *out)
 {
 	const struct policy *pol = c->ops->policy(c->ctx);
-	const struct fw_rule *r;
 	struct verdict v = { 0 };
 	struct pkt p;
 	int rc;
@@ -361,22 +353,6 @@ const char *control_req_explain(struct control *c, const struct control_msg *m, 
 		fprintf(out, "engine explain failed: %s\n", strerror(-rc));
 		return CTL_R_FAIL;
 	}
-	fprintf(out, "verdict: %s\nby: %s\nreason: %s\n", v.accept ? "accept" : "drop",
-		ll_by_name(v.by), ll_reason_name(v.reason));
-	if (v.has_rule && (r = rule_by_id(pol, v.rule)) && v.by != BY_IPS) {
-		fputs("rule: ", out);
-		fw_rule_print(r, out);
-		fputc('\n', out);
-	} else if (v.has_rule) {
-		fprintf(out, "rule: sid %u\n", v.rule);
-	}
-	for (uint32_t i = 0; i < v.nlogged && i < FW_MAX_LOGGED; i++) {
-		fputs("logged: ", out);
-		if ((r = rule_by_id(pol, v.logged[i])))
-			fw_rule_print(r, out);
-		else
-			fprintf(out, "id %u", v.logged[i]);
-		fputc('\n', out);
-	}
+	verdict_print(out, pol, &v);
 	return CTL_R_OK;
 }

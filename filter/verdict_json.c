@@ -1,8 +1,9 @@
-/* verdict_json.c - the --verdicts line: one JSON object per captured frame. */
+/* verdict_json.c - a verdict for people and tools: the --verdicts JSON line, and explain's text. */
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
 
+#include "policy.h"
 #include "verdict_json.h"
 
 const char *verdict_proto_name(uint8_t proto)
@@ -73,4 +74,39 @@ void verdict_json_write(FILE *out, uint64_t n, uint64_t ts_us, const struct pkt 
 	if (v->nalerts)
 		put_ids(out, "alerts", v->alerts, v->nalerts);
 	fputs("}\n", out);
+}
+
+static const struct fw_rule *rule_by_id(const struct policy *pol, uint32_t id)
+{
+	for (uint32_t i = 0; i < pol->nrules; i++)
+		if (pol->rules[i].id == id)
+			return &pol->rules[i];
+	return NULL;
+}
+
+void verdict_print(FILE *out, const struct policy *pol, const struct verdict *v)
+{
+	/* an IPS decision names a sid, which may equal some firewall rule's id */
+	bool ips = v->reason == R_IPS_DROP || v->reason == R_IPS_REJECT;
+	const struct fw_rule *r = v->has_rule && !ips ? rule_by_id(pol, v->rule) : NULL;
+
+	fprintf(out, "verdict: %s\nby: %s\nreason: %s\n", v->accept ? "accept" : "drop",
+		ll_by_name(v->by), ll_reason_name(v->reason));
+	if (r) {
+		fputs("rule: ", out);
+		fw_rule_print(r, out);
+		fputc('\n', out);
+	} else if (v->has_rule) {
+		fprintf(out, "rule: %s %u\n", ips ? "sid" : "id", v->rule);
+	}
+	for (uint32_t i = 0; i < v->nlogged && i < FW_MAX_LOGGED; i++) {
+		const struct fw_rule *l = rule_by_id(pol, v->logged[i]);
+
+		fputs("logged: ", out);
+		if (l)
+			fw_rule_print(l, out);
+		else
+			fprintf(out, "id %u", v->logged[i]);
+		fputc('\n', out);
+	}
 }
