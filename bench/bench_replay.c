@@ -99,38 +99,50 @@ static double run(const struct capture *c, enum mode m, struct policy *pol, cons
 	struct pipeline pl;
 	double t;
 	uint64_t sum = 0;
+	struct pkt batch[PIPELINE_BATCH], *bp[PIPELINE_BATCH];
+	uint64_t when[PIPELINE_BATCH];
+	struct verdict v[PIPELINE_BATCH];
+	unsigned nb = 0;
 
 	if (m == M_PIPELINE && pipeline_init(&pl, cfg, pol) < 0)
 		return 0;
+	for (unsigned j = 0; j < PIPELINE_BATCH; j++)
+		bp[j] = &batch[j];
 	t = cpu_now();
 	for (size_t i = 0; i < c->n; i++) {
 		const uint8_t *f = c->buf + c->off[i];
 		int ifindex, off = replay_l3_offset(c->dlt, f, c->len[i], &ifindex);
 		enum ll_reason why;
-		struct pkt p;
+		struct pkt *p = &batch[nb];
 
-		memset(&p, 0, sizeof(p));
-		if (off < 0 || pkt_parse(&p, f + off, c->len[i] - (uint32_t)off, &why) < 0) {
+		memset(p, 0, sizeof(*p));
+		if (off < 0 || pkt_parse(p, f + off, c->len[i] - (uint32_t)off, &why) < 0) {
 			sum++;
 			continue;
 		}
-		p.dir = PKT_DIR_IN; /* no host addresses configured: every packet comes in */
+		p->dir = PKT_DIR_IN; /* no host addresses configured: every packet comes in */
 		if (m == M_PIPELINE) {
-			struct verdict v;
-
-			pipeline_judge(&pl, &p, c->ts_us[i], &v);
-			sum += v.reason;
+			/* in batches, as the live workers judge */
+			when[nb++] = c->ts_us[i];
+			if (nb == PIPELINE_BATCH || i + 1 == c->n) {
+				pipeline_judge_batch(&pl, bp, nb, when, v);
+				for (unsigned j = 0; j < nb; j++)
+					sum += v[j].reason;
+				nb = 0;
+			}
 		} else if (m == M_CLASSIFY) {
 			struct fw_key k;
 			struct fw_result r;
 
-			pipeline_fw_key(&p, &k);
+			pipeline_fw_key(p, &k);
 			fw_classify(pol, &k, &r);
 			sum += r.reason;
 		} else {
-			sum += p.proto;
+			sum += p->proto;
 		}
 	}
+	if (nb) /* the capture ended on a packet that did not parse */
+		pipeline_judge_batch(&pl, bp, nb, when, v);
 	t = cpu_now() - t;
 	if (m == M_PIPELINE)
 		pipeline_fini(&pl);
@@ -199,6 +211,8 @@ static int bench_set(const char *dir, const char *set, const struct config *cfg,
 		uint64_t ck;
 		double parse, empty_pps, cls, full;
 
+		if (getenv("BENCH_CAP") && strcmp(getenv("BENCH_CAP"), caps[i]) != 0)
+			continue;
 		snprintf(path, sizeof(path), "%s/%s.%s.pcap", dir, set, caps[i]);
 		if (cap_load(path, &c) < 0) {
 			policy_free(p);
@@ -206,6 +220,12 @@ static int bench_set(const char *dir, const char *set, const struct config *cfg,
 		}
 		parse = run(&c, M_PARSE, NULL, cfg, &ck);
 		empty_pps = best_of(&c, M_PIPELINE, empty, cfg);
+		if (getenv("BENCH_EMPTY_ONLY")) { /* profiling the fixed cost: bench_replay with perf */
+			row(set, caps[i], "parse", parse, empty_pps, parse);
+			row(set, caps[i], "empty", empty_pps, empty_pps, parse);
+			cap_free(&c);
+			continue;
+		}
 		cls = run(&c, M_CLASSIFY, p, cfg, &ck);
 		full = best_of(&c, M_PIPELINE, p, cfg);
 		row(set, caps[i], "parse", parse, empty_pps, parse);

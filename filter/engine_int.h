@@ -2,6 +2,7 @@
 #ifndef LL_ENGINE_INT_H
 #define LL_ENGINE_INT_H
 
+#include <net/if.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -54,6 +55,15 @@ struct worker {
 	uint32_t mark_gen;
 	struct ifcache ifc[ENGINE_IFCACHE];
 	uint32_t ifc_gen;
+	/* packets received and parsed, judged together when the batch fills or the receive ends */
+	struct held {
+		struct nfqueue_pkt np;  /* data points into the receive buffer, valid until the next receive */
+		struct pkt p;
+		struct verdict v;
+		bool judged;            /* not IP or not parsable: v is final */
+		char ifname[IF_NAMESIZE];
+	} held[PIPELINE_BATCH];
+	unsigned nheld;
 	/*
 	 * lock: held by the worker around each batch and each adoption, by the
 	 * control thread to read the flow table and hit counters (flows, stats).

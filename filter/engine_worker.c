@@ -1,6 +1,7 @@
 /* engine_worker.c - one thread per queue: receive a batch, judge, verdict; adopt snapshots between batches. */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -86,33 +87,19 @@ static const char *signature(void *arg, uint32_t sid)
 	return w->pl.policy ? ips_rule_msg(w->pl.policy->ips, sid) : NULL;
 }
 
-/* The spine of the live path: parse, judge, turn the verdict into NF_*. */
-static void on_packet(void *arg, const struct nfqueue_pkt *np)
+/* The verdict of one judged packet: events, then NF_* back to the kernel, in arrival order. */
+static void send_verdict(struct worker *w, const struct held *h)
 {
-	struct worker *w = arg;
-	struct verdict v;
-	struct pkt p;
-	enum ll_reason why;
+	const struct nfqueue_pkt *np = &h->np;
+	const struct verdict *v = &h->v;
 	int64_t mark = -1;
 	int nfv;
 
-	memset(&p, 0, sizeof(p));
-	p.dir = np->hook == NF_INET_LOCAL_OUT ? PKT_DIR_OUT : PKT_DIR_IN;
-	p.ifindex = (int)(p.dir == PKT_DIR_OUT ? np->outdev : np->indev);
-	p.ifname = ifname_of(w, p.ifindex);
-	/* checksum-not-ready (SKB_INFO) packets are fine: no stage checks checksums */
-	if (!is_ip(np))
-		pipeline_not_ip(&w->pl, &v);
-	else if (pkt_parse(&p, np->data, np->caplen, &why) < 0)
-		pipeline_sanity(&w->pl, why, &v);
-	else
-		pipeline_judge(&w->pl, &p, engine_now_us(), &v);
-
 	/* drops, log-only matches and alerts; the log rate-limits per rule */
-	if (w->eng->evlog && (!v.accept || v.nlogged || v.nalerts))
-		event_emit_verdict(w->eng->evlog, &p, &v, 0, signature, w);
-	nfv = v.accept ? NF_ACCEPT : NF_DROP;
-	if (v.accept && v.offload && w->pl.cfg->offload) {
+	if (w->eng->evlog && (!v->accept || v->nlogged || v->nalerts))
+		event_emit_verdict(w->eng->evlog, &h->p, v, 0, signature, w);
+	nfv = v->accept ? NF_ACCEPT : NF_DROP;
+	if (v->accept && v->offload && w->pl.cfg->offload) {
 		/* NFQA_CT is ignored here: the mark carries the decision back to the rules */
 		nfv = NF_REPEAT;
 		mark = (np->mark & ~HOOKS_MARK_MASK) | hooks_mark(w->mark_gen);
@@ -121,6 +108,69 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 	if (nfqueue_verdict(w->q, np->id, nfv, mark) < 0)
 		atomic_fetch_add_explicit(&w->verdict_errors, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->packets, 1, memory_order_relaxed);
+}
+
+/*
+ * Judge what is held, in one pipeline_judge_batch() (one clock reading for
+ * the batch), then send the verdicts in the order the packets came.
+ */
+static void flush_held(struct worker *w)
+{
+	struct pkt *pk[PIPELINE_BATCH];
+	uint64_t now[PIPELINE_BATCH], t;
+	struct verdict v[PIPELINE_BATCH];
+	unsigned n = 0, j = 0;
+
+	if (!w->nheld)
+		return;
+	t = engine_now_us();
+	for (unsigned i = 0; i < w->nheld; i++) {
+		if (!w->held[i].judged) {
+			pk[n] = &w->held[i].p;
+			now[n++] = t;
+		}
+	}
+	pipeline_judge_batch(&w->pl, pk, n, now, v);
+	for (unsigned i = 0; i < w->nheld; i++) {
+		if (!w->held[i].judged)
+			w->held[i].v = v[j++];
+		send_verdict(w, &w->held[i]);
+	}
+	w->nheld = 0;
+}
+
+/* The spine of the live path: parse now, judge with the batch, turn the verdict into NF_*. */
+static void on_packet(void *arg, const struct nfqueue_pkt *np)
+{
+	struct worker *w = arg;
+	struct held *h = &w->held[w->nheld++];
+	struct pkt *p = &h->p;
+	const char *ifn;
+	enum ll_reason why;
+
+	h->np = *np;
+	h->judged = true;
+	memset(p, 0, sizeof(*p));
+	p->dir = np->hook == NF_INET_LOCAL_OUT ? PKT_DIR_OUT : PKT_DIR_IN;
+	p->ifindex = (int)(p->dir == PKT_DIR_OUT ? np->outdev : np->indev);
+	/* a copy: the name cache may hand the slot to another interface within the batch */
+	ifn = ifname_of(w, p->ifindex);
+	if (ifn) {
+		size_t len = strnlen(ifn, sizeof(h->ifname) - 1);
+
+		memcpy(h->ifname, ifn, len);
+		h->ifname[len] = 0;
+		p->ifname = h->ifname;
+	}
+	/* checksum-not-ready (SKB_INFO) packets are fine: no stage checks checksums */
+	if (!is_ip(np))
+		pipeline_not_ip(&w->pl, &h->v);
+	else if (pkt_parse(p, np->data, np->caplen, &why) < 0)
+		pipeline_sanity(&w->pl, why, &h->v);
+	else
+		h->judged = false;
+	if (w->nheld == PIPELINE_BATCH)
+		flush_held(w);
 }
 
 static void check_snapshot(struct worker *w)
@@ -142,6 +192,7 @@ static int drain(struct worker *w)
 		/* per batch, so that `flows` and `stats` get in between batches */
 		pthread_mutex_lock(&w->lock);
 		n = nfqueue_recv_batch(w->q, true, on_packet, w);
+		flush_held(w); /* before the next receive reuses the buffer */
 		if (n > 0 && nfqueue_flush(w->q) < 0)
 			atomic_fetch_add_explicit(&w->verdict_errors, 1, memory_order_relaxed);
 		pthread_mutex_unlock(&w->lock);

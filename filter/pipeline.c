@@ -102,19 +102,28 @@ void pipeline_fw_key(const struct pkt *p, struct fw_key *k)
 	k->ifname = p->ifname;
 }
 
-/* Firewall stage: judge the flow's opening packet and remember the decision. */
+/*
+ * Firewall stage: judge the flow's opening packet and remember the decision.
+ * @pre: the classifier's answer for @k when the batch already asked.
+ */
 static void firewall(struct pipeline *pl, struct flow *f, const struct fw_key *k,
-		     struct verdict *v)
+		     const struct fw_result *pre, struct verdict *v)
 {
 	struct fw_result res;
 
 	if (policy_is_empty(pl->policy))
 		res = empty_result;
+	else if (pre)
+		res = *pre;
 	else
 		fw_classify(pl->policy, k, &res);
 	if (k != &f->orig) { /* a re-judged flow keeps its opening packet as it was */
 		f->orig = *k;
-		snprintf(f->ifname, sizeof(f->ifname), "%s", k->ifname ? k->ifname : "");
+		if (k->ifname) { /* no snprintf: this runs for every new flow */
+			size_t n = strnlen(k->ifname, sizeof(f->ifname) - 1);
+			memcpy(f->ifname, k->ifname, n);
+			f->ifname[n] = 0;
+		}
 		f->orig.ifname = k->ifname ? f->ifname : NULL;
 	}
 	f->accept = res.accept;
@@ -200,7 +209,7 @@ static void judge_alone(struct pipeline *pl, const struct pkt *p, uint64_t now_u
 	struct fw_key k;
 
 	pipeline_fw_key(p, &k);
-	firewall(pl, &tmp, &k, v);
+	firewall(pl, &tmp, &k, NULL, v);
 	if (tmp.accept && tmp.inspect)
 		ips(pl, &tmp, p, 1, now_us, v); /* a packet alone opens what it is part of */
 	if (tmp.ips)
@@ -218,10 +227,16 @@ static void count(struct pipeline *pl, const struct verdict *v)
 	pl->ctr.by_by[v->by]++;
 }
 
-void pipeline_judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct verdict *v)
+/*
+ * One packet through the stages. @pr: its flow probe, when the batch made
+ * one; @pre: the classifier's answer for it as a new flow's opening packet.
+ */
+static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct verdict *v,
+		  const struct flow_probe *pr, const struct fw_result *pre)
 {
 	struct fw_key k;
 	struct flow *f = NULL;
+	struct flow_probe own;
 	int ll, from_opener = 1;
 
 	memset(v, 0, sizeof(*v));
@@ -240,7 +255,7 @@ void pipeline_judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct 
 	/* 2. Flows: an ICMP error goes with the flow it quotes (conntrack's "related"). */
 	if (is_icmp_error(p) && (f = flow_lookup_icmp_error(pl->flows, p, now_us))) {
 		if (f->generation != pl->generation)
-			firewall(pl, f, &f->orig, v);
+			firewall(pl, f, &f->orig, NULL, v);
 		from_flow(f, v);
 		from_opener = like_opener(f, p);
 		goto inspect;
@@ -250,22 +265,26 @@ void pipeline_judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct 
 		judge_alone(pl, p, now_us, v);
 		goto done;
 	}
-	f = flow_lookup(pl->flows, p, now_us, &from_opener);
+	if (!pr) {
+		flow_probe_init(pl->flows, p, &own);
+		pr = &own;
+	}
+	f = flow_lookup_probe(pl->flows, pr, p, now_us, &from_opener);
 	if (f && f->generation == pl->generation) {
 		from_flow(f, v);
 		hit(pl, f->has_rule, f->rule_idx);
 	} else if (f) {
 		/* a new policy: judge the flow again as its opening packet */
-		firewall(pl, f, &f->orig, v);
+		firewall(pl, f, &f->orig, NULL, v);
 	} else {
-		f = flow_create(pl->flows, p, now_us);
+		f = flow_create_probe(pl->flows, pr, p, now_us);
 		if (!f) { /* no memory for a flow */
 			judge_alone(pl, p, now_us, v);
 			goto done;
 		}
 		/* 3. The firewall. */
 		pipeline_fw_key(p, &k);
-		firewall(pl, f, &k, v);
+		firewall(pl, f, &k, pre, v);
 	}
 	flow_update(pl->flows, f, p, from_opener, now_us);
 inspect:
@@ -276,6 +295,64 @@ inspect:
 done:
 	/* 5. The verdict, counted by reason. */
 	count(pl, v);
+}
+
+void pipeline_judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct verdict *v)
+{
+	judge(pl, p, now_us, v, NULL, NULL);
+}
+
+/* Packets that go through the flow table (the rest are judged alone or with a quoted flow). */
+static bool tracked(const struct pkt *p)
+{
+	return !is_icmp_error(p) && !icmp_untracked(p);
+}
+
+/*
+ * Three passes over at most PIPELINE_BATCH packets: start fetching every
+ * flow bucket; then, reading only, classify the packets that look like new
+ * flows (a pure function of the packet and the policy, so asking early
+ * changes nothing; a wrong guess only costs the lookup); then judge each
+ * packet in order exactly as pipeline_judge() would.
+ */
+static void judge_batch(struct pipeline *pl, struct pkt *const pkts[], unsigned n,
+			const uint64_t now_us[], struct verdict v[])
+{
+	struct flow_probe pr[PIPELINE_BATCH];
+	struct fw_key keys[PIPELINE_BATCH];
+	const struct fw_key *ask[PIPELINE_BATCH];
+	struct fw_result res[PIPELINE_BATCH], *pre[PIPELINE_BATCH] = { 0 };
+	unsigned nask = 0, idx[PIPELINE_BATCH];
+	bool track[PIPELINE_BATCH];
+
+	for (unsigned i = 0; i < n; i++) {
+		track[i] = tracked(pkts[i]);
+		if (track[i])
+			flow_probe_init(pl->flows, pkts[i], &pr[i]);
+	}
+	if (!policy_is_empty(pl->policy)) {
+		for (unsigned i = 0; i < n; i++) {
+			if (!track[i] || flow_probe_known(pl->flows, &pr[i]))
+				continue;
+			pipeline_fw_key(pkts[i], &keys[i]);
+			ask[nask] = &keys[i];
+			idx[nask++] = i;
+		}
+		for (unsigned j = 0; j < nask; j++) /* TODO fw_classify_batch */
+			fw_classify(pl->policy, ask[j], &res[j]);
+		for (unsigned j = 0; j < nask; j++)
+			pre[idx[j]] = &res[j];
+	}
+	for (unsigned i = 0; i < n; i++)
+		judge(pl, pkts[i], now_us[i], &v[i], track[i] ? &pr[i] : NULL, pre[i]);
+}
+
+void pipeline_judge_batch(struct pipeline *pl, struct pkt *const pkts[], unsigned n,
+			  const uint64_t now_us[], struct verdict v[])
+{
+	for (unsigned i = 0; i < n; i += PIPELINE_BATCH)
+		judge_batch(pl, pkts + i, n - i < PIPELINE_BATCH ? n - i : PIPELINE_BATCH,
+			    now_us + i, v + i);
 }
 
 void pipeline_sanity(struct pipeline *pl, enum ll_reason why, struct verdict *v)

@@ -24,29 +24,35 @@ struct flow_key {
 	uint8_t family;
 };
 
+/*
+ * A flow is four cache lines: the first holds all a later packet of the
+ * flow reads, the second what it writes; the opening packet comes after.
+ */
 struct flow {
+	/* line 1: read by every packet of the flow */
 	struct flow_key key;
-	struct fw_key orig;        /* the opening packet, as the firewall saw it */
-	char ifname[16];           /* orig.ifname points here: the packet's name does not outlive it */
+	uint64_t expires_us;
+	uint32_t generation;       /* policy generation the decision was made under */
+	uint32_t rule_id;          /* 0: none */
 	uint8_t orig_is_a;         /* the opener was side a */
 	uint8_t tcp_state;
 	uint8_t fin_seen;          /* bit 0: opener sent FIN, bit 1: responder */
 	uint8_t accept;
 	uint8_t inspect;
 	uint8_t reason;            /* enum ll_reason of the decision */
-	uint32_t rule_id;          /* 0: none */
-	uint32_t rule_idx;         /* the rule's index in the policy (has_rule) */
 	uint8_t has_rule;
 	uint8_t nolog;             /* the deciding deny rule said nolog */
-	uint32_t generation;       /* policy generation the decision was made under */
-	uint64_t last_us, expires_us;
+	/* line 2: written by every packet of the flow */
+	uint64_t last_us;
 	uint64_t pkts[2], bytes[2]; /* [0] opener->responder, [1] back */
+	uint32_t rule_idx;          /* the rule's index in the policy (has_rule) */
+	/* table links, private to flow.c: indices, not pointers */
+	uint32_t lru_prev, lru_next, slot, home;
+	/* lines 3-4: the opening packet, as the firewall saw it */
 	void *ips;                  /* IPS per-flow state (ips.c owns it) */
-	/* hash chain and LRU links are private to flow.c */
-	struct flow *hnext;
-	struct flow **hpprev;       /* the pointer that points at us: O(1) unlink */
-	struct flow *lru_prev, *lru_next;
-};
+	struct fw_key orig;
+	char ifname[16];            /* orig.ifname points here: the packet's name does not outlive it */
+} __attribute__((aligned(64)));
 
 struct flow_table;
 
@@ -67,6 +73,24 @@ struct flow *flow_lookup(struct flow_table *t, const struct pkt *p, uint64_t now
  * when the table is full. Never fails for want of space; NULL on ENOMEM.
  */
 struct flow *flow_create(struct flow_table *t, const struct pkt *p, uint64_t now_us);
+/*
+ * The same two steps for a batch of packets: flow_probe_init() computes a
+ * packet's key and hash and starts fetching its bucket, so that the cache
+ * misses of a batch overlap; flow_probe_known() says, reading only, whether
+ * the flow seems to exist (a hint: it may be stale by the time the packet
+ * is judged); the _probe variants of lookup and create then use the hash.
+ */
+struct flow_probe {
+	struct flow_key key;
+	uint64_t hash;
+	int src_is_a;
+};
+void flow_probe_init(const struct flow_table *t, const struct pkt *p, struct flow_probe *pr);
+bool flow_probe_known(const struct flow_table *t, const struct flow_probe *pr);
+struct flow *flow_lookup_probe(struct flow_table *t, const struct flow_probe *pr,
+			       const struct pkt *p, uint64_t now_us, int *from_opener);
+struct flow *flow_create_probe(struct flow_table *t, const struct flow_probe *pr,
+			       const struct pkt *p, uint64_t now_us);
 /* flow_update() - advance TCP state and timeouts after @p passed through @f. */
 void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int from_opener,
 		 uint64_t now_us);

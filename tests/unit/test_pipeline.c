@@ -98,11 +98,155 @@ static void test_flow_both_directions(void **state)
 	config_free(&cfg);
 }
 
+/* A small deterministic generator (xorshift): the tests must not depend on the run. */
+static uint64_t rnd_state;
+static uint32_t rnd(uint32_t n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (uint32_t)(rnd_state % n);
+}
+
+/*
+ * A packet drawn from few hosts and ports, so that flows repeat, turn
+ * round, close, reopen and get evicted; some are ICMP errors quoting them.
+ */
+static void random_pkt(struct pkt *p)
+{
+	static const char *const hosts[] = { "192.0.2.1", "192.0.2.2", "198.51.100.7",
+					     "203.0.113.9", "2001:db8::1", "2001:db8::2" };
+	static const uint8_t flags[] = { 0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x14, 0x01 };
+	static const uint16_t ports[] = { 22, 53, 80, 443, 40000, 40001 };
+	int v6 = rnd(3) == 0;
+	uint32_t kind = rnd(10);
+
+	memset(p, 0, sizeof(*p));
+	p->family = v6 ? 6 : 4;
+	p->ttl = 64;
+	p->dir = rnd(2) ? PKT_DIR_IN : PKT_DIR_OUT;
+	p->l4_ok = 1;
+	p->len = 40 + rnd(1400);
+	ll_ip_parse(hosts[(v6 ? 4 : 0) + rnd(v6 ? 2 : 4)], &p->src);
+	ll_ip_parse(hosts[(v6 ? 4 : 0) + rnd(v6 ? 2 : 4)], &p->dst);
+	p->ifname = rnd(2) ? "eth0" : "eth1";
+	if (kind < 5) {
+		p->proto = 6;
+		p->tcp_flags = flags[rnd(sizeof(flags))];
+	} else if (kind < 8) {
+		p->proto = 17;
+	} else if (kind == 8) {
+		p->proto = v6 ? 58 : 1;
+		p->icmp_type = v6 ? (rnd(2) ? 128 : 129) : (rnd(2) ? 8 : 0);
+		p->sport = p->dport = (uint16_t)rnd(3); /* echo id, both ways */
+		return;
+	} else {
+		/* an error quoting a TCP or UDP packet between the same hosts, turned round */
+		p->proto = v6 ? 58 : 1;
+		p->icmp_type = v6 ? 1 : 3;
+		p->icmp_code = (uint8_t)rnd(4);
+		p->inner.present = 1;
+		p->inner.family = p->family;
+		p->inner.proto = rnd(2) ? 6 : 17;
+		p->inner.has_ports = 1;
+		p->inner.src = p->dst;
+		p->inner.dst = p->src;
+		p->inner.sport = ports[rnd(sizeof(ports) / sizeof(ports[0]))];
+		p->inner.dport = ports[rnd(sizeof(ports) / sizeof(ports[0]))];
+		return;
+	}
+	p->sport = ports[rnd(sizeof(ports) / sizeof(ports[0]))];
+	p->dport = ports[rnd(sizeof(ports) / sizeof(ports[0]))];
+}
+
+static void assert_same_verdict(const struct verdict *a, const struct verdict *b)
+{
+	assert_int_equal(a->accept, b->accept);
+	assert_int_equal(a->by, b->by);
+	assert_int_equal(a->reason, b->reason);
+	assert_int_equal(a->has_rule, b->has_rule);
+	assert_int_equal(a->rule, b->rule);
+	assert_int_equal(a->offload, b->offload);
+	assert_int_equal(a->nolog, b->nolog);
+	assert_int_equal(a->nlogged, b->nlogged);
+	assert_memory_equal(a->logged, b->logged, a->nlogged * sizeof(a->logged[0]));
+}
+
+/*
+ * pipeline_judge_batch() answers exactly as pipeline_judge() one by one:
+ * 200,000 random packets in batches of random sizes through a table small
+ * enough to evict, with policy changes and clock jumps between batches,
+ * against a second pipeline fed the same packets singly.
+ */
+static void test_batch_equals_single(void **state)
+{
+	struct policy *pols[3] = {
+		load("deny priority 2 in tcp to any port 22 id 3\n"
+		     "allow in udp id 4\n"
+		     "force-allow priority 3 out tcp to any port 443 id 5\n"
+		     "log-only in tcp id 6\n"
+		     "allow in icmp id 7\n"
+		     "bypass priority 4 in tcp from 203.0.113.9 id 8\n"
+		     "deny in tcp on eth1 to any port 80 id 9\n"),
+		policy_empty(),
+		load("deny out tcp id 1\ndeny out udp id 11\nallow in tcp id 2\nlog-only in udp id 10\n"),
+	};
+	struct config cfg;
+	struct pipeline one, many;
+	unsigned seen_new = 0, seen_flow = 0, seen_deny = 0;
+
+	(void)state;
+	rnd_state = 0x9e3779b97f4a7c15ULL;
+	config_defaults(&cfg);
+	cfg.max_flows = 40; /* evictions all the time */
+	assert_int_equal(pipeline_init(&one, &cfg, pols[0]), 0);
+	assert_int_equal(pipeline_init(&many, &cfg, pols[0]), 0);
+	for (uint64_t now = 1000000, sent = 0; sent < 200000;) {
+		struct pkt pk[PIPELINE_BATCH * 2], *pp[PIPELINE_BATCH * 2];
+		uint64_t when[PIPELINE_BATCH * 2];
+		struct verdict v1, vb[PIPELINE_BATCH * 2];
+		unsigned n = 1 + rnd(PIPELINE_BATCH * 2);
+
+		if (rnd(500) == 0) {
+			struct policy *np = pols[rnd(3)];
+			pipeline_set_policy(&one, np);
+			pipeline_set_policy(&many, np);
+		}
+		if (rnd(1000) == 0)
+			now += 700000000; /* past every timeout */
+		for (unsigned i = 0; i < n; i++) {
+			random_pkt(&pk[i]);
+			pp[i] = &pk[i];
+			when[i] = now += rnd(3000);
+		}
+		pipeline_judge_batch(&many, pp, n, when, vb);
+		for (unsigned i = 0; i < n; i++) {
+			pipeline_judge(&one, &pk[i], when[i], &v1);
+			assert_same_verdict(&v1, &vb[i]);
+			seen_new += v1.by == BY_FIREWALL;
+			seen_flow += v1.by == BY_FLOW;
+			seen_deny += !v1.accept;
+		}
+		sent += n;
+	}
+	assert_memory_equal(&one.ctr, &many.ctr, sizeof(one.ctr));
+	assert_int_equal(one.nrule_hits, many.nrule_hits);
+	assert_memory_equal(one.rule_hits, many.rule_hits, one.nrule_hits * sizeof(*one.rule_hits));
+	/* the stream really mixed new flows, known flows and drops */
+	assert_true(seen_new > 10000 && seen_flow > 10000 && seen_deny > 10000);
+	pipeline_fini(&one);
+	pipeline_fini(&many);
+	for (int i = 0; i < 3; i++)
+		policy_free(pols[i]);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rejudge_keeps_interface),
 		cmocka_unit_test(test_flow_both_directions),
+		cmocka_unit_test(test_batch_equals_single),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
