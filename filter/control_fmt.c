@@ -230,7 +230,7 @@ static bool flow_matches(const struct flow_filter *ff, const struct flow *f)
 {
 	const struct flow_key *k = &f->key;
 
-	if ((ff->proto >= 0 && k->proto != ff->proto) || (ff->dir && f->orig.dir != ff->dir))
+	if ((ff->proto >= 0 && k->proto != ff->proto) || (ff->dir && f->orig_dir != ff->dir))
 		return false;
 	if (ff->nend == 1)
 		return end_is(ff, 0, k->a, k->pa) || end_is(ff, 0, k->b, k->pb);
@@ -245,11 +245,13 @@ static const char *const tcp_states[] = { "-", "syn-sent", "syn-recv", "establis
 
 static void flow_print(const struct flow *f, FILE *out)
 {
-	const struct fw_key *o = &f->orig;
-	const char *pn = o->proto == 6 ? "tcp" : o->proto == 17 ? "udp" : o->proto == 1 ? "icmp" :
-			 o->proto == 58 ? "icmp6" : NULL;
+	struct fw_key ok, *o = &ok;
+	const char *pn;
 	char a[64], b[64];
 
+	flow_orig(f, &ok);
+	pn = o->proto == 6 ? "tcp" : o->proto == 17 ? "udp" : o->proto == 1 ? "icmp" :
+	     o->proto == 58 ? "icmp6" : NULL;
 	if (pn)
 		fprintf(out, "%s %s", o->dir == FW_DIR_OUT ? "out" : "in", pn);
 	else

@@ -481,6 +481,43 @@ struct flow *flow_create(struct flow_table *t, const struct pkt *p, uint64_t now
 	return flow_create_probe(t, &pr, p, now_us);
 }
 
+void flow_set_orig(struct flow *f, const struct fw_key *k)
+{
+	f->orig_dir = k->dir;
+	f->orig_tcp_flags = k->tcp_flags;
+	f->orig_icmp_type = (uint8_t)k->icmp_type;
+	f->orig_icmp_code = (uint8_t)k->icmp_code;
+	f->orig_has_if = k->ifname != NULL;
+	if (k->ifname && k->ifname != f->ifname) {
+		size_t n = strnlen(k->ifname, sizeof(f->ifname) - 1); /* no snprintf: every new flow */
+		memcpy(f->ifname, k->ifname, n);
+		f->ifname[n] = 0;
+	}
+}
+
+/* The inverse of pipeline_fw_key() for the opening packet: ports for TCP/UDP, type/code for ICMP. */
+void flow_orig(const struct flow *f, struct fw_key *k)
+{
+	const struct flow_key *fk = &f->key;
+
+	memset(k, 0, sizeof(*k));
+	k->dir = f->orig_dir;
+	k->family = fk->family;
+	k->proto = fk->proto;
+	k->tcp_flags = f->orig_tcp_flags;
+	k->src = f->orig_is_a ? fk->a : fk->b;
+	k->dst = f->orig_is_a ? fk->b : fk->a;
+	k->icmp_type = k->icmp_code = -1;
+	if (fk->proto == 6 || fk->proto == 17) {
+		k->sport = f->orig_is_a ? fk->pa : fk->pb;
+		k->dport = f->orig_is_a ? fk->pb : fk->pa;
+	} else if (fk->proto == 1 || fk->proto == 58) {
+		k->icmp_type = f->orig_icmp_type;
+		k->icmp_code = f->orig_icmp_code;
+	}
+	k->ifname = f->orig_has_if ? f->ifname : NULL;
+}
+
 static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 {
 	uint8_t fl = p->tcp_flags;

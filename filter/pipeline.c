@@ -117,15 +117,7 @@ static void firewall(struct pipeline *pl, struct flow *f, const struct fw_key *k
 		res = *pre;
 	else
 		fw_classify(pl->policy, k, &res);
-	if (k != &f->orig) { /* a re-judged flow keeps its opening packet as it was */
-		f->orig = *k;
-		if (k->ifname) { /* no snprintf: this runs for every new flow */
-			size_t n = strnlen(k->ifname, sizeof(f->ifname) - 1);
-			memcpy(f->ifname, k->ifname, n);
-			f->ifname[n] = 0;
-		}
-		f->orig.ifname = k->ifname ? f->ifname : NULL;
-	}
+	flow_set_orig(f, k); /* a re-judged flow keeps its opening packet as it was */
 	f->accept = res.accept;
 	f->inspect = res.inspect && pl->policy && pl->policy->ips;
 	f->reason = (uint8_t)res.reason;
@@ -143,6 +135,24 @@ static void firewall(struct pipeline *pl, struct flow *f, const struct fw_key *k
 	v->nolog = f->nolog;
 	v->nlogged = res.nlogged;
 	memcpy(v->logged, res.logged, res.nlogged * sizeof(res.logged[0]));
+}
+
+/* A new policy: judge the flow again as its opening packet. */
+static void rejudge(struct pipeline *pl, struct flow *f, struct verdict *v)
+{
+	struct fw_key k;
+
+	flow_orig(f, &k);
+	firewall(pl, f, &k, NULL, v);
+}
+
+/* Can an IPS rule still match this inspected flow (else the decision is final)? */
+static bool may_inspect(const struct pipeline *pl, const struct flow *f)
+{
+	struct fw_key k;
+
+	flow_orig(f, &k);
+	return ips_may_match(pl->policy->ips, &k);
 }
 
 /* A later packet of a known flow: the flow's decision, reported as `flow`. */
@@ -255,7 +265,7 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	/* 2. Flows: an ICMP error goes with the flow it quotes (conntrack's "related"). */
 	if (is_icmp_error(p) && (f = flow_lookup_icmp_error(pl->flows, p, now_us))) {
 		if (f->generation != pl->generation)
-			firewall(pl, f, &f->orig, NULL, v);
+			rejudge(pl, f, v);
 		from_flow(f, v);
 		from_opener = like_opener(f, p);
 		goto inspect;
@@ -275,7 +285,7 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		hit(pl, f->has_rule, f->rule_idx);
 	} else if (f) {
 		/* a new policy: judge the flow again as its opening packet */
-		firewall(pl, f, &f->orig, NULL, v);
+		rejudge(pl, f, v);
 	} else {
 		f = flow_create_probe(pl->flows, pr, p, now_us);
 		if (!f) { /* no memory for a flow */
@@ -291,7 +301,7 @@ inspect:
 	/* 4. IPS, for accepted flows that still want inspection. */
 	if (f->accept && f->inspect)
 		ips(pl, f, p, from_opener, now_us, v);
-	v->offload = f->accept && (!f->inspect || !ips_may_match(pl->policy->ips, &f->orig));
+	v->offload = f->accept && (!f->inspect || may_inspect(pl, f));
 done:
 	/* 5. The verdict, counted by reason. */
 	count(pl, v);
@@ -338,8 +348,7 @@ static void judge_batch(struct pipeline *pl, struct pkt *const pkts[], unsigned 
 			ask[nask] = &keys[i];
 			idx[nask++] = i;
 		}
-		for (unsigned j = 0; j < nask; j++) /* TODO fw_classify_batch */
-			fw_classify(pl->policy, ask[j], &res[j]);
+		fw_classify_batch(pl->policy, ask, nask, res);
 		for (unsigned j = 0; j < nask; j++)
 			pre[idx[j]] = &res[j];
 	}

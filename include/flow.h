@@ -25,8 +25,9 @@ struct flow_key {
 };
 
 /*
- * A flow is four cache lines: the first holds all a later packet of the
- * flow reads, the second what it writes; the opening packet comes after.
+ * A flow is three cache lines: the first holds all a later packet of the
+ * flow reads, the second what it writes, the third the rest of its
+ * opening packet (the addresses and ports are the key's: flow_orig()).
  */
 struct flow {
 	/* line 1: read by every packet of the flow */
@@ -48,11 +49,17 @@ struct flow {
 	uint32_t rule_idx;          /* the rule's index in the policy (has_rule) */
 	/* table links, private to flow.c: indices, not pointers */
 	uint32_t lru_prev, lru_next, slot, home;
-	/* lines 3-4: the opening packet, as the firewall saw it */
+	/* line 3 */
 	void *ips;                  /* IPS per-flow state (ips.c owns it) */
-	struct fw_key orig;
-	char ifname[16];            /* orig.ifname points here: the packet's name does not outlive it */
+	/* the opening packet beyond the key, as the firewall saw it (flow_set_orig) */
+	uint8_t orig_dir, orig_tcp_flags, orig_icmp_type, orig_icmp_code, orig_has_if;
+	char ifname[16];
 } __attribute__((aligned(64)));
+
+/* flow_set_orig() - remember @k, the flow's opening packet as the firewall saw it. */
+void flow_set_orig(struct flow *f, const struct fw_key *k);
+/* flow_orig() - the opening packet again; k->ifname points into @f. */
+void flow_orig(const struct flow *f, struct fw_key *k);
 
 struct flow_table;
 

@@ -114,8 +114,8 @@ static void fake_flow(struct flow *fl, uint8_t proto, const char *a, uint16_t pa
 	fl->key.pb = pb;
 	fl->key.proto = proto;
 	fl->key.family = 4;
-	fl->orig = (struct fw_key){ .dir = FW_DIR_OUT, .family = 4, .proto = proto,
-				    .src = fl->key.a, .dst = fl->key.b, .sport = pa, .dport = pb };
+	fl->orig_is_a = 1; /* opened from a:pa to b:pb */
+	fl->orig_dir = FW_DIR_OUT;
 	fl->accept = 1;
 	fl->reason = R_ALLOW;
 	fl->pkts[0] = 3;
