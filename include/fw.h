@@ -51,6 +51,17 @@ void fw_eval_linear(const struct policy *p, const struct fw_key *k, struct fw_re
  */
 void fw_classify(const struct policy *p, const struct fw_key *k, struct fw_result *res);
 
+/*
+ * fw_classify_batch() - fw_classify() for @n keys at once: res[i] is
+ * exactly what fw_classify(p, keys[i], &res[i]) gives. The lookups are
+ * walked side by side, FW_BATCH at a time, so that their cache misses
+ * overlap; any @n works (0 does nothing). @res must not overlap the keys.
+ * Read-only on the policy, like fw_classify().
+ */
+#define FW_BATCH 8
+void fw_classify_batch(const struct policy *p, const struct fw_key *const keys[], unsigned n,
+		       struct fw_result res[]);
+
 /* fw_compile() - build policy->classifier. 0 or -ENOMEM / -E2BIG. */
 int fw_compile(struct policy *p);
 

@@ -23,28 +23,56 @@
  * child's whole region and decides there drops every later box from it.
  * As in EffiCuts, boxes are separated into trees by largeness (a /8 of
  * their family or wider) in source x destination, and log-only boxes -
- * never pruned, since they never end a walk - get a fifth tree. Measured on
+ * never pruned, since they never end a walk - get a fifth tree. Those five
+ * exist twice: one set for keys whose src and dst are both IPv4 (boxes
+ * that meet IPv4 in both, clipped to ::ffff:0:0/96 by the root region),
+ * one for every other key (boxes reaching outside IPv4 in src or dst); an
+ * `any` box is in both. A key walks only its own set. Measured on
  * 100,000 ClassBench-like rules (bench/run.sh), one deciding tree instead
  * of four: fw 8.4-9.7, acl 1.8-2.4, ipc 5.7-6.7 us per lookup; with the
  * four: 1.7-2.1, 0.9-1.2, 1.2-1.3 us. With log-only boxes in the deciding
  * trees, a fw lookup read 207 boxes; in their own tree, 5 per tree.
  *
- * Bounds: leaf entries <= 16 per box + 64 Ki (the log-only tree: 64 per
- * box), and 12 M boxes examined to choose cuts, shared by the trees in
- * proportion; past either, nodes stay leaves: lookups slow down, compile
- * time and memory do not grow. 100,000 rules: fw/acl/ipc-like sets compile
- * in 0.6-0.8 s to 20-25 MiB; the unit test's adversarial random policy
- * (288,000 boxes, heavy overlap) in 1.5-2.0 s to 83 MiB (CPU time, on a
- * shared 2-core VM).
+ * Bounds: leaf entries <= 16 per (box, tree) membership + 64 Ki (a
+ * log-only tree: 64 per box more), and 12 M boxes examined to choose cuts,
+ * shared by the trees in proportion; past either, nodes stay leaves:
+ * lookups slow down, compile time and memory do not grow. 100,000 rules:
+ * fw/acl/ipc-like sets compile (with the load) in 0.9-1.3 s CPU to 22-30
+ * MiB; the unit test's adversarial random policy (heavy overlap) in 1.3-1.5
+ * s to 84 MiB (CPU time, on a shared 2-core VM).
  *
  * Lookup (this file): the trees are laid out as one array, a node's cuts
  * and children beside it (classify_layout.c), walked in lock step so their
- * cache misses overlap, and the boxes of the leaves are prefetched before
- * they are read; a leaf entry carries ports, protocol and direction so
- * most boxes are rejected unread. That took fw lookups from 6.3 to ~2 us.
- * Measured through the pipeline on new-flow captures, 100,000 rules cost
- * 2.4-2.6 us per packet, so the sets replay at 0.31-0.36 of the empty
- * policy (which itself is ~1.1 us per packet, flow creation): short of 0.5.
+ * cache misses overlap. A cut along an address whose node region lies in
+ * one aligned 2^32 block (every node of the IPv4 set) keeps only the low
+ * 32 bits, like ports: a node is then header, <= 16 thresholds compared 4
+ * at a time (SSE2) and child offsets, ~144 bytes instead of ~320. A leaf
+ * entry carries ports, protocol and direction; in the IPv4 set also both
+ * addresses, so a box is read only when it has TCP flags, ICMP type/code,
+ * an interface or a hull to test, or a log-only id to report: the deciding
+ * box is read once, at the end, for its action and rule (never the rule
+ * itself). Per fw lookup (100,000 rules, 90% of packets IPv4) that took the
+ * node bytes read from 4.5 KB to 2.1 KB, and the boxes read from 18.7 to
+ * fewer than the 7.8 entries that pass their test. fw_classify_batch() walks up to FW_BATCH (8) keys' trees in lock
+ * step and prefetches the leaves two keys ahead of the scan (16 keys, or
+ * all leaves at once, overflowed L1 and was slower).
+ *
+ * Measured (/tmp bench: keys built first, then only the lookups, 1 M
+ * packets of the new-flow captures; noisy shared VM, ranges of 3 runs),
+ * ns per lookup, before -> single -> batch of 8:
+ *   fw_100000  1700-2200 -> 1000-1300 -> 690-860
+ *   acl_100000  930-1020 ->  740-900  -> 370-490
+ *   ipc_100000 1110-1300 ->  700-760  -> 430
+ *   fw_10       110-125  ->   65-70   -> 56-67 (fixed cost: no more rule
+ *               reads in the result, no popcount call, one pass of setup)
+ * Still short of issue #3 (100-200 ns with the faster flow creation). What
+ * remains, per fw lookup: ~18 levels over 5 trees (~3.5 each, each a
+ * dependent DRAM/L3 miss round), ~57 leaf entries (32 bytes) scanned.
+ * Next steps not taken: direct-indexed (bit-sliced) cuts of 2^k children
+ * so that a level reads one header line and one child slot; fewer,
+ * shallower trees for the IPv4 set; a min-rank per subtree so a walk stops
+ * below the best box already found; smaller leaves (BINTH) with 16-byte
+ * IPv4 entries (addresses as prefix/mask).
  *
  * Bit-vector schemes were not chosen: 100,000 rules give ~200,000
  * elementary intervals per address, 2.5 GB of vectors before aggregation.
@@ -54,28 +82,37 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "classify_int.h"
 #include "pkt.h"
 
 #define NO_HIT UINT32_MAX
 #define LOG_SLOTS 5
-#define PREFETCH 16 /* leaf entries whose boxes are fetched ahead */
+#define PREFETCH 16 /* leaf entries whose boxes are fetched ahead (trees for IPv6 keys) */
+#define LEAD 2      /* keys ahead whose leaves are prefetched while one is scanned */
+#define GROUP FW_BATCH /* keys walked together by fw_classify_batch() */
 
 /* A key projected onto the boxes' dimensions. */
 struct ckey {
 	u128 x[D__N]; /* the key along each dimension, for the tree nodes */
-	u128 src, dst;
+	uint32_t s4, d4; /* IPv4 keys: the addresses' low 32 bits */
 	uint16_t p1, p2;
-	uint8_t proto, dir, flags;
+	uint8_t proto, dir, flags, v4;
 	int16_t itype, icode;
 	uint16_t iface;
 	const struct fw_key *k;
 };
 
-/* The state of one walk: the best box so far and the log-only hits per priority. */
-struct walk {
+/* The state of one key's lookup: its leaves, the best box so far, the log-only hits per priority. */
+struct look {
+	struct ckey q;
+	const struct cls_tree *set; /* c->set[q.v4] */
+	uint32_t ntrees;
 	uint32_t best;
+	const struct cls_hdr *leaf[CLS_CLASSES];
 	uint32_t nlog[LOG_SLOTS];
 	uint32_t log[LOG_SLOTS][FW_MAX_LOGGED];
 };
@@ -90,23 +127,30 @@ static uint16_t iface_of(const struct cls *c, const char *name)
 	return UINT16_MAX; /* a name no rule uses */
 }
 
+static bool is_v4(u128 a)
+{
+	return a >> 32 == CLS_V4LO >> 32;
+}
+
 /* P1/P2 hold ports for TCP/UDP and ICMP type/code otherwise (classify_expand.c: p_lists()). */
 static void key_project(const struct cls *c, const struct fw_key *k, struct ckey *q)
 {
 	bool tu = k->proto == IPPROTO_TCP_ || k->proto == IPPROTO_UDP_;
+	u128 src = cls_u128(k->src), dst = cls_u128(k->dst);
 
-	q->src = cls_u128(k->src);
-	q->dst = cls_u128(k->dst);
 	q->p1 = tu ? k->sport : k->icmp_type >= 0 ? (uint16_t)k->icmp_type : 0;
 	q->p2 = tu ? k->dport : k->icmp_code >= 0 ? (uint16_t)k->icmp_code : 0;
 	q->proto = k->proto;
 	q->dir = k->dir;
-	q->x[D_SRC] = q->src;
-	q->x[D_DST] = q->dst;
+	q->x[D_SRC] = src;
+	q->x[D_DST] = dst;
 	q->x[D_P1] = q->p1;
 	q->x[D_P2] = q->p2;
 	q->x[D_PROTO] = q->proto;
 	q->x[D_DIR] = q->dir;
+	q->s4 = (uint32_t)src;
+	q->d4 = (uint32_t)dst;
+	q->v4 = is_v4(src) && is_v4(dst);
 	q->flags = k->tcp_flags;
 	q->itype = k->icmp_type;
 	q->icode = k->icmp_code;
@@ -156,14 +200,9 @@ static bool hull_hit(const struct fw_rule *r, uint8_t hull, const struct fw_key 
 	return !(hull & H_DPORT) || port_in(&r->dport, k->dport);
 }
 
-static bool box_hit(const struct policy *p, const struct cls_box *b, const struct ckey *q)
+/* The fields of a box no leaf entry carries. */
+static bool box_rest(const struct policy *p, const struct cls_box *b, const struct ckey *q)
 {
-	if (q->src < b->lo[0] || q->src > b->hi[0] || q->dst < b->lo[1] || q->dst > b->hi[1])
-		return false;
-	if (q->p1 < b->plo[0] || q->p1 > b->phi[0] || q->p2 < b->plo[1] || q->p2 > b->phi[1])
-		return false;
-	if (q->proto < b->protolo || q->proto > b->protohi || !(b->dir & q->dir))
-		return false;
 	if ((q->flags & b->flags) != b->flags)
 		return false;
 	if ((b->itype >= 0 && q->itype != b->itype) || (b->icode >= 0 && q->icode != b->icode))
@@ -171,6 +210,15 @@ static bool box_hit(const struct policy *p, const struct cls_box *b, const struc
 	if (b->iface && b->iface != q->iface)
 		return false;
 	return !b->hull || hull_hit(&p->rules[b->rule], b->hull, q->k);
+}
+
+static bool box_hit(const struct policy *p, const struct cls_box *b, const struct ckey *q)
+{
+	u128 src = q->x[D_SRC], dst = q->x[D_DST];
+
+	if (src < b->lo[0] || src > b->hi[0] || dst < b->lo[1] || dst > b->hi[1])
+		return false;
+	return box_rest(p, b, q);
 }
 
 /* Keep the lowest FW_MAX_LOGGED ids, ascending. */
@@ -190,6 +238,29 @@ static void log_add(uint32_t *v, uint32_t *n, uint32_t id)
 	v[i] = id;
 }
 
+/* The number of the @n sorted 32-bit thresholds at @t that are <= @v (@t readable in whole words). */
+static uint32_t cut32(const uint32_t *t, uint32_t n, uint32_t v)
+{
+#ifdef __SSE2__
+	const __m128i bias = _mm_set1_epi32(INT32_MIN);
+	const __m128i x = _mm_xor_si128(_mm_set1_epi32((int)v), bias);
+	uint32_t gt = 0; /* thresholds > v: unsigned compare as signed after flipping the top bit */
+
+	for (uint32_t j = 0; j < n; j += 4) {
+		__m128i w = _mm_xor_si128(_mm_load_si128((const __m128i *)(t + j)), bias);
+
+		gt |= (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(w, x))) << j;
+	}
+	/* sorted: the thresholds above v are the last ones, and the first of them is the child */
+	return (uint32_t)__builtin_ctz(gt | 1u << n);
+#else
+	uint32_t i = 0;
+
+	for (uint32_t j = 0; j < n; j++)
+		i += v >= t[j];
+	return i;
+#endif
+}
 
 /* One level down: the child of internal node @h that the key falls in (no branch per cut). */
 static const struct cls_hdr *step(const struct cls *c, const struct cls_hdr *h,
@@ -198,18 +269,14 @@ static const struct cls_hdr *step(const struct cls *c, const struct cls_hdr *h,
 	const u128 *t = (const u128 *)h + 1;
 	uint32_t i = 0, words;
 
-	if (h->dim <= D_DST) {
+	if (h->dim <= D_DST && !h->narrow) {
 		u128 v = q->x[h->dim];
 
 		for (uint32_t j = 0; j < h->n; j++)
 			i += v >= t[j];
 		words = h->n;
 	} else {
-		const uint32_t *t32 = (const uint32_t *)t;
-		uint32_t v = (uint32_t)q->x[h->dim];
-
-		for (uint32_t j = 0; j < h->n; j++)
-			i += v >= t32[j];
+		i = cut32((const uint32_t *)t, h->n, (uint32_t)q->x[h->dim]);
 		words = (h->n + 3u) / 4;
 	}
 	return (const struct cls_hdr *)&c->code[((const uint32_t *)(t + words))[i]];
@@ -223,72 +290,186 @@ static bool ent_hit(const struct cls_ent *e, const struct ckey *q)
 	       (e->dir & q->dir);
 }
 
+static bool ent4_hit(const struct cls_ent4 *e, const struct ckey *q)
+{
+	return (q->s4 >= e->slo) & (q->s4 <= e->shi) & (q->d4 >= e->dlo) & (q->d4 <= e->dhi) &
+	       (q->p1 >= e->plo[0]) & (q->p1 <= e->phi[0]) & (q->p2 >= e->plo[1]) &
+	       (q->p2 <= e->phi[1]) & (q->proto >= e->protolo) & (q->proto <= e->protohi) &
+	       ((e->dir & q->dir) != 0);
+}
+
+/* Start @n lookups: the keys' trees and their roots. */
+static void start(const struct cls *c, const struct fw_key *const *keys, uint32_t n,
+		  struct look *l)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		key_project(c, keys[i], &l[i].q);
+		l[i].set = c->set[l[i].q.v4];
+		l[i].ntrees = c->nset[l[i].q.v4];
+		l[i].best = NO_HIT;
+		memset(l[i].nlog, 0, sizeof(l[i].nlog));
+		for (uint32_t t = 0; t < l[i].ntrees; t++) {
+			l[i].leaf[t] = (const struct cls_hdr *)&c->code[l[i].set[t].root];
+			__builtin_prefetch(l[i].leaf[t]);
+		}
+	}
+}
+
 /*
- * The leaf of every tree. The trees are walked in lock step, one level each
- * turn, so that their cache misses overlap instead of adding up; the boxes
- * that pass their leaf entry's test are then prefetched before any is read.
+ * The leaf of every tree of every key. The trees are walked in lock step,
+ * one level each turn, so that their cache misses overlap instead of
+ * adding up.
  */
-static void descend_all(const struct cls *c, const struct ckey *q, const struct cls_hdr **leaf)
+static void descend(const struct cls *c, struct look *l, uint32_t n)
 {
 	bool more = true;
 
-	for (uint32_t t = 0; t < c->ntrees; t++)
-		leaf[t] = (const struct cls_hdr *)&c->code[c->tree[t].root];
 	while (more) {
 		more = false;
-		for (uint32_t t = 0; t < c->ntrees; t++) {
-			if (!leaf[t]->n)
-				continue;
-			leaf[t] = step(c, leaf[t], q);
-			__builtin_prefetch(leaf[t]);
-			__builtin_prefetch((const char *)leaf[t] + 64);
-			more = true;
-		}
-	}
-	for (uint32_t t = 0; t < c->ntrees; t++) {
-		const struct cls_ent *e = (const struct cls_ent *)(leaf[t] + 1);
-		uint32_t n = leaf[t]->cnt < PREFETCH ? leaf[t]->cnt : PREFETCH;
-
 		for (uint32_t i = 0; i < n; i++)
-			if (ent_hit(&e[i], q)) {
-				__builtin_prefetch(&c->box[e[i].box]);
-				__builtin_prefetch((const char *)&c->box[e[i].box] + 64);
+			for (uint32_t t = 0; t < l[i].ntrees; t++) {
+				const struct cls_hdr *h = l[i].leaf[t];
+
+				if (!h->n)
+					continue;
+				h = step(c, h, &l[i].q);
+				__builtin_prefetch(h);
+				__builtin_prefetch((const char *)h + 64);
+				__builtin_prefetch((const char *)h + 128);
+				l[i].leaf[t] = h;
+				more = true;
 			}
 	}
 }
 
-static void scan_leaf(const struct policy *p, const struct cls *c, const struct cls_hdr *h,
-		      const struct ckey *q, struct walk *w)
+/* Prefetch the rest of @l's leaves' entries and, for IPv6 keys, the boxes that pass their entry's test. */
+static void prefetch_leaves(const struct cls *c, const struct look *l)
 {
-	const struct cls_ent *e = (const struct cls_ent *)(h + 1), *end = e + h->cnt;
+	for (uint32_t t = 0; t < l->ntrees; t++) {
+		const struct cls_hdr *h = l->leaf[t];
+		const struct cls_ent *e = (const struct cls_ent *)(h + 1);
+		uint32_t m = h->cnt < PREFETCH ? h->cnt : PREFETCH;
 
-	for (; e < end && e->box < w->best; e++) {
-		const struct cls_box *b = &c->box[e->box];
+		if (h->v4) { /* descend() fetched the first 192 bytes */
+			uint32_t end = 16 * (1 + 2 * m);
 
-		if (!ent_hit(e, q) || !box_hit(p, b, q))
+			for (uint32_t off = 192; off < end; off += 64)
+				__builtin_prefetch((const char *)h + off);
+			if (end > 192)
+				__builtin_prefetch((const char *)h + end - 1);
 			continue;
-		if (b->action != FW_LOG_ONLY) {
-			w->best = e->box;
-			return;
 		}
-		log_add(w->log[b->logslot], &w->nlog[b->logslot], p->rules[b->rule].id);
+		for (uint32_t j = 0; j < m; j++)
+			if (ent_hit(&e[j], &l->q)) {
+				__builtin_prefetch(&c->box[e[j].box]);
+				__builtin_prefetch((const char *)&c->box[e[j].box] + 64);
+			}
 	}
 }
 
-static void decide(struct fw_result *res, const struct policy *p, const struct cls_box *b)
+/* A box that matches: the best so far when it decides, else one more log-only hit. */
+static bool hit(const struct cls *c, struct look *l, uint32_t box, bool log)
 {
-	fw_result_decide(res, &p->rules[b->rule]);
+	const struct cls_box *b;
+
+	if (!log) {
+		l->best = box;
+		return true;
+	}
+	b = &c->box[box];
+	log_add(l->log[b->logslot], &l->nlog[b->logslot], b->id);
+	return false;
+}
+
+/* Boxes of leaf @h ranked above the best so far, in rank order, until one decides. */
+static void scan(const struct policy *p, const struct cls *c, const struct cls_hdr *h, bool log,
+		 struct look *l)
+{
+	const struct ckey *q = &l->q;
+
+	if (h->v4) {
+		const struct cls_ent4 *e = (const struct cls_ent4 *)(h + 1), *end = e + h->cnt;
+
+		for (; e < end && e->box < l->best; e++)
+			if (ent4_hit(e, q) && (e->simple || box_rest(p, &c->box[e->box], q)) &&
+			    hit(c, l, e->box, log))
+				return;
+		return;
+	}
+	for (const struct cls_ent *e = (const struct cls_ent *)(h + 1), *end = e + h->cnt;
+	     e < end && e->box < l->best; e++)
+		if (ent_hit(e, q) && box_hit(p, &c->box[e->box], q) && hit(c, l, e->box, log))
+			return;
 }
 
 /* Log-only hits of the priorities the walk went through: those ranked above the decision. */
-static void report_logs(struct fw_result *res, const struct walk *w, int rank)
+static void report_logs(struct fw_result *res, const struct look *l, int rank)
 {
 	for (int s = 0; s < LOG_SLOTS; s++) {
 		if (s * 5 + FW_LOG_ONLY > rank)
 			break;
-		for (uint32_t j = 0; j < w->nlog[s]; j++)
-			log_add(res->logged, &res->nlogged, w->log[s][j]);
+		for (uint32_t j = 0; j < l->nlog[s]; j++)
+			log_add(res->logged, &res->nlogged, l->log[s][j]);
 	}
+}
+
+static void conclude(const struct policy *p, const struct cls *c, const struct look *l,
+		     struct fw_result *res)
+{
+	static const struct {
+		enum ll_reason reason;
+		bool accept, inspect;
+	} out[FW__ACTIONS] = {
+		[FW_BYPASS] = { R_BYPASS, true, false },
+		[FW_FORCE_ALLOW] = { R_FORCE_ALLOW, true, true },
+		[FW_DENY] = { R_DENY, false, false },
+		[FW_ALLOW] = { R_ALLOW, true, true },
+	};
+	const struct cls_box *b;
+
+	res->nlogged = 0;
+	if (l->best == NO_HIT) {
+		report_logs(res, l, LOG_SLOTS * 5);
+		res->rule = NULL;
+		res->reason = p->allow_dirs & l->q.dir ? R_NOT_ALLOWED : R_DEFAULT;
+		res->accept = res->inspect = res->reason == R_DEFAULT;
+		return;
+	}
+	b = &c->box[l->best];
+	report_logs(res, l, b->rank);
+	/* fw_result_decide() without reading the rule: the box has its action */
+	res->reason = out[b->action].reason;
+	res->accept = out[b->action].accept;
+	res->inspect = out[b->action].inspect;
+	res->rule = &p->rules[b->rule];
+}
+
+/* Up to GROUP lookups side by side: their cache misses overlap. */
+static void classify_group(const struct policy *p, const struct cls *c,
+			   const struct fw_key *const *keys, uint32_t n, struct fw_result *res)
+{
+	struct look l[GROUP];
+
+	start(c, keys, n, l);
+	descend(c, l, n);
+	for (uint32_t i = 0; i < n && i < LEAD; i++)
+		prefetch_leaves(c, &l[i]);
+	for (uint32_t i = 0; i < n; i++) {
+		if (i + LEAD < n) /* a few keys ahead: all of them at once would not stay in L1 */
+			prefetch_leaves(c, &l[i + LEAD]);
+		for (uint32_t t = 0; t < l[i].ntrees; t++)
+			if (l[i].set[t].minbox < l[i].best)
+				scan(p, c, l[i].leaf[t], l[i].set[t].log, &l[i]);
+		if (l[i].best != NO_HIT)
+			__builtin_prefetch((const char *)&c->box[l[i].best] + 64);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		conclude(p, c, &l[i], &res[i]);
+}
+
+static bool compiled(const struct policy *p)
+{
+	return p && p->classifier && (p->nrules || p->nips_lines);
 }
 
 /*
@@ -298,38 +479,24 @@ static void report_logs(struct fw_result *res, const struct walk *w, int rank)
  */
 void fw_classify(const struct policy *p, const struct fw_key *k, struct fw_result *res)
 {
-	const struct cls *c = p ? p->classifier : NULL;
-	const struct cls_hdr *leaf[CLS_TREES];
-	struct walk w;
-	struct ckey q;
-
-	if (!c || (p->nrules == 0 && p->nips_lines == 0)) {
+	if (!compiled(p)) {
 		fw_eval_linear(p, k, res);
 		return;
 	}
-	memset(res, 0, sizeof(*res));
-	w.best = NO_HIT;
-	memset(w.nlog, 0, sizeof(w.nlog));
-	key_project(c, k, &q);
-	descend_all(c, &q, leaf);
-	for (uint32_t t = 0; t < c->ntrees; t++) {
-		if (c->tree[t].minbox >= w.best)
-			continue;
-		scan_leaf(p, c, leaf[t], &q, &w);
-	}
-	if (w.best != NO_HIT) {
-		report_logs(res, &w, c->box[w.best].rank);
-		decide(res, p, &c->box[w.best]);
+	classify_group(p, p->classifier, &k, 1, res);
+}
+
+/* fw_classify_batch() - see fw.h. */
+void fw_classify_batch(const struct policy *p, const struct fw_key *const keys[], unsigned n,
+		       struct fw_result res[])
+{
+	if (!compiled(p)) {
+		for (unsigned i = 0; i < n; i++)
+			fw_eval_linear(p, keys[i], &res[i]);
 		return;
 	}
-	report_logs(res, &w, LOG_SLOTS * 5);
-	if (p->allow_dirs & k->dir) {
-		res->reason = R_NOT_ALLOWED;
-		return;
-	}
-	res->reason = R_DEFAULT;
-	res->accept = true;
-	res->inspect = true;
+	for (unsigned i = 0; i < n; i += GROUP)
+		classify_group(p, p->classifier, keys + i, n - i < GROUP ? n - i : GROUP, res + i);
 }
 
 /* fw_classifier_free() - see fw.h. */

@@ -22,6 +22,7 @@
 struct work {
 	uint32_t node;
 	uint32_t n, depth;
+	bool v4;                   /* a tree for IPv4 keys: addresses within CLS_V4LO..CLS_V4HI */
 	uint32_t *ents;
 	u128 rlo[D__N], rhi[D__N];
 };
@@ -240,6 +241,7 @@ static int make_leaf(struct builder *b, struct work *w)
 	if (w->n) /* c->ents may still be NULL: no offset from it */
 		memcpy(&c->ents[c->nents], w->ents, w->n * sizeof(*w->ents));
 	nd->n = 0;
+	nd->v4 = w->v4;
 	nd->first = c->nents;
 	nd->kid = w->n;
 	c->nents += w->n;
@@ -336,6 +338,7 @@ static int make_children(struct builder *b, struct work *w, struct split *s)
 		b->q[b->qn++] = kid[j];
 	}
 	b->c->nodes[w->node].dim = (uint8_t)s->dim;
+	b->c->nodes[w->node].narrow = s->dim <= D_DST && w->rlo[s->dim] >> 32 == w->rhi[s->dim] >> 32;
 	b->c->nodes[w->node].n = (uint8_t)(nk - 1);
 	b->c->nodes[w->node].first = first;
 	b->c->nodes[w->node].kid = b->c->nkids - nk;
@@ -376,38 +379,59 @@ static bool addr_large(u128 lo, u128 hi)
 }
 
 /*
- * Deciding boxes go to one of four trees by largeness; log-only boxes, which
- * never end a walk and so are never pruned, to a fifth searched last.
+ * Deciding boxes go to one of four classes by largeness; log-only boxes,
+ * which never end a walk and so are never pruned, to a fifth searched last.
  */
-static uint32_t tree_of(const struct cls_expanded *ex, uint32_t i)
+static uint32_t class_of(const struct cls_expanded *ex, uint32_t i)
 {
 	const struct cls_bbox *x = &ex->bb[i];
 
-	if (CLS_TREES == 1)
-		return 0;
 	if (ex->box[i].action == FW_LOG_ONLY)
-		return CLS_TREES - 1;
-	if (CLS_TREES == 2)
-		return 0;
+		return CLS_CLASSES - 1;
 	return (uint32_t)addr_large(x->lo[D_SRC], x->hi[D_SRC]) |
 	       (uint32_t)addr_large(x->lo[D_DST], x->hi[D_DST]) << 1;
+}
+
+static bool meets_v4(u128 lo, u128 hi) { return lo <= CLS_V4HI && hi >= CLS_V4LO; }
+static bool inside_v4(u128 lo, u128 hi) { return lo >= CLS_V4LO && hi <= CLS_V4HI; }
+
+/*
+ * Trees 0..CLS_CLASSES-1 serve keys whose src and dst are both IPv4, and
+ * hold the boxes that meet IPv4 in both; the others serve every other key,
+ * and hold the boxes that reach outside IPv4 in src or dst. A box of `any`
+ * address is in both sets.
+ */
+static bool in_tree(const struct cls_expanded *ex, uint32_t i, uint32_t t)
+{
+	const struct cls_bbox *x = &ex->bb[i];
+	bool v4 = t < CLS_CLASSES;
+
+	if (class_of(ex, i) != t % CLS_CLASSES)
+		return false;
+	if (v4)
+		return meets_v4(x->lo[D_SRC], x->hi[D_SRC]) && meets_v4(x->lo[D_DST], x->hi[D_DST]);
+	return !inside_v4(x->lo[D_SRC], x->hi[D_SRC]) || !inside_v4(x->lo[D_DST], x->hi[D_DST]);
 }
 
 static int build_tree(struct builder *b, uint32_t t)
 {
 	struct cls *c = b->c;
-	struct work w = { .depth = 0 };
+	struct work w = { .depth = 0, .v4 = t < CLS_CLASSES };
 	int err;
 
 	w.ents = malloc((b->ex->n + 1) * sizeof(*w.ents));
 	if (!w.ents)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < b->ex->n; i++)
-		if (tree_of(b->ex, i) == t)
+		if (in_tree(b->ex, i, t))
 			w.ents[w.n++] = i;
 	for (int d = 0; d < D__N; d++) {
 		w.rlo[d] = d == D_DIR ? FW_DIR_IN : 0;
 		w.rhi[d] = d <= D_DST ? ~(u128)0 : d == D_PROTO ? 255 : d == D_DIR ? FW_DIR_OUT : 65535;
+		if (d <= D_DST && w.v4) {
+			w.rlo[d] = CLS_V4LO;
+			w.rhi[d] = CLS_V4HI;
+		}
 	}
 	w.n = prune(b, w.ents, w.n, w.rlo, w.rhi);
 	if (!w.n) {
@@ -415,7 +439,8 @@ static int build_tree(struct builder *b, uint32_t t)
 		return 0;
 	}
 	c->tree[c->ntrees].minbox = w.ents[0];
-	c->tree[c->ntrees].log = CLS_TREES > 1 && t == CLS_TREES - 1;
+	c->tree[c->ntrees].log = t % CLS_CLASSES == CLS_CLASSES - 1;
+	c->tree[c->ntrees].v4 = w.v4;
 	err = new_node(b, &w.node);
 	if (err) {
 		free(w.ents);
@@ -423,9 +448,9 @@ static int build_tree(struct builder *b, uint32_t t)
 	}
 	c->tree[c->ntrees++].root = w.node;
 	b->work_cap = b->work + (WORK_MAX - b->work) * w.n / (b->left ? b->left : 1); /* a fair share */
-	b->left -= w.n;
+	b->left -= w.n < b->left ? w.n : b->left;
 	if (c->tree[c->ntrees - 1].log) /* every log-only hit is reported: its leaves cannot shrink below that */
-		b->budget = b->used + (uint64_t)ENT_PER_BOX * 4 * w.n + (1u << 16);
+		b->budget += (uint64_t)ENT_PER_BOX * 3 * w.n + (1u << 16);
 	b->used += w.n;
 	b->qh = b->qn = 0;
 	b->q[b->qn++] = w;
@@ -455,17 +480,26 @@ static int by_minbox(const void *a, const void *b)
 int cls_build_trees(struct cls *c, const struct cls_expanded *ex)
 {
 	struct builder b = { .c = c, .ex = ex };
+	uint64_t members = 0;
 	int err = 0;
 
+	for (uint32_t i = 0; i < ex->n; i++)
+		for (uint32_t t = 0; t < CLS_TREES; t++)
+			members += in_tree(ex, i, t);
 	/* one budget for all trees: the easy ones leave the rest to the wildcard-heavy one built last */
-	b.budget = (uint64_t)ENT_PER_BOX * ex->n + (1u << 16);
-	b.left = ex->n;
+	b.budget = (uint64_t)ENT_PER_BOX * members + (1u << 16);
+	b.left = members;
 	err = grow((void **)&b.q, &b.qcap, 1, sizeof(*b.q));
 	for (uint32_t t = 0; t < CLS_TREES && !err; t++)
 		err = build_tree(&b, t);
 	qsort(c->tree, c->ntrees, sizeof(c->tree[0]), by_minbox);
 	if (!err)
 		err = cls_layout(c, ex->box);
+	for (uint32_t t = 0; t < c->ntrees; t++) {
+		uint32_t v4 = c->tree[t].v4;
+
+		c->set[v4][c->nset[v4]++] = c->tree[t];
+	}
 	c->work = b.work;
 	free(b.q);
 	free(b.ep);

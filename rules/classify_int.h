@@ -35,12 +35,15 @@ struct cls_box {
 	uint8_t logslot;        /* log-only: 4 - priority (bucket of the walk) */
 	uint8_t rank;           /* (4 - priority) * 5 + action */
 	uint32_t rule;          /* index in policy->rules */
+	uint32_t id;            /* policy->rules[rule].id: the lookup need not read the rule */
 } __attribute__((aligned(64))); /* src/dst in one cache line, the rest in the next */
 
 /* A tree node: internal when n > 0 (n thresholds, n + 1 children), else a leaf. */
 struct cls_node {
 	uint8_t dim;
 	uint8_t n;
+	uint8_t narrow; /* internal, address cut: the region lies in one aligned 2^32 block */
+	uint8_t v4;     /* leaf of a tree for IPv4 keys: entries carry the addresses */
 	uint32_t first; /* internal: first threshold in cls.thr; leaf: first entry in cls.ents */
 	uint32_t kid;   /* internal: first child in cls.kids; leaf: number of entries */
 };
@@ -49,7 +52,8 @@ struct cls_node {
 struct cls_hdr {
 	uint8_t dim;
 	uint8_t n;      /* thresholds; 0 = leaf */
-	uint16_t pad;
+	uint8_t narrow; /* address thresholds stored as their low 32 bits, like ports */
+	uint8_t v4;     /* leaf: struct cls_ent4 entries (two words each) */
 	uint32_t cnt;   /* leaf: entries (struct cls_ent, box ascending) in the words that follow */
 	uint64_t pad2;
 };
@@ -61,14 +65,30 @@ struct cls_ent {
 	uint8_t protolo, protohi, dir, pad;
 };
 
-#ifndef CLS_TREES
-#define CLS_TREES 5 /* boxes small/large in src x small/large in dst (EffiCuts), log-only */
-#endif
+/*
+ * A leaf entry of a tree for IPv4 keys: the addresses too (low 32 bits,
+ * clipped to IPv4), so that a box is read only when @simple is 0 (TCP
+ * flags, ICMP type/code, interface or a hull to test) or when it decides.
+ */
+struct cls_ent4 {
+	uint32_t box;
+	uint16_t plo[2], phi[2];
+	uint8_t protolo, protohi, dir, simple;
+	uint32_t slo, shi, dlo, dhi;
+};
+
+/* The IPv4 block of the 128-bit address space (::ffff:0:0/96). */
+#define CLS_V4LO ((u128)0xffff << 32)
+#define CLS_V4HI (((u128)0xffff << 32) | 0xffffffffu)
+
+#define CLS_CLASSES 5 /* boxes small/large in src x small/large in dst (EffiCuts), log-only */
+#define CLS_TREES (2 * CLS_CLASSES) /* one set for IPv4 keys, one for the others */
 
 struct cls_tree {
 	uint32_t root;  /* node index */
 	uint32_t minbox; /* lowest box index in the tree: skip it when the best is already better */
 	bool log;        /* the log-only tree */
+	bool v4;         /* for keys whose src and dst are both IPv4 */
 };
 
 struct cls {
@@ -86,6 +106,8 @@ struct cls {
 	uint32_t ncode;
 	struct cls_tree tree[CLS_TREES];
 	uint32_t ntrees;
+	struct cls_tree set[2][CLS_CLASSES]; /* the trees for [v4 key], sorted by minbox, log last */
+	uint32_t nset[2];
 	char (*ifnames)[16];
 	uint32_t nifnames;
 	uint32_t depth;  /* deepest leaf, for the bench */

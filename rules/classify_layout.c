@@ -12,17 +12,22 @@
  * offsets; a leaf is its header and its entries - in breadth-first order.
  */
 
-/* Cuts along ports, protocol and direction fit 32 bits: four to a word. */
+/* Cuts along ports, protocol, direction and narrow addresses fit 32 bits: four to a word. */
+static bool wide(const struct cls_node *n)
+{
+	return n->dim <= D_DST && !n->narrow;
+}
+
 static uint32_t thr_words(const struct cls_node *n)
 {
-	return n->dim <= D_DST ? n->n : (n->n + 3) / 4;
+	return wide(n) ? n->n : (n->n + 3) / 4;
 }
 
 static uint32_t words_of(const struct cls_node *n)
 {
 	if (n->n)
 		return 1 + thr_words(n) + (n->n + 1 + 3) / 4;
-	return 1 + n->kid; /* a struct cls_ent is one word */
+	return 1 + n->kid * (n->v4 ? 2 : 1); /* a struct cls_ent is one word, a cls_ent4 two */
 }
 
 /* Breadth-first order of the nodes reachable from the roots. */
@@ -63,16 +68,35 @@ static void emit(struct cls *c, const struct cls_node *nd, u128 *w, const uint32
 	if (nd->n) {
 		uint32_t *kid = (uint32_t *)(w + 1 + thr_words(nd));
 
-		if (nd->dim <= D_DST)
+		h->narrow = nd->narrow;
+		if (wide(nd))
 			memcpy(w + 1, &c->thr[nd->first], nd->n * sizeof(u128));
-		for (uint32_t j = 0; nd->dim > D_DST && j < nd->n; j++)
+		for (uint32_t j = 0; !wide(nd) && j < nd->n; j++)
 			((uint32_t *)(w + 1))[j] = (uint32_t)c->thr[nd->first + j];
 		for (uint32_t j = 0; j <= nd->n; j++)
 			kid[j] = pos[c->kids[nd->kid + j]];
 		return;
 	}
 	h->cnt = nd->kid;
-	for (uint32_t j = 0; j < nd->kid; j++) {
+	h->v4 = nd->v4;
+	for (uint32_t j = 0; nd->v4 && j < nd->kid; j++) {
+		struct cls_ent4 *e = (struct cls_ent4 *)(w + 1) + j;
+		const struct cls_box *b = &box[c->ents[nd->first + j]];
+
+		e->box = c->ents[nd->first + j];
+		memcpy(e->plo, b->plo, sizeof(e->plo));
+		memcpy(e->phi, b->phi, sizeof(e->phi));
+		e->protolo = b->protolo;
+		e->protohi = b->protohi;
+		e->dir = b->dir;
+		e->simple = !b->flags && b->itype < 0 && b->icode < 0 && !b->iface && !b->hull;
+		/* the tree holds only boxes that meet IPv4 in both addresses */
+		e->slo = b->lo[0] < CLS_V4LO ? 0 : (uint32_t)b->lo[0];
+		e->shi = b->hi[0] > CLS_V4HI ? UINT32_MAX : (uint32_t)b->hi[0];
+		e->dlo = b->lo[1] < CLS_V4LO ? 0 : (uint32_t)b->lo[1];
+		e->dhi = b->hi[1] > CLS_V4HI ? UINT32_MAX : (uint32_t)b->hi[1];
+	}
+	for (uint32_t j = 0; !nd->v4 && j < nd->kid; j++) {
 		struct cls_ent *e = (struct cls_ent *)(w + 1 + j);
 		const struct cls_box *b = &box[c->ents[nd->first + j]];
 

@@ -353,7 +353,41 @@ static void same_result(const struct fw_result *a, const struct fw_result *b, co
 	assert_true(eq);
 }
 
-/* @npol policies of @nrules rules, @nkeys keys each: classifier == reference. */
+/*
+ * fw_classify_batch() on @n keys (batches of every size, cut at random)
+ * against the single lookup and the reference, which @ref already holds.
+ */
+static void batch_same(const struct policy *p, const struct fw_key *keys, uint32_t n,
+		       const struct fw_result *ref)
+{
+	const struct fw_key **kp = calloc(n + 1, sizeof(*kp));
+	struct fw_result *res = calloc(n + 1, sizeof(*res));
+	uint32_t i = 0;
+
+	assert_non_null(kp);
+	assert_non_null(res);
+	for (uint32_t j = 0; j < n; j++)
+		kp[j] = &keys[n - 1 - j]; /* any order: the pointers need not follow the keys */
+	while (i < n) {
+		uint32_t m = 1 + below(3 * FW_BATCH);
+
+		m = m > n - i ? n - i : m;
+		fw_classify_batch(p, kp + i, m, res + i);
+		i += m;
+	}
+	for (uint32_t j = 0; j < n; j++) {
+		struct fw_result b;
+
+		fw_classify(p, kp[j], &b);
+		same_result(&ref[n - 1 - j], &b, kp[j]);
+		same_result(&ref[n - 1 - j], &res[j], kp[j]);
+	}
+	fw_classify_batch(p, kp, 0, res); /* nothing to do */
+	free(kp);
+	free(res);
+}
+
+/* @npol policies of @nrules rules, @nkeys keys each: classifier (single and batch) == reference. */
 static void differential(uint64_t seed, uint32_t npol, uint32_t nrules, uint32_t nkeys, bool odd)
 {
 	uint32_t seen[R__COUNT] = { 0 }, logged = 0;
@@ -361,7 +395,11 @@ static void differential(uint64_t seed, uint32_t npol, uint32_t nrules, uint32_t
 	rng_state = seed;
 	for (uint32_t i = 0; i < npol; i++) {
 		struct policy *p = gen_policy(1 + below(nrules), odd);
+		struct fw_key *keys = calloc(nkeys, sizeof(*keys));
+		struct fw_result *ref = calloc(nkeys, sizeof(*ref));
 
+		assert_non_null(keys);
+		assert_non_null(ref);
 		assert_int_equal(fw_compile(p), 0);
 		assert_non_null(p->classifier);
 		for (uint32_t j = 0; j < nkeys; j++) {
@@ -373,7 +411,12 @@ static void differential(uint64_t seed, uint32_t npol, uint32_t nrules, uint32_t
 			same_result(&a, &b, &k);
 			seen[a.reason]++;
 			logged += a.nlogged > 0;
+			keys[j] = k;
+			ref[j] = a;
 		}
+		batch_same(p, keys, nkeys, ref);
+		free(keys);
+		free(ref);
 		free_policy(p);
 	}
 	/* the cases must reach every outcome, or the comparison proves little
@@ -442,13 +485,16 @@ static void test_every_action_every_priority(void **state)
 	p->allow_dirs = FW_DIR_ANY;
 	for (uint32_t n = 17; n > 0; n--) {
 		struct fw_key k = gen_key(p);
-		struct fw_result a, b;
+		const struct fw_key *kp = &k;
+		struct fw_result a, b, c;
 
 		p->nrules = n;
 		assert_int_equal(fw_compile(p), 0);
 		fw_eval_linear(p, &k, &a);
 		fw_classify(p, &k, &b);
 		same_result(&a, &b, &k);
+		fw_classify_batch(p, &kp, 1, &c);
+		same_result(&a, &c, &k);
 	}
 	p->nrules = 17;
 	free_policy(p);
@@ -461,13 +507,25 @@ static void test_empty_policy(void **state)
 	struct fw_result res;
 
 	(void)state;
+	const struct fw_key *kp[2] = { &k, &k };
+	struct fw_result two[2];
+
 	assert_int_equal(fw_compile(&p), 0);
 	fw_classify(&p, &k, &res);
 	assert_int_equal(res.reason, R_EMPTY_POLICY);
 	assert_true(res.accept);
+	fw_classify_batch(&p, kp, 2, two);
+	assert_int_equal(two[0].reason, R_EMPTY_POLICY);
+	assert_int_equal(two[1].reason, R_EMPTY_POLICY);
+	fw_classify_batch(NULL, kp, 2, two); /* no policy at all: as fw_classify(NULL, ...) */
+	fw_classify(NULL, &k, &res);
+	assert_int_equal(two[1].reason, res.reason);
 	p.nips_lines = 1; /* IPS only: the firewall part decides nothing, default */
 	fw_classify(&p, &k, &res);
 	assert_int_equal(res.reason, R_DEFAULT);
+	fw_classify_batch(&p, kp, 2, two);
+	assert_int_equal(two[0].reason, R_DEFAULT);
+	assert_int_equal(two[1].reason, R_DEFAULT);
 	fw_classifier_free(p.classifier);
 }
 
@@ -502,13 +560,23 @@ static void test_compile_bounds(void **state)
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__OPTIMIZE_SIZE__)
 	assert_true(t <= 2.0);
 #endif
-	for (uint32_t j = 0; j < 2000; j++) {
-		struct fw_key k = gen_key(p);
-		struct fw_result a, b;
+	{
+		struct fw_key *keys = calloc(2000, sizeof(*keys));
+		struct fw_result *ref = calloc(2000, sizeof(*ref));
 
-		fw_eval_linear(p, &k, &a);
-		fw_classify(p, &k, &b);
-		same_result(&a, &b, &k);
+		assert_non_null(keys);
+		assert_non_null(ref);
+		for (uint32_t j = 0; j < 2000; j++) {
+			struct fw_result b;
+
+			keys[j] = gen_key(p);
+			fw_eval_linear(p, &keys[j], &ref[j]);
+			fw_classify(p, &keys[j], &b);
+			same_result(&ref[j], &b, &keys[j]);
+		}
+		batch_same(p, keys, 2000, ref);
+		free(keys);
+		free(ref);
 	}
 	free_policy(p);
 }
