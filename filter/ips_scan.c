@@ -24,7 +24,12 @@ struct pend {
 	uint32_t ttl;
 };
 
-enum { SEEN_CAND = 1, SEEN_MATCHED = 2, SEEN_LIT = 4 /* its literal was seen by the packet prefilter */ };
+enum {
+	SEEN_CAND = 1,
+	SEEN_MATCHED = 2,
+	SEEN_LIT = 4,     /* its literal was seen by the packet prefilter */
+	SEEN_NOMATCH = 8, /* the payload cannot match it (a literal missing, or inspected) */
+};
 
 /* The three-way handshake as the IPS saw it (flow.c also adopts mid-stream flows). */
 enum { HS_SYN = 1, HS_SYNACK = 2, HS_DONE = 4 };
@@ -35,7 +40,10 @@ struct ips_worker {
 	hs_scratch_t *scratch;
 	pcre2_match_data *md;
 	uint32_t *cand, ncand;
+	uint64_t *live; /* rank << 32 | rule: the packet pass's candidates left to inspect */
 	uint8_t *seen; /* per rule, SEEN_* for the packet being scanned */
+	uint64_t *lits; /* bit per literal id of the group's lit_db: occurs in the packet */
+	uint32_t nlits_words;
 };
 
 /* Per-flow state, in flow->ips. */
@@ -69,7 +77,9 @@ static void worker_clear(struct ips_worker *w)
 	hs_free_scratch(w->scratch);
 	pcre2_match_data_free(w->md);
 	free(w->cand);
+	free(w->live);
 	free(w->seen);
+	free(w->lits);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -79,13 +89,22 @@ static int worker_init(struct ips_worker *w, const struct ips_ruleset *rs)
 	worker_clear(w);
 	w->md = pcre2_match_data_create(32, NULL);
 	w->cand = calloc(2 * rs->nrules + 1, sizeof(*w->cand)); /* packet pass + stream pass */
+	w->live = calloc(2 * rs->nrules + 1, sizeof(*w->live));
 	w->seen = calloc(rs->nrules + 1, 1);
-	if (!w->md || !w->cand || !w->seen)
+	if (!w->md || !w->cand || !w->live || !w->seen)
 		goto fail;
 	for (int g = 0; g < IPG__N; g++)
 		for (int d = 0; d < 2; d++)
-			if (rs->g[g][d].db && hs_alloc_scratch(rs->g[g][d].db, &w->scratch) != HS_SUCCESS)
-				goto fail;
+			for (uint32_t k = 0; k < rs->g[g][d].nsub; k++) {
+				const struct ips_group *sg = &rs->g[g][d].sub[k];
+				if ((sg->db && hs_alloc_scratch(sg->db, &w->scratch) != HS_SUCCESS) ||
+				    (sg->lit_db && hs_alloc_scratch(sg->lit_db, &w->scratch) != HS_SUCCESS))
+					goto fail;
+				if (sg->nlit / 64 + 1 > w->nlits_words)
+					w->nlits_words = sg->nlit / 64 + 1;
+			}
+	if (!(w->lits = calloc(w->nlits_words + 1, sizeof(*w->lits))))
+		goto fail;
 	w->rs = rs;
 	w->rs_id = rs->id;
 	return 0;
@@ -178,6 +197,41 @@ static void prefilter(struct ips_worker *w, const struct ips_group *g, const uin
 
 	if (g->db && len)
 		hs_scan(g->db, (const char *)buf, len, 0, w->scratch, on_hit, &h);
+}
+
+static int on_lit(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+		  void *ctx)
+{
+	uint64_t *lits = ctx;
+
+	(void)from, (void)to, (void)flags;
+	lits[id / 64] |= 1ull << (id % 64);
+	return 0;
+}
+
+/*
+ * Can the rule at @ri be in @buf at all? Every positive content of a rule
+ * with two or more must occur in it: one scan of the group's literal
+ * database (on the first rule that asks, per packet) answers for all.
+ */
+static bool lits_present(struct ips_worker *w, const struct ips_group *g, uint32_t ri,
+			 const uint8_t *buf, uint32_t len, bool *scanned)
+{
+	uint32_t a = g->lit_off ? g->lit_off[ri] : 0, b = g->lit_off ? g->lit_off[ri + 1] : 0;
+
+	if (a == b)
+		return true;
+	if (!len)
+		return false;
+	if (!*scanned) {
+		memset(w->lits, 0, (g->nlit / 64 + 1) * sizeof(*w->lits));
+		hs_scan(g->lit_db, (const char *)buf, len, 0, w->scratch, on_lit, w->lits);
+		*scanned = true;
+	}
+	for (uint32_t k = a; k < b; k++)
+		if (!(w->lits[g->lit_ids[k] / 64] & (1ull << (g->lit_ids[k] % 64))))
+			return false;
+	return true;
 }
 
 static int rank_cmp(const void *a, const void *b, void *arg)
@@ -398,22 +452,43 @@ static bool stream_only(const struct ips_rule *r)
 	return r->proto == IPSP_TCP_STREAM || (r->flow & IF_ONLY_STREAM);
 }
 
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static void scan_packet(struct scan *s, const struct ips_group *g)
 {
 	struct ips_worker *w = s->w;
 	const struct pkt *p = s->p;
+	bool scanned = false;
+	uint32_t n = 0;
 
 	prefilter(w, g, p->payload, p->paylen);
 	for (uint32_t i = 0; i < g->nalways; i++)
 		add_cand(w, g->always[i], SEEN_CAND);
-	qsort_r(w->cand, w->ncand, sizeof(*w->cand), rank_cmp, (void *)s->rs);
-	for (uint32_t i = 0; i < w->ncand && !s->stop; i++) {
-		const struct ips_rule *r = &s->rs->rules[w->cand[i]];
+	/* a candidate missing one of its literals is out before its rule is read */
+	for (uint32_t i = 0; i < w->ncand; i++) {
+		uint32_t ri = w->cand[i];
+		if (!lits_present(w, g, ri, p->payload, p->paylen, &scanned)) {
+			w->seen[ri] |= SEEN_NOMATCH;
+			continue;
+		}
+		w->live[n++] = (uint64_t)s->rs->rules[ri].rank << 32 | ri; /* in rank order */
+	}
+	qsort(w->live, n, sizeof(*w->live), u64_cmp);
+	for (uint32_t i = 0; i < n && !s->stop; i++) {
+		uint32_t ri = (uint32_t)w->live[i];
+		const struct ips_rule *r = &s->rs->rules[ri];
 		if (stream_only(r) || (r->iponly && s->iponly_done) || !rule_head_ok(s, r))
 			continue;
-		if (r->nitems && (!p->paylen || !ips_inspect(r, p->payload, p->paylen, w->md)))
+		if (r->nitems && (!p->paylen || !ips_inspect(r, p->payload, p->paylen, w->md))) {
+			w->seen[ri] |= SEEN_NOMATCH;
 			continue;
-		on_match(s, w->cand[i]);
+		}
+		on_match(s, ri);
 	}
 }
 
@@ -422,12 +497,9 @@ static void scan_packet(struct scan *s, const struct ips_group *g)
  * only where its literal shows up again, which the prefilter reports: it is
  * checked on the segment that showed the literal, and not kept pending.
  */
-static uint32_t pend_ttl(const struct ips_rule *r)
+static uint32_t pend_ttl(const struct ips_ruleset *rs, uint32_t ri)
 {
-	bool one = r->nitems == 1 && r->items[0].kind == II_CONTENT &&
-		   !(r->items[0].u.c.flags & IC_NEG);
-
-	return one ? 1 : PEND_SEGMENTS;
+	return (rs->rflags[ri] & IRF_ONE) ? 1 : PEND_SEGMENTS;
 }
 
 static void pend_add(struct fstate *fs, const struct ips_ruleset *rs, int dir, uint32_t ri)
@@ -438,7 +510,7 @@ static void pend_add(struct fstate *fs, const struct ips_ruleset *rs, int dir, u
 		;
 	if (i == PEND_MAX)
 		return;
-	fs->pend[dir][i] = (struct pend){ ri, pend_ttl(&rs->rules[ri]) };
+	fs->pend[dir][i] = (struct pend){ ri, pend_ttl(rs, ri) };
 	if (i == fs->npend[dir])
 		fs->npend[dir]++;
 }
@@ -473,22 +545,25 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 		return;
 	from = new_off > s->rs->max_pat ? new_off - s->rs->max_pat : 0;
 	uint32_t npkt = w->ncand;
+	bool same = false; /* the stream is this payload alone: the packet pass judged it */
 	if (len - new_off == s->p->paylen && !memcmp(d + new_off, s->p->payload, s->p->paylen)) {
+		same = new_off == 0;
 		/* in order: the packet pass saw the literals inside the new bytes;
 		 * scan only the seam, for literals that start in the old bytes */
 		for (uint32_t i = 0; i < npkt; i++)
 			if ((w->seen[w->cand[i]] & (SEEN_LIT | SEEN_MATCHED)) == SEEN_LIT &&
-			    ips_stream_rule(&s->rs->rules[w->cand[i]]))
+			    (s->rs->rflags[w->cand[i]] & IRF_STREAM))
 				pend_add(fs, s->rs, s->dir, w->cand[i]);
 		uint32_t end = len - new_off > s->rs->max_pat ? new_off + s->rs->max_pat - 1 : len;
-		prefilter(w, g, d + from, end - from);
+		if (new_off) /* else no old bytes: the packet pass saw every literal */
+			prefilter(w, g, d + from, end - from);
 	} else {
 		for (uint32_t i = 0; i < w->ncand; i++)
 			w->seen[w->cand[i]] &= SEEN_MATCHED; /* candidates of the packet pass are done */
 		prefilter(w, g, d + from, len - from);
 	}
 	for (uint32_t i = npkt; i < w->ncand; i++)
-		if (ips_stream_rule(&s->rs->rules[w->cand[i]]))
+		if (s->rs->rflags[w->cand[i]] & IRF_STREAM)
 			pend_add(fs, s->rs, s->dir, w->cand[i]);
 	/* in rank order like the packet pass, so that a pass rule wins here too */
 	uint32_t order[PEND_MAX], n = fs->npend[s->dir];
@@ -498,8 +573,9 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 	for (uint32_t i = 0; i < n && !s->stop; i++) {
 		const struct ips_rule *r = &s->rs->rules[order[i]];
 		/* a one-literal rule is pending only when its literal was just seen */
-		if (w->seen[order[i]] == SEEN_MATCHED || !rule_head_ok(s, r) ||
-		    (pend_ttl(r) > 1 && !ips_may_match_new(r, d, len, new_off)))
+		if (w->seen[order[i]] == SEEN_MATCHED || (same && (w->seen[order[i]] & SEEN_NOMATCH)) ||
+		    !rule_head_ok(s, r) ||
+		    (pend_ttl(s->rs, order[i]) > 1 && !ips_may_match_new(r, d, len, new_off)))
 			continue;
 		if (ips_inspect(r, d, len, w->md) && !ips_inspect(r, d, new_off, w->md))
 			on_match(s, order[i]);
@@ -527,7 +603,7 @@ void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f
 		if (p->proto == IPPROTO_TCP_)
 			track_handshake(s.fs, p, s.dir);
 	}
-	g = &rs->g[ips_pgroup_of(p->proto)][s.dir];
+	g = ips_group_of(rs, p, s.dir);
 	scan_packet(&s, g);
 	if (p->proto == IPPROTO_TCP_ && s.fs && !s.stop && rs->stream_rules)
 		scan_stream(&s, g);

@@ -165,7 +165,8 @@ struct ips_rule {
 	bool iponly;        /* header-only ip rule: Suricata checks it once per flow direction */
 	uint8_t flow;       /* IF_* */
 	uint8_t hdr;        /* IH_* */
-	int8_t fp;          /* item index of the fast pattern, -1 none */
+	int8_t fp;          /* item index of Suricata's fast pattern, -1 none */
+	int8_t pf;          /* item index of the literal the prefilter looks for, -1 none */
 	uint8_t flags_mode, flags_want, flags_mask;
 	uint8_t ss_which;
 	int32_t priority;
@@ -186,13 +187,30 @@ struct ips_rule {
 	struct srcloc loc;
 };
 
-/* Candidates for one protocol group and direction. */
+/* Candidates for one protocol group, direction and server-port class. */
 struct ips_group {
 	void *db;          /* hs_database_t *, NULL when no rule has a literal */
 	uint32_t *pat_rule; /* pattern id -> rule index */
 	uint32_t npat;
 	uint32_t *always;  /* rules without a literal: checked on every packet */
 	uint32_t nalways;
+	/* ips_litdb.c: every positive content of the rules that have two or more */
+	void *lit_db;       /* hs_database_t *, NULL when no rule has two */
+	uint32_t nlit;
+	uint32_t *lit_off;  /* rule index -> its literal ids: lit_ids[lit_off[i] .. lit_off[i + 1]) */
+	uint32_t *lit_ids;
+};
+
+/*
+ * One protocol group and direction, split like Suricata's signature group
+ * heads by the server's port (the destination port of packets to the
+ * server, the source port of packets to the client): a TLS packet never
+ * scans the literals of rules for port 80.
+ */
+struct ips_gset {
+	struct ips_group *sub;
+	uint32_t nsub;
+	uint8_t *port_map; /* server port -> index in sub; NULL: sub[0] for every port */
 };
 
 struct ips_skip {
@@ -208,7 +226,7 @@ struct ips_ruleset {
 	uint32_t nrules;
 	char **fb_names;
 	uint32_t nfb;
-	struct ips_group g[IPG__N][2]; /* [group][0 to_server, 1 to_client] */
+	struct ips_gset g[IPG__N][2]; /* [group][0 to_server, 1 to_client] */
 	uint32_t max_pat;   /* longest literal, for stream overlap */
 	uint32_t stream_depth;
 	uint64_t stream_memcap;
@@ -217,6 +235,12 @@ struct ips_ruleset {
 	struct ips_thtab *th;
 	uint32_t *by_sid;   /* rule indexes sorted by sid, for ips_rule_msg() */
 	uint32_t stream_rules; /* rules that also inspect reassembled TCP streams */
+	uint8_t *rflags;    /* per rule, IRF_*: what the stream stage asks of every candidate */
+};
+
+enum {
+	IRF_STREAM = 1, /* ips_stream_rule() */
+	IRF_ONE = 2,    /* one positive content and nothing else */
 };
 
 /* Parsing context for one ruleset build. */
@@ -266,6 +290,13 @@ void ips_groups_free(struct ips_ruleset *rs);
 /* ips_stream_rule() - does @r also look at reassembled TCP streams (payload tests, no dsize)? */
 bool ips_stream_rule(const struct ips_rule *r);
 enum ips_pgroup ips_pgroup_of(uint8_t ipproto);
+/* ips_group_of() - the candidates for a packet of @p traveling @dir (0 to the server). */
+const struct ips_group *ips_group_of(const struct ips_ruleset *rs, const struct pkt *p, int dir);
+
+/* ips_litdb.c */
+/* ips_litdb_build() - @g's literal database for rules @rules[0..@n) (ascending). 0 or -errno (error added). */
+int ips_litdb_build(struct ips_pctx *c, struct ips_group *g, const uint32_t *rules, uint32_t n);
+void ips_litdb_free(struct ips_group *g);
 
 /* ips_content.c: the exact payload inspection of one rule. */
 /*

@@ -1,4 +1,4 @@
-/* ips_compile.c - fast-pattern choice and one vectorscan literal database per protocol group and direction. */
+/* ips_compile.c - prefilter literal choice and vectorscan databases per protocol group, direction and server port. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +29,105 @@ static int8_t pick_fast_pattern(const struct ips_rule *r)
 		if (it->u.c.flags & IC_FAST)
 			return (int8_t)i;
 		if (best < 0 || it->u.c.len > r->items[best].u.c.len)
+			best = (int8_t)i;
+	}
+	return best;
+}
+
+/* One positive content of one rule, for counting how many rules share a literal. */
+struct lit_ref {
+	const struct ips_content *c;
+	uint32_t *share; /* where the count goes */
+};
+
+static inline uint8_t fold(uint8_t c)
+{
+	return (uint8_t)(c - 'A') < 26 ? (uint8_t)(c + 32) : c;
+}
+
+static int lit_cmp(const void *a, const void *b)
+{
+	const struct ips_content *x = ((const struct lit_ref *)a)->c, *y = ((const struct lit_ref *)b)->c;
+	int nx = !!(x->flags & IC_NOCASE), ny = !!(y->flags & IC_NOCASE);
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	if (nx != ny)
+		return nx - ny;
+	for (uint32_t k = 0; k < x->len; k++) {
+		uint8_t u = nx ? fold(x->pat[k]) : x->pat[k], v = nx ? fold(y->pat[k]) : y->pat[k];
+		if (u != v)
+			return u < v ? -1 : 1;
+	}
+	return 0;
+}
+
+/*
+ * share[o[i] + k]: how many positive contents of the whole ruleset equal
+ * item k of rule i (same bytes, same nocase). A literal many rules use
+ * ("GET ", "|16 03|", "HTTP/1.1 200", a header name) is one the traffic
+ * is full of: the prefilter is better off with a rarer one.
+ */
+static uint32_t *count_shares(const struct ips_ruleset *rs, uint32_t **offs)
+{
+	uint32_t n = 0, *o = calloc(rs->nrules + 1, sizeof(*o)), *share;
+	struct lit_ref *refs;
+
+	for (uint32_t i = 0; o && i < rs->nrules; i++) {
+		o[i] = n;
+		n += rs->rules[i].nitems;
+	}
+	share = calloc(n + 1, sizeof(*share));
+	refs = calloc(n + 1, sizeof(*refs));
+	if (!o || !share || !refs) {
+		free(o), free(share), free(refs);
+		return NULL;
+	}
+	n = 0;
+	for (uint32_t i = 0; i < rs->nrules; i++)
+		for (uint32_t k = 0; k < rs->rules[i].nitems; k++) {
+			const struct ips_item *it = &rs->rules[i].items[k];
+			if (it->kind == II_CONTENT && !(it->u.c.flags & IC_NEG))
+				refs[n++] = (struct lit_ref){ &it->u.c, &share[o[i] + k] };
+		}
+	qsort(refs, n, sizeof(*refs), lit_cmp);
+	for (uint32_t a = 0, b; a < n; a = b) {
+		for (b = a + 1; b < n && !lit_cmp(&refs[a], &refs[b]); b++)
+			;
+		for (uint32_t k = a; k < b; k++)
+			*refs[k].share = b - a;
+	}
+	free(refs);
+	*offs = o;
+	return share;
+}
+
+/* Literals shorter than this hit everywhere: used only when a rule has nothing longer. */
+#define PF_MIN_LEN 4
+
+/*
+ * The prefilter literal: the content marked fast_pattern, else the one the
+ * fewest rules share among those of PF_MIN_LEN bytes or more, then the
+ * longest. Any positive content must occur for the rule to match, so the
+ * choice changes what is confirmed, never what matches.
+ */
+static int8_t pick_prefilter(const struct ips_rule *r, const uint32_t *share)
+{
+	int8_t best = -1;
+
+	for (uint32_t i = 0; i < r->nitems && i < 127; i++) {
+		const struct ips_content *c = &r->items[i].u.c;
+		if (r->items[i].kind != II_CONTENT || (c->flags & IC_NEG))
+			continue;
+		if (c->flags & IC_FAST)
+			return (int8_t)i;
+		if (best < 0) {
+			best = (int8_t)i;
+			continue;
+		}
+		const struct ips_content *b = &r->items[best].u.c;
+		bool cl = c->len >= PF_MIN_LEN, bl = b->len >= PF_MIN_LEN;
+		if (cl != bl ? cl : share[i] != share[best] ? share[i] < share[best] : c->len > b->len)
 			best = (int8_t)i;
 	}
 	return best;
@@ -73,28 +172,32 @@ static int pats_alloc(struct pats *p, uint32_t n)
 }
 
 /* Collect the group's literals and rules without one; compile the literals. */
-static int build_group(struct ips_pctx *c, struct ips_group *g, int gi, int dir)
+static int build_group(struct ips_pctx *c, struct ips_group *g, int gi, int dir, const int8_t *cls,
+		       uint64_t mask)
 {
 	struct ips_ruleset *rs = c->rs;
 	struct pats p = { 0 };
 	hs_compile_error_t *err = NULL;
+	uint32_t *members = calloc(rs->nrules + 1, sizeof(*members)), nm = 0;
 	int rc = pats_alloc(&p, rs->nrules);
 
 	g->pat_rule = calloc(rs->nrules + 1, sizeof(*g->pat_rule));
 	g->always = calloc(rs->nrules + 1, sizeof(*g->always));
-	if (rc || !g->pat_rule || !g->always) {
+	if (rc || !g->pat_rule || !g->always || !members) {
 		pats_free(&p);
+		free(members);
 		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < rs->nrules; i++) {
 		const struct ips_rule *r = &rs->rules[i];
-		if (!in_group(r, gi, dir))
+		if (!in_group(r, gi, dir) || (cls && cls[i] >= 0 && !(mask >> cls[i] & 1)))
 			continue;
-		if (r->fp < 0) {
+		members[nm++] = i;
+		if (r->pf < 0) {
 			g->always[g->nalways++] = i;
 			continue;
 		}
-		const struct ips_content *ct = &r->items[r->fp].u.c;
+		const struct ips_content *ct = &r->items[r->pf].u.c;
 		uint32_t off = ct->fp_len ? ct->fp_off : 0, len = ct->fp_len ? ct->fp_len : ct->len;
 		/* vectorscan's literal API takes a leading NUL for an empty string:
 		 * prefilter on the rest, which any match contains too */
@@ -119,7 +222,107 @@ static int build_group(struct ips_pctx *c, struct ips_group *g, int gi, int dir)
 		rc = -EINVAL;
 	}
 	pats_free(&p);
+	if (!rc)
+		rc = ips_litdb_build(c, g, members, nm);
+	free(members);
 	return rc;
+}
+
+/* Port sets that split a group; more distinct ones than this: no split. */
+#define PORT_CLASSES_MAX 64
+
+/* The ports a rule wants on the server side of @dir; NULL: any. */
+static const struct ips_ports *server_ports(const struct ips_rule *r, int dir)
+{
+	const struct ips_ports *p = dir ? &r->sp : &r->dp;
+
+	return r->bidir || p->any ? NULL : p;
+}
+
+static bool ports_eq(const struct ips_ports *a, const struct ips_ports *b)
+{
+	return a->n == b->n && !memcmp(a->r, b->r, a->n * sizeof(*a->r));
+}
+
+/*
+ * cls[i]: the index of rule i's server port set among the distinct ones
+ * (*@ncls of them, in @sets), -1 for any port. -E2BIG when there are too many.
+ */
+static int port_classes(const struct ips_ruleset *rs, int gi, int dir, int8_t *cls,
+			const struct ips_ports **sets, uint32_t *ncls)
+{
+	*ncls = 0;
+	for (uint32_t i = 0; i < rs->nrules; i++) {
+		const struct ips_ports *p = server_ports(&rs->rules[i], dir);
+		uint32_t k = 0;
+		cls[i] = -1;
+		if (!p || !in_group(&rs->rules[i], gi, dir))
+			continue;
+		while (k < *ncls && !ports_eq(sets[k], p))
+			k++;
+		if (k == PORT_CLASSES_MAX)
+			return -E2BIG;
+		if (k == *ncls)
+			sets[(*ncls)++] = p;
+		cls[i] = (int8_t)k;
+	}
+	return 0;
+}
+
+/* port -> which classes hold it, one mask per port (0..65535). */
+static void port_masks(const struct ips_ports **sets, uint32_t ncls, uint64_t *m)
+{
+	memset(m, 0, 65536 * sizeof(*m));
+	for (uint32_t k = 0; k < ncls; k++)
+		for (uint32_t j = 0; j < sets[k]->n; j++)
+			for (uint32_t port = sets[k]->r[j].lo; port <= sets[k]->r[j].hi; port++)
+				m[port] |= 1ull << k;
+}
+
+/* Group @gi for @dir: one sub-group per distinct set of port classes. */
+static int build_gset(struct ips_pctx *c, struct ips_gset *gs, int gi, int dir)
+{
+	const struct ips_ruleset *rs = c->rs;
+	const struct ips_ports *sets[PORT_CLASSES_MAX];
+	uint64_t *m = NULL, masks[256];
+	int8_t *cls = calloc(rs->nrules + 1, 1);
+	uint32_t ncls = 0, nm = 0;
+	int rc = cls ? 0 : -ENOMEM;
+
+	if (!rc && (gi == IPG_TCP || gi == IPG_UDP) && !port_classes(rs, gi, dir, cls, sets, &ncls) &&
+	    ncls && (m = malloc(65536 * sizeof(*m))) && (gs->port_map = malloc(65536))) {
+		port_masks(sets, ncls, m);
+		for (uint32_t port = 0; port < 65536 && gs->port_map; port++) {
+			uint32_t k = 0;
+			while (k < nm && masks[k] != m[port])
+				k++;
+			if (k == nm && nm == 255) {
+				free(gs->port_map); /* too many: no split */
+				gs->port_map = NULL;
+				break;
+			}
+			if (k == nm)
+				masks[nm++] = m[port];
+			gs->port_map[port] = (uint8_t)k;
+		}
+	}
+	if (!gs->port_map)
+		nm = 1, masks[0] = ~0ull;
+	gs->nsub = nm;
+	if (!rc && !(gs->sub = calloc(nm, sizeof(*gs->sub))))
+		rc = -ENOMEM;
+	for (uint32_t k = 0; k < nm && !rc; k++)
+		rc = build_group(c, &gs->sub[k], gi, dir, gs->port_map ? cls : NULL, masks[k]);
+	free(m);
+	free(cls);
+	return rc;
+}
+
+const struct ips_group *ips_group_of(const struct ips_ruleset *rs, const struct pkt *p, int dir)
+{
+	const struct ips_gset *gs = &rs->g[ips_pgroup_of(p->proto)][dir];
+
+	return &gs->sub[gs->port_map ? gs->port_map[dir ? p->sport : p->dport] : 0];
 }
 
 /* Suricata's default action-order (pass, drop, reject, alert), then flowbit setters before readers. */
@@ -208,20 +411,31 @@ bool ips_stream_rule(const struct ips_rule *r)
 int ips_compile(struct ips_pctx *c)
 {
 	struct ips_ruleset *rs = c->rs;
+	uint32_t *offs = NULL, *share = count_shares(rs, &offs);
 	int rc = 0;
 
+	if (!share || !(rs->rflags = calloc(rs->nrules + 1, 1))) {
+		free(share), free(offs);
+		return -ENOMEM;
+	}
 	for (uint32_t i = 0; i < rs->nrules; i++) {
 		struct ips_rule *r = &rs->rules[i];
 		r->fp = pick_fast_pattern(r);
+		r->pf = pick_prefilter(r, share + offs[i]);
+		rs->rflags[i] = (ips_stream_rule(r) ? IRF_STREAM : 0) |
+				(r->nitems == 1 && r->items[0].kind == II_CONTENT &&
+				 !(r->items[0].u.c.flags & IC_NEG) ? IRF_ONE : 0);
 		rs->stream_rules += ips_stream_rule(r);
 		for (uint32_t k = 0; k < r->nitems; k++)
 			if (r->items[k].kind == II_CONTENT && r->items[k].u.c.len > rs->max_pat)
 				rs->max_pat = r->items[k].u.c.len;
 	}
+	free(share);
+	free(offs);
 	rc = rank_rules(rs) ?: index_sids(rs);
 	for (int g = 0; g < IPG__N && !rc; g++)
 		for (int d = 0; d < 2 && !rc; d++)
-			rc = build_group(c, &rs->g[g][d], g, d);
+			rc = build_gset(c, &rs->g[g][d], g, d);
 	return rc;
 }
 
@@ -229,9 +443,15 @@ void ips_groups_free(struct ips_ruleset *rs)
 {
 	for (int g = 0; g < IPG__N; g++)
 		for (int d = 0; d < 2; d++) {
-			hs_free_database(rs->g[g][d].db);
-			free(rs->g[g][d].pat_rule);
-			free(rs->g[g][d].always);
-			memset(&rs->g[g][d], 0, sizeof(rs->g[g][d]));
+			struct ips_gset *gs = &rs->g[g][d];
+			for (uint32_t k = 0; gs->sub && k < gs->nsub; k++) {
+				hs_free_database(gs->sub[k].db);
+				free(gs->sub[k].pat_rule);
+				free(gs->sub[k].always);
+				ips_litdb_free(&gs->sub[k]);
+			}
+			free(gs->sub);
+			free(gs->port_map);
+			memset(gs, 0, sizeof(*gs));
 		}
 }

@@ -363,7 +363,7 @@ int ips_parse_rule(struct ips_pctx *c, const char *text, struct ips_rule *r)
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	r->fp = -1;
+	r->fp = r->pf = -1;
 	r->loc = c->loc;
 	c->unsup = NULL;
 	sscanf(text, "%15s", action);

@@ -205,6 +205,7 @@ void ips_ruleset_free(struct ips_ruleset *rs)
 	free(rs->fb_names);
 	free(rs->rules);
 	free(rs->by_sid);
+	free(rs->rflags);
 	thtab_free(rs->th);
 	free(rs);
 }
