@@ -340,14 +340,15 @@ static void judge_batch(struct pipeline *pl, struct pkt *const pkts[], unsigned 
 		if (track[i])
 			flow_probe_init(pl->flows, pkts[i], &pr[i]);
 	}
-	if (!policy_is_empty(pl->policy)) {
-		for (unsigned i = 0; i < n; i++) {
-			if (!track[i] || flow_probe_known(pl->flows, &pr[i]))
-				continue;
-			pipeline_fw_key(pkts[i], &keys[i]);
-			ask[nask] = &keys[i];
-			idx[nask++] = i;
-		}
+	for (unsigned i = 0; i < n; i++) {
+		/* known flows: their entries are fetched now, for the third pass */
+		if (!track[i] || flow_probe_known(pl->flows, &pr[i]) || policy_is_empty(pl->policy))
+			continue;
+		pipeline_fw_key(pkts[i], &keys[i]);
+		ask[nask] = &keys[i];
+		idx[nask++] = i;
+	}
+	if (nask) {
 		fw_classify_batch(pl->policy, ask, nask, res);
 		for (unsigned j = 0; j < nask; j++)
 			pre[idx[j]] = &res[j];
