@@ -6,17 +6,9 @@
 #include <cmocka.h>
 
 #include "flow.h"
+#include "helper_rand.h"
 
 #define TUPLES 3000
-
-static uint64_t rnd_state;
-static uint32_t rnd(uint32_t n)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 7;
-	rnd_state ^= rnd_state << 17;
-	return (uint32_t)(rnd_state % n);
-}
 
 /* Tuple @i: a UDP packet from 192.0.2.1 to 198.51.100.<i/200>, ports from i. */
 static void udp_pkt(struct pkt *p, uint32_t i)

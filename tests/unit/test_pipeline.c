@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "pipeline.h"
+#include "helper_rand.h"
 #include "policy.h"
 
 static struct policy *load(const char *text)
@@ -96,16 +97,6 @@ static void test_flow_both_directions(void **state)
 	pipeline_fini(&pl);
 	policy_free(a);
 	config_free(&cfg);
-}
-
-/* A small deterministic generator (xorshift): the tests must not depend on the run. */
-static uint64_t rnd_state;
-static uint32_t rnd(uint32_t n)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 7;
-	rnd_state ^= rnd_state << 17;
-	return (uint32_t)(rnd_state % n);
 }
 
 /*
