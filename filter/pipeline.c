@@ -4,12 +4,24 @@
  * every stage lives in its own file.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pipeline.h"
 #include "policy.h"
+
+/*
+ * A fresh verdict: the fields before the logged and alert ids, and their
+ * counts; the ids are read only up to the counts. (memset of all 148
+ * bytes, a `rep stos`, was 4% of the mixed capture with the empty policy.)
+ */
+static void verdict_clear(struct verdict *v)
+{
+	memset(v, 0, offsetof(struct verdict, logged));
+	v->nalerts = 0;
+}
 
 static const struct fw_result empty_result = { .reason = R_EMPTY_POLICY, .accept = true };
 
@@ -249,7 +261,7 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	struct flow_probe own;
 	int ll, from_opener = 1;
 
-	memset(v, 0, sizeof(*v));
+	verdict_clear(v);
 
 	/* 1. The lifeline, above every rule: accept, no flow, no IPS. */
 	ll = lifeline_match(&pl->lifeline, p, now_us);
@@ -367,7 +379,7 @@ void pipeline_judge_batch(struct pipeline *pl, struct pkt *const pkts[], unsigne
 
 void pipeline_sanity(struct pipeline *pl, enum ll_reason why, struct verdict *v)
 {
-	memset(v, 0, sizeof(*v));
+	verdict_clear(v);
 	v->accept = pl->cfg->sanity_accept;
 	v->by = BY_SANITY;
 	v->reason = (uint8_t)why;
@@ -376,7 +388,7 @@ void pipeline_sanity(struct pipeline *pl, enum ll_reason why, struct verdict *v)
 
 void pipeline_not_ip(struct pipeline *pl, struct verdict *v)
 {
-	memset(v, 0, sizeof(*v));
+	verdict_clear(v);
 	v->accept = true;
 	v->by = BY_DEFAULT;
 	v->reason = R_NOT_IP;

@@ -49,6 +49,7 @@ struct flow {
 	uint32_t rule_idx;          /* the rule's index in the policy (has_rule) */
 	/* table links, private to flow.c: indices, not pointers */
 	uint32_t lru_prev, lru_next, slot, home;
+	uint8_t ref;                /* used since eviction last passed it (CLOCK) */
 	/* line 3 */
 	void *ips;                  /* IPS per-flow state (ips.c owns it) */
 	/* the opening packet beyond the key, as the firewall saw it (flow_set_orig) */
@@ -76,8 +77,8 @@ void flow_key_of(const struct pkt *p, struct flow_key *k, int *src_is_a);
 struct flow *flow_lookup(struct flow_table *t, const struct pkt *p, uint64_t now_us,
 			 int *from_opener);
 /*
- * flow_create() - open a flow for @p. Evicts the least recently used flow
- * when the table is full. Never fails for want of space; NULL on ENOMEM.
+ * flow_create() - open a flow for @p. Evicts a flow when the table is
+ * full: the oldest not used since eviction last passed it (CLOCK). Never fails for want of space; NULL on ENOMEM.
  */
 struct flow *flow_create(struct flow_table *t, const struct pkt *p, uint64_t now_us);
 /*
