@@ -79,12 +79,19 @@ static bool is_ip(const struct nfqueue_pkt *np)
 	return np->hw_proto == 0 && np->caplen && (np->data[0] >> 4 == 4 || np->data[0] >> 4 == 6);
 }
 
-/* alert.signature for an event: the msg of the rule in the running policy. */
-static const char *signature(void *arg, uint32_t sid)
+/* alert.signature, rev, gid, severity for an event: the rule in the running policy. */
+static bool signature(void *arg, uint32_t sid, struct ev_sig *out)
 {
 	const struct worker *w = arg;
+	struct ips_rule_info r;
 
-	return w->pl.policy ? ips_rule_msg(w->pl.policy->ips, sid) : NULL;
+	if (!w->pl.policy || !ips_rule_info(w->pl.policy->ips, sid, &r))
+		return false;
+	out->msg = r.msg;
+	out->gid = r.gid;
+	out->rev = r.rev;
+	out->severity = r.priority > 0 && r.priority < 256 ? (uint8_t)r.priority : 0;
+	return true;
 }
 
 /* The verdict of one judged packet: events, then NF_* back to the kernel, in arrival order. */

@@ -475,6 +475,19 @@ static void tally(int rc, int *n, int *err)
 		*err = rc;
 }
 
+/* alert.signature, gid, rev and severity of ev->sid, as the rule says them. */
+static void describe(struct event *ev, event_sig_fn sig, void *arg)
+{
+	struct ev_sig d = { 0 };
+
+	if (!sig || !sig(arg, ev->sid, &d))
+		return;
+	ev->signature = d.msg;
+	ev->gid = d.gid;
+	ev->rev = d.rev;
+	ev->severity = d.severity;
+}
+
 int event_emit_verdict(struct ev_log *log, const struct pkt *p, const struct verdict *v,
 		       uint64_t ts_us, event_sig_fn sig, void *arg)
 {
@@ -490,7 +503,7 @@ int event_emit_verdict(struct ev_log *log, const struct pkt *p, const struct ver
 
 		a.type = EV_ALERT;
 		a.sid = v->alerts[i];
-		a.signature = sig ? sig(arg, a.sid) : NULL;
+		describe(&a, sig, arg);
 		a.blocked = ips_drop && v->rule == a.sid;
 		tally(event_emit(log, &a), &n, &err);
 	}
@@ -507,7 +520,8 @@ int event_emit_verdict(struct ev_log *log, const struct pkt *p, const struct ver
 		ev.type = EV_DROP;
 		if (v->by == BY_IPS) {
 			ev.sid = v->has_rule ? v->rule : 0;
-			ev.signature = sig && ev.sid ? sig(arg, ev.sid) : NULL;
+			if (ev.sid)
+				describe(&ev, sig, arg);
 			ev.blocked = true;
 		} else {
 			ev.has_rule = v->has_rule;

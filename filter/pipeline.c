@@ -313,7 +313,7 @@ inspect:
 	/* 4. IPS, for accepted flows that still want inspection. */
 	if (f->accept && f->inspect)
 		ips(pl, f, p, from_opener, now_us, v);
-	v->offload = f->accept && (!f->inspect || may_inspect(pl, f));
+	v->offload = f->accept && (!f->inspect || !may_inspect(pl, f));
 done:
 	/* 5. The verdict, counted by reason. */
 	count(pl, v);

@@ -88,8 +88,14 @@ void event_log_set_rate(struct ev_log *log, uint32_t per_sec, uint32_t burst);
 int event_emit(struct ev_log *log, const struct event *ev);
 
 struct verdict;
-/* Returns the IPS rule's msg for @sid (NULL when unknown). */
-typedef const char *(*event_sig_fn)(void *arg, uint32_t sid);
+/* What an alert says of its rule, from the running rule set. */
+struct ev_sig {
+	const char *msg;
+	uint32_t gid, rev;
+	uint8_t severity; /* the rule's priority; 0: not given */
+};
+/* Fills @out for the IPS rule with @sid; false when there is none. */
+typedef bool (*event_sig_fn)(void *arg, uint32_t sid, struct ev_sig *out);
 
 /*
  * event_emit_verdict() - the events one judged packet makes: a drop event

@@ -57,6 +57,13 @@ uint32_t ips_ruleset_count(const struct ips_ruleset *rs, uint32_t *skipped);
  * alert.signature; NULL when there is no such rule or it has no msg.
  */
 const char *ips_rule_msg(const struct ips_ruleset *rs, uint32_t sid);
+/* ips_rule_info() - what events say of the rule with @sid (gid 1 first); false: none. */
+struct ips_rule_info {
+	const char *msg;
+	uint32_t gid, rev;
+	int32_t priority; /* 0: not given */
+};
+bool ips_rule_info(const struct ips_ruleset *rs, uint32_t sid, struct ips_rule_info *out);
 /* ips_ruleset_skips() - call @cb once per skipped keyword with its rule count. */
 void ips_ruleset_skips(const struct ips_ruleset *rs,
 		       void (*cb)(void *arg, const char *kw, uint32_t n), void *arg);

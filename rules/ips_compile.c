@@ -387,7 +387,7 @@ static int index_sids(struct ips_ruleset *rs)
 	return 0;
 }
 
-const char *ips_rule_msg(const struct ips_ruleset *rs, uint32_t sid)
+static const struct ips_rule *by_sid(const struct ips_ruleset *rs, uint32_t sid)
 {
 	uint32_t lo = 0, hi = rs && rs->by_sid ? rs->nrules : 0;
 
@@ -399,7 +399,25 @@ const char *ips_rule_msg(const struct ips_ruleset *rs, uint32_t sid)
 			hi = m;
 	}
 	return lo < (rs ? rs->nrules : 0) && rs->rules[rs->by_sid[lo]].sid == sid
-		       ? rs->rules[rs->by_sid[lo]].msg : NULL;
+		       ? &rs->rules[rs->by_sid[lo]] : NULL;
+}
+
+const char *ips_rule_msg(const struct ips_ruleset *rs, uint32_t sid)
+{
+	const struct ips_rule *r = by_sid(rs, sid);
+
+	return r ? r->msg : NULL;
+}
+
+bool ips_rule_info(const struct ips_ruleset *rs, uint32_t sid, struct ips_rule_info *out)
+{
+	const struct ips_rule *r = by_sid(rs, sid);
+
+	if (!r)
+		return false;
+	*out = (struct ips_rule_info){ .msg = r->msg, .gid = r->gid, .rev = r->rev,
+				       .priority = r->priority };
+	return true;
 }
 
 bool ips_stream_rule(const struct ips_rule *r)

@@ -30,6 +30,10 @@ expect() { # expect works|blocked TEXT CMD...
 	fi
 }
 ctl() { ip netns exec "$NS_A" "$LLC" -c "$T/lifeline.conf" "$@"; }
+alert_logged() { # the IPS drop's alert event, as an EVE consumer would look for it
+	grep '"event_type":"alert"' "$T/events.json" | grep '"action":"blocked"' |
+		grep '"signature_id":1000001,"rev":1,"signature":"passwd probe"' | grep -q '"community_id":"1:'
+}
 web() { # web NS PATH: an HTTP GET to the agent's port 8080
 	printf 'GET %s HTTP/1.0\r\n\r\n' "$2" | timeout 5 ip netns exec "$1" ncat -w 3 198.51.100.2 8080 |
 		grep -q '^HTTP/1.0'
@@ -98,6 +102,7 @@ expect blocked "outsider -> agent web, GET /etc/passwd" web "$NS_O" /etc/passwd
 say "the IPS dropped it; the event log says (EVE JSON):"
 grep -m1 '"event_type":"alert"' "$T/events.json" 2>/dev/null | sed 's/^/      /' ||
 	say "(no alert event found)"
+expect works "the alert names the rule: sid 1000001 rev 1, blocked, with a community_id" alert_logged
 run ctl stats
 
 step "At the console: lifelinectl reset - the empty policy, at once, persisted"

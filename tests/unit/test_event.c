@@ -542,10 +542,13 @@ static void test_threads(void **state)
 	unlink(path);
 }
 
-static const char *sig_of(void *arg, uint32_t sid)
+static bool sig_of(void *arg, uint32_t sid, struct ev_sig *out)
 {
 	(void)arg;
-	return sid == 2000 ? "ET SCAN probe" : NULL;
+	if (sid != 2000)
+		return false;
+	*out = (struct ev_sig){ .msg = "ET SCAN probe", .gid = 1, .rev = 7, .severity = 2 };
+	return true;
 }
 
 /* One judged packet: its alerts, its log-only rules, its drop. */
@@ -613,7 +616,7 @@ static void test_emit_verdict(void **state)
 	assert_int_equal(count_lines(text, "\"firewall\":{\"rule_id\":10,\"action\":\"deny\"}"), 1);
 	assert_int_equal(count_lines(text, "\"firewall\":{\"rule_id\":15,\"action\":\"log-only\"}"), 2);
 	assert_int_equal(count_lines(text, "\"action\":\"allowed\",\"gid\":1,\"signature_id\":2000,"
-					   "\"rev\":0,\"signature\":\"ET SCAN probe\""), 1);
+					   "\"rev\":7,\"signature\":\"ET SCAN probe\",\"severity\":2}"), 1);
 	assert_int_equal(count_lines(text, "\"action\":\"blocked\""), 2);
 	assert_int_equal(count_lines(text, "\"in_iface\":\"eth0\""), 8);
 	assert_int_equal(count_lines(text, "\"by\":\"ips\",\"reason\":\"drop\""), 2);

@@ -100,6 +100,40 @@ static void test_flow_both_directions(void **state)
 }
 
 /*
+ * Offload (the live engine's connmark) is for flows whose decision is
+ * final: not while an IPS rule may still match the flow.
+ */
+static void test_offload_only_when_ips_cannot_match(void **state)
+{
+	struct policy *a = load("allow in tcp id 1\n"
+				"drop tcp any any -> any 80 (msg:\"x\"; flow:to_server; content:\"/etc/passwd\"; sid:7;)\n");
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	tcp_in(&p, 0x02, NULL);
+	p.dport = 80; /* the IPS rule's port: every packet must come back to the engine */
+	pipeline_judge(&pl, &p, 1, &v);
+	assert_true(v.accept);
+	assert_false(v.offload);
+	p.tcp_flags = 0x10;
+	pipeline_judge(&pl, &p, 2, &v);
+	assert_int_equal(v.by, BY_FLOW);
+	assert_false(v.offload);
+	tcp_in(&p, 0x02, NULL); /* port 22: no IPS rule can match, the decision is final */
+	pipeline_judge(&pl, &p, 3, &v);
+	assert_true(v.accept);
+	assert_true(v.offload);
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+}
+
+/*
  * A packet drawn from few hosts and ports, so that flows repeat, turn
  * round, close, reopen and get evicted; some are ICMP errors quoting them.
  */
@@ -237,6 +271,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rejudge_keeps_interface),
 		cmocka_unit_test(test_flow_both_directions),
+		cmocka_unit_test(test_offload_only_when_ips_cannot_match),
 		cmocka_unit_test(test_batch_equals_single),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
