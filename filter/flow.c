@@ -106,6 +106,14 @@ static void big_free(void *p, size_t size)
 		munmap(p, size);
 }
 
+/* Entries in chunk @c: FLOW_CHUNK, but a small table's only chunk holds just max-flows. */
+static size_t chunk_bytes(const struct flow_table *t, uint64_t c)
+{
+	uint64_t n = t->max - c * FLOW_CHUNK;
+
+	return (n < FLOW_CHUNK ? n : FLOW_CHUNK) * sizeof(struct flow);
+}
+
 static inline struct flow *at(const struct flow_table *t, uint32_t i)
 {
 	return &t->chunk[i >> FLOW_CHUNK_SHIFT][i & (FLOW_CHUNK - 1)];
@@ -234,7 +242,7 @@ void flow_table_free(struct flow_table *t)
 		if (at(t, i)->ips)
 			ips_flow_free(at(t, i)->ips);
 	for (uint64_t c = 0; c * FLOW_CHUNK < t->max; c++)
-		big_free(t->chunk[c], FLOW_CHUNK * sizeof(struct flow));
+		big_free(t->chunk[c], chunk_bytes(t, c));
 	free(t->chunk);
 	big_free(t->bucket, (t->mask + 1) * sizeof(*t->bucket));
 	free(t);
@@ -347,7 +355,7 @@ static struct flow *alloc_flow(struct flow_table *t, uint64_t now_us, uint32_t *
 	} else {
 		i = t->used;
 		if (!t->chunk[i >> FLOW_CHUNK_SHIFT]) {
-			t->chunk[i >> FLOW_CHUNK_SHIFT] = big_alloc(FLOW_CHUNK * sizeof(struct flow));
+			t->chunk[i >> FLOW_CHUNK_SHIFT] = big_alloc(chunk_bytes(t, i >> FLOW_CHUNK_SHIFT));
 			if (!t->chunk[i >> FLOW_CHUNK_SHIFT])
 				return NULL;
 		}
