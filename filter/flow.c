@@ -57,7 +57,7 @@ static const uint64_t tcp_timeout_s[] = {
  */
 #define SLOTS 7
 #define NONE UINT32_MAX
-#define FLOW_CHUNK_SHIFT 13 /* 8192 flows: one 2 MiB huge page */
+#define FLOW_CHUNK_SHIFT 15 /* 32768 flows of 192 bytes: three 2 MiB huge pages */
 #define FLOW_CHUNK (1u << FLOW_CHUNK_SHIFT)
 
 struct bucket {
@@ -113,6 +113,9 @@ static size_t chunk_bytes(const struct flow_table *t, uint64_t c)
 
 	return (n < FLOW_CHUNK ? n : FLOW_CHUNK) * sizeof(struct flow);
 }
+
+_Static_assert(((sizeof(struct flow) << FLOW_CHUNK_SHIFT) & ((2u << 20) - 1)) == 0,
+	       "a chunk of flows must fill whole 2 MiB huge pages");
 
 static inline struct flow *at(const struct flow_table *t, uint32_t i)
 {
