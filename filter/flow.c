@@ -241,8 +241,9 @@ void flow_table_free(struct flow_table *t)
 {
 	if (!t)
 		return;
-	for (uint32_t i = t->lru_head; i != NONE; i = at(t, i)->lru_next)
-		if (at(t, i)->ips)
+	/* in memory order, not queue order: a million cold entries stream in */
+	for (uint32_t i = 0; i < t->used; i++)
+		if (at(t, i)->ips) /* NULL on free entries: flow_remove() cleared it */
 			ips_flow_free(at(t, i)->ips);
 	for (uint64_t c = 0; c * FLOW_CHUNK < t->max; c++)
 		big_free(t->chunk[c], chunk_bytes(t, c));
@@ -430,6 +431,23 @@ void flow_probe_init(const struct flow_table *t, const struct pkt *p, struct flo
 	flow_key_of(p, &pr->key, &pr->src_is_a);
 	pr->hash = key_hash(t, &pr->key);
 	__builtin_prefetch(&t->bucket[pr->hash & t->mask]);
+}
+
+void flow_prefetch_new(const struct flow_table *t, unsigned n)
+{
+	/* the entries flow_create() hands out next: fresh ones in order, else the free list's head */
+	if (t->free != NONE) {
+		__builtin_prefetch(at(t, t->free), 1);
+		return;
+	}
+	for (unsigned k = 0; k < n && t->used + k < t->max; k++) {
+		const char *f = (const char *)at(t, t->used + k);
+
+		if (!t->chunk[(t->used + k) >> FLOW_CHUNK_SHIFT])
+			return;
+		for (unsigned l = 0; l < sizeof(struct flow); l += 64)
+			__builtin_prefetch(f + l, 1);
+	}
 }
 
 bool flow_probe_known(const struct flow_table *t, const struct flow_probe *pr)

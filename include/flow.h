@@ -95,6 +95,8 @@ struct flow_probe {
 };
 void flow_probe_init(const struct flow_table *t, const struct pkt *p, struct flow_probe *pr);
 bool flow_probe_known(const struct flow_table *t, const struct flow_probe *pr);
+/* flow_prefetch_new() - start fetching the entries the next @n new flows will take. */
+void flow_prefetch_new(const struct flow_table *t, unsigned n);
 struct flow *flow_lookup_probe(struct flow_table *t, const struct flow_probe *pr,
 			       const struct pkt *p, uint64_t now_us, int *from_opener);
 struct flow *flow_create_probe(struct flow_table *t, const struct flow_probe *pr,
