@@ -4,6 +4,10 @@
  * and reassembled as the kernel does before NFQUEUE, and every original
  * frame gets one verdict line (a held fragment's line comes when its
  * datagram completes or is dropped, so lines follow decisions, not frames).
+ * Whole datagrams are judged in batches, with pipeline_judge_batch() as the
+ * live workers judge them; anything else that makes a line (a fragment, a
+ * frame that does not parse, an expiry) first judges the batch, so lines
+ * come out in the same order as one by one.
  */
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -26,6 +30,17 @@ struct held {
 	struct pkt p; /* the fragment as parsed: its scalar fields describe it if dropped */
 };
 
+/* A frame waiting for the batch: a copy, since libpcap reuses its buffer. */
+#define PEND_SLACK 64
+struct pending {
+	uint64_t n;
+	struct pcap_pkthdr hdr;
+	uint8_t *data;
+	uint32_t cap;
+	struct pkt p;        /* parsed from data */
+	char ifname[16];
+};
+
 struct replay {
 	struct pipeline *pl;
 	const struct replay_opts *o;
@@ -39,6 +54,8 @@ struct replay {
 	uint64_t frames, accepted, dropped;
 	uint64_t by_reason[BY__COUNT][R__COUNT];
 	uint64_t last_expire_us;
+	struct pending pend[PIPELINE_BATCH];
+	unsigned npend;
 };
 
 #define FRAG_MEM (4u << 20)        /* net.ipv4.ipfrag_high_thresh */
@@ -245,6 +262,53 @@ static void fragment(struct replay *r, uint64_t n, const struct pcap_pkthdr *h,
 	release(r, &res, &whole, &v);
 }
 
+/* Judge the pending frames together and write their lines, in order. */
+static void flush(struct replay *r)
+{
+	struct pkt *pk[PIPELINE_BATCH];
+	uint64_t now[PIPELINE_BATCH];
+	struct verdict v[PIPELINE_BATCH];
+
+	if (!r->npend)
+		return;
+	for (unsigned i = 0; i < r->npend; i++) {
+		pk[i] = &r->pend[i].p;
+		now[i] = ts_us(&r->pend[i].hdr);
+	}
+	pipeline_judge_batch(r->pl, pk, r->npend, now, v);
+	for (unsigned i = 0; i < r->npend; i++) {
+		struct pending *e = &r->pend[i];
+		emit(r, e->n, &e->hdr, e->data, &e->p, &v[i]);
+	}
+	r->npend = 0;
+}
+
+/* The next pending slot, holding a copy of the frame; NULL without memory. */
+static struct pending *pend_slot(struct replay *r, uint64_t n, const struct pcap_pkthdr *h,
+				 const uint8_t *data, const char *ifname)
+{
+	struct pending *e = &r->pend[r->npend];
+
+	/*
+	 * Zeroed slack after the frame, as libpcap's and NFQUEUE's buffers
+	 * have: matchers read ahead in 16-byte words (PCRE2's JIT does; an
+	 * exact-size copy made valgrind report it).
+	 */
+	if (e->cap < h->caplen + PEND_SLACK || !e->data) {
+		uint8_t *d = realloc(e->data, h->caplen + PEND_SLACK);
+		if (!d)
+			return NULL;
+		e->data = d;
+		e->cap = h->caplen + PEND_SLACK;
+	}
+	memcpy(e->data, data, h->caplen);
+	memset(e->data + h->caplen, 0, PEND_SLACK);
+	e->n = n;
+	e->hdr = *h;
+	snprintf(e->ifname, sizeof(e->ifname), "%s", ifname ? ifname : "");
+	return e;
+}
+
 static void frame(struct replay *r, int dlt, uint64_t n, const struct pcap_pkthdr *h,
 		  const uint8_t *data, const char *ifname)
 {
@@ -253,20 +317,28 @@ static void frame(struct replay *r, int dlt, uint64_t n, const struct pcap_pkthd
 	enum ll_reason why;
 	int ifindex, off = replay_l3_offset(dlt, data, h->caplen, &ifindex);
 	uint64_t now = ts_us(h);
+	struct pending *e;
 
 	if (now >= r->last_expire_us + 1000000u) {
+		flush(r);
 		frag_expire(r->frags, now, 0, frag_dropped, r);
 		r->last_expire_us = now;
 	}
 	if (off < 0) {
+		flush(r);
 		pipeline_not_ip(r->pl, &v);
 		emit(r, n, h, data, NULL, &v);
 		return;
 	}
+	/* parsed from the copy the batch keeps; p describes it until then */
+	e = pend_slot(r, n, h, data, ifname);
+	if (e)
+		data = e->data;
 	memset(&p, 0, sizeof(p));
 	/* a frame cut by the snap length is judged on what is there */
 	if (pkt_parse_wire(&p, data + off, h->caplen - (uint32_t)off,
 			   h->len > (uint32_t)off ? h->len - (uint32_t)off : 0, &why) < 0) {
+		flush(r);
 		pipeline_sanity(r->pl, why, &v);
 		/* what the parser got to (addresses, protocol) still helps the reader */
 		if (p.family)
@@ -277,12 +349,20 @@ static void frame(struct replay *r, int dlt, uint64_t n, const struct pcap_pkthd
 	p.dir = pipeline_dir(r->pl, p.src);
 	p.ifindex = ifindex;
 	p.ifname = ifname;
-	if (p.is_frag) {
-		fragment(r, n, h, data, &p, ifindex);
+	if (p.is_frag || !e) {
+		flush(r);
+		if (p.is_frag)
+			fragment(r, n, h, data, &p, ifindex);
+		else { /* no memory to hold it: judged alone */
+			pipeline_judge(r->pl, &p, now, &v);
+			emit(r, n, h, data, &p, &v);
+		}
 		return;
 	}
-	pipeline_judge(r->pl, &p, now, &v);
-	emit(r, n, h, data, &p, &v);
+	e->p = p;
+	e->p.ifname = ifname ? e->ifname : NULL;
+	if (++r->npend == PIPELINE_BATCH)
+		flush(r);
 }
 
 static void summary(const struct replay *r, FILE *out)
@@ -343,6 +423,7 @@ static int loop(struct replay *r, pcap_t *pc, char *err, size_t errlen)
 			progress(r, r->o->progress, total, f ? ftell(f) : 0,
 				 ts.tv_sec + ts.tv_nsec / 1e9);
 	}
+	flush(r);
 	frag_expire(r->frags, 0, 1, frag_dropped, r);
 	if (r->o->progress)
 		fputc('\n', r->o->progress);
@@ -398,6 +479,8 @@ out:
 	ifname_reader_close(r.ifr);
 	for (size_t i = 0; i < r.nheld; i++)
 		free(r.held[i].data);
+	for (unsigned i = 0; i < PIPELINE_BATCH; i++)
+		free(r.pend[i].data);
 	free(r.held);
 	pcap_close(pc);
 	return rc;
