@@ -42,6 +42,7 @@ struct ips_worker {
 	uint32_t *cand, ncand;
 	uint64_t *live; /* rank << 32 | rule: the packet pass's candidates left to inspect */
 	uint8_t *seen; /* per rule, SEEN_* for the packet being scanned */
+	uint8_t *pend_at; /* per rule, 1 + its place in the flow's pending list while it is indexed */
 	uint64_t *lits; /* bit per literal id of the group's lit_db: occurs in the packet */
 	uint32_t nlits_words;
 };
@@ -79,6 +80,7 @@ static void worker_clear(struct ips_worker *w)
 	free(w->cand);
 	free(w->live);
 	free(w->seen);
+	free(w->pend_at);
 	free(w->lits);
 	memset(w, 0, sizeof(*w));
 }
@@ -91,7 +93,8 @@ static int worker_init(struct ips_worker *w, const struct ips_ruleset *rs)
 	w->cand = calloc(2 * rs->nrules + 1, sizeof(*w->cand)); /* packet pass + stream pass */
 	w->live = calloc(2 * rs->nrules + 1, sizeof(*w->live));
 	w->seen = calloc(rs->nrules + 1, 1);
-	if (!w->md || !w->cand || !w->live || !w->seen)
+	w->pend_at = calloc(rs->nrules + 1, 1);
+	if (!w->md || !w->cand || !w->live || !w->seen || !w->pend_at)
 		goto fail;
 	for (int g = 0; g < IPG__N; g++)
 		for (int d = 0; d < 2; d++)
@@ -185,7 +188,8 @@ static int on_hit(unsigned id, unsigned long long from, unsigned long long to, u
 	struct hit_ctx *h = ctx;
 
 	(void)from, (void)to, (void)flags;
-	add_cand(h->w, h->g->pat_rule[id], SEEN_CAND | SEEN_LIT);
+	for (uint32_t k = h->g->pat_off[id]; k < h->g->pat_off[id + 1]; k++)
+		add_cand(h->w, h->g->pat_rule[k], SEEN_CAND | SEEN_LIT);
 	return 0;
 }
 
@@ -232,14 +236,6 @@ static bool lits_present(struct ips_worker *w, const struct ips_group *g, uint32
 		if (!(w->lits[g->lit_ids[k] / 64] & (1ull << (g->lit_ids[k] % 64))))
 			return false;
 	return true;
-}
-
-static int rank_cmp(const void *a, const void *b, void *arg)
-{
-	const struct ips_ruleset *rs = arg;
-	uint32_t ra = rs->rules[*(const uint32_t *)a].rank, rb = rs->rules[*(const uint32_t *)b].rank;
-
-	return ra < rb ? -1 : ra > rb;
 }
 
 static bool proto_ok(const struct ips_rule *r, uint8_t proto, uint8_t family)
@@ -452,11 +448,16 @@ static bool stream_only(const struct ips_rule *r)
 	return r->proto == IPSP_TCP_STREAM || (r->flow & IF_ONLY_STREAM);
 }
 
-static int u64_cmp(const void *a, const void *b)
+/* rank << 32 | rule keys, ascending: insertion sort, the lists are short (tens). */
+static void sort_u64(uint64_t *v, uint32_t n)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
+	for (uint32_t i = 1; i < n; i++) {
+		uint64_t x = v[i];
+		uint32_t j = i;
+		for (; j && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
 }
 
 static void scan_packet(struct scan *s, const struct ips_group *g)
@@ -478,7 +479,7 @@ static void scan_packet(struct scan *s, const struct ips_group *g)
 		}
 		w->live[n++] = (uint64_t)s->rs->rules[ri].rank << 32 | ri; /* in rank order */
 	}
-	qsort(w->live, n, sizeof(*w->live), u64_cmp);
+	sort_u64(w->live, n);
 	for (uint32_t i = 0; i < n && !s->stop; i++) {
 		uint32_t ri = (uint32_t)w->live[i];
 		const struct ips_rule *r = &s->rs->rules[ri];
@@ -502,17 +503,24 @@ static uint32_t pend_ttl(const struct ips_ruleset *rs, uint32_t ri)
 	return (rs->rflags[ri] & IRF_ONE) ? 1 : PEND_SEGMENTS;
 }
 
-static void pend_add(struct fstate *fs, const struct ips_ruleset *rs, int dir, uint32_t ri)
+/* Index (@on) or unindex the pending list of @dir in w->pend_at, for pend_add(). */
+static void pend_index(struct ips_worker *w, struct fstate *fs, int dir, bool on)
 {
-	uint32_t i;
+	for (uint32_t i = 0; i < fs->npend[dir]; i++)
+		w->pend_at[fs->pend[dir][i].rule] = on ? (uint8_t)(i + 1) : 0;
+}
 
-	for (i = 0; i < fs->npend[dir] && fs->pend[dir][i].rule != ri; i++)
-		;
+/* Make @ri pending (again: a fresh ttl, same place); the list is indexed. */
+static void pend_add(struct ips_worker *w, struct fstate *fs, const struct ips_ruleset *rs, int dir,
+		     uint32_t ri)
+{
+	uint32_t i = w->pend_at[ri] ? w->pend_at[ri] - 1u : fs->npend[dir];
+
 	if (i == PEND_MAX)
 		return;
 	fs->pend[dir][i] = (struct pend){ ri, pend_ttl(rs, ri) };
 	if (i == fs->npend[dir])
-		fs->npend[dir]++;
+		w->pend_at[ri] = (uint8_t)++fs->npend[dir];
 }
 
 /* Age the pending rules by one segment, dropping the expired ones. */
@@ -537,23 +545,26 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 	struct ips_worker *w = s->w;
 	const uint8_t *d;
 	uint32_t len, new_off, from;
+	bool is_pkt;
 
 	if (!fs->st[s->dir] && !(fs->st[s->dir] = ips_stream_new()))
 		return;
-	ips_stream_add(fs->st[s->dir], s->rs, s->p, &d, &len, &new_off);
+	ips_stream_add(fs->st[s->dir], s->rs, s->p, &d, &len, &new_off, &is_pkt);
 	if (new_off >= len)
 		return;
 	from = new_off > s->rs->max_pat ? new_off - s->rs->max_pat : 0;
 	uint32_t npkt = w->ncand;
+	pend_index(w, fs, s->dir, true);
 	bool same = false; /* the stream is this payload alone: the packet pass judged it */
-	if (len - new_off == s->p->paylen && !memcmp(d + new_off, s->p->payload, s->p->paylen)) {
+	if (is_pkt || (len - new_off == s->p->paylen &&
+		       !memcmp(d + new_off, s->p->payload, s->p->paylen))) {
 		same = new_off == 0;
 		/* in order: the packet pass saw the literals inside the new bytes;
 		 * scan only the seam, for literals that start in the old bytes */
 		for (uint32_t i = 0; i < npkt; i++)
 			if ((w->seen[w->cand[i]] & (SEEN_LIT | SEEN_MATCHED)) == SEEN_LIT &&
 			    (s->rs->rflags[w->cand[i]] & IRF_STREAM))
-				pend_add(fs, s->rs, s->dir, w->cand[i]);
+				pend_add(w, fs, s->rs, s->dir, w->cand[i]);
 		uint32_t end = len - new_off > s->rs->max_pat ? new_off + s->rs->max_pat - 1 : len;
 		if (new_off) /* else no old bytes: the packet pass saw every literal */
 			prefilter(w, g, d + from, end - from);
@@ -564,21 +575,27 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 	}
 	for (uint32_t i = npkt; i < w->ncand; i++)
 		if (s->rs->rflags[w->cand[i]] & IRF_STREAM)
-			pend_add(fs, s->rs, s->dir, w->cand[i]);
-	/* in rank order like the packet pass, so that a pass rule wins here too */
-	uint32_t order[PEND_MAX], n = fs->npend[s->dir];
-	for (uint32_t i = 0; i < n; i++)
-		order[i] = fs->pend[s->dir][i].rule;
-	qsort_r(order, n, sizeof(*order), rank_cmp, (void *)s->rs);
+			pend_add(w, fs, s->rs, s->dir, w->cand[i]);
+	pend_index(w, fs, s->dir, false);
+	/* in rank order like the packet pass, so that a pass rule wins here too;
+	 * what this packet already settled is left out before sorting */
+	uint64_t order[PEND_MAX];
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < fs->npend[s->dir]; i++) {
+		uint32_t ri = fs->pend[s->dir][i].rule;
+		if (w->seen[ri] != SEEN_MATCHED && !(same && (w->seen[ri] & SEEN_NOMATCH)))
+			order[n++] = (uint64_t)s->rs->rules[ri].rank << 32 | ri;
+	}
+	sort_u64(order, n);
 	for (uint32_t i = 0; i < n && !s->stop; i++) {
-		const struct ips_rule *r = &s->rs->rules[order[i]];
+		uint32_t ri = (uint32_t)order[i];
+		const struct ips_rule *r = &s->rs->rules[ri];
 		/* a one-literal rule is pending only when its literal was just seen */
-		if (w->seen[order[i]] == SEEN_MATCHED || (same && (w->seen[order[i]] & SEEN_NOMATCH)) ||
-		    !rule_head_ok(s, r) ||
-		    (pend_ttl(s->rs, order[i]) > 1 && !ips_may_match_new(r, d, len, new_off)))
+		if (!rule_head_ok(s, r) ||
+		    (pend_ttl(s->rs, ri) > 1 && !ips_may_match_new(r, d, len, new_off)))
 			continue;
 		if (ips_inspect(r, d, len, w->md) && !ips_inspect(r, d, new_off, w->md))
-			on_match(s, order[i]);
+			on_match(s, ri);
 	}
 	pend_age(fs, s->dir);
 }

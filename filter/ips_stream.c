@@ -22,7 +22,9 @@ struct seg {
  */
 struct ips_stream {
 	bool init, full;
-	uint32_t next_seq;
+	bool fin;  /* a FIN was seen, at fin_seq */
+	bool done; /* full, or complete up to the FIN: no byte can be added any more */
+	uint32_t next_seq, fin_seq;
 	uint8_t *buf;
 	uint32_t len, cap;
 	struct seg *ooo; /* sorted by seq */
@@ -153,11 +155,41 @@ static void resync(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t 
 	append(s, rs, seq, d, n);
 }
 
+/*
+ * A stream that can take no more bytes is never inspected again (only new
+ * bytes make the stream stage look at it): its buffer goes back to the heap,
+ * where the next flow's stream finds it, instead of holding fresh pages for
+ * as long as the flow lingers in FIN_WAIT. A receiver drops data beyond the
+ * FIN, and so does this (Suricata too reassembles nothing after it).
+ */
+static void finish(struct ips_stream *s)
+{
+	ooo_clear(s);
+	atomic_fetch_sub(&stream_mem, s->cap);
+	free(s->buf);
+	s->buf = NULL;
+	s->len = s->cap = 0;
+}
+
 void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const struct pkt *p,
-		    const uint8_t **data, uint32_t *len, uint32_t *new_off)
+		    const uint8_t **data, uint32_t *len, uint32_t *new_off, bool *is_pkt)
 {
 	uint32_t before = s->len;
+	bool whole = false; /* p's payload went in from its first byte, nothing else after it */
 	int32_t diff;
+
+	*is_pkt = false;
+	if (s->done) {
+		if (s->buf) /* the last call's caller has read it by now */
+			finish(s);
+		*data = NULL;
+		*len = *new_off = 0;
+		return;
+	}
+	if ((p->tcp_flags & TCPF_FIN) && !s->fin && s->init) {
+		s->fin = true;
+		s->fin_seq = p->tcp_seq + p->paylen;
+	}
 
 	if (p->tcp_flags & TCPF_SYN) {
 		if (!s->init)
@@ -170,12 +202,14 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 	diff = (int32_t)(p->tcp_seq - s->next_seq);
 	if (p->paylen && !(p->tcp_flags & (TCPF_SYN | TCPF_RST)) && !s->full) {
 		if (diff <= 0)
-			append(s, rs, p->tcp_seq, p->payload, p->paylen);
+			append(s, rs, p->tcp_seq, p->payload, p->paylen), whole = diff == 0;
 		else if (!ooo_add(s, p->tcp_seq, p->payload, p->paylen))
-			resync(s, rs, p->tcp_seq, p->payload, p->paylen), before = 0;
+			resync(s, rs, p->tcp_seq, p->payload, p->paylen), before = 0, whole = true;
 		ooo_drain(s, rs);
 	}
 	*data = s->buf;
 	*len = s->len;
 	*new_off = before <= s->len ? before : 0;
+	*is_pkt = whole && s->len - *new_off == p->paylen; /* not cut by the depth, nothing drained */
+	s->done = s->full || (s->fin && s->next_seq == s->fin_seq);
 }

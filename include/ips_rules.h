@@ -190,8 +190,9 @@ struct ips_rule {
 /* Candidates for one protocol group, direction and server-port class. */
 struct ips_group {
 	void *db;          /* hs_database_t *, NULL when no rule has a literal */
-	uint32_t *pat_rule; /* pattern id -> rule index */
-	uint32_t npat;
+	uint32_t *pat_off;  /* pattern id -> its rules: pat_rule[pat_off[id] .. pat_off[id + 1]) */
+	uint32_t *pat_rule; /* rule indexes */
+	uint32_t npat;      /* distinct literals */
 	uint32_t *always;  /* rules without a literal: checked on every packet */
 	uint32_t nalways;
 	/* ips_litdb.c: every positive content of the rules that have two or more */
@@ -338,10 +339,13 @@ struct ips_stream;
 /*
  * ips_stream_add() - feed TCP segment @p to @s. Sets *@data and *@len to the
  * reassembled stream so far and *@new_off to where the bytes this segment
- * completed start (== *@len when it added nothing in order).
+ * completed start (== *@len when it added nothing in order); *@is_pkt true
+ * means those new bytes are exactly @p's payload (false: they may still be).
+ * A stream that can take no more bytes (full, or complete up to its FIN)
+ * frees its buffer on the next call, which reports an empty stream.
  */
 void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const struct pkt *p,
-		    const uint8_t **data, uint32_t *len, uint32_t *new_off);
+		    const uint8_t **data, uint32_t *len, uint32_t *new_off, bool *is_pkt);
 struct ips_stream *ips_stream_new(void);
 void ips_stream_free(struct ips_stream *s);
 uint64_t ips_stream_mem(void);

@@ -171,6 +171,80 @@ static int pats_alloc(struct pats *p, uint32_t n)
 	return p->expr && p->flags && p->ids && p->lens ? 0 : -ENOMEM;
 }
 
+/* Same bytes (folded when caseless) and same case flag. */
+static int pat_key_cmp(const struct pats *p, uint32_t i, uint32_t j)
+{
+	bool ni = p->flags[i] & HS_FLAG_CASELESS, nj = p->flags[j] & HS_FLAG_CASELESS;
+
+	if (p->lens[i] != p->lens[j])
+		return p->lens[i] < p->lens[j] ? -1 : 1;
+	if (ni != nj)
+		return ni - nj;
+	for (size_t k = 0; k < p->lens[i]; k++) {
+		uint8_t u = (uint8_t)p->expr[i][k], v = (uint8_t)p->expr[j][k];
+		u = ni ? fold(u) : u, v = nj ? fold(v) : v;
+		if (u != v)
+			return u < v ? -1 : 1;
+	}
+	return 0;
+}
+
+static int pat_cmp(const void *a, const void *b, void *arg)
+{
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	int d = pat_key_cmp(arg, i, j);
+
+	return d ? d : i < j ? -1 : i > j;
+}
+
+/*
+ * One pattern per distinct literal, with the rules that prefilter on it in
+ * g->pat_rule[g->pat_off[id] ..]: a header name many rules share is one
+ * pattern and one callback, not one per rule. Ids follow first use, and an
+ * id's rules stay in rule order.
+ */
+static int pats_dedup(struct pats *p, struct ips_group *g)
+{
+	uint32_t *idx = calloc(p->n + 1, sizeof(*idx)), *id = calloc(p->n + 1, sizeof(*id));
+	uint32_t *rules = calloc(p->n + 1, sizeof(*rules)), nd = 0;
+
+	g->pat_off = calloc(p->n + 2, sizeof(*g->pat_off));
+	if (!idx || !id || !rules || !g->pat_off) {
+		free(idx), free(id), free(rules);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < p->n; i++)
+		idx[i] = i;
+	qsort_r(idx, p->n, sizeof(*idx), pat_cmp, p);
+	for (uint32_t a = 0, lead = 0; a < p->n; a++) { /* id[i]: the first entry equal to i */
+		if (!a || pat_key_cmp(p, idx[a - 1], idx[a]))
+			lead = idx[a];
+		id[idx[a]] = lead;
+	}
+	for (uint32_t i = 0; i < p->n; i++) {
+		bool lead = id[i] == i;
+		id[i] = lead ? nd++ : id[id[i]]; /* id[i] < i: already renumbered */
+		if (lead) { /* move its literal down to its id (<= i, already read) */
+			p->expr[id[i]] = p->expr[i];
+			p->lens[id[i]] = p->lens[i];
+			p->flags[id[i]] = p->flags[i];
+		}
+		g->pat_off[id[i] + 1]++;
+	}
+	for (uint32_t k = 0; k < nd; k++) {
+		g->pat_off[k + 1] += g->pat_off[k];
+		idx[k] = g->pat_off[k]; /* fill cursor */
+		p->ids[k] = k;
+	}
+	for (uint32_t i = 0; i < p->n; i++)
+		rules[idx[id[i]]++] = g->pat_rule[i];
+	free(g->pat_rule);
+	g->pat_rule = rules;
+	g->npat = p->n = nd;
+	free(idx), free(id);
+	return 0;
+}
+
 /* Collect the group's literals and rules without one; compile the literals. */
 static int build_group(struct ips_pctx *c, struct ips_group *g, int gi, int dir, const int8_t *cls,
 		       uint64_t mask)
@@ -213,8 +287,9 @@ static int build_group(struct ips_pctx *c, struct ips_group *g, int gi, int dir,
 		p.ids[p.n] = p.n;
 		g->pat_rule[p.n++] = i;
 	}
-	g->npat = p.n;
-	if (p.n && hs_compile_lit_multi(p.expr, p.flags, p.ids, p.lens, p.n, HS_MODE_BLOCK, NULL,
+	if (!rc)
+		rc = pats_dedup(&p, g);
+	if (!rc && p.n && hs_compile_lit_multi(p.expr, p.flags, p.ids, p.lens, p.n, HS_MODE_BLOCK, NULL,
 					(hs_database_t **)&g->db, &err) != HS_SUCCESS) {
 		ll_err_add(c->errs, &c->loc, "IPS pattern database: %s",
 			   err && err->message ? err->message : "compile failed");
@@ -465,6 +540,7 @@ void ips_groups_free(struct ips_ruleset *rs)
 			for (uint32_t k = 0; gs->sub && k < gs->nsub; k++) {
 				hs_free_database(gs->sub[k].db);
 				free(gs->sub[k].pat_rule);
+				free(gs->sub[k].pat_off);
 				free(gs->sub[k].always);
 				ips_litdb_free(&gs->sub[k]);
 			}

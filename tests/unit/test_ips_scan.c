@@ -293,6 +293,48 @@ static void test_stream_retransmit(void **state)
 	env_close(&e);
 }
 
+/* A TCP segment to the server at @seq with TCP flags @fl. */
+static struct ips_result *seg_fl(struct env *e, uint32_t seq, uint8_t fl, const char *data)
+{
+	struct pkt p = ipst_pkt(IPPROTO_TCP_, data, (uint32_t)strlen(data));
+
+	p.tcp_seq = seq;
+	p.tcp_flags = fl;
+	e->now += 1000;
+	ips_scan(e->w, e->rs, &e->f, &p, 1, e->now, &e->res);
+	return &e->res;
+}
+
+/*
+ * The segment that carries the FIN still completes a match; once every byte
+ * up to the FIN is in, the stream's buffer is given back, and bytes claimed
+ * to follow the FIN are not reassembled (a receiver drops them).
+ */
+static void test_stream_fin(void **state)
+{
+	uint64_t mem0 = ips_stream_mem();
+	struct env e;
+
+	(void)state;
+	env_open(&e, stream_rules, 0);
+	handshake(&e);
+	seg(&e, 100, "xxATT");
+	assert_true(ips_stream_mem() > mem0);
+	assert_true(ipst_alerted(seg_fl(&e, 105, TCPF_FIN | TCPF_ACK, "ACKyA"), 1));
+	seg_fl(&e, 110, TCPF_ACK, ""); /* the next packet this way frees the buffer */
+	assert_int_equal(ips_stream_mem(), mem0);
+	assert_int_equal(seg(&e, 110, "TTACK")->nalerts, 0); /* "...yA" + "TTACK": not joined */
+	env_close(&e);
+
+	/* a FIN ahead of missing data: the stream waits for the data */
+	env_open(&e, stream_rules, 0);
+	handshake(&e);
+	seg(&e, 100, "xxATT");
+	seg_fl(&e, 110, TCPF_FIN | TCPF_ACK, "zz");
+	assert_true(ipst_alerted(seg(&e, 105, "ACKyy"), 1));
+	env_close(&e);
+}
+
 /* Nothing past stream-depth bytes is reassembled. */
 static void test_stream_depth(void **state)
 {
@@ -362,7 +404,8 @@ int main(void)
 		cmocka_unit_test(test_flowbits),	cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_header_keywords), cmocka_unit_test(test_stream_in_order),
 		cmocka_unit_test(test_stream_out_of_order), cmocka_unit_test(test_stream_retransmit),
-		cmocka_unit_test(test_stream_depth),	cmocka_unit_test(test_may_match),
+		cmocka_unit_test(test_stream_fin),	cmocka_unit_test(test_stream_depth),
+		cmocka_unit_test(test_may_match),
 		cmocka_unit_test(test_reload),
 	};
 
