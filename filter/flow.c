@@ -430,6 +430,7 @@ void flow_probe_init(const struct flow_table *t, const struct pkt *p, struct flo
 {
 	flow_key_of(p, &pr->key, &pr->src_is_a);
 	pr->hash = key_hash(t, &pr->key);
+	pr->hint = NONE;
 	__builtin_prefetch(&t->bucket[pr->hash & t->mask]);
 }
 
@@ -450,7 +451,7 @@ void flow_prefetch_new(const struct flow_table *t, unsigned n)
 	}
 }
 
-bool flow_probe_known(const struct flow_table *t, const struct flow_probe *pr)
+bool flow_probe_known(const struct flow_table *t, struct flow_probe *pr)
 {
 	uint32_t sig = sig_of(pr->hash);
 
@@ -460,6 +461,7 @@ bool flow_probe_known(const struct flow_table *t, const struct flow_probe *pr)
 			if (bk->sig[s] == sig) {
 				/* a hint: the tag matches; fetch the flow for the real lookup */
 				const char *f = (const char *)at(t, bk->idx[s]);
+				pr->hint = bk->idx[s];
 				__builtin_prefetch(f);
 				__builtin_prefetch(f + 64, 1); /* the counters the packet will add to */
 				return true;
@@ -471,11 +473,35 @@ bool flow_probe_known(const struct flow_table *t, const struct flow_probe *pr)
 	return false;
 }
 
+/*
+ * The entry flow_probe_known() pointed at, if it still holds this key: the
+ * packets judged since may have removed it (its slot no longer names it)
+ * or given the entry to another flow (the key differs).
+ */
+static struct flow *hinted(const struct flow_table *t, const struct flow_probe *pr)
+{
+	struct flow *f;
+
+	if (pr->hint == NONE)
+		return NULL;
+	f = at(t, pr->hint);
+	if (t->bucket[f->slot >> 3].idx[f->slot & 7] != pr->hint || !key_eq(&f->key, &pr->key))
+		return NULL;
+	return f;
+}
+
 struct flow *flow_lookup_probe(struct flow_table *t, const struct flow_probe *pr,
 			       const struct pkt *p, uint64_t now_us, int *from_opener)
 {
-	struct flow *f = lookup_key(t, &pr->key, pr->hash, now_us);
+	struct flow *f = hinted(t, pr);
 
+	if (!f)
+		f = find(t, &pr->key, pr->hash);
+	if (f && f->expires_us <= now_us) {
+		flow_remove(t, f);
+		t->st.expired++;
+		f = NULL;
+	}
 	if (!f)
 		return NULL;
 	if (tcp_reopens(f, p)) {

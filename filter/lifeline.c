@@ -99,13 +99,14 @@ static bool is_manager(const struct lifeline *l, ll_ip a)
  */
 static bool is_heartbeat(const struct lifeline *l, const struct pkt *p)
 {
-	if (is_manager(l, p->dst) && p->dport == l->heartbeat_port)
+	/* ports first: they rule out nearly every packet without a set lookup */
+	if (p->dport == l->heartbeat_port && is_manager(l, p->dst))
 		return true;
-	if (is_manager(l, p->src) && p->sport == l->heartbeat_port)
+	if (p->sport == l->heartbeat_port && is_manager(l, p->src))
 		return true;
-	if (is_manager(l, p->src) && p->dport == l->agent_port)
+	if (p->dport == l->agent_port && is_manager(l, p->src))
 		return true;
-	return is_manager(l, p->dst) && p->sport == l->agent_port;
+	return p->sport == l->agent_port && is_manager(l, p->dst);
 }
 
 static bool dns_known(const struct lifeline *l, ll_ip a, uint64_t now_us)

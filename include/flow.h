@@ -92,9 +92,10 @@ struct flow_probe {
 	struct flow_key key;
 	uint64_t hash;
 	int src_is_a;
+	uint32_t hint;      /* the entry flow_probe_known() saw, checked again before use */
 };
 void flow_probe_init(const struct flow_table *t, const struct pkt *p, struct flow_probe *pr);
-bool flow_probe_known(const struct flow_table *t, const struct flow_probe *pr);
+bool flow_probe_known(const struct flow_table *t, struct flow_probe *pr);
 /* flow_prefetch_new() - start fetching the entries the next @n new flows will take. */
 void flow_prefetch_new(const struct flow_table *t, unsigned n);
 struct flow *flow_lookup_probe(struct flow_table *t, const struct flow_probe *pr,
