@@ -339,6 +339,21 @@ void flow_remove(struct flow_table *t, struct flow *f)
 	t->st.active--;
 }
 
+/*
+ * A memset of the flow compiles to `rep stos`, slow to start for 192 bytes
+ * (a third of flow creation's own time); twelve 16-byte stores are not.
+ */
+typedef uint64_t zero16 __attribute__((vector_size(16), may_alias));
+static inline void zero_flow(struct flow *f)
+{
+	zero16 *w = (zero16 *)f; /* struct flow is 64-byte aligned */
+	const zero16 z = { 0, 0 };
+
+	_Static_assert(sizeof(struct flow) == 12 * sizeof(zero16), "zero_flow() stores 192 bytes");
+	w[0] = z, w[1] = z, w[2] = z, w[3] = z, w[4] = z, w[5] = z;
+	w[6] = z, w[7] = z, w[8] = z, w[9] = z, w[10] = z, w[11] = z;
+}
+
 static struct flow *alloc_flow(struct flow_table *t, uint64_t now_us, uint32_t *idx)
 {
 	struct flow *f;
@@ -366,7 +381,7 @@ static struct flow *alloc_flow(struct flow_table *t, uint64_t now_us, uint32_t *
 		t->used++;
 	}
 	f = at(t, i);
-	memset(f, 0, sizeof(*f));
+	zero_flow(f);
 	*idx = i;
 	return f;
 }
