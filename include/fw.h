@@ -34,6 +34,8 @@ struct fw_result {
  * the reference evaluator and the classifier.
  */
 void fw_result_decide(struct fw_result *res, const struct fw_rule *r);
+/* fw_result_action() - the same from an action (enum fw_action) alone; res->rule is left as is. */
+void fw_result_action(struct fw_result *res, enum fw_action action);
 
 /* fw_rule_matches() - does @r match @k (every field)? */
 bool fw_rule_matches(const struct fw_rule *r, const struct fw_key *k);

@@ -37,9 +37,14 @@
  * log-only tree: 64 per box more), and 12 M boxes examined to choose cuts,
  * shared by the trees in proportion; past either, nodes stay leaves:
  * lookups slow down, compile time and memory do not grow. 100,000 rules:
- * fw/acl/ipc-like sets compile (with the load) in 0.9-1.3 s CPU to 22-30
- * MiB; the unit test's adversarial random policy (heavy overlap) in 1.3-1.5
- * s to 84 MiB (CPU time, on a shared 2-core VM).
+ * fw/acl/ipc-like sets compile (with the load) in 0.6-0.8 s CPU to 22-30
+ * MiB; the unit test's adversarial random policy (heavy overlap) in ~0.8
+ * s to 84 MiB (CPU time, on a shared 2-core VM). Compiling is cache-miss
+ * bound on the boxes' 192-byte bounding boxes: tree membership and "may
+ * cover a region" are computed once per box, not per tree and per child,
+ * and the cut endpoints are sorted inline rather than with qsort(): for
+ * the same trees, fw_compile() alone went from 0.60/0.49/0.46 s to
+ * 0.45/0.38/0.36 s (fw/acl/ipc, best of 3).
  *
  * Lookup (this file): the trees are laid out as one array, a node's cuts
  * and children beside it (classify_layout.c), walked in lock step so their
@@ -51,28 +56,49 @@
  * addresses, so a box is read only when it has TCP flags, ICMP type/code,
  * an interface or a hull to test, or a log-only id to report: the deciding
  * box is read once, at the end, for its action and rule (never the rule
- * itself). Per fw lookup (100,000 rules, 90% of packets IPv4) that took the
- * node bytes read from 4.5 KB to 2.1 KB, and the boxes read from 18.7 to
- * fewer than the 7.8 entries that pass their test. fw_classify_batch() walks up to FW_BATCH (8) keys' trees in lock
- * step and prefetches the leaves two keys ahead of the scan (16 keys, or
- * all leaves at once, overflowed L1 and was slower).
+ * itself). fw_classify_batch() walks up to FW_BATCH (8) keys' trees in
+ * lock step and prefetches the leaves two keys ahead of the scan (16 keys,
+ * or all leaves at once, overflowed L1 and was slower).
+ *
+ * Cost model: a lookup is bound by the cache lines it misses, not by
+ * instructions - with 8-16 keys x 5 trees walked at once the fill buffers
+ * are full, so time ~ lines touched. Per fw lookup (100,000 rules, 90% of
+ * keys IPv4): ~21 steps, 80% of them through 16-way nodes of 3 lines
+ * (header + thresholds + child offsets, all prefetched); leaf scans of
+ * ~55 32-byte entries, most in the leaf of the wildcard tree (large src x
+ * large dst: 147 entries, 33 scanned before the winner, which it holds
+ * for 82% of keys) and of the log-only tree (18.8 entries, 17.6 scanned,
+ * 5.7 log-only hits). acl/ipc: ~15 steps, ~10 entries.
  *
  * Measured (/tmp bench: keys built first, then only the lookups, 1 M
- * packets of the new-flow captures; noisy shared VM, ranges of 3 runs),
- * ns per lookup, before -> single -> batch of 8:
- *   fw_100000  1700-2200 -> 1000-1300 -> 690-860
- *   acl_100000  930-1020 ->  740-900  -> 370-490
- *   ipc_100000 1110-1300 ->  700-760  -> 430
- *   fw_10       110-125  ->   65-70   -> 56-67 (fixed cost: no more rule
- *               reads in the result, no popcount call, one pass of setup)
- * Still short of issue #3 (100-200 ns with the faster flow creation). What
- * remains, per fw lookup: ~18 levels over 5 trees (~3.5 each, each a
- * dependent DRAM/L3 miss round), ~57 leaf entries (32 bytes) scanned.
- * Next steps not taken: direct-indexed (bit-sliced) cuts of 2^k children
- * so that a level reads one header line and one child slot; fewer,
- * shallower trees for the IPv4 set; a min-rank per subtree so a walk stops
- * below the best box already found; smaller leaves (BINTH) with 16-byte
- * IPv4 entries (addresses as prefix/mask).
+ * packets of the new-flow captures, batches of 8; noisy shared VM, +-20%
+ * run to run, best of 7), ns per lookup: fw_100000 600-700, acl_100000
+ * 320-360, ipc_100000 390-420, fw_10 65-77. Still 1.5-3x short of issue
+ * #3 (<= ~250 ns inside a batch of 16).
+ *
+ * Tried and dropped (measured, did not pay):
+ * - A min-rank bound per subtree (its lowest box, in the node header),
+ *   each tree walked only below subtrees that can beat the best box of the
+ *   trees walked before it, the wildcard tree first: it saves almost no
+ *   steps (fw 21.7 -> 21.3 per lookup, acl/ipc 15.1 -> 15.1: small-class
+ *   trees hold boxes of every rank at every level), and walking the trees
+ *   one after the other instead of in lock step lost the overlap of their
+ *   misses: 25-40% slower (fw_10 68 -> 95 ns). The leaf scans already stop
+ *   at the best box (entries in rank order) and skip trees whose best box
+ *   ranks after it, which is where the bound pays.
+ * - A larger work share for the IPv4 trees (the wildcard tree, 1,844 boxes,
+ *   hits its proportional share of WORK_MAX first): its leaves go from 147
+ *   to 45 entries (33 -> 12 scanned), but the deeper trees add as many
+ *   steps; no gain beyond the noise, +8 MiB, +10% compile.
+ * - Prefetching 32 leaf entries instead of 16, and the second line of the
+ *   boxes the scan will read (log-only hits): no gain (the few log-only
+ *   boxes stay in L2 anyway). Groups of 16 keys (FW_BATCH 16): 2-10%
+ *   faster in one series of runs, 5-8% slower in the next; not kept.
+ * Next steps not taken: direct-indexed (bit-sliced) cuts with the cut's
+ * dimension, shift and width in the parent's child pointer, nodes 64-byte
+ * aligned, so that a 16-way level reads one line (the child slot) instead
+ * of three - the biggest lever left by the cost model above; 16-byte
+ * IPv4 leaf entries (addresses as prefix/mask) to halve the scans.
  *
  * Bit-vector schemes were not chosen: 100,000 rules give ~200,000
  * elementary intervals per address, 2.5 GB of vectors before aggregation.
@@ -416,15 +442,6 @@ static void report_logs(struct fw_result *res, const struct look *l, int rank)
 static void conclude(const struct policy *p, const struct cls *c, const struct look *l,
 		     struct fw_result *res)
 {
-	static const struct {
-		enum ll_reason reason;
-		bool accept, inspect;
-	} out[FW__ACTIONS] = {
-		[FW_BYPASS] = { R_BYPASS, true, false },
-		[FW_FORCE_ALLOW] = { R_FORCE_ALLOW, true, true },
-		[FW_DENY] = { R_DENY, false, false },
-		[FW_ALLOW] = { R_ALLOW, true, true },
-	};
 	const struct cls_box *b;
 
 	res->nlogged = 0;
@@ -438,9 +455,7 @@ static void conclude(const struct policy *p, const struct cls *c, const struct l
 	b = &c->box[l->best];
 	report_logs(res, l, b->rank);
 	/* fw_result_decide() without reading the rule: the box has its action */
-	res->reason = out[b->action].reason;
-	res->accept = out[b->action].accept;
-	res->inspect = out[b->action].inspect;
+	fw_result_action(res, (enum fw_action)b->action);
 	res->rule = &p->rules[b->rule];
 }
 

@@ -34,6 +34,8 @@ struct split {
 	uint64_t sum, max;
 };
 
+_Static_assert(CLS_TREES <= 16, "builder.trees holds one bit per tree");
+
 struct builder {
 	struct cls *c;
 	const struct cls_expanded *ex;
@@ -45,6 +47,8 @@ struct builder {
 	uint64_t used, budget;     /* leaf + pending entries, and their bound */
 	uint64_t work, work_cap;   /* boxes looked at to choose cuts: bounds compile time */
 	uint64_t left;             /* boxes of the trees not built yet */
+	uint16_t *trees;           /* per box: bit t set when it is in tree t (in_tree()) */
+	uint8_t *simple;           /* per box: deciding, nothing tested at the leaf (box_covers()) */
 };
 
 static int grow(void **p, size_t *cap, size_t need, size_t el)
@@ -67,11 +71,44 @@ static int grow(void **p, size_t *cap, size_t need, size_t el)
 static u128 max128(u128 a, u128 b) { return a > b ? a : b; }
 static u128 min128(u128 a, u128 b) { return a < b ? a : b; }
 
-static int cmp128(const void *a, const void *b)
+/* Sort @n values ascending: quicksort, insertion sort below 16 (qsort()'s calls cost 10% of a compile). */
+static void sort128(u128 *v, size_t n)
 {
-	u128 x = *(const u128 *)a, y = *(const u128 *)b;
+	while (n > 16) {
+		u128 a = v[0], m = v[n / 2], z = v[n - 1];
+		u128 pivot = a < m ? (m < z ? m : a < z ? z : a) : (a < z ? a : m < z ? z : m);
+		size_t i = 0, j = n - 1;
 
-	return x < y ? -1 : x > y;
+		for (;;) { /* Hoare: v[0..i) <= pivot <= v(j..n) */
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i >= j)
+				break;
+			u128 x = v[i];
+
+			v[i++] = v[j];
+			v[j--] = x;
+		}
+		/* recurse into the smaller side, loop on the larger: bounded stack */
+		if (j + 1 < n - j - 1) {
+			sort128(v, j + 1);
+			v += j + 1;
+			n -= j + 1;
+		} else {
+			sort128(v + j + 1, n - j - 1);
+			n = j + 1;
+		}
+	}
+	for (size_t i = 1; i < n; i++) {
+		u128 x = v[i];
+		size_t j = i;
+
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
 }
 
 /* Number of thresholds <= v: the child that v falls in. */
@@ -92,11 +129,9 @@ static uint32_t child_of(const u128 *t, uint32_t nt, u128 v)
 /* Does box @b cover the whole region and decide there whatever the other fields? */
 static bool box_covers(const struct builder *b, uint32_t e, const u128 *rlo, const u128 *rhi)
 {
-	const struct cls_box *x = &b->ex->box[e];
 	const struct cls_bbox *bb = &b->ex->bb[e];
 
-	if (x->action == FW_LOG_ONLY || x->hull || x->flags || x->iface || x->itype >= 0 ||
-	    x->icode >= 0)
+	if (!b->simple[e])
 		return false;
 	for (int d = 0; d < D__N; d++)
 		if (bb->lo[d] > rlo[d] || bb->hi[d] < rhi[d])
@@ -131,7 +166,7 @@ static int endpoints(struct builder *b, const struct work *w, int d, size_t *m)
 		if (x->hi[d] < w->rhi[d])
 			b->ep[k++] = x->hi[d] + 1;
 	}
-	qsort(b->ep, k, sizeof(u128), cmp128);
+	sort128(b->ep, k);
 	*m = 0;
 	for (size_t i = 0; i < k; i++)
 		if (*m == 0 || b->ep[*m - 1] != b->ep[i])
@@ -423,7 +458,7 @@ static int build_tree(struct builder *b, uint32_t t)
 	if (!w.ents)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < b->ex->n; i++)
-		if (in_tree(b->ex, i, t))
+		if (b->trees[i] >> t & 1)
 			w.ents[w.n++] = i;
 	for (int d = 0; d < D__N; d++) {
 		w.rlo[d] = d == D_DIR ? FW_DIR_IN : 0;
@@ -483,9 +518,25 @@ int cls_build_trees(struct cls *c, const struct cls_expanded *ex)
 	uint64_t members = 0;
 	int err = 0;
 
-	for (uint32_t i = 0; i < ex->n; i++)
+	b.trees = malloc((ex->n + 1) * sizeof(*b.trees));
+	b.simple = malloc(ex->n + 1);
+	if (!b.trees || !b.simple) {
+		free(b.trees);
+		free(b.simple);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < ex->n; i++) { /* once: each reads the box's 192-byte bbox */
+		const struct cls_box *x = &ex->box[i];
+
+		b.trees[i] = 0;
 		for (uint32_t t = 0; t < CLS_TREES; t++)
-			members += in_tree(ex, i, t);
+			if (in_tree(ex, i, t)) {
+				b.trees[i] |= (uint16_t)(1u << t);
+				members++;
+			}
+		b.simple[i] = !(x->action == FW_LOG_ONLY || x->hull || x->flags || x->iface ||
+				x->itype >= 0 || x->icode >= 0);
+	}
 	/* one budget for all trees: the easy ones leave the rest to the wildcard-heavy one built last */
 	b.budget = (uint64_t)ENT_PER_BOX * members + (1u << 16);
 	b.left = members;
@@ -503,5 +554,7 @@ int cls_build_trees(struct cls *c, const struct cls_expanded *ex)
 	c->work = b.work;
 	free(b.q);
 	free(b.ep);
+	free(b.trees);
+	free(b.simple);
 	return err;
 }

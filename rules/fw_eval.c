@@ -122,7 +122,7 @@ static void logged_add(struct fw_result *res, uint32_t id)
 	res->logged[i] = id;
 }
 
-void fw_result_decide(struct fw_result *res, const struct fw_rule *r)
+void fw_result_action(struct fw_result *res, enum fw_action a)
 {
 	static const struct {
 		enum ll_reason reason;
@@ -134,9 +134,14 @@ void fw_result_decide(struct fw_result *res, const struct fw_rule *r)
 		[FW_ALLOW] = { R_ALLOW, true, true },
 	};
 
-	res->reason = out[r->action].reason;
-	res->accept = out[r->action].accept;
-	res->inspect = out[r->action].inspect;
+	res->reason = out[a].reason;
+	res->accept = out[a].accept;
+	res->inspect = out[a].inspect;
+}
+
+void fw_result_decide(struct fw_result *res, const struct fw_rule *r)
+{
+	fw_result_action(res, r->action);
 	res->rule = r;
 }
 

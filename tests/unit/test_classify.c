@@ -500,6 +500,48 @@ static void test_every_action_every_priority(void **state)
 	free_policy(p);
 }
 
+/*
+ * Rules that share their edges (one of three destination port ranges, many
+ * log-only among them), keys that hit them: the builder sorts runs of equal
+ * endpoints, and batches of more than FW_BATCH keys stop on log-only hits
+ * that rank before and after the deciding rule.
+ */
+static void test_shared_edges(void **state)
+{
+	static const struct port_range ranges[3] = { { 80, 80 }, { 0, 1023 }, { 80, 65535 } };
+	const uint32_t nkeys = 2000;
+	struct policy *p;
+	struct fw_key *keys = calloc(nkeys, sizeof(*keys));
+	struct fw_result *ref = calloc(nkeys, sizeof(*ref));
+
+	(void)state;
+	assert_non_null(keys);
+	assert_non_null(ref);
+	rng_state = 0x6666;
+	p = gen_policy(3000, true);
+	for (uint32_t i = 0; i < p->nrules; i++) {
+		struct fw_rule *r = &p->rules[i];
+
+		if (r->dport.any || r->dport.n != 1)
+			continue;
+		r->dport.r[0] = ranges[i % 3];
+		r->dport.neg = false;
+		if (i % 4 == 0)
+			r->action = FW_LOG_ONLY;
+	}
+	assert_int_equal(fw_compile(p), 0);
+	for (uint32_t j = 0; j < nkeys; j++) {
+		keys[j] = gen_key(p);
+		if (j % 2)
+			keys[j].dport = 80;
+		fw_eval_linear(p, &keys[j], &ref[j]);
+	}
+	batch_same(p, keys, nkeys, ref);
+	free_policy(p);
+	free(keys);
+	free(ref);
+}
+
 static void test_empty_policy(void **state)
 {
 	struct policy p = { 0 };
@@ -588,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_every_action_every_priority),
 		cmocka_unit_test(test_small_policies),
 		cmocka_unit_test(test_hand_built_policies),
+		cmocka_unit_test(test_shared_edges),
 		cmocka_unit_test(test_medium_policies),
 		cmocka_unit_test(test_large_policies),
 		cmocka_unit_test(test_compile_bounds),
