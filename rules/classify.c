@@ -94,11 +94,19 @@
  *   boxes the scan will read (log-only hits): no gain (the few log-only
  *   boxes stay in L2 anyway). Groups of 16 keys (FW_BATCH 16): 2-10%
  *   faster in one series of runs, 5-8% slower in the next; not kept.
- * Next steps not taken: direct-indexed (bit-sliced) cuts with the cut's
- * dimension, shift and width in the parent's child pointer, nodes 64-byte
- * aligned, so that a 16-way level reads one line (the child slot) instead
- * of three - the biggest lever left by the cost model above; 16-byte
- * IPv4 leaf entries (addresses as prefix/mask) to halve the scans.
+ * - Direct-indexed (bit-sliced) cuts: a node of 2^k equal slices (k 4-8)
+ *   where they cut as well as the quantiles (expected child for keys
+ *   distributed like the boxes), a descriptor id in the parent's child
+ *   pointer, the slot line prefetched from the key. Node lines per fw
+ *   lookup fell from 44.7 to 15-19 and nothing got faster (fw 592 -> 576,
+ *   acl 332 -> 328, ipc 349 -> 367 ns, noise +-20%); slices added depth
+ *   (fw 14 -> up to 32 levels). This corrects the cost model above: the
+ *   three lines of a node are fetched together and cost about one wait;
+ *   the descent is 30-50% of a lookup (fw 220 of 690 ns with the leaf scan
+ *   switched off, acl 190 of 379) and follows rounds (depth), not lines.
+ * Next steps not taken: for fw, the leaves: 16-byte IPv4 leaf entries
+ * (addresses as prefix/mask) and a smaller wildcard-tree leaf (33 of ~55
+ * entries scanned are there); for acl/ipc, shallower trees (fewer rounds).
  *
  * Bit-vector schemes were not chosen: 100,000 rules give ~200,000
  * elementary intervals per address, 2.5 GB of vectors before aggregation.
