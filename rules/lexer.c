@@ -62,24 +62,44 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 }
 
 /*
- * Check the byte at lx->pos inside a comment, string or raw rule: NUL and
- * broken UTF-8 are reported (once per run) and skipped. Returns the bytes used.
+ * A NUL byte: binary data, not policy text. One error, and nothing after it
+ * is read (a binary file made hundreds of errors). Returns the bytes left.
+ */
+static size_t lex_nul(struct lexer *lx, size_t pos)
+{
+	lex_err(lx, pos, "NUL byte: binary data, not policy text (nothing after it is read)", -1);
+	return lx->len - pos;
+}
+
+/*
+ * An invalid UTF-8 byte: reported and skipped, but past a few errors the
+ * text is not a policy at all, and one more line says so instead of a
+ * line per byte. Returns the bytes used (all that is left when it stops).
+ */
+#define LEX_MAX_ERRORS 10
+static size_t lex_bad_byte(struct lexer *lx, size_t pos, int byte)
+{
+	if (lx->nerr >= LEX_MAX_ERRORS) {
+		lex_err(lx, pos, "too many bad bytes: not policy text (nothing after this is read)", -1);
+		return lx->len - pos;
+	}
+	lex_err(lx, pos, "invalid UTF-8 byte", byte);
+	return 1;
+}
+
+/*
+ * Check the byte at lx->pos inside a comment, string or raw rule: broken
+ * UTF-8 is reported and skipped, a NUL ends the text. Returns the bytes used.
  */
 static size_t text_byte(struct lexer *lx, size_t pos)
 {
 	const unsigned char *p = (const unsigned char *)lx->buf + pos;
 	size_t n;
 
-	if (*p == 0) {
-		lex_err(lx, pos, "NUL byte in policy text", -1);
-		return 1;
-	}
+	if (*p == 0)
+		return lex_nul(lx, pos);
 	n = utf8_len(p, lx->len - pos);
-	if (n == 0) {
-		lex_err(lx, pos, "invalid UTF-8 byte", *p);
-		return 1;
-	}
-	return n;
+	return n ? n : lex_bad_byte(lx, pos, *p);
 }
 
 static bool is_word_char(int c)
@@ -137,11 +157,9 @@ static void lex_bad(struct lexer *lx, struct token *t)
 
 	t->type = T_BAD;
 	if (*p == 0) {
-		lex_err(lx, lx->pos, "NUL byte in policy text", -1);
-		n = 1;
+		n = lex_nul(lx, lx->pos);
 	} else if (n == 0) {
-		lex_err(lx, lx->pos, "invalid UTF-8 byte", *p);
-		n = 1;
+		n = lex_bad_byte(lx, lx->pos, *p);
 	} else {
 		lx->nerr++;
 		ll_err_add(lx->errs, &loc, "unexpected character '%.*s'", (int)n, (const char *)p);

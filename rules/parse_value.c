@@ -427,10 +427,23 @@ static int parse_list(struct parser *ps, struct pvalue *v, struct strbuf *sb)
 
 	next(ps);
 	for (;;) {
-		while (ps->tok.type == T_NL || ps->tok.type == T_COMMA)
+		bool new_line = false;
+
+		while (ps->tok.type == T_NL || ps->tok.type == T_COMMA) {
+			new_line |= ps->tok.type == T_NL;
 			next(ps);
+		}
 		if (ps->tok.type == T_RBRACE || ps->tok.type == T_EOF)
 			break;
+		/* a list may span lines, but not swallow the next rule: one error, here */
+		if (new_line && starts_statement(&ps->tok)) {
+			char buf[TOK_DESC_LEN];
+
+			perr(ps, &open, "'{' is never closed: line %u starts with %s", ps->tok.loc.line,
+			     tok_desc(&ps->tok, buf, sizeof(buf)));
+			rc = -1;
+			goto out;
+		}
 		if (v->items > n0)
 			sb_puts(&items, ", ");
 		if ((rc = parse_item(ps, v, &items)) < 0)

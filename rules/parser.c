@@ -243,6 +243,13 @@ static bool is_ips_action(const struct token *t)
 	return tok_is(t, "alert") || tok_is(t, "drop") || tok_is(t, "reject") || tok_is(t, "pass");
 }
 
+/* starts_statement() - see parse.h. */
+bool starts_statement(const struct token *t)
+{
+	return t->type == T_WORD && (action_lookup(t) >= 0 || is_ips_action(t) ||
+				     tok_is(t, "define") || tok_is(t, "include") || tok_is(t, "serial"));
+}
+
 static int st_ips(struct parser *ps)
 {
 	struct policy *p = ps->p;

@@ -269,15 +269,20 @@ static void test_bad_bytes(void **state)
 	assert_int_equal(write(fd, text, sizeof(text) - 1), sizeof(text) - 1);
 	close(fd);
 	assert_null(policy_load_file(path, NULL, &errs));
-	assert_int_equal(errs.n, 3);
+	/* a NUL says binary data: nothing after it is read (line 3's bad byte is not reported) */
+	assert_int_equal(errs.n, 2);
 	s = err_str(&errs, 0);
 	assert_non_null(strstr(s, ":2:1: unknown keyword 'de'"));
 	free(s);
 	s = err_str(&errs, 1);
-	assert_non_null(strstr(s, ":2:3: NUL byte"));
+	assert_non_null(strstr(s, ":2:3: NUL byte: binary data, not policy text"));
 	free(s);
-	s = err_str(&errs, 2);
-	assert_non_null(strstr(s, ":3:18: invalid UTF-8 byte 0xc3"));
+	ll_err_free(&errs);
+	/* without the NUL, the bad UTF-8 byte is found where it is */
+	assert_null(policy_load_string("t.pol", "deny in tcp msg \"\xc3\x28\"\n", NULL, &errs));
+	assert_int_equal(errs.n, 1);
+	s = err_str(&errs, 0);
+	assert_non_null(strstr(s, ":1:18: invalid UTF-8 byte 0xc3"));
 	free(s);
 	ll_err_free(&errs);
 	unlink(path);
@@ -480,6 +485,35 @@ static void test_ips_lines_kept(void **state)
 	policy_free(p);
 }
 
+/* Bad input gets a few clear errors, not one per token or byte. */
+static void test_errors_do_not_cascade(void **state)
+{
+	struct ll_errlist errs = { 0 };
+	struct policy_opts o = { 0 };
+	char bin[400];
+	char *s;
+
+	(void)state;
+	/* an unclosed list: one error at the brace, naming the line that starts the next rule */
+	assert_null(policy_load_string("t.pol", "define web = { 80 443\nallow in tcp to any port $web id 1\n"
+				       "deny in tcp id 2\n", &o, &errs));
+	assert_int_equal(errs.n, 1);
+	s = err_str(&errs, 0);
+	assert_string_equal(s, "t.pol:1:14: '{' is never closed: line 2 starts with 'allow'");
+	free(s);
+	ll_err_free(&errs);
+	/* binary data: a handful of errors, then one line saying it is not policy text */
+	for (size_t i = 0; i < sizeof(bin); i++)
+		bin[i] = (char)(0x80 + i % 0x40);
+	bin[sizeof(bin) - 1] = 0;
+	assert_null(policy_load_string("t.pol", bin, &o, &errs));
+	assert_true(errs.n >= 2 && errs.n <= 11);
+	s = err_str(&errs, errs.n - 1);
+	assert_non_null(strstr(s, "not policy text"));
+	free(s);
+	ll_err_free(&errs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -498,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_print_idempotent),
 		cmocka_unit_test(test_spec_example_verdicts),
 		cmocka_unit_test(test_ips_lines_kept),
+		cmocka_unit_test(test_errors_do_not_cascade),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
