@@ -1,4 +1,5 @@
 /* ips_scan.c - per-packet IPS: vectorscan prefilter, exact confirmation, flow state, actions. */
+/* Beside it: ips_head.c header tests, ips_stream.c reassembly, ips_pending.c pending rules. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,21 +9,6 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
-
-/* Rules whose literal was seen in a stream and may still complete, per direction. */
-#define PEND_MAX 64
-/*
- * Segments a pending rule is re-checked after its literal was last seen.
- * Each check reads the stream from its start (offsets count from there), so
- * this bounds the cost per literal sighting; a match that needs more later
- * segments than this is missed unless the literal shows up again.
- */
-#define PEND_SEGMENTS 16
-
-struct pend {
-	uint32_t rule;
-	uint32_t ttl;
-};
 
 enum {
 	SEEN_CAND = 1,
@@ -55,8 +41,14 @@ struct fstate {
 	uint64_t bytes[2]; /* payload bytes per direction, for stream_size */
 	bool iponly_done[2]; /* ip-only rules already ran for this direction */
 	uint8_t hs;          /* TCP handshake seen: HS_* */
-	struct pend pend[2][PEND_MAX];
-	uint32_t npend[2];
+	struct ips_pending pend[2]; /* ips_pending.c */
+};
+
+/* The flow direction's stream after this segment (ips_stream_add()). */
+struct sview {
+	const uint8_t *d;
+	uint32_t len, new_off;
+	bool in_order; /* the new bytes are exactly the packet's payload */
 };
 
 /* Everything one scan needs. */
@@ -71,6 +63,7 @@ struct scan {
 	struct ips_result *res;
 	bool stop; /* a pass rule matched */
 	bool iponly_done; /* not the flow's first packet this way: skip ip-only rules */
+	struct sview sv;  /* len 0: no stream stage for this packet */
 };
 
 static void worker_clear(struct ips_worker *w)
@@ -164,7 +157,7 @@ static struct fstate *flow_state(struct flow *f, const struct ips_ruleset *rs)
 	if (!(fs->bits = calloc(rs->nfb / 8 + 1, 1)))
 		return NULL; /* tried again on the next packet */
 	fs->rs_id = rs->id;
-	fs->npend[0] = fs->npend[1] = 0;
+	fs->pend[0].n = fs->pend[1].n = 0;
 	fs->iponly_done[0] = fs->iponly_done[1] = false;
 	return fs;
 }
@@ -188,6 +181,11 @@ static int on_hit(unsigned id, unsigned long long from, unsigned long long to, u
 	struct hit_ctx *h = ctx;
 
 	(void)from, (void)to, (void)flags;
+	if (id >= h->g->npat) { /* a folded literal (h->g->lit_fold) */
+		id -= h->g->npat;
+		h->w->lits[id / 64] |= 1ull << (id % 64);
+		return 0;
+	}
 	for (uint32_t k = h->g->pat_off[id]; k < h->g->pat_off[id + 1]; k++)
 		add_cand(h->w, h->g->pat_rule[k], SEEN_CAND | SEEN_LIT);
 	return 0;
@@ -216,7 +214,8 @@ static int on_lit(unsigned id, unsigned long long from, unsigned long long to, u
 /*
  * Can the rule at @ri be in @buf at all? Every positive content of a rule
  * with two or more must occur in it: one scan of the group's literal
- * database (on the first rule that asks, per packet) answers for all.
+ * database (on the first rule that asks, per packet; for a folded group the
+ * prefilter's scan, *@scanned already true) answers for all.
  */
 static bool lits_present(struct ips_worker *w, const struct ips_group *g, uint32_t ri,
 			 const uint8_t *buf, uint32_t len, bool *scanned)
@@ -236,35 +235,6 @@ static bool lits_present(struct ips_worker *w, const struct ips_group *g, uint32
 		if (!(w->lits[g->lit_ids[k] / 64] & (1ull << (g->lit_ids[k] % 64))))
 			return false;
 	return true;
-}
-
-static bool proto_ok(const struct ips_rule *r, uint8_t proto, uint8_t family)
-{
-	if (r->family && family && r->family != family)
-		return false;
-	switch (r->proto) {
-	case IPSP_IP: return true;
-	case IPSP_UDP: return proto == IPPROTO_UDP_;
-	case IPSP_ICMP: return proto == IPPROTO_ICMP_ || proto == IPPROTO_ICMPV6_;
-	default: return proto == IPPROTO_TCP_;
-	}
-}
-
-static bool ends_ok(const struct ips_rule *r, ll_ip s, uint16_t sp, ll_ip d, uint16_t dp, bool ports)
-{
-	if (!ips_addr_has(&r->src, s) || !ips_addr_has(&r->dst, d))
-		return false;
-	if (r->sp.any && r->dp.any)
-		return true;
-	return ports && ips_ports_has(&r->sp, sp) && ips_ports_has(&r->dp, dp);
-}
-
-static bool addrs_ok(const struct ips_rule *r, const struct pkt *p)
-{
-	bool ports = p->proto == IPPROTO_TCP_ || p->proto == IPPROTO_UDP_;
-
-	return ends_ok(r, p->src, p->sport, p->dst, p->dport, ports) ||
-	       (r->bidir && ends_ok(r, p->dst, p->dport, p->src, p->sport, ports));
 }
 
 /*
@@ -304,22 +274,6 @@ static bool flow_ok(const struct scan *s, const struct ips_rule *r)
 	return !((r->flow & IF_NOT_EST) && established(s));
 }
 
-static bool tcp_flags_ok(const struct ips_rule *r, const struct pkt *p)
-{
-	uint8_t f = p->tcp_flags & (uint8_t)~r->flags_mask, want = r->flags_want;
-
-	if (p->proto != IPPROTO_TCP_)
-		return false;
-	if (!want && p->tcp_flags) /* flags:0 against a packet with flags, as Suricata */
-		return r->flags_mode == IFM_NOT;
-	switch (r->flags_mode) {
-	case IFM_PLUS: return (f & want) == want;
-	case IFM_ANY: return (f & want) != 0;
-	case IFM_NOT: return (f & want) != want;
-	default: return f == want;
-	}
-}
-
 static bool ssize_ok(const struct scan *s, const struct ips_rule *r)
 {
 	uint64_t srv = s->fs ? s->fs->bytes[1] : 0, cli = s->fs ? s->fs->bytes[0] : 0;
@@ -333,21 +287,6 @@ static bool ssize_ok(const struct scan *s, const struct ips_rule *r)
 	case ISS_BOTH: return a && b;
 	default: return a || b;
 	}
-}
-
-/* icmp_id / icmp_seq: only messages that carry them (Suricata: echo, timestamp, info, mask). */
-static bool icmp_echo_ok(const struct ips_rule *r, const struct pkt *p)
-{
-	static const uint8_t v4[] = { 0, 8, 13, 14, 15, 16, 17, 18 };
-	bool has = p->proto == IPPROTO_ICMPV6_ && (p->icmp_type == 128 || p->icmp_type == 129);
-
-	for (size_t i = 0; p->proto == IPPROTO_ICMP_ && i < sizeof(v4); i++)
-		has |= p->icmp_type == v4[i];
-	if (!has || !p->l4 || p->l4len < 8)
-		return false;
-	uint16_t id = (uint16_t)(p->l4[4] << 8 | p->l4[5]), seq = (uint16_t)(p->l4[6] << 8 | p->l4[7]);
-	return (!(r->hdr & IH_ICMP_ID) || ips_uint_match(&r->icmp_id, id)) &&
-	       (!(r->hdr & IH_ICMP_SEQ) || ips_uint_match(&r->icmp_seq, seq));
 }
 
 /* dsize, ttl, itype, icode, icmp_id, icmp_seq, flags, stream_size. */
@@ -366,9 +305,9 @@ static bool hdr_ok(const struct scan *s, const struct ips_rule *r)
 		return false;
 	if ((r->hdr & IH_ICODE) && (!icmp || !ips_uint_match(&r->icode, p->icmp_code)))
 		return false;
-	if ((r->hdr & (IH_ICMP_ID | IH_ICMP_SEQ)) && !icmp_echo_ok(r, p))
+	if ((r->hdr & (IH_ICMP_ID | IH_ICMP_SEQ)) && !ips_head_icmp_ok(r, p))
 		return false;
-	if ((r->hdr & IH_FLAGS) && !tcp_flags_ok(r, p))
+	if ((r->hdr & IH_FLAGS) && !ips_head_flags_ok(r, p))
 		return false;
 	return !(r->hdr & IH_SSIZE) || ssize_ok(s, r);
 }
@@ -414,8 +353,8 @@ static void flowbits_apply(const struct scan *s, const struct ips_rule *r)
 /* Everything but the payload. */
 static bool rule_head_ok(const struct scan *s, const struct ips_rule *r)
 {
-	return proto_ok(r, s->p->proto, s->p->family) && addrs_ok(r, s->p) && flow_ok(s, r) &&
-	       hdr_ok(s, r) && flowbits_ok(s, r);
+	return ips_head_proto_ok(r, s->p->proto, s->p->family) && ips_head_addrs_ok(r, s->p) &&
+	       flow_ok(s, r) && hdr_ok(s, r) && flowbits_ok(s, r);
 }
 
 /* A rule matched: flowbits, threshold, then the action and the alert. */
@@ -460,14 +399,56 @@ static void sort_u64(uint64_t *v, uint32_t n)
 	}
 }
 
+/*
+ * Feed the segment to the stream of its direction. In order, the new bytes
+ * are the payload; the packet pass then scans from the seam (the last
+ * max_pat - 1 bytes before them, where a literal cut by the segment
+ * boundary starts) to the end: one scan for the packet and the seam.
+ */
+static void stream_feed(struct scan *s)
+{
+	struct fstate *fs = s->fs;
+	struct sview *v = &s->sv;
+	bool is_pkt;
+
+	if (!fs->st[s->dir] && !(fs->st[s->dir] = ips_stream_new()))
+		return;
+	ips_stream_add(fs->st[s->dir], s->rs, s->p, &v->d, &v->len, &v->new_off, &is_pkt);
+	if (v->new_off >= v->len) {
+		v->len = 0;
+		return;
+	}
+	v->in_order = is_pkt || (v->len - v->new_off == s->p->paylen &&
+				 !memcmp(v->d + v->new_off, s->p->payload, s->p->paylen));
+}
+
+/* Where a literal that reaches into the stream's new bytes can start. */
+static uint32_t seam_start(const struct scan *s)
+{
+	uint32_t back = s->rs->max_pat ? s->rs->max_pat - 1 : 0;
+
+	return s->sv.new_off > back ? s->sv.new_off - back : 0;
+}
+
+/*
+ * Packet pass. With the seam in front of the payload a candidate (or a
+ * folded literal's bit) may come from there alone: the exact inspection of
+ * the payload then fails, and the stream stage makes it pending as before.
+ */
 static void scan_packet(struct scan *s, const struct ips_group *g)
 {
 	struct ips_worker *w = s->w;
 	const struct pkt *p = s->p;
-	bool scanned = false;
-	uint32_t n = 0;
+	bool scanned = g->lit_fold;
+	bool seam = s->sv.len && s->sv.in_order && s->sv.new_off;
+	uint32_t n = 0, from = seam ? seam_start(s) : 0;
 
-	prefilter(w, g, p->payload, p->paylen);
+	if (g->lit_fold)
+		memset(w->lits, 0, (g->nlit / 64 + 1) * sizeof(*w->lits));
+	if (seam)
+		prefilter(w, g, s->sv.d + from, s->sv.len - from);
+	else
+		prefilter(w, g, p->payload, p->paylen);
 	for (uint32_t i = 0; i < g->nalways; i++)
 		add_cand(w, g->always[i], SEEN_CAND);
 	/* a candidate missing one of its literals is out before its rule is read */
@@ -494,47 +475,6 @@ static void scan_packet(struct scan *s, const struct ips_group *g)
 }
 
 /*
- * A rule whose only payload test is one positive content can match anew
- * only where its literal shows up again, which the prefilter reports: it is
- * checked on the segment that showed the literal, and not kept pending.
- */
-static uint32_t pend_ttl(const struct ips_ruleset *rs, uint32_t ri)
-{
-	return (rs->rflags[ri] & IRF_ONE) ? 1 : PEND_SEGMENTS;
-}
-
-/* Index (@on) or unindex the pending list of @dir in w->pend_at, for pend_add(). */
-static void pend_index(struct ips_worker *w, struct fstate *fs, int dir, bool on)
-{
-	for (uint32_t i = 0; i < fs->npend[dir]; i++)
-		w->pend_at[fs->pend[dir][i].rule] = on ? (uint8_t)(i + 1) : 0;
-}
-
-/* Make @ri pending (again: a fresh ttl, same place); the list is indexed. */
-static void pend_add(struct ips_worker *w, struct fstate *fs, const struct ips_ruleset *rs, int dir,
-		     uint32_t ri)
-{
-	uint32_t i = w->pend_at[ri] ? w->pend_at[ri] - 1u : fs->npend[dir];
-
-	if (i == PEND_MAX)
-		return;
-	fs->pend[dir][i] = (struct pend){ ri, pend_ttl(rs, ri) };
-	if (i == fs->npend[dir])
-		w->pend_at[ri] = (uint8_t)++fs->npend[dir];
-}
-
-/* Age the pending rules by one segment, dropping the expired ones. */
-static void pend_age(struct fstate *fs, int dir)
-{
-	uint32_t o = 0;
-
-	for (uint32_t i = 0; i < fs->npend[dir]; i++)
-		if (--fs->pend[dir][i].ttl)
-			fs->pend[dir][o++] = fs->pend[dir][i];
-	fs->npend[dir] = o;
-}
-
-/*
  * Stream stage: literals seen in the new bytes (plus an overlap for patterns
  * cut by a segment boundary) make their rules pending; a pending rule alerts
  * when it matches the stream so far but did not match it before this segment.
@@ -543,46 +483,35 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 {
 	struct fstate *fs = s->fs;
 	struct ips_worker *w = s->w;
-	const uint8_t *d;
-	uint32_t len, new_off, from;
-	bool is_pkt;
-
-	if (!fs->st[s->dir] && !(fs->st[s->dir] = ips_stream_new()))
-		return;
-	ips_stream_add(fs->st[s->dir], s->rs, s->p, &d, &len, &new_off, &is_pkt);
-	if (new_off >= len)
-		return;
-	from = new_off > s->rs->max_pat ? new_off - s->rs->max_pat : 0;
+	const uint8_t *d = s->sv.d;
+	uint32_t len = s->sv.len, new_off = s->sv.new_off;
 	uint32_t npkt = w->ncand;
-	pend_index(w, fs, s->dir, true);
+	struct ips_pending *pl = &fs->pend[s->dir];
+
+	ips_pend_index(pl, w->pend_at, true);
 	bool same = false; /* the stream is this payload alone: the packet pass judged it */
-	if (is_pkt || (len - new_off == s->p->paylen &&
-		       !memcmp(d + new_off, s->p->payload, s->p->paylen))) {
+	if (s->sv.in_order) {
 		same = new_off == 0;
-		/* in order: the packet pass saw the literals inside the new bytes;
-		 * scan only the seam, for literals that start in the old bytes */
+		/* the packet pass scanned the seam and the new bytes */
 		for (uint32_t i = 0; i < npkt; i++)
 			if ((w->seen[w->cand[i]] & (SEEN_LIT | SEEN_MATCHED)) == SEEN_LIT &&
 			    (s->rs->rflags[w->cand[i]] & IRF_STREAM))
-				pend_add(w, fs, s->rs, s->dir, w->cand[i]);
-		uint32_t end = len - new_off > s->rs->max_pat ? new_off + s->rs->max_pat - 1 : len;
-		if (new_off) /* else no old bytes: the packet pass saw every literal */
-			prefilter(w, g, d + from, end - from);
+				ips_pend_add(pl, w->pend_at, s->rs, w->cand[i]);
 	} else {
 		for (uint32_t i = 0; i < w->ncand; i++)
 			w->seen[w->cand[i]] &= SEEN_MATCHED; /* candidates of the packet pass are done */
-		prefilter(w, g, d + from, len - from);
+		prefilter(w, g, d + seam_start(s), len - seam_start(s));
 	}
 	for (uint32_t i = npkt; i < w->ncand; i++)
 		if (s->rs->rflags[w->cand[i]] & IRF_STREAM)
-			pend_add(w, fs, s->rs, s->dir, w->cand[i]);
-	pend_index(w, fs, s->dir, false);
+			ips_pend_add(pl, w->pend_at, s->rs, w->cand[i]);
+	ips_pend_index(pl, w->pend_at, false);
 	/* in rank order like the packet pass, so that a pass rule wins here too;
 	 * what this packet already settled is left out before sorting */
-	uint64_t order[PEND_MAX];
+	uint64_t order[IPS_PEND_MAX];
 	uint32_t n = 0;
-	for (uint32_t i = 0; i < fs->npend[s->dir]; i++) {
-		uint32_t ri = fs->pend[s->dir][i].rule;
+	for (uint32_t i = 0; i < pl->n; i++) {
+		uint32_t ri = pl->p[i].rule;
 		if (w->seen[ri] != SEEN_MATCHED && !(same && (w->seen[ri] & SEEN_NOMATCH)))
 			order[n++] = (uint64_t)s->rs->rules[ri].rank << 32 | ri;
 	}
@@ -592,12 +521,12 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 		const struct ips_rule *r = &s->rs->rules[ri];
 		/* a one-literal rule is pending only when its literal was just seen */
 		if (!rule_head_ok(s, r) ||
-		    (pend_ttl(s->rs, ri) > 1 && !ips_may_match_new(r, d, len, new_off)))
+		    (ips_pend_ttl(s->rs, ri) > 1 && !ips_may_match_new(r, d, len, new_off)))
 			continue;
 		if (ips_inspect(r, d, len, w->md) && !ips_inspect(r, d, new_off, w->md))
 			on_match(s, ri);
 	}
-	pend_age(fs, s->dir);
+	ips_pend_age(pl);
 }
 
 void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f,
@@ -621,24 +550,12 @@ void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f
 			track_handshake(s.fs, p, s.dir);
 	}
 	g = ips_group_of(rs, p, s.dir);
+	if (p->proto == IPPROTO_TCP_ && s.fs && rs->stream_rules)
+		stream_feed(&s);
 	scan_packet(&s, g);
-	if (p->proto == IPPROTO_TCP_ && s.fs && !s.stop && rs->stream_rules)
+	if (s.sv.len && !s.stop)
 		scan_stream(&s, g);
 	for (uint32_t i = 0; i < w->ncand; i++)
 		w->seen[w->cand[i]] = 0;
 	w->ncand = 0;
-}
-
-bool ips_may_match(const struct ips_ruleset *rs, const struct fw_key *k)
-{
-	bool ports = k->proto == IPPROTO_TCP_ || k->proto == IPPROTO_UDP_;
-
-	for (uint32_t i = 0; rs && i < rs->nrules; i++) {
-		const struct ips_rule *r = &rs->rules[i];
-		if (proto_ok(r, k->proto, k->family) &&
-		    (ends_ok(r, k->src, k->sport, k->dst, k->dport, ports) ||
-		     ends_ok(r, k->dst, k->dport, k->src, k->sport, ports)))
-			return true;
-	}
-	return false;
 }

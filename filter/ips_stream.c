@@ -64,6 +64,13 @@ void ips_stream_free(struct ips_stream *s)
 	free(s);
 }
 
+/*
+ * The first buffer holds FIRST_SEGS times the first bytes: a stream that
+ * opens with a full segment (a response, a download) is a bulk one and
+ * reaches 16K without the 4K -> 8K -> 16K copies; a short request stays 4K.
+ */
+#define FIRST_SEGS 8
+
 /* Grow the buffer to hold @need bytes, within the depth and the global cap. */
 static bool reserve(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t need)
 {
@@ -72,6 +79,8 @@ static bool reserve(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t
 
 	if (need <= s->cap)
 		return true;
+	while (!s->cap && cap < rs->stream_depth / 2 && cap < (uint64_t)need * FIRST_SEGS)
+		cap *= 2;
 	while (cap < need)
 		cap = cap > rs->stream_depth / 2 ? rs->stream_depth : cap * 2;
 	if (atomic_fetch_add(&stream_mem, cap - s->cap) + cap - s->cap > rs->stream_memcap ||

@@ -196,7 +196,8 @@ struct ips_group {
 	uint32_t *always;  /* rules without a literal: checked on every packet */
 	uint32_t nalways;
 	/* ips_litdb.c: every positive content of the rules that have two or more */
-	void *lit_db;       /* hs_database_t *, NULL when no rule has two */
+	void *lit_db;       /* hs_database_t *, NULL when no rule has two or they are folded */
+	bool lit_fold;      /* folded into db instead: pattern id npat + k is literal id k */
 	uint32_t nlit;
 	uint32_t *lit_off;  /* rule index -> its literal ids: lit_ids[lit_off[i] .. lit_off[i + 1]) */
 	uint32_t *lit_ids;
@@ -237,6 +238,7 @@ struct ips_ruleset {
 	uint32_t *by_sid;   /* rule indexes sorted by sid, for ips_rule_msg() */
 	uint32_t stream_rules; /* rules that also inspect reassembled TCP streams */
 	uint8_t *rflags;    /* per rule, IRF_*: what the stream stage asks of every candidate */
+	uint8_t *borrowed;  /* per rule, bit 0 src, bit 1 dst: its ranges are another rule's (ips_compile.c) */
 };
 
 enum {
@@ -294,9 +296,24 @@ enum ips_pgroup ips_pgroup_of(uint8_t ipproto);
 /* ips_group_of() - the candidates for a packet of @p traveling @dir (0 to the server). */
 const struct ips_group *ips_group_of(const struct ips_ruleset *rs, const struct pkt *p, int dir);
 
+/* Literals on their way to hs_compile_lit_multi(): ids[k] == k. */
+struct ips_pats {
+	const char **expr;
+	unsigned *flags, *ids;
+	size_t *lens;
+	unsigned n, cap;
+};
+/* ips_pats_push() - append a literal (not copied); 0 or -ENOMEM. */
+int ips_pats_push(struct ips_pats *p, const char *expr, size_t len, unsigned flags);
+
 /* ips_litdb.c */
-/* ips_litdb_build() - @g's literal database for rules @rules[0..@n) (ascending). 0 or -errno (error added). */
-int ips_litdb_build(struct ips_pctx *c, struct ips_group *g, const uint32_t *rules, uint32_t n);
+/*
+ * ips_litdb_build() - @g's literals of rules @rules[0..@n) (ascending): in
+ * a database of their own, or (@fold non-NULL) appended to @fold, the
+ * group's pattern database. 0 or -errno (error added).
+ */
+int ips_litdb_build(struct ips_pctx *c, struct ips_group *g, const uint32_t *rules, uint32_t n,
+		    struct ips_pats *fold);
 void ips_litdb_free(struct ips_group *g);
 
 /* ips_content.c: the exact payload inspection of one rule. */
@@ -333,6 +350,36 @@ enum { IPS_TH_NONE, IPS_TH_ALERT, IPS_TH_SILENT /* act, but do not alert */ };
  */
 int ips_thresh_hit(const struct ips_ruleset *rs, uint32_t rule, ll_ip src, ll_ip dst,
 		   uint64_t now_us);
+
+/*
+ * filter/ips_head.c: tests of @r that need only the packet (ips_may_match()
+ * too): header protocol and family; addresses and ports (both ways for
+ * <>); the flags keyword; icmp_id / icmp_seq. Pure, thread-safe.
+ */
+bool ips_head_proto_ok(const struct ips_rule *r, uint8_t proto, uint8_t family);
+bool ips_head_addrs_ok(const struct ips_rule *r, const struct pkt *p);
+bool ips_head_flags_ok(const struct ips_rule *r, const struct pkt *p);
+bool ips_head_icmp_ok(const struct ips_rule *r, const struct pkt *p);
+
+/* filter/ips_pending.c: rules the stream stage keeps re-checking, per flow direction. */
+#define IPS_PEND_MAX 64
+struct ips_pending {
+	struct {
+		uint32_t rule, ttl; /* ttl: segments left */
+	} p[IPS_PEND_MAX];
+	uint32_t n;
+};
+/* ips_pend_ttl() - segments rule @ri stays pending after its literal was seen. */
+uint32_t ips_pend_ttl(const struct ips_ruleset *rs, uint32_t ri);
+/*
+ * ips_pend_index() - record (@on) or clear each pending rule's place + 1 in
+ * @at (per rule, zero when not indexed), which ips_pend_add() needs.
+ */
+void ips_pend_index(const struct ips_pending *pl, uint8_t *at, bool on);
+/* ips_pend_add() - make @ri pending (again: a fresh ttl, same place); no-op when full. */
+void ips_pend_add(struct ips_pending *pl, uint8_t *at, const struct ips_ruleset *rs, uint32_t ri);
+/* ips_pend_age() - one segment passed: drop the rules whose ttl ran out. */
+void ips_pend_age(struct ips_pending *pl);
 
 /* filter/ips_stream.c: in-order TCP reassembly per flow direction. */
 struct ips_stream;

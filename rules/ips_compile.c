@@ -147,14 +147,7 @@ static bool in_group(const struct ips_rule *r, int g, int dir)
 	}
 }
 
-struct pats {
-	const char **expr;
-	unsigned *flags, *ids;
-	size_t *lens;
-	unsigned n;
-};
-
-static void pats_free(struct pats *p)
+static void pats_free(struct ips_pats *p)
 {
 	free(p->expr);
 	free(p->flags);
@@ -162,17 +155,47 @@ static void pats_free(struct pats *p)
 	free(p->lens);
 }
 
-static int pats_alloc(struct pats *p, uint32_t n)
+static int pats_alloc(struct ips_pats *p, uint32_t n)
 {
 	p->expr = calloc(n + 1, sizeof(*p->expr));
 	p->flags = calloc(n + 1, sizeof(*p->flags));
 	p->ids = calloc(n + 1, sizeof(*p->ids));
 	p->lens = calloc(n + 1, sizeof(*p->lens));
+	p->cap = n + 1;
 	return p->expr && p->flags && p->ids && p->lens ? 0 : -ENOMEM;
 }
 
+static int pats_grow(struct ips_pats *p, unsigned cap)
+{
+	const char **e = realloc(p->expr, cap * sizeof(*e));
+	unsigned *f = e ? realloc(p->flags, cap * sizeof(*f)) : NULL;
+	unsigned *i = f ? realloc(p->ids, cap * sizeof(*i)) : NULL;
+	size_t *l = i ? realloc(p->lens, cap * sizeof(*l)) : NULL;
+
+	p->expr = e ? e : p->expr; /* each array keeps what it had when a later one failed */
+	p->flags = f ? f : p->flags;
+	p->ids = i ? i : p->ids;
+	p->lens = l ? l : p->lens;
+	if (!l)
+		return -ENOMEM;
+	p->cap = cap;
+	return 0;
+}
+
+int ips_pats_push(struct ips_pats *p, const char *expr, size_t len, unsigned flags)
+{
+	if (p->n == p->cap && pats_grow(p, p->cap ? 2 * p->cap : 64))
+		return -ENOMEM;
+	p->expr[p->n] = expr;
+	p->lens[p->n] = len;
+	p->flags[p->n] = flags;
+	p->ids[p->n] = p->n;
+	p->n++;
+	return 0;
+}
+
 /* Same bytes (folded when caseless) and same case flag. */
-static int pat_key_cmp(const struct pats *p, uint32_t i, uint32_t j)
+static int pat_key_cmp(const struct ips_pats *p, uint32_t i, uint32_t j)
 {
 	bool ni = p->flags[i] & HS_FLAG_CASELESS, nj = p->flags[j] & HS_FLAG_CASELESS;
 
@@ -203,7 +226,7 @@ static int pat_cmp(const void *a, const void *b, void *arg)
  * pattern and one callback, not one per rule. Ids follow first use, and an
  * id's rules stay in rule order.
  */
-static int pats_dedup(struct pats *p, struct ips_group *g)
+static int pats_dedup(struct ips_pats *p, struct ips_group *g)
 {
 	uint32_t *idx = calloc(p->n + 1, sizeof(*idx)), *id = calloc(p->n + 1, sizeof(*id));
 	uint32_t *rules = calloc(p->n + 1, sizeof(*rules)), nd = 0;
@@ -245,12 +268,25 @@ static int pats_dedup(struct pats *p, struct ips_group *g)
 	return 0;
 }
 
+/*
+ * Fold the literal database into the pattern database (one scan per packet
+ * instead of two)? The literal scan is lazy: it runs only when a candidate
+ * has two or more contents. To the server that is nearly every packet (a
+ * request's header names), and the packets are short, so a scan's fixed
+ * cost dominates: fold. To the client the packets are long and the scan
+ * rarely needed: apart.
+ */
+static bool lit_fold(int dir)
+{
+	return dir == 0;
+}
+
 /* Collect the group's literals and rules without one; compile the literals. */
 static int build_group(struct ips_pctx *c, struct ips_group *g, int gi, int dir, const int8_t *cls,
 		       uint64_t mask)
 {
 	struct ips_ruleset *rs = c->rs;
-	struct pats p = { 0 };
+	struct ips_pats p = { 0 };
 	hs_compile_error_t *err = NULL;
 	uint32_t *members = calloc(rs->nrules + 1, sizeof(*members)), nm = 0;
 	int rc = pats_alloc(&p, rs->nrules);
@@ -289,6 +325,8 @@ static int build_group(struct ips_pctx *c, struct ips_group *g, int gi, int dir,
 	}
 	if (!rc)
 		rc = pats_dedup(&p, g);
+	if (!rc)
+		rc = ips_litdb_build(c, g, members, nm, lit_fold(dir) ? &p : NULL);
 	if (!rc && p.n && hs_compile_lit_multi(p.expr, p.flags, p.ids, p.lens, p.n, HS_MODE_BLOCK, NULL,
 					(hs_database_t **)&g->db, &err) != HS_SUCCESS) {
 		ll_err_add(c->errs, &c->loc, "IPS pattern database: %s",
@@ -297,8 +335,6 @@ static int build_group(struct ips_pctx *c, struct ips_group *g, int gi, int dir,
 		rc = -EINVAL;
 	}
 	pats_free(&p);
-	if (!rc)
-		rc = ips_litdb_build(c, g, members, nm);
 	free(members);
 	return rc;
 }
@@ -495,6 +531,42 @@ bool ips_rule_info(const struct ips_ruleset *rs, uint32_t sid, struct ips_rule_i
 	return true;
 }
 
+/* Distinct address sets shared; past this many, the rest keep their own copy. */
+#define SHARED_ADDRS_MAX 256
+
+/*
+ * Rules borrow the ranges of the first rule with the same address set
+ * ($HOME_NET, $EXTERNAL_NET, ...): confirming a candidate reads a few
+ * arrays that stay in cache instead of one cold array per rule and side.
+ * ips_groups_free() hands them back before the rules are freed.
+ */
+static int share_addrs(struct ips_ruleset *rs)
+{
+	const struct ips_addr *own[SHARED_ADDRS_MAX];
+	uint32_t nown = 0;
+
+	if (!(rs->borrowed = calloc(rs->nrules + 1, 1)))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < rs->nrules; i++)
+		for (int side = 0; side < 2; side++) {
+			struct ips_addr *a = side ? &rs->rules[i].dst : &rs->rules[i].src;
+			uint32_t k = 0;
+			if (a->any || !a->n)
+				continue;
+			while (k < nown && (own[k]->n != a->n ||
+					    memcmp(own[k]->r, a->r, a->n * sizeof(*a->r))))
+				k++;
+			if (k < nown) {
+				free(a->r);
+				a->r = own[k]->r;
+				rs->borrowed[i] |= (uint8_t)(1u << side);
+			} else if (nown < SHARED_ADDRS_MAX) {
+				own[nown++] = a;
+			}
+		}
+	return 0;
+}
+
 bool ips_stream_rule(const struct ips_rule *r)
 {
 	return r->nitems && r->proto != IPSP_TCP_PKT && r->proto != IPSP_UDP &&
@@ -525,7 +597,7 @@ int ips_compile(struct ips_pctx *c)
 	}
 	free(share);
 	free(offs);
-	rc = rank_rules(rs) ?: index_sids(rs);
+	rc = rank_rules(rs) ?: index_sids(rs) ?: share_addrs(rs);
 	for (int g = 0; g < IPG__N && !rc; g++)
 		for (int d = 0; d < 2 && !rc; d++)
 			rc = build_gset(c, &rs->g[g][d], g, d);
@@ -534,6 +606,14 @@ int ips_compile(struct ips_pctx *c)
 
 void ips_groups_free(struct ips_ruleset *rs)
 {
+	for (uint32_t i = 0; rs->borrowed && i < rs->nrules; i++) {
+		if (rs->borrowed[i] & 1)
+			rs->rules[i].src.r = NULL;
+		if (rs->borrowed[i] & 2)
+			rs->rules[i].dst.r = NULL;
+	}
+	free(rs->borrowed);
+	rs->borrowed = NULL;
 	for (int g = 0; g < IPG__N; g++)
 		for (int d = 0; d < 2; d++) {
 			struct ips_gset *gs = &rs->g[g][d];

@@ -65,6 +65,19 @@ static uint32_t rule_lits(const struct ips_rule *r, uint32_t ri, struct lref *ou
 	return n;
 }
 
+/* The distinct literals as pattern ids g->npat + k of the group's database. */
+static int fold_lits(struct ips_group *g, const struct lref *refs, uint32_t n, struct ips_pats *p)
+{
+	int rc = 0;
+
+	for (uint32_t a = 0; !rc && a < n; a++)
+		if (!a || lref_cmp(&refs[a - 1], &refs[a]))
+			rc = ips_pats_push(p, (const char *)refs[a].pat, refs[a].len,
+					   HS_FLAG_SINGLEMATCH | (refs[a].nocase ? HS_FLAG_CASELESS : 0));
+	g->lit_fold = !rc;
+	return rc;
+}
+
 static int compile(struct ips_pctx *c, struct ips_group *g, const struct lref *refs, uint32_t n)
 {
 	const char **expr = calloc(g->nlit + 1, sizeof(*expr));
@@ -96,7 +109,8 @@ static int compile(struct ips_pctx *c, struct ips_group *g, const struct lref *r
 	return rc;
 }
 
-int ips_litdb_build(struct ips_pctx *c, struct ips_group *g, const uint32_t *rules, uint32_t nr)
+int ips_litdb_build(struct ips_pctx *c, struct ips_group *g, const uint32_t *rules, uint32_t nr,
+		    struct ips_pats *p)
 {
 	const struct ips_ruleset *rs = c->rs;
 	struct lref *refs = NULL;
@@ -142,7 +156,7 @@ int ips_litdb_build(struct ips_pctx *c, struct ips_group *g, const uint32_t *rul
 		g->lit_ids[refs[a].slot] = id;
 	}
 	g->nlit = id + 1;
-	rc = compile(c, g, refs, n);
+	rc = p ? fold_lits(g, refs, n, p) : compile(c, g, refs, n);
 	free(refs);
 	return rc;
 }

@@ -1,4 +1,5 @@
 /* test_ips_content.c - positional modifiers against hand-computed offsets and Suricata's own vectors. */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,6 +36,46 @@ static int m(const char *opts, const char *payload)
 
 	snprintf(rule, sizeof(rule), "alert tcp any any -> any any (%s sid:1;)", opts);
 	return run(rule, payload, (uint32_t)strlen(payload), IPPROTO_TCP_, false);
+}
+
+/* Case-insensitive @pat inside payload[@off, @off + @depth) (depth 0: to the end), naively. */
+static int naive_nocase(const char *payload, const char *pat, int off, int depth)
+{
+	int n = (int)strlen(payload), k = (int)strlen(pat), end = depth ? off + depth : n;
+
+	for (int i = off; i + k <= (end < n ? end : n); i++) {
+		int j = 0;
+		while (j < k && tolower((unsigned char)payload[i + j]) == tolower((unsigned char)pat[j]))
+			j++;
+		if (j == k)
+			return 1;
+	}
+	return 0;
+}
+
+/* nocase search anchored on a caseless byte (":", "/") agrees with a naive search, windows too. */
+static void test_nocase_anchor(void **state)
+{
+	static const char *pats[] = { "ab:", "A:b", ":ab", "b/a", "aB", "Ab/A:" };
+	static const char alpha[] = "aAbB:/";
+	uint32_t x = 12345;
+
+	(void)state;
+	for (int t = 0; t < 600; t++) {
+		char payload[16], opts[128];
+		int n = 1 + (int)((x = x * 1103515245 + 12345) >> 16) % 14, off, depth;
+		for (int i = 0; i < n; i++)
+			payload[i] = alpha[((x = x * 1103515245 + 12345) >> 16) % 6];
+		payload[n] = 0;
+		const char *pat = pats[((x = x * 1103515245 + 12345) >> 16) % 6];
+		off = (int)((x = x * 1103515245 + 12345) >> 16) % 4;
+		depth = (int)((x = x * 1103515245 + 12345) >> 16) % 3 ? 0 : (int)strlen(pat) + (int)(x >> 20) % 4;
+		if (depth)
+			snprintf(opts, sizeof(opts), "content:\"%s\"; nocase; offset:%d; depth:%d;", pat, off, depth);
+		else
+			snprintf(opts, sizeof(opts), "content:\"%s\"; nocase; offset:%d;", pat, off);
+		assert_int_equal(m(opts, payload), naive_nocase(payload, pat, off, depth));
+	}
 }
 
 /* offset/depth count from the payload start; depth is measured from offset. */
@@ -199,6 +240,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_offset_depth),
+		cmocka_unit_test(test_nocase_anchor),
 		cmocka_unit_test(test_distance_within),
 		cmocka_unit_test(test_negation_nocase),
 		cmocka_unit_test(test_isdataat_bytes),
