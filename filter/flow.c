@@ -457,10 +457,11 @@ void flow_prefetch_new(const struct flow_table *t, unsigned n)
 		return;
 	}
 	for (unsigned k = 0; k < n && t->used + k < t->max; k++) {
-		const char *f = (const char *)at(t, t->used + k);
+		const char *f;
 
 		if (!t->chunk[(t->used + k) >> FLOW_CHUNK_SHIFT])
-			return;
+			return; /* not allocated yet: nothing to fetch */
+		f = (const char *)at(t, t->used + k);
 		for (unsigned l = 0; l < sizeof(struct flow); l += 64)
 			__builtin_prefetch(f + l, 1);
 	}
