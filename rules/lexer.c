@@ -273,6 +273,12 @@ char *lex_raw_rule(struct lexer *lx, const struct token *first)
 		lx->bol = lx->pos;
 		start = lx->pos;
 	}
+	/*
+	 * Blanks before a '\' whose next line is empty end the rule too:
+	 * trimmed, so that the rule prints as it parses again.
+	 */
+	while (b.s && b.n && (b.s[b.n - 1] == ' ' || b.s[b.n - 1] == '\t' || b.s[b.n - 1] == '\r'))
+		b.s[--b.n] = 0;
 	return sb_steal(&b);
 }
 
