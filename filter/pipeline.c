@@ -131,7 +131,9 @@ static void firewall(struct pipeline *pl, struct flow *f, const struct fw_key *k
 		fw_classify(pl->policy, k, &res);
 	flow_set_orig(f, k); /* a re-judged flow keeps its opening packet as it was */
 	f->accept = res.accept;
-	f->inspect = res.inspect && pl->policy && pl->policy->ips;
+	/* decided once a flow: no inspection where no IPS rule can ever match it */
+	f->inspect = res.inspect && pl->policy && pl->policy->ips &&
+		     ips_may_match(pl->policy->ips, k);
 	f->reason = (uint8_t)res.reason;
 	f->has_rule = res.rule != NULL;
 	f->rule_id = res.rule ? res.rule->id : 0;
@@ -156,15 +158,6 @@ static void rejudge(struct pipeline *pl, struct flow *f, struct verdict *v)
 
 	flow_orig(f, &k);
 	firewall(pl, f, &k, NULL, v);
-}
-
-/* Can an IPS rule still match this inspected flow (else the decision is final)? */
-static bool may_inspect(const struct pipeline *pl, const struct flow *f)
-{
-	struct fw_key k;
-
-	flow_orig(f, &k);
-	return ips_may_match(pl->policy->ips, &k);
 }
 
 /* A later packet of a known flow: the flow's decision, reported as `flow`. */
@@ -313,7 +306,7 @@ inspect:
 	/* 4. IPS, for accepted flows that still want inspection. */
 	if (f->accept && f->inspect)
 		ips(pl, f, p, from_opener, now_us, v);
-	v->offload = f->accept && (!f->inspect || !may_inspect(pl, f));
+	v->offload = f->accept && !f->inspect; /* the decision is final */
 done:
 	/* 5. The verdict, counted by reason. */
 	count(pl, v);
