@@ -12,6 +12,7 @@
 #include "pkt.h"
 #include "policy.h"
 #include "replay.h"
+#include "bench_clock.h"
 
 /* A capture held in memory, so that the timed loops read no file. */
 struct capture {
@@ -27,23 +28,6 @@ struct run_stats {
 	double pps;
 	uint64_t alerts, dropped, rss_kib;
 };
-
-static double cpu_now(void)
-{
-	struct timespec ts;
-
-	/* CPU time of this thread: the box may be shared, the rate is per core */
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Resident set size in KiB (/proc/self/statm), 0 when unreadable. */
 static uint64_t rss_kib(void)

@@ -13,6 +13,7 @@
 #include "pkt.h"
 #include "policy.h"
 #include "replay.h"
+#include "bench_clock.h"
 
 /* A capture held in memory, so that the timed loops read no file. */
 struct capture {
@@ -25,23 +26,6 @@ struct capture {
 };
 
 enum mode { M_PARSE, M_CLASSIFY, M_PIPELINE };
-
-static double cpu_now(void)
-{
-	struct timespec ts;
-
-	/* CPU time of this thread: the box may be shared, the rate is per core */
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int cap_load(const char *path, struct capture *c)
 {
