@@ -335,6 +335,45 @@ static void test_stream_fin(void **state)
 	env_close(&e);
 }
 
+/*
+ * A stream that grows (4 KiB buffers up to 64 KiB) keeps every byte across
+ * each growth: "GET " at its start and "passwd" cut by the segment boundary
+ * after 40,000 more bytes make rule 2 match. Buffers of finished streams are
+ * reused by the next ones (a per-thread pool): each new stream starts empty,
+ * whatever the reused buffer held, and the memory count is back where it
+ * was when the flows are gone.
+ */
+static void test_stream_growth_and_reuse(void **state)
+{
+	uint64_t mem0 = ips_stream_mem();
+	char fill[1001];
+	struct env e;
+
+	(void)state;
+	memset(fill, 'x', 1000);
+	fill[1000] = '\0';
+	for (int round = 0; round < 4; round++) {
+		uint32_t seq = 100;
+
+		env_open(&e, stream_rules, 0);
+		handshake(&e);
+		if (round > 0) /* the reused buffer began with "GET ": only new bytes count */
+			assert_int_equal(seg(&e, seq, "PUT ")->nalerts, 0), seq += 4;
+		else
+			assert_int_equal(seg(&e, seq, "GET ")->nalerts, 0), seq += 4;
+		for (int i = 0; i < 40; i++, seq += 1000)
+			assert_int_equal(seg(&e, seq, fill)->nalerts, 0);
+		assert_int_equal(seg(&e, seq, "pass")->nalerts, 0);
+		if (round == 0)
+			assert_true(ipst_alerted(seg(&e, seq + 4, "wd"), 2));
+		else
+			assert_int_equal(seg(&e, seq + 4, "wd")->nalerts, 0);
+		assert_true(ips_stream_mem() >= mem0 + 40000);
+		env_close(&e);
+		assert_int_equal(ips_stream_mem(), mem0);
+	}
+}
+
 /* Nothing past stream-depth bytes is reassembled. */
 static void test_stream_depth(void **state)
 {
@@ -404,7 +443,7 @@ int main(void)
 		cmocka_unit_test(test_flowbits),	cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_header_keywords), cmocka_unit_test(test_stream_in_order),
 		cmocka_unit_test(test_stream_out_of_order), cmocka_unit_test(test_stream_retransmit),
-		cmocka_unit_test(test_stream_fin),	cmocka_unit_test(test_stream_depth),
+		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_growth_and_reuse),	cmocka_unit_test(test_stream_depth),
 		cmocka_unit_test(test_may_match),
 		cmocka_unit_test(test_reload),
 	};
