@@ -4,6 +4,7 @@
 # each as a ratio to no IPS rules, plus compile time and memory.
 # Generated files are kept in bench/out/ (gitignored) and reused while the generator is unchanged.
 # Env: B (build dir), IPS_PACKETS (200000), IPS_SIZES ("1000 10000"), REPS (3).
+# Columns scan_ns and bound: see scan_alone() in bench_ips.c.
 set -eu
 cd "$(dirname "$0")/.."
 B=${B:-build}
@@ -24,6 +25,8 @@ fi
 pols=("$OUT/ips_0.rules")
 for n in $SIZES; do pols+=("$OUT/ips_$n.rules"); done
 "$B/bench/bench_ips" "$OUT/ips.pcap" "${pols[@]}" | tee "$OUT/ips_results.txt"
-# Done means: 10,000 content rules replay at >= 0.5 x the no-IPS throughput.
-awk '$1 ~ /ips_10000\.rules$/ { print ($4 >= 0.5 ? "ok  " : "FAIL"), "ips 10000 rules / no IPS rules =", $4 }' \
+# Done means: 10,000 content rules replay at >= 0.5 x the no-IPS throughput. `bound` is
+# the ratio with no IPS work but one vectorscan prefilter scan of each payload (scan_ns).
+awk '$1 ~ /ips_10000\.rules$/ { print ($4 >= 0.5 ? "ok  " : "FAIL"), "ips 10000 rules / no IPS rules =", $4,
+	"(the prefilter scans alone allow at most", $10 ")" }' \
 	"$OUT/ips_results.txt"
