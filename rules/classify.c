@@ -326,10 +326,12 @@ static bool ent_hit(const struct cls_ent *e, const struct ckey *q)
 
 static bool ent4_hit(const struct cls_ent4 *e, const struct ckey *q)
 {
+	const struct cls_ent *f = &e->e;
+
 	return (q->s4 >= e->slo) & (q->s4 <= e->shi) & (q->d4 >= e->dlo) & (q->d4 <= e->dhi) &
-	       (q->p1 >= e->plo[0]) & (q->p1 <= e->phi[0]) & (q->p2 >= e->plo[1]) &
-	       (q->p2 <= e->phi[1]) & (q->proto >= e->protolo) & (q->proto <= e->protohi) &
-	       ((e->dir & q->dir) != 0);
+	       (q->p1 >= f->plo[0]) & (q->p1 <= f->phi[0]) & (q->p2 >= f->plo[1]) &
+	       (q->p2 <= f->phi[1]) & (q->proto >= f->protolo) & (q->proto <= f->protohi) &
+	       ((f->dir & q->dir) != 0);
 }
 
 /* Start @n lookups: the keys' trees and their roots. */
@@ -424,9 +426,9 @@ static void scan(const struct policy *p, const struct cls *c, const struct cls_h
 	if (h->v4) {
 		const struct cls_ent4 *e = (const struct cls_ent4 *)(h + 1), *end = e + h->cnt;
 
-		for (; e < end && e->box < l->best; e++)
-			if (ent4_hit(e, q) && (e->simple || box_rest(p, &c->box[e->box], q)) &&
-			    hit(c, l, e->box, log))
+		for (; e < end && e->e.box < l->best; e++)
+			if (ent4_hit(e, q) && (e->e.simple || box_rest(p, &c->box[e->e.box], q)) &&
+			    hit(c, l, e->e.box, log))
 				return;
 		return;
 	}

@@ -62,7 +62,8 @@ struct cls_hdr {
 struct cls_ent {
 	uint32_t box;
 	uint16_t plo[2], phi[2];
-	uint8_t protolo, protohi, dir, pad;
+	uint8_t protolo, protohi, dir;
+	uint8_t simple; /* IPv4 leaves (cls_ent4): nothing but these fields to test, see below */
 };
 
 /*
@@ -71,9 +72,7 @@ struct cls_ent {
  * flags, ICMP type/code, interface or a hull to test) or when it decides.
  */
 struct cls_ent4 {
-	uint32_t box;
-	uint16_t plo[2], phi[2];
-	uint8_t protolo, protohi, dir, simple;
+	struct cls_ent e;
 	uint32_t slo, shi, dlo, dhi;
 };
 

@@ -57,6 +57,18 @@ static int order(const struct cls *c, uint32_t *bfs, uint32_t *nbfs, uint32_t *p
 	return 0;
 }
 
+/* The fields of box @b (index @idx) that a leaf entry carries. */
+static void fill_ent(struct cls_ent *e, const struct cls_box *b, uint32_t idx)
+{
+	e->box = idx;
+	memcpy(e->plo, b->plo, sizeof(e->plo));
+	memcpy(e->phi, b->phi, sizeof(e->phi));
+	e->protolo = b->protolo;
+	e->protohi = b->protohi;
+	e->dir = b->dir;
+	e->simple = 0;
+}
+
 static void emit(struct cls *c, const struct cls_node *nd, u128 *w, const uint32_t *pos,
 		 const struct cls_box *box)
 {
@@ -83,30 +95,16 @@ static void emit(struct cls *c, const struct cls_node *nd, u128 *w, const uint32
 		struct cls_ent4 *e = (struct cls_ent4 *)(w + 1) + j;
 		const struct cls_box *b = &box[c->ents[nd->first + j]];
 
-		e->box = c->ents[nd->first + j];
-		memcpy(e->plo, b->plo, sizeof(e->plo));
-		memcpy(e->phi, b->phi, sizeof(e->phi));
-		e->protolo = b->protolo;
-		e->protohi = b->protohi;
-		e->dir = b->dir;
-		e->simple = !b->flags && b->itype < 0 && b->icode < 0 && !b->iface && !b->hull;
+		fill_ent(&e->e, b, c->ents[nd->first + j]);
+		e->e.simple = !b->flags && b->itype < 0 && b->icode < 0 && !b->iface && !b->hull;
 		/* the tree holds only boxes that meet IPv4 in both addresses */
 		e->slo = b->lo[0] < CLS_V4LO ? 0 : (uint32_t)b->lo[0];
 		e->shi = b->hi[0] > CLS_V4HI ? UINT32_MAX : (uint32_t)b->hi[0];
 		e->dlo = b->lo[1] < CLS_V4LO ? 0 : (uint32_t)b->lo[1];
 		e->dhi = b->hi[1] > CLS_V4HI ? UINT32_MAX : (uint32_t)b->hi[1];
 	}
-	for (uint32_t j = 0; !nd->v4 && j < nd->kid; j++) {
-		struct cls_ent *e = (struct cls_ent *)(w + 1 + j);
-		const struct cls_box *b = &box[c->ents[nd->first + j]];
-
-		e->box = c->ents[nd->first + j];
-		memcpy(e->plo, b->plo, sizeof(e->plo));
-		memcpy(e->phi, b->phi, sizeof(e->phi));
-		e->protolo = b->protolo;
-		e->protohi = b->protohi;
-		e->dir = b->dir;
-	}
+	for (uint32_t j = 0; !nd->v4 && j < nd->kid; j++)
+		fill_ent((struct cls_ent *)(w + 1 + j), &box[c->ents[nd->first + j]], c->ents[nd->first + j]);
 }
 
 /*
