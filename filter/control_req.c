@@ -137,6 +137,17 @@ static struct policy *load_validate(struct control *c, const struct load_req *r,
 		fprintf(out, "%s: invalid; the running policy is unchanged\n", r->name);
 		return NULL;
 	}
+	/*
+	 * The signature covers the bytes of the file it signs, not the files
+	 * that file includes: those could change unsigned, and a restart could
+	 * not find them relative to the state dir. A signed policy stands alone.
+	 */
+	if (c->cfg->trusted_key && p->nfiles > 1) {
+		fprintf(out, "%s: refused: a signed policy cannot include other files (the signature "
+			"covers only %s); sign its expanded form instead: lifelinectl check --print %s\n",
+			r->name, r->name, r->name);
+		goto fail;
+	}
 	if (c->cfg->trusted_key && old->has_serial && p->serial < old->serial) {
 		fprintf(out, "%s: refused: serial %" PRIu64 " is lower than the running policy's "
 			"serial %" PRIu64 " (replayed old policy?)\n", r->name, p->serial, old->serial);
@@ -231,8 +242,8 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 	/*
 	 * Includes resolve relative to the file the client named, not to the
 	 * state dir: persist the expanded canonical text so that a restart
-	 * reads the same policy. A signature covers the bytes as sent, so a
-	 * signed policy is kept as it is.
+	 * reads the same policy. A signed policy has no includes
+	 * (load_validate()) and is kept as it is, with its signature.
 	 */
 	if (p->nfiles > 1 && !r.sig && canonical(p, &r) < 0)
 		fputs("warning: cannot expand the includes for persistence\n", out);

@@ -179,6 +179,9 @@ echo 'deny in any id 2' >> "$S/tamper.pol"
 printf 'serial 7\n' > "$S/other.pol"; sign "$T/e2/other.key" "$S/other.pol"
 printf 'serial 8\n' > "$S/trunc.pol"; sign "$T/e2/k.key" "$S/trunc.pol"; truncate -s 40 "$S/trunc.pol.sig"
 printf 'serial 9\n' > "$S/unsigned.pol"
+# a signed policy that includes another file: the signature would not cover it
+printf 'allow in tcp to any port 80 id 7\n' > "$S/part.pol"
+printf 'serial 10\ninclude "part.pol"\n' > "$S/incl.pol"; sign "$T/e2/k.key" "$S/incl.pol"
 start e2 "" || nok start_signed "fake engine did not start"
 run e2 load "$S/unsigned.pol"; check signed_missing has "$T/out" "not signed"
 run e2 load "$S/s5.pol"; check signed_valid [ $RC -eq 0 ]
@@ -187,6 +190,9 @@ run e2 load "$S/other.pol"; check signed_wrong_key has "$T/out" "bad signature"
 run e2 load "$S/trunc.pol"; check signed_truncated has "$T/out" "40 bytes"
 run e2 load "$S/s4.pol"; check signed_lower_serial has "$T/out" "serial 4 is lower"
 check signed_persisted cmp -s "$S/s5.pol.sig" "$T/e2/state/current.pol.sig"
+run e2 load "$S/incl.pol"; check signed_include_refused has "$T/out" "cannot include other files"
+check signed_include_rc [ $RC -eq 1 ]
+run e2 show; check signed_include_unchanged has "$T/out" "port 22 id 1"
 run e2 rollback; check signed_rollback_unsigned_ok [ $RC -eq 0 ]
 stop e2
 
