@@ -107,6 +107,9 @@ int ctl_request(struct ctl *c, const char *header, const struct iovec *iov, int 
 	if (rc < 0) {
 		fprintf(stderr, "%s: %s: %s\n", c->prog, cfg.control_socket, ctl_call_error(rc));
 		config_free(&cfg);
+		/* refused by the socket's permissions: whether an engine runs is not known */
+		if ((rc == -EACCES || rc == -EPERM) && not_answering == CTL_NOT_RUNNING)
+			return CTL_UNKNOWN;
 		return not_answering;
 	}
 	config_free(&cfg);

@@ -7,7 +7,8 @@
 
 /*
  * cmd_status() - `status [--json]`. Exit 0 the engine answered, 3 it did
- * not (LSB: not running), 1 it answered with an error, 2 usage.
+ * not (LSB: not running), 4 the socket refused us (LSB: unknown), 1 it
+ * answered with an error, 2 usage.
  */
 int cmd_status(struct ctl *c, int argc, char **argv)
 {
@@ -24,7 +25,8 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 			json = true;
 		} else if (o == 'h') {
 			printf("usage: %s status [--json]\n"
-			       "exit: 0 engine answers, 3 engine not answering, 1 error, 2 usage\n",
+			       "exit: 0 engine answers, 3 engine not answering, 4 permission denied (unknown),\n"
+			       "      1 error, 2 usage\n",
 			       c->prog);
 			return CTL_OK;
 		} else {

@@ -130,6 +130,10 @@ asnobody rollback; check nonroot_rollback_refused has "$T/out" "permission denie
 asnobody flows --kill; check nonroot_kill_refused has "$T/out" "permission denied"
 asnobody reset; check nonroot_reset_refused [ $RC -eq 1 ]
 run e1 show; check nonroot_changed_nothing has "$T/out" "define mgmt"
+# not even in the socket's group: the socket refuses; status cannot tell (LSB 4), not "not running"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$CTLBIN" -c "$T/e1/ll.conf" status > "$T/out" 2>&1; RC=$?
+check nogroup_status_unknown [ $RC -eq 4 ]
+check nogroup_status_says has "$T/out" "permission denied"
 
 # garbage on the socket: the server answers, or closes, and keeps serving
 python3 - "$T/e1/run/c.sock" <<'PY' > "$T/out" 2>&1
