@@ -30,6 +30,19 @@ static int run(const char *const argv[], char *out, size_t len)
 	return hooks_run((char *const *)argv, NULL, 0, out, len);
 }
 
+/*
+ * A queue statement in `nft list` output: the word starts a statement,
+ * after a match ("tcp dport 80 queue ...") or first on its line, tab-indented
+ * ("\t\tqueue flags bypass to 0", as nft prints `queue num 0 bypass`).
+ */
+static bool nft_has_queue(const char *listing)
+{
+	for (const char *q = listing; (q = strstr(q, "queue ")); q++)
+		if (q > listing && (q[-1] == ' ' || q[-1] == '\t'))
+			return true;
+	return false;
+}
+
 /* doctor_check_hooks() - our nft table or iptables chains, with queue and lifeline rules. */
 void doctor_check_hooks(struct doctor *d)
 {
@@ -41,9 +54,16 @@ void doctor_check_hooks(struct doctor *d)
 
 	if (!out)
 		return;
+	/* without privilege nft and iptables cannot list the rules: never say "none" then */
+	if (geteuid() != 0) {
+		doctor_line(d, DOC_WARN, "kernel rules", "not checked: listing them needs root "
+			    "(run doctor as root)");
+		free(out);
+		return;
+	}
 	snprintf(port, sizeof(port), " %u", d->cfg->heartbeat_port);
 	if (run(nft, out, 1 << 16) == 0) {
-		queue = strstr(out, " queue ") != NULL;
+		queue = nft_has_queue(out);
 	} else if (backend = "iptables", run(ipt, out, 1 << 16) == 0) {
 		queue = strstr(out, "NFQUEUE") != NULL;
 	} else {
