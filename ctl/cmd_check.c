@@ -7,24 +7,10 @@
 #include "ips.h"
 #include "policy.h"
 
-static void print_skip(void *arg, const char *kw, uint32_t n)
-{
-	fprintf(arg, "  skipped %u IPS rule%s with unsupported keyword '%s'\n", n,
-		n == 1 ? "" : "s", kw);
-}
-
 static void summary(const char *path, const struct policy *p)
 {
-	uint32_t skipped = 0, loaded = ips_ruleset_count(p->ips, &skipped);
-
-	printf("%s: ok, %u firewall rule%s, %u set%s", path, p->nrules, p->nrules == 1 ? "" : "s",
-	       p->nsets, p->nsets == 1 ? "" : "s");
-	if (p->nips_lines)
-		printf(", %u IPS rule%s", loaded, loaded == 1 ? "" : "s");
-	if (skipped)
-		printf(" (%u skipped)", skipped);
-	if (p->has_serial)
-		printf(", serial %llu", (unsigned long long)p->serial);
+	printf("%s: ok, ", path);
+	policy_print_counts(p, stdout);
 	printf(", sha256 %s\n", p->hash);
 }
 
@@ -65,8 +51,7 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 	ll_err_free(&errs);
 	if (!p)
 		return CTL_FAIL;
-	if (p->ips)
-		ips_ruleset_skips(p->ips, print_skip, stderr);
+	ips_print_skips(p->ips, stderr, "  ");
 	if (print)
 		policy_print(p, stdout);
 	else

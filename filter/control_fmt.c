@@ -42,11 +42,8 @@ static void status_policy_text(const struct control *c, const struct policy *p, 
 {
 	char t[32];
 
-	fprintf(out, "policy: %u rule%s", p->nrules, p->nrules == 1 ? "" : "s");
-	if (p->nips_lines)
-		fprintf(out, ", %u IPS rules", p->nips_lines);
-	if (p->has_serial)
-		fprintf(out, ", serial %" PRIu64, p->serial);
+	fputs("policy: ", out);
+	policy_print_counts(p, out);
 	fprintf(out, ", sha256 %s", p->hash);
 	if (c->meta.loaded_at)
 		fprintf(out, ", loaded %s", control_iso_time(c->meta.loaded_at, t, sizeof(t)));

@@ -12,6 +12,7 @@
 
 #include "control_int.h"
 #include "fw.h"
+#include "ips.h"
 #include "sig.h"
 
 #define CONFIRM_MAX_S (7 * 86400)
@@ -179,12 +180,10 @@ static int canonical(const struct policy *p, struct load_req *r)
 
 static void print_summary(const char *verb, const char *name, const struct policy *p, FILE *out)
 {
-	fprintf(out, "%s %s: %u rule%s", verb, name, p->nrules, p->nrules == 1 ? "" : "s");
-	if (p->nips_lines)
-		fprintf(out, ", %u IPS rule%s", p->nips_lines, p->nips_lines == 1 ? "" : "s");
-	if (p->has_serial)
-		fprintf(out, ", serial %" PRIu64, p->serial);
+	fprintf(out, "%s %s: ", verb, name);
+	policy_print_counts(p, out);
 	fprintf(out, ", sha256 %.16s\n", p->hash);
+	ips_print_skips(p->ips, out, "  ");
 }
 
 /* Persist @text/@sig as current; warnings only: the swap already happened. */

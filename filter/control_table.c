@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "control_int.h"
+#include "ips.h"
 #include "fw.h"
 
 #define DIFF_MAX_LINES 200
@@ -121,8 +122,10 @@ void control_diff(const struct policy *old, const struct policy *new, FILE *out)
 	if (d.lines > DIFF_MAX_LINES)
 		fprintf(out, "  ... %u more\n", d.lines - DIFF_MAX_LINES);
 	fprintf(out, "rules: %u added, %u removed, %u changed", d.added, d.removed, d.changed);
-	if (old->nips_lines != new->nips_lines)
-		fprintf(out, "; IPS rules: %u -> %u", old->nips_lines, new->nips_lines);
+	/* IPS rules loaded, as the summary counts them (--skip-unsupported leaves some out) */
+	uint32_t before = ips_ruleset_count(old->ips, NULL), after = ips_ruleset_count(new->ips, NULL);
+	if (before != after)
+		fprintf(out, "; IPS rules: %u -> %u", before, after);
 	fputc('\n', out);
 }
 

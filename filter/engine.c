@@ -576,6 +576,7 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 		return 1;
 	if (why[0])
 		engine_log("%s", why);
+	ips_print_skips(pol->ips, stderr, "lifelined: "); /* --skip-unsupported: as engine_log() */
 	if (!o->foreground && daemonize(&ready_fd) < 0) {
 		engine_log("cannot become a daemon: %s", strerror(errno));
 		policy_free(pol);

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "engine.h"
 #include "hooks.h"
+#include "ips.h"
 #include "pipeline.h"
 #include "policy.h"
 #include "replay.h"
@@ -127,6 +128,12 @@ static struct policy *load_policy(const struct config *cfg, const char *path, bo
 	if (!p)
 		ll_err_print(&errs, stderr);
 	ll_err_free(&errs);
+	if (p) { /* --skip-unsupported: what was left out, per keyword */
+		char lead[4200];
+
+		snprintf(lead, sizeof(lead), "lifelined: %s: ", path);
+		ips_print_skips(p->ips, stderr, lead);
+	}
 	return p;
 }
 

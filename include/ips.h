@@ -6,6 +6,8 @@
 #ifndef LL_IPS_H
 #define LL_IPS_H
 
+#include <stdio.h>
+
 #include "flow.h"
 #include "pkt.h"
 
@@ -67,5 +69,11 @@ bool ips_rule_info(const struct ips_ruleset *rs, uint32_t sid, struct ips_rule_i
 /* ips_ruleset_skips() - call @cb once per skipped keyword with its rule count. */
 void ips_ruleset_skips(const struct ips_ruleset *rs,
 		       void (*cb)(void *arg, const char *kw, uint32_t n), void *arg);
+/*
+ * ips_print_skips() - one line per skipped keyword on @out, each after
+ * @lead: "skipped N IPS rules with unsupported keyword 'KW'". What check,
+ * load and lifelined say of --skip-unsupported.
+ */
+void ips_print_skips(const struct ips_ruleset *rs, FILE *out, const char *lead);
 
 #endif

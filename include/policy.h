@@ -144,6 +144,12 @@ void ips_ruleset_free(struct ips_ruleset *rs);
 /* policy_empty() - the empty policy (accepts everything). */
 struct policy *policy_empty(void);
 void policy_free(struct policy *p);
+/*
+ * policy_print_counts() - "N firewall rules, N sets, N IPS rules (N
+ * skipped), serial S", the parts that apply: how check, load and status
+ * describe a policy.
+ */
+void policy_print_counts(const struct policy *p, FILE *out);
 /* policy_print() - canonical form; printing its output again gives the same text. */
 void policy_print(const struct policy *p, FILE *out);
 /*

@@ -1,6 +1,7 @@
 /* ips_rules.c - build an IPS ruleset from a policy's rule lines; threshold counters. */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,6 +223,13 @@ void ips_ruleset_skips(const struct ips_ruleset *rs,
 {
 	for (uint32_t i = 0; rs && i < rs->nskips; i++)
 		cb(arg, rs->skips[i].kw, rs->skips[i].n);
+}
+
+void ips_print_skips(const struct ips_ruleset *rs, FILE *out, const char *lead)
+{
+	for (uint32_t i = 0; rs && i < rs->nskips; i++)
+		fprintf(out, "%sskipped %u IPS rule%s with unsupported keyword '%s'\n", lead,
+			rs->skips[i].n, rs->skips[i].n == 1 ? "" : "s", rs->skips[i].kw);
 }
 
 static uint32_t th_hash(uint32_t rule, ll_ip a, ll_ip b)

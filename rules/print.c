@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ips.h"
 #include "parse.h"
 
 static const char *const dir_names[] = { [FW_DIR_IN] = "in", [FW_DIR_OUT] = "out",
@@ -147,6 +148,21 @@ void fw_rule_print(const struct fw_rule *r, FILE *out)
 		fputs(" msg ", out), print_string(r->msg, out);
 	if (r->nolog)
 		fputs(" nolog", out);
+}
+
+/* policy_print_counts() - see policy.h. */
+void policy_print_counts(const struct policy *p, FILE *out)
+{
+	uint32_t skipped = 0, ips = ips_ruleset_count(p->ips, &skipped);
+
+	fprintf(out, "%u firewall rule%s, %u set%s", p->nrules, p->nrules == 1 ? "" : "s", p->nsets,
+		p->nsets == 1 ? "" : "s");
+	if (p->nips_lines)
+		fprintf(out, ", %u IPS rule%s", ips, ips == 1 ? "" : "s");
+	if (skipped)
+		fprintf(out, " (%u skipped)", skipped);
+	if (p->has_serial)
+		fprintf(out, ", serial %llu", (unsigned long long)p->serial);
 }
 
 /* policy_print() - @p in canonical form; printing its output again gives the same text. */

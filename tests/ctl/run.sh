@@ -156,6 +156,20 @@ printf 'include "inc/mail.rules"\nallow in tcp to any port 22 id 41\n' > "$P/inc
 run e1 load "$P/inc.pol"; check load_include has "$T/out" "+ deny in tcp to any port 25 id 40"
 check persist_include_expanded bash -c "grep -q 'port 25 id 40' '$T/e1/state/current.pol' && ! grep -q include '$T/e1/state/current.pol'"
 
+# --skip-unsupported: check, load, status and lifelined -r say what was left out, per keyword
+printf 'allow in tcp to any port 22 id 1\n' > "$P/skip.pol"
+printf 'alert tcp any any -> any any (http.uri; content:"/x"; sid:1;)\n' >> "$P/skip.pol"
+printf 'alert tcp any any -> any any (content:"y"; sid:2;)\n' >> "$P/skip.pol"
+"$CTLBIN" check --skip-unsupported "$P/skip.pol" > "$T/out" 2>&1
+check skip_check has "$T/out" "1 IPS rule (1 skipped)"
+check skip_check_kw has "$T/out" "skipped 1 IPS rule with unsupported keyword 'http.uri'"
+run e1 load "$P/skip.pol"; check skip_load_refused [ $RC -eq 1 ]
+run e1 load --skip-unsupported "$P/skip.pol"
+check skip_load has "$T/out" "1 IPS rule (1 skipped)"
+check skip_load_kw has "$T/out" "skipped 1 IPS rule with unsupported keyword 'http.uri'"
+run e1 status; check skip_status has "$T/out" "1 IPS rule (1 skipped)"
+"$ROOT/$B/lifelined" -r "$ROOT/pcaps/heartbeat.pcap" -p "$P/skip.pol" --skip-unsupported > /dev/null 2> "$T/out"
+check skip_replay has "$T/out" "skip.pol: skipped 1 IPS rule with unsupported keyword 'http.uri'"
 run e1 reset; check reset_engine [ $RC -eq 0 ]; check reset_engine_said has "$T/out" "engine answered"
 check reset_persisted [ ! -s "$T/e1/state/current.pol" ]
 stop e1

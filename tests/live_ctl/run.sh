@@ -8,12 +8,7 @@
 # through. Needs root; prints ok/not ok lines (and # lines with figures).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-B=${B:-build}
-LLD=$PWD/$B/lifelined
-LLC=$PWD/$B/lifelinectl
-. tests/live/lib.sh
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. tests/live/lib.sh # B, LLD, LLC, the namespaces; cleanup at exit
 exec 3>&1 # diagnostics from inside check (whose output goes to the log)
 
 if [ "$(id -u)" != 0 ]; then
@@ -90,7 +85,7 @@ rollback_now() {
 	ctl load "$T/deny.pol" >/dev/null && blocked || return 1
 	ctl rollback >/dev/null && probe
 }
-status_empty() { ctl show | grep -q . && return 1; ctl status | grep -q 'policy: 0 rules'; }
+status_empty() { ctl show | grep -q . && return 1; ctl status | grep -q 'policy: 0 firewall rules'; }
 hooks_queue_gone() { ! in_a iptables -S LIFELINE-IN | grep -q NFQUEUE; }
 lifeline_kept() { in_a iptables -S LIFELINE-IN | grep -q -- '--sport 4120 -j ACCEPT'; }
 
