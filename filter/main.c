@@ -148,6 +148,12 @@ static int replay(const struct args *a, const struct config *cfg)
 
 	if (!pol)
 		return 1;
+	/* offline, nothing is resolved: a named manager's heartbeat would look like any traffic */
+	for (uint32_t i = 0; i < cfg->nmanagers; i++)
+		if (!cfg->managers[i].is_literal)
+			fprintf(stderr, "lifelined: warning: manager %s is a host name; replay resolves "
+				"no names, so its heartbeat is judged as ordinary traffic (give its "
+				"address in the config)\n", cfg->managers[i].name);
 	o.summary = stdout;
 	if (a->verdicts && strcmp(a->verdicts, "-") == 0) {
 		o.verdicts = stdout;

@@ -170,6 +170,10 @@ check skip_load_kw has "$T/out" "skipped 1 IPS rule with unsupported keyword 'ht
 run e1 status; check skip_status has "$T/out" "1 IPS rule (1 skipped)"
 "$ROOT/$B/lifelined" -r "$ROOT/pcaps/heartbeat.pcap" -p "$P/skip.pol" --skip-unsupported > /dev/null 2> "$T/out"
 check skip_replay has "$T/out" "skip.pol: skipped 1 IPS rule with unsupported keyword 'http.uri'"
+# replay resolves no names: a manager given by name gets a warning, not silence
+printf 'manager manager.example.net\nhost 198.51.100.2\n' > "$T/named.conf"
+"$ROOT/$B/lifelined" -r "$ROOT/pcaps/heartbeat.pcap" -c "$T/named.conf" > /dev/null 2> "$T/out"
+check replay_named_manager_warns has "$T/out" "manager manager.example.net is a host name; replay resolves no names"
 run e1 reset; check reset_engine [ $RC -eq 0 ]; check reset_engine_said has "$T/out" "engine answered"
 check reset_persisted [ ! -s "$T/e1/state/current.pol" ]
 stop e1
