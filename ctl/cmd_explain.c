@@ -213,12 +213,15 @@ out:
 
 int cmd_explain(struct ctl *c, int argc, char **argv)
 {
-	static const struct option lo[] = { { "policy", required_argument, NULL, 'p' }, { 0 } };
+	static const struct option lo[] = { { "policy", required_argument, NULL, 'p' },
+					    { "help", no_argument, NULL, 'h' }, { 0 } };
 	const char *policy = NULL;
 	struct pkt p;
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "+p:", lo, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+p:h", lo, NULL)) != -1) {
+		if (o == 'h')
+			return ctl_help(c, "explain");
 		if (o != 'p')
 			return ctl_usage_error(c, "explain", NULL);
 		policy = optarg;

@@ -30,6 +30,8 @@ struct ctl_cmd {
 	const char *usage; /* the arguments after the name, then two spaces and a summary */
 };
 
+/* ctl_help() - the command's usage line on stdout (COMMAND --help); exit 0. */
+int ctl_help(struct ctl *c, const char *name);
 /* ctl_usage_error() - "prog NAME: msg" and the command's usage on stderr; returns CTL_USAGE. */
 int ctl_usage_error(struct ctl *c, const char *name, const char *msg);
 

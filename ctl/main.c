@@ -21,7 +21,7 @@ static const struct ctl_cmd cmds[] = {
 	{ "rollback", cmd_rollback, " go back to the last-good policy now" },
 	{ "reset", cmd_reset,
 	  "[--hooks-only]  empty policy now (alias -r); --hooks-only: remove the queue hooks only" },
-	{ "status", cmd_status, "[--json]  engine, policy, heartbeat, queues, flows (exit 3: not answering)" },
+	{ "status", cmd_status, "[--json]  engine, policy, heartbeat, queues, flows (exit 3: not answering, 4: unknown)" },
 	{ "stats", cmd_stats, "[--json | --prometheus]  counters by reason, rule, queue" },
 	{ "show", cmd_show, "[--counters]  the running policy in canonical form" },
 	{ "flows", cmd_flows, "[FILTER] [--kill]  list (or drop) tracked flows" },
@@ -35,8 +35,9 @@ static void usage(FILE *out, const char *prog)
 		     "       %s --help | --version\n\ncommands:\n", prog, prog);
 	for (size_t i = 0; i < LL_ARRAY_SIZE(cmds); i++)
 		fprintf(out, "  %s %s\n", cmds[i].name, cmds[i].usage);
-	fprintf(out, "\nexit status: 0 ok, 1 failure, 2 usage error, "
-		     "3 (status) engine not answering\n");
+	fprintf(out, "\n-c, --config CONFIG  the config (default %s)\n"
+		     "exit status: 0 ok, 1 failure, 2 usage error, 3 (status) engine not answering,\n"
+		     "4 (status) permission denied on the socket: unknown\n", CTL_DEFAULT_CONFIG);
 }
 
 static const struct ctl_cmd *find_cmd(const char *name)
@@ -48,6 +49,15 @@ static const struct ctl_cmd *find_cmd(const char *name)
 }
 
 /* ctl_usage_error() - see ctl.h. */
+int ctl_help(struct ctl *c, const char *name)
+{
+	const struct ctl_cmd *cmd = find_cmd(name);
+
+	if (cmd)
+		printf("usage: %s %s %s\n", c->prog, name, cmd->usage);
+	return fflush(stdout) == 0 ? CTL_OK : CTL_FAIL;
+}
+
 int ctl_usage_error(struct ctl *c, const char *name, const char *msg)
 {
 	const struct ctl_cmd *cmd = find_cmd(name);

@@ -59,6 +59,12 @@ ctl() { local n=$1; shift; "$CTLBIN" -c "$T/$n/ll.conf" "$@"; }
 # run NAME args...: output in $T/out, exit code in $RC
 run() { ctl "$@" > "$T/out" 2>&1; RC=$?; }
 
+# every command answers --help with its usage on stdout, exit 0 (lifelinectl(8) says so)
+for c in check explain load confirm rollback reset status stats show flows table doctor; do
+	"$CTLBIN" "$c" --help > "$T/out" 2>&1; RC=$?
+	check "help_$c" bash -c "[ $RC -eq 0 ] && grep -q '^usage: .* $c' '$T/out'"
+done
+
 P=$T/pol; mkdir -p "$P"
 printf 'allow in tcp to any port 22 id 1\ndeny in tcp to any port 23 id 2\n' > "$P/a.pol"
 printf 'allow in tcp to any port 2222 id 1\nallow in udp to any port 53 id 3\n' > "$P/b.pol"
