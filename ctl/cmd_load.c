@@ -1,7 +1,8 @@
 /*
  * cmd_load.c - lifelinectl load, confirm, rollback: the engine validates,
  * verifies, swaps and persists; these only carry the file and print the
- * engine's answer (what changed, or every error).
+ * engine's answer (what changed, or every error). With no engine to
+ * answer, load still validates the policy here, so every error shows.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -34,6 +35,28 @@ static int read_sig(struct ctl *c, const char *policy, void **sig, size_t *len)
 	return -1;
 }
 
+/* No engine answered: say whether the policy is valid all the same (nothing is loaded). */
+static void validate_here(struct ctl *c, const char *path, bool skip)
+{
+	struct policy_opts po = { .skip_unsupported = skip };
+	struct ll_errlist errs = { 0 };
+	struct config cfg;
+	struct policy *p;
+
+	if (ctl_config(c, &cfg) == 0) {
+		config_policy_opts(&cfg, &po, skip);
+		p = policy_load_file(path, &po, &errs);
+		config_free(&cfg);
+	} else {
+		p = policy_load_file(path, &po, &errs);
+	}
+	ll_err_print(&errs, stderr);
+	ll_err_free(&errs);
+	fprintf(stderr, "%s load: %s is %s; nothing was loaded (no engine answered)\n", c->prog,
+		path, p ? "valid" : "invalid");
+	policy_free(p);
+}
+
 static int send_load(struct ctl *c, const char *path, long confirm, bool skip)
 {
 	char hdr[CONTROL_MAX_HEADER], abs[PATH_MAX], *text = NULL;
@@ -62,9 +85,13 @@ static int send_load(struct ctl *c, const char *path, long confirm, bool skip)
 	snprintf(hdr + n, sizeof(hdr) - (size_t)n, " name=%.*s", 3000, abs);
 	iov[0] = (struct iovec){ sig, siglen };
 	iov[1] = (struct iovec){ text, len };
-	rc = ctl_request(c, hdr, iov, 2, CTL_TIMEOUT_LOAD_MS, CTL_FAIL);
+	rc = ctl_request(c, hdr, iov, 2, CTL_TIMEOUT_LOAD_MS, CTL_NOT_RUNNING);
 	free(text);
 	free(sig);
+	if (rc == CTL_NOT_RUNNING || rc == CTL_UNKNOWN) { /* no answer: an exit 1 like any failure */
+		validate_here(c, path, skip);
+		rc = CTL_FAIL;
+	}
 	return rc;
 }
 

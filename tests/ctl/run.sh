@@ -185,6 +185,11 @@ check reset_persisted [ ! -s "$T/e1/state/current.pol" ]
 stop e1
 run e1 status; check status_no_engine_exit3 [ $RC -eq 3 ]
 run e1 show; check show_no_engine_exit1 [ $RC -eq 1 ]
+# no engine: load still shows every error of an invalid policy (SPEC: load validates first)
+printf 'allow in tcp to any port 99999 id 1\n' > "$P/range.pol"
+run e1 load "$P/range.pol"; check load_no_engine_exit1 [ $RC -eq 1 ]
+check load_no_engine_errors has "$T/out" "range.pol:1:26: port '99999' out of range"
+check load_no_engine_said has "$T/out" "is invalid; nothing was loaded (no engine answered)"
 
 # restart with a pending confirm: the engine comes back with last-good
 start e1 "" || nok restart "fake engine did not restart"
