@@ -93,6 +93,21 @@ static int parse_args(int argc, char **argv, struct args *a)
 		fprintf(stderr, "lifelined: --backend goes with --print-hooks\n");
 		return -1;
 	}
+	/* one mode a run: replay, print the hooks, or run live */
+	if (a->pcap && a->print_hooks) {
+		fprintf(stderr, "lifelined: -r and --print-hooks exclude each other\n");
+		return -1;
+	}
+	if (a->foreground && (a->pcap || a->print_hooks)) {
+		fprintf(stderr, "lifelined: -f is for running live, not with %s\n",
+			a->pcap ? "-r" : "--print-hooks");
+		return -1;
+	}
+	if (a->print_hooks && (a->policy || a->skip_unsupported)) {
+		fprintf(stderr, "lifelined: --print-hooks reads only the config (no -p, "
+			"--skip-unsupported)\n");
+		return -1;
+	}
 	return 0;
 }
 

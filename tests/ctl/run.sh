@@ -180,6 +180,11 @@ check skip_replay has "$T/out" "skip.pol: skipped 1 IPS rule with unsupported ke
 printf 'manager manager.example.net\nhost 198.51.100.2\n' > "$T/named.conf"
 "$ROOT/$B/lifelined" -r "$ROOT/pcaps/heartbeat.pcap" -c "$T/named.conf" > /dev/null 2> "$T/out"
 check replay_named_manager_warns has "$T/out" "manager manager.example.net is a host name; replay resolves no names"
+# lifelined runs one mode at a time: conflicting modes are usage errors, not silently ignored
+"$ROOT/$B/lifelined" -r "$ROOT/pcaps/heartbeat.pcap" --print-hooks > /dev/null 2>&1; RC=$?
+check lifelined_modes_replay_hooks [ $RC -eq 2 ]
+"$ROOT/$B/lifelined" -r "$ROOT/pcaps/heartbeat.pcap" -f > /dev/null 2>&1; RC=$?
+check lifelined_modes_replay_foreground [ $RC -eq 2 ]
 run e1 reset; check reset_engine [ $RC -eq 0 ]; check reset_engine_said has "$T/out" "engine answered"
 check reset_persisted [ ! -s "$T/e1/state/current.pol" ]
 stop e1
