@@ -120,6 +120,7 @@ run e1 explain in tcp 203.0.113.10:4120 198.51.100.2:40000
 check explain_online has "$T/out" "by: lifeline"
 run e1 load "$P/t.pol"
 run e1 table mgmt add 203.0.113.7 198.51.100.0/25; check table_add [ $RC -eq 0 ]
+check table_add_canonical bash -c "grep -q '^mgmt = { .*, ' '$T/out' && ! grep -q '^mgmt = { [^,]* [^,]* }' '$T/out'"
 run e1 table mgmt show; check table_show has "$T/out" "203.0.113.7"
 check table_persisted grep -q "203.0.113.7" "$T/e1/state/current.pol"
 run e1 explain in tcp 203.0.113.7:1000 198.51.100.2:22; check table_explain has "$T/out" "reason: allow"
