@@ -352,6 +352,39 @@ static void set_kind(struct pvalue *v, enum set_kind k)
 	v->kind_known = true;
 }
 
+/*
+ * The line of a `define NAME` after the lexer's position in the same file,
+ * or 0: a define must come before its first use, and saying where the late
+ * one is beats a bare "undefined". Error path only: a plain text scan.
+ */
+static uint32_t defined_later(const struct lexer *lx, const char *name, size_t n)
+{
+	uint32_t line = lx->line;
+
+	for (size_t i = lx->pos; i < lx->len; i++) {
+		const char *l = lx->buf + i;
+		size_t k = 0;
+
+		if (lx->buf[i] != '\n')
+			continue;
+		line++;
+		l++;
+		while (l + k < lx->buf + lx->len && (l[k] == ' ' || l[k] == '\t'))
+			k++;
+		if ((size_t)(lx->buf + lx->len - (l + k)) < 7 + n || strncmp(l + k, "define", 6) != 0 ||
+		    (l[k + 6] != ' ' && l[k + 6] != '\t'))
+			continue;
+		k += 6;
+		while (l + k < lx->buf + lx->len && (l[k] == ' ' || l[k] == '\t'))
+			k++;
+		if ((size_t)(lx->buf + lx->len - (l + k)) >= n && strncmp(l + k, name, n) == 0 &&
+		    (l + k + n == lx->buf + lx->len || l[k + n] == ' ' || l[k + n] == '\t' ||
+		     l[k + n] == '='))
+			return line;
+	}
+	return 0;
+}
+
 static void item_var(struct parser *ps, struct pvalue *v, struct strbuf *sb)
 {
 	const struct token *t = &ps->tok;
@@ -360,7 +393,13 @@ static void item_var(struct parser *ps, struct pvalue *v, struct strbuf *sb)
 
 	sb_add(sb, t->s, t->n);
 	if (!s) {
-		perr(ps, &t->loc, "undefined %s", tok_desc(t, buf, sizeof(buf)));
+		uint32_t later = defined_later(ps->lx, t->s + 1, t->n - 1);
+
+		if (later)
+			perr(ps, &t->loc, "%s is used before its define (line %u): define it first",
+			     tok_desc(t, buf, sizeof(buf)), later);
+		else
+			perr(ps, &t->loc, "undefined %s", tok_desc(t, buf, sizeof(buf)));
 		return;
 	}
 	if (!v->kind_known) {
