@@ -231,7 +231,8 @@ static void test_errors_quote_token(void **state)
 		      "t.pol:2:16: duplicate id 3 (first at t.pol:1:16)");
 	EXPECT_ERRORS("deny in tcp frm any\n", "t.pol:1:13: unknown keyword 'frm'");
 	EXPECT_ERRORS("deny in any from $x\n", "t.pol:1:18: undefined '$x'");
-	EXPECT_ERRORS("deny in any from $x\ndefine x = 192.0.2.1\n", "t.pol:1:18: '$x' is used before its define (line 2): define it first");
+	EXPECT_ERRORS("deny in any from $x\ndefine x = 192.0.2.1\n",
+		      "t.pol:1:18: '$x' is used before its define (line 2): define it first");
 	EXPECT_ERRORS("deny in any from 192.0.2.1-2001:db8::1\n",
 		      "t.pol:1:18: range '192.0.2.1-2001:db8::1' mixes IPv4 and IPv6");
 	EXPECT_ERRORS("define p = { 22 }\ndeny in any from $p\n",
