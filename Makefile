@@ -105,6 +105,14 @@ demo: deps
 fuzz: deps
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
+# Static analysis (not part of `make test`): cppcheck's warnings, with the
+# false positives it keeps finding listed and explained in tests/lint/.
+lint:
+	$(Q)command -v cppcheck >/dev/null || { apt-get update -qq && apt-get install -y -qq cppcheck; }
+	$(Q)cppcheck -q -j2 --error-exitcode=1 --enable=warning,portability --inline-suppr \
+		-Iinclude -Irules -Ifilter -Ictl --suppress=missingIncludeSystem \
+		--suppressions-list=tests/lint/cppcheck.supp rules filter ctl
+
 # Files only: no user, group, daemon-reload or service start (the message
 # says what to run). An existing lifeline.conf is never overwritten.
 install: all
@@ -141,7 +149,7 @@ uninstall:
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps build-tests test bench demo fuzz install uninstall clean
+.PHONY: all deps build-tests test bench demo fuzz lint install uninstall clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

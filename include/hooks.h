@@ -29,8 +29,8 @@ enum hooks_backend {
  */
 #define HOOKS_HB_PREFIX_IN "hb-in"
 #define HOOKS_HB_PREFIX_OUT "hb-out"
-#define HOOKS_HB_LOG_RATE 10                /* copies per second per rule, */
-#define HOOKS_HB_LOG_BURST 20               /* after a burst of this many */
+#define HOOKS_HB_LOG_RATE 10u               /* copies per second per rule, */
+#define HOOKS_HB_LOG_BURST 20u              /* after a burst of this many */
 /*
  * Offload marks: the generation lives in these packet-mark / connmark bits,
  * so other tools' mark bits are left alone. Generation 0 means "not offloaded".

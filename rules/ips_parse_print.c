@@ -67,7 +67,7 @@ static void print_content(const struct ips_content *c, FILE *out)
 		if (!(c->flags & (IC_OFFSET << k)))
 			continue;
 		if (c->var[k])
-			fprintf(out, " %s:var%u", pos[k], c->var[k] - 1);
+			fprintf(out, " %s:var%d", pos[k], c->var[k] - 1);
 		else
 			fprintf(out, " %s:%d", pos[k], v[k]);
 	}
@@ -82,12 +82,12 @@ static void print_byte(const char *kw, const struct ips_byte *b, FILE *out)
 
 	fprintf(out, " %s:%u", kw, b->nbytes);
 	if (kw[5] == 't' && b->var_value)
-		fprintf(out, ",%s%s,var%u", (b->flags & IB_NEG) ? "!" : "", ops[b->op], b->var_value - 1);
+		fprintf(out, ",%s%s,var%d", (b->flags & IB_NEG) ? "!" : "", ops[b->op], b->var_value - 1);
 	else if (kw[5] == 't')
 		fprintf(out, ",%s%s,%llu", (b->flags & IB_NEG) ? "!" : "", ops[b->op],
 			(unsigned long long)b->value);
 	if (b->var_offset)
-		fprintf(out, ",var%u", b->var_offset - 1);
+		fprintf(out, ",var%d", b->var_offset - 1);
 	else
 		fprintf(out, ",%d", b->offset);
 	if (b->flags & IB_RELATIVE) fputs(",relative", out);
