@@ -60,65 +60,40 @@ done
 exec 9>/tmp/lifeline-bench-live.lock
 flock -w 900 9 || skip "another bench/live.sh held the lock for 15 minutes"
 
+# shellcheck source=tests/lib/netns.sh
+. tests/lib/netns.sh
+WAIT_STEP=0.1 # wait_for polls this often
 T=$(mktemp -d /tmp/llbench.XXXXXX)
 NS_S=llbench-$$-sender
 NS_A=llbench-$$-agent
-PIDS=()
 mkdir -p "$OUT"
 RUNS=$T/live_runs.txt
 
 cleanup() {
-	local p ns
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	for ns in "$NS_S" "$NS_A"; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
+	ns_cleanup
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-in_s() { ip netns exec "$NS_S" "$@"; }
-in_a() { ip netns exec "$NS_A" "$@"; }
+in_s() { nsx "$NS_S" "$@"; }
+in_a() { nsx "$NS_A" "$@"; }
 # in the agent's namespace on the agent's CPU; ip netns exec and taskset exec, so $! is the program
 # (at nice NICE: on a shared machine other jobs then take less of the two CPUs)
 AGENT=(ip netns exec "$NS_A" nice -n "$NICE" taskset -c "$CPU_AGENT")
 SENDER=(ip netns exec "$NS_S" nice -n "$NICE" taskset -c "$CPU_SEND")
-wait_for() { # seconds cmd...
-	local end=$((SECONDS + $1)); shift
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.1
-	done
-}
 
 ns_up() {
-	local ns
-	for ns in "$NS_S" "$NS_A"; do
-		ip netns add "$ns" || return 1
-		ip -n "$ns" link set lo up
-	done
-	ip link add s0 netns "$NS_S" type veth peer name a0 netns "$NS_A" || return 1
-	ip -n "$NS_S" addr add "$SND/24" dev s0
-	ip -n "$NS_A" addr add "$AGT/24" dev a0
-	ip -n "$NS_S" link set s0 up
-	ip -n "$NS_A" link set a0 up
+	ns_add "$NS_S" "$NS_A" || return 1
+	veth "$NS_S" s0 "$NS_A" a0 1500 || return 1
+	ns_addr "$NS_S" s0 "$SND/24"
+	ns_addr "$NS_A" a0 "$AGT/24"
 	# RPS=MASK moves the agent's receive path (queueing included) off the sender's
 	# softirq onto the agent's CPU; then that softirq starves the consumer (receive
 	# livelock) and the numbers measure the scheduler, hence off by default
 	[ -z "$RPS" ] || in_a sh -c "echo $RPS >/sys/class/net/a0/queues/rx-0/rps_cpus"
 	wait_for 5 in_s ping -c 1 -W 1 "$AGT"
 }
-ns_down() {
-	local p ns
-	for ns in "$NS_S" "$NS_A"; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
-	PIDS=()
-}
-
 # --- the agent's filter, one case ------------------------------------------
 engine_conf() { # offload yes|no
 	cat >"$T/lifeline.conf" <<CONF
@@ -233,7 +208,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		else
 			echo "live: $c: setup failed" >&2
 		fi
-		ns_down
+		ns_cleanup
 		echo "$r $c $u $t" >>"$RUNS"
 		printf '  round %d %-8s udp %s  tcp %s\n' "$r" "$c" "$u" "$t" >&2
 	done

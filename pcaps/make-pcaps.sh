@@ -19,70 +19,35 @@
 set -euo pipefail
 
 OUT=$(cd "${1:-$(dirname "$0")}" && pwd)
+# shellcheck source=tests/lib/netns.sh
+. "$(dirname "$0")/../tests/lib/netns.sh"
 P=llcap-$$-
 AG=${P}ag RT=${P}rt MG=${P}mg FR=${P}fr
 TMP=$(mktemp -d /tmp/llcap.XXXXXX)
-PIDS=()
-
-cleanup() {
-	local p ns
-	set +e
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	sleep 0.2
-	for ns in "$AG" "$RT" "$MG" "$FR"; do
-		# processes still inside our own namespaces were started by this script
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'ns_cleanup; rm -rf "$TMP"' EXIT
 
 say() { printf 'make-pcaps: %s\n' "$*" >&2; }
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-nsbg() { local ns=$1; shift; ip netns exec "$ns" "$@" & PIDS+=($!); }
 
 # ---- lab ----------------------------------------------------------------
 setup() {
-	local ns
-	for ns in "$AG" "$RT" "$MG" "$FR"; do
-		ip netns add "$ns"
-		nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-		nsx "$ns" ip link set lo up
-	done
-	nsx "$RT" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	ip -n "$AG" link add a0 address 02:00:00:00:00:02 type veth peer name r0 netns "$RT"
-	ip -n "$RT" link set r0 address 02:00:00:00:00:01
-	ip -n "$MG" link add m0 address 02:00:00:00:02:10 type veth peer name r1 netns "$RT"
-	ip -n "$FR" link add f0 address 02:00:00:00:03:10 type veth peer name r2 netns "$RT"
-	ip -n "$RT" link set r1 address 02:00:00:00:02:01
-	ip -n "$RT" link set r2 address 02:00:00:00:03:01
-	ip -n "$RT" link set r2 mtu 1280
-	ip -n "$FR" link set f0 mtu 1280
-
-	ip -n "$RT" addr add 198.51.100.1/24 dev r0
-	ip -n "$RT" addr add 2001:db8:1::1/64 dev r0 nodad
-	ip -n "$RT" addr add 203.0.113.1/24 dev r1
-	ip -n "$RT" addr add 2001:db8:2::1/64 dev r1 nodad
-	ip -n "$RT" addr add 192.0.2.1/24 dev r2
-	ip -n "$RT" addr add 2001:db8:3::1/64 dev r2 nodad
-	ip -n "$MG" addr add 203.0.113.10/24 dev m0
-	ip -n "$MG" addr add 2001:db8:2::10/64 dev m0 nodad
+	ns_add "$AG" "$RT" "$MG" "$FR"
+	ns_nodad "$AG" "$RT" "$MG" "$FR"
+	ns_forward "$RT"
+	veth "$AG" a0 "$RT" r0 1500 02:00:00:00:00:02 02:00:00:00:00:01
+	veth "$MG" m0 "$RT" r1 1500 02:00:00:00:02:10 02:00:00:00:02:01
+	veth "$FR" f0 "$RT" r2 1280 02:00:00:00:03:10 02:00:00:00:03:01 # the far link: PMTU errors
+	ns_addr "$RT" r0 198.51.100.1/24 2001:db8:1::1/64
+	ns_addr "$RT" r1 203.0.113.1/24 2001:db8:2::1/64
+	ns_addr "$RT" r2 192.0.2.1/24 2001:db8:3::1/64
+	ns_addr "$MG" m0 203.0.113.10/24 2001:db8:2::10/64
 	local a
 	for a in 10 53 66; do
-		ip -n "$FR" addr add 192.0.2.$a/24 dev f0
-		ip -n "$FR" addr add 2001:db8:3::$a/64 dev f0 nodad
+		ns_addr "$FR" f0 192.0.2.$a/24 2001:db8:3::$a/64
 	done
-	for ns in "$AG" "$RT" "$MG" "$FR"; do
-		for a in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
-			ip -n "$ns" link set "$a" up
-		done
-	done
-	ip -n "$MG" route add default via 203.0.113.1
-	ip -n "$MG" -6 route add default via 2001:db8:2::1
-	ip -n "$FR" route add default via 192.0.2.1 src 192.0.2.66
-	ip -n "$FR" -6 route add default via 2001:db8:3::1 src 2001:db8:3::66
+	ns_gw "$MG" 203.0.113.1
+	ns_gw "$MG" 2001:db8:2::1
+	ns_gw "$FR" 192.0.2.1 src 192.0.2.66
+	ns_gw "$FR" 2001:db8:3::1 src 2001:db8:3::66
 	# agent: link up, no address yet (DHCP gives them)
 }
 
@@ -110,25 +75,12 @@ servers() {
 }
 
 # ---- capture helpers ----------------------------------------------------
-CAP_PID=
 cap_start() { # NAME IFACE [tcpdump args...]
 	local name=$1 ifc=$2; shift 2
-	rm -f "$OUT/$name"
-	ip netns exec "$AG" tcpdump -Z root -U -n -i "$ifc" -w "$OUT/$name" "$@" \
-		2>"$TMP/tcpdump.err" &
-	CAP_PID=$!
-	PIDS+=($CAP_PID)
-	local i
-	for i in $(seq 50); do
-		grep -q 'listening on' "$TMP/tcpdump.err" 2>/dev/null && break
-		sleep 0.1
-	done
-	sleep 0.2
+	capture "$AG" "$OUT/$name" "$TMP/tcpdump.err" -i "$ifc" "$@"
 }
 cap_stop() {
-	sleep 1
-	kill -INT "$CAP_PID" 2>/dev/null || true
-	wait "$CAP_PID" 2>/dev/null || true
+	capture_stop 1
 	say "$(tr '\n' ' ' <"$TMP/tcpdump.err")"
 }
 

@@ -6,12 +6,7 @@
 # "console". Everything it creates is deleted on exit, also on failure.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-B=${B:-build}
-LLD=$PWD/$B/lifelined
-LLC=$PWD/$B/lifelinectl
-. tests/live/lib.sh
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. tests/live/lib.sh # B, LLD, LLC, the namespaces; cleanup at exit
 
 [ "$(id -u)" = 0 ] || { echo "make demo needs root (network namespaces)"; exit 1; }
 BOLD=$(tput bold 2>/dev/null || true) OFF=$(tput sgr0 2>/dev/null || true)

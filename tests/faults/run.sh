@@ -26,12 +26,7 @@
 # packets it held are dropped, so S - E (lost) must lie in 0..4096.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-B=${B:-build}
-LLD=$PWD/$B/lifelined
-LLC=$PWD/$B/lifelinectl
-. tests/live/lib.sh
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. tests/live/lib.sh # B, LLD, LLC, the namespaces; cleanup at exit
 
 QMAX=4096 # nfq.c: the queue's maxlen
 if [ "$(id -u)" != 0 ]; then

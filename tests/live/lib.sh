@@ -1,15 +1,23 @@
 #!/bin/bash
 # lib.sh - helpers for the live suite: namespaces, waits with timeouts, ok/not ok lines.
-# Sourced by run.sh. Everything it creates carries the lllive- prefix and $$.
+# Sourced from the repository's root by run.sh (and the other live suites, the
+# demo): sets B, LLD and LLC, and cleans up at exit, also on failure.
+# Everything it creates carries the lllive- prefix and $$.
 # shellcheck disable=SC2217 # redirections given to bg() reach the command it runs
 
+# shellcheck source=tests/lib/netns.sh
+. tests/lib/netns.sh
+B=${B:-build}
+LLD=$PWD/$B/lifelined
+# shellcheck disable=SC2034 # not every suite runs lifelinectl
+LLC=$PWD/$B/lifelinectl
 T=$(mktemp -d /tmp/lllive.XXXXXX)
 ID=$$
 NS_A=lllive-$ID-agent
 NS_R=lllive-$ID-router
 NS_M=lllive-$ID-manager
 NS_O=lllive-$ID-outsider
-PIDS=()
+trap cleanup EXIT
 
 ok() { echo "ok $1"; }
 nok() { echo "not ok $1 - $2"; }
@@ -18,72 +26,42 @@ check() { local n=$1; shift; if "$@" >>"$T/check.log" 2>&1; then ok "$n"; else n
 # check_fails NAME CMD...: ok when CMD fails
 check_fails() { local n=$1; shift; if "$@" >>"$T/check.log" 2>&1; then nok "$n" "succeeded: $*"; else ok "$n"; fi; }
 
-in_a() { ip netns exec "$NS_A" "$@"; }
-in_r() { ip netns exec "$NS_R" "$@"; }
-in_m() { ip netns exec "$NS_M" "$@"; }
-in_o() { ip netns exec "$NS_O" "$@"; }
-
-# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds or time runs out
-wait_for() {
-	local end=$((SECONDS + $1)); shift
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.2
-	done
-}
-
-# bg CMD... [redirections]: run in the background, killed at cleanup (the
-# caller's redirections apply to the command inside)
-bg() { "$@" & PIDS+=($!); disown $!; }
+in_a() { nsx "$NS_A" "$@"; }
+in_r() { nsx "$NS_R" "$@"; }
+in_m() { nsx "$NS_M" "$@"; }
+in_o() { nsx "$NS_O" "$@"; }
 
 cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
 	[ -f "$T/dhclient.pid" ] && kill -9 "$(cat "$T/dhclient.pid")" 2>/dev/null
-	for ns in "$NS_A" "$NS_R" "$NS_M" "$NS_O"; do
-		# kill whatever still runs inside, then the namespace (and its rules, sets, links)
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
+	ns_cleanup
 	rm -rf "/etc/netns/$NS_A"
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 
-# veth A-end in NS1, B-end in NS2
-link() { # ns1 if1 ns2 if2 mtu
-	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
-	ip -n "$1" link set "$2" mtu "$5" up
-	ip -n "$3" link set "$4" mtu "$5" up
-}
-
+#   agent     a0  198.51.100.2/24   2001:db8:1::2/64
+#   router    r0  198.51.100.1      2001:db8:1::1    (routes)
+#             r1  203.0.113.1       2001:db8:2::1    MTU 1280 (the smaller-MTU link)
+#             r2  192.0.2.1         2001:db8:3::1
+#   manager   m0  203.0.113.10      2001:db8:2::10   MTU 1280
+#   outsider  o0  192.0.2.10        2001:db8:3::10
 topology() {
-	local ns
-	for ns in "$NS_A" "$NS_R" "$NS_M" "$NS_O"; do
-		ip netns add "$ns" || return 1
-		ip -n "$ns" link set lo up
-	done
-	link "$NS_A" a0 "$NS_R" r0 1500 || return 1
-	link "$NS_R" r1 "$NS_M" m0 1280 || return 1 # the smaller-MTU link
-	link "$NS_R" r2 "$NS_O" o0 1500 || return 1
-	ip -n "$NS_A" addr add 198.51.100.2/24 dev a0
-	ip -n "$NS_A" addr add 2001:db8:1::2/64 dev a0 nodad
-	ip -n "$NS_R" addr add 198.51.100.1/24 dev r0
-	ip -n "$NS_R" addr add 2001:db8:1::1/64 dev r0 nodad
-	ip -n "$NS_R" addr add 203.0.113.1/24 dev r1
-	ip -n "$NS_R" addr add 2001:db8:2::1/64 dev r1 nodad
-	ip -n "$NS_R" addr add 192.0.2.1/24 dev r2
-	ip -n "$NS_R" addr add 2001:db8:3::1/64 dev r2 nodad
-	ip -n "$NS_M" addr add 203.0.113.10/24 dev m0
-	ip -n "$NS_M" addr add 2001:db8:2::10/64 dev m0 nodad
-	ip -n "$NS_O" addr add 192.0.2.10/24 dev o0
-	ip -n "$NS_O" addr add 2001:db8:3::10/64 dev o0 nodad
-	in_r sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	ip -n "$NS_A" route add default via 198.51.100.1
-	ip -n "$NS_A" -6 route add default via 2001:db8:1::1
-	ip -n "$NS_M" route add default via 203.0.113.1
-	ip -n "$NS_M" -6 route add default via 2001:db8:2::1
-	ip -n "$NS_O" route add default via 192.0.2.1
-	ip -n "$NS_O" -6 route add default via 2001:db8:3::1
+	ns_add "$NS_A" "$NS_R" "$NS_M" "$NS_O" || return 1
+	veth "$NS_A" a0 "$NS_R" r0 1500 || return 1
+	veth "$NS_R" r1 "$NS_M" m0 1280 || return 1 # the smaller-MTU link
+	veth "$NS_R" r2 "$NS_O" o0 1500 || return 1
+	ns_addr "$NS_A" a0 198.51.100.2/24 2001:db8:1::2/64
+	ns_addr "$NS_R" r0 198.51.100.1/24 2001:db8:1::1/64
+	ns_addr "$NS_R" r1 203.0.113.1/24 2001:db8:2::1/64
+	ns_addr "$NS_R" r2 192.0.2.1/24 2001:db8:3::1/64
+	ns_addr "$NS_M" m0 203.0.113.10/24 2001:db8:2::10/64
+	ns_addr "$NS_O" o0 192.0.2.10/24 2001:db8:3::10/64
+	ns_forward "$NS_R"
+	ns_gw "$NS_A" 198.51.100.1
+	ns_gw "$NS_A" 2001:db8:1::1
+	ns_gw "$NS_M" 203.0.113.1
+	ns_gw "$NS_M" 2001:db8:2::1
+	ns_gw "$NS_O" 192.0.2.1
+	ns_gw "$NS_O" 2001:db8:3::1
 	# the agent's own resolv.conf (ip netns exec bind-mounts it): a server nobody runs
 	mkdir -p "/etc/netns/$NS_A"
 	echo "nameserver 203.0.113.53" >"/etc/netns/$NS_A/resolv.conf"

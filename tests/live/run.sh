@@ -6,11 +6,7 @@
 # queue lives in namespaces this script creates and deletes (trap).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-B=${B:-build}
-LLD=$PWD/$B/lifelined
-. tests/live/lib.sh
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. tests/live/lib.sh # B, LLD, LLC, the namespaces; cleanup at exit
 
 if [ "$(id -u)" != 0 ]; then
 	echo "not ok live-root - the live tests need root"; exit 0

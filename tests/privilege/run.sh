@@ -8,10 +8,7 @@
 # at exit). Group `lifeline` is created when missing and removed again.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-B=${B:-build}
-LLD=$PWD/$B/lifelined
-LLC=$PWD/$B/lifelinectl
-. tests/live/lib.sh
+. tests/live/lib.sh # B, LLD, LLC, the namespaces, cleanup()
 GROUP_MADE=
 priv_cleanup() {
 	cleanup

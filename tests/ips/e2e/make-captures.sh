@@ -19,65 +19,39 @@
 # lifelined's output) — this script prints a summary of every capture.
 #
 # Usage: sudo tests/ips/e2e/make-captures.sh [CASE...]   (default: every case)
+# OUT=DIR records into DIR instead of this directory.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-OUT=$HERE
+OUT=${OUT:-$HERE}
+# shellcheck source=tests/lib/netns.sh
+. "$HERE/../../lib/netns.sh"
 P=llips-$$-
 C=${P}c R=${P}r S=${P}s M=${P}m
 TMP=$(mktemp -d /tmp/llips.XXXXXX)
-PIDS=()
-
-cleanup() {
-	local p ns
-	set +e
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	sleep 0.2
-	for ns in "$C" "$R" "$S" "$M"; do
-		# processes still inside our own namespaces were started by this script
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'ns_cleanup; rm -rf "$TMP"' EXIT
 
 say() { printf 'make-captures: %s\n' "$*" >&2; }
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-nsbg() { local ns=$1; shift; ip netns exec "$ns" "$@" & PIDS+=($!); }
 
 setup() {
-	local ns a
-	for ns in "$C" "$R" "$S" "$M"; do
-		ip netns add "$ns"
-		nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-		nsx "$ns" ip link set lo up
-	done
-	nsx "$R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	ip -n "$C" link add c0 address 02:00:00:00:01:02 type veth peer name r0 netns "$R"
-	ip -n "$S" link add s0 address 02:00:00:00:03:10 type veth peer name r1 netns "$R"
-	ip -n "$M" link add m0 address 02:00:00:00:02:10 type veth peer name r2 netns "$R"
-	ip -n "$C" addr add 198.51.100.2/24 dev c0
-	ip -n "$C" addr add 2001:db8:1::2/64 dev c0 nodad
-	ip -n "$R" addr add 198.51.100.1/24 dev r0
-	ip -n "$R" addr add 2001:db8:1::1/64 dev r0 nodad
-	ip -n "$R" addr add 192.0.2.1/24 dev r1
-	ip -n "$R" addr add 2001:db8:3::1/64 dev r1 nodad
-	ip -n "$R" addr add 203.0.113.1/24 dev r2
-	ip -n "$S" addr add 192.0.2.10/24 dev s0
-	ip -n "$S" addr add 2001:db8:3::10/64 dev s0 nodad
-	ip -n "$M" addr add 203.0.113.10/24 dev m0
-	for ns in "$C" "$R" "$S" "$M"; do
-		for a in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
-			ip -n "$ns" link set "$a" up
-		done
-	done
-	ip -n "$C" route add default via 198.51.100.1
-	ip -n "$C" -6 route add default via 2001:db8:1::1
-	ip -n "$S" route add default via 192.0.2.1
-	ip -n "$S" -6 route add default via 2001:db8:3::1
-	ip -n "$M" route add default via 203.0.113.1
+	ns_add "$C" "$R" "$S" "$M"
+	ns_nodad "$C" "$R" "$S" "$M"
+	ns_forward "$R"
+	# fixed MACs on the far ends; the router's are the kernel's choice
+	veth "$C" c0 "$R" r0 1500 02:00:00:00:01:02
+	veth "$S" s0 "$R" r1 1500 02:00:00:00:03:10
+	veth "$M" m0 "$R" r2 1500 02:00:00:00:02:10
+	ns_addr "$C" c0 198.51.100.2/24 2001:db8:1::2/64
+	ns_addr "$R" r0 198.51.100.1/24 2001:db8:1::1/64
+	ns_addr "$R" r1 192.0.2.1/24 2001:db8:3::1/64
+	ns_addr "$R" r2 203.0.113.1/24
+	ns_addr "$S" s0 192.0.2.10/24 2001:db8:3::10/64
+	ns_addr "$M" m0 203.0.113.10/24
+	ns_gw "$C" 198.51.100.1
+	ns_gw "$C" 2001:db8:1::1
+	ns_gw "$S" 192.0.2.1
+	ns_gw "$S" 2001:db8:3::1
+	ns_gw "$M" 203.0.113.1
 	# resolve neighbours now, so that no capture starts with a lost first SYN
 	nsx "$C" ping -c1 -W2 192.0.2.10 >/dev/null
 	nsx "$C" ping -6 -c1 -W2 2001:db8:3::10 >/dev/null
@@ -102,26 +76,10 @@ servers() {
 	sleep 1
 }
 
-CAP_PID=
 cap_start() { # NAME [tcpdump filter]
-	local name=$1 filt=${2:-tcp or udp or icmp}
-	rm -f "$OUT/$name.pcap"
-	ip netns exec "$C" tcpdump -Z root -U --immediate-mode -n -i c0 -w "$OUT/$name.pcap" "$filt" \
-		2>"$TMP/tcpdump.err" &
-	CAP_PID=$!
-	PIDS+=($CAP_PID)
-	local i
-	for i in $(seq 50); do
-		grep -q 'listening on' "$TMP/tcpdump.err" 2>/dev/null && break
-		sleep 0.1
-	done
-	sleep 0.2
+	capture "$C" "$OUT/$1.pcap" "$TMP/tcpdump.err" --immediate-mode -i c0 "${2:-tcp or udp or icmp}"
 }
-cap_stop() {
-	sleep 0.5
-	kill -INT "$CAP_PID" 2>/dev/null || true
-	wait "$CAP_PID" 2>/dev/null || true
-}
+cap_stop() { capture_stop 0.5; }
 
 cl() { ip netns exec "$C" timeout 5 "$@"; }
 curl_() { cl curl -s -o /dev/null --path-as-is "$@" || true; }
