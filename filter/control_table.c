@@ -264,13 +264,15 @@ static int body_ranges(const struct control_msg *m, struct ip_range **out, uint3
 /* The running policy's canonical text with @name's define replaced by @value. */
 static char *policy_with_set(const struct policy *p, const char *name, const char *value)
 {
-	char *res = NULL, key[128], *at, *eol;
+	char *res = NULL, *key = NULL, *at, *eol;
 	size_t len = 0;
 	char *text = policy_text(p, &len);
 
-	if (!text)
-		return NULL;
-	snprintf(key, sizeof(key), "\ndefine %s = ", name);
+	/* names have no length limit: a fixed buffer cut long ones short (and never matched) */
+	if (!text || asprintf(&key, "\ndefine %s = ", name) < 0) {
+		key = NULL;
+		goto out;
+	}
 	if (strncmp(text, key + 1, strlen(key + 1)) == 0)
 		at = text;
 	else if ((at = strstr(text, key)))
@@ -280,6 +282,7 @@ static char *policy_with_set(const struct policy *p, const char *name, const cha
 	if (asprintf(&res, "%.*s%s%s%s", (int)(at - text), text, key + 1, value, eol) < 0)
 		res = NULL;
 out:
+	free(key);
 	free(text);
 	return res;
 }

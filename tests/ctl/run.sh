@@ -127,6 +127,13 @@ run e1 explain in tcp 203.0.113.7:1000 198.51.100.2:22; check table_explain has 
 run e1 table mgmt delete 203.0.113.7; run e1 table mgmt show
 check table_delete bash -c "! grep -q 203.0.113.7 '$T/out'"
 run e1 table nosuch show; check table_nosuch [ $RC -eq 1 ]
+# a set name of any length (a fixed buffer once cut names of 118+ characters short)
+long=$(printf 'n%.0s' $(seq 130))
+printf 'define %s = { 192.0.2.0/24 }\nallow in tcp from $%s to any port 22 id 1\n' "$long" "$long" > "$P/long.pol"
+run e1 load "$P/long.pol"
+run e1 table "$long" add 203.0.113.7; check table_long_name [ $RC -eq 0 ]
+run e1 table "$long" show; check table_long_name_show has "$T/out" "203.0.113.7"
+run e1 load "$P/t.pol" # back to the policy the next cases expect
 
 # non-root peers: reading works, changing is refused by the server (SO_PEERCRED)
 asnobody() { setpriv --reuid=65534 --regid=0 --clear-groups "$CTLBIN" -c "$T/e1/ll.conf" "$@" > "$T/out" 2>&1; RC=$?; }
