@@ -144,7 +144,7 @@ static ll_ip from128(u128 v)
 /* "A", "A/N" or "A-B" into @r. */
 static int parse_range(char *s, struct ip_range *r)
 {
-	char *sep = strpbrk(s, "/-"), *end;
+	char *sep = strpbrk(s, "/-"), *end, kind = sep ? *sep : 0;
 	ll_ip a, b;
 	long n;
 
@@ -153,7 +153,7 @@ static int parse_range(char *s, struct ip_range *r)
 	if (ll_ip_parse(s, &a) < 0)
 		return -EINVAL;
 	r->lo = r->hi = a;
-	if (sep && sep[0] == '\0' && strchr(sep + 1, '.') == NULL && strchr(sep + 1, ':') == NULL) {
+	if (kind == '/') { /* a prefix length, never an address */
 		int bits = ll_ip_is_v4(a) ? 32 : 128;
 		u128 host;
 		n = strtol(sep + 1, &end, 10);
@@ -164,7 +164,7 @@ static int parse_range(char *s, struct ip_range *r)
 			host = 0;
 		r->lo = from128(to128(a) & ~host);
 		r->hi = from128(to128(a) | host);
-	} else if (sep) {
+	} else if (kind == '-') { /* an address of the same family, never a length */
 		if (ll_ip_parse(sep + 1, &b) < 0 || ll_ip_is_v4(a) != ll_ip_is_v4(b) ||
 		    ll_ip_cmp(a, b) > 0)
 			return -EINVAL;
@@ -375,6 +375,12 @@ const char *control_req_table(struct control *c, const struct control_msg *m, FI
 	if (strcmp(op, "show") == 0) {
 		show_set(set, out);
 		return CTL_R_OK;
+	}
+	/* a changed set is a changed policy, and no one signed it: only signed loads change it */
+	if (c->cfg->trusted_key) {
+		fprintf(out, "table %s %s: refused: with trusted-key, policies change only by a signed "
+			"load (edit the set in the policy, sign it, load it)\n", name, op);
+		return CTL_R_FAIL;
 	}
 	if (strcmp(op, "flush") != 0 && (body_ranges(m, &r, &n, out) < 0 || n == 0)) {
 		if (n == 0 && r)

@@ -127,6 +127,10 @@ run e1 explain in tcp 203.0.113.7:1000 198.51.100.2:22; check table_explain has 
 run e1 table mgmt delete 203.0.113.7; run e1 table mgmt show
 check table_delete bash -c "! grep -q 203.0.113.7 '$T/out'"
 run e1 table nosuch show; check table_nosuch [ $RC -eq 1 ]
+# A-B is a range of two addresses and A/N a prefix: "10.0.0.1-5" is not 8.0.0.0/5
+run e1 table mgmt add 10.0.0.1-5; check table_range_not_prefix [ $RC -eq 1 ]
+run e1 table mgmt add 10.0.0.0/10.0.0.5; check table_prefix_not_range [ $RC -eq 1 ]
+run e1 table mgmt show; check table_bad_changed_nothing bash -c "! grep -q '^8\.\|^10\.' '$T/out'"
 # a set name of any length (a fixed buffer once cut names of 118+ characters short)
 long=$(printf 'n%.0s' $(seq 130))
 printf 'define %s = { 192.0.2.0/24 }\nallow in tcp from $%s to any port 22 id 1\n' "$long" "$long" > "$P/long.pol"
@@ -236,6 +240,13 @@ run e2 load "$S/other.pol"; check signed_wrong_key has "$T/out" "bad signature"
 run e2 load "$S/trunc.pol"; check signed_truncated has "$T/out" "40 bytes"
 run e2 load "$S/s4.pol"; check signed_lower_serial has "$T/out" "serial 4 is lower"
 check signed_persisted cmp -s "$S/s5.pol.sig" "$T/e2/state/current.pol.sig"
+# with trusted-key a table change would be an unsigned policy change: refused; show still works
+printf 'serial 11\ndefine adm = { 192.0.2.1 }\nallow in tcp from $adm to any port 22 id 1\n' > "$S/set.pol"
+sign "$T/e2/k.key" "$S/set.pol"
+run e2 load "$S/set.pol"; check signed_set_loaded [ $RC -eq 0 ]
+run e2 table adm add 0.0.0.0/0; check signed_table_refused has "$T/out" "refused: with trusted-key"
+check signed_table_rc [ $RC -eq 1 ]
+run e2 table adm show; check signed_table_show bash -c "[ $RC -eq 0 ] && grep -qx '192.0.2.1' '$T/out'"
 run e2 load "$S/incl.pol"; check signed_include_refused has "$T/out" "cannot include other files"
 check signed_include_rc [ $RC -eq 1 ]
 run e2 show; check signed_include_unchanged has "$T/out" "port 22 id 1"
