@@ -255,8 +255,16 @@ static void *server_main(void *arg)
 		}
 		if (poll(pf, (nfds_t)n, next_timeout(c, control_now_ms())) < 0 && errno != EINTR)
 			break;
-		if (pf[0].revents)
-			break;
+		if (pf[0].revents) {
+			char drain[16];
+
+			while (read(c->wake_rd, drain, sizeof(drain)) > 0)
+				;
+			if (atomic_load(&c->stopping))
+				break;
+			if (atomic_exchange(&c->reload, false))
+				control_reload_current(c); /* between requests, like every swap */
+		}
 		for (int j = 2; j < n; j++) {
 			struct control_conn *k = &c->conns[idx[j]];
 			if (!pf[j].revents || k->fd != pf[j].fd)
@@ -373,14 +381,25 @@ fail:
 	return rc;
 }
 
+/* control_reload_policy() - see control.h. */
+void control_reload_policy(struct control *c)
+{
+	if (!c || !c->started)
+		return;
+	atomic_store(&c->reload, true);
+	if (write(c->wake_wr, "r", 1) < 0)
+		(void)0; /* full: the server is being woken already */
+}
+
 /* control_stop() - see control.h. */
 void control_stop(struct control *c)
 {
 	if (!c)
 		return;
 	if (c->started) {
+		atomic_store(&c->stopping, true);
 		if (write(c->wake_wr, "x", 1) < 0)
-			(void)0; /* the pipe cannot be full: one byte, written once */
+			(void)0; /* full: the server is being woken already */
 		pthread_join(c->th, NULL);
 	}
 	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)

@@ -3,6 +3,7 @@
 #define LL_CONTROL_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -24,6 +25,7 @@ struct control {
 	const struct control_ops *ops;
 	void *ctx;
 	int lfd, wake_rd, wake_wr;
+	atomic_bool stopping, reload; /* why the wake pipe was written */
 	pthread_t th;
 	bool started;
 	char path[108];
@@ -47,6 +49,8 @@ extern int control_read_timeout_ms;
  */
 typedef const char *(*control_handler)(struct control *c, const struct control_msg *m, FILE *out);
 
+/* control_req.c: STATE_DIR/current.pol again, on this thread (control_reload_policy()). */
+void control_reload_current(struct control *c);
 /* control_req.c: requests that change the policy (uid 0 only). */
 const char *control_req_load(struct control *c, const struct control_msg *m, FILE *out);
 const char *control_req_confirm(struct control *c, const struct control_msg *m, FILE *out);

@@ -164,6 +164,64 @@ fail:
 	return NULL;
 }
 
+/* One line for the operator, through the engine's log when it has one. */
+static void say(struct control *c, const char *msg)
+{
+	if (c->ops->log)
+		c->ops->log(c->ctx, msg);
+	else
+		fprintf(stderr, "%s\n", msg);
+}
+
+/*
+ * control_reload_current() - SIGUSR2: STATE_DIR/current.pol again, as
+ * `lifelinectl load` or an operator wrote it, on this thread (see
+ * control_reload_policy()). With trusted-key its signature must verify,
+ * as for a load. An unreadable or invalid file changes nothing.
+ */
+void control_reload_current(struct control *c)
+{
+	char why[600] = "", *text = NULL;
+	void *sig = NULL;
+	size_t len = 0, siglen = 0;
+	struct policy_opts po;
+	struct policy *p = NULL;
+	int rc = state_read_policy(dir_of(c), STATE_CURRENT, &text, &len, &sig, &siglen);
+
+	config_policy_opts(c->cfg, &po, c->meta.skip_unsupported);
+	if (rc == -ENOENT) {
+		p = policy_empty();
+	} else if (rc < 0) {
+		snprintf(why, sizeof(why), "%s", strerror(-rc));
+	} else if (c->cfg->trusted_key &&
+		   sig_verify(c->cfg->trusted_key, text, len, sig, siglen, why, sizeof(why)) < 0) {
+		/* why says it: not signed, bad signature */
+	} else {
+		struct ll_errlist errs = { 0 };
+
+		p = policy_load_string(STATE_CURRENT_FILE, text, &po, &errs);
+		if (!p)
+			snprintf(why, sizeof(why), "invalid (%zu error%s; `lifelinectl check` shows them)",
+				 errs.n, errs.n == 1 ? "" : "s");
+		else if (fw_compile(p) < 0)
+			snprintf(why, sizeof(why), "cannot compile"), policy_free(p), p = NULL;
+		ll_err_free(&errs);
+	}
+	free(text);
+	free(sig);
+	if (!p) {
+		char msg[700];
+
+		snprintf(msg, sizeof(msg), "policy reload: %s/%s: %s; running policy kept", dir_of(c),
+			 STATE_CURRENT_FILE, why);
+		say(c, msg);
+		return;
+	}
+	meta_set(c, p, siglen > 0, c->meta.skip_unsupported);
+	c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_RELOAD, NULL);
+	meta_save(c, stderr);
+}
+
 /* Replace r->text with @p's canonical form (includes expanded in place). */
 static int canonical(const struct policy *p, struct load_req *r)
 {

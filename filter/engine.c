@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 
+#include "control.h"
 #include "engine_int.h"
 
 #define TICK_SECONDS 5
@@ -368,21 +369,14 @@ static void on_reload(struct engine *e)
 
 /*
  * SIGUSR2 (Suricata's rule-reload signal): load STATE_DIR/current.pol again,
- * as written there by `lifelinectl load` or by hand. An invalid policy
- * changes nothing.
+ * as written there by `lifelinectl load` or by hand. The control thread
+ * does it between requests (control_reload_policy()): it is the only one
+ * that swaps policies, so none of its requests ever reads a freed one. An
+ * invalid policy changes nothing.
  */
 static void on_policy_reload(struct engine *e)
 {
-	struct policy *p = engine_policy_reload(e->cfg, e->opts.skip_unsupported);
-
-	if (!p) {
-		engine_log("policy reload: running policy kept");
-		return;
-	}
-	if (engine_set_policy(e, p) < 0)
-		engine_log("policy reload: offload generation not updated: %s", e->hooks.err);
-	engine_log("policy reload: generation %u", atomic_load(&e->snap)->gen);
-	engine_event(e, EV_POLICY, "policy reloaded");
+	control_reload_policy(e->ctl);
 }
 
 /*

@@ -17,6 +17,7 @@ static const char *const swap_words[] = {
 	[CONTROL_SWAP_TIMEOUT] = "rolled back (not confirmed in time)",
 	[CONTROL_SWAP_RESET] = "reset to the empty policy",
 	[CONTROL_SWAP_TABLE] = "table changed",
+	[CONTROL_SWAP_RELOAD] = "reloaded from the state directory (SIGUSR2)",
 };
 
 static const struct policy *op_policy(void *ctx)
@@ -24,6 +25,12 @@ static const struct policy *op_policy(void *ctx)
 	struct engine *e = ctx;
 
 	return atomic_load(&e->snap)->policy;
+}
+
+static void op_log(void *ctx, const char *msg)
+{
+	(void)ctx;
+	engine_log("%s", msg);
 }
 
 static int op_swap_policy(void *ctx, struct policy *p, enum control_swap_why why, const char *msg)
@@ -199,6 +206,7 @@ static const struct control_ops engine_ops = {
 	.stats = op_stats,
 	.flows = op_flows,
 	.explain = op_explain,
+	.log = op_log,
 };
 
 int engine_control_start(struct engine *e)

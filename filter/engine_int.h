@@ -146,7 +146,6 @@ uint64_t engine_watchdog_usec(void);
 void engine_write_pid(const struct config *cfg);
 struct policy *engine_policy_start(const struct config *cfg, const char *policy_path,
 				   bool skip_unsupported, char *why, size_t whylen);
-struct policy *engine_policy_reload(const struct config *cfg, bool skip_unsupported);
 void engine_notify_ready(void);
 int engine_resolve_managers(const struct config *cfg, ll_ip *out, uint32_t max);
 void engine_load_resolvers(struct lifeline *l);

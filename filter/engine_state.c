@@ -107,20 +107,6 @@ struct policy *engine_policy_start(const struct config *cfg, const char *policy_
 	return p ? p : policy_empty();
 }
 
-/* The persisted policy again (SIGUSR2); NULL when it cannot be used (logged). */
-struct policy *engine_policy_reload(const struct config *cfg, bool skip_unsupported)
-{
-	struct policy_opts po;
-	char why[512] = "";
-	struct policy *p;
-
-	config_policy_opts(cfg, &po, skip_unsupported);
-	p = state_load_policy(cfg->state_dir, STATE_CURRENT, &po, why, sizeof(why));
-	if (!p)
-		engine_log("%s", why);
-	return p;
-}
-
 /* READY=1 to $NOTIFY_SOCKET (sd_notify without libsystemd); '@' means abstract. */
 void engine_notify_ready(void)
 {

@@ -98,6 +98,7 @@ enum control_swap_why {
 	CONTROL_SWAP_TIMEOUT,  /* load --confirm S expired without confirm: rollback */
 	CONTROL_SWAP_RESET,    /* lifelinectl reset: the empty policy */
 	CONTROL_SWAP_TABLE,    /* lifelinectl table: the same policy with one set changed */
+	CONTROL_SWAP_RELOAD,   /* SIGUSR2: STATE_DIR/current.pol read again */
 };
 
 /* Filled by ops->status(); leave unknown fields zero. */
@@ -173,6 +174,8 @@ struct control_ops {
 	 * state (managers, learned DNS), no flow created, nothing counted.
 	 */
 	int (*explain)(void *ctx, struct pkt *p, struct verdict *v);
+	/* log() - one line for the operator (the engine's log). Optional. */
+	void (*log)(void *ctx, const char *msg);
 };
 
 struct control;
@@ -190,6 +193,13 @@ struct control;
 int control_start(struct control **out, const struct config *cfg, const struct control_ops *ops,
 		  void *ctx, char *err, size_t errlen);
 
+/*
+ * control_reload_policy() - ask the server thread to read STATE_DIR/
+ * current.pol again and run it (SIGUSR2), between requests: policies
+ * change only on that thread, so a request never reads a freed policy.
+ * Returns at once; safe from any thread.
+ */
+void control_reload_policy(struct control *c);
 /*
  * control_stop() - stop the thread (in-flight requests are cut), close
  * and unlink the socket, free @c. A pending confirm deadline stays

@@ -138,6 +138,16 @@ run e1 load "$P/long.pol"
 run e1 table "$long" add 203.0.113.7; check table_long_name [ $RC -eq 0 ]
 run e1 table "$long" show; check table_long_name_show has "$T/out" "203.0.113.7"
 run e1 load "$P/t.pol" # back to the policy the next cases expect
+# SIGUSR2 reads current.pol again, on the server thread (between requests)
+usr2() { kill -USR2 "$(cat "$T/$1/pid")"; sleep 0.3; }
+cp "$T/e1/state/current.pol" "$T/saved.pol"
+printf 'deny in tcp to any port 2323 id 77\n' > "$T/e1/state/current.pol"; usr2 e1
+run e1 show; check usr2_reload has "$T/out" "port 2323 id 77"
+printf 'deny in bogus\n' > "$T/e1/state/current.pol"; usr2 e1
+run e1 show; check usr2_invalid_kept has "$T/out" "port 2323 id 77"
+check usr2_invalid_said has "$T/e1/engine.out" "policy reload: .*current.pol: invalid (1 error.*running policy kept"
+cp "$T/saved.pol" "$T/e1/state/current.pol"; usr2 e1
+run e1 show; check usr2_back has "$T/out" "define mgmt"
 
 # non-root peers: reading works, changing is refused by the server (SO_PEERCRED)
 asnobody() { setpriv --reuid=65534 --regid=0 --clear-groups "$CTLBIN" -c "$T/e1/ll.conf" "$@" > "$T/out" 2>&1; RC=$?; }
@@ -247,6 +257,12 @@ run e2 load "$S/set.pol"; check signed_set_loaded [ $RC -eq 0 ]
 run e2 table adm add 0.0.0.0/0; check signed_table_refused has "$T/out" "refused: with trusted-key"
 check signed_table_rc [ $RC -eq 1 ]
 run e2 table adm show; check signed_table_show bash -c "[ $RC -eq 0 ] && grep -qx '192.0.2.1' '$T/out'"
+# with trusted-key, SIGUSR2 verifies current.pol's signature as a load does
+cp "$T/e2/state/current.pol" "$T/e2-saved.pol"
+printf 'serial 12\n' > "$T/e2/state/current.pol"; kill -USR2 "$(cat "$T/e2/pid")"; sleep 0.3
+run e2 show; check signed_usr2_unsigned_kept has "$T/out" "define adm"
+check signed_usr2_unsigned_said has "$T/e2/engine.out" "policy reload: .*running policy kept"
+cp "$T/e2-saved.pol" "$T/e2/state/current.pol"
 run e2 load "$S/incl.pol"; check signed_include_refused has "$T/out" "cannot include other files"
 check signed_include_rc [ $RC -eq 1 ]
 run e2 show; check signed_include_unchanged has "$T/out" "port 22 id 1"

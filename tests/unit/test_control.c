@@ -504,6 +504,7 @@ static int fake_main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* before the server thread: it inherits */
 	if (control_start(&c, &cfg, &fake_ops, &fe, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fake engine: %s\n", err);
@@ -512,7 +513,9 @@ static int fake_main(int argc, char **argv)
 	write_pid(&cfg);
 	printf("ready\n");
 	fflush(stdout);
-	sigwait(&set, &sig);
+	/* SIGUSR2, as lifelined: current.pol again, on the server thread */
+	while (sigwait(&set, &sig) == 0 && sig == SIGUSR2)
+		control_reload_policy(c);
 	control_stop(c);
 	if (h.installed)
 		hooks_remove(&h);
