@@ -163,6 +163,13 @@ struct flow_filter {
 	} end[2];
 };
 
+/*
+ * Flows listed in one reply at most (~10 MB of text): a million-flow table
+ * made an 88 MB reply, and any local peer may ask, a dozen at once. The
+ * count still covers every matching flow, and --kill drops them all.
+ */
+#define FLOWS_LIST_MAX 100000
+
 struct flow_visit {
 	const struct flow_filter *f;
 	bool kill;
@@ -275,8 +282,8 @@ static bool flow_visit(void *arg, const struct flow *f)
 
 	if (!flow_matches(v->f, f))
 		return false;
-	v->n++;
-	flow_print(f, v->out);
+	if (v->n++ < FLOWS_LIST_MAX)
+		flow_print(f, v->out);
 	return v->kill;
 }
 
@@ -295,6 +302,9 @@ const char *control_req_flows(struct control *c, const struct control_msg *m, FI
 		fprintf(out, "engine flows failed: %s\n", strerror(-rc));
 		return CTL_R_FAIL;
 	}
+	if (v.n > FLOWS_LIST_MAX)
+		fprintf(out, "... %" PRIu64 " more not listed (a filter narrows the list)\n",
+			v.n - FLOWS_LIST_MAX);
 	fprintf(out, "%" PRIu64 " flow%s%s\n", v.n, v.n == 1 ? "" : "s", v.kill ? " dropped" : "");
 	return CTL_R_OK;
 }

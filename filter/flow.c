@@ -676,12 +676,29 @@ void flow_table_stats(const struct flow_table *t, struct flow_stats *s)
 	*s = t->st;
 }
 
+/* Is entry @i a live flow (not free, not yet handed out)? Its bucket slot names it. */
+static bool live(const struct flow_table *t, uint32_t i)
+{
+	uint32_t s = at(t, i)->slot;
+
+	return t->bucket[s >> 3].sig[s & 7] && t->bucket[s >> 3].idx[s & 7] == i;
+}
+
+uint32_t flow_foreach_from(struct flow_table *t, uint32_t from, uint32_t n,
+			   void (*cb)(void *arg, struct flow *f), void *arg)
+{
+	uint32_t end;
+
+	if (from >= t->used)
+		return FLOW_FOREACH_DONE;
+	end = n < t->used - from ? from + n : t->used;
+	for (uint32_t i = from; i < end; i++)
+		if (live(t, i))
+			cb(arg, at(t, i)); /* may remove it: the entry stays where it is */
+	return end < t->used ? end : FLOW_FOREACH_DONE;
+}
+
 void flow_foreach(struct flow_table *t, void (*cb)(void *arg, struct flow *f), void *arg)
 {
-	uint32_t i = t->lru_head, next;
-
-	for (; i != NONE; i = next) {
-		next = at(t, i)->lru_next;
-		cb(arg, at(t, i));
-	}
+	flow_foreach_from(t, 0, UINT32_MAX, cb, arg);
 }
