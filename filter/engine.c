@@ -320,6 +320,11 @@ static int reload_hooks(struct engine *e)
 	return err;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 /* SIGHUP: reopen the event log; a new config where it can change live (queues and fail-open need a restart). */
 static void on_reload(struct engine *e)
 {
@@ -343,6 +348,15 @@ static void on_reload(struct engine *e)
 	if (c->queue_lo != e->cfg->queue_lo || c->queue_hi != e->cfg->queue_hi ||
 	    c->fail_open != e->cfg->fail_open)
 		engine_log("reload: queues and fail-open change at the next restart");
+	/* the control thread keeps the config it started with: it checks, compiles, persists */
+	if (!same_str(c->trusted_key, e->cfg->trusted_key) ||
+	    !same_str(c->state_dir, e->cfg->state_dir) ||
+	    !same_str(c->control_socket, e->cfg->control_socket) || c->nhosts != e->cfg->nhosts ||
+	    (c->nhosts && memcmp(c->hosts, e->cfg->hosts, c->nhosts * sizeof(*c->hosts))) ||
+	    c->stream_depth != e->cfg->stream_depth)
+		engine_log("reload: trusted-key, state-dir and control-socket change at the next "
+			   "restart, and so do the host and stream-depth values that loaded "
+			   "policies are compiled with");
 	c->queue_lo = e->cfg->queue_lo;
 	c->queue_hi = e->cfg->queue_hi;
 	c->fail_open = e->cfg->fail_open;
