@@ -78,11 +78,12 @@ static void ipt_lifeline(const struct hooks_spec *s, int family, bool in, FILE *
 		const char *port = i ? lport : rport;
 		unsigned num = i ? s->agent_port : s->heartbeat_port;
 
-		fprintf(out, "-A %s -p tcp%s -m tcp %s %u -m limit --limit %u/sec --limit-burst %u "
-			"-j NFLOG --nflog-group %u --nflog-prefix %s\n", ch, mset, port, num,
+		/* the port first: most packets fail there, before the set lookup */
+		fprintf(out, "-A %s -p tcp -m tcp %s %u%s -m limit --limit %u/sec --limit-burst %u "
+			"-j NFLOG --nflog-group %u --nflog-prefix %s\n", ch, port, num, mset,
 			HOOKS_HB_LOG_RATE, HOOKS_HB_LOG_BURST, s->nflog_group,
 			in ? HOOKS_HB_PREFIX_IN : HOOKS_HB_PREFIX_OUT);
-		fprintf(out, "-A %s -p tcp%s -m tcp %s %u -j ACCEPT\n", ch, mset, port, num);
+		fprintf(out, "-A %s -p tcp -m tcp %s %u%s -j ACCEPT\n", ch, port, num, mset);
 	}
 	/* dhcp: replies are also copied to the engine, which learns DNS servers from them */
 	int cli = family == 4 ? 68 : 546, srv = family == 4 ? 67 : 547;
@@ -93,9 +94,9 @@ static void ipt_lifeline(const struct hooks_spec *s, int family, bool in, FILE *
 	fprintf(out, "-A %s -p udp -m udp --sport %d --dport %d -j ACCEPT\n", ch, cli, srv);
 	/* dns to learned or configured servers */
 	for (int i = 0; i < 2; i++)
-		fprintf(out, "-A %s -p %s -m set --match-set %s %s -m %s %s 53 -j ACCEPT\n", ch,
-			i ? "tcp" : "udp", hooks_set_name(HSET_DNS, family), peer,
-			i ? "tcp" : "udp", rport);
+		fprintf(out, "-A %s -p %s -m %s %s 53 -m set --match-set %s %s -j ACCEPT\n", ch,
+			i ? "tcp" : "udp", i ? "tcp" : "udp", rport,
+			hooks_set_name(HSET_DNS, family), peer);
 	if (family == 4) {
 		fprintf(out, "-A %s -p icmp -m icmp --icmp-type 3/4 -j ACCEPT\n", ch);
 		return;

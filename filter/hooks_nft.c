@@ -74,10 +74,11 @@ static void nft_heartbeat(const struct hooks_spec *s, const char *ch, bool in, F
 	for (int f = 4; f <= 6; f += 2) {
 		const char *ip = f == 4 ? "ip" : "ip6", *set = nft_set[HSET_MGR][f == 6];
 
-		snprintf(m, sizeof(m), "%s %s @%s tcp %s %u", ip, peer, set, rport,
-			 s->heartbeat_port);
+		/* the port first: most packets fail there, before the set lookup */
+		snprintf(m, sizeof(m), "tcp %s %u %s %s @%s", rport, s->heartbeat_port, ip, peer,
+			 set);
 		nft_hb_rule(s, ch, in, m, out);
-		snprintf(m, sizeof(m), "%s %s @%s tcp %s %u", ip, peer, set, lport, s->agent_port);
+		snprintf(m, sizeof(m), "tcp %s %u %s %s @%s", lport, s->agent_port, ip, peer, set);
 		nft_hb_rule(s, ch, in, m, out);
 	}
 }
@@ -95,9 +96,9 @@ static void nft_lifeline(const struct hooks_spec *s, const char *ch, bool in, FI
 	fprintf(out, "add rule %s %s udp sport 547 udp dport 546 %saccept\n", T, ch, log);
 	fprintf(out, "add rule %s %s udp sport 546 udp dport 547 accept\n", T, ch);
 	for (int f = 4; f <= 6; f += 2)
-		fprintf(out, "add rule %s %s %s %s @%s meta l4proto { tcp, udp } th %s 53 accept\n",
-			T, ch, f == 4 ? "ip" : "ip6", in ? "saddr" : "daddr",
-			nft_set[HSET_DNS][f == 6], in ? "sport" : "dport");
+		fprintf(out, "add rule %s %s meta l4proto { tcp, udp } th %s 53 %s %s @%s accept\n",
+			T, ch, in ? "sport" : "dport", f == 4 ? "ip" : "ip6",
+			in ? "saddr" : "daddr", nft_set[HSET_DNS][f == 6]);
 	fprintf(out, "add rule %s %s icmp type destination-unreachable icmp code frag-needed accept\n",
 		T, ch);
 	fprintf(out, "add rule %s %s icmpv6 type packet-too-big accept\n", T, ch);
