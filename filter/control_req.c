@@ -176,50 +176,52 @@ static void say(struct control *c, const char *msg)
 /*
  * control_reload_current() - SIGUSR2: STATE_DIR/current.pol again, as
  * `lifelinectl load` or an operator wrote it, on this thread (see
- * control_reload_policy()). With trusted-key its signature must verify,
- * as for a load. An unreadable or invalid file changes nothing.
+ * control_reload_policy()), checked as a load is (load_validate():
+ * signature under trusted-key, serial, includes). An unreadable or
+ * refused file changes nothing; what was wrong goes to the engine's log.
  */
 void control_reload_current(struct control *c)
 {
-	char why[600] = "", *text = NULL;
+	char path[4096], *msg = NULL;
 	void *sig = NULL;
-	size_t len = 0, siglen = 0;
-	struct policy_opts po;
+	size_t mlen = 0;
+	struct load_req r = { .name = path, .skip = c->meta.skip_unsupported };
 	struct policy *p = NULL;
-	int rc = state_read_policy(dir_of(c), STATE_CURRENT, &text, &len, &sig, &siglen);
+	FILE *out = open_memstream(&msg, &mlen);
+	int rc = state_read_policy(dir_of(c), STATE_CURRENT, &r.text, &r.len, &sig, &r.siglen);
 
-	config_policy_opts(c->cfg, &po, c->meta.skip_unsupported);
-	if (rc == -ENOENT) {
+	snprintf(path, sizeof(path), "%s/%s", dir_of(c), STATE_CURRENT_FILE);
+	r.sig = sig;
+	if (!out)
+		rc = -ENOMEM;
+	else if (rc == -ENOENT)
 		p = policy_empty();
-	} else if (rc < 0) {
-		snprintf(why, sizeof(why), "%s", strerror(-rc));
-	} else if (c->cfg->trusted_key &&
-		   sig_verify(c->cfg->trusted_key, text, len, sig, siglen, why, sizeof(why)) < 0) {
-		/* why says it: not signed, bad signature */
+	else if (rc < 0)
+		fprintf(out, "%s: %s\n", path, strerror(-rc));
+	else
+		p = load_validate(c, &r, out);
+	if (out)
+		fclose(out);
+	if (p) {
+		meta_set(c, p, r.siglen > 0, r.skip);
+		c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_RELOAD, NULL);
+		meta_save(c, stderr);
 	} else {
-		struct ll_errlist errs = { 0 };
+		/* every line load would have printed, then the outcome */
+		for (char *line = msg, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+			char one[1200];
 
-		p = policy_load_string(STATE_CURRENT_FILE, text, &po, &errs);
-		if (!p)
-			snprintf(why, sizeof(why), "invalid (%zu error%s; `lifelinectl check` shows them)",
-				 errs.n, errs.n == 1 ? "" : "s");
-		else if (fw_compile(p) < 0)
-			snprintf(why, sizeof(why), "cannot compile"), policy_free(p), p = NULL;
-		ll_err_free(&errs);
+			if ((nl = strchr(line, '\n')))
+				*nl = '\0';
+			snprintf(one, sizeof(one), "policy reload: %s", line);
+			say(c, one);
+		}
+		say(c, rc == -ENOMEM ? "policy reload: out of memory; running policy kept"
+				     : "policy reload: running policy kept");
 	}
-	free(text);
+	free(msg);
+	free(r.text);
 	free(sig);
-	if (!p) {
-		char msg[700];
-
-		snprintf(msg, sizeof(msg), "policy reload: %s/%s: %s; running policy kept", dir_of(c),
-			 STATE_CURRENT_FILE, why);
-		say(c, msg);
-		return;
-	}
-	meta_set(c, p, siglen > 0, c->meta.skip_unsupported);
-	c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_RELOAD, NULL);
-	meta_save(c, stderr);
 }
 
 /* Replace r->text with @p's canonical form (includes expanded in place). */

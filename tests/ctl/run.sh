@@ -145,7 +145,8 @@ printf 'deny in tcp to any port 2323 id 77\n' > "$T/e1/state/current.pol"; usr2 
 run e1 show; check usr2_reload has "$T/out" "port 2323 id 77"
 printf 'deny in bogus\n' > "$T/e1/state/current.pol"; usr2 e1
 run e1 show; check usr2_invalid_kept has "$T/out" "port 2323 id 77"
-check usr2_invalid_said has "$T/e1/engine.out" "policy reload: .*current.pol: invalid (1 error.*running policy kept"
+check usr2_invalid_said has "$T/e1/engine.out" "policy reload: .*current.pol:1:9: unknown protocol 'bogus'"
+check usr2_invalid_kept_said has "$T/e1/engine.out" "policy reload: running policy kept"
 cp "$T/saved.pol" "$T/e1/state/current.pol"; usr2 e1
 run e1 show; check usr2_back has "$T/out" "define mgmt"
 
