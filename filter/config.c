@@ -558,7 +558,7 @@ int config_load_string(struct config *c, const char *name, const char *text,
 		return -ENOMEM;
 	}
 	/* a UTF-8 byte order mark, as some editors write, is no directive */
-	rc = parse_text(c, file, copy + (strncmp(copy, "\xef\xbb\xbf", 3) ? 0 : 3), errs);
+	rc = parse_text(c, file, copy + (strncmp(copy, LL_UTF8_BOM, 3) ? 0 : 3), errs);
 	free(copy);
 	return rc;
 }

@@ -16,7 +16,7 @@ void lex_init(struct lexer *lx, const char *file, const char *buf, size_t len,
 	lx->file = file;
 	lx->errs = errs;
 	/* a UTF-8 byte order mark, as some editors write, starts no token (as in the config) */
-	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+	if (len >= 3 && memcmp(buf, LL_UTF8_BOM, 3) == 0)
 		lx->pos = lx->bol = 3;
 }
 
@@ -163,7 +163,7 @@ static void lex_bad(struct lexer *lx, struct token *t)
 		n = lex_nul(lx, lx->pos);
 	} else if (n == 0) {
 		n = lex_bad_byte(lx, lx->pos, *p);
-	} else if (n == 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+	} else if (n == 3 && memcmp(p, LL_UTF8_BOM, 3) == 0) {
 		lx->nerr++; /* invisible when quoted: name it */
 		ll_err_add(lx->errs, &loc, "unexpected byte order mark (U+FEFF): only the start of "
 			   "a file may have one");

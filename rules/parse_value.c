@@ -355,34 +355,29 @@ static void set_kind(struct pvalue *v, enum set_kind k)
 /*
  * The line of a `define NAME` after the lexer's position in the same file,
  * or 0: a define must come before its first use, and saying where the late
- * one is beats a bare "undefined". Error path only: a plain text scan.
+ * one is beats a bare "undefined". Error path only: the rest of the file is
+ * lexed again by a copy of the lexer, whose errors are dropped (the parse
+ * reports them once).
  */
 static uint32_t defined_later(const struct lexer *lx, const char *name, size_t n)
 {
-	uint32_t line = lx->line;
+	struct ll_errlist quiet = { 0 };
+	struct lexer l = *lx;
+	struct token t;
+	uint32_t line = 0;
+	bool bol = false;
 
-	for (size_t i = lx->pos; i < lx->len; i++) {
-		const char *l = lx->buf + i;
-		size_t k = 0;
-
-		if (lx->buf[i] != '\n')
-			continue;
-		line++;
-		l++;
-		while (l + k < lx->buf + lx->len && (l[k] == ' ' || l[k] == '\t'))
-			k++;
-		if ((size_t)(lx->buf + lx->len - (l + k)) < 7 + n || strncmp(l + k, "define", 6) != 0 ||
-		    (l[k + 6] != ' ' && l[k + 6] != '\t'))
-			continue;
-		k += 6;
-		while (l + k < lx->buf + lx->len && (l[k] == ' ' || l[k] == '\t'))
-			k++;
-		if ((size_t)(lx->buf + lx->len - (l + k)) >= n && strncmp(l + k, name, n) == 0 &&
-		    (l + k + n == lx->buf + lx->len || l[k + n] == ' ' || l[k + n] == '\t' ||
-		     l[k + n] == '='))
-			return line;
+	l.errs = &quiet;
+	for (lex_next(&l, &t); t.type != T_EOF && !line; lex_next(&l, &t)) {
+		if (bol && tok_is(&t, "define")) {
+			lex_next(&l, &t);
+			if (t.type == T_WORD && t.n == n && memcmp(t.s, name, n) == 0)
+				line = t.loc.line;
+		}
+		bol = t.type == T_NL;
 	}
-	return 0;
+	ll_err_free(&quiet);
+	return line;
 }
 
 static void item_var(struct parser *ps, struct pvalue *v, struct strbuf *sb)
