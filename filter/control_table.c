@@ -322,12 +322,10 @@ static const char *table_change(struct control *c, const struct fw_set *set, con
 	snprintf(name, sizeof(name), "%s", set->name);
 	snprintf(msg, sizeof(msg), "table %.128s %s", name, op);
 	/* the set as the new policy prints it (canonical), read before the engine owns @p */
-	for (uint32_t i = 0; i < p->nsets; i++)
-		if (strcmp(p->sets[i].name, name) == 0 && p->sets[i].text) {
-			char *canon = strdup(p->sets[i].text);
-			if (canon)
-				free(value), value = canon;
-		}
+	const struct fw_set *now = find_set(p, name);
+	char *canon = now && now->text ? strdup(now->text) : NULL;
+	if (canon)
+		free(value), value = canon;
 	memcpy(c->meta.sha256, p->hash, sizeof(c->meta.sha256));
 	if (c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_TABLE, msg) < 0) {
 		c->meta = old;

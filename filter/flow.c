@@ -697,8 +697,3 @@ uint32_t flow_foreach_from(struct flow_table *t, uint32_t from, uint32_t n,
 			cb(arg, at(t, i)); /* may remove it: the entry stays where it is */
 	return end < t->used ? end : FLOW_FOREACH_DONE;
 }
-
-void flow_foreach(struct flow_table *t, void (*cb)(void *arg, struct flow *f), void *arg)
-{
-	flow_foreach_from(t, 0, UINT32_MAX, cb, arg);
-}

@@ -115,14 +115,13 @@ struct flow_stats {
 	uint64_t active, created, evicted, expired;
 };
 void flow_table_stats(const struct flow_table *t, struct flow_stats *s);
-/* flow_foreach() - call @cb for every live flow, in table order (not on the packet path). */
-void flow_foreach(struct flow_table *t, void (*cb)(void *arg, struct flow *f), void *arg);
 /*
- * flow_foreach_from() - the same for the entries [@from, @from + @n) only:
- * returns where to go on, FLOW_FOREACH_DONE at the end. Between calls the
- * table may change (a visit in pieces, so that the worker owning it waits
- * for one piece, not the whole table): flows made or removed meanwhile
- * may be missed, none is visited twice in one pass.
+ * flow_foreach_from() - call @cb for every live flow among the entries
+ * [@from, @from + @n), in table order (not on the packet path): returns
+ * where to go on, FLOW_FOREACH_DONE at the end (@n UINT32_MAX: the whole
+ * table). Between calls the table may change (a visit in pieces, so that
+ * the worker owning it waits for one piece, not the whole table): flows
+ * made or removed meanwhile may be missed, none is visited twice.
  */
 #define FLOW_FOREACH_DONE UINT32_MAX
 uint32_t flow_foreach_from(struct flow_table *t, uint32_t from, uint32_t n,

@@ -225,11 +225,24 @@ void ips_ruleset_skips(const struct ips_ruleset *rs,
 		cb(arg, rs->skips[i].kw, rs->skips[i].n);
 }
 
+struct skip_print {
+	FILE *out;
+	const char *lead;
+};
+
+static void print_skip(void *arg, const char *kw, uint32_t n)
+{
+	const struct skip_print *sp = arg;
+
+	fprintf(sp->out, "%sskipped %u IPS rule%s with unsupported keyword '%s'\n", sp->lead, n,
+		n == 1 ? "" : "s", kw);
+}
+
 void ips_print_skips(const struct ips_ruleset *rs, FILE *out, const char *lead)
 {
-	for (uint32_t i = 0; rs && i < rs->nskips; i++)
-		fprintf(out, "%sskipped %u IPS rule%s with unsupported keyword '%s'\n", lead,
-			rs->skips[i].n, rs->skips[i].n == 1 ? "" : "s", rs->skips[i].kw);
+	struct skip_print sp = { out, lead };
+
+	ips_ruleset_skips(rs, print_skip, &sp);
 }
 
 static uint32_t th_hash(uint32_t rule, ll_ip a, ll_ip b)

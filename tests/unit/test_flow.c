@@ -142,7 +142,7 @@ static void test_table_matches_model(void **state)
 			unsigned listed = 0;
 
 			flow_table_stats(t, &st);
-			flow_foreach(t, count_one, &listed);
+			flow_foreach_from(t, 0, UINT32_MAX, count_one, &listed);
 			assert_int_equal(st.active, nalive);
 			assert_int_equal(listed, nalive);
 		}
@@ -225,7 +225,7 @@ static void test_foreach_in_pieces(void **state)
 	assert_int_equal(v.seen, 1500);
 	assert_int_equal(v.removed, 500);
 	assert_true(pieces > 400);
-	flow_foreach(t, count_one, &listed);
+	flow_foreach_from(t, 0, UINT32_MAX, count_one, &listed);
 	assert_int_equal(listed, 1000);
 	flow_table_free(t);
 }
