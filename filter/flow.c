@@ -122,6 +122,14 @@ static inline struct flow *at(const struct flow_table *t, uint32_t i)
 	return &t->chunk[i >> FLOW_CHUNK_SHIFT][i & (FLOW_CHUNK - 1)];
 }
 
+/* Is entry @i (< used) a live flow? Its bucket slot names it (slot_remove() unnames it). */
+static inline bool live(const struct flow_table *t, uint32_t i)
+{
+	uint32_t s = at(t, i)->slot;
+
+	return t->bucket[s >> 3].idx[s & 7] == i;
+}
+
 static inline uint32_t index_of(const struct flow_table *t, const struct flow *f)
 {
 	uint32_t i = f->slot; /* the bucket slot names the index: no search */
@@ -421,17 +429,21 @@ static struct flow *find(const struct flow_table *t, const struct flow_key *k, u
 	return NULL;
 }
 
-static struct flow *lookup_key(struct flow_table *t, const struct flow_key *k, uint64_t h,
-			       uint64_t now_us)
+/* @f, unless its time is up: then it goes, and the packet opens a new flow. */
+static struct flow *unexpired(struct flow_table *t, struct flow *f, uint64_t now_us)
 {
-	struct flow *f = find(t, k, h);
-
 	if (f && f->expires_us <= now_us) {
 		flow_remove(t, f);
 		t->st.expired++;
 		return NULL;
 	}
 	return f;
+}
+
+static struct flow *lookup_key(struct flow_table *t, const struct flow_key *k, uint64_t h,
+			       uint64_t now_us)
+{
+	return unexpired(t, find(t, k, h), now_us);
 }
 
 /* A SYN on a closed or time-wait flow starts a new connection (as conntrack does). */
@@ -496,14 +508,9 @@ bool flow_probe_known(const struct flow_table *t, struct flow_probe *pr)
  */
 static struct flow *hinted(const struct flow_table *t, const struct flow_probe *pr)
 {
-	struct flow *f;
-
-	if (pr->hint == NONE)
+	if (pr->hint == NONE || !live(t, pr->hint) || !key_eq(&at(t, pr->hint)->key, &pr->key))
 		return NULL;
-	f = at(t, pr->hint);
-	if (t->bucket[f->slot >> 3].idx[f->slot & 7] != pr->hint || !key_eq(&f->key, &pr->key))
-		return NULL;
-	return f;
+	return at(t, pr->hint);
 }
 
 struct flow *flow_lookup_probe(struct flow_table *t, const struct flow_probe *pr,
@@ -511,13 +518,7 @@ struct flow *flow_lookup_probe(struct flow_table *t, const struct flow_probe *pr
 {
 	struct flow *f = hinted(t, pr);
 
-	if (!f)
-		f = find(t, &pr->key, pr->hash);
-	if (f && f->expires_us <= now_us) {
-		flow_remove(t, f);
-		t->st.expired++;
-		f = NULL;
-	}
+	f = unexpired(t, f ? f : find(t, &pr->key, pr->hash), now_us);
 	if (!f)
 		return NULL;
 	if (tcp_reopens(f, p)) {
@@ -674,14 +675,6 @@ struct flow *flow_lookup_icmp_error(struct flow_table *t, const struct pkt *p, u
 void flow_table_stats(const struct flow_table *t, struct flow_stats *s)
 {
 	*s = t->st;
-}
-
-/* Is entry @i a live flow (not free, not yet handed out)? Its bucket slot names it. */
-static bool live(const struct flow_table *t, uint32_t i)
-{
-	uint32_t s = at(t, i)->slot;
-
-	return t->bucket[s >> 3].sig[s & 7] && t->bucket[s >> 3].idx[s & 7] == i;
 }
 
 uint32_t flow_foreach_from(struct flow_table *t, uint32_t from, uint32_t n,
