@@ -90,8 +90,10 @@ static struct policy *load_given(const struct config *cfg, const char *path,
  * The policy to start with: -p POLICY when given (invalid: NULL, exit 1;
  * valid: persisted as current, the one before as last-good), else the
  * persisted current policy (state_load_current(): a load never confirmed
- * comes back as last-good). A corrupt or invalid persisted file never stops
- * the engine: it starts with the empty policy and says so loudly in *@why.
+ * comes back as last-good; so does last-good when current.pol is corrupt
+ * or invalid). A corrupt or invalid persisted file never stops the engine:
+ * when last-good fails too it starts with the empty policy, and says so
+ * loudly in *@why.
  */
 struct policy *engine_policy_start(const struct config *cfg, const char *policy_path,
 				   bool skip_unsupported, char *why, size_t whylen)

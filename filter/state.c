@@ -269,6 +269,42 @@ static int restore_last_good(const char *dir, struct state_meta *m)
 	return rc;
 }
 
+/*
+ * current.pol is unreadable, corrupt or invalid (a disk error, a hand
+ * edit, a config that now refuses it): start with last-good rather than no
+ * rules, restored as current so that the next load does not promote the
+ * broken file to last-good; the broken file is kept as current.pol.bad.
+ * NULL, with @why about current.pol, when last-good does not load either.
+ */
+static struct policy *fall_back(const char *dir, const struct policy_opts *o, char *why,
+				size_t whylen)
+{
+	char lwhy[512], from[4096], to[4096], what[64];
+	struct state_meta m;
+	struct policy *p = state_load_policy(dir, STATE_LAST_GOOD, o, lwhy, sizeof(lwhy));
+	size_t n = strlen(why);
+	int rc = 0;
+
+	if (!p)
+		return NULL;
+	snprintf(from, sizeof(from), "%s/%s", dir, STATE_CURRENT_FILE);
+	snprintf(to, sizeof(to), "%s/%s.bad", dir, STATE_CURRENT_FILE);
+	if (rename(from, to) < 0 && errno != ENOENT)
+		rc = -errno;
+	if (!rc)
+		rc = restore_last_good(dir, &m);
+	snprintf(what, sizeof(what), p->nrules || p->ips ? "last-good (%u rule%s)" :
+		 "the empty policy (last-good is empty or absent)", p->nrules,
+		 p->nrules == 1 ? "" : "s");
+	if (rc)
+		snprintf(why + n, whylen - n, "; started with %s, but cannot persist it as "
+			 "current: %s", what, strerror(-rc));
+	else
+		snprintf(why + n, whylen - n, "; started with %s, now current; the broken file "
+			 "is kept as %s", what, to);
+	return p;
+}
+
 /* state_load_current() - see state.h. */
 struct policy *state_load_current(const char *dir, const struct policy_opts *o, char *why,
 				  size_t whylen)
@@ -281,8 +317,10 @@ struct policy *state_load_current(const char *dir, const struct policy_opts *o, 
 	if (state_meta_read(dir, &m) == 0 && m.skip_unsupported)
 		po.skip_unsupported = true; /* it was loaded that way */
 	o = &po;
-	if (!m.confirm_deadline)
-		return state_load_policy(dir, STATE_CURRENT, o, why, whylen);
+	if (!m.confirm_deadline) {
+		p = state_load_policy(dir, STATE_CURRENT, o, why, whylen);
+		return p ? p : fall_back(dir, o, why, whylen);
+	}
 	if ((rc = restore_last_good(dir, &m)) < 0) {
 		snprintf(why, whylen, "%s: cannot roll back the unconfirmed policy: %s", dir,
 			 strerror(-rc));

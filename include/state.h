@@ -87,8 +87,10 @@ struct policy *state_load_policy(const char *dir, enum state_slot slot,
  * except when the metadata says it was loaded with --confirm and never
  * confirmed (the engine stopped before the deadline or rollback): then
  * last-good is restored as current (persisted) and returned, with a
- * sentence in @why. NULL + @why on a corrupt or invalid file, as
- * state_load_policy(). Called once at start, before the control server.
+ * sentence in @why. A current.pol that is unreadable, corrupt or invalid
+ * gives way to last-good the same way (the broken file kept as
+ * current.pol.bad), said in @why; NULL + @why when last-good fails too.
+ * Called once at start, before the control server.
  */
 struct policy *state_load_current(const char *dir, const struct policy_opts *o, char *why,
 				  size_t whylen);

@@ -224,6 +224,13 @@ start e1 "" || nok restart "fake engine did not restart"
 run e1 load "$P/a.pol"; run e1 load --confirm 30 "$P/bad.pol"
 stop e1; start e1 ""
 run e1 show; check restart_unconfirmed_rolls_back has "$T/out" "port 22 id 1"
+# restart with a broken current.pol: last-good, not no rules; the broken file kept
+run e1 load "$P/c.pol"
+stop e1; printf 'deny in bogus\n' > "$T/e1/state/current.pol"; start e1 ""
+check restart_corrupt_said has "$T/e1/engine.out" "current.pol:1:9: unknown protocol 'bogus'; started with last-good (2 rules), now current"
+run e1 show; check restart_corrupt_last_good has "$T/out" "port 22 id 1"
+check restart_corrupt_kept grep -q bogus "$T/e1/state/current.pol.bad"
+check restart_corrupt_current_replaced grep -q "port 22 id 1" "$T/e1/state/current.pol"
 stop e1
 
 # ---- signed policies ----

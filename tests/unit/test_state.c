@@ -198,6 +198,43 @@ static void test_unconfirmed_rolls_back(void **state)
 	policy_free(p);
 }
 
+/*
+ * A corrupt current.pol gives way to last-good, restored as current (so that
+ * the next load does not promote the broken file); the broken one is kept.
+ */
+static void test_corrupt_current_falls_back(void **state)
+{
+	struct state_meta m = { 0 };
+	char why[512], path[256], *text;
+	size_t len;
+	struct policy *p;
+
+	(void)state;
+	put("last-good.pol", "allow in tcp to any port 22 id 1\n");
+	put("current.pol", "deny in bogus id 2\n");
+	assert_int_equal(state_meta_write(dir, &m), 0);
+	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+	assert_int_equal(p->nrules, 1);
+	assert_int_equal(p->rules[0].id, 1);
+	assert_non_null(strstr(why, "current.pol:1:9: unknown protocol 'bogus'"));
+	assert_non_null(strstr(why, "started with last-good (1 rule), now current"));
+	policy_free(p);
+	assert_int_equal(state_read_file(dir, "current.pol.bad", 1 << 16, &text, &len), 0);
+	assert_string_equal(text, "deny in bogus id 2\n");
+	free(text);
+	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+	assert_int_equal(p->rules[0].id, 1); /* current.pol itself was replaced */
+	assert_string_equal(why, "");
+	policy_free(p);
+	/* last-good broken too: NULL, and the engine runs the empty policy */
+	put("last-good.pol", "allow in nonsense\n");
+	put("current.pol", "deny in bogus id 2\n");
+	assert_null(state_load_current(dir, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "current.pol:1:9"));
+	snprintf(path, sizeof(path), "%s/current.pol.bad", dir);
+	unlink(path);
+}
+
 static void test_dns(void **state)
 {
 	struct lifeline_dns d[4] = { 0 }, r[4];
@@ -229,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_load_policy),
 		cmocka_unit_test(test_meta),
 		cmocka_unit_test(test_unconfirmed_rolls_back),
+		cmocka_unit_test(test_corrupt_current_falls_back),
 		cmocka_unit_test(test_dns),
 	};
 
