@@ -253,7 +253,7 @@ static void flow_print(const struct flow *f, FILE *out)
 	const char *pn;
 	char a[64], b[64];
 
-	flow_orig(f, &ok);
+	flow_orig(NULL, f, &ok); /* no interface in the listing */
 	pn = o->proto == 6 ? "tcp" : o->proto == 17 ? "udp" : o->proto == 1 ? "icmp" :
 	     o->proto == 58 ? "icmp6" : NULL;
 	if (pn)

@@ -129,7 +129,6 @@ static void firewall(struct pipeline *pl, struct flow *f, const struct fw_key *k
 		res = *pre;
 	else
 		fw_classify(pl->policy, k, &res);
-	flow_set_orig(f, k); /* a re-judged flow keeps its opening packet as it was */
 	f->accept = res.accept;
 	/* decided once a flow: no inspection where no IPS rule can ever match it */
 	f->inspect = res.inspect && pl->policy && pl->policy->ips &&
@@ -156,7 +155,7 @@ static void rejudge(struct pipeline *pl, struct flow *f, struct verdict *v)
 {
 	struct fw_key k;
 
-	flow_orig(f, &k);
+	flow_orig(pl->flows, f, &k);
 	firewall(pl, f, &k, NULL, v);
 }
 
@@ -299,6 +298,7 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		}
 		/* 3. The firewall. */
 		pipeline_fw_key(p, &k);
+		flow_set_orig(pl->flows, f, &k); /* a re-judged flow is judged as this packet */
 		firewall(pl, f, &k, pre, v);
 	}
 	flow_update(pl->flows, f, p, from_opener, now_us);

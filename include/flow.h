@@ -25,14 +25,15 @@ struct flow_key {
 };
 
 /*
- * A flow is three cache lines: the first holds all a later packet of the
- * flow reads, the second what it writes, the third the rest of its
- * opening packet (the addresses and ports are the key's: flow_orig()).
+ * A flow is two cache lines: the first holds all a later packet of the
+ * flow reads, the second what it writes and the rest of its opening packet
+ * (the addresses and ports are the key's: flow_orig()). It expires
+ * conntrack's timeout for its state after last_us (flow.c).
  */
 struct flow {
 	/* line 1: read by every packet of the flow */
 	struct flow_key key;
-	uint64_t expires_us;
+	uint64_t last_us;
 	uint32_t generation;       /* policy generation the decision was made under */
 	uint32_t rule_id;          /* 0: none */
 	uint8_t orig_is_a;         /* the opener was side a */
@@ -44,25 +45,26 @@ struct flow {
 	uint8_t has_rule;
 	uint8_t nolog;             /* the deciding deny rule said nolog */
 	/* line 2: written by every packet of the flow */
-	uint64_t last_us;
 	uint64_t pkts[2], bytes[2]; /* [0] opener->responder, [1] back */
+	void *ips;                  /* IPS per-flow state (ips.c owns it) */
 	uint32_t rule_idx;          /* the rule's index in the policy (has_rule) */
 	/* table links, private to flow.c: indices, not pointers */
-	uint32_t lru_prev, lru_next, slot, home;
+	uint32_t lru_prev, lru_next, slot;
 	uint8_t ref;                /* used since eviction last passed it (CLOCK) */
-	/* line 3 */
-	void *ips;                  /* IPS per-flow state (ips.c owns it) */
 	/* the opening packet beyond the key, as the firewall saw it (flow_set_orig) */
-	uint8_t orig_dir, orig_tcp_flags, orig_icmp_type, orig_icmp_code, orig_has_if;
-	char ifname[16];
+	uint8_t orig_dir, orig_tcp_flags, orig_icmp_type, orig_icmp_code;
+	uint16_t orig_if;           /* its interface, interned by the table; 0: none */
 } __attribute__((aligned(64)));
 
-/* flow_set_orig() - remember @k, the flow's opening packet as the firewall saw it. */
-void flow_set_orig(struct flow *f, const struct fw_key *k);
-/* flow_orig() - the opening packet again; k->ifname points into @f. */
-void flow_orig(const struct flow *f, struct fw_key *k);
-
 struct flow_table;
+
+/* flow_set_orig() - remember @k, the opening packet of @t's new flow @f as the firewall saw it. */
+void flow_set_orig(struct flow_table *t, struct flow *f, const struct fw_key *k);
+/*
+ * flow_orig() - the opening packet again; k->ifname points into @t, valid
+ * while @f lives (@t NULL: k->ifname NULL, for what prints no interface).
+ */
+void flow_orig(const struct flow_table *t, const struct flow *f, struct fw_key *k);
 
 struct flow_table *flow_table_new(uint64_t max_flows);
 void flow_table_free(struct flow_table *t);

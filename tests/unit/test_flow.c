@@ -230,12 +230,79 @@ static void test_foreach_in_pieces(void **state)
 	flow_table_free(t);
 }
 
+/* Flow @i (UDP, ports from i) whose opening packet came in on interface @ifname. */
+static struct flow *open_on(struct flow_table *t, uint32_t i, const char *ifname)
+{
+	struct pkt p;
+	struct fw_key k = { .ifname = ifname, .icmp_type = -1, .icmp_code = -1 };
+	struct flow *f;
+
+	udp_pkt(&p, 0);
+	p.sport = (uint16_t)i;
+	p.dport = (uint16_t)(i >> 16);
+	f = flow_create(t, &p, 1);
+	assert_non_null(f);
+	flow_set_orig(t, f, &k);
+	return f;
+}
+
+static void assert_on(const struct flow_table *t, const struct flow *f, const char *ifname)
+{
+	struct fw_key k;
+
+	flow_orig(t, f, &k);
+	if (!ifname)
+		assert_null(k.ifname);
+	else
+		assert_string_equal(k.ifname, ifname);
+}
+
+/*
+ * The opening packet's interface comes back as it was (the table interns
+ * the names): across growth, for 65,535 names held at once, and after
+ * that - the 65,536th flow gets none, and a name no flow holds any more
+ * gives its number to the next new one.
+ */
+static void test_interfaces(void **state)
+{
+	static struct flow *f[65537];
+	struct flow_table *t = flow_table_new(70000);
+	char name[16];
+
+	(void)state;
+	assert_on(t, open_on(t, 1, NULL), NULL);
+	f[0] = open_on(t, 2, "eth0");
+	f[1] = open_on(t, 3, "eth0");
+	f[2] = open_on(t, 4, "a-name-of-15-ch");
+	assert_on(t, f[0], "eth0");
+	assert_on(t, f[1], "eth0");
+	assert_on(t, f[2], "a-name-of-15-ch");
+	assert_on(NULL, f[0], NULL); /* the listing asks without the table */
+	for (uint32_t i = 3; i < 65535 + 2; i++) {
+		snprintf(name, sizeof(name), "veth%u", i);
+		f[i] = open_on(t, i + 10, name);
+	}
+	for (uint32_t i = 3; i < 65535 + 1; i += 4099) {
+		snprintf(name, sizeof(name), "veth%u", i);
+		assert_on(t, f[i], name);
+	}
+	assert_on(t, f[0], "eth0");
+	assert_on(t, f[65535 + 1], NULL); /* eth0, a-name... and veth3..veth65535 fill every number */
+	flow_remove(t, f[2]); /* its name is held by no flow now */
+	f[2] = open_on(t, 70000 - 1, "wlan0");
+	assert_on(t, f[2], "wlan0");
+	assert_on(t, f[65535], "veth65535");
+	assert_on(t, open_on(t, 70000 - 2, "eth0"), "eth0");
+	flow_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_matches_model),
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_foreach_in_pieces),
+		cmocka_unit_test(test_interfaces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
