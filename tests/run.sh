@@ -13,10 +13,12 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-exitcode=86:print_stacktrace=1:halt_on_err
 pass=0 fail=0 skip=0 failed=()
 
 count_cmocka() { # file name
-	local p f
+	local p f k
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$1" | tail -1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$1" | tail -1)
+	k=$(sed -n 's/^ \([0-9]*\) SKIPPED TEST.*/\1/p' "$1" | tail -1)
 	pass=$((pass + ${p:-0}))
+	skip=$((skip + ${k:-0}))
 	fail=$((fail + ${f:-0}))
 	if [ -n "$f" ] && [ "$f" != 0 ] || [ -z "$p$f" ]; then
 		[ -z "$p$f" ] && fail=$((fail + 1))
@@ -48,9 +50,16 @@ for s in tests/*/run.sh; do
 	echo "== suite $suite"
 	log=$(mktemp)
 	bash "$s" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
 	p=$(grep '^ok ' "$log" | grep -vc ' # SKIP')
 	k=$(grep '^ok ' "$log" | grep -c ' # SKIP')
 	f=$(grep -c '^not ok ' "$log")
+	# a suite that stops early (a traceback, set -u) or says nothing has failed,
+	# even when no case it reached said "not ok"
+	if [ "$f" -eq 0 ] && { [ "$rc" -ne 0 ] || [ $((p + k)) -eq 0 ]; }; then
+		echo "FAILED [$suite] the suite exited $rc after $((p + k)) results"
+		f=1
+	fi
 	pass=$((pass + p))
 	skip=$((skip + k))
 	fail=$((fail + f))

@@ -11,3 +11,4 @@ else
 	grep -E '\[!!\]|demo:' "$log" | sed 's/^/#   /'
 fi
 rm -f "$log"
+exit 0

@@ -30,3 +30,4 @@ for exp in "$HERE"/*.expect; do
 		echo "not ok $name - $why"
 	fi
 done
+exit 0
