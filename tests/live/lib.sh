@@ -90,10 +90,12 @@ services() {
 		bg in_a openssl s_server -quiet -rev -$fam -accept 4118 -cert "$T/cert.pem" \
 			-key "$T/key.pem" </dev/null >/dev/null 2>&1
 	done
-	# ordinary TCP on the outsider
+	# ordinary TCP on the outsider, and on the agent (not the heartbeat port)
 	bg in_o ncat -lk 8080 -e /bin/cat </dev/null >/dev/null 2>&1
+	bg in_a ncat -lk 4119 -e /bin/cat </dev/null >/dev/null 2>&1
 	wait_for 10 listening "$NS_M" t 4120 && wait_for 10 listening "$NS_A" t 4118 &&
-		wait_for 10 listening "$NS_O" t 8080 && wait_for 10 listening "$NS_R" u 53 &&
+		wait_for 10 listening "$NS_O" t 8080 && wait_for 10 listening "$NS_A" t 4119 &&
+		wait_for 10 listening "$NS_R" u 53 &&
 		wait_for 10 listening "$NS_O" u 53
 }
 
@@ -134,8 +136,20 @@ stop_engine() { # signal
 	kill "-$1" "$ENGINE_PID" 2>/dev/null
 	timeout 10 tail --pid="$ENGINE_PID" -f /dev/null
 }
-hooks_present() { in_a iptables -S LIFELINE-IN >/dev/null 2>&1 && in_a iptables -C INPUT -j LIFELINE-IN; }
-hooks_gone() { ! in_a iptables -S LIFELINE-IN >/dev/null 2>&1 && ! in_a ipset list -n | grep -q lifeline; }
+# The agent's hooks, whichever backend the engine chose (iptables + ipset, or nft
+# where the kernel has nft queue), so that a check of their absence means something.
+queued() { # the number of queue rules in the agent's namespace
+	{ in_a iptables-save; in_a ip6tables-save; in_a nft list ruleset; } 2>/dev/null |
+		grep -ciE -- '-j NFQUEUE|(^|[[:space:]])queue (num|to|flags)'
+}
+hooks_present() {
+	{ { in_a iptables -S LIFELINE-IN && in_a iptables -C INPUT -j LIFELINE-IN; } ||
+		in_a nft list table inet lifeline; } >/dev/null 2>&1 && [ "$(queued)" -gt 0 ]
+}
+hooks_gone() {
+	! in_a iptables -S LIFELINE-IN >/dev/null 2>&1 && ! in_a ipset list -n | grep -q lifeline &&
+		! in_a nft list table inet lifeline >/dev/null 2>&1 && [ "$(queued)" -eq 0 ]
+}
 
 # --- probes shared by the live suites and the demo ---
 ping_ok() { in_a ping -c 1 -W 2 "$@"; }

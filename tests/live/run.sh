@@ -127,6 +127,7 @@ force-allow priority 4 out icmp6 type echo-request id 4
 POL
 # the test bed works without the engine, so a failure below is the engine's
 check live-setup-tcp tcp "$NS_A" 192.0.2.10 8080
+check live-setup-tcp-in tcp "$NS_O" 198.51.100.2 4119
 check live-setup-dns-other dns "$NS_A" 192.0.2.10
 
 # --- fail-open yes ---------------------------------------------------------
@@ -138,6 +139,8 @@ check live-heartbeat-out6 tls "$NS_A" [2001:db8:2::10] 4120
 check live-heartbeat-in6 tls "$NS_M" [2001:db8:1::2] 4118
 check live-dhcp-lease lease
 check live-dns-learned wait_for 5 learned
+# the resolver the agent already used (its resolv.conf) is in the DNS lifeline from the start
+check live-dns-resolv-conf bash -c "ip netns exec '$NS_A' '$LLC' -c '$T/lifeline.conf' status | grep -q 'dns:.* 203.0.113.53 (configured)'"
 check live-dns-learned-resolves dns "$NS_A" 198.51.100.1
 check_fails live-dns-other-blocked dns "$NS_A" 192.0.2.10
 check live-icmp-frag-needed pmtu 203.0.113.10

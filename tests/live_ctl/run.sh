@@ -86,7 +86,7 @@ rollback_now() {
 	ctl rollback >/dev/null && probe
 }
 status_empty() { ctl show | grep -q . && return 1; ctl status | grep -q 'policy: 0 firewall rules'; }
-hooks_queue_gone() { ! in_a iptables -S LIFELINE-IN | grep -q NFQUEUE; }
+hooks_queue_gone() { [ "$(queued)" -eq 0 ]; }
 lifeline_kept() { in_a iptables -S LIFELINE-IN | grep -q -- '--sport 4120 .*-j ACCEPT'; }
 
 # --- set up --------------------------------------------------------------
