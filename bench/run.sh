@@ -27,9 +27,13 @@ for k in $KINDS; do
 	done
 done
 "$B/bench/bench_replay" "$OUT" "${sets[@]}" | tee "$OUT/results.txt"
-# Done means: every 100,000-rule set at >= 0.5 x empty on the new-flow capture, empty >= 0.5 x parse.
+# Done means: every 100,000-rule set at >= 0.5 x empty on the new-flow capture, empty >= 0.5 x parse,
+# and loads + compiles in at most 2 s (CPU) to at most 256 MiB.
 awk '$3 == "policy" && $2 == "new" && $1 ~ /_100000$/ { print ($5 >= 0.5 ? "ok  " : "FAIL"), $1, "new-flow policy/empty =", $5 }
-     $3 == "empty" { print ($6 >= 0.5 ? "ok  " : "FAIL"), $1, $2, "empty/parse =", $6 }' "$OUT/results.txt"
+     $3 == "empty" { print ($6 >= 0.5 ? "ok  " : "FAIL"), $1, $2, "empty/parse =", $6 }
+     $2 == "compile" && $1 ~ /_100000$/ {
+	for (i = 1; i < NF; i++) if ($i == "classifier") mib = $(i + 1)
+	print ($3 <= 2 && mib <= 256 ? "ok  " : "FAIL"), $1, "compile", $3, "s CPU (<= 2),", mib, "MiB (<= 256)" }' "$OUT/results.txt"
 # IPS rows: 0, 1,000 and 10,000 content rules on an HTTP/DNS/TLS capture
 B="$B" bench/run_ips.sh
 # live rows (namespaces, NFQUEUE): only when the live bench is there and we are root

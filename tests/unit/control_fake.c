@@ -22,7 +22,7 @@ static int fake_swap(void *ctx, struct policy *p, enum control_swap_why why, con
 	policy_free(f->pol);
 	f->pol = p;
 	f->swaps++;
-	f->last_why = why;
+	__atomic_store_n(&f->last_why, why, __ATOMIC_RELEASE); /* after the policy: a test polls it */
 	return 0;
 }
 
