@@ -92,7 +92,13 @@ static void smoke_scan(struct ips_ruleset *rs)
 	ips_worker_free(w);
 }
 
-static void run_set(const char *name, const char *const *files, size_t nfiles)
+/*
+ * Every rule of @files loads or is skipped with its reason, none is an
+ * error; at least @min_pct % of the rules whose header protocol is
+ * ip/tcp/udp/icmp load (SPEC: the required keywords cover "almost every"
+ * such ET Open rule; 95 % is our reading of "almost").
+ */
+static void run_set(const char *name, const char *const *files, size_t nfiles, unsigned min_pct)
 {
 	const char *sh = ipst_shared();
 	struct tally t = { 0 };
@@ -118,6 +124,8 @@ static void run_set(const char *name, const char *const *files, size_t nfiles)
 		      t.enabled > t.app_proto ? 100.0 * t.loaded / (t.enabled - t.app_proto) : 0.0);
 	assert_int_equal(t.errors, 0);
 	assert_int_equal(t.loaded + t.skipped, t.enabled);
+	assert_true(t.enabled > t.app_proto);
+	assert_true(100ull * t.loaded >= (unsigned long long)min_pct * (t.enabled - t.app_proto));
 }
 
 static void test_et_open(void **state)
@@ -129,7 +137,7 @@ static void test_et_open(void **state)
 	};
 
 	(void)state;
-	run_set("ET Open", files, LL_ARRAY_SIZE(files));
+	run_set("ET Open", files, LL_ARRAY_SIZE(files), 95);
 }
 
 static void test_snort_community(void **state)
@@ -137,7 +145,7 @@ static void test_snort_community(void **state)
 	static const char *const files[] = { "snort-community/community.rules" };
 
 	(void)state;
-	run_set("Snort community", files, LL_ARRAY_SIZE(files));
+	run_set("Snort community", files, LL_ARRAY_SIZE(files), 0); /* no claim: measured only */
 }
 
 /* Mutate real rule lines (cut, drop, insert syntax characters): the parser must fail cleanly. */
