@@ -106,7 +106,11 @@ static void send_verdict(struct worker *w, const struct held *h)
 	if (w->eng->evlog && (!v->accept || v->nlogged || v->nalerts))
 		event_emit_verdict(w->eng->evlog, &h->p, v, 0, signature, w);
 	nfv = v->accept ? NF_ACCEPT : NF_DROP;
-	if (v->accept && v->offload && w->pl.cfg->offload) {
+	if (!v->accept && v->by == BY_IPS && v->reason == R_IPS_REJECT) {
+		/* the kernel rules answer with a TCP RST or ICMP unreachable, and drop it */
+		nfv = NF_REPEAT;
+		mark = (np->mark & ~HOOKS_MARK_MASK) | hooks_mark(HOOKS_REJECT_GEN);
+	} else if (v->accept && v->offload && w->pl.cfg->offload) {
 		/* NFQA_CT is ignored here: the mark carries the decision back to the rules */
 		nfv = NF_REPEAT;
 		mark = (np->mark & ~HOOKS_MARK_MASK) | hooks_mark(w->mark_gen);

@@ -112,6 +112,12 @@ static void ipt_chain(const struct hooks_spec *s, int family, bool in, FILE *out
 	const char *ch = in ? HOOKS_IPT_IN : HOOKS_IPT_OUT;
 
 	fprintf(out, "-A %s -%c lo -j ACCEPT\n", ch, in ? 'i' : 'o');
+	/* an IPS reject the engine sent back (NF_REPEAT): the kernel answers, then drops it */
+	fprintf(out, "-A %s -p tcp -m mark --mark 0x%x/0x%x -j REJECT --reject-with tcp-reset\n", ch,
+		hooks_mark(HOOKS_REJECT_GEN), HOOKS_MARK_MASK);
+	fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j REJECT --reject-with %s\n", ch,
+		hooks_mark(HOOKS_REJECT_GEN), HOOKS_MARK_MASK,
+		family == 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable");
 	if (s->offload) {
 		/*
 		 * A packet we returned with NF_REPEAT comes through this chain

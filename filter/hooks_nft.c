@@ -112,6 +112,12 @@ static void nft_chain(const struct hooks_spec *s, bool in, FILE *out)
 	uint32_t m = hooks_mark(s->gen);
 
 	fprintf(out, "add rule %s %s %s \"lo\" accept\n", T, ch, in ? "iifname" : "oifname");
+	/* see hooks_ipt.c: an IPS reject sent back, answered by the kernel */
+	fprintf(out, "add rule %s %s meta mark and 0x%08x == 0x%08x meta l4proto tcp "
+		"reject with tcp reset\n", T, ch, HOOKS_MARK_MASK, hooks_mark(HOOKS_REJECT_GEN));
+	fprintf(out, "add rule %s %s meta mark and 0x%08x == 0x%08x "
+		"reject with icmpx type port-unreachable\n", T, ch, HOOKS_MARK_MASK,
+		hooks_mark(HOOKS_REJECT_GEN));
 	if (s->offload) {
 		/* see hooks_ipt.c: store a repeated packet's generation, our bits only */
 		fprintf(out, "add rule %s %s meta mark and 0x%08x == 0x%08x ct mark set ct mark "

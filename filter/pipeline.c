@@ -159,10 +159,32 @@ static void rejudge(struct pipeline *pl, struct flow *f, struct verdict *v)
 	firewall(pl, f, &k, NULL, v);
 }
 
-/* A later packet of a known flow: the flow's decision, reported as `flow`. */
-static void from_flow(const struct flow *f, struct verdict *v)
+static bool is_icmp_error(const struct pkt *p)
 {
-	v->accept = f->accept;
+	if (p->proto == 1)
+		return p->icmp_type == 3 || p->icmp_type == 4 || p->icmp_type == 5 ||
+		       p->icmp_type == 11 || p->icmp_type == 12;
+	return p->proto == 58 && p->icmp_type >= 1 && p->icmp_type <= 4;
+}
+
+/*
+ * The kernel's answer to an IPS reject - a TCP RST, an ICMP unreachable,
+ * sent to the rejected packet's sender - goes through the hooks like any
+ * packet of the flow; it must pass, or the reject is a plain drop.
+ */
+static bool reject_answer(const struct flow *f, const struct pkt *p)
+{
+	if (f->accept || f->reason != R_IPS_REJECT)
+		return false;
+	if (p->proto == 6)
+		return p->tcp_flags & TCPF_RST;
+	return is_icmp_error(p);
+}
+
+/* A later packet of a known flow: the flow's decision, reported as `flow`. */
+static void from_flow(const struct flow *f, const struct pkt *p, struct verdict *v)
+{
+	v->accept = f->accept || reject_answer(f, p);
 	v->by = BY_FLOW;
 	v->reason = f->reason;
 	v->has_rule = f->has_rule;
@@ -189,14 +211,6 @@ static void ips(struct pipeline *pl, struct flow *f, const struct pkt *p, int to
 	} else if (r.action == IPS_ACT_PASS) {
 		f->inspect = false;
 	}
-}
-
-static bool is_icmp_error(const struct pkt *p)
-{
-	if (p->proto == 1)
-		return p->icmp_type == 3 || p->icmp_type == 4 || p->icmp_type == 5 ||
-		       p->icmp_type == 11 || p->icmp_type == 12;
-	return p->proto == 58 && p->icmp_type >= 1 && p->icmp_type <= 4;
 }
 
 /* ICMP echo is a query/response flow (as conntrack tracks it); other ICMP is not. */
@@ -270,7 +284,7 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	if (is_icmp_error(p) && (f = flow_lookup_icmp_error(pl->flows, p, now_us))) {
 		if (f->generation != pl->generation)
 			rejudge(pl, f, v);
-		from_flow(f, v);
+		from_flow(f, p, v);
 		from_opener = like_opener(f, p);
 		goto inspect;
 	}
@@ -285,7 +299,7 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	}
 	f = flow_lookup_probe(pl->flows, pr, p, now_us, &from_opener);
 	if (f && f->generation == pl->generation) {
-		from_flow(f, v);
+		from_flow(f, p, v);
 		hit(pl, f->has_rule, f->rule_idx);
 	} else if (f) {
 		/* a new policy: judge the flow again as its opening packet */

@@ -37,7 +37,13 @@ enum hooks_backend {
  */
 #define HOOKS_MARK_MASK 0x7f000000u
 #define HOOKS_MARK_SHIFT 24
-#define HOOKS_GEN_MAX 127u
+#define HOOKS_GEN_MAX 126u
+/*
+ * All mark bits set is never a generation: a packet returned with it
+ * (NF_REPEAT) is rejected by the kernel rules - TCP RST, else ICMP port
+ * unreachable - so that an IPS `reject` answers with the kernel's own packet.
+ */
+#define HOOKS_REJECT_GEN 127u
 
 enum hooks_set { HSET_MGR, HSET_DNS, HSET__COUNT };
 

@@ -160,6 +160,36 @@ check live-failopen-yes-kill9-tcp tcp "$NS_A" 192.0.2.10 8080
 check live-failopen-yes-kill9-heartbeat tls "$NS_A" 203.0.113.10 4120
 check live-restart-over-hooks start_engine yes
 check_fails live-restart-tcp-blocked tcp "$NS_A" 192.0.2.10 8080
+
+# --- IPS on live traffic; a heartbeat does not confirm a load -----------------
+cat >"$T/ips.pol" <<'POL'
+allow out tcp to any port 8080 id 5
+allow out udp to 192.0.2.10 port 53 id 6
+reject tcp any any -> any 8080 (msg:"evil"; flow:to_server,established; content:"EVIL"; sid:10;)
+alert tcp any any -> any 8080 (msg:"seen"; flow:to_server,established; content:"HELLO"; sid:11;)
+reject udp any any -> 192.0.2.10 53 (msg:"dns"; content:"|07|blocked|04|test"; nocase; sid:12;)
+POL
+lctl() { ip netns exec "$NS_A" "$LLC" -c "$T/lifeline.conf" "$@"; }
+# say WORD: one line to the outsider's echo service; its answer on stdout, errors after
+say() { (printf '%s\n' "$1"; sleep 1) | timeout 6 ip netns exec "$NS_A" ncat -w 3 192.0.2.10 8080 2>&1; }
+said_back() { say "$1" | grep -qx "$1"; }
+check live-ips-load lctl load "$T/ips.pol"
+check live-ips-alert-passes said_back HELLO
+check live-ips-alert-event wait_for 5 grep -q '"event_type":"alert".*"signature_id":11' "$T/events.json"
+# reject: the payload never arrives, and the agent's own socket is reset (Suricata's reject-src)
+say EVIL >"$T/evil.out"
+check_fails live-ips-reject-blocked grep -qx EVIL "$T/evil.out"
+check live-ips-reject-rst grep -qi "reset" "$T/evil.out"
+check live-ips-reject-event wait_for 5 grep -q '"signature_id":10' "$T/events.json"
+# UDP: an ICMP port unreachable, which dig reports at once as refused (no 2 s timeout)
+check live-ips-udp-other-passes dns "$NS_A" 192.0.2.10
+timeout 6 ip netns exec "$NS_A" dig +time=2 +tries=1 @192.0.2.10 blocked.test A >"$T/dig.out" 2>&1
+check live-ips-reject-udp-unreachable grep -qi "refused" "$T/dig.out"
+# the heartbeat keeps flowing under a deny-all load with --confirm, yet does not confirm it
+lctl load --confirm 3 "$T/deny.pol" >/dev/null 2>&1
+check live-confirm-heartbeat-flows tls "$NS_A" 203.0.113.10 4120
+check live-confirm-heartbeat-not-confirm wait_for 10 grep -q "rolled back (not confirmed in time)" "$T/engine.log"
+check live-confirm-rolled-back-ips said_back HELLO
 stop_engine TERM
 check live-failopen-yes-term-removes-hooks hooks_gone
 check live-failopen-yes-term-tcp tcp "$NS_A" 192.0.2.10 8080

@@ -134,6 +134,60 @@ static void test_offload_only_when_ips_cannot_match(void **state)
 }
 
 /*
+ * After an IPS reject, the kernel's answer (a RST toward the rejected
+ * packet's sender) goes through the engine too: it passes; the rest of the
+ * flow does not.
+ */
+static void test_reject_answer_passes(void **state)
+{
+	struct policy *a = load("allow in tcp id 1\n"
+				"reject tcp any any -> any 80 (msg:\"x\"; content:\"EVIL\"; sid:9;)\n");
+	static const uint8_t evil[] = "EVIL";
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p, back;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	tcp_in(&p, 0x02, NULL);
+	p.dport = 80;
+	pipeline_judge(&pl, &p, 1, &v);
+	assert_true(v.accept);
+	p.tcp_flags = 0x18;
+	p.payload = evil;
+	p.paylen = 4;
+	p.len = 44;
+	pipeline_judge(&pl, &p, 2, &v);
+	assert_false(v.accept);
+	assert_int_equal(v.by, BY_IPS);
+	assert_int_equal(v.reason, R_IPS_REJECT);
+	/* the RST the kernel sends back to 192.0.2.66 */
+	back = p;
+	back.src = p.dst, back.dst = p.src;
+	back.sport = p.dport, back.dport = p.sport;
+	back.dir = PKT_DIR_OUT;
+	back.payload = NULL, back.paylen = 0;
+	back.tcp_flags = 0x14;
+	pipeline_judge(&pl, &back, 3, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.by, BY_FLOW);
+	assert_int_equal(v.reason, R_IPS_REJECT);
+	/* anything else of the flow stays dropped, either way */
+	back.tcp_flags = 0x10;
+	pipeline_judge(&pl, &back, 4, &v);
+	assert_false(v.accept);
+	p.tcp_flags = 0x10;
+	p.payload = NULL, p.paylen = 0;
+	pipeline_judge(&pl, &p, 5, &v);
+	assert_false(v.accept);
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+}
+
+/*
  * A packet drawn from few hosts and ports, so that flows repeat, turn
  * round, close, reopen and get evicted; some are ICMP errors quoting them.
  */
@@ -272,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_rejudge_keeps_interface),
 		cmocka_unit_test(test_flow_both_directions),
 		cmocka_unit_test(test_offload_only_when_ips_cannot_match),
+		cmocka_unit_test(test_reject_answer_passes),
 		cmocka_unit_test(test_batch_equals_single),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
