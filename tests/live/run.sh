@@ -181,6 +181,13 @@ say EVIL >"$T/evil.out"
 check_fails live-ips-reject-blocked grep -qx EVIL "$T/evil.out"
 check live-ips-reject-rst grep -qi "reset" "$T/evil.out"
 check live-ips-reject-event wait_for 5 grep -q '"signature_id":10' "$T/events.json"
+# the real engine's counters and flow table say the same
+lctl stats >"$T/stats.out" 2>&1
+check live-stats-reason-reject grep -Eq '^  reject +[1-9]' "$T/stats.out"
+check live-stats-rule-5 grep -Eq '^  id 5 +[1-9]' "$T/stats.out"
+lctl flows out tcp 192.0.2.10 >"$T/flows.out" 2>&1
+check live-flows-listed grep -Eq -- '-> 192\.0\.2\.10:8080 accept allow rule 5' "$T/flows.out"
+check live-flows-rejected grep -Eq -- '-> 192\.0\.2\.10:8080 drop reject rule 10' "$T/flows.out"
 # UDP: an ICMP port unreachable, which dig reports at once as refused (no 2 s timeout)
 check live-ips-udp-other-passes dns "$NS_A" 192.0.2.10
 timeout 6 ip netns exec "$NS_A" dig +time=2 +tries=1 @192.0.2.10 blocked.test A >"$T/dig.out" 2>&1
