@@ -56,9 +56,16 @@
  * addresses, so a box is read only when it has TCP flags, ICMP type/code,
  * an interface or a hull to test, or a log-only id to report: the deciding
  * box is read once, at the end, for its action and rule (never the rule
- * itself). fw_classify_batch() walks up to FW_BATCH (8) keys' trees in
- * lock step and prefetches the leaves two keys ahead of the scan (16 keys,
- * or all leaves at once, overflowed L1 and was slower).
+ * itself). An IPv4 leaf of 8 entries or more is stored column-wise in
+ * groups of 4 entries (classify_layout.c): box indices, then one 16-byte
+ * word per field that some entry restricts within the leaf's region,
+ * bounds biased so that one SSE2 compare per column tests 4 entries
+ * (scan4()): in a fw lookup's wildcard leaf, ~30 instructions per entry
+ * scanned become ~8, at the same 32 bytes (6.9 of its 7 columns are
+ * needed; the log-only leaf needs 5.8). fw_classify_batch() walks up to
+ * FW_BATCH (8) keys' trees in lock step and prefetches the leaves two keys
+ * ahead of the scan (16 keys, or all leaves at once, overflowed L1 and was
+ * slower).
  *
  * Cost model: a lookup is bound by the cache lines it misses, not by
  * instructions - with 8-16 keys x 5 trees walked at once the fill buffers
@@ -68,13 +75,24 @@
  * ~55 32-byte entries, most in the leaf of the wildcard tree (large src x
  * large dst: 147 entries, 33 scanned before the winner, which it holds
  * for 82% of keys) and of the log-only tree (18.8 entries, 17.6 scanned,
- * 5.7 log-only hits). acl/ipc: ~15 steps, ~10 entries.
+ * 5.7 log-only hits). acl/ipc: ~15 steps, ~10 entries (per IPv4 key,
+ * leaves of 1-5 entries in each tree, depth 2-4 below the root).
  *
  * Measured (/tmp bench: keys built first, then only the lookups, 1 M
  * packets of the new-flow captures, batches of 8; noisy shared VM, +-20%
  * run to run, best of 7), ns per lookup: fw_100000 600-700, acl_100000
  * 320-360, ipc_100000 390-420, fw_10 65-77. Still 1.5-3x short of issue
- * #3 (<= ~250 ns inside a batch of 16).
+ * #3 (<= ~250 ns inside a batch of 16). Column-wise IPv4 leaves, against
+ * the 32-byte rows alone, old and new code in one process, alternating
+ * runs of 200-300 k keys (median of 15-21 per-run ratios): fw 0.82-0.91
+ * (best run 555-635 -> 470-530 ns), ipc 0.88-0.97, acl 0.97-1.05 (no
+ * change: its IPv4 leaves hold 1-5 entries, rows). Of a lookup, the
+ * descent alone (scans off) is now fw 215, acl 200, ipc 190 ns. IPv6 keys
+ * (10%) cost 375-445 ns, IPv4 keys 350-510: not where the time is.
+ * bench_replay fw_100000 new-flow, 7 runs of each binary alternating,
+ * best: classify 0.82 -> 1.36 M packets/s, policy 0.96 -> 1.12 M; x empty
+ * stays 0.20-0.28 for all three sets (the empty policy's own runs vary
+ * 3.2-5.3 M on this machine), acl/ipc no change beyond that noise.
  *
  * Tried and dropped (measured, did not pay):
  * - A min-rank bound per subtree (its lowest box, in the node header),
@@ -104,9 +122,33 @@
  *   three lines of a node are fetched together and cost about one wait;
  *   the descent is 30-50% of a lookup (fw 220 of 690 ns with the leaf scan
  *   switched off, acl 190 of 379) and follows rounds (depth), not lines.
- * Next steps not taken: for fw, the leaves: 16-byte IPv4 leaf entries
- * (addresses as prefix/mask) and a smaller wildcard-tree leaf (33 of ~55
- * entries scanned are there); for acl/ipc, shallower trees (fewer rounds).
+ * - Column leaves for every IPv4 leaf (groups of 4 even for 1-3 entries):
+ *   acl 1.15, ipc 1.05 of rows (padding: 21.7 -> 24.9 MiB); from 8
+ *   entries up only. 4 or 16 entries as the cut-over: within noise.
+ * - The wildcard tree's addresses as one 8-bit column (its boxes are all
+ *   on /8 boundaries: 8 -> 5 words per group, 29.1 -> 27.9 MiB): fw 1.03
+ *   of 32-bit columns, acl/ipc unchanged.
+ * - Transparent huge pages for the laid-out trees (madvise, 14 MiB in 2
+ *   MiB pages): fw 0.975, acl 0.99, ipc 1.01.
+ * - 32-way cuts along 32-bit dimensions (5-line nodes, 5 lines
+ *   prefetched or 3), with the column leaves, against neither: fw
+ *   0.84-0.85 (what the columns alone give), acl 1.06-1.13, ipc
+ *   0.99-1.08; the acl trees hardly changed (21.7 MiB either way).
+ * - Prefetching 32 or 64 leaf entries of the column leaves: no gain.
+ * - Internal nodes of 32-bit cuts in 2 lines instead of 3 (a 4-byte
+ *   header, thresholds and child offsets packed, 64-byte aligned where
+ *   that saves a line, 2 lines prefetched, 3 for a leaf - a bit in the
+ *   child offset): 0.98-1.03 of 3-line nodes. Lines again, not rounds.
+ * - Scanning each key in the lock-step loop the turn after its walks
+ *   reach their leaves (prefetched then), while deeper walks go on: fw
+ *   1.04-1.08, acl 1.03-1.05, ipc 0.95-0.97 of scanning after the descent.
+ * - Skipping whole trees whose best box ranks after the decision (a
+ *   second lock-step phase): only ipc tree 3 (44% of keys) and fw's IPv6
+ *   log-only tree (66% of IPv6 keys) could be skipped; acl 1-2%. Not built.
+ * Next steps not taken: the descent, now most of a lookup: perf puts it
+ * on the node header and child-offset loads (lines prefetched a round
+ * earlier, not yet there), so rounds, not instructions; for fw, the
+ * wildcard leaf still takes ~9 groups (33 entries) per key.
  *
  * Bit-vector schemes were not chosen: 100,000 rules give ~200,000
  * elementary intervals per address, 2.5 GB of vectors before aggregation.
@@ -138,6 +180,7 @@ struct ckey {
 	int16_t itype, icode;
 	uint16_t iface;
 	const struct fw_key *k;
+	uint32_t col[COL__N]; /* IPv4 keys: the key as each leaf column holds it (classify_layout.c) */
 };
 
 /* The state of one key's lookup: its leaves, the best box so far, the log-only hits per priority. */
@@ -190,6 +233,15 @@ static void key_project(const struct cls *c, const struct fw_key *k, struct ckey
 	q->icode = k->icmp_code;
 	q->iface = c->nifnames ? iface_of(c, k->ifname) : 0;
 	q->k = k;
+	/* biased like the bounds: a bound rejects when it is greater, as signed lanes */
+	q->col[COL_SLO] = q->s4 ^ 0x80000000u;
+	q->col[COL_SHI] = ~q->s4 ^ 0x80000000u;
+	q->col[COL_DLO] = q->d4 ^ 0x80000000u;
+	q->col[COL_DHI] = ~q->d4 ^ 0x80000000u;
+	q->col[COL_P1] = (uint32_t)(q->p1 ^ 0x8000u) | (uint32_t)((uint16_t)~q->p1 ^ 0x8000u) << 16;
+	q->col[COL_P2] = (uint32_t)(q->p2 ^ 0x8000u) | (uint32_t)((uint16_t)~q->p2 ^ 0x8000u) << 16;
+	q->col[COL_PD] = (uint32_t)(q->proto ^ 0x80u) | (uint32_t)((uint8_t)~q->proto ^ 0x80u) << 8 |
+			 (uint32_t)(q->dir ^ 0x80u) << 16 | (uint32_t)((uint8_t)~q->dir ^ 0x80u) << 24;
 }
 
 static bool addr_in(const struct addr_match *m, ll_ip a)
@@ -387,7 +439,8 @@ static void prefetch_leaves(const struct cls *c, const struct look *l)
 		uint32_t m = h->cnt < PREFETCH ? h->cnt : PREFETCH;
 
 		if (h->v4) { /* descend() fetched the first 192 bytes */
-			uint32_t end = 16 * (1 + 2 * m);
+			uint32_t end = h->v4 == 1 ? 16 * (1 + 2 * m) :
+				       16 * (1 + (m + 3) / 4 * (1 + cls_ncols(h->dim)));
 
 			for (uint32_t off = 192; off < end; off += 64)
 				__builtin_prefetch((const char *)h + off);
@@ -417,12 +470,93 @@ static bool hit(const struct cls *c, struct look *l, uint32_t box, bool log)
 	return false;
 }
 
+/* Lanes (bit per entry) of the group at @g, @cols columns after its boxes, that pass every column. */
+static uint32_t group_pass(const uint32_t *g, uint32_t cols, const struct ckey *q)
+{
+#ifdef __SSE2__
+	const __m128i *w = (const __m128i *)g + 1;
+	__m128i fail = _mm_setzero_si128();
+
+	if (cols & 1u << COL_SLO)
+		fail = _mm_or_si128(fail, _mm_cmpgt_epi32(_mm_load_si128(w++), _mm_set1_epi32((int)q->col[COL_SLO])));
+	if (cols & 1u << COL_SHI)
+		fail = _mm_or_si128(fail, _mm_cmpgt_epi32(_mm_load_si128(w++), _mm_set1_epi32((int)q->col[COL_SHI])));
+	if (cols & 1u << COL_DLO)
+		fail = _mm_or_si128(fail, _mm_cmpgt_epi32(_mm_load_si128(w++), _mm_set1_epi32((int)q->col[COL_DLO])));
+	if (cols & 1u << COL_DHI)
+		fail = _mm_or_si128(fail, _mm_cmpgt_epi32(_mm_load_si128(w++), _mm_set1_epi32((int)q->col[COL_DHI])));
+	if (cols & 1u << COL_P1)
+		fail = _mm_or_si128(fail, _mm_cmpgt_epi16(_mm_load_si128(w++), _mm_set1_epi32((int)q->col[COL_P1])));
+	if (cols & 1u << COL_P2)
+		fail = _mm_or_si128(fail, _mm_cmpgt_epi16(_mm_load_si128(w++), _mm_set1_epi32((int)q->col[COL_P2])));
+	if (cols & 1u << COL_PD)
+		fail = _mm_or_si128(fail, _mm_cmpgt_epi8(_mm_load_si128(w), _mm_set1_epi32((int)q->col[COL_PD])));
+	/* a lane passes when none of its bytes failed */
+	fail = _mm_cmpeq_epi32(fail, _mm_setzero_si128());
+	return (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(fail));
+#else
+	uint32_t pass = 0xf;
+
+	for (uint32_t col = 0, k = 1; col < COL__N; col++) {
+		if (!(cols >> col & 1))
+			continue;
+		for (uint32_t j = 0; j < 4; j++) {
+			uint32_t e = g[4 * k + j], v = q->col[col];
+			bool bad;
+
+			if (col < COL_P1)
+				bad = (int32_t)e > (int32_t)v;
+			else if (col < COL_PD)
+				bad = (int16_t)e > (int16_t)v || (int16_t)(e >> 16) > (int16_t)(v >> 16);
+			else
+				bad = (int8_t)e > (int8_t)v || (int8_t)(e >> 8) > (int8_t)(v >> 8) ||
+				      (int8_t)(e >> 16) > (int8_t)(v >> 16) || (int8_t)(e >> 24) > (int8_t)(v >> 24);
+			if (bad)
+				pass &= ~(1u << j);
+		}
+		k++;
+	}
+	return pass;
+#endif
+}
+
+/* scan() of an IPv4 leaf: four entries at a time, column-wise (classify_layout.c). */
+static void scan4(const struct policy *p, const struct cls *c, const struct cls_hdr *h, bool log,
+		  struct look *l)
+{
+	uint32_t gw = 4 * (1 + cls_ncols(h->dim)), ng = (h->cnt + 3) / 4;
+	uint32_t best = l->best < 0x7fffffff ? l->best : 0x7fffffff; /* the pads' 0x7fffffff is never below */
+	const uint32_t *g = (const uint32_t *)(h + 1);
+
+	for (uint32_t i = 0; i < ng; i++, g += gw) { /* l->best changes only to return */
+		uint32_t below = 0, pass;
+
+		for (uint32_t j = 0; j < 4; j++) /* ascending: the lanes below the best come first */
+			below += (g[j] & 0x7fffffff) < best;
+		if (!below)
+			return;
+		pass = group_pass(g, h->dim, &l->q) & ((1u << below) - 1);
+		for (; pass; pass &= pass - 1) {
+			uint32_t e = g[__builtin_ctz(pass)], box = e & 0x7fffffff;
+
+			if ((e >> 31 || box_rest(p, &c->box[box], &l->q)) && hit(c, l, box, log))
+				return;
+		}
+		if (below < 4)
+			return;
+	}
+}
+
 /* Boxes of leaf @h ranked above the best so far, in rank order, until one decides. */
 static void scan(const struct policy *p, const struct cls *c, const struct cls_hdr *h, bool log,
 		 struct look *l)
 {
 	const struct ckey *q = &l->q;
 
+	if (h->v4 == 2) {
+		scan4(p, c, h, log, l);
+		return;
+	}
 	if (h->v4) {
 		const struct cls_ent4 *e = (const struct cls_ent4 *)(h + 1), *end = e + h->cnt;
 

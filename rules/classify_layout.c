@@ -23,10 +23,38 @@ static uint32_t thr_words(const struct cls_node *n)
 	return wide(n) ? n->n : (n->n + 3) / 4;
 }
 
+/*
+ * An IPv4 leaf of fewer than COLS_MIN entries (header v4 = 1) is its
+ * header and struct cls_ent4 entries. A larger one (v4 = 2) is its header
+ * and groups of 4 entries stored column-wise: a word of box indices (bit
+ * 31: simple, as in struct cls_ent; 0x7fffffff pads the last group), then
+ * one word per column the leaf tests - the COL_* bits in the header's
+ * `dim`, which a leaf has no cut for (classify_build.c: leaf_cols()); a
+ * column every entry covers over the leaf's region is left out. Each lane
+ * holds a bound biased so that one signed SSE2 compare, bound > key,
+ * rejects: a low bound as is, a high one complemented (~hi > ~key), each
+ * xor'd with its lane's sign bit (addresses 32-bit lanes, ports 16-bit,
+ * protocol and direction 8-bit). classify.c: scan4() tests 4 entries in
+ * one compare per column.
+ */
+#define COLS_MIN 8
+
+static bool by_cols(const struct cls_node *n)
+{
+	return n->v4 && n->kid >= COLS_MIN;
+}
+
+static uint32_t v4_group_words(const struct cls_node *n)
+{
+	return 1 + cls_ncols(n->dim);
+}
+
 static uint32_t words_of(const struct cls_node *n)
 {
 	if (n->n)
 		return 1 + thr_words(n) + (n->n + 1 + 3) / 4;
+	if (by_cols(n))
+		return 1 + (n->kid + 3) / 4 * v4_group_words(n);
 	return 1 + n->kid * (n->v4 ? 2 : 1); /* a struct cls_ent is one word, a cls_ent4 two */
 }
 
@@ -69,6 +97,60 @@ static void fill_ent(struct cls_ent *e, const struct cls_box *b, uint32_t idx)
 	e->simple = 0;
 }
 
+/* The lanes of column @col for box @b (see above). */
+static uint32_t v4_lane(const struct cls_box *b, int col)
+{
+	const uint32_t B32 = 0x80000000u;
+	/* the tree holds only boxes that meet IPv4 in both addresses */
+	uint32_t slo = b->lo[0] < CLS_V4LO ? 0 : (uint32_t)b->lo[0];
+	uint32_t shi = b->hi[0] > CLS_V4HI ? UINT32_MAX : (uint32_t)b->hi[0];
+	uint32_t dlo = b->lo[1] < CLS_V4LO ? 0 : (uint32_t)b->lo[1];
+	uint32_t dhi = b->hi[1] > CLS_V4HI ? UINT32_MAX : (uint32_t)b->hi[1];
+	uint8_t dirlo = b->dir & FW_DIR_IN ? FW_DIR_IN : FW_DIR_OUT;
+	uint8_t dirhi = b->dir & FW_DIR_OUT ? FW_DIR_OUT : FW_DIR_IN;
+
+	if (!(b->dir & FW_DIR_ANY)) /* no direction: matches no key */
+		dirlo = FW_DIR_OUT, dirhi = FW_DIR_IN;
+	switch (col) {
+	case COL_SLO: return slo ^ B32;
+	case COL_SHI: return ~shi ^ B32;
+	case COL_DLO: return dlo ^ B32;
+	case COL_DHI: return ~dhi ^ B32;
+	case COL_P1:
+	case COL_P2: {
+		int i = col - COL_P1;
+
+		return (uint32_t)(b->plo[i] ^ 0x8000u) | (uint32_t)((uint16_t)~b->phi[i] ^ 0x8000u) << 16;
+	}
+	default:
+		return (uint32_t)(b->protolo ^ 0x80u) | (uint32_t)((uint8_t)~b->protohi ^ 0x80u) << 8 |
+		       (uint32_t)(dirlo ^ 0x80u) << 16 | (uint32_t)((uint8_t)~dirhi ^ 0x80u) << 24;
+	}
+}
+
+static void emit_v4_leaf(const struct cls *c, const struct cls_node *nd, uint32_t *g,
+			 const struct cls_box *box)
+{
+	uint32_t gw = v4_group_words(nd);
+
+	for (uint32_t j = 0; j < (nd->kid + 3) / 4 * 4; j++) {
+		uint32_t *lane = g + j / 4 * gw * 4 + j % 4, idx;
+		const struct cls_box *b;
+
+		if (j >= nd->kid) {
+			lane[0] = 0x7fffffff; /* never below the best: the scan stops */
+			continue;
+		}
+		idx = c->ents[nd->first + j];
+		b = &box[idx];
+		lane[0] = idx | (uint32_t)(!b->flags && b->itype < 0 && b->icode < 0 && !b->iface &&
+					   !b->hull) << 31;
+		for (int col = 0, k = 1; col <= COL_PD; col++)
+			if (nd->dim >> col & 1)
+				lane[4 * k++] = v4_lane(b, col);
+	}
+}
+
 static void emit(struct cls *c, const struct cls_node *nd, u128 *w, const uint32_t *pos,
 		 const struct cls_box *box)
 {
@@ -91,6 +173,13 @@ static void emit(struct cls *c, const struct cls_node *nd, u128 *w, const uint32
 	}
 	h->cnt = nd->kid;
 	h->v4 = nd->v4;
+	if (by_cols(nd)) {
+		h->v4 = 2;
+		h->dim = nd->dim;
+		emit_v4_leaf(c, nd, (uint32_t *)(w + 1), box);
+		return;
+	}
+	h->dim = 0;
 	for (uint32_t j = 0; nd->v4 && j < nd->kid; j++) {
 		struct cls_ent4 *e = (struct cls_ent4 *)(w + 1) + j;
 		const struct cls_box *b = &box[c->ents[nd->first + j]];
