@@ -159,6 +159,8 @@ stop_engine 9
 check live-failopen-yes-kill9-tcp tcp "$NS_A" 192.0.2.10 8080
 check live-failopen-yes-kill9-heartbeat tls "$NS_A" 203.0.113.10 4120
 check live-restart-over-hooks start_engine yes
+# the DNS server learned from DHCP before the kill came back from the state directory
+check live-dns-learned-persisted bash -c "ip netns exec '$NS_A' '$LLC' -c '$T/lifeline.conf' status | grep -q 'dns:.* 198.51.100.1 (learned)'"
 check_fails live-restart-tcp-blocked tcp "$NS_A" 192.0.2.10 8080
 
 # --- IPS on live traffic; a heartbeat does not confirm a load -----------------
