@@ -1,6 +1,7 @@
 /*
  * cmd_doctor.c - lifelinectl doctor: the checks an admin runs by hand when
- * a host shows offline (SPEC section 7), one line each:
+ * a host shows offline (SPEC section 7, and the policy a restart would
+ * start with), one line each:
  *   ok|warn|FAIL  CHECK  — detail, or the fix
  * Exit 0 when nothing failed, 1 otherwise.
  */
@@ -11,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include "config.h"
 #include "control.h"
 #include "ctl.h"
 #include "doctor.h"
+#include "policy.h"
 #include "state.h"
 
 /* doctor_line() - see doctor.h. */
@@ -154,6 +157,35 @@ static void check_dns(struct doctor *d)
 }
 
 /*
+ * The policy a restart would start with: current.pol as the engine reads
+ * it; when that is broken, the engine falls back to last-good and keeps the
+ * broken file as current.pol.bad (state.c), which is worth a line too.
+ */
+static void check_persisted(struct doctor *d)
+{
+	struct policy_opts po;
+	struct state_meta m;
+	struct policy *p;
+	struct stat st;
+	char why[512], bad[4200];
+
+	config_policy_opts(d->cfg, &po, state_meta_read(d->cfg->state_dir, &m) == 0 &&
+					   m.skip_unsupported);
+	snprintf(bad, sizeof(bad), "%s/%s.bad", d->cfg->state_dir, STATE_CURRENT_FILE);
+	p = state_load_policy(d->cfg->state_dir, STATE_CURRENT, &po, why, sizeof(why));
+	if (!p)
+		doctor_line(d, DOC_WARN, "persisted policy", "%s: a restart would run last-good "
+			    "instead; `lifelinectl load` a good policy", why);
+	else if (stat(bad, &st) == 0)
+		doctor_line(d, DOC_WARN, "persisted policy", "%s exists: an engine started with "
+			    "last-good because current.pol was broken (its log says why); remove "
+			    "the file once read", bad);
+	else
+		doctor_line(d, DOC_OK, "persisted policy", "current.pol loads (%u rules)", p->nrules);
+	policy_free(p);
+}
+
+/*
  * cmd_doctor() - `doctor`: every check of SPEC section 7. Exit 0 when none
  * failed (warnings allowed), 1 otherwise, 2 usage.
  */
@@ -178,6 +210,7 @@ int cmd_doctor(struct ctl *c, int argc, char **argv)
 	check_heartbeat(&d);
 	doctor_check_certs(&d);
 	check_dns(&d);
+	check_persisted(&d);
 	printf("%s\n", d.failed ? "some checks FAILED" : "all checks passed");
 	free(d.status);
 	config_free(&cfg);

@@ -248,6 +248,11 @@ check restart_corrupt_said has "$T/e1/engine.out" "current.pol:1:9: unknown prot
 run e1 show; check restart_corrupt_last_good has "$T/out" "port 22 id 1"
 check restart_corrupt_kept grep -q bogus "$T/e1/state/current.pol.bad"
 check restart_corrupt_current_replaced grep -q "port 22 id 1" "$T/e1/state/current.pol"
+run e1 doctor; check doctor_persisted_bad has "$T/out" "^warn  persisted policy .*current.pol.bad exists"
+printf 'deny in bogus\n' > "$T/e1/state/current.pol"
+run e1 doctor; check doctor_persisted_broken has "$T/out" "^warn  persisted policy .*current.pol:1:9: unknown protocol 'bogus': a restart would run last-good"
+run e1 load "$P/a.pol"; rm -f "$T/e1/state/current.pol.bad"
+run e1 doctor; check doctor_persisted_ok has "$T/out" "^ok    persisted policy .*current.pol loads (2 rules)"
 stop e1
 
 # ---- signed policies ----
