@@ -1,4 +1,4 @@
-/* ips_head.c - rule header tests on the packet alone: protocol, addresses, ports, flags, ICMP ids. */
+/* ips_head.c - rule header tests on the packet alone: protocol, addresses, ports, flags, ICMP ids, IP options. */
 #include "ips_rules.h"
 
 bool ips_head_proto_ok(const struct ips_rule *r, uint8_t proto, uint8_t family)
@@ -71,6 +71,33 @@ bool ips_may_match(const struct ips_ruleset *rs, const struct fw_key *k)
 		    (ends_ok(r, k->src, k->sport, k->dst, k->dport, ports) ||
 		     ends_ok(r, k->dst, k->dport, k->src, k->sport, ports)))
 			return true;
+	}
+	return false;
+}
+
+/*
+ * The options as Suricata's decoder records them: each type seen until EOL
+ * (itself recorded) or the header's end; a NOP is one byte, the rest carry
+ * their length (pkt_parse() refused malformed lists already).
+ */
+bool ips_head_ipopt_ok(const struct ips_rule *r, const struct pkt *p)
+{
+	const uint8_t *o, *end;
+
+	if (p->family != 4 || !p->l3 || p->l3hlen <= 20)
+		return false;
+	for (o = p->l3 + 20, end = p->l3 + p->l3hlen; o < end;) {
+		if (r->ipopt == IPS_IPOPT_ANY || o[0] == r->ipopt)
+			return true;
+		if (o[0] == 0)
+			break;
+		if (o[0] == 1) {
+			o++;
+			continue;
+		}
+		if (end - o < 2 || o[1] < 2)
+			break;
+		o += o[1];
 	}
 	return false;
 }

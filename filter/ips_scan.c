@@ -289,7 +289,7 @@ static bool ssize_ok(const struct scan *s, const struct ips_rule *r)
 	}
 }
 
-/* dsize, ttl, itype, icode, icmp_id, icmp_seq, flags, stream_size. */
+/* dsize, ttl, itype, icode, icmp_id, icmp_seq, flags, ipopts, stream_size. */
 static bool hdr_ok(const struct scan *s, const struct ips_rule *r)
 {
 	const struct pkt *p = s->p;
@@ -308,6 +308,8 @@ static bool hdr_ok(const struct scan *s, const struct ips_rule *r)
 	if ((r->hdr & (IH_ICMP_ID | IH_ICMP_SEQ)) && !ips_head_icmp_ok(r, p))
 		return false;
 	if ((r->hdr & IH_FLAGS) && !ips_head_flags_ok(r, p))
+		return false;
+	if ((r->hdr & IH_IPOPTS) && !ips_head_ipopt_ok(r, p))
 		return false;
 	return !(r->hdr & IH_SSIZE) || ssize_ok(s, r);
 }

@@ -153,7 +153,11 @@ enum {
 	IH_SSIZE = 1 << 5,
 	IH_ICMP_ID = 1 << 6,
 	IH_ICMP_SEQ = 1 << 7,
+	IH_IPOPTS = 1 << 8,
 };
+
+/* ipopts:any - any IPv4 option (the others name the option's type byte). */
+#define IPS_IPOPT_ANY 0xffu
 
 enum ips_flags_mode { IFM_EXACT, IFM_PLUS, IFM_ANY, IFM_NOT };
 
@@ -164,7 +168,8 @@ struct ips_rule {
 	bool bidir, noalert;
 	bool iponly;        /* header-only ip rule: Suricata checks it once per flow direction */
 	uint8_t flow;       /* IF_* */
-	uint8_t hdr;        /* IH_* */
+	uint16_t hdr;       /* IH_* */
+	uint8_t ipopt;      /* ipopts: the IPv4 option type, or IPS_IPOPT_ANY */
 	int8_t fp;          /* item index of Suricata's fast pattern, -1 none */
 	int8_t pf;          /* item index of the literal the prefilter looks for, -1 none */
 	uint8_t flags_mode, flags_want, flags_mask;
@@ -274,8 +279,10 @@ int ips_parse_uint(const char *s, uint64_t max, struct ips_uint *u);
 int ips_parse_num(const char *s, int64_t lo, int64_t hi, int64_t *out);
 char *ips_unquote(char *s);
 
-/* ips_parse_meta.c: flow, flowbits, threshold, flags, stream_size. */
+/* ips_parse_meta.c: flow, flowbits, threshold, flags, stream_size, ttl/itype/icode, icmp ids, ipopts. */
 int ips_parse_meta(struct ips_pctx *c, struct ips_rule *r, const char *name, char *val);
+/* ips_ipopt_name() - the ipopts name of IPv4 option @type (IPS_IPOPT_ANY: "any"). */
+const char *ips_ipopt_name(uint8_t type);
 
 /* ips_vars.c: addresses and ports in rule headers. 0 or -EINVAL (error added). */
 int ips_parse_addr(struct ips_pctx *c, const char *s, struct ips_addr *out);
@@ -360,6 +367,8 @@ bool ips_head_proto_ok(const struct ips_rule *r, uint8_t proto, uint8_t family);
 bool ips_head_addrs_ok(const struct ips_rule *r, const struct pkt *p);
 bool ips_head_flags_ok(const struct ips_rule *r, const struct pkt *p);
 bool ips_head_icmp_ok(const struct ips_rule *r, const struct pkt *p);
+/* ips_head_ipopt_ok() - ipopts: the IPv4 header carries the option (EOL and NOP count). */
+bool ips_head_ipopt_ok(const struct ips_rule *r, const struct pkt *p);
 
 /* filter/ips_pending.c: rules the stream stage keeps re-checking, per flow direction. */
 #define IPS_PEND_MAX 64

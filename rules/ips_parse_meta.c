@@ -244,6 +244,37 @@ static int parse_icmp_echo(struct ips_pctx *c, struct ips_rule *r, const char *k
 	return 0;
 }
 
+/* The ipopts names Suricata knows, with the IPv4 option type each names. */
+static const struct { const char *name; uint8_t type; } ipopt_names[] = {
+	{ "eol", 0x00 },  { "nop", 0x01 },  { "rr", 0x07 },    { "ts", 0x44 },
+	{ "sec", 0x82 },  { "lsrr", 0x83 }, { "esec", 0x85 },  { "satid", 0x88 },
+	{ "ssrr", 0x89 }, { "any", IPS_IPOPT_ANY },
+};
+
+/* ipopts:NAME - one IPv4 option, or any. */
+static int parse_ipopts(struct ips_pctx *c, struct ips_rule *r, char *val)
+{
+	const char *v = val ? trim(val) : NULL;
+
+	for (size_t i = 0; v && i < sizeof(ipopt_names) / sizeof(ipopt_names[0]); i++) {
+		if (!strcmp(v, ipopt_names[i].name)) {
+			r->ipopt = ipopt_names[i].type;
+			r->hdr |= IH_IPOPTS;
+			return 0;
+		}
+	}
+	return bad(c, "ipopts", val);
+}
+
+/* ips_ipopt_name() - see ips_rules.h. */
+const char *ips_ipopt_name(uint8_t type)
+{
+	for (size_t i = 0; i < sizeof(ipopt_names) / sizeof(ipopt_names[0]); i++)
+		if (ipopt_names[i].type == type)
+			return ipopt_names[i].name;
+	return "?";
+}
+
 int ips_parse_meta(struct ips_pctx *c, struct ips_rule *r, const char *name, char *val)
 {
 	if (!strcmp(name, "flow"))
@@ -264,5 +295,7 @@ int ips_parse_meta(struct ips_pctx *c, struct ips_rule *r, const char *name, cha
 		return parse_hdr_uint(c, r, name, val);
 	if (!strcmp(name, "icmp_id") || !strcmp(name, "icmp_seq"))
 		return parse_icmp_echo(c, r, name, val);
+	if (!strcmp(name, "ipopts"))
+		return parse_ipopts(c, r, val);
 	return -ENOENT;
 }
