@@ -1,4 +1,4 @@
-/* ips_head.c - rule header tests on the packet alone: protocol, addresses, ports, flags, ICMP ids, IP options. */
+/* ips_head.c - rule header tests on the packet alone: protocol, addresses, ports, flags, ICMP ids, IP and TCP options. */
 #include "ips_rules.h"
 
 bool ips_head_proto_ok(const struct ips_rule *r, uint8_t proto, uint8_t family)
@@ -97,6 +97,32 @@ bool ips_head_ipopt_ok(const struct ips_rule *r, const struct pkt *p)
 		}
 		if (end - o < 2 || o[1] < 2)
 			break;
+		o += o[1];
+	}
+	return false;
+}
+
+bool ips_head_mss_ok(const struct ips_rule *r, const struct pkt *p)
+{
+	const uint8_t *o, *end;
+	uint32_t doff;
+
+	if (p->proto != IPPROTO_TCP_ || !p->l4_ok || p->l4len < 20)
+		return false;
+	doff = (uint32_t)(p->l4[12] >> 4) * 4u;
+	if (doff <= 20 || doff > p->l4len)
+		return false;
+	for (o = p->l4 + 20, end = p->l4 + doff; o < end;) {
+		if (o[0] == 0)
+			break;
+		if (o[0] == 1) {
+			o++;
+			continue;
+		}
+		if (end - o < 2 || o[1] < 2 || o[1] > end - o)
+			break;
+		if (o[0] == 2 && o[1] == 4)
+			return ips_uint_match(&r->tcp_mss, (uint64_t)o[2] << 8 | o[3]);
 		o += o[1];
 	}
 	return false;

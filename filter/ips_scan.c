@@ -289,7 +289,7 @@ static bool ssize_ok(const struct scan *s, const struct ips_rule *r)
 	}
 }
 
-/* dsize, ttl, itype, icode, icmp_id, icmp_seq, flags, ipopts, stream_size. */
+/* dsize, ttl, itype, icode, icmp_id, icmp_seq, flags, ipopts, tcp.mss, stream_size. */
 static bool hdr_ok(const struct scan *s, const struct ips_rule *r)
 {
 	const struct pkt *p = s->p;
@@ -310,6 +310,8 @@ static bool hdr_ok(const struct scan *s, const struct ips_rule *r)
 	if ((r->hdr & IH_FLAGS) && !ips_head_flags_ok(r, p))
 		return false;
 	if ((r->hdr & IH_IPOPTS) && !ips_head_ipopt_ok(r, p))
+		return false;
+	if ((r->hdr & IH_TCPMSS) && !ips_head_mss_ok(r, p))
 		return false;
 	return !(r->hdr & IH_SSIZE) || ssize_ok(s, r);
 }

@@ -154,6 +154,7 @@ enum {
 	IH_ICMP_ID = 1 << 6,
 	IH_ICMP_SEQ = 1 << 7,
 	IH_IPOPTS = 1 << 8,
+	IH_TCPMSS = 1 << 9,
 };
 
 /* ipopts:any - any IPv4 option (the others name the option's type byte). */
@@ -178,7 +179,7 @@ struct ips_rule {
 	uint32_t rank;      /* evaluation order: action, flowbit setters first, file order */
 	struct ips_addr src, dst;
 	struct ips_ports sp, dp;
-	struct ips_uint dsize, ttl, itype, icode, ssize, icmp_id, icmp_seq;
+	struct ips_uint dsize, ttl, itype, icode, ssize, icmp_id, icmp_seq, tcp_mss;
 	struct ips_item *items;
 	uint32_t nitems;
 	struct ips_flowbit *fb;
@@ -279,7 +280,7 @@ int ips_parse_uint(const char *s, uint64_t max, struct ips_uint *u);
 int ips_parse_num(const char *s, int64_t lo, int64_t hi, int64_t *out);
 char *ips_unquote(char *s);
 
-/* ips_parse_meta.c: flow, flowbits, threshold, flags, stream_size, ttl/itype/icode, icmp ids, ipopts. */
+/* ips_parse_meta.c: flow, flowbits, threshold, flags, stream_size, ttl/itype/icode, icmp ids, ipopts, tcp.mss. */
 int ips_parse_meta(struct ips_pctx *c, struct ips_rule *r, const char *name, char *val);
 /* ips_ipopt_name() - the ipopts name of IPv4 option @type (IPS_IPOPT_ANY: "any"). */
 const char *ips_ipopt_name(uint8_t type);
@@ -369,6 +370,8 @@ bool ips_head_flags_ok(const struct ips_rule *r, const struct pkt *p);
 bool ips_head_icmp_ok(const struct ips_rule *r, const struct pkt *p);
 /* ips_head_ipopt_ok() - ipopts: the IPv4 header carries the option (EOL and NOP count). */
 bool ips_head_ipopt_ok(const struct ips_rule *r, const struct pkt *p);
+/* ips_head_mss_ok() - tcp.mss: a TCP MSS option whose value passes the test. */
+bool ips_head_mss_ok(const struct ips_rule *r, const struct pkt *p);
 
 /* filter/ips_pending.c: rules the stream stage keeps re-checking, per flow direction. */
 #define IPS_PEND_MAX 64

@@ -244,6 +244,19 @@ static int parse_icmp_echo(struct ips_pctx *c, struct ips_rule *r, const char *k
 	return 0;
 }
 
+/*
+ * tcp.mss: the MSS option's value (packets without one never match).
+ * icmpv6.mtu stays unsupported: a packet-too-big is on the lifeline,
+ * accepted before any rule, so such a rule could never fire.
+ */
+static int parse_tcp_mss(struct ips_pctx *c, struct ips_rule *r, char *val)
+{
+	if (ips_parse_uint(val ? trim(val) : NULL, 65535, &r->tcp_mss))
+		return bad(c, "tcp.mss", val);
+	r->hdr |= IH_TCPMSS;
+	return 0;
+}
+
 /* The ipopts names Suricata knows, with the IPv4 option type each names. */
 static const struct { const char *name; uint8_t type; } ipopt_names[] = {
 	{ "eol", 0x00 },  { "nop", 0x01 },  { "rr", 0x07 },    { "ts", 0x44 },
@@ -297,5 +310,7 @@ int ips_parse_meta(struct ips_pctx *c, struct ips_rule *r, const char *name, cha
 		return parse_icmp_echo(c, r, name, val);
 	if (!strcmp(name, "ipopts"))
 		return parse_ipopts(c, r, val);
+	if (!strcmp(name, "tcp.mss"))
+		return parse_tcp_mss(c, r, val);
 	return -ENOENT;
 }

@@ -161,6 +161,7 @@ static void print_hdr(const struct ips_rule *r, FILE *out)
 	if (r->hdr & IH_ICMP_ID) print_uint("icmp_id", &r->icmp_id, out);
 	if (r->hdr & IH_ICMP_SEQ) print_uint("icmp_seq", &r->icmp_seq, out);
 	if (r->hdr & IH_IPOPTS) fprintf(out, " ipopts:%s", ips_ipopt_name(r->ipopt));
+	if (r->hdr & IH_TCPMSS) print_uint("tcp.mss", &r->tcp_mss, out);
 	if (r->hdr & IH_FLAGS)
 		fprintf(out, " flags:%s0x%02x/0x%02x", (const char *[]){ "", "+", "*", "!" }[r->flags_mode],
 			r->flags_want, r->flags_mask);
