@@ -157,31 +157,49 @@ static void check_dns(struct doctor *d)
 }
 
 /*
- * The policy a restart would start with: current.pol as the engine reads
- * it; when that is broken, the engine falls back to last-good and keeps the
- * broken file as current.pol.bad (state.c), which is worth a line too.
+ * The policy a restart would start with (state.c: state_load_current()):
+ * the last-good one when a --confirm load is pending or current.pol is
+ * broken (kept then as current.pol.bad, which is worth a line too).
  */
 static void check_persisted(struct doctor *d)
 {
+	const char *dir = d->cfg->state_dir;
 	struct policy_opts po;
-	struct state_meta m;
-	struct policy *p;
+	struct state_meta m = { 0 };
+	struct policy *p, *lg;
 	struct stat st;
-	char why[512], bad[4200];
+	char why[512], lwhy[512], path[4200];
 
-	config_policy_opts(d->cfg, &po, state_meta_read(d->cfg->state_dir, &m) == 0 &&
-					   m.skip_unsupported);
-	snprintf(bad, sizeof(bad), "%s/%s.bad", d->cfg->state_dir, STATE_CURRENT_FILE);
-	p = state_load_policy(d->cfg->state_dir, STATE_CURRENT, &po, why, sizeof(why));
-	if (!p)
-		doctor_line(d, DOC_WARN, "persisted policy", "%s: a restart would run last-good "
-			    "instead; `lifelinectl load` a good policy", why);
-	else if (stat(bad, &st) == 0)
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_CURRENT_FILE);
+	if (geteuid() != 0 && access(path, R_OK) < 0 && errno == EACCES) {
+		doctor_line(d, DOC_WARN, "persisted policy", "not checked: reading %s needs root",
+			    dir);
+		return;
+	}
+	config_policy_opts(d->cfg, &po, state_meta_read(dir, &m) == 0 && m.skip_unsupported);
+	if (m.confirm_deadline) {
+		doctor_line(d, DOC_WARN, "persisted policy", "a load with --confirm awaits "
+			    "`lifelinectl confirm`: a restart now rolls back to last-good");
+		return;
+	}
+	p = state_load_policy(dir, STATE_CURRENT, &po, why, sizeof(why));
+	snprintf(path, sizeof(path), "%s/%s.bad", dir, STATE_CURRENT_FILE);
+	if (!p) {
+		lg = state_load_policy(dir, STATE_LAST_GOOD, &po, lwhy, sizeof(lwhy));
+		if (lg)
+			doctor_line(d, DOC_WARN, "persisted policy", "%s: a restart would run "
+				    "last-good instead; `lifelinectl load` a good policy", why);
+		else
+			doctor_line(d, DOC_FAIL, "persisted policy", "%s, and %s: a restart would run "
+				    "the empty policy; `lifelinectl load` a good policy", why, lwhy);
+		policy_free(lg);
+	} else if (stat(path, &st) == 0) {
 		doctor_line(d, DOC_WARN, "persisted policy", "%s exists: an engine started with "
 			    "last-good because current.pol was broken (its log says why); remove "
-			    "the file once read", bad);
-	else
+			    "the file once read", path);
+	} else {
 		doctor_line(d, DOC_OK, "persisted policy", "current.pol loads (%u rules)", p->nrules);
+	}
 	policy_free(p);
 }
 

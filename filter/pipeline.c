@@ -168,13 +168,16 @@ static bool is_icmp_error(const struct pkt *p)
 }
 
 /*
- * The kernel's answer to an IPS reject - a TCP RST, an ICMP unreachable,
- * sent to the rejected packet's sender - goes through the hooks like any
- * packet of the flow; it must pass, or the reject is a plain drop.
+ * The kernel's answer to an IPS reject of an incoming packet - a TCP RST,
+ * an ICMP unreachable, to the remote sender - leaves through the output
+ * hook like any packet of the flow; it must pass, or the reject is a plain
+ * drop. (The answer to an outgoing packet goes to a local address, over
+ * lo, which the kernel rules accept before the queue.) Anything else of
+ * the flow, a RST from the remote side too, stays dropped.
  */
 static bool reject_answer(const struct flow *f, const struct pkt *p)
 {
-	if (f->accept || f->reason != R_IPS_REJECT)
+	if (f->accept || f->reason != R_IPS_REJECT || p->dir != PKT_DIR_OUT)
 		return false;
 	if (p->proto == 6)
 		return p->tcp_flags & TCPF_RST;

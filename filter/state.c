@@ -196,18 +196,21 @@ int state_promote_last_good(const char *dir)
 	return rc;
 }
 
+/* NULL + @why; *@broken when the text itself is at fault (not memory). */
 static struct policy *parse_text(const char *name, const char *text, size_t len,
-				 const struct policy_opts *o, char *why, size_t whylen)
+				 const struct policy_opts *o, char *why, size_t whylen, bool *broken)
 {
 	struct ll_errlist errs = { 0 };
 	struct policy *p;
 
 	if (strlen(text) != len) {
 		snprintf(why, whylen, "%s: corrupt (contains a NUL byte)", name);
+		*broken = true;
 		return NULL;
 	}
 	p = policy_load_string(name, text, o, &errs);
 	if (!p) {
+		*broken = errs.n > 0;
 		if (errs.n)
 			snprintf(why, whylen, "%s:%u:%u: %s", name, errs.v[0].loc.line,
 				 errs.v[0].loc.col, errs.v[0].msg);
@@ -222,9 +225,13 @@ static struct policy *parse_text(const char *name, const char *text, size_t len,
 	return p;
 }
 
-/* state_load_policy() - see state.h. */
-struct policy *state_load_policy(const char *dir, enum state_slot slot,
-				 const struct policy_opts *o, char *why, size_t whylen)
+/*
+ * state_load_policy() with *@broken set when the file was read and is
+ * corrupt or invalid (not when it could not be read or compiled: a disk,
+ * permission or memory trouble that may pass).
+ */
+static struct policy *load_slot(const char *dir, enum state_slot slot, const struct policy_opts *o,
+				char *why, size_t whylen, bool *broken)
 {
 	char path[4096], *text = NULL;
 	void *sig = NULL;
@@ -234,20 +241,34 @@ struct policy *state_load_policy(const char *dir, enum state_slot slot,
 
 	snprintf(path, sizeof(path), "%s/%s", dir, slot_file(slot));
 	why[0] = '\0';
+	*broken = false;
 	if (rc == -ENOENT)
 		return policy_empty();
 	if (rc < 0) {
 		snprintf(why, whylen, "%s: unreadable: %s", path, strerror(-rc));
 		return NULL;
 	}
-	p = parse_text(path, text, len, o, why, whylen);
+	p = parse_text(path, text, len, o, why, whylen, broken);
 	free(text);
 	free(sig);
 	return p;
 }
 
-/* Copy last-good over current: the unconfirmed policy never comes back. */
-static int restore_last_good(const char *dir, struct state_meta *m)
+/* state_load_policy() - see state.h. */
+struct policy *state_load_policy(const char *dir, enum state_slot slot,
+				 const struct policy_opts *o, char *why, size_t whylen)
+{
+	bool broken;
+
+	return load_slot(dir, slot, o, why, whylen, &broken);
+}
+
+/*
+ * Copy last-good over current, with the metadata of @p - last-good as it
+ * loaded, with skip-unsupported @skip - so that the next start loads it
+ * the same way and the control server finds its hash.
+ */
+static int restore_last_good(const char *dir, const struct policy *p, bool skip)
 {
 	char *text = NULL;
 	void *sig = NULL;
@@ -263,39 +284,49 @@ static int restore_last_good(const char *dir, struct state_meta *m)
 	free(text);
 	free(sig);
 	if (rc == 0) {
-		*m = (struct state_meta){ .loaded_at = (uint64_t)time(NULL) };
-		rc = state_meta_write(dir, m);
+		struct state_meta m = { .loaded_at = (uint64_t)time(NULL), .is_signed = siglen > 0,
+					.skip_unsupported = skip, .has_serial = p->has_serial,
+					.serial = p->serial };
+
+		snprintf(m.sha256, sizeof(m.sha256), "%s", p->hash);
+		rc = state_meta_write(dir, &m);
 	}
 	return rc;
 }
 
 /*
- * current.pol is unreadable, corrupt or invalid (a disk error, a hand
- * edit, a config that now refuses it): start with last-good rather than no
- * rules, restored as current so that the next load does not promote the
- * broken file to last-good; the broken file is kept as current.pol.bad.
- * NULL, with @why about current.pol, when last-good does not load either.
+ * current.pol did not load: start with last-good rather than no rules.
+ * When the file itself is corrupt or invalid (@broken: a disk error, a hand
+ * edit, a config that now refuses it), last-good is restored as current so
+ * that the next load does not promote the broken file to last-good, and the
+ * broken file is kept as current.pol.bad. When it could not be read or
+ * compiled (permissions, memory), nothing on disk changes. NULL, with @why
+ * about current.pol, when last-good does not load either.
  */
 static struct policy *fall_back(const char *dir, const struct policy_opts *o, char *why,
-				size_t whylen)
+				size_t whylen, bool broken)
 {
 	char lwhy[512], from[4096], to[4096], what[64];
-	struct state_meta m;
 	struct policy *p = state_load_policy(dir, STATE_LAST_GOOD, o, lwhy, sizeof(lwhy));
 	size_t n = strlen(why);
 	int rc = 0;
 
 	if (!p)
 		return NULL;
+	snprintf(what, sizeof(what), p->nrules || p->ips ? "last-good (%u rule%s)" :
+		 "the empty policy (last-good is empty or absent)", p->nrules,
+		 p->nrules == 1 ? "" : "s");
+	if (!broken) {
+		snprintf(why + n, whylen - n, "; started with %s for now, current.pol left as it is",
+			 what);
+		return p;
+	}
 	snprintf(from, sizeof(from), "%s/%s", dir, STATE_CURRENT_FILE);
 	snprintf(to, sizeof(to), "%s/%s.bad", dir, STATE_CURRENT_FILE);
 	if (rename(from, to) < 0 && errno != ENOENT)
 		rc = -errno;
 	if (!rc)
-		rc = restore_last_good(dir, &m);
-	snprintf(what, sizeof(what), p->nrules || p->ips ? "last-good (%u rule%s)" :
-		 "the empty policy (last-good is empty or absent)", p->nrules,
-		 p->nrules == 1 ? "" : "s");
+		rc = restore_last_good(dir, p, o->skip_unsupported);
 	if (rc)
 		snprintf(why + n, whylen - n, "; started with %s, but cannot persist it as "
 			 "current: %s", what, strerror(-rc));
@@ -312,24 +343,26 @@ struct policy *state_load_current(const char *dir, const struct policy_opts *o, 
 	struct policy_opts po = o ? *o : (struct policy_opts){ 0 };
 	struct state_meta m;
 	struct policy *p;
+	bool broken;
 	int rc;
 
 	if (state_meta_read(dir, &m) == 0 && m.skip_unsupported)
 		po.skip_unsupported = true; /* it was loaded that way */
 	o = &po;
 	if (!m.confirm_deadline) {
-		p = state_load_policy(dir, STATE_CURRENT, o, why, whylen);
-		return p ? p : fall_back(dir, o, why, whylen);
+		p = load_slot(dir, STATE_CURRENT, o, why, whylen, &broken);
+		return p ? p : fall_back(dir, o, why, whylen, broken);
 	}
-	if ((rc = restore_last_good(dir, &m)) < 0) {
+	if (!(p = state_load_policy(dir, STATE_LAST_GOOD, o, why, whylen)))
+		return NULL;
+	if ((rc = restore_last_good(dir, p, o->skip_unsupported)) < 0) {
 		snprintf(why, whylen, "%s: cannot roll back the unconfirmed policy: %s", dir,
 			 strerror(-rc));
+		policy_free(p);
 		return NULL;
 	}
-	p = state_load_policy(dir, STATE_CURRENT, o, why, whylen);
-	if (p)
-		snprintf(why, whylen, "the policy loaded with --confirm was never confirmed; "
-			 "rolled back to last-good");
+	snprintf(why, whylen, "the policy loaded with --confirm was never confirmed; "
+		 "rolled back to last-good");
 	return p;
 }
 

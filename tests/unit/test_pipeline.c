@@ -174,13 +174,16 @@ static void test_reject_answer_passes(void **state)
 	assert_true(v.accept);
 	assert_int_equal(v.by, BY_FLOW);
 	assert_int_equal(v.reason, R_IPS_REJECT);
-	/* anything else of the flow stays dropped, either way */
+	/* anything else of the flow stays dropped, either way, a RST from the sender too */
 	back.tcp_flags = 0x10;
 	pipeline_judge(&pl, &back, 4, &v);
 	assert_false(v.accept);
 	p.tcp_flags = 0x10;
 	p.payload = NULL, p.paylen = 0;
 	pipeline_judge(&pl, &p, 5, &v);
+	assert_false(v.accept);
+	p.tcp_flags = 0x14;
+	pipeline_judge(&pl, &p, 6, &v);
 	assert_false(v.accept);
 	pipeline_fini(&pl);
 	policy_free(a);

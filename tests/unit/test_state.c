@@ -235,6 +235,50 @@ static void test_corrupt_current_falls_back(void **state)
 	unlink(path);
 }
 
+/*
+ * The fall-back keeps what last-good was loaded with (skip-unsupported, its
+ * hash), so that the next start loads it again; a current.pol that cannot
+ * be read (not broken) is left where it is, last-good running meanwhile.
+ */
+static void test_fall_back_keeps_meta(void **state)
+{
+	struct state_meta m = { .skip_unsupported = true }, r;
+	char why[512], path[256];
+	struct policy *p;
+
+	(void)state;
+	put("last-good.pol", "allow in tcp to any port 22 id 1\n"
+			     "alert tcp any any -> any 80 (content:\"a\"; http_uri; sid:5;)\n");
+	put("current.pol", "deny in bogus id 2\n");
+	assert_int_equal(state_meta_write(dir, &m), 0);
+	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+	assert_int_equal(p->nrules, 1);
+	assert_int_equal(state_meta_read(dir, &r), 0);
+	assert_true(r.skip_unsupported);
+	assert_string_equal(r.sha256, p->hash);
+	policy_free(p);
+	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why))); /* the next start */
+	assert_int_equal(p->nrules, 1);
+	assert_string_equal(why, "");
+	policy_free(p);
+	/* unreadable, not broken: nothing renamed, nothing rewritten */
+	snprintf(path, sizeof(path), "%s/current.pol.bad", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/current.pol", dir);
+	unlink(path);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+	assert_non_null(strstr(why, "unreadable"));
+	assert_non_null(strstr(why, "for now, current.pol left as it is"));
+	policy_free(p);
+	snprintf(path, sizeof(path), "%s/current.pol.bad", dir);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/current.pol", dir);
+	assert_int_equal(rmdir(path), 0);
+	m = (struct state_meta){ 0 };
+	assert_int_equal(state_meta_write(dir, &m), 0);
+}
+
 static void test_dns(void **state)
 {
 	struct lifeline_dns d[4] = { 0 }, r[4];
@@ -267,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_meta),
 		cmocka_unit_test(test_unconfirmed_rolls_back),
 		cmocka_unit_test(test_corrupt_current_falls_back),
+		cmocka_unit_test(test_fall_back_keeps_meta),
 		cmocka_unit_test(test_dns),
 	};
 
