@@ -87,13 +87,21 @@ struct policy *state_load_policy(const char *dir, enum state_slot slot,
  * except when the metadata says it was loaded with --confirm and never
  * confirmed (the engine stopped before the deadline or rollback): then
  * last-good is restored as current (persisted) and returned, with a
- * sentence in @why. A current.pol that is unreadable, corrupt or invalid
- * gives way to last-good the same way (the broken file kept as
- * current.pol.bad), said in @why; NULL + @why when last-good fails too.
+ * sentence in @why. A current.pol that is corrupt or invalid gives way to
+ * last-good the same way (the broken file kept as current.pol.bad); one
+ * that cannot be read or compiled gives way to last-good for this start
+ * only, nothing on disk changed. Said in @why; NULL + @why when last-good
+ * fails too.
  * Called once at start, before the control server.
  */
 struct policy *state_load_current(const char *dir, const struct policy_opts *o, char *why,
 				  size_t whylen);
+
+/*
+ * state_meta_of() - the metadata of @p, loaded now (signed: @is_signed,
+ * with --skip-unsupported: @skip), nothing awaiting confirm.
+ */
+void state_meta_of(struct state_meta *m, const struct policy *p, bool is_signed, bool skip);
 
 /* state_meta_read() - 0, -ENOENT (all fields zero), or -errno / -EINVAL when corrupt. */
 int state_meta_read(const char *dir, struct state_meta *m);
