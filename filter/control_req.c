@@ -22,15 +22,6 @@ static const char *dir_of(const struct control *c)
 	return c->cfg->state_dir;
 }
 
-static void meta_set(struct control *c, const struct policy *p, bool is_signed, bool skip)
-{
-	c->meta = (struct state_meta){
-		.has_serial = p->has_serial, .serial = p->serial,
-		.loaded_at = (uint64_t)time(NULL), .is_signed = is_signed,
-		.skip_unsupported = skip,
-	};
-	memcpy(c->meta.sha256, p->hash, sizeof(c->meta.sha256));
-}
 
 static void meta_save(struct control *c, FILE *out)
 {
@@ -61,7 +52,7 @@ void control_meta_sync(struct control *c)
 		}
 		return;
 	}
-	meta_set(c, p, false, false);
+	state_meta_of(&c->meta, p, false, false);
 	if (state_meta_write(dir_of(c), &c->meta) < 0)
 		(void)0; /* read-only state dir: status still works from memory */
 }
@@ -203,7 +194,7 @@ void control_reload_current(struct control *c)
 	if (out)
 		fclose(out);
 	if (p) {
-		meta_set(c, p, r.siglen > 0, r.skip);
+		state_meta_of(&c->meta, p, r.siglen > 0, r.skip);
 		c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_RELOAD, NULL);
 		meta_save(c, stderr);
 	} else {
@@ -309,7 +300,7 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 	snprintf(msg, sizeof(msg), "loaded %s sha256 %s%s", r.name, p->hash,
 		 r.confirm_s ? " (awaiting confirm)" : "");
 	old = c->meta;
-	meta_set(c, p, r.sig != NULL, r.skip);
+	state_meta_of(&c->meta, p, r.sig != NULL, r.skip);
 	print_summary("loaded", r.name, p, out);
 	if (swap(c, p, CONTROL_SWAP_LOAD, msg, &old, out) < 0)
 		goto out;
@@ -360,7 +351,7 @@ static int rollback(struct control *c, enum control_swap_why why, FILE *out)
 	}
 	control_diff(c->ops->policy(c->ctx), p, out);
 	old = c->meta;
-	meta_set(c, p, false, true);
+	state_meta_of(&c->meta, p, false, true);
 	if (state_read_policy(dir_of(c), STATE_LAST_GOOD, &text, &len, &sig, &siglen) < 0)
 		text = NULL, len = 0; /* absent: the empty policy */
 	c->meta.is_signed = sig != NULL;
@@ -407,7 +398,7 @@ const char *control_req_reset(struct control *c, const struct control_msg *m, FI
 		fputs("out of memory\n", out);
 		return CTL_R_FAIL;
 	}
-	meta_set(c, p, false, false);
+	state_meta_of(&c->meta, p, false, false);
 	if (swap(c, p, CONTROL_SWAP_RESET, "reset: empty policy", &old, out) < 0)
 		return CTL_R_FAIL;
 	c->confirm_ms = 0;

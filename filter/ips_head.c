@@ -76,54 +76,38 @@ bool ips_may_match(const struct ips_ruleset *rs, const struct fw_key *k)
 }
 
 /*
- * The options as Suricata's decoder records them: each type seen until EOL
- * (itself recorded) or the header's end; a NOP is one byte, the rest carry
- * their length (pkt_parse() refused malformed lists already).
+ * The first option of @type (IPS_IPOPT_ANY: the first one at all) in a
+ * list of IPv4 or TCP options, walked as Suricata's decoder walks them
+ * (pkt_opt_next(): EOL is found itself, then ends the list); one found
+ * fits before @end. NULL when the list has none or breaks first.
  */
+static const uint8_t *opt_find(const uint8_t *o, const uint8_t *end, unsigned type)
+{
+	for (const uint8_t *next; o < end; o = next) {
+		if (!(next = pkt_opt_next(o, end)))
+			return NULL;
+		if (type == IPS_IPOPT_ANY || o[0] == type)
+			return o;
+	}
+	return NULL;
+}
+
 bool ips_head_ipopt_ok(const struct ips_rule *r, const struct pkt *p)
 {
-	const uint8_t *o, *end;
-
 	if (p->family != 4 || !p->l3 || p->l3hlen <= 20)
 		return false;
-	for (o = p->l3 + 20, end = p->l3 + p->l3hlen; o < end;) {
-		if (r->ipopt == IPS_IPOPT_ANY || o[0] == r->ipopt)
-			return true;
-		if (o[0] == 0)
-			break;
-		if (o[0] == 1) {
-			o++;
-			continue;
-		}
-		if (end - o < 2 || o[1] < 2)
-			break;
-		o += o[1];
-	}
-	return false;
+	return opt_find(p->l3 + 20, p->l3 + p->l3hlen, r->ipopt) != NULL;
 }
 
 bool ips_head_mss_ok(const struct ips_rule *r, const struct pkt *p)
 {
-	const uint8_t *o, *end;
+	const uint8_t *o;
 	uint32_t doff;
 
 	if (p->proto != IPPROTO_TCP_ || !p->l4_ok || p->l4len < 20)
 		return false;
 	doff = (uint32_t)(p->l4[12] >> 4) * 4u;
-	if (doff <= 20 || doff > p->l4len)
+	if (doff <= 20 || doff > p->l4len || !(o = opt_find(p->l4 + 20, p->l4 + doff, 2)))
 		return false;
-	for (o = p->l4 + 20, end = p->l4 + doff; o < end;) {
-		if (o[0] == 0)
-			break;
-		if (o[0] == 1) {
-			o++;
-			continue;
-		}
-		if (end - o < 2 || o[1] < 2 || o[1] > end - o)
-			break;
-		if (o[0] == 2 && o[1] == 4)
-			return ips_uint_match(&r->tcp_mss, (uint64_t)o[2] << 8 | o[3]);
-		o += o[1];
-	}
-	return false;
+	return o[1] == 4 && ips_uint_match(&r->tcp_mss, (uint64_t)o[2] << 8 | o[3]);
 }

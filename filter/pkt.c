@@ -22,27 +22,29 @@ static int fail(enum ll_reason *why, enum ll_reason r)
 	return -1;
 }
 
+/* pkt_opt_next() - see pkt.h. */
+const uint8_t *pkt_opt_next(const uint8_t *o, const uint8_t *end)
+{
+	if (o[0] == 0)
+		return end;
+	if (o[0] == 1)
+		return o + 1;
+	if (end - o < 2 || o[1] < 2 || o[1] > end - o)
+		return NULL;
+	return o + o[1];
+}
+
 /*
- * IPv4 options as ip_options_compile() reads them: EOL ends the list, NOP is
- * one byte, every other option has a length byte >= 2 that stays inside the
- * header. The kernel drops packets that break this after PREROUTING.
+ * IPv4 options as ip_options_compile() reads them (pkt_opt_next()). The
+ * kernel drops packets that break this after PREROUTING.
  */
 static int ip4_opts_ok(const uint8_t *o, uint32_t len)
 {
-	uint32_t i = 0;
+	const uint8_t *end = o + len;
 
-	while (i < len) {
-		if (o[i] == 0)
-			return 1;
-		if (o[i] == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= len || o[i + 1] < 2 || o[i + 1] > len - i)
-			return 0;
-		i += o[i + 1];
-	}
-	return 1;
+	while (o && o < end)
+		o = pkt_opt_next(o, end);
+	return o != NULL;
 }
 
 static void ip4_frag(struct pkt *p, const uint8_t *d)

@@ -284,11 +284,9 @@ static int restore_last_good(const char *dir, const struct policy *p, bool skip)
 	free(text);
 	free(sig);
 	if (rc == 0) {
-		struct state_meta m = { .loaded_at = (uint64_t)time(NULL), .is_signed = siglen > 0,
-					.skip_unsupported = skip, .has_serial = p->has_serial,
-					.serial = p->serial };
+		struct state_meta m;
 
-		snprintf(m.sha256, sizeof(m.sha256), "%s", p->hash);
+		state_meta_of(&m, p, siglen > 0, skip);
 		rc = state_meta_write(dir, &m);
 	}
 	return rc;
@@ -364,6 +362,17 @@ struct policy *state_load_current(const char *dir, const struct policy_opts *o, 
 	snprintf(why, whylen, "the policy loaded with --confirm was never confirmed; "
 		 "rolled back to last-good");
 	return p;
+}
+
+/* state_meta_of() - see state.h. */
+void state_meta_of(struct state_meta *m, const struct policy *p, bool is_signed, bool skip)
+{
+	*m = (struct state_meta){
+		.has_serial = p->has_serial, .serial = p->serial,
+		.loaded_at = (uint64_t)time(NULL), .is_signed = is_signed,
+		.skip_unsupported = skip,
+	};
+	memcpy(m->sha256, p->hash, sizeof(m->sha256));
 }
 
 /* state_meta_write() - see state.h. */

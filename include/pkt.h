@@ -78,6 +78,14 @@ struct pkt {
 };
 
 /*
+ * pkt_opt_next() - in a list of IPv4 or TCP options ending at @end, the
+ * option after the one at @o (< @end): EOL ends the list (@end), NOP is one
+ * byte, any other carries its length (>= 2). NULL when the one at @o is
+ * malformed: its length byte is missing, below 2 or runs past @end.
+ */
+const uint8_t *pkt_opt_next(const uint8_t *o, const uint8_t *end);
+
+/*
  * pkt_parse() - parse the IP packet at @data (@caplen bytes captured).
  * Returns 0, or -1 with *@why set to a sanity reason (R_TRUNCATED,
  * R_BAD_IHL, ...). Never reads past @caplen. Checksums are not checked.

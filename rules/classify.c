@@ -477,20 +477,19 @@ static uint32_t group_pass(const uint32_t *g, uint32_t cols, const struct ckey *
 	const __m128i *w = (const __m128i *)g + 1;
 	__m128i fail = _mm_setzero_si128();
 
-	if (cols & 1u << COL_SLO)
-		fail = _mm_or_si128(fail, _mm_cmpgt_epi32(_mm_load_si128(w++), _mm_set1_epi32((int)q->col[COL_SLO])));
-	if (cols & 1u << COL_SHI)
-		fail = _mm_or_si128(fail, _mm_cmpgt_epi32(_mm_load_si128(w++), _mm_set1_epi32((int)q->col[COL_SHI])));
-	if (cols & 1u << COL_DLO)
-		fail = _mm_or_si128(fail, _mm_cmpgt_epi32(_mm_load_si128(w++), _mm_set1_epi32((int)q->col[COL_DLO])));
-	if (cols & 1u << COL_DHI)
-		fail = _mm_or_si128(fail, _mm_cmpgt_epi32(_mm_load_si128(w++), _mm_set1_epi32((int)q->col[COL_DHI])));
-	if (cols & 1u << COL_P1)
-		fail = _mm_or_si128(fail, _mm_cmpgt_epi16(_mm_load_si128(w++), _mm_set1_epi32((int)q->col[COL_P1])));
-	if (cols & 1u << COL_P2)
-		fail = _mm_or_si128(fail, _mm_cmpgt_epi16(_mm_load_si128(w++), _mm_set1_epi32((int)q->col[COL_P2])));
-	if (cols & 1u << COL_PD)
-		fail = _mm_or_si128(fail, _mm_cmpgt_epi8(_mm_load_si128(w), _mm_set1_epi32((int)q->col[COL_PD])));
+	/* unrolled: each column's lane width is a constant, one compare */
+#pragma GCC unroll 8
+	for (uint32_t col = 0; col < COL__N; col++) {
+		__m128i bound, key;
+
+		if (!(cols >> col & 1))
+			continue;
+		bound = _mm_load_si128(w++);
+		key = _mm_set1_epi32((int)q->col[col]);
+		fail = _mm_or_si128(fail, col < COL_P1 ? _mm_cmpgt_epi32(bound, key) :
+					  col < COL_PD ? _mm_cmpgt_epi16(bound, key) :
+							 _mm_cmpgt_epi8(bound, key));
+	}
 	/* a lane passes when none of its bytes failed */
 	fail = _mm_cmpeq_epi32(fail, _mm_setzero_si128());
 	return (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(fail));

@@ -1,6 +1,7 @@
 /* ips_parse_meta.c - flow/state keywords: flow, flowbits, threshold, stream_size, header tests. */
 #include <errno.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "ips_rules.h"
@@ -223,38 +224,40 @@ static int parse_flags(struct ips_pctx *c, struct ips_rule *r, char *val)
 	return 0;
 }
 
+/*
+ * Numeric tests on one header field: ttl, itype, icode; icmp_id/icmp_seq
+ * (ICMP echo-like messages); tcp.mss (the MSS option's value; packets
+ * without one never match). icmpv6.mtu stays unsupported: a
+ * packet-too-big is on the lifeline, accepted before any rule, so such a
+ * rule could never fire.
+ */
+static const struct {
+	const char *kw;
+	uint64_t max;
+	size_t off;   /* the struct ips_uint in struct ips_rule */
+	uint16_t bit; /* IH_* */
+} hdr_uints[] = {
+	{ "ttl", 255, offsetof(struct ips_rule, ttl), IH_TTL },
+	{ "itype", 255, offsetof(struct ips_rule, itype), IH_ITYPE },
+	{ "icode", 255, offsetof(struct ips_rule, icode), IH_ICODE },
+	{ "icmp_id", 65535, offsetof(struct ips_rule, icmp_id), IH_ICMP_ID },
+	{ "icmp_seq", 65535, offsetof(struct ips_rule, icmp_seq), IH_ICMP_SEQ },
+	{ "tcp.mss", 65535, offsetof(struct ips_rule, tcp_mss), IH_TCPMSS },
+};
+
+/* One of hdr_uints; -ENOENT when @kw is none of them. */
 static int parse_hdr_uint(struct ips_pctx *c, struct ips_rule *r, const char *kw, char *val)
 {
-	struct ips_uint *u = kw[0] == 't' ? &r->ttl : kw[1] == 't' ? &r->itype : &r->icode;
-
-	if (ips_parse_uint(val ? trim(val) : NULL, 255, u))
-		return bad(c, kw, val);
-	r->hdr |= kw[0] == 't' ? IH_TTL : kw[1] == 't' ? IH_ITYPE : IH_ICODE;
-	return 0;
-}
-
-/* icmp_id / icmp_seq: the identifier or sequence number of ICMP echo-like messages. */
-static int parse_icmp_echo(struct ips_pctx *c, struct ips_rule *r, const char *kw, char *val)
-{
-	bool id = !strcmp(kw, "icmp_id");
-
-	if (ips_parse_uint(val ? trim(val) : NULL, 65535, id ? &r->icmp_id : &r->icmp_seq))
-		return bad(c, kw, val);
-	r->hdr |= id ? IH_ICMP_ID : IH_ICMP_SEQ;
-	return 0;
-}
-
-/*
- * tcp.mss: the MSS option's value (packets without one never match).
- * icmpv6.mtu stays unsupported: a packet-too-big is on the lifeline,
- * accepted before any rule, so such a rule could never fire.
- */
-static int parse_tcp_mss(struct ips_pctx *c, struct ips_rule *r, char *val)
-{
-	if (ips_parse_uint(val ? trim(val) : NULL, 65535, &r->tcp_mss))
-		return bad(c, "tcp.mss", val);
-	r->hdr |= IH_TCPMSS;
-	return 0;
+	for (size_t i = 0; i < LL_ARRAY_SIZE(hdr_uints); i++) {
+		if (strcmp(kw, hdr_uints[i].kw) != 0)
+			continue;
+		if (ips_parse_uint(val ? trim(val) : NULL, hdr_uints[i].max,
+				   (struct ips_uint *)((char *)r + hdr_uints[i].off)))
+			return bad(c, kw, val);
+		r->hdr |= hdr_uints[i].bit;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 /* The ipopts names Suricata knows, with the IPv4 option type each names. */
@@ -269,7 +272,7 @@ static int parse_ipopts(struct ips_pctx *c, struct ips_rule *r, char *val)
 {
 	const char *v = val ? trim(val) : NULL;
 
-	for (size_t i = 0; v && i < sizeof(ipopt_names) / sizeof(ipopt_names[0]); i++) {
+	for (size_t i = 0; v && i < LL_ARRAY_SIZE(ipopt_names); i++) {
 		if (!strcmp(v, ipopt_names[i].name)) {
 			r->ipopt = ipopt_names[i].type;
 			r->hdr |= IH_IPOPTS;
@@ -282,7 +285,7 @@ static int parse_ipopts(struct ips_pctx *c, struct ips_rule *r, char *val)
 /* ips_ipopt_name() - see ips_rules.h. */
 const char *ips_ipopt_name(uint8_t type)
 {
-	for (size_t i = 0; i < sizeof(ipopt_names) / sizeof(ipopt_names[0]); i++)
+	for (size_t i = 0; i < LL_ARRAY_SIZE(ipopt_names); i++)
 		if (ipopt_names[i].type == type)
 			return ipopt_names[i].name;
 	return "?";
@@ -304,13 +307,7 @@ int ips_parse_meta(struct ips_pctx *c, struct ips_rule *r, const char *name, cha
 		return parse_stream_size(c, r, val);
 	if (!strcmp(name, "flags"))
 		return parse_flags(c, r, val);
-	if (!strcmp(name, "ttl") || !strcmp(name, "itype") || !strcmp(name, "icode"))
-		return parse_hdr_uint(c, r, name, val);
-	if (!strcmp(name, "icmp_id") || !strcmp(name, "icmp_seq"))
-		return parse_icmp_echo(c, r, name, val);
 	if (!strcmp(name, "ipopts"))
 		return parse_ipopts(c, r, val);
-	if (!strcmp(name, "tcp.mss"))
-		return parse_tcp_mss(c, r, val);
-	return -ENOENT;
+	return parse_hdr_uint(c, r, name, val);
 }

@@ -175,6 +175,16 @@ static void test_meta(void **state)
 	assert_false(r.has_serial);
 }
 
+/* The files a stopped engine left; what the next start runs (@why: what it says). */
+static struct policy *restart_with(const char *last_good, const char *current,
+				   const struct state_meta *m, char *why, size_t whylen)
+{
+	put("last-good.pol", last_good);
+	put("current.pol", current);
+	assert_int_equal(state_meta_write(dir, m), 0);
+	return state_load_current(dir, NULL, why, whylen);
+}
+
 /* An engine that stops before `confirm` comes back with last-good, persisted. */
 static void test_unconfirmed_rolls_back(void **state)
 {
@@ -183,10 +193,8 @@ static void test_unconfirmed_rolls_back(void **state)
 	struct policy *p;
 
 	(void)state;
-	put("last-good.pol", "allow in tcp to any port 22 id 1\n");
-	put("current.pol", "deny in any id 2\n");
-	assert_int_equal(state_meta_write(dir, &m), 0);
-	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+	assert_non_null(p = restart_with("allow in tcp to any port 22 id 1\n", "deny in any id 2\n",
+					 &m, why, sizeof(why)));
 	assert_int_equal(p->nrules, 1);
 	assert_int_equal(p->rules[0].id, 1);
 	assert_non_null(strstr(why, "never confirmed"));
@@ -210,10 +218,8 @@ static void test_corrupt_current_falls_back(void **state)
 	struct policy *p;
 
 	(void)state;
-	put("last-good.pol", "allow in tcp to any port 22 id 1\n");
-	put("current.pol", "deny in bogus id 2\n");
-	assert_int_equal(state_meta_write(dir, &m), 0);
-	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+	assert_non_null(p = restart_with("allow in tcp to any port 22 id 1\n", "deny in bogus id 2\n",
+					 &m, why, sizeof(why)));
 	assert_int_equal(p->nrules, 1);
 	assert_int_equal(p->rules[0].id, 1);
 	assert_non_null(strstr(why, "current.pol:1:9: unknown protocol 'bogus'"));
@@ -227,9 +233,7 @@ static void test_corrupt_current_falls_back(void **state)
 	assert_string_equal(why, "");
 	policy_free(p);
 	/* last-good broken too: NULL, and the engine runs the empty policy */
-	put("last-good.pol", "allow in nonsense\n");
-	put("current.pol", "deny in bogus id 2\n");
-	assert_null(state_load_current(dir, NULL, why, sizeof(why)));
+	assert_null(restart_with("allow in nonsense\n", "deny in bogus id 2\n", &m, why, sizeof(why)));
 	assert_non_null(strstr(why, "current.pol:1:9"));
 	snprintf(path, sizeof(path), "%s/current.pol.bad", dir);
 	unlink(path);
@@ -247,11 +251,9 @@ static void test_fall_back_keeps_meta(void **state)
 	struct policy *p;
 
 	(void)state;
-	put("last-good.pol", "allow in tcp to any port 22 id 1\n"
-			     "alert tcp any any -> any 80 (content:\"a\"; http_uri; sid:5;)\n");
-	put("current.pol", "deny in bogus id 2\n");
-	assert_int_equal(state_meta_write(dir, &m), 0);
-	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+	assert_non_null(p = restart_with("allow in tcp to any port 22 id 1\n"
+					 "alert tcp any any -> any 80 (content:\"a\"; http_uri; sid:5;)\n",
+					 "deny in bogus id 2\n", &m, why, sizeof(why)));
 	assert_int_equal(p->nrules, 1);
 	assert_int_equal(state_meta_read(dir, &r), 0);
 	assert_true(r.skip_unsupported);
