@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """sv_check.py DIR VERDICTS STDERR - compare lifelined's verdict lines with a
 suricata-verify test's expectations (alert and drop counts by sid, pcap_cnt).
-Prints nothing when they agree, else one line saying what differs. Event types
-lifeline does not produce (flow, dns, tls, stats) are not checked."""
-import json, re, sys
+Prints nothing when they agree, else one line saying what differs. A filter's packet
+fields (proto, addresses, ports, ICMP type and code) are compared with the
+verdict line's; event types lifeline does not produce (flow, dns, tls, stats),
+and filters on fields of those records, are not checked."""
+import ipaddress, json, re, sys
 
 tdir, vpath, epath = sys.argv[1:4]
 verdicts = []
@@ -14,10 +16,25 @@ except FileNotFoundError:
     pass
 stderr = open(epath).read()
 
+# EVE field -> verdict line field
+PACKET_FIELDS = {'proto': 'proto', 'src_ip': 'src', 'dest_ip': 'dst', 'src_port': 'sport',
+                 'dest_port': 'dport', 'icmp_type': 'type', 'icmp_code': 'code'}
+
+def same(eve, want, got):
+    if got is None:
+        return False
+    if eve == 'proto':
+        return str(want).lower() == str(got).lower()
+    if eve in ('src_ip', 'dest_ip'):
+        return ipaddress.ip_address(want) == ipaddress.ip_address(got)
+    return want == got
+
 def count(kind, sid, match):
     n = 0
     for v in verdicts:
         if 'pcap_cnt' in match and v['n'] != match['pcap_cnt']:
+            continue
+        if not all(same(k, match[k], v.get(PACKET_FIELDS[k])) for k in match if k in PACKET_FIELDS):
             continue
         if kind == 'alert':
             n += sum(1 for a in v.get('alerts', []) if sid is None or a == sid)
@@ -38,7 +55,7 @@ for line in open(tdir + '/EXPECTED.md'):
         kind = 'alert'
     if kind not in ('alert', 'drop') or 'has-key' in match:
         continue
-    extra = set(match) - {'alert.signature_id', 'pcap_cnt'}
+    extra = set(match) - {'alert.signature_id', 'pcap_cnt'} - set(PACKET_FIELDS)
     if extra:
         continue  # fields of Suricata's own records (packet, icmp_type, ...)
     key = (kind, sid, json.dumps(match, sort_keys=True))
