@@ -1,4 +1,4 @@
-/* ips_head.c - rule header tests on the packet alone: protocol, addresses, ports, flags, ICMP ids, IP and TCP options. */
+/* ips_head.c - rule header tests on the packet alone: protocol, addresses, ports, flags, ICMP ids, IP and TCP options, header buffers. */
 #include "ips_rules.h"
 
 bool ips_head_proto_ok(const struct ips_rule *r, uint8_t proto, uint8_t family)
@@ -110,4 +110,53 @@ bool ips_head_mss_ok(const struct ips_rule *r, const struct pkt *p)
 	if (doff <= 20 || doff > p->l4len || !(o = opt_find(p->l4 + 20, p->l4 + doff, 2)))
 		return false;
 	return o[1] == 4 && ips_uint_match(&r->tcp_mss, (uint64_t)o[2] << 8 | o[3]);
+}
+
+/* ICMPv4's header as Suricata's decoder sizes it: 8 bytes, timestamps 20, router adverts with their addresses. */
+static uint32_t icmpv4_hlen(const uint8_t *h, uint32_t len)
+{
+	uint32_t extra = h[0] == 13 || h[0] == 14 ? 12 : h[0] == 9 ? (uint32_t)h[4] * h[5] * 4u : 0;
+
+	return len >= 8 + extra ? 8 + extra : 8;
+}
+
+/* The bytes of header buffer @b in @p; false when @p has no such header. */
+static bool hbuf_of(const struct pkt *p, unsigned b, const uint8_t **d, uint32_t *len)
+{
+	bool l4 = p->l4_ok && p->l4;
+
+	switch (b) {
+	case IHB_IPV4:
+		*d = p->l3, *len = p->l3hlen;
+		return p->family == 4 && p->l3;
+	case IHB_IPV6:
+		*d = p->l3, *len = 40;
+		return p->family == 6 && p->l3;
+	case IHB_TCP:
+		if (!l4 || p->proto != IPPROTO_TCP_ || p->l4len < 20)
+			return false;
+		*d = p->l4, *len = (uint32_t)(p->l4[12] >> 4) * 4u;
+		return *len >= 20 && *len <= p->l4len;
+	case IHB_UDP:
+		*d = p->l4, *len = 8;
+		return l4 && p->proto == IPPROTO_UDP_ && p->l4len >= 8;
+	default:
+		if (!l4 || p->proto != IPPROTO_ICMP_ || p->family != 4 || p->l4len < 8)
+			return false;
+		*d = p->l4, *len = icmpv4_hlen(p->l4, p->l4len);
+		return true;
+	}
+}
+
+bool ips_head_buffers_ok(const struct ips_rule *r, const struct pkt *p, void *md)
+{
+	for (uint8_t i = 0; i < r->nhl; i++) {
+		const uint8_t *d;
+		uint32_t len;
+
+		if (!hbuf_of(p, r->hl[i].buf, &d, &len) ||
+		    !ips_inspect_items(r->hl[i].items, r->hl[i].nitems, d, len, md))
+			return false;
+	}
+	return true;
 }

@@ -470,7 +470,8 @@ static void scan_packet(struct scan *s, const struct ips_group *g)
 		const struct ips_rule *r = &s->rs->rules[ri];
 		if (stream_only(r) || (r->iponly && s->iponly_done) || !rule_head_ok(s, r))
 			continue;
-		if (r->nitems && (!p->paylen || !ips_inspect(r, p->payload, p->paylen, w->md))) {
+		if ((r->nitems && (!p->paylen || !ips_inspect(r, p->payload, p->paylen, w->md))) ||
+		    (r->nhl && !ips_head_buffers_ok(r, p, w->md))) {
 			w->seen[ri] |= SEEN_NOMATCH;
 			continue;
 		}

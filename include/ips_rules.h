@@ -115,6 +115,24 @@ struct ips_item {
 	} u;
 };
 
+/*
+ * Header sticky buffers (ipv4.hdr, ...): each is a list of items of its
+ * own, matched against the header's bytes independently of the payload
+ * items and of each other, as Suricata inspects every buffer's list. A
+ * rule whose buffer the packet lacks (tcp.hdr on UDP) does not match.
+ */
+enum ips_hbuf { IHB_IPV4, IHB_IPV6, IHB_TCP, IHB_UDP, IHB_ICMPV4, IHB__N };
+#define IPS_PAYLOAD (-1) /* the payload's list, for struct ips_pctx.cur */
+
+struct ips_hlist {
+	uint8_t buf;        /* enum ips_hbuf */
+	uint32_t nitems;
+	struct ips_item *items;
+};
+
+/* ips_hbuf_name() - the keyword of header buffer @b ("tcp.hdr"). */
+const char *ips_hbuf_name(unsigned b);
+
 /* flow: keyword bits */
 enum {
 	IF_TO_SERVER = 1 << 0,
@@ -180,8 +198,10 @@ struct ips_rule {
 	struct ips_addr src, dst;
 	struct ips_ports sp, dp;
 	struct ips_uint dsize, ttl, itype, icode, ssize, icmp_id, icmp_seq, tcp_mss;
-	struct ips_item *items;
+	struct ips_item *items; /* payload items */
 	uint32_t nitems;
+	struct ips_hlist *hl;   /* header buffers' items, in the order the rule names them */
+	uint8_t nhl;
 	struct ips_flowbit *fb;
 	uint32_t nfb;
 	struct ips_thresh th;
@@ -260,6 +280,11 @@ struct ips_pctx {
 	struct ips_ruleset *rs;
 	struct srcloc loc;   /* of the current token */
 	const char *unsup;   /* set when the rule failed for an unsupported keyword */
+	/* the list content & co. go to: IPS_PAYLOAD, or a header buffer (its items are in r->items meanwhile) */
+	int cur;
+	struct ips_item *pay_items; /* the payload's items while a header buffer's are parsed */
+	uint32_t pay_n;
+	int8_t var_list[IPS_MAX_VARS]; /* the list each byte_extract variable was read from */
 	char unsup_buf[64];
 	struct srcloc unsup_loc;
 };
@@ -275,6 +300,8 @@ void ips_rule_free(struct ips_rule *r);
 void ips_perr(struct ips_pctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ips_parse_opt.c: one payload/header keyword. 0, -EINVAL (error added), -ENOENT (unknown). */
+/* ips_select_list() - where item keywords go next: IPS_PAYLOAD or an enum ips_hbuf. 0 or -ENOMEM. */
+int ips_select_list(struct ips_pctx *c, struct ips_rule *r, int to);
 int ips_parse_option(struct ips_pctx *c, struct ips_rule *r, const char *name, char *val);
 int ips_parse_uint(const char *s, uint64_t max, struct ips_uint *u);
 int ips_parse_num(const char *s, int64_t lo, int64_t hi, int64_t *out);
@@ -298,7 +325,7 @@ void ips_rule_print(const struct ips_ruleset *rs, const struct ips_rule *r, FILE
 /* ips_compile() - fast patterns and one database per group. 0 or -errno (error added). */
 int ips_compile(struct ips_pctx *c);
 void ips_groups_free(struct ips_ruleset *rs);
-/* ips_stream_rule() - does @r also look at reassembled TCP streams (payload tests, no dsize)? */
+/* ips_stream_rule() - does @r also look at reassembled TCP streams (payload tests, no dsize, no header buffer)? */
 bool ips_stream_rule(const struct ips_rule *r);
 enum ips_pgroup ips_pgroup_of(uint8_t ipproto);
 /* ips_group_of() - the candidates for a packet of @p traveling @dir (0 to the server). */
@@ -332,6 +359,9 @@ void ips_litdb_free(struct ips_group *g);
  * pcre2_match_data_8 * of the calling thread. Thread-safe.
  */
 bool ips_inspect(const struct ips_rule *r, const uint8_t *buf, uint32_t len, void *md);
+/* ips_inspect_items() - the same for a header buffer's list @items[0..@n). */
+bool ips_inspect_items(const struct ips_item *items, uint32_t n, const uint8_t *buf, uint32_t len,
+		       void *md);
 bool ips_uint_match(const struct ips_uint *u, uint64_t v);
 /*
  * ips_may_match_new() - can @r match @buf[0..@len) in a way it did not match
@@ -372,6 +402,8 @@ bool ips_head_icmp_ok(const struct ips_rule *r, const struct pkt *p);
 bool ips_head_ipopt_ok(const struct ips_rule *r, const struct pkt *p);
 /* ips_head_mss_ok() - tcp.mss: a TCP MSS option whose value passes the test. */
 bool ips_head_mss_ok(const struct ips_rule *r, const struct pkt *p);
+/* ips_head_buffers_ok() - every header buffer list of @r matches @p's header (@md: as ips_inspect()). */
+bool ips_head_buffers_ok(const struct ips_rule *r, const struct pkt *p, void *md);
 
 /* filter/ips_pending.c: rules the stream stage keeps re-checking, per flow direction. */
 #define IPS_PEND_MAX 64

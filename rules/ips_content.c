@@ -11,7 +11,8 @@
 #define INSPECT_BUDGET 3000
 
 struct ictx {
-	const struct ips_rule *r;
+	const struct ips_item *items;
+	uint32_t nitems;
 	const uint8_t *buf;
 	uint32_t len;
 	pcre2_match_data *md;
@@ -141,7 +142,7 @@ static void window(const struct ips_content *c, uint32_t prev, uint32_t len, int
 
 static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 {
-	const struct ips_content *orig = &x->r->items[i].u.c, *c = orig;
+	const struct ips_content *orig = &x->items[i].u.c, *c = orig;
 	struct ips_content tmp;
 
 	if (orig->var[0] | orig->var[1] | orig->var[2] | orig->var[3]) {
@@ -152,7 +153,7 @@ static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 		tmp.within = (int32_t)val(x, orig->var[3], orig->within);
 		c = &tmp;
 	}
-	bool retry = i + 1 < x->r->nitems && x->r->items[i + 1].relative;
+	bool retry = i + 1 < x->nitems && x->items[i + 1].relative;
 	int64_t start, end, pos;
 
 	window(c, prev, x->len, &start, &end);
@@ -175,8 +176,8 @@ static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 /* A pcre is retried from after its last match start when a relative item after it fails. */
 static bool match_pcre(struct ictx *x, uint32_t i, uint32_t prev)
 {
-	const struct ips_pcre *pc = &x->r->items[i].u.pcre;
-	bool retry = i + 1 < x->r->nitems && x->r->items[i + 1].relative;
+	const struct ips_pcre *pc = &x->items[i].u.pcre;
+	bool retry = i + 1 < x->nitems && x->items[i + 1].relative;
 	uint32_t base = pc->relative ? prev : 0, from = 0;
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(x->md);
 	int rc;
@@ -242,7 +243,7 @@ static bool byte_read(const struct ips_byte *b, const uint8_t *buf, uint32_t len
 
 static bool match_byte_test(struct ictx *x, uint32_t i, uint32_t prev)
 {
-	const struct ips_byte *b = &x->r->items[i].u.b;
+	const struct ips_byte *b = &x->items[i].u.b;
 	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + val(x, b->var_offset, b->offset);
 	uint64_t v, want = (uint64_t)val(x, b->var_value, (int64_t)b->value);
 	uint32_t used;
@@ -266,7 +267,7 @@ static bool match_byte_test(struct ictx *x, uint32_t i, uint32_t prev)
 
 static bool match_byte_jump(struct ictx *x, uint32_t i, uint32_t prev)
 {
-	const struct ips_byte *b = &x->r->items[i].u.b;
+	const struct ips_byte *b = &x->items[i].u.b;
 	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + val(x, b->var_offset, b->offset), to;
 	uint64_t v;
 	uint32_t used;
@@ -293,7 +294,7 @@ static bool match_byte_jump(struct ictx *x, uint32_t i, uint32_t prev)
 /* Store the value for later items; the cursor moves past the bytes read. */
 static bool match_byte_extract(struct ictx *x, uint32_t i, uint32_t prev)
 {
-	const struct ips_byte *b = &x->r->items[i].u.b;
+	const struct ips_byte *b = &x->items[i].u.b;
 	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + b->offset;
 	uint64_t v;
 	uint32_t used;
@@ -311,9 +312,9 @@ static bool match_from(struct ictx *x, uint32_t i, uint32_t prev)
 {
 	const struct ips_item *it;
 
-	if (i == x->r->nitems)
+	if (i == x->nitems)
 		return true;
-	it = &x->r->items[i];
+	it = &x->items[i];
 	switch (it->kind) {
 	case II_CONTENT:
 		return match_content(x, i, prev);
@@ -348,9 +349,15 @@ bool ips_may_match_new(const struct ips_rule *r, const uint8_t *buf, uint32_t le
 	return any || !r->nitems;
 }
 
-bool ips_inspect(const struct ips_rule *r, const uint8_t *buf, uint32_t len, void *md)
+bool ips_inspect_items(const struct ips_item *items, uint32_t n, const uint8_t *buf, uint32_t len,
+		       void *md)
 {
-	struct ictx x = { r, buf ? buf : (const uint8_t *)"", len, md, INSPECT_BUDGET, { 0 } };
+	struct ictx x = { items, n, buf ? buf : (const uint8_t *)"", len, md, INSPECT_BUDGET, { 0 } };
 
 	return match_from(&x, 0, 0);
+}
+
+bool ips_inspect(const struct ips_rule *r, const uint8_t *buf, uint32_t len, void *md)
+{
+	return ips_inspect_items(r->items, r->nitems, buf, len, md);
 }

@@ -333,6 +333,43 @@ static int check_dsize(struct ips_pctx *c, const struct ips_rule *r)
 	return -EINVAL;
 }
 
+/* A header buffer the rule's protocol (or family) can never have, as Suricata refuses it. */
+static int check_hlists(struct ips_pctx *c, const struct ips_rule *r)
+{
+	unsigned bufs = 0;
+
+	for (uint8_t i = 0; i < r->nhl; i++)
+		bufs |= 1u << r->hl[i].buf;
+	if ((bufs & 1u << IHB_IPV6) && (bufs & (1u << IHB_IPV4 | 1u << IHB_ICMPV4))) {
+		ips_perr(c, "IPv4 and IPv6 header buffers in one rule can never match together");
+		return -EINVAL;
+	}
+	for (uint8_t i = 0; i < r->nhl; i++) {
+		const struct ips_hlist *h = &r->hl[i];
+		bool ok;
+
+		switch (h->buf) {
+		case IHB_IPV4: ok = r->family != 6; break;
+		case IHB_IPV6: ok = r->family != 4; break;
+		case IHB_TCP:
+			ok = r->proto != IPSP_UDP && r->proto != IPSP_ICMP && r->proto != IPSP_TCP_STREAM;
+			break;
+		case IHB_UDP: ok = r->proto == IPSP_IP || r->proto == IPSP_UDP; break;
+		default: ok = (r->proto == IPSP_IP || r->proto == IPSP_ICMP) && r->family != 6; break;
+		}
+		if (!ok) {
+			ips_perr(c, "%s cannot match this rule's protocol", ips_hbuf_name(h->buf));
+			return -EINVAL;
+		}
+		if (!h->nitems) {
+			ips_perr(c, "%s is not followed by a content or other payload keyword",
+				 ips_hbuf_name(h->buf));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Checks that need the whole rule. */
 static int check_rule(struct ips_pctx *c, struct ips_rule *r, const char *action)
 {
@@ -350,8 +387,10 @@ static int check_rule(struct ips_pctx *c, struct ips_rule *r, const char *action
 		ips_perr(c, "itype, icode, icmp_id and icmp_seq need protocol icmp");
 		return -EINVAL;
 	}
-	r->iponly = r->proto == IPSP_IP && r->sp.any && r->dp.any && !r->nitems && !r->hdr &&
-		    !r->flow && !r->nfb;
+	if (check_hlists(c, r))
+		return -EINVAL;
+	r->iponly = r->proto == IPSP_IP && r->sp.any && r->dp.any && !r->nitems && !r->nhl &&
+		    !r->hdr && !r->flow && !r->nfb;
 	return check_dsize(c, r);
 }
 
@@ -377,25 +416,35 @@ int ips_parse_rule(struct ips_pctx *c, const char *text, struct ips_rule *r)
 	body = strndup(text + open + 1, (size_t)(close - text - open - 1));
 	if (!body)
 		return -ENOMEM;
+	c->cur = IPS_PAYLOAD;
 	rc = parse_options(c, body, (size_t)open + 1, r);
+	ips_select_list(c, r, IPS_PAYLOAD); /* back to the payload: cannot fail */
 	if (!rc)
 		rc = check_rule(c, r, action);
 	free(body);
 	return rc;
 }
 
-void ips_rule_free(struct ips_rule *r)
+static void free_items(struct ips_item *items, uint32_t n)
 {
-	for (uint32_t i = 0; i < r->nitems; i++) {
-		struct ips_item *it = &r->items[i];
+	for (uint32_t i = 0; i < n; i++) {
+		struct ips_item *it = &items[i];
 		if (it->kind == II_CONTENT)
 			free(it->u.c.pat);
 		else if (it->kind == II_PCRE)
 			pcre2_code_free(it->u.pcre.code), free(it->u.pcre.src);
 	}
+	free(items);
+}
+
+void ips_rule_free(struct ips_rule *r)
+{
+	free_items(r->items, r->nitems);
+	for (uint8_t i = 0; i < r->nhl; i++)
+		free_items(r->hl[i].items, r->hl[i].nitems);
+	free(r->hl);
 	for (uint32_t i = 0; i < r->nvars; i++)
 		free(r->vars[i]);
-	free(r->items);
 	free(r->fb);
 	free(r->msg);
 	free(r->classtype);

@@ -23,6 +23,85 @@ static struct ips_item *add_item(struct ips_rule *r, uint8_t kind)
 	return &v[r->nitems++];
 }
 
+const char *ips_hbuf_name(unsigned b)
+{
+	static const char *const names[IHB__N] = { "ipv4.hdr", "ipv6.hdr", "tcp.hdr", "udp.hdr",
+						   "icmpv4.hdr" };
+
+	return b < IHB__N ? names[b] : "pkt_data";
+}
+
+static struct ips_hlist *hlist_of(struct ips_rule *r, int buf)
+{
+	for (uint8_t i = 0; i < r->nhl; i++)
+		if (r->hl[i].buf == buf)
+			return &r->hl[i];
+	return NULL;
+}
+
+/*
+ * A sticky buffer keyword: the items parsed so far go back to their list
+ * and @to's list (IPS_PAYLOAD or a header buffer) becomes r->items, where
+ * content and every other item keyword append. Naming the current list
+ * again changes nothing, so a relative content still follows the last one.
+ * ips_parse_rule() selects the payload again at the end.
+ */
+int ips_select_list(struct ips_pctx *c, struct ips_rule *r, int to)
+{
+	struct ips_hlist *h;
+
+	if (to == c->cur)
+		return 0;
+	if (to != IPS_PAYLOAD && !hlist_of(r, to)) {
+		h = realloc(r->hl, (r->nhl + 1u) * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		r->hl = h;
+		r->hl[r->nhl++] = (struct ips_hlist){ .buf = (uint8_t)to };
+	}
+	if (c->cur == IPS_PAYLOAD) {
+		c->pay_items = r->items;
+		c->pay_n = r->nitems;
+	} else {
+		h = hlist_of(r, c->cur);
+		h->items = r->items;
+		h->nitems = r->nitems;
+	}
+	if (to == IPS_PAYLOAD) {
+		r->items = c->pay_items;
+		r->nitems = c->pay_n;
+		c->pay_items = NULL;
+		c->pay_n = 0;
+	} else {
+		h = hlist_of(r, to);
+		r->items = h->items;
+		r->nitems = h->nitems;
+		h->items = NULL;
+		h->nitems = 0;
+	}
+	c->cur = to;
+	return 0;
+}
+
+/* ipv4.hdr, ipv6.hdr, tcp.hdr, udp.hdr, icmpv4.hdr, pkt_data: -ENOENT for anything else. */
+static int parse_sticky(struct ips_pctx *c, struct ips_rule *r, const char *name, const char *val)
+{
+	int to = 0;
+
+	if (!strcmp(name, "pkt_data"))
+		to = IPS_PAYLOAD;
+	else
+		while (to < IHB__N && strcmp(name, ips_hbuf_name((unsigned)to)))
+			to++;
+	if (to == IHB__N)
+		return -ENOENT;
+	if (val) {
+		ips_perr(c, "%s takes no value", name);
+		return -EINVAL;
+	}
+	return ips_select_list(c, r, to);
+}
+
 /* Decode a content string: |41 42| hex blocks and \-escapes. */
 static int decode_content(struct ips_pctx *c, const char *s, uint8_t **out, uint32_t *len)
 {
@@ -138,7 +217,10 @@ static int get_val(struct ips_pctx *c, const struct ips_rule *r, const char *kw,
 {
 	if ((*var = find_var(r, val))) {
 		*v = 0;
-		return 0;
+		if (c->var_list[*var - 1] == c->cur)
+			return 0;
+		ips_perr(c, "%s: variable '%s' was read from another buffer", kw, val);
+		return -EINVAL;
 	}
 	return get_int(c, kw, val, lo, hi, v);
 }
@@ -440,6 +522,7 @@ static int new_var(struct ips_pctx *c, struct ips_rule *r, const char *name, str
 	}
 	if (!(r->vars[r->nvars] = strdup(name)))
 		return -ENOMEM;
+	c->var_list[r->nvars] = (int8_t)c->cur;
 	b->slot = r->nvars++;
 	return 0;
 }
@@ -533,6 +616,10 @@ int ips_parse_uint(const char *s, uint64_t max, struct ips_uint *u)
 
 int ips_parse_option(struct ips_pctx *c, struct ips_rule *r, const char *name, char *val)
 {
+	int rc = parse_sticky(c, r, name, val);
+
+	if (rc != -ENOENT)
+		return rc;
 	if (!strcmp(name, "content"))
 		return parse_content(c, r, val);
 	if (!strcmp(name, "offset") || !strcmp(name, "depth") || !strcmp(name, "distance") ||

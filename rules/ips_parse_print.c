@@ -191,6 +191,11 @@ void ips_rule_print(const struct ips_ruleset *rs, const struct ips_rule *r, FILE
 	print_hdr(r, out);
 	for (uint32_t i = 0; i < r->nitems; i++)
 		print_item(&r->items[i], out);
+	for (uint8_t i = 0; i < r->nhl; i++) {
+		fprintf(out, " %s", ips_hbuf_name(r->hl[i].buf));
+		for (uint32_t k = 0; k < r->hl[i].nitems; k++)
+			print_item(&r->hl[i].items[k], out);
+	}
 	if (r->fp >= 0)
 		fprintf(out, " fp:%d", r->fp);
 	if (r->iponly)

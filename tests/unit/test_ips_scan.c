@@ -223,6 +223,45 @@ static void test_header_keywords(void **state)
 	env_close(&e);
 }
 
+/* Header sticky buffers read the packet's own headers; a packet without that header never matches. */
+static void test_header_buffers(void **state)
+{
+	/* IPv4 (one NOP option word), UDP 1234 -> 53, payload "abc" */
+	static const uint8_t udp[] = { 0x46, 0, 0, 35, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+				       1, 1, 1, 1, 0x04, 0xd2, 0, 53, 0, 11, 0, 0, 'a', 'b', 'c' };
+	/* IPv4, TCP 1234 -> 80 with a 4-byte MSS option, payload "MSS" */
+	static const uint8_t tcp[] = { 0x45, 0, 0, 47, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+				       0x04, 0xd2, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x18, 0x20, 0,
+				       0, 0, 0, 0, 2, 4, 0x05, 0xb4, 'M', 'S', 'S' };
+	struct env e;
+	struct pkt p;
+	enum ll_reason why;
+
+	(void)state;
+	env_open(&e, "alert udp any any -> any any (udp.hdr; content:\"|00 35|\"; offset:2; depth:2; sid:1;)\n"
+		     "alert udp any any -> any any (udp.hdr; content:\"|00 35|\"; depth:2; sid:2;)\n"
+		     "alert ip any any -> any any (content:\"abc\"; udp.hdr; byte_test:2,=,11,4; sid:3;)\n"
+		     "alert ip any any -> any any (ipv4.hdr; content:\"|01 01 01 01|\"; offset:20; sid:4;)\n"
+		     "alert tcp any any -> any any (tcp.hdr; content:\"|02 04 05 b4|\"; offset:20; depth:4; sid:5;)\n"
+		     "alert tcp any any -> any any (tcp.hdr; content:\"MSS\"; sid:6;)\n"
+		     "alert ip any any -> any any (ipv6.hdr; content:\"|0a|\"; sid:7;)\n", 0);
+	assert_int_equal(pkt_parse(&p, udp, sizeof(udp), &why), 0);
+	p.dir = PKT_DIR_IN;
+	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
+	assert_true(ipst_alerted(&e.res, 1) && ipst_alerted(&e.res, 3) && ipst_alerted(&e.res, 4));
+	assert_false(ipst_alerted(&e.res, 2) || ipst_alerted(&e.res, 7)); /* sport is 1234; no IPv6 header */
+	p.paylen = 0; /* header-only rules do not need a payload; sid 3's content does */
+	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
+	assert_true(ipst_alerted(&e.res, 1) && ipst_alerted(&e.res, 4));
+	assert_false(ipst_alerted(&e.res, 3));
+	assert_int_equal(pkt_parse(&p, tcp, sizeof(tcp), &why), 0);
+	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
+	assert_true(ipst_alerted(&e.res, 5)); /* the options are in tcp.hdr */
+	assert_false(ipst_alerted(&e.res, 1) || ipst_alerted(&e.res, 6)); /* no UDP header; the payload is not */
+	assert_false(ipst_alerted(&e.res, 4)); /* a 20-byte IPv4 header has no byte 20 */
+	env_close(&e);
+}
+
 static const char *const stream_rules =
 	"alert tcp any any -> any any (flow:to_server; content:\"ATTACK\"; sid:1;)\n"
 	"alert tcp any any -> any any (content:\"GET \"; depth:4; content:\"passwd\"; distance:0; sid:2;)\n";
@@ -441,7 +480,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_actions),		cmocka_unit_test(test_flow_keyword),
 		cmocka_unit_test(test_flowbits),	cmocka_unit_test(test_thresholds),
-		cmocka_unit_test(test_header_keywords), cmocka_unit_test(test_stream_in_order),
+		cmocka_unit_test(test_header_keywords), cmocka_unit_test(test_header_buffers),
+		cmocka_unit_test(test_stream_in_order),
 		cmocka_unit_test(test_stream_out_of_order), cmocka_unit_test(test_stream_retransmit),
 		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_growth_and_reuse),	cmocka_unit_test(test_stream_depth),
 		cmocka_unit_test(test_may_match),
