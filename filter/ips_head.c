@@ -140,11 +140,14 @@ static bool hbuf_of(const struct pkt *p, unsigned b, const uint8_t **d, uint32_t
 	case IHB_UDP:
 		*d = p->l4, *len = 8;
 		return l4 && p->proto == IPPROTO_UDP_ && p->l4len >= 8;
-	default:
+	case IHB_ICMPV4:
 		if (!l4 || p->proto != IPPROTO_ICMP_ || p->family != 4 || p->l4len < 8)
 			return false;
 		*d = p->l4, *len = icmpv4_hlen(p->l4, p->l4len);
 		return true;
+	default: /* ICMPv6: 8 bytes, whatever the type */
+		*d = p->l4, *len = 8;
+		return l4 && p->proto == IPPROTO_ICMPV6_ && p->family == 6 && p->l4len >= 8;
 	}
 }
 

@@ -121,7 +121,7 @@ struct ips_item {
  * items and of each other, as Suricata inspects every buffer's list. A
  * rule whose buffer the packet lacks (tcp.hdr on UDP) does not match.
  */
-enum ips_hbuf { IHB_IPV4, IHB_IPV6, IHB_TCP, IHB_UDP, IHB_ICMPV4, IHB__N };
+enum ips_hbuf { IHB_IPV4, IHB_IPV6, IHB_TCP, IHB_UDP, IHB_ICMPV4, IHB_ICMPV6, IHB__N };
 #define IPS_PAYLOAD (-1) /* the payload's list, for struct ips_pctx.cur */
 
 struct ips_hlist {

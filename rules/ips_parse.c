@@ -340,7 +340,7 @@ static int check_hlists(struct ips_pctx *c, const struct ips_rule *r)
 
 	for (uint8_t i = 0; i < r->nhl; i++)
 		bufs |= 1u << r->hl[i].buf;
-	if ((bufs & 1u << IHB_IPV6) && (bufs & (1u << IHB_IPV4 | 1u << IHB_ICMPV4))) {
+	if ((bufs & (1u << IHB_IPV6 | 1u << IHB_ICMPV6)) && (bufs & (1u << IHB_IPV4 | 1u << IHB_ICMPV4))) {
 		ips_perr(c, "IPv4 and IPv6 header buffers in one rule can never match together");
 		return -EINVAL;
 	}
@@ -355,7 +355,8 @@ static int check_hlists(struct ips_pctx *c, const struct ips_rule *r)
 			ok = r->proto != IPSP_UDP && r->proto != IPSP_ICMP && r->proto != IPSP_TCP_STREAM;
 			break;
 		case IHB_UDP: ok = r->proto == IPSP_IP || r->proto == IPSP_UDP; break;
-		default: ok = (r->proto == IPSP_IP || r->proto == IPSP_ICMP) && r->family != 6; break;
+		case IHB_ICMPV4: ok = (r->proto == IPSP_IP || r->proto == IPSP_ICMP) && r->family != 6; break;
+		default: ok = (r->proto == IPSP_IP || r->proto == IPSP_ICMP) && r->family != 4; break;
 		}
 		if (!ok) {
 			ips_perr(c, "%s cannot match this rule's protocol", ips_hbuf_name(h->buf));

@@ -26,7 +26,7 @@ static struct ips_item *add_item(struct ips_rule *r, uint8_t kind)
 const char *ips_hbuf_name(unsigned b)
 {
 	static const char *const names[IHB__N] = { "ipv4.hdr", "ipv6.hdr", "tcp.hdr", "udp.hdr",
-						   "icmpv4.hdr" };
+						   "icmpv4.hdr", "icmpv6.hdr" };
 
 	return b < IHB__N ? names[b] : "pkt_data";
 }
@@ -83,7 +83,7 @@ int ips_select_list(struct ips_pctx *c, struct ips_rule *r, int to)
 	return 0;
 }
 
-/* ipv4.hdr, ipv6.hdr, tcp.hdr, udp.hdr, icmpv4.hdr, pkt_data: -ENOENT for anything else. */
+/* ipv4.hdr, ipv6.hdr, tcp.hdr, udp.hdr, icmpv4.hdr, icmpv6.hdr, pkt_data: -ENOENT for anything else. */
 static int parse_sticky(struct ips_pctx *c, struct ips_rule *r, const char *name, const char *val)
 {
 	int to = 0;

@@ -233,6 +233,11 @@ static void test_header_buffers(void **state)
 	static const uint8_t tcp[] = { 0x45, 0, 0, 47, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
 				       0x04, 0xd2, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x18, 0x20, 0,
 				       0, 0, 0, 0, 2, 4, 0x05, 0xb4, 'M', 'S', 'S' };
+	/* IPv6 2001:db8::1 -> 2001:db8::2, ICMPv6 echo request, payload "ping" */
+	static const uint8_t icmp6[] = { 0x60, 0, 0, 0, 0, 12, 58, 64, 0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0,
+					 0, 0, 0, 0, 0, 0, 0, 1, 0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0,
+					 0, 0, 0, 0, 0, 0, 0, 2, 128, 0, 0, 0, 0x12, 0x34, 0, 1,
+					 'p', 'i', 'n', 'g' };
 	struct env e;
 	struct pkt p;
 	enum ll_reason why;
@@ -244,7 +249,10 @@ static void test_header_buffers(void **state)
 		     "alert ip any any -> any any (ipv4.hdr; content:\"|01 01 01 01|\"; offset:20; sid:4;)\n"
 		     "alert tcp any any -> any any (tcp.hdr; content:\"|02 04 05 b4|\"; offset:20; depth:4; sid:5;)\n"
 		     "alert tcp any any -> any any (tcp.hdr; content:\"MSS\"; sid:6;)\n"
-		     "alert ip any any -> any any (ipv6.hdr; content:\"|0a|\"; sid:7;)\n", 0);
+		     "alert ip any any -> any any (ipv6.hdr; content:\"|0a|\"; sid:7;)\n"
+		     "alert icmp any any -> any any (icmpv6.hdr; content:\"|80 00|\"; depth:2; sid:8;)\n"
+		     "alert icmp any any -> any any (icmpv6.hdr; content:\"ping\"; sid:9;)\n"
+		     "alert ip any any -> any any (ipv6.hdr; content:\"|3a 40 20 01 0d b8|\"; offset:6; depth:6; sid:10;)\n", 0);
 	assert_int_equal(pkt_parse(&p, udp, sizeof(udp), &why), 0);
 	p.dir = PKT_DIR_IN;
 	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
@@ -259,6 +267,10 @@ static void test_header_buffers(void **state)
 	assert_true(ipst_alerted(&e.res, 5)); /* the options are in tcp.hdr */
 	assert_false(ipst_alerted(&e.res, 1) || ipst_alerted(&e.res, 6)); /* no UDP header; the payload is not */
 	assert_false(ipst_alerted(&e.res, 4)); /* a 20-byte IPv4 header has no byte 20 */
+	assert_int_equal(pkt_parse(&p, icmp6, sizeof(icmp6), &why), 0);
+	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
+	assert_true(ipst_alerted(&e.res, 8) && ipst_alerted(&e.res, 10));
+	assert_false(ipst_alerted(&e.res, 9) || ipst_alerted(&e.res, 4)); /* icmpv6.hdr is 8 bytes; no IPv4 header */
 	env_close(&e);
 }
 
