@@ -112,14 +112,6 @@ bool ips_head_mss_ok(const struct ips_rule *r, const struct pkt *p)
 	return o[1] == 4 && ips_uint_match(&r->tcp_mss, (uint64_t)o[2] << 8 | o[3]);
 }
 
-/* ICMPv4's header as Suricata's decoder sizes it: 8 bytes, timestamps 20, router adverts with their addresses. */
-static uint32_t icmpv4_hlen(const uint8_t *h, uint32_t len)
-{
-	uint32_t extra = h[0] == 13 || h[0] == 14 ? 12 : h[0] == 9 ? (uint32_t)h[4] * h[5] * 4u : 0;
-
-	return len >= 8 + extra ? 8 + extra : 8;
-}
-
 /* The bytes of header buffer @b in @p; false when @p has no such header. */
 static bool hbuf_of(const struct pkt *p, unsigned b, const uint8_t **d, uint32_t *len)
 {
@@ -143,7 +135,7 @@ static bool hbuf_of(const struct pkt *p, unsigned b, const uint8_t **d, uint32_t
 	case IHB_ICMPV4:
 		if (!l4 || p->proto != IPPROTO_ICMP_ || p->family != 4 || p->l4len < 8)
 			return false;
-		*d = p->l4, *len = icmpv4_hlen(p->l4, p->l4len);
+		*d = p->l4, *len = pkt_icmpv4_hlen(p->l4, p->l4len, p->l4len);
 		return true;
 	default: /* ICMPv6: 8 bytes, whatever the type */
 		*d = p->l4, *len = 8;

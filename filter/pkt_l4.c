@@ -166,6 +166,14 @@ static void inner_ip6(struct pkt_inner *in, const uint8_t *q, uint32_t n)
 		inner_ports(in, q + c.off, n - c.off);
 }
 
+uint32_t pkt_icmpv4_hlen(const uint8_t *h, uint32_t cap, uint32_t len)
+{
+	uint32_t extra = h[0] == 13 || h[0] == 14 ? 12 :
+			 h[0] == 9 && cap >= 6 ? (uint32_t)h[4] * h[5] * 4u : 0;
+
+	return len >= 8 + extra ? 8 + extra : 8;
+}
+
 /*
  * ICMP/ICMPv6: the 8-byte header must be in the datagram; type and code
  * (4 bytes) must be captured, and for echo the identifier (bytes 4-5), which
@@ -189,7 +197,7 @@ static int parse_icmp(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why
 		p->sport = p->dport = pkt_be16(h + 4);
 	}
 	p->l4_ok = 1;
-	set_payload(p, v, 8, v->wire);
+	set_payload(p, v, v->family == 4 ? pkt_icmpv4_hlen(h, v->cap, v->wire) : 8, v->wire);
 	if (v->frag || !icmp_is_error(v->family, h[0]) || v->cap <= 8)
 		return 0;
 	if (v->family == 4)

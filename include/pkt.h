@@ -86,6 +86,14 @@ struct pkt {
 const uint8_t *pkt_opt_next(const uint8_t *o, const uint8_t *end);
 
 /*
+ * pkt_icmpv4_hlen() - where an ICMPv4 message's payload starts, as
+ * Suricata's decoder has it: 8, 20 for a timestamp or its reply, 8 plus the
+ * addresses for a router advertisement - when the @len bytes of the message
+ * hold that much, else 8. @h has @cap >= 4 bytes captured.
+ */
+uint32_t pkt_icmpv4_hlen(const uint8_t *h, uint32_t cap, uint32_t len);
+
+/*
  * pkt_parse() - parse the IP packet at @data (@caplen bytes captured).
  * Returns 0, or -1 with *@why set to a sanity reason (R_TRUNCATED,
  * R_BAD_IHL, ...). Never reads past @caplen. Checksums are not checked.

@@ -338,6 +338,10 @@ static int check_hlists(struct ips_pctx *c, const struct ips_rule *r)
 {
 	unsigned bufs = 0;
 
+	if (r->nhl && (r->proto == IPSP_TCP_STREAM || (r->flow & IF_ONLY_STREAM))) {
+		ips_perr(c, "header buffers need packets: not with tcp-stream or flow:only_stream");
+		return -EINVAL;
+	}
 	for (uint8_t i = 0; i < r->nhl; i++)
 		bufs |= 1u << r->hl[i].buf;
 	if ((bufs & (1u << IHB_IPV6 | 1u << IHB_ICMPV6)) && (bufs & (1u << IHB_IPV4 | 1u << IHB_ICMPV4))) {
@@ -351,9 +355,7 @@ static int check_hlists(struct ips_pctx *c, const struct ips_rule *r)
 		switch (h->buf) {
 		case IHB_IPV4: ok = r->family != 6; break;
 		case IHB_IPV6: ok = r->family != 4; break;
-		case IHB_TCP:
-			ok = r->proto != IPSP_UDP && r->proto != IPSP_ICMP && r->proto != IPSP_TCP_STREAM;
-			break;
+		case IHB_TCP: ok = r->proto != IPSP_UDP && r->proto != IPSP_ICMP; break;
 		case IHB_UDP: ok = r->proto == IPSP_IP || r->proto == IPSP_UDP; break;
 		case IHB_ICMPV4: ok = (r->proto == IPSP_IP || r->proto == IPSP_ICMP) && r->family != 6; break;
 		default: ok = (r->proto == IPSP_IP || r->proto == IPSP_ICMP) && r->family != 4; break;

@@ -238,6 +238,9 @@ static void test_header_buffers(void **state)
 					 0, 0, 0, 0, 0, 0, 0, 1, 0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0,
 					 0, 0, 0, 0, 0, 0, 0, 2, 128, 0, 0, 0, 0x12, 0x34, 0, 1,
 					 'p', 'i', 'n', 'g' };
+	/* IPv4, ICMP timestamp request: its 20-byte header, no payload (Suricata's decoder) */
+	static const uint8_t ts[] = { 0x45, 0, 0, 40, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+				      13, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 42 };
 	struct env e;
 	struct pkt p;
 	enum ll_reason why;
@@ -252,7 +255,9 @@ static void test_header_buffers(void **state)
 		     "alert ip any any -> any any (ipv6.hdr; content:\"|0a|\"; sid:7;)\n"
 		     "alert icmp any any -> any any (icmpv6.hdr; content:\"|80 00|\"; depth:2; sid:8;)\n"
 		     "alert icmp any any -> any any (icmpv6.hdr; content:\"ping\"; sid:9;)\n"
-		     "alert ip any any -> any any (ipv6.hdr; content:\"|3a 40 20 01 0d b8|\"; offset:6; depth:6; sid:10;)\n", 0);
+		     "alert ip any any -> any any (ipv6.hdr; content:\"|3a 40 20 01 0d b8|\"; offset:6; depth:6; sid:10;)\n"
+		     "alert icmp any any -> any any (icmpv4.hdr; content:\"|00 00 00 2a|\"; offset:16; depth:4; sid:11;)\n"
+		     "alert icmp any any -> any any (dsize:0; sid:12;)\n", 0);
 	assert_int_equal(pkt_parse(&p, udp, sizeof(udp), &why), 0);
 	p.dir = PKT_DIR_IN;
 	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
@@ -271,6 +276,9 @@ static void test_header_buffers(void **state)
 	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
 	assert_true(ipst_alerted(&e.res, 8) && ipst_alerted(&e.res, 10));
 	assert_false(ipst_alerted(&e.res, 9) || ipst_alerted(&e.res, 4)); /* icmpv6.hdr is 8 bytes; no IPv4 header */
+	assert_int_equal(pkt_parse(&p, ts, sizeof(ts), &why), 0);
+	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
+	assert_true(ipst_alerted(&e.res, 11) && ipst_alerted(&e.res, 12)); /* the timestamps are header */
 	env_close(&e);
 }
 
