@@ -500,6 +500,8 @@ void flow_probe_init(const struct flow_table *t, const struct pkt *p, struct flo
 void flow_prefetch_new(const struct flow_table *t, unsigned n)
 {
 	/* the entries flow_create() hands out next: fresh ones in order, else the free list's head */
+	if (!n)
+		return;
 	if (t->free != NONE) {
 		__builtin_prefetch(at(t, t->free), 1);
 		return;

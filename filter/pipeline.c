@@ -354,7 +354,7 @@ static void judge_batch(struct pipeline *pl, struct pkt *const pkts[], unsigned 
 	struct fw_key keys[PIPELINE_BATCH];
 	const struct fw_key *ask[PIPELINE_BATCH];
 	struct fw_result res[PIPELINE_BATCH], *pre[PIPELINE_BATCH] = { 0 };
-	unsigned nask = 0, idx[PIPELINE_BATCH];
+	unsigned nask = 0, nnew = 0, idx[PIPELINE_BATCH];
 	bool track[PIPELINE_BATCH];
 
 	for (unsigned i = 0; i < n; i++) {
@@ -362,18 +362,19 @@ static void judge_batch(struct pipeline *pl, struct pkt *const pkts[], unsigned 
 		if (track[i])
 			flow_probe_init(pl->flows, pkts[i], &pr[i]);
 	}
-	/* the entries new flows would take: as early as possible, they come from DRAM */
-	flow_prefetch_new(pl->flows, n);
 	for (unsigned i = 0; i < n; i++) {
 		/* known flows: their entries are fetched now, for the third pass */
 		if (!track[i] || flow_probe_known(pl->flows, &pr[i]))
 			continue;
+		nnew++;
 		if (policy_is_empty(pl->policy))
 			continue;
 		pipeline_fw_key(pkts[i], &keys[i]);
 		ask[nask] = &keys[i];
 		idx[nask++] = i;
 	}
+	/* the entries the new flows will take (they come from DRAM): fetched while the batch is classified */
+	flow_prefetch_new(pl->flows, nnew);
 	if (nask) {
 		fw_classify_batch(pl->policy, ask, nask, res);
 		for (unsigned j = 0; j < nask; j++)
