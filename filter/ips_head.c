@@ -132,11 +132,12 @@ static bool hbuf_of(const struct pkt *p, unsigned b, const uint8_t **d, uint32_t
 	case IHB_UDP:
 		*d = p->l4, *len = 8;
 		return l4 && p->proto == IPPROTO_UDP_ && p->l4len >= 8;
-	case IHB_ICMPV4:
+	case IHB_ICMPV4: /* sized by the message on the wire, as the payload is: all of it captured */
 		if (!l4 || p->proto != IPPROTO_ICMP_ || p->family != 4 || p->l4len < 8)
 			return false;
-		*d = p->l4, *len = pkt_icmpv4_hlen(p->l4, p->l4len, p->l4len);
-		return true;
+		*d = p->l4;
+		*len = pkt_icmpv4_hlen(p->l4, p->l4len, p->len > p->l3hlen ? p->len - p->l3hlen : 0);
+		return *len <= p->l4len;
 	default: /* ICMPv6: 8 bytes, whatever the type */
 		*d = p->l4, *len = 8;
 		return l4 && p->proto == IPPROTO_ICMPV6_ && p->family == 6 && p->l4len >= 8;

@@ -588,7 +588,7 @@ int ips_compile(struct ips_pctx *c)
 		r->fp = pick_fast_pattern(r);
 		r->pf = pick_prefilter(r, share + offs[i]);
 		rs->rflags[i] = (ips_stream_rule(r) ? IRF_STREAM : 0) |
-				(r->nitems == 1 && !r->nhl && r->items[0].kind == II_CONTENT &&
+				(r->nitems == 1 && r->items[0].kind == II_CONTENT &&
 				 !(r->items[0].u.c.flags & IC_NEG) ? IRF_ONE : 0);
 		rs->stream_rules += ips_stream_rule(r);
 		for (uint32_t k = 0; k < r->nitems; k++)

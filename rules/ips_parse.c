@@ -336,7 +336,7 @@ static int check_dsize(struct ips_pctx *c, const struct ips_rule *r)
 /* A header buffer the rule's protocol (or family) can never have, as Suricata refuses it. */
 static int check_hlists(struct ips_pctx *c, const struct ips_rule *r)
 {
-	unsigned bufs = 0;
+	unsigned bufs = 0, v4, v6, l4;
 
 	if (r->nhl && (r->proto == IPSP_TCP_STREAM || (r->flow & IF_ONLY_STREAM))) {
 		ips_perr(c, "header buffers need packets: not with tcp-stream or flow:only_stream");
@@ -344,8 +344,15 @@ static int check_hlists(struct ips_pctx *c, const struct ips_rule *r)
 	}
 	for (uint8_t i = 0; i < r->nhl; i++)
 		bufs |= 1u << r->hl[i].buf;
-	if ((bufs & (1u << IHB_IPV6 | 1u << IHB_ICMPV6)) && (bufs & (1u << IHB_IPV4 | 1u << IHB_ICMPV4))) {
-		ips_perr(c, "IPv4 and IPv6 header buffers in one rule can never match together");
+	/* a packet has one family and one transport header */
+	v4 = bufs & (1u << IHB_IPV4 | 1u << IHB_ICMPV4);
+	v6 = bufs & (1u << IHB_IPV6 | 1u << IHB_ICMPV6);
+	l4 = bufs & (1u << IHB_TCP | 1u << IHB_UDP | 1u << IHB_ICMPV4 | 1u << IHB_ICMPV6);
+	if ((v4 && v6) || (l4 & (l4 - 1))) {
+		unsigned a = v4 && v6 ? v4 : l4, b = v4 && v6 ? v6 : l4 & (l4 - 1);
+
+		ips_perr(c, "%s and %s in one rule can never match together",
+			 ips_hbuf_name((unsigned)__builtin_ctz(a)), ips_hbuf_name((unsigned)__builtin_ctz(b)));
 		return -EINVAL;
 	}
 	for (uint8_t i = 0; i < r->nhl; i++) {

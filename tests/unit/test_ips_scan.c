@@ -257,11 +257,13 @@ static void test_header_buffers(void **state)
 		     "alert icmp any any -> any any (icmpv6.hdr; content:\"ping\"; sid:9;)\n"
 		     "alert ip any any -> any any (ipv6.hdr; content:\"|3a 40 20 01 0d b8|\"; offset:6; depth:6; sid:10;)\n"
 		     "alert icmp any any -> any any (icmpv4.hdr; content:\"|00 00 00 2a|\"; offset:16; depth:4; sid:11;)\n"
-		     "alert icmp any any -> any any (dsize:0; sid:12;)\n", 0);
+		     "alert icmp any any -> any any (dsize:0; sid:12;)\n"
+		     "alert ip any any -> any any (udp.hdr; content:\"|04 d2|\"; depth:2; sid:13;)\n", 0);
 	assert_int_equal(pkt_parse(&p, udp, sizeof(udp), &why), 0);
 	p.dir = PKT_DIR_IN;
 	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
-	assert_true(ipst_alerted(&e.res, 1) && ipst_alerted(&e.res, 3) && ipst_alerted(&e.res, 4));
+	assert_true(ipst_alerted(&e.res, 1) && ipst_alerted(&e.res, 3) && ipst_alerted(&e.res, 4) &&
+		    ipst_alerted(&e.res, 13));
 	assert_false(ipst_alerted(&e.res, 2) || ipst_alerted(&e.res, 7)); /* sport is 1234; no IPv6 header */
 	p.paylen = 0; /* header-only rules do not need a payload; sid 3's content does */
 	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
@@ -270,7 +272,7 @@ static void test_header_buffers(void **state)
 	assert_int_equal(pkt_parse(&p, tcp, sizeof(tcp), &why), 0);
 	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
 	assert_true(ipst_alerted(&e.res, 5)); /* the options are in tcp.hdr */
-	assert_false(ipst_alerted(&e.res, 1) || ipst_alerted(&e.res, 6)); /* no UDP header; the payload is not */
+	assert_false(ipst_alerted(&e.res, 13) || ipst_alerted(&e.res, 6)); /* no UDP header; the payload is not */
 	assert_false(ipst_alerted(&e.res, 4)); /* a 20-byte IPv4 header has no byte 20 */
 	assert_int_equal(pkt_parse(&p, icmp6, sizeof(icmp6), &why), 0);
 	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);

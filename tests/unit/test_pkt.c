@@ -371,6 +371,42 @@ static void test_icmp_echo(void **state)
 	expect_fail(b, 26, R_TRUNCATED);
 }
 
+/* Where an ICMPv4 payload starts, as Suricata's decoder has it: errors and echo at 8, timestamps at 20, router adverts after their addresses. */
+static void test_icmp_payload_start(void **state)
+{
+	static const uint8_t at8[] = { 0, 3, 4, 5, 11, 12, 8 };
+	uint8_t b[80];
+	struct pkt p;
+	uint32_t n = ip4(b, 1, 60, 5);
+
+	(void)state;
+	memset(b + n, 0, 40);
+	for (size_t i = 0; i < sizeof(at8); i++) {
+		b[n] = at8[i];
+		expect_ok(&p, b, 60);
+		assert_int_equal(p.payload - p.l4, 8);
+		assert_int_equal(p.paylen, 32);
+	}
+	b[n] = 13;
+	expect_ok(&p, b, 60);
+	assert_int_equal(p.payload - p.l4, 20);
+	assert_int_equal(p.paylen, 20);
+	b[n] = 9, b[n + 4] = 2, b[n + 5] = 2; /* two addresses of two words: 16 bytes */
+	expect_ok(&p, b, 60);
+	assert_int_equal(p.payload - p.l4, 24);
+	/* a message too short for what its type announces keeps the 8-byte header */
+	b[n + 4] = 5; /* 40 bytes of addresses in a 40-byte message */
+	expect_ok(&p, b, 60);
+	assert_int_equal(p.payload - p.l4, 8);
+	n = ip4(b, 1, 36, 5);
+	b[n] = 13; /* a 16-byte timestamp */
+	expect_ok(&p, b, 36);
+	assert_int_equal(p.payload - p.l4, 8);
+	assert_int_equal(p.paylen, 8);
+	assert_int_equal(pkt_icmpv4_hlen(b + n, 16, 16), 8);
+	assert_int_equal(pkt_icmpv4_hlen(b + n, 16, 20), 20); /* by the wire length, not the capture */
+}
+
 /* ICMP 3/4 quoting a TCP segment the host sent, cut after @quote bytes. */
 static uint32_t frag_needed(uint8_t *b, uint32_t quote)
 {
@@ -1119,7 +1155,7 @@ int main(void)
 		cmocka_unit_test(test_snaplen_truncation),
 		cmocka_unit_test(test_tcp_offset),
 		cmocka_unit_test(test_udp_length),
-		cmocka_unit_test(test_icmp_echo),
+		cmocka_unit_test(test_icmp_echo), cmocka_unit_test(test_icmp_payload_start),
 		cmocka_unit_test(test_icmp_error_quote),
 		cmocka_unit_test(test_icmp_error_quoting_echo),
 		cmocka_unit_test(test_ipv6_udp),
