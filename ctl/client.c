@@ -93,6 +93,17 @@ const char *ctl_call_error(int err)
 	}
 }
 
+/* Does the engine answer a status request within CTL_TIMEOUT_MS? 0 or ctl_call()'s error. */
+static int ping(const char *sock)
+{
+	struct ctl_reply r;
+	int rc = ctl_call(sock, "STATUS", NULL, 0, CTL_TIMEOUT_MS, &r);
+
+	if (rc == 0)
+		ctl_reply_free(&r);
+	return rc;
+}
+
 /* ctl_request() - see ctl.h. */
 int ctl_request(struct ctl *c, const char *header, const struct iovec *iov, int niov,
 		int timeout_ms, int not_answering)
@@ -103,7 +114,10 @@ int ctl_request(struct ctl *c, const char *header, const struct iovec *iov, int 
 
 	if (ctl_config(c, &cfg) != 0)
 		return CTL_FAIL;
-	rc = ctl_call(cfg.control_socket, header, iov, niov, timeout_ms, &r);
+	/* a request that may rightly take long: a hung engine is told in seconds, not minutes */
+	rc = timeout_ms > CTL_TIMEOUT_MS ? ping(cfg.control_socket) : 0;
+	if (rc == 0)
+		rc = ctl_call(cfg.control_socket, header, iov, niov, timeout_ms, &r);
 	if (rc < 0) {
 		fprintf(stderr, "%s: %s: %s\n", c->prog, cfg.control_socket, ctl_call_error(rc));
 		config_free(&cfg);

@@ -227,6 +227,15 @@ run e1 load "$P/a.pol"; run e1 -r
 check reset_alias_r bash -c "[ $RC -eq 0 ] && grep -q 'engine answered' '$T/out'"
 run e1 show; check reset_alias_r_empty bash -c "! grep -q 'id 1' '$T/out'"
 check reset_alias_r_persisted [ ! -s "$T/e1/state/current.pol" ]
+# a hung engine: requests that may rightly take long (flows, table, load) say so in
+# seconds, as the reading ones do, not after their 120 s allowance
+kill -STOP "$(cat "$T/e1/pid")"
+for c in flows "table mgmt show" "load $P/a.pol"; do
+	timeout 60 "$CTLBIN" -c "$T/e1/ll.conf" $c > "$T/out" 2>&1; RC=$?
+	check "hung_${c%% *}_exit1" [ $RC -eq 1 ]
+	check "hung_${c%% *}_said" has "$T/out" "did not answer in time"
+done
+kill -CONT "$(cat "$T/e1/pid")"
 stop e1
 run e1 status; check status_no_engine_exit3 [ $RC -eq 3 ]
 run e1 show; check show_no_engine_exit1 [ $RC -eq 1 ]
