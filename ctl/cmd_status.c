@@ -3,12 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "ctl.h"
 
 /*
  * cmd_status() - `status [--json]`. Exit 0 the engine answered, 3 it did
- * not (LSB: not running), 4 the socket refused us (LSB: unknown), 1 it
- * answered with an error, 2 usage.
+ * not (LSB: not running), 4 the socket refused us or the config is
+ * unusable (LSB: unknown), 1 it answered with an error, 2 usage.
  */
 int cmd_status(struct ctl *c, int argc, char **argv)
 {
@@ -17,6 +18,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	struct config cfg;
 	bool json = false;
 	int o;
 
@@ -25,8 +27,8 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 			json = true;
 		} else if (o == 'h') {
 			printf("usage: %s status [--json]\n"
-			       "exit: 0 engine answers, 3 engine not answering, 4 permission denied (unknown),\n"
-			       "      1 error, 2 usage\n",
+			       "exit: 0 engine answers, 3 engine not answering, 4 unknown (permission denied,\n"
+			       "      unusable config), 1 error, 2 usage\n",
 			       c->prog);
 			return CTL_OK;
 		} else {
@@ -35,6 +37,9 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	}
 	if (optind != argc)
 		return ctl_usage_error(c, "status", "takes no arguments");
+	if (ctl_config(c, &cfg) != 0) /* no socket to ask: whether an engine runs is not known */
+		return CTL_UNKNOWN;
+	config_free(&cfg);
 	return ctl_request(c, json ? "STATUS json" : "STATUS", NULL, 0, CTL_TIMEOUT_MS,
 			   CTL_NOT_RUNNING);
 }

@@ -238,6 +238,10 @@ done
 kill -CONT "$(cat "$T/e1/pid")"
 stop e1
 run e1 status; check status_no_engine_exit3 [ $RC -eq 3 ]
+# no usable config, so no socket to ask: unknown, not "not running" (and not 1)
+"$CTLBIN" -c "$T/nope.conf" status > "$T/out" 2>&1; RC=$?
+check status_no_config_exit4 [ $RC -eq 4 ]
+check status_no_config_said has "$T/out" "cannot read config"
 run e1 show; check show_no_engine_exit1 [ $RC -eq 1 ]
 # no engine: load still shows every error of an invalid policy (SPEC: load validates first)
 printf 'allow in tcp to any port 99999 id 1\n' > "$P/range.pol"
