@@ -578,10 +578,11 @@ static int slurp(const char *path, char **out)
 		fclose(f);
 		return -ENOMEM;
 	}
+	errno = 0;
 	while (total <= (1 << 20) && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		total += fwrite(chunk, 1, n, m);
-	if (ferror(f))
-		rc = -EIO;
+	if (ferror(f)) /* a directory: EISDIR, which says more than EIO */
+		rc = errno ? -errno : -EIO;
 	fclose(f);
 	if (fclose(m))
 		rc = -ENOMEM;

@@ -377,6 +377,27 @@ static void summary(const struct replay *r, FILE *out)
 					(unsigned long long)r->by_reason[b][k]);
 }
 
+/*
+ * libpcap's word on a file it cannot open, for an operator: the path once
+ * (libpcap's own text often starts with it), and what its jargon means.
+ */
+static void pcap_error(const char *path, const char *msg, char *err, size_t errlen)
+{
+	size_t n = strlen(path);
+
+	if (!strncmp(msg, path, n) && !strncmp(msg + n, ": ", 2))
+		msg += n + 2;
+	if (!strncmp(msg, "error reading dump file: ", 25))
+		msg += 25;
+	if (!strcmp(msg, "unknown file format"))
+		msg = "not a pcap or pcapng capture";
+	else if (strstr(msg, "file header bytes, only got 0"))
+		msg = "empty file, not a capture";
+	else if (strstr(msg, "file header bytes"))
+		msg = "too short for a capture's file header";
+	snprintf(err, errlen, "%s: %s", path, msg);
+}
+
 static pcap_dumper_t *open_dump(pcap_t *in, pcap_t **dead, const char *path, char *err,
 				 size_t errlen)
 {
@@ -386,7 +407,7 @@ static pcap_dumper_t *open_dump(pcap_t *in, pcap_t **dead, const char *path, cha
 						     PCAP_TSTAMP_PRECISION_MICRO);
 	d = *dead ? pcap_dump_open(*dead, path) : NULL;
 	if (!d)
-		snprintf(err, errlen, "%s: %s", path, *dead ? pcap_geterr(*dead) : "out of memory");
+		pcap_error(path, *dead ? pcap_geterr(*dead) : "out of memory", err, errlen);
 	return d;
 }
 
@@ -445,7 +466,7 @@ int replay_run(struct pipeline *pl, const struct replay_opts *o, char *err, size
 
 	pc = pcap_open_offline_with_tstamp_precision(o->pcap, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
 	if (!pc) {
-		snprintf(err, errlen, "%s: %s", o->pcap, ebuf);
+		pcap_error(o->pcap, ebuf, err, errlen);
 		return 1;
 	}
 	if (!dlt_supported(pcap_datalink(pc))) {
