@@ -167,6 +167,9 @@ static void lex_bad(struct lexer *lx, struct token *t)
 		lx->nerr++; /* invisible when quoted: name it */
 		ll_err_add(lx->errs, &loc, "unexpected byte order mark (U+FEFF): only the start of "
 			   "a file may have one");
+	} else if (n == 1 && (*p < 0x20 || *p == 0x7f)) {
+		lx->nerr++; /* a control byte, shown as such: raw, it would act on the terminal */
+		ll_err_add(lx->errs, &loc, "unexpected control character 0x%02x", *p);
 	} else {
 		lx->nerr++;
 		ll_err_add(lx->errs, &loc, "unexpected character '%.*s'", (int)n, (const char *)p);
