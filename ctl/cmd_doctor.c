@@ -182,10 +182,21 @@ static void check_persisted(struct doctor *d)
 			    "`lifelinectl confirm`: a restart now rolls back to last-good");
 		return;
 	}
+	if (stat(path, &st) < 0 && errno == ENOENT) {
+		doctor_line(d, DOC_OK, "persisted policy", "none yet: a restart runs the empty policy");
+		return;
+	}
 	p = state_load_policy(dir, STATE_CURRENT, &po, why, sizeof(why));
 	snprintf(path, sizeof(path), "%s/%s.bad", dir, STATE_CURRENT_FILE);
 	if (!p) {
-		lg = state_load_policy(dir, STATE_LAST_GOOD, &po, lwhy, sizeof(lwhy));
+		/* an absent last-good loads as the empty policy: that is what a restart runs then */
+		snprintf(lwhy, sizeof(lwhy), "%s/%s", dir, STATE_LAST_GOOD_FILE);
+		if (stat(lwhy, &st) == 0) {
+			lg = state_load_policy(dir, STATE_LAST_GOOD, &po, lwhy, sizeof(lwhy));
+		} else {
+			lg = NULL;
+			snprintf(lwhy, sizeof(lwhy), "there is no last-good");
+		}
 		if (lg)
 			doctor_line(d, DOC_WARN, "persisted policy", "%s: a restart would run "
 				    "last-good instead; `lifelinectl load` a good policy", why);

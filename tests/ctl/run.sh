@@ -269,6 +269,12 @@ printf 'deny in bogus\n' > "$T/e1/state/current.pol"
 run e1 doctor; check doctor_persisted_broken has "$T/out" "^warn  persisted policy .*current.pol:1:9: unknown protocol 'bogus': a restart would run last-good"
 run e1 load "$P/a.pol"; rm -f "$T/e1/state/current.pol.bad"
 run e1 doctor; check doctor_persisted_ok has "$T/out" "^ok    persisted policy .*current.pol loads (2 rules)"
+# broken with no last-good to fall back on; then nothing persisted at all
+printf 'deny in bogus\n' > "$T/e1/state/current.pol"; mv "$T/e1/state/last-good.pol" "$T/lg.keep"
+run e1 doctor; check doctor_persisted_no_last_good has "$T/out" "^FAIL  persisted policy .*bogus', and there is no last-good: a restart would run the empty policy"
+rm -f "$T/e1/state/current.pol"
+run e1 doctor; check doctor_persisted_none has "$T/out" "^ok    persisted policy .*none yet: a restart runs the empty policy"
+mv "$T/lg.keep" "$T/e1/state/last-good.pol"
 stop e1
 
 # ---- signed policies ----
