@@ -81,6 +81,12 @@ const char *ctl_call_error(int err)
 		return "no control socket (engine not running?)";
 	case ECONNREFUSED:
 		return "nobody listens on the control socket (engine not running?)";
+	case EISDIR:
+		return "a directory is in the control socket's place, and lifelined cannot start "
+		       "there: remove it, then start lifelined";
+	case ENOTSOCK:
+		return "a plain file is in the control socket's place: no engine listens there "
+		       "(starting lifelined replaces it)";
 	case ETIMEDOUT:
 		return "the engine did not answer in time (hung or stopped?)";
 	case EACCES:

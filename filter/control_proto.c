@@ -38,6 +38,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "control.h"
@@ -264,6 +265,12 @@ int control_connect(const char *path, int64_t deadline_ms)
 			continue;
 		} else if (rc == -EAGAIN) {
 			rc = -ETIMEDOUT;
+		} else if (rc == -ECONNREFUSED) {
+			struct stat st;
+
+			/* something else in the socket's place: say what (a directory stops the engine too) */
+			if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+				rc = S_ISDIR(st.st_mode) ? -EISDIR : -ENOTSOCK;
 		}
 		close(fd);
 		return rc;

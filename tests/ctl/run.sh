@@ -244,6 +244,10 @@ check status_no_config_exit4 [ $RC -eq 4 ]
 check status_no_config_said has "$T/out" "cannot read config"
 "$CTLBIN" -c "$T" status > "$T/out" 2>&1; RC=$?
 check status_config_dir_said bash -c "[ $RC -eq 4 ] && grep -q 'Is a directory' '$T/out'"
+# a directory where the socket belongs stops lifelined from starting: say that, not "not running"
+conf sd; mkdir -p "$T/sd/run/c.sock"
+run sd status
+check status_socket_dir bash -c "[ $RC -eq 3 ] && grep -q 'a directory is in the control socket.s place' '$T/out'"
 run e1 show; check show_no_engine_exit1 [ $RC -eq 1 ]
 # no engine: load still shows every error of an invalid policy (SPEC: load validates first)
 printf 'allow in tcp to any port 99999 id 1\n' > "$P/range.pol"
