@@ -101,8 +101,8 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("lifelinectl %s\n", LL_VERSION);
 			return CTL_OK;
-		default:
-			usage(stderr, c.prog);
+		default: /* getopt said what was wrong */
+			fprintf(stderr, "Try '%s --help' for the commands and options.\n", c.prog);
 			return CTL_USAGE;
 		}
 	}
@@ -112,8 +112,8 @@ int main(int argc, char **argv)
 	}
 	name = alias_of(argv[optind]) ? alias_of(argv[optind]) : argv[optind];
 	if (!(cmd = find_cmd(name))) {
-		fprintf(stderr, "%s: unknown command '%s'\n", c.prog, argv[optind]);
-		usage(stderr, c.prog);
+		fprintf(stderr, "%s: unknown command '%s'\nTry '%s --help' for the commands.\n",
+			c.prog, argv[optind], c.prog);
 		return CTL_USAGE;
 	}
 	first = optind;

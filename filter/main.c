@@ -219,8 +219,8 @@ int main(int argc, char **argv)
 	struct config cfg;
 	int rc;
 
-	if (parse_args(argc, argv, &a) < 0) {
-		usage(stderr);
+	if (parse_args(argc, argv, &a) < 0) { /* the error is said: one line of help, not all of it */
+		fputs("Try 'lifelined --help' for the options.\n", stderr);
 		return 2;
 	}
 	if (load_config(&cfg, a.config) < 0) {
