@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "ctl.h"
 #include "ips.h"
 #include "policy.h"
@@ -29,15 +30,16 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 	};
 	struct policy_opts po = { 0 };
 	struct ll_errlist errs = { 0 };
+	struct config cfg;
 	struct policy *p;
-	bool print = false;
+	bool print = false, skip = false, have_cfg, ok;
 	int o;
 
 	while ((o = getopt_long(argc, argv, "+ph", opts, NULL)) != -1) {
 		if (o == 'p')
 			print = true;
 		else if (o == 's')
-			po.skip_unsupported = true;
+			skip = true;
 		else if (o == 'h')
 			return printf("usage: %s check [--print] [--skip-unsupported] POLICY\n",
 				      c->prog) < 0;
@@ -46,16 +48,28 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return ctl_usage_error(c, "check", "expects exactly one POLICY");
+	/* the config's host addresses are $HOME_NET, as in the engine; a policy author may lack it */
+	have_cfg = ctl_config(c, &cfg) == 0;
+	if (!have_cfg && c->config_given)
+		return CTL_FAIL;
+	if (have_cfg)
+		config_policy_opts(&cfg, &po, skip);
+	else
+		fprintf(stderr, "%s check: no usable config: $HOME_NET is Suricata's default\n", c->prog);
+	po.skip_unsupported = skip;
 	p = policy_load_file(argv[optind], &po, &errs);
 	ll_err_print(&errs, stderr);
 	ll_err_free(&errs);
-	if (!p)
-		return CTL_FAIL;
-	ips_print_skips(p->ips, stderr, "  ");
-	if (print)
-		policy_print(p, stdout);
-	else
-		summary(argv[optind], p);
+	ok = p != NULL;
+	if (p) {
+		ips_print_skips(p->ips, stderr, "  ");
+		if (print)
+			policy_print(p, stdout);
+		else
+			summary(argv[optind], p);
+	}
 	policy_free(p);
-	return fflush(stdout) == 0 ? CTL_OK : CTL_FAIL;
+	if (have_cfg)
+		config_free(&cfg); /* after the policy: po pointed into it */
+	return ok && fflush(stdout) == 0 ? CTL_OK : CTL_FAIL;
 }

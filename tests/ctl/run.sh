@@ -244,6 +244,9 @@ check status_no_config_exit4 [ $RC -eq 4 ]
 check status_no_config_said has "$T/out" "cannot read config"
 "$CTLBIN" -c "$T" status > "$T/out" 2>&1; RC=$?
 check status_config_dir_said bash -c "[ $RC -eq 4 ] && grep -q 'Is a directory' '$T/out'"
+# check reads the config as the engine does ($HOME_NET): one named with -c must be usable
+"$CTLBIN" -c "$T/nope.conf" check "$P/a.pol" > "$T/out" 2>&1; RC=$?
+check check_bad_config bash -c "[ $RC -eq 1 ] && grep -q 'cannot read config' '$T/out'"
 # a directory where the socket belongs stops lifelined from starting: say that, not "not running"
 conf sd; mkdir -p "$T/sd/run/c.sock"
 run sd status
