@@ -136,6 +136,12 @@ int cmd_reset(struct ctl *c, int argc, char **argv)
 	}
 	if (optind != argc)
 		return ctl_usage_error(c, "reset", "takes no arguments");
+	/* the engine refuses other users, and the hooks and state dir are root's: say so once */
+	if (geteuid() != 0) {
+		fprintf(stderr, "%s reset: refused: needs root (sudo %s reset); nothing was changed\n",
+			c->prog, c->prog);
+		return CTL_FAIL;
+	}
 	if (ctl_config(c, &cfg) != 0) {
 		/* a broken config must not keep the console locked out */
 		fprintf(stderr, "%s reset: warning: the config is unusable; going on with the "

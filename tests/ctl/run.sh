@@ -169,7 +169,14 @@ asnobody load "$P/a.pol"; check nonroot_load_refused has "$T/out" "permission de
 check nonroot_load_exit [ $RC -eq 1 ]
 asnobody rollback; check nonroot_rollback_refused has "$T/out" "permission denied"
 asnobody flows --kill; check nonroot_kill_refused has "$T/out" "permission denied"
-asnobody reset; check nonroot_reset_refused [ $RC -eq 1 ]
+asnobody reset; check nonroot_reset_refused bash -c "[ $RC -eq 1 ] && grep -q 'needs root' '$T/out'"
+# the engine refuses a RESET from anyone else too, whatever the client
+setpriv --reuid=65534 --regid=0 --clear-groups /usr/bin/python3 - "$T/e1/run/c.sock" <<'PY' > "$T/out" 2>&1
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(3)
+s.sendall(b"\x00\x00\x00\x06RESET\n"); print("reply", s.recv(200))
+PY
+check nonroot_reset_denied_by_engine has "$T/out" "reply b'.*denied"
 run e1 show; check nonroot_changed_nothing has "$T/out" "define mgmt"
 # not even in the socket's group: the socket refuses; status cannot tell (LSB 4), not "not running"
 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTLBIN" -c "$T/e1/ll.conf" status > "$T/out" 2>&1; RC=$?
