@@ -97,7 +97,13 @@ static void check_socket(struct doctor *d)
 	if (rc == 0 && strcmp(r.status, "ok") == 0) {
 		d->status = strndup(r.body, r.bodylen);
 		doctor_line(d, DOC_OK, "control socket", "%s answers", d->cfg->control_socket);
+	} else if (rc == -EACCES || rc == -EPERM) {
+		/* nothing is known to be wrong: this user may not ask */
+		d->no_engine = "no access to the engine";
+		doctor_line(d, DOC_WARN, "control socket", "%s: %s: run doctor as root or as a "
+			    "member of group lifeline", d->cfg->control_socket, ctl_call_error(rc));
 	} else {
+		d->no_engine = "the engine does not answer (see control socket)";
 		doctor_line(d, DOC_FAIL, "control socket", "%s: %s: restart lifelined; meanwhile "
 			    "`lifelinectl reset` unblocks the host", d->cfg->control_socket,
 			    rc < 0 ? ctl_call_error(rc) : "the engine answered with an error");
@@ -125,8 +131,10 @@ static void check_heartbeat(struct doctor *d)
 	char buf[256];
 	const char *hb = status_field(d, "heartbeat", buf, sizeof(buf));
 
-	if (!hb)
-		doctor_line(d, DOC_FAIL, "last heartbeat", "unknown: the engine does not answer");
+	if (d->no_engine)
+		doctor_line(d, DOC_WARN, "last heartbeat", "not checked: %s", d->no_engine);
+	else if (!hb)
+		doctor_line(d, DOC_FAIL, "last heartbeat", "unknown: the engine's status has none");
 	else if (strstr(hb, "never seen") && d->cfg->nmanagers == 0)
 		doctor_line(d, DOC_WARN, "last heartbeat", "%s; no manager configured", hb);
 	else if (strstr(hb, "never seen") || strstr(hb, "offline"))

@@ -9,6 +9,7 @@ enum doctor_level { DOC_OK, DOC_WARN, DOC_FAIL };
 struct doctor {
 	const struct config *cfg;
 	char *status;  /* the engine's STATUS text, NULL when it did not answer */
+	const char *no_engine; /* why the checks that ask the engine are skipped, NULL: they run */
 	int failed;
 	ll_ip managers[16]; /* resolved manager addresses (first of each name) */
 	int nmanagers;

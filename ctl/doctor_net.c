@@ -258,6 +258,10 @@ void doctor_check_policy(struct doctor *d)
 	ll_ip mgr, host;
 	int ok[4];
 
+	if (d->no_engine) { /* one cause, said once: by the control socket's line */
+		doctor_line(d, DOC_WARN, "policy passes heartbeat", "not checked: %s", d->no_engine);
+		return;
+	}
 	if (d->nmanagers)
 		mgr = d->managers[0];
 	else

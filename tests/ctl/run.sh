@@ -182,6 +182,10 @@ run e1 show; check nonroot_changed_nothing has "$T/out" "define mgmt"
 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTLBIN" -c "$T/e1/ll.conf" status > "$T/out" 2>&1; RC=$?
 check nogroup_status_unknown [ $RC -eq 4 ]
 check nogroup_status_says has "$T/out" "permission denied"
+# doctor for that user: who may ask, not "restart lifelined"; the engine's checks skipped
+setpriv --reuid=65534 --regid=65534 --clear-groups "$CTLBIN" -c "$T/e1/ll.conf" doctor > "$T/out" 2>&1
+check nogroup_doctor_socket has "$T/out" "^warn  control socket .*run doctor as root or as a member of group lifeline"
+check nogroup_doctor_skips bash -c "grep -q '^warn  last heartbeat .*not checked: no access' '$T/out' && ! grep -q 'restart lifelined' '$T/out'"
 
 # garbage on the socket: the server answers, or closes, and keeps serving
 python3 - "$T/e1/run/c.sock" <<'PY' > "$T/out" 2>&1
@@ -245,6 +249,10 @@ done
 kill -CONT "$(cat "$T/e1/pid")"
 stop e1
 run e1 status; check status_no_engine_exit3 [ $RC -eq 3 ]
+# doctor with no engine: the cause once (control socket), the checks that ask the engine skipped
+run e1 doctor
+check doctor_no_engine_cause bash -c "[ $RC -eq 1 ] && grep -q '^FAIL  control socket' '$T/out'"
+check doctor_no_engine_skips bash -c "grep -q '^warn  last heartbeat .*not checked' '$T/out' && grep -q '^warn  policy passes heartbeat .*not checked' '$T/out'"
 # no usable config, so no socket to ask: unknown, not "not running" (and not 1)
 "$CTLBIN" -c "$T/nope.conf" status > "$T/out" 2>&1; RC=$?
 check status_no_config_exit4 [ $RC -eq 4 ]
