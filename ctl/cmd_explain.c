@@ -5,6 +5,8 @@
  * explain and the engine can never disagree.
  */
 #include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,29 +116,48 @@ static int icmp_value(bool v6, const char *s, bool code, int type)
 }
 
 /* The optional words after DST: type T [code C], flags F, on IFACE. */
+/* A usage error that quotes the word at fault. */
+__attribute__((format(printf, 2, 3))) static int bad_word(struct ctl *c, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return ctl_usage_error(c, "explain", msg);
+}
+
 static int parse_tail(struct ctl *c, char **w, int n, struct pkt *p)
 {
-	bool v6 = p->proto == 58;
+	bool v6 = p->proto == 58, icmp = p->proto == 1 || p->proto == 58;
 	int t;
 
 	for (int i = 0; i < n; i += 2) {
+		bool ty = strcmp(w[i], "type") == 0, co = strcmp(w[i], "code") == 0;
+
+		if ((ty || co) && !icmp)
+			return bad_word(c, "'%s' needs icmp or icmp6", w[i]);
+		if (strcmp(w[i], "flags") == 0 && p->proto != 6)
+			return bad_word(c, "'%s' needs tcp", w[i]);
 		if (i + 1 >= n)
-			return ctl_usage_error(c, "explain", "a keyword without its value");
-		if (strcmp(w[i], "type") == 0 && (p->proto == 1 || p->proto == 58)) {
+			return bad_word(c, "'%s' needs a value", w[i]);
+		if (ty) {
 			if ((t = icmp_value(v6, w[i + 1], false, 0)) < 0)
-				return ctl_usage_error(c, "explain", "unknown ICMP type");
+				return bad_word(c, "unknown ICMP type '%s'", w[i + 1]);
 			p->icmp_type = (uint8_t)t;
-		} else if (strcmp(w[i], "code") == 0 && (p->proto == 1 || p->proto == 58)) {
+		} else if (co) {
 			if ((t = icmp_value(v6, w[i + 1], true, p->icmp_type)) < 0)
-				return ctl_usage_error(c, "explain", "unknown ICMP code");
+				return bad_word(c, "unknown ICMP code '%s' for this type", w[i + 1]);
 			p->icmp_code = (uint8_t)t;
-		} else if (strcmp(w[i], "flags") == 0 && p->proto == 6) {
+		} else if (strcmp(w[i], "flags") == 0) {
 			if (parse_flags(w[i + 1], &p->tcp_flags) < 0)
-				return ctl_usage_error(c, "explain", "flags are FIN,SYN,RST,PSH,ACK,URG");
+				return bad_word(c, "flags '%s': they are FIN,SYN,RST,PSH,ACK,URG", w[i + 1]);
 		} else if (strcmp(w[i], "on") == 0) {
 			p->ifname = w[i + 1];
 		} else {
-			return ctl_usage_error(c, "explain", "unexpected word after the addresses");
+			return bad_word(c, "unexpected word '%s' after the addresses (type, code, flags "
+					"or on)", w[i]);
 		}
 	}
 	return 0;
@@ -158,9 +179,13 @@ static int parse_packet(struct ctl *c, int argc, char **argv, struct pkt *p)
 	if (parse_proto(argv[1], argc > 2 ? argv[2] : NULL, p, &used) < 0)
 		return ctl_usage_error(c, "explain", "PROTO is tcp, udp, icmp, icmp6 or proto N");
 	argv += 1 + used, argc -= 1 + used;
-	if (argc < 2 || parse_endpoint(argv[0], &p->src, &p->sport, &sp) < 0 ||
-	    parse_endpoint(argv[1], &p->dst, &p->dport, &dp) < 0)
+	if (argc < 2)
 		return ctl_usage_error(c, "explain", "SRC and DST are ADDR, ADDR:PORT or [ADDR6]:PORT");
+	for (int k = 0; k < 2; k++)
+		if (parse_endpoint(argv[k], k ? &p->dst : &p->src, k ? &p->dport : &p->sport,
+				   k ? &dp : &sp) < 0)
+			return bad_word(c, "'%s' is not ADDR, ADDR:PORT or [ADDR6]:PORT (port 0-65535)",
+					argv[k]);
 	if (ll_ip_is_v4(p->src) != ll_ip_is_v4(p->dst))
 		return ctl_usage_error(c, "explain", "SRC and DST must be of one family");
 	if ((sp || dp) && p->proto != 6 && p->proto != 17)

@@ -262,6 +262,11 @@ check status_config_dir_said bash -c "[ $RC -eq 4 ] && grep -q 'Is a directory' 
 # check reads the config as the engine does ($HOME_NET): one named with -c must be usable
 "$CTLBIN" -c "$T/nope.conf" check "$P/a.pol" > "$T/out" 2>&1; RC=$?
 check check_bad_config bash -c "[ $RC -eq 1 ] && grep -q 'cannot read config' '$T/out'"
+# explain's argument errors quote the word at fault
+"$CTLBIN" explain -p "$P/a.pol" in tcp 192.0.2.7:99999 198.51.100.2:23 > "$T/out" 2>&1; RC=$?
+check explain_bad_port_quoted bash -c "[ $RC -eq 2 ] && grep -q \"'192.0.2.7:99999' is not\" '$T/out'"
+"$CTLBIN" explain -p "$P/a.pol" in udp 192.0.2.7:1 198.51.100.2:2 flags SYN > "$T/out" 2>&1; RC=$?
+check explain_flags_needs_tcp bash -c "[ $RC -eq 2 ] && grep -q \"'flags' needs tcp\" '$T/out'"
 # a directory where the socket belongs stops lifelined from starting: say that, not "not running"
 conf sd; mkdir -p "$T/sd/run/c.sock"
 run sd status
