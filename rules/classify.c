@@ -153,7 +153,8 @@
  * The cost model above is half the story. Instructions (callgrind, 20,000
  * keys of the new-flow captures, classify_group only): fw 3,912 per
  * lookup, acl 2,373. With the caches out of the way - the same key looked
- * up again and again, batches of 16 - fw still takes 260 ns; 16 distinct
+ * up again and again, batches of 16 (bench/bench_classify RULES PCAP 1) -
+ * fw still takes 260 ns; 16 distinct
  * keys 293, 1,000 keys 430, all 1 M keys 487-550. So about half of a fw
  * lookup is instructions at a high IPC, and no layout that saves lines
  * removes it; the issue's ~190 ns needs a scheme that does less work per
