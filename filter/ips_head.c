@@ -1,4 +1,7 @@
-/* ips_head.c - rule header tests on the packet alone: protocol, addresses, ports, flags, ICMP ids, IP and TCP options, header buffers. */
+/*
+ * ips_head.c - rule header tests on the packet alone: protocol, addresses,
+ * ports, flags, ICMP ids, IP and TCP options, header buffers.
+ */
 #include "ips_rules.h"
 
 bool ips_head_proto_ok(const struct ips_rule *r, uint8_t proto, uint8_t family)
@@ -92,56 +95,39 @@ static const uint8_t *opt_find(const uint8_t *o, const uint8_t *end, unsigned ty
 	return NULL;
 }
 
+/* Header buffer @b of @p; false when @p has no such header, or not all of it captured. */
+static bool hbuf_of(const struct pkt *p, unsigned b, const uint8_t **d, uint32_t *len)
+{
+	/* transport headers: the protocol each belongs to, sized by the decoder */
+	static const uint8_t proto[IHB__N] = { [IHB_TCP] = IPPROTO_TCP_, [IHB_UDP] = IPPROTO_UDP_,
+					       [IHB_ICMPV4] = IPPROTO_ICMP_,
+					       [IHB_ICMPV6] = IPPROTO_ICMPV6_ };
+
+	if (b == IHB_IPV4 || b == IHB_IPV6) {
+		*d = p->l3, *len = b == IHB_IPV4 ? p->l3hlen : 40u;
+		return p->l3 && p->family == (b == IHB_IPV4 ? 4 : 6);
+	}
+	*d = p->l4, *len = p->l4hlen;
+	return p->l4_ok && p->l4 && p->proto == proto[b] && p->l4hlen && p->l4hlen <= p->l4len &&
+	       (b != IHB_ICMPV4 || p->family == 4) && (b != IHB_ICMPV6 || p->family == 6);
+}
+
 bool ips_head_ipopt_ok(const struct ips_rule *r, const struct pkt *p)
 {
-	if (p->family != 4 || !p->l3 || p->l3hlen <= 20)
-		return false;
-	return opt_find(p->l3 + 20, p->l3 + p->l3hlen, r->ipopt) != NULL;
+	const uint8_t *h;
+	uint32_t len;
+
+	return hbuf_of(p, IHB_IPV4, &h, &len) && opt_find(h + 20, h + len, r->ipopt);
 }
 
 bool ips_head_mss_ok(const struct ips_rule *r, const struct pkt *p)
 {
-	const uint8_t *o;
-	uint32_t doff;
+	const uint8_t *h, *o;
+	uint32_t len;
 
-	if (p->proto != IPPROTO_TCP_ || !p->l4_ok || p->l4len < 20)
-		return false;
-	doff = (uint32_t)(p->l4[12] >> 4) * 4u;
-	if (doff <= 20 || doff > p->l4len || !(o = opt_find(p->l4 + 20, p->l4 + doff, 2)))
+	if (!hbuf_of(p, IHB_TCP, &h, &len) || !(o = opt_find(h + 20, h + len, 2)))
 		return false;
 	return o[1] == 4 && ips_uint_match(&r->tcp_mss, (uint64_t)o[2] << 8 | o[3]);
-}
-
-/* The bytes of header buffer @b in @p; false when @p has no such header. */
-static bool hbuf_of(const struct pkt *p, unsigned b, const uint8_t **d, uint32_t *len)
-{
-	bool l4 = p->l4_ok && p->l4;
-
-	switch (b) {
-	case IHB_IPV4:
-		*d = p->l3, *len = p->l3hlen;
-		return p->family == 4 && p->l3;
-	case IHB_IPV6:
-		*d = p->l3, *len = 40;
-		return p->family == 6 && p->l3;
-	case IHB_TCP:
-		if (!l4 || p->proto != IPPROTO_TCP_ || p->l4len < 20)
-			return false;
-		*d = p->l4, *len = (uint32_t)(p->l4[12] >> 4) * 4u;
-		return *len >= 20 && *len <= p->l4len;
-	case IHB_UDP:
-		*d = p->l4, *len = 8;
-		return l4 && p->proto == IPPROTO_UDP_ && p->l4len >= 8;
-	case IHB_ICMPV4: /* sized by the message on the wire, as the payload is: all of it captured */
-		if (!l4 || p->proto != IPPROTO_ICMP_ || p->family != 4 || p->l4len < 8)
-			return false;
-		*d = p->l4;
-		*len = pkt_icmpv4_hlen(p->l4, p->l4len, p->len > p->l3hlen ? p->len - p->l3hlen : 0);
-		return *len <= p->l4len;
-	default: /* ICMPv6: 8 bytes, whatever the type */
-		*d = p->l4, *len = 8;
-		return l4 && p->proto == IPPROTO_ICMPV6_ && p->family == 6 && p->l4len >= 8;
-	}
 }
 
 bool ips_head_buffers_ok(const struct ips_rule *r, const struct pkt *p, void *md)

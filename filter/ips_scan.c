@@ -470,8 +470,9 @@ static void scan_packet(struct scan *s, const struct ips_group *g)
 		const struct ips_rule *r = &s->rs->rules[ri];
 		if (stream_only(r) || (r->iponly && s->iponly_done) || !rule_head_ok(s, r))
 			continue;
-		if ((r->nitems && (!p->paylen || !ips_inspect(r, p->payload, p->paylen, w->md))) ||
-		    (r->nhl && !ips_head_buffers_ok(r, p, w->md))) {
+		/* header buffers first: a few dozen bytes each, where the payload may be thousands */
+		if ((r->nhl && !ips_head_buffers_ok(r, p, w->md)) ||
+		    (r->nitems && (!p->paylen || !ips_inspect(r, p->payload, p->paylen, w->md)))) {
 			w->seen[ri] |= SEEN_NOMATCH;
 			continue;
 		}

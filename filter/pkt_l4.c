@@ -65,6 +65,7 @@ static int parse_tcp(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
 	p->tcp_flags = t[13];
 	p->tcp_win = pkt_be16(t + 14);
 	p->l4_ok = 1;
+	p->l4hlen = (uint16_t)doff;
 	set_payload(p, v, doff, v->wire);
 	return 0;
 }
@@ -84,6 +85,7 @@ static int parse_udp(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
 	if (!v->frag && (ulen < 8 || ulen > v->wire))
 		return fail(why, R_BAD_UDP_LENGTH);
 	p->l4_ok = 1;
+	p->l4hlen = 8;
 	set_payload(p, v, 8, v->frag ? v->wire : ulen);
 	return 0;
 }
@@ -166,7 +168,13 @@ static void inner_ip6(struct pkt_inner *in, const uint8_t *q, uint32_t n)
 		inner_ports(in, q + c.off, n - c.off);
 }
 
-uint32_t pkt_icmpv4_hlen(const uint8_t *h, uint32_t cap, uint32_t len)
+/*
+ * Where an ICMPv4 message's payload starts, as Suricata's decoder has it:
+ * 8, 20 for a timestamp or its reply, 8 plus the addresses for a router
+ * advertisement - when the @len bytes of the message on the wire hold that
+ * much, else 8. @h has @cap >= 4 bytes captured.
+ */
+static uint32_t icmpv4_hlen(const uint8_t *h, uint32_t cap, uint32_t len)
 {
 	uint32_t extra = h[0] == 13 || h[0] == 14 ? 12 :
 			 h[0] == 9 && cap >= 6 ? (uint32_t)h[4] * h[5] * 4u : 0;
@@ -197,7 +205,8 @@ static int parse_icmp(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why
 		p->sport = p->dport = pkt_be16(h + 4);
 	}
 	p->l4_ok = 1;
-	set_payload(p, v, v->family == 4 ? pkt_icmpv4_hlen(h, v->cap, v->wire) : 8, v->wire);
+	p->l4hlen = (uint16_t)(v->family == 4 ? icmpv4_hlen(h, v->cap, v->wire) : 8);
+	set_payload(p, v, p->l4hlen, v->wire);
 	if (v->frag || !icmp_is_error(v->family, h[0]) || v->cap <= 8)
 		return 0;
 	if (v->family == 4)

@@ -57,6 +57,8 @@ struct pkt {
 	uint8_t icmp_type, icmp_code;
 	uint8_t l4_ok;    /* the transport header is complete */
 	uint8_t ipopts;   /* IPv4 options present */
+	uint16_t l4hlen;  /* the transport header: TCP with its options, UDP and ICMPv6 8, ICMPv4
+			   * as Suricata's decoder sizes it (pkt_l4.c); where the payload starts */
 	ll_ip src, dst;
 	uint16_t sport, dport; /* TCP/UDP ports; ICMP echo: id in sport/dport */
 	uint16_t frag_off;     /* in bytes */
@@ -84,14 +86,6 @@ struct pkt {
  * malformed: its length byte is missing, below 2 or runs past @end.
  */
 const uint8_t *pkt_opt_next(const uint8_t *o, const uint8_t *end);
-
-/*
- * pkt_icmpv4_hlen() - where an ICMPv4 message's payload starts, as
- * Suricata's decoder has it: 8, 20 for a timestamp or its reply, 8 plus the
- * addresses for a router advertisement - when the @len bytes of the message
- * hold that much, else 8. @h has @cap >= 4 bytes captured.
- */
-uint32_t pkt_icmpv4_hlen(const uint8_t *h, uint32_t cap, uint32_t len);
 
 /*
  * pkt_parse() - parse the IP packet at @data (@caplen bytes captured).

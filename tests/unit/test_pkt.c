@@ -375,6 +375,7 @@ static void test_icmp_echo(void **state)
 static void test_icmp_payload_start(void **state)
 {
 	static const uint8_t at8[] = { 0, 3, 4, 5, 11, 12, 8 };
+	enum ll_reason why;
 	uint8_t b[80];
 	struct pkt p;
 	uint32_t n = ip4(b, 1, 60, 5);
@@ -403,8 +404,13 @@ static void test_icmp_payload_start(void **state)
 	expect_ok(&p, b, 36);
 	assert_int_equal(p.payload - p.l4, 8);
 	assert_int_equal(p.paylen, 8);
-	assert_int_equal(pkt_icmpv4_hlen(b + n, 16, 16), 8);
-	assert_int_equal(pkt_icmpv4_hlen(b + n, 16, 20), 20); /* by the wire length, not the capture */
+	assert_int_equal(p.l4hlen, 8);
+	/* sized by the message on the wire, not by what was captured: a 40-byte timestamp cut at 30 */
+	n = ip4(b, 1, 40, 5);
+	b[n] = 13;
+	assert_int_equal(parse_wire(&p, b, 30, 40, &why), 0);
+	assert_int_equal(p.l4hlen, 20);
+	assert_int_equal(p.paylen, 0);
 }
 
 /* ICMP 3/4 quoting a TCP segment the host sent, cut after @quote bytes. */
