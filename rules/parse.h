@@ -121,6 +121,8 @@ int parse_u64(const char *s, size_t n, uint64_t max, uint64_t *out);
 /* parse_rule.c */
 int parse_rule(struct parser *ps, enum fw_action a);
 int action_lookup(const struct token *t);
+/* rule_keyword() - is @t a firewall rule's keyword (from, to, port, id, ...), never a value? */
+bool rule_keyword(const struct token *t);
 /* starts_statement() - does @t begin a statement (a rule's action, define, include, serial)? */
 bool starts_statement(const struct token *t);
 

@@ -287,6 +287,18 @@ static int once(struct parser *ps, bool *seen)
 	return 0;
 }
 
+/* rule_keyword() - see parse.h: the words kw_anywhere() and kw_clause() take, and port. */
+bool rule_keyword(const struct token *t)
+{
+	static const char *const words[] = { "priority", "id", "msg", "nolog", "on", "from", "to",
+					     "port", "type", "code", "flags" };
+
+	for (size_t i = 0; i < LL_ARRAY_SIZE(words); i++)
+		if (tok_is(t, words[i]))
+			return true;
+	return false;
+}
+
 /* Words allowed anywhere after ACTION. 1: not one of them. */
 static int kw_anywhere(struct parser *ps, struct rule_ctx *c, struct srcloc *idloc)
 {

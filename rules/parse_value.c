@@ -452,18 +452,6 @@ static int parse_item(struct parser *ps, struct pvalue *v, struct strbuf *sb)
 	return 0;
 }
 
-/* A word that starts a firewall rule's next clause, never an address or port. */
-static bool rule_clause(const struct token *t)
-{
-	static const char *const words[] = { "from", "to", "port", "id", "type", "code", "flags",
-					     "msg", "on", "nolog", "priority" };
-
-	for (size_t i = 0; i < LL_ARRAY_SIZE(words); i++)
-		if (tok_is(t, words[i]))
-			return true;
-	return false;
-}
-
 static int parse_list(struct parser *ps, struct pvalue *v, struct strbuf *sb)
 {
 	struct srcloc open = ps->tok.loc;
@@ -491,7 +479,7 @@ static int parse_list(struct parser *ps, struct pvalue *v, struct strbuf *sb)
 			goto out;
 		}
 		/* a rule's next clause: the list was left open on this line */
-		if (rule_clause(&ps->tok)) {
+		if (rule_keyword(&ps->tok)) {
 			char buf[TOK_DESC_LEN];
 
 			perr(ps, &open, "'{' is never closed before %s", tok_desc(&ps->tok, buf, sizeof(buf)));
