@@ -154,15 +154,15 @@
  * keys of the new-flow captures, classify_group only): fw 3,912 per
  * lookup, acl 2,373. With the caches out of the way - the same key looked
  * up again and again, batches of 16 (bench/bench_classify RULES PCAP 1) -
- * fw still takes 260 ns; 16 distinct
- * keys 293, 1,000 keys 430, all 1 M keys 487-550. So about half of a fw
- * lookup is instructions at a high IPC, and no layout that saves lines
- * removes it; the issue's ~190 ns needs a scheme that does less work per
- * key (fewer trees, or far fewer leaf entries), not a faster walk. Tried
- * on that basis and dropped (hot-key time unchanged, 249 vs 247 ns): the
- * key's columns broadcast once per key and the rank test of a group in
- * one SSE2 compare (fw -7% instructions, acl +2%), and a descent that
- * drops finished walks from its turns (instructions unchanged).
+ * fw still takes 260 ns; 16 distinct keys 293, 1,000 keys 430, all 1 M
+ * keys 487-550. So about half of a fw lookup is instructions at a high
+ * IPC, and no layout that saves lines removes it; the issue's ~190 ns
+ * needs a scheme that does less work per key (fewer trees, or far fewer
+ * leaf entries), not a faster walk. Tried on that basis and dropped
+ * (hot-key time unchanged, 249 vs 247 ns): the key's columns broadcast
+ * once per key and the rank test of a group in one SSE2 compare (fw -7%
+ * instructions, acl +2%), and a descent that drops finished walks from
+ * its turns (instructions unchanged).
  *
  * Bit-vector schemes were not chosen: 100,000 rules give ~200,000
  * elementary intervals per address, 2.5 GB of vectors before aggregation.
