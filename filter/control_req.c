@@ -22,7 +22,6 @@ static const char *dir_of(const struct control *c)
 	return c->cfg->state_dir;
 }
 
-
 static void meta_save(struct control *c, FILE *out)
 {
 	int rc;
