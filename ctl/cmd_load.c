@@ -66,7 +66,7 @@ static int send_load(struct ctl *c, const char *path, long confirm, bool skip)
 	int rc, n;
 
 	if ((rc = policy_read_file(path, &text, &len)) < 0) {
-		fprintf(stderr, "%s load: %s: %s\n", c->prog, path, strerror(-rc));
+		fprintf(stderr, "%s load: %s: %s\n", c->prog, path, policy_read_error(rc));
 		return CTL_FAIL;
 	}
 	if (read_sig(c, path, &sig, &siglen) < 0) {

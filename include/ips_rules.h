@@ -287,6 +287,8 @@ struct ips_pctx {
 	int8_t var_list[IPS_MAX_VARS]; /* the list each byte_extract variable was read from */
 	char unsup_buf[64];
 	struct srcloc unsup_loc;
+	bool told_skip; /* the first unsupported-keyword error named --skip-unsupported */
+	uint32_t *sids, sids_cap; /* the rules kept so far by (gid, sid): ips_rules.c */
 };
 
 /* ips_parse.c */

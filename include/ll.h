@@ -67,8 +67,13 @@ struct srcloc {
 
 /*
  * A list of error records, each "file:line:col: message". Parsers append and
- * go on, so that every error is reported, not just the first.
+ * go on, so that every error is reported, not just the first - up to
+ * LL_ERR_MAX of them: the next one is recorded as "too many errors" and the
+ * list is full (ll_err_full()); parsers stop there, as clang does past its
+ * -ferror-limit, so that 64 MiB of garbage costs neither minutes nor
+ * gigabytes of messages.
  */
+#define LL_ERR_MAX 1000
 struct ll_err {
 	struct srcloc loc;
 	char *msg;
@@ -79,6 +84,10 @@ struct ll_errlist {
 };
 void ll_err_add(struct ll_errlist *l, const struct srcloc *loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+static inline bool ll_err_full(const struct ll_errlist *l)
+{
+	return l->n > LL_ERR_MAX;
+}
 /* Print every error as "file:line:col: message\n" (loc->line 0: "file: msg"). */
 void ll_err_print(const struct ll_errlist *l, void *file /* FILE* */);
 void ll_err_free(struct ll_errlist *l);

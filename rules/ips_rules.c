@@ -45,14 +45,66 @@ static void count_skip(struct ips_ruleset *rs, const char *kw)
 		rs->nskips++;
 }
 
+static uint32_t sid_hash(uint32_t gid, uint32_t sid)
+{
+	uint64_t h = ((uint64_t)gid << 32 | sid) * 0x9E3779B97F4A7C15ull;
+
+	return (uint32_t)(h >> 32);
+}
+
+/*
+ * The slot of (@gid, @sid) in c->sids, an open-addressed index of the rules
+ * kept so far (rule index + 1; 0 is empty): the slot holding it, or the
+ * empty one where it would go. Linear in the rules, not quadratic: 60,000
+ * rules took 5.6 s to check for duplicates one against all.
+ */
+static uint32_t *sid_slot(const struct ips_pctx *c, uint32_t gid, uint32_t sid)
+{
+	uint32_t mask = c->sids_cap - 1;
+
+	for (uint32_t i = sid_hash(gid, sid) & mask;; i = (i + 1) & mask) {
+		const struct ips_rule *r = c->sids[i] ? &c->rs->rules[c->sids[i] - 1] : NULL;
+
+		if (!r || (r->sid == sid && r->gid == gid))
+			return &c->sids[i];
+	}
+}
+
+/* Room in c->sids for one more rule (at most half full). */
+static int sid_room(struct ips_pctx *c)
+{
+	uint32_t old = c->sids_cap, *was = c->sids;
+
+	if (2 * (c->rs->nrules + 1) <= old)
+		return 0;
+	c->sids_cap = old ? 2 * old : 1024;
+	if (!(c->sids = calloc(c->sids_cap, sizeof(*c->sids)))) {
+		c->sids = was;
+		c->sids_cap = old;
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < old; i++)
+		if (was[i]) {
+			const struct ips_rule *r = &c->rs->rules[was[i] - 1];
+
+			*sid_slot(c, r->gid, r->sid) = was[i];
+		}
+	free(was);
+	return 0;
+}
+
 static int check_dup_sid(struct ips_pctx *c, const struct ips_rule *r)
 {
-	for (uint32_t i = 0; i < c->rs->nrules; i++)
-		if (c->rs->rules[i].sid == r->sid && c->rs->rules[i].gid == r->gid) {
-			ips_perr(c, "duplicate sid %u (first at line %u)", r->sid,
-				 c->rs->rules[i].loc.line);
-			return -EINVAL;
-		}
+	uint32_t *slot;
+
+	if (sid_room(c) < 0)
+		return -ENOMEM;
+	slot = sid_slot(c, r->gid, r->sid);
+	if (*slot) {
+		ips_perr(c, "duplicate sid %u (first at line %u)", r->sid,
+			 c->rs->rules[*slot - 1].loc.line);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -72,11 +124,13 @@ static int add_line(struct ips_pctx *c, const char *text, const struct srcloc *l
 		count_skip(rs, c->unsup);
 		rc = 0;
 	} else if (rc == -ENOTSUP) {
+		bool proto = !strncmp(c->unsup, "protocol ", 9);
+
 		c->loc = c->unsup_loc;
-		if (!strncmp(c->unsup, "protocol ", 9))
-			ips_perr(c, "unsupported protocol '%s'", c->unsup + 9);
-		else
-			ips_perr(c, "unsupported keyword '%s'", c->unsup);
+		ips_perr(c, "unsupported %s '%s'%s", proto ? "protocol" : "keyword",
+			 c->unsup + (proto ? 9 : 0),
+			 c->told_skip ? "" : " (--skip-unsupported loads the policy without such rules)");
+		c->told_skip = true;
 	} else if (!rc) {
 		struct ips_rule *v = realloc(rs->rules, (rs->nrules + 1) * sizeof(*v));
 		if (!v) {
@@ -85,6 +139,7 @@ static int add_line(struct ips_pctx *c, const char *text, const struct srcloc *l
 		}
 		rs->rules = v;
 		v[rs->nrules++] = r;
+		*sid_slot(c, r.gid, r.sid) = rs->nrules; /* check_dup_sid() made room */
 		return 0;
 	}
 	ips_rule_free(&r);
@@ -120,7 +175,13 @@ static struct ips_ruleset *build(const struct policy *p, const struct policy_ips
 	if (!(c.rs = ruleset_new(o)))
 		return NULL;
 	for (uint32_t i = 0; i < n; i++)
-		bad |= add_line(&c, lines[i].text, &lines[i].loc) != 0;
+		if (ll_err_full(errs)) { /* too many errors: the rest goes unread */
+			bad = 1;
+			break;
+		} else {
+			bad |= add_line(&c, lines[i].text, &lines[i].loc) != 0;
+		}
+	free(c.sids);
 	if (!bad && n)
 		c.loc = lines[0].loc;
 	if (!bad && ips_compile(&c))

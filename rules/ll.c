@@ -63,6 +63,8 @@ void ll_err_add(struct ll_errlist *l, const struct srcloc *loc, const char *fmt,
 	va_list ap;
 	char *msg = NULL;
 
+	if (ll_err_full(l))
+		return;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 8;
 		struct ll_err *v = realloc(l->v, cap * sizeof(*v));
@@ -71,10 +73,16 @@ void ll_err_add(struct ll_errlist *l, const struct srcloc *loc, const char *fmt,
 		l->v = v;
 		l->cap = cap;
 	}
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
+	if (l->n == LL_ERR_MAX) {
+		if (asprintf(&msg, "too many errors; stopping here (the first %d are above)",
+			     LL_ERR_MAX) < 0)
+			msg = NULL;
+	} else {
+		va_start(ap, fmt);
+		if (vasprintf(&msg, fmt, ap) < 0)
+			msg = NULL;
+		va_end(ap);
+	}
 	if (!msg)
 		return;
 	l->v[l->n].loc = loc ? *loc : (struct srcloc){ 0 };

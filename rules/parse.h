@@ -129,6 +129,8 @@ bool starts_statement(const struct token *t);
 /* policy.c */
 /* Read a whole file; 0 or -errno (-EFBIG past the size limit). */
 int policy_read_file(const char *path, char **buf, size_t *len);
+/* What a policy_read_file() error means, for "cannot read X: ..." (the size limit named). */
+const char *policy_read_error(int rc);
 /* Free what a rule owns (matches, texts, msg), not the rule itself. */
 void fw_rule_release(struct fw_rule *r);
 

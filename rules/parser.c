@@ -204,7 +204,7 @@ static int include_file(struct parser *ps, const struct srcloc *at, const char *
 		return 0;
 	}
 	if ((rc = policy_read_file(path, &buf, &len)) < 0) {
-		perr(ps, at, "cannot include '%s': %s", path, strerror(-rc));
+		perr(ps, at, "cannot include '%s': %s", path, policy_read_error(rc));
 		return 0;
 	}
 	parse_buffer(ps, path, buf, len);
@@ -314,7 +314,7 @@ int parse_buffer(struct parser *ps, const char *file, const char *buf, size_t le
 	ps->depth++;
 	lex_init(&lx, intern_file(ps, file), buf, len, ps->errs);
 	ps->lx = &lx;
-	for (next(ps); ps->tok.type != T_EOF && !ps->oom; next(ps)) {
+	for (next(ps); ps->tok.type != T_EOF && !ps->oom && !ll_err_full(ps->errs); next(ps)) {
 		if (ps->tok.type == T_NL)
 			continue;
 		if (statement(ps) < 0 && ps->tok.type != T_NL && ps->tok.type != T_EOF) {

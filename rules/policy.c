@@ -13,7 +13,10 @@
 #include "fw.h"
 #include "parse.h"
 
-#define POLICY_MAX_BYTES (64u << 20)
+#define POLICY_MAX_MIB 64
+#define POLICY_MAX_BYTES ((size_t)POLICY_MAX_MIB << 20)
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /*
  * File names live for the whole process: error records (struct srcloc)
@@ -117,6 +120,11 @@ int policy_read_file(const char *path, char **buf, size_t *len)
 	return rc;
 }
 
+const char *policy_read_error(int rc)
+{
+	return rc == -EFBIG ? "larger than the " STR(POLICY_MAX_MIB) " MiB a policy may be" : strerror(-rc);
+}
+
 static int policy_hash(struct policy *p)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -203,6 +211,8 @@ static struct policy *load(const char *name, const char *buf, size_t len,
 	/* after firewall errors too, so that check reports every error at once */
 	if (!ps.oom && ps.p->nips_lines && ips_ruleset_build(ps.p, o ? o : &none, errs) < 0)
 		ps.nerr++;
+	if (ll_err_full(errs)) /* parsing stopped short: the rest was never read */
+		ps.nerr++;
 	free(ps.idloc);
 	sort_errors(ps.p, errs, nerr0);
 	if (ps.oom) {
@@ -234,7 +244,7 @@ struct policy *policy_load_file(const char *path, const struct policy_opts *o,
 
 	if (rc < 0) {
 		ll_err_add(errs, &(struct srcloc){ intern(path), 0, 0 }, "cannot read policy: %s",
-			   strerror(-rc));
+			   policy_read_error(rc));
 		errno = -rc;
 		return NULL;
 	}

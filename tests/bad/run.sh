@@ -75,7 +75,11 @@ w('huge-token', 'x' * 1000000 + '\n', "huge-token.pol:1:1: unknown keyword 'xxxx
 w('huge-last-line-bad', ''.join(f'deny in tcp to any port {i % 65536} id {i + 1}\n'
    for i in range(100000)) + 'deny in tcp to any port 65536 id 100001\n',
    "huge-last-line-bad.pol:100001:25: port '65536' out of range 0-65535")
-w('many-errors', 'bogus\n' * 20000, "many-errors.pol:20000:1: unknown keyword 'bogus'")
+# the first 1000 errors, then one line that says the rest went unread (clang's -ferror-limit)
+w('many-errors', 'bogus\n' * 20000, "many-errors.pol:1000:1: unknown keyword 'bogus'\n"
+   "many-errors.pol:1001:1: too many errors; stopping here (the first 1000 are above)")
+w('many-ips-errors', 'alert x\n' * 20000, "many-ips-errors.pol:1000:8: rule header needs\n"
+   "many-ips-errors.pol:1001:8: too many errors; stopping here (the first 1000 are above)")
 w('huge-list', 'define big = { ' + ' '.join(f'10.{i >> 8 & 255}.{i & 255}.1' for i in range(60000))
    + ' 10.0.0.999 }\ndeny in any from $big id 1\n', "bad address '10.0.0.999'")
 for i in range(40):
@@ -85,7 +89,7 @@ w('deep-include', 'include "deep-0.inc"\n', 'includes nested deeper than')
 PY
 	# larger than the 64 MiB a policy may be
 	head -c $((65 << 20)) /dev/zero | tr '\0' '#' > "$G/too-large.pol"
-	printf "too-large.pol\nFile too large\n" > "$G/too-large.err"
+	printf "too-large.pol\nlarger than the 64 MiB a policy may be\n" > "$G/too-large.err"
 }
 gen_policies
 

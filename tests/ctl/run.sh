@@ -216,6 +216,7 @@ printf 'alert tcp any any -> any any (content:"y"; sid:2;)\n' >> "$P/skip.pol"
 check skip_check has "$T/out" "1 IPS rule (1 skipped)"
 check skip_check_kw has "$T/out" "skipped 1 IPS rule with unsupported keyword 'http.uri'"
 run e1 load "$P/skip.pol"; check skip_load_refused [ $RC -eq 1 ]
+check skip_load_hint has "$T/out" "unsupported keyword 'http.uri' (--skip-unsupported loads the policy without such rules)"
 run e1 load --skip-unsupported "$P/skip.pol"
 check skip_load has "$T/out" "1 IPS rule (1 skipped)"
 check skip_load_kw has "$T/out" "skipped 1 IPS rule with unsupported keyword 'http.uri'"

@@ -148,6 +148,33 @@ static void test_skip_unsupported(void **state)
 	ips_ruleset_free(rs);
 }
 
+/* Duplicates by (gid, sid), found among thousands of rules (the index grows), named by first line. */
+static void test_duplicate_sids(void **state)
+{
+	enum { N = 5000 };
+	struct ll_errlist errs = { 0 };
+	size_t cap = (N + 3) * 80, len = 0;
+	char *text = malloc(cap);
+
+	(void)state;
+	assert_non_null(text);
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"alert tcp any any -> any any (content:\"a\"; sid:%d;)\n", i + 1);
+	/* the same sid under another gid is another rule; the same pair again is not */
+	len += (size_t)snprintf(text + len, cap - len,
+				"alert tcp any any -> any any (content:\"a\"; sid:7; gid:3;)\n"
+				"alert tcp any any -> any any (content:\"a\"; sid:4321;)\n"
+				"alert tcp any any -> any any (content:\"a\"; sid:7; gid:3;)\n");
+	assert_null(ipst_rules(text, false, &errs));
+	assert_int_equal(errs.n, 2);
+	assert_string_equal(errs.v[0].msg, "duplicate sid 4321 (first at line 4321)");
+	assert_int_equal(errs.v[0].loc.line, N + 2);
+	assert_string_equal(errs.v[1].msg, "duplicate sid 7 (first at line 5001)");
+	ll_err_free(&errs);
+	free(text);
+}
+
 /* $HOME_NET: a define wins, then the host's addresses, then Suricata's default. */
 static void test_home_net(void **state)
 {
@@ -224,7 +251,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_goldens),  cmocka_unit_test(test_bad_goldens),
-		cmocka_unit_test(test_skip_unsupported), cmocka_unit_test(test_home_net),
+		cmocka_unit_test(test_skip_unsupported), cmocka_unit_test(test_duplicate_sids), cmocka_unit_test(test_home_net),
 		cmocka_unit_test(test_define_kind),    cmocka_unit_test(test_uint),
 	};
 

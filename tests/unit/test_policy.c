@@ -257,6 +257,39 @@ static void test_every_error_reported(void **state)
 		      "t.pol:5:29: 'flags' needs protocol tcp");
 }
 
+/*
+ * Past LL_ERR_MAX errors the parser stops and says so; a load that stopped
+ * short never yields a policy, even one whose errors all came before it
+ * (a list already full: nothing of this text was read).
+ */
+static void test_error_limit(void **state)
+{
+	struct ll_errlist errs = { 0 };
+	size_t n = 20000 * 6 + 64;
+	char *text = malloc(n), *s;
+
+	(void)state;
+	assert_non_null(text);
+	text[0] = 0;
+	for (int i = 0; i < 20000; i++)
+		strcat(text + i * 6, "bogus\n");
+	strcat(text, "allow in tcp id 1\n");
+	assert_null(load(text, &errs));
+	assert_int_equal(errs.n, LL_ERR_MAX + 1);
+	s = err_str(&errs, LL_ERR_MAX - 1);
+	assert_string_equal(s, "t.pol:1000:1: unknown keyword 'bogus'");
+	free(s);
+	s = err_str(&errs, LL_ERR_MAX);
+	assert_string_equal(s, "t.pol:1001:1: too many errors; stopping here (the first 1000 are above)");
+	free(s);
+	assert_true(ll_err_full(&errs));
+	/* the list is full before a word is read: still no policy, and no more errors */
+	assert_null(load("allow in tcp id 1\n", &errs));
+	assert_int_equal(errs.n, LL_ERR_MAX + 1);
+	ll_err_free(&errs);
+	free(text);
+}
+
 static void test_bad_bytes(void **state)
 {
 	(void)state;
@@ -519,6 +552,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty_and_comments),
+		cmocka_unit_test(test_error_limit),
 		cmocka_unit_test(test_rule_fields),
 		cmocka_unit_test(test_cidr_merge_and_ipv6),
 		cmocka_unit_test(test_allow_dirs),
