@@ -223,6 +223,36 @@ static void check_persisted(struct doctor *d)
 }
 
 /*
+ * The config first: a broken one is why a restart fails, but its valid
+ * lines still say where the socket, state and managers are, so the other
+ * checks run on them (config_load() keeps them) rather than not at all.
+ */
+static void check_config(const struct ctl *c, struct doctor *d, struct config *cfg)
+{
+	struct ll_errlist errs = { 0 };
+	char *first, more[64] = "";
+	bool unread;
+
+	if (config_load(cfg, c->config_path, !c->config_given, &errs) == 0) {
+		doctor_line(d, DOC_OK, "config", "%s: %s", c->config_path,
+			    cfg->path ? "no errors" : "none, the defaults");
+		ll_err_free(&errs);
+		return;
+	}
+	if (errs.n > 1)
+		ll_err_print(&errs, stderr);
+	first = errs.n ? ll_err_string(&errs.v[0]) : NULL;
+	unread = !errs.n || !errs.v[0].loc.line; /* the file, not a line of it */
+	if (errs.n > 1)
+		snprintf(more, sizeof(more), " (and %zu more, above)", errs.n - 1);
+	doctor_line(d, DOC_FAIL, "config", "%s%s: lifelined will not start with it, nor take it "
+		    "on SIGHUP; the checks below use %s", first ? first : c->config_path, more,
+		    unread ? "the defaults" : "its valid lines");
+	free(first);
+	ll_err_free(&errs);
+}
+
+/*
  * cmd_doctor() - `doctor`: every check of SPEC section 7. Exit 0 when none
  * failed (warnings allowed), 1 otherwise, 2 usage.
  */
@@ -236,8 +266,7 @@ int cmd_doctor(struct ctl *c, int argc, char **argv)
 			      c->prog) < 0;
 	if (argc != 1)
 		return ctl_usage_error(c, "doctor", "takes no arguments");
-	if (ctl_config(c, &cfg) != 0)
-		return CTL_FAIL;
+	check_config(c, &d, &cfg);
 	check_process(&d);
 	check_socket(&d);
 	doctor_check_hooks(&d);

@@ -210,12 +210,14 @@ static struct policy *parse_text(const char *name, const char *text, size_t len,
 	}
 	p = policy_load_string(name, text, o, &errs);
 	if (!p) {
+		char *first = errs.n ? ll_err_string(&errs.v[0]) : NULL;
+
 		*broken = errs.n > 0;
 		if (errs.n)
-			snprintf(why, whylen, "%s:%u:%u: %s", name, errs.v[0].loc.line,
-				 errs.v[0].loc.col, errs.v[0].msg);
+			snprintf(why, whylen, "%s", first ? first : errs.v[0].msg);
 		else
 			snprintf(why, whylen, "%s: %s", name, strerror(errno));
+		free(first);
 	} else if (fw_compile(p) < 0) {
 		snprintf(why, whylen, "%s: cannot compile: out of memory", name);
 		policy_free(p);

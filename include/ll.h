@@ -88,6 +88,8 @@ static inline bool ll_err_full(const struct ll_errlist *l)
 {
 	return l->n > LL_ERR_MAX;
 }
+/* One error as "file:line:col: message" (loc->line 0: "file: msg"), malloc'd; NULL: no memory. */
+char *ll_err_string(const struct ll_err *e);
 /* Print every error as "file:line:col: message\n" (loc->line 0: "file: msg"). */
 void ll_err_print(const struct ll_errlist *l, void *file /* FILE* */);
 void ll_err_free(struct ll_errlist *l);

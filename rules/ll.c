@@ -90,18 +90,27 @@ void ll_err_add(struct ll_errlist *l, const struct srcloc *loc, const char *fmt,
 	l->n++;
 }
 
+char *ll_err_string(const struct ll_err *e)
+{
+	char *s = NULL;
+	int rc;
+
+	if (e->loc.file && e->loc.line)
+		rc = asprintf(&s, "%s:%u:%u: %s", e->loc.file, e->loc.line, e->loc.col, e->msg);
+	else if (e->loc.file)
+		rc = asprintf(&s, "%s: %s", e->loc.file, e->msg);
+	else
+		rc = asprintf(&s, "%s", e->msg);
+	return rc < 0 ? NULL : s;
+}
+
 void ll_err_print(const struct ll_errlist *l, void *file)
 {
-	FILE *f = file;
-
 	for (size_t i = 0; i < l->n; i++) {
-		const struct ll_err *e = &l->v[i];
-		if (e->loc.file && e->loc.line)
-			fprintf(f, "%s:%u:%u: %s\n", e->loc.file, e->loc.line, e->loc.col, e->msg);
-		else if (e->loc.file)
-			fprintf(f, "%s: %s\n", e->loc.file, e->msg);
-		else
-			fprintf(f, "%s\n", e->msg);
+		char *s = ll_err_string(&l->v[i]);
+
+		fprintf(file, "%s\n", s ? s : l->v[i].msg);
+		free(s);
 	}
 }
 

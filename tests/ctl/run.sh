@@ -303,6 +303,13 @@ run e1 doctor; check doctor_persisted_no_last_good has "$T/out" "^FAIL  persiste
 rm -f "$T/e1/state/current.pol"
 run e1 doctor; check doctor_persisted_none has "$T/out" "^ok    persisted policy .*none yet: a restart runs the empty policy"
 mv "$T/lg.keep" "$T/e1/state/last-good.pol"
+# a broken config: its first error as a FAIL, and the other checks still run on its valid lines
+# (the control socket it names answers)
+{ cat "$T/e1/ll.conf"; echo "bogus-directive 1"; } > "$T/broken.conf"
+"$CTLBIN" -c "$T/broken.conf" doctor > "$T/out" 2>&1; RC=$?
+check doctor_broken_config bash -c "[ $RC -eq 1 ] && grep -q \"^FAIL  config .*broken.conf:6:1: unknown directive 'bogus-directive': lifelined will not start with it\" '$T/out'"
+check doctor_broken_config_goes_on has "$T/out" "^ok    control socket"
+run e1 doctor; check doctor_config_ok has "$T/out" "^ok    config .*ll.conf: no errors"
 stop e1
 
 # ---- signed policies ----
