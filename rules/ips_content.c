@@ -1,5 +1,6 @@
 /* ips_content.c - exact payload inspection of one rule, with Suricata's positional semantics. */
 #include <ctype.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "ips_rules.h"
@@ -173,6 +174,36 @@ static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 	return false;
 }
 
+/*
+ * Suricata's PCRE limits (detect-pcre.h: match-limit 3500, recursion 1500),
+ * for every pcre ('O' asks for the configured ones; these are the only
+ * ones here): a backtracking pattern gets that many steps per attempt, not
+ * PCRE2's default ten million - /(a+)+[^a]/ over streams of 1,400-byte
+ * segments of 'a' took 26 ms a packet. A limit reached is no match, for a
+ * negated pcre too, as in Suricata.
+ */
+#define PCRE_MATCH_LIMIT 3500
+#define PCRE_DEPTH_LIMIT 1500
+
+static pcre2_match_context *pcre_limits;
+static pthread_once_t pcre_limits_once = PTHREAD_ONCE_INIT;
+
+static void pcre_limits_make(void)
+{
+	pcre_limits = pcre2_match_context_create(NULL); /* NULL: PCRE2's defaults, still correct */
+	if (pcre_limits) {
+		pcre2_set_match_limit(pcre_limits, PCRE_MATCH_LIMIT);
+		pcre2_set_depth_limit(pcre_limits, PCRE_DEPTH_LIMIT);
+	}
+}
+
+static int pcre_run(const struct ips_pcre *pc, const uint8_t *buf, uint32_t len, uint32_t from,
+		    pcre2_match_data *md)
+{
+	pthread_once(&pcre_limits_once, pcre_limits_make);
+	return pcre2_match(pc->code, buf, len, from, 0, md, pcre_limits);
+}
+
 /* A pcre is retried from after its last match start when a relative item after it fails. */
 static bool match_pcre(struct ictx *x, uint32_t i, uint32_t prev)
 {
@@ -185,11 +216,11 @@ static bool match_pcre(struct ictx *x, uint32_t i, uint32_t prev)
 	if (base > x->len)
 		return false;
 	if (pc->neg) {
-		rc = pcre2_match(pc->code, x->buf + base, x->len - base, 0, 0, x->md, NULL);
-		return rc < 0 && match_from(x, i + 1, prev);
+		rc = pcre_run(pc, x->buf + base, x->len - base, 0, x->md);
+		return rc == PCRE2_ERROR_NOMATCH && match_from(x, i + 1, prev);
 	}
 	while (from <= x->len - base && --x->budget >= 0) {
-		rc = pcre2_match(pc->code, x->buf + base, x->len - base, from, 0, x->md, NULL);
+		rc = pcre_run(pc, x->buf + base, x->len - base, from, x->md);
 		if (rc < 0)
 			return false;
 		from = (uint32_t)ov[0] + 1;

@@ -122,6 +122,24 @@ static void test_negation_nocase(void **state)
 	assert_int_equal(m("content:\"a|3b|b\";", "a;b"), 1);
 }
 
+/*
+ * Suricata's PCRE match limit (3500 steps): a pattern that matches only
+ * after exponential backtracking does not match, plain or negated, while
+ * the same pattern matches where it needs few steps.
+ */
+static void test_pcre_match_limit(void **state)
+{
+	char slow[64], fast[8] = "bac";
+
+	(void)state;
+	memset(slow, 'a', 20);
+	strcpy(slow + 20, "bac"); /* 2^20 steps at each of the first 20 starts, then "ac" */
+	assert_int_equal(m("pcre:\"/(a+)+c/\";", fast), 1);
+	assert_int_equal(m("pcre:\"/(a+)+c/\";", slow), 0);
+	assert_int_equal(m("content:\"b\"; pcre:!\"/(a+)+c/\";", slow), 0);
+	assert_int_equal(m("content:\"b\"; pcre:!\"/(a+)+d/\";", fast), 1);
+}
+
 static void test_isdataat_bytes(void **state)
 {
 	(void)state;
@@ -242,7 +260,7 @@ int main(void)
 		cmocka_unit_test(test_offset_depth),
 		cmocka_unit_test(test_nocase_anchor),
 		cmocka_unit_test(test_distance_within),
-		cmocka_unit_test(test_negation_nocase),
+		cmocka_unit_test(test_negation_nocase), cmocka_unit_test(test_pcre_match_limit),
 		cmocka_unit_test(test_isdataat_bytes),
 		cmocka_unit_test(test_suricata_vectors),
 	};
