@@ -121,33 +121,34 @@ void pipeline_fw_key(const struct pkt *p, struct fw_key *k)
 static void firewall(struct pipeline *pl, struct flow *f, const struct fw_key *k,
 		     const struct fw_result *pre, struct verdict *v)
 {
-	struct fw_result res;
+	struct fw_result own;
+	const struct fw_result *res = pre;
 
 	if (policy_is_empty(pl->policy))
-		res = empty_result;
-	else if (pre)
-		res = *pre;
-	else
-		fw_classify(pl->policy, k, &res);
-	f->accept = res.accept;
+		res = &empty_result;
+	else if (!pre) {
+		fw_classify(pl->policy, k, &own);
+		res = &own;
+	}
+	f->accept = res->accept;
 	/* decided once a flow: no inspection where no IPS rule can ever match it */
-	f->inspect = res.inspect && pl->policy && pl->policy->ips &&
+	f->inspect = res->inspect && pl->policy && pl->policy->ips &&
 		     ips_may_match(pl->policy->ips, k);
-	f->reason = (uint8_t)res.reason;
-	f->has_rule = res.rule != NULL;
-	f->rule_id = res.rule ? res.rule->id : 0;
-	f->rule_idx = res.rule ? (uint32_t)(res.rule - pl->policy->rules) : 0;
+	f->reason = (uint8_t)res->reason;
+	f->has_rule = res->rule != NULL;
+	f->rule_id = res->rule_id;
+	f->rule_idx = res->rule ? (uint32_t)(res->rule - pl->policy->rules) : 0;
 	hit(pl, f->has_rule, f->rule_idx);
-	f->nolog = res.rule && res.rule->nolog;
+	f->nolog = res->nolog;
 	f->generation = pl->generation;
-	v->accept = res.accept;
-	v->by = ll_reason_by(res.reason);
-	v->reason = (uint8_t)res.reason;
+	v->accept = res->accept;
+	v->by = ll_reason_by(res->reason);
+	v->reason = (uint8_t)res->reason;
 	v->has_rule = f->has_rule;
 	v->rule = f->rule_id;
 	v->nolog = f->nolog;
-	v->nlogged = res.nlogged;
-	memcpy(v->logged, res.logged, res.nlogged * sizeof(res.logged[0]));
+	v->nlogged = res->nlogged;
+	memcpy(v->logged, res->logged, res->nlogged * sizeof(res->logged[0]));
 }
 
 /* A new policy: judge the flow again as its opening packet. */

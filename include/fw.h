@@ -24,6 +24,8 @@ struct fw_result {
 	bool accept;
 	bool inspect;          /* accepted and IPS should look (force-allow, allow, default) */
 	const struct fw_rule *rule; /* deciding rule, NULL for not-allowed/default */
+	uint32_t rule_id;      /* its id and nolog (0, false without one): the packet path */
+	bool nolog;            /* reads these, not the rule, which it would miss in cache */
 	uint32_t nlogged;      /* log-only rules that matched (ids ascending), capped */
 	uint32_t logged[FW_MAX_LOGGED];
 };

@@ -605,6 +605,8 @@ static void conclude(const struct policy *p, const struct cls *c, const struct l
 	if (l->best == NO_HIT) {
 		report_logs(res, l, LOG_SLOTS * 5);
 		res->rule = NULL;
+		res->rule_id = 0;
+		res->nolog = false;
 		res->reason = p->allow_dirs & l->q.dir ? R_NOT_ALLOWED : R_DEFAULT;
 		res->accept = res->inspect = res->reason == R_DEFAULT;
 		return;
@@ -614,6 +616,8 @@ static void conclude(const struct policy *p, const struct cls *c, const struct l
 	/* fw_result_decide() without reading the rule: the box has its action */
 	fw_result_action(res, (enum fw_action)b->action);
 	res->rule = &p->rules[b->rule];
+	res->rule_id = b->id;
+	res->nolog = b->nolog;
 }
 
 /* Up to GROUP lookups side by side: their cache misses overlap. */

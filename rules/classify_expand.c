@@ -259,6 +259,7 @@ static void box_fill(struct cls_box *b, const struct cls_bbox *x, const struct f
 	b->rank = (uint8_t)rank_of(r);
 	b->logslot = (uint8_t)(4 - r->priority);
 	b->id = r->id;
+	b->nolog = r->nolog;
 }
 
 /* Emit the cross product of @l as boxes of rule @ri. */

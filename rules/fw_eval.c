@@ -143,6 +143,8 @@ void fw_result_decide(struct fw_result *res, const struct fw_rule *r)
 {
 	fw_result_action(res, r->action);
 	res->rule = r;
+	res->rule_id = r->id;
+	res->nolog = r->nolog;
 }
 
 /*
