@@ -18,6 +18,7 @@ struct ictx {
 	uint32_t len;
 	pcre2_match_data *md;
 	int budget;
+	bool stop; /* Suricata's discontinue_matching: no later occurrence can help */
 	uint64_t vars[IPS_MAX_VARS]; /* byte_extract values on the current path */
 };
 
@@ -141,6 +142,28 @@ static void window(const struct ips_content *c, uint32_t prev, uint32_t len, int
 	}
 }
 
+static bool next_relative(const struct ictx *x, uint32_t i)
+{
+	return i + 1 < x->nitems && x->items[i + 1].relative;
+}
+
+/*
+ * Is another occurrence of content @i worth trying when the items after it
+ * failed? Only when the next item is relative and not a positive content
+ * bounded by distance alone (Suricata's DETECT_CONTENT_WITHIN_NEXT, which
+ * `within`, a negated relative content and every relative non-content
+ * keyword set): a later occurrence only moves such a window's start right,
+ * and the next content already searched all of it.
+ */
+static bool retry_after(const struct ictx *x, uint32_t i)
+{
+	const struct ips_item *next = &x->items[i + 1];
+
+	if (!next_relative(x, i))
+		return false;
+	return next->kind != II_CONTENT || (next->u.c.flags & (IC_WITHIN | IC_NEG));
+}
+
 static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 {
 	const struct ips_content *orig = &x->items[i].u.c, *c = orig;
@@ -154,12 +177,14 @@ static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 		tmp.within = (int32_t)val(x, orig->var[3], orig->within);
 		c = &tmp;
 	}
-	bool retry = i + 1 < x->nitems && x->items[i + 1].relative;
+	bool retry = retry_after(x, i), indep = !x->items[i].relative;
 	int64_t start, end, pos;
 
 	window(c, prev, x->len, &start, &end);
 	if (c->flags & IC_NEG) {
 		pos = start + c->len <= end ? find(x->buf, start, end, c) : -1;
+		/* found, and neither it nor the next item depends on a match (Suricata's IS_SINGLE) */
+		x->stop |= pos >= 0 && indep && !next_relative(x, i);
 		return pos < 0 && match_from(x, i + 1, prev);
 	}
 	while (start + c->len <= end && (pos = find(x->buf, start, end, c)) >= 0) {
@@ -167,10 +192,16 @@ static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 			return false;
 		if (match_from(x, i + 1, (uint32_t)(pos + c->len)))
 			return true;
-		if (!retry)
+		if (x->stop)
 			return false;
+		if (!retry) {
+			x->stop = true; /* no other occurrence of the items before can do better */
+			return false;
+		}
 		start = pos + 1;
 	}
+	/* an independent content that is nowhere: nothing before it can change that */
+	x->stop |= indep;
 	return false;
 }
 
@@ -345,6 +376,8 @@ static bool match_from(struct ictx *x, uint32_t i, uint32_t prev)
 
 	if (i == x->nitems)
 		return true;
+	if (x->stop)
+		return false;
 	it = &x->items[i];
 	switch (it->kind) {
 	case II_CONTENT:
@@ -383,7 +416,8 @@ bool ips_may_match_new(const struct ips_rule *r, const uint8_t *buf, uint32_t le
 bool ips_inspect_items(const struct ips_item *items, uint32_t n, const uint8_t *buf, uint32_t len,
 		       void *md)
 {
-	struct ictx x = { items, n, buf ? buf : (const uint8_t *)"", len, md, INSPECT_BUDGET, { 0 } };
+	struct ictx x = { items, n, buf ? buf : (const uint8_t *)"", len, md, INSPECT_BUDGET, false,
+			  { 0 } };
 
 	return match_from(&x, 0, 0);
 }
