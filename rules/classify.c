@@ -33,7 +33,9 @@
  * four: 1.7-2.1, 0.9-1.2, 1.2-1.3 us. With log-only boxes in the deciding
  * trees, a fw lookup read 207 boxes; in their own tree, 5 per tree.
  *
- * Bounds: leaf entries <= 16 per (box, tree) membership + 64 Ki (a
+ * Bounds: boxes <= 256 Ki in all, or two a rule (classify_expand.c: the
+ * per-rule bound of 256 drops until they fit), leaf entries <= 16 per
+ * (box, tree) membership + 64 Ki (a
  * log-only tree: 64 per box more), and 12 M boxes examined to choose cuts,
  * shared by the trees in proportion; past either, nodes stay leaves:
  * lookups slow down, compile time and memory do not grow. 100,000 rules:
