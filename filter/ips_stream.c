@@ -210,14 +210,23 @@ static void append(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t 
 	s->next_seq = seq + skip + n;
 }
 
-/* Queue an out-of-order segment; false when the queue is full. */
-static bool ooo_add(struct ips_stream *s, uint32_t seq, const uint8_t *d, uint32_t n)
+/*
+ * Queue an out-of-order segment; false when the queue is full, or the bytes
+ * all streams hold would pass the memcap (counted like buffers: without it,
+ * flows that each took a small buffer held 64 KiB of queue each past it).
+ */
+static bool ooo_add(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t seq,
+		    const uint8_t *d, uint32_t n)
 {
 	struct seg **pp = &s->ooo, *g;
 
-	if (s->nooo >= OOO_MAX_SEGS || s->ooo_bytes + n > OOO_MAX_BYTES ||
-	    !(g = malloc(sizeof(*g) + n)))
+	if (s->nooo >= OOO_MAX_SEGS || s->ooo_bytes + n > OOO_MAX_BYTES)
 		return false;
+	if (atomic_fetch_add(&stream_mem, n) + n > rs->stream_memcap ||
+	    !(g = malloc(sizeof(*g) + n))) {
+		atomic_fetch_sub(&stream_mem, n);
+		return false;
+	}
 	g->seq = seq;
 	g->len = n;
 	memcpy(g->data, d, n);
@@ -227,7 +236,6 @@ static bool ooo_add(struct ips_stream *s, uint32_t seq, const uint8_t *d, uint32
 	*pp = g;
 	s->nooo++;
 	s->ooo_bytes += n;
-	atomic_fetch_add(&stream_mem, n);
 	return true;
 }
 
@@ -305,7 +313,7 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 	if (p->paylen && !(p->tcp_flags & (TCPF_SYN | TCPF_RST)) && !s->full) {
 		if (diff <= 0)
 			append(s, rs, p->tcp_seq, p->payload, p->paylen), whole = diff == 0;
-		else if (!ooo_add(s, p->tcp_seq, p->payload, p->paylen))
+		else if (!ooo_add(s, rs, p->tcp_seq, p->payload, p->paylen))
 			resync(s, rs, p->tcp_seq, p->payload, p->paylen), before = 0, whole = true;
 		ooo_drain(s, rs);
 	}

@@ -397,6 +397,50 @@ static void test_stream_fin(void **state)
 }
 
 /*
+ * The memcap bounds what all streams hold, queued out-of-order segments
+ * too: 64 flows, each with a stream buffer and 40 KiB of segments beyond a
+ * hole, against a 128 KiB cap. Past it a flow is inspected per packet (its
+ * queue is not kept); it was 16 x the cap, 64 KiB a flow, without the check.
+ */
+static void test_stream_memcap_ooo(void **state)
+{
+	enum { FLOWS = 64, CAP = 128 << 10 };
+	struct policy_opts o = { .stream_memcap = CAP };
+	struct ll_errlist errs = { 0 };
+	struct ips_ruleset *rs = ips_ruleset_from_text("t", stream_rules, &o, &errs);
+	struct ips_worker *w = ips_worker_new(rs);
+	static struct flow f[FLOWS];
+	char data[1001];
+	uint64_t mem0 = ips_stream_mem(), most = 0;
+	struct ips_result res;
+
+	(void)state;
+	assert_non_null(rs);
+	assert_non_null(w);
+	memset(data, 'x', 1000);
+	data[1000] = 0;
+	for (int i = 0; i < FLOWS; i++) {
+		f[i].tcp_state = FT_ESTABLISHED;
+		for (uint32_t k = 0; k < 41; k++) { /* one in order, then 40 past a 1,000-byte hole */
+			struct pkt p = ipst_pkt(IPPROTO_TCP_, data, 1000);
+
+			p.tcp_seq = 100 + (k ? 1000 + k * 1000 : 0);
+			ips_scan(w, rs, &f[i], &p, 1, 1000, &res);
+			if (ips_stream_mem() - mem0 > most)
+				most = ips_stream_mem() - mem0;
+		}
+	}
+	print_message("streams held at most %llu bytes (cap %d)\n", (unsigned long long)most, CAP);
+	assert_true(most <= CAP);
+	assert_true(most >= CAP / 2); /* the flows did fill it: the bound is what held them */
+	for (int i = 0; i < FLOWS; i++)
+		ips_flow_free(f[i].ips);
+	assert_int_equal(ips_stream_mem(), mem0);
+	ips_worker_free(w);
+	ips_ruleset_free(rs);
+}
+
+/*
  * A stream that grows (4 KiB buffers up to 64 KiB) keeps every byte across
  * each growth: "GET " at its start and "passwd" cut by the segment boundary
  * after 40,000 more bytes make rule 2 match. Buffers of finished streams are
@@ -505,7 +549,7 @@ int main(void)
 		cmocka_unit_test(test_header_keywords), cmocka_unit_test(test_header_buffers),
 		cmocka_unit_test(test_stream_in_order),
 		cmocka_unit_test(test_stream_out_of_order), cmocka_unit_test(test_stream_retransmit),
-		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_growth_and_reuse),	cmocka_unit_test(test_stream_depth),
+		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_memcap_ooo), cmocka_unit_test(test_stream_growth_and_reuse),	cmocka_unit_test(test_stream_depth),
 		cmocka_unit_test(test_may_match),
 		cmocka_unit_test(test_reload),
 	};
