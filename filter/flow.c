@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "flow.h"
 #include "ips.h"
@@ -99,7 +97,7 @@ struct flow_table {
 	uint32_t used;       /* entries ever handed out (the rest are untouched) */
 	struct flow **chunk; /* max / FLOW_CHUNK, allocated as the table fills */
 	struct flow_stats st;
-	uint64_t seed[7];    /* key_hash()'s random words */
+	uint64_t seed[LL_HASH_SEED_WORDS]; /* key_hash()'s random words */
 	struct ifnames ifn;
 };
 
@@ -161,35 +159,12 @@ static inline uint32_t index_of(const struct flow_table *t, const struct flow *f
 	return t->bucket[i >> 3].idx[i & 7];
 }
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-/*
- * NH, the hash of UMAC (RFC 4418): the key's words, each plus a random
- * per-table word, multiplied in pairs into 128 bits and summed, then one
- * mixing round. The three products are independent, so this costs about
- * one multiply's latency where a chain of mixing rounds cost five (35 ns a
- * packet on the bench's mixed capture). The keys are random per table, so
- * that no one can choose tuples that chain in every host's table (hash
- * flooding: NH is almost-universal); nothing visible depends on them.
- */
+/* The flow's key through ll_hash5(): hash flooding cannot chain tuples in every host's table. */
 static uint64_t key_hash(const struct flow_table *t, const struct flow_key *k)
 {
-	const uint64_t *r = t->seed;
-	unsigned __int128 h;
 	uint64_t ports = (uint64_t)k->pa << 32 | (uint64_t)k->pb << 16 | k->proto;
 
-	h = (unsigned __int128)(k->a.lo + r[0]) * (k->a.hi + r[1]);
-	h += (unsigned __int128)(k->b.lo + r[2]) * (k->b.hi + r[3]);
-	h += (unsigned __int128)(ports + r[4]) * r[5];
-	return mix64((uint64_t)h ^ (uint64_t)(h >> 64) ^ r[6]);
+	return ll_hash5(t->seed, k->a.lo, k->a.hi, k->b.lo, k->b.hi, ports);
 }
 
 /* The tag kept in the bucket: high hash bits (the low ones chose the bucket), never 0. */
@@ -252,10 +227,7 @@ struct flow_table *flow_table_new(uint64_t max_flows)
 	if (t->max > NONE - FLOW_CHUNK)
 		t->max = NONE - FLOW_CHUNK; /* indices are 32-bit; config allows far fewer */
 	n = initial_buckets(t->max);
-	if (getrandom(t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
-		for (unsigned i = 0; i < 7; i++) /* early boot: ASLR and the clock */
-			t->seed[i] = mix64((uint64_t)(uintptr_t)t ^ (uint64_t)time(NULL) ^ (i + 1) * 0x9e3779b97f4a7c15ULL);
-	t->seed[5] |= 1; /* the lone product must not vanish */
+	ll_hash_seed(t->seed);
 	t->bucket = big_alloc(n * sizeof(*t->bucket));
 	t->chunk = calloc((t->max + FLOW_CHUNK - 1) / FLOW_CHUNK, sizeof(*t->chunk));
 	if (!t->bucket || !t->chunk) {

@@ -88,6 +88,40 @@ static inline bool ll_err_full(const struct ll_errlist *l)
 {
 	return l->n > LL_ERR_MAX;
 }
+/*
+ * A keyed hash of five words for tables whose keys others choose (flows,
+ * fragment queues): NH, the hash of UMAC (RFC 4418) - each word plus a
+ * random word of @r, multiplied in pairs into 128 bits and summed - then
+ * one mixing round. The three products are independent, so it costs about
+ * one multiply's latency; the words of @r are random per table
+ * (ll_hash_seed()), so that no one can choose keys that chain in every
+ * host's table (NH is almost-universal).
+ */
+#define LL_HASH_SEED_WORDS 7
+static inline uint64_t ll_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline uint64_t ll_hash5(const uint64_t r[LL_HASH_SEED_WORDS], uint64_t a, uint64_t b,
+				uint64_t c, uint64_t d, uint64_t e)
+{
+	unsigned __int128 h;
+
+	h = (unsigned __int128)(a + r[0]) * (b + r[1]);
+	h += (unsigned __int128)(c + r[2]) * (d + r[3]);
+	h += (unsigned __int128)(e + r[4]) * r[5];
+	return ll_mix64((uint64_t)h ^ (uint64_t)(h >> 64) ^ r[6]);
+}
+
+/* Random words for ll_hash5() (early in boot, before the pool is ready: from ASLR and the clock). */
+void ll_hash_seed(uint64_t r[LL_HASH_SEED_WORDS]);
+
 /* One error as "file:line:col: message" (loc->line 0: "file: msg"), malloc'd; NULL: no memory. */
 char *ll_err_string(const struct ll_err *e);
 /* Print every error as "file:line:col: message\n" (loc->line 0: "file: msg"). */

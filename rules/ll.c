@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "ll.h"
 
@@ -121,4 +123,14 @@ void ll_err_free(struct ll_errlist *l)
 	free(l->v);
 	l->v = NULL;
 	l->n = l->cap = 0;
+}
+
+void ll_hash_seed(uint64_t r[LL_HASH_SEED_WORDS])
+{
+	if (getrandom(r, LL_HASH_SEED_WORDS * sizeof(*r), GRND_NONBLOCK) !=
+	    (ssize_t)(LL_HASH_SEED_WORDS * sizeof(*r)))
+		for (unsigned i = 0; i < LL_HASH_SEED_WORDS; i++)
+			r[i] = ll_mix64((uint64_t)(uintptr_t)r ^ (uint64_t)time(NULL) ^
+					(i + 1) * 0x9e3779b97f4a7c15ULL);
+	r[5] |= 1; /* the lone product must not vanish */
 }
