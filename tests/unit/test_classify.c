@@ -391,6 +391,27 @@ static void batch_same(const struct policy *p, const struct fw_key *keys, uint32
 }
 
 /* @npol policies of @nrules rules, @nkeys keys each: classifier (single and batch) == reference. */
+/* @nkeys keys near @p's rules: the classifier, alone and in batches, against the reference. */
+static void against_reference(const struct policy *p, uint32_t nkeys)
+{
+	struct fw_key *keys = calloc(nkeys, sizeof(*keys));
+	struct fw_result *ref = calloc(nkeys, sizeof(*ref));
+
+	assert_non_null(keys);
+	assert_non_null(ref);
+	for (uint32_t j = 0; j < nkeys; j++) {
+		struct fw_result b;
+
+		keys[j] = gen_key(p);
+		fw_eval_linear(p, &keys[j], &ref[j]);
+		fw_classify(p, &keys[j], &b);
+		same_result(&ref[j], &b, &keys[j]);
+	}
+	batch_same(p, keys, nkeys, ref);
+	free(keys);
+	free(ref);
+}
+
 static void differential(uint64_t seed, uint32_t npol, uint32_t nrules, uint32_t nkeys, bool odd)
 {
 	uint32_t seen[R__COUNT] = { 0 }, logged = 0;
@@ -603,24 +624,7 @@ static void test_compile_bounds(void **state)
 			      fw_classifier_bytes(p));
 		assert_true(fw_classifier_bytes(p) <= 256u << 20);
 	}
-	{
-		struct fw_key *keys = calloc(2000, sizeof(*keys));
-		struct fw_result *ref = calloc(2000, sizeof(*ref));
-
-		assert_non_null(keys);
-		assert_non_null(ref);
-		for (uint32_t j = 0; j < 2000; j++) {
-			struct fw_result b;
-
-			keys[j] = gen_key(p);
-			fw_eval_linear(p, &keys[j], &ref[j]);
-			fw_classify(p, &keys[j], &b);
-			same_result(&ref[j], &b, &keys[j]);
-		}
-		batch_same(p, keys, 2000, ref);
-		free(keys);
-		free(ref);
-	}
+	against_reference(p, 2000);
 	free_policy(p);
 }
 
@@ -634,12 +638,8 @@ static void test_expansion_budget(void **state)
 {
 	enum { N = 4000, KEYS = 3000 };
 	struct policy *p;
-	struct fw_key *keys = calloc(KEYS, sizeof(*keys));
-	struct fw_result *ref = calloc(KEYS, sizeof(*ref));
 
 	(void)state;
-	assert_non_null(keys);
-	assert_non_null(ref);
 	rng_state = 0x7777;
 	p = gen_policy(N, false);
 	for (uint32_t i = 0; i < N; i++) {
@@ -665,17 +665,7 @@ static void test_expansion_budget(void **state)
 	assert_int_equal(fw_compile(p), 0);
 	print_message("%d rules of 16 x 16: %zu bytes\n", N, fw_classifier_bytes(p));
 	assert_true(fw_classifier_bytes(p) <= 128u << 20);
-	for (uint32_t j = 0; j < KEYS; j++) {
-		struct fw_result b;
-
-		keys[j] = gen_key(p);
-		fw_eval_linear(p, &keys[j], &ref[j]);
-		fw_classify(p, &keys[j], &b);
-		same_result(&ref[j], &b, &keys[j]);
-	}
-	batch_same(p, keys, KEYS, ref);
-	free(keys);
-	free(ref);
+	against_reference(p, KEYS);
 	free_policy(p);
 }
 
