@@ -213,7 +213,8 @@ static int hull_next(const uint32_t n[D__N], uint64_t max, uint64_t *prod)
 
 	*prod = 1;
 	for (int d = 0; d < D__N; d++) {
-		*prod *= n[d];
+		/* saturating: six lists of 100,000s of entries overflow 64 bits */
+		*prod = n[d] && *prod > UINT64_MAX / n[d] ? UINT64_MAX : *prod * n[d];
 		if (hull_bit[d] && n[d] > n[big])
 			big = d;
 	}
