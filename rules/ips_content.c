@@ -149,19 +149,24 @@ static bool next_relative(const struct ictx *x, uint32_t i)
 
 /*
  * Is another occurrence of content @i worth trying when the items after it
- * failed? Only when the next item is relative and not a positive content
- * bounded by distance alone (Suricata's DETECT_CONTENT_WITHIN_NEXT, which
- * `within`, a negated relative content and every relative non-content
- * keyword set): a later occurrence only moves such a window's start right,
- * and the next content already searched all of it.
+ * failed? Suricata's DETECT_CONTENT_WITHIN_NEXT: the first relative keyword
+ * that names @i as its previous match (absolute non-content keywords in
+ * between do not) is `within`-bounded, a negated content, or not a content
+ * at all. A positive content bounded by distance alone gains nothing from
+ * a later occurrence - its window's start only moves right, and it already
+ * searched all of it - nor does anything after a content that is absolute.
  */
 static bool retry_after(const struct ictx *x, uint32_t i)
 {
-	const struct ips_item *next = &x->items[i + 1];
+	for (uint32_t j = i + 1; j < x->nitems; j++) {
+		const struct ips_item *it = &x->items[j];
 
-	if (!next_relative(x, i))
-		return false;
-	return next->kind != II_CONTENT || (next->u.c.flags & (IC_WITHIN | IC_NEG));
+		if (it->relative)
+			return it->kind != II_CONTENT || (it->u.c.flags & (IC_WITHIN | IC_NEG));
+		if (it->kind == II_CONTENT || it->kind == II_PCRE)
+			return false;
+	}
+	return false;
 }
 
 static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
@@ -183,8 +188,14 @@ static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 	window(c, prev, x->len, &start, &end);
 	if (c->flags & IC_NEG) {
 		pos = start + c->len <= end ? find(x->buf, start, end, c) : -1;
-		/* found, and neither it nor the next item depends on a match (Suricata's IS_SINGLE) */
-		x->stop |= pos >= 0 && indep && !next_relative(x, i);
+		/*
+		 * found where no earlier match can move it, and nothing after it
+		 * depends on it (Suricata's DETECT_CONTENT_IS_SINGLE): offset and
+		 * depth may come from byte_extract, and a later occurrence of an
+		 * earlier content may give another value
+		 */
+		x->stop |= pos >= 0 && indep && !next_relative(x, i) &&
+			   !(c->flags & (IC_OFFSET | IC_DEPTH | IC_STARTS | IC_ENDS));
 		return pos < 0 && match_from(x, i + 1, prev);
 	}
 	while (start + c->len <= end && (pos = find(x->buf, start, end, c)) >= 0) {

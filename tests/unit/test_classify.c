@@ -390,7 +390,6 @@ static void batch_same(const struct policy *p, const struct fw_key *keys, uint32
 	free(res);
 }
 
-/* @npol policies of @nrules rules, @nkeys keys each: classifier (single and batch) == reference. */
 /* @nkeys keys near @p's rules: the classifier, alone and in batches, against the reference. */
 static void against_reference(const struct policy *p, uint32_t nkeys)
 {
@@ -412,6 +411,7 @@ static void against_reference(const struct policy *p, uint32_t nkeys)
 	free(ref);
 }
 
+/* @npol policies of @nrules rules, @nkeys keys each: classifier (single and batch) == reference. */
 static void differential(uint64_t seed, uint32_t npol, uint32_t nrules, uint32_t nkeys, bool odd)
 {
 	uint32_t seen[R__COUNT] = { 0 }, logged = 0;

@@ -123,6 +123,32 @@ static void test_negation_nocase(void **state)
 }
 
 /*
+ * Where an inspection stops early (Suricata's discontinue_matching) and
+ * where it must go on to a later occurrence: each of these matches in
+ * Suricata, at a later occurrence of the first content than the first one.
+ */
+static void test_discontinue(void **state)
+{
+	(void)state;
+	/* the next keyword has within: the content before it is retried */
+	assert_int_equal(m("content:\"A\"; content:\"B\"; distance:0; content:\"C\"; within:1;",
+			   "AxBxxAByBC"), 1);
+	/* a negated relative content after it: retried too (one of Suricata's content vectors) */
+	assert_int_equal(m("content:\"fix\"; content:\"this\"; within:6; content:!\"and\"; distance:0;",
+			   "we need to fix this and yes fix this now"), 1);
+	/* an absolute keyword in between does not hide the within after it */
+	assert_int_equal(m("content:\"A\"; isdataat:3; content:\"B\"; distance:0; within:1;", "AxAB"), 1);
+	/* a found negated content whose offset or depth came from byte_extract does not stop */
+	assert_int_equal(m("content:\"A\"; byte_extract:1,0,v,relative,string,dec; "
+			   "content:!\"B\"; offset:v; depth:1;", "A3xBA0z"), 1);
+	assert_int_equal(m("content:\"A\"; byte_extract:1,0,v,relative,string,dec; "
+			   "content:!\"B\"; depth:v;", "A4xBA1z"), 1);
+	/* and where nothing later can help, the answer is still no */
+	assert_int_equal(m("content:\"A\"; content:\"B\"; distance:0;", "BAxA"), 0);
+	assert_int_equal(m("content:\"A\"; content:!\"x\"; content:\"A\"; distance:1;", "AxAA"), 0);
+}
+
+/*
  * Suricata's PCRE match limit (3500 steps): a pattern that matches only
  * after exponential backtracking does not match, plain or negated, while
  * the same pattern matches where it needs few steps.
@@ -260,7 +286,7 @@ int main(void)
 		cmocka_unit_test(test_offset_depth),
 		cmocka_unit_test(test_nocase_anchor),
 		cmocka_unit_test(test_distance_within),
-		cmocka_unit_test(test_negation_nocase), cmocka_unit_test(test_pcre_match_limit),
+		cmocka_unit_test(test_negation_nocase), cmocka_unit_test(test_pcre_match_limit), cmocka_unit_test(test_discontinue),
 		cmocka_unit_test(test_isdataat_bytes),
 		cmocka_unit_test(test_suricata_vectors),
 	};
