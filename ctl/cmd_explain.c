@@ -115,7 +115,6 @@ static int icmp_value(bool v6, const char *s, bool code, int type)
 	(void)type;
 }
 
-/* The optional words after DST: type T [code C], flags F, on IFACE. */
 /* A usage error that quotes the word at fault. */
 __attribute__((format(printf, 2, 3))) static int bad_word(struct ctl *c, const char *fmt, ...)
 {
@@ -128,6 +127,7 @@ __attribute__((format(printf, 2, 3))) static int bad_word(struct ctl *c, const c
 	return ctl_usage_error(c, "explain", msg);
 }
 
+/* The optional words after DST: type T [code C], flags F, on IFACE. */
 static int parse_tail(struct ctl *c, char **w, int n, struct pkt *p)
 {
 	bool v6 = p->proto == 58, icmp = p->proto == 1 || p->proto == 58;

@@ -52,6 +52,9 @@ enum {
 	IC_ENDS = 1 << 7,
 	IC_FAST = 1 << 8,
 	IC_FAST_ONLY = 1 << 9,
+	/* set once a rule is parsed (ips_parse.c: mark_chain()), read by the matcher */
+	IC_RETRY = 1 << 10,  /* Suricata's WITHIN_NEXT: a later occurrence may still help */
+	IC_SINGLE = 1 << 11, /* Suricata's IS_SINGLE: nothing before or after depends on it */
 };
 
 struct ips_content {

@@ -142,33 +142,6 @@ static void window(const struct ips_content *c, uint32_t prev, uint32_t len, int
 	}
 }
 
-static bool next_relative(const struct ictx *x, uint32_t i)
-{
-	return i + 1 < x->nitems && x->items[i + 1].relative;
-}
-
-/*
- * Is another occurrence of content @i worth trying when the items after it
- * failed? Suricata's DETECT_CONTENT_WITHIN_NEXT: the first relative keyword
- * that names @i as its previous match (absolute non-content keywords in
- * between do not) is `within`-bounded, a negated content, or not a content
- * at all. A positive content bounded by distance alone gains nothing from
- * a later occurrence - its window's start only moves right, and it already
- * searched all of it - nor does anything after a content that is absolute.
- */
-static bool retry_after(const struct ictx *x, uint32_t i)
-{
-	for (uint32_t j = i + 1; j < x->nitems; j++) {
-		const struct ips_item *it = &x->items[j];
-
-		if (it->relative)
-			return it->kind != II_CONTENT || (it->u.c.flags & (IC_WITHIN | IC_NEG));
-		if (it->kind == II_CONTENT || it->kind == II_PCRE)
-			return false;
-	}
-	return false;
-}
-
 static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 {
 	const struct ips_content *orig = &x->items[i].u.c, *c = orig;
@@ -182,20 +155,12 @@ static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 		tmp.within = (int32_t)val(x, orig->var[3], orig->within);
 		c = &tmp;
 	}
-	bool retry = retry_after(x, i), indep = !x->items[i].relative;
 	int64_t start, end, pos;
 
 	window(c, prev, x->len, &start, &end);
 	if (c->flags & IC_NEG) {
 		pos = start + c->len <= end ? find(x->buf, start, end, c) : -1;
-		/*
-		 * found where no earlier match can move it, and nothing after it
-		 * depends on it (Suricata's DETECT_CONTENT_IS_SINGLE): offset and
-		 * depth may come from byte_extract, and a later occurrence of an
-		 * earlier content may give another value
-		 */
-		x->stop |= pos >= 0 && indep && !next_relative(x, i) &&
-			   !(c->flags & (IC_OFFSET | IC_DEPTH | IC_STARTS | IC_ENDS));
+		x->stop |= pos >= 0 && (c->flags & IC_SINGLE); /* nothing can move or need it */
 		return pos < 0 && match_from(x, i + 1, prev);
 	}
 	while (start + c->len <= end && (pos = find(x->buf, start, end, c)) >= 0) {
@@ -205,14 +170,14 @@ static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 			return true;
 		if (x->stop)
 			return false;
-		if (!retry) {
+		if (!(c->flags & IC_RETRY)) {
 			x->stop = true; /* no other occurrence of the items before can do better */
 			return false;
 		}
 		start = pos + 1;
 	}
 	/* an independent content that is nowhere: nothing before it can change that */
-	x->stop |= indep;
+	x->stop |= !x->items[i].relative;
 	return false;
 }
 

@@ -380,6 +380,42 @@ static int check_hlists(struct ips_pctx *c, const struct ips_rule *r)
 	return 0;
 }
 
+/*
+ * What each content of a finished list means for its neighbours, as
+ * Suricata's keyword setup flags it, so that the matcher need not work it
+ * out per packet:
+ * - IC_RETRY (DETECT_CONTENT_WITHIN_NEXT): the first relative keyword that
+ *   names this content as its previous match (absolute non-content ones in
+ *   between do not) is within-bounded, a negated content, or not a content.
+ *   A positive content bounded by distance alone gains nothing from a later
+ *   occurrence - its window's start only moves right, and it already
+ *   searched all of it.
+ * - IC_SINGLE (DETECT_CONTENT_IS_SINGLE): not relative, no relative keyword
+ *   right after it, and no offset or depth, which byte_extract may set and
+ *   a later occurrence of an earlier content may change.
+ */
+static void mark_chain(struct ips_item *v, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct ips_content *c = &v[i].u.c;
+
+		if (v[i].kind != II_CONTENT)
+			continue;
+		for (uint32_t j = i + 1; j < n; j++) {
+			if (v[j].relative) {
+				if (v[j].kind != II_CONTENT || (v[j].u.c.flags & (IC_WITHIN | IC_NEG)))
+					c->flags |= IC_RETRY;
+				break;
+			}
+			if (v[j].kind == II_CONTENT || v[j].kind == II_PCRE)
+				break;
+		}
+		if (!v[i].relative && !(i + 1 < n && v[i + 1].relative) &&
+		    !(c->flags & (IC_OFFSET | IC_DEPTH | IC_STARTS | IC_ENDS)))
+			c->flags |= IC_SINGLE;
+	}
+}
+
 /* Checks that need the whole rule. */
 static int check_rule(struct ips_pctx *c, struct ips_rule *r, const char *action)
 {
@@ -399,6 +435,9 @@ static int check_rule(struct ips_pctx *c, struct ips_rule *r, const char *action
 	}
 	if (check_hlists(c, r))
 		return -EINVAL;
+	mark_chain(r->items, r->nitems);
+	for (uint8_t i = 0; i < r->nhl; i++)
+		mark_chain(r->hl[i].items, r->hl[i].nitems);
 	r->iponly = r->proto == IPSP_IP && r->sp.any && r->dp.any && !r->nitems && !r->nhl &&
 		    !r->hdr && !r->flow && !r->nfb;
 	return check_dsize(c, r);
