@@ -182,7 +182,6 @@
 #include "pkt.h"
 
 #define NO_HIT UINT32_MAX
-#define LOG_SLOTS 5
 #define PREFETCH 16 /* leaf entries whose boxes are fetched ahead (trees for IPv6 keys) */
 #define LEAD 2      /* keys ahead whose leaves are prefetched while one is scanned */
 #define GROUP FW_BATCH /* keys walked together by fw_classify_batch() */
@@ -199,15 +198,20 @@ struct ckey {
 	uint32_t col[COL__N]; /* IPv4 keys: the key as each leaf column holds it (classify_layout.c) */
 };
 
-/* The state of one key's lookup: its leaves, the best box so far, the log-only hits per priority. */
+/*
+ * The state of one key's lookup: its leaves, the best box so far, the
+ * log-only hits. The log-only tree is scanned last, when the best box is
+ * known, and a scan stops at it: every log-only hit it finds ranks before
+ * the decision, so it is reported as found.
+ */
 struct look {
 	struct ckey q;
 	const struct cls_tree *set; /* c->set[q.v4] */
 	uint32_t ntrees;
 	uint32_t best;
 	const struct cls_hdr *leaf[CLS_CLASSES];
-	uint32_t nlog[LOG_SLOTS];
-	uint32_t log[LOG_SLOTS][FW_MAX_LOGGED];
+	uint32_t nlog;
+	uint32_t log[FW_MAX_LOGGED];
 };
 
 static uint16_t iface_of(const struct cls *c, const char *name)
@@ -411,7 +415,7 @@ static void start(const struct cls *c, const struct fw_key *const *keys, uint32_
 		l[i].set = c->set[l[i].q.v4];
 		l[i].ntrees = c->nset[l[i].q.v4];
 		l[i].best = NO_HIT;
-		memset(l[i].nlog, 0, sizeof(l[i].nlog));
+		l[i].nlog = 0;
 		for (uint32_t t = 0; t < l[i].ntrees; t++) {
 			l[i].leaf[t] = (const struct cls_hdr *)&c->code[l[i].set[t].root];
 			__builtin_prefetch(l[i].leaf[t]);
@@ -482,7 +486,7 @@ static bool hit(const struct cls *c, struct look *l, uint32_t box, bool log)
 		return true;
 	}
 	b = &c->box[box];
-	log_add(l->log[b->logslot], &l->nlog[b->logslot], b->id);
+	log_add(l->log, &l->nlog, b->id);
 	return false;
 }
 
@@ -587,25 +591,14 @@ static void scan(const struct policy *p, const struct cls *c, const struct cls_h
 			return;
 }
 
-/* Log-only hits of the priorities the walk went through: those ranked above the decision. */
-static void report_logs(struct fw_result *res, const struct look *l, int rank)
-{
-	for (int s = 0; s < LOG_SLOTS; s++) {
-		if (s * 5 + FW_LOG_ONLY > rank)
-			break;
-		for (uint32_t j = 0; j < l->nlog[s]; j++)
-			log_add(res->logged, &res->nlogged, l->log[s][j]);
-	}
-}
-
 static void conclude(const struct policy *p, const struct cls *c, const struct look *l,
 		     struct fw_result *res)
 {
 	const struct cls_box *b;
 
-	res->nlogged = 0;
+	res->nlogged = l->nlog;
+	memcpy(res->logged, l->log, l->nlog * sizeof(*l->log));
 	if (l->best == NO_HIT) {
-		report_logs(res, l, LOG_SLOTS * 5);
 		res->rule = NULL;
 		res->rule_id = 0;
 		res->nolog = false;
@@ -614,7 +607,6 @@ static void conclude(const struct policy *p, const struct cls *c, const struct l
 		return;
 	}
 	b = &c->box[l->best];
-	report_logs(res, l, b->rank);
 	/* fw_result_decide() without reading the rule: the box has its action */
 	fw_result_action(res, (enum fw_action)b->action);
 	res->rule = &p->rules[b->rule];

@@ -292,8 +292,6 @@ static void box_fill(struct cls_box *b, const struct cls_bbox *x, const struct f
 	b->itype = r->icmp_type;
 	b->icode = r->icmp_code;
 	b->action = r->action;
-	b->rank = (uint8_t)rank_of(r);
-	b->logslot = (uint8_t)(4 - r->priority);
 	b->id = r->id;
 	b->nolog = r->nolog;
 }

@@ -32,8 +32,6 @@ struct cls_box {
 	uint16_t iface;         /* 0 = any, else index + 1 in cls.ifnames */
 	uint8_t action;         /* enum fw_action */
 	uint8_t hull;           /* H_*: re-check those fields on the rule itself */
-	uint8_t logslot;        /* log-only: 4 - priority (bucket of the walk) */
-	uint8_t rank;           /* (4 - priority) * 5 + action */
 	uint8_t nolog;          /* policy->rules[rule].nolog, as id below */
 	uint32_t rule;          /* index in policy->rules */
 	uint32_t id;            /* policy->rules[rule].id: the lookup need not read the rule */
