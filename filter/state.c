@@ -163,7 +163,7 @@ int state_read_policy(const char *dir, enum state_slot slot, char **text, size_t
 
 	*sig = NULL;
 	*siglen = 0;
-	if ((rc = state_read_file(dir, slot_file(slot), STATE_MAX_POLICY, text, len)) < 0)
+	if ((rc = state_read_file(dir, slot_file(slot), POLICY_MAX_BYTES, text, len)) < 0)
 		return rc;
 	snprintf(signame, sizeof(signame), "%s.sig", slot_file(slot));
 	rc = state_read_file(dir, signame, 4096, &s, siglen);

@@ -20,7 +20,7 @@
 #include "policy.h"
 
 /* Limits, explicit so that no peer can make the server stall or balloon. */
-#define CONTROL_MAX_REQUEST (32u << 20)      /* uid 0: a 100,000-rule policy fits */
+#define CONTROL_MAX_REQUEST (POLICY_MAX_BYTES + (64u << 10)) /* uid 0: the largest policy, its signature and header */
 #define CONTROL_MAX_REQUEST_USER (64u << 10) /* other peers only ask to read */
 #define CONTROL_MAX_REPLY (256u << 20)       /* the client refuses longer replies */
 #define CONTROL_MAX_HEADER 4096              /* the header line, newline included */

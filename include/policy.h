@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include "ll.h"
 
+/* The largest policy text: check, load, include and the state directory all hold to it. */
+#define POLICY_MAX_MIB 64
+#define POLICY_MAX_BYTES ((size_t)POLICY_MAX_MIB << 20)
+
 /* Actions, in the order they are tried within one priority (SPEC section 4). */
 enum fw_action {
 	FW_BYPASS,

@@ -20,8 +20,6 @@
 #define STATE_META_FILE "state.meta"
 #define STATE_DNS_FILE "dns-learned" /* the format engine_state.c writes too */
 #define STATE_PID_FILE "lifelined.pid"
-/* A persisted policy larger than this is corrupt (the control limit is smaller). */
-#define STATE_MAX_POLICY (64u << 20)
 
 enum state_slot { STATE_CURRENT, STATE_LAST_GOOD };
 

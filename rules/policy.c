@@ -13,8 +13,6 @@
 #include "fw.h"
 #include "parse.h"
 
-#define POLICY_MAX_MIB 64
-#define POLICY_MAX_BYTES ((size_t)POLICY_MAX_MIB << 20)
 #define STR_(x) #x
 #define STR(x) STR_(x)
 

@@ -207,6 +207,13 @@ mkdir -p "$P/inc"; printf 'deny in tcp to any port 25 id 40\n' > "$P/inc/mail.ru
 printf 'include "inc/mail.rules"\nallow in tcp to any port 22 id 41\n' > "$P/inc.pol"
 run e1 load "$P/inc.pol"; check load_include has "$T/out" "+ deny in tcp to any port 25 id 40"
 check persist_include_expanded bash -c "grep -q 'port 25 id 40' '$T/e1/state/current.pol' && ! grep -q include '$T/e1/state/current.pol'"
+# what check takes, load takes: a 40 MiB policy (one limit, POLICY_MAX_BYTES, for both)
+{ printf 'allow in tcp to any port 4040 id 44\n'
+  head -c $((40 << 20)) /dev/zero | tr '\0' x | fold -w 1023 | sed 's/^/#/'; } > "$P/big.pol"
+run e1 check "$P/big.pol"; check big_check [ $RC -eq 0 ]
+run e1 load "$P/big.pol"; check big_load has "$T/out" "+ allow in tcp to any port 4040 id 44"
+rm -f "$P/big.pol"
+run e1 load "$P/inc.pol" # back to the policy before
 
 # --skip-unsupported: check, load, status and lifelined -r say what was left out, per keyword
 printf 'allow in tcp to any port 22 id 1\n' > "$P/skip.pol"
