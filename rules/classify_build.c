@@ -270,25 +270,6 @@ static int new_node(struct builder *b, uint32_t *idx)
  * every entry covers over the leaf's whole region needs none, the walk
  * having put the key in that region.
  */
-static uint8_t leaf_cols(const struct builder *b, const struct work *w)
-{
-	uint8_t cols = 0;
-
-	for (uint32_t i = 0; i < w->n; i++) {
-		const struct cls_bbox *x = &b->ex->bb[w->ents[i]];
-
-		cols |= (uint8_t)((max128(x->lo[D_SRC], CLS_V4LO) > w->rlo[D_SRC]) << COL_SLO |
-				  (min128(x->hi[D_SRC], CLS_V4HI) < w->rhi[D_SRC]) << COL_SHI |
-				  (max128(x->lo[D_DST], CLS_V4LO) > w->rlo[D_DST]) << COL_DLO |
-				  (min128(x->hi[D_DST], CLS_V4HI) < w->rhi[D_DST]) << COL_DHI |
-				  (x->lo[D_P1] > w->rlo[D_P1] || x->hi[D_P1] < w->rhi[D_P1]) << COL_P1 |
-				  (x->lo[D_P2] > w->rlo[D_P2] || x->hi[D_P2] < w->rhi[D_P2]) << COL_P2 |
-				  (x->lo[D_PROTO] > w->rlo[D_PROTO] || x->hi[D_PROTO] < w->rhi[D_PROTO] ||
-				   x->lo[D_DIR] > w->rlo[D_DIR] || x->hi[D_DIR] < w->rhi[D_DIR]) << COL_PD);
-	}
-	return cols;
-}
-
 static int make_leaf(struct builder *b, struct work *w)
 {
 	struct cls *c = b->c;
@@ -300,8 +281,8 @@ static int make_leaf(struct builder *b, struct work *w)
 	if (w->n) /* c->ents may still be NULL: no offset from it */
 		memcpy(&c->ents[c->nents], w->ents, w->n * sizeof(*w->ents));
 	nd->n = 0;
+	nd->dim = 0; /* a leaf has no cut dimension */
 	nd->v4 = w->v4;
-	nd->dim = w->v4 ? leaf_cols(b, w) : 0; /* a leaf has no cut dimension: its columns */
 	nd->first = c->nents;
 	nd->kid = w->n;
 	c->nents += w->n;

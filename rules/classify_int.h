@@ -37,23 +37,12 @@ struct cls_box {
 	uint32_t id;            /* policy->rules[rule].id: the lookup need not read the rule */
 } __attribute__((aligned(64))); /* src/dst in one cache line, the rest in the next */
 
-/*
- * The columns of a column-wise IPv4 leaf (classify_layout.c), one bit each
- * in the leaf's `dim` (a leaf has no cut dimension).
- */
+/* The columns of a column-wise IPv4 leaf (classify_layout.c), in the order they are stored. */
 enum cls_col { COL_SLO, COL_SHI, COL_DLO, COL_DHI, COL_P1, COL_P2, COL_PD, COL__N };
-
-/* The number of columns in @cols: __builtin_popcount() is a libgcc call without -mpopcnt. */
-static inline uint32_t cls_ncols(uint32_t cols)
-{
-	cols = (cols & 0x55) + (cols >> 1 & 0x55);
-	cols = (cols & 0x33) + (cols >> 2 & 0x33);
-	return (cols & 0x0f) + (cols >> 4);
-}
 
 /* A tree node: internal when n > 0 (n thresholds, n + 1 children), else a leaf. */
 struct cls_node {
-	uint8_t dim;    /* internal: the cut dimension; IPv4 leaf: its columns (enum cls_col) */
+	uint8_t dim;    /* internal: the cut dimension */
 	uint8_t n;
 	uint8_t narrow; /* internal, address cut: the region lies in one aligned 2^32 block */
 	uint8_t v4;     /* leaf of a tree for IPv4 keys: entries carry the addresses */

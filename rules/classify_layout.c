@@ -28,9 +28,7 @@ static uint32_t thr_words(const struct cls_node *n)
  * header and struct cls_ent4 entries. A larger one (v4 = 2) is its header
  * and groups of 4 entries stored column-wise: a word of box indices (bit
  * 31: simple, as in struct cls_ent; 0x7fffffff pads the last group), then
- * one word per column the leaf tests - the COL_* bits in the header's
- * `dim`, which a leaf has no cut for (classify_build.c: leaf_cols()); a
- * column every entry covers over the leaf's region is left out. Each lane
+ * one word per column (enum cls_col), 128 bytes a group. Each lane
  * holds a bound biased so that one signed SSE2 compare, bound > key,
  * rejects: a low bound as is, a high one complemented (~hi > ~key), each
  * xor'd with its lane's sign bit (addresses 32-bit lanes, ports 16-bit,
@@ -44,17 +42,14 @@ static bool by_cols(const struct cls_node *n)
 	return n->v4 && n->kid >= COLS_MIN;
 }
 
-static uint32_t v4_group_words(const struct cls_node *n)
-{
-	return 1 + cls_ncols(n->dim);
-}
+#define V4_GROUP_WORDS (1 + COL__N)
 
 static uint32_t words_of(const struct cls_node *n)
 {
 	if (n->n)
 		return 1 + thr_words(n) + (n->n + 1 + 3) / 4;
 	if (by_cols(n))
-		return 1 + (n->kid + 3) / 4 * v4_group_words(n);
+		return 1 + (n->kid + 3) / 4 * V4_GROUP_WORDS;
 	return 1 + n->kid * (n->v4 ? 2 : 1); /* a struct cls_ent is one word, a cls_ent4 two */
 }
 
@@ -131,7 +126,7 @@ static uint32_t v4_lane(const struct cls_box *b, int col)
 static void emit_v4_leaf(const struct cls *c, const struct cls_node *nd, uint32_t *g,
 			 const struct cls_box *box)
 {
-	uint32_t gw = v4_group_words(nd);
+	const uint32_t gw = V4_GROUP_WORDS;
 
 	for (uint32_t j = 0; j < (nd->kid + 3) / 4 * 4; j++) {
 		uint32_t *lane = g + j / 4 * gw * 4 + j % 4, idx;
@@ -145,9 +140,8 @@ static void emit_v4_leaf(const struct cls *c, const struct cls_node *nd, uint32_
 		b = &box[idx];
 		lane[0] = idx | (uint32_t)(!b->flags && b->itype < 0 && b->icode < 0 && !b->iface &&
 					   !b->hull) << 31;
-		for (int col = 0, k = 1; col <= COL_PD; col++)
-			if (nd->dim >> col & 1)
-				lane[4 * k++] = v4_lane(b, col);
+		for (int col = 0; col < COL__N; col++)
+			lane[4 * (1 + col)] = v4_lane(b, col);
 	}
 }
 
@@ -175,7 +169,6 @@ static void emit(struct cls *c, const struct cls_node *nd, u128 *w, const uint32
 	h->v4 = nd->v4;
 	if (by_cols(nd)) {
 		h->v4 = 2;
-		h->dim = nd->dim;
 		emit_v4_leaf(c, nd, (uint32_t *)(w + 1), box);
 		return;
 	}
