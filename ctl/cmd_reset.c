@@ -88,7 +88,7 @@ static int reset_full(struct ctl *c, const struct config *cfg)
 		fprintf(stderr, "%s reset: the engine refused: %s\n", c->prog, why);
 		return CTL_FAIL;
 	}
-	printf("engine did not reset: %s\n", why);
+	printf("engine did not reset: %s (control socket %s)\n", why, cfg->control_socket);
 	unblocked = remove_hooks(c, cfg);
 	if ((rc = persist_empty(cfg)) < 0)
 		fprintf(stderr, "%s reset: FAILED to persist the empty policy in %s: %s "
@@ -113,6 +113,7 @@ int cmd_reset(struct ctl *c, int argc, char **argv)
 		{ 0 },
 	};
 	bool hooks_only = false;
+	struct ll_errlist errs = { 0 };
 	struct config cfg;
 	int o, rc;
 
@@ -135,12 +136,21 @@ int cmd_reset(struct ctl *c, int argc, char **argv)
 			c->prog, c->prog);
 		return CTL_FAIL;
 	}
-	if (ctl_config(c, &cfg) != 0) {
-		/* a broken config must not keep the console locked out */
-		fprintf(stderr, "%s reset: warning: the config is unusable; going on with the "
-			"defaults (socket, state dir, ports)\n", c->prog);
-		config_defaults(&cfg);
+	if (config_load(&cfg, c->config_path, !c->config_given, &errs) < 0) {
+		/*
+		 * A broken config must not keep the console locked out. Its valid
+		 * lines (config_load() keeps them, as doctor uses them) still name
+		 * the engine's socket and state dir; the defaults would miss an
+		 * engine that runs with other ones.
+		 */
+		bool unread = !errs.n || !errs.v[0].loc.line; /* the file, not a line of it */
+
+		ll_err_print(&errs, stderr);
+		fprintf(stderr, "%s reset: warning: %s has errors; going on with %s: control "
+			"socket %s, state dir %s\n", c->prog, c->config_path,
+			unread ? "the defaults" : "its valid lines", cfg.control_socket, cfg.state_dir);
 	}
+	ll_err_free(&errs);
 	if (hooks_only)
 		rc = remove_hooks(c, &cfg) ? CTL_OK : CTL_FAIL;
 	else

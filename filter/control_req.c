@@ -163,6 +163,19 @@ static void say(struct control *c, const char *msg)
 		fprintf(stderr, "%s\n", msg);
 }
 
+/* Every line of @text (what a request would have printed), each after @prefix. */
+static void say_lines(struct control *c, const char *prefix, char *text)
+{
+	for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+		char one[1200];
+
+		if ((nl = strchr(line, '\n')))
+			*nl = '\0';
+		snprintf(one, sizeof(one), "%s%s", prefix, line);
+		say(c, one);
+	}
+}
+
 /*
  * control_reload_current() - SIGUSR2: STATE_DIR/current.pol again, as
  * `lifelinectl load` or an operator wrote it, on this thread (see
@@ -197,15 +210,7 @@ void control_reload_current(struct control *c)
 		c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_RELOAD, NULL);
 		meta_save(c, stderr);
 	} else {
-		/* every line load would have printed, then the outcome */
-		for (char *line = msg, *nl; line && *line; line = nl ? nl + 1 : NULL) {
-			char one[1200];
-
-			if ((nl = strchr(line, '\n')))
-				*nl = '\0';
-			snprintf(one, sizeof(one), "policy reload: %s", line);
-			say(c, one);
-		}
+		say_lines(c, "policy reload: ", msg); /* every line load would have printed */
 		say(c, rc == -ENOMEM ? "policy reload: out of memory; running policy kept"
 				     : "policy reload: running policy kept");
 	}
@@ -236,8 +241,8 @@ static void print_summary(const char *verb, const char *name, const struct polic
 	ips_print_skips(p->ips, out, "  ");
 }
 
-/* Persist @text/@sig as current; warnings only: the swap already happened. */
-static void persist_current(struct control *c, const char *text, size_t len, const void *sig,
+/* Persist @text/@sig as current; warnings only: the swap already happened. true: done. */
+static bool persist_current(struct control *c, const char *text, size_t len, const void *sig,
 			    size_t siglen, FILE *out)
 {
 	int rc = state_save_policy(dir_of(c), STATE_CURRENT, text, len, sig, siglen);
@@ -246,6 +251,7 @@ static void persist_current(struct control *c, const char *text, size_t len, con
 		fprintf(out, "warning: running, but not persisted in %s: %s "
 			"(a restart brings the previous policy back)\n", dir_of(c), strerror(-rc));
 	meta_save(c, out);
+	return rc == 0;
 }
 
 /*
@@ -275,6 +281,7 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 	size_t dlen = 0;
 	FILE *df;
 	const char *res = CTL_R_FAIL;
+	bool kept = true; /* the policy before this one is last-good */
 
 	if (load_args(m, &r, out) < 0 || !(p = load_validate(c, &r, out)))
 		goto out;
@@ -285,9 +292,11 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 	control_diff(c->ops->policy(c->ctx), p, df);
 	fclose(df);
 	/* a pending unconfirmed policy is not good: keep the last-good from before it */
-	if (!c->confirm_ms && state_promote_last_good(dir_of(c)) < 0)
+	if (!c->confirm_ms && state_promote_last_good(dir_of(c)) < 0) {
 		fprintf(out, "warning: cannot keep the previous policy as last-good in %s\n",
 			dir_of(c));
+		kept = false;
+	}
 	/*
 	 * Includes resolve relative to the file the client named, not to the
 	 * state dir: persist the expanded canonical text so that a restart
@@ -307,8 +316,9 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 	persist_current(c, r.text, r.len, r.sig, r.siglen, out);
 	fputs(diff, out);
 	if (r.confirm_s)
-		fprintf(out, "run `lifelinectl confirm` within %" PRIu64 " s, or the previous "
-			"policy comes back\n", r.confirm_s);
+		fprintf(out, "run `lifelinectl confirm` within %" PRIu64 " s, or %s\n", r.confirm_s,
+			kept ? "the previous policy comes back" :
+			       "the policy in last-good.pol (the empty policy when it is unusable) runs");
 	res = CTL_R_OK;
 out:
 	free(diff);
@@ -374,35 +384,69 @@ const char *control_req_rollback(struct control *c, const struct control_msg *m,
 	return CTL_R_OK;
 }
 
-/* control_confirm_expired() - see control_int.h. */
+/* The empty policy now, persisted: 1, or 0 when it runs but is not persisted; @msg for the policy event. */
+static int swap_empty(struct control *c, enum control_swap_why why, const char *msg, FILE *out)
+{
+	struct policy *p = policy_empty();
+	struct state_meta old = c->meta;
+
+	if (!p) {
+		fputs("out of memory\n", out);
+		return -ENOMEM;
+	}
+	state_meta_of(&c->meta, p, false, false);
+	if (swap(c, p, why, msg, &old, out) < 0)
+		return -EIO;
+	c->confirm_ms = 0;
+	return persist_current(c, "", 0, NULL, 0, out);
+}
+
+/*
+ * control_confirm_expired() - see control_int.h. Nobody is there to read
+ * a failure: when last-good cannot be run, the unconfirmed policy (which
+ * may be the one locking the host out) must not stay, so the empty policy
+ * runs, as after `reset`, and the engine's log says why.
+ */
 void control_confirm_expired(struct control *c)
 {
-	FILE *devnull = fopen("/dev/null", "we");
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&msg, &len);
+	int rc;
 
 	c->confirm_ms = 0; /* once, even when the rollback fails: no busy loop */
-	if (devnull) {
-		rollback(c, CONTROL_SWAP_TIMEOUT, devnull);
-		fclose(devnull);
+	if (!out)
+		return;
+	rc = rollback(c, CONTROL_SWAP_TIMEOUT, out);
+	fclose(out);
+	if (rc < 0) {
+		say_lines(c, "confirm deadline passed: ", msg);
+		free(msg);
+		msg = NULL;
+		if (!(out = open_memstream(&msg, &len)))
+			return;
+		rc = swap_empty(c, CONTROL_SWAP_TIMEOUT, "confirm deadline passed, last-good "
+				"unusable: the empty policy runs", out);
+		fclose(out);
+		say_lines(c, "confirm deadline passed: ", msg);
+		say(c, rc < 0 ? "confirm deadline passed: the unconfirmed policy still runs "
+			"(run `lifelinectl reset`)" : "confirm deadline passed: last-good is "
+			"unusable, so the empty policy runs (accepts everything), as after reset");
 	}
+	free(msg);
 }
 
 /* control_req_reset() - RESET: the empty policy now, persisted. */
 const char *control_req_reset(struct control *c, const struct control_msg *m, FILE *out)
 {
-	struct policy *p = policy_empty();
-	struct state_meta old = c->meta;
+	int rc;
 
 	(void)m;
-	if (!p) {
-		fputs("out of memory\n", out);
+	if ((rc = swap_empty(c, CONTROL_SWAP_RESET, "reset: empty policy", out)) < 0)
 		return CTL_R_FAIL;
-	}
-	state_meta_of(&c->meta, p, false, false);
-	if (swap(c, p, CONTROL_SWAP_RESET, "reset: empty policy", &old, out) < 0)
-		return CTL_R_FAIL;
-	c->confirm_ms = 0;
-	persist_current(c, "", 0, NULL, 0, out);
-	fprintf(out, "the engine now runs the empty policy (accepts everything); "
-		"persisted in %s/%s\n", dir_of(c), STATE_CURRENT_FILE);
+	fprintf(out, "the engine now runs the empty policy (accepts everything)");
+	if (rc)
+		fprintf(out, "; persisted in %s/%s", dir_of(c), STATE_CURRENT_FILE);
+	fputc('\n', out);
 	return CTL_R_OK;
 }

@@ -111,6 +111,17 @@ sleep 2.5
 run e1 show; check confirm_kept has "$T/out" "port 8080 id 5"
 run e1 rollback; check rollback [ $RC -eq 0 ]
 run e1 show; check rollback_policy has "$T/out" "port 2222 id 1"
+# confirm timer with last-good unusable: not the unconfirmed policy (it may be the lock-out)
+# but the empty policy, as after reset, and the log says why
+run e1 load --confirm 1 "$P/bad.pol"
+printf 'deny in bogus\n' > "$T/e1/state/last-good.pol"
+until_true 10 bash -c "'$CTLBIN' -c '$T/e1/ll.conf' status | grep -q 'confirm: none pending'"
+run e1 show; check confirm_unusable_not_kept bash -c "! grep -q 'id 9' '$T/out'"
+run e1 status; check confirm_unusable_empty has "$T/out" "0 firewall rules"
+check confirm_unusable_why has "$T/e1/engine.out" "confirm deadline passed: cannot roll back: .*last-good.pol:1:9: unknown protocol 'bogus'"
+check confirm_unusable_said has "$T/e1/engine.out" "last-good is unusable, so the empty policy runs"
+check confirm_unusable_persisted bash -c "[ ! -s '$T/e1/state/current.pol' ]"
+run e1 load "$P/b.pol" # back to the policy before
 
 # flows, explain (online), table
 run e1 flows; check flows_all has "$T/out" "3 flows"
@@ -410,7 +421,16 @@ check reset_hooks_only_no_queue bash -c "! grep -Eq '(^|[[:space:]])queue |NFQUE
 run e3 status; check reset_hooks_only_engine_untouched [ $RC -eq 0 ]
 echo "bogus directive" > "$T/broken.conf"
 inns "$CTLBIN" -c "$T/broken.conf" reset --hooks-only > "$T/out" 2>&1; RC=$?
-check reset_broken_config [ $RC -eq 0 ] || cat "$T/out"; check reset_broken_config_said has "$T/out" "going on with the defaults"
+check reset_broken_config [ $RC -eq 0 ] || cat "$T/out"; check reset_broken_config_said has "$T/out" "going on with its valid lines"
+# a broken config's valid lines still lead reset to the engine: its socket, its state dir
+cp "$T/e3/ll.conf" "$T/broken3.conf"; echo "heartbeat-intervall 30" >> "$T/broken3.conf"
+run e3 load "$P/a.pol"
+inns "$CTLBIN" -c "$T/broken3.conf" reset > "$T/out" 2>&1; RC=$?
+check reset_broken_valid_exit0 [ $RC -eq 0 ]
+check reset_broken_valid_said has "$T/out" "broken3.conf:.*unknown directive 'heartbeat-intervall'"
+check reset_broken_valid_lines has "$T/out" "going on with its valid lines: control socket $T/e3/run/c.sock"
+check reset_broken_valid_engine has "$T/out" "engine answered: the engine now runs the empty policy"
+run e3 status; check reset_broken_valid_empty has "$T/out" "0 firewall rules"
 
 inns "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1; RC=$?
 # every line a check (level, name, what it found), ten at least, then the summary
