@@ -98,6 +98,8 @@ struct parser {
 	uint32_t rules_cap, sets_cap, ips_cap, files_cap;
 	struct incl stack[16];
 	int depth;
+	unsigned nincludes; /* include statements followed, in all */
+	size_t bytes;       /* policy text read, includes too */
 	struct srcloc serial_loc;
 };
 
@@ -129,6 +131,13 @@ bool starts_statement(const struct token *t);
 /* policy.c */
 /* Read a whole file; 0 or -errno (-EFBIG past the size limit). */
 int policy_read_file(const char *path, char **buf, size_t *len);
+/*
+ * policy_read_include() - policy_read_file() for an include: a regular file
+ * only (-EFTYPE_), so that a FIFO or a device named in a policy never makes
+ * a load wait; the path the user names may be a pipe (/dev/stdin).
+ */
+#define EFTYPE_ 4096 /* no errno means "not a regular file" (BSD has EFTYPE) */
+int policy_read_include(const char *path, char **buf, size_t *len);
 /* What a policy_read_file() error means, for "cannot read X: ..." (the size limit named). */
 const char *policy_read_error(int rc);
 /* Free what a rule owns (matches, texts, msg), not the rule itself. */

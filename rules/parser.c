@@ -8,6 +8,8 @@
 #include "parse.h"
 
 #define MAX_INCLUDE_DEPTH ((int)LL_ARRAY_SIZE(((struct parser *)0)->stack))
+/* Depth alone does not bound a fan-out: 16 includes of a file that includes 16... */
+#define MAX_INCLUDES 4096
 
 /* perr() - record an error; the policy will not load. */
 void perr(struct parser *ps, const struct srcloc *loc, const char *fmt, ...)
@@ -203,10 +205,22 @@ static int include_file(struct parser *ps, const struct srcloc *at, const char *
 		perr(ps, at, "includes nested deeper than %d", MAX_INCLUDE_DEPTH);
 		return 0;
 	}
-	if ((rc = policy_read_file(path, &buf, &len)) < 0) {
+	if (++ps->nincludes > MAX_INCLUDES) {
+		if (ps->nincludes == MAX_INCLUDES + 1)
+			perr(ps, at, "more than %d includes in one policy: no more are read", MAX_INCLUDES);
+		return 0;
+	}
+	if ((rc = policy_read_include(path, &buf, &len)) < 0) {
 		perr(ps, at, "cannot include '%s': %s", path, policy_read_error(rc));
 		return 0;
 	}
+	if (len > POLICY_MAX_BYTES - ps->bytes) {
+		perr(ps, at, "cannot include '%s': the policy and its includes would be larger than "
+		     "the %d MiB a policy may be", path, POLICY_MAX_MIB);
+		free(buf);
+		return 0;
+	}
+	ps->bytes += len;
 	parse_buffer(ps, path, buf, len);
 	free(buf);
 	return 0;

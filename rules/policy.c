@@ -101,25 +101,43 @@ static int read_fd(int fd, char **buf, size_t *len)
 	return 0;
 }
 
-/* policy_read_file() - see parse.h. Directories are -EISDIR. */
-int policy_read_file(const char *path, char **buf, size_t *len)
+static int read_path(const char *path, bool regular, char **buf, size_t *len)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO nobody writes must not wait (it is refused below) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (regular ? O_NONBLOCK : 0));
 	int rc;
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+	if (fstat(fd, &st) < 0)
+		rc = -errno;
+	else if (S_ISDIR(st.st_mode))
 		rc = -EISDIR;
+	else if (regular && !S_ISREG(st.st_mode))
+		rc = -EFTYPE_;
 	else
 		rc = read_fd(fd, buf, len);
 	close(fd);
 	return rc;
 }
 
+/* policy_read_file() - see parse.h. Directories are -EISDIR. */
+int policy_read_file(const char *path, char **buf, size_t *len)
+{
+	return read_path(path, false, buf, len);
+}
+
+/* policy_read_include() - see parse.h. */
+int policy_read_include(const char *path, char **buf, size_t *len)
+{
+	return read_path(path, true, buf, len);
+}
+
 const char *policy_read_error(int rc)
 {
+	if (rc == -EFTYPE_)
+		return "not a regular file";
 	return rc == -EFBIG ? "larger than the " STR(POLICY_MAX_MIB) " MiB a policy may be" : strerror(-rc);
 }
 
@@ -202,6 +220,7 @@ static struct policy *load(const char *name, const char *buf, size_t len,
 		return NULL;
 	}
 	ps.errs = errs;
+	ps.bytes = len;
 	if (parse_buffer(&ps, name, buf, len) < 0)
 		ps.oom = true;
 	if (!ps.oom)

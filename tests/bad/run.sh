@@ -86,7 +86,19 @@ for i in range(40):
     open(f'{d}/deep-{i}.inc', 'w').write(f'include "deep-{i + 1}.inc"\n')
 open(f'{d}/deep-40.inc', 'w').write('deny in any id 1\n')
 w('deep-include', 'include "deep-0.inc"\n', 'includes nested deeper than')
+# a fan-out of tiny files, 16 includes per level, 12 levels: 16^12 reads unless bounded
+for i in range(12):
+    open(f'{d}/fan-{i}.inc', 'w').write(f'include "fan-{i + 1}.inc"\n' * 16)
+open(f'{d}/fan-12.inc', 'w').write('deny in any id 1\n')
+w('fanout-include', 'include "fan-0.inc"\n', 'more than 4096 includes in one policy: no more are read')
+# a FIFO nobody writes: reading it would wait forever (the engine's control thread too)
+w('fifo-include', 'include "fifo.inc"\n', "cannot include 'fifo.inc': not a regular file")
 PY
+	mkfifo "$G/fifo.inc"
+	# each include is under the limit, the policy with both is not
+	head -c $((33 << 20)) /dev/zero | tr '\0' '#' > "$G/half.inc"
+	printf 'include "half.inc"\ninclude "half.inc"\n' > "$G/includes-too-large.pol"
+	printf "includes-too-large.pol:2:9: cannot include 'half.inc': the policy and its includes would be larger than the 64 MiB a policy may be\n" > "$G/includes-too-large.err"
 	# larger than the 64 MiB a policy may be
 	head -c $((65 << 20)) /dev/zero | tr '\0' '#' > "$G/too-large.pol"
 	printf "too-large.pol\nlarger than the 64 MiB a policy may be\n" > "$G/too-large.err"
