@@ -169,6 +169,41 @@ static void check_dns(struct doctor *d)
  * the last-good one when a --confirm load is pending or current.pol is
  * broken (kept then as current.pol.bad, which is worth a line too).
  */
+/*
+ * Can the engine persist anything in @dir? It creates the directory itself
+ * (not its parents). Without it, loads run but are not kept, a restart
+ * runs the empty policy and a --confirm has no last-good to go back to.
+ */
+static bool state_dir_usable(struct doctor *d, const char *dir)
+{
+	char parent[4096], *slash;
+	struct stat st;
+	const char *why;
+
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			why = "is not a directory";
+		else if (geteuid() == 0 && access(dir, W_OK | X_OK) < 0)
+			why = "is not writable";
+		else
+			return true;
+	} else {
+		int err = errno;
+
+		snprintf(parent, sizeof(parent), "%s", dir);
+		slash = strrchr(parent, '/');
+		if (slash && slash != parent)
+			*slash = '\0';
+		if (err == ENOENT && slash && stat(parent, &st) == 0 && S_ISDIR(st.st_mode))
+			return true; /* the engine makes it */
+		why = err == ENOENT ? "does not exist, nor does its parent" : strerror(err);
+	}
+	doctor_line(d, DOC_FAIL, "persisted policy", "state dir %s %s: loads are not kept, a "
+		    "restart runs the empty policy and --confirm has nothing to roll back to "
+		    "(mkdir -p -m 0750 %s, or fix state-dir)", dir, why, dir);
+	return false;
+}
+
 static void check_persisted(struct doctor *d)
 {
 	const char *dir = d->cfg->state_dir;
@@ -184,6 +219,8 @@ static void check_persisted(struct doctor *d)
 			    dir);
 		return;
 	}
+	if (!state_dir_usable(d, dir))
+		return;
 	config_policy_opts(d->cfg, &po, state_meta_read(dir, &m) == 0 && m.skip_unsupported);
 	if (m.confirm_deadline) {
 		doctor_line(d, DOC_WARN, "persisted policy", "a load with --confirm awaits "

@@ -24,32 +24,12 @@
 #include "doctor.h"
 #include "hooks.h"
 
-/* Run a tool, its output in @out; its exit status, or -errno. */
-static int run(const char *const argv[], char *out, size_t len)
-{
-	return hooks_run((char *const *)argv, NULL, 0, out, len);
-}
-
-/*
- * A queue statement in `nft list` output: the word starts a statement,
- * after a match ("tcp dport 80 queue ...") or first on its line, tab-indented
- * ("\t\tqueue flags bypass to 0", as nft prints `queue num 0 bypass`).
- */
-static bool nft_has_queue(const char *listing)
-{
-	for (const char *q = listing; (q = strstr(q, "queue ")); q++)
-		if (q > listing && (q[-1] == ' ' || q[-1] == '\t'))
-			return true;
-	return false;
-}
-
 /* doctor_check_hooks() - our nft table or iptables chains, with queue and lifeline rules. */
 void doctor_check_hooks(struct doctor *d)
 {
-	static const char *const nft[] = { "nft", "list", "table", "inet", HOOKS_NFT_TABLE, NULL };
-	static const char *const ipt[] = { "iptables", "-w", "-S", HOOKS_IPT_IN, NULL };
-	char *out = malloc(1 << 16), port[16];
-	const char *backend = "nft";
+	char *out = malloc(HOOKS_LIST_MAX), port[16];
+	enum hooks_backend b;
+	const char *backend;
 	bool queue, lifeline;
 
 	if (!out)
@@ -62,17 +42,16 @@ void doctor_check_hooks(struct doctor *d)
 		return;
 	}
 	snprintf(port, sizeof(port), " %u", d->cfg->heartbeat_port);
-	if (run(nft, out, 1 << 16) == 0) {
-		queue = nft_has_queue(out);
-	} else if (backend = "iptables", run(ipt, out, 1 << 16) == 0) {
-		queue = strstr(out, "NFQUEUE") != NULL;
-	} else {
+	b = hooks_list(out, HOOKS_LIST_MAX);
+	if (b == HOOKS_AUTO) {
 		doctor_line(d, DOC_FAIL, "kernel rules", "neither `table inet %s` nor chain %s is "
 			    "installed: the engine is not filtering; start lifelined",
 			    HOOKS_NFT_TABLE, HOOKS_IPT_IN);
 		free(out);
 		return;
 	}
+	backend = b == HOOKS_NFT ? "nft" : "iptables";
+	queue = hooks_listing_queues(b, out);
 	lifeline = strstr(out, port) != NULL;
 	if (!lifeline)
 		doctor_line(d, DOC_FAIL, "kernel rules", "%s: no kernel lifeline (heartbeat port %u) "

@@ -85,7 +85,7 @@ static void status_text(const struct control *c, const struct control_status *s,
 		c->cfg->queue_hi, s->nworkers, s->nworkers == 1 ? "" : "s",
 		s->hooks_backend ? s->hooks_backend : "none",
 		s->hooks_backend ? (s->hooks_queue ? " (queue rule installed)" :
-				    " (queue rule removed)") : "");
+				    " (no queue rule: traffic is not filtered; restart lifelined)") : "");
 	fprintf(out, "packets: %" PRIu64 " (accepted %" PRIu64 ", dropped %" PRIu64 ")\n",
 		s->ctr.packets, s->ctr.accepted, s->ctr.dropped);
 	fprintf(out, "flows: %" PRIu64 " active, %" PRIu64 " created, %" PRIu64 " evicted, %"

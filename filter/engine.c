@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 
@@ -71,6 +72,11 @@ static int open_queues(struct engine *e)
 		struct worker *w = &e->workers[i];
 
 		err = nfqueue_open(&w->q, (uint16_t)(c->queue_lo + i), &qo);
+		if (err == -EPERM && !engine_has_cap(CAP_NET_ADMIN)) {
+			engine_log("queue %u: permission denied: lifelined needs CAP_NET_ADMIN "
+				   "(run it as root)", c->queue_lo + i);
+			return err;
+		}
 		if (err == -EPERM || err == -EBUSY) {
 			engine_log("queue %u is taken by another process", c->queue_lo + i);
 			return err;
@@ -201,6 +207,17 @@ int engine_set_policy(struct engine *e, struct policy *p)
 		return -ENOMEM;
 	s->policy = p;
 	s->gen = s->gen % HOOKS_GEN_MAX + 1;
+	/*
+	 * The generation is a rewrite of our chains: it must not put back a
+	 * queue rule that `lifelinectl reset` took out (as `pfctl -f` does not
+	 * undo `pfctl -d`); a restart queues again.
+	 */
+	if (e->hooks.installed && e->hooks.spec.queue && e->hooks.spec.offload &&
+	    hooks_queue_installed() == 0) {
+		e->hooks.spec.queue = false;
+		engine_log("hooks: the queue rule was taken out (lifelinectl reset): traffic stays "
+			   "unfiltered until lifelined restarts");
+	}
 	err = hooks_set_generation(&e->hooks, s->gen);
 	engine_publish(e, s);
 	return err;

@@ -67,6 +67,15 @@ static int drop_self(void)
 	return err;
 }
 
+/* engine_has_cap() - see engine_int.h. */
+bool engine_has_cap(int cap)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	return syscall(SYS_capget, &h, d) == 0 && (d[cap / 32].effective & (1u << (cap % 32)));
+}
+
 static void on_sig_caps(int sig)
 {
 	int saved = errno;

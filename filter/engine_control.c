@@ -81,6 +81,8 @@ static int op_status(void *ctx, struct control_status *st)
 {
 	struct engine *e = ctx;
 	const struct snap *s;
+	/* what the kernel holds, not what the engine installed: `reset` may have taken it out */
+	bool queue = e->hooks.installed && e->hooks.spec.queue && hooks_queue_installed() != 0;
 
 	pthread_mutex_lock(&e->lock);
 	s = atomic_load(&e->snap);
@@ -97,7 +99,7 @@ static int op_status(void *ctx, struct control_status *st)
 	st->nworkers = e->nworkers;
 	st->hooks_backend = !e->hooks.installed ? NULL :
 			    e->hooks.backend == HOOKS_NFT ? "nft" : "iptables";
-	st->hooks_queue = e->hooks.installed && e->hooks.spec.queue;
+	st->hooks_queue = queue;
 	pthread_mutex_unlock(&e->lock);
 	sum_counters(e, &st->ctr, &st->flows);
 	return 0;

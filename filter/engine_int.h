@@ -118,6 +118,8 @@ void engine_control_stop(struct engine *e);
  * up. 0, or -errno (-EAGAIN: a thread did not drop).
  */
 int engine_caps_drop(bool raw);
+/* engine_has_cap() - is @cap (CAP_*) in the calling thread's effective set? */
+bool engine_has_cap(int cap);
 
 /* engine_worker.c */
 int worker_start(struct worker *w);

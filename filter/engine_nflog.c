@@ -114,7 +114,8 @@ static bool heartbeat_copy(struct learn_ctx *c, const struct nlattr *prefix, con
 
 	if (!out && strncmp(s, HOOKS_HB_PREFIX_IN, strlen(HOOKS_HB_PREFIX_IN)) != 0)
 		return false;
-	if (p->proto == 6)
+	/* a reset is a refusal (nothing listens), not a heartbeat: it must not make the manager online */
+	if (p->proto == 6 && !(p->tcp_flags & TCPF_RST))
 		hb_seen(c->hb, p->src, p->dst, out, c->now_us);
 	return true;
 }

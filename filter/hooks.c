@@ -363,16 +363,48 @@ int hooks_remove(struct hooks *h)
 	return err;
 }
 
-static enum hooks_backend installed_backend(void)
+/* hooks_list() - see hooks.h. */
+enum hooks_backend hooks_list(char *out, size_t len)
 {
 	char *const nft[] = { "nft", "list", "table", "inet", HOOKS_NFT_TABLE, NULL };
 	char *const ipt[] = { "iptables", "-w", "-S", HOOKS_IPT_IN, NULL };
 
-	if (hooks_run(nft, NULL, 0, NULL, 0) == 0)
+	if (hooks_run(nft, NULL, 0, out, len) == 0)
 		return HOOKS_NFT;
-	if (hooks_run(ipt, NULL, 0, NULL, 0) == 0)
+	if (hooks_run(ipt, NULL, 0, out, len) == 0)
 		return HOOKS_IPTABLES;
 	return HOOKS_AUTO;
+}
+
+/*
+ * hooks_listing_queues() - see hooks.h. In `nft list` output a queue
+ * statement's word starts a statement, after a match ("tcp dport 80 queue
+ * ...") or first on its line, tab-indented ("\t\tqueue flags bypass to 0",
+ * as nft prints `queue num 0 bypass`).
+ */
+bool hooks_listing_queues(enum hooks_backend b, const char *listing)
+{
+	if (b != HOOKS_NFT)
+		return strstr(listing, "NFQUEUE") != NULL;
+	for (const char *q = listing; (q = strstr(q, "queue ")); q++)
+		if (q > listing && (q[-1] == ' ' || q[-1] == '\t'))
+			return true;
+	return false;
+}
+
+/* hooks_queue_installed() - see hooks.h. */
+int hooks_queue_installed(void)
+{
+	char *out = malloc(HOOKS_LIST_MAX);
+	enum hooks_backend b;
+	int rc;
+
+	if (!out)
+		return -ENOMEM;
+	b = hooks_list(out, HOOKS_LIST_MAX);
+	rc = b == HOOKS_AUTO ? 0 : hooks_listing_queues(b, out);
+	free(out);
+	return rc;
 }
 
 int hooks_remove_queue(const struct config *cfg, char *err, size_t errlen)
@@ -389,7 +421,7 @@ int hooks_remove_queue(const struct config *cfg, char *err, size_t errlen)
 	hooks_spec_from_config(&h.spec, cfg, mgr, dns, UINT32_MAX);
 	h.spec.queue = false;
 	h.spec.offload = false; /* everything passes now: no generation to honour */
-	h.backend = installed_backend();
+	h.backend = hooks_list(NULL, 0);
 	if (h.backend == HOOKS_NFT)
 		rc = nft_apply(&h, false);
 	else if (h.backend == HOOKS_IPTABLES)

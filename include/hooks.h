@@ -122,6 +122,21 @@ int hooks_remove(struct hooks *h);
  * Finds the installed backend itself. 0, -ENOENT when nothing is installed.
  */
 int hooks_remove_queue(const struct config *cfg, char *err, size_t errlen);
+/*
+ * hooks_list() - our rules as installed in this namespace: `nft list table`
+ * or `iptables -S` of our input chain in @out (when @len), and which
+ * backend they are; HOOKS_AUTO when neither is installed.
+ */
+#define HOOKS_LIST_MAX (1u << 16)
+enum hooks_backend hooks_list(char *out, size_t len);
+/* hooks_listing_queues() - does hooks_list()'s @listing hold a queue rule? */
+bool hooks_listing_queues(enum hooks_backend b, const char *listing);
+/*
+ * hooks_queue_installed() - 1 when the kernel holds our queue rule now, 0
+ * when it does not (none of our rules, or `lifelinectl reset` took it
+ * out), -errno. Runs nft or iptables: the control thread only.
+ */
+int hooks_queue_installed(void);
 
 /* Backend text generators (hooks_ipt.c, hooks_nft.c). */
 void hooks_ipset_text(const struct hooks_spec *s, FILE *out, bool create_only);

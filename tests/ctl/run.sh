@@ -321,6 +321,13 @@ run e1 doctor; check doctor_persisted_no_last_good has "$T/out" "^FAIL  persiste
 rm -f "$T/e1/state/current.pol"
 run e1 doctor; check doctor_persisted_none has "$T/out" "^ok    persisted policy .*none yet: a restart runs the empty policy"
 mv "$T/lg.keep" "$T/e1/state/last-good.pol"
+# a state dir the engine cannot make (it makes the last component only): nothing would be kept
+sed "s|^state-dir .*|state-dir $T/nosuch/deep|" "$T/e1/ll.conf" > "$T/nostate.conf"
+ctl_nostate() { "$CTLBIN" -c "$T/nostate.conf" doctor > "$T/out" 2>&1; }
+ctl_nostate; check doctor_state_dir_missing has "$T/out" "^FAIL  persisted policy .*state dir $T/nosuch/deep does not exist, nor does its parent"
+mkdir -p "$T/nosuch"; ctl_nostate
+check doctor_state_dir_made_by_engine has "$T/out" "^ok    persisted policy .*none yet"
+rmdir "$T/nosuch"
 # a broken config: its first error as a FAIL, and the other checks still run on its valid lines
 # (the control socket it names answers)
 { cat "$T/e1/ll.conf"; echo "bogus-directive 1"; } > "$T/broken.conf"

@@ -103,6 +103,26 @@ reresolve() {
 	wait_for 20 mgr_set 203.0.113.11 && ! mgr_set 203.0.113.10
 }
 offloaded() { in_a conntrack -L -p icmp 2>/dev/null | grep -q 'mark=16777216'; }
+# a refused connection to the manager is no heartbeat: its RST must not make management
+# online (nothing listens on the heartbeat port 4121 this engine is given)
+hb_status() { in_a "$LLC" -c "$T/lifeline.conf" status | grep -q "^heartbeat: .*, $1$"; }
+refused_stays_offline() {
+	local i before
+	before=$(grep -c "management online" "$T/engine.log")
+	sed -e "s/^fail-open .*/fail-open yes/" "$T/conf.in" >"$T/lifeline.conf"
+	printf 'heartbeat-port 4121\nheartbeat-interval 1\nmissed-heartbeats 1\n' >>"$T/lifeline.conf"
+	ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" -p "$T/deny.pol" >>"$T/engine.log" 2>&1 &
+	ENGINE_PID=$!
+	PIDS+=("$ENGINE_PID")
+	disown "$ENGINE_PID"
+	wait_for 10 hb_status offline || return 1
+	# the engine judges every 5 s: refused connections for 7 s span one of its ticks
+	for i in $(seq 20); do
+		in_a ncat -z -w 1 203.0.113.10 4121 && return 1 # refused: the manager's RST comes back
+		sleep 0.35
+	done
+	hb_status offline && [ "$(grep -c "management online" "$T/engine.log")" = "$before" ]
+}
 
 # --- set up --------------------------------------------------------------
 topology || { echo "not ok live-setup - topology"; exit 0; }
@@ -223,6 +243,8 @@ check_fails live-failclosed-term-tcp-blocked tcp "$NS_A" 192.0.2.10 8080
 # --- daemon mode -------------------------------------------------------------
 check live-daemon-ready-notify-term daemon_mode
 check live-manager-names-reresolved reresolve
+stop_engine TERM
+check live-heartbeat-refused-stays-offline refused_stays_offline
 stop_engine TERM
 [ -n "${KEEP:-}" ] && echo "# logs kept in $T"
 exit 0

@@ -135,6 +135,15 @@ check live-ctl-reset-stopped-says grep -q 'did not answer' "$T/reset.out"
 check live-ctl-reset-stopped-queue-removed hooks_queue_gone
 check live-ctl-reset-stopped-lifeline-kept lifeline_kept
 kill -CONT "$ENGINE_PID"
+# running again (it takes the stale RESET now), the engine leaves the queue rule out, as reset
+# left it, and says so: neither that swap nor a later load puts it back, status tells the truth
+no_queue_status() { ctl status | grep -q 'no queue rule: traffic is not filtered'; }
+check live-ctl-resumed-status-no-queue wait_for 10 no_queue_status
+: >"$T/empty.pol" # the state a restart below expects: the empty policy persisted
+ctl load "$T/empty.pol" >/dev/null
+check live-ctl-resumed-load-keeps-queue-out hooks_queue_gone
+check live-ctl-resumed-unblocked probe
+check live-ctl-resumed-said grep -q 'the queue rule was taken out (lifelinectl reset)' "$T/engine.log"
 stop_engine 9
 check live-ctl-restart-after-reset start_engine yes nopolicy
 check live-ctl-restart-comes-back-empty status_empty
