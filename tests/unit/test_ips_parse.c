@@ -211,6 +211,45 @@ static void test_home_net(void **state)
 	assert_int_equal(errs.n, 0);
 }
 
+/*
+ * An inline list is as long as the line allows: ET's IP-reputation rules
+ * list hundreds of addresses in the header (a 1,024-byte token once cut
+ * this one at its 94th address, "bad address '192.0.2.'").
+ */
+static void test_long_header_list(void **state)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct policy_ips_line line = { NULL, { "p", 1, 1 } };
+	struct policy p = { .ips_lines = &line, .nips_lines = 1 };
+	struct ll_errlist errs = { 0 };
+	const struct ips_rule *r;
+
+	(void)state;
+	assert_non_null(f);
+	fputs("alert tcp [", f);
+	for (int i = 1; i <= 250; i++)
+		fprintf(f, "%s192.0.2.%d", i > 1 ? "," : "", i);
+	fputs("] any -> any [80,", f);
+	for (int i = 1000; i < 1300; i++)
+		fprintf(f, "%d,", i);
+	fputs("8080] (sid:1;)", f);
+	fclose(f);
+	line.text = text;
+	assert_true(len > 4000);
+	assert_int_equal(ips_ruleset_build(&p, NULL, &errs), 0);
+	r = &p.ips->rules[0];
+	assert_true(ips_addr_has(&r->src, ll_ip_from_v4(0xc00002fa))); /* 192.0.2.250, the last */
+	assert_false(ips_addr_has(&r->src, ll_ip_from_v4(0xc00002fb)));
+	assert_true(ips_ports_has(&r->dp, 8080));
+	assert_true(ips_ports_has(&r->dp, 1299));
+	assert_false(ips_ports_has(&r->dp, 1300));
+	ips_ruleset_free(p.ips);
+	assert_int_equal(errs.n, 0);
+	free(text);
+}
+
 /* A port define used as an address is an error naming the variable. */
 static void test_define_kind(void **state)
 {
@@ -252,6 +291,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_goldens),  cmocka_unit_test(test_bad_goldens),
 		cmocka_unit_test(test_skip_unsupported), cmocka_unit_test(test_duplicate_sids), cmocka_unit_test(test_home_net),
+		cmocka_unit_test(test_long_header_list),
 		cmocka_unit_test(test_define_kind),    cmocka_unit_test(test_uint),
 	};
 
