@@ -292,6 +292,7 @@ struct ips_pctx {
 	struct srcloc unsup_loc;
 	bool told_skip; /* the first unsupported-keyword error named --skip-unsupported */
 	uint32_t *sids, sids_cap; /* the rules kept so far by (gid, sid): ips_rules.c */
+	size_t join_len[2], join_cap[2]; /* the current rule's refs and metadata, as joined so far */
 };
 
 /* ips_parse.c */
