@@ -293,6 +293,7 @@ struct ips_pctx {
 	bool told_skip; /* the first unsupported-keyword error named --skip-unsupported */
 	uint32_t *sids, sids_cap; /* the rules kept so far by (gid, sid): ips_rules.c */
 	size_t join_len[2], join_cap[2]; /* the current rule's refs and metadata, as joined so far */
+	uint32_t *fb_index, fb_index_cap, fb_names_cap; /* flowbit names: open addressing, 1 + id */
 };
 
 /* ips_parse.c */

@@ -55,20 +55,69 @@ static int parse_flow(struct ips_pctx *c, struct ips_rule *r, char *val)
 }
 
 /* Interned flowbit name -> id, shared by every rule of the ruleset. */
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+/* The slot of @name in c->fb_index (open addressing, at most half full). */
+static uint32_t *fb_slot(struct ips_pctx *c, const char *name)
+{
+	uint32_t m = c->fb_index_cap - 1, i = name_hash(name) & m;
+
+	while (c->fb_index[i] && strcmp(c->rs->fb_names[c->fb_index[i] - 1], name))
+		i = (i + 1) & m;
+	return &c->fb_index[i];
+}
+
+static int fb_index_grow(struct ips_pctx *c)
+{
+	uint32_t old = c->fb_index_cap, *was = c->fb_index;
+
+	c->fb_index_cap = old ? 2 * old : 256;
+	if (!(c->fb_index = calloc(c->fb_index_cap, sizeof(*c->fb_index)))) {
+		c->fb_index = was;
+		c->fb_index_cap = old;
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < c->rs->nfb; i++)
+		*fb_slot(c, c->rs->fb_names[i]) = i + 1;
+	free(was);
+	return 0;
+}
+
+/* A flowbit name's number, a new one for a new name (ids are 16-bit). */
 static int fb_id(struct ips_pctx *c, const char *name)
 {
 	struct ips_ruleset *rs = c->rs;
+	uint32_t *slot;
 	char **v;
 
-	for (uint32_t i = 0; i < rs->nfb; i++)
-		if (!strcmp(rs->fb_names[i], name))
-			return (int)i;
-	if (rs->nfb >= UINT16_MAX || !(v = realloc(rs->fb_names, (rs->nfb + 1) * sizeof(*v))))
+	if (2 * (rs->nfb + 1) > c->fb_index_cap && fb_index_grow(c) < 0)
 		return -ENOMEM;
-	rs->fb_names = v;
-	if (!(v[rs->nfb] = strdup(name)))
+	slot = fb_slot(c, name);
+	if (*slot)
+		return (int)*slot - 1;
+	if (rs->nfb >= UINT16_MAX) {
+		ips_perr(c, "flowbits: more than %u names in one policy", UINT16_MAX);
+		return -EINVAL;
+	}
+	if (rs->nfb == c->fb_names_cap) {
+		uint32_t cap = c->fb_names_cap ? 2 * c->fb_names_cap : 64;
+
+		if (!(v = realloc(rs->fb_names, cap * sizeof(*v))))
+			return -ENOMEM;
+		rs->fb_names = v;
+		c->fb_names_cap = cap;
+	}
+	if (!(rs->fb_names[rs->nfb] = strdup(name)))
 		return -ENOMEM;
-	return (int)rs->nfb++;
+	*slot = ++rs->nfb;
+	return (int)rs->nfb - 1;
 }
 
 static int parse_flowbits(struct ips_pctx *c, struct ips_rule *r, char *val)

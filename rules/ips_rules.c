@@ -182,6 +182,7 @@ static struct ips_ruleset *build(const struct policy *p, const struct policy_ips
 			bad |= add_line(&c, lines[i].text, &lines[i].loc) != 0;
 		}
 	free(c.sids);
+	free(c.fb_index);
 	if (!bad && n)
 		c.loc = lines[0].loc;
 	if (!bad && ips_compile(&c))

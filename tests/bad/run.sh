@@ -91,6 +91,9 @@ for i in range(12):
     open(f'{d}/fan-{i}.inc', 'w').write(f'include "fan-{i + 1}.inc"\n' * 16)
 open(f'{d}/fan-12.inc', 'w').write('deny in any id 1\n')
 w('fanout-include', 'include "fan-0.inc"\n', 'more than 4096 includes in one policy: no more are read')
+# flowbit names are 16-bit: the 65,536th is an error that says so (it was a silent exit 1)
+w('many-flowbits', ''.join(f'alert tcp any any -> any any (flowbits:set,f{i}; flowbits:noalert; sid:{i + 1};)\n'
+   for i in range(65537)), 'many-flowbits.pol:65536:31: flowbits: more than 65535 names in one policy')
 # a FIFO nobody writes: reading it would wait forever (the engine's control thread too)
 w('fifo-include', 'include "fifo.inc"\n', "cannot include 'fifo.inc': not a regular file")
 PY
