@@ -415,6 +415,42 @@ static void test_memory_limit(void **state)
 	frag_free(t);
 }
 
+/*
+ * The headers before an IPv6 Fragment header count against the limit too:
+ * a first fragment of 8 data bytes after a 2,048-byte destination-options
+ * header costs its queue 2 KB, not 8 bytes (3,000 such queues once held
+ * 371 MB past a 4 MiB limit).
+ */
+static void test_memory_limit_headers(void **state)
+{
+	struct frag_table *t = table(6000);
+	struct frag_result r;
+	uint32_t uf = 40 + 2048, fl;
+
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	frag_set_drop_cb(t, on_drop, NULL);
+	for (uint16_t id = 1; id <= 3; id++) {
+		memset(D, 0, uf + 16);
+		D[0] = 0x60, D[6] = 60, D[7] = 64; /* -> DST: all Pad1 options, then UDP */
+		D[8] = 0x20, D[9] = 0x01, D[10] = 0x0d, D[11] = 0xb8, D[23] = 1;
+		D[24] = 0x20, D[25] = 0x01, D[26] = 0x0d, D[27] = 0xb8, D[39] = 2;
+		D[40] = 17, D[41] = 2048 / 8 - 1;
+		put16(D + uf, 546);
+		put16(D + uf + 2, 547);
+		put16(D + uf + 4, 8 + 100);
+		fl = frag6(F, D, uf, 0, 8, 1, id);
+		F[uf - 8] = 0, F[40] = 44, F[uf] = 17; /* frag6() takes the last header to be 8 bytes */
+		add(t, F, fl, id, id, &r);
+		assert_int_equal(r.status, FRAG_HELD);
+	}
+	/* two queues of ~2.4 KB fit in 6,000 bytes; the third evicts the oldest */
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.why[0], R_FRAG_LIMIT);
+	assert_int_equal(seen.first[0], 1);
+	frag_free(t);
+}
+
 static void test_v6_ext_before_frag(void **state)
 {
 	struct frag_table *t = table(4 << 20);
@@ -767,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_v6_offset_too_big),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_memory_limit),
+		cmocka_unit_test(test_memory_limit_headers),
 		cmocka_unit_test(test_v6_ext_before_frag),
 		cmocka_unit_test(test_v6_atomic),
 		cmocka_unit_test(test_bad_fragments),
