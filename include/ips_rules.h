@@ -267,7 +267,7 @@ struct ips_ruleset {
 	uint32_t *by_sid;   /* rule indexes sorted by sid, for ips_rule_msg() */
 	uint32_t stream_rules; /* rules that also inspect reassembled TCP streams */
 	uint8_t *rflags;    /* per rule, IRF_*: what the stream stage asks of every candidate */
-	uint8_t *borrowed;  /* per rule, bit 0 src, bit 1 dst: its ranges are another rule's (ips_compile.c) */
+	uint8_t *borrowed;  /* per rule, bit 0 src, 1 dst, 2 sp, 3 dp: its ranges are another rule's (ips_rules.c) */
 };
 
 enum {
@@ -294,6 +294,8 @@ struct ips_pctx {
 	uint32_t *sids, sids_cap; /* the rules kept so far by (gid, sid): ips_rules.c */
 	size_t join_len[2], join_cap[2]; /* the current rule's refs and metadata, as joined so far */
 	uint32_t *fb_index, fb_index_cap, fb_names_cap; /* flowbit names: open addressing, 1 + id */
+	uint32_t *shared, shared_cap, nshared; /* distinct header ranges: 1 + (rule << 2 | side) */
+	uint32_t rules_cap;
 };
 
 /* ips_parse.c */

@@ -531,42 +531,6 @@ bool ips_rule_info(const struct ips_ruleset *rs, uint32_t sid, struct ips_rule_i
 	return true;
 }
 
-/* Distinct address sets shared; past this many, the rest keep their own copy. */
-#define SHARED_ADDRS_MAX 256
-
-/*
- * Rules borrow the ranges of the first rule with the same address set
- * ($HOME_NET, $EXTERNAL_NET, ...): confirming a candidate reads a few
- * arrays that stay in cache instead of one cold array per rule and side.
- * ips_groups_free() hands them back before the rules are freed.
- */
-static int share_addrs(struct ips_ruleset *rs)
-{
-	const struct ips_addr *own[SHARED_ADDRS_MAX];
-	uint32_t nown = 0;
-
-	if (!(rs->borrowed = calloc(rs->nrules + 1, 1)))
-		return -ENOMEM;
-	for (uint32_t i = 0; i < rs->nrules; i++)
-		for (int side = 0; side < 2; side++) {
-			struct ips_addr *a = side ? &rs->rules[i].dst : &rs->rules[i].src;
-			uint32_t k = 0;
-			if (a->any || !a->n)
-				continue;
-			while (k < nown && (own[k]->n != a->n ||
-					    memcmp(own[k]->r, a->r, a->n * sizeof(*a->r))))
-				k++;
-			if (k < nown) {
-				free(a->r);
-				a->r = own[k]->r;
-				rs->borrowed[i] |= (uint8_t)(1u << side);
-			} else if (nown < SHARED_ADDRS_MAX) {
-				own[nown++] = a;
-			}
-		}
-	return 0;
-}
-
 bool ips_stream_rule(const struct ips_rule *r)
 {
 	return r->nitems && !r->nhl && r->proto != IPSP_TCP_PKT && r->proto != IPSP_UDP &&
@@ -597,7 +561,7 @@ int ips_compile(struct ips_pctx *c)
 	}
 	free(share);
 	free(offs);
-	rc = rank_rules(rs) ?: index_sids(rs) ?: share_addrs(rs);
+	rc = rank_rules(rs) ?: index_sids(rs);
 	for (int g = 0; g < IPG__N && !rc; g++)
 		for (int d = 0; d < 2 && !rc; d++)
 			rc = build_gset(c, &rs->g[g][d], g, d);
@@ -611,6 +575,10 @@ void ips_groups_free(struct ips_ruleset *rs)
 			rs->rules[i].src.r = NULL;
 		if (rs->borrowed[i] & 2)
 			rs->rules[i].dst.r = NULL;
+		if (rs->borrowed[i] & 4)
+			rs->rules[i].sp.r = NULL;
+		if (rs->borrowed[i] & 8)
+			rs->rules[i].dp.r = NULL;
 	}
 	free(rs->borrowed);
 	rs->borrowed = NULL;

@@ -100,9 +100,15 @@ static void rset_norm(struct rset *s)
 {
 	uint32_t o = 0;
 
+	uint32_t k = 1;
+
 	if (!s->n)
 		return;
-	qsort(s->r, s->n, sizeof(*s->r), range_cmp);
+	/* a variable's ranges arrive normalised already: no sort for them */
+	while (k < s->n && ll_ip_cmp(s->r[k - 1].lo, s->r[k].lo) <= 0)
+		k++;
+	if (k < s->n)
+		qsort(s->r, s->n, sizeof(*s->r), range_cmp);
 	for (uint32_t i = 1; i < s->n; i++) {
 		struct ip_range *last = &s->r[o];
 		if (ll_ip_cmp(last->hi, IP_MAX) == 0 ||
