@@ -149,26 +149,26 @@ static void check_dns(struct doctor *d)
 	char buf[1024];
 	const char *dns = status_field(d, "dns", buf, sizeof(buf));
 	struct lifeline_dns learned[LIFELINE_MAX_DNS];
-	int n;
+	ll_ip host[LIFELINE_MAX_DNS];
+	int n, nh;
 
 	if (dns && strcmp(dns, "none") != 0) {
 		doctor_line(d, DOC_OK, "dns servers", "%s", dns);
 		return;
 	}
 	n = state_load_dns(d->cfg->state_dir, learned, LIFELINE_MAX_DNS, 0);
-	if (!dns && (d->cfg->ndns_servers || n > 0))
-		doctor_line(d, DOC_OK, "dns servers", "%u configured, %d learned (persisted)",
-			    d->cfg->ndns_servers, n > 0 ? n : 0);
+	/* a starting engine also takes the host's resolvers (engine_load_resolvers()) */
+	nh = resolv_host_servers("/etc/resolv.conf", "/run/systemd/resolve/resolv.conf", host,
+				 LIFELINE_MAX_DNS);
+	if (!dns && (d->cfg->ndns_servers || n > 0 || nh > 0))
+		doctor_line(d, DOC_OK, "dns servers", "%u configured, %d learned (persisted), %d in "
+			    "the host's resolv.conf", d->cfg->ndns_servers, n > 0 ? n : 0,
+			    nh > 0 ? nh : 0);
 	else
 		doctor_line(d, DOC_FAIL, "dns servers", "none known: add `dns-server ADDR` to the "
 			    "config, or renew the DHCP lease so the engine learns them");
 }
 
-/*
- * The policy a restart would start with (state.c: state_load_current()):
- * the last-good one when a --confirm load is pending or current.pol is
- * broken (kept then as current.pol.bad, which is worth a line too).
- */
 /*
  * Can the engine persist anything in @dir? It creates the directory itself
  * (not its parents). Without it, loads run but are not kept, a restart
@@ -204,6 +204,11 @@ static bool state_dir_usable(struct doctor *d, const char *dir)
 	return false;
 }
 
+/*
+ * The policy a restart would start with (state.c: state_load_current()):
+ * the last-good one when a --confirm load is pending or current.pol is
+ * broken (kept then as current.pol.bad, which is worth a line too).
+ */
 static void check_persisted(struct doctor *d)
 {
 	const char *dir = d->cfg->state_dir;

@@ -36,7 +36,8 @@ static int read_sig(struct ctl *c, const char *policy, void **sig, size_t *len)
 }
 
 /* No engine answered: say whether the policy is valid all the same (nothing is loaded). */
-static void validate_here(struct ctl *c, const char *path, bool skip)
+/* No answer (@rc CTL_NOT_RUNNING) or no asking (CTL_UNKNOWN: no access): check the policy here. */
+static void validate_here(struct ctl *c, const char *path, bool skip, int rc)
 {
 	struct policy_opts po = { .skip_unsupported = skip };
 	struct ll_errlist errs = { 0 };
@@ -52,8 +53,9 @@ static void validate_here(struct ctl *c, const char *path, bool skip)
 	}
 	ll_err_print(&errs, stderr);
 	ll_err_free(&errs);
-	fprintf(stderr, "%s load: %s is %s; nothing was loaded (no engine answered)\n", c->prog,
-		path, p ? "valid" : "invalid");
+	fprintf(stderr, "%s load: %s is %s; nothing was loaded (%s)\n", c->prog, path,
+		p ? "valid" : "invalid", rc == CTL_NOT_RUNNING ? "no engine answered" :
+		"the engine could not be asked: loading needs root");
 	policy_free(p);
 }
 
@@ -89,7 +91,7 @@ static int send_load(struct ctl *c, const char *path, long confirm, bool skip)
 	free(text);
 	free(sig);
 	if (rc == CTL_NOT_RUNNING || rc == CTL_UNKNOWN) { /* no answer: an exit 1 like any failure */
-		validate_here(c, path, skip);
+		validate_here(c, path, skip, rc);
 		rc = CTL_FAIL;
 	}
 	return rc;

@@ -55,6 +55,12 @@ static void status_policy_text(const struct control *c, const struct policy *p, 
 		fputs("confirm: none pending\n", out);
 }
 
+/* Where the engine got a DNS server: DHCP, the config, or the host's resolvers at start. */
+static const char *dns_source(const struct lifeline_dns *d)
+{
+	return d->learned ? "learned" : d->host ? "resolv.conf" : "configured";
+}
+
 static void status_text(const struct control *c, const struct control_status *s, FILE *out)
 {
 	char a[64], t[32];
@@ -78,8 +84,7 @@ static void status_text(const struct control *c, const struct control_status *s,
 	fputs(s->nmanagers ? "\n" : " none (heartbeat ports open to any address)\n", out);
 	fputs("dns:", out);
 	for (uint32_t i = 0; i < s->ndns; i++)
-		fprintf(out, " %s (%s)", ll_ip_str(s->dns[i].addr, a, sizeof(a)),
-			s->dns[i].learned ? "learned" : "configured");
+		fprintf(out, " %s (%s)", ll_ip_str(s->dns[i].addr, a, sizeof(a)), dns_source(&s->dns[i]));
 	fputs(s->ndns ? "\n" : " none\n", out);
 	fprintf(out, "queues: %u-%u, %u worker%s; hooks: %s%s\n", c->cfg->queue_lo,
 		c->cfg->queue_hi, s->nworkers, s->nworkers == 1 ? "" : "s",
@@ -119,8 +124,9 @@ static void status_json(const struct control *c, const struct control_status *s,
 		fprintf(out, "%s\"%s\"", i ? "," : "", ll_ip_str(s->managers[i], a, sizeof(a)));
 	fputs("],\"dns\":[", out);
 	for (uint32_t i = 0; i < s->ndns; i++)
-		fprintf(out, "%s{\"addr\":\"%s\",\"learned\":%s}", i ? "," : "",
-			ll_ip_str(s->dns[i].addr, a, sizeof(a)), s->dns[i].learned ? "true" : "false");
+		fprintf(out, "%s{\"addr\":\"%s\",\"learned\":%s,\"source\":\"%s\"}", i ? "," : "",
+			ll_ip_str(s->dns[i].addr, a, sizeof(a)), s->dns[i].learned ? "true" : "false",
+			dns_source(&s->dns[i]));
 	fprintf(out, "],\"queues\":{\"first\":%u,\"last\":%u,\"workers\":%u},", c->cfg->queue_lo,
 		c->cfg->queue_hi, s->nworkers);
 	fprintf(out, "\"hooks\":{\"backend\":\"%s\",\"queue\":%s},",

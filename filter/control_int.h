@@ -32,6 +32,8 @@ struct control {
 	struct control_conn conns[CONTROL_MAX_CLIENTS];
 	struct state_meta meta;      /* persisted copy of what runs */
 	int64_t confirm_ms;          /* monotonic deadline of a pending confirm; 0: none */
+	uint64_t expired_at;         /* Unix seconds the last deadline passed, until the next load */
+	char expired_to[65];         /* the sha256 it rolled back to */
 };
 
 /* Read deadline of a request (CONTROL_READ_TIMEOUT_MS); tests shorten it. */

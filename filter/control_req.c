@@ -313,6 +313,7 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 	if (swap(c, p, CONTROL_SWAP_LOAD, msg, &old, out) < 0)
 		goto out;
 	c->confirm_ms = r.confirm_s ? control_now_ms() + (int64_t)r.confirm_s * 1000 : 0;
+	c->expired_at = 0;
 	persist_current(c, r.text, r.len, r.sig, r.siglen, out);
 	fputs(diff, out);
 	if (r.confirm_s)
@@ -330,6 +331,14 @@ out:
 const char *control_req_confirm(struct control *c, const struct control_msg *m, FILE *out)
 {
 	(void)m;
+	if (!c->confirm_ms && c->expired_at) {
+		char t[32];
+
+		fprintf(out, "too late: the confirm deadline passed at %s and the engine went back "
+			"to policy sha256 %.16s; load the policy again to keep it\n",
+			control_iso_time(c->expired_at, t, sizeof(t)), c->expired_to);
+		return CTL_R_FAIL;
+	}
 	if (!c->confirm_ms) {
 		fputs("nothing to confirm: no `load --confirm` is pending\n", out);
 		return CTL_R_FAIL;
@@ -432,6 +441,10 @@ void control_confirm_expired(struct control *c)
 		say(c, rc < 0 ? "confirm deadline passed: the unconfirmed policy still runs "
 			"(run `lifelinectl reset`)" : "confirm deadline passed: last-good is "
 			"unusable, so the empty policy runs (accepts everything), as after reset");
+	}
+	if (rc >= 0) { /* for a late `confirm`: what happened instead */
+		c->expired_at = (uint64_t)time(NULL);
+		snprintf(c->expired_to, sizeof(c->expired_to), "%s", c->meta.sha256);
 	}
 	free(msg);
 }

@@ -207,8 +207,13 @@ void engine_load_resolvers(struct lifeline *l)
 	int n = resolv_host_servers("/etc/resolv.conf", "/run/systemd/resolve/resolv.conf", a,
 				    LIFELINE_MAX_DNS);
 
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		uint32_t before = l->ndns;
+
 		lifeline_add_dns(l, a[i]);
+		if (l->ndns > before) /* not one the config names too */
+			l->dns[l->ndns - 1].host = 1;
+	}
 }
 
 /* Config `host` ranges plus every interface address, for `dir` outside the hooks. */

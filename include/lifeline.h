@@ -13,6 +13,7 @@ struct lifeline_dns {
 	uint64_t expires_us; /* 0: never (configured, or no lease time) */
 	uint8_t learned;     /* 1: from DHCP, 0: configured/resolv.conf */
 	uint8_t v6;          /* learned from DHCPv6 (replaced by the next v6 Reply) */
+	uint8_t host;        /* not learned: from the host's resolv.conf, not the config */
 };
 
 /*

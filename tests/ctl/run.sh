@@ -105,6 +105,7 @@ until_true 10 bash -c "'$CTLBIN' -c '$T/e1/ll.conf' show | grep -q 'port 2222 id
 run e1 show; check confirm_timeout_rolled_back has "$T/out" "port 2222 id 1"
 check confirm_timeout_persisted cmp -s "$P/b.pol" "$T/e1/state/current.pol"
 run e1 confirm; check confirm_nothing [ $RC -eq 1 ]
+check confirm_too_late_says has "$T/out" "too late: the confirm deadline passed at .* and the engine went back to policy sha256 "
 # confirmed in time -> stays
 run e1 load --confirm 2 "$P/c.pol"; run e1 confirm; check confirm_ok [ $RC -eq 0 ]
 sleep 2.5
@@ -193,6 +194,9 @@ run e1 show; check nonroot_changed_nothing has "$T/out" "define mgmt"
 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTLBIN" -c "$T/e1/ll.conf" status > "$T/out" 2>&1; RC=$?
 check nogroup_status_unknown [ $RC -eq 4 ]
 check nogroup_status_says has "$T/out" "permission denied"
+# load for that user: not "no engine answered" (one runs), but why it could not be asked
+setpriv --reuid=65534 --regid=65534 --clear-groups "$CTLBIN" -c "$T/e1/ll.conf" load "$P/a.pol" > "$T/out" 2>&1
+check nogroup_load_says_why has "$T/out" "nothing was loaded (the engine could not be asked: loading needs root)"
 # doctor for that user: who may ask, not "restart lifelined"; the engine's checks skipped
 setpriv --reuid=65534 --regid=65534 --clear-groups "$CTLBIN" -c "$T/e1/ll.conf" doctor > "$T/out" 2>&1
 check nogroup_doctor_socket has "$T/out" "^warn  control socket .*run doctor as root or as a member of group lifeline"

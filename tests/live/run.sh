@@ -160,7 +160,7 @@ check live-heartbeat-in6 tls "$NS_M" [2001:db8:1::2] 4118
 check live-dhcp-lease lease
 check live-dns-learned wait_for 5 learned
 # the resolver the agent already used (its resolv.conf) is in the DNS lifeline from the start
-check live-dns-resolv-conf bash -c "ip netns exec '$NS_A' '$LLC' -c '$T/lifeline.conf' status | grep -q 'dns:.* 203.0.113.53 (configured)'"
+check live-dns-resolv-conf bash -c "ip netns exec '$NS_A' '$LLC' -c '$T/lifeline.conf' status | grep -q 'dns:.* 203.0.113.53 (resolv.conf)'"
 check live-dns-learned-resolves dns "$NS_A" 198.51.100.1
 check_fails live-dns-other-blocked dns "$NS_A" 192.0.2.10
 check live-icmp-frag-needed pmtu 203.0.113.10
