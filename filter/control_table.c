@@ -295,6 +295,52 @@ static void show_set(const struct fw_set *s, FILE *out)
 	}
 }
 
+/* Is [@r] within one of @set's ranges (add: nothing to do), or does it meet any (delete: something to do)? */
+static bool set_has(const struct fw_set *set, const struct ip_range *r, bool whole)
+{
+	u128 lo = to128(r->lo), hi = to128(r->hi);
+
+	for (uint32_t i = 0; i < set->n; i++) {
+		u128 sl = to128(set->addrs[i].lo), sh = to128(set->addrs[i].hi);
+
+		if (whole ? sl <= lo && hi <= sh : sl <= hi && lo <= sh)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * As nft and ipset do: adding what the set holds changes nothing (it was
+ * listed twice); deleting what it does not hold is an error, and nothing
+ * changes. Leaves in @r/@n only the ranges there is something to do for.
+ */
+static bool table_noop(const struct fw_set *set, const char *op, struct ip_range *r, uint32_t *n,
+		       FILE *out, bool *fail)
+{
+	bool add = strcmp(op, "add") == 0;
+	uint32_t k = 0;
+
+	*fail = false;
+	if (!add && strcmp(op, "delete") != 0)
+		return false;
+	for (uint32_t i = 0; i < *n; i++) {
+		if (add && set_has(set, &r[i], true))
+			continue;
+		if (!add && !set_has(set, &r[i], false)) {
+			fprintf(out, "table %s delete: ", set->name);
+			print_range(&r[i], out);
+			fputs(" is not in the set; nothing changed\n", out);
+			*fail = true;
+			return true;
+		}
+		r[k++] = r[i];
+	}
+	*n = k;
+	if (!k)
+		fprintf(out, "table %s add: already in the set; nothing changed\n", set->name);
+	return !k;
+}
+
 /* Build, compile and swap the policy with @set changed. */
 static const char *table_change(struct control *c, const struct fw_set *set, const char *op,
 				const struct ip_range *r, uint32_t n, FILE *out)
@@ -358,6 +404,7 @@ const char *control_req_table(struct control *c, const struct control_msg *m, FI
 	struct ip_range *r = NULL;
 	uint32_t n = 0;
 	const char *res;
+	bool fail;
 
 	if (!name || !op || (strcmp(op, "add") && strcmp(op, "delete") && strcmp(op, "show") &&
 			     strcmp(op, "flush"))) {
@@ -386,7 +433,10 @@ const char *control_req_table(struct control *c, const struct control_msg *m, FI
 		free(r);
 		return CTL_R_FAIL;
 	}
-	res = table_change(c, set, op, r, n, out);
+	if (table_noop(set, op, r, &n, out, &fail))
+		res = fail ? CTL_R_FAIL : CTL_R_OK;
+	else
+		res = table_change(c, set, op, r, n, out);
 	free(r);
 	return res;
 }

@@ -138,6 +138,12 @@ check table_add_canonical bash -c "grep -q '^mgmt = { .*, ' '$T/out' && ! grep -
 run e1 table mgmt show; check table_show has "$T/out" "203.0.113.7"
 check table_persisted grep -q "203.0.113.7" "$T/e1/state/current.pol"
 run e1 explain in tcp 203.0.113.7:1000 198.51.100.2:22; check table_explain has "$T/out" "reason: allow"
+# as nft and ipset: what the set holds is not added twice; what it lacks cannot be deleted
+run e1 table mgmt add 203.0.113.7; check table_add_again [ $RC -eq 0 ]
+check table_add_again_says has "$T/out" "already in the set; nothing changed"
+run e1 table mgmt show; check table_add_again_once [ "$(grep -c '^203\.0\.113\.7$' "$T/out")" = 1 ]
+run e1 table mgmt delete 203.0.113.99; check table_delete_absent [ $RC -eq 1 ]
+check table_delete_absent_says has "$T/out" "203.0.113.99 is not in the set; nothing changed"
 run e1 table mgmt delete 203.0.113.7; run e1 table mgmt show
 check table_delete bash -c "! grep -q 203.0.113.7 '$T/out'"
 run e1 table nosuch show; check table_nosuch [ $RC -eq 1 ]
