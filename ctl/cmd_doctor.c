@@ -37,23 +37,35 @@ void doctor_line(struct doctor *d, enum doctor_level lv, const char *check, cons
 	putchar('\n');
 }
 
-static bool pid_is_engine(pid_t pid)
+/*
+ * The state of @pid (R, S, T, Z, ... from /proc/PID/stat) when it is a
+ * lifelined in this network namespace, else 0: an engine in another
+ * namespace filters another host, and a zombie runs nothing.
+ */
+static char engine_state(pid_t pid)
 {
-	char path[64], comm[64] = "";
+	char path[64], buf[512], mine[64] = "", theirs[64] = "", *paren;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (!(f = fopen(path, "re")))
-		return false;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
+		return 0;
+	buf[0] = '\0';
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
 	fclose(f);
-	comm[strcspn(comm, "\n")] = '\0';
-	return strcmp(comm, "lifelined") == 0;
+	/* "PID (comm) S ...": comm may hold anything, so the last ')' ends it */
+	if (!strstr(buf, " (lifelined) ") || !(paren = strrchr(buf, ')')) || paren[1] != ' ')
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	if (readlink("/proc/self/ns/net", mine, sizeof(mine) - 1) < 0 ||
+	    readlink(path, theirs, sizeof(theirs) - 1) < 0 || strcmp(mine, theirs))
+		return 0;
+	return paren[2] == 'Z' || paren[2] == 'X' ? 0 : paren[2];
 }
 
-/* The engine's pid: the state dir's pidfile, else a /proc scan. 0: none. */
-static pid_t find_engine(const struct config *cfg)
+/* The engine's pid and state: the state dir's pidfile, else a /proc scan. 0: none. */
+static pid_t find_engine(const struct config *cfg, char *state)
 {
 	char *text = NULL;
 	size_t len;
@@ -64,14 +76,14 @@ static pid_t find_engine(const struct config *cfg)
 	if (state_read_file(cfg->state_dir, STATE_PID_FILE, 64, &text, &len) == 0) {
 		pid = (pid_t)atoi(text);
 		free(text);
-		if (pid > 0 && pid_is_engine(pid))
+		if (pid > 0 && (*state = engine_state(pid)))
 			return pid;
 	}
 	if (!(dir = opendir("/proc")))
 		return 0;
 	pid = 0;
 	while (!pid && (e = readdir(dir)))
-		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && pid_is_engine(atoi(e->d_name)))
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && (*state = engine_state(atoi(e->d_name))))
 			pid = atoi(e->d_name);
 	closedir(dir);
 	return pid;
@@ -79,9 +91,13 @@ static pid_t find_engine(const struct config *cfg)
 
 static void check_process(struct doctor *d)
 {
-	pid_t pid = find_engine(d->cfg);
+	char state = 0;
+	pid_t pid = find_engine(d->cfg, &state);
 
-	if (pid)
+	if (pid && (state == 'T' || state == 't'))
+		doctor_line(d, DOC_FAIL, "engine process", "lifelined pid %d is stopped: it judges "
+			    "nothing until `kill -CONT %d` (or `lifelinectl reset`)", (int)pid, (int)pid);
+	else if (pid)
 		doctor_line(d, DOC_OK, "engine process", "lifelined runs, pid %d", (int)pid);
 	else
 		doctor_line(d, DOC_FAIL, "engine process", "no lifelined process: start it "

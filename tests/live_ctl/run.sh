@@ -105,6 +105,10 @@ check live-ctl-confirm-timeout-rolls-back confirm_timeout
 check live-ctl-confirm-keeps confirm_in_time
 check live-ctl-rollback rollback_now
 check live-ctl-explain-heartbeat bash -c "'$LLC' -c '$T/lifeline.conf' explain out tcp 198.51.100.2:40000 203.0.113.10:4120 | grep -q 'by: lifeline'"
+# an engine in another namespace filters another host: doctor there does not count it
+printf 'state-dir %s/other\ncontrol-socket %s/other.sock\n' "$T" "$T" >"$T/other.conf"
+ip netns exec "$NS_M" "$LLC" -c "$T/other.conf" doctor >"$T/doctor-other.out" 2>&1
+check live-ctl-doctor-other-netns grep -q "^FAIL  engine process .*no lifelined process" "$T/doctor-other.out"
 
 # --- doctor ----------------------------------------------------------------
 tls "$NS_A" 203.0.113.10 4120 # a heartbeat exchange for the watch to see
@@ -129,6 +133,9 @@ check live-ctl-reset-healthy-persisted status_empty
 
 ctl load "$T/deny.pol" >/dev/null
 kill -STOP "$ENGINE_PID"
+# doctor names a stopped engine as stopped, not as running
+ctl doctor >"$T/doctor-stopped.out" 2>&1
+check live-ctl-doctor-stopped grep -q "^FAIL  engine process .*pid $ENGINE_PID is stopped" "$T/doctor-stopped.out"
 check live-ctl-reset-stopped-blocked-before blocked
 measure live-ctl-reset-stopped ctl reset
 check live-ctl-reset-stopped-says grep -q 'did not answer' "$T/reset.out"
