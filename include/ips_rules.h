@@ -298,6 +298,16 @@ struct ips_pctx {
 	uint32_t rules_cap;
 };
 
+/* ips_rules.c */
+/*
+ * ips_index_grow() - double the open-addressed index @v/@cap (@first slots
+ * at first; 0 is an empty slot), putting each entry back where
+ * @slot_of(@c, entry) says, which reads the new *@v and *@cap. 0 or -ENOMEM
+ * (the index as it was).
+ */
+int ips_index_grow(struct ips_pctx *c, uint32_t **v, uint32_t *cap, uint32_t first,
+		   uint32_t *(*slot_of)(struct ips_pctx *c, uint32_t e));
+
 /* ips_parse.c */
 /*
  * ips_parse_rule() - parse one rule line into @r. 0; -EINVAL after adding

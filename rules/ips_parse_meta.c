@@ -74,20 +74,9 @@ static uint32_t *fb_slot(struct ips_pctx *c, const char *name)
 	return &c->fb_index[i];
 }
 
-static int fb_index_grow(struct ips_pctx *c)
+static uint32_t *fb_slot_of(struct ips_pctx *c, uint32_t e)
 {
-	uint32_t old = c->fb_index_cap, *was = c->fb_index;
-
-	c->fb_index_cap = old ? 2 * old : 256;
-	if (!(c->fb_index = calloc(c->fb_index_cap, sizeof(*c->fb_index)))) {
-		c->fb_index = was;
-		c->fb_index_cap = old;
-		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < c->rs->nfb; i++)
-		*fb_slot(c, c->rs->fb_names[i]) = i + 1;
-	free(was);
-	return 0;
+	return fb_slot(c, c->rs->fb_names[e - 1]);
 }
 
 /* A flowbit name's number, a new one for a new name (ids are 16-bit). */
@@ -97,7 +86,8 @@ static int fb_id(struct ips_pctx *c, const char *name)
 	uint32_t *slot;
 	char **v;
 
-	if (2 * (rs->nfb + 1) > c->fb_index_cap && fb_index_grow(c) < 0)
+	if (2 * (rs->nfb + 1) > c->fb_index_cap &&
+	    ips_index_grow(c, &c->fb_index, &c->fb_index_cap, 256, fb_slot_of) < 0)
 		return -ENOMEM;
 	slot = fb_slot(c, name);
 	if (*slot)

@@ -70,27 +70,38 @@ static uint32_t *sid_slot(const struct ips_pctx *c, uint32_t gid, uint32_t sid)
 	}
 }
 
-/* Room in c->sids for one more rule (at most half full). */
-static int sid_room(struct ips_pctx *c)
+/* ips_index_grow() - see ips_rules.h. */
+int ips_index_grow(struct ips_pctx *c, uint32_t **v, uint32_t *cap, uint32_t first,
+		   uint32_t *(*slot_of)(struct ips_pctx *c, uint32_t e))
 {
-	uint32_t old = c->sids_cap, *was = c->sids;
+	uint32_t old = *cap, *was = *v;
 
-	if (2 * (c->rs->nrules + 1) <= old)
-		return 0;
-	c->sids_cap = old ? 2 * old : 1024;
-	if (!(c->sids = calloc(c->sids_cap, sizeof(*c->sids)))) {
-		c->sids = was;
-		c->sids_cap = old;
+	*cap = old ? 2 * old : first;
+	if (!(*v = calloc(*cap, sizeof(**v)))) {
+		*v = was;
+		*cap = old;
 		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < old; i++)
-		if (was[i]) {
-			const struct ips_rule *r = &c->rs->rules[was[i] - 1];
-
-			*sid_slot(c, r->gid, r->sid) = was[i];
-		}
+		if (was[i])
+			*slot_of(c, was[i]) = was[i];
 	free(was);
 	return 0;
+}
+
+static uint32_t *sid_slot_of(struct ips_pctx *c, uint32_t e)
+{
+	const struct ips_rule *r = &c->rs->rules[e - 1];
+
+	return sid_slot(c, r->gid, r->sid);
+}
+
+/* Room in c->sids for one more rule (at most half full). */
+static int sid_room(struct ips_pctx *c)
+{
+	if (2 * (c->rs->nrules + 1) <= c->sids_cap)
+		return 0;
+	return ips_index_grow(c, &c->sids, &c->sids_cap, 1024, sid_slot_of);
 }
 
 static int check_dup_sid(struct ips_pctx *c, const struct ips_rule *r)
@@ -173,21 +184,9 @@ static uint32_t *shared_slot(struct ips_pctx *c, uint32_t ri, int side)
 	return &c->shared[i];
 }
 
-static int share_grow(struct ips_pctx *c)
+static uint32_t *shared_slot_of(struct ips_pctx *c, uint32_t e)
 {
-	uint32_t old = c->shared_cap, *was = c->shared;
-
-	c->shared_cap = old ? 2 * old : 256;
-	if (!(c->shared = calloc(c->shared_cap, sizeof(*c->shared)))) {
-		c->shared = was;
-		c->shared_cap = old;
-		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < old; i++)
-		if (was[i])
-			*shared_slot(c, (was[i] - 1) >> 2, (int)((was[i] - 1) & 3)) = was[i];
-	free(was);
-	return 0;
+	return shared_slot(c, (e - 1) >> 2, (int)((e - 1) & 3));
 }
 
 static int share_ranges(struct ips_pctx *c, uint32_t ri)
@@ -199,7 +198,8 @@ static int share_ranges(struct ips_pctx *c, uint32_t ri)
 
 		if (!n)
 			continue;
-		if (2 * (c->nshared + 1) > c->shared_cap && share_grow(c) < 0)
+		if (2 * (c->nshared + 1) > c->shared_cap &&
+		    ips_index_grow(c, &c->shared, &c->shared_cap, 256, shared_slot_of) < 0)
 			return -ENOMEM;
 		slot = shared_slot(c, ri, side);
 		if (*slot) {
