@@ -449,8 +449,13 @@ static int loop(struct replay *r, pcap_t *pc, char *err, size_t errlen)
 	if (r->o->progress)
 		fputc('\n', r->o->progress);
 	if (rc == PCAP_ERROR) {
-		snprintf(err, errlen, "%s: capture cut short after frame %llu: %s", r->o->pcap,
-			 (unsigned long long)n, pcap_geterr(pc));
+		const char *why = pcap_geterr(pc);
+
+		/* libpcap's words: a short read is "truncated"; anything else is a damaged or mixed file */
+		snprintf(err, errlen, "%s: capture %s after frame %llu: %s%s", r->o->pcap,
+			 strstr(why, "truncated") ? "cut short" : "unreadable",
+			 (unsigned long long)n, why, strstr(why, "different from the type") ?
+			 " (one link type per file: split it with `editcap -T` or tshark)" : "");
 		return 1;
 	}
 	return 0;
@@ -470,7 +475,8 @@ int replay_run(struct pipeline *pl, const struct replay_opts *o, char *err, size
 		return 1;
 	}
 	if (!dlt_supported(pcap_datalink(pc))) {
-		snprintf(err, errlen, "%s: unsupported link type %s (%d)", o->pcap,
+		snprintf(err, errlen, "%s: unsupported link type %s (%d); lifelined reads Ethernet, "
+			 "Linux cooked (SLL, SLL2), raw IPv4/IPv6 and BSD loopback captures", o->pcap,
 			 pcap_datalink_val_to_name(pcap_datalink(pc)) ?: "unknown",
 			 pcap_datalink(pc));
 		goto out;
