@@ -44,7 +44,7 @@ void doctor_line(struct doctor *d, enum doctor_level lv, const char *check, cons
  */
 static char engine_state(pid_t pid)
 {
-	char path[64], buf[512], mine[64] = "", theirs[64] = "", *paren;
+	char path[64], buf[512], mine[64] = "", theirs[64] = "", *open_, *paren;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -54,12 +54,15 @@ static char engine_state(pid_t pid)
 	if (!fgets(buf, sizeof(buf), f))
 		buf[0] = '\0';
 	fclose(f);
-	/* "PID (comm) S ...": comm may hold anything, so the last ')' ends it */
-	if (!strstr(buf, " (lifelined) ") || !(paren = strrchr(buf, ')')) || paren[1] != ' ')
+	/* "PID (comm) S ...": comm may hold anything, ") (" too, so the last ')' ends it */
+	if (!(open_ = strchr(buf, '(')) || !(paren = strrchr(buf, ')')) || paren[1] != ' ' ||
+	    paren - open_ - 1 != (int)strlen("lifelined") || strncmp(open_ + 1, "lifelined", 9))
 		return 0;
+	/* another namespace's engine filters another host; without the right to look (not
+	 * root), the process is taken to be ours, as before this check */
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	if (readlink("/proc/self/ns/net", mine, sizeof(mine) - 1) < 0 ||
-	    readlink(path, theirs, sizeof(theirs) - 1) < 0 || strcmp(mine, theirs))
+	if (readlink("/proc/self/ns/net", mine, sizeof(mine) - 1) >= 0 &&
+	    readlink(path, theirs, sizeof(theirs) - 1) >= 0 && strcmp(mine, theirs))
 		return 0;
 	return paren[2] == 'Z' || paren[2] == 'X' ? 0 : paren[2];
 }

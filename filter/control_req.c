@@ -97,6 +97,9 @@ static int load_args(const struct control_msg *m, struct load_req *r, FILE *out)
 	r->sig = siglen ? m->body : NULL;
 	r->siglen = siglen;
 	r->len = m->bodylen - siglen;
+	if (r->len > POLICY_MAX_BYTES) /* the request may hold a little more: the signature */
+		return fprintf(out, "%s: larger than the %d MiB a policy may be\n", r->name,
+			       POLICY_MAX_MIB), -EINVAL;
 	if (memchr(m->body + siglen, '\0', r->len))
 		return fprintf(out, "%s: not a policy: contains a NUL byte\n", r->name), -EINVAL;
 	if (!(r->text = malloc(r->len + 1)))
@@ -331,7 +334,8 @@ out:
 const char *control_req_confirm(struct control *c, const struct control_msg *m, FILE *out)
 {
 	(void)m;
-	if (!c->confirm_ms && c->expired_at) {
+	/* only while the policy the deadline brought back still runs: a later reset or load ends the story */
+	if (!c->confirm_ms && c->expired_at && !strcmp(c->meta.sha256, c->expired_to)) {
 		char t[32];
 
 		fprintf(out, "too late: the confirm deadline passed at %s and the engine went back "
@@ -424,19 +428,19 @@ void control_confirm_expired(struct control *c)
 	int rc;
 
 	c->confirm_ms = 0; /* once, even when the rollback fails: no busy loop */
-	if (!out)
-		return;
-	rc = rollback(c, CONTROL_SWAP_TIMEOUT, out);
-	fclose(out);
+	/* without memory for the text, the rollback still happens; only its words go to stderr */
+	rc = rollback(c, CONTROL_SWAP_TIMEOUT, out ? out : stderr);
+	if (out)
+		fclose(out);
 	if (rc < 0) {
 		say_lines(c, "confirm deadline passed: ", msg);
 		free(msg);
 		msg = NULL;
-		if (!(out = open_memstream(&msg, &len)))
-			return;
+		out = open_memstream(&msg, &len);
 		rc = swap_empty(c, CONTROL_SWAP_TIMEOUT, "confirm deadline passed, last-good "
-				"unusable: the empty policy runs", out);
-		fclose(out);
+				"unusable: the empty policy runs", out ? out : stderr);
+		if (out)
+			fclose(out);
 		say_lines(c, "confirm deadline passed: ", msg);
 		say(c, rc < 0 ? "confirm deadline passed: the unconfirmed policy still runs "
 			"(run `lifelinectl reset`)" : "confirm deadline passed: last-good is "

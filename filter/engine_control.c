@@ -77,12 +77,30 @@ static void sum_counters(struct engine *e, struct pipeline_counters *c, struct f
 	}
 }
 
+/*
+ * What the kernel holds, not what the engine installed: `reset` may have
+ * taken the queue rule out. Asked at most once a second (status may come
+ * often, and each asking runs nft or iptables); when the listing fails,
+ * the engine's own record stands.
+ */
+static bool queue_now(struct engine *e)
+{
+	int64_t now = control_now_ms();
+
+	if (!e->hooks.installed || !e->hooks.spec.queue)
+		return false;
+	if (!e->queue_asked_ms || now - e->queue_asked_ms >= 1000) {
+		e->queue_seen = hooks_queue_installed() != 0; /* 1, or unknown: as installed */
+		e->queue_asked_ms = now;
+	}
+	return e->queue_seen;
+}
+
 static int op_status(void *ctx, struct control_status *st)
 {
 	struct engine *e = ctx;
 	const struct snap *s;
-	/* what the kernel holds, not what the engine installed: `reset` may have taken it out */
-	bool queue = e->hooks.installed && e->hooks.spec.queue && hooks_queue_installed() != 0;
+	bool queue = queue_now(e);
 
 	pthread_mutex_lock(&e->lock);
 	s = atomic_load(&e->snap);

@@ -91,6 +91,8 @@ struct engine {
 	struct addr_watch *aw;
 	struct ev_log *evlog;               /* NULL when the event log cannot be opened */
 	uint64_t dns_changes_seen;
+	int64_t queue_asked_ms;     /* control thread: when status last asked the kernel (queue_now()) */
+	bool queue_seen;           /* and whether our queue rule was there */
 	/*
 	 * lock: serialises changes of the snapshot, the master lifeline and the
 	 * heartbeat watch between the event loop and the control server thread.

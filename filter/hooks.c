@@ -402,7 +402,8 @@ int hooks_queue_installed(void)
 	if (!out)
 		return -ENOMEM;
 	b = hooks_list(out, HOOKS_LIST_MAX);
-	rc = b == HOOKS_AUTO ? 0 : hooks_listing_queues(b, out);
+	/* no listing (none of our rules, or the tool failed: a lock, fork, PATH) proves nothing */
+	rc = b == HOOKS_AUTO ? -EIO : hooks_listing_queues(b, out);
 	free(out);
 	return rc;
 }

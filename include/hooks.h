@@ -133,8 +133,10 @@ enum hooks_backend hooks_list(char *out, size_t len);
 bool hooks_listing_queues(enum hooks_backend b, const char *listing);
 /*
  * hooks_queue_installed() - 1 when the kernel holds our queue rule now, 0
- * when it does not (none of our rules, or `lifelinectl reset` took it
- * out), -errno. Runs nft or iptables: the control thread only.
+ * when our rules are there without it (`lifelinectl reset` took it out),
+ * -errno when that cannot be told: neither listing worked (no rules of
+ * ours, or nft/iptables failed). Runs nft or iptables: the control thread
+ * only.
  */
 int hooks_queue_installed(void);
 

@@ -134,10 +134,11 @@ int policy_read_file(const char *path, char **buf, size_t *len);
 /*
  * policy_read_include() - policy_read_file() for an include: a regular file
  * only (-EFTYPE_), so that a FIFO or a device named in a policy never makes
- * a load wait; the path the user names may be a pipe (/dev/stdin).
+ * a load wait (the path the user names may be a pipe: /dev/stdin), and at
+ * most @max bytes (-EFBIG, unread when its size says so).
  */
 #define EFTYPE_ 4096 /* no errno means "not a regular file" (BSD has EFTYPE) */
-int policy_read_include(const char *path, char **buf, size_t *len);
+int policy_read_include(const char *path, size_t max, char **buf, size_t *len);
 /* What a policy_read_file() error means, for "cannot read X: ..." (the size limit named). */
 const char *policy_read_error(int rc);
 /* Free what a rule owns (matches, texts, msg), not the rule itself. */

@@ -210,14 +210,16 @@ static int include_file(struct parser *ps, const struct srcloc *at, const char *
 			perr(ps, at, "more than %d includes in one policy: no more are read", MAX_INCLUDES);
 		return 0;
 	}
-	if ((rc = policy_read_include(path, &buf, &len)) < 0) {
-		perr(ps, at, "cannot include '%s': %s", path, policy_read_error(rc));
-		return 0;
-	}
-	if (len > POLICY_MAX_BYTES - ps->bytes) {
+	/* what is left of the budget bounds the read itself: an include past it is not read */
+	rc = policy_read_include(path, ps->bytes < POLICY_MAX_BYTES ? POLICY_MAX_BYTES - ps->bytes : 0,
+				 &buf, &len);
+	if (rc == -EFBIG) {
 		perr(ps, at, "cannot include '%s': the policy and its includes would be larger than "
 		     "the %d MiB a policy may be", path, POLICY_MAX_MIB);
-		free(buf);
+		return 0;
+	}
+	if (rc < 0) {
+		perr(ps, at, "cannot include '%s': %s", path, policy_read_error(rc));
 		return 0;
 	}
 	ps->bytes += len;

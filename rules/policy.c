@@ -67,7 +67,7 @@ const char *intern_file(struct parser *ps, const char *name)
 	return s;
 }
 
-static int read_fd(int fd, char **buf, size_t *len)
+static int read_fd(int fd, size_t max, char **buf, size_t *len)
 {
 	size_t n = 0, cap = 4096;
 	char *b = malloc(cap), *nb;
@@ -83,7 +83,7 @@ static int read_fd(int fd, char **buf, size_t *len)
 			return -errno;
 		}
 		n += (size_t)r;
-		if (n > POLICY_MAX_BYTES) {
+		if (n > max) {
 			free(b);
 			return -EFBIG;
 		}
@@ -101,7 +101,7 @@ static int read_fd(int fd, char **buf, size_t *len)
 	return 0;
 }
 
-static int read_path(const char *path, bool regular, char **buf, size_t *len)
+static int read_path(const char *path, bool regular, size_t max, char **buf, size_t *len)
 {
 	struct stat st;
 	/* O_NONBLOCK: opening a FIFO nobody writes must not wait (it is refused below) */
@@ -116,8 +116,10 @@ static int read_path(const char *path, bool regular, char **buf, size_t *len)
 		rc = -EISDIR;
 	else if (regular && !S_ISREG(st.st_mode))
 		rc = -EFTYPE_;
+	else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
+		rc = -EFBIG; /* not read at all */
 	else
-		rc = read_fd(fd, buf, len);
+		rc = read_fd(fd, max, buf, len);
 	close(fd);
 	return rc;
 }
@@ -125,13 +127,13 @@ static int read_path(const char *path, bool regular, char **buf, size_t *len)
 /* policy_read_file() - see parse.h. Directories are -EISDIR. */
 int policy_read_file(const char *path, char **buf, size_t *len)
 {
-	return read_path(path, false, buf, len);
+	return read_path(path, false, POLICY_MAX_BYTES, buf, len);
 }
 
 /* policy_read_include() - see parse.h. */
-int policy_read_include(const char *path, char **buf, size_t *len)
+int policy_read_include(const char *path, size_t max, char **buf, size_t *len)
 {
-	return read_path(path, true, buf, len);
+	return read_path(path, true, max, buf, len);
 }
 
 const char *policy_read_error(int rc)

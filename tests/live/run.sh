@@ -118,7 +118,8 @@ refused_stays_offline() {
 	wait_for 10 hb_status offline || return 1
 	# the engine judges every 5 s: refused connections for 7 s span one of its ticks
 	for i in $(seq 20); do
-		in_a ncat -z -w 1 203.0.113.10 4121 && return 1 # refused: the manager's RST comes back
+		# refused, not timed out: the manager's RST comes back (and reaches the engine's watch)
+		in_a ncat -v -z -w 1 203.0.113.10 4121 2>&1 | grep -q 'Connection refused' || return 1
 		sleep 0.35
 	done
 	hb_status offline && [ "$(grep -c "management online" "$T/engine.log")" = "$before" ]

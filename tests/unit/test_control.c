@@ -364,10 +364,11 @@ static void test_load_diff(void **state)
 static void test_confirm_timer(void **state)
 {
 	struct srv *s = *state;
-	char hash[65];
+	char hash[65], hash_short[32];
 
 	expect(s, "LOAD siglen=0 name=good.pol", "allow in tcp to any port 22 id 1\n", "ok", NULL);
 	memcpy(hash, s->fe.pol->hash, sizeof(hash));
+	snprintf(hash_short, sizeof(hash_short), "sha256 %.16s", hash);
 	expect(s, "LOAD siglen=0 confirm=1 name=bad.pol", "deny in any id 9\n", "ok", "confirm");
 	expect(s, "STATUS", NULL, "ok", "confirm: pending");
 	/* the 1 s timer rolls back by itself: wait for it (10 s at most, a slow machine) */
@@ -376,7 +377,13 @@ static void test_confirm_timer(void **state)
 		usleep(50000);
 	assert_int_equal(s->fe.last_why, CONTROL_SWAP_TIMEOUT);
 	assert_string_equal(s->fe.pol->hash, hash);
+	/* too late: it says what happened instead, naming the policy that came back */
+	expect(s, "CONFIRM", NULL, "fail", "too late: the confirm deadline passed at ");
+	expect(s, "CONFIRM", NULL, "fail", hash_short);
+	/* once another policy runs, that story is over */
+	expect(s, "RESET", NULL, "ok", NULL);
 	expect(s, "CONFIRM", NULL, "fail", "nothing to confirm");
+	expect(s, "LOAD siglen=0 name=good.pol", "allow in tcp to any port 22 id 1\n", "ok", NULL);
 	/* confirmed in time: it stays */
 	expect(s, "LOAD siglen=0 confirm=1 name=new.pol", "deny in any id 9\n", "ok", NULL);
 	expect(s, "CONFIRM", NULL, "ok", "confirmed");
