@@ -20,7 +20,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	};
 	struct config cfg;
 	bool json = false;
-	int o;
+	int o, rc;
 
 	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		if (o == 'j') {
@@ -40,8 +40,12 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	if (ctl_config(c, &cfg) != 0) /* no socket to ask: whether an engine runs is not known */
 		return CTL_UNKNOWN;
 	config_free(&cfg);
-	return ctl_request(c, json ? "STATUS json" : "STATUS", NULL, 0, CTL_TIMEOUT_MS,
-			   CTL_NOT_RUNNING);
+	rc = ctl_request(c, json ? "STATUS json" : "STATUS", NULL, 0, CTL_TIMEOUT_MS,
+			 CTL_NOT_RUNNING);
+	/* a monitor reading JSON gets JSON either way: not answering, or not known */
+	if (json && (rc == CTL_NOT_RUNNING || rc == CTL_UNKNOWN))
+		printf("{\"engine\":{\"running\":%s}}\n", rc == CTL_NOT_RUNNING ? "false" : "null");
+	return rc;
 }
 
 /* cmd_stats() - `stats [--json | --prometheus]`. Exit 0, 1 (or no engine), 2. */
