@@ -495,6 +495,36 @@ static enum ll_reason fq_add(struct frag_table *t, struct fq *q, const struct pk
  * beyond the last one, IPv6 end past 65535) comes back as FRAG_DROPPED with
  * its own cookie only; the queue waits on.
  */
+/* frag_v6_thdr_truncated() - see frag.h: the kernel's test, over what the capture holds. */
+bool frag_v6_thdr_truncated(const struct pkt *p)
+{
+	uint32_t off = p->frag_hdr_off, need;
+	uint8_t nh = 44; /* the walk starts at the fragment header, as ipv6_skip_exthdr() does there */
+
+	if (p->family != 6 || !p->frag_first || !p->frag_hdr_off)
+		return false;
+	while (nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 60) {
+		const uint8_t *h = p->l3 + off;
+
+		/* it reads 8 bytes of a fragment header, 2 of others; one it cannot read is "not truncated" */
+		if (off + (nh == 44 ? 8u : 2u) > p->caplen)
+			return false;
+		if (nh == 44) {
+			if ((h[2] << 8 | h[3]) & 0xfff8) /* a later fragment's header ends the walk */
+				break;
+			need = 8;
+		} else {
+			need = nh == 51 ? (h[1] + 2u) * 4 : (h[1] + 1u) * 8;
+		}
+		nh = h[0];
+		off += need;
+	}
+	if (nh == 59) /* no next header: nothing to be truncated */
+		return false;
+	need = nh == 6 ? 20 : nh == 17 ? 8 : nh == 58 ? 8 : 1;
+	return off + need > p->len;
+}
+
 void frag_add(struct frag_table *t, const struct pkt *p, uint64_t now_us, uint64_t cookie,
 	      struct frag_result *res)
 {

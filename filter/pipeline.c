@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frag.h"
 #include "pipeline.h"
 #include "policy.h"
 
@@ -272,6 +273,18 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	int ll, from_opener = 1;
 
 	verdict_clear(v);
+
+	/*
+	 * 0. An IPv6 first fragment without all its headers (RFC 8200 4.5): the
+	 * kernel's defrag lets it through unassembled, and the host's own stack
+	 * discards it; so does the engine, and says why (its ports are unknown).
+	 */
+	if (p->is_frag && frag_v6_thdr_truncated(p)) {
+		v->accept = pl->cfg->sanity_accept;
+		v->by = BY_SANITY;
+		v->reason = R_BAD_FRAG;
+		goto done;
+	}
 
 	/* 1. The lifeline, above every rule: accept, no flow, no IPS. */
 	ll = lifeline_match(&pl->lifeline, p, now_us);

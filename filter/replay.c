@@ -351,9 +351,10 @@ static void frame(struct replay *r, int dlt, uint64_t n, const struct pcap_pkthd
 	p.ifname = ifname;
 	if (p.is_frag || !e) {
 		flush(r);
-		if (p.is_frag)
+		/* a first fragment short of its headers is not reassembled live: judged alone, as there */
+		if (p.is_frag && !frag_v6_thdr_truncated(&p))
 			fragment(r, n, h, data, &p, ifindex);
-		else { /* no memory to hold it: judged alone */
+		else { /* or no memory to hold it: judged alone */
 			pipeline_judge(r->pl, &p, now, &v);
 			emit(r, n, h, data, &p, &v);
 		}

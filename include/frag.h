@@ -67,6 +67,15 @@ void frag_add(struct frag_table *t, const struct pkt *p, uint64_t now_us, uint64
  * queue met again, R_FRAG_TIMEOUT) are passed to @cb from inside frag_add().
  * Without a callback they are reported by the next frag_expire().
  */
+/*
+ * frag_v6_thdr_truncated() - is @p an IPv6 first fragment without all its
+ * headers through the upper-layer one (RFC 8200 section 4.5)? Linux's
+ * conntrack defrag (nf_ct_frag6_gather(), ipv6frag_thdr_truncated())
+ * does not queue such a fragment: it goes on alone, unassembled, and the
+ * later fragments wait for a first one until they time out.
+ */
+bool frag_v6_thdr_truncated(const struct pkt *p);
+
 void frag_set_drop_cb(struct frag_table *t, void (*cb)(void *arg, const struct frag_result *res),
 		      void *arg);
 /*

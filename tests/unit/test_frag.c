@@ -451,6 +451,52 @@ static void test_memory_limit_headers(void **state)
 	frag_free(t);
 }
 
+/* Parse @n bytes at @f as a packet (a fragment stays one: no table here). */
+static void parse(struct pkt *p, const uint8_t *f, uint32_t n)
+{
+	enum ll_reason why;
+
+	memset(p, 0, sizeof(*p));
+	if (pkt_parse(p, f, n, &why))
+		fail_msg("does not parse: %s", ll_reason_name(why));
+}
+
+/*
+ * RFC 8200 4.5, as Linux's defrag applies it (ipv6frag_thdr_truncated()): a
+ * first fragment must hold every header through the upper-layer one, or it
+ * is not reassembled (and the pipeline drops it as bad-frag).
+ */
+static void test_v6_first_fragment_headers(void **state)
+{
+	struct pkt p;
+	uint32_t fl;
+
+	(void)state;
+	dgram6(D, 200, 0); /* UDP */
+	fl = frag6(F, D, 40, 0, 8, 1, 7); /* the whole UDP header */
+	parse(&p, F, fl);
+	assert_true(p.is_frag);
+	assert_false(frag_v6_thdr_truncated(&p));
+	D[6] = 6, D[40 + 12] = 0x50; /* the same bytes called TCP (offset 5): 8 of its 20 header bytes */
+	fl = frag6(F, D, 40, 0, 8, 1, 7);
+	parse(&p, F, fl);
+	assert_true(frag_v6_thdr_truncated(&p));
+	fl = frag6(F, D, 40, 0, 24, 1, 7); /* 24: all 20 */
+	parse(&p, F, fl);
+	assert_false(frag_v6_thdr_truncated(&p));
+	fl = frag6(F, D, 40, 8, 8, 1, 7); /* a later fragment is never the one */
+	parse(&p, F, fl);
+	assert_false(frag_v6_thdr_truncated(&p));
+	/* headers after the fragment header count: HBH, FRAG, then DST (8) and UDP in the data */
+	dgram6(D, 200, 1);
+	fl = frag6(F, D, 48, 0, 8, 1, 7); /* the DST header alone */
+	parse(&p, F, fl);
+	assert_true(frag_v6_thdr_truncated(&p));
+	fl = frag6(F, D, 48, 0, 16, 1, 7); /* DST, then UDP's 8 */
+	parse(&p, F, fl);
+	assert_false(frag_v6_thdr_truncated(&p));
+}
+
 static void test_v6_ext_before_frag(void **state)
 {
 	struct frag_table *t = table(4 << 20);
@@ -804,6 +850,7 @@ int main(void)
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_memory_limit),
 		cmocka_unit_test(test_memory_limit_headers),
+		cmocka_unit_test(test_v6_first_fragment_headers),
 		cmocka_unit_test(test_v6_ext_before_frag),
 		cmocka_unit_test(test_v6_atomic),
 		cmocka_unit_test(test_bad_fragments),
