@@ -129,13 +129,30 @@ static int check_dup_sid(struct ips_pctx *c, const struct ips_rule *r)
  * few arrays that stay in cache instead of one cold array per rule and side.
  * ips_groups_free() hands the borrowed ones back before the rules are freed.
  */
-static void *side_ranges(struct ips_rule *r, int side, uint32_t *n, size_t *size)
+/* Side 0 src, 1 dst, 2 sport, 3 dport of @r: its array, with its length (0: any) and entry size. */
+static const void *side_ranges(const struct ips_rule *r, int side, uint32_t *n, size_t *size)
 {
 	switch (side) {
-	case 0: *n = r->src.any ? 0 : r->src.n, *size = sizeof(*r->src.r); return &r->src.r;
-	case 1: *n = r->dst.any ? 0 : r->dst.n, *size = sizeof(*r->dst.r); return &r->dst.r;
-	case 2: *n = r->sp.any ? 0 : r->sp.n, *size = sizeof(*r->sp.r); return &r->sp.r;
-	default: *n = r->dp.any ? 0 : r->dp.n, *size = sizeof(*r->dp.r); return &r->dp.r;
+	case 0: *n = r->src.any ? 0 : r->src.n, *size = sizeof(*r->src.r); return r->src.r;
+	case 1: *n = r->dst.any ? 0 : r->dst.n, *size = sizeof(*r->dst.r); return r->dst.r;
+	case 2: *n = r->sp.any ? 0 : r->sp.n, *size = sizeof(*r->sp.r); return r->sp.r;
+	default: *n = r->dp.any ? 0 : r->dp.n, *size = sizeof(*r->dp.r); return r->dp.r;
+	}
+}
+
+/* @r's @side takes @owner's array (same side kind, equal contents) in place of its own. */
+static void side_borrow(struct ips_rule *r, int side, const struct ips_rule *owner, int oside)
+{
+	if (side < 2) {
+		struct ips_addr *a = side ? &r->dst : &r->src;
+
+		free(a->r);
+		a->r = oside ? owner->dst.r : owner->src.r;
+	} else {
+		struct ips_ports *pt = side == 2 ? &r->sp : &r->dp;
+
+		free(pt->r);
+		pt->r = oside == 2 ? owner->sp.r : owner->dp.r;
 	}
 }
 
@@ -167,18 +184,17 @@ static uint32_t ranges_hash(int kind, const void *r, uint32_t n, size_t size)
 /* The slot of rule @ri's @side ranges among the distinct ones (addresses and ports apart). */
 static uint32_t *shared_slot(struct ips_pctx *c, uint32_t ri, int side)
 {
-	struct ips_rule *r = &c->rs->rules[ri];
 	uint32_t n, m = c->shared_cap - 1, i;
 	size_t size;
-	void **mine = side_ranges(r, side, &n, &size);
+	const void *mine = side_ranges(&c->rs->rules[ri], side, &n, &size);
 
-	i = ranges_hash(side >> 1, *mine, n, size) & m;
+	i = ranges_hash(side >> 1, mine, n, size) & m;
 	for (; c->shared[i]; i = (i + 1) & m) {
 		uint32_t o = c->shared[i] - 1, on;
 		size_t osize;
-		void **theirs = side_ranges(&c->rs->rules[o >> 2], (int)(o & 3), &on, &osize);
+		const void *theirs = side_ranges(&c->rs->rules[o >> 2], (int)(o & 3), &on, &osize);
 
-		if ((o & 3) >> 1 == (uint32_t)side >> 1 && on == n && !memcmp(*theirs, *mine, n * size))
+		if ((o & 3) >> 1 == (uint32_t)side >> 1 && on == n && !memcmp(theirs, mine, n * size))
 			break;
 	}
 	return &c->shared[i];
@@ -194,20 +210,17 @@ static int share_ranges(struct ips_pctx *c, uint32_t ri)
 	for (int side = 0; side < 4; side++) {
 		uint32_t n, *slot;
 		size_t size;
-		void **mine = side_ranges(&c->rs->rules[ri], side, &n, &size);
 
-		if (!n)
+		if (!side_ranges(&c->rs->rules[ri], side, &n, &size) || !n)
 			continue;
 		if (2 * (c->nshared + 1) > c->shared_cap &&
 		    ips_index_grow(c, &c->shared, &c->shared_cap, 256, shared_slot_of) < 0)
 			return -ENOMEM;
 		slot = shared_slot(c, ri, side);
 		if (*slot) {
-			uint32_t o = *slot - 1, on;
-			void **theirs = side_ranges(&c->rs->rules[o >> 2], (int)(o & 3), &on, &size);
+			uint32_t o = *slot - 1;
 
-			free(*mine);
-			*mine = *theirs;
+			side_borrow(&c->rs->rules[ri], side, &c->rs->rules[o >> 2], (int)(o & 3));
 			c->rs->borrowed[ri] |= (uint8_t)(1u << side);
 		} else {
 			*slot = 1 + (ri << 2 | (uint32_t)side);
