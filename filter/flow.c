@@ -583,11 +583,7 @@ struct flow *flow_create(struct flow_table *t, const struct pkt *p, uint64_t now
 
 static uint32_t if_hash(const char *name)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (unsigned i = 0; i < 16 && name[i]; i++)
-		h = (h ^ (uint8_t)name[i]) * 16777619u;
-	return h;
+	return ll_hash_str(name, 16);
 }
 
 /* Where @name is in the hash, or the empty slot it would take. */

@@ -120,6 +120,16 @@ static inline uint64_t ll_hash5(const uint64_t r[LL_HASH_SEED_WORDS], uint64_t a
 	return ll_mix64((uint64_t)h ^ (uint64_t)(h >> 64) ^ r[6]);
 }
 
+/* FNV-1a of the string @s, at most @max bytes: for tables whose keys the policy or host names. */
+static inline uint32_t ll_hash_str(const char *s, size_t max)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < max && s[i]; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h;
+}
+
 /* Random words for ll_hash5() (early in boot, before the pool is ready: from ASLR and the clock). */
 void ll_hash_seed(uint64_t r[LL_HASH_SEED_WORDS]);
 

@@ -55,19 +55,10 @@ static int parse_flow(struct ips_pctx *c, struct ips_rule *r, char *val)
 }
 
 /* Interned flowbit name -> id, shared by every rule of the ruleset. */
-static uint32_t name_hash(const char *s)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 16777619u;
-	return h;
-}
-
 /* The slot of @name in c->fb_index (open addressing, at most half full). */
 static uint32_t *fb_slot(struct ips_pctx *c, const char *name)
 {
-	uint32_t m = c->fb_index_cap - 1, i = name_hash(name) & m;
+	uint32_t m = c->fb_index_cap - 1, i = ll_hash_str(name, SIZE_MAX) & m;
 
 	while (c->fb_index[i] && strcmp(c->rs->fb_names[c->fb_index[i] - 1], name))
 		i = (i + 1) & m;
