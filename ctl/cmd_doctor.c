@@ -44,6 +44,7 @@ void doctor_line(struct doctor *d, enum doctor_level lv, const char *check, cons
  */
 static char engine_state(pid_t pid)
 {
+	static const char name[] = "lifelined";
 	char path[64], buf[512], mine[64] = "", theirs[64] = "", *open_, *paren;
 	FILE *f;
 
@@ -56,7 +57,7 @@ static char engine_state(pid_t pid)
 	fclose(f);
 	/* "PID (comm) S ...": comm may hold anything, ") (" too, so the last ')' ends it */
 	if (!(open_ = strchr(buf, '(')) || !(paren = strrchr(buf, ')')) || paren[1] != ' ' ||
-	    paren - open_ - 1 != (int)strlen("lifelined") || strncmp(open_ + 1, "lifelined", 9))
+	    paren - open_ - 1 != (int)strlen(name) || strncmp(open_ + 1, name, strlen(name)))
 		return 0;
 	/* another namespace's engine filters another host; without the right to look (not
 	 * root), the process is taken to be ours, as before this check */
@@ -177,7 +178,7 @@ static void check_dns(struct doctor *d)
 	}
 	n = state_load_dns(d->cfg->state_dir, learned, LIFELINE_MAX_DNS, 0);
 	/* a starting engine also takes the host's resolvers (engine_load_resolvers()) */
-	nh = resolv_host_servers("/etc/resolv.conf", "/run/systemd/resolve/resolv.conf", host,
+	nh = resolv_host_servers(RESOLV_HOST_PATH, RESOLV_UPSTREAM_PATH, host,
 				 LIFELINE_MAX_DNS);
 	if (!dns && (d->cfg->ndns_servers || n > 0 || nh > 0))
 		doctor_line(d, DOC_OK, "dns servers", "%u configured, %d learned (persisted), %d in "

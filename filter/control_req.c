@@ -334,7 +334,7 @@ out:
 const char *control_req_confirm(struct control *c, const struct control_msg *m, FILE *out)
 {
 	(void)m;
-	/* only while the policy the deadline brought back still runs: a later reset or load ends the story */
+	/* while the policy the deadline brought back still runs (a reset or load ends it) */
 	if (!c->confirm_ms && c->expired_at && !strcmp(c->meta.sha256, c->expired_to)) {
 		char t[32];
 
@@ -397,7 +397,7 @@ const char *control_req_rollback(struct control *c, const struct control_msg *m,
 	return CTL_R_OK;
 }
 
-/* The empty policy now, persisted: 1, or 0 when it runs but is not persisted; @msg for the policy event. */
+/* The empty policy now, persisted: 1, or 0 when it runs unpersisted; @msg for the policy event. */
 static int swap_empty(struct control *c, enum control_swap_why why, const char *msg, FILE *out)
 {
 	struct policy *p = policy_empty();

@@ -204,7 +204,7 @@ int engine_resolve_managers(const struct config *cfg, ll_ip *out, uint32_t max)
 void engine_load_resolvers(struct lifeline *l)
 {
 	ll_ip a[LIFELINE_MAX_DNS];
-	int n = resolv_host_servers("/etc/resolv.conf", "/run/systemd/resolve/resolv.conf", a,
+	int n = resolv_host_servers(RESOLV_HOST_PATH, RESOLV_UPSTREAM_PATH, a,
 				    LIFELINE_MAX_DNS);
 
 	for (int i = 0; i < n; i++) {

@@ -102,5 +102,8 @@ int resolv_read_servers(const char *path, ll_ip *out, int max);
  * (/run/systemd/resolve/resolv.conf) if that names any. Count or -errno.
  */
 int resolv_host_servers(const char *path, const char *upstream_path, ll_ip *out, int max);
+/* The host's own files for it: what a starting engine reads, and what doctor counts. */
+#define RESOLV_HOST_PATH "/etc/resolv.conf"
+#define RESOLV_UPSTREAM_PATH "/run/systemd/resolve/resolv.conf"
 
 #endif

@@ -159,8 +159,9 @@
  * keys of the new-flow captures, classify_group only): fw 3,912 per
  * lookup, acl 2,373 (since then 3,340 and 2,289, ipc 2,549 -> 2,405: the
  * log-only hits go straight to the result, ~240 of fw's, and whole column
- * leaves, ~340; timing on this VM moved by less than its noise). With the caches out of the way - the same key looked
- * up again and again, batches of 16 (bench/bench_classify RULES PCAP 1) -
+ * leaves, ~340; timing on this VM moved by less than its noise). With the
+ * caches out of the way - the same key looked up again and again, batches
+ * of 16 (bench/bench_classify RULES PCAP 1) -
  * fw still takes 260 ns; 16 distinct keys 293, 1,000 keys 430, all 1 M
  * keys 487-550. So about half of a fw lookup is instructions at a high
  * IPC, and no layout that saves lines removes it; the issue's ~190 ns
