@@ -253,7 +253,13 @@ static bool flow_matches(const struct flow_filter *ff, const struct flow *f)
 static const char *const tcp_states[] = { "-", "syn-sent", "syn-recv", "established",
 					  "fin-wait", "close-wait", "time-wait", "close" };
 
-static void flow_print(const struct flow *f, FILE *out)
+/*
+ * One flow, as its opening packet and decision. "offloaded": the kernel
+ * passes its packets now, so the state and counters stop at the offload;
+ * "earlier-policy": decided before the running policy came, judged again
+ * on its next packet.
+ */
+static void flow_print(const struct flow *f, bool stale, FILE *out)
 {
 	struct fw_key ok, *o = &ok;
 	const char *pn;
@@ -278,18 +284,22 @@ static void flow_print(const struct flow *f, FILE *out)
 		fprintf(out, " rule %u", f->rule_id);
 	if (f->tcp_state < sizeof(tcp_states) / sizeof(tcp_states[0]) && f->tcp_state)
 		fprintf(out, " %s", tcp_states[f->tcp_state]);
+	if (f->offloaded)
+		fputs(" offloaded", out);
+	if (stale)
+		fputs(" earlier-policy", out);
 	fprintf(out, " packets %" PRIu64 "/%" PRIu64 " bytes %" PRIu64 "/%" PRIu64 "\n",
 		f->pkts[0], f->pkts[1], f->bytes[0], f->bytes[1]);
 }
 
-static bool flow_visit(void *arg, const struct flow *f)
+static bool flow_visit(void *arg, const struct flow *f, bool stale)
 {
 	struct flow_visit *v = arg;
 
 	if (!flow_matches(v->f, f))
 		return false;
 	if (v->n++ < FLOWS_LIST_MAX)
-		flow_print(f, v->out);
+		flow_print(f, stale, v->out);
 	return v->kill;
 }
 

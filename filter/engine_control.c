@@ -166,8 +166,8 @@ static int op_stats(void *ctx, struct control_stats *st)
 }
 
 struct visit_ctx {
-	struct flow_table *t;
-	bool (*visit)(void *arg, const struct flow *f);
+	const struct pipeline *pl;
+	bool (*visit)(void *arg, const struct flow *f, bool stale);
 	void *arg;
 };
 
@@ -175,8 +175,8 @@ static void visit_one(void *arg, struct flow *f)
 {
 	struct visit_ctx *v = arg;
 
-	if (v->visit(v->arg, f))
-		flow_remove(v->t, f);
+	if (v->visit(v->arg, f, f->generation != v->pl->generation))
+		flow_remove(v->pl->flows, f);
 }
 
 /*
@@ -187,7 +187,8 @@ static void visit_one(void *arg, struct flow *f)
  */
 #define FLOWS_PER_HOLD 1024
 
-static int op_flows(void *ctx, bool (*visit)(void *arg, const struct flow *f), void *arg)
+static int op_flows(void *ctx, bool (*visit)(void *arg, const struct flow *f, bool stale),
+		    void *arg)
 {
 	struct engine *e = ctx;
 
@@ -198,7 +199,7 @@ static int op_flows(void *ctx, bool (*visit)(void *arg, const struct flow *f), v
 		while (from != FLOW_FOREACH_DONE) {
 			pthread_mutex_lock(&w->lock);
 			if (w->pl.flows) {
-				struct visit_ctx v = { w->pl.flows, visit, arg };
+				struct visit_ctx v = { &w->pl, visit, arg };
 				from = flow_foreach_from(w->pl.flows, from, FLOWS_PER_HOLD, visit_one, &v);
 			} else {
 				from = FLOW_FOREACH_DONE;

@@ -110,7 +110,7 @@ static void send_verdict(struct worker *w, const struct held *h)
 		/* the kernel rules answer with a TCP RST or ICMP unreachable, and drop it */
 		nfv = NF_REPEAT;
 		mark = (np->mark & ~HOOKS_MARK_MASK) | hooks_mark(HOOKS_REJECT_GEN);
-	} else if (v->accept && v->offload && w->pl.cfg->offload) {
+	} else if (v->accept && v->offload) {
 		/* NFQA_CT is ignored here: the mark carries the decision back to the rules */
 		nfv = NF_REPEAT;
 		mark = (np->mark & ~HOOKS_MARK_MASK) | hooks_mark(w->mark_gen);

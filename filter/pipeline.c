@@ -337,7 +337,9 @@ inspect:
 	/* 4. IPS, for accepted flows that still want inspection. */
 	if (f->accept && f->inspect)
 		ips(pl, f, p, from_opener, now_us, v);
-	v->offload = f->accept && !f->inspect; /* the decision is final */
+	/* the decision is final: the live engine hands the rest of the flow to the kernel */
+	v->offload = f->accept && !f->inspect && pl->cfg->offload;
+	f->offloaded = v->offload;
 done:
 	/* 5. The verdict, counted by reason. */
 	count(pl, v);

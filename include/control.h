@@ -166,9 +166,10 @@ struct control_ops {
 	/*
 	 * flows() - call @visit for every live flow (from this thread; the
 	 * engine pauses or locks workers as it needs); remove the flow when
-	 * @visit returns true (flows --kill). Returns 0 or -errno.
+	 * @visit returns true (flows --kill). @stale: decided under an earlier
+	 * policy, judged again on its next packet. Returns 0 or -errno.
 	 */
-	int (*flows)(void *ctx, bool (*visit)(void *arg, const struct flow *f), void *arg);
+	int (*flows)(void *ctx, bool (*visit)(void *arg, const struct flow *f, bool stale), void *arg);
 	/*
 	 * explain() - the verdict @p would get now: running policy, lifeline
 	 * state (managers, learned DNS), no flow created, nothing counted.

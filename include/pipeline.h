@@ -19,7 +19,7 @@ struct verdict {
 	uint8_t reason;   /* enum ll_reason */
 	bool has_rule;
 	uint32_t rule;    /* firewall id or IPS sid */
-	bool offload;     /* decision final for the rest of the flow (live offload) */
+	bool offload;     /* decision final for the rest of the flow, and config offload yes */
 	bool nolog;       /* deciding deny rule said nolog */
 	uint32_t nlogged;
 	uint32_t logged[FW_MAX_LOGGED];

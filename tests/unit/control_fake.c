@@ -67,12 +67,13 @@ static int fake_stats(void *ctx, struct control_stats *st)
 	return 0;
 }
 
-static int fake_flows(void *ctx, bool (*visit)(void *arg, const struct flow *fl), void *arg)
+static int fake_flows(void *ctx, bool (*visit)(void *arg, const struct flow *fl, bool stale),
+		      void *arg)
 {
 	struct fake_engine *f = ctx;
 
 	for (int i = 0; i < f->nflows; i++)
-		if (visit(arg, &f->flows[i])) {
+		if (visit(arg, &f->flows[i], f->flows[i].generation != f->generation)) {
 			memmove(&f->flows[i], &f->flows[i + 1], (size_t)(f->nflows - i - 1) *
 				sizeof(f->flows[0]));
 			f->nflows--;

@@ -11,6 +11,7 @@ struct fake_engine {
 	enum control_swap_why last_why;
 	struct flow flows[3];
 	int nflows;
+	uint32_t generation; /* the running policy's: flows decided under another are stale */
 	int killed;
 };
 

@@ -425,6 +425,12 @@ static void test_flows_explain(void **state)
 	expect(s, "FLOWS", NULL, "ok", "3 flows");
 	expect(s, "FLOWS proto=6 p1=80", NULL, "ok", "1 flow\n");
 	expect(s, "FLOWS a1=198.51.100.2 a2=203.0.113.10", NULL, "ok", "1 flow\n");
+	/* an operator can tell a frozen or outdated entry from a live one */
+	expect(s, "FLOWS p1=80", NULL, "ok", "accept allow packets 3/2");
+	s->fe.flows[1].offloaded = 1;
+	s->fe.flows[0].generation = s->fe.generation + 1;
+	expect(s, "FLOWS p1=80", NULL, "ok", "192.0.2.80:80 accept allow offloaded packets 3/2");
+	expect(s, "FLOWS p1=4120", NULL, "ok", ":4120 accept allow earlier-policy packets 3/2");
 	expect(s, "FLOWS kill proto=17", NULL, "ok", "1 flow dropped");
 	assert_int_equal(s->fe.nflows, 2);
 	expect(s, "EXPLAIN dir=in proto=6 src=192.0.2.1 dst=198.51.100.2 sport=1000 dport=22 ttl=64",

@@ -128,6 +128,15 @@ static void test_offload_only_when_ips_cannot_match(void **state)
 	pipeline_judge(&pl, &p, 3, &v);
 	assert_true(v.accept);
 	assert_true(v.offload);
+	assert_true(flow_lookup(pl.flows, &p, 4, &(int){ 0 })->offloaded); /* `flows` says so */
+	pipeline_fini(&pl);
+	/* offload no: every packet comes back; no flow is marked offloaded */
+	cfg.offload = false;
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	pipeline_judge(&pl, &p, 1, &v);
+	assert_true(v.accept);
+	assert_false(v.offload);
+	assert_false(flow_lookup(pl.flows, &p, 2, &(int){ 0 })->offloaded);
 	pipeline_fini(&pl);
 	policy_free(a);
 	config_free(&cfg);
