@@ -176,7 +176,7 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 	/* checksum-not-ready (SKB_INFO) packets are fine: no stage checks checksums */
 	if (!is_ip(np))
 		pipeline_not_ip(&w->pl, &h->v);
-	else if (pkt_parse(p, np->data, np->caplen, &why) < 0)
+	else if (pkt_parse_wire(p, np->data, np->caplen, np->len, &why) < 0) /* copy_range caps at 65531 */
 		pipeline_sanity(&w->pl, why, &h->v);
 	else
 		h->judged = false;

@@ -757,7 +757,12 @@ struct flow *flow_lookup_icmp_error(struct flow_table *t, const struct pkt *p, u
 	struct flow_key k;
 	struct flow *f;
 
-	if (!in->present)
+	/*
+	 * The quoted packet left the host the error goes to (conntrack's
+	 * "outer daddr mismatch"): otherwise anyone could pass anything
+	 * through a deny policy dressed as an error about a live flow.
+	 */
+	if (!in->present || !ll_ip_eq(in->src, p->dst))
 		return NULL;
 	if ((in->proto == 6 || in->proto == 17) && !in->has_ports)
 		return NULL;

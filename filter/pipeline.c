@@ -152,13 +152,23 @@ static void firewall(struct pipeline *pl, struct flow *f, const struct fw_key *k
 	memcpy(v->logged, res->logged, res->nlogged * sizeof(res->logged[0]));
 }
 
-/* A new policy: judge the flow again as its opening packet. */
-static void rejudge(struct pipeline *pl, struct flow *f, struct verdict *v)
+/*
+ * A new policy: judge the flow again as its opening packet. Not a flow the
+ * IPS dropped or rejected: that holds for the rest of the flow, whatever
+ * policy comes (Suricata's flow drop). Returns whether it judged again.
+ */
+static bool rejudge(struct pipeline *pl, struct flow *f, struct verdict *v)
 {
 	struct fw_key k;
 
+	if (f->reason == R_IPS_DROP || f->reason == R_IPS_REJECT) {
+		f->generation = pl->generation;
+		f->rule_idx = UINT32_MAX; /* the old policy's: no rule of this one to count */
+		return false;
+	}
 	flow_orig(pl->flows, f, &k);
 	firewall(pl, f, &k, NULL, v);
+	return true;
 }
 
 static bool is_icmp_error(const struct pkt *p)
@@ -224,6 +234,18 @@ static bool icmp_untracked(const struct pkt *p)
 	if (p->proto == 1)
 		return p->icmp_type != 0 && p->icmp_type != 8;
 	return p->proto == 58 && p->icmp_type != 128 && p->icmp_type != 129;
+}
+
+/*
+ * An echo flow is requests from its opener and replies back (conntrack
+ * keys the type too): a request the other way, with the same id, is no
+ * part of it.
+ */
+static bool echo_turned(const struct pkt *p, int from_opener)
+{
+	bool request = p->icmp_type == 8 || p->icmp_type == 128;
+
+	return (p->proto == 1 || p->proto == 58) && request != (from_opener != 0);
 }
 
 /* Does @p travel like the opener of @f (an ICMP error: from the opener's side)? */
@@ -315,13 +337,14 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		pr = &own;
 	}
 	f = flow_lookup_probe(pl->flows, pr, p, now_us, &from_opener);
-	if (f && f->generation == pl->generation) {
+	if (f && echo_turned(p, from_opener)) {
+		judge_alone(pl, p, now_us, v);
+		goto done;
+	}
+	if (f && (f->generation == pl->generation || !rejudge(pl, f, v))) {
 		from_flow(f, p, v);
 		hit(pl, f->has_rule, f->rule_idx);
-	} else if (f) {
-		/* a new policy: judge the flow again as its opening packet */
-		rejudge(pl, f, v);
-	} else {
+	} else if (!f) {
 		f = flow_create_probe(pl->flows, pr, p, now_us);
 		if (!f) { /* no memory for a flow */
 			judge_alone(pl, p, now_us, v);

@@ -110,7 +110,8 @@ void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int 
 		 uint64_t now_us);
 /*
  * flow_lookup_icmp_error() - the flow an ICMP/ICMPv6 error's quoted header
- * belongs to, or NULL.
+ * belongs to, or NULL; the quoted packet must come from the error's
+ * destination, as conntrack requires.
  */
 struct flow *flow_lookup_icmp_error(struct flow_table *t, const struct pkt *p, uint64_t now_us);
 

@@ -170,6 +170,7 @@ check_fails live-tcp-out-blocked tcp "$NS_A" 192.0.2.10 8080
 check_fails live-tcp-in-blocked tcp "$NS_O" 198.51.100.2 4119
 check live-echo-force-allowed ping_ok 192.0.2.10
 check live-echo-offloaded offloaded
+check live-flows-offloaded-marked bash -c "ip netns exec '$NS_A' '$LLC' -c '$T/lifeline.conf' flows out icmp | grep -q 'rule 3 offloaded'"
 check live-offload-new-generation regen
 check live-echo-after-reload wait_for 5 ping_ok 192.0.2.10
 check live-queue-taken queue_taken
@@ -211,6 +212,15 @@ check live-stats-rule-5 grep -Eq '^  id 5 +[1-9]' "$T/stats.out"
 lctl flows out tcp 192.0.2.10 >"$T/flows.out" 2>&1
 check live-flows-listed grep -Eq -- '-> 192\.0\.2\.10:8080 accept allow rule 5' "$T/flows.out"
 check live-flows-rejected grep -Eq -- '-> 192\.0\.2\.10:8080 drop reject rule 10' "$T/flows.out"
+# the largest UDP datagram: the kernel copies 65,531 of its 65,535 bytes to the queue, and
+# the engine judges what it has (rule 6) instead of calling it malformed
+big_udp() {
+	in_a python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.51.100.2", 40999)); s.sendto(b"x" * 65507, ("192.0.2.10", 53))' || return 1
+	wait_for 5 bash -c "ip netns exec '$NS_A' '$LLC' -c '$T/lifeline.conf' flows out udp 198.51.100.2:40999 |
+		grep -q 'accept allow rule 6 .*bytes 65535/0'"
+}
+check live-udp-65535-judged big_udp
 # UDP: an ICMP port unreachable, which dig reports at once as refused (no 2 s timeout)
 check live-ips-udp-other-passes dns "$NS_A" 192.0.2.10
 timeout 6 ip netns exec "$NS_A" dig +time=2 +tries=1 @192.0.2.10 blocked.test A >"$T/dig.out" 2>&1

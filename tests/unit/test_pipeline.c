@@ -147,6 +147,92 @@ static void test_offload_only_when_ips_cannot_match(void **state)
  * packet's sender) goes through the engine too: it passes; the rest of the
  * flow does not.
  */
+/* An echo request from the host, id 7, 198.51.100.2 -> 192.0.2.66 (type 0 turns it into the reply). */
+static void echo_out(struct pkt *p, uint8_t type)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = 4;
+	p->proto = 1;
+	p->dir = PKT_DIR_OUT;
+	p->l4_ok = 1;
+	p->icmp_type = type;
+	ll_ip_parse("198.51.100.2", &p->src);
+	ll_ip_parse("192.0.2.66", &p->dst);
+	p->sport = p->dport = 7;
+}
+
+static void turn(struct pkt *p)
+{
+	ll_ip t = p->src;
+
+	p->src = p->dst, p->dst = t;
+	p->dir = p->dir == PKT_DIR_IN ? PKT_DIR_OUT : PKT_DIR_IN;
+}
+
+/*
+ * What belongs to a flow, as conntrack has it: an echo flow is requests one
+ * way and replies the other; an ICMP error is related only when the packet
+ * it quotes came from its destination. The rest is judged by the rules.
+ */
+static void test_related_as_conntrack(void **state)
+{
+	struct policy *a = load("allow out any id 1\nallow in tcp to any port 22 id 2\n");
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p, err;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	echo_out(&p, 8);
+	pipeline_judge(&pl, &p, 1, &v);
+	assert_true(v.accept);
+	echo_out(&p, 0); /* the reply */
+	turn(&p);
+	pipeline_judge(&pl, &p, 2, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.by, BY_FLOW);
+	echo_out(&p, 8); /* a request from the peer, same id: its own, denied */
+	turn(&p);
+	pipeline_judge(&pl, &p, 3, &v);
+	assert_false(v.accept);
+	assert_int_equal(v.by, BY_FIREWALL);
+	assert_int_equal(v.reason, R_NOT_ALLOWED);
+	/* an error about the host's TCP connection 198.51.100.2:40000 -> 192.0.2.66:443 */
+	tcp_in(&p, 0x02, NULL);
+	turn(&p);
+	p.sport = 40000, p.dport = 443;
+	pipeline_judge(&pl, &p, 4, &v);
+	assert_true(v.accept);
+	memset(&err, 0, sizeof(err));
+	err.family = 4, err.proto = 1, err.dir = PKT_DIR_IN, err.l4_ok = 1;
+	err.icmp_type = 3, err.icmp_code = 1;
+	err.inner.present = err.inner.has_ports = 1;
+	err.inner.family = 4, err.inner.proto = 6;
+	err.inner.src = p.src, err.inner.dst = p.dst;
+	err.inner.sport = 40000, err.inner.dport = 443;
+	ll_ip_parse("203.0.113.9", &err.src); /* a router on the way */
+	err.dst = p.src;
+	pipeline_judge(&pl, &err, 5, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.by, BY_FLOW);
+	/* the same quote sent to someone else, or the quote turned round: not related */
+	ll_ip_parse("198.51.100.3", &err.dst);
+	pipeline_judge(&pl, &err, 6, &v);
+	assert_false(v.accept);
+	assert_int_equal(v.by, BY_FIREWALL);
+	err.dst = p.src;
+	err.inner.src = p.dst, err.inner.dst = p.src;
+	err.inner.sport = 443, err.inner.dport = 40000;
+	pipeline_judge(&pl, &err, 7, &v);
+	assert_false(v.accept);
+	assert_int_equal(v.by, BY_FIREWALL);
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+}
+
 static void test_reject_answer_passes(void **state)
 {
 	struct policy *a = load("allow in tcp id 1\n"
@@ -194,6 +280,14 @@ static void test_reject_answer_passes(void **state)
 	p.tcp_flags = 0x14;
 	pipeline_judge(&pl, &p, 6, &v);
 	assert_false(v.accept);
+	/* a reload (here of the same policy) does not revive the flow the IPS rejected */
+	pipeline_set_policy(&pl, a);
+	p.tcp_flags = 0x10;
+	pipeline_judge(&pl, &p, 7, &v);
+	assert_false(v.accept);
+	assert_int_equal(v.by, BY_FLOW);
+	assert_int_equal(v.reason, R_IPS_REJECT);
+	assert_int_equal(v.rule, 9);
 	pipeline_fini(&pl);
 	policy_free(a);
 	config_free(&cfg);
@@ -339,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_flow_both_directions),
 		cmocka_unit_test(test_offload_only_when_ips_cannot_match),
 		cmocka_unit_test(test_reject_answer_passes),
+		cmocka_unit_test(test_related_as_conntrack),
 		cmocka_unit_test(test_batch_equals_single),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
