@@ -44,7 +44,7 @@ void doctor_check_hooks(struct doctor *d)
 	snprintf(port, sizeof(port), " %u", d->cfg->heartbeat_port);
 	b = hooks_list(out, HOOKS_LIST_MAX);
 	if (b == HOOKS_AUTO) {
-		doctor_line(d, DOC_FAIL, "kernel rules", "neither `table inet %s` nor chain %s is "
+		doctor_line(d, DOC_FAIL, "kernel rules", "neither `table inet %s` nor chain %s (mangle) is "
 			    "installed: the engine is not filtering; start lifelined",
 			    HOOKS_NFT_TABLE, HOOKS_IPT_IN);
 		free(out);

@@ -146,9 +146,9 @@ static void print_ipt(const struct hooks_spec *s, FILE *out)
 	fprintf(out, "# lifeline kernel hooks, iptables backend\n# ipset restore\n");
 	hooks_ipset_text(s, out, false);
 	fprintf(out, "# iptables-restore --noflush\n");
-	hooks_ipt_text(s, 4, 3, out);
+	hooks_ipt_text(s, 4, HOOKS_JUMPS_ALL, out);
 	fprintf(out, "# ip6tables-restore --noflush\n");
-	hooks_ipt_text(s, 6, 3, out);
+	hooks_ipt_text(s, 6, HOOKS_JUMPS_ALL, out);
 }
 
 static void print_nft(const struct hooks_spec *s, FILE *out)
@@ -182,18 +182,36 @@ int hooks_print(const struct config *cfg, enum hooks_backend b, FILE *out)
 	return ferror(out) ? -EIO : 0;
 }
 
-/* The jumps this family still lacks: bit 1 INPUT, bit 2 OUTPUT. */
+/*
+ * Run `TOOL -w -t TABLE OP FROM [mark match] -j CHAIN` for jump @j: OP -C
+ * (is it there?) or -D. Returns the tool's exit status.
+ */
+static int ipt_jump_run(int family, int j, const char *op)
+{
+	const char *table, *from, *chain;
+	char mark[32];
+
+	hooks_ipt_jump_args(j, &table, &from, &chain);
+	snprintf(mark, sizeof(mark), "0x%x/0x%x", hooks_mark(HOOKS_REJECT_GEN), HOOKS_MARK_MASK);
+	{
+		char *tool = family == 4 ? "iptables" : "ip6tables";
+		char *const plain[] = { tool, "-w", "-t", (char *)table, (char *)op, (char *)from,
+					"-j", (char *)chain, NULL };
+		char *const marked[] = { tool, "-w", "-t", (char *)table, (char *)op, (char *)from,
+					 "-m", "mark", "--mark", mark, "-j", (char *)chain, NULL };
+
+		return hooks_run(j < HOOKS_JUMP_REJECT_IN ? plain : marked, NULL, 0, NULL, 0);
+	}
+}
+
+/* The jumps this family still lacks: bit 1 << HOOKS_JUMP_*. */
 static int ipt_missing_jumps(int family)
 {
-	char *tool = family == 4 ? "iptables" : "ip6tables";
-	char *const in[] = { tool, "-w", "-C", "INPUT", "-j", HOOKS_IPT_IN, NULL };
-	char *const out[] = { tool, "-w", "-C", "OUTPUT", "-j", HOOKS_IPT_OUT, NULL };
 	int m = 0;
 
-	if (hooks_run(in, NULL, 0, NULL, 0) != 0)
-		m |= 1;
-	if (hooks_run(out, NULL, 0, NULL, 0) != 0)
-		m |= 2;
+	for (int j = 0; j < HOOKS_JUMP__N; j++)
+		if (ipt_jump_run(family, j, "-C") != 0)
+			m |= 1 << j;
 	return m;
 }
 
@@ -245,9 +263,35 @@ static int nft_apply(struct hooks *h, bool elements)
 	return run_text(h, argv, text, len);
 }
 
+/*
+ * Earlier builds kept the chains in the filter table, where their ACCEPT
+ * ended the host's own filter rules too. One that died left them there:
+ * take them out before the mangle ones go in, or packets are queued twice.
+ */
+static void ipt_remove_filter_chains(int family)
+{
+	char *tool = family == 4 ? "iptables" : "ip6tables";
+
+	for (int c = 0; c < 2; c++) {
+		char *from = c ? "OUTPUT" : "INPUT", *chain = c ? HOOKS_IPT_OUT : HOOKS_IPT_IN;
+		char *const del[] = { tool, "-w", "-t", "filter", "-D", from, "-j", chain, NULL };
+		char *const flush[] = { tool, "-w", "-t", "filter", "-F", chain, NULL };
+		char *const drop[] = { tool, "-w", "-t", "filter", "-X", chain, NULL };
+
+		for (int i = 0; i < 8 && hooks_run(del, NULL, 0, NULL, 0) == 0; i++)
+			;
+		if (hooks_run(flush, NULL, 0, NULL, 0) == 0)
+			hooks_run(drop, NULL, 0, NULL, 0);
+	}
+}
+
+/* @sets: a full install (start, new config): fill the sets, clear what an old version left. */
 static int install_ipt(struct hooks *h, bool sets)
 {
 	int err = sets ? ipset_restore(h, false) : 0;
+
+	for (int fam = 4; !err && sets && fam <= 6; fam += 2)
+		ipt_remove_filter_chains(fam);
 
 	for (int fam = 4; !err && fam <= 6; fam += 2)
 		err = ipt_restore(h, fam, ipt_missing_jumps(fam));
@@ -308,20 +352,17 @@ int hooks_set_addrs(struct hooks *h, enum hooks_set set, const ll_ip *a, uint32_
 
 static void ipt_remove(int family)
 {
-	char *tool = family == 4 ? "iptables" : "ip6tables";
 	char *rtool = family == 4 ? "iptables-restore" : "ip6tables-restore";
-	char *const din[] = { tool, "-w", "-D", "INPUT", "-j", HOOKS_IPT_IN, NULL };
-	char *const dout[] = { tool, "-w", "-D", "OUTPUT", "-j", HOOKS_IPT_OUT, NULL };
 	char *const restore[] = { rtool, "-w", "--noflush", NULL };
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
 
 	/* jumps first: from then on no packet enters the chains being deleted */
-	for (int i = 0; i < 8 && hooks_run(din, NULL, 0, NULL, 0) == 0; i++)
-		;
-	for (int i = 0; i < 8 && hooks_run(dout, NULL, 0, NULL, 0) == 0; i++)
-		;
+	for (int j = 0; j < HOOKS_JUMP__N; j++)
+		for (int i = 0; i < 8 && ipt_jump_run(family, j, "-D") == 0; i++)
+			;
+	ipt_remove_filter_chains(family);
 	f = open_memstream(&text, &len);
 	if (!f)
 		return;
@@ -367,7 +408,7 @@ int hooks_remove(struct hooks *h)
 enum hooks_backend hooks_list(char *out, size_t len)
 {
 	char *const nft[] = { "nft", "list", "table", "inet", HOOKS_NFT_TABLE, NULL };
-	char *const ipt[] = { "iptables", "-w", "-S", HOOKS_IPT_IN, NULL };
+	char *const ipt[] = { "iptables", "-w", "-t", HOOKS_IPT_TABLE, "-S", HOOKS_IPT_IN, NULL };
 
 	if (hooks_run(nft, NULL, 0, out, len) == 0)
 		return HOOKS_NFT;

@@ -112,12 +112,9 @@ static void ipt_chain(const struct hooks_spec *s, int family, bool in, FILE *out
 	const char *ch = in ? HOOKS_IPT_IN : HOOKS_IPT_OUT;
 
 	fprintf(out, "-A %s -%c lo -j ACCEPT\n", ch, in ? 'i' : 'o');
-	/* an IPS reject the engine sent back (NF_REPEAT): the kernel answers, then drops it */
-	fprintf(out, "-A %s -p tcp -m mark --mark 0x%x/0x%x -j REJECT --reject-with tcp-reset\n", ch,
-		hooks_mark(HOOKS_REJECT_GEN), HOOKS_MARK_MASK);
-	fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j REJECT --reject-with %s\n", ch,
-		hooks_mark(HOOKS_REJECT_GEN), HOOKS_MARK_MASK,
-		family == 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable");
+	/* an IPS reject the engine sent back (NF_REPEAT): on to the filter table's reject chain */
+	fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j ACCEPT\n", ch, hooks_mark(HOOKS_REJECT_GEN),
+		HOOKS_MARK_MASK);
 	if (s->offload) {
 		/*
 		 * A packet we returned with NF_REPEAT comes through this chain
@@ -142,28 +139,74 @@ static void ipt_chain(const struct hooks_spec *s, int family, bool in, FILE *out
 			s->queue_hi, s->fail_open ? " --queue-bypass" : "");
 }
 
+/* The kernel answers an IPS reject (the engine's mark), then drops the packet. */
+static void ipt_reject_chain(const char *ch, int family, FILE *out)
+{
+	fprintf(out, "-A %s -p tcp -j REJECT --reject-with tcp-reset\n", ch);
+	fprintf(out, "-A %s -j REJECT --reject-with %s\n", ch,
+		family == 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable");
+}
+
+/* Where the chains are jumped to from: HOOKS_JUMP_* order. */
+static const struct {
+	const char *table, *from, *chain;
+} jump_at[] = {
+	{ HOOKS_IPT_TABLE, "INPUT", HOOKS_IPT_IN },
+	{ HOOKS_IPT_TABLE, "OUTPUT", HOOKS_IPT_OUT },
+	{ "filter", "INPUT", HOOKS_IPT_REJECT_IN },
+	{ "filter", "OUTPUT", HOOKS_IPT_REJECT_OUT },
+};
+
+/* hooks_ipt_jump_args() - see hooks.h. */
+void hooks_ipt_jump_args(int jump, const char **table, const char **from, const char **chain)
+{
+	*table = jump_at[jump].table;
+	*from = jump_at[jump].from;
+	*chain = jump_at[jump].chain;
+}
+
+/* The jump for @jump, inserted first (a reject jump only for packets with the reject mark). */
+static void ipt_jump(int jump, FILE *out)
+{
+	if (jump < HOOKS_JUMP_REJECT_IN)
+		fprintf(out, "-I %s 1 -j %s\n", jump_at[jump].from, jump_at[jump].chain);
+	else
+		fprintf(out, "-I %s 1 -m mark --mark 0x%x/0x%x -j %s\n", jump_at[jump].from,
+			hooks_mark(HOOKS_REJECT_GEN), HOOKS_MARK_MASK, jump_at[jump].chain);
+}
+
 /*
  * Declaring a chain with --noflush flushes it when it exists; the explicit
- * -F says so to the reader. @jumps: also insert the jumps first in INPUT and
- * OUTPUT (the caller checks they are not there yet).
+ * -F says so to the reader. The filter table first: its reject chain is
+ * there before a packet can be marked for it. @jumps: also insert the jumps
+ * (bit 1 << HOOKS_JUMP_*) that the caller found missing.
  */
 void hooks_ipt_text(const struct hooks_spec *s, int family, int jumps, FILE *out)
 {
-	fprintf(out, "*filter\n:%s - [0:0]\n:%s - [0:0]\n", HOOKS_IPT_IN, HOOKS_IPT_OUT);
+	fprintf(out, "*filter\n:%s - [0:0]\n:%s - [0:0]\n", HOOKS_IPT_REJECT_IN, HOOKS_IPT_REJECT_OUT);
+	fprintf(out, "-F %s\n-F %s\n", HOOKS_IPT_REJECT_IN, HOOKS_IPT_REJECT_OUT);
+	ipt_reject_chain(HOOKS_IPT_REJECT_IN, family, out);
+	ipt_reject_chain(HOOKS_IPT_REJECT_OUT, family, out);
+	for (int j = HOOKS_JUMP_REJECT_IN; j <= HOOKS_JUMP_REJECT_OUT; j++)
+		if (jumps & 1 << j)
+			ipt_jump(j, out);
+	fprintf(out, "COMMIT\n*%s\n:%s - [0:0]\n:%s - [0:0]\n", HOOKS_IPT_TABLE, HOOKS_IPT_IN,
+		HOOKS_IPT_OUT);
 	fprintf(out, "-F %s\n-F %s\n", HOOKS_IPT_IN, HOOKS_IPT_OUT);
 	ipt_chain(s, family, true, out);
 	ipt_chain(s, family, false, out);
-	if (jumps & 1)
-		fprintf(out, "-I INPUT 1 -j %s\n", HOOKS_IPT_IN);
-	if (jumps & 2)
-		fprintf(out, "-I OUTPUT 1 -j %s\n", HOOKS_IPT_OUT);
+	for (int j = HOOKS_JUMP_IN; j <= HOOKS_JUMP_OUT; j++)
+		if (jumps & 1 << j)
+			ipt_jump(j, out);
 	fprintf(out, "COMMIT\n");
 }
 
-/* Removal needs the jumps to exist; the caller deletes only those it found. */
+/* Removal needs the jumps gone first; the caller deletes those it finds. */
 void hooks_ipt_remove_text(int family, FILE *out)
 {
 	(void)family;
-	fprintf(out, "*filter\n-F %s\n-F %s\n-X %s\n-X %s\nCOMMIT\n", HOOKS_IPT_IN, HOOKS_IPT_OUT,
-		HOOKS_IPT_IN, HOOKS_IPT_OUT);
+	fprintf(out, "*%s\n-F %s\n-F %s\n-X %s\n-X %s\nCOMMIT\n", HOOKS_IPT_TABLE, HOOKS_IPT_IN,
+		HOOKS_IPT_OUT, HOOKS_IPT_IN, HOOKS_IPT_OUT);
+	fprintf(out, "*filter\n-F %s\n-F %s\n-X %s\n-X %s\nCOMMIT\n", HOOKS_IPT_REJECT_IN,
+		HOOKS_IPT_REJECT_OUT, HOOKS_IPT_REJECT_IN, HOOKS_IPT_REJECT_OUT);
 }

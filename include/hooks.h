@@ -18,8 +18,19 @@ enum hooks_backend {
 
 /* Names the engine owns; nothing else is ever touched. */
 #define HOOKS_NFT_TABLE "lifeline"          /* table inet lifeline */
-#define HOOKS_IPT_IN "LIFELINE-IN"          /* filter chain jumped to first from INPUT */
+/*
+ * iptables: the chains live in the mangle table, jumped to first from INPUT
+ * and OUTPUT. There an ACCEPT (lifeline, offloaded flows, the engine's
+ * verdict) ends only the mangle table's walk, and the host's own filter
+ * rules (ufw, docker, fail2ban) still see every packet; in the filter table
+ * it would end theirs too. REJECT works only in the filter table: the
+ * packets the engine marks for an IPS reject jump there to one more chain.
+ */
+#define HOOKS_IPT_TABLE "mangle"
+#define HOOKS_IPT_IN "LIFELINE-IN"          /* mangle chain jumped to first from INPUT */
 #define HOOKS_IPT_OUT "LIFELINE-OUT"        /* ... and from OUTPUT */
+#define HOOKS_IPT_REJECT_IN "LIFELINE-REJECT-IN"   /* filter chain: IPS rejects, from INPUT */
+#define HOOKS_IPT_REJECT_OUT "LIFELINE-REJECT-OUT" /* ... from OUTPUT */
 #define HOOKS_SET_PREFIX "lifeline-"        /* ipset names: lifeline-mgr4, -mgr6, -dns4, -dns6 */
 #define HOOKS_NFLOG_GROUP 4118              /* NFLOG copies of DHCP replies and heartbeats */
 /*
@@ -144,7 +155,12 @@ int hooks_queue_installed(void);
 void hooks_ipset_text(const struct hooks_spec *s, FILE *out, bool create_only);
 void hooks_ipset_replace_text(enum hooks_set set, int family, const ll_ip *a, uint32_t n,
 			      FILE *out);
-/* @jumps: bit 1 inserts the INPUT jump first, bit 2 the OUTPUT one. */
+/* The iptables jumps into our chains: mangle INPUT and OUTPUT, then the filter reject ones. */
+enum { HOOKS_JUMP_IN, HOOKS_JUMP_OUT, HOOKS_JUMP_REJECT_IN, HOOKS_JUMP_REJECT_OUT, HOOKS_JUMP__N };
+#define HOOKS_JUMPS_ALL ((1 << HOOKS_JUMP__N) - 1)
+/* hooks_ipt_jump_args() - the table, built-in chain and our chain of jump @jump. */
+void hooks_ipt_jump_args(int jump, const char **table, const char **from, const char **chain);
+/* @jumps: bit 1 << HOOKS_JUMP_* inserts that jump first in its built-in chain. */
 void hooks_ipt_text(const struct hooks_spec *s, int family, int jumps, FILE *out);
 void hooks_ipt_remove_text(int family, FILE *out);
 void hooks_nft_text(const struct hooks_spec *s, bool elements, FILE *out);

@@ -402,7 +402,7 @@ fi
 ip -n "$NS" link set lo up
 inns() { ip netns exec "$NS" "$@"; }
 hooks_text() {
-	inns nft list table inet lifeline 2>/dev/null || inns iptables -S LIFELINE-IN 2>/dev/null
+	inns nft list table inet lifeline 2>/dev/null || inns iptables -t mangle -S LIFELINE-IN 2>/dev/null
 }
 conf e3
 inns "$CTLBIN" -c "$T/e3/ll.conf" reset > "$T/out" 2>&1; RC=$?

@@ -10,7 +10,7 @@
 # KEEP=1 keeps the logs; FAULTS_PCAP=1 also captures the echo connections.
 #
 # How packets are counted (deltas over each fault):
-#   R  the queue rule's packet counters (iptables/ip6tables -L LIFELINE-IN
+#   R  the queue rule's packet counters (iptables/ip6tables -t mangle -L LIFELINE-IN
 #      and LIFELINE-OUT -v -x: the NFQUEUE lines) = packets sent to the queue
 #   Q  /proc/net/netfilter/nfnetlink_queue id sequence = packets the kernel
 #      put in the queue (an id each); W waiting there, U lost on the netlink
@@ -50,7 +50,7 @@ rule_pkts() {
 	local t c
 	for t in iptables ip6tables; do
 		for c in LIFELINE-IN LIFELINE-OUT; do
-			in_a "$t" -w -L "$c" -v -x -n 2>/dev/null
+			in_a "$t" -w -t mangle -L "$c" -v -x -n 2>/dev/null
 		done
 	done | awk '/NFQUEUE/ { s += $1 } END { print s + 0 }'
 }

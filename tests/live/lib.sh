@@ -143,11 +143,11 @@ queued() { # the number of queue rules in the agent's namespace
 		grep -ciE -- '-j NFQUEUE|(^|[[:space:]])queue (num|to|flags)'
 }
 hooks_present() {
-	{ { in_a iptables -S LIFELINE-IN && in_a iptables -C INPUT -j LIFELINE-IN; } ||
+	{ { in_a iptables -t mangle -S LIFELINE-IN && in_a iptables -t mangle -C INPUT -j LIFELINE-IN; } ||
 		in_a nft list table inet lifeline; } >/dev/null 2>&1 && [ "$(queued)" -gt 0 ]
 }
 hooks_gone() {
-	! in_a iptables -S LIFELINE-IN >/dev/null 2>&1 && ! in_a ipset list -n | grep -q lifeline &&
+	! in_a iptables -t mangle -S LIFELINE-IN >/dev/null 2>&1 && ! in_a ipset list -n | grep -q lifeline &&
 		! in_a nft list table inet lifeline >/dev/null 2>&1 && [ "$(queued)" -eq 0 ]
 }
 

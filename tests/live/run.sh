@@ -18,7 +18,7 @@ done
 [ -x "$LLD" ] || { echo "not ok live-build - $LLD missing (make first)"; exit 0; }
 
 queue_without_bypass() {
-	in_a iptables -S LIFELINE-IN | grep -- '-j NFQUEUE' | grep -vq bypass
+	in_a iptables -t mangle -S LIFELINE-IN | grep -- '-j NFQUEUE' | grep -vq bypass
 }
 learned() { grep -q "DNS server" "$T/engine.log" && in_a ipset test lifeline-dns4 198.51.100.1; }
 # new flows (one ping each, its own id) judged while SIGHUP swaps snapshots: none lost
@@ -173,6 +173,17 @@ check live-echo-offloaded offloaded
 check live-flows-offloaded-marked bash -c "ip netns exec '$NS_A' '$LLC' -c '$T/lifeline.conf' flows out icmp | grep -q 'rule 3 offloaded'"
 check live-offload-new-generation regen
 check live-echo-after-reload wait_for 5 ping_ok 192.0.2.10
+# the host's own filter rules still apply to what lifeline accepts (here an offloaded echo
+# flow): the engine's chains are in the mangle table, whose accept ends only that table
+user_rule_applies() {
+	local rc
+	in_a iptables -w -A OUTPUT -p icmp --icmp-type echo-request -j DROP || return 1
+	ping_ok 192.0.2.10
+	rc=$?
+	in_a iptables -w -D OUTPUT -p icmp --icmp-type echo-request -j DROP
+	[ $rc != 0 ] && ping_ok 192.0.2.10
+}
+check live-host-filter-rules-apply user_rule_applies
 check live-queue-taken queue_taken
 check live-sighup-swap-no-loss swap_no_loss
 check live-event-ready grep -q '"event_type":"ready"' "$T/events.json"

@@ -87,7 +87,7 @@ rollback_now() {
 }
 status_empty() { ctl show | grep -q . && return 1; ctl status | grep -q 'policy: 0 firewall rules'; }
 hooks_queue_gone() { [ "$(queued)" -eq 0 ]; }
-lifeline_kept() { in_a iptables -S LIFELINE-IN | grep -q -- '--sport 4120 .*-j ACCEPT'; }
+lifeline_kept() { in_a iptables -t mangle -S LIFELINE-IN | grep -q -- '--sport 4120 .*-j ACCEPT'; }
 
 # --- set up --------------------------------------------------------------
 topology || { echo "not ok live-ctl-setup - topology"; exit 0; }

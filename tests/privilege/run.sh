@@ -121,7 +121,7 @@ gen_bump() { # [a|b]: a load by root runs iptables-restore (-m set: needs CAP_NE
 	local mark
 	mark=$(wc -l <"$T/child-caps")
 	ctl load "$T/pub/${1:-b}.pol" >/dev/null || return 1
-	in_a iptables -S LIFELINE-IN | grep -q 'mark 0x2000000/0x7f000000' || return 1
+	in_a iptables -t mangle -S LIFELINE-IN | grep -q 'mark 0x2000000/0x7f000000' || return 1
 	! grep -q 'warning' "$T/engine.log" && children_since "$mark"
 }
 # refused: exit 1, says so, and changed nothing
