@@ -55,6 +55,15 @@ int ll_ip_parse(const char *s, ll_ip *out);
 struct ip_range {
 	ll_ip lo, hi; /* inclusive */
 };
+
+/* The IPv4 block of the address space, ::ffff:0.0.0.0 - ::ffff:255.255.255.255. */
+#define LL_V4_LO ((ll_ip){ 0, 0xffff00000000ULL })
+#define LL_V4_HI ((ll_ip){ 0, 0xffffffffffffULL })
+/*
+ * ll_ranges_family() - 4 when sorted ranges @r hold IPv4 addresses only, 6
+ * when they hold no IPv4 address, 0 when both (or none).
+ */
+int ll_ranges_family(const struct ip_range *r, uint32_t n);
 struct port_range {
 	uint16_t lo, hi; /* inclusive */
 };

@@ -57,11 +57,14 @@ struct fw_set {
 /*
  * An address or port match. any: matches everything (neg is then false).
  * Otherwise the ranges are sorted, merged and non-overlapping (the compiled
- * union of every item, defines expanded) and neg inverts the whole match.
+ * union of every item, defines expanded) and neg inverts the whole match -
+ * within the ranges' family when they hold one only (`! 10.0.0.0/8` is
+ * IPv4 outside 10/8, as in pf and nft: no IPv6 address matches it).
  * text is the canonical printed form (e.g. "! $mgmt", "{ 192.0.2.0/24 2001:db8::1 }").
  */
 struct addr_match {
 	bool any, neg;
+	uint8_t family;  /* 4 or 6: the ranges hold that family only (and so does a negation) */
 	uint32_t n;
 	struct ip_range *r;
 	char *text;

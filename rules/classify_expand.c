@@ -68,19 +68,37 @@ static int list_one(struct rlist *l, u128 lo, u128 hi)
 	return list_set(l, &r, 1, false, 0);
 }
 
+/*
+ * A negation stays within the family of what it negates (fw_eval.c): the
+ * other family joins the list before the complement is taken, so that the
+ * complement leaves it out.
+ */
 static int addr_list(struct rlist *l, const struct addr_match *m)
 {
+	const struct rng v4 = { CLS_V4LO, CLS_V4HI };
 	struct rng *tmp;
+	uint32_t n = 0;
 	int err;
 
 	if (m->any)
 		return list_one(l, 0, U128_MAX);
-	tmp = malloc((m->n + 1) * sizeof(*tmp));
+	tmp = malloc((m->n + 2) * sizeof(*tmp));
 	if (!tmp)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < m->n; i++)
-		tmp[i] = (struct rng){ cls_u128(m->r[i].lo), cls_u128(m->r[i].hi) };
-	err = list_set(l, tmp, m->n, m->neg, U128_MAX);
+	if (m->neg && m->family == 4)
+		tmp[n++] = (struct rng){ 0, CLS_V4LO - 1 };
+	for (uint32_t i = 0; i < m->n; i++) {
+		struct rng r = { cls_u128(m->r[i].lo), cls_u128(m->r[i].hi) };
+
+		if (m->neg && m->family == 6 && r.lo > CLS_V4HI && (!n || tmp[n - 1].hi < CLS_V4LO))
+			tmp[n++] = v4; /* in order: the ranges hold no IPv4 address */
+		tmp[n++] = r;
+	}
+	if (m->neg && m->family == 6 && (!n || tmp[n - 1].hi < CLS_V4LO))
+		tmp[n++] = v4;
+	if (m->neg && m->family == 4)
+		tmp[n++] = (struct rng){ CLS_V4HI + 1, U128_MAX };
+	err = list_set(l, tmp, n, m->neg, U128_MAX);
 	free(tmp);
 	return err;
 }

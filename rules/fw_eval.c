@@ -52,6 +52,8 @@ static bool addr_matches(const struct addr_match *m, ll_ip a)
 {
 	if (m->any)
 		return true;
+	if (m->family && (m->family == 4) != ll_ip_is_v4(a))
+		return false; /* even negated: `! 10.0.0.0/8` says nothing about IPv6 */
 	return ip_in_ranges(m->r, m->n, a) != m->neg;
 }
 

@@ -35,6 +35,17 @@ void ll_ip_to_bytes(ll_ip a, uint8_t out[16])
 	}
 }
 
+int ll_ranges_family(const struct ip_range *r, uint32_t n)
+{
+	bool v4 = false, v6 = false;
+
+	for (uint32_t i = 0; i < n; i++) {
+		v4 |= ll_ip_cmp(r[i].hi, LL_V4_LO) >= 0 && ll_ip_cmp(r[i].lo, LL_V4_HI) <= 0;
+		v6 |= ll_ip_cmp(r[i].lo, LL_V4_LO) < 0 || ll_ip_cmp(r[i].hi, LL_V4_HI) > 0;
+	}
+	return v4 == v6 ? 0 : v4 ? 4 : 6;
+}
+
 const char *ll_ip_str(ll_ip a, char *buf, size_t len)
 {
 	uint8_t b[16];

@@ -11,6 +11,7 @@ struct rule_ctx {
 	struct fw_rule r;
 	struct token action;
 	bool dir, proto, pri, id, msg, nolog, on, from, to, type, code, flags;
+	struct srcloc addr_loc[2]; /* from, to: where the address value starts */
 };
 
 static const char *const actions[FW__ACTIONS] = {
@@ -185,11 +186,13 @@ static int kw_addr(struct parser *ps, struct rule_ctx *c, bool src)
 	char buf[TOK_DESC_LEN];
 
 	next(ps);
+	c->addr_loc[!src] = ps->tok.loc;
 	if (parse_value(ps, WANT_ADDR, true, &v) < 0)
 		goto fail;
 	take_value(&v, &am->any, &am->neg, &am->n, &am->text);
 	am->r = v.addrs;
 	v.addrs = NULL;
+	am->family = am->any ? 0 : (uint8_t)ll_ranges_family(am->r, am->n);
 	pvalue_free(&v);
 	if (!tok_is(&ps->tok, "port"))
 		return 0;
@@ -397,6 +400,33 @@ static void fill_any_text(struct fw_rule *r)
 			*t[i] = strdup("any");
 }
 
+/*
+ * A rule whose addresses and protocol name different families can never
+ * match: an error, as pfctl makes it, not a rule that silently does nothing.
+ */
+static void family_check(struct parser *ps, const struct rule_ctx *c)
+{
+	const struct addr_match *m[2] = { &c->r.src, &c->r.dst };
+	int pf = c->r.proto_kind == FWP_ICMP ? 4 : c->r.proto_kind == FWP_ICMP6 ? 6 : 0;
+
+	for (int i = 0; i < 2; i++) {
+		if (!m[i]->family)
+			continue;
+		if (pf && m[i]->family != pf) {
+			perr(ps, &c->addr_loc[i], "%s '%s' is IPv%d only, and %s is IPv%d: the rule "
+			     "can never match", i ? "to" : "from", m[i]->text, m[i]->family,
+			     pf == 4 ? "icmp" : "icmp6", pf);
+			return;
+		}
+		if (i == 1 && m[0]->family && m[0]->family != m[1]->family) {
+			perr(ps, &c->addr_loc[1], "to '%s' is IPv%d only, and from '%s' IPv%d only: "
+			     "the rule can never match", m[1]->text, m[1]->family, m[0]->text,
+			     m[0]->family);
+			return;
+		}
+	}
+}
+
 /* parse_rule() - the current token is ACTION. -1 after a syntax error (resync). */
 int parse_rule(struct parser *ps, enum fw_action a)
 {
@@ -417,6 +447,8 @@ int parse_rule(struct parser *ps, enum fw_action a)
 		     ps->tok.type == T_EOF ? "end of file" : "end of line");
 		rc = -1;
 	}
+	if (rc == 0)
+		family_check(ps, &c);
 	fill_any_text(&c.r);
 	if (rc == 0 && rule_append(ps, &c, &idloc) < 0) {
 		ps->oom = true;

@@ -292,6 +292,15 @@ static void item_addr(struct parser *ps, struct pvalue *v, struct strbuf *sb)
 		rc = addr_range(ps, t, s, sep, &r, sb);
 	else if ((rc = word_ip(ps, t, s, &r.lo)) == 0)
 		add_text_ip(sb, r.hi = r.lo);
+	/*
+	 * An IPv6 prefix or range never covers IPv4 packets, as in pf and nft
+	 * (`::/0` is every IPv6 address): take the IPv4 block out of it.
+	 */
+	if (rc == 0 && ll_ip_cmp(r.lo, LL_V4_LO) < 0 && ll_ip_cmp(r.hi, LL_V4_HI) > 0) {
+		if (pvalue_add_addr(v, (struct ip_range){ r.lo, { 0, LL_V4_LO.lo - 1 } }))
+			ps->oom = true;
+		r.lo = (ll_ip){ 0, LL_V4_HI.lo + 1 };
+	}
 	if (rc == 0 && pvalue_add_addr(v, r))
 		ps->oom = true;
 }

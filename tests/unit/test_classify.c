@@ -120,6 +120,7 @@ static void gen_addr(struct addr_match *m)
 		m->r[i] = addr_item();
 	m->n = merge_ranges(m->r, n);
 	m->neg = chance(15);
+	m->family = (uint8_t)ll_ranges_family(m->r, m->n); /* as the parser sets it */
 }
 
 static const uint16_t port_pool[] = { 0, 22, 53, 80, 443, 1023, 1024, 8080, 65535 };

@@ -147,7 +147,7 @@ static void test_cidr_merge_and_ipv6(void **state)
 {
 	(void)state;
 	struct policy *p = load_ok("deny in any from { 10.0.1.0/24 10.0.0.77/24 10.0.0.5 } id 1\n"
-				   "deny in any from 2001:db8::1/32 to 192.0.2.1-192.0.2.9 id 2\n");
+				   "deny in any from 2001:db8::1/32 to 2001:db8::1-2001:db8::9 id 2\n");
 	const struct fw_rule *r = &p->rules[0];
 
 	assert_int_equal(r->src.n, 1);
@@ -158,8 +158,63 @@ static void test_cidr_merge_and_ipv6(void **state)
 	assert_true(ll_ip_eq(r->src.r[0].lo, ip("2001:db8::")));
 	assert_true(ll_ip_eq(r->src.r[0].hi, ip("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff")));
 	assert_string_equal(r->src.text, "2001:db8::/32");
-	assert_true(ll_ip_eq(r->dst.r[0].hi, ip("192.0.2.9")));
+	assert_true(ll_ip_eq(r->dst.r[0].hi, ip("2001:db8::9")));
 	policy_free(p);
+}
+
+/* A packet's verdict under @p by the reference evaluator: the rule id, 0 for none. */
+static uint32_t eval_id(const struct policy *p, const char *src, const char *dst)
+{
+	struct fw_key k = { .dir = FW_DIR_IN, .proto = 6, .sport = 1000, .dport = 80,
+			    .icmp_type = -1, .icmp_code = -1 };
+	struct fw_result r;
+
+	k.src = ip(src), k.dst = ip(dst);
+	k.family = ll_ip_is_v4(k.src) ? 4 : 6;
+	fw_eval_linear(p, &k, &r);
+	return r.rule ? r.rule_id : 0;
+}
+
+/*
+ * Address families as pf and nft have them: an IPv6 prefix is IPv6 only
+ * (`::/0` takes in no IPv4 packet), a negation stays in the family of what
+ * it negates, and a rule whose parts name different families is an error.
+ */
+static void test_address_families(void **state)
+{
+	struct policy *p = load_ok("deny in tcp from ::/0 id 1\n"
+				   "deny in tcp from ! 10.0.0.0/8 id 2\n"
+				   "deny in tcp from ! 2001:db8::/32 id 3\n"
+				   "deny in tcp from ! { 10.0.0.0/8 2001:db8::/32 } id 4\n");
+
+	(void)state;
+	assert_int_equal(p->rules[0].src.family, 6);
+	assert_int_equal(p->rules[0].src.n, 2); /* around the IPv4 block */
+	assert_int_equal(eval_id(p, "2001:db8::1", "2001:db8::2"), 1);
+	assert_int_equal(eval_id(p, "2001:db9::1", "2001:db8::2"), 1);
+	assert_int_equal(eval_id(p, "11.0.0.1", "192.0.2.2"), 2); /* not ::/0's */
+	assert_int_equal(eval_id(p, "10.0.0.1", "192.0.2.2"), 0); /* IPv4, in 10/8: no rule 3 */
+	policy_free(p);
+	p = load_ok("deny in tcp from ! 10.0.0.0/8 id 2\n"
+		    "deny in tcp from ! 2001:db8::/32 id 3\n"
+		    "deny in tcp from ! { 10.0.0.0/8 2001:db8::/32 } id 4\n");
+	assert_int_equal(eval_id(p, "2001:db8::1", "2001:db8::2"), 0);
+	assert_int_equal(eval_id(p, "2001:db9::1", "2001:db8::2"), 3);
+	policy_free(p);
+	p = load_ok("deny in tcp from ! { 10.0.0.0/8 2001:db8::/32 } id 4\n");
+	assert_int_equal(eval_id(p, "2001:db9::1", "2001:db8::2"), 4);
+	assert_int_equal(eval_id(p, "11.0.0.1", "192.0.2.2"), 4);
+	assert_int_equal(eval_id(p, "10.0.0.1", "192.0.2.2"), 0);
+	policy_free(p);
+	EXPECT_ERRORS("deny in tcp from 10.0.0.1 to 2001:db8::1\n",
+		      "t.pol:1:30: to '2001:db8::1' is IPv6 only, and from '10.0.0.1' IPv4 only: "
+		      "the rule can never match");
+	EXPECT_ERRORS("deny in icmp6 type echo-request from 10.0.0.1\n",
+		      "t.pol:1:38: from '10.0.0.1' is IPv4 only, and icmp6 is IPv6: the rule can "
+		      "never match");
+	EXPECT_ERRORS("deny in icmp to ! 2001:db8::/32\n",
+		      "t.pol:1:17: to '! 2001:db8::/32' is IPv6 only, and icmp is IPv4: the rule "
+		      "can never match");
 }
 
 static void test_allow_dirs(void **state)
@@ -559,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_auto_ids),
 		cmocka_unit_test(test_icmp_and_flags),
 		cmocka_unit_test(test_errors_quote_token),
+		cmocka_unit_test(test_address_families),
 		cmocka_unit_test(test_every_error_reported),
 		cmocka_unit_test(test_bad_bytes),
 		cmocka_unit_test(test_missing_file),
