@@ -288,7 +288,7 @@ static void flow_print(const struct flow *f, bool stale, FILE *out)
 		fputs(" offloaded", out);
 	if (stale)
 		fputs(" earlier-policy", out);
-	fprintf(out, " packets %" PRIu64 "/%" PRIu64 " bytes %" PRIu64 "/%" PRIu64 "\n",
+	fprintf(out, " packets %" PRIu32 "/%" PRIu32 " bytes %" PRIu64 "/%" PRIu64 "\n",
 		f->pkts[0], f->pkts[1], f->bytes[0], f->bytes[1]);
 }
 

@@ -710,16 +710,53 @@ void flow_orig(const struct flow_table *t, const struct flow *f, struct fw_key *
 	k->ifname = t && f->orig_if ? t->ifn.name[f->orig_if] : NULL;
 }
 
+#define FIN_SEEN(side) (1u << (side))
+#define END_KNOWN(side) (4u << (side))
+/*
+ * How far from the sender's next sequence number a RST may be and still end
+ * the flow. conntrack takes only an in-window RST; a blind attacker's RST
+ * with a guessed sequence number is ignored by the endpoints, and must not
+ * end the flow here either: the engine would then judge the flow's next
+ * packet as a new opener, from whichever side it came, and drop what the
+ * policy allowed (or lose the IPS stream). 1 MiB on either side is about
+ * the window of a busy connection; without window scale tracking, the
+ * bound is fixed.
+ */
+#define RST_SLACK (1u << 20)
+
+/* Is the RST @p, from @side, one the endpoints would take? */
+static bool rst_plausible(const struct flow *f, const struct pkt *p, int side)
+{
+	if (!(f->tcp_bits & END_KNOWN(side)))
+		return true; /* nothing seen from that side yet: a refused SYN's answer */
+	return (uint32_t)(p->tcp_seq - f->tcp_end[side] + RST_SLACK) <= 2 * RST_SLACK;
+}
+
+/* Each side's next sequence number: the SYN and the FIN count one, as the payload does. */
+static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
+{
+	uint32_t hdrs = (uint32_t)p->l3hlen + p->l4hlen;
+	uint32_t end = p->tcp_seq + (p->len > hdrs ? p->len - hdrs : 0) +
+		       !!(p->tcp_flags & TCPF_SYN) + !!(p->tcp_flags & TCPF_FIN);
+
+	if (!(f->tcp_bits & END_KNOWN(side)) || (int32_t)(end - f->tcp_end[side]) > 0)
+		f->tcp_end[side] = end;
+	f->tcp_bits |= END_KNOWN(side);
+}
+
 static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 {
-	uint8_t fl = p->tcp_flags;
+	uint8_t fl = p->tcp_flags, fins;
+	int side = !from_opener;
 
 	if (fl & TCPF_RST) {
-		f->tcp_state = FT_CLOSE;
+		if (rst_plausible(f, p, side))
+			f->tcp_state = FT_CLOSE;
 		return;
 	}
+	tcp_track_end(f, p, side);
 	if (fl & TCPF_FIN)
-		f->fin_seen |= from_opener ? 1 : 2;
+		f->tcp_bits |= FIN_SEEN(side);
 	switch (f->tcp_state) {
 	case FT_SYN_SENT:
 		if (!from_opener && (fl & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK))
@@ -736,8 +773,9 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 	default:
 		break;
 	}
-	if (f->fin_seen && f->tcp_state <= FT_FIN_WAIT && f->tcp_state != FT_NONE)
-		f->tcp_state = f->fin_seen == 3 ? FT_CLOSE_WAIT : FT_FIN_WAIT;
+	fins = f->tcp_bits & (FIN_SEEN(0) | FIN_SEEN(1));
+	if (fins && f->tcp_state <= FT_FIN_WAIT && f->tcp_state != FT_NONE)
+		f->tcp_state = fins == (FIN_SEEN(0) | FIN_SEEN(1)) ? FT_CLOSE_WAIT : FT_FIN_WAIT;
 }
 
 void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int from_opener,
@@ -746,7 +784,8 @@ void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int 
 	(void)t;
 	if (p->proto == 6 && p->l4_ok)
 		tcp_advance(f, p, from_opener);
-	f->pkts[from_opener ? 0 : 1]++;
+	if (f->pkts[!from_opener] != UINT32_MAX)
+		f->pkts[!from_opener]++;
 	f->bytes[from_opener ? 0 : 1] += p->len;
 	f->last_us = now_us;
 }

@@ -38,14 +38,16 @@ struct flow {
 	uint32_t rule_id;          /* 0: none */
 	uint8_t orig_is_a;         /* the opener was side a */
 	uint8_t tcp_state;
-	uint8_t fin_seen;          /* bit 0: opener sent FIN, bit 1: responder */
+	uint8_t tcp_bits;          /* FIN_SEEN(side), END_KNOWN(side); side 0 opener, 1 responder */
 	uint8_t accept;
 	uint8_t inspect;
 	uint8_t reason;            /* enum ll_reason of the decision */
 	uint8_t has_rule;
 	uint8_t nolog;             /* the deciding deny rule said nolog */
 	/* line 2: written by every packet of the flow */
-	uint64_t pkts[2], bytes[2]; /* [0] opener->responder, [1] back */
+	uint32_t pkts[2];           /* [0] opener->responder, [1] back; stops at UINT32_MAX */
+	uint32_t tcp_end[2];        /* TCP: each side's highest sequence number sent, plus one */
+	uint64_t bytes[2];
 	void *ips;                  /* IPS per-flow state (ips.c owns it) */
 	uint32_t rule_idx;          /* the rule's index in the policy (has_rule) */
 	/* table links, private to flow.c: indices, not pointers */

@@ -27,6 +27,75 @@ static void udp_pkt(struct pkt *p, uint32_t i)
 	p->dport = 53;
 }
 
+/* A TCP segment of 192.0.2.1:40000 <-> 198.51.100.2:443 (@back: the server's), @len payload bytes. */
+static void tcp_seg(struct pkt *p, bool back, uint8_t flags, uint32_t seq, uint32_t len)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = 4;
+	p->proto = 6;
+	p->l4_ok = 1;
+	p->l3hlen = 20;
+	p->l4hlen = 20;
+	p->len = 40 + len;
+	p->tcp_flags = flags;
+	p->tcp_seq = seq;
+	ll_ip_parse(back ? "198.51.100.2" : "192.0.2.1", &p->src);
+	ll_ip_parse(back ? "192.0.2.1" : "198.51.100.2", &p->dst);
+	p->sport = back ? 443 : 40000;
+	p->dport = back ? 40000 : 443;
+}
+
+/* @p through the table at time @now: the flow it belongs to (opened when new). */
+static struct flow *pass(struct flow_table *t, const struct pkt *p, uint64_t now)
+{
+	int from_opener = 1;
+	struct flow *f = flow_lookup(t, p, now, &from_opener);
+
+	if (!f)
+		f = flow_create(t, p, now);
+	assert_non_null(f);
+	flow_update(t, f, p, from_opener, now);
+	return f;
+}
+
+/*
+ * A RST ends a flow only when its sequence number is near where its sender
+ * is (conntrack takes only in-window ones): a blind attacker's guess is
+ * ignored by the endpoints, and the flow and its decision must stay.
+ */
+static void test_blind_rst_ignored(void **state)
+{
+	struct flow_table *t = flow_table_new(16);
+	struct flow *f;
+	struct pkt p;
+
+	(void)state;
+	tcp_seg(&p, false, 0x02, 1000, 0);
+	pass(t, &p, 1);
+	tcp_seg(&p, true, 0x12, 5000, 0);
+	pass(t, &p, 2);
+	tcp_seg(&p, false, 0x18, 1001, 100); /* the client's next byte: 1101 */
+	f = pass(t, &p, 3);
+	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, false, 0x04, 1101 + 0x40000000, 0); /* a quarter of the space away */
+	f = pass(t, &p, 4);
+	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, true, 0x04, 5001 - 0x10000000, 0);
+	f = pass(t, &p, 5);
+	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, false, 0x14, 1101, 0); /* the real one */
+	f = pass(t, &p, 6);
+	assert_int_equal(f->tcp_state, FT_CLOSE);
+	flow_table_free(t);
+	/* the answer to a SYN, from a side that has sent nothing yet, always counts */
+	t = flow_table_new(16);
+	tcp_seg(&p, false, 0x02, 1000, 0);
+	pass(t, &p, 1);
+	tcp_seg(&p, true, 0x14, 0, 0);
+	assert_int_equal(pass(t, &p, 2)->tcp_state, FT_CLOSE);
+	flow_table_free(t);
+}
+
 static void count_one(void *arg, struct flow *f)
 {
 	(void)f;
@@ -303,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_foreach_in_pieces),
 		cmocka_unit_test(test_interfaces),
+		cmocka_unit_test(test_blind_rst_ignored),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
