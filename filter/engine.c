@@ -16,6 +16,7 @@
 
 #include "control.h"
 #include "engine_int.h"
+#include "state.h"
 
 #define TICK_SECONDS 5
 
@@ -33,7 +34,7 @@ static void snap_dns_addrs(const struct snap *s, ll_ip *out)
 		out[i] = s->dns[i].addr;
 }
 
-/* The first snapshot: policy, generation 1, hosts, managers, DNS servers. */
+/* The first snapshot: policy, generation 1 (the caller picks the real one), hosts, managers, DNS servers. */
 static struct snap *initial_snap(struct engine *e, struct policy *pol)
 {
 	struct snap *s = calloc(1, sizeof(*s));
@@ -105,6 +106,62 @@ static int start_workers(struct engine *e, struct policy *pol)
 	return 0;
 }
 
+/*
+ * Did `lifelinectl reset` take the queue rule out? Then no rewrite of our
+ * chains (a new generation, a SIGHUP) puts it back, as `pfctl -f` does not
+ * undo `pfctl -d`; a restart queues again.
+ */
+static bool queue_taken_out(struct engine *e)
+{
+	if (e->hooks.installed && !e->hooks.spec.queue)
+		return true;
+	if (!e->hooks.installed || hooks_queue_installed() != 0)
+		return false;
+	e->hooks.spec.queue = false;
+	engine_log("hooks: the queue rule was taken out (lifelinectl reset): traffic stays "
+		   "unfiltered until lifelined restarts");
+	return true;
+}
+
+/*
+ * The offload generation after @gen (0: none yet). The connmarks of the
+ * flows offloaded under a generation outlive the engine that set them, so
+ * it is written to the state directory before use (a restart goes on from
+ * it, instead of taking 1 again and with it whatever an earlier engine
+ * offloaded under 1), and the idle flows still marked with it are
+ * forgotten (hooks_forget_gen()).
+ */
+static uint32_t next_gen(struct engine *e, uint32_t gen)
+{
+	char buf[16];
+	int n;
+
+	gen = gen % HOOKS_GEN_MAX + 1;
+	n = snprintf(buf, sizeof(buf), "%u\n", gen);
+	if (state_write_file(e->cfg->state_dir, STATE_GEN_FILE, buf, (size_t)n) < 0)
+		engine_log("warning: cannot write %s/%s: a restart may let flows offloaded under "
+			   "generation %u pass unjudged", e->cfg->state_dir, STATE_GEN_FILE, gen);
+	if (e->cfg->offload && hooks_forget_gen(gen) == -ENOENT && !e->warned_conntrack) {
+		engine_log("warning: conntrack(8) is missing: flows idle since generation %u was "
+			   "last used pass unjudged (install conntrack)", gen);
+		e->warned_conntrack = true;
+	}
+	return gen;
+}
+
+/* The generation the last engine used, 0 when none is on record. */
+static uint32_t last_gen(const struct config *cfg)
+{
+	char *text = NULL;
+	size_t len;
+	unsigned long g = 0;
+
+	if (state_read_file(cfg->state_dir, STATE_GEN_FILE, 64, &text, &len) == 0)
+		g = strtoul(text, NULL, 10);
+	free(text);
+	return g <= HOOKS_GEN_MAX ? (uint32_t)g : 0;
+}
+
 static int install_hooks(struct engine *e)
 {
 	const struct snap *s = atomic_load(&e->snap);
@@ -118,6 +175,7 @@ static int install_hooks(struct engine *e)
 	snap_dns_addrs(s, dns);
 	spec.set_n[HSET_DNS] = s->ndns;
 	spec.gen = s->gen;
+	spec.queue = !queue_taken_out(e);
 	/* detect once: the backend never changes under a running engine */
 	err = hooks_install(&e->hooks, e->hooks.backend ? e->hooks.backend : HOOKS_AUTO, &spec);
 	if (err)
@@ -206,18 +264,9 @@ int engine_set_policy(struct engine *e, struct policy *p)
 	if (!s)
 		return -ENOMEM;
 	s->policy = p;
-	s->gen = s->gen % HOOKS_GEN_MAX + 1;
-	/*
-	 * The generation is a rewrite of our chains: it must not put back a
-	 * queue rule that `lifelinectl reset` took out (as `pfctl -f` does not
-	 * undo `pfctl -d`); a restart queues again.
-	 */
-	if (e->hooks.installed && e->hooks.spec.queue && e->hooks.spec.offload &&
-	    hooks_queue_installed() == 0) {
-		e->hooks.spec.queue = false;
-		engine_log("hooks: the queue rule was taken out (lifelinectl reset): traffic stays "
-			   "unfiltered until lifelined restarts");
-	}
+	s->gen = next_gen(e, s->gen);
+	if (e->hooks.spec.offload)
+		queue_taken_out(e); /* the generation is a rewrite of our chains */
 	err = hooks_set_generation(&e->hooks, s->gen);
 	engine_publish(e, s);
 	return err;
@@ -567,6 +616,7 @@ static int engine_start(struct engine *e, struct policy *pol)
 		policy_free(pol);
 		return -ENOMEM;
 	}
+	s->gen = next_gen(e, last_gen(e->cfg));
 	atomic_store(&e->snap, s);
 	e->evlog = event_log_open(e->cfg->event_log);
 	if (!e->evlog)

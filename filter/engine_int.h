@@ -93,6 +93,7 @@ struct engine {
 	uint64_t dns_changes_seen;
 	int64_t queue_asked_ms;     /* control thread: when status last asked the kernel (queue_now()) */
 	bool queue_seen;           /* and whether our queue rule was there */
+	bool warned_conntrack;     /* conntrack(8) missing: said once */
 	/*
 	 * lock: serialises changes of the snapshot, the master lifeline and the
 	 * heartbeat watch between the event loop and the control server thread.

@@ -318,6 +318,22 @@ int hooks_install(struct hooks *h, enum hooks_backend b, const struct hooks_spec
 	return err;
 }
 
+int hooks_forget_gen(uint32_t gen)
+{
+	char mark[32];
+
+	snprintf(mark, sizeof(mark), "0x%x/0x%x", hooks_mark(gen), HOOKS_MARK_MASK);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		char *const argv[] = { "conntrack", "-D", "-f", fam == 4 ? "ipv4" : "ipv6", "--mark",
+				       mark, NULL };
+
+		/* 1 is "nothing deleted"; 127, no conntrack(8) to run */
+		if (hooks_run(argv, NULL, 0, NULL, 0) == 127)
+			return -ENOENT;
+	}
+	return 0;
+}
+
 int hooks_set_generation(struct hooks *h, uint32_t gen)
 {
 	h->spec.gen = gen;

@@ -114,6 +114,14 @@ int hooks_print(const struct config *cfg, enum hooks_backend b, FILE *out);
  * h->err set. Not thread-safe: the engine's control thread calls it.
  */
 int hooks_install(struct hooks *h, enum hooks_backend b, const struct hooks_spec *s);
+/*
+ * hooks_forget_gen() - delete the conntrack entries whose connmark carries
+ * @gen: flows offloaded when @gen was last in use (an earlier engine, or
+ * HOOKS_GEN_MAX swaps ago) and idle since, which the rule for @gen would
+ * otherwise let pass unjudged. Their next packet opens a new conntrack
+ * entry and comes to the queue. 0, or -ENOENT when conntrack(8) is missing.
+ */
+int hooks_forget_gen(uint32_t gen);
 /* hooks_set_generation() - accept offloaded flows of @gen only (atomic rewrite). */
 int hooks_set_generation(struct hooks *h, uint32_t gen);
 /* hooks_set_addrs() - replace one kernel set's elements in place, atomically. */

@@ -188,10 +188,14 @@ check live-queue-taken queue_taken
 check live-sighup-swap-no-loss swap_no_loss
 check live-event-ready grep -q '"event_type":"ready"' "$T/events.json"
 check live-event-drop grep -q '"event_type":"drop"' "$T/events.json"
+GEN_BEFORE=$(cat "$T/state/offload-gen" 2>/dev/null)
 stop_engine 9
 check live-failopen-yes-kill9-tcp tcp "$NS_A" 192.0.2.10 8080
 check live-failopen-yes-kill9-heartbeat tls "$NS_A" 203.0.113.10 4120
 check live-restart-over-hooks start_engine yes
+# the connmarks of the flows it offloaded outlive an engine: the next one goes on from its
+# generation instead of taking 1 again (an old flow marked 1 would pass unjudged)
+check live-restart-next-generation test "$(cat "$T/state/offload-gen")" = "$((GEN_BEFORE + 1))"
 # the DNS server learned from DHCP before the kill came back from the state directory
 check live-dns-learned-persisted bash -c "ip netns exec '$NS_A' '$LLC' -c '$T/lifeline.conf' status | grep -q 'dns:.* 198.51.100.1 (learned)'"
 check_fails live-restart-tcp-blocked tcp "$NS_A" 192.0.2.10 8080

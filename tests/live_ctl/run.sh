@@ -149,6 +149,17 @@ check live-ctl-resumed-status-no-queue wait_for 10 no_queue_status
 : >"$T/empty.pol" # the state a restart below expects: the empty policy persisted
 ctl load "$T/empty.pol" >/dev/null
 check live-ctl-resumed-load-keeps-queue-out hooks_queue_gone
+# nor does a SIGHUP whose config rewrites the chains (offload changes)
+hup_keeps_queue_out() {
+	local n
+	n=$(grep -c 'applied' "$T/engine.log")
+	echo "offload no" >>"$T/lifeline.conf"
+	kill -HUP "$ENGINE_PID"
+	wait_for 10 bash -c "[ \$(grep -c applied '$T/engine.log') -gt $n ]"
+	sed -i '/^offload no$/d' "$T/lifeline.conf"
+	hooks_queue_gone
+}
+check live-ctl-resumed-hup-keeps-queue-out hup_keeps_queue_out
 check live-ctl-resumed-unblocked probe
 check live-ctl-resumed-said grep -q 'the queue rule was taken out (lifelinectl reset)' "$T/engine.log"
 stop_engine 9
