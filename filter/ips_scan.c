@@ -17,6 +17,18 @@ enum {
 	SEEN_NOMATCH = 8, /* the payload cannot match it (a literal missing, or inspected) */
 };
 
+/*
+ * A pending rule that can match anywhere in the stream (IRF_FLOAT) is
+ * re-checked on the stream's last PEND_WINDOW bytes, not all of it: each
+ * check read the whole stream (up to stream-depth) twice, and one rule,
+ * content:"aaaa"; pcre:"/a{1,65535}b/", over 560 KB of 'a' took 95 s (PCRE2
+ * stops looking ahead for the required 'b' in long subjects). A match that
+ * starts further back than this is missed, as Suricata's raw stream
+ * inspection misses what lies before its window. Rules placed from the
+ * stream's start (offset, depth, anchors) still read it all.
+ */
+#define PEND_WINDOW (64u << 10)
+
 /* The three-way handshake as the IPS saw it (flow.c also adopts mid-stream flows). */
 enum { HS_SYN = 1, HS_SYNACK = 2, HS_DONE = 4 };
 
@@ -525,11 +537,15 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 	for (uint32_t i = 0; i < n && !s->stop; i++) {
 		uint32_t ri = (uint32_t)order[i];
 		const struct ips_rule *r = &s->rs->rules[ri];
+		/* a rule that can match anywhere reads the stream's last PEND_WINDOW bytes only */
+		uint32_t ws = (s->rs->rflags[ri] & IRF_FLOAT) && len > PEND_WINDOW ? len - PEND_WINDOW : 0;
+
 		/* a one-literal rule is pending only when its literal was just seen */
 		if (!rule_head_ok(s, r) ||
 		    (ips_pend_ttl(s->rs, ri) > 1 && !ips_may_match_new(r, d, len, new_off)))
 			continue;
-		if (ips_inspect(r, d, len, w->md) && !ips_inspect(r, d, new_off, w->md))
+		if (ips_inspect(r, d + ws, len - ws, w->md) &&
+		    !ips_inspect(r, d + ws, new_off > ws ? new_off - ws : 0, w->md))
 			on_match(s, ri);
 	}
 	ips_pend_age(pl);

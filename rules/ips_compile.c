@@ -537,6 +537,35 @@ bool ips_stream_rule(const struct ips_rule *r)
 	       r->proto != IPSP_ICMP && !(r->flow & IF_NO_STREAM) && !(r->hdr & IH_DSIZE);
 }
 
+/*
+ * Does @r match the same in a window of a buffer as in the whole buffer,
+ * for matches inside the window? Not when a first (non-relative) item is
+ * placed from the buffer's start (offset, depth, startswith, byte_*,
+ * isdataat, an anchored or looking-behind pcre), nor when it is a negated
+ * content, which would have to be absent before the window too. Relative
+ * items follow the item before them, wherever that is.
+ */
+bool ips_rule_floats(const struct ips_rule *r)
+{
+	for (uint32_t i = 0; i < r->nitems; i++) {
+		const struct ips_item *it = &r->items[i];
+
+		if (it->kind == II_BYTE_JUMP && (it->u.b.flags & IB_BEGIN))
+			return false;
+		if (it->relative)
+			continue;
+		if (it->kind == II_CONTENT &&
+		    !(it->u.c.flags & (IC_OFFSET | IC_DEPTH | IC_STARTS | IC_NEG)) && !it->u.c.var[0] &&
+		    !it->u.c.var[1])
+			continue;
+		if (it->kind == II_PCRE && !strchr(it->u.pcre.src, '^') && !strstr(it->u.pcre.src, "\\A") &&
+		    !strstr(it->u.pcre.src, "\\G") && !strstr(it->u.pcre.src, "(?<"))
+			continue;
+		return false;
+	}
+	return true;
+}
+
 int ips_compile(struct ips_pctx *c)
 {
 	struct ips_ruleset *rs = c->rs;
@@ -553,7 +582,8 @@ int ips_compile(struct ips_pctx *c)
 		r->pf = pick_prefilter(r, share + offs[i]);
 		rs->rflags[i] = (ips_stream_rule(r) ? IRF_STREAM : 0) |
 				(r->nitems == 1 && r->items[0].kind == II_CONTENT &&
-				 !(r->items[0].u.c.flags & IC_NEG) ? IRF_ONE : 0);
+				 !(r->items[0].u.c.flags & IC_NEG) ? IRF_ONE : 0) |
+				(ips_rule_floats(r) ? IRF_FLOAT : 0);
 		rs->stream_rules += ips_stream_rule(r);
 		for (uint32_t k = 0; k < r->nitems; k++)
 			if (r->items[k].kind == II_CONTENT && r->items[k].u.c.len > rs->max_pat)

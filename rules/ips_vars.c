@@ -44,6 +44,7 @@ static const struct {
 };
 
 #define MAX_VAR_DEPTH 16
+#define MAX_LIST_NEST 64 /* '[' inside '[': the parser recurses, and 20,000 of them overflowed its stack */
 
 /* A growable range set over a 128-bit (addresses) or 16-bit (ports) space. */
 struct rset {
@@ -55,7 +56,8 @@ struct pstate {
 	struct ips_pctx *c;
 	const char *s; /* cursor */
 	bool port;
-	int depth;
+	int depth; /* variables expanded */
+	int nest;  /* lists open */
 };
 
 static const ll_ip IP_MIN = { 0, 0 };
@@ -290,6 +292,12 @@ static int parse_list(struct pstate *st, struct rset *out)
 	ll_ip max = st->port ? (ll_ip){ 0, 65535 } : IP_MAX;
 	int rc = 0;
 
+	if (st->nest >= MAX_LIST_NEST) {
+		ips_perr(st->c, "%s lists nested deeper than %d", st->port ? "port" : "address",
+			 MAX_LIST_NEST);
+		return -EINVAL;
+	}
+	st->nest++;
 	st->s++;
 	while (!rc) {
 		while (*st->s == ' ')
@@ -317,6 +325,7 @@ static int parse_list(struct pstate *st, struct rset *out)
 		rc = rset_sub(&pos, &neg, max, out);
 	free(pos.r);
 	free(neg.r);
+	st->nest--;
 	return rc;
 }
 

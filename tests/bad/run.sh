@@ -94,6 +94,11 @@ w('fanout-include', 'include "fan-0.inc"\n', 'more than 4096 includes in one pol
 # flowbit names are 16-bit: the 65,536th is an error that says so (it was a silent exit 1)
 w('many-flowbits', ''.join(f'alert tcp any any -> any any (flowbits:set,f{i}; flowbits:noalert; sid:{i + 1};)\n'
    for i in range(65537)), 'many-flowbits.pol:65536:31: flowbits: more than 65535 names in one policy')
+# 20,000 nested lists in an IPS header: a clear error (the recursive parser overflowed its stack)
+w('deep-ips-list', 'alert tcp ' + '[' * 20000 + '10.0.0.1' + ']' * 20000
+   + ' any -> any any (sid:1;)\n', 'address lists nested deeper than 64')
+w('deep-ips-port-list', 'alert tcp any ' + '[' * 20000 + '80' + ']' * 20000
+   + ' -> any any (sid:1;)\n', 'port lists nested deeper than 64')
 # a FIFO nobody writes: reading it would wait forever (the engine's control thread too)
 w('fifo-include', 'include "fifo.inc"\n', "cannot include 'fifo.inc': not a regular file")
 PY

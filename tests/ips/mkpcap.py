@@ -31,6 +31,9 @@ CASES = {
     'retransmit': flow([(0, b'xxATT'), (5, b'XYZ'), (5, b'ACK')]),
     # drop: the rest of the flow is dropped too
     'drop': flow([(0, b'hello'), (5, b' evil '), (11, b'more')]),
+    # 630 KB of 'a', then a 'b' alone: only the stream holds 'aaaab', and the
+    # pending rule's pcre must not re-read the whole stream (it took minutes)
+    'long-run': flow([(i * 1400, b'a' * 1400) for i in range(450)] + [(450 * 1400, b'b')]),
 }
 
 def main():

@@ -21,11 +21,14 @@ trap 'rm -rf "$tmp"' EXIT
 # Own cases: TCP streams through replay (mkpcap.py writes the captures).
 # Expected: the packets that alert or drop, as n:verdict:by:alerts.
 e2e_policy='alert tcp any any -> any 80 (msg:"attack"; flow:to_server,established; content:"ATTACK"; sid:1;)
-drop tcp any any -> any 80 (msg:"evil"; content:"evil"; sid:2;)'
+drop tcp any any -> any 80 (msg:"evil"; content:"evil"; sid:2;)
+alert tcp any any -> any 80 (msg:"a run"; flow:to_server,established; content:"aaaa"; pcre:"/a{1,65535}b/"; sid:3;)'
 e2e() { # case expected
 	python3 tests/ips/mkpcap.py "$tmp/$1.pcap" "$1"
 	echo "$e2e_policy" >"$tmp/e2e.policy"
-	"$B/lifelined" -r "$tmp/$1.pcap" -p "$tmp/e2e.policy" --verdicts "$tmp/$1.v" >/dev/null 2>"$tmp/$1.err"
+	# a guard against a hang, not a speed test: every case takes well under a second
+	timeout 120 "$B/lifelined" -r "$tmp/$1.pcap" -p "$tmp/e2e.policy" --verdicts "$tmp/$1.v" \
+		>/dev/null 2>"$tmp/$1.err"
 	rc=$?
 	# a verdict for every frame, then the ones that alert or drop
 	got=$(python3 - "$tmp/$1.v" "$tmp/$1.pcap" <<'PY'
@@ -63,6 +66,7 @@ if [ -x "$B/lifelined" ]; then
 	e2e false-join ""
 	e2e retransmit ""
 	e2e drop "5:drop:ips:2 6:drop:flow: "
+	e2e long-run "454:accept:flow:3 "
 fi
 
 if [ ! -d "$SV" ]; then
