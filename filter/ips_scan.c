@@ -50,7 +50,9 @@ struct fstate {
 	uint64_t rs_id; /* the ruleset the flowbit and rule ids refer to (a pointer may be reused) */
 	uint8_t *bits;
 	struct ips_stream *st[2];
-	uint64_t bytes[2]; /* payload bytes per direction, for stream_size */
+	uint64_t bytes[2]; /* per direction, for stream_size: count_stream() */
+	uint32_t isn[2];     /* the first TCP sequence number seen each way */
+	uint8_t isn_seen;    /* bit per direction */
 	bool iponly_done[2]; /* ip-only rules already ran for this direction */
 	uint8_t hs;          /* TCP handshake seen: HS_* */
 	struct ips_pending pend[2]; /* ips_pending.c */
@@ -284,6 +286,23 @@ static bool flow_ok(const struct scan *s, const struct ips_rule *r)
 	if ((r->flow & IF_ESTABLISHED) && !established(s))
 		return false;
 	return !((r->flow & IF_NOT_EST) && established(s));
+}
+
+/*
+ * stream_size as Suricata counts it: the sequence space a side has used
+ * since its first segment (the SYN counts one), from the flow's record of
+ * its next sequence number - a retransmission adds nothing; it added its
+ * bytes again, and a rule like stream_size:client,<,10000 stopped matching.
+ */
+static void count_stream(struct fstate *fs, const struct flow *f, const struct pkt *p, int dir)
+{
+	if (p->proto != IPPROTO_TCP_ || (p->tcp_flags & TCPF_RST))
+		return; /* a RST does not move the flow's sequence record */
+	if (!(fs->isn_seen & 1u << dir)) {
+		fs->isn[dir] = p->tcp_seq;
+		fs->isn_seen |= (uint8_t)(1u << dir);
+	}
+	fs->bytes[dir] = f->tcp_end[dir] - fs->isn[dir];
 }
 
 static bool ssize_ok(const struct scan *s, const struct ips_rule *r)
@@ -565,7 +584,7 @@ void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f
 		return;
 	s.fs = flow_state(f, rs);
 	if (s.fs) {
-		s.fs->bytes[s.dir] += p->paylen;
+		count_stream(s.fs, f, p, s.dir);
 		s.iponly_done = s.fs->iponly_done[s.dir];
 		s.fs->iponly_done[s.dir] = true;
 		if (p->proto == IPPROTO_TCP_)

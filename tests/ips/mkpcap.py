@@ -33,6 +33,8 @@ CASES = {
     'drop': flow([(0, b'hello'), (5, b' evil '), (11, b'more')]),
     # 630 KB of 'a', then a 'b' alone: only the stream holds 'aaaab', and the
     # pending rule's pcre must not re-read the whole stream (it took minutes)
+    # stream_size counts sequence space: the 20 bytes sent four times count once
+    'ssize-retransmit': flow([(0, b'x' * 20)] * 4 + [(20, b'PAY')]),
     'long-run': flow([(i * 1400, b'a' * 1400) for i in range(450)] + [(450 * 1400, b'b')]),
 }
 
