@@ -8,6 +8,13 @@
  * segments than this is missed unless the literal shows up again.
  */
 #define PEND_SEGMENTS 16
+/*
+ * ... and for at least this many stream bytes after it: counted in segments
+ * alone, 16 one-byte segments between a rule's two contents hid the match
+ * (Suricata review H2: ET sid 2010375). With segments this small, each
+ * check is cheap (a floating rule reads PEND_WINDOW bytes at most).
+ */
+#define PEND_BYTES 4096u
 
 /*
  * A rule whose only payload test is one positive content can match anew
@@ -25,7 +32,8 @@ void ips_pend_index(const struct ips_pending *pl, uint8_t *at, bool on)
 		at[pl->p[i].rule] = on ? (uint8_t)(i + 1) : 0;
 }
 
-void ips_pend_add(struct ips_pending *pl, uint8_t *at, const struct ips_ruleset *rs, uint32_t ri)
+void ips_pend_add(struct ips_pending *pl, uint8_t *at, const struct ips_ruleset *rs, uint32_t ri,
+		  uint32_t len)
 {
 	uint32_t i = at[ri] ? at[ri] - 1u : pl->n;
 
@@ -33,16 +41,20 @@ void ips_pend_add(struct ips_pending *pl, uint8_t *at, const struct ips_ruleset 
 		return;
 	pl->p[i].rule = ri;
 	pl->p[i].ttl = ips_pend_ttl(rs, ri);
+	pl->p[i].until = pl->p[i].ttl > 1 && len < UINT32_MAX - PEND_BYTES ? len + PEND_BYTES : 0;
 	if (i == pl->n)
 		at[ri] = (uint8_t)++pl->n;
 }
 
-void ips_pend_age(struct ips_pending *pl)
+void ips_pend_age(struct ips_pending *pl, uint32_t len)
 {
 	uint32_t o = 0;
 
-	for (uint32_t i = 0; i < pl->n; i++)
-		if (--pl->p[i].ttl)
+	for (uint32_t i = 0; i < pl->n; i++) {
+		if (pl->p[i].ttl)
+			pl->p[i].ttl--;
+		if (pl->p[i].ttl || len < pl->p[i].until)
 			pl->p[o++] = pl->p[i];
+	}
 	pl->n = o;
 }

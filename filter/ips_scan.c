@@ -22,12 +22,13 @@ enum {
  * re-checked on the stream's last PEND_WINDOW bytes, not all of it: each
  * check read the whole stream (up to stream-depth) twice, and one rule,
  * content:"aaaa"; pcre:"/a{1,65535}b/", over 560 KB of 'a' took 95 s (PCRE2
- * stops looking ahead for the required 'b' in long subjects). A match that
+ * stops looking ahead for the required 'b' in long subjects); and a rule
+ * stays pending for 4 KiB of one-byte segments (ips_pending.c). A match that
  * starts further back than this is missed, as Suricata's raw stream
  * inspection misses what lies before its window. Rules placed from the
  * stream's start (offset, depth, anchors) still read it all.
  */
-#define PEND_WINDOW (64u << 10)
+#define PEND_WINDOW (16u << 10)
 
 /* The three-way handshake as the IPS saw it (flow.c also adopts mid-stream flows). */
 enum { HS_SYN = 1, HS_SYNACK = 2, HS_DONE = 4 };
@@ -533,7 +534,7 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 		for (uint32_t i = 0; i < npkt; i++)
 			if ((w->seen[w->cand[i]] & (SEEN_LIT | SEEN_MATCHED)) == SEEN_LIT &&
 			    (s->rs->rflags[w->cand[i]] & IRF_STREAM))
-				ips_pend_add(pl, w->pend_at, s->rs, w->cand[i]);
+				ips_pend_add(pl, w->pend_at, s->rs, w->cand[i], len);
 	} else {
 		for (uint32_t i = 0; i < w->ncand; i++)
 			w->seen[w->cand[i]] &= SEEN_MATCHED; /* candidates of the packet pass are done */
@@ -541,7 +542,7 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 	}
 	for (uint32_t i = npkt; i < w->ncand; i++)
 		if (s->rs->rflags[w->cand[i]] & IRF_STREAM)
-			ips_pend_add(pl, w->pend_at, s->rs, w->cand[i]);
+			ips_pend_add(pl, w->pend_at, s->rs, w->cand[i], len);
 	ips_pend_index(pl, w->pend_at, false);
 	/* in rank order like the packet pass, so that a pass rule wins here too;
 	 * what this packet already settled is left out before sorting */
@@ -567,7 +568,7 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 		    !ips_inspect(r, d + ws, new_off > ws ? new_off - ws : 0, w->md))
 			on_match(s, ri);
 	}
-	ips_pend_age(pl);
+	ips_pend_age(pl, len);
 }
 
 void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f,

@@ -431,6 +431,7 @@ bool ips_head_buffers_ok(const struct ips_rule *r, const struct pkt *p, void *md
 struct ips_pending {
 	struct {
 		uint32_t rule, ttl; /* ttl: segments left */
+		uint32_t until;     /* and pending while the stream is shorter than this */
 	} p[IPS_PEND_MAX];
 	uint32_t n;
 };
@@ -441,10 +442,14 @@ uint32_t ips_pend_ttl(const struct ips_ruleset *rs, uint32_t ri);
  * @at (per rule, zero when not indexed), which ips_pend_add() needs.
  */
 void ips_pend_index(const struct ips_pending *pl, uint8_t *at, bool on);
-/* ips_pend_add() - make @ri pending (again: a fresh ttl, same place); no-op when full. */
-void ips_pend_add(struct ips_pending *pl, uint8_t *at, const struct ips_ruleset *rs, uint32_t ri);
-/* ips_pend_age() - one segment passed: drop the rules whose ttl ran out. */
-void ips_pend_age(struct ips_pending *pl);
+/*
+ * ips_pend_add() - make @ri pending (again: a fresh ttl, same place) on a
+ * stream of @len bytes; no-op when full.
+ */
+void ips_pend_add(struct ips_pending *pl, uint8_t *at, const struct ips_ruleset *rs, uint32_t ri,
+		  uint32_t len);
+/* ips_pend_age() - one segment passed, the stream is @len bytes: drop the rules whose time is up. */
+void ips_pend_age(struct ips_pending *pl, uint32_t len);
 
 /* filter/ips_stream.c: in-order TCP reassembly per flow direction. */
 struct ips_stream;

@@ -35,6 +35,8 @@ CASES = {
     # pending rule's pcre must not re-read the whole stream (it took minutes)
     # stream_size counts sequence space: the 20 bytes sent four times count once
     'ssize-retransmit': flow([(0, b'x' * 20)] * 4 + [(20, b'PAY')]),
+    # twenty one-byte segments between a rule's two contents do not hide the match
+    'trickle': flow([(0, b'USER root')] + [(9 + i, b' ') for i in range(20)] + [(29, b'PASS')]),
     'long-run': flow([(i * 1400, b'a' * 1400) for i in range(450)] + [(450 * 1400, b'b')]),
 }
 
