@@ -413,6 +413,10 @@ static void on_match(struct scan *s, uint32_t ri)
 	if (r->action != IRA_ALERT && res->action == IPS_ACT_NONE) {
 		res->action = r->action == IRA_DROP ? IPS_ACT_DROP : IPS_ACT_REJECT;
 		res->sid = r->sid;
+	} else if (r->action == IRA_REJECT && res->action == IPS_ACT_DROP) {
+		/* a drop and a reject: Suricata does both (its action flags add up), so it answers */
+		res->action = IPS_ACT_REJECT;
+		res->sid = r->sid;
 	}
 	if (th == IPS_TH_ALERT && !r->noalert && res->nalerts < IPS_MAX_ALERTS)
 		res->alerts[res->nalerts++] = r->sid;

@@ -85,7 +85,9 @@ static void test_actions(void **state)
 	env_open(&e, "alert tcp any any -> any 80 (content:\"evil\"; sid:1;)\n"
 		     "drop tcp any any -> any 80 (content:\"worse\"; sid:2;)\n"
 		     "pass tcp any any -> any 80 (content:\"trusted\"; sid:3;)\n"
-		     "reject udp any any -> any any (content:\"x\"; sid:4;)\n", 0);
+		     "reject udp any any -> any any (content:\"x\"; sid:4;)\n"
+		     "reject udp any any -> any any (content:\"y\"; sid:5;)\n"
+		     "drop udp any any -> any any (content:\"y\"; sid:6;)\n", 0);
 	r = send(&e, IPPROTO_TCP_, 1, "an evil thing");
 	assert_int_equal(r->action, IPS_ACT_NONE);
 	assert_int_equal(r->nalerts, 1);
@@ -102,6 +104,10 @@ static void test_actions(void **state)
 	r = send(&e, IPPROTO_UDP_, 1, "x");
 	assert_int_equal(r->action, IPS_ACT_REJECT);
 	assert_int_equal(r->sid, 4);
+	/* drop and reject together: Suricata drops and answers (its action flags add up) */
+	r = send(&e, IPPROTO_UDP_, 1, "y");
+	assert_int_equal(r->action, IPS_ACT_REJECT);
+	assert_int_equal(r->sid, 5);
 	env_close(&e);
 }
 
