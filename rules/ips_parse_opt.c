@@ -131,6 +131,13 @@ static int decode_content(struct ips_pctx *c, const char *s, uint8_t **out, uint
 				hi = -1;
 			}
 		} else if (ch == '\\' && i + 1 < n) {
+			/* Suricata escapes only these four; "\x41" is an error there, not "x41" */
+			if (!strchr("\\\";:", s[i + 1]) || !s[i + 1]) {
+				ips_perr(c, "content: '\\%c' is no escape (\\\\, \\\", \\; and \\: are; "
+					 "bytes go in |hex|)", s[i + 1]);
+				free(b);
+				return -EINVAL;
+			}
 			b[o++] = (uint8_t)s[++i];
 		} else if (ch == '"' || ch == ';') {
 			goto bad; /* must be escaped */
