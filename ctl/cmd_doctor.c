@@ -37,15 +37,11 @@ void doctor_line(struct doctor *d, enum doctor_level lv, const char *check, cons
 	putchar('\n');
 }
 
-/*
- * The state of @pid (R, S, T, Z, ... from /proc/PID/stat) when it is a
- * lifelined in this network namespace, else 0: an engine in another
- * namespace filters another host, and a zombie runs nothing.
- */
-static char engine_state(pid_t pid)
+/* The state of @pid (R, S, T, ... from /proc/PID/stat) when it is a live lifelined, else 0. */
+static char lifelined_state(pid_t pid)
 {
 	static const char name[] = "lifelined";
-	char path[64], buf[512], mine[64] = "", theirs[64] = "", *open_, *paren;
+	char path[64], buf[512], *open_, *paren;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -59,13 +55,41 @@ static char engine_state(pid_t pid)
 	if (!(open_ = strchr(buf, '(')) || !(paren = strrchr(buf, ')')) || paren[1] != ' ' ||
 	    paren - open_ - 1 != (int)strlen(name) || strncmp(open_ + 1, name, strlen(name)))
 		return 0;
-	/* another namespace's engine filters another host; without the right to look (not
-	 * root), the process is taken to be ours, as before this check */
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	if (readlink("/proc/self/ns/net", mine, sizeof(mine) - 1) >= 0 &&
-	    readlink(path, theirs, sizeof(theirs) - 1) >= 0 && strcmp(mine, theirs))
-		return 0;
 	return paren[2] == 'Z' || paren[2] == 'X' ? 0 : paren[2];
+}
+
+/*
+ * Is @pid in another network namespace? Another namespace's engine filters
+ * another host. Without the right to look (not root) it is taken to be ours.
+ */
+static bool other_netns(pid_t pid)
+{
+	char path[64], mine[64] = "", theirs[64] = "";
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	return readlink("/proc/self/ns/net", mine, sizeof(mine) - 1) >= 0 &&
+	       readlink(path, theirs, sizeof(theirs) - 1) >= 0 && strcmp(mine, theirs) != 0;
+}
+
+/* The state of @pid when it is a live lifelined in this network namespace, else 0. */
+static char engine_state(pid_t pid)
+{
+	char s = lifelined_state(pid);
+
+	return s && !other_netns(pid) ? s : 0;
+}
+
+/* ctl_engine_elsewhere() - see ctl.h. */
+pid_t ctl_engine_elsewhere(const struct config *cfg)
+{
+	char *text = NULL;
+	size_t len;
+	pid_t pid = 0;
+
+	if (state_read_file(cfg->state_dir, STATE_PID_FILE, 64, &text, &len) == 0)
+		pid = (pid_t)atoi(text);
+	free(text);
+	return pid > 0 && lifelined_state(pid) && other_netns(pid) ? pid : 0;
 }
 
 /* The engine's pid and state: the state dir's pidfile, else a /proc scan. 0: none. */

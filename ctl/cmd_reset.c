@@ -58,11 +58,20 @@ static bool remove_hooks(struct ctl *c, const struct config *cfg)
 {
 	char err[512] = "";
 	int rc = hooks_remove_queue(cfg, err, sizeof(err)); /* as root: cmd_reset() saw to that */
+	pid_t pid;
 
 	if (rc == 0) {
 		printf("removed the kernel queue hooks: traffic now flows without the engine "
 		       "(the kernel lifeline rules stay)\n");
 		return true;
+	}
+	if (rc == -ENOENT && (pid = ctl_engine_elsewhere(cfg))) {
+		/* another namespace's engine: its host is still blocked, say where to go */
+		fprintf(stderr, "%s reset: no kernel queue hooks in this network namespace, but "
+			"lifelined (pid %d) runs in another one: run the reset there "
+			"(nsenter -t %d -n %s reset, or ip netns exec NAME ...)\n", c->prog, (int)pid,
+			(int)pid, c->prog);
+		return false;
 	}
 	if (rc == -ENOENT) {
 		printf("no kernel queue hooks installed: nothing to remove\n");

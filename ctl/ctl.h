@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define CTL_DEFAULT_CONFIG "/etc/lifeline/lifeline.conf"
 
@@ -48,11 +49,19 @@ int cmd_flows(struct ctl *c, int argc, char **argv);
 int cmd_table(struct ctl *c, int argc, char **argv);
 int cmd_doctor(struct ctl *c, int argc, char **argv);
 
+
 /* ---- client.c: talking to the engine's control socket ---- */
 
 struct config;
 struct iovec;
 struct pkt;
+
+/*
+ * ctl_engine_elsewhere() - the pid of the state directory's lifelined when it
+ * runs in another network namespace than this command (its hooks are not
+ * here to see or remove), else 0. cmd_doctor.c.
+ */
+pid_t ctl_engine_elsewhere(const struct config *cfg);
 
 /* Default answer deadlines, in milliseconds. */
 #define CTL_TIMEOUT_MS 5000       /* reading requests: a hung engine is "not answering" */

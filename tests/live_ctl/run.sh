@@ -137,6 +137,13 @@ kill -STOP "$ENGINE_PID"
 ctl doctor >"$T/doctor-stopped.out" 2>&1
 check live-ctl-doctor-stopped grep -q "^FAIL  engine process .*pid $ENGINE_PID is stopped" "$T/doctor-stopped.out"
 check live-ctl-reset-stopped-blocked-before blocked
+# run from another network namespace, reset cannot see the stopped engine's hooks: it must
+# not say "nothing to remove" (the agent stays blocked) but where to run it, and fail
+reset_elsewhere() {
+	ip netns exec "$NS_M" "$LLC" -c "$T/lifeline.conf" reset >"$T/reset-elsewhere.out" 2>&1
+	[ $? = 1 ] && grep -q "lifelined (pid $ENGINE_PID) runs in another one" "$T/reset-elsewhere.out"
+}
+check live-ctl-reset-elsewhere-says-where reset_elsewhere
 measure live-ctl-reset-stopped ctl reset
 check live-ctl-reset-stopped-says grep -q 'did not answer' "$T/reset.out"
 check live-ctl-reset-stopped-queue-removed hooks_queue_gone
