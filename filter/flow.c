@@ -28,6 +28,13 @@ static const uint64_t tcp_timeout_s[] = {
 	[FT_ESTABLISHED] = 432000, [FT_FIN_WAIT] = 120,	 [FT_CLOSE_WAIT] = 60,
 	[FT_TIME_WAIT] = 120,	   [FT_CLOSE] = 10,
 };
+/*
+ * conntrack's UNACK timeout, here for a TCP flow picked up mid-stream that
+ * the other side never answered: a spoofed stray ACK the policy denied held
+ * its tuple (and its drop, for the host's own later connection on it) for
+ * the five days of an established flow.
+ */
+#define TCP_ONE_SIDED_TIMEOUT_S 300
 #define UDP_TIMEOUT_S 30
 #define UDP_STREAM_TIMEOUT_S 120
 #define ICMP_TIMEOUT_S 30
@@ -368,6 +375,8 @@ static uint64_t timeout_us(const struct flow *f)
 {
 	switch (f->key.proto) {
 	case 6:
+		if (f->tcp_state == FT_ESTABLISHED && !f->pkts[1])
+			return TCP_ONE_SIDED_TIMEOUT_S * S_US;
 		return tcp_timeout_s[f->tcp_state] * S_US;
 	case 17:
 		return (f->pkts[1] ? UDP_STREAM_TIMEOUT_S : UDP_TIMEOUT_S) * S_US;

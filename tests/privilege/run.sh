@@ -118,10 +118,12 @@ children_since() { # line
 	[ -s "$T/child-caps.new" ]
 }
 gen_bump() { # [a|b]: a load by root runs iptables-restore (-m set: needs CAP_NET_RAW), new mark
-	local mark
+	local mark gen
 	mark=$(wc -l <"$T/child-caps")
 	ctl load "$T/pub/${1:-b}.pol" >/dev/null || return 1
-	in_a iptables -t mangle -S LIFELINE-IN | grep -q 'mark 0x2000000/0x7f000000' || return 1
+	gen=$(cat "$T/state/offload-gen") || return 1 # engines go on from the last one's generation
+	in_a iptables -t mangle -S LIFELINE-IN |
+		grep -q "mark $(printf '0x%x' $((gen << 24)))/0x7f000000" || return 1
 	! grep -q 'warning' "$T/engine.log" && children_since "$mark"
 }
 # refused: exit 1, says so, and changed nothing

@@ -96,6 +96,32 @@ static void test_blind_rst_ignored(void **state)
 	flow_table_free(t);
 }
 
+/*
+ * A flow picked up mid-stream that the other side never answers lives
+ * conntrack's UNACK time (300 s), not an established flow's five days:
+ * a spoofed stray ACK must not hold its tuple (and its drop) for days.
+ */
+static void test_one_sided_pickup_expires(void **state)
+{
+	const uint64_t s = 1000000;
+	struct flow_table *t = flow_table_new(16);
+	int from_opener;
+	struct pkt p;
+
+	(void)state;
+	tcp_seg(&p, false, 0x10, 1000, 0);
+	assert_int_equal(pass(t, &p, 1)->tcp_state, FT_ESTABLISHED);
+	assert_non_null(flow_lookup(t, &p, 1 + 299 * s, &from_opener));
+	assert_null(flow_lookup(t, &p, 1 + 600 * s, &from_opener));
+	/* answered, it is an established flow like any other */
+	tcp_seg(&p, false, 0x10, 1000, 0);
+	pass(t, &p, 700 * s);
+	tcp_seg(&p, true, 0x10, 5000, 0);
+	pass(t, &p, 701 * s);
+	assert_non_null(flow_lookup(t, &p, 701 * s + 86400 * s, &from_opener));
+	flow_table_free(t);
+}
+
 static void count_one(void *arg, struct flow *f)
 {
 	(void)f;
@@ -373,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_foreach_in_pieces),
 		cmocka_unit_test(test_interfaces),
 		cmocka_unit_test(test_blind_rst_ignored),
+		cmocka_unit_test(test_one_sided_pickup_expires),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
