@@ -245,6 +245,9 @@ static int kw_icmp(struct parser *ps, struct rule_ctx *c, bool code)
 
 	if (code && !c->type)
 		perr(ps, &ps->tok.loc, "'code' needs a 'type' before it");
+	else if (c->r.proto_kind == FWP_NUM && (c->r.proto_num == 1 || c->r.proto_num == 58))
+		perr(ps, &ps->tok.loc, "%s needs protocol icmp or icmp6: write '%s', not 'proto %u'",
+		     desc(ps, buf), c->r.proto_num == 1 ? "icmp" : "icmp6", c->r.proto_num);
 	else if (!proto_is_icmp(&c->r))
 		perr(ps, &ps->tok.loc, "%s needs protocol icmp or icmp6", desc(ps, buf));
 	next(ps);

@@ -274,6 +274,8 @@ static void test_errors_quote_token(void **state)
 	EXPECT_ERRORS("deny in icmp to any port 22\n",
 		      "t.pol:1:21: 'port' needs protocol tcp, udp or tcp-udp");
 	EXPECT_ERRORS("deny in udp type 3\n", "t.pol:1:13: 'type' needs protocol icmp or icmp6");
+	EXPECT_ERRORS("deny in proto 1 type 8\n",
+		      "t.pol:1:17: 'type' needs protocol icmp or icmp6: write 'icmp', not 'proto 1'");
 	EXPECT_ERRORS("deny in udp flags SYN\n", "t.pol:1:13: 'flags' needs protocol tcp");
 	EXPECT_ERRORS("deny in any from { 192.0.2.1 !192.0.2.2 }\n",
 		      "t.pol:1:30: '!' inside a list: negate the whole list instead");
