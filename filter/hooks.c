@@ -188,20 +188,15 @@ int hooks_print(const struct config *cfg, enum hooks_backend b, FILE *out)
  */
 static int ipt_jump_run(int family, int j, const char *op)
 {
-	const char *table, *from, *chain;
-	char mark[32];
+	const struct hooks_jump *jp = hooks_ipt_jump(j);
+	char *tool = family == 4 ? "iptables" : "ip6tables", mark[32];
+	char *const plain[] = { tool, "-w", "-t", (char *)jp->table, (char *)op, (char *)jp->from,
+				"-j", (char *)jp->chain, NULL };
+	char *const marked[] = { tool, "-w", "-t", (char *)jp->table, (char *)op, (char *)jp->from,
+				 "-m", "mark", "--mark", mark, "-j", (char *)jp->chain, NULL };
 
-	hooks_ipt_jump_args(j, &table, &from, &chain);
 	snprintf(mark, sizeof(mark), "0x%x/0x%x", hooks_mark(HOOKS_REJECT_GEN), HOOKS_MARK_MASK);
-	{
-		char *tool = family == 4 ? "iptables" : "ip6tables";
-		char *const plain[] = { tool, "-w", "-t", (char *)table, (char *)op, (char *)from,
-					"-j", (char *)chain, NULL };
-		char *const marked[] = { tool, "-w", "-t", (char *)table, (char *)op, (char *)from,
-					 "-m", "mark", "--mark", mark, "-j", (char *)chain, NULL };
-
-		return hooks_run(j < HOOKS_JUMP_REJECT_IN ? plain : marked, NULL, 0, NULL, 0);
-	}
+	return hooks_run(jp->reject_mark ? marked : plain, NULL, 0, NULL, 0);
 }
 
 /* The jumps this family still lacks: bit 1 << HOOKS_JUMP_*. */

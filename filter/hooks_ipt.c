@@ -148,31 +148,27 @@ static void ipt_reject_chain(const char *ch, int family, FILE *out)
 }
 
 /* Where the chains are jumped to from: HOOKS_JUMP_* order. */
-static const struct {
-	const char *table, *from, *chain;
-} jump_at[] = {
-	{ HOOKS_IPT_TABLE, "INPUT", HOOKS_IPT_IN },
-	{ HOOKS_IPT_TABLE, "OUTPUT", HOOKS_IPT_OUT },
-	{ "filter", "INPUT", HOOKS_IPT_REJECT_IN },
-	{ "filter", "OUTPUT", HOOKS_IPT_REJECT_OUT },
+static const struct hooks_jump jump_at[HOOKS_JUMP__N] = {
+	{ HOOKS_IPT_TABLE, "INPUT", HOOKS_IPT_IN, false },
+	{ HOOKS_IPT_TABLE, "OUTPUT", HOOKS_IPT_OUT, false },
+	{ "filter", "INPUT", HOOKS_IPT_REJECT_IN, true },
+	{ "filter", "OUTPUT", HOOKS_IPT_REJECT_OUT, true },
 };
 
-/* hooks_ipt_jump_args() - see hooks.h. */
-void hooks_ipt_jump_args(int jump, const char **table, const char **from, const char **chain)
+/* hooks_ipt_jump() - see hooks.h. */
+const struct hooks_jump *hooks_ipt_jump(int jump)
 {
-	*table = jump_at[jump].table;
-	*from = jump_at[jump].from;
-	*chain = jump_at[jump].chain;
+	return &jump_at[jump];
 }
 
-/* The jump for @jump, inserted first (a reject jump only for packets with the reject mark). */
-static void ipt_jump(int jump, FILE *out)
+/* The jump @j, inserted first (a reject jump only for packets with the reject mark). */
+static void ipt_jump(const struct hooks_jump *j, FILE *out)
 {
-	if (jump < HOOKS_JUMP_REJECT_IN)
-		fprintf(out, "-I %s 1 -j %s\n", jump_at[jump].from, jump_at[jump].chain);
+	if (j->reject_mark)
+		fprintf(out, "-I %s 1 -m mark --mark 0x%x/0x%x -j %s\n", j->from,
+			hooks_mark(HOOKS_REJECT_GEN), HOOKS_MARK_MASK, j->chain);
 	else
-		fprintf(out, "-I %s 1 -m mark --mark 0x%x/0x%x -j %s\n", jump_at[jump].from,
-			hooks_mark(HOOKS_REJECT_GEN), HOOKS_MARK_MASK, jump_at[jump].chain);
+		fprintf(out, "-I %s 1 -j %s\n", j->from, j->chain);
 }
 
 /*
@@ -189,7 +185,7 @@ void hooks_ipt_text(const struct hooks_spec *s, int family, int jumps, FILE *out
 	ipt_reject_chain(HOOKS_IPT_REJECT_OUT, family, out);
 	for (int j = HOOKS_JUMP_REJECT_IN; j <= HOOKS_JUMP_REJECT_OUT; j++)
 		if (jumps & 1 << j)
-			ipt_jump(j, out);
+			ipt_jump(&jump_at[j], out);
 	fprintf(out, "COMMIT\n*%s\n:%s - [0:0]\n:%s - [0:0]\n", HOOKS_IPT_TABLE, HOOKS_IPT_IN,
 		HOOKS_IPT_OUT);
 	fprintf(out, "-F %s\n-F %s\n", HOOKS_IPT_IN, HOOKS_IPT_OUT);
@@ -197,7 +193,7 @@ void hooks_ipt_text(const struct hooks_spec *s, int family, int jumps, FILE *out
 	ipt_chain(s, family, false, out);
 	for (int j = HOOKS_JUMP_IN; j <= HOOKS_JUMP_OUT; j++)
 		if (jumps & 1 << j)
-			ipt_jump(j, out);
+			ipt_jump(&jump_at[j], out);
 	fprintf(out, "COMMIT\n");
 }
 

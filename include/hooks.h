@@ -166,8 +166,12 @@ void hooks_ipset_replace_text(enum hooks_set set, int family, const ll_ip *a, ui
 /* The iptables jumps into our chains: mangle INPUT and OUTPUT, then the filter reject ones. */
 enum { HOOKS_JUMP_IN, HOOKS_JUMP_OUT, HOOKS_JUMP_REJECT_IN, HOOKS_JUMP_REJECT_OUT, HOOKS_JUMP__N };
 #define HOOKS_JUMPS_ALL ((1 << HOOKS_JUMP__N) - 1)
-/* hooks_ipt_jump_args() - the table, built-in chain and our chain of jump @jump. */
-void hooks_ipt_jump_args(int jump, const char **table, const char **from, const char **chain);
+struct hooks_jump {
+	const char *table, *from, *chain; /* from the built-in chain @from of @table to @chain */
+	bool reject_mark;                 /* only packets with the IPS reject mark jump */
+};
+/* hooks_ipt_jump() - jump @jump (HOOKS_JUMP_*). */
+const struct hooks_jump *hooks_ipt_jump(int jump);
 /* @jumps: bit 1 << HOOKS_JUMP_* inserts that jump first in its built-in chain. */
 void hooks_ipt_text(const struct hooks_spec *s, int family, int jumps, FILE *out);
 void hooks_ipt_remove_text(int family, FILE *out);
