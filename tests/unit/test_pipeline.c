@@ -21,18 +21,24 @@ static struct policy *load(const char *text)
 	return p;
 }
 
-/* An inbound TCP packet 192.0.2.66:40000 -> 198.51.100.2:22 on @ifname. */
-static void tcp_in(struct pkt *p, uint8_t flags, const char *ifname)
+/* An IPv4 packet with its transport header, the rest zero. */
+static void v4_pkt(struct pkt *p, uint8_t proto, uint8_t dir, const char *src, const char *dst)
 {
 	memset(p, 0, sizeof(*p));
 	p->family = 4;
-	p->proto = 6;
+	p->proto = proto;
 	p->ttl = 64;
-	p->dir = PKT_DIR_IN;
+	p->dir = dir;
 	p->l4_ok = 1;
+	ll_ip_parse(src, &p->src);
+	ll_ip_parse(dst, &p->dst);
+}
+
+/* An inbound TCP packet 192.0.2.66:40000 -> 198.51.100.2:22 on @ifname. */
+static void tcp_in(struct pkt *p, uint8_t flags, const char *ifname)
+{
+	v4_pkt(p, 6, PKT_DIR_IN, "192.0.2.66", "198.51.100.2");
 	p->tcp_flags = flags;
-	ll_ip_parse("192.0.2.66", &p->src);
-	ll_ip_parse("198.51.100.2", &p->dst);
 	p->sport = 40000;
 	p->dport = 22;
 	p->ifname = ifname;
@@ -150,14 +156,8 @@ static void test_offload_only_when_ips_cannot_match(void **state)
 /* An echo request from the host, id 7, 198.51.100.2 -> 192.0.2.66 (type 0 turns it into the reply). */
 static void echo_out(struct pkt *p, uint8_t type)
 {
-	memset(p, 0, sizeof(*p));
-	p->family = 4;
-	p->proto = 1;
-	p->dir = PKT_DIR_OUT;
-	p->l4_ok = 1;
+	v4_pkt(p, 1, PKT_DIR_OUT, "198.51.100.2", "192.0.2.66");
 	p->icmp_type = type;
-	ll_ip_parse("198.51.100.2", &p->src);
-	ll_ip_parse("192.0.2.66", &p->dst);
 	p->sport = p->dport = 7;
 }
 
