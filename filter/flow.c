@@ -475,6 +475,7 @@ void flow_probe_init(const struct flow_table *t, const struct pkt *p, struct flo
 	flow_key_of(p, &pr->key, &pr->src_is_a);
 	pr->hash = key_hash(t, &pr->key);
 	pr->hint = NONE;
+	pr->absent = false;
 	__builtin_prefetch(&t->bucket[pr->hash & t->mask]);
 }
 
@@ -535,7 +536,11 @@ static struct flow *hinted(const struct flow_table *t, const struct flow_probe *
 struct flow *flow_lookup_probe(struct flow_table *t, const struct flow_probe *pr,
 			       const struct pkt *p, uint64_t now_us, int *from_opener)
 {
-	struct flow *f = hinted(t, pr);
+	struct flow *f;
+
+	if (pr->absent)
+		return NULL;
+	f = hinted(t, pr);
 
 	f = unexpired(t, f ? f : find(t, &pr->key, pr->hash), now_us);
 	if (!f)

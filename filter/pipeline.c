@@ -395,6 +395,7 @@ static void judge_batch(struct pipeline *pl, struct pkt *const pkts[], unsigned 
 	struct fw_result res[PIPELINE_BATCH], *pre[PIPELINE_BATCH] = { 0 };
 	unsigned nask = 0, nnew = 0, idx[PIPELINE_BATCH];
 	bool track[PIPELINE_BATCH];
+	uint64_t earlier = 0; /* bit (hash >> 58) of each tracked packet so far */
 
 	for (unsigned i = 0; i < n; i++) {
 		track[i] = tracked(pkts[i]);
@@ -402,9 +403,23 @@ static void judge_batch(struct pipeline *pl, struct pkt *const pkts[], unsigned 
 			flow_probe_init(pl->flows, pkts[i], &pr[i]);
 	}
 	for (unsigned i = 0; i < n; i++) {
+		uint64_t bit;
+
 		/* known flows: their entries are fetched now, for the third pass */
-		if (!track[i] || flow_probe_known(pl->flows, &pr[i]))
+		if (!track[i] || flow_probe_known(pl->flows, &pr[i])) {
+			earlier |= track[i] ? 1ull << (pr[i].hash >> 58) : 0;
 			continue;
+		}
+		/*
+		 * Not in the table, and judging the packets before it can add
+		 * the flow only if one of them has its hash (a bit of it in
+		 * @earlier: a false alarm only costs the lookup): otherwise its
+		 * lookup would search the bucket again for nothing (~90
+		 * instructions of a new flow's ~830).
+		 */
+		bit = 1ull << (pr[i].hash >> 58);
+		pr[i].absent = !(earlier & bit);
+		earlier |= bit;
 		nnew++;
 		if (policy_is_empty(pl->policy))
 			continue;

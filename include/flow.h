@@ -98,6 +98,7 @@ struct flow_probe {
 	uint64_t hash;
 	int src_is_a;
 	uint32_t hint;      /* the entry flow_probe_known() saw, checked again before use */
+	bool absent;        /* set by the caller: known not to be in the table, no lookup */
 };
 void flow_probe_init(const struct flow_table *t, const struct pkt *p, struct flow_probe *pr);
 bool flow_probe_known(const struct flow_table *t, struct flow_probe *pr);
