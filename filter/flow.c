@@ -724,8 +724,6 @@ void flow_orig(const struct flow_table *t, const struct flow *f, struct fw_key *
 	k->ifname = t && f->orig_if ? t->ifn.name[f->orig_if] : NULL;
 }
 
-#define FIN_SEEN(side) (1u << (side))
-#define END_KNOWN(side) (4u << (side))
 /*
  * How far from the sender's next sequence number a RST may be and still end
  * the flow. conntrack takes only an in-window RST; a blind attacker's RST
@@ -741,7 +739,7 @@ void flow_orig(const struct flow_table *t, const struct flow *f, struct fw_key *
 /* Is the RST @p, from @side, one the endpoints would take? */
 static bool rst_plausible(const struct flow *f, const struct pkt *p, int side)
 {
-	if (!(f->tcp_bits & END_KNOWN(side)))
+	if (!(f->tcp_bits & FLOW_END_KNOWN(side)))
 		return true; /* nothing seen from that side yet: a refused SYN's answer */
 	return (uint32_t)(p->tcp_seq - f->tcp_end[side] + RST_SLACK) <= 2 * RST_SLACK;
 }
@@ -753,9 +751,9 @@ static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
 	uint32_t end = p->tcp_seq + (p->len > hdrs ? p->len - hdrs : 0) +
 		       !!(p->tcp_flags & TCPF_SYN) + !!(p->tcp_flags & TCPF_FIN);
 
-	if (!(f->tcp_bits & END_KNOWN(side)) || (int32_t)(end - f->tcp_end[side]) > 0)
+	if (!(f->tcp_bits & FLOW_END_KNOWN(side)) || (int32_t)(end - f->tcp_end[side]) > 0)
 		f->tcp_end[side] = end;
-	f->tcp_bits |= END_KNOWN(side);
+	f->tcp_bits |= FLOW_END_KNOWN(side);
 }
 
 static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
@@ -770,7 +768,7 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 	}
 	tcp_track_end(f, p, side);
 	if (fl & TCPF_FIN)
-		f->tcp_bits |= FIN_SEEN(side);
+		f->tcp_bits |= FLOW_FIN_SEEN(side);
 	switch (f->tcp_state) {
 	case FT_SYN_SENT:
 		if (!from_opener && (fl & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK))
@@ -787,15 +785,22 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 	default:
 		break;
 	}
-	fins = f->tcp_bits & (FIN_SEEN(0) | FIN_SEEN(1));
+	fins = f->tcp_bits & (FLOW_FIN_SEEN(0) | FLOW_FIN_SEEN(1));
 	if (fins && f->tcp_state <= FT_FIN_WAIT && f->tcp_state != FT_NONE)
-		f->tcp_state = fins == (FIN_SEEN(0) | FIN_SEEN(1)) ? FT_CLOSE_WAIT : FT_FIN_WAIT;
+		f->tcp_state = fins == (FLOW_FIN_SEEN(0) | FLOW_FIN_SEEN(1)) ? FT_CLOSE_WAIT : FT_FIN_WAIT;
 }
 
 void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int from_opener,
 		 uint64_t now_us)
 {
 	(void)t;
+	/*
+	 * Back from the kernel, which passed the flow while it was offloaded:
+	 * the sequence numbers moved on unseen (past 2 GiB, "forward" no
+	 * longer tells), so each side's is learnt again from here.
+	 */
+	if (f->offloaded)
+		f->tcp_bits &= (uint8_t)~(FLOW_END_KNOWN(0) | FLOW_END_KNOWN(1));
 	if (p->proto == 6 && p->l4_ok)
 		tcp_advance(f, p, from_opener);
 	if (f->pkts[!from_opener] != UINT32_MAX)

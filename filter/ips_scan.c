@@ -297,8 +297,8 @@ static bool flow_ok(const struct scan *s, const struct ips_rule *r)
  */
 static void count_stream(struct fstate *fs, const struct flow *f, const struct pkt *p, int dir)
 {
-	if (p->proto != IPPROTO_TCP_ || (p->tcp_flags & TCPF_RST))
-		return; /* a RST does not move the flow's sequence record */
+	if (p->proto != IPPROTO_TCP_ || !(f->tcp_bits & FLOW_END_KNOWN(dir)))
+		return; /* no sequence record (a RST first, or a packet judged without a flow) */
 	if (!(fs->isn_seen & 1u << dir)) {
 		fs->isn[dir] = p->tcp_seq;
 		fs->isn_seen |= (uint8_t)(1u << dir);

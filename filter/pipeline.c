@@ -154,16 +154,18 @@ static void firewall(struct pipeline *pl, struct flow *f, const struct fw_key *k
 
 /*
  * A new policy: judge the flow again as its opening packet. Not a flow the
- * IPS dropped or rejected: that holds for the rest of the flow, whatever
- * policy comes (Suricata's flow drop). Returns whether it judged again.
+ * IPS dropped or rejected, while the new policy has IPS rules: that drop
+ * holds for the rest of the flow (Suricata's flow drop), or a `table add`
+ * would revive it. A policy without IPS (reset's empty one) judges it
+ * again like any flow. Returns whether it judged again.
  */
 static bool rejudge(struct pipeline *pl, struct flow *f, struct verdict *v)
 {
 	struct fw_key k;
 
-	if (f->reason == R_IPS_DROP || f->reason == R_IPS_REJECT) {
+	if ((f->reason == R_IPS_DROP || f->reason == R_IPS_REJECT) && pl->policy &&
+	    pl->policy->ips) {
 		f->generation = pl->generation;
-		f->rule_idx = UINT32_MAX; /* the old policy's: no rule of this one to count */
 		return false;
 	}
 	flow_orig(pl->flows, f, &k);
@@ -222,6 +224,7 @@ static void ips(struct pipeline *pl, struct flow *f, const struct pkt *p, int to
 		f->reason = v->reason = r.action == IPS_ACT_DROP ? R_IPS_DROP : R_IPS_REJECT;
 		f->has_rule = v->has_rule = true;
 		f->rule_id = v->rule = r.sid;
+		f->rule_idx = UINT32_MAX; /* an IPS sid: no firewall rule's hit to count */
 		v->by = BY_IPS;
 	} else if (r.action == IPS_ACT_PASS) {
 		f->inspect = false;

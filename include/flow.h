@@ -38,7 +38,7 @@ struct flow {
 	uint32_t rule_id;          /* 0: none */
 	uint8_t orig_is_a;         /* the opener was side a */
 	uint8_t tcp_state;
-	uint8_t tcp_bits;          /* FIN_SEEN(side), END_KNOWN(side); side 0 opener, 1 responder */
+	uint8_t tcp_bits;          /* FLOW_FIN_SEEN(side), FLOW_END_KNOWN(side); side 0 opener */
 	uint8_t accept;
 	uint8_t inspect;
 	uint8_t reason;            /* enum ll_reason of the decision */
@@ -58,6 +58,9 @@ struct flow {
 	uint8_t orig_dir, orig_tcp_flags, orig_icmp_type, orig_icmp_code;
 	uint16_t orig_if;           /* its interface, interned by the table; 0: none */
 } __attribute__((aligned(64)));
+
+#define FLOW_FIN_SEEN(side) (1u << (side))
+#define FLOW_END_KNOWN(side) (4u << (side)) /* tcp_end[side] holds what the side sent */
 
 struct flow_table;
 

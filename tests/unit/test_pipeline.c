@@ -148,11 +148,6 @@ static void test_offload_only_when_ips_cannot_match(void **state)
 	config_free(&cfg);
 }
 
-/*
- * After an IPS reject, the kernel's answer (a RST toward the rejected
- * packet's sender) goes through the engine too: it passes; the rest of the
- * flow does not.
- */
 /* An echo request from the host, id 7, 198.51.100.2 -> 192.0.2.66 (type 0 turns it into the reply). */
 static void echo_out(struct pkt *p, uint8_t type)
 {
@@ -233,11 +228,17 @@ static void test_related_as_conntrack(void **state)
 	config_free(&cfg);
 }
 
+/*
+ * After an IPS reject, the kernel's answer (a RST toward the rejected
+ * packet's sender) goes through the engine too: it passes; the rest of the
+ * flow does not.
+ */
 static void test_reject_answer_passes(void **state)
 {
 	struct policy *a = load("allow in tcp id 1\n"
 				"reject tcp any any -> any 80 (msg:\"x\"; content:\"EVIL\"; sid:9;)\n");
 	static const uint8_t evil[] = "EVIL";
+	struct policy *e;
 	struct config cfg;
 	struct pipeline pl;
 	struct verdict v;
@@ -288,8 +289,15 @@ static void test_reject_answer_passes(void **state)
 	assert_int_equal(v.by, BY_FLOW);
 	assert_int_equal(v.reason, R_IPS_REJECT);
 	assert_int_equal(v.rule, 9);
+	/* ... but reset's empty policy accepts everything, that flow too */
+	e = policy_empty();
+	pipeline_set_policy(&pl, e);
+	pipeline_judge(&pl, &p, 8, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.reason, R_EMPTY_POLICY);
 	pipeline_fini(&pl);
 	policy_free(a);
+	policy_free(e);
 	config_free(&cfg);
 }
 
