@@ -24,6 +24,28 @@
 #include "doctor.h"
 #include "hooks.h"
 
+/*
+ * The iptables chains are there; are the jumps into them? A flush or a
+ * restore of a table (netfilter-persistent, a firewall manager's reload)
+ * takes them while leaving the chains.
+ */
+static void check_ipt_jumps(struct doctor *d)
+{
+	int missing = hooks_ipt_missing_jumps(4) | hooks_ipt_missing_jumps(6);
+
+	if (missing & (1 << HOOKS_JUMP_IN | 1 << HOOKS_JUMP_OUT))
+		doctor_line(d, DOC_FAIL, "kernel rules", "iptables: the mangle INPUT/OUTPUT jumps to "
+			    "%s/%s are gone: the engine filters nothing; the next policy load "
+			    "or a restart of lifelined puts them back", HOOKS_IPT_IN, HOOKS_IPT_OUT);
+	else if (missing & (1 << HOOKS_JUMP_REJECT_IN | 1 << HOOKS_JUMP_REJECT_OUT))
+		doctor_line(d, DOC_WARN, "kernel rules", "iptables: the filter-table jumps to %s/%s "
+			    "are gone (the filter table was flushed?): IPS rejects are dropped "
+			    "without an answer; the next policy load or a restart puts them back",
+			    HOOKS_IPT_REJECT_IN, HOOKS_IPT_REJECT_OUT);
+	else
+		doctor_line(d, DOC_OK, "kernel rules", "iptables: queue and lifeline rules installed");
+}
+
 /* doctor_check_hooks() - our nft table or iptables chains, with queue and lifeline rules. */
 void doctor_check_hooks(struct doctor *d)
 {
@@ -61,6 +83,8 @@ void doctor_check_hooks(struct doctor *d)
 		doctor_line(d, DOC_WARN, "kernel rules", "%s: lifeline present but no queue rule "
 			    "(after reset --hooks-only?): traffic is not filtered; restart lifelined",
 			    backend);
+	else if (b == HOOKS_IPTABLES)
+		check_ipt_jumps(d);
 	else
 		doctor_line(d, DOC_OK, "kernel rules", "%s: queue and lifeline rules installed",
 			    backend);

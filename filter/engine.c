@@ -134,16 +134,17 @@ static bool queue_taken_out(struct engine *e)
 static uint32_t next_gen(struct engine *e, uint32_t gen)
 {
 	char buf[16];
-	int n;
+	int n, err;
 
 	gen = gen % HOOKS_GEN_MAX + 1;
 	n = snprintf(buf, sizeof(buf), "%u\n", gen);
 	if (state_write_file(e->cfg->state_dir, STATE_GEN_FILE, buf, (size_t)n) < 0)
 		engine_log("warning: cannot write %s/%s: a restart may let flows offloaded under "
 			   "generation %u pass unjudged", e->cfg->state_dir, STATE_GEN_FILE, gen);
-	if (e->cfg->offload && hooks_forget_gen(gen) == -ENOENT && !e->warned_conntrack) {
-		engine_log("warning: conntrack(8) is missing: flows idle since generation %u was "
-			   "last used pass unjudged (install conntrack)", gen);
+	if (e->cfg->offload && (err = hooks_forget_gen(gen)) < 0 && !e->warned_conntrack) {
+		engine_log("warning: %s: flows idle since generation %u was last used pass unjudged%s",
+			   err == -ENOENT ? "conntrack(8) is missing" : "conntrack -D failed", gen,
+			   err == -ENOENT ? " (install conntrack)" : "");
 		e->warned_conntrack = true;
 	}
 	return gen;

@@ -199,8 +199,8 @@ static int ipt_jump_run(int family, int j, const char *op)
 	return hooks_run(jp->reject_mark ? marked : plain, NULL, 0, NULL, 0);
 }
 
-/* The jumps this family still lacks: bit 1 << HOOKS_JUMP_*. */
-static int ipt_missing_jumps(int family)
+/* hooks_ipt_missing_jumps() - see hooks.h. */
+int hooks_ipt_missing_jumps(int family)
 {
 	int m = 0;
 
@@ -210,6 +210,7 @@ static int ipt_missing_jumps(int family)
 	return m;
 }
 
+/* Our chains, and the jumps in @jumps: the backstop's apart, best effort (hooks.h). */
 static int ipt_restore(struct hooks *h, int family, int jumps)
 {
 	char *const argv[] = { family == 4 ? "iptables-restore" : "ip6tables-restore", "-w",
@@ -217,12 +218,23 @@ static int ipt_restore(struct hooks *h, int family, int jumps)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
+	int err;
 
 	if (!f)
 		return -ENOMEM;
-	hooks_ipt_text(&h->spec, family, jumps, f);
+	hooks_ipt_text(&h->spec, family, jumps & ~HOOKS_JUMPS_BACKSTOP, f);
 	fclose(f);
-	return run_text(h, argv, text, len);
+	err = run_text(h, argv, text, len);
+	if (err || !(jumps & HOOKS_JUMPS_BACKSTOP))
+		return err;
+	text = NULL, len = 0;
+	if (!(f = open_memstream(&text, &len)))
+		return 0;
+	hooks_ipt_backstop_text(jumps, f);
+	fclose(f);
+	hooks_run(argv, text, len, NULL, 0);
+	free(text);
+	return 0;
 }
 
 static int ipset_restore(struct hooks *h, bool create_only)
@@ -289,7 +301,7 @@ static int install_ipt(struct hooks *h, bool sets)
 		ipt_remove_filter_chains(fam);
 
 	for (int fam = 4; !err && fam <= 6; fam += 2)
-		err = ipt_restore(h, fam, ipt_missing_jumps(fam));
+		err = ipt_restore(h, fam, hooks_ipt_missing_jumps(fam));
 	return err;
 }
 
@@ -315,16 +327,19 @@ int hooks_install(struct hooks *h, enum hooks_backend b, const struct hooks_spec
 
 int hooks_forget_gen(uint32_t gen)
 {
-	char mark[32];
+	char mark[32], out[256];
 
 	snprintf(mark, sizeof(mark), "0x%x/0x%x", hooks_mark(gen), HOOKS_MARK_MASK);
 	for (int fam = 4; fam <= 6; fam += 2) {
 		char *const argv[] = { "conntrack", "-D", "-f", fam == 4 ? "ipv4" : "ipv6", "--mark",
 				       mark, NULL };
+		int rc = hooks_run(argv, NULL, 0, out, sizeof(out));
 
-		/* 1 is "nothing deleted"; 127, no conntrack(8) to run */
-		if (hooks_run(argv, NULL, 0, NULL, 0) == 127)
-			return -ENOENT;
+		if (rc == 127)
+			return -ENOENT; /* no conntrack(8) to run */
+		/* exit 1 is also "0 flow entries have been deleted": only the count says it ran */
+		if (rc != 0 && !strstr(out, "flow entries have been deleted"))
+			return -EIO;
 	}
 	return 0;
 }

@@ -153,6 +153,8 @@ static const struct hooks_jump jump_at[HOOKS_JUMP__N] = {
 	{ HOOKS_IPT_TABLE, "OUTPUT", HOOKS_IPT_OUT, false },
 	{ "filter", "INPUT", HOOKS_IPT_REJECT_IN, true },
 	{ "filter", "OUTPUT", HOOKS_IPT_REJECT_OUT, true },
+	{ "security", "INPUT", "DROP", true },
+	{ "security", "OUTPUT", "DROP", true },
 };
 
 /* hooks_ipt_jump() - see hooks.h. */
@@ -192,6 +194,18 @@ void hooks_ipt_text(const struct hooks_spec *s, int family, int jumps, FILE *out
 	ipt_chain(s, family, true, out);
 	ipt_chain(s, family, false, out);
 	for (int j = HOOKS_JUMP_IN; j <= HOOKS_JUMP_OUT; j++)
+		if (jumps & 1 << j)
+			ipt_jump(&jump_at[j], out);
+	fprintf(out, "COMMIT\n");
+	hooks_ipt_backstop_text(jumps, out);
+}
+
+void hooks_ipt_backstop_text(int jumps, FILE *out)
+{
+	if (!(jumps & HOOKS_JUMPS_BACKSTOP))
+		return;
+	fprintf(out, "*security\n");
+	for (int j = HOOKS_JUMP_DROP_IN; j <= HOOKS_JUMP_DROP_OUT; j++)
 		if (jumps & 1 << j)
 			ipt_jump(&jump_at[j], out);
 	fprintf(out, "COMMIT\n");

@@ -119,7 +119,8 @@ int hooks_install(struct hooks *h, enum hooks_backend b, const struct hooks_spec
  * @gen: flows offloaded when @gen was last in use (an earlier engine, or
  * HOOKS_GEN_MAX swaps ago) and idle since, which the rule for @gen would
  * otherwise let pass unjudged. Their next packet opens a new conntrack
- * entry and comes to the queue. 0, or -ENOENT when conntrack(8) is missing.
+ * entry and comes to the queue. 0, -ENOENT when conntrack(8) is missing,
+ * -EIO when it failed.
  */
 int hooks_forget_gen(uint32_t gen);
 /* hooks_set_generation() - accept offloaded flows of @gen only (atomic rewrite). */
@@ -163,17 +164,38 @@ int hooks_queue_installed(void);
 void hooks_ipset_text(const struct hooks_spec *s, FILE *out, bool create_only);
 void hooks_ipset_replace_text(enum hooks_set set, int family, const ll_ip *a, uint32_t n,
 			      FILE *out);
-/* The iptables jumps into our chains: mangle INPUT and OUTPUT, then the filter reject ones. */
-enum { HOOKS_JUMP_IN, HOOKS_JUMP_OUT, HOOKS_JUMP_REJECT_IN, HOOKS_JUMP_REJECT_OUT, HOOKS_JUMP__N };
+/*
+ * The iptables jumps: into our mangle chains from INPUT and OUTPUT, into
+ * the filter reject chains, and a backstop in the security table (after
+ * filter) that drops what carries the reject mark still - should a flush
+ * of the filter table take the reject jumps, an IPS reject becomes a plain
+ * drop, not an accept. The backstop is best effort (a kernel may lack the
+ * security table).
+ */
+enum {
+	HOOKS_JUMP_IN, HOOKS_JUMP_OUT, HOOKS_JUMP_REJECT_IN, HOOKS_JUMP_REJECT_OUT,
+	HOOKS_JUMP_DROP_IN, HOOKS_JUMP_DROP_OUT, HOOKS_JUMP__N
+};
 #define HOOKS_JUMPS_ALL ((1 << HOOKS_JUMP__N) - 1)
+#define HOOKS_JUMPS_BACKSTOP (1 << HOOKS_JUMP_DROP_IN | 1 << HOOKS_JUMP_DROP_OUT)
 struct hooks_jump {
 	const char *table, *from, *chain; /* from the built-in chain @from of @table to @chain */
 	bool reject_mark;                 /* only packets with the IPS reject mark jump */
 };
 /* hooks_ipt_jump() - jump @jump (HOOKS_JUMP_*). */
 const struct hooks_jump *hooks_ipt_jump(int jump);
-/* @jumps: bit 1 << HOOKS_JUMP_* inserts that jump first in its built-in chain. */
+/*
+ * @jumps: bit 1 << HOOKS_JUMP_* inserts that jump first in its built-in
+ * chain (the backstop's in a *security section of its own at the end).
+ */
 void hooks_ipt_text(const struct hooks_spec *s, int family, int jumps, FILE *out);
+/*
+ * hooks_ipt_missing_jumps() - the jumps @family (4 or 6) lacks in the
+ * kernel now: bit 1 << HOOKS_JUMP_*. Runs iptables -C for each.
+ */
+int hooks_ipt_missing_jumps(int family);
+/* hooks_ipt_backstop_text() - the *security section alone, for @jumps' backstop bits. */
+void hooks_ipt_backstop_text(int jumps, FILE *out);
 void hooks_ipt_remove_text(int family, FILE *out);
 void hooks_nft_text(const struct hooks_spec *s, bool elements, FILE *out);
 void hooks_nft_set_text(enum hooks_set set, const ll_ip *a, uint32_t n, FILE *out);

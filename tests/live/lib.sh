@@ -148,7 +148,8 @@ hooks_present() {
 }
 hooks_gone() {
 	! in_a iptables -t mangle -S LIFELINE-IN >/dev/null 2>&1 && ! in_a ipset list -n | grep -q lifeline &&
-		! in_a nft list table inet lifeline >/dev/null 2>&1 && [ "$(queued)" -eq 0 ]
+		! in_a nft list table inet lifeline >/dev/null 2>&1 && [ "$(queued)" -eq 0 ] &&
+		! { in_a iptables-save; in_a ip6tables-save; } 2>/dev/null | grep -qE 'LIFELINE|0x7f000000'
 }
 
 # --- probes shared by the live suites and the demo ---
