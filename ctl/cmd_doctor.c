@@ -79,8 +79,8 @@ static char engine_state(pid_t pid)
 	return s && !other_netns(pid) ? s : 0;
 }
 
-/* ctl_engine_elsewhere() - see ctl.h. */
-pid_t ctl_engine_elsewhere(const struct config *cfg)
+/* The pid the state directory's pidfile names, 0 when none. */
+static pid_t pidfile_pid(const struct config *cfg)
 {
 	char *text = NULL;
 	size_t len;
@@ -89,24 +89,26 @@ pid_t ctl_engine_elsewhere(const struct config *cfg)
 	if (state_read_file(cfg->state_dir, STATE_PID_FILE, 64, &text, &len) == 0)
 		pid = (pid_t)atoi(text);
 	free(text);
-	return pid > 0 && lifelined_state(pid) && other_netns(pid) ? pid : 0;
+	return pid > 0 ? pid : 0;
+}
+
+/* ctl_engine_elsewhere() - see ctl.h. */
+pid_t ctl_engine_elsewhere(const struct config *cfg)
+{
+	pid_t pid = pidfile_pid(cfg);
+
+	return pid && lifelined_state(pid) && other_netns(pid) ? pid : 0;
 }
 
 /* The engine's pid and state: the state dir's pidfile, else a /proc scan. 0: none. */
 static pid_t find_engine(const struct config *cfg, char *state)
 {
-	char *text = NULL;
-	size_t len;
-	pid_t pid = 0;
+	pid_t pid = pidfile_pid(cfg);
 	DIR *dir;
 	struct dirent *e;
 
-	if (state_read_file(cfg->state_dir, STATE_PID_FILE, 64, &text, &len) == 0) {
-		pid = (pid_t)atoi(text);
-		free(text);
-		if (pid > 0 && (*state = engine_state(pid)))
-			return pid;
-	}
+	if (pid && (*state = engine_state(pid)))
+		return pid;
 	if (!(dir = opendir("/proc")))
 		return 0;
 	pid = 0;

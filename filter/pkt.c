@@ -285,7 +285,7 @@ int pkt_parse_wire(struct pkt *p, const uint8_t *data, uint32_t caplen, uint32_t
 	}
 }
 
-/* pkt_parse() - pkt_parse_wire() for a packet seen whole (NFQUEUE): wire = caplen. */
+/* pkt_parse() - pkt_parse_wire() for a packet seen whole: wire = caplen. */
 int pkt_parse(struct pkt *p, const uint8_t *data, uint32_t caplen, enum ll_reason *why)
 {
 	return pkt_parse_wire(p, data, caplen, caplen, why);
