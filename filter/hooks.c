@@ -292,6 +292,14 @@ static void ipt_remove_filter_chains(int family)
 	}
 }
 
+/* Does the filter table hold the chains of an earlier build (ipt_remove_filter_chains())? */
+static bool legacy_chains(void)
+{
+	char *const argv[] = { "iptables", "-w", "-t", "filter", "-S", HOOKS_IPT_IN, NULL };
+
+	return hooks_run(argv, NULL, 0, NULL, 0) == 0;
+}
+
 /* @sets: a full install (start, new config): fill the sets, clear what an old version left. */
 static int install_ipt(struct hooks *h, bool sets)
 {
@@ -494,6 +502,12 @@ int hooks_remove_queue(const struct config *cfg, char *err, size_t errlen)
 		rc = nft_apply(&h, false);
 	else if (h.backend == HOOKS_IPTABLES)
 		rc = install_ipt(&h, false);
+	if (rc == -ENOENT && legacy_chains()) {
+		/* an engine of an earlier build (an upgrade under way): its queue is in the filter table */
+		for (int fam = 4; fam <= 6; fam += 2)
+			ipt_remove_filter_chains(fam);
+		rc = legacy_chains() ? -EIO : 0;
+	}
 	if (err && errlen)
 		snprintf(err, errlen, "%s", h.err);
 out:

@@ -411,6 +411,15 @@ check reset_no_engine_nothing_installed has "$T/out" "no kernel queue hooks inst
 check reset_no_engine_said has "$T/out" "engine did not reset"
 check reset_no_engine_persisted has "$T/out" "persisted the empty policy"
 
+# an engine of an earlier build queued from the filter table: reset --hooks-only (the
+# unit's stop step, during an upgrade) must find and remove that queue too
+inns iptables -w -N LIFELINE-IN && inns iptables -w -A LIFELINE-IN -j NFQUEUE --queue-num 0 &&
+	inns iptables -w -I INPUT 1 -j LIFELINE-IN
+inns "$CTLBIN" -c "$T/e3/ll.conf" reset --hooks-only > "$T/out" 2>&1; RC=$?
+check reset_legacy_chains_rc [ $RC -eq 0 ]
+check reset_legacy_chains_removed bash -c "! ip netns exec '$NS' iptables -S LIFELINE-IN >/dev/null 2>&1 &&
+	! ip netns exec '$NS' iptables -S INPUT | grep -q LIFELINE"
+
 cp "$P/a.pol" "$T/e3/state/current.pol"
 start e3 "$NS" --hooks || nok start_hooks "fake engine with hooks did not start: $(cat "$T/e3/engine.out")"
 hooks_text > "$T/hooks" 2>&1
