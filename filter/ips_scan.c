@@ -19,7 +19,8 @@ enum {
 
 /*
  * A pending rule that can match anywhere in the stream (IRF_FLOAT) is
- * re-checked on the stream's last PEND_WINDOW bytes, not all of it: each
+ * re-checked on the stream's last PEND_WINDOW bytes (plus the ruleset's
+ * longest content, so that one always fits), not all of it: each
  * check read the whole stream (up to stream-depth) twice, and one rule,
  * content:"aaaa"; pcre:"/a{1,65535}b/", over 560 KB of 'a' took 95 s (PCRE2
  * stops looking ahead for the required 'b' in long subjects); and a rule
@@ -561,8 +562,9 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 	for (uint32_t i = 0; i < n && !s->stop; i++) {
 		uint32_t ri = (uint32_t)order[i];
 		const struct ips_rule *r = &s->rs->rules[ri];
-		/* a rule that can match anywhere reads the stream's last PEND_WINDOW bytes only */
-		uint32_t ws = (s->rs->rflags[ri] & IRF_FLOAT) && len > PEND_WINDOW ? len - PEND_WINDOW : 0;
+		/* a rule that can match anywhere reads the stream's last bytes only (a content fits) */
+		uint32_t win = PEND_WINDOW + s->rs->max_pat;
+		uint32_t ws = (s->rs->rflags[ri] & IRF_FLOAT) && len > win ? len - win : 0;
 
 		/* a one-literal rule is pending only when its literal was just seen */
 		if (!rule_head_ok(s, r) ||

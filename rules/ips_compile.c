@@ -104,6 +104,13 @@ static uint32_t *count_shares(const struct ips_ruleset *rs, uint32_t **offs)
 
 /* Literals shorter than this hit everywhere: used only when a rule has nothing longer. */
 #define PF_MIN_LEN 4
+/*
+ * The prefilter takes at most this much of a literal: any match of the
+ * content holds its first PF_MAX_LEN bytes, and the rule is confirmed on
+ * the whole. Vectorscan refuses literals of ~16,000 bytes and more, and
+ * that one refusal failed the whole policy with a message naming no rule.
+ */
+#define PF_MAX_LEN 256u
 
 /*
  * The prefilter literal: the content marked fast_pattern, else the one the
@@ -318,7 +325,7 @@ static int build_group(struct ips_pctx *c, struct ips_group *g, int gi, int dir,
 			continue;
 		}
 		p.expr[p.n] = (const char *)ct->pat + off;
-		p.lens[p.n] = len;
+		p.lens[p.n] = len < PF_MAX_LEN ? len : PF_MAX_LEN;
 		p.flags[p.n] = HS_FLAG_SINGLEMATCH | ((ct->flags & IC_NOCASE) ? HS_FLAG_CASELESS : 0);
 		p.ids[p.n] = p.n;
 		g->pat_rule[p.n++] = i;

@@ -37,6 +37,8 @@ CASES = {
     'ssize-retransmit': flow([(0, b'x' * 20)] * 4 + [(20, b'PAY')]),
     # twenty one-byte segments between a rule's two contents do not hide the match
     'trickle': flow([(0, b'USER root')] + [(9 + i, b' ') for i in range(20)] + [(29, b'PASS')]),
+    # a content of 20,000 bytes (longer than vectorscan takes a literal), across 15 segments
+    'long-content': flow([(i * 1400, (b'Z' * 21000)[i * 1400:(i + 1) * 1400]) for i in range(15)]),
     'long-run': flow([(i * 1400, b'a' * 1400) for i in range(450)] + [(450 * 1400, b'b')]),
 }
 

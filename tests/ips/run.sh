@@ -24,6 +24,7 @@ e2e_policy='alert tcp any any -> any 80 (msg:"attack"; flow:to_server,establishe
 drop tcp any any -> any 80 (msg:"evil"; content:"evil"; sid:2;)
 alert tcp any any -> any 80 (msg:"small"; flow:to_server,established; content:"PAY"; stream_size:client,<,30; sid:4;)
 alert tcp any any -> any 80 (msg:"login"; flow:to_server,established; content:"USER root"; content:"PASS"; distance:0; sid:5;)
+alert tcp any any -> any 80 (msg:"long"; flow:to_server,established; content:"'"$(printf 'Z%.0s' $(seq 20000))"'"; sid:6;)
 alert tcp any any -> any 80 (msg:"a run"; flow:to_server,established; content:"aaaa"; pcre:"/a{1,65535}b/"; sid:3;)'
 e2e() { # case expected
 	python3 tests/ips/mkpcap.py "$tmp/$1.pcap" "$1"
@@ -71,6 +72,7 @@ if [ -x "$B/lifelined" ]; then
 	e2e long-run "454:accept:flow:3 "
 	e2e ssize-retransmit "8:accept:flow:4 "
 	e2e trickle "25:accept:flow:5 "
+	e2e long-content "18:accept:flow:6 "
 fi
 
 if [ ! -d "$SV" ]; then
