@@ -805,7 +805,7 @@ void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int 
 		tcp_advance(f, p, from_opener);
 	if (f->pkts[!from_opener] != UINT32_MAX)
 		f->pkts[!from_opener]++;
-	f->bytes[from_opener ? 0 : 1] += p->len;
+	f->bytes[!from_opener] += p->len;
 	f->last_us = now_us;
 }
 

@@ -488,13 +488,6 @@ static enum ll_reason fq_add(struct frag_table *t, struct fq *q, const struct pk
 	return 0;
 }
 
-/*
- * frag_add() - see frag.h. Per fragment: one hash lookup, a scan of the
- * queue's runs only when the fragment does not go to the tail (in-order
- * arrival is O(1)). A fragment the kernel would drop alone (bad length,
- * beyond the last one, IPv6 end past 65535) comes back as FRAG_DROPPED with
- * its own cookie only; the queue waits on.
- */
 /* frag_v6_thdr_truncated() - see frag.h: the kernel's test, over what the capture holds. */
 bool frag_v6_thdr_truncated(const struct pkt *p)
 {
@@ -525,6 +518,13 @@ bool frag_v6_thdr_truncated(const struct pkt *p)
 	return off + need > p->len;
 }
 
+/*
+ * frag_add() - see frag.h. Per fragment: one hash lookup, a scan of the
+ * queue's runs only when the fragment does not go to the tail (in-order
+ * arrival is O(1)). A fragment the kernel would drop alone (bad length,
+ * beyond the last one, IPv6 end past 65535) comes back as FRAG_DROPPED with
+ * its own cookie only; the queue waits on.
+ */
 void frag_add(struct frag_table *t, const struct pkt *p, uint64_t now_us, uint64_t cookie,
 	      struct frag_result *res)
 {

@@ -183,12 +183,11 @@ int hooks_print(const struct config *cfg, enum hooks_backend b, FILE *out)
 }
 
 /*
- * Run `TOOL -w -t TABLE OP FROM [mark match] -j CHAIN` for jump @j: OP -C
+ * Run `TOOL -w -t TABLE OP FROM [mark match] -j CHAIN` for jump @jp: OP -C
  * (is it there?) or -D. Returns the tool's exit status.
  */
-static int ipt_jump_run(int family, int j, const char *op)
+static int ipt_jump_run(int family, const struct hooks_jump *jp, const char *op)
 {
-	const struct hooks_jump *jp = hooks_ipt_jump(j);
 	char *tool = family == 4 ? "iptables" : "ip6tables", mark[32];
 	char *const plain[] = { tool, "-w", "-t", (char *)jp->table, (char *)op, (char *)jp->from,
 				"-j", (char *)jp->chain, NULL };
@@ -205,9 +204,16 @@ int hooks_ipt_missing_jumps(int family)
 	int m = 0;
 
 	for (int j = 0; j < HOOKS_JUMP__N; j++)
-		if (ipt_jump_run(family, j, "-C") != 0)
+		if (ipt_jump_run(family, hooks_ipt_jump(j), "-C") != 0)
 			m |= 1 << j;
 	return m;
+}
+
+/* Delete every copy of jump @jp (a crashed engine's restart may have doubled one). */
+static void ipt_jump_delete(int family, const struct hooks_jump *jp)
+{
+	for (int i = 0; i < 8 && ipt_jump_run(family, jp, "-D") == 0; i++)
+		;
 }
 
 /* Our chains, and the jumps in @jumps: the backstop's apart, best effort (hooks.h). */
@@ -277,16 +283,17 @@ static int nft_apply(struct hooks *h, bool elements)
  */
 static void ipt_remove_filter_chains(int family)
 {
+	static const struct hooks_jump legacy[] = {
+		{ "filter", "INPUT", HOOKS_IPT_IN, false },
+		{ "filter", "OUTPUT", HOOKS_IPT_OUT, false },
+	};
 	char *tool = family == 4 ? "iptables" : "ip6tables";
 
-	for (int c = 0; c < 2; c++) {
-		char *from = c ? "OUTPUT" : "INPUT", *chain = c ? HOOKS_IPT_OUT : HOOKS_IPT_IN;
-		char *const del[] = { tool, "-w", "-t", "filter", "-D", from, "-j", chain, NULL };
-		char *const flush[] = { tool, "-w", "-t", "filter", "-F", chain, NULL };
-		char *const drop[] = { tool, "-w", "-t", "filter", "-X", chain, NULL };
+	for (size_t c = 0; c < LL_ARRAY_SIZE(legacy); c++) {
+		char *const flush[] = { tool, "-w", "-t", "filter", "-F", (char *)legacy[c].chain, NULL };
+		char *const drop[] = { tool, "-w", "-t", "filter", "-X", (char *)legacy[c].chain, NULL };
 
-		for (int i = 0; i < 8 && hooks_run(del, NULL, 0, NULL, 0) == 0; i++)
-			;
+		ipt_jump_delete(family, &legacy[c]);
 		if (hooks_run(flush, NULL, 0, NULL, 0) == 0)
 			hooks_run(drop, NULL, 0, NULL, 0);
 	}
@@ -394,8 +401,7 @@ static void ipt_remove(int family)
 
 	/* jumps first: from then on no packet enters the chains being deleted */
 	for (int j = 0; j < HOOKS_JUMP__N; j++)
-		for (int i = 0; i < 8 && ipt_jump_run(family, j, "-D") == 0; i++)
-			;
+		ipt_jump_delete(family, hooks_ipt_jump(j));
 	ipt_remove_filter_chains(family);
 	f = open_memstream(&text, &len);
 	if (!f)

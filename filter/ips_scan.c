@@ -52,8 +52,7 @@ struct fstate {
 	uint64_t rs_id; /* the ruleset the flowbit and rule ids refer to (a pointer may be reused) */
 	uint8_t *bits;
 	struct ips_stream *st[2];
-	uint64_t bytes[2]; /* per direction, for stream_size: count_stream() */
-	uint32_t isn[2];     /* the first TCP sequence number seen each way */
+	uint32_t isn[2];     /* the first TCP sequence number seen each way, for stream_size */
 	uint8_t isn_seen;    /* bit per direction */
 	bool iponly_done[2]; /* ip-only rules already ran for this direction */
 	uint8_t hs;          /* TCP handshake seen: HS_* */
@@ -290,26 +289,33 @@ static bool flow_ok(const struct scan *s, const struct ips_rule *r)
 	return !((r->flow & IF_NOT_EST) && established(s));
 }
 
-/*
- * stream_size as Suricata counts it: the sequence space a side has used
- * since its first segment (the SYN counts one), from the flow's record of
- * its next sequence number - a retransmission adds nothing; it added its
- * bytes again, and a rule like stream_size:client,<,10000 stopped matching.
- */
-static void count_stream(struct fstate *fs, const struct flow *f, const struct pkt *p, int dir)
+/* The first sequence number @dir sent, where the flow keeps a record of them (a RST first: none). */
+static void note_isn(struct fstate *fs, const struct flow *f, const struct pkt *p, int dir)
 {
-	if (p->proto != IPPROTO_TCP_ || !(f->tcp_bits & FLOW_END_KNOWN(dir)))
-		return; /* no sequence record (a RST first, or a packet judged without a flow) */
-	if (!(fs->isn_seen & 1u << dir)) {
+	if (p->proto == IPPROTO_TCP_ && (f->tcp_bits & FLOW_END_KNOWN(dir)) &&
+	    !(fs->isn_seen & 1u << dir)) {
 		fs->isn[dir] = p->tcp_seq;
 		fs->isn_seen |= (uint8_t)(1u << dir);
 	}
-	fs->bytes[dir] = f->tcp_end[dir] - fs->isn[dir];
+}
+
+/*
+ * stream_size as Suricata counts it: the sequence space side @dir has used
+ * since its first segment (the SYN counts one), from the flow's record of
+ * its next sequence number - a retransmission adds nothing; counting the
+ * payload, it added its bytes again and stream_size:client,<,10000 stopped
+ * matching.
+ */
+static uint64_t stream_bytes(const struct scan *s, int dir)
+{
+	if (!s->fs || !(s->fs->isn_seen & 1u << dir) || !(s->f->tcp_bits & FLOW_END_KNOWN(dir)))
+		return 0;
+	return s->f->tcp_end[dir] - s->fs->isn[dir];
 }
 
 static bool ssize_ok(const struct scan *s, const struct ips_rule *r)
 {
-	uint64_t srv = s->fs ? s->fs->bytes[1] : 0, cli = s->fs ? s->fs->bytes[0] : 0;
+	uint64_t srv = stream_bytes(s, 1), cli = stream_bytes(s, 0);
 	bool a = ips_uint_match(&r->ssize, srv), b = ips_uint_match(&r->ssize, cli);
 
 	if (s->p->proto != IPPROTO_TCP_)
@@ -559,12 +565,13 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 			order[n++] = (uint64_t)s->rs->rules[ri].rank << 32 | ri;
 	}
 	sort_u64(order, n);
+	/* a rule that can match anywhere reads the stream's last bytes only (a content fits) */
+	uint32_t win = PEND_WINDOW + s->rs->max_pat, tail = len > win ? len - win : 0;
+
 	for (uint32_t i = 0; i < n && !s->stop; i++) {
 		uint32_t ri = (uint32_t)order[i];
 		const struct ips_rule *r = &s->rs->rules[ri];
-		/* a rule that can match anywhere reads the stream's last bytes only (a content fits) */
-		uint32_t win = PEND_WINDOW + s->rs->max_pat;
-		uint32_t ws = (s->rs->rflags[ri] & IRF_FLOAT) && len > win ? len - win : 0;
+		uint32_t ws = (s->rs->rflags[ri] & IRF_FLOAT) ? tail : 0;
 
 		/* a one-literal rule is pending only when its literal was just seen */
 		if (!rule_head_ok(s, r) ||
@@ -591,7 +598,7 @@ void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f
 		return;
 	s.fs = flow_state(f, rs);
 	if (s.fs) {
-		count_stream(s.fs, f, p, s.dir);
+		note_isn(s.fs, f, p, s.dir);
 		s.iponly_done = s.fs->iponly_done[s.dir];
 		s.fs->iponly_done[s.dir] = true;
 		if (p->proto == IPPROTO_TCP_)

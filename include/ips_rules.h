@@ -273,7 +273,7 @@ struct ips_ruleset {
 enum {
 	IRF_STREAM = 1, /* ips_stream_rule() */
 	IRF_ONE = 2,    /* one positive content and nothing else */
-	IRF_FLOAT = 4,  /* ips_rule_floats(): a match anywhere is a match in any window holding it */
+	IRF_FLOAT = 4,  /* a match anywhere is a match in any window holding it (ips_compile.c) */
 };
 
 /* Parsing context for one ruleset build. */
@@ -347,7 +347,6 @@ int ips_compile(struct ips_pctx *c);
 void ips_groups_free(struct ips_ruleset *rs);
 /* ips_stream_rule() - does @r also look at reassembled TCP streams (payload tests, no dsize, no header buffer)? */
 bool ips_stream_rule(const struct ips_rule *r);
-bool ips_rule_floats(const struct ips_rule *r);
 enum ips_pgroup ips_pgroup_of(uint8_t ipproto);
 /* ips_group_of() - the candidates for a packet of @p traveling @dir (0 to the server). */
 const struct ips_group *ips_group_of(const struct ips_ruleset *rs, const struct pkt *p, int dir);

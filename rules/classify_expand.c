@@ -30,33 +30,47 @@ static int rank_of(const struct fw_rule *r)
 	return (4 - r->priority) * 5 + r->action;
 }
 
-/* Complement of sorted, merged, disjoint ranges within [0, max]; @out holds n + 1. */
-static uint32_t complement(struct rng *out, const struct rng *in, uint32_t n, u128 max)
+/* Complement of sorted, disjoint ranges @in, all inside [lo, hi], within [lo, hi]; @out holds n + 1. */
+static uint32_t complement(struct rng *out, const struct rng *in, uint32_t n, u128 lo, u128 hi)
 {
-	u128 next = 0;
+	u128 next = lo;
 	uint32_t k = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
 		if (in[i].lo > next)
 			out[k++] = (struct rng){ next, in[i].lo - 1 };
-		if (in[i].hi >= max)
+		if (in[i].hi >= hi)
 			return k;
 		next = in[i].hi + 1;
 	}
-	out[k++] = (struct rng){ next, max };
+	out[k++] = (struct rng){ next, hi };
 	return k;
 }
 
-static int list_set(struct rlist *l, const struct rng *in, uint32_t n, bool neg, u128 max)
+/*
+ * @in (sorted, disjoint), or with @neg its complement within the @nscope
+ * sorted ranges of @scope (each range of @in lies inside one of them; no
+ * scope without @neg).
+ */
+static int list_set(struct rlist *l, const struct rng *in, uint32_t n, bool neg,
+		    const struct rng *scope, uint32_t nscope)
 {
-	l->v = malloc((n + 1) * sizeof(*l->v));
+	l->v = malloc((n + nscope + 1) * sizeof(*l->v));
+	l->n = 0;
 	if (!l->v)
 		return -ENOMEM;
-	if (neg) {
-		l->n = complement(l->v, in, n, max);
-	} else {
+	if (!neg) {
 		memcpy(l->v, in, n * sizeof(*in));
 		l->n = n;
+		return 0;
+	}
+	for (uint32_t s = 0, i = 0; s < nscope; s++) {
+		uint32_t k = 0;
+
+		while (i + k < n && in[i + k].hi <= scope[s].hi)
+			k++;
+		l->n += complement(l->v + l->n, in + i, k, scope[s].lo, scope[s].hi);
+		i += k;
 	}
 	return 0;
 }
@@ -65,40 +79,30 @@ static int list_one(struct rlist *l, u128 lo, u128 hi)
 {
 	struct rng r = { lo, hi };
 
-	return list_set(l, &r, 1, false, 0);
+	return list_set(l, &r, 1, false, NULL, 0);
 }
 
 /*
  * A negation stays within the family of what it negates (fw_eval.c): the
- * other family joins the list before the complement is taken, so that the
- * complement leaves it out.
+ * complement is taken within the IPv4 block, or around it.
  */
 static int addr_list(struct rlist *l, const struct addr_match *m)
 {
-	const struct rng v4 = { CLS_V4LO, CLS_V4HI };
+	static const struct rng both[] = { { 0, U128_MAX } }, v4[] = { { CLS_V4LO, CLS_V4HI } },
+				v6[] = { { 0, CLS_V4LO - 1 }, { CLS_V4HI + 1, U128_MAX } };
 	struct rng *tmp;
-	uint32_t n = 0;
 	int err;
 
 	if (m->any)
 		return list_one(l, 0, U128_MAX);
-	tmp = malloc((m->n + 2) * sizeof(*tmp));
+	tmp = malloc((m->n + 1) * sizeof(*tmp));
 	if (!tmp)
 		return -ENOMEM;
-	if (m->neg && m->family == 4)
-		tmp[n++] = (struct rng){ 0, CLS_V4LO - 1 };
-	for (uint32_t i = 0; i < m->n; i++) {
-		struct rng r = { cls_u128(m->r[i].lo), cls_u128(m->r[i].hi) };
-
-		if (m->neg && m->family == 6 && r.lo > CLS_V4HI && (!n || tmp[n - 1].hi < CLS_V4LO))
-			tmp[n++] = v4; /* in order: the ranges hold no IPv4 address */
-		tmp[n++] = r;
-	}
-	if (m->neg && m->family == 6 && (!n || tmp[n - 1].hi < CLS_V4LO))
-		tmp[n++] = v4;
-	if (m->neg && m->family == 4)
-		tmp[n++] = (struct rng){ CLS_V4HI + 1, U128_MAX };
-	err = list_set(l, tmp, n, m->neg, U128_MAX);
+	for (uint32_t i = 0; i < m->n; i++)
+		tmp[i] = (struct rng){ cls_u128(m->r[i].lo), cls_u128(m->r[i].hi) };
+	err = m->family == 4 ? list_set(l, tmp, m->n, m->neg, v4, 1) :
+	      m->family == 6 ? list_set(l, tmp, m->n, m->neg, v6, 2) :
+			       list_set(l, tmp, m->n, m->neg, both, 1);
 	free(tmp);
 	return err;
 }
@@ -115,7 +119,7 @@ static int port_list(struct rlist *l, const struct port_match *m)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < m->n; i++)
 		tmp[i] = (struct rng){ m->r[i].lo, m->r[i].hi };
-	err = list_set(l, tmp, m->n, m->neg, 65535);
+	err = list_set(l, tmp, m->n, m->neg, &(const struct rng){ 0, 65535 }, 1);
 	free(tmp);
 	return err;
 }
@@ -152,7 +156,7 @@ static int proto_list(struct rlist *l, const struct fw_rule *r)
 		if (udp)
 			v[n++] = (struct rng){ IPPROTO_UDP_, IPPROTO_UDP_ };
 	}
-	return list_set(l, v, n, false, 0);
+	return list_set(l, v, n, false, NULL, 0);
 }
 
 static bool has_tcp_udp(const struct rlist *proto)

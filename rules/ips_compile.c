@@ -552,7 +552,7 @@ bool ips_stream_rule(const struct ips_rule *r)
  * content, which would have to be absent before the window too. Relative
  * items follow the item before them, wherever that is.
  */
-bool ips_rule_floats(const struct ips_rule *r)
+static bool rule_floats(const struct ips_rule *r)
 {
 	for (uint32_t i = 0; i < r->nitems; i++) {
 		const struct ips_item *it = &r->items[i];
@@ -590,7 +590,7 @@ int ips_compile(struct ips_pctx *c)
 		rs->rflags[i] = (ips_stream_rule(r) ? IRF_STREAM : 0) |
 				(r->nitems == 1 && r->items[0].kind == II_CONTENT &&
 				 !(r->items[0].u.c.flags & IC_NEG) ? IRF_ONE : 0) |
-				(ips_rule_floats(r) ? IRF_FLOAT : 0);
+				(rule_floats(r) ? IRF_FLOAT : 0);
 		rs->stream_rules += ips_stream_rule(r);
 		for (uint32_t k = 0; k < r->nitems; k++)
 			if (r->items[k].kind == II_CONTENT && r->items[k].u.c.len > rs->max_pat)
