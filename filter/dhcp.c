@@ -6,12 +6,14 @@
 
 /* BOOTP fixed header (RFC 2131 section 2). */
 #define BOOTP_OP 0
+#define BOOTP_XID 4
 #define BOOTP_SNAME 44
 #define BOOTP_SNAME_LEN 64
 #define BOOTP_FILE 108
 #define BOOTP_FILE_LEN 128
 #define BOOTP_COOKIE 236
 #define BOOTP_OPTIONS 240
+#define BOOTREQUEST 1
 #define BOOTREPLY 2
 
 enum {
@@ -133,9 +135,18 @@ static void lease_add_v4(struct dhcp_lease *out, const uint8_t *dns, size_t n)
 	}
 }
 
+static const uint8_t cookie[4] = { 99, 130, 83, 99 };
+
+int dhcp4_request_xid(const uint8_t *b, size_t len, uint32_t *xid)
+{
+	if (len < BOOTP_OPTIONS || memcmp(b + BOOTP_COOKIE, cookie, 4) || b[BOOTP_OP] != BOOTREQUEST)
+		return -ENOENT;
+	*xid = get32(b + BOOTP_XID);
+	return 0;
+}
+
 int dhcp4_parse_ack(const uint8_t *b, size_t len, struct dhcp_lease *out)
 {
-	static const uint8_t cookie[4] = { 99, 130, 83, 99 };
 	struct dhcp4_acc a = { .msgtype = -1 };
 	int rc;
 
@@ -144,6 +155,7 @@ int dhcp4_parse_ack(const uint8_t *b, size_t len, struct dhcp_lease *out)
 		return -EBADMSG;
 	if (memcmp(b + BOOTP_COOKIE, cookie, 4) || b[BOOTP_OP] != BOOTREPLY)
 		return -ENOENT;
+	out->xid = get32(b + BOOTP_XID);
 	rc = scan_area(&a, b + BOOTP_OPTIONS, len - BOOTP_OPTIONS, true);
 	/* RFC 2131 4.1: with overload, `file` is read before `sname` */
 	if (!rc && (a.overload & 1))
@@ -225,6 +237,18 @@ static int walk6(struct dhcp6_acc *a, const uint8_t *b, size_t len, int depth)
 	return i == len ? 0 : -EBADMSG;
 }
 
+int dhcp6_request_xid(const uint8_t *b, size_t len, uint32_t *xid)
+{
+	/* RFC 8415 7.3: what a client sends (Solicit .. Information-request, not Relay-forw) */
+	static const uint16_t client_types = 1u << 1 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 |
+					     1u << 8 | 1u << 9 | 1u << 11;
+
+	if (len < 4 || b[0] > 15 || !(client_types >> b[0] & 1))
+		return -ENOENT;
+	*xid = (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	return 0;
+}
+
 int dhcp6_parse_reply(const uint8_t *b, size_t len, struct dhcp_lease *out)
 {
 	struct dhcp6_acc a = { .out = out };
@@ -235,6 +259,7 @@ int dhcp6_parse_reply(const uint8_t *b, size_t len, struct dhcp_lease *out)
 		return -EBADMSG;
 	if (b[0] != DHCP6_REPLY)
 		return -ENOENT;
+	out->xid = (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 	rc = walk6(&a, b + 4, len - 4, 0);
 	if (rc) {
 		memset(out, 0, sizeof(*out));

@@ -85,7 +85,10 @@ static void ipt_lifeline(const struct hooks_spec *s, int family, bool in, FILE *
 			in ? HOOKS_HB_PREFIX_IN : HOOKS_HB_PREFIX_OUT);
 		fprintf(out, "-A %s -p tcp -m tcp %s %u%s -j ACCEPT\n", ch, port, num, mset);
 	}
-	/* dhcp: replies are also copied to the engine, which learns DNS servers from them */
+	/*
+	 * dhcp: replies are also copied to the engine, which learns DNS servers
+	 * from those that answer the host's requests (engine_dhcp_tap.c)
+	 */
 	int cli = family == 4 ? 68 : 546, srv = family == 4 ? 67 : 547;
 	if (in)
 		fprintf(out, "-A %s -p udp -m udp --sport %d --dport %d -j NFLOG --nflog-group %u\n",
@@ -127,6 +130,15 @@ static void ipt_chain(const struct hooks_spec *s, int family, bool in, FILE *out
 		fprintf(out, "-A %s -m mark ! --mark 0x0/0x%x -j ACCEPT\n", ch, HOOKS_MARK_MASK);
 		fprintf(out, "-A %s -m connmark --mark 0x%x/0x%x -j ACCEPT\n", ch,
 			hooks_mark(s->gen), HOOKS_MARK_MASK);
+	} else {
+		/*
+		 * A rule that names conntrack, which does nothing else (it
+		 * counts): conntrack brings the kernel's IPv6 reassembly before
+		 * this hook. Without it the later fragments of a large IPv6 DNS
+		 * answer carry no ports, miss the lifeline and meet the policy.
+		 * (IPv4 is reassembled before local delivery anyway.)
+		 */
+		fprintf(out, "-A %s -m conntrack --ctstate INVALID\n", ch);
 	}
 	ipt_lifeline(s, family, in, out);
 	if (!s->queue)

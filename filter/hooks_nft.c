@@ -85,16 +85,21 @@ static void nft_heartbeat(const struct hooks_spec *s, const char *ch, bool in, F
 
 static void nft_lifeline(const struct hooks_spec *s, const char *ch, bool in, FILE *out)
 {
-	char log[32] = "";
+	char log[32];
 
 	nft_heartbeat(s, ch, in, out);
-	/* dhcp replies are copied to the engine (log group) so it learns DNS servers */
-	if (in)
-		snprintf(log, sizeof(log), "log group %u ", s->nflog_group);
-	fprintf(out, "add rule %s %s udp sport 67 udp dport 68 %saccept\n", T, ch, log);
-	fprintf(out, "add rule %s %s udp sport 68 udp dport 67 accept\n", T, ch);
-	fprintf(out, "add rule %s %s udp sport 547 udp dport 546 %saccept\n", T, ch, log);
-	fprintf(out, "add rule %s %s udp sport 546 udp dport 547 accept\n", T, ch);
+	/*
+	 * dhcp, client traffic of each family; the replies are copied to the
+	 * engine (log group), which learns DNS servers from those that answer
+	 * the host's requests (engine_dhcp_tap.c)
+	 */
+	snprintf(log, sizeof(log), "log group %u ", s->nflog_group);
+	fprintf(out, "add rule %s %s meta nfproto ipv4 udp sport 67 udp dport 68 %saccept\n", T, ch,
+		in ? log : "");
+	fprintf(out, "add rule %s %s meta nfproto ipv4 udp sport 68 udp dport 67 accept\n", T, ch);
+	fprintf(out, "add rule %s %s meta nfproto ipv6 udp sport 547 udp dport 546 %saccept\n", T,
+		ch, in ? log : "");
+	fprintf(out, "add rule %s %s meta nfproto ipv6 udp sport 546 udp dport 547 accept\n", T, ch);
 	for (int f = 4; f <= 6; f += 2)
 		fprintf(out, "add rule %s %s meta l4proto { tcp, udp } th %s 53 %s %s @%s accept\n",
 			T, ch, in ? "sport" : "dport", f == 4 ? "ip" : "ip6",
@@ -127,6 +132,9 @@ static void nft_chain(const struct hooks_spec *s, bool in, FILE *out)
 			HOOKS_MARK_MASK);
 		fprintf(out, "add rule %s %s ct mark and 0x%08x == 0x%08x accept\n", T, ch,
 			HOOKS_MARK_MASK, m);
+	} else {
+		/* see hooks_ipt.c: conntrack's IPv6 reassembly, for the lifeline's ports */
+		fprintf(out, "add rule %s %s ct state invalid counter\n", T, ch);
 	}
 	nft_lifeline(s, ch, in, out);
 	if (!s->queue)

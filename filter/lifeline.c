@@ -208,7 +208,7 @@ static int dns_replace(struct lifeline *l, const struct dhcp_lease *ls, bool v6,
 	struct lifeline_dns before[LIFELINE_MAX_DNS];
 	uint32_t nbefore = l->ndns;
 	uint64_t exp = lease_expiry(ls, now_us);
-	int n = 0;
+	int n = 0, added = 0;
 
 	memcpy(before, l->dns, sizeof(before[0]) * nbefore);
 	dns_forget(l, v6, now_us);
@@ -217,8 +217,10 @@ static int dns_replace(struct lifeline *l, const struct dhcp_lease *ls, bool v6,
 			n++; /* configured already: it stays static */
 			continue;
 		}
-		if (l->ndns >= LIFELINE_MAX_DNS)
+		/* half the room a family: a lease naming 64 servers leaves the other family its own */
+		if (l->ndns >= LIFELINE_MAX_DNS || added == LIFELINE_MAX_DNS / 2)
 			break;
+		added++;
 		l->dns[l->ndns++] = (struct lifeline_dns){
 			.addr = ls->servers[i], .expires_us = exp, .learned = 1, .v6 = v6,
 		};
@@ -229,25 +231,48 @@ static int dns_replace(struct lifeline *l, const struct dhcp_lease *ls, bool v6,
 	return n;
 }
 
+static void asked_add(struct lifeline *l, uint32_t xid, bool v6, uint64_t now_us)
+{
+	for (uint32_t i = 0; i < LIFELINE_MAX_ASKED; i++)
+		if (l->asked[i].at_us && l->asked[i].xid == xid && l->asked[i].v6 == v6) {
+			l->asked[i].at_us = now_us; /* a retransmission */
+			return;
+		}
+	l->asked[l->nasked++ % LIFELINE_MAX_ASKED] = (struct lifeline_asked){ now_us, xid, v6 };
+}
+
+/* Did the host ask, recently, in the transaction @xid? Times are the packets': a capture may go back. */
+static bool was_asked(struct lifeline *l, uint32_t xid, bool v6, uint64_t now_us)
+{
+	for (uint32_t i = 0; i < LIFELINE_MAX_ASKED; i++)
+		if (l->asked[i].at_us && l->asked[i].xid == xid && l->asked[i].v6 == v6 &&
+		    now_us - l->asked[i].at_us <= LIFELINE_ASKED_US)
+			return true;
+	l->unasked++;
+	return false;
+}
+
 int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us)
 {
 	struct dhcp_lease ls;
+	bool v6 = p->family == 6;
+	uint16_t cli = v6 ? DHCP6_CLIENT : DHCP4_CLIENT, srv = v6 ? DHCP6_SERVER : DHCP4_SERVER;
+	uint32_t xid;
 
 	if (p->is_frag || p->proto != IPPROTO_UDP_ || !p->l4_ok || !p->payload)
 		return 0;
-	/* a reply the host sends is its own DHCP server talking, not its lease */
-	if (p->dir == PKT_DIR_OUT)
+	if (p->sport == cli && p->dport == srv) {
+		if (!(v6 ? dhcp6_request_xid : dhcp4_request_xid)(p->payload, p->paylen, &xid))
+			asked_add(l, xid, v6, now_us);
 		return 0;
-	if (p->family == 4 && p->sport == DHCP4_SERVER && p->dport == DHCP4_CLIENT) {
-		if (dhcp4_parse_ack(p->payload, p->paylen, &ls))
-			return 0;
-		return dns_replace(l, &ls, false, now_us);
 	}
-	if (p->family == 6 && p->sport == DHCP6_SERVER && p->dport == DHCP6_CLIENT) {
-		if (dhcp6_parse_reply(p->payload, p->paylen, &ls))
-			return 0;
-		return dns_replace(l, &ls, true, now_us);
-	}
-	return 0;
+	/* a reply the host sends is its own DHCP server talking, not its lease */
+	if (p->sport != srv || p->dport != cli || p->dir == PKT_DIR_OUT)
+		return 0;
+	if ((v6 ? dhcp6_parse_reply : dhcp4_parse_ack)(p->payload, p->paylen, &ls))
+		return 0;
+	if (!was_asked(l, ls.xid, v6, now_us))
+		return 0;
+	return dns_replace(l, &ls, v6, now_us);
 }
 

@@ -7,6 +7,8 @@
 
 #define LIFELINE_MAX_DNS 64
 #define LIFELINE_MAX_MANAGERS 64
+#define LIFELINE_MAX_ASKED 16          /* the host's recent DHCP transactions */
+#define LIFELINE_ASKED_US (120 * 1000000ull) /* a reply answers a request this recent */
 
 struct lifeline_dns {
 	ll_ip addr;
@@ -14,6 +16,13 @@ struct lifeline_dns {
 	uint8_t learned;     /* 1: from DHCP, 0: configured/resolv.conf */
 	uint8_t v6;          /* learned from DHCPv6 (replaced by the next v6 Reply) */
 	uint8_t host;        /* not learned: from the host's resolv.conf, not the config */
+};
+
+/* One of the host's own DHCP requests. */
+struct lifeline_asked {
+	uint64_t at_us; /* 0: free */
+	uint32_t xid;
+	uint8_t v6;
 };
 
 /*
@@ -29,6 +38,10 @@ struct lifeline {
 	struct lifeline_dns dns[LIFELINE_MAX_DNS];
 	uint32_t ndns;
 	uint64_t dns_changes; /* bumped whenever the DNS set changes */
+	/* the transactions of the host's own DHCP requests: only their replies teach */
+	struct lifeline_asked asked[LIFELINE_MAX_ASKED];
+	uint32_t nasked;      /* requests seen: the next one goes to asked[nasked % MAX] */
+	uint64_t unasked;     /* replies ignored: no request of the host's had their id */
 };
 
 /*
@@ -53,11 +66,17 @@ void lifeline_add_dns(struct lifeline *l, ll_ip addr);
 int lifeline_match(const struct lifeline *l, const struct pkt *p, uint64_t now_us);
 
 /*
- * lifeline_learn() - when @p is a DHCPACK (option 6, option 52 overload) or a
- * DHCPv6 Reply (option 23), replace the learned servers of that family.
- * Returns the number of servers learned, 0 when @p is no such reply. Only
- * replies the host receives count: @p->dir PKT_DIR_OUT (the host is itself
- * a DHCP server) teaches nothing.
+ * lifeline_learn() - when @p is a DHCP client's request, remember its
+ * transaction id; when it is a DHCPACK (option 6, option 52 overload) or a
+ * DHCPv6 Reply (option 23) answering one of those within
+ * LIFELINE_ASKED_US, replace the learned servers of that family (at most
+ * LIFELINE_MAX_DNS / 2 of them: the other family keeps room). Returns
+ * the number of servers learned, 0 when @p teaches nothing. A reply to no
+ * request of the host's (a forged or stray ACK: anyone can send UDP 67 ->
+ * 68) teaches nothing, nor does one the host sends (@p->dir PKT_DIR_OUT:
+ * the host is itself a DHCP server). The live engine sees the host's
+ * requests and the replies through NFLOG copies (the kernel accepts both
+ * before the queue).
  */
 int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us);
 
@@ -71,7 +90,17 @@ struct dhcp_lease {
 	uint32_t nservers;
 	bool has_lifetime;   /* lease time (v4 option 51) or valid lifetime (v6) given */
 	uint32_t lifetime_s; /* 0xffffffff: infinite */
+	uint32_t xid;        /* the transaction id (DHCPv6: 24 bits) */
 };
+
+/*
+ * dhcp4_request_xid() / dhcp6_request_xid() - when @b/@len is a message a
+ * DHCP client sends (a BOOTREQUEST; a DHCPv6 Solicit, Request, Confirm,
+ * Renew, Rebind, Release, Decline or Information-request), its transaction
+ * id in @xid and 0; else -ENOENT.
+ */
+int dhcp4_request_xid(const uint8_t *b, size_t len, uint32_t *xid);
+int dhcp6_request_xid(const uint8_t *b, size_t len, uint32_t *xid);
 
 /*
  * dhcp4_parse_ack() - @b/@len is a BOOTP message (UDP payload). When it is a

@@ -252,6 +252,7 @@ HB = "lifeline/heartbeat"
 # ---- the captures ---------------------------------------------------------------
 def c_dhcp_learn():
     c = Cap("crafted-dhcp-learn")
+    c.add(dhcp4_frame(1), "lifeline/dhcp", "DHCPDISCOVER 0.0.0.0:68 -> 255.255.255.255:67 (xid 0x0d1ce000)")
     c.add(dhcp4_frame(2, yiaddr=AGENT4, options=[(6, a4("203.0.113.53"))]), "lifeline/dhcp",
           "DHCPOFFER, option 6 = 203.0.113.53 (an offer teaches nothing)")
     c.add(udp4(AGENT4, "203.0.113.53", 40001, 53, dns_query()), "ip",
@@ -259,6 +260,12 @@ def c_dhcp_learn():
     c.add(dhcp4_frame(5, yiaddr=AGENT4, options=[(6, a4(DNS4)), (51, struct.pack("!I", 3600))]),
           "lifeline/dhcp", "DHCPACK, option 6 = 198.51.100.1")
     c.add(udp4(AGENT4, DNS4, 40002, 53, dns_query()), "lifeline/dns", "DNS query to the learned server")
+    # anyone can send UDP 67 -> 68: an ACK to no request of the host's teaches nothing
+    c.add(udp4(OUT4, AGENT4, 67, 68, dhcp(5, yiaddr=AGENT4, options=[(6, a4(OUT4))], xid=0x66666666)),
+          "lifeline/dhcp", "forged DHCPACK (xid of no request) naming the outsider 203.0.113.66")
+    c.add(udp4(AGENT4, DNS4, 40011, 53, dns_query()), "lifeline/dns",
+          "DNS query to 198.51.100.1: the forged ACK replaced nothing")
+    c.add(tcp4(OUT4, AGENT4, 53, 22, "S"), "ip", "outsider:53 -> agent:22: not a DNS server")
     c.add(udp4(DNS4, AGENT4, 53, 40002, dns_query()), "lifeline/dns", "DNS answer from the learned server")
     c.add(udp4(AGENT4, OTHER4, 40003, 53, dns_query()), "ip", "DNS query to 192.0.2.53 (not learned)")
     c.add(udp4(AGENT4, DNS4, 40004, 5353, dns_query()), "ip", "learned server but port 5353: ordinary")
@@ -272,6 +279,11 @@ def c_dhcp_learn():
           "DNS query to 198.51.100.1 (replaced by the last ACK): ordinary")
     c.add(tcp4(AGENT4, OTHER4, 40007, 53, "S"), "lifeline/dns", "TCP SYN to 192.0.2.53:53")
     c.add(tcp4(OTHER4, AGENT4, 53, 40007, "SA"), "lifeline/dns", "TCP SYN-ACK from 192.0.2.53:53")
+    c.add(udp6(LL_RTR, LL_AGENT, 547, 546, dhcp6_reply([OUT6])), "lifeline/dhcp",
+          "DHCPv6 Reply to no Request of the host's (option 23 = the outsider)")
+    c.add(udp6(AGENT6, OUT6, 40012, 53, dns_query()), "ip", "DNS to the outsider: not learned")
+    c.add(udp6(LL_AGENT, "ff02::1:2", 546, 547, dhcp6_reply([], msgtype=3)), "lifeline/dhcp",
+          "DHCPv6 Request (transaction 0x0a0b0c)")
     c.add(udp6(LL_RTR, LL_AGENT, 547, 546, dhcp6_reply([DNS6])), "lifeline/dhcp",
           "DHCPv6 Reply, option 23 = 2001:db8:1::53")
     c.add(udp6(AGENT6, DNS6, 40008, 53, dns_query()), "lifeline/dns", "DNS over IPv6 to the learned server")
@@ -401,6 +413,7 @@ def c_exthdr():
 
 def c_frag4():
     c = Cap("crafted-frag4")
+    c.add(dhcp4_frame(3), "lifeline/dhcp", "DHCPREQUEST 0.0.0.0:68 -> 255.255.255.255:67")
     c.add(dhcp4_frame(5, yiaddr=AGENT4, options=[(6, a4(DNS4))]), "lifeline/dhcp",
           "DHCPACK, option 6 = 198.51.100.1")
     resp = udp(DNS4, AGENT4, 53, 40002, dns_query() + b"A" * 26)  # 64 bytes
@@ -436,6 +449,8 @@ def c_frag4():
 
 def c_frag6():
     c = Cap("crafted-frag6")
+    c.add(udp6(LL_AGENT, "ff02::1:2", 546, 547, dhcp6_reply([], msgtype=3)), "lifeline/dhcp",
+          "DHCPv6 Request (transaction 0x0a0b0c)")
     rep = udp(LL_RTR, LL_AGENT, 547, 546, dhcp6_reply([DNS6]))
     fr = frag6(LL_RTR, LL_AGENT, 17, rep, [32], 0x201)
     for f in (fr[1], fr[0]):

@@ -57,7 +57,7 @@ FIELDS = ["frame.number", "frame.time_epoch", "frame.protocols", "ip.src", "ip.d
           "ipv6.src", "ipv6.dst", "ipv6.hlim", "tcp.srcport", "tcp.dstport", "udp.srcport",
           "udp.dstport", "icmp.type", "icmp.code", "icmp.ident", "icmpv6.type", "icmpv6.code",
           "icmpv6.echo.identifier", "dhcp.option.dhcp", "dhcp.option.domain_name_server",
-          "dhcpv6.msgtype", "dhcpv6.dns_server", "ip.fragment", "ipv6.fragment",
+          "dhcpv6.msgtype", "dhcpv6.dns_server", "dhcp.type", "dhcp.id", "dhcpv6.xid", "ip.fragment", "ipv6.fragment",
           "ip.fragment.overlap", "ipv6.fragment.overlap", "ip.flags.mf", "ip.frag_offset",
           "ipv6.fraghdr.more", "ipv6.fraghdr.offset", "_ws.malformed", "ipv6.nxt"]
 TSHARK = ["tshark", "-n", "-o", "ip.defragment:TRUE", "-o", "ipv6.defragment:TRUE"]
@@ -249,12 +249,26 @@ def lifeline_reason(f, conf, learned):
 
 
 def learn(f, learned):
-    """DHCPACK option 6 / DHCPv6 Reply option 23 replace that family's learned servers."""
+    """The host's requests open transactions (by id); a DHCPACK option 6 / DHCPv6 Reply
+    option 23 that answers one within 120 s replaces that family's learned servers."""
     d = f.d
+    t = float(d["frame.time_epoch"][0])
+    asked = learned["asked"]
+    if f.udp and (f.sport, f.dport) == (68, 67) and ints(d, "dhcp.type")[:1] == [1]:
+        asked[(4, ints(d, "dhcp.id")[0])] = t
+    if f.udp and (f.sport, f.dport) == (546, 547) and ints(d, "dhcpv6.msgtype")[:1] and \
+            ints(d, "dhcpv6.msgtype")[0] in (1, 3, 4, 5, 6, 8, 9, 11):
+        asked[(6, ints(d, "dhcpv6.xid")[0])] = t
+
+    def answers(fam, key):
+        ids = ints(d, key)
+        return ids and (fam, ids[0]) in asked and 0 <= t - asked[(fam, ids[0])] <= 120
+
     if f.udp and (f.sport, f.dport) in ((67, 68), (547, 546)):
-        if ints(d, "dhcp.option.dhcp")[:1] == [5] and d["dhcp.option.domain_name_server"]:
+        if ints(d, "dhcp.option.dhcp")[:1] == [5] and d["dhcp.option.domain_name_server"] and \
+                answers(4, "dhcp.id"):
             learned[4] = {ipaddress.ip_address(x) for x in d["dhcp.option.domain_name_server"]}
-        if ints(d, "dhcpv6.msgtype")[:1] == [7] and d["dhcpv6.dns_server"]:
+        if ints(d, "dhcpv6.msgtype")[:1] == [7] and d["dhcpv6.dns_server"] and answers(6, "dhcpv6.xid"):
             learned[6] = {ipaddress.ip_address(x) for x in d["dhcpv6.dns_server"]}
 
 
@@ -290,7 +304,7 @@ def classify(cap, frames, conf, manifest):
             for n in ns:
                 groups[n] = sorted(ns)
         return cls, groups
-    learned = {4: set(), 6: set()}
+    learned = {4: set(), 6: set(), "asked": {}}
     infrag = {}
     for n in sorted(frames):
         f = frames[n]

@@ -59,8 +59,13 @@ static struct pkt icmp(const char *src, const char *dst, uint8_t type, uint8_t c
 	return p;
 }
 
+static void asked(struct lifeline *l, uint64_t now);
+struct msg;
+static void reply6(struct msg *m, uint8_t type, uint32_t valid1, uint32_t valid2, bool dns);
+static struct pkt v6reply(const struct msg *m);
+
 /* A lifeline from config text (which must be valid). */
-static void ll_from(struct lifeline *l, const char *conf)
+static void ll_bare(struct lifeline *l, const char *conf)
 {
 	struct ll_errlist e = { 0 };
 	struct config c;
@@ -68,6 +73,13 @@ static void ll_from(struct lifeline *l, const char *conf)
 	assert_int_equal(config_load_string(&c, "t.conf", conf, &e), 0);
 	lifeline_init(l, &c);
 	config_free(&c);
+}
+
+/* The same, having sent the requests the tests' DHCP replies answer (at T0). */
+static void ll_from(struct lifeline *l, const char *conf)
+{
+	ll_bare(l, conf);
+	asked(l, T0);
 }
 
 #define HOST "198.51.100.2"
@@ -650,8 +662,13 @@ static void test_learn_bounded(void **state)
 	opt(&m, 6, many, 252); /* the same again: duplicates collapse */
 	opt_end(&m);
 	p = v4reply(&m);
-	assert_int_equal(lifeline_learn(&l, &p, T0), 63);
-	assert_int_equal(l.ndns, LIFELINE_MAX_DNS);
+	/* half the room a family: a DHCPv6 Reply still finds room for its servers */
+	assert_int_equal(lifeline_learn(&l, &p, T0), LIFELINE_MAX_DNS / 2);
+	assert_int_equal(l.ndns, 1 + LIFELINE_MAX_DNS / 2);
+	reply6(&m, 7, 3600, 3600, true);
+	p = v6reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 2);
+	assert_int_equal(dns_lookup(&l, "2001:db8::54", T0), R_DNS);
 	/* full: more static servers are dropped, nothing overflows */
 	for (int i = 0; i < 100; i++)
 		lifeline_add_dns(&l, ll_ip_from_v4(0x0b000000u + (uint32_t)i));
@@ -716,6 +733,91 @@ static void reply6(struct msg *m, uint8_t type, uint32_t valid1, uint32_t valid2
 static struct pkt v6reply(const struct msg *m)
 {
 	return udp_msg("fe80::1", 547, "fe80::2", 546, m);
+}
+
+/* The host's DHCPREQUEST (xid @xid) and DHCPv6 Request (transaction id @txid). */
+static void request(struct lifeline *l, uint32_t xid, uint32_t txid, uint64_t now)
+{
+	struct msg m;
+	struct pkt p;
+
+	bootp(&m, 1);
+	m.b[4] = (uint8_t)(xid >> 24);
+	m.b[5] = (uint8_t)(xid >> 16);
+	m.b[6] = (uint8_t)(xid >> 8);
+	m.b[7] = (uint8_t)xid;
+	opt(&m, 53, "\x03", 1);
+	opt_end(&m);
+	p = udp_msg("0.0.0.0", 68, "255.255.255.255", 67, &m);
+	p.dir = PKT_DIR_OUT;
+	assert_int_equal(lifeline_learn(l, &p, now), 0);
+	memset(&m, 0, sizeof(m));
+	m.b[0] = 3; /* Request */
+	m.b[1] = (uint8_t)(txid >> 16);
+	m.b[2] = (uint8_t)(txid >> 8);
+	m.b[3] = (uint8_t)txid;
+	m.len = 4;
+	p = udp_msg("fe80::2", 546, "ff02::1:2", 547, &m);
+	p.dir = PKT_DIR_OUT;
+	assert_int_equal(lifeline_learn(l, &p, now), 0);
+}
+
+/* bootp() leaves the xid 0; reply6() writes 0x123456. */
+static void asked(struct lifeline *l, uint64_t now)
+{
+	request(l, 0, 0x123456, now);
+}
+
+/*
+ * Anyone can send UDP 67 -> 68 (the kernel lifeline accepts it): a reply
+ * teaches only when it answers a request the host made, recently.
+ */
+static void test_learn_needs_request(void **state)
+{
+	struct lifeline l;
+	struct msg m;
+	struct pkt p;
+
+	(void)state;
+	ll_bare(&l, "");
+	ack(&m, 5, 3600, DNS_A);
+	p = v4reply(&m);
+	/* no request at all: a forged ACK names no server */
+	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	assert_int_equal(dns_lookup(&l, "192.168.1.1", T0), -1);
+	assert_int_equal(l.unasked, 1);
+	reply6(&m, 7, 3600, 3600, true);
+	p = v6reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	assert_int_equal(dns_lookup(&l, "2001:db8::53", T0), -1);
+	/* another transaction's id: nothing; a v4 request does not vouch for a v6 reply */
+	request(&l, 0x0badf00d, 0x000001, T0);
+	ack(&m, 5, 3600, DNS_A);
+	p = v4reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0 + SEC), 0);
+	request(&l, 0x123456, 0x000002, T0);
+	reply6(&m, 7, 3600, 3600, true);
+	p = v6reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0 + SEC), 0);
+	/* the answer to the host's request teaches, within LIFELINE_ASKED_US */
+	request(&l, 0, 0x123456, T0 + 10 * SEC);
+	ack(&m, 5, 3600, DNS_A);
+	p = v4reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0 + 10 * SEC + LIFELINE_ASKED_US + 1), 0);
+	assert_int_equal(lifeline_learn(&l, &p, T0 + 10 * SEC + LIFELINE_ASKED_US), 1);
+	assert_int_equal(dns_lookup(&l, "192.168.1.1", T0 + 200 * SEC), R_DNS);
+	reply6(&m, 7, 3600, 3600, true);
+	p = v6reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0 + 11 * SEC), 2);
+	/* a retransmitted request keeps its transaction open */
+	request(&l, 0, 0x123456, T0 + 100 * SEC);
+	ack(&m, 5, 3600, DNS_B);
+	p = v4reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0 + 200 * SEC), 1);
+	/* sixteen later transactions push the old one out */
+	for (uint32_t i = 1; i <= LIFELINE_MAX_ASKED; i++)
+		request(&l, i, i, T0 + 200 * SEC);
+	assert_int_equal(lifeline_learn(&l, &p, T0 + 201 * SEC), 0);
 }
 
 static void test_learn_dhcpv6(void **state)
@@ -1045,6 +1147,7 @@ int main(void)
 		cmocka_unit_test(test_learn_bounded),
 		cmocka_unit_test(test_learn_mutations),
 		cmocka_unit_test(test_learn_dhcpv6),
+		cmocka_unit_test(test_learn_needs_request),
 		cmocka_unit_test(test_learn_dhcpv6_malformed),
 		cmocka_unit_test(test_cap_rfc3004),
 		cmocka_unit_test(test_cap_rfc5859),
