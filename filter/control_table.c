@@ -194,22 +194,68 @@ static void print_range(const struct ip_range *r, FILE *out)
 	fprintf(out, "%s-%s", a, ll_ip_str(r->hi, b, sizeof(b)));
 }
 
-/* Print what is left of [@lo, @hi] once every range of @del/@n is taken out. */
+/* The first of the @n sorted, disjoint ranges at @r that ends at or after @x (@n when none). */
+static uint32_t first_ending_from(const struct ip_range *r, uint32_t n, u128 x)
+{
+	uint32_t a = 0, b = n;
+
+	while (a < b) {
+		uint32_t m = a + (b - a) / 2;
+
+		if (to128(r[m].hi) < x)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a;
+}
+
+/*
+ * Print what is left of [@lo, @hi] once the sorted, disjoint ranges
+ * @del/@n are taken out: one sweep from the first that reaches @lo (a
+ * delete of 100,000 addresses was a recursion as deep, quadratic).
+ */
 static void print_minus(u128 lo, u128 hi, const struct ip_range *del, uint32_t n, FILE *out)
 {
-	for (uint32_t j = 0; j < n; j++) {
+	for (uint32_t j = first_ending_from(del, n, lo); j < n; j++) {
 		u128 dl = to128(del[j].lo), dh = to128(del[j].hi);
 
-		if (dh < lo || dl > hi)
-			continue;
-		if (dl > lo)
-			print_minus(lo, dl - 1, del, n, out);
-		if (dh < hi)
-			print_minus(dh + 1, hi, del, n, out);
-		return;
+		if (dl > hi)
+			break;
+		if (dl > lo) {
+			fputc(' ', out);
+			print_range(&(struct ip_range){ from128(lo), from128(dl - 1) }, out);
+		}
+		if (dh >= hi)
+			return;
+		lo = dh + 1;
 	}
 	fputc(' ', out);
 	print_range(&(struct ip_range){ from128(lo), from128(hi) }, out);
+}
+
+static int by_lo(const void *a, const void *b)
+{
+	u128 x = to128(((const struct ip_range *)a)->lo), y = to128(((const struct ip_range *)b)->lo);
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sort @r/@n and merge what overlaps or touches: sorted, disjoint; the new count. */
+static uint32_t normalise(struct ip_range *r, uint32_t n)
+{
+	uint32_t k = 0;
+
+	qsort(r, n, sizeof(*r), by_lo);
+	for (uint32_t i = 0; i < n; i++) {
+		if (k && to128(r[k - 1].hi) != ~(u128)0 && to128(r[i].lo) <= to128(r[k - 1].hi) + 1) {
+			if (to128(r[i].hi) > to128(r[k - 1].hi))
+				r[k - 1].hi = r[i].hi;
+			continue;
+		}
+		r[k++] = r[i];
+	}
+	return k;
 }
 
 /* @set's ranges plus (@add) or minus @r/@n, as "{ a b }" (the parser merges). */
@@ -217,18 +263,31 @@ static int set_text(const struct fw_set *set, const struct ip_range *r, uint32_t
 		    bool flush, char **text)
 {
 	size_t len;
-	FILE *f = open_memstream(text, &len);
+	struct ip_range *del = NULL;
+	uint32_t ndel = 0;
+	FILE *f;
 
-	if (!f)
+	if (!add && !flush && n) {
+		del = malloc(n * sizeof(*del));
+		if (!del)
+			return -ENOMEM;
+		memcpy(del, r, n * sizeof(*del));
+		ndel = normalise(del, n);
+	}
+	f = open_memstream(text, &len);
+	if (!f) {
+		free(del);
 		return -ENOMEM;
+	}
 	fputc('{', f);
 	for (uint32_t i = 0; !flush && i < set->n; i++)
-		print_minus(to128(set->addrs[i].lo), to128(set->addrs[i].hi), r, add ? 0 : n, f);
+		print_minus(to128(set->addrs[i].lo), to128(set->addrs[i].hi), del, ndel, f);
 	for (uint32_t i = 0; add && i < n; i++) {
 		fputc(' ', f);
 		print_range(&r[i], f);
 	}
 	fputs(" }", f);
+	free(del);
 	return fclose(f) == 0 ? 0 : -ENOMEM;
 }
 
@@ -296,17 +355,16 @@ static void show_set(const struct fw_set *s, FILE *out)
 }
 
 /* Is [@r] within one of @set's ranges (add: nothing to do), or does it meet any (delete: something to do)? */
+/* Does @set (sorted, disjoint) hold all of @r (@whole), or any of it? */
 static bool set_has(const struct fw_set *set, const struct ip_range *r, bool whole)
 {
 	u128 lo = to128(r->lo), hi = to128(r->hi);
+	uint32_t i = first_ending_from(set->addrs, set->n, lo);
 
-	for (uint32_t i = 0; i < set->n; i++) {
-		u128 sl = to128(set->addrs[i].lo), sh = to128(set->addrs[i].hi);
-
-		if (whole ? sl <= lo && hi <= sh : sl <= hi && lo <= sh)
-			return true;
-	}
-	return false;
+	if (i == set->n)
+		return false;
+	return whole ? to128(set->addrs[i].lo) <= lo && hi <= to128(set->addrs[i].hi) :
+		       to128(set->addrs[i].lo) <= hi;
 }
 
 /*

@@ -410,6 +410,23 @@ static void test_reset_and_table(void **state)
 	expect(s, "TABLE name=mgmt op=add", "not-an-address\n", "fail", "not an address");
 	expect(s, "TABLE name=nosuch op=show", NULL, "fail", "no address set");
 	expect(s, "TABLE name=mgmt op=flush", NULL, "ok", "mgmt = { }");
+	/* 60,000 deletions out of a /8, last first: one sweep (they recursed as deep, then crashed) */
+	expect(s, "TABLE name=mgmt op=add", "10.0.0.0/8\n", "ok", NULL);
+	{
+		size_t cap = 60000 * 16, used = 0;
+		char *body = malloc(cap);
+
+		assert_non_null(body);
+		for (uint32_t i = 60000; i >= 1; i--)
+			used += (size_t)snprintf(body + used, cap - used, "10.%u.%u.%u\n", i >> 16,
+						 (i >> 8) & 255, i & 255);
+		expect(s, "TABLE name=mgmt op=delete", body, "ok", NULL);
+		free(body);
+	}
+	expect(s, "TABLE name=mgmt op=show", NULL, "ok", "10.0.0.0\n10.0.234.97-10.255.255.255\n");
+	expect(s, "TABLE name=mgmt op=delete", "10.0.0.5\n", "fail", "is not in the set");
+	expect(s, "TABLE name=mgmt op=delete", "10.0.0.0\n10.0.234.96-10.0.234.98\n", "ok", NULL);
+	expect(s, "TABLE name=mgmt op=show", NULL, "ok", "10.0.234.99-10.255.255.255\n");
 	expect(s, "RESET", NULL, "ok", "empty policy");
 	assert_int_equal(s->fe.pol->nrules, 0);
 	assert_int_equal(s->fe.last_why, CONTROL_SWAP_RESET);
