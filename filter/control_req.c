@@ -200,8 +200,9 @@ void control_reload_current(struct control *c)
 	r.sig = sig;
 	if (!out)
 		rc = -ENOMEM;
-	else if (rc == -ENOENT)
-		p = policy_empty();
+	else if (rc == -ENOENT) /* at start that means empty; here most likely a mistake */
+		fprintf(out, "%s: %s (lifelinectl reset runs the empty policy)\n", path,
+			strerror(-rc));
 	else if (rc < 0)
 		fprintf(out, "%s: %s\n", path, strerror(-rc));
 	else
@@ -209,7 +210,8 @@ void control_reload_current(struct control *c)
 	if (out)
 		fclose(out);
 	if (p) {
-		state_meta_of(&c->meta, p, r.siglen > 0, r.skip);
+		/* signed: checked under trusted-key (load_validate() refuses a bad one) */
+		state_meta_of(&c->meta, p, c->cfg->trusted_key && r.siglen > 0, r.skip);
 		c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_RELOAD, NULL);
 		meta_save(c, stderr);
 	} else {
@@ -311,7 +313,7 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 	snprintf(msg, sizeof(msg), "loaded %s sha256 %s%s", r.name, p->hash,
 		 r.confirm_s ? " (awaiting confirm)" : "");
 	old = c->meta;
-	state_meta_of(&c->meta, p, r.sig != NULL, r.skip);
+	state_meta_of(&c->meta, p, c->cfg->trusted_key && r.sig != NULL, r.skip);
 	print_summary("loaded", r.name, p, out);
 	if (swap(c, p, CONTROL_SWAP_LOAD, msg, &old, out) < 0)
 		goto out;

@@ -158,6 +158,11 @@ run e1 load "$P/long.pol"
 run e1 table "$long" add 203.0.113.7; check table_long_name [ $RC -eq 0 ]
 run e1 table "$long" show; check table_long_name_show has "$T/out" "203.0.113.7"
 run e1 load "$P/t.pol" # back to the policy the next cases expect
+# without trusted-key a .sig is not checked: status does not call the policy signed
+printf 'allow in tcp to any port 22 id 1\n' > "$T/forged.pol"; echo junk > "$T/forged.pol.sig"
+run e1 load "$T/forged.pol"; run e1 status --json
+check unverified_not_signed has "$T/out" '"signed":false'
+run e1 load "$P/t.pol"
 # SIGUSR2 reads current.pol again, on the server thread (between requests)
 # usr2 NAME shows PATTERN | usr2 NAME kept: signal, then wait (10 s at most) for the
 # policy `show` prints to have PATTERN, or for one more "running policy kept" in the log
@@ -177,6 +182,11 @@ printf 'deny in bogus\n' > "$T/e1/state/current.pol"; usr2 e1 kept
 run e1 show; check usr2_invalid_kept has "$T/out" "port 2323 id 77"
 check usr2_invalid_said has "$T/e1/engine.out" "policy reload: .*current.pol:1:9: unknown protocol 'bogus'"
 check usr2_invalid_kept_said has "$T/e1/engine.out" "policy reload: running policy kept"
+# a missing current.pol is a mistake there, not the empty policy (reset is for that)
+mv "$T/e1/state/current.pol" "$T/gone.pol"; usr2 e1 kept
+run e1 show; check usr2_missing_kept has "$T/out" "port 2323 id 77"
+check usr2_missing_said has "$T/e1/engine.out" "current.pol: No such file or directory (lifelinectl reset runs the empty policy)"
+mv "$T/gone.pol" "$T/e1/state/current.pol"
 cp "$T/saved.pol" "$T/e1/state/current.pol"; usr2 e1 shows "define mgmt"
 run e1 show; check usr2_back has "$T/out" "define mgmt"
 
@@ -370,6 +380,7 @@ printf 'serial 10\ninclude "part.pol"\n' > "$S/incl.pol"; sign "$T/e2/k.key" "$S
 start e2 "" || nok start_signed "fake engine did not start"
 run e2 load "$S/unsigned.pol"; check signed_missing has "$T/out" "not signed"
 run e2 load "$S/s5.pol"; check signed_valid [ $RC -eq 0 ]
+run e2 status --json; check signed_status_true has "$T/out" '"signed":true'
 run e2 load "$S/tamper.pol"; check signed_tampered has "$T/out" "bad signature"
 run e2 load "$S/other.pol"; check signed_wrong_key has "$T/out" "bad signature"
 run e2 load "$S/trunc.pol"; check signed_truncated has "$T/out" "40 bytes"
