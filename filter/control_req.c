@@ -252,11 +252,13 @@ static bool persist_current(struct control *c, const char *text, size_t len, con
 {
 	int rc = state_save_policy(dir_of(c), STATE_CURRENT, text, len, sig, siglen);
 
-	if (rc < 0)
+	if (rc < 0) { /* state.meta stays with the file it describes */
 		fprintf(out, "warning: running, but not persisted in %s: %s "
 			"(a restart brings the previous policy back)\n", dir_of(c), strerror(-rc));
+		return false;
+	}
 	meta_save(c, out);
-	return rc == 0;
+	return true;
 }
 
 /*

@@ -435,6 +435,33 @@ static void test_reset_and_table(void **state)
 	free(text);
 }
 
+/* A load that runs but cannot be saved says so, and state.meta keeps describing current.pol. */
+static void test_load_not_persisted(void **state)
+{
+	struct srv *s = *state;
+	char path[4096], *before = NULL, *after = NULL;
+	size_t lb, la;
+
+	expect(s, "LOAD siglen=0 name=a.pol", "deny in any id 5\n", "ok", NULL);
+	assert_int_equal(state_read_file(s->cfg.state_dir, STATE_META_FILE, 4096, &before, &lb), 0);
+	/* current.pol becomes a directory with something in it: no file can replace it */
+	snprintf(path, sizeof(path), "%s/%s", s->cfg.state_dir, STATE_CURRENT_FILE);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/%s/x", s->cfg.state_dir, STATE_CURRENT_FILE);
+	assert_int_equal(mkdir(path, 0700), 0);
+	expect(s, "LOAD siglen=0 name=b.pol", "deny in any id 6\n", "ok", "running, but not persisted");
+	assert_int_equal(s->fe.pol->rules[0].id, 6);
+	assert_int_equal(state_read_file(s->cfg.state_dir, STATE_META_FILE, 4096, &after, &la), 0);
+	assert_int_equal(la, lb);
+	assert_memory_equal(after, before, la);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/%s", s->cfg.state_dir, STATE_CURRENT_FILE);
+	rmdir(path);
+	free(before);
+	free(after);
+}
+
 static void test_flows_explain(void **state)
 {
 	struct srv *s = *state;
@@ -474,6 +501,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_load_diff, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_timer, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_reset_and_table, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_load_not_persisted, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_flows_explain, srv_setup, srv_teardown),
 	};
 
