@@ -307,6 +307,12 @@ static int parse_one(struct ips_pctx *c, struct ips_rule *r, const char *name, c
 		rc = ips_parse_option(c, r, name, val);
 	if (rc == -ENOENT)
 		rc = ips_parse_meta(c, r, name, val);
+	if (rc == -ENOENT && (!*name || name[strspn(name, "abcdefghijklmnopqrstuvwxyz"
+						      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")])) {
+		/* not a keyword at all: a typo, never "unsupported" (--skip-unsupported would hide it) */
+		ips_perr(c, "'%s' is not a keyword (a ';' or '\"' missing or extra?)", name);
+		return -EINVAL;
+	}
 	if (rc == -ENOENT) {
 		snprintf(c->unsup_buf, sizeof(c->unsup_buf), "%s", name);
 		c->unsup = c->unsup_buf;

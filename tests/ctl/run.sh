@@ -261,6 +261,10 @@ check skip_load_kw has "$T/out" "skipped 1 IPS rule with unsupported keyword 'ht
 run e1 status; check skip_status has "$T/out" "1 IPS rule (1 skipped)"
 "$ROOT/$B/lifelined" -r "$ROOT/pcaps/heartbeat.pcap" -p "$P/skip.pol" --skip-unsupported > /dev/null 2> "$T/out"
 check skip_replay has "$T/out" "skip.pol: skipped 1 IPS rule with unsupported keyword 'http.uri'"
+# a typo is not an unsupported keyword: --skip-unsupported must not drop the rule quietly
+printf 'alert tcp any any -> any any (( content:"a"; sid:3;)\n' >> "$P/skip.pol"
+"$CTLBIN" check --skip-unsupported "$P/skip.pol" > "$T/out" 2>&1; RC=$?
+check skip_typo_refused bash -c "[ $RC -eq 1 ] && grep -q \"'( content' is not a keyword\" '$T/out'"
 # replay resolves no names: a manager given by name gets a warning, not silence
 printf 'manager manager.example.net\nhost 198.51.100.2\n' > "$T/named.conf"
 "$ROOT/$B/lifelined" -r "$ROOT/pcaps/heartbeat.pcap" -c "$T/named.conf" > /dev/null 2> "$T/out"
