@@ -92,6 +92,25 @@ static pid_t pidfile_pid(const struct config *cfg)
 	return pid > 0 ? pid : 0;
 }
 
+/* ctl_last_engine_elsewhere() - see ctl.h. */
+pid_t ctl_last_engine_elsewhere(const struct config *cfg, char *ns, size_t nslen)
+{
+	char *text = NULL, *nl, mine[64] = "";
+	size_t len;
+	pid_t pid = 0;
+
+	if (state_read_file(cfg->state_dir, STATE_PID_FILE, 256, &text, &len) == 0 &&
+	    (nl = strchr(text, '\n')) && nl[1] && readlink("/proc/self/ns/net", mine, sizeof(mine) - 1) >= 0) {
+		nl[1 + strcspn(nl + 1, "\n")] = '\0';
+		if (strcmp(nl + 1, mine) != 0) {
+			pid = (pid_t)atoi(text);
+			snprintf(ns, nslen, "%s", nl + 1);
+		}
+	}
+	free(text);
+	return pid > 0 ? pid : 0;
+}
+
 /* ctl_engine_elsewhere() - see ctl.h. */
 pid_t ctl_engine_elsewhere(const struct config *cfg)
 {
@@ -121,7 +140,7 @@ static pid_t find_engine(const struct config *cfg, char *state)
 
 static void check_process(struct doctor *d)
 {
-	char state = 0;
+	char state = 0, ns[64];
 	pid_t pid = find_engine(d->cfg, &state);
 
 	if (pid && (state == 'T' || state == 't'))
@@ -129,6 +148,14 @@ static void check_process(struct doctor *d)
 			    "nothing until `kill -CONT %d` (or `lifelinectl reset`)", (int)pid, (int)pid);
 	else if (pid)
 		doctor_line(d, DOC_OK, "engine process", "lifelined runs, pid %d", (int)pid);
+	else if ((pid = ctl_engine_elsewhere(d->cfg)))
+		doctor_line(d, DOC_FAIL, "engine process", "none in this network namespace: lifelined "
+			    "pid %d runs in another one; run doctor there (nsenter -t %d -n "
+			    "lifelinectl doctor)", (int)pid, (int)pid);
+	else if ((pid = ctl_last_engine_elsewhere(d->cfg, ns, sizeof(ns))))
+		doctor_line(d, DOC_FAIL, "engine process", "no lifelined process; the last one (pid "
+			    "%d) ran in another network namespace (%s): its host is there",
+			    (int)pid, ns);
 	else
 		doctor_line(d, DOC_FAIL, "engine process", "no lifelined process: start it "
 			    "(systemctl start lifelined, or lifelined -c %s)",

@@ -56,7 +56,7 @@ static int persist_empty(const struct config *cfg)
 /* Remove the queue hooks; prints what happened. true: the host is not blocked by us. */
 static bool remove_hooks(struct ctl *c, const struct config *cfg)
 {
-	char err[512] = "";
+	char err[512] = "", ns[64];
 	int rc = hooks_remove_queue(cfg, err, sizeof(err)); /* as root: cmd_reset() saw to that */
 	pid_t pid;
 
@@ -71,6 +71,13 @@ static bool remove_hooks(struct ctl *c, const struct config *cfg)
 			"lifelined (pid %d) runs in another one: run the reset there "
 			"(nsenter -t %d -n %s reset, or ip netns exec NAME ...)\n", c->prog, (int)pid,
 			(int)pid, c->prog);
+		return false;
+	}
+	if (rc == -ENOENT && (pid = ctl_last_engine_elsewhere(cfg, ns, sizeof(ns)))) {
+		/* the engine died there, fail-open no: its rules may still block that host */
+		fprintf(stderr, "%s reset: no kernel queue hooks in this network namespace, but "
+			"the last lifelined (pid %d, not running) ran in another one (%s): run the "
+			"reset there (ip netns exec NAME %s reset)\n", c->prog, (int)pid, ns, c->prog);
 		return false;
 	}
 	if (rc == -ENOENT) {

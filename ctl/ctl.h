@@ -62,6 +62,12 @@ struct pkt;
  * here to see or remove), else 0. cmd_doctor.c.
  */
 pid_t ctl_engine_elsewhere(const struct config *cfg);
+/*
+ * ctl_last_engine_elsewhere() - the pid the state directory's pidfile
+ * names when the engine that wrote it (alive or not) ran in another
+ * network namespace than ours, that namespace ("net:[N]") in @ns; else 0.
+ */
+pid_t ctl_last_engine_elsewhere(const struct config *cfg, char *ns, size_t nslen);
 
 /* Default answer deadlines, in milliseconds. */
 #define CTL_TIMEOUT_MS 5000       /* reading requests: a hung engine is "not answering" */

@@ -34,11 +34,15 @@ static void snap_dns_addrs(const struct snap *s, ll_ip *out)
 		out[i] = s->dns[i].addr;
 }
 
-/* The first snapshot: policy, generation 1 (the caller picks the real one), hosts, managers, DNS servers. */
-static struct snap *initial_snap(struct engine *e, struct policy *pol)
+/*
+ * The first snapshot: policy, generation 1 (the caller picks the real one),
+ * hosts, managers (names: as the resolver thread last found them; it
+ * starts at once), DNS servers. @prev: the snapshot a reload replaces
+ * (NULL at start), whose managers stay while a name does not resolve.
+ */
+static struct snap *initial_snap(struct engine *e, struct policy *pol, const struct snap *prev)
 {
 	struct snap *s = calloc(1, sizeof(*s));
-	int n;
 
 	if (!s)
 		return NULL;
@@ -46,8 +50,8 @@ static struct snap *initial_snap(struct engine *e, struct policy *pol)
 	s->policy = pol;
 	s->gen = 1;
 	s->nhosts = engine_host_ranges(e->cfg, s->hosts, ENGINE_MAX_HOSTS);
-	n = engine_resolve_managers(e->cfg, s->managers, LIFELINE_MAX_MANAGERS);
-	s->nmanagers = n > 0 ? (uint32_t)n : 0;
+	s->nmanagers = engine_managers(e, s->managers, prev ? prev->managers : NULL,
+				       prev ? prev->nmanagers : 0);
 	lifeline_set_managers(&e->master, s->managers, s->nmanagers);
 	fill_snap_lifeline(s, &e->master, engine_now_us());
 	return s;
@@ -170,6 +174,7 @@ static int install_hooks(struct engine *e)
 	struct hooks_spec spec;
 	int err;
 
+	e->queue_asked_ms = 0; /* what status last saw of the kernel's rules is old news */
 	hooks_spec_from_config(&spec, e->cfg, mgr, dns, LIFELINE_MAX_DNS);
 	memcpy(mgr, s->managers, s->nmanagers * sizeof(ll_ip));
 	spec.set_n[HSET_MGR] = s->nmanagers;
@@ -215,6 +220,7 @@ static void engine_stop(struct engine *e, bool clean)
 {
 	bool remove = !clean || e->cfg->fail_open;
 
+	resolver_stop(e); /* it reads e->cfg */
 	engine_control_stop(e); /* no request may reach a half-stopped engine */
 	if (clean)
 		engine_notify("STOPPING=1");
@@ -241,6 +247,8 @@ static void engine_stop(struct engine *e, bool clean)
 	if (e->evlog)
 		event_log_close(e->evlog);
 	nflog_close(e->nflog);
+	if (e->dhcp_tap >= 0)
+		close(e->dhcp_tap);
 	addr_watch_close(e->aw);
 	snap_free(atomic_load(&e->snap), true);
 	if (e->cfg_own) {
@@ -311,6 +319,14 @@ static void on_nflog(struct engine *e)
 	}
 }
 
+static void on_dhcp_tap(struct engine *e)
+{
+	int n = dhcp_tap_read(e->dhcp_tap, &e->master, engine_now_us());
+
+	if (n < 0)
+		engine_log("warning: reading the host's DHCP requests: %s", strerror(-n));
+}
+
 static void on_addresses(struct engine *e)
 {
 	int m = addr_watch_read(e->aw);
@@ -327,13 +343,10 @@ static void on_addresses(struct engine *e)
 	engine_publish(e, s);
 }
 
-static void on_tick(struct engine *e, uint64_t *ticks)
+static void on_tick(struct engine *e)
 {
 	const struct snap *cur = atomic_load(&e->snap);
-	ll_ip mgr[LIFELINE_MAX_MANAGERS];
-	uint32_t every = e->cfg->heartbeat_interval / TICK_SECONDS + 1;
 	struct snap probe;
-	int n;
 
 	switch (hb_tick(&e->hb, engine_now_us(), e->cfg->heartbeat_interval,
 			e->cfg->missed_heartbeats)) {
@@ -353,15 +366,25 @@ static void on_tick(struct engine *e, uint64_t *ticks)
 	fill_snap_lifeline(&probe, &e->master, engine_now_us());
 	if (probe.ndns != cur->ndns)
 		lifeline_changed(e, false);
-	if (++*ticks % every)
+}
+
+/* The resolver thread finished a round: adopt the managers' addresses when they changed. */
+static void on_resolved(struct engine *e)
+{
+	const struct snap *cur = atomic_load(&e->snap);
+	ll_ip mgr[LIFELINE_MAX_MANAGERS];
+	uint64_t rounds;
+	uint32_t n;
+
+	if (read(e->res.fd, &rounds, sizeof(rounds)) < 0 || !e->res.fresh)
 		return;
-	n = engine_resolve_managers(e->cfg, mgr, LIFELINE_MAX_MANAGERS);
-	if (n < 0 || (n == 0 && e->cfg->nmanagers))
-		return; /* resolver trouble: keep the last known addresses */
-	if ((uint32_t)n == cur->nmanagers && !memcmp(mgr, cur->managers, (size_t)n * sizeof(ll_ip)))
+	e->res.fresh = false;
+	n = engine_managers(e, mgr, cur->managers, cur->nmanagers);
+	if (n == cur->nmanagers && !memcmp(mgr, cur->managers, n * sizeof(ll_ip)))
 		return;
-	lifeline_set_managers(&e->master, mgr, (uint32_t)n);
-	engine_log("lifeline: managers re-resolved (%d address(es))", n);
+	lifeline_set_managers(&e->master, mgr, n);
+	engine_log("lifeline: managers re-resolved (%u address(es)%s)", n,
+		   e->res.failed ? "; a name did not resolve: its last addresses stay" : "");
 	lifeline_changed(e, true);
 }
 
@@ -429,11 +452,12 @@ static void on_reload(struct engine *e)
 	c->fail_open = e->cfg->fail_open;
 	e->cfg_own = c;
 	e->cfg = c;
+	resolver_kick(e); /* the names of this config, now */
 	lifeline_init(&e->master, c);
 	engine_load_resolvers(&e->master);
 	engine_load_learned(c, &e->master, engine_now_us());
 	e->dns_changes_seen = e->master.dns_changes;
-	s = initial_snap(e, atomic_load(&e->snap)->policy);
+	s = initial_snap(e, atomic_load(&e->snap)->policy, atomic_load(&e->snap));
 	if (!s)
 		return; /* workers keep the old config: it is never freed (ENOMEM only) */
 	s->gen = atomic_load(&e->snap)->gen;
@@ -509,7 +533,9 @@ static int open_fds(struct engine *e, struct pollfd *pfd, sigset_t *mask)
 	pfd[2].fd = e->aw ? addr_watch_fd(e->aw) : -1;
 	pfd[3].fd = e->nflog ? nflog_fd(e->nflog) : -1;
 	pfd[4].fd = watchdog_fd(e);
-	for (int i = 0; i < 5; i++)
+	pfd[5].fd = e->dhcp_tap;
+	pfd[6].fd = e->res.started ? e->res.fd : -1;
+	for (int i = 0; i < 7; i++)
 		pfd[i].events = POLLIN;
 	if (pfd[0].fd < 0 || pfd[1].fd < 0)
 		return -errno;
@@ -519,23 +545,27 @@ static int open_fds(struct engine *e, struct pollfd *pfd, sigset_t *mask)
 /* The control thread: until SIGTERM/SIGINT. */
 static int event_loop(struct engine *e, sigset_t *mask)
 {
-	struct pollfd pfd[5];
+	struct pollfd pfd[7];
 	struct signalfd_siginfo si;
-	uint64_t ticks = 0, exp;
+	uint64_t exp;
 	int err = open_fds(e, pfd, mask);
 
 	while (!err) {
-		if (poll(pfd, 5, -1) < 0 && errno != EINTR)
+		if (poll(pfd, 7, -1) < 0 && errno != EINTR)
 			break;
 		if (pfd[4].revents & POLLIN && read(pfd[4].fd, &exp, sizeof(exp)) > 0)
 			on_watchdog(e); /* outside the lock: a long swap must not look like a hang */
 		pthread_mutex_lock(&e->lock);
 		if (pfd[2].revents & POLLIN)
 			on_addresses(e);
+		if (pfd[5].revents & POLLIN) /* before the replies that may answer them */
+			on_dhcp_tap(e);
 		if (pfd[3].revents & POLLIN)
 			on_nflog(e);
 		if (pfd[1].revents & POLLIN && read(pfd[1].fd, &exp, sizeof(exp)) > 0)
-			on_tick(e, &ticks);
+			on_tick(e);
+		if (pfd[6].revents & POLLIN)
+			on_resolved(e);
 		if (!(pfd[0].revents & POLLIN) || read(pfd[0].fd, &si, sizeof(si)) != sizeof(si)) {
 			pthread_mutex_unlock(&e->lock);
 			continue;
@@ -548,7 +578,7 @@ static int event_loop(struct engine *e, sigset_t *mask)
 		if (si.ssi_signo != SIGHUP && si.ssi_signo != SIGUSR2)
 			break;
 	}
-	/* ours: the signalfd and both timers (the address watch and NFLOG close at stop) */
+	/* ours: the signalfd and both timers (the address watch, NFLOG and the tap close at stop) */
 	for (int i = 0; i < 5; i++)
 		if (pfd[i].fd >= 0 && i != 2 && i != 3)
 			close(pfd[i].fd);
@@ -612,13 +642,16 @@ static int engine_start(struct engine *e, struct policy *pol)
 	engine_load_resolvers(&e->master);
 	engine_load_learned(e->cfg, &e->master, engine_now_us());
 	e->dns_changes_seen = e->master.dns_changes;
-	s = initial_snap(e, pol);
+	s = initial_snap(e, pol, NULL);
 	if (!s) {
 		policy_free(pol);
 		return -ENOMEM;
 	}
 	s->gen = next_gen(e, last_gen(e->cfg));
 	atomic_store(&e->snap, s);
+	err = resolver_start(e);
+	if (err)
+		engine_log("warning: manager names are not resolved: %s", strerror(-err));
 	e->evlog = event_log_open(e->cfg->event_log);
 	if (!e->evlog)
 		engine_log("warning: event log %s: %s", e->cfg->event_log, strerror(errno));
@@ -629,6 +662,11 @@ static int engine_start(struct engine *e, struct policy *pol)
 	if (err)
 		engine_log("warning: NFLOG group %u: %s (DNS servers from DHCP not learned)",
 			   HOOKS_NFLOG_GROUP, strerror(-err));
+	e->dhcp_tap = dhcp_tap_open();
+	if (e->dhcp_tap < 0)
+		engine_log("warning: cannot watch the host's DHCP requests (%s): replies to them "
+			   "cannot be told from forged ones, so DNS servers are not learned from DHCP",
+			   strerror(-e->dhcp_tap));
 	if (addr_watch_open(&e->aw) < 0)
 		engine_log("warning: not following address changes: %s", strerror(errno));
 	err = start_workers(e, pol);
@@ -641,12 +679,14 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 	       const struct engine_opts *o)
 {
 	struct engine e = { .cfg = cfg, .config_path = config_path, .opts = *o,
-			    .lock = PTHREAD_MUTEX_INITIALIZER };
+			    .lock = PTHREAD_MUTEX_INITIALIZER, .dhcp_tap = -1 };
 	struct policy *pol;
 	int ready_fd = -1, err;
 	char why[512];
 	sigset_t mask;
 
+	if (engine_lock(cfg) < 0)
+		return 1;
 	pol = engine_policy_start(cfg, policy_path, o->skip_unsupported, why, sizeof(why));
 	if (!pol)
 		return 1;
@@ -682,6 +722,11 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 		   e.hooks.backend == HOOKS_NFT ? "nft" : "iptables", cfg->queue_lo, cfg->queue_hi,
 		   cfg->fail_open ? "yes" : "no");
 	engine_write_pid(cfg);
+	if (policy_path) { /* a start that failed left the persisted policy alone */
+		pthread_mutex_lock(&e.lock);
+		engine_persist_given(cfg, atomic_load(&e.snap)->policy);
+		pthread_mutex_unlock(&e.lock);
+	}
 	engine_event(&e, EV_READY, "ready");
 	if (why[0])
 		engine_event(&e, EV_POLICY, why);

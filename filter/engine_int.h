@@ -76,6 +76,20 @@ struct worker {
 	_Atomic bool exited;
 };
 
+/* engine_resolve.c: the manager-name resolver thread's side of the engine. */
+struct resolver {
+	pthread_t tid;
+	int fd;                 /* eventfd: a round ended (the event loop polls it) */
+	pthread_cond_t cond;    /* with engine.lock: stop, or resolve now */
+	_Atomic bool stop;
+	bool now, started;
+	/* the last round's answer, under engine.lock */
+	ll_ip addrs[LIFELINE_MAX_MANAGERS];
+	uint32_t n;
+	bool failed;            /* a name did not resolve */
+	bool fresh;             /* not adopted yet */
+};
+
 struct engine {
 	const struct config *cfg;           /* current config: main's, or cfg_own after SIGHUP */
 	struct config *cfg_own;             /* the config SIGHUP loaded, freed when replaced */
@@ -88,11 +102,12 @@ struct engine {
 	struct hooks hooks;
 	struct lifeline master;             /* learns DNS servers from NFLOG copies */
 	struct nflog *nflog;
+	int dhcp_tap;           /* engine_dhcp_tap.c, or -1 */
 	struct addr_watch *aw;
 	struct ev_log *evlog;               /* NULL when the event log cannot be opened */
 	uint64_t dns_changes_seen;
 	int64_t queue_asked_ms;     /* control thread: when status last asked the kernel (queue_now()) */
-	bool queue_seen;           /* and whether our queue rule was there */
+	uint8_t queue_seen;        /* and what hooks_queue_state() said */
 	bool warned_conntrack;     /* conntrack(8) missing: said once */
 	/*
 	 * lock: serialises changes of the snapshot, the master lifeline and the
@@ -101,6 +116,7 @@ struct engine {
 	 */
 	pthread_mutex_t lock;
 	struct hb_watch hb;
+	struct resolver res;
 	struct control *ctl;
 	uint64_t started_us;
 	uint64_t watchdog_us;               /* systemd WatchdogSec, 0: none */
@@ -132,6 +148,15 @@ void engine_publish(struct engine *e, struct snap *s);
 struct snap *snap_clone(const struct snap *s);
 void snap_free(struct snap *s, bool with_policy);
 
+/*
+ * engine_dhcp_tap.c: the host's own DHCP requests as they leave (a packet
+ * socket; clients send them past netfilter). dhcp_tap_open() returns the
+ * socket or -errno; dhcp_tap_read() feeds what waits to lifeline_learn(),
+ * which notes their transactions, and returns how many, or -errno.
+ */
+int dhcp_tap_open(void);
+int dhcp_tap_read(int fd, struct lifeline *l, uint64_t now_us);
+
 /* engine_nflog.c: NFLOG copies of DHCP replies accepted by the kernel lifeline. */
 struct nflog;
 int nflog_open(struct nflog **out, uint16_t group);
@@ -152,7 +177,32 @@ void engine_write_pid(const struct config *cfg);
 struct policy *engine_policy_start(const struct config *cfg, const char *policy_path,
 				   bool skip_unsupported, char *why, size_t whylen);
 void engine_notify_ready(void);
-int engine_resolve_managers(const struct config *cfg, ll_ip *out, uint32_t max);
+/*
+ * engine_persist_given() - save the -p policy as current (the one before
+ * as last-good): only once the engine runs, so that a start that fails
+ * leaves the persisted policy as it was.
+ */
+void engine_persist_given(const struct config *cfg, const struct policy *p);
+/*
+ * engine_lock() - before anything else, for the life of the process: the
+ * network namespace (an abstract socket) and STATE_DIR/lifelined.lock. A
+ * second engine in the namespace, or with the same state directory, stops
+ * there (-EBUSY, logged, with the first one's pid when known) and touches
+ * neither the kernel rules nor the persisted policy. 0 when taken, or when
+ * the lock file cannot be made (warned: the engine runs without it).
+ */
+int engine_lock(const struct config *cfg);
+/*
+ * engine_resolve.c: resolver_start() / resolver_stop() - the thread that
+ * resolves the config's manager names every heartbeat-interval (the first
+ * round at once) and posts each round to res.fd; resolver_kick() - under
+ * engine.lock, a round now (a reload). engine_managers() - under
+ * engine.lock, the manager list to adopt: see engine_resolve.c.
+ */
+int resolver_start(struct engine *e);
+void resolver_stop(struct engine *e);
+void resolver_kick(struct engine *e);
+uint32_t engine_managers(const struct engine *e, ll_ip *out, const ll_ip *keep, uint32_t nkeep);
 void engine_load_resolvers(struct lifeline *l);
 int engine_save_learned(const struct config *cfg, const struct lifeline *l);
 void engine_load_learned(const struct config *cfg, struct lifeline *l, uint64_t now_us);

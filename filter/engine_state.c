@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -65,8 +66,7 @@ static int persist_started(const struct config *cfg, const struct policy *p)
 	return err;
 }
 
-static struct policy *load_given(const struct config *cfg, const char *path,
-				 const struct policy_opts *po)
+static struct policy *load_given(const char *path, const struct policy_opts *po)
 {
 	struct ll_errlist errs = { 0 };
 	struct policy *p = policy_load_file(path, po, &errs);
@@ -81,14 +81,74 @@ static struct policy *load_given(const struct config *cfg, const char *path,
 		engine_log("%s: %s", path, strerror(errno));
 	}
 	ll_err_free(&errs);
-	if (p && persist_started(cfg, p) < 0)
-		engine_log("warning: cannot persist the policy in %s", cfg->state_dir);
 	return p;
+}
+
+/* engine_persist_given() - see engine_int.h. */
+void engine_persist_given(const struct config *cfg, const struct policy *p)
+{
+	if (persist_started(cfg, p) < 0)
+		engine_log("warning: cannot persist the policy in %s", cfg->state_dir);
+}
+
+/*
+ * One engine a network namespace: the kernel rules are the namespace's, and
+ * a second engine (another queue, state directory and socket) rewrites and
+ * at its stop removes the first one's. An abstract socket's name lives in
+ * the namespace and goes with the process that holds it.
+ */
+static int netns_lock(void)
+{
+	static const char name[] = "\0lifelined-engine";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0; /* no way to tell: the state directory's lock still holds */
+	memcpy(sa.sun_path, name, sizeof(name) - 1);
+	if (bind(fd, (struct sockaddr *)&sa,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof(name) - 1)) == 0)
+		return 0; /* held until this process ends: the descriptor stays open */
+	close(fd);
+	if (errno != EADDRINUSE)
+		return 0;
+	engine_log("another lifelined runs in this network namespace: not starting "
+		   "(its kernel rules, queues and policy are left as they are)");
+	return -EBUSY;
+}
+
+/* engine_lock() - see engine_int.h. */
+int engine_lock(const struct config *cfg)
+{
+	char path[4096], *text = NULL;
+	size_t len;
+	int fd;
+
+	if (netns_lock() < 0)
+		return -EBUSY;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, STATE_LOCK_FILE);
+	if (state_mkdir(cfg->state_dir) < 0 ||
+	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		engine_log("warning: cannot take %s (%s): a second engine would not be refused",
+			   path, strerror(errno));
+		return 0;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0; /* held until this process ends: the descriptor stays open */
+	close(fd);
+	if (state_read_file(cfg->state_dir, STATE_PID_FILE, 64, &text, &len) == 0)
+		text[strcspn(text, "\n")] = '\0';
+	engine_log("another lifelined%s%s%s runs with the state directory %s: not starting "
+		   "(its kernel rules, queues and policy are left as they are)",
+		   text ? " (pid " : "", text ? text : "", text ? ")" : "", cfg->state_dir);
+	free(text);
+	return -EBUSY;
 }
 
 /*
  * The policy to start with: -p POLICY when given (invalid: NULL, exit 1;
- * valid: persisted as current, the one before as last-good), else the
+ * valid: engine_persist_given() once the engine is ready), else the
  * persisted current policy (state_load_current(): a load never confirmed
  * comes back as last-good; so does last-good when current.pol is corrupt
  * or invalid). A corrupt or invalid persisted file never stops the engine:
@@ -104,7 +164,7 @@ struct policy *engine_policy_start(const struct config *cfg, const char *policy_
 	config_policy_opts(cfg, &po, skip_unsupported);
 	why[0] = '\0';
 	if (policy_path)
-		return load_given(cfg, policy_path, &po);
+		return load_given(policy_path, &po);
 	p = state_load_current(cfg->state_dir, &po, why, whylen);
 	return p ? p : policy_empty();
 }
@@ -128,11 +188,20 @@ uint64_t engine_watchdog_usec(void)
 	return strtoull(us, NULL, 10);
 }
 
-/* STATE_DIR/lifelined.pid, for doctor; best effort (the engine runs without it). */
+/*
+ * STATE_DIR/lifelined.pid, for doctor and reset: the pid, then the network
+ * namespace (its /proc link, "net:[N]"), which a console in another one
+ * is told of even after the engine died; best effort (the engine runs
+ * without it).
+ */
 void engine_write_pid(const struct config *cfg)
 {
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%d\n", getpid());
+	char buf[128], ns[64] = "";
+	int n;
+
+	if (readlink("/proc/self/ns/net", ns, sizeof(ns) - 1) < 0)
+		ns[0] = '\0';
+	n = snprintf(buf, sizeof(buf), "%d\n%s\n", getpid(), ns);
 
 	if (state_mkdir(cfg->state_dir) == 0 &&
 	    state_write_file(cfg->state_dir, STATE_PID_FILE, buf, (size_t)n) == 0)
@@ -160,44 +229,6 @@ void engine_notify(const char *msg)
 	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
 		engine_log("warning: sd_notify: %s", strerror(errno));
 	close(fd);
-}
-
-static uint32_t add_unique(ll_ip *out, uint32_t n, uint32_t max, ll_ip a)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (ll_ip_eq(out[i], a))
-			return n;
-	if (n < max)
-		out[n++] = a;
-	return n;
-}
-
-/* Literal managers as they are, names through the resolver (blocking). */
-int engine_resolve_managers(const struct config *cfg, ll_ip *out, uint32_t max)
-{
-	uint32_t n = 0;
-
-	for (uint32_t i = 0; i < cfg->nmanagers; i++) {
-		const struct cfg_manager *m = &cfg->managers[i];
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *r;
-
-		if (m->is_literal) {
-			n = add_unique(out, n, max, m->addr);
-			continue;
-		}
-		if (getaddrinfo(m->name, NULL, &hints, &res) != 0)
-			continue;
-		for (r = res; r; r = r->ai_next) {
-			if (r->ai_family == AF_INET)
-				n = add_unique(out, n, max, ll_ip_from_bytes(
-					(const uint8_t *)&((struct sockaddr_in *)r->ai_addr)->sin_addr, 4));
-			else if (r->ai_family == AF_INET6)
-				n = add_unique(out, n, max, ll_ip_from_bytes(
-					(const uint8_t *)&((struct sockaddr_in6 *)r->ai_addr)->sin6_addr, 6));
-		}
-		freeaddrinfo(res);
-	}
-	return (int)n;
 }
 
 /* The resolvers the host already uses: it usually got its lease before we started. */

@@ -20,6 +20,7 @@
 #define STATE_META_FILE "state.meta"
 #define STATE_DNS_FILE "dns-learned" /* the format engine_state.c writes too */
 #define STATE_PID_FILE "lifelined.pid"
+#define STATE_LOCK_FILE "lifelined.lock" /* flock()ed by the running engine */
 #define STATE_GEN_FILE "offload-gen" /* the last offload generation the engine used */
 
 enum state_slot { STATE_CURRENT, STATE_LAST_GOOD };

@@ -1,0 +1,159 @@
+/*
+ * engine_resolve.c - manager names, resolved again every heartbeat-interval
+ * in a thread of their own. getaddrinfo() blocks, 5 s a try when the
+ * resolver does not answer: in the event loop a DNS outage held back
+ * signals, the heartbeat and DHCP copies, and the systemd watchdog's pings.
+ * The thread posts each round's addresses; the event loop adopts them
+ * (engine_managers()), literal managers first.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include "engine_int.h"
+
+#define NAME_MAX_LEN 256
+
+static uint32_t add_unique(ll_ip *out, uint32_t n, ll_ip a)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (ll_ip_eq(out[i], a))
+			return n;
+	if (n < LIFELINE_MAX_MANAGERS)
+		out[n++] = a;
+	return n;
+}
+
+/* The addresses of @name into @out (@n so far); false when it does not resolve. */
+static bool resolve(const char *name, ll_ip *out, uint32_t *n)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *r;
+
+	if (getaddrinfo(name, NULL, &hints, &res) != 0)
+		return false;
+	for (r = res; r; r = r->ai_next) {
+		if (r->ai_family == AF_INET)
+			*n = add_unique(out, *n, ll_ip_from_bytes(
+				(const uint8_t *)&((struct sockaddr_in *)r->ai_addr)->sin_addr, 4));
+		else if (r->ai_family == AF_INET6)
+			*n = add_unique(out, *n, ll_ip_from_bytes(
+				(const uint8_t *)&((struct sockaddr_in6 *)r->ai_addr)->sin6_addr, 6));
+	}
+	freeaddrinfo(res);
+	return true;
+}
+
+static void *resolver_main(void *arg)
+{
+	struct engine *e = arg;
+	struct resolver *r = &e->res;
+	static char names[LIFELINE_MAX_MANAGERS][NAME_MAX_LEN]; /* this thread's only */
+
+	pthread_mutex_lock(&e->lock);
+	while (!atomic_load(&r->stop)) {
+		ll_ip a[LIFELINE_MAX_MANAGERS];
+		uint32_t nn = 0, n = 0;
+		bool failed = false;
+		struct timespec until;
+		uint64_t one = 1;
+
+		/* the names of the config now (a reload may replace it while we resolve) */
+		for (uint32_t i = 0; i < e->cfg->nmanagers && nn < LIFELINE_MAX_MANAGERS; i++)
+			if (!e->cfg->managers[i].is_literal)
+				snprintf(names[nn++], NAME_MAX_LEN, "%s", e->cfg->managers[i].name);
+		r->now = false;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += e->cfg->heartbeat_interval ? e->cfg->heartbeat_interval : 1;
+		pthread_mutex_unlock(&e->lock);
+		for (uint32_t i = 0; i < nn && !atomic_load(&r->stop); i++)
+			failed |= !resolve(names[i], a, &n);
+		pthread_mutex_lock(&e->lock);
+		if (nn) {
+			memcpy(r->addrs, a, n * sizeof(*a));
+			r->n = n;
+			r->failed = failed;
+			r->fresh = true;
+			if (write(r->fd, &one, sizeof(one)) < 0)
+				engine_log("warning: resolver: %s", strerror(errno));
+		}
+		while (!atomic_load(&r->stop) && !r->now &&
+		       pthread_cond_timedwait(&r->cond, &e->lock, &until) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+int resolver_start(struct engine *e)
+{
+	struct resolver *r = &e->res;
+	pthread_condattr_t ca;
+	int err;
+
+	r->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (r->fd < 0)
+		return -errno;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	err = pthread_create(&r->tid, NULL, resolver_main, e);
+	if (err) {
+		close(r->fd);
+		r->fd = -1;
+		return -err;
+	}
+	r->started = true;
+	return 0;
+}
+
+/* The thread waits for one lookup at most: the names left are not tried. */
+void resolver_stop(struct engine *e)
+{
+	struct resolver *r = &e->res;
+
+	if (!r->started)
+		return;
+	atomic_store(&r->stop, true);
+	pthread_mutex_lock(&e->lock);
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&e->lock);
+	pthread_join(r->tid, NULL);
+	close(r->fd);
+	r->started = false;
+}
+
+/* Under e->lock: resolve the names again now (a reload changed them). */
+void resolver_kick(struct engine *e)
+{
+	e->res.now = true;
+	pthread_cond_signal(&e->res.cond);
+}
+
+/*
+ * engine_managers() - under e->lock: the manager list now, into @out: the
+ * config's literals, then the last round's addresses of its names. While a
+ * name does not resolve, @keep (the list in force) stays as well, first:
+ * the addresses that name had are among them, and a lookup that failed must
+ * not cut the heartbeat to a manager that still answers.
+ */
+uint32_t engine_managers(const struct engine *e, ll_ip *out, const ll_ip *keep, uint32_t nkeep)
+{
+	const struct resolver *r = &e->res;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; r->failed && i < nkeep; i++)
+		n = add_unique(out, n, keep[i]);
+	for (uint32_t i = 0; i < e->cfg->nmanagers; i++)
+		if (e->cfg->managers[i].is_literal)
+			n = add_unique(out, n, e->cfg->managers[i].addr);
+	for (uint32_t i = 0; i < r->n; i++)
+		n = add_unique(out, n, r->addrs[i]);
+	return n;
+}
