@@ -89,8 +89,12 @@ static void status_text(const struct control *c, const struct control_status *s,
 	fprintf(out, "queues: %u-%u, %u worker%s; hooks: %s%s\n", c->cfg->queue_lo,
 		c->cfg->queue_hi, s->nworkers, s->nworkers == 1 ? "" : "s",
 		s->hooks_backend ? s->hooks_backend : "none",
-		s->hooks_backend ? (s->hooks_queue ? " (queue rule installed)" :
-				    " (no queue rule: traffic is not filtered; restart lifelined)") : "");
+		!s->hooks_backend ? "" :
+		s->hooks_gone ? " (its rules are GONE, flushed by another tool?: nothing is filtered "
+				"and the kernel lifeline is down; `lifelinectl load` of a policy or a "
+				"restart puts them back)" :
+		s->hooks_queue ? " (queue rule installed)" :
+				 " (no queue rule: traffic is not filtered; restart lifelined)");
 	fprintf(out, "packets: %" PRIu64 " (accepted %" PRIu64 ", dropped %" PRIu64 ")\n",
 		s->ctr.packets, s->ctr.accepted, s->ctr.dropped);
 	fprintf(out, "flows: %" PRIu64 " active, %" PRIu64 " created, %" PRIu64 " evicted, %"
@@ -129,8 +133,9 @@ static void status_json(const struct control *c, const struct control_status *s,
 			dns_source(&s->dns[i]));
 	fprintf(out, "],\"queues\":{\"first\":%u,\"last\":%u,\"workers\":%u},", c->cfg->queue_lo,
 		c->cfg->queue_hi, s->nworkers);
-	fprintf(out, "\"hooks\":{\"backend\":\"%s\",\"queue\":%s},",
-		s->hooks_backend ? s->hooks_backend : "none", s->hooks_queue ? "true" : "false");
+	fprintf(out, "\"hooks\":{\"backend\":\"%s\",\"queue\":%s,\"rules\":\"%s\"},",
+		s->hooks_backend ? s->hooks_backend : "none", s->hooks_queue ? "true" : "false",
+		!s->hooks_backend ? "none" : s->hooks_gone ? "gone" : "present");
 	fprintf(out, "\"packets\":{\"total\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"dropped\":%"
 		PRIu64 "},", s->ctr.packets, s->ctr.accepted, s->ctr.dropped);
 	fprintf(out, "\"flows\":{\"active\":%" PRIu64 ",\"created\":%" PRIu64 ",\"evicted\":%"

@@ -278,6 +278,18 @@ static int swap(struct control *c, struct policy *p, enum control_swap_why why,
 	return rc;
 }
 
+/* A policy that judges nothing: say so where it is loaded, not only in status. */
+static void warn_unqueued(struct control *c, FILE *out)
+{
+	struct control_status *st = c->ops->status ? calloc(1, sizeof(*st)) : NULL;
+
+	if (st && c->ops->status(c->ctx, st) == 0 && st->hooks_backend && !st->hooks_queue)
+		fprintf(out, "warning: %s: this policy judges nothing until the rules are back "
+			"(status tells; a restart of lifelined installs them)\n", st->hooks_gone ?
+			"the kernel rules are gone" : "the queue rule is out (reset)");
+	free(st);
+}
+
 /* control_req_load() - LOAD: see control_proto.c. */
 const char *control_req_load(struct control *c, const struct control_msg *m, FILE *out)
 {
@@ -323,6 +335,7 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 	c->expired_at = 0;
 	persist_current(c, r.text, r.len, r.sig, r.siglen, out);
 	fputs(diff, out);
+	warn_unqueued(c, out);
 	if (r.confirm_s)
 		fprintf(out, "run `lifelinectl confirm` within %" PRIu64 " s, or %s\n", r.confirm_s,
 			kept ? "the previous policy comes back" :

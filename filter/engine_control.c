@@ -79,28 +79,32 @@ static void sum_counters(struct engine *e, struct pipeline_counters *c, struct f
 
 /*
  * What the kernel holds, not what the engine installed: `reset` may have
- * taken the queue rule out. Asked at most once a second (status may come
- * often, and each asking runs nft or iptables); when the listing fails,
- * the engine's own record stands.
+ * taken the queue rule out, another tool may have flushed our rules.
+ * Asked at most once a second (status may come often, and each asking
+ * runs nft or iptables); when the tool fails, the engine's own record
+ * stands.
  */
-static bool queue_now(struct engine *e)
+static enum hooks_queue_state queue_now(struct engine *e)
 {
 	int64_t now = control_now_ms();
 
-	if (!e->hooks.installed || !e->hooks.spec.queue)
-		return false;
+	if (!e->hooks.installed)
+		return HQ_GONE;
 	if (!e->queue_asked_ms || now - e->queue_asked_ms >= 1000) {
-		e->queue_seen = hooks_queue_installed() != 0; /* 1, or unknown: as installed */
+		e->queue_seen = hooks_queue_state(e->hooks.backend);
 		e->queue_asked_ms = now;
 	}
-	return e->queue_seen;
+	/* taken out by reset: the rules that stay are ours */
+	if (!e->hooks.spec.queue && e->queue_seen != HQ_GONE)
+		return HQ_OUT;
+	return (enum hooks_queue_state)e->queue_seen;
 }
 
 static int op_status(void *ctx, struct control_status *st)
 {
 	struct engine *e = ctx;
 	const struct snap *s;
-	bool queue = queue_now(e);
+	enum hooks_queue_state q = queue_now(e);
 
 	pthread_mutex_lock(&e->lock);
 	s = atomic_load(&e->snap);
@@ -117,7 +121,8 @@ static int op_status(void *ctx, struct control_status *st)
 	st->nworkers = e->nworkers;
 	st->hooks_backend = !e->hooks.installed ? NULL :
 			    e->hooks.backend == HOOKS_NFT ? "nft" : "iptables";
-	st->hooks_queue = queue;
+	st->hooks_queue = q == HQ_INSTALLED || (q == HQ_UNKNOWN && e->hooks.spec.queue);
+	st->hooks_gone = q == HQ_GONE && e->hooks.installed;
 	pthread_mutex_unlock(&e->lock);
 	sum_counters(e, &st->ctr, &st->flows);
 	return 0;

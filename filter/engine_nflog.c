@@ -114,8 +114,13 @@ static bool heartbeat_copy(struct learn_ctx *c, const struct nlattr *prefix, con
 
 	if (!out && strncmp(s, HOOKS_HB_PREFIX_IN, strlen(HOOKS_HB_PREFIX_IN)) != 0)
 		return false;
-	/* a reset is a refusal (nothing listens), not a heartbeat: it must not make the manager online */
-	if (p->proto == 6 && !(p->tcp_flags & TCPF_RST))
+	/*
+	 * Only a segment with data is an exchange: a reset is a refusal
+	 * (nothing listens), and a bare handshake or ACK is a port probe
+	 * (`lifelinectl doctor`, a scanner, a load balancer's health check),
+	 * neither may make the manager online.
+	 */
+	if (p->proto == 6 && !(p->tcp_flags & TCPF_RST) && p->paylen > 0)
 		hb_seen(c->hb, p->src, p->dst, out, c->now_us);
 	return true;
 }

@@ -473,6 +473,12 @@ bool hooks_listing_queues(enum hooks_backend b, const char *listing)
 	return false;
 }
 
+/* Does a listing of our chain hold our rules? The DHCP lifeline is always there (both backends). */
+static bool listing_ours(const char *listing)
+{
+	return strstr(listing, "sport 67 ") != NULL;
+}
+
 /* hooks_queue_installed() - see hooks.h. */
 int hooks_queue_installed(void)
 {
@@ -483,10 +489,44 @@ int hooks_queue_installed(void)
 	if (!out)
 		return -ENOMEM;
 	b = hooks_list(out, HOOKS_LIST_MAX);
-	/* no listing (none of our rules, or the tool failed: a lock, fork, PATH) proves nothing */
-	rc = b == HOOKS_AUTO ? -EIO : hooks_listing_queues(b, out);
+	/*
+	 * no listing (none of our rules, or the tool failed: a lock, fork,
+	 * PATH), or chains with none of our rules (another tool flushed them,
+	 * not a reset) proves nothing
+	 */
+	rc = b == HOOKS_AUTO || !listing_ours(out) ? -EIO : hooks_listing_queues(b, out);
 	free(out);
 	return rc;
+}
+
+/* hooks_queue_state() - see hooks.h. */
+enum hooks_queue_state hooks_queue_state(enum hooks_backend b)
+{
+	char *const nft[] = { "nft", "list", "table", "inet", HOOKS_NFT_TABLE, NULL };
+	char *const nft_any[] = { "nft", "list", "tables", NULL };
+	char *const ipt[] = { "iptables", "-w", "-t", HOOKS_IPT_TABLE, "-S", HOOKS_IPT_IN, NULL };
+	char *const ipt_any[] = { "iptables", "-w", "-t", HOOKS_IPT_TABLE, "-S", "INPUT", NULL };
+	char *out = malloc(HOOKS_LIST_MAX);
+	enum hooks_queue_state st = HQ_UNKNOWN;
+	bool nftb = b == HOOKS_NFT;
+
+	if (!out || (b != HOOKS_NFT && b != HOOKS_IPTABLES))
+		goto done;
+	if (hooks_run(nftb ? nft : ipt, NULL, 0, out, HOOKS_LIST_MAX) != 0) {
+		/* ours missing, or the tool broken: ask it for something that is always there */
+		if (hooks_run(nftb ? nft_any : ipt_any, NULL, 0, NULL, 0) == 0)
+			st = HQ_GONE;
+		goto done;
+	}
+	if (!listing_ours(out) ||
+	    (!nftb && (hooks_ipt_missing_jumps(4) | hooks_ipt_missing_jumps(6)) &
+			      (1 << HOOKS_JUMP_IN | 1 << HOOKS_JUMP_OUT)))
+		st = HQ_GONE; /* our chains flushed, or nothing jumps to them */
+	else
+		st = hooks_listing_queues(b, out) ? HQ_INSTALLED : HQ_OUT;
+done:
+	free(out);
+	return st;
 }
 
 int hooks_remove_queue(const struct config *cfg, char *err, size_t errlen)

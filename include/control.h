@@ -115,7 +115,8 @@ struct control_status {
 	uint32_t ndns;
 	uint32_t nworkers;
 	const char *hooks_backend;    /* "nft", "iptables"; NULL: none installed */
-	bool hooks_queue;             /* the queue rule is installed */
+	bool hooks_queue;             /* the queue rule is installed (or that cannot be told) */
+	bool hooks_gone;              /* our kernel rules are not there at all */
 	struct flow_stats flows;
 	struct pipeline_counters ctr; /* summed over workers */
 };

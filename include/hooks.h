@@ -159,6 +159,15 @@ bool hooks_listing_queues(enum hooks_backend b, const char *listing);
  * only.
  */
 int hooks_queue_installed(void);
+/*
+ * hooks_queue_state() - what `status` reports of backend @b's rules now:
+ * the queue rule in place (iptables: and the jumps into our chains),
+ * taken out (reset), our rules gone altogether (a flush by another tool:
+ * nothing filters and the kernel lifeline is down), or unknown (the tool
+ * itself failed). Runs nft or iptables.
+ */
+enum hooks_queue_state { HQ_UNKNOWN, HQ_INSTALLED, HQ_OUT, HQ_GONE };
+enum hooks_queue_state hooks_queue_state(enum hooks_backend b);
 
 /* Backend text generators (hooks_ipt.c, hooks_nft.c). */
 void hooks_ipset_text(const struct hooks_spec *s, FILE *out, bool create_only);

@@ -77,14 +77,45 @@ PY
 	timeout 10 tail --pid="$pid" -f /dev/null
 	hooks_gone
 }
-# a second engine finds the queues taken: a clear error, exit 1, the first one's hooks untouched
-queue_taken() {
+# a second engine in the namespace is refused before it touches anything: with the same
+# config, and with another queue, state directory and socket (which used to rewrite the
+# shared rules, then remove them as it stopped), and its -p policy is not persisted
+second_engine() { # config
 	local rc
-	timeout 10 ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" >"$T/second.log" 2>&1
+	timeout 10 ip netns exec "$NS_A" "$LLD" -f -c "$1" -p "$T/allow.pol" >"$T/second.log" 2>&1
 	rc=$?
 	cat "$T/second.log" >>"$T/check.log"
-	[ $rc = 1 ] && grep -q "queue 0 is taken" "$T/second.log" && hooks_present &&
-		kill -0 "$ENGINE_PID"
+	[ $rc = 1 ] && grep -q "another lifelined runs in this network namespace" "$T/second.log" &&
+		hooks_present && kill -0 "$ENGINE_PID" && [ "$(queued)" = "$QUEUED_BEFORE" ] &&
+		! grep -q "allow any" "$T/state/current.pol" "$T/state2/current.pol" 2>/dev/null
+}
+queue_taken() {
+	QUEUED_BEFORE=$(queued)
+	echo "allow any any id 9" >"$T/allow.pol"
+	second_engine "$T/lifeline.conf" || return 1
+	sed -e "s/^queues .*/queues 5/" -e "s|^state-dir .*|state-dir $T/state2|" \
+		-e "s|^control-socket .*|control-socket $T/control2.sock|" "$T/lifeline.conf" >"$T/second.conf"
+	second_engine "$T/second.conf"
+}
+# rules flushed by another tool: status says so, not "queue rule installed"; a load puts them back
+status_hooks() { in_a "$LLC" -c "$T/lifeline.conf" status | grep -qF "hooks: $HOOKS_BACKEND $1"; }
+rules_gone_told() {
+	HOOKS_BACKEND=iptables
+	in_a nft list table inet lifeline >/dev/null 2>&1 && HOOKS_BACKEND=nft
+	status_hooks "(queue rule installed)" || return 1
+	if [ $HOOKS_BACKEND = nft ]; then
+		in_a nft delete table inet lifeline
+	else
+		for fam in iptables ip6tables; do
+			in_a $fam -w -t mangle -D INPUT -j LIFELINE-IN
+			in_a $fam -w -t mangle -D OUTPUT -j LIFELINE-OUT
+			in_a $fam -w -t mangle -F
+		done
+	fi
+	sleep 1.1 # status asks the kernel at most once a second
+	status_hooks "(its rules are GONE" &&
+		in_a "$LLC" -c "$T/lifeline.conf" status --json | grep -q '"rules":"gone"' &&
+		in_a "$LLC" -c "$T/lifeline.conf" load "$T/deny.pol" >/dev/null && hooks_present
 }
 # managers named in the config are re-resolved every heartbeat-interval into the kernel set
 mgr_set() { in_a ipset test lifeline-mgr4 "$1"; }
@@ -92,7 +123,8 @@ reresolve() {
 	local hosts=/etc/netns/$NS_A/hosts
 	echo "203.0.113.10 mgr.lifeline.test" >"$hosts"
 	sed -e 's/^manager .*//' -e "s/^fail-open .*/fail-open yes/" "$T/conf.in" >"$T/lifeline.conf"
-	printf 'manager mgr.lifeline.test\nheartbeat-interval 1\n' >>"$T/lifeline.conf"
+	printf 'manager mgr.lifeline.test\nmanager 198.51.100.77\nheartbeat-interval 1\n' \
+		>>"$T/lifeline.conf"
 	ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" -p "$T/deny.pol" >>"$T/engine.log" 2>&1 &
 	ENGINE_PID=$!
 	PIDS+=("$ENGINE_PID")
@@ -100,11 +132,17 @@ reresolve() {
 	wait_for 10 mgr_set 203.0.113.10 || return 1
 	# in place (not a new file): the namespace's bind mount keeps showing it
 	echo "203.0.113.11 mgr.lifeline.test" >"$hosts"
-	wait_for 20 mgr_set 203.0.113.11 && ! mgr_set 203.0.113.10
+	wait_for 20 mgr_set 203.0.113.11 && ! mgr_set 203.0.113.10 || return 1
+}
+# a name that stops resolving (a DNS outage) keeps its addresses, beside a literal manager
+names_fail_kept() {
+	: >"/etc/netns/$NS_A/hosts"
+	sleep 8 # several re-resolutions (each may wait for the namespace's dead resolver)
+	mgr_set 203.0.113.11 && mgr_set 198.51.100.77
 }
 offloaded() { in_a conntrack -L -p icmp 2>/dev/null | grep -q 'mark=16777216'; }
-# a refused connection to the manager is no heartbeat: its RST must not make management
-# online (nothing listens on the heartbeat port 4121 this engine is given)
+# a refused connection to the manager is no heartbeat, nor is a bare handshake: neither may make management
+# online (nothing listens on the heartbeat port 4121 this engine is given, then a listener that says nothing)
 hb_status() { in_a "$LLC" -c "$T/lifeline.conf" status | grep -q "^heartbeat: .*, $1$"; }
 refused_stays_offline() {
 	local i before
@@ -120,6 +158,13 @@ refused_stays_offline() {
 	for i in $(seq 20); do
 		# refused, not timed out: the manager's RST comes back (and reaches the engine's watch)
 		in_a ncat -v -z -w 1 203.0.113.10 4121 2>&1 | grep -q 'Connection refused' || return 1
+		sleep 0.35
+	done
+	# a port probe that is answered (`lifelinectl doctor`, a scanner) but carries no data
+	nsbg "$NS_M" ncat -l -k 203.0.113.10 4121 </dev/null
+	wait_for 5 in_a ncat -z -w 1 203.0.113.10 4121 || return 1
+	for i in $(seq 20); do
+		in_a ncat -z -w 1 203.0.113.10 4121 || return 1
 		sleep 0.35
 	done
 	hb_status offline && [ "$(grep -c "management online" "$T/engine.log")" = "$before" ]
@@ -184,7 +229,8 @@ user_rule_applies() {
 	[ $rc != 0 ] && ping_ok 192.0.2.10
 }
 check live-host-filter-rules-apply user_rule_applies
-check live-queue-taken queue_taken
+check live-second-engine-refused queue_taken
+check live-rules-flushed-told rules_gone_told
 check live-sighup-swap-no-loss swap_no_loss
 check live-event-ready grep -q '"event_type":"ready"' "$T/events.json"
 check live-event-drop grep -q '"event_type":"drop"' "$T/events.json"
@@ -281,6 +327,7 @@ check_fails live-failclosed-term-tcp-blocked tcp "$NS_A" 192.0.2.10 8080
 # --- daemon mode -------------------------------------------------------------
 check live-daemon-ready-notify-term daemon_mode
 check live-manager-names-reresolved reresolve
+check live-manager-name-failing-kept names_fail_kept
 stop_engine TERM
 check live-heartbeat-refused-stays-offline refused_stays_offline
 stop_engine TERM

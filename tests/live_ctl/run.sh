@@ -136,6 +136,10 @@ kill -STOP "$ENGINE_PID"
 # doctor names a stopped engine as stopped, not as running
 ctl doctor >"$T/doctor-stopped.out" 2>&1
 check live-ctl-doctor-stopped grep -q "^FAIL  engine process .*pid $ENGINE_PID is stopped" "$T/doctor-stopped.out"
+# doctor from another namespace names where the engine runs, not "start it"
+ip netns exec "$NS_M" "$LLC" -c "$T/lifeline.conf" doctor >"$T/doctor-elsewhere.out" 2>&1
+check live-ctl-doctor-elsewhere grep -q "^FAIL  engine process .*pid $ENGINE_PID runs in another one" \
+	"$T/doctor-elsewhere.out"
 check live-ctl-reset-stopped-blocked-before blocked
 # run from another network namespace, reset cannot see the stopped engine's hooks: it must
 # not say "nothing to remove" (the agent stays blocked) but where to run it, and fail
@@ -154,8 +158,10 @@ kill -CONT "$ENGINE_PID"
 no_queue_status() { ctl status | grep -q 'no queue rule: traffic is not filtered'; }
 check live-ctl-resumed-status-no-queue wait_for 10 no_queue_status
 : >"$T/empty.pol" # the state a restart below expects: the empty policy persisted
-ctl load "$T/empty.pol" >/dev/null
+ctl load "$T/empty.pol" >"$T/load-unqueued.out" 2>&1
 check live-ctl-resumed-load-keeps-queue-out hooks_queue_gone
+check live-ctl-resumed-load-warns grep -q "the queue rule is out (reset): this policy judges nothing" \
+	"$T/load-unqueued.out"
 # nor does a SIGHUP whose config rewrites the chains (offload changes)
 hup_keeps_queue_out() {
 	local n
@@ -180,6 +186,16 @@ stop_engine TERM
 check live-ctl-failclosed-start start_engine no
 stop_engine 9
 check live-ctl-reset-killed-blocked-before blocked
+# from another namespace, with the engine dead: not "nothing to remove" (exit 0) but where
+reset_elsewhere_dead() {
+	ip netns exec "$NS_M" "$LLC" -c "$T/lifeline.conf" reset >"$T/reset-elsewhere.out" 2>&1
+	[ $? = 1 ] && grep -q "the last lifelined (pid $ENGINE_PID, not running) ran in another one" \
+		"$T/reset-elsewhere.out"
+}
+check live-ctl-reset-elsewhere-dead-says-where reset_elsewhere_dead
+ip netns exec "$NS_M" "$LLC" -c "$T/lifeline.conf" doctor >"$T/doctor-dead-elsewhere.out" 2>&1
+check live-ctl-doctor-dead-elsewhere grep -q "^FAIL  engine process .*ran in another network namespace" \
+	"$T/doctor-dead-elsewhere.out"
 measure live-ctl-reset-killed ctl reset
 check live-ctl-reset-killed-queue-removed hooks_queue_gone
 check live-ctl-reset-killed-lifeline-kept lifeline_kept
