@@ -20,6 +20,7 @@
 #include "ctl.h"
 #include "doctor.h"
 #include "policy.h"
+#include "sig.h"
 #include "state.h"
 
 /* doctor_line() - see doctor.h. */
@@ -337,6 +338,21 @@ static void check_persisted(struct doctor *d)
 	policy_free(p);
 }
 
+/* With trusted-key, every load and table change needs it: a bad key refuses them all. */
+static void check_trusted_key(struct doctor *d)
+{
+	char err[512];
+
+	if (!d->cfg->trusted_key)
+		return;
+	if (sig_key_check(d->cfg->trusted_key, err, sizeof(err)) < 0)
+		doctor_line(d, DOC_FAIL, "trusted-key", "%s: every load is refused until it is "
+			    "fixed (reset still works)", err);
+	else
+		doctor_line(d, DOC_OK, "trusted-key", "%s: an Ed25519 public key",
+			    d->cfg->trusted_key);
+}
+
 /*
  * The config first: a broken one is why a restart fails, but its valid
  * lines still say where the socket, state and managers are, so the other
@@ -392,6 +408,7 @@ int cmd_doctor(struct ctl *c, int argc, char **argv)
 	doctor_check_certs(&d);
 	check_dns(&d);
 	check_persisted(&d);
+	check_trusted_key(&d);
 	printf("%s\n", d.failed ? "some checks FAILED" : "all checks passed");
 	free(d.status);
 	config_free(&cfg);

@@ -16,6 +16,7 @@
 
 #include "control.h"
 #include "engine_int.h"
+#include "sig.h"
 #include "state.h"
 
 #define TICK_SECONDS 5
@@ -633,6 +634,7 @@ static void detach_stdio(int ready_fd)
 static int engine_start(struct engine *e, struct policy *pol)
 {
 	struct snap *s;
+	char why[512];
 	int err;
 
 	e->started_us = engine_now_us();
@@ -662,6 +664,8 @@ static int engine_start(struct engine *e, struct policy *pol)
 	if (err)
 		engine_log("warning: NFLOG group %u: %s (DNS servers from DHCP not learned)",
 			   HOOKS_NFLOG_GROUP, strerror(-err));
+	if (e->cfg->trusted_key && sig_key_check(e->cfg->trusted_key, why, sizeof(why)) < 0)
+		engine_log("warning: %s: every load will be refused until it is fixed", why);
 	e->dhcp_tap = dhcp_tap_open();
 	if (e->dhcp_tap < 0)
 		engine_log("warning: cannot watch the host's DHCP requests (%s): replies to them "

@@ -27,6 +27,12 @@ int sig_verify(const char *pubkey_path, const void *data, size_t len, const void
 	       size_t siglen, char *err, size_t errlen);
 
 /*
+ * sig_key_check() - is @pubkey_path a readable Ed25519 PEM public key? 0,
+ * or -ENOKEY with a sentence in @err (what sig_verify() would say).
+ */
+int sig_key_check(const char *pubkey_path, char *err, size_t errlen);
+
+/*
  * sig_read_file() - read a signature file (at most SIG_MAX_FILE bytes) into
  * a malloc'd buffer. 0 with *@out and *@len set, -ENOENT when absent, -EFBIG when
  * larger than SIG_MAX_FILE, or -errno.

@@ -52,6 +52,17 @@ static EVP_PKEY *read_key(const char *path, char *err, size_t errlen)
 	return k;
 }
 
+/* sig_key_check() - see sig.h. */
+int sig_key_check(const char *pubkey_path, char *err, size_t errlen)
+{
+	EVP_PKEY *k = read_key(pubkey_path, err, errlen);
+
+	if (!k)
+		return -ENOKEY;
+	EVP_PKEY_free(k);
+	return 0;
+}
+
 /* sig_verify() - see sig.h. */
 int sig_verify(const char *pubkey_path, const void *data, size_t len, const void *sig,
 	       size_t siglen, char *err, size_t errlen)

@@ -382,6 +382,11 @@ printf 'serial 9\n' > "$S/unsigned.pol"
 printf 'allow in tcp to any port 80 id 7\n' > "$S/part.pol"
 printf 'serial 10\ninclude "part.pol"\n' > "$S/incl.pol"; sign "$T/e2/k.key" "$S/incl.pol"
 start e2 "" || nok start_signed "fake engine did not start"
+run e2 doctor; check doctor_trusted_key_ok has "$T/out" "^ok    trusted-key .*an Ed25519 public key"
+# a key that is no key: every load would fail; doctor says so before anyone tries
+conf e2bad "trusted-key $T/e2/k.key.junk"; echo junk > "$T/e2/k.key.junk"
+"$CTLBIN" -c "$T/e2bad/ll.conf" doctor > "$T/out" 2>&1
+check doctor_trusted_key_bad has "$T/out" "^FAIL  trusted-key .*not a PEM public key"
 run e2 load "$S/unsigned.pol"; check signed_missing has "$T/out" "not signed"
 run e2 load "$S/s5.pol"; check signed_valid [ $RC -eq 0 ]
 run e2 status --json; check signed_status_true has "$T/out" '"signed":true'
