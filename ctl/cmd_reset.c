@@ -57,9 +57,15 @@ static int persist_empty(const struct config *cfg)
 static bool remove_hooks(struct ctl *c, const struct config *cfg)
 {
 	char err[512] = "", ns[64];
+	int had = hooks_queue_installed(); /* 0: our rules without the queue rule */
 	int rc = hooks_remove_queue(cfg, err, sizeof(err)); /* as root: cmd_reset() saw to that */
 	pid_t pid;
 
+	if (rc == 0 && had == 0) {
+		printf("the kernel queue hooks were out already (an earlier reset): traffic flows "
+		       "without the engine (the kernel lifeline rules stay)\n");
+		return true;
+	}
 	if (rc == 0) {
 		printf("removed the kernel queue hooks: traffic now flows without the engine "
 		       "(the kernel lifeline rules stay)\n");

@@ -243,7 +243,9 @@ static void engine_stop(struct engine *e, bool clean)
 			pipeline_fini(&w->pl);
 	}
 	if (clean && !remove)
-		engine_log("fail-open no: queue hooks and kernel lifeline left in place");
+		engine_log("fail-open no: %s left in place", e->hooks.spec.queue ?
+			   "queue hooks and kernel lifeline" :
+			   "the kernel lifeline (the queue rule was taken out by reset)");
 	free(e->workers);
 	if (e->evlog)
 		event_log_close(e->evlog);
@@ -428,7 +430,8 @@ static void on_reload(struct engine *e)
 		engine_log("reload: cannot reopen %s", e->cfg->event_log);
 	if (!c || config_load(c, path, !e->config_path, &errs) < 0) {
 		ll_err_print(&errs, stderr);
-		engine_log("reload: %s unchanged", path);
+		engine_log("reload: %s is not a valid config (above); nothing changed, the running "
+			   "config stays", path);
 		ll_err_free(&errs);
 		if (c)
 			config_free(c);

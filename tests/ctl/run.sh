@@ -467,6 +467,9 @@ inns "$CTLBIN" -c "$T/e3/ll.conf" reset --hooks-only > "$T/out" 2>&1; RC=$?
 check reset_hooks_only [ $RC -eq 0 ]
 hooks_text > "$T/hooks" 2>&1
 check reset_hooks_only_no_queue bash -c "! grep -Eq '(^|[[:space:]])queue |NFQUEUE' '$T/hooks'"
+# a second one does not claim to have removed anything
+inns "$CTLBIN" -c "$T/e3/ll.conf" reset --hooks-only > "$T/out" 2>&1; RC=$?
+check reset_again_says_out_already bash -c "[ $RC -eq 0 ] && grep -q 'were out already' '$T/out'"
 run e3 status; check reset_hooks_only_engine_untouched [ $RC -eq 0 ]
 echo "bogus directive" > "$T/broken.conf"
 inns "$CTLBIN" -c "$T/broken.conf" reset --hooks-only > "$T/out" 2>&1; RC=$?
