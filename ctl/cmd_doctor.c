@@ -211,6 +211,10 @@ static void check_heartbeat(struct doctor *d)
 		doctor_line(d, DOC_FAIL, "last heartbeat", "unknown: the engine's status has none");
 	else if (strstr(hb, "never seen") && d->cfg->nmanagers == 0)
 		doctor_line(d, DOC_WARN, "last heartbeat", "%s; no manager configured", hb);
+	else if (strstr(hb, "never seen") && !strstr(hb, "offline"))
+		/* a fresh engine: management has missed-heartbeats intervals before it is offline */
+		doctor_line(d, DOC_WARN, "last heartbeat", "%s: none yet since the engine started; "
+			    "run doctor again after a heartbeat-interval", hb);
 	else if (strstr(hb, "never seen") || strstr(hb, "offline"))
 		doctor_line(d, DOC_FAIL, "last heartbeat", "%s: check the checks above (manager "
 			    "reachable, agent port, policy)", hb);
