@@ -139,6 +139,9 @@ static int nflog_pkt_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	memset(&p, 0, sizeof(p));
 	p.dir = PKT_DIR_IN;
+	/* the interface a DHCP reply came in on: its lease replaces that interface's servers */
+	if (tb[NFULA_IFINDEX_INDEV] && mnl_attr_get_payload_len(tb[NFULA_IFINDEX_INDEV]) >= 4)
+		p.ifindex = (int)ntohl(mnl_attr_get_u32(tb[NFULA_IFINDEX_INDEV]));
 	if (pkt_parse(&p, mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
 		      mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), &why) != 0)
 		return MNL_CB_OK;

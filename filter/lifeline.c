@@ -171,20 +171,27 @@ int lifeline_match(const struct lifeline *l, const struct pkt *p, uint64_t now_u
 	}
 }
 
-/* Drop learned servers of one family, and any learned server past its lease. */
-static void dns_forget(struct lifeline *l, bool v6, uint64_t now_us)
+/*
+ * Drop the learned servers a new lease of family @v6 on interface @ifindex
+ * replaces (those of another known interface stay), and any learned server
+ * past its lease. Returns how many learned servers of the family stay.
+ */
+static uint32_t dns_forget(struct lifeline *l, bool v6, int ifindex, uint64_t now_us)
 {
-	uint32_t k = 0;
+	uint32_t k = 0, kept = 0;
 
 	for (uint32_t i = 0; i < l->ndns; i++) {
 		const struct lifeline_dns *d = &l->dns[i];
 		bool expired = d->expires_us && now_us >= d->expires_us;
+		bool same_if = !ifindex || !d->ifindex || d->ifindex == ifindex;
 
-		if (d->learned && (d->v6 == v6 || expired))
+		if (d->learned && ((d->v6 == v6 && same_if) || expired))
 			continue;
+		kept += d->learned && d->v6 == v6;
 		l->dns[k++] = *d;
 	}
 	l->ndns = k;
+	return kept;
 }
 
 static uint64_t lease_expiry(const struct dhcp_lease *ls, uint64_t now_us)
@@ -203,15 +210,16 @@ static bool dns_same(const struct lifeline_dns *a, const struct lifeline_dns *b,
 	return true;
 }
 
-static int dns_replace(struct lifeline *l, const struct dhcp_lease *ls, bool v6, uint64_t now_us)
+static int dns_replace(struct lifeline *l, const struct dhcp_lease *ls, bool v6, int ifindex,
+		       uint64_t now_us)
 {
 	struct lifeline_dns before[LIFELINE_MAX_DNS];
-	uint32_t nbefore = l->ndns;
+	uint32_t nbefore = l->ndns, added;
 	uint64_t exp = lease_expiry(ls, now_us);
-	int n = 0, added = 0;
+	int n = 0;
 
 	memcpy(before, l->dns, sizeof(before[0]) * nbefore);
-	dns_forget(l, v6, now_us);
+	added = dns_forget(l, v6, ifindex, now_us); /* other interfaces' count toward the room */
 	for (uint32_t i = 0; i < ls->nservers; i++) {
 		if (dns_find(l, ls->servers[i]) >= 0) {
 			n++; /* configured already: it stays static */
@@ -223,6 +231,7 @@ static int dns_replace(struct lifeline *l, const struct dhcp_lease *ls, bool v6,
 		added++;
 		l->dns[l->ndns++] = (struct lifeline_dns){
 			.addr = ls->servers[i], .expires_us = exp, .learned = 1, .v6 = v6,
+			.ifindex = ifindex,
 		};
 		n++;
 	}
@@ -273,6 +282,6 @@ int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us)
 		return 0;
 	if (!was_asked(l, ls.xid, v6, now_us))
 		return 0;
-	return dns_replace(l, &ls, v6, now_us);
+	return dns_replace(l, &ls, v6, p->ifindex, now_us);
 }
 

@@ -16,6 +16,7 @@ struct lifeline_dns {
 	uint8_t learned;     /* 1: from DHCP, 0: configured/resolv.conf */
 	uint8_t v6;          /* learned from DHCPv6 (replaced by the next v6 Reply) */
 	uint8_t host;        /* not learned: from the host's resolv.conf, not the config */
+	int ifindex;         /* learned: the interface the lease came on, 0 unknown */
 };
 
 /* One of the host's own DHCP requests. */
@@ -69,8 +70,10 @@ int lifeline_match(const struct lifeline *l, const struct pkt *p, uint64_t now_u
  * lifeline_learn() - when @p is a DHCP client's request, remember its
  * transaction id; when it is a DHCPACK (option 6, option 52 overload) or a
  * DHCPv6 Reply (option 23) answering one of those within
- * LIFELINE_ASKED_US, replace the learned servers of that family (at most
- * LIFELINE_MAX_DNS / 2 of them: the other family keeps room). Returns
+ * LIFELINE_ASKED_US, replace the learned servers of that family and of
+ * its interface (@p->ifindex; all of the family when it or theirs is
+ * unknown: a host with DHCP on two interfaces keeps both leases' servers),
+ * at most LIFELINE_MAX_DNS / 2 learned servers a family. Returns
  * the number of servers learned, 0 when @p teaches nothing. A reply to no
  * request of the host's (a forged or stray ACK: anyone can send UDP 67 ->
  * 68) teaches nothing, nor does one the host sends (@p->dir PKT_DIR_OUT:

@@ -768,6 +768,42 @@ static void asked(struct lifeline *l, uint64_t now)
 	request(l, 0, 0x123456, now);
 }
 
+/* A host with DHCP on two interfaces keeps both leases' servers; each lease replaces its own. */
+static void test_learn_per_interface(void **state)
+{
+	struct lifeline l;
+	struct msg m;
+	struct pkt p;
+
+	(void)state;
+	ll_from(&l, "");
+	ack(&m, 5, 3600, DNS_A);
+	p = v4reply(&m);
+	p.ifindex = 2;
+	assert_int_equal(lifeline_learn(&l, &p, T0), 1);
+	ack(&m, 5, 3600, DNS_B);
+	p = v4reply(&m);
+	p.ifindex = 3;
+	assert_int_equal(lifeline_learn(&l, &p, T0), 1);
+	assert_int_equal(dns_lookup(&l, "192.168.1.1", T0), R_DNS);
+	assert_int_equal(dns_lookup(&l, "8.8.8.8", T0), R_DNS);
+	/* interface 2's renewal names another server: 3's stays */
+	ack(&m, 5, 3600, DNS_C);
+	p = v4reply(&m);
+	p.ifindex = 2;
+	assert_int_equal(lifeline_learn(&l, &p, T0), 1);
+	assert_int_equal(dns_lookup(&l, "192.168.1.1", T0), -1);
+	assert_int_equal(dns_lookup(&l, "1.1.1.1", T0), R_DNS);
+	assert_int_equal(dns_lookup(&l, "8.8.8.8", T0), R_DNS);
+	/* a lease whose interface is unknown replaces the family's, as before */
+	ack(&m, 5, 3600, DNS_A);
+	p = v4reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 1);
+	assert_int_equal(dns_lookup(&l, "1.1.1.1", T0), -1);
+	assert_int_equal(dns_lookup(&l, "8.8.8.8", T0), -1);
+	assert_int_equal(dns_lookup(&l, "192.168.1.1", T0), R_DNS);
+}
+
 /*
  * Anyone can send UDP 67 -> 68 (the kernel lifeline accepts it): a reply
  * teaches only when it answers a request the host made, recently.
@@ -1148,6 +1184,7 @@ int main(void)
 		cmocka_unit_test(test_learn_mutations),
 		cmocka_unit_test(test_learn_dhcpv6),
 		cmocka_unit_test(test_learn_needs_request),
+		cmocka_unit_test(test_learn_per_interface),
 		cmocka_unit_test(test_learn_dhcpv6_malformed),
 		cmocka_unit_test(test_cap_rfc3004),
 		cmocka_unit_test(test_cap_rfc5859),
