@@ -3,6 +3,7 @@
  * the control thread's event loop (signals, addresses, NFLOG, timers), stop.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -38,10 +39,9 @@ static void snap_dns_addrs(const struct snap *s, ll_ip *out)
 /*
  * The first snapshot: policy, generation 1 (the caller picks the real one),
  * hosts, managers (names: as the resolver thread last found them; it
- * starts at once), DNS servers. @prev: the snapshot a reload replaces
- * (NULL at start), whose managers stay while a name does not resolve.
+ * starts at once, and again at a reload), DNS servers.
  */
-static struct snap *initial_snap(struct engine *e, struct policy *pol, const struct snap *prev)
+static struct snap *initial_snap(struct engine *e, struct policy *pol)
 {
 	struct snap *s = calloc(1, sizeof(*s));
 
@@ -51,8 +51,7 @@ static struct snap *initial_snap(struct engine *e, struct policy *pol, const str
 	s->policy = pol;
 	s->gen = 1;
 	s->nhosts = engine_host_ranges(e->cfg, s->hosts, ENGINE_MAX_HOSTS);
-	s->nmanagers = engine_managers(e, s->managers, prev ? prev->managers : NULL,
-				       prev ? prev->nmanagers : 0);
+	s->nmanagers = engine_managers(e, s->managers);
 	lifeline_set_managers(&e->master, s->managers, s->nmanagers);
 	fill_snap_lifeline(s, &e->master, engine_now_us());
 	return s;
@@ -221,7 +220,6 @@ static void engine_stop(struct engine *e, bool clean)
 {
 	bool remove = !clean || e->cfg->fail_open;
 
-	resolver_stop(e); /* it reads e->cfg */
 	engine_control_stop(e); /* no request may reach a half-stopped engine */
 	if (clean)
 		engine_notify("STOPPING=1");
@@ -246,6 +244,8 @@ static void engine_stop(struct engine *e, bool clean)
 		engine_log("fail-open no: %s left in place", e->hooks.spec.queue ?
 			   "queue hooks and kernel lifeline" :
 			   "the kernel lifeline (the queue rule was taken out by reset)");
+	else if (clean)
+		engine_remove_pid(e->cfg); /* nothing of ours is left for a console to find */
 	free(e->workers);
 	if (e->evlog)
 		event_log_close(e->evlog);
@@ -253,6 +253,8 @@ static void engine_stop(struct engine *e, bool clean)
 	if (e->dhcp_tap >= 0)
 		close(e->dhcp_tap);
 	addr_watch_close(e->aw);
+	/* last: it may be in a lookup the resolver takes seconds to give up on (it reads e->cfg) */
+	resolver_stop(e);
 	snap_free(atomic_load(&e->snap), true);
 	if (e->cfg_own) {
 		config_free(e->cfg_own);
@@ -277,6 +279,14 @@ int engine_set_policy(struct engine *e, struct policy *p)
 		return -ENOMEM;
 	s->policy = p;
 	s->gen = next_gen(e, s->gen);
+	e->queue_asked_ms = 0; /* status asks the kernel again */
+	if (e->hooks.installed && hooks_queue_state(e->hooks.backend) == HQ_GONE) {
+		/* another tool flushed them: a load puts them back, sets and all, whatever offload */
+		engine_publish(e, s);
+		engine_log("hooks: lifeline's kernel rules were gone (flushed by another tool?): "
+			   "installing them again");
+		return install_hooks(e);
+	}
 	if (e->hooks.spec.offload)
 		queue_taken_out(e); /* the generation is a rewrite of our chains */
 	err = hooks_set_generation(&e->hooks, s->gen);
@@ -310,7 +320,16 @@ static void lifeline_changed(struct engine *e, bool managers)
 
 static void on_nflog(struct engine *e)
 {
-	int n = nflog_read(e->nflog, &e->master, &e->hb, engine_now_us());
+	uint64_t unasked = e->master.unasked, now = engine_now_us();
+	int n = nflog_read(e->nflog, &e->master, &e->hb, now);
+
+	/* at most once a minute: anyone can send them, and the log is not theirs to fill */
+	if (e->master.unasked > unasked && now - e->unasked_said_us >= 60000000u) {
+		engine_log("lifeline: a DHCP reply that answers no request of this host's was "
+			   "ignored (forged, or its request came before the engine started); %" PRIu64
+			   " so far", e->master.unasked);
+		e->unasked_said_us = now;
+	}
 
 	if (n > 0 || e->master.dns_changes != e->dns_changes_seen) {
 		e->dns_changes_seen = e->master.dns_changes;
@@ -382,12 +401,16 @@ static void on_resolved(struct engine *e)
 	if (read(e->res.fd, &rounds, sizeof(rounds)) < 0 || !e->res.fresh)
 		return;
 	e->res.fresh = false;
-	n = engine_managers(e, mgr, cur->managers, cur->nmanagers);
+	if (e->res.failed && !e->res.warned)
+		engine_log("lifeline: %u manager name(s) did not resolve: each keeps its last "
+			   "addresses until it resolves again", e->res.failed);
+	e->res.warned = e->res.failed != 0;
+	n = engine_managers(e, mgr);
 	if (n == cur->nmanagers && !memcmp(mgr, cur->managers, n * sizeof(ll_ip)))
 		return;
 	lifeline_set_managers(&e->master, mgr, n);
 	engine_log("lifeline: managers re-resolved (%u address(es)%s)", n,
-		   e->res.failed ? "; a name did not resolve: its last addresses stay" : "");
+		   e->res.failed ? "; a name that did not resolve keeps its last addresses" : "");
 	lifeline_changed(e, true);
 }
 
@@ -424,6 +447,8 @@ static void on_reload(struct engine *e)
 	const char *path = e->config_path ? e->config_path : LL_DEFAULT_CONFIG;
 	struct config *c = calloc(1, sizeof(*c)), *old = e->cfg_own;
 	struct ll_errlist errs = { 0 };
+	struct lifeline_asked asked[LIFELINE_MAX_ASKED];
+	uint32_t nasked;
 	struct snap *s;
 
 	if (e->evlog && event_log_reopen(e->evlog) < 0)
@@ -457,11 +482,15 @@ static void on_reload(struct engine *e)
 	e->cfg_own = c;
 	e->cfg = c;
 	resolver_kick(e); /* the names of this config, now */
+	memcpy(asked, e->master.asked, sizeof(asked));
+	nasked = e->master.nasked;
 	lifeline_init(&e->master, c);
+	memcpy(e->master.asked, asked, sizeof(asked)); /* a DHCP exchange under way goes on */
+	e->master.nasked = nasked;
 	engine_load_resolvers(&e->master);
 	engine_load_learned(c, &e->master, engine_now_us());
 	e->dns_changes_seen = e->master.dns_changes;
-	s = initial_snap(e, atomic_load(&e->snap)->policy, atomic_load(&e->snap));
+	s = initial_snap(e, atomic_load(&e->snap)->policy);
 	if (!s)
 		return; /* workers keep the old config: it is never freed (ENOMEM only) */
 	s->gen = atomic_load(&e->snap)->gen;
@@ -647,7 +676,7 @@ static int engine_start(struct engine *e, struct policy *pol)
 	engine_load_resolvers(&e->master);
 	engine_load_learned(e->cfg, &e->master, engine_now_us());
 	e->dns_changes_seen = e->master.dns_changes;
-	s = initial_snap(e, pol, NULL);
+	s = initial_snap(e, pol);
 	if (!s) {
 		policy_free(pol);
 		return -ENOMEM;

@@ -21,7 +21,8 @@
  *                 update sets, bump the offload generation and remove the
  *                 hooks at stop need it;
  *  CAP_NET_RAW    iptables backend only: the `-m set` match asks ipset over
- *                 a raw socket ("Can't open socket to ipset" without it).
+ *                 a raw socket (the DHCP request tap, a packet socket, is
+ *                 opened before the drop and keeps working without it) ("Can't open socket to ipset" without it).
  */
 #define SIG_CAPS (SIGRTMIN + 2)
 #define WAIT_MS 2000

@@ -86,8 +86,10 @@ struct resolver {
 	/* the last round's answer, under engine.lock */
 	ll_ip addrs[LIFELINE_MAX_MANAGERS];
 	uint32_t n;
-	bool failed;            /* a name did not resolve */
+	uint32_t failed;        /* names that did not resolve (they kept their last addresses) */
+	uint32_t gen;           /* bumped by each reload: rounds begun before are dropped */
 	bool fresh;             /* not adopted yet */
+	bool warned;            /* the event loop said names fail (until they resolve again) */
 };
 
 struct engine {
@@ -106,6 +108,7 @@ struct engine {
 	struct addr_watch *aw;
 	struct ev_log *evlog;               /* NULL when the event log cannot be opened */
 	uint64_t dns_changes_seen;
+	uint64_t unasked_said_us;           /* when the log last told of an unanswered DHCP reply */
 	int64_t queue_asked_ms;     /* control thread: when status last asked the kernel (queue_now()) */
 	uint8_t queue_seen;        /* and what hooks_queue_state() said */
 	bool warned_conntrack;     /* conntrack(8) missing: said once */
@@ -174,6 +177,8 @@ uint64_t engine_mono_ms(void);
 void engine_notify(const char *msg);
 uint64_t engine_watchdog_usec(void);
 void engine_write_pid(const struct config *cfg);
+/* engine_remove_pid() - at a clean stop that removed the hooks: no pidfile to mislead reset. */
+void engine_remove_pid(const struct config *cfg);
 struct policy *engine_policy_start(const struct config *cfg, const char *policy_path,
 				   bool skip_unsupported, char *why, size_t whylen);
 void engine_notify_ready(void);
@@ -202,7 +207,7 @@ int engine_lock(const struct config *cfg);
 int resolver_start(struct engine *e);
 void resolver_stop(struct engine *e);
 void resolver_kick(struct engine *e);
-uint32_t engine_managers(const struct engine *e, ll_ip *out, const ll_ip *keep, uint32_t nkeep);
+uint32_t engine_managers(const struct engine *e, ll_ip *out);
 void engine_load_resolvers(struct lifeline *l);
 int engine_save_learned(const struct config *cfg, const struct lifeline *l);
 void engine_load_learned(const struct config *cfg, struct lifeline *l, uint64_t now_us);

@@ -49,35 +49,61 @@ static bool resolve(const char *name, ll_ip *out, uint32_t *n)
 	return true;
 }
 
+/*
+ * Each name's last answer, this thread's only: a name that does not resolve
+ * (a DNS outage) keeps its own last addresses, and only those: a name the
+ * config no longer has, or one that resolves again, leaves its old ones.
+ */
+struct name_cache {
+	char name[NAME_MAX_LEN];
+	ll_ip addrs[LIFELINE_MAX_MANAGERS];
+	uint32_t n;
+};
+
 static void *resolver_main(void *arg)
 {
 	struct engine *e = arg;
 	struct resolver *r = &e->res;
-	static char names[LIFELINE_MAX_MANAGERS][NAME_MAX_LEN]; /* this thread's only */
+	static struct name_cache cur[LIFELINE_MAX_MANAGERS], old[LIFELINE_MAX_MANAGERS];
+	uint32_t nold = 0;
 
 	pthread_mutex_lock(&e->lock);
 	while (!atomic_load(&r->stop)) {
 		ll_ip a[LIFELINE_MAX_MANAGERS];
-		uint32_t nn = 0, n = 0;
-		bool failed = false;
+		uint32_t nn = 0, n = 0, gen = r->gen, nfailed = 0;
 		struct timespec until;
 		uint64_t one = 1;
 
 		/* the names of the config now (a reload may replace it while we resolve) */
 		for (uint32_t i = 0; i < e->cfg->nmanagers && nn < LIFELINE_MAX_MANAGERS; i++)
 			if (!e->cfg->managers[i].is_literal)
-				snprintf(names[nn++], NAME_MAX_LEN, "%s", e->cfg->managers[i].name);
+				snprintf(cur[nn++].name, NAME_MAX_LEN, "%s", e->cfg->managers[i].name);
 		r->now = false;
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_sec += e->cfg->heartbeat_interval ? e->cfg->heartbeat_interval : 1;
 		pthread_mutex_unlock(&e->lock);
-		for (uint32_t i = 0; i < nn && !atomic_load(&r->stop); i++)
-			failed |= !resolve(names[i], a, &n);
+		for (uint32_t i = 0; i < nn && !atomic_load(&r->stop); i++) {
+			cur[i].n = 0;
+			if (resolve(cur[i].name, cur[i].addrs, &cur[i].n))
+				continue;
+			nfailed++;
+			for (uint32_t j = 0; j < nold; j++)
+				if (!strcmp(old[j].name, cur[i].name)) {
+					cur[i] = old[j];
+					break;
+				}
+		}
+		for (uint32_t i = 0; i < nn; i++)
+			for (uint32_t j = 0; j < cur[i].n; j++)
+				n = add_unique(a, n, cur[i].addrs[j]);
+		memcpy(old, cur, nn * sizeof(*cur));
+		nold = nn;
 		pthread_mutex_lock(&e->lock);
-		if (nn) {
+		/* a round that began before a reload answers for the config before: dropped */
+		if (gen == r->gen && !atomic_load(&r->stop)) {
 			memcpy(r->addrs, a, n * sizeof(*a));
 			r->n = n;
-			r->failed = failed;
+			r->failed = nfailed;
 			r->fresh = true;
 			if (write(r->fd, &one, sizeof(one)) < 0)
 				engine_log("warning: resolver: %s", strerror(errno));
@@ -132,24 +158,22 @@ void resolver_stop(struct engine *e)
 /* Under e->lock: resolve the names again now (a reload changed them). */
 void resolver_kick(struct engine *e)
 {
+	e->res.gen++;
 	e->res.now = true;
 	pthread_cond_signal(&e->res.cond);
 }
 
 /*
  * engine_managers() - under e->lock: the manager list now, into @out: the
- * config's literals, then the last round's addresses of its names. While a
- * name does not resolve, @keep (the list in force) stays as well, first:
- * the addresses that name had are among them, and a lookup that failed must
- * not cut the heartbeat to a manager that still answers.
+ * config's literals, then the last round's addresses of its names (a name
+ * that did not resolve with its last addresses: a lookup that failed must
+ * not cut the heartbeat to a manager that still answers).
  */
-uint32_t engine_managers(const struct engine *e, ll_ip *out, const ll_ip *keep, uint32_t nkeep)
+uint32_t engine_managers(const struct engine *e, ll_ip *out)
 {
 	const struct resolver *r = &e->res;
 	uint32_t n = 0;
 
-	for (uint32_t i = 0; r->failed && i < nkeep; i++)
-		n = add_unique(out, n, keep[i]);
 	for (uint32_t i = 0; i < e->cfg->nmanagers; i++)
 		if (e->cfg->managers[i].is_literal)
 			n = add_unique(out, n, e->cfg->managers[i].addr);

@@ -95,26 +95,40 @@ void engine_persist_given(const struct config *cfg, const struct policy *p)
  * One engine a network namespace: the kernel rules are the namespace's, and
  * a second engine (another queue, state directory and socket) rewrites and
  * at its stop removes the first one's. An abstract socket's name lives in
- * the namespace and goes with the process that holds it.
+ * the namespace and goes with the process that holds it; but any user may
+ * bind any name, so a taken name refuses the start only when root listens
+ * on it (SO_PEERCRED): a squatter must not keep the filter from starting.
  */
 static int netns_lock(void)
 {
 	static const char name[] = "\0lifelined-engine";
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof(name) - 1);
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return 0; /* no way to tell: the state directory's lock still holds */
 	memcpy(sa.sun_path, name, sizeof(name) - 1);
-	if (bind(fd, (struct sockaddr *)&sa,
-		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof(name) - 1)) == 0)
+	if (bind(fd, (struct sockaddr *)&sa, len) == 0 && listen(fd, 1) == 0)
 		return 0; /* held until this process ends: the descriptor stays open */
 	close(fd);
 	if (errno != EADDRINUSE)
 		return 0;
-	engine_log("another lifelined runs in this network namespace: not starting "
-		   "(its kernel rules, queues and policy are left as they are)");
-	return -EBUSY;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, len) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0 && cr.uid == 0) {
+		close(fd);
+		engine_log("another lifelined (pid %d) runs in this network namespace: not starting "
+			   "(its kernel rules, queues and policy are left as they are)", (int)cr.pid);
+		return -EBUSY;
+	}
+	if (fd >= 0)
+		close(fd);
+	engine_log("warning: the name that tells a second engine in this network namespace is "
+		   "held by a process that is not root's lifelined; starting without that check");
+	return 0;
 }
 
 /* engine_lock() - see engine_int.h. */
@@ -207,6 +221,15 @@ void engine_write_pid(const struct config *cfg)
 	    state_write_file(cfg->state_dir, STATE_PID_FILE, buf, (size_t)n) == 0)
 		return;
 	engine_log("warning: cannot write %s/%s", cfg->state_dir, STATE_PID_FILE);
+}
+
+/* engine_remove_pid() - see engine_int.h. */
+void engine_remove_pid(const struct config *cfg)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, STATE_PID_FILE);
+	unlink(path);
 }
 
 /* sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET ('@': abstract). */

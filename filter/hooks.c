@@ -499,31 +499,81 @@ int hooks_queue_installed(void)
 	return rc;
 }
 
-/* hooks_queue_state() - see hooks.h. */
+/* The number of times @needle occurs in @hay. */
+static unsigned count_of(const char *hay, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *q = hay; (q = strstr(q, needle)); q += strlen(needle))
+		n++;
+	return n;
+}
+
+/*
+ * One iptables chain of ours (@family 4 or 6, @chain HOOKS_IPT_IN/OUT):
+ * HQ_INSTALLED with its queue rule, HQ_OUT without, HQ_GONE when missing or
+ * flushed (none of its DHCP lifeline rules, which every chain of ours has),
+ * HQ_UNKNOWN when the tool itself fails.
+ */
+static enum hooks_queue_state ipt_chain_state(int family, const char *chain, char *out)
+{
+	const char *tool = family == 4 ? "iptables" : "ip6tables";
+	char *const list[] = { (char *)tool, "-w", "-t", HOOKS_IPT_TABLE, "-S", (char *)chain, NULL };
+	char *const any[] = { (char *)tool, "-w", "-t", HOOKS_IPT_TABLE, "-S", "INPUT", NULL };
+
+	if (hooks_run(list, NULL, 0, out, HOOKS_LIST_MAX) != 0)
+		return hooks_run(any, NULL, 0, NULL, 0) == 0 ? HQ_GONE : HQ_UNKNOWN;
+	if (!strstr(out, family == 4 ? "--sport 67 " : "--sport 547 ") &&
+	    !strstr(out, family == 4 ? "--sport 68 " : "--sport 546 "))
+		return HQ_GONE;
+	return strstr(out, "NFQUEUE") ? HQ_INSTALLED : HQ_OUT;
+}
+
+/*
+ * hooks_queue_state() - see hooks.h. Every chain of ours is asked (both
+ * families, both directions): a flush of one of them is as bad as of all.
+ * Installed only when each queues; out when none does (reset); gone when
+ * any is missing, flushed, or not jumped to, or when some queue and some
+ * do not.
+ */
 enum hooks_queue_state hooks_queue_state(enum hooks_backend b)
 {
 	char *const nft[] = { "nft", "list", "table", "inet", HOOKS_NFT_TABLE, NULL };
 	char *const nft_any[] = { "nft", "list", "tables", NULL };
-	char *const ipt[] = { "iptables", "-w", "-t", HOOKS_IPT_TABLE, "-S", HOOKS_IPT_IN, NULL };
-	char *const ipt_any[] = { "iptables", "-w", "-t", HOOKS_IPT_TABLE, "-S", "INPUT", NULL };
 	char *out = malloc(HOOKS_LIST_MAX);
 	enum hooks_queue_state st = HQ_UNKNOWN;
-	bool nftb = b == HOOKS_NFT;
+	unsigned queued = 0, chains = 0;
 
 	if (!out || (b != HOOKS_NFT && b != HOOKS_IPTABLES))
 		goto done;
-	if (hooks_run(nftb ? nft : ipt, NULL, 0, out, HOOKS_LIST_MAX) != 0) {
-		/* ours missing, or the tool broken: ask it for something that is always there */
-		if (hooks_run(nftb ? nft_any : ipt_any, NULL, 0, NULL, 0) == 0)
-			st = HQ_GONE;
+	if (b == HOOKS_NFT) {
+		if (hooks_run(nft, NULL, 0, out, HOOKS_LIST_MAX) != 0) {
+			/* ours missing, or the tool broken: ask it for something that is always there */
+			if (hooks_run(nft_any, NULL, 0, NULL, 0) == 0)
+				st = HQ_GONE;
+			goto done;
+		}
+		/* each base chain has one DHCP server-to-client rule and, queued, one queue statement */
+		chains = count_of(out, "udp sport 67 ");
+		queued = hooks_listing_queues(b, out) ? count_of(out, "queue ") : 0;
+		st = chains < 2 ? HQ_GONE : queued >= 2 ? HQ_INSTALLED : queued ? HQ_GONE : HQ_OUT;
 		goto done;
 	}
-	if (!listing_ours(out) ||
-	    (!nftb && (hooks_ipt_missing_jumps(4) | hooks_ipt_missing_jumps(6)) &
-			      (1 << HOOKS_JUMP_IN | 1 << HOOKS_JUMP_OUT)))
-		st = HQ_GONE; /* our chains flushed, or nothing jumps to them */
+	for (int fam = 4; fam <= 6; fam += 2)
+		for (int i = 0; i < 2; i++) {
+			enum hooks_queue_state c = ipt_chain_state(fam, i ? HOOKS_IPT_OUT : HOOKS_IPT_IN, out);
+
+			if (c == HQ_UNKNOWN || c == HQ_GONE) {
+				st = c;
+				goto done;
+			}
+			queued += c == HQ_INSTALLED;
+		}
+	if ((hooks_ipt_missing_jumps(4) | hooks_ipt_missing_jumps(6)) &
+	    (1 << HOOKS_JUMP_IN | 1 << HOOKS_JUMP_OUT))
+		st = HQ_GONE; /* our chains, but nothing jumps to them */
 	else
-		st = hooks_listing_queues(b, out) ? HQ_INSTALLED : HQ_OUT;
+		st = queued == 4 ? HQ_INSTALLED : queued ? HQ_GONE : HQ_OUT;
 done:
 	free(out);
 	return st;

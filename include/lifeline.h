@@ -77,9 +77,11 @@ int lifeline_match(const struct lifeline *l, const struct pkt *p, uint64_t now_u
  * the number of servers learned, 0 when @p teaches nothing. A reply to no
  * request of the host's (a forged or stray ACK: anyone can send UDP 67 ->
  * 68) teaches nothing, nor does one the host sends (@p->dir PKT_DIR_OUT:
- * the host is itself a DHCP server). The live engine sees the host's
- * requests and the replies through NFLOG copies (the kernel accepts both
- * before the queue).
+ * the host is itself a DHCP server). The live engine sees the replies
+ * through NFLOG copies (the kernel accepts them before the queue) and the
+ * host's requests through a packet socket (engine_dhcp_tap.c). In replay a
+ * request counts whatever its direction: an Ethernet capture does not say
+ * whether the host or another client on the link sent it.
  */
 int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us);
 

@@ -85,7 +85,7 @@ second_engine() { # config
 	timeout 10 ip netns exec "$NS_A" "$LLD" -f -c "$1" -p "$T/allow.pol" >"$T/second.log" 2>&1
 	rc=$?
 	cat "$T/second.log" >>"$T/check.log"
-	[ $rc = 1 ] && grep -q "another lifelined runs in this network namespace" "$T/second.log" &&
+	[ $rc = 1 ] && grep -q "another lifelined (pid $ENGINE_PID) runs in this network namespace" "$T/second.log" &&
 		hooks_present && kill -0 "$ENGINE_PID" && [ "$(queued)" = "$QUEUED_BEFORE" ] &&
 		! grep -q "allow any" "$T/state/current.pol" "$T/state2/current.pol" 2>/dev/null
 }
@@ -102,6 +102,17 @@ status_hooks() { in_a "$LLC" -c "$T/lifeline.conf" status | grep -qF "hooks: $HO
 rules_gone_told() {
 	HOOKS_BACKEND=iptables
 	in_a nft list table inet lifeline >/dev/null 2>&1 && HOOKS_BACKEND=nft
+	status_hooks "(queue rule installed)" || return 1
+	# one chain of one family flushed is as bad as all (IPv6 unfiltered, no lifeline there)
+	if [ $HOOKS_BACKEND = nft ]; then
+		in_a nft flush chain inet lifeline output
+	else
+		in_a ip6tables -w -t mangle -F LIFELINE-OUT
+	fi
+	sleep 1.1 # status asks the kernel at most once a second
+	status_hooks "(its rules are GONE" || return 1
+	in_a "$LLC" -c "$T/lifeline.conf" load "$T/deny.pol" >/dev/null && hooks_present || return 1
+	sleep 1.1
 	status_hooks "(queue rule installed)" || return 1
 	if [ $HOOKS_BACKEND = nft ]; then
 		in_a nft delete table inet lifeline
@@ -137,8 +148,16 @@ reresolve() {
 # a name that stops resolving (a DNS outage) keeps its addresses, beside a literal manager
 names_fail_kept() {
 	: >"/etc/netns/$NS_A/hosts"
-	sleep 8 # several re-resolutions (each may wait for the namespace's dead resolver)
+	# a round ends once the namespace's dead resolver gave up on the name
+	wait_for 40 grep -q "manager name(s) did not resolve" "$T/engine.log" || return 1
 	mgr_set 203.0.113.11 && mgr_set 198.51.100.77
+}
+# a reload whose config no longer names the manager drops its addresses (a failing name's too)
+names_dropped_on_reload() {
+	sed -i 's/^manager mgr.lifeline.test$//' "$T/lifeline.conf"
+	kill -HUP "$ENGINE_PID"
+	wait_for 30 bash -c "! ip netns exec '$NS_A' ipset test lifeline-mgr4 203.0.113.11 2>/dev/null" &&
+		mgr_set 198.51.100.77
 }
 offloaded() { in_a conntrack -L -p icmp 2>/dev/null | grep -q 'mark=16777216'; }
 # a refused connection to the manager is no heartbeat, nor is a bare handshake: neither may make management
@@ -238,7 +257,20 @@ GEN_BEFORE=$(cat "$T/state/offload-gen" 2>/dev/null)
 stop_engine 9
 check live-failopen-yes-kill9-tcp tcp "$NS_A" 192.0.2.10 8080
 check live-failopen-yes-kill9-heartbeat tls "$NS_A" 203.0.113.10 4120
+# any user can bind the abstract name that tells a second engine: a squatter must not keep
+# the filter from starting (the engine starts without that check and says so) ...
+nsbg "$NS_A" setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c \
+	'import socket,time; s=socket.socket(socket.AF_UNIX); s.bind("\0lifelined-engine"); s.listen(1); time.sleep(120)'
+wait_for 5 bash -c "ip netns exec '$NS_A' ss -xl | grep -q '@lifelined-engine'"
 check live-restart-over-hooks start_engine yes
+check live-squatter-no-lockout grep -q "held by a process that is not root's lifelined" "$T/engine.log"
+# ... and the state directory's lock still refuses a second engine with the same config
+state_locked() {
+	timeout 10 ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" >"$T/second.log" 2>&1
+	[ $? = 1 ] && grep -q "another lifelined (pid $ENGINE_PID) runs with the state directory" \
+		"$T/second.log" && hooks_present
+}
+check live-second-engine-state-locked state_locked
 # the connmarks of the flows it offloaded outlive an engine: the next one goes on from its
 # generation instead of taking 1 again (an old flow marked 1 would pass unjudged)
 check live-restart-next-generation test "$(cat "$T/state/offload-gen")" = "$((GEN_BEFORE + 1))"
@@ -328,6 +360,7 @@ check_fails live-failclosed-term-tcp-blocked tcp "$NS_A" 192.0.2.10 8080
 check live-daemon-ready-notify-term daemon_mode
 check live-manager-names-reresolved reresolve
 check live-manager-name-failing-kept names_fail_kept
+check live-manager-name-dropped-on-reload names_dropped_on_reload
 stop_engine TERM
 check live-heartbeat-refused-stays-offline refused_stays_offline
 stop_engine TERM

@@ -183,6 +183,12 @@ check live-ctl-restart-unblocked probe
 # killed, fail-open no: the queue without a listener drops until reset
 ctl load "$T/deny.pol" >/dev/null
 stop_engine TERM
+# a clean stop (fail-open yes) took its rules and its pidfile: a reset elsewhere has nothing to say
+reset_elsewhere_clean() {
+	ip netns exec "$NS_M" "$LLC" -c "$T/lifeline.conf" reset >"$T/reset-elsewhere.out" 2>&1 &&
+		grep -q "nothing to remove" "$T/reset-elsewhere.out"
+}
+check live-ctl-reset-elsewhere-after-clean-stop reset_elsewhere_clean
 check live-ctl-failclosed-start start_engine no
 stop_engine 9
 check live-ctl-reset-killed-blocked-before blocked
