@@ -266,7 +266,7 @@ int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us)
 	struct dhcp_lease ls;
 	bool v6 = p->family == 6;
 	uint16_t cli = v6 ? DHCP6_CLIENT : DHCP4_CLIENT, srv = v6 ? DHCP6_SERVER : DHCP4_SERVER;
-	uint32_t xid;
+	uint32_t xid = 0;
 
 	if (p->is_frag || p->proto != IPPROTO_UDP_ || !p->l4_ok || !p->payload)
 		return 0;
