@@ -365,11 +365,9 @@ static void on_addresses(struct engine *e)
 	engine_publish(e, s);
 }
 
-static void on_tick(struct engine *e)
+/* engine_heartbeat_check() - see engine_int.h. */
+void engine_heartbeat_check(struct engine *e)
 {
-	const struct snap *cur = atomic_load(&e->snap);
-	struct snap probe;
-
 	switch (hb_tick(&e->hb, engine_now_us(), e->cfg->heartbeat_interval,
 			e->cfg->missed_heartbeats)) {
 	case HB_OFFLINE:
@@ -384,6 +382,14 @@ static void on_tick(struct engine *e)
 	default:
 		break;
 	}
+}
+
+static void on_tick(struct engine *e)
+{
+	const struct snap *cur = atomic_load(&e->snap);
+	struct snap probe;
+
+	engine_heartbeat_check(e);
 	/* DNS servers whose lease ended leave the kernel set too */
 	fill_snap_lifeline(&probe, &e->master, engine_now_us());
 	if (probe.ndns != cur->ndns)

@@ -107,6 +107,7 @@ static int op_status(void *ctx, struct control_status *st)
 	enum hooks_queue_state q = queue_now(e);
 
 	pthread_mutex_lock(&e->lock);
+	engine_heartbeat_check(e);
 	s = atomic_load(&e->snap);
 	st->pid = getpid();
 	st->started_us = e->started_us;

@@ -127,6 +127,12 @@ struct engine {
 
 /* engine.c */
 int engine_set_policy(struct engine *e, struct policy *p);
+/*
+ * engine_heartbeat_check() - under engine.lock: the missed count and
+ * online/offline now (logged and an event when it changes); the tick
+ * runs it, and so does status, which must not show a count 5 s old.
+ */
+void engine_heartbeat_check(struct engine *e);
 
 /* engine_control.c: the control server, wired to this engine. 0 or -errno (logged). */
 int engine_control_start(struct engine *e);
