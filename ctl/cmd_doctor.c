@@ -59,17 +59,24 @@ static char lifelined_state(pid_t pid)
 	return paren[2] == 'Z' || paren[2] == 'X' ? 0 : paren[2];
 }
 
+/* Is @ns ("net:[N]", as /proc/PID/ns/net links) another namespace than ours? */
+static bool not_our_netns(const char *ns)
+{
+	char mine[64] = "";
+
+	return readlink("/proc/self/ns/net", mine, sizeof(mine) - 1) >= 0 && strcmp(mine, ns) != 0;
+}
+
 /*
  * Is @pid in another network namespace? Another namespace's engine filters
  * another host. Without the right to look (not root) it is taken to be ours.
  */
 static bool other_netns(pid_t pid)
 {
-	char path[64], mine[64] = "", theirs[64] = "";
+	char path[64], theirs[64] = "";
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	return readlink("/proc/self/ns/net", mine, sizeof(mine) - 1) >= 0 &&
-	       readlink(path, theirs, sizeof(theirs) - 1) >= 0 && strcmp(mine, theirs) != 0;
+	return readlink(path, theirs, sizeof(theirs) - 1) >= 0 && not_our_netns(theirs);
 }
 
 /* The state of @pid when it is a live lifelined in this network namespace, else 0. */
@@ -80,36 +87,39 @@ static char engine_state(pid_t pid)
 	return s && !other_netns(pid) ? s : 0;
 }
 
-/* The pid the state directory's pidfile names, 0 when none. */
-static pid_t pidfile_pid(const struct config *cfg)
+/*
+ * The state directory's pidfile (engine_write_pid()): the pid it names, 0
+ * when none; in @ns (when given) the network namespace its second line
+ * names, "" when none.
+ */
+static pid_t pidfile_read(const struct config *cfg, char *ns, size_t nslen)
 {
-	char *text = NULL;
+	char *text = NULL, *nl;
 	size_t len;
 	pid_t pid = 0;
 
-	if (state_read_file(cfg->state_dir, STATE_PID_FILE, 64, &text, &len) == 0)
+	if (ns)
+		ns[0] = '\0';
+	if (state_read_file(cfg->state_dir, STATE_PID_FILE, 256, &text, &len) == 0) {
 		pid = (pid_t)atoi(text);
+		if (ns && (nl = strchr(text, '\n')))
+			snprintf(ns, nslen, "%.*s", (int)strcspn(nl + 1, "\n"), nl + 1);
+	}
 	free(text);
 	return pid > 0 ? pid : 0;
+}
+
+static pid_t pidfile_pid(const struct config *cfg)
+{
+	return pidfile_read(cfg, NULL, 0);
 }
 
 /* ctl_last_engine_elsewhere() - see ctl.h. */
 pid_t ctl_last_engine_elsewhere(const struct config *cfg, char *ns, size_t nslen)
 {
-	char *text = NULL, *nl, mine[64] = "";
-	size_t len;
-	pid_t pid = 0;
+	pid_t pid = pidfile_read(cfg, ns, nslen);
 
-	if (state_read_file(cfg->state_dir, STATE_PID_FILE, 256, &text, &len) == 0 &&
-	    (nl = strchr(text, '\n')) && nl[1] && readlink("/proc/self/ns/net", mine, sizeof(mine) - 1) >= 0) {
-		nl[1 + strcspn(nl + 1, "\n")] = '\0';
-		if (strcmp(nl + 1, mine) != 0) {
-			pid = (pid_t)atoi(text);
-			snprintf(ns, nslen, "%s", nl + 1);
-		}
-	}
-	free(text);
-	return pid > 0 ? pid : 0;
+	return pid && ns[0] && not_our_netns(ns) ? pid : 0;
 }
 
 /* ctl_engine_elsewhere() - see ctl.h. */

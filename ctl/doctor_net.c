@@ -24,35 +24,12 @@
 #include "doctor.h"
 #include "hooks.h"
 
-/*
- * The iptables chains are there; are the jumps into them? A flush or a
- * restore of a table (netfilter-persistent, a firewall manager's reload)
- * takes them while leaving the chains.
- */
-static void check_ipt_jumps(struct doctor *d)
-{
-	int missing = hooks_ipt_missing_jumps(4) | hooks_ipt_missing_jumps(6);
-
-	if (missing & (1 << HOOKS_JUMP_IN | 1 << HOOKS_JUMP_OUT))
-		doctor_line(d, DOC_FAIL, "kernel rules", "iptables: the mangle INPUT/OUTPUT jumps to "
-			    "%s/%s are gone: the engine filters nothing; the next policy load "
-			    "or a restart of lifelined puts them back", HOOKS_IPT_IN, HOOKS_IPT_OUT);
-	else if (missing & (1 << HOOKS_JUMP_REJECT_IN | 1 << HOOKS_JUMP_REJECT_OUT))
-		doctor_line(d, DOC_WARN, "kernel rules", "iptables: the filter-table jumps to %s/%s "
-			    "are gone (the filter table was flushed?): IPS rejects are dropped "
-			    "without an answer; the next policy load or a restart puts them back",
-			    HOOKS_IPT_REJECT_IN, HOOKS_IPT_REJECT_OUT);
-	else
-		doctor_line(d, DOC_OK, "kernel rules", "iptables: queue and lifeline rules installed");
-}
-
 /* doctor_check_hooks() - our nft table or iptables chains, with queue and lifeline rules. */
 void doctor_check_hooks(struct doctor *d)
 {
 	char *out = malloc(HOOKS_LIST_MAX), port[16];
 	enum hooks_backend b;
 	const char *backend;
-	bool queue, lifeline;
 
 	if (!out)
 		return;
@@ -65,42 +42,52 @@ void doctor_check_hooks(struct doctor *d)
 	}
 	snprintf(port, sizeof(port), " %u", d->cfg->heartbeat_port);
 	b = hooks_list(out, HOOKS_LIST_MAX);
-	if (b == HOOKS_AUTO) {
+	backend = b == HOOKS_NFT ? "nft" : "iptables";
+	if (b == HOOKS_AUTO)
 		doctor_line(d, DOC_FAIL, "kernel rules", "neither `table inet %s` nor chain %s (mangle) is "
 			    "installed: the engine is not filtering; start lifelined",
 			    HOOKS_NFT_TABLE, HOOKS_IPT_IN);
-		free(out);
-		return;
-	}
-	backend = b == HOOKS_NFT ? "nft" : "iptables";
-	queue = hooks_listing_queues(b, out);
-	lifeline = strstr(out, port) != NULL;
-	if (!lifeline)
+	else if (!strstr(out, port))
 		doctor_line(d, DOC_FAIL, "kernel rules", "%s: no kernel lifeline (heartbeat port %u) "
 			    "rules: restart lifelined to reinstall them", backend,
 			    d->cfg->heartbeat_port);
-	else if (!queue)
-		doctor_line(d, DOC_WARN, "kernel rules", "%s: lifeline present but no queue rule "
-			    "(after reset --hooks-only?): traffic is not filtered; restart lifelined",
-			    backend);
-	else if (b == HOOKS_IPTABLES)
-		check_ipt_jumps(d);
 	else
-		doctor_line(d, DOC_OK, "kernel rules", "%s: queue and lifeline rules installed",
-			    backend);
+		switch (hooks_queue_state(b)) { /* every chain of ours, both families */
+		case HQ_GONE:
+			doctor_line(d, DOC_FAIL, "kernel rules", "%s: some of lifeline's chains are flushed "
+				    "or not jumped to (another tool's flush or restore?): part of the "
+				    "traffic is not filtered; the next policy load or a restart of "
+				    "lifelined puts them back", backend);
+			break;
+		case HQ_OUT:
+			doctor_line(d, DOC_WARN, "kernel rules", "%s: lifeline present but no queue rule "
+				    "(after reset --hooks-only?): traffic is not filtered; restart "
+				    "lifelined", backend);
+			break;
+		case HQ_UNKNOWN:
+			doctor_line(d, DOC_WARN, "kernel rules", "%s: cannot list every chain of ours "
+				    "(the tool failed)", backend);
+			break;
+		default:
+			if (b == HOOKS_IPTABLES && (hooks_ipt_missing_jumps(4) | hooks_ipt_missing_jumps(6)) &
+			    (1 << HOOKS_JUMP_REJECT_IN | 1 << HOOKS_JUMP_REJECT_OUT))
+				doctor_line(d, DOC_WARN, "kernel rules", "iptables: the filter-table jumps "
+					    "to %s/%s are gone (the filter table was flushed?): IPS "
+					    "rejects are dropped without an answer; the next policy load "
+					    "or a restart puts them back", HOOKS_IPT_REJECT_IN,
+					    HOOKS_IPT_REJECT_OUT);
+			else
+				doctor_line(d, DOC_OK, "kernel rules", "%s: queue and lifeline rules "
+					    "installed", backend);
+		}
 	free(out);
 }
 
 static void remember(struct doctor *d, const struct sockaddr *sa)
 {
-	if (d->nmanagers >= (int)(sizeof(d->managers) / sizeof(d->managers[0])))
-		return;
-	if (sa->sa_family == AF_INET)
-		d->managers[d->nmanagers++] = ll_ip_from_bytes(
-			(const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr, 4);
-	else if (sa->sa_family == AF_INET6)
-		d->managers[d->nmanagers++] = ll_ip_from_bytes(
-			(const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr, 6);
+	if (d->nmanagers < (int)(sizeof(d->managers) / sizeof(d->managers[0])) &&
+	    ll_ip_from_sockaddr(sa, &d->managers[d->nmanagers]))
+		d->nmanagers++;
 }
 
 /* A TCP connection to @sa within 2 s: 0 or -errno. */
@@ -223,8 +210,8 @@ static ll_ip host_addr(const struct doctor *d, ll_ip mgr)
 	}
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
 		goto fail;
-	out = v4 ? ll_ip_from_bytes((uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr, 4)
-		 : ll_ip_from_bytes((uint8_t *)&((struct sockaddr_in6 *)&ss)->sin6_addr, 6);
+	if (!ll_ip_from_sockaddr((struct sockaddr *)&ss, &out))
+		goto fail;
 	close(fd);
 	return out;
 fail:

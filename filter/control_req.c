@@ -75,6 +75,7 @@ struct load_req {
 	size_t len;
 	uint64_t confirm_s;
 	bool skip;
+	bool verified;     /* its signature checked under trusted-key (load_validate()) */
 };
 
 static int load_args(const struct control_msg *m, struct load_req *r, FILE *out)
@@ -110,7 +111,7 @@ static int load_args(const struct control_msg *m, struct load_req *r, FILE *out)
 }
 
 /* Signature (when trusted-key), parse, serial, compile. NULL: errors are in @out. */
-static struct policy *load_validate(struct control *c, const struct load_req *r, FILE *out)
+static struct policy *load_validate(struct control *c, struct load_req *r, FILE *out)
 {
 	struct policy_opts po;
 	struct ll_errlist errs = { 0 };
@@ -124,6 +125,7 @@ static struct policy *load_validate(struct control *c, const struct load_req *r,
 		fprintf(out, "%s: refused: %s\n", r->name, err);
 		return NULL;
 	}
+	r->verified = c->cfg->trusted_key != NULL;
 	p = policy_load_string(r->name, r->text, &po, &errs);
 	ll_err_print(&errs, out);
 	ll_err_free(&errs);
@@ -210,8 +212,7 @@ void control_reload_current(struct control *c)
 	if (out)
 		fclose(out);
 	if (p) {
-		/* signed: checked under trusted-key (load_validate() refuses a bad one) */
-		state_meta_of(&c->meta, p, c->cfg->trusted_key && r.siglen > 0, r.skip);
+		state_meta_of(&c->meta, p, r.verified, r.skip);
 		c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_RELOAD, NULL);
 		meta_save(c, stderr);
 	} else {
@@ -327,7 +328,7 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 	snprintf(msg, sizeof(msg), "loaded %s sha256 %s%s", r.name, p->hash,
 		 r.confirm_s ? " (awaiting confirm)" : "");
 	old = c->meta;
-	state_meta_of(&c->meta, p, c->cfg->trusted_key && r.sig != NULL, r.skip);
+	state_meta_of(&c->meta, p, r.verified, r.skip);
 	print_summary("loaded", r.name, p, out);
 	if (swap(c, p, CONTROL_SWAP_LOAD, msg, &old, out) < 0)
 		goto out;

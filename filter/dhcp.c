@@ -52,6 +52,11 @@ static uint32_t get32(const uint8_t *b)
 	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
+static uint32_t get24(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
+}
+
 static uint16_t get16(const uint8_t *b)
 {
 	return (uint16_t)(b[0] << 8 | b[1]);
@@ -245,7 +250,7 @@ int dhcp6_request_xid(const uint8_t *b, size_t len, uint32_t *xid)
 
 	if (len < 4 || b[0] > 15 || !(client_types >> b[0] & 1))
 		return -ENOENT;
-	*xid = (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	*xid = get24(b + 1);
 	return 0;
 }
 
@@ -259,7 +264,7 @@ int dhcp6_parse_reply(const uint8_t *b, size_t len, struct dhcp_lease *out)
 		return -EBADMSG;
 	if (b[0] != DHCP6_REPLY)
 		return -ENOENT;
-	out->xid = (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	out->xid = get24(b + 1);
 	rc = walk6(&a, b + 4, len - 4, 0);
 	if (rc) {
 		memset(out, 0, sizeof(*out));

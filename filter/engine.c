@@ -115,11 +115,11 @@ static int start_workers(struct engine *e, struct policy *pol)
  * chains (a new generation, a SIGHUP) puts it back, as `pfctl -f` does not
  * undo `pfctl -d`; a restart queues again.
  */
-static bool queue_taken_out(struct engine *e)
+static bool queue_taken_out(struct engine *e, enum hooks_queue_state st)
 {
 	if (e->hooks.installed && !e->hooks.spec.queue)
 		return true;
-	if (!e->hooks.installed || hooks_queue_installed() != 0)
+	if (!e->hooks.installed || st != HQ_OUT)
 		return false;
 	e->hooks.spec.queue = false;
 	engine_log("hooks: the queue rule was taken out (lifelinectl reset): traffic stays "
@@ -167,7 +167,15 @@ static uint32_t last_gen(const struct config *cfg)
 	return g <= HOOKS_GEN_MAX ? (uint32_t)g : 0;
 }
 
-static int install_hooks(struct engine *e)
+/* What the kernel holds of our rules now, when it matters (installed, queue not taken out). */
+static enum hooks_queue_state kernel_state(const struct engine *e)
+{
+	return e->hooks.installed && e->hooks.spec.queue ? hooks_queue_state(e->hooks.backend)
+							 : HQ_UNKNOWN;
+}
+
+/* @st: kernel_state() when the caller has it, so that the kernel is asked once. */
+static int install_hooks(struct engine *e, enum hooks_queue_state st)
 {
 	const struct snap *s = atomic_load(&e->snap);
 	ll_ip mgr[LIFELINE_MAX_DNS], dns[LIFELINE_MAX_DNS];
@@ -181,7 +189,7 @@ static int install_hooks(struct engine *e)
 	snap_dns_addrs(s, dns);
 	spec.set_n[HSET_DNS] = s->ndns;
 	spec.gen = s->gen;
-	spec.queue = !queue_taken_out(e);
+	spec.queue = !queue_taken_out(e, st);
 	/* detect once: the backend never changes under a running engine */
 	err = hooks_install(&e->hooks, e->hooks.backend ? e->hooks.backend : HOOKS_AUTO, &spec);
 	if (err)
@@ -273,6 +281,7 @@ static void engine_stop(struct engine *e, bool clean)
 int engine_set_policy(struct engine *e, struct policy *p)
 {
 	struct snap *s = snap_clone(atomic_load(&e->snap));
+	enum hooks_queue_state st;
 	int err;
 
 	if (!s)
@@ -280,15 +289,16 @@ int engine_set_policy(struct engine *e, struct policy *p)
 	s->policy = p;
 	s->gen = next_gen(e, s->gen);
 	e->queue_asked_ms = 0; /* status asks the kernel again */
-	if (e->hooks.installed && hooks_queue_state(e->hooks.backend) == HQ_GONE) {
+	st = kernel_state(e);
+	if (st == HQ_GONE) {
 		/* another tool flushed them: a load puts them back, sets and all, whatever offload */
 		engine_publish(e, s);
 		engine_log("hooks: lifeline's kernel rules were gone (flushed by another tool?): "
 			   "installing them again");
-		return install_hooks(e);
+		return install_hooks(e, st);
 	}
 	if (e->hooks.spec.offload)
-		queue_taken_out(e); /* the generation is a rewrite of our chains */
+		queue_taken_out(e, st); /* the generation is a rewrite of our chains */
 	err = hooks_set_generation(&e->hooks, s->gen);
 	engine_publish(e, s);
 	return err;
@@ -432,7 +442,7 @@ static int reload_hooks(struct engine *e)
 	hooks_spec_from_config(&n, e->cfg, dns, dns, LIFELINE_MAX_DNS);
 	if (n.heartbeat_port != o->heartbeat_port || n.agent_port != o->agent_port ||
 	    n.any_manager != o->any_manager || n.offload != o->offload)
-		return install_hooks(e);
+		return install_hooks(e, kernel_state(e));
 	snap_dns_addrs(s, dns);
 	err = hooks_set_addrs(&e->hooks, HSET_DNS, dns, s->ndns);
 	if (!err)
@@ -453,8 +463,6 @@ static void on_reload(struct engine *e)
 	const char *path = e->config_path ? e->config_path : LL_DEFAULT_CONFIG;
 	struct config *c = calloc(1, sizeof(*c)), *old = e->cfg_own;
 	struct ll_errlist errs = { 0 };
-	struct lifeline_asked asked[LIFELINE_MAX_ASKED];
-	uint32_t nasked;
 	struct snap *s;
 
 	if (e->evlog && event_log_reopen(e->evlog) < 0)
@@ -488,11 +496,7 @@ static void on_reload(struct engine *e)
 	e->cfg_own = c;
 	e->cfg = c;
 	resolver_kick(e); /* the names of this config, now */
-	memcpy(asked, e->master.asked, sizeof(asked));
-	nasked = e->master.nasked;
-	lifeline_init(&e->master, c);
-	memcpy(e->master.asked, asked, sizeof(asked)); /* a DHCP exchange under way goes on */
-	e->master.nasked = nasked;
+	lifeline_reinit(&e->master, c);
 	engine_load_resolvers(&e->master);
 	engine_load_learned(c, &e->master, engine_now_us());
 	e->dns_changes_seen = e->master.dns_changes;
@@ -713,7 +717,7 @@ static int engine_start(struct engine *e, struct policy *pol)
 		engine_log("warning: not following address changes: %s", strerror(errno));
 	err = start_workers(e, pol);
 	if (!err)
-		err = install_hooks(e);
+		err = install_hooks(e, HQ_UNKNOWN); /* nothing of ours installed yet */
 	return err;
 }
 

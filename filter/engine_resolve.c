@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <netinet/in.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
@@ -34,17 +33,13 @@ static uint32_t add_unique(ll_ip *out, uint32_t n, ll_ip a)
 static bool resolve(const char *name, ll_ip *out, uint32_t *n)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *r;
+	ll_ip a;
 
 	if (getaddrinfo(name, NULL, &hints, &res) != 0)
 		return false;
-	for (r = res; r; r = r->ai_next) {
-		if (r->ai_family == AF_INET)
-			*n = add_unique(out, *n, ll_ip_from_bytes(
-				(const uint8_t *)&((struct sockaddr_in *)r->ai_addr)->sin_addr, 4));
-		else if (r->ai_family == AF_INET6)
-			*n = add_unique(out, *n, ll_ip_from_bytes(
-				(const uint8_t *)&((struct sockaddr_in6 *)r->ai_addr)->sin6_addr, 6));
-	}
+	for (r = res; r; r = r->ai_next)
+		if (ll_ip_from_sockaddr(r->ai_addr, &a))
+			*n = add_unique(out, *n, a);
 	freeaddrinfo(res);
 	return true;
 }

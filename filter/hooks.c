@@ -473,32 +473,6 @@ bool hooks_listing_queues(enum hooks_backend b, const char *listing)
 	return false;
 }
 
-/* Does a listing of our chain hold our rules? The DHCP lifeline is always there (both backends). */
-static bool listing_ours(const char *listing)
-{
-	return strstr(listing, "sport 67 ") != NULL;
-}
-
-/* hooks_queue_installed() - see hooks.h. */
-int hooks_queue_installed(void)
-{
-	char *out = malloc(HOOKS_LIST_MAX);
-	enum hooks_backend b;
-	int rc;
-
-	if (!out)
-		return -ENOMEM;
-	b = hooks_list(out, HOOKS_LIST_MAX);
-	/*
-	 * no listing (none of our rules, or the tool failed: a lock, fork,
-	 * PATH), or chains with none of our rules (another tool flushed them,
-	 * not a reset) proves nothing
-	 */
-	rc = b == HOOKS_AUTO || !listing_ours(out) ? -EIO : hooks_listing_queues(b, out);
-	free(out);
-	return rc;
-}
-
 /* The number of times @needle occurs in @hay. */
 static unsigned count_of(const char *hay, const char *needle)
 {
@@ -577,6 +551,16 @@ enum hooks_queue_state hooks_queue_state(enum hooks_backend b)
 done:
 	free(out);
 	return st;
+}
+
+/* hooks_queue_installed() - see hooks.h: hooks_queue_state() of the backend found. */
+int hooks_queue_installed(void)
+{
+	enum hooks_backend b = hooks_list(NULL, 0);
+	enum hooks_queue_state st = b == HOOKS_AUTO ? HQ_UNKNOWN : hooks_queue_state(b);
+
+	/* rules gone, partly or wholly, or no telling: proves nothing (it is not a reset) */
+	return st == HQ_INSTALLED ? 1 : st == HQ_OUT ? 0 : -EIO;
 }
 
 int hooks_remove_queue(const struct config *cfg, char *err, size_t errlen)

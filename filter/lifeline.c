@@ -35,6 +35,20 @@ void lifeline_init(struct lifeline *l, const struct config *c)
 		lifeline_add_dns(l, c->dns_servers[i]);
 }
 
+/* lifeline_reinit() - see lifeline.h. */
+void lifeline_reinit(struct lifeline *l, const struct config *c)
+{
+	struct lifeline_asked asked[LIFELINE_MAX_ASKED];
+	uint32_t nasked = l->nasked;
+	uint64_t unasked = l->unasked;
+
+	memcpy(asked, l->asked, sizeof(asked));
+	lifeline_init(l, c);
+	memcpy(l->asked, asked, sizeof(asked));
+	l->nasked = nasked;
+	l->unasked = unasked;
+}
+
 /*
  * @addrs is the whole manager list (the config's literals plus what its
  * names resolve to), deduplicated here and cut at LIFELINE_MAX_MANAGERS.
@@ -250,7 +264,11 @@ static void asked_add(struct lifeline *l, uint32_t xid, bool v6, uint64_t now_us
 	l->asked[l->nasked++ % LIFELINE_MAX_ASKED] = (struct lifeline_asked){ now_us, xid, v6 };
 }
 
-/* Did the host ask, recently, in the transaction @xid? Times are the packets': a capture may go back. */
+/*
+ * Did the host ask, in the last LIFELINE_ASKED_US, in the transaction @xid?
+ * A reply stamped before its request (a capture's clock going back) answers
+ * nothing: the unsigned difference is then huge. Counts the replies that fail.
+ */
 static bool was_asked(struct lifeline *l, uint32_t xid, bool v6, uint64_t now_us)
 {
 	for (uint32_t i = 0; i < LIFELINE_MAX_ASKED; i++)

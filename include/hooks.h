@@ -152,11 +152,10 @@ enum hooks_backend hooks_list(char *out, size_t len);
 /* hooks_listing_queues() - does hooks_list()'s @listing hold a queue rule? */
 bool hooks_listing_queues(enum hooks_backend b, const char *listing);
 /*
- * hooks_queue_installed() - 1 when the kernel holds our queue rule now, 0
- * when our rules are there without it (`lifelinectl reset` took it out),
- * -errno when that cannot be told: neither listing worked (no rules of
- * ours, or nft/iptables failed). Runs nft or iptables: the control thread
- * only.
+ * hooks_queue_installed() - hooks_queue_state() of whichever backend holds
+ * our rules: 1 installed, 0 taken out (`lifelinectl reset`), -EIO when no
+ * rules of ours are found, some are gone, or the tools fail (that is no
+ * reset). Runs nft or iptables: the control thread only.
  */
 int hooks_queue_installed(void);
 /*

@@ -51,6 +51,12 @@ struct lifeline {
  * lifeline_set_managers() gives their addresses.
  */
 void lifeline_init(struct lifeline *l, const struct config *c);
+/*
+ * lifeline_reinit() - lifeline_init() for a config read again (SIGHUP),
+ * keeping what is not the config's: the DHCP transactions under way (their
+ * replies still teach) and the count of unanswered replies.
+ */
+void lifeline_reinit(struct lifeline *l, const struct config *c);
 /* lifeline_set_managers() - replace the manager list (re-resolved names). */
 void lifeline_set_managers(struct lifeline *l, const ll_ip *addrs, uint32_t n);
 /*

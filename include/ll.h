@@ -47,6 +47,9 @@ static inline bool ll_ip_eq(ll_ip a, ll_ip b) { return a.hi == b.hi && a.lo == b
 /* Network-order bytes (4 or 16) <-> ll_ip. */
 ll_ip ll_ip_from_bytes(const uint8_t *b, int family);
 void ll_ip_to_bytes(ll_ip a, uint8_t out[16]);
+/* The address of an AF_INET or AF_INET6 socket address; false for another family. */
+struct sockaddr;
+bool ll_ip_from_sockaddr(const struct sockaddr *sa, ll_ip *out);
 /* Text form: "192.0.2.1" or "2001:db8::1"; buf needs 46 bytes. */
 const char *ll_ip_str(ll_ip a, char *buf, size_t len);
 /* Parse an IPv4 or IPv6 literal; 0 or -EINVAL. */

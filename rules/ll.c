@@ -27,6 +27,17 @@ ll_ip ll_ip_from_bytes(const uint8_t *b, int family)
 	return a;
 }
 
+bool ll_ip_from_sockaddr(const struct sockaddr *sa, ll_ip *out)
+{
+	if (sa->sa_family == AF_INET)
+		*out = ll_ip_from_bytes((const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr, 4);
+	else if (sa->sa_family == AF_INET6)
+		*out = ll_ip_from_bytes((const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr, 6);
+	else
+		return false;
+	return true;
+}
+
 void ll_ip_to_bytes(ll_ip a, uint8_t out[16])
 {
 	for (int i = 0; i < 8; i++) {

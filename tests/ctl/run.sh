@@ -503,8 +503,13 @@ mkdir -p "$T/fakenft"
 cat > "$T/fakenft/nft" <<'NFT'
 #!/bin/sh
 [ "$1 $2 $3 $4" = "list table inet lifeline" ] || exit 1
-printf 'table inet lifeline {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n'
+printf 'table inet lifeline {\n\tchain input {\n\t\ttype filter hook input priority filter - 1; policy accept;\n'
 printf '\t\ttcp sport 4120 accept\n'
+printf '\t\tmeta nfproto ipv4 udp sport 67 udp dport 68 log group 4118 accept\n'
+printf '\t\tqueue flags bypass to 0\n'
+printf '\t}\n\tchain output {\n\t\ttype filter hook output priority filter - 1; policy accept;\n'
+printf '\t\ttcp dport 4120 accept\n'
+printf '\t\tmeta nfproto ipv4 udp sport 67 udp dport 68 accept\n'
 printf '\t\tqueue flags bypass to 0\n'
 printf '\t}\n}\n'
 NFT
@@ -514,6 +519,19 @@ check doctor_nft_queue has "$T/out" "^ok    kernel rules  *— nft: queue and li
 sed -i '/queue flags/d' "$T/fakenft/nft"
 PATH="$T/fakenft:$PATH" inns "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1
 check doctor_nft_no_queue has "$T/out" "^warn  kernel rules  *— nft: lifeline present but no queue rule"
+# one base chain flushed (here: the output chain's rules gone) is a failure, not "installed"
+cat > "$T/fakenft/nft" <<'NFT'
+#!/bin/sh
+[ "$1 $2 $3 $4" = "list table inet lifeline" ] || exit 1
+printf 'table inet lifeline {\n\tchain input {\n\t\ttype filter hook input priority filter - 1; policy accept;\n'
+printf '\t\ttcp sport 4120 accept\n'
+printf '\t\tmeta nfproto ipv4 udp sport 67 udp dport 68 log group 4118 accept\n'
+printf '\t\tqueue flags bypass to 0\n'
+printf '\t}\n\tchain output {\n\t\ttype filter hook output priority filter - 1; policy accept;\n'
+printf '\t}\n}\n'
+NFT
+PATH="$T/fakenft:$PATH" inns "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1
+check doctor_nft_chain_flushed has "$T/out" "^FAIL  kernel rules  *— nft: some of lifeline's chains are flushed"
 # without root the rules cannot be listed: doctor says so instead of "not installed"
 inns setpriv --reuid=65534 --regid=0 --clear-groups "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1
 check doctor_nonroot_rules has "$T/out" "^warn  kernel rules  *— not checked: listing them needs root"
