@@ -499,38 +499,27 @@ check doctor_dns has "$T/out" "^ok    dns servers"
 check doctor_unreachable has "$T/out" "^FAIL  manager reachable"
 check doctor_exit1 [ $RC -eq 1 ]
 # the nft backend, as nft 1.0 lists our table (this kernel has no nft queue: a stand-in nft)
+# listing IN_QUEUE OUT_RULES OUT_QUEUE (1 or 0): what the stand-in prints
+listing() {
+	printf 'table inet lifeline {\n\tchain input {\n\t\ttype filter hook input priority filter - 1; policy accept;\n'
+	printf '\t\ttcp sport 4120 accept\n\t\tmeta nfproto ipv4 udp sport 67 udp dport 68 log group 4118 accept\n'
+	[ "$1" = 1 ] && printf '\t\tqueue flags bypass to 0\n'
+	printf '\t}\n\tchain output {\n\t\ttype filter hook output priority filter - 1; policy accept;\n'
+	[ "$2" = 1 ] && printf '\t\ttcp dport 4120 accept\n\t\tmeta nfproto ipv4 udp sport 67 udp dport 68 accept\n'
+	[ "$3" = 1 ] && printf '\t\tqueue flags bypass to 0\n'
+	printf '\t}\n}\n'
+}
 mkdir -p "$T/fakenft"
-cat > "$T/fakenft/nft" <<'NFT'
-#!/bin/sh
-[ "$1 $2 $3 $4" = "list table inet lifeline" ] || exit 1
-printf 'table inet lifeline {\n\tchain input {\n\t\ttype filter hook input priority filter - 1; policy accept;\n'
-printf '\t\ttcp sport 4120 accept\n'
-printf '\t\tmeta nfproto ipv4 udp sport 67 udp dport 68 log group 4118 accept\n'
-printf '\t\tqueue flags bypass to 0\n'
-printf '\t}\n\tchain output {\n\t\ttype filter hook output priority filter - 1; policy accept;\n'
-printf '\t\ttcp dport 4120 accept\n'
-printf '\t\tmeta nfproto ipv4 udp sport 67 udp dport 68 accept\n'
-printf '\t\tqueue flags bypass to 0\n'
-printf '\t}\n}\n'
-NFT
+printf '#!/bin/sh\n[ "$1 $2 $3 $4" = "list table inet lifeline" ] || exit 1\ncat %s\n' \
+	"$T/fakenft/listing" > "$T/fakenft/nft"
 chmod +x "$T/fakenft/nft"
-PATH="$T/fakenft:$PATH" inns "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1
+fake_doctor() { listing "$@" > "$T/fakenft/listing"; PATH="$T/fakenft:$PATH" inns "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1; }
+fake_doctor 1 1 1
 check doctor_nft_queue has "$T/out" "^ok    kernel rules  *— nft: queue and lifeline rules installed"
-sed -i '/queue flags/d' "$T/fakenft/nft"
-PATH="$T/fakenft:$PATH" inns "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1
+fake_doctor 0 1 0
 check doctor_nft_no_queue has "$T/out" "^warn  kernel rules  *— nft: lifeline present but no queue rule"
 # one base chain flushed (here: the output chain's rules gone) is a failure, not "installed"
-cat > "$T/fakenft/nft" <<'NFT'
-#!/bin/sh
-[ "$1 $2 $3 $4" = "list table inet lifeline" ] || exit 1
-printf 'table inet lifeline {\n\tchain input {\n\t\ttype filter hook input priority filter - 1; policy accept;\n'
-printf '\t\ttcp sport 4120 accept\n'
-printf '\t\tmeta nfproto ipv4 udp sport 67 udp dport 68 log group 4118 accept\n'
-printf '\t\tqueue flags bypass to 0\n'
-printf '\t}\n\tchain output {\n\t\ttype filter hook output priority filter - 1; policy accept;\n'
-printf '\t}\n}\n'
-NFT
-PATH="$T/fakenft:$PATH" inns "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1
+fake_doctor 1 0 0
 check doctor_nft_chain_flushed has "$T/out" "^FAIL  kernel rules  *— nft: some of lifeline's chains are flushed"
 # without root the rules cannot be listed: doctor says so instead of "not installed"
 inns setpriv --reuid=65534 --regid=0 --clear-groups "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1
