@@ -188,6 +188,28 @@ refused_stays_offline() {
 	done
 	hb_status offline && [ "$(grep -c "management online" "$T/engine.log")" = "$before" ]
 }
+# status computes the missed count when asked, not on the engine's 5 s tick: over 10 s
+# after one exchange, "N s ago" and "missed M" (1 s interval) never drift apart
+status_fresh() {
+	local i line ago missed
+	sed -e "s/^fail-open .*/fail-open yes/" "$T/conf.in" >"$T/lifeline.conf"
+	printf 'heartbeat-interval 1\nmissed-heartbeats 60\n' >>"$T/lifeline.conf"
+	ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" -p "$T/deny.pol" >>"$T/engine.log" 2>&1 &
+	ENGINE_PID=$!
+	PIDS+=("$ENGINE_PID")
+	disown "$ENGINE_PID"
+	wait_for 10 in_a "$LLC" -c "$T/lifeline.conf" status >/dev/null || return 1
+	tls "$NS_A" 203.0.113.10 4120 || return 1
+	wait_for 5 hb_status online || return 1
+	for i in $(seq 10); do
+		line=$(in_a "$LLC" -c "$T/lifeline.conf" status | grep '^heartbeat: last seen') || return 1
+		ago=$(sed -n 's/.*(\([0-9]*\) s ago).*/\1/p' <<<"$line")
+		missed=$(sed -n 's/.*missed \([0-9]*\),.*/\1/p' <<<"$line")
+		[ -n "$ago" ] && [ -n "$missed" ] || return 1
+		[ $((ago - missed)) -le 1 ] && [ $((missed - ago)) -le 1 ] || { echo "# $line"; return 1; }
+		sleep 1
+	done
+}
 
 # --- set up --------------------------------------------------------------
 topology || { echo "not ok live-setup - topology"; exit 0; }
@@ -363,6 +385,8 @@ check live-manager-name-failing-kept names_fail_kept
 check live-manager-name-dropped-on-reload names_dropped_on_reload
 stop_engine TERM
 check live-heartbeat-refused-stays-offline refused_stays_offline
+stop_engine TERM
+check live-heartbeat-status-fresh status_fresh
 stop_engine TERM
 [ -n "${KEEP:-}" ] && echo "# logs kept in $T"
 exit 0
