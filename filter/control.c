@@ -264,6 +264,8 @@ static void *server_main(void *arg)
 				break;
 			if (atomic_exchange(&c->reload, false))
 				control_reload_current(c); /* between requests, like every swap */
+			if (atomic_exchange(&c->rehome, false))
+				control_rehome_current(c);
 		}
 		for (int j = 2; j < n; j++) {
 			struct control_conn *k = &c->conns[idx[j]];
@@ -388,6 +390,16 @@ void control_reload_policy(struct control *c)
 		return;
 	atomic_store(&c->reload, true);
 	if (write(c->wake_wr, "r", 1) < 0)
+		(void)0; /* full: the server is being woken already */
+}
+
+/* control_rehome() - see control.h. */
+void control_rehome(struct control *c)
+{
+	if (!c || !c->started)
+		return;
+	atomic_store(&c->rehome, true);
+	if (write(c->wake_wr, "h", 1) < 0)
 		(void)0; /* full: the server is being woken already */
 }
 

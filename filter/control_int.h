@@ -20,12 +20,14 @@ struct control_conn {
 	size_t outlen, outoff;  /* writing when out != NULL */
 };
 
+#define CONTROL_MAX_HOME 256 /* host addresses taken for $HOME_NET (the engine keeps as many) */
+
 struct control {
 	const struct config *cfg;
 	const struct control_ops *ops;
 	void *ctx;
 	int lfd, wake_rd, wake_wr;
-	atomic_bool stopping, reload; /* why the wake pipe was written */
+	atomic_bool stopping, reload, rehome; /* why the wake pipe was written */
 	pthread_t th;
 	bool started;
 	char path[108];
@@ -34,6 +36,7 @@ struct control {
 	int64_t confirm_ms;          /* monotonic deadline of a pending confirm; 0: none */
 	uint64_t expired_at;         /* Unix seconds the last deadline passed, until the next load */
 	char expired_to[65];         /* the sha256 it rolled back to */
+	struct ip_range home[CONTROL_MAX_HOME]; /* control_policy_opts(): $HOME_NET's default */
 };
 
 /* Read deadline of a request (CONTROL_READ_TIMEOUT_MS); tests shorten it. */
@@ -53,6 +56,13 @@ typedef const char *(*control_handler)(struct control *c, const struct control_m
 
 /* control_req.c: STATE_DIR/current.pol again, on this thread (control_reload_policy()). */
 void control_reload_current(struct control *c);
+/* control_req.c: the running policy compiled with the host's addresses now (control_rehome()). */
+void control_rehome_current(struct control *c);
+/*
+ * control_req.c: config_policy_opts() with $HOME_NET's default taken from
+ * ops->hosts() (into c->home) when the engine gives them.
+ */
+void control_policy_opts(struct control *c, struct policy_opts *po, bool skip_unsupported);
 /* control_req.c: requests that change the policy (uid 0 only). */
 const char *control_req_load(struct control *c, const struct control_msg *m, FILE *out);
 const char *control_req_confirm(struct control *c, const struct control_msg *m, FILE *out);

@@ -119,7 +119,7 @@ static struct policy *load_validate(struct control *c, struct load_req *r, FILE 
 	char err[512];
 	struct policy *p;
 
-	config_policy_opts(c->cfg, &po, r->skip);
+	control_policy_opts(c, &po, r->skip);
 	if (c->cfg->trusted_key &&
 	    sig_verify(c->cfg->trusted_key, r->text, r->len, r->sig, r->siglen, err, sizeof(err)) < 0) {
 		fprintf(out, "%s: refused: %s\n", r->name, err);
@@ -223,6 +223,54 @@ void control_reload_current(struct control *c)
 	free(msg);
 	free(r.text);
 	free(sig);
+}
+
+/* control_policy_opts() - see control_int.h. */
+void control_policy_opts(struct control *c, struct policy_opts *po, bool skip_unsupported)
+{
+	uint32_t n = c->ops->hosts ? c->ops->hosts(c->ctx, c->home, CONTROL_MAX_HOME) : 0;
+
+	config_policy_opts(c->cfg, po, skip_unsupported);
+	if (n) {
+		po->home_net = c->home;
+		po->nhome_net = n;
+	}
+}
+
+/*
+ * control_rehome_current() - SPEC 4: $HOME_NET defaults to the host's
+ * addresses, and live they come and go. When the running policy's IPS
+ * rules read that default, the same text is compiled again with the
+ * addresses now and swapped in. Nothing is persisted or re-confirmed (the
+ * text, its hash and serial are unchanged); like any swap, IPS state of
+ * open flows starts over. A failure keeps the running policy and says so.
+ */
+void control_rehome_current(struct control *c)
+{
+	const struct policy *cur = c->ops->policy(c->ctx);
+	struct ll_errlist errs = { 0 };
+	struct policy_opts po;
+	struct policy *p = NULL;
+	size_t len = 0;
+	char *text;
+
+	if (!ips_reads_home_net(cur->ips))
+		return;
+	control_policy_opts(c, &po, c->meta.skip_unsupported);
+	text = policy_text(cur, &len);
+	if (text)
+		p = policy_load_string("running policy", text, &po, &errs);
+	if (p && fw_compile(p) < 0) {
+		policy_free(p);
+		p = NULL;
+	}
+	if (p)
+		c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_HOSTS, NULL);
+	else
+		say(c, "the host's addresses changed, but the running policy did not compile "
+		       "again; its $HOME_NET keeps the addresses it had");
+	ll_err_free(&errs);
+	free(text);
 }
 
 /* Replace r->text with @p's canonical form (includes expanded in place). */
@@ -380,7 +428,7 @@ static int rollback(struct control *c, enum control_swap_why why, FILE *out)
 	size_t len = 0, siglen = 0;
 	struct policy *p;
 
-	config_policy_opts(c->cfg, &po, true);
+	control_policy_opts(c, &po, true);
 	p = state_load_policy(dir_of(c), STATE_LAST_GOOD, &po, why_s, sizeof(why_s));
 	struct state_meta old;
 	int rc;

@@ -410,7 +410,7 @@ static const char *table_change(struct control *c, const struct fw_set *set, con
 	struct policy *p = NULL;
 	struct state_meta old = c->meta;
 
-	config_policy_opts(c->cfg, &po, c->meta.skip_unsupported);
+	control_policy_opts(c, &po, c->meta.skip_unsupported);
 
 	if (set_text(set, r, n, strcmp(op, "add") == 0, strcmp(op, "flush") == 0, &value) < 0 ||
 	    !(text = policy_with_set(c->ops->policy(c->ctx), set->name, value))) {

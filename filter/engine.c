@@ -359,6 +359,16 @@ static void on_dhcp_tap(struct engine *e)
 		engine_log("warning: reading the host's DHCP requests: %s", strerror(-n));
 }
 
+/*
+ * $HOME_NET defaults to the host's addresses (SPEC 4): when they change,
+ * the control thread compiles a policy that reads that default again.
+ */
+static void hosts_moved(struct engine *e, const struct snap *old, const struct snap *s)
+{
+	if (old->nhosts != s->nhosts || memcmp(old->hosts, s->hosts, s->nhosts * sizeof(*s->hosts)))
+		control_rehome(e->ctl);
+}
+
 static void on_addresses(struct engine *e)
 {
 	int m = addr_watch_read(e->aw);
@@ -372,6 +382,7 @@ static void on_addresses(struct engine *e)
 	s->nhosts = engine_host_ranges(s->cfg, s->hosts, ENGINE_MAX_HOSTS);
 	if (m & 2)
 		s->links_gen++;
+	hosts_moved(e, atomic_load(&e->snap), s);
 	engine_publish(e, s);
 }
 
@@ -484,12 +495,11 @@ static void on_reload(struct engine *e)
 	/* the control thread keeps the config it started with: it checks, compiles, persists */
 	if (!same_str(c->trusted_key, e->cfg->trusted_key) ||
 	    !same_str(c->state_dir, e->cfg->state_dir) ||
-	    !same_str(c->control_socket, e->cfg->control_socket) || c->nhosts != e->cfg->nhosts ||
-	    (c->nhosts && memcmp(c->hosts, e->cfg->hosts, c->nhosts * sizeof(*c->hosts))) ||
+	    !same_str(c->control_socket, e->cfg->control_socket) ||
 	    c->stream_depth != e->cfg->stream_depth)
 		engine_log("reload: trusted-key, state-dir and control-socket change at the next "
-			   "restart, and so do the host and stream-depth values that loaded "
-			   "policies are compiled with");
+			   "restart, and so does the stream-depth that loaded policies are "
+			   "compiled with");
 	c->queue_lo = e->cfg->queue_lo;
 	c->queue_hi = e->cfg->queue_hi;
 	c->fail_open = e->cfg->fail_open;
@@ -505,6 +515,7 @@ static void on_reload(struct engine *e)
 		return; /* workers keep the old config: it is never freed (ENOMEM only) */
 	s->gen = atomic_load(&e->snap)->gen;
 	s->links_gen = atomic_load(&e->snap)->links_gen;
+	hosts_moved(e, atomic_load(&e->snap), s); /* `host` lines are $HOME_NET's too */
 	engine_publish(e, s);
 	/* every worker adopted the new config: the one before is nobody's now */
 	if (old) {

@@ -18,6 +18,7 @@ static const char *const swap_words[] = {
 	[CONTROL_SWAP_RESET] = "reset to the empty policy",
 	[CONTROL_SWAP_TABLE] = "table changed",
 	[CONTROL_SWAP_RELOAD] = "reloaded from the state directory (SIGUSR2)",
+	[CONTROL_SWAP_HOSTS] = "compiled again: the host's addresses ($HOME_NET) changed",
 };
 
 static const struct policy *op_policy(void *ctx)
@@ -240,6 +241,21 @@ static int op_explain(void *ctx, struct pkt *p, struct verdict *v)
 	return err;
 }
 
+/* The host's addresses as the packet path sees them now: $HOME_NET's default. */
+static uint32_t op_hosts(void *ctx, struct ip_range *out, uint32_t max)
+{
+	struct engine *e = ctx;
+	const struct snap *s;
+	uint32_t n;
+
+	pthread_mutex_lock(&e->lock);
+	s = atomic_load(&e->snap);
+	n = s->nhosts < max ? s->nhosts : max;
+	memcpy(out, s->hosts, n * sizeof(*out));
+	pthread_mutex_unlock(&e->lock);
+	return n;
+}
+
 static const struct control_ops engine_ops = {
 	.policy = op_policy,
 	.swap_policy = op_swap_policy,
@@ -248,6 +264,7 @@ static const struct control_ops engine_ops = {
 	.flows = op_flows,
 	.explain = op_explain,
 	.log = op_log,
+	.hosts = op_hosts,
 };
 
 int engine_control_start(struct engine *e)

@@ -171,10 +171,16 @@ int engine_lock(const struct config *cfg)
 struct policy *engine_policy_start(const struct config *cfg, const char *policy_path,
 				   bool skip_unsupported, char *why, size_t whylen)
 {
+	struct ip_range home[ENGINE_MAX_HOSTS];
+	uint32_t nhome = engine_host_ranges(cfg, home, ENGINE_MAX_HOSTS);
 	struct policy_opts po;
 	struct policy *p;
 
 	config_policy_opts(cfg, &po, skip_unsupported);
+	if (nhome) { /* $HOME_NET: the host's addresses, the interfaces' too */
+		po.home_net = home;
+		po.nhome_net = nhome;
+	}
 	why[0] = '\0';
 	if (policy_path)
 		return load_given(policy_path, &po);

@@ -99,6 +99,7 @@ enum control_swap_why {
 	CONTROL_SWAP_RESET,    /* lifelinectl reset: the empty policy */
 	CONTROL_SWAP_TABLE,    /* lifelinectl table: the same policy with one set changed */
 	CONTROL_SWAP_RELOAD,   /* SIGUSR2: STATE_DIR/current.pol read again */
+	CONTROL_SWAP_HOSTS,    /* the same policy compiled again: $HOME_NET's addresses changed */
 };
 
 /* Filled by ops->status(); leave unknown fields zero. */
@@ -178,6 +179,12 @@ struct control_ops {
 	int (*explain)(void *ctx, struct pkt *p, struct verdict *v);
 	/* log() - one line for the operator (the engine's log). Optional. */
 	void (*log)(void *ctx, const char *msg);
+	/*
+	 * hosts() - the host's addresses now (config `host` and, live, the
+	 * interfaces'), at most @max of them: $HOME_NET's default for the
+	 * policies this server compiles. Optional (none: the config's).
+	 */
+	uint32_t (*hosts)(void *ctx, struct ip_range *out, uint32_t max);
 };
 
 struct control;
@@ -202,6 +209,12 @@ int control_start(struct control **out, const struct config *cfg, const struct c
  * Returns at once; safe from any thread.
  */
 void control_reload_policy(struct control *c);
+/*
+ * control_rehome() - the host's addresses changed: ask the server thread
+ * to compile the running policy again when its IPS rules read $HOME_NET's
+ * default, between requests. Returns at once; safe from any thread.
+ */
+void control_rehome(struct control *c);
 /*
  * control_stop() - stop the thread (in-flight requests are cut), close
  * and unlink the socket, free @c. A pending confirm deadline stays

@@ -55,6 +55,13 @@ bool ips_may_match(const struct ips_ruleset *rs, const struct fw_key *k);
  */
 uint32_t ips_ruleset_count(const struct ips_ruleset *rs, uint32_t *skipped);
 /*
+ * ips_reads_home_net() - a rule of @rs (NULL: none) read $HOME_NET's
+ * default (policy_opts.home_net, no `define`), directly or through
+ * $EXTERNAL_NET, $HTTP_SERVERS, ...: compile again when the host's
+ * addresses change.
+ */
+bool ips_reads_home_net(const struct ips_ruleset *rs);
+/*
  * ips_rule_msg() - the msg of the rule with @sid (gid 1 first), for events'
  * alert.signature; NULL when there is no such rule or it has no msg.
  */

@@ -407,6 +407,11 @@ uint32_t ips_ruleset_count(const struct ips_ruleset *rs, uint32_t *skipped)
 	return rs ? rs->nrules : 0;
 }
 
+bool ips_reads_home_net(const struct ips_ruleset *rs)
+{
+	return rs && rs->home_net;
+}
+
 void ips_ruleset_skips(const struct ips_ruleset *rs,
 		       void (*cb)(void *arg, const char *kw, uint32_t n), void *arg)
 {

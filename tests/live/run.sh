@@ -352,6 +352,27 @@ check live-udp-65535-judged big_udp
 check live-ips-udp-other-passes dns "$NS_A" 192.0.2.10
 timeout 6 ip netns exec "$NS_A" dig +time=2 +tries=1 @192.0.2.10 blocked.test A >"$T/dig.out" 2>&1
 check live-ips-reject-udp-unreachable grep -qi "refused" "$T/dig.out"
+# $HOME_NET is the host's addresses (SPEC 4): the interfaces' too, as they come and go, not
+# only the config's host lines. An address added after the load is in it once the engine has
+# compiled the policy again.
+cat >"$T/home.pol" <<'POL'
+allow out tcp to any port 8080 id 5
+alert tcp $HOME_NET any -> any 8080 (msg:"from home"; flow:to_server,established; content:"HOMEHELLO"; sid:21;)
+POL
+said_from() { # source address
+	(printf 'HOMEHELLO\n'; sleep 1) | timeout 6 ip netns exec "$NS_A" ncat -s "$1" -w 3 192.0.2.10 8080 |
+		grep -qx HOMEHELLO
+}
+home_alert() { grep '"signature_id":21' "$T/events.json" | grep -q "\"src_ip\":\"$1\""; }
+recompiled() { [ "$(grep -c 'compiled again' "$T/engine.log")" -gt "$1" ]; }
+check live-home-net-load lctl load "$T/home.pol"
+before=$(grep -c 'compiled again' "$T/engine.log")
+in_a ip addr add 198.51.100.9/24 dev a0
+check live-home-net-recompiled wait_for 5 recompiled "$before"
+check live-home-net-new-address-passes said_from 198.51.100.9
+check live-home-net-new-address-alert wait_for 5 home_alert 198.51.100.9
+in_a ip addr del 198.51.100.9/24 dev a0
+lctl load "$T/ips.pol" >/dev/null
 # the heartbeat keeps flowing under a deny-all load with --confirm, yet does not confirm it
 lctl load --confirm 3 "$T/deny.pol" >/dev/null 2>&1
 check live-confirm-heartbeat-flows tls "$NS_A" 203.0.113.10 4120
