@@ -495,6 +495,8 @@ int event_emit_verdict(struct ev_log *log, const struct pkt *p, const struct ver
 			    .by = ll_by_name((enum ll_by)v->by),
 			    .reason = ll_reason_name((enum ll_reason)v->reason) };
 	bool ips_drop = !v->accept && v->by == BY_IPS && v->has_rule;
+	/* a flow an IPS rule ended: its later packets name the signature, not a firewall rule */
+	bool ips_ended = v->by == BY_IPS || v->reason == R_IPS_DROP || v->reason == R_IPS_REJECT;
 	int n = 0, err = 0;
 
 	event_tuple_from_pkt(&ev.tuple, p);
@@ -518,7 +520,7 @@ int event_emit_verdict(struct ev_log *log, const struct pkt *p, const struct ver
 	}
 	if (!v->accept && !v->nolog) {
 		ev.type = EV_DROP;
-		if (v->by == BY_IPS) {
+		if (ips_ended) {
 			ev.sid = v->has_rule ? v->rule : 0;
 			if (ev.sid)
 				describe(&ev, sig, arg);

@@ -600,6 +600,13 @@ static void test_emit_verdict(void **state)
 	v.has_rule = true;
 	v.rule = 2000;
 	assert_int_equal(event_emit_verdict(log, &p, &v, TS, NULL, NULL), 2);
+	/*
+	 * a later packet of the flow that rule ended: a drop naming the
+	 * signature, never a firewall rule with the sid for its id
+	 */
+	v.by = BY_FLOW;
+	v.nalerts = 0;
+	assert_int_equal(event_emit_verdict(log, &p, &v, TS, sig_of, NULL), 1);
 	/* the lifeline makes no event */
 	memset(&v, 0, sizeof(v));
 	v.accept = true;
@@ -609,16 +616,18 @@ static void test_emit_verdict(void **state)
 	event_log_close(log);
 
 	text = slurp(path);
-	assert_int_equal(count_lines(text, "\n"), 8);
-	assert_int_equal(count_lines(text, "\"event_type\":\"drop\""), 2);
+	assert_int_equal(count_lines(text, "\n"), 9);
+	assert_int_equal(count_lines(text, "\"event_type\":\"drop\""), 3);
 	assert_int_equal(count_lines(text, "\"event_type\":\"log\""), 4);
 	assert_int_equal(count_lines(text, "\"event_type\":\"alert\""), 2);
 	assert_int_equal(count_lines(text, "\"firewall\":{\"rule_id\":10,\"action\":\"deny\"}"), 1);
 	assert_int_equal(count_lines(text, "\"firewall\":{\"rule_id\":15,\"action\":\"log-only\"}"), 2);
 	assert_int_equal(count_lines(text, "\"action\":\"allowed\",\"gid\":1,\"signature_id\":2000,"
 					   "\"rev\":7,\"signature\":\"ET SCAN probe\",\"severity\":2}"), 1);
-	assert_int_equal(count_lines(text, "\"action\":\"blocked\""), 2);
-	assert_int_equal(count_lines(text, "\"in_iface\":\"eth0\""), 8);
+	assert_int_equal(count_lines(text, "\"action\":\"blocked\""), 3);
+	assert_int_equal(count_lines(text, "\"by\":\"flow\",\"reason\":\"drop\""), 1);
+	assert_int_equal(count_lines(text, "\"rule_id\":2000"), 0);
+	assert_int_equal(count_lines(text, "\"in_iface\":\"eth0\""), 9);
 	assert_int_equal(count_lines(text, "\"by\":\"ips\",\"reason\":\"drop\""), 2);
 	free(text);
 	unlink(path);
