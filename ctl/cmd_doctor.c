@@ -5,6 +5,7 @@
  *   ok|warn|FAIL  CHECK  — detail, or the fix
  * Exit 0 when nothing failed, 1 otherwise.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -68,23 +69,18 @@ static bool not_our_netns(const char *ns)
 }
 
 /*
- * Is @pid in another network namespace? Another namespace's engine filters
- * another host. Without the right to look (not root) it is taken to be ours.
+ * Is @pid in another network namespace (another namespace's engine filters
+ * another host)? 1 yes, 0 no, -1 cannot tell: only root may look at a
+ * root process's namespace.
  */
-static bool other_netns(pid_t pid)
+static int other_netns(pid_t pid)
 {
 	char path[64], theirs[64] = "";
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	return readlink(path, theirs, sizeof(theirs) - 1) >= 0 && not_our_netns(theirs);
-}
-
-/* The state of @pid when it is a live lifelined in this network namespace, else 0. */
-static char engine_state(pid_t pid)
-{
-	char s = lifelined_state(pid);
-
-	return s && !other_netns(pid) ? s : 0;
+	if (readlink(path, theirs, sizeof(theirs) - 1) < 0)
+		return -1;
+	return not_our_netns(theirs);
 }
 
 /*
@@ -127,34 +123,87 @@ pid_t ctl_engine_elsewhere(const struct config *cfg)
 {
 	pid_t pid = pidfile_pid(cfg);
 
-	return pid && lifelined_state(pid) && other_netns(pid) ? pid : 0;
+	return pid && lifelined_state(pid) && other_netns(pid) == 1 ? pid : 0;
 }
 
-/* The engine's pid and state: the state dir's pidfile, else a /proc scan. 0: none. */
-static pid_t find_engine(const struct config *cfg, char *state)
+/*
+ * Is @pid a live lifelined in this network namespace? Its state, or 0. A
+ * lifelined whose namespace this user cannot see is @unsure's (the first).
+ */
+static char engine_state(pid_t pid, pid_t *unsure, char *unsure_state)
 {
-	pid_t pid = pidfile_pid(cfg);
+	char s = lifelined_state(pid);
+	int other = s ? other_netns(pid) : 1;
+
+	if (other < 0 && !*unsure) {
+		*unsure = pid;
+		*unsure_state = s;
+	}
+	return other == 0 ? s : 0;
+}
+
+/*
+ * The engine's pid and state: the state dir's pidfile, else a /proc scan.
+ * 0: none. *@unsure: the pid found is a lifelined whose namespace this
+ * user may not see (not root), which may filter another host.
+ */
+static pid_t find_engine(const struct config *cfg, char *state, bool *unsure)
+{
+	pid_t pid = pidfile_pid(cfg), maybe = 0;
+	char maybe_state = 0;
 	DIR *dir;
 	struct dirent *e;
 
-	if (pid && (*state = engine_state(pid)))
+	*unsure = false;
+	if (pid && (*state = engine_state(pid, &maybe, &maybe_state)))
 		return pid;
 	if (!(dir = opendir("/proc")))
 		return 0;
 	pid = 0;
 	while (!pid && (e = readdir(dir)))
-		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && (*state = engine_state(atoi(e->d_name))))
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
+		    (*state = engine_state(atoi(e->d_name), &maybe, &maybe_state)))
 			pid = atoi(e->d_name);
 	closedir(dir);
+	if (!pid && maybe) {
+		*unsure = true;
+		*state = maybe_state;
+		pid = maybe;
+	}
 	return pid;
+}
+
+/* Is @pid the engine this config's control socket reaches (it says "pid N" in its status)? */
+static bool socket_reaches(const struct config *cfg, pid_t pid)
+{
+	struct ctl_reply r;
+	char want[32];
+	const char *at;
+	bool yes;
+
+	if (ctl_call(cfg->control_socket, "STATUS", NULL, 0, 2000, &r) != 0)
+		return false;
+	snprintf(want, sizeof(want), "pid %d", (int)pid);
+	at = strcmp(r.status, "ok") == 0 ? memmem(r.body, r.bodylen, want, strlen(want)) : NULL;
+	yes = at && (at + strlen(want) == r.body + r.bodylen || !isdigit((unsigned char)at[strlen(want)]));
+	ctl_reply_free(&r);
+	return yes;
 }
 
 static void check_process(struct doctor *d)
 {
 	char state = 0, ns[64];
-	pid_t pid = find_engine(d->cfg, &state);
+	bool unsure;
+	pid_t pid = find_engine(d->cfg, &state, &unsure);
 
-	if (pid && (state == 'T' || state == 't'))
+	/* not root: the engine this config's socket reaches is ours all the same */
+	if (pid && unsure && socket_reaches(d->cfg, pid))
+		unsure = false;
+	if (pid && unsure)
+		doctor_line(d, DOC_WARN, "engine process", "lifelined pid %d runs, in a network "
+			    "namespace only root may look at: it may filter another host (run "
+			    "doctor as root to know)", (int)pid);
+	else if (pid && (state == 'T' || state == 't'))
 		doctor_line(d, DOC_FAIL, "engine process", "lifelined pid %d is stopped: it judges "
 			    "nothing until `kill -CONT %d` (or `lifelinectl reset`)", (int)pid, (int)pid);
 	else if (pid)

@@ -109,6 +109,23 @@ check live-ctl-explain-heartbeat bash -c "'$LLC' -c '$T/lifeline.conf' explain o
 printf 'state-dir %s/other\ncontrol-socket %s/other.sock\n' "$T" "$T" >"$T/other.conf"
 ip netns exec "$NS_M" "$LLC" -c "$T/other.conf" doctor >"$T/doctor-other.out" 2>&1
 check live-ctl-doctor-other-netns grep -q "^FAIL  engine process .*no lifelined process" "$T/doctor-other.out"
+# not root, doctor cannot look at a root process's namespace: it must not call that engine this
+# host's ("ok ... runs"), but say it cannot tell
+nonroot_doctor_other() {
+	local c
+	c=$(mktemp /tmp/llctl-nonroot-XXXXXX) || return 1
+	printf 'state-dir /nonexistent/lifeline\ncontrol-socket /nonexistent/lifeline.sock\n' >"$c"
+	chmod 644 "$c"
+	ip netns exec "$NS_M" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$LLC" -c "$c" doctor >"$T/doctor-nonroot.out" 2>&1
+	rm -f "$c"
+	grep -q "^warn  engine process .*only root may look" "$T/doctor-nonroot.out"
+}
+if getent passwd nobody >/dev/null && getent group nogroup >/dev/null; then
+	check live-ctl-doctor-other-netns-not-root nonroot_doctor_other
+else
+	echo "ok live-ctl-doctor-other-netns-not-root # SKIP no user nobody / group nogroup"
+fi
 
 # --- doctor ----------------------------------------------------------------
 tls "$NS_A" 203.0.113.10 4120 # a heartbeat exchange for the watch to see
