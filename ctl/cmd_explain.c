@@ -127,11 +127,18 @@ __attribute__((format(printf, 2, 3))) static int bad_word(struct ctl *c, const c
 	return ctl_usage_error(c, "explain", msg);
 }
 
-/* The optional words after DST: type T [code C], flags F, on IFACE. */
+/*
+ * The optional words after DST: type T [code C], flags F, on IFACE. A TCP
+ * packet without flags F is a SYN: what opens a connection, and what
+ * replay and the engine match `flags SYN` rules against.
+ */
 static int parse_tail(struct ctl *c, char **w, int n, struct pkt *p)
 {
 	bool v6 = p->proto == 58, icmp = p->proto == 1 || p->proto == 58;
 	int t;
+
+	if (p->proto == 6)
+		p->tcp_flags = 0x02; /* SYN, until flags F says otherwise */
 
 	for (int i = 0; i < n; i += 2) {
 		bool ty = strcmp(w[i], "type") == 0, co = strcmp(w[i], "code") == 0;
@@ -151,6 +158,7 @@ static int parse_tail(struct ctl *c, char **w, int n, struct pkt *p)
 				return bad_word(c, "unknown ICMP code '%s' for this type", w[i + 1]);
 			p->icmp_code = (uint8_t)t;
 		} else if (strcmp(w[i], "flags") == 0) {
+			p->tcp_flags = 0;
 			if (parse_flags(w[i + 1], &p->tcp_flags) < 0)
 				return bad_word(c, "flags '%s': they are FIN,SYN,RST,PSH,ACK,URG", w[i + 1]);
 		} else if (strcmp(w[i], "on") == 0) {

@@ -313,6 +313,13 @@ check check_bad_config bash -c "[ $RC -eq 1 ] && grep -q 'cannot read config' '$
 check explain_bad_port_quoted bash -c "[ $RC -eq 2 ] && grep -q \"'192.0.2.7:99999' is not\" '$T/out'"
 "$CTLBIN" explain -p "$P/a.pol" in udp 192.0.2.7:1 198.51.100.2:2 flags SYN > "$T/out" 2>&1; RC=$?
 check explain_flags_needs_tcp bash -c "[ $RC -eq 2 ] && grep -q \"'flags' needs tcp\" '$T/out'"
+# a tcp packet given without flags is the SYN that opens a connection: SPEC's own
+# `deny ... tcp flags SYN` rule decides it, as it decides a SYN in replay
+printf 'allow in tcp to any port 80 id 12\ndeny priority 4 in tcp flags SYN id 15\n' >"$T/syn.pol"
+"$CTLBIN" explain -p "$T/syn.pol" in tcp 192.0.2.7:40000 198.51.100.2:80 > "$T/out" 2>&1
+check explain_tcp_is_syn has "$T/out" "flags SYN id 15$"
+"$CTLBIN" explain -p "$T/syn.pol" in tcp 192.0.2.7:40000 198.51.100.2:80 flags ACK > "$T/out" 2>&1
+check explain_tcp_flags_given has "$T/out" "port 80 id 12$"
 # a directory where the socket belongs stops lifelined from starting: say that, not "not running"
 conf sd; mkdir -p "$T/sd/run/c.sock"
 run sd status
