@@ -320,6 +320,11 @@ printf 'allow in tcp to any port 80 id 12\ndeny priority 4 in tcp flags SYN id 1
 check explain_tcp_is_syn has "$T/out" "flags SYN id 15$"
 "$CTLBIN" explain -p "$T/syn.pol" in tcp 192.0.2.7:40000 198.51.100.2:80 flags ACK > "$T/out" 2>&1
 check explain_tcp_flags_given has "$T/out" "port 80 id 12$"
+# loopback never reaches the live engine: explain says so beside the policy's verdict
+"$CTLBIN" explain -p "$T/syn.pol" in tcp 127.0.0.1:40000 127.0.0.1:80 > "$T/out" 2>&1
+check explain_loopback_noted has "$T/out" "^note: live, loopback traffic never reaches the engine"
+"$CTLBIN" explain -p "$T/syn.pol" in tcp 192.0.2.7:40000 198.51.100.2:80 > "$T/out" 2>&1
+check explain_other_no_note bash -c "! grep -q '^note:' '$T/out'"
 # a directory where the socket belongs stops lifelined from starting: say that, not "not running"
 conf sd; mkdir -p "$T/sd/run/c.sock"
 run sd status
