@@ -60,7 +60,7 @@ static struct snap *initial_snap(struct engine *e, struct policy *pol)
 static int open_queues(struct engine *e)
 {
 	const struct config *c = e->cfg;
-	struct nfqueue_opts qo = { .fail_open = c->fail_open, .maxlen = 4096,
+	struct nfqueue_opts qo = { .fail_open = c->fail_open, .maxlen = ENGINE_QUEUE_MAXLEN,
 				   .copy_range = 0xffff, .rcvbuf = 8 << 20 };
 	int err;
 

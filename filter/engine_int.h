@@ -16,6 +16,7 @@
 #include "policy.h"
 
 #define ENGINE_MAX_HOSTS 256
+#define ENGINE_QUEUE_MAXLEN 4096 /* packets each kernel queue holds for a worker */
 #define ENGINE_IFCACHE 32
 
 /*

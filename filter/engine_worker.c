@@ -195,9 +195,16 @@ static void check_snapshot(struct worker *w)
 	}
 }
 
-static int drain(struct worker *w)
+/*
+ * Judge what the queue holds, a batch at a time. Between batches: a new
+ * snapshot is adopted (engine_publish() waits for every worker, and a
+ * policy swap, SIGHUP or SIGTERM must not wait for a flood to end), and
+ * the loop ends when the engine stops. @final, the stop's last pass,
+ * takes at most a full queue's worth of batches.
+ */
+static int drain(struct worker *w, bool final)
 {
-	int n;
+	int n, left = final ? ENGINE_QUEUE_MAXLEN / 16 + 1 : -1;
 
 	do {
 		/* per batch, so that `flows` and `stats` get in between batches */
@@ -209,7 +216,9 @@ static int drain(struct worker *w)
 		pthread_mutex_unlock(&w->lock);
 		/* under steady load drain() never returns to poll: stamp here too */
 		atomic_store_explicit(&w->alive_ms, engine_mono_ms(), memory_order_relaxed);
-	} while (n > 0);
+		if (!final)
+			check_snapshot(w);
+	} while (n > 0 && (final ? --left > 0 : !atomic_load(&w->eng->stop)));
 	return n;
 }
 
@@ -235,11 +244,11 @@ static void *worker_main(void *arg)
 			break;
 		if (pfd[0].revents & POLLIN) {
 			atomic_fetch_add_explicit(&w->batches, 1, memory_order_relaxed);
-			drain(w);
+			drain(w, false);
 		}
 	}
 	/* stopping: judge what the kernel still holds (hooks may be gone already) */
-	drain(w);
+	drain(w, true);
 	atomic_store(&w->exited, true);
 	return NULL;
 }

@@ -211,6 +211,51 @@ status_fresh() {
 	done
 }
 
+# a flood the workers cannot keep up with (each datagram through a costly pcre) must not hold
+# a policy swap or the stop until it ends: both finish while the flood still runs (at most 20 s)
+FLOOD_PID=
+flood_lasts() { [ -n "$FLOOD_PID" ] && kill -0 "$FLOOD_PID" 2>/dev/null; }
+queue_full() { # some kernel queue holds 500 packets or more for the engine
+	in_a "$LLC" -c "$T/lifeline.conf" stats 2>/dev/null |
+		grep -Eq 'kernel queue [0-9]+: waiting ([5-9][0-9]{2}|[0-9]{4,})'
+}
+flood_swaps() {
+	local rc=0
+	local i
+	printf 'allow in any id 1\nallow out any id 2\n' >"$T/flood.pol"
+	for i in $(seq 100 499); do
+		echo "alert udp any any -> any any (msg:\"costly\"; pcre:\"/(.*){1,20}[xyz]{3}Q$i/s\"; sid:$i;)"
+	done >>"$T/flood.pol"
+	start_engine yes || return 1
+	in_a "$LLC" -c "$T/lifeline.conf" load "$T/flood.pol" >/dev/null || return 1
+	ip netns exec "$NS_O" timeout 20 python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end = time.time() + 20
+while time.time() < end:
+	for i in range(1000):
+		s.sendto(b"x" * 512, ("198.51.100.2", 9))' 2>/dev/null &
+	FLOOD_PID=$!
+	PIDS+=("$FLOOD_PID")
+	if ! wait_for 8 queue_full; then
+		echo "# the engine kept up with the flood: nothing to wait for"
+		rc=2
+	elif ! in_a "$LLC" -c "$T/lifeline.conf" load "$T/deny.pol" >/dev/null; then
+		rc=1
+	elif ! flood_lasts; then
+		echo "# load returned only once the flood had ended"
+		rc=1
+	else
+		stop_engine TERM
+		if kill -0 "$ENGINE_PID" 2>/dev/null || ! flood_lasts; then
+			echo "# SIGTERM did not stop the engine while the flood lasted"
+			rc=1
+		fi
+	fi
+	kill "$FLOOD_PID" 2>/dev/null
+	stop_engine 9
+	return $rc
+}
+
 # --- set up --------------------------------------------------------------
 topology || { echo "not ok live-setup - topology"; exit 0; }
 services || { echo "not ok live-setup - services (see $T/dnsmasq.log)"; exit 0; }
@@ -409,5 +454,11 @@ check live-heartbeat-refused-stays-offline refused_stays_offline
 stop_engine TERM
 check live-heartbeat-status-fresh status_fresh
 stop_engine TERM
+flood_swaps >>"$T/check.log" 2>&1
+case $? in
+0) ok live-flood-load-and-stop-not-held ;;
+2) ok "live-flood-load-and-stop-not-held # SKIP the engine kept up with the flood" ;;
+*) nok live-flood-load-and-stop-not-held "flood_swaps (see $T/check.log)" ;;
+esac
 [ -n "${KEEP:-}" ] && echo "# logs kept in $T"
 exit 0
