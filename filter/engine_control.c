@@ -24,8 +24,12 @@ static const char *const swap_words[] = {
 static const struct policy *op_policy(void *ctx)
 {
 	struct engine *e = ctx;
+	const struct policy *p;
 
-	return atomic_load(&e->snap)->policy;
+	pthread_mutex_lock(&e->lock);
+	p = atomic_load(&e->snap)->policy;
+	pthread_mutex_unlock(&e->lock);
+	return p;
 }
 
 static void op_log(void *ctx, const char *msg)
@@ -37,16 +41,20 @@ static void op_log(void *ctx, const char *msg)
 static int op_swap_policy(void *ctx, struct policy *p, enum control_swap_why why, const char *msg)
 {
 	struct engine *e = ctx;
+	char herr[sizeof(e->hooks.err)];
+	uint32_t gen;
 	int err;
 
 	pthread_mutex_lock(&e->lock);
 	err = engine_set_policy(e, p);
+	gen = atomic_load(&e->snap)->gen;
+	memcpy(herr, e->hooks.err, sizeof(herr));
 	pthread_mutex_unlock(&e->lock);
 	engine_log("policy %s%s%s (generation %u)", swap_words[why], msg ? ": " : "",
-		   msg ? msg : "", atomic_load(&e->snap)->gen);
+		   msg ? msg : "", gen);
 	engine_event(e, EV_POLICY, msg ? msg : swap_words[why]);
 	if (err)
-		engine_log("warning: offload generation not updated: %s", e->hooks.err);
+		engine_log("warning: offload generation not updated: %s", herr);
 	return 0; /* the policy runs either way; only offloaded flows keep the old decision */
 }
 
@@ -105,9 +113,10 @@ static int op_status(void *ctx, struct control_status *st)
 {
 	struct engine *e = ctx;
 	const struct snap *s;
-	enum hooks_queue_state q = queue_now(e);
+	enum hooks_queue_state q;
 
 	pthread_mutex_lock(&e->lock);
+	q = queue_now(e);
 	engine_heartbeat_check(e);
 	s = atomic_load(&e->snap);
 	st->pid = getpid();
@@ -133,7 +142,7 @@ static int op_status(void *ctx, struct control_status *st)
 /* Rule hits summed over workers, by rule id of the running policy. */
 static int rule_hits(struct engine *e, struct control_stats *st)
 {
-	const struct policy *p = atomic_load(&e->snap)->policy;
+	const struct policy *p = op_policy(e);
 
 	st->nrules = 0;
 	st->rules = p->nrules ? calloc(p->nrules, sizeof(*st->rules)) : NULL;
