@@ -1,6 +1,7 @@
 /* hooks.c - install, update and remove the engine's kernel rules through nft or iptables-restore. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -13,7 +14,12 @@ static void run_child(char *const argv[], int in, int outfd)
 {
 	static const char *const dirs[] = { "/usr/sbin/", "/sbin/", "/usr/bin/" };
 	char path[256];
+	sigset_t none;
 
+	/* not the engine's blocked signals: a hung tool must die with the unit's SIGTERM */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
 	dup2(in, 0);
 	dup2(outfd, 1);
 	dup2(outfd, 2);
