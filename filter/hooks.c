@@ -455,10 +455,12 @@ enum hooks_backend hooks_list(char *out, size_t len)
 {
 	char *const nft[] = { "nft", "list", "table", "inet", HOOKS_NFT_TABLE, NULL };
 	char *const ipt[] = { "iptables", "-w", "-t", HOOKS_IPT_TABLE, "-S", HOOKS_IPT_IN, NULL };
+	char *const ip6t[] = { "ip6tables", "-w", "-t", HOOKS_IPT_TABLE, "-S", HOOKS_IPT_IN, NULL };
 
 	if (hooks_run(nft, NULL, 0, out, len) == 0)
 		return HOOKS_NFT;
-	if (hooks_run(ipt, NULL, 0, out, len) == 0)
+	/* either family: another tool may have restored the IPv4 tables without ours */
+	if (hooks_run(ipt, NULL, 0, out, len) == 0 || hooks_run(ip6t, NULL, 0, out, len) == 0)
 		return HOOKS_IPTABLES;
 	return HOOKS_AUTO;
 }
