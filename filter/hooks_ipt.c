@@ -122,12 +122,15 @@ static void ipt_chain(const struct hooks_spec *s, int family, bool in, FILE *out
 		/*
 		 * A packet we returned with NF_REPEAT comes through this chain
 		 * again carrying the generation in its mark: store it in the
-		 * connmark (our bits only) and let it pass. A mark of an older
-		 * generation (a swap in flight) passes without being stored.
+		 * connmark (our bits only) and let it pass. Any other mark is
+		 * no pass: an older generation - a swap in flight, or a host's
+		 * `CONNMARK --restore-mark` that copied it back from the
+		 * connmark - goes to the queue and is judged again.
 		 */
 		fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j CONNMARK --set-xmark 0x%x/0x%x\n",
 			ch, hooks_mark(s->gen), HOOKS_MARK_MASK, hooks_mark(s->gen), HOOKS_MARK_MASK);
-		fprintf(out, "-A %s -m mark ! --mark 0x0/0x%x -j ACCEPT\n", ch, HOOKS_MARK_MASK);
+		fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j ACCEPT\n", ch, hooks_mark(s->gen),
+			HOOKS_MARK_MASK);
 		fprintf(out, "-A %s -m connmark --mark 0x%x/0x%x -j ACCEPT\n", ch,
 			hooks_mark(s->gen), HOOKS_MARK_MASK);
 	} else {

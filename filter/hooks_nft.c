@@ -128,8 +128,8 @@ static void nft_chain(const struct hooks_spec *s, bool in, FILE *out)
 		fprintf(out, "add rule %s %s meta mark and 0x%08x == 0x%08x ct mark set ct mark "
 			"and 0x%08x ct mark set ct mark or 0x%08x accept\n", T, ch, HOOKS_MARK_MASK, m,
 			~HOOKS_MARK_MASK, m);
-		fprintf(out, "add rule %s %s meta mark and 0x%08x != 0x00000000 accept\n", T, ch,
-			HOOKS_MARK_MASK);
+		fprintf(out, "add rule %s %s meta mark and 0x%08x == 0x%08x accept\n", T, ch,
+			HOOKS_MARK_MASK, m);
 		fprintf(out, "add rule %s %s ct mark and 0x%08x == 0x%08x accept\n", T, ch,
 			HOOKS_MARK_MASK, m);
 	} else {
