@@ -180,7 +180,16 @@ static int replay(const struct args *a, const struct config *cfg)
 	}
 	if (isatty(STDERR_FILENO))
 		o.progress = stderr;
-	if (pipeline_init(&pl, cfg, pol) < 0) {
+	/*
+	 * Replay sees every packet of a flow, as the live engine does with
+	 * `offload no`; offloaded, live sees none after the decision. Judged as
+	 * offloaded, each packet would look "back from the kernel", and restart
+	 * the TCP record a blind RST is checked against.
+	 */
+	struct config seen_all = *cfg;
+
+	seen_all.offload = false;
+	if (pipeline_init(&pl, &seen_all, pol) < 0) {
 		fprintf(stderr, "lifelined: out of memory\n");
 		rc = 1;
 	} else {

@@ -23,6 +23,8 @@ import ipaddress
 import json
 import os
 import re
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -669,6 +671,48 @@ def check_usage():
     report(rc == 0 and (out + err).strip() != "", "usage/version", "exit %d" % rc)
 
 
+def tcp4(src, dst, sp, dp, seq, ack, flags, data=b""):
+    """A raw IPv4 TCP packet with valid checksums."""
+    def csum(b):
+        b += b"\0" * (len(b) % 2)
+        x = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+        x = (x >> 16) + (x & 0xffff)
+        return ~(x + (x >> 16)) & 0xffff
+    t = struct.pack("!HHIIBBHHH", sp, dp, seq & 0xffffffff, ack, 5 << 4, flags, 65535, 0, 0) + data
+    ph = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(t))
+    t = t[:16] + struct.pack("!H", csum(ph + t)) + t[18:]
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(t), 1, 0, 64, 6, 0,
+                    socket.inet_aton(src), socket.inet_aton(dst))
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + t
+
+
+def check_blind_rst():
+    """A RST far outside the window does not end the flow, in replay as live, with the
+    default config (offload yes: replay still sees every packet); an in-window RST does."""
+    c, s = "192.0.2.7", "198.51.100.2"
+    pol = os.path.join(TMP, "rst.pol")
+    with open(pol, "w") as f:
+        f.write("allow in tcp to any port 80 id 1\nallow out udp id 3\n")
+    for name, rst_seq, want in (("blind", 1019 + (1 << 31), "accept/flow/allow:1"),
+                                ("in-window", 1019, "drop/firewall/not-allowed")):
+        fr = [tcp4(c, s, 40000, 80, 1000, 0, 0x02), tcp4(s, c, 80, 40000, 5000, 1001, 0x12),
+              tcp4(c, s, 40000, 80, 1001, 5001, 0x10),
+              tcp4(c, s, 40000, 80, 1001, 5001, 0x18, b"GET / HTTP/1.0\r\n\r\n"),
+              tcp4(c, s, 40000, 80, rst_seq, 0, 0x04),
+              tcp4(s, c, 80, 40000, 5001, 1019, 0x18, b"HTTP/1.0 200 OK\r\n\r\n")]
+        cap = os.path.join(TMP, "rst-%s.pcap" % name)
+        with open(cap, "wb") as o:
+            o.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
+            for i, p in enumerate(fr):
+                # the answer 30 s later: past a closed flow's 10 s
+                o.write(struct.pack("<IIII", 1700000000 + i + 30 * (i == 5), 0, len(p), len(p)) + p)
+        rc, out, err = run_lifelined(["-r", cap, "-c", os.path.join(HERE, "agent.conf"), "-p", pol,
+                                      "--verdicts", "-"])
+        got = parse_verdicts(out)[0].get(6)
+        report(rc == 0 and got is not None and describe(got) == want, "replay/rst-%s" % name,
+               "exit %d, frame 6: %s, want %s" % (rc, describe(got) if got else None, want))
+
+
 def count_records(path):
     """Complete records in a classic pcap file (None for pcapng or unknown)."""
     import struct
@@ -794,6 +838,7 @@ def main():
     if not only:
         check_usage()
         check_touches_nothing()
+        check_blind_rst()
     if os.environ.get("LL_SKIP_CORPORA"):
         print("# corpora: skipped (LL_SKIP_CORPORA set)")
     else:
