@@ -55,6 +55,7 @@ static void free_texts(struct rtext *v, uint32_t n)
 
 struct diff_count {
 	uint32_t added, removed, changed, lines;
+	uint32_t ips_added, ips_removed;
 };
 
 static void diff_line(struct diff_count *d, char sign, const char *text, FILE *out)
@@ -91,6 +92,51 @@ out:
 	free_texts(y, b->nrules);
 }
 
+static int cmp_text(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* @p's IPS rule lines, sorted by text (NULL on ENOMEM; none: an empty list). */
+static const char **ips_texts(const struct policy *p)
+{
+	const char **t = calloc(p->nips_lines + 1, sizeof(*t));
+
+	for (uint32_t i = 0; t && i < p->nips_lines; i++)
+		t[i] = p->ips_lines[i].text;
+	if (t)
+		qsort(t, p->nips_lines, sizeof(*t), cmp_text);
+	return t;
+}
+
+/*
+ * IPS rules by their text, in order: a rule whose text changed in any way
+ * (action, sid, a content) is one removed and one added, as a text diff
+ * shows it. Counted in d->ips_added and d->ips_removed.
+ */
+static void diff_ips(const struct policy *a, const struct policy *b, struct diff_count *d,
+		     FILE *out)
+{
+	const char **x = ips_texts(a), **y = ips_texts(b);
+	uint32_t i = 0, j = 0;
+
+	while (x && y && (i < a->nips_lines || j < b->nips_lines)) {
+		int c = i == a->nips_lines ? 1 : j == b->nips_lines ? -1 : strcmp(x[i], y[j]);
+
+		if (c < 0) {
+			diff_line(d, '-', x[i++], out);
+			d->ips_removed++;
+		} else if (c > 0) {
+			diff_line(d, '+', y[j++], out);
+			d->ips_added++;
+		} else {
+			i++, j++;
+		}
+	}
+	free(x);
+	free(y);
+}
+
 static const struct fw_set *find_set(const struct policy *p, const char *name)
 {
 	for (uint32_t i = 0; i < p->nsets; i++)
@@ -119,13 +165,15 @@ void control_diff(const struct policy *old, const struct policy *new, FILE *out)
 
 	diff_sets(old, new, out);
 	diff_rules(old, new, &d, out);
+	diff_ips(old, new, &d, out);
 	if (d.lines > DIFF_MAX_LINES)
 		fprintf(out, "  ... %u more\n", d.lines - DIFF_MAX_LINES);
 	fprintf(out, "rules: %u added, %u removed, %u changed", d.added, d.removed, d.changed);
 	/* IPS rules loaded, as the summary counts them (--skip-unsupported leaves some out) */
 	uint32_t before = ips_ruleset_count(old->ips, NULL), after = ips_ruleset_count(new->ips, NULL);
-	if (before != after)
-		fprintf(out, "; IPS rules: %u -> %u", before, after);
+	if (d.ips_added || d.ips_removed || before != after)
+		fprintf(out, "; IPS rules: %u added, %u removed (%u -> %u loaded)", d.ips_added,
+			d.ips_removed, before, after);
 	fputc('\n', out);
 }
 

@@ -359,6 +359,16 @@ static void test_load_diff(void **state)
 	expect(s, "SHOW", NULL, "ok", "allow in udp to any port 53 id 3");
 	expect(s, "SHOW counters", NULL, "ok", "id 3  # 103 packets");
 	expect(s, "STATS prometheus", NULL, "ok", "lifeline_rule_packets_total{id=\"3\"} 103");
+	/* IPS rules by text: the same count with one rule changed is one out, one in */
+	expect(s, "LOAD siglen=0 name=c.pol", "allow in udp to any port 53 id 3\n"
+	       "drop tcp any any -> any 80 (content:\"/etc/passwd\"; sid:7;)\n", "ok",
+	       "IPS rules: 1 added, 0 removed (0 -> 1 loaded)");
+	expect(s, "LOAD siglen=0 name=d.pol", "allow in udp to any port 53 id 3\n"
+	       "pass tcp any any -> any 80 (content:\"/etc/shadow\"; sid:7;)\n", "ok",
+	       "  + pass tcp any any -> any 80 (content:\"/etc/shadow\"; sid:7;)");
+	expect(s, "LOAD siglen=0 name=d2.pol", "allow in udp to any port 53 id 3\n"
+	       "drop tcp any any -> any 80 (content:\"/etc/passwd\"; sid:7;)\n", "ok",
+	       "IPS rules: 1 added, 1 removed (1 -> 1 loaded)");
 }
 
 static void test_confirm_timer(void **state)
