@@ -193,7 +193,7 @@ static bool socket_reaches(const struct config *cfg, pid_t pid)
 static void check_process(struct doctor *d)
 {
 	char state = 0, ns[64];
-	bool unsure;
+	bool unsure, own_cfg = d->cfg->path && strcmp(d->cfg->path, LL_DEFAULT_CONFIG) != 0;
 	pid_t pid = find_engine(d->cfg, &state, &unsure);
 
 	/* not root: the engine this config's socket reaches is ours all the same */
@@ -211,7 +211,8 @@ static void check_process(struct doctor *d)
 	else if ((pid = ctl_engine_elsewhere(d->cfg)))
 		doctor_line(d, DOC_FAIL, "engine process", "none in this network namespace: lifelined "
 			    "pid %d runs in another one; run doctor there (nsenter -t %d -n "
-			    "lifelinectl doctor)", (int)pid, (int)pid);
+			    "lifelinectl%s%s doctor)", (int)pid, (int)pid, own_cfg ? " -c " : "",
+			    own_cfg ? d->cfg->path : "");
 	else if ((pid = ctl_last_engine_elsewhere(d->cfg, ns, sizeof(ns))))
 		doctor_line(d, DOC_FAIL, "engine process", "no lifelined process; the last one (pid "
 			    "%d) ran in another network namespace (%s): its host is there",

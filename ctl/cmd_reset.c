@@ -75,8 +75,9 @@ static bool remove_hooks(struct ctl *c, const struct config *cfg)
 		/* another namespace's engine: its host is still blocked, say where to go */
 		fprintf(stderr, "%s reset: no kernel queue hooks in this network namespace, but "
 			"lifelined (pid %d) runs in another one: run the reset there "
-			"(nsenter -t %d -n %s reset, or ip netns exec NAME ...)\n", c->prog, (int)pid,
-			(int)pid, c->prog);
+			"(nsenter -t %d -n %s%s%s reset, or ip netns exec NAME ...)\n", c->prog,
+			(int)pid, (int)pid, c->prog, c->config_given ? " -c " : "",
+			c->config_given ? c->config_path : "");
 		return false;
 	}
 	if (rc == -ENOENT && (pid = ctl_last_engine_elsewhere(cfg, ns, sizeof(ns)))) {

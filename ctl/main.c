@@ -37,7 +37,8 @@ static void usage(FILE *out, const char *prog)
 		fprintf(out, "  %s %s\n", cmds[i].name, cmds[i].usage);
 	fprintf(out, "\n-c, --config CONFIG  the config (default %s)\n"
 		     "exit status: 0 ok, 1 failure, 2 usage error, 3 (status) engine not answering,\n"
-		     "4 (status) permission denied on the socket: unknown\n", CTL_DEFAULT_CONFIG);
+		     "4 (status) unknown: the socket refuses this user, or the config is unusable\n",
+		CTL_DEFAULT_CONFIG);
 }
 
 static const struct ctl_cmd *find_cmd(const char *name)

@@ -62,7 +62,7 @@ run ctl status
 step "The agent gets its address from DHCP; lifeline learns the DNS server it hands out"
 expect works "dhclient lease" lease
 wait_for 5 grep -q "DNS server" "$T/engine.log"
-say "$(grep -m1 'DNS server' "$T/engine.log")"
+say "$(ctl status | grep '^dns')"
 
 step "A bad policy arrives: only web allowed in, everything out denied, plus an IPS rule"
 cat >"$T/bad.pol" <<'POL'
@@ -105,7 +105,7 @@ run ctl reset
 expect works "agent -> outsider TCP 8080" tcp "$NS_A" 192.0.2.10 8080
 expect works "heartbeat agent -> manager" tls "$NS_A" 203.0.113.10 4120
 
-step "And when the engine itself is hung? SIGSTOP it, load nothing, reset anyway"
+step "And when the engine itself is hung? The bad policy again, SIGSTOP the engine, reset anyway"
 ctl load "$T/bad.pol" >/dev/null 2>&1
 kill -STOP "$ENGINE_PID"
 run ctl reset
