@@ -8,7 +8,6 @@
 
 #define CTL_DEFAULT_CONFIG "/etc/lifeline/lifeline.conf"
 
-/* Exit codes shared by every command (status also uses 3: engine not answering). */
 /* Exit codes; `status` follows the LSB: 3 not running, 4 cannot tell. */
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2, CTL_NOT_RUNNING = 3, CTL_UNKNOWN = 4 };
 

@@ -1,7 +1,8 @@
 /*
- * control_fmt.c - the reading requests: status, stats, show, flows and
- * explain, formatted here (human, JSON, Prometheus) from what the engine
- * reports through control_ops, so every engine prints the same way.
+ * control_fmt.c - the reading requests status, flows and explain,
+ * formatted here (human, JSON) from what the engine reports through
+ * control_ops, so every engine prints the same way (stats and show:
+ * control_stats.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -271,8 +272,7 @@ static void flow_print(const struct flow *f, bool stale, FILE *out)
 	char a[64], b[64];
 
 	flow_orig(NULL, f, &ok); /* no interface in the listing */
-	pn = o->proto == 6 ? "tcp" : o->proto == 17 ? "udp" : o->proto == 1 ? "icmp" :
-	     o->proto == 58 ? "icmp6" : NULL;
+	pn = verdict_proto_name(o->proto);
 	if (pn)
 		fprintf(out, "%s %s", o->dir == FW_DIR_OUT ? "out" : "in", pn);
 	else

@@ -78,7 +78,7 @@ const char *control_req_table(struct control *c, const struct control_msg *m, FI
 /* control_diff() - rules added, removed, changed between @old and @new, as text. */
 void control_diff(const struct policy *old, const struct policy *new, FILE *out);
 
-/* control_fmt.c: reading requests (any peer). */
+/* control_fmt.c, control_stats.c: reading requests (any peer). */
 const char *control_req_status(struct control *c, const struct control_msg *m, FILE *out);
 const char *control_req_stats(struct control *c, const struct control_msg *m, FILE *out);
 const char *control_req_show(struct control *c, const struct control_msg *m, FILE *out);

@@ -735,7 +735,7 @@ static int engine_start(struct engine *e, struct policy *pol)
 int engine_run(const struct config *cfg, const char *config_path, const char *policy_path,
 	       const struct engine_opts *o)
 {
-	struct engine e = { .cfg = cfg, .config_path = config_path, .opts = *o,
+	struct engine e = { .cfg = cfg, .config_path = config_path,
 			    .lock = PTHREAD_MUTEX_INITIALIZER, .dhcp_tap = -1 };
 	struct policy *pol;
 	int ready_fd = -1, err;

@@ -97,7 +97,6 @@ struct engine {
 	const struct config *cfg;           /* current config: main's, or cfg_own after SIGHUP */
 	struct config *cfg_own;             /* the config SIGHUP loaded, freed when replaced */
 	const char *config_path;
-	struct engine_opts opts;
 	_Atomic(struct snap *) snap;
 	struct worker *workers;
 	uint32_t nworkers;
@@ -153,7 +152,7 @@ bool engine_has_cap(int cap);
 /* engine_worker.c */
 int worker_start(struct worker *w);
 void worker_stop_join(struct worker *w);
-/* publish() - swap in @s, wait until every worker adopted it, free the old one. */
+/* engine_publish() - swap in @s, wait until every worker adopted it, free the old one. */
 void engine_publish(struct engine *e, struct snap *s);
 struct snap *snap_clone(const struct snap *s);
 void snap_free(struct snap *s, bool with_policy);
@@ -167,7 +166,7 @@ void snap_free(struct snap *s, bool with_policy);
 int dhcp_tap_open(void);
 int dhcp_tap_read(int fd, struct lifeline *l, uint64_t now_us);
 
-/* engine_nflog.c: NFLOG copies of DHCP replies accepted by the kernel lifeline. */
+/* engine_nflog.c: NFLOG copies of DHCP replies and heartbeats accepted by the kernel lifeline. */
 struct nflog;
 int nflog_open(struct nflog **out, uint16_t group);
 void nflog_close(struct nflog *n);

@@ -1,6 +1,7 @@
 /*
- * engine_nflog.c - NFLOG copies of the DHCP replies the kernel lifeline
- * accepts (they never reach the queue), so the engine still learns DNS servers.
+ * engine_nflog.c - NFLOG copies of what the kernel lifeline accepts and the
+ * queue never sees: DHCP replies, so the engine still learns DNS servers,
+ * and heartbeats, for the heartbeat watch.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,7 +1,8 @@
 /*
- * engine_state.c - the engine's start-up state: the policy to start with
- * (persisted as STATE_DIR/current.pol), managers resolved, the host's
- * resolvers and addresses, and the systemd readiness notice.
+ * engine_state.c - the engine's start-up state: the lock, the pidfile, the
+ * policy to start with (persisted as STATE_DIR/current.pol), the host's
+ * resolvers and addresses, learned DNS servers, the log and the systemd
+ * readiness notice.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -155,7 +155,7 @@ int pkt_v6_chain(const uint8_t *d, uint32_t cap, uint32_t tot, int strict, struc
 		 enum ll_reason *why)
 {
 	uint32_t off = 40, hl;
-	uint8_t nh = d[6], nh_off = 6, in_frag = 0;
+	uint8_t nh = d[6], in_frag = 0;
 	int n;
 
 	memset(c, 0, sizeof(*c));
@@ -179,22 +179,18 @@ int pkt_v6_chain(const uint8_t *d, uint32_t cap, uint32_t tot, int strict, struc
 			if (c->frag_off) /* a second one: the kernel would not reassemble it */
 				return v6_stop(c, strict, R_BAD_EXTHDR, why);
 			c->frag_off = (uint16_t)off;
-			c->frag_nh_off = nh_off;
 			in_frag = !!(fo & 1);
 			if (fo & 0xfff8) { /* non-first fragment: nothing more to read */
 				c->off = off + hl;
 				c->nh = d[off];
-				c->nh_off = (uint8_t)off;
 				return 0;
 			}
 		}
-		nh_off = (uint8_t)(off > 255 ? 255 : off);
 		nh = d[off];
 		off += hl;
 	}
 	c->off = off;
 	c->nh = nh;
-	c->nh_off = nh_off;
 	return 0;
 }
 
@@ -234,7 +230,6 @@ static int parse_ip6(struct pkt *p, const uint8_t *d, uint32_t cap, uint32_t wir
 	p->l3hlen = (uint16_t)c.off;
 	if (c.frag_off) {
 		p->frag_hdr_off = c.frag_off;
-		p->frag_nexthdr_off = c.frag_nh_off;
 		ip6_frag(p, d + c.frag_off);
 		if (p->is_frag && !p->frag_first)
 			return 0;

@@ -32,9 +32,7 @@ int pkt_l4_parse(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why);
 struct pkt_v6chain {
 	uint32_t off;     /* upper-layer header offset when done */
 	uint8_t nh;       /* upper-layer protocol */
-	uint8_t nh_off;   /* offset of the byte naming the current header */
 	uint16_t frag_off; /* offset of the fragment header, 0 if none */
-	uint8_t frag_nh_off;
 	uint8_t cut;      /* the chain ran past the available bytes */
 };
 int pkt_v6_chain(const uint8_t *d, uint32_t cap, uint32_t tot, int strict, struct pkt_v6chain *c,

@@ -218,8 +218,9 @@ static int parse_icmp(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why
 
 /*
  * pkt_l4_parse() - the transport part of pkt_parse(). Protocols we do not
- * parse (ESP, GRE, no-next-header, ...) need nothing more: l4_ok = 1 and
- * the whole rest is payload.
+ * parse (ESP, GRE, no-next-header, ...) need nothing more: l4_ok = 1 (0 in
+ * a first fragment, which waits for reassembly) and the whole rest is
+ * payload.
  */
 int pkt_l4_parse(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
 {

@@ -1,4 +1,4 @@
-/* resolv.c - the resolvers the host already uses, from resolv.conf (live start only). */
+/* resolv.c - the resolvers the host already uses, from resolv.conf (engine start, doctor). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

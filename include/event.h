@@ -25,7 +25,7 @@ enum ev_type {
 struct ev_tuple {
 	uint8_t family;    /* 4, 6, or 0 */
 	uint8_t proto;
-	bool has_ports;    /* TCP/UDP/SCTP with ports known */
+	bool has_ports;    /* TCP/UDP with ports known */
 	bool has_icmp;     /* ICMP/ICMPv6 with type and code known */
 	ll_ip src, dst;
 	uint16_t sport, dport;

@@ -48,7 +48,7 @@ struct flow {
 	uint32_t pkts[2];           /* [0] opener->responder, [1] back; stops at UINT32_MAX */
 	uint32_t tcp_end[2];        /* TCP: each side's highest sequence number sent, plus one */
 	uint64_t bytes[2];
-	void *ips;                  /* IPS per-flow state (ips.c owns it) */
+	void *ips;                  /* IPS per-flow state (ips_scan.c owns it: ips_flow_free()) */
 	uint32_t rule_idx;          /* the rule's index in the policy (has_rule) */
 	/* table links, private to flow.c: indices, not pointers */
 	uint32_t lru_prev, lru_next, slot;
@@ -75,7 +75,7 @@ void flow_orig(const struct flow_table *t, const struct flow *f, struct fw_key *
 struct flow_table *flow_table_new(uint64_t max_flows);
 void flow_table_free(struct flow_table *t);
 
-/* flow_key_of() - the normalised key of @p; @fwd set to 1 when p's src is side a. */
+/* flow_key_of() - the normalised key of @p; *@src_is_a set to 1 when p's src is side a. */
 void flow_key_of(const struct pkt *p, struct flow_key *k, int *src_is_a);
 
 /*

@@ -11,15 +11,6 @@ struct frag_limits {
 	uint32_t timeout_us;  /* kernel: 30 s */
 };
 
-/*
- * A frame held in a reassembly queue: the caller's opaque cookie comes back
- * when the datagram completes or is dropped, so replay can report and write
- * every original frame.
- */
-struct frag_frame {
-	uint64_t cookie;
-};
-
 enum frag_status {
 	FRAG_HELD,     /* kept; wait for more */
 	FRAG_DONE,     /* a whole datagram is ready in out->buf */
@@ -62,12 +53,6 @@ void frag_free(struct frag_table *t);
 void frag_add(struct frag_table *t, const struct pkt *p, uint64_t now_us, uint64_t cookie,
 	      struct frag_result *res);
 /*
- * frag_set_drop_cb() - queues that frag_add() drops besides the one it reports
- * (the oldest ones evicted for the memory bound, R_FRAG_LIMIT; a timed-out
- * queue met again, R_FRAG_TIMEOUT) are passed to @cb from inside frag_add().
- * Without a callback they are reported by the next frag_expire().
- */
-/*
  * frag_v6_thdr_truncated() - is @p an IPv6 first fragment without all its
  * headers through the upper-layer one (RFC 8200 section 4.5)? Linux's
  * conntrack defrag (nf_ct_frag6_gather(), ipv6frag_thdr_truncated())
@@ -75,7 +60,12 @@ void frag_add(struct frag_table *t, const struct pkt *p, uint64_t now_us, uint64
  * later fragments wait for a first one until they time out.
  */
 bool frag_v6_thdr_truncated(const struct pkt *p);
-
+/*
+ * frag_set_drop_cb() - queues that frag_add() drops besides the one it reports
+ * (the oldest ones evicted for the memory bound, R_FRAG_LIMIT; a timed-out
+ * queue met again, R_FRAG_TIMEOUT) are passed to @cb from inside frag_add().
+ * Without a callback they are reported by the next frag_expire().
+ */
 void frag_set_drop_cb(struct frag_table *t, void (*cb)(void *arg, const struct frag_result *res),
 		      void *arg);
 /*

@@ -61,11 +61,6 @@ uint32_t ips_ruleset_count(const struct ips_ruleset *rs, uint32_t *skipped);
  * addresses change.
  */
 bool ips_reads_home_net(const struct ips_ruleset *rs);
-/*
- * ips_rule_msg() - the msg of the rule with @sid (gid 1 first), for events'
- * alert.signature; NULL when there is no such rule or it has no msg.
- */
-const char *ips_rule_msg(const struct ips_ruleset *rs, uint32_t sid);
 /* ips_rule_info() - what events say of the rule with @sid (gid 1 first); false: none. */
 struct ips_rule_info {
 	const char *msg;

@@ -249,7 +249,7 @@ struct ips_skip {
 	uint32_t n;
 };
 
-struct ips_thtab; /* threshold counters (filter/ips_scan.c), the one mutable part */
+struct ips_thtab; /* threshold counters (rules/ips_rules.c), the one mutable part */
 
 struct ips_ruleset {
 	uint64_t id;        /* unique per build: per-flow state made for another ruleset is reset */
@@ -264,7 +264,7 @@ struct ips_ruleset {
 	struct ips_skip *skips;
 	uint32_t nskips, nskipped;
 	struct ips_thtab *th;
-	uint32_t *by_sid;   /* rule indexes sorted by sid, for ips_rule_msg() */
+	uint32_t *by_sid;   /* rule indexes sorted by sid, for ips_rule_info() */
 	uint32_t stream_rules; /* rules that also inspect reassembled TCP streams */
 	uint8_t *rflags;    /* per rule, IRF_*: what the stream stage asks of every candidate */
 	uint8_t *borrowed;  /* per rule, bit 0 src, 1 dst, 2 sp, 3 dp: its ranges are another rule's (ips_rules.c) */

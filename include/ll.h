@@ -11,9 +11,6 @@
 #define LL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /* The UTF-8 byte order mark some editors write first: config and policy files may start with it. */
 #define LL_UTF8_BOM "\xef\xbb\xbf"
-#define LL_UNUSED __attribute__((unused))
-#define LL_LIKELY(x) __builtin_expect(!!(x), 1)
-#define LL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /*
  * An IP address as a host-order 128-bit integer. IPv4 is stored v4-mapped

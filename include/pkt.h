@@ -66,8 +66,6 @@ struct pkt {
 	uint32_t frag_id;
 	uint16_t l3hlen;       /* IPv4 header or IPv6 header + ext headers up to L4 */
 	uint16_t frag_hdr_off; /* IPv6: offset of the fragment header, 0 if none */
-	uint8_t frag_nexthdr_off; /* IPv6: offset of the next-header byte that names the fragment header
-				   * (255 when that offset does not fit; frag.c walks the chain itself) */
 	uint32_t tcp_seq, tcp_ack;
 	uint16_t tcp_win;
 	const uint8_t *l4;     /* transport header */

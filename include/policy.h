@@ -1,6 +1,6 @@
 /*
- * policy.h - a parsed, checked, immutable policy: firewall rules (and, later,
- * IPS rules) plus the named sets they use. rules/ builds it from text;
+ * policy.h - a parsed, checked, immutable policy: firewall rules and IPS
+ * rules plus the named sets they use. rules/ builds it from text;
  * filter/ only reads it and swaps pointers to it.
  */
 #ifndef LL_POLICY_H
@@ -60,7 +60,7 @@ struct fw_set {
  * union of every item, defines expanded) and neg inverts the whole match -
  * within the ranges' family when they hold one only (`! 10.0.0.0/8` is
  * IPv4 outside 10/8, as in pf and nft: no IPv6 address matches it).
- * text is the canonical printed form (e.g. "! $mgmt", "{ 192.0.2.0/24 2001:db8::1 }").
+ * text is the canonical printed form (e.g. "! $mgmt", "{ 192.0.2.0/24, 2001:db8::1 }").
  */
 struct addr_match {
 	bool any, neg;

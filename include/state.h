@@ -18,7 +18,7 @@
 #define STATE_CURRENT_FILE "current.pol"
 #define STATE_LAST_GOOD_FILE "last-good.pol"
 #define STATE_META_FILE "state.meta"
-#define STATE_DNS_FILE "dns-learned" /* the format engine_state.c writes too */
+#define STATE_DNS_FILE "dns-learned" /* written by state_save_dns() */
 #define STATE_PID_FILE "lifelined.pid"
 #define STATE_LOCK_FILE "lifelined.lock" /* flock()ed by the running engine */
 #define STATE_GEN_FILE "offload-gen" /* the last offload generation the engine used */

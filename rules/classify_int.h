@@ -1,4 +1,4 @@
-/* classify_int.h - the compiled firewall classifier's layout, shared by classify.c and classify_build.c. */
+/* classify_int.h - the compiled firewall classifier's layout, shared by the classify*.c files. */
 #ifndef LL_CLASSIFY_INT_H
 #define LL_CLASSIFY_INT_H
 

@@ -520,13 +520,6 @@ static const struct ips_rule *by_sid(const struct ips_ruleset *rs, uint32_t sid)
 		       ? &rs->rules[rs->by_sid[lo]] : NULL;
 }
 
-const char *ips_rule_msg(const struct ips_ruleset *rs, uint32_t sid)
-{
-	const struct ips_rule *r = by_sid(rs, sid);
-
-	return r ? r->msg : NULL;
-}
-
 bool ips_rule_info(const struct ips_ruleset *rs, uint32_t sid, struct ips_rule_info *out)
 {
 	const struct ips_rule *r = by_sid(rs, sid);

@@ -95,7 +95,7 @@ struct parser {
 	struct lexer *lx;
 	struct token tok;
 	struct srcloc *idloc; /* per rule: where its id was written (line 0: auto) */
-	uint32_t rules_cap, sets_cap, ips_cap, files_cap;
+	uint32_t rules_cap, sets_cap, ips_cap;
 	struct incl stack[16];
 	int depth;
 	unsigned nincludes; /* include statements followed, in all */
