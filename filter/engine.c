@@ -742,6 +742,19 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 	char why[512];
 	sigset_t mask;
 
+	/*
+	 * Every thread inherits this mask; only the event loop takes these
+	 * signals (signalfd). Blocked first: a SIGHUP (logrotate) or SIGUSR2
+	 * during a long start-up compile waits for the loop instead of
+	 * killing the engine, and a SIGTERM then stops it once started.
+	 */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if (engine_lock(cfg) < 0)
 		return 1;
 	pol = engine_policy_start(cfg, policy_path, o->skip_unsupported, why, sizeof(why));
@@ -755,15 +768,6 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 		policy_free(pol);
 		return 1;
 	}
-	/* every thread inherits this mask; only the control thread takes signals (signalfd) */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
 	err = engine_start(&e, pol);
 	if (!err)
 		err = engine_control_start(&e);

@@ -42,9 +42,11 @@ void engine_log(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
+	flockfile(stderr); /* one line, whole, whichever thread logs at the same time */
 	fputs("lifelined: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 	va_end(ap);
 }
 

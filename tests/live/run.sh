@@ -287,6 +287,24 @@ while time.time() < end:
 	return $rc
 }
 
+# a SIGHUP (logrotate's reload) during a long start-up compile waits for the event loop: it
+# must not kill the engine (100,000 rules take about a second to load and compile)
+hup_during_start() {
+	local before
+	python3 -c 'import sys
+for i in range(100000):
+	sys.stdout.write("deny in tcp from 10.%d.%d.0/24 to any port %d id %d\n" % (i >> 8 & 255, i & 255, 1 + i % 60000, i + 10))' >"$T/big.pol"
+	sed -e "s/^fail-open .*/fail-open yes/" "$T/conf.in" >"$T/lifeline.conf"
+	before=$(grep -c ready "$T/engine.log")
+	ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" -p "$T/big.pol" >>"$T/engine.log" 2>&1 &
+	ENGINE_PID=$!
+	PIDS+=("$ENGINE_PID")
+	disown "$ENGINE_PID"
+	sleep 0.3
+	kill -HUP "$ENGINE_PID" || return 1
+	wait_for 30 ready_after "$before" && sleep 1 && kill -0 "$ENGINE_PID"
+}
+
 # --- set up --------------------------------------------------------------
 topology || { echo "not ok live-setup - topology"; exit 0; }
 services || { echo "not ok live-setup - services (see $T/dnsmasq.log)"; exit 0; }
@@ -485,6 +503,8 @@ stop_engine TERM
 check live-heartbeat-refused-stays-offline refused_stays_offline
 stop_engine TERM
 check live-heartbeat-status-fresh status_fresh
+stop_engine TERM
+check live-hup-during-start-survives hup_during_start
 stop_engine TERM
 flood_swaps >>"$T/check.log" 2>&1
 case $? in
