@@ -274,7 +274,7 @@ static void engine_stop(struct engine *e, bool clean)
  * engine_set_policy() - swap to @p (complete; the engine owns it from now
  * on) under a new offload generation, so offloaded flows are judged again.
  * The kernel rule moves first: a flow offloaded under the old generation is
- * queued again, and a repeat carrying the old mark still passes (not saved).
+ * queued again, and so is a repeat carrying the old mark (judged once more).
  * Control thread only. 0 or -errno (the swap happens even if the rule
  * update failed; offloaded flows then keep their old decision).
  */

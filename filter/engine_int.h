@@ -54,6 +54,8 @@ struct worker {
 	const struct snap *cur;
 	_Atomic(const struct snap *) adopted;
 	uint32_t mark_gen;
+	uint32_t told_gen;                  /* the generation the kernel was found not to pass, logged */
+	uint64_t gen_since_ms;              /* when mark_gen was adopted (engine_mono_ms()) */
 	struct ifcache ifc[ENGINE_IFCACHE];
 	uint32_t ifc_gen;
 	/* packets received and parsed, judged together when the batch fills or the receive ends */

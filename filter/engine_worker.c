@@ -47,6 +47,8 @@ static void adopt(struct worker *w, const struct snap *s)
 	memcpy(pl->lifeline.dns, s->dns, s->ndns * sizeof(s->dns[0]));
 	pl->lifeline.ndns = s->ndns;
 	pl->lifeline.dns_changes++;
+	if (w->mark_gen != s->gen)
+		w->gen_since_ms = engine_mono_ms();
 	w->mark_gen = s->gen;
 	w->cur = s;
 	atomic_store_explicit(&w->adopted, s, memory_order_release);
@@ -110,6 +112,21 @@ static void send_verdict(struct worker *w, const struct held *h)
 		/* the kernel rules answer with a TCP RST or ICMP unreachable, and drop it */
 		nfv = NF_REPEAT;
 		mark = (np->mark & ~HOOKS_MARK_MASK) | hooks_mark(HOOKS_REJECT_GEN);
+	} else if (v->accept && v->offload &&
+		   (np->mark & HOOKS_MARK_MASK) == hooks_mark(w->mark_gen)) {
+		/*
+		 * Repeated once with this generation's mark, and back: the
+		 * kernel rules name another generation (restored by another
+		 * tool, or a failed rewrite). Accepted without offload, so it
+		 * cannot go round forever; the next load rewrites the rules.
+		 */
+		/* said once, and not for a repeat that met the swap in flight */
+		if (w->told_gen != w->mark_gen && engine_mono_ms() - w->gen_since_ms > 2000) {
+			w->told_gen = w->mark_gen;
+			engine_log("warning: the kernel rules do not pass offload generation %u "
+				   "(restored by another tool?): flows are judged packet by packet "
+				   "until the next load", w->mark_gen);
+		}
 	} else if (v->accept && v->offload) {
 		/* NFQA_CT is ignored here: the mark carries the decision back to the rules */
 		nfv = NF_REPEAT;

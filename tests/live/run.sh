@@ -50,6 +50,22 @@ regen_count() { # an offloaded echo flow is judged again, and cut, once the poli
 	echo "regen: ${got:-?}/30 answered" >>"$T/check.log"
 	[ -n "$got" ] && [ "$got" -ge 5 ] && [ "$got" -le 20 ]
 }
+# another tool puts back lifeline's rules as they were a load ago (iptables-save, load,
+# iptables-restore): they pass another offload generation than the engine marks; an offloaded
+# flow's packets must not go round between kernel and engine forever, but pass
+stale_generation() {
+	local rc=0
+	in_a iptables-save >"$T/saved.v4" || return 1
+	in_a "$LLC" -c "$T/lifeline.conf" load "$T/deny.pol" >/dev/null || return 1
+	in_a iptables-restore <"$T/saved.v4" || return 1
+	ping_ok 192.0.2.10 || rc=1
+	sleep 2.5 # the warning is not for a swap in flight (2 s), this has lasted
+	ping_ok 192.0.2.10 || rc=1
+	grep -q "do not pass offload generation" "$T/engine.log" || rc=1
+	# a load writes the rules of its own generation again
+	in_a "$LLC" -c "$T/lifeline.conf" load "$T/deny.pol" >/dev/null || rc=1
+	return $rc
+}
 # a host's own `CONNMARK --restore-mark` in PREROUTING (policy routing) copies an offloaded
 # flow's connmark, an older generation once the policy changed, back into its packets' marks:
 # they must still go to the queue and be judged again. 60 datagrams of one inbound flow, 10 a
@@ -353,6 +369,7 @@ check live-echo-offloaded offloaded
 check live-flows-offloaded-marked bash -c "ip netns exec '$NS_A' '$LLC' -c '$T/lifeline.conf' flows out icmp | grep -q 'rule 3 offloaded'"
 check live-offload-new-generation regen
 check live-echo-after-reload wait_for 5 ping_ok 192.0.2.10
+check live-offload-stale-generation-passes stale_generation
 # the host's own filter rules still apply to what lifeline accepts (here an offloaded echo
 # flow): the engine's chains are in the mangle table, whose accept ends only that table
 user_rule_applies() {
