@@ -221,6 +221,8 @@ static int next_timeout(const struct control *c, int64_t now)
 			t = c->conns[i].deadline_ms;
 	if (c->confirm_ms && c->confirm_ms < t)
 		t = c->confirm_ms;
+	if (c->rehome_ms && c->rehome_ms < t)
+		t = c->rehome_ms;
 	return t <= now ? 0 : (int)(t - now);
 }
 
@@ -233,6 +235,10 @@ static void expire(struct control *c)
 			conn_close(&c->conns[i]); /* too slow to send, or to read the reply */
 	if (c->confirm_ms && c->confirm_ms <= now)
 		control_confirm_expired(c);
+	if (c->rehome_ms && c->rehome_ms <= now) {
+		c->rehome_ms = 0;
+		control_rehome_current(c);
+	}
 }
 
 static void *server_main(void *arg)
@@ -264,8 +270,9 @@ static void *server_main(void *arg)
 				break;
 			if (atomic_exchange(&c->reload, false))
 				control_reload_current(c); /* between requests, like every swap */
+			/* a burst of address changes (a link up, containers) compiles once, after it */
 			if (atomic_exchange(&c->rehome, false))
-				control_rehome_current(c);
+				c->rehome_ms = control_now_ms() + CONTROL_REHOME_QUIET_MS;
 		}
 		for (int j = 2; j < n; j++) {
 			struct control_conn *k = &c->conns[idx[j]];

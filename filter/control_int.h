@@ -20,7 +20,8 @@ struct control_conn {
 	size_t outlen, outoff;  /* writing when out != NULL */
 };
 
-#define CONTROL_MAX_HOME 256 /* host addresses taken for $HOME_NET (the engine keeps as many) */
+#define CONTROL_MAX_HOME (4096 + 256) /* $HOME_NET: every `host` line, and interface addresses */
+#define CONTROL_REHOME_QUIET_MS 1000 /* addresses unchanged that long before $HOME_NET follows */
 
 struct control {
 	const struct config *cfg;
@@ -28,6 +29,7 @@ struct control {
 	void *ctx;
 	int lfd, wake_rd, wake_wr;
 	atomic_bool stopping, reload, rehome; /* why the wake pipe was written */
+	int64_t rehome_ms;           /* when to compile for the host's addresses; 0: not due */
 	pthread_t th;
 	bool started;
 	char path[108];

@@ -240,10 +240,13 @@ void control_policy_opts(struct control *c, struct policy_opts *po, bool skip_un
 /*
  * control_rehome_current() - SPEC 4: $HOME_NET defaults to the host's
  * addresses, and live they come and go. When the running policy's IPS
- * rules read that default, the same text is compiled again with the
- * addresses now and swapped in. Nothing is persisted or re-confirmed (the
- * text, its hash and serial are unchanged); like any swap, IPS state of
- * open flows starts over. A failure keeps the running policy and says so.
+ * rules read that default and the addresses are not the ones it was
+ * compiled with, the same text is compiled again with them and swapped
+ * in. Nothing is persisted or re-confirmed (the text, its hash and serial
+ * are unchanged); like any swap, IPS state of open flows and the rule hit
+ * counters start over. Rules the running policy skipped are skipped again
+ * (it compiled once already). A failure keeps the running policy and
+ * logs why.
  */
 void control_rehome_current(struct control *c)
 {
@@ -251,12 +254,15 @@ void control_rehome_current(struct control *c)
 	struct ll_errlist errs = { 0 };
 	struct policy_opts po;
 	struct policy *p = NULL;
-	size_t len = 0;
-	char *text;
+	char *text, *msg = NULL;
+	size_t len = 0, mlen = 0;
+	FILE *out;
 
 	if (!ips_reads_home_net(cur->ips))
 		return;
-	control_policy_opts(c, &po, c->meta.skip_unsupported);
+	control_policy_opts(c, &po, true);
+	if (policy_home_hash(&po) == cur->home_net)
+		return; /* a change of addresses $HOME_NET leaves out (link-local, loopback) */
 	text = policy_text(cur, &len);
 	if (text)
 		p = policy_load_string("running policy", text, &po, &errs);
@@ -264,12 +270,19 @@ void control_rehome_current(struct control *c)
 		policy_free(p);
 		p = NULL;
 	}
-	if (p)
+	if (p) {
 		c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_HOSTS, NULL);
-	else
+	} else {
+		if ((out = open_memstream(&msg, &mlen))) {
+			ll_err_print(&errs, out);
+			fclose(out);
+			say_lines(c, "$HOME_NET: ", msg);
+		}
 		say(c, "the host's addresses changed, but the running policy did not compile "
 		       "again; its $HOME_NET keeps the addresses it had");
+	}
 	ll_err_free(&errs);
+	free(msg);
 	free(text);
 }
 

@@ -359,16 +359,6 @@ static void on_dhcp_tap(struct engine *e)
 		engine_log("warning: reading the host's DHCP requests: %s", strerror(-n));
 }
 
-/*
- * $HOME_NET defaults to the host's addresses (SPEC 4): when they change,
- * the control thread compiles a policy that reads that default again.
- */
-static void hosts_moved(struct engine *e, const struct snap *old, const struct snap *s)
-{
-	if (old->nhosts != s->nhosts || memcmp(old->hosts, s->hosts, s->nhosts * sizeof(*s->hosts)))
-		control_rehome(e->ctl);
-}
-
 static void on_addresses(struct engine *e)
 {
 	int m = addr_watch_read(e->aw);
@@ -382,8 +372,9 @@ static void on_addresses(struct engine *e)
 	s->nhosts = engine_host_ranges(s->cfg, s->hosts, ENGINE_MAX_HOSTS);
 	if (m & 2)
 		s->links_gen++;
-	hosts_moved(e, atomic_load(&e->snap), s);
 	engine_publish(e, s);
+	/* $HOME_NET is the host's addresses (SPEC 4): the control thread sees if it moved */
+	control_rehome(e->ctl);
 }
 
 /* engine_heartbeat_check() - see engine_int.h. */
@@ -515,8 +506,8 @@ static void on_reload(struct engine *e)
 		return; /* workers keep the old config: it is never freed (ENOMEM only) */
 	s->gen = atomic_load(&e->snap)->gen;
 	s->links_gen = atomic_load(&e->snap)->links_gen;
-	hosts_moved(e, atomic_load(&e->snap), s); /* `host` lines are $HOME_NET's too */
 	engine_publish(e, s);
+	control_rehome(e->ctl); /* `host` lines are $HOME_NET's too */
 	/* every worker adopted the new config: the one before is nobody's now */
 	if (old) {
 		config_free(old);
@@ -775,6 +766,7 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 		engine_stop(&e, false);
 		return 1;
 	}
+	control_rehome(e.ctl); /* addresses that came while the start-up policy compiled */
 	/* set up (hooks, queues, socket group): from here on only what the running engine needs */
 	err = engine_caps_drop(e.hooks.backend == HOOKS_IPTABLES);
 	if (err)

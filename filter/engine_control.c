@@ -250,17 +250,14 @@ static int op_explain(void *ctx, struct pkt *p, struct verdict *v)
 	return err;
 }
 
-/* The host's addresses as the packet path sees them now: $HOME_NET's default. */
+/* $HOME_NET's default now: engine_home_net() of the running config (SIGHUP may change it). */
 static uint32_t op_hosts(void *ctx, struct ip_range *out, uint32_t max)
 {
 	struct engine *e = ctx;
-	const struct snap *s;
 	uint32_t n;
 
 	pthread_mutex_lock(&e->lock);
-	s = atomic_load(&e->snap);
-	n = s->nhosts < max ? s->nhosts : max;
-	memcpy(out, s->hosts, n * sizeof(*out));
+	n = engine_home_net(e->cfg, out, max);
 	pthread_mutex_unlock(&e->lock);
 	return n;
 }

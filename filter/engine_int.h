@@ -220,6 +220,12 @@ void engine_load_resolvers(struct lifeline *l);
 int engine_save_learned(const struct config *cfg, const struct lifeline *l);
 void engine_load_learned(const struct config *cfg, struct lifeline *l, uint64_t now_us);
 uint32_t engine_host_ranges(const struct config *cfg, struct ip_range *out, uint32_t max);
+/*
+ * engine_home_net() - $HOME_NET's default: every `host` line and the
+ * interfaces' addresses but link-local and loopback ones, which come with
+ * every veth of a container and are no network a rule means. At most @max.
+ */
+uint32_t engine_home_net(const struct config *cfg, struct ip_range *out, uint32_t max);
 void engine_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* engine_event() - a lifeline/policy/ready event with a message, when the log is open. */
 void engine_event(struct engine *e, enum ev_type type, const char *msg);

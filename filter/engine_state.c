@@ -174,8 +174,8 @@ int engine_lock(const struct config *cfg)
 struct policy *engine_policy_start(const struct config *cfg, const char *policy_path,
 				   bool skip_unsupported, char *why, size_t whylen)
 {
-	struct ip_range home[ENGINE_MAX_HOSTS];
-	uint32_t nhome = engine_host_ranges(cfg, home, ENGINE_MAX_HOSTS);
+	static struct ip_range home[4096 + ENGINE_MAX_HOSTS]; /* start-up only, one thread */
+	uint32_t nhome = engine_home_net(cfg, home, LL_ARRAY_SIZE(home));
 	struct policy_opts po;
 	struct policy *p;
 
@@ -290,6 +290,22 @@ uint32_t engine_host_ranges(const struct config *cfg, struct ip_range *out, uint
 	for (int i = 0; i < na && n < max; i++)
 		out[n++] = (struct ip_range){ a[i], a[i] };
 	return n;
+}
+
+/* engine_home_net() - see engine_int.h. */
+uint32_t engine_home_net(const struct config *cfg, struct ip_range *out, uint32_t max)
+{
+	uint32_t n = engine_host_ranges(cfg, out, max), k = cfg->nhosts < n ? cfg->nhosts : n;
+
+	for (uint32_t i = k; i < n; i++) { /* the interfaces' part: single addresses */
+		ll_ip a = out[i].lo;
+		bool local = ll_ip_is_v4(a) ? (a.lo >> 24 & 0xff) == 127 || (a.lo >> 16 & 0xffff) == 0xa9fe
+					    : (a.hi >> 54) == 0x3fa || (a.hi == 0 && a.lo == 1);
+
+		if (!local)
+			out[k++] = out[i];
+	}
+	return k;
 }
 
 /* Learned DNS servers survive a restart (SPEC 5), through state.c's atomic file. */

@@ -117,6 +117,7 @@ struct policy {
 	uint32_t nfiles;
 	void *classifier;    /* compiled form (rules/classify.c), NULL until compiled */
 	char hash[65];       /* SHA-256 hex of the canonical text */
+	uint64_t home_net;   /* policy_home_hash() of the options it was compiled with */
 };
 
 struct policy_opts {
@@ -147,6 +148,13 @@ struct policy *policy_load_string(const char *name, const char *text,
  */
 int ips_ruleset_build(struct policy *p, const struct policy_opts *o, struct ll_errlist *errs);
 void ips_ruleset_free(struct ips_ruleset *rs);
+
+/*
+ * policy_home_hash() - a hash of @o's $HOME_NET default (policy.home_net
+ * keeps the one a policy was compiled with): the engine compiles a policy
+ * that reads it again only when the host's addresses really changed.
+ */
+uint64_t policy_home_hash(const struct policy_opts *o);
 
 /* policy_empty() - the empty policy (accepts everything). */
 struct policy *policy_empty(void);

@@ -482,6 +482,12 @@ in_a ip addr add 198.51.100.9/24 dev a0
 check live-home-net-recompiled wait_for 5 recompiled "$before"
 check live-home-net-new-address-passes said_from 198.51.100.9
 check live-home-net-new-address-alert wait_for 5 home_alert 198.51.100.9
+# a link-local address (every container's veth brings one) is no home network: no compile
+before=$(grep -c 'compiled again' "$T/engine.log")
+in_a ip addr add fe80::99/64 dev a0
+sleep 2.5 # the engine waits for 1 s without changes before it compiles
+check_fails live-home-net-link-local-ignored recompiled "$before"
+in_a ip addr del fe80::99/64 dev a0
 in_a ip addr del 198.51.100.9/24 dev a0
 lctl load "$T/ips.pol" >/dev/null
 # the heartbeat keeps flowing under a deny-all load with --confirm, yet does not confirm it
