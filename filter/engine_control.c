@@ -90,33 +90,46 @@ static void sum_counters(struct engine *e, struct pipeline_counters *c, struct f
  * What the kernel holds, not what the engine installed: `reset` may have
  * taken the queue rule out, another tool may have flushed our rules.
  * Asked at most once a second (status may come often, and each asking
- * runs nft or iptables); when the tool fails, the engine's own record
- * stands.
+ * runs nft or iptables), outside the engine lock: a tool waiting for the
+ * xtables lock must not hold up the event loop. When the tool fails, the
+ * engine's own record stands.
  */
 static enum hooks_queue_state queue_now(struct engine *e)
 {
 	int64_t now = control_now_ms();
+	enum hooks_backend b;
+	bool installed, queue, ask;
+	int seen;
 
-	if (!e->hooks.installed)
+	pthread_mutex_lock(&e->lock);
+	installed = e->hooks.installed;
+	b = e->hooks.backend;
+	queue = e->hooks.spec.queue;
+	seen = e->queue_seen;
+	ask = !e->queue_asked_ms || now - e->queue_asked_ms >= 1000;
+	pthread_mutex_unlock(&e->lock);
+	if (!installed)
 		return HQ_GONE;
-	if (!e->queue_asked_ms || now - e->queue_asked_ms >= 1000) {
-		e->queue_seen = hooks_queue_state(e->hooks.backend);
+	if (ask) {
+		seen = hooks_queue_state(b);
+		pthread_mutex_lock(&e->lock);
+		e->queue_seen = seen;
 		e->queue_asked_ms = now;
+		pthread_mutex_unlock(&e->lock);
 	}
 	/* taken out by reset: the rules that stay are ours */
-	if (!e->hooks.spec.queue && e->queue_seen != HQ_GONE)
+	if (!queue && seen != HQ_GONE)
 		return HQ_OUT;
-	return (enum hooks_queue_state)e->queue_seen;
+	return (enum hooks_queue_state)seen;
 }
 
 static int op_status(void *ctx, struct control_status *st)
 {
 	struct engine *e = ctx;
 	const struct snap *s;
-	enum hooks_queue_state q;
+	enum hooks_queue_state q = queue_now(e);
 
 	pthread_mutex_lock(&e->lock);
-	q = queue_now(e);
 	engine_heartbeat_check(e);
 	s = atomic_load(&e->snap);
 	st->pid = getpid();
