@@ -390,24 +390,26 @@ fail:
 	return rc;
 }
 
+/* Wake the server thread for @why (a flag of @c it reads between requests). */
+static void wake_for(struct control *c, atomic_bool *why)
+{
+	atomic_store(why, true);
+	if (write(c->wake_wr, "w", 1) < 0)
+		(void)0; /* full: the server is being woken already */
+}
+
 /* control_reload_policy() - see control.h. */
 void control_reload_policy(struct control *c)
 {
-	if (!c || !c->started)
-		return;
-	atomic_store(&c->reload, true);
-	if (write(c->wake_wr, "r", 1) < 0)
-		(void)0; /* full: the server is being woken already */
+	if (c && c->started)
+		wake_for(c, &c->reload);
 }
 
 /* control_rehome() - see control.h. */
 void control_rehome(struct control *c)
 {
-	if (!c || !c->started)
-		return;
-	atomic_store(&c->rehome, true);
-	if (write(c->wake_wr, "h", 1) < 0)
-		(void)0; /* full: the server is being woken already */
+	if (c && c->started)
+		wake_for(c, &c->rehome);
 }
 
 /* control_stop() - see control.h. */

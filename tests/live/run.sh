@@ -207,18 +207,22 @@ names_dropped_on_reload() {
 		mgr_set 198.51.100.77
 }
 offloaded() { in_a conntrack -L -p icmp 2>/dev/null | grep -q 'mark=16777216'; }
+# engine_with LINES POLICY: lifelined (fail-open yes) with these config lines added, not waiting for ready
+engine_with() {
+	sed -e "s/^fail-open .*/fail-open yes/" "$T/conf.in" >"$T/lifeline.conf"
+	printf '%b' "$1" >>"$T/lifeline.conf"
+	ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" -p "$2" >>"$T/engine.log" 2>&1 &
+	ENGINE_PID=$!
+	PIDS+=("$ENGINE_PID")
+	disown "$ENGINE_PID"
+}
 # a refused connection to the manager is no heartbeat, nor is a bare handshake: neither may make management
 # online (nothing listens on the heartbeat port 4121 this engine is given, then a listener that says nothing)
 hb_status() { in_a "$LLC" -c "$T/lifeline.conf" status | grep -q "^heartbeat: .*, $1$"; }
 refused_stays_offline() {
 	local i before
 	before=$(grep -c "management online" "$T/engine.log")
-	sed -e "s/^fail-open .*/fail-open yes/" "$T/conf.in" >"$T/lifeline.conf"
-	printf 'heartbeat-port 4121\nheartbeat-interval 1\nmissed-heartbeats 1\n' >>"$T/lifeline.conf"
-	ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" -p "$T/deny.pol" >>"$T/engine.log" 2>&1 &
-	ENGINE_PID=$!
-	PIDS+=("$ENGINE_PID")
-	disown "$ENGINE_PID"
+	engine_with 'heartbeat-port 4121\nheartbeat-interval 1\nmissed-heartbeats 1\n' "$T/deny.pol"
 	wait_for 10 hb_status offline || return 1
 	# the engine judges every 5 s: refused connections for 7 s span one of its ticks
 	for i in $(seq 20); do
@@ -239,12 +243,7 @@ refused_stays_offline() {
 # after one exchange, "N s ago" and "missed M" (1 s interval) never drift apart
 status_fresh() {
 	local i line ago missed
-	sed -e "s/^fail-open .*/fail-open yes/" "$T/conf.in" >"$T/lifeline.conf"
-	printf 'heartbeat-interval 1\nmissed-heartbeats 60\n' >>"$T/lifeline.conf"
-	ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" -p "$T/deny.pol" >>"$T/engine.log" 2>&1 &
-	ENGINE_PID=$!
-	PIDS+=("$ENGINE_PID")
-	disown "$ENGINE_PID"
+	engine_with 'heartbeat-interval 1\nmissed-heartbeats 60\n' "$T/deny.pol"
 	wait_for 10 in_a "$LLC" -c "$T/lifeline.conf" status >/dev/null || return 1
 	tls "$NS_A" 203.0.113.10 4120 || return 1
 	wait_for 5 hb_status online || return 1
@@ -310,12 +309,8 @@ hup_during_start() {
 	python3 -c 'import sys
 for i in range(100000):
 	sys.stdout.write("deny in tcp from 10.%d.%d.0/24 to any port %d id %d\n" % (i >> 8 & 255, i & 255, 1 + i % 60000, i + 10))' >"$T/big.pol"
-	sed -e "s/^fail-open .*/fail-open yes/" "$T/conf.in" >"$T/lifeline.conf"
 	before=$(grep -c ready "$T/engine.log")
-	ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" -p "$T/big.pol" >>"$T/engine.log" 2>&1 &
-	ENGINE_PID=$!
-	PIDS+=("$ENGINE_PID")
-	disown "$ENGINE_PID"
+	engine_with '' "$T/big.pol"
 	sleep 0.3
 	kill -HUP "$ENGINE_PID" || return 1
 	wait_for 30 ready_after "$before" && sleep 1 && kill -0 "$ENGINE_PID"
