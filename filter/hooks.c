@@ -450,17 +450,24 @@ int hooks_remove(struct hooks *h)
 	return err;
 }
 
+/* Does @family hold our iptables input chain? Its listing in @out (when @len). */
+static bool ipt_ours(int family, char *out, size_t len)
+{
+	char *const argv[] = { family == 4 ? "iptables" : "ip6tables", "-w", "-t", HOOKS_IPT_TABLE,
+			       "-S", HOOKS_IPT_IN, NULL };
+
+	return hooks_run(argv, NULL, 0, out, len) == 0;
+}
+
 /* hooks_list() - see hooks.h. */
 enum hooks_backend hooks_list(char *out, size_t len)
 {
 	char *const nft[] = { "nft", "list", "table", "inet", HOOKS_NFT_TABLE, NULL };
-	char *const ipt[] = { "iptables", "-w", "-t", HOOKS_IPT_TABLE, "-S", HOOKS_IPT_IN, NULL };
-	char *const ip6t[] = { "ip6tables", "-w", "-t", HOOKS_IPT_TABLE, "-S", HOOKS_IPT_IN, NULL };
 
 	if (hooks_run(nft, NULL, 0, out, len) == 0)
 		return HOOKS_NFT;
 	/* either family: another tool may have restored the IPv4 tables without ours */
-	if (hooks_run(ipt, NULL, 0, out, len) == 0 || hooks_run(ip6t, NULL, 0, out, len) == 0)
+	if (ipt_ours(4, out, len) || ipt_ours(6, out, len))
 		return HOOKS_IPTABLES;
 	return HOOKS_AUTO;
 }
@@ -586,10 +593,15 @@ int hooks_remove_queue(const struct config *cfg, char *err, size_t errlen)
 	h.spec.queue = false;
 	h.spec.offload = false; /* everything passes now: no generation to honour */
 	h.backend = hooks_list(NULL, 0);
-	if (h.backend == HOOKS_NFT)
+	if (h.backend == HOOKS_NFT) {
 		rc = nft_apply(&h, false);
-	else if (h.backend == HOOKS_IPTABLES)
-		rc = install_ipt(&h, false);
+	} else if (h.backend == HOOKS_IPTABLES) {
+		/* the families that hold our rules: a reset adds none where another tool removed them */
+		rc = 0;
+		for (int fam = 4; !rc && fam <= 6; fam += 2)
+			if (ipt_ours(fam, NULL, 0))
+				rc = ipt_restore(&h, fam, hooks_ipt_missing_jumps(fam));
+	}
 	if (rc == -ENOENT && legacy_chains()) {
 		/* an engine of an earlier build (an upgrade under way): its queue is in the filter table */
 		for (int fam = 4; fam <= 6; fam += 2)

@@ -224,6 +224,21 @@ check live-ctl-reset-killed-queue-removed hooks_queue_gone
 check live-ctl-reset-killed-lifeline-kept lifeline_kept
 check live-ctl-reset-killed-heartbeat tls "$NS_A" 203.0.113.10 4120
 check live-ctl-status-dead-exit3 bash -c "'$LLC' -c '$T/lifeline.conf' status >/dev/null 2>&1; test \$? = 3"
+# another tool restored the IPv4 tables without lifeline's rules while the engine was dead
+# (fail-open no): reset must still find the IPv6 queue rule and take it out, and write no
+# rules into the family that had none left
+v6_only_reset() {
+	local t
+	for t in mangle filter security; do
+		in_a iptables -w -t "$t" -F && in_a iptables -w -t "$t" -X || return 1
+	done
+	in_a ip6tables -w -t mangle -S LIFELINE-IN | grep -q NFQUEUE || return 1
+	ctl reset >"$T/reset-v6.out" 2>&1 || return 1
+	[ "$(queued)" -eq 0 ] && ! in_a iptables-save | grep -q LIFELINE
+}
+check live-ctl-v6-only-start start_engine no
+stop_engine 9
+check live-ctl-reset-v6-only v6_only_reset
 [ -f "$T/timings" ] && sed 's/^/# reset timing: /' "$T/timings"
 [ -n "${KEEP:-}" ] && echo "# logs kept in $T"
 exit 0
