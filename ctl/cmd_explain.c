@@ -244,13 +244,6 @@ out:
 	return rc;
 }
 
-/* 127.0.0.0/8 (v4-mapped) or ::1: traffic the live kernel rules accept on lo, never queued. */
-static bool loopback(ll_ip a)
-{
-	return (a.hi == 0 && a.lo == 1) ||
-	       (a.hi == 0 && (a.lo >> 32) == 0xffff && ((a.lo >> 24) & 0xff) == 127);
-}
-
 int cmd_explain(struct ctl *c, int argc, char **argv)
 {
 	static const struct option lo[] = { { "policy", required_argument, NULL, 'p' },
@@ -271,7 +264,8 @@ int cmd_explain(struct ctl *c, int argc, char **argv)
 		return rc;
 	rc = policy ? explain_offline(c, policy, &p)
 		    : ctl_explain_online(c, &p); /* the running engine's policy and lifeline */
-	if (rc == CTL_OK && (loopback(p.src) || loopback(p.dst)))
+	/* traffic the live kernel rules accept on lo, never queued */
+	if (rc == CTL_OK && (ll_ip_is_loopback(p.src) || ll_ip_is_loopback(p.dst)))
 		printf("note: live, loopback traffic never reaches the engine: the kernel rules "
 		       "accept it on lo\n");
 	return rc;

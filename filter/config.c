@@ -14,7 +14,6 @@
 #include "lifeline.h"
 
 #define CFG_MAX_TOKENS 8
-#define CFG_MAX_HOSTS 4096
 #define CFG_MAX_CERTS 64
 #define CFG_MAX_QUEUES 256
 
@@ -318,7 +317,7 @@ static int set_host(struct config *c, struct cfg_line *ln, const char *v)
 		return bad(ln, value_tok(ln), "invalid prefix length");
 	if (rc)
 		return bad(ln, value_tok(ln), "invalid host address or CIDR");
-	if (c->nhosts >= CFG_MAX_HOSTS)
+	if (c->nhosts >= CONFIG_MAX_HOSTS)
 		return bad(ln, value_tok(ln), "too many host lines (at most 4096)");
 	nv = realloc(c->hosts, (c->nhosts + 1) * sizeof(*nv));
 	if (!nv)

@@ -20,7 +20,6 @@ struct control_conn {
 	size_t outlen, outoff;  /* writing when out != NULL */
 };
 
-#define CONTROL_MAX_HOME (4096 + 256) /* $HOME_NET: every `host` line, and interface addresses */
 #define CONTROL_REHOME_QUIET_MS 1000 /* addresses unchanged that long before $HOME_NET follows */
 
 struct control {
@@ -38,7 +37,7 @@ struct control {
 	int64_t confirm_ms;          /* monotonic deadline of a pending confirm; 0: none */
 	uint64_t expired_at;         /* Unix seconds the last deadline passed, until the next load */
 	char expired_to[65];         /* the sha256 it rolled back to */
-	struct ip_range home[CONTROL_MAX_HOME]; /* control_policy_opts(): $HOME_NET's default */
+	struct ip_range home[CONFIG_MAX_HOME_NET]; /* control_policy_opts(): $HOME_NET's default */
 };
 
 /* Read deadline of a request (CONTROL_READ_TIMEOUT_MS); tests shorten it. */

@@ -228,7 +228,7 @@ void control_reload_current(struct control *c)
 /* control_policy_opts() - see control_int.h. */
 void control_policy_opts(struct control *c, struct policy_opts *po, bool skip_unsupported)
 {
-	uint32_t n = c->ops->hosts ? c->ops->hosts(c->ctx, c->home, CONTROL_MAX_HOME) : 0;
+	uint32_t n = c->ops->hosts ? c->ops->hosts(c->ctx, c->home, CONFIG_MAX_HOME_NET) : 0;
 
 	config_policy_opts(c->cfg, po, skip_unsupported);
 	if (n) {
@@ -261,7 +261,7 @@ void control_rehome_current(struct control *c)
 	if (!ips_reads_home_net(cur->ips))
 		return;
 	control_policy_opts(c, &po, true);
-	if (policy_home_hash(&po) == cur->home_net)
+	if (policy_home_hash(&po) == cur->home_hash)
 		return; /* a change of addresses $HOME_NET leaves out (link-local, loopback) */
 	text = policy_text(cur, &len);
 	if (text)

@@ -50,7 +50,6 @@ static struct snap *initial_snap(struct engine *e, struct policy *pol)
 	s->cfg = e->cfg;
 	s->policy = pol;
 	s->gen = 1;
-	s->nhosts = engine_host_ranges(e->cfg, s->hosts, ENGINE_MAX_HOSTS);
 	s->nmanagers = engine_managers(e, s->managers);
 	lifeline_set_managers(&e->master, s->managers, s->nmanagers);
 	fill_snap_lifeline(s, &e->master, engine_now_us());
@@ -366,13 +365,11 @@ static void on_addresses(struct engine *e)
 
 	if (m <= 0)
 		return;
-	s = snap_clone(atomic_load(&e->snap));
-	if (!s)
-		return;
-	s->nhosts = engine_host_ranges(s->cfg, s->hosts, ENGINE_MAX_HOSTS);
-	if (m & 2)
+	/* a link renamed or gone: the workers' interface name caches start over */
+	if (m & 2 && (s = snap_clone(atomic_load(&e->snap)))) {
 		s->links_gen++;
-	engine_publish(e, s);
+		engine_publish(e, s);
+	}
 	/* $HOME_NET is the host's addresses (SPEC 4): the control thread sees if it moved */
 	control_rehome(e->ctl);
 }

@@ -251,8 +251,6 @@ static int op_explain(void *ctx, struct pkt *p, struct verdict *v)
 	s = atomic_load(&e->snap);
 	err = pipeline_init(&pl, s->cfg, s->policy);
 	if (!err) {
-		pl.hosts = (struct ip_range *)s->hosts;
-		pl.nhosts = s->nhosts;
 		lifeline_set_managers(&pl.lifeline, s->managers, s->nmanagers);
 		memcpy(pl.lifeline.dns, s->dns, s->ndns * sizeof(s->dns[0]));
 		pl.lifeline.ndns = s->ndns;

@@ -15,7 +15,7 @@
 #include "pipeline.h"
 #include "policy.h"
 
-#define ENGINE_MAX_HOSTS 256
+#define ENGINE_MAX_ADDRS (CONFIG_MAX_HOME_NET - CONFIG_MAX_HOSTS) /* interface addresses read */
 #define ENGINE_QUEUE_MAXLEN 4096 /* packets each kernel queue holds for a worker */
 #define ENGINE_IFCACHE 32
 
@@ -30,8 +30,6 @@ struct snap {
 	const struct config *cfg;
 	struct policy *policy;
 	uint32_t gen;                       /* offload generation, 1..HOOKS_GEN_MAX */
-	struct ip_range hosts[ENGINE_MAX_HOSTS];
-	uint32_t nhosts;
 	ll_ip managers[LIFELINE_MAX_MANAGERS];
 	uint32_t nmanagers;
 	struct lifeline_dns dns[LIFELINE_MAX_DNS];
@@ -219,11 +217,11 @@ uint32_t engine_managers(const struct engine *e, ll_ip *out);
 void engine_load_resolvers(struct lifeline *l);
 int engine_save_learned(const struct config *cfg, const struct lifeline *l);
 void engine_load_learned(const struct config *cfg, struct lifeline *l, uint64_t now_us);
-uint32_t engine_host_ranges(const struct config *cfg, struct ip_range *out, uint32_t max);
 /*
  * engine_home_net() - $HOME_NET's default: every `host` line and the
- * interfaces' addresses but link-local and loopback ones, which come with
- * every veth of a container and are no network a rule means. At most @max.
+ * interfaces' addresses (up to ENGINE_MAX_ADDRS) but link-local and
+ * loopback ones, which come with every veth of a container and are no
+ * network a rule means. At most @max.
  */
 uint32_t engine_home_net(const struct config *cfg, struct ip_range *out, uint32_t max);
 void engine_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

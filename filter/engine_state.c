@@ -174,7 +174,7 @@ int engine_lock(const struct config *cfg)
 struct policy *engine_policy_start(const struct config *cfg, const char *policy_path,
 				   bool skip_unsupported, char *why, size_t whylen)
 {
-	static struct ip_range home[4096 + ENGINE_MAX_HOSTS]; /* start-up only, one thread */
+	static struct ip_range home[CONFIG_MAX_HOME_NET]; /* start-up only, one thread */
 	uint32_t nhome = engine_home_net(cfg, home, LL_ARRAY_SIZE(home));
 	struct policy_opts po;
 	struct policy *p;
@@ -278,34 +278,19 @@ void engine_load_resolvers(struct lifeline *l)
 	}
 }
 
-/* Config `host` ranges plus every interface address, for `dir` outside the hooks. */
-uint32_t engine_host_ranges(const struct config *cfg, struct ip_range *out, uint32_t max)
+/* engine_home_net() - see engine_int.h. */
+uint32_t engine_home_net(const struct config *cfg, struct ip_range *out, uint32_t max)
 {
-	ll_ip a[ENGINE_MAX_HOSTS];
+	ll_ip a[ENGINE_MAX_ADDRS];
+	int na = addr_dump(a, ENGINE_MAX_ADDRS);
 	uint32_t n = 0;
-	int na = addr_dump(a, ENGINE_MAX_HOSTS);
 
 	for (uint32_t i = 0; i < cfg->nhosts && n < max; i++)
 		out[n++] = cfg->hosts[i];
 	for (int i = 0; i < na && n < max; i++)
-		out[n++] = (struct ip_range){ a[i], a[i] };
+		if (!ll_ip_is_loopback(a[i]) && !ll_ip_is_link_local(a[i]))
+			out[n++] = (struct ip_range){ a[i], a[i] };
 	return n;
-}
-
-/* engine_home_net() - see engine_int.h. */
-uint32_t engine_home_net(const struct config *cfg, struct ip_range *out, uint32_t max)
-{
-	uint32_t n = engine_host_ranges(cfg, out, max), k = cfg->nhosts < n ? cfg->nhosts : n;
-
-	for (uint32_t i = k; i < n; i++) { /* the interfaces' part: single addresses */
-		ll_ip a = out[i].lo;
-		bool local = ll_ip_is_v4(a) ? (a.lo >> 24 & 0xff) == 127 || (a.lo >> 16 & 0xffff) == 0xa9fe
-					    : (a.hi >> 54) == 0x3fa || (a.hi == 0 && a.lo == 1);
-
-		if (!local)
-			out[k++] = out[i];
-	}
-	return k;
 }
 
 /* Learned DNS servers survive a restart (SPEC 5), through state.c's atomic file. */

@@ -37,12 +37,12 @@ static void adopt(struct worker *w, const struct snap *s)
 
 	if (s->cfg != pl->cfg) {
 		pl->cfg = s->cfg;
+		pl->hosts = s->cfg->hosts; /* for `dir` outside the hooks: live takes it from the hook */
+		pl->nhosts = s->cfg->nhosts;
 		lifeline_init(&pl->lifeline, s->cfg);
 	}
 	if (s->policy != pl->policy)
 		pipeline_set_policy(pl, s->policy);
-	pl->hosts = (struct ip_range *)s->hosts;
-	pl->nhosts = s->nhosts;
 	lifeline_set_managers(&pl->lifeline, s->managers, s->nmanagers);
 	memcpy(pl->lifeline.dns, s->dns, s->ndns * sizeof(s->dns[0]));
 	pl->lifeline.ndns = s->ndns;

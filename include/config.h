@@ -5,6 +5,8 @@
 #include "ll.h"
 
 #define LL_DEFAULT_CONFIG "/etc/lifeline/lifeline.conf"
+#define CONFIG_MAX_HOSTS 4096 /* `host` lines */
+#define CONFIG_MAX_HOME_NET (CONFIG_MAX_HOSTS + 256) /* $HOME_NET: host lines, interface addresses */
 
 struct cfg_manager {
 	char *name;      /* as written (address literal or host name) */

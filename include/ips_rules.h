@@ -268,7 +268,7 @@ struct ips_ruleset {
 	uint32_t stream_rules; /* rules that also inspect reassembled TCP streams */
 	uint8_t *rflags;    /* per rule, IRF_*: what the stream stage asks of every candidate */
 	uint8_t *borrowed;  /* per rule, bit 0 src, 1 dst, 2 sp, 3 dp: its ranges are another rule's (ips_rules.c) */
-	bool home_net;      /* a rule read $HOME_NET's default (no define): the host's addresses */
+	bool reads_home_net; /* a rule read $HOME_NET's default (no define): the host's addresses */
 };
 
 enum {

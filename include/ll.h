@@ -44,6 +44,24 @@ static inline bool ll_ip_eq(ll_ip a, ll_ip b) { return a.hi == b.hi && a.lo == b
 /* Network-order bytes (4 or 16) <-> ll_ip. */
 ll_ip ll_ip_from_bytes(const uint8_t *b, int family);
 void ll_ip_to_bytes(ll_ip a, uint8_t out[16]);
+/*
+ * ll_hash_bytes() - every byte of @b, eight at a time (ll_mix64() a word),
+ * from @seed: for telling sets apart, not for an adversary.
+ */
+uint64_t ll_hash_bytes(uint64_t seed, const void *b, size_t n);
+
+/* 127.0.0.0/8 or ::1. */
+static inline bool ll_ip_is_loopback(ll_ip a)
+{
+	return (a.hi == 0 && a.lo == 1) || (ll_ip_is_v4(a) && (a.lo >> 24 & 0xff) == 127);
+}
+
+/* 169.254.0.0/16 or fe80::/10. */
+static inline bool ll_ip_is_link_local(ll_ip a)
+{
+	return ll_ip_is_v4(a) ? (a.lo >> 16 & 0xffff) == 0xa9fe : (a.hi >> 54) == 0x3fa;
+}
+
 /* The address of an AF_INET or AF_INET6 socket address; false for another family. */
 struct sockaddr;
 bool ll_ip_from_sockaddr(const struct sockaddr *sa, ll_ip *out);

@@ -117,7 +117,7 @@ struct policy {
 	uint32_t nfiles;
 	void *classifier;    /* compiled form (rules/classify.c), NULL until compiled */
 	char hash[65];       /* SHA-256 hex of the canonical text */
-	uint64_t home_net;   /* policy_home_hash() of the options it was compiled with */
+	uint64_t home_hash;  /* policy_home_hash() of the options it was compiled with */
 };
 
 struct policy_opts {
@@ -150,7 +150,7 @@ int ips_ruleset_build(struct policy *p, const struct policy_opts *o, struct ll_e
 void ips_ruleset_free(struct ips_ruleset *rs);
 
 /*
- * policy_home_hash() - a hash of @o's $HOME_NET default (policy.home_net
+ * policy_home_hash() - a hash of @o's $HOME_NET default (policy.home_hash
  * keeps the one a policy was compiled with): the engine compiles a policy
  * that reads it again only when the host's addresses really changed.
  */

@@ -164,16 +164,7 @@ static void side_borrow(struct ips_rule *r, int side, const struct ips_rule *own
  */
 static uint32_t ranges_hash(int kind, const void *r, uint32_t n, size_t size)
 {
-	const uint8_t *b = r;
-	size_t bytes = n * size, i = 0;
-	uint64_t h = (uint64_t)kind << 32 | n, w;
-
-	for (; i < bytes; i += 8) {
-		w = 0; /* port ranges are 4 bytes: the last word may be half */
-		memcpy(&w, b + i, bytes - i < 8 ? bytes - i : 8);
-		h = ll_mix64(h ^ w);
-	}
-	return (uint32_t)h;
+	return (uint32_t)ll_hash_bytes((uint64_t)kind << 32 | n, r, n * size);
 }
 
 /* The slot of rule @ri's @side ranges among the distinct ones (addresses and ports apart). */
@@ -409,7 +400,7 @@ uint32_t ips_ruleset_count(const struct ips_ruleset *rs, uint32_t *skipped)
 
 bool ips_reads_home_net(const struct ips_ruleset *rs)
 {
-	return rs && rs->home_net;
+	return rs && rs->reads_home_net;
 }
 
 void ips_ruleset_skips(const struct ips_ruleset *rs,

@@ -273,7 +273,7 @@ static int parse_var(struct pstate *st, const char *name, struct rset *out)
 		return 0;
 	}
 	if (!st->port && !strcmp(name, "HOME_NET"))
-		st->c->rs->home_net = true; /* the engine compiles again when they change */
+		st->c->rs->reads_home_net = true; /* the engine compiles again when they change */
 	if (!st->port && !strcmp(name, "HOME_NET") && o && o->nhome_net) {
 		for (uint32_t i = 0; i < o->nhome_net; i++)
 			if (rset_add(out, o->home_net[i].lo, o->home_net[i].hi))

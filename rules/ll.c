@@ -27,6 +27,20 @@ ll_ip ll_ip_from_bytes(const uint8_t *b, int family)
 	return a;
 }
 
+/* ll_hash_bytes() - see ll.h. */
+uint64_t ll_hash_bytes(uint64_t seed, const void *b, size_t n)
+{
+	const uint8_t *p = b;
+	uint64_t h = seed, w;
+
+	for (size_t i = 0; i < n; i += 8) {
+		w = 0; /* a last word of fewer bytes (4-byte port ranges) */
+		memcpy(&w, p + i, n - i < 8 ? n - i : 8);
+		h = ll_mix64(h ^ w);
+	}
+	return h;
+}
+
 bool ll_ip_from_sockaddr(const struct sockaddr *sa, ll_ip *out)
 {
 	if (sa->sa_family == AF_INET)

@@ -238,7 +238,7 @@ static struct policy *load(const char *name, const char *buf, size_t len,
 		ll_err_add(errs, &(struct srcloc){ intern(name), 0, 0 }, "out of memory");
 		err = ENOMEM;
 	} else if (!ps.nerr && (err = -policy_hash(ps.p)) == 0) {
-		ps.p->home_net = policy_home_hash(o);
+		ps.p->home_hash = policy_home_hash(o);
 		return ps.p;
 	}
 	policy_free(ps.p);
@@ -249,12 +249,7 @@ static struct policy *load(const char *name, const char *buf, size_t len,
 /* policy_home_hash() - see policy.h. */
 uint64_t policy_home_hash(const struct policy_opts *o)
 {
-	uint64_t h = o ? o->nhome_net : 0;
-
-	for (uint32_t i = 0; o && i < o->nhome_net; i++)
-		h = ll_mix64(h ^ o->home_net[i].lo.lo ^ ll_mix64(o->home_net[i].lo.hi) ^
-			     ll_mix64(o->home_net[i].hi.lo ^ ll_mix64(o->home_net[i].hi.hi)));
-	return h;
+	return o ? ll_hash_bytes(o->nhome_net, o->home_net, o->nhome_net * sizeof(*o->home_net)) : 0;
 }
 
 /* policy_load_string() - see policy.h. @text is NUL-terminated; includes are relative to @name. */
