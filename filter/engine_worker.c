@@ -81,7 +81,7 @@ static bool is_ip(const struct nfqueue_pkt *np)
 	return np->hw_proto == 0 && np->caplen && (np->data[0] >> 4 == 4 || np->data[0] >> 4 == 6);
 }
 
-/* alert.signature, rev, gid, severity for an event: the rule in the running policy. */
+/* alert.signature, rev, gid, severity, category for an event: the rule in the running policy. */
 static bool signature(void *arg, uint32_t sid, struct ev_sig *out)
 {
 	const struct worker *w = arg;
@@ -92,7 +92,8 @@ static bool signature(void *arg, uint32_t sid, struct ev_sig *out)
 	out->msg = r.msg;
 	out->gid = r.gid;
 	out->rev = r.rev;
-	out->severity = r.priority > 0 && r.priority < 256 ? (uint8_t)r.priority : 0;
+	out->severity = r.severity < 256 ? (uint8_t)r.severity : 255;
+	out->category = r.category;
 	return true;
 }
 

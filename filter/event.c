@@ -475,7 +475,7 @@ static void tally(int rc, int *n, int *err)
 		*err = rc;
 }
 
-/* alert.signature, gid, rev and severity of ev->sid, as the rule says them. */
+/* alert.signature, gid, rev, severity and category of ev->sid, as the rule says them. */
 static void describe(struct event *ev, event_sig_fn sig, void *arg)
 {
 	struct ev_sig d = { 0 };
@@ -486,6 +486,7 @@ static void describe(struct event *ev, event_sig_fn sig, void *arg)
 	ev->gid = d.gid;
 	ev->rev = d.rev;
 	ev->severity = d.severity;
+	ev->category = d.category ? d.category : ""; /* Suricata always writes it */
 }
 
 int event_emit_verdict(struct ev_log *log, const struct pkt *p, const struct verdict *v,

@@ -92,7 +92,8 @@ struct verdict;
 struct ev_sig {
 	const char *msg;
 	uint32_t gid, rev;
-	uint8_t severity; /* the rule's priority; 0: not given */
+	uint8_t severity;     /* ips_rule_info()'s; 0: not known */
+	const char *category; /* the classtype's description; NULL: none */
 };
 /* Fills @out for the IPS rule with @sid; false when there is none. */
 typedef bool (*event_sig_fn)(void *arg, uint32_t sid, struct ev_sig *out);

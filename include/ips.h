@@ -61,11 +61,14 @@ uint32_t ips_ruleset_count(const struct ips_ruleset *rs, uint32_t *skipped);
  * addresses change.
  */
 bool ips_reads_home_net(const struct ips_ruleset *rs);
+/* ips_class_find() - the description and (*@prio) priority of classtype @name; NULL: not one of Suricata's defaults. */
+const char *ips_class_find(const char *name, int *prio);
 /* ips_rule_info() - what events say of the rule with @sid (gid 1 first); false: none. */
 struct ips_rule_info {
 	const char *msg;
 	uint32_t gid, rev;
-	int32_t priority; /* 0: not given */
+	uint32_t severity;    /* as Suricata's: priority, else the classtype's, else 3 */
+	const char *category; /* the classtype's description; NULL: none or unknown */
 };
 bool ips_rule_info(const struct ips_ruleset *rs, uint32_t sid, struct ips_rule_info *out);
 /* ips_ruleset_skips() - call @cb once per skipped keyword with its rule count. */

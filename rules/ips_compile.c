@@ -523,11 +523,14 @@ static const struct ips_rule *by_sid(const struct ips_ruleset *rs, uint32_t sid)
 bool ips_rule_info(const struct ips_ruleset *rs, uint32_t sid, struct ips_rule_info *out)
 {
 	const struct ips_rule *r = by_sid(rs, sid);
+	int prio = 3; /* Suricata's default: no priority and no known classtype */
 
 	if (!r)
 		return false;
 	*out = (struct ips_rule_info){ .msg = r->msg, .gid = r->gid, .rev = r->rev,
-				       .priority = r->priority };
+				       .category = ips_class_find(r->classtype, &prio) };
+	/* an explicit priority wins over the classtype's, wherever it stands in the rule */
+	out->severity = r->priority > 0 ? (uint32_t)r->priority : (uint32_t)prio;
 	return true;
 }
 

@@ -547,7 +547,8 @@ static bool sig_of(void *arg, uint32_t sid, struct ev_sig *out)
 	(void)arg;
 	if (sid != 2000)
 		return false;
-	*out = (struct ev_sig){ .msg = "ET SCAN probe", .gid = 1, .rev = 7, .severity = 2 };
+	*out = (struct ev_sig){ .msg = "ET SCAN probe", .gid = 1, .rev = 7, .severity = 2,
+				.category = "Attempted Information Leak" };
 	return true;
 }
 
@@ -623,7 +624,8 @@ static void test_emit_verdict(void **state)
 	assert_int_equal(count_lines(text, "\"firewall\":{\"rule_id\":10,\"action\":\"deny\"}"), 1);
 	assert_int_equal(count_lines(text, "\"firewall\":{\"rule_id\":15,\"action\":\"log-only\"}"), 2);
 	assert_int_equal(count_lines(text, "\"action\":\"allowed\",\"gid\":1,\"signature_id\":2000,"
-					   "\"rev\":7,\"signature\":\"ET SCAN probe\",\"severity\":2}"), 1);
+					   "\"rev\":7,\"signature\":\"ET SCAN probe\","
+					   "\"category\":\"Attempted Information Leak\",\"severity\":2}"), 1);
 	assert_int_equal(count_lines(text, "\"action\":\"blocked\""), 3);
 	assert_int_equal(count_lines(text, "\"by\":\"flow\",\"reason\":\"drop\""), 1);
 	assert_int_equal(count_lines(text, "\"rule_id\":2000"), 0);

@@ -534,6 +534,35 @@ static void test_may_match(void **state)
 	env_close(&e);
 }
 
+/* alert.severity and alert.category as Suricata writes them: priority, else the classtype's, else 3. */
+static void test_rule_info_severity(void **state)
+{
+	struct env e;
+	struct ips_rule_info i;
+
+	(void)state;
+	env_open(&e, "alert tcp any any -> any 80 (content:\"a\"; classtype:attempted-admin; sid:1;)\n"
+		     "alert tcp any any -> any 80 (content:\"b\"; priority:2; classtype:Attempted-Admin; sid:2;)\n"
+		     "alert tcp any any -> any 80 (content:\"c\"; sid:3;)\n"
+		     "alert tcp any any -> any 80 (content:\"d\"; classtype:no-such-class; sid:4;)\n"
+		     "alert tcp any any -> any 80 (content:\"e\"; classtype:tcp-connection; sid:5;)\n", 0);
+	assert_true(ips_rule_info(e.rs, 1, &i));
+	assert_int_equal(i.severity, 1);
+	assert_string_equal(i.category, "Attempted Administrator Privilege Gain");
+	assert_true(ips_rule_info(e.rs, 2, &i));
+	assert_int_equal(i.severity, 2); /* the explicit priority wins, wherever it stands */
+	assert_string_equal(i.category, "Attempted Administrator Privilege Gain");
+	assert_true(ips_rule_info(e.rs, 3, &i));
+	assert_int_equal(i.severity, 3);
+	assert_null(i.category);
+	assert_true(ips_rule_info(e.rs, 4, &i));
+	assert_int_equal(i.severity, 3);
+	assert_null(i.category);
+	assert_true(ips_rule_info(e.rs, 5, &i));
+	assert_int_equal(i.severity, 4);
+	env_close(&e);
+}
+
 /* A new ruleset (policy reload) starts the flow's IPS state afresh, with the same worker. */
 static void test_reload(void **state)
 {
@@ -565,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_stream_out_of_order), cmocka_unit_test(test_stream_retransmit),
 		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_memcap_ooo), cmocka_unit_test(test_stream_growth_and_reuse),	cmocka_unit_test(test_stream_depth),
 		cmocka_unit_test(test_may_match),
+		cmocka_unit_test(test_rule_info_severity),
 		cmocka_unit_test(test_reload),
 	};
 
