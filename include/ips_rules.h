@@ -80,7 +80,7 @@ enum {
 enum ips_bop { IBO_LT, IBO_GT, IBO_EQ, IBO_AND, IBO_XOR, IBO_LE, IBO_GE };
 
 struct ips_byte {
-	uint8_t nbytes, op, base; /* base: 0 binary, else 8/10/16 */
+	uint8_t nbytes, op, base; /* `string`: 8/10/16, 0 from the text (0x: 16, 0: 8) */
 	uint8_t slot;             /* byte_extract: where the value goes */
 	uint8_t align;            /* byte_extract: round up to 2 or 4 */
 	uint8_t var_value, var_offset; /* byte_extract slot + 1 used instead; 0: none */

@@ -1,6 +1,7 @@
 /* ips_content.c - exact payload inspection of one rule, with Suricata's positional semantics. */
-#include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ips_rules.h"
@@ -241,7 +242,9 @@ static bool match_pcre(struct ictx *x, uint32_t i, uint32_t prev)
 
 /*
  * Read @b->nbytes at @pos as binary or text; false when out of bounds or not
- * a number. *@used: bytes consumed (text may stop early at a non-digit,
+ * a number. Text is read as Suricata reads it, with strtoull() on those
+ * bytes (leading blanks and a sign, 0x in base 16 and base 0, out of range:
+ * no number); *@used: bytes consumed (text may stop early at a non-digit,
  * and byte_jump then moves by what was consumed, as Suricata does).
  */
 static bool byte_read(const struct ips_byte *b, const uint8_t *buf, uint32_t len, int64_t pos,
@@ -253,17 +256,15 @@ static bool byte_read(const struct ips_byte *b, const uint8_t *buf, uint32_t len
 	if (pos < 0 || pos + b->nbytes > len)
 		return false;
 	if (b->flags & IB_STRING) {
-		uint32_t k = 0;
-		for (; k < b->nbytes; k++) {
-			int ch = tolower(buf[pos + k]);
-			int d = isdigit(ch) ? ch - '0' : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10 : 99;
-			if (d >= b->base)
-				break;
-			v = v * b->base + (uint64_t)d;
-		}
-		if (!k)
+		char text[24], *end; /* nbytes <= 23 (ips_parse_opt.c) */
+
+		memcpy(text, buf + pos, b->nbytes);
+		text[b->nbytes] = 0;
+		errno = 0;
+		v = strtoull(text, &end, b->base);
+		if (end == text || errno == ERANGE)
 			return false;
-		*used = k;
+		*used = (uint32_t)(end - text);
 	} else {
 		for (uint32_t k = 0; k < b->nbytes; k++) {
 			uint32_t idx = (b->flags & IB_LITTLE) ? b->nbytes - 1 - k : k;

@@ -494,8 +494,8 @@ static int byte_flag(struct ips_pctx *c, const char *kw, char *tok, struct ips_b
 			b->flags |= words[i].set;
 			if (!strcmp(tok, "big"))
 				b->flags &= (uint16_t)~IB_LITTLE;
-			if (words[i].base || ((b->flags & IB_STRING) && !b->base))
-				b->base = words[i].base ? words[i].base : 10;
+			if (words[i].base)
+				b->base = words[i].base;
 			return 0;
 		}
 	if (!strcmp(tok, "dce")) {
@@ -552,7 +552,8 @@ static int parse_byte(struct ips_pctx *c, struct ips_rule *r, const char *kw, ch
 		ips_perr(c, "%s needs at least %d values", kw, need);
 		return -EINVAL;
 	}
-	if (get_int(c, kw, f[0], 1, 10, &v))
+	/* 23: the longest number text that fits 64 bits (octal, one leading zero), as Suricata */
+	if (get_int(c, kw, f[0], 1, 23, &v))
 		return -EINVAL;
 	b.nbytes = (uint8_t)v;
 	if (test && byte_op(f[1], &b)) {
@@ -575,6 +576,13 @@ static int parse_byte(struct ips_pctx *c, struct ips_rule *r, const char *kw, ch
 		ips_perr(c, "%s: %u bytes need 'string'", kw, b.nbytes);
 		return -EINVAL;
 	}
+	/*
+	 * `string` without hex/dec/oct: byte_test and byte_jump read the base
+	 * from the text (strtoull's base 0: 0x.. hex, 0.. octal), byte_extract
+	 * reads decimal, as Suricata does.
+	 */
+	if (ext && (b.flags & IB_STRING) && !b.base)
+		b.base = 10;
 	struct ips_item *it = add_item(r, test ? II_BYTE_TEST : ext ? II_BYTE_EXTRACT : II_BYTE_JUMP);
 	if (!it)
 		return -ENOMEM;

@@ -92,7 +92,8 @@ static void print_byte(const char *kw, const struct ips_byte *b, FILE *out)
 		fprintf(out, ",%d", b->offset);
 	if (b->flags & IB_RELATIVE) fputs(",relative", out);
 	if (b->flags & IB_LITTLE) fputs(",little", out);
-	if (b->flags & IB_STRING) fprintf(out, ",string,%s", b->base == 16 ? "hex" : b->base == 8 ? "oct" : "dec");
+	if (b->flags & IB_STRING)
+		fprintf(out, ",string%s", b->base == 16 ? ",hex" : b->base == 8 ? ",oct" : b->base ? ",dec" : "");
 	if (b->flags & IB_ALIGN) fputs(",align", out);
 	if (b->flags & IB_BEGIN) fputs(",from_beginning", out);
 	if (b->flags & IB_END) fputs(",from_end", out);

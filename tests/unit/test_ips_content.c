@@ -177,6 +177,23 @@ static void test_isdataat_bytes(void **state)
 	assert_int_equal(m("isdataat:5;", "abcde"), 0);
 	/* "0012" at 2 as decimal text = 12 */
 	assert_int_equal(m("byte_test:4,=,12,2,string,dec;", "xx0012yy"), 1);
+	/*
+	 * Text is read as Suricata reads it, by strtoull(): `string` alone takes
+	 * the base from the text (010 octal, 0x10 hex), blanks lead, 0x is
+	 * allowed in hex, and up to 23 bytes may be read.
+	 */
+	assert_int_equal(m("content:\"Q\"; byte_test:4,=,16,0,relative,string;", "Q0x10"), 1);
+	assert_int_equal(m("content:\"Q\"; byte_jump:3,0,relative,string; content:\"X\"; distance:0; within:1;",
+			   "Q010abcdefghXiY"), 1); /* 010 = 8 */
+	assert_int_equal(m("content:\"Q\"; byte_jump:3,0,relative,string,dec; content:\"X\"; distance:0; within:1;",
+			   "Q010abcdefghXiY"), 0); /* 010 = 10: lands on i */
+	assert_int_equal(m("content:\"L=\"; byte_test:4,>,100,0,relative,string,dec;", "L= 500"), 1);
+	assert_int_equal(m("content:\"L=\"; byte_test:4,=,16,0,relative,string,hex;", "L=0x10"), 1);
+	assert_int_equal(m("byte_test:12,>,5,0,string,dec;", "000000000006"), 1);
+	assert_int_equal(m("byte_test:4,>,0,0,string,dec;", "abcd"), 0); /* no number */
+	assert_int_equal(m("byte_test:23,>,0,0,string,dec;", "99999999999999999999999"), 0); /* out of range */
+	/* byte_extract's `string` alone stays decimal, as Suricata's */
+	assert_int_equal(m("byte_extract:2,0,n,string; byte_test:1,=,n,2,string,dec;", "08" "8"), 1);
 	assert_int_equal(m("byte_test:2,>,0x4141,0;", "ABz"), 1); /* 0x4142 */
 	assert_int_equal(m("byte_test:2,<,0x4141,0,little;", "ABz"), 0); /* 0x4241 */
 	assert_int_equal(m("byte_test:1,&,1,0;", "A"), 1);
