@@ -28,13 +28,21 @@ ifeq ($(WERROR),1)
 WERR    := -Werror
 endif
 OPT     ?= -O2
+# Link-time optimisation with GCC lets the packet path inline across files
+# (flow.c, pipeline.c, lifeline.c): ~10% more packets/s through the empty
+# policy in `make bench`. LTO= builds without it; sanitizer builds go without.
+ifeq ($(origin LTO),undefined)
+LTO     := $(if $(shell $(CC) -v 2>&1 | grep '^gcc version'),-flto=auto)
+endif
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) $(WERR) $(PKG_CFLAGS) -MMD -MP
+CFLAGS  += $(LTO) -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) $(WERR) $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lpthread -lm
+LDFLAGS += $(LTO)
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 B       := build-san
+LTO     :=
 endif
 
 ifneq ($(V),1)

@@ -190,7 +190,7 @@ static int include_file(struct parser *ps, const struct srcloc *at, const char *
 {
 	char real[PATH_MAX];
 	char *buf = NULL;
-	size_t len;
+	size_t len = 0;
 	int rc;
 
 	if (!realpath(path, real)) {
