@@ -22,7 +22,7 @@ static const char *dir_of(const struct control *c)
 	return c->cfg->state_dir;
 }
 
-static void meta_save(struct control *c, FILE *out)
+static int meta_save(struct control *c, FILE *out)
 {
 	int rc;
 
@@ -33,6 +33,7 @@ static void meta_save(struct control *c, FILE *out)
 	if ((rc = state_meta_write(dir_of(c), &c->meta)) < 0)
 		fprintf(out, "warning: cannot write %s/%s: %s\n", dir_of(c), STATE_META_FILE,
 			strerror(-rc));
+	return rc;
 }
 
 /* control_meta_sync() - see control_int.h. */
@@ -308,18 +309,29 @@ static void print_summary(const char *verb, const char *name, const struct polic
 	ips_print_skips(p->ips, out, "  ");
 }
 
-/* Persist @text/@sig as current; warnings only: the swap already happened. true: done. */
+/*
+ * Persist @text/@sig as current; warnings only: the swap already happened.
+ * true: done. A policy awaiting confirm gets its state.meta (hash and
+ * deadline) first: a restart after a crash between the two writes finds
+ * the previous current.pol, which state.meta no longer describes, and runs
+ * it; and when state.meta cannot be written the policy is not persisted at
+ * all. Either way a restart never runs an unconfirmed policy without its
+ * deadline.
+ */
 static bool persist_current(struct control *c, const char *text, size_t len, const void *sig,
 			    size_t siglen, FILE *out)
 {
-	int rc = state_save_policy(dir_of(c), STATE_CURRENT, text, len, sig, siglen);
+	int rc = c->confirm_ms ? meta_save(c, out) : 0;
 
-	if (rc < 0) { /* state.meta stays with the file it describes */
+	if (rc == 0)
+		rc = state_save_policy(dir_of(c), STATE_CURRENT, text, len, sig, siglen);
+	if (rc < 0) { /* state.meta stays with the file it describes, or names one not there */
 		fprintf(out, "warning: running, but not persisted in %s: %s "
 			"(a restart brings the previous policy back)\n", dir_of(c), strerror(-rc));
 		return false;
 	}
-	meta_save(c, out);
+	if (!c->confirm_ms)
+		meta_save(c, out);
 	return true;
 }
 

@@ -472,6 +472,35 @@ static void test_load_not_persisted(void **state)
 	free(after);
 }
 
+/*
+ * A load awaiting confirm whose deadline cannot be recorded is not
+ * persisted: a restart must bring the previous policy back, never the
+ * unconfirmed one without a deadline (state.meta is written first).
+ */
+static void test_confirm_load_meta_unwritable(void **state)
+{
+	struct srv *s = *state;
+	char path[4096], sub[4200], *text = NULL;
+	size_t len;
+
+	expect(s, "LOAD siglen=0 name=a.pol", "deny in any id 5\n", "ok", NULL);
+	/* state.meta becomes a directory with something in it: no file can replace it */
+	snprintf(path, sizeof(path), "%s/%s", s->cfg.state_dir, STATE_META_FILE);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(sub, sizeof(sub), "%s/x", path);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	expect(s, "LOAD siglen=0 confirm=60 name=b.pol", "deny in any id 6\n", "ok",
+	       "running, but not persisted");
+	assert_int_equal(s->fe.pol->rules[0].id, 6); /* it runs, awaiting confirm */
+	assert_int_equal(state_read_file(s->cfg.state_dir, STATE_CURRENT_FILE, 4096, &text, &len), 0);
+	assert_non_null(strstr(text, "id 5"));
+	assert_null(strstr(text, "id 6"));
+	free(text);
+	rmdir(sub);
+	rmdir(path);
+}
+
 static void test_flows_explain(void **state)
 {
 	struct srv *s = *state;
@@ -510,6 +539,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_load_invalid, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_load_diff, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_timer, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_load_meta_unwritable, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_reset_and_table, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_load_not_persisted, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_flows_explain, srv_setup, srv_teardown),
