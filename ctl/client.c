@@ -49,6 +49,7 @@ int ctl_call(const char *sock, const char *header, const struct iovec *iov, int 
 		return fd;
 	}
 	rc = control_send_all(fd, frame, flen, deadline);
+	r->sent = rc == 0;
 	free(frame);
 	/* the server may answer (busy, too large) before reading it all: read anyway */
 	if (rc == 0 || rc == -EPIPE || rc == -ECONNRESET)
@@ -122,8 +123,10 @@ int ctl_request(struct ctl *c, const char *header, const struct iovec *iov, int 
 		return CTL_FAIL;
 	/* a request that may rightly take long: a hung engine is told in seconds, not minutes */
 	rc = timeout_ms > CTL_TIMEOUT_MS ? ping(cfg.control_socket) : 0;
+	memset(&r, 0, sizeof(r));
 	if (rc == 0)
 		rc = ctl_call(cfg.control_socket, header, iov, niov, timeout_ms, &r);
+	c->sent = r.sent;
 	if (rc < 0) {
 		fprintf(stderr, "%s: %s: %s\n", c->prog, cfg.control_socket, ctl_call_error(rc));
 		config_free(&cfg);

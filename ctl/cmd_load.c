@@ -35,7 +35,6 @@ static int read_sig(struct ctl *c, const char *policy, void **sig, size_t *len)
 	return -1;
 }
 
-/* No engine answered: say whether the policy is valid all the same (nothing is loaded). */
 /* No answer (@rc CTL_NOT_RUNNING) or no asking (CTL_UNKNOWN: no access): check the policy here. */
 static void validate_here(struct ctl *c, const char *path, bool skip, int rc)
 {
@@ -53,9 +52,14 @@ static void validate_here(struct ctl *c, const char *path, bool skip, int rc)
 	}
 	ll_err_print(&errs, stderr);
 	ll_err_free(&errs);
-	fprintf(stderr, "%s load: %s is %s; nothing was loaded (%s)\n", c->prog, path,
-		p ? "valid" : "invalid", rc == CTL_NOT_RUNNING ? "no engine answered" :
-		"the engine could not be asked: loading needs root");
+	if (c->sent) /* the engine has it: it may have loaded it before the answer was lost */
+		fprintf(stderr, "%s load: %s is %s; the engine got it but its answer was lost: it "
+			"may have loaded it (`%s status` says what runs)\n", c->prog, path,
+			p ? "valid" : "invalid", c->prog);
+	else
+		fprintf(stderr, "%s load: %s is %s; nothing was loaded (%s)\n", c->prog, path,
+			p ? "valid" : "invalid", rc == CTL_NOT_RUNNING ? "no engine answered" :
+			"the engine could not be asked: loading needs root");
 	policy_free(p);
 }
 

@@ -16,6 +16,7 @@ struct ctl {
 	const char *prog;        /* argv[0] as given, for messages */
 	const char *config_path; /* -c CONFIG, or CTL_DEFAULT_CONFIG */
 	bool config_given;       /* -c was on the command line */
+	bool sent;               /* ctl_request(): the whole request reached the engine */
 };
 
 /*
@@ -75,6 +76,7 @@ pid_t ctl_last_engine_elsewhere(const struct config *cfg, char *ns, size_t nslen
 
 /* A reply: its header word ("ok", "fail", "denied", ...) and its text. */
 struct ctl_reply {
+	bool sent;     /* the whole request was written: the engine may act on it unanswered */
 	char *payload; /* owned */
 	const char *status;
 	const char *body;

@@ -218,6 +218,30 @@ setpriv --reuid=65534 --regid=65534 --clear-groups "$CTLBIN" -c "$T/e1/ll.conf" 
 check nogroup_doctor_socket has "$T/out" "^warn  control socket .*run doctor as root or as a member of group lifeline"
 check nogroup_doctor_skips bash -c "grep -q '^warn  last heartbeat .*not checked: no access' '$T/out' && ! grep -q 'restart lifelined' '$T/out'"
 
+# an engine that takes the whole LOAD and then closes without answering: it may have loaded it
+conf lost
+mkdir -p "$T/lost/run"
+timeout 20 python3 - "$T/lost/run/c.sock" <<'PY' &
+import socket, struct, sys
+srv = socket.socket(socket.AF_UNIX); srv.bind(sys.argv[1]); srv.listen(4)
+def frame(c):
+    n = b""
+    while len(n) < 4: n += c.recv(4 - len(n))
+    want, d = struct.unpack(">I", n)[0], b""
+    while len(d) < want: d += c.recv(want - len(d))
+    return d
+for _ in range(2):
+    c, _ = srv.accept(); d = frame(c)
+    if d.startswith(b"STATUS"):
+        c.sendall(struct.pack(">I", 3) + b"ok\n")
+    c.close()
+PY
+PIDS+=($!)
+until_true 5 test -S "$T/lost/run/c.sock"
+run lost load "$P/a.pol"
+check load_answer_lost_exit1 [ $RC -eq 1 ]
+check load_answer_lost_may_have has "$T/out" "the engine got it but its answer was lost: it may have loaded it"
+
 # garbage on the socket: the server answers, or closes, and keeps serving
 python3 - "$T/e1/run/c.sock" <<'PY' > "$T/out" 2>&1
 import socket, sys, time
