@@ -36,14 +36,17 @@ static int meta_save(struct control *c, FILE *out)
 	return rc;
 }
 
+static void say(struct control *c, const char *msg);
+
 /* control_meta_sync() - see control_int.h. */
 void control_meta_sync(struct control *c)
 {
 	const struct policy *p = c->ops->policy(c->ctx);
-	struct state_meta m;
+	struct state_meta m = { 0 };
+	bool have = state_meta_read(dir_of(c), &m) == 0;
 	int64_t left;
 
-	if (state_meta_read(dir_of(c), &m) == 0 && strcmp(m.sha256, p->hash) == 0) {
+	if (have && strcmp(m.sha256, p->hash) == 0) {
 		c->meta = m;
 		if (m.confirm_deadline) {
 			/* a pending confirm survived a restart: keep its deadline */
@@ -51,6 +54,16 @@ void control_meta_sync(struct control *c)
 			c->confirm_ms = control_now_ms() + (left > 0 ? left * 1000 : 0);
 		}
 		return;
+	}
+	if (have && m.sha256[0]) {
+		/* the evidence goes to the log before state.meta is rewritten */
+		char msg[320];
+
+		snprintf(msg, sizeof(msg), "state.meta described policy sha256 %.16s%s, but sha256 %.16s "
+			 "runs (a load that did not finish writing, a policy given with -p, or "
+			 "current.pol changed by hand): state.meta now describes what runs", m.sha256,
+			 m.confirm_deadline ? " awaiting confirm" : "", p->hash);
+		say(c, msg);
 	}
 	state_meta_of(&c->meta, p, false, false);
 	if (state_meta_write(dir_of(c), &c->meta) < 0)
