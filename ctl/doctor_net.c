@@ -30,6 +30,7 @@ void doctor_check_hooks(struct doctor *d)
 	char *out = malloc(HOOKS_LIST_MAX), port[16];
 	enum hooks_backend b;
 	const char *backend;
+	int m4, m6;
 
 	if (!out)
 		return;
@@ -69,7 +70,9 @@ void doctor_check_hooks(struct doctor *d)
 				    "(the tool failed)", backend);
 			break;
 		default:
-			if (b == HOOKS_IPTABLES && (hooks_ipt_missing_jumps(4) | hooks_ipt_missing_jumps(6)) &
+			m4 = b == HOOKS_IPTABLES ? hooks_ipt_missing_jumps(4) : 0;
+			m6 = b == HOOKS_IPTABLES ? hooks_ipt_missing_jumps(6) : 0;
+			if (m4 >= 0 && m6 >= 0 && (m4 | m6) &
 			    (1 << HOOKS_JUMP_REJECT_IN | 1 << HOOKS_JUMP_REJECT_OUT))
 				doctor_line(d, DOC_WARN, "kernel rules", "iptables: the filter-table jumps "
 					    "to %s/%s are gone (the filter table was flushed?): IPS "

@@ -299,6 +299,7 @@ int engine_set_policy(struct engine *e, struct policy *p)
 	if (e->hooks.spec.offload)
 		queue_taken_out(e, st); /* the generation is a rewrite of our chains */
 	err = hooks_set_generation(&e->hooks, s->gen);
+	e->gen_unapplied = err != 0; /* e.g. another process held the xtables lock */
 	engine_publish(e, s);
 	return err;
 }
@@ -399,6 +400,14 @@ static void on_tick(struct engine *e)
 	struct snap probe;
 
 	engine_heartbeat_check(e);
+	/*
+	 * Until the kernel rules name the running generation, flows the old
+	 * policy offloaded still pass there unjudged: try again each tick.
+	 */
+	if (e->gen_unapplied && hooks_set_generation(&e->hooks, cur->gen) == 0) {
+		e->gen_unapplied = false;
+		engine_log("offload generation %u is in the kernel rules now", cur->gen);
+	}
 	/* DNS servers whose lease ended leave the kernel set too */
 	fill_snap_lifeline(&probe, &e->master, engine_now_us());
 	if (probe.ndns != cur->ndns)
@@ -664,6 +673,7 @@ static void detach_stdio(int ready_fd)
 	if (write(ready_fd, &ok, 1) < 0)
 		return;
 	close(ready_fd);
+	engine_log_to_syslog(); /* the log after "ready" must go somewhere an operator reads */
 	if (fd < 0)
 		return;
 	dup2(fd, 0);
@@ -756,6 +766,7 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 		policy_free(pol);
 		return 1;
 	}
+	engine_lock_owner();
 	err = engine_start(&e, pol);
 	if (!err)
 		err = engine_control_start(&e);

@@ -189,15 +189,15 @@ int hooks_print(const struct config *cfg, enum hooks_backend b, FILE *out)
 }
 
 /*
- * Run `TOOL -w -t TABLE OP FROM [mark match] -j CHAIN` for jump @jp: OP -C
+ * Run `TOOL --wait=N -t TABLE OP FROM [mark match] -j CHAIN` for jump @jp: OP -C
  * (is it there?) or -D. Returns the tool's exit status.
  */
 static int ipt_jump_run(int family, const struct hooks_jump *jp, const char *op)
 {
 	char *tool = family == 4 ? "iptables" : "ip6tables", mark[32];
-	char *const plain[] = { tool, "-w", "-t", (char *)jp->table, (char *)op, (char *)jp->from,
+	char *const plain[] = { tool, HOOKS_XT_WAIT, "-t", (char *)jp->table, (char *)op, (char *)jp->from,
 				"-j", (char *)jp->chain, NULL };
-	char *const marked[] = { tool, "-w", "-t", (char *)jp->table, (char *)op, (char *)jp->from,
+	char *const marked[] = { tool, HOOKS_XT_WAIT, "-t", (char *)jp->table, (char *)op, (char *)jp->from,
 				 "-m", "mark", "--mark", mark, "-j", (char *)jp->chain, NULL };
 
 	snprintf(mark, sizeof(mark), "0x%x/0x%x", hooks_mark(HOOKS_REJECT_GEN), HOOKS_MARK_MASK);
@@ -209,9 +209,14 @@ int hooks_ipt_missing_jumps(int family)
 {
 	int m = 0;
 
-	for (int j = 0; j < HOOKS_JUMP__N; j++)
-		if (ipt_jump_run(family, hooks_ipt_jump(j), "-C") != 0)
+	for (int j = 0; j < HOOKS_JUMP__N; j++) {
+		int rc = ipt_jump_run(family, hooks_ipt_jump(j), "-C");
+
+		if (rc == HOOKS_XT_LOCKED)
+			return -EBUSY;
+		if (rc != 0)
 			m |= 1 << j;
+	}
 	return m;
 }
 
@@ -225,14 +230,19 @@ static void ipt_jump_delete(int family, const struct hooks_jump *jp)
 /* Our chains, and the jumps in @jumps: the backstop's apart, best effort (hooks.h). */
 static int ipt_restore(struct hooks *h, int family, int jumps)
 {
-	char *const argv[] = { family == 4 ? "iptables-restore" : "ip6tables-restore", "-w",
+	char *const argv[] = { family == 4 ? "iptables-restore" : "ip6tables-restore", HOOKS_XT_WAIT,
 			       "--noflush", NULL };
 	char *text = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	FILE *f;
 	int err;
 
-	if (!f)
+	if (jumps < 0) { /* hooks_ipt_missing_jumps() could not tell */
+		snprintf(h->err, sizeof(h->err), "another process holds the xtables lock (waited "
+			 HOOKS_XT_WAIT_S " s for it)");
+		return jumps;
+	}
+	if (!(f = open_memstream(&text, &len)))
 		return -ENOMEM;
 	hooks_ipt_text(&h->spec, family, jumps & ~HOOKS_JUMPS_BACKSTOP, f);
 	fclose(f);
@@ -296,8 +306,8 @@ static void ipt_remove_filter_chains(int family)
 	char *tool = family == 4 ? "iptables" : "ip6tables";
 
 	for (size_t c = 0; c < LL_ARRAY_SIZE(legacy); c++) {
-		char *const flush[] = { tool, "-w", "-t", "filter", "-F", (char *)legacy[c].chain, NULL };
-		char *const drop[] = { tool, "-w", "-t", "filter", "-X", (char *)legacy[c].chain, NULL };
+		char *const flush[] = { tool, HOOKS_XT_WAIT, "-t", "filter", "-F", (char *)legacy[c].chain, NULL };
+		char *const drop[] = { tool, HOOKS_XT_WAIT, "-t", "filter", "-X", (char *)legacy[c].chain, NULL };
 
 		ipt_jump_delete(family, &legacy[c]);
 		if (hooks_run(flush, NULL, 0, NULL, 0) == 0)
@@ -308,7 +318,7 @@ static void ipt_remove_filter_chains(int family)
 /* Does the filter table hold the chains of an earlier build (ipt_remove_filter_chains())? */
 static bool legacy_chains(void)
 {
-	char *const argv[] = { "iptables", "-w", "-t", "filter", "-S", HOOKS_IPT_IN, NULL };
+	char *const argv[] = { "iptables", HOOKS_XT_WAIT, "-t", "filter", "-S", HOOKS_IPT_IN, NULL };
 
 	return hooks_run(argv, NULL, 0, NULL, 0) == 0;
 }
@@ -400,7 +410,7 @@ int hooks_set_addrs(struct hooks *h, enum hooks_set set, const ll_ip *a, uint32_
 static void ipt_remove(int family)
 {
 	char *rtool = family == 4 ? "iptables-restore" : "ip6tables-restore";
-	char *const restore[] = { rtool, "-w", "--noflush", NULL };
+	char *const restore[] = { rtool, HOOKS_XT_WAIT, "--noflush", NULL };
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -450,13 +460,18 @@ int hooks_remove(struct hooks *h)
 	return err;
 }
 
-/* Does @family hold our iptables input chain? Its listing in @out (when @len). */
+/* Our iptables input chain in @family: the tool's exit status (0: there), its listing in @out (when @len). */
+static int ipt_list_ours(int family, char *out, size_t len)
+{
+	char *const argv[] = { family == 4 ? "iptables" : "ip6tables", HOOKS_XT_WAIT, "-t",
+			       HOOKS_IPT_TABLE, "-S", HOOKS_IPT_IN, NULL };
+
+	return hooks_run(argv, NULL, 0, out, len);
+}
+
 static bool ipt_ours(int family, char *out, size_t len)
 {
-	char *const argv[] = { family == 4 ? "iptables" : "ip6tables", "-w", "-t", HOOKS_IPT_TABLE,
-			       "-S", HOOKS_IPT_IN, NULL };
-
-	return hooks_run(argv, NULL, 0, out, len) == 0;
+	return ipt_list_ours(family, out, len) == 0;
 }
 
 /* hooks_list() - see hooks.h. */
@@ -507,10 +522,14 @@ static unsigned count_of(const char *hay, const char *needle)
 static enum hooks_queue_state ipt_chain_state(int family, const char *chain, char *out)
 {
 	const char *tool = family == 4 ? "iptables" : "ip6tables";
-	char *const list[] = { (char *)tool, "-w", "-t", HOOKS_IPT_TABLE, "-S", (char *)chain, NULL };
-	char *const any[] = { (char *)tool, "-w", "-t", HOOKS_IPT_TABLE, "-S", "INPUT", NULL };
+	char *const list[] = { (char *)tool, HOOKS_XT_WAIT, "-t", HOOKS_IPT_TABLE, "-S", (char *)chain, NULL };
+	char *const any[] = { (char *)tool, HOOKS_XT_WAIT, "-t", HOOKS_IPT_TABLE, "-S", "INPUT", NULL };
 
-	if (hooks_run(list, NULL, 0, out, HOOKS_LIST_MAX) != 0)
+	int rc = hooks_run(list, NULL, 0, out, HOOKS_LIST_MAX);
+
+	if (rc == HOOKS_XT_LOCKED) /* someone else holds the xtables lock: no telling */
+		return HQ_UNKNOWN;
+	if (rc != 0)
 		return hooks_run(any, NULL, 0, NULL, 0) == 0 ? HQ_GONE : HQ_UNKNOWN;
 	if (!strstr(out, family == 4 ? "--sport 67 " : "--sport 547 ") &&
 	    !strstr(out, family == 4 ? "--sport 68 " : "--sport 546 "))
@@ -532,6 +551,7 @@ enum hooks_queue_state hooks_queue_state(enum hooks_backend b)
 	char *out = malloc(HOOKS_LIST_MAX);
 	enum hooks_queue_state st = HQ_UNKNOWN;
 	unsigned queued = 0, chains = 0;
+	int m4, m6;
 
 	if (!out || (b != HOOKS_NFT && b != HOOKS_IPTABLES))
 		goto done;
@@ -558,8 +578,11 @@ enum hooks_queue_state hooks_queue_state(enum hooks_backend b)
 			}
 			queued += c == HQ_INSTALLED;
 		}
-	if ((hooks_ipt_missing_jumps(4) | hooks_ipt_missing_jumps(6)) &
-	    (1 << HOOKS_JUMP_IN | 1 << HOOKS_JUMP_OUT))
+	m4 = hooks_ipt_missing_jumps(4);
+	m6 = hooks_ipt_missing_jumps(6);
+	if (m4 < 0 || m6 < 0)
+		st = HQ_UNKNOWN;
+	else if ((m4 | m6) & (1 << HOOKS_JUMP_IN | 1 << HOOKS_JUMP_OUT))
 		st = HQ_GONE; /* our chains, but nothing jumps to them */
 	else
 		st = queued == 4 ? HQ_INSTALLED : queued ? HQ_GONE : HQ_OUT;
@@ -593,6 +616,21 @@ int hooks_remove_queue(const struct config *cfg, char *err, size_t errlen)
 	h.spec.queue = false;
 	h.spec.offload = false; /* everything passes now: no generation to honour */
 	h.backend = hooks_list(NULL, 0);
+	if (h.backend == HOOKS_AUTO) {
+		/* ask once more: the xtables lock may have kept iptables from answering */
+		int r4 = ipt_list_ours(4, NULL, 0);
+
+		if (r4 == HOOKS_XT_LOCKED) { /* no telling whether ours are there: not "nothing to remove" */
+			if (err && errlen)
+				snprintf(err, errlen, "another process holds the xtables lock (waited "
+					 HOOKS_XT_WAIT_S " s for it): `fuser -v /run/xtables.lock` "
+					 "names it; then run reset again");
+			rc = -EBUSY;
+			goto out;
+		}
+		if (r4 == 0) /* the lock was free this time: they are there */
+			h.backend = HOOKS_IPTABLES;
+	}
 	if (h.backend == HOOKS_NFT) {
 		rc = nft_apply(&h, false);
 	} else if (h.backend == HOOKS_IPTABLES) {

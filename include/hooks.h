@@ -148,6 +148,15 @@ int hooks_remove_queue(const struct config *cfg, char *err, size_t errlen);
  * backend they are; HOOKS_AUTO when neither is installed.
  */
 #define HOOKS_LIST_MAX (1u << 16)
+/*
+ * How long iptables waits for the xtables lock (the legacy backend has one;
+ * iptables-nft ignores it): bounded, so that another process holding it
+ * cannot hang status, a load or the console's reset. A tool that gave up
+ * exits HOOKS_XT_LOCKED.
+ */
+#define HOOKS_XT_WAIT_S "2"
+#define HOOKS_XT_WAIT "--wait=" HOOKS_XT_WAIT_S
+#define HOOKS_XT_LOCKED 4
 enum hooks_backend hooks_list(char *out, size_t len);
 /* hooks_listing_queues() - does hooks_list()'s @listing hold a queue rule? */
 bool hooks_listing_queues(enum hooks_backend b, const char *listing);
@@ -199,7 +208,9 @@ const struct hooks_jump *hooks_ipt_jump(int jump);
 void hooks_ipt_text(const struct hooks_spec *s, int family, int jumps, FILE *out);
 /*
  * hooks_ipt_missing_jumps() - the jumps @family (4 or 6) lacks in the
- * kernel now: bit 1 << HOOKS_JUMP_*. Runs iptables -C for each.
+ * kernel now: bit 1 << HOOKS_JUMP_*. Runs iptables -C for each. -EBUSY
+ * when another process held the xtables lock: no telling (a jump added
+ * then might be there twice).
  */
 int hooks_ipt_missing_jumps(int family);
 /* hooks_ipt_backstop_text() - the *security section alone, for @jumps' backstop bits. */

@@ -239,6 +239,44 @@ v6_only_reset() {
 check live-ctl-v6-only-start start_engine no
 stop_engine 9
 check live-ctl-reset-v6-only v6_only_reset
+
+# --- the xtables lock held by another process (legacy iptables: iptables-nft has no lock) -----
+# every wait for it is bounded: a load neither hangs nor doubles a jump (the generation is
+# retried once the lock is free), and the console's reset says why it cannot act
+mkdir -p "$T/xtbin"
+for t in iptables ip6tables iptables-restore ip6tables-restore iptables-save ip6tables-save; do
+	ln -sf "/usr/sbin/${t/tables/tables-legacy}" "$T/xtbin/$t"
+done
+export PATH="$T/xtbin:$PATH" XTABLES_LOCKFILE="$T/xt.lock" LIFELINE_HOOKS_BACKEND=iptables
+xt_load_bounded() {
+	local t0=$SECONDS
+	ctl load "$T/web.pol" >"$T/xt-load.out" 2>&1 || return 1
+	[ $((SECONDS - t0)) -le 20 ] && grep -q 'offload generation not updated: another process holds the xtables lock' "$T/engine.log"
+}
+xt_jumps_single() { [ "$(in_a iptables -t mangle -S INPUT | grep -c -- '-j LIFELINE-IN')" = 1 ]; }
+xt_reset_says() {
+	local t0=$SECONDS
+	ctl reset >"$T/xt-reset.out" 2>&1 && return 1
+	[ $((SECONDS - t0)) -le 30 ] && grep -q 'another process holds the xtables lock' "$T/xt-reset.out"
+}
+xt_gen_retried() { grep -q 'offload generation [0-9]* is in the kernel rules now' "$T/engine.log"; }
+if [ -x /usr/sbin/iptables-legacy ]; then
+	check live-ctl-xt-start start_engine yes
+	flock -o "$T/xt.lock" sleep 50 & # -o: killing flock frees the lock
+	XT_LOCK=$!
+	PIDS+=("$XT_LOCK")
+	check live-ctl-xt-load-bounded xt_load_bounded
+	kill -STOP "$ENGINE_PID"
+	check live-ctl-xt-reset-says-lock xt_reset_says
+	kill "$XT_LOCK"; wait "$XT_LOCK" 2>/dev/null
+	check live-ctl-xt-jumps-not-doubled xt_jumps_single
+	kill -CONT "$ENGINE_PID"
+	check live-ctl-xt-generation-retried wait_for 12 xt_gen_retried
+	check live-ctl-xt-reset-after ctl reset
+	stop_engine TERM
+else
+	echo "ok live-ctl-xt # SKIP no iptables-legacy"
+fi
 [ -f "$T/timings" ] && sed 's/^/# reset timing: /' "$T/timings"
 [ -n "${KEEP:-}" ] && echo "# logs kept in $T"
 exit 0
