@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <sys/un.h>
 #include <netinet/in.h>
 
@@ -37,11 +39,25 @@ uint64_t engine_mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static atomic_bool log_syslog;
+
+/* engine_log_to_syslog() - see engine_int.h. */
+void engine_log_to_syslog(void)
+{
+	openlog("lifelined", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	atomic_store(&log_syslog, true);
+}
+
 void engine_log(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
+	if (atomic_load(&log_syslog)) {
+		vsyslog(strncmp(fmt, "warning", 7) == 0 ? LOG_WARNING : LOG_INFO, fmt, ap);
+		va_end(ap);
+		return;
+	}
 	flockfile(stderr); /* one line, whole, whichever thread logs at the same time */
 	fputs("lifelined: ", stderr);
 	vfprintf(stderr, fmt, ap);
@@ -101,6 +117,8 @@ void engine_persist_given(const struct config *cfg, const struct policy *p)
  * bind any name, so a taken name refuses the start only when root listens
  * on it (SO_PEERCRED): a squatter must not keep the filter from starting.
  */
+static int netns_lock_fd = -1;
+
 static int netns_lock(void)
 {
 	static const char name[] = "\0lifelined-engine";
@@ -113,8 +131,10 @@ static int netns_lock(void)
 	if (fd < 0)
 		return 0; /* no way to tell: the state directory's lock still holds */
 	memcpy(sa.sun_path, name, sizeof(name) - 1);
-	if (bind(fd, (struct sockaddr *)&sa, len) == 0 && listen(fd, 1) == 0)
-		return 0; /* held until this process ends: the descriptor stays open */
+	if (bind(fd, (struct sockaddr *)&sa, len) == 0 && listen(fd, 1) == 0) {
+		netns_lock_fd = fd; /* held until this process ends: the descriptor stays open */
+		return 0;
+	}
 	close(fd);
 	if (errno != EADDRINUSE)
 		return 0;
@@ -131,6 +151,14 @@ static int netns_lock(void)
 	engine_log("warning: the name that tells a second engine in this network namespace is "
 		   "held by a process that is not root's lifelined; starting without that check");
 	return 0;
+}
+
+/* engine_lock_owner() - see engine_int.h. */
+void engine_lock_owner(void)
+{
+	/* listen() again: the credentials a second engine reads become this process's */
+	if (netns_lock_fd >= 0)
+		listen(netns_lock_fd, 1);
 }
 
 /* engine_lock() - see engine_int.h. */
