@@ -33,6 +33,9 @@ static int ask_engine(const struct config *cfg, char *why, size_t len)
 	}
 	snprintf(why, len, "%.*s", (int)(r.bodylen && r.body[r.bodylen - 1] == '\n' ?
 					 r.bodylen - 1 : r.bodylen), r.body);
+	if (!why[0]) /* "busy" and the like come without a text: the status word says it */
+		snprintf(why, len, "the engine answered '%s'%s", r.status,
+			 strcmp(r.status, "busy") == 0 ? " (every client slot taken)" : "");
 	rc = strcmp(r.status, "ok") == 0 ? 0 : strcmp(r.status, "denied") == 0 ? -EPERM : -EIO;
 	ctl_reply_free(&r);
 	return rc;

@@ -37,11 +37,13 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	}
 	if (optind != argc)
 		return ctl_usage_error(c, "status", "takes no arguments");
-	if (ctl_config(c, &cfg) != 0) /* no socket to ask: whether an engine runs is not known */
-		return CTL_UNKNOWN;
-	config_free(&cfg);
-	rc = ctl_request(c, json ? "STATUS json" : "STATUS", NULL, 0, CTL_TIMEOUT_MS,
-			 CTL_NOT_RUNNING);
+	if (ctl_config(c, &cfg) != 0) { /* no socket to ask: whether an engine runs is not known */
+		rc = CTL_UNKNOWN;
+	} else {
+		config_free(&cfg);
+		rc = ctl_request(c, json ? "STATUS json" : "STATUS", NULL, 0, CTL_TIMEOUT_MS,
+				 CTL_NOT_RUNNING);
+	}
 	/* a monitor reading JSON gets JSON either way: not answering, or not known */
 	if (json && (rc == CTL_NOT_RUNNING || rc == CTL_UNKNOWN))
 		printf("{\"engine\":{\"running\":%s}}\n", rc == CTL_NOT_RUNNING ? "false" : "null");
