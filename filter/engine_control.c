@@ -289,9 +289,10 @@ int engine_control_start(struct engine *e)
 	char err[512] = "";
 	int rc = control_start(&e->ctl, e->cfg, &engine_ops, e, err, sizeof(err));
 
-	if (rc < 0)
-		engine_log("control socket %s: %s", e->cfg->control_socket,
-			   err[0] ? err : strerror(-rc));
+	if (rc < 0 && err[0]) /* control_start()'s text names the socket */
+		engine_log("%s", err);
+	else if (rc < 0)
+		engine_log("control-socket %s: %s", e->cfg->control_socket, strerror(-rc));
 	return rc;
 }
 
