@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "flow.h"
 #include "ips.h"
@@ -78,6 +81,24 @@ struct bucket {
 	uint32_t idx[SLOTS];
 	uint32_t pad;
 } __attribute__((aligned(64)));
+
+/* Bit s set where slot s of @bk holds tag @sig (0: the free slots): the tags are one half-line. */
+static inline unsigned slots_with(const struct bucket *bk, uint32_t sig)
+{
+#ifdef __SSE2__
+	const __m128i want = _mm_set1_epi32((int)sig), *tags = (const __m128i *)bk->sig;
+	unsigned lo = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(tags[0], want)));
+	unsigned hi = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(tags[1], want)));
+
+	return (lo | hi << 4) & ((1u << SLOTS) - 1); /* lane 7 is ovf */
+#else
+	unsigned m = 0;
+
+	for (unsigned s = 0; s < SLOTS; s++)
+		m |= (unsigned)(bk->sig[s] == sig) << s;
+	return m;
+#endif
+}
 
 /*
  * The interface names of the flows' opening packets, interned: a flow keeps
@@ -315,13 +336,15 @@ static void slot_insert(struct flow_table *t, struct flow *f, uint32_t i, uint64
 
 	for (;;) {
 		struct bucket *bk = &t->bucket[b];
-		for (unsigned s = 0; s < SLOTS; s++) {
-			if (!bk->sig[s]) {
-				bk->sig[s] = sig_of(h);
-				bk->idx[s] = i;
-				f->slot = (uint32_t)(b << 3 | s);
-				return;
-			}
+		unsigned empty = slots_with(bk, 0);
+
+		if (empty) {
+			unsigned s = (unsigned)__builtin_ctz(empty);
+
+			bk->sig[s] = sig_of(h);
+			bk->idx[s] = i;
+			f->slot = (uint32_t)(b << 3 | s);
+			return;
 		}
 		bk->ovf++; /* cannot loop forever: the table is never more than 4/7 full */
 		b = (b + 1) & t->mask;
@@ -433,12 +456,11 @@ static struct flow *find(const struct flow_table *t, const struct flow_key *k, u
 	/* at most once round: a run of spilled lines never makes a lookup spin */
 	for (uint64_t b = h & t->mask, n = 0; n <= t->mask; b = (b + 1) & t->mask, n++) {
 		const struct bucket *bk = &t->bucket[b];
-		for (unsigned s = 0; s < SLOTS; s++) {
-			if (bk->sig[s] == sig) {
-				struct flow *f = at(t, bk->idx[s]);
-				if (key_eq(&f->key, k))
-					return f;
-			}
+
+		for (unsigned m = slots_with(bk, sig); m; m &= m - 1) {
+			struct flow *f = at(t, bk->idx[__builtin_ctz(m)]);
+			if (key_eq(&f->key, k))
+				return f;
 		}
 		if (!bk->ovf)
 			return NULL;
@@ -505,15 +527,17 @@ bool flow_probe_known(const struct flow_table *t, struct flow_probe *pr)
 
 	for (uint64_t b = pr->hash & t->mask, n = 0; n <= t->mask; b = (b + 1) & t->mask, n++) {
 		const struct bucket *bk = &t->bucket[b];
-		for (unsigned s = 0; s < SLOTS; s++) {
-			if (bk->sig[s] == sig) {
-				/* a hint: the tag matches; fetch the flow for the real lookup */
-				const char *f = (const char *)at(t, bk->idx[s]);
-				pr->hint = bk->idx[s];
-				__builtin_prefetch(f);
-				__builtin_prefetch(f + 64, 1); /* the counters the packet will add to */
-				return true;
-			}
+		unsigned m = slots_with(bk, sig);
+
+		if (m) {
+			/* a hint: the (first) tag matches; fetch the flow for the real lookup */
+			uint32_t i = bk->idx[__builtin_ctz(m)];
+			const char *f = (const char *)at(t, i);
+
+			pr->hint = i;
+			__builtin_prefetch(f);
+			__builtin_prefetch(f + 64, 1); /* the counters the packet will add to */
+			return true;
 		}
 		if (!bk->ovf)
 			return false;
