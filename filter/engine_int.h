@@ -112,7 +112,7 @@ struct engine {
 	int64_t queue_asked_ms;     /* control thread: when status last asked the kernel (queue_now()) */
 	uint8_t queue_seen;        /* and what hooks_queue_state() said */
 	bool warned_conntrack;     /* conntrack(8) missing: said once */
-	bool gen_unapplied;        /* the kernel rules still name an older generation: the tick retries */
+	bool gen_unapplied;        /* the kernel rules name an older generation: the tick retries */
 	/*
 	 * lock: serialises changes of the snapshot, the master lifeline and the
 	 * heartbeat watch between the event loop and the control server thread.
@@ -204,7 +204,7 @@ void engine_persist_given(const struct config *cfg, const struct policy *p);
  * the lock file cannot be made (warned: the engine runs without it).
  */
 int engine_lock(const struct config *cfg);
-/* engine_lock_owner() - after daemonising: a second engine is told the daemon's pid, not the parent's. */
+/* engine_lock_owner() - after daemonising: a second engine learns the daemon's pid. */
 void engine_lock_owner(void);
 /*
  * engine_resolve.c: resolver_start() / resolver_stop() - the thread that
@@ -228,7 +228,7 @@ void engine_load_learned(const struct config *cfg, struct lifeline *l, uint64_t 
  */
 uint32_t engine_home_net(const struct config *cfg, struct ip_range *out, uint32_t max);
 void engine_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* engine_log_to_syslog() - a daemon's stderr is /dev/null: engine_log() goes to syslog (LOG_DAEMON) from now on. */
+/* engine_log_to_syslog() - a daemon's stderr is /dev/null: engine_log() goes to syslog from now on. */
 void engine_log_to_syslog(void);
 /* engine_event() - a lifeline/policy/ready event with a message, when the log is open. */
 void engine_event(struct engine *e, enum ev_type type, const char *msg);

@@ -195,10 +195,11 @@ int hooks_print(const struct config *cfg, enum hooks_backend b, FILE *out)
 static int ipt_jump_run(int family, const struct hooks_jump *jp, const char *op)
 {
 	char *tool = family == 4 ? "iptables" : "ip6tables", mark[32];
-	char *const plain[] = { tool, HOOKS_XT_WAIT, "-t", (char *)jp->table, (char *)op, (char *)jp->from,
-				"-j", (char *)jp->chain, NULL };
-	char *const marked[] = { tool, HOOKS_XT_WAIT, "-t", (char *)jp->table, (char *)op, (char *)jp->from,
-				 "-m", "mark", "--mark", mark, "-j", (char *)jp->chain, NULL };
+	char *const plain[] = { tool, HOOKS_XT_WAIT, "-t", (char *)jp->table, (char *)op,
+				(char *)jp->from, "-j", (char *)jp->chain, NULL };
+	char *const marked[] = { tool, HOOKS_XT_WAIT, "-t", (char *)jp->table, (char *)op,
+				 (char *)jp->from, "-m", "mark", "--mark", mark, "-j",
+				 (char *)jp->chain, NULL };
 
 	snprintf(mark, sizeof(mark), "0x%x/0x%x", hooks_mark(HOOKS_REJECT_GEN), HOOKS_MARK_MASK);
 	return hooks_run(jp->reject_mark ? marked : plain, NULL, 0, NULL, 0);
@@ -306,8 +307,10 @@ static void ipt_remove_filter_chains(int family)
 	char *tool = family == 4 ? "iptables" : "ip6tables";
 
 	for (size_t c = 0; c < LL_ARRAY_SIZE(legacy); c++) {
-		char *const flush[] = { tool, HOOKS_XT_WAIT, "-t", "filter", "-F", (char *)legacy[c].chain, NULL };
-		char *const drop[] = { tool, HOOKS_XT_WAIT, "-t", "filter", "-X", (char *)legacy[c].chain, NULL };
+		char *const flush[] = { tool, HOOKS_XT_WAIT, "-t", "filter", "-F",
+					(char *)legacy[c].chain, NULL };
+		char *const drop[] = { tool, HOOKS_XT_WAIT, "-t", "filter", "-X",
+				       (char *)legacy[c].chain, NULL };
 
 		ipt_jump_delete(family, &legacy[c]);
 		if (hooks_run(flush, NULL, 0, NULL, 0) == 0)
@@ -460,7 +463,7 @@ int hooks_remove(struct hooks *h)
 	return err;
 }
 
-/* Our iptables input chain in @family: the tool's exit status (0: there), its listing in @out (when @len). */
+/* Our iptables input chain in @family: the tool's exit status (0: there), listed in @out (@len). */
 static int ipt_list_ours(int family, char *out, size_t len)
 {
 	char *const argv[] = { family == 4 ? "iptables" : "ip6tables", HOOKS_XT_WAIT, "-t",
@@ -522,9 +525,10 @@ static unsigned count_of(const char *hay, const char *needle)
 static enum hooks_queue_state ipt_chain_state(int family, const char *chain, char *out)
 {
 	const char *tool = family == 4 ? "iptables" : "ip6tables";
-	char *const list[] = { (char *)tool, HOOKS_XT_WAIT, "-t", HOOKS_IPT_TABLE, "-S", (char *)chain, NULL };
-	char *const any[] = { (char *)tool, HOOKS_XT_WAIT, "-t", HOOKS_IPT_TABLE, "-S", "INPUT", NULL };
-
+	char *const list[] = { (char *)tool, HOOKS_XT_WAIT, "-t", HOOKS_IPT_TABLE, "-S",
+			       (char *)chain, NULL };
+	char *const any[] = { (char *)tool, HOOKS_XT_WAIT, "-t", HOOKS_IPT_TABLE, "-S", "INPUT",
+			      NULL };
 	int rc = hooks_run(list, NULL, 0, out, HOOKS_LIST_MAX);
 
 	if (rc == HOOKS_XT_LOCKED) /* someone else holds the xtables lock: no telling */
@@ -620,7 +624,8 @@ int hooks_remove_queue(const struct config *cfg, char *err, size_t errlen)
 		/* ask once more: the xtables lock may have kept iptables from answering */
 		int r4 = ipt_list_ours(4, NULL, 0);
 
-		if (r4 == HOOKS_XT_LOCKED) { /* no telling whether ours are there: not "nothing to remove" */
+		/* no telling whether ours are there: not "nothing to remove" */
+		if (r4 == HOOKS_XT_LOCKED) {
 			if (err && errlen)
 				snprintf(err, errlen, "another process holds the xtables lock (waited "
 					 HOOKS_XT_WAIT_S " s for it): `fuser -v /run/xtables.lock` "

@@ -61,7 +61,10 @@ uint32_t ips_ruleset_count(const struct ips_ruleset *rs, uint32_t *skipped);
  * addresses change.
  */
 bool ips_reads_home_net(const struct ips_ruleset *rs);
-/* ips_class_find() - the description and (*@prio) priority of classtype @name; NULL: not one of Suricata's defaults. */
+/*
+ * ips_class_find() - the description and (*@prio) priority of classtype
+ * @name; NULL: not one of Suricata's defaults.
+ */
 const char *ips_class_find(const char *name, int *prio);
 /* ips_rule_info() - what events say of the rule with @sid (gid 1 first); false: none. */
 struct ips_rule_info {

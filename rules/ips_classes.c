@@ -1,4 +1,4 @@
-/* ips_classes.c - classtype names, as Suricata's default classification.config has them: alert.category and severity. */
+/* ips_classes.c - classtypes as Suricata's default classification.config has them: EVE category, severity. */
 #include <strings.h>
 
 #include "ips.h"
