@@ -336,9 +336,12 @@ static bool state_dir_usable(struct doctor *d, const char *dir)
 			return true; /* the engine makes it */
 		why = err == ENOENT ? "does not exist, nor does its parent" : strerror(err);
 	}
+	snprintf(parent, sizeof(parent), "%s/%s", dir, STATE_CURRENT_FILE);
 	doctor_line(d, DOC_FAIL, "persisted policy", "state dir %s %s: loads are not kept, a "
-		    "restart runs the empty policy and --confirm has nothing to roll back to "
-		    "(mkdir -p -m 0750 %s, or fix state-dir)", dir, why, dir);
+		    "restart runs %s and --confirm has nothing to roll back to "
+		    "(mkdir -p -m 0750 %s, or fix state-dir)", dir, why,
+		    access(parent, R_OK) == 0 ? "the policy persisted there before" :
+		    "the empty policy", dir);
 	return false;
 }
 
@@ -354,7 +357,8 @@ static void check_persisted(struct doctor *d)
 	struct state_meta m = { 0 };
 	struct policy *p, *lg;
 	struct stat st;
-	char why[512], lwhy[512], path[4200];
+	char why[512], lwhy[512], path[4200], buf[512];
+	const char *run;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, STATE_CURRENT_FILE);
 	if (geteuid() != 0 && access(path, R_OK) < 0 && errno == EACCES) {
@@ -396,6 +400,12 @@ static void check_persisted(struct doctor *d)
 		doctor_line(d, DOC_WARN, "persisted policy", "%s exists: an engine started with "
 			    "last-good because current.pol was broken (its log says why); remove "
 			    "the file once read", path);
+	} else if ((run = status_field(d, "policy", buf, sizeof(buf))) &&
+		   (run = strstr(run, "sha256 ")) && strncmp(run + 7, p->hash, 64) != 0) {
+		/* the last load or reset ran but could not be written (disk full, read-only) */
+		doctor_line(d, DOC_WARN, "persisted policy", "current.pol (sha256 %.16s) is not the "
+			    "policy that runs (sha256 %.16s): a restart would run current.pol; free "
+			    "the state dir, then load the policy again", p->hash, run + 7);
 	} else {
 		doctor_line(d, DOC_OK, "persisted policy", "current.pol loads (%u rules)", p->nrules);
 	}

@@ -382,6 +382,10 @@ printf 'deny in bogus\n' > "$T/e1/state/current.pol"
 run e1 doctor; check doctor_persisted_broken has "$T/out" "^warn  persisted policy .*current.pol:1:9: unknown protocol 'bogus': a restart would run last-good"
 run e1 load "$P/a.pol"; rm -f "$T/e1/state/current.pol.bad"
 run e1 doctor; check doctor_persisted_ok has "$T/out" "^ok    persisted policy .*current.pol loads (2 rules)"
+# a load that ran but was not written (disk full): what a restart runs is not what runs now
+cp "$P/c.pol" "$T/e1/state/current.pol"
+run e1 doctor; check doctor_persisted_not_running has "$T/out" "^warn  persisted policy .*current.pol (sha256 [0-9a-f]*) is not the policy that runs"
+run e1 load "$P/a.pol"
 # broken with no last-good to fall back on; then nothing persisted at all
 printf 'deny in bogus\n' > "$T/e1/state/current.pol"; mv "$T/e1/state/last-good.pol" "$T/lg.keep"
 run e1 doctor; check doctor_persisted_no_last_good has "$T/out" "^FAIL  persisted policy .*bogus', and there is no last-good: a restart would run the empty policy"
