@@ -121,7 +121,7 @@ static int run(const struct capture *c, struct policy *pol, const struct config 
 		memset(&p, 0, sizeof(p));
 		if (off < 0 || pkt_parse(&p, f + off, c->len[i] - (uint32_t)off, &why) < 0)
 			continue;
-		p.dir = pipeline_dir(&pl, p.src);
+		pipeline_set_dir(&pl, &p);
 		pipeline_judge(&pl, &p, c->ts_us[i], &v);
 		st->alerts += v.nalerts;
 		st->dropped += !v.accept;

@@ -109,18 +109,25 @@ static bool is_manager(const struct lifeline *l, ll_ip a)
  * Heartbeat: the manager's port is heartbeat_port (host connects out) or
  * the host's port is agent_port (manager connects in), either direction of
  * such a connection. A manager connecting in to the heartbeat port, or the
- * host connecting out to the agent port, is ordinary traffic.
+ * host connecting out to the agent port, is ordinary traffic; so is any
+ * other address. As the kernel rules do, the peer is the destination of
+ * what goes out and the source of what comes in: the host is never its
+ * own peer, even when every address is a manager (none configured) or the
+ * host's own resolver is a DNS server. Replay without a host address in
+ * the packet cannot tell the direction: either side may be the peer then.
  */
 static bool is_heartbeat(const struct lifeline *l, const struct pkt *p)
 {
+	bool out = p->dir == PKT_DIR_OUT;
+
+	if (p->dir_guessed)
+		return (p->dport == l->heartbeat_port && is_manager(l, p->dst)) ||
+		       (p->sport == l->heartbeat_port && is_manager(l, p->src)) ||
+		       (p->dport == l->agent_port && is_manager(l, p->src)) ||
+		       (p->sport == l->agent_port && is_manager(l, p->dst));
 	/* ports first: they rule out nearly every packet without a set lookup */
-	if (p->dport == l->heartbeat_port && is_manager(l, p->dst))
-		return true;
-	if (p->sport == l->heartbeat_port && is_manager(l, p->src))
-		return true;
-	if (p->dport == l->agent_port && is_manager(l, p->src))
-		return true;
-	return p->sport == l->agent_port && is_manager(l, p->dst);
+	return ((out ? p->dport : p->sport) == l->heartbeat_port ||
+		(out ? p->sport : p->dport) == l->agent_port) && is_manager(l, out ? p->dst : p->src);
 }
 
 static bool dns_known(const struct lifeline *l, ll_ip a, uint64_t now_us)
@@ -132,11 +139,15 @@ static bool dns_known(const struct lifeline *l, ll_ip a, uint64_t now_us)
 	return l->dns[i].expires_us == 0 || now_us < l->dns[i].expires_us;
 }
 
+/* DNS: to or from port 53 of a known server, the peer as for the heartbeat. */
 static bool is_dns(const struct lifeline *l, const struct pkt *p, uint64_t now_us)
 {
-	if (p->dport == DNS_PORT && dns_known(l, p->dst, now_us))
-		return true;
-	return p->sport == DNS_PORT && dns_known(l, p->src, now_us);
+	bool out = p->dir == PKT_DIR_OUT;
+
+	if (p->dir_guessed)
+		return (p->dport == DNS_PORT && dns_known(l, p->dst, now_us)) ||
+		       (p->sport == DNS_PORT && dns_known(l, p->src, now_us));
+	return (out ? p->dport : p->sport) == DNS_PORT && dns_known(l, out ? p->dst : p->src, now_us);
 }
 
 static bool ports_pair(const struct pkt *p, uint16_t a, uint16_t b)

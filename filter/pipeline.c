@@ -82,12 +82,20 @@ void pipeline_set_policy(struct pipeline *pl, struct policy *policy)
 	reset_hits(pl);
 }
 
-uint8_t pipeline_dir(const struct pipeline *pl, ll_ip src)
+static bool is_host(const struct pipeline *pl, ll_ip a)
 {
 	for (uint32_t i = 0; i < pl->nhosts; i++)
-		if (ll_ip_cmp(src, pl->hosts[i].lo) >= 0 && ll_ip_cmp(src, pl->hosts[i].hi) <= 0)
-			return PKT_DIR_OUT;
-	return PKT_DIR_IN;
+		if (ll_ip_cmp(a, pl->hosts[i].lo) >= 0 && ll_ip_cmp(a, pl->hosts[i].hi) <= 0)
+			return true;
+	return false;
+}
+
+void pipeline_set_dir(const struct pipeline *pl, struct pkt *p)
+{
+	bool out = is_host(pl, p->src);
+
+	p->dir = out ? PKT_DIR_OUT : PKT_DIR_IN;
+	p->dir_guessed = out == is_host(pl, p->dst); /* both or neither a host's (a /64 in `host`) */
 }
 
 static bool policy_is_empty(const struct policy *p)

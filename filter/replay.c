@@ -233,7 +233,7 @@ static void judge_datagram(struct replay *r, const struct frag_result *res, int 
 		pipeline_sanity(r->pl, why, v);
 		return;
 	}
-	p->dir = pipeline_dir(r->pl, p->src);
+	pipeline_set_dir(r->pl, p);
 	p->ifindex = ifindex;
 	p->ifname = ifname;
 	pipeline_judge(r->pl, p, now, v);
@@ -342,11 +342,11 @@ static void frame(struct replay *r, int dlt, uint64_t n, const struct pcap_pkthd
 		pipeline_sanity(r->pl, why, &v);
 		/* what the parser got to (addresses, protocol) still helps the reader */
 		if (p.family)
-			p.dir = pipeline_dir(r->pl, p.src);
+			pipeline_set_dir(r->pl, &p);
 		emit(r, n, h, data, p.family ? &p : NULL, &v);
 		return;
 	}
-	p.dir = pipeline_dir(r->pl, p.src);
+	pipeline_set_dir(r->pl, &p);
 	p.ifindex = ifindex;
 	p.ifname = ifname;
 	if (p.is_frag || !e) {

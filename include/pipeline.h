@@ -56,8 +56,12 @@ void pipeline_set_policy(struct pipeline *pl, struct policy *policy);
 /* pipeline_fw_key() - the firewall's view of a parsed packet (benches use it too). */
 void pipeline_fw_key(const struct pkt *p, struct fw_key *k);
 
-/* pipeline_dir() - PKT_DIR_OUT when @src is a host address, else PKT_DIR_IN. */
-uint8_t pipeline_dir(const struct pipeline *pl, ll_ip src);
+/*
+ * pipeline_set_dir() - replay's direction: PKT_DIR_OUT when @p's source is a
+ * host address, else PKT_DIR_IN; a guess (p->dir_guessed) when its
+ * destination is a host address too, or neither is.
+ */
+void pipeline_set_dir(const struct pipeline *pl, struct pkt *p);
 
 /*
  * pipeline_judge() - the spine. @p is a parsed, whole (reassembled) datagram

@@ -49,6 +49,7 @@ struct pkt {
 	uint8_t proto;    /* upper-layer protocol after IPv6 extension headers */
 	uint8_t ttl;      /* TTL or hop limit */
 	uint8_t dir;      /* PKT_DIR_IN / PKT_DIR_OUT, set by the caller */
+	bool dir_guessed; /* replay: both or neither address a host's, so dir is a guess */
 	uint8_t is_frag;  /* a fragment (set by pkt_parse; defrag clears it). An IPv6 atomic
 			   * fragment (offset 0, M=0) is not one: the kernel takes it whole;
 			   * frag_hdr_off and frag_id are still set */

@@ -26,7 +26,7 @@ static void judge(const struct config *cfg)
 	memset(&p, 0, sizeof(p));
 	if (pipeline_init(&pl, cfg, NULL) == 0 &&
 	    pkt_parse(&p, heartbeat, sizeof(heartbeat), &why) == 0) {
-		p.dir = pipeline_dir(&pl, p.src);
+		pipeline_set_dir(&pl, &p);
 		pipeline_judge(&pl, &p, 1, &v);
 	}
 	pipeline_fini(&pl);

@@ -47,7 +47,7 @@ static void judge(struct pipeline *pl, const uint8_t *b, size_t len, uint64_t no
 	memset(&p, 0, sizeof(p));
 	if (pkt_parse(&p, b, (uint32_t)len, &why) < 0)
 		return;
-	p.dir = pipeline_dir(pl, p.src);
+	pipeline_set_dir(pl, &p);
 	pipeline_judge(pl, &p, now, &v);
 }
 

@@ -25,7 +25,7 @@ static void judge(struct pipeline *pl, const uint8_t *ip, uint32_t caplen, uint3
 		verdict_json_write(fuzz_null(), 1, now, p.family ? &p : NULL, &v);
 		return;
 	}
-	p.dir = pipeline_dir(pl, p.src);
+	pipeline_set_dir(pl, &p);
 	p.ifname = (caplen & 1) ? "eth1" : NULL;
 	if (p.is_frag)
 		return; /* fragments wait for reassembly: fuzz_replay covers them */

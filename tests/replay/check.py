@@ -225,21 +225,22 @@ class Frame:
 
 def lifeline_reason(f, conf, learned):
     """SPEC 5, applied to tshark's view of a whole datagram. None if not lifeline."""
+    # SPEC 5: the peer holds the heartbeat port, the host the agent port; with no manager
+    # named (SPEC 3) any address may be the peer, but never the host itself. Which side is
+    # the host: the one a `host` line names, unless both or neither are (then either).
+    src_host, dst_host = conf.is_host(f.src), conf.is_host(f.dst)
+    sides = [(f.src, f.sport, f.dport), (f.dst, f.dport, f.sport)]  # (peer, peer port, host port)
+    if src_host != dst_host:
+        sides = [sides[1]] if src_host else [sides[0]]
     if f.tcp:
-        ports = (conf.hb, conf.ag)
-        if not conf.managers:
-            if f.sport in ports or f.dport in ports:
-                return "heartbeat"
-        else:
-            m = conf.managers
-            if (f.src in m and f.sport == conf.hb) or (f.dst in m and f.dport == conf.hb) or \
-               (f.src in m and f.dport == conf.ag) or (f.dst in m and f.sport == conf.ag):
+        for peer, pport, hport in sides:
+            if (not conf.managers or peer in conf.managers) and (pport == conf.hb or hport == conf.ag):
                 return "heartbeat"
     if f.udp and (f.sport, f.dport) in ((68, 67), (67, 68), (546, 547), (547, 546)):
         return "dhcp"
     if f.tcp or f.udp:
         servers = set(conf.dns) | learned[4] | learned[6]
-        if (f.dst in servers and f.dport == 53) or (f.src in servers and f.sport == 53):
+        if any(peer in servers and pport == 53 for peer, pport, _ in sides):
             return "dns"
     if f.icmp and f.itype == 3 and f.icode == 4:
         return "icmp-pmtu"

@@ -25,10 +25,22 @@ static ll_ip ip(const char *s)
 	return a;
 }
 
+/* The host's addresses in these tests: what they send goes out. */
+static bool from_host(const char *src)
+{
+	static const char *const host[] = { "198.51.100.2", "2001:db8::2", "fe80::2", "0.0.0.0" };
+
+	for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++)
+		if (!strcmp(src, host[i]))
+			return true;
+	return false;
+}
+
 static struct pkt tcp(const char *src, uint16_t sport, const char *dst, uint16_t dport)
 {
 	struct pkt p = { 0 };
 
+	p.dir = from_host(src) ? PKT_DIR_OUT : PKT_DIR_IN;
 	p.src = ip(src);
 	p.dst = ip(dst);
 	p.family = ll_ip_is_v4(p.src) ? 4 : 6;
@@ -165,6 +177,31 @@ static void test_heartbeat_any_manager(void **state)
 	p = tcp(HOST, 4118, OTHER, 50000);
 	assert_int_equal(lifeline_match(&l, &p, T0), R_HEARTBEAT);
 	p = tcp(HOST, 40112, OTHER, 4119);
+	assert_int_equal(lifeline_match(&l, &p, T0), -1);
+	/* every address is a manager, but the roles stay (SPEC 5): the host is never the peer */
+	p = tcp(OTHER, 4118, HOST, 22); /* from "a manager's agent port" to any host port */
+	assert_int_equal(lifeline_match(&l, &p, T0), -1);
+	p = tcp(OTHER, 50000, HOST, 4120); /* in to the host's heartbeat port */
+	assert_int_equal(lifeline_match(&l, &p, T0), -1);
+	p = tcp(HOST, 50000, OTHER, 4118); /* out to an agent port */
+	assert_int_equal(lifeline_match(&l, &p, T0), -1);
+	/* replay that cannot tell the direction lets either side hold the ports */
+	p = tcp(OTHER, 4118, HOST, 22);
+	p.dir_guessed = true;
+	assert_int_equal(lifeline_match(&l, &p, T0), R_HEARTBEAT);
+}
+
+/* The host's own resolver as a DNS server: its port 53 is no lifeline for anyone else. */
+static void test_dns_own_address(void **state)
+{
+	struct lifeline l;
+	struct pkt p;
+
+	(void)state;
+	ll_from(&l, "dns-server " HOST "\n");
+	p = tcp(OTHER, 40000, HOST, 53);
+	assert_int_equal(lifeline_match(&l, &p, T0), -1);
+	p = udp(HOST, 53, OTHER, 40000);
 	assert_int_equal(lifeline_match(&l, &p, T0), -1);
 }
 
@@ -1169,6 +1206,7 @@ int main(void)
 		cmocka_unit_test(test_heartbeat_ports_from_config),
 		cmocka_unit_test(test_heartbeat_any_manager),
 		cmocka_unit_test(test_heartbeat_named_manager),
+		cmocka_unit_test(test_dns_own_address),
 		cmocka_unit_test(test_dhcp),
 		cmocka_unit_test(test_dns_configured),
 		cmocka_unit_test(test_icmp),
