@@ -340,22 +340,42 @@ static struct policy *fall_back(const char *dir, const struct policy_opts *o, ch
 struct policy *state_load_current(const char *dir, const struct policy_opts *o, char *why,
 				  size_t whylen)
 {
-	struct policy_opts po = o ? *o : (struct policy_opts){ 0 };
-	struct state_meta m;
+	struct policy_opts po = o ? *o : (struct policy_opts){ 0 }, lg;
+	struct state_meta m = { 0 };
 	struct policy *p;
 	bool broken;
 	int rc;
 
+	/*
+	 * Last-good ran once: it loads as it ran, skipping what this build
+	 * cannot do, whatever state.meta says of the policy after it (a
+	 * pending --confirm load's own flag).
+	 */
+	lg = po;
+	lg.skip_unsupported = true;
 	if (state_meta_read(dir, &m) == 0 && m.skip_unsupported)
 		po.skip_unsupported = true; /* it was loaded that way */
 	o = &po;
 	if (!m.confirm_deadline) {
 		p = load_slot(dir, STATE_CURRENT, o, why, whylen, &broken);
-		return p ? p : fall_back(dir, o, why, whylen, broken);
+		return p ? p : fall_back(dir, &lg, why, whylen, broken);
 	}
-	if (!(p = state_load_policy(dir, STATE_LAST_GOOD, o, why, whylen)))
-		return NULL;
-	if ((rc = restore_last_good(dir, p, o->skip_unsupported)) < 0) {
+	if (!(p = state_load_policy(dir, STATE_LAST_GOOD, &lg, why, whylen))) {
+		/* the unconfirmed policy must not come back at a later start either */
+		size_t n = strlen(why);
+
+		if (!(p = policy_empty()))
+			return NULL;
+		state_meta_of(&m, p, false, false);
+		rc = state_save_policy(dir, STATE_CURRENT, "", 0, NULL, 0);
+		if (!rc)
+			rc = state_meta_write(dir, &m);
+		snprintf(why + n, whylen - n, "; the policy loaded with --confirm was never "
+			 "confirmed: started with the empty policy%s%s", rc ? ", not persisted: " :
+			 ", now current", rc ? strerror(-rc) : "");
+		return p;
+	}
+	if ((rc = restore_last_good(dir, p, true)) < 0) {
 		snprintf(why, whylen, "%s: cannot roll back the unconfirmed policy: %s", dir,
 			 strerror(-rc));
 		policy_free(p);

@@ -207,6 +207,34 @@ static void test_unconfirmed_rolls_back(void **state)
 }
 
 /*
+ * Last-good loaded with --skip-unsupported, then a --confirm load without
+ * it, then a restart: last-good loads as it ran (skipping), not as the
+ * pending load's flag says; and when last-good cannot load at all, the
+ * unconfirmed policy does not come back at the start after either.
+ */
+static void test_unconfirmed_last_good_skipping(void **state)
+{
+	struct state_meta m = { .confirm_deadline = 1 };
+	char why[512];
+	struct policy *p;
+
+	(void)state;
+	assert_non_null(p = restart_with("allow in tcp to any port 22 id 1\n"
+					 "alert tcp any any -> any any (lua:x.lua; sid:1;)\n",
+					 "deny in any id 2\n", &m, why, sizeof(why)));
+	assert_int_equal(p->nrules, 1);
+	assert_int_equal(p->rules[0].id, 1);
+	policy_free(p);
+	assert_non_null(p = restart_with("allow in bogus\n", "deny in any id 2\n", &m, why, sizeof(why)));
+	assert_int_equal(p->nrules, 0);
+	assert_non_null(strstr(why, "started with the empty policy, now current"));
+	policy_free(p);
+	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why))); /* the start after */
+	assert_int_equal(p->nrules, 0);
+	policy_free(p);
+}
+
+/*
  * A corrupt current.pol gives way to last-good, restored as current (so that
  * the next load does not promote the broken file); the broken one is kept.
  */
@@ -312,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_load_policy),
 		cmocka_unit_test(test_meta),
 		cmocka_unit_test(test_unconfirmed_rolls_back),
+		cmocka_unit_test(test_unconfirmed_last_good_skipping),
 		cmocka_unit_test(test_corrupt_current_falls_back),
 		cmocka_unit_test(test_fall_back_keeps_meta),
 		cmocka_unit_test(test_dns),
