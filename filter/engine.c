@@ -299,6 +299,8 @@ int engine_set_policy(struct engine *e, struct policy *p)
 	if (e->hooks.spec.offload)
 		queue_taken_out(e, st); /* the generation is a rewrite of our chains */
 	err = hooks_set_generation(&e->hooks, s->gen);
+	if (!err && e->gen_unapplied) /* the tick was still trying an older one */
+		engine_log("offload generation %u is in the kernel rules now", s->gen);
 	e->gen_unapplied = err != 0; /* e.g. another process held the xtables lock */
 	engine_publish(e, s);
 	return err;
@@ -404,9 +406,13 @@ static void on_tick(struct engine *e)
 	 * Until the kernel rules name the running generation, flows the old
 	 * policy offloaded still pass there unjudged: try again each tick.
 	 */
-	if (e->gen_unapplied && hooks_set_generation(&e->hooks, cur->gen) == 0) {
-		e->gen_unapplied = false;
-		engine_log("offload generation %u is in the kernel rules now", cur->gen);
+	if (e->gen_unapplied) {
+		/* a reset that took the queue rule out meanwhile: the rewrite keeps it out */
+		queue_taken_out(e, kernel_state(e));
+		if (hooks_set_generation(&e->hooks, cur->gen) == 0) {
+			e->gen_unapplied = false;
+			engine_log("offload generation %u is in the kernel rules now", cur->gen);
+		}
 	}
 	/* DNS servers whose lease ended leave the kernel set too */
 	fill_snap_lifeline(&probe, &e->master, engine_now_us());

@@ -192,12 +192,13 @@ int hooks_print(const struct config *cfg, enum hooks_backend b, FILE *out)
  * Run `TOOL --wait=N -t TABLE OP FROM [mark match] -j CHAIN` for jump @jp: OP -C
  * (is it there?) or -D. Returns the tool's exit status.
  */
-static int ipt_jump_run(int family, const struct hooks_jump *jp, const char *op)
+static int ipt_jump_run(int family, const struct hooks_jump *jp, const char *op,
+			const char *wait)
 {
 	char *tool = family == 4 ? "iptables" : "ip6tables", mark[32];
-	char *const plain[] = { tool, HOOKS_XT_WAIT, "-t", (char *)jp->table, (char *)op,
+	char *const plain[] = { tool, (char *)wait, "-t", (char *)jp->table, (char *)op,
 				(char *)jp->from, "-j", (char *)jp->chain, NULL };
-	char *const marked[] = { tool, HOOKS_XT_WAIT, "-t", (char *)jp->table, (char *)op,
+	char *const marked[] = { tool, (char *)wait, "-t", (char *)jp->table, (char *)op,
 				 (char *)jp->from, "-m", "mark", "--mark", mark, "-j",
 				 (char *)jp->chain, NULL };
 
@@ -211,7 +212,7 @@ int hooks_ipt_missing_jumps(int family)
 	int m = 0;
 
 	for (int j = 0; j < HOOKS_JUMP__N; j++) {
-		int rc = ipt_jump_run(family, hooks_ipt_jump(j), "-C");
+		int rc = ipt_jump_run(family, hooks_ipt_jump(j), "-C", HOOKS_XT_WAIT);
 
 		if (rc == HOOKS_XT_LOCKED)
 			return -EBUSY;
@@ -222,9 +223,9 @@ int hooks_ipt_missing_jumps(int family)
 }
 
 /* Delete every copy of jump @jp (a crashed engine's restart may have doubled one). */
-static void ipt_jump_delete(int family, const struct hooks_jump *jp)
+static void ipt_jump_delete(int family, const struct hooks_jump *jp, const char *wait)
 {
-	for (int i = 0; i < 8 && ipt_jump_run(family, jp, "-D") == 0; i++)
+	for (int i = 0; i < 8 && ipt_jump_run(family, jp, "-D", wait) == 0; i++)
 		;
 }
 
@@ -298,7 +299,7 @@ static int nft_apply(struct hooks *h, bool elements)
  * ended the host's own filter rules too. One that died left them there:
  * take them out before the mangle ones go in, or packets are queued twice.
  */
-static void ipt_remove_filter_chains(int family)
+static void ipt_remove_filter_chains(int family, const char *wait)
 {
 	static const struct hooks_jump legacy[] = {
 		{ "filter", "INPUT", HOOKS_IPT_IN, false },
@@ -307,12 +308,12 @@ static void ipt_remove_filter_chains(int family)
 	char *tool = family == 4 ? "iptables" : "ip6tables";
 
 	for (size_t c = 0; c < LL_ARRAY_SIZE(legacy); c++) {
-		char *const flush[] = { tool, HOOKS_XT_WAIT, "-t", "filter", "-F",
+		char *const flush[] = { tool, (char *)wait, "-t", "filter", "-F",
 					(char *)legacy[c].chain, NULL };
-		char *const drop[] = { tool, HOOKS_XT_WAIT, "-t", "filter", "-X",
+		char *const drop[] = { tool, (char *)wait, "-t", "filter", "-X",
 				       (char *)legacy[c].chain, NULL };
 
-		ipt_jump_delete(family, &legacy[c]);
+		ipt_jump_delete(family, &legacy[c], wait);
 		if (hooks_run(flush, NULL, 0, NULL, 0) == 0)
 			hooks_run(drop, NULL, 0, NULL, 0);
 	}
@@ -332,7 +333,7 @@ static int install_ipt(struct hooks *h, bool sets)
 	int err = sets ? ipset_restore(h, false) : 0;
 
 	for (int fam = 4; !err && sets && fam <= 6; fam += 2)
-		ipt_remove_filter_chains(fam);
+		ipt_remove_filter_chains(fam, HOOKS_XT_WAIT);
 
 	for (int fam = 4; !err && fam <= 6; fam += 2)
 		err = ipt_restore(h, fam, hooks_ipt_missing_jumps(fam));
@@ -413,15 +414,15 @@ int hooks_set_addrs(struct hooks *h, enum hooks_set set, const ll_ip *a, uint32_
 static void ipt_remove(int family)
 {
 	char *rtool = family == 4 ? "iptables-restore" : "ip6tables-restore";
-	char *const restore[] = { rtool, HOOKS_XT_WAIT, "--noflush", NULL };
+	char *const restore[] = { rtool, HOOKS_XT_WAIT_STOP, "--noflush", NULL };
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
 
 	/* jumps first: from then on no packet enters the chains being deleted */
 	for (int j = 0; j < HOOKS_JUMP__N; j++)
-		ipt_jump_delete(family, hooks_ipt_jump(j));
-	ipt_remove_filter_chains(family);
+		ipt_jump_delete(family, hooks_ipt_jump(j), HOOKS_XT_WAIT_STOP);
+	ipt_remove_filter_chains(family, HOOKS_XT_WAIT_STOP);
 	f = open_memstream(&text, &len);
 	if (!f)
 		return;
@@ -648,7 +649,7 @@ int hooks_remove_queue(const struct config *cfg, char *err, size_t errlen)
 	if (rc == -ENOENT && legacy_chains()) {
 		/* an engine of an earlier build (an upgrade under way): its queue is in the filter table */
 		for (int fam = 4; fam <= 6; fam += 2)
-			ipt_remove_filter_chains(fam);
+			ipt_remove_filter_chains(fam, HOOKS_XT_WAIT);
 		rc = legacy_chains() ? -EIO : 0;
 	}
 	if (err && errlen)

@@ -156,6 +156,8 @@ int hooks_remove_queue(const struct config *cfg, char *err, size_t errlen);
  */
 #define HOOKS_XT_WAIT_S "2"
 #define HOOKS_XT_WAIT "--wait=" HOOKS_XT_WAIT_S
+/* A stop removes everything, however long the lock is held (the stop timeout bounds it). */
+#define HOOKS_XT_WAIT_STOP "-w"
 #define HOOKS_XT_LOCKED 4
 enum hooks_backend hooks_list(char *out, size_t len);
 /* hooks_listing_queues() - does hooks_list()'s @listing hold a queue rule? */
