@@ -825,7 +825,12 @@ void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int 
 	 */
 	if (f->offloaded)
 		f->tcp_bits &= (uint8_t)~(FLOW_END_KNOWN(0) | FLOW_END_KNOWN(1));
-	if (p->proto == 6 && p->l4_ok)
+	/*
+	 * A dropped flow's packets never reach the other end: a RST or FIN the
+	 * engine drops ends nothing there, so it ends nothing here either (or
+	 * one RST would reopen a flow the IPS dropped to the firewall's allow).
+	 */
+	if (p->proto == 6 && p->l4_ok && f->accept)
 		tcp_advance(f, p, from_opener);
 	if (f->pkts[!from_opener] != UINT32_MAX)
 		f->pkts[!from_opener]++;

@@ -45,15 +45,17 @@ static void tcp_seg(struct pkt *p, bool back, uint8_t flags, uint32_t seq, uint3
 	p->dport = back ? 40000 : 443;
 }
 
-/* @p through the table at time @now: the flow it belongs to (opened when new). */
+/* @p through the table at time @now: the flow it belongs to (opened, accepted, when new). */
 static struct flow *pass(struct flow_table *t, const struct pkt *p, uint64_t now)
 {
 	int from_opener = 1;
 	struct flow *f = flow_lookup(t, p, now, &from_opener);
 
-	if (!f)
+	if (!f) {
 		f = flow_create(t, p, now);
-	assert_non_null(f);
+		assert_non_null(f);
+		f->accept = 1; /* as the firewall decides: a dropped flow's state does not move */
+	}
 	flow_update(t, f, p, from_opener, now);
 	return f;
 }

@@ -165,6 +165,51 @@ static void turn(struct pkt *p)
 }
 
 /*
+ * A flow the IPS dropped stays dropped: a RST the engine drops never
+ * reached the server, so it does not end the flow, and a SYN on the same
+ * tuple (or the client's retransmission) does not reopen it to the
+ * firewall's allow while the server's connection still stands.
+ */
+static void test_ips_drop_outlives_rst(void **state)
+{
+	static const char get[] = "GET /etc/passwd";
+	struct policy *a = load("allow in tcp id 1\n"
+				"drop tcp any any -> any 80 (msg:\"x\"; content:\"/etc/passwd\"; sid:7;)\n");
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+	const uint8_t fl[] = { 0x02, 0x12, 0x10, 0x18, 0x04, 0x02, 0x18 }; /* SYN .. data, RST, SYN, data */
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	for (unsigned i = 0; i < sizeof(fl); i++) {
+		tcp_in(&p, fl[i], NULL);
+		p.dport = 80;
+		p.l3hlen = 20, p.l4hlen = 20, p.len = 40;
+		p.tcp_seq = i == 5 ? 90000 : i == 0 ? 1000 : 1001;
+		if (fl[i] == 0x18) {
+			p.payload = (const uint8_t *)get, p.paylen = sizeof(get) - 1;
+			p.len += p.paylen;
+		}
+		if (i == 1) { /* the server's SYN-ACK */
+			turn(&p);
+			p.sport = 80, p.dport = 40000, p.tcp_seq = 7000, p.tcp_ack = 1001;
+		}
+		pipeline_judge(&pl, &p, 1000 + i, &v);
+		if (i < 3)
+			assert_true(v.accept);
+		else
+			assert_false(v.accept);
+	}
+	assert_int_equal(v.by, BY_FLOW);
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+}
+
+/*
  * What belongs to a flow, as conntrack has it: an echo flow is requests one
  * way and replies the other; an ICMP error is related only when the packet
  * it quotes came from its destination. The rest is judged by the rules.
@@ -443,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_reject_answer_passes),
 		cmocka_unit_test(test_related_as_conntrack),
 		cmocka_unit_test(test_batch_equals_single),
+		cmocka_unit_test(test_ips_drop_outlives_rst),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
