@@ -71,8 +71,8 @@ void event_tuple_from_pkt(struct ev_tuple *t, const struct pkt *p)
 	t->proto = p->proto;
 	t->src = p->src;
 	t->dst = p->dst;
-	if ((p->proto == IPPROTO_TCP_ || p->proto == IPPROTO_UDP_) && p->l4_ok) {
-		t->has_ports = true;
+	if ((p->proto == IPPROTO_TCP_ || p->proto == IPPROTO_UDP_ || p->proto == 132) && p->l4_ok) {
+		t->has_ports = true; /* SCTP's too, as EVE and Community ID have them */
 		t->sport = p->sport;
 		t->dport = p->dport;
 	}

@@ -241,6 +241,11 @@ int pkt_l4_parse(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
 		break;
 	}
 	p->l4_ok = !v->frag;
+	/* SCTP, DCCP and UDP-Lite start with the two ports too: flows keep them apart, as conntrack does */
+	if ((v->proto == 132 || v->proto == 33 || v->proto == 136) && p->l4_ok && v->cap >= 4) {
+		p->sport = (uint16_t)(v->l4[0] << 8 | v->l4[1]);
+		p->dport = (uint16_t)(v->l4[2] << 8 | v->l4[3]);
+	}
 	set_payload(p, v, 0, v->wire);
 	return 0;
 }

@@ -207,6 +207,26 @@ static void test_ipv4_udp_padding_trimmed(void **state)
 	assert_int_equal(p.l4len, 12);
 }
 
+/* SCTP, DCCP and UDP-Lite carry ports where TCP and UDP do: flows and events keep them. */
+static void test_ports_other_transports(void **state)
+{
+	static const uint8_t protos[] = { 132, 33, 136 };
+	uint8_t b[48] = { 0 };
+	struct pkt p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(protos); i++) {
+		uint32_t n = ip4(b, protos[i], 48, 5);
+
+		put16(b + n, 6666);
+		put16(b + n + 2, 9999);
+		expect_ok(&p, b, 48);
+		assert_int_equal(p.proto, protos[i]);
+		assert_int_equal(p.sport, 6666);
+		assert_int_equal(p.dport, 9999);
+	}
+}
+
 static void test_ipv4_options(void **state)
 {
 	uint8_t b[64];
@@ -1153,6 +1173,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ipv4_tcp),
 		cmocka_unit_test(test_ipv4_udp_padding_trimmed),
+		cmocka_unit_test(test_ports_other_transports),
 		cmocka_unit_test(test_ipv4_options),
 		cmocka_unit_test(test_bad_version),
 		cmocka_unit_test(test_bad_ihl),
