@@ -228,7 +228,13 @@ void control_reload_current(struct control *c)
 	if (p) {
 		state_meta_of(&c->meta, p, r.verified, r.skip);
 		c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_RELOAD, NULL);
-		meta_save(c, stderr);
+		free(msg); /* what load said: nothing to say of a good policy */
+		msg = NULL, mlen = 0;
+		if ((out = open_memstream(&msg, &mlen))) { /* a warning goes to the log, not stderr */
+			meta_save(c, out);
+			fclose(out);
+			say_lines(c, "policy reload: ", msg);
+		}
 	} else {
 		say_lines(c, "policy reload: ", msg); /* every line load would have printed */
 		say(c, rc == -ENOMEM ? "policy reload: out of memory; running policy kept"

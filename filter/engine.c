@@ -482,7 +482,7 @@ static void on_reload(struct engine *e)
 	if (e->evlog && event_log_reopen(e->evlog) < 0)
 		engine_log("reload: cannot reopen %s", e->cfg->event_log);
 	if (!c || config_load(c, path, !e->config_path, &errs) < 0) {
-		ll_err_print(&errs, stderr);
+		engine_log_errs(&errs);
 		engine_log("reload: %s is not a valid config (above); nothing changed, the running "
 			   "config stays", path);
 		ll_err_free(&errs);

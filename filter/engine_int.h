@@ -230,6 +230,8 @@ uint32_t engine_home_net(const struct config *cfg, struct ip_range *out, uint32_
 void engine_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* engine_log_to_syslog() - a daemon's stderr is /dev/null: engine_log() goes to syslog from now on. */
 void engine_log_to_syslog(void);
+/* engine_log_errs() - each line of @errs through engine_log() (syslog too, in a daemon). */
+void engine_log_errs(const struct ll_errlist *errs);
 /* engine_event() - a lifeline/policy/ready event with a message, when the log is open. */
 void engine_event(struct engine *e, enum ev_type type, const char *msg);
 

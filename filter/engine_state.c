@@ -41,6 +41,24 @@ uint64_t engine_mono_ms(void)
 
 static atomic_bool log_syslog;
 
+/* engine_log_errs() - see engine_int.h. */
+void engine_log_errs(const struct ll_errlist *errs)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f) {
+		ll_err_print(errs, stderr);
+		return;
+	}
+	ll_err_print(errs, f);
+	fclose(f);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		engine_log("%s", line);
+	free(text);
+}
+
 /* engine_log_to_syslog() - see engine_int.h. */
 void engine_log_to_syslog(void)
 {
