@@ -9,6 +9,8 @@
  * classic BPF filter in the kernel keeps only outgoing UDP 68 -> 67 (IPv4,
  * not a later fragment) and 546 -> 547 (IPv6, UDP right after the fixed
  * header, as every client sends it), so nothing else is ever copied to us.
+ * A bridge port also sends its guests' requests: only frames a device
+ * sends with its own hardware address count (own_frame()).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +20,8 @@
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "engine_int.h"
@@ -69,18 +73,38 @@ int dhcp_tap_open(void)
 	return fd;
 }
 
+/*
+ * Did the device that sent @from's frame send it as itself? A bridge or
+ * macvlan port also sends its guests' and containers' frames, with their
+ * own addresses: their requests are not the host's (the host's own leave
+ * from the bridge, with its address). Without a hardware address, yes.
+ */
+static bool own_frame(int fd, const struct sockaddr_ll *from)
+{
+	struct ifreq ifr = { 0 };
+
+	if (from->sll_halen != ETH_ALEN || !if_indextoname((unsigned)from->sll_ifindex, ifr.ifr_name) ||
+	    ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		return true;
+	return memcmp(ifr.ifr_hwaddr.sa_data, from->sll_addr, ETH_ALEN) == 0;
+}
+
 int dhcp_tap_read(int fd, struct lifeline *l, uint64_t now_us)
 {
 	uint8_t buf[TAP_SNAP];
 	int n = 0;
 
 	for (;;) {
-		ssize_t r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		struct sockaddr_ll from;
+		socklen_t fl = sizeof(from);
+		ssize_t r = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 		enum ll_reason why;
 		struct pkt p;
 
 		if (r < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? n : -errno;
+		if (!own_frame(fd, &from))
+			continue; /* a guest's request a bridge port forwards: no transaction of ours */
 		memset(&p, 0, sizeof(p));
 		p.dir = PKT_DIR_OUT;
 		if (pkt_parse(&p, buf, (uint32_t)r, &why) == 0) {
