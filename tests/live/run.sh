@@ -530,5 +530,42 @@ case $? in
 2) ok "live-flood-load-and-stop-not-held # SKIP the engine kept up with the flood" ;;
 *) nok live-flood-load-and-stop-not-held "flood_swaps (see $T/check.log)" ;;
 esac
+
+# --- a bridged guest's DHCP exchange is not the host's ----------------------------
+# A guest behind the host's bridge asks for a lease and answers itself: the DNS server it
+# names must not be learned (the request leaves the bridge port, not the host); the host's
+# own exchange still is. Namespaces of their own: an agent with br0, a LAN, a guest.
+BR_A=lllive-$ID-bragent BR_L=lllive-$ID-brlan BR_G=lllive-$ID-brguest
+bridge_guest() {
+	local n ep
+	ns_add "$BR_A" "$BR_L" "$BR_G" || return 1
+	ip -n "$BR_A" link add br0 type bridge && ip -n "$BR_A" link set br0 up || return 1
+	veth "$BR_A" p0 "$BR_L" l0 1500 && veth "$BR_A" p1 "$BR_G" g0 1500 || return 1
+	ip -n "$BR_A" link set p0 master br0 && ip -n "$BR_A" link set p1 master br0 || return 1
+	ns_addr "$BR_A" br0 198.51.100.2/24
+	ns_addr "$BR_L" l0 198.51.100.1/24
+	ns_addr "$BR_G" g0 198.51.100.66/24
+	for n in "$BR_A:br0" "$BR_L:l0" "$BR_G:g0"; do ip -n "${n%%:*}" route add default dev "${n#*:}"; done
+	mkdir -p "$T/br"
+	printf 'state-dir %s/br/state\ncontrol-socket %s/br/c.sock\nevent-log %s/br/events.json\nhost 198.51.100.2\n' \
+		"$T" "$T" "$T" >"$T/br/ll.conf"
+	ip netns exec "$BR_A" "$LLD" -f -c "$T/br/ll.conf" >"$T/br/engine.log" 2>&1 &
+	ep=$!
+	PIDS+=("$ep")
+	wait_for 10 grep -q ready "$T/br/engine.log" || return 1
+	# a first reply that answers nothing: the first one after start can go unseen (NFLOG)
+	nsx "$BR_L" python3 tests/live/dhcp_msg.py ack 1111 192.0.2.11 && sleep 1 || return 1
+	nsx "$BR_G" python3 tests/live/dhcp_msg.py request 7777 &&
+		nsx "$BR_G" python3 tests/live/dhcp_msg.py ack 7777 192.0.2.77 || return 1
+	sleep 1.5
+	ip netns exec "$BR_A" "$LLC" -c "$T/br/ll.conf" status >"$T/br/status.out" 2>&1
+	nsx "$BR_A" python3 tests/live/dhcp_msg.py request 8888 &&
+		nsx "$BR_L" python3 tests/live/dhcp_msg.py ack 8888 192.0.2.88 || return 1
+	wait_for 5 bash -c "ip netns exec '$BR_A' '$LLC' -c '$T/br/ll.conf' status | grep -q '192.0.2.88 (learned)'"
+	n=$?
+	kill "$ep"
+	[ "$n" = 0 ] && grep -q '^dns:' "$T/br/status.out" && ! grep -q 192.0.2.77 "$T/br/status.out"
+}
+check live-dhcp-bridged-guest-not-learned bridge_guest
 [ -n "${KEEP:-}" ] && echo "# logs kept in $T"
 exit 0
