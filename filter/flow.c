@@ -41,6 +41,7 @@ static const uint64_t tcp_timeout_s[] = {
 #define UDP_TIMEOUT_S 30
 #define UDP_STREAM_TIMEOUT_S 120
 #define ICMP_TIMEOUT_S 30
+#define TCP_DROPPED_TIMEOUT_S 1800 /* a flow whose packets are dropped: longer than tcp_retries2's ~15 min */
 #define GENERIC_TIMEOUT_S 600
 
 /*
@@ -398,6 +399,14 @@ static uint64_t timeout_us(const struct flow *f)
 {
 	switch (f->key.proto) {
 	case 6:
+		/*
+		 * A dropped flow's state stands still (flow_update()): bounded
+		 * past the ~15 min a client retransmits, so that it neither
+		 * lets the retransmission in as a new flow nor holds its tuple
+		 * for an established flow's five days.
+		 */
+		if (!f->accept && tcp_timeout_s[f->tcp_state] > TCP_DROPPED_TIMEOUT_S)
+			return TCP_DROPPED_TIMEOUT_S * S_US;
 		if (f->tcp_state == FT_ESTABLISHED && !f->pkts[1])
 			return TCP_ONE_SIDED_TIMEOUT_S * S_US;
 		return tcp_timeout_s[f->tcp_state] * S_US;

@@ -204,6 +204,15 @@ static void test_ips_drop_outlives_rst(void **state)
 			assert_false(v.accept);
 	}
 	assert_int_equal(v.by, BY_FLOW);
+	/* the client retransmits for ~15 min: still dropped 10 min later */
+	pipeline_judge(&pl, &p, 1006 + 600 * 1000000ull, &v);
+	assert_false(v.accept);
+	/* quiet for 30 min, the tuple is free again: not held for an established flow's 5 days */
+	tcp_in(&p, 0x02, NULL);
+	p.dport = 80;
+	pipeline_judge(&pl, &p, 1006 + 2401 * 1000000ull, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.by, BY_FIREWALL);
 	pipeline_fini(&pl);
 	policy_free(a);
 	config_free(&cfg);
