@@ -107,6 +107,7 @@ int dhcp_tap_read(int fd, struct lifeline *l, uint64_t now_us)
 			continue; /* a guest's request a bridge port forwards: no transaction of ours */
 		memset(&p, 0, sizeof(p));
 		p.dir = PKT_DIR_OUT;
+		p.ifindex = from.sll_ifindex; /* the reply must come in on it (lifeline_learn()) */
 		if (pkt_parse(&p, buf, (uint32_t)r, &why) == 0) {
 			lifeline_learn(l, &p, now_us); /* a request: its transaction is noted */
 			n++;

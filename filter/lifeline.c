@@ -265,25 +265,35 @@ static int dns_replace(struct lifeline *l, const struct dhcp_lease *ls, bool v6,
 	return n;
 }
 
-static void asked_add(struct lifeline *l, uint32_t xid, bool v6, uint64_t now_us)
+static bool same_ask(const struct lifeline_asked *a, uint32_t xid, bool v6, int ifindex)
+{
+	return a->at_us && a->xid == xid && a->v6 == v6 &&
+	       (!a->ifindex || !ifindex || a->ifindex == ifindex);
+}
+
+static void asked_add(struct lifeline *l, uint32_t xid, bool v6, int ifindex, uint64_t now_us)
 {
 	for (uint32_t i = 0; i < LIFELINE_MAX_ASKED; i++)
-		if (l->asked[i].at_us && l->asked[i].xid == xid && l->asked[i].v6 == v6) {
+		if (same_ask(&l->asked[i], xid, v6, ifindex) && l->asked[i].ifindex == ifindex) {
 			l->asked[i].at_us = now_us; /* a retransmission */
 			return;
 		}
-	l->asked[l->nasked++ % LIFELINE_MAX_ASKED] = (struct lifeline_asked){ now_us, xid, v6 };
+	l->asked[l->nasked++ % LIFELINE_MAX_ASKED] =
+		(struct lifeline_asked){ .at_us = now_us, .xid = xid, .ifindex = ifindex, .v6 = v6 };
 }
 
 /*
- * Did the host ask, in the last LIFELINE_ASKED_US, in the transaction @xid?
- * A reply stamped before its request (a capture's clock going back) answers
- * nothing: the unsigned difference is then huge. Counts the replies that fail.
+ * Did the host ask, in the last LIFELINE_ASKED_US, in the transaction @xid,
+ * on the device the reply came in on (@ifindex; 0 or an unknown request
+ * device: any)? A guest behind a bridge asks through a bridge port, while
+ * the reply reaches the host on the bridge itself. A reply stamped before
+ * its request (a capture's clock going back) answers nothing: the unsigned
+ * difference is then huge. Counts the replies that fail.
  */
-static bool was_asked(struct lifeline *l, uint32_t xid, bool v6, uint64_t now_us)
+static bool was_asked(struct lifeline *l, uint32_t xid, bool v6, int ifindex, uint64_t now_us)
 {
 	for (uint32_t i = 0; i < LIFELINE_MAX_ASKED; i++)
-		if (l->asked[i].at_us && l->asked[i].xid == xid && l->asked[i].v6 == v6 &&
+		if (same_ask(&l->asked[i], xid, v6, ifindex) &&
 		    now_us - l->asked[i].at_us <= LIFELINE_ASKED_US)
 			return true;
 	l->unasked++;
@@ -301,7 +311,7 @@ int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us)
 		return 0;
 	if (p->sport == cli && p->dport == srv) {
 		if (!(v6 ? dhcp6_request_xid : dhcp4_request_xid)(p->payload, p->paylen, &xid))
-			asked_add(l, xid, v6, now_us);
+			asked_add(l, xid, v6, p->ifindex, now_us);
 		return 0;
 	}
 	/* a reply the host sends is its own DHCP server talking, not its lease */
@@ -309,7 +319,7 @@ int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us)
 		return 0;
 	if ((v6 ? dhcp6_parse_reply : dhcp4_parse_ack)(p->payload, p->paylen, &ls))
 		return 0;
-	if (!was_asked(l, ls.xid, v6, now_us))
+	if (!was_asked(l, ls.xid, v6, p->ifindex, now_us))
 		return 0;
 	return dns_replace(l, &ls, v6, p->ifindex, now_us);
 }

@@ -23,6 +23,7 @@ struct lifeline_dns {
 struct lifeline_asked {
 	uint64_t at_us; /* 0: free */
 	uint32_t xid;
+	int ifindex;    /* the device it left on; 0: not known (replay) */
 	uint8_t v6;
 };
 
