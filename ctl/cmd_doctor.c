@@ -384,6 +384,7 @@ static void check_persisted(struct doctor *d)
 		/* an absent last-good loads as the empty policy: that is what a restart runs then */
 		snprintf(lwhy, sizeof(lwhy), "%s/%s", dir, STATE_LAST_GOOD_FILE);
 		if (stat(lwhy, &st) == 0) {
+			po.skip_unsupported = true; /* as a start loads it: it ran once */
 			lg = state_load_policy(dir, STATE_LAST_GOOD, &po, lwhy, sizeof(lwhy));
 		} else {
 			lg = NULL;

@@ -860,7 +860,7 @@ struct flow *flow_lookup_icmp_error(struct flow_table *t, const struct pkt *p, u
 	 */
 	if (!in->present || !ll_ip_eq(in->src, p->dst))
 		return NULL;
-	if ((in->proto == 6 || in->proto == 17) && !in->has_ports)
+	if (pkt_proto_has_ports(in->proto) && !in->has_ports)
 		return NULL;
 	/* a quoted echo carries its id once; echo flows key on it both ways */
 	if (in->proto == 1 || in->proto == 58)

@@ -107,7 +107,7 @@ static int icmp_is_echo(uint8_t family, uint8_t type)
 /* Ports (or ICMP id) of the quoted transport header, when they were quoted. */
 static void inner_ports(struct pkt_inner *in, const uint8_t *t, uint32_t n)
 {
-	if (in->proto == IPPROTO_TCP_ || in->proto == IPPROTO_UDP_) {
+	if (pkt_proto_has_ports(in->proto)) {
 		if (n < 4)
 			return;
 		in->sport = pkt_be16(t);
@@ -242,7 +242,7 @@ int pkt_l4_parse(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
 	}
 	p->l4_ok = !v->frag;
 	/* SCTP, DCCP and UDP-Lite start with the two ports too: flows keep them apart, as conntrack does */
-	if ((v->proto == 132 || v->proto == 33 || v->proto == 136) && p->l4_ok && v->cap >= 4) {
+	if (pkt_proto_has_ports(v->proto) && p->l4_ok && v->cap >= 4) {
 		p->sport = (uint16_t)(v->l4[0] << 8 | v->l4[1]);
 		p->dport = (uint16_t)(v->l4[2] << 8 | v->l4[3]);
 	}

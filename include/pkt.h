@@ -15,6 +15,13 @@ enum {
 #define IPPROTO_UDP_ 17
 #define IPPROTO_ICMPV6_ 58
 
+/* Transports whose header starts with the two ports: TCP, UDP, SCTP, DCCP, UDP-Lite. */
+static inline bool pkt_proto_has_ports(uint8_t proto)
+{
+	return proto == IPPROTO_TCP_ || proto == IPPROTO_UDP_ || proto == 132 || proto == 33 ||
+	       proto == 136;
+}
+
 /* TCP flag bits as on the wire (byte 13). */
 enum {
 	TCPF_FIN = 0x01,

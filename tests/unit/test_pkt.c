@@ -485,6 +485,14 @@ static void test_icmp_error_quote(void **state)
 	n = frag_needed(b, 0);
 	expect_ok(&p, b, n);
 	assert_false(p.inner.present);
+	/* a quoted SCTP header gives its ports too: the error goes with the SCTP flow */
+	n = frag_needed(b, 28);
+	b[28 + 9] = 132;
+	expect_ok(&p, b, n);
+	assert_int_equal(p.inner.proto, 132);
+	assert_true(p.inner.has_ports);
+	assert_int_equal(p.inner.sport, 40112);
+	assert_int_equal(p.inner.dport, 4120);
 }
 
 static void test_icmp_error_quoting_echo(void **state)
