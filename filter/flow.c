@@ -405,10 +405,10 @@ static uint64_t timeout_us(const struct flow *f)
 		 * lets the retransmission in as a new flow nor holds its tuple
 		 * for an established flow's five days.
 		 */
-		if (!f->accept && tcp_timeout_s[f->tcp_state] > TCP_DROPPED_TIMEOUT_S)
-			return TCP_DROPPED_TIMEOUT_S * S_US;
 		if (f->tcp_state == FT_ESTABLISHED && !f->pkts[1])
 			return TCP_ONE_SIDED_TIMEOUT_S * S_US;
+		if (!f->accept && tcp_timeout_s[f->tcp_state] > TCP_DROPPED_TIMEOUT_S)
+			return TCP_DROPPED_TIMEOUT_S * S_US;
 		return tcp_timeout_s[f->tcp_state] * S_US;
 	case 17:
 		return (f->pkts[1] ? UDP_STREAM_TIMEOUT_S : UDP_TIMEOUT_S) * S_US;

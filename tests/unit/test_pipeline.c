@@ -175,6 +175,7 @@ static void test_ips_drop_outlives_rst(void **state)
 	static const char get[] = "GET /etc/passwd";
 	struct policy *a = load("allow in tcp id 1\n"
 				"drop tcp any any -> any 80 (msg:\"x\"; content:\"/etc/passwd\"; sid:7;)\n");
+	struct policy *b = load("deny in tcp id 2\n");
 	struct config cfg;
 	struct pipeline pl;
 	struct verdict v;
@@ -214,7 +215,19 @@ static void test_ips_drop_outlives_rst(void **state)
 	assert_true(v.accept);
 	assert_int_equal(v.by, BY_FIREWALL);
 	pipeline_fini(&pl);
+	/* a denied stray ACK (mid-stream, never answered) holds its tuple 300 s, not 30 min */
+	assert_int_equal(pipeline_init(&pl, &cfg, b), 0);
+	tcp_in(&p, 0x10, NULL);
+	pipeline_judge(&pl, &p, 1000, &v);
+	assert_false(v.accept);
+	tcp_in(&p, 0x02, NULL);
+	pipeline_judge(&pl, &p, 1000 + 200 * 1000000ull, &v);
+	assert_int_equal(v.by, BY_FLOW);
+	pipeline_judge(&pl, &p, 1000 + 501 * 1000000ull, &v);
+	assert_int_equal(v.by, BY_FIREWALL); /* the flow ended: judged afresh */
+	pipeline_fini(&pl);
 	policy_free(a);
+	policy_free(b);
 	config_free(&cfg);
 }
 
