@@ -399,14 +399,14 @@ static uint64_t timeout_us(const struct flow *f)
 {
 	switch (f->key.proto) {
 	case 6:
+		if (f->tcp_state == FT_ESTABLISHED && !f->pkts[1])
+			return TCP_ONE_SIDED_TIMEOUT_S * S_US;
 		/*
 		 * A dropped flow's state stands still (flow_update()): bounded
 		 * past the ~15 min a client retransmits, so that it neither
 		 * lets the retransmission in as a new flow nor holds its tuple
 		 * for an established flow's five days.
 		 */
-		if (f->tcp_state == FT_ESTABLISHED && !f->pkts[1])
-			return TCP_ONE_SIDED_TIMEOUT_S * S_US;
 		if (!f->accept && tcp_timeout_s[f->tcp_state] > TCP_DROPPED_TIMEOUT_S)
 			return TCP_DROPPED_TIMEOUT_S * S_US;
 		return tcp_timeout_s[f->tcp_state] * S_US;
