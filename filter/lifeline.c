@@ -116,18 +116,23 @@ static bool is_manager(const struct lifeline *l, ll_ip a)
  * host's own resolver is a DNS server. Replay without a host address in
  * the packet cannot tell the direction: either side may be the peer then.
  */
+/* @peer holds @peer_port, the host @own_port: one side of a packet as a heartbeat. */
+static bool heartbeat_side(const struct lifeline *l, ll_ip peer, uint16_t peer_port,
+			   uint16_t own_port)
+{
+	/* ports first: they rule out nearly every packet without a set lookup */
+	return (peer_port == l->heartbeat_port || own_port == l->agent_port) && is_manager(l, peer);
+}
+
 static bool is_heartbeat(const struct lifeline *l, const struct pkt *p)
 {
 	bool out = p->dir == PKT_DIR_OUT;
 
-	if (p->dir_guessed)
-		return (p->dport == l->heartbeat_port && is_manager(l, p->dst)) ||
-		       (p->sport == l->heartbeat_port && is_manager(l, p->src)) ||
-		       (p->dport == l->agent_port && is_manager(l, p->src)) ||
-		       (p->sport == l->agent_port && is_manager(l, p->dst));
-	/* ports first: they rule out nearly every packet without a set lookup */
-	return ((out ? p->dport : p->sport) == l->heartbeat_port ||
-		(out ? p->sport : p->dport) == l->agent_port) && is_manager(l, out ? p->dst : p->src);
+	/* a guessed direction (replay): the other side may be the peer as well */
+	return heartbeat_side(l, out ? p->dst : p->src, out ? p->dport : p->sport,
+			      out ? p->sport : p->dport) ||
+	       (p->dir_guessed && heartbeat_side(l, out ? p->src : p->dst, out ? p->sport : p->dport,
+						 out ? p->dport : p->sport));
 }
 
 static bool dns_known(const struct lifeline *l, ll_ip a, uint64_t now_us)
@@ -144,10 +149,11 @@ static bool is_dns(const struct lifeline *l, const struct pkt *p, uint64_t now_u
 {
 	bool out = p->dir == PKT_DIR_OUT;
 
-	if (p->dir_guessed)
-		return (p->dport == DNS_PORT && dns_known(l, p->dst, now_us)) ||
-		       (p->sport == DNS_PORT && dns_known(l, p->src, now_us));
-	return (out ? p->dport : p->sport) == DNS_PORT && dns_known(l, out ? p->dst : p->src, now_us);
+	if ((out ? p->dport : p->sport) == DNS_PORT && dns_known(l, out ? p->dst : p->src, now_us))
+		return true;
+	/* a guessed direction (replay): the other side may be the server as well */
+	return p->dir_guessed && (out ? p->sport : p->dport) == DNS_PORT &&
+	       dns_known(l, out ? p->src : p->dst, now_us);
 }
 
 static bool ports_pair(const struct pkt *p, uint16_t a, uint16_t b)
