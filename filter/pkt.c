@@ -78,6 +78,13 @@ static int parse_ip4(struct pkt *p, const uint8_t *d, uint32_t cap, uint32_t wir
 		return fail(why, R_TRUNCATED);
 	ip4_basics(p, d);
 	hlen = (d[0] & 0x0f) * 4u;
+	/*
+	 * Total length 0 above 64 KiB: a BIG TCP super-packet (Linux, GRO past
+	 * 64 KiB): its length is the packet's, as the kernel's iph_totlen()
+	 * takes it. Any smaller packet of length 0 is malformed.
+	 */
+	if (p->len == 0 && wire > 65535)
+		p->len = wire;
 	tot = p->len;
 	if (hlen < 20)
 		return fail(why, R_BAD_IHL);
@@ -206,22 +213,54 @@ static void ip6_frag(struct pkt *p, const uint8_t *fh)
 	p->frag_first = p->is_frag && !p->frag_off;
 }
 
+/*
+ * A jumbogram's payload length (RFC 2675): payload length 0 and a Jumbo
+ * Payload option (0xC2, 4 bytes, above 65535) in the hop-by-hop header, as
+ * Linux BIG TCP hands the queue its GRO super-packets. 0: not one (a
+ * misplaced or small option is then malformed, as for the kernel).
+ */
+static uint32_t v6_jumbo_len(const uint8_t *d, uint32_t cap)
+{
+	uint32_t end, i = 42, v;
+
+	if (pkt_be16(d + 4) != 0 || d[6] != NH_HOP || cap < 48)
+		return 0;
+	end = 40u + (d[41] + 1u) * 8;
+	if (end > cap)
+		return 0;
+	while (i + 1 < end) {
+		if (d[i] == 0) { /* Pad1 */
+			i++;
+			continue;
+		}
+		if (d[i] == 0xc2 && d[i + 1] == 4 && i + 6 <= end) {
+			v = pkt_be32(d + i + 2);
+			return v > 65535 ? v : 0;
+		}
+		i += 2u + d[i + 1];
+	}
+	return 0;
+}
+
 static int parse_ip6(struct pkt *p, const uint8_t *d, uint32_t cap, uint32_t wire,
 		     enum ll_reason *why)
 {
 	struct pkt_v6chain c;
-	uint32_t tot;
+	uint64_t len;
+	uint32_t tot, jumbo;
 
 	if (cap < 40)
 		return fail(why, R_TRUNCATED);
-	tot = 40u + pkt_be16(d + 4);
+	jumbo = v6_jumbo_len(d, cap);
+	len = 40u + (uint64_t)(jumbo ? jumbo : pkt_be16(d + 4));
+	tot = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
 	p->family = 6;
 	p->len = tot;
 	p->ttl = d[7];
 	p->proto = d[6];
 	p->src = ll_ip_from_bytes(d + 8, 6);
 	p->dst = ll_ip_from_bytes(d + 24, 6);
-	if (tot > wire)
+	if (len > wire)
 		return fail(why, R_BAD_LENGTH);
 	p->caplen = cap < tot ? cap : tot;
 	if (pkt_v6_chain(d, p->caplen, tot, 1, &c, why) < 0)

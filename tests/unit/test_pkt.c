@@ -618,6 +618,62 @@ static void test_ipv6_bad_exthdr(void **state)
 	assert_int_equal(why, R_TRUNCATED);
 }
 
+/*
+ * Linux BIG TCP (gro/gso_max_size past 64 KiB) queues GRO super-packets: an
+ * IPv6 jumbogram (payload length 0, hop-by-hop Jumbo Payload option, RFC
+ * 2675) or an IPv4 packet of total length 0. They are judged like any TCP
+ * packet, not dropped as malformed; the same headers below 64 KiB are.
+ */
+static void test_jumbograms(void **state)
+{
+	const uint32_t big = 70000;
+	uint8_t *b = calloc(1, big + 48);
+	struct pkt p;
+	enum ll_reason why;
+	uint32_t n;
+
+	(void)state;
+	assert_non_null(b);
+	n = ip6(b, 0, 0);
+	b[n] = 6; /* hop-by-hop: Jumbo Payload, then TCP */
+	b[n + 2] = 0xc2;
+	b[n + 3] = 4;
+	put32(b + n + 4, big + 8);
+	n += 8;
+	tcp(b + n, 40000, 5201, 5, TCPF_ACK);
+	assert_int_equal(parse_wire(&p, b, big + 48, big + 48, &why), 0);
+	assert_int_equal(p.proto, 6);
+	assert_int_equal(p.len, big + 48);
+	assert_int_equal(p.dport, 5201);
+	assert_int_equal(p.paylen, big - 20);
+	/* cut by the queue's copy range: still judged on its headers */
+	assert_int_equal(parse_wire(&p, b, 65531, big + 48, &why), 0);
+	assert_int_equal(p.dport, 5201);
+	/* longer than what arrived */
+	assert_int_equal(parse_wire(&p, b, 65531, big + 40, &why), -1);
+	assert_int_equal(why, R_BAD_LENGTH);
+	put32(b + 44, 0xffffffff);
+	assert_int_equal(parse_wire(&p, b, 65531, big + 48, &why), -1);
+	assert_int_equal(why, R_BAD_LENGTH);
+	/* a jumbo option of 64 KiB or less, or none, with payload length 0 */
+	put32(b + 44, 1000);
+	assert_int_equal(parse_wire(&p, b, 1048, 1048, &why), -1);
+	assert_int_equal(why, R_BAD_EXTHDR);
+	b[42] = 1; /* PadN instead */
+	put32(b + 44, big + 8);
+	assert_int_equal(parse_wire(&p, b, big + 48, big + 48, &why), -1);
+	assert_int_equal(why, R_BAD_EXTHDR);
+
+	n = ip4(b, 6, 0, 5);
+	tcp(b + n, 40000, 5201, 5, TCPF_ACK);
+	assert_int_equal(parse_wire(&p, b, 65531, big + 40, &why), 0);
+	assert_int_equal(p.len, big + 40);
+	assert_int_equal(p.dport, 5201);
+	assert_int_equal(parse_wire(&p, b, 1040, 1040, &why), -1);
+	assert_int_equal(why, R_BAD_LENGTH);
+	free(b);
+}
+
 static void test_ipv6_fragments(void **state)
 {
 	uint8_t b[80];
@@ -1196,6 +1252,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_ext_chain),
 		cmocka_unit_test(test_ipv6_esp_and_none),
 		cmocka_unit_test(test_ipv6_bad_exthdr),
+		cmocka_unit_test(test_jumbograms),
 		cmocka_unit_test(test_ipv6_fragments),
 		cmocka_unit_test(test_ipv4_fragments),
 		cmocka_unit_test(test_icmpv6),
