@@ -120,10 +120,16 @@ static int scan_area(struct dhcp4_acc *a, const uint8_t *b, size_t len, bool mai
 	return 0;
 }
 
-/* Append @addr to @out unless it is useless (unspecified, broadcast) or known. */
+/* Multicast of either family (224.0.0.0/4, ff00::/8): never a server's address. */
+static bool is_multicast(ll_ip a)
+{
+	return ll_ip_is_v4(a) ? (a.lo >> 28 & 0xf) == 0xe : (a.hi >> 56) == 0xff;
+}
+
+/* Append @addr to @out unless it is useless (multicast) or known. */
 static void lease_add(struct dhcp_lease *out, ll_ip addr)
 {
-	if (out->nservers >= LIFELINE_MAX_DNS)
+	if (out->nservers >= LIFELINE_MAX_DNS || is_multicast(addr))
 		return;
 	for (uint32_t i = 0; i < out->nservers; i++)
 		if (ll_ip_eq(out->servers[i], addr))
@@ -135,6 +141,7 @@ static void lease_add_v4(struct dhcp_lease *out, const uint8_t *dns, size_t n)
 {
 	for (size_t i = 0; i + 4 <= n; i += 4) {
 		uint32_t v4 = get32(dns + i);
+		/* unspecified and broadcast name no server */
 		if (v4 != 0 && v4 != 0xffffffffu)
 			lease_add(out, ll_ip_from_v4(v4));
 	}
@@ -202,7 +209,12 @@ static int option6(struct dhcp6_acc *a, uint16_t code, const uint8_t *v, size_t 
 		a->has_dns = true;
 		for (size_t i = 0; i + 16 <= len; i += 16) {
 			ll_ip s = ll_ip_from_bytes(v + i, 6);
-			if (s.hi || s.lo)
+			/*
+			 * Not unspecified, and not v4-mapped: that would make an
+			 * IPv4 address a server (the kernel never takes one off
+			 * the wire in an IPv6 header anyway).
+			 */
+			if ((s.hi || s.lo) && !ll_ip_is_v4(s))
 				lease_add(a->out, s);
 		}
 		return 0;

@@ -940,6 +940,38 @@ static void test_learn_dhcpv6(void **state)
 	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
 }
 
+/*
+ * A Reply's option 23 names IPv6 servers: a v4-mapped address there would
+ * put an IPv4 address in the DNS lifeline (and its kernel set) through
+ * DHCPv6; a multicast one, of either family, names no server.
+ */
+static void test_learn_no_foreign_servers(void **state)
+{
+	struct lifeline l;
+	struct msg m;
+	struct pkt p;
+
+	(void)state;
+	ll_from(&l, "");
+	reply6(&m, 7, 3600, 3600, false);
+	put16(&m, 23);
+	put16(&m, 48);
+	put_ip6(&m, "::ffff:192.0.2.53");
+	put_ip6(&m, "ff02::fb");
+	put_ip6(&m, "2001:db8::53");
+	p = v6reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 1);
+	assert_int_equal(dns_lookup(&l, "2001:db8::53", T0), R_DNS);
+	assert_int_equal(dns_lookup(&l, "192.0.2.53", T0), -1);
+	assert_int_equal(dns_lookup(&l, "ff02::fb", T0), -1);
+
+	ack(&m, 5, 3600, "\xef\xff\xff\xfa" DNS_A); /* 239.255.255.250 */
+	p = v4reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 1);
+	assert_int_equal(dns_lookup(&l, "239.255.255.250", T0), -1);
+	assert_int_equal(dns_lookup(&l, "192.168.1.1", T0), R_DNS);
+}
+
 static void test_learn_dhcpv6_malformed(void **state)
 {
 	struct lifeline l;
@@ -1224,6 +1256,7 @@ int main(void)
 		cmocka_unit_test(test_learn_needs_request),
 		cmocka_unit_test(test_learn_per_interface),
 		cmocka_unit_test(test_learn_dhcpv6_malformed),
+		cmocka_unit_test(test_learn_no_foreign_servers),
 		cmocka_unit_test(test_cap_rfc3004),
 		cmocka_unit_test(test_cap_rfc5859),
 		cmocka_unit_test(test_cap_zeek_dhcp),
