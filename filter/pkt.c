@@ -260,6 +260,14 @@ static int parse_ip6(struct pkt *p, const uint8_t *d, uint32_t cap, uint32_t wir
 	p->proto = d[6];
 	p->src = ll_ip_from_bytes(d + 8, 6);
 	p->dst = ll_ip_from_bytes(d + 24, 6);
+	/*
+	 * ::ffff:0:0/96 is how the engine holds IPv4: an IPv6 header naming
+	 * one would be judged as IPv4 (its rules, flows, lifeline). Such an
+	 * address must not appear on the wire (RFC 4291 2.5.5.2); Linux drops
+	 * an IPv6 packet from one before netfilter.
+	 */
+	if (ll_ip_is_v4(p->src) || ll_ip_is_v4(p->dst))
+		return fail(why, R_BAD_ADDR);
 	if (len > wire)
 		return fail(why, R_BAD_LENGTH);
 	p->caplen = cap < tot ? cap : tot;

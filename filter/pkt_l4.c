@@ -149,12 +149,18 @@ static void inner_ip6(struct pkt_inner *in, const uint8_t *q, uint32_t n)
 	struct pkt_v6chain c;
 	enum ll_reason why;
 
+	ll_ip s, d;
+
 	if (n < 40 || (q[0] >> 4) != 6)
+		return;
+	s = ll_ip_from_bytes(q + 8, 6);
+	d = ll_ip_from_bytes(q + 24, 6);
+	if (ll_ip_is_v4(s) || ll_ip_is_v4(d)) /* no IPv6 packet the host sent or got: quotes nothing */
 		return;
 	in->present = 1;
 	in->family = 6;
-	in->src = ll_ip_from_bytes(q + 8, 6);
-	in->dst = ll_ip_from_bytes(q + 24, 6);
+	in->src = s;
+	in->dst = d;
 	/* The quote is usually shorter than its payload length says. */
 	pkt_v6_chain(q, n, 0xffff + 40u, 0, &c, &why);
 	if (c.cut) {

@@ -53,6 +53,7 @@ enum ll_reason {
 	R_FRAG_TIMEOUT,   /* fragments never completed (timeout or end of capture) */
 	R_FRAG_LIMIT,     /* reassembly memory bound hit */
 	R_BAD_FRAG,       /* fragment malformed (bad offset/length) */
+	R_BAD_ADDR,       /* IPv6 header with a v4-mapped address (never on the wire) */
 	R__COUNT
 };
 

@@ -40,6 +40,7 @@ static const struct {
 	[R_FRAG_TIMEOUT] = { "frag-timeout", BY_SANITY },
 	[R_FRAG_LIMIT] = { "frag-limit", BY_SANITY },
 	[R_BAD_FRAG] = { "bad-frag", BY_SANITY },
+	[R_BAD_ADDR] = { "bad-addr", BY_SANITY },
 };
 
 const char *ll_by_name(enum ll_by by)

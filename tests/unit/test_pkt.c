@@ -674,6 +674,46 @@ static void test_jumbograms(void **state)
 	free(b);
 }
 
+/*
+ * The engine holds IPv4 as ::ffff:0:0/96: an IPv6 header naming such an
+ * address is malformed (RFC 4291 2.5.5.2), never judged as IPv4; an ICMPv6
+ * error quoting one quotes nothing.
+ */
+static void test_ipv6_v4_mapped(void **state)
+{
+	uint8_t b[128];
+	struct pkt p;
+	uint32_t n = ip6(b, 17, 8);
+
+	(void)state;
+	udp(b + n, 4120, 22, 8);
+	expect_ok(&p, b, 48);
+	b[18] = b[19] = 0xff; /* source ::ffff:0.0.0.1 */
+	memset(b + 8, 0, 10);
+	expect_fail(b, 48, R_BAD_ADDR);
+	ip6(b, 17, 8);
+	b[34] = b[35] = 0xff; /* destination */
+	memset(b + 24, 0, 10);
+	expect_fail(b, 48, R_BAD_ADDR);
+
+	/* packet too big quoting ::ffff:198.51.100.2 -> 2001:db8::2 UDP */
+	n = ip6(b, 58, 8 + 48);
+	memset(b + n, 0, 8);
+	b[n] = 2;
+	ip6(b + n + 8, 17, 8);
+	memset(b + n + 16, 0, 10); /* the quoted source */
+	b[n + 26] = b[n + 27] = 0xff;
+	memcpy(b + n + 28, (uint8_t[]){ 198, 51, 100, 2 }, 4);
+	udp(b + n + 48, 53, 33000, 8);
+	expect_ok(&p, b, n + 56);
+	assert_false(p.inner.present);
+	b[n + 26] = 0; /* 2000::ff:c633:6402: a real IPv6 quote */
+	b[n + 16] = 0x20;
+	expect_ok(&p, b, n + 56);
+	assert_true(p.inner.present);
+	assert_int_equal(p.inner.dport, 33000);
+}
+
 static void test_ipv6_fragments(void **state)
 {
 	uint8_t b[80];
@@ -1253,6 +1293,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_esp_and_none),
 		cmocka_unit_test(test_ipv6_bad_exthdr),
 		cmocka_unit_test(test_jumbograms),
+		cmocka_unit_test(test_ipv6_v4_mapped),
 		cmocka_unit_test(test_ipv6_fragments),
 		cmocka_unit_test(test_ipv4_fragments),
 		cmocka_unit_test(test_icmpv6),
