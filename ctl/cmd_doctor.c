@@ -479,6 +479,7 @@ int cmd_doctor(struct ctl *c, int argc, char **argv)
 	doctor_check_managers(&d);
 	doctor_check_agent_port(&d);
 	doctor_check_policy(&d);
+	doctor_check_mld(&d);
 	check_heartbeat(&d);
 	doctor_check_certs(&d);
 	check_dns(&d);

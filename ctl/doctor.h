@@ -24,6 +24,7 @@ void doctor_check_hooks(struct doctor *d);
 void doctor_check_managers(struct doctor *d);
 void doctor_check_agent_port(struct doctor *d);
 void doctor_check_policy(struct doctor *d);
+void doctor_check_mld(struct doctor *d);
 void doctor_check_certs(struct doctor *d);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -222,18 +223,13 @@ fail:
 	return fallback;
 }
 
-/* Ask the engine's explain about one packet: 1 accepted, 0 dropped, -errno no answer. */
-static int explain(const struct doctor *d, const char *dir, ll_ip src, unsigned sport, ll_ip dst,
-		   unsigned dport, char *by, size_t bylen)
+/* Ask the engine's explain (@hdr, an EXPLAIN request): 1 accepted, 0 dropped, -errno no answer. */
+static int explain_hdr(const struct doctor *d, const char *hdr, char *by, size_t bylen)
 {
-	char hdr[256], s[64], t[64];
 	struct ctl_reply r;
 	const char *b;
 	int rc;
 
-	snprintf(hdr, sizeof(hdr), "EXPLAIN dir=%s proto=6 src=%s dst=%s sport=%u dport=%u "
-		 "flags=2 ttl=64", dir, ll_ip_str(src, s, sizeof(s)), ll_ip_str(dst, t, sizeof(t)),
-		 sport, dport);
 	if ((rc = ctl_call(d->cfg->control_socket, hdr, NULL, 0, 2000, &r)) < 0)
 		return rc;
 	rc = strcmp(r.status, "ok") == 0 && strstr(r.body, "verdict: accept") ? 1 : 0;
@@ -241,6 +237,18 @@ static int explain(const struct doctor *d, const char *dir, ll_ip src, unsigned 
 	snprintf(by, bylen, "%.*s", b ? (int)strcspn(b + 4, "\n") : 1, b ? b + 4 : "?");
 	ctl_reply_free(&r);
 	return rc;
+}
+
+/* explain_hdr() for a TCP SYN. */
+static int explain(const struct doctor *d, const char *dir, ll_ip src, unsigned sport, ll_ip dst,
+		   unsigned dport, char *by, size_t bylen)
+{
+	char hdr[256], s[64], t[64];
+
+	snprintf(hdr, sizeof(hdr), "EXPLAIN dir=%s proto=6 src=%s dst=%s sport=%u dport=%u "
+		 "flags=2 ttl=64", dir, ll_ip_str(src, s, sizeof(s)), ll_ip_str(dst, t, sizeof(t)),
+		 sport, dport);
+	return explain_hdr(d, hdr, by, bylen);
 }
 
 /* doctor_check_policy() - heartbeat and agent connections pass, both ways, per explain. */
@@ -277,6 +285,62 @@ void doctor_check_policy(struct doctor *d)
 	else
 		doctor_line(d, DOC_OK, "policy passes heartbeat", "ports %u and %u with %s accepted "
 			    "both ways (by %s)", hb, ag, a, by[0]);
+}
+
+/* Whether an interface holds an IPv6 address beyond loopback and link-local. */
+static bool host_has_ipv6(void)
+{
+	struct ifaddrs *ifa, *i;
+	bool any = false;
+	ll_ip a;
+
+	if (getifaddrs(&ifa) < 0)
+		return true; /* unknown: ask the engine anyway */
+	for (i = ifa; i && !any; i = i->ifa_next)
+		any = i->ifa_addr && i->ifa_addr->sa_family == AF_INET6 &&
+		      ll_ip_from_sockaddr(i->ifa_addr, &a) && !ll_ip_is_loopback(a) &&
+		      !ll_ip_is_link_local(a);
+	freeifaddrs(ifa);
+	return any;
+}
+
+/*
+ * doctor_check_mld() - the policy lets the router's MLD queries in and the
+ * host's reports out. Not lifeline traffic (SPEC 5 names ND only), but
+ * behind a switch doing MLD snooping a host that misses them stops getting
+ * neighbour solicitations, and with them all IPv6, the heartbeat's too.
+ */
+void doctor_check_mld(struct doctor *d)
+{
+	char by[2][32];
+	int ok[2];
+
+	if (d->no_engine) {
+		doctor_line(d, DOC_WARN, "policy passes MLD", "not checked: %s", d->no_engine);
+		return;
+	}
+	if (!host_has_ipv6()) {
+		doctor_line(d, DOC_OK, "policy passes MLD", "not needed: no IPv6 address beyond "
+			    "link-local");
+		return;
+	}
+	ok[0] = explain_hdr(d, "EXPLAIN dir=in proto=58 src=fe80::1 dst=ff02::1 type=130 code=0 "
+			    "ttl=1", by[0], sizeof(by[0]));
+	ok[1] = explain_hdr(d, "EXPLAIN dir=out proto=58 src=fe80::2 dst=ff02::16 type=143 "
+			    "code=0 ttl=1", by[1], sizeof(by[1]));
+	if (ok[0] < 0 || ok[1] < 0)
+		doctor_line(d, DOC_FAIL, "policy passes MLD", "cannot ask the engine: %s",
+			    ctl_call_error(ok[0] < 0 ? ok[0] : ok[1]));
+	else if (!ok[0] || !ok[1])
+		doctor_line(d, DOC_WARN, "policy passes MLD", "the policy drops %s%s%s (by %s): "
+			    "behind a switch doing MLD snooping the host then stops getting neighbour "
+			    "solicitations, and IPv6 to it fails; allow `in icmp6 type "
+			    "mld-listener-query` and `out icmp6 type mld2-listener-report`",
+			    ok[0] ? "" : "the router's MLD queries", !ok[0] && !ok[1] ? " and " : "",
+			    ok[1] ? "" : "the host's MLD reports", ok[0] ? by[1] : by[0]);
+	else
+		doctor_line(d, DOC_OK, "policy passes MLD", "queries in and reports out accepted "
+			    "(by %s)", by[0]);
 }
 
 static void cert_line(struct doctor *d, const char *path)

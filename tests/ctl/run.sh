@@ -568,6 +568,18 @@ check doctor_nft_chain_flushed has "$T/out" "^FAIL  kernel rules  *— nft: some
 # without root the rules cannot be listed: doctor says so instead of "not installed"
 inns setpriv --reuid=65534 --regid=0 --clear-groups "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1
 check doctor_nonroot_rules has "$T/out" "^warn  kernel rules  *— not checked: listing them needs root"
+# MLD: not asked on a host with no IPv6 beyond link-local; with some, a policy
+# that drops the router's queries is a warning (MLD snooping), one that lets them in is ok
+inns "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1
+check doctor_mld_not_needed has "$T/out" "^ok    policy passes MLD  *— not needed"
+ip -n "$NS" addr add 2001:db8:4::2/64 dev lo
+run e3 load "$P/a.pol"
+inns "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1
+check doctor_mld_dropped has "$T/out" "^warn  policy passes MLD  *— the policy drops the router's MLD queries (by firewall): .*mld-listener-query"
+{ cat "$P/a.pol"; printf 'allow in icmp6 type mld-listener-query id 3\nallow out icmp6 type mld2-listener-report id 4\n'; } > "$P/mld.pol"
+run e3 load "$P/mld.pol"
+inns "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1
+check doctor_mld_allowed has "$T/out" "^ok    policy passes MLD  *— queries in and reports out accepted (by firewall)"
 stop e3
 [ -n "${VERBOSE:-}" ] && cat "$T/out"
 exit 0
