@@ -413,6 +413,8 @@ allow out udp to 192.0.2.10 port 53 id 6
 reject tcp any any -> any 8080 (msg:"evil"; flow:to_server,established; content:"EVIL"; sid:10;)
 alert tcp any any -> any 8080 (msg:"seen"; flow:to_server,established; content:"HELLO"; sid:11;)
 reject udp any any -> 192.0.2.10 53 (msg:"dns"; content:"|07|blocked|04|test"; nocase; sid:12;)
+allow out tcp to any port 5201 id 8
+alert tcp any any -> any 5201 (msg:"bulk"; content:"LIFELINE-NEVER-SENT"; sid:13;)
 POL
 lctl() { ip netns exec "$NS_A" "$LLC" -c "$T/lifeline.conf" "$@"; }
 # say WORD: one line to the outsider's echo service; its answer on stdout, errors after
@@ -454,6 +456,29 @@ s.bind(("198.51.100.2", 40999)); s.sendto(b"x" * 65507, ("192.0.2.10", 53))' || 
 		grep -q 'accept allow rule 6 .*bytes 65535/0'"
 }
 check live-udp-65535-judged big_udp
+# Linux BIG TCP: with GSO past 64 KiB on its link, the agent's stack hands OUTPUT IPv6
+# jumbograms (payload length 0, a hop-by-hop Jumbo Payload option); a flow the IPS inspects
+# stays queued. 16 MiB over such a link, and no packet dropped as malformed (every
+# super-packet was, as bad-exthdr, and the transfer crawled at ~20 Mbit/s)
+malformed() { lctl stats | awk '$1 == "sanity" { n = $2 } END { print n + 0 }'; }
+big_tcp() {
+	local before rc=0
+	before=$(malformed)
+	nsbg "$NS_O" timeout 20 ncat -l 2001:db8:3::10 5201 --recv-only </dev/null >/dev/null 2>&1
+	wait_for 5 listening "$NS_O" t 5201 || return 1
+	in_a timeout 15 python3 -c 'import socket; s = socket.create_connection(("2001:db8:3::10", 5201))
+b = b"x" * (1 << 20)
+for _ in range(16): s.sendall(b)
+s.close()' || rc=1
+	echo "big tcp: malformed $before -> $(malformed)" >>"$T/check.log"
+	[ $rc = 0 ] && [ "$(malformed)" = "$before" ]
+}
+if in_a ip link set a0 gso_max_size 185000 gro_max_size 185000 2>/dev/null; then
+	check live-big-tcp-judged big_tcp
+	in_a ip link set a0 gso_max_size 65536 gro_max_size 65536
+else
+	echo "ok live-big-tcp-judged # SKIP no BIG TCP here (gso_max_size past 64 KiB)"
+fi
 # UDP: an ICMP port unreachable, which dig reports at once as refused (no 2 s timeout)
 check live-ips-udp-other-passes dns "$NS_A" 192.0.2.10
 timeout 6 ip netns exec "$NS_A" dig +time=2 +tries=1 @192.0.2.10 blocked.test A >"$T/dig.out" 2>&1
