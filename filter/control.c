@@ -261,6 +261,7 @@ static void *server_main(void *arg)
 		}
 		if (poll(pf, (nfds_t)n, next_timeout(c, control_now_ms())) < 0 && errno != EINTR)
 			break;
+		control_state_check(c); /* before a confirm's deadline or a request acts on it */
 		if (pf[0].revents) {
 			char drain[16];
 

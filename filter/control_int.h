@@ -34,6 +34,7 @@ struct control {
 	char path[108];
 	struct control_conn conns[CONTROL_MAX_CLIENTS];
 	struct state_meta meta;      /* persisted copy of what runs */
+	struct state_stamp stamp;    /* state.meta on disk as this engine last wrote or read it */
 	int64_t confirm_ms;          /* monotonic deadline of a pending confirm; 0: none */
 	uint64_t expired_at;         /* Unix seconds the last deadline passed, until the next load */
 	char expired_to[65];         /* the sha256 it rolled back to */
@@ -71,8 +72,22 @@ const char *control_req_rollback(struct control *c, const struct control_msg *m,
 const char *control_req_reset(struct control *c, const struct control_msg *m, FILE *out);
 /* control_confirm_expired() - the confirm deadline passed: roll back (logged via the engine). */
 void control_confirm_expired(struct control *c);
-/* control_meta_sync() - at start: make state.meta describe the running policy. */
+/*
+ * control_meta_sync() - at start: make state.meta describe the running
+ * policy; persist a -p policy (ops->persist_given); or, when state.meta
+ * changed while the engine started and names another policy, run
+ * current.pol as it is now instead (a reset that acted alone).
+ */
 void control_meta_sync(struct control *c);
+/*
+ * control_state_check() - between requests: state.meta changed since this
+ * engine last wrote it and names another policy than the one that runs (a
+ * reset acted alone while the engine did not answer): run current.pol as
+ * it is now, and drop a pending confirm.
+ */
+void control_state_check(struct control *c);
+/* control_meta_write() - write c->meta as state.meta and note its stamp. 0 or -errno. */
+int control_meta_write(struct control *c);
 
 /* control_table.c */
 const char *control_req_table(struct control *c, const struct control_msg *m, FILE *out);

@@ -22,6 +22,15 @@ static const char *dir_of(const struct control *c)
 	return c->cfg->state_dir;
 }
 
+/* control_meta_write() - see control_int.h. */
+int control_meta_write(struct control *c)
+{
+	int rc = state_meta_write(dir_of(c), &c->meta);
+
+	state_meta_stamp(dir_of(c), &c->stamp); /* written or not: what is there now is known */
+	return rc;
+}
+
 static int meta_save(struct control *c, FILE *out)
 {
 	int rc;
@@ -30,7 +39,7 @@ static int meta_save(struct control *c, FILE *out)
 	if (c->confirm_ms)
 		c->meta.confirm_deadline = (uint64_t)time(NULL) +
 			(uint64_t)((c->confirm_ms - control_now_ms() + 999) / 1000);
-	if ((rc = state_meta_write(dir_of(c), &c->meta)) < 0)
+	if ((rc = control_meta_write(c)) < 0)
 		fprintf(out, "warning: cannot write %s/%s: %s\n", dir_of(c), STATE_META_FILE,
 			strerror(-rc));
 	return rc;
@@ -38,14 +47,66 @@ static int meta_save(struct control *c, FILE *out)
 
 static void say(struct control *c, const char *msg);
 
+/*
+ * state.meta names another policy than the one that runs, and this engine
+ * did not write it: `lifelinectl reset` acted alone while the engine did not
+ * answer (hung, or still starting) and persisted the empty policy. The
+ * console's word is the later one: run what the state directory holds now,
+ * and drop a pending confirm, whose rollback would overwrite it.
+ */
+static void adopt(struct control *c, const struct state_meta *m, const char *when)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "state.meta was rewritten %s (policy sha256 %.16s; "
+		 "`lifelinectl reset` acting alone?): running current.pol as it is now", when,
+		 m->sha256[0] ? m->sha256 : "-");
+	struct state_meta old = c->meta;
+	int64_t confirm_ms = c->confirm_ms;
+
+	say(c, msg);
+	c->meta = *m; /* how it was loaded: skip-unsupported */
+	c->confirm_ms = 0;
+	control_reload_current(c);
+	if (strcmp(c->ops->policy(c->ctx)->hash, c->meta.sha256)) { /* it did not load: as before */
+		c->meta = old;
+		c->confirm_ms = confirm_ms;
+	}
+}
+
+/* control_state_check() - see control_int.h. */
+void control_state_check(struct control *c)
+{
+	struct state_stamp now;
+	struct state_meta m;
+
+	state_meta_stamp(dir_of(c), &now);
+	if (state_stamp_eq(&now, &c->stamp))
+		return;
+	c->stamp = now;
+	if (state_meta_read(dir_of(c), &m) == 0 && strcmp(m.sha256, c->ops->policy(c->ctx)->hash))
+		adopt(c, &m, "behind the engine");
+}
+
 /* control_meta_sync() - see control_int.h. */
 void control_meta_sync(struct control *c)
 {
 	const struct policy *p = c->ops->policy(c->ctx);
 	struct state_meta m = { 0 };
-	bool have = state_meta_read(dir_of(c), &m) == 0;
+	bool have = state_meta_read(dir_of(c), &m) == 0, given = false;
+	struct state_stamp before;
 	int64_t left;
 
+	state_meta_stamp(dir_of(c), &c->stamp);
+	if (c->ops->start_state) {
+		given = c->ops->start_state(c->ctx, &before);
+		if (!state_stamp_eq(&before, &c->stamp) && have && strcmp(m.sha256, p->hash)) {
+			adopt(c, &m, "while the engine started");
+			return; /* a -p policy is not persisted over it either */
+		}
+	}
+	if (given && c->ops->persist_given)
+		c->ops->persist_given(c->ctx);
 	if (have && strcmp(m.sha256, p->hash) == 0) {
 		c->meta = m;
 		if (m.confirm_deadline) {
@@ -66,7 +127,7 @@ void control_meta_sync(struct control *c)
 		say(c, msg);
 	}
 	state_meta_of(&c->meta, p, false, false);
-	if (state_meta_write(dir_of(c), &c->meta) < 0)
+	if (control_meta_write(c) < 0)
 		(void)0; /* read-only state dir: status still works from memory */
 }
 

@@ -488,7 +488,7 @@ static const char *table_change(struct control *c, const struct fw_set *set, con
 		/* persisted with the policy, so a restart keeps the set as changed */
 		c->meta.is_signed = false;
 		if (state_save_policy(c->cfg->state_dir, STATE_CURRENT, text, strlen(text), NULL,
-				      0) < 0 || state_meta_write(c->cfg->state_dir, &c->meta) < 0)
+				      0) < 0 || control_meta_write(c) < 0)
 			fprintf(out, "warning: could not persist the change in %s\n",
 				c->cfg->state_dir);
 		res = CTL_R_OK;

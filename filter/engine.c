@@ -761,6 +761,9 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 	signal(SIGPIPE, SIG_IGN);
 	if (engine_lock(cfg) < 0)
 		return 1;
+	/* a reset acting alone while this start compiles is seen at control start */
+	state_meta_stamp(cfg->state_dir, &e.meta_before);
+	e.policy_given = policy_path != NULL;
 	pol = engine_policy_start(cfg, policy_path, o->skip_unsupported, why, sizeof(why));
 	if (!pol)
 		return 1;
@@ -788,12 +791,7 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 	engine_log("ready (%s hooks, queues %u-%u, fail-open %s)",
 		   e.hooks.backend == HOOKS_NFT ? "nft" : "iptables", cfg->queue_lo, cfg->queue_hi,
 		   cfg->fail_open ? "yes" : "no");
-	engine_write_pid(cfg);
-	if (policy_path) { /* a start that failed left the persisted policy alone */
-		pthread_mutex_lock(&e.lock);
-		engine_persist_given(cfg, atomic_load(&e.snap)->policy);
-		pthread_mutex_unlock(&e.lock);
-	}
+	engine_write_pid(cfg); /* a -p policy was persisted at control start (control_meta_sync()) */
 	engine_event(&e, EV_READY, "ready");
 	if (why[0])
 		engine_event(&e, EV_POLICY, why);

@@ -273,6 +273,23 @@ static uint32_t op_hosts(void *ctx, struct ip_range *out, uint32_t max)
 	return n;
 }
 
+static bool op_start_state(void *ctx, struct state_stamp *before)
+{
+	struct engine *e = ctx;
+
+	*before = e->meta_before;
+	return e->policy_given;
+}
+
+static void op_persist_given(void *ctx)
+{
+	struct engine *e = ctx;
+
+	pthread_mutex_lock(&e->lock);
+	engine_persist_given(e->cfg, atomic_load(&e->snap)->policy);
+	pthread_mutex_unlock(&e->lock);
+}
+
 static const struct control_ops engine_ops = {
 	.policy = op_policy,
 	.swap_policy = op_swap_policy,
@@ -282,6 +299,8 @@ static const struct control_ops engine_ops = {
 	.explain = op_explain,
 	.log = op_log,
 	.hosts = op_hosts,
+	.start_state = op_start_state,
+	.persist_given = op_persist_given,
 };
 
 int engine_control_start(struct engine *e)

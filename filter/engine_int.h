@@ -13,6 +13,7 @@
 #include "lifeline.h"
 #include "nfq.h"
 #include "pipeline.h"
+#include "state.h"
 #include "policy.h"
 
 #define ENGINE_MAX_ADDRS (CONFIG_MAX_HOME_NET - CONFIG_MAX_HOSTS) /* interface addresses read */
@@ -122,6 +123,8 @@ struct engine {
 	struct hb_watch hb;
 	struct resolver res;
 	struct control *ctl;
+	struct state_stamp meta_before;     /* state.meta before the start-up policy was read */
+	bool policy_given;                  /* started with -p: persisted at control start */
 	uint64_t started_us;
 	uint64_t watchdog_us;               /* systemd WatchdogSec, 0: none */
 };

@@ -196,8 +196,15 @@ int engine_lock(const struct config *cfg)
 			   path, strerror(errno));
 		return 0;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return 0; /* held until this process ends: the descriptor stays open */
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		/* held until this process ends: the descriptor stays open */
+		int n = state_clean_tmp(cfg->state_dir); /* what a kill -9 mid-write left */
+
+		if (n > 0)
+			engine_log("removed %d temporary file%s a killed writer left in %s", n,
+				   n == 1 ? "" : "s", cfg->state_dir);
+		return 0;
+	}
 	close(fd);
 	if (state_read_file(cfg->state_dir, STATE_PID_FILE, 64, &text, &len) == 0)
 		text[strcspn(text, "\n")] = '\0';

@@ -1,6 +1,8 @@
 /* state.c - persistence in the state directory: policies, metadata, learned DNS servers. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +81,59 @@ int state_write_file(const char *dir, const char *name, const void *data, size_t
 		return rc;
 	}
 	return fsync_dir(dir);
+}
+
+/* state_meta_stamp() - see state.h. */
+void state_meta_stamp(const char *dir, struct state_stamp *s)
+{
+	char path[4096];
+	struct stat st;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_META_FILE);
+	if (stat(path, &st) < 0)
+		return;
+	*s = (struct state_stamp){ .present = true, .dev = (uint64_t)st.st_dev,
+				   .ino = (uint64_t)st.st_ino, .size = (uint64_t)st.st_size,
+				   .mtime_s = st.st_mtim.tv_sec, .mtime_ns = st.st_mtim.tv_nsec };
+}
+
+bool state_stamp_eq(const struct state_stamp *a, const struct state_stamp *b)
+{
+	return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime_s == b->mtime_s && a->mtime_ns == b->mtime_ns;
+}
+
+/* state_clean_tmp() - see state.h. */
+int state_clean_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		const char *dot;
+		char *end;
+		long pid;
+
+		if (e->d_name[0] != '.' || len < 6 || strcmp(e->d_name + len - 4, ".tmp"))
+			continue;
+		/* .NAME.PID.tmp: the pid is between the last two dots */
+		for (dot = e->d_name + len - 5; dot > e->d_name && *dot != '.'; dot--)
+			;
+		pid = strtol(dot + 1, &end, 10);
+		if (dot == e->d_name || end != e->d_name + len - 4 || pid <= 0)
+			continue;
+		if ((kill((pid_t)pid, 0) == 0 || errno != ESRCH) && pid != getpid())
+			continue; /* its writer may still be at it */
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
 }
 
 /* state_read_file() - see state.h. */

@@ -19,6 +19,8 @@
 #include "pipeline.h"
 #include "policy.h"
 
+struct state_stamp;
+
 /* Limits, explicit so that no peer can make the server stall or balloon. */
 #define CONTROL_MAX_REQUEST (POLICY_MAX_BYTES + (64u << 10)) /* uid 0: the largest policy, its signature and header */
 #define CONTROL_MAX_REQUEST_USER (64u << 10) /* other peers only ask to read */
@@ -185,6 +187,19 @@ struct control_ops {
 	 * policies this server compiles. Optional (none: the config's).
 	 */
 	uint32_t (*hosts)(void *ctx, struct ip_range *out, uint32_t max);
+	/*
+	 * start_state() - state.meta's stamp before the engine read its
+	 * start-up policy, into @before; returns whether that policy was given
+	 * with -p. Optional (NULL: nothing written behind the engine at start
+	 * is looked for).
+	 */
+	bool (*start_state)(void *ctx, struct state_stamp *before);
+	/*
+	 * persist_given() - make the -p policy the persisted current one. Called
+	 * once, at start, before any request is served, unless the state
+	 * directory changed while the engine started (the later writer wins).
+	 */
+	void (*persist_given)(void *ctx);
 };
 
 struct control;

@@ -109,6 +109,25 @@ int state_meta_read(const char *dir, struct state_meta *m);
 int state_meta_write(const char *dir, const struct state_meta *m);
 
 /*
+ * What state.meta is on disk now, to tell whether another process wrote it
+ * since (an atomic replace is a new inode; an edit a new mtime or size).
+ */
+struct state_stamp {
+	bool present;
+	uint64_t dev, ino, size;
+	int64_t mtime_s, mtime_ns;
+};
+void state_meta_stamp(const char *dir, struct state_stamp *s);
+bool state_stamp_eq(const struct state_stamp *a, const struct state_stamp *b);
+
+/*
+ * state_clean_tmp() - remove the temporary files (.NAME.PID.tmp) that a
+ * writer killed mid-write left in @dir, but those of a live process.
+ * Returns how many were removed.
+ */
+int state_clean_tmp(const char *dir);
+
+/*
  * state_save_dns() - persist the learned (DHCP) servers of @d; configured
  * ones are left out, the config has them. 0 or -errno.
  */

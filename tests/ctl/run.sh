@@ -506,6 +506,27 @@ check reset_stopped_lifeline_kept has "$T/hooks" "4120"
 check reset_stopped_persisted [ ! -s "$T/e3/state/current.pol" ]
 stop e3
 
+# a console reset that acted alone while the engine was stopped (here it cannot reach the
+# engine at all: its queue full in real life) and a load awaited confirm: when the engine
+# comes back, its deadline must not roll back over the empty policy the console persisted;
+# the engine runs what the state directory holds
+start e3 "$NS" || nok start_alone "fake engine did not start: $(cat "$T/e3/engine.out")"
+run e3 load "$P/a.pol"; run e3 load --confirm 2 "$P/c.pol"
+sed "s#^control-socket .*#control-socket $T/nobody/c.sock#" "$T/e3/ll.conf" > "$T/alone.conf"
+epid=$(cat "$T/e3/pid")
+kill -STOP "$epid"
+for _ in $(seq 100); do grep -q '^State:.*T (stopped)' "/proc/$epid/status" && break; sleep 0.02; done
+inns "$CTLBIN" -c "$T/alone.conf" reset > "$T/out" 2>&1
+check reset_alone_persisted has "$T/out" "persisted the empty policy"
+sleep 3 # past the confirm deadline
+kill -CONT "$epid"
+until_true 10 grep -q "state.meta was rewritten behind the engine" "$T/e3/engine.out"
+run e3 status; check reset_alone_engine_runs_it has "$T/out" "0 firewall rules"
+check reset_alone_confirm_dropped has "$T/out" "confirm: none pending"
+check reset_alone_not_rolled_back bash -c "! grep -q 'rolled back' '$T/e3/engine.out'"
+check reset_alone_still_persisted [ ! -s "$T/e3/state/current.pol" ]
+stop e3
+
 start e3 "$NS" --hooks || nok start_hooks2 "fake engine did not start"
 inns "$CTLBIN" -c "$T/e3/ll.conf" reset --hooks-only > "$T/out" 2>&1; RC=$?
 check reset_hooks_only [ $RC -eq 0 ]

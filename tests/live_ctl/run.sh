@@ -240,6 +240,30 @@ check live-ctl-v6-only-start start_engine no
 stop_engine 9
 check live-ctl-reset-v6-only v6_only_reset
 
+# a reset while an engine starts (no socket yet: it reads and compiles a large persisted
+# policy) acts alone; the engine, once up, must run what that reset persisted, not the policy
+# it read, and must not write that one back
+reset_during_start() {
+	local before
+	{ cat "$T/deny.pol"; seq 120000 | awk '{ printf "deny in tcp to 203.0.113.%d port %d id %d\n", $1 % 250, $1 % 60000 + 1, $1 + 100 }'; } >"$T/state/current.pol"
+	rm -f "$T/state/state.meta"
+	sed "s/^fail-open .*/fail-open no/" "$T/conf.in" >"$T/lifeline.conf"
+	before=$(grep -c ready "$T/engine.log")
+	ip netns exec "$NS_A" "$LLD" -f -c "$T/lifeline.conf" >>"$T/engine.log" 2>&1 &
+	ENGINE_PID=$!
+	PIDS+=("$ENGINE_PID")
+	disown "$ENGINE_PID"
+	wait_for 5 bash -c "! flock -n '$T/state/lifelined.lock' true" || return 1 # it has begun
+	ctl reset >"$T/reset-start.out" 2>&1
+	grep -q "engine did not reset" "$T/reset-start.out" || { echo "reset reached the engine"; return 1; }
+	wait_for 20 ready_after "$before" || return 1
+	status_empty && [ ! -s "$T/state/current.pol" ] &&
+		grep -q "state.meta was rewritten while the engine started" "$T/engine.log"
+}
+check live-ctl-reset-during-start reset_during_start
+check live-ctl-reset-during-start-unblocked probe
+stop_engine TERM
+
 # --- the xtables lock held by another process (legacy iptables: iptables-nft has no lock) -----
 # every wait for it is bounded: a load neither hangs nor doubles a jump (the generation is
 # retried once the lock is free), and the console's reset says why it cannot act
