@@ -148,12 +148,30 @@ static int no_args(struct ctl *c, int argc, char **argv, const char *name, const
 	return argc == 1 ? -1 : ctl_usage_error(c, name, "takes no arguments");
 }
 
-/* cmd_confirm() - `confirm`: keep the policy loaded with --confirm. Exit 0, 1, 2. */
+/*
+ * cmd_confirm() - `confirm [SHA256]`: keep the policy loaded with --confirm;
+ * with SHA256 (its first 8 to 64 hex digits, as load printed them) only
+ * when that is the policy awaiting confirm, not a later load of someone
+ * else's. Exit 0, 1, 2.
+ */
 int cmd_confirm(struct ctl *c, int argc, char **argv)
 {
-	int rc = no_args(c, argc, argv, "confirm", "keep the policy loaded with --confirm");
+	char hdr[96];
+	size_t n;
 
-	return rc >= 0 ? rc : ctl_request(c, "CONFIRM", NULL, 0, CTL_TIMEOUT_MS, CTL_FAIL);
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: %s confirm [SHA256]\nkeep the policy loaded with --confirm (with "
+		       "SHA256, its hash's first 8 or more hex digits: only that policy)\n", c->prog);
+		return CTL_OK;
+	}
+	if (argc == 1)
+		return ctl_request(c, "CONFIRM", NULL, 0, CTL_TIMEOUT_MS, CTL_FAIL);
+	n = strlen(argv[1]);
+	if (argc != 2 || n < 8 || n > 64 || strspn(argv[1], "0123456789abcdefABCDEF") != n)
+		return ctl_usage_error(c, "confirm", "takes at most the policy's sha256, 8 to 64 "
+				       "hex digits (as load printed it)");
+	snprintf(hdr, sizeof(hdr), "CONFIRM sha256=%s", argv[1]);
+	return ctl_request(c, hdr, NULL, 0, CTL_TIMEOUT_MS, CTL_FAIL);
 }
 
 /* cmd_rollback() - `rollback`: the last-good policy now. Exit 0, 1, 2. */

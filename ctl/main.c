@@ -17,7 +17,7 @@ static const struct ctl_cmd cmds[] = {
 	{ "load", cmd_load,
 	  "[--confirm SECONDS] [--skip-unsupported] POLICY  validate, swap atomically, persist; "
 	  "prints what changed" },
-	{ "confirm", cmd_confirm, " keep the policy loaded with --confirm" },
+	{ "confirm", cmd_confirm, "[SHA256]  keep the policy loaded with --confirm (with SHA256: only that one)" },
 	{ "rollback", cmd_rollback, " go back to the last-good policy now" },
 	{ "reset", cmd_reset,
 	  "[--hooks-only]  empty policy now (alias -r); --hooks-only: remove the queue hooks only" },

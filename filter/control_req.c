@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "control_int.h"
@@ -455,6 +456,7 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 	FILE *df;
 	const char *res = CTL_R_FAIL;
 	bool kept = true; /* the policy before this one is last-good */
+	bool replaced = c->confirm_ms != 0; /* an unconfirmed one, which last-good is not */
 
 	if (load_args(m, &r, out) < 0 || !(p = load_validate(c, &r, out)))
 		goto out;
@@ -491,9 +493,10 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 	fputs(diff, out);
 	warn_unqueued(c, out);
 	if (r.confirm_s)
-		fprintf(out, "run `lifelinectl confirm` within %" PRIu64 " s, or %s\n", r.confirm_s,
-			kept ? "the previous policy comes back" :
-			       "the policy in last-good.pol (the empty policy when it is unusable) runs");
+		fprintf(out, "run `lifelinectl confirm %.16s` within %" PRIu64 " s, or %s\n",
+			c->meta.sha256, r.confirm_s, !kept ? "the policy in last-good.pol (the empty "
+			"policy when it is unusable) runs" : replaced ? "the last confirmed policy "
+			"comes back, not the one this load replaced" : "the previous policy comes back");
 	res = CTL_R_OK;
 out:
 	free(diff);
@@ -501,10 +504,16 @@ out:
 	return res;
 }
 
-/* control_req_confirm() - CONFIRM: the pending policy stays. */
+/* control_req_confirm() - CONFIRM [sha256=PREFIX]: the pending policy stays (when it is that one). */
 const char *control_req_confirm(struct control *c, const struct control_msg *m, FILE *out)
 {
-	(void)m;
+	const char *want = control_msg_get(m, "sha256");
+
+	if (want && (strlen(want) < 8 || strlen(want) > 64 ||
+		     strspn(want, "0123456789abcdefABCDEF") != strlen(want))) {
+		fputs("sha256= takes 8 to 64 hex digits\n", out);
+		return CTL_R_BAD;
+	}
 	/* while the policy the deadline brought back still runs (a reset or load ends it) */
 	if (!c->confirm_ms && c->expired_at && !strcmp(c->meta.sha256, c->expired_to)) {
 		char t[32];
@@ -516,6 +525,11 @@ const char *control_req_confirm(struct control *c, const struct control_msg *m, 
 	}
 	if (!c->confirm_ms) {
 		fputs("nothing to confirm: no `load --confirm` is pending\n", out);
+		return CTL_R_FAIL;
+	}
+	if (want && strncasecmp(c->meta.sha256, want, strlen(want))) {
+		fprintf(out, "not confirmed: the policy awaiting confirm is sha256 %.16s, not %s (a "
+			"later load replaced the one you tested?)\n", c->meta.sha256, want);
 		return CTL_R_FAIL;
 	}
 	c->confirm_ms = 0;

@@ -106,6 +106,18 @@ run e1 show; check confirm_timeout_rolled_back has "$T/out" "port 2222 id 1"
 check confirm_timeout_persisted cmp -s "$P/b.pol" "$T/e1/state/current.pol"
 run e1 confirm; check confirm_nothing [ $RC -eq 1 ]
 check confirm_too_late_says has "$T/out" "too late: the confirm deadline passed at .* and the engine went back to policy sha256 "
+# confirm names what it confirms: a later load --confirm by someone else is not kept by
+# the first one's confirm (its hash, as load printed it)
+run e1 load --confirm 30 "$P/a.pol"; check confirm_named_printed has "$T/out" "run .lifelinectl confirm [0-9a-f]\{16\}. within 30 s"
+sha_a=$(sed -n 's/.*lifelinectl confirm \([0-9a-f]*\).*/\1/p' "$T/out")
+run e1 load --confirm 30 "$P/c.pol"; check confirm_replaced_says has "$T/out" "the last confirmed policy comes back, not the one this load replaced"
+sha_c=$(sed -n 's/.*lifelinectl confirm \([0-9a-f]*\).*/\1/p' "$T/out")
+run e1 confirm "$sha_a"; check confirm_other_refused bash -c "[ $RC -eq 1 ] && grep -q 'not confirmed: the policy awaiting confirm is sha256 $sha_c, not $sha_a' '$T/out'"
+run e1 status; check confirm_other_still_pending has "$T/out" "confirm: pending"
+run e1 confirm nothex; check confirm_bad_hash_usage [ $RC -eq 2 ]
+run e1 confirm "$sha_c"; check confirm_named_ok [ $RC -eq 0 ]
+run e1 show; check confirm_named_kept has "$T/out" "port 8080 id 5"
+run e1 rollback # back to b.pol, as the tests below expect
 # confirmed in time -> stays
 run e1 load --confirm 2 "$P/c.pol"; run e1 confirm; check confirm_ok [ $RC -eq 0 ]
 sleep 2.5
