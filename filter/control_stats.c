@@ -64,6 +64,10 @@ static void stats_text(const struct control_stats *s, const struct kqueue *kq, i
 		fprintf(out, "  kernel queue %u: waiting %" PRIu64 "  dropped (queue full) %"
 			PRIu64 "  dropped (netlink) %" PRIu64 "\n", kq[i].queue, kq[i].waiting,
 			kq[i].kernel_dropped, kq[i].user_dropped);
+	fprintf(out, "flows: %" PRIu64 " active of %" PRIu64 ", %" PRIu64 " created, %" PRIu64
+		" expired, %" PRIu64 " evicted (table full)\n", s->flows.active, s->max_flows,
+		s->flows.created, s->flows.expired, s->flows.evicted);
+	fprintf(out, "events lost: %" PRIu64 " (disk full, or a pipe nobody reads)\n", s->events_lost);
 }
 
 static void stats_json(const struct control_stats *s, const struct kqueue *kq, int nk, FILE *out)
@@ -92,12 +96,27 @@ static void stats_json(const struct control_stats *s, const struct kqueue *kq, i
 		fprintf(out, "%s{\"queue\":%u,\"waiting\":%" PRIu64 ",\"queue_dropped\":%" PRIu64
 			",\"user_dropped\":%" PRIu64 "}", i ? "," : "", kq[i].queue, kq[i].waiting,
 			kq[i].kernel_dropped, kq[i].user_dropped);
-	fputs("]}\n", out);
+	fprintf(out, "],\"flows\":{\"active\":%" PRIu64 ",\"max\":%" PRIu64 ",\"created\":%" PRIu64
+		",\"expired\":%" PRIu64 ",\"evicted\":%" PRIu64 "},\"events_lost\":%" PRIu64 "}\n",
+		s->flows.active, s->max_flows, s->flows.created, s->flows.expired, s->flows.evicted,
+		s->events_lost);
+}
+
+static void prom_type(FILE *out, const char *name, const char *help, const char *type)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static void prom_head(FILE *out, const char *name, const char *help)
 {
-	fprintf(out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	prom_type(out, name, help, "counter");
+}
+
+/* One metric without labels. */
+static void prom_one(FILE *out, const char *name, const char *help, const char *type, uint64_t v)
+{
+	prom_type(out, name, help, type);
+	fprintf(out, "%s %" PRIu64 "\n", name, v);
 }
 
 static void stats_prom(const struct control_stats *s, const struct kqueue *kq, int nk, FILE *out)
@@ -131,6 +150,16 @@ static void stats_prom(const struct control_stats *s, const struct kqueue *kq, i
 	for (int i = 0; i < nk; i++)
 		fprintf(out, "lifeline_kernel_queue_user_dropped_total{queue=\"%u\"} %" PRIu64 "\n",
 			kq[i].queue, kq[i].user_dropped);
+	prom_one(out, "lifeline_flows", "Flows in the tables now.", "gauge", s->flows.active);
+	prom_one(out, "lifeline_flows_max", "Flows the tables hold at most (max-flows a worker).",
+		 "gauge", s->max_flows);
+	prom_one(out, "lifeline_flows_created_total", "Flows created.", "counter", s->flows.created);
+	prom_one(out, "lifeline_flows_expired_total", "Flows ended by their timeout.", "counter",
+		 s->flows.expired);
+	prom_one(out, "lifeline_flows_evicted_total", "Flows pushed out by a full table.", "counter",
+		 s->flows.evicted);
+	prom_one(out, "lifeline_events_lost_total", "Event lines not written (disk full, a pipe "
+		 "nobody reads).", "counter", s->events_lost);
 }
 
 /* The engine's counters, rule hits sorted by id. NULL + @out message on failure. */

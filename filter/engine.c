@@ -713,7 +713,8 @@ static int engine_start(struct engine *e, struct policy *pol)
 		engine_log("warning: manager names are not resolved: %s", strerror(-err));
 	e->evlog = event_log_open(e->cfg->event_log);
 	if (!e->evlog)
-		engine_log("warning: event log %s: %s", e->cfg->event_log, strerror(errno));
+		engine_log("warning: event log %s: %s%s; no events until a restart", e->cfg->event_log,
+			   strerror(errno), errno == ENXIO ? " (a FIFO with no reader yet)" : "");
 	err = open_queues(e);
 	if (err)
 		return err;

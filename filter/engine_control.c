@@ -181,7 +181,9 @@ static int op_stats(void *ctx, struct control_stats *st)
 {
 	struct engine *e = ctx;
 
-	sum_counters(e, &st->ctr, NULL);
+	sum_counters(e, &st->ctr, &st->flows);
+	st->max_flows = (uint64_t)e->cfg->max_flows * e->nworkers; /* a table a worker */
+	st->events_lost = event_log_lost(e->evlog);
 	st->nqueues = 0;
 	for (uint32_t i = 0; i < e->nworkers && st->nqueues < CONTROL_MAX_QUEUES; i++) {
 		struct worker *w = &e->workers[i];

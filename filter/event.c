@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/uio.h>
 
 #include "event.h"
 #include "pipeline.h"
@@ -29,6 +31,8 @@ struct ev_log {
 	pthread_mutex_t lock; /* guards fd (reopen) and the buckets */
 	int fd;
 	char *path;
+	bool partial;  /* the last write cut a line: the next one starts a new line */
+	_Atomic uint64_t lost; /* lines not written (full disk, a pipe nobody empties) */
 	uint32_t per_sec, burst;
 	struct ev_bucket b[EV_BUCKETS];
 };
@@ -312,6 +316,13 @@ size_t event_format(const struct event *ev, uint64_t suppressed, char *buf, size
 	return b.used;
 }
 
+/*
+ * Non-blocking: a packet worker writes events, and a FIFO nobody reads (or
+ * reads no more) must cost events, never the packet path, the control
+ * socket or the stop. A FIFO without a reader fails the open (ENXIO).
+ */
+#define EV_OPEN_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
 struct ev_log *event_log_open(const char *path)
 {
 	struct ev_log *log = calloc(1, sizeof(*log));
@@ -321,7 +332,7 @@ struct ev_log *event_log_open(const char *path)
 	log->path = strdup(path);
 	if (!log->path)
 		goto fail;
-	log->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	log->fd = open(path, EV_OPEN_FLAGS, 0640);
 	if (log->fd < 0)
 		goto fail;
 	log->per_sec = EV_RATE_PER_SEC;
@@ -340,7 +351,7 @@ fail:
 
 int event_log_reopen(struct ev_log *log)
 {
-	int fd = open(log->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	int fd = open(log->path, EV_OPEN_FLAGS, 0640);
 	int old;
 
 	if (fd < 0)
@@ -351,6 +362,11 @@ int event_log_reopen(struct ev_log *log)
 	pthread_mutex_unlock(&log->lock);
 	close(old);
 	return 0;
+}
+
+uint64_t event_log_lost(const struct ev_log *log)
+{
+	return log ? atomic_load_explicit(&log->lost, memory_order_relaxed) : 0;
 }
 
 void event_log_close(struct ev_log *log)
@@ -428,11 +444,23 @@ static int write_line(struct ev_log *log, const struct event *ev, uint64_t suppr
 		event_format(ev, suppressed, big, n + 1);
 		p = big;
 	}
-	w = write(log->fd, p, n);
-	if (w < 0)
-		rc = -errno;
-	else if ((size_t)w != n)
-		rc = -EIO;
+	{
+		/* after a cut line, a newline first: a reader parses every later line */
+		struct iovec iov[2] = { { "\n", 1 }, { p, n } };
+		size_t pre = log->partial ? 1 : 0;
+
+		w = writev(log->fd, iov + 1 - pre, 1 + (int)pre);
+		if (w < 0) { /* EAGAIN: a full pipe, not a rate limit */
+			rc = errno == EAGAIN ? -ENOBUFS : -errno;
+		} else if ((size_t)w != pre + n) { /* disk full: a line cut, or only the newline */
+			rc = -EIO;
+			log->partial = (size_t)w > pre || (pre && w == 0);
+		} else {
+			log->partial = false;
+		}
+		if (rc)
+			atomic_fetch_add_explicit(&log->lost, 1, memory_order_relaxed);
+	}
 	free(big);
 	return rc;
 }

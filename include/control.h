@@ -138,6 +138,9 @@ struct control_queue_stats {
 /* Filled by ops->stats(); kernel queue drops are read by the server itself. */
 struct control_stats {
 	struct pipeline_counters ctr;
+	struct flow_stats flows;
+	uint64_t max_flows;   /* the table's bound, over every worker */
+	uint64_t events_lost; /* event lines not written (disk full, a pipe nobody empties) */
 	struct control_queue_stats queues[CONTROL_MAX_QUEUES];
 	uint32_t nqueues;
 	struct control_rule_hits *rules; /* malloc'd by the engine, freed by the server; may be NULL */

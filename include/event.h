@@ -72,6 +72,8 @@ struct ev_log *event_log_open(const char *path);
  */
 int event_log_reopen(struct ev_log *log);
 void event_log_close(struct ev_log *log);
+/* event_log_lost() - lines that could not be written (disk full, a full pipe); 0 without a log. */
+uint64_t event_log_lost(const struct ev_log *log);
 /*
  * event_log_set_rate() - drop/log events per second and burst allowed per
  * rule (token bucket); @per_sec 0 disables the limit.

@@ -1,5 +1,6 @@
 /* test_event.c - event lines: EVE fields, JSON escaping, Community ID vectors, rate limit, resolv.conf. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -482,6 +486,82 @@ static void test_reopen(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+/*
+ * A log that takes nothing costs events, never a blocked worker: a FIFO
+ * without a reader fails the open (ENXIO) instead of waiting for one; one
+ * whose reader stopped reading fills, and then each event is lost (counted).
+ */
+static void test_fifo_never_blocks(void **state)
+{
+	char dir[] = "/tmp/test_event_XXXXXX", path[64];
+	struct event ev = { .type = EV_READY, .ts_us = TS };
+	struct ev_log *log;
+	int rd, rc = 0, i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_null(event_log_open(path));
+	assert_int_equal(errno, ENXIO);
+	rd = open(path, O_RDONLY | O_NONBLOCK); /* a reader that never reads */
+	assert_true(rd >= 0);
+	log = event_log_open(path);
+	assert_non_null(log);
+	for (i = 0; i < 100000 && rc == 0; i++) /* 64 KiB of pipe: a few hundred lines */
+		rc = event_emit(log, &ev);
+	assert_int_equal(rc, -ENOBUFS);
+	assert_int_equal(event_log_lost(log), 1);
+	assert_int_equal(event_emit(log, &ev), -ENOBUFS);
+	assert_int_equal(event_log_lost(log), 2);
+	event_log_close(log);
+	close(rd);
+	unlink(path);
+	rmdir(dir);
+}
+
+/*
+ * A full disk (here: RLIMIT_FSIZE) cuts a line: it is lost and counted, and
+ * the next line starts on a line of its own, so that every later line parses.
+ */
+static void test_cut_line_then_newline(void **state)
+{
+	char path[] = "/tmp/test_event_XXXXXX", *text, *line, *save = NULL;
+	int fd = mkstemp(path), rc = 0, lines = 0, whole = 0;
+	struct event ev = { .type = EV_POLICY, .ts_us = TS, .message = "x" };
+	struct rlimit old, lim;
+	struct ev_log *log;
+	void (*sig)(int) = signal(SIGXFSZ, SIG_IGN);
+
+	(void)state;
+	close(fd);
+	log = event_log_open(path);
+	assert_non_null(log);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = (struct rlimit){ 1000, old.rlim_max }; /* the soft limit only: it can go back up */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	while (rc == 0)
+		rc = event_emit(log, &ev);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, sig);
+	assert_int_equal(event_log_lost(log), 1);
+	ev.message = "after";
+	assert_int_equal(event_emit(log, &ev), 0);
+	event_log_close(log);
+	text = slurp(path);
+	line = strstr(text, "\"after\"}\n");
+	assert_non_null(line);
+	assert_string_equal(line, "\"after\"}\n"); /* the last line, whole */
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		lines++;
+		whole += line[0] == '{' && line[strlen(line) - 1] == '}';
+	}
+	assert_true(lines > 2);
+	assert_int_equal(whole, lines - 1); /* all but the cut one, "after" too: on its own line */
+	free(text);
+	unlink(path);
+}
+
 struct writer {
 	struct ev_log *log;
 	int id;
@@ -736,6 +816,8 @@ int main(void)
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_rate_limit_off),
 		cmocka_unit_test(test_reopen),
+		cmocka_unit_test(test_fifo_never_blocks),
+		cmocka_unit_test(test_cut_line_then_newline),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_emit_verdict),
 		cmocka_unit_test(test_resolv),
