@@ -163,18 +163,36 @@ static void q_push(uint32_t i)
 		q_tail = (int32_t)i;
 }
 
-/* CLOCK as the table documents it: the oldest unused goes; used ones get 8 second chances at most. */
+/* Tuples the firewall denied (a quarter, none of the hot set). */
+static bool q_denied(uint32_t i)
+{
+	return i >= 20 && i % 4 == 0;
+}
+
+/*
+ * Eviction as the table documents it, from the 8 oldest: the first denied
+ * flow; else the first unused (CLOCK: a used one passed over loses its mark
+ * and goes to the head); else the oldest.
+ */
 static uint32_t q_victim(void)
 {
-	for (int n = 0; n < 8; n++) {
-		uint32_t i = (uint32_t)q_tail;
-		if (!ref[i])
-			return i;
-		ref[i] = false;
-		q_unlink(i);
-		q_push(i);
+	int32_t c = q_tail, old = -1;
+
+	for (int n = 0; n < 8 && c >= 0; n++) {
+		int32_t next = q_prev[c];
+
+		if (q_denied((uint32_t)c))
+			return (uint32_t)c;
+		if (ref[c]) {
+			ref[c] = false;
+			q_unlink((uint32_t)c);
+			q_push((uint32_t)c);
+		} else if (old < 0) {
+			old = c;
+		}
+		c = next;
 	}
-	return (uint32_t)q_tail;
+	return (uint32_t)(old >= 0 ? old : q_tail);
 }
 
 /*
@@ -235,6 +253,8 @@ static void test_table_matches_model(void **state)
 		}
 		f = flow_create(t, &p, now);
 		assert_non_null(f);
+		f->accept = !q_denied(i); /* as the firewall stage decides it */
+		f->reason = q_denied(i) ? R_DENY : R_ALLOW;
 		alive[i] = true;
 		ref[i] = false;
 		q_push(i);
@@ -253,6 +273,47 @@ static void test_table_matches_model(void **state)
 	assert_true(evictions > 10000);
 	/* a hot flow sees a packet every ~40 packets, ~14 times per table's worth of new flows */
 	assert_int_equal(hot_evicted, 0);
+	flow_table_free(t);
+}
+
+/*
+ * A flood of tuples the firewall denies fills the table: an idle accepted
+ * connection, and a flow the IPS dropped, stay (their next packet would be
+ * judged as a new flow mid-stream); the denied flows make room for each
+ * other. With only accepted flows, the oldest idle one goes, as before.
+ */
+static void test_denied_evicted_first(void **state)
+{
+	struct flow_table *t = flow_table_new(16);
+	struct flow *f;
+	struct pkt conn, ipsd, p;
+	struct flow_stats st;
+	int from_opener;
+
+	(void)state;
+	tcp_seg(&conn, false, 0x02, 1000, 0);
+	pass(t, &conn, 1);
+	udp_pkt(&ipsd, 5000);
+	f = flow_create(t, &ipsd, 2);
+	f->accept = 0;
+	f->reason = R_IPS_DROP;
+	for (uint32_t i = 0; i < 1000; i++) {
+		udp_pkt(&p, i);
+		f = flow_create(t, &p, 10 + i);
+		assert_non_null(f);
+		f->accept = 0;
+		f->reason = i % 2 ? R_DENY : R_NOT_ALLOWED;
+	}
+	flow_table_stats(t, &st);
+	assert_int_equal(st.evicted, 1000 + 2 - 16);
+	assert_non_null(flow_lookup(t, &conn, 2000, &from_opener));
+	assert_non_null(flow_lookup(t, &ipsd, 2000, &from_opener));
+	/* accepted newcomers: CLOCK's order, the idle connection is the oldest */
+	for (uint32_t i = 0; i < 30; i++) {
+		udp_pkt(&p, 2000 + i);
+		pass(t, &p, 3000 + i);
+	}
+	assert_null(flow_lookup(t, &conn, 4000, &from_opener));
 	flow_table_free(t);
 }
 
@@ -403,6 +464,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_matches_model),
+		cmocka_unit_test(test_denied_evicted_first),
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_foreach_in_pieces),
 		cmocka_unit_test(test_interfaces),
