@@ -108,6 +108,20 @@ static int reset_full(struct ctl *c, const struct config *cfg)
 	rc = ask_engine(cfg, why, sizeof(why));
 	if (rc == 0) {
 		printf("engine answered: %s\n", why);
+		/*
+		 * It runs the empty policy but could not write its state dir (a
+		 * unit's ReadWritePaths=, a full disk): this process may, and a
+		 * restart must not bring the old policy back.
+		 */
+		if (!strstr(why, "; persisted in ")) {
+			if ((rc = persist_empty(cfg)) < 0)
+				fprintf(stderr, "%s reset: WARNING: the empty policy is not persisted in "
+					"%s (%s) either: a restarted engine would bring the old policy "
+					"back\n", c->prog, cfg->state_dir, strerror(-rc));
+			else
+				printf("persisted the empty policy as %s/%s: a restarted engine "
+				       "starts with it\n", cfg->state_dir, STATE_CURRENT_FILE);
+		}
 		return CTL_OK;
 	}
 	if (rc == -EPERM) {

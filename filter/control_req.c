@@ -648,7 +648,7 @@ const char *control_req_reset(struct control *c, const struct control_msg *m, FI
 		return CTL_R_FAIL;
 	fprintf(out, "the engine now runs the empty policy (accepts everything)");
 	if (rc)
-		fprintf(out, "; persisted in %s/%s", dir_of(c), STATE_CURRENT_FILE);
+		fprintf(out, "; persisted in %s/%s", dir_of(c), STATE_CURRENT_FILE); /* ctl reset reads it */
 	fputc('\n', out);
 	return CTL_R_OK;
 }

@@ -518,6 +518,22 @@ check reset_stopped_lifeline_kept has "$T/hooks" "4120"
 check reset_stopped_persisted [ ! -s "$T/e3/state/current.pol" ]
 stop e3
 
+# the engine resets but cannot write its state directory (here: read-only in the engine's
+# mount namespace, as a unit's ReadWritePaths= leaves a moved one): the console persists
+# the empty policy itself, or a restart would bring the old policy back
+conf e6
+mkdir -p "$T/e6/state"
+printf 'deny in any id 9\n' > "$T/e6/state/current.pol"
+unshare -m --propagation private sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" &&
+	exec "$2" --fake-engine "$3"' sh "$T/e6/state" "$FAKE" "$T/e6/ll.conf" > "$T/e6/engine.out" 2>&1 &
+PIDS+=($!)
+echo $! > "$T/e6/pid"
+until_true 5 grep -q ready "$T/e6/engine.out"
+run e6 reset
+check reset_unpersisted_engine_said has "$T/out" "running, but not persisted in $T/e6/state"
+check reset_unpersisted_console_persists bash -c "[ $RC -eq 0 ] && grep -q 'persisted the empty policy as $T/e6/state/current.pol' '$T/out' && [ ! -s '$T/e6/state/current.pol' ]"
+stop e6
+
 # a console reset that acted alone while the engine was stopped (here it cannot reach the
 # engine at all: its queue full in real life) and a load awaited confirm: when the engine
 # comes back, its deadline must not roll back over the empty policy the console persisted;
