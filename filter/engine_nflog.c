@@ -39,12 +39,15 @@ static struct nlmsghdr *nflog_msg(char *buf, uint16_t group, uint32_t seq)
 /* Bind the group and ask for whole packets, acknowledged: a taken group is -EBUSY here. */
 static int nflog_config(struct nflog *n)
 {
-	char buf[8192];
+	char buf[8192] = { 0 }; /* struct padding goes to the kernel as zeroes */
 	struct nlmsghdr *nlh = nflog_msg(buf, n->group, ++n->seq);
 	struct nfulnl_msg_config_cmd cmd = { .command = NFULNL_CFG_CMD_BIND };
-	struct nfulnl_msg_config_mode mode = { .copy_range = htonl(0xffff),
-					       .copy_mode = NFULNL_COPY_PACKET };
+	struct nfulnl_msg_config_mode mode;
 	ssize_t r;
+
+	memset(&mode, 0, sizeof(mode)); /* its trailing padding too */
+	mode.copy_range = htonl(0xffff);
+	mode.copy_mode = NFULNL_COPY_PACKET;
 
 	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(cmd), &cmd);
 	mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(mode), &mode);

@@ -109,7 +109,7 @@ static int nfqueue_wait_ack(struct nfqueue_sock *q, uint32_t seq)
 
 int nfqueue_open(struct nfqueue_sock **out, uint16_t qnum, const struct nfqueue_opts *o)
 {
-	char buf[8192];
+	char buf[8192] = { 0 }; /* attribute padding goes to the kernel as zeroes */
 	struct nfqueue_sock *q = calloc(1, sizeof(*q));
 	struct nlmsghdr *nlh;
 	int err;
