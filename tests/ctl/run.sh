@@ -111,6 +111,7 @@ check confirm_too_late_says has "$T/out" "too late: the confirm deadline passed 
 run e1 load --confirm 30 "$P/a.pol"; check confirm_named_printed has "$T/out" "run .lifelinectl confirm [0-9a-f]\{16\}. within 30 s"
 sha_a=$(sed -n 's/.*lifelinectl confirm \([0-9a-f]*\).*/\1/p' "$T/out")
 run e1 load --confirm 30 "$P/c.pol"; check confirm_replaced_says has "$T/out" "the last confirmed policy comes back, not the one this load replaced"
+check confirm_replaced_last_good cmp -s "$P/b.pol" "$T/e1/state/last-good.pol" # not a.pol, never confirmed
 sha_c=$(sed -n 's/.*lifelinectl confirm \([0-9a-f]*\).*/\1/p' "$T/out")
 run e1 confirm "$sha_a"; check confirm_other_refused bash -c "[ $RC -eq 1 ] && grep -q 'not confirmed: the policy awaiting confirm is sha256 $sha_c, not $sha_a' '$T/out'"
 run e1 status; check confirm_other_still_pending has "$T/out" "confirm: pending"
@@ -360,6 +361,13 @@ printf 'allow in tcp to any port 80 id 12\ndeny priority 4 in tcp flags SYN id 1
 check explain_tcp_is_syn has "$T/out" "flags SYN id 15$"
 "$CTLBIN" explain -p "$T/syn.pol" in tcp 192.0.2.7:40000 198.51.100.2:80 flags ACK > "$T/out" 2>&1
 check explain_tcp_flags_given has "$T/out" "port 80 id 12$"
+# list items one apart stay apart: { 22 24 } is not 22-24, nor { .1 .3 } .1-.3
+printf 'allow in tcp from { 192.0.2.1 192.0.2.3 } to any port { 22 24 } id 1\n' >"$T/gap.pol"
+gap() { "$CTLBIN" explain -p "$T/gap.pol" in tcp "$1:40000" "198.51.100.2:$2" | grep -q "reason: $3"; }
+check explain_list_gap_port gap 192.0.2.1 23 not-allowed
+check explain_list_gap_addr gap 192.0.2.2 22 not-allowed
+check explain_list_first gap 192.0.2.1 22 allow
+check explain_list_last gap 192.0.2.3 24 allow
 # loopback never reaches the live engine: explain says so beside the policy's verdict
 "$CTLBIN" explain -p "$T/syn.pol" in tcp 127.0.0.1:40000 127.0.0.1:80 > "$T/out" 2>&1
 check explain_loopback_noted has "$T/out" "^note: live, loopback traffic never reaches the engine"
@@ -481,11 +489,13 @@ hooks_text() {
 	inns nft list table inet lifeline 2>/dev/null || inns iptables -t mangle -S LIFELINE-IN 2>/dev/null
 }
 conf e3
+mkdir -p "$T/e3/state"; printf 'deny in any id 9\n' > "$T/e3/state/current.pol" # the lock-out
 inns "$CTLBIN" -c "$T/e3/ll.conf" reset > "$T/out" 2>&1; RC=$?
 check reset_no_engine_exit0 [ $RC -eq 0 ]
 check reset_no_engine_nothing_installed has "$T/out" "no kernel queue hooks installed"
 check reset_no_engine_said has "$T/out" "engine did not reset"
-check reset_no_engine_persisted has "$T/out" "persisted the empty policy"
+check reset_no_engine_persisted bash -c "grep -q 'persisted the empty policy' '$T/out' && [ ! -s '$T/e3/state/current.pol' ] &&
+	grep -q '^sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855$' '$T/e3/state/state.meta'"
 
 # an engine of an earlier build queued from the filter table: reset --hooks-only (the
 # unit's stop step, during an upgrade) must find and remove that queue too

@@ -345,6 +345,17 @@ check live-setup-dns-other dns "$NS_A" 192.0.2.10
 # --- fail-open yes ---------------------------------------------------------
 check live-start start_engine yes
 check live-hooks-installed hooks_present
+# both families' manager sets hold the managers: the kernel lifeline passes the IPv6
+# heartbeat too while the engine is down (nft sets, or ipsets on the iptables backend)
+mgr_sets() {
+	if in_a nft list table inet lifeline >/dev/null 2>&1; then
+		in_a nft get element inet lifeline mgr4 '{ 203.0.113.10 }' &&
+			in_a nft get element inet lifeline mgr6 '{ 2001:db8:2::10 }'
+	else
+		in_a ipset test lifeline-mgr4 203.0.113.10 && in_a ipset test lifeline-mgr6 2001:db8:2::10
+	fi
+}
+check live-manager-sets-both-families mgr_sets
 check live-heartbeat-out tls "$NS_A" 203.0.113.10 4120
 check live-heartbeat-in tls "$NS_M" 198.51.100.2 4118
 check live-heartbeat-out6 tls "$NS_A" [2001:db8:2::10] 4120

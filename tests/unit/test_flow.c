@@ -105,6 +105,56 @@ static void test_blind_rst_ignored(void **state)
 }
 
 /*
+ * A connection closed with FIN/FIN/ACK waits in TIME_WAIT (120 s); a SYN on
+ * its tuple then, from either side, starts a new connection, judged as one
+ * (conntrack), rather than riding the old one's decision: the peer must
+ * not connect in on the host's old outbound flow.
+ */
+static void test_time_wait_syn_is_new(void **state)
+{
+	struct flow_table *t = flow_table_new(16);
+	int from_opener;
+	struct pkt p;
+
+	(void)state;
+	tcp_seg(&p, false, 0x02, 1000, 0);
+	pass(t, &p, 1);
+	tcp_seg(&p, true, 0x12, 5000, 0);
+	pass(t, &p, 2);
+	tcp_seg(&p, false, 0x10, 1001, 0);
+	pass(t, &p, 3);
+	tcp_seg(&p, false, 0x11, 1001, 0);
+	pass(t, &p, 4);
+	tcp_seg(&p, true, 0x11, 5001, 0);
+	pass(t, &p, 5);
+	tcp_seg(&p, false, 0x10, 1002, 0);
+	assert_int_equal(pass(t, &p, 6)->tcp_state, FT_TIME_WAIT);
+	tcp_seg(&p, true, 0x02, 9000, 0); /* the peer, 10 s later, on the same ports */
+	assert_null(flow_lookup(t, &p, 10 * 1000000, &from_opener));
+	flow_table_free(t);
+}
+
+/*
+ * The handshake moves on the responder's SYN+ACK only: SYN, SYN+ACK and ACK
+ * all from the opener (one side talking to itself, or spoofing) is no
+ * connection, and keeps SYN_SENT's short timeout.
+ */
+static void test_opener_synack_not_handshake(void **state)
+{
+	struct flow_table *t = flow_table_new(16);
+	struct pkt p;
+
+	(void)state;
+	tcp_seg(&p, false, 0x02, 1000, 0);
+	pass(t, &p, 1);
+	tcp_seg(&p, false, 0x12, 1000, 0);
+	pass(t, &p, 2);
+	tcp_seg(&p, false, 0x10, 1001, 0);
+	assert_int_equal(pass(t, &p, 3)->tcp_state, FT_SYN_SENT);
+	flow_table_free(t);
+}
+
+/*
  * A flow picked up mid-stream that the other side never answers lives
  * conntrack's UNACK time (300 s), not an established flow's five days:
  * a spoofed stray ACK must not hold its tuple (and its drop) for days.
@@ -463,6 +513,8 @@ static void test_interfaces(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_time_wait_syn_is_new),
+		cmocka_unit_test(test_opener_synack_not_handshake),
 		cmocka_unit_test(test_table_matches_model),
 		cmocka_unit_test(test_denied_evicted_first),
 		cmocka_unit_test(test_remove),

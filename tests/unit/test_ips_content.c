@@ -110,6 +110,15 @@ static void test_distance_within(void **state)
 	assert_int_equal(m("content:\"a\"; content:\"x\"; distance:0; within:1;", "abab"), 0);
 }
 
+/* nocase folds the whole alphabet, A and Z too, and nothing else ('[' + 32 is '{'). */
+static void test_nocase_alphabet_edges(void **state)
+{
+	(void)state;
+	assert_int_equal(m("content:\"zip\"; nocase;", "xxZIPxx"), 1);
+	assert_int_equal(m("content:\"AZ\"; nocase;", "xxazxx"), 1);
+	assert_int_equal(m("content:\"[\"; nocase;", "xx{xx"), 0);
+}
+
 static void test_negation_nocase(void **state)
 {
 	(void)state;
@@ -302,6 +311,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_offset_depth),
 		cmocka_unit_test(test_nocase_anchor),
+		cmocka_unit_test(test_nocase_alphabet_edges),
 		cmocka_unit_test(test_distance_within),
 		cmocka_unit_test(test_negation_nocase), cmocka_unit_test(test_pcre_match_limit), cmocka_unit_test(test_discontinue),
 		cmocka_unit_test(test_isdataat_bytes),

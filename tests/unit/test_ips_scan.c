@@ -136,6 +136,38 @@ static void test_flow_keyword(void **state)
 	env_close(&e);
 }
 
+/* One bare handshake segment: from the client (opener) or from the server. */
+static void hs_seg(struct env *e, uint8_t flags, bool from_server)
+{
+	struct pkt p = ipst_pkt(IPPROTO_TCP_, "", 0);
+
+	p.tcp_flags = flags;
+	p.tcp_seq = from_server ? 5000 : flags == TCPF_SYN ? 99 : 100; /* data then starts at 100 */
+	if (from_server)
+		ipst_reverse(&p);
+	e->now += 1000;
+	ips_scan(e->w, e->rs, &e->f, &p, !from_server, e->now, &e->res);
+}
+
+/*
+ * The handshake completes with the client's ACK (its first data segment
+ * carries one), not with a third segment from the server: the server's
+ * data before it is on no established flow.
+ */
+static void test_handshake_needs_clients_ack(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_open(&e, "alert tcp any any <> any any (flow:established; content:\"x\"; sid:2;)\n", 0);
+	hs_seg(&e, TCPF_SYN, false);
+	hs_seg(&e, TCPF_SYN | TCPF_ACK, true);
+	hs_seg(&e, TCPF_ACK, true);
+	assert_false(ipst_alerted(send(&e, IPPROTO_TCP_, 0, "x"), 2));
+	assert_true(ipst_alerted(send(&e, IPPROTO_TCP_, 1, "x"), 2));
+	env_close(&e);
+}
+
 static void test_flowbits(void **state)
 {
 	struct env e;
@@ -588,6 +620,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_actions),		cmocka_unit_test(test_flow_keyword),
+		cmocka_unit_test(test_handshake_needs_clients_ack),
 		cmocka_unit_test(test_flowbits),	cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_header_keywords), cmocka_unit_test(test_header_buffers),
 		cmocka_unit_test(test_stream_in_order),

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "heartbeat.h"
 #include "helper_pcap.h"
 #include "lifeline.h"
 
@@ -893,6 +894,113 @@ static void test_learn_needs_request(void **state)
 	assert_int_equal(lifeline_learn(&l, &p, T0 + 201 * SEC), 0);
 }
 
+/* A reply answers the request only on the device the request left by: another device's is forged. */
+static void test_learn_reply_on_request_device(void **state)
+{
+	struct lifeline l;
+	struct msg m;
+	struct pkt p;
+
+	(void)state;
+	ll_bare(&l, "");
+	bootp(&m, 1);
+	opt(&m, 53, "\x03", 1);
+	opt_end(&m);
+	p = udp_msg("0.0.0.0", 68, "255.255.255.255", 67, &m);
+	p.dir = PKT_DIR_OUT;
+	p.ifindex = 2;
+	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	ack(&m, 5, 3600, DNS_A);
+	p = v4reply(&m);
+	p.ifindex = 3; /* same xid, another network */
+	assert_int_equal(lifeline_learn(&l, &p, T0 + SEC), 0);
+	assert_int_equal(dns_lookup(&l, "192.168.1.1", T0 + SEC), -1);
+	p.ifindex = 2;
+	assert_int_equal(lifeline_learn(&l, &p, T0 + SEC), 1);
+	assert_int_equal(dns_lookup(&l, "192.168.1.1", T0 + SEC), R_DNS);
+}
+
+/* An IAADDR outside any IA is no address of the host's: its lifetime ends no lease. */
+static void test_learn_iaaddr_outside_ia(void **state)
+{
+	struct lifeline l;
+	struct msg m;
+	struct pkt p;
+
+	(void)state;
+	ll_from(&l, "");
+	memset(&m, 0, sizeof(m));
+	m.b[0] = 7; /* Reply */
+	m.b[1] = 0x12;
+	m.b[2] = 0x34;
+	m.b[3] = 0x56;
+	m.len = 4;
+	put16(&m, 5); /* IAADDR at the top level, valid 10 s */
+	put16(&m, 24);
+	put_ip6(&m, "2001:db8::100");
+	put32(&m, 5);
+	put32(&m, 10);
+	put16(&m, 23);
+	put16(&m, 16);
+	put_ip6(&m, "2001:db8::53");
+	p = v6reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 1);
+	assert_int_equal(dns_lookup(&l, "2001:db8::53", T0 + 60 * SEC), R_DNS);
+}
+
+/*
+ * The heartbeat watch behind status's "online": an exchange needs both
+ * directions; management is offline once max-missed whole intervals pass
+ * without one (not one later), stays offline while only the host keeps
+ * trying, and is online again at the manager's first answer.
+ */
+static void test_heartbeat_watch(void **state)
+{
+	struct hb_watch h;
+	ll_ip host, mgr;
+
+	(void)state;
+	assert_int_equal(ll_ip_parse("198.51.100.2", &host), 0);
+	assert_int_equal(ll_ip_parse("203.0.113.10", &mgr), 0);
+	hb_init(&h, T0);
+	hb_seen(&h, host, mgr, true, T0 + 1 * SEC);
+	hb_seen(&h, mgr, host, false, T0 + 1 * SEC + 100);
+	assert_int_equal(hb_tick(&h, T0 + 15 * SEC, 5, 3), HB_SAME); /* 2 whole intervals */
+	assert_true(h.online);
+	assert_int_equal(hb_tick(&h, T0 + 16 * SEC, 5, 3), HB_OFFLINE);
+	assert_int_equal(h.missed, 3);
+	for (uint64_t t = 20; t < 100; t += 5) /* the host retries, the manager is silent */
+		hb_seen(&h, host, mgr, true, T0 + t * SEC);
+	assert_int_equal(hb_tick(&h, T0 + 100 * SEC, 5, 3), HB_SAME);
+	assert_false(h.online);
+	assert_int_equal(h.missed, 19);
+	hb_seen(&h, mgr, host, false, T0 + 101 * SEC);
+	assert_int_equal(hb_tick(&h, T0 + 102 * SEC, 5, 3), HB_ONLINE);
+	assert_int_equal(hb_exchange_us(&h.peers[0]), T0 + 95 * SEC);
+}
+
+/* SPEC 5 names DHCPv4 (UDP 68/67) and DHCPv6 (UDP 546/547): not each other's ports. */
+static void test_dhcp_ports_per_family(void **state)
+{
+	struct lifeline l;
+	struct pkt p;
+
+	(void)state;
+	ll_bare(&l, "");
+	p = udp("2001:db8::2", 68, "2001:db8::1", 67);
+	assert_int_equal(lifeline_match(&l, &p, T0), -1);
+	p = udp("2001:db8::1", 67, "2001:db8::2", 68);
+	assert_int_equal(lifeline_match(&l, &p, T0), -1);
+	p = udp("198.51.100.2", 546, "198.51.100.1", 547);
+	assert_int_equal(lifeline_match(&l, &p, T0), -1);
+	p = udp("198.51.100.1", 547, "198.51.100.2", 546);
+	assert_int_equal(lifeline_match(&l, &p, T0), -1);
+	p = udp("198.51.100.2", 68, "198.51.100.1", 67);
+	assert_int_equal(lifeline_match(&l, &p, T0), R_DHCP);
+	p = udp("fe80::2", 546, "ff02::1:2", 547);
+	assert_int_equal(lifeline_match(&l, &p, T0), R_DHCP);
+}
+
 static void test_learn_dhcpv6(void **state)
 {
 	struct lifeline l;
@@ -1253,6 +1361,10 @@ int main(void)
 		cmocka_unit_test(test_learn_bounded),
 		cmocka_unit_test(test_learn_mutations),
 		cmocka_unit_test(test_learn_dhcpv6),
+		cmocka_unit_test(test_learn_reply_on_request_device),
+		cmocka_unit_test(test_learn_iaaddr_outside_ia),
+		cmocka_unit_test(test_dhcp_ports_per_family),
+		cmocka_unit_test(test_heartbeat_watch),
 		cmocka_unit_test(test_learn_needs_request),
 		cmocka_unit_test(test_learn_per_interface),
 		cmocka_unit_test(test_learn_dhcpv6_malformed),
