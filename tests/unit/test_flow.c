@@ -60,6 +60,25 @@ static struct flow *pass(struct flow_table *t, const struct pkt *p, uint64_t now
 	return f;
 }
 
+/* Bare segments of tcp_seg()'s connection, through the table at times 1, 2, ...: the last one's flow. */
+struct seg {
+	bool back;
+	uint8_t flags;
+	uint32_t seq;
+};
+
+static struct flow *segs(struct flow_table *t, const struct seg *s, int n)
+{
+	struct flow *f = NULL;
+	struct pkt p;
+
+	for (int i = 0; i < n; i++) {
+		tcp_seg(&p, s[i].back, s[i].flags, s[i].seq, 0);
+		f = pass(t, &p, (uint64_t)i + 1);
+	}
+	return f;
+}
+
 /*
  * A RST ends a flow only when its sequence number is near where its sender
  * is (conntrack takes only in-window ones): a blind attacker's guess is
@@ -112,23 +131,16 @@ static void test_blind_rst_ignored(void **state)
  */
 static void test_time_wait_syn_is_new(void **state)
 {
+	static const struct seg close[] = {
+		{ false, 0x02, 1000 }, { true, 0x12, 5000 }, { false, 0x10, 1001 },
+		{ false, 0x11, 1001 }, { true, 0x11, 5001 }, { false, 0x10, 1002 },
+	};
 	struct flow_table *t = flow_table_new(16);
 	int from_opener;
 	struct pkt p;
 
 	(void)state;
-	tcp_seg(&p, false, 0x02, 1000, 0);
-	pass(t, &p, 1);
-	tcp_seg(&p, true, 0x12, 5000, 0);
-	pass(t, &p, 2);
-	tcp_seg(&p, false, 0x10, 1001, 0);
-	pass(t, &p, 3);
-	tcp_seg(&p, false, 0x11, 1001, 0);
-	pass(t, &p, 4);
-	tcp_seg(&p, true, 0x11, 5001, 0);
-	pass(t, &p, 5);
-	tcp_seg(&p, false, 0x10, 1002, 0);
-	assert_int_equal(pass(t, &p, 6)->tcp_state, FT_TIME_WAIT);
+	assert_int_equal(segs(t, close, 6)->tcp_state, FT_TIME_WAIT);
 	tcp_seg(&p, true, 0x02, 9000, 0); /* the peer, 10 s later, on the same ports */
 	assert_null(flow_lookup(t, &p, 10 * 1000000, &from_opener));
 	flow_table_free(t);
@@ -141,16 +153,12 @@ static void test_time_wait_syn_is_new(void **state)
  */
 static void test_opener_synack_not_handshake(void **state)
 {
+	static const struct seg own[] = { { false, 0x02, 1000 }, { false, 0x12, 1000 },
+					  { false, 0x10, 1001 } };
 	struct flow_table *t = flow_table_new(16);
-	struct pkt p;
 
 	(void)state;
-	tcp_seg(&p, false, 0x02, 1000, 0);
-	pass(t, &p, 1);
-	tcp_seg(&p, false, 0x12, 1000, 0);
-	pass(t, &p, 2);
-	tcp_seg(&p, false, 0x10, 1001, 0);
-	assert_int_equal(pass(t, &p, 3)->tcp_state, FT_SYN_SENT);
+	assert_int_equal(segs(t, own, 3)->tcp_state, FT_SYN_SENT);
 	flow_table_free(t);
 }
 
