@@ -64,10 +64,26 @@ static void adopt(struct control *c, const struct state_meta *m, const char *whe
 		 m->sha256[0] ? m->sha256 : "-");
 	struct state_meta old = c->meta;
 	int64_t confirm_ms = c->confirm_ms;
+	struct policy *p = policy_empty();
 
 	say(c, msg);
-	c->meta = *m; /* how it was loaded: skip-unsupported */
 	c->confirm_ms = 0;
+	if (p && !strcmp(m->sha256, p->hash)) {
+		/*
+		 * The empty policy, as reset persisted it: run it as RESET does,
+		 * with no signature to ask for (trusted-key) and nothing to write.
+		 */
+		state_meta_of(&c->meta, p, false, false);
+		if (c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_RESET,
+					"reset (acted alone): empty policy") < 0) {
+			say(c, "the engine refused the empty policy: running policy kept");
+			c->meta = old;
+			c->confirm_ms = confirm_ms;
+		}
+		return;
+	}
+	policy_free(p);
+	c->meta = *m; /* how it was loaded: skip-unsupported */
 	control_reload_current(c);
 	if (strcmp(c->ops->policy(c->ctx)->hash, c->meta.sha256)) { /* it did not load: as before */
 		c->meta = old;

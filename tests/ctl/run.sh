@@ -564,6 +564,23 @@ check reset_alone_confirm_dropped has "$T/out" "confirm: none pending"
 check reset_alone_not_rolled_back bash -c "! grep -q 'rolled back' '$T/e3/engine.out'"
 check reset_alone_still_persisted [ ! -s "$T/e3/state/current.pol" ]
 stop e3
+# the same with a trusted-key: the empty policy reset persisted has no signature, and needs
+# none (as RESET's own), where a policy read back from current.pol would
+cp "$T/e2/ll.conf" "$T/e3/ll.conf.tk"
+sed -i "s#^state-dir .*#state-dir $T/e3/state#; s#^control-socket .*#control-socket $T/e3/run/c.sock#" "$T/e3/ll.conf.tk"
+mv "$T/e3/ll.conf" "$T/e3/ll.conf.plain"; cp "$T/e3/ll.conf.tk" "$T/e3/ll.conf"
+start e3 "$NS" || nok start_alone_tk "fake engine did not start: $(cat "$T/e3/engine.out")"
+run e3 load "$S/s5.pol"
+epid=$(cat "$T/e3/pid")
+kill -STOP "$epid"
+for _ in $(seq 100); do grep -q '^State:.*T (stopped)' "/proc/$epid/status" && break; sleep 0.02; done
+inns "$CTLBIN" -c "$T/alone.conf" reset > "$T/out" 2>&1
+kill -CONT "$epid"
+until_true 10 bash -c "'$CTLBIN' -c '$T/e3/ll.conf' status | grep -q '0 firewall rules'"
+run e3 status; check reset_alone_trusted_key_runs_it has "$T/out" "0 firewall rules"
+check reset_alone_trusted_key_no_signature_asked bash -c "! grep -q 'not signed' '$T/e3/engine.out'"
+stop e3
+mv "$T/e3/ll.conf.plain" "$T/e3/ll.conf"
 
 start e3 "$NS" --hooks || nok start_hooks2 "fake engine did not start"
 inns "$CTLBIN" -c "$T/e3/ll.conf" reset --hooks-only > "$T/out" 2>&1; RC=$?
