@@ -312,8 +312,8 @@ static bool host_has_ipv6(void)
  */
 void doctor_check_mld(struct doctor *d)
 {
-	char by[2][32];
-	int ok[2];
+	char by[3][32];
+	int ok[3];
 
 	if (d->no_engine) {
 		doctor_line(d, DOC_WARN, "policy passes MLD", "not checked: %s", d->no_engine);
@@ -328,14 +328,20 @@ void doctor_check_mld(struct doctor *d)
 			    "ttl=1", by[0], sizeof(by[0]));
 	ok[1] = explain_hdr(d, "EXPLAIN dir=out proto=58 src=fe80::2 dst=ff02::16 type=143 "
 			    "code=0 ttl=1", by[1], sizeof(by[1]));
-	if (ok[0] < 0 || ok[1] < 0)
+	/* an MLDv1 querier gets version 1 reports */
+	ok[2] = explain_hdr(d, "EXPLAIN dir=out proto=58 src=fe80::2 dst=ff02::1:ff00:2 type=131 "
+			    "code=0 ttl=1", by[2], sizeof(by[2]));
+	if (ok[1] > 0 && ok[2] == 0)
+		ok[1] = 0, memcpy(by[1], by[2], sizeof(by[1]));
+	if (ok[0] < 0 || ok[1] < 0 || ok[2] < 0)
 		doctor_line(d, DOC_FAIL, "policy passes MLD", "cannot ask the engine: %s",
-			    ctl_call_error(ok[0] < 0 ? ok[0] : ok[1]));
+			    ctl_call_error(ok[0] < 0 ? ok[0] : ok[1] < 0 ? ok[1] : ok[2]));
 	else if (!ok[0] || !ok[1])
 		doctor_line(d, DOC_WARN, "policy passes MLD", "the policy drops %s%s%s (by %s): "
 			    "behind a switch doing MLD snooping the host then stops getting neighbour "
 			    "solicitations, and IPv6 to it fails; allow `in icmp6 type "
-			    "mld-listener-query` and `out icmp6 type mld2-listener-report`",
+			    "mld-listener-query`, `out icmp6 type mld-listener-report` and "
+			    "`out icmp6 type mld2-listener-report`",
 			    ok[0] ? "" : "the router's MLD queries", !ok[0] && !ok[1] ? " and " : "",
 			    ok[1] ? "" : "the host's MLD reports", ok[0] ? by[1] : by[0]);
 	else

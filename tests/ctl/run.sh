@@ -652,7 +652,12 @@ ip -n "$NS" addr add 2001:db8:4::2/64 dev lo
 run e3 load "$P/a.pol"
 inns "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1
 check doctor_mld_dropped has "$T/out" "^warn  policy passes MLD  *— the policy drops the router's MLD queries (by firewall): .*mld-listener-query"
+# with outbound allow rules, the MLDv1 reports an MLDv1 querier gets need their own
 { cat "$P/a.pol"; printf 'allow in icmp6 type mld-listener-query id 3\nallow out icmp6 type mld2-listener-report id 4\n'; } > "$P/mld.pol"
+run e3 load "$P/mld.pol"
+inns "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1
+check doctor_mld_v1_reports has "$T/out" "^warn  policy passes MLD  *— the policy drops the host's MLD reports (by firewall): "
+printf 'allow out icmp6 type mld-listener-report id 5\n' >> "$P/mld.pol"
 run e3 load "$P/mld.pol"
 inns "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1
 check doctor_mld_allowed has "$T/out" "^ok    policy passes MLD  *— queries in and reports out accepted (by firewall)"
