@@ -54,6 +54,7 @@ enum ll_reason {
 	R_FRAG_LIMIT,     /* reassembly memory bound hit */
 	R_BAD_FRAG,       /* fragment malformed (bad offset/length) */
 	R_BAD_ADDR,       /* IPv6 header with a v4-mapped address (never on the wire) */
+	R_IPS_CUT,        /* the IPS must inspect it, but the queue delivered part of it (BIG TCP) */
 	R__COUNT
 };
 

@@ -148,6 +148,50 @@ static void test_offload_only_when_ips_cannot_match(void **state)
 	config_free(&cfg);
 }
 
+/*
+ * A BIG TCP super-packet past 64 KiB arrives cut at the queue's copy range:
+ * in a flow the IPS inspects it is dropped (ips-cut), for what follows the
+ * cut would pass unseen; the flow stays accepted. In a flow nothing
+ * inspects, it is judged by its flow like any packet.
+ */
+static void test_ips_cut_super_packet(void **state)
+{
+	struct policy *a = load("allow in tcp id 1\n"
+				"drop tcp any any -> any 80 (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
+	static const uint8_t data[8] = "EVIL....";
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	for (int port = 80; port <= 22 + 80; port += 22) {
+		bool inspected = port == 80;
+
+		tcp_in(&p, 0x02, NULL);
+		p.dport = (uint16_t)port;
+		pipeline_judge(&pl, &p, 1, &v);
+		assert_true(v.accept);
+		p.tcp_flags = 0x10; /* 150,000 bytes, 65,531 of them copied */
+		p.len = 150000;
+		p.caplen = 65531;
+		p.payload = data;
+		p.paylen = 4;
+		pipeline_judge(&pl, &p, 2, &v);
+		assert_int_equal(v.accept, !inspected);
+		assert_string_equal(ll_reason_name(v.reason), inspected ? "ips-cut" : "allow");
+		p.len = p.caplen = 100; /* the rest of the flow goes on */
+		p.payload = (const uint8_t *)"hello";
+		pipeline_judge(&pl, &p, 3, &v);
+		assert_true(v.accept);
+	}
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+}
+
 /* An echo request from the host, id 7, 198.51.100.2 -> 192.0.2.66 (type 0 turns it into the reply). */
 static void echo_out(struct pkt *p, uint8_t type)
 {
@@ -507,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_rejudge_keeps_interface),
 		cmocka_unit_test(test_flow_both_directions),
 		cmocka_unit_test(test_offload_only_when_ips_cannot_match),
+		cmocka_unit_test(test_ips_cut_super_packet),
 		cmocka_unit_test(test_reject_answer_passes),
 		cmocka_unit_test(test_related_as_conntrack),
 		cmocka_unit_test(test_batch_equals_single),
