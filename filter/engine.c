@@ -711,10 +711,11 @@ static int engine_start(struct engine *e, struct policy *pol)
 	err = resolver_start(e);
 	if (err)
 		engine_log("warning: manager names are not resolved: %s", strerror(-err));
-	e->evlog = event_log_open(e->cfg->event_log);
-	if (!e->evlog)
-		engine_log("warning: event log %s: %s%s; no events until a restart", e->cfg->event_log,
-			   strerror(errno), errno == ENXIO ? " (a FIFO with no reader yet)" : "");
+	e->evlog = event_log_new(e->cfg->event_log, &err);
+	if (err)
+		engine_log("warning: event log %s: %s%s; no events until it opens (SIGHUP tries "
+			   "again)", e->cfg->event_log, strerror(-err),
+			   err == -ENXIO ? " (a FIFO with no reader yet)" : "");
 	err = open_queues(e);
 	if (err)
 		return err;

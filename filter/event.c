@@ -323,30 +323,39 @@ size_t event_format(const struct event *ev, uint64_t suppressed, char *buf, size
  */
 #define EV_OPEN_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
 
-struct ev_log *event_log_open(const char *path)
+/* event_log_new() - see event.h. */
+struct ev_log *event_log_new(const char *path, int *err)
 {
 	struct ev_log *log = calloc(1, sizeof(*log));
 
+	*err = -ENOMEM;
 	if (!log)
 		return NULL;
 	log->path = strdup(path);
-	if (!log->path)
-		goto fail;
+	if (!log->path) {
+		free(log);
+		return NULL;
+	}
 	log->fd = open(path, EV_OPEN_FLAGS, 0640);
-	if (log->fd < 0)
-		goto fail;
+	*err = log->fd < 0 ? -errno : 0;
 	log->per_sec = EV_RATE_PER_SEC;
 	log->burst = EV_RATE_BURST;
 	pthread_mutex_init(&log->lock, NULL);
 	return log;
-fail:
-	{
-		int e = errno;
-		free(log->path);
-		free(log);
-		errno = e;
+}
+
+struct ev_log *event_log_open(const char *path)
+{
+	int err;
+	struct ev_log *log = event_log_new(path, &err);
+
+	if (log && err) {
+		event_log_close(log);
+		log = NULL;
 	}
-	return NULL;
+	if (err)
+		errno = -err;
+	return log;
 }
 
 int event_log_reopen(struct ev_log *log)
@@ -360,7 +369,8 @@ int event_log_reopen(struct ev_log *log)
 	old = log->fd;
 	log->fd = fd;
 	pthread_mutex_unlock(&log->lock);
-	close(old);
+	if (old >= 0)
+		close(old);
 	return 0;
 }
 
@@ -373,7 +383,8 @@ void event_log_close(struct ev_log *log)
 {
 	if (!log)
 		return;
-	close(log->fd);
+	if (log->fd >= 0)
+		close(log->fd);
 	pthread_mutex_destroy(&log->lock);
 	free(log->path);
 	free(log);

@@ -67,6 +67,13 @@ struct ev_log;
  */
 struct ev_log *event_log_open(const char *path);
 /*
+ * event_log_new() - event_log_open() that keeps the log when @path does not
+ * open (*@err: -errno, else 0): its events are lost (counted) until
+ * event_log_reopen() opens it (a FIFO's reader came, the directory is back).
+ * NULL only without memory.
+ */
+struct ev_log *event_log_new(const char *path, int *err);
+/*
  * event_log_reopen() - reopen the same path (SIGHUP after rotation). On
  * failure the old file stays in use and -errno is returned.
  */
