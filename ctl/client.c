@@ -89,7 +89,7 @@ const char *ctl_call_error(int err)
 		return "a plain file is in the control socket's place: no engine listens there "
 		       "(starting lifelined replaces it)";
 	case ETIMEDOUT:
-		return "the engine did not answer in time (hung or stopped?)";
+		return "the engine did not answer in time (hung, stopped, or busy with a long load?)";
 	case EACCES:
 	case EPERM:
 		return "permission denied on the control socket (root or group lifeline)";
