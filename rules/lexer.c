@@ -284,10 +284,13 @@ char *lex_raw_rule(struct lexer *lx, const struct token *first)
 		start = lx->pos;
 	}
 	/*
-	 * Blanks before a '\' whose next line is empty end the rule too:
-	 * trimmed, so that the rule prints as it parses again.
+	 * Blanks before a '\' whose next line is empty end the rule too, and
+	 * so does a '\' left last (it escapes nothing; printed last on a line
+	 * it would read back as a continuation): trimmed, so that the rule
+	 * prints as it parses again.
 	 */
-	while (b.s && b.n && (b.s[b.n - 1] == ' ' || b.s[b.n - 1] == '\t' || b.s[b.n - 1] == '\r'))
+	while (b.s && b.n && (b.s[b.n - 1] == ' ' || b.s[b.n - 1] == '\t' || b.s[b.n - 1] == '\r' ||
+			      b.s[b.n - 1] == '\\'))
 		b.s[--b.n] = 0;
 	return sb_steal(&b);
 }
