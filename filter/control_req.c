@@ -57,15 +57,14 @@ static void say(struct control *c, const char *msg);
  */
 static void adopt(struct control *c, const struct state_meta *m, const char *when)
 {
+	struct state_meta old = c->meta;
+	int64_t confirm_ms = c->confirm_ms;
+	struct policy *p = policy_empty();
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), "state.meta was rewritten %s (policy sha256 %.16s; "
 		 "`lifelinectl reset` acting alone?): running current.pol as it is now", when,
 		 m->sha256[0] ? m->sha256 : "-");
-	struct state_meta old = c->meta;
-	int64_t confirm_ms = c->confirm_ms;
-	struct policy *p = policy_empty();
-
 	say(c, msg);
 	c->confirm_ms = 0;
 	if (p && !strcmp(m->sha256, p->hash)) {

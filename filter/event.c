@@ -444,6 +444,7 @@ static bool bucket_take(struct ev_log *log, struct ev_bucket *b, uint64_t t)
 static int write_line(struct ev_log *log, const struct event *ev, uint64_t suppressed)
 {
 	char small[1024], *big = NULL, *p = small;
+	size_t pre = log->partial ? 1 : 0; /* after a cut line, a newline first */
 	size_t n = event_format(ev, suppressed, small, sizeof(small));
 	ssize_t w;
 	int rc = 0;
@@ -455,23 +456,18 @@ static int write_line(struct ev_log *log, const struct event *ev, uint64_t suppr
 		event_format(ev, suppressed, big, n + 1);
 		p = big;
 	}
-	{
-		/* after a cut line, a newline first: a reader parses every later line */
-		struct iovec iov[2] = { { "\n", 1 }, { p, n } };
-		size_t pre = log->partial ? 1 : 0;
-
-		w = writev(log->fd, iov + 1 - pre, 1 + (int)pre);
-		if (w < 0) { /* EAGAIN: a full pipe, not a rate limit */
-			rc = errno == EAGAIN ? -ENOBUFS : -errno;
-		} else if ((size_t)w != pre + n) { /* disk full: a line cut, or only the newline */
-			rc = -EIO;
-			log->partial = (size_t)w > pre || (pre && w == 0);
-		} else {
-			log->partial = false;
-		}
-		if (rc)
-			atomic_fetch_add_explicit(&log->lost, 1, memory_order_relaxed);
+	/* the newline first, so that a reader parses every later line */
+	w = writev(log->fd, (struct iovec[]){ { "\n", 1 }, { p, n } } + 1 - pre, 1 + (int)pre);
+	if (w < 0) { /* EAGAIN: a full pipe, not a rate limit */
+		rc = errno == EAGAIN ? -ENOBUFS : -errno;
+	} else if ((size_t)w != pre + n) { /* disk full: a line cut, or only the newline */
+		rc = -EIO;
+		log->partial = (size_t)w > pre || (pre && w == 0);
+	} else {
+		log->partial = false;
 	}
+	if (rc)
+		atomic_fetch_add_explicit(&log->lost, 1, memory_order_relaxed);
 	free(big);
 	return rc;
 }

@@ -105,6 +105,14 @@ static bool is_manager(const struct lifeline *l, ll_ip a)
 	return false;
 }
 
+/* @peer holds @peer_port, the host @own_port: one side of a packet as a heartbeat. */
+static bool heartbeat_side(const struct lifeline *l, ll_ip peer, uint16_t peer_port,
+			   uint16_t own_port)
+{
+	/* ports first: they rule out nearly every packet without a set lookup */
+	return (peer_port == l->heartbeat_port || own_port == l->agent_port) && is_manager(l, peer);
+}
+
 /*
  * Heartbeat: the manager's port is heartbeat_port (host connects out) or
  * the host's port is agent_port (manager connects in), either direction of
@@ -116,14 +124,6 @@ static bool is_manager(const struct lifeline *l, ll_ip a)
  * host's own resolver is a DNS server. Replay without a host address in
  * the packet cannot tell the direction: either side may be the peer then.
  */
-/* @peer holds @peer_port, the host @own_port: one side of a packet as a heartbeat. */
-static bool heartbeat_side(const struct lifeline *l, ll_ip peer, uint16_t peer_port,
-			   uint16_t own_port)
-{
-	/* ports first: they rule out nearly every packet without a set lookup */
-	return (peer_port == l->heartbeat_port || own_port == l->agent_port) && is_manager(l, peer);
-}
-
 static bool is_heartbeat(const struct lifeline *l, const struct pkt *p)
 {
 	bool out = p->dir == PKT_DIR_OUT;

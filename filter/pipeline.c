@@ -217,12 +217,29 @@ static void from_flow(const struct flow *f, const struct pkt *p, struct verdict 
 	v->nolog = f->nolog;
 }
 
+/*
+ * A packet past 64 KiB (a BIG TCP super-packet) of which the queue copied
+ * only the first 64 KiB (NFQUEUE's copy range ends there): the IPS cannot
+ * see the rest, and passing it would let a sender put anything past that
+ * offset uninspected. Dropped in inspected flows (TCP sends it again).
+ */
+static bool ips_cut(const struct pkt *p)
+{
+	return p->len > 65535 && p->caplen < p->len;
+}
+
 /* IPS stage: only flows the firewall accepted for inspection get here. */
 static void ips(struct pipeline *pl, struct flow *f, const struct pkt *p, int to_server,
 		uint64_t now_us, struct verdict *v)
 {
 	struct ips_result r;
 
+	if (ips_cut(p)) {
+		v->accept = false; /* this packet only: the flow's decision stands */
+		v->by = BY_SANITY;
+		v->reason = R_IPS_CUT;
+		return;
+	}
 	ips_scan(pl->ips, pl->policy->ips, f, p, to_server, now_us, &r);
 	v->nalerts = r.nalerts;
 	memcpy(v->alerts, r.alerts, r.nalerts * sizeof(r.alerts[0]));
@@ -237,17 +254,6 @@ static void ips(struct pipeline *pl, struct flow *f, const struct pkt *p, int to
 	} else if (r.action == IPS_ACT_PASS) {
 		f->inspect = false;
 	}
-}
-
-/*
- * A packet past 64 KiB (a BIG TCP super-packet) of which the queue copied
- * only the first 64 KiB (NFQUEUE's copy range ends there): the IPS cannot
- * see the rest, and passing it would let a sender put anything past that
- * offset uninspected. Dropped in inspected flows (TCP sends it again).
- */
-static bool ips_cut(const struct pkt *p)
-{
-	return p->len > 65535 && p->caplen < p->len;
 }
 
 /* ICMP echo is a query/response flow (as conntrack tracks it); other ICMP is not. */
@@ -380,13 +386,8 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	flow_update(pl->flows, f, p, from_opener, now_us);
 inspect:
 	/* 4. IPS, for accepted flows that still want inspection. */
-	if (f->accept && f->inspect && ips_cut(p)) {
-		v->accept = false; /* this packet only: the flow's decision stands */
-		v->by = BY_SANITY;
-		v->reason = R_IPS_CUT;
-	} else if (f->accept && f->inspect) {
+	if (f->accept && f->inspect)
 		ips(pl, f, p, from_opener, now_us, v);
-	}
 	/* the decision is final: the live engine hands the rest of the flow to the kernel */
 	v->offload = f->accept && !f->inspect && pl->cfg->offload;
 	f->offloaded = v->offload;

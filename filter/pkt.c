@@ -108,8 +108,11 @@ static int parse_ip4(struct pkt *p, const uint8_t *d, uint32_t cap, uint32_t wir
 	return pkt_l4_parse(p, &v, why);
 }
 
-/* Hop-by-hop / destination options: every TLV must fit (ip6_parse_tlv). */
-static int v6_tlv_ok(const uint8_t *h, uint32_t len)
+/*
+ * Hop-by-hop / destination options: every TLV must fit (ip6_parse_tlv).
+ * @jumbo (may be NULL): the value of a Jumbo Payload option (0xC2, 4 bytes).
+ */
+static int v6_tlv_ok(const uint8_t *h, uint32_t len, uint32_t *jumbo)
 {
 	uint32_t i = 2;
 
@@ -120,6 +123,8 @@ static int v6_tlv_ok(const uint8_t *h, uint32_t len)
 		}
 		if (i + 1 >= len || h[i + 1] > len - i - 2)
 			return 0;
+		if (jumbo && h[i] == 0xc2 && h[i + 1] == 4)
+			*jumbo = pkt_be32(h + i + 2);
 		i += 2u + h[i + 1];
 	}
 	return 1;
@@ -178,7 +183,7 @@ int pkt_v6_chain(const uint8_t *d, uint32_t cap, uint32_t tot, int strict, struc
 			return v6_stop(c, strict && !in_frag, R_BAD_EXTHDR, why);
 		if (off + hl > cap)
 			return v6_stop(c, strict, R_TRUNCATED, why);
-		if ((nh == NH_HOP || nh == NH_DEST) && !v6_tlv_ok(d + off, hl))
+		if ((nh == NH_HOP || nh == NH_DEST) && !v6_tlv_ok(d + off, hl, NULL))
 			return v6_stop(c, strict, R_BAD_EXTHDR, why);
 		if (nh == NH_FRAGMENT) {
 			uint16_t fo = pkt_be16(d + off + 2);
@@ -221,25 +226,14 @@ static void ip6_frag(struct pkt *p, const uint8_t *fh)
  */
 static uint32_t v6_jumbo_len(const uint8_t *d, uint32_t cap)
 {
-	uint32_t end, i = 42, v;
+	uint32_t hl, v = 0;
 
 	if (pkt_be16(d + 4) != 0 || d[6] != NH_HOP || cap < 48)
 		return 0;
-	end = 40u + (d[41] + 1u) * 8;
-	if (end > cap)
+	hl = (d[41] + 1u) * 8;
+	if (40 + hl > cap || !v6_tlv_ok(d + 40, hl, &v))
 		return 0;
-	while (i + 1 < end) {
-		if (d[i] == 0) { /* Pad1 */
-			i++;
-			continue;
-		}
-		if (d[i] == 0xc2 && d[i + 1] == 4 && i + 6 <= end) {
-			v = pkt_be32(d + i + 2);
-			return v > 65535 ? v : 0;
-		}
-		i += 2u + d[i + 1];
-	}
-	return 0;
+	return v > 65535 ? v : 0;
 }
 
 static int parse_ip6(struct pkt *p, const uint8_t *d, uint32_t cap, uint32_t wire,

@@ -148,7 +148,6 @@ static void inner_ip6(struct pkt_inner *in, const uint8_t *q, uint32_t n)
 {
 	struct pkt_v6chain c;
 	enum ll_reason why;
-
 	ll_ip s, d;
 
 	if (n < 40 || (q[0] >> 4) != 6)
