@@ -761,10 +761,10 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 	sigaddset(&mask, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (engine_lock(cfg) < 0)
-		return 1;
 	/* a reset acting alone while this start compiles is seen at control start */
 	state_meta_stamp(cfg->state_dir, &e.meta_before);
+	if (engine_lock(cfg) < 0)
+		return 1;
 	e.policy_given = policy_path != NULL;
 	pol = engine_policy_start(cfg, policy_path, o->skip_unsupported, why, sizeof(why));
 	if (!pol)
