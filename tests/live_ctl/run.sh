@@ -253,13 +253,22 @@ reset_during_start() {
 	ENGINE_PID=$!
 	PIDS+=("$ENGINE_PID")
 	disown "$ENGINE_PID"
-	wait_for 5 bash -c "! flock -n '$T/state/lifelined.lock' true" || return 1 # it has begun
+	# the reset must land after the engine read current.pol, or the engine simply reads the
+	# empty policy and there is nothing to adopt: wait until its read bytes cover the file
+	wait_for 5 read_current || { echo "the engine did not read current.pol"; return 1; }
 	ctl reset >"$T/reset-start.out" 2>&1
 	grep -q "engine did not reset" "$T/reset-start.out" || { echo "reset reached the engine"; return 1; }
-	wait_for 20 ready_after "$before" || return 1
+	wait_for 20 ready_after "$before" || { echo "no ready line"; return 1; }
+	status_empty || { echo "status is not the empty policy"; return 1; }
+	[ ! -s "$T/state/current.pol" ] || { echo "current.pol is not empty"; return 1; }
 	# seen at control start, or just after when the reset wrote later than that
-	status_empty && [ ! -s "$T/state/current.pol" ] &&
-		grep -q "state.meta was rewritten \(while the engine started\|behind the engine\)" "$T/engine.log"
+	grep -q "state.meta was rewritten \(while the engine started\|behind the engine\)" \
+		"$T/engine.log" || { echo "the engine did not say it adopted the reset"; return 1; }
+}
+read_current() {
+	local rchar
+	rchar=$(awk '$1 == "rchar:" { print $2 }' "/proc/$ENGINE_PID/io" 2>/dev/null) &&
+		[ "${rchar:-0}" -ge "$(stat -c %s "$T/state/current.pol")" ]
 }
 check live-ctl-reset-during-start reset_during_start
 check live-ctl-reset-during-start-unblocked probe
