@@ -106,11 +106,13 @@ static void status_text(const struct control *c, const struct control_status *s,
 static void status_json(const struct control *c, const struct control_status *s, FILE *out)
 {
 	const struct policy *p = c->ops->policy(c->ctx);
+	uint32_t skipped = 0, ips = ips_ruleset_count(p->ips, &skipped); /* as the text form counts */
 	char a[64], t[32];
 
 	fprintf(out, "{\"engine\":{\"running\":true,\"pid\":%d,\"started\":\"%s\"},", s->pid,
 		control_iso_time(s->started_us / 1000000, t, sizeof(t)));
-	fprintf(out, "\"policy\":{\"rules\":%u,\"ips_rules\":%u,", p->nrules, p->nips_lines);
+	fprintf(out, "\"policy\":{\"rules\":%u,\"ips_rules\":%u,\"ips_skipped\":%u,", p->nrules,
+		ips, skipped);
 	if (p->has_serial)
 		fprintf(out, "\"serial\":%" PRIu64 ",", p->serial);
 	fprintf(out, "\"sha256\":\"%s\",\"loaded_at\":\"%s\",\"signed\":%s},", p->hash,

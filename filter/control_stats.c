@@ -151,7 +151,8 @@ static void stats_prom(const struct control_stats *s, const struct kqueue *kq, i
 		fprintf(out, "lifeline_kernel_queue_user_dropped_total{queue=\"%u\"} %" PRIu64 "\n",
 			kq[i].queue, kq[i].user_dropped);
 	prom_one(out, "lifeline_flows", "Flows in the tables now.", "gauge", s->flows.active);
-	prom_one(out, "lifeline_flows_max", "Flows the tables hold at most (max-flows a worker).",
+	prom_one(out, "lifeline_flows_max",
+		 "Flows the tables hold at most (max-flows times the workers: a table each).",
 		 "gauge", s->max_flows);
 	prom_one(out, "lifeline_flows_created_total", "Flows created.", "counter", s->flows.created);
 	prom_one(out, "lifeline_flows_expired_total", "Flows ended by their timeout.", "counter",

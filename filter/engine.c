@@ -471,7 +471,7 @@ static bool same_str(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* SIGHUP: reopen the event log; a new config where it can change live (queues and fail-open need a restart). */
+/* SIGHUP: reopen the event log; a new config where it can change live (queues, fail-open and max-flows need a restart). */
 static void on_reload(struct engine *e)
 {
 	const char *path = e->config_path ? e->config_path : LL_DEFAULT_CONFIG;
@@ -493,8 +493,8 @@ static void on_reload(struct engine *e)
 	}
 	ll_err_free(&errs);
 	if (c->queue_lo != e->cfg->queue_lo || c->queue_hi != e->cfg->queue_hi ||
-	    c->fail_open != e->cfg->fail_open)
-		engine_log("reload: queues and fail-open change at the next restart");
+	    c->fail_open != e->cfg->fail_open || c->max_flows != e->cfg->max_flows)
+		engine_log("reload: queues, fail-open and max-flows change at the next restart");
 	/* the control thread keeps the config it started with: it checks, compiles, persists */
 	if (!same_str(c->trusted_key, e->cfg->trusted_key) ||
 	    !same_str(c->state_dir, e->cfg->state_dir) ||
@@ -506,6 +506,7 @@ static void on_reload(struct engine *e)
 	c->queue_lo = e->cfg->queue_lo;
 	c->queue_hi = e->cfg->queue_hi;
 	c->fail_open = e->cfg->fail_open;
+	c->max_flows = e->cfg->max_flows; /* the workers' tables were sized with it */
 	e->cfg_own = c;
 	e->cfg = c;
 	resolver_kick(e); /* the names of this config, now */

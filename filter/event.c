@@ -242,10 +242,10 @@ static void put_tuple(struct sbuf *b, const struct ev_tuple *t)
 	char a[64], cid[COMMUNITY_ID_LEN];
 	const char *pn = event_proto_name(t->proto);
 
-	put_str(b, "src_ip", ll_ip_str(t->src, a, sizeof(a)));
+	put_str(b, "src_ip", ll_ip_str_family(t->src, t->family, a, sizeof(a)));
 	if (t->has_ports)
 		sb_printf(b, ",\"src_port\":%u", t->sport);
-	put_str(b, "dest_ip", ll_ip_str(t->dst, a, sizeof(a)));
+	put_str(b, "dest_ip", ll_ip_str_family(t->dst, t->family, a, sizeof(a)));
 	if (t->has_ports)
 		sb_printf(b, ",\"dest_port\":%u", t->dport);
 	if (pn)

@@ -177,8 +177,13 @@ int hooks_print(const struct config *cfg, enum hooks_backend b, FILE *out)
 	hooks_spec_from_config(&s, cfg, mgr, dns, UINT32_MAX);
 	if (b == HOOKS_AUTO)
 		b = hooks_backend_from_env();
-	if (b == HOOKS_AUTO)
+	if (b == HOOKS_AUTO) {
 		b = hooks_detect();
+		if (b == HOOKS_IPTABLES && geteuid() != 0) /* nft -c needs CAP_NET_ADMIN */
+			fputs("lifelined: not root, so the kernel could not be asked whether it has "
+			      "nft's queue expression: these are the iptables rules (--backend nft "
+			      "prints the nft ones)\n", stderr);
+	}
 	if (b == HOOKS_IPTABLES || b == HOOKS_BOTH)
 		print_ipt(&s, out);
 	if (b == HOOKS_NFT || b == HOOKS_BOTH)

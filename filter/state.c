@@ -361,16 +361,23 @@ static int restore_last_good(const char *dir, const struct policy *p, bool skip)
 static struct policy *fall_back(const char *dir, const struct policy_opts *o, char *why,
 				size_t whylen, bool broken)
 {
-	char lwhy[512], from[4096], to[4096], what[64];
+	char lwhy[512], from[4096], to[4096], what[192] = "last-good";
 	struct policy *p = state_load_policy(dir, STATE_LAST_GOOD, o, lwhy, sizeof(lwhy));
 	size_t n = strlen(why);
+	FILE *m;
 	int rc = 0;
 
 	if (!p)
 		return NULL;
-	snprintf(what, sizeof(what), p->nrules || p->ips ? "last-good (%u rule%s)" :
-		 "the empty policy (last-good is empty or absent)", p->nrules,
-		 p->nrules == 1 ? "" : "s");
+	if (!p->nrules && !p->ips)
+		snprintf(what, sizeof(what), "the empty policy (last-good is empty or absent)");
+	else if ((m = fmemopen(what, sizeof(what), "w"))) {
+		/* counted as status counts: its IPS rules too */
+		fputs("last-good (", m);
+		policy_print_counts(p, m);
+		fputc(')', m);
+		fclose(m);
+	}
 	if (!broken) {
 		snprintf(why + n, whylen - n, "; started with %s for now, current.pol left as it is",
 			 what);

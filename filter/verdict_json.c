@@ -46,8 +46,8 @@ static void put_packet(FILE *out, const struct pkt *p)
 		fprintf(out, ",\"proto\":\"%s\"", pn);
 	else
 		fprintf(out, ",\"proto\":%u", p->proto);
-	ll_ip_str(p->src, s, sizeof(s));
-	ll_ip_str(p->dst, d, sizeof(d));
+	ll_ip_str_family(p->src, p->family, s, sizeof(s));
+	ll_ip_str_family(p->dst, p->family, d, sizeof(d));
 	fprintf(out, ",\"src\":\"%s\"", s);
 	if ((p->proto == 6 || p->proto == 17) && p->l4_ok)
 		fprintf(out, ",\"sport\":%u", p->sport);

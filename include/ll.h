@@ -67,6 +67,11 @@ struct sockaddr;
 bool ll_ip_from_sockaddr(const struct sockaddr *sa, ll_ip *out);
 /* Text form: "192.0.2.1" or "2001:db8::1"; buf needs 46 bytes. */
 const char *ll_ip_str(ll_ip a, char *buf, size_t len);
+/*
+ * ll_ip_str_family() - as ll_ip_str(), for an address an IPv6 header held
+ * when @family is 6: a v4-mapped one then prints as "::ffff:192.0.2.1".
+ */
+const char *ll_ip_str_family(ll_ip a, int family, char *buf, size_t len);
 /* Parse an IPv4 or IPv6 literal; 0 or -EINVAL. */
 int ll_ip_parse(const char *s, ll_ip *out);
 

@@ -71,14 +71,20 @@ int ll_ranges_family(const struct ip_range *r, uint32_t n)
 	return v4 == v6 ? 0 : v4 ? 4 : 6;
 }
 
-const char *ll_ip_str(ll_ip a, char *buf, size_t len)
+/* ll_ip_str_family() - see ll.h. */
+const char *ll_ip_str_family(ll_ip a, int family, char *buf, size_t len)
 {
 	uint8_t b[16];
 
 	ll_ip_to_bytes(a, b);
-	if (ll_ip_is_v4(a))
+	if (family != 6 && ll_ip_is_v4(a))
 		return inet_ntop(AF_INET, b + 12, buf, (socklen_t)len);
 	return inet_ntop(AF_INET6, b, buf, (socklen_t)len);
+}
+
+const char *ll_ip_str(ll_ip a, char *buf, size_t len)
+{
+	return ll_ip_str_family(a, 0, buf, len);
 }
 
 int ll_ip_parse(const char *s, ll_ip *out)

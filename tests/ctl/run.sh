@@ -296,6 +296,7 @@ run e1 load --skip-unsupported "$P/skip.pol"
 check skip_load has "$T/out" "1 IPS rule (1 skipped)"
 check skip_load_kw has "$T/out" "skipped 1 IPS rule with unsupported keyword 'http.uri'"
 run e1 status; check skip_status has "$T/out" "1 IPS rule (1 skipped)"
+run e1 status --json; check skip_status_json has "$T/out" '"ips_rules":1,"ips_skipped":1,'
 "$ROOT/$B/lifelined" -r "$ROOT/pcaps/heartbeat.pcap" -p "$P/skip.pol" --skip-unsupported > /dev/null 2> "$T/out"
 check skip_replay has "$T/out" "skip.pol: skipped 1 IPS rule with unsupported keyword 'http.uri'"
 # a typo is not an unsupported keyword: --skip-unsupported must not drop the rule quietly
@@ -393,7 +394,7 @@ run e1 show; check restart_unconfirmed_rolls_back has "$T/out" "port 22 id 1"
 # restart with a broken current.pol: last-good, not no rules; the broken file kept
 run e1 load "$P/c.pol"
 stop e1; printf 'deny in bogus\n' > "$T/e1/state/current.pol"; start e1 ""
-check restart_corrupt_said has "$T/e1/engine.out" "current.pol:1:9: unknown protocol 'bogus'; started with last-good (2 rules), now current"
+check restart_corrupt_said has "$T/e1/engine.out" "current.pol:1:9: unknown protocol 'bogus'; started with last-good (2 firewall rules, 0 sets), now current"
 run e1 show; check restart_corrupt_last_good has "$T/out" "port 22 id 1"
 check restart_corrupt_kept grep -q bogus "$T/e1/state/current.pol.bad"
 check restart_corrupt_current_replaced grep -q "port 22 id 1" "$T/e1/state/current.pol"

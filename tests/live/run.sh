@@ -501,6 +501,21 @@ if in_a ip link set a0 gso_max_size 185000 gro_max_size 185000 2>/dev/null; then
 else
 	echo "ok live-big-tcp-judged # SKIP no BIG TCP here (gso_max_size past 64 KiB)"
 fi
+# max-flows sized the workers' tables at start: a SIGHUP that changes it says so, and stats
+# keeps showing the bound the tables really have (it showed the new one, with more flows
+# active than the "bound")
+flows_bound() { lctl stats | sed -n 's/^flows: [0-9]* active of \([0-9]*\),.*/\1/p'; }
+max_flows_at_restart() {
+	local before rc=0
+	before=$(flows_bound)
+	[ -n "$before" ] || return 1
+	reload_with '$a max-flows 10' || return 1
+	grep -q 'max-flows change at the next restart' "$T/engine.log" || rc=1
+	[ "$(flows_bound)" = "$before" ] || { echo "bound $before -> $(flows_bound)"; rc=1; }
+	reload_with '/^max-flows 10$/d' || rc=1
+	return $rc
+}
+check live-max-flows-at-restart max_flows_at_restart
 # UDP: an ICMP port unreachable, which dig reports at once as refused (no 2 s timeout)
 check live-ips-udp-other-passes dns "$NS_A" 192.0.2.10
 timeout 6 ip netns exec "$NS_A" dig +time=2 +tries=1 @192.0.2.10 blocked.test A >"$T/dig.out" 2>&1

@@ -167,6 +167,14 @@ check_fails privilege-user-reset-hooks-only-refused user reset --hooks-only
 check privilege-user-changed-nothing unchanged
 check privilege-outsider-refused bash -c "! ip netns exec '$NS_A' setpriv --reuid=nobody \
 	--regid=nogroup --clear-groups '$LLC' -c '$T/pub/lifeline.conf' status >/dev/null 2>&1"
+# --print-hooks needs no privileges; without root the kernel cannot be asked about nft's
+# queue expression, and the user is told which rules these are
+print_hooks_user() {
+	ip netns exec "$NS_A" setpriv --reuid=nobody --regid=nogroup --clear-groups "$LLD" \
+		--print-hooks -c "$T/pub/lifeline.conf" >"$T/ph.out" 2>"$T/ph.err" &&
+		grep -q -- '-j NFQUEUE' "$T/ph.out" && grep -q 'not root.*iptables rules' "$T/ph.err"
+}
+check privilege-user-print-hooks print_hooks_user
 check privilege-stop-tools-remove-hooks term_removes_hooks
 check privilege-unit-bounding-set unit_like
 check_fails privilege-no-cap-warning grep -q 'capabilities not' "$T/engine.log"

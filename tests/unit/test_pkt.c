@@ -691,6 +691,16 @@ static void test_ipv6_v4_mapped(void **state)
 	b[18] = b[19] = 0xff; /* source ::ffff:0.0.0.1 */
 	memset(b + 8, 0, 10);
 	expect_fail(b, 48, R_BAD_ADDR);
+	{
+		/* and it prints as the IPv6 header held it, not as an IPv4 source */
+		enum ll_reason why;
+		char a[64];
+
+		memset(&p, 0, sizeof(p));
+		assert_int_equal(parse(&p, b, 48, &why), -1);
+		assert_string_equal(ll_ip_str_family(p.src, p.family, a, sizeof(a)), "::ffff:0.0.0.1");
+		assert_string_equal(ll_ip_str(p.src, a, sizeof(a)), "0.0.0.1");
+	}
 	ip6(b, 17, 8);
 	b[34] = b[35] = 0xff; /* destination */
 	memset(b + 24, 0, 10);

@@ -251,7 +251,7 @@ static void test_corrupt_current_falls_back(void **state)
 	assert_int_equal(p->nrules, 1);
 	assert_int_equal(p->rules[0].id, 1);
 	assert_non_null(strstr(why, "current.pol:1:9: unknown protocol 'bogus'"));
-	assert_non_null(strstr(why, "started with last-good (1 rule), now current"));
+	assert_non_null(strstr(why, "started with last-good (1 firewall rule, 0 sets), now current"));
 	policy_free(p);
 	assert_int_equal(state_read_file(dir, "current.pol.bad", 1 << 16, &text, &len), 0);
 	assert_string_equal(text, "deny in bogus id 2\n");
