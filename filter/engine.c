@@ -190,6 +190,7 @@ static int install_hooks(struct engine *e, enum hooks_queue_state st)
 	spec.gen = s->gen;
 	spec.queue = !queue_taken_out(e, st);
 	/* detect once: the backend never changes under a running engine */
+	atomic_store(&e->rules_gen, spec.gen);
 	err = hooks_install(&e->hooks, e->hooks.backend ? e->hooks.backend : HOOKS_AUTO, &spec);
 	if (err)
 		engine_log("installing the kernel hooks (%s) failed: %s%s",
@@ -298,6 +299,7 @@ int engine_set_policy(struct engine *e, struct policy *p)
 	}
 	if (e->hooks.spec.offload)
 		queue_taken_out(e, st); /* the generation is a rewrite of our chains */
+	atomic_store(&e->rules_gen, s->gen); /* before the rules change and the workers see it */
 	err = hooks_set_generation(&e->hooks, s->gen);
 	if (!err && e->gen_unapplied) /* the tick was still trying an older one */
 		engine_log("offload generation %u is in the kernel rules now", s->gen);

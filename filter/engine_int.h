@@ -115,6 +115,14 @@ struct engine {
 	bool warned_conntrack;     /* conntrack(8) missing: said once */
 	bool gen_unapplied;        /* the kernel rules name an older generation: the tick retries */
 	/*
+	 * The offload generation the kernel rules pass, or are being rewritten
+	 * to pass: set before the rewrite starts (it takes tens of ms, one
+	 * family after the other) and before the snapshot naming it is
+	 * published, so a worker still on the one before knows the swap is in
+	 * flight (engine_worker.c).
+	 */
+	_Atomic uint32_t rules_gen;
+	/*
 	 * lock: serialises changes of the snapshot, the master lifeline and the
 	 * heartbeat watch between the event loop and the control server thread.
 	 * Packet workers never take it.

@@ -121,8 +121,14 @@ static void send_verdict(struct worker *w, const struct held *h)
 		 * tool, or a failed rewrite). Accepted without offload, so it
 		 * cannot go round forever; the next load rewrites the rules.
 		 */
-		/* said once, and not for a repeat that met the swap in flight */
-		if (w->told_gen != w->mark_gen && engine_mono_ms() - w->gen_since_ms > 2000) {
+		/*
+		 * Said once, and not for a repeat that met the swap in flight:
+		 * the rules already pass the next generation while this worker
+		 * is still on the one before (a load long after the last one),
+		 * or it has just adopted this one.
+		 */
+		if (w->told_gen != w->mark_gen && atomic_load(&w->eng->rules_gen) == w->mark_gen &&
+		    engine_mono_ms() - w->gen_since_ms > 2000) {
 			w->told_gen = w->mark_gen;
 			engine_log("warning: the kernel rules do not pass offload generation %u "
 				   "(restored by another tool?): flows are judged packet by packet "

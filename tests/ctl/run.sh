@@ -13,6 +13,7 @@ CTLBIN=$ROOT/$B/lifelinectl
 FAKE=$ROOT/$B/tests/test_control
 NS=llctl-$$
 T=$(mktemp -d /tmp/llctl.XXXXXX)
+. tests/lib/proc.sh # stop_wait
 chmod 755 "$T"
 PIDS=()
 
@@ -321,7 +322,7 @@ run e1 show; check reset_alias_r_empty bash -c "! grep -q 'id 1' '$T/out'"
 check reset_alias_r_persisted [ ! -s "$T/e1/state/current.pol" ]
 # a hung engine: requests that may rightly take long (flows, table, load) say so in
 # seconds, as the reading ones do, not after their 120 s allowance
-kill -STOP "$(cat "$T/e1/pid")"
+stop_wait "$(cat "$T/e1/pid")"
 for c in flows "table mgmt show" "load $P/a.pol"; do
 	timeout 60 "$CTLBIN" -c "$T/e1/ll.conf" $c > "$T/out" 2>&1; RC=$?
 	check "hung_${c%% *}_exit1" [ $RC -eq 1 ]
@@ -512,9 +513,7 @@ start e3 "$NS" --hooks || nok start_hooks "fake engine with hooks did not start:
 hooks_text > "$T/hooks" 2>&1
 check hooks_installed bash -c "grep -Eq 'queue|NFQUEUE' '$T/hooks'"
 epid=$(cat "$T/e3/state/lifelined.pid")
-kill -STOP "$epid"
-# the signal is asynchronous: wait until every thread is stopped
-for _ in $(seq 100); do grep -q '^State:.*T (stopped)' "/proc/$epid/status" && break; sleep 0.02; done
+stop_wait "$epid" # the signal is asynchronous: every thread stopped
 t0=$(date +%s%N)
 inns "$CTLBIN" -c "$T/e3/ll.conf" reset > "$T/out" 2>&1; RC=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -553,8 +552,7 @@ start e3 "$NS" || nok start_alone "fake engine did not start: $(cat "$T/e3/engin
 run e3 load "$P/a.pol"; run e3 load --confirm 2 "$P/c.pol"
 sed "s#^control-socket .*#control-socket $T/nobody/c.sock#" "$T/e3/ll.conf" > "$T/alone.conf"
 epid=$(cat "$T/e3/pid")
-kill -STOP "$epid"
-for _ in $(seq 100); do grep -q '^State:.*T (stopped)' "/proc/$epid/status" && break; sleep 0.02; done
+stop_wait "$epid"
 inns "$CTLBIN" -c "$T/alone.conf" reset > "$T/out" 2>&1
 check reset_alone_persisted has "$T/out" "persisted the empty policy"
 sleep 3 # past the confirm deadline
@@ -573,8 +571,7 @@ mv "$T/e3/ll.conf" "$T/e3/ll.conf.plain"; cp "$T/e3/ll.conf.tk" "$T/e3/ll.conf"
 start e3 "$NS" || nok start_alone_tk "fake engine did not start: $(cat "$T/e3/engine.out")"
 run e3 load "$S/s5.pol"
 epid=$(cat "$T/e3/pid")
-kill -STOP "$epid"
-for _ in $(seq 100); do grep -q '^State:.*T (stopped)' "/proc/$epid/status" && break; sleep 0.02; done
+stop_wait "$epid"
 inns "$CTLBIN" -c "$T/alone.conf" reset > "$T/out" 2>&1
 kill -CONT "$epid"
 until_true 10 bash -c "'$CTLBIN' -c '$T/e3/ll.conf' status | grep -q '0 firewall rules'"

@@ -239,6 +239,7 @@ fault_reload() {
 	fig "reload: $loads loads of the same policy in 10 s (one every 100 ms, or back to back" \
 		"when a load takes longer), $bad failed, $((g1 - g0)) generations"
 	check faults-reload-loads-ok test "$bad" = 0 -a "$loads" -ge 2 -a $((g1 - g0)) = "$loads"
+	check faults-reload-no-false-warning bash -c "! grep -q 'do not pass offload generation' '$T/engine.log'"
 	# the queue rule's counters restart with every generation (the chain is
 	# rewritten): this account rests on the queue's own id sequence
 	check faults-reload-account account reload "$(sent "$T/blast-reload.out")" rewritten

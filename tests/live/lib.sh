@@ -7,6 +7,7 @@
 
 # shellcheck source=tests/lib/netns.sh
 . tests/lib/netns.sh
+. tests/lib/proc.sh # stop_wait
 B=${B:-build}
 LLD=$PWD/$B/lifelined
 # shellcheck disable=SC2034 # not every suite runs lifelinectl

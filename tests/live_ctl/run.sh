@@ -149,7 +149,7 @@ measure live-ctl-reset-healthy ctl reset
 check live-ctl-reset-healthy-persisted status_empty
 
 ctl load "$T/deny.pol" >/dev/null
-kill -STOP "$ENGINE_PID"
+stop_wait "$ENGINE_PID"
 # doctor names a stopped engine as stopped, not as running
 ctl doctor >"$T/doctor-stopped.out" 2>&1
 check live-ctl-doctor-stopped grep -q "^FAIL  engine process .*pid $ENGINE_PID is stopped" "$T/doctor-stopped.out"
@@ -300,7 +300,7 @@ if [ -x /usr/sbin/iptables-legacy ]; then
 	XT_LOCK=$!
 	PIDS+=("$XT_LOCK")
 	check live-ctl-xt-load-bounded xt_load_bounded
-	kill -STOP "$ENGINE_PID"
+	stop_wait "$ENGINE_PID"
 	check live-ctl-xt-reset-says-lock xt_reset_says
 	kill "$XT_LOCK"; wait "$XT_LOCK" 2>/dev/null
 	check live-ctl-xt-jumps-not-doubled xt_jumps_single
