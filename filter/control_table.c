@@ -242,6 +242,19 @@ static void print_range(const struct ip_range *r, FILE *out)
 	fprintf(out, "%s-%s", a, ll_ip_str(r->hi, b, sizeof(b)));
 }
 
+/* @r as the parser reads it back, @lead and @trail around each piece: a range crossing the IPv4 block is cut at its edges. */
+static void print_pieces(const struct ip_range *r, const char *lead, const char *trail, FILE *out)
+{
+	struct ip_range piece[3];
+	uint32_t n = ll_range_split_v4(*r, piece);
+
+	for (uint32_t i = 0; i < n; i++) {
+		fputs(lead, out);
+		print_range(&piece[i], out);
+		fputs(trail, out);
+	}
+}
+
 /* The first of the @n sorted, disjoint ranges at @r that ends at or after @x (@n when none). */
 static uint32_t first_ending_from(const struct ip_range *r, uint32_t n, u128 x)
 {
@@ -270,16 +283,13 @@ static void print_minus(u128 lo, u128 hi, const struct ip_range *del, uint32_t n
 
 		if (dl > hi)
 			break;
-		if (dl > lo) {
-			fputc(' ', out);
-			print_range(&(struct ip_range){ from128(lo), from128(dl - 1) }, out);
-		}
+		if (dl > lo)
+			print_pieces(&(struct ip_range){ from128(lo), from128(dl - 1) }, " ", "", out);
 		if (dh >= hi)
 			return;
 		lo = dh + 1;
 	}
-	fputc(' ', out);
-	print_range(&(struct ip_range){ from128(lo), from128(hi) }, out);
+	print_pieces(&(struct ip_range){ from128(lo), from128(hi) }, " ", "", out);
 }
 
 static int by_lo(const void *a, const void *b)
@@ -316,11 +326,12 @@ static int set_text(const struct fw_set *set, const struct ip_range *r, uint32_t
 	FILE *f;
 
 	if (!add && !flush && n) {
-		del = malloc(n * sizeof(*del));
+		del = malloc(2 * n * sizeof(*del)); /* ll_range_as_written(): 2 pieces at most */
 		if (!del)
 			return -ENOMEM;
-		memcpy(del, r, n * sizeof(*del));
-		ndel = normalise(del, n);
+		for (uint32_t i = 0; i < n; i++)
+			ndel += ll_range_as_written(r[i], del + ndel);
+		ndel = normalise(del, ndel);
 	}
 	f = open_memstream(text, &len);
 	if (!f) {
@@ -332,7 +343,7 @@ static int set_text(const struct fw_set *set, const struct ip_range *r, uint32_t
 		print_minus(to128(set->addrs[i].lo), to128(set->addrs[i].hi), del, ndel, f);
 	for (uint32_t i = 0; add && i < n; i++) {
 		fputc(' ', f);
-		print_range(&r[i], f);
+		print_range(&r[i], f); /* as written: the parser reads it the same way */
 	}
 	fputs(" }", f);
 	free(del);
@@ -396,23 +407,35 @@ out:
 
 static void show_set(const struct fw_set *s, FILE *out)
 {
-	for (uint32_t i = 0; i < s->n; i++) {
-		print_range(&s->addrs[i], out);
-		fputc('\n', out);
-	}
+	for (uint32_t i = 0; i < s->n; i++)
+		print_pieces(&s->addrs[i], "", "\n", out);
 }
 
 /* Is [@r] within one of @set's ranges (add: nothing to do), or does it meet any (delete: something to do)? */
-/* Does @set (sorted, disjoint) hold all of @r (@whole), or any of it? */
-static bool set_has(const struct fw_set *set, const struct ip_range *r, bool whole)
+/* Does @set (sorted, disjoint) hold all of [@lo, @hi] (@whole), or any of it? */
+static bool set_has_span(const struct fw_set *set, u128 lo, u128 hi, bool whole)
 {
-	u128 lo = to128(r->lo), hi = to128(r->hi);
 	uint32_t i = first_ending_from(set->addrs, set->n, lo);
 
 	if (i == set->n)
 		return false;
 	return whole ? to128(set->addrs[i].lo) <= lo && hi <= to128(set->addrs[i].hi) :
 		       to128(set->addrs[i].lo) <= hi;
+}
+
+/* The same for @r as written: an IPv6 one covers no IPv4 address (ll_range_as_written()). */
+static bool set_has(const struct fw_set *set, const struct ip_range *r, bool whole)
+{
+	struct ip_range piece[2];
+	uint32_t n = ll_range_as_written(*r, piece);
+	bool all = true, any = false;
+
+	for (uint32_t i = 0; i < n; i++) {
+		bool has = set_has_span(set, to128(piece[i].lo), to128(piece[i].hi), whole);
+		all &= has;
+		any |= has;
+	}
+	return whole ? all : any;
 }
 
 /*

@@ -87,6 +87,20 @@ struct ip_range {
  * when they hold no IPv4 address, 0 when both (or none).
  */
 int ll_ranges_family(const struct ip_range *r, uint32_t n);
+/*
+ * ll_range_split_v4() - @r cut at the edges of the IPv4 block: the pieces
+ * below it, in it and above it that @r holds, in order, into @out; their
+ * count (1-3). An IPv6 prefix or range never covers IPv4 packets, as in pf
+ * and nft (`::/0` is every IPv6 address): who reads one drops the piece in
+ * the block; who prints a range crossing it prints the pieces.
+ */
+uint32_t ll_range_split_v4(struct ip_range r, struct ip_range out[3]);
+/*
+ * ll_range_as_written() - the addresses an address, prefix or range as
+ * written covers, into @out; their count (1-2): an IPv6 one less the IPv4
+ * block (the policy language and `lifelinectl table` read them so).
+ */
+uint32_t ll_range_as_written(struct ip_range r, struct ip_range out[2]);
 struct port_range {
 	uint16_t lo, hi; /* inclusive */
 };

@@ -23,10 +23,17 @@ struct ictx {
 	uint64_t vars[IPS_MAX_VARS]; /* byte_extract values on the current path */
 };
 
-/* A literal, or the byte_extract variable in @var (slot + 1) when set. */
-static int64_t val(const struct ictx *x, uint8_t var, int64_t lit)
+/*
+ * A position or length: the literal, or the byte_extract variable in @var
+ * (slot + 1) when set. A variable holds what the packet said, up to 2^64 - 1:
+ * it is held to [0, INT32_MAX], past every buffer (< 4 GiB) already, so an
+ * offset from the packet can neither go below the buffer nor overflow a sum.
+ */
+static int32_t val(const struct ictx *x, uint8_t var, int32_t lit)
 {
-	return var ? (int64_t)x->vars[var - 1] : lit;
+	if (!var)
+		return lit;
+	return x->vars[var - 1] > INT32_MAX ? INT32_MAX : (int32_t)x->vars[var - 1];
 }
 
 static bool match_from(struct ictx *x, uint32_t i, uint32_t prev);
@@ -129,7 +136,7 @@ static void window(const struct ips_content *c, uint32_t prev, uint32_t len, int
 			*end = lim;
 	} else {
 		if (c->flags & IC_OFFSET)
-			*start = c->offset;
+			*start = c->offset < 0 ? 0 : c->offset;
 		if ((c->flags & IC_DEPTH) && *start + c->depth < *end)
 			*end = *start + c->depth;
 		if ((c->flags & IC_STARTS) && c->len < *end)
@@ -150,10 +157,10 @@ static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 
 	if (orig->var[0] | orig->var[1] | orig->var[2] | orig->var[3]) {
 		tmp = *orig;
-		tmp.offset = (int32_t)val(x, orig->var[0], orig->offset);
-		tmp.depth = (int32_t)val(x, orig->var[1], orig->depth);
-		tmp.distance = (int32_t)val(x, orig->var[2], orig->distance);
-		tmp.within = (int32_t)val(x, orig->var[3], orig->within);
+		tmp.offset = val(x, orig->var[0], orig->offset);
+		tmp.depth = val(x, orig->var[1], orig->depth);
+		tmp.distance = val(x, orig->var[2], orig->distance);
+		tmp.within = val(x, orig->var[3], orig->within);
 		c = &tmp;
 	}
 	int64_t start, end, pos;
@@ -283,8 +290,9 @@ static bool byte_read(const struct ips_byte *b, const uint8_t *buf, uint32_t len
 static bool match_byte_test(struct ictx *x, uint32_t i, uint32_t prev)
 {
 	const struct ips_byte *b = &x->items[i].u.b;
-	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + val(x, b->var_offset, b->offset);
-	uint64_t v, want = (uint64_t)val(x, b->var_value, (int64_t)b->value);
+	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + (int64_t)val(x, b->var_offset, b->offset);
+	/* a value compared, not a position: all 64 bits of it */
+	uint64_t v, want = b->var_value ? x->vars[b->var_value - 1] : b->value;
 	uint32_t used;
 	bool ok;
 
@@ -307,13 +315,15 @@ static bool match_byte_test(struct ictx *x, uint32_t i, uint32_t prev)
 static bool match_byte_jump(struct ictx *x, uint32_t i, uint32_t prev)
 {
 	const struct ips_byte *b = &x->items[i].u.b;
-	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + val(x, b->var_offset, b->offset), to;
+	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + (int64_t)val(x, b->var_offset, b->offset), to;
 	uint64_t v;
 	uint32_t used;
 
 	if (!byte_read(b, x->buf, x->len, pos, &v, &used))
 		return false;
 	v *= b->multiplier;
+	if (v > 1ull << 33)
+		return false; /* past every buffer, whatever post_offset and from where */
 	if ((b->flags & IB_ALIGN) && v % 4)
 		v += 4 - v % 4;
 	to = (int64_t)v + b->post_offset;

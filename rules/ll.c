@@ -82,6 +82,42 @@ const char *ll_ip_str_family(ll_ip a, int family, char *buf, size_t len)
 	return inet_ntop(AF_INET6, b, buf, (socklen_t)len);
 }
 
+/* ll_range_split_v4() - see ll.h. */
+uint32_t ll_range_split_v4(struct ip_range r, struct ip_range out[3])
+{
+	uint32_t n = 0;
+
+	if (ll_ip_cmp(r.lo, LL_V4_LO) < 0) {
+		out[n].lo = r.lo;
+		out[n++].hi = ll_ip_cmp(r.hi, LL_V4_LO) < 0 ? r.hi : (ll_ip){ 0, LL_V4_LO.lo - 1 };
+		if (ll_ip_cmp(r.hi, LL_V4_LO) < 0)
+			return n;
+		r.lo = LL_V4_LO;
+	}
+	if (ll_ip_cmp(r.lo, LL_V4_HI) <= 0) {
+		out[n].lo = r.lo;
+		out[n++].hi = ll_ip_cmp(r.hi, LL_V4_HI) <= 0 ? r.hi : LL_V4_HI;
+		if (ll_ip_cmp(r.hi, LL_V4_HI) <= 0)
+			return n;
+		r.lo = (ll_ip){ 0, LL_V4_HI.lo + 1 };
+	}
+	out[n++] = r;
+	return n;
+}
+
+/* ll_range_as_written() - see ll.h. */
+uint32_t ll_range_as_written(struct ip_range r, struct ip_range out[2])
+{
+	struct ip_range piece[3];
+	uint32_t n = ll_range_split_v4(r, piece), k = 0;
+	bool v6 = !ll_ip_is_v4(r.lo) || !ll_ip_is_v4(r.hi);
+
+	for (uint32_t i = 0; i < n; i++)
+		if (!v6 || !ll_ip_is_v4(piece[i].lo))
+			out[k++] = piece[i];
+	return k;
+}
+
 const char *ll_ip_str(ll_ip a, char *buf, size_t len)
 {
 	return ll_ip_str_family(a, 0, buf, len);

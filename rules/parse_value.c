@@ -271,6 +271,17 @@ static int addr_range(struct parser *ps, const struct token *t, char *s, char *d
 	return 0;
 }
 
+/* @r as written: an IPv6 one without the IPv4 block it may cover (ll_range_as_written()). */
+static void add_family_range(struct parser *ps, struct pvalue *v, struct ip_range r)
+{
+	struct ip_range piece[2];
+	uint32_t n = ll_range_as_written(r, piece);
+
+	for (uint32_t i = 0; i < n; i++)
+		if (pvalue_add_addr(v, piece[i]))
+			ps->oom = true;
+}
+
 /* One address, CIDR or A-B range word. Errors are semantic: the token is consumed. */
 static void item_addr(struct parser *ps, struct pvalue *v, struct strbuf *sb)
 {
@@ -292,17 +303,8 @@ static void item_addr(struct parser *ps, struct pvalue *v, struct strbuf *sb)
 		rc = addr_range(ps, t, s, sep, &r, sb);
 	else if ((rc = word_ip(ps, t, s, &r.lo)) == 0)
 		add_text_ip(sb, r.hi = r.lo);
-	/*
-	 * An IPv6 prefix or range never covers IPv4 packets, as in pf and nft
-	 * (`::/0` is every IPv6 address): take the IPv4 block out of it.
-	 */
-	if (rc == 0 && ll_ip_cmp(r.lo, LL_V4_LO) < 0 && ll_ip_cmp(r.hi, LL_V4_HI) > 0) {
-		if (pvalue_add_addr(v, (struct ip_range){ r.lo, { 0, LL_V4_LO.lo - 1 } }))
-			ps->oom = true;
-		r.lo = (ll_ip){ 0, LL_V4_HI.lo + 1 };
-	}
-	if (rc == 0 && pvalue_add_addr(v, r))
-		ps->oom = true;
+	if (rc == 0)
+		add_family_range(ps, v, r);
 }
 
 static int port_num(struct parser *ps, const struct token *t, const char *s, size_t n,

@@ -171,6 +171,20 @@ printf 'define %s = { 192.0.2.0/24 }\nallow in tcp from $%s to any port 22 id 1\
 run e1 load "$P/long.pol"
 run e1 table "$long" add 203.0.113.7; check table_long_name [ $RC -eq 0 ]
 run e1 table "$long" show; check table_long_name_show has "$T/out" "203.0.113.7"
+# an IPv6 prefix covers no IPv4 address, as in the policy language (pf, nft): deleting ::/0
+# emptied a set of its IPv4 addresses too; and a set holding ::/0 and 0.0.0.0/0 (every
+# address) prints back, less one, in pieces the parser reads (it printed "::-192.0.2.64")
+printf 'define blocked = { 192.0.2.66 2001:db8::/48 }\ndeny in tcp from $blocked to any port 22 id 1\nallow in tcp to any port 22 id 2\n' > "$P/fam.pol"
+run e1 load "$P/fam.pol"
+run e1 table blocked delete ::/0; check table_v6_delete_keeps_v4 [ $RC -eq 0 ]
+run e1 table blocked show; check table_v6_delete_keeps_v4_show bash -c "grep -qx '192.0.2.66' '$T/out' && ! grep -q 2001 '$T/out'"
+run e1 explain in tcp 192.0.2.66:1000 198.51.100.2:22; check table_v6_delete_v4_still_denied has "$T/out" "verdict: drop"
+run e1 table blocked delete ::/64; check table_v6_prefix_holds_no_v4 [ $RC -eq 1 ]
+run e1 table blocked add ::/0 0.0.0.0/0; run e1 table blocked delete 192.0.2.65
+check table_all_less_one [ $RC -eq 0 ]
+run e1 explain in tcp 192.0.2.65:1000 198.51.100.2:22; check table_all_less_one_v4 has "$T/out" "verdict: accept"
+run e1 explain in tcp 192.0.2.64:1000 198.51.100.2:22; check table_all_less_one_v4_kept has "$T/out" "verdict: drop"
+run e1 explain in tcp [2001:db8:9::1]:1000 [2001:db8::2]:22; check table_all_less_one_v6_kept has "$T/out" "verdict: drop"
 run e1 load "$P/t.pol" # back to the policy the next cases expect
 # without trusted-key a .sig is not checked: status does not call the policy signed
 printf 'allow in tcp to any port 22 id 1\n' > "$T/forged.pol"; echo junk > "$T/forged.pol.sig"

@@ -226,6 +226,49 @@ static void test_isdataat_bytes(void **state)
 	assert_int_equal(m("dsize:5<>9;", "axyz"), 0);
 }
 
+/* Does @opts match the @len bytes of @payload (NUL bytes too)? */
+static int mb(const char *opts, const char *payload, uint32_t len)
+{
+	char rule[1024];
+
+	snprintf(rule, sizeof(rule), "alert tcp any any -> any any (%s sid:1;)", opts);
+	return run(rule, payload, len, IPPROTO_TCP_, false);
+}
+
+/*
+ * Values a packet hands byte_extract and byte_jump are the attacker's, up to
+ * 2^64 - 1: as positions they are past the buffer, never before it (one UDP
+ * packet with 0x80000000 as an offset crashed the engine in memmem), and no
+ * sum of them overflows (the sanitizer build aborts on one).
+ */
+static void test_values_from_packet(void **state)
+{
+	(void)state;
+	/* an offset from the packet, 1 and then 2^31: B lies at 5 */
+	assert_int_equal(mb("content:\"A\"; byte_extract:4,0,off,relative; content:\"B\"; offset:off;",
+			    "A\x00\x00\x00\x01" "B", 6), 1);
+	assert_int_equal(mb("content:\"A\"; byte_extract:4,0,off,relative; content:\"B\"; offset:off;",
+			    "A\x80\x00\x00\x00" "B", 6), 0);
+	assert_int_equal(mb("content:\"A\"; byte_extract:4,0,off,relative; content:!\"B\"; offset:off;",
+			    "A\x80\x00\x00\x00" "B", 6), 1);
+	assert_int_equal(mb("content:\"A\"; byte_extract:4,0,off,relative; content:\"B\"; distance:off;",
+			    "A\xff\xff\xff\xff" "B", 6), 0);
+	/* a depth or within past the buffer bounds nothing */
+	assert_int_equal(mb("byte_extract:4,0,d; content:\"B\"; depth:d;", "\xff\xff\xff\xff" "B", 5), 1);
+	assert_int_equal(mb("byte_extract:4,0,d; content:\"B\"; distance:0; within:d;",
+			    "\xff\xff\xff\xff" "B", 5), 1);
+	/* a jump of 2^63 - 1 (plus one) lands nowhere */
+	assert_int_equal(mb("byte_jump:8,0,post_offset 1;", "\x7f\xff\xff\xff\xff\xff\xff\xff" "z", 9), 0);
+	assert_int_equal(mb("byte_jump:8,0,from_end,post_offset -1;",
+			    "\xff\xff\xff\xff\xff\xff\xff\xff" "z", 9), 0);
+	/* isdataat and byte_test positions from the packet */
+	assert_int_equal(mb("byte_extract:4,0,n; isdataat:n,relative;", "\xff\xff\xff\xff" "z", 5), 0);
+	assert_int_equal(mb("byte_extract:4,0,n; byte_test:1,=,0,n,relative;", "\xff\xff\xff\xff" "z", 5), 0);
+	/* a value compared is all its 64 bits, not a position */
+	assert_int_equal(mb("byte_extract:8,0,v; byte_test:8,=,v,0;", "\xff\xff\xff\xff\xff\xff\xff\xff", 8), 1);
+	assert_int_equal(mb("byte_extract:8,0,v; byte_test:8,>,v,0;", "\xff\xff\xff\xff\xff\xff\xff\xff", 8), 0);
+}
+
 /* Minimal JSON field reader for the vector file: the string value of "key" in @obj. */
 static char *json_str(const char *obj, const char *end, const char *key)
 {
@@ -310,6 +353,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_offset_depth),
+		cmocka_unit_test(test_values_from_packet),
 		cmocka_unit_test(test_nocase_anchor),
 		cmocka_unit_test(test_nocase_alphabet_edges),
 		cmocka_unit_test(test_distance_within),
