@@ -46,14 +46,20 @@ static int persist_empty(const struct config *cfg)
 {
 	struct state_meta m = { .loaded_at = (uint64_t)time(NULL) };
 	struct policy *p = policy_empty();
-	int rc;
+	/*
+	 * Not between an engine's read of state.meta and its write (a starting
+	 * engine's): that write would undo this one. A holder that does not
+	 * let go in 5 s is hung; the reset goes on without the lock.
+	 */
+	int lock = state_lock(cfg->state_dir, 5000), rc;
 
 	if (p)
 		memcpy(m.sha256, p->hash, sizeof(m.sha256));
 	policy_free(p);
-	if ((rc = state_save_policy(cfg->state_dir, STATE_CURRENT, "", 0, NULL, 0)) < 0)
-		return rc;
-	return state_meta_write(cfg->state_dir, &m);
+	if ((rc = state_save_policy(cfg->state_dir, STATE_CURRENT, "", 0, NULL, 0)) >= 0)
+		rc = state_meta_write(cfg->state_dir, &m);
+	state_unlock(lock);
+	return rc;
 }
 
 /* Remove the queue hooks; prints what happened. true: the host is not blocked by us. */

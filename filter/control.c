@@ -361,7 +361,7 @@ int control_start(struct control **out, const struct config *cfg, const struct c
 	if (!c)
 		return -ENOMEM;
 	*c = (struct control){ .cfg = cfg, .ops = ops, .ctx = ctx, .lfd = -1,
-			       .wake_rd = -1, .wake_wr = -1 };
+			       .wake_rd = -1, .wake_wr = -1, .state_lock = -1 };
 	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		c->conns[i].fd = -1;
 	snprintf(err, errlen, "control-socket %s: path too long", cfg->control_socket);

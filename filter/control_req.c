@@ -23,12 +23,39 @@ static const char *dir_of(const struct control *c)
 	return c->cfg->state_dir;
 }
 
+/*
+ * How long the engine waits for the state directory's write lock: `reset`
+ * acting alone holds it for two small writes; after that the engine goes on
+ * without it (and still sees the reset's write by its stamp).
+ */
+#define STATE_LOCK_WAIT_MS 2000
+
+/* Hold the write lock, unless this thread already does; true when this call took it. */
+static bool lock_state(struct control *c)
+{
+	if (c->state_lock >= 0)
+		return false;
+	c->state_lock = state_lock(dir_of(c), STATE_LOCK_WAIT_MS);
+	return c->state_lock >= 0;
+}
+
+static void unlock_state(struct control *c, bool took)
+{
+	if (!took)
+		return;
+	state_unlock(c->state_lock);
+	c->state_lock = -1;
+}
+
 /* control_meta_write() - see control_int.h. */
 int control_meta_write(struct control *c)
 {
+	/* locked: a reset's write between this one and its stamp would pass for ours */
+	bool took = lock_state(c);
 	int rc = state_meta_write(dir_of(c), &c->meta);
 
 	state_meta_stamp(dir_of(c), &c->stamp); /* written or not: what is there now is known */
+	unlock_state(c, took);
 	return rc;
 }
 
@@ -104,8 +131,23 @@ void control_state_check(struct control *c)
 		adopt(c, &m, "behind the engine");
 }
 
-/* control_meta_sync() - see control_int.h. */
+static void meta_sync(struct control *c);
+
+/*
+ * control_meta_sync() - see control_int.h. Under the state directory's write
+ * lock from the read of state.meta to the engine's own write: a reset from
+ * the console acting alone in between was overwritten, and the engine ran
+ * the policy the reset had taken away.
+ */
 void control_meta_sync(struct control *c)
+{
+	bool took = lock_state(c);
+
+	meta_sync(c);
+	unlock_state(c, took);
+}
+
+static void meta_sync(struct control *c)
 {
 	const struct policy *p = c->ops->policy(c->ctx);
 	struct state_meta m = { 0 };

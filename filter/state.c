@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "fw.h"
@@ -102,6 +103,33 @@ bool state_stamp_eq(const struct state_stamp *a, const struct state_stamp *b)
 {
 	return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
 	       a->size == b->size && a->mtime_s == b->mtime_s && a->mtime_ns == b->mtime_ns;
+}
+
+/* state_lock() - see state.h. */
+int state_lock(const char *dir, int wait_ms)
+{
+	char path[4096];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_WRITE_LOCK_FILE);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 10) {
+		err = errno;
+		if ((err != EWOULDBLOCK && err != EINTR) || waited >= wait_ms) {
+			close(fd);
+			return -err;
+		}
+		usleep(10000);
+	}
+	return fd;
+}
+
+void state_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* the last reference: the lock goes with it */
 }
 
 /* state_clean_tmp() - see state.h. */

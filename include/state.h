@@ -22,6 +22,7 @@
 #define STATE_PID_FILE "lifelined.pid"
 #define STATE_LOCK_FILE "lifelined.lock" /* flock()ed by the running engine */
 #define STATE_GEN_FILE "offload-gen" /* the last offload generation the engine used */
+#define STATE_WRITE_LOCK_FILE "state.lock" /* state_lock() */
 
 enum state_slot { STATE_CURRENT, STATE_LAST_GOOD };
 
@@ -126,6 +127,19 @@ bool state_stamp_eq(const struct state_stamp *a, const struct state_stamp *b);
  * Returns how many were removed.
  */
 int state_clean_tmp(const char *dir);
+
+/*
+ * state_lock() - the state directory's write lock (an flock on
+ * STATE_WRITE_LOCK_FILE), for who reads state.meta and then writes it or
+ * current.pol, so that another process's write cannot land in between and
+ * be overwritten: the engine at control start and after its own writes,
+ * `lifelinectl reset` acting alone. Waits at most @wait_ms; returns the fd
+ * to give state_unlock(), or -errno (EWOULDBLOCK: held that long; EROFS:
+ * a read-only directory), and then the caller goes on without it: a hung
+ * holder must not keep a reset from the console.
+ */
+int state_lock(const char *dir, int wait_ms);
+void state_unlock(int fd);
 
 /*
  * state_save_dns() - persist the learned (DHCP) servers of @d; configured

@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.cfg = control_config();
 	c.ops = &fake_ops;
 	c.ctx = &f;
-	c.lfd = c.wake_rd = c.wake_wr = -1;
+	c.lfd = c.wake_rd = c.wake_wr = c.state_lock = -1;
 	control_meta_sync(&c);
 	dispatch(&c, payload, size - 4);
 	if (c.confirm_ms)

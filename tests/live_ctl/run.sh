@@ -274,6 +274,33 @@ check live-ctl-reset-during-start reset_during_start
 check live-ctl-reset-during-start-unblocked probe
 stop_engine TERM
 
+# the same reset landing between the starting engine's read of state.meta and its write of
+# it (a shim holds that write 2 s): the engine's write undid the reset, and the policy the
+# reset took away ran on. Both now take the state directory's write lock.
+reset_in_meta_sync() {
+	local before
+	cc -shared -fPIC -o "$T/delay_rename.so" tests/live_ctl/delay_rename.c -ldl || return 1
+	{ cat "$T/deny.pol"; seq 20000 | awk '{ printf "deny in tcp to 203.0.113.%d port %d id %d\n", $1 % 250, $1 % 60000 + 1, $1 + 100 }'; } >"$T/state/current.pol"
+	rm -f "$T/state/state.meta"
+	# the console's reset acts alone, as when it finds no socket: no request of its own queued
+	sed "s#^control-socket .*#control-socket $T/nobody/c.sock#" "$T/lifeline.conf" >"$T/alone.conf"
+	before=$(grep -c ready "$T/engine.log")
+	ip netns exec "$NS_A" env LD_PRELOAD="$T/delay_rename.so" DELAY_NAME=/state.meta \
+		DELAY_US=2000000 "$LLD" -f -c "$T/lifeline.conf" >>"$T/engine.log" 2>&1 &
+	ENGINE_PID=$!
+	PIDS+=("$ENGINE_PID")
+	disown "$ENGINE_PID"
+	wait_for 20 grep -q "delay_rename: .*state.meta waits" "$T/engine.log" ||
+		{ echo "the engine did not come to its state.meta write"; return 1; }
+	ip netns exec "$NS_A" "$LLC" -c "$T/alone.conf" reset >"$T/reset-sync.out" 2>&1
+	grep -q "persisted the empty policy" "$T/reset-sync.out" || { echo "reset did not persist"; return 1; }
+	wait_for 20 ready_after "$before" || { echo "no ready line"; return 1; }
+	wait_for 5 status_empty || { echo "status is not the empty policy"; return 1; }
+	[ ! -s "$T/state/current.pol" ] || { echo "current.pol is not empty"; return 1; }
+}
+check live-ctl-reset-in-meta-sync reset_in_meta_sync
+stop_engine TERM
+
 # --- the xtables lock held by another process (legacy iptables: iptables-nft has no lock) -----
 # every wait for it is bounded: a load neither hangs nor doubles a jump (the generation is
 # retried once the lock is free), and the console's reset says why it cannot act
