@@ -586,7 +586,8 @@ const char *control_req_confirm(struct control *c, const struct control_msg *m, 
 	}
 	if (want && strncasecmp(c->meta.sha256, want, strlen(want))) {
 		fprintf(out, "not confirmed: the policy awaiting confirm is sha256 %.16s, not %s (a "
-			"later load replaced the one you tested?)\n", c->meta.sha256, want);
+			"later load or `table` change replaced the one you tested?)\n", c->meta.sha256,
+			want);
 		return CTL_R_FAIL;
 	}
 	c->confirm_ms = 0;
