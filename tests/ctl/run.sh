@@ -532,7 +532,10 @@ t0=$(date +%s%N)
 inns "$CTLBIN" -c "$T/e3/ll.conf" reset > "$T/out" 2>&1; RC=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check reset_stopped_exit0 [ $RC -eq 0 ]
-check reset_stopped_fast [ "$ms" -lt 2000 ]
+# SPEC: it acts itself once the engine has not answered in 1 s, not after the 5 s other
+# requests allow; the bound sits between the two on purpose (the iptables calls after that
+# 1 s take ~0.4 s here, up to ~1 s more on a loaded CI box)
+check reset_stopped_acts_alone [ "$ms" -lt 4500 ]
 [ -n "${VERBOSE:-}" ] && { echo "# reset with a stopped engine took ${ms} ms:"; sed "s/^/#   /" "$T/out"; }
 check reset_stopped_said_timeout has "$T/out" "did not answer in time"
 check reset_stopped_removed_hooks has "$T/out" "removed the kernel queue hooks"

@@ -94,12 +94,24 @@ def main(out):
     for p in files('tests/policy/*.in', 'tests/policy/**/*.pol', 'tests/replay/policies/*.pol',
                    'tests/replay/invalid/*.pol', 'tests/bad/**/*.pol'):
         put(out, 'policy', read(p))
+    # ips: rules, or rules, a NUL and a payload the packets carry
+    payloads = [b'GET /etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n', b'A\x00\x00\x00\x04xyzB',
+                b'\x16\x03\x01\x00\x05hello', b'\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00']
     for p in files('tests/ips/**/*.rules', 'tests/ips/**/*.pol'):
         data = read(p)
         put(out, 'ips', data)
-        for line in data.splitlines():
+        for i, line in enumerate(data.splitlines()):
             if line and not line.startswith(b'#'):
                 put(out, 'ips', line + b'\n')
+                put(out, 'ips', line + b'\n\0' + payloads[i % len(payloads)])
+    for opts in (b'content:"A"; byte_extract:4,0,v,relative; content:"B"; offset:v;',
+                 b'content:"A"; byte_extract:4,0,v,relative; content:"B"; distance:v; within:v;',
+                 b'byte_jump:4,1,post_offset 2; content:"x"; within:1;',
+                 b'byte_test:4,>,1000,1,relative; isdataat:5,relative;',
+                 b'byte_extract:2,0,n; isdataat:n; byte_test:1,=,n,0;'):
+        rule = b'alert tcp any any -> any any (' + opts + b' sid:1;)\n'
+        for pay in payloads:
+            put(out, 'ips', rule + b'\0' + pay)
     for p in files('tests/**/*.conf', 'scripts/*.conf', 'tests/bad/**/*.conf'):
         put(out, 'config', read(p))
     for f in control_frames():
