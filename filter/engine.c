@@ -278,6 +278,22 @@ static void engine_stop(struct engine *e, bool clean)
  * Control thread only. 0 or -errno (the swap happens even if the rule
  * update failed; offloaded flows then keep their old decision).
  */
+/*
+ * The kernel rules to pass generation @gen. rules_gen names it before the
+ * rewrite starts and before the workers take it; a rewrite that failed (the
+ * engine says so) gives it back, so that no worker calls the rules that
+ * kept the old one "restored by another tool".
+ */
+static int set_generation(struct engine *e, uint32_t gen)
+{
+	uint32_t was = atomic_exchange(&e->rules_gen, gen);
+	int err = hooks_set_generation(&e->hooks, gen);
+
+	if (err)
+		atomic_store(&e->rules_gen, was);
+	return err;
+}
+
 int engine_set_policy(struct engine *e, struct policy *p)
 {
 	struct snap *s = snap_clone(atomic_load(&e->snap));
@@ -299,8 +315,7 @@ int engine_set_policy(struct engine *e, struct policy *p)
 	}
 	if (e->hooks.spec.offload)
 		queue_taken_out(e, st); /* the generation is a rewrite of our chains */
-	atomic_store(&e->rules_gen, s->gen); /* before the rules change and the workers see it */
-	err = hooks_set_generation(&e->hooks, s->gen);
+	err = set_generation(e, s->gen);
 	if (!err && e->gen_unapplied) /* the tick was still trying an older one */
 		engine_log("offload generation %u is in the kernel rules now", s->gen);
 	e->gen_unapplied = err != 0; /* e.g. another process held the xtables lock */
@@ -411,7 +426,7 @@ static void on_tick(struct engine *e)
 	if (e->gen_unapplied) {
 		/* a reset that took the queue rule out meanwhile: the rewrite keeps it out */
 		queue_taken_out(e, kernel_state(e));
-		if (hooks_set_generation(&e->hooks, cur->gen) == 0) {
+		if (set_generation(e, cur->gen) == 0) {
 			e->gen_unapplied = false;
 			engine_log("offload generation %u is in the kernel rules now", cur->gen);
 		}

@@ -159,8 +159,13 @@ static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 		tmp = *orig;
 		tmp.offset = val(x, orig->var[0], orig->offset);
 		tmp.depth = val(x, orig->var[1], orig->depth);
-		tmp.distance = val(x, orig->var[2], orig->distance);
-		tmp.within = val(x, orig->var[3], orig->within);
+		/*
+		 * As Suricata's `int distance = byte_values[...]`: the low 32
+		 * bits, signed, so 0xffffffff is a distance of -1 (window()
+		 * starts no lower than 0, and a negative within bounds nothing).
+		 */
+		tmp.distance = orig->var[2] ? (int32_t)(uint32_t)x->vars[orig->var[2] - 1] : orig->distance;
+		tmp.within = orig->var[3] ? (int32_t)(uint32_t)x->vars[orig->var[3] - 1] : orig->within;
 		c = &tmp;
 	}
 	int64_t start, end, pos;

@@ -251,12 +251,17 @@ static void test_values_from_packet(void **state)
 			    "A\x80\x00\x00\x00" "B", 6), 0);
 	assert_int_equal(mb("content:\"A\"; byte_extract:4,0,off,relative; content:!\"B\"; offset:off;",
 			    "A\x80\x00\x00\x00" "B", 6), 1);
+	/* a distance is the value's low 32 bits, signed, as in Suricata: 0xffffffff is -1 */
 	assert_int_equal(mb("content:\"A\"; byte_extract:4,0,off,relative; content:\"B\"; distance:off;",
-			    "A\xff\xff\xff\xff" "B", 6), 0);
-	/* a depth or within past the buffer bounds nothing */
+			    "A\xff\xff\xff\xff" "B", 6), 1);
+	assert_int_equal(mb("content:\"A\"; byte_extract:4,0,off,relative; content:\"B\"; distance:off;",
+			    "A\x00\x00\x00\x02" "B", 6), 0);
+	/* a depth past the buffer bounds nothing; a within is 32 bits, signed, too (-1 here) */
 	assert_int_equal(mb("byte_extract:4,0,d; content:\"B\"; depth:d;", "\xff\xff\xff\xff" "B", 5), 1);
 	assert_int_equal(mb("byte_extract:4,0,d; content:\"B\"; distance:0; within:d;",
-			    "\xff\xff\xff\xff" "B", 5), 1);
+			    "\xff\xff\xff\xff" "B", 5), 0);
+	assert_int_equal(mb("byte_extract:4,0,d; content:\"B\"; distance:0; within:d;",
+			    "\x7f\xff\xff\xff" "B", 5), 1);
 	/* a jump of 2^63 - 1 (plus one) lands nowhere */
 	assert_int_equal(mb("byte_jump:8,0,post_offset 1;", "\x7f\xff\xff\xff\xff\xff\xff\xff" "z", 9), 0);
 	assert_int_equal(mb("byte_jump:8,0,from_end,post_offset -1;",
