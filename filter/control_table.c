@@ -242,7 +242,10 @@ static void print_range(const struct ip_range *r, FILE *out)
 	fprintf(out, "%s-%s", a, ll_ip_str(r->hi, b, sizeof(b)));
 }
 
-/* @r as the parser reads it back, @lead and @trail around each piece: a range crossing the IPv4 block is cut at its edges. */
+/*
+ * @r as the parser reads it back, @lead and @trail around each piece: a range
+ * crossing the IPv4 block is cut at its edges (ll_range_split_v4()).
+ */
 static void print_pieces(const struct ip_range *r, const char *lead, const char *trail, FILE *out)
 {
 	struct ip_range piece[3];
@@ -411,7 +414,6 @@ static void show_set(const struct fw_set *s, FILE *out)
 		print_pieces(&s->addrs[i], "", "\n", out);
 }
 
-/* Is [@r] within one of @set's ranges (add: nothing to do), or does it meet any (delete: something to do)? */
 /* Does @set (sorted, disjoint) hold all of [@lo, @hi] (@whole), or any of it? */
 static bool set_has_span(const struct fw_set *set, u128 lo, u128 hi, bool whole)
 {

@@ -189,8 +189,8 @@ static int install_hooks(struct engine *e, enum hooks_queue_state st)
 	spec.set_n[HSET_DNS] = s->ndns;
 	spec.gen = s->gen;
 	spec.queue = !queue_taken_out(e, st);
+	atomic_store(&e->rules_gen, spec.gen); /* before the rules pass it: set_generation() */
 	/* detect once: the backend never changes under a running engine */
-	atomic_store(&e->rules_gen, spec.gen);
 	err = hooks_install(&e->hooks, e->hooks.backend ? e->hooks.backend : HOOKS_AUTO, &spec);
 	if (err)
 		engine_log("installing the kernel hooks (%s) failed: %s%s",
@@ -271,14 +271,6 @@ static void engine_stop(struct engine *e, bool clean)
 }
 
 /*
- * engine_set_policy() - swap to @p (complete; the engine owns it from now
- * on) under a new offload generation, so offloaded flows are judged again.
- * The kernel rule moves first: a flow offloaded under the old generation is
- * queued again, and so is a repeat carrying the old mark (judged once more).
- * Control thread only. 0 or -errno (the swap happens even if the rule
- * update failed; offloaded flows then keep their old decision).
- */
-/*
  * The kernel rules to pass generation @gen. rules_gen names it before the
  * rewrite starts and before the workers take it; a rewrite that failed (the
  * engine says so) gives it back, so that no worker calls the rules that
@@ -294,6 +286,14 @@ static int set_generation(struct engine *e, uint32_t gen)
 	return err;
 }
 
+/*
+ * engine_set_policy() - swap to @p (complete; the engine owns it from now
+ * on) under a new offload generation, so offloaded flows are judged again.
+ * The kernel rule moves first: a flow offloaded under the old generation is
+ * queued again, and so is a repeat carrying the old mark (judged once more).
+ * Control thread only. 0 or -errno (the swap happens even if the rule
+ * update failed; offloaded flows then keep their old decision).
+ */
 int engine_set_policy(struct engine *e, struct policy *p)
 {
 	struct snap *s = snap_clone(atomic_load(&e->snap));
@@ -488,7 +488,10 @@ static bool same_str(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* SIGHUP: reopen the event log; a new config where it can change live (queues, fail-open and max-flows need a restart). */
+/*
+ * SIGHUP: reopen the event log; a new config where it can change live
+ * (queues, fail-open and max-flows need a restart).
+ */
 static void on_reload(struct engine *e)
 {
 	const char *path = e->config_path ? e->config_path : LL_DEFAULT_CONFIG;

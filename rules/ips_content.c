@@ -161,10 +161,11 @@ static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 		tmp.depth = val(x, orig->var[1], orig->depth);
 		/*
 		 * As Suricata's `int distance = byte_values[...]`: the low 32
-		 * bits, signed, so 0xffffffff is a distance of -1 (window()
-		 * starts no lower than 0, and a negative within bounds nothing).
+		 * bits, signed, so 0xffffffff is a distance (or within) of -1;
+		 * window() starts no lower than 0, and sums them in 64 bits.
 		 */
-		tmp.distance = orig->var[2] ? (int32_t)(uint32_t)x->vars[orig->var[2] - 1] : orig->distance;
+		tmp.distance = orig->var[2] ? (int32_t)(uint32_t)x->vars[orig->var[2] - 1]
+					    : orig->distance;
 		tmp.within = orig->var[3] ? (int32_t)(uint32_t)x->vars[orig->var[3] - 1] : orig->within;
 		c = &tmp;
 	}
@@ -292,10 +293,16 @@ static bool byte_read(const struct ips_byte *b, const uint8_t *buf, uint32_t len
 	return true;
 }
 
+/* Where byte_test and byte_jump read: their offset, from the cursor when relative. */
+static int64_t byte_pos(const struct ictx *x, const struct ips_byte *b, uint32_t prev)
+{
+	return ((b->flags & IB_RELATIVE) ? prev : 0) + (int64_t)val(x, b->var_offset, b->offset);
+}
+
 static bool match_byte_test(struct ictx *x, uint32_t i, uint32_t prev)
 {
 	const struct ips_byte *b = &x->items[i].u.b;
-	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + (int64_t)val(x, b->var_offset, b->offset);
+	int64_t pos = byte_pos(x, b, prev);
 	/* a value compared, not a position: all 64 bits of it */
 	uint64_t v, want = b->var_value ? x->vars[b->var_value - 1] : b->value;
 	uint32_t used;
@@ -320,7 +327,7 @@ static bool match_byte_test(struct ictx *x, uint32_t i, uint32_t prev)
 static bool match_byte_jump(struct ictx *x, uint32_t i, uint32_t prev)
 {
 	const struct ips_byte *b = &x->items[i].u.b;
-	int64_t pos = ((b->flags & IB_RELATIVE) ? prev : 0) + (int64_t)val(x, b->var_offset, b->offset), to;
+	int64_t pos = byte_pos(x, b, prev), to;
 	uint64_t v;
 	uint32_t used;
 

@@ -85,23 +85,21 @@ const char *ll_ip_str_family(ll_ip a, int family, char *buf, size_t len)
 /* ll_range_split_v4() - see ll.h. */
 uint32_t ll_range_split_v4(struct ip_range r, struct ip_range out[3])
 {
+	/* below the IPv4 block, the block, above it: @r meets each in one piece or none */
+	const struct ip_range region[3] = {
+		{ { 0, 0 }, { 0, LL_V4_LO.lo - 1 } },
+		{ LL_V4_LO, LL_V4_HI },
+		{ { 0, LL_V4_HI.lo + 1 }, { UINT64_MAX, UINT64_MAX } },
+	};
 	uint32_t n = 0;
 
-	if (ll_ip_cmp(r.lo, LL_V4_LO) < 0) {
-		out[n].lo = r.lo;
-		out[n++].hi = ll_ip_cmp(r.hi, LL_V4_LO) < 0 ? r.hi : (ll_ip){ 0, LL_V4_LO.lo - 1 };
-		if (ll_ip_cmp(r.hi, LL_V4_LO) < 0)
-			return n;
-		r.lo = LL_V4_LO;
+	for (int i = 0; i < 3; i++) {
+		ll_ip lo = ll_ip_cmp(r.lo, region[i].lo) > 0 ? r.lo : region[i].lo;
+		ll_ip hi = ll_ip_cmp(r.hi, region[i].hi) < 0 ? r.hi : region[i].hi;
+
+		if (ll_ip_cmp(lo, hi) <= 0)
+			out[n++] = (struct ip_range){ lo, hi };
 	}
-	if (ll_ip_cmp(r.lo, LL_V4_HI) <= 0) {
-		out[n].lo = r.lo;
-		out[n++].hi = ll_ip_cmp(r.hi, LL_V4_HI) <= 0 ? r.hi : LL_V4_HI;
-		if (ll_ip_cmp(r.hi, LL_V4_HI) <= 0)
-			return n;
-		r.lo = (ll_ip){ 0, LL_V4_HI.lo + 1 };
-	}
-	out[n++] = r;
 	return n;
 }
 
