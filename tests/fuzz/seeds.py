@@ -65,20 +65,36 @@ def ip_packets(data):
 
 def control_frames():
     pol = read(os.path.join(ROOT, 'tests/replay/policies/allow-in-ssh.pol'))
+    load = b'LOAD name=/tmp/p.pol siglen=0\n' + pol
+    load_confirm = b'LOAD name=p.pol siglen=0 confirm=30 skip-unsupported\n' + pol
     reqs = [b'STATUS\n', b'STATUS json\n', b'STATS prometheus\n', b'STATS json\n',
-            b'SHOW counters\n', b'FLOWS\n', b'FLOWS kill dir=out proto=tcp a2=203.0.113.10 p2=4120\n',
-            b'EXPLAIN dir=in proto=tcp src=192.0.2.7 sport=40000 dst=198.51.100.2 dport=22\n',
-            b'EXPLAIN dir=in proto=icmp src=192.0.2.7 dst=198.51.100.2 type=8 code=0 ttl=64\n',
-            b'EXPLAIN dir=out proto=tcp src=2001:db8:1::2 dst=2001:db8:2::10 dport=4120 flags=SYN on=eth1\n',
-            b'LOAD name=/tmp/p.pol siglen=0\n' + pol,
-            b'LOAD name=p.pol siglen=0 confirm=30 skip-unsupported\n' + pol,
+            b'SHOW counters\n', b'FLOWS\n', b'FLOWS kill dir=out proto=6 a2=203.0.113.10 p2=4120\n',
+            b'EXPLAIN dir=in proto=6 src=203.0.113.7 sport=40000 dst=198.51.100.2 dport=22 flags=2\n',
+            b'EXPLAIN dir=in proto=1 src=192.0.2.7 dst=198.51.100.2 type=8 code=0 ttl=64\n',
+            b'EXPLAIN dir=out proto=6 src=2001:db8:1::2 dst=2001:db8:2::10 dport=4120 flags=2 on=eth1\n',
+            load, load_confirm,
             b'LOAD name=p.pol siglen=3\nsigdeny in any id 1\n',
             b'CONFIRM\n', b'ROLLBACK\n', b'RESET\n',
             b'TABLE name=blocked op=add\n192.0.2.1\n10.0.0.0/8\n2001:db8::/32\n',
             b'TABLE name=blocked op=delete\n192.0.2.66\n',
             b'TABLE name=mgmt op=show\n', b'TABLE name=blocked op=flush\n']
+    def frame(r):
+        return struct.pack('!I', len(r)) + r
     for r in reqs:
-        yield struct.pack('!I', len(r)) + r
+        yield frame(r)
+    # sequences: what a request does to the state an earlier one left
+    ips = (b'LOAD name=i.pol siglen=0 confirm=5\n' + pol +
+           b'alert tcp any any -> any 22 (msg:"x"; content:"SSH-"; depth:4; sid:7; rev:2;)\n')
+    seqs = [(load_confirm, b'CONFIRM\n', b'STATUS json\n'),
+            (load_confirm, b'ROLLBACK\n', b'SHOW counters\n'),
+            (ips, b"EXPLAIN dir=in proto=6 src=192.0.2.7 sport=40000 dst=198.51.100.2 dport=80 flags=2\n",
+             b'ROLLBACK\n'),
+            (b'TABLE name=blocked op=add\n192.0.2.1\n10.0.0.0/8\n2001:db8::/32\n',
+             b'TABLE name=blocked op=delete\n192.0.2.110\n2001:db8:0:1::/64\n',
+             b'TABLE name=blocked op=show\n', b'ROLLBACK\n'),
+            (load, b'TABLE name=blocked op=add\n192.0.2.9\n', b'RESET\n', b'CONFIRM\n')]
+    for seq in seqs:
+        yield b''.join(frame(r) for r in seq)
 
 
 def main(out):

@@ -19,7 +19,8 @@ static int fake_swap(void *ctx, struct policy *p, enum control_swap_why why, con
 	struct fake_engine *f = ctx;
 
 	(void)msg;
-	policy_free(f->pol);
+	if (f->pol != f->borrowed)
+		policy_free(f->pol);
 	f->pol = p;
 	f->swaps++;
 	__atomic_store_n(&f->last_why, why, __ATOMIC_RELEASE); /* after the policy: a test polls it */
@@ -137,6 +138,7 @@ void fake_engine_init(struct fake_engine *f, const struct config *cfg, struct po
 
 void fake_engine_fini(struct fake_engine *f)
 {
-	policy_free(f->pol);
+	if (f->pol != f->borrowed)
+		policy_free(f->pol);
 	f->pol = NULL;
 }

@@ -7,6 +7,7 @@
 struct fake_engine {
 	const struct config *cfg;
 	struct policy *pol;
+	const struct policy *borrowed; /* never freed here (the fuzzer's start policy); may be NULL */
 	int swaps;
 	enum control_swap_why last_why;
 	struct flow flows[3];
