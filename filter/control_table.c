@@ -195,11 +195,12 @@ static int parse_range(char *s, struct ip_range *r)
 	char *sep = strpbrk(s, "/-"), *end, kind = sep ? *sep : 0;
 	ll_ip a, b;
 	long n;
+	int rc;
 
 	if (sep)
 		*sep = '\0';
-	if (ll_ip_parse(s, &a) < 0)
-		return -EINVAL;
+	if ((rc = ll_ip_parse_rule(s, &a)) < 0)
+		return rc;
 	r->lo = r->hi = a;
 	if (kind == '/') { /* a prefix length, never an address */
 		int bits = ll_ip_is_v4(a) ? 32 : 128;
@@ -213,8 +214,9 @@ static int parse_range(char *s, struct ip_range *r)
 		r->lo = from128(to128(a) & ~host);
 		r->hi = from128(to128(a) | host);
 	} else if (kind == '-') { /* an address of the same family, never a length */
-		if (ll_ip_parse(sep + 1, &b) < 0 || ll_ip_is_v4(a) != ll_ip_is_v4(b) ||
-		    ll_ip_cmp(a, b) > 0)
+		if ((rc = ll_ip_parse_rule(sep + 1, &b)) < 0)
+			return rc;
+		if (ll_ip_is_v4(a) != ll_ip_is_v4(b) || ll_ip_cmp(a, b) > 0)
 			return -EINVAL;
 		r->hi = b;
 	}
@@ -366,8 +368,16 @@ static int body_ranges(const struct control_msg *m, struct ip_range **out, uint3
 	for (line = text ? strtok_r(text, "\n", &save) : NULL; line && !rc;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char copy[128];
+		int bad;
+
 		snprintf(copy, sizeof(copy), "%s", line);
-		if (parse_range(line, &v[*n]) < 0) {
+		bad = parse_range(line, &v[*n]);
+		if (bad == -EAFNOSUPPORT) {
+			fprintf(err, "'%s' holds an IPv4-mapped IPv6 address, which never matches "
+				"(IPv6 packets carrying one are dropped as malformed): write IPv4 as IPv4\n",
+				copy);
+			rc = -EINVAL;
+		} else if (bad < 0) {
 			fprintf(err, "'%s' is not an address, CIDR or range A-B\n", copy);
 			rc = -EINVAL;
 		} else {

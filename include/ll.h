@@ -74,6 +74,13 @@ const char *ll_ip_str(ll_ip a, char *buf, size_t len);
 const char *ll_ip_str_family(ll_ip a, int family, char *buf, size_t len);
 /* Parse an IPv4 or IPv6 literal; 0 or -EINVAL. */
 int ll_ip_parse(const char *s, ll_ip *out);
+/*
+ * ll_ip_parse_rule() - as ll_ip_parse(), for an address a rule or set
+ * matches: an IPv4-mapped IPv6 literal (::ffff:a.b.c.d) is -EAFNOSUPPORT,
+ * since held as IPv4 it would match IPv4 packets, and no IPv6 packet
+ * carrying one gets past the sanity check (bad-addr) to be matched.
+ */
+int ll_ip_parse_rule(const char *s, ll_ip *out);
 
 struct ip_range {
 	ll_ip lo, hi; /* inclusive */

@@ -118,6 +118,16 @@ uint32_t ll_range_as_written(struct ip_range r, struct ip_range out[2])
 	return k;
 }
 
+/* ll_ip_parse_rule() - see ll.h. */
+int ll_ip_parse_rule(const char *s, ll_ip *out)
+{
+	int rc = ll_ip_parse(s, out);
+
+	if (rc == 0 && strchr(s, ':') && ll_ip_is_v4(*out))
+		return -EAFNOSUPPORT;
+	return rc;
+}
+
 const char *ll_ip_str(ll_ip a, char *buf, size_t len)
 {
 	return ll_ip_str_family(a, 0, buf, len);

@@ -208,9 +208,16 @@ static int word_ip(struct parser *ps, const struct token *t, const char *s, ll_i
 {
 	char buf[TOK_DESC_LEN];
 
-	if (ll_ip_parse(s, out) == 0)
+	int rc = ll_ip_parse_rule(s, out);
+
+	if (rc == 0)
 		return 0;
-	perr(ps, &t->loc, "bad address %s", tok_desc(t, buf, sizeof(buf)));
+	if (rc == -EAFNOSUPPORT)
+		perr(ps, &t->loc, "%s: an IPv4-mapped IPv6 address (::ffff:0:0/96) never matches: "
+		     "IPv6 packets carrying one are dropped as malformed (bad-addr) before any rule; "
+		     "write IPv4 addresses as IPv4", tok_desc(t, buf, sizeof(buf)));
+	else
+		perr(ps, &t->loc, "bad address %s", tok_desc(t, buf, sizeof(buf)));
 	return -1;
 }
 

@@ -185,6 +185,11 @@ check table_all_less_one [ $RC -eq 0 ]
 run e1 explain in tcp 192.0.2.65:1000 198.51.100.2:22; check table_all_less_one_v4 has "$T/out" "verdict: accept"
 run e1 explain in tcp 192.0.2.64:1000 198.51.100.2:22; check table_all_less_one_v4_kept has "$T/out" "verdict: drop"
 run e1 explain in tcp [2001:db8:9::1]:1000 [2001:db8::2]:22; check table_all_less_one_v6_kept has "$T/out" "verdict: drop"
+# an IPv4-mapped IPv6 address is refused, as in the policy: it went in as the IPv4 address
+run e1 load "$P/fam.pol"
+run e1 table blocked add ::ffff:192.0.2.9; check table_v4_mapped_refused [ $RC -ne 0 ]
+check table_v4_mapped_says has "$T/out" "'::ffff:192.0.2.9' holds an IPv4-mapped IPv6 address"
+run e1 explain in tcp 192.0.2.9:1000 198.51.100.2:22; check table_v4_mapped_not_added has "$T/out" "verdict: accept"
 run e1 load "$P/t.pol" # back to the policy the next cases expect
 # without trusted-key a .sig is not checked: status does not call the policy signed
 printf 'allow in tcp to any port 22 id 1\n' > "$T/forged.pol"; echo junk > "$T/forged.pol.sig"
