@@ -81,6 +81,8 @@ static int run_text(struct hooks *h, char *const argv[], char *text, size_t len)
 	free(text);
 	if (rc < 0)
 		return rc;
+	if (rc && !h->err[0]) /* a tool that says nothing: at least name it */
+		snprintf(h->err, sizeof(h->err), "%s exited with status %d", argv[0], rc);
 	return rc ? -EIO : 0;
 }
 
@@ -349,8 +351,12 @@ int hooks_install(struct hooks *h, enum hooks_backend b, const struct hooks_spec
 {
 	int err;
 
+	bool fresh;
+
 	if (b == HOOKS_AUTO || b == HOOKS_BOTH)
 		b = hooks_detect();
+	/* nft commits all or nothing; iptables one family at a time */
+	fresh = !h->installed && b != HOOKS_NFT && hooks_list(NULL, 0) == HOOKS_AUTO;
 	h->backend = b;
 	h->spec = *s;
 	h->err[0] = 0;
@@ -360,7 +366,15 @@ int hooks_install(struct hooks *h, enum hooks_backend b, const struct hooks_spec
 		h->spec.set_addrs[set] = NULL;
 		h->spec.set_n[set] = 0;
 	}
-	/* a failed refresh leaves the previous rules in the kernel: still ours to remove */
+	/*
+	 * A failed refresh leaves the previous rules in the kernel: still ours
+	 * to remove. A failed first install into a namespace with none of our
+	 * rules leaves none: an IPv4 queue rule left by an ip6tables failure
+	 * held the host's traffic with no engine. Over the rules a fail-closed
+	 * engine left, a failed start leaves them: the host stays as it was.
+	 */
+	if (err && fresh)
+		hooks_remove(h);
 	h->installed = h->installed || !err;
 	return err;
 }

@@ -303,6 +303,46 @@ reset_in_meta_sync() {
 check live-ctl-reset-in-meta-sync reset_in_meta_sync
 stop_engine TERM
 
+# a start whose ip6tables-restore fails, after iptables-restore committed the IPv4 rules,
+# installs nothing: an IPv4 queue rule left with no engine held the host's traffic (fail-open
+# no), and the error named no tool. Over the rules a fail-closed engine left, it leaves them.
+failing_start() {
+	local rc
+	mkdir -p "$T/failbin"
+	printf '#!/bin/sh\nexit 1\n' >"$T/failbin/ip6tables-restore"
+	chmod +x "$T/failbin/ip6tables-restore"
+	sed "s/^fail-open .*/fail-open no/" "$T/conf.in" >"$T/lifeline.conf"
+	ip netns exec "$NS_A" env PATH="$T/failbin:$PATH" LIFELINE_HOOKS_BACKEND=iptables \
+		timeout 20 "$LLD" -f -c "$T/lifeline.conf" >"$T/failed-start.log" 2>&1
+	rc=$?
+	[ "$rc" = 1 ] || { echo "lifelined exited $rc, not 1"; return 1; }
+	grep -q "installing the kernel hooks (iptables) failed: ip6tables-restore exited with status 1" \
+		"$T/failed-start.log" || { echo "the error does not name the tool"; return 1; }
+}
+failed_start_leaves_nothing() {
+	failing_start || return 1
+	[ "$(queued)" -eq 0 ] || { echo "queue rules left"; return 1; }
+	! in_a iptables-save | grep -q LIFELINE || { echo "IPv4 chains left"; return 1; }
+	! in_a ipset list -n | grep -q '^lifeline' || { echo "ipsets left:"; in_a ipset list -n; return 1; }
+	probe || { echo "traffic does not flow"; return 1; }
+}
+failed_start_keeps_closed() {
+	local left
+	left=$(queued)
+	[ "$left" -gt 0 ] || { echo "the fail-closed stop left no queue rule"; return 1; }
+	failing_start || return 1
+	[ "$(queued)" -eq "$left" ] || { echo "$(queued) queue rules, not the $left left before"; return 1; }
+	blocked
+}
+# clean slate: a fail-open engine's stop takes every rule out
+start_engine yes && stop_engine TERM
+check live-ctl-failed-start-leaves-nothing failed_start_leaves_nothing
+check live-ctl-failclosed-stop-start start_engine no
+stop_engine TERM
+check live-ctl-failed-start-keeps-closed failed_start_keeps_closed
+ctl reset --hooks-only >/dev/null 2>&1
+check live-ctl-failed-start-reset-unblocks probe
+
 # --- the xtables lock held by another process (legacy iptables: iptables-nft has no lock) -----
 # every wait for it is bounded: a load neither hangs nor doubles a jump (the generation is
 # retried once the lock is free), and the console's reset says why it cannot act
