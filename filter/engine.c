@@ -286,6 +286,17 @@ static int set_generation(struct engine *e, uint32_t gen)
 	return err;
 }
 
+/* Run the tick now (soon after @ms), from any thread: the event loop does the work. */
+static void kick_tick(const struct engine *e, long ms)
+{
+	struct itimerspec it = { { TICK_SECONDS, 0 }, { ms / 1000, ms % 1000 * 1000000 } };
+
+	int fd = atomic_load(&e->tick_fd);
+
+	if (fd >= 0)
+		timerfd_settime(fd, 0, &it, NULL);
+}
+
 /*
  * engine_set_policy() - swap to @p (complete; the engine owns it from now
  * on) under a new offload generation, so offloaded flows are judged again.
@@ -293,8 +304,16 @@ static int set_generation(struct engine *e, uint32_t gen)
  * queued again, and so is a repeat carrying the old mark (judged once more).
  * Control thread only. 0 or -errno (the swap happens even if the rule
  * update failed; offloaded flows then keep their old decision).
+ *
+ * @kernel_later (reset): publish first and leave the rewrite to the tick,
+ * kicked to run right after. The rewrite is ~30 runs of iptables and
+ * conntrack, a second or more on a loaded host, and the console's reset
+ * waits 1 s for the answer before it acts alone, taking the queue rule out
+ * of a healthy engine. The empty policy accepts everything, and only
+ * accepted flows are offloaded: nothing the old generation lets pass in
+ * the kernel meanwhile is something the empty policy would stop.
  */
-int engine_set_policy(struct engine *e, struct policy *p)
+int engine_set_policy(struct engine *e, struct policy *p, bool kernel_later)
 {
 	struct snap *s = snap_clone(atomic_load(&e->snap));
 	enum hooks_queue_state st;
@@ -305,6 +324,12 @@ int engine_set_policy(struct engine *e, struct policy *p)
 	s->policy = p;
 	s->gen = next_gen(e, s->gen);
 	e->queue_asked_ms = 0; /* status asks the kernel again */
+	if (kernel_later && e->hooks.installed && e->hooks.spec.offload) {
+		e->gen_unapplied = true;
+		engine_publish(e, s);
+		kick_tick(e, 200); /* after the answer: the tick takes the lock */
+		return 0;
+	}
 	st = kernel_state(e);
 	if (st == HQ_GONE) {
 		/* another tool flushed them: a load puts them back, sets and all, whatever offload */
@@ -607,7 +632,7 @@ static int open_fds(struct engine *e, struct pollfd *pfd, sigset_t *mask)
 	struct itimerspec it = { { TICK_SECONDS, 0 }, { TICK_SECONDS, 0 } };
 
 	pfd[0].fd = signalfd(-1, mask, SFD_CLOEXEC);
-	pfd[1].fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	pfd[1].fd = e->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	pfd[2].fd = e->aw ? addr_watch_fd(e->aw) : -1;
 	pfd[3].fd = e->nflog ? nflog_fd(e->nflog) : -1;
 	pfd[4].fd = watchdog_fd(e);
@@ -656,6 +681,7 @@ static int event_loop(struct engine *e, sigset_t *mask)
 		if (si.ssi_signo != SIGHUP && si.ssi_signo != SIGUSR2)
 			break;
 	}
+	atomic_store(&e->tick_fd, -1);
 	/* ours: the signalfd and both timers (the address watch, NFLOG and the tap close at stop) */
 	for (int i = 0; i < 5; i++)
 		if (pfd[i].fd >= 0 && i != 2 && i != 3)
@@ -763,7 +789,8 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 	       const struct engine_opts *o)
 {
 	struct engine e = { .cfg = cfg, .config_path = config_path,
-			    .lock = PTHREAD_MUTEX_INITIALIZER, .dhcp_tap = -1 };
+			    .lock = PTHREAD_MUTEX_INITIALIZER, .dhcp_tap = -1,
+			    .tick_fd = -1 };
 	struct policy *pol;
 	int ready_fd = -1, err;
 	char why[512];

@@ -46,7 +46,7 @@ static int op_swap_policy(void *ctx, struct policy *p, enum control_swap_why why
 	int err;
 
 	pthread_mutex_lock(&e->lock);
-	err = engine_set_policy(e, p);
+	err = engine_set_policy(e, p, why == CONTROL_SWAP_RESET);
 	gen = atomic_load(&e->snap)->gen;
 	memcpy(herr, e->hooks.err, sizeof(herr));
 	pthread_mutex_unlock(&e->lock);

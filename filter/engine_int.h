@@ -114,6 +114,7 @@ struct engine {
 	uint8_t queue_seen;        /* and what hooks_queue_state() said */
 	bool warned_conntrack;     /* conntrack(8) missing: said once */
 	bool gen_unapplied;        /* the kernel rules name an older generation: the tick retries */
+	_Atomic int tick_fd;       /* the event loop's tick timer (kick_tick()), or -1 */
 	/*
 	 * The offload generation the kernel rules pass, or are being rewritten
 	 * to pass: set before the rewrite starts (it takes tens of ms, one
@@ -138,7 +139,7 @@ struct engine {
 };
 
 /* engine.c */
-int engine_set_policy(struct engine *e, struct policy *p);
+int engine_set_policy(struct engine *e, struct policy *p, bool kernel_later);
 /*
  * engine_heartbeat_check() - under engine.lock: the missed count and
  * online/offline now (logged and an event when it changes); the tick

@@ -145,7 +145,16 @@ ip -n "$NS_R" link set r1 up
 # --- reset: healthy, stopped, killed -----------------------------------------
 ctl load "$T/deny.pol" >/dev/null
 check live-ctl-reset-healthy-blocked-before blocked
+: >"$T/reset.out"
+gens=$(grep -c 'offload generation [0-9]* is in the kernel rules now' "$T/engine.log")
 measure live-ctl-reset-healthy ctl reset
+# the engine itself answers within the console's 1 s: the kernel rules' rewrite for the new
+# offload generation (~30 iptables and conntrack runs) waits for the tick. It ran before the
+# answer, and on a loaded host the console gave up and took a healthy engine's queue rule out.
+check live-ctl-reset-healthy-engine-answered grep -q '^engine answered' "$T/reset.out"
+check live-ctl-reset-healthy-queue-kept hooks_present
+check live-ctl-reset-healthy-generation-follows wait_for 5 bash -c "[ \$(grep -c \
+	'offload generation [0-9]* is in the kernel rules now' '$T/engine.log') -gt $gens ]"
 check live-ctl-reset-healthy-persisted status_empty
 
 ctl load "$T/deny.pol" >/dev/null
