@@ -37,12 +37,17 @@ int ctl_call(const char *sock, const char *header, const struct iovec *iov, int 
 {
 	int64_t deadline = control_now_ms() + timeout_ms;
 	struct control_msg m;
-	char *frame = NULL;
+	char *frame = NULL, *hdr;
 	size_t flen, plen;
 	int fd, rc;
 
 	memset(r, 0, sizeof(*r));
-	if ((rc = control_frame_build(header, iov, niov, &frame, &flen)) < 0)
+	/* the server does not act on it once this client has stopped waiting */
+	if (asprintf(&hdr, "%s until=%lld", header, (long long)deadline) < 0)
+		return -ENOMEM;
+	rc = control_frame_build(hdr, iov, niov, &frame, &flen);
+	free(hdr);
+	if (rc < 0)
 		return rc;
 	if ((fd = control_connect(sock, deadline)) < 0) {
 		free(frame);

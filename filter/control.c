@@ -66,6 +66,32 @@ static bool needs_root(const struct control_msg *m, bool root_only)
 	return root_only || (strcmp(m->verb, "FLOWS") == 0 && control_msg_has(m, "kill"));
 }
 
+/*
+ * A request whose client has given up (until=, its deadline on the
+ * CLOCK_MONOTONIC the host shares) is not done: the client has told its
+ * user that the engine did not answer, and a confirm or load acted on when
+ * a stopped engine resumes would contradict that. Said in the log when
+ * the request would have changed something.
+ */
+static bool expired(struct control *c, const struct control_msg *m, bool changes)
+{
+	const char *until = control_msg_get(m, "until");
+	char *end, msg[160];
+	long long t, late;
+
+	if (!until)
+		return false;
+	t = strtoll(until, &end, 10);
+	late = (long long)control_now_ms() - t;
+	if (*end || late <= 0)
+		return false;
+	snprintf(msg, sizeof(msg), "a %.16s request came %lld ms after its client stopped waiting: "
+		 "not done", m->verb, late);
+	if (changes && c->ops->log) /* one that only reads is nothing to tell */
+		c->ops->log(c->ctx, msg);
+	return true;
+}
+
 /* Run the complete request in k->in. */
 static void conn_dispatch(struct control *c, struct control_conn *k)
 {
@@ -84,9 +110,14 @@ static void conn_dispatch(struct control *c, struct control_conn *k)
 		goto reply;
 	}
 	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+		bool changes = needs_root(&m, handlers[i].root_only);
+
 		if (strcmp(m.verb, handlers[i].verb) != 0)
 			continue;
-		if (needs_root(&m, handlers[i].root_only) && k->uid != 0) {
+		if (expired(c, &m, changes)) {
+			fputs("the request came after its client stopped waiting: nothing was done\n", out);
+			hdr = CTL_R_FAIL;
+		} else if (changes && k->uid != 0) {
 			fprintf(out, "permission denied: this request needs uid 0 (you are uid %u)\n",
 				(unsigned)k->uid);
 			hdr = CTL_R_DENIED;

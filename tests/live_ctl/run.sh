@@ -201,6 +201,21 @@ hup_keeps_queue_out() {
 check live-ctl-resumed-hup-keeps-queue-out hup_keeps_queue_out
 check live-ctl-resumed-unblocked probe
 check live-ctl-resumed-said grep -q 'the queue rule was taken out (lifelinectl reset)' "$T/engine.log"
+# a confirm its client gave up on (the engine stopped) is not done when the engine resumes: the
+# load rolls back at its deadline, as the client's "did not answer" said
+confirm_given_up() {
+	local n
+	n=$(grep -c 'not confirmed in time' "$T/engine.log")
+	ctl load --confirm 9 "$T/web.pol" >/dev/null || return 1
+	stop_wait "$ENGINE_PID"
+	ctl confirm >"$T/confirm-stopped.out" 2>&1 && { kill -CONT "$ENGINE_PID"; echo "confirm said ok"; return 1; }
+	kill -CONT "$ENGINE_PID"
+	wait_for 15 bash -c "[ \$(grep -c 'not confirmed in time' '$T/engine.log') -gt $n ]" ||
+		{ echo "no rollback at the deadline"; return 1; }
+	grep -q "a CONFIRM request came [0-9]* ms after its client stopped waiting: not done" \
+		"$T/engine.log" || { echo "the log does not say the confirm came too late"; return 1; }
+}
+check live-ctl-confirm-given-up-not-done confirm_given_up
 stop_engine 9
 check live-ctl-restart-after-reset start_engine yes nopolicy
 check live-ctl-restart-comes-back-empty status_empty

@@ -405,6 +405,27 @@ static void test_confirm_timer(void **state)
 	assert_string_equal(s->fe.pol->hash, hash);
 }
 
+/* A request read after its client's deadline (until=) is not done: the client said so. */
+static void test_until_passed(void **state)
+{
+	struct srv *s = *state;
+	char hdr[96];
+	int swaps;
+
+	expect(s, "LOAD siglen=0 confirm=30 name=new.pol", "deny in any id 9\n", "ok", "confirm");
+	swaps = s->fe.swaps;
+	snprintf(hdr, sizeof(hdr), "CONFIRM until=%lld", (long long)control_now_ms() - 1);
+	expect(s, hdr, NULL, "fail", "came after its client stopped waiting: nothing was done");
+	expect(s, "STATUS", NULL, "ok", "confirm: pending");
+	snprintf(hdr, sizeof(hdr), "RESET until=%lld", (long long)control_now_ms() - 1);
+	expect(s, hdr, NULL, "fail", "nothing was done");
+	assert_int_equal(s->fe.swaps, swaps);
+	assert_int_equal(s->fe.pol->rules[0].id, 9);
+	/* in time, it is done */
+	snprintf(hdr, sizeof(hdr), "CONFIRM until=%lld", (long long)control_now_ms() + 5000);
+	expect(s, hdr, NULL, "ok", "confirmed");
+}
+
 static void test_reset_and_table(void **state)
 {
 	struct srv *s = *state;
@@ -539,6 +560,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_load_invalid, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_load_diff, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_timer, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_until_passed, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_load_meta_unwritable, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_reset_and_table, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_load_not_persisted, srv_setup, srv_teardown),
