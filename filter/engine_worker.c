@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <linux/if_ether.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_queue.h>
 #include <sys/eventfd.h>
 
 #include "engine_int.h"
@@ -197,7 +198,13 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 		h->ifname[len] = 0;
 		p->ifname = h->ifname;
 	}
-	/* checksum-not-ready (SKB_INFO) packets are fine: no stage checks checksums */
+	/*
+	 * Checksum-not-ready packets (the host's own, the device fills it in)
+	 * carry a partial sum; one the kernel has not verified is checked by
+	 * the IPS stream, which must not take bytes the host will drop.
+	 */
+	p->csum_unchecked = (np->skbinfo & (NFQA_SKB_CSUM_NOTVERIFIED | NFQA_SKB_CSUMNOTREADY)) ==
+			    NFQA_SKB_CSUM_NOTVERIFIED;
 	if (!is_ip(np))
 		pipeline_not_ip(&w->pl, &h->v);
 	else if (pkt_parse_wire(p, np->data, np->caplen, np->len, &why) < 0) /* copy_range caps at 65531 */

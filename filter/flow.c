@@ -835,8 +835,10 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 			f->tcp_state = FT_SYN_RECV;
 		break;
 	case FT_SYN_RECV:
-		if (from_opener && (fl & TCPF_ACK))
+		if (from_opener && (fl & TCPF_ACK)) {
 			f->tcp_state = FT_ESTABLISHED;
+			f->tcp_bits |= FLOW_HANDSHAKE;
+		}
 		break;
 	case FT_CLOSE_WAIT:
 		if ((fl & TCPF_ACK) && !(fl & TCPF_FIN))

@@ -261,8 +261,13 @@ static bool established(const struct scan *s)
 {
 	if (!s->f)
 		return false;
+	/*
+	 * The flow's record too: it follows every handshake, while the IPS
+	 * state begins with the first policy that has IPS rules, so a
+	 * connection opened before it would never count as established.
+	 */
 	if (s->p->proto == IPPROTO_TCP_)
-		return s->fs && (s->fs->hs & HS_DONE);
+		return (s->fs && (s->fs->hs & HS_DONE)) || (s->f->tcp_bits & FLOW_HANDSHAKE);
 	return s->dir == 1 || s->f->pkts[1] > 0;
 }
 
@@ -452,15 +457,44 @@ static void sort_u64(uint64_t *v, uint32_t n)
  * max_pat - 1 bytes before them, where a literal cut by the segment
  * boundary starts) to the end: one scan for the packet and the seam.
  */
+/*
+ * Does the receiver keep @s's segment? Linux drops one without ACK (but a
+ * SYN), one that acknowledges bytes the other side never sent (RFC 9293
+ * 3.10.7.4), and one whose checksum is wrong: an attacker sends such a
+ * segment first, with bytes the host never sees, then the real ones at the
+ * same sequence numbers, and a stream that kept the first copy saw
+ * neither. (The checksum: live only, where NFQUEUE says whether the
+ * kernel has it to check; captures from the sending host hold unfilled ones.)
+ */
+static bool receiver_takes(const struct scan *s)
+{
+	const struct pkt *p = s->p;
+	int other = !s->dir;
+
+	if (p->csum_unchecked && !pkt_l4_csum_ok(p))
+		return false;
+	if (p->tcp_flags & TCPF_SYN)
+		return true;
+	if (!(p->tcp_flags & TCPF_ACK))
+		return false;
+	/* an offloaded flow is back: the kernel passed what the record has not seen */
+	return s->f->offloaded || !(s->f->tcp_bits & FLOW_END_KNOWN(other)) ||
+	       (int32_t)(p->tcp_ack - s->f->tcp_end[other]) <= 0;
+}
+
 static void stream_feed(struct scan *s)
 {
 	struct fstate *fs = s->fs;
 	struct sview *v = &s->sv;
-	bool is_pkt;
+	bool is_pkt, takes = receiver_takes(s);
+	const uint8_t both = TCPF_SYN | TCPF_ACK;
 
 	if (!fs->st[s->dir] && !(fs->st[s->dir] = ips_stream_new()))
 		return;
-	ips_stream_add(fs->st[s->dir], s->rs, s->p, &v->d, &v->len, &v->new_off, &is_pkt);
+	/* a SYN-ACK says where the other side's bytes start */
+	if (takes && (s->p->tcp_flags & both) == both && fs->st[!s->dir])
+		ips_stream_acked(fs->st[!s->dir], s->p->tcp_ack);
+	ips_stream_add(fs->st[s->dir], s->rs, s->p, takes, &v->d, &v->len, &v->new_off, &is_pkt);
 	if (v->new_off >= v->len) {
 		v->len = 0;
 		return;

@@ -230,8 +230,28 @@ static bool ooo_add(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t
 	g->seq = seq;
 	g->len = n;
 	memcpy(g->data, d, n);
-	while (*pp && (int32_t)((*pp)->seq - seq) <= 0)
+	while (*pp && (int32_t)((*pp)->seq - seq) < 0)
 		pp = &(*pp)->next;
+	/*
+	 * At the same sequence number a segment as long or longer replaces the
+	 * queued one, as Linux's out-of-order queue does (tcp_data_queue_ofo());
+	 * a shorter one adds nothing there (its bytes are queued already).
+	 */
+	if (*pp && (*pp)->seq == seq) {
+		struct seg *old = *pp;
+
+		if (old->len > n) {
+			atomic_fetch_sub(&stream_mem, n);
+			free(g);
+			return true;
+		}
+		g->next = old->next;
+		*pp = g;
+		s->ooo_bytes += n - old->len;
+		atomic_fetch_sub(&stream_mem, old->len);
+		free(old);
+		return true;
+	}
 	g->next = *pp;
 	*pp = g;
 	s->nooo++;
@@ -281,8 +301,16 @@ static void finish(struct ips_stream *s)
 	s->len = s->cap = 0;
 }
 
+void ips_stream_acked(struct ips_stream *s, uint32_t ack)
+{
+	if (s->done || s->len || s->ooo || s->fin)
+		return;
+	s->init = true;
+	s->next_seq = ack;
+}
+
 void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const struct pkt *p,
-		    const uint8_t **data, uint32_t *len, uint32_t *new_off, bool *is_pkt)
+		    bool takes, const uint8_t **data, uint32_t *len, uint32_t *new_off, bool *is_pkt)
 {
 	uint32_t before = s->len;
 	bool whole = false; /* p's payload went in from its first byte, nothing else after it */
@@ -294,6 +322,11 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 			finish(s);
 		*data = NULL;
 		*len = *new_off = 0;
+		return;
+	}
+	if (!takes) { /* the host drops it: it must not stand for the bytes the host keeps */
+		*data = s->buf;
+		*len = *new_off = s->len;
 		return;
 	}
 	if ((p->tcp_flags & TCPF_FIN) && !s->fin && s->init) {

@@ -38,7 +38,8 @@ struct flow {
 	uint32_t rule_id;          /* 0: none */
 	uint8_t orig_is_a;         /* the opener was side a */
 	uint8_t tcp_state;
-	uint8_t tcp_bits;          /* FLOW_FIN_SEEN(side), FLOW_END_KNOWN(side); side 0 opener */
+	uint8_t tcp_bits;          /* FLOW_FIN_SEEN(side), FLOW_END_KNOWN(side), FLOW_HANDSHAKE;
+				    * side 0 opener */
 	uint8_t accept;
 	uint8_t inspect;
 	uint8_t reason;            /* enum ll_reason of the decision */
@@ -61,6 +62,7 @@ struct flow {
 
 #define FLOW_FIN_SEEN(side) (1u << (side))
 #define FLOW_END_KNOWN(side) (4u << (side)) /* tcp_end[side] holds what the side sent */
+#define FLOW_HANDSHAKE 16u /* SYN, SYN-ACK, ACK seen: established as Suricata means it */
 
 struct flow_table;
 

@@ -462,7 +462,17 @@ struct ips_stream;
  * frees its buffer on the next call, which reports an empty stream.
  */
 void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const struct pkt *p,
-		    const uint8_t **data, uint32_t *len, uint32_t *new_off, bool *is_pkt);
+		    bool takes, const uint8_t **data, uint32_t *len, uint32_t *new_off, bool *is_pkt);
+/*
+ * (@takes false: the receiver drops this segment - no ACK, an ACK of bytes
+ * never sent, a bad checksum - so its data, FIN and SYN sequence number are
+ * not taken into the stream; the packet itself is still inspected.)
+ *
+ * ips_stream_acked() - the other side's SYN-ACK acknowledged @ack: where
+ * @s's bytes start, unless it holds some already (a SYN before the real
+ * one, which the host dropped, set another start).
+ */
+void ips_stream_acked(struct ips_stream *s, uint32_t ack);
 struct ips_stream *ips_stream_new(void);
 void ips_stream_free(struct ips_stream *s);
 uint64_t ips_stream_mem(void);

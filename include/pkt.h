@@ -64,6 +64,8 @@ struct pkt {
 	uint8_t tcp_flags;
 	uint8_t icmp_type, icmp_code;
 	uint8_t l4_ok;    /* the transport header is complete */
+	bool csum_unchecked; /* live: the kernel has not checked the transport checksum yet
+			      * (NFQUEUE's CSUM_NOTVERIFIED): pkt_l4_csum_ok() tells */
 	uint8_t ipopts;   /* IPv4 options present */
 	uint16_t l4hlen;  /* the transport header: TCP with its options, UDP and ICMPv6 8, ICMPv4
 			   * as Suricata's decoder sizes it (pkt_l4.c); where the payload starts */
@@ -92,6 +94,13 @@ struct pkt {
  * malformed: its length byte is missing, below 2 or runs past @end.
  */
 const uint8_t *pkt_opt_next(const uint8_t *o, const uint8_t *end);
+
+/*
+ * pkt_l4_csum_ok() - is @p's TCP or UDP checksum right? True when it
+ * cannot tell (not all of the datagram captured, UDP's checksum 0 over
+ * IPv4, another protocol): only a checksum seen to be wrong is false.
+ */
+bool pkt_l4_csum_ok(const struct pkt *p);
 
 /*
  * pkt_parse() - parse the IP packet at @data (@caplen bytes captured).

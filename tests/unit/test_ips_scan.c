@@ -40,6 +40,7 @@ static void handshake(struct env *e)
 		struct pkt p = ipst_pkt(IPPROTO_TCP_, "", 0);
 		p.tcp_flags = fl[i];
 		p.tcp_seq = i == 1 ? 5000 : 99 + (i == 2);
+		p.tcp_ack = i == 1 ? 100 : i == 2 ? 5001 : 0;
 		if (i == 1)
 			ipst_reverse(&p);
 		ips_scan(e->w, e->rs, &e->f, &p, i != 1, e->now, &e->res);
@@ -143,6 +144,7 @@ static void hs_seg(struct env *e, uint8_t flags, bool from_server)
 
 	p.tcp_flags = flags;
 	p.tcp_seq = from_server ? 5000 : flags == TCPF_SYN ? 99 : 100; /* data then starts at 100 */
+	p.tcp_ack = from_server ? 100 : flags == TCPF_SYN ? 0 : 5001;
 	if (from_server)
 		ipst_reverse(&p);
 	e->now += 1000;
@@ -405,6 +407,110 @@ static struct ips_result *seg_fl(struct env *e, uint32_t seq, uint8_t fl, const 
 }
 
 /*
+ * Segments the host drops must not stand for the ones it keeps
+ * ("insertion"): bytes first sent without ACK, with an ACK of bytes the
+ * server never sent, or, with the flow's FIN, without ACK, then the real
+ * ones at the same sequence numbers. The stream holds the real ones.
+ */
+static void test_stream_insertion(void **state)
+{
+	struct env e;
+	struct pkt p;
+
+	(void)state;
+	env_open(&e, stream_rules, 0);
+	handshake(&e);
+	seg(&e, 100, "xxATT");
+	seg_fl(&e, 105, TCPF_PSH, "ZZZyy"); /* no ACK: Linux drops it */
+	assert_true(ipst_alerted(seg(&e, 105, "ACKyy"), 1));
+	env_close(&e);
+
+	env_open(&e, stream_rules, 0);
+	handshake(&e);
+	e.f.tcp_bits |= FLOW_END_KNOWN(1); /* the server has sent up to 5001 */
+	e.f.tcp_end[1] = 5001;
+	seg(&e, 100, "xxATT");
+	p = ipst_pkt(IPPROTO_TCP_, "ZZZyy", 5);
+	p.tcp_seq = 105;
+	p.tcp_ack = 9000; /* acknowledges bytes never sent: dropped */
+	ips_scan(e.w, e.rs, &e.f, &p, 1, e.now += 1000, &e.res);
+	p = ipst_pkt(IPPROTO_TCP_, "ACKyy", 5);
+	p.tcp_seq = 105;
+	p.tcp_ack = 5001;
+	ips_scan(e.w, e.rs, &e.f, &p, 1, e.now += 1000, &e.res);
+	assert_true(ipst_alerted(&e.res, 1));
+	env_close(&e);
+
+	/* a FIN without ACK ended the stream: nothing after it was inspected */
+	env_open(&e, stream_rules, 0);
+	handshake(&e);
+	seg(&e, 100, "xxATT");
+	seg_fl(&e, 105, TCPF_FIN, "");
+	assert_true(ipst_alerted(seg(&e, 105, "ACKyy"), 1));
+	env_close(&e);
+}
+
+/*
+ * A SYN the host dropped (a bad checksum) before the real one set where
+ * the stream starts, and every real byte was then "old": the server's
+ * SYN-ACK says where the client's bytes start.
+ */
+static void test_stream_syn_ack_sets_start(void **state)
+{
+	struct env e;
+	struct pkt p;
+
+	(void)state;
+	env_open(&e, stream_rules, 0);
+	p = ipst_pkt(IPPROTO_TCP_, "", 0);
+	p.tcp_flags = TCPF_SYN;
+	p.tcp_seq = 99 + (1u << 30); /* the bogus one */
+	ips_scan(e.w, e.rs, &e.f, &p, 1, e.now += 1000, &e.res);
+	handshake(&e); /* the real SYN at 99, acknowledged: 100 */
+	seg(&e, 100, "xxATT");
+	assert_true(ipst_alerted(seg(&e, 105, "ACKyy"), 1));
+	env_close(&e);
+}
+
+/* Queued out of order at the same place, the longer segment wins, as in Linux's queue. */
+static void test_stream_ooo_same_seq(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_open(&e, stream_rules, 0);
+	handshake(&e);
+	seg(&e, 104, "XXXX");
+	seg(&e, 104, "ACK!!!");
+	assert_true(ipst_alerted(seg(&e, 100, "xATT"), 1)); /* "xATTACK!!!" */
+	env_close(&e);
+
+	env_open(&e, stream_rules, 0);
+	handshake(&e);
+	seg(&e, 104, "ACK!!!");
+	seg(&e, 104, "XXX"); /* shorter: its bytes are queued already */
+	assert_true(ipst_alerted(seg(&e, 100, "xATT"), 1));
+	env_close(&e);
+}
+
+/*
+ * A connection whose handshake the flow saw before any policy had IPS
+ * rules is established for flow:established (the IPS state starts later).
+ */
+static void test_established_before_ips(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_open(&e, "alert tcp any any -> any any (flow:to_server,established; content:\"x\"; sid:2;)\n",
+		 0);
+	assert_false(ipst_alerted(send(&e, IPPROTO_TCP_, 1, "x"), 2)); /* picked up mid-stream */
+	e.f.tcp_bits |= FLOW_HANDSHAKE;
+	assert_true(ipst_alerted(send(&e, IPPROTO_TCP_, 1, "x"), 2));
+	env_close(&e);
+}
+
+/*
  * The segment that carries the FIN still completes a match; once every byte
  * up to the FIN is in, the stream's buffer is given back, and bytes claimed
  * to follow the FIN are not reassembled (a receiver drops them).
@@ -625,6 +731,8 @@ int main(void)
 		cmocka_unit_test(test_header_keywords), cmocka_unit_test(test_header_buffers),
 		cmocka_unit_test(test_stream_in_order),
 		cmocka_unit_test(test_stream_out_of_order), cmocka_unit_test(test_stream_retransmit),
+		cmocka_unit_test(test_stream_insertion), cmocka_unit_test(test_stream_syn_ack_sets_start),
+		cmocka_unit_test(test_stream_ooo_same_seq), cmocka_unit_test(test_established_before_ips),
 		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_memcap_ooo), cmocka_unit_test(test_stream_growth_and_reuse),	cmocka_unit_test(test_stream_depth),
 		cmocka_unit_test(test_may_match),
 		cmocka_unit_test(test_rule_info_severity),
