@@ -232,18 +232,27 @@ static int get_val(struct ips_pctx *c, const struct ips_rule *r, const char *kw,
 	return get_int(c, kw, val, lo, hi, v);
 }
 
+/* @kw may not join @ct when it has one of @bad: the error names the one it has. */
 static int conflict(struct ips_pctx *c, const char *kw, const struct ips_content *ct, uint16_t bad)
 {
-	if (!(ct->flags & bad))
-		return 0;
-	ips_perr(c, "%s cannot be mixed with %s on the same content", kw,
-		 bad & (IC_DISTANCE | IC_WITHIN) ? "distance/within" : "offset/depth/startswith");
-	return -EINVAL;
+	static const struct {
+		uint16_t flag;
+		const char *name;
+	} names[] = { { IC_OFFSET, "offset" }, { IC_DEPTH, "depth" }, { IC_DISTANCE, "distance" },
+		      { IC_WITHIN, "within" }, { IC_STARTS, "startswith" } };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (ct->flags & bad & names[i].flag) {
+			ips_perr(c, "%s cannot be mixed with %s on the same content", kw, names[i].name);
+			return -EINVAL;
+		}
+	return 0;
 }
 
 /* offset, depth, distance, within: numbers on the last content. */
 static int parse_position(struct ips_pctx *c, struct ips_rule *r, const char *kw, char *val)
 {
+	static const uint16_t slot_flag[] = { IC_OFFSET, IC_DEPTH, IC_DISTANCE, IC_WITHIN };
 	struct ips_content *ct = last_content(c, r, kw);
 	bool rel = kw[0] == 'd' && kw[1] == 'i';
 	int64_t v;
@@ -258,6 +267,11 @@ static int parse_position(struct ips_pctx *c, struct ips_rule *r, const char *kw
 	ct->var[slot] = var;
 	if (conflict(c, kw, ct, rel ? IC_OFFSET | IC_DEPTH | IC_STARTS : IC_DISTANCE | IC_WITHIN | IC_STARTS))
 		return -EINVAL;
+	/* as Suricata: a second one is an error, not a silent override */
+	if (ct->flags & slot_flag[slot]) {
+		ips_perr(c, "%s given twice for the same content", kw);
+		return -EINVAL;
+	}
 	if (!strcmp(kw, "offset")) {
 		ct->offset = (int32_t)v, ct->flags |= IC_OFFSET;
 	} else if (!strcmp(kw, "depth")) {
