@@ -367,6 +367,32 @@ check live-ctl-failed-start-keeps-closed failed_start_keeps_closed
 ctl reset --hooks-only >/dev/null 2>&1
 check live-ctl-failed-start-reset-unblocks probe
 
+# a reset of a healthy engine is answered before the kernel rules are rewritten for the new
+# offload generation: with iptables-restore slowed to 0.6 s a run (a loaded host), the engine
+# answered after ~1.3 s, the console gave up at 1 s and took the healthy engine's queue out
+slow_rules_reset() {
+	local t
+	mkdir -p "$T/slowbin"
+	for t in iptables-restore ip6tables-restore; do
+		printf '#!/bin/sh\nsleep 0.6\nexec %s "$@"\n' "$(command -v $t)" >"$T/slowbin/$t"
+		chmod +x "$T/slowbin/$t"
+	done
+	sed "s/^fail-open .*/fail-open yes/" "$T/conf.in" >"$T/lifeline.conf"
+	ip netns exec "$NS_A" env PATH="$T/slowbin:$PATH" LIFELINE_HOOKS_BACKEND=iptables \
+		"$LLD" -f -c "$T/lifeline.conf" -p "$T/deny.pol" >>"$T/engine.log" 2>&1 &
+	ENGINE_PID=$!
+	PIDS+=("$ENGINE_PID")
+	disown "$ENGINE_PID"
+	wait_for 20 ctl status >/dev/null || { echo "the engine did not start"; return 1; }
+	blocked || { echo "not blocked before"; return 1; }
+	ctl reset >"$T/reset-slow.out" 2>&1 || { echo "reset failed"; return 1; }
+	grep -q '^engine answered' "$T/reset-slow.out" || { cat "$T/reset-slow.out"; return 1; }
+	hooks_present || { echo "the queue rule is out"; return 1; }
+	probe
+}
+check live-ctl-reset-answered-before-rules-rewrite slow_rules_reset
+stop_engine TERM
+
 # --- the xtables lock held by another process (legacy iptables: iptables-nft has no lock) -----
 # every wait for it is bounded: a load neither hangs nor doubles a jump (the generation is
 # retried once the lock is free), and the console's reset says why it cannot act
