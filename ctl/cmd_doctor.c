@@ -32,6 +32,8 @@ void doctor_line(struct doctor *d, enum doctor_level lv, const char *check, cons
 
 	if (lv == DOC_FAIL)
 		d->failed++;
+	if (lv == DOC_WARN)
+		d->warned++;
 	printf("%-4s  %-24s — ", names[lv], check);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
@@ -375,7 +377,17 @@ static void check_persisted(struct doctor *d)
 		return;
 	}
 	if (stat(path, &st) < 0 && errno == ENOENT) {
-		doctor_line(d, DOC_OK, "persisted policy", "none yet: a restart runs the empty policy");
+		/* sha256 of no text: the empty policy's */
+		static const char empty[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+		if ((run = status_field(d, "policy", buf, sizeof(buf))) &&
+		    (run = strstr(run, "sha256 ")) && strncmp(run + 7, empty, 64) != 0)
+			doctor_line(d, DOC_WARN, "persisted policy", "nothing persisted, but a policy "
+				    "runs (sha256 %.16s): a restart would run the empty policy; free the "
+				    "state dir, then load the policy again", run + 7);
+		else
+			doctor_line(d, DOC_OK, "persisted policy", "none yet: a restart runs the "
+				    "empty policy");
 		return;
 	}
 	p = state_load_policy(dir, STATE_CURRENT, &po, why, sizeof(why));
@@ -485,7 +497,13 @@ int cmd_doctor(struct ctl *c, int argc, char **argv)
 	check_dns(&d);
 	check_persisted(&d);
 	check_trusted_key(&d);
-	printf("%s\n", d.failed ? "some checks FAILED" : "all checks passed");
+	/* a warning may be a check not run (not root, no engine): "all passed" would mislead */
+	if (d.failed)
+		printf("some checks FAILED\n");
+	else if (d.warned)
+		printf("no check failed; %d warning%s above\n", d.warned, d.warned == 1 ? "" : "s");
+	else
+		printf("all checks passed\n");
 	free(d.status);
 	config_free(&cfg);
 	fflush(stdout);

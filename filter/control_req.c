@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -464,8 +465,12 @@ static bool persist_current(struct control *c, const char *text, size_t len, con
 	if (rc == 0)
 		rc = state_save_policy(dir_of(c), STATE_CURRENT, text, len, sig, siglen);
 	if (rc < 0) { /* state.meta stays with the file it describes, or names one not there */
-		fprintf(out, "warning: running, but not persisted in %s: %s "
-			"(a restart brings the previous policy back)\n", dir_of(c), strerror(-rc));
+		char msg[PATH_MAX + 160];
+
+		snprintf(msg, sizeof(msg), "warning: running, but not persisted in %s: %s "
+			 "(a restart brings the previous policy back)", dir_of(c), strerror(-rc));
+		fprintf(out, "%s\n", msg);
+		say(c, msg); /* the log too: the client's terminal may be long gone */
 		return false;
 	}
 	if (!c->confirm_ms)
