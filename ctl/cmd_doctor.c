@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -290,13 +291,16 @@ static void check_dns(struct doctor *d)
 	const char *dns = status_field(d, "dns", buf, sizeof(buf));
 	struct lifeline_dns learned[LIFELINE_MAX_DNS];
 	ll_ip host[LIFELINE_MAX_DNS];
+	struct timespec now;
 	int n, nh;
 
 	if (dns && strcmp(dns, "none") != 0) {
 		doctor_line(d, DOC_OK, "dns servers", "%s", dns);
 		return;
 	}
-	n = state_load_dns(d->cfg->state_dir, learned, LIFELINE_MAX_DNS, 0);
+	clock_gettime(CLOCK_REALTIME, &now); /* the leases' clock: a start drops ended ones */
+	n = state_load_dns(d->cfg->state_dir, learned, LIFELINE_MAX_DNS,
+			   (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u);
 	/* a starting engine also takes the host's resolvers (engine_load_resolvers()) */
 	nh = resolv_host_servers(RESOLV_HOST_PATH, RESOLV_UPSTREAM_PATH, host,
 				 LIFELINE_MAX_DNS);

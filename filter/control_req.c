@@ -601,7 +601,11 @@ const char *control_req_confirm(struct control *c, const struct control_msg *m, 
 	return CTL_R_OK;
 }
 
-/* Swap to last-good (the empty policy when there is none) and persist it as current. */
+/*
+ * Swap to last-good (the empty policy when there is none) and persist it as
+ * current: 0, 1 when a rollback asked for finds it running already (nothing
+ * done), or -errno.
+ */
 static int rollback(struct control *c, enum control_swap_why why, FILE *out)
 {
 	struct policy_opts po;
@@ -618,6 +622,13 @@ static int rollback(struct control *c, enum control_swap_why why, FILE *out)
 	if (!p) {
 		fprintf(out, "cannot roll back: %s\n", why_s);
 		return -EINVAL;
+	}
+	if (why == CONTROL_SWAP_ROLLBACK && !c->confirm_ms &&
+	    strcmp(c->ops->policy(c->ctx)->hash, p->hash) == 0) {
+		fprintf(out, "the last-good policy (sha256 %.16s) already runs: nothing to roll back\n",
+			p->hash);
+		policy_free(p);
+		return 1;
 	}
 	control_diff(c->ops->policy(c->ctx), p, out);
 	old = c->meta;
@@ -638,10 +649,13 @@ static int rollback(struct control *c, enum control_swap_why why, FILE *out)
 /* control_req_rollback() - ROLLBACK: last-good now. */
 const char *control_req_rollback(struct control *c, const struct control_msg *m, FILE *out)
 {
+	int rc;
+
 	(void)m;
-	if (rollback(c, CONTROL_SWAP_ROLLBACK, out) < 0)
+	if ((rc = rollback(c, CONTROL_SWAP_ROLLBACK, out)) < 0)
 		return CTL_R_FAIL;
-	fprintf(out, "rolled back to the last-good policy (sha256 %.16s)\n", c->meta.sha256);
+	if (rc == 0)
+		fprintf(out, "rolled back to the last-good policy (sha256 %.16s)\n", c->meta.sha256);
 	return CTL_R_OK;
 }
 

@@ -361,6 +361,11 @@ check status_json_bad_config bash -c "[ $RC -eq 4 ] && python3 -c 'import json, 
 run e1 doctor
 check doctor_no_engine_cause bash -c "[ $RC -eq 1 ] && grep -q '^FAIL  control socket' '$T/out'"
 check doctor_no_engine_skips bash -c "grep -q '^warn  last heartbeat .*not checked' '$T/out' && grep -q '^warn  policy passes heartbeat .*not checked' '$T/out'"
+# with no engine to ask, the persisted learned servers count as a start reads them: one whose
+# lease has ended is left out (it was counted)
+printf '198.51.100.9 1000000 0\n198.51.100.10 %s 0\n' "$(( ($(date +%s) + 3600) * 1000000 ))" > "$T/e1/state/dns-learned"
+run e1 doctor; check doctor_dns_expired_lease_left_out has "$T/out" "^ok    dns servers .*1 configured, 1 learned (persisted)"
+rm -f "$T/e1/state/dns-learned"
 # no usable config, so no socket to ask: unknown, not "not running" (and not 1)
 "$CTLBIN" -c "$T/nope.conf" status > "$T/out" 2>&1; RC=$?
 check status_no_config_exit4 [ $RC -eq 4 ]

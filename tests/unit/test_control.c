@@ -375,6 +375,7 @@ static void test_confirm_timer(void **state)
 {
 	struct srv *s = *state;
 	char hash[65], hash_short[32];
+	int swaps;
 
 	expect(s, "LOAD siglen=0 name=good.pol", "allow in tcp to any port 22 id 1\n", "ok", NULL);
 	memcpy(hash, s->fe.pol->hash, sizeof(hash));
@@ -403,6 +404,10 @@ static void test_confirm_timer(void **state)
 	/* rollback: the one before */
 	expect(s, "ROLLBACK", NULL, "ok", "rolled back");
 	assert_string_equal(s->fe.pol->hash, hash);
+	/* again: it says so, and swaps nothing */
+	swaps = s->fe.swaps;
+	expect(s, "ROLLBACK", NULL, "ok", "already runs: nothing to roll back");
+	assert_int_equal(s->fe.swaps, swaps);
 }
 
 /* A request read after its client's deadline (until=) is not done: the client said so. */
