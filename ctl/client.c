@@ -134,6 +134,9 @@ int ctl_request(struct ctl *c, const char *header, const struct iovec *iov, int 
 	c->sent = r.sent;
 	if (rc < 0) {
 		fprintf(stderr, "%s: %s: %s\n", c->prog, cfg.control_socket, ctl_call_error(rc));
+		if (rc == -ENOENT || rc == -ECONNREFUSED || rc == -ETIMEDOUT) /* the next step */
+			fprintf(stderr, "%s: `lifelinectl doctor` tells why; `lifelinectl reset` "
+				"unblocks the host without the engine\n", c->prog);
 		config_free(&cfg);
 		/* refused by the socket's permissions: whether an engine runs is not known */
 		if ((rc == -EACCES || rc == -EPERM) && not_answering == CTL_NOT_RUNNING)

@@ -357,6 +357,8 @@ check status_json_no_engine bash -c "[ $RC -eq 3 ] && python3 -c 'import json, s
 printf 'no-such-directive 1\n' > "$T/broken.conf"
 "$CTLBIN" -c "$T/broken.conf" status --json > "$T/out" 2>/dev/null; RC=$?
 check status_json_bad_config bash -c "[ $RC -eq 4 ] && python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))[\"engine\"][\"running\"] is not None)' '$T/out'"
+# a command that finds no engine names the next step
+run e1 status; check status_no_engine_next_step has "$T/out" "lifelinectl doctor. tells why; .lifelinectl reset. unblocks the host"
 # doctor with no engine: the cause once (control socket), the checks that ask the engine skipped
 run e1 doctor
 check doctor_no_engine_cause bash -c "[ $RC -eq 1 ] && grep -q '^FAIL  control socket' '$T/out'"
