@@ -374,6 +374,7 @@ const char *control_req_explain(struct control *c, const struct control_msg *m, 
 {
 	const struct policy *pol = c->ops->policy(c->ctx);
 	struct verdict v = { 0 };
+	const char *why;
 	struct pkt p;
 	int rc;
 
@@ -386,5 +387,8 @@ const char *control_req_explain(struct control *c, const struct control_msg *m, 
 		return CTL_R_FAIL;
 	}
 	verdict_print(out, pol, &v);
+	if ((why = control_unqueued(c)))
+		fprintf(out, "note: %s: the kernel passes such a packet without asking the engine\n",
+			why);
 	return CTL_R_OK;
 }

@@ -81,6 +81,12 @@ void control_confirm_expired(struct control *c);
  */
 void control_meta_sync(struct control *c);
 /*
+ * control_unqueued() - why the kernel queues no packet to the engine now
+ * (the queue rule taken out by a reset, or every rule gone), NULL when it
+ * does or cannot tell: a verdict the engine gives then decides nothing.
+ */
+const char *control_unqueued(struct control *c);
+/*
  * control_state_check() - between requests: state.meta changed since this
  * engine last wrote it and names another policy than the one that runs (a
  * reset acted alone while the engine did not answer): run current.pol as

@@ -495,16 +495,26 @@ static int swap(struct control *c, struct policy *p, enum control_swap_why why,
 	return rc;
 }
 
+/* control_unqueued() - see control_int.h. */
+const char *control_unqueued(struct control *c)
+{
+	struct control_status *st = c->ops->status ? calloc(1, sizeof(*st)) : NULL;
+	const char *why = NULL;
+
+	if (st && c->ops->status(c->ctx, st) == 0 && st->hooks_backend && !st->hooks_queue)
+		why = st->hooks_gone ? "the kernel rules are gone" : "the queue rule is out (reset)";
+	free(st);
+	return why;
+}
+
 /* A policy that judges nothing: say so where it is loaded, not only in status. */
 static void warn_unqueued(struct control *c, FILE *out)
 {
-	struct control_status *st = c->ops->status ? calloc(1, sizeof(*st)) : NULL;
+	const char *why = control_unqueued(c);
 
-	if (st && c->ops->status(c->ctx, st) == 0 && st->hooks_backend && !st->hooks_queue)
+	if (why)
 		fprintf(out, "warning: %s: this policy judges nothing until the rules are back "
-			"(status tells; a restart of lifelined installs them)\n", st->hooks_gone ?
-			"the kernel rules are gone" : "the queue rule is out (reset)");
-	free(st);
+			"(status tells; a restart of lifelined installs them)\n", why);
 }
 
 /* control_req_load() - LOAD: see control_proto.c. */

@@ -183,6 +183,10 @@ kill -CONT "$ENGINE_PID"
 # left it, and says so: neither that swap nor a later load puts it back, status tells the truth
 no_queue_status() { ctl status | grep -q 'no queue rule: traffic is not filtered'; }
 check live-ctl-resumed-status-no-queue wait_for 10 no_queue_status
+# explain still gives the policy's verdict, and says the kernel does not ask for it now
+ctl explain out tcp 198.51.100.2:40000 192.0.2.10:8080 >"$T/explain-unqueued.out" 2>&1
+check live-ctl-resumed-explain-notes-queue-out grep -q \
+	"^note: the queue rule is out (reset): the kernel passes such a packet" "$T/explain-unqueued.out"
 : >"$T/empty.pol" # the state a restart below expects: the empty policy persisted
 ctl load "$T/empty.pol" >"$T/load-unqueued.out" 2>&1
 check live-ctl-resumed-load-keeps-queue-out hooks_queue_gone
