@@ -233,14 +233,15 @@ static bool ooo_add(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t
 	while (*pp && (int32_t)((*pp)->seq - seq) < 0)
 		pp = &(*pp)->next;
 	/*
-	 * At the same sequence number a segment as long or longer replaces the
+	 * At the same sequence number a strictly longer segment replaces the
 	 * queued one, as Linux's out-of-order queue does (tcp_data_queue_ofo());
-	 * a shorter one adds nothing there (its bytes are queued already).
+	 * one as long or shorter is dropped there ("all the bits are present"),
+	 * so a decoy of the same length cannot stand for the queued bytes.
 	 */
 	if (*pp && (*pp)->seq == seq) {
 		struct seg *old = *pp;
 
-		if (old->len > n) {
+		if (old->len >= n) {
 			atomic_fetch_sub(&stream_mem, n);
 			free(g);
 			return true;

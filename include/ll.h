@@ -81,6 +81,10 @@ int ll_ip_parse(const char *s, ll_ip *out);
  * carrying one gets past the sanity check (bad-addr) to be matched.
  */
 int ll_ip_parse_rule(const char *s, ll_ip *out);
+/* What the policy's parsers say of one (after the address). */
+#define LL_V4_MAPPED_WHY                                                                      \
+	"an IPv4-mapped IPv6 address (::ffff:0:0/96) never matches: IPv6 packets carrying one " \
+	"are dropped as malformed (bad-addr) before any rule; write IPv4 addresses as IPv4"
 
 struct ip_range {
 	ll_ip lo, hi; /* inclusive */

@@ -176,6 +176,7 @@ static int parse_ip_lit(struct pstate *st, const char *tok, struct rset *out)
 	char buf[128], *sl, *dash;
 	ll_ip lo, hi;
 	long plen;
+	int rc;
 
 	snprintf(buf, sizeof(buf), "%s", tok);
 	sl = strchr(buf, '/');
@@ -184,11 +185,15 @@ static int parse_ip_lit(struct pstate *st, const char *tok, struct rset *out)
 		*sl++ = 0;
 	if (dash && !sl)
 		*dash++ = 0;
-	if (ll_ip_parse(buf, &lo))
-		return perr(st, tok);
-	hi = lo;
-	if (dash && (ll_ip_parse(dash, &hi) || ll_ip_cmp(hi, lo) < 0 ||
-		     ll_ip_is_v4(hi) != ll_ip_is_v4(lo)))
+	if ((rc = ll_ip_parse_rule(buf, &lo)) == 0)
+		hi = lo;
+	if (rc == 0 && dash)
+		rc = ll_ip_parse_rule(dash, &hi);
+	if (rc == -EAFNOSUPPORT) {
+		ips_perr(st->c, "'%s': " LL_V4_MAPPED_WHY, tok);
+		return -EINVAL;
+	}
+	if (rc || (dash && (ll_ip_cmp(hi, lo) < 0 || ll_ip_is_v4(hi) != ll_ip_is_v4(lo))))
 		return perr(st, tok);
 	if (sl) {
 		char *end;

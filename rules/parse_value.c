@@ -213,9 +213,7 @@ static int word_ip(struct parser *ps, const struct token *t, const char *s, ll_i
 	if (rc == 0)
 		return 0;
 	if (rc == -EAFNOSUPPORT)
-		perr(ps, &t->loc, "%s: an IPv4-mapped IPv6 address (::ffff:0:0/96) never matches: "
-		     "IPv6 packets carrying one are dropped as malformed (bad-addr) before any rule; "
-		     "write IPv4 addresses as IPv4", tok_desc(t, buf, sizeof(buf)));
+		perr(ps, &t->loc, "%s: " LL_V4_MAPPED_WHY, tok_desc(t, buf, sizeof(buf)));
 	else
 		perr(ps, &t->loc, "bad address %s", tok_desc(t, buf, sizeof(buf)));
 	return -1;

@@ -472,7 +472,7 @@ static void test_stream_syn_ack_sets_start(void **state)
 	env_close(&e);
 }
 
-/* Queued out of order at the same place, the longer segment wins, as in Linux's queue. */
+/* Queued out of order at the same place, a strictly longer segment wins, as in Linux's queue. */
 static void test_stream_ooo_same_seq(void **state)
 {
 	struct env e;
@@ -489,6 +489,14 @@ static void test_stream_ooo_same_seq(void **state)
 	handshake(&e);
 	seg(&e, 104, "ACK!!!");
 	seg(&e, 104, "XXX"); /* shorter: its bytes are queued already */
+	assert_true(ipst_alerted(seg(&e, 100, "xATT"), 1));
+	env_close(&e);
+
+	/* as long: Linux drops it too, the queued bytes stay */
+	env_open(&e, stream_rules, 0);
+	handshake(&e);
+	seg(&e, 104, "ACK!");
+	seg(&e, 104, "XXXX");
 	assert_true(ipst_alerted(seg(&e, 100, "xATT"), 1));
 	env_close(&e);
 }
