@@ -347,16 +347,22 @@ static int install_ipt(struct hooks *h, bool sets)
 	return err;
 }
 
+static int ipt_list_ours(int family, char *out, size_t len);
+
 int hooks_install(struct hooks *h, enum hooks_backend b, const struct hooks_spec *s)
 {
-	int err;
-
 	bool fresh;
+	int err;
 
 	if (b == HOOKS_AUTO || b == HOOKS_BOTH)
 		b = hooks_detect();
-	/* nft commits all or nothing; iptables one family at a time */
-	fresh = !h->installed && b != HOOKS_NFT && hooks_list(NULL, 0) == HOOKS_AUTO;
+	/*
+	 * nft commits all or nothing; iptables one family at a time. "None of
+	 * ours there" must be known: a held xtables lock also lists nothing.
+	 */
+	fresh = !h->installed && b != HOOKS_NFT && hooks_list(NULL, 0) == HOOKS_AUTO &&
+		ipt_list_ours(4, NULL, 0) != HOOKS_XT_LOCKED &&
+		ipt_list_ours(6, NULL, 0) != HOOKS_XT_LOCKED;
 	h->backend = b;
 	h->spec = *s;
 	h->err[0] = 0;

@@ -460,22 +460,28 @@ static void sort_u64(uint64_t *v, uint32_t n)
 /*
  * Does the receiver keep @s's segment? Linux drops one without ACK (but a
  * SYN), one that acknowledges bytes the other side never sent (RFC 9293
- * 3.10.7.4), and one whose checksum is wrong: an attacker sends such a
- * segment first, with bytes the host never sees, then the real ones at the
- * same sequence numbers, and a stream that kept the first copy saw
- * neither. (The checksum: live only, where NFQUEUE says whether the
- * kernel has it to check; captures from the sending host hold unfilled ones.)
+ * 3.10.7.4) or bytes before its first (tcp_ack(): older than snd_una less
+ * the bytes acked so far, RFC 5961 5.2), and one whose checksum is wrong:
+ * an attacker sends such a segment first, with bytes the host never sees,
+ * then the real ones at the same sequence numbers, and a stream that kept
+ * the first copy saw neither. (The checksum: live only, where NFQUEUE says
+ * whether the kernel has it to check; captures from the sending host hold
+ * unfilled ones.)
  */
 static bool receiver_takes(const struct scan *s)
 {
 	const struct pkt *p = s->p;
 	int other = !s->dir;
+	uint32_t start;
 
 	if (p->csum_unchecked && !pkt_l4_csum_ok(p))
 		return false;
 	if (p->tcp_flags & TCPF_SYN)
 		return true;
 	if (!(p->tcp_flags & TCPF_ACK))
+		return false;
+	if (s->fs->st[other] && ips_stream_start(s->fs->st[other], &start) &&
+	    (int32_t)(p->tcp_ack - start) < 0)
 		return false;
 	/* an offloaded flow is back: the kernel passed what the record has not seen */
 	return s->f->offloaded || !(s->f->tcp_bits & FLOW_END_KNOWN(other)) ||

@@ -25,7 +25,8 @@ struct ips_stream {
 	bool init, full;
 	bool fin;  /* a FIN was seen, at fin_seq */
 	bool done; /* full, or complete up to the FIN: no byte can be added any more */
-	uint32_t next_seq, fin_seq;
+	bool start_known; /* start: this side's first byte, from its SYN or the other's SYN-ACK */
+	uint32_t next_seq, fin_seq, start;
 	uint8_t *buf;
 	uint32_t len, cap;
 	struct seg *ooo; /* sorted by seq */
@@ -307,7 +308,14 @@ void ips_stream_acked(struct ips_stream *s, uint32_t ack)
 	if (s->done || s->len || s->ooo || s->fin)
 		return;
 	s->init = true;
-	s->next_seq = ack;
+	s->next_seq = s->start = ack;
+	s->start_known = true;
+}
+
+bool ips_stream_start(const struct ips_stream *s, uint32_t *start)
+{
+	*start = s->start;
+	return s->start_known;
 }
 
 void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const struct pkt *p,
@@ -336,8 +344,10 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 	}
 
 	if (p->tcp_flags & TCPF_SYN) {
-		if (!s->init)
-			s->next_seq = p->tcp_seq + 1;
+		if (!s->init) {
+			s->next_seq = s->start = p->tcp_seq + 1;
+			s->start_known = true;
+		}
 		s->init = true;
 	} else if (p->paylen && !s->init) {
 		s->init = true;

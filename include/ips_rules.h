@@ -473,6 +473,8 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
  * one, which the host dropped, set another start).
  */
 void ips_stream_acked(struct ips_stream *s, uint32_t ack);
+/* ips_stream_start() - where @s's side's bytes start, when its SYN or the SYN-ACK told. */
+bool ips_stream_start(const struct ips_stream *s, uint32_t *start);
 struct ips_stream *ips_stream_new(void);
 void ips_stream_free(struct ips_stream *s);
 uint64_t ips_stream_mem(void);

@@ -190,6 +190,13 @@ run e1 load "$P/fam.pol"
 run e1 table blocked add ::ffff:192.0.2.9; check table_v4_mapped_refused [ $RC -ne 0 ]
 check table_v4_mapped_says has "$T/out" "'::ffff:192.0.2.9' holds an IPv4-mapped IPv6 address"
 run e1 explain in tcp 192.0.2.9:1000 198.51.100.2:22; check table_v4_mapped_not_added has "$T/out" "verdict: accept"
+# a client whose monotonic clock is another (a time namespace) is heard: until= is wall-clock
+if unshare -T --monotonic=-100 --fork true 2>/dev/null; then
+	unshare -T --monotonic=-100 --fork "$CTLBIN" -c "$T/e1/ll.conf" table blocked add 192.0.2.77 > "$T/out" 2>&1
+	check time_namespace_client_heard [ $? -eq 0 ]
+else
+	echo "ok time_namespace_client_heard # SKIP no time namespaces"
+fi
 run e1 load "$P/t.pol" # back to the policy the next cases expect
 # without trusted-key a .sig is not checked: status does not call the policy signed
 printf 'allow in tcp to any port 22 id 1\n' > "$T/forged.pol"; echo junk > "$T/forged.pol.sig"

@@ -66,12 +66,13 @@ static struct ips_result *send(struct env *e, uint8_t proto, int to_server, cons
 	return &e->res;
 }
 
-/* A TCP segment to the server at sequence number @seq. */
+/* A TCP segment to the server at sequence number @seq (acknowledging the handshake's SYN-ACK). */
 static struct ips_result *seg(struct env *e, uint32_t seq, const char *data)
 {
 	struct pkt p = ipst_pkt(IPPROTO_TCP_, data, (uint32_t)strlen(data));
 
 	p.tcp_seq = seq;
+	p.tcp_ack = 5001;
 	e->now += 1000;
 	ips_scan(e->w, e->rs, &e->f, &p, 1, e->now, &e->res);
 	return &e->res;
@@ -400,6 +401,7 @@ static struct ips_result *seg_fl(struct env *e, uint32_t seq, uint8_t fl, const 
 	struct pkt p = ipst_pkt(IPPROTO_TCP_, data, (uint32_t)strlen(data));
 
 	p.tcp_seq = seq;
+	p.tcp_ack = 5001;
 	p.tcp_flags = fl;
 	e->now += 1000;
 	ips_scan(e->w, e->rs, &e->f, &p, 1, e->now, &e->res);
@@ -439,6 +441,17 @@ static void test_stream_insertion(void **state)
 	p.tcp_ack = 5001;
 	ips_scan(e.w, e.rs, &e.f, &p, 1, e.now += 1000, &e.res);
 	assert_true(ipst_alerted(&e.res, 1));
+	env_close(&e);
+
+	/* an ACK of bytes before the server's first: too old, dropped (RFC 5961 5.2) */
+	env_open(&e, stream_rules, 0);
+	handshake(&e); /* the server's bytes start at 5001 */
+	seg(&e, 100, "xxATT");
+	p = ipst_pkt(IPPROTO_TCP_, "ZZZyy", 5);
+	p.tcp_seq = 105;
+	p.tcp_ack = 5001 - 100000;
+	ips_scan(e.w, e.rs, &e.f, &p, 1, e.now += 1000, &e.res);
+	assert_true(ipst_alerted(seg(&e, 105, "ACKyy"), 1));
 	env_close(&e);
 
 	/* a FIN without ACK ended the stream: nothing after it was inspected */
