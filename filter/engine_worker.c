@@ -198,19 +198,21 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 		h->ifname[len] = 0;
 		p->ifname = h->ifname;
 	}
-	/*
-	 * Checksum-not-ready packets (the host's own, the device fills it in)
-	 * carry a partial sum; one the kernel has not verified is checked by
-	 * the IPS stream, which must not take bytes the host will drop.
-	 */
-	p->csum_unchecked = (np->skbinfo & (NFQA_SKB_CSUM_NOTVERIFIED | NFQA_SKB_CSUMNOTREADY)) ==
-			    NFQA_SKB_CSUM_NOTVERIFIED;
-	if (!is_ip(np))
+	if (!is_ip(np)) {
 		pipeline_not_ip(&w->pl, &h->v);
-	else if (pkt_parse_wire(p, np->data, np->caplen, np->len, &why) < 0) /* copy_range caps at 65531 */
+	} else if (pkt_parse_wire(p, np->data, np->caplen, np->len, &why) < 0) { /* copy_range caps at 65531 */
 		pipeline_sanity(&w->pl, why, &h->v);
-	else
+	} else {
 		h->judged = false;
+		/*
+		 * (After the parse, which clears the packet.) Checksum-not-ready
+		 * packets (the host's own: the device fills it in) carry a partial
+		 * sum; one the kernel has not verified is checked by the IPS
+		 * stream, which must not take bytes the host will drop.
+		 */
+		p->csum_unchecked = (np->skbinfo & (NFQA_SKB_CSUM_NOTVERIFIED |
+						    NFQA_SKB_CSUMNOTREADY)) == NFQA_SKB_CSUM_NOTVERIFIED;
+	}
 	if (w->nheld == PIPELINE_BATCH)
 		flush_held(w);
 }

@@ -388,8 +388,15 @@ inspect:
 	/* 4. IPS, for accepted flows that still want inspection. */
 	if (f->accept && f->inspect)
 		ips(pl, f, p, from_opener, now_us, v);
-	/* the decision is final: the live engine hands the rest of the flow to the kernel */
-	v->offload = f->accept && !f->inspect && pl->cfg->offload;
+	/*
+	 * The decision is final: the live engine hands the rest of the flow to
+	 * the kernel - a TCP flow once its handshake is through (as nft's
+	 * flowtable offloads established connections), so that the flow table
+	 * sees it whole: an IPS policy loaded later counts the connection as
+	 * established only by it.
+	 */
+	v->offload = f->accept && !f->inspect && pl->cfg->offload &&
+		     (f->key.proto != 6 || (f->tcp_state != FT_SYN_SENT && f->tcp_state != FT_SYN_RECV));
 	f->offloaded = v->offload;
 done:
 	/* 5. The verdict, counted by reason. */

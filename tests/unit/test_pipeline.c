@@ -107,7 +107,8 @@ static void test_flow_both_directions(void **state)
 
 /*
  * Offload (the live engine's connmark) is for flows whose decision is
- * final: not while an IPS rule may still match the flow.
+ * final: not while an IPS rule may still match the flow, nor before a TCP
+ * handshake is through.
  */
 static void test_offload_only_when_ips_cannot_match(void **state)
 {
@@ -116,7 +117,7 @@ static void test_offload_only_when_ips_cannot_match(void **state)
 	struct config cfg;
 	struct pipeline pl;
 	struct verdict v;
-	struct pkt p;
+	struct pkt p, reply;
 
 	(void)state;
 	config_defaults(&cfg);
@@ -133,8 +134,18 @@ static void test_offload_only_when_ips_cannot_match(void **state)
 	tcp_in(&p, 0x02, NULL); /* port 22: no IPS rule can match, the decision is final */
 	pipeline_judge(&pl, &p, 3, &v);
 	assert_true(v.accept);
+	assert_false(v.offload); /* but the handshake is not through: the flow table sees it whole */
+	reply = p;
+	reply.src = p.dst, reply.dst = p.src, reply.sport = p.dport, reply.dport = p.sport;
+	reply.dir = PKT_DIR_OUT;
+	reply.tcp_flags = 0x12;
+	pipeline_judge(&pl, &reply, 4, &v);
+	assert_false(v.offload);
+	p.tcp_flags = 0x10; /* the opener's ACK: established, handed to the kernel */
+	pipeline_judge(&pl, &p, 5, &v);
 	assert_true(v.offload);
-	assert_true(flow_lookup(pl.flows, &p, 4, &(int){ 0 })->offloaded); /* `flows` says so */
+	assert_true(flow_lookup(pl.flows, &p, 6, &(int){ 0 })->offloaded); /* `flows` says so */
+	assert_true(flow_lookup(pl.flows, &p, 6, &(int){ 0 })->tcp_bits & FLOW_HANDSHAKE);
 	pipeline_fini(&pl);
 	/* offload no: every packet comes back; no flow is marked offloaded */
 	cfg.offload = false;
