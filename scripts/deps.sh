@@ -7,7 +7,7 @@ CMDS="pkg-config:pkg-config iptables:iptables ipset:ipset nft:nftables ip:iprout
 dnsmasq:dnsmasq dhclient:isc-dhcp-client openssl:openssl tcpdump:tcpdump
 conntrack:conntrack clang:clang python3:python3 ping:iputils-ping dig:dnsutils
 ncat:ncat sudo:sudo tshark:tshark iperf3:iperf3
-valgrind:valgrind groff:groff-base"
+valgrind:valgrind groff:groff-base ethtool:ethtool"
 missing=""
 command -v pkg-config >/dev/null 2>&1 || missing="pkg-config"
 for e in $PKGS_PC; do

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.." || exit 1
 if [ "$(id -u)" != 0 ]; then
 	echo "not ok live-root - the live tests need root"; exit 0
 fi
-for c in ip iptables ipset dnsmasq dhclient openssl ncat dig conntrack; do
+for c in ip iptables ipset dnsmasq dhclient openssl ncat dig conntrack ethtool; do
 	command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] || {
 		echo "not ok live-tools - $c missing (make deps)"; exit 0; }
 done
@@ -562,6 +562,55 @@ sleep 2.5 # the engine waits for 1 s without changes before it compiles
 check_fails live-home-net-link-local-ignored recompiled "$before"
 in_a ip addr del fe80::99/64 dev a0
 in_a ip addr del 198.51.100.9/24 dev a0
+# --- IPS: the bytes the host keeps (insertion) ------------------------------------------------
+# A raw client in the outsider sends "GET ", a decoy "XXXX" with a wrong TCP checksum, then
+# "EVIL" in its place. With rx checksumming off on a0 the kernel has not verified the decoy
+# when it queues it (NFQUEUE's CSUM_NOTVERIFIED), and drops it after: the agent reads
+# "GET EVIL". The stream kept the decoy and never matched; it must see what the host sees.
+cat >"$T/insert.pol" <<'POL'
+allow in tcp to any port 8099 id 31
+drop tcp any any -> $HOME_NET 8099 (msg:"split"; flow:to_server; content:"GET EVIL"; sid:31;)
+POL
+cat >"$T/listen.py" <<'PY'
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.51.100.2", 8099))
+s.listen(1)
+c, _ = s.accept()
+c.settimeout(2)
+got = b""
+try:
+    while True:
+        d = c.recv(100)
+        if not d:
+            break
+        got += d
+except OSError:
+    pass
+print(got)
+PY
+insertion_seen() {
+	local rc=1 lpid rst='-p tcp --tcp-flags RST RST -d 198.51.100.2 -j DROP'
+	lctl load "$T/insert.pol" >/dev/null || return 1
+	in_a ethtool -K a0 rx off >/dev/null || { echo "cannot switch rx checksumming off"; return 1; }
+	in_o iptables -w -I OUTPUT $rst # the raw client's kernel has no socket for the SYN-ACK
+	timeout 10 ip netns exec "$NS_A" python3 "$T/listen.py" >"$T/insert.got" 2>&1 &
+	lpid=$!
+	sleep 0.3
+	in_o python3 tests/live/insert_client.py 192.0.2.10 198.51.100.2 8099 >"$T/insert.out" 2>&1
+	wait "$lpid"
+	if ! grep -q "GET EVIL" "$T/insert.got" &&
+		wait_for 5 grep -q '"signature_id":31' "$T/events.json"; then
+		rc=0
+	else
+		echo "the agent read: $(cat "$T/insert.got"); the client: $(cat "$T/insert.out")"
+	fi
+	in_o iptables -w -D OUTPUT $rst
+	in_a ethtool -K a0 rx on >/dev/null
+	return $rc
+}
+check live-ips-insertion-bad-checksum-seen insertion_seen
 lctl load "$T/ips.pol" >/dev/null
 # the heartbeat keeps flowing under a deny-all load with --confirm, yet does not confirm it
 lctl load --confirm 3 "$T/deny.pol" >/dev/null 2>&1
