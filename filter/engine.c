@@ -632,7 +632,8 @@ static int open_fds(struct engine *e, struct pollfd *pfd, sigset_t *mask)
 	struct itimerspec it = { { TICK_SECONDS, 0 }, { TICK_SECONDS, 0 } };
 
 	pfd[0].fd = signalfd(-1, mask, SFD_CLOEXEC);
-	pfd[1].fd = e->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	pfd[1].fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	atomic_store(&e->tick_fd, pfd[1].fd);
 	pfd[2].fd = e->aw ? addr_watch_fd(e->aw) : -1;
 	pfd[3].fd = e->nflog ? nflog_fd(e->nflog) : -1;
 	pfd[4].fd = watchdog_fd(e);
