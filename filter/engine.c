@@ -290,7 +290,6 @@ static int set_generation(struct engine *e, uint32_t gen)
 static void kick_tick(const struct engine *e, long ms)
 {
 	struct itimerspec it = { { TICK_SECONDS, 0 }, { ms / 1000, ms % 1000 * 1000000 } };
-
 	int fd = atomic_load(&e->tick_fd);
 
 	if (fd >= 0)
