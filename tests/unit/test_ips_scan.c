@@ -427,32 +427,24 @@ static void test_stream_insertion(void **state)
 	assert_true(ipst_alerted(seg(&e, 105, "ACKyy"), 1));
 	env_close(&e);
 
-	env_open(&e, stream_rules, 0);
-	handshake(&e);
-	e.f.tcp_bits |= FLOW_END_KNOWN(1); /* the server has sent up to 5001 */
-	e.f.tcp_end[1] = 5001;
-	seg(&e, 100, "xxATT");
-	p = ipst_pkt(IPPROTO_TCP_, "ZZZyy", 5);
-	p.tcp_seq = 105;
-	p.tcp_ack = 9000; /* acknowledges bytes never sent: dropped */
-	ips_scan(e.w, e.rs, &e.f, &p, 1, e.now += 1000, &e.res);
-	p = ipst_pkt(IPPROTO_TCP_, "ACKyy", 5);
-	p.tcp_seq = 105;
-	p.tcp_ack = 5001;
-	ips_scan(e.w, e.rs, &e.f, &p, 1, e.now += 1000, &e.res);
-	assert_true(ipst_alerted(&e.res, 1));
-	env_close(&e);
-
-	/* an ACK of bytes before the server's first: too old, dropped (RFC 5961 5.2) */
-	env_open(&e, stream_rules, 0);
-	handshake(&e); /* the server's bytes start at 5001 */
-	seg(&e, 100, "xxATT");
-	p = ipst_pkt(IPPROTO_TCP_, "ZZZyy", 5);
-	p.tcp_seq = 105;
-	p.tcp_ack = 5001 - 100000;
-	ips_scan(e.w, e.rs, &e.f, &p, 1, e.now += 1000, &e.res);
-	assert_true(ipst_alerted(seg(&e, 105, "ACKyy"), 1));
-	env_close(&e);
+	/*
+	 * The server has sent up to 5001 (its bytes start there): a decoy that
+	 * acknowledges bytes never sent, or bytes before the first (too old,
+	 * RFC 5961 5.2), is dropped.
+	 */
+	for (int i = 0; i < 2; i++) {
+		env_open(&e, stream_rules, 0);
+		handshake(&e);
+		e.f.tcp_bits |= FLOW_END_KNOWN(1);
+		e.f.tcp_end[1] = 5001;
+		seg(&e, 100, "xxATT");
+		p = ipst_pkt(IPPROTO_TCP_, "ZZZyy", 5);
+		p.tcp_seq = 105;
+		p.tcp_ack = i == 0 ? 9000 : 5001 - 100000;
+		ips_scan(e.w, e.rs, &e.f, &p, 1, e.now += 1000, &e.res);
+		assert_true(ipst_alerted(seg(&e, 105, "ACKyy"), 1));
+		env_close(&e);
+	}
 
 	/* a FIN without ACK ended the stream: nothing after it was inspected */
 	env_open(&e, stream_rules, 0);
@@ -488,30 +480,24 @@ static void test_stream_syn_ack_sets_start(void **state)
 /* Queued out of order at the same place, a strictly longer segment wins, as in Linux's queue. */
 static void test_stream_ooo_same_seq(void **state)
 {
+	static const struct {
+		const char *queued, *then;
+	} cases[] = {
+		{ "XXXX", "ACK!!!" }, /* longer: it replaces the queued one ("xATTACK!!!") */
+		{ "ACK!!!", "XXX" },  /* shorter: its bytes are queued already */
+		{ "ACK!", "XXXX" },   /* as long: Linux drops it too, the queued bytes stay */
+	};
 	struct env e;
 
 	(void)state;
-	env_open(&e, stream_rules, 0);
-	handshake(&e);
-	seg(&e, 104, "XXXX");
-	seg(&e, 104, "ACK!!!");
-	assert_true(ipst_alerted(seg(&e, 100, "xATT"), 1)); /* "xATTACK!!!" */
-	env_close(&e);
-
-	env_open(&e, stream_rules, 0);
-	handshake(&e);
-	seg(&e, 104, "ACK!!!");
-	seg(&e, 104, "XXX"); /* shorter: its bytes are queued already */
-	assert_true(ipst_alerted(seg(&e, 100, "xATT"), 1));
-	env_close(&e);
-
-	/* as long: Linux drops it too, the queued bytes stay */
-	env_open(&e, stream_rules, 0);
-	handshake(&e);
-	seg(&e, 104, "ACK!");
-	seg(&e, 104, "XXXX");
-	assert_true(ipst_alerted(seg(&e, 100, "xATT"), 1));
-	env_close(&e);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		env_open(&e, stream_rules, 0);
+		handshake(&e);
+		seg(&e, 104, cases[i].queued);
+		seg(&e, 104, cases[i].then);
+		assert_true(ipst_alerted(seg(&e, 100, "xATT"), 1));
+		env_close(&e);
+	}
 }
 
 /*
