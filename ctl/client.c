@@ -43,7 +43,7 @@ int ctl_call(const char *sock, const char *header, const struct iovec *iov, int 
 
 	memset(r, 0, sizeof(*r));
 	/* the server does not act on it once this client has stopped waiting */
-	if (asprintf(&hdr, "%s until=%lld", header, (long long)(control_wall_ms() + timeout_ms)) < 0)
+	if (asprintf(&hdr, "%s until=%lld", header, (long long)(ll_wall_us() / 1000 + (uint64_t)timeout_ms)) < 0)
 		return -ENOMEM;
 	rc = control_frame_build(hdr, iov, niov, &frame, &flen);
 	free(hdr);

@@ -83,7 +83,7 @@ static bool expired(struct control *c, const struct control_msg *m, bool changes
 	if (!until || !changes)
 		return false;
 	t = strtoll(until, &end, 10);
-	late = (long long)control_wall_ms() - t;
+	late = (long long)(ll_wall_us() / 1000) - t;
 	if (*end || late <= 0)
 		return false;
 	snprintf(msg, sizeof(msg), "a %.16s request came %lld ms after its client stopped waiting: "

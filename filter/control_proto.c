@@ -43,15 +43,6 @@
 
 #include "control.h"
 
-/* control_wall_ms() - see control.h. */
-int64_t control_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* control_now_ms() - see control.h. */
 int64_t control_now_ms(void)
 {

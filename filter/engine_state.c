@@ -25,10 +25,7 @@
 
 uint64_t engine_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return ll_wall_us();
 }
 
 uint64_t engine_mono_ms(void)

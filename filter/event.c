@@ -271,19 +271,11 @@ static void put_alert(struct sbuf *b, const struct event *ev)
 	sb_puts(b, "}");
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 size_t event_format(const struct event *ev, uint64_t suppressed, char *buf, size_t len)
 {
 	struct sbuf b = { buf, len, 0 };
 
-	put_ts(&b, ev->ts_us ? ev->ts_us : now_us());
+	put_ts(&b, ev->ts_us ? ev->ts_us : ll_wall_us());
 	if (ev->in_iface)
 		put_str(&b, "in_iface", ev->in_iface);
 	put_str(&b, "event_type", event_type_name(ev->type));
@@ -482,7 +474,7 @@ int event_emit(struct ev_log *log, const struct event *ev)
 		return -EBADF;
 	e = *ev;
 	if (!e.ts_us)
-		e.ts_us = now_us(); /* one clock for the line and its bucket */
+		e.ts_us = ll_wall_us(); /* one clock for the line and its bucket */
 	pthread_mutex_lock(&log->lock);
 	if ((e.type == EV_DROP || e.type == EV_LOG) && log->per_sec) {
 		/* firewall rules by id, IPS drops by sid: separate key spaces */

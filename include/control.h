@@ -72,12 +72,6 @@ bool control_msg_has(const struct control_msg *m, const char *w);
 int control_frame_build(const char *header, const struct iovec *iov, int n, char **out,
 			size_t *outlen);
 
-/*
- * control_wall_ms() - CLOCK_REALTIME in milliseconds: a request's until=,
- * which another process compares (a time namespace moves the monotonic
- * clock, not this one).
- */
-int64_t control_wall_ms(void);
 /* control_now_ms() - CLOCK_MONOTONIC in milliseconds (deadlines). */
 int64_t control_now_ms(void);
 

@@ -187,6 +187,9 @@ static inline uint32_t ll_hash_str(const char *s, size_t max)
 	return h;
 }
 
+/* ll_wall_us() - the wall clock (CLOCK_REALTIME) in microseconds: event times, leases, deadlines. */
+uint64_t ll_wall_us(void);
+
 /* Random words for ll_hash5() (early in boot, before the pool is ready: from ASLR and the clock). */
 void ll_hash_seed(uint64_t r[LL_HASH_SEED_WORDS]);
 

@@ -118,6 +118,15 @@ uint32_t ll_range_as_written(struct ip_range r, struct ip_range out[2])
 	return k;
 }
 
+/* ll_wall_us() - see ll.h. */
+uint64_t ll_wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /* ll_ip_parse_rule() - see ll.h. */
 int ll_ip_parse_rule(const char *s, ll_ip *out)
 {

@@ -419,17 +419,17 @@ static void test_until_passed(void **state)
 
 	expect(s, "LOAD siglen=0 confirm=30 name=new.pol", "deny in any id 9\n", "ok", "confirm");
 	swaps = s->fe.swaps;
-	snprintf(hdr, sizeof(hdr), "CONFIRM until=%lld", (long long)control_wall_ms() - 1);
+	snprintf(hdr, sizeof(hdr), "CONFIRM until=%lld", (long long)(ll_wall_us() / 1000) - 1);
 	expect(s, hdr, NULL, "fail", "came after its client stopped waiting: nothing was done");
 	/* one that only reads is answered anyway */
-	snprintf(hdr, sizeof(hdr), "STATUS until=%lld", (long long)control_wall_ms() - 1);
+	snprintf(hdr, sizeof(hdr), "STATUS until=%lld", (long long)(ll_wall_us() / 1000) - 1);
 	expect(s, hdr, NULL, "ok", "confirm: pending");
-	snprintf(hdr, sizeof(hdr), "RESET until=%lld", (long long)control_wall_ms() - 1);
+	snprintf(hdr, sizeof(hdr), "RESET until=%lld", (long long)(ll_wall_us() / 1000) - 1);
 	expect(s, hdr, NULL, "fail", "nothing was done");
 	assert_int_equal(s->fe.swaps, swaps);
 	assert_int_equal(s->fe.pol->rules[0].id, 9);
 	/* in time, it is done */
-	snprintf(hdr, sizeof(hdr), "CONFIRM until=%lld", (long long)control_wall_ms() + 5000);
+	snprintf(hdr, sizeof(hdr), "CONFIRM until=%lld", (long long)(ll_wall_us() / 1000) + 5000);
 	expect(s, hdr, NULL, "ok", "confirmed");
 }
 
