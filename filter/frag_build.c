@@ -22,14 +22,10 @@ static int out_reserve(struct frag_out *o, uint32_t n)
 
 static void ip4_csum(uint8_t *h, uint32_t hlen)
 {
-	uint32_t s = 0;
+	uint16_t s;
 
 	h[10] = h[11] = 0;
-	for (uint32_t i = 0; i + 1 < hlen; i += 2)
-		s += pkt_be16(h + i);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	s = ~s & 0xffff;
+	s = (uint16_t)~pkt_csum_fold(pkt_csum_add(0, h, hlen));
 	h[10] = (uint8_t)(s >> 8);
 	h[11] = (uint8_t)s;
 }

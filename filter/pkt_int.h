@@ -15,6 +15,32 @@ static inline uint32_t pkt_be32(const uint8_t *b)
 }
 
 /*
+ * The ones' complement sum of @n bytes at @b as 16-bit big-endian words,
+ * added to @sum (an odd length pads with a zero byte); pkt_csum_fold()
+ * makes it the 16-bit sum. 2^16 = 1 in this sum: a 32-bit word counts as
+ * its two halves.
+ */
+static inline uint64_t pkt_csum_add(uint64_t sum, const uint8_t *b, uint32_t n)
+{
+	for (; n >= 4; b += 4, n -= 4)
+		sum += pkt_be32(b);
+	if (n >= 2) {
+		sum += pkt_be16(b);
+		b += 2, n -= 2;
+	}
+	if (n)
+		sum += (uint64_t)b[0] << 8;
+	return sum;
+}
+
+static inline uint16_t pkt_csum_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/*
  * A transport-layer view: @cap bytes captured from @l4, @wire bytes of the
  * datagram from @l4 (>= cap), @frag set when the datagram is a first fragment
  * (its transport header may be cut by fragmentation, which is not malformed).

@@ -255,26 +255,11 @@ int pkt_l4_parse(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
 	return 0;
 }
 
-/* The ones' complement sum of @n bytes at @b, as 16-bit big-endian words, into @sum. */
-static uint64_t csum_add(uint64_t sum, const uint8_t *b, uint32_t n)
-{
-	/* 2^16 = 1 in this sum: a 32-bit word counts as its two halves */
-	for (; n >= 4; b += 4, n -= 4)
-		sum += pkt_be32(b);
-	if (n >= 2) {
-		sum += pkt_be16(b);
-		b += 2, n -= 2;
-	}
-	if (n) /* an odd length: padded with a zero byte */
-		sum += (uint64_t)b[0] << 8;
-	return sum;
-}
-
 /* pkt_l4_csum_ok() - see pkt.h. */
 bool pkt_l4_csum_ok(const struct pkt *p)
 {
 	uint32_t seg = p->len - p->l3hlen;
-	uint64_t sum = 0;
+	uint64_t sum;
 
 	if ((p->proto != 6 && p->proto != 17) || !p->l4_ok || p->is_frag || p->len < p->l3hlen ||
 	    p->l4len != seg || p->l4 != p->l3 + p->l3hlen)
@@ -282,10 +267,7 @@ bool pkt_l4_csum_ok(const struct pkt *p)
 	if (p->proto == 17 && p->family == 4 && pkt_be16(p->l4 + 6) == 0)
 		return true; /* no checksum */
 	/* the pseudo-header: addresses, length, protocol */
-	sum = p->family == 4 ? csum_add(sum, p->l3 + 12, 8) : csum_add(sum, p->l3 + 8, 32);
+	sum = p->family == 4 ? pkt_csum_add(0, p->l3 + 12, 8) : pkt_csum_add(0, p->l3 + 8, 32);
 	sum += seg + p->proto;
-	sum = csum_add(sum, p->l4, seg);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
+	return pkt_csum_fold(pkt_csum_add(sum, p->l4, seg)) == 0xffff;
 }
