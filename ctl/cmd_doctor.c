@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -291,16 +290,14 @@ static void check_dns(struct doctor *d)
 	const char *dns = status_field(d, "dns", buf, sizeof(buf));
 	struct lifeline_dns learned[LIFELINE_MAX_DNS];
 	ll_ip host[LIFELINE_MAX_DNS];
-	struct timespec now;
 	int n, nh;
 
 	if (dns && strcmp(dns, "none") != 0) {
 		doctor_line(d, DOC_OK, "dns servers", "%s", dns);
 		return;
 	}
-	clock_gettime(CLOCK_REALTIME, &now); /* the leases' clock: a start drops ended ones */
-	n = state_load_dns(d->cfg->state_dir, learned, LIFELINE_MAX_DNS,
-			   (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u);
+	/* on the leases' clock, as a start reads them: ended ones are left out */
+	n = state_load_dns(d->cfg->state_dir, learned, LIFELINE_MAX_DNS, ll_wall_us());
 	/* a starting engine also takes the host's resolvers (engine_load_resolvers()) */
 	nh = resolv_host_servers(RESOLV_HOST_PATH, RESOLV_UPSTREAM_PATH, host,
 				 LIFELINE_MAX_DNS);
@@ -381,17 +378,17 @@ static void check_persisted(struct doctor *d)
 		return;
 	}
 	if (stat(path, &st) < 0 && errno == ENOENT) {
-		/* sha256 of no text: the empty policy's */
-		static const char empty[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+		struct policy *none = policy_empty();
 
-		if ((run = status_field(d, "policy", buf, sizeof(buf))) &&
-		    (run = strstr(run, "sha256 ")) && strncmp(run + 7, empty, 64) != 0)
+		if (none && (run = status_field(d, "policy", buf, sizeof(buf))) &&
+		    (run = strstr(run, "sha256 ")) && strncmp(run + 7, none->hash, 64) != 0)
 			doctor_line(d, DOC_WARN, "persisted policy", "nothing persisted, but a policy "
 				    "runs (sha256 %.16s): a restart would run the empty policy; free the "
 				    "state dir, then load the policy again", run + 7);
 		else
 			doctor_line(d, DOC_OK, "persisted policy", "none yet: a restart runs the "
 				    "empty policy");
+		policy_free(none);
 		return;
 	}
 	p = state_load_policy(dir, STATE_CURRENT, &po, why, sizeof(why));

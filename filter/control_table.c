@@ -373,9 +373,7 @@ static int body_ranges(const struct control_msg *m, struct ip_range **out, uint3
 		snprintf(copy, sizeof(copy), "%s", line);
 		bad = parse_range(line, &v[*n]);
 		if (bad == -EAFNOSUPPORT) {
-			fprintf(err, "'%s' holds an IPv4-mapped IPv6 address, which never matches "
-				"(IPv6 packets carrying one are dropped as malformed): write IPv4 as IPv4\n",
-				copy);
+			fprintf(err, "'%s': " LL_V4_MAPPED_WHY "\n", copy);
 			rc = -EINVAL;
 		} else if (bad < 0) {
 			fprintf(err, "'%s' is not an address, CIDR or range A-B\n", copy);

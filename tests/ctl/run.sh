@@ -188,7 +188,7 @@ run e1 explain in tcp [2001:db8:9::1]:1000 [2001:db8::2]:22; check table_all_les
 # an IPv4-mapped IPv6 address is refused, as in the policy: it went in as the IPv4 address
 run e1 load "$P/fam.pol"
 run e1 table blocked add ::ffff:192.0.2.9; check table_v4_mapped_refused [ $RC -ne 0 ]
-check table_v4_mapped_says has "$T/out" "'::ffff:192.0.2.9' holds an IPv4-mapped IPv6 address"
+check table_v4_mapped_says has "$T/out" "'::ffff:192.0.2.9': an IPv4-mapped IPv6 address"
 run e1 explain in tcp 192.0.2.9:1000 198.51.100.2:22; check table_v4_mapped_not_added has "$T/out" "verdict: accept"
 # a client whose monotonic clock is another (a time namespace) is heard: until= is wall-clock
 if unshare -T --monotonic=-100 --fork true 2>/dev/null; then
