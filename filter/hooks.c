@@ -349,6 +349,13 @@ static int install_ipt(struct hooks *h, bool sets)
 
 static int ipt_list_ours(int family, char *out, size_t len);
 
+static bool ipt_none_ours(int family)
+{
+	int rc = ipt_list_ours(family, NULL, 0);
+
+	return rc != 0 && rc != HOOKS_XT_LOCKED;
+}
+
 int hooks_install(struct hooks *h, enum hooks_backend b, const struct hooks_spec *s)
 {
 	bool fresh;
@@ -358,11 +365,10 @@ int hooks_install(struct hooks *h, enum hooks_backend b, const struct hooks_spec
 		b = hooks_detect();
 	/*
 	 * nft commits all or nothing; iptables one family at a time. "None of
-	 * ours there" must be known: a held xtables lock also lists nothing.
+	 * ours there" must be known: listing fails too while another process
+	 * holds the xtables lock.
 	 */
-	fresh = !h->installed && b != HOOKS_NFT && hooks_list(NULL, 0) == HOOKS_AUTO &&
-		ipt_list_ours(4, NULL, 0) != HOOKS_XT_LOCKED &&
-		ipt_list_ours(6, NULL, 0) != HOOKS_XT_LOCKED;
+	fresh = !h->installed && b != HOOKS_NFT && ipt_none_ours(4) && ipt_none_ours(6);
 	h->backend = b;
 	h->spec = *s;
 	h->err[0] = 0;
