@@ -31,9 +31,6 @@ enum {
  */
 #define PEND_WINDOW (16u << 10)
 
-/* The three-way handshake as the IPS saw it (flow.c also adopts mid-stream flows). */
-enum { HS_SYN = 1, HS_SYNACK = 2, HS_DONE = 4 };
-
 struct ips_worker {
 	const struct ips_ruleset *rs;
 	uint64_t rs_id; /* as for flows: the pointer alone may be reused by a later ruleset */
@@ -55,7 +52,6 @@ struct fstate {
 	uint32_t isn[2];     /* the first TCP sequence number seen each way, for stream_size */
 	uint8_t isn_seen;    /* bit per direction */
 	bool iponly_done[2]; /* ip-only rules already ran for this direction */
-	uint8_t hs;          /* TCP handshake seen: HS_* */
 	struct ips_pending pend[2]; /* ips_pending.c */
 };
 
@@ -262,25 +258,14 @@ static bool established(const struct scan *s)
 	if (!s->f)
 		return false;
 	/*
-	 * The flow's record too: it follows every handshake, while the IPS
-	 * state begins with the first policy that has IPS rules, so a
-	 * connection opened before it would never count as established.
+	 * TCP: the three-way handshake, as the flow table followed it (before
+	 * this packet, flow_update() ran). It follows every flow, also the
+	 * ones opened before the first policy with IPS rules; one picked up
+	 * mid-stream never counts (Suricata's midstream: false).
 	 */
 	if (s->p->proto == IPPROTO_TCP_)
-		return (s->fs && (s->fs->hs & HS_DONE)) || (s->f->tcp_bits & FLOW_HANDSHAKE);
+		return s->f->tcp_bits & FLOW_HANDSHAKE;
 	return s->dir == 1 || s->f->pkts[1] > 0;
-}
-
-static void track_handshake(struct fstate *fs, const struct pkt *p, int dir)
-{
-	uint8_t fl = p->tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST);
-
-	if (fl == TCPF_SYN && dir == 0)
-		fs->hs |= HS_SYN;
-	else if (fl == (TCPF_SYN | TCPF_ACK) && dir == 1 && (fs->hs & HS_SYN))
-		fs->hs |= HS_SYNACK;
-	else if (fl == TCPF_ACK && dir == 0 && (fs->hs & HS_SYNACK))
-		fs->hs |= HS_DONE;
 }
 
 static bool flow_ok(const struct scan *s, const struct ips_rule *r)
@@ -641,8 +626,6 @@ void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f
 		note_isn(s.fs, f, p, s.dir);
 		s.iponly_done = s.fs->iponly_done[s.dir];
 		s.fs->iponly_done[s.dir] = true;
-		if (p->proto == IPPROTO_TCP_)
-			track_handshake(s.fs, p, s.dir);
 	}
 	g = ips_group_of(rs, p, s.dir);
 	if (p->proto == IPPROTO_TCP_ && s.fs && rs->stream_rules)
