@@ -290,6 +290,7 @@ static void check_dns(struct doctor *d)
 	const char *dns = status_field(d, "dns", buf, sizeof(buf));
 	struct lifeline_dns learned[LIFELINE_MAX_DNS];
 	ll_ip host[LIFELINE_MAX_DNS];
+	uint32_t bad;
 	int n, nh;
 
 	if (dns && strcmp(dns, "none") != 0) {
@@ -297,7 +298,7 @@ static void check_dns(struct doctor *d)
 		return;
 	}
 	/* on the leases' clock, as a start reads them: ended ones are left out */
-	n = state_load_dns(d->cfg->state_dir, learned, LIFELINE_MAX_DNS, ll_wall_us());
+	n = state_load_dns(d->cfg->state_dir, learned, LIFELINE_MAX_DNS, ll_wall_us(), &bad);
 	/* a starting engine also takes the host's resolvers (engine_load_resolvers()) */
 	nh = resolv_host_servers(RESOLV_HOST_PATH, RESOLV_UPSTREAM_PATH, host,
 				 LIFELINE_MAX_DNS);

@@ -93,8 +93,25 @@ const char *control_unqueued(struct control *c);
  * it is now, and drop a pending confirm.
  */
 void control_state_check(struct control *c);
-/* control_meta_write() - write c->meta as state.meta and note its stamp. 0 or -errno. */
+/*
+ * control_meta_write() - write c->meta as state.meta and note its stamp. 0,
+ * -ESTALE when state.meta changed since this engine last wrote or read it
+ * (nothing written), or -errno.
+ */
 int control_meta_write(struct control *c);
+/* What control_persist() did. */
+enum persisted {
+	PERSIST_DONE,
+	PERSIST_FAILED,   /* the policy runs unpersisted (warned in @out and the log) */
+	PERSIST_GAVE_WAY, /* a reset acted alone meanwhile: the engine runs its policy now (said) */
+};
+/*
+ * control_persist() - after a swap: @text/@sig as current.pol and c->meta
+ * as state.meta (@text NULL: state.meta alone, a confirm). Warnings go to
+ * @out; the swap stands either way.
+ */
+enum persisted control_persist(struct control *c, const char *text, size_t len, const void *sig,
+			       size_t siglen, FILE *out);
 
 /* control_table.c */
 const char *control_req_table(struct control *c, const struct control_msg *m, FILE *out);

@@ -48,14 +48,32 @@ static void unlock_state(struct control *c, bool took)
 	c->state_lock = -1;
 }
 
+/*
+ * state.meta is not the one this engine last wrote or read: `lifelinectl
+ * reset` acted alone meanwhile (it waits 1 s for the engine's answer; a
+ * long load, a slow disk or a stopped engine give none) and persisted the
+ * empty policy. Asked under the write lock before anything is written, so
+ * that no write of the engine's lands on the console's later word.
+ */
+static bool meta_moved(const struct control *c)
+{
+	struct state_stamp now;
+
+	state_meta_stamp(dir_of(c), &now);
+	return !state_stamp_eq(&now, &c->stamp);
+}
+
 /* control_meta_write() - see control_int.h. */
 int control_meta_write(struct control *c)
 {
 	/* locked: a reset's write between this one and its stamp would pass for ours */
 	bool took = lock_state(c);
-	int rc = state_meta_write(dir_of(c), &c->meta);
+	int rc = -ESTALE;
 
-	state_meta_stamp(dir_of(c), &c->stamp); /* written or not: what is there now is known */
+	if (!meta_moved(c)) {
+		rc = state_meta_write(dir_of(c), &c->meta);
+		state_meta_stamp(dir_of(c), &c->stamp); /* written or not: what is there now is known */
+	}
 	unlock_state(c, took);
 	return rc;
 }
@@ -68,7 +86,7 @@ static int meta_save(struct control *c, FILE *out)
 	if (c->confirm_ms)
 		c->meta.confirm_deadline = (uint64_t)time(NULL) +
 			(uint64_t)((c->confirm_ms - control_now_ms() + 999) / 1000);
-	if ((rc = control_meta_write(c)) < 0)
+	if ((rc = control_meta_write(c)) < 0 && rc != -ESTALE) /* moved: the caller says what follows */
 		fprintf(out, "warning: cannot write %s/%s: %s\n", dir_of(c), STATE_META_FILE,
 			strerror(-rc));
 	return rc;
@@ -101,8 +119,7 @@ static void adopt(struct control *c, const struct state_meta *m, const char *whe
 		 * with no signature to ask for (trusted-key) and nothing to write.
 		 */
 		state_meta_of(&c->meta, p, false, false);
-		if (c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_RESET,
-					"reset (acted alone): empty policy") < 0) {
+		if (c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_RESET_ALONE, NULL) < 0) {
 			say(c, "the engine refused the empty policy: running policy kept");
 			c->meta = old;
 			c->confirm_ms = confirm_ms;
@@ -449,21 +466,57 @@ static void print_summary(const char *verb, const char *name, const struct polic
 }
 
 /*
- * Persist @text/@sig as current; warnings only: the swap already happened.
- * true: done. A policy awaiting confirm gets its state.meta (hash and
+ * control_persist() found meta_moved(): the engine runs what the state
+ * directory holds now (adopt()), and the client hears that its change gave
+ * way. false when that is this very policy (two resets) or state.meta
+ * names none (unreadable): the request's writes go on.
+ */
+static bool gave_way(struct control *c, FILE *out)
+{
+	char want[sizeof(c->meta.sha256)];
+
+	memcpy(want, c->meta.sha256, sizeof(want));
+	control_state_check(c);
+	if (!strcmp(c->ops->policy(c->ctx)->hash, want))
+		return false;
+	fprintf(out, "not kept: state.meta changed while this request ran (`lifelinectl reset` "
+		"acting alone, as the engine did not answer it in time); the engine runs what the "
+		"state directory holds now, policy sha256 %.16s\n", c->ops->policy(c->ctx)->hash);
+	return true;
+}
+
+/*
+ * control_persist() - see control_int.h. Both writes under the state
+ * directory's lock, and none when a reset acted alone meanwhile
+ * (gave_way()). A policy awaiting confirm gets its state.meta (hash and
  * deadline) first: a restart after a crash between the two writes finds
  * the previous current.pol, which state.meta no longer describes, and runs
  * it; and when state.meta cannot be written the policy is not persisted at
  * all. Either way a restart never runs an unconfirmed policy without its
  * deadline.
  */
-static bool persist_current(struct control *c, const char *text, size_t len, const void *sig,
-			    size_t siglen, FILE *out)
+enum persisted control_persist(struct control *c, const char *text, size_t len, const void *sig,
+			       size_t siglen, FILE *out)
 {
-	int rc = c->confirm_ms ? meta_save(c, out) : 0;
+	bool took = lock_state(c);
+	int rc;
 
-	if (rc == 0)
+	if (meta_moved(c)) {
+		unlock_state(c, took);
+		if (gave_way(c, out))
+			return PERSIST_GAVE_WAY;
+		took = lock_state(c);
+	}
+	rc = c->confirm_ms ? meta_save(c, out) : 0;
+	if (rc == 0 && text)
 		rc = state_save_policy(dir_of(c), STATE_CURRENT, text, len, sig, siglen);
+	if (rc == 0 && !c->confirm_ms) {
+		int mrc = meta_save(c, out);
+
+		if (!text)
+			rc = mrc; /* a confirm is state.meta alone */
+	}
+	unlock_state(c, took);
 	if (rc < 0) { /* state.meta stays with the file it describes, or names one not there */
 		char msg[PATH_MAX + 160];
 
@@ -471,11 +524,9 @@ static bool persist_current(struct control *c, const char *text, size_t len, con
 			 "(a restart brings the previous policy back)", dir_of(c), strerror(-rc));
 		fprintf(out, "%s\n", msg);
 		say(c, msg); /* the log too: the client's terminal may be long gone */
-		return false;
+		return PERSIST_FAILED;
 	}
-	if (!c->confirm_ms)
-		meta_save(c, out);
-	return true;
+	return PERSIST_DONE;
 }
 
 /*
@@ -561,7 +612,8 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 		goto out;
 	c->confirm_ms = r.confirm_s ? control_now_ms() + (int64_t)r.confirm_s * 1000 : 0;
 	c->expired_at = 0;
-	persist_current(c, r.text, r.len, r.sig, r.siglen, out);
+	if (control_persist(c, r.text, r.len, r.sig, r.siglen, out) == PERSIST_GAVE_WAY)
+		goto out;
 	fputs(diff, out);
 	warn_unqueued(c, out);
 	if (r.confirm_s)
@@ -606,9 +658,17 @@ const char *control_req_confirm(struct control *c, const struct control_msg *m, 
 		return CTL_R_FAIL;
 	}
 	c->confirm_ms = 0;
-	meta_save(c, out);
-	fprintf(out, "confirmed: policy sha256 %.16s stays\n", c->meta.sha256);
-	return CTL_R_OK;
+	switch (control_persist(c, NULL, 0, NULL, 0, out)) {
+	case PERSIST_DONE:
+		fprintf(out, "confirmed: policy sha256 %.16s stays\n", c->meta.sha256);
+		return CTL_R_OK;
+	case PERSIST_FAILED:
+		fprintf(out, "confirmed for this run of the engine only: a restart rolls back to "
+			"the last-good policy\n");
+		return CTL_R_FAIL;
+	default:
+		return CTL_R_FAIL;
+	}
 }
 
 /*
@@ -649,7 +709,8 @@ static int rollback(struct control *c, enum control_swap_why why, FILE *out)
 	if ((rc = swap(c, p, why, why == CONTROL_SWAP_TIMEOUT ? "confirm deadline passed: "
 		       "rolled back to last-good" : "rolled back to last-good", &old, out)) == 0) {
 		c->confirm_ms = 0;
-		persist_current(c, text ? text : "", len, sig, siglen, out);
+		if (control_persist(c, text ? text : "", len, sig, siglen, out) == PERSIST_GAVE_WAY)
+			rc = -ESTALE;
 	}
 	free(text);
 	free(sig);
@@ -683,7 +744,7 @@ static int swap_empty(struct control *c, enum control_swap_why why, const char *
 	if (swap(c, p, why, msg, &old, out) < 0)
 		return -EIO;
 	c->confirm_ms = 0;
-	return persist_current(c, "", 0, NULL, 0, out);
+	return control_persist(c, "", 0, NULL, 0, out) == PERSIST_DONE;
 }
 
 /*
@@ -704,7 +765,9 @@ void control_confirm_expired(struct control *c)
 	rc = rollback(c, CONTROL_SWAP_TIMEOUT, out ? out : stderr);
 	if (out)
 		fclose(out);
-	if (rc < 0) {
+	if (rc == -ESTALE) { /* a reset acted alone meanwhile: the engine runs its policy */
+		say_lines(c, "confirm deadline passed: ", msg);
+	} else if (rc < 0) {
 		say_lines(c, "confirm deadline passed: ", msg);
 		free(msg);
 		msg = NULL;

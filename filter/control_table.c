@@ -516,15 +516,13 @@ static const char *table_change(struct control *c, const struct fw_set *set, con
 		c->meta = old;
 		fputs("the engine refused the changed policy; nothing changed\n", out);
 	} else {
-		/* @set belonged to the old policy, which the engine may have freed */
-		fprintf(out, "%s = %s\n", name, value);
 		/* persisted with the policy, so a restart keeps the set as changed */
 		c->meta.is_signed = false;
-		if (state_save_policy(c->cfg->state_dir, STATE_CURRENT, text, strlen(text), NULL,
-				      0) < 0 || control_meta_write(c) < 0)
-			fprintf(out, "warning: could not persist the change in %s\n",
-				c->cfg->state_dir);
-		res = CTL_R_OK;
+		if (control_persist(c, text, strlen(text), NULL, 0, out) != PERSIST_GAVE_WAY) {
+			/* @set belonged to the old policy, which the engine may have freed */
+			fprintf(out, "%s = %s\n", name, value);
+			res = CTL_R_OK;
+		}
 	}
 	p = NULL;
 out:

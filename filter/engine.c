@@ -114,15 +114,20 @@ static int start_workers(struct engine *e, struct policy *pol)
  * chains (a new generation, a SIGHUP) puts it back, as `pfctl -f` does not
  * undo `pfctl -d`; a restart queues again.
  */
+static void queue_stays_out(struct engine *e)
+{
+	e->hooks.spec.queue = false;
+	engine_log("hooks: the queue rule was taken out (lifelinectl reset): traffic stays "
+		   "unfiltered until lifelined restarts");
+}
+
 static bool queue_taken_out(struct engine *e, enum hooks_queue_state st)
 {
 	if (e->hooks.installed && !e->hooks.spec.queue)
 		return true;
 	if (!e->hooks.installed || st != HQ_OUT)
 		return false;
-	e->hooks.spec.queue = false;
-	engine_log("hooks: the queue rule was taken out (lifelinectl reset): traffic stays "
-		   "unfiltered until lifelined restarts");
+	queue_stays_out(e);
 	return true;
 }
 
@@ -311,8 +316,13 @@ static void kick_tick(const struct engine *e, long ms)
  * of a healthy engine. The empty policy accepts everything, and only
  * accepted flows are offloaded: nothing the old generation lets pass in
  * the kernel meanwhile is something the empty policy would stop.
+ *
+ * KERNEL_QUEUE_OUT (the empty policy a reset that acted alone persisted):
+ * that reset took the queue rule out and said so. A rewrite of ours that
+ * read the kernel before and wrote it after (a load's new generation) put
+ * the rule back: it goes out again, and stays out as after any reset.
  */
-int engine_set_policy(struct engine *e, struct policy *p, bool kernel_later)
+int engine_set_policy(struct engine *e, struct policy *p, enum set_kernel how)
 {
 	struct snap *s = snap_clone(atomic_load(&e->snap));
 	enum hooks_queue_state st;
@@ -323,7 +333,12 @@ int engine_set_policy(struct engine *e, struct policy *p, bool kernel_later)
 	s->policy = p;
 	s->gen = next_gen(e, s->gen);
 	e->queue_asked_ms = 0; /* status asks the kernel again */
-	if (kernel_later && e->hooks.installed && e->hooks.spec.offload) {
+	if (how == KERNEL_QUEUE_OUT && e->hooks.installed && e->hooks.spec.queue) {
+		queue_stays_out(e);
+		if (!e->hooks.spec.offload && hooks_rewrite(&e->hooks) < 0) /* else: the new generation's */
+			engine_log("warning: cannot take the queue rule out: %s", e->hooks.err);
+	}
+	if (how == KERNEL_LATER && e->hooks.installed && e->hooks.spec.offload) {
 		e->gen_unapplied = true;
 		engine_publish(e, s);
 		kick_tick(e, 200); /* after the answer: the tick takes the lock */

@@ -16,6 +16,7 @@ static const char *const swap_words[] = {
 	[CONTROL_SWAP_LOAD] = "loaded",	    [CONTROL_SWAP_ROLLBACK] = "rolled back",
 	[CONTROL_SWAP_TIMEOUT] = "rolled back (not confirmed in time)",
 	[CONTROL_SWAP_RESET] = "reset to the empty policy",
+	[CONTROL_SWAP_RESET_ALONE] = "reset to the empty policy (lifelinectl reset acted alone)",
 	[CONTROL_SWAP_TABLE] = "table changed",
 	[CONTROL_SWAP_RELOAD] = "reloaded from the state directory (SIGUSR2)",
 	[CONTROL_SWAP_HOSTS] = "compiled again: the host's addresses ($HOME_NET) changed",
@@ -46,7 +47,8 @@ static int op_swap_policy(void *ctx, struct policy *p, enum control_swap_why why
 	int err;
 
 	pthread_mutex_lock(&e->lock);
-	err = engine_set_policy(e, p, why == CONTROL_SWAP_RESET);
+	err = engine_set_policy(e, p, why == CONTROL_SWAP_RESET ? KERNEL_LATER :
+				   why == CONTROL_SWAP_RESET_ALONE ? KERNEL_QUEUE_OUT : KERNEL_NOW);
 	gen = atomic_load(&e->snap)->gen;
 	memcpy(herr, e->hooks.err, sizeof(herr));
 	pthread_mutex_unlock(&e->lock);

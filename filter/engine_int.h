@@ -139,7 +139,13 @@ struct engine {
 };
 
 /* engine.c */
-int engine_set_policy(struct engine *e, struct policy *p, bool kernel_later);
+/* What a policy swap does to the kernel rules (engine_set_policy()). */
+enum set_kernel {
+	KERNEL_NOW,       /* the new offload generation before the swap returns */
+	KERNEL_LATER,     /* reset: the tick moves it, after the answer */
+	KERNEL_QUEUE_OUT, /* a reset that acted alone: its queue rule stays out */
+};
+int engine_set_policy(struct engine *e, struct policy *p, enum set_kernel how);
 /*
  * engine_heartbeat_check() - under engine.lock: the missed count and
  * online/offline now (logged and an event when it changes); the tick

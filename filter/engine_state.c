@@ -90,8 +90,11 @@ static int persist_started(const struct config *cfg, const struct policy *p)
 
 	if (!text)
 		return -ENOMEM;
+	struct state_meta m;
+
 	err = state_mkdir(cfg->state_dir);
-	if (!err)
+	/* a current.pol still awaiting confirm (the engine stopped before it) is not good */
+	if (!err && !(state_meta_read(cfg->state_dir, &m) == 0 && m.confirm_deadline))
 		err = state_promote_last_good(cfg->state_dir);
 	if (!err)
 		err = state_save_policy(cfg->state_dir, STATE_CURRENT, text, len, NULL, 0);
@@ -228,6 +231,7 @@ struct policy *engine_policy_start(const struct config *cfg, const char *policy_
 	uint32_t nhome = engine_home_net(cfg, home, LL_ARRAY_SIZE(home));
 	struct policy_opts po;
 	struct policy *p;
+	size_t n;
 
 	config_policy_opts(cfg, &po, skip_unsupported);
 	if (nhome) { /* $HOME_NET: the host's addresses, the interfaces' too */
@@ -237,8 +241,12 @@ struct policy *engine_policy_start(const struct config *cfg, const char *policy_
 	why[0] = '\0';
 	if (policy_path)
 		return load_given(policy_path, &po);
-	p = state_load_current(cfg->state_dir, &po, why, whylen);
-	return p ? p : policy_empty();
+	if ((p = state_load_current(cfg->state_dir, &po, why, whylen)))
+		return p;
+	n = strlen(why);
+	snprintf(why + n, whylen - n, "%sstarted with the empty policy (accepts everything)",
+		 n ? ": " : "");
+	return policy_empty();
 }
 
 /* READY=1 to $NOTIFY_SOCKET (sd_notify without libsystemd); '@' means abstract. */
@@ -354,11 +362,14 @@ int engine_save_learned(const struct config *cfg, const struct lifeline *l)
 void engine_load_learned(const struct config *cfg, struct lifeline *l, uint64_t now_us)
 {
 	struct lifeline_dns d[LIFELINE_MAX_DNS];
-	int n = state_load_dns(cfg->state_dir, d, LIFELINE_MAX_DNS, now_us);
+	uint32_t bad;
+	int n = state_load_dns(cfg->state_dir, d, LIFELINE_MAX_DNS, now_us, &bad);
 
-	if (n == -EINVAL)
-		engine_log("warning: %s/%s is corrupt: learned DNS servers forgotten",
-			   cfg->state_dir, STATE_DNS_FILE);
+	if (bad)
+		engine_log("warning: %s/%s: %u line%s that name%s no server passed over (the file "
+			   "is corrupt); %d learned server%s kept", cfg->state_dir, STATE_DNS_FILE,
+			   bad, bad == 1 ? "" : "s", bad == 1 ? "s" : "", n > 0 ? n : 0,
+			   n == 1 ? "" : "s");
 	for (int i = 0; i < n && l->ndns < LIFELINE_MAX_DNS; i++) {
 		bool dup = false;
 

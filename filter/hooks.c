@@ -410,13 +410,18 @@ int hooks_forget_gen(uint32_t gen)
 	return 0;
 }
 
-int hooks_set_generation(struct hooks *h, uint32_t gen)
+int hooks_rewrite(struct hooks *h)
 {
-	h->spec.gen = gen;
-	if (!h->installed || !h->spec.offload)
+	if (!h->installed)
 		return 0;
 	/* chains only: the sets keep their elements */
 	return h->backend == HOOKS_NFT ? nft_apply(h, false) : install_ipt(h, false);
+}
+
+int hooks_set_generation(struct hooks *h, uint32_t gen)
+{
+	h->spec.gen = gen;
+	return h->spec.offload ? hooks_rewrite(h) : 0;
 }
 
 int hooks_set_addrs(struct hooks *h, enum hooks_set set, const ll_ip *a, uint32_t n)

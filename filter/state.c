@@ -395,8 +395,10 @@ static struct policy *fall_back(const char *dir, const struct policy_opts *o, ch
 	FILE *m;
 	int rc = 0;
 
-	if (!p)
+	if (!p) {
+		snprintf(why + n, whylen - n, "; last-good did not load either (%s)", lwhy);
 		return NULL;
+	}
 	if (!p->nrules && !p->ips)
 		snprintf(what, sizeof(what), "the empty policy (last-good is empty or absent)");
 	else if ((m = fmemopen(what, sizeof(what), "w"))) {
@@ -413,7 +415,12 @@ static struct policy *fall_back(const char *dir, const struct policy_opts *o, ch
 	}
 	snprintf(from, sizeof(from), "%s/%s", dir, STATE_CURRENT_FILE);
 	snprintf(to, sizeof(to), "%s/%s.bad", dir, STATE_CURRENT_FILE);
-	if (rename(from, to) < 0 && errno != ENOENT)
+	/*
+	 * A link, not a rename: current.pol is there until last-good replaces
+	 * it (atomically), so a crash in between restarts with the same choice
+	 * rather than with no current.pol, which is the empty policy.
+	 */
+	if ((unlink(to) < 0 && errno != ENOENT) || (link(from, to) < 0 && errno != ENOENT))
 		rc = -errno;
 	if (!rc)
 		rc = restore_last_good(dir, p, o->skip_unsupported);
@@ -434,7 +441,14 @@ struct policy *state_load_current(const char *dir, const struct policy_opts *o, 
 	struct state_meta m = { 0 };
 	struct policy *p;
 	bool broken;
-	int rc;
+	int rc = state_meta_read(dir, &m);
+	/*
+	 * state.meta there but unreadable, or naming no policy (a disk error,
+	 * a hand edit): whether current.pol awaited confirm cannot be told, and
+	 * only last-good is known not to lock the host out.
+	 */
+	bool unsure = rc < 0 && rc != -ENOENT;
+	char doubt[4200] = "";
 
 	/*
 	 * Last-good ran once: it loads as it ran, skipping what this build
@@ -443,10 +457,14 @@ struct policy *state_load_current(const char *dir, const struct policy_opts *o, 
 	 */
 	lg = po;
 	lg.skip_unsupported = true;
-	if (state_meta_read(dir, &m) == 0 && m.skip_unsupported)
+	if (m.skip_unsupported)
 		po.skip_unsupported = true; /* it was loaded that way */
 	o = &po;
-	if (!m.confirm_deadline) {
+	if (unsure)
+		snprintf(doubt, sizeof(doubt), "%s/%s: %s: whether current.pol was confirmed "
+			 "cannot be told", dir, STATE_META_FILE, rc == -EINVAL ? "garbled" :
+			 strerror(-rc));
+	if (!m.confirm_deadline && !unsure) {
 		p = load_slot(dir, STATE_CURRENT, o, why, whylen, &broken);
 		return p ? p : fall_back(dir, &lg, why, whylen, broken);
 	}
@@ -460,19 +478,19 @@ struct policy *state_load_current(const char *dir, const struct policy_opts *o, 
 		rc = state_save_policy(dir, STATE_CURRENT, "", 0, NULL, 0);
 		if (!rc)
 			rc = state_meta_write(dir, &m);
-		snprintf(why + n, whylen - n, "; the policy loaded with --confirm was never "
-			 "confirmed: started with the empty policy%s%s", rc ? ", not persisted: " :
-			 ", now current", rc ? strerror(-rc) : "");
+		snprintf(why + n, whylen - n, "; %s: started with the empty policy%s%s",
+			 unsure ? doubt : "the policy loaded with --confirm was never confirmed",
+			 rc ? ", not persisted: " : ", now current", rc ? strerror(-rc) : "");
 		return p;
 	}
 	if ((rc = restore_last_good(dir, p, true)) < 0) {
-		snprintf(why, whylen, "%s: cannot roll back the unconfirmed policy: %s", dir,
-			 strerror(-rc));
+		snprintf(why, whylen, "%s: cannot roll back the %s policy: %s", dir,
+			 unsure ? "current" : "unconfirmed", strerror(-rc));
 		policy_free(p);
 		return NULL;
 	}
-	snprintf(why, whylen, "the policy loaded with --confirm was never confirmed; "
-		 "rolled back to last-good");
+	snprintf(why, whylen, "%s; rolled back to last-good", unsure ? doubt :
+		 "the policy loaded with --confirm was never confirmed");
 	return p;
 }
 
@@ -544,6 +562,7 @@ int state_meta_read(const char *dir, struct state_meta *m)
 {
 	char *text = NULL, *line, *save = NULL, key[32], val[80];
 	size_t len;
+	bool sha = false;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
@@ -552,12 +571,16 @@ int state_meta_read(const char *dir, struct state_meta *m)
 	for (line = strtok_r(text, "\n", &save); line && !rc; line = strtok_r(NULL, "\n", &save)) {
 		if (line[0] == '#')
 			continue;
-		if (sscanf(line, "%31s %79s", key, val) != 2)
+		if (sscanf(line, "%31s %79s", key, val) != 2) {
 			rc = -EINVAL;
-		else
-			rc = meta_line(m, key, val);
+			break;
+		}
+		rc = meta_line(m, key, val);
+		sha |= strcmp(key, "sha256") == 0;
 	}
 	free(text);
+	if (!rc && !sha) /* every writer writes it: an empty or cut file */
+		rc = -EINVAL;
 	if (rc)
 		memset(m, 0, sizeof(*m));
 	return rc;
@@ -588,7 +611,8 @@ int state_save_dns(const char *dir, const struct lifeline_dns *d, uint32_t n)
 }
 
 /* state_load_dns() - see state.h. */
-int state_load_dns(const char *dir, struct lifeline_dns *d, uint32_t max, uint64_t now_us)
+int state_load_dns(const char *dir, struct lifeline_dns *d, uint32_t max, uint64_t now_us,
+		   uint32_t *bad)
 {
 	char *text = NULL, *line, *save = NULL, addr[64];
 	unsigned long long exp;
@@ -596,6 +620,7 @@ int state_load_dns(const char *dir, struct lifeline_dns *d, uint32_t max, uint64
 	size_t len;
 	int rc, n = 0;
 
+	*bad = 0;
 	if ((rc = state_read_file(dir, STATE_DNS_FILE, 1 << 20, &text, &len)) < 0)
 		return rc == -ENOENT ? 0 : rc;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -603,10 +628,11 @@ int state_load_dns(const char *dir, struct lifeline_dns *d, uint32_t max, uint64
 
 		if (line[0] == '#')
 			continue;
+		/* one bad line costs that server only: the others keep the host's DNS */
 		if (sscanf(line, "%63s %llu %u", addr, &exp, &v6) != 3 ||
 		    ll_ip_parse(addr, &e.addr) < 0) {
-			n = -EINVAL;
-			break;
+			(*bad)++;
+			continue;
 		}
 		e.expires_us = exp;
 		e.v6 = v6 != 0;

@@ -99,6 +99,7 @@ enum control_swap_why {
 	CONTROL_SWAP_ROLLBACK, /* lifelinectl rollback */
 	CONTROL_SWAP_TIMEOUT,  /* load --confirm S expired without confirm: rollback */
 	CONTROL_SWAP_RESET,    /* lifelinectl reset: the empty policy */
+	CONTROL_SWAP_RESET_ALONE, /* a reset that acted alone persisted it, queue rule out */
 	CONTROL_SWAP_TABLE,    /* lifelinectl table: the same policy with one set changed */
 	CONTROL_SWAP_RELOAD,   /* SIGUSR2: STATE_DIR/current.pol read again */
 	CONTROL_SWAP_HOSTS,    /* the same policy compiled again: $HOME_NET's addresses changed */

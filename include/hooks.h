@@ -123,6 +123,8 @@ int hooks_install(struct hooks *h, enum hooks_backend b, const struct hooks_spec
  * -EIO when it failed.
  */
 int hooks_forget_gen(uint32_t gen);
+/* hooks_rewrite() - our chains again as @h->spec says (atomic; the sets keep their elements). */
+int hooks_rewrite(struct hooks *h);
 /* hooks_set_generation() - accept offloaded flows of @gen only (atomic rewrite). */
 int hooks_set_generation(struct hooks *h, uint32_t gen);
 /* hooks_set_addrs() - replace one kernel set's elements in place, atomically. */

@@ -148,9 +148,10 @@ void state_unlock(int fd);
 int state_save_dns(const char *dir, const struct lifeline_dns *d, uint32_t n);
 /*
  * state_load_dns() - the persisted learned servers, at most @max, leases
- * already over at @now_us dropped. Count, 0 when none, or -errno /
- * -EINVAL when corrupt.
+ * already over at @now_us dropped; lines that do not read as a server are
+ * passed over and counted in *@bad. Count, 0 when none, or -errno.
  */
-int state_load_dns(const char *dir, struct lifeline_dns *d, uint32_t max, uint64_t now_us);
+int state_load_dns(const char *dir, struct lifeline_dns *d, uint32_t max, uint64_t now_us,
+		   uint32_t *bad);
 
 #endif

@@ -397,6 +397,45 @@ slow_rules_reset() {
 check live-ctl-reset-answered-before-rules-rewrite slow_rules_reset
 stop_engine TERM
 
+# a reset that acts alone while a load rewrites the kernel rules (iptables-restore slowed to
+# 2.5 s a run: the engine, busy, does not answer in 1 s). The rewrite had read the kernel before
+# the reset took the queue rule out, and put it back; the load then wrote its policy over the
+# reset's, so a restart ran it again. Now the reset's word holds: the load is not kept, the
+# engine runs the empty policy with the queue rule out, as the reset said, and so does a restart
+queue_out() { [ "$(queued)" -eq 0 ]; }
+lone_reset_during_load() {
+	local t load rc
+	mkdir -p "$T/slowerbin"
+	for t in iptables-restore ip6tables-restore; do
+		printf '#!/bin/sh\nsleep 2.5\nexec %s "$@"\n' "$(command -v $t)" >"$T/slowerbin/$t"
+		chmod +x "$T/slowerbin/$t"
+	done
+	sed "s/^fail-open .*/fail-open yes/" "$T/conf.in" >"$T/lifeline.conf"
+	rm -f "$T/state/current.pol" "$T/state/state.meta"
+	ip netns exec "$NS_A" env PATH="$T/slowerbin:$PATH" LIFELINE_HOOKS_BACKEND=iptables \
+		"$LLD" -f -c "$T/lifeline.conf" >>"$T/engine.log" 2>&1 &
+	ENGINE_PID=$!
+	PIDS+=("$ENGINE_PID")
+	disown "$ENGINE_PID"
+	wait_for 30 ctl status >/dev/null || { echo "the engine did not start"; return 1; }
+	probe || { echo "not reachable before"; return 1; }
+	ctl load "$T/deny.pol" >"$T/load-lone.out" 2>&1 &
+	load=$!
+	sleep 0.5 # the engine is in its first iptables-restore
+	ctl reset >"$T/reset-lone.out" 2>&1 || { echo "reset failed:"; cat "$T/reset-lone.out"; return 1; }
+	grep -q '^engine did not reset' "$T/reset-lone.out" || { echo "the engine answered:"; cat "$T/reset-lone.out"; return 1; }
+	wait "$load"
+	rc=$?
+	[ "$rc" != 0 ] && grep -q '^not kept: state.meta changed' "$T/load-lone.out" ||
+		{ echo "the load said (exit $rc):"; cat "$T/load-lone.out"; return 1; }
+	wait_for 20 queue_out || { echo "the queue rule is back in"; return 1; }
+	probe || { echo "blocked after the reset"; return 1; }
+	[ ! -s "$T/state/current.pol" ] || { echo "current.pol is not the empty policy"; return 1; }
+	ctl status | grep -q 'policy: 0 firewall rules' || { ctl status; return 1; }
+}
+check live-ctl-lone-reset-during-load lone_reset_during_load
+stop_engine TERM
+
 # --- the xtables lock held by another process (legacy iptables: iptables-nft has no lock) -----
 # every wait for it is bounded: a load neither hangs nor doubles a jump (the generation is
 # retried once the lock is free), and the console's reset says why it cannot act

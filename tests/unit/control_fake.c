@@ -24,6 +24,8 @@ static int fake_swap(void *ctx, struct policy *p, enum control_swap_why why, con
 	f->pol = p;
 	f->swaps++;
 	__atomic_store_n(&f->last_why, why, __ATOMIC_RELEASE); /* after the policy: a test polls it */
+	if (f->after_swap)
+		f->after_swap(f, why);
 	return 0;
 }
 

@@ -14,6 +14,8 @@ struct fake_engine {
 	int nflows;
 	uint32_t generation; /* the running policy's: flows decided under another are stale */
 	int killed;
+	/* after each swap, in the control thread: what else happens meanwhile (a test's) */
+	void (*after_swap)(struct fake_engine *f, enum control_swap_why why);
 };
 
 extern const struct control_ops fake_ops;

@@ -529,6 +529,75 @@ static void test_confirm_load_meta_unwritable(void **state)
 	rmdir(path);
 }
 
+/* `lifelinectl reset` acting alone (persist_empty()) while the engine swaps a load in. */
+static void reset_lands(struct fake_engine *f, enum control_swap_why why)
+{
+	struct policy *e = policy_empty();
+	struct state_meta m;
+
+	if (why != CONTROL_SWAP_LOAD && why != CONTROL_SWAP_TABLE)
+		return;
+	f->after_swap = NULL; /* once */
+	state_meta_of(&m, e, false, false);
+	policy_free(e);
+	assert_int_equal(state_save_policy(f->cfg->state_dir, STATE_CURRENT, "", 0, NULL, 0), 0);
+	assert_int_equal(state_meta_write(f->cfg->state_dir, &m), 0);
+}
+
+/*
+ * A reset that acted alone while a load was under way (the engine, busy
+ * with it, did not answer) has the later word: the load's writes do not
+ * land on it, the engine runs the empty policy it persisted, no confirm
+ * stays pending, and the client is told. Before, the load overwrote both
+ * files and a restart brought back the policy the console had removed -
+ * with --confirm, without its deadline.
+ */
+static void test_lone_reset_during_load(void **state)
+{
+	struct srv *s = *state;
+	struct state_meta m;
+	char *text = NULL;
+	size_t len;
+
+	expect(s, "LOAD siglen=0 name=a.pol", "deny in any id 5\n", "ok", NULL);
+	s->fe.after_swap = reset_lands;
+	expect(s, "LOAD siglen=0 confirm=60 name=b.pol", "deny in any id 6\n", "fail",
+	       "not kept: state.meta changed while this request ran (`lifelinectl reset` acting alone");
+	assert_int_equal(s->fe.pol->nrules, 0);
+	assert_int_equal(s->fe.last_why, CONTROL_SWAP_RESET_ALONE);
+	assert_int_equal(state_read_file(s->cfg.state_dir, STATE_CURRENT_FILE, 100, &text, &len), 0);
+	assert_int_equal(len, 0);
+	free(text);
+	assert_int_equal(state_meta_read(s->cfg.state_dir, &m), 0);
+	assert_int_equal(m.confirm_deadline, 0);
+	assert_string_equal(m.sha256, s->fe.pol->hash);
+	expect(s, "CONFIRM", NULL, "fail", "nothing to confirm");
+	/* a table change is no different */
+	expect(s, "LOAD siglen=0 name=c.pol", "define b = { 192.0.2.1 }\ndeny in any from $b id 7\n",
+	       "ok", NULL);
+	s->fe.after_swap = reset_lands;
+	expect(s, "TABLE name=b op=add", "192.0.2.2\n", "fail", "not kept");
+	assert_int_equal(s->fe.pol->nrules, 0);
+}
+
+/* A confirm that cannot be recorded says a restart rolls back, and fails. */
+static void test_confirm_unwritable(void **state)
+{
+	struct srv *s = *state;
+	char path[4096], sub[4200];
+
+	expect(s, "LOAD siglen=0 confirm=60 name=a.pol", "deny in any id 5\n", "ok", NULL);
+	snprintf(path, sizeof(path), "%s/%s", s->cfg.state_dir, STATE_META_FILE);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(sub, sizeof(sub), "%s/x", path);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	expect(s, "CONFIRM", NULL, "fail", "confirmed for this run of the engine only: a restart "
+	       "rolls back to the last-good policy");
+	rmdir(sub);
+	rmdir(path);
+}
+
 static void test_flows_explain(void **state)
 {
 	struct srv *s = *state;
@@ -569,6 +638,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_confirm_timer, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_until_passed, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_load_meta_unwritable, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_lone_reset_during_load, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_unwritable, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_reset_and_table, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_load_not_persisted, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_flows_explain, srv_setup, srv_teardown),

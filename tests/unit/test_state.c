@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "state.h"
+#include "../../filter/engine_int.h" /* engine_persist_given() */
 
 static char dir[64];
 
@@ -263,8 +264,82 @@ static void test_corrupt_current_falls_back(void **state)
 	/* last-good broken too: NULL, and the engine runs the empty policy */
 	assert_null(restart_with("allow in nonsense\n", "deny in bogus id 2\n", &m, why, sizeof(why)));
 	assert_non_null(strstr(why, "current.pol:1:9"));
+	assert_non_null(strstr(why, "; last-good did not load either (")); /* the log says both */
+	assert_non_null(strstr(why, "last-good.pol:1:10"));
 	snprintf(path, sizeof(path), "%s/current.pol.bad", dir);
 	unlink(path);
+}
+
+/*
+ * lifelined -p while a --confirm load was pending (the engine stopped before
+ * confirm): the given policy runs, and the unconfirmed one does not become
+ * last-good - a rollback must not bring back what was never confirmed.
+ */
+static void test_given_keeps_last_good(void **state)
+{
+	struct state_meta m = { .confirm_deadline = 1 };
+	struct ll_errlist errs = { 0 };
+	struct config cfg;
+	struct policy *p;
+	char *text = NULL;
+	size_t len;
+
+	(void)state;
+	config_defaults(&cfg);
+	cfg.state_dir = dir;
+	put("last-good.pol", "allow in tcp to any port 22 id 1\n");
+	put("current.pol", "deny in any id 2\n");
+	assert_int_equal(state_meta_write(dir, &m), 0);
+	p = policy_load_string("given.pol", "allow in tcp to any port 80 id 3\n", NULL, &errs);
+	assert_non_null(p);
+	engine_persist_given(&cfg, p);
+	policy_free(p);
+	assert_int_equal(state_read_file(dir, "last-good.pol", 1 << 16, &text, &len), 0);
+	assert_string_equal(text, "allow in tcp to any port 22 id 1\n");
+	free(text);
+	assert_int_equal(state_read_file(dir, "current.pol", 1 << 16, &text, &len), 0);
+	assert_non_null(strstr(text, "id 3"));
+	free(text);
+	/* with nothing pending, the policy before a given one is last-good, as before */
+	m.confirm_deadline = 0;
+	assert_int_equal(state_meta_write(dir, &m), 0);
+	p = policy_load_string("given.pol", "allow in tcp to any port 443 id 4\n", NULL, &errs);
+	assert_non_null(p);
+	engine_persist_given(&cfg, p);
+	policy_free(p);
+	assert_int_equal(state_read_file(dir, "last-good.pol", 1 << 16, &text, &len), 0);
+	assert_non_null(strstr(text, "id 3"));
+	free(text);
+	ll_err_free(&errs);
+}
+
+/*
+ * A state.meta that cannot be read (garbled, or cut to nothing) cannot say
+ * whether current.pol still awaited confirm: the start takes last-good, as
+ * for a load never confirmed, says why, and the start after keeps it.
+ */
+static void test_meta_unreadable_rolls_back(void **state)
+{
+	static const char *const broken[] = { "sha256 \x01\x02 garbage\n", "" };
+	struct state_meta m = { .confirm_deadline = 1 };
+	char why[512];
+	struct policy *p;
+
+	(void)state;
+	for (size_t i = 0; i < LL_ARRAY_SIZE(broken); i++) {
+		put("last-good.pol", "allow in tcp to any port 22 id 1\n");
+		put("current.pol", "deny in any id 2\n");
+		assert_int_equal(state_meta_write(dir, &m), 0);
+		put("state.meta", broken[i]);
+		assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+		assert_int_equal(p->rules[0].id, 1);
+		assert_non_null(strstr(why, "state.meta: garbled: whether current.pol was confirmed "
+					"cannot be told; rolled back to last-good"));
+		policy_free(p);
+		assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+		assert_int_equal(p->rules[0].id, 1); /* current.pol itself was replaced */
+		policy_free(p);
+	}
 }
 
 /*
@@ -312,6 +387,7 @@ static void test_fall_back_keeps_meta(void **state)
 static void test_dns(void **state)
 {
 	struct lifeline_dns d[4] = { 0 }, r[4];
+	uint32_t bad;
 
 	(void)state;
 	ll_ip_parse("192.0.2.53", &d[0].addr);
@@ -323,12 +399,17 @@ static void test_dns(void **state)
 	d[1].expires_us = 5000000;
 	ll_ip_parse("198.51.100.1", &d[2].addr); /* configured: not persisted */
 	assert_int_equal(state_save_dns(dir, d, 3), 0);
-	assert_int_equal(state_load_dns(dir, r, 4, 1000000), 2);
+	assert_int_equal(state_load_dns(dir, r, 4, 1000000, &bad), 2);
+	assert_int_equal(bad, 0);
 	assert_true(ll_ip_eq(r[0].addr, d[0].addr));
 	assert_true(r[1].v6);
-	assert_int_equal(state_load_dns(dir, r, 4, 6000000), 1); /* the v6 lease ended */
-	put("dns-learned", "not-an-address 0 0\n");
-	assert_int_equal(state_load_dns(dir, r, 4, 0), -EINVAL);
+	assert_int_equal(state_load_dns(dir, r, 4, 6000000, &bad), 1); /* the v6 lease ended */
+	/* a bad line costs its own server only: the others still reach the lifeline */
+	put("dns-learned", "192.0.2.53 0 0\nnot-an-address 0 0\n2001:db8::53 0 1\n");
+	assert_int_equal(state_load_dns(dir, r, 4, 0, &bad), 2);
+	assert_int_equal(bad, 1);
+	assert_true(ll_ip_eq(r[0].addr, d[0].addr));
+	assert_true(ll_ip_eq(r[1].addr, d[1].addr));
 }
 
 int main(void)
@@ -342,6 +423,8 @@ int main(void)
 		cmocka_unit_test(test_unconfirmed_rolls_back),
 		cmocka_unit_test(test_unconfirmed_last_good_skipping),
 		cmocka_unit_test(test_corrupt_current_falls_back),
+		cmocka_unit_test(test_meta_unreadable_rolls_back),
+		cmocka_unit_test(test_given_keeps_last_good),
 		cmocka_unit_test(test_fall_back_keeps_meta),
 		cmocka_unit_test(test_dns),
 	};
