@@ -49,6 +49,7 @@ struct fstate {
 	uint64_t rs_id; /* the ruleset the flowbit and rule ids refer to (a pointer may be reused) */
 	uint8_t *bits;
 	struct ips_stream *st[2];
+	struct ips_tcp tcp;  /* each side as the other's receiver knows it (ips_tcp.c) */
 	uint32_t isn[2];     /* the first TCP sequence number seen each way, for stream_size */
 	uint8_t isn_seen;    /* bit per direction */
 	bool iponly_done[2]; /* ip-only rules already ran for this direction */
@@ -436,43 +437,52 @@ static void sort_u64(uint64_t *v, uint32_t n)
 	}
 }
 
-/*
- * Feed the segment to the stream of its direction. In order, the new bytes
- * are the payload; the packet pass then scans from the seam (the last
- * max_pat - 1 bytes before them, where a literal cut by the segment
- * boundary starts) to the end: one scan for the packet and the seam.
- */
-/*
- * Does the receiver keep @s's segment? Linux drops one without ACK (but a
- * SYN), one that acknowledges bytes the other side never sent (RFC 9293
- * 3.10.7.4) or bytes before its first (tcp_ack(): older than snd_una less
- * the bytes acked so far, RFC 5961 5.2), and one whose checksum is wrong:
- * an attacker sends such a segment first, with bytes the host never sees,
- * then the real ones at the same sequence numbers, and a stream that kept
- * the first copy saw neither. (The checksum: live only, where NFQUEUE says
- * whether the kernel has it to check; captures from the sending host hold
- * unfilled ones.)
- */
-static bool receiver_takes(const struct scan *s)
+/* The ACK: present (but on a SYN), not of bytes never sent, not before the receiver's first. */
+static bool ack_ok(const struct scan *s, const uint32_t *start)
 {
 	const struct pkt *p = s->p;
 	int other = !s->dir;
-	uint32_t start;
 
-	if (p->csum_unchecked && !pkt_l4_csum_ok(p))
-		return false;
-	if (p->tcp_flags & TCPF_SYN)
-		return true;
-	if (!(p->tcp_flags & TCPF_ACK))
-		return false;
-	if (s->fs->st[other] && ips_stream_start(s->fs->st[other], &start) &&
-	    (int32_t)(p->tcp_ack - start) < 0)
+	if (!(p->tcp_flags & TCPF_ACK) || (start && (int32_t)(p->tcp_ack - *start) < 0))
 		return false;
 	/* an offloaded flow is back: the kernel passed what the record has not seen */
 	return s->f->offloaded || !(s->f->tcp_bits & FLOW_END_KNOWN(other)) ||
 	       (int32_t)(p->tcp_ack - s->f->tcp_end[other]) <= 0;
 }
 
+/*
+ * Does the receiver keep @s's segment? Linux drops one without ACK (but a
+ * SYN), one that acknowledges bytes the other side never sent (RFC 9293
+ * 3.10.7.4) or bytes before its first, and one whose checksum is wrong;
+ * ips_tcp_take() adds the window, PAWS and too-old ACKs. An attacker sends
+ * such a segment first, with bytes the host never sees, then the real ones
+ * at the same sequence numbers, and a stream that kept the first copy saw
+ * neither. (The checksum: live only, where NFQUEUE says whether the kernel
+ * has it to check; captures from the sending host hold unfilled ones.) A
+ * segment taken updates what the receiver is known to hold (fs->tcp).
+ */
+static bool receiver_takes(const struct scan *s)
+{
+	const struct pkt *p = s->p;
+	struct ips_stream *rcv = s->fs->st[!s->dir];
+	uint32_t start;
+	const uint32_t *sp = rcv && ips_stream_start(rcv, &start) ? &start : NULL;
+
+	if (p->csum_unchecked && !pkt_l4_csum_ok(p))
+		return false;
+	if (s->f->offloaded)
+		ips_tcp_forget(&s->fs->tcp);
+	if (!(p->tcp_flags & TCPF_SYN) && !ack_ok(s, sp))
+		return false;
+	return ips_tcp_take(&s->fs->tcp, p, s->dir, sp);
+}
+
+/*
+ * Feed the segment to the stream of its direction. In order, the new bytes
+ * are the payload; the packet pass then scans from the seam (the last
+ * max_pat - 1 bytes before them, where a literal cut by the segment
+ * boundary starts) to the end: one scan for the packet and the seam.
+ */
 static void stream_feed(struct scan *s)
 {
 	struct fstate *fs = s->fs;

@@ -26,7 +26,8 @@ struct ips_stream {
 	bool fin;  /* a FIN was seen, at fin_seq */
 	bool done; /* full, or complete up to the FIN: no byte can be added any more */
 	bool start_known; /* start: this side's first byte, from its SYN or the other's SYN-ACK */
-	uint32_t next_seq, fin_seq, start;
+	bool urg;         /* urg_seq: the urgent byte, left out when it comes (urgent()) */
+	uint32_t next_seq, fin_seq, start, urg_seq;
 	uint8_t *buf;
 	uint32_t len, cap;
 	struct seg *ooo; /* sorted by seq */
@@ -191,12 +192,22 @@ static bool reserve(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t
 static void append(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t seq,
 		   const uint8_t *d, uint32_t n)
 {
-	uint32_t skip = s->next_seq - seq, room;
+	uint32_t skip = s->next_seq - seq, room, at;
 
 	if (skip >= n || s->full)
 		return;
 	d += skip;
 	n -= skip;
+	at = s->urg_seq - s->next_seq;
+	if (s->urg && at < n) { /* the bytes around the urgent one */
+		append(s, rs, s->next_seq, d, at);
+		if (s->full)
+			return;
+		s->urg = false;
+		s->next_seq++;
+		append(s, rs, s->next_seq, d + at + 1, n - at - 1);
+		return;
+	}
 	room = rs->stream_depth - s->len;
 	if (n >= room) {
 		n = room;
@@ -303,6 +314,25 @@ static void finish(struct ips_stream *s)
 	s->len = s->cap = 0;
 }
 
+/*
+ * An urgent pointer (tcp_check_urg()): Linux, unless the socket has
+ * SO_OOBINLINE, reads the byte before seq + pointer (0: the first) out of
+ * band, and recv() skips it - "GET " + "EXVIL" with the X urgent is
+ * "GET EVIL" to the server. A pointer before the stream's next byte, or
+ * not past the one pending, changes nothing. (One pending at a time, as in
+ * Linux; a second pointer that comes before the reader reached the first
+ * byte leaves that one in Linux's stream, but it is already out of this.)
+ */
+static void urgent(struct ips_stream *s, const struct pkt *p)
+{
+	uint32_t at = p->tcp_seq + p->tcp_urp - (p->tcp_urp != 0);
+
+	if ((int32_t)(at - s->next_seq) < 0 || (s->urg && (int32_t)(at - s->urg_seq) <= 0))
+		return;
+	s->urg = true;
+	s->urg_seq = at;
+}
+
 void ips_stream_acked(struct ips_stream *s, uint32_t ack)
 {
 	if (s->done || s->len || s->ooo || s->fin)
@@ -353,6 +383,8 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 		s->init = true;
 		s->next_seq = p->tcp_seq;
 	}
+	if ((p->tcp_flags & (TCPF_URG | TCPF_SYN | TCPF_RST)) == TCPF_URG && s->init)
+		urgent(s, p);
 	diff = (int32_t)(p->tcp_seq - s->next_seq);
 	if (p->paylen && !(p->tcp_flags & (TCPF_SYN | TCPF_RST)) && !s->full) {
 		if (diff <= 0)

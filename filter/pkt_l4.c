@@ -64,6 +64,7 @@ static int parse_tcp(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
 	p->tcp_ack = pkt_be32(t + 8);
 	p->tcp_flags = t[13];
 	p->tcp_win = pkt_be16(t + 14);
+	p->tcp_urp = pkt_be16(t + 18);
 	p->l4_ok = 1;
 	p->l4hlen = (uint16_t)doff;
 	set_payload(p, v, doff, v->wire);

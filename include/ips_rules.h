@@ -465,8 +465,10 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 		    bool takes, const uint8_t **data, uint32_t *len, uint32_t *new_off, bool *is_pkt);
 /*
  * (@takes false: the receiver drops this segment - no ACK, an ACK of bytes
- * never sent, a bad checksum - so its data, FIN and SYN sequence number are
- * not taken into the stream; the packet itself is still inspected.)
+ * never sent or too old, a bad checksum, outside the window, PAWS - so its
+ * data, FIN, urgent pointer and SYN sequence number are not taken into the
+ * stream; the packet itself is still inspected. Urgent data: the byte the
+ * urgent pointer names is left out, as Linux without SO_OOBINLINE reads.)
  *
  * ips_stream_acked() - the other side's SYN-ACK acknowledged @ack: where
  * @s's bytes start, unless it holds some already (a SYN before the real
@@ -478,5 +480,32 @@ bool ips_stream_start(const struct ips_stream *s, uint32_t *start);
 struct ips_stream *ips_stream_new(void);
 void ips_stream_free(struct ips_stream *s);
 uint64_t ips_stream_mem(void);
+
+/*
+ * filter/ips_tcp.c: what a Linux receiver keeps of a TCP segment beyond
+ * its ACK - the receive window, PAWS, too-old ACKs. One side of a
+ * connection as the other side's receiver knows it, learnt from the
+ * segments the stream took; what was not seen (no SYN, a flow picked up
+ * mid-stream or back from the kernel) refuses nothing.
+ */
+struct ips_tcp_side {
+	uint32_t ack;    /* highest ACK taken from it: the other's snd_una, its own rcv_wup */
+	uint32_t edge;   /* right edge of its receive window: the highest ACK + window */
+	uint32_t maxwin; /* the largest window it advertised (the other's max_window) */
+	uint32_t ts;     /* its TSval the other side keeps (ts_recent) */
+	uint8_t wscale;  /* the shift its SYN offered */
+	uint8_t has;     /* what is known: ips_tcp.c's ITS_* */
+};
+struct ips_tcp {
+	struct ips_tcp_side side[2]; /* [0] the opener */
+};
+/*
+ * ips_tcp_take() - would the receiver of @p, sent by side @dir, keep it
+ * (its checksum and ACK already checked)? @rstart: where the receiver's
+ * own bytes start, when known (NULL: not). A segment kept updates @t.
+ */
+bool ips_tcp_take(struct ips_tcp *t, const struct pkt *p, int dir, const uint32_t *rstart);
+/* ips_tcp_forget() - segments went by unseen (an offloaded flow): nothing known any more. */
+void ips_tcp_forget(struct ips_tcp *t);
 
 #endif

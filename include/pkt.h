@@ -78,6 +78,7 @@ struct pkt {
 	uint16_t frag_hdr_off; /* IPv6: offset of the fragment header, 0 if none */
 	uint32_t tcp_seq, tcp_ack;
 	uint16_t tcp_win;
+	uint16_t tcp_urp;      /* the urgent pointer (meant only with TCPF_URG) */
 	const uint8_t *l4;     /* transport header */
 	uint32_t l4len;        /* bytes from l4 to the end of the datagram (capped by caplen) */
 	const uint8_t *payload;

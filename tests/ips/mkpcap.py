@@ -11,13 +11,17 @@ def tcp(src, dst, sport, dport, seq, ack, flags, data=b''):
     ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(th) + len(data), 1, 0, 64, 6, 0, src, dst)
     return b'\xff' * 6 + b'\x00' * 6 + b'\x08\x00' + ip + th + data
 
-def flow(segs, sport=40000):
+def flow(segs, sport=40000, ack_every=0):
+    """ack_every: the server acknowledges every that many segments (its window
+    is 65,535 bytes: a receiver drops what a longer run sends past it)."""
     isn, risn = 1000, 5000
     out = [tcp(CLI, SRV, sport, 80, isn, 0, 0x02),
            tcp(SRV, CLI, 80, sport, risn, isn + 1, 0x12),
            tcp(CLI, SRV, sport, 80, isn + 1, risn + 1, 0x10)]
-    for off, data in segs:
+    for k, (off, data) in enumerate(segs, 1):
         out.append(tcp(CLI, SRV, sport, 80, isn + 1 + off, risn + 1, 0x18, data))
+        if ack_every and k % ack_every == 0:
+            out.append(tcp(SRV, CLI, 80, sport, risn + 1, isn + 1 + off + len(data), 0x10))
     return out
 
 CASES = {
@@ -39,7 +43,8 @@ CASES = {
     'trickle': flow([(0, b'USER root')] + [(9 + i, b' ') for i in range(20)] + [(29, b'PASS')]),
     # a content of 20,000 bytes (longer than vectorscan takes a literal), across 15 segments
     'long-content': flow([(i * 1400, (b'Z' * 21000)[i * 1400:(i + 1) * 1400]) for i in range(15)]),
-    'long-run': flow([(i * 1400, b'a' * 1400) for i in range(450)] + [(450 * 1400, b'b')]),
+    'long-run': flow([(i * 1400, b'a' * 1400) for i in range(450)] + [(450 * 1400, b'b')],
+                     ack_every=40),
 }
 
 def main():

@@ -69,7 +69,7 @@ if [ -x "$B/lifelined" ]; then
 	e2e false-join ""
 	e2e retransmit ""
 	e2e drop "5:drop:ips:2 6:drop:flow: "
-	e2e long-run "454:accept:flow:3 "
+	e2e long-run "465:accept:flow:3 "
 	e2e ssize-retransmit "8:accept:flow:4 "
 	e2e trickle "25:accept:flow:5 "
 	e2e long-content "18:accept:flow:6 "

@@ -42,8 +42,10 @@ static inline struct pkt ipst_pkt(uint8_t proto, const void *payload, uint32_t l
 	p.payload = payload;
 	p.paylen = len;
 	p.l4_ok = 1;
-	if (proto == IPPROTO_TCP_)
+	if (proto == IPPROTO_TCP_) {
 		p.tcp_flags = TCPF_ACK | TCPF_PSH;
+		p.tcp_win = 65535; /* a receiver with a window of 0 keeps no data */
+	}
 	return p;
 }
 

@@ -154,6 +154,7 @@ static void test_ipv4_tcp(void **state)
 
 	(void)state;
 	n += tcp(b + n, 40112, 4120, 5, TCPF_SYN | TCPF_ACK);
+	put16(b + n - 2, 7); /* the urgent pointer */
 	memcpy(b + n, "hello!0123", 10);
 	n += 10;
 	memset(&p, 0, sizeof(p));
@@ -175,6 +176,7 @@ static void test_ipv4_tcp(void **state)
 	assert_int_equal(p.tcp_seq, 1000);
 	assert_int_equal(p.tcp_ack, 2000);
 	assert_int_equal(p.tcp_win, 65535);
+	assert_int_equal(p.tcp_urp, 7);
 	assert_true(p.l4_ok);
 	assert_false(p.is_frag);
 	assert_false(p.ipopts);

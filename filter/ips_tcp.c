@@ -1,0 +1,198 @@
+/* ips_tcp.c - which TCP segments a Linux receiver keeps: receive window, PAWS, too-old ACKs. */
+#include <string.h>
+
+#include "ips_rules.h"
+
+/*
+ * An attacker sends a decoy the host drops, then the real bytes at the
+ * same sequence numbers: a stream that took the decoy saw neither. Besides
+ * the checksum and the ACK (ips_scan.c), Linux drops (tcp_input.c):
+ *  - an ACK older than snd_una less min(max_window, bytes_acked) (tcp_ack(),
+ *    RFC 5961 5.2);
+ *  - data at or past the right edge of the window it advertised, any
+ *    segment past it or wholly before what it acknowledged (tcp_sequence(),
+ *    tcp_data_queue());
+ *  - a TSval older than ts_recent by more than one, with timestamps on
+ *    (tcp_paws_discard(), RFC 7323 5.3).
+ * Each side's state comes from the segments the stream took, so that it
+ * errs the way that refuses less: the edge and window are the highest
+ * seen, ts_recent moves only where Linux moves it (a segment at or before
+ * what the receiver acknowledged). Nothing known, nothing refused.
+ */
+enum {
+	ITS_SYN = 1,   /* its SYN seen: wscale and the options below are known */
+	ITS_WS = 2,    /* its SYN offered window scaling */
+	ITS_TSOPT = 4, /* its SYN offered timestamps */
+	ITS_ODD = 8,   /* another SYN with other options: which one counts is unknown */
+	ITS_ACK = 16,  /* ack */
+	ITS_EDGE = 32, /* edge, maxwin */
+	ITS_TS = 64,   /* ts */
+};
+
+/* The options read here: window scale (on SYNs) and the timestamps. */
+struct topts {
+	bool ws, ts;
+	uint8_t shift;
+	uint32_t tsval;
+};
+
+static bool after(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
+static bool before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+/* As tcp_parse_options() reads them; a list that breaks ends the walk. */
+static void opts_of(const struct pkt *p, struct topts *o)
+{
+	const uint8_t *h = p->l4, *end, *next;
+
+	memset(o, 0, sizeof(*o));
+	if (!h || p->l4hlen <= 20 || p->l4hlen > p->l4len)
+		return;
+	end = h + p->l4hlen;
+	for (const uint8_t *x = h + 20; x < end; x = next) {
+		if (!(next = pkt_opt_next(x, end)))
+			return;
+		if (x[0] == 3 && x[1] == 3) {
+			o->ws = true;
+			o->shift = x[2] > 14 ? 14 : x[2]; /* Linux clamps it too */
+		} else if (x[0] == 8 && x[1] == 10) {
+			o->ts = true;
+			o->tsval = (uint32_t)x[2] << 24 | (uint32_t)x[3] << 16 |
+				   (uint32_t)x[4] << 8 | x[5];
+		}
+	}
+}
+
+/* Both SYNs seen, each once: what they negotiated is known. */
+static bool negotiated(const struct ips_tcp *t)
+{
+	uint8_t a = t->side[0].has, b = t->side[1].has;
+
+	return (a & b & ITS_SYN) && !((a | b) & ITS_ODD);
+}
+
+static bool ts_on(const struct ips_tcp *t)
+{
+	return negotiated(t) && (t->side[0].has & t->side[1].has & ITS_TSOPT);
+}
+
+/* The shift of @d's windows after its SYN; -1 unknown. */
+static int shift_of(const struct ips_tcp *t, int d)
+{
+	if (!negotiated(t))
+		return -1;
+	return (t->side[0].has & t->side[1].has & ITS_WS) ? t->side[d].wscale : 0;
+}
+
+/* Its SYN's options; a second SYN offering others makes them unknown. */
+static void learn_syn(struct ips_tcp_side *sd, const struct topts *o)
+{
+	uint8_t has = (uint8_t)(ITS_SYN | (o->ws ? ITS_WS : 0) | (o->ts ? ITS_TSOPT : 0));
+
+	if (sd->has & ITS_SYN) {
+		if ((sd->has & (ITS_WS | ITS_TSOPT)) != (has & (ITS_WS | ITS_TSOPT)) ||
+		    (o->ws && o->shift != sd->wscale))
+			sd->has |= ITS_ODD;
+		return;
+	}
+	sd->has |= has;
+	sd->wscale = o->shift;
+	if (o->ts) { /* ts_recent starts at the SYN's (tcp_openreq_init(), the SYN-ACK's) */
+		sd->ts = o->tsval;
+		sd->has |= ITS_TS;
+	}
+}
+
+/* A kept segment from side @d: its ACK, window and TSval as the receiver records them. */
+static void learn(struct ips_tcp *t, const struct pkt *p, int d, const struct topts *o)
+{
+	struct ips_tcp_side *sd = &t->side[d], *rr = &t->side[!d];
+	int sh = p->tcp_flags & TCPF_SYN ? 0 : shift_of(t, d); /* a SYN's window is never scaled */
+
+	if (p->tcp_flags & TCPF_SYN)
+		learn_syn(sd, o);
+	else if (o->ts && ts_on(t) && (sd->has & ITS_TS) && (rr->has & ITS_ACK) &&
+		 !after(p->tcp_seq, rr->ack) && !before(o->tsval, sd->ts))
+		sd->ts = o->tsval; /* tcp_replace_ts_recent(): at or before rcv_wup */
+	if (!(p->tcp_flags & TCPF_ACK))
+		return;
+	if (!(sd->has & ITS_ACK) || after(p->tcp_ack, sd->ack))
+		sd->ack = p->tcp_ack;
+	sd->has |= ITS_ACK;
+	if (sh < 0) { /* a window of unknown scale: whatever edge was known may be passed */
+		sd->has &= (uint8_t)~ITS_EDGE;
+		return;
+	}
+	/* the window Linux keeps may hold up to 2^shift - 1 bytes the field cannot say */
+	uint32_t win = (uint32_t)p->tcp_win << sh, edge = p->tcp_ack + win + ((1u << sh) - 1);
+
+	if (!(sd->has & ITS_EDGE) || after(edge, sd->edge))
+		sd->edge = edge;
+	if (!(sd->has & ITS_EDGE) || win > sd->maxwin)
+		sd->maxwin = win;
+	sd->has |= ITS_EDGE;
+}
+
+/* tcp_ack(): an ACK before snd_una - min(max_window, bytes_acked) is dropped. */
+static bool ack_too_old(const struct ips_tcp *t, const struct pkt *p, int d,
+			const uint32_t *rstart)
+{
+	const struct ips_tcp_side *sd = &t->side[d];
+	uint32_t acked, span;
+
+	if (!(p->tcp_flags & TCPF_ACK) || !(sd->has & ITS_ACK) || !rstart ||
+	    before(sd->ack, *rstart))
+		return false;
+	/* the opener's bytes_acked counts its SYN (tcp_rcv_synsent_state_process()) */
+	acked = sd->ack - *rstart + (d == 1);
+	span = (sd->has & ITS_EDGE) && sd->maxwin < acked ? sd->maxwin : acked;
+	return before(p->tcp_ack, sd->ack - span);
+}
+
+/* tcp_sequence() and tcp_data_queue(): the receiver's window, from its own segments. */
+static bool out_of_window(const struct ips_tcp *t, const struct pkt *p, int d)
+{
+	const struct ips_tcp_side *rr = &t->side[!d];
+	uint32_t end = p->tcp_seq + p->paylen + !!(p->tcp_flags & TCPF_FIN);
+
+	if ((rr->has & ITS_ACK) && before(end, rr->ack))
+		return true; /* all of it acknowledged already: a dup ACK, nothing else */
+	if (!(rr->has & ITS_EDGE))
+		return false;
+	return after(p->tcp_seq, rr->edge) || (p->paylen && !before(p->tcp_seq, rr->edge));
+}
+
+/* tcp_paws_discard(): timestamps on, a TSval older than ts_recent - 1 (0: not yet one). */
+static bool paws(const struct ips_tcp *t, const struct topts *o, int d)
+{
+	const struct ips_tcp_side *sd = &t->side[d];
+
+	return o->ts && (sd->has & ITS_TS) && sd->ts && (int32_t)(sd->ts - o->tsval) > 1 &&
+	       ts_on(t);
+}
+
+bool ips_tcp_take(struct ips_tcp *t, const struct pkt *p, int dir, const uint32_t *rstart)
+{
+	struct topts o = { 0 };
+
+	if ((p->tcp_flags & TCPF_SYN) || ts_on(t))
+		opts_of(p, &o);
+	if (p->tcp_flags & TCPF_RST)
+		return true; /* no data, window or timestamp taken from it */
+	if (!(p->tcp_flags & TCPF_SYN) &&
+	    (paws(t, &o, dir) || out_of_window(t, p, dir) || ack_too_old(t, p, dir, rstart)))
+		return false;
+	learn(t, p, dir, &o);
+	return true;
+}
+
+void ips_tcp_forget(struct ips_tcp *t)
+{
+	memset(t, 0, sizeof(*t));
+}

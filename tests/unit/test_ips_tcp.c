@@ -1,0 +1,296 @@
+/* test_ips_tcp.c - the IPS stream keeps what Linux keeps: window, PAWS, ACKs, urgent data. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "ips_test.h"
+
+static const char *const rules =
+	"alert tcp any any -> any any (flow:to_server; content:\"ATTACK\"; sid:1;)\n";
+
+struct env {
+	struct ips_ruleset *rs;
+	struct ips_worker *w;
+	struct flow f;
+	struct ips_result res;
+	uint64_t now;
+};
+
+/* One segment: @ws a window-scale option (< 0: none), @tsval a timestamp (0: none). */
+struct seg {
+	bool to_server;
+	uint32_t seq, ack;
+	uint8_t fl;
+	uint16_t win;
+	int ws;
+	uint32_t tsval;
+	const char *data;
+	uint16_t urp;
+};
+
+static void env_open(struct env *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->rs = ipst_rules(rules, false, NULL);
+	assert_non_null(e->rs);
+	e->w = ips_worker_new(e->rs);
+	assert_non_null(e->w);
+	e->f.tcp_state = FT_ESTABLISHED;
+}
+
+static void env_close(struct env *e)
+{
+	ips_flow_free(e->f.ips);
+	ips_worker_free(e->w);
+	ips_ruleset_free(e->rs);
+}
+
+/* Through the flow's record, then the IPS, as the pipeline runs them; true when sid 1 alerted. */
+static bool run(struct env *e, const struct seg *s)
+{
+	uint8_t h[40] = { 0 };
+	uint32_t n = 20;
+	struct pkt p = ipst_pkt(IPPROTO_TCP_, s->data, (uint32_t)strlen(s->data));
+
+	if (s->ws >= 0) {
+		const uint8_t o[4] = { 1, 3, 3, (uint8_t)s->ws };
+		memcpy(h + n, o, 4), n += 4;
+	}
+	if (s->tsval) {
+		const uint8_t o[4] = { 1, 1, 8, 10 };
+		memcpy(h + n, o, 4);
+		for (int i = 0; i < 4; i++)
+			h[n + 4 + i] = (uint8_t)(s->tsval >> (24 - 8 * i));
+		n += 12;
+	}
+	p.l4 = h;
+	p.l4hlen = (uint16_t)n;
+	p.l4len = n + p.paylen;
+	p.l3hlen = 20;
+	p.len = 20 + p.l4len; /* the flow's record counts the payload from it */
+	p.tcp_seq = s->seq;
+	p.tcp_ack = s->ack;
+	p.tcp_flags = s->fl;
+	p.tcp_win = s->win;
+	p.tcp_urp = s->urp;
+	if (!s->to_server)
+		ipst_reverse(&p);
+	if (s->fl == TCPF_SYN && s->to_server)
+		e->f.tcp_state = FT_SYN_SENT, e->f.accept = 1;
+	flow_update(NULL, &e->f, &p, s->to_server, e->now += 1000);
+	ips_scan(e->w, e->rs, &e->f, &p, s->to_server, e->now, &e->res);
+	return ipst_alerted(&e->res, 1);
+}
+
+static bool run_all(struct env *e, const struct seg *s, size_t n)
+{
+	bool hit = false;
+
+	for (size_t i = 0; i < n; i++)
+		hit = run(e, &s[i]);
+	return hit; /* the last one's */
+}
+
+enum { PA = TCPF_PSH | TCPF_ACK, SA = TCPF_SYN | TCPF_ACK };
+
+/*
+ * A decoy at the right edge of the window the server advertised (its
+ * SYN-ACK: 5 bytes) is dropped by Linux; the server's ACK then opens the
+ * window and the real bytes come. With window scaling the server's later
+ * windows count in units of 2^shift.
+ */
+static void test_window(void **state)
+{
+	const struct seg plain[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 5, -1, 0, "", 0 },
+		{ true, 100, 5001, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "xxATT", 0 },
+		{ true, 105, 5001, PA, 502, -1, 0, "ZZZyy", 0 }, /* the decoy, at the edge */
+		{ false, 5001, 105, TCPF_ACK, 100, -1, 0, "", 0 },
+		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+	const struct seg scaled[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, 7, 0, "", 0 },
+		{ false, 5000, 100, SA, 5, 3, 0, "", 0 },
+		{ true, 100, 5001, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ false, 5001, 100, TCPF_ACK, 1, -1, 0, "", 0 }, /* 1 << 3, up to 7 more: to 115 */
+		{ true, 100, 5001, PA, 502, -1, 0, "xxxxxxxxxx", 0 },
+		{ true, 110, 5001, PA, 502, -1, 0, "xxATT", 0 },  /* past the SYN-ACK's 5 bytes */
+		{ true, 115, 5001, PA, 502, -1, 0, "ZZZyy", 0 },  /* the decoy, at the edge */
+		{ false, 5001, 115, TCPF_ACK, 100, -1, 0, "", 0 },
+		{ true, 115, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	assert_true(run_all(&e, plain, sizeof(plain) / sizeof(plain[0])));
+	env_close(&e);
+	env_open(&e);
+	assert_true(run_all(&e, scaled, sizeof(scaled) / sizeof(scaled[0])));
+	env_close(&e);
+}
+
+/*
+ * Where the window is not known, nothing is refused: no SYN seen (picked
+ * up mid-stream), or the server's windows in units nobody saw negotiated
+ * (its SYN-ACK seen, the client's SYN not).
+ */
+static void test_window_unknown(void **state)
+{
+	const struct seg midstream[] = {
+		{ true, 100, 5001, PA, 502, -1, 0, "xxATT", 0 },
+		{ false, 5001, 105, TCPF_ACK, 0, -1, 0, "", 0 }, /* window 0, shift unknown */
+		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+	const struct seg no_syn[] = {
+		{ false, 5000, 100, SA, 5, 3, 0, "", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "xxATT", 0 },
+		{ false, 5001, 100, TCPF_ACK, 1, -1, 0, "", 0 },
+		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 }, /* within 8 << shift */
+	};
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	assert_true(run_all(&e, midstream, sizeof(midstream) / sizeof(midstream[0])));
+	env_close(&e);
+	env_open(&e);
+	assert_true(run_all(&e, no_syn, sizeof(no_syn) / sizeof(no_syn[0])));
+	env_close(&e);
+}
+
+/*
+ * PAWS (RFC 7323 5.3): with timestamps on both SYNs, a decoy whose TSval
+ * is older than the last one kept (by more than one) is dropped. The last
+ * one kept moves only with a segment at or before what the server had
+ * acknowledged: a far-ahead segment with a large TSval does not make the
+ * real bytes "old". Without timestamps negotiated, nothing is refused.
+ */
+static void test_paws(void **state)
+{
+	const struct seg s[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 1000, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 777, "", 0 },
+		{ true, 100, 5001, TCPF_ACK, 502, -1, 1001, "", 0 },
+		{ true, 100, 5001, PA, 502, -1, 1002, "xxATT", 0 },
+		{ true, 300, 5001, PA, 502, -1, 900000, "far", 0 }, /* queued: ts_recent stays */
+		{ true, 105, 5001, PA, 502, -1, 500, "ZZZyy", 0 },  /* the decoy */
+		{ true, 105, 5001, PA, 502, -1, 1003, "ACKyy", 0 },
+	};
+	struct seg off[sizeof(s) / sizeof(s[0])];
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	assert_true(run_all(&e, s, sizeof(s) / sizeof(s[0])));
+	env_close(&e);
+	/* a TSval one behind is still taken (tcp_paws_check()'s window of one) */
+	memcpy(off, s, sizeof(s));
+	off[5].tsval = 1001, off[5].data = "ACKyy", off[6].data = "zzzzz";
+	env_open(&e);
+	run_all(&e, off, 6);
+	assert_true(ipst_alerted(&e.res, 1));
+	env_close(&e);
+	/* the SYN-ACK without timestamps: they are off, the old TSval counts for nothing */
+	memcpy(off, s, sizeof(s));
+	off[1].tsval = 0, off[5].data = "ACKyy", off[6].data = "zzzzz";
+	env_open(&e);
+	run_all(&e, off, 6);
+	assert_true(ipst_alerted(&e.res, 1));
+	env_close(&e);
+}
+
+/*
+ * tcp_ack(): an ACK older than snd_una - min(max_window, bytes_acked) is
+ * dropped (RFC 5961 5.2). The server sent 100 bytes, the client (window
+ * 10) acknowledged them all: an ACK more than 10 below is too old, for
+ * data and for a FIN; 10 below is taken.
+ */
+static void test_old_ack(void **state)
+{
+	static const char hundred[] = "0123456789012345678901234567890123456789"
+				      "0123456789012345678901234567890123456789"
+				      "01234567890123456789";
+	const struct seg s[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, TCPF_ACK, 10, -1, 0, "", 0 },
+		{ false, 5001, 100, PA, 65535, -1, 0, hundred, 0 },
+		{ true, 100, 5101, PA, 10, -1, 0, "xxATT", 0 },
+		{ true, 105, 5090, PA, 10, -1, 0, "ZZZyy", 0 }, /* the decoy: 11 below */
+		{ true, 105, 5101, PA, 10, -1, 0, "ACKyy", 0 },
+	};
+	struct seg v[sizeof(s) / sizeof(s[0]) + 1];
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	assert_true(run_all(&e, s, sizeof(s) / sizeof(s[0])));
+	env_close(&e);
+	/* a FIN with such an ACK ends nothing */
+	memcpy(v, s, sizeof(s));
+	v[5].fl = TCPF_FIN | TCPF_ACK, v[5].data = "";
+	env_open(&e);
+	assert_true(run_all(&e, v, sizeof(s) / sizeof(s[0])));
+	env_close(&e);
+	/* 10 below: within max_window, taken */
+	memcpy(v, s, sizeof(s));
+	v[5].ack = 5091, v[5].data = "ACKyy", v[6].data = "zzzzz";
+	env_open(&e);
+	run_all(&e, v, 6);
+	assert_true(ipst_alerted(&e.res, 1));
+	env_close(&e);
+}
+
+/*
+ * Urgent data: Linux without SO_OOBINLINE reads the byte before seq +
+ * urgent pointer out of band, so "xxATT" + "AXCK" with the X urgent is
+ * "xxATTACK" to the server. A pointer ahead names a byte still to come; a
+ * pointer into bytes already taken changes nothing.
+ */
+static void test_urgent(void **state)
+{
+	const uint8_t U = TCPF_URG | PA;
+	const struct seg here[] = {
+		{ true, 100, 5001, PA, 502, -1, 0, "xxATT", 0 },
+		{ true, 105, 5001, U, 502, -1, 0, "AXCK", 2 },
+	};
+	const struct seg ahead[] = {
+		{ true, 100, 5001, PA, 502, -1, 0, "xxATT", 0 },
+		{ true, 105, 5001, U, 502, -1, 0, "A", 3 },
+		{ true, 106, 5001, PA, 502, -1, 0, "CXK", 0 },
+	};
+	const struct seg old[] = {
+		{ true, 100, 5001, PA, 502, -1, 0, "xxATTA", 0 },
+		{ true, 104, 5001, U, 502, -1, 0, "", 1 }, /* names 104, taken already */
+		{ true, 106, 5001, PA, 502, -1, 0, "CK", 0 },
+	};
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	assert_true(run_all(&e, here, 2));
+	env_close(&e);
+	env_open(&e);
+	assert_true(run_all(&e, ahead, 3));
+	env_close(&e);
+	env_open(&e);
+	assert_true(run_all(&e, old, 3));
+	env_close(&e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_window),   cmocka_unit_test(test_window_unknown),
+		cmocka_unit_test(test_paws),     cmocka_unit_test(test_old_ack),
+		cmocka_unit_test(test_urgent),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
