@@ -127,13 +127,15 @@ install: all
 	@printf '  INSTALL %s\n' "$(DESTDIR)$(PREFIX)"
 	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
-	$(Q)install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/lifeline
+	$(Q)install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/lifeline $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	$(Q)install -m 0755 $(B)/lifelined $(B)/lifelinectl $(DESTDIR)$(SBINDIR)/
 	$(Q)install -m 0644 $(addprefix man/,$(MAN8)) $(DESTDIR)$(MANDIR)/man8/
 	$(Q)install -m 0644 $(addprefix man/,$(MAN5)) $(DESTDIR)$(MANDIR)/man5/
 	$(Q)install -m 0644 dist/lifeline.conf dist/example.pol $(DESTDIR)$(DOCDIR)/examples/
 	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/lifeline/lifeline.conf ] || \
 		install -m 0644 dist/lifeline.conf $(DESTDIR)$(SYSCONFDIR)/lifeline/lifeline.conf
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/logrotate.d/lifeline ] || \
+		install -m 0644 dist/lifeline.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/lifeline
 	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		dist/lifelined.service.in >$(DESTDIR)$(UNITDIR)/lifelined.service
 	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/lifelined.service
@@ -153,6 +155,9 @@ uninstall:
 	$(Q)! cmp -s dist/lifeline.conf $(DESTDIR)$(SYSCONFDIR)/lifeline/lifeline.conf || \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/lifeline/lifeline.conf
 	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/lifeline 2>/dev/null || true
+	$(Q)! cmp -s dist/lifeline.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/lifeline || \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/logrotate.d/lifeline
+	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/logrotate.d 2>/dev/null || true
 
 clean:
 	rm -rf build build-san

@@ -11,6 +11,7 @@
 
 #include "control.h"
 #include "engine_int.h"
+#include "ips_rules.h"
 
 static const char *const swap_words[] = {
 	[CONTROL_SWAP_LOAD] = "loaded",	    [CONTROL_SWAP_ROLLBACK] = "rolled back",
@@ -186,6 +187,15 @@ static int op_stats(void *ctx, struct control_stats *st)
 	sum_counters(e, &st->ctr, &st->flows);
 	st->max_flows = (uint64_t)e->cfg->max_flows * e->nworkers; /* a table a worker */
 	st->events_lost = event_log_lost(e->evlog);
+	pthread_mutex_lock(&e->lock);
+	{
+		const struct ips_ruleset *rs = atomic_load(&e->snap)->policy->ips;
+
+		st->ips_memcap = rs ? rs->stream_memcap : 0;
+	}
+	pthread_mutex_unlock(&e->lock);
+	st->ips_mem = ips_stream_mem();
+	st->ips_memcap_hits = ips_stream_memcap_hits();
 	st->nqueues = 0;
 	for (uint32_t i = 0; i < e->nworkers && st->nqueues < CONTROL_MAX_QUEUES; i++) {
 		struct worker *w = &e->workers[i];

@@ -125,6 +125,7 @@ struct flow_table {
 	uint32_t lru_head, lru_tail; /* the CLOCK queue: head newest, tail next to evict */
 	uint32_t free;       /* recycled entries, linked through lru_next */
 	uint32_t used;       /* entries ever handed out (the rest are untouched) */
+	uint32_t sweep;      /* the next entry sweep() looks at */
 	struct flow **chunk; /* max / FLOW_CHUNK, allocated as the table fills */
 	struct flow_stats st;
 	uint64_t seed[LL_HASH_SEED_WORDS]; /* key_hash()'s random words */
@@ -453,6 +454,31 @@ static bool expired(const struct flow *f, uint64_t now_us)
 	return f->last_us + timeout_us(f) <= now_us;
 }
 
+/*
+ * The old end of the queue stops at its first live flow, and one long-lived
+ * connection there (an ssh session) held up every flow created after it:
+ * nothing expired, dead connections stayed listed, and their IPS streams
+ * kept the reassembly memory. A cursor also walks the entries in memory
+ * order, SWEEP_STEP a new flow, so every expired flow goes within
+ * used / SWEEP_STEP new ones. Expiry is read first: the entry's lines
+ * come in order, the bucket line live() reads only for an expired one.
+ */
+#define SWEEP_STEP 2
+
+static void sweep(struct flow_table *t, uint64_t now_us)
+{
+	for (int n = 0; n < SWEEP_STEP && t->used; n++) {
+		uint32_t i = t->sweep < t->used ? t->sweep : 0;
+		struct flow *f = at(t, i);
+
+		t->sweep = i + 1;
+		if (expired(f, now_us) && live(t, i)) {
+			flow_remove(t, f);
+			t->st.expired++;
+		}
+	}
+}
+
 static struct flow *alloc_flow(struct flow_table *t, uint64_t now_us, uint32_t *idx)
 {
 	struct flow *f;
@@ -463,6 +489,7 @@ static struct flow *alloc_flow(struct flow_table *t, uint64_t now_us, uint32_t *
 		flow_remove(t, at(t, t->lru_tail));
 		t->st.expired++;
 	}
+	sweep(t, now_us);
 	if (t->st.active >= t->max && t->lru_tail != NONE) {
 		flow_remove(t, victim(t));
 		t->st.evicted++;

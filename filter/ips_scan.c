@@ -498,6 +498,20 @@ static void stream_feed(struct scan *s)
 	ips_stream_add(fs->st[s->dir], s->rs, s->p, takes, &v->d, &v->len, &v->new_off, &is_pkt);
 	if (v->new_off >= v->len) {
 		v->len = 0;
+		/*
+		 * A RST the receiver takes ends the connection there: both
+		 * streams give their memory back now, not when the flow expires
+		 * (5,000 aborted connections held the 256 MiB of reassembly, and
+		 * later split signatures went unseen). Only at the exact sequence
+		 * number, as Linux takes one (RFC 5961 3.2): any other is answered
+		 * with a challenge ACK and the connection - and its stream - go on.
+		 */
+		if (takes && (s->p->tcp_flags & TCPF_RST) &&
+		    ips_stream_rst_ends(fs->st[s->dir], s->p->tcp_seq)) {
+			ips_stream_end(fs->st[s->dir]);
+			if (fs->st[!s->dir])
+				ips_stream_end(fs->st[!s->dir]);
+		}
 		return;
 	}
 	v->in_order = is_pkt || (v->len - v->new_off == s->p->paylen &&

@@ -41,6 +41,13 @@ uint64_t ips_stream_mem(void)
 	return atomic_load(&stream_mem);
 }
 
+static _Atomic uint64_t memcap_hits;
+
+uint64_t ips_stream_memcap_hits(void)
+{
+	return atomic_load(&memcap_hits);
+}
+
 /*
  * Stream buffers come from a per-thread pool of power-of-two sizes, 4 KiB
  * to 16 MiB. With malloc() alone, glibc handed the large ones back to the
@@ -215,6 +222,7 @@ static void append(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t 
 	}
 	if (!reserve(s, rs, s->len + n)) {
 		s->full = true;
+		atomic_fetch_add(&memcap_hits, 1);
 		return;
 	}
 	memcpy(s->buf + s->len, d, n);
@@ -340,6 +348,20 @@ void ips_stream_acked(struct ips_stream *s, uint32_t ack)
 	s->init = true;
 	s->next_seq = s->start = ack;
 	s->start_known = true;
+}
+
+bool ips_stream_rst_ends(const struct ips_stream *s, uint32_t seq)
+{
+	if (!s->init || s->full)
+		return false;
+	return seq == s->next_seq || (s->fin && s->next_seq == s->fin_seq && seq == s->fin_seq + 1);
+}
+
+void ips_stream_end(struct ips_stream *s)
+{
+	s->done = true;
+	if (s->buf || s->ooo)
+		finish(s);
 }
 
 bool ips_stream_start(const struct ips_stream *s, uint32_t *start)

@@ -475,11 +475,21 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
  * one, which the host dropped, set another start).
  */
 void ips_stream_acked(struct ips_stream *s, uint32_t ack);
+/*
+ * ips_stream_rst_ends() - would a RST at @seq from @s's side end the
+ * connection at the receiver: its next byte exactly (after a FIN, the one
+ * after the FIN)? False when that is not known.
+ */
+bool ips_stream_rst_ends(const struct ips_stream *s, uint32_t seq);
+/* ips_stream_end() - no more bytes for @s: its buffer and queue go back now. */
+void ips_stream_end(struct ips_stream *s);
 /* ips_stream_start() - where @s's side's bytes start, when its SYN or the SYN-ACK told. */
 bool ips_stream_start(const struct ips_stream *s, uint32_t *start);
 struct ips_stream *ips_stream_new(void);
 void ips_stream_free(struct ips_stream *s);
 uint64_t ips_stream_mem(void);
+/* ips_stream_memcap_hits() - streams cut short by stream_memcap, since the start. */
+uint64_t ips_stream_memcap_hits(void);
 
 /*
  * filter/ips_tcp.c: what a Linux receiver keeps of a TCP segment beyond

@@ -179,7 +179,7 @@ usr/local/share/man/man8/lifelined.8 usr/local/share/man/man8/lifelinectl.8
 usr/local/share/man/man5/lifeline.conf.5 usr/local/share/man/man5/lifeline-policy.5
 usr/local/share/doc/lifeline/examples/lifeline.conf usr/local/share/doc/lifeline/examples/example.pol
 usr/local/lib/systemd/system/lifelined.service usr/local/lib/sysusers.d/lifeline.conf
-etc/lifeline/lifeline.conf"
+etc/lifeline/lifeline.conf etc/logrotate.d/lifeline"
 if ! make -s --no-print-directory B="$B" install DESTDIR="$D" >"$T/inst.out" 2>&1; then
 	nok install "make install failed: $(tail -c 400 "$T/inst.out" | tr '\n' '|')"
 else

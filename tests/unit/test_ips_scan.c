@@ -472,6 +472,32 @@ static void test_stream_insertion(void **state)
 }
 
 /*
+ * A RST at the receiver's next byte ends the connection there: both streams
+ * give their memory back at once (5,000 aborted connections held the whole
+ * reassembly memory until they expired, and split signatures went unseen).
+ * A RST elsewhere in the window does not (Linux answers it with a challenge
+ * ACK and the connection goes on): neither does the stream.
+ */
+static void test_stream_rst_frees(void **state)
+{
+	struct env e;
+	uint64_t before;
+
+	(void)state;
+	env_open(&e, stream_rules, 0);
+	before = ips_stream_mem();
+	handshake(&e);
+	seg(&e, 100, "xxATT");
+	assert_true(ips_stream_mem() > before);
+	seg_fl(&e, 110, TCPF_RST | TCPF_ACK, ""); /* blind: the next byte is 105 */
+	assert_true(ips_stream_mem() > before);
+	assert_true(ipst_alerted(seg(&e, 105, "ACKyy"), 1)); /* still put together */
+	seg_fl(&e, 110, TCPF_RST | TCPF_ACK, "");
+	assert_int_equal(ips_stream_mem(), before);
+	env_close(&e);
+}
+
+/*
  * A SYN the host dropped (a bad checksum) before the real one set where
  * the stream starts, and every real byte was then "old": the server's
  * SYN-ACK says where the client's bytes start.
@@ -578,7 +604,7 @@ static void test_stream_memcap_ooo(void **state)
 	struct ips_worker *w = ips_worker_new(rs);
 	static struct flow f[FLOWS];
 	char data[1001];
-	uint64_t mem0 = ips_stream_mem(), most = 0;
+	uint64_t mem0 = ips_stream_mem(), most = 0, hits0 = ips_stream_memcap_hits();
 	struct ips_result res;
 
 	(void)state;
@@ -600,6 +626,7 @@ static void test_stream_memcap_ooo(void **state)
 	print_message("streams held at most %llu bytes (cap %d)\n", (unsigned long long)most, CAP);
 	assert_true(most <= CAP);
 	assert_true(most >= CAP / 2); /* the flows did fill it: the bound is what held them */
+	assert_true(ips_stream_memcap_hits() > hits0); /* and `stats` counts the streams it cut */
 	for (int i = 0; i < FLOWS; i++)
 		ips_flow_free(f[i].ips);
 	assert_int_equal(ips_stream_mem(), mem0);
@@ -755,6 +782,7 @@ int main(void)
 		cmocka_unit_test(test_stream_in_order),
 		cmocka_unit_test(test_stream_out_of_order), cmocka_unit_test(test_stream_retransmit),
 		cmocka_unit_test(test_stream_insertion), cmocka_unit_test(test_stream_syn_ack_sets_start),
+		cmocka_unit_test(test_stream_rst_frees),
 		cmocka_unit_test(test_stream_ooo_same_seq), cmocka_unit_test(test_established_before_ips),
 		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_memcap_ooo), cmocka_unit_test(test_stream_growth_and_reuse),	cmocka_unit_test(test_stream_depth),
 		cmocka_unit_test(test_may_match),
