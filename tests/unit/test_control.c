@@ -473,29 +473,44 @@ static void test_reset_and_table(void **state)
 	free(text);
 }
 
+/* State file @name becomes a directory with something in it: no file can replace it. */
+static void unreplaceable(struct srv *s, const char *name)
+{
+	char path[4096], sub[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", s->cfg.state_dir, name);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(sub, sizeof(sub), "%s/x", path);
+	assert_int_equal(mkdir(sub, 0700), 0);
+}
+
+static void replaceable(struct srv *s, const char *name)
+{
+	char path[4096], sub[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", s->cfg.state_dir, name);
+	snprintf(sub, sizeof(sub), "%s/x", path);
+	rmdir(sub);
+	rmdir(path);
+}
+
 /* A load that runs but cannot be saved says so, and state.meta keeps describing current.pol. */
 static void test_load_not_persisted(void **state)
 {
 	struct srv *s = *state;
-	char path[4096], *before = NULL, *after = NULL;
+	char *before = NULL, *after = NULL;
 	size_t lb, la;
 
 	expect(s, "LOAD siglen=0 name=a.pol", "deny in any id 5\n", "ok", NULL);
 	assert_int_equal(state_read_file(s->cfg.state_dir, STATE_META_FILE, 4096, &before, &lb), 0);
-	/* current.pol becomes a directory with something in it: no file can replace it */
-	snprintf(path, sizeof(path), "%s/%s", s->cfg.state_dir, STATE_CURRENT_FILE);
-	assert_int_equal(unlink(path), 0);
-	assert_int_equal(mkdir(path, 0700), 0);
-	snprintf(path, sizeof(path), "%s/%s/x", s->cfg.state_dir, STATE_CURRENT_FILE);
-	assert_int_equal(mkdir(path, 0700), 0);
+	unreplaceable(s, STATE_CURRENT_FILE);
 	expect(s, "LOAD siglen=0 name=b.pol", "deny in any id 6\n", "ok", "running, but not persisted");
 	assert_int_equal(s->fe.pol->rules[0].id, 6);
 	assert_int_equal(state_read_file(s->cfg.state_dir, STATE_META_FILE, 4096, &after, &la), 0);
 	assert_int_equal(la, lb);
 	assert_memory_equal(after, before, la);
-	rmdir(path);
-	snprintf(path, sizeof(path), "%s/%s", s->cfg.state_dir, STATE_CURRENT_FILE);
-	rmdir(path);
+	replaceable(s, STATE_CURRENT_FILE);
 	free(before);
 	free(after);
 }
@@ -508,16 +523,11 @@ static void test_load_not_persisted(void **state)
 static void test_confirm_load_meta_unwritable(void **state)
 {
 	struct srv *s = *state;
-	char path[4096], sub[4200], *text = NULL;
+	char *text = NULL;
 	size_t len;
 
 	expect(s, "LOAD siglen=0 name=a.pol", "deny in any id 5\n", "ok", NULL);
-	/* state.meta becomes a directory with something in it: no file can replace it */
-	snprintf(path, sizeof(path), "%s/%s", s->cfg.state_dir, STATE_META_FILE);
-	assert_int_equal(unlink(path), 0);
-	assert_int_equal(mkdir(path, 0700), 0);
-	snprintf(sub, sizeof(sub), "%s/x", path);
-	assert_int_equal(mkdir(sub, 0700), 0);
+	unreplaceable(s, STATE_META_FILE);
 	expect(s, "LOAD siglen=0 confirm=60 name=b.pol", "deny in any id 6\n", "ok",
 	       "running, but not persisted");
 	assert_int_equal(s->fe.pol->rules[0].id, 6); /* it runs, awaiting confirm */
@@ -525,8 +535,7 @@ static void test_confirm_load_meta_unwritable(void **state)
 	assert_non_null(strstr(text, "id 5"));
 	assert_null(strstr(text, "id 6"));
 	free(text);
-	rmdir(sub);
-	rmdir(path);
+	replaceable(s, STATE_META_FILE);
 }
 
 /* `lifelinectl reset` acting alone (persist_empty()) while the engine swaps a load in. */
@@ -584,18 +593,12 @@ static void test_lone_reset_during_load(void **state)
 static void test_confirm_unwritable(void **state)
 {
 	struct srv *s = *state;
-	char path[4096], sub[4200];
 
 	expect(s, "LOAD siglen=0 confirm=60 name=a.pol", "deny in any id 5\n", "ok", NULL);
-	snprintf(path, sizeof(path), "%s/%s", s->cfg.state_dir, STATE_META_FILE);
-	assert_int_equal(unlink(path), 0);
-	assert_int_equal(mkdir(path, 0700), 0);
-	snprintf(sub, sizeof(sub), "%s/x", path);
-	assert_int_equal(mkdir(sub, 0700), 0);
+	unreplaceable(s, STATE_META_FILE);
 	expect(s, "CONFIRM", NULL, "fail", "confirmed for this run of the engine only: a restart "
 	       "rolls back to the last-good policy");
-	rmdir(sub);
-	rmdir(path);
+	replaceable(s, STATE_META_FILE);
 }
 
 static void test_flows_explain(void **state)

@@ -6,30 +6,7 @@
 
 #include <cmocka.h>
 
-#include "ips_test.h"
-
-struct env {
-	struct ips_ruleset *rs;
-	struct ips_worker *w;
-	struct flow f;
-	struct ips_result res;
-	uint64_t now;
-};
-
-static void env_open(struct env *e, const char *rules, uint32_t stream_depth)
-{
-	struct policy_opts o = { .stream_depth = stream_depth };
-	struct ll_errlist errs = { 0 };
-
-	memset(e, 0, sizeof(*e));
-	e->rs = ips_ruleset_from_text("t", rules, &o, &errs);
-	ll_err_print(&errs, stderr);
-	assert_non_null(e->rs);
-	ll_err_free(&errs);
-	e->w = ips_worker_new(e->rs);
-	assert_non_null(e->w);
-	e->f.tcp_state = FT_ESTABLISHED;
-}
+#include "ips_env.h"
 
 /*
  * A TCP segment through the flow's record, then the IPS, as the pipeline
@@ -57,13 +34,6 @@ static void handshake(struct env *e)
 			ipst_reverse(&p);
 		tcp_through(e, &p, i != 1);
 	}
-}
-
-static void env_close(struct env *e)
-{
-	ips_flow_free(e->f.ips);
-	ips_worker_free(e->w);
-	ips_ruleset_free(e->rs);
 }
 
 /* One packet of @proto; to_server is the opener's direction. */

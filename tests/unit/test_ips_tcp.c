@@ -6,18 +6,10 @@
 
 #include <cmocka.h>
 
-#include "ips_test.h"
+#include "ips_env.h"
 
 static const char *const rules =
 	"alert tcp any any -> any any (flow:to_server; content:\"ATTACK\"; sid:1;)\n";
-
-struct env {
-	struct ips_ruleset *rs;
-	struct ips_worker *w;
-	struct flow f;
-	struct ips_result res;
-	uint64_t now;
-};
 
 /* One segment: @ws a window-scale option (< 0: none), @tsval a timestamp (0: none). */
 struct seg {
@@ -30,23 +22,6 @@ struct seg {
 	const char *data;
 	uint16_t urp;
 };
-
-static void env_open(struct env *e)
-{
-	memset(e, 0, sizeof(*e));
-	e->rs = ipst_rules(rules, false, NULL);
-	assert_non_null(e->rs);
-	e->w = ips_worker_new(e->rs);
-	assert_non_null(e->w);
-	e->f.tcp_state = FT_ESTABLISHED;
-}
-
-static void env_close(struct env *e)
-{
-	ips_flow_free(e->f.ips);
-	ips_worker_free(e->w);
-	ips_ruleset_free(e->rs);
-}
 
 /* Through the flow's record, then the IPS, as the pipeline runs them; true when sid 1 alerted. */
 static bool run(struct env *e, const struct seg *s)
@@ -127,10 +102,10 @@ static void test_window(void **state)
 	struct env e;
 
 	(void)state;
-	env_open(&e);
+	env_open(&e, rules, 0);
 	assert_true(run_all(&e, plain, sizeof(plain) / sizeof(plain[0])));
 	env_close(&e);
-	env_open(&e);
+	env_open(&e, rules, 0);
 	assert_true(run_all(&e, scaled, sizeof(scaled) / sizeof(scaled[0])));
 	env_close(&e);
 }
@@ -156,10 +131,10 @@ static void test_window_unknown(void **state)
 	struct env e;
 
 	(void)state;
-	env_open(&e);
+	env_open(&e, rules, 0);
 	assert_true(run_all(&e, midstream, sizeof(midstream) / sizeof(midstream[0])));
 	env_close(&e);
-	env_open(&e);
+	env_open(&e, rules, 0);
 	assert_true(run_all(&e, no_syn, sizeof(no_syn) / sizeof(no_syn[0])));
 	env_close(&e);
 }
@@ -186,20 +161,20 @@ static void test_paws(void **state)
 	struct env e;
 
 	(void)state;
-	env_open(&e);
+	env_open(&e, rules, 0);
 	assert_true(run_all(&e, s, sizeof(s) / sizeof(s[0])));
 	env_close(&e);
 	/* a TSval one behind is still taken (tcp_paws_check()'s window of one) */
 	memcpy(off, s, sizeof(s));
 	off[5].tsval = 1001, off[5].data = "ACKyy", off[6].data = "zzzzz";
-	env_open(&e);
+	env_open(&e, rules, 0);
 	run_all(&e, off, 6);
 	assert_true(ipst_alerted(&e.res, 1));
 	env_close(&e);
 	/* the SYN-ACK without timestamps: they are off, the old TSval counts for nothing */
 	memcpy(off, s, sizeof(s));
 	off[1].tsval = 0, off[5].data = "ACKyy", off[6].data = "zzzzz";
-	env_open(&e);
+	env_open(&e, rules, 0);
 	run_all(&e, off, 6);
 	assert_true(ipst_alerted(&e.res, 1));
 	env_close(&e);
@@ -229,19 +204,19 @@ static void test_old_ack(void **state)
 	struct env e;
 
 	(void)state;
-	env_open(&e);
+	env_open(&e, rules, 0);
 	assert_true(run_all(&e, s, sizeof(s) / sizeof(s[0])));
 	env_close(&e);
 	/* a FIN with such an ACK ends nothing */
 	memcpy(v, s, sizeof(s));
 	v[5].fl = TCPF_FIN | TCPF_ACK, v[5].data = "";
-	env_open(&e);
+	env_open(&e, rules, 0);
 	assert_true(run_all(&e, v, sizeof(s) / sizeof(s[0])));
 	env_close(&e);
 	/* 10 below: within max_window, taken */
 	memcpy(v, s, sizeof(s));
 	v[5].ack = 5091, v[5].data = "ACKyy", v[6].data = "zzzzz";
-	env_open(&e);
+	env_open(&e, rules, 0);
 	run_all(&e, v, 6);
 	assert_true(ipst_alerted(&e.res, 1));
 	env_close(&e);
@@ -273,13 +248,13 @@ static void test_urgent(void **state)
 	struct env e;
 
 	(void)state;
-	env_open(&e);
+	env_open(&e, rules, 0);
 	assert_true(run_all(&e, here, 2));
 	env_close(&e);
-	env_open(&e);
+	env_open(&e, rules, 0);
 	assert_true(run_all(&e, ahead, 3));
 	env_close(&e);
-	env_open(&e);
+	env_open(&e, rules, 0);
 	assert_true(run_all(&e, old, 3));
 	env_close(&e);
 }
