@@ -480,8 +480,8 @@ static bool gave_way(struct control *c, FILE *out)
 	if (!strcmp(c->ops->policy(c->ctx)->hash, want))
 		return false;
 	fprintf(out, "not kept: state.meta changed while this request ran (`lifelinectl reset` "
-		"acting alone, as the engine did not answer it in time); the engine runs what the "
-		"state directory holds now, policy sha256 %.16s\n", c->ops->policy(c->ctx)->hash);
+		"acting alone while the engine was busy, or an edit by hand); the engine runs what "
+		"the state directory holds now, policy sha256 %.16s\n", c->ops->policy(c->ctx)->hash);
 	return true;
 }
 
@@ -730,7 +730,11 @@ const char *control_req_rollback(struct control *c, const struct control_msg *m,
 	return CTL_R_OK;
 }
 
-/* The empty policy now, persisted: 1, or 0 when it runs unpersisted; @msg for the policy event. */
+/*
+ * The empty policy now, persisted: 1, 0 when it runs unpersisted, -ESTALE
+ * when the state directory named another policy meanwhile (that one runs),
+ * other -errno when it does not run; @msg for the policy event.
+ */
 static int swap_empty(struct control *c, enum control_swap_why why, const char *msg, FILE *out)
 {
 	struct policy *p = policy_empty();
@@ -744,7 +748,14 @@ static int swap_empty(struct control *c, enum control_swap_why why, const char *
 	if (swap(c, p, why, msg, &old, out) < 0)
 		return -EIO;
 	c->confirm_ms = 0;
-	return control_persist(c, "", 0, NULL, 0, out) == PERSIST_DONE;
+	switch (control_persist(c, "", 0, NULL, 0, out)) {
+	case PERSIST_DONE:
+		return 1;
+	case PERSIST_FAILED:
+		return 0;
+	default: /* the state directory named another policy, which runs now (said) */
+		return -ESTALE;
+	}
 }
 
 /*
@@ -777,9 +788,10 @@ void control_confirm_expired(struct control *c)
 		if (out)
 			fclose(out);
 		say_lines(c, "confirm deadline passed: ", msg);
-		say(c, rc < 0 ? "confirm deadline passed: the unconfirmed policy still runs "
-			"(run `lifelinectl reset`)" : "confirm deadline passed: last-good is "
-			"unusable, so the empty policy runs (accepts everything), as after reset");
+		if (rc != -ESTALE) /* else a reset acted alone meanwhile: its policy runs (said) */
+			say(c, rc < 0 ? "confirm deadline passed: the unconfirmed policy still runs "
+				"(run `lifelinectl reset`)" : "confirm deadline passed: last-good is "
+				"unusable, so the empty policy runs (accepts everything), as after reset");
 	}
 	if (rc >= 0) { /* for a late `confirm`: what happened instead */
 		c->expired_at = (uint64_t)time(NULL);

@@ -91,10 +91,15 @@ static int persist_started(const struct config *cfg, const struct policy *p)
 	if (!text)
 		return -ENOMEM;
 	struct state_meta m;
+	int mrc;
 
 	err = state_mkdir(cfg->state_dir);
-	/* a current.pol still awaiting confirm (the engine stopped before it) is not good */
-	if (!err && !(state_meta_read(cfg->state_dir, &m) == 0 && m.confirm_deadline))
+	/*
+	 * A current.pol still awaiting confirm (the engine stopped before it) is
+	 * not good, nor one whose state.meta cannot say (state_load_current())
+	 */
+	mrc = err ? 0 : state_meta_read(cfg->state_dir, &m);
+	if (!err && (mrc == -ENOENT || (mrc == 0 && !m.confirm_deadline)))
 		err = state_promote_last_good(cfg->state_dir);
 	if (!err)
 		err = state_save_policy(cfg->state_dir, STATE_CURRENT, text, len, NULL, 0);

@@ -472,7 +472,17 @@ static bool receiver_takes(const struct scan *s)
 		return false;
 	if (s->f->offloaded)
 		ips_tcp_forget(&s->fs->tcp);
-	if (!(p->tcp_flags & TCPF_SYN) && !ack_ok(s, sp))
+	/*
+	 * A SYN once the handshake is through (the flow table says so: it has
+	 * taken this packet already) is answered with a challenge ACK and
+	 * dropped (RFC 5961 4); taken, a SYN|ACK's made-up ACK made every
+	 * real segment after it "too old", and its start moved the other
+	 * side's stream. A RST's ACK is not looked at (tcp_validate_incoming()).
+	 */
+	if ((p->tcp_flags & TCPF_SYN) && s->f->tcp_state != FT_SYN_SENT &&
+	    s->f->tcp_state != FT_SYN_RECV)
+		return false;
+	if (!(p->tcp_flags & (TCPF_SYN | TCPF_RST)) && !ack_ok(s, sp))
 		return false;
 	return ips_tcp_take(&s->fs->tcp, p, s->dir, sp);
 }

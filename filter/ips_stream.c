@@ -390,7 +390,8 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 		*len = *new_off = s->len;
 		return;
 	}
-	if ((p->tcp_flags & TCPF_FIN) && !s->fin && s->init) {
+	/* a RST's FIN says nothing: the RST ends the connection there, or it is dropped */
+	if ((p->tcp_flags & (TCPF_FIN | TCPF_RST)) == TCPF_FIN && !s->fin && s->init) {
 		s->fin = true;
 		s->fin_seq = p->tcp_seq + p->paylen;
 	}

@@ -378,6 +378,23 @@ static int restore_last_good(const char *dir, const struct policy *p, bool skip)
 }
 
 /*
+ * current.pol kept as current.pol.bad (@to its path), before last-good
+ * replaces it. A link, not a rename: current.pol is there until last-good
+ * replaces it (atomically), so a crash in between restarts with the same
+ * choice rather than with no current.pol, which is the empty policy.
+ */
+static int keep_bad(const char *dir, char *to, size_t tolen)
+{
+	char from[4096];
+
+	snprintf(from, sizeof(from), "%s/%s", dir, STATE_CURRENT_FILE);
+	snprintf(to, tolen, "%s/%s.bad", dir, STATE_CURRENT_FILE);
+	if ((unlink(to) < 0 && errno != ENOENT) || (link(from, to) < 0 && errno != ENOENT))
+		return -errno;
+	return 0;
+}
+
+/*
  * current.pol did not load: start with last-good rather than no rules.
  * When the file itself is corrupt or invalid (@broken: a disk error, a hand
  * edit, a config that now refuses it), last-good is restored as current so
@@ -389,7 +406,7 @@ static int restore_last_good(const char *dir, const struct policy *p, bool skip)
 static struct policy *fall_back(const char *dir, const struct policy_opts *o, char *why,
 				size_t whylen, bool broken)
 {
-	char lwhy[512], from[4096], to[4096], what[192] = "last-good";
+	char lwhy[512], to[4096], what[192] = "last-good";
 	struct policy *p = state_load_policy(dir, STATE_LAST_GOOD, o, lwhy, sizeof(lwhy));
 	size_t n = strlen(why);
 	FILE *m;
@@ -413,15 +430,7 @@ static struct policy *fall_back(const char *dir, const struct policy_opts *o, ch
 			 what);
 		return p;
 	}
-	snprintf(from, sizeof(from), "%s/%s", dir, STATE_CURRENT_FILE);
-	snprintf(to, sizeof(to), "%s/%s.bad", dir, STATE_CURRENT_FILE);
-	/*
-	 * A link, not a rename: current.pol is there until last-good replaces
-	 * it (atomically), so a crash in between restarts with the same choice
-	 * rather than with no current.pol, which is the empty policy.
-	 */
-	if ((unlink(to) < 0 && errno != ENOENT) || (link(from, to) < 0 && errno != ENOENT))
-		rc = -errno;
+	rc = keep_bad(dir, to, sizeof(to));
 	if (!rc)
 		rc = restore_last_good(dir, p, o->skip_unsupported);
 	if (rc)
@@ -448,7 +457,7 @@ struct policy *state_load_current(const char *dir, const struct policy_opts *o, 
 	 * only last-good is known not to lock the host out.
 	 */
 	bool unsure = rc < 0 && rc != -ENOENT;
-	char doubt[4200] = "";
+	char doubt[4200] = "", bad[4096] = "";
 
 	/*
 	 * Last-good ran once: it loads as it ran, skipping what this build
@@ -468,6 +477,9 @@ struct policy *state_load_current(const char *dir, const struct policy_opts *o, 
 		p = load_slot(dir, STATE_CURRENT, o, why, whylen, &broken);
 		return p ? p : fall_back(dir, &lg, why, whylen, broken);
 	}
+	/* unsure: it may well have been confirmed; the operator gets it back from there */
+	if (unsure && keep_bad(dir, bad, sizeof(bad)) < 0)
+		bad[0] = '\0';
 	if (!(p = state_load_policy(dir, STATE_LAST_GOOD, &lg, why, whylen))) {
 		/* the unconfirmed policy must not come back at a later start either */
 		size_t n = strlen(why);
@@ -478,9 +490,10 @@ struct policy *state_load_current(const char *dir, const struct policy_opts *o, 
 		rc = state_save_policy(dir, STATE_CURRENT, "", 0, NULL, 0);
 		if (!rc)
 			rc = state_meta_write(dir, &m);
-		snprintf(why + n, whylen - n, "; %s: started with the empty policy%s%s",
+		snprintf(why + n, whylen - n, "; %s: started with the empty policy%s%s%s%s",
 			 unsure ? doubt : "the policy loaded with --confirm was never confirmed",
-			 rc ? ", not persisted: " : ", now current", rc ? strerror(-rc) : "");
+			 rc ? ", not persisted: " : ", now current", rc ? strerror(-rc) : "",
+			 bad[0] ? "; current.pol is kept as " : "", bad);
 		return p;
 	}
 	if ((rc = restore_last_good(dir, p, true)) < 0) {
@@ -489,8 +502,9 @@ struct policy *state_load_current(const char *dir, const struct policy_opts *o, 
 		policy_free(p);
 		return NULL;
 	}
-	snprintf(why, whylen, "%s; rolled back to last-good", unsure ? doubt :
-		 "the policy loaded with --confirm was never confirmed");
+	snprintf(why, whylen, "%s; rolled back to last-good%s%s", unsure ? doubt :
+		 "the policy loaded with --confirm was never confirmed", bad[0] ? "; current.pol "
+		 "is kept as " : "", bad);
 	return p;
 }
 

@@ -538,19 +538,35 @@ static void test_confirm_load_meta_unwritable(void **state)
 	replaceable(s, STATE_META_FILE);
 }
 
+/* @text persisted as current, behind the engine's back (once), after a swap of @why. */
+static void lands(struct fake_engine *f, const char *text)
+{
+	struct ll_errlist errs = { 0 };
+	struct policy *p = policy_load_string("x", text, NULL, &errs);
+	struct state_meta m;
+
+	assert_non_null(p);
+	f->after_swap = NULL;
+	state_meta_of(&m, p, false, false);
+	policy_free(p);
+	assert_int_equal(state_save_policy(f->cfg->state_dir, STATE_CURRENT, text, strlen(text), NULL,
+					   0), 0);
+	assert_int_equal(state_meta_write(f->cfg->state_dir, &m), 0);
+}
+
 /* `lifelinectl reset` acting alone (persist_empty()) while the engine swaps a load in. */
 static void reset_lands(struct fake_engine *f, enum control_swap_why why)
 {
-	struct policy *e = policy_empty();
-	struct state_meta m;
+	if (why == CONTROL_SWAP_LOAD || why == CONTROL_SWAP_TABLE || why == CONTROL_SWAP_ROLLBACK ||
+	    why == CONTROL_SWAP_TIMEOUT)
+		lands(f, "");
+}
 
-	if (why != CONTROL_SWAP_LOAD && why != CONTROL_SWAP_TABLE)
-		return;
-	f->after_swap = NULL; /* once */
-	state_meta_of(&m, e, false, false);
-	policy_free(e);
-	assert_int_equal(state_save_policy(f->cfg->state_dir, STATE_CURRENT, "", 0, NULL, 0), 0);
-	assert_int_equal(state_meta_write(f->cfg->state_dir, &m), 0);
+/* A policy put in the state directory by hand (a restored backup) during the engine's reset. */
+static void other_lands(struct fake_engine *f, enum control_swap_why why)
+{
+	if (why == CONTROL_SWAP_RESET)
+		lands(f, "deny in any id 77\n");
 }
 
 /*
@@ -587,6 +603,25 @@ static void test_lone_reset_during_load(void **state)
 	s->fe.after_swap = reset_lands;
 	expect(s, "TABLE name=b op=add", "192.0.2.2\n", "fail", "not kept");
 	assert_int_equal(s->fe.pol->nrules, 0);
+	/* a rollback, and the confirm deadline's */
+	expect(s, "LOAD siglen=0 name=d.pol", "deny in any id 8\n", "ok", NULL);
+	expect(s, "LOAD siglen=0 name=d2.pol", "deny in any id 12\n", "ok", NULL);
+	s->fe.after_swap = reset_lands;
+	expect(s, "ROLLBACK", NULL, "fail", "not kept");
+	assert_int_equal(s->fe.pol->nrules, 0);
+	expect(s, "LOAD siglen=0 name=e.pol", "deny in any id 9\n", "ok", NULL);
+	expect(s, "LOAD siglen=0 confirm=1 name=f.pol", "deny in any id 10\n", "ok", NULL);
+	s->fe.after_swap = reset_lands;
+	for (int i = 0; i < 100 && __atomic_load_n(&s->fe.last_why, __ATOMIC_ACQUIRE) !=
+				   CONTROL_SWAP_RESET_ALONE; i++)
+		usleep(50000);
+	assert_int_equal(s->fe.last_why, CONTROL_SWAP_RESET_ALONE);
+	assert_int_equal(s->fe.pol->nrules, 0);
+	/* the engine's own reset does not say "empty" when another policy won */
+	expect(s, "LOAD siglen=0 name=g.pol", "deny in any id 11\n", "ok", NULL);
+	s->fe.after_swap = other_lands;
+	expect(s, "RESET", NULL, "fail", "not kept");
+	assert_int_equal(s->fe.pol->rules[0].id, 77);
 }
 
 /* A confirm that cannot be recorded says a restart rolls back, and fails. */

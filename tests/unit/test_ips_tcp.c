@@ -259,12 +259,69 @@ static void test_urgent(void **state)
 	env_close(&e);
 }
 
+/*
+ * A SYN once the handshake is through: Linux answers with a challenge ACK
+ * and drops it (RFC 5961 4). Taken, a SYN|ACK's made-up ACK made each real
+ * segment after it "too old", and the split pattern went unseen (the diff
+ * review); a RST|FIN at the wrong place must not end the stream either.
+ */
+static void test_late_syn(void **state)
+{
+	const struct seg s[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ false, 5001, 100, PA, 65535, -1, 0, "hello", 0 },
+		{ true, 100, 5006, PA, 502, -1, 0, "xxATT", 0 },
+		{ true, 105, 0x7fff0000, SA, 502, -1, 0, "", 0 }, /* dropped by Linux */
+		{ true, 105, 5006, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+	struct seg v[sizeof(s) / sizeof(s[0])];
+	struct env e;
+
+	(void)state;
+	env_open(&e, rules, 0);
+	assert_true(run_all(&e, s, sizeof(s) / sizeof(s[0])));
+	env_close(&e);
+	memcpy(v, s, sizeof(s));
+	v[5] = (struct seg){ true, 103, 5006, TCPF_RST | TCPF_FIN | TCPF_ACK, 502, -1, 0, "zz", 0 };
+	env_open(&e, rules, 0);
+	assert_true(run_all(&e, v, sizeof(v) / sizeof(v[0])));
+	env_close(&e);
+}
+
+/*
+ * A RST without ACK ends the connection as well (tcp_validate_incoming():
+ * the ACK of a RST is not looked at): the streams' memory goes back.
+ */
+static void test_bare_rst_frees(void **state)
+{
+	const struct seg s[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "xxATT", 0 },
+		{ true, 105, 0, TCPF_RST, 0, -1, 0, "", 0 },
+	};
+	struct env e;
+	uint64_t held;
+
+	(void)state;
+	env_open(&e, rules, 0);
+	run_all(&e, s, 4);
+	held = ips_stream_mem();
+	run(&e, &s[4]);
+	assert_true(ips_stream_mem() < held);
+	env_close(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_window),   cmocka_unit_test(test_window_unknown),
 		cmocka_unit_test(test_paws),     cmocka_unit_test(test_old_ack),
-		cmocka_unit_test(test_urgent),
+		cmocka_unit_test(test_urgent),   cmocka_unit_test(test_late_syn),
+		cmocka_unit_test(test_bare_rst_frees),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -300,6 +300,15 @@ static void test_given_keeps_last_good(void **state)
 	assert_int_equal(state_read_file(dir, "current.pol", 1 << 16, &text, &len), 0);
 	assert_non_null(strstr(text, "id 3"));
 	free(text);
+	/* nor when state.meta cannot say (garbled): as the start without -p holds it */
+	put("state.meta", "garbage\n");
+	p = policy_load_string("given.pol", "allow in tcp to any port 25 id 5\n", NULL, &errs);
+	assert_non_null(p);
+	engine_persist_given(&cfg, p);
+	policy_free(p);
+	assert_int_equal(state_read_file(dir, "last-good.pol", 1 << 16, &text, &len), 0);
+	assert_string_equal(text, "allow in tcp to any port 22 id 1\n");
+	free(text);
 	/* with nothing pending, the policy before a given one is last-good, as before */
 	m.confirm_deadline = 0;
 	assert_int_equal(state_meta_write(dir, &m), 0);
@@ -308,7 +317,7 @@ static void test_given_keeps_last_good(void **state)
 	engine_persist_given(&cfg, p);
 	policy_free(p);
 	assert_int_equal(state_read_file(dir, "last-good.pol", 1 << 16, &text, &len), 0);
-	assert_non_null(strstr(text, "id 3"));
+	assert_non_null(strstr(text, "id 5")); /* the one given before */
 	free(text);
 	ll_err_free(&errs);
 }
@@ -322,7 +331,8 @@ static void test_meta_unreadable_rolls_back(void **state)
 {
 	static const char *const broken[] = { "sha256 \x01\x02 garbage\n", "" };
 	struct state_meta m = { .confirm_deadline = 1 };
-	char why[512];
+	char why[512], *text = NULL;
+	size_t len;
 	struct policy *p;
 
 	(void)state;
@@ -334,8 +344,12 @@ static void test_meta_unreadable_rolls_back(void **state)
 		assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
 		assert_int_equal(p->rules[0].id, 1);
 		assert_non_null(strstr(why, "state.meta: garbled: whether current.pol was confirmed "
-					"cannot be told; rolled back to last-good"));
+					"cannot be told; rolled back to last-good; current.pol is kept as "));
 		policy_free(p);
+		/* it may have been confirmed: the operator's copy is there */
+		assert_int_equal(state_read_file(dir, "current.pol.bad", 1 << 16, &text, &len), 0);
+		assert_string_equal(text, "deny in any id 2\n");
+		free(text);
 		assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
 		assert_int_equal(p->rules[0].id, 1); /* current.pol itself was replaced */
 		policy_free(p);
