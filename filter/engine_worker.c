@@ -278,6 +278,10 @@ static void *worker_main(void *arg)
 		if (pfd[0].revents & POLLIN) {
 			atomic_fetch_add_explicit(&w->batches, 1, memory_order_relaxed);
 			drain(w, false);
+		} else if (w->pl.flows) { /* idle: flows still expire (no new one does it) */
+			pthread_mutex_lock(&w->lock);
+			flow_sweep(w->pl.flows, engine_now_us());
+			pthread_mutex_unlock(&w->lock);
 		}
 	}
 	/* stopping: judge what the kernel still holds (hooks may be gone already) */

@@ -128,6 +128,12 @@ struct flow_stats {
 };
 void flow_table_stats(const struct flow_table *t, struct flow_stats *s);
 /*
+ * flow_sweep() - expire the flows whose time is up among the next share of
+ * the table (a walk comes round in ~30 s); at most once every 10 ms of
+ * @now_us, cheap when called more often. Creating a flow runs it too.
+ */
+void flow_sweep(struct flow_table *t, uint64_t now_us);
+/*
  * flow_foreach_from() - call @cb for every live flow among the entries
  * [@from, @from + @n), in table order (not on the packet path): returns
  * where to go on, FLOW_FOREACH_DONE at the end (@n UINT32_MAX: the whole
