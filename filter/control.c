@@ -243,10 +243,15 @@ static void accept_one(struct control *c)
 	k->deadline_ms = control_now_ms() + control_read_timeout_ms;
 }
 
-/* Poll timeout: the nearest connection or confirm deadline. */
+/*
+ * Poll timeout: the nearest connection or confirm deadline, and a second at
+ * most: a `lifelinectl reset` that acted alone says nothing to the engine,
+ * which sees its state.meta (control_state_check()) when it wakes, and
+ * meanwhile ran the policy and the queue rule the reset took away.
+ */
 static int next_timeout(const struct control *c, int64_t now)
 {
-	int64_t t = now + 60000;
+	int64_t t = now + 1000;
 
 	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		if (c->conns[i].fd >= 0 && c->conns[i].deadline_ms < t)

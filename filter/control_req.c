@@ -116,8 +116,17 @@ static void adopt(struct control *c, const struct state_meta *m, const char *whe
 	if (p && !strcmp(m->sha256, p->hash)) {
 		/*
 		 * The empty policy, as reset persisted it: run it as RESET does,
-		 * with no signature to ask for (trusted-key) and nothing to write.
+		 * with no signature to ask for (trusted-key). current.pol is
+		 * written again: a reset that gave up waiting for the lock (the
+		 * engine held it past 5 s, a slow disk) wrote its files between
+		 * the engine's, and current.pol may be the engine's policy.
 		 */
+		bool took = lock_state(c);
+
+		if (state_save_policy(dir_of(c), STATE_CURRENT, "", 0, NULL, 0) < 0)
+			say(c, "warning: cannot write the empty policy as current.pol: a restart may "
+			    "run another");
+		unlock_state(c, took);
 		state_meta_of(&c->meta, p, false, false);
 		if (c->ops->swap_policy(c->ctx, p, CONTROL_SWAP_RESET_ALONE, NULL) < 0) {
 			say(c, "the engine refused the empty policy: running policy kept");
@@ -477,8 +486,9 @@ static bool gave_way(struct control *c, FILE *out)
 
 	memcpy(want, c->meta.sha256, sizeof(want));
 	control_state_check(c);
-	if (!strcmp(c->ops->policy(c->ctx)->hash, want))
+	if (!strcmp(c->ops->policy(c->ctx)->hash, want) && !c->confirm_ms)
 		return false;
+	c->confirm_ms = 0; /* the reset's state has none pending (the same policy, even) */
 	fprintf(out, "not kept: state.meta changed while this request ran (`lifelinectl reset` "
 		"acting alone while the engine was busy, or an edit by hand); the engine runs what "
 		"the state directory holds now, policy sha256 %.16s\n", c->ops->policy(c->ctx)->hash);
@@ -498,8 +508,8 @@ static bool gave_way(struct control *c, FILE *out)
 enum persisted control_persist(struct control *c, const char *text, size_t len, const void *sig,
 			       size_t siglen, FILE *out)
 {
-	bool took = lock_state(c);
-	int rc;
+	bool took = lock_state(c), moved;
+	int rc, mrc = 0;
 
 	if (meta_moved(c)) {
 		unlock_state(c, took);
@@ -511,12 +521,15 @@ enum persisted control_persist(struct control *c, const char *text, size_t len, 
 	if (rc == 0 && text)
 		rc = state_save_policy(dir_of(c), STATE_CURRENT, text, len, sig, siglen);
 	if (rc == 0 && !c->confirm_ms) {
-		int mrc = meta_save(c, out);
-
+		mrc = meta_save(c, out);
 		if (!text)
 			rc = mrc; /* a confirm is state.meta alone */
 	}
+	/* without the lock (a reset that gave up on it), its writes may be among these */
+	moved = rc == -ESTALE || mrc == -ESTALE || meta_moved(c);
 	unlock_state(c, took);
+	if (moved && gave_way(c, out))
+		return PERSIST_GAVE_WAY;
 	if (rc < 0) { /* state.meta stays with the file it describes, or names one not there */
 		char msg[PATH_MAX + 160];
 

@@ -474,7 +474,15 @@ struct policy *state_load_current(const char *dir, const struct policy_opts *o, 
 			 "cannot be told", dir, STATE_META_FILE, rc == -EINVAL ? "garbled" :
 			 strerror(-rc));
 	if (!m.confirm_deadline && !unsure) {
+		char path[4096];
+		bool had = false;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, STATE_CURRENT_FILE);
+		had = rc == -ENOENT && access(path, F_OK) == 0;
 		p = load_slot(dir, STATE_CURRENT, o, why, whylen, &broken);
+		if (p && had) /* put there by hand, or state.meta deleted: say what that means */
+			snprintf(why, whylen, "%s/%s is missing: current.pol is taken as confirmed",
+				 dir, STATE_META_FILE);
 		return p ? p : fall_back(dir, &lg, why, whylen, broken);
 	}
 	/* unsure: it may well have been confirmed; the operator gets it back from there */

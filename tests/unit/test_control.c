@@ -617,6 +617,29 @@ static void test_lone_reset_during_load(void **state)
 		usleep(50000);
 	assert_int_equal(s->fe.last_why, CONTROL_SWAP_RESET_ALONE);
 	assert_int_equal(s->fe.pol->nrules, 0);
+	/* the same policy as the reset's, but awaiting confirm: the reset's word has none pending */
+	expect(s, "LOAD siglen=0 name=h.pol", "deny in any id 13\n", "ok", NULL);
+	s->fe.after_swap = reset_lands;
+	expect(s, "LOAD siglen=0 confirm=60 name=empty.pol", "", "fail", "not kept");
+	expect(s, "CONFIRM", NULL, "fail", "nothing to confirm");
+	/*
+	 * A reset that gave up waiting for the lock can leave its state.meta over
+	 * the engine's current.pol: adopting it writes current.pol to match.
+	 */
+	expect(s, "LOAD siglen=0 name=i.pol", "deny in any id 14\n", "ok", NULL);
+	{
+		struct policy *e = policy_empty();
+
+		state_meta_of(&m, e, false, false);
+		policy_free(e);
+	}
+	assert_int_equal(state_meta_write(s->cfg.state_dir, &m), 0);
+	for (int i = 0; i < 100 && s->fe.pol->nrules; i++)
+		usleep(50000); /* the engine looks within a second */
+	assert_int_equal(s->fe.pol->nrules, 0);
+	assert_int_equal(state_read_file(s->cfg.state_dir, STATE_CURRENT_FILE, 100, &text, &len), 0);
+	assert_int_equal(len, 0);
+	free(text);
 	/* the engine's own reset does not say "empty" when another policy won */
 	expect(s, "LOAD siglen=0 name=g.pol", "deny in any id 11\n", "ok", NULL);
 	s->fe.after_swap = other_lands;

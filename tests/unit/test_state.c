@@ -354,6 +354,14 @@ static void test_meta_unreadable_rolls_back(void **state)
 		assert_int_equal(p->rules[0].id, 1); /* current.pol itself was replaced */
 		policy_free(p);
 	}
+	/* none at all (deleted, or current.pol put there by hand): it runs, and the log says so */
+	snprintf(why, sizeof(why), "%s/state.meta", dir);
+	assert_int_equal(unlink(why), 0);
+	put("current.pol", "deny in any id 2\n");
+	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+	assert_int_equal(p->rules[0].id, 2);
+	assert_non_null(strstr(why, "state.meta is missing: current.pol is taken as confirmed"));
+	policy_free(p);
 }
 
 /*
