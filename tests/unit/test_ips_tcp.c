@@ -69,6 +69,18 @@ static bool run_all(struct env *e, const struct seg *s, size_t n)
 	return hit; /* the last one's */
 }
 
+/* @n segments of @s through a flow of their own: did the last one alert? */
+static bool alerts(const struct seg *s, size_t n)
+{
+	struct env e;
+	bool hit;
+
+	env_open(&e, rules, 0);
+	hit = run_all(&e, s, n);
+	env_close(&e);
+	return hit;
+}
+
 enum { PA = TCPF_PSH | TCPF_ACK, SA = TCPF_SYN | TCPF_ACK };
 
 /*
@@ -99,15 +111,10 @@ static void test_window(void **state)
 		{ false, 5001, 115, TCPF_ACK, 100, -1, 0, "", 0 },
 		{ true, 115, 5001, PA, 502, -1, 0, "ACKyy", 0 },
 	};
-	struct env e;
 
 	(void)state;
-	env_open(&e, rules, 0);
-	assert_true(run_all(&e, plain, sizeof(plain) / sizeof(plain[0])));
-	env_close(&e);
-	env_open(&e, rules, 0);
-	assert_true(run_all(&e, scaled, sizeof(scaled) / sizeof(scaled[0])));
-	env_close(&e);
+	assert_true(alerts(plain, sizeof(plain) / sizeof(plain[0])));
+	assert_true(alerts(scaled, sizeof(scaled) / sizeof(scaled[0])));
 }
 
 /*
@@ -128,15 +135,10 @@ static void test_window_unknown(void **state)
 		{ false, 5001, 100, TCPF_ACK, 1, -1, 0, "", 0 },
 		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 }, /* within 8 << shift */
 	};
-	struct env e;
 
 	(void)state;
-	env_open(&e, rules, 0);
-	assert_true(run_all(&e, midstream, sizeof(midstream) / sizeof(midstream[0])));
-	env_close(&e);
-	env_open(&e, rules, 0);
-	assert_true(run_all(&e, no_syn, sizeof(no_syn) / sizeof(no_syn[0])));
-	env_close(&e);
+	assert_true(alerts(midstream, sizeof(midstream) / sizeof(midstream[0])));
+	assert_true(alerts(no_syn, sizeof(no_syn) / sizeof(no_syn[0])));
 }
 
 /*
@@ -158,26 +160,17 @@ static void test_paws(void **state)
 		{ true, 105, 5001, PA, 502, -1, 1003, "ACKyy", 0 },
 	};
 	struct seg off[sizeof(s) / sizeof(s[0])];
-	struct env e;
 
 	(void)state;
-	env_open(&e, rules, 0);
-	assert_true(run_all(&e, s, sizeof(s) / sizeof(s[0])));
-	env_close(&e);
+	assert_true(alerts(s, sizeof(s) / sizeof(s[0])));
 	/* a TSval one behind is still taken (tcp_paws_check()'s window of one) */
 	memcpy(off, s, sizeof(s));
 	off[5].tsval = 1001, off[5].data = "ACKyy", off[6].data = "zzzzz";
-	env_open(&e, rules, 0);
-	run_all(&e, off, 6);
-	assert_true(ipst_alerted(&e.res, 1));
-	env_close(&e);
+	assert_true(alerts(off, 6));
 	/* the SYN-ACK without timestamps: they are off, the old TSval counts for nothing */
 	memcpy(off, s, sizeof(s));
 	off[1].tsval = 0, off[5].data = "ACKyy", off[6].data = "zzzzz";
-	env_open(&e, rules, 0);
-	run_all(&e, off, 6);
-	assert_true(ipst_alerted(&e.res, 1));
-	env_close(&e);
+	assert_true(alerts(off, 6));
 }
 
 /*
@@ -201,25 +194,17 @@ static void test_old_ack(void **state)
 		{ true, 105, 5101, PA, 10, -1, 0, "ACKyy", 0 },
 	};
 	struct seg v[sizeof(s) / sizeof(s[0]) + 1];
-	struct env e;
 
 	(void)state;
-	env_open(&e, rules, 0);
-	assert_true(run_all(&e, s, sizeof(s) / sizeof(s[0])));
-	env_close(&e);
+	assert_true(alerts(s, sizeof(s) / sizeof(s[0])));
 	/* a FIN with such an ACK ends nothing */
 	memcpy(v, s, sizeof(s));
 	v[5].fl = TCPF_FIN | TCPF_ACK, v[5].data = "";
-	env_open(&e, rules, 0);
-	assert_true(run_all(&e, v, sizeof(s) / sizeof(s[0])));
-	env_close(&e);
+	assert_true(alerts(v, sizeof(s) / sizeof(s[0])));
 	/* 10 below: within max_window, taken */
 	memcpy(v, s, sizeof(s));
 	v[5].ack = 5091, v[5].data = "ACKyy", v[6].data = "zzzzz";
-	env_open(&e, rules, 0);
-	run_all(&e, v, 6);
-	assert_true(ipst_alerted(&e.res, 1));
-	env_close(&e);
+	assert_true(alerts(v, 6));
 }
 
 /*
@@ -245,18 +230,11 @@ static void test_urgent(void **state)
 		{ true, 104, 5001, U, 502, -1, 0, "", 1 }, /* names 104, taken already */
 		{ true, 106, 5001, PA, 502, -1, 0, "CK", 0 },
 	};
-	struct env e;
 
 	(void)state;
-	env_open(&e, rules, 0);
-	assert_true(run_all(&e, here, 2));
-	env_close(&e);
-	env_open(&e, rules, 0);
-	assert_true(run_all(&e, ahead, 3));
-	env_close(&e);
-	env_open(&e, rules, 0);
-	assert_true(run_all(&e, old, 3));
-	env_close(&e);
+	assert_true(alerts(here, 2));
+	assert_true(alerts(ahead, 3));
+	assert_true(alerts(old, 3));
 }
 
 /*
@@ -277,17 +255,12 @@ static void test_late_syn(void **state)
 		{ true, 105, 5006, PA, 502, -1, 0, "ACKyy", 0 },
 	};
 	struct seg v[sizeof(s) / sizeof(s[0])];
-	struct env e;
 
 	(void)state;
-	env_open(&e, rules, 0);
-	assert_true(run_all(&e, s, sizeof(s) / sizeof(s[0])));
-	env_close(&e);
+	assert_true(alerts(s, sizeof(s) / sizeof(s[0])));
 	memcpy(v, s, sizeof(s));
 	v[5] = (struct seg){ true, 103, 5006, TCPF_RST | TCPF_FIN | TCPF_ACK, 502, -1, 0, "zz", 0 };
-	env_open(&e, rules, 0);
-	assert_true(run_all(&e, v, sizeof(v) / sizeof(v[0])));
-	env_close(&e);
+	assert_true(alerts(v, sizeof(v) / sizeof(v[0])));
 }
 
 /*

@@ -46,6 +46,29 @@ static void put(const char *name, const char *text)
 	fclose(f);
 }
 
+/* lifelined -p @text: persisted once the engine runs (engine_persist_given()). */
+static void start_given(const struct config *cfg, const char *text)
+{
+	struct ll_errlist errs = { 0 };
+	struct policy *p = policy_load_string("given.pol", text, NULL, &errs);
+
+	assert_non_null(p);
+	engine_persist_given(cfg, p);
+	policy_free(p);
+	ll_err_free(&errs);
+}
+
+static void assert_holds(const char *name, const char *want)
+{
+	char *text = NULL;
+	size_t len;
+
+	assert_int_equal(state_read_file(dir, name, 1 << 16, &text, &len), 0);
+	if (!strstr(text, want))
+		fail_msg("%s holds '%s', not '%s'", name, text, want);
+	free(text);
+}
+
 static bool exists(const char *name)
 {
 	char path[256];
@@ -278,11 +301,7 @@ static void test_corrupt_current_falls_back(void **state)
 static void test_given_keeps_last_good(void **state)
 {
 	struct state_meta m = { .confirm_deadline = 1 };
-	struct ll_errlist errs = { 0 };
 	struct config cfg;
-	struct policy *p;
-	char *text = NULL;
-	size_t len;
 
 	(void)state;
 	config_defaults(&cfg);
@@ -290,36 +309,18 @@ static void test_given_keeps_last_good(void **state)
 	put("last-good.pol", "allow in tcp to any port 22 id 1\n");
 	put("current.pol", "deny in any id 2\n");
 	assert_int_equal(state_meta_write(dir, &m), 0);
-	p = policy_load_string("given.pol", "allow in tcp to any port 80 id 3\n", NULL, &errs);
-	assert_non_null(p);
-	engine_persist_given(&cfg, p);
-	policy_free(p);
-	assert_int_equal(state_read_file(dir, "last-good.pol", 1 << 16, &text, &len), 0);
-	assert_string_equal(text, "allow in tcp to any port 22 id 1\n");
-	free(text);
-	assert_int_equal(state_read_file(dir, "current.pol", 1 << 16, &text, &len), 0);
-	assert_non_null(strstr(text, "id 3"));
-	free(text);
+	start_given(&cfg, "allow in tcp to any port 80 id 3\n");
+	assert_holds("last-good.pol", "id 1\n");
+	assert_holds("current.pol", "id 3");
 	/* nor when state.meta cannot say (garbled): as the start without -p holds it */
 	put("state.meta", "garbage\n");
-	p = policy_load_string("given.pol", "allow in tcp to any port 25 id 5\n", NULL, &errs);
-	assert_non_null(p);
-	engine_persist_given(&cfg, p);
-	policy_free(p);
-	assert_int_equal(state_read_file(dir, "last-good.pol", 1 << 16, &text, &len), 0);
-	assert_string_equal(text, "allow in tcp to any port 22 id 1\n");
-	free(text);
+	start_given(&cfg, "allow in tcp to any port 25 id 5\n");
+	assert_holds("last-good.pol", "id 1\n");
 	/* with nothing pending, the policy before a given one is last-good, as before */
 	m.confirm_deadline = 0;
 	assert_int_equal(state_meta_write(dir, &m), 0);
-	p = policy_load_string("given.pol", "allow in tcp to any port 443 id 4\n", NULL, &errs);
-	assert_non_null(p);
-	engine_persist_given(&cfg, p);
-	policy_free(p);
-	assert_int_equal(state_read_file(dir, "last-good.pol", 1 << 16, &text, &len), 0);
-	assert_non_null(strstr(text, "id 5")); /* the one given before */
-	free(text);
-	ll_err_free(&errs);
+	start_given(&cfg, "allow in tcp to any port 443 id 4\n");
+	assert_holds("last-good.pol", "id 5"); /* the one given before */
 }
 
 /*
@@ -331,8 +332,7 @@ static void test_meta_unreadable_rolls_back(void **state)
 {
 	static const char *const broken[] = { "sha256 \x01\x02 garbage\n", "" };
 	struct state_meta m = { .confirm_deadline = 1 };
-	char why[512], *text = NULL;
-	size_t len;
+	char why[512];
 	struct policy *p;
 
 	(void)state;
@@ -346,10 +346,7 @@ static void test_meta_unreadable_rolls_back(void **state)
 		assert_non_null(strstr(why, "state.meta: garbled: whether current.pol was confirmed "
 					"cannot be told; rolled back to last-good; current.pol is kept as "));
 		policy_free(p);
-		/* it may have been confirmed: the operator's copy is there */
-		assert_int_equal(state_read_file(dir, "current.pol.bad", 1 << 16, &text, &len), 0);
-		assert_string_equal(text, "deny in any id 2\n");
-		free(text);
+		assert_holds("current.pol.bad", "deny in any id 2\n"); /* it may have been confirmed */
 		assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
 		assert_int_equal(p->rules[0].id, 1); /* current.pol itself was replaced */
 		policy_free(p);
