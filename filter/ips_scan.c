@@ -437,13 +437,18 @@ static void sort_u64(uint64_t *v, uint32_t n)
 	}
 }
 
-/* The ACK: present (but on a SYN), not of bytes never sent, not before the receiver's first. */
-static bool ack_ok(const struct scan *s, const uint32_t *start)
+/*
+ * The ACK: present (but on a SYN), not of bytes never sent. One too old
+ * (before the receiver's first byte, or further back than its window) is
+ * ips_tcp_take()'s: a test against the first byte alone took every ACK
+ * for "before" once 2 GiB had been acknowledged.
+ */
+static bool ack_ok(const struct scan *s)
 {
 	const struct pkt *p = s->p;
 	int other = !s->dir;
 
-	if (!(p->tcp_flags & TCPF_ACK) || (start && (int32_t)(p->tcp_ack - *start) < 0))
+	if (!(p->tcp_flags & TCPF_ACK))
 		return false;
 	/* an offloaded flow is back: the kernel passed what the record has not seen */
 	return s->f->offloaded || !(s->f->tcp_bits & FLOW_END_KNOWN(other)) ||
@@ -482,7 +487,7 @@ static bool receiver_takes(const struct scan *s)
 	if ((p->tcp_flags & TCPF_SYN) && s->f->tcp_state != FT_SYN_SENT &&
 	    s->f->tcp_state != FT_SYN_RECV)
 		return false;
-	if (!(p->tcp_flags & (TCPF_SYN | TCPF_RST)) && !ack_ok(s, sp))
+	if (!(p->tcp_flags & (TCPF_SYN | TCPF_RST)) && !ack_ok(s))
 		return false;
 	return ips_tcp_take(&s->fs->tcp, p, s->dir, sp);
 }
@@ -667,6 +672,14 @@ void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f
 	scan_packet(&s, g);
 	if (s.sv.len && !s.stop)
 		scan_stream(&s, g);
+	/*
+	 * A stream that takes no more (its FIN, or full) gives its buffer back
+	 * now that it has been read: else only at the side's next segment,
+	 * which after its FIN may never come (64 closed 3 MB replies held the
+	 * 256 MiB of reassembly for their TIME_WAIT).
+	 */
+	if (s.fs && s.fs->st[s.dir])
+		ips_stream_settle(s.fs->st[s.dir]);
 	for (uint32_t i = 0; i < w->ncand; i++)
 		w->seen[w->cand[i]] = 0;
 	w->ncand = 0;

@@ -360,7 +360,12 @@ bool ips_stream_rst_ends(const struct ips_stream *s, uint32_t seq)
 void ips_stream_end(struct ips_stream *s)
 {
 	s->done = true;
-	if (s->buf || s->ooo)
+	ips_stream_settle(s);
+}
+
+void ips_stream_settle(struct ips_stream *s)
+{
+	if (s->done && (s->buf || s->ooo))
 		finish(s);
 }
 

@@ -27,6 +27,7 @@ enum {
 	ITS_ACK = 16,  /* ack */
 	ITS_EDGE = 32, /* edge, maxwin */
 	ITS_TS = 64,   /* ts */
+	ITS_FULL = 128, /* bytes acked reached max_window (or 1 GiB) once: the bound is the window */
 };
 
 /* The options read here: window scale (on SYNs) and the timestamps. */
@@ -140,18 +141,33 @@ static void learn(struct ips_tcp *t, const struct pkt *p, int d, const struct to
 }
 
 /* tcp_ack(): an ACK before snd_una - min(max_window, bytes_acked) is dropped. */
-static bool ack_too_old(const struct ips_tcp *t, const struct pkt *p, int d,
-			const uint32_t *rstart)
+static bool ack_too_old(struct ips_tcp *t, const struct pkt *p, int d, const uint32_t *rstart)
 {
-	const struct ips_tcp_side *sd = &t->side[d];
-	uint32_t acked, span;
+	struct ips_tcp_side *sd = &t->side[d];
+	uint32_t acked = 0, span;
 
-	if (!(p->tcp_flags & TCPF_ACK) || !(sd->has & ITS_ACK) || !rstart ||
-	    before(sd->ack, *rstart))
+	if (!(p->tcp_flags & TCPF_ACK) || !(sd->has & ITS_ACK))
 		return false;
-	/* the opener's bytes_acked counts its SYN (tcp_rcv_synsent_state_process()) */
-	acked = sd->ack - *rstart + (d == 1);
-	span = (sd->has & ITS_EDGE) && sd->maxwin < acked ? sd->maxwin : acked;
+	/*
+	 * Linux's bytes_acked is 64 bits; counted here in 32 it would wrap
+	 * after 4 GiB (and read as "before the first byte" after 2): once it
+	 * passes the largest window, or 1 GiB, the bound is that window for good.
+	 */
+	if (!(sd->has & ITS_FULL)) {
+		if (!rstart || before(sd->ack, *rstart))
+			return false;
+		/* the opener's bytes_acked counts its SYN (tcp_rcv_synsent_state_process()) */
+		acked = sd->ack - *rstart + (d == 1);
+		if (acked >= 1u << 30 || ((sd->has & ITS_EDGE) && acked >= sd->maxwin))
+			sd->has |= ITS_FULL;
+	}
+	if (sd->has & ITS_FULL) {
+		if (!(sd->has & ITS_EDGE))
+			return false; /* no window known: no bound */
+		span = sd->maxwin;
+	} else {
+		span = acked;
+	}
 	return before(p->tcp_ack, sd->ack - span);
 }
 

@@ -483,6 +483,8 @@ void ips_stream_acked(struct ips_stream *s, uint32_t ack);
 bool ips_stream_rst_ends(const struct ips_stream *s, uint32_t seq);
 /* ips_stream_end() - no more bytes for @s: its buffer and queue go back now. */
 void ips_stream_end(struct ips_stream *s);
+/* ips_stream_settle() - when @s takes no more bytes, its buffer and queue go back now. */
+void ips_stream_settle(struct ips_stream *s);
 /* ips_stream_start() - where @s's side's bytes start, when its SYN or the SYN-ACK told. */
 bool ips_stream_start(const struct ips_stream *s, uint32_t *start);
 struct ips_stream *ips_stream_new(void);

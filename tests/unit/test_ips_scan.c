@@ -468,6 +468,27 @@ static void test_stream_rst_frees(void **state)
 }
 
 /*
+ * A stream that ends with its FIN gives its buffer back with that segment:
+ * the side's next segment, which used to do it, may never come (64 closed
+ * 3 MB replies held the whole reassembly memory for their TIME_WAIT).
+ */
+static void test_stream_fin_frees(void **state)
+{
+	struct env e;
+	uint64_t before;
+
+	(void)state;
+	env_open(&e, stream_rules, 0);
+	before = ips_stream_mem();
+	handshake(&e);
+	seg(&e, 100, "xxATT");
+	assert_true(ips_stream_mem() > before);
+	seg_fl(&e, 105, TCPF_FIN | TCPF_ACK, "");
+	assert_int_equal(ips_stream_mem(), before);
+	env_close(&e);
+}
+
+/*
  * A SYN the host dropped (a bad checksum) before the real one set where
  * the stream starts, and every real byte was then "old": the server's
  * SYN-ACK says where the client's bytes start.
@@ -752,7 +773,7 @@ int main(void)
 		cmocka_unit_test(test_stream_in_order),
 		cmocka_unit_test(test_stream_out_of_order), cmocka_unit_test(test_stream_retransmit),
 		cmocka_unit_test(test_stream_insertion), cmocka_unit_test(test_stream_syn_ack_sets_start),
-		cmocka_unit_test(test_stream_rst_frees),
+		cmocka_unit_test(test_stream_rst_frees), cmocka_unit_test(test_stream_fin_frees),
 		cmocka_unit_test(test_stream_ooo_same_seq), cmocka_unit_test(test_established_before_ips),
 		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_memcap_ooo), cmocka_unit_test(test_stream_growth_and_reuse),	cmocka_unit_test(test_stream_depth),
 		cmocka_unit_test(test_may_match),
