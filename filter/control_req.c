@@ -483,12 +483,17 @@ static void print_summary(const char *verb, const char *name, const struct polic
 static bool gave_way(struct control *c, FILE *out)
 {
 	char want[sizeof(c->meta.sha256)];
+	struct state_meta m;
+	bool named;
 
 	memcpy(want, c->meta.sha256, sizeof(want));
 	control_state_check(c);
-	if (!strcmp(c->ops->policy(c->ctx)->hash, want) && !c->confirm_ms)
+	/* the reset persisted this very policy (empty), with no confirm pending */
+	named = state_meta_read(dir_of(c), &m) == 0 && !strcmp(m.sha256, want) &&
+		!m.confirm_deadline;
+	if (!strcmp(c->ops->policy(c->ctx)->hash, want) && !(c->confirm_ms && named))
 		return false;
-	c->confirm_ms = 0; /* the reset's state has none pending (the same policy, even) */
+	c->confirm_ms = 0; /* the reset's state has none pending */
 	fprintf(out, "not kept: state.meta changed while this request ran (`lifelinectl reset` "
 		"acting alone while the engine was busy, or an edit by hand); the engine runs what "
 		"the state directory holds now, policy sha256 %.16s\n", c->ops->policy(c->ctx)->hash);

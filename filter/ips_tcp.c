@@ -27,7 +27,7 @@ enum {
 	ITS_ACK = 16,  /* ack */
 	ITS_EDGE = 32, /* edge, maxwin */
 	ITS_TS = 64,   /* ts */
-	ITS_FULL = 128, /* bytes acked reached max_window (or 1 GiB) once: the bound is the window */
+	ITS_FULL = 128, /* 1 GiB acked (past any window), or not known: the bound is the window */
 };
 
 /* The options read here: window scale (on SYNs) and the timestamps. */
@@ -146,27 +146,30 @@ static bool ack_too_old(struct ips_tcp *t, const struct pkt *p, int d, const uin
 	struct ips_tcp_side *sd = &t->side[d];
 	uint32_t acked = 0, span;
 
-	if (!(p->tcp_flags & TCPF_ACK) || !(sd->has & ITS_ACK))
+	if (!(p->tcp_flags & TCPF_ACK))
 		return false;
+	/* nothing acknowledged by this side yet: min() is 0, the bound the first byte */
+	if (!(sd->has & (ITS_ACK | ITS_FULL)))
+		return rstart && before(p->tcp_ack, *rstart);
 	/*
 	 * Linux's bytes_acked is 64 bits; counted here in 32 it would wrap
-	 * after 4 GiB (and read as "before the first byte" after 2): once it
-	 * passes the largest window, or 1 GiB, the bound is that window for good.
+	 * after 4 GiB (and read as "before the first byte" after 2): past 1 GiB,
+	 * more than any window, min() is the window for good.
 	 */
 	if (!(sd->has & ITS_FULL)) {
 		if (!rstart || before(sd->ack, *rstart))
 			return false;
 		/* the opener's bytes_acked counts its SYN (tcp_rcv_synsent_state_process()) */
 		acked = sd->ack - *rstart + (d == 1);
-		if (acked >= 1u << 30 || ((sd->has & ITS_EDGE) && acked >= sd->maxwin))
+		if (acked >= 1u << 30)
 			sd->has |= ITS_FULL;
 	}
 	if (sd->has & ITS_FULL) {
-		if (!(sd->has & ITS_EDGE))
-			return false; /* no window known: no bound */
+		if (!(sd->has & ITS_EDGE) || !(sd->has & ITS_ACK))
+			return false; /* no window or ACK known: no bound */
 		span = sd->maxwin;
 	} else {
-		span = acked;
+		span = (sd->has & ITS_EDGE) && sd->maxwin < acked ? sd->maxwin : acked;
 	}
 	return before(p->tcp_ack, sd->ack - span);
 }
@@ -211,4 +214,6 @@ bool ips_tcp_take(struct ips_tcp *t, const struct pkt *p, int dir, const uint32_
 void ips_tcp_forget(struct ips_tcp *t)
 {
 	memset(t, 0, sizeof(*t));
+	/* how much each side had acknowledged while the kernel passed the flow is unknown */
+	t->side[0].has = t->side[1].has = ITS_FULL;
 }

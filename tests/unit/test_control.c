@@ -562,6 +562,18 @@ static void reset_lands(struct fake_engine *f, enum control_swap_why why)
 		lands(f, "");
 }
 
+/* state.meta deleted by hand while a load swaps in. */
+static void meta_gone(struct fake_engine *f, enum control_swap_why why)
+{
+	char path[4096];
+
+	if (why != CONTROL_SWAP_LOAD)
+		return;
+	f->after_swap = NULL;
+	snprintf(path, sizeof(path), "%s/%s", f->cfg->state_dir, STATE_META_FILE);
+	assert_int_equal(unlink(path), 0);
+}
+
 /* A policy put in the state directory by hand (a restored backup) during the engine's reset. */
 static void other_lands(struct fake_engine *f, enum control_swap_why why)
 {
@@ -640,6 +652,16 @@ static void test_lone_reset_during_load(void **state)
 	assert_int_equal(state_read_file(s->cfg.state_dir, STATE_CURRENT_FILE, 100, &text, &len), 0);
 	assert_int_equal(len, 0);
 	free(text);
+	/*
+	 * state.meta gone (by hand) names nothing to give way to: the load
+	 * --confirm stands with its deadline (the last review: it was "not kept"
+	 * while the unconfirmed policy ran with no rollback to come)
+	 */
+	expect(s, "LOAD siglen=0 name=j.pol", "deny in any id 15\n", "ok", NULL);
+	s->fe.after_swap = meta_gone;
+	expect(s, "LOAD siglen=0 confirm=60 name=k.pol", "deny in any id 16\n", "ok",
+	       "run `lifelinectl confirm");
+	expect(s, "CONFIRM", NULL, "ok", "confirmed");
 	/* the engine's own reset does not say "empty" when another policy won */
 	expect(s, "LOAD siglen=0 name=g.pol", "deny in any id 11\n", "ok", NULL);
 	s->fe.after_swap = other_lands;

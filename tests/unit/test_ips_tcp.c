@@ -289,6 +289,40 @@ static void test_bare_rst_frees(void **state)
 }
 
 /*
+ * An ACK before the receiver's first byte, from a side that has acknowledged
+ * nothing yet (Linux's min(max_window, bytes_acked) is 0), and one older
+ * than the bytes acknowledged though the window has grown past them: both
+ * dropped by Linux, both taken by the IPS for a while (the last review).
+ */
+static void test_old_ack_small(void **state)
+{
+	static char thousand[1001];
+	const struct seg first[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5000, PA, 502, -1, 0, "xxATTZZZyy", 0 }, /* the decoy */
+		{ true, 100, 5001, PA, 502, -1, 0, "xxATT", 0 },
+		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+	const struct seg grown[] = {
+		{ true, 99, 0, TCPF_SYN, 1000, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, TCPF_ACK, 1000, -1, 0, "", 0 },
+		{ false, 5001, 100, PA, 65535, -1, 0, thousand, 0 },
+		{ true, 100, 6001, TCPF_ACK, 1000, -1, 0, "", 0 },
+		{ true, 100, 6001, TCPF_ACK, 60000, -1, 0, "", 0 },   /* the window grows */
+		{ true, 100, 6001, PA, 60000, -1, 0, "xxATT", 0 },
+		{ true, 105, 5000, PA, 60000, -1, 0, "ZZZyy", 0 },    /* 1,001 behind: too old */
+		{ true, 105, 6001, PA, 60000, -1, 0, "ACKyy", 0 },
+	};
+
+	(void)state;
+	memset(thousand, 'a', 1000);
+	assert_true(alerts(first, sizeof(first) / sizeof(first[0])));
+	assert_true(alerts(grown, sizeof(grown) / sizeof(grown[0])));
+}
+
+/*
  * A long connection: the server sends @total bytes (60,000 a segment, the
  * client acknowledging each), then the client's split pattern, its second
  * half with an ACK @behind the latest (reordered behind a pure ACK).
@@ -348,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_paws),     cmocka_unit_test(test_old_ack),
 		cmocka_unit_test(test_urgent),   cmocka_unit_test(test_late_syn),
 		cmocka_unit_test(test_bare_rst_frees), cmocka_unit_test(test_acked_wrap),
+		cmocka_unit_test(test_old_ack_small),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
