@@ -109,11 +109,7 @@ static int start_workers(struct engine *e, struct policy *pol)
 	return 0;
 }
 
-/*
- * Did `lifelinectl reset` take the queue rule out? Then no rewrite of our
- * chains (a new generation, a SIGHUP) puts it back, as `pfctl -f` does not
- * undo `pfctl -d`; a restart queues again.
- */
+/* The queue rule stays out from now on (the kernel rules are written without it). */
 static void queue_stays_out(struct engine *e)
 {
 	e->hooks.spec.queue = false;
@@ -121,6 +117,11 @@ static void queue_stays_out(struct engine *e)
 		   "unfiltered until lifelined restarts");
 }
 
+/*
+ * Did `lifelinectl reset` take the queue rule out? Then no rewrite of our
+ * chains (a new generation, a SIGHUP) puts it back, as `pfctl -f` does not
+ * undo `pfctl -d`; a restart queues again.
+ */
 static bool queue_taken_out(struct engine *e, enum hooks_queue_state st)
 {
 	if (e->hooks.installed && !e->hooks.spec.queue)
