@@ -496,7 +496,9 @@ static bool gave_way(struct control *c, FILE *out)
 	c->confirm_ms = 0; /* the reset's state has none pending */
 	fprintf(out, "not kept: state.meta changed while this request ran (`lifelinectl reset` "
 		"acting alone while the engine was busy, or an edit by hand); the engine runs what "
-		"the state directory holds now, policy sha256 %.16s\n", c->ops->policy(c->ctx)->hash);
+		"the state directory holds now, policy sha256 %.16s (`lifelinectl status` says "
+		"whether the queue rule is out; load this policy again if you still want it)\n",
+		c->ops->policy(c->ctx)->hash);
 	return true;
 }
 
@@ -650,6 +652,8 @@ out:
 const char *control_req_confirm(struct control *c, const struct control_msg *m, FILE *out)
 {
 	const char *want = control_msg_get(m, "sha256");
+	int64_t pending;
+	uint64_t deadline;
 
 	if (want && (strlen(want) < 8 || strlen(want) > 64 ||
 		     strspn(want, "0123456789abcdefABCDEF") != strlen(want))) {
@@ -675,14 +679,26 @@ const char *control_req_confirm(struct control *c, const struct control_msg *m, 
 			want);
 		return CTL_R_FAIL;
 	}
+	pending = c->confirm_ms;
+	deadline = c->meta.confirm_deadline;
 	c->confirm_ms = 0;
 	switch (control_persist(c, NULL, 0, NULL, 0, out)) {
 	case PERSIST_DONE:
 		fprintf(out, "confirmed: policy sha256 %.16s stays\n", c->meta.sha256);
 		return CTL_R_OK;
 	case PERSIST_FAILED:
-		fprintf(out, "confirmed for this run of the engine only: a restart rolls back to "
-			"the last-good policy\n");
+		/*
+		 * Confirmed only in memory, a restart would roll back what status
+		 * calls confirmed: nothing changes, so that `confirm` can be run
+		 * again once the state directory takes writes.
+		 */
+		c->confirm_ms = pending;
+		c->meta.confirm_deadline = deadline;
+		say(c, "confirm not recorded: the state directory does not take writes; the "
+		    "deadline stands");
+		fprintf(out, "not confirmed: it cannot be recorded, and a restart would roll it "
+			"back; the deadline stands: make the state directory writable and run "
+			"`lifelinectl confirm` again\n");
 		return CTL_R_FAIL;
 	default:
 		return CTL_R_FAIL;

@@ -676,9 +676,11 @@ static void test_confirm_unwritable(void **state)
 
 	expect(s, "LOAD siglen=0 confirm=60 name=a.pol", "deny in any id 5\n", "ok", NULL);
 	unreplaceable(s, STATE_META_FILE);
-	expect(s, "CONFIRM", NULL, "fail", "confirmed for this run of the engine only: a restart "
-	       "rolls back to the last-good policy");
+	expect(s, "CONFIRM", NULL, "fail", "not confirmed: it cannot be recorded, and a restart "
+	       "would roll it back; the deadline stands");
 	replaceable(s, STATE_META_FILE);
+	/* nothing changed: once the state directory takes writes, confirm again */
+	expect(s, "CONFIRM", NULL, "ok", "confirmed: policy sha256");
 }
 
 static void test_flows_explain(void **state)
