@@ -434,6 +434,11 @@ lone_reset_during_load() {
 	ctl status | grep -q 'policy: 0 firewall rules' || { ctl status; return 1; }
 }
 check live-ctl-lone-reset-during-load lone_reset_during_load
+# the engine's stop removes its rules through the same tools: at full speed, so that it ends
+# within stop_engine's 10 s and the next engine does not start beside a stopping one
+for t in iptables-restore ip6tables-restore; do
+	printf '#!/bin/sh\nexec %s "$@"\n' "$(command -v $t)" >"$T/slowerbin/$t"
+done
 stop_engine TERM
 
 # --- the xtables lock held by another process (legacy iptables: iptables-nft has no lock) -----
