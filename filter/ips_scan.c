@@ -457,9 +457,10 @@ static bool ack_ok(const struct scan *s)
 
 /*
  * Does the receiver keep @s's segment? Linux drops one without ACK (but a
- * SYN), one that acknowledges bytes the other side never sent (RFC 9293
- * 3.10.7.4) or bytes before its first, and one whose checksum is wrong;
- * ips_tcp_take() adds the window, PAWS and too-old ACKs. An attacker sends
+ * SYN or a RST), one that acknowledges bytes the other side never sent (RFC
+ * 9293 3.10.7.4), a SYN once the handshake is through, and one whose
+ * checksum is wrong; ips_tcp_take() adds the window, PAWS and ACKs too old
+ * (before the receiver's first byte, or further back than its window). An attacker sends
  * such a segment first, with bytes the host never sees, then the real ones
  * at the same sequence numbers, and a stream that kept the first copy saw
  * neither. (The checksum: live only, where NFQUEUE says whether the kernel

@@ -384,8 +384,7 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 
 	*is_pkt = false;
 	if (s->done) {
-		if (s->buf) /* the last call's caller has read it by now */
-			finish(s);
+		ips_stream_settle(s); /* ips_scan() settles it, but a caller of its own may not */
 		*data = NULL;
 		*len = *new_off = 0;
 		return;

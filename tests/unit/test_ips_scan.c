@@ -441,6 +441,16 @@ static void test_stream_insertion(void **state)
 	env_close(&e);
 }
 
+/* A stream with five bytes in, after the handshake; *@before: the reassembly memory before it. */
+static void stream_with_bytes(struct env *e, uint64_t *before)
+{
+	env_open(e, stream_rules, 0);
+	*before = ips_stream_mem();
+	handshake(e);
+	seg(e, 100, "xxATT");
+	assert_true(ips_stream_mem() > *before);
+}
+
 /*
  * A RST at the receiver's next byte ends the connection there: both streams
  * give their memory back at once (5,000 aborted connections held the whole
@@ -454,11 +464,7 @@ static void test_stream_rst_frees(void **state)
 	uint64_t before;
 
 	(void)state;
-	env_open(&e, stream_rules, 0);
-	before = ips_stream_mem();
-	handshake(&e);
-	seg(&e, 100, "xxATT");
-	assert_true(ips_stream_mem() > before);
+	stream_with_bytes(&e, &before);
 	seg_fl(&e, 110, TCPF_RST | TCPF_ACK, ""); /* blind: the next byte is 105 */
 	assert_true(ips_stream_mem() > before);
 	assert_true(ipst_alerted(seg(&e, 105, "ACKyy"), 1)); /* still put together */
@@ -478,11 +484,7 @@ static void test_stream_fin_frees(void **state)
 	uint64_t before;
 
 	(void)state;
-	env_open(&e, stream_rules, 0);
-	before = ips_stream_mem();
-	handshake(&e);
-	seg(&e, 100, "xxATT");
-	assert_true(ips_stream_mem() > before);
+	stream_with_bytes(&e, &before);
 	seg_fl(&e, 105, TCPF_FIN | TCPF_ACK, "");
 	assert_int_equal(ips_stream_mem(), before);
 	env_close(&e);
