@@ -475,7 +475,7 @@ struct policy *state_load_current(const char *dir, const struct policy_opts *o, 
 			 strerror(-rc));
 	if (!m.confirm_deadline && !unsure) {
 		char path[4096];
-		bool had = false;
+		bool had;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, STATE_CURRENT_FILE);
 		had = rc == -ENOENT && access(path, F_OK) == 0;
