@@ -350,9 +350,52 @@ static bool state_dir_usable(struct doctor *d, const char *dir)
 }
 
 /*
+ * Last-good as a start falling back on it loads it, or NULL with @why
+ * when it is absent or does not load: a restart runs the empty policy then.
+ */
+static struct policy *last_good(const char *dir, struct policy_opts *po, char *why, size_t len)
+{
+	struct stat st;
+
+	snprintf(why, len, "%s/%s", dir, STATE_LAST_GOOD_FILE);
+	if (stat(why, &st) < 0) {
+		snprintf(why, len, "there is no last-good");
+		return NULL;
+	}
+	po->skip_unsupported = true; /* as a start loads it: it ran once */
+	return state_load_policy(dir, STATE_LAST_GOOD, po, why, len);
+}
+
+/*
+ * A state.meta there but unreadable (garbled, empty) cannot say whether
+ * current.pol was confirmed: a start runs last-good, whatever current.pol
+ * holds (state_load_current()). A missing one is not that: current.pol is
+ * taken as confirmed. Until a load writes state.meta again, a restart
+ * would go back.
+ */
+static void meta_unreadable(struct doctor *d, struct policy_opts *po, int rc)
+{
+	const char *dir = d->cfg->state_dir;
+	const char *how = rc == -EINVAL ? "garbled" : strerror(-rc);
+	char lwhy[512];
+	struct policy *lg = last_good(dir, po, lwhy, sizeof(lwhy));
+
+	if (lg)
+		doctor_line(d, DOC_WARN, "persisted policy", "%s/%s: %s: a restart would run "
+			    "last-good, not current.pol; `lifelinectl load` the policy again to "
+			    "rewrite state.meta", dir, STATE_META_FILE, how);
+	else
+		doctor_line(d, DOC_FAIL, "persisted policy", "%s/%s: %s, and %s: a restart would "
+			    "run the empty policy; `lifelinectl load` the policy again to rewrite "
+			    "state.meta", dir, STATE_META_FILE, how, lwhy);
+	policy_free(lg);
+}
+
+/*
  * The policy a restart would start with (state.c: state_load_current()):
- * the last-good one when a --confirm load is pending or current.pol is
- * broken (kept then as current.pol.bad, which is worth a line too).
+ * the last-good one when a --confirm load is pending, state.meta does not
+ * read or current.pol is broken (kept then as current.pol.bad, which is
+ * worth a line too).
  */
 static void check_persisted(struct doctor *d)
 {
@@ -363,6 +406,7 @@ static void check_persisted(struct doctor *d)
 	struct stat st;
 	char why[512], lwhy[512], path[4200], buf[512];
 	const char *run;
+	int mrc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, STATE_CURRENT_FILE);
 	if (geteuid() != 0 && access(path, R_OK) < 0 && errno == EACCES) {
@@ -372,7 +416,19 @@ static void check_persisted(struct doctor *d)
 	}
 	if (!state_dir_usable(d, dir))
 		return;
-	config_policy_opts(d->cfg, &po, state_meta_read(dir, &m) == 0 && m.skip_unsupported);
+	mrc = state_meta_read(dir, &m);
+	if (mrc == -EACCES && geteuid() != 0) {
+		doctor_line(d, DOC_WARN, "persisted policy", "not checked: reading %s/%s needs "
+			    "root", dir, STATE_META_FILE);
+		return;
+	}
+	config_policy_opts(d->cfg, &po, mrc == 0 && m.skip_unsupported);
+	snprintf(lwhy, sizeof(lwhy), "%s/%s", dir, STATE_LAST_GOOD_FILE);
+	/* with neither policy file, a start runs the empty policy either way (below) */
+	if (mrc < 0 && mrc != -ENOENT && (stat(path, &st) == 0 || stat(lwhy, &st) == 0)) {
+		meta_unreadable(d, &po, mrc);
+		return;
+	}
 	if (m.confirm_deadline) {
 		doctor_line(d, DOC_WARN, "persisted policy", "a load with --confirm awaits "
 			    "`lifelinectl confirm`: a restart now rolls back to last-good");
@@ -395,15 +451,7 @@ static void check_persisted(struct doctor *d)
 	p = state_load_policy(dir, STATE_CURRENT, &po, why, sizeof(why));
 	snprintf(path, sizeof(path), "%s/%s.bad", dir, STATE_CURRENT_FILE);
 	if (!p) {
-		/* an absent last-good loads as the empty policy: that is what a restart runs then */
-		snprintf(lwhy, sizeof(lwhy), "%s/%s", dir, STATE_LAST_GOOD_FILE);
-		if (stat(lwhy, &st) == 0) {
-			po.skip_unsupported = true; /* as a start loads it: it ran once */
-			lg = state_load_policy(dir, STATE_LAST_GOOD, &po, lwhy, sizeof(lwhy));
-		} else {
-			lg = NULL;
-			snprintf(lwhy, sizeof(lwhy), "there is no last-good");
-		}
+		lg = last_good(dir, &po, lwhy, sizeof(lwhy));
 		if (lg)
 			doctor_line(d, DOC_WARN, "persisted policy", "%s: a restart would run "
 				    "last-good instead; `lifelinectl load` a good policy", why);
@@ -412,9 +460,11 @@ static void check_persisted(struct doctor *d)
 				    "the empty policy; `lifelinectl load` a good policy", why, lwhy);
 		policy_free(lg);
 	} else if (stat(path, &st) == 0) {
+		/* state.meta unreadable, current.pol may have been fine (state_load_current()) */
 		doctor_line(d, DOC_WARN, "persisted policy", "%s exists: an engine started with "
-			    "last-good because current.pol was broken (its log says why); remove "
-			    "the file once read", path);
+			    "last-good, as current.pol was broken or state.meta unreadable (the "
+			    "log says which; `lifelinectl check` the file and load it if it is the "
+			    "policy wanted; remove it once read)", path);
 	} else if ((run = status_field(d, "policy", buf, sizeof(buf))) &&
 		   (run = strstr(run, "sha256 ")) && strncmp(run + 7, p->hash, 64) != 0) {
 		/* the last load or reset ran but could not be written (disk full, read-only) */

@@ -432,11 +432,36 @@ check restart_corrupt_said has "$T/e1/engine.out" "current.pol:1:9: unknown prot
 run e1 show; check restart_corrupt_last_good has "$T/out" "port 22 id 1"
 check restart_corrupt_kept grep -q bogus "$T/e1/state/current.pol.bad"
 check restart_corrupt_current_replaced grep -q "port 22 id 1" "$T/e1/state/current.pol"
-run e1 doctor; check doctor_persisted_bad has "$T/out" "^warn  persisted policy .*current.pol.bad exists"
+run e1 doctor; check doctor_persisted_bad has "$T/out" "^warn  persisted policy .*current.pol.bad exists: an engine started with last-good, as current.pol was broken or state.meta unreadable"
+check doctor_persisted_bad_next has "$T/out" "^warn  persisted policy .*the log says which; .lifelinectl check. the file and load it if it is the policy wanted; remove it once read"
 printf 'deny in bogus\n' > "$T/e1/state/current.pol"
 run e1 doctor; check doctor_persisted_broken has "$T/out" "^warn  persisted policy .*current.pol:1:9: unknown protocol 'bogus': a restart would run last-good"
 run e1 load "$P/a.pol"; rm -f "$T/e1/state/current.pol.bad"
 run e1 doctor; check doctor_persisted_ok has "$T/out" "^ok    persisted policy .*current.pol loads (2 rules)"
+# a state.meta that does not read beside a good current.pol: a restart runs last-good
+# (state_load_current()), whatever current.pol holds; a load writes state.meta again.
+# (the load before this one made last-good of the broken current.pol: load again)
+run e1 load "$P/a.pol"
+cp "$T/e1/state/state.meta" "$T/meta.keep"; printf 'serial 1\n' > "$T/e1/state/state.meta"
+run e1 doctor; check doctor_persisted_meta_garbled has "$T/out" "^warn  persisted policy .*state/state.meta: garbled: a restart would run last-good, not current.pol; .lifelinectl load. the policy again to rewrite state.meta"
+mv "$T/e1/state/last-good.pol" "$T/lg.keep"
+run e1 doctor; check doctor_persisted_meta_no_last_good has "$T/out" "^FAIL  persisted policy .*state.meta: garbled, and there is no last-good: a restart would run the empty policy"
+mv "$T/lg.keep" "$T/e1/state/last-good.pol"
+: > "$T/e1/state/state.meta"
+run e1 doctor; check doctor_persisted_meta_empty has "$T/out" "^warn  persisted policy .*state.meta: garbled: a restart would run last-good"
+# missing is not garbled: current.pol is taken as confirmed
+rm "$T/e1/state/state.meta"
+run e1 doctor; check doctor_persisted_meta_missing has "$T/out" "^ok    persisted policy .*current.pol loads (2 rules)"
+mv "$T/meta.keep" "$T/e1/state/state.meta"
+run e1 doctor; check doctor_persisted_meta_back has "$T/out" "^ok    persisted policy .*current.pol loads (2 rules)"
+# ...and a start with it does so, keeping the (good) current.pol as current.pol.bad
+printf 'serial 1\n' > "$T/e1/state/state.meta"; stop e1; start e1 ""
+check restart_meta_garbled_said has "$T/e1/engine.out" "state.meta: garbled: whether current.pol was confirmed cannot be told; rolled back to last-good; current.pol is kept as"
+run e1 doctor; check doctor_persisted_bad_after_meta has "$T/out" "^warn  persisted policy .*current.pol.bad exists: .*or state.meta unreadable"
+"$CTLBIN" check "$T/e1/state/current.pol.bad" > "$T/out" 2>&1
+check restart_meta_garbled_bad_checks [ $? -eq 0 ]
+run e1 load "$T/e1/state/current.pol.bad"; rm -f "$T/e1/state/current.pol.bad"
+run e1 doctor; check doctor_persisted_ok_again has "$T/out" "^ok    persisted policy .*current.pol loads (2 rules)"
 # a load that ran but was not written (disk full): what a restart runs is not what runs now
 cp "$P/c.pol" "$T/e1/state/current.pol"
 run e1 doctor; check doctor_persisted_not_running has "$T/out" "^warn  persisted policy .*current.pol (sha256 [0-9a-f]*) is not the policy that runs"
