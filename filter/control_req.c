@@ -588,11 +588,47 @@ static void warn_unqueued(struct control *c, FILE *out)
 			"(status tells; a restart of lifelined installs them)\n", why);
 }
 
+/*
+ * Run @p (owned) and persist it: true when it stays, persisted or not.
+ * Its summary line is said only then, ahead of what swap() and
+ * control_persist() say: a load the engine refused, or one that gave way
+ * to a reset, has no "loaded" line for a script to take for success. The
+ * summary is written while @p is still ours (the engine may free it), the
+ * rest after it in the same stream, from @at on.
+ */
+static bool load_swap(struct control *c, const struct load_req *r, struct policy *p,
+		      const char *msg, FILE *out)
+{
+	struct state_meta old = c->meta;
+	char *said = NULL;
+	size_t len = 0;
+	bool stays = false;
+	FILE *f = open_memstream(&said, &len);
+	long at;
+
+	if (!f) {
+		policy_free(p);
+		fputs("out of memory; the running policy is unchanged\n", out);
+		return false;
+	}
+	print_summary("loaded", r->name, p, f);
+	at = ftell(f);
+	state_meta_of(&c->meta, p, r->verified, r->skip);
+	if (swap(c, p, CONTROL_SWAP_LOAD, msg, &old, f) == 0) {
+		c->confirm_ms = r->confirm_s ? control_now_ms() + (int64_t)r->confirm_s * 1000 : 0;
+		c->expired_at = 0;
+		stays = control_persist(c, r->text, r->len, r->sig, r->siglen, f) != PERSIST_GAVE_WAY;
+	}
+	if (fclose(f) == 0 && at >= 0)
+		fputs(said + (stays ? 0 : at), out);
+	free(said);
+	return stays;
+}
+
 /* control_req_load() - LOAD: see control_proto.c. */
 const char *control_req_load(struct control *c, const struct control_msg *m, FILE *out)
 {
 	struct load_req r = { 0 };
-	struct state_meta old;
 	struct policy *p;
 	char msg[256], *diff = NULL;
 	size_t dlen = 0;
@@ -625,14 +661,7 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 		fputs("warning: cannot expand the includes for persistence\n", out);
 	snprintf(msg, sizeof(msg), "loaded %s sha256 %s%s", r.name, p->hash,
 		 r.confirm_s ? " (awaiting confirm)" : "");
-	old = c->meta;
-	state_meta_of(&c->meta, p, r.verified, r.skip);
-	print_summary("loaded", r.name, p, out);
-	if (swap(c, p, CONTROL_SWAP_LOAD, msg, &old, out) < 0)
-		goto out;
-	c->confirm_ms = r.confirm_s ? control_now_ms() + (int64_t)r.confirm_s * 1000 : 0;
-	c->expired_at = 0;
-	if (control_persist(c, r.text, r.len, r.sig, r.siglen, out) == PERSIST_GAVE_WAY)
+	if (!load_swap(c, &r, p, msg, out))
 		goto out;
 	fputs(diff, out);
 	warn_unqueued(c, out);
