@@ -389,8 +389,13 @@ static int keep_bad(const char *dir, char *to, size_t tolen)
 
 	snprintf(from, sizeof(from), "%s/%s", dir, STATE_CURRENT_FILE);
 	snprintf(to, tolen, "%s/%s.bad", dir, STATE_CURRENT_FILE);
-	if ((unlink(to) < 0 && errno != ENOENT) || (link(from, to) < 0 && errno != ENOENT))
+	if (unlink(to) < 0 && errno != ENOENT)
 		return -errno;
+	if (link(from, to) < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		to[0] = '\0'; /* no current.pol: nothing to keep, nothing to name */
+	}
 	return 0;
 }
 
@@ -438,7 +443,7 @@ static struct policy *fall_back(const char *dir, const struct policy_opts *o, ch
 			 "current: %s", what, strerror(-rc));
 	else
 		snprintf(why + n, whylen - n, "; started with %s, now current; the broken file "
-			 "is kept as %s", what, to);
+			 "is kept as %s", what, to[0] ? to : "(none: current.pol is gone)");
 	return p;
 }
 

@@ -351,6 +351,18 @@ static void test_meta_unreadable_rolls_back(void **state)
 		assert_int_equal(p->rules[0].id, 1); /* current.pol itself was replaced */
 		policy_free(p);
 	}
+	/* garbled beside no current.pol at all: last-good runs, and no .bad is named */
+	snprintf(why, sizeof(why), "%s/current.pol.bad", dir);
+	assert_int_equal(unlink(why), 0);
+	snprintf(why, sizeof(why), "%s/current.pol", dir);
+	assert_int_equal(unlink(why), 0);
+	put("state.meta", "garbage\n");
+	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+	assert_int_equal(p->rules[0].id, 1);
+	assert_null(strstr(why, ".bad"));
+	policy_free(p);
+	snprintf(why, sizeof(why), "%s/current.pol.bad", dir);
+	assert_int_equal(access(why, F_OK), -1);
 	/* none at all (deleted, or current.pol put there by hand): it runs, and the log says so */
 	snprintf(why, sizeof(why), "%s/state.meta", dir);
 	assert_int_equal(unlink(why), 0);
