@@ -27,7 +27,9 @@ struct ips_stream {
 	bool done; /* full, or complete up to the FIN: no byte can be added any more */
 	bool start_known; /* start: this side's first byte, from its SYN or the other's SYN-ACK */
 	bool urg;         /* urg_seq: the urgent byte, left out when it comes (urgent()) */
+	bool synack;      /* the other side's SYN-ACK came: a SYN's data is taken no more */
 	uint32_t next_seq, fin_seq, start, urg_seq;
+	uint32_t syn_len; /* bytes from start its SYNs carried, the SYN-ACK yet to say if taken */
 	uint8_t *buf;
 	uint32_t len, cap;
 	struct seg *ooo; /* sorted by seq */
@@ -341,8 +343,54 @@ static void urgent(struct ips_stream *s, const struct pkt *p)
 	s->urg_seq = at;
 }
 
+/* Back to nothing taken, the next byte at @seq: what the stream held the receiver never got. */
+static void restart(struct ips_stream *s, uint32_t seq)
+{
+	ooo_clear(s);
+	s->len = 0;
+	s->full = s->done = s->fin = s->urg = false;
+	s->next_seq = seq;
+}
+
+/*
+ * Data on a SYN (TCP Fast Open, RFC 7413) went into the stream when the SYN
+ * came, to be inspected with it as Suricata does; the first SYN-ACK says
+ * what the server kept. Linux queues the data of the SYN that opened the
+ * connection, all of it (tcp_fastopen_add_skb()), or none - no cookie, TFO
+ * off, a full queue: the SYN-ACK acknowledges ISN + 1 only, and the client
+ * sends the bytes again as segments, which must find the stream empty
+ * (else the SYN's copy stood for them, or they were read twice). Bytes
+ * taken after the SYN's, before any SYN-ACK, go with them. A stream that
+ * the SYN's data filled and whose buffer went back (done) stays so if the
+ * server took bytes.
+ */
+static void syn_acked(struct ips_stream *s, uint32_t ack)
+{
+	uint32_t took = ack - s->start, carried = s->syn_len;
+
+	s->syn_len = 0;
+	if (took == carried)
+		return;
+	if (took > carried) { /* not an ACK of the SYN's bytes: start where it says */
+		restart(s, ack);
+		s->start = ack;
+	} else if (!took) {
+		restart(s, ack);
+	} else if (took <= s->len && !s->done) {
+		restart(s, ack);
+		s->len = took; /* the buffer still holds them */
+	}
+}
+
 void ips_stream_acked(struct ips_stream *s, uint32_t ack)
 {
+	bool first = !s->synack;
+
+	s->synack = true;
+	if (first && s->syn_len) {
+		syn_acked(s, ack);
+		return;
+	}
 	if (s->done || s->len || s->ooo || s->fin)
 		return;
 	s->init = true;
@@ -373,6 +421,30 @@ bool ips_stream_start(const struct ips_stream *s, uint32_t *start)
 {
 	*start = s->start;
 	return s->start_known;
+}
+
+/*
+ * A SYN's data (TCP Fast Open): the first bytes, from ISN + 1, while the
+ * stream holds nothing but SYN data and no SYN-ACK has said what the
+ * server kept (syn_acked()). A SYN sent again with data adds only bytes
+ * past the first one's: a Linux server keeps the data of the first SYN it
+ * got, and its SYN-ACK cuts what else went in. The data on a SYN-ACK is the
+ * server's, which the client takes only on a Fast Open of its own: not
+ * followed.
+ */
+static void syn_data(struct ips_stream *s, const struct ips_ruleset *rs, const struct pkt *p,
+		     bool *whole)
+{
+	uint32_t at = p->tcp_seq + 1;
+
+	if ((p->tcp_flags & (TCPF_ACK | TCPF_RST)) || s->synack || s->full || !s->start_known ||
+	    at != s->start || s->ooo || s->next_seq - s->start != s->syn_len)
+		return;
+	*whole = !s->syn_len;
+	append(s, rs, at, p->payload, p->paylen);
+	/* all it carried, also what the depth or the memcap left out: what an ACK of it says */
+	if (p->paylen > s->syn_len)
+		s->syn_len = p->paylen;
 }
 
 void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const struct pkt *p,
@@ -406,6 +478,8 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 			s->start_known = true;
 		}
 		s->init = true;
+		if (p->paylen)
+			syn_data(s, rs, p, &whole);
 	} else if (p->paylen && !s->init) {
 		s->init = true;
 		s->next_seq = p->tcp_seq;

@@ -468,11 +468,14 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
  * never sent or too old, a bad checksum, outside the window, PAWS - so its
  * data, FIN, urgent pointer and SYN sequence number are not taken into the
  * stream; the packet itself is still inspected. Urgent data: the byte the
- * urgent pointer names is left out, as Linux without SO_OOBINLINE reads.)
+ * urgent pointer names is left out, as Linux without SO_OOBINLINE reads.
+ * A SYN's data (TCP Fast Open) goes in as the first bytes; the SYN-ACK
+ * takes back what the server did not keep, ips_stream_acked().)
  *
  * ips_stream_acked() - the other side's SYN-ACK acknowledged @ack: where
  * @s's bytes start, unless it holds some already (a SYN before the real
- * one, which the host dropped, set another start).
+ * one, which the host dropped, set another start). The first one also says
+ * how much of the SYN's data the server took; the rest leaves the stream.
  */
 void ips_stream_acked(struct ips_stream *s, uint32_t ack);
 /*

@@ -53,7 +53,8 @@ static bool run(struct env *e, const struct seg *s)
 	p.tcp_urp = s->urp;
 	if (!s->to_server)
 		ipst_reverse(&p);
-	if (s->fl == TCPF_SYN && s->to_server)
+	/* a SYN opens the flow, but one after the handshake is a late one on the same flow */
+	if (s->fl == TCPF_SYN && s->to_server && !(e->f.tcp_bits & FLOW_HANDSHAKE))
 		e->f.tcp_state = FT_SYN_SENT, e->f.accept = 1;
 	flow_update(NULL, &e->f, &p, s->to_server, e->now += 1000);
 	ips_scan(e->w, e->rs, &e->f, &p, s->to_server, e->now, &e->res);
@@ -375,6 +376,182 @@ static void test_acked_wrap(void **state)
 	assert_false(after_transfer((1ull << 32) + 10000, 70000)); /* past the 65,535 window */
 }
 
+/* @n segments through a flow of its own with @rs: how many of them alerted sid 1 (or dropped). */
+static int hits(const char *rs, const struct seg *s, size_t n, bool *dropped)
+{
+	struct env e;
+	int k = 0;
+
+	env_open(&e, rs, 0);
+	for (size_t i = 0; i < n; i++) {
+		k += run(&e, &s[i]);
+		if (dropped && e.res.action == IPS_ACT_DROP)
+			*dropped = true;
+	}
+	env_close(&e);
+	return k;
+}
+
+/*
+ * TCP Fast Open (RFC 7413): the SYN's data is the client's first bytes
+ * (from ISN + 1) once the server's SYN-ACK acknowledges them. A signature
+ * split between it and the next segment was missed: the SYN's data was
+ * inspected with its packet only.
+ */
+static void test_tfo_split(void **state)
+{
+	static const char drop[] =
+		"drop tcp any any -> any any (flow:to_server; content:\"ATTACK\"; sid:1;)\n";
+	const struct seg s[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "xxATT", 0 },
+		{ false, 5000, 105, SA, 65535, -1, 0, "", 0 }, /* the server took the 5 bytes */
+		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+	bool dropped = false;
+
+	(void)state;
+	assert_int_equal(hits(rules, s, 3, NULL), 1);
+	assert_true(alerts(s, 3));
+	assert_int_equal(hits(drop, s, 3, &dropped), 1);
+	assert_true(dropped);
+}
+
+/* Two contents, one in the SYN's data and one in the next segment: the rule waits for the second. */
+static void test_tfo_two_contents(void **state)
+{
+	static const char two[] = "alert tcp any any -> any any (flow:to_server; content:\"AAAA\"; "
+				  "content:\"BBBB\"; distance:0; sid:1;)\n";
+	const struct seg s[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "xAAAAx", 0 },
+		{ false, 5000, 106, SA, 65535, -1, 0, "", 0 },
+		{ true, 106, 5001, PA, 502, -1, 0, "yBBBBy", 0 },
+	};
+
+	(void)state;
+	assert_int_equal(hits(two, s, 3, NULL), 1);
+}
+
+/*
+ * SYN data past stream-depth fills the stream, whose buffer goes back at
+ * once; when the server took none of it the stream starts afresh with the
+ * bytes the client sends again, and when it took it all the stream stays
+ * full (nothing past the depth is reassembled).
+ */
+static void test_tfo_full(void **state)
+{
+	const struct seg taken[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "ZZZZZZZZZZZZZZZZZZZZ", 0 },
+		{ false, 5000, 120, SA, 65535, -1, 0, "", 0 },
+		{ true, 120, 5001, PA, 502, -1, 0, "xATT", 0 },
+		{ true, 124, 5001, PA, 502, -1, 0, "ACKy", 0 },
+	};
+	const struct seg s[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "ZZZZZZZZZZZZZZZZZZZZ", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "xATT", 0 },
+		{ true, 104, 5001, PA, 502, -1, 0, "ACKy", 0 },
+	};
+	struct env e;
+	uint64_t held = ips_stream_mem();
+
+	(void)state;
+	env_open(&e, rules, 8);
+	run(&e, &s[0]);
+	assert_int_equal(ips_stream_mem(), held); /* full: given back */
+	run_all(&e, s + 1, 2);
+	assert_true(run(&e, &s[3]));
+	env_close(&e);
+	env_open(&e, rules, 8);
+	assert_false(run_all(&e, taken, 4));
+	env_close(&e);
+}
+
+/*
+ * A SYN-ACK that acknowledges ISN + 1 only: the server dropped the SYN's
+ * data (no cookie, TFO off) and the client sends it again as a segment.
+ * The stream holds it once, and never bytes the server did not take: not
+ * "xxATT" + "ACKyy" when the server got "hello" + "ACKyy", and the real
+ * bytes at ISN + 1 are not hidden by the SYN's decoy.
+ */
+static void test_tfo_not_acked(void **state)
+{
+	const struct seg again[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "xxATT", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "xxATT", 0 },
+		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+	const struct seg other[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "xxATT", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "hello", 0 },
+		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+	const struct seg decoy[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "ZZZZZ", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "xxATT", 0 },
+		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+
+	(void)state;
+	assert_int_equal(hits(rules, again, 5, NULL), 1);
+	assert_true(alerts(again, 5));
+	assert_int_equal(hits(rules, other, 4, NULL), 0);
+	assert_true(alerts(decoy, 4));
+}
+
+/*
+ * SYN data on a retransmitted SYN: the first SYN carried none (or was
+ * lost), the second carries the bytes the server acknowledges. The same
+ * SYN sent twice with its data puts the data in the stream once.
+ */
+static void test_tfo_syn_again(void **state)
+{
+	const struct seg late_data[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "xxATT", 0 },
+		{ false, 5000, 105, SA, 65535, -1, 0, "", 0 },
+		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+	const struct seg twice[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "xxATT", 0 },
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "xxATT", 0 },
+		{ false, 5000, 105, SA, 65535, -1, 0, "", 0 },
+		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+
+	(void)state;
+	assert_true(alerts(late_data, 4));
+	assert_int_equal(hits(rules, twice, 4, NULL), 1);
+	assert_true(alerts(twice, 4));
+}
+
+/*
+ * A SYN with data once the handshake is through is dropped by Linux
+ * (RFC 5961 4): its data neither completes a signature nor stands for the
+ * real bytes at the same place.
+ */
+static void test_tfo_late_syn(void **state)
+{
+	const struct seg completes[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "xxATT", 0 },
+		{ true, 104, 0, TCPF_SYN, 64240, -1, 0, "ACKyy", 0 }, /* its data at 105 */
+		{ true, 105, 5001, PA, 502, -1, 0, "zzzzz", 0 },
+	};
+	struct seg hides[sizeof(completes) / sizeof(completes[0])];
+
+	(void)state;
+	assert_int_equal(hits(rules, completes, 6, NULL), 0);
+	memcpy(hides, completes, sizeof(hides));
+	hides[4].data = "ZZZZZ", hides[5].data = "ACKyy";
+	assert_true(alerts(hides, 6));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +560,9 @@ int main(void)
 		cmocka_unit_test(test_urgent),   cmocka_unit_test(test_late_syn),
 		cmocka_unit_test(test_bare_rst_frees), cmocka_unit_test(test_acked_wrap),
 		cmocka_unit_test(test_old_ack_small),
+		cmocka_unit_test(test_tfo_split), cmocka_unit_test(test_tfo_not_acked),
+		cmocka_unit_test(test_tfo_syn_again), cmocka_unit_test(test_tfo_late_syn),
+		cmocka_unit_test(test_tfo_two_contents), cmocka_unit_test(test_tfo_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
