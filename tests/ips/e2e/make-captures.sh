@@ -64,6 +64,9 @@ servers() {
 	printf 'top secret\n' >"$TMP/www/secret.txt"
 	printf 'welcome\n' >"$TMP/www/login"
 	printf 'config page\n' >"$TMP/www/admin/config.php"
+	# Fast Open on every listener from its listen() on (0x400), without cookies
+	# (0x200), for case_tfo_*; a SYN without data is answered as before
+	nsx "$S" sysctl -qw net.ipv4.tcp_fastopen=1538
 	# HTTP/1.0: one request per connection, the server closes
 	(cd "$TMP/www" && exec ip netns exec "$S" python3 -m http.server 80 --bind :: \
 		>"$TMP/http.log" 2>&1) & PIDS+=($!)
@@ -166,10 +169,22 @@ case_threshold() {
 	for i in 1 2 3; do curl_ http://192.0.2.10/index.html; sleep 0.2; done
 }
 case_dsize_split() { send 192.0.2.10 80 'GET /etc/pa' 'sswd HTTP/1.0\r\n\r\n'; }
+# TCP Fast Open without cookies (client 0x1|0x4; the server's, servers()):
+# "GET /etc/pa" rides the SYN. Off on the server (0), its SYN-ACK acknowledges
+# the SYN alone and the client sends the bytes again.
+tfo_send() { # SERVER_SYSCTL
+	nsx "$C" sysctl -qw net.ipv4.tcp_fastopen=5
+	nsx "$S" sysctl -qw net.ipv4.tcp_fastopen="$1"
+	send --fastopen 192.0.2.10 80 'GET /etc/pa' 'sswd HTTP/1.0\r\n\r\n'
+	nsx "$C" sysctl -qw net.ipv4.tcp_fastopen=1
+	nsx "$S" sysctl -qw net.ipv4.tcp_fastopen=1538
+}
+case_tfo_split() { tfo_send 1538; }
+case_tfo_refused() { tfo_send 0; }
 
 ALL="http_basic split_2 split_3 split_nocase nocase negation distance distance_split pcre
 flow_dir dns drop drop_split heartbeat tls_sni ipv6 home_net flowbits pass offsets icmp
-threshold dsize_split"
+threshold dsize_split tfo_split tfo_refused"
 
 main() {
 	local c name
