@@ -873,6 +873,12 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 			f->tcp_state = FT_CLOSE;
 		return;
 	}
+	/*
+	 * A SYN|FIN is no part of a connection (conntrack: invalid; a listener
+	 * discards it): its FIN would close the flow before the real SYN.
+	 */
+	if ((fl & (TCPF_SYN | TCPF_FIN | TCPF_ACK)) == (TCPF_SYN | TCPF_FIN))
+		return;
 	tcp_track_end(f, p, side);
 	if (fl & TCPF_FIN)
 		f->tcp_bits |= FLOW_FIN_SEEN(side);

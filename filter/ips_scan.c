@@ -450,6 +450,13 @@ static bool ack_ok(const struct scan *s)
 
 	if (!(p->tcp_flags & TCPF_ACK))
 		return false;
+	/*
+	 * No SYN-ACK yet: there is nothing to acknowledge. Linux answers such
+	 * an ACK with a RST (a Fast Open child in SYN_RECV drops it), and one
+	 * taken here, blind, made every real segment after it "too old".
+	 */
+	if (s->f->tcp_state == FT_SYN_SENT)
+		return false;
 	/* an offloaded flow is back: the kernel passed what the record has not seen */
 	return s->f->offloaded || !(s->f->tcp_bits & FLOW_END_KNOWN(other)) ||
 	       (int32_t)(p->tcp_ack - s->f->tcp_end[other]) <= 0;
@@ -487,6 +494,9 @@ static bool receiver_takes(const struct scan *s)
 	 */
 	if ((p->tcp_flags & TCPF_SYN) && s->f->tcp_state != FT_SYN_SENT &&
 	    s->f->tcp_state != FT_SYN_RECV)
+		return false;
+	/* a listener discards a SYN|FIN unread: its data is a decoy for the real SYN's */
+	if ((p->tcp_flags & (TCPF_SYN | TCPF_FIN | TCPF_ACK)) == (TCPF_SYN | TCPF_FIN))
 		return false;
 	if (!(p->tcp_flags & (TCPF_SYN | TCPF_RST)) && !ack_ok(s))
 		return false;

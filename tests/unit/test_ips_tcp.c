@@ -53,8 +53,12 @@ static bool run(struct env *e, const struct seg *s)
 	p.tcp_urp = s->urp;
 	if (!s->to_server)
 		ipst_reverse(&p);
-	/* a SYN opens the flow, but one after the handshake is a late one on the same flow */
-	if (s->fl == TCPF_SYN && s->to_server && !(e->f.tcp_bits & FLOW_HANDSHAKE))
+	/*
+	 * The first packet opens the flow as flow_create_probe() does (a SYN
+	 * without ACK: SYN_SENT); later ones find it in the state they left.
+	 */
+	if ((s->fl & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN && s->to_server && !e->f.pkts[0] &&
+	    !e->f.pkts[1])
 		e->f.tcp_state = FT_SYN_SENT, e->f.accept = 1;
 	flow_update(NULL, &e->f, &p, s->to_server, e->now += 1000);
 	ips_scan(e->w, e->rs, &e->f, &p, s->to_server, e->now, &e->res);
@@ -82,7 +86,7 @@ static bool alerts(const struct seg *s, size_t n)
 	return hit;
 }
 
-enum { PA = TCPF_PSH | TCPF_ACK, SA = TCPF_SYN | TCPF_ACK };
+enum { PA = TCPF_PSH | TCPF_ACK, SA = TCPF_SYN | TCPF_ACK, SF = TCPF_SYN | TCPF_FIN };
 
 /*
  * A decoy at the right edge of the window the server advertised (its
@@ -552,12 +556,66 @@ static void test_tfo_late_syn(void **state)
 	assert_true(alerts(hides, 6));
 }
 
+/*
+ * A SYN|FIN with a decoy first (a listener discards it unread), then the
+ * real SYN with the same ISN and its data, which the server takes: the
+ * decoy neither stands for the SYN's bytes nor closes the flow before it.
+ */
+static void test_syn_fin_decoy(void **state)
+{
+	const struct seg s[] = {
+		{ true, 99, 0, SF, 64240, -1, 0, "xxZZZ", 0 },
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "xxATT", 0 },
+		{ false, 5000, 105, SA, 65535, -1, 0, "", 0 },
+		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+
+	(void)state;
+	assert_true(alerts(s, 4));
+}
+
+/*
+ * An ACK before any SYN-ACK acknowledges nothing: Linux answers it with a
+ * RST (or, a Fast Open child, drops it). Taken, a blind one made every real
+ * segment after it "too old", and one with data stood for the real bytes.
+ */
+static void test_ack_before_synack(void **state)
+{
+	const struct seg bare[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ true, 100, 99999, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "xxATT", 0 },
+		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+	const struct seg decoy[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ true, 100, 12345, PA, 502, -1, 0, "ZZZZZ", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "xxATT", 0 },
+		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+	const struct seg after_syn_data[] = { /* Fast Open taken: the decoy after the SYN's bytes */
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "xxATT", 0 },
+		{ true, 105, 1, PA, 502, -1, 0, "ZZZyy", 0 },
+		{ false, 5000, 105, SA, 65535, -1, 0, "", 0 },
+		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+
+	(void)state;
+	assert_true(alerts(bare, 6));
+	assert_true(alerts(decoy, 5));
+	assert_true(alerts(after_syn_data, 4));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_window),   cmocka_unit_test(test_window_unknown),
 		cmocka_unit_test(test_paws),     cmocka_unit_test(test_old_ack),
 		cmocka_unit_test(test_urgent),   cmocka_unit_test(test_late_syn),
+		cmocka_unit_test(test_syn_fin_decoy), cmocka_unit_test(test_ack_before_synack),
 		cmocka_unit_test(test_bare_rst_frees), cmocka_unit_test(test_acked_wrap),
 		cmocka_unit_test(test_old_ack_small),
 		cmocka_unit_test(test_tfo_split), cmocka_unit_test(test_tfo_not_acked),
