@@ -351,10 +351,12 @@ static bool state_dir_usable(struct doctor *d, const char *dir)
 
 /*
  * Last-good as a start falling back on it loads it, or NULL with @why
- * when it is absent or does not load: a restart runs the empty policy then.
+ * when it is absent, does not load or holds no rule: a restart runs the
+ * empty policy then.
  */
 static struct policy *last_good(const char *dir, struct policy_opts *po, char *why, size_t len)
 {
+	struct policy *p;
 	struct stat st;
 
 	snprintf(why, len, "%s/%s", dir, STATE_LAST_GOOD_FILE);
@@ -363,7 +365,13 @@ static struct policy *last_good(const char *dir, struct policy_opts *po, char *w
 		return NULL;
 	}
 	po->skip_unsupported = true; /* as a start loads it: it ran once */
-	return state_load_policy(dir, STATE_LAST_GOOD, po, why, len);
+	p = state_load_policy(dir, STATE_LAST_GOOD, po, why, len);
+	if (p && !p->nrules && !p->ips) { /* what a restart runs is then the empty policy */
+		policy_free(p);
+		snprintf(why, len, "last-good is empty");
+		return NULL;
+	}
+	return p;
 }
 
 /*
@@ -377,10 +385,16 @@ static void meta_unreadable(struct doctor *d, struct policy_opts *po, int rc)
 {
 	const char *dir = d->cfg->state_dir;
 	const char *how = rc == -EINVAL ? "garbled" : strerror(-rc);
-	char lwhy[512];
+	char lwhy[512], path[4200];
 	struct policy *lg = last_good(dir, po, lwhy, sizeof(lwhy));
+	struct stat st;
 
-	if (lg)
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_META_FILE);
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		doctor_line(d, DOC_FAIL, "persisted policy", "%s is not a file: no load can be "
+			    "recorded, and a restart runs %s; remove it, then `lifelinectl load` the "
+			    "policy again", path, lg ? "last-good" : "the empty policy");
+	else if (lg)
 		doctor_line(d, DOC_WARN, "persisted policy", "%s/%s: %s: a restart would run "
 			    "last-good, not current.pol; `lifelinectl load` the policy again to "
 			    "rewrite state.meta", dir, STATE_META_FILE, how);

@@ -509,11 +509,17 @@ struct policy *state_load_current(const char *dir, const struct policy_opts *o, 
 			 bad[0] ? "; current.pol is kept as " : "", bad);
 		return p;
 	}
+	/*
+	 * Not persisted (a full disk, a state.meta made a directory): last-good
+	 * runs all the same - it ran once, the empty policy accepts everything -
+	 * and a restart, finding the same files, makes the same choice.
+	 */
 	if ((rc = restore_last_good(dir, p, true)) < 0) {
-		snprintf(why, whylen, "%s: cannot roll back the %s policy: %s", dir,
-			 unsure ? "current" : "unconfirmed", strerror(-rc));
-		policy_free(p);
-		return NULL;
+		snprintf(why, whylen, "%s; rolled back to last-good, not persisted (%s): a restart "
+			 "does the same%s%s", unsure ? doubt : "the policy loaded with --confirm was "
+			 "never confirmed", strerror(-rc), bad[0] ? "; current.pol is kept as " : "",
+			 bad);
+		return p;
 	}
 	snprintf(why, whylen, "%s; rolled back to last-good%s%s", unsure ? doubt :
 		 "the policy loaded with --confirm was never confirmed", bad[0] ? "; current.pol "

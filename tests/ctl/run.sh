@@ -449,8 +449,15 @@ run e1 doctor; check doctor_persisted_meta_no_last_good has "$T/out" "^FAIL  per
 mv "$T/lg.keep" "$T/e1/state/last-good.pol"
 : > "$T/e1/state/state.meta"
 run e1 doctor; check doctor_persisted_meta_empty has "$T/out" "^warn  persisted policy .*state.meta: garbled: a restart would run last-good"
+# an empty last-good is what a restart runs then: the empty policy (accepts everything)
+cp "$T/e1/state/last-good.pol" "$T/lg.keep"; : > "$T/e1/state/last-good.pol"
+run e1 doctor; check doctor_persisted_meta_last_good_empty has "$T/out" "^FAIL  persisted policy .*state.meta: garbled, and last-good is empty: a restart would run the empty policy"
+mv "$T/lg.keep" "$T/e1/state/last-good.pol"
+# a directory in its place: no load can write it, so "load again" is not the advice
+rm "$T/e1/state/state.meta"; mkdir "$T/e1/state/state.meta"
+run e1 doctor; check doctor_persisted_meta_dir has "$T/out" "^FAIL  persisted policy .*state/state.meta is not a file: no load can be recorded, and a restart runs last-good; remove it"
+rmdir "$T/e1/state/state.meta"
 # missing is not garbled: current.pol is taken as confirmed
-rm "$T/e1/state/state.meta"
 run e1 doctor; check doctor_persisted_meta_missing has "$T/out" "^ok    persisted policy .*current.pol loads (2 rules)"
 mv "$T/meta.keep" "$T/e1/state/state.meta"
 run e1 doctor; check doctor_persisted_meta_back has "$T/out" "^ok    persisted policy .*current.pol loads (2 rules)"

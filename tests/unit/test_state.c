@@ -372,6 +372,14 @@ static void test_meta_unreadable_rolls_back(void **state)
 	put("state.meta", "garbage\n");
 	assert_null(strstr(start_runs(1), ".bad"));
 	assert_int_equal(access(in_dir("current.pol.bad"), F_OK), -1);
+	/* a directory where state.meta was: last-good runs all the same, not persisted */
+	assert_int_equal(unlink(in_dir("state.meta")), 0);
+	assert_int_equal(mkdir(in_dir("state.meta"), 0700), 0);
+	put("current.pol", "deny in any id 2\n");
+	assert_non_null(strstr(start_runs(1), "rolled back to last-good, not persisted"));
+	assert_holds("current.pol", "id 1\n"); /* written before state.meta failed */
+	assert_int_equal(rmdir(in_dir("state.meta")), 0);
+	put("state.meta", "garbage\n");
 	/* none at all (deleted, or current.pol put there by hand): it runs, and the log says so */
 	assert_int_equal(unlink(in_dir("state.meta")), 0);
 	put("current.pol", "deny in any id 2\n");
