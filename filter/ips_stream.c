@@ -12,6 +12,7 @@
 
 struct seg {
 	uint32_t seq, len;
+	bool fin; /* its FIN counts in Linux's end_seq */
 	struct seg *next;
 	uint8_t data[];
 };
@@ -238,7 +239,7 @@ static void append(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t 
  * flows that each took a small buffer held 64 KiB of queue each past it).
  */
 static bool ooo_add(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t seq,
-		    const uint8_t *d, uint32_t n)
+		    const uint8_t *d, uint32_t n, bool fin)
 {
 	struct seg **pp = &s->ooo, *g;
 
@@ -251,6 +252,7 @@ static bool ooo_add(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t
 	}
 	g->seq = seq;
 	g->len = n;
+	g->fin = fin;
 	memcpy(g->data, d, n);
 	while (*pp && (int32_t)((*pp)->seq - seq) < 0)
 		pp = &(*pp)->next;
@@ -263,7 +265,7 @@ static bool ooo_add(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t
 	if (*pp && (*pp)->seq == seq) {
 		struct seg *old = *pp;
 
-		if (old->len >= n) {
+		if (old->len + old->fin >= n + fin) {
 			atomic_fetch_sub(&stream_mem, n);
 			free(g);
 			return true;
@@ -490,7 +492,8 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 	if (p->paylen && !(p->tcp_flags & (TCPF_SYN | TCPF_RST)) && !s->full) {
 		if (diff <= 0)
 			append(s, rs, p->tcp_seq, p->payload, p->paylen), whole = diff == 0;
-		else if (!ooo_add(s, rs, p->tcp_seq, p->payload, p->paylen))
+		else if (!ooo_add(s, rs, p->tcp_seq, p->payload, p->paylen,
+					  !!(p->tcp_flags & TCPF_FIN)))
 			resync(s, rs, p->tcp_seq, p->payload, p->paylen), before = 0, whole = true;
 		ooo_drain(s, rs);
 	}

@@ -32,7 +32,7 @@ enum {
 
 /* The options read here: window scale (on SYNs) and the timestamps. */
 struct topts {
-	bool ws, ts;
+	bool ws, ts, md5;
 	uint8_t shift;
 	uint32_t tsval;
 };
@@ -62,6 +62,8 @@ static void opts_of(const struct pkt *p, struct topts *o)
 		if (x[0] == 3 && x[1] == 3) {
 			o->ws = true;
 			o->shift = x[2] > 14 ? 14 : x[2]; /* Linux clamps it too */
+		} else if (x[0] == 19 && x[1] == 18) {
+			o->md5 = true;
 		} else if (x[0] == 8 && x[1] == 10) {
 			o->ts = true;
 			o->tsval = (uint32_t)x[2] << 24 | (uint32_t)x[3] << 16 |
@@ -200,8 +202,16 @@ bool ips_tcp_take(struct ips_tcp *t, const struct pkt *p, int dir, const uint32_
 {
 	struct topts o = { 0 };
 
-	if ((p->tcp_flags & TCPF_SYN) || ts_on(t))
-		opts_of(p, &o);
+	opts_of(p, &o);
+	/*
+	 * A TCP MD5 signature option (RFC 2385): a receiver without a key for
+	 * the peer drops the segment, a RST too (tcp_inbound_hash()), so it
+	 * is a decoy's way past the stream; with a key, only the receiver can
+	 * check the signature. None is taken: connections that sign (BGP) are
+	 * inspected packet by packet.
+	 */
+	if (o.md5)
+		return false;
 	if (p->tcp_flags & TCPF_RST)
 		return true; /* no data, window or timestamp taken from it */
 	if (!(p->tcp_flags & TCPF_SYN) &&

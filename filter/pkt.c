@@ -130,6 +130,26 @@ static int v6_tlv_ok(const uint8_t *h, uint32_t len, uint32_t *jumbo)
 	return 1;
 }
 
+/*
+ * Handled after netfilter's input hook (ip6_input_finish()), where Linux
+ * drops the packet: a destination option other than padding whose type
+ * says "discard" (ip6_tlvopt_unknown()), a routing header with segments
+ * left (or SRv6, off by default), AH without a security association.
+ */
+static int v6_ext_drops(uint8_t nh, const uint8_t *h, uint32_t len)
+{
+	if (nh == NH_AH)
+		return 1;
+	if (nh == NH_ROUTING)
+		return h[3] != 0 || h[2] == 4;
+	if (nh != NH_DEST)
+		return 0;
+	for (uint32_t i = 2; i < len; i += h[i] ? 2u + h[i + 1] : 1u)
+		if (h[i] > 1 && (h[i] & 0xc0))
+			return 1;
+	return 0;
+}
+
 static int v6_is_ext(uint8_t nh)
 {
 	return nh == NH_HOP || nh == NH_ROUTING || nh == NH_FRAGMENT || nh == NH_AH ||
@@ -185,6 +205,8 @@ int pkt_v6_chain(const uint8_t *d, uint32_t cap, uint32_t tot, int strict, struc
 			return v6_stop(c, strict, R_TRUNCATED, why);
 		if ((nh == NH_HOP || nh == NH_DEST) && !v6_tlv_ok(d + off, hl, NULL))
 			return v6_stop(c, strict, R_BAD_EXTHDR, why);
+		if (v6_ext_drops(nh, d + off, hl))
+			c->dropped = 1;
 		if (nh == NH_FRAGMENT) {
 			uint16_t fo = pkt_be16(d + off + 2);
 
@@ -269,6 +291,7 @@ static int parse_ip6(struct pkt *p, const uint8_t *d, uint32_t cap, uint32_t wir
 		return -1;
 	p->proto = c.nh;
 	p->l3hlen = (uint16_t)c.off;
+	p->v6_undelivered = c.dropped;
 	if (c.frag_off) {
 		p->frag_hdr_off = c.frag_off;
 		ip6_frag(p, d + c.frag_off);

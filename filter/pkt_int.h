@@ -60,6 +60,7 @@ struct pkt_v6chain {
 	uint8_t nh;       /* upper-layer protocol */
 	uint16_t frag_off; /* offset of the fragment header, 0 if none */
 	uint8_t cut;      /* the chain ran past the available bytes */
+	uint8_t dropped;  /* a header the host's stack drops it for, after netfilter's input hook */
 };
 int pkt_v6_chain(const uint8_t *d, uint32_t cap, uint32_t tot, int strict, struct pkt_v6chain *c,
 		 enum ll_reason *why);

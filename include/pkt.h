@@ -64,6 +64,7 @@ struct pkt {
 	uint8_t tcp_flags;
 	uint8_t icmp_type, icmp_code;
 	uint8_t l4_ok;    /* the transport header is complete */
+	bool v6_undelivered; /* a destination-options, routing or AH header the stack drops it for */
 	bool csum_unchecked; /* live: the kernel has not checked the transport checksum yet
 			      * (NFQUEUE's CSUM_NOTVERIFIED): pkt_l4_csum_ok() tells */
 	uint8_t ipopts;   /* IPv4 options present */

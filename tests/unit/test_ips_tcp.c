@@ -23,10 +23,14 @@ struct seg {
 	uint16_t urp;
 };
 
-/* Through the flow's record, then the IPS, as the pipeline runs them; true when sid 1 alerted. */
-static bool run(struct env *e, const struct seg *s)
+/*
+ * Through the flow's record, then the IPS, as the pipeline runs them; true
+ * when sid 1 alerted. @md5: with a TCP MD5 signature option; @v6_lost:
+ * behind an IPv6 header the host's stack drops it for.
+ */
+static bool run_opts(struct env *e, const struct seg *s, bool md5, bool v6_lost)
 {
-	uint8_t h[40] = { 0 };
+	uint8_t h[60] = { 0 };
 	uint32_t n = 20;
 	struct pkt p = ipst_pkt(IPPROTO_TCP_, s->data, (uint32_t)strlen(s->data));
 
@@ -41,6 +45,13 @@ static bool run(struct env *e, const struct seg *s)
 			h[n + 4 + i] = (uint8_t)(s->tsval >> (24 - 8 * i));
 		n += 12;
 	}
+	if (md5) { /* kind 19, 18 bytes: 16 of digest (any), then two NOPs */
+		h[n] = 19, h[n + 1] = 18;
+		memset(h + n + 2, 0xab, 16);
+		h[n + 18] = h[n + 19] = 1;
+		n += 20;
+	}
+	p.v6_undelivered = v6_lost;
 	p.l4 = h;
 	p.l4hlen = (uint16_t)n;
 	p.l4len = n + p.paylen;
@@ -63,6 +74,11 @@ static bool run(struct env *e, const struct seg *s)
 	flow_update(NULL, &e->f, &p, s->to_server, e->now += 1000);
 	ips_scan(e->w, e->rs, &e->f, &p, s->to_server, e->now, &e->res);
 	return ipst_alerted(&e->res, 1);
+}
+
+static bool run(struct env *e, const struct seg *s)
+{
+	return run_opts(e, s, false, false);
 }
 
 static bool run_all(struct env *e, const struct seg *s, size_t n)
@@ -609,6 +625,70 @@ static void test_ack_before_synack(void **state)
 	assert_true(alerts(after_syn_data, 4));
 }
 
+/*
+ * Segments Linux drops that carry a decoy for the bytes after them: one
+ * with a TCP MD5 option to a socket without a key (TCPMD5Unexpected), one
+ * behind an IPv6 header the stack drops after the input hook; and a RST
+ * with the option, which Linux drops too.
+ */
+static void test_dropped_decoys(void **state)
+{
+	const struct seg s[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "xxxx", 0 }, /* the decoy */
+		{ true, 100, 5001, PA, 502, -1, 0, "ATTA", 0 },
+		{ true, 104, 5001, PA, 502, -1, 0, "CK", 0 },
+	};
+
+	const struct seg rst = { true, 104, 5001, TCPF_RST | TCPF_ACK, 502, -1, 0, "", 0 };
+	struct env e;
+
+	(void)state;
+	for (int md5 = 0; md5 < 2; md5++) {
+		env_open(&e, rules, 0);
+		run_all(&e, s, 2);
+		run_opts(&e, &s[2], md5, !md5);
+		assert_true(run_all(&e, s + 3, 2));
+		env_close(&e);
+	}
+	/* a RST with the option, at the next byte exactly, ends no stream */
+	env_open(&e, rules, 0);
+	run_all(&e, s, 2);
+	run(&e, &s[3]);
+	run_opts(&e, &rst, true, false);
+	assert_true(run(&e, &s[4]));
+	env_close(&e);
+}
+
+/*
+ * Queued out of order at one sequence number, Linux keeps the segment that
+ * ends later, a FIN counting one (tcp_data_queue_ofo()): "CK"+FIN replaces
+ * "xx" there, and "xxx" does not replace "CK"+FIN.
+ */
+static void test_ooo_fin_counts(void **state)
+{
+	const uint8_t fpa = TCPF_FIN | PA;
+	const struct seg replaces[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 104, 5001, PA, 502, -1, 0, "xx", 0 },
+		{ true, 104, 5001, fpa, 502, -1, 0, "CK", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "ATTA", 0 },
+	};
+	const struct seg kept[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 104, 5001, fpa, 502, -1, 0, "CK", 0 },
+		{ true, 104, 5001, PA, 502, -1, 0, "xxx", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "ATTA", 0 },
+	};
+
+	(void)state;
+	assert_true(alerts(replaces, 5));
+	assert_true(alerts(kept, 5));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -616,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_paws),     cmocka_unit_test(test_old_ack),
 		cmocka_unit_test(test_urgent),   cmocka_unit_test(test_late_syn),
 		cmocka_unit_test(test_syn_fin_decoy), cmocka_unit_test(test_ack_before_synack),
+		cmocka_unit_test(test_dropped_decoys), cmocka_unit_test(test_ooo_fin_counts),
 		cmocka_unit_test(test_bare_rst_frees), cmocka_unit_test(test_acked_wrap),
 		cmocka_unit_test(test_old_ack_small),
 		cmocka_unit_test(test_tfo_split), cmocka_unit_test(test_tfo_not_acked),

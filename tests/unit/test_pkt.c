@@ -566,6 +566,47 @@ static void test_ipv6_ext_chain(void **state)
 	assert_int_equal(p.tcp_flags, TCPF_SYN);
 }
 
+/*
+ * IPv6 + one extension header (@nh; bytes 2 and 3 as given) + TCP: does
+ * the parse say the host's stack drops it after netfilter's input hook?
+ */
+static bool undelivered(uint8_t nh, uint8_t b2, uint8_t b3)
+{
+	uint8_t b[96];
+	struct pkt p;
+	uint32_t n = ip6(b, nh, 0);
+
+	n += ext8(b + n, 6);
+	b[n - 6] = b2, b[n - 5] = b3;
+	if (nh == 51) /* AH: its length is in 4-byte words less 2 */
+		b[n - 7] = 0;
+	n += tcp(b + n, 5555, 443, 5, TCPF_ACK);
+	put16(b + 4, n - 40);
+	expect_ok(&p, b, n);
+	assert_int_equal(p.dport, 443);
+	return p.v6_undelivered;
+}
+
+/*
+ * Destination options, routing and AH headers are read after the input
+ * hook (ip6_input_finish()): a segment behind one the host drops must not
+ * count as delivered (the IPS stream would keep a decoy the application
+ * never reads). Hop-by-hop options the kernel checks before the hook.
+ */
+static void test_ipv6_undelivered(void **state)
+{
+	(void)state;
+	assert_false(undelivered(60, 1, 4));    /* PadN */
+	assert_false(undelivered(60, 0x1e, 4)); /* unknown, "skip" */
+	assert_true(undelivered(60, 0x9e, 4));  /* unknown, "discard and say so" */
+	assert_true(undelivered(60, 0x5e, 4));  /* unknown, "discard" */
+	assert_false(undelivered(43, 0, 0));    /* routing, no segment left */
+	assert_true(undelivered(43, 0, 1));     /* type 0, a segment left: forwarded, not read */
+	assert_true(undelivered(43, 4, 0));     /* segment routing, off unless enabled */
+	assert_true(undelivered(51, 0, 0));     /* AH: the SA's pass comes again without it */
+	assert_false(undelivered(0, 0x9e, 4));  /* hop-by-hop: the kernel's, before the hook */
+}
+
 static void test_ipv6_esp_and_none(void **state)
 {
 	uint8_t b[80];
@@ -1333,6 +1374,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_error_quoting_echo),
 		cmocka_unit_test(test_ipv6_udp),
 		cmocka_unit_test(test_ipv6_ext_chain),
+		cmocka_unit_test(test_ipv6_undelivered),
 		cmocka_unit_test(test_ipv6_esp_and_none),
 		cmocka_unit_test(test_ipv6_bad_exthdr),
 		cmocka_unit_test(test_jumbograms),
