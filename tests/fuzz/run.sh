@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")/../.."
 OUT=${FUZZ_OUT:-build-fuzz}
 SECS=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-pkt policy ips config control replay}
+TARGETS=${FUZZ_TARGETS:-pkt policy ips config control replay stream}
 CC=${FUZZ_CC:-clang}
 PKGS="libnetfilter_queue libmnl libpcap libcrypto libhs libpcre2-8"
 WARN="-Wall -Wextra -Wshadow -Wformat=2 -Wno-sign-compare"

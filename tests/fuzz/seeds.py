@@ -97,6 +97,31 @@ def control_frames():
         yield b''.join(frame(r) for r in seq)
 
 
+def stream_inputs():
+    """fuzz_stream: rules (none: the lab policy), a NUL, a mode byte, segments."""
+    S, F, R, P, A, U = 2, 1, 4, 8, 16, 32
+
+    def seg(rev, flags, seq, ack, pay=b'', step=1, urp=0):
+        return bytes([step << 1 | rev, flags]) + struct.pack('!HHBB', seq, ack, urp, len(pay)) + pay
+    hs = seg(0, S, 0, 0) + seg(1, S | A, 0, 1) + seg(0, A, 1, 1)
+    get = b'GET /etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n'
+    n = len(get)
+    rule = (b'alert tcp any any -> any any (msg:"x"; flow:to_server,established; '
+            b'content:"abc"; content:"def"; distance:0; sid:9; rev:1;)\n')
+    yield b'\0\0' + hs + seg(0, P | A, 1, 1, get) + seg(1, P | A, 1, 1 + n, b'HTTP/1.1 200 OK\r\n\r\n') \
+        + seg(0, F | A, 1 + n, 20)
+    yield b'\0\0' + hs + seg(0, P | A, 11, 1, get[10:]) + seg(0, P | A, 1, 1, get[:10])
+    yield b'\0\0' + hs + seg(0, P | A, 1, 1, get[:12]) + seg(0, P | A, 6, 1, b'XXXXXXX' + get[12:])
+    yield b'\0\0' + seg(0, S, 0, 0, get) + seg(1, S | A, 0, 1 + n) + seg(0, A, 1 + n, 1)
+    yield b'\0\0' + hs + seg(0, P | A | U, 1, 1, b'GET /etc/pXasswd', urp=11)
+    yield b'\0\1' + hs + seg(0, P | A, 1, 1, get) + seg(1, R, 1, 0)
+    yield b'\0\2' + hs + seg(0, P | A, 1, 1, b'SSH-2.0-x\r\nmoremoremore') + seg(1, P | A, 1, 24, b'GET /a1')
+    # the server's sequence numbers wrap past 2^32 after 256 bytes
+    yield b'\0\0' + hs + seg(1, P | A, 1, 1, b'A' * 255) + seg(1, P | A, 256, 1, b'B' * 255) \
+        + seg(1, A, 0x200, 1, step=127)
+    yield rule + b'\0\0' + hs + seg(0, P | A, 4, 1, b'def') + seg(0, P | A, 1, 1, b'abc')
+
+
 def main(out):
     for p in files('pcaps/*.pcap', 'pcaps/*.pcapng', 'tests/**/*.pcap'):
         data = read(p)
@@ -132,6 +157,8 @@ def main(out):
         put(out, 'config', read(p))
     for f in control_frames():
         put(out, 'control', f)
+    for f in stream_inputs():
+        put(out, 'stream', f)
 
 
 if __name__ == '__main__':
