@@ -119,6 +119,9 @@ def stream_inputs():
     # the server's sequence numbers wrap past 2^32 after 256 bytes
     yield b'\0\0' + hs + seg(1, P | A, 1, 1, b'A' * 255) + seg(1, P | A, 256, 1, b'B' * 255) \
         + seg(1, A, 0x200, 1, step=127)
+    # 33 segments past a hole: the out-of-order queue overflows and the stream starts again
+    yield b'\0\0' + hs + b''.join(seg(0, P | A, 3 + 2 * i, 1, b'x') for i in range(33)) \
+        + seg(0, P | A, 3 + 66, 1, get)
     yield rule + b'\0\0' + hs + seg(0, P | A, 4, 1, b'def') + seg(0, P | A, 1, 1, b'abc')
 
 
