@@ -568,11 +568,24 @@ static struct flow *lookup_key(struct flow_table *t, const struct flow_key *k, u
 	return unexpired(t, find(t, k, h), now_us);
 }
 
-/* A SYN on a closed or time-wait flow starts a new connection (as conntrack does). */
+/*
+ * A SYN on a closed or time-wait flow starts a new connection (as conntrack
+ * does), and so does one on a flow the other side never answered.
+ */
 static bool tcp_reopens(const struct flow *f, const struct pkt *p)
 {
-	return f->key.proto == 6 && (p->tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN &&
-	       (f->tcp_state == FT_CLOSE || f->tcp_state == FT_TIME_WAIT);
+	if (f->key.proto != 6 || (p->tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) != TCPF_SYN)
+		return false;
+	if (f->tcp_state == FT_CLOSE || f->tcp_state == FT_TIME_WAIT)
+		return true;
+	/*
+	 * Picked up mid-stream from packets the other side never answered: a
+	 * listener drops them unread (no flags, a lone FIN, a bad checksum), so
+	 * the SYN after them opens the connection. Kept, it never became
+	 * established, and every flow:established rule missed the connection.
+	 */
+	return f->tcp_state != FT_SYN_SENT && f->tcp_state != FT_SYN_RECV &&
+	       !(f->tcp_bits & FLOW_HANDSHAKE) && !f->pkts[1];
 }
 
 void flow_probe_init(const struct flow_table *t, const struct pkt *p, struct flow_probe *pr)
@@ -832,23 +845,23 @@ void flow_orig(const struct flow_table *t, const struct flow *f, struct fw_key *
 }
 
 /*
- * How far from the sender's next sequence number a RST may be and still end
- * the flow. conntrack takes only an in-window RST; a blind attacker's RST
- * with a guessed sequence number is ignored by the endpoints, and must not
- * end the flow here either: the engine would then judge the flow's next
- * packet as a new opener, from whichever side it came, and drop what the
- * policy allowed (or lose the IPS stream). 1 MiB on either side is about
- * the window of a busy connection; without window scale tracking, the
- * bound is fixed.
+ * Does the receiver take the RST @p from @side? Linux takes one at its
+ * rcv_nxt exactly and answers any other in the window with a challenge
+ * ACK (RFC 5961 3.2); a real stack resets at its snd_nxt, which is the
+ * sender's end here (and, past a hole, answers the challenge ACK at the
+ * receiver's rcv_nxt, which Linux then takes). conntrack, taking any RST
+ * in the window, would end the flow on one Linux ignores: the connection
+ * goes on, and the engine judged its next packets as a new flow's - picked
+ * up mid-stream, never established, or opened by the other side (the
+ * IPS's flow:established and to_server rules then missed it), and a blind
+ * guess within the window dropped what the policy allowed. (An offloaded
+ * flow back from the kernel learns its ends again: flow_update().)
  */
-#define RST_SLACK (1u << 20)
-
-/* Is the RST @p, from @side, one the endpoints would take? */
 static bool rst_plausible(const struct flow *f, const struct pkt *p, int side)
 {
 	if (!(f->tcp_bits & FLOW_END_KNOWN(side)))
 		return true; /* nothing seen from that side yet: a refused SYN's answer */
-	return (uint32_t)(p->tcp_seq - f->tcp_end[side] + RST_SLACK) <= 2 * RST_SLACK;
+	return p->tcp_seq == f->tcp_end[side];
 }
 
 /* Each side's next sequence number: the SYN and the FIN count one, as the payload does. */
@@ -879,9 +892,17 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 	 */
 	if ((fl & (TCPF_SYN | TCPF_FIN | TCPF_ACK)) == (TCPF_SYN | TCPF_FIN))
 		return;
-	tcp_track_end(f, p, side);
-	if (fl & TCPF_FIN)
+	/*
+	 * A FIN past a hole or beyond the window is not taken by the receiver
+	 * (yet, or ever: Linux answers one far ahead with an ACK and goes on):
+	 * counted, it sent the flow to FIN_WAIT, which expires in 120 s, and
+	 * the connection's next bytes were picked up mid-stream. A FIN that
+	 * really came early is seen again, or the other side's ends the flow.
+	 */
+	if ((fl & TCPF_FIN) && (!(f->tcp_bits & FLOW_END_KNOWN(side)) ||
+				(int32_t)(p->tcp_seq - f->tcp_end[side]) <= 0))
 		f->tcp_bits |= FLOW_FIN_SEEN(side);
+	tcp_track_end(f, p, side);
 	switch (f->tcp_state) {
 	case FT_SYN_SENT:
 		if (!from_opener && (fl & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK))

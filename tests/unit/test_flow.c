@@ -104,6 +104,10 @@ static void test_blind_rst_ignored(void **state)
 	tcp_seg(&p, true, 0x04, 5001 - 0x10000000, 0);
 	f = pass(t, &p, 5);
 	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
+	/* in the window but not the next byte: Linux answers a challenge ACK and goes on */
+	tcp_seg(&p, false, 0x04, 1101 + 1000, 0);
+	f = pass(t, &p, 5);
+	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
 	/* offloaded, the kernel passes 3 GiB unseen: the first packet back restarts the record */
 	f->offloaded = 1;
 	tcp_seg(&p, false, 0x10, 1101 + 0xc0000000, 0);
@@ -120,6 +124,66 @@ static void test_blind_rst_ignored(void **state)
 	pass(t, &p, 1);
 	tcp_seg(&p, true, 0x14, 0, 0);
 	assert_int_equal(pass(t, &p, 2)->tcp_state, FT_CLOSE);
+	flow_table_free(t);
+}
+
+/*
+ * A FIN past what its sender is known to have sent (beyond the window, or
+ * past a hole) is not taken by the receiver: the flow stays established,
+ * not sent to FIN_WAIT's 120 s and then picked up mid-stream. At the
+ * sender's next byte, it counts.
+ */
+static void test_fin_ahead_ignored(void **state)
+{
+	static const struct seg ahead[] = {
+		{ false, 0x02, 1000 }, { true, 0x12, 5000 }, { false, 0x10, 1001 },
+		{ false, 0x11, 1001 + 3000000 },
+	};
+	struct flow_table *t = flow_table_new(16);
+	struct pkt p;
+
+	(void)state;
+	assert_int_equal(segs(t, ahead, 4)->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, false, 0x11, 1001, 0);
+	assert_int_equal(pass(t, &p, 5)->tcp_state, FT_FIN_WAIT);
+	flow_table_free(t);
+}
+
+/*
+ * Packets the other side never answers (no flags, a lone FIN: a listener
+ * drops them unread) open a flow mid-stream; the SYN after them opens the
+ * connection, which then completes its handshake (flow:established), not
+ * a late SYN on a flow that never becomes established. Once the other side
+ * has answered, a SYN is part of the flow it belongs to.
+ */
+static void test_unanswered_syn_reopens(void **state)
+{
+	static const struct seg s[] = {
+		{ false, 0x00, 1000 }, { false, 0x02, 999 }, { true, 0x12, 5000 },
+		{ false, 0x10, 1000 },
+	};
+	struct flow_table *t = flow_table_new(16);
+	struct flow_stats st;
+	struct flow *f;
+	struct pkt p;
+
+	(void)state;
+	f = segs(t, s, 4);
+	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
+	assert_true(f->tcp_bits & FLOW_HANDSHAKE);
+	flow_table_stats(t, &st);
+	assert_int_equal(st.created, 2);
+	flow_table_free(t);
+	/* answered: a mid-stream flow of both sides keeps its SYN */
+	t = flow_table_new(16);
+	tcp_seg(&p, false, 0x10, 1000, 0);
+	pass(t, &p, 1);
+	tcp_seg(&p, true, 0x10, 5000, 0);
+	pass(t, &p, 2);
+	tcp_seg(&p, false, 0x02, 999, 0);
+	pass(t, &p, 3);
+	flow_table_stats(t, &st);
+	assert_int_equal(st.created, 1);
 	flow_table_free(t);
 }
 
@@ -577,6 +641,8 @@ int main(void)
 		cmocka_unit_test(test_foreach_in_pieces),
 		cmocka_unit_test(test_interfaces),
 		cmocka_unit_test(test_blind_rst_ignored),
+		cmocka_unit_test(test_fin_ahead_ignored),
+		cmocka_unit_test(test_unanswered_syn_reopens),
 		cmocka_unit_test(test_one_sided_pickup_expires),
 		cmocka_unit_test(test_expiry_behind_long_flow),
 	};

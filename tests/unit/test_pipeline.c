@@ -275,7 +275,6 @@ static void test_ips_drop_outlives_rst(void **state)
 	tcp_in(&p, 0x10, NULL);
 	pipeline_judge(&pl, &p, 1000, &v);
 	assert_false(v.accept);
-	tcp_in(&p, 0x02, NULL);
 	pipeline_judge(&pl, &p, 1000 + 200 * 1000000ull, &v);
 	assert_int_equal(v.by, BY_FLOW);
 	pipeline_judge(&pl, &p, 1000 + 501 * 1000000ull, &v);
