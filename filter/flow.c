@@ -583,9 +583,12 @@ static bool tcp_reopens(const struct flow *f, const struct pkt *p)
 	 * listener drops them unread (no flags, a lone FIN, a bad checksum), so
 	 * the SYN after them opens the connection. Kept, it never became
 	 * established, and every flow:established rule missed the connection.
+	 * Not one a SYN-ACK opened: live, the host answers a stray one with a
+	 * RST (CLOSE, above); a capture holding the SYN after its SYN-ACK would
+	 * lose the connection's stream to a SYN_SENT that never moves on.
 	 */
 	return f->tcp_state != FT_SYN_SENT && f->tcp_state != FT_SYN_RECV &&
-	       !(f->tcp_bits & FLOW_HANDSHAKE) && !f->pkts[1];
+	       !(f->tcp_bits & FLOW_HANDSHAKE) && !f->pkts[1] && !(f->orig_tcp_flags & TCPF_SYN);
 }
 
 void flow_probe_init(const struct flow_table *t, const struct pkt *p, struct flow_probe *pr)
@@ -864,16 +867,45 @@ static bool rst_plausible(const struct flow *f, const struct pkt *p, int side)
 	return p->tcp_seq == f->tcp_end[side];
 }
 
-/* Each side's next sequence number: the SYN and the FIN count one, as the payload does. */
-static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
+/*
+ * Each side's next sequence number: the SYN and the FIN count one, as the
+ * payload does. True when @p moved it on.
+ */
+static bool tcp_track_end(struct flow *f, const struct pkt *p, int side)
 {
 	uint32_t hdrs = (uint32_t)p->l3hlen + p->l4hlen;
 	uint32_t end = p->tcp_seq + (p->len > hdrs ? p->len - hdrs : 0) +
 		       !!(p->tcp_flags & TCPF_SYN) + !!(p->tcp_flags & TCPF_FIN);
+	bool on = !(f->tcp_bits & FLOW_END_KNOWN(side)) || (int32_t)(end - f->tcp_end[side]) > 0;
 
-	if (!(f->tcp_bits & FLOW_END_KNOWN(side)) || (int32_t)(end - f->tcp_end[side]) > 0)
+	if (on)
 		f->tcp_end[side] = end;
 	f->tcp_bits |= FLOW_END_KNOWN(side);
+	return on;
+}
+
+/*
+ * A FIN past a hole or beyond the window is not taken by the receiver
+ * (yet, or ever: Linux answers one far ahead with an ACK and goes on):
+ * counted, it sent the flow to FIN_WAIT, which expires in 120 s, and the
+ * connection's next bytes were picked up mid-stream. It counts once the
+ * other side acknowledges it - the hole filled (a segment lost before the
+ * FIN is sent again, the FIN is not) - unless bytes past it came first:
+ * then there was none.
+ */
+static void tcp_fin(struct flow *f, const struct pkt *p, int side)
+{
+	bool fin = p->tcp_flags & TCPF_FIN;
+	bool inside = !(f->tcp_bits & FLOW_END_KNOWN(side)) ||
+		      (int32_t)(p->tcp_seq - f->tcp_end[side]) <= 0;
+
+	if (tcp_track_end(f, p, side) && !fin)
+		f->tcp_bits &= (uint8_t)~FLOW_FIN_AHEAD(side);
+	if (fin)
+		f->tcp_bits |= inside ? FLOW_FIN_SEEN(side) : FLOW_FIN_AHEAD(side);
+	if ((p->tcp_flags & TCPF_ACK) && (f->tcp_bits & FLOW_FIN_AHEAD(!side)) &&
+	    p->tcp_ack == f->tcp_end[!side])
+		f->tcp_bits = (uint8_t)((f->tcp_bits & ~FLOW_FIN_AHEAD(!side)) | FLOW_FIN_SEEN(!side));
 }
 
 static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
@@ -892,17 +924,7 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 	 */
 	if ((fl & (TCPF_SYN | TCPF_FIN | TCPF_ACK)) == (TCPF_SYN | TCPF_FIN))
 		return;
-	/*
-	 * A FIN past a hole or beyond the window is not taken by the receiver
-	 * (yet, or ever: Linux answers one far ahead with an ACK and goes on):
-	 * counted, it sent the flow to FIN_WAIT, which expires in 120 s, and
-	 * the connection's next bytes were picked up mid-stream. A FIN that
-	 * really came early is seen again, or the other side's ends the flow.
-	 */
-	if ((fl & TCPF_FIN) && (!(f->tcp_bits & FLOW_END_KNOWN(side)) ||
-				(int32_t)(p->tcp_seq - f->tcp_end[side]) <= 0))
-		f->tcp_bits |= FLOW_FIN_SEEN(side);
-	tcp_track_end(f, p, side);
+	tcp_fin(f, p, side);
 	switch (f->tcp_state) {
 	case FT_SYN_SENT:
 		if (!from_opener && (fl & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK))

@@ -63,6 +63,7 @@ struct flow {
 #define FLOW_FIN_SEEN(side) (1u << (side))
 #define FLOW_END_KNOWN(side) (4u << (side)) /* tcp_end[side] holds what the side sent */
 #define FLOW_HANDSHAKE 16u /* SYN, SYN-ACK, ACK seen: established as Suricata means it */
+#define FLOW_FIN_AHEAD(side) (32u << (side)) /* a FIN past a hole: seen once the other side acks it */
 
 struct flow_table;
 

@@ -131,7 +131,9 @@ static void test_blind_rst_ignored(void **state)
  * A FIN past what its sender is known to have sent (beyond the window, or
  * past a hole) is not taken by the receiver: the flow stays established,
  * not sent to FIN_WAIT's 120 s and then picked up mid-stream. At the
- * sender's next byte, it counts.
+ * sender's next byte it counts, and past a hole once the receiver
+ * acknowledges it (the lost bytes were sent again, the FIN was not);
+ * bytes past it first say there was none.
  */
 static void test_fin_ahead_ignored(void **state)
 {
@@ -140,12 +142,42 @@ static void test_fin_ahead_ignored(void **state)
 		{ false, 0x11, 1001 + 3000000 },
 	};
 	struct flow_table *t = flow_table_new(16);
+	struct flow *f;
 	struct pkt p;
 
 	(void)state;
 	assert_int_equal(segs(t, ahead, 4)->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, true, 0x10, 5001, 0); /* Linux acknowledges what it has: 1001 */
+	p.tcp_ack = 1001;
+	assert_int_equal(pass(t, &p, 5)->tcp_state, FT_ESTABLISHED);
 	tcp_seg(&p, false, 0x11, 1001, 0);
-	assert_int_equal(pass(t, &p, 5)->tcp_state, FT_FIN_WAIT);
+	assert_int_equal(pass(t, &p, 6)->tcp_state, FT_FIN_WAIT);
+	flow_table_free(t);
+	/* the server's last 100 bytes lost before its FIN: sent again, then both FINs acknowledged */
+	t = flow_table_new(16);
+	segs(t, ahead, 3);
+	tcp_seg(&p, true, 0x19, 5101, 0); /* FIN at 5101: 5001-5100 lost */
+	assert_int_equal(pass(t, &p, 4)->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, true, 0x18, 5001, 100);
+	assert_int_equal(pass(t, &p, 5)->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, false, 0x11, 1001, 0); /* the client acknowledges 5102, and closes too */
+	p.tcp_ack = 5102;
+	f = pass(t, &p, 6);
+	assert_int_equal(f->tcp_state, FT_CLOSE_WAIT);
+	tcp_seg(&p, true, 0x10, 5102, 0);
+	p.tcp_ack = 1002;
+	assert_int_equal(pass(t, &p, 7)->tcp_state, FT_TIME_WAIT);
+	flow_table_free(t);
+	/* bytes past a FIN: it was a decoy, and an ACK of them says nothing of it */
+	t = flow_table_new(16);
+	segs(t, ahead, 3);
+	tcp_seg(&p, false, 0x11, 1101, 0);
+	pass(t, &p, 4);
+	tcp_seg(&p, false, 0x18, 1001, 200);
+	pass(t, &p, 5);
+	tcp_seg(&p, true, 0x10, 5001, 0);
+	p.tcp_ack = 1201;
+	assert_int_equal(pass(t, &p, 6)->tcp_state, FT_ESTABLISHED);
 	flow_table_free(t);
 }
 
