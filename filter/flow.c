@@ -583,12 +583,16 @@ static bool tcp_reopens(const struct flow *f, const struct pkt *p)
 	 * listener drops them unread (no flags, a lone FIN, a bad checksum), so
 	 * the SYN after them opens the connection. Kept, it never became
 	 * established, and every flow:established rule missed the connection.
-	 * Not one a SYN-ACK opened: live, the host answers a stray one with a
-	 * RST (CLOSE, above); a capture holding the SYN after its SYN-ACK would
-	 * lose the connection's stream to a SYN_SENT that never moves on.
+	 * Not one an ACK opened: that may be a live connection picked up
+	 * mid-stream (after a restart, say), which Linux keeps, answering the
+	 * SYN with a challenge ACK; restarted, it sat in SYN_SENT, where the
+	 * IPS takes no bytes. A stray ACK or SYN-ACK the host answers with a
+	 * RST (CLOSE, above), and a capture holding the SYN after its SYN-ACK
+	 * keeps the roles the SYN-ACK gave.
 	 */
 	return f->tcp_state != FT_SYN_SENT && f->tcp_state != FT_SYN_RECV &&
-	       !(f->tcp_bits & FLOW_HANDSHAKE) && !f->pkts[1] && !(f->orig_tcp_flags & TCPF_SYN);
+	       !(f->tcp_bits & FLOW_HANDSHAKE) && !f->pkts[1] &&
+	       !(f->orig_tcp_flags & (TCPF_SYN | TCPF_ACK));
 }
 
 void flow_probe_init(const struct flow_table *t, const struct pkt *p, struct flow_probe *pr)
@@ -864,7 +868,9 @@ static bool rst_plausible(const struct flow *f, const struct pkt *p, int side)
 {
 	if (!(f->tcp_bits & FLOW_END_KNOWN(side)))
 		return true; /* nothing seen from that side yet: a refused SYN's answer */
-	return p->tcp_seq == f->tcp_end[side];
+	/* after its FIN, also at the FIN's own number (tcp_reset_check(); macOS sends it) */
+	return p->tcp_seq == f->tcp_end[side] ||
+	       ((f->tcp_bits & FLOW_FIN_SEEN(side)) && p->tcp_seq == f->tcp_end[side] - 1);
 }
 
 /*
@@ -890,16 +896,18 @@ static bool tcp_track_end(struct flow *f, const struct pkt *p, int side)
  * counted, it sent the flow to FIN_WAIT, which expires in 120 s, and the
  * connection's next bytes were picked up mid-stream. It counts once the
  * other side acknowledges it - the hole filled (a segment lost before the
- * FIN is sent again, the FIN is not) - unless bytes past it came first:
- * then there was none.
+ * FIN is sent again, the FIN is not) - unless bytes at or past it came
+ * first: then there was none.
  */
 static void tcp_fin(struct flow *f, const struct pkt *p, int side)
 {
-	bool fin = p->tcp_flags & TCPF_FIN;
-	bool inside = !(f->tcp_bits & FLOW_END_KNOWN(side)) ||
-		      (int32_t)(p->tcp_seq - f->tcp_end[side]) <= 0;
+	uint32_t hdrs = (uint32_t)p->l3hlen + p->l4hlen, n = p->len > hdrs ? p->len - hdrs : 0;
+	bool fin = p->tcp_flags & TCPF_FIN, known = f->tcp_bits & FLOW_END_KNOWN(side);
+	bool inside = !known || (int32_t)(p->tcp_seq - f->tcp_end[side]) <= 0;
+	/* bytes at the held FIN's own number: it was none */
+	bool covers = known && n && (int32_t)(p->tcp_seq + n - f->tcp_end[side]) >= 0;
 
-	if (tcp_track_end(f, p, side) && !fin)
+	if ((tcp_track_end(f, p, side) || covers) && !fin)
 		f->tcp_bits &= (uint8_t)~FLOW_FIN_AHEAD(side);
 	if (fin)
 		f->tcp_bits |= inside ? FLOW_FIN_SEEN(side) : FLOW_FIN_AHEAD(side);
@@ -920,9 +928,14 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 	}
 	/*
 	 * A SYN|FIN is no part of a connection (conntrack: invalid; a listener
-	 * discards it): its FIN would close the flow before the real SYN.
+	 * discards it): its FIN would close the flow before the real SYN. Nor
+	 * is a segment without ACK once the handshake is past (Linux discards
+	 * one with neither SYN nor RST: a bare FIN counted sent the flow to
+	 * FIN_WAIT, its bytes moved the sender's end), nor IPv6 the stack
+	 * drops after the input hook (pkt_v6_chain()).
 	 */
-	if ((fl & (TCPF_SYN | TCPF_FIN | TCPF_ACK)) == (TCPF_SYN | TCPF_FIN))
+	if ((fl & (TCPF_SYN | TCPF_FIN | TCPF_ACK)) == (TCPF_SYN | TCPF_FIN) || p->v6_undelivered ||
+	    (!(fl & (TCPF_SYN | TCPF_ACK)) && f->tcp_state != FT_SYN_SENT && f->tcp_state != FT_NONE))
 		return;
 	tcp_fin(f, p, side);
 	switch (f->tcp_state) {
@@ -958,7 +971,8 @@ void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int 
 	 * longer tells), so each side's is learnt again from here.
 	 */
 	if (f->offloaded)
-		f->tcp_bits &= (uint8_t)~(FLOW_END_KNOWN(0) | FLOW_END_KNOWN(1));
+		f->tcp_bits &= (uint8_t)~(FLOW_END_KNOWN(0) | FLOW_END_KNOWN(1) | FLOW_FIN_AHEAD(0) |
+					  FLOW_FIN_AHEAD(1));
 	/*
 	 * A dropped flow's packets never reach the other end: a RST or FIN the
 	 * engine drops ends nothing there, so it ends nothing here either (or

@@ -537,6 +537,7 @@ static void stream_feed(struct scan *s)
 			ips_stream_end(fs->st[s->dir]);
 			if (fs->st[!s->dir])
 				ips_stream_end(fs->st[!s->dir]);
+			s->res->reset = true;
 		}
 		return;
 	}

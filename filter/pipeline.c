@@ -241,6 +241,14 @@ static void ips(struct pipeline *pl, struct flow *f, const struct pkt *p, int to
 		return;
 	}
 	ips_scan(pl->ips, pl->policy->ips, f, p, to_server, now_us, &r);
+	/*
+	 * The stream knows the receiver's next byte, which the flow table's
+	 * record of what each side sent does not (segments the receiver
+	 * dropped move that on): its RST ends the flow too, so that the next
+	 * SYN on the tuple opens a connection of its own.
+	 */
+	if (r.reset)
+		f->tcp_state = FT_CLOSE;
 	v->nalerts = r.nalerts;
 	memcpy(v->alerts, r.alerts, r.nalerts * sizeof(r.alerts[0]));
 	if (r.action == IPS_ACT_DROP || r.action == IPS_ACT_REJECT) {

@@ -38,8 +38,8 @@ struct flow {
 	uint32_t rule_id;          /* 0: none */
 	uint8_t orig_is_a;         /* the opener was side a */
 	uint8_t tcp_state;
-	uint8_t tcp_bits;          /* FLOW_FIN_SEEN(side), FLOW_END_KNOWN(side), FLOW_HANDSHAKE;
-				    * side 0 opener */
+	uint8_t tcp_bits;          /* FLOW_FIN_SEEN(side), FLOW_END_KNOWN(side), FLOW_HANDSHAKE,
+				    * FLOW_FIN_AHEAD(side); side 0 opener */
 	uint8_t accept;
 	uint8_t inspect;
 	uint8_t reason;            /* enum ll_reason of the decision */

@@ -25,6 +25,7 @@ struct ips_result {
 	uint32_t sid;     /* the deciding rule for drop/reject */
 	uint32_t nalerts; /* sids that alerted on this packet */
 	uint32_t alerts[IPS_MAX_ALERTS];
+	bool reset;       /* a RST the receiver takes (its next byte exactly) ended the connection */
 };
 
 struct ips_ruleset;

@@ -219,6 +219,121 @@ static void test_unanswered_syn_reopens(void **state)
 	flow_table_free(t);
 }
 
+/* tcp_seg()'s connection, handshake done, 100 bytes from the client acknowledged: its next byte is 1101. */
+static struct flow *established(struct flow_table *t)
+{
+	static const struct seg s[] = { { false, 0x02, 1000 }, { true, 0x12, 5000 }, { false, 0x10, 1001 } };
+	struct pkt p;
+
+	segs(t, s, 3);
+	tcp_seg(&p, false, 0x18, 1001, 100);
+	p.tcp_ack = 5001;
+	pass(t, &p, 4);
+	tcp_seg(&p, true, 0x10, 5001, 0);
+	p.tcp_ack = 1101;
+	return pass(t, &p, 5);
+}
+
+/*
+ * FINs Linux drops do not close the flow (else 120 s of quiet in FIN_WAIT
+ * expire it and the connection's next bytes are picked up mid-stream): one
+ * without ACK (established drops a segment with neither ACK, SYN nor RST);
+ * one held past a hole when the data that fills the hole covers its own
+ * number, and is acknowledged; one held when the flow was offloaded and
+ * comes back (its ends are learnt again); one behind an IPv6 header the
+ * stack drops the packet for.
+ */
+static void test_dropped_fins(void **state)
+{
+	struct flow_table *t = flow_table_new(16);
+	uint32_t fin_at = 1101 + 3000000;
+	struct flow *f;
+	struct pkt p;
+
+	(void)state;
+	established(t);
+	tcp_seg(&p, false, 0x01, 1101, 0);
+	assert_int_equal(pass(t, &p, 6)->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, false, 0x11, 1101, 0); /* behind an IPv6 header the stack drops it for */
+	p.tcp_ack = 5001;
+	p.v6_undelivered = true;
+	assert_int_equal(pass(t, &p, 6)->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, false, 0x11, fin_at, 0); /* beyond the window: dropped */
+	p.tcp_ack = 5001;
+	pass(t, &p, 7);
+	for (uint32_t seq = 1101; seq < fin_at + 1; seq += 1000) { /* bytes up to and over its number */
+		tcp_seg(&p, false, 0x18, seq, fin_at + 1 - seq < 1000 ? fin_at + 1 - seq : 1000);
+		p.tcp_ack = 5001;
+		pass(t, &p, 8);
+	}
+	tcp_seg(&p, true, 0x10, 5001, 0);
+	p.tcp_ack = fin_at + 1;
+	assert_int_equal(pass(t, &p, 9)->tcp_state, FT_ESTABLISHED);
+	flow_table_free(t);
+	t = flow_table_new(16);
+	established(t);
+	tcp_seg(&p, false, 0x11, fin_at, 0);
+	p.tcp_ack = 5001;
+	f = pass(t, &p, 6);
+	f->offloaded = 1;
+	tcp_seg(&p, true, 0x10, 5001, 0); /* back from the kernel, an ACK that happens to match */
+	p.tcp_ack = fin_at + 1;
+	f = pass(t, &p, 7);
+	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
+	flow_table_free(t);
+}
+
+/*
+ * After its FIN, a side's RST also counts at the FIN's own number (macOS
+ * sends it; Linux takes it, tcp_reset_check()): the flow ends, and a SYN
+ * on the tuple opens a connection of its own.
+ */
+static void test_rst_at_fin(void **state)
+{
+	struct flow_table *t = flow_table_new(16);
+	struct flow_stats st;
+	struct pkt p;
+
+	(void)state;
+	established(t);
+	tcp_seg(&p, false, 0x11, 1101, 0);
+	p.tcp_ack = 5001;
+	pass(t, &p, 6);
+	tcp_seg(&p, false, 0x04, 1101, 0);
+	assert_int_equal(pass(t, &p, 7)->tcp_state, FT_CLOSE);
+	tcp_seg(&p, false, 0x02, 777000, 0);
+	pass(t, &p, 20000000);
+	flow_table_stats(t, &st);
+	assert_int_equal(st.created, 2);
+	flow_table_free(t);
+}
+
+/*
+ * A live connection picked up mid-stream (its first packet here an ACK:
+ * after a restart, say): a SYN on it from the opener, which Linux answers
+ * with a challenge ACK, does not restart it into a SYN_SENT that never
+ * moves on.
+ */
+static void test_midstream_syn_kept(void **state)
+{
+	struct flow_table *t = flow_table_new(16);
+	struct flow *f;
+	struct pkt p;
+
+	(void)state;
+	tcp_seg(&p, false, 0x18, 1101, 100);
+	p.tcp_ack = 5001;
+	f = pass(t, &p, 1);
+	f->orig_tcp_flags = p.tcp_flags; /* as flow_set_orig() records the opening packet */
+	tcp_seg(&p, false, 0x02, 99999, 0);
+	pass(t, &p, 2);
+	tcp_seg(&p, true, 0x10, 5001, 0);
+	p.tcp_ack = 1201;
+	pass(t, &p, 3);
+	assert_int_not_equal(pass(t, &p, 4)->tcp_state, FT_SYN_SENT);
+	flow_table_free(t);
+}
+
 /*
  * A connection closed with FIN/FIN/ACK waits in TIME_WAIT (120 s); a SYN on
  * its tuple then, from either side, starts a new connection, judged as one
@@ -675,6 +790,9 @@ int main(void)
 		cmocka_unit_test(test_blind_rst_ignored),
 		cmocka_unit_test(test_fin_ahead_ignored),
 		cmocka_unit_test(test_unanswered_syn_reopens),
+		cmocka_unit_test(test_dropped_fins),
+		cmocka_unit_test(test_rst_at_fin),
+		cmocka_unit_test(test_midstream_syn_kept),
 		cmocka_unit_test(test_one_sided_pickup_expires),
 		cmocka_unit_test(test_expiry_behind_long_flow),
 	};

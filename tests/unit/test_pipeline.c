@@ -220,6 +220,51 @@ static void turn(struct pkt *p)
 }
 
 /*
+ * The IPS stream knows the receiver's next byte; the flow table's record of
+ * what the client sent does not (a segment far beyond the window, which
+ * Linux drops, moved it on): the client's RST at the receiver's next byte,
+ * which Linux takes, ends the flow, and the next SYN on the tuple opens a
+ * connection of its own (judged by the rules, its stream inspected) rather
+ * than a late SYN on a flow that looks established.
+ */
+static void test_ips_rst_ends_flow(void **state)
+{
+	struct policy *a = load("allow in tcp id 1\n"
+				"alert tcp any any -> any 80 (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
+	static const struct { uint8_t fl; uint32_t seq, ack; const char *data; bool back; } s[] = {
+		{ 0x02, 1000, 0, "", false },	   { 0x12, 7000, 1001, "", true },
+		{ 0x10, 1001, 7001, "", false },   { 0x18, 1001, 7001, "hello", false },
+		{ 0x10, 7001, 1006, "", true },	   { 0x18, 101001, 7001, "far away!!", false },
+		{ 0x04, 1006, 0, "", false },	   { 0x02, 55555, 0, "", false },
+	};
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	for (unsigned i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		tcp_in(&p, s[i].fl, NULL);
+		p.dport = 80;
+		p.tcp_seq = s[i].seq, p.tcp_ack = s[i].ack, p.tcp_win = 65535;
+		p.payload = (const uint8_t *)s[i].data, p.paylen = (uint32_t)strlen(s[i].data);
+		p.l3hlen = 20, p.l4hlen = 20, p.len = 40 + p.paylen;
+		if (s[i].back) {
+			turn(&p);
+			p.sport = 80, p.dport = 40000;
+		}
+		pipeline_judge(&pl, &p, 1000 + i, &v);
+		assert_true(v.accept);
+	}
+	assert_int_equal(v.by, BY_FIREWALL); /* the SYN: a new flow, judged by the rules */
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+}
+
+/*
  * A flow the IPS dropped stays dropped: a RST the engine drops never
  * reached the server, so it does not end the flow, and a SYN on the same
  * tuple (or the client's retransmission) does not reopen it to the
@@ -566,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_related_as_conntrack),
 		cmocka_unit_test(test_batch_equals_single),
 		cmocka_unit_test(test_ips_drop_outlives_rst),
+		cmocka_unit_test(test_ips_rst_ends_flow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
