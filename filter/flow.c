@@ -580,7 +580,7 @@ static bool tcp_reopens(const struct flow *f, const struct pkt *p)
 		return true;
 	/*
 	 * Picked up mid-stream from packets the other side never answered: a
-	 * listener drops them unread (no flags, a lone FIN, a bad checksum), so
+	 * listener drops them unread (no flags, a lone FIN), so
 	 * the SYN after them opens the connection. Kept, it never became
 	 * established, and every flow:established rule missed the connection.
 	 * Not one an ACK opened: that may be a live connection picked up
@@ -874,43 +874,31 @@ static bool rst_plausible(const struct flow *f, const struct pkt *p, int side)
 }
 
 /*
- * Each side's next sequence number: the SYN and the FIN count one, as the
- * payload does. True when @p moved it on.
- */
-static bool tcp_track_end(struct flow *f, const struct pkt *p, int side)
-{
-	uint32_t hdrs = (uint32_t)p->l3hlen + p->l4hlen;
-	uint32_t end = p->tcp_seq + (p->len > hdrs ? p->len - hdrs : 0) +
-		       !!(p->tcp_flags & TCPF_SYN) + !!(p->tcp_flags & TCPF_FIN);
-	bool on = !(f->tcp_bits & FLOW_END_KNOWN(side)) || (int32_t)(end - f->tcp_end[side]) > 0;
-
-	if (on)
-		f->tcp_end[side] = end;
-	f->tcp_bits |= FLOW_END_KNOWN(side);
-	return on;
-}
-
-/*
+ * Each side's next sequence number (the SYN and the FIN count one, as the
+ * payload does), and its FIN.
+ *
  * A FIN past a hole or beyond the window is not taken by the receiver
  * (yet, or ever: Linux answers one far ahead with an ACK and goes on):
  * counted, it sent the flow to FIN_WAIT, which expires in 120 s, and the
  * connection's next bytes were picked up mid-stream. It counts once the
  * other side acknowledges it - the hole filled (a segment lost before the
- * FIN is sent again, the FIN is not) - unless bytes at or past it came
- * first: then there was none.
+ * FIN is sent again, the FIN is not) - unless bytes at or past its number
+ * came first: then there was none.
  */
-static void tcp_fin(struct flow *f, const struct pkt *p, int side)
+static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
 {
 	uint32_t hdrs = (uint32_t)p->l3hlen + p->l4hlen, n = p->len > hdrs ? p->len - hdrs : 0;
+	uint32_t end = p->tcp_seq + n + !!(p->tcp_flags & TCPF_SYN) + !!(p->tcp_flags & TCPF_FIN);
 	bool fin = p->tcp_flags & TCPF_FIN, known = f->tcp_bits & FLOW_END_KNOWN(side);
-	bool inside = !known || (int32_t)(p->tcp_seq - f->tcp_end[side]) <= 0;
-	/* bytes at the held FIN's own number: it was none */
-	bool covers = known && n && (int32_t)(p->tcp_seq + n - f->tcp_end[side]) >= 0;
+	int32_t from = known ? (int32_t)(p->tcp_seq - f->tcp_end[side]) : 0;
 
-	if ((tcp_track_end(f, p, side) || covers) && !fin)
-		f->tcp_bits &= (uint8_t)~FLOW_FIN_AHEAD(side);
 	if (fin)
-		f->tcp_bits |= inside ? FLOW_FIN_SEEN(side) : FLOW_FIN_AHEAD(side);
+		f->tcp_bits |= from <= 0 ? FLOW_FIN_SEEN(side) : FLOW_FIN_AHEAD(side);
+	else if (n && (int32_t)(from + n) >= 0) /* bytes at the held FIN's number: it was none */
+		f->tcp_bits &= (uint8_t)~FLOW_FIN_AHEAD(side);
+	if (!known || (int32_t)(end - f->tcp_end[side]) > 0)
+		f->tcp_end[side] = end;
+	f->tcp_bits |= FLOW_END_KNOWN(side);
 	if ((p->tcp_flags & TCPF_ACK) && (f->tcp_bits & FLOW_FIN_AHEAD(!side)) &&
 	    p->tcp_ack == f->tcp_end[!side])
 		f->tcp_bits = (uint8_t)((f->tcp_bits & ~FLOW_FIN_AHEAD(!side)) | FLOW_FIN_SEEN(!side));
@@ -927,17 +915,16 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 		return;
 	}
 	/*
-	 * A SYN|FIN is no part of a connection (conntrack: invalid; a listener
-	 * discards it): its FIN would close the flow before the real SYN. Nor
-	 * is a segment without ACK once the handshake is past (Linux discards
-	 * one with neither SYN nor RST: a bare FIN counted sent the flow to
-	 * FIN_WAIT, its bytes moved the sender's end), nor IPv6 the stack
-	 * drops after the input hook (pkt_v6_chain()).
+	 * What the stack discards is no part of the connection (a SYN|FIN's
+	 * FIN closed the flow before the real SYN), nor is a segment without
+	 * ACK once the handshake is past (Linux discards one with neither SYN
+	 * nor RST: a bare FIN counted sent the flow to FIN_WAIT, its bytes
+	 * moved the sender's end).
 	 */
-	if ((fl & (TCPF_SYN | TCPF_FIN | TCPF_ACK)) == (TCPF_SYN | TCPF_FIN) || p->v6_undelivered ||
+	if (pkt_tcp_discarded(p) ||
 	    (!(fl & (TCPF_SYN | TCPF_ACK)) && f->tcp_state != FT_SYN_SENT && f->tcp_state != FT_NONE))
 		return;
-	tcp_fin(f, p, side);
+	tcp_track_end(f, p, side);
 	switch (f->tcp_state) {
 	case FT_SYN_SENT:
 		if (!from_opener && (fl & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK))

@@ -481,7 +481,7 @@ static bool receiver_takes(const struct scan *s)
 	uint32_t start;
 	const uint32_t *sp = rcv && ips_stream_start(rcv, &start) ? &start : NULL;
 
-	if ((p->csum_unchecked && !pkt_l4_csum_ok(p)) || p->v6_undelivered)
+	if ((p->csum_unchecked && !pkt_l4_csum_ok(p)) || pkt_tcp_discarded(p))
 		return false;
 	if (s->f->offloaded)
 		ips_tcp_forget(&s->fs->tcp);
@@ -494,9 +494,6 @@ static bool receiver_takes(const struct scan *s)
 	 */
 	if ((p->tcp_flags & TCPF_SYN) && s->f->tcp_state != FT_SYN_SENT &&
 	    s->f->tcp_state != FT_SYN_RECV)
-		return false;
-	/* a listener discards a SYN|FIN unread: its data is a decoy for the real SYN's */
-	if ((p->tcp_flags & (TCPF_SYN | TCPF_FIN | TCPF_ACK)) == (TCPF_SYN | TCPF_FIN))
 		return false;
 	if (!(p->tcp_flags & (TCPF_SYN | TCPF_RST)) && !ack_ok(s))
 		return false;

@@ -98,6 +98,19 @@ struct pkt {
 const uint8_t *pkt_opt_next(const uint8_t *o, const uint8_t *end);
 
 /*
+ * pkt_tcp_discarded() - does the host's stack discard TCP segment @p
+ * whatever its connection's state? A SYN|FIN (a listener drops it unread,
+ * conntrack calls it invalid), or IPv6 behind a header the stack drops
+ * after netfilter's input hook. Neither the flow's record nor the IPS
+ * stream may take it.
+ */
+static inline bool pkt_tcp_discarded(const struct pkt *p)
+{
+	return p->v6_undelivered ||
+	       (p->tcp_flags & (TCPF_SYN | TCPF_FIN | TCPF_ACK)) == (TCPF_SYN | TCPF_FIN);
+}
+
+/*
  * pkt_l4_csum_ok() - is @p's TCP or UDP checksum right? True when it
  * cannot tell (not all of the datagram captured, UDP's checksum 0 over
  * IPv4, another protocol): only a checksum seen to be wrong is false.

@@ -79,6 +79,21 @@ static struct flow *segs(struct flow_table *t, const struct seg *s, int n)
 	return f;
 }
 
+/* tcp_seg()'s connection, handshake done, 100 bytes from the client acknowledged: its next byte is 1101. */
+static struct flow *established(struct flow_table *t)
+{
+	static const struct seg s[] = { { false, 0x02, 1000 }, { true, 0x12, 5000 }, { false, 0x10, 1001 } };
+	struct pkt p;
+
+	segs(t, s, 3);
+	tcp_seg(&p, false, 0x18, 1001, 100);
+	p.tcp_ack = 5001;
+	pass(t, &p, 4);
+	tcp_seg(&p, true, 0x10, 5001, 0);
+	p.tcp_ack = 1101;
+	return pass(t, &p, 5);
+}
+
 /*
  * A RST ends a flow only when its sequence number is near where its sender
  * is (conntrack takes only in-window ones): a blind attacker's guess is
@@ -91,31 +106,26 @@ static void test_blind_rst_ignored(void **state)
 	struct pkt p;
 
 	(void)state;
-	tcp_seg(&p, false, 0x02, 1000, 0);
-	pass(t, &p, 1);
-	tcp_seg(&p, true, 0x12, 5000, 0);
-	pass(t, &p, 2);
-	tcp_seg(&p, false, 0x18, 1001, 100); /* the client's next byte: 1101 */
-	f = pass(t, &p, 3);
+	f = established(t); /* the client's next byte: 1101 */
 	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
 	tcp_seg(&p, false, 0x04, 1101 + 0x40000000, 0); /* a quarter of the space away */
-	f = pass(t, &p, 4);
+	f = pass(t, &p, 6);
 	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
 	tcp_seg(&p, true, 0x04, 5001 - 0x10000000, 0);
-	f = pass(t, &p, 5);
+	f = pass(t, &p, 7);
 	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
 	/* in the window but not the next byte: Linux answers a challenge ACK and goes on */
 	tcp_seg(&p, false, 0x04, 1101 + 1000, 0);
-	f = pass(t, &p, 5);
+	f = pass(t, &p, 7);
 	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
 	/* offloaded, the kernel passes 3 GiB unseen: the first packet back restarts the record */
 	f->offloaded = 1;
 	tcp_seg(&p, false, 0x10, 1101 + 0xc0000000, 0);
-	f = pass(t, &p, 6);
+	f = pass(t, &p, 8);
 	f->offloaded = 0;
 	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
 	tcp_seg(&p, false, 0x14, 1101 + 0xc0000000, 0); /* the real one */
-	f = pass(t, &p, 7);
+	f = pass(t, &p, 9);
 	assert_int_equal(f->tcp_state, FT_CLOSE);
 	flow_table_free(t);
 	/* the answer to a SYN, from a side that has sent nothing yet, always counts */
@@ -217,21 +227,6 @@ static void test_unanswered_syn_reopens(void **state)
 	flow_table_stats(t, &st);
 	assert_int_equal(st.created, 1);
 	flow_table_free(t);
-}
-
-/* tcp_seg()'s connection, handshake done, 100 bytes from the client acknowledged: its next byte is 1101. */
-static struct flow *established(struct flow_table *t)
-{
-	static const struct seg s[] = { { false, 0x02, 1000 }, { true, 0x12, 5000 }, { false, 0x10, 1001 } };
-	struct pkt p;
-
-	segs(t, s, 3);
-	tcp_seg(&p, false, 0x18, 1001, 100);
-	p.tcp_ack = 5001;
-	pass(t, &p, 4);
-	tcp_seg(&p, true, 0x10, 5001, 0);
-	p.tcp_ack = 1101;
-	return pass(t, &p, 5);
 }
 
 /*
