@@ -207,11 +207,14 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 		/*
 		 * (After the parse, which clears the packet.) Checksum-not-ready
 		 * packets (the host's own: the device fills it in) carry a partial
-		 * sum; one the kernel has not verified is checked by the IPS
-		 * stream, which must not take bytes the host will drop.
+		 * sum; a TCP one the kernel has not verified is checked here, once:
+		 * neither the flow's record nor the IPS stream may take a segment
+		 * the host drops (pkt_tcp_unread()).
 		 */
-		p->csum_unchecked = (np->skbinfo & (NFQA_SKB_CSUM_NOTVERIFIED |
-						    NFQA_SKB_CSUMNOTREADY)) == NFQA_SKB_CSUM_NOTVERIFIED;
+		p->csum_bad = p->proto == 6 &&
+			      (np->skbinfo & (NFQA_SKB_CSUM_NOTVERIFIED | NFQA_SKB_CSUMNOTREADY)) ==
+				      NFQA_SKB_CSUM_NOTVERIFIED &&
+			      !pkt_l4_csum_ok(p);
 	}
 	if (w->nheld == PIPELINE_BATCH)
 		flush_held(w);

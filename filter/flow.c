@@ -586,13 +586,14 @@ static bool tcp_reopens(const struct flow *f, const struct pkt *p)
 	 * Not one an ACK opened: that may be a live connection picked up
 	 * mid-stream (after a restart, say), which Linux keeps, answering the
 	 * SYN with a challenge ACK; restarted, it sat in SYN_SENT, where the
-	 * IPS takes no bytes. A stray ACK or SYN-ACK the host answers with a
+	 * IPS takes no bytes. But one the stack never read (a wrong checksum):
+	 * it is no connection. A stray ACK or SYN-ACK the host answers with a
 	 * RST (CLOSE, above), and a capture holding the SYN after its SYN-ACK
 	 * keeps the roles the SYN-ACK gave.
 	 */
 	return f->tcp_state != FT_SYN_SENT && f->tcp_state != FT_SYN_RECV &&
 	       !(f->tcp_bits & FLOW_HANDSHAKE) && !f->pkts[1] &&
-	       !(f->orig_tcp_flags & (TCPF_SYN | TCPF_ACK));
+	       (!(f->orig_tcp_flags & (TCPF_SYN | TCPF_ACK)) || (f->tcp_bits & FLOW_OPENER_UNREAD));
 }
 
 void flow_probe_init(const struct flow_table *t, const struct pkt *p, struct flow_probe *pr)
@@ -909,6 +910,8 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 	uint8_t fl = p->tcp_flags, fins;
 	int side = !from_opener;
 
+	if (pkt_tcp_unread(p)) /* its RST or FIN too: TCP never sees it */
+		return;
 	if (fl & TCPF_RST) {
 		if (rst_plausible(f, p, side))
 			f->tcp_state = FT_CLOSE;
@@ -965,6 +968,8 @@ void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int 
 	 * engine drops ends nothing there, so it ends nothing here either (or
 	 * one RST would reopen a flow the IPS dropped to the firewall's allow).
 	 */
+	if (p->proto == 6 && !f->pkts[0] && !f->pkts[1] && pkt_tcp_unread(p))
+		f->tcp_bits |= FLOW_OPENER_UNREAD; /* a SYN may open the connection (tcp_reopens()) */
 	if (p->proto == 6 && p->l4_ok && f->accept)
 		tcp_advance(f, p, from_opener);
 	if (f->pkts[!from_opener] != UINT32_MAX)

@@ -481,7 +481,7 @@ static bool receiver_takes(const struct scan *s)
 	uint32_t start;
 	const uint32_t *sp = rcv && ips_stream_start(rcv, &start) ? &start : NULL;
 
-	if ((p->csum_unchecked && !pkt_l4_csum_ok(p)) || pkt_tcp_discarded(p))
+	if (pkt_tcp_discarded(p))
 		return false;
 	if (s->f->offloaded)
 		ips_tcp_forget(&s->fs->tcp);

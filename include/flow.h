@@ -39,7 +39,7 @@ struct flow {
 	uint8_t orig_is_a;         /* the opener was side a */
 	uint8_t tcp_state;
 	uint8_t tcp_bits;          /* FLOW_FIN_SEEN(side), FLOW_END_KNOWN(side), FLOW_HANDSHAKE,
-				    * FLOW_FIN_AHEAD(side); side 0 opener */
+				    * FLOW_FIN_AHEAD(side), FLOW_OPENER_UNREAD; side 0 opener */
 	uint8_t accept;
 	uint8_t inspect;
 	uint8_t reason;            /* enum ll_reason of the decision */
@@ -64,6 +64,7 @@ struct flow {
 #define FLOW_END_KNOWN(side) (4u << (side)) /* tcp_end[side] holds what the side sent */
 #define FLOW_HANDSHAKE 16u /* SYN, SYN-ACK, ACK seen: established as Suricata means it */
 #define FLOW_FIN_AHEAD(side) (32u << (side)) /* a FIN past a hole: seen once the other side acks it */
+#define FLOW_OPENER_UNREAD 128u /* the stack never read the first packet (pkt_tcp_unread()) */
 
 struct flow_table;
 

@@ -65,8 +65,8 @@ struct pkt {
 	uint8_t icmp_type, icmp_code;
 	uint8_t l4_ok;    /* the transport header is complete */
 	bool v6_undelivered; /* a destination-options, routing or AH header the stack drops it for */
-	bool csum_unchecked; /* live: the kernel has not checked the transport checksum yet
-			      * (NFQUEUE's CSUM_NOTVERIFIED): pkt_l4_csum_ok() tells */
+	bool csum_bad;    /* live, TCP: a checksum the kernel had not verified (NFQUEUE's
+			   * CSUM_NOTVERIFIED), and wrong: the stack drops the segment */
 	uint8_t ipopts;   /* IPv4 options present */
 	uint16_t l4hlen;  /* the transport header: TCP with its options, UDP and ICMPv6 8, ICMPv4
 			   * as Suricata's decoder sizes it (pkt_l4.c); where the payload starts */
@@ -98,15 +98,25 @@ struct pkt {
 const uint8_t *pkt_opt_next(const uint8_t *o, const uint8_t *end);
 
 /*
+ * pkt_tcp_unread() - does TCP segment @p never reach TCP on the host? A
+ * wrong checksum (live), or IPv6 behind a header the stack drops after
+ * netfilter's input hook. Whatever its flags say, a RST's too, nothing
+ * happens there.
+ */
+static inline bool pkt_tcp_unread(const struct pkt *p)
+{
+	return p->csum_bad || p->v6_undelivered;
+}
+
+/*
  * pkt_tcp_discarded() - does the host's stack discard TCP segment @p
- * whatever its connection's state? A SYN|FIN (a listener drops it unread,
- * conntrack calls it invalid), or IPv6 behind a header the stack drops
- * after netfilter's input hook. Neither the flow's record nor the IPS
- * stream may take it.
+ * whatever its connection's state? One it never reads (above), or a
+ * SYN|FIN (a listener drops it unread, conntrack calls it invalid).
+ * Neither the flow's record nor the IPS stream may take it.
  */
 static inline bool pkt_tcp_discarded(const struct pkt *p)
 {
-	return p->v6_undelivered ||
+	return pkt_tcp_unread(p) ||
 	       (p->tcp_flags & (TCPF_SYN | TCPF_FIN | TCPF_ACK)) == (TCPF_SYN | TCPF_FIN);
 }
 

@@ -279,6 +279,50 @@ static void test_dropped_fins(void **state)
 }
 
 /*
+ * Segments with a wrong checksum the kernel had not verified (live: the
+ * worker's csum_bad) never reach TCP, so they move nothing: a RST or a FIN
+ * at the next byte ends nothing, bytes do not move the sender's end (the
+ * real RST at it still counts), and an ACK before the SYN opens no
+ * connection - the SYN does, and the handshake makes it established.
+ */
+static void test_bad_checksum_ignored(void **state)
+{
+	struct flow_table *t = flow_table_new(16);
+	struct flow_stats st;
+	struct flow *f;
+	struct pkt p;
+
+	(void)state;
+	established(t);
+	for (int i = 0; i < 3; i++) {
+		tcp_seg(&p, false, (const uint8_t[]){ 0x14, 0x11, 0x18 }[i], 1101, i == 2 ? 50 : 0);
+		p.tcp_ack = 5001;
+		p.csum_bad = true;
+		assert_int_equal(pass(t, &p, 6)->tcp_state, FT_ESTABLISHED);
+	}
+	tcp_seg(&p, false, 0x14, 1101, 0);
+	assert_int_equal(pass(t, &p, 7)->tcp_state, FT_CLOSE);
+	flow_table_free(t);
+	t = flow_table_new(16);
+	tcp_seg(&p, false, 0x10, 1001, 0);
+	p.tcp_ack = 7777;
+	p.csum_bad = true;
+	f = pass(t, &p, 1);
+	f->orig_tcp_flags = p.tcp_flags; /* as flow_set_orig() records it */
+	tcp_seg(&p, false, 0x02, 1000, 0);
+	pass(t, &p, 2);
+	tcp_seg(&p, true, 0x12, 5000, 0);
+	pass(t, &p, 3);
+	tcp_seg(&p, false, 0x10, 1001, 0);
+	f = pass(t, &p, 4);
+	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
+	assert_true(f->tcp_bits & FLOW_HANDSHAKE);
+	flow_table_stats(t, &st);
+	assert_int_equal(st.created, 2);
+	flow_table_free(t);
+}
+
+/*
  * After its FIN, a side's RST also counts at the FIN's own number (macOS
  * sends it; Linux takes it, tcp_reset_check()): the flow ends, and a SYN
  * on the tuple opens a connection of its own.
@@ -786,7 +830,7 @@ int main(void)
 		cmocka_unit_test(test_fin_ahead_ignored),
 		cmocka_unit_test(test_unanswered_syn_reopens),
 		cmocka_unit_test(test_dropped_fins),
-		cmocka_unit_test(test_rst_at_fin),
+		cmocka_unit_test(test_bad_checksum_ignored), cmocka_unit_test(test_rst_at_fin),
 		cmocka_unit_test(test_midstream_syn_kept),
 		cmocka_unit_test(test_one_sided_pickup_expires),
 		cmocka_unit_test(test_expiry_behind_long_flow),

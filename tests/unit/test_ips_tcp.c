@@ -23,12 +23,16 @@ struct seg {
 	uint16_t urp;
 };
 
+/* How the host's stack loses a segment run_opts() sends. */
+enum lost { KEPT, MD5, V6_HEADER, BAD_CSUM };
+
 /*
  * Through the flow's record, then the IPS, as the pipeline runs them; true
- * when sid 1 alerted. @md5: with a TCP MD5 signature option; @v6_lost:
- * behind an IPv6 header the host's stack drops it for.
+ * when sid 1 alerted. @how: with a TCP MD5 signature option, behind an
+ * IPv6 header the host's stack drops it for, or with a checksum the
+ * kernel had not verified and is wrong (the worker's csum_bad).
  */
-static bool run_opts(struct env *e, const struct seg *s, bool md5, bool v6_lost)
+static bool run_opts(struct env *e, const struct seg *s, enum lost how)
 {
 	uint8_t h[60] = { 0 };
 	uint32_t n = 20;
@@ -45,13 +49,14 @@ static bool run_opts(struct env *e, const struct seg *s, bool md5, bool v6_lost)
 			h[n + 4 + i] = (uint8_t)(s->tsval >> (24 - 8 * i));
 		n += 12;
 	}
-	if (md5) { /* kind 19, 18 bytes: 16 of digest (any), then two NOPs */
+	if (how == MD5) { /* kind 19, 18 bytes: 16 of digest (any), then two NOPs */
 		h[n] = 19, h[n + 1] = 18;
 		memset(h + n + 2, 0xab, 16);
 		h[n + 18] = h[n + 19] = 1;
 		n += 20;
 	}
-	p.v6_undelivered = v6_lost;
+	p.v6_undelivered = how == V6_HEADER;
+	p.csum_bad = how == BAD_CSUM;
 	p.l4 = h;
 	p.l4hlen = (uint16_t)n;
 	p.l4len = n + p.paylen;
@@ -78,7 +83,7 @@ static bool run_opts(struct env *e, const struct seg *s, bool md5, bool v6_lost)
 
 static bool run(struct env *e, const struct seg *s)
 {
-	return run_opts(e, s, false, false);
+	return run_opts(e, s, KEPT);
 }
 
 static bool run_all(struct env *e, const struct seg *s, size_t n)
@@ -628,8 +633,9 @@ static void test_ack_before_synack(void **state)
 /*
  * Segments Linux drops that carry a decoy for the bytes after them: one
  * with a TCP MD5 option to a socket without a key (TCPMD5Unexpected), one
- * behind an IPv6 header the stack drops after the input hook; and a RST
- * with the option, which Linux drops too.
+ * behind an IPv6 header the stack drops after the input hook, one with a
+ * wrong checksum; and a RST with the option or the checksum, which Linux
+ * drops too.
  */
 static void test_dropped_decoys(void **state)
 {
@@ -645,20 +651,22 @@ static void test_dropped_decoys(void **state)
 	struct env e;
 
 	(void)state;
-	for (int md5 = 0; md5 < 2; md5++) {
+	for (enum lost how = MD5; how <= BAD_CSUM; how++) {
 		env_open(&e, rules, 0);
 		run_all(&e, s, 2);
-		run_opts(&e, &s[2], md5, !md5);
+		run_opts(&e, &s[2], how);
 		assert_true(run_all(&e, s + 3, 2));
 		env_close(&e);
 	}
-	/* a RST with the option, at the next byte exactly, ends no stream */
-	env_open(&e, rules, 0);
-	run_all(&e, s, 2);
-	run(&e, &s[3]);
-	run_opts(&e, &rst, true, false);
-	assert_true(run(&e, &s[4]));
-	env_close(&e);
+	/* a RST with the option or a wrong checksum, at the next byte exactly, ends no stream */
+	for (int i = 0; i < 2; i++) {
+		env_open(&e, rules, 0);
+		run_all(&e, s, 2);
+		run(&e, &s[3]);
+		run_opts(&e, &rst, i ? BAD_CSUM : MD5);
+		assert_true(run(&e, &s[4]));
+		env_close(&e);
+	}
 }
 
 /*
