@@ -319,15 +319,19 @@ static void lru_push(struct flow_table *t, struct flow *f, uint32_t i)
 
 /*
  * A flow the firewall denied keeps nothing but its drop, which the rules
- * give its next packet again; an accepted one (or an IPS drop, which the
- * rules would not repeat) holds a connection. A flood of denied tuples
- * must not push out an idle connection, which would come back as a new
- * flow mid-stream and be judged as one (an inbound answer to the host's
- * own connection, denied by `deny in any`).
+ * give its next packet again; nor does an accepted one the other side
+ * never answered hold a connection yet (conntrack's early_drop() takes
+ * only those too). An answered one does, and an IPS drop, which the rules
+ * would not repeat. A flood of denied or unanswered tuples - anyone can
+ * send them - must not push out an idle connection, which would come back
+ * as a new flow mid-stream and be judged as one: an inbound answer to the
+ * host's own connection, denied by `deny in any`; or, inspected, the
+ * server's next bytes taken as a flow the server opened, its stream
+ * started there, where flow:established and to_client rules miss them.
  */
 static bool cheap(const struct flow *f)
 {
-	return !f->accept && f->reason != R_IPS_DROP && f->reason != R_IPS_REJECT;
+	return f->reason != R_IPS_DROP && f->reason != R_IPS_REJECT && (!f->accept || !f->pkts[1]);
 }
 
 /*
