@@ -486,7 +486,14 @@ static void check_persisted(struct doctor *d)
 			    "policy that runs (sha256 %.16s): a restart would run current.pol; free "
 			    "the state dir, then load the policy again", p->hash, run + 7);
 	} else {
-		doctor_line(d, DOC_OK, "persisted policy", "current.pol loads (%u rules)", p->nrules);
+		char counts[160] = "";
+		FILE *cf = fmemopen(counts, sizeof(counts) - 1, "w"); /* check's words: IPS rules too */
+
+		if (cf) {
+			policy_print_counts(p, cf);
+			fclose(cf);
+		}
+		doctor_line(d, DOC_OK, "persisted policy", "current.pol loads (%s)", counts);
 	}
 	policy_free(p);
 }

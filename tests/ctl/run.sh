@@ -437,7 +437,7 @@ check doctor_persisted_bad_next has "$T/out" "^warn  persisted policy .*the log 
 printf 'deny in bogus\n' > "$T/e1/state/current.pol"
 run e1 doctor; check doctor_persisted_broken has "$T/out" "^warn  persisted policy .*current.pol:1:9: unknown protocol 'bogus': a restart would run last-good"
 run e1 load "$P/a.pol"; rm -f "$T/e1/state/current.pol.bad"
-run e1 doctor; check doctor_persisted_ok has "$T/out" "^ok    persisted policy .*current.pol loads (2 rules)"
+run e1 doctor; check doctor_persisted_ok has "$T/out" "^ok    persisted policy .*current.pol loads (2 firewall rules, 0 sets)$"
 # a state.meta that does not read beside a good current.pol: a restart runs last-good
 # (state_load_current()), whatever current.pol holds; a load writes state.meta again.
 # (the load before this one made last-good of the broken current.pol: load again)
@@ -458,9 +458,9 @@ rm "$T/e1/state/state.meta"; mkdir "$T/e1/state/state.meta"
 run e1 doctor; check doctor_persisted_meta_dir has "$T/out" "^FAIL  persisted policy .*state/state.meta is not a file: no load can be recorded, and a restart runs last-good; remove it"
 rmdir "$T/e1/state/state.meta"
 # missing is not garbled: current.pol is taken as confirmed
-run e1 doctor; check doctor_persisted_meta_missing has "$T/out" "^ok    persisted policy .*current.pol loads (2 rules)"
+run e1 doctor; check doctor_persisted_meta_missing has "$T/out" "^ok    persisted policy .*current.pol loads (2 firewall rules, 0 sets"
 mv "$T/meta.keep" "$T/e1/state/state.meta"
-run e1 doctor; check doctor_persisted_meta_back has "$T/out" "^ok    persisted policy .*current.pol loads (2 rules)"
+run e1 doctor; check doctor_persisted_meta_back has "$T/out" "^ok    persisted policy .*current.pol loads (2 firewall rules, 0 sets"
 # ...and a start with it does so, keeping the (good) current.pol as current.pol.bad
 printf 'serial 1\n' > "$T/e1/state/state.meta"; stop e1; start e1 ""
 check restart_meta_garbled_said has "$T/e1/engine.out" "state.meta: garbled: whether current.pol was confirmed cannot be told; rolled back to last-good; current.pol is kept as"
@@ -468,7 +468,7 @@ run e1 doctor; check doctor_persisted_bad_after_meta has "$T/out" "^warn  persis
 "$CTLBIN" check "$T/e1/state/current.pol.bad" > "$T/out" 2>&1
 check restart_meta_garbled_bad_checks [ $? -eq 0 ]
 run e1 load "$T/e1/state/current.pol.bad"; rm -f "$T/e1/state/current.pol.bad"
-run e1 doctor; check doctor_persisted_ok_again has "$T/out" "^ok    persisted policy .*current.pol loads (2 rules)"
+run e1 doctor; check doctor_persisted_ok_again has "$T/out" "^ok    persisted policy .*current.pol loads (2 firewall rules, 0 sets"
 # a load that ran but was not written (disk full): what a restart runs is not what runs now
 cp "$P/c.pol" "$T/e1/state/current.pol"
 run e1 doctor; check doctor_persisted_not_running has "$T/out" "^warn  persisted policy .*current.pol (sha256 [0-9a-f]*) is not the policy that runs"
