@@ -11,6 +11,7 @@
 #include "control.h"
 #include "ctl.h"
 #include "pkt.h"
+#include "state.h"
 
 /* ctl_config() - see ctl.h. */
 int ctl_config(struct ctl *c, struct config *cfg)
@@ -122,15 +123,25 @@ int ctl_request(struct ctl *c, const char *header, const struct iovec *iov, int 
 {
 	struct config cfg;
 	struct ctl_reply r;
+	char *hdr = NULL;
+	int64_t resets;
 	int rc;
 
 	if (ctl_config(c, &cfg) != 0)
 		return CTL_FAIL;
+	/*
+	 * The console resets acting alone so far, as the user gives the
+	 * command: one that comes before the engine reads it wins (control.c).
+	 */
+	if ((resets = state_resets_read(cfg.state_dir)) >= 0 &&
+	    asprintf(&hdr, "%s resets=%" PRId64, header, resets) < 0)
+		hdr = NULL;
 	/* a request that may rightly take long: a hung engine is told in seconds, not minutes */
 	rc = timeout_ms > CTL_TIMEOUT_MS ? ping(cfg.control_socket) : 0;
 	memset(&r, 0, sizeof(r));
 	if (rc == 0)
-		rc = ctl_call(cfg.control_socket, header, iov, niov, timeout_ms, &r);
+		rc = ctl_call(cfg.control_socket, hdr ? hdr : header, iov, niov, timeout_ms, &r);
+	free(hdr);
 	c->sent = r.sent;
 	if (rc < 0) {
 		fprintf(stderr, "%s: %s: %s\n", c->prog, cfg.control_socket, ctl_call_error(rc));

@@ -58,6 +58,11 @@ static int persist_empty(const struct config *cfg)
 	policy_free(p);
 	if ((rc = state_save_policy(cfg->state_dir, STATE_CURRENT, "", 0, NULL, 0)) >= 0)
 		rc = state_meta_write(cfg->state_dir, &m);
+	/* a change sent before this, still waiting for the engine, is not done (control.c) */
+	if (rc >= 0 && state_resets_bump(cfg->state_dir) < 0)
+		fprintf(stderr, "warning: cannot count this reset in %s/%s: a load sent before it "
+			"and read by the engine after it would still run\n", cfg->state_dir,
+			STATE_RESETS_FILE);
 	state_unlock(lock);
 	return rc;
 }

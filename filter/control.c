@@ -93,6 +93,36 @@ static bool expired(struct control *c, const struct control_msg *m, bool changes
 	return true;
 }
 
+/*
+ * A change the console overtook: sent before `lifelinectl reset` acted
+ * alone (the engine busy with a long load, stopped, hung) and read after
+ * it, a load or rollback ran and was persisted over the empty policy the
+ * reset had just persisted - the host's next start brought it back, and
+ * the queue rule stayed out meanwhile. The client sends the count of such
+ * resets it read (resets=); a later one has the console's later word.
+ * A reset request itself is done whatever the count.
+ */
+static bool overtaken(struct control *c, const struct control_msg *m, bool changes)
+{
+	const char *sent = control_msg_get(m, "resets");
+	unsigned long long was;
+	int64_t now;
+	char *end, msg[160];
+
+	if (!sent || !changes || strcmp(m->verb, "RESET") == 0)
+		return false;
+	errno = 0;
+	was = strtoull(sent, &end, 10);
+	if (errno || *end || (now = state_resets_read(c->cfg->state_dir)) < 0 ||
+	    (unsigned long long)now <= was)
+		return false;
+	snprintf(msg, sizeof(msg), "a %.16s request sent before `lifelinectl reset` acted alone "
+		 "came after it: not done", m->verb);
+	if (c->ops->log)
+		c->ops->log(c->ctx, msg);
+	return true;
+}
+
 /* Run the complete request in k->in. */
 static void conn_dispatch(struct control *c, struct control_conn *k)
 {
@@ -117,6 +147,12 @@ static void conn_dispatch(struct control *c, struct control_conn *k)
 			continue;
 		if (expired(c, &m, changes)) {
 			fputs("the request came after its client stopped waiting: nothing was done\n", out);
+			hdr = CTL_R_FAIL;
+		} else if (overtaken(c, &m, changes)) {
+			fputs("not done: `lifelinectl reset` acted alone at the console after this "
+			      "request was sent (the engine was busy or not answering), and the "
+			      "console's reset has the later word; send it again if it is still "
+			      "wanted\n", out);
 			hdr = CTL_R_FAIL;
 		} else if (changes && k->uid != 0) {
 			fprintf(out, "permission denied: this request needs uid 0 (you are uid %u)\n",

@@ -19,6 +19,10 @@
  *   CONFIRM   ROLLBACK   RESET
  *   TABLE name=NAME op=add|delete|show|flush   BODY: addresses, one a line
  *
+ * Any request may carry until=MS (the client's deadline, wall clock) and
+ * resets=N (the console resets acting alone it had seen): a change read
+ * after either is not done (control.c).
+ *
  * Replies: HEADER "ok" | "fail" | "denied" | "busy" | "bad-request",
  * BODY the text for the user (stdout for ok, stderr otherwise).
  *

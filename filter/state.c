@@ -132,6 +132,36 @@ void state_unlock(int fd)
 		close(fd); /* the last reference: the lock goes with it */
 }
 
+/* state_resets_read() - see state.h. */
+int64_t state_resets_read(const char *dir)
+{
+	char *text = NULL, *end;
+	unsigned long long n;
+	size_t len;
+	int rc = state_read_file(dir, STATE_RESETS_FILE, 32, &text, &len);
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return rc;
+	errno = 0;
+	n = strtoull(text, &end, 10);
+	rc = errno || end == text || (*end && strcmp(end, "\n")) || n > INT64_MAX ? -EINVAL : 0;
+	free(text);
+	return rc < 0 ? rc : (int64_t)n;
+}
+
+/* state_resets_bump() - see state.h. */
+int state_resets_bump(const char *dir)
+{
+	int64_t n = state_resets_read(dir);
+	char buf[24];
+	int len;
+
+	len = snprintf(buf, sizeof(buf), "%" PRId64 "\n", (n > 0 ? n : 0) + 1);
+	return state_write_file(dir, STATE_RESETS_FILE, buf, (size_t)len);
+}
+
 /* state_clean_tmp() - see state.h. */
 int state_clean_tmp(const char *dir)
 {

@@ -23,6 +23,7 @@
 #define STATE_LOCK_FILE "lifelined.lock" /* flock()ed by the running engine */
 #define STATE_GEN_FILE "offload-gen" /* the last offload generation the engine used */
 #define STATE_WRITE_LOCK_FILE "state.lock" /* state_lock() */
+#define STATE_RESETS_FILE "console-resets" /* state_resets_read() */
 
 enum state_slot { STATE_CURRENT, STATE_LAST_GOOD };
 
@@ -120,6 +121,16 @@ struct state_stamp {
 };
 void state_meta_stamp(const char *dir, struct state_stamp *s);
 bool state_stamp_eq(const struct state_stamp *a, const struct state_stamp *b);
+
+/*
+ * state_resets_read() - how many times `lifelinectl reset` acted alone on
+ * @dir (the engine did not answer): 0 when never, -errno when the count
+ * cannot be read. A client sends what it read with a request that changes
+ * something; read after a later reset, the request is not done (control.c).
+ */
+int64_t state_resets_read(const char *dir);
+/* state_resets_bump() - count one more (under state_lock()). 0 or -errno. */
+int state_resets_bump(const char *dir);
 
 /*
  * state_clean_tmp() - remove the temporary files (.NAME.PID.tmp) that a

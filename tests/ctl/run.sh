@@ -648,6 +648,24 @@ run e3 status; check reset_alone_trusted_key_runs_it has "$T/out" "0 firewall ru
 check reset_alone_trusted_key_no_signature_asked bash -c "! grep -q 'not signed' '$T/e3/engine.out'"
 stop e3
 mv "$T/e3/ll.conf.plain" "$T/e3/ll.conf"
+# a load given before a console reset that acted alone, read by the engine after it (stopped
+# here; busy with a long load in real life): the reset has the later word, on disk too
+start e3 "$NS" || nok start_overtaken "fake engine did not start: $(cat "$T/e3/engine.out")"
+run e3 load "$P/a.pol"
+epid=$(cat "$T/e3/pid")
+stop_wait "$epid"
+inns "$CTLBIN" -c "$T/e3/ll.conf" load "$P/c.pol" > "$T/out.load" 2>&1 &
+lpid=$!
+sleep 0.5 # it asks a stopped engine whether it answers (5 s allowed)
+inns "$CTLBIN" -c "$T/alone.conf" reset > "$T/out" 2>&1
+kill -CONT "$epid"
+wait "$lpid"; RC=$?
+check overtaken_load_not_done bash -c "[ $RC -eq 1 ] && grep -q 'not done: .lifelinectl reset. acted alone' '$T/out.load' && ! grep -q '^loaded' '$T/out.load'"
+until_true 10 bash -c "'$CTLBIN' -c '$T/e3/ll.conf' status | grep -q '0 firewall rules'"
+run e3 status; check overtaken_runs_empty has "$T/out" "0 firewall rules"
+check overtaken_still_persisted [ ! -s "$T/e3/state/current.pol" ]
+run e3 load "$P/c.pol"; check overtaken_load_again_done [ $RC -eq 0 ]
+stop e3
 
 start e3 "$NS" --hooks || nok start_hooks2 "fake engine did not start"
 inns "$CTLBIN" -c "$T/e3/ll.conf" reset --hooks-only > "$T/out" 2>&1; RC=$?

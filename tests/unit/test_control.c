@@ -680,6 +680,37 @@ static void test_lone_reset_during_load(void **state)
 	assert_int_equal(s->fe.pol->rules[0].id, 77);
 }
 
+/*
+ * A change sent before the console's `lifelinectl reset` acted alone and
+ * read after it (queued behind a long load, or the engine stopped) is not
+ * done: the reset's empty policy stays, on disk too. The client says how
+ * many such resets it had seen (resets=); one sent after the reset, an old
+ * client's without the word, and a reset itself are done.
+ */
+static void test_overtaken_by_lone_reset(void **state)
+{
+	struct srv *s = *state;
+	char *text = NULL;
+	size_t len;
+
+	expect(s, "LOAD siglen=0 resets=0 name=a.pol", "deny in any id 5\n", "ok", "loaded a.pol");
+	lands(&s->fe, ""); /* persist_empty(), as the console's reset does it */
+	assert_int_equal(state_resets_bump(s->cfg.state_dir), 0);
+	expect_without(s, "LOAD siglen=0 resets=0 name=b.pol", "deny in any id 6\n", "fail",
+		       "not done: `lifelinectl reset` acted alone at the console after this "
+		       "request was sent", "loaded");
+	expect(s, "ROLLBACK resets=0", NULL, "fail", "not done");
+	expect(s, "TABLE name=x op=flush resets=0", NULL, "fail", "not done");
+	assert_int_equal(state_read_file(s->cfg.state_dir, STATE_CURRENT_FILE, 100, &text, &len), 0);
+	assert_int_equal(len, 0);
+	free(text);
+	expect(s, "RESET resets=0", NULL, "ok", NULL);
+	expect(s, "LOAD siglen=0 resets=1 name=c.pol", "deny in any id 7\n", "ok", "loaded c.pol");
+	expect(s, "LOAD siglen=0 name=d.pol", "deny in any id 8\n", "ok", "loaded d.pol");
+	assert_int_equal(s->fe.pol->rules[0].id, 8);
+	assert_int_equal(state_resets_read(s->cfg.state_dir), 1);
+}
+
 /* A confirm that cannot be recorded says a restart rolls back, and fails. */
 static void test_confirm_unwritable(void **state)
 {
@@ -735,6 +766,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_until_passed, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_load_meta_unwritable, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_lone_reset_during_load, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_overtaken_by_lone_reset, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_unwritable, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_reset_and_table, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_load_not_persisted, srv_setup, srv_teardown),
