@@ -80,6 +80,11 @@ void doctor_check_hooks(struct doctor *d)
 					    "rejects are dropped without an answer; the next policy load "
 					    "or a restart puts them back", HOOKS_IPT_REJECT_IN,
 					    HOOKS_IPT_REJECT_OUT);
+			else if (!strstr(out, "pkttype")) /* hooks.h, HOOKS_*_NOT_UNICAST */
+				doctor_line(d, DOC_WARN, "kernel rules", "%s: TCP in broadcast or "
+					    "multicast frames is queued (rules of an earlier lifelined?): "
+					    "the IPS takes decoys the host discards; restart lifelined",
+					    backend);
 			else
 				doctor_line(d, DOC_OK, "kernel rules", "%s: queue and lifeline rules "
 					    "installed", backend);

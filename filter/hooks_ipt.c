@@ -146,6 +146,13 @@ static void ipt_chain(const struct hooks_spec *s, int family, bool in, FILE *out
 	ipt_lifeline(s, family, in, out);
 	if (!s->queue)
 		return;
+	/*
+	 * TCP in a link-layer broadcast or multicast frame: see hooks.h
+	 * (HOOKS_IPT_NOT_UNICAST). RETURN: back to the host's own mangle rules
+	 * as if we were not there; TCP discards it after this hook.
+	 */
+	if (in)
+		fprintf(out, "-A %s %s\n", ch, HOOKS_IPT_NOT_UNICAST);
 	if (s->queue_lo == s->queue_hi)
 		fprintf(out, "-A %s -j NFQUEUE --queue-num %u%s\n", ch, s->queue_lo,
 			s->fail_open ? " --queue-bypass" : "");

@@ -55,6 +55,21 @@ enum hooks_backend {
  * unreachable - so that an IPS `reject` answers with the kernel's own packet.
  */
 #define HOOKS_REJECT_GEN 127u
+/*
+ * The input chains' last rule before the queue: TCP that came in a
+ * link-layer broadcast or multicast frame is never queued. Linux TCP
+ * discards it after this hook (tcp_v4_rcv()/tcp_v6_rcv(): pkt_type !=
+ * PACKET_HOST), but queued, the flow table and the IPS stream took it:
+ * anyone on the link sent a decoy copy of a segment's bytes, or a RST
+ * that ended the streams, to ff:ff:ff:ff:ff:ff, then the real segment,
+ * and the signature went unseen. Handed on unjudged rather than dropped:
+ * the host discards it either way, a drop of ours would be one the engine
+ * neither decides nor counts, and a kernel that ever took such a segment
+ * must not find lifeline cutting it off. UDP and ICMP (DHCP, ND) are
+ * untouched, and with them everything lifeline judges in such frames.
+ */
+#define HOOKS_IPT_NOT_UNICAST "-p tcp -m pkttype ! --pkt-type unicast -j RETURN"
+#define HOOKS_NFT_NOT_UNICAST "meta l4proto tcp meta pkttype != host accept"
 
 enum hooks_set { HSET_MGR, HSET_DNS, HSET__COUNT };
 

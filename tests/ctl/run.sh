@@ -704,10 +704,11 @@ check doctor_dns has "$T/out" "^ok    dns servers"
 check doctor_unreachable has "$T/out" "^FAIL  manager reachable"
 check doctor_exit1 [ $RC -eq 1 ]
 # the nft backend, as nft 1.0 lists our table (this kernel has no nft queue: a stand-in nft)
-# listing IN_QUEUE OUT_RULES OUT_QUEUE (1 or 0): what the stand-in prints
+# listing IN_QUEUE OUT_RULES OUT_QUEUE [IN_PKTTYPE] (1 or 0): what the stand-in prints
 listing() {
 	printf 'table inet lifeline {\n\tchain input {\n\t\ttype filter hook input priority filter - 1; policy accept;\n'
 	printf '\t\ttcp sport 4120 accept\n\t\tmeta nfproto ipv4 udp sport 67 udp dport 68 log group 4118 accept\n'
+	[ "$1" = 1 ] && [ "${4:-1}" = 1 ] && printf '\t\tmeta l4proto tcp meta pkttype != host accept\n'
 	[ "$1" = 1 ] && printf '\t\tqueue flags bypass to 0\n'
 	printf '\t}\n\tchain output {\n\t\ttype filter hook output priority filter - 1; policy accept;\n'
 	[ "$2" = 1 ] && printf '\t\ttcp dport 4120 accept\n\t\tmeta nfproto ipv4 udp sport 67 udp dport 68 accept\n'
@@ -721,6 +722,9 @@ chmod +x "$T/fakenft/nft"
 fake_doctor() { listing "$@" > "$T/fakenft/listing"; PATH="$T/fakenft:$PATH" inns "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1; }
 fake_doctor 1 1 1
 check doctor_nft_queue has "$T/out" "^ok    kernel rules  *— nft: queue and lifeline rules installed"
+# an earlier build's rules queue TCP in broadcast frames, which the host discards (hooks.h)
+fake_doctor 1 1 1 0
+check doctor_nft_queues_broadcast_tcp has "$T/out" "^warn  kernel rules  *— nft: TCP in broadcast or multicast frames is queued"
 fake_doctor 0 1 0
 check doctor_nft_no_queue has "$T/out" "^warn  kernel rules  *— nft: lifeline present but no queue rule"
 # one base chain flushed (here: the output chain's rules gone) is a failure, not "installed"
