@@ -36,7 +36,8 @@ static size_t load_keys(const char *path, struct fw_key *keys)
 	while (n < MAX_KEYS && pcap_next_ex(pc, &h, &d) == 1) {
 		struct pkt p;
 		enum ll_reason why;
-		int ifindex, off = replay_l3_offset(pcap_datalink(pc), d, h->caplen, &ifindex);
+		bool group;
+		int ifindex, off = replay_l3_offset(pcap_datalink(pc), d, h->caplen, &ifindex, &group);
 
 		memset(&p, 0, sizeof(p));
 		if (off < 0 || pkt_parse(&p, d + off, h->caplen - (uint32_t)off, &why) < 0)

@@ -113,7 +113,8 @@ static int run(const struct capture *c, struct policy *pol, const struct config 
 	t = cpu_now();
 	for (size_t i = 0; i < c->n; i++) {
 		const uint8_t *f = c->buf + c->off[i];
-		int ifindex, off = replay_l3_offset(c->dlt, f, c->len[i], &ifindex);
+		bool group;
+		int ifindex, off = replay_l3_offset(c->dlt, f, c->len[i], &ifindex, &group);
 		enum ll_reason why;
 		struct verdict v;
 		struct pkt p;
@@ -121,6 +122,7 @@ static int run(const struct capture *c, struct policy *pol, const struct config 
 		memset(&p, 0, sizeof(p));
 		if (off < 0 || pkt_parse(&p, f + off, c->len[i] - (uint32_t)off, &why) < 0)
 			continue;
+		p.l2_group = group; /* as replay.c */
 		pipeline_set_dir(&pl, &p);
 		pipeline_judge(&pl, &p, c->ts_us[i], &v);
 		st->alerts += v.nalerts;
@@ -156,7 +158,8 @@ static double scan_alone(const struct capture *c, const struct ips_ruleset *rs)
 
 		for (size_t i = 0; i < c->n; i++) {
 			const uint8_t *f = c->buf + c->off[i];
-			int ifindex, off = replay_l3_offset(c->dlt, f, c->len[i], &ifindex);
+			bool group;
+			int ifindex, off = replay_l3_offset(c->dlt, f, c->len[i], &ifindex, &group);
 			enum ll_reason why;
 			const struct ips_group *g;
 			struct pkt p;

@@ -95,7 +95,8 @@ static double run(const struct capture *c, enum mode m, struct policy *pol, cons
 	t = cpu_now();
 	for (size_t i = 0; i < c->n; i++) {
 		const uint8_t *f = c->buf + c->off[i];
-		int ifindex, off = replay_l3_offset(c->dlt, f, c->len[i], &ifindex);
+		bool group;
+		int ifindex, off = replay_l3_offset(c->dlt, f, c->len[i], &ifindex, &group);
 		enum ll_reason why;
 		struct pkt *p = &batch[nb];
 
@@ -105,6 +106,7 @@ static double run(const struct capture *c, enum mode m, struct policy *pol, cons
 			continue;
 		}
 		p->dir = PKT_DIR_IN; /* no host addresses configured: every packet comes in */
+		p->l2_group = group; /* as replay.c */
 		if (m == M_PIPELINE) {
 			/* in batches, as the live workers judge */
 			when[nb++] = c->ts_us[i];

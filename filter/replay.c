@@ -106,19 +106,32 @@ static int null_offset(const uint8_t *f, uint32_t caplen, int network_order)
 
 static bool ethertype_ip(uint16_t t) { return t == 0x0800 || t == 0x86dd; }
 
-int replay_l3_offset(int dlt, const uint8_t *f, uint32_t caplen, int *ifindex)
+/*
+ * Linux cooked captures' packet type (SLL's first field, SLL2's byte 10):
+ * PACKET_BROADCAST and PACKET_MULTICAST. Not PACKET_OTHERHOST (3), which
+ * Linux drops before netfilter and a capture that holds it is of others'
+ * traffic (a mirror port, promiscuous mode): its connections are tracked
+ * as ever.
+ */
+static bool sll_group(unsigned type) { return type == 1 || type == 2; }
+
+int replay_l3_offset(int dlt, const uint8_t *f, uint32_t caplen, int *ifindex, bool *group)
 {
 	*ifindex = 0;
+	*group = false;
 	switch (dlt) {
 	case DLT_EN10MB:
+		*group = caplen >= 1 && (f[0] & 1); /* the destination's I/G bit */
 		return ether_offset(f, caplen);
 	case DLT_LINUX_SLL:
 		if (caplen < 16 || !ethertype_ip(rd16(f + 14)))
 			return -1;
+		*group = sll_group(rd16(f));
 		return l3_at(caplen, 16);
 	case DLT_LINUX_SLL2:
 		if (caplen < 20 || !ethertype_ip(rd16(f)))
 			return -1;
+		*group = sll_group(f[10]);
 		*ifindex = (int)((uint32_t)f[4] << 24 | (uint32_t)f[5] << 16 | f[6] << 8 | f[7]);
 		return l3_at(caplen, 20);
 	case DLT_RAW:
@@ -222,6 +235,20 @@ static void frag_dropped(void *arg, const struct frag_result *res)
 	release(r, res, NULL, &v);
 }
 
+/*
+ * Was @res's first fragment (offset 0, the first to arrive: Linux keeps
+ * that one of duplicates) in a broadcast or multicast frame? The datagram
+ * the kernel reassembles carries that fragment's packet type.
+ */
+static bool first_frag_group(const struct replay *r, const struct frag_result *res)
+{
+	for (uint32_t i = 0; i < res->ncookies; i++)
+		for (size_t j = 0; j < r->nheld; j++)
+			if (r->held[j].n == res->cookies[i] && r->held[j].p.frag_first)
+				return r->held[j].p.l2_group;
+	return false;
+}
+
 static void judge_datagram(struct replay *r, const struct frag_result *res, int ifindex,
 			   const char *ifname, uint64_t now, struct pkt *p, struct verdict *v)
 {
@@ -236,6 +263,7 @@ static void judge_datagram(struct replay *r, const struct frag_result *res, int 
 	pipeline_set_dir(r->pl, p);
 	p->ifindex = ifindex;
 	p->ifname = ifname;
+	p->l2_group = first_frag_group(r, res);
 	pipeline_judge(r->pl, p, now, v);
 }
 
@@ -315,7 +343,8 @@ static void frame(struct replay *r, int dlt, uint64_t n, const struct pcap_pkthd
 	struct pkt p;
 	struct verdict v;
 	enum ll_reason why;
-	int ifindex, off = replay_l3_offset(dlt, data, h->caplen, &ifindex);
+	bool group;
+	int ifindex, off = replay_l3_offset(dlt, data, h->caplen, &ifindex, &group);
 	uint64_t now = ts_us(h);
 	struct pending *e;
 
@@ -349,6 +378,7 @@ static void frame(struct replay *r, int dlt, uint64_t n, const struct pcap_pkthd
 	pipeline_set_dir(r->pl, &p);
 	p.ifindex = ifindex;
 	p.ifname = ifname;
+	p.l2_group = group;
 	if (p.is_frag || !e) {
 		flush(r);
 		/* a first fragment short of its headers is not reassembled live: judged alone, as there */

@@ -67,6 +67,8 @@ struct pkt {
 	bool v6_undelivered; /* a destination-options, routing or AH header the stack drops it for */
 	bool csum_bad;    /* live, TCP: a checksum the kernel had not verified (NFQUEUE's
 			   * CSUM_NOTVERIFIED), and wrong: the stack drops the segment */
+	bool l2_group;    /* replay: came in a link-layer broadcast or multicast frame, which
+			   * TCP discards (live, the kernel rules never queue TCP in one) */
 	uint8_t ipopts;   /* IPv4 options present */
 	uint16_t l4hlen;  /* the transport header: TCP with its options, UDP and ICMPv6 8, ICMPv4
 			   * as Suricata's decoder sizes it (pkt_l4.c); where the payload starts */
@@ -99,13 +101,13 @@ const uint8_t *pkt_opt_next(const uint8_t *o, const uint8_t *end);
 
 /*
  * pkt_tcp_unread() - does TCP segment @p never reach TCP on the host? A
- * wrong checksum (live), or IPv6 behind a header the stack drops after
- * netfilter's input hook. Whatever its flags say, a RST's too, nothing
- * happens there.
+ * wrong checksum (live), IPv6 behind a header the stack drops after
+ * netfilter's input hook, or a link-layer broadcast or multicast frame
+ * (replay). Whatever its flags say, a RST's too, nothing happens there.
  */
 static inline bool pkt_tcp_unread(const struct pkt *p)
 {
-	return p->csum_bad || p->v6_undelivered;
+	return p->csum_bad || p->v6_undelivered || p->l2_group;
 }
 
 /*

@@ -22,7 +22,12 @@ struct replay_opts {
  */
 int replay_run(struct pipeline *pl, const struct replay_opts *o, char *err, size_t errlen);
 
-/* Link-layer stripping, shared with tests: returns the L3 offset or -1 (not IP). */
-int replay_l3_offset(int dlt, const uint8_t *frame, uint32_t caplen, int *ifindex);
+/*
+ * Link-layer stripping, shared with tests: returns the L3 offset or -1 (not
+ * IP). *@group: the frame was link-layer broadcast or multicast (an
+ * Ethernet destination with the I/G bit, a Linux cooked header's packet
+ * type 1 or 2), which Linux TCP discards.
+ */
+int replay_l3_offset(int dlt, const uint8_t *frame, uint32_t caplen, int *ifindex, bool *group);
 
 #endif

@@ -1,15 +1,30 @@
 #!/usr/bin/env python3
 """mkpcap.py OUT.pcap CASE - write a small TCP capture for the IPS end-to-end
 cases: a handshake, then data segments given as (seq offset, bytes) in
-arrival order. Checksums are left zero (lifeline does not check them)."""
+arrival order. Checksums are left zero (lifeline does not check them).
+Frames go between two unicast MACs, but those a case sends to a group
+address: Linux TCP discards a segment from a broadcast or multicast frame."""
 import struct, sys
 
 CLI, SRV = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+MAC = bytes.fromhex('020000000001')  # one unicast address for both ends: only the I/G bit counts
+BCAST, MCAST = b'\xff' * 6, bytes.fromhex('01005e000001')
 
-def tcp(src, dst, sport, dport, seq, ack, flags, data=b''):
+def tcp(src, dst, sport, dport, seq, ack, flags, data=b'', mac=MAC):
     th = struct.pack('!HHIIBBHHH', sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
     ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(th) + len(data), 1, 0, 64, 6, 0, src, dst)
-    return b'\xff' * 6 + b'\x00' * 6 + b'\x08\x00' + ip + th + data
+    return mac + MAC + b'\x08\x00' + ip + th + data
+
+def frags(frame, macs):
+    """@frame's IP datagram in two fragments (the first 24 bytes of its TCP
+    segment, then the rest), each in a frame to its address in @macs: the
+    datagram the kernel reassembles has the first one's packet type."""
+    ip, l4 = frame[14:34], frame[34:]
+    out = []
+    for k, (part, off, more) in enumerate([(l4[:24], 0, 0x2000), (l4[24:], 3, 0)]):
+        h = ip[:2] + struct.pack('!HHH', 20 + len(part), 7, more | off) + ip[8:]
+        out.append(macs[k] + MAC + b'\x08\x00' + h + part)
+    return out
 
 def flow(segs, sport=40000, ack_every=0):
     """ack_every: the server acknowledges every that many segments (its window
@@ -18,8 +33,12 @@ def flow(segs, sport=40000, ack_every=0):
     out = [tcp(CLI, SRV, sport, 80, isn, 0, 0x02),
            tcp(SRV, CLI, 80, sport, risn, isn + 1, 0x12),
            tcp(CLI, SRV, sport, 80, isn + 1, risn + 1, 0x10)]
-    for k, (off, data) in enumerate(segs, 1):
-        out.append(tcp(CLI, SRV, sport, 80, isn + 1 + off, risn + 1, 0x18, data))
+    for k, (off, data, *how) in enumerate(segs, 1):
+        flags, mac = how if how else (0x18, MAC)
+        if isinstance(mac, tuple):
+            out += frags(tcp(CLI, SRV, sport, 80, isn + 1 + off, risn + 1, flags, data), mac)
+        else:
+            out.append(tcp(CLI, SRV, sport, 80, isn + 1 + off, risn + 1, flags, data, mac))
         if ack_every and k % ack_every == 0:
             out.append(tcp(SRV, CLI, 80, sport, risn + 1, isn + 1 + off + len(data), 0x10))
     return out
@@ -33,6 +52,14 @@ CASES = {
     'false-join': flow([(5, b'ATT'), (0, b'ACK!!')]),
     # a retransmission with other bytes does not rewrite the stream
     'retransmit': flow([(0, b'xxATT'), (5, b'XYZ'), (5, b'ACK')]),
+    # a decoy in a broadcast frame, which the server's TCP discards, then the real bytes
+    'bcast-decoy': flow([(0, b'GET /x?q=ATT'), (12, b'XXX HTTP/1.0\r\n', 0x18, BCAST),
+                         (12, b'ACK HTTP/1.0\r\n')]),
+    # the same decoy in two fragments, the first broadcast
+    'bcast-frag-decoy': flow([(0, b'GET /x?q=ATT'), (12, b'XXX HTTP/1.0\r\n', 0x18, (BCAST, MAC)),
+                              (12, b'ACK HTTP/1.0\r\n')]),
+    # a RST at the server's next byte in a multicast frame ends nothing
+    'mcast-rst': flow([(0, b'GET /x?q=ATT'), (12, b'', 0x14, MCAST), (12, b'ACK HTTP/1.0')]),
     # drop: the rest of the flow is dropped too
     'drop': flow([(0, b'hello'), (5, b' evil '), (11, b'more')]),
     # 630 KB of 'a', then a 'b' alone: only the stream holds 'aaaab', and the

@@ -24,13 +24,14 @@ struct seg {
 };
 
 /* How the host's stack loses a segment run_opts() sends. */
-enum lost { KEPT, MD5, V6_HEADER, BAD_CSUM };
+enum lost { KEPT, MD5, V6_HEADER, BAD_CSUM, L2_GROUP };
 
 /*
  * Through the flow's record, then the IPS, as the pipeline runs them; true
  * when sid 1 alerted. @how: with a TCP MD5 signature option, behind an
- * IPv6 header the host's stack drops it for, or with a checksum the
- * kernel had not verified and is wrong (the worker's csum_bad).
+ * IPv6 header the host's stack drops it for, with a checksum the
+ * kernel had not verified and is wrong (the worker's csum_bad), or in a
+ * link-layer broadcast frame (replay's l2_group).
  */
 static bool run_opts(struct env *e, const struct seg *s, enum lost how)
 {
@@ -57,6 +58,7 @@ static bool run_opts(struct env *e, const struct seg *s, enum lost how)
 	}
 	p.v6_undelivered = how == V6_HEADER;
 	p.csum_bad = how == BAD_CSUM;
+	p.l2_group = how == L2_GROUP;
 	p.l4 = h;
 	p.l4hlen = (uint16_t)n;
 	p.l4len = n + p.paylen;
@@ -634,8 +636,9 @@ static void test_ack_before_synack(void **state)
  * Segments Linux drops that carry a decoy for the bytes after them: one
  * with a TCP MD5 option to a socket without a key (TCPMD5Unexpected), one
  * behind an IPv6 header the stack drops after the input hook, one with a
- * wrong checksum; and a RST with the option or the checksum, which Linux
- * drops too.
+ * wrong checksum, one in a broadcast or multicast frame (TCP takes only
+ * PACKET_HOST); and a RST with the option, the checksum or in such a
+ * frame, which Linux drops too.
  */
 static void test_dropped_decoys(void **state)
 {
@@ -651,19 +654,21 @@ static void test_dropped_decoys(void **state)
 	struct env e;
 
 	(void)state;
-	for (enum lost how = MD5; how <= BAD_CSUM; how++) {
+	for (enum lost how = MD5; how <= L2_GROUP; how++) {
 		env_open(&e, rules, 0);
 		run_all(&e, s, 2);
 		run_opts(&e, &s[2], how);
 		assert_true(run_all(&e, s + 3, 2));
 		env_close(&e);
 	}
-	/* a RST with the option or a wrong checksum, at the next byte exactly, ends no stream */
-	for (int i = 0; i < 2; i++) {
+	/* such a RST (not behind an IPv6 header), at the next byte exactly, ends no stream */
+	for (enum lost how = MD5; how <= L2_GROUP; how++) {
+		if (how == V6_HEADER)
+			continue;
 		env_open(&e, rules, 0);
 		run_all(&e, s, 2);
 		run(&e, &s[3]);
-		run_opts(&e, &rst, i ? BAD_CSUM : MD5);
+		run_opts(&e, &rst, how);
 		assert_true(run(&e, &s[4]));
 		env_close(&e);
 	}
