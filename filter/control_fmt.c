@@ -258,8 +258,12 @@ static bool flow_matches(const struct flow_filter *ff, const struct flow *f)
 	return true;
 }
 
-static const char *const tcp_states[] = { "-", "syn-sent", "syn-recv", "established",
-					  "fin-wait", "close-wait", "time-wait", "close" };
+static const char *const tcp_states[] = {
+	[FT_NONE] = "-",	       [FT_SYN_SENT] = "syn-sent",	[FT_SYN_RECV] = "syn-recv",
+	[FT_SYN_SENT2] = "syn-sent2",  [FT_SYN_RECV2] = "syn-recv2",	[FT_ESTABLISHED] = "established",
+	[FT_FIN_WAIT] = "fin-wait",    [FT_CLOSE_WAIT] = "close-wait", [FT_TIME_WAIT] = "time-wait",
+	[FT_CLOSE] = "close",
+};
 
 /*
  * One flow, as its opening packet and decision. "offloaded": the kernel

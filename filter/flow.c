@@ -29,8 +29,9 @@
 /* conntrack's defaults (nf_conntrack_proto_{tcp,udp,icmp,generic}.c). */
 static const uint64_t tcp_timeout_s[] = {
 	[FT_NONE] = 600,	   [FT_SYN_SENT] = 120,	 [FT_SYN_RECV] = 60,
-	[FT_ESTABLISHED] = 432000, [FT_FIN_WAIT] = 120,	 [FT_CLOSE_WAIT] = 60,
-	[FT_TIME_WAIT] = 120,	   [FT_CLOSE] = 10,
+	[FT_SYN_SENT2] = 120,	   [FT_SYN_RECV2] = 60,	 [FT_ESTABLISHED] = 432000,
+	[FT_FIN_WAIT] = 120,	   [FT_CLOSE_WAIT] = 60, [FT_TIME_WAIT] = 120,
+	[FT_CLOSE] = 10,
 };
 /*
  * conntrack's UNACK timeout, here for a TCP flow picked up mid-stream that
@@ -595,8 +596,7 @@ static bool tcp_reopens(const struct flow *f, const struct pkt *p)
 	 * RST (CLOSE, above), and a capture holding the SYN after its SYN-ACK
 	 * keeps the roles the SYN-ACK gave.
 	 */
-	return f->tcp_state != FT_SYN_SENT && f->tcp_state != FT_SYN_RECV &&
-	       !(f->tcp_bits & FLOW_HANDSHAKE) && !f->pkts[1] &&
+	return !flow_tcp_opening(f) && !(f->tcp_bits & FLOW_HANDSHAKE) && !f->pkts[1] &&
 	       (!(f->orig_tcp_flags & (TCPF_SYN | TCPF_ACK)) || (f->tcp_bits & FLOW_OPENER_UNREAD));
 }
 
@@ -931,14 +931,37 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 	if (pkt_tcp_discarded(p) ||
 	    (!(fl & (TCPF_SYN | TCPF_ACK)) && f->tcp_state != FT_SYN_SENT && f->tcp_state != FT_NONE))
 		return;
+	/*
+	 * Both sides in SYN_RECV (a simultaneous open, below): a segment that
+	 * does not acknowledge the other side's SYN is dropped by its
+	 * receiver, and its bytes must not move its sender's end (where the
+	 * other side's ACK of the SYN is looked for).
+	 */
+	if (f->tcp_state == FT_SYN_SENT2 && (fl & TCPF_ACK) &&
+	    (!(f->tcp_bits & FLOW_END_KNOWN(!side)) || p->tcp_ack != f->tcp_end[!side]))
+		return;
 	tcp_track_end(f, p, side);
 	switch (f->tcp_state) {
 	case FT_SYN_SENT:
 		if (!from_opener && (fl & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK))
 			f->tcp_state = FT_SYN_RECV;
+		else if (!from_opener && (fl & TCPF_SYN))
+			f->tcp_state = FT_SYN_SENT2;
+		break;
+	case FT_SYN_SENT2:
+		/*
+		 * Each side now waits for the other's ACK of its SYN (Linux:
+		 * tcp_rcv_synsent_state_process() took the crossed SYN to
+		 * SYN_RECV). A SYN-ACK or a bare ACK of it, in either order:
+		 * the responder's may come before the opener's SYN-ACK has
+		 * passed the engine, which the opener takes all the same.
+		 */
+		if (fl & TCPF_ACK)
+			f->tcp_state = from_opener ? FT_SYN_RECV2 : FT_SYN_RECV;
 		break;
 	case FT_SYN_RECV:
-		if (from_opener && (fl & TCPF_ACK)) {
+	case FT_SYN_RECV2:
+		if ((fl & TCPF_ACK) && !from_opener == (f->tcp_state == FT_SYN_RECV2)) {
 			f->tcp_state = FT_ESTABLISHED;
 			f->tcp_bits |= FLOW_HANDSHAKE;
 		}

@@ -451,11 +451,13 @@ static bool ack_ok(const struct scan *s)
 	if (!(p->tcp_flags & TCPF_ACK))
 		return false;
 	/*
-	 * No SYN-ACK yet: there is nothing to acknowledge. Linux answers such
+	 * No SYN-ACK yet: there is nothing to acknowledge (in a simultaneous
+	 * open, none that acknowledged a SYN: flow_update() moved the state
+	 * on for one that did). Linux answers such
 	 * an ACK with a RST (a Fast Open child in SYN_RECV drops it), and one
 	 * taken here, blind, made every real segment after it "too old".
 	 */
-	if (s->f->tcp_state == FT_SYN_SENT)
+	if (s->f->tcp_state == FT_SYN_SENT || s->f->tcp_state == FT_SYN_SENT2)
 		return false;
 	/* an offloaded flow is back: the kernel passed what the record has not seen */
 	return s->f->offloaded || !(s->f->tcp_bits & FLOW_END_KNOWN(other)) ||
@@ -491,9 +493,12 @@ static bool receiver_takes(const struct scan *s)
 	 * dropped (RFC 5961 4); taken, a SYN|ACK's made-up ACK made every
 	 * real segment after it "too old", and its start moved the other
 	 * side's stream. A RST's ACK is not looked at (tcp_validate_incoming()).
+	 * In a simultaneous open, a SYN-ACK that left the flow in SYN_SENT2
+	 * acknowledged neither SYN: the receiver drops it too.
 	 */
-	if ((p->tcp_flags & TCPF_SYN) && s->f->tcp_state != FT_SYN_SENT &&
-	    s->f->tcp_state != FT_SYN_RECV)
+	if ((p->tcp_flags & TCPF_SYN) &&
+	    (!flow_tcp_opening(s->f) ||
+	     (s->f->tcp_state == FT_SYN_SENT2 && (p->tcp_flags & TCPF_ACK))))
 		return false;
 	if (!(p->tcp_flags & (TCPF_SYN | TCPF_RST)) && !ack_ok(s))
 		return false;

@@ -404,7 +404,7 @@ inspect:
 	 * established only by it.
 	 */
 	v->offload = f->accept && !f->inspect && pl->cfg->offload &&
-		     (f->key.proto != 6 || (f->tcp_state != FT_SYN_SENT && f->tcp_state != FT_SYN_RECV));
+		     (f->key.proto != 6 || !flow_tcp_opening(f));
 	f->offloaded = v->offload;
 done:
 	/* 5. The verdict, counted by reason. */

@@ -9,6 +9,16 @@ enum flow_tcp_state {
 	FT_NONE,        /* not TCP */
 	FT_SYN_SENT,
 	FT_SYN_RECV,
+	/*
+	 * Simultaneous open (conntrack's SYN_SENT2): the responder answered
+	 * the opener's SYN with a bare SYN of its own, which a Linux opener
+	 * answers with a SYN-ACK (the "split handshake"). SYN_RECV2: the
+	 * opener has acknowledged the responder's SYN, the responder's ACK of
+	 * the opener's completes the handshake; the responder's first (the
+	 * opener's SYN acknowledged) leads to SYN_RECV as in a three-way one.
+	 */
+	FT_SYN_SENT2,
+	FT_SYN_RECV2,
 	FT_ESTABLISHED,
 	FT_FIN_WAIT,    /* one side sent FIN */
 	FT_CLOSE_WAIT,  /* both sides sent FIN */
@@ -65,6 +75,13 @@ struct flow {
 #define FLOW_HANDSHAKE 16u /* SYN, SYN-ACK, ACK seen: established as Suricata means it */
 #define FLOW_FIN_AHEAD(side) (32u << (side)) /* a FIN past a hole: seen once the other side acks it */
 #define FLOW_OPENER_UNREAD 128u /* the stack never read the first packet (pkt_tcp_unread()) */
+
+/* The handshake is under way: no side has taken the other's ACK of its SYN yet, or only one. */
+static inline bool flow_tcp_opening(const struct flow *f)
+{
+	return f->tcp_state == FT_SYN_SENT || f->tcp_state == FT_SYN_RECV ||
+	       f->tcp_state == FT_SYN_SENT2 || f->tcp_state == FT_SYN_RECV2;
+}
 
 struct flow_table;
 

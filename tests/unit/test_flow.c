@@ -412,6 +412,106 @@ static void test_opener_synack_not_handshake(void **state)
 	flow_table_free(t);
 }
 
+/* Bare segments with an ACK number, through the table at times 1, 2, ...: the state after each. */
+struct aseg {
+	bool back;
+	uint8_t flags;
+	uint32_t seq, ack;
+};
+
+static void asegs(struct flow_table *t, const struct aseg *s, int n, uint8_t *states)
+{
+	struct pkt p;
+
+	for (int i = 0; i < n; i++) {
+		tcp_seg(&p, s[i].back, s[i].flags, s[i].seq, 0);
+		p.tcp_ack = s[i].ack;
+		states[i] = pass(t, &p, (uint64_t)i + 1)->tcp_state;
+	}
+}
+
+/*
+ * The server answers the client's SYN with a bare SYN (the "split
+ * handshake", or two SYNs crossing): Linux answers it with a SYN-ACK and
+ * is connected at the server's ACK. The flow sat in SYN_SENT, its IPS
+ * stream took no byte and flow:established never held, so the server sent
+ * anything uninspected. Each side's ACK of the other's SYN counts, the
+ * server's also before the client's SYN-ACK; one of nothing sent does not.
+ */
+static void test_split_handshake(void **state)
+{
+	static const struct aseg split[] = {
+		{ false, 0x02, 1000, 0 },    { true, 0x02, 5000, 0 },
+		{ false, 0x12, 1000, 5001 }, { true, 0x10, 5001, 1001 },
+	};
+	static const uint8_t split_st[] = { FT_SYN_SENT, FT_SYN_SENT2, FT_SYN_RECV2, FT_ESTABLISHED };
+	static const struct aseg early_ack[] = { /* the server's ACK before the client's SYN-ACK */
+		{ false, 0x02, 1000, 0 },    { true, 0x02, 5000, 0 },
+		{ true, 0x10, 5001, 1001 },  { false, 0x12, 1000, 5001 },
+	};
+	static const uint8_t early_st[] = { FT_SYN_SENT, FT_SYN_SENT2, FT_SYN_RECV, FT_ESTABLISHED };
+	static const struct aseg crossed[] = { /* simultaneous open: both SYN-ACKs */
+		{ false, 0x02, 1000, 0 },    { true, 0x02, 5000, 0 },
+		{ false, 0x12, 1000, 5001 }, { true, 0x12, 5000, 1001 },
+	};
+	static const struct aseg bad_ack[] = { /* acknowledges nothing the client sent: dropped */
+		{ false, 0x02, 1000, 0 },    { true, 0x02, 5000, 0 },
+		{ true, 0x10, 5001, 7777 },  { true, 0x12, 5000, 7777 },
+	};
+	static const uint8_t bad_st[] = { FT_SYN_SENT, FT_SYN_SENT2, FT_SYN_SENT2, FT_SYN_SENT2 };
+	uint8_t st[4];
+	struct flow_table *t;
+
+	(void)state;
+	t = flow_table_new(16);
+	asegs(t, split, 4, st);
+	assert_memory_equal(st, split_st, 4);
+	flow_table_free(t);
+	t = flow_table_new(16);
+	asegs(t, early_ack, 4, st);
+	assert_memory_equal(st, early_st, 4);
+	flow_table_free(t);
+	t = flow_table_new(16);
+	asegs(t, crossed, 4, st);
+	assert_int_equal(st[2], FT_SYN_RECV2);
+	assert_int_equal(st[3], FT_ESTABLISHED);
+	flow_table_free(t);
+	t = flow_table_new(16);
+	asegs(t, bad_ack, 4, st);
+	assert_memory_equal(st, bad_st, 4);
+	flow_table_free(t);
+}
+
+/*
+ * After the split handshake the flow is established (flow:established),
+ * one flow, and the client stays its opener (to_server is client->server).
+ */
+static void test_split_handshake_established(void **state)
+{
+	static const struct aseg split[] = {
+		{ false, 0x02, 1000, 0 },    { true, 0x02, 5000, 0 },
+		{ false, 0x12, 1000, 5001 }, { true, 0x10, 5001, 1001 },
+	};
+	struct flow_table *t = flow_table_new(16);
+	struct flow_stats fs;
+	int from_opener = -1;
+	uint8_t st[4];
+	struct flow *f;
+	struct pkt p;
+
+	(void)state;
+	asegs(t, split, 4, st);
+	tcp_seg(&p, true, 0x18, 5001, 4);
+	p.tcp_ack = 1001;
+	f = flow_lookup(t, &p, 5, &from_opener);
+	assert_non_null(f);
+	assert_int_equal(from_opener, 0);
+	assert_true(f->tcp_bits & FLOW_HANDSHAKE);
+	flow_table_stats(t, &fs);
+	assert_int_equal(fs.created, 1);
+	flow_table_free(t);
+}
+
 /*
  * A flow picked up mid-stream that the other side never answers lives
  * conntrack's UNACK time (300 s), not an established flow's five days:
@@ -853,6 +953,8 @@ int main(void)
 		cmocka_unit_test(test_midstream_syn_kept),
 		cmocka_unit_test(test_one_sided_pickup_expires),
 		cmocka_unit_test(test_expiry_behind_long_flow),
+		cmocka_unit_test(test_split_handshake),
+		cmocka_unit_test(test_split_handshake_established),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

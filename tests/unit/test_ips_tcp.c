@@ -702,6 +702,56 @@ static void test_ooo_fin_counts(void **state)
 	assert_true(alerts(kept, 5));
 }
 
+/*
+ * The split handshake: the server answers the client's SYN with a bare SYN,
+ * Linux answers that with a SYN-ACK, and the server's ACK connects it. The
+ * flow stayed in SYN_SENT, where no ACK is taken: neither stream took a
+ * byte and flow:established never held. The server's ACK may also come
+ * before the client's SYN-ACK has passed the engine (the client took it).
+ */
+static void test_split_handshake(void **state)
+{
+	static const char to_client[] =
+		"alert tcp any any -> any any (flow:to_client,established; content:\"ATTACK\"; sid:1;)\n";
+	const struct seg split[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 0, TCPF_SYN, 65535, -1, 0, "", 0 },
+		{ true, 99, 5001, SA, 64240, -1, 0, "", 0 },
+		{ false, 5001, 100, TCPF_ACK, 65535, -1, 0, "", 0 },
+		{ false, 5001, 100, PA, 65535, -1, 0, "xxATT", 0 },
+		{ false, 5006, 100, PA, 65535, -1, 0, "ACKyy", 0 },
+	};
+	const struct seg early[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 0, TCPF_SYN, 65535, -1, 0, "", 0 },
+		{ false, 5001, 100, PA, 65535, -1, 0, "xxATT", 0 },
+		{ true, 99, 5001, SA, 64240, -1, 0, "", 0 },
+		{ false, 5006, 100, PA, 65535, -1, 0, "ACKyy", 0 },
+	};
+	const struct seg request[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 0, TCPF_SYN, 65535, -1, 0, "", 0 },
+		{ true, 99, 5001, SA, 64240, -1, 0, "", 0 },
+		{ false, 5001, 100, TCPF_ACK, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "xxATT", 0 },
+		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+	const struct seg decoy[] = { /* an ACK of nothing the client sent: Linux drops it */
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 0, TCPF_SYN, 65535, -1, 0, "", 0 },
+		{ false, 5001, 777, PA, 65535, -1, 0, "zzzzz", 0 },
+		{ true, 99, 5001, SA, 64240, -1, 0, "", 0 },
+		{ false, 5001, 100, PA, 65535, -1, 0, "xxATT", 0 },
+		{ false, 5006, 100, PA, 65535, -1, 0, "ACKyy", 0 },
+	};
+
+	(void)state;
+	assert_int_equal(hits(to_client, split, 6, NULL), 1);
+	assert_int_equal(hits(to_client, early, 5, NULL), 1);
+	assert_true(alerts(request, 6));
+	assert_int_equal(hits(to_client, decoy, 6, NULL), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -715,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_tfo_split), cmocka_unit_test(test_tfo_not_acked),
 		cmocka_unit_test(test_tfo_syn_again), cmocka_unit_test(test_tfo_late_syn),
 		cmocka_unit_test(test_tfo_two_contents), cmocka_unit_test(test_tfo_full),
+		cmocka_unit_test(test_split_handshake),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
