@@ -873,6 +873,20 @@ static bool rst_plausible(const struct flow *f, const struct pkt *p, int side)
 {
 	if (!(f->tcp_bits & FLOW_END_KNOWN(side)))
 		return true; /* nothing seen from that side yet: a refused SYN's answer */
+	/*
+	 * A listener's answer to the opener's SYN at another sequence number
+	 * inside the window of its pending request: it drops the request
+	 * (tcp_check_req()'s embryonic reset) with a RST|ACK of that SYN, and
+	 * the next SYN opens a new one. Kept, the flow held the first SYN-ACK's
+	 * numbers, and the host's stream missed its replies to the new one.
+	 * (conntrack takes this RST the same way: its ACK is the end of the
+	 * SYN it let through. A SYN the listener did not drop the request
+	 * for - the same SYN again, one outside the window - gets no RST.)
+	 */
+	if (f->tcp_state == FT_SYN_RECV && side == 1 &&
+	    (p->tcp_flags & TCPF_ACK) && p->tcp_seq == 0 && (f->tcp_bits & FLOW_END_KNOWN(0)) &&
+	    p->tcp_ack == f->tcp_end[0])
+		return true;
 	/* after its FIN, also at the FIN's own number (tcp_reset_check(); macOS sends it) */
 	return p->tcp_seq == f->tcp_end[side] ||
 	       ((f->tcp_bits & FLOW_FIN_SEEN(side)) && p->tcp_seq == f->tcp_end[side] - 1);

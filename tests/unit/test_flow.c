@@ -513,6 +513,45 @@ static void test_split_handshake_established(void **state)
 }
 
 /*
+ * The client sends a SYN at another sequence number inside the window of
+ * the request the server holds: Linux drops the request with a RST|ACK of
+ * that SYN (tcp_check_req()'s embryonic reset), and the client's next SYN
+ * opens a new connection, with a SYN-ACK of another ISN. The flow kept the
+ * first one's numbers, and the IPS missed the server's replies. The same
+ * SYN again (answered with the SYN-ACK again), or a RST of a SYN never
+ * sent, leaves the flow.
+ */
+static void test_embryonic_reset_reopens(void **state)
+{
+	static const struct aseg reset[] = {
+		{ false, 0x02, 1000, 0 }, { true, 0x12, 5000, 1001 }, { false, 0x02, 1100, 0 },
+		{ true, 0x14, 0, 1101 },
+	};
+	static const struct aseg again[] = {
+		{ false, 0x02, 1000, 0 }, { true, 0x12, 5000, 1001 }, { false, 0x02, 1000, 0 },
+		{ true, 0x12, 5000, 1001 }, { true, 0x14, 0, 1101 }, { true, 0x14, 0, 1000 },
+	};
+	struct flow_table *t = flow_table_new(16);
+	struct flow_stats fs;
+	uint8_t st[6];
+	struct pkt p;
+
+	(void)state;
+	asegs(t, reset, 4, st);
+	assert_int_equal(st[2], FT_SYN_RECV);
+	assert_int_equal(st[3], FT_CLOSE);
+	tcp_seg(&p, false, 0x02, 778777, 0);
+	assert_int_equal(pass(t, &p, 5)->tcp_state, FT_SYN_SENT);
+	flow_table_stats(t, &fs);
+	assert_int_equal(fs.created, 2);
+	flow_table_free(t);
+	t = flow_table_new(16);
+	asegs(t, again, 6, st);
+	assert_int_equal(st[5], FT_SYN_RECV);
+	flow_table_free(t);
+}
+
+/*
  * A flow picked up mid-stream that the other side never answers lives
  * conntrack's UNACK time (300 s), not an established flow's five days:
  * a spoofed stray ACK must not hold its tuple (and its drop) for days.
@@ -955,6 +994,7 @@ int main(void)
 		cmocka_unit_test(test_expiry_behind_long_flow),
 		cmocka_unit_test(test_split_handshake),
 		cmocka_unit_test(test_split_handshake_established),
+		cmocka_unit_test(test_embryonic_reset_reopens),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,8 +78,16 @@ static bool run_opts(struct env *e, const struct seg *s, enum lost how)
 	if ((s->fl & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN && s->to_server && !e->f.pkts[0] &&
 	    !e->f.pkts[1])
 		e->f.tcp_state = FT_SYN_SENT, e->f.accept = 1;
+	/* a SYN on a closed flow opens a new one (tcp_reopens()), with IPS state of its own */
+	if ((s->fl & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN && s->to_server && e->f.tcp_state == FT_CLOSE) {
+		ips_flow_free(e->f.ips);
+		memset(&e->f, 0, sizeof(e->f));
+		e->f.tcp_state = FT_SYN_SENT, e->f.accept = 1;
+	}
 	flow_update(NULL, &e->f, &p, s->to_server, e->now += 1000);
 	ips_scan(e->w, e->rs, &e->f, &p, s->to_server, e->now, &e->res);
+	if (e->res.reset) /* the pipeline ends the flow at a RST the stream takes */
+		e->f.tcp_state = FT_CLOSE;
 	return ipst_alerted(&e->res, 1);
 }
 
@@ -752,6 +760,68 @@ static void test_split_handshake(void **state)
 	assert_int_equal(hits(to_client, decoy, 6, NULL), 1);
 }
 
+/*
+ * A second SYN from the client, at another sequence number inside the
+ * window of the request the server holds: Linux drops the request (a
+ * RST|ACK of that SYN), and the next SYN gets a SYN-ACK with another ISN.
+ * The server's stream kept starting at the first ISN, and its replies
+ * went unmatched. Sent at once, the third SYN may pass before the RST;
+ * under SYN cookies the server answers the second SYN with a SYN-ACK
+ * of its own, no RST.
+ */
+static void test_resyn_after_reset(void **state)
+{
+	static const char to_client[] =
+		"alert tcp any any -> any any (flow:to_client,established; content:\"ATTACK\"; sid:1;)\n";
+	const struct seg paced[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 199, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 0, 200, TCPF_RST | TCPF_ACK, 0, -1, 0, "", 0 },
+		{ true, 777876, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 90000, 777877, SA, 65535, -1, 0, "", 0 },
+		{ true, 777877, 90001, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ false, 90001, 777877, PA, 65535, -1, 0, "xxATT", 0 },
+		{ false, 90006, 777877, PA, 65535, -1, 0, "ACKyy", 0 },
+	};
+	const struct seg at_once[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 199, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ true, 777876, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 0, 200, TCPF_RST | TCPF_ACK, 0, -1, 0, "", 0 },
+		{ false, 90000, 777877, SA, 65535, -1, 0, "", 0 },
+		{ true, 777877, 90001, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ false, 90001, 777877, PA, 65535, -1, 0, "xxATT", 0 },
+		{ false, 90006, 777877, PA, 65535, -1, 0, "ACKyy", 0 },
+	};
+	const struct seg cookie[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 199, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 90000, 200, SA, 65535, -1, 0, "", 0 },
+		{ true, 200, 90001, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ false, 90001, 200, PA, 65535, -1, 0, "xxATT", 0 },
+		{ false, 90006, 200, PA, 65535, -1, 0, "ACKyy", 0 },
+	};
+	/* the same SYN again, the SYN-ACK again: one connection, as before */
+	const struct seg again[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ false, 5001, 100, PA, 65535, -1, 0, "xxATT", 0 },
+		{ false, 5006, 100, PA, 65535, -1, 0, "ACKyy", 0 },
+	};
+
+	(void)state;
+	assert_int_equal(hits(to_client, paced, 9, NULL), 1);
+	assert_int_equal(hits(to_client, at_once, 9, NULL), 1);
+	assert_int_equal(hits(to_client, cookie, 7, NULL), 1);
+	assert_int_equal(hits(to_client, again, 7, NULL), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -765,7 +835,7 @@ int main(void)
 		cmocka_unit_test(test_tfo_split), cmocka_unit_test(test_tfo_not_acked),
 		cmocka_unit_test(test_tfo_syn_again), cmocka_unit_test(test_tfo_late_syn),
 		cmocka_unit_test(test_tfo_two_contents), cmocka_unit_test(test_tfo_full),
-		cmocka_unit_test(test_split_handshake),
+		cmocka_unit_test(test_split_handshake), cmocka_unit_test(test_resyn_after_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
