@@ -123,6 +123,75 @@ def stream_inputs():
     yield b'\0\0' + hs + b''.join(seg(0, P | A, 3 + 2 * i, 1, b'x') for i in range(33)) \
         + seg(0, P | A, 3 + 66, 1, get)
     yield rule + b'\0\0' + hs + seg(0, P | A, 4, 1, b'def') + seg(0, P | A, 1, 1, b'abc')
+    # the server's SYN-ACK before the client's SYN (a capture's order, or a forged one)
+    yield b'\0\0' + seg(1, S | A, 0, 1) + seg(0, S, 0, 0) + seg(0, A, 1, 1) + seg(0, P | A, 1, 1, get) \
+        + seg(1, P | A, 1, 1 + n, b'HTTP/1.1 200 OK\r\n\r\n')
+    # mode bit 2: checksums the kernel has not checked; urgent byte 0xff: a wrong one.
+    # A copy with a wrong checksum first, the host never sees it, then the real bytes.
+    yield b'\0\4' + hs + seg(0, P | A, 1, 1, b'GET /index.html HTTP/1.1\r\n', urp=0xff) \
+        + seg(0, P | A, 1, 1, get) + seg(1, P | A, 1, 1 + n, b'HTTP/1.1 200 OK\r\n\r\n')
+    yield b'\0\5' + hs + seg(0, P | A, 1, 1, get, urp=0xff) + seg(0, P | A, 1, 1, b'x' * n)
+    # a RST and a FIN with wrong checksums, 11 s apart from the next bytes: the host reads
+    # neither, so the flow neither closes nor expires (a96ff8a)
+    yield b'\0\4' + hs + seg(0, R | A, 1, 1, urp=0xff) + seg(0, P | A, 1, 1, get, step=110)
+    yield b'\0\4' + hs + seg(0, F | A, 1, 1, urp=0xff) + seg(1, A, 1, 2) + seg(0, P | A, 1, 1, get, step=110)
+    # the opener's SYN with a wrong checksum, then the real one
+    yield b'\0\4' + seg(0, S, 0, 0, urp=0xff) + hs + seg(0, P | A, 1, 1, get)
+    # mode bit 3: the first 12 payload bytes are TCP options. Timestamps both ways,
+    # then a segment whose TSval is older (PAWS drops it) with other bytes.
+    def ts(val, ecr):
+        return b'\x01\x01\x08\x0a' + struct.pack('!II', val, ecr)
+    ths = seg(0, S, 0, 0, ts(100, 0)) + seg(1, S | A, 0, 1, ts(500, 100)) + seg(0, A, 1, 1, ts(101, 500))
+    yield b'\0\x08' + ths + seg(0, P | A, 1, 1, ts(50, 500) + b'GET /index.html HTTP/1.1\r\n') \
+        + seg(0, P | A, 1, 1, ts(102, 500) + get) + seg(1, P | A, 1, 1 + n, ts(501, 102) + b'HTTP/1.1 200')
+    yield b'\0\x0c' + ths + seg(0, P | A, 1, 1, ts(102, 500) + get, urp=0xff) \
+        + seg(0, P | A, 1, 1, ts(103, 500) + get)
+    # window scale and MSS both ways, then data past the unscaled window
+    wsopt = b'\x03\x03\x07\x00\x02\x04\x05\xb4\x01\x01\x01\x00'
+    yield b'\0\x08' + seg(0, S, 0, 0, wsopt) + seg(1, S | A, 0, 1, wsopt) + seg(0, A, 1, 1) \
+        + seg(0, P | A, 0x200, 1, get) + seg(0, P | A, 1, 1, b'y' * 255) + seg(0, P | A, 256, 1, b'z' * 255)
+    yield b'\0\x0b' + ths + seg(0, P | A, 1, 1, ts(102, 500) + get) + seg(1, R, 1, 0)
+
+
+def flood_pcaps():
+    """fuzz_replay: an inspected connection, then more flows than max-flows (64 in the
+    fuzz config) that nobody answers, then the connection's next bytes: eviction."""
+    def csum(b):
+        s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+        while s >> 16:
+            s = (s & 0xffff) + (s >> 16)
+        return ~s & 0xffff
+
+    def ip4(src, dst, proto, l4):
+        h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(l4), 1, 0, 64, proto, 0,
+                        bytes(src), bytes(dst))
+        return h[:10] + struct.pack('!H', csum(h)) + h[12:] + l4
+
+    def tcp(sp, dp, seq, ack, flags, pay=b''):
+        return struct.pack('!HHIIBBHHH', sp, dp, seq, ack, 0x50, flags, 0xffff, 0, 0) + pay
+
+    def pcap(pkts):
+        out = struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+        for i, (t, ip) in enumerate(pkts):
+            fr = b'\x02\0\0\0\0\x01' + b'\x02\0\0\0\0\x02' + b'\x08\x00' + ip
+            out += struct.pack('<IIII', 1000 + t // 1000000, t % 1000000, len(fr), len(fr)) + fr
+        return out
+    c, h = [192, 0, 2, 7], [198, 51, 100, 2]
+    S, A, P = 2, 16, 8
+    conn = [(0, ip4(c, h, 6, tcp(40001, 80, 1000, 0, S))),
+            (1000, ip4(h, c, 6, tcp(80, 40001, 5000, 1001, S | A))),
+            (2000, ip4(c, h, 6, tcp(40001, 80, 1001, 5001, A))),
+            (3000, ip4(c, h, 6, tcp(40001, 80, 1001, 5001, P | A, b'GET /a HTTP/1.0\r\n'))),
+            (4000, ip4(h, c, 6, tcp(80, 40001, 5001, 1019, P | A, b'HTTP/1.0 200 OK\r\n')))]
+    tail = [(900000, ip4(c, h, 6, tcp(40001, 80, 1019, 5019, P | A, b'GET /etc/passwd HTTP/1.0\r\n'))),
+            (901000, ip4(h, c, 6, tcp(80, 40001, 5019, 1045, P | A, b'HTTP/1.0 200 OK\r\n')))]
+    udp = [(10000 + i * 1000, ip4([203, 0, 113, 5], h, 17,
+                                   struct.pack('!HHHH', 1024 + i, 53, 12, 0) + b'abcd'))
+           for i in range(70)]
+    syn = [(10000 + i * 1000, ip4([203, 0, 113, 5], h, 6, tcp(1024 + i, 80, 7, 0, S)))
+           for i in range(70)]
+    yield pcap(conn + udp + tail)
+    yield pcap(conn + syn + tail)
 
 
 def main(out):
@@ -135,6 +204,10 @@ def main(out):
                 break
             flag = 0 if wire <= len(ip) else min(wire - len(ip), 127) << 1 | 1
             put(out, 'pkt', bytes([flag]) + ip)
+            if i < 8 and flag == 0 and len(ip) > 40:
+                # flag 2: the kernel has not checked the checksum; as captured, and one off
+                put(out, 'pkt', b'\2' + ip)
+                put(out, 'pkt', b'\2' + ip[:-1] + bytes([ip[-1] ^ 1]))
     for p in files('tests/policy/*.in', 'tests/policy/**/*.pol', 'tests/replay/policies/*.pol',
                    'tests/replay/invalid/*.pol', 'tests/bad/**/*.pol'):
         put(out, 'policy', read(p))
@@ -162,6 +235,8 @@ def main(out):
         put(out, 'control', f)
     for f in stream_inputs():
         put(out, 'stream', f)
+    for f in flood_pcaps():
+        put(out, 'replay', f)
 
 
 if __name__ == '__main__':
