@@ -320,19 +320,27 @@ static void lru_push(struct flow_table *t, struct flow *f, uint32_t i)
 
 /*
  * A flow the firewall denied keeps nothing but its drop, which the rules
- * give its next packet again; nor does an accepted one the other side
- * never answered hold a connection yet (conntrack's early_drop() takes
- * only those too). An answered one does, and an IPS drop, which the rules
- * would not repeat. A flood of denied or unanswered tuples - anyone can
- * send them - must not push out an idle connection, which would come back
- * as a new flow mid-stream and be judged as one: an inbound answer to the
- * host's own connection, denied by `deny in any`; or, inspected, the
- * server's next bytes taken as a flow the server opened, its stream
- * started there, where flow:established and to_client rules miss them.
+ * give its next packet again; nor does an accepted one hold a connection
+ * before conntrack would call it assured (its early_drop() takes only
+ * those): never answered, answered once (a ping, a SYN the host refused),
+ * a TCP handshake never through. One that is holds a connection, and an
+ * IPS drop, which the rules would not repeat. A flood of such cheap tuples
+ * - anyone can send them - must not push out an idle connection, which
+ * would come back as a new flow mid-stream and be judged as one: an
+ * inbound answer to the host's own connection, denied by `deny in any`;
+ * or, inspected, the server's next bytes taken as a flow the server
+ * opened, its stream started there, where flow:established and to_client
+ * rules miss them.
  */
 static bool cheap(const struct flow *f)
 {
-	return f->reason != R_IPS_DROP && f->reason != R_IPS_REJECT && (!f->accept || !f->pkts[1]);
+	if (f->reason == R_IPS_DROP || f->reason == R_IPS_REJECT)
+		return false;
+	if (!f->accept || !f->pkts[1])
+		return true;
+	if (f->key.proto == 6)
+		return !(f->tcp_bits & FLOW_HANDSHAKE) && f->tcp_state != FT_ESTABLISHED;
+	return f->pkts[0] <= 1 && f->pkts[1] <= 1;
 }
 
 /*
@@ -882,8 +890,11 @@ static bool rst_plausible(const struct flow *f, const struct pkt *p, int side)
 	 * (conntrack takes this RST the same way: its ACK is the end of the
 	 * SYN it let through. A SYN the listener did not drop the request
 	 * for - the same SYN again, one outside the window - gets no RST.)
+	 * Only the host's own: a remote server's, sent after its SYN-ACK, is
+	 * ignored by the host's stack, connected by then, and a forged one
+	 * closed the flow of the host's download.
 	 */
-	if (f->tcp_state == FT_SYN_RECV && side == 1 &&
+	if (f->tcp_state == FT_SYN_RECV && side == 1 && p->dir == PKT_DIR_OUT &&
 	    (p->tcp_flags & TCPF_ACK) && p->tcp_seq == 0 && (f->tcp_bits & FLOW_END_KNOWN(0)) &&
 	    p->tcp_ack == f->tcp_end[0])
 		return true;
@@ -906,7 +917,10 @@ static bool rst_plausible(const struct flow *f, const struct pkt *p, int side)
  */
 static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
 {
-	uint32_t hdrs = (uint32_t)p->l3hlen + p->l4hlen, n = p->len > hdrs ? p->len - hdrs : 0;
+	/* a crossed SYN's data: the opener in SYN_SENT discards it (simultaneous open) */
+	bool crossed = side == 1 && (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
+	uint32_t hdrs = (uint32_t)p->l3hlen + p->l4hlen;
+	uint32_t n = p->len > hdrs && !crossed ? p->len - hdrs : 0;
 	uint32_t end = p->tcp_seq + n + !!(p->tcp_flags & TCPF_SYN) + !!(p->tcp_flags & TCPF_FIN);
 	bool fin = p->tcp_flags & TCPF_FIN, known = f->tcp_bits & FLOW_END_KNOWN(side);
 	int32_t from = known ? (int32_t)(p->tcp_seq - f->tcp_end[side]) : 0;

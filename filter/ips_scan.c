@@ -506,49 +506,6 @@ static bool receiver_takes(const struct scan *s)
 }
 
 /*
- * A SYN-ACK from the responder, still in SYN_RECV, of another SYN than the
- * one the streams started from (it acknowledges the opener's latest SYN,
- * not where the opener's stream starts) and with another ISN: the
- * listener dropped the first request - a SYN inside its window gets a
- * RST (tcp_check_req()'s embryonic reset), which closes the flow, but
- * sent at once the next SYN may pass the engine before it - or answers
- * every SYN (SYN cookies). The connection is the new one (conntrack gets
- * in sync the same way, from the SYN-ACK of a SYN it ignored); the
- * streams kept the first one's numbers, and the server's replies went
- * unmatched. The same SYN-ACK again, or a second one of the same SYN (a
- * Linux opener takes the first), is no new connection.
- */
-static bool synack_of_new_syn(const struct scan *s)
-{
-	const struct pkt *p = s->p;
-	const struct fstate *fs = s->fs;
-	uint32_t a, b;
-
-	return s->dir == 1 && (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK) &&
-	       s->f->tcp_state == FT_SYN_RECV && (s->f->tcp_bits & FLOW_END_KNOWN(0)) &&
-	       p->tcp_ack == s->f->tcp_end[0] && fs->st[0] && fs->st[1] &&
-	       ips_stream_start(fs->st[0], &a) && a != p->tcp_ack &&
-	       ips_stream_start(fs->st[1], &b) && b != p->tcp_seq + 1;
-}
-
-/* Both streams and what the receivers are known to keep start again at @s's SYN-ACK. */
-static void handshake_again(struct scan *s)
-{
-	struct fstate *fs = s->fs;
-
-	for (int i = 0; i < 2; i++) {
-		ips_stream_free(fs->st[i]);
-		fs->st[i] = ips_stream_new();
-		fs->pend[i].n = 0;
-	}
-	memset(&fs->tcp, 0, sizeof(fs->tcp));
-	ips_tcp_take(&fs->tcp, s->p, s->dir, NULL);
-	fs->isn[0] = s->p->tcp_ack - 1;
-	fs->isn[1] = s->p->tcp_seq;
-	fs->isn_seen = 3;
-}
-
-/*
  * Feed the segment to the stream of its direction. In order, the new bytes
  * are the payload; the packet pass then scans from the seam (the last
  * max_pat - 1 bytes before them, where a literal cut by the segment
@@ -561,8 +518,6 @@ static void stream_feed(struct scan *s)
 	bool is_pkt, takes = receiver_takes(s);
 	const uint8_t both = TCPF_SYN | TCPF_ACK;
 
-	if (takes && synack_of_new_syn(s))
-		handshake_again(s);
 	if (!fs->st[s->dir] && !(fs->st[s->dir] = ips_stream_new()))
 		return;
 	/* a SYN-ACK says where the other side's bytes start */

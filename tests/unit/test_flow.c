@@ -461,6 +461,7 @@ static void test_split_handshake(void **state)
 	static const uint8_t bad_st[] = { FT_SYN_SENT, FT_SYN_SENT2, FT_SYN_SENT2, FT_SYN_SENT2 };
 	uint8_t st[4];
 	struct flow_table *t;
+	struct pkt p;
 
 	(void)state;
 	t = flow_table_new(16);
@@ -479,6 +480,18 @@ static void test_split_handshake(void **state)
 	t = flow_table_new(16);
 	asegs(t, bad_ack, 4, st);
 	assert_memory_equal(st, bad_st, 4);
+	flow_table_free(t);
+	/* the server's SYN carries 7 bytes, which the client discards: its SYN-ACK still counts */
+	t = flow_table_new(16);
+	asegs(t, split, 1, st);
+	tcp_seg(&p, true, 0x02, 5000, 7);
+	pass(t, &p, 2);
+	for (int i = 2; i < 4; i++) {
+		tcp_seg(&p, split[i].back, split[i].flags, split[i].seq, 0);
+		p.tcp_ack = split[i].ack;
+		st[i] = pass(t, &p, (uint64_t)i + 1)->tcp_state;
+	}
+	assert_memory_equal(st + 2, split_st + 2, 2);
 	flow_table_free(t);
 }
 
@@ -518,14 +531,14 @@ static void test_split_handshake_established(void **state)
  * that SYN (tcp_check_req()'s embryonic reset), and the client's next SYN
  * opens a new connection, with a SYN-ACK of another ISN. The flow kept the
  * first one's numbers, and the IPS missed the server's replies. The same
- * SYN again (answered with the SYN-ACK again), or a RST of a SYN never
- * sent, leaves the flow.
+ * SYN again (answered with the SYN-ACK again), a RST of a SYN never sent,
+ * or such a RST from a remote server (the host, its client, is connected
+ * by then and ignores it: a forged one closed the flow), leaves the flow.
  */
 static void test_embryonic_reset_reopens(void **state)
 {
 	static const struct aseg reset[] = {
 		{ false, 0x02, 1000, 0 }, { true, 0x12, 5000, 1001 }, { false, 0x02, 1100, 0 },
-		{ true, 0x14, 0, 1101 },
 	};
 	static const struct aseg again[] = {
 		{ false, 0x02, 1000, 0 }, { true, 0x12, 5000, 1001 }, { false, 0x02, 1000, 0 },
@@ -537,9 +550,14 @@ static void test_embryonic_reset_reopens(void **state)
 	struct pkt p;
 
 	(void)state;
-	asegs(t, reset, 4, st);
+	asegs(t, reset, 3, st);
 	assert_int_equal(st[2], FT_SYN_RECV);
-	assert_int_equal(st[3], FT_CLOSE);
+	tcp_seg(&p, true, 0x14, 0, 1101); /* from a remote server: its client, connected, ignores it */
+	p.tcp_ack = 1101;
+	p.dir = PKT_DIR_IN;
+	assert_int_equal(pass(t, &p, 4)->tcp_state, FT_SYN_RECV);
+	p.dir = PKT_DIR_OUT; /* the host's own */
+	assert_int_equal(pass(t, &p, 4)->tcp_state, FT_CLOSE);
 	tcp_seg(&p, false, 0x02, 778777, 0);
 	assert_int_equal(pass(t, &p, 5)->tcp_state, FT_SYN_SENT);
 	flow_table_stats(t, &fs);
@@ -755,7 +773,7 @@ static void test_table_matches_model(void **state)
 		assert_non_null(f);
 		f->accept = !q_denied(i); /* as the firewall stage decides it */
 		f->reason = q_denied(i) ? R_DENY : R_ALLOW;
-		f->pkts[1] = !q_unanswered(i); /* as the answer's flow_update() counts it */
+		f->pkts[0] = f->pkts[1] = q_unanswered(i) ? 0 : 2; /* as flow_update() counts them */
 		alive[i] = true;
 		ref[i] = false;
 		q_push(i);
@@ -778,12 +796,12 @@ static void test_table_matches_model(void **state)
 }
 
 /*
- * A flood of tuples the firewall denies, or accepts but nobody answers,
- * fills the table: an idle answered connection, and a flow the IPS
- * dropped, stay (their next packet would be judged as a new flow
+ * A flood of tuples the firewall denies, or accepts but nobody answers
+ * (or answers once: a ping), fills the table: an idle connection, and a
+ * flow the IPS dropped, stay (their next packet would be judged as a new flow
  * mid-stream, opened by whoever sent it); the flood's flows make room for
- * each other. With only answered flows, the oldest idle one goes, as
- * before.
+ * each other. With only flows that talked on after their answer, the
+ * oldest idle one goes, as before.
  */
 static void test_denied_evicted_first(void **state)
 {
@@ -798,6 +816,9 @@ static void test_denied_evicted_first(void **state)
 	pass(t, &conn, 1);
 	tcp_seg(&p, true, 0x12, 5000, 0);
 	p.tcp_ack = 1001;
+	pass(t, &p, 1);
+	tcp_seg(&p, false, 0x10, 1001, 0);
+	p.tcp_ack = 5001;
 	pass(t, &p, 1);
 	udp_pkt(&ipsd, 5000);
 	f = flow_create(t, &ipsd, 2);
@@ -814,18 +835,33 @@ static void test_denied_evicted_first(void **state)
 	assert_int_equal(st.evicted, 1000 + 2 - 16);
 	assert_non_null(flow_lookup(t, &conn, 2000, &from_opener));
 	assert_non_null(flow_lookup(t, &ipsd, 2000, &from_opener));
-	for (uint32_t i = 0; i < 30; i++) { /* accepted, never answered */
+	for (uint32_t i = 0; i < 30; i++) { /* accepted, never answered, or once (a ping) */
 		udp_pkt(&p, 1000 + i);
 		pass(t, &p, 2000 + i);
+		q = p;
+		q.src = p.dst, q.dst = p.src, q.sport = p.dport, q.dport = p.sport;
+		if (i % 2)
+			pass(t, &q, 2000 + i);
 	}
 	assert_non_null(flow_lookup(t, &conn, 2100, &from_opener));
-	/* answered newcomers: CLOCK's order, the idle connection is the oldest */
+	for (uint32_t i = 0; i < 30; i++) { /* SYNs the host refused, a RST each */
+		tcp_seg(&p, false, 0x02, 1000, 0);
+		p.sport = (uint16_t)(50000 + i);
+		pass(t, &p, 2100 + i);
+		tcp_seg(&q, true, 0x14, 0, 0);
+		q.tcp_ack = 1001;
+		q.dport = (uint16_t)(50000 + i);
+		pass(t, &q, 2100 + i);
+	}
+	assert_non_null(flow_lookup(t, &conn, 2200, &from_opener));
+	/* newcomers that talk on after the answer: CLOCK's order, the idle connection is the oldest */
 	for (uint32_t i = 0; i < 30; i++) {
 		udp_pkt(&p, 2000 + i);
 		pass(t, &p, 3000 + i);
 		q = p;
 		q.src = p.dst, q.dst = p.src, q.sport = p.dport, q.dport = p.sport;
 		pass(t, &q, 3000 + i);
+		pass(t, &p, 3000 + i);
 	}
 	assert_null(flow_lookup(t, &conn, 4000, &from_opener));
 	flow_table_free(t);
