@@ -320,14 +320,17 @@ static void lru_push(struct flow_table *t, struct flow *f, uint32_t i)
 
 /*
  * A flow the firewall denied keeps nothing but its drop, which the rules
- * give its next packet again; nor does an accepted one hold a connection
- * before conntrack would call it assured (its early_drop() takes only
- * those): never answered, answered once (a ping, a SYN the host refused),
- * a TCP handshake never through. One that is holds a connection, and an
- * IPS drop, which the rules would not repeat. A flood of such cheap tuples
- * - anyone can send them - must not push out an idle connection, which
- * would come back as a new flow mid-stream and be judged as one: an
- * inbound answer to the host's own connection, denied by `deny in any`;
+ * give its next packet again; nor does an accepted one another host
+ * opened hold a connection before conntrack would call it assured (its
+ * early_drop() takes only those): never answered, answered once (a ping,
+ * a SYN the host refused), a TCP handshake never through. One that is
+ * holds a connection, as does every one the host opened (nobody else can
+ * open those, and its SYN awaiting the answer, pushed out, let the
+ * SYN-ACK in as a new flow `deny in any` dropped, and its retransmissions
+ * after it), and an IPS drop, which the rules would not repeat. A flood
+ * of cheap tuples - anyone can send them - must not push out an idle
+ * connection, which would come back as a new flow mid-stream and be
+ * judged as one: an inbound answer to the host's own connection, denied;
  * or, inspected, the server's next bytes taken as a flow the server
  * opened, its stream started there, where flow:established and to_client
  * rules miss them.
@@ -336,7 +339,11 @@ static bool cheap(const struct flow *f)
 {
 	if (f->reason == R_IPS_DROP || f->reason == R_IPS_REJECT)
 		return false;
-	if (!f->accept || !f->pkts[1])
+	if (!f->accept)
+		return true;
+	if (f->orig_dir == PKT_DIR_OUT)
+		return false;
+	if (!f->pkts[1])
 		return true;
 	if (f->key.proto == 6)
 		return !(f->tcp_bits & FLOW_HANDSHAKE) && f->tcp_state != FT_ESTABLISHED;

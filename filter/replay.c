@@ -107,6 +107,21 @@ static int null_offset(const uint8_t *f, uint32_t caplen, int network_order)
 static bool ethertype_ip(uint16_t t) { return t == 0x0800 || t == 0x86dd; }
 
 /*
+ * A destination every host's NIC takes in: broadcast, IPv4 multicast
+ * (01:00:5e, RFC 1112) or IPv6 multicast (33:33, RFC 2464). Not any
+ * address with the I/G bit: captures with made-up or anonymised MACs set
+ * it at random, and a NIC passes such a group only when it joined it or
+ * listens to everything.
+ */
+static bool ether_group(const uint8_t *f)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	return !memcmp(f, bcast, 6) || (f[0] == 0x01 && f[1] == 0x00 && f[2] == 0x5e && !(f[3] & 0x80)) ||
+	       (f[0] == 0x33 && f[1] == 0x33);
+}
+
+/*
  * Linux cooked captures' packet type (SLL's first field, SLL2's byte 10):
  * PACKET_BROADCAST and PACKET_MULTICAST. Not PACKET_OTHERHOST (3), which
  * Linux drops before netfilter and a capture that holds it is of others'
@@ -121,7 +136,7 @@ int replay_l3_offset(int dlt, const uint8_t *f, uint32_t caplen, int *ifindex, b
 	*group = false;
 	switch (dlt) {
 	case DLT_EN10MB:
-		*group = caplen >= 1 && (f[0] & 1); /* the destination's I/G bit */
+		*group = caplen >= 6 && ether_group(f);
 		return ether_offset(f, caplen);
 	case DLT_LINUX_SLL:
 		if (caplen < 16 || !ethertype_ip(rd16(f + 14)))

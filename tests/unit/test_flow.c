@@ -797,8 +797,8 @@ static void test_table_matches_model(void **state)
 
 /*
  * A flood of tuples the firewall denies, or accepts but nobody answers
- * (or answers once: a ping), fills the table: an idle connection, and a
- * flow the IPS dropped, stay (their next packet would be judged as a new flow
+ * (or answers once: a ping), fills the table: an idle connection, the
+ * host's own SYN awaiting its answer, and a flow the IPS dropped, stay (their next packet would be judged as a new flow
  * mid-stream, opened by whoever sent it); the flood's flows make room for
  * each other. With only flows that talked on after their answer, the
  * oldest idle one goes, as before.
@@ -807,11 +807,14 @@ static void test_denied_evicted_first(void **state)
 {
 	struct flow_table *t = flow_table_new(16);
 	struct flow *f;
-	struct pkt conn, ipsd, p, q;
+	struct pkt conn, ipsd, out, p, q;
 	struct flow_stats st;
 	int from_opener;
 
 	(void)state;
+	tcp_seg(&out, false, 0x02, 7000, 0); /* the host's own SYN, its answer not in yet */
+	out.sport = 41000;
+	pass(t, &out, 1)->orig_dir = PKT_DIR_OUT; /* as flow_set_orig() records it */
 	tcp_seg(&conn, false, 0x02, 1000, 0);
 	pass(t, &conn, 1);
 	tcp_seg(&p, true, 0x12, 5000, 0);
@@ -832,9 +835,10 @@ static void test_denied_evicted_first(void **state)
 		f->reason = i % 2 ? R_DENY : R_NOT_ALLOWED;
 	}
 	flow_table_stats(t, &st);
-	assert_int_equal(st.evicted, 1000 + 2 - 16);
+	assert_int_equal(st.evicted, 1000 + 3 - 16);
 	assert_non_null(flow_lookup(t, &conn, 2000, &from_opener));
 	assert_non_null(flow_lookup(t, &ipsd, 2000, &from_opener));
+	assert_non_null(flow_lookup(t, &out, 2000, &from_opener));
 	for (uint32_t i = 0; i < 30; i++) { /* accepted, never answered, or once (a ping) */
 		udp_pkt(&p, 1000 + i);
 		pass(t, &p, 2000 + i);

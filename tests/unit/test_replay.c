@@ -40,6 +40,9 @@ static void test_ether_group(void **state)
 		{ "\x01\x00\x5e\x00\x00\x01", 1, 0x0800, true },
 		{ "\x33\x33\x00\x00\x00\x01", 0, 0x86dd, true },
 		{ "\x00\x11\x22\x33\x44\x55", 2, 0x86dd, false },
+		/* made-up or anonymised MACs with the I/G bit (suricata-verify's bug-docs-5030-01) */
+		{ "\xbf\x12\x34\x56\x78\x9a", 0, 0x0800, false },
+		{ "\x01\x00\x5e\x80\x00\x01", 0, 0x0800, false },
 	};
 	uint8_t f[64] = { 0 };
 	bool group;
