@@ -317,17 +317,21 @@ static void lru_push(struct flow_table *t, struct flow *f, uint32_t i)
 }
 
 #define EVICT_LOOK 8
+/* How far behind what the other side sent an ACK that ends a handshake may be (conntrack's MAXACKWINDOW) */
+#define ACK_SLACK 66000u
 
 /*
  * A flow the firewall denied keeps nothing but its drop, which the rules
  * give its next packet again; nor does an accepted one another host
  * opened hold a connection before conntrack would call it assured (its
- * early_drop() takes only those): never answered, answered once (a ping,
- * a SYN the host refused), a TCP handshake never through. One that is
- * holds a connection, as does every one the host opened (nobody else can
- * open those, and its SYN awaiting the answer, pushed out, let the
- * SYN-ACK in as a new flow `deny in any` dropped, and its retransmissions
- * after it), and an IPS drop, which the rules would not repeat. A flood
+ * early_drop() takes only those): never answered, answered once (a SYN
+ * the host refused), ICMP (pings), a TCP handshake never through. One
+ * that is holds a connection, as does every one the host opened - but by
+ * a SYN-ACK, its answer again to a SYN whose flow went - for nobody else
+ * can open those (its SYN awaiting the answer, pushed out, let the
+ * SYN-ACK in as a new flow `deny in any` dropped, and the SYN's
+ * retransmissions after it), and an IPS drop, which the rules would not
+ * repeat. A flood
  * of cheap tuples - anyone can send them - must not push out an idle
  * connection, which would come back as a new flow mid-stream and be
  * judged as one: an inbound answer to the host's own connection, denied;
@@ -341,10 +345,11 @@ static bool cheap(const struct flow *f)
 		return false;
 	if (!f->accept)
 		return true;
-	if (f->orig_dir == PKT_DIR_OUT)
+	if (f->orig_dir == PKT_DIR_OUT &&
+	    (f->key.proto != 6 || (f->orig_tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN))
 		return false;
-	if (!f->pkts[1])
-		return true;
+	if (!f->pkts[1] || f->key.proto == 1 || f->key.proto == 58)
+		return true; /* conntrack never assures ICMP: a ping answered twice is no connection */
 	if (f->key.proto == 6)
 		return !(f->tcp_bits & FLOW_HANDSHAKE) && f->tcp_state != FT_ESTABLISHED;
 	return f->pkts[0] <= 1 && f->pkts[1] <= 1;
@@ -996,7 +1001,15 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 		break;
 	case FT_SYN_RECV:
 	case FT_SYN_RECV2:
-		if ((fl & TCPF_ACK) && !from_opener == (f->tcp_state == FT_SYN_RECV2)) {
+		/*
+		 * The ACK of the other side's SYN: Linux takes one of what that
+		 * side sent (its SYN, and any bytes after it already), no other;
+		 * a blind one from a spoofed SYN's sender (its RST answer not
+		 * taken) made a connection Linux never had established - never
+		 * evicted first, and flow:established.
+		 */
+		if ((fl & TCPF_ACK) && !from_opener == (f->tcp_state == FT_SYN_RECV2) &&
+		    (f->tcp_bits & FLOW_END_KNOWN(!side)) && f->tcp_end[!side] - p->tcp_ack < ACK_SLACK) {
 			f->tcp_state = FT_ESTABLISHED;
 			f->tcp_bits |= FLOW_HANDSHAKE;
 		}

@@ -443,6 +443,36 @@ static void states_are(const struct aseg *s, const uint8_t *want, int n)
 }
 
 /*
+ * A spoofed SYN's sender cannot see the SYN-ACK: its blind ACK of nothing
+ * the server sent is answered with a RST by Linux and makes no connection
+ * (it made one established: flow:established, never evicted first). The
+ * real ACK, or one a little behind bytes the server sent early, does.
+ */
+static void test_blind_ack_no_handshake(void **state)
+{
+	static const struct aseg blind[] = {
+		{ false, 0x02, 1000, 0 }, { true, 0x12, 3000000000u, 1001 }, { false, 0x10, 1001, 12345 },
+		{ false, 0x10, 1001, 3000000001u },
+	};
+	static const uint8_t blind_st[] = { FT_SYN_SENT, FT_SYN_RECV, FT_SYN_RECV, FT_ESTABLISHED };
+	struct flow_table *t = flow_table_new(16);
+	uint8_t st[2];
+	struct pkt p;
+
+	(void)state;
+	states_are(blind, blind_st, 4);
+	/* the server's 100 bytes before the client's ACK of its SYN */
+	asegs(t, blind, 2, st);
+	tcp_seg(&p, true, 0x18, 3000000001u, 100);
+	p.tcp_ack = 1001;
+	pass(t, &p, 3);
+	tcp_seg(&p, false, 0x10, 1001, 0);
+	p.tcp_ack = 3000000001u;
+	assert_int_equal(pass(t, &p, 4)->tcp_state, FT_ESTABLISHED);
+	flow_table_free(t);
+}
+
+/*
  * The server answers the client's SYN with a bare SYN (the "split
  * handshake", or two SYNs crossing): Linux answers it with a SYN-ACK and
  * is connected at the server's ACK. The flow sat in SYN_SENT, its IPS
@@ -813,7 +843,8 @@ static void test_denied_evicted_first(void **state)
 	(void)state;
 	tcp_seg(&out, false, 0x02, 7000, 0); /* the host's own SYN, its answer not in yet */
 	out.sport = 41000;
-	pass(t, &out, 1)->orig_dir = PKT_DIR_OUT; /* as flow_set_orig() records it */
+	f = pass(t, &out, 1);
+	f->orig_dir = PKT_DIR_OUT, f->orig_tcp_flags = 0x02; /* as flow_set_orig() records them */
 	tcp_seg(&conn, false, 0x02, 1000, 0);
 	pass(t, &conn, 1);
 	tcp_seg(&p, true, 0x12, 5000, 0);
@@ -857,6 +888,17 @@ static void test_denied_evicted_first(void **state)
 		pass(t, &q, 2100 + i);
 	}
 	assert_non_null(flow_lookup(t, &conn, 2200, &from_opener));
+	for (uint32_t i = 0; i < 30; i++) { /* pings answered twice: conntrack never assures ICMP */
+		udp_pkt(&p, 3000 + i);
+		p.proto = 1, p.icmp_type = 8, p.sport = p.dport = (uint16_t)i;
+		q = p;
+		q.src = p.dst, q.dst = p.src, q.icmp_type = 0;
+		for (int k = 0; k < 2; k++) {
+			pass(t, &p, 2200 + i);
+			assert_int_equal(pass(t, &q, 2200 + i)->pkts[1], k + 1); /* one flow */
+		}
+	}
+	assert_non_null(flow_lookup(t, &conn, 2300, &from_opener));
 	/* newcomers that talk on after the answer: CLOCK's order, the idle connection is the oldest */
 	for (uint32_t i = 0; i < 30; i++) {
 		udp_pkt(&p, 2000 + i);
@@ -867,6 +909,38 @@ static void test_denied_evicted_first(void **state)
 		pass(t, &p, 3000 + i);
 	}
 	assert_null(flow_lookup(t, &conn, 4000, &from_opener));
+	flow_table_free(t);
+}
+
+/*
+ * The host's SYN-ACK sent again after a flood pushed out its inbound SYN's
+ * flow opens a flow of the host's, but no connection of its own: cheap,
+ * or a spoofed SYN flood's retransmitted answers pushed out an idle one.
+ */
+static void test_synack_again_cheap(void **state)
+{
+	struct flow_table *t = flow_table_new(16);
+	struct pkt conn, p;
+	struct flow *f;
+	int fo;
+
+	(void)state;
+	established(t)->ref = 0; /* idle: eviction passed it once already */
+	tcp_seg(&conn, true, 0x10, 5001, 0);
+	for (uint32_t i = 0; i < 8; i++) { /* the host's SYN-ACKs again, to spoofed clients */
+		tcp_seg(&p, true, 0x12, 9000, 0);
+		p.tcp_ack = 78;
+		p.dport = (uint16_t)(3000 + i);
+		f = pass(t, &p, 10);
+		f->orig_dir = PKT_DIR_OUT, f->orig_tcp_flags = 0x12; /* as flow_set_orig() records them */
+	}
+	for (uint32_t i = 0; i < 100; i++) { /* a denied flood */
+		udp_pkt(&p, i);
+		f = flow_create(t, &p, 20 + i);
+		f->accept = 0;
+		f->reason = R_DENY;
+	}
+	assert_non_null(flow_lookup(t, &conn, 200, &fo));
 	flow_table_free(t);
 }
 
@@ -1031,9 +1105,10 @@ int main(void)
 		cmocka_unit_test(test_midstream_syn_kept),
 		cmocka_unit_test(test_one_sided_pickup_expires),
 		cmocka_unit_test(test_expiry_behind_long_flow),
-		cmocka_unit_test(test_split_handshake),
+		cmocka_unit_test(test_split_handshake), cmocka_unit_test(test_blind_ack_no_handshake),
 		cmocka_unit_test(test_split_handshake_established),
 		cmocka_unit_test(test_embryonic_reset_reopens),
+		cmocka_unit_test(test_synack_again_cheap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -754,7 +754,17 @@ static void test_split_handshake(void **state)
 		{ false, 5006, 100, PA, 65535, -1, 0, "ACKyy", 0 },
 	};
 
+	const struct seg crossed_data[] = { /* the crossed SYN carries bytes the opener discards */
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 0, TCPF_SYN, 65535, -1, 0, "zzzzzzz", 0 },
+		{ true, 99, 5001, SA, 64240, -1, 0, "", 0 },
+		{ false, 5001, 100, TCPF_ACK, 65535, -1, 0, "", 0 },
+		{ false, 5001, 100, PA, 65535, -1, 0, "xxATT", 0 },
+		{ false, 5006, 100, PA, 65535, -1, 0, "ACKyy", 0 },
+	};
+
 	(void)state;
+	assert_int_equal(hits(to_client, crossed_data, 6, NULL), 1);
 	assert_int_equal(hits(to_client, split, 6, NULL), 1);
 	assert_int_equal(hits(to_client, early, 5, NULL), 1);
 	assert_true(alerts(request, 6));
