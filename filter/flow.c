@@ -317,27 +317,24 @@ static void lru_push(struct flow_table *t, struct flow *f, uint32_t i)
 }
 
 #define EVICT_LOOK 8
-/* How far behind what the other side sent an ACK that ends a handshake may be (conntrack's MAXACKWINDOW) */
-#define ACK_SLACK 66000u
 
 /*
- * A flow the firewall denied keeps nothing but its drop, which the rules
- * give its next packet again; nor does an accepted one another host
- * opened hold a connection before conntrack would call it assured (its
- * early_drop() takes only those): never answered, answered once (a SYN
- * the host refused), ICMP (pings), a TCP handshake never through. One
- * that is holds a connection, as does every one the host opened - but by
- * a SYN-ACK, its answer again to a SYN whose flow went - for nobody else
- * can open those (its SYN awaiting the answer, pushed out, let the
- * SYN-ACK in as a new flow `deny in any` dropped, and the SYN's
- * retransmissions after it), and an IPS drop, which the rules would not
- * repeat. A flood
- * of cheap tuples - anyone can send them - must not push out an idle
- * connection, which would come back as a new flow mid-stream and be
- * judged as one: an inbound answer to the host's own connection, denied;
- * or, inspected, the server's next bytes taken as a flow the server
- * opened, its stream started there, where flow:established and to_client
- * rules miss them.
+ * Cheap: a flow that holds no connection, so evicting it loses nothing
+ * the rules would not give its next packet again. A flood of cheap
+ * tuples - anyone can send them - must not push out an idle connection,
+ * which would come back as a new flow mid-stream: an inbound answer to
+ * the host's own connection, denied by `deny in any`; or, inspected, the
+ * server's next bytes as a flow the server opened, where flow:established
+ * and to_client rules miss them.
+ *
+ * Cheap are: a firewall deny; and, as conntrack's early_drop() takes only
+ * what it has not assured, a flow another host opened that was never
+ * answered, answered once (a refused SYN), is ICMP (pings), or never got
+ * through its TCP handshake. Never cheap: an IPS drop, which the rules
+ * would not repeat, and a flow the host opened - nobody else can (its SYN
+ * awaiting the SYN-ACK, pushed out, let the answer in as a new flow the
+ * rules denied) - unless by a SYN-ACK, its answer again to a SYN whose
+ * flow went.
  */
 static bool cheap(const struct flow *f)
 {
@@ -731,6 +728,8 @@ struct flow *flow_create_probe(struct flow_table *t, const struct flow_probe *pr
 			f->tcp_state = FT_SYN_SENT;
 		else
 			f->tcp_state = FT_ESTABLISHED; /* picked up mid-stream */
+		if (pkt_tcp_unread(p))
+			f->tcp_bits |= FLOW_OPENER_UNREAD; /* a SYN may open the connection (tcp_reopens()) */
 	}
 	slot_insert(t, f, i, pr->hash);
 	lru_push(t, f, i);
@@ -949,6 +948,9 @@ static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
 		f->tcp_bits = (uint8_t)((f->tcp_bits & ~FLOW_FIN_AHEAD(!side)) | FLOW_FIN_SEEN(!side));
 }
 
+/* How far behind what the other side sent an ACK that ends a handshake may be (conntrack's MAXACKWINDOW) */
+#define ACK_SLACK 66000u
+
 static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 {
 	uint8_t fl = p->tcp_flags, fins;
@@ -962,13 +964,13 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 		return;
 	}
 	/*
-	 * What the stack discards is no part of the connection (a SYN|FIN's
-	 * FIN closed the flow before the real SYN), nor is a segment without
-	 * ACK once the handshake is past (Linux discards one with neither SYN
-	 * nor RST: a bare FIN counted sent the flow to FIN_WAIT, its bytes
-	 * moved the sender's end).
+	 * A SYN|FIN is no part of the connection (its FIN closed the flow
+	 * before the real SYN), nor is a segment without ACK once the
+	 * handshake is past (Linux discards one with neither SYN nor RST: a
+	 * bare FIN counted sent the flow to FIN_WAIT, its bytes moved the
+	 * sender's end). What TCP never reads went above, its RST too.
 	 */
-	if (pkt_tcp_discarded(p) ||
+	if (pkt_tcp_syn_fin(p) ||
 	    (!(fl & (TCPF_SYN | TCPF_ACK)) && f->tcp_state != FT_SYN_SENT && f->tcp_state != FT_NONE))
 		return;
 	/*
@@ -1043,8 +1045,6 @@ void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int 
 	 * engine drops ends nothing there, so it ends nothing here either (or
 	 * one RST would reopen a flow the IPS dropped to the firewall's allow).
 	 */
-	if (p->proto == 6 && !f->pkts[0] && !f->pkts[1] && pkt_tcp_unread(p))
-		f->tcp_bits |= FLOW_OPENER_UNREAD; /* a SYN may open the connection (tcp_reopens()) */
 	if (p->proto == 6 && p->l4_ok && f->accept)
 		tcp_advance(f, p, from_opener);
 	if (f->pkts[!from_opener] != UINT32_MAX)

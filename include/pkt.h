@@ -110,16 +110,20 @@ static inline bool pkt_tcp_unread(const struct pkt *p)
 	return p->csum_bad || p->v6_undelivered || p->l2_group;
 }
 
+/* pkt_tcp_syn_fin() - a SYN|FIN without ACK: a listener drops it unread, conntrack calls it invalid. */
+static inline bool pkt_tcp_syn_fin(const struct pkt *p)
+{
+	return (p->tcp_flags & (TCPF_SYN | TCPF_FIN | TCPF_ACK)) == (TCPF_SYN | TCPF_FIN);
+}
+
 /*
  * pkt_tcp_discarded() - does the host's stack discard TCP segment @p
- * whatever its connection's state? One it never reads (above), or a
- * SYN|FIN (a listener drops it unread, conntrack calls it invalid).
+ * whatever its connection's state? One it never reads, or a SYN|FIN.
  * Neither the flow's record nor the IPS stream may take it.
  */
 static inline bool pkt_tcp_discarded(const struct pkt *p)
 {
-	return pkt_tcp_unread(p) ||
-	       (p->tcp_flags & (TCPF_SYN | TCPF_FIN | TCPF_ACK)) == (TCPF_SYN | TCPF_FIN);
+	return pkt_tcp_unread(p) || pkt_tcp_syn_fin(p);
 }
 
 /*
