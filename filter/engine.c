@@ -142,12 +142,10 @@ static bool queue_taken_out(struct engine *e, enum hooks_queue_state st)
  */
 static uint32_t next_gen(struct engine *e, uint32_t gen)
 {
-	char buf[16];
-	int n, err;
+	int err;
 
 	gen = gen % HOOKS_GEN_MAX + 1;
-	n = snprintf(buf, sizeof(buf), "%u\n", gen);
-	if (state_write_file(e->cfg->state_dir, STATE_GEN_FILE, buf, (size_t)n) < 0)
+	if (state_num_write(e->cfg->state_dir, STATE_GEN_FILE, gen) < 0)
 		engine_log("warning: cannot write %s/%s: a restart may let flows offloaded under "
 			   "generation %u pass unjudged", e->cfg->state_dir, STATE_GEN_FILE, gen);
 	if (e->cfg->offload && (err = hooks_forget_gen(gen)) < 0 && !e->warned_conntrack) {
@@ -162,13 +160,10 @@ static uint32_t next_gen(struct engine *e, uint32_t gen)
 /* The generation the last engine used, 0 when none is on record. */
 static uint32_t last_gen(const struct config *cfg)
 {
-	char *text = NULL;
-	size_t len;
-	unsigned long g = 0;
+	uint64_t g = 0;
 
-	if (state_read_file(cfg->state_dir, STATE_GEN_FILE, 64, &text, &len) == 0)
-		g = strtoul(text, NULL, 10);
-	free(text);
+	if (state_num_read(cfg->state_dir, STATE_GEN_FILE, &g) < 0)
+		g = 0;
 	return g <= HOOKS_GEN_MAX ? (uint32_t)g : 0;
 }
 

@@ -132,22 +132,41 @@ void state_unlock(int fd)
 		close(fd); /* the last reference: the lock goes with it */
 }
 
-/* state_resets_read() - see state.h. */
-int64_t state_resets_read(const char *dir)
+/* state_num_read() - see state.h. */
+int state_num_read(const char *dir, const char *name, uint64_t *v)
 {
 	char *text = NULL, *end;
-	unsigned long long n;
 	size_t len;
-	int rc = state_read_file(dir, STATE_RESETS_FILE, 32, &text, &len);
+	int rc = state_read_file(dir, name, 32, &text, &len);
 
-	if (rc == -ENOENT)
-		return 0;
 	if (rc < 0)
 		return rc;
 	errno = 0;
-	n = strtoull(text, &end, 10);
-	rc = errno || end == text || (*end && strcmp(end, "\n")) || n > INT64_MAX ? -EINVAL : 0;
+	*v = strtoull(text, &end, 10);
+	rc = errno || end == text || (*end && strcmp(end, "\n")) ? -EINVAL : 0;
 	free(text);
+	return rc;
+}
+
+/* state_num_write() - see state.h. */
+int state_num_write(const char *dir, const char *name, uint64_t v)
+{
+	char buf[24];
+	int len = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", v);
+
+	return state_write_file(dir, name, buf, (size_t)len);
+}
+
+/* state_resets_read() - see state.h. */
+int64_t state_resets_read(const char *dir)
+{
+	uint64_t n = 0;
+	int rc = state_num_read(dir, STATE_RESETS_FILE, &n);
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0 && n > INT64_MAX)
+		rc = -EINVAL;
 	return rc < 0 ? rc : (int64_t)n;
 }
 
@@ -155,11 +174,8 @@ int64_t state_resets_read(const char *dir)
 int state_resets_bump(const char *dir)
 {
 	int64_t n = state_resets_read(dir);
-	char buf[24];
-	int len;
 
-	len = snprintf(buf, sizeof(buf), "%" PRId64 "\n", (n > 0 ? n : 0) + 1);
-	return state_write_file(dir, STATE_RESETS_FILE, buf, (size_t)len);
+	return state_num_write(dir, STATE_RESETS_FILE, (uint64_t)(n > 0 ? n : 0) + 1);
 }
 
 /* state_clean_tmp() - see state.h. */

@@ -123,6 +123,14 @@ void state_meta_stamp(const char *dir, struct state_stamp *s);
 bool state_stamp_eq(const struct state_stamp *a, const struct state_stamp *b);
 
 /*
+ * state_num_read() - the number in @dir/@name (one decimal line) into *@v:
+ * 0, -ENOENT, -EINVAL when it is not one, or -errno. state_num_write() -
+ * atomic; 0 or -errno. For offload-gen and console-resets.
+ */
+int state_num_read(const char *dir, const char *name, uint64_t *v);
+int state_num_write(const char *dir, const char *name, uint64_t v);
+
+/*
  * state_resets_read() - how many times `lifelinectl reset` acted alone on
  * @dir (the engine did not answer): 0 when never, -errno when the count
  * cannot be read. A client sends what it read with a request that changes
