@@ -951,10 +951,49 @@ static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
 /* How far behind what the other side sent an ACK that ends a handshake may be (conntrack's MAXACKWINDOW) */
 #define ACK_SLACK 66000u
 
+/*
+ * A segment the receiver discards while the handshake is under way, which
+ * must move nothing (its bytes its sender's end, where the other side's
+ * ACK of the SYN is looked for):
+ * - In SYN_SENT, anything from the responder but a SYN, and a SYN-ACK whose
+ *   ACK is not of the opener's SYN: Linux takes one in (ISS, SND.NXT]
+ *   (RFC 9293 3.10.7.3) and resets any other. Until the responder's SYN,
+ *   tcp_end[1] holds the opener's ISS + 1. Taken, a server's SYN-ACK of
+ *   nothing moved the flow to SYN_RECV and the end to its number; the
+ *   real SYN-ACK after it, a million lower, was "behind", and neither the
+ *   client's ACK nor the server's bytes ever made the connection
+ *   established.
+ * - In a simultaneous open, a segment that does not acknowledge the other
+ *   side's SYN (SYN_SENT2).
+ * - In SYN_RECV, the responder's SYN-ACK again: its first set the end, and
+ *   a client connected by it answers one at another number with a
+ *   challenge ACK. (A listener under SYN cookies may send one at another
+ *   number for another SYN: README, not followed.)
+ */
+static bool opening_discards(const struct flow *f, const struct pkt *p, int side)
+{
+	uint8_t fl = p->tcp_flags;
+
+	switch (f->tcp_state) {
+	case FT_SYN_SENT:
+		return side == 1 &&
+		       (!(fl & TCPF_SYN) ||
+			((fl & TCPF_ACK) && p->tcp_ack - f->tcp_end[1] > f->tcp_end[0] - f->tcp_end[1]));
+	case FT_SYN_SENT2:
+		return (fl & TCPF_ACK) &&
+		       (!(f->tcp_bits & FLOW_END_KNOWN(!side)) || p->tcp_ack != f->tcp_end[!side]);
+	case FT_SYN_RECV:
+		return side == 1 && (fl & TCPF_SYN);
+	default:
+		return false;
+	}
+}
+
 static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 {
 	uint8_t fl = p->tcp_flags, fins;
 	int side = !from_opener;
+	bool early;
 
 	if (pkt_tcp_unread(p)) /* its RST or FIN too: TCP never sees it */
 		return;
@@ -973,15 +1012,26 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 	if (pkt_tcp_syn_fin(p) ||
 	    (!(fl & (TCPF_SYN | TCPF_ACK)) && f->tcp_state != FT_SYN_SENT && f->tcp_state != FT_NONE))
 		return;
-	/*
-	 * Both sides in SYN_RECV (a simultaneous open, below): a segment that
-	 * does not acknowledge the other side's SYN is dropped by its
-	 * receiver, and its bytes must not move its sender's end (where the
-	 * other side's ACK of the SYN is looked for).
-	 */
-	if (f->tcp_state == FT_SYN_SENT2 && (fl & TCPF_ACK) &&
-	    (!(f->tcp_bits & FLOW_END_KNOWN(!side)) || p->tcp_ack != f->tcp_end[!side]))
+	if (opening_discards(f, p, side))
 		return;
+	/*
+	 * The opener's SYN: the lowest ISS + 1 of its SYNs is the lowest ACK
+	 * of one (opening_discards()). Each SYN a listener answers may get
+	 * its SYN-ACK after the next SYN has passed: the first SYN's must
+	 * still count, or its handshake never did.
+	 */
+	if (f->tcp_state == FT_SYN_SENT && !side && (fl & TCPF_SYN) &&
+	    (!(f->tcp_bits & FLOW_END_KNOWN(0)) || (int32_t)(p->tcp_seq + 1 - f->tcp_end[1]) < 0))
+		f->tcp_end[1] = p->tcp_seq + 1;
+	/*
+	 * New sequence space from a remote sender (bytes or a FIN), near its
+	 * end before this segment moves it (SYN_RECV, below): up to 66,000
+	 * bytes either side, as a SYN-ACK's own bytes, which a client without
+	 * Fast Open discards, moved the end past where the real ones start.
+	 */
+	early = !(fl & TCPF_SYN) && p->dir != PKT_DIR_OUT && (f->tcp_bits & FLOW_END_KNOWN(side)) &&
+		p->tcp_seq - f->tcp_end[side] + ACK_SLACK < 2 * ACK_SLACK &&
+		(p->len > (uint32_t)p->l3hlen + p->l4hlen || (fl & TCPF_FIN));
 	tcp_track_end(f, p, side);
 	switch (f->tcp_state) {
 	case FT_SYN_SENT:
@@ -1009,8 +1059,21 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 		 * a blind one from a spoofed SYN's sender (its RST answer not
 		 * taken) made a connection Linux never had established - never
 		 * evicted first, and flow:established.
+		 *
+		 * Or, in SYN_RECV, the responder's first bytes after its SYN-ACK
+		 * (the first to come: they may pass each other), acknowledging
+		 * the opener's SYN: the opener took the SYN-ACK, is connected and
+		 * takes them, while its ACK may not have passed the engine yet
+		 * (it races them to the queue). Inspected as not established,
+		 * they went past every flow:established,to_client rule: a
+		 * malicious server sent its attack first. (Suricata's IDS mode
+		 * takes such a segment as a missed ACK. Live, the host's own come
+		 * from the output hook only, and a remote responder is no blind
+		 * sender: it saw the SYN.)
 		 */
-		if ((fl & TCPF_ACK) && !from_opener == (f->tcp_state == FT_SYN_RECV2) &&
+		if ((fl & TCPF_ACK) &&
+		    (!from_opener == (f->tcp_state == FT_SYN_RECV2) ||
+		     (early && f->tcp_state == FT_SYN_RECV)) &&
 		    (f->tcp_bits & FLOW_END_KNOWN(!side)) && f->tcp_end[!side] - p->tcp_ack < ACK_SLACK) {
 			f->tcp_state = FT_ESTABLISHED;
 			f->tcp_bits |= FLOW_HANDSHAKE;

@@ -493,12 +493,20 @@ static bool receiver_takes(const struct scan *s)
 	 * dropped (RFC 5961 4); taken, a SYN|ACK's made-up ACK made every
 	 * real segment after it "too old", and its start moved the other
 	 * side's stream. A RST's ACK is not looked at (tcp_validate_incoming()).
-	 * In a simultaneous open, a SYN-ACK that left the flow in SYN_SENT2
-	 * acknowledged neither SYN: the receiver drops it too.
+	 * A SYN-ACK that left the flow in SYN_SENT, or in a simultaneous open
+	 * in SYN_SENT2, acknowledged no SYN: the receiver drops it too
+	 * (taken, a server's SYN-ACK of nothing set where its bytes start,
+	 * and the real ones after the real SYN-ACK were "old"). A client
+	 * connected by a remote server's first SYN-ACK drops its next one at
+	 * another number too (a listener on the host under SYN cookies may
+	 * send one for another SYN: README, not followed).
 	 */
 	if ((p->tcp_flags & TCPF_SYN) &&
 	    (!flow_tcp_opening(s->f) ||
-	     (s->f->tcp_state == FT_SYN_SENT2 && (p->tcp_flags & TCPF_ACK))))
+	     ((s->f->tcp_state == FT_SYN_SENT2 || s->f->tcp_state == FT_SYN_SENT) &&
+	      (p->tcp_flags & TCPF_ACK)) ||
+	     (s->dir == 1 && p->dir != PKT_DIR_OUT && (s->fs->isn_seen & 2) &&
+	      p->tcp_seq != s->fs->isn[1])))
 		return false;
 	if (!(p->tcp_flags & (TCPF_SYN | TCPF_RST)) && !ack_ok(s))
 		return false;

@@ -60,7 +60,11 @@ static struct flow *pass(struct flow_table *t, const struct pkt *p, uint64_t now
 	return f;
 }
 
-/* Bare segments of tcp_seg()'s connection, through the table at times 1, 2, ...: the last one's flow. */
+/*
+ * Bare segments of tcp_seg()'s connection, through the table at times 1,
+ * 2, ...: the last one's flow. An ACK acknowledges what the other side's
+ * last segment ended at (its SYN, its FIN).
+ */
 struct seg {
 	bool back;
 	uint8_t flags;
@@ -70,10 +74,14 @@ struct seg {
 static struct flow *segs(struct flow_table *t, const struct seg *s, int n)
 {
 	struct flow *f = NULL;
+	uint32_t end[2] = { 0, 0 };
 	struct pkt p;
 
 	for (int i = 0; i < n; i++) {
 		tcp_seg(&p, s[i].back, s[i].flags, s[i].seq, 0);
+		if (s[i].flags & TCPF_ACK)
+			p.tcp_ack = end[!s[i].back];
+		end[s[i].back] = s[i].seq + !!(s[i].flags & TCPF_SYN) + !!(s[i].flags & TCPF_FIN);
 		f = pass(t, &p, (uint64_t)i + 1);
 	}
 	return f;
@@ -312,8 +320,10 @@ static void test_bad_checksum_ignored(void **state)
 	tcp_seg(&p, false, 0x02, 1000, 0);
 	pass(t, &p, 2);
 	tcp_seg(&p, true, 0x12, 5000, 0);
+	p.tcp_ack = 1001;
 	pass(t, &p, 3);
 	tcp_seg(&p, false, 0x10, 1001, 0);
+	p.tcp_ack = 5001;
 	f = pass(t, &p, 4);
 	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
 	assert_true(f->tcp_bits & FLOW_HANDSHAKE);
@@ -461,15 +471,117 @@ static void test_blind_ack_no_handshake(void **state)
 
 	(void)state;
 	states_are(blind, blind_st, 4);
-	/* the server's 100 bytes before the client's ACK of its SYN */
-	asegs(t, blind, 2, st);
-	tcp_seg(&p, true, 0x18, 3000000001u, 100);
+	/* 100 bytes on the server's SYN-ACK, which a client without Fast Open discards */
+	asegs(t, blind, 1, st);
+	tcp_seg(&p, true, 0x12, 3000000000u, 100);
 	p.tcp_ack = 1001;
-	pass(t, &p, 3);
+	assert_int_equal(pass(t, &p, 2)->tcp_state, FT_SYN_RECV);
 	tcp_seg(&p, false, 0x10, 1001, 0);
 	p.tcp_ack = 3000000001u;
-	assert_int_equal(pass(t, &p, 4)->tcp_state, FT_ESTABLISHED);
+	assert_int_equal(pass(t, &p, 3)->tcp_state, FT_ESTABLISHED);
 	flow_table_free(t);
+}
+
+/* One segment, from the host (@out) or to it, after a SYN and SYN-ACK: is the handshake through? */
+static bool through_dir(bool out, bool back, uint8_t flags, uint32_t seq, uint32_t ack,
+				uint32_t len)
+{
+	static const struct aseg open[] = { { false, 0x02, 1000, 0 },
+					    { true, 0x12, 3000000000u, 1001 } };
+	struct flow_table *t = flow_table_new(16);
+	uint8_t st[2];
+	bool done;
+	struct pkt p;
+
+	asegs(t, open, 2, st);
+	tcp_seg(&p, back, flags, seq, len);
+	p.tcp_ack = ack;
+	p.dir = out ? PKT_DIR_OUT : PKT_DIR_IN;
+	done = pass(t, &p, 3)->tcp_bits & FLOW_HANDSHAKE;
+	flow_table_free(t);
+	return done;
+}
+
+static bool through(bool back, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len)
+{
+	return through_dir(false, back, flags, seq, ack, len);
+}
+
+/*
+ * The server's bytes (or FIN) after its SYN-ACK, acknowledging the
+ * client's SYN: the client took the SYN-ACK and takes them, its ACK still
+ * on the way (behind them in the queue). The handshake is through for the
+ * client, whichever of the server's segments comes first, also a little
+ * behind the SYN-ACK's end (its own bytes, which the client discards);
+ * not for bytes that acknowledge something else (or too far back), a bare
+ * ACK, bytes far from the SYN-ACK's end, without ACK, the client's own
+ * bytes with a blind ACK, or the host's own bytes as the server (a Fast
+ * Open server's reply: its client may never answer).
+ */
+static void test_responder_bytes_establish(void **state)
+{
+	(void)state;
+	assert_true(through(true, 0x18, 3000000001u, 1001, 100));
+	assert_true(through(true, 0x18, 3000001461u, 1001, 100));
+	assert_false(through(true, 0x18, 3000000001u, 1002, 100));
+	assert_false(through(true, 0x18, 3000000001u, 1001u - 70000u, 100));
+	assert_false(through(true, 0x10, 3000000001u, 1001, 0));
+	assert_true(through(true, 0x18, 2999999000u, 1001, 100));
+	assert_false(through(true, 0x18, 3000000001u - 70000u, 1001, 100));
+	assert_false(through(true, 0x18, 3000100001u, 1001, 100));
+	assert_false(through(true, 0x08, 3000000001u, 1001, 100));
+	assert_false(through(true, 0x12, 3000000500u, 1001, 100));
+	assert_false(through(false, 0x18, 1001, 12345, 100));
+	assert_true(through(true, 0x11, 3000000001u, 1001, 0));
+	assert_false(through_dir(true, true, 0x18, 3000000001u, 1001, 100));
+}
+
+/*
+ * What the client discards while it opens does not move the flow: a
+ * SYN-ACK of nothing it sent (Linux resets it; taken, the real SYN-ACK a
+ * million lower was "behind", and the connection never became
+ * established), a segment without SYN before the SYN-ACK, and, once
+ * connected, a SYN-ACK at another number (a challenge ACK). The SYN-ACK of
+ * any SYN the client sent counts, also after its next SYN.
+ */
+static void test_synack_checked(void **state)
+{
+	static const struct aseg bad_ack[] = {
+		{ false, 0x02, 1000, 0 },	 { true, 0x12, 3001000000u, 13346 },
+		{ true, 0x12, 3000000000u, 1001 }, { false, 0x10, 1001, 3000000001u },
+	};
+	static const uint8_t bad_st[] = { FT_SYN_SENT, FT_SYN_SENT, FT_SYN_RECV, FT_ESTABLISHED };
+	static const struct aseg behind[] = { /* an ACK of the SYN's sequence number itself */
+		{ false, 0x02, 1000, 0 }, { true, 0x12, 3001000000u, 1000 },
+	};
+	static const uint8_t behind_st[] = { FT_SYN_SENT, FT_SYN_SENT };
+	static const struct aseg before[] = {
+		{ false, 0x02, 1000, 0 },	 { true, 0x10, 3001000000u, 1001 },
+		{ true, 0x12, 3000000000u, 1001 }, { false, 0x10, 1001, 3000000001u },
+	};
+	static const struct aseg again[] = {
+		{ false, 0x02, 1000, 0 },	 { true, 0x12, 3000000000u, 1001 },
+		{ true, 0x12, 3001000000u, 1001 }, { false, 0x10, 1001, 3000000001u },
+	};
+	static const uint8_t again_st[] = { FT_SYN_SENT, FT_SYN_RECV, FT_SYN_RECV, FT_ESTABLISHED };
+	/* two SYNs, then the SYN-ACK of the first, or of the second */
+	static const struct aseg two_syns[] = {
+		{ false, 0x02, 1000, 0 },	   { false, 0x02, 101000, 0 },
+		{ true, 0x12, 3000000000u, 1001 }, { false, 0x10, 1001, 3000000001u },
+	};
+	static const struct aseg two_syns_behind[] = {
+		{ false, 0x02, 101000, 0 },	   { false, 0x02, 1000, 0 },
+		{ true, 0x12, 3000000000u, 1001 }, { false, 0x10, 1001, 3000000001u },
+	};
+	static const uint8_t two_st[] = { FT_SYN_SENT, FT_SYN_SENT, FT_SYN_RECV, FT_ESTABLISHED };
+
+	(void)state;
+	states_are(bad_ack, bad_st, 4);
+	states_are(behind, behind_st, 2);
+	states_are(before, bad_st, 4);
+	states_are(again, again_st, 4);
+	states_are(two_syns, two_st, 4);
+	states_are(two_syns_behind, two_st, 4);
 }
 
 /*
@@ -641,8 +753,10 @@ static void test_expiry_behind_long_flow(void **state)
 	tcp_seg(&p, false, 0x02, 1000, 0); /* an ssh session, say */
 	pass(t, &p, 1);
 	tcp_seg(&p, true, 0x12, 5000, 0);
+	p.tcp_ack = 1001;
 	pass(t, &p, 2);
 	tcp_seg(&p, false, 0x10, 1001, 0);
+	p.tcp_ack = 5001;
 	assert_int_equal(pass(t, &p, 3)->tcp_state, FT_ESTABLISHED);
 	for (uint32_t round = 0; round < 5; round++) {
 		uint64_t now = (1 + 40 * round) * s;
@@ -1106,6 +1220,7 @@ int main(void)
 		cmocka_unit_test(test_one_sided_pickup_expires),
 		cmocka_unit_test(test_expiry_behind_long_flow),
 		cmocka_unit_test(test_split_handshake), cmocka_unit_test(test_blind_ack_no_handshake),
+		cmocka_unit_test(test_responder_bytes_establish), cmocka_unit_test(test_synack_checked),
 		cmocka_unit_test(test_split_handshake_established),
 		cmocka_unit_test(test_embryonic_reset_reopens),
 		cmocka_unit_test(test_synack_again_cheap),

@@ -26,6 +26,9 @@ struct seg {
 /* How the host's stack loses a segment run_opts() sends. */
 enum lost { KEPT, MD5, V6_HEADER, BAD_CSUM, L2_GROUP };
 
+/* The host is the client: segments to the server go out (else the host is the server). */
+static bool host_client;
+
 /*
  * Through the flow's record, then the IPS, as the pipeline runs them; true
  * when sid 1 alerted. @how: with a TCP MD5 signature option, behind an
@@ -56,7 +59,7 @@ static bool run_opts(struct env *e, const struct seg *s, enum lost how)
 		h[n + 18] = h[n + 19] = 1;
 		n += 20;
 	}
-	p.dir = s->to_server ? PKT_DIR_IN : PKT_DIR_OUT; /* the host is the server */
+	p.dir = s->to_server != host_client ? PKT_DIR_IN : PKT_DIR_OUT;
 	p.v6_undelivered = how == V6_HEADER;
 	p.csum_bad = how == BAD_CSUM;
 	p.l2_group = how == L2_GROUP;
@@ -811,6 +814,87 @@ static void test_resyn_after_reset(void **state)
 	assert_int_equal(hits(to_client, again, 7, NULL), 1);
 }
 
+/*
+ * A server's bytes right after its SYN-ACK, before the client's ACK has
+ * passed the engine: the client took the SYN-ACK and is connected, so it
+ * takes them. They were inspected in SYN_RECV, not established, and every
+ * flow:established,to_client rule missed what a malicious server sent
+ * first (3 of 4 live runs: the ACK and the bytes race to the queue).
+ * Suricata's IDS mode takes such a segment as the sign of a missed ACK.
+ * Bytes the client drops (an ACK of nothing it sent) or behind a hole do
+ * not count until the handshake, or the hole, is through.
+ */
+static void test_server_bytes_before_ack(void **state)
+{
+	static const char to_client[] =
+		"alert tcp any any -> any any (flow:to_client,established; content:\"ATTACK\"; sid:1;)\n";
+	const struct seg early[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ false, 5001, 100, PA, 65535, -1, 0, "xxATT", 0 },
+		{ false, 5006, 100, PA, 65535, -1, 0, "ACKyy", 0 },
+		{ true, 100, 5011, TCPF_ACK, 502, -1, 0, "", 0 },
+	};
+	const struct seg hole[] = { /* the second segment first: counted when the first fills the hole */
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ false, 5006, 100, PA, 65535, -1, 0, "ACKyy", 0 },
+		{ false, 5001, 100, PA, 65535, -1, 0, "xxATT", 0 },
+	};
+	const struct seg not_taken[] = { /* an ACK of nothing the client sent: Linux drops it */
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ false, 5001, 777, PA, 65535, -1, 0, "ATTACK", 0 },
+	};
+	const struct seg synack_bytes[] = { /* bytes on the SYN-ACK, which the client discards */
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "zzzzzzzzzzzzzzzzzzzz", 0 },
+		{ false, 5001, 100, PA, 65535, -1, 0, "xxATT", 0 },
+		{ false, 5006, 100, PA, 65535, -1, 0, "ACKyy", 0 },
+	};
+	/* a SYN-ACK of nothing the client sent (Linux resets it), then the real one */
+	const struct seg bad_synack[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 1005000, 12445, SA, 65535, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ false, 5001, 100, PA, 65535, -1, 0, "xxATT", 0 },
+		{ false, 5006, 100, PA, 65535, -1, 0, "ACKyy", 0 },
+	};
+	/* the real SYN-ACK, then another at another number: the client, connected, drops it */
+	const struct seg second_synack[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ false, 1005000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ false, 5001, 100, PA, 65535, -1, 0, "xxATT", 0 },
+		{ false, 5006, 100, PA, 65535, -1, 0, "ACKyy", 0 },
+	};
+
+	/* the same, its ACK of nothing the client sent: the client's bytes still start at 100 */
+	const struct seg second_synack_out[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ false, 1005000, 12445, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "xxATT", 0 },
+		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+
+	(void)state;
+	host_client = true;
+	assert_int_equal(hits(to_client, early, 5, NULL), 1);
+	assert_int_equal(hits(to_client, hole, 4, NULL), 1);
+	assert_int_equal(hits(to_client, not_taken, 3, NULL), 0);
+	assert_int_equal(hits(to_client, synack_bytes, 4, NULL), 1);
+	assert_int_equal(hits(to_client, bad_synack, 6, NULL), 1);
+	assert_int_equal(hits(to_client, second_synack, 6, NULL), 1);
+	assert_int_equal(hits(rules, second_synack_out, 6, NULL), 1);
+	host_client = false;
+	/* the host's own bytes as the server, before the client's ACK: not the handshake */
+	assert_int_equal(hits(to_client, early, 4, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -825,6 +909,7 @@ int main(void)
 		cmocka_unit_test(test_tfo_syn_again), cmocka_unit_test(test_tfo_late_syn),
 		cmocka_unit_test(test_tfo_two_contents), cmocka_unit_test(test_tfo_full),
 		cmocka_unit_test(test_split_handshake), cmocka_unit_test(test_resyn_after_reset),
+		cmocka_unit_test(test_server_bytes_before_ack),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -139,9 +139,13 @@ static void test_offload_only_when_ips_cannot_match(void **state)
 	reply.src = p.dst, reply.dst = p.src, reply.sport = p.dport, reply.dport = p.sport;
 	reply.dir = PKT_DIR_OUT;
 	reply.tcp_flags = 0x12;
+	reply.tcp_seq = 5000;
+	reply.tcp_ack = p.tcp_seq + 1;
 	pipeline_judge(&pl, &reply, 4, &v);
 	assert_false(v.offload);
 	p.tcp_flags = 0x10; /* the opener's ACK: established, handed to the kernel */
+	p.tcp_seq++;
+	p.tcp_ack = 5001;
 	pipeline_judge(&pl, &p, 5, &v);
 	assert_true(v.offload);
 	assert_true(flow_lookup(pl.flows, &p, 6, &(int){ 0 })->offloaded); /* `flows` says so */
