@@ -876,6 +876,17 @@ void flow_orig(const struct flow_table *t, const struct flow *f, struct fw_key *
 }
 
 /*
+ * In SYN_SENT: does @p acknowledge one of the opener's SYNs? Linux takes an
+ * ACK in (ISS, SND.NXT]; until the responder's SYN, tcp_end[1] holds the
+ * lowest ISS + 1 of the opener's SYNs (tcp_advance()).
+ */
+static bool acks_syn(const struct flow *f, const struct pkt *p)
+{
+	return (p->tcp_flags & TCPF_ACK) && (f->tcp_bits & FLOW_END_KNOWN(0)) &&
+	       p->tcp_ack - f->tcp_end[1] <= f->tcp_end[0] - f->tcp_end[1];
+}
+
+/*
  * Does the receiver take the RST @p from @side? Linux takes one at its
  * rcv_nxt exactly and answers any other in the window with a challenge
  * ACK (RFC 5961 3.2); a real stack resets at its snd_nxt, which is the
@@ -890,8 +901,16 @@ void flow_orig(const struct flow_table *t, const struct flow *f, struct fw_key *
  */
 static bool rst_plausible(const struct flow *f, const struct pkt *p, int side)
 {
+	/*
+	 * The responder before its SYN: a refused SYN's answer, which Linux
+	 * takes with an ACK of the SYN only (RFC 9293 3.10.7.3), as for a
+	 * SYN-ACK (acks_syn()); any other, taken, closed the flow, and the
+	 * real SYN-ACK after it was no part of the connection.
+	 */
+	if (f->tcp_state == FT_SYN_SENT && side == 1)
+		return acks_syn(f, p);
 	if (!(f->tcp_bits & FLOW_END_KNOWN(side)))
-		return true; /* nothing seen from that side yet: a refused SYN's answer */
+		return true; /* nothing seen from that side yet */
 	/*
 	 * A listener's answer to the opener's SYN at another sequence number
 	 * inside the window of its pending request: it drops the request
@@ -956,19 +975,18 @@ static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
  * must move nothing (its bytes its sender's end, where the other side's
  * ACK of the SYN is looked for):
  * - In SYN_SENT, anything from the responder but a SYN, and a SYN-ACK whose
- *   ACK is not of the opener's SYN: Linux takes one in (ISS, SND.NXT]
- *   (RFC 9293 3.10.7.3) and resets any other. Until the responder's SYN,
- *   tcp_end[1] holds the opener's ISS + 1. Taken, a server's SYN-ACK of
- *   nothing moved the flow to SYN_RECV and the end to its number; the
- *   real SYN-ACK after it, a million lower, was "behind", and neither the
- *   client's ACK nor the server's bytes ever made the connection
- *   established.
+ *   ACK is not of the opener's SYN (acks_syn()): Linux resets it. Taken,
+ *   a server's SYN-ACK of nothing moved the flow to SYN_RECV and the end
+ *   to its number; the real SYN-ACK after it, a million lower, was
+ *   "behind", and neither the client's ACK nor the server's bytes ever
+ *   made the connection established.
  * - In a simultaneous open, a segment that does not acknowledge the other
  *   side's SYN (SYN_SENT2).
- * - In SYN_RECV, the responder's SYN-ACK again: its first set the end, and
- *   a client connected by it answers one at another number with a
- *   challenge ACK. (A listener under SYN cookies may send one at another
- *   number for another SYN: README, not followed.)
+ * - In SYN_RECV, a remote responder's SYN-ACK again: its first set the
+ *   end, and a client connected by it answers one at another number with
+ *   a challenge ACK. (A listener on the host under SYN cookies sends one
+ *   at another number for another SYN, and its client may complete
+ *   either: README, not followed.)
  */
 static bool opening_discards(const struct flow *f, const struct pkt *p, int side)
 {
@@ -976,14 +994,12 @@ static bool opening_discards(const struct flow *f, const struct pkt *p, int side
 
 	switch (f->tcp_state) {
 	case FT_SYN_SENT:
-		return side == 1 &&
-		       (!(fl & TCPF_SYN) ||
-			((fl & TCPF_ACK) && p->tcp_ack - f->tcp_end[1] > f->tcp_end[0] - f->tcp_end[1]));
+		return side == 1 && (!(fl & TCPF_SYN) || ((fl & TCPF_ACK) && !acks_syn(f, p)));
 	case FT_SYN_SENT2:
 		return (fl & TCPF_ACK) &&
 		       (!(f->tcp_bits & FLOW_END_KNOWN(!side)) || p->tcp_ack != f->tcp_end[!side]);
 	case FT_SYN_RECV:
-		return side == 1 && (fl & TCPF_SYN);
+		return side == 1 && (fl & TCPF_SYN) && p->dir != PKT_DIR_OUT;
 	default:
 		return false;
 	}

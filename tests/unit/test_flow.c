@@ -136,13 +136,30 @@ static void test_blind_rst_ignored(void **state)
 	f = pass(t, &p, 9);
 	assert_int_equal(f->tcp_state, FT_CLOSE);
 	flow_table_free(t);
-	/* the answer to a SYN, from a side that has sent nothing yet, always counts */
-	t = flow_table_new(16);
-	tcp_seg(&p, false, 0x02, 1000, 0);
-	pass(t, &p, 1);
-	tcp_seg(&p, true, 0x14, 0, 0);
-	assert_int_equal(pass(t, &p, 2)->tcp_state, FT_CLOSE);
-	flow_table_free(t);
+	/*
+	 * The answer to a SYN, from a side that has sent nothing yet, counts
+	 * when it acknowledges the SYN, as Linux takes it; a bare RST, or one
+	 * of anything else, is dropped (taken, the real SYN-ACK after it was
+	 * no part of the connection).
+	 */
+	static const struct {
+		uint8_t flags;
+		uint32_t ack;
+		uint8_t state;
+	} answer[] = { { 0x14, 1001, FT_CLOSE },
+		       { 0x04, 0, FT_SYN_SENT },
+		       { 0x04, 1001, FT_SYN_SENT },
+		       { 0x14, 1000, FT_SYN_SENT },
+		       { 0x14, 13346, FT_SYN_SENT } };
+	for (size_t i = 0; i < sizeof(answer) / sizeof(answer[0]); i++) {
+		t = flow_table_new(16);
+		tcp_seg(&p, false, 0x02, 1000, 0);
+		pass(t, &p, 1);
+		tcp_seg(&p, true, answer[i].flags, 0, 0);
+		p.tcp_ack = answer[i].ack;
+		assert_int_equal(pass(t, &p, 2)->tcp_state, answer[i].state);
+		flow_table_free(t);
+	}
 }
 
 /*
@@ -574,6 +591,9 @@ static void test_synack_checked(void **state)
 		{ true, 0x12, 3000000000u, 1001 }, { false, 0x10, 1001, 3000000001u },
 	};
 	static const uint8_t two_st[] = { FT_SYN_SENT, FT_SYN_SENT, FT_SYN_RECV, FT_ESTABLISHED };
+	struct flow_table *t;
+	uint8_t st[4];
+	struct pkt p;
 
 	(void)state;
 	states_are(bad_ack, bad_st, 4);
@@ -582,6 +602,20 @@ static void test_synack_checked(void **state)
 	states_are(again, again_st, 4);
 	states_are(two_syns, two_st, 4);
 	states_are(two_syns_behind, two_st, 4);
+	/*
+	 * The host as a listener under SYN cookies: a SYN-ACK for each SYN,
+	 * and the client completes the second (ahead of the first).
+	 */
+	t = flow_table_new(16);
+	asegs(t, two_syns, 3, st);
+	tcp_seg(&p, true, 0x12, 3001000000u, 0);
+	p.tcp_ack = 101001;
+	p.dir = PKT_DIR_OUT;
+	pass(t, &p, 4);
+	tcp_seg(&p, false, 0x10, 101001, 0);
+	p.tcp_ack = 3001000001u;
+	assert_int_equal(pass(t, &p, 5)->tcp_state, FT_ESTABLISHED);
+	flow_table_free(t);
 }
 
 /*

@@ -881,8 +881,20 @@ static void test_server_bytes_before_ack(void **state)
 		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
 	};
 
+	/* a RST before the SYN-ACK the client drops: bare, or of nothing it sent */
+	const struct seg rst_first[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5001, 0, TCPF_RST, 0, -1, 0, "", 0 },
+		{ false, 5001, 12445, TCPF_RST | TCPF_ACK, 0, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ false, 5001, 100, PA, 65535, -1, 0, "xxATT", 0 },
+		{ false, 5006, 100, PA, 65535, -1, 0, "ACKyy", 0 },
+	};
+
 	(void)state;
 	host_client = true;
+	assert_int_equal(hits(to_client, rst_first, 7, NULL), 1);
 	assert_int_equal(hits(to_client, early, 5, NULL), 1);
 	assert_int_equal(hits(to_client, hole, 4, NULL), 1);
 	assert_int_equal(hits(to_client, not_taken, 3, NULL), 0);
