@@ -887,6 +887,30 @@ static bool acks_syn(const struct flow *f, const struct pkt *p)
 }
 
 /*
+ * Options for which Linux in SYN_SENT drops a segment before it looks at
+ * its RST: a timestamp echo it cannot check here (it takes one of a TSval
+ * it sent, and no stack puts one on a refusal: Linux never does), and a
+ * TCP MD5 signature (only a socket with the key takes it: a BGP speaker's
+ * refused SYN then waits for the next one). A server's such RST, then the
+ * real SYN-ACK: the flow was closed, and the connection never established.
+ */
+static bool synsent_drops_opts(const struct pkt *p)
+{
+	const uint8_t *end, *next;
+
+	if (!p->l4 || p->l4hlen <= 20 || p->l4hlen > p->l4len)
+		return false;
+	end = p->l4 + p->l4hlen;
+	for (const uint8_t *x = p->l4 + 20; x < end; x = next) {
+		if (!(next = pkt_opt_next(x, end)))
+			return false;
+		if ((x[0] == 19 && x[1] == 18) || (x[0] == 8 && x[1] == 10 && (x[6] | x[7] | x[8] | x[9])))
+			return true;
+	}
+	return false;
+}
+
+/*
  * Does the receiver take the RST @p from @side? Linux takes one at its
  * rcv_nxt exactly and answers any other in the window with a challenge
  * ACK (RFC 5961 3.2); a real stack resets at its snd_nxt, which is the
@@ -908,7 +932,7 @@ static bool rst_plausible(const struct flow *f, const struct pkt *p, int side)
 	 * real SYN-ACK after it was no part of the connection.
 	 */
 	if (f->tcp_state == FT_SYN_SENT && side == 1)
-		return acks_syn(f, p);
+		return acks_syn(f, p) && !synsent_drops_opts(p);
 	if (!(f->tcp_bits & FLOW_END_KNOWN(side)))
 		return true; /* nothing seen from that side yet */
 	/*

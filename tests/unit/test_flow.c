@@ -151,6 +151,20 @@ static void test_blind_rst_ignored(void **state)
 		       { 0x04, 1001, FT_SYN_SENT },
 		       { 0x14, 1000, FT_SYN_SENT },
 		       { 0x14, 13346, FT_SYN_SENT } };
+	/*
+	 * Options Linux drops it for before it looks at the RST: a timestamp
+	 * echo (not 0), a TCP MD5 signature.
+	 */
+	static const struct {
+		uint8_t opt[20];
+		uint8_t state;
+	} opts[] = { { { 1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 1 }, FT_SYN_SENT },
+		     { { 1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 0 }, FT_CLOSE },
+		     { { 19, 18, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
+			 0xab, 0xab, 0xab, 0xab, 0xab, 1, 1 },
+		       FT_SYN_SENT } };
+	uint8_t h[40] = { 0 };
+
 	for (size_t i = 0; i < sizeof(answer) / sizeof(answer[0]); i++) {
 		t = flow_table_new(16);
 		tcp_seg(&p, false, 0x02, 1000, 0);
@@ -158,6 +172,18 @@ static void test_blind_rst_ignored(void **state)
 		tcp_seg(&p, true, answer[i].flags, 0, 0);
 		p.tcp_ack = answer[i].ack;
 		assert_int_equal(pass(t, &p, 2)->tcp_state, answer[i].state);
+		flow_table_free(t);
+	}
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		t = flow_table_new(16);
+		tcp_seg(&p, false, 0x02, 1000, 0);
+		pass(t, &p, 1);
+		tcp_seg(&p, true, 0x14, 0, 0);
+		p.tcp_ack = 1001;
+		memcpy(h + 20, opts[i].opt, sizeof(opts[i].opt));
+		p.l4 = h;
+		p.l4hlen = p.l4len = 40;
+		assert_int_equal(pass(t, &p, 2)->tcp_state, opts[i].state);
 		flow_table_free(t);
 	}
 }
