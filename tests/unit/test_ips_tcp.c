@@ -819,10 +819,13 @@ static void test_resyn_after_reset(void **state)
  * passed the engine: the client took the SYN-ACK and is connected, so it
  * takes them. They were inspected in SYN_RECV, not established, and every
  * flow:established,to_client rule missed what a malicious server sent
- * first (3 of 4 live runs: the ACK and the bytes race to the queue).
- * Suricata's IDS mode takes such a segment as the sign of a missed ACK.
- * Bytes the client drops (an ACK of nothing it sent) or behind a hole do
- * not count until the handshake, or the hole, is through.
+ * first (10 of 10 live runs for one segment: the ACK and the bytes race
+ * to the queue). Suricata's IDS mode takes such a segment as the sign of
+ * a missed ACK. Bytes the client drops (an ACK of nothing it sent) do not
+ * count. Nor do what the client discards on the way: bytes on the
+ * SYN-ACK, a SYN-ACK or a RST of nothing it sent, a bare RST, a second
+ * SYN-ACK at another number once connected; each, taken, kept the
+ * connection out of established, or moved where a stream starts.
  */
 static void test_server_bytes_before_ack(void **state)
 {
@@ -870,7 +873,6 @@ static void test_server_bytes_before_ack(void **state)
 		{ false, 5001, 100, PA, 65535, -1, 0, "xxATT", 0 },
 		{ false, 5006, 100, PA, 65535, -1, 0, "ACKyy", 0 },
 	};
-
 	/* the same, its ACK of nothing the client sent: the client's bytes still start at 100 */
 	const struct seg second_synack_out[] = {
 		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
@@ -880,7 +882,6 @@ static void test_server_bytes_before_ack(void **state)
 		{ true, 100, 5001, PA, 502, -1, 0, "xxATT", 0 },
 		{ true, 105, 5001, PA, 502, -1, 0, "ACKyy", 0 },
 	};
-
 	/* a RST before the SYN-ACK the client drops: bare, or of nothing it sent */
 	const struct seg rst_first[] = {
 		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
