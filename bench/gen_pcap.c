@@ -156,18 +156,33 @@ static void put_addr(uint8_t *p, u128 a, int fam)
 		p[i] = (uint8_t)(a >> (120 - 8 * i));
 }
 
-/* L4 header at @p; returns its length. @reply: the answering direction. */
+/* A TCP side's initial sequence number, from the flow's addresses and ports. */
+static uint32_t isn(const struct flow5 *f, int side)
+{
+	return (uint32_t)f->src * 2654435761u ^ (uint32_t)f->dst * 40503u ^ f->sport << 16 ^ f->dport ^
+	       (side ? 0x9e3779b9u : 0);
+}
+
+/*
+ * L4 header at @p; returns its length. @reply: the answering direction.
+ * TCP numbers are a real handshake's, as the flow table checks them: a
+ * SYN-ACK and an ACK acknowledge the other side's SYN (no payload).
+ */
 static int l4(uint8_t *p, const struct flow5 *f, int reply, int first)
 {
 	unsigned sp = reply ? f->dport : f->sport, dp = reply ? f->sport : f->dport;
 
 	if (f->proto == 6) {
+		uint8_t fl = first ? 0x02 : reply && f->sent == 1 ? 0x12 : 0x10;
+
 		memset(p, 0, 20);
 		put16(p, sp);
 		put16(p + 2, dp);
-		put32(p + 4, (uint32_t)rnd());
+		put32(p + 4, isn(f, reply) + !(fl & 0x02));
+		if (fl & 0x10)
+			put32(p + 8, isn(f, !reply) + 1);
 		p[12] = 0x50;
-		p[13] = first ? 0x02 : reply && f->sent == 1 ? 0x12 : 0x10;
+		p[13] = fl;
 		put16(p + 14, 65535);
 		return 20;
 	}
