@@ -896,18 +896,10 @@ static bool acks_syn(const struct flow *f, const struct pkt *p)
  */
 static bool synsent_drops_opts(const struct pkt *p)
 {
-	const uint8_t *end, *next;
+	struct pkt_tcp_opts o;
 
-	if (!p->l4 || p->l4hlen <= 20 || p->l4hlen > p->l4len)
-		return false;
-	end = p->l4 + p->l4hlen;
-	for (const uint8_t *x = p->l4 + 20; x < end; x = next) {
-		if (!(next = pkt_opt_next(x, end)))
-			return false;
-		if ((x[0] == 19 && x[1] == 18) || (x[0] == 8 && x[1] == 10 && (x[6] | x[7] | x[8] | x[9])))
-			return true;
-	}
-	return false;
+	pkt_tcp_opts(p, &o);
+	return o.md5 || (o.ts && o.tsecr);
 }
 
 /*
@@ -1064,12 +1056,13 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 	    (!(f->tcp_bits & FLOW_END_KNOWN(0)) || (int32_t)(p->tcp_seq + 1 - f->tcp_end[1]) < 0))
 		f->tcp_end[1] = p->tcp_seq + 1;
 	/*
-	 * New sequence space from a remote sender (bytes or a FIN), near its
-	 * end before this segment moves it (SYN_RECV, below): up to 66,000
+	 * In SYN_RECV, new sequence space from a remote sender (bytes or a
+	 * FIN), near its end before this segment moves it (below): up to 66,000
 	 * bytes either side, as a SYN-ACK's own bytes, which a client without
 	 * Fast Open discards, moved the end past where the real ones start.
 	 */
-	early = !(fl & TCPF_SYN) && p->dir != PKT_DIR_OUT && (f->tcp_bits & FLOW_END_KNOWN(side)) &&
+	early = f->tcp_state == FT_SYN_RECV && !(fl & TCPF_SYN) && p->dir != PKT_DIR_OUT &&
+		(f->tcp_bits & FLOW_END_KNOWN(side)) &&
 		p->tcp_seq - f->tcp_end[side] + ACK_SLACK < 2 * ACK_SLACK &&
 		(p->len > (uint32_t)p->l3hlen + p->l4hlen || (fl & TCPF_FIN));
 	tcp_track_end(f, p, side);
@@ -1112,8 +1105,7 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 		 * sender: it saw the SYN.)
 		 */
 		if ((fl & TCPF_ACK) &&
-		    (!from_opener == (f->tcp_state == FT_SYN_RECV2) ||
-		     (early && f->tcp_state == FT_SYN_RECV)) &&
+		    (!from_opener == (f->tcp_state == FT_SYN_RECV2) || early) &&
 		    (f->tcp_bits & FLOW_END_KNOWN(!side)) && f->tcp_end[!side] - p->tcp_ack < ACK_SLACK) {
 			f->tcp_state = FT_ESTABLISHED;
 			f->tcp_bits |= FLOW_HANDSHAKE;

@@ -30,13 +30,6 @@ enum {
 	ITS_FULL = 128, /* 1 GiB acked (past any window), or not known: the bound is the window */
 };
 
-/* The options read here: window scale (on SYNs) and the timestamps. */
-struct topts {
-	bool ws, ts, md5;
-	uint8_t shift;
-	uint32_t tsval;
-};
-
 static bool after(uint32_t a, uint32_t b)
 {
 	return (int32_t)(a - b) > 0;
@@ -45,31 +38,6 @@ static bool after(uint32_t a, uint32_t b)
 static bool before(uint32_t a, uint32_t b)
 {
 	return (int32_t)(a - b) < 0;
-}
-
-/* As tcp_parse_options() reads them; a list that breaks ends the walk. */
-static void opts_of(const struct pkt *p, struct topts *o)
-{
-	const uint8_t *h = p->l4, *end, *next;
-
-	memset(o, 0, sizeof(*o));
-	if (!h || p->l4hlen <= 20 || p->l4hlen > p->l4len)
-		return;
-	end = h + p->l4hlen;
-	for (const uint8_t *x = h + 20; x < end; x = next) {
-		if (!(next = pkt_opt_next(x, end)))
-			return;
-		if (x[0] == 3 && x[1] == 3) {
-			o->ws = true;
-			o->shift = x[2] > 14 ? 14 : x[2]; /* Linux clamps it too */
-		} else if (x[0] == 19 && x[1] == 18) {
-			o->md5 = true;
-		} else if (x[0] == 8 && x[1] == 10) {
-			o->ts = true;
-			o->tsval = (uint32_t)x[2] << 24 | (uint32_t)x[3] << 16 |
-				   (uint32_t)x[4] << 8 | x[5];
-		}
-	}
 }
 
 /* Both SYNs seen, each once: what they negotiated is known. */
@@ -94,7 +62,7 @@ static int shift_of(const struct ips_tcp *t, int d)
 }
 
 /* Its SYN's options; a second SYN offering others makes them unknown. */
-static void learn_syn(struct ips_tcp_side *sd, const struct topts *o)
+static void learn_syn(struct ips_tcp_side *sd, const struct pkt_tcp_opts *o)
 {
 	uint8_t has = (uint8_t)(ITS_SYN | (o->ws ? ITS_WS : 0) | (o->ts ? ITS_TSOPT : 0));
 
@@ -113,7 +81,7 @@ static void learn_syn(struct ips_tcp_side *sd, const struct topts *o)
 }
 
 /* A kept segment from side @d: its ACK, window and TSval as the receiver records them. */
-static void learn(struct ips_tcp *t, const struct pkt *p, int d, const struct topts *o)
+static void learn(struct ips_tcp *t, const struct pkt *p, int d, const struct pkt_tcp_opts *o)
 {
 	struct ips_tcp_side *sd = &t->side[d], *rr = &t->side[!d];
 	int sh = p->tcp_flags & TCPF_SYN ? 0 : shift_of(t, d); /* a SYN's window is never scaled */
@@ -190,7 +158,7 @@ static bool out_of_window(const struct ips_tcp *t, const struct pkt *p, int d)
 }
 
 /* tcp_paws_discard(): timestamps on, a TSval older than ts_recent - 1 (0: not yet one). */
-static bool paws(const struct ips_tcp *t, const struct topts *o, int d)
+static bool paws(const struct ips_tcp *t, const struct pkt_tcp_opts *o, int d)
 {
 	const struct ips_tcp_side *sd = &t->side[d];
 
@@ -200,9 +168,9 @@ static bool paws(const struct ips_tcp *t, const struct topts *o, int d)
 
 bool ips_tcp_take(struct ips_tcp *t, const struct pkt *p, int dir, const uint32_t *rstart)
 {
-	struct topts o = { 0 };
+	struct pkt_tcp_opts o = { 0 };
 
-	opts_of(p, &o);
+	pkt_tcp_opts(p, &o);
 	/*
 	 * A TCP MD5 signature option (RFC 2385): a receiver without a key for
 	 * the peer drops the segment, a RST too (tcp_inbound_hash()), so it

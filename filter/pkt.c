@@ -34,6 +34,31 @@ const uint8_t *pkt_opt_next(const uint8_t *o, const uint8_t *end)
 	return o + o[1];
 }
 
+/* pkt_tcp_opts() - see pkt.h. */
+void pkt_tcp_opts(const struct pkt *p, struct pkt_tcp_opts *o)
+{
+	const uint8_t *h = p->l4, *end, *next;
+
+	memset(o, 0, sizeof(*o));
+	if (!h || p->l4hlen <= 20 || p->l4hlen > p->l4len)
+		return;
+	end = h + p->l4hlen;
+	for (const uint8_t *x = h + 20; x < end; x = next) {
+		if (!(next = pkt_opt_next(x, end)))
+			return;
+		if (x[0] == 3 && x[1] == 3) {
+			o->ws = true;
+			o->shift = x[2] > 14 ? 14 : x[2];
+		} else if (x[0] == 19 && x[1] == 18) {
+			o->md5 = true;
+		} else if (x[0] == 8 && x[1] == 10) {
+			o->ts = true;
+			o->tsval = pkt_be32(x + 2);
+			o->tsecr = pkt_be32(x + 6);
+		}
+	}
+}
+
 /*
  * IPv4 options as ip_options_compile() reads them (pkt_opt_next()). The
  * kernel drops packets that break this after PREROUTING.

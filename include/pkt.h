@@ -99,6 +99,16 @@ struct pkt {
  */
 const uint8_t *pkt_opt_next(const uint8_t *o, const uint8_t *end);
 
+/* The TCP options the flow table and the IPS read: window scale, timestamps, MD5. */
+struct pkt_tcp_opts {
+	bool ws, ts, md5;
+	uint8_t shift;         /* window scale, clamped to 14 as Linux does */
+	uint32_t tsval, tsecr;
+};
+
+/* pkt_tcp_opts() - @p's, as tcp_parse_options() reads them: a list that breaks ends the walk. */
+void pkt_tcp_opts(const struct pkt *p, struct pkt_tcp_opts *o);
+
 /*
  * pkt_tcp_unread() - does TCP segment @p never reach TCP on the host? A
  * wrong checksum (live), IPv6 behind a header the stack drops after
