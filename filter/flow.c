@@ -961,12 +961,19 @@ static bool rst_plausible(const struct flow *f, const struct pkt *p, int side)
  * FIN is sent again, the FIN is not) - unless bytes at or past its number
  * came first: then there was none.
  */
+/* TCP bytes @p carries, counted from the IP length: a capture may have cut the payload short. */
+static inline uint32_t seg_bytes(const struct pkt *p)
+{
+	uint32_t hdrs = (uint32_t)p->l3hlen + p->l4hlen;
+
+	return p->len > hdrs ? p->len - hdrs : 0;
+}
+
 static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
 {
 	/* a crossed SYN's data: the opener in SYN_SENT discards it (simultaneous open) */
 	bool crossed = side == 1 && (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
-	uint32_t hdrs = (uint32_t)p->l3hlen + p->l4hlen;
-	uint32_t n = p->len > hdrs && !crossed ? p->len - hdrs : 0;
+	uint32_t n = crossed ? 0 : seg_bytes(p);
 	uint32_t end = p->tcp_seq + n + !!(p->tcp_flags & TCPF_SYN) + !!(p->tcp_flags & TCPF_FIN);
 	bool fin = p->tcp_flags & TCPF_FIN, known = f->tcp_bits & FLOW_END_KNOWN(side);
 	int32_t from = known ? (int32_t)(p->tcp_seq - f->tcp_end[side]) : 0;
@@ -1004,6 +1011,22 @@ static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
  *   at another number for another SYN, and its client may complete
  *   either: README, not followed.)
  */
+/*
+ * Did the opener's SYN try Fast Open (RFC 7413)? An option (a cookie, or a
+ * request for one) or bytes (a Linux client sends them without a cookie
+ * only with TFO_CLIENT_NO_COOKIE): either way Linux has set syn_fastopen or
+ * syn_data, and takes a SYN-ACK's bytes.
+ */
+static bool tries_fast_open(const struct pkt *p)
+{
+	struct pkt_tcp_opts o;
+
+	if (seg_bytes(p))
+		return true;
+	pkt_tcp_opts(p, &o);
+	return o.tfo;
+}
+
 static bool opening_discards(const struct flow *f, const struct pkt *p, int side)
 {
 	uint8_t fl = p->tcp_flags;
@@ -1052,9 +1075,12 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 	 * its SYN-ACK after the next SYN has passed: the first SYN's must
 	 * still count, or its handshake never did.
 	 */
-	if (f->tcp_state == FT_SYN_SENT && !side && (fl & TCPF_SYN) &&
-	    (!(f->tcp_bits & FLOW_END_KNOWN(0)) || (int32_t)(p->tcp_seq + 1 - f->tcp_end[1]) < 0))
-		f->tcp_end[1] = p->tcp_seq + 1;
+	if (f->tcp_state == FT_SYN_SENT && !side && (fl & TCPF_SYN)) {
+		if (!(f->tcp_bits & FLOW_END_KNOWN(0)) || (int32_t)(p->tcp_seq + 1 - f->tcp_end[1]) < 0)
+			f->tcp_end[1] = p->tcp_seq + 1;
+		if (!f->opener_tfo)
+			f->opener_tfo = tries_fast_open(p);
+	}
 	/*
 	 * In SYN_RECV, new sequence space from a remote sender (bytes or a
 	 * FIN), near its end before this segment moves it (below): up to 66,000
@@ -1064,13 +1090,25 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 	early = f->tcp_state == FT_SYN_RECV && !(fl & TCPF_SYN) && p->dir != PKT_DIR_OUT &&
 		(f->tcp_bits & FLOW_END_KNOWN(side)) &&
 		p->tcp_seq - f->tcp_end[side] + ACK_SLACK < 2 * ACK_SLACK &&
-		(p->len > (uint32_t)p->l3hlen + p->l4hlen || (fl & TCPF_FIN));
+		(seg_bytes(p) || (fl & TCPF_FIN));
 	tcp_track_end(f, p, side);
 	switch (f->tcp_state) {
 	case FT_SYN_SENT:
-		if (!from_opener && (fl & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK))
+		if (!from_opener && (fl & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK)) {
 			f->tcp_state = FT_SYN_RECV;
-		else if (!from_opener && (fl & TCPF_SYN))
+			/*
+			 * A Fast Open opener takes the SYN-ACK's bytes and FIN
+			 * (Linux 4.6+, tcp_rcv_fastopen_synack()): connected by
+			 * it, it reads them at once, so they are the handshake's
+			 * end as a server's first bytes are (SYN_RECV, below).
+			 * The state waits for the opener's ACK, and with it the
+			 * flow's timeout: a Linux server never sends such bytes,
+			 * but a remote client of the host may take them all the
+			 * same (a capture of another stack's server).
+			 */
+			if (f->opener_tfo && (seg_bytes(p) || (fl & TCPF_FIN)))
+				f->tcp_bits |= FLOW_HANDSHAKE;
+		} else if (!from_opener && (fl & TCPF_SYN))
 			f->tcp_state = FT_SYN_SENT2;
 		break;
 	case FT_SYN_SENT2:

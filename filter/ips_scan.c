@@ -525,13 +525,17 @@ static void stream_feed(struct scan *s)
 	struct sview *v = &s->sv;
 	bool is_pkt, takes = receiver_takes(s);
 	const uint8_t both = TCPF_SYN | TCPF_ACK;
+	/* the SYN-ACK that connected a Fast Open opener, which reads its bytes (flow_update()) */
+	bool tfo_reply = s->dir == 1 && (s->p->tcp_flags & both) == both &&
+			 (s->f->tcp_bits & FLOW_HANDSHAKE) && flow_tcp_opening(s->f);
 
 	if (!fs->st[s->dir] && !(fs->st[s->dir] = ips_stream_new()))
 		return;
 	/* a SYN-ACK says where the other side's bytes start */
 	if (takes && (s->p->tcp_flags & both) == both && fs->st[!s->dir])
 		ips_stream_acked(fs->st[!s->dir], s->p->tcp_ack);
-	ips_stream_add(fs->st[s->dir], s->rs, s->p, takes, &v->d, &v->len, &v->new_off, &is_pkt);
+	ips_stream_add(fs->st[s->dir], s->rs, s->p, takes, tfo_reply, &v->d, &v->len, &v->new_off,
+		       &is_pkt);
 	if (v->new_off >= v->len) {
 		v->len = 0;
 		/*

@@ -431,26 +431,29 @@ bool ips_stream_start(const struct ips_stream *s, uint32_t *start)
  * server kept (syn_acked()). A SYN sent again with data adds only bytes
  * past the first one's: a Linux server keeps the data of the first SYN it
  * got, and its SYN-ACK cuts what else went in. The data on a SYN-ACK is the
- * server's, which the client takes only on a Fast Open of its own: not
- * followed.
+ * server's, which the client takes only on a Fast Open of its own
+ * (@reply: the flow's record says so), all of it and at once: the first
+ * bytes too, with nothing for an ACK to take back.
  */
 static void syn_data(struct ips_stream *s, const struct ips_ruleset *rs, const struct pkt *p,
-		     bool *whole)
+		     bool reply, bool *whole)
 {
 	uint32_t at = p->tcp_seq + 1;
 
-	if ((p->tcp_flags & (TCPF_ACK | TCPF_RST)) || s->synack || s->full || !s->start_known ||
-	    at != s->start || s->ooo || s->next_seq - s->start != s->syn_len)
+	if ((p->tcp_flags & TCPF_RST) || (!!(p->tcp_flags & TCPF_ACK) != reply) || s->synack ||
+	    s->full || !s->start_known || at != s->start || s->ooo ||
+	    s->next_seq - s->start != s->syn_len)
 		return;
 	*whole = !s->syn_len;
 	append(s, rs, at, p->payload, p->paylen);
 	/* all it carried, also what the depth or the memcap left out: what an ACK of it says */
-	if (p->paylen > s->syn_len)
+	if (!reply && p->paylen > s->syn_len)
 		s->syn_len = p->paylen;
 }
 
 void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const struct pkt *p,
-		    bool takes, const uint8_t **data, uint32_t *len, uint32_t *new_off, bool *is_pkt)
+		    bool takes, bool fast_open_reply, const uint8_t **data, uint32_t *len,
+		    uint32_t *new_off, bool *is_pkt)
 {
 	uint32_t before = s->len;
 	bool whole = false; /* p's payload went in from its first byte, nothing else after it */
@@ -481,7 +484,7 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 		}
 		s->init = true;
 		if (p->paylen)
-			syn_data(s, rs, p, &whole);
+			syn_data(s, rs, p, fast_open_reply, &whole);
 	} else if (p->paylen && !s->init) {
 		s->init = true;
 		s->next_seq = p->tcp_seq;

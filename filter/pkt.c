@@ -55,6 +55,8 @@ void pkt_tcp_opts(const struct pkt *p, struct pkt_tcp_opts *o)
 			o->ts = true;
 			o->tsval = pkt_be32(x + 2);
 			o->tsecr = pkt_be32(x + 6);
+		} else if (x[0] == 34 || (x[0] == 254 && x[1] >= 4 && pkt_be16(x + 2) == 0xf989)) {
+			o->tfo = true; /* RFC 7413's kind, or the experimental one with its magic */
 		}
 	}
 }

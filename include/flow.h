@@ -64,7 +64,8 @@ struct flow {
 	/* table links, private to flow.c: indices, not pointers */
 	uint32_t lru_prev, lru_next, slot;
 	uint8_t ref;                /* used since eviction last passed it (CLOCK) */
-	uint8_t offloaded;          /* handed to the kernel: no packets (state, counters) since */
+	uint8_t offloaded : 1;      /* handed to the kernel: no packets (state, counters) since */
+	uint8_t opener_tfo : 1;     /* the opener's SYN tried Fast Open: it takes a SYN-ACK's bytes */
 	/* the opening packet beyond the key, as the firewall saw it (flow_set_orig) */
 	uint8_t orig_dir, orig_tcp_flags, orig_icmp_type, orig_icmp_code;
 	uint16_t orig_if;           /* its interface, interned by the table; 0: none */

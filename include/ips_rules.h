@@ -462,7 +462,8 @@ struct ips_stream;
  * frees its buffer on the next call, which reports an empty stream.
  */
 void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const struct pkt *p,
-		    bool takes, const uint8_t **data, uint32_t *len, uint32_t *new_off, bool *is_pkt);
+		    bool takes, bool fast_open_reply, const uint8_t **data, uint32_t *len,
+		    uint32_t *new_off, bool *is_pkt);
 /*
  * (@takes false: the receiver drops this segment - no ACK, an ACK of bytes
  * never sent or too old, a bad checksum, outside the window, PAWS - so its
@@ -470,7 +471,9 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
  * stream; the packet itself is still inspected. Urgent data: the byte the
  * urgent pointer names is left out, as Linux without SO_OOBINLINE reads.
  * A SYN's data (TCP Fast Open) goes in as the first bytes; the SYN-ACK
- * takes back what the server did not keep, ips_stream_acked().)
+ * takes back what the server did not keep, ips_stream_acked(). A SYN-ACK's
+ * data goes in only with @fast_open_reply: the opener tried Fast Open and
+ * takes it.)
  *
  * ips_stream_acked() - the other side's SYN-ACK acknowledged @ack: where
  * @s's bytes start, unless it holds some already (a SYN before the real

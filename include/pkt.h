@@ -101,7 +101,7 @@ const uint8_t *pkt_opt_next(const uint8_t *o, const uint8_t *end);
 
 /* The TCP options the flow table and the IPS read: window scale, timestamps, MD5. */
 struct pkt_tcp_opts {
-	bool ws, ts, md5;
+	bool ws, ts, md5, tfo; /* tfo: Fast Open, a cookie or a request for one */
 	uint8_t shift;         /* window scale, clamped to 14 as Linux does */
 	uint32_t tsval, tsecr;
 };

@@ -28,6 +28,8 @@ enum lost { KEPT, MD5, V6_HEADER, BAD_CSUM, L2_GROUP };
 
 /* The host is the client: segments to the server go out (else the host is the server). */
 static bool host_client;
+/* The client's SYNs ask for a Fast Open cookie: option 34, empty (1), or the experimental 254 (2). */
+static int syn_tfo;
 
 /*
  * Through the flow's record, then the IPS, as the pipeline runs them; true
@@ -52,6 +54,10 @@ static bool run_opts(struct env *e, const struct seg *s, enum lost how)
 		for (int i = 0; i < 4; i++)
 			h[n + 4 + i] = (uint8_t)(s->tsval >> (24 - 8 * i));
 		n += 12;
+	}
+	if (syn_tfo && s->to_server && (s->fl & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN) {
+		const uint8_t rfc[4] = { 1, 1, 34, 2 }, exp[4] = { 254, 4, 0xf9, 0x89 };
+		memcpy(h + n, syn_tfo == 1 ? rfc : exp, 4), n += 4;
 	}
 	if (how == MD5) { /* kind 19, 18 bytes: 16 of digest (any), then two NOPs */
 		h[n] = 19, h[n + 1] = 18;
@@ -908,6 +914,80 @@ static void test_server_bytes_before_ack(void **state)
 	assert_int_equal(hits(to_client, early, 4, NULL), 0);
 }
 
+/*
+ * A Fast Open client (its SYN asks for a cookie, or carries one) takes the
+ * bytes on the server's SYN-ACK and is connected by it (Linux 4.6+): they
+ * are the server's first bytes, established. Live, a server sending its
+ * attack there got it read by curl --tcp-fastopen 5 times of 5, past a
+ * flow:established,to_client drop rule (session 18's live18 `tfo`).
+ */
+static void test_fast_open_reply(void **state)
+{
+	static const char to_client[] =
+		"alert tcp any any -> any any (flow:to_client,established; content:\"ATTACK\"; sid:1;)\n";
+	static const char to_server[] =
+		"alert tcp any any -> any any (flow:to_server,established; content:\"ATTACK\"; sid:1;)\n";
+	const struct seg whole[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "xxATTACKyy", 0 },
+		{ true, 100, 5011, TCPF_ACK, 502, -1, 0, "", 0 },
+	};
+	const struct seg split[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "xxATT", 0 },
+		{ false, 5006, 100, PA, 65535, -1, 0, "ACKyy", 0 },
+		{ true, 100, 5011, TCPF_ACK, 502, -1, 0, "", 0 },
+	};
+	const struct seg again[] = { /* the SYN-ACK sent again: its bytes are not read twice */
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "xxATT", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "xxATT", 0 },
+		{ false, 5006, 100, PA, 65535, -1, 0, "ACKyy", 0 },
+	};
+	const struct seg fin[] = { /* bytes and a FIN: the client reads them and the end */
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA | TCPF_FIN, 65535, -1, 0, "ATTACK", 0 },
+	};
+	const struct seg fin_only[] = { /* a FIN alone: the client, connected and half-closed, sends */
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA | TCPF_FIN, 65535, -1, 0, "", 0 },
+		{ true, 100, 5002, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ true, 100, 5002, PA, 502, -1, 0, "ATTACK", 0 },
+	};
+	const struct seg decoy[] = { /* a SYN-ACK of nothing the client sent: dropped, bytes and all */
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 8000, 777, SA, 65535, -1, 0, "ATTACK", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "zzzzz", 0 },
+		{ true, 100, 5006, TCPF_ACK, 502, -1, 0, "", 0 },
+	};
+
+	(void)state;
+	host_client = true;
+	syn_tfo = 2;
+	assert_int_equal(hits(to_client, whole, 3, NULL), 1);
+	syn_tfo = 1;
+	assert_int_equal(hits(to_client, whole, 3, NULL), 1);
+	assert_int_equal(hits(to_client, split, 4, NULL), 1);
+	assert_int_equal(hits(to_client, again, 4, NULL), 1);
+	assert_int_equal(hits(to_client, fin, 2, NULL), 1);
+	assert_int_equal(hits(to_server, fin_only, 4, NULL), 1);
+	assert_int_equal(hits(to_client, decoy, 4, NULL), 0);
+	/* a Fast Open by data alone (no cookie option): the same */
+	syn_tfo = 0;
+	{
+		const struct seg data_syn[] = {
+			{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "GET /", 0 },
+			{ false, 5000, 105, SA, 65535, -1, 0, "xxATTACKyy", 0 },
+		};
+		assert_int_equal(hits(to_client, data_syn, 2, NULL), 1);
+	}
+	/* no Fast Open: the client discards the SYN-ACK's bytes, established or not */
+	assert_int_equal(hits(to_client, whole, 3, NULL), 0);
+	assert_int_equal(hits(to_client, split, 4, NULL), 0);
+	assert_int_equal(hits(to_server, fin_only, 4, NULL), 0);
+	host_client = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -922,7 +1002,7 @@ int main(void)
 		cmocka_unit_test(test_tfo_syn_again), cmocka_unit_test(test_tfo_late_syn),
 		cmocka_unit_test(test_tfo_two_contents), cmocka_unit_test(test_tfo_full),
 		cmocka_unit_test(test_split_handshake), cmocka_unit_test(test_resyn_after_reset),
-		cmocka_unit_test(test_server_bytes_before_ack),
+		cmocka_unit_test(test_server_bytes_before_ack), cmocka_unit_test(test_fast_open_reply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
