@@ -284,6 +284,11 @@ static bool echo_turned(const struct pkt *p, int from_opener)
 	return (p->proto == 1 || p->proto == 58) && request != (from_opener != 0);
 }
 
+static bool echo_reply(const struct pkt *p)
+{
+	return (p->proto == 1 && p->icmp_type == 0) || (p->proto == 58 && p->icmp_type == 129);
+}
+
 /* Does @p travel like the opener of @f (an ICMP error: from the opener's side)? */
 static int like_opener(const struct flow *f, const struct pkt *p)
 {
@@ -373,7 +378,12 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		pr = &own;
 	}
 	f = flow_lookup_probe(pl->flows, pr, p, now_us, &from_opener);
-	if (f && echo_turned(p, from_opener)) {
+	/*
+	 * An echo reply opens nothing (conntrack's icmp_new() takes only a
+	 * request as new): kept, a spoofed one held the id, and the host's own
+	 * request on it, judged alone, made no flow for the real reply.
+	 */
+	if ((f && echo_turned(p, from_opener)) || (!f && echo_reply(p))) {
 		judge_alone(pl, p, now_us, v);
 		goto done;
 	}

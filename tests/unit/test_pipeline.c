@@ -335,6 +335,39 @@ static void test_ips_drop_outlives_rst(void **state)
 }
 
 /*
+ * An echo reply that answers no request opens no flow (conntrack's
+ * icmp_new() takes requests only): a spoofed one must not hold the id, so
+ * that the host's own request on it still lets its real reply in.
+ */
+static void test_echo_reply_opens_nothing(void **state)
+{
+	struct policy *a = load("allow out any id 1\ndeny in any id 2\n");
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	echo_out(&p, 0); /* a reply from the peer, unasked: denied */
+	turn(&p);
+	pipeline_judge(&pl, &p, 1, &v);
+	assert_false(v.accept);
+	echo_out(&p, 8); /* the host pings the peer with that id */
+	pipeline_judge(&pl, &p, 2, &v);
+	assert_true(v.accept);
+	echo_out(&p, 0); /* its reply is the flow's */
+	turn(&p);
+	pipeline_judge(&pl, &p, 3, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.by, BY_FLOW);
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+}
+
+/*
  * What belongs to a flow, as conntrack has it: an echo flow is requests one
  * way and replies the other; an ICMP error is related only when the packet
  * it quotes came from its destination. The rest is judged by the rules.
@@ -613,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_ips_cut_super_packet),
 		cmocka_unit_test(test_reject_answer_passes),
 		cmocka_unit_test(test_related_as_conntrack),
+		cmocka_unit_test(test_echo_reply_opens_nothing),
 		cmocka_unit_test(test_batch_equals_single),
 		cmocka_unit_test(test_ips_drop_outlives_rst),
 		cmocka_unit_test(test_ips_rst_ends_flow),
