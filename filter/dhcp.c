@@ -176,8 +176,10 @@ int dhcp4_parse_ack(const uint8_t *b, size_t len, struct dhcp_lease *out)
 		rc = scan_area(&a, b + BOOTP_SNAME, BOOTP_SNAME_LEN, false);
 	if (rc)
 		return rc;
-	if (a.msgtype != DHCPACK || !a.has_dns)
+	if (a.msgtype != DHCPACK)
 		return -ENOENT;
+	if (!a.has_dns)
+		return -ENODATA;
 	lease_add_v4(out, a.dns, a.ndns);
 	out->has_lifetime = a.has_lease;
 	out->lifetime_s = a.lease;
@@ -282,5 +284,5 @@ int dhcp6_parse_reply(const uint8_t *b, size_t len, struct dhcp_lease *out)
 		memset(out, 0, sizeof(*out));
 		return rc;
 	}
-	return a.has_dns ? 0 : -ENOENT;
+	return a.has_dns ? 0 : -ENODATA;
 }

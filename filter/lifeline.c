@@ -296,14 +296,15 @@ static void asked_add(struct lifeline *l, uint32_t xid, bool v6, int ifindex, ui
  * its request (a capture's clock going back) answers nothing: the unsigned
  * difference is then huge. Counts the replies that fail.
  */
-static bool was_asked(struct lifeline *l, uint32_t xid, bool v6, int ifindex, uint64_t now_us)
+static struct lifeline_asked *was_asked(struct lifeline *l, uint32_t xid, bool v6, int ifindex,
+					  uint64_t now_us)
 {
 	for (uint32_t i = 0; i < LIFELINE_MAX_ASKED; i++)
 		if (same_ask(&l->asked[i], xid, v6, ifindex) &&
 		    now_us - l->asked[i].at_us <= LIFELINE_ASKED_US)
-			return true;
+			return &l->asked[i];
 	l->unasked++;
-	return false;
+	return NULL;
 }
 
 int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us)
@@ -312,6 +313,8 @@ int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us)
 	bool v6 = p->family == 6;
 	uint16_t cli = v6 ? DHCP6_CLIENT : DHCP4_CLIENT, srv = v6 ? DHCP6_SERVER : DHCP4_SERVER;
 	uint32_t xid = 0;
+	struct lifeline_asked *a;
+	int rc;
 
 	if (p->is_frag || p->proto != IPPROTO_UDP_ || !p->l4_ok || !p->payload)
 		return 0;
@@ -323,10 +326,22 @@ int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us)
 	/* a reply the host sends is its own DHCP server talking, not its lease */
 	if (p->sport != srv || p->dport != cli || p->dir == PKT_DIR_OUT)
 		return 0;
-	if ((v6 ? dhcp6_parse_reply : dhcp4_parse_ack)(p->payload, p->paylen, &ls))
+	rc = (v6 ? dhcp6_parse_reply : dhcp4_parse_ack)(p->payload, p->paylen, &ls);
+	if (rc && rc != -ENODATA)
 		return 0;
-	if (!was_asked(l, ls.xid, v6, p->ifindex, now_us))
+	a = was_asked(l, ls.xid, v6, p->ifindex, now_us);
+	if (!a)
 		return 0;
-	return dns_replace(l, &ls, v6, p->ifindex, now_us);
+	/*
+	 * One reply a transaction, as the client takes it, with DNS servers or
+	 * without: bound, it ignores a later ACK/Reply with the same xid,
+	 * which anyone who saw the broadcast (DHCPv6: multicast) request can
+	 * send. Learned, such a reply replaced the servers the client uses
+	 * (under a policy that denies DNS, the host's DNS was cut) and opened
+	 * the DNS lifeline to an address of the sender's choice, for as long
+	 * as the lease it named. The client's next request asks again.
+	 */
+	a->at_us = 0;
+	return rc ? 0 : dns_replace(l, &ls, v6, p->ifindex, now_us);
 }
 

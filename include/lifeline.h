@@ -118,15 +118,16 @@ int dhcp6_request_xid(const uint8_t *b, size_t len, uint32_t *xid);
  * dhcp4_parse_ack() - @b/@len is a BOOTP message (UDP payload). When it is a
  * DHCPACK (option 53 = 5) carrying option 6, fill @out (options continued in
  * `file`/`sname` per option 52 are honoured, split options are joined as in
- * RFC 3396) and return 0. -ENOENT: not an ACK or no option 6; -EBADMSG:
- * malformed.
+ * RFC 3396) and return 0. -ENODATA: an ACK without option 6 (@out->xid
+ * set); -ENOENT: not an ACK; -EBADMSG: malformed.
  */
 int dhcp4_parse_ack(const uint8_t *b, size_t len, struct dhcp_lease *out);
 /*
  * dhcp6_parse_reply() - @b/@len is a DHCPv6 message (UDP payload). When it is
  * a Reply (type 7) carrying option 23, fill @out (lifetime: the shortest
  * non-zero valid lifetime of the IA_NA/IA_TA addresses, when any) and return
- * 0. -ENOENT: not a Reply or no option 23; -EBADMSG: malformed.
+ * 0. -ENODATA: a Reply without option 23 (@out->xid set); -ENOENT: not a
+ * Reply; -EBADMSG: malformed.
  */
 int dhcp6_parse_reply(const uint8_t *b, size_t len, struct dhcp_lease *out);
 

@@ -257,8 +257,12 @@ def c_dhcp_learn():
           "DHCPOFFER, option 6 = 203.0.113.53 (an offer teaches nothing)")
     c.add(udp4(AGENT4, "203.0.113.53", 40001, 53, dns_query()), "ip",
           "DNS query to 203.0.113.53 (only offered): ordinary")
+    c.add(dhcp4_frame(3), "lifeline/dhcp", "DHCPREQUEST (the same xid)")
     c.add(dhcp4_frame(5, yiaddr=AGENT4, options=[(6, a4(DNS4)), (51, struct.pack("!I", 3600))]),
           "lifeline/dhcp", "DHCPACK, option 6 = 198.51.100.1")
+    # the client is bound: a second ACK in its transaction (anyone saw the broadcast xid) is ignored
+    c.add(dhcp4_frame(5, server=OUT4, yiaddr=AGENT4, options=[(6, a4(OUT4)), (51, struct.pack("!I", 0xffffffff))]),
+          "lifeline/dhcp", "a second DHCPACK in the same transaction, naming the outsider 203.0.113.66")
     c.add(udp4(AGENT4, DNS4, 40002, 53, dns_query()), "lifeline/dns", "DNS query to the learned server")
     # anyone can send UDP 67 -> 68: an ACK to no request of the host's teaches nothing
     c.add(udp4(OUT4, AGENT4, 67, 68, dhcp(5, yiaddr=AGENT4, options=[(6, a4(OUT4))], xid=0x66666666)),
@@ -269,6 +273,7 @@ def c_dhcp_learn():
     c.add(udp4(DNS4, AGENT4, 53, 40002, dns_query()), "lifeline/dns", "DNS answer from the learned server")
     c.add(udp4(AGENT4, OTHER4, 40003, 53, dns_query()), "ip", "DNS query to 192.0.2.53 (not learned)")
     c.add(udp4(AGENT4, DNS4, 40004, 5353, dns_query()), "ip", "learned server but port 5353: ordinary")
+    c.add(dhcp4_frame(3), "lifeline/dhcp", "DHCPREQUEST (a renewal)")
     # option 52 = 1: more options in the `file` field; option 6 lives only there
     c.add(dhcp4_frame(5, yiaddr=AGENT4, options=[(52, b"\x01")],
                       file=bytes([6, 4]) + a4(OTHER4) + b"\xff"),
