@@ -667,8 +667,16 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 		if (!rule_head_ok(s, r) ||
 		    (ips_pend_ttl(s->rs, ri) > 1 && !ips_may_match_new(r, d, len, new_off)))
 			continue;
+		/*
+		 * It matches now and did not before, or a match reaches the new
+		 * bytes: an earlier occurrence that did not fire (a flowbit not
+		 * yet set, flow state, a detection_filter's first count) must not
+		 * hide a new one cut by a segment boundary.
+		 */
+		uint32_t old = new_off > ws ? new_off - ws : 0;
 		if (ips_inspect(r, d + ws, len - ws, w->md) &&
-		    !ips_inspect(r, d + ws, new_off > ws ? new_off - ws : 0, w->md))
+		    (!ips_inspect(r, d + ws, old, w->md) ||
+		     ips_inspect_fresh(r, d + ws, len - ws, old, w->md)))
 			on_match(s, ri);
 	}
 	ips_pend_age(pl, len);

@@ -380,6 +380,16 @@ void ips_litdb_free(struct ips_group *g);
  * pcre2_match_data_8 * of the calling thread. Thread-safe.
  */
 bool ips_inspect(const struct ips_rule *r, const uint8_t *buf, uint32_t len, void *md);
+/*
+ * ips_inspect_fresh() - does @r match @buf[0..@len) in a way that reads a
+ * byte at or past @fresh (a content, pcre match or byte read that ends
+ * there, or a byte isdataat requires)? For the stream stage: a match made
+ * of old bytes alone was judged when they came, but a new one must be
+ * found even if an old one exists (which flowbits or flow state may have
+ * kept from firing then).
+ */
+bool ips_inspect_fresh(const struct ips_rule *r, const uint8_t *buf, uint32_t len, uint32_t fresh,
+		       void *md);
 /* ips_inspect_items() - the same for a header buffer's list @items[0..@n). */
 bool ips_inspect_items(const struct ips_item *items, uint32_t n, const uint8_t *buf, uint32_t len,
 		       void *md);

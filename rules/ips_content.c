@@ -20,6 +20,10 @@ struct ictx {
 	pcre2_match_data *md;
 	int budget;
 	bool stop; /* Suricata's discontinue_matching: no later occurrence can help */
+	bool need;   /* ips_inspect_fresh(): a match must read a byte at or past @fresh */
+	bool stale;  /* a path matched all items but read only bytes before @fresh */
+	uint32_t fresh;
+	int64_t hi; /* the end of the furthest byte the current path read */
 	uint64_t vars[IPS_MAX_VARS]; /* byte_extract values on the current path */
 };
 
@@ -37,6 +41,19 @@ static int32_t val(const struct ictx *x, uint8_t var, int32_t lit)
 }
 
 static bool match_from(struct ictx *x, uint32_t i, uint32_t prev);
+
+/* match_from() with the path's furthest byte read moved to @reach (restored on the way back). */
+static bool next_from(struct ictx *x, uint32_t i, uint32_t prev, int64_t reach)
+{
+	int64_t old = x->hi;
+	bool ok;
+
+	if (reach > x->hi)
+		x->hi = reach;
+	ok = match_from(x, i, prev);
+	x->hi = old;
+	return ok;
+}
 
 bool ips_uint_match(const struct ips_uint *u, uint64_t v)
 {
@@ -180,11 +197,12 @@ static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 	while (start + c->len <= end && (pos = find(x->buf, start, end, c)) >= 0) {
 		if (--x->budget < 0)
 			return false;
-		if (match_from(x, i + 1, (uint32_t)(pos + c->len)))
+		if (next_from(x, i + 1, (uint32_t)(pos + c->len), pos + c->len))
 			return true;
 		if (x->stop)
 			return false;
-		if (!(c->flags & IC_RETRY)) {
+		/* a later occurrence may reach the new bytes (ips_inspect_fresh()) */
+		if (!(c->flags & IC_RETRY) && !x->stale) {
 			x->stop = true; /* no other occurrence of the items before can do better */
 			return false;
 		}
@@ -245,9 +263,9 @@ static bool match_pcre(struct ictx *x, uint32_t i, uint32_t prev)
 		if (rc < 0)
 			return false;
 		from = (uint32_t)ov[0] + 1;
-		if (match_from(x, i + 1, base + (uint32_t)ov[1]))
+		if (next_from(x, i + 1, base + (uint32_t)ov[1], (int64_t)base + (int64_t)ov[1]))
 			return true;
-		if (!retry)
+		if (!retry && !x->stale)
 			return false;
 	}
 	return false;
@@ -321,7 +339,7 @@ static bool match_byte_test(struct ictx *x, uint32_t i, uint32_t prev)
 	}
 	if (b->flags & IB_NEG)
 		ok = !ok;
-	return ok && match_from(x, i + 1, prev);
+	return ok && next_from(x, i + 1, prev, pos + b->nbytes);
 }
 
 static bool match_byte_jump(struct ictx *x, uint32_t i, uint32_t prev)
@@ -349,7 +367,7 @@ static bool match_byte_jump(struct ictx *x, uint32_t i, uint32_t prev)
 		to = 0;
 	if (to >= x->len)
 		return false;
-	return match_from(x, i + 1, (uint32_t)to);
+	return next_from(x, i + 1, (uint32_t)to, pos + used);
 }
 
 /* Store the value for later items; the cursor moves past the bytes read. */
@@ -366,15 +384,19 @@ static bool match_byte_extract(struct ictx *x, uint32_t i, uint32_t prev)
 	if (b->align && v % b->align)
 		v += b->align - v % b->align;
 	x->vars[b->slot] = v;
-	return match_from(x, i + 1, (uint32_t)(pos + used));
+	return next_from(x, i + 1, (uint32_t)(pos + used), pos + used);
 }
 
 static bool match_from(struct ictx *x, uint32_t i, uint32_t prev)
 {
 	const struct ips_item *it;
 
-	if (i == x->nitems)
-		return true;
+	if (i == x->nitems) {
+		if (!x->need || x->hi > x->fresh)
+			return true;
+		x->stale = true;
+		return false;
+	}
 	if (x->stop)
 		return false;
 	it = &x->items[i];
@@ -393,7 +415,20 @@ static bool match_from(struct ictx *x, uint32_t i, uint32_t prev)
 		/* absolute: a byte at offset n; relative: n more bytes after the cursor */
 		int64_t n = val(x, it->u.d.var, it->u.d.n);
 		bool data = it->u.d.relative ? (int64_t)prev + n <= x->len : n < x->len;
-		return data != it->u.d.neg && match_from(x, i + 1, prev);
+		/* a byte that must be there is read; one that must not be, is not */
+		int64_t reach = it->u.d.neg ? 0 : it->u.d.relative ? (int64_t)prev + n : n + 1;
+
+		if (data == it->u.d.neg) {
+			/*
+			 * Suricata's isdataat gives up on the whole buffer
+			 * (no_match_discontinue) unless its value came from
+			 * byte_extract or it is a relative negation that found data:
+			 * an earlier content is not retried at a later occurrence.
+			 */
+			x->stop |= !it->u.d.var && (!it->u.d.neg || !it->u.d.relative);
+			return false;
+		}
+		return next_from(x, i + 1, prev, reach);
 	}
 	}
 }
@@ -415,8 +450,18 @@ bool ips_may_match_new(const struct ips_rule *r, const uint8_t *buf, uint32_t le
 bool ips_inspect_items(const struct ips_item *items, uint32_t n, const uint8_t *buf, uint32_t len,
 		       void *md)
 {
-	struct ictx x = { items, n, buf ? buf : (const uint8_t *)"", len, md, INSPECT_BUDGET, false,
-			  { 0 } };
+	struct ictx x = { .items = items, .nitems = n, .buf = buf ? buf : (const uint8_t *)"",
+			  .len = len, .md = md, .budget = INSPECT_BUDGET };
+
+	return match_from(&x, 0, 0);
+}
+
+bool ips_inspect_fresh(const struct ips_rule *r, const uint8_t *buf, uint32_t len, uint32_t fresh,
+		       void *md)
+{
+	struct ictx x = { .items = r->items, .nitems = r->nitems,
+			  .buf = buf ? buf : (const uint8_t *)"", .len = len, .md = md,
+			  .budget = INSPECT_BUDGET, .need = true, .fresh = fresh };
 
 	return match_from(&x, 0, 0);
 }

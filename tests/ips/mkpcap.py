@@ -70,6 +70,11 @@ CASES = {
     'trickle': flow([(0, b'USER root')] + [(9 + i, b' ') for i in range(20)] + [(29, b'PASS')]),
     # a content of 20,000 bytes (longer than vectorscan takes a literal), across 15 segments
     'long-content': flow([(i * 1400, (b'Z' * 21000)[i * 1400:(i + 1) * 1400]) for i in range(15)]),
+    # the signature before the flowbit its rule needs (no match then), then cut by a
+    # segment boundary after it: the old occurrence must not hide the new one
+    'flowbit-early': flow([(0, b'EXPLOIT early '), (14, b'LOGIN ok '), (23, b'EXPL'), (27, b'OIT')]),
+    # a second occurrence cut by a segment boundary alerts again, as Suricata's does
+    'second-split': flow([(0, b'ATTACK one '), (11, b'ATT'), (14, b'ACK')]),
     'long-run': flow([(i * 1400, b'a' * 1400) for i in range(450)] + [(450 * 1400, b'b')],
                      ack_every=40),
 }

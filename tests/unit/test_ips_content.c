@@ -152,6 +152,16 @@ static void test_discontinue(void **state)
 			   "content:!\"B\"; offset:v; depth:1;", "A3xBA0z"), 1);
 	assert_int_equal(m("content:\"A\"; byte_extract:1,0,v,relative,string,dec; "
 			   "content:!\"B\"; depth:v;", "A4xBA1z"), 1);
+	/*
+	 * a failed isdataat discontinues (Suricata's no_match_discontinue): the
+	 * second "A", whose jump lands where 3 bytes follow, is not tried
+	 */
+	assert_int_equal(m("content:\"A\"; byte_jump:1,0,relative,from_beginning,string,dec; "
+			   "isdataat:3,relative;", "A8zzzzzA0q"), 0);
+	assert_int_equal(m("content:\"A\"; byte_jump:1,0,relative,from_beginning,string,dec; "
+			   "isdataat:2,relative;", "A8zzzzzA0q"), 1);
+	/* a relative negated one that found data is a plain no match: retried */
+	assert_int_equal(m("content:\"A\"; isdataat:!1,relative;", "AxxA"), 1);
 	/* and where nothing later can help, the answer is still no */
 	assert_int_equal(m("content:\"A\"; content:\"B\"; distance:0;", "BAxA"), 0);
 	assert_int_equal(m("content:\"A\"; content:!\"x\"; content:\"A\"; distance:1;", "AxAA"), 0);
