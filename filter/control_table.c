@@ -355,6 +355,40 @@ static int set_text(const struct fw_set *set, const struct ip_range *r, uint32_t
 	return fclose(f) == 0 ? 0 : -ENOMEM;
 }
 
+/*
+ * A set built on others (`define ok = { $admins, 192.0.2.0/24 }`) keeps
+ * its `$name` items: written out as addresses, it would stop following
+ * $admins, and an address deleted there later would stay in it. An add
+ * appends to the items as written; a delete or flush could not say which
+ * item an address came from, and is refused (returns 1, said on @out).
+ */
+static int set_text_refs(const struct fw_set *set, const struct ip_range *r, uint32_t n,
+			 const char *op, char **text, FILE *out)
+{
+	const char *t = set->text ? set->text : "";
+	size_t len = strlen(t), from = 0, size;
+	FILE *f;
+
+	if (strcmp(op, "add") != 0) {
+		fprintf(out, "table %s %s: %s is built on other sets (%s): change those, or "
+			"write %s as addresses only; nothing changed\n", set->name, op, set->name,
+			t, set->name);
+		return 1;
+	}
+	if (len >= 2 && t[0] == '{' && t[len - 1] == '}')
+		from = 1, len -= 2; /* the items inside the braces */
+	f = open_memstream(text, &size);
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "{ %.*s", (int)len, t + from);
+	for (uint32_t i = 0; i < n; i++) {
+		fputc(' ', f);
+		print_range(&r[i], f);
+	}
+	fputs(" }", f);
+	return fclose(f) == 0 ? 0 : -ENOMEM;
+}
+
 /* The addresses in the request body, one per line (blank lines skipped). */
 static int body_ranges(const struct control_msg *m, struct ip_range **out, uint32_t *n, FILE *err)
 {
@@ -480,6 +514,37 @@ static bool table_noop(const struct fw_set *set, const char *op, struct ip_range
 	return !k;
 }
 
+/*
+ * A negation stays in the family of what it negates, so `! $set` is IPv4
+ * outside the set while the set holds only IPv4, and every address outside
+ * it while it is empty or holds both families. A change that moves the set
+ * across those lines would change what such a rule matches in the other
+ * family (an IPv4 address added to an empty blocklist behind `allow ...
+ * from ! $bad` would stop every IPv6 packet matching it): refused, naming
+ * the rule. NULL when no negated address of @new changed family.
+ */
+static const struct fw_rule *negation_shift(const struct policy *old, const struct policy *new,
+					    bool *src)
+{
+	if (!old || old->nrules != new->nrules)
+		return NULL;
+	for (uint32_t i = 0; i < new->nrules; i++) {
+		const struct fw_rule *a = &old->rules[i], *b = &new->rules[i];
+
+		if (a->id != b->id)
+			return NULL; /* not the same rules: nothing to compare */
+		if ((*src = b->src.neg && a->src.family != b->src.family) ||
+		    (b->dst.neg && a->dst.family != b->dst.family))
+			return b;
+	}
+	return NULL;
+}
+
+static const char *family_words(uint8_t f)
+{
+	return f == 4 ? "IPv4 only" : f == 6 ? "IPv6 only" : "both IPv4 and IPv6";
+}
+
 /* Build, compile and swap the policy with @set changed. */
 static const char *table_change(struct control *c, const struct fw_set *set, const char *op,
 				const struct ip_range *r, uint32_t n, FILE *out)
@@ -493,8 +558,21 @@ static const char *table_change(struct control *c, const struct fw_set *set, con
 
 	control_policy_opts(c, &po, c->meta.skip_unsupported);
 
-	if (set_text(set, r, n, strcmp(op, "add") == 0, strcmp(op, "flush") == 0, &value) < 0 ||
-	    !(text = policy_with_set(c->ops->policy(c->ctx), set->name, value))) {
+	if (set->text && strchr(set->text, '$')) {
+		int rc = set_text_refs(set, r, n, op, &value, out);
+
+		if (rc > 0)
+			goto out;
+		if (rc < 0) {
+			fputs("out of memory\n", out);
+			goto out;
+		}
+	} else if (set_text(set, r, n, strcmp(op, "add") == 0, strcmp(op, "flush") == 0,
+			    &value) < 0) {
+		fputs("out of memory\n", out);
+		goto out;
+	}
+	if (!(text = policy_with_set(c->ops->policy(c->ctx), set->name, value))) {
 		fputs("out of memory\n", out);
 		goto out;
 	}
@@ -503,6 +581,24 @@ static const char *table_change(struct control *c, const struct fw_set *set, con
 	if (!p || fw_compile(p) < 0) {
 		fprintf(out, "cannot rebuild the policy with the new set; nothing changed\n");
 		goto out;
+	}
+	{
+		const struct policy *cur = c->ops->policy(c->ctx);
+		bool src = false;
+		const struct fw_rule *nr = negation_shift(cur, p, &src);
+
+		if (nr) {
+			const struct fw_rule *was = &cur->rules[nr - p->rules];
+			const struct addr_match *m = src ? &nr->src : &nr->dst;
+
+			fprintf(out, "table %s %s: rule id %u has '%s %s', which now matches %s; with "
+				"the set changed it would match %s: nothing changed (write one rule "
+				"per family, or a set that keeps its family)\n", set->name, op,
+				nr->id, src ? "from" : "to", m->text,
+				family_words(src ? was->src.family : was->dst.family),
+				family_words(m->family));
+			goto out;
+		}
 	}
 	snprintf(name, sizeof(name), "%s", set->name);
 	snprintf(msg, sizeof(msg), "table %.128s %s", name, op);

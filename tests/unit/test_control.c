@@ -482,6 +482,69 @@ static void test_reset_and_table(void **state)
 	free(text);
 }
 
+/* The verdict of the running policy for an inbound TCP packet to port 22 from @src. */
+static enum ll_reason ssh_from(struct srv *s, const char *src)
+{
+	struct fw_key k = { .dir = FW_DIR_IN, .proto = 6, .sport = 40000, .dport = 22,
+			    .icmp_type = -1, .icmp_code = -1 };
+	struct fw_result lin, cls;
+
+	assert_int_equal(ll_ip_parse(src, &k.src), 0);
+	assert_int_equal(ll_ip_parse(ll_ip_is_v4(k.src) ? "192.0.2.1" : "2001:db8::1", &k.dst), 0);
+	k.family = ll_ip_is_v4(k.src) ? 4 : 6;
+	fw_eval_linear(s->fe.pol, &k, &lin);
+	fw_classify(s->fe.pol, &k, &cls);
+	assert_int_equal(lin.reason, cls.reason);
+	return lin.reason;
+}
+
+/*
+ * A table change does what its words say and no more: adding an IPv4
+ * address to the (empty) set behind `from ! $bad` must not stop the rule
+ * matching IPv6 (it did: the negation took the set's new family).
+ */
+static void test_table_keeps_negation_family(void **state)
+{
+	struct srv *s = *state;
+
+	expect(s, "LOAD siglen=0 name=t.pol", "define bad = { }\n"
+	       "allow in tcp from ! $bad to any port 22 id 1\n", "ok", NULL);
+	assert_int_equal(ssh_from(s, "2001:db8::7"), R_ALLOW);
+	expect(s, "TABLE name=bad op=add", "192.0.2.66\n", "fail", "rule id 1");
+	assert_int_equal(ssh_from(s, "2001:db8::7"), R_ALLOW);
+	assert_int_equal(ssh_from(s, "198.51.100.7"), R_ALLOW);
+	/* a change within the family it has is taken */
+	expect(s, "LOAD siglen=0 name=u.pol", "define bad = { 192.0.2.1 }\n"
+	       "allow in tcp from ! $bad to any port 22 id 1\n", "ok", NULL);
+	expect(s, "TABLE name=bad op=add", "192.0.2.66\n", "ok", NULL);
+	assert_int_equal(ssh_from(s, "192.0.2.66"), R_NOT_ALLOWED);
+	/* and one that would widen the IPv4-only negation to IPv6 is not */
+	expect(s, "TABLE name=bad op=add", "2001:db8::66\n", "fail", "both IPv4 and IPv6");
+	assert_int_equal(ssh_from(s, "2001:db8::7"), R_NOT_ALLOWED);
+}
+
+/*
+ * A define built on another (`define ssh_ok = { $admins, ... }`) follows it
+ * through table changes of either: revoking an admin in $admins must take
+ * them out of $ssh_ok too, also after $ssh_ok itself was changed.
+ */
+static void test_table_keeps_nested_define(void **state)
+{
+	struct srv *s = *state;
+
+	expect(s, "LOAD siglen=0 name=t.pol", "define admins = { 203.0.113.7 }\n"
+	       "define ssh_ok = { $admins, 198.51.100.0/24 }\n"
+	       "allow in tcp from $ssh_ok to any port 22 id 1\n", "ok", NULL);
+	expect(s, "TABLE name=ssh_ok op=add", "192.0.2.50\n", "ok", NULL);
+	expect(s, "TABLE name=admins op=delete", "203.0.113.7\n", "ok", NULL);
+	assert_int_equal(ssh_from(s, "192.0.2.50"), R_ALLOW);
+	assert_int_equal(ssh_from(s, "203.0.113.7"), R_NOT_ALLOWED);
+	/* which item a deleted address came from cannot be told: refused, nothing changes */
+	expect(s, "TABLE name=ssh_ok op=delete", "198.51.100.9\n", "fail", "built on other sets");
+	assert_int_equal(ssh_from(s, "198.51.100.9"), R_ALLOW);
+	expect(s, "TABLE name=ssh_ok op=show", NULL, "ok", "192.0.2.50\n");
+}
+
 /* State file @name becomes a directory with something in it: no file can replace it. */
 static void unreplaceable(struct srv *s, const char *name)
 {
@@ -769,6 +832,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_overtaken_by_lone_reset, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_unwritable, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_reset_and_table, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_table_keeps_negation_family, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_table_keeps_nested_define, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_load_not_persisted, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_flows_explain, srv_setup, srv_teardown),
 	};
