@@ -1199,7 +1199,12 @@ struct flow *flow_lookup_icmp_error(struct flow_table *t, const struct pkt *p, u
 	 */
 	if (!in->present || !ll_ip_eq(in->src, p->dst))
 		return NULL;
-	if (pkt_proto_has_ports(in->proto) && !in->has_ports)
+	/*
+	 * Ports, or an echo's id: a quote cut before them, or of an ICMP
+	 * message other than an echo (an error, a timestamp: conntrack cannot
+	 * invert its tuple), matched the flow of port 0 or of echo id 0.
+	 */
+	if ((pkt_proto_has_ports(in->proto) || in->proto == 1 || in->proto == 58) && !in->has_ports)
 		return NULL;
 	/* a quoted echo carries its id once; echo flows key on it both ways */
 	if (in->proto == 1 || in->proto == 58)

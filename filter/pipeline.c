@@ -289,12 +289,16 @@ static bool echo_reply(const struct pkt *p)
 	return (p->proto == 1 && p->icmp_type == 0) || (p->proto == 58 && p->icmp_type == 129);
 }
 
-/* Does @p travel like the opener of @f (an ICMP error: from the opener's side)? */
+/*
+ * Does ICMP error @p travel like the opener of @f: toward the responder? Its
+ * destination says so; its source may be a router on the way (an error
+ * about the host's reply, sent to the host as the server, was to_client).
+ */
 static int like_opener(const struct flow *f, const struct pkt *p)
 {
 	ll_ip opener = f->orig_is_a ? f->key.a : f->key.b;
 
-	return ll_ip_eq(p->src, opener);
+	return !ll_ip_eq(p->dst, opener);
 }
 
 /* A packet judged on its own, with no flow to remember the decision. */

@@ -426,6 +426,84 @@ static void test_related_as_conntrack(void **state)
 	pipeline_judge(&pl, &err, 7, &v);
 	assert_false(v.accept);
 	assert_int_equal(v.by, BY_FIREWALL);
+	/*
+	 * The host pings with id 0; an error quoting an ICMP message that is
+	 * no echo (here an error of its own), or an echo cut before its id,
+	 * has no id: not the ping's (conntrack cannot invert such a tuple)
+	 */
+	echo_out(&p, 8);
+	p.sport = p.dport = 0;
+	pipeline_judge(&pl, &p, 8, &v);
+	assert_true(v.accept);
+	memset(&err.inner, 0, sizeof(err.inner));
+	err.inner.present = 1, err.inner.family = 4, err.inner.proto = 1;
+	err.inner.src = p.src, err.inner.dst = p.dst;
+	err.inner.icmp_type = 3;
+	err.dst = p.src;
+	pipeline_judge(&pl, &err, 9, &v);
+	assert_false(v.accept);
+	assert_int_equal(v.by, BY_FIREWALL);
+	err.inner.icmp_type = 8, err.inner.has_ports = 1; /* the ping's own quote: related */
+	pipeline_judge(&pl, &err, 10, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.by, BY_FLOW);
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+}
+
+/*
+ * An ICMP error goes the way its destination says: one from a router to
+ * the host as the server, about its reply, travels toward the server
+ * (to_server); the server's own error to the client travels to_client.
+ */
+static void test_icmp_error_direction(void **state)
+{
+	struct policy *a = load("allow in udp to any port 9999 id 3\nallow out any id 1\n"
+				"alert ip any any -> any any (flow:to_client; content:\"MARK\"; sid:200;)\n"
+				"alert ip any any -> any any (flow:to_server; content:\"MARK\"; sid:201;)\n");
+	static const uint8_t mark[] = "..MARK..";
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p, err;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	v4_pkt(&p, 17, PKT_DIR_IN, "192.0.2.10", "198.51.100.2");
+	p.sport = 5555, p.dport = 9999;
+	pipeline_judge(&pl, &p, 1, &v);
+	assert_true(v.accept);
+	turn(&p);
+	p.sport = 9999, p.dport = 5555;
+	pipeline_judge(&pl, &p, 2, &v);
+	assert_true(v.accept);
+	/* a router's error about the host's reply, to the host */
+	v4_pkt(&err, 1, PKT_DIR_IN, "192.0.2.66", "198.51.100.2");
+	err.icmp_type = 3, err.icmp_code = 1;
+	err.inner.present = err.inner.has_ports = 1;
+	err.inner.family = 4, err.inner.proto = 17;
+	err.inner.src = p.src, err.inner.dst = p.dst;
+	err.inner.sport = 9999, err.inner.dport = 5555;
+	err.payload = mark, err.paylen = 8, err.len = 36;
+	pipeline_judge(&pl, &err, 3, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.by, BY_FLOW);
+	assert_int_equal(v.nalerts, 1);
+	assert_int_equal(v.alerts[0], 201);
+	/* the host's own error to the client: to_client */
+	v4_pkt(&err, 1, PKT_DIR_OUT, "198.51.100.2", "192.0.2.10");
+	err.icmp_type = 3, err.icmp_code = 3;
+	err.inner.present = err.inner.has_ports = 1;
+	err.inner.family = 4, err.inner.proto = 17;
+	err.inner.src = p.dst, err.inner.dst = p.src;
+	err.inner.sport = 5555, err.inner.dport = 9999;
+	err.payload = mark, err.paylen = 8, err.len = 36;
+	pipeline_judge(&pl, &err, 4, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.nalerts, 1);
+	assert_int_equal(v.alerts[0], 200);
 	pipeline_fini(&pl);
 	policy_free(a);
 	config_free(&cfg);
@@ -645,7 +723,7 @@ int main(void)
 		cmocka_unit_test(test_offload_only_when_ips_cannot_match),
 		cmocka_unit_test(test_ips_cut_super_packet),
 		cmocka_unit_test(test_reject_answer_passes),
-		cmocka_unit_test(test_related_as_conntrack),
+		cmocka_unit_test(test_related_as_conntrack), cmocka_unit_test(test_icmp_error_direction),
 		cmocka_unit_test(test_echo_reply_opens_nothing),
 		cmocka_unit_test(test_batch_equals_single),
 		cmocka_unit_test(test_ips_drop_outlives_rst),
