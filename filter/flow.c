@@ -462,7 +462,15 @@ static uint64_t timeout_us(const struct flow *f)
 			return TCP_DROPPED_TIMEOUT_S * S_US;
 		return tcp_timeout_s[f->tcp_state] * S_US;
 	case 17:
-		return (f->pkts[1] ? UDP_STREAM_TIMEOUT_S : UDP_TIMEOUT_S) * S_US;
+		/*
+		 * conntrack's stream timeout needs a packet after the first
+		 * reply (udp_packet() refreshes the reply itself with the
+		 * unreplied one): a query and its answer, or a spoofed "reply",
+		 * keep the tuple 30 s, not 120. (Since Linux 5.x it also waits
+		 * 2 s from the first packet; the entry keeps no such time.)
+		 */
+		return (f->pkts[1] && f->pkts[0] + f->pkts[1] > 2 ? UDP_STREAM_TIMEOUT_S : UDP_TIMEOUT_S) *
+		       S_US;
 	case 1:
 	case 58:
 		return ICMP_TIMEOUT_S * S_US;

@@ -797,6 +797,33 @@ static void test_one_sided_pickup_expires(void **state)
 }
 
 /*
+ * UDP as conntrack times it: 30 s, also after the first reply (a query and
+ * its answer, or a spoofed "reply", held the tuple 120 s); 120 s once a
+ * packet follows the reply.
+ */
+static void test_udp_stream_timeout(void **state)
+{
+	const uint64_t s = 1000000;
+	struct flow_table *t = flow_table_new(16);
+	int from_opener;
+	struct pkt q, r;
+
+	(void)state;
+	udp_pkt(&q, 1);
+	r = q;
+	r.src = q.dst, r.dst = q.src, r.sport = q.dport, r.dport = q.sport;
+	pass(t, &q, 1);
+	pass(t, &r, 2);
+	assert_non_null(flow_lookup(t, &q, 2 + 29 * s, &from_opener));
+	assert_null(flow_lookup(t, &q, 2 + 31 * s, &from_opener));
+	pass(t, &q, 100 * s);
+	pass(t, &r, 100 * s + 1);
+	pass(t, &q, 100 * s + 2);
+	assert_non_null(flow_lookup(t, &q, 100 * s + 2 + 119 * s, &from_opener));
+	flow_table_free(t);
+}
+
+/*
  * One long-lived connection, the oldest flow in the table, must not keep
  * every flow after it from expiring (the soak review: 596 active of 599
  * created, three rounds of 200 one-datagram flows 40 s apart; conntrack
@@ -1277,7 +1304,7 @@ int main(void)
 		cmocka_unit_test(test_dropped_fins),
 		cmocka_unit_test(test_bad_checksum_ignored), cmocka_unit_test(test_rst_at_fin),
 		cmocka_unit_test(test_midstream_syn_kept),
-		cmocka_unit_test(test_one_sided_pickup_expires),
+		cmocka_unit_test(test_one_sided_pickup_expires), cmocka_unit_test(test_udp_stream_timeout),
 		cmocka_unit_test(test_expiry_behind_long_flow),
 		cmocka_unit_test(test_split_handshake), cmocka_unit_test(test_blind_ack_no_handshake),
 		cmocka_unit_test(test_responder_bytes_establish), cmocka_unit_test(test_synack_checked),
