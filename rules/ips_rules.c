@@ -461,7 +461,8 @@ static struct th_entry *th_get(struct ips_thtab *t, uint32_t rule, ll_ip a, ll_i
  */
 static int th_step(const struct ips_thresh *th, struct th_entry *e, uint64_t now_us)
 {
-	if (!e->init || now_us - e->start_us > (uint64_t)th->seconds * 1000000) {
+	/* a hit `seconds` after the start opens a new window (Suricata: TimevalEarlier()) */
+	if (!e->init || now_us - e->start_us >= (uint64_t)th->seconds * 1000000) {
 		e->init = true;
 		e->start_us = now_us;
 		e->count = 1;

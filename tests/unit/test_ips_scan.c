@@ -208,6 +208,20 @@ static void test_thresholds(void **state)
 	assert_int_equal(send(&e, IPPROTO_TCP_, 1, "b")->action, IPS_ACT_NONE); /* filtered out: no action */
 	assert_int_equal(send(&e, IPPROTO_TCP_, 1, "b")->action, IPS_ACT_DROP);
 	env_close(&e);
+
+	/*
+	 * A window is [start, start + seconds): hits at 0, 1, 2 and 3 s under
+	 * limit 1 per 2 s alert at 0 and 2, as Suricata's (TimevalEarlier())
+	 */
+	env_open(&e, "alert tcp any any -> any any (content:\"a\"; threshold:type limit,track by_src,count 1,seconds 2; sid:6;)\n", 0);
+	n1 = 0;
+	for (int i = 0; i < 4; i++) {
+		e.now = 10000000ULL + (uint64_t)i * 1000000ULL - 1000; /* send() adds 1 ms */
+		if (ipst_alerted(send(&e, IPPROTO_TCP_, 1, "a"), 6))
+			n1 |= 1 << i;
+	}
+	assert_int_equal(n1, 1 | 4);
+	env_close(&e);
 }
 
 static void test_header_keywords(void **state)
