@@ -284,6 +284,8 @@ struct ips_pctx {
 	struct ll_errlist *errs;
 	struct ips_ruleset *rs;
 	struct srcloc loc;   /* of the current token */
+	const uint32_t *conts; /* the current rule's continuation lines (struct policy_ips_line) */
+	uint32_t nconts;
 	const char *unsup;   /* set when the rule failed for an unsupported keyword */
 	/* the list content & co. go to: IPS_PAYLOAD, or a header buffer (its items are in r->items meanwhile) */
 	int cur;

@@ -100,6 +100,8 @@ struct ips_ruleset; /* rules/ips_*.c define it */
 struct policy_ips_line {
 	char *text;       /* the whole rule, continuation lines joined */
 	struct srcloc loc;
+	uint32_t *conts;  /* where in @text each continuation line starts (line loc.line + 1 + k, col 1) */
+	uint32_t nconts;
 };
 
 struct policy {

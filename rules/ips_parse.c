@@ -21,11 +21,20 @@ void ips_perr(struct ips_pctx *c, const char *fmt, ...)
 	ll_err_add(c->errs, &c->loc, "%s", buf);
 }
 
-/* Point c->loc at byte @off of the rule text (continuations count as one line). */
+/* Point c->loc at byte @off of the rule text: on its own line when a continuation holds it. */
 static void at(struct ips_pctx *c, const struct srcloc *base, size_t off)
 {
+	uint32_t k = c->nconts;
+
+	while (k && c->conts[k - 1] > off)
+		k--;
 	c->loc = *base;
-	c->loc.col = base->col + (uint32_t)off;
+	if (!k) {
+		c->loc.col = base->col + (uint32_t)off;
+		return;
+	}
+	c->loc.line = base->line + k;
+	c->loc.col = 1 + (uint32_t)(off - c->conts[k - 1]);
 }
 
 static const char *const actions[] = { "alert", "drop", "reject", "pass" };

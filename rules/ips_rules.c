@@ -217,14 +217,17 @@ static int share_ranges(struct ips_pctx *c, uint32_t ri)
 }
 
 /* Parse one line; keeps the rule, counts a skip or records the error. */
-static int add_line(struct ips_pctx *c, const char *text, const struct srcloc *loc)
+static int add_line(struct ips_pctx *c, const struct policy_ips_line *l)
 {
+	const struct srcloc *loc = &l->loc;
 	struct ips_ruleset *rs = c->rs;
 	struct ips_rule r;
 	int rc;
 
 	c->loc = *loc;
-	rc = ips_parse_rule(c, text, &r);
+	c->conts = l->conts;
+	c->nconts = l->nconts;
+	rc = ips_parse_rule(c, l->text, &r);
 	c->loc = *loc;
 	if (!rc)
 		rc = check_dup_sid(c, &r);
@@ -296,7 +299,7 @@ static struct ips_ruleset *build(const struct policy *p, const struct policy_ips
 			bad = 1;
 			break;
 		} else {
-			bad |= add_line(&c, lines[i].text, &lines[i].loc) != 0;
+			bad |= add_line(&c, &lines[i]) != 0;
 		}
 	free(c.sids);
 	free(c.fb_index);
@@ -348,7 +351,7 @@ struct ips_ruleset *ips_ruleset_from_text(const char *name, const char *text,
 		if (!v)
 			goto out;
 		lines = v;
-		lines[n++] = (struct policy_ips_line){ t, { name, lineno, (uint32_t)(t - l) + 1 } };
+		lines[n++] = (struct policy_ips_line){ t, { name, lineno, (uint32_t)(t - l) + 1 }, NULL, 0 };
 	}
 	if (copy)
 		rs = build(NULL, lines, n, o, errs);

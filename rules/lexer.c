@@ -258,10 +258,14 @@ static bool continued(const char *buf, size_t from, size_t *to)
 }
 
 /* lex_raw_rule() - see parse.h. Leaves the lexer before the rule's last newline. */
-char *lex_raw_rule(struct lexer *lx, const struct token *first)
+char *lex_raw_rule(struct lexer *lx, const struct token *first, uint32_t **conts, uint32_t *nconts)
 {
 	struct strbuf b = { 0 };
 	size_t start = first->off;
+	uint32_t *v;
+
+	*conts = NULL;
+	*nconts = 0;
 
 	lx->pos = start;
 	for (;;) {
@@ -282,6 +286,11 @@ char *lex_raw_rule(struct lexer *lx, const struct token *first)
 		lx->line++;
 		lx->bol = lx->pos;
 		start = lx->pos;
+		/* where the next line's bytes start in the joined text, for error locations */
+		if ((v = realloc(*conts, (*nconts + 1) * sizeof(*v)))) {
+			*conts = v;
+			v[(*nconts)++] = (uint32_t)b.n;
+		}
 	}
 	/*
 	 * Blanks before a '\' whose next line is empty end the rule too, and

@@ -56,9 +56,11 @@ void lex_next(struct lexer *lx, struct token *t);
 void lex_skip_line(struct lexer *lx);
 /*
  * The IPS rule starting at @first up to the end of its line, lines ending
- * in '\' joined as Suricata does. Malloc'd; NULL on ENOMEM.
+ * in '\' joined as Suricata does. Malloc'd; NULL on ENOMEM. *@conts
+ * (malloc'd, *@nconts of them): where in the text each continuation line
+ * starts, for error locations.
  */
-char *lex_raw_rule(struct lexer *lx, const struct token *first);
+char *lex_raw_rule(struct lexer *lx, const struct token *first, uint32_t **conts, uint32_t *nconts);
 /* Decode a T_STRING token's contents; malloc'd, NULL on ENOMEM. */
 char *lex_string_value(const struct token *t);
 bool tok_is(const struct token *t, const char *word);

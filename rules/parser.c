@@ -271,18 +271,22 @@ static int st_ips(struct parser *ps)
 	struct policy *p = ps->p;
 	struct policy_ips_line *l;
 	struct srcloc at = ps->tok.loc;
-	char *text = lex_raw_rule(ps->lx, &ps->tok);
+	uint32_t *conts, nconts;
+	char *text = lex_raw_rule(ps->lx, &ps->tok, &conts, &nconts);
 
 	p->ips_lines = grow(p->ips_lines, p->nips_lines, &ps->ips_cap, sizeof(*l), &ps->oom)
 			       ?: p->ips_lines;
 	if (!text || ps->oom) {
 		free(text);
+		free(conts);
 		ps->oom = true;
 		return -1;
 	}
 	l = &p->ips_lines[p->nips_lines++];
 	l->text = text;
 	l->loc = at;
+	l->conts = conts;
+	l->nconts = nconts;
 	next(ps);
 	return 0;
 }

@@ -322,8 +322,10 @@ void policy_free(struct policy *p)
 		free(p->sets[i].text);
 	}
 	free(p->sets);
-	for (uint32_t i = 0; i < p->nips_lines; i++)
+	for (uint32_t i = 0; i < p->nips_lines; i++) {
 		free(p->ips_lines[i].text);
+		free(p->ips_lines[i].conts);
+	}
 	free(p->ips_lines);
 	if (p->ips)
 		ips_ruleset_free(p->ips);

@@ -181,7 +181,7 @@ static void test_home_net(void **state)
 	struct ip_range host = { ll_ip_from_v4(0xc6336402), ll_ip_from_v4(0xc6336402) };
 	struct ip_range def = { ll_ip_from_v4(0xcb007100), ll_ip_from_v4(0xcb0071ff) };
 	struct fw_set set = { .name = "HOME_NET", .kind = SET_ADDR, .n = 1, .addrs = &def };
-	struct policy_ips_line line = { "alert ip $HOME_NET any -> $EXTERNAL_NET any (sid:1;)", { "p", 1, 1 } };
+	struct policy_ips_line line = { "alert ip $HOME_NET any -> $EXTERNAL_NET any (sid:1;)", { "p", 1, 1 }, NULL, 0 };
 	struct policy p = { .ips_lines = &line, .nips_lines = 1 };
 	struct policy_opts o = { .home_net = &host, .nhome_net = 1 };
 	struct ll_errlist errs = { 0 };
@@ -221,7 +221,7 @@ static void test_long_header_list(void **state)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
-	struct policy_ips_line line = { NULL, { "p", 1, 1 } };
+	struct policy_ips_line line = { NULL, { "p", 1, 1 }, NULL, 0 };
 	struct policy p = { .ips_lines = &line, .nips_lines = 1 };
 	struct ll_errlist errs = { 0 };
 	const struct ips_rule *r;
@@ -262,9 +262,9 @@ static void test_shared_ranges(void **state)
 	struct fw_set sets[2] = { { .name = "A", .kind = SET_ADDR, .n = 2, .addrs = a },
 				  { .name = "P", .kind = SET_PORT, .n = 2, .ports = pr } };
 	struct policy_ips_line lines[3] = {
-		{ "alert tcp $A any -> any $P (sid:1;)", { "p", 1, 1 } },
-		{ "alert tcp any $P -> $A $P (sid:2;)", { "p", 2, 1 } },
-		{ "alert tcp [192.0.2.1,192.0.2.3] any -> any [80,8081] (sid:3;)", { "p", 3, 1 } },
+		{ "alert tcp $A any -> any $P (sid:1;)", { "p", 1, 1 }, NULL, 0 },
+		{ "alert tcp any $P -> $A $P (sid:2;)", { "p", 2, 1 }, NULL, 0 },
+		{ "alert tcp [192.0.2.1,192.0.2.3] any -> any [80,8081] (sid:3;)", { "p", 3, 1 }, NULL, 0 },
 	};
 	struct policy p = { .ips_lines = lines, .nips_lines = 3, .sets = sets, .nsets = 2 };
 	struct ll_errlist errs = { 0 };
@@ -292,7 +292,7 @@ static void test_define_kind(void **state)
 {
 	struct port_range pr = { 80, 80 };
 	struct fw_set set = { .name = "web", .kind = SET_PORT, .n = 1, .ports = &pr };
-	struct policy_ips_line line = { "alert tcp $web any -> any $web (sid:1;)", { "p", 3, 1 } };
+	struct policy_ips_line line = { "alert tcp $web any -> any $web (sid:1;)", { "p", 3, 1 }, NULL, 0 };
 	struct policy p = { .ips_lines = &line, .nips_lines = 1, .sets = &set, .nsets = 1 };
 	struct ll_errlist errs = { 0 };
 
