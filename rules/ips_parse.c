@@ -102,8 +102,13 @@ static long header_in(struct ips_pctx *c, const char *text, struct ips_rule *r, 
 	while (text[i] == ' ' || text[i] == '\t')
 		i++;
 	if (text[i] != '(' || !tok[6][0]) {
+		/* `drop in tcp ...`: nft's and pf's words for a firewall rule */
+		bool fw = !strcmp(tok[1], "in") || !strcmp(tok[1], "out") || !strcmp(tok[1], "any");
+
 		at(c, &base, i);
-		ips_perr(c, "rule header needs 'action proto src port -> dst port ('");
+		ips_perr(c, "rule header needs 'action proto src port -> dst port ('%s",
+			 fw ? " (a firewall rule's action is allow, deny, force-allow, bypass or log-only; "
+			      "drop, reject, pass and alert start IPS rules)" : "");
 		return -EINVAL;
 	}
 	r->action = 0xff;
