@@ -218,6 +218,21 @@ static uint8_t find_var(const struct ips_rule *r, const char *name)
 	return 0;
 }
 
+/* @val as an unsigned number above INT64_MAX (strtoull's bases), else 0. */
+static uint64_t above_int64(const char *val)
+{
+	unsigned long long u;
+	char *end;
+
+	if (!val || !isdigit((unsigned char)*val))
+		return 0;
+	errno = 0;
+	u = strtoull(val, &end, 0);
+	while (*end == ' ')
+		end++;
+	return !*end && !errno && u > INT64_MAX ? u : 0;
+}
+
 /* A number, or the name of an earlier byte_extract (*@var = slot + 1). */
 static int get_val(struct ips_pctx *c, const struct ips_rule *r, const char *kw, const char *val,
 		   int64_t lo, int64_t hi, int64_t *v, uint8_t *var)
@@ -574,7 +589,9 @@ static int parse_byte(struct ips_pctx *c, struct ips_rule *r, const char *kw, ch
 		ips_perr(c, "byte_test: bad operator '%s'", f[1]);
 		return -EINVAL;
 	}
-	if (test && get_val(c, r, kw, f[2], INT64_MIN, INT64_MAX, &v, &b.var_value))
+	if (test && (b.value = above_int64(f[2])))
+		v = (int64_t)b.value; /* Suricata reads the value as a uint64 */
+	else if (test && get_val(c, r, kw, f[2], INT64_MIN, INT64_MAX, &v, &b.var_value))
 		return -EINVAL;
 	b.value = (uint64_t)v;
 	if (get_val(c, r, kw, f[ext ? 1 : need - 1], -65535, 65535, &v, &b.var_offset))

@@ -210,6 +210,10 @@ static void test_isdataat_bytes(void **state)
 	assert_int_equal(m("content:\"L=\"; byte_test:4,=,16,0,relative,string,hex;", "L=0x10"), 1);
 	assert_int_equal(m("byte_test:12,>,5,0,string,dec;", "000000000006"), 1);
 	assert_int_equal(m("byte_test:4,>,0,0,string,dec;", "abcd"), 0); /* no number */
+	/* a value past INT64_MAX is a uint64 as Suricata reads it, not a load error */
+	assert_int_equal(m("byte_test:8,=,0xffffffffffffffff,0;", "\xff\xff\xff\xff\xff\xff\xff\xff"), 1);
+	assert_int_equal(m("byte_test:8,>,9223372036854775808,0;", "\xff\xff\xff\xff\xff\xff\xff\xff"), 1);
+	assert_int_equal(m("byte_test:8,>,9223372036854775808,0;", "\x7f\xff\xff\xff\xff\xff\xff\xff"), 0);
 	assert_int_equal(m("byte_test:23,>,0,0,string,dec;", "99999999999999999999999"), 0); /* out of range */
 	/* byte_extract's `string` alone stays decimal, as Suricata's */
 	assert_int_equal(m("byte_extract:2,0,n,string; byte_test:1,=,n,2,string,dec;", "08" "8"), 1);
