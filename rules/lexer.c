@@ -138,8 +138,20 @@ static void lex_string(struct lexer *lx, struct token *t)
 	size_t p = lx->pos + 1;
 
 	while (p < lx->len && lx->buf[p] != '"' && lx->buf[p] != '\n') {
+		unsigned char c;
+
 		if (lx->buf[p] == '\\' && p + 1 < lx->len && lx->buf[p + 1] != '\n')
 			p++;
+		c = (unsigned char)lx->buf[p];
+		if (c && c != '\t' && (c < 0x20 || c == 0x7f)) {
+			/* printed by check --print, show and the logs, it would act on the terminal */
+			struct srcloc loc = loc_at(lx, p);
+
+			lx->nerr++;
+			ll_err_add(lx->errs, &loc, "control character 0x%02x in a string", c);
+			p++;
+			continue;
+		}
 		p += text_byte(lx, p);
 	}
 	if (p >= lx->len || lx->buf[p] != '"') {
@@ -271,8 +283,19 @@ char *lex_raw_rule(struct lexer *lx, const struct token *first, uint32_t **conts
 	for (;;) {
 		size_t end;
 
-		while (lx->pos < lx->len && lx->buf[lx->pos] != '\n')
+		while (lx->pos < lx->len && lx->buf[lx->pos] != '\n') {
+			unsigned char c = (unsigned char)lx->buf[lx->pos];
+
+			if (c && c != '\t' && c != '\r' && (c < 0x20 || c == 0x7f)) {
+				struct srcloc loc = loc_at(lx, lx->pos);
+
+				lx->nerr++; /* as in a string: printed, it would act on the terminal */
+				ll_err_add(lx->errs, &loc, "unexpected control character 0x%02x", c);
+				lx->pos++;
+				continue;
+			}
 			lx->pos += text_byte(lx, lx->pos);
+		}
 		end = lx->pos;
 		if (!continued(lx->buf, start, &end) || lx->pos >= lx->len) {
 			while (end > start && (lx->buf[end - 1] == '\r' || lx->buf[end - 1] == ' ' ||
