@@ -223,6 +223,18 @@ static void turn(struct pkt *p)
 	p->dir = p->dir == PKT_DIR_IN ? PKT_DIR_OUT : PKT_DIR_IN;
 }
 
+/* An ICMP error (type 3, @code) from @src to @dst, going @dir, quoting @q (its ports, or echo id). */
+static void icmp_error(struct pkt *err, uint8_t dir, const char *src, const char *dst, uint8_t code,
+		       const struct pkt *q)
+{
+	v4_pkt(err, 1, dir, src, dst);
+	err->icmp_type = 3, err->icmp_code = code;
+	err->inner.present = err->inner.has_ports = 1;
+	err->inner.family = 4, err->inner.proto = q->proto;
+	err->inner.src = q->src, err->inner.dst = q->dst;
+	err->inner.sport = q->sport, err->inner.dport = q->dport;
+}
+
 /*
  * The IPS stream knows the receiver's next byte; the flow table's record of
  * what the client sent does not (a segment far beyond the window, which
@@ -403,15 +415,7 @@ static void test_related_as_conntrack(void **state)
 	p.sport = 40000, p.dport = 443;
 	pipeline_judge(&pl, &p, 4, &v);
 	assert_true(v.accept);
-	memset(&err, 0, sizeof(err));
-	err.family = 4, err.proto = 1, err.dir = PKT_DIR_IN, err.l4_ok = 1;
-	err.icmp_type = 3, err.icmp_code = 1;
-	err.inner.present = err.inner.has_ports = 1;
-	err.inner.family = 4, err.inner.proto = 6;
-	err.inner.src = p.src, err.inner.dst = p.dst;
-	err.inner.sport = 40000, err.inner.dport = 443;
-	ll_ip_parse("203.0.113.9", &err.src); /* a router on the way */
-	err.dst = p.src;
+	icmp_error(&err, PKT_DIR_IN, "203.0.113.9", "198.51.100.2", 1, &p); /* from a router on the way */
 	pipeline_judge(&pl, &err, 5, &v);
 	assert_true(v.accept);
 	assert_int_equal(v.by, BY_FLOW);
@@ -435,11 +439,8 @@ static void test_related_as_conntrack(void **state)
 	p.sport = p.dport = 0;
 	pipeline_judge(&pl, &p, 8, &v);
 	assert_true(v.accept);
-	memset(&err.inner, 0, sizeof(err.inner));
-	err.inner.present = 1, err.inner.family = 4, err.inner.proto = 1;
-	err.inner.src = p.src, err.inner.dst = p.dst;
-	err.inner.icmp_type = 3;
-	err.dst = p.src;
+	icmp_error(&err, PKT_DIR_IN, "203.0.113.9", "198.51.100.2", 1, &p);
+	err.inner.has_ports = 0, err.inner.icmp_type = 3;
 	pipeline_judge(&pl, &err, 9, &v);
 	assert_false(v.accept);
 	assert_int_equal(v.by, BY_FIREWALL);
@@ -480,25 +481,17 @@ static void test_icmp_error_direction(void **state)
 	pipeline_judge(&pl, &p, 2, &v);
 	assert_true(v.accept);
 	/* a router's error about the host's reply, to the host */
-	v4_pkt(&err, 1, PKT_DIR_IN, "192.0.2.66", "198.51.100.2");
-	err.icmp_type = 3, err.icmp_code = 1;
-	err.inner.present = err.inner.has_ports = 1;
-	err.inner.family = 4, err.inner.proto = 17;
-	err.inner.src = p.src, err.inner.dst = p.dst;
-	err.inner.sport = 9999, err.inner.dport = 5555;
+	icmp_error(&err, PKT_DIR_IN, "192.0.2.66", "198.51.100.2", 1, &p);
 	err.payload = mark, err.paylen = 8, err.len = 36;
 	pipeline_judge(&pl, &err, 3, &v);
 	assert_true(v.accept);
 	assert_int_equal(v.by, BY_FLOW);
 	assert_int_equal(v.nalerts, 1);
 	assert_int_equal(v.alerts[0], 201);
-	/* the host's own error to the client: to_client */
-	v4_pkt(&err, 1, PKT_DIR_OUT, "198.51.100.2", "192.0.2.10");
-	err.icmp_type = 3, err.icmp_code = 3;
-	err.inner.present = err.inner.has_ports = 1;
-	err.inner.family = 4, err.inner.proto = 17;
-	err.inner.src = p.dst, err.inner.dst = p.src;
-	err.inner.sport = 5555, err.inner.dport = 9999;
+	/* the host's own error to the client, about its datagram: to_client */
+	turn(&p);
+	p.sport = 5555, p.dport = 9999;
+	icmp_error(&err, PKT_DIR_OUT, "198.51.100.2", "192.0.2.10", 3, &p);
 	err.payload = mark, err.paylen = 8, err.len = 36;
 	pipeline_judge(&pl, &err, 4, &v);
 	assert_true(v.accept);
