@@ -1114,7 +1114,15 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 			 * but a remote client of the host may take them all the
 			 * same (a capture of another stack's server).
 			 */
-			if (f->opener_tfo && (seg_bytes(p) || (fl & TCPF_FIN)))
+			/*
+			 * Only when it acknowledges all the opener sent: Linux
+			 * drops the bytes of a SYN-ACK that leaves the SYN's data
+			 * unacknowledged (tcp_rcv_fastopen_synack(): "Retransmit
+			 * unacked data in SYN", returns true, the segment is freed),
+			 * and the server's next bytes start at the same number.
+			 */
+			if (f->opener_tfo && (seg_bytes(p) || (fl & TCPF_FIN)) &&
+			    p->tcp_ack == f->tcp_end[0])
 				f->tcp_bits |= FLOW_HANDSHAKE;
 		} else if (!from_opener && (fl & TCPF_SYN))
 			f->tcp_state = FT_SYN_SENT2;

@@ -208,8 +208,12 @@ static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 		}
 		start = pos + 1;
 	}
-	/* an independent content that is nowhere: nothing before it can change that */
-	x->stop |= !x->items[i].relative;
+	/*
+	 * an independent content that is nowhere: nothing before it can change
+	 * that; but one that went stale (ips_inspect_fresh()) may yet be reached
+	 * past @fresh by a later occurrence of the items before it
+	 */
+	x->stop |= !x->items[i].relative && !x->stale;
 	return false;
 }
 

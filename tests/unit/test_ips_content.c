@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "ips_test.h"
 
@@ -129,6 +131,36 @@ static void test_negation_nocase(void **state)
 	assert_int_equal(m("content:\"ab\"; content:!\"c\"; within:1;", "abcabd"), 1);
 	assert_int_equal(m("content:\"|61 62|c\";", "zabc"), 1);
 	assert_int_equal(m("content:\"a|3b|b\";", "a;b"), 1);
+}
+
+/* Does @opts match @buf (a NUL-terminated string) with a match that reads a byte at or past @fresh? */
+static int fr(const char *opts, const char *buf, uint32_t fresh)
+{
+	char rule[1024];
+	struct ll_errlist errs = { 0 };
+	struct ips_ruleset *rs;
+	pcre2_match_data *md = pcre2_match_data_create(64, NULL);
+	int ok;
+
+	snprintf(rule, sizeof(rule), "alert tcp any any -> any any (%s sid:1;)", opts);
+	rs = ipst_rules(rule, false, &errs);
+	ll_err_free(&errs);
+	if (!rs || !md)
+		return -1;
+	ok = ips_inspect_fresh(&rs->rules[0], (const uint8_t *)buf, (uint32_t)strlen(buf), fresh, md);
+	pcre2_match_data_free(md);
+	ips_ruleset_free(rs);
+	return ok;
+}
+
+/* a new occurrence counts though a later independent content has only old ones (rev19) */
+static void test_fresh_old_independent(void **state)
+{
+	(void)state;
+	assert_int_equal(fr("content:\"AAAA\"; content:\"Q\";", "AAAAxQxxAAAA", 8), 1);
+	assert_int_equal(fr("content:\"EXPLOIT\"; content:\"cmd\";", "EXPLOIT cmd xxEXPLOIT", 14), 1);
+	/* and nothing reads the new bytes: no */
+	assert_int_equal(fr("content:\"AAAA\"; content:\"Q\";", "AAAAxQxxzzzz", 8), 0);
 }
 
 /*
@@ -376,7 +408,7 @@ int main(void)
 		cmocka_unit_test(test_nocase_anchor),
 		cmocka_unit_test(test_nocase_alphabet_edges),
 		cmocka_unit_test(test_distance_within),
-		cmocka_unit_test(test_negation_nocase), cmocka_unit_test(test_pcre_match_limit), cmocka_unit_test(test_discontinue),
+		cmocka_unit_test(test_negation_nocase), cmocka_unit_test(test_pcre_match_limit), cmocka_unit_test(test_discontinue), cmocka_unit_test(test_fresh_old_independent),
 		cmocka_unit_test(test_isdataat_bytes),
 		cmocka_unit_test(test_suricata_vectors),
 	};

@@ -980,6 +980,20 @@ static void test_fast_open_reply(void **state)
 			{ false, 5000, 105, SA, 65535, -1, 0, "xxATTACKyy", 0 },
 		};
 		assert_int_equal(hits(to_client, data_syn, 2, NULL), 1);
+		/*
+		 * a SYN-ACK that leaves the SYN's data unacknowledged: Linux drops
+		 * its bytes and retransmits the data; the server's real bytes come
+		 * at the same number and must be the stream (rev19)
+		 */
+		const struct seg unacked[] = {
+			{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "GET /", 0 },
+			{ false, 5000, 100, SA, 65535, -1, 0, "zzzzzzzzzz", 0 },
+			{ true, 100, 5001, TCPF_ACK, 502, -1, 0, "", 0 },
+			{ true, 100, 5001, PA, 502, -1, 0, "GET /", 0 },
+			{ false, 5001, 105, PA, 65535, -1, 0, "xxATT", 0 },
+			{ false, 5006, 105, PA, 65535, -1, 0, "ACKyy", 0 },
+		};
+		assert_int_equal(hits(to_client, unacked, 6, NULL), 1);
 	}
 	/* no Fast Open: the client discards the SYN-ACK's bytes, established or not */
 	assert_int_equal(hits(to_client, whole, 3, NULL), 0);
