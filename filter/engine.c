@@ -21,6 +21,7 @@
 #include "state.h"
 
 #define TICK_SECONDS 5
+#define NFDS 8 /* the event loop's descriptors (open_fds()) */
 
 static void fill_snap_lifeline(struct snap *s, const struct lifeline *l, uint64_t now_us)
 {
@@ -649,7 +650,8 @@ static int open_fds(struct engine *e, struct pollfd *pfd, sigset_t *mask)
 	pfd[4].fd = watchdog_fd(e);
 	pfd[5].fd = e->dhcp_tap;
 	pfd[6].fd = e->res.started ? e->res.fd : -1;
-	for (int i = 0; i < 7; i++)
+	pfd[7].fd = engine_lock_fd(); /* a second engine asking who holds the namespace */
+	for (int i = 0; i < NFDS; i++)
 		pfd[i].events = POLLIN;
 	if (pfd[0].fd < 0 || pfd[1].fd < 0)
 		return -errno;
@@ -659,14 +661,16 @@ static int open_fds(struct engine *e, struct pollfd *pfd, sigset_t *mask)
 /* The control thread: until SIGTERM/SIGINT. */
 static int event_loop(struct engine *e, sigset_t *mask)
 {
-	struct pollfd pfd[7];
+	struct pollfd pfd[NFDS];
 	struct signalfd_siginfo si;
 	uint64_t exp;
 	int err = open_fds(e, pfd, mask);
 
 	while (!err) {
-		if (poll(pfd, 7, -1) < 0 && errno != EINTR)
+		if (poll(pfd, NFDS, -1) < 0 && errno != EINTR)
 			break;
+		if (pfd[7].revents & POLLIN)
+			engine_lock_drain();
 		if (pfd[4].revents & POLLIN && read(pfd[4].fd, &exp, sizeof(exp)) > 0)
 			on_watchdog(e); /* outside the lock: a long swap must not look like a hang */
 		pthread_mutex_lock(&e->lock);

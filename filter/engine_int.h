@@ -225,6 +225,14 @@ int engine_lock(const struct config *cfg);
 /* engine_lock_owner() - after daemonising: a second engine learns the daemon's pid. */
 void engine_lock_owner(void);
 /*
+ * engine_lock_fd() - the namespace lock's listening socket (-1: none);
+ * engine_lock_drain() - when it is readable: close the connections second
+ * engines made to ask who holds the namespace, so that its backlog never
+ * stays full.
+ */
+int engine_lock_fd(void);
+void engine_lock_drain(void);
+/*
  * engine_resolve.c: resolver_start() / resolver_stop() - the thread that
  * resolves the config's manager names every heartbeat-interval (the first
  * round at once) and posts each round to res.fd; resolver_kick() - under
