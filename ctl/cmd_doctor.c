@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,29 @@ pid_t ctl_last_engine_elsewhere(const struct config *cfg, char *ns, size_t nslen
 	pid_t pid = pidfile_read(cfg, ns, nslen);
 
 	return pid && ns[0] && not_our_netns(ns) ? pid : 0;
+}
+
+/* ctl_netns_name() - see ctl.h. */
+const char *ctl_netns_name(const char *ns, char *name, size_t len)
+{
+	unsigned long long ino;
+	struct dirent *d;
+	struct stat st;
+	char path[PATH_MAX];
+	DIR *dir;
+
+	snprintf(name, len, "NAME");
+	if (sscanf(ns, "net:[%llu]", &ino) != 1 || !(dir = opendir("/run/netns")))
+		return name;
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.' &&
+		    snprintf(path, sizeof(path), "/run/netns/%s", d->d_name) < (int)sizeof(path) &&
+		    stat(path, &st) == 0 && st.st_ino == ino) {
+			snprintf(name, len, "%s", d->d_name);
+			break;
+		}
+	closedir(dir);
+	return name;
 }
 
 /* ctl_engine_elsewhere() - see ctl.h. */

@@ -162,6 +162,9 @@ static int parse_tail(struct ctl *c, char **w, int n, struct pkt *p)
 			if (parse_flags(w[i + 1], &p->tcp_flags) < 0)
 				return bad_word(c, "flags '%s': they are FIN,SYN,RST,PSH,ACK,URG", w[i + 1]);
 		} else if (strcmp(w[i], "on") == 0) {
+			if (!ll_ifname_ok(w[i + 1], strlen(w[i + 1])) || strlen(w[i + 1]) >= 16)
+				return bad_word(c, "'%s' cannot name a Linux interface (" LL_IFNAME_WHY
+						", at most 15 characters)", w[i + 1]);
 			p->ifname = w[i + 1];
 		} else {
 			return bad_word(c, "unexpected word '%s' after the addresses (type, code, flags "

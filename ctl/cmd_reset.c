@@ -70,7 +70,7 @@ static int persist_empty(const struct config *cfg)
 /* Remove the queue hooks; prints what happened. true: the host is not blocked by us. */
 static bool remove_hooks(struct ctl *c, const struct config *cfg)
 {
-	char err[512] = "", ns[64];
+	char err[512] = "", ns[64], name[256];
 	int had = hooks_queue_installed(); /* 0: our rules without the queue rule */
 	int rc = hooks_remove_queue(cfg, err, sizeof(err)); /* as root: cmd_reset() saw to that */
 	pid_t pid;
@@ -98,7 +98,9 @@ static bool remove_hooks(struct ctl *c, const struct config *cfg)
 		/* the engine died there, fail-open no: its rules may still block that host */
 		fprintf(stderr, "%s reset: no kernel queue hooks in this network namespace, but "
 			"the last lifelined (pid %d, not running) ran in another one (%s): run the "
-			"reset there (ip netns exec NAME %s reset)\n", c->prog, (int)pid, ns, c->prog);
+			"reset there (ip netns exec %s %s%s%s reset)\n", c->prog, (int)pid, ns,
+			ctl_netns_name(ns, name, sizeof(name)), c->prog, c->config_given ? " -c " : "",
+			c->config_given ? c->config_path : "");
 		return false;
 	}
 	if (rc == -ENOENT) {

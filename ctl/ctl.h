@@ -68,6 +68,11 @@ pid_t ctl_engine_elsewhere(const struct config *cfg);
  * network namespace than ours, that namespace ("net:[N]") in @ns; else 0.
  */
 pid_t ctl_last_engine_elsewhere(const struct config *cfg, char *ns, size_t nslen);
+/*
+ * ctl_netns_name() - the name `ip netns` knows namespace @ns ("net:[N]")
+ * by (its file in /run/netns), in @name; "NAME" when none.
+ */
+const char *ctl_netns_name(const char *ns, char *name, size_t len);
 
 /* Default answer deadlines, in milliseconds. */
 #define CTL_TIMEOUT_MS 5000       /* reading requests: a hung engine is "not answering" */

@@ -592,8 +592,9 @@ static const char *table_change(struct control *c, const struct fw_set *set, con
 			const struct addr_match *m = src ? &nr->src : &nr->dst;
 
 			fprintf(out, "table %s %s: rule id %u has '%s %s', which now matches %s; with "
-				"the set changed it would match %s: nothing changed (write one rule "
-				"per family, or a set that keeps its family)\n", set->name, op,
+				"the set changed it would match %s: nothing changed (change it with "
+				"addresses of both families in one command, or write one rule per "
+				"family)\n", set->name, op,
 				nr->id, src ? "from" : "to", m->text,
 				family_words(src ? was->src.family : was->dst.family),
 				family_words(m->family));

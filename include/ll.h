@@ -41,6 +41,21 @@ static inline int ll_ip_cmp(ll_ip a, ll_ip b)
 }
 static inline bool ll_ip_eq(ll_ip a, ll_ip b) { return a.hi == b.hi && a.lo == b.lo; }
 
+/*
+ * Could Linux name a device @s[0..@n) (dev_valid_name(), length aside)? No
+ * ':' (eth0:1 is an address label), '/' or blank, not "." or "..".
+ */
+#define LL_IFNAME_WHY "no ':' or '/', not '.' or '..'; eth0:1 is an address label"
+static inline bool ll_ifname_ok(const char *s, size_t n)
+{
+	if (!n || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == ':' || s[i] == '/' || s[i] == ' ' || s[i] == '\t' || s[i] == '\n')
+			return false;
+	return true;
+}
+
 /* Network-order bytes (4 or 16) <-> ll_ip. */
 ll_ip ll_ip_from_bytes(const uint8_t *b, int family);
 void ll_ip_to_bytes(ll_ip a, uint8_t out[16]);

@@ -165,11 +165,9 @@ static int kw_on(struct parser *ps, struct rule_ctx *c)
 		perr(ps, &ps->tok.loc, "interface name %s is longer than %zu characters",
 		     desc(ps, buf), sizeof(c->r.iface) - 1);
 	/* Linux names no interface so (dev_valid_name()): such a rule would never match */
-	else if (memchr(ps->tok.s, ':', ps->tok.n) || memchr(ps->tok.s, '/', ps->tok.n) ||
-		 tok_is(&ps->tok, ".") || tok_is(&ps->tok, ".."))
-		perr(ps, &ps->tok.loc, "%s cannot name a Linux interface (no ':' or '/', not '.' "
-		     "or '..'; eth0:1 is an address label): the rule would never match",
-		     desc(ps, buf));
+	else if (!ll_ifname_ok(ps->tok.s, ps->tok.n))
+		perr(ps, &ps->tok.loc, "%s cannot name a Linux interface (" LL_IFNAME_WHY
+		     "): the rule would never match", desc(ps, buf));
 	else
 		memcpy(c->r.iface, ps->tok.s, ps->tok.n);
 	next(ps);

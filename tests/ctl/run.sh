@@ -146,6 +146,9 @@ run e1 flows in tcp; check flows_dir has "$T/out" "^0 flows$"
 run e1 flows --kill udp; check flows_kill has "$T/out" "1 flow dropped"
 run e1 explain in tcp 203.0.113.10:4120 198.51.100.2:40000
 check explain_online has "$T/out" "by: lifeline"
+# an interface Linux cannot name is refused, as a policy refuses it, not answered
+run e1 explain in tcp 192.0.2.7:1 198.51.100.2:23 on eth0:1
+check explain_bad_ifname bash -c "[ $RC -eq 2 ] && grep -q 'cannot name a Linux interface' '$T/out'"
 run e1 load "$P/t.pol"
 run e1 table mgmt add 203.0.113.7 198.51.100.0/25; check table_add [ $RC -eq 0 ]
 check table_add_canonical bash -c "grep -q '^mgmt = { .*, ' '$T/out' && ! grep -q '^mgmt = { [^,]* [^,]* }' '$T/out'"

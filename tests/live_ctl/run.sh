@@ -241,7 +241,9 @@ check live-ctl-reset-killed-blocked-before blocked
 reset_elsewhere_dead() {
 	ip netns exec "$NS_M" "$LLC" -c "$T/lifeline.conf" reset >"$T/reset-elsewhere.out" 2>&1
 	[ $? = 1 ] && grep -q "the last lifelined (pid $ENGINE_PID, not running) ran in another one" \
-		"$T/reset-elsewhere.out"
+		"$T/reset-elsewhere.out" &&
+		# the command to copy: that namespace by name, and this config
+		grep -qF "ip netns exec $NS_A $LLC -c $T/lifeline.conf reset" "$T/reset-elsewhere.out"
 }
 check live-ctl-reset-elsewhere-dead-says-where reset_elsewhere_dead
 ip netns exec "$NS_M" "$LLC" -c "$T/lifeline.conf" doctor >"$T/doctor-dead-elsewhere.out" 2>&1
