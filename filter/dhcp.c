@@ -6,7 +6,10 @@
 
 /* BOOTP fixed header (RFC 2131 section 2). */
 #define BOOTP_OP 0
+#define BOOTP_HLEN 2
 #define BOOTP_XID 4
+#define BOOTP_CHADDR 28
+#define BOOTP_CHADDR_LEN 16
 #define BOOTP_SNAME 44
 #define BOOTP_SNAME_LEN 64
 #define BOOTP_FILE 108
@@ -28,6 +31,7 @@ enum {
 
 #define DHCP6_REPLY 7
 enum {
+	OPT6_CLIENTID = 1,
 	OPT6_IA_NA = 3,
 	OPT6_IA_TA = 4,
 	OPT6_IAADDR = 5,
@@ -149,11 +153,19 @@ static void lease_add_v4(struct dhcp_lease *out, const uint8_t *dns, size_t n)
 
 static const uint8_t cookie[4] = { 99, 130, 83, 99 };
 
-int dhcp4_request_xid(const uint8_t *b, size_t len, uint32_t *xid)
+/* The chaddr of BOOTP message @b (at least BOOTP_OPTIONS bytes): its hlen bytes, at most 16. */
+static void chaddr(const uint8_t *b, struct dhcp_client_id *cid)
+{
+	cid->len = b[BOOTP_HLEN] < BOOTP_CHADDR_LEN ? b[BOOTP_HLEN] : BOOTP_CHADDR_LEN;
+	memcpy(cid->b, b + BOOTP_CHADDR, cid->len);
+}
+
+int dhcp4_request(const uint8_t *b, size_t len, uint32_t *xid, struct dhcp_client_id *cid)
 {
 	if (len < BOOTP_OPTIONS || memcmp(b + BOOTP_COOKIE, cookie, 4) || b[BOOTP_OP] != BOOTREQUEST)
 		return -ENOENT;
 	*xid = get32(b + BOOTP_XID);
+	chaddr(b, cid);
 	return 0;
 }
 
@@ -168,6 +180,7 @@ int dhcp4_parse_ack(const uint8_t *b, size_t len, struct dhcp_lease *out)
 	if (memcmp(b + BOOTP_COOKIE, cookie, 4) || b[BOOTP_OP] != BOOTREPLY)
 		return -ENOENT;
 	out->xid = get32(b + BOOTP_XID);
+	chaddr(b, &out->cid);
 	rc = scan_area(&a, b + BOOTP_OPTIONS, len - BOOTP_OPTIONS, true);
 	/* RFC 2131 4.1: with overload, `file` is read before `sname` */
 	if (!rc && (a.overload & 1))
@@ -203,6 +216,26 @@ static void note_lifetime(struct dhcp_lease *out, uint32_t valid)
 }
 
 static int walk6(struct dhcp6_acc *a, const uint8_t *b, size_t len, int depth);
+
+/* Option 1 (Client Identifier) among the top-level options @b/@len, when one fits; malformed: none. */
+static void clientid6(const uint8_t *b, size_t len, struct dhcp_client_id *cid)
+{
+	cid->len = 0;
+	for (size_t i = 0; i + 4 <= len;) {
+		uint16_t code = get16(b + i), olen = get16(b + i + 2);
+
+		if (i + 4 + olen > len)
+			return;
+		if (code == OPT6_CLIENTID) {
+			if (olen && olen <= DHCP_CID_MAX) {
+				cid->len = (uint8_t)olen;
+				memcpy(cid->b, b + i + 4, olen);
+			}
+			return;
+		}
+		i += 4 + (size_t)olen;
+	}
+}
 
 static int option6(struct dhcp6_acc *a, uint16_t code, const uint8_t *v, size_t len, int depth)
 {
@@ -256,7 +289,7 @@ static int walk6(struct dhcp6_acc *a, const uint8_t *b, size_t len, int depth)
 	return i == len ? 0 : -EBADMSG;
 }
 
-int dhcp6_request_xid(const uint8_t *b, size_t len, uint32_t *xid)
+int dhcp6_request(const uint8_t *b, size_t len, uint32_t *xid, struct dhcp_client_id *cid)
 {
 	/* RFC 8415 7.3: what a client sends (Solicit .. Information-request, not Relay-forw) */
 	static const uint16_t client_types = 1u << 1 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 |
@@ -265,6 +298,7 @@ int dhcp6_request_xid(const uint8_t *b, size_t len, uint32_t *xid)
 	if (len < 4 || b[0] > 15 || !(client_types >> b[0] & 1))
 		return -ENOENT;
 	*xid = get24(b + 1);
+	clientid6(b + 4, len - 4, cid);
 	return 0;
 }
 
@@ -279,6 +313,7 @@ int dhcp6_parse_reply(const uint8_t *b, size_t len, struct dhcp_lease *out)
 	if (b[0] != DHCP6_REPLY)
 		return -ENOENT;
 	out->xid = get24(b + 1);
+	clientid6(b + 4, len - 4, &out->cid);
 	rc = walk6(&a, b + 4, len - 4, 0);
 	if (rc) {
 		memset(out, 0, sizeof(*out));

@@ -277,30 +277,40 @@ static bool same_ask(const struct lifeline_asked *a, uint32_t xid, bool v6, int 
 	       (!a->ifindex || !ifindex || a->ifindex == ifindex);
 }
 
-static void asked_add(struct lifeline *l, uint32_t xid, bool v6, int ifindex, uint64_t now_us)
+static void asked_add(struct lifeline *l, uint32_t xid, bool v6, int ifindex,
+		      const struct dhcp_client_id *cid, uint64_t now_us)
 {
-	for (uint32_t i = 0; i < LIFELINE_MAX_ASKED; i++)
-		if (same_ask(&l->asked[i], xid, v6, ifindex) && l->asked[i].ifindex == ifindex) {
-			l->asked[i].at_us = now_us; /* a retransmission */
-			return;
-		}
-	l->asked[l->nasked++ % LIFELINE_MAX_ASKED] =
-		(struct lifeline_asked){ .at_us = now_us, .xid = xid, .ifindex = ifindex, .v6 = v6 };
+	struct lifeline_asked *a = NULL;
+
+	for (uint32_t i = 0; i < LIFELINE_MAX_ASKED && !a; i++)
+		if (same_ask(&l->asked[i], xid, v6, ifindex) && l->asked[i].ifindex == ifindex)
+			a = &l->asked[i]; /* a retransmission */
+	if (!a)
+		a = &l->asked[l->nasked++ % LIFELINE_MAX_ASKED];
+	*a = (struct lifeline_asked){ .at_us = now_us, .xid = xid, .ifindex = ifindex, .v6 = v6,
+				      .cid = *cid };
+}
+
+/* Is a reply for @cid the answer to request @a: for the client it named (none named: any)? */
+static bool same_client(const struct lifeline_asked *a, const struct dhcp_client_id *cid)
+{
+	return !a->cid.len || (a->cid.len == cid->len && !memcmp(a->cid.b, cid->b, cid->len));
 }
 
 /*
- * Did the host ask, in the last LIFELINE_ASKED_US, in the transaction @xid,
- * on the device the reply came in on (@ifindex; 0 or an unknown request
- * device: any)? A guest behind a bridge asks through a bridge port, while
+ * Did the host ask, in the last LIFELINE_ASKED_US, in the transaction of
+ * reply @ls, for the client it is for (the request's chaddr, or its DUID
+ * when it named one: a client drops a reply for another), on the device
+ * the reply came in on (@ifindex; 0 or an unknown request device: any)? A guest behind a bridge asks through a bridge port, while
  * the reply reaches the host on the bridge itself. A reply stamped before
  * its request (a capture's clock going back) answers nothing: the unsigned
  * difference is then huge. Counts the replies that fail.
  */
-static struct lifeline_asked *was_asked(struct lifeline *l, uint32_t xid, bool v6, int ifindex,
-					  uint64_t now_us)
+static struct lifeline_asked *was_asked(struct lifeline *l, const struct dhcp_lease *ls, bool v6,
+					  int ifindex, uint64_t now_us)
 {
 	for (uint32_t i = 0; i < LIFELINE_MAX_ASKED; i++)
-		if (same_ask(&l->asked[i], xid, v6, ifindex) &&
+		if (same_ask(&l->asked[i], ls->xid, v6, ifindex) && same_client(&l->asked[i], &ls->cid) &&
 		    now_us - l->asked[i].at_us <= LIFELINE_ASKED_US)
 			return &l->asked[i];
 	l->unasked++;
@@ -313,23 +323,29 @@ int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us)
 	bool v6 = p->family == 6;
 	uint16_t cli = v6 ? DHCP6_CLIENT : DHCP4_CLIENT, srv = v6 ? DHCP6_SERVER : DHCP4_SERVER;
 	uint32_t xid = 0;
+	struct dhcp_client_id cid;
 	struct lifeline_asked *a;
 	int rc;
 
 	if (p->is_frag || p->proto != IPPROTO_UDP_ || !p->l4_ok || !p->payload)
 		return 0;
 	if (p->sport == cli && p->dport == srv) {
-		if (!(v6 ? dhcp6_request_xid : dhcp4_request_xid)(p->payload, p->paylen, &xid))
-			asked_add(l, xid, v6, p->ifindex, now_us);
+		if (!(v6 ? dhcp6_request : dhcp4_request)(p->payload, p->paylen, &xid, &cid))
+			asked_add(l, xid, v6, p->ifindex, &cid, now_us);
 		return 0;
 	}
-	/* a reply the host sends is its own DHCP server talking, not its lease */
-	if (p->sport != srv || p->dport != cli || p->dir == PKT_DIR_OUT)
+	/*
+	 * A reply the host sends is its own DHCP server talking, not its
+	 * lease; one whose UDP checksum is wrong (live: the kernel had not
+	 * checked it) the client drops, as it drops one for another chaddr
+	 * or DUID (was_asked()): neither answers its request.
+	 */
+	if (p->sport != srv || p->dport != cli || p->dir == PKT_DIR_OUT || p->csum_bad)
 		return 0;
 	rc = (v6 ? dhcp6_parse_reply : dhcp4_parse_ack)(p->payload, p->paylen, &ls);
 	if (rc && rc != -ENODATA)
 		return 0;
-	a = was_asked(l, ls.xid, v6, p->ifindex, now_us);
+	a = was_asked(l, &ls, v6, p->ifindex, now_us);
 	if (!a)
 		return 0;
 	/*

@@ -20,11 +20,22 @@ struct lifeline_dns {
 };
 
 /* One of the host's own DHCP requests. */
+/*
+ * Who a DHCP message is for: the BOOTP chaddr (its hlen bytes, at most 16),
+ * or the DHCPv6 Client Identifier option (a DUID, at most 130 bytes).
+ */
+#define DHCP_CID_MAX 130
+struct dhcp_client_id {
+	uint8_t len; /* 0: none */
+	uint8_t b[DHCP_CID_MAX];
+};
+
 struct lifeline_asked {
 	uint64_t at_us; /* 0: free */
 	uint32_t xid;
 	int ifindex;    /* the device it left on; 0: not known (replay) */
 	uint8_t v6;
+	struct dhcp_client_id cid; /* the request's: a reply for another client is not its answer */
 };
 
 /*
@@ -103,31 +114,33 @@ struct dhcp_lease {
 	bool has_lifetime;   /* lease time (v4 option 51) or valid lifetime (v6) given */
 	uint32_t lifetime_s; /* 0xffffffff: infinite */
 	uint32_t xid;        /* the transaction id (DHCPv6: 24 bits) */
+	struct dhcp_client_id cid; /* the client it is for */
 };
 
 /*
- * dhcp4_request_xid() / dhcp6_request_xid() - when @b/@len is a message a
- * DHCP client sends (a BOOTREQUEST; a DHCPv6 Solicit, Request, Confirm,
- * Renew, Rebind, Release, Decline or Information-request), its transaction
- * id in @xid and 0; else -ENOENT.
+ * dhcp4_request() / dhcp6_request() - when @b/@len is a message a DHCP
+ * client sends (a BOOTREQUEST; a DHCPv6 Solicit, Request, Confirm, Renew,
+ * Rebind, Release, Decline or Information-request), its transaction id in
+ * @xid, the client it names in @cid (DHCPv6: none when it has no Client
+ * Identifier option), and 0; else -ENOENT.
  */
-int dhcp4_request_xid(const uint8_t *b, size_t len, uint32_t *xid);
-int dhcp6_request_xid(const uint8_t *b, size_t len, uint32_t *xid);
+int dhcp4_request(const uint8_t *b, size_t len, uint32_t *xid, struct dhcp_client_id *cid);
+int dhcp6_request(const uint8_t *b, size_t len, uint32_t *xid, struct dhcp_client_id *cid);
 
 /*
  * dhcp4_parse_ack() - @b/@len is a BOOTP message (UDP payload). When it is a
  * DHCPACK (option 53 = 5) carrying option 6, fill @out (options continued in
  * `file`/`sname` per option 52 are honoured, split options are joined as in
  * RFC 3396) and return 0. -ENODATA: an ACK without option 6 (@out->xid
- * set); -ENOENT: not an ACK; -EBADMSG: malformed.
+ * and ->cid set); -ENOENT: not an ACK; -EBADMSG: malformed.
  */
 int dhcp4_parse_ack(const uint8_t *b, size_t len, struct dhcp_lease *out);
 /*
  * dhcp6_parse_reply() - @b/@len is a DHCPv6 message (UDP payload). When it is
  * a Reply (type 7) carrying option 23, fill @out (lifetime: the shortest
  * non-zero valid lifetime of the IA_NA/IA_TA addresses, when any) and return
- * 0. -ENODATA: a Reply without option 23 (@out->xid set); -ENOENT: not a
- * Reply; -EBADMSG: malformed.
+ * 0. -ENODATA: a Reply without option 23 (@out->xid and ->cid set);
+ * -ENOENT: not a Reply; -EBADMSG: malformed.
  */
 int dhcp6_parse_reply(const uint8_t *b, size_t len, struct dhcp_lease *out);
 

@@ -65,8 +65,8 @@ struct pkt {
 	uint8_t icmp_type, icmp_code;
 	uint8_t l4_ok;    /* the transport header is complete */
 	bool v6_undelivered; /* a destination-options, routing or AH header the stack drops it for */
-	bool csum_bad;    /* live, TCP: a checksum the kernel had not verified (NFQUEUE's
-			   * CSUM_NOTVERIFIED), and wrong: the stack drops the segment */
+	bool csum_bad;    /* live, TCP and UDP: a checksum the kernel had not verified
+			   * (NFQUEUE's CSUM_NOTVERIFIED), and wrong: the stack drops it */
 	bool l2_group;    /* replay: came in a link-layer broadcast or multicast frame, which
 			   * TCP discards (live, the kernel rules never queue TCP in one) */
 	uint8_t ipopts;   /* IPv4 options present */

@@ -149,14 +149,14 @@ def dns_query(name="a.example.test", qid=0x4242):
 
 
 def dhcp(msgtype, yiaddr="0.0.0.0", siaddr="0.0.0.0", options=(), sname=b"", file=b"",
-         xid=0x0D1CE000, op=None):
+         xid=0x0D1CE000, op=None, chaddr=None):
     op = op or (1 if msgtype in (1, 3, 4, 7, 8) else 2)
     opts = bytes([53, 1, msgtype])
     for code, val in options:
         opts += bytes([code, len(val)]) + val
     opts += b"\xff"
     m = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", op, 1, 6, 0, xid, 0, 0x8000, a4("0.0.0.0"),
-                    a4(yiaddr), a4(siaddr), a4("0.0.0.0"), MAC_AGENT + b"\0" * 10,
+                    a4(yiaddr), a4(siaddr), a4("0.0.0.0"), (chaddr or MAC_AGENT) + b"\0" * 10,
                     sname.ljust(64, b"\0"), file.ljust(128, b"\0"))
     return m + b"\x63\x82\x53\x63" + opts
 
@@ -258,6 +258,9 @@ def c_dhcp_learn():
     c.add(udp4(AGENT4, "203.0.113.53", 40001, 53, dns_query()), "ip",
           "DNS query to 203.0.113.53 (only offered): ordinary")
     c.add(dhcp4_frame(3), "lifeline/dhcp", "DHCPREQUEST (the same xid)")
+    # the xid, but another client's hardware address: the agent's client drops it, and so does the lifeline
+    c.add(dhcp4_frame(5, server=OUT4, yiaddr=AGENT4, options=[(6, a4(OUT4))], chaddr=b"\x02\0\0\0\0\x66"),
+          "lifeline/dhcp", "DHCPACK with the xid for another chaddr, naming the outsider: not the answer")
     c.add(dhcp4_frame(5, yiaddr=AGENT4, options=[(6, a4(DNS4)), (51, struct.pack("!I", 3600))]),
           "lifeline/dhcp", "DHCPACK, option 6 = 198.51.100.1")
     # the client is bound: a second ACK in its transaction (anyone saw the broadcast xid) is ignored

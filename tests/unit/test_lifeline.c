@@ -836,6 +836,47 @@ static int learn_again(struct lifeline *l, const struct pkt *p, uint64_t now)
 	return lifeline_learn(l, p, now);
 }
 
+/* Option 1 (Client Identifier): a DUID-LL of hardware address ..:@last. */
+static void put_duid(struct msg *m, uint8_t last)
+{
+	static const uint8_t duid[10] = { 0, 3, 0, 1, 2, 0, 0, 0, 0, 0 };
+
+	put16(m, 1);
+	put16(m, sizeof(duid));
+	memcpy(m->b + m->len, duid, sizeof(duid));
+	m->b[m->len + sizeof(duid) - 1] = last;
+	m->len += sizeof(duid);
+}
+
+/* A DHCPv6 Reply is the answer to a Request that named a client only when it names the same one. */
+static void test_learn_v6_client_id(void **state)
+{
+	struct lifeline l;
+	struct msg m;
+	struct pkt p;
+
+	(void)state;
+	ll_from(&l, "");
+	memset(&m, 0, sizeof(m));
+	m.b[0] = 3; /* Request, transaction 0x123456, client ..:01 */
+	m.b[1] = 0x12, m.b[2] = 0x34, m.b[3] = 0x56;
+	m.len = 4;
+	put_duid(&m, 1);
+	p = udp_msg("fe80::2", 546, "ff02::1:2", 547, &m);
+	p.dir = PKT_DIR_OUT;
+	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	reply6(&m, 7, 3600, 3600, true);
+	put_duid(&m, 2); /* for another client: dropped by this one */
+	p = v6reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	assert_int_equal(dns_lookup(&l, "2001:db8::53", T0), -1);
+	reply6(&m, 7, 3600, 3600, true);
+	put_duid(&m, 1);
+	p = v6reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 2);
+	assert_int_equal(dns_lookup(&l, "2001:db8::53", T0), R_DNS);
+}
+
 /*
  * A second ACK in a transaction the client already closed (it bound on the
  * first and ignores the rest) teaches nothing: anyone who saw the broadcast
@@ -868,6 +909,25 @@ static void test_learn_one_reply_per_request(void **state)
 	p = v4reply(&m);
 	assert_int_equal(lifeline_learn(&l, &p, T0 + 4 * SEC), 0);
 	assert_int_equal(dns_lookup(&l, "192.168.1.1", T0 + 4 * SEC), -1);
+	/*
+	 * A reply the client drops does not close its request: one for another
+	 * chaddr, or (live) with a wrong UDP checksum; the real one after it is
+	 * learned (rev19: a spoofed one cost the host its DNS lifeline)
+	 */
+	asked(&l, T0 + 4 * SEC);
+	ack(&m, 5, 3600, DNS_C);
+	m.b[28] = 0x02; /* another chaddr */
+	p = v4reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0 + 4 * SEC), 0);
+	ack(&m, 5, 3600, DNS_C);
+	p = v4reply(&m);
+	p.csum_bad = true;
+	assert_int_equal(lifeline_learn(&l, &p, T0 + 4 * SEC), 0);
+	ack(&m, 5, 3600, DNS_A);
+	p = v4reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0 + 4 * SEC), 1);
+	assert_int_equal(dns_lookup(&l, "192.168.1.1", T0 + 4 * SEC), R_DNS);
+	assert_int_equal(dns_lookup(&l, "1.1.1.1", T0 + 4 * SEC), -1);
 	/* DHCPv6: a Reply without option 23 closes its transaction too */
 	{
 		struct msg m6;
@@ -1420,7 +1480,7 @@ int main(void)
 		cmocka_unit_test(test_heartbeat_watch),
 		cmocka_unit_test(test_learn_needs_request),
 		cmocka_unit_test(test_learn_per_interface),
-		cmocka_unit_test(test_learn_one_reply_per_request),
+		cmocka_unit_test(test_learn_one_reply_per_request), cmocka_unit_test(test_learn_v6_client_id),
 		cmocka_unit_test(test_learn_dhcpv6_malformed),
 		cmocka_unit_test(test_learn_no_foreign_servers),
 		cmocka_unit_test(test_cap_rfc3004),
