@@ -424,6 +424,47 @@ static int body_ranges(const struct control_msg *m, struct ip_range **out, uint3
 	return rc;
 }
 
+/*
+ * "{ a b, c }" as the canonical print writes a list, "{ a, b, c }"
+ * (malloc'd; NULL on ENOMEM): the persisted current.pol then reads as
+ * `show` prints it, and hashes the same.
+ */
+static char *canonical_list(const char *v)
+{
+	size_t j = 0;
+	bool item = false, sep = false;
+	char *out = malloc(2 * strlen(v) + 4); /* ", " for each blank at most, and "{ }" */
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; v[i]; i++) {
+		char ch = v[i];
+
+		if (ch == ' ' || ch == ',') {
+			sep = item;
+			continue;
+		}
+		if (ch == '{' || ch == '}') {
+			if (j && out[j - 1] != ' ')
+				out[j++] = ' ';
+			out[j++] = ch;
+			item = sep = false;
+			continue;
+		}
+		if (sep) {
+			out[j++] = ',';
+			out[j++] = ' ';
+		} else if (j && out[j - 1] == '{') {
+			out[j++] = ' ';
+		}
+		out[j++] = ch;
+		item = true;
+		sep = false;
+	}
+	out[j] = '\0';
+	return out;
+}
+
 /* The running policy's canonical text with @name's define replaced by @value. */
 static char *policy_with_set(const struct policy *p, const char *name, const char *value)
 {
@@ -572,7 +613,13 @@ static const char *table_change(struct control *c, const struct fw_set *set, con
 		fputs("out of memory\n", out);
 		goto out;
 	}
-	if (!(text = policy_with_set(c->ops->policy(c->ctx), set->name, value))) {
+	{
+		char *canon_value = canonical_list(value);
+
+		free(value);
+		value = canon_value;
+	}
+	if (!value || !(text = policy_with_set(c->ops->policy(c->ctx), set->name, value))) {
 		fputs("out of memory\n", out);
 		goto out;
 	}

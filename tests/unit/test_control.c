@@ -452,6 +452,18 @@ static void test_reset_and_table(void **state)
 	       "allow in tcp from $mgmt to any port 22 id 1\n", "ok", NULL);
 	expect(s, "TABLE name=mgmt op=add", "203.0.113.7\n198.51.100.0/25\n", "ok", NULL);
 	expect(s, "TABLE name=mgmt op=show", NULL, "ok", "203.0.113.7\n");
+	{
+		/* persisted in canonical form: current.pol is what `show` prints, byte for byte */
+		char *shown = policy_text(s->fe.pol, &len);
+
+		assert_int_equal(state_read_file(s->cfg.state_dir, STATE_CURRENT_FILE, 1 << 20, &text,
+						 &len), 0);
+		assert_non_null(shown);
+		assert_string_equal(text, shown);
+		free(shown);
+		free(text);
+		text = NULL;
+	}
 	expect(s, "TABLE name=mgmt op=delete", "192.0.2.128/25\n", "ok", NULL);
 	expect(s, "TABLE name=mgmt op=show", NULL, "ok", "192.0.2.0/25\n");
 	expect(s, "TABLE name=mgmt op=add", "not-an-address\n", "fail", "not an address");
