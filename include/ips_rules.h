@@ -335,6 +335,8 @@ int ips_parse_meta(struct ips_pctx *c, struct ips_rule *r, const char *name, cha
 /* ips_ipopt_name() - the ipopts name of IPv4 option @type (IPS_IPOPT_ANY: "any"). */
 const char *ips_ipopt_name(uint8_t type);
 
+/* ips_var_is_builtin() - is @name/@n one of Suricata's standard variables ($HOME_NET, ...)? */
+bool ips_var_is_builtin(const char *name, size_t n);
 /* ips_vars.c: addresses and ports in rule headers. 0 or -EINVAL (error added). */
 int ips_parse_addr(struct ips_pctx *c, const char *s, struct ips_addr *out);
 int ips_parse_ports(struct ips_pctx *c, const char *s, struct ips_ports *out);

@@ -43,6 +43,16 @@ static const struct {
 	{ "TEREDO_PORTS", "3544", true },
 };
 
+/* ips_var_is_builtin() - see ips_rules.h. */
+bool ips_var_is_builtin(const char *name, size_t n)
+{
+	for (size_t i = 0; i < sizeof(builtin_vars) / sizeof(builtin_vars[0]); i++)
+		if (strlen(builtin_vars[i].name) == n && !memcmp(builtin_vars[i].name, name, n))
+			return true;
+	return false;
+}
+
+
 #define MAX_VAR_DEPTH 16
 #define MAX_LIST_NEST 64 /* '[' inside '[': the parser recurses, and 20,000 of them overflowed its stack */
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ips_rules.h"
 #include "parse.h"
 
 void sb_add(struct strbuf *b, const char *s, size_t n)
@@ -409,6 +410,9 @@ static void item_var(struct parser *ps, struct pvalue *v, struct strbuf *sb)
 		if (later)
 			perr(ps, &t->loc, "%s is used before its define (line %u): define it first",
 			     tok_desc(t, buf, sizeof(buf)), later);
+		else if (ips_var_is_builtin(t->s + 1, t->n - 1))
+			perr(ps, &t->loc, "undefined %s (Suricata's IPS variables serve IPS rules "
+			     "only: define it for firewall rules)", tok_desc(t, buf, sizeof(buf)));
 		else
 			perr(ps, &t->loc, "undefined %s", tok_desc(t, buf, sizeof(buf)));
 		return;
