@@ -234,16 +234,18 @@ static void check_process(struct doctor *d)
 			    "nothing until `kill -CONT %d` (or `lifelinectl reset`)", (int)pid, (int)pid);
 	else if (pid)
 		doctor_line(d, DOC_OK, "engine process", "lifelined runs, pid %d", (int)pid);
-	else if ((pid = ctl_engine_elsewhere(d->cfg)))
+	else if ((pid = ctl_engine_elsewhere(d->cfg))) {
+		d->elsewhere = true;
 		doctor_line(d, DOC_FAIL, "engine process", "none in this network namespace: lifelined "
 			    "pid %d runs in another one; run doctor there (nsenter -t %d -n "
 			    "lifelinectl%s%s doctor)", (int)pid, (int)pid, own_cfg ? " -c " : "",
 			    own_cfg ? d->cfg->path : "");
-	else if ((pid = ctl_last_engine_elsewhere(d->cfg, ns, sizeof(ns))))
+	} else if ((pid = ctl_last_engine_elsewhere(d->cfg, ns, sizeof(ns)))) {
+		d->elsewhere = true;
 		doctor_line(d, DOC_FAIL, "engine process", "no lifelined process; the last one (pid "
 			    "%d) ran in another network namespace (%s): its host is there",
 			    (int)pid, ns);
-	else
+	} else
 		doctor_line(d, DOC_FAIL, "engine process", "no lifelined process: start it "
 			    "(systemctl start lifelined, or lifelined -c %s)",
 			    d->cfg->path ? d->cfg->path : LL_DEFAULT_CONFIG);

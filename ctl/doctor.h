@@ -10,6 +10,7 @@ struct doctor {
 	const struct config *cfg;
 	char *status;  /* the engine's STATUS text, NULL when it did not answer */
 	const char *no_engine; /* why the checks that ask the engine are skipped, NULL: they run */
+	bool elsewhere; /* the engine runs (or last ran) in another network namespace */
 	int failed, warned;
 	ll_ip managers[16]; /* resolved manager addresses (first of each name) */
 	int nmanagers;

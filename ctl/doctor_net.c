@@ -35,6 +35,13 @@ void doctor_check_hooks(struct doctor *d)
 
 	if (!out)
 		return;
+	/* this namespace's rules say nothing of the engine's host: "start lifelined" would start a second */
+	if (d->elsewhere) {
+		doctor_line(d, DOC_WARN, "kernel rules", "not checked: the engine's network namespace "
+			    "is another one (run doctor there)");
+		free(out);
+		return;
+	}
 	/* without privilege nft and iptables cannot list the rules: never say "none" then */
 	if (geteuid() != 0) {
 		doctor_line(d, DOC_WARN, "kernel rules", "not checked: listing them needs root "
@@ -183,7 +190,10 @@ void doctor_check_agent_port(struct doctor *d)
 {
 	uint16_t port = d->cfg->agent_port;
 
-	if (listens_in("/proc/net/tcp", port) || listens_in("/proc/net/tcp6", port))
+	if (d->elsewhere)
+		doctor_line(d, DOC_WARN, "agent port", "not checked: the engine's network namespace "
+			    "is another one (run doctor there)");
+	else if (listens_in("/proc/net/tcp", port) || listens_in("/proc/net/tcp6", port))
 		doctor_line(d, DOC_OK, "agent port", "something listens on TCP port %u", port);
 	else
 		doctor_line(d, DOC_FAIL, "agent port", "nothing listens on TCP port %u: start the "

@@ -166,6 +166,9 @@ check live-ctl-doctor-stopped grep -q "^FAIL  engine process .*pid $ENGINE_PID i
 ip netns exec "$NS_M" "$LLC" -c "$T/lifeline.conf" doctor >"$T/doctor-elsewhere.out" 2>&1
 check live-ctl-doctor-elsewhere grep -q "^FAIL  engine process .*pid $ENGINE_PID runs in another one" \
 	"$T/doctor-elsewhere.out"
+# and it does not judge this namespace's rules as the engine's ("start lifelined" started a second)
+check live-ctl-doctor-elsewhere-no-start grep -q "^warn  kernel rules .*not checked: the engine's network namespace" \
+	"$T/doctor-elsewhere.out"
 check live-ctl-reset-stopped-blocked-before blocked
 # run from another network namespace, reset cannot see the stopped engine's hooks: it must
 # not say "nothing to remove" (the agent stays blocked) but where to run it, and fail
