@@ -8,6 +8,27 @@
 #include "ips.h"
 #include "policy.h"
 
+/*
+ * A deny or log-only rule that matches only what the lifeline passes before
+ * any rule (SPEC 5: ICMP fragmentation-needed, ICMPv6 packet-too-big) never
+ * fires: an nft or pf habit that would silently do nothing. A note, not an
+ * error (the policy is valid).
+ */
+static void lifeline_notes(const struct policy *p)
+{
+	for (uint32_t i = 0; i < p->nrules; i++) {
+		const struct fw_rule *r = &p->rules[i];
+		bool ptb = (r->proto_kind == FWP_ICMP && r->icmp_type == 3 && r->icmp_code == 4) ||
+			   (r->proto_kind == FWP_ICMP6 && r->icmp_type == 2);
+
+		if (ptb && (r->action == FW_DENY || r->action == FW_LOG_ONLY))
+			fprintf(stderr, "%s:%u:%u: note: rule id %u never fires: the lifeline passes %s "
+				"before any rule\n", r->loc.file ? r->loc.file : "-", r->loc.line,
+				r->loc.col, r->id, r->proto_kind == FWP_ICMP ?
+				"ICMP fragmentation-needed" : "ICMPv6 packet-too-big");
+	}
+}
+
 static void summary(const char *path, const struct policy *p)
 {
 	printf("%s: ok, ", path);
@@ -63,6 +84,7 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 	ok = p != NULL;
 	if (p) {
 		ips_print_skips(p->ips, stderr, "  ");
+		lifeline_notes(p);
 		if (print)
 			policy_print(p, stdout);
 		else

@@ -311,6 +311,10 @@ check persist_include_expanded bash -c "grep -q 'port 25 id 40' '$T/e1/state/cur
 run e1 check "$P/big.pol"; check big_check [ $RC -eq 0 ]
 run e1 load "$P/big.pol"; check big_load has "$T/out" "+ allow in tcp to any port 4040 id 44"
 rm -f "$P/big.pol"
+# a deny of what the lifeline passes first is valid, and check says it never fires
+printf 'deny in icmp6 type packet-too-big id 1\nallow in icmp6 type packet-too-big id 2\n' > "$P/ptb.pol"
+run e1 check "$P/ptb.pol"
+check check_lifeline_note bash -c "[ $RC -eq 0 ] && grep -q 'ptb.pol:1:1: note: rule id 1 never fires' '$T/out' && ! grep -q 'rule id 2' '$T/out'"
 run e1 load "$P/inc.pol" # back to the policy before
 
 # --skip-unsupported: check, load, status and lifelined -r say what was left out, per keyword
