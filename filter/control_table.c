@@ -425,9 +425,9 @@ static int body_ranges(const struct control_msg *m, struct ip_range **out, uint3
 }
 
 /*
- * "{ a b, c }" as the canonical print writes a list, "{ a, b, c }"
- * (malloc'd; NULL on ENOMEM): the persisted current.pol then reads as
- * `show` prints it, and hashes the same.
+ * "{ a b, c }" as the canonical print writes a list, "{ a, b, c }", and
+ * one item bare (malloc'd; NULL on ENOMEM): the persisted current.pol then
+ * reads as `show` prints it, and hashes the same.
  */
 static char *canonical_list(const char *v)
 {
@@ -462,6 +462,11 @@ static char *canonical_list(const char *v)
 		sep = false;
 	}
 	out[j] = '\0';
+	/* one item prints bare: "{ 192.0.2.9 }" is "192.0.2.9" */
+	if (j > 4 && out[0] == '{' && !strchr(out, ',') && strcmp(out, "{ }") != 0) {
+		memmove(out, out + 2, j - 4);
+		out[j - 4] = '\0';
+	}
 	return out;
 }
 

@@ -149,6 +149,8 @@ static int nflog_pkt_cb(const struct nlmsghdr *nlh, void *data)
 	if (pkt_parse(&p, mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
 		      mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), &why) != 0)
 		return MNL_CB_OK;
+	/* a DHCP reply whose checksum is wrong: its client drops it (lifeline_learn()) */
+	p.csum_bad = p.proto == 17 && !pkt_l4_csum_taken(&p);
 	if (!heartbeat_copy(c, tb[NFULA_PREFIX], &p) && lifeline_learn(c->l, &p, c->now_us) > 0)
 		c->learned++;
 	return MNL_CB_OK;

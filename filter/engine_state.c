@@ -141,6 +141,13 @@ void engine_persist_given(const struct config *cfg, const struct policy *p)
  * on it (SO_PEERCRED): a squatter must not keep the filter from starting.
  */
 static int netns_lock_fd = -1;
+/*
+ * Its backlog: every start asking while this engine is not yet in its
+ * event loop (a long compile) waits there, and a full one reads as
+ * "someone else" after 2.5 s; SOMAXCONN (the kernel caps it at
+ * net.core.somaxconn) keeps that from a start loop's handful.
+ */
+#define NETNS_LOCK_BACKLOG SOMAXCONN
 
 static int netns_lock(void)
 {
@@ -155,7 +162,7 @@ static int netns_lock(void)
 	if (fd < 0)
 		return 0; /* no way to tell: the state directory's lock still holds */
 	memcpy(sa.sun_path, name, sizeof(name) - 1);
-	if (bind(fd, (struct sockaddr *)&sa, len) == 0 && listen(fd, 1) == 0) {
+	if (bind(fd, (struct sockaddr *)&sa, len) == 0 && listen(fd, NETNS_LOCK_BACKLOG) == 0) {
 		netns_lock_fd = fd; /* held until this process ends: the descriptor stays open */
 		return 0;
 	}
@@ -216,7 +223,7 @@ void engine_lock_owner(void)
 {
 	/* listen() again: the credentials a second engine reads become this process's */
 	if (netns_lock_fd >= 0)
-		listen(netns_lock_fd, 1);
+		listen(netns_lock_fd, NETNS_LOCK_BACKLOG);
 }
 
 /* engine_lock() - see engine_int.h. */

@@ -207,12 +207,11 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 		/*
 		 * (After the parse, which clears the packet.) Checksum-not-ready
 		 * packets (the host's own: the device fills it in) carry a partial
-		 * sum; a TCP or UDP one the kernel has not verified is checked
-		 * here, once: neither the flow's record nor the IPS stream may take
-		 * a segment the host drops (pkt_tcp_unread()), nor the lifeline a
-		 * DHCP reply its client drops (lifeline_learn()).
+		 * sum; a TCP one the kernel has not verified is checked here, once:
+		 * neither the flow's record nor the IPS stream may take a segment
+		 * the host drops (pkt_tcp_unread()).
 		 */
-		p->csum_bad = (p->proto == 6 || p->proto == 17) &&
+		p->csum_bad = p->proto == 6 &&
 			      (np->skbinfo & (NFQA_SKB_CSUM_NOTVERIFIED | NFQA_SKB_CSUMNOTREADY)) ==
 				      NFQA_SKB_CSUM_NOTVERIFIED &&
 			      !pkt_l4_csum_ok(p);

@@ -336,9 +336,9 @@ int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us)
 	}
 	/*
 	 * A reply the host sends is its own DHCP server talking, not its
-	 * lease; one whose UDP checksum is wrong (live: the kernel had not
-	 * checked it) the client drops, as it drops one for another chaddr
-	 * or DUID (was_asked()): neither answers its request.
+	 * lease; one whose UDP checksum is wrong (live: engine_nflog.c checks
+	 * the copy) the client drops, as it drops one for another chaddr or
+	 * DUID (was_asked()): neither answers its request.
 	 */
 	if (p->sport != srv || p->dport != cli || p->dir == PKT_DIR_OUT || p->csum_bad)
 		return 0;

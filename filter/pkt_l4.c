@@ -256,19 +256,36 @@ int pkt_l4_parse(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
 	return 0;
 }
 
-/* pkt_l4_csum_ok() - see pkt.h. */
-bool pkt_l4_csum_ok(const struct pkt *p)
+/* The checksum of @p checked: 1 right, 0 wrong, -1 cannot tell; @partial: also take a pseudo-header sum. */
+static int l4_csum(const struct pkt *p, bool partial)
 {
 	uint32_t seg = p->len - p->l3hlen;
 	uint64_t sum;
+	uint16_t field;
 
 	if ((p->proto != 6 && p->proto != 17) || !p->l4_ok || p->is_frag || p->len < p->l3hlen ||
 	    p->l4len != seg || p->l4 != p->l3 + p->l3hlen)
-		return true;
-	if (p->proto == 17 && p->family == 4 && pkt_be16(p->l4 + 6) == 0)
-		return true; /* no checksum */
+		return -1;
+	field = pkt_be16(p->l4 + (p->proto == 6 ? 16 : 6));
+	if (p->proto == 17 && p->family == 4 && field == 0)
+		return -1; /* no checksum */
 	/* the pseudo-header: addresses, length, protocol */
 	sum = p->family == 4 ? pkt_csum_add(0, p->l3 + 12, 8) : pkt_csum_add(0, p->l3 + 8, 32);
 	sum += seg + p->proto;
+	/* a local sender's unfilled one (CHECKSUM_PARTIAL: a veth or VM peer) holds that sum */
+	if (partial && field == pkt_csum_fold(sum))
+		return 1;
 	return pkt_csum_fold(pkt_csum_add(sum, p->l4, seg)) == 0xffff;
+}
+
+/* pkt_l4_csum_ok() - see pkt.h. */
+bool pkt_l4_csum_ok(const struct pkt *p)
+{
+	return l4_csum(p, false) != 0;
+}
+
+/* pkt_l4_csum_taken() - see pkt.h. */
+bool pkt_l4_csum_taken(const struct pkt *p)
+{
+	return l4_csum(p, true) != 0;
 }

@@ -65,8 +65,9 @@ struct pkt {
 	uint8_t icmp_type, icmp_code;
 	uint8_t l4_ok;    /* the transport header is complete */
 	bool v6_undelivered; /* a destination-options, routing or AH header the stack drops it for */
-	bool csum_bad;    /* live, TCP and UDP: a checksum the kernel had not verified
-			   * (NFQUEUE's CSUM_NOTVERIFIED), and wrong: the stack drops it */
+	bool csum_bad;    /* live: a checksum the kernel had not verified (TCP: NFQUEUE's
+			   * CSUM_NOTVERIFIED; a DHCP reply's NFLOG copy), and wrong: the
+			   * stack drops it */
 	bool l2_group;    /* replay: came in a link-layer broadcast or multicast frame, which
 			   * TCP discards (live, the kernel rules never queue TCP in one) */
 	uint8_t ipopts;   /* IPv4 options present */
@@ -142,6 +143,13 @@ static inline bool pkt_tcp_discarded(const struct pkt *p)
  * IPv4, another protocol): only a checksum seen to be wrong is false.
  */
 bool pkt_l4_csum_ok(const struct pkt *p);
+/*
+ * pkt_l4_csum_taken() - the same where the kernel has not said whether it
+ * verified the checksum (NFLOG): a field holding just the pseudo-header
+ * sum, a local peer's unfilled one (CHECKSUM_PARTIAL over veth, or from a
+ * VM), is taken too, as the receiving stack takes it.
+ */
+bool pkt_l4_csum_taken(const struct pkt *p);
 
 /*
  * pkt_parse() - parse the IP packet at @data (@caplen bytes captured).

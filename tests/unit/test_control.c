@@ -469,8 +469,21 @@ static void test_reset_and_table(void **state)
 	expect(s, "TABLE name=mgmt op=add", "not-an-address\n", "fail", "not an address");
 	expect(s, "TABLE name=nosuch op=show", NULL, "fail", "no address set");
 	expect(s, "TABLE name=mgmt op=flush", NULL, "ok", "mgmt = { }");
-	/* 60,000 deletions out of a /8, last first: one sweep (they recursed as deep, then crashed) */
 	expect(s, "TABLE name=mgmt op=add", "10.0.0.0/8\n", "ok", NULL);
+	/* one item prints bare, and so it is persisted */
+	{
+		char *shown = policy_text(s->fe.pol, &len);
+
+		assert_int_equal(state_read_file(s->cfg.state_dir, STATE_CURRENT_FILE, 1 << 20, &text,
+						 &len), 0);
+		assert_non_null(shown);
+		assert_non_null(strstr(shown, "define mgmt = 10.0.0.0/8\n"));
+		assert_string_equal(text, shown);
+		free(shown);
+		free(text);
+		text = NULL;
+	}
+	/* 60,000 deletions out of a /8, last first: one sweep (they recursed as deep, then crashed) */
 	{
 		size_t cap = 60000 * 16, used = 0;
 		char *body = malloc(cap);

@@ -1351,9 +1351,23 @@ static void test_l4_csum(void **state)
 	assert_true(pkt_l4_csum_ok(&p));
 	assert_int_equal(pkt_parse(&p, v6, sizeof(v6), &why), 0);
 	assert_true(pkt_l4_csum_ok(&p));
+	/*
+	 * A local sender's unfilled checksum (CHECKSUM_PARTIAL, over veth):
+	 * the pseudo-header's sum, 0x5b93 here. Wrong on the wire, but what
+	 * the receiving stack takes when the kernel says nothing (NFLOG).
+	 */
+	v6[46] = 0x5b, v6[47] = 0x93;
+	assert_int_equal(pkt_parse(&p, v6, sizeof(v6), &why), 0);
+	assert_false(pkt_l4_csum_ok(&p));
+	assert_true(pkt_l4_csum_taken(&p));
+	v6[47] ^= 1;
+	assert_int_equal(pkt_parse(&p, v6, sizeof(v6), &why), 0);
+	assert_false(pkt_l4_csum_taken(&p));
+	v6[46] = 0x4b, v6[47] = 0x6f; /* back to the right sum */
 	v6[9] ^= 1; /* the source address: the pseudo-header counts */
 	assert_int_equal(pkt_parse(&p, v6, sizeof(v6), &why), 0);
 	assert_false(pkt_l4_csum_ok(&p));
+	assert_false(pkt_l4_csum_taken(&p));
 }
 
 int main(void)
