@@ -323,7 +323,7 @@ int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us)
 	bool v6 = p->family == 6;
 	uint16_t cli = v6 ? DHCP6_CLIENT : DHCP4_CLIENT, srv = v6 ? DHCP6_SERVER : DHCP4_SERVER;
 	uint32_t xid = 0;
-	struct dhcp_client_id cid;
+	struct dhcp_client_id cid = { 0 };
 	struct lifeline_asked *a;
 	int rc;
 
