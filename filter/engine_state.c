@@ -174,15 +174,18 @@ static int netns_lock(void)
 	 * starts' connections until its event loop drains them
 	 * (engine_lock_drain(); not while it starts): EAGAIN then says
 	 * nothing yet, so ask again for 2.5 s before calling the holder
-	 * someone else. (A full
-	 * backlog once read as "not root's lifelined": the third start in a
-	 * row ran beside the first engine and took its queue and rules.)
+	 * someone else. (A full backlog once read as "not root's lifelined":
+	 * the third start in a row ran beside the first engine and took its
+	 * queue and rules.)
 	 */
 	for (int i = 0; i < 25 && rc < 0; i++) {
+		int err;
+
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0)
 			break;
 		rc = connect(fd, (struct sockaddr *)&sa, len);
+		err = errno; /* close() below may change it */
 		if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0 && cr.uid == 0) {
 			close(fd);
 			engine_log("another lifelined (pid %d) runs in this network namespace: not "
@@ -191,7 +194,7 @@ static int netns_lock(void)
 			return -EBUSY;
 		}
 		close(fd);
-		if (rc < 0 && errno == EAGAIN)
+		if (rc < 0 && err == EAGAIN)
 			nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
 		else
 			rc = 0;
