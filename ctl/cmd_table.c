@@ -32,8 +32,11 @@ int cmd_table(struct ctl *c, int argc, char **argv)
 	if ((i < 2) != (argc > 3))
 		return ctl_usage_error(c, "table", i < 2 ? "add and delete need addresses" :
 				       "show and flush take no addresses");
-	if (strlen(argv[1]) > 256 || strpbrk(argv[1], " \t\n="))
-		return ctl_usage_error(c, "table", "bad set NAME");
+	/* a define's name as the policy lexer reads it ($ and letters, digits, _) */
+	if (strlen(argv[1]) > 256 || !argv[1][0] ||
+	    strspn(argv[1], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+		    strlen(argv[1]))
+		return ctl_usage_error(c, "table", "bad set NAME (letters, digits and _)");
 	snprintf(hdr, sizeof(hdr), "TABLE name=%s op=%s", argv[1], argv[2]);
 	if (!(f = open_memstream(&body, &len)))
 		return CTL_FAIL;

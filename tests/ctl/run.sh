@@ -153,6 +153,8 @@ run e1 load "$P/t.pol"
 run e1 table mgmt add 203.0.113.7 198.51.100.0/25; check table_add [ $RC -eq 0 ]
 check table_add_canonical bash -c "grep -q '^mgmt = { .*, ' '$T/out' && ! grep -q '^mgmt = { [^,]* [^,]* }' '$T/out'"
 run e1 table mgmt show; check table_show has "$T/out" "203.0.113.7"
+# a name no define can have is a usage error, not "control.sock: Invalid argument" (ops19 L6)
+run e1 table é show; check table_bad_name bash -c "[ $RC -eq 2 ] && grep -q 'bad set NAME' '$T/out'"
 check table_persisted grep -q "203.0.113.7" "$T/e1/state/current.pol"
 run e1 explain in tcp 203.0.113.7:1000 198.51.100.2:22; check table_explain has "$T/out" "reason: allow"
 # as nft and ipset: what the set holds is not added twice; what it lacks cannot be deleted
