@@ -1108,18 +1108,14 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 			 * A Fast Open opener takes the SYN-ACK's bytes and FIN
 			 * (Linux 4.6+, tcp_rcv_fastopen_synack()): connected by
 			 * it, it reads them at once, so they are the handshake's
-			 * end as a server's first bytes are (SYN_RECV, below).
+			 * end as a server's first bytes are (SYN_RECV, below) -
+			 * when the SYN-ACK acknowledges all the opener sent: else
+			 * Linux drops its bytes ("Retransmit unacked data in
+			 * SYN") and the server's next ones start at that number.
 			 * The state waits for the opener's ACK, and with it the
 			 * flow's timeout: a Linux server never sends such bytes,
 			 * but a remote client of the host may take them all the
 			 * same (a capture of another stack's server).
-			 */
-			/*
-			 * Only when it acknowledges all the opener sent: Linux
-			 * drops the bytes of a SYN-ACK that leaves the SYN's data
-			 * unacknowledged (tcp_rcv_fastopen_synack(): "Retransmit
-			 * unacked data in SYN", returns true, the segment is freed),
-			 * and the server's next bytes start at the same number.
 			 */
 			if (f->opener_tfo && (seg_bytes(p) || (fl & TCPF_FIN)) &&
 			    p->tcp_ack == f->tcp_end[0])

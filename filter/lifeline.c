@@ -301,8 +301,9 @@ static bool same_client(const struct lifeline_asked *a, const struct dhcp_client
  * Did the host ask, in the last LIFELINE_ASKED_US, in the transaction of
  * reply @ls, for the client it is for (the request's chaddr, or its DUID
  * when it named one: a client drops a reply for another), on the device
- * the reply came in on (@ifindex; 0 or an unknown request device: any)? A guest behind a bridge asks through a bridge port, while
- * the reply reaches the host on the bridge itself. A reply stamped before
+ * the reply came in on (@ifindex; 0 or an unknown request device: any)?
+ * A guest behind a bridge asks through a bridge port, while the reply
+ * reaches the host on the bridge itself. A reply stamped before
  * its request (a capture's clock going back) answers nothing: the unsigned
  * difference is then huge. Counts the replies that fail.
  */
