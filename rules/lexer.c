@@ -182,6 +182,11 @@ static void lex_bad(struct lexer *lx, struct token *t)
 	} else if (n == 1 && (*p < 0x20 || *p == 0x7f)) {
 		lx->nerr++; /* a control byte, shown as such: raw, it would act on the terminal */
 		ll_err_add(lx->errs, &loc, "unexpected control character 0x%02x", *p);
+	} else if ((*p == '+' || *p == '*') && lx->pos && is_word_char((unsigned char)p[-1])) {
+		lx->nerr++; /* iptables' eth+, nft's eth*, a shell's 192.0.2.* */
+		ll_err_add(lx->errs, &loc, "unexpected character '%c': wildcards are not supported "
+			   "(an interface needs its whole name, addresses a prefix such as "
+			   "192.0.2.0/24)", *p);
 	} else {
 		lx->nerr++;
 		ll_err_add(lx->errs, &loc, "unexpected character '%.*s'", (int)n, (const char *)p);

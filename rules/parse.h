@@ -89,6 +89,12 @@ struct incl {
 	char *key; /* realpath, or the name when there is none */
 };
 
+/* A file an include statement read, and where that statement is. */
+struct incl_seen {
+	char *key; /* realpath */
+	struct srcloc at;
+};
+
 struct parser {
 	struct policy *p;
 	struct ll_errlist *errs;
@@ -101,6 +107,8 @@ struct parser {
 	struct incl stack[16];
 	int depth;
 	unsigned nincludes; /* include statements followed, in all */
+	struct incl_seen *seen; /* the files they read, each once */
+	uint32_t nseen, seen_cap;
 	size_t bytes;       /* policy text read, includes too */
 	struct srcloc serial_loc;
 };

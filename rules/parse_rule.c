@@ -182,11 +182,51 @@ static void take_value(struct pvalue *v, bool *any, bool *neg, uint32_t *n, char
 	*text = sb_steal(&v->text);
 }
 
+static ll_ip ip_next(ll_ip a)
+{
+	return (ll_ip){ a.hi + (a.lo == UINT64_MAX), a.lo + 1 };
+}
+
+/*
+ * Do sorted, merged @r cover all of their family (of both, family 0), so
+ * that their negation ('! ::/0', '! 0.0.0.0/0') can never match?
+ */
+static bool covers_family(const struct ip_range *r, uint32_t n, int family)
+{
+	const ll_ip v4lo = ll_ip_from_v4(0), v4hi = ll_ip_from_v4(UINT32_MAX);
+	ll_ip want = family == 4 ? v4lo : (ll_ip){ 0, 0 };
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (family == 6 && ll_ip_eq(want, v4lo))
+			want = ip_next(v4hi); /* IPv6 ranges leave the IPv4 block out */
+		if (ll_ip_cmp(r[i].lo, want) > 0)
+			return false;
+		if (ll_ip_cmp(r[i].hi, want) >= 0) {
+			if (ll_ip_eq(r[i].hi, family == 4 ? v4hi : (ll_ip){ UINT64_MAX, UINT64_MAX }))
+				return true;
+			want = ip_next(r[i].hi);
+		}
+	}
+	return false;
+}
+
+/* Ports: do the ranges hold 0-65535? */
+static bool covers_ports(const struct port_range *r, uint32_t n)
+{
+	uint32_t want = 0;
+
+	for (uint32_t i = 0; i < n && r[i].lo <= want; i++)
+		if (r[i].hi >= want)
+			want = r[i].hi + 1u;
+	return want > 65535;
+}
+
 static int kw_addr(struct parser *ps, struct rule_ctx *c, bool src)
 {
 	struct addr_match *am = src ? &c->r.src : &c->r.dst;
 	struct port_match *pm = src ? &c->r.sport : &c->r.dport;
 	struct pvalue v;
+	struct srcloc at;
 	char buf[TOK_DESC_LEN];
 
 	next(ps);
@@ -198,11 +238,16 @@ static int kw_addr(struct parser *ps, struct rule_ctx *c, bool src)
 	v.addrs = NULL;
 	am->family = am->any ? 0 : (uint8_t)ll_ranges_family(am->r, am->n);
 	pvalue_free(&v);
+	/* a literal only: a set that 'table' fills may pass through "everything" */
+	if (am->neg && !strchr(am->text, '$') && covers_family(am->r, am->n, am->family))
+		perr(ps, &c->addr_loc[!src], "'%s' leaves no address of its family: the rule can "
+		     "never match", am->text);
 	if (!tok_is(&ps->tok, "port"))
 		return 0;
 	if (!proto_has_ports(&c->r))
 		perr(ps, &ps->tok.loc, "%s needs protocol tcp, udp or tcp-udp", desc(ps, buf));
 	next(ps);
+	at = ps->tok.loc;
 	if (parse_value(ps, WANT_PORT, true, &v) < 0)
 		goto fail;
 	free(pm->text);
@@ -210,6 +255,8 @@ static int kw_addr(struct parser *ps, struct rule_ctx *c, bool src)
 	pm->r = v.ports;
 	v.ports = NULL;
 	pvalue_free(&v);
+	if (pm->neg && !strchr(pm->text, '$') && covers_ports(pm->r, pm->n))
+		perr(ps, &at, "'%s' leaves no port: the rule can never match", pm->text);
 	return 0;
 fail:
 	pvalue_free(&v);
@@ -356,6 +403,9 @@ static int kw_clause(struct parser *ps, struct rule_ctx *c)
 		perr(ps, &ps->tok.loc, "'port' must follow 'from ADDR' or 'to ADDR'");
 	else if (ps->tok.type == T_WORD)
 		perr(ps, &ps->tok.loc, "unknown keyword %s", desc(ps, buf));
+	else if (ps->tok.type == T_COMMA && (c->from || c->to))
+		perr(ps, &ps->tok.loc, "unexpected ',': a list needs braces, as in "
+		     "'port { 80, 443 }' or 'from { 192.0.2.1, 198.51.100.0/24 }'");
 	else if (ps->tok.type != T_BAD)
 		perr(ps, &ps->tok.loc, "unexpected %s", desc(ps, buf));
 	return -1;

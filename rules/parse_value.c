@@ -234,11 +234,16 @@ static int addr_cidr(struct parser *ps, const struct token *t, char *s, char *sl
 	uint64_t bits;
 	ll_ip a, m;
 	unsigned max;
+	bool v6;
 
 	*slash = 0;
-	if (word_ip(ps, t, s, &a))
+	/* IPv6 text in the IPv4-mapped block is judged by its masked range, below */
+	if (ll_ip_parse(s, &a) < 0) {
+		perr(ps, &t->loc, "bad address %s", tok_desc(t, buf, sizeof(buf)));
 		return -1;
-	max = ll_ip_is_v4(a) ? 32 : 128;
+	}
+	v6 = strchr(s, ':') != NULL;
+	max = v6 || !ll_ip_is_v4(a) ? 128 : 32;
 	if (parse_u64(slash + 1, strlen(slash + 1), max, &bits)) {
 		perr(ps, &t->loc, "bad prefix length in %s (0-%u)", tok_desc(t, buf, sizeof(buf)),
 		     max);
@@ -247,6 +252,10 @@ static int addr_cidr(struct parser *ps, const struct token *t, char *s, char *sl
 	m = prefix_mask((unsigned)bits + (128 - max));
 	r->lo = (ll_ip){ a.hi & m.hi, a.lo & m.lo };
 	r->hi = (ll_ip){ a.hi | ~m.hi, a.lo | ~m.lo };
+	if (v6 && ll_ip_is_v4(r->lo) && ll_ip_is_v4(r->hi)) { /* ::/64 holds more: fine */
+		perr(ps, &t->loc, "%s: " LL_V4_MAPPED_WHY, tok_desc(t, buf, sizeof(buf)));
+		return -1;
+	}
 	add_text_ip(sb, r->lo);
 	if (bits != max)
 		sb_printf(sb, "/%u", (unsigned)bits);
@@ -313,6 +322,15 @@ static void item_addr(struct parser *ps, struct pvalue *v, struct strbuf *sb)
 		add_family_range(ps, v, r);
 }
 
+/* Letters only: what /etc/services would name ("ssh"). */
+static bool is_name(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return n > 0;
+}
+
 static int port_num(struct parser *ps, const struct token *t, const char *s, size_t n,
 		    uint16_t *out)
 {
@@ -322,6 +340,9 @@ static int port_num(struct parser *ps, const struct token *t, const char *s, siz
 
 	if (rc == -ERANGE)
 		perr(ps, &t->loc, "port %s out of range 0-65535", tok_desc(t, buf, sizeof(buf)));
+	else if (rc && is_name(s, n))
+		perr(ps, &t->loc, "bad port %s: service names are not supported, write the number",
+		     tok_desc(t, buf, sizeof(buf)));
 	else if (rc)
 		perr(ps, &t->loc, "bad port %s", tok_desc(t, buf, sizeof(buf)));
 	*out = (uint16_t)v;
@@ -559,9 +580,16 @@ int parse_value(struct parser *ps, enum want_kind want, bool allow_any_neg, stru
 			return -1;
 		}
 	}
-	if (ps->tok.type == T_LBRACE)
+	if (ps->tok.type == T_LBRACE) {
+		struct srcloc open = ps->tok.loc;
+
 		rc = parse_list(ps, v, &v->text);
-	else
+		/* pf and nft refuse '{ }'; in a rule it would silently match nothing (or, negated, all) */
+		if (rc == 0 && allow_any_neg && v->items == 0)
+			perr(ps, &open, "'{ }' is empty: a rule with it would match %s; write %s",
+			     v->neg ? "every address or port" : "nothing",
+			     v->neg ? "'any'" : "a define (a set 'table' fills) or leave the rule out");
+	} else
 		rc = parse_item(ps, v, &v->text);
 	if (!v->kind_known) /* an empty define: address sets are the ones tables fill */
 		set_kind(v, SET_ADDR);

@@ -201,6 +201,13 @@ static int include_file(struct parser *ps, const struct srcloc *at, const char *
 		perr(ps, at, "include loop: '%s' is already being read", path);
 		return 0;
 	}
+	/* a second read would only redefine what the first defined: say where that was */
+	for (uint32_t i = 0; i < ps->nseen; i++)
+		if (strcmp(ps->seen[i].key, real) == 0) {
+			perr(ps, at, "'%s' is already included, at %s:%u:%u: a file is read once",
+			     path, ps->seen[i].at.file, ps->seen[i].at.line, ps->seen[i].at.col);
+			return 0;
+		}
 	if (ps->depth >= MAX_INCLUDE_DEPTH) {
 		perr(ps, at, "includes nested deeper than %d", MAX_INCLUDE_DEPTH);
 		return 0;
@@ -210,6 +217,12 @@ static int include_file(struct parser *ps, const struct srcloc *at, const char *
 			perr(ps, at, "more than %d includes in one policy: no more are read", MAX_INCLUDES);
 		return 0;
 	}
+	ps->seen = grow(ps->seen, ps->nseen, &ps->seen_cap, sizeof(*ps->seen), &ps->oom) ?: ps->seen;
+	if (ps->oom || !(ps->seen[ps->nseen].key = strdup(real))) {
+		ps->oom = true;
+		return 0;
+	}
+	ps->seen[ps->nseen++].at = *at;
 	/* what is left of the budget bounds the read itself: an include past it is not read */
 	rc = policy_read_include(path, ps->bytes < POLICY_MAX_BYTES ? POLICY_MAX_BYTES - ps->bytes : 0,
 				 &buf, &len);

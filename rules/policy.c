@@ -233,6 +233,9 @@ static struct policy *load(const char *name, const char *buf, size_t len,
 	if (ll_err_full(errs)) /* parsing stopped short: the rest was never read */
 		ps.nerr++;
 	free(ps.idloc);
+	for (uint32_t i = 0; i < ps.nseen; i++)
+		free(ps.seen[i].key);
+	free(ps.seen);
 	sort_errors(ps.p, errs, nerr0);
 	if (ps.oom) {
 		ll_err_add(errs, &(struct srcloc){ intern(name), 0, 0 }, "out of memory");

@@ -86,11 +86,23 @@ for i in range(40):
     open(f'{d}/deep-{i}.inc', 'w').write(f'include "deep-{i + 1}.inc"\n')
 open(f'{d}/deep-40.inc', 'w').write('deny in any id 1\n')
 w('deep-include', 'include "deep-0.inc"\n', 'includes nested deeper than')
-# a fan-out of tiny files, 16 includes per level, 12 levels: 16^12 reads unless bounded
+# a file is read once, so a fan-out (16 includes a level, 12 levels: 16^12 reads) is an
+# error at its second include; the include count still bounds many distinct files
 for i in range(12):
     open(f'{d}/fan-{i}.inc', 'w').write(f'include "fan-{i + 1}.inc"\n' * 16)
 open(f'{d}/fan-12.inc', 'w').write('deny in any id 1\n')
-w('fanout-include', 'include "fan-0.inc"\n', 'more than 4096 includes in one policy: no more are read')
+w('fanout-include', 'include "fan-0.inc"\n',
+  "fan-0.inc:2:9: 'fan-1.inc' is already included, at fan-0.inc:1:9: a file is read once")
+for i in range(4100):
+    open(f'{d}/many-{i}.inc', 'w').write(f'# {i}\n')
+w('many-includes', ''.join(f'include "many-{i}.inc"\n' for i in range(4100)),
+  'many-includes.pol:4097:9: more than 4096 includes in one policy: no more are read')
+# a diamond: the second path to a file names the first (pf and nft would redefine)
+open(f'{d}/dia-defs.inc', 'w').write('define a = { 192.0.2.1 }\n')
+open(f'{d}/dia-b.inc', 'w').write('include "dia-defs.inc"\n')
+open(f'{d}/dia-c.inc', 'w').write('include "dia-defs.inc"\nallow in tcp from $a id 1\n')
+w('diamond-include', 'include "dia-b.inc"\ninclude "dia-c.inc"\n',
+  "dia-c.inc:1:9: 'dia-defs.inc' is already included, at dia-b.inc:1:9: a file is read once")
 # flowbit names are 16-bit: the 65,536th is an error that says so (it was a silent exit 1)
 w('many-flowbits', ''.join(f'alert tcp any any -> any any (flowbits:set,f{i}; flowbits:noalert; sid:{i + 1};)\n'
    for i in range(65537)), 'many-flowbits.pol:65536:31: flowbits: more than 65535 names in one policy')
@@ -105,8 +117,9 @@ PY
 	mkfifo "$G/fifo.inc"
 	# each include is under the limit, the policy with both is not
 	head -c $((33 << 20)) /dev/zero | tr '\0' '#' > "$G/half.inc"
-	printf 'include "half.inc"\ninclude "half.inc"\n' > "$G/includes-too-large.pol"
-	printf "includes-too-large.pol:2:9: cannot include 'half.inc': the policy and its includes would be larger than the 64 MiB a policy may be\n" > "$G/includes-too-large.err"
+	cp "$G/half.inc" "$G/half2.inc"
+	printf 'include "half.inc"\ninclude "half2.inc"\n' > "$G/includes-too-large.pol"
+	printf "includes-too-large.pol:2:9: cannot include 'half2.inc': the policy and its includes would be larger than the 64 MiB a policy may be\n" > "$G/includes-too-large.err"
 	# larger than the 64 MiB a policy may be
 	head -c $((65 << 20)) /dev/zero | tr '\0' '#' > "$G/too-large.pol"
 	printf "too-large.pol\nlarger than the 64 MiB a policy may be\n" > "$G/too-large.err"

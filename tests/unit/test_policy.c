@@ -217,6 +217,49 @@ static void test_address_families(void **state)
 		      "can never match");
 }
 
+/*
+ * What pf and nft refuse, or a rule that can never do what it says, is an
+ * error that says why: an empty literal list, a negation that leaves
+ * nothing, a list without braces, a service name, a wildcard. IPv6 text
+ * whose prefix reaches past ::ffff:0:0/96 is an ordinary IPv6 network.
+ */
+static void test_rule_value_mistakes(void **state)
+{
+	struct policy *p = load_ok("deny in tcp from ::ffff:0:0/64 id 1\n"
+				   "deny in tcp from ! ::/1 id 2\n"
+				   "deny in tcp to any port ! 1-65535 id 3\n");
+
+	(void)state;
+	assert_string_equal(p->rules[0].src.text, "::/64");
+	assert_int_equal(p->rules[0].src.family, 6);
+	assert_int_equal(eval_id(p, "::7", "2001:db8::2"), 1);
+	assert_int_equal(eval_id(p, "192.0.2.7", "192.0.2.2"), 0); /* IPv4: not ::/64's */
+	policy_free(p);
+	EXPECT_ERRORS("deny in tcp from { } id 1\n",
+		      "t.pol:1:18: '{ }' is empty: a rule with it would match nothing; write a define "
+		      "(a set 'table' fills) or leave the rule out");
+	EXPECT_ERRORS("deny in tcp to any port ! { } id 1\n",
+		      "t.pol:1:27: '{ }' is empty: a rule with it would match every address or port; "
+		      "write 'any'");
+	EXPECT_ERRORS("deny in tcp from ! ::/0 id 1\n",
+		      "t.pol:1:18: '! ::/0' leaves no address of its family: the rule can never match");
+	EXPECT_ERRORS("deny in tcp to ! { 0.0.0.0/1, 128.0.0.0/1 } id 1\n",
+		      "t.pol:1:16: '! { 0.0.0.0/1, 128.0.0.0/1 }' leaves no address of its family: "
+		      "the rule can never match");
+	EXPECT_ERRORS("deny in tcp to any port ! { 0-100, 101-65535 } id 1\n",
+		      "t.pol:1:25: '! { 0-100, 101-65535 }' leaves no port: the rule can never match");
+	EXPECT_ERRORS("deny in tcp to any port 80,443 id 1\n",
+		      "t.pol:1:27: unexpected ',': a list needs braces, as in 'port { 80, 443 }' or "
+		      "'from { 192.0.2.1, 198.51.100.0/24 }'");
+	EXPECT_ERRORS("deny in tcp to any port ssh id 1\n",
+		      "t.pol:1:25: bad port 'ssh': service names are not supported, write the number");
+	EXPECT_ERRORS("deny in tcp on eth+ id 1\n",
+		      "t.pol:1:19: unexpected character '+': wildcards are not supported (an interface "
+		      "needs its whole name, addresses a prefix such as 192.0.2.0/24)");
+	EXPECT_ERRORS("deny in tcp from ::ffff:0:0/96 id 1\n",
+		      "t.pol:1:18: '::ffff:0:0/96': " LL_V4_MAPPED_WHY);
+}
+
 static void test_allow_dirs(void **state)
 {
 	(void)state;
@@ -617,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_and_flags),
 		cmocka_unit_test(test_errors_quote_token),
 		cmocka_unit_test(test_address_families),
+		cmocka_unit_test(test_rule_value_mistakes),
 		cmocka_unit_test(test_every_error_reported),
 		cmocka_unit_test(test_bad_bytes),
 		cmocka_unit_test(test_missing_file),
