@@ -11,6 +11,7 @@ struct doctor {
 	char *status;  /* the engine's STATUS text, NULL when it did not answer */
 	const char *no_engine; /* why the checks that ask the engine are skipped, NULL: they run */
 	bool elsewhere; /* the engine runs (or last ran) in another network namespace */
+	bool unanswered; /* the control socket did not answer: no engine judges the queue */
 	int failed, warned;
 	ll_ip managers[16]; /* resolved manager addresses (first of each name) */
 	int nmanagers;

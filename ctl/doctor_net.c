@@ -70,8 +70,8 @@ void doctor_check_hooks(struct doctor *d)
 			break;
 		case HQ_OUT:
 			doctor_line(d, DOC_WARN, "kernel rules", "%s: lifeline present but no queue rule "
-				    "(after reset --hooks-only?): traffic is not filtered; restart "
-				    "lifelined", backend);
+				    "(taken out by `lifelinectl reset`): traffic is not filtered; "
+				    "restart lifelined", backend);
 			break;
 		case HQ_UNKNOWN:
 			doctor_line(d, DOC_WARN, "kernel rules", "%s: cannot list every chain of ours "
@@ -92,6 +92,16 @@ void doctor_check_hooks(struct doctor *d)
 					    "multicast frames is queued (rules of an earlier lifelined?): "
 					    "the IPS takes decoys the host discards; restart lifelined",
 					    backend);
+			else if (d->unanswered && d->cfg->fail_open)
+				doctor_line(d, DOC_WARN, "kernel rules", "%s: queue rule installed, but "
+					    "no engine answers: the kernel passes traffic unfiltered "
+					    "(fail-open: at once when the engine is gone, past 4,096 "
+					    "waiting packets when it hangs); `lifelinectl reset` takes the "
+					    "queue rule out", backend);
+			else if (d->unanswered)
+				doctor_line(d, DOC_FAIL, "kernel rules", "%s: queue rule installed, but "
+					    "no engine answers: everything but the lifeline is dropped "
+					    "(fail-open no); `lifelinectl reset` unblocks the host", backend);
 			else
 				doctor_line(d, DOC_OK, "kernel rules", "%s: queue and lifeline rules "
 					    "installed", backend);

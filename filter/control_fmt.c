@@ -95,7 +95,8 @@ static void status_text(const struct control *c, const struct control_status *s,
 				"and the kernel lifeline is down; `lifelinectl load` of a policy or a "
 				"restart puts them back)" :
 		s->hooks_queue ? " (queue rule installed)" :
-				 " (no queue rule: traffic is not filtered; restart lifelined)");
+				 " (queue rule taken out by reset: traffic is not filtered; a "
+				 "restart of lifelined queues again)");
 	fprintf(out, "packets: %" PRIu64 " (accepted %" PRIu64 ", dropped %" PRIu64 ")\n",
 		s->ctr.packets, s->ctr.accepted, s->ctr.dropped);
 	fprintf(out, "flows: %" PRIu64 " active, %" PRIu64 " created, %" PRIu64 " evicted, %"

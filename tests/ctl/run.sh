@@ -707,7 +707,7 @@ doctor_format() {
 }
 check doctor_format doctor_format "$T/out"
 check doctor_socket has "$T/out" "^ok    control socket"
-check doctor_queue_warn has "$T/out" "^warn  kernel rules .*no queue rule"
+check doctor_queue_warn has "$T/out" "^warn  kernel rules .*no queue rule (taken out by .lifelinectl reset.)"
 check doctor_policy has "$T/out" "^ok    policy passes heartbeat"
 check doctor_dns has "$T/out" "^ok    dns servers"
 check doctor_unreachable has "$T/out" "^FAIL  manager reachable"
@@ -736,6 +736,14 @@ fake_doctor 1 1 1 0
 check doctor_nft_queues_broadcast_tcp has "$T/out" "^warn  kernel rules  *— nft: TCP in broadcast or multicast frames is queued"
 fake_doctor 0 1 0
 check doctor_nft_no_queue has "$T/out" "^warn  kernel rules  *— nft: lifeline present but no queue rule"
+# the queue rule in place and no engine answering: cut off (fail-open no), or passed unfiltered
+fake_doctor_dead() { listing 1 1 1 > "$T/fakenft/listing"; PATH="$T/fakenft:$PATH" inns "$CTLBIN" -c "$1" doctor > "$T/out" 2>&1; }
+fake_doctor_dead "$T/alone.conf"
+check doctor_dead_engine_fail_open has "$T/out" "^warn  kernel rules  *— nft: queue rule installed, but no engine answers: the kernel passes traffic unfiltered"
+check doctor_dead_socket_line has "$T/out" "^FAIL  control socket .*: restart lifelined$"
+{ cat "$T/alone.conf"; echo "fail-open no"; } > "$T/alone-closed.conf"
+fake_doctor_dead "$T/alone-closed.conf"
+check doctor_dead_engine_cut_off has "$T/out" "^FAIL  kernel rules  *— nft: queue rule installed, but no engine answers: everything but the lifeline is dropped (fail-open no); .lifelinectl reset. unblocks the host"
 # one base chain flushed (here: the output chain's rules gone) is a failure, not "installed"
 fake_doctor 1 0 0
 check doctor_nft_chain_flushed has "$T/out" "^FAIL  kernel rules  *— nft: some of lifeline's chains are flushed"

@@ -184,7 +184,7 @@ check live-ctl-reset-stopped-lifeline-kept lifeline_kept
 kill -CONT "$ENGINE_PID"
 # running again (it takes the stale RESET now), the engine leaves the queue rule out, as reset
 # left it, and says so: neither that swap nor a later load puts it back, status tells the truth
-no_queue_status() { ctl status | grep -q 'no queue rule: traffic is not filtered'; }
+no_queue_status() { ctl status | grep -q 'queue rule taken out by reset: traffic is not filtered'; }
 check live-ctl-resumed-status-no-queue wait_for 10 no_queue_status
 # explain still gives the policy's verdict, and says the kernel does not ask for it now
 ctl explain out tcp 198.51.100.2:40000 192.0.2.10:8080 >"$T/explain-unqueued.out" 2>&1
