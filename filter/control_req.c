@@ -742,10 +742,11 @@ const char *control_req_confirm(struct control *c, const struct control_msg *m, 
 static int rollback(struct control *c, enum control_swap_why why, FILE *out)
 {
 	struct policy_opts po;
-	char why_s[512], *text = NULL;
+	char why_s[512], *text = NULL, *diff = NULL;
 	void *sig = NULL;
-	size_t len = 0, siglen = 0;
+	size_t len = 0, siglen = 0, dlen = 0;
 	struct policy *p;
+	FILE *df;
 
 	control_policy_opts(c, &po, true);
 	p = state_load_policy(dir_of(c), STATE_LAST_GOOD, &po, why_s, sizeof(why_s));
@@ -763,7 +764,11 @@ static int rollback(struct control *c, enum control_swap_why why, FILE *out)
 		policy_free(p);
 		return 1;
 	}
-	control_diff(c->ops->policy(c->ctx), p, out);
+	/* as load says it: what happened first, then the diff */
+	if ((df = open_memstream(&diff, &dlen))) {
+		control_diff(c->ops->policy(c->ctx), p, df);
+		fclose(df);
+	}
 	old = c->meta;
 	state_meta_of(&c->meta, p, false, true);
 	if (state_read_policy(dir_of(c), STATE_LAST_GOOD, &text, &len, &sig, &siglen) < 0)
@@ -774,7 +779,13 @@ static int rollback(struct control *c, enum control_swap_why why, FILE *out)
 		c->confirm_ms = 0;
 		if (control_persist(c, text ? text : "", len, sig, siglen, out) == PERSIST_GAVE_WAY)
 			rc = -ESTALE;
+		else if (why == CONTROL_SWAP_ROLLBACK)
+			fprintf(out, "rolled back to the last-good policy (sha256 %.16s)\n",
+				c->meta.sha256);
+		if (rc == 0 && diff)
+			fputs(diff, out);
 	}
+	free(diff);
 	free(text);
 	free(sig);
 	return rc;
@@ -788,8 +799,6 @@ const char *control_req_rollback(struct control *c, const struct control_msg *m,
 	(void)m;
 	if ((rc = rollback(c, CONTROL_SWAP_ROLLBACK, out)) < 0)
 		return CTL_R_FAIL;
-	if (rc == 0)
-		fprintf(out, "rolled back to the last-good policy (sha256 %.16s)\n", c->meta.sha256);
 	return CTL_R_OK;
 }
 

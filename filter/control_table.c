@@ -170,10 +170,16 @@ void control_diff(const struct policy *old, const struct policy *new, FILE *out)
 		fprintf(out, "  ... %u more\n", d.lines - DIFF_MAX_LINES);
 	fprintf(out, "rules: %u added, %u removed, %u changed", d.added, d.removed, d.changed);
 	/* IPS rules loaded, as the summary counts them (--skip-unsupported leaves some out) */
-	uint32_t before = ips_ruleset_count(old->ips, NULL), after = ips_ruleset_count(new->ips, NULL);
-	if (d.ips_added || d.ips_removed || before != after)
-		fprintf(out, "; IPS rules: %u added, %u removed (%u -> %u loaded)", d.ips_added,
+	uint32_t skipped = 0, before = ips_ruleset_count(old->ips, NULL),
+		 after = ips_ruleset_count(new->ips, &skipped);
+	if (d.ips_added || d.ips_removed || before != after) {
+		fprintf(out, "; IPS rules: %u added, %u removed (%u -> %u loaded", d.ips_added,
 			d.ips_removed, before, after);
+		/* the '+' lines list them too: say why they are not loaded */
+		if (skipped)
+			fprintf(out, ", %u of the new policy's skipped as unsupported", skipped);
+		fputc(')', out);
+	}
 	fputc('\n', out);
 }
 

@@ -125,6 +125,8 @@ run e1 load --confirm 2 "$P/c.pol"; run e1 confirm; check confirm_ok [ $RC -eq 0
 sleep 2.5
 run e1 show; check confirm_kept has "$T/out" "port 8080 id 5"
 run e1 rollback; check rollback [ $RC -eq 0 ]
+# as load: what happened first, then the diff and its counts
+check rollback_said_first bash -c "head -1 '$T/out' | grep -q '^rolled back to the last-good policy (sha256 ' && tail -1 '$T/out' | grep -q '^rules: '"
 run e1 show; check rollback_policy has "$T/out" "port 2222 id 1"
 # confirm timer with last-good unusable: not the unconfirmed policy (it may be the lock-out)
 # but the empty policy, as after reset, and the log says why
@@ -331,6 +333,8 @@ check skip_load_hint has "$T/out" "unsupported keyword 'http.uri' (--skip-unsupp
 run e1 load --skip-unsupported "$P/skip.pol"
 check skip_load has "$T/out" "1 IPS rule (1 skipped)"
 check skip_load_kw has "$T/out" "skipped 1 IPS rule with unsupported keyword 'http.uri'"
+# the diff lists the skipped rule with the added ones: its summary says why it is not loaded
+check skip_load_diff has "$T/out" "IPS rules: 2 added, 0 removed (0 -> 1 loaded, 1 of the new policy's skipped as unsupported)"
 run e1 status; check skip_status has "$T/out" "1 IPS rule (1 skipped)"
 run e1 status --json; check skip_status_json has "$T/out" '"ips_rules":1,"ips_skipped":1,'
 "$ROOT/$B/lifelined" -r "$ROOT/pcaps/heartbeat.pcap" -p "$P/skip.pol" --skip-unsupported > /dev/null 2> "$T/out"
