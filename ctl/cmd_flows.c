@@ -113,6 +113,17 @@ int cmd_flows(struct ctl *c, int argc, char **argv)
 		else
 			return ctl_usage_error(c, "flows", NULL);
 	}
+	for (int i = optind; i < argc; i++)
+		if (!strcmp(argv[i], "flags") || !strcmp(argv[i], "type") ||
+		    !strcmp(argv[i], "code") || !strcmp(argv[i], "on")) {
+			char why[160];
+
+			/* explain's words for one packet; a flow is found by its ends */
+			snprintf(why, sizeof(why), "'%s' describes one packet (explain), not a "
+				 "flow: FILTER is [in|out] [PROTO] [ADDR[:PORT] [ADDR[:PORT]]] "
+				 "[port N]", argv[i]);
+			return ctl_usage_error(c, "flows", why);
+		}
 	if (parse_filter(argv + optind, argc - optind, &proto, &e, &dir) < 0)
 		return ctl_usage_error(c, "flows", "FILTER is [in|out] [PROTO] [ADDR[:PORT] "
 				       "[ADDR[:PORT]]] [port N]");

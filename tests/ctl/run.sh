@@ -143,6 +143,7 @@ run e1 load "$P/b.pol" # back to the policy before
 # flows, explain (online), table
 run e1 flows; check flows_all has "$T/out" "3 flows"
 run e1 flows tcp port 80; check flows_filter has "$T/out" "^1 flow$"
+run e1 flows tcp flags SYN; check flows_explain_word bash -c "[ $RC -eq 2 ] && grep -q \"'flags' describes one packet (explain), not a flow\" '$T/out'"
 run e1 flows 198.51.100.2 203.0.113.10:4120; check flows_two_ends has "$T/out" "^1 flow$"
 run e1 flows in tcp; check flows_dir has "$T/out" "^0 flows$"
 run e1 flows --kill udp; check flows_kill has "$T/out" "1 flow dropped"
