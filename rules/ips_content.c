@@ -23,6 +23,7 @@ struct ictx {
 	bool need;   /* ips_inspect_fresh(): a match must read a byte at or past @fresh */
 	bool stale;  /* a path matched all items but read only bytes before @fresh */
 	uint32_t fresh;
+	int64_t first; /* ips_inspect_fresh(): the first item's occurrences start here or later */
 	int64_t hi; /* the end of the furthest byte the current path read */
 	uint64_t vars[IPS_MAX_VARS]; /* byte_extract values on the current path */
 };
@@ -189,6 +190,8 @@ static bool match_content(struct ictx *x, uint32_t i, uint32_t prev)
 	int64_t start, end, pos;
 
 	window(c, prev, x->len, &start, &end);
+	if (i == 0 && x->first > start)
+		start = x->first; /* earlier ones cannot reach the new bytes */
 	if (c->flags & IC_NEG) {
 		pos = start + c->len <= end ? find(x->buf, start, end, c) : -1;
 		x->stop |= pos >= 0 && (c->flags & IC_SINGLE); /* nothing can move or need it */
@@ -460,12 +463,64 @@ bool ips_inspect_items(const struct ips_item *items, uint32_t n, const uint8_t *
 	return match_from(&x, 0, 0);
 }
 
+/*
+ * How far past the start of the first item's match a path can read: the
+ * first item a content, every later one relative with a literal bound (a
+ * content with within, isdataat, byte_test); -1 when nothing bounds it (an
+ * absolute item, pcre, byte_jump, a byte_extract variable).
+ */
+static int64_t chain_span(const struct ips_item *it, uint32_t n)
+{
+	int64_t cur, span;
+
+	if (!n || it[0].kind != II_CONTENT || (it[0].u.c.flags & IC_NEG))
+		return -1;
+	cur = span = it[0].u.c.len; /* the cursor and the furthest byte, from the match's start */
+	for (uint32_t i = 1; i < n; i++) {
+		const struct ips_content *c = &it[i].u.c;
+
+		if (!it[i].relative)
+			return -1;
+		if (it[i].kind == II_CONTENT) {
+			if (c->var[0] | c->var[1] | c->var[2] | c->var[3])
+				return -1;
+			if (c->flags & IC_NEG)
+				continue; /* reads nothing a match keeps; the cursor stays */
+			int64_t dist = (c->flags & IC_DISTANCE) ? c->distance : 0;
+			if (!(c->flags & IC_WITHIN) || dist + c->within < 0) /* window(): no bound */
+				return -1;
+			cur += dist + c->within;
+		} else if (it[i].kind == II_ISDATAAT) {
+			if (it[i].u.d.var)
+				return -1;
+			if (!it[i].u.d.neg && it[i].u.d.n > 0)
+				span = span > cur + it[i].u.d.n ? span : cur + it[i].u.d.n;
+			continue;
+		} else if (it[i].kind == II_BYTE_TEST && !it[i].u.b.var_offset) {
+			int64_t r = cur + it[i].u.b.offset + it[i].u.b.nbytes;
+			span = span > r ? span : r;
+			continue;
+		} else {
+			return -1;
+		}
+		span = span > cur ? span : cur;
+	}
+	return span;
+}
+
 bool ips_inspect_fresh(const struct ips_rule *r, const uint8_t *buf, uint32_t len, uint32_t fresh,
 		       void *md)
 {
+	int64_t span = chain_span(r->items, r->nitems);
+	/*
+	 * A match reads past @fresh only if it starts after fresh - span: the
+	 * occurrences before cannot, and would each spend the budget (3,000
+	 * old ones of a short content hid a new one).
+	 */
 	struct ictx x = { .items = r->items, .nitems = r->nitems,
 			  .buf = buf ? buf : (const uint8_t *)"", .len = len, .md = md,
-			  .budget = INSPECT_BUDGET, .need = true, .fresh = fresh };
+			  .budget = INSPECT_BUDGET, .need = true, .fresh = fresh,
+			  .first = span < 0 ? 0 : (int64_t)fresh + 1 - span };
 
 	return match_from(&x, 0, 0);
 }

@@ -73,6 +73,10 @@ CASES = {
     # the signature before the flowbit its rule needs (no match then), then cut by a
     # segment boundary after it: the old occurrence must not hide the new one
     'flowbit-early': flow([(0, b'EXPLOIT early '), (14, b'LOGIN ok '), (23, b'EXPL'), (27, b'OIT')]),
+    # the same with 6,300 old occurrences of a short signature: more than the matcher's
+    # budget (3,000 steps), which they spent before the new one was reached (rev19 #4)
+    'flowbit-budget': flow([(i * 1400, b'Qz' * 700) for i in range(9)]
+                           + [(12600, b'LOGIN ok '), (12609, b'Q'), (12610, b'z')]),
     # a second occurrence cut by a segment boundary alerts again, as Suricata's does
     'second-split': flow([(0, b'ATTACK one '), (11, b'ATT'), (14, b'ACK')]),
     'long-run': flow([(i * 1400, b'a' * 1400) for i in range(450)] + [(450 * 1400, b'b')],

@@ -27,7 +27,8 @@ alert tcp any any -> any 80 (msg:"login"; flow:to_server,established; content:"U
 alert tcp any any -> any 80 (msg:"long"; flow:to_server,established; content:"'"$(printf 'Z%.0s' $(seq 20000))"'"; sid:6;)
 alert tcp any any -> any 80 (msg:"a run"; flow:to_server,established; content:"aaaa"; pcre:"/a{1,65535}b/"; sid:3;)
 alert tcp any any -> any 80 (msg:"login"; flow:to_server; content:"LOGIN"; flowbits:set,authed; flowbits:noalert; sid:7;)
-drop tcp any any -> any 80 (msg:"after login"; flow:to_server,established; flowbits:isset,authed; content:"EXPLOIT"; sid:8;)'
+drop tcp any any -> any 80 (msg:"after login"; flow:to_server,established; flowbits:isset,authed; content:"EXPLOIT"; sid:8;)
+drop tcp any any -> any 80 (msg:"short, after login"; flow:to_server,established; flowbits:isset,authed; content:"Qz"; sid:9;)'
 e2e() { # case expected
 	python3 tests/ips/mkpcap.py "$tmp/$1.pcap" "$1"
 	echo "$e2e_policy" >"$tmp/e2e.policy"
@@ -79,6 +80,7 @@ if [ -x "$B/lifelined" ]; then
 	e2e trickle "25:accept:flow:5 "
 	e2e long-content "18:accept:flow:6 "
 	e2e flowbit-early "7:drop:ips:8 "
+	e2e flowbit-budget "15:drop:ips:9 "
 	e2e second-split "4:accept:flow:1 6:accept:flow:1 "
 fi
 

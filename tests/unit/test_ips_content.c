@@ -164,6 +164,36 @@ static void test_fresh_old_independent(void **state)
 }
 
 /*
+ * Old occurrences past the budget (3,000 steps) hid a new one: a match of
+ * a bounded chain that reads a new byte starts near the new bytes, so the
+ * search for the first content starts there (rev19 #4).
+ */
+static void test_fresh_past_old_occurrences(void **state)
+{
+	size_t n = 3500;
+	char *buf = malloc(n * 6 + 16);
+	uint32_t fresh;
+
+	(void)state;
+	assert_non_null(buf);
+	for (size_t i = 0; i < n; i++)
+		memcpy(buf + i * 6, "ATTACK", 6);
+	fresh = (uint32_t)(n * 6);
+	strcpy(buf + fresh, "xxATTACK");
+	assert_int_equal(fr("content:\"ATTACK\";", buf, fresh), 1);
+	assert_int_equal(fr("content:\"AT\"; content:\"TACK\"; distance:0; within:4;", buf, fresh), 1);
+	assert_int_equal(fr("content:\"ATT\"; isdataat:3,relative;", buf, fresh), 1);
+	/* a match ending in the old bytes but read past them (isdataat) still counts */
+	buf[fresh] = 0;
+	strcpy(buf + fresh - 6, "ATTACKzz");
+	assert_int_equal(fr("content:\"ATTACK\"; isdataat:1,relative;", buf, fresh), 1);
+	/* and none that reads a new byte: no */
+	strcpy(buf + fresh, "xxxxxx");
+	assert_int_equal(fr("content:\"ATTACK\";", buf, fresh), 0);
+	free(buf);
+}
+
+/*
  * Where an inspection stops early (Suricata's discontinue_matching) and
  * where it must go on to a later occurrence: each of these matches in
  * Suricata, at a later occurrence of the first content than the first one.
@@ -409,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_nocase_alphabet_edges),
 		cmocka_unit_test(test_distance_within),
 		cmocka_unit_test(test_negation_nocase), cmocka_unit_test(test_pcre_match_limit), cmocka_unit_test(test_discontinue), cmocka_unit_test(test_fresh_old_independent),
+		cmocka_unit_test(test_fresh_past_old_occurrences),
 		cmocka_unit_test(test_isdataat_bytes),
 		cmocka_unit_test(test_suricata_vectors),
 	};
