@@ -358,18 +358,18 @@ static bool match_byte_jump(struct ictx *x, uint32_t i, uint32_t prev)
 
 	if (!byte_read(b, x->buf, x->len, pos, &v, &used))
 		return false;
+	/*
+	 * As Suricata's DetectBytejumpDoMatch(): multiplier, align and
+	 * post_offset in uint64, wrapping, then a signed jump (an 8-byte
+	 * 0xfffffffffffffff6 goes back 10); below the buffer clamps to its start.
+	 */
 	v *= b->multiplier;
-	if (v > 1ull << 33)
-		return false; /* past every buffer, whatever post_offset and from where */
 	if ((b->flags & IB_ALIGN) && v % 4)
 		v += 4 - v % 4;
-	to = (int64_t)v + b->post_offset;
-	if (b->flags & IB_BEGIN)
-		;
-	else if (b->flags & IB_END)
-		to += x->len;
-	else
-		to += pos + used;
+	v += (uint64_t)(int64_t)b->post_offset;
+	to = (b->flags & IB_BEGIN) ? 0 : (b->flags & IB_END) ? (int64_t)x->len : pos + used;
+	if (__builtin_add_overflow(to, (int64_t)v, &to))
+		return false; /* far past the end (to >= 0 cannot go below INT64_MIN) */
 	if (to < 0)
 		to = 0;
 	if (to >= x->len)

@@ -338,10 +338,21 @@ static void test_values_from_packet(void **state)
 			    "\xff\xff\xff\xff" "B", 5), 0);
 	assert_int_equal(mb("byte_extract:4,0,d; content:\"B\"; distance:0; within:d;",
 			    "\x7f\xff\xff\xff" "B", 5), 1);
-	/* a jump of 2^63 - 1 (plus one) lands nowhere */
-	assert_int_equal(mb("byte_jump:8,0,post_offset 1;", "\x7f\xff\xff\xff\xff\xff\xff\xff" "z", 9), 0);
-	assert_int_equal(mb("byte_jump:8,0,from_end,post_offset -1;",
-			    "\xff\xff\xff\xff\xff\xff\xff\xff" "z", 9), 0);
+	/*
+	 * 8-byte jumps wrap in uint64 and jump signed, as Suricata's (ips19 L4):
+	 * 0xfffffffffffffff6 + 20 is 10, past the 8 bytes read: Z at 18; 2^64 - 1
+	 * less 1 from the end is 2 back (10); 2^63 - 1 plus 1 is the most
+	 * negative jump, which clamps to the start; 2^62 lands nowhere
+	 */
+	assert_int_equal(mb("byte_jump:8,0,post_offset 20; content:\"Z\"; within:1;",
+			    "\xff\xff\xff\xff\xff\xff\xff\xf6" "..........Z", 19), 1);
+	assert_int_equal(mb("byte_jump:8,0,post_offset 20; content:\"Z\"; within:1;",
+			    "\xff\xff\xff\xff\xff\xff\xff\xf6" ".........Z.", 19), 0);
+	assert_int_equal(mb("byte_jump:8,0,from_end,post_offset -1; content:\"z\"; within:1;",
+			    "\xff\xff\xff\xff\xff\xff\xff\xff" "abzc", 12), 1);
+	assert_int_equal(mb("byte_jump:8,0,post_offset 1; content:\"\x7f\"; within:1;",
+			    "\x7f\xff\xff\xff\xff\xff\xff\xff" "z", 9), 1);
+	assert_int_equal(mb("byte_jump:8,0;", "\x40\x00\x00\x00\x00\x00\x00\x00" "z", 9), 0);
 	/* isdataat and byte_test positions from the packet */
 	assert_int_equal(mb("byte_extract:4,0,n; isdataat:n,relative;", "\xff\xff\xff\xff" "z", 5), 0);
 	assert_int_equal(mb("byte_extract:4,0,n; byte_test:1,=,0,n,relative;", "\xff\xff\xff\xff" "z", 5), 0);
