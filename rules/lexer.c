@@ -133,15 +133,40 @@ static void skip_blanks_and_comments(struct lexer *lx)
 	}
 }
 
+/*
+ * A C1 control (U+0080-U+009F) in UTF-8 at @p: 0 or its code point. Like
+ * C0, printed raw it acts on a terminal (U+009B is CSI).
+ */
+static unsigned c1_control(const struct lexer *lx, size_t p)
+{
+	const unsigned char *b = (const unsigned char *)lx->buf;
+
+	return p + 1 < lx->len && b[p] == 0xc2 && b[p + 1] >= 0x80 && b[p + 1] <= 0x9f ? b[p + 1] : 0;
+}
+
 static void lex_string(struct lexer *lx, struct token *t)
 {
 	size_t p = lx->pos + 1;
 
 	while (p < lx->len && lx->buf[p] != '"' && lx->buf[p] != '\n') {
 		unsigned char c;
+		unsigned c1;
 
-		if (lx->buf[p] == '\\' && p + 1 < lx->len && lx->buf[p + 1] != '\n')
+		if (lx->buf[p] == '\\' && p + 1 < lx->len && lx->buf[p + 1] != '\n') {
 			p++;
+			c = (unsigned char)lx->buf[p];
+			if (c != '"' && c != '\\') { /* \x became x, silently */
+				struct srcloc loc = loc_at(lx, p - 1);
+
+				lx->nerr++;
+				if (c > 0x20 && c < 0x7f)
+					ll_err_add(lx->errs, &loc, "unknown escape '\\%c' in a string: "
+						   "only \\\" and \\\\ are escapes", c);
+				else
+					ll_err_add(lx->errs, &loc, "unknown escape in a string: only "
+						   "\\\" and \\\\ are escapes");
+			}
+		}
 		c = (unsigned char)lx->buf[p];
 		if (c && c != '\t' && (c < 0x20 || c == 0x7f)) {
 			/* printed by check --print, show and the logs, it would act on the terminal */
@@ -150,6 +175,14 @@ static void lex_string(struct lexer *lx, struct token *t)
 			lx->nerr++;
 			ll_err_add(lx->errs, &loc, "control character 0x%02x in a string", c);
 			p++;
+			continue;
+		}
+		if ((c1 = c1_control(lx, p))) {
+			struct srcloc loc = loc_at(lx, p);
+
+			lx->nerr++;
+			ll_err_add(lx->errs, &loc, "control character U+%04X in a string", c1);
+			p += 2;
 			continue;
 		}
 		p += text_byte(lx, p);
@@ -297,6 +330,15 @@ char *lex_raw_rule(struct lexer *lx, const struct token *first, uint32_t **conts
 				lx->nerr++; /* as in a string: printed, it would act on the terminal */
 				ll_err_add(lx->errs, &loc, "unexpected control character 0x%02x", c);
 				lx->pos++;
+				continue;
+			}
+			if (c1_control(lx, lx->pos)) {
+				struct srcloc loc = loc_at(lx, lx->pos);
+
+				lx->nerr++;
+				ll_err_add(lx->errs, &loc, "unexpected control character U+%04X",
+					   c1_control(lx, lx->pos));
+				lx->pos += 2;
 				continue;
 			}
 			lx->pos += text_byte(lx, lx->pos);
