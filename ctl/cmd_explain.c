@@ -202,6 +202,11 @@ static int parse_packet(struct ctl *c, int argc, char **argv, struct pkt *p)
 	if ((sp || dp) && p->proto != 6 && p->proto != 17)
 		return ctl_usage_error(c, "explain", "ports need tcp or udp");
 	p->family = ll_ip_is_v4(p->src) ? 4 : 6;
+	/* pkt.c walks these IPv6 headers and judges what follows: no packet ends in one */
+	if (p->family == 6 && (p->proto == 0 || p->proto == 43 || p->proto == 44 ||
+			       p->proto == 51 || p->proto == 60))
+		return ctl_usage_error(c, "explain", "an IPv6 packet is judged by the protocol after "
+				       "its extension headers (0, 43, 44, 51, 60): give that one");
 	if ((rc = parse_tail(c, argv + 2, argc - 2, p)) != 0)
 		return rc;
 	/* neighbour discovery is sent with hop limit 255; everything else, 64 */

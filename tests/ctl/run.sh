@@ -152,6 +152,9 @@ check explain_online has "$T/out" "by: lifeline"
 # an interface Linux cannot name is refused, as a policy refuses it, not answered
 run e1 explain in tcp 192.0.2.7:1 198.51.100.2:23 on eth0:1
 check explain_bad_ifname bash -c "[ $RC -eq 2 ] && grep -q 'cannot name a Linux interface' '$T/out'"
+# no IPv6 packet ends in an extension header: the engine judges what follows it
+run e1 explain in proto 51 2001:db8::7 2001:db8::2
+check explain_v6_exthdr_proto bash -c "[ $RC -eq 2 ] && grep -q 'judged by the protocol after its extension headers' '$T/out'"
 run e1 load "$P/t.pol"
 run e1 table mgmt add 203.0.113.7 198.51.100.0/25; check table_add [ $RC -eq 0 ]
 check table_add_canonical bash -c "grep -q '^mgmt = { .*, ' '$T/out' && ! grep -q '^mgmt = { [^,]* [^,]* }' '$T/out'"
