@@ -338,10 +338,14 @@ int lifeline_learn(struct lifeline *l, const struct pkt *p, uint64_t now_us)
 	/*
 	 * A reply the host sends is its own DHCP server talking, not its
 	 * lease; one whose UDP checksum is wrong (live: engine_nflog.c checks
-	 * the copy) the client drops, as it drops one for another chaddr or
-	 * DUID (was_asked()): neither answers its request.
+	 * the copy), or an IPv6 one behind an extension header the stack
+	 * drops it for after the input hook (the kernel rule accepted and
+	 * copied it all the same), never reaches the client, which drops one
+	 * for another chaddr or DUID too (was_asked()): none answers its
+	 * request.
 	 */
-	if (p->sport != srv || p->dport != cli || p->dir == PKT_DIR_OUT || p->csum_bad)
+	if (p->sport != srv || p->dport != cli || p->dir == PKT_DIR_OUT || p->csum_bad ||
+	    p->v6_undelivered)
 		return 0;
 	rc = (v6 ? dhcp6_parse_reply : dhcp4_parse_ack)(p->payload, p->paylen, &ls);
 	if (rc && rc != -ENODATA)

@@ -157,24 +157,53 @@ static int v6_tlv_ok(const uint8_t *h, uint32_t len, uint32_t *jumbo)
 	return 1;
 }
 
+#define V6_MAX_DST_OPTS 8 /* net.ipv6.max_dst_opts_number, its default */
+
+/*
+ * A destination options header as ip6_parse_tlv() reads it after the input
+ * hook (v6_tlv_ok() checked the lengths): the packet is dropped for more
+ * than 7 bytes of padding in a row, a PadN whose bytes are not all zero,
+ * more than V6_MAX_DST_OPTS other options, or an unknown option whose type
+ * says "discard" (ip6_tlvopt_unknown()).
+ */
+static int v6_destopts_drop(const uint8_t *h, uint32_t len)
+{
+	uint32_t i = 2, pad = 0, opts = 0;
+
+	while (i < len) {
+		uint32_t olen = h[i] ? 2u + h[i + 1] : 1u;
+
+		if (h[i] <= 1) { /* Pad1, PadN */
+			pad += olen;
+			if (pad > 7)
+				return 1;
+			for (uint32_t j = 2; j < olen; j++)
+				if (h[i + j])
+					return 1;
+		} else {
+			if (++opts > V6_MAX_DST_OPTS || (h[i] & 0xc0))
+				return 1;
+			pad = 0;
+		}
+		i += olen;
+	}
+	return 0;
+}
+
 /*
  * Handled after netfilter's input hook (ip6_input_finish()), where Linux
- * drops the packet: a destination option other than padding whose type
- * says "discard" (ip6_tlvopt_unknown()), a routing header with segments
- * left (or SRv6, off by default), AH without a security association.
+ * drops the packet: a destination options header ip6_parse_tlv() refuses
+ * (v6_destopts_drop()); a routing header on a packet to a multicast
+ * address, with segments left, or of type 3 (RPL) or 4 (SRv6), both off
+ * by default (ipv6_rthdr_rcv()); AH without a security association.
  */
-static int v6_ext_drops(uint8_t nh, const uint8_t *h, uint32_t len)
+static int v6_ext_drops(uint8_t nh, const uint8_t *h, uint32_t len, int mcast)
 {
 	if (nh == NH_AH)
 		return 1;
 	if (nh == NH_ROUTING)
-		return h[3] != 0 || h[2] == 4;
-	if (nh != NH_DEST)
-		return 0;
-	for (uint32_t i = 2; i < len; i += h[i] ? 2u + h[i + 1] : 1u)
-		if (h[i] > 1 && (h[i] & 0xc0))
-			return 1;
-	return 0;
+		return mcast || h[3] != 0 || h[2] == 3 || h[2] == 4;
+	return nh == NH_DEST && v6_destopts_drop(h, len);
 }
 
 static int v6_is_ext(uint8_t nh)
@@ -232,7 +261,7 @@ int pkt_v6_chain(const uint8_t *d, uint32_t cap, uint32_t tot, int strict, struc
 			return v6_stop(c, strict, R_TRUNCATED, why);
 		if ((nh == NH_HOP || nh == NH_DEST) && !v6_tlv_ok(d + off, hl, NULL))
 			return v6_stop(c, strict, R_BAD_EXTHDR, why);
-		if (v6_ext_drops(nh, d + off, hl))
+		if (v6_ext_drops(nh, d + off, hl, d[24] == 0xff))
 			c->dropped = 1;
 		if (nh == NH_FRAGMENT) {
 			uint16_t fo = pkt_be16(d + off + 2);
@@ -295,6 +324,13 @@ static int parse_ip6(struct pkt *p, const uint8_t *d, uint32_t cap, uint32_t wir
 	if (cap < 40)
 		return fail(why, R_TRUNCATED);
 	jumbo = v6_jumbo_len(d, cap);
+	/*
+	 * Payload length 0 above 64 KiB and no hop-by-hop header: a BIG TCP
+	 * super-packet of a kernel that no longer inserts the Jumbo Payload
+	 * option; its length is the packet's, as for IPv4's total length 0.
+	 */
+	if (!jumbo && pkt_be16(d + 4) == 0 && d[6] != NH_HOP && wire - 40 > 65535)
+		jumbo = wire - 40;
 	len = 40u + (uint64_t)(jumbo ? jumbo : pkt_be16(d + 4));
 	tot = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
 	p->family = 6;

@@ -940,6 +940,18 @@ static void test_learn_one_reply_per_request(void **state)
 		q = v6reply(&m6);
 		assert_int_equal(lifeline_learn(&l, &q, T0 + 6 * SEC), 0);
 		assert_int_equal(learn_again(&l, &q, T0 + 7 * SEC), 2);
+		/*
+		 * A Reply behind a header the stack drops after the input hook
+		 * (an unknown "discard" destination option): the client never
+		 * reads it, so it neither teaches nor closes the transaction;
+		 * the real one after it is learned.
+		 */
+		reply6(&m6, 7, 3600, 3600, true);
+		q = v6reply(&m6);
+		q.v6_undelivered = true;
+		assert_int_equal(learn_again(&l, &q, T0 + 8 * SEC), 0);
+		q.v6_undelivered = false;
+		assert_int_equal(lifeline_learn(&l, &q, T0 + 8 * SEC), 2);
 	}
 }
 

@@ -607,6 +607,65 @@ static void test_ipv6_undelivered(void **state)
 	assert_false(undelivered(0, 0x9e, 4));  /* hop-by-hop: the kernel's, before the hook */
 }
 
+/*
+ * IPv6 + a destination options header of @len bytes (options @o, @olen
+ * bytes, then zeros: Pad1s) + TCP, or a routing header of type @o[0]
+ * with segments left @o[1] when @olen is 0, to @mcast or not.
+ */
+static bool undelivered_hdr(uint8_t nh, const uint8_t *o, uint32_t olen, uint32_t len, bool mcast)
+{
+	uint8_t b[160];
+	struct pkt p;
+	uint32_t n = ip6(b, nh, 0);
+
+	if (mcast)
+		b[24] = 0xff, b[25] = 0x02;
+	memset(b + n, 0, len);
+	b[n] = 6;
+	b[n + 1] = (uint8_t)(len / 8 - 1);
+	if (nh == 43)
+		b[n + 2] = o[0], b[n + 3] = o[1];
+	else
+		memcpy(b + n + 2, o, olen);
+	n += len;
+	n += tcp(b + n, 5555, 443, 5, TCPF_ACK);
+	put16(b + 4, n - 40);
+	expect_ok(&p, b, n);
+	assert_int_equal(p.dport, 443);
+	return p.v6_undelivered;
+}
+
+/*
+ * What else ip6_parse_tlv() and ipv6_rthdr_rcv() drop after the input hook
+ * (checked on Linux 6.18: delivered to a UDP socket or not): more than 7
+ * bytes of padding in a row, a PadN with data, more than 8 options, RPL,
+ * any routing header to a multicast address. A decoy there is an
+ * insertion the IPS stream must not keep.
+ */
+static void test_ipv6_undelivered_tlv_rules(void **state)
+{
+	static const uint8_t padn4[] = { 1, 4, 0, 0, 0, 0 }, padn12[] = { 1, 12 };
+	static const uint8_t padn_data[] = { 1, 4, 0, 0, 1, 0 };
+	static const uint8_t pad6_opt_pad6[] = { 1, 4, 0, 0, 0, 0, 0x1e, 0, 1, 4, 0, 0, 0, 0 };
+	uint8_t opts[32] = { 0 };
+	static const uint8_t rh0_0[] = { 0, 0 }, rh3_0[] = { 3, 0 }, rh253_0[] = { 253, 0 };
+
+	(void)state;
+	assert_false(undelivered_hdr(60, padn4, sizeof(padn4), 8, false));
+	assert_true(undelivered_hdr(60, padn12, sizeof(padn12), 16, false)); /* 14 pad bytes */
+	assert_true(undelivered_hdr(60, NULL, 0, 16, false));                /* 14 Pad1s */
+	assert_true(undelivered_hdr(60, padn_data, sizeof(padn_data), 8, false));
+	assert_false(undelivered_hdr(60, pad6_opt_pad6, sizeof(pad6_opt_pad6), 16, false));
+	for (int i = 0; i < 9; i++)
+		opts[2 * i] = 0x1e; /* unknown, "skip", empty */
+	assert_false(undelivered_hdr(60, opts, 16, 24, false)); /* 8 options, then 6 Pad1s */
+	assert_true(undelivered_hdr(60, opts, 18, 24, false));  /* 9 */
+	assert_false(undelivered_hdr(43, rh0_0, 0, 8, false));
+	assert_false(undelivered_hdr(43, rh253_0, 0, 8, false));
+	assert_true(undelivered_hdr(43, rh3_0, 0, 8, false));
+	assert_true(undelivered_hdr(43, rh0_0, 0, 8, true));
+}
+
 static void test_ipv6_esp_and_none(void **state)
 {
 	uint8_t b[80];
@@ -706,6 +765,14 @@ static void test_jumbograms(void **state)
 	put32(b + 44, big + 8);
 	assert_int_equal(parse_wire(&p, b, big + 48, big + 48, &why), -1);
 	assert_int_equal(why, R_BAD_EXTHDR);
+	/* no hop-by-hop header at all (kernels that stopped inserting it): the packet's length */
+	n = ip6(b, 6, 0);
+	tcp(b + n, 40000, 5201, 5, TCPF_ACK);
+	assert_int_equal(parse_wire(&p, b, 65531, big + 40, &why), 0);
+	assert_int_equal(p.len, big + 40);
+	assert_int_equal(p.dport, 5201);
+	assert_int_equal(parse_wire(&p, b, 1040, 1040, &why), -1);
+	assert_int_equal(why, R_TRUNCATED);
 
 	n = ip4(b, 6, 0, 5);
 	tcp(b + n, 40000, 5201, 5, TCPF_ACK);
@@ -1389,6 +1456,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_udp),
 		cmocka_unit_test(test_ipv6_ext_chain),
 		cmocka_unit_test(test_ipv6_undelivered),
+		cmocka_unit_test(test_ipv6_undelivered_tlv_rules),
 		cmocka_unit_test(test_ipv6_esp_and_none),
 		cmocka_unit_test(test_ipv6_bad_exthdr),
 		cmocka_unit_test(test_jumbograms),
