@@ -95,11 +95,16 @@ static void ipt_lifeline(const struct hooks_spec *s, int family, bool in, FILE *
 			ch, srv, cli, s->nflog_group);
 	fprintf(out, "-A %s -p udp -m udp --sport %d --dport %d -j ACCEPT\n", ch, srv, cli);
 	fprintf(out, "-A %s -p udp -m udp --sport %d --dport %d -j ACCEPT\n", ch, cli, srv);
-	/* dns to learned or configured servers */
+	/*
+	 * dns to learned or configured servers; what comes back only as the
+	 * answer to the host's query (lifeline.c is_dns()): from port 53 of a
+	 * server's address alone, a spoofed packet reached every port
+	 */
 	for (int i = 0; i < 2; i++)
-		fprintf(out, "-A %s -p %s -m %s %s 53 -m set --match-set %s %s -j ACCEPT\n", ch,
+		fprintf(out, "-A %s -p %s -m %s %s 53 -m set --match-set %s %s%s -j ACCEPT\n", ch,
 			i ? "tcp" : "udp", i ? "tcp" : "udp", rport,
-			hooks_set_name(HSET_DNS, family), peer);
+			hooks_set_name(HSET_DNS, family), peer,
+			in ? " -m conntrack --ctstate ESTABLISHED,UNTRACKED" : "");
 	if (family == 4) {
 		fprintf(out, "-A %s -p icmp -m icmp --icmp-type 3/4 -j ACCEPT\n", ch);
 		return;

@@ -100,10 +100,12 @@ static void nft_lifeline(const struct hooks_spec *s, const char *ch, bool in, FI
 	fprintf(out, "add rule %s %s meta nfproto ipv6 udp sport 547 udp dport 546 %saccept\n", T,
 		ch, in ? log : "");
 	fprintf(out, "add rule %s %s meta nfproto ipv6 udp sport 546 udp dport 547 accept\n", T, ch);
+	/* what comes back only as the answer to the host's query (hooks_ipt.c) */
 	for (int f = 4; f <= 6; f += 2)
-		fprintf(out, "add rule %s %s meta l4proto { tcp, udp } th %s 53 %s %s @%s accept\n",
+		fprintf(out, "add rule %s %s meta l4proto { tcp, udp } th %s 53 %s %s @%s %saccept\n",
 			T, ch, in ? "sport" : "dport", f == 4 ? "ip" : "ip6",
-			in ? "saddr" : "daddr", nft_set[HSET_DNS][f == 6]);
+			in ? "saddr" : "daddr", nft_set[HSET_DNS][f == 6],
+			in ? "ct state established,untracked " : "");
 	fprintf(out, "add rule %s %s icmp type destination-unreachable icmp code frag-needed accept\n",
 		T, ch);
 	fprintf(out, "add rule %s %s icmpv6 type packet-too-big accept\n", T, ch);

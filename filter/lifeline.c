@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,9 +22,10 @@
 #define ND_NEIGHBOR_ADVERT 136
 #define ND_HOP_LIMIT 255
 
-void lifeline_init(struct lifeline *l, const struct config *c)
+/* The config's part of @l, the fields before `asked`, from @c. */
+static void from_config(struct lifeline *l, const struct config *c)
 {
-	memset(l, 0, sizeof(*l));
+	memset(l, 0, offsetof(struct lifeline, asked));
 	l->heartbeat_port = c->heartbeat_port;
 	l->agent_port = c->agent_port;
 	/* names are resolved later; until then a named manager matches nothing */
@@ -35,18 +37,20 @@ void lifeline_init(struct lifeline *l, const struct config *c)
 		lifeline_add_dns(l, c->dns_servers[i]);
 }
 
-/* lifeline_reinit() - see lifeline.h. */
+void lifeline_init(struct lifeline *l, const struct config *c)
+{
+	memset(l, 0, sizeof(*l));
+	from_config(l, c);
+}
+
+/*
+ * lifeline_reinit() - see lifeline.h. What follows `asked` in struct
+ * lifeline is not the config's: the DHCP transactions and DNS queries
+ * under way (their answers still match), and the count of unasked replies.
+ */
 void lifeline_reinit(struct lifeline *l, const struct config *c)
 {
-	struct lifeline_asked asked[LIFELINE_MAX_ASKED];
-	uint32_t nasked = l->nasked;
-	uint64_t unasked = l->unasked;
-
-	memcpy(asked, l->asked, sizeof(asked));
-	lifeline_init(l, c);
-	memcpy(l->asked, asked, sizeof(asked));
-	l->nasked = nasked;
-	l->unasked = unasked;
+	from_config(l, c);
 }
 
 /*
@@ -144,16 +148,53 @@ static bool dns_known(const struct lifeline *l, ll_ip a, uint64_t now_us)
 	return l->dns[i].expires_us == 0 || now_us < l->dns[i].expires_us;
 }
 
-/* DNS: to or from port 53 of a known server, the peer as for the heartbeat. */
+/* The host's query to @server from its @port, recent: the slot, or NULL. */
+static const struct lifeline_query *find_query(const struct lifeline *l, ll_ip server,
+					       uint16_t port, uint8_t proto, uint64_t now_us)
+{
+	uint32_t n = l->nqueries < LIFELINE_MAX_QUERIES ? l->nqueries : LIFELINE_MAX_QUERIES;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct lifeline_query *q = &l->queries[i];
+
+		if (q->port == port && q->proto == proto && ll_ip_eq(q->server, server) &&
+		    now_us - q->at_us < LIFELINE_QUERY_US)
+			return q;
+	}
+	return NULL;
+}
+
+/*
+ * DNS, the host the client: a query to port 53 of a known server, and
+ * that server's answer from port 53 to the port the query came from (the
+ * kernel rules: conntrack's established). Not any packet from port 53 of
+ * a server's address: spoofed, or from the server itself, that reached
+ * every port of the host (ssh, snmp) past any policy. The peer is as for
+ * the heartbeat; a guessed direction (replay) takes either reading.
+ */
 static bool is_dns(const struct lifeline *l, const struct pkt *p, uint64_t now_us)
 {
 	bool out = p->dir == PKT_DIR_OUT;
 
-	if ((out ? p->dport : p->sport) == DNS_PORT && dns_known(l, out ? p->dst : p->src, now_us))
+	if ((out || p->dir_guessed) && p->dport == DNS_PORT && dns_known(l, p->dst, now_us))
 		return true;
-	/* a guessed direction (replay): the other side may be the server as well */
-	return p->dir_guessed && (out ? p->sport : p->dport) == DNS_PORT &&
-	       dns_known(l, out ? p->src : p->dst, now_us);
+	return (!out || p->dir_guessed) && p->sport == DNS_PORT && dns_known(l, p->src, now_us) &&
+	       find_query(l, p->src, p->dport, p->proto, now_us);
+}
+
+/* lifeline_note_query() - see lifeline.h. */
+void lifeline_note_query(struct lifeline *l, const struct pkt *p, uint64_t now_us)
+{
+	struct lifeline_query *q;
+
+	if (p->dport != DNS_PORT || (p->dir != PKT_DIR_OUT && !p->dir_guessed) ||
+	    !dns_known(l, p->dst, now_us))
+		return; /* an answer (or not DNS): nothing to note */
+	q = (struct lifeline_query *)find_query(l, p->dst, p->sport, p->proto, now_us);
+	if (!q)
+		q = &l->queries[l->nqueries++ % LIFELINE_MAX_QUERIES];
+	*q = (struct lifeline_query){ .server = p->dst, .at_us = now_us ? now_us : 1,
+				      .port = p->sport, .proto = p->proto };
 }
 
 static bool ports_pair(const struct pkt *p, uint16_t a, uint16_t b)

@@ -358,6 +358,8 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	if (ll >= 0) {
 		if (ll == R_DHCP)
 			lifeline_learn(&pl->lifeline, p, now_us);
+		else if (ll == R_DNS)
+			lifeline_note_query(&pl->lifeline, p, now_us);
 		v->accept = true;
 		v->by = BY_LIFELINE;
 		v->reason = (uint8_t)ll;

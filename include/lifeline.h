@@ -9,6 +9,8 @@
 #define LIFELINE_MAX_MANAGERS 64
 #define LIFELINE_MAX_ASKED 16          /* the host's recent DHCP transactions */
 #define LIFELINE_ASKED_US (120 * 1000000ull) /* a reply answers a request this recent */
+#define LIFELINE_MAX_QUERIES 1024      /* the host's recent DNS queries, by server and port */
+#define LIFELINE_QUERY_US (120 * 1000000ull) /* an answer follows its query's last packet so soon */
 
 struct lifeline_dns {
 	ll_ip addr;
@@ -39,6 +41,19 @@ struct lifeline_asked {
 };
 
 /*
+ * The host's query to a DNS server (or TCP connection to one), from one of
+ * its ports: the server's packets come back to that port. Live, conntrack
+ * does this in the kernel rules; the engine sees DNS when they did not
+ * take it (replay, a reply conntrack calls new).
+ */
+struct lifeline_query {
+	ll_ip server;
+	uint64_t at_us; /* its last packet; 0: free */
+	uint16_t port;  /* the host's */
+	uint8_t proto;
+};
+
+/*
  * struct lifeline - the state the match needs: managers (any when none),
  * ports, DNS servers. Owned by one thread (the pipeline's); the live engine
  * publishes copies to the kernel sets.
@@ -51,10 +66,14 @@ struct lifeline {
 	struct lifeline_dns dns[LIFELINE_MAX_DNS];
 	uint32_t ndns;
 	uint64_t dns_changes; /* bumped whenever the DNS set changes */
+	/* from here on, not the config's: lifeline_reinit() keeps it */
 	/* the transactions of the host's own DHCP requests: only their replies teach */
 	struct lifeline_asked asked[LIFELINE_MAX_ASKED];
 	uint32_t nasked;      /* requests seen: the next one goes to asked[nasked % MAX] */
 	uint64_t unasked;     /* replies ignored: no request of the host's had their id */
+	/* the host's DNS queries: a server's packets answer one, or are ordinary traffic */
+	struct lifeline_query queries[LIFELINE_MAX_QUERIES];
+	uint32_t nqueries;    /* queries seen: the next new one goes to queries[n % MAX] */
 };
 
 /*
@@ -65,8 +84,8 @@ struct lifeline {
 void lifeline_init(struct lifeline *l, const struct config *c);
 /*
  * lifeline_reinit() - lifeline_init() for a config read again (SIGHUP),
- * keeping what is not the config's: the DHCP transactions under way (their
- * replies still teach) and the count of unanswered replies.
+ * keeping what is not the config's: the DHCP transactions and DNS queries
+ * under way (their answers still count) and the count of unanswered replies.
  */
 void lifeline_reinit(struct lifeline *l, const struct config *c);
 /* lifeline_set_managers() - replace the manager list (re-resolved names). */
@@ -77,6 +96,13 @@ void lifeline_set_managers(struct lifeline *l, const ll_ip *addrs, uint32_t n);
  * when LIFELINE_MAX_DNS are known.
  */
 void lifeline_add_dns(struct lifeline *l, ll_ip addr);
+
+/*
+ * lifeline_note_query() - @p, which lifeline_match() called R_DNS, noted
+ * when it is the host's query (to port 53), so that the server's answers
+ * to its port match.
+ */
+void lifeline_note_query(struct lifeline *l, const struct pkt *p, uint64_t now_us);
 
 /*
  * lifeline_match() - is @p lifeline traffic? Returns the reason (R_HEARTBEAT,

@@ -424,10 +424,13 @@ def c_frag4():
     c.add(dhcp4_frame(3), "lifeline/dhcp", "DHCPREQUEST 0.0.0.0:68 -> 255.255.255.255:67")
     c.add(dhcp4_frame(5, yiaddr=AGENT4, options=[(6, a4(DNS4))]), "lifeline/dhcp",
           "DHCPACK, option 6 = 198.51.100.1")
+    # an answer is lifeline only to the port the host asked from (conntrack's established)
+    c.add(udp4(AGENT4, DNS4, 40002, 53, dns_query()), "lifeline/dns", "DNS query from port 40002")
     resp = udp(DNS4, AGENT4, 53, 40002, dns_query() + b"A" * 26)  # 64 bytes
     for f in frag4(DNS4, AGENT4, 17, resp, [24, 48], 0x101):
         c.add(eth(f), "lifeline/dns", "DNS answer from the learned server, 3 fragments in order",
               group="A")
+    c.add(udp4(AGENT4, DNS4, 40003, 53, dns_query()), "lifeline/dns", "DNS query from port 40003")
     fr = frag4(DNS4, AGENT4, 17, udp(DNS4, AGENT4, 53, 40003, dns_query() + b"B" * 26), [24, 48], 0x102)
     for f in (fr[2], fr[0], fr[1]):
         c.add(eth(f), "lifeline/dns", "DNS answer, fragments out of order (3, 1, 2)", group="B")
@@ -449,6 +452,10 @@ def c_frag4():
     for f in fr[:2]:
         c.add(eth(f), "sanity/frag-timeout", "incomplete datagram (last fragment never comes)",
               group="F")
+    c.add(udp4(DNS4, AGENT4, 53, 161, b"G" * 40), "ip",
+          "from the server's port 53 to a port the host never asked from (snmp): ordinary")
+    c.add(tcp4(DNS4, AGENT4, 53, 22, "S"), "ip", "a SYN from the server's port 53 to ssh: ordinary")
+    c.add(udp4(AGENT4, DNS4, 40005, 53, dns_query()), "lifeline/dns", "DNS query from port 40005")
     fr = frag4(DNS4, AGENT4, 17, udp(DNS4, AGENT4, 53, 40005, b"F" * 40), [24], 0x107)
     c.add(eth(fr[1]), "sanity/frag-timeout", "lifeline DNS answer whose first fragment never comes",
           group="G")

@@ -390,6 +390,11 @@ check live-dns-learned wait_for 5 learned
 check live-dns-resolv-conf bash -c "ip netns exec '$NS_A' '$LLC' -c '$T/lifeline.conf' status | grep -q 'dns:.* 203.0.113.53 (resolv.conf)'"
 check live-dns-learned-resolves dns "$NS_A" 198.51.100.1
 check_fails live-dns-other-blocked dns "$NS_A" 192.0.2.10
+# from port 53 of a DNS server's address (the resolv.conf one, on the manager's link here),
+# unasked: ordinary traffic, which the deny policy drops (it reached any port before)
+in_m ip addr add 203.0.113.53/24 dev m0 2>/dev/null
+check_fails live-dns-server-port53-unasked-blocked \
+	timeout 6 ip netns exec "$NS_M" ncat -z -w 3 -s 203.0.113.53 -p 53 198.51.100.2 4119
 check live-icmp-frag-needed pmtu 203.0.113.10
 check live-icmp6-packet-too-big pmtu -6 2001:db8:2::10
 check_fails live-tcp-out-blocked tcp "$NS_A" 192.0.2.10 8080

@@ -279,12 +279,27 @@ static void test_dns_configured(void **state)
 
 	(void)state;
 	ll_from(&l, "dns-server 198.51.100.1\ndns-server 2001:db8::53\n");
+	/* the server's answer before any query: ordinary (it reached ssh, snmp, any port) */
+	p = udp("198.51.100.1", 53, HOST, 33333);
+	assert_int_equal(lifeline_match(&l, &p, T0), -1);
 	p = udp(HOST, 33333, "198.51.100.1", 53);
 	assert_int_equal(lifeline_match(&l, &p, T0), R_DNS);
+	lifeline_note_query(&l, &p, T0);
 	p = udp("198.51.100.1", 53, HOST, 33333);
-	assert_int_equal(lifeline_match(&l, &p, T0), R_DNS);
+	assert_int_equal(lifeline_match(&l, &p, T0 + SEC), R_DNS);
+	/* to another port, or TCP to that port, or once the query is 120 s old: ordinary */
+	p = udp("198.51.100.1", 53, HOST, 161);
+	assert_int_equal(lifeline_match(&l, &p, T0 + SEC), -1);
+	p = tcp("198.51.100.1", 53, HOST, 33333);
+	assert_int_equal(lifeline_match(&l, &p, T0 + SEC), -1);
+	p = udp("198.51.100.1", 53, HOST, 33333);
+	assert_int_equal(lifeline_match(&l, &p, T0 + 120 * SEC), -1);
+	/* an answer notes nothing: it does not open the port */
+	lifeline_note_query(&l, &p, T0 + 120 * SEC);
+	assert_int_equal(lifeline_match(&l, &p, T0 + 121 * SEC), -1);
 	p = tcp(HOST, 33333, "198.51.100.1", 53);
 	assert_int_equal(lifeline_match(&l, &p, T0), R_DNS);
+	lifeline_note_query(&l, &p, T0 + 1000000 * SEC);
 	p = tcp("198.51.100.1", 53, HOST, 33333);
 	/* configured servers never expire */
 	assert_int_equal(lifeline_match(&l, &p, T0 + 1000000 * SEC), R_DNS);
@@ -301,6 +316,11 @@ static void test_dns_configured(void **state)
 	/* the server's address as the client of a port-53 exchange: the server port decides */
 	p = udp("198.51.100.1", 33333, "8.8.8.8", 53);
 	assert_int_equal(lifeline_match(&l, &p, T0), -1);
+	/* a config read again (SIGHUP) keeps the queries under way */
+	p = tcp("198.51.100.1", 53, HOST, 33333);
+	lifeline_reinit(&l, &(struct config){ 0 });
+	lifeline_add_dns(&l, ll_ip_from_v4(0xc6336401)); /* 198.51.100.1 */
+	assert_int_equal(lifeline_match(&l, &p, T0 + 1000000 * SEC), R_DNS);
 }
 
 static void test_icmp(void **state)
