@@ -32,6 +32,7 @@ enum {
 #define DHCP6_REPLY 7
 enum {
 	OPT6_CLIENTID = 1,
+	OPT6_SERVERID = 2,
 	OPT6_IA_NA = 3,
 	OPT6_IA_TA = 4,
 	OPT6_IAADDR = 5,
@@ -202,7 +203,7 @@ int dhcp4_parse_ack(const uint8_t *b, size_t len, struct dhcp_lease *out)
 /* State of one DHCPv6 walk: servers found, shortest valid lifetime. */
 struct dhcp6_acc {
 	struct dhcp_lease *out;
-	bool has_dns;
+	bool has_dns, has_sid;
 };
 
 static void note_lifetime(struct dhcp_lease *out, uint32_t valid)
@@ -240,6 +241,10 @@ static void clientid6(const uint8_t *b, size_t len, struct dhcp_client_id *cid)
 static int option6(struct dhcp6_acc *a, uint16_t code, const uint8_t *v, size_t len, int depth)
 {
 	switch (code) {
+	case OPT6_SERVERID:
+		if (depth == 0 && len > 0)
+			a->has_sid = true;
+		return 0;
 	case OPT6_DNS:
 		a->has_dns = true;
 		for (size_t i = 0; i + 16 <= len; i += 16) {
@@ -315,6 +320,9 @@ int dhcp6_parse_reply(const uint8_t *b, size_t len, struct dhcp_lease *out)
 	out->xid = get24(b + 1);
 	clientid6(b + 4, len - 4, &out->cid);
 	rc = walk6(&a, b + 4, len - 4, 0);
+	/* RFC 8415 16.10: a client discards a Reply without a Server Identifier */
+	if (!rc && !a.has_sid)
+		rc = -EBADMSG;
 	if (rc) {
 		memset(out, 0, sizeof(*out));
 		return rc;

@@ -267,8 +267,14 @@ static int l4_csum(const struct pkt *p, bool partial)
 	    p->l4len != seg || p->l4 != p->l3 + p->l3hlen)
 		return -1;
 	field = pkt_be16(p->l4 + (p->proto == 6 ? 16 : 6));
-	if (p->proto == 17 && p->family == 4 && field == 0)
-		return -1; /* no checksum */
+	/*
+	 * UDP checksum 0: over IPv4, none; over IPv6 none is allowed (RFC 8200
+	 * 8.1) and Linux drops it unless the socket opted in (a tunnel's,
+	 * UDP_NO_CHECK6_RX; udp6_csum_zero_error()). A datagram whose right
+	 * checksum is 0xffff would pass the sum below with a 0 as well.
+	 */
+	if (p->proto == 17 && field == 0)
+		return p->family == 4 ? -1 : 0;
 	/* the pseudo-header: addresses, length, protocol */
 	sum = p->family == 4 ? pkt_csum_add(0, p->l3 + 12, 8) : pkt_csum_add(0, p->l3 + 8, 32);
 	sum += seg + p->proto;

@@ -166,7 +166,8 @@ int dhcp4_parse_ack(const uint8_t *b, size_t len, struct dhcp_lease *out);
  * a Reply (type 7) carrying option 23, fill @out (lifetime: the shortest
  * non-zero valid lifetime of the IA_NA/IA_TA addresses, when any) and return
  * 0. -ENODATA: a Reply without option 23 (@out->xid and ->cid set);
- * -ENOENT: not a Reply; -EBADMSG: malformed.
+ * -ENOENT: not a Reply; -EBADMSG: malformed, or without the Server
+ * Identifier every client requires (it drops such a Reply unread).
  */
 int dhcp6_parse_reply(const uint8_t *b, size_t len, struct dhcp_lease *out);
 

@@ -778,6 +778,11 @@ static void reply6(struct msg *m, uint8_t type, uint32_t valid1, uint32_t valid2
 	m->b[2] = 0x34;
 	m->b[3] = 0x56;
 	m->len = 4;
+	put16(m, 2);		/* Server Identifier: DUID-LL */
+	put16(m, 10);
+	put32(m, 0x00030001);
+	put32(m, 0x02000000);
+	put16(m, 0x0001);
 	put16(m, 3);		/* IA_NA */
 	put16(m, 12 + 2 * 28);
 	put32(m, 1);
@@ -975,6 +980,31 @@ static void test_learn_one_reply_per_request(void **state)
 	}
 }
 
+/*
+ * A Reply without a Server Identifier: every client discards it (RFC 8415
+ * 16.10; ISC dhclient: "Response without a server identifier received"), so
+ * it teaches nothing and leaves its transaction open for the real one.
+ */
+static void test_learn_v6_reply_needs_server_id(void **state)
+{
+	struct lifeline l;
+	struct msg m;
+	struct pkt p;
+
+	(void)state;
+	ll_from(&l, "");
+	reply6(&m, 7, 3600, 3600, true);
+	memmove(m.b + 4, m.b + 18, m.len - 18); /* without its 14-byte Server Identifier */
+	m.len -= 14;
+	p = v6reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	assert_int_equal(dns_lookup(&l, "2001:db8::53", T0), -1);
+	reply6(&m, 7, 3600, 3600, true);
+	p = v6reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 2);
+	assert_int_equal(dns_lookup(&l, "2001:db8::53", T0), R_DNS);
+}
+
 /* A host with DHCP on two interfaces keeps both leases' servers; each lease replaces its own. */
 static void test_learn_per_interface(void **state)
 {
@@ -1098,6 +1128,11 @@ static void test_learn_iaaddr_outside_ia(void **state)
 	m.b[2] = 0x34;
 	m.b[3] = 0x56;
 	m.len = 4;
+	put16(&m, 2); /* Server Identifier: DUID-LL */
+	put16(&m, 10);
+	put32(&m, 0x00030001);
+	put32(&m, 0x02000000);
+	put16(&m, 0x0001);
 	put16(&m, 5); /* IAADDR at the top level, valid 10 s */
 	put16(&m, 24);
 	put_ip6(&m, "2001:db8::100");
@@ -1514,6 +1549,7 @@ int main(void)
 		cmocka_unit_test(test_learn_per_interface),
 		cmocka_unit_test(test_learn_one_reply_per_request), cmocka_unit_test(test_learn_v6_client_id),
 		cmocka_unit_test(test_learn_dhcpv6_malformed),
+		cmocka_unit_test(test_learn_v6_reply_needs_server_id),
 		cmocka_unit_test(test_learn_no_foreign_servers),
 		cmocka_unit_test(test_cap_rfc3004),
 		cmocka_unit_test(test_cap_rfc5859),

@@ -1430,6 +1430,21 @@ static void test_l4_csum(void **state)
 	v6[47] ^= 1;
 	assert_int_equal(pkt_parse(&p, v6, sizeof(v6), &why), 0);
 	assert_false(pkt_l4_csum_taken(&p));
+	/*
+	 * UDP over IPv6 whose right checksum is 0xffff (its sum without it is
+	 * 0): a 0 in its place sums right too, but is "no checksum", which
+	 * IPv6 forbids and Linux drops (a DHCPv6 Reply the client never reads).
+	 */
+	v6[48] = 0xb3, v6[49] = 0xd4;
+	v6[46] = 0xff, v6[47] = 0xff;
+	assert_int_equal(pkt_parse(&p, v6, sizeof(v6), &why), 0);
+	assert_true(pkt_l4_csum_ok(&p));
+	assert_true(pkt_l4_csum_taken(&p));
+	v6[46] = 0, v6[47] = 0;
+	assert_int_equal(pkt_parse(&p, v6, sizeof(v6), &why), 0);
+	assert_false(pkt_l4_csum_ok(&p));
+	assert_false(pkt_l4_csum_taken(&p));
+	v6[48] = 0x68, v6[49] = 0x65;
 	v6[46] = 0x4b, v6[47] = 0x6f; /* back to the right sum */
 	v6[9] ^= 1; /* the source address: the pseudo-header counts */
 	assert_int_equal(pkt_parse(&p, v6, sizeof(v6), &why), 0);
