@@ -36,6 +36,7 @@ enum {
 	OPT6_IA_NA = 3,
 	OPT6_IA_TA = 4,
 	OPT6_IAADDR = 5,
+	OPT6_STATUS = 13,
 	OPT6_DNS = 23,
 };
 
@@ -204,6 +205,7 @@ int dhcp4_parse_ack(const uint8_t *b, size_t len, struct dhcp_lease *out)
 struct dhcp6_acc {
 	struct dhcp_lease *out;
 	bool has_dns, has_sid;
+	bool failed; /* a message-level Status Code other than Success */
 };
 
 static void note_lifetime(struct dhcp_lease *out, uint32_t valid)
@@ -245,7 +247,14 @@ static int option6(struct dhcp6_acc *a, uint16_t code, const uint8_t *v, size_t 
 		if (depth == 0 && len > 0)
 			a->has_sid = true;
 		return 0;
+	case OPT6_STATUS:
+		/* RFC 8415 18.2.10: UnspecFail, UseMulticast...: the client takes nothing */
+		if (depth == 0 && len >= 2 && get16(v) != 0)
+			a->failed = true;
+		return 0;
 	case OPT6_DNS:
+		if (depth) /* RFC 3646: a message option; a client reads none inside an IA */
+			return 0;
 		a->has_dns = true;
 		for (size_t i = 0; i + 16 <= len; i += 16) {
 			ll_ip s = ll_ip_from_bytes(v + i, 6);
@@ -296,9 +305,13 @@ static int walk6(struct dhcp6_acc *a, const uint8_t *b, size_t len, int depth)
 
 int dhcp6_request(const uint8_t *b, size_t len, uint32_t *xid, struct dhcp_client_id *cid)
 {
-	/* RFC 8415 7.3: what a client sends (Solicit .. Information-request, not Relay-forw) */
+	/*
+	 * RFC 8415 7.3: what a client sends (Solicit .. Information-request,
+	 * not Relay-forw), less Release and Decline, whose Reply configures
+	 * nothing (18.2.7, 18.2.8): it answers no request here.
+	 */
 	static const uint16_t client_types = 1u << 1 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 |
-					     1u << 8 | 1u << 9 | 1u << 11;
+					     1u << 11;
 
 	if (len < 4 || b[0] > 15 || !(client_types >> b[0] & 1))
 		return -ENOENT;
@@ -323,6 +336,8 @@ int dhcp6_parse_reply(const uint8_t *b, size_t len, struct dhcp_lease *out)
 	/* RFC 8415 16.10: a client discards a Reply without a Server Identifier */
 	if (!rc && !a.has_sid)
 		rc = -EBADMSG;
+	if (!rc && a.failed)
+		rc = -EPROTO;
 	if (rc) {
 		memset(out, 0, sizeof(*out));
 		return rc;

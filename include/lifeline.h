@@ -167,7 +167,9 @@ int dhcp4_parse_ack(const uint8_t *b, size_t len, struct dhcp_lease *out);
  * non-zero valid lifetime of the IA_NA/IA_TA addresses, when any) and return
  * 0. -ENODATA: a Reply without option 23 (@out->xid and ->cid set);
  * -ENOENT: not a Reply; -EBADMSG: malformed, or without the Server
- * Identifier every client requires (it drops such a Reply unread).
+ * Identifier every client requires (it drops such a Reply unread);
+ * -EPROTO: a message-level Status Code other than Success (the client
+ * takes nothing from it). Option 23 counts at the message level only.
  */
 int dhcp6_parse_reply(const uint8_t *b, size_t len, struct dhcp_lease *out);
 

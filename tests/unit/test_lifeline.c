@@ -1005,6 +1005,59 @@ static void test_learn_v6_reply_needs_server_id(void **state)
 	assert_int_equal(dns_lookup(&l, "2001:db8::53", T0), R_DNS);
 }
 
+/*
+ * What a client takes no configuration from teaches nothing (v6hunt20 F7):
+ * a Reply with a message-level Status Code other than Success, option 23
+ * inside an IA (RFC 3646 places it in the message), and a Reply to the
+ * host's Release. The first two leave the transaction open for the real one.
+ */
+static void test_learn_v6_only_what_the_client_takes(void **state)
+{
+	struct lifeline l;
+	struct msg m;
+	struct pkt p;
+
+	(void)state;
+	ll_from(&l, "");
+	reply6(&m, 7, 3600, 3600, true);
+	put16(&m, 13); /* Status Code: UnspecFail */
+	put16(&m, 2);
+	put16(&m, 1);
+	p = v6reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	assert_int_equal(dns_lookup(&l, "2001:db8::53", T0), -1);
+	/* Success (0) is a Reply like any other: the transaction was still open */
+	m.b[m.len - 1] = 0;
+	p = v6reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 2);
+	assert_int_equal(dns_lookup(&l, "2001:db8::53", T0), R_DNS);
+
+	ll_from(&l, "");
+	reply6(&m, 7, 3600, 3600, false);
+	assert_int_equal(m.b[18] << 8 | m.b[19], 3); /* the IA_NA, after the Server Identifier */
+	m.b[21] = (uint8_t)(m.b[21] + 20);            /* option 23 inside it, at its end */
+	put16(&m, 23);
+	put16(&m, 16);
+	put_ip6(&m, "2001:db8::66");
+	p = v6reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	assert_int_equal(dns_lookup(&l, "2001:db8::66", T0), -1);
+
+	/* the host's Release (8), then a Reply with its xid: no request of the host's */
+	ll_bare(&l, "");
+	memset(&m, 0, sizeof(m));
+	m.b[0] = 8;
+	m.b[1] = 0x12, m.b[2] = 0x34, m.b[3] = 0x56;
+	m.len = 4;
+	p = udp_msg("fe80::2", 546, "ff02::1:2", 547, &m);
+	p.dir = PKT_DIR_OUT;
+	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	reply6(&m, 7, 3600, 3600, true);
+	p = v6reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	assert_int_equal(dns_lookup(&l, "2001:db8::53", T0), -1);
+}
+
 /* A host with DHCP on two interfaces keeps both leases' servers; each lease replaces its own. */
 static void test_learn_per_interface(void **state)
 {
@@ -1550,6 +1603,7 @@ int main(void)
 		cmocka_unit_test(test_learn_one_reply_per_request), cmocka_unit_test(test_learn_v6_client_id),
 		cmocka_unit_test(test_learn_dhcpv6_malformed),
 		cmocka_unit_test(test_learn_v6_reply_needs_server_id),
+		cmocka_unit_test(test_learn_v6_only_what_the_client_takes),
 		cmocka_unit_test(test_learn_no_foreign_servers),
 		cmocka_unit_test(test_cap_rfc3004),
 		cmocka_unit_test(test_cap_rfc5859),
