@@ -811,6 +811,14 @@ static struct pkt v6reply(const struct msg *m)
 	return udp_msg("fe80::1", 547, "fe80::2", 546, m);
 }
 
+/* What the Reply @m teaches at T0: lifeline_learn()'s count. */
+static int learn6(struct lifeline *l, const struct msg *m)
+{
+	struct pkt p = v6reply(m);
+
+	return lifeline_learn(l, &p, T0);
+}
+
 /* The host's DHCPREQUEST (xid @xid) out of interface @ifindex (0: unknown). */
 static void request4(struct lifeline *l, uint32_t xid, int ifindex, uint64_t now)
 {
@@ -989,19 +997,16 @@ static void test_learn_v6_reply_needs_server_id(void **state)
 {
 	struct lifeline l;
 	struct msg m;
-	struct pkt p;
 
 	(void)state;
 	ll_from(&l, "");
 	reply6(&m, 7, 3600, 3600, true);
 	memmove(m.b + 4, m.b + 18, m.len - 18); /* without its 14-byte Server Identifier */
 	m.len -= 14;
-	p = v6reply(&m);
-	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	assert_int_equal(learn6(&l, &m), 0);
 	assert_int_equal(dns_lookup(&l, "2001:db8::53", T0), -1);
 	reply6(&m, 7, 3600, 3600, true);
-	p = v6reply(&m);
-	assert_int_equal(lifeline_learn(&l, &p, T0), 2);
+	assert_int_equal(learn6(&l, &m), 2);
 	assert_int_equal(dns_lookup(&l, "2001:db8::53", T0), R_DNS);
 }
 
@@ -1023,13 +1028,11 @@ static void test_learn_v6_only_what_the_client_takes(void **state)
 	put16(&m, 13); /* Status Code: UnspecFail */
 	put16(&m, 2);
 	put16(&m, 1);
-	p = v6reply(&m);
-	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	assert_int_equal(learn6(&l, &m), 0);
 	assert_int_equal(dns_lookup(&l, "2001:db8::53", T0), -1);
 	/* Success (0) is a Reply like any other: the transaction was still open */
 	m.b[m.len - 1] = 0;
-	p = v6reply(&m);
-	assert_int_equal(lifeline_learn(&l, &p, T0), 2);
+	assert_int_equal(learn6(&l, &m), 2);
 	assert_int_equal(dns_lookup(&l, "2001:db8::53", T0), R_DNS);
 
 	ll_from(&l, "");
@@ -1039,8 +1042,7 @@ static void test_learn_v6_only_what_the_client_takes(void **state)
 	put16(&m, 23);
 	put16(&m, 16);
 	put_ip6(&m, "2001:db8::66");
-	p = v6reply(&m);
-	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	assert_int_equal(learn6(&l, &m), 0);
 	assert_int_equal(dns_lookup(&l, "2001:db8::66", T0), -1);
 
 	/* the host's Release (8), then a Reply with its xid: no request of the host's */
@@ -1053,8 +1055,7 @@ static void test_learn_v6_only_what_the_client_takes(void **state)
 	p.dir = PKT_DIR_OUT;
 	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
 	reply6(&m, 7, 3600, 3600, true);
-	p = v6reply(&m);
-	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	assert_int_equal(learn6(&l, &m), 0);
 	assert_int_equal(dns_lookup(&l, "2001:db8::53", T0), -1);
 }
 
