@@ -933,6 +933,17 @@ static bool rst_plausible(const struct flow *f, const struct pkt *p, int side)
 	 */
 	if (f->tcp_state == FT_SYN_SENT && side == 1)
 		return acks_syn(f, p) && !synsent_drops_opts(p);
+	/*
+	 * The host's own RST as the opener before any SYN-ACK was taken: its
+	 * answer to one the engine left out (an ACK of nothing, a timestamp
+	 * echo it rejects: ips_opening_drops()). Linux sends it and stays in
+	 * SYN_SENT (tcp_rcv_synsent_state_process()'s reset_and_undo), for the
+	 * next SYN-ACK; a client giving up in SYN_SENT sends nothing. Taken,
+	 * it closed the flow, and the real SYN-ACK and the server's bytes
+	 * after it were never established.
+	 */
+	if (f->tcp_state == FT_SYN_SENT && side == 0 && p->dir == PKT_DIR_OUT)
+		return false;
 	if (!(f->tcp_bits & FLOW_END_KNOWN(side)))
 		return true; /* nothing seen from that side yet */
 	/*
@@ -1192,6 +1203,11 @@ void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int 
 	 */
 	if (p->proto == 6 && p->l4_ok && f->accept)
 		tcp_advance(f, p, from_opener);
+	flow_count(f, p, from_opener, now_us);
+}
+
+void flow_count(struct flow *f, const struct pkt *p, int from_opener, uint64_t now_us)
+{
 	if (f->pkts[!from_opener] != UINT32_MAX)
 		f->pkts[!from_opener]++;
 	f->bytes[!from_opener] += p->len;

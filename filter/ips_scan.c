@@ -488,6 +488,17 @@ static bool receiver_takes(const struct scan *s)
 	if (s->f->offloaded)
 		ips_tcp_forget(&s->fs->tcp);
 	/*
+	 * One the receiver drops for its timestamps (the flow's record left it
+	 * out too); the host's RST as the opener in SYN_SENT, which answers a
+	 * SYN-ACK it rejected and ends nothing: it waits for the next one
+	 * (flow.c, rst_plausible()).
+	 */
+	if (flow_tcp_opening(s->f) &&
+	    (ips_tcp_opening_drops(&s->fs->tcp, s->f->tcp_state, p, s->dir, s->now_us) ||
+	     (s->f->tcp_state == FT_SYN_SENT && s->dir == 0 && p->dir == PKT_DIR_OUT &&
+	      (p->tcp_flags & TCPF_RST))))
+		return false;
+	/*
 	 * A SYN once the handshake is through (the flow table says so: it has
 	 * taken this packet already) is answered with a challenge ACK and
 	 * dropped (RFC 5961 4); taken, a SYN|ACK's made-up ACK made every
@@ -510,7 +521,7 @@ static bool receiver_takes(const struct scan *s)
 		return false;
 	if (!(p->tcp_flags & (TCPF_SYN | TCPF_RST)) && !ack_ok(s))
 		return false;
-	return ips_tcp_take(&s->fs->tcp, p, s->dir, sp);
+	return ips_tcp_take(&s->fs->tcp, p, s->dir, sp, s->now_us);
 }
 
 /*
@@ -680,6 +691,14 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 			on_match(s, ri);
 	}
 	ips_pend_age(pl, len);
+}
+
+bool ips_opening_drops(const struct flow *f, const struct pkt *p, int to_server, uint64_t now_us)
+{
+	struct fstate *fs = f->ips;
+
+	return fs && p->proto == IPPROTO_TCP_ && p->l4_ok && flow_tcp_opening(f) &&
+	       ips_tcp_opening_drops(&fs->tcp, f->tcp_state, p, !to_server, now_us);
 }
 
 void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f,

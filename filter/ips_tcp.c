@@ -166,8 +166,70 @@ static bool paws(const struct ips_tcp *t, const struct pkt_tcp_opts *o, int d)
 	       ts_on(t);
 }
 
-bool ips_tcp_take(struct ips_tcp *t, const struct pkt *p, int dir, const uint32_t *rstart)
+/* How far the host's timestamp clock may run ahead of the engine's (1 kHz) reckoning of it */
+#define TS_SLACK_MS 2u
+
+/*
+ * The handshake's segments the flow's record would take and the receiver
+ * drops for their timestamps, which only the IPS keeps (the opener's first
+ * SYN's TSval, side[0].ts until the handshake is through, and its time):
+ *  - A SYN-ACK to the host whose echo (not 0) is older than its first
+ *    SYN's TSval or ahead of its clock: Linux in SYN_SENT takes one
+ *    between its first SYN's (retrans_stamp) and its clock now only
+ *    (tcp_rcv_synsent_state_process(), reset_and_undo), answers any
+ *    other with a RST and waits for the next SYN-ACK. Taken,
+ *    the flow held the decoy's numbers, the client's RST closed it, and
+ *    the real SYN-ACK and the server's first bytes were never established
+ *    (live: EVILPAYLOAD read past a flow:established,to_client drop rule,
+ *    5/5). The host's clock now is reckoned from the first SYN's TSval and
+ *    the time since, at Linux's 1 kHz (tcp_clock_ms()), with a slack of
+ *    TS_SLACK_MS: an echo within that of the client's clock may be judged
+ *    either way (README).
+ *  - A RST from a remote opener at the host's pending request, its TSval
+ *    older than the SYN's: tcp_check_req() drops it (tcp_paws_reject(),
+ *    no window of one for a request). Taken, it closed the flow, and the
+ *    client completed the handshake and sent its attack on a flow picked
+ *    up mid-stream (5/5 live).
+ * The flow's record and the stream both leave such a segment out.
+ */
+bool ips_tcp_opening_drops(struct ips_tcp *t, uint8_t state, const struct pkt *p, int d,
+			   uint64_t now_us)
 {
+	const struct ips_tcp_side *op = &t->side[0];
+	uint8_t fl = p->tcp_flags;
+	struct pkt_tcp_opts o;
+
+	if (!(op->has & ITS_TS))
+		return false;
+	if (state == FT_SYN_SENT && d == 1 && p->dir != PKT_DIR_OUT &&
+	    (fl & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == (TCPF_SYN | TCPF_ACK)) {
+		uint64_t ms = now_us > t->syn_us ? (now_us - t->syn_us) / 1000 : 0;
+
+		pkt_tcp_opts(p, &o);
+		/* between(tsecr, first, now), as Linux's unsigned compare */
+		if (o.ts && o.tsecr &&
+		    o.tsecr - op->ts > (ms < (1u << 30) ? (uint32_t)ms : 1u << 30) + TS_SLACK_MS)
+			return t->decoy_synack = true;
+		return false;
+	}
+	if (state != FT_SYN_RECV || d != 0 || !(fl & TCPF_RST))
+		return false;
+	/*
+	 * The client's answer to that decoy, when the real SYN-ACK passed
+	 * first (it races the RST to the queue): a bare RST, which a Linux
+	 * client connected by the real one never sends (its own resets carry
+	 * an ACK).
+	 */
+	if (p->dir == PKT_DIR_OUT)
+		return t->decoy_synack && !(fl & TCPF_ACK);
+	pkt_tcp_opts(p, &o);
+	return o.ts && op->ts && before(o.tsval, op->ts) && ts_on(t);
+}
+
+bool ips_tcp_take(struct ips_tcp *t, const struct pkt *p, int dir, const uint32_t *rstart,
+		  uint64_t now_us)
+{
+	bool had_ts = t->side[0].has & ITS_TS;
 	struct pkt_tcp_opts o = { 0 };
 
 	pkt_tcp_opts(p, &o);
@@ -186,6 +248,8 @@ bool ips_tcp_take(struct ips_tcp *t, const struct pkt *p, int dir, const uint32_
 	    (paws(t, &o, dir) || out_of_window(t, p, dir) || ack_too_old(t, p, dir, rstart)))
 		return false;
 	learn(t, p, dir, &o);
+	if (!had_ts && (t->side[0].has & ITS_TS))
+		t->syn_us = now_us;
 	return true;
 }
 

@@ -407,7 +407,15 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		flow_set_orig(pl->flows, f, &k); /* a re-judged flow is judged as this packet */
 		firewall(pl, f, &k, pre, v);
 	}
-	flow_update(pl->flows, f, p, from_opener, now_us);
+	/*
+	 * A handshake segment the receiver drops for its timestamps, which
+	 * only an inspected flow's IPS state can tell (ips_tcp.c): it moves
+	 * nothing. Other flows, and established ones, pay a test or two.
+	 */
+	if (f->ips && flow_tcp_opening(f) && ips_opening_drops(f, p, from_opener, now_us))
+		flow_count(f, p, from_opener, now_us);
+	else
+		flow_update(pl->flows, f, p, from_opener, now_us);
 inspect:
 	/* 4. IPS, for accepted flows that still want inspection. */
 	if (f->accept && f->inspect)

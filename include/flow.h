@@ -137,6 +137,11 @@ struct flow *flow_create_probe(struct flow_table *t, const struct flow_probe *pr
 void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int from_opener,
 		 uint64_t now_us);
 /*
+ * flow_count() - @p passed through @f, but its receiver drops it (the IPS
+ * knows: ips_opening_drops()): its counters and time only, no TCP state.
+ */
+void flow_count(struct flow *f, const struct pkt *p, int from_opener, uint64_t now_us);
+/*
  * flow_lookup_icmp_error() - the flow an ICMP/ICMPv6 error's quoted header
  * belongs to, or NULL; the quoted packet must come from the error's
  * destination, as conntrack requires.

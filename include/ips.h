@@ -43,6 +43,13 @@ void ips_worker_free(struct ips_worker *w);
 void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f,
 	      const struct pkt *p, int to_server, uint64_t now_us, struct ips_result *res);
 void ips_flow_free(void *state);
+/*
+ * ips_opening_drops() - is @p (of @f, from its opener when @to_server) a
+ * segment of the handshake its receiver drops for its timestamps, which
+ * the flow's record cannot tell (it keeps none; the IPS state of an
+ * inspected flow does)? The pipeline then leaves the record as it was.
+ */
+bool ips_opening_drops(const struct flow *f, const struct pkt *p, int to_server, uint64_t now_us);
 
 /*
  * ips_may_match() - can any rule of @rs ever match a flow opened by @k?

@@ -530,13 +530,24 @@ struct ips_tcp_side {
 };
 struct ips_tcp {
 	struct ips_tcp_side side[2]; /* [0] the opener */
+	uint64_t syn_us;   /* when the opener's first SYN with a timestamp went by */
+	bool decoy_synack; /* a SYN-ACK the host as client drops for its echo went by */
 };
 /*
  * ips_tcp_take() - would the receiver of @p, sent by side @dir, keep it
  * (its checksum and ACK already checked)? @rstart: where the receiver's
- * own bytes start, when known (NULL: not). A segment kept updates @t.
+ * own bytes start, when known (NULL: not). A segment kept updates @t
+ * (@now_us: when the opener's first SYN passed, ips_tcp_opening_drops()).
  */
-bool ips_tcp_take(struct ips_tcp *t, const struct pkt *p, int dir, const uint32_t *rstart);
+bool ips_tcp_take(struct ips_tcp *t, const struct pkt *p, int dir, const uint32_t *rstart,
+		  uint64_t now_us);
+/*
+ * ips_tcp_opening_drops() - while the flow is in @state (SYN_SENT or
+ * SYN_RECV), does the receiver of @p, sent by side @dir, drop it for its
+ * timestamps where the flow's record alone would take it (ips_tcp.c)?
+ */
+bool ips_tcp_opening_drops(struct ips_tcp *t, uint8_t state, const struct pkt *p, int dir,
+			   uint64_t now_us);
 /* ips_tcp_forget() - segments went by unseen (an offloaded flow): nothing known any more. */
 void ips_tcp_forget(struct ips_tcp *t);
 

@@ -10,8 +10,9 @@ CLI, SRV = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
 MAC = bytes.fromhex('020000000001')  # one unicast address for both ends: only the I/G bit counts
 BCAST, MCAST = b'\xff' * 6, bytes.fromhex('01005e000001')
 
-def tcp(src, dst, sport, dport, seq, ack, flags, data=b'', mac=MAC):
-    th = struct.pack('!HHIIBBHHH', sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
+def tcp(src, dst, sport, dport, seq, ack, flags, data=b'', mac=MAC, opts=b''):
+    th = struct.pack('!HHIIBBHHH', sport, dport, seq, ack, (5 + len(opts) // 4) << 4, flags,
+                     65535, 0, 0) + opts
     ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(th) + len(data), 1, 0, 64, 6, 0, src, dst)
     return mac + MAC + b'\x08\x00' + ip + th + data
 
@@ -43,7 +44,36 @@ def flow(segs, sport=40000, ack_every=0):
             out.append(tcp(SRV, CLI, 80, sport, risn + 1, isn + 1 + off + len(data), 0x10))
     return out
 
+def ts(val, ecr=0):
+    """A timestamp option (NOP, NOP, kind 8): TSval @val, TSecr @ecr."""
+    return b'\x01\x01\x08\x0a' + struct.pack('!II', val, ecr)
+
+def ts_handshake(case):
+    """Timestamps on both SYNs (the client's TSval 1,000,000), then, by @case:
+    - 'paws-rst': a RST from the client older than its SYN, which the
+      server's pending request drops (PAWS), then its ACK and attack;
+    - 'tsecr-synack': (the client is the host) a SYN-ACK echoing a TSval
+      older than the SYN's, which the client resets, staying in SYN_SENT;
+      the real SYN-ACK, the client's ACK and the server's attack."""
+    c, s, sp = CLI, SRV, 40000
+    out = [tcp(c, s, sp, 80, 1000, 0, 0x02, opts=ts(1000000))]
+    if case == 'paws-rst':
+        out += [tcp(s, c, 80, sp, 5000, 1001, 0x12, opts=ts(777, 1000000)),
+                tcp(c, s, sp, 80, 1001, 0, 0x04, opts=ts(5)),
+                tcp(c, s, sp, 80, 1001, 5001, 0x10, opts=ts(1000001, 777)),
+                tcp(c, s, sp, 80, 1001, 5001, 0x18, b'xxATTACKxx', opts=ts(1000002, 777))]
+    else:
+        out += [tcp(s, c, 80, sp, 5000, 1001, 0x12, opts=ts(777, 1)),
+                tcp(c, s, sp, 80, 1001, 0, 0x04),
+                tcp(s, c, 80, sp, 5000, 1001, 0x12, opts=ts(778, 1000000)),
+                tcp(c, s, sp, 80, 1001, 5001, 0x10, opts=ts(1000001, 778)),
+                tcp(s, c, 80, sp, 5001, 1001, 0x18, b'xxATTACKxx', opts=ts(779, 1000001))]
+    return out
+
 CASES = {
+    # handshake segments the receiver drops for their timestamps
+    'paws-rst': ts_handshake('paws-rst'),
+    'tsecr-synack': ts_handshake('tsecr-synack'),
     # the signature is cut by the segment boundary
     'split': flow([(0, b'GET /x?q=ATT'), (12, b'ACK HTTP/1.0\r\n')]),
     # the second half arrives first; joined by sequence number

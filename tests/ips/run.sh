@@ -28,13 +28,16 @@ alert tcp any any -> any 80 (msg:"long"; flow:to_server,established; content:"'"
 alert tcp any any -> any 80 (msg:"a run"; flow:to_server,established; content:"aaaa"; pcre:"/a{1,65535}b/"; sid:3;)
 alert tcp any any -> any 80 (msg:"login"; flow:to_server; content:"LOGIN"; flowbits:set,authed; flowbits:noalert; sid:7;)
 drop tcp any any -> any 80 (msg:"after login"; flow:to_server,established; flowbits:isset,authed; content:"EXPLOIT"; sid:8;)
-drop tcp any any -> any 80 (msg:"short, after login"; flow:to_server,established; flowbits:isset,authed; content:"Qz"; sid:9;)'
-e2e() { # case expected
+drop tcp any any -> any 80 (msg:"short, after login"; flow:to_server,established; flowbits:isset,authed; content:"Qz"; sid:9;)
+alert tcp any 80 -> any any (msg:"attack back"; flow:to_client,established; content:"ATTACK"; sid:10;)'
+e2e() { # case expected [host: the client 10.0.0.1 is the host]
 	python3 tests/ips/mkpcap.py "$tmp/$1.pcap" "$1"
 	echo "$e2e_policy" >"$tmp/e2e.policy"
+	: >"$tmp/e2e.conf"
+	[ "${3:-}" = host ] && echo "host 10.0.0.1" >"$tmp/e2e.conf"
 	# a guard against a hang, not a speed test: every case takes well under a second
-	timeout 120 "$B/lifelined" -r "$tmp/$1.pcap" -p "$tmp/e2e.policy" --verdicts "$tmp/$1.v" \
-		>/dev/null 2>"$tmp/$1.err"
+	timeout 120 "$B/lifelined" -r "$tmp/$1.pcap" -c "$tmp/e2e.conf" -p "$tmp/e2e.policy" \
+		--verdicts "$tmp/$1.v" >/dev/null 2>"$tmp/$1.err"
 	rc=$?
 	# a verdict for every frame, then the ones that alert or drop
 	got=$(python3 - "$tmp/$1.v" "$tmp/$1.pcap" <<'PY'
@@ -82,6 +85,8 @@ if [ -x "$B/lifelined" ]; then
 	e2e flowbit-early "7:drop:ips:8 "
 	e2e flowbit-budget "15:drop:ips:9 "
 	e2e second-split "4:accept:flow:1 6:accept:flow:1 "
+	e2e paws-rst "5:accept:flow:1 "
+	e2e tsecr-synack "6:accept:flow:10 " host
 fi
 
 if [ ! -d "$SV" ]; then

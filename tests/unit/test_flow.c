@@ -186,6 +186,21 @@ static void test_blind_rst_ignored(void **state)
 		assert_int_equal(pass(t, &p, 2)->tcp_state, opts[i].state);
 		flow_table_free(t);
 	}
+	/*
+	 * The opener's RST before any SYN-ACK was taken: the host's answers
+	 * one the engine left out, and Linux stays in SYN_SENT for the next;
+	 * a remote opener's still ends the flow.
+	 */
+	for (int host = 0; host < 2; host++) {
+		t = flow_table_new(16);
+		tcp_seg(&p, false, 0x02, 1000, 0);
+		p.dir = host ? PKT_DIR_OUT : PKT_DIR_IN;
+		pass(t, &p, 1);
+		tcp_seg(&p, false, 0x04, 1001, 0);
+		p.dir = host ? PKT_DIR_OUT : PKT_DIR_IN;
+		assert_int_equal(pass(t, &p, 2)->tcp_state, host ? FT_SYN_SENT : FT_CLOSE);
+		flow_table_free(t);
+	}
 }
 
 /*

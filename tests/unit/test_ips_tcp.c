@@ -23,6 +23,9 @@ struct seg {
 	uint16_t urp;
 };
 
+/* The timestamp echo of the next segment with a timestamp (run_echoed()). */
+static uint32_t next_tsecr;
+
 /* How the host's stack loses a segment run_opts() sends. */
 enum lost { KEPT, MD5, V6_HEADER, BAD_CSUM, L2_GROUP };
 
@@ -53,6 +56,8 @@ static bool run_opts(struct env *e, const struct seg *s, enum lost how)
 		memcpy(h + n, o, 4);
 		for (int i = 0; i < 4; i++)
 			h[n + 4 + i] = (uint8_t)(s->tsval >> (24 - 8 * i));
+		for (int i = 0; i < 4; i++)
+			h[n + 8 + i] = (uint8_t)(next_tsecr >> (24 - 8 * i));
 		n += 12;
 	}
 	if (syn_tfo && s->to_server && (s->fl & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN) {
@@ -94,7 +99,12 @@ static bool run_opts(struct env *e, const struct seg *s, enum lost how)
 		memset(&e->f, 0, sizeof(e->f));
 		e->f.tcp_state = FT_SYN_SENT, e->f.accept = 1;
 	}
-	flow_update(NULL, &e->f, &p, s->to_server, e->now += 1000);
+	/* a handshake segment the receiver drops for its timestamps moves nothing (pipeline.c) */
+	e->now += 1000;
+	if (e->f.ips && ips_opening_drops(&e->f, &p, s->to_server, e->now))
+		flow_count(&e->f, &p, s->to_server, e->now);
+	else
+		flow_update(NULL, &e->f, &p, s->to_server, e->now);
 	ips_scan(e->w, e->rs, &e->f, &p, s->to_server, e->now, &e->res);
 	if (e->res.reset) /* the pipeline ends the flow at a RST the stream takes */
 		e->f.tcp_state = FT_CLOSE;
@@ -914,6 +924,125 @@ static void test_server_bytes_before_ack(void **state)
 	assert_int_equal(hits(to_client, early, 4, NULL), 0);
 }
 
+/* A segment and the echo of its timestamp. */
+struct eseg {
+	struct seg s;
+	uint32_t tsecr;
+};
+
+/* hits() for segments with timestamp echoes. */
+static int ehits(const char *rs, const struct eseg *s, size_t n, bool *dropped)
+{
+	struct env e;
+	int k = 0;
+
+	env_open(&e, rs, 0);
+	for (size_t i = 0; i < n; i++) {
+		next_tsecr = s[i].tsecr;
+		k += run(&e, &s[i].s);
+		if (dropped && e.res.action == IPS_ACT_DROP)
+			*dropped = true;
+	}
+	next_tsecr = 0;
+	env_close(&e);
+	return k;
+}
+
+/*
+ * Handshake segments the receiver drops for their timestamps, which the
+ * flow's record alone took (session 18's live18b, 5/5 each past a
+ * flow:established drop rule):
+ * - the host as client: a SYN-ACK whose echo is not between the SYN's
+ *   TSval and the client's clock now (Linux resets it and stays in
+ *   SYN_SENT), the client's RST, then the real SYN-ACK - at the same
+ *   number or another, before or after the RST;
+ * - the host as server: a RST whose TSval is older than the SYN's, which
+ *   its pending request drops (PAWS), then the client's ACK and attack.
+ */
+static void test_handshake_timestamps(void **state)
+{
+	static const char to_client[] =
+		"alert tcp any any -> any any (flow:to_client,established; content:\"ATTACK\"; sid:1;)\n";
+	static const char to_server[] =
+		"alert tcp any any -> any any (flow:to_server,established; content:\"ATTACK\"; sid:1;)\n";
+	const struct eseg tsecr[] = {
+		{ { true, 99, 0, TCPF_SYN, 64240, -1, 1000000, "", 0 }, 0 },
+		{ { false, 5000, 100, SA, 65535, -1, 777, "", 0 }, 1 }, /* the decoy: an echo of 1 */
+		{ { true, 100, 0, TCPF_RST, 0, -1, 0, "", 0 }, 0 },      /* the client's answer */
+		{ { false, 5000, 100, SA, 65535, -1, 0, "", 0 }, 0 },
+		{ { true, 100, 5001, TCPF_ACK, 502, -1, 0, "", 0 }, 0 },
+		{ { false, 5001, 100, PA, 65535, -1, 0, "xxATT", 0 }, 0 },
+		{ { false, 5006, 100, PA, 65535, -1, 0, "ACKyy", 0 }, 0 },
+	};
+	const struct eseg tsecr2[] = { /* the real SYN-ACK a million lower, before the RST passed */
+		{ { true, 99, 0, TCPF_SYN, 64240, -1, 1000000, "", 0 }, 0 },
+		{ { false, 1005000, 100, SA, 65535, -1, 777, "", 0 }, 1 },
+		{ { false, 5000, 100, SA, 65535, -1, 778, "", 0 }, 1000000 },
+		{ { true, 100, 0, TCPF_RST, 0, -1, 0, "", 0 }, 0 },
+		{ { true, 100, 5001, TCPF_ACK, 502, -1, 1000001, "", 0 }, 778 },
+		{ { false, 5001, 100, PA, 65535, -1, 779, "xxATT", 0 }, 1000001 },
+		{ { false, 5006, 100, PA, 65535, -1, 780, "ACKyy", 0 }, 1000001 },
+	};
+	const struct eseg good[] = { /* an echo of the SYN's TSval, or none, is taken */
+		{ { true, 99, 0, TCPF_SYN, 64240, -1, 1000000, "", 0 }, 0 },
+		{ { false, 5000, 100, SA, 65535, -1, 777, "", 0 }, 1000000 },
+		{ { false, 5001, 100, PA, 65535, -1, 778, "ATTACK", 0 }, 1000000 },
+	};
+	const struct eseg pawsrst[] = {
+		{ { true, 99, 0, TCPF_SYN, 64240, -1, 1000000, "", 0 }, 0 },
+		{ { false, 5000, 100, SA, 65535, -1, 777, "", 0 }, 1000000 },
+		{ { true, 100, 0, TCPF_RST, 0, -1, 5, "", 0 }, 0 },        /* PAWS: the request drops it */
+		{ { true, 100, 5001, PA, 502, -1, 1000001, "ATTACK", 0 }, 777 },
+	};
+	struct eseg v[sizeof(tsecr) / sizeof(tsecr[0])];
+
+	(void)state;
+	host_client = true;
+	assert_int_equal(ehits(to_client, tsecr, 7, NULL), 1);
+	assert_int_equal(ehits(to_client, tsecr2, 7, NULL), 1);
+	assert_int_equal(ehits(to_client, good, 3, NULL), 1);
+	memcpy(v, good, sizeof(good));
+	v[1].tsecr = 0;
+	assert_int_equal(ehits(to_client, v, 3, NULL), 1);
+	/* an echo up to the client's clock now (a millisecond a segment here), and a little more */
+	v[1].tsecr = 1000000 + 3;
+	assert_int_equal(ehits(to_client, v, 3, NULL), 1);
+	v[1].tsecr = 1000000 + 4;
+	assert_int_equal(ehits(to_client, v, 3, NULL), 0);
+	/* the clock runs from the first SYN (retrans_stamp), not from the SYN sent again */
+	v[1] = v[2] = v[0], v[3] = good[1], v[4] = good[2];
+	v[1].s.tsval = 1000001, v[2].s.tsval = 1000002, v[3].tsecr = 1000000 + 5;
+	assert_int_equal(ehits(to_client, v, 5, NULL), 1);
+	/* ahead of it: Linux resets it as one older (between() is unsigned) */
+	memcpy(v, tsecr, sizeof(tsecr));
+	v[1].tsecr = 1000000 + 1000;
+	assert_int_equal(ehits(to_client, v, 7, NULL), 1);
+	v[0].s.tsval = 3000000000u, v[1].tsecr = 1; /* more than 2^31 behind: "ahead" as signed */
+	assert_int_equal(ehits(to_client, v, 7, NULL), 1);
+	/* the real SYN-ACK before the client's RST (it races it to the queue) */
+	memcpy(v, tsecr, sizeof(tsecr));
+	v[2] = tsecr[3], v[3] = tsecr[2];
+	assert_int_equal(ehits(to_client, v, 7, NULL), 1);
+	/* the client's own reset once connected carries an ACK: it ends the connection */
+	v[3].s.fl = TCPF_RST | TCPF_ACK, v[3].s.ack = 5001;
+	assert_int_equal(ehits(to_client, v, 7, NULL), 0);
+	host_client = false;
+	assert_int_equal(ehits(to_server, pawsrst, 4, NULL), 1);
+	/* the host's own SYN-ACK: which echo a remote client takes is its stack's affair */
+	memcpy(v, pawsrst, sizeof(pawsrst));
+	v[1].tsecr = 1, v[2] = v[3];
+	v[2].s.fl = TCPF_ACK, v[2].s.data = "";
+	assert_int_equal(ehits(to_server, v, 4, NULL), 1);
+	/* a TSval as old as the SYN's passes PAWS: the request ends, the next bytes start a flow */
+	memcpy(v, pawsrst, sizeof(pawsrst));
+	v[2].s.tsval = 1000000;
+	assert_int_equal(ehits(to_server, v, 4, NULL), 0);
+	/* without timestamps on the SYN-ACK, the listener checks none */
+	memcpy(v, pawsrst, sizeof(pawsrst));
+	v[1].s.tsval = 0;
+	assert_int_equal(ehits(to_server, v, 4, NULL), 0);
+}
+
 /*
  * A Fast Open client (its SYN asks for a cookie, or carries one) takes the
  * bytes on the server's SYN-ACK and is connected by it (Linux 4.6+): they
@@ -1017,6 +1146,7 @@ int main(void)
 		cmocka_unit_test(test_tfo_two_contents), cmocka_unit_test(test_tfo_full),
 		cmocka_unit_test(test_split_handshake), cmocka_unit_test(test_resyn_after_reset),
 		cmocka_unit_test(test_server_bytes_before_ack), cmocka_unit_test(test_fast_open_reply),
+		cmocka_unit_test(test_handshake_timestamps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
