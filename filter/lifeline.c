@@ -157,8 +157,9 @@ static const struct lifeline_query *find_query(const struct lifeline *l, ll_ip s
 	for (uint32_t i = 0; i < n; i++) {
 		const struct lifeline_query *q = &l->queries[i];
 
+		/* a capture's clock may step back a little: an answer "before" its query is one */
 		if (q->port == port && q->proto == proto && ll_ip_eq(q->server, server) &&
-		    now_us - q->at_us < LIFELINE_QUERY_US)
+		    q->at_us && (now_us < q->at_us || now_us - q->at_us < LIFELINE_QUERY_US))
 			return q;
 	}
 	return NULL;
