@@ -16,7 +16,7 @@ MAN8        := lifelined.8 lifelinectl.8
 MAN5        := lifeline.conf.5 lifeline-policy.5
 B       := build
 
-PKGS    := libnetfilter_queue libmnl libpcap libcrypto libhs libpcre2-8
+PKGS    := libnetfilter_queue libmnl libpcap libcrypto libhs libpcre2-8 zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

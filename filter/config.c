@@ -146,6 +146,29 @@ static int set_sanity(struct config *c, struct cfg_line *ln, const char *v)
 	return 0;
 }
 
+static int kernel_feature(struct cfg_line *ln, const char *v, uint8_t *f)
+{
+	if (!strcmp(v, "auto"))
+		*f = CFG_KERNEL_AUTO;
+	else if (!strcmp(v, "yes"))
+		*f = CFG_KERNEL_YES;
+	else if (!strcmp(v, "no"))
+		*f = CFG_KERNEL_NO;
+	else
+		return bad(ln, value_tok(ln), "expected auto, yes or no, got");
+	return 0;
+}
+
+static int set_kernel_tcp_ao(struct config *c, struct cfg_line *ln, const char *v)
+{
+	return kernel_feature(ln, v, &c->kernel_tcp_ao);
+}
+
+static int set_kernel_mip6(struct config *c, struct cfg_line *ln, const char *v)
+{
+	return kernel_feature(ln, v, &c->kernel_mip6);
+}
+
 /* `queues N` or `queues N-M`, 0..65535, at most CFG_MAX_QUEUES of them. */
 static int set_queues(struct config *c, struct cfg_line *ln, const char *v)
 {
@@ -377,6 +400,8 @@ static const struct directive directives[] = {
 	BOOLEAN("offload", offload),
 	NUM("max-flows", D_U64, max_flows, 1, 100000000, "flow count"),
 	NUM("stream-depth", D_U64, stream_depth, 1, 1 << 30, "stream depth in bytes"),
+	FUNC("kernel-tcp-ao", false, set_kernel_tcp_ao),
+	FUNC("kernel-mip6", false, set_kernel_mip6),
 	PATH("state-dir", state_dir, PATH_MAX, dflt_state_dir),
 	/* a socket path must fit sockaddr_un.sun_path, or bind() fails later */
 	PATH("control-socket", control_socket, SUN_PATH_SIZE, dflt_control_socket),
@@ -454,6 +479,8 @@ void config_defaults(struct config *c)
 	c->fail_open = true;
 	c->sanity_accept = false;
 	c->offload = true;
+	c->kernel_tcp_ao = CFG_KERNEL_AUTO;
+	c->kernel_mip6 = CFG_KERNEL_AUTO;
 	c->max_flows = 1000000;
 	c->stream_depth = 1 << 20;
 	c->state_dir = (char *)dflt_state_dir;

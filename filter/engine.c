@@ -16,6 +16,7 @@
 #include <sys/timerfd.h>
 
 #include "control.h"
+#include "kernel_probe.h"
 #include "engine_int.h"
 #include "sig.h"
 #include "state.h"
@@ -559,6 +560,9 @@ static void on_reload(struct engine *e)
 		engine_log("reload: trusted-key, state-dir and control-socket change at the next "
 			   "restart, and so does the stream-depth that loaded policies are "
 			   "compiled with");
+	/* read by every worker for every packet: set once, before the first (kernel_features()) */
+	if (c->kernel_tcp_ao != e->cfg->kernel_tcp_ao || c->kernel_mip6 != e->cfg->kernel_mip6)
+		engine_log("reload: kernel-tcp-ao and kernel-mip6 change at the next restart");
 	c->queue_lo = e->cfg->queue_lo;
 	c->queue_hi = e->cfg->queue_hi;
 	c->fail_open = e->cfg->fail_open;
@@ -808,7 +812,7 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 			    .tick_fd = -1 };
 	struct policy *pol;
 	int ready_fd = -1, err;
-	char why[512];
+	char why[512], kern[256];
 	sigset_t mask;
 
 	/*
@@ -841,6 +845,8 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 		return 1;
 	}
 	engine_lock_owner();
+	kernel_features(cfg, true, kern, sizeof(kern)); /* before a worker judges a packet */
+	engine_log("%s", kern);
 	err = engine_start(&e, pol);
 	if (!err)
 		err = engine_control_start(&e);

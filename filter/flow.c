@@ -898,7 +898,8 @@ static bool acks_syn(const struct flow *f, const struct pkt *p)
  * Options for which Linux in SYN_SENT drops a segment before it looks at
  * its RST: a timestamp echo it cannot check here (it takes one of a TSval
  * it sent, and no stack puts one on a refusal: Linux never does), and a
- * TCP MD5 signature (only a socket with the key takes it: a BGP speaker's
+ * TCP MD5 signature or, on a kernel with TCP-AO, a TCP-AO option
+ * (pkt_tcp_signed(): only a socket with the key takes it: a BGP speaker's
  * refused SYN then waits for the next one). A server's such RST, then the
  * real SYN-ACK: the flow was closed, and the connection never established.
  */
@@ -907,7 +908,7 @@ static bool synsent_drops_opts(const struct pkt *p)
 	struct pkt_tcp_opts o;
 
 	pkt_tcp_opts(p, &o);
-	return o.md5 || (o.ts && o.tsecr);
+	return pkt_tcp_signed(&o) || (o.ts && o.tsecr);
 }
 
 /*

@@ -238,9 +238,10 @@ bool ips_tcp_take(struct ips_tcp *t, const struct pkt *p, int dir, const uint32_
 	 * the peer drops the segment, a RST too (tcp_inbound_hash()), so it
 	 * is a decoy's way past the stream; with a key, only the receiver can
 	 * check the signature. None is taken: connections that sign (BGP) are
-	 * inspected packet by packet.
+	 * inspected packet by packet. The same for a TCP-AO option (RFC 5925)
+	 * on a kernel with TCP-AO (pkt_tcp_signed()).
 	 */
-	if (o.md5)
+	if (pkt_tcp_signed(&o))
 		return false;
 	if (p->tcp_flags & TCPF_RST)
 		return true; /* no data, window or timestamp taken from it */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "kernel_probe.h"
 #include "engine.h"
 #include "hooks.h"
 #include "ips.h"
@@ -187,6 +188,9 @@ static int replay(const struct args *a, const struct config *cfg)
 	 * the TCP record a blind RST is checked against.
 	 */
 	struct config seen_all = *cfg;
+
+	/* never the machine's kernel: the config's word, else a distribution kernel's */
+	kernel_features(cfg, false, NULL, 0);
 
 	seen_all.offload = false;
 	if (pipeline_init(&pl, &seen_all, pol) < 0) {

@@ -16,6 +16,9 @@ enum {
 	NH_DEST = 60,
 };
 
+/* The default is replay's: a current distribution kernel's (see pkt.h). */
+struct pkt_kernel pkt_kernel = { .tcp_ao = true, .mip6 = true, .auth_parse = true };
+
 static int fail(enum ll_reason *why, enum ll_reason r)
 {
 	*why = r;
@@ -34,6 +37,42 @@ const uint8_t *pkt_opt_next(const uint8_t *o, const uint8_t *end)
 	return o + o[1];
 }
 
+/*
+ * The kernel's own walk for authentication options (tcp_do_parse_auth_options(),
+ * built with CONFIG_TCP_MD5SIG or CONFIG_TCP_AO), which tcp_inbound_hash()
+ * drops the segment for when it fails, whatever the socket: it reads options
+ * while 18 bytes are left (5 with TCP-AO), and fails on a length below 2 or
+ * past the header's end, an MD5 option not 18 bytes long, a TCP-AO option of
+ * 4 bytes or less, or a second MD5 or TCP-AO option. (tcp_parse_options()
+ * only stops at a broken list.) Checked on 6.18 without TCP-AO: a decoy
+ * with such options 18 bytes before the end is dropped, one later taken.
+ */
+static bool tcp_auth_opts_bad(const uint8_t *x, const uint8_t *end)
+{
+	long minlen = pkt_kernel.tcp_ao ? 5 : 18;
+	bool seen = false;
+
+	while (end - x >= minlen) {
+		if (x[0] == 0)
+			return false;
+		if (x[0] == 1) {
+			x++;
+			continue;
+		}
+		if (x[1] < 2 || x[1] > end - x)
+			return true;
+		if (x[0] == 19 || x[0] == 29) {
+			if (x[0] == 19 ? x[1] != 18 : x[1] <= 4)
+				return true;
+			if (seen)
+				return true;
+			seen = true;
+		}
+		x += x[1];
+	}
+	return false;
+}
+
 /* pkt_tcp_opts() - see pkt.h. */
 void pkt_tcp_opts(const struct pkt *p, struct pkt_tcp_opts *o)
 {
@@ -43,6 +82,7 @@ void pkt_tcp_opts(const struct pkt *p, struct pkt_tcp_opts *o)
 	if (!h || p->l4hlen <= 20 || p->l4hlen > p->l4len)
 		return;
 	end = h + p->l4hlen;
+	o->auth_bad = pkt_kernel.auth_parse && tcp_auth_opts_bad(h + 20, end);
 	for (const uint8_t *x = h + 20; x < end; x = next) {
 		if (!(next = pkt_opt_next(x, end)))
 			return;
@@ -51,6 +91,15 @@ void pkt_tcp_opts(const struct pkt *p, struct pkt_tcp_opts *o)
 			o->shift = x[2] > 14 ? 14 : x[2];
 		} else if (x[0] == 19 && x[1] == 18) {
 			o->md5 = true;
+		} else if (x[0] == 29 && end - x >= 5) {
+			/*
+			 * TCP-AO (RFC 5925). With CONFIG_TCP_AO the kernel's
+			 * tcp_do_parse_auth_options() reads options while 5
+			 * bytes are left; there, kind 29 of any length is either
+			 * malformed (4 or less: -EINVAL) or an AO header, which a
+			 * socket without AO keys drops (tcp_inbound_ao_hash()).
+			 */
+			o->ao = true;
 		} else if (x[0] == 8 && x[1] == 10) {
 			o->ts = true;
 			o->tsval = pkt_be32(x + 2);
@@ -195,14 +244,18 @@ static int v6_destopts_drop(const uint8_t *h, uint32_t len)
  * drops the packet: a destination options header ip6_parse_tlv() refuses
  * (v6_destopts_drop()); a routing header on a packet to a multicast
  * address, with segments left, or of type 3 (RPL) or 4 (SRv6), both off
- * by default (ipv6_rthdr_rcv()); AH without a security association.
+ * by default (ipv6_rthdr_rcv()); on a kernel with Mobile IPv6
+ * (pkt_kernel.mip6), one of type 2 that the home-agent code did not put
+ * there, which with no segments left is any; AH without a security
+ * association.
  */
 static int v6_ext_drops(uint8_t nh, const uint8_t *h, uint32_t len, int mcast)
 {
 	if (nh == NH_AH)
 		return 1;
 	if (nh == NH_ROUTING)
-		return mcast || h[3] != 0 || h[2] == 3 || h[2] == 4;
+		return mcast || h[3] != 0 || h[2] == 3 || h[2] == 4 ||
+		       (h[2] == 2 && pkt_kernel.mip6);
 	return nh == NH_DEST && v6_destopts_drop(h, len);
 }
 

@@ -14,6 +14,9 @@ struct cfg_manager {
 	ll_ip addr;
 };
 
+/* What the kernel was built with (`kernel-tcp-ao`, `kernel-mip6`): probed live, or said. */
+enum cfg_kernel { CFG_KERNEL_AUTO, CFG_KERNEL_YES, CFG_KERNEL_NO };
+
 struct config {
 	struct cfg_manager *managers;
 	uint32_t nmanagers;
@@ -31,6 +34,8 @@ struct config {
 	bool offload;                /* yes */
 	uint64_t max_flows;          /* 1000000 */
 	uint64_t stream_depth;       /* 1 MiB */
+	uint8_t kernel_tcp_ao;       /* enum cfg_kernel, auto */
+	uint8_t kernel_mip6;         /* enum cfg_kernel, auto */
 	char *state_dir;             /* /var/lib/lifeline */
 	char *control_socket;        /* /run/lifeline/control.sock */
 	char *event_log;             /* /var/log/lifeline/events.json */

@@ -100,15 +100,50 @@ struct pkt {
  */
 const uint8_t *pkt_opt_next(const uint8_t *o, const uint8_t *end);
 
-/* The TCP options the flow table and the IPS read: window scale, timestamps, MD5. */
+/*
+ * What the host's kernel was built with, where the stack's drops after the
+ * input hook depend on it. Live, kernel_probe() sets it at engine start
+ * (config `kernel-tcp-ao` / `kernel-mip6` auto); replay takes the config's
+ * or, by default, a current distribution kernel's (both present). Set
+ * before any packet is judged, only read after.
+ */
+struct pkt_kernel {
+	bool tcp_ao; /* CONFIG_TCP_AO: a segment with a TCP-AO option is dropped without AO keys */
+	bool mip6;   /* CONFIG_IPV6_MIP6: a type 2 routing header not for the home agent is dropped */
+	/*
+	 * Linux 6.7+ (tcp_do_parse_auth_options(), with CONFIG_TCP_MD5SIG or
+	 * CONFIG_TCP_AO): a segment whose authentication options that parse
+	 * fails on is dropped. Before 6.7, tcp_parse_md5sig_option() only
+	 * found no signature in them, and the segment was taken.
+	 */
+	bool auth_parse;
+};
+extern struct pkt_kernel pkt_kernel;
+
+/* The TCP options the flow table and the IPS read: window scale, timestamps, MD5, TCP-AO. */
 struct pkt_tcp_opts {
 	bool ws, ts, md5, tfo; /* tfo: Fast Open, a cookie or a request for one */
+	bool ao;               /* a TCP-AO option (kind 29) where the kernel's auth parse reads it */
+	bool auth_bad;         /* options the kernel's auth parse fails on (pkt_tcp_signed()) */
 	uint8_t shift;         /* window scale, clamped to 14 as Linux does */
 	uint32_t tsval, tsecr;
 };
 
 /* pkt_tcp_opts() - @p's, as tcp_parse_options() reads them: a list that breaks ends the walk. */
 void pkt_tcp_opts(const struct pkt *p, struct pkt_tcp_opts *o);
+
+/*
+ * pkt_tcp_signed() - does a receiver without keys drop the segment whose
+ * options are @o (tcp_inbound_hash())? A TCP MD5 signature; options the
+ * kernel's authentication-option parse fails on (a kernel built with
+ * CONFIG_TCP_MD5SIG, as distribution kernels are, or CONFIG_TCP_AO); a
+ * TCP-AO option only on a kernel with TCP-AO (without it, kind 29 is an
+ * unknown option, ignored).
+ */
+static inline bool pkt_tcp_signed(const struct pkt_tcp_opts *o)
+{
+	return o->md5 || o->auth_bad || (o->ao && pkt_kernel.tcp_ao);
+}
 
 /*
  * pkt_tcp_unread() - does TCP segment @p never reach TCP on the host? A

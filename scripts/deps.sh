@@ -2,7 +2,8 @@
 # deps.sh - install what lifeline needs on Debian 12, quickly when all is there.
 set -e
 PKGS_PC="libnetfilter_queue:libnetfilter-queue-dev libmnl:libmnl-dev libpcap:libpcap-dev
-libcrypto:libssl-dev cmocka:libcmocka-dev libhs:libvectorscan-dev libpcre2-8:libpcre2-dev"
+libcrypto:libssl-dev cmocka:libcmocka-dev libhs:libvectorscan-dev libpcre2-8:libpcre2-dev
+zlib:zlib1g-dev"
 CMDS="pkg-config:pkg-config iptables:iptables ipset:ipset nft:nftables ip:iproute2
 dnsmasq:dnsmasq dhclient:isc-dhcp-client openssl:openssl tcpdump:tcpdump
 conntrack:conntrack clang:clang python3:python3 ping:iputils-ping dig:dnsutils

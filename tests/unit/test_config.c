@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "kernel_probe.h"
+#include "pkt.h"
 
 static ll_ip ip(const char *s)
 {
@@ -43,6 +45,8 @@ static void assert_defaults(const struct config *c)
 	assert_string_equal(c->event_log, "/var/log/lifeline/events.json");
 	assert_null(c->trusted_key);
 	assert_int_equal(c->ntls_certs, 0);
+	assert_int_equal(c->kernel_tcp_ao, CFG_KERNEL_AUTO);
+	assert_int_equal(c->kernel_mip6, CFG_KERNEL_AUTO);
 }
 
 static void test_defaults(void **state)
@@ -101,6 +105,8 @@ static const char full[] =
 	"trusted-key /etc/lifeline/manager.pub\n"
 	"tls-cert /etc/lifeline/a.crt\n"
 	"tls-cert /etc/lifeline/b.crt\r\n"
+	"kernel-tcp-ao no\n"
+	"kernel-mip6 yes\n"
 	"\n"
 	"   # indented comment\n";
 
@@ -149,9 +155,49 @@ static void test_every_directive(void **state)
 	assert_int_equal(c.ntls_certs, 2);
 	assert_string_equal(c.tls_certs[0], "/etc/lifeline/a.crt");
 	assert_string_equal(c.tls_certs[1], "/etc/lifeline/b.crt");
+	assert_int_equal(c.kernel_tcp_ao, CFG_KERNEL_NO);
+	assert_int_equal(c.kernel_mip6, CFG_KERNEL_YES);
 	assert_string_equal(c.path, "full.conf");
 	config_free(&c);
 	ll_err_free(&e);
+}
+
+/*
+ * What the stack's drops are judged for: replay never asks the machine
+ * (auto is a distribution kernel's: TCP-AO and Mobile IPv6 present), and
+ * a `yes` or `no` holds live and in replay.
+ */
+static void test_kernel_features(void **state)
+{
+	struct pkt_kernel was = pkt_kernel;
+	struct ll_errlist e = { 0 };
+	struct config c;
+	char how[256];
+
+	(void)state;
+	config_defaults(&c);
+	pkt_kernel.tcp_ao = pkt_kernel.mip6 = false;
+	kernel_features(&c, false, how, sizeof(how));
+	assert_true(pkt_kernel.tcp_ao);
+	assert_true(pkt_kernel.mip6);
+	assert_true(pkt_kernel.auth_parse);
+	assert_string_equal(how, "kernel: TCP-AO yes (replay default), Mobile IPv6 yes (replay "
+			    "default), authentication options parsed on every segment yes (6.7+)");
+	assert_int_equal(config_load_string(&c, "k.conf", "kernel-tcp-ao no\nkernel-mip6 no\n", &e), 0);
+	/* replay: a kernel before 6.7; live, the release decides the parse */
+	kernel_features(&c, false, how, sizeof(how));
+	assert_false(pkt_kernel.tcp_ao);
+	assert_false(pkt_kernel.mip6);
+	assert_false(pkt_kernel.auth_parse);
+	assert_string_equal(how, "kernel: TCP-AO no (config), Mobile IPv6 no (config), "
+			    "authentication options parsed on every segment no (6.7+)");
+	kernel_features(&c, true, how, sizeof(how));
+	assert_false(pkt_kernel.tcp_ao);
+	assert_false(pkt_kernel.mip6);
+	assert_int_equal(pkt_kernel.auth_parse, kernel_probe_auth_parse() != 0);
+	config_free(&c);
+	ll_err_free(&e);
+	pkt_kernel = was;
 }
 
 static void test_queue_single_and_edges(void **state)
@@ -206,6 +252,8 @@ static const struct bad_case bad_cases[] = {
 	{ "fail-open true\n", 1, 11, "expected yes or no, got 'true'" },
 	{ "offload YES\n", 1, 9, "expected yes or no, got 'YES'" },
 	{ "sanity-failure reject\n", 1, 16, "expected drop or accept, got 'reject'" },
+	{ "kernel-tcp-ao maybe\n", 1, 15, "expected auto, yes or no, got 'maybe'" },
+	{ "kernel-mip6 on\n", 1, 13, "expected auto, yes or no, got 'on'" },
 	{ "manager 203.0.113\n", 1, 9, "invalid manager address or host name '203.0.113'" },
 	{ "manager 2001:db8::zz\n", 1, 9, "invalid manager address or host name '2001:db8::zz'" },
 	{ "manager -bad.example\n", 1, 9, "invalid manager address or host name '-bad.example'" },
@@ -372,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_every_directive),
+		cmocka_unit_test(test_kernel_features),
 		cmocka_unit_test(test_queue_single_and_edges),
 		cmocka_unit_test(test_each_error),
 		cmocka_unit_test(test_all_errors_reported),

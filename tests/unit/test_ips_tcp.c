@@ -27,7 +27,7 @@ struct seg {
 static uint32_t next_tsecr;
 
 /* How the host's stack loses a segment run_opts() sends. */
-enum lost { KEPT, MD5, V6_HEADER, BAD_CSUM, L2_GROUP };
+enum lost { KEPT, MD5, AO, AUTH_BAD, V6_HEADER, BAD_CSUM, L2_GROUP };
 
 /* The host is the client: segments to the server go out (else the host is the server). */
 static bool host_client;
@@ -69,6 +69,17 @@ static bool run_opts(struct env *e, const struct seg *s, enum lost how)
 		memset(h + n + 2, 0xab, 16);
 		h[n + 18] = h[n + 19] = 1;
 		n += 20;
+	}
+	if (how == AUTH_BAD) { /* kind 19 of 10 bytes, 18 before the end: the auth parse fails */
+		h[n] = 19, h[n + 1] = 10;
+		memset(h + n + 2, 0xab, 8);
+		memset(h + n + 10, 1, 10);
+		n += 20;
+	}
+	if (how == AO) { /* TCP-AO, kind 29: key ids 1/1, a 12-byte MAC (any) */
+		h[n] = 29, h[n + 1] = 16, h[n + 2] = h[n + 3] = 1;
+		memset(h + n + 4, 0xab, 12);
+		n += 16;
 	}
 	p.dir = s->to_server != host_client ? PKT_DIR_IN : PKT_DIR_OUT;
 	p.v6_undelivered = how == V6_HEADER;
@@ -663,6 +674,8 @@ static void test_ack_before_synack(void **state)
 /*
  * Segments Linux drops that carry a decoy for the bytes after them: one
  * with a TCP MD5 option to a socket without a key (TCPMD5Unexpected), one
+ * with a TCP-AO option (the default kernel has TCP-AO: AOUNEXPECTED), one
+ * with an MD5 option of the wrong length (the kernel's auth parse fails), one
  * behind an IPv6 header the stack drops after the input hook, one with a
  * wrong checksum, one in a broadcast or multicast frame (TCP takes only
  * PACKET_HOST); and a RST with the option, the checksum or in such a
@@ -700,6 +713,46 @@ static void test_dropped_decoys(void **state)
 		assert_true(run(&e, &s[4]));
 		env_close(&e);
 	}
+}
+
+/*
+ * A TCP-AO option (RFC 5925) follows the kernel (pkt_kernel.tcp_ao): with
+ * CONFIG_TCP_AO a socket without AO keys drops the segment
+ * (tcp_inbound_ao_hash()), and test_dropped_decoys() holds; without it,
+ * kind 29 is an unknown option and the host takes the segment: its bytes
+ * are the stream's (the decoy hides the attack, as it does from the
+ * application), and such a RST at the next byte ends the stream.
+ */
+static void test_ao_by_kernel(void **state)
+{
+	const struct seg s[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, -1, 0, "", 0 },
+		{ false, 5000, 100, SA, 65535, -1, 0, "", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "xxxx", 0 },
+		{ true, 100, 5001, PA, 502, -1, 0, "ATTA", 0 },
+		{ true, 104, 5001, PA, 502, -1, 0, "CK", 0 },
+	};
+	const struct seg rst = { true, 104, 5001, TCPF_RST | TCPF_ACK, 502, -1, 0, "", 0 };
+	struct pkt_kernel was = pkt_kernel;
+	struct env e;
+
+	(void)state;
+	for (int has_ao = 0; has_ao < 2; has_ao++) {
+		pkt_kernel.tcp_ao = has_ao;
+		env_open(&e, rules, 0);
+		run_all(&e, s, 2);
+		run_opts(&e, &s[2], AO);
+		assert_int_equal(run_all(&e, s + 3, 2), has_ao);
+		env_close(&e);
+
+		env_open(&e, rules, 0);
+		run_all(&e, s, 2);
+		run(&e, &s[3]);
+		run_opts(&e, &rst, AO);
+		assert_int_equal(run(&e, &s[4]), has_ao);
+		env_close(&e);
+	}
+	pkt_kernel = was;
 }
 
 /*
@@ -1138,7 +1191,8 @@ int main(void)
 		cmocka_unit_test(test_paws),     cmocka_unit_test(test_old_ack),
 		cmocka_unit_test(test_urgent),   cmocka_unit_test(test_late_syn),
 		cmocka_unit_test(test_syn_fin_decoy), cmocka_unit_test(test_ack_before_synack),
-		cmocka_unit_test(test_dropped_decoys), cmocka_unit_test(test_ooo_fin_counts),
+		cmocka_unit_test(test_dropped_decoys), cmocka_unit_test(test_ao_by_kernel),
+		cmocka_unit_test(test_ooo_fin_counts),
 		cmocka_unit_test(test_bare_rst_frees), cmocka_unit_test(test_acked_wrap),
 		cmocka_unit_test(test_old_ack_small),
 		cmocka_unit_test(test_tfo_split), cmocka_unit_test(test_tfo_not_acked),

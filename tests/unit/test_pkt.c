@@ -608,6 +608,135 @@ static void test_ipv6_undelivered(void **state)
 }
 
 /*
+ * A type 2 routing header (Mobile IPv6) with no segment left: a kernel
+ * built with CONFIG_IPV6_MIP6 drops it unless its home-agent code put it
+ * there (ipv6_rthdr_rcv()), one without (this VM's 6.18) delivers it.
+ * pkt_kernel says which; by default a distribution kernel's (present).
+ */
+static void test_ipv6_rh2_by_kernel(void **state)
+{
+	struct pkt_kernel was = pkt_kernel;
+
+	(void)state;
+	pkt_kernel.mip6 = true;
+	assert_true(undelivered(43, 2, 0));
+	pkt_kernel.mip6 = false;
+	assert_false(undelivered(43, 2, 0));
+	assert_true(undelivered(43, 2, 1)); /* a segment left: never read here */
+	assert_false(undelivered(43, 0, 0));
+	pkt_kernel = was;
+}
+
+/* pkt_tcp_opts() of a TCP header whose options are @o (@olen bytes, padded with EOL). */
+static struct pkt_tcp_opts tcp_opts_of(const uint8_t *o, uint32_t olen)
+{
+	static uint8_t h[60];
+	struct pkt_tcp_opts r;
+	struct pkt p;
+
+	memset(&p, 0, sizeof(p));
+	memset(h, 0, sizeof(h));
+	memcpy(h + 20, o, olen);
+	p.l4 = h;
+	p.l4hlen = p.l4len = (uint16_t)(20 + ((olen + 3) & ~3u));
+	pkt_tcp_opts(&p, &r);
+	return r;
+}
+
+/*
+ * TCP-AO (RFC 5925, kind 29): with CONFIG_TCP_AO, tcp_inbound_hash() drops
+ * a segment carrying one to a socket without AO keys (tcp_inbound_ao_hash():
+ * AOUNEXPECTED), and one with MD5 and AO or two of either (incorrect auth
+ * options); the kernel's auth parse reads options while 5 bytes are left.
+ * Without TCP-AO, kind 29 is an unknown option: the segment is taken.
+ */
+static void test_tcp_opts_ao(void **state)
+{
+	static const uint8_t ao[16] = { 29, 16, 1, 1, 0xab, 0xab, 0xab, 0xab,
+					0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab };
+	static const uint8_t ao_short[8] = { 29, 4, 1, 1, 1, 1, 1, 1 }; /* malformed: dropped too */
+	static const uint8_t tail[8] = { 1, 1, 1, 1, 1, 1, 29, 2 }; /* under 5 bytes left: not read */
+	uint8_t md5_ao[36] = { 19, 18 };
+	struct pkt_kernel was = pkt_kernel;
+	struct pkt_tcp_opts o;
+
+	(void)state;
+	memcpy(md5_ao + 18, ao, sizeof(ao));
+	o = tcp_opts_of(ao, sizeof(ao));
+	assert_true(o.ao);
+	assert_false(o.md5);
+	assert_true(tcp_opts_of(ao_short, sizeof(ao_short)).ao);
+	assert_false(tcp_opts_of(tail, sizeof(tail)).ao);
+	o = tcp_opts_of(md5_ao, sizeof(md5_ao));
+	assert_true(o.ao && o.md5);
+
+	pkt_kernel.tcp_ao = true;
+	assert_true(pkt_tcp_signed(&o));
+	o = tcp_opts_of(ao, sizeof(ao));
+	assert_true(pkt_tcp_signed(&o));
+	pkt_kernel.tcp_ao = false;
+	assert_false(pkt_tcp_signed(&o));
+	o = tcp_opts_of(md5_ao, sizeof(md5_ao));
+	assert_true(pkt_tcp_signed(&o)); /* the MD5 signature alone is dropped without a key */
+	pkt_kernel = was;
+}
+
+/*
+ * Options the kernel's authentication-option parse fails on
+ * (tcp_do_parse_auth_options(), CONFIG_TCP_MD5SIG or CONFIG_TCP_AO):
+ * tcp_inbound_hash() drops the segment whatever the socket. The parse reads
+ * options while 18 bytes are left, 5 with TCP-AO. Live on 6.18 (MD5SIG, no
+ * TCP-AO): each "dropped" decoy below 18 bytes before the end was dropped,
+ * the "tail" ones taken.
+ */
+static void test_tcp_opts_auth_parse(void **state)
+{
+	static const struct {
+		uint8_t o[20];
+		bool no_ao, with_ao; /* dropped by a kernel without TCP-AO, with it */
+	} c[] = {
+		/* MD5, 10 bytes (not 18) */
+		{ { 19, 10, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 },
+		  true, true },
+		/* a length past the header's end */
+		{ { 254, 30, 0xab }, true, true },
+		/* TCP-AO, 4 bytes: too short for its header and a MAC */
+		{ { 29, 4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 }, true, true },
+		/* the same 8 bytes before the end (under 18, 5 or more) */
+		{ { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 29, 4, 1, 1, 1, 1, 1, 1 }, false, true },
+		{ { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 254, 30, 0, 0, 1, 1, 1, 1 }, false, true },
+		/* 4 bytes before the end: never read */
+		{ { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 29, 4, 1, 1 }, false, false },
+		{ { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 254, 30, 0, 0 }, false, false },
+		/* an EOL ends the walk */
+		{ { 0, 0, 254, 30 }, false, false },
+		/* well-formed: timestamps and SACK-permitted */
+		{ { 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 4, 2, 1, 1, 1, 1, 1, 1 }, false, false },
+	};
+	struct pkt_kernel was = pkt_kernel;
+	struct pkt_tcp_opts o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		pkt_kernel.tcp_ao = false;
+		o = tcp_opts_of(c[i].o, sizeof(c[i].o));
+		if (pkt_tcp_signed(&o) != c[i].no_ao)
+			fail_msg("case %zu without TCP-AO", i);
+		pkt_kernel.tcp_ao = true;
+		o = tcp_opts_of(c[i].o, sizeof(c[i].o));
+		if (pkt_tcp_signed(&o) != c[i].with_ao)
+			fail_msg("case %zu with TCP-AO", i);
+		/* before 6.7 (tcp_parse_md5sig_option()) none of them is dropped */
+		pkt_kernel.tcp_ao = pkt_kernel.auth_parse = false;
+		o = tcp_opts_of(c[i].o, sizeof(c[i].o));
+		if (pkt_tcp_signed(&o))
+			fail_msg("case %zu before 6.7", i);
+		pkt_kernel.auth_parse = true;
+	}
+	pkt_kernel = was;
+}
+
+/*
  * IPv6 + a destination options header of @len bytes (options @o, @olen
  * bytes, then zeros: Pad1s) + TCP, or a routing header of type @o[0]
  * with segments left @o[1] when @olen is 0, to @mcast or not.
@@ -1471,6 +1600,9 @@ int main(void)
 		cmocka_unit_test(test_ipv6_udp),
 		cmocka_unit_test(test_ipv6_ext_chain),
 		cmocka_unit_test(test_ipv6_undelivered),
+		cmocka_unit_test(test_ipv6_rh2_by_kernel),
+		cmocka_unit_test(test_tcp_opts_ao),
+		cmocka_unit_test(test_tcp_opts_auth_parse),
 		cmocka_unit_test(test_ipv6_undelivered_tlv_rules),
 		cmocka_unit_test(test_ipv6_esp_and_none),
 		cmocka_unit_test(test_ipv6_bad_exthdr),
