@@ -40,7 +40,8 @@ static void adopt(struct worker *w, const struct snap *s)
 		pl->cfg = s->cfg;
 		pl->hosts = s->cfg->hosts; /* for `dir` outside the hooks: live takes it from the hook */
 		pl->nhosts = s->cfg->nhosts;
-		lifeline_init(&pl->lifeline, s->cfg);
+		/* a config read again (SIGHUP): the DHCP transactions and DNS queries under way stay */
+		lifeline_reinit(&pl->lifeline, s->cfg);
 	}
 	if (s->policy != pl->policy)
 		pipeline_set_policy(pl, s->policy);

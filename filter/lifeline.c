@@ -157,9 +157,14 @@ static const struct lifeline_query *find_query(const struct lifeline *l, ll_ip s
 	for (uint32_t i = 0; i < n; i++) {
 		const struct lifeline_query *q = &l->queries[i];
 
-		/* a capture's clock may step back a little: an answer "before" its query is one */
+		/*
+		 * a capture's clock may step back a little: an answer "before" its
+		 * query is one - a little, as after it: stepped back an hour (live,
+		 * the wall clock), every noted port stayed open for that hour
+		 */
 		if (q->port == port && q->proto == proto && ll_ip_eq(q->server, server) &&
-		    q->at_us && (now_us < q->at_us || now_us - q->at_us < LIFELINE_QUERY_US))
+		    q->at_us &&
+		    (now_us >= q->at_us ? now_us - q->at_us : q->at_us - now_us) < LIFELINE_QUERY_US)
 			return q;
 	}
 	return NULL;
@@ -192,8 +197,12 @@ void lifeline_note_query(struct lifeline *l, const struct pkt *p, uint64_t now_u
 	    !dns_known(l, p->dst, now_us))
 		return; /* an answer (or not DNS): nothing to note */
 	q = (struct lifeline_query *)find_query(l, p->dst, p->sport, p->proto, now_us);
-	if (!q)
+	if (!q) {
 		q = &l->queries[l->nqueries++ % LIFELINE_MAX_QUERIES];
+		/* once full, it stays at or above the size (2^32 queries wrapped to 0 hid them all) */
+		if (l->nqueries == 2 * LIFELINE_MAX_QUERIES)
+			l->nqueries = LIFELINE_MAX_QUERIES;
+	}
 	*q = (struct lifeline_query){ .server = p->dst, .at_us = now_us ? now_us : 1,
 				      .port = p->sport, .proto = p->proto };
 }

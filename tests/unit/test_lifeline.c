@@ -288,6 +288,9 @@ static void test_dns_configured(void **state)
 	p = udp("198.51.100.1", 53, HOST, 33333);
 	assert_int_equal(lifeline_match(&l, &p, T0 + SEC), R_DNS);
 	assert_int_equal(lifeline_match(&l, &p, T0 - SEC), R_DNS); /* a capture's clock stepped back */
+	/* a little: stepped back past the 120 s an answer has, not */
+	assert_int_equal(lifeline_match(&l, &p, T0 - 120 * SEC), -1);
+	assert_int_equal(lifeline_match(&l, &p, T0 - 3600 * SEC), -1);
 	/* to another port, or TCP to that port, or once the query is 120 s old: ordinary */
 	p = udp("198.51.100.1", 53, HOST, 161);
 	assert_int_equal(lifeline_match(&l, &p, T0 + SEC), -1);
@@ -322,6 +325,15 @@ static void test_dns_configured(void **state)
 	lifeline_reinit(&l, &(struct config){ 0 });
 	lifeline_add_dns(&l, ll_ip_from_v4(0xc6336401)); /* 198.51.100.1 */
 	assert_int_equal(lifeline_match(&l, &p, T0 + 1000000 * SEC), R_DNS);
+	/* the ring full, and full many times over: its count stays past its size, the newest match */
+	for (uint32_t i = 0; i < 3 * LIFELINE_MAX_QUERIES; i++) {
+		p = udp(HOST, (uint16_t)(30000 + i % 2048), "198.51.100.1", 53);
+		lifeline_note_query(&l, &p, T0 + 1000600 * SEC);
+		assert_true(l.nqueries < 2 * LIFELINE_MAX_QUERIES);
+	}
+	assert_true(l.nqueries >= LIFELINE_MAX_QUERIES);
+	p = udp("198.51.100.1", 53, HOST, 30000 + (3 * LIFELINE_MAX_QUERIES - 1) % 2048);
+	assert_int_equal(lifeline_match(&l, &p, T0 + 1000601 * SEC), R_DNS);
 }
 
 static void test_icmp(void **state)
