@@ -427,6 +427,7 @@ void control_rehome_current(struct control *c)
 	if (!ips_reads_home_net(cur->ips))
 		return;
 	control_policy_opts(c, &po, true);
+	po.ran = true; /* the running policy's own text */
 	if (policy_home_hash(&po) == cur->home_hash)
 		return; /* a change of addresses $HOME_NET leaves out (link-local, loopback) */
 	text = policy_text(cur, &len);

@@ -609,6 +609,7 @@ static const char *table_change(struct control *c, const struct fw_set *set, con
 	struct state_meta old = c->meta;
 
 	control_policy_opts(c, &po, c->meta.skip_unsupported);
+	po.ran = true; /* the running policy's rules, one define changed */
 
 	if (set->text && strchr(set->text, '$')) {
 		int rc = set_text_refs(set, r, n, op, &value, out);

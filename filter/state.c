@@ -330,8 +330,11 @@ static struct policy *parse_text(const char *name, const char *text, size_t len,
 				 const struct policy_opts *o, char *why, size_t whylen, bool *broken)
 {
 	struct ll_errlist errs = { 0 };
+	struct policy_opts ran = o ? *o : (struct policy_opts){ 0 };
 	struct policy *p;
 
+	ran.ran = true; /* a state file: it ran, maybe under an earlier version */
+	o = &ran;
 	if (strlen(text) != len) {
 		snprintf(why, whylen, "%s: corrupt (contains a NUL byte)", name);
 		*broken = true;

@@ -129,6 +129,14 @@ struct policy_opts {
 	uint32_t nhome_net;
 	uint32_t stream_depth;  /* IPS bytes per TCP flow direction; 0: 1 MiB */
 	uint64_t stream_memcap; /* IPS reassembly memory, all flows; 0: 256 MiB */
+	/*
+	 * The text ran before (the state directory's, the running policy's):
+	 * what an earlier version took it still takes as it took it - a value
+	 * that matches nothing, an unknown escape, a C1 control, a file
+	 * included twice - so that an upgrade does not refuse a policy it ran
+	 * and start with the empty one. load and check refuse them.
+	 */
+	bool ran;
 };
 
 /*

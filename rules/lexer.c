@@ -155,7 +155,7 @@ static void lex_string(struct lexer *lx, struct token *t)
 		if (lx->buf[p] == '\\' && p + 1 < lx->len && lx->buf[p + 1] != '\n') {
 			p++;
 			c = (unsigned char)lx->buf[p];
-			if (c != '"' && c != '\\') { /* \x became x, silently */
+			if (c != '"' && c != '\\' && !lx->ran) { /* \x became x, silently */
 				struct srcloc loc = loc_at(lx, p - 1);
 
 				lx->nerr++;
@@ -177,7 +177,7 @@ static void lex_string(struct lexer *lx, struct token *t)
 			p++;
 			continue;
 		}
-		if ((c1 = c1_control(lx, p))) {
+		if ((c1 = c1_control(lx, p)) && !lx->ran) {
 			struct srcloc loc = loc_at(lx, p);
 
 			lx->nerr++;
@@ -332,7 +332,7 @@ char *lex_raw_rule(struct lexer *lx, const struct token *first, uint32_t **conts
 				lx->pos++;
 				continue;
 			}
-			if (c1_control(lx, lx->pos)) {
+			if (c1_control(lx, lx->pos) && !lx->ran) {
 				struct srcloc loc = loc_at(lx, lx->pos);
 
 				lx->nerr++;

@@ -47,6 +47,7 @@ struct lexer {
 	const char *file;
 	struct ll_errlist *errs;
 	unsigned nerr;
+	bool ran; /* policy_opts.ran: no errors for what earlier versions took */
 };
 
 void lex_init(struct lexer *lx, const char *file, const char *buf, size_t len,
@@ -111,6 +112,7 @@ struct parser {
 	uint32_t nseen, seen_cap;
 	size_t bytes;       /* policy text read, includes too */
 	struct srcloc serial_loc;
+	bool ran; /* policy_opts.ran */
 };
 
 void perr(struct parser *ps, const struct srcloc *loc, const char *fmt, ...)

@@ -239,7 +239,8 @@ static int kw_addr(struct parser *ps, struct rule_ctx *c, bool src)
 	am->family = am->any ? 0 : (uint8_t)ll_ranges_family(am->r, am->n);
 	pvalue_free(&v);
 	/* a literal only: a set that 'table' fills may pass through "everything" */
-	if (am->neg && !strchr(am->text, '$') && covers_family(am->r, am->n, am->family))
+	if (am->neg && !ps->ran && !strchr(am->text, '$') &&
+	    covers_family(am->r, am->n, am->family))
 		perr(ps, &c->addr_loc[!src], "'%s' leaves no address of its family: the rule can "
 		     "never match", am->text);
 	if (!tok_is(&ps->tok, "port"))
@@ -255,7 +256,7 @@ static int kw_addr(struct parser *ps, struct rule_ctx *c, bool src)
 	pm->r = v.ports;
 	v.ports = NULL;
 	pvalue_free(&v);
-	if (pm->neg && !strchr(pm->text, '$') && covers_ports(pm->r, pm->n))
+	if (pm->neg && !ps->ran && !strchr(pm->text, '$') && covers_ports(pm->r, pm->n))
 		perr(ps, &at, "'%s' leaves no port: the rule can never match", pm->text);
 	return 0;
 fail:

@@ -585,7 +585,7 @@ int parse_value(struct parser *ps, enum want_kind want, bool allow_any_neg, stru
 
 		rc = parse_list(ps, v, &v->text);
 		/* pf and nft refuse '{ }'; in a rule it would silently match nothing (or, negated, all) */
-		if (rc == 0 && allow_any_neg && v->items == 0)
+		if (rc == 0 && allow_any_neg && v->items == 0 && !ps->ran)
 			perr(ps, &open, "'{ }' is empty: a rule with it would match %s; write %s",
 			     v->neg ? "every address or port" : "nothing",
 			     v->neg ? "'any'" : "a define (a set 'table' fills) or leave the rule out");

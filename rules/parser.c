@@ -202,7 +202,7 @@ static int include_file(struct parser *ps, const struct srcloc *at, const char *
 		return 0;
 	}
 	/* a second read would only redefine what the first defined: say where that was */
-	for (uint32_t i = 0; i < ps->nseen; i++)
+	for (uint32_t i = 0; i < ps->nseen && !ps->ran; i++)
 		if (strcmp(ps->seen[i].key, real) == 0) {
 			perr(ps, at, "'%s' is already included, at %s:%u:%u: a file is read once",
 			     path, ps->seen[i].at.file, ps->seen[i].at.line, ps->seen[i].at.col);
@@ -346,6 +346,7 @@ int parse_buffer(struct parser *ps, const char *file, const char *buf, size_t le
 		return -ENOMEM;
 	ps->depth++;
 	lex_init(&lx, intern_file(ps, file), buf, len, ps->errs);
+	lx.ran = ps->ran;
 	ps->lx = &lx;
 	for (next(ps); ps->tok.type != T_EOF && !ps->oom && !ll_err_full(ps->errs); next(ps)) {
 		if (ps->tok.type == T_NL)

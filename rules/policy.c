@@ -223,6 +223,7 @@ static struct policy *load(const char *name, const char *buf, size_t len,
 	}
 	ps.errs = errs;
 	ps.bytes = len;
+	ps.ran = o && o->ran;
 	if (parse_buffer(&ps, name, buf, len) < 0)
 		ps.oom = true;
 	if (!ps.oom)

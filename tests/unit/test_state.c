@@ -311,6 +311,36 @@ static void test_corrupt_current_falls_back(void **state)
 }
 
 /*
+ * A policy an earlier version ran, in the state directory, holding what
+ * this one refuses in a load (an empty list, a negation of everything, an
+ * unknown escape, a C1 control): the upgraded engine starts with it, as it
+ * ran, not with the empty policy (rev20: it started accepting everything).
+ */
+static void test_earlier_version_policy_runs(void **state)
+{
+	static const char text[] = "deny priority 4 in tcp to any port { } id 1\n"
+				   "deny priority 4 in any from ! ::/0 id 2\n"
+				   "deny priority 4 in any msg \"no \\d \xc2\x85\" id 3\n"
+				   "deny priority 4 out any id 4\n";
+	struct state_meta m = { 0 };
+	struct ll_errlist errs = { 0 };
+	char why[512];
+	struct policy *p;
+
+	(void)state;
+	assert_null(policy_load_string("load", text, NULL, &errs)); /* a load refuses it */
+	assert_true(errs.n >= 4);
+	ll_err_free(&errs);
+	assert_non_null(p = restart_with("", text, &m, why, sizeof(why)));
+	assert_int_equal(p->nrules, 4);
+	assert_string_equal(why, "");
+	policy_free(p);
+	assert_non_null(p = state_load_policy(dir, STATE_CURRENT, NULL, why, sizeof(why)));
+	assert_int_equal(p->nrules, 4);
+	policy_free(p);
+}
+
+/*
  * lifelined -p while a --confirm load was pending (the engine stopped before
  * confirm): the given policy runs, and the unconfirmed one does not become
  * last-good - a rollback must not bring back what was never confirmed.
@@ -469,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_unconfirmed_last_good_skipping),
 		cmocka_unit_test(test_corrupt_current_falls_back),
 		cmocka_unit_test(test_meta_unreadable_rolls_back),
+		cmocka_unit_test(test_earlier_version_policy_runs),
 		cmocka_unit_test(test_given_keeps_last_good),
 		cmocka_unit_test(test_fall_back_keeps_meta),
 		cmocka_unit_test(test_dns),
