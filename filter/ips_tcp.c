@@ -61,12 +61,17 @@ static int shift_of(const struct ips_tcp *t, int d)
 	return (t->side[0].has & t->side[1].has & ITS_WS) ? t->side[d].wscale : 0;
 }
 
-/* Its SYN's options; a second SYN offering others makes them unknown. */
-static void learn_syn(struct ips_tcp_side *sd, const struct pkt_tcp_opts *o)
+/*
+ * Its SYN's options; a second SYN offering others makes them unknown. @span
+ * (the opener's): how far its latest SYN's TSval is past its first's.
+ */
+static void learn_syn(struct ips_tcp_side *sd, const struct pkt_tcp_opts *o, uint32_t *span)
 {
 	uint8_t has = (uint8_t)(ITS_SYN | (o->ws ? ITS_WS : 0) | (o->ts ? ITS_TSOPT : 0));
 
 	if (sd->has & ITS_SYN) {
+		if (span && o->ts && (sd->has & ITS_TS) && after(o->tsval, sd->ts + *span))
+			*span = o->tsval - sd->ts; /* a SYN sent again: its TSval is the client's clock then */
 		if ((sd->has & (ITS_WS | ITS_TSOPT)) != (has & (ITS_WS | ITS_TSOPT)) ||
 		    (o->ws && o->shift != sd->wscale))
 			sd->has |= ITS_ODD;
@@ -87,7 +92,7 @@ static void learn(struct ips_tcp *t, const struct pkt *p, int d, const struct pk
 	int sh = p->tcp_flags & TCPF_SYN ? 0 : shift_of(t, d); /* a SYN's window is never scaled */
 
 	if (p->tcp_flags & TCPF_SYN)
-		learn_syn(sd, o);
+		learn_syn(sd, o, d ? NULL : &t->syn_ts_span);
 	else if (o->ts && ts_on(t) && (sd->has & ITS_TS) && (rr->has & ITS_ACK) &&
 		 !after(p->tcp_seq, rr->ack) && !before(o->tsval, sd->ts))
 		sd->ts = o->tsval; /* tcp_replace_ts_recent(): at or before rcv_wup */
@@ -206,8 +211,17 @@ bool ips_tcp_opening_drops(struct ips_tcp *t, uint8_t state, const struct pkt *p
 		uint64_t ms = now_us > t->syn_us ? (now_us - t->syn_us) / 1000 : 0;
 
 		pkt_tcp_opts(p, &o);
-		/* between(tsecr, first, now), as Linux's unsigned compare */
-		if (o.ts && o.tsecr &&
+		/*
+		 * between(tsecr, first, now), as Linux's unsigned compare. An
+		 * echo of a TSval the opener sent on a SYN is always in it: the
+		 * clock reckoned from the engine's time of the first SYN runs
+		 * behind the client's by as long as that SYN waited for the
+		 * engine (live, 27 ms under load), and one server answers only the
+		 * SYN sent again (its TSval 1,000 ms on, or 1,000,000 on a route
+		 * with tcp_usec_ts): the real SYN-ACK was dropped, and the
+		 * connection was never established.
+		 */
+		if (o.ts && o.tsecr && o.tsecr - op->ts > t->syn_ts_span &&
 		    o.tsecr - op->ts > (ms < (1u << 30) ? (uint32_t)ms : 1u << 30) + TS_SLACK_MS)
 			return t->decoy_synack = true;
 		return false;
@@ -222,8 +236,15 @@ bool ips_tcp_opening_drops(struct ips_tcp *t, uint8_t state, const struct pkt *p
 	 */
 	if (p->dir == PKT_DIR_OUT)
 		return t->decoy_synack && !(fl & TCPF_ACK);
+	/*
+	 * The request holds the first SYN's TSval (tcp_openreq_init()) and
+	 * answers the same SYN again, whatever its options, with the same
+	 * SYN-ACK (tcp_check_req()): another SYN with other options (ITS_ODD,
+	 * which ts_on() gives up for) changes nothing there. A SYN-ACK with a
+	 * timestamp says the request kept one.
+	 */
 	pkt_tcp_opts(p, &o);
-	return o.ts && op->ts && before(o.tsval, op->ts) && ts_on(t);
+	return o.ts && op->ts && before(o.tsval, op->ts) && (t->side[1].has & ITS_TSOPT);
 }
 
 bool ips_tcp_take(struct ips_tcp *t, const struct pkt *p, int dir, const uint32_t *rstart,

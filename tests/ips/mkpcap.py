@@ -52,11 +52,22 @@ def ts_handshake(case):
     """Timestamps on both SYNs (the client's TSval 1,000,000), then, by @case:
     - 'paws-rst': a RST from the client older than its SYN, which the
       server's pending request drops (PAWS), then its ACK and attack;
+    - 'paws-rst-odd': the same after the SYN again with other options;
     - 'tsecr-synack': (the client is the host) a SYN-ACK echoing a TSval
       older than the SYN's, which the client resets, staying in SYN_SENT;
-      the real SYN-ACK, the client's ACK and the server's attack."""
+      the real SYN-ACK, the client's ACK and the server's attack;
+    - 'tsecr-resyn': (the client is the host) the SYN again a million on,
+      a SYN-ACK echoing it, which the client takes, and the attack."""
     c, s, sp = CLI, SRV, 40000
     out = [tcp(c, s, sp, 80, 1000, 0, 0x02, opts=ts(1000000))]
+    if case == 'paws-rst-odd':  # the same SYN again with a wscale option: the request keeps the first's TSval
+        out.append(tcp(c, s, sp, 80, 1000, 0, 0x02, opts=ts(1000000) + b'\x01\x03\x03\x07'))
+        case = 'paws-rst'
+    if case == 'tsecr-resyn':  # the SYN again, its TSval a million on (tcp_usec_ts): the SYN-ACK echoes it
+        return out + [tcp(c, s, sp, 80, 1000, 0, 0x02, opts=ts(2000000)),
+                      tcp(s, c, 80, sp, 5000, 1001, 0x12, opts=ts(778, 2000000)),
+                      tcp(c, s, sp, 80, 1001, 5001, 0x10, opts=ts(2000001, 778)),
+                      tcp(s, c, 80, sp, 5001, 1001, 0x18, b'xxATTACKxx', opts=ts(779, 2000001))]
     if case == 'paws-rst':
         out += [tcp(s, c, 80, sp, 5000, 1001, 0x12, opts=ts(777, 1000000)),
                 tcp(c, s, sp, 80, 1001, 0, 0x04, opts=ts(5)),
@@ -74,6 +85,8 @@ CASES = {
     # handshake segments the receiver drops for their timestamps
     'paws-rst': ts_handshake('paws-rst'),
     'tsecr-synack': ts_handshake('tsecr-synack'),
+    'paws-rst-odd': ts_handshake('paws-rst-odd'),
+    'tsecr-resyn': ts_handshake('tsecr-resyn'),
     # the signature is cut by the segment boundary
     'split': flow([(0, b'GET /x?q=ATT'), (12, b'ACK HTTP/1.0\r\n')]),
     # the second half arrives first; joined by sequence number

@@ -86,7 +86,9 @@ if [ -x "$B/lifelined" ]; then
 	e2e flowbit-budget "15:drop:ips:9 "
 	e2e second-split "4:accept:flow:1 6:accept:flow:1 "
 	e2e paws-rst "5:accept:flow:1 "
+	e2e paws-rst-odd "6:accept:flow:1 "
 	e2e tsecr-synack "6:accept:flow:10 " host
+	e2e tsecr-resyn "5:accept:flow:10 " host
 fi
 
 if [ ! -d "$SV" ]; then

@@ -1066,6 +1066,17 @@ static void test_handshake_timestamps(void **state)
 	v[1] = v[2] = v[0], v[3] = good[1], v[4] = good[2];
 	v[1].s.tsval = 1000001, v[2].s.tsval = 1000002, v[3].tsecr = 1000000 + 5;
 	assert_int_equal(ehits(to_client, v, 5, NULL), 1);
+	/*
+	 * The echo of the SYN sent again, whatever the engine's clock says:
+	 * its TSval a million on (a route with tcp_usec_ts; or the first SYN
+	 * held in the queue, live 1 in 3), Linux takes it. One past it still
+	 * goes by the clock.
+	 */
+	v[0] = v[1] = good[0], v[2] = good[1], v[3] = good[2];
+	v[1].s.tsval = 2000000, v[2].tsecr = v[3].tsecr = 2000000;
+	assert_int_equal(ehits(to_client, v, 4, NULL), 1);
+	v[2].tsecr = v[3].tsecr = 2000000 + 10;
+	assert_int_equal(ehits(to_client, v, 4, NULL), 0);
 	/* ahead of it: Linux resets it as one older (between() is unsigned) */
 	memcpy(v, tsecr, sizeof(tsecr));
 	v[1].tsecr = 1000000 + 1000;
@@ -1090,6 +1101,19 @@ static void test_handshake_timestamps(void **state)
 	memcpy(v, pawsrst, sizeof(pawsrst));
 	v[2].s.tsval = 1000000;
 	assert_int_equal(ehits(to_server, v, 4, NULL), 0);
+	/*
+	 * The same SYN again with other options: the request answers it with
+	 * the same SYN-ACK and keeps the first's TSval, so PAWS still drops
+	 * the RST (live, rev20b pawsodd: 5/5 ATTACK taken past sid 400).
+	 */
+	{
+		struct eseg w[5] = { pawsrst[0], pawsrst[0], pawsrst[1], pawsrst[2], pawsrst[3] };
+
+		w[1].s.ws = 7;
+		assert_int_equal(ehits(to_server, w, 5, NULL), 1);
+		w[1] = w[2], w[2] = pawsrst[0], w[2].s.ws = 7; /* or after the SYN-ACK */
+		assert_int_equal(ehits(to_server, w, 5, NULL), 1);
+	}
 	/* without timestamps on the SYN-ACK, the listener checks none */
 	memcpy(v, pawsrst, sizeof(pawsrst));
 	v[1].s.tsval = 0;
