@@ -412,10 +412,27 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	 * only an inspected flow's IPS state can tell (ips_tcp.c): it moves
 	 * nothing. Other flows, and established ones, pay a test or two.
 	 */
-	if (f->ips && flow_tcp_opening(f) && ips_opening_drops(f, p, from_opener, now_us))
+	if (f->ips && flow_tcp_opening(f) && ips_opening_drops(f, p, from_opener, now_us)) {
 		flow_count(f, p, from_opener, now_us);
-	else
+		/*
+		 * A SYN-ACK to the host echoing no TSval it put on a SYN (a real
+		 * server echoes one): its echo was judged against the engine's
+		 * reckoning of the host's clock, which lags the host by as long as
+		 * the SYN waited for the engine; one the host would still take
+		 * made a connection the IPS never called established (rev20b R3).
+		 * A sanity failure (dropped by default): the host takes it no
+		 * more than the stream does, and asks again.
+		 */
+		if (!from_opener && p->dir != PKT_DIR_OUT &&
+		    (p->tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == (TCPF_SYN | TCPF_ACK)) {
+			v->accept = pl->cfg->sanity_accept; /* this packet only: the flow's stands */
+			v->by = BY_SANITY;
+			v->reason = R_BAD_TSECR;
+			goto done;
+		}
+	} else {
 		flow_update(pl->flows, f, p, from_opener, now_us);
+	}
 inspect:
 	/* 4. IPS, for accepted flows that still want inspection. */
 	if (f->accept && f->inspect)

@@ -55,6 +55,7 @@ enum ll_reason {
 	R_BAD_FRAG,       /* fragment malformed (bad offset/length) */
 	R_BAD_ADDR,       /* IPv6 header with a v4-mapped address (never on the wire) */
 	R_IPS_CUT,        /* the IPS must inspect it, but the queue delivered part of it (BIG TCP) */
+	R_BAD_TSECR,      /* an inspected flow's SYN-ACK to the host echoing no TSval of its SYNs */
 	R__COUNT
 };
 

@@ -42,6 +42,7 @@ static const struct {
 	[R_BAD_FRAG] = { "bad-frag", BY_SANITY },
 	[R_BAD_ADDR] = { "bad-addr", BY_SANITY },
 	[R_IPS_CUT] = { "ips-cut", BY_SANITY },
+	[R_BAD_TSECR] = { "bad-tsecr", BY_SANITY },
 };
 
 const char *ll_by_name(enum ll_by by)

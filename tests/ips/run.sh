@@ -87,7 +87,7 @@ if [ -x "$B/lifelined" ]; then
 	e2e second-split "4:accept:flow:1 6:accept:flow:1 "
 	e2e paws-rst "5:accept:flow:1 "
 	e2e paws-rst-odd "6:accept:flow:1 "
-	e2e tsecr-synack "6:accept:flow:10 " host
+	e2e tsecr-synack "2:drop:sanity: 6:accept:flow:10 " host
 	e2e tsecr-resyn "5:accept:flow:10 " host
 fi
 
