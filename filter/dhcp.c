@@ -45,6 +45,7 @@ enum {
 
 struct dhcp4_acc {
 	int msgtype;      /* -1 until option 53 is seen */
+	bool msgtype_odd; /* option 53 not one byte, or repeated with another value */
 	int overload;     /* option 52: 1 file, 2 sname, 3 both */
 	bool has_lease;
 	uint32_t lease;
@@ -75,7 +76,18 @@ static void acc_option(struct dhcp4_acc *a, uint8_t code, const uint8_t *v, uint
 
 	switch (code) {
 	case OPT_MSGTYPE:
-		if (len == 1 && a->msgtype < 0)
+		/*
+		 * Clients disagree on an odd option 53: ISC dhclient joins the
+		 * instances (RFC 3396) and reads the first byte, busybox udhcpc
+		 * reads the first instance's first byte, sd-dhcp-client refuses
+		 * a length other than 1 and lets the last instance win. So [2 5]
+		 * then [5] is an OFFER to the first two, and no message to the
+		 * third: the type is the first byte, and an odd option 53 makes
+		 * no ACK (dhcp4_parse_ack()), whatever the instances say.
+		 */
+		if (len != 1 || (a->msgtype >= 0 && a->msgtype != v[0]))
+			a->msgtype_odd = true;
+		if (len >= 1 && a->msgtype < 0)
 			a->msgtype = v[0];
 		break;
 	case OPT_OVERLOAD:
@@ -191,7 +203,7 @@ int dhcp4_parse_ack(const uint8_t *b, size_t len, struct dhcp_lease *out)
 		rc = scan_area(&a, b + BOOTP_SNAME, BOOTP_SNAME_LEN, false);
 	if (rc)
 		return rc;
-	if (a.msgtype != DHCPACK)
+	if (a.msgtype != DHCPACK || a.msgtype_odd)
 		return -ENOENT;
 	if (!a.has_dns)
 		return -ENODATA;

@@ -384,11 +384,9 @@ static void lifeline_changed(struct engine *e, bool managers)
 	engine_publish(e, s);
 }
 
-static void on_nflog(struct engine *e)
+/* After replies were read (@n learned; @unasked: the count before): say so, save, update the sets. */
+static void after_replies(struct engine *e, int n, uint64_t unasked, uint64_t now)
 {
-	uint64_t unasked = e->master.unasked, now = engine_now_us();
-	int n = nflog_read(e->nflog, &e->master, &e->hb, now);
-
 	/* at most once a minute: anyone can send them, and the log is not theirs to fill */
 	if (e->master.unasked > unasked && now - e->unasked_said_us >= 60000000u) {
 		engine_log("lifeline: a DHCP reply that answers no request of this host's was "
@@ -407,12 +405,22 @@ static void on_nflog(struct engine *e)
 	}
 }
 
+static void on_nflog(struct engine *e)
+{
+	uint64_t unasked = e->master.unasked, now = engine_now_us();
+	int n = nflog_read(e->nflog, &e->master, &e->hb, now);
+
+	after_replies(e, n, unasked, now);
+}
+
 static void on_dhcp_tap(struct engine *e)
 {
-	int n = dhcp_tap_read(e->dhcp_tap, &e->master, engine_now_us());
+	uint64_t unasked = e->master.unasked, now = engine_now_us();
+	int n = dhcp_tap_read(e->dhcp_tap, &e->master, now);
 
 	if (n < 0)
-		engine_log("warning: reading the host's DHCP requests: %s", strerror(-n));
+		engine_log("warning: reading the host's DHCP requests and replies: %s", strerror(-n));
+	after_replies(e, n, unasked, now);
 }
 
 static void on_addresses(struct engine *e)

@@ -177,10 +177,13 @@ struct snap *snap_clone(const struct snap *s);
 void snap_free(struct snap *s, bool with_policy);
 
 /*
- * engine_dhcp_tap.c: the host's own DHCP requests as they leave (a packet
- * socket; clients send them past netfilter). dhcp_tap_open() returns the
+ * engine_dhcp_tap.c: the host's own DHCP requests as they leave, and the
+ * DHCPv4 replies as they come in (a packet socket, as clients read them;
+ * clients send past netfilter, and an ACK to an address the host does not
+ * own yet never reaches the input hook). dhcp_tap_open() returns the
  * socket or -errno; dhcp_tap_read() feeds what waits to lifeline_learn(),
- * which notes their transactions, and returns how many, or -errno.
+ * which notes the requests' transactions and learns from the replies, and
+ * returns how many replies taught DNS servers, or -errno.
  */
 int dhcp_tap_open(void);
 int dhcp_tap_read(int fd, struct lifeline *l, uint64_t now_us);

@@ -1,6 +1,7 @@
 /*
  * engine_nflog.c - NFLOG copies of what the kernel lifeline accepts and the
- * queue never sees: DHCP replies, so the engine still learns DNS servers,
+ * queue never sees: DHCPv6 replies, so the engine still learns DNS servers
+ * (DHCPv4 ones are read as their clients read them: engine_dhcp_tap.c),
  * and heartbeats, for the heartbeat watch.
  */
 #include <errno.h>
@@ -151,7 +152,9 @@ static int nflog_pkt_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	/* a DHCP reply whose checksum is wrong: its client drops it (lifeline_learn()) */
 	p.csum_bad = p.proto == 17 && !pkt_l4_csum_taken(&p);
-	if (!heartbeat_copy(c, tb[NFULA_PREFIX], &p) && lifeline_learn(c->l, &p, c->now_us) > 0)
+	/* a DHCPv4 reply is learned as its client reads it, from a packet socket (engine_dhcp_tap.c) */
+	if (!heartbeat_copy(c, tb[NFULA_PREFIX], &p) && p.family == 6 &&
+	    lifeline_learn(c->l, &p, c->now_us) > 0)
 		c->learned++;
 	return MNL_CB_OK;
 }

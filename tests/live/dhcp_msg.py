@@ -2,6 +2,8 @@
 # dhcp_msg.py - send one DHCPv4 message over a plain UDP socket, for the live tests.
 #   dhcp_msg.py request XID           from port 68 to 255.255.255.255:67
 #   dhcp_msg.py ack XID DNS-ADDRESS   from port 67 to 255.255.255.255:68, option 6 = DNS-ADDRESS
+#   dhcp_msg.py ack XID DNS-ADDRESS frag        the same, 1.6 KB: sent in IPv4 fragments
+#   dhcp_msg.py ack XID DNS-ADDRESS to=ADDRESS  the same, unicast to ADDRESS:68
 import socket
 import struct
 import sys
@@ -24,4 +26,9 @@ else:
     dns = socket.inet_aton(sys.argv[3])
     s.bind(("0.0.0.0", 67))
     opts = bytes([53, 1, 5, 51, 4]) + struct.pack("!I", 3600) + bytes([6, 4]) + dns
-    s.sendto(bootp(2, xid, opts), ("255.255.255.255", 68))
+    to, extra = "255.255.255.255", sys.argv[4] if len(sys.argv) > 4 else ""
+    if extra == "frag":  # six vendor options of 250 bytes: more than the link's MTU
+        opts += (bytes([43, 250]) + bytes(250)) * 6
+    elif extra.startswith("to="):
+        to = extra[3:]
+    s.sendto(bootp(2, xid, opts), (to, 68))

@@ -637,6 +637,55 @@ static void test_learn_split_option(void **state)
 	assert_int_equal(dns_lookup(&l, "1.1.1.1", T0), R_DNS);
 }
 
+/*
+ * Option 53 as the clients read it: ISC dhclient joins the instances (RFC
+ * 3396), busybox udhcpc reads the first one, sd-dhcp-client refuses any
+ * length but 1. [2 5] then [5] is an OFFER to the first two: the client,
+ * REQUESTING, ignores it, so it neither teaches nor closes the request.
+ */
+static void test_learn_msgtype_as_clients_read(void **state)
+{
+	struct lifeline l;
+	struct msg m;
+	struct pkt p;
+
+	(void)state;
+	ll_from(&l, "");
+	bootp(&m, 2);
+	opt(&m, 53, "\x02\x05", 2);
+	opt(&m, 53, "\x05", 1);
+	opt(&m, 6, DNS_C, 4);
+	opt_end(&m);
+	p = v4reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	assert_int_equal(dns_lookup(&l, "1.1.1.1", T0), -1);
+	/* [5 5]: an ACK to two clients, no message to the third */
+	bootp(&m, 2);
+	opt(&m, 53, "\x05\x05", 2);
+	opt(&m, 6, DNS_C, 4);
+	opt_end(&m);
+	p = v4reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	/* [5] then [6]: sd-dhcp-client takes the NAK */
+	bootp(&m, 2);
+	opt(&m, 53, "\x05", 1);
+	opt(&m, 53, "\x06", 1);
+	opt(&m, 6, DNS_C, 4);
+	opt_end(&m);
+	p = v4reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 0);
+	assert_int_equal(dns_lookup(&l, "1.1.1.1", T0), -1);
+	/* none closed the request: the real ACK, [5] twice, is learned */
+	bootp(&m, 2);
+	opt(&m, 53, "\x05", 1);
+	opt(&m, 53, "\x05", 1);
+	opt(&m, 6, DNS_A, 4);
+	opt_end(&m);
+	p = v4reply(&m);
+	assert_int_equal(lifeline_learn(&l, &p, T0), 1);
+	assert_int_equal(dns_lookup(&l, "192.168.1.1", T0), R_DNS);
+}
+
 static void test_learn_malformed(void **state)
 {
 	struct lifeline l;
@@ -1604,6 +1653,7 @@ int main(void)
 		cmocka_unit_test(test_learn_keeps_configured),
 		cmocka_unit_test(test_learn_overload),
 		cmocka_unit_test(test_learn_split_option),
+		cmocka_unit_test(test_learn_msgtype_as_clients_read),
 		cmocka_unit_test(test_learn_malformed),
 		cmocka_unit_test(test_learn_truncations),
 		cmocka_unit_test(test_learn_bounded),
