@@ -701,6 +701,13 @@ bool ips_opening_drops(const struct flow *f, const struct pkt *p, int to_server,
 	       ips_tcp_opening_drops(&fs->tcp, f->tcp_state, p, !to_server, now_us);
 }
 
+bool ips_decoy_ahead(const struct flow *f)
+{
+	const struct fstate *fs = f->ips;
+
+	return fs && fs->tcp.decoy_ahead;
+}
+
 void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f,
 	      const struct pkt *p, int to_server, uint64_t now_us, struct ips_result *res)
 {

@@ -222,8 +222,17 @@ bool ips_tcp_opening_drops(struct ips_tcp *t, uint8_t state, const struct pkt *p
 		 * connection was never established.
 		 */
 		if (o.ts && o.tsecr && o.tsecr - op->ts > t->syn_ts_span &&
-		    o.tsecr - op->ts > (ms < (1u << 30) ? (uint32_t)ms : 1u << 30) + TS_SLACK_MS)
+		    o.tsecr - op->ts > (ms < (1u << 30) ? (uint32_t)ms : 1u << 30) + TS_SLACK_MS) {
+			/*
+			 * An echo before the first SYN seen may be of a SYN the
+			 * engine never saw (sent while it restarted, fail-open),
+			 * which the client takes (retrans_stamp is its first SYN's)
+			 * and a Linux server echoes on every SYN-ACK of the request:
+			 * pipeline.c drops only an echo ahead (decoy_ahead).
+			 */
+			t->decoy_ahead = !before(o.tsecr, op->ts);
 			return t->decoy_synack = true;
+		}
 		return false;
 	}
 	if (state != FT_SYN_RECV || d != 0 || !(fl & TCPF_RST))

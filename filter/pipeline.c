@@ -416,14 +416,16 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		flow_count(f, p, from_opener, now_us);
 		/*
 		 * A SYN-ACK to the host echoing no TSval it put on a SYN (a real
-		 * server echoes one): its echo was judged against the engine's
-		 * reckoning of the host's clock, which lags the host by as long as
-		 * the SYN waited for the engine; one the host would still take
-		 * made a connection the IPS never called established (rev20b R3).
+		 * server echoes one), past the first the engine saw (ips_tcp.c:
+		 * an older one may be of a SYN it missed, which the host takes):
+		 * its echo was judged against the engine's reckoning of the
+		 * host's clock, which lags the host by as long as the SYN waited
+		 * for the engine; one the host would still take made a
+		 * connection the IPS never called established (rev20b R3).
 		 * A sanity failure (dropped by default): the host takes it no
 		 * more than the stream does, and asks again.
 		 */
-		if (!from_opener && p->dir != PKT_DIR_OUT &&
+		if (!from_opener && p->dir != PKT_DIR_OUT && ips_decoy_ahead(f) &&
 		    (p->tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == (TCPF_SYN | TCPF_ACK)) {
 			v->accept = pl->cfg->sanity_accept; /* this packet only: the flow's stands */
 			v->by = BY_SANITY;

@@ -50,6 +50,8 @@ void ips_flow_free(void *state);
  * inspected flow does)? The pipeline then leaves the record as it was.
  */
 bool ips_opening_drops(const struct flow *f, const struct pkt *p, int to_server, uint64_t now_us);
+/* ips_decoy_ahead() - did the SYN-ACK ips_opening_drops() just refused echo past the first SYN seen? */
+bool ips_decoy_ahead(const struct flow *f);
 
 /*
  * ips_may_match() - can any rule of @rs ever match a flow opened by @k?

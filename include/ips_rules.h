@@ -532,6 +532,7 @@ struct ips_tcp {
 	struct ips_tcp_side side[2]; /* [0] the opener */
 	uint64_t syn_us;   /* when the opener's first SYN with a timestamp went by */
 	bool decoy_synack; /* a SYN-ACK the host as client drops for its echo went by */
+	bool decoy_ahead;  /* the latest such SYN-ACK echoed past the first SYN's TSval seen */
 	uint32_t syn_ts_span; /* the opener's latest SYN TSval less its first's (side[0].ts) */
 };
 /*

@@ -56,8 +56,12 @@ def ts_handshake(case):
     - 'tsecr-synack': (the client is the host) a SYN-ACK echoing a TSval
       older than the SYN's, which the client resets, staying in SYN_SENT;
       the real SYN-ACK, the client's ACK and the server's attack;
+    - 'tsecr-ahead': the same, the decoy echoing 500 ms past the SYN's TSval
+      1 ms after it (ahead of the client's clock);
     - 'tsecr-resyn': (the client is the host) the SYN again a million on,
-      a SYN-ACK echoing it, which the client takes, and the attack."""
+      a SYN-ACK echoing it, which the client takes, and the attack;
+    - 'tsecr-missed': (the client is the host) only the SYN sent again seen,
+      a SYN-ACK echoing the unseen first SYN's TSval, which the client takes."""
     c, s, sp = CLI, SRV, 40000
     out = [tcp(c, s, sp, 80, 1000, 0, 0x02, opts=ts(1000000))]
     if case == 'paws-rst-odd':  # the same SYN again with a wscale option: the request keeps the first's TSval
@@ -68,13 +72,17 @@ def ts_handshake(case):
                       tcp(s, c, 80, sp, 5000, 1001, 0x12, opts=ts(778, 2000000)),
                       tcp(c, s, sp, 80, 1001, 5001, 0x10, opts=ts(2000001, 778)),
                       tcp(s, c, 80, sp, 5001, 1001, 0x18, b'xxATTACKxx', opts=ts(779, 2000001))]
+    if case == 'tsecr-missed':  # the first SYN (TSval 1000000) went by unseen: its echo, which the client takes
+        return [tcp(c, s, sp, 80, 1000, 0, 0x02, opts=ts(2000000)),
+                tcp(s, c, 80, sp, 5000, 1001, 0x12, opts=ts(778, 1000000)),
+                tcp(c, s, sp, 80, 1001, 5001, 0x10, opts=ts(2000001, 778))]
     if case == 'paws-rst':
         out += [tcp(s, c, 80, sp, 5000, 1001, 0x12, opts=ts(777, 1000000)),
                 tcp(c, s, sp, 80, 1001, 0, 0x04, opts=ts(5)),
                 tcp(c, s, sp, 80, 1001, 5001, 0x10, opts=ts(1000001, 777)),
                 tcp(c, s, sp, 80, 1001, 5001, 0x18, b'xxATTACKxx', opts=ts(1000002, 777))]
     else:
-        out += [tcp(s, c, 80, sp, 5000, 1001, 0x12, opts=ts(777, 1)),
+        out += [tcp(s, c, 80, sp, 5000, 1001, 0x12, opts=ts(777, 1000500 if case == 'tsecr-ahead' else 1)),
                 tcp(c, s, sp, 80, 1001, 0, 0x04),
                 tcp(s, c, 80, sp, 5000, 1001, 0x12, opts=ts(778, 1000000)),
                 tcp(c, s, sp, 80, 1001, 5001, 0x10, opts=ts(1000001, 778)),
@@ -87,6 +95,8 @@ CASES = {
     'tsecr-synack': ts_handshake('tsecr-synack'),
     'paws-rst-odd': ts_handshake('paws-rst-odd'),
     'tsecr-resyn': ts_handshake('tsecr-resyn'),
+    'tsecr-missed': ts_handshake('tsecr-missed'),
+    'tsecr-ahead': ts_handshake('tsecr-ahead'),
     # the signature is cut by the segment boundary
     'split': flow([(0, b'GET /x?q=ATT'), (12, b'ACK HTTP/1.0\r\n')]),
     # the second half arrives first; joined by sequence number
