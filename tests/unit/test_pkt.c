@@ -754,7 +754,7 @@ static bool undelivered_hdr(uint8_t nh, const uint8_t *o, uint32_t olen, uint32_
 	b[n + 1] = (uint8_t)(len / 8 - 1);
 	if (nh == 43)
 		b[n + 2] = o[0], b[n + 3] = o[1];
-	else
+	else if (olen) /* none: all Pad1s (memcpy() takes no NULL, even for 0 bytes) */
 		memcpy(b + n + 2, o, olen);
 	n += len;
 	n += tcp(b + n, 5555, 443, 5, TCPF_ACK);
