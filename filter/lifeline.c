@@ -148,9 +148,9 @@ static bool dns_known(const struct lifeline *l, ll_ip a, uint64_t now_us)
 	return l->dns[i].expires_us == 0 || now_us < l->dns[i].expires_us;
 }
 
-/* The host's query to @server from its @port, recent: the slot, or NULL. */
-static const struct lifeline_query *find_query(const struct lifeline *l, ll_ip server,
-					       uint16_t port, uint8_t proto, uint64_t now_us)
+/* The host's query to @server from its @port, recent: its slot, or -1. */
+static int find_query(const struct lifeline *l, ll_ip server, uint16_t port, uint8_t proto,
+		      uint64_t now_us)
 {
 	uint32_t n = l->nqueries < LIFELINE_MAX_QUERIES ? l->nqueries : LIFELINE_MAX_QUERIES;
 
@@ -165,9 +165,9 @@ static const struct lifeline_query *find_query(const struct lifeline *l, ll_ip s
 		if (q->port == port && q->proto == proto && ll_ip_eq(q->server, server) &&
 		    q->at_us &&
 		    (now_us >= q->at_us ? now_us - q->at_us : q->at_us - now_us) < LIFELINE_QUERY_US)
-			return q;
+			return (int)i;
 	}
-	return NULL;
+	return -1;
 }
 
 /*
@@ -185,19 +185,22 @@ static bool is_dns(const struct lifeline *l, const struct pkt *p, uint64_t now_u
 	if ((out || p->dir_guessed) && p->dport == DNS_PORT && dns_known(l, p->dst, now_us))
 		return true;
 	return (!out || p->dir_guessed) && p->sport == DNS_PORT && dns_known(l, p->src, now_us) &&
-	       find_query(l, p->src, p->dport, p->proto, now_us);
+	       find_query(l, p->src, p->dport, p->proto, now_us) >= 0;
 }
 
 /* lifeline_note_query() - see lifeline.h. */
 void lifeline_note_query(struct lifeline *l, const struct pkt *p, uint64_t now_us)
 {
 	struct lifeline_query *q;
+	int i;
 
 	if (p->dport != DNS_PORT || (p->dir != PKT_DIR_OUT && !p->dir_guessed) ||
 	    !dns_known(l, p->dst, now_us))
 		return; /* an answer (or not DNS): nothing to note */
-	q = (struct lifeline_query *)find_query(l, p->dst, p->sport, p->proto, now_us);
-	if (!q) {
+	i = find_query(l, p->dst, p->sport, p->proto, now_us);
+	if (i >= 0) {
+		q = &l->queries[i];
+	} else {
 		q = &l->queries[l->nqueries++ % LIFELINE_MAX_QUERIES];
 		/* once full, it stays at or above the size (2^32 queries wrapped to 0 hid them all) */
 		if (l->nqueries == 2 * LIFELINE_MAX_QUERIES)
