@@ -43,6 +43,13 @@
 #include "pkt_int.h"
 
 #define TAP_SNAP 4096 /* a DHCP request is far shorter; a longer frame is cut and ignored */
+/*
+ * Frames read a call: the control thread reads them holding the engine's
+ * lock, and anyone on the link can send UDP to port 68; until the socket
+ * ran dry, a flood of them held back loads, ticks and rollbacks. Poll
+ * wakes again for the rest.
+ */
+#define TAP_BURST 64
 
 int dhcp_tap_open(void)
 {
@@ -155,8 +162,8 @@ int dhcp_tap_read(int fd, struct lifeline *l, uint64_t now_us)
 	uint8_t buf[TAP_SNAP];
 	int n = 0;
 
-	for (;;) {
-		struct sockaddr_ll from;
+	for (int k = 0; k < TAP_BURST; k++) {
+		struct sockaddr_ll from = { 0 };
 		socklen_t fl = sizeof(from);
 		ssize_t r = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 		enum ll_reason why;
@@ -180,4 +187,5 @@ int dhcp_tap_read(int fd, struct lifeline *l, uint64_t now_us)
 		if (lifeline_learn(l, &p, now_us) > 0)
 			n++;
 	}
+	return n;
 }

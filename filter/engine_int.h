@@ -181,7 +181,7 @@ void snap_free(struct snap *s, bool with_policy);
  * DHCPv4 replies as they come in (a packet socket, as clients read them;
  * clients send past netfilter, and an ACK to an address the host does not
  * own yet never reaches the input hook). dhcp_tap_open() returns the
- * socket or -errno; dhcp_tap_read() feeds what waits to lifeline_learn(),
+ * socket or -errno; dhcp_tap_read() feeds what waits (64 frames at most a call) to lifeline_learn(),
  * which notes the requests' transactions and learns from the replies, and
  * returns how many replies taught DNS servers, or -errno.
  */

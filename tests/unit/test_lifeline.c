@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sys/socket.h>
 
+#include "../../filter/engine_int.h" /* dhcp_tap_read() */
 #include "heartbeat.h"
 #include "helper_pcap.h"
 #include "lifeline.h"
@@ -1569,10 +1571,6 @@ static void test_cap_zeek_discover(void **state)
 }
 
 /*
- * Two DORAs; the ACK of frame 7 carries option 52 and its option 6 (10.100.0.2)
- * sits in the overloaded area; frame 8's ACK (10.100.0.1) replaces it.
- */
-/*
  * Every message twice, the two ACKs of one REQUEST's transaction told apart
  * by their options: the first (frame 7, option 6 in the overloaded sname)
  * is the one a client takes; bound, it ignores the second.
@@ -1589,6 +1587,30 @@ static void test_cap_overload(void **state)
 	assert_int_equal(c.l.ndns, 1);
 	assert_int_equal(dns_lookup(&c.l, "10.100.0.2", c.ts[7]), R_DNS);
 	assert_int_equal(dns_lookup(&c.l, "10.100.0.1", c.ts[7]), -1);
+}
+
+/*
+ * The engine's control thread reads the DHCP packet socket holding its
+ * lock: a flood of frames (anyone on the link can send UDP to port 68)
+ * must not keep it there. One call reads at most 64; poll brings it back.
+ */
+static void test_dhcp_tap_read_bounded(void **state)
+{
+	struct lifeline l;
+	int sv[2], left = 0;
+	char junk[60] = "not a frame";
+
+	(void)state;
+	ll_bare(&l, "");
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(send(sv[1], junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
+	assert_int_equal(dhcp_tap_read(sv[0], &l, T0), 0);
+	while (recv(sv[0], junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		left++;
+	assert_int_equal(left, 100 - 64);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 /* Frames up to 7 only: stop before frame 8. */
@@ -1675,6 +1697,7 @@ int main(void)
 		cmocka_unit_test(test_cap_zeek_nameserver),
 		cmocka_unit_test(test_cap_zeek_discover),
 		cmocka_unit_test(test_cap_overload),
+		cmocka_unit_test(test_dhcp_tap_read_bounded),
 		cmocka_unit_test(test_cap_overload_frame7),
 		cmocka_unit_test(test_cap_dhcpv4v6),
 	};
