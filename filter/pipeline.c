@@ -206,6 +206,12 @@ static bool reject_answer(const struct flow *f, const struct pkt *p)
 	return is_icmp_error(p);
 }
 
+/* A flow the firewall denied at its opening packet, of which the other side sent nothing. */
+static bool denied_unanswered(const struct flow *f)
+{
+	return !f->accept && (f->reason == R_DENY || f->reason == R_NOT_ALLOWED) && !f->pkts[1];
+}
+
 /* A later packet of a known flow: the flow's decision, reported as `flow`. */
 static void from_flow(const struct flow *f, const struct pkt *p, struct verdict *v)
 {
@@ -392,6 +398,31 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	if ((f && echo_turned(p, from_opener)) || (!f && echo_reply(p))) {
 		judge_alone(pl, p, now_us, v);
 		goto done;
+	}
+	/*
+	 * A packet the firewall dropped reached nobody, so the other side's
+	 * packets on its tuple answer nothing (pf and conntrack keep no state
+	 * for a blocked packet). Kept as they were, one spoofed packet squatted
+	 * the tuple for as long as the host kept trying: each of the host's own
+	 * packets, dropped as the flow's, refreshed it (and, counted as an
+	 * answer, gave a UDP flow its 120 s) - a fixed-port UDP peer (ntpd's
+	 * 123, IKE's 500, WireGuard) was cut off by one datagram. Such a packet
+	 * now moves nothing: the flow ends at its timeout after the opener's
+	 * last packet. A TCP SYN is never an answer: it opens a flow of its
+	 * own. (A reply seen only in a capture taken without the filter - to a
+	 * SYN the host never got live - stays dropped, as SPEC 4 says.)
+	 * Not a flow the other side already spoke in (a connection a new
+	 * policy denies when it judges it again), nor one the IPS dropped.
+	 */
+	if (f && !from_opener && denied_unanswered(f) && f->generation == pl->generation) {
+		if (f->key.proto != 6 ||
+		    (p->tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) != TCPF_SYN) {
+			from_flow(f, p, v);
+			hit(pl, f->has_rule, f->rule_idx);
+			goto done;
+		}
+		flow_remove(pl->flows, f);
+		f = NULL;
 	}
 	if (f && (f->generation == pl->generation || !rejudge(pl, f, v))) {
 		from_flow(f, p, v);

@@ -75,6 +75,69 @@ static void test_rejudge_keeps_interface(void **state)
 	config_free(&cfg);
 }
 
+/*
+ * A packet the firewall dropped reached nobody: the host's own packets on
+ * its tuple answer nothing. One spoofed datagram to a fixed-port UDP peer
+ * (ntpd's 123 <-> 123) must not keep the host's own traffic on it dropped
+ * while the host keeps trying, and a spoofed TCP segment must not keep the
+ * host's SYN from that port out.
+ */
+static void test_denied_flow_squats_nothing(void **state)
+{
+	struct policy *a = load("allow out any id 1\nallow in tcp to any port 22 id 2\n");
+	static const uint64_t s = 1000000;
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	v4_pkt(&p, 17, PKT_DIR_IN, "203.0.113.123", "198.51.100.2"); /* the spoofed one */
+	p.sport = p.dport = 123;
+	pipeline_judge(&pl, &p, 1 * s, &v);
+	assert_false(v.accept);
+	assert_int_equal(v.reason, R_NOT_ALLOWED);
+	for (uint64_t t = 2; t <= 29; t += 9) { /* the host asks, and asks again: dropped, as the flow's */
+		v4_pkt(&p, 17, PKT_DIR_OUT, "198.51.100.2", "203.0.113.123");
+		p.sport = p.dport = 123;
+		pipeline_judge(&pl, &p, t * s, &v);
+		assert_false(v.accept);
+		assert_int_equal(v.by, BY_FLOW);
+	}
+	/* 32 s after the spoofed datagram (UDP's 30 s): the host's own query opens its flow */
+	pipeline_judge(&pl, &p, 33 * s, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.by, BY_FIREWALL);
+	assert_int_equal(v.rule, 1);
+
+	v4_pkt(&p, 6, PKT_DIR_IN, "203.0.113.50", "198.51.100.2"); /* a spoofed mid-stream ACK */
+	p.sport = 443, p.dport = 40000, p.tcp_flags = 0x10;
+	pipeline_judge(&pl, &p, 40 * s, &v);
+	assert_false(v.accept);
+	v4_pkt(&p, 6, PKT_DIR_OUT, "198.51.100.2", "203.0.113.50"); /* the host connects from that port */
+	p.sport = 40000, p.dport = 443, p.tcp_flags = 0x02;
+	pipeline_judge(&pl, &p, 41 * s, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.by, BY_FIREWALL);
+	assert_int_equal(v.rule, 1);
+
+	/* an echo request the other way is no part of a denied echo flow: the rules judge it */
+	v4_pkt(&p, 1, PKT_DIR_IN, "203.0.113.9", "198.51.100.2");
+	p.icmp_type = 8, p.sport = p.dport = 77;
+	pipeline_judge(&pl, &p, 50 * s, &v);
+	assert_false(v.accept);
+	v4_pkt(&p, 1, PKT_DIR_OUT, "198.51.100.2", "203.0.113.9");
+	p.icmp_type = 8, p.sport = p.dport = 77;
+	pipeline_judge(&pl, &p, 51 * s, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.by, BY_FIREWALL);
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+}
+
 /* Later packets of a flow get the opening packet's decision in both directions. */
 static void test_flow_both_directions(void **state)
 {
@@ -713,6 +776,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rejudge_keeps_interface),
 		cmocka_unit_test(test_flow_both_directions),
+		cmocka_unit_test(test_denied_flow_squats_nothing),
 		cmocka_unit_test(test_offload_only_when_ips_cannot_match),
 		cmocka_unit_test(test_ips_cut_super_packet),
 		cmocka_unit_test(test_reject_answer_passes),
