@@ -256,6 +256,38 @@ int lifeline_match(const struct lifeline *l, const struct pkt *p, uint64_t now_u
 	}
 }
 
+/* lifeline_match_quoted() - see lifeline.h. */
+int lifeline_match_quoted(const struct lifeline *l, const struct pkt *p, uint64_t now_us)
+{
+	const struct pkt_inner *in = &p->inner;
+	struct pkt q = { 0 };
+	int r;
+
+	/*
+	 * Errors that say a packet failed: unreachable, time exceeded,
+	 * parameter problem (not a redirect, which changes routes, nor a
+	 * source quench). The quote: a TCP or UDP packet the error's
+	 * destination sent, its ports quoted.
+	 */
+	if (p->proto == IPPROTO_ICMP_ ? p->icmp_type != 3 && p->icmp_type != 11 && p->icmp_type != 12
+				      : p->proto != IPPROTO_ICMPV6_ || p->icmp_type < 1 || p->icmp_type > 4)
+		return -1;
+	if (!in->present || !in->has_ports || !ll_ip_eq(in->src, p->dst) ||
+	    (in->proto != IPPROTO_TCP_ && in->proto != IPPROTO_UDP_))
+		return -1;
+	q.family = in->family;
+	q.proto = in->proto;
+	q.src = in->src;
+	q.dst = in->dst;
+	q.sport = in->sport;
+	q.dport = in->dport;
+	q.l4_ok = 1;
+	q.dir = p->dir == PKT_DIR_OUT ? PKT_DIR_IN : PKT_DIR_OUT; /* it came the other way */
+	q.dir_guessed = p->dir_guessed;
+	r = lifeline_match(l, &q, now_us);
+	return r == R_HEARTBEAT || r == R_DHCP || r == R_DNS ? r : -1;
+}
+
 /*
  * Drop the learned servers a new lease of family @v6 on interface @ifindex
  * replaces (those of another known interface stay), and any learned server

@@ -372,6 +372,14 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		goto done;
 	}
 
+	/* An ICMP error about a lifeline packet goes with it, as "related" to it. */
+	if (is_icmp_error(p) && (ll = lifeline_match_quoted(&pl->lifeline, p, now_us)) >= 0) {
+		v->accept = true;
+		v->by = BY_LIFELINE;
+		v->reason = (uint8_t)ll;
+		goto done;
+	}
+
 	/* 2. Flows: an ICMP error goes with the flow it quotes (conntrack's "related"). */
 	if (is_icmp_error(p) && (f = flow_lookup_icmp_error(pl->flows, p, now_us))) {
 		if (f->generation != pl->generation)

@@ -111,6 +111,16 @@ void lifeline_note_query(struct lifeline *l, const struct pkt *p, uint64_t now_u
 int lifeline_match(const struct lifeline *l, const struct pkt *p, uint64_t now_us);
 
 /*
+ * lifeline_match_quoted() - is ICMP error @p about a lifeline packet: one
+ * the error's destination sent (heartbeat, DHCP, DNS, read in the
+ * direction it went)? Returns that packet's reason, or -1. Like conntrack's
+ * "related" for the lifeline, which keeps no flows: a manager or resolver
+ * that is unreachable must say so, or the host's connect() and resolver
+ * wait out their timeouts before trying the next one.
+ */
+int lifeline_match_quoted(const struct lifeline *l, const struct pkt *p, uint64_t now_us);
+
+/*
  * lifeline_learn() - when @p is a DHCP client's request, remember its
  * transaction id; when it is a DHCPACK (option 6, option 52 overload) or a
  * DHCPv6 Reply (option 23) answering one of those within

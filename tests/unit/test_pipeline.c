@@ -138,6 +138,73 @@ static void test_denied_flow_squats_nothing(void **state)
 	config_free(&cfg);
 }
 
+/* An inbound ICMP error from router 192.0.2.1 quoting @proto @sport -> @dst:@dport sent by the host. */
+static void error_about(struct pkt *p, uint8_t type, uint8_t code, uint8_t proto, uint16_t sport,
+			const char *dst, uint16_t dport)
+{
+	v4_pkt(p, 1, PKT_DIR_IN, "192.0.2.1", "198.51.100.2");
+	p->icmp_type = type;
+	p->icmp_code = code;
+	p->inner.present = 1;
+	p->inner.family = 4;
+	p->inner.proto = proto;
+	p->inner.has_ports = 1;
+	ll_ip_parse("198.51.100.2", &p->inner.src);
+	ll_ip_parse(dst, &p->inner.dst);
+	p->inner.sport = sport;
+	p->inner.dport = dport;
+}
+
+/*
+ * The lifeline makes no flows, so an ICMP error about its packets quoted
+ * none and fell to the rules: under a policy with an inbound allow, the
+ * host's connect() to an unreachable manager, and its resolver asking a
+ * dead server, waited out their timeouts instead of trying the next.
+ */
+static void test_error_about_lifeline(void **state)
+{
+	struct policy *a = load("allow out any id 1\nallow in tcp to any port 22 id 2\n");
+	struct ll_errlist e = { 0 };
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+
+	(void)state;
+	assert_int_equal(config_load_string(&cfg, "t.conf",
+					    "manager 203.0.113.10\nhost 198.51.100.2\n"
+					    "dns-server 198.51.100.1\n", &e), 0);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	error_about(&p, 3, 1, 6, 40100, "203.0.113.10", 4120); /* host unreachable: the manager */
+	pipeline_judge(&pl, &p, 1, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.by, BY_LIFELINE);
+	assert_int_equal(v.reason, R_HEARTBEAT);
+	error_about(&p, 3, 3, 17, 5353, "198.51.100.1", 53); /* port unreachable: the resolver */
+	pipeline_judge(&pl, &p, 2, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.reason, R_DNS);
+	/* not a lifeline packet: the roles swapped, another address, or not the host's */
+	error_about(&p, 3, 1, 6, 4120, "203.0.113.10", 40100);
+	pipeline_judge(&pl, &p, 3, &v);
+	assert_false(v.accept);
+	assert_int_equal(v.reason, R_NOT_ALLOWED);
+	error_about(&p, 5, 1, 6, 40100, "203.0.113.10", 4120); /* a redirect: the rules' */
+	pipeline_judge(&pl, &p, 3, &v);
+	assert_false(v.accept);
+	error_about(&p, 3, 3, 17, 5353, "198.51.100.9", 53);
+	pipeline_judge(&pl, &p, 4, &v);
+	assert_false(v.accept);
+	error_about(&p, 3, 1, 6, 40100, "203.0.113.10", 4120);
+	ll_ip_parse("198.51.100.3", &p.inner.src);
+	pipeline_judge(&pl, &p, 5, &v);
+	assert_false(v.accept);
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+	ll_err_free(&e);
+}
+
 /* Later packets of a flow get the opening packet's decision in both directions. */
 static void test_flow_both_directions(void **state)
 {
@@ -782,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_reject_answer_passes),
 		cmocka_unit_test(test_related_as_conntrack), cmocka_unit_test(test_icmp_error_direction),
 		cmocka_unit_test(test_echo_reply_opens_nothing),
+		cmocka_unit_test(test_error_about_lifeline),
 		cmocka_unit_test(test_batch_equals_single),
 		cmocka_unit_test(test_ips_drop_outlives_rst),
 		cmocka_unit_test(test_ips_rst_ends_flow),
