@@ -998,6 +998,17 @@ static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
 	bool fin = p->tcp_flags & TCPF_FIN, known = f->tcp_bits & FLOW_END_KNOWN(side);
 	int32_t from = known ? (int32_t)(p->tcp_seq - f->tcp_end[side]) : 0;
 
+	/*
+	 * A FIN behind bytes its sender already sent (its number below the
+	 * next one known) is old or forged: Linux drops it (tcp_sequence()),
+	 * conntrack calls it out of window. Counted, one blind FIN|ACK at any
+	 * number behind - half of them - sent the flow to FIN_WAIT, and an
+	 * idle connection expired 120 s later, its next packet picked up
+	 * mid-stream as a new flow the rules judged (an outgoing connection's
+	 * answer: dropped as not allowed). A FIN sent again is at the end.
+	 */
+	if (fin && from <= 0 && known && (int32_t)(end - f->tcp_end[side]) < 0)
+		fin = false;
 	if (fin)
 		f->tcp_bits |= from <= 0 ? FLOW_FIN_SEEN(side) : FLOW_FIN_AHEAD(side);
 	else if (n && (int32_t)(from + n) >= 0) /* bytes at the held FIN's number: it was none */

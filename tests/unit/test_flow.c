@@ -236,8 +236,20 @@ static void test_fin_ahead_ignored(void **state)
 	tcp_seg(&p, true, 0x10, 5001, 0); /* Linux acknowledges what it has: 1001 */
 	p.tcp_ack = 1001;
 	assert_int_equal(pass(t, &p, 5)->tcp_state, FT_ESTABLISHED);
+	/*
+	 * A FIN 3,000,000 behind the one ahead: one of them is forged, and
+	 * neither counts (a FIN behind what its sender sent is old or blind,
+	 * test_fin_behind_ignored()): the flow stays established rather than
+	 * risk expiring a live connection. At the sender's next byte, past
+	 * that FIN, it counts.
+	 */
 	tcp_seg(&p, false, 0x11, 1001, 0);
-	assert_int_equal(pass(t, &p, 6)->tcp_state, FT_FIN_WAIT);
+	assert_int_equal(pass(t, &p, 6)->tcp_state, FT_ESTABLISHED);
+	flow_table_free(t);
+	t = flow_table_new(16);
+	segs(t, ahead, 3);
+	tcp_seg(&p, false, 0x11, 1001, 0);
+	assert_int_equal(pass(t, &p, 4)->tcp_state, FT_FIN_WAIT);
 	flow_table_free(t);
 	/* the server's last 100 bytes lost before its FIN: sent again, then both FINs acknowledged */
 	t = flow_table_new(16);
@@ -264,6 +276,43 @@ static void test_fin_ahead_ignored(void **state)
 	tcp_seg(&p, true, 0x10, 5001, 0);
 	p.tcp_ack = 1201;
 	assert_int_equal(pass(t, &p, 6)->tcp_state, FT_ESTABLISHED);
+	flow_table_free(t);
+}
+
+/*
+ * A FIN behind what its sender already sent is old or forged: Linux drops
+ * it (tcp_sequence()), conntrack calls it out of window. Counted, one blind
+ * FIN|ACK at any number behind (half of all numbers) sent an established
+ * flow to FIN_WAIT's 120 s, and an idle connection then came back
+ * mid-stream as a new flow (an outgoing one's answer: not allowed). The
+ * real FIN, and that FIN sent again, count.
+ */
+static void test_fin_behind_ignored(void **state)
+{
+	static const struct seg hs[] = {
+		{ false, 0x02, 1000 }, { true, 0x12, 5000 }, { false, 0x10, 1001 },
+	};
+	struct flow_table *t = flow_table_new(16);
+	struct pkt p;
+
+	(void)state;
+	segs(t, hs, 3);
+	tcp_seg(&p, true, 0x18, 5001, 100); /* the server's 100 bytes */
+	p.tcp_ack = 1001;
+	assert_int_equal(pass(t, &p, 4)->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, true, 0x11, 5101 - 400000, 0); /* a blind FIN|ACK, far behind */
+	p.tcp_ack = 123456789;
+	assert_int_equal(pass(t, &p, 5)->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, true, 0x11, 5001, 0); /* behind the server's 100 bytes: no FIN of theirs */
+	p.tcp_ack = 1001;
+	assert_int_equal(pass(t, &p, 6)->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, true, 0x11, 5101, 0); /* the real one */
+	p.tcp_ack = 1001;
+	assert_int_equal(pass(t, &p, 7)->tcp_state, FT_FIN_WAIT);
+	assert_int_equal(pass(t, &p, 8)->tcp_state, FT_FIN_WAIT); /* sent again */
+	tcp_seg(&p, true, 0x19, 5001, 100); /* or with its bytes */
+	p.tcp_ack = 1001;
+	assert_int_equal(pass(t, &p, 9)->tcp_state, FT_FIN_WAIT);
 	flow_table_free(t);
 }
 
@@ -1325,6 +1374,7 @@ int main(void)
 		cmocka_unit_test(test_interfaces),
 		cmocka_unit_test(test_blind_rst_ignored),
 		cmocka_unit_test(test_fin_ahead_ignored),
+		cmocka_unit_test(test_fin_behind_ignored),
 		cmocka_unit_test(test_unanswered_syn_reopens),
 		cmocka_unit_test(test_dropped_fins),
 		cmocka_unit_test(test_bad_checksum_ignored), cmocka_unit_test(test_rst_at_fin),
