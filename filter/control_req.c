@@ -666,6 +666,15 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 		goto out;
 	fputs(diff, out);
 	warn_unqueued(c, out);
+	/*
+	 * A plain load over one awaiting confirm ends that wait: its rollback
+	 * will not come. Said, so that whoever ran `load --confirm` does not
+	 * count on it (last-good is still the policy before the unconfirmed one).
+	 */
+	if (replaced && !r.confirm_s)
+		fputs("the pending confirm is cancelled: the policy that awaited it was replaced and "
+		      "no rollback will come by itself; `lifelinectl rollback` goes back to the last "
+		      "confirmed policy\n", out);
 	if (r.confirm_s)
 		fprintf(out, "run `lifelinectl confirm %.16s` within %" PRIu64 " s, or %s\n",
 			c->meta.sha256, r.confirm_s, !kept ? "the policy in last-good.pol (the empty "

@@ -614,6 +614,20 @@ check reset_stopped_lifeline_kept has "$T/hooks" "4120"
 check reset_stopped_persisted [ ! -s "$T/e3/state/current.pol" ]
 stop e3
 
+# a plain load over one awaiting confirm cancels the rollback: it says so, and rollback
+# still goes to the last confirmed policy
+conf e7
+start e7 "" || nok start_e7 "fake engine did not start"
+run e7 load "$P/b.pol"
+run e7 load --confirm 30 "$P/bad.pol"
+run e7 load "$P/c.pol"
+check load_over_pending_says has "$T/out" "the pending confirm is cancelled: the policy that awaited it was replaced"
+run e7 status; check load_over_pending_none has "$T/out" "confirm: none pending"
+run e7 rollback; run e7 show; check load_over_pending_rollback has "$T/out" "port 2222 id 1"
+run e7 load "$P/a.pol"
+check load_plain_silent bash -c "! grep -q 'pending confirm' '$T/out'"
+stop e7
+
 # the engine resets but cannot write its state directory (here: read-only in the engine's
 # mount namespace, as a unit's ReadWritePaths= leaves a moved one): the console persists
 # the empty policy itself, or a restart would bring the old policy back
