@@ -140,6 +140,18 @@ static int parse_flowbits(struct ips_pctx *c, struct ips_rule *r, char *val)
 	return 0;
 }
 
+/*
+ * Suricata 8's additions (type backoff with multiplier, track by_flow):
+ * unsupported, so --skip-unsupported skips the rule and names them,
+ * rather than a "bad value" that fails the whole policy.
+ */
+static int thresh_unsup(struct ips_pctx *c, const char *kw, const char *what)
+{
+	snprintf(c->unsup_buf, sizeof(c->unsup_buf), "%s/%s", kw, what);
+	c->unsup = c->unsup_buf;
+	return -ENOTSUP;
+}
+
 /* threshold: type T, track K, count N, seconds S; detection_filter: track, count, seconds. */
 static int parse_threshold(struct ips_pctx *c, struct ips_rule *r, const char *kw, char *val)
 {
@@ -155,6 +167,11 @@ static int parse_threshold(struct ips_pctx *c, struct ips_rule *r, const char *k
 			return bad(c, kw, k);
 		*a++ = 0;
 		a = trim(a);
+		if ((!strcmp(k, "type") && !det && !strcmp(a, "backoff")) ||
+		    (!strcmp(k, "track") && !strcmp(a, "by_flow")))
+			return thresh_unsup(c, kw, a);
+		if (!strcmp(k, "multiplier") && !det)
+			return thresh_unsup(c, kw, k);
 		if (!strcmp(k, "type") && !det) {
 			th.kind = !strcmp(a, "limit") ? ITH_LIMIT : !strcmp(a, "threshold") ? ITH_THRESHOLD :
 				  !strcmp(a, "both") ? ITH_BOTH : ITH_NONE;

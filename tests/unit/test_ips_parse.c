@@ -135,16 +135,24 @@ static void test_skip_unsupported(void **state)
 		"alert http any any -> any any (content:\"a\"; sid:2;)\n"
 		"alert tcp any any -> any any (content:\"a\"; http_uri; sid:3;)\n"
 		"alert tcp any any -> any any (content:\"a\"; file_data; sid:4;)\n"
-		"alert tcp any any -> any any (content:\"a\"; sid:5;)\n",
+		"alert tcp any any -> any any (content:\"a\"; sid:5;)\n"
+		/* Suricata 8's threshold additions: skipped, not a policy error */
+		"alert tcp any any -> any any (content:\"b\"; threshold:type limit, track by_flow, "
+		"count 1, seconds 60; sid:6;)\n"
+		"alert tcp any any -> any any (content:\"c\"; threshold:type backoff, track by_src, "
+		"count 1, multiplier 10; sid:7;)\n"
+		"alert tcp any any -> any any (content:\"d\"; detection_filter:track by_flow, count 2, "
+		"seconds 60; sid:8;)\n",
 		true, &errs);
 
 	(void)state;
 	assert_non_null(rs);
 	assert_int_equal(errs.n, 0);
 	assert_int_equal(ips_ruleset_count(rs, &skipped), 1);
-	assert_int_equal(skipped, 4);
+	assert_int_equal(skipped, 7);
 	ips_ruleset_skips(rs, count_kw, counts);
-	assert_string_equal(counts, "http_uri=2 protocol http=1 file_data=1 ");
+	assert_string_equal(counts, "http_uri=2 protocol http=1 file_data=1 threshold/by_flow=1 "
+				    "threshold/backoff=1 detection_filter/by_flow=1 ");
 	ips_ruleset_free(rs);
 }
 
