@@ -96,6 +96,7 @@ static bool signature(void *arg, uint32_t sid, struct ev_sig *out)
 	out->rev = r.rev;
 	out->severity = r.severity < 256 ? (uint8_t)r.severity : 255;
 	out->category = r.category;
+	out->blocks = r.blocks;
 	return true;
 }
 

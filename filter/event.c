@@ -502,18 +502,22 @@ static void tally(int rc, int *n, int *err)
 		*err = rc;
 }
 
-/* alert.signature, gid, rev, severity and category of ev->sid, as the rule says them. */
-static void describe(struct event *ev, event_sig_fn sig, void *arg)
+/*
+ * alert.signature, gid, rev, severity and category of ev->sid, as the rule
+ * says them; true when it is a drop or reject rule.
+ */
+static bool describe(struct event *ev, event_sig_fn sig, void *arg)
 {
 	struct ev_sig d = { 0 };
 
 	if (!sig || !sig(arg, ev->sid, &d))
-		return;
+		return false;
 	ev->signature = d.msg;
 	ev->gid = d.gid;
 	ev->rev = d.rev;
 	ev->severity = d.severity;
 	ev->category = d.category ? d.category : ""; /* Suricata always writes it */
+	return d.blocks;
 }
 
 int event_emit_verdict(struct ev_log *log, const struct pkt *p, const struct verdict *v,
@@ -533,8 +537,13 @@ int event_emit_verdict(struct ev_log *log, const struct pkt *p, const struct ver
 
 		a.type = EV_ALERT;
 		a.sid = v->alerts[i];
-		describe(&a, sig, arg);
-		a.blocked = ips_drop && v->rule == a.sid;
+		/*
+		 * as Suricata's AlertJsonHeader(): the alert's own rule decides,
+		 * so every drop or reject rule that matched a dropped packet
+		 * says "blocked", not only the one the verdict names
+		 */
+		bool blocks = describe(&a, sig, arg);
+		a.blocked = (ips_drop && v->rule == a.sid) || (!v->accept && blocks);
 		tally(event_emit(log, &a), &n, &err);
 	}
 	for (uint32_t i = 0; i < v->nlogged && i < FW_MAX_LOGGED; i++) {

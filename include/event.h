@@ -103,6 +103,7 @@ struct ev_sig {
 	uint32_t gid, rev;
 	uint8_t severity;     /* ips_rule_info()'s; 0: not known */
 	const char *category; /* the classtype's description; NULL: none */
+	bool blocks;          /* a drop or reject rule */
 };
 /* Fills @out for the IPS rule with @sid; false when there is none. */
 typedef bool (*event_sig_fn)(void *arg, uint32_t sid, struct ev_sig *out);
@@ -111,9 +112,9 @@ typedef bool (*event_sig_fn)(void *arg, uint32_t sid, struct ev_sig *out);
  * event_emit_verdict() - the events one judged packet makes: a drop event
  * when it was dropped (not for a `nolog` deny), a log event per log-only
  * rule, an alert per IPS sid (alert.action "blocked" for the sid that
- * dropped it). @sig/@arg look up signatures (may be NULL). Returns the
- * number of lines written (rate-limited ones are not errors) or the first
- * -errno.
+ * dropped it and, on a dropped packet, every other drop or reject rule).
+ * @sig/@arg look up signatures (may be NULL). Returns the number of lines
+ * written (rate-limited ones are not errors) or the first -errno.
  */
 int event_emit_verdict(struct ev_log *log, const struct pkt *p, const struct verdict *v,
 		       uint64_t ts_us, event_sig_fn sig, void *arg);

@@ -82,6 +82,7 @@ struct ips_rule_info {
 	uint32_t gid, rev;
 	uint32_t severity;    /* as Suricata's: priority, else the classtype's, else 3 */
 	const char *category; /* the classtype's description; NULL: none or unknown */
+	bool blocks;          /* a drop or reject rule: its alerts say "blocked", as Suricata's */
 };
 bool ips_rule_info(const struct ips_ruleset *rs, uint32_t sid, struct ips_rule_info *out);
 /* ips_ruleset_skips() - call @cb once per skipped keyword with its rule count. */

@@ -528,7 +528,8 @@ bool ips_rule_info(const struct ips_ruleset *rs, uint32_t sid, struct ips_rule_i
 	if (!r)
 		return false;
 	*out = (struct ips_rule_info){ .msg = r->msg, .gid = r->gid, .rev = r->rev,
-				       .category = ips_class_find(r->classtype, &prio) };
+				       .category = ips_class_find(r->classtype, &prio),
+				       .blocks = r->action == IRA_DROP || r->action == IRA_REJECT };
 	/* an explicit priority wins over the classtype's, wherever it stands in the rule */
 	out->severity = r->priority > 0 ? (uint32_t)r->priority : (uint32_t)prio;
 	return true;

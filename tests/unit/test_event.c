@@ -635,10 +635,15 @@ static void test_threads(void **state)
 static bool sig_of(void *arg, uint32_t sid, struct ev_sig *out)
 {
 	(void)arg;
+	if (sid == 2001 || sid == 2002) { /* a second drop rule, an alert rule */
+		*out = (struct ev_sig){ .msg = sid == 2001 ? "second drop" : "just alert", .gid = 1,
+					.rev = 1, .severity = 3, .blocks = sid == 2001 };
+		return true;
+	}
 	if (sid != 2000)
 		return false;
 	*out = (struct ev_sig){ .msg = "ET SCAN probe", .gid = 1, .rev = 7, .severity = 2,
-				.category = "Attempted Information Leak" };
+				.category = "Attempted Information Leak", .blocks = true };
 	return true;
 }
 
@@ -698,6 +703,18 @@ static void test_emit_verdict(void **state)
 	v.by = BY_FLOW;
 	v.nalerts = 0;
 	assert_int_equal(event_emit_verdict(log, &p, &v, TS, sig_of, NULL), 1);
+	/*
+	 * two drop rules and an alert rule on one packet: as Suricata's
+	 * AlertJsonHeader(), each alert's own rule decides its action, so
+	 * both drop rules say "blocked", the alert rule "allowed"
+	 */
+	v.by = BY_IPS;
+	v.rule = 2001;
+	v.nalerts = 3;
+	v.alerts[0] = 2000;
+	v.alerts[1] = 2001;
+	v.alerts[2] = 2002;
+	assert_int_equal(event_emit_verdict(log, &p, &v, TS, sig_of, NULL), 4);
 	/* the lifeline makes no event */
 	memset(&v, 0, sizeof(v));
 	v.accept = true;
@@ -707,20 +724,23 @@ static void test_emit_verdict(void **state)
 	event_log_close(log);
 
 	text = slurp(path);
-	assert_int_equal(count_lines(text, "\n"), 9);
-	assert_int_equal(count_lines(text, "\"event_type\":\"drop\""), 3);
+	assert_int_equal(count_lines(text, "\n"), 13);
+	assert_int_equal(count_lines(text, "\"event_type\":\"drop\""), 4);
 	assert_int_equal(count_lines(text, "\"event_type\":\"log\""), 4);
-	assert_int_equal(count_lines(text, "\"event_type\":\"alert\""), 2);
+	assert_int_equal(count_lines(text, "\"event_type\":\"alert\""), 5);
 	assert_int_equal(count_lines(text, "\"firewall\":{\"rule_id\":10,\"action\":\"deny\"}"), 1);
 	assert_int_equal(count_lines(text, "\"firewall\":{\"rule_id\":15,\"action\":\"log-only\"}"), 2);
 	assert_int_equal(count_lines(text, "\"action\":\"allowed\",\"gid\":1,\"signature_id\":2000,"
 					   "\"rev\":7,\"signature\":\"ET SCAN probe\","
 					   "\"category\":\"Attempted Information Leak\",\"severity\":2}"), 1);
-	assert_int_equal(count_lines(text, "\"action\":\"blocked\""), 3);
+	assert_int_equal(count_lines(text, "\"action\":\"blocked\""), 6);
+	assert_int_equal(count_lines(text, "\"action\":\"blocked\",\"gid\":1,\"signature_id\":2000,"), 4);
+	assert_int_equal(count_lines(text, "\"action\":\"blocked\",\"gid\":1,\"signature_id\":2001,"), 2);
+	assert_int_equal(count_lines(text, "\"action\":\"allowed\",\"gid\":1,\"signature_id\":2002,"), 1);
 	assert_int_equal(count_lines(text, "\"by\":\"flow\",\"reason\":\"drop\""), 1);
 	assert_int_equal(count_lines(text, "\"rule_id\":2000"), 0);
-	assert_int_equal(count_lines(text, "\"in_iface\":\"eth0\""), 9);
-	assert_int_equal(count_lines(text, "\"by\":\"ips\",\"reason\":\"drop\""), 2);
+	assert_int_equal(count_lines(text, "\"in_iface\":\"eth0\""), 13);
+	assert_int_equal(count_lines(text, "\"by\":\"ips\",\"reason\":\"drop\""), 6);
 	free(text);
 	unlink(path);
 }
