@@ -302,6 +302,16 @@ struct ips_pctx {
 	uint32_t rules_cap;
 };
 
+/*
+ * ips_strict() - refuse what Suricata refuses but an earlier lifeline
+ * loaded? Not for a text that ran (policy_opts.ran): an upgrade must not
+ * refuse the state directory's policy and start the empty one.
+ */
+static inline bool ips_strict(const struct ips_pctx *c)
+{
+	return !c->o || !c->o->ran;
+}
+
 /* ips_rules.c */
 /*
  * ips_index_grow() - double the open-addressed index @v/@cap (@first slots

@@ -252,10 +252,21 @@ static int parse_info(struct ips_pctx *c, struct ips_rule *r, const char *name, 
 		return set_str(c, &r->msg, val, name);
 	if (!strcmp(name, "classtype"))
 		return set_str(c, &r->classtype, val, name);
+	/* as Suricata's detect-sid.c and detect-rev.c: a second one, or rev 0, is an error */
+	if (((!strcmp(name, "sid") && r->sid) || (!strcmp(name, "rev") && r->rev)) && ips_strict(c)) {
+		ips_perr(c, "%s given twice", name);
+		return -EINVAL;
+	}
 	if (!strcmp(name, "sid"))
 		return set_u32(c, &r->sid, val, name);
-	if (!strcmp(name, "rev"))
-		return set_u32(c, &r->rev, val, name);
+	if (!strcmp(name, "rev")) {
+		if (set_u32(c, &r->rev, val, name))
+			return -EINVAL;
+		if (r->rev || !ips_strict(c))
+			return 0;
+		ips_perr(c, "rev 0 is invalid");
+		return -EINVAL;
+	}
 	if (!strcmp(name, "gid"))
 		return set_u32(c, &r->gid, val, name);
 	if (!strcmp(name, "priority")) {
@@ -474,6 +485,42 @@ static void mark_chain(struct ips_item *v, uint32_t n)
 	}
 }
 
+/*
+ * fast_pattern as Suricata's detect-fast-pattern.c and detect-distance.c
+ * accept it: on one content of the rule only; `only` on a content that is
+ * neither negated nor placed (offset, depth, distance, within) and that no
+ * relative content follows; a negated one not placed either. @n_fast
+ * counts the contents with fast_pattern across the rule's lists.
+ */
+static int check_fast(struct ips_pctx *c, const struct ips_item *v, uint32_t n, uint32_t *n_fast)
+{
+	const uint16_t placed = IC_OFFSET | IC_DEPTH | IC_DISTANCE | IC_WITHIN;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ips_content *ct = &v[i].u.c;
+
+		if (v[i].kind != II_CONTENT || !(ct->flags & IC_FAST))
+			continue;
+		if (++*n_fast > 1) {
+			ips_perr(c, "fast_pattern can be used on only one content in a rule");
+			return -EINVAL;
+		}
+		if ((ct->flags & IC_FAST_ONLY) &&
+		    ((ct->flags & (IC_NEG | placed)) || (i + 1 < n && v[i + 1].relative &&
+							 v[i + 1].kind == II_CONTENT))) {
+			ips_perr(c, "fast_pattern:only cannot be used on a negated content, with offset, "
+				    "depth, distance or within, or before a relative content");
+			return -EINVAL;
+		}
+		if ((ct->flags & IC_NEG) && (ct->flags & placed)) {
+			ips_perr(c, "fast_pattern cannot be used on a negated content with offset, "
+				    "depth, distance or within");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Checks that need the whole rule. */
 static int check_rule(struct ips_pctx *c, struct ips_rule *r, const char *action)
 {
@@ -493,6 +540,15 @@ static int check_rule(struct ips_pctx *c, struct ips_rule *r, const char *action
 	}
 	if (check_hlists(c, r))
 		return -EINVAL;
+	if (ips_strict(c)) {
+		uint32_t n_fast = 0;
+
+		if (check_fast(c, r->items, r->nitems, &n_fast))
+			return -EINVAL;
+		for (uint8_t i = 0; i < r->nhl; i++)
+			if (check_fast(c, r->hl[i].items, r->hl[i].nitems, &n_fast))
+				return -EINVAL;
+	}
 	mark_chain(r->items, r->nitems);
 	for (uint8_t i = 0; i < r->nhl; i++)
 		mark_chain(r->hl[i].items, r->hl[i].nitems);

@@ -312,6 +312,10 @@ static int parse_fast_pattern(struct ips_pctx *c, struct ips_rule *r, char *val)
 
 	if (!ct)
 		return -EINVAL;
+	if ((ct->flags & IC_FAST) && ips_strict(c)) { /* as Suricata's detect-fast-pattern.c */
+		ips_perr(c, "fast_pattern given twice for the same content");
+		return -EINVAL;
+	}
 	ct->flags |= IC_FAST;
 	if (!val)
 		return 0;
@@ -603,6 +607,11 @@ static int parse_byte(struct ips_pctx *c, struct ips_rule *r, const char *kw, ch
 		rc = byte_flag(c, kw, f[i], &b);
 	if (rc)
 		return rc;
+	/* as Suricata's detect-bytetest.c: "Cannot use a base without \"string\"" */
+	if (test && !(b.flags & IB_STRING) && b.base && ips_strict(c)) {
+		ips_perr(c, "byte_test: hex, dec and oct need 'string'");
+		return -EINVAL;
+	}
 	if (!(b.flags & IB_STRING) && b.nbytes > 8) {
 		ips_perr(c, "%s: %u bytes need 'string'", kw, b.nbytes);
 		return -EINVAL;

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "ips.h"
 #include "state.h"
 #include "../../filter/engine_int.h" /* engine_persist_given() */
 
@@ -313,7 +314,7 @@ static void test_corrupt_current_falls_back(void **state)
 /*
  * A policy an earlier version ran, in the state directory, holding what
  * this one refuses in a load (an empty list, a negation of everything, an
- * unknown escape, a C1 control): the upgraded engine starts with it, as it
+ * unknown escape, a C1 control, IPS rules Suricata refuses): the upgraded engine starts with it, as it
  * ran, not with the empty policy (rev20: it started accepting everything).
  */
 static void test_earlier_version_policy_runs(void **state)
@@ -321,7 +322,13 @@ static void test_earlier_version_policy_runs(void **state)
 	static const char text[] = "deny priority 4 in tcp to any port { } id 1\n"
 				   "deny priority 4 in any from ! ::/0 id 2\n"
 				   "deny priority 4 in any msg \"no \\d \xc2\x85\" id 3\n"
-				   "deny priority 4 out any id 4\n";
+				   "deny priority 4 out any id 4\n"
+				   /* what Suricata refuses: sid twice, rev 0, fast_pattern twice, a base without string */
+				   "alert tcp any any -> any any (content:\"a\"; sid:5; sid:6;)\n"
+				   "alert tcp any any -> any any (content:\"b\"; sid:7; rev:0;)\n"
+				   "alert tcp any any -> any any (content:\"c\"; fast_pattern; content:\"d\"; "
+				   "fast_pattern; sid:8;)\n"
+				   "alert tcp any any -> any any (byte_test:2,=,16,0,hex; sid:9;)\n";
 	struct state_meta m = { 0 };
 	struct ll_errlist errs = { 0 };
 	char why[512];
@@ -329,10 +336,11 @@ static void test_earlier_version_policy_runs(void **state)
 
 	(void)state;
 	assert_null(policy_load_string("load", text, NULL, &errs)); /* a load refuses it */
-	assert_true(errs.n >= 4);
+	assert_true(errs.n >= 8);
 	ll_err_free(&errs);
 	assert_non_null(p = restart_with("", text, &m, why, sizeof(why)));
 	assert_int_equal(p->nrules, 4);
+	assert_int_equal(ips_ruleset_count(p->ips, NULL), 4);
 	assert_string_equal(why, "");
 	policy_free(p);
 	assert_non_null(p = state_load_policy(dir, STATE_CURRENT, NULL, why, sizeof(why)));
