@@ -612,7 +612,9 @@ static void scan_packet(struct scan *s, const struct ips_group *g)
 	for (uint32_t i = 0; i < n && !s->stop; i++) {
 		uint32_t ri = (uint32_t)w->live[i];
 		const struct ips_rule *r = &s->rs->rules[ri];
-		if (stream_only(r) || (r->iponly && s->iponly_done) || !rule_head_ok(s, r))
+		/* a header-only tcp-stream rule is ip-only: checked here, on the packet */
+		if ((stream_only(r) && !r->iponly) || (r->iponly && s->iponly_done) ||
+		    !rule_head_ok(s, r))
 			continue;
 		/* header buffers first: a few dozen bytes each, where the payload may be thousands */
 		if ((r->nhl && !ips_head_buffers_ok(r, p, w->md)) ||

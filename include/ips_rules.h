@@ -188,7 +188,7 @@ struct ips_rule {
 	uint8_t action, proto;
 	uint8_t family;     /* 0 any, 4 or 6 (ipv4/ipv6/icmpv4/icmpv6 headers) */
 	bool bidir, noalert;
-	bool iponly;        /* header-only ip rule: Suricata checks it once per flow direction */
+	bool iponly;        /* header-only rule: Suricata checks it once per flow direction */
 	uint8_t flow;       /* IF_* */
 	uint16_t hdr;       /* IH_* */
 	uint8_t ipopt;      /* ipopts: the IPv4 option type, or IPS_IPOPT_ANY */
@@ -295,6 +295,7 @@ struct ips_pctx {
 	char unsup_buf[64];
 	struct srcloc unsup_loc;
 	bool told_skip; /* the first unsupported-keyword error named --skip-unsupported */
+	bool addr_neg;  /* the rule's addresses negate something (Suricata's contains_negation) */
 	uint32_t *sids, sids_cap; /* the rules kept so far by (gid, sid): ips_rules.c */
 	size_t join_len[2], join_cap[2]; /* the current rule's refs and metadata, as joined so far */
 	uint32_t *fb_index, fb_index_cap, fb_names_cap; /* flowbit names: open addressing, 1 + id */

@@ -119,6 +119,7 @@ static long header_in(struct ips_pctx *c, const char *text, struct ips_rule *r, 
 	if ((rc = parse_proto(c, tok[1], r)))
 		return rc;
 	at(c, &base, st[2]);
+	c->addr_neg = false;
 	rc |= ips_parse_addr(c, tok[2], &r->src);
 	at(c, &base, st[3]);
 	rc |= ips_parse_ports(c, tok[3], &r->sp);
@@ -521,6 +522,26 @@ static int check_fast(struct ips_pctx *c, const struct ips_item *v, uint32_t n, 
 	return 0;
 }
 
+/*
+ * Suricata's SignatureIsIPOnly(): no payload or buffer keyword, no flow, no
+ * packet test, flowbits only `set`; the protocol (tcp-pkt and tcp-stream
+ * too) and ports may be anything (its IP-only engine checks them,
+ * IPOnlyMatchPacket()). Such a rule is checked on the first packet of each
+ * flow direction only - unless its addresses negate something (a `!`, also
+ * inside $EXTERNAL_NET): Suricata 7+ makes that a "like ip-only" rule, which
+ * the packet engine checks on every packet (SignatureIsIPOnly() returns 2;
+ * user guide: Rule Types and Categorization).
+ */
+static bool is_iponly(const struct ips_rule *r)
+{
+	if (r->nitems || r->nhl || r->hdr || r->flow)
+		return false;
+	for (uint32_t i = 0; i < r->nfb; i++)
+		if (r->fb[i].cmd != IFB_SET)
+			return false;
+	return true;
+}
+
 /* Checks that need the whole rule. */
 static int check_rule(struct ips_pctx *c, struct ips_rule *r, const char *action)
 {
@@ -552,8 +573,7 @@ static int check_rule(struct ips_pctx *c, struct ips_rule *r, const char *action
 	mark_chain(r->items, r->nitems);
 	for (uint8_t i = 0; i < r->nhl; i++)
 		mark_chain(r->hl[i].items, r->hl[i].nitems);
-	r->iponly = r->proto == IPSP_IP && r->sp.any && r->dp.any && !r->nitems && !r->nhl &&
-		    !r->hdr && !r->flow && !r->nfb;
+	r->iponly = is_iponly(r) && !c->addr_neg;
 	return check_dsize(c, r);
 }
 

@@ -323,6 +323,7 @@ static int parse_list(struct pstate *st, struct rset *out)
 		struct rset *dst = n ? &neg : &pos;
 		if (n)
 			st->s++;
+		st->c->addr_neg |= n && !st->port;
 		rc = parse_item(st, dst);
 		while (!rc && *st->s == ' ')
 			st->s++;
@@ -368,6 +369,7 @@ static int parse_item(struct pstate *st, struct rset *out)
 		neg = !neg;
 		st->s++;
 	}
+	st->c->addr_neg |= neg && !st->port;
 	if (*st->s == '[') {
 		rc = parse_list(st, &tmp);
 	} else {
