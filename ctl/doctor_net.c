@@ -25,6 +25,30 @@
 #include "doctor.h"
 #include "hooks.h"
 
+/*
+ * A rule of the host's ahead of our jump in mangle INPUT or OUTPUT that
+ * accepts, drops or returns: what it matches never reaches our chain, so
+ * never the queue, while every chain of ours looks installed. Said as a
+ * warning (a MARK or LOG rule there goes on to the jump: none).
+ */
+static bool rule_ahead(struct doctor *d)
+{
+	char rule[160];
+
+	for (int fam = 4; fam <= 6; fam += 2)
+		for (int j = HOOKS_JUMP_IN; j <= HOOKS_JUMP_OUT; j++) {
+			if (hooks_ipt_rule_ahead(fam, j, rule, sizeof(rule)) != 1)
+				continue;
+			doctor_line(d, DOC_WARN, "kernel rules", "%s: a rule ahead of lifeline's "
+				    "jump to %s in mangle %s (`%s`): what it accepts or drops there "
+				    "never reaches lifeline (neither its policy nor the lifeline rules)",
+				    fam == 4 ? "iptables" : "ip6tables", hooks_ipt_jump(j)->chain,
+				    hooks_ipt_jump(j)->from, rule);
+			return true;
+		}
+	return false;
+}
+
 /* doctor_check_hooks() - our nft table or iptables chains, with queue and lifeline rules. */
 void doctor_check_hooks(struct doctor *d)
 {
@@ -87,6 +111,8 @@ void doctor_check_hooks(struct doctor *d)
 					    "rejects are dropped without an answer; the next policy load "
 					    "or a restart puts them back", HOOKS_IPT_REJECT_IN,
 					    HOOKS_IPT_REJECT_OUT);
+			else if (b == HOOKS_IPTABLES && rule_ahead(d))
+				; /* said */
 			else if (!strstr(out, "pkttype")) /* hooks.h, HOOKS_*_NOT_UNICAST */
 				doctor_line(d, DOC_WARN, "kernel rules", "%s: TCP in broadcast or "
 					    "multicast frames is queued (rules of an earlier lifelined?): "

@@ -229,6 +229,70 @@ int hooks_ipt_missing_jumps(int family)
 	return m;
 }
 
+/*
+ * Does rule @l (one `iptables -S` line, @n bytes) end a packet's walk of
+ * the chain, or may it (a jump to a chain of the host's, a goto)? Targets
+ * that only change the packet, mark or log it go on to the next rule.
+ */
+static bool rule_decides(const char *l, size_t n)
+{
+	static const char *const goes_on[] = { "MARK", "CONNMARK", "DSCP", "TOS", "TTL", "HL",
+					       "LOG", "NFLOG", "CLASSIFY", "TCPMSS", "TEE",
+					       "AUDIT", "TRACE", "CHECKSUM", "SECMARK", "CONNSECMARK",
+					       "IDLETIMER", "LED", "RATEEST", "TCPOPTSTRIP" };
+	char line[512], *t;
+	size_t k;
+
+	snprintf(line, sizeof(line), "%.*s", (int)n, l);
+	if (strstr(line, " -g "))
+		return true;
+	if (!(t = strstr(line, " -j ")))
+		return false; /* counts, nothing more */
+	t += 4;
+	k = strcspn(t, " ");
+	for (size_t i = 0; i < sizeof(goes_on) / sizeof(goes_on[0]); i++)
+		if (strlen(goes_on[i]) == k && !strncmp(t, goes_on[i], k))
+			return false;
+	return true;
+}
+
+/* hooks_ipt_rule_ahead() - see hooks.h. */
+int hooks_ipt_rule_ahead(int family, int jump, char *out, size_t len)
+{
+	const struct hooks_jump *jp = hooks_ipt_jump(jump);
+	char *const argv[] = { family == 4 ? "iptables" : "ip6tables", HOOKS_XT_WAIT, "-t",
+			       (char *)jp->table, "-S", (char *)jp->from, NULL };
+	char *list = malloc(HOOKS_LIST_MAX), head[64], ours[128];
+	size_t n;
+	int rc;
+
+	if (!list)
+		return -ENOMEM;
+	rc = hooks_run(argv, NULL, 0, list, HOOKS_LIST_MAX);
+	if (rc) {
+		free(list);
+		return rc == HOOKS_XT_LOCKED ? -EBUSY : -EIO;
+	}
+	snprintf(head, sizeof(head), "-A %s ", jp->from);
+	snprintf(ours, sizeof(ours), "-A %s -j %s", jp->from, jp->chain);
+	/* the chain's rules ("-A CHAIN " lines; not -P, nor a tool's warning) up to our jump */
+	for (const char *l = list; *l; l += n, l += *l == '\n') {
+		n = strcspn(l, "\n");
+		if (strncmp(l, head, strlen(head)))
+			continue;
+		if (n == strlen(ours) && !strncmp(l, ours, n))
+			break;
+		if (rule_decides(l, n)) {
+			if (out && len)
+				snprintf(out, len, "%.*s", (int)n, l);
+			free(list);
+			return 1;
+		}
+	}
+	free(list);
+	return 0;
+}
+
 /* Delete every copy of jump @jp (a crashed engine's restart may have doubled one). */
 static void ipt_jump_delete(int family, const struct hooks_jump *jp, const char *wait)
 {

@@ -232,6 +232,17 @@ void hooks_ipt_text(const struct hooks_spec *s, int family, int jumps, FILE *out
  * then might be there twice).
  */
 int hooks_ipt_missing_jumps(int family);
+/*
+ * hooks_ipt_rule_ahead() - a rule of the host's ahead of our jump in mangle
+ * INPUT (@jump HOOKS_JUMP_IN) or OUTPUT (HOOKS_JUMP_OUT) of @family that
+ * ends what it matches there (ACCEPT, DROP, RETURN...) or may (a jump to a
+ * chain, a goto), so that never reaches the queue: 1, the rule in @out
+ * (@len, as `iptables -S` prints it). 0 when there is none (MARK,
+ * CONNMARK, LOG and the like ahead of it go on to it), or no jump
+ * (hooks_ipt_missing_jumps() tells that); -EBUSY when another process
+ * holds the xtables lock, -EIO when the tool fails.
+ */
+int hooks_ipt_rule_ahead(int family, int jump, char *out, size_t len);
 /* hooks_ipt_backstop_text() - the *security section alone, for @jumps' backstop bits. */
 void hooks_ipt_backstop_text(int jumps, FILE *out);
 void hooks_ipt_remove_text(int family, FILE *out);

@@ -10,7 +10,7 @@ B=${B:-build}
 LLD=$B/lifelined
 DIR=tests/hooks
 T=$(mktemp -d /tmp/llhooks.XXXXXX)
-NS=lllive-hooks-$$
+NS=${HOOKS_NS:-lllive-hooks-$$}
 cleanup() { ip netns del "$NS" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 
@@ -72,6 +72,38 @@ for conf in "$DIR"/*.conf; do
 	fi
 	ip netns exec "$NS" ipset destroy >/dev/null 2>&1
 done
+
+# A host rule ahead of lifeline's jump in mangle INPUT that accepts ends
+# what it matches there: never queued, while every chain of ours looks
+# installed. doctor must say so rather than "installed" (no engine here:
+# its socket is none); a MARK rule there goes on to the jump: no warning.
+in_ns() { ip netns exec "$NS" "$@"; }
+LLC=$B/lifelinectl
+doctor_hooks() {
+	in_ns "$LLC" -c "$T/doctor.conf" doctor >"$T/doctor.out" 2>&1
+	grep "kernel rules" "$T/doctor.out"
+}
+rule_ahead_told() {
+	local f=$T/default.iptables
+	printf 'control-socket %s/none.sock\nstate-dir %s/state\n' "$T" "$T" >"$T/doctor.conf"
+	in_ns ipset restore <"$f.ipset" && in_ns iptables-restore --noflush <"$f.v4" &&
+		in_ns ip6tables-restore --noflush <"$f.v6" || return 1
+	in_ns iptables -t mangle -I INPUT 1 -j MARK --set-xmark 0x1/0x80ffffff || return 1
+	if doctor_hooks | grep -q "rule ahead"; then
+		echo "# a MARK rule ahead of the jump was taken for one that decides"
+		return 1
+	fi
+	in_ns iptables -t mangle -I INPUT 1 -p tcp --dport 22 -j ACCEPT || return 1
+	doctor_hooks | grep -q "^warn  kernel rules .*iptables: a rule ahead of lifeline's jump to LIFELINE-IN in mangle INPUT (\`-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\`)"
+}
+if [ -s "$T/default.iptables.v4" ] && [ -x "$LLC" ]; then
+	if rule_ahead_told; then
+		echo "ok hooks-doctor-rule-ahead-of-jump"
+	else
+		echo "not ok hooks-doctor-rule-ahead-of-jump - doctor did not warn:"
+		grep "kernel rules" "$T/doctor.out" | sed 's/^/#   /'
+	fi
+fi
 
 # the nft backend installs and removes cleanly (table only) where nft queue exists
 exit 0
