@@ -317,18 +317,26 @@ static int ipt_restore(struct hooks *h, int family, int jumps)
 	}
 	if (!(f = open_memstream(&text, &len)))
 		return -ENOMEM;
-	hooks_ipt_text(&h->spec, family, jumps & ~HOOKS_JUMPS_BACKSTOP, f);
+	hooks_ipt_text(&h->spec, family, jumps & ~(HOOKS_JUMPS_BACKSTOP | HOOKS_JUMPS_CLEAR), f);
 	fclose(f);
 	err = run_text(h, argv, text, len);
-	if (err || !(jumps & HOOKS_JUMPS_BACKSTOP))
+	if (err)
 		return err;
-	text = NULL, len = 0;
-	if (!(f = open_memstream(&text, &len)))
-		return 0;
-	hooks_ipt_backstop_text(jumps, f);
-	fclose(f);
-	hooks_run(argv, text, len, NULL, 0);
-	free(text);
+	/* each apart: a kernel without the security or the raw table keeps the other */
+	for (int part = 0; part < 2; part++) {
+		text = NULL, len = 0;
+		if (part == 0 && !(jumps & HOOKS_JUMPS_BACKSTOP))
+			continue;
+		if (!(f = open_memstream(&text, &len)))
+			return 0;
+		if (part == 0)
+			hooks_ipt_backstop_text(jumps, f);
+		else
+			hooks_ipt_clear_text(jumps, f);
+		fclose(f);
+		hooks_run(argv, text, len, NULL, 0);
+		free(text);
+	}
 	return 0;
 }
 
@@ -526,7 +534,14 @@ static void ipt_remove(int family)
 	f = open_memstream(&text, &len);
 	if (!f)
 		return;
-	hooks_ipt_remove_text(family, f);
+	hooks_ipt_remove_text(false, f);
+	fclose(f);
+	hooks_run(restore, text, len, NULL, 0);
+	free(text);
+	text = NULL, len = 0;
+	if (!(f = open_memstream(&text, &len)))
+		return;
+	hooks_ipt_remove_text(true, f); /* apart: a kernel without the raw table keeps the rest gone */
 	fclose(f);
 	hooks_run(restore, text, len, NULL, 0);
 	free(text);

@@ -182,6 +182,7 @@ static const struct hooks_jump jump_at[HOOKS_JUMP__N] = {
 	{ "filter", "OUTPUT", HOOKS_IPT_REJECT_OUT, true },
 	{ "security", "INPUT", "DROP", true },
 	{ "security", "OUTPUT", "DROP", true },
+	{ "raw", "OUTPUT", HOOKS_IPT_CLEAR, false },
 };
 
 /* hooks_ipt_jump() - see hooks.h. */
@@ -225,6 +226,7 @@ void hooks_ipt_text(const struct hooks_spec *s, int family, int jumps, FILE *out
 			ipt_jump(&jump_at[j], out);
 	fprintf(out, "COMMIT\n");
 	hooks_ipt_backstop_text(jumps, out);
+	hooks_ipt_clear_text(jumps, out);
 }
 
 void hooks_ipt_backstop_text(int jumps, FILE *out)
@@ -238,10 +240,22 @@ void hooks_ipt_backstop_text(int jumps, FILE *out)
 	fprintf(out, "COMMIT\n");
 }
 
-/* Removal needs the jumps gone first; the caller deletes those it finds. */
-void hooks_ipt_remove_text(int family, FILE *out)
+void hooks_ipt_clear_text(int jumps, FILE *out)
 {
-	(void)family;
+	fprintf(out, "*raw\n:%s - [0:0]\n-F %s\n-A %s -j MARK --and-mark 0x%x\n", HOOKS_IPT_CLEAR,
+		HOOKS_IPT_CLEAR, HOOKS_IPT_CLEAR, ~(unsigned)HOOKS_MARK_MASK);
+	if (jumps & HOOKS_JUMPS_CLEAR)
+		ipt_jump(&jump_at[HOOKS_JUMP_CLEAR_OUT], out);
+	fprintf(out, "COMMIT\n");
+}
+
+/* Removal needs the jumps gone first; the caller deletes those it finds. */
+void hooks_ipt_remove_text(bool raw, FILE *out)
+{
+	if (raw) {
+		fprintf(out, "*raw\n-F %s\n-X %s\nCOMMIT\n", HOOKS_IPT_CLEAR, HOOKS_IPT_CLEAR);
+		return;
+	}
 	fprintf(out, "*%s\n-F %s\n-F %s\n-X %s\n-X %s\nCOMMIT\n", HOOKS_IPT_TABLE, HOOKS_IPT_IN,
 		HOOKS_IPT_OUT, HOOKS_IPT_IN, HOOKS_IPT_OUT);
 	fprintf(out, "*filter\n-F %s\n-F %s\n-X %s\n-X %s\nCOMMIT\n", HOOKS_IPT_REJECT_IN,

@@ -168,7 +168,11 @@ void hooks_nft_text(const struct hooks_spec *s, bool elements, FILE *out)
 				f ? "ipv6_addr" : "ipv4_addr");
 	fprintf(out, "add chain %s input { type filter hook input priority filter - 1; policy accept; }\n", T);
 	fprintf(out, "add chain %s output { type filter hook output priority filter - 1; policy accept; }\n", T);
-	fprintf(out, "flush chain %s input\nflush chain %s output\n", T, T);
+	/* include/hooks.h, LIFELINE-CLEAR: before everything, so a handed-back packet never meets it */
+	fprintf(out, "add chain %s clear { type filter hook output priority raw; policy accept; }\n", T);
+	fprintf(out, "flush chain %s input\nflush chain %s output\nflush chain %s clear\n", T, T, T);
+	fprintf(out, "add rule %s clear meta mark set meta mark and 0x%08x\n", T,
+		~(unsigned)HOOKS_MARK_MASK);
 	nft_chain(s, true, out);
 	nft_chain(s, false, out);
 	if (!elements)

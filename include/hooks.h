@@ -31,6 +31,7 @@ enum hooks_backend {
 #define HOOKS_IPT_OUT "LIFELINE-OUT"        /* ... and from OUTPUT */
 #define HOOKS_IPT_REJECT_IN "LIFELINE-REJECT-IN"   /* filter chain: IPS rejects, from INPUT */
 #define HOOKS_IPT_REJECT_OUT "LIFELINE-REJECT-OUT" /* ... from OUTPUT */
+#define HOOKS_IPT_CLEAR "LIFELINE-CLEAR"    /* raw: our mark bits cleared from what the host sends */
 #define HOOKS_SET_PREFIX "lifeline-"        /* ipset names: lifeline-mgr4, -mgr6, -dns4, -dns6 */
 #define HOOKS_NFLOG_GROUP 4118              /* NFLOG copies of DHCP replies and heartbeats */
 /*
@@ -205,15 +206,23 @@ void hooks_ipset_replace_text(enum hooks_set set, int family, const ll_ip *a, ui
  * the filter reject chains, and a backstop in the security table (after
  * filter) that drops what carries the reject mark still - should a flush
  * of the filter table take the reject jumps, an IPS reject becomes a plain
- * drop, not an accept. The backstop is best effort (a kernel may lack the
- * security table).
+ * drop, not an accept. And a jump first in the raw table's OUTPUT to
+ * LIFELINE-CLEAR, which clears our mark bits from every packet the host
+ * sends before mangle sees it: a socket's SO_MARK (CAP_NET_RAW is enough
+ * since Linux 5.17: any host-network container) set to the current
+ * generation would pass as the engine's verdict, unjudged both ways. A
+ * packet the engine hands back (NF_REPEAT) re-enters the mangle hook
+ * only (nf_reinject()), so the verdict's mark stays. The backstop and the
+ * clear are best effort, each on its own (a kernel may lack the security
+ * or the raw table).
  */
 enum {
 	HOOKS_JUMP_IN, HOOKS_JUMP_OUT, HOOKS_JUMP_REJECT_IN, HOOKS_JUMP_REJECT_OUT,
-	HOOKS_JUMP_DROP_IN, HOOKS_JUMP_DROP_OUT, HOOKS_JUMP__N
+	HOOKS_JUMP_DROP_IN, HOOKS_JUMP_DROP_OUT, HOOKS_JUMP_CLEAR_OUT, HOOKS_JUMP__N
 };
 #define HOOKS_JUMPS_ALL ((1 << HOOKS_JUMP__N) - 1)
 #define HOOKS_JUMPS_BACKSTOP (1 << HOOKS_JUMP_DROP_IN | 1 << HOOKS_JUMP_DROP_OUT)
+#define HOOKS_JUMPS_CLEAR (1 << HOOKS_JUMP_CLEAR_OUT)
 struct hooks_jump {
 	const char *table, *from, *chain; /* from the built-in chain @from of @table to @chain */
 	bool reject_mark;                 /* only packets with the IPS reject mark jump */
@@ -222,7 +231,8 @@ struct hooks_jump {
 const struct hooks_jump *hooks_ipt_jump(int jump);
 /*
  * @jumps: bit 1 << HOOKS_JUMP_* inserts that jump first in its built-in
- * chain (the backstop's in a *security section of its own at the end).
+ * chain (the backstop's in a *security section of its own at the end, the
+ * clear's in a *raw section after it).
  */
 void hooks_ipt_text(const struct hooks_spec *s, int family, int jumps, FILE *out);
 /*
@@ -245,7 +255,10 @@ int hooks_ipt_missing_jumps(int family);
 int hooks_ipt_rule_ahead(int family, int jump, char *out, size_t len);
 /* hooks_ipt_backstop_text() - the *security section alone, for @jumps' backstop bits. */
 void hooks_ipt_backstop_text(int jumps, FILE *out);
-void hooks_ipt_remove_text(int family, FILE *out);
+/* hooks_ipt_clear_text() - the *raw section alone: LIFELINE-CLEAR, and its jump when in @jumps. */
+void hooks_ipt_clear_text(int jumps, FILE *out);
+/* hooks_ipt_remove_text() - our chains gone, the raw one apart (@raw: it alone). */
+void hooks_ipt_remove_text(bool raw, FILE *out);
 void hooks_nft_text(const struct hooks_spec *s, bool elements, FILE *out);
 void hooks_nft_set_text(enum hooks_set set, const ll_ip *a, uint32_t n, FILE *out);
 const char *hooks_set_name(enum hooks_set set, int family);

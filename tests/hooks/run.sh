@@ -105,5 +105,31 @@ if [ -s "$T/default.iptables.v4" ] && [ -x "$LLC" ]; then
 	fi
 fi
 
+# A socket marked with the offload generation (SO_MARK needs only
+# CAP_NET_RAW since Linux 5.17: any host-network container) must not pass
+# as a packet the engine handed back: the raw table clears lifeline's bits
+# first, so it meets the queue rule (no engine here: bypass), not the
+# generation's accept. Run after rule_ahead_told(), on its rules.
+socket_mark_judged() {
+	in_ns ip link add d0 type veth peer name d1 && in_ns ip addr add 192.0.2.1/24 dev d0 &&
+		in_ns ip link set d0 up && in_ns ip link set d1 up &&
+		in_ns iptables -t mangle -Z LIFELINE-OUT || return 1
+	in_ns python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 36, 0x01000000)  # SO_MARK: generation 1, as the printed rules
+s.sendto(b"x", ("192.0.2.2", 5))' || return 1
+	in_ns iptables -t mangle -L LIFELINE-OUT -v -n -x >"$T/out.counts"
+	awk '/CONNMARK/ { s += $1 } /NFQUEUE/ { q += $1 } END { exit !(s == 0 && q > 0) }' "$T/out.counts"
+}
+if [ -s "$T/default.iptables.v4" ] && [ -x "$LLC" ] && command -v python3 >/dev/null &&
+	in_ns iptables -t mangle -C OUTPUT -j LIFELINE-OUT 2>/dev/null; then
+	if socket_mark_judged; then
+		echo "ok hooks-iptables-socket-mark-judged"
+	else
+		echo "not ok hooks-iptables-socket-mark-judged - a socket's generation mark passed unjudged:"
+		sed "s/^/#   /" "$T/out.counts" | head -20; in_ns iptables -t raw -S | sed "s/^/#   /"
+	fi
+fi
+
 # the nft backend installs and removes cleanly (table only) where nft queue exists
 exit 0
