@@ -122,7 +122,7 @@ void doctor_check_hooks(struct doctor *d)
 				doctor_line(d, DOC_WARN, "kernel rules", "%s: queue rule installed, but "
 					    "no engine answers: the kernel passes traffic unfiltered "
 					    "(fail-open: at once when the engine is gone, past 4,096 "
-					    "waiting packets when it hangs); `lifelinectl reset` takes the "
+					    "waiting packets or a full socket buffer when it hangs); `lifelinectl reset` takes the "
 					    "queue rule out", backend);
 			else if (d->unanswered)
 				doctor_line(d, DOC_FAIL, "kernel rules", "%s: queue rule installed, but "

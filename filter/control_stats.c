@@ -58,8 +58,9 @@ static void stats_text(const struct control_stats *s, const struct kqueue *kq, i
 			fprintf(out, "  id %-13u %" PRIu64 "\n", s->rules[i].id, s->rules[i].packets);
 	fputs("by queue:\n", out);
 	for (uint32_t i = 0; i < s->nqueues; i++)
-		fprintf(out, "  queue %-10u packets %" PRIu64 "  verdict errors %" PRIu64 "\n",
-			s->queues[i].queue, s->queues[i].packets, s->queues[i].verdict_errors);
+		fprintf(out, "  queue %-10u packets %" PRIu64 "  verdict errors %" PRIu64
+			"  not delivered (socket full) %" PRIu64 "\n", s->queues[i].queue,
+			s->queues[i].packets, s->queues[i].verdict_errors, s->queues[i].undelivered);
 	for (int i = 0; i < nk; i++)
 		fprintf(out, "  kernel queue %u: waiting %" PRIu64 "  dropped (queue full) %"
 			PRIu64 "  dropped (netlink) %" PRIu64 "\n", kq[i].queue, kq[i].waiting,
@@ -93,9 +94,9 @@ static void stats_json(const struct control_stats *s, const struct kqueue *kq, i
 		fprintf(out, "%s\"%u\":%" PRIu64, i ? "," : "", s->rules[i].id, s->rules[i].packets);
 	fputs("},\"queues\":[", out);
 	for (uint32_t i = 0; i < s->nqueues; i++)
-		fprintf(out, "%s{\"queue\":%u,\"packets\":%" PRIu64 ",\"verdict_errors\":%" PRIu64 "}",
-			i ? "," : "", s->queues[i].queue, s->queues[i].packets,
-			s->queues[i].verdict_errors);
+		fprintf(out, "%s{\"queue\":%u,\"packets\":%" PRIu64 ",\"verdict_errors\":%" PRIu64
+			",\"undelivered\":%" PRIu64 "}", i ? "," : "", s->queues[i].queue,
+			s->queues[i].packets, s->queues[i].verdict_errors, s->queues[i].undelivered);
 	fputs("],\"kernel_queues\":[", out);
 	for (int i = 0; i < nk; i++)
 		fprintf(out, "%s{\"queue\":%u,\"waiting\":%" PRIu64 ",\"queue_dropped\":%" PRIu64
@@ -147,6 +148,12 @@ static void stats_prom(const struct control_stats *s, const struct kqueue *kq, i
 	for (uint32_t i = 0; i < s->nqueues; i++)
 		fprintf(out, "lifeline_queue_packets_total{queue=\"%u\"} %" PRIu64 "\n",
 			s->queues[i].queue, s->queues[i].packets);
+	prom_head(out, "lifeline_queue_undelivered_total",
+		  "Packets the kernel could not send to the engine (socket buffer full): "
+		  "with fail-open passed unjudged, else dropped.");
+	for (uint32_t i = 0; i < s->nqueues; i++)
+		fprintf(out, "lifeline_queue_undelivered_total{queue=\"%u\"} %" PRIu64 "\n",
+			s->queues[i].queue, s->queues[i].undelivered);
 	prom_head(out, "lifeline_kernel_queue_dropped_total", "Packets the kernel dropped, queue full.");
 	for (int i = 0; i < nk; i++)
 		fprintf(out, "lifeline_kernel_queue_dropped_total{queue=\"%u\"} %" PRIu64 "\n",

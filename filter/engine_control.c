@@ -204,6 +204,7 @@ static int op_stats(void *ctx, struct control_stats *st)
 		q->queue = nfqueue_num(w->q);
 		q->packets = atomic_load_explicit(&w->packets, memory_order_relaxed);
 		q->verdict_errors = atomic_load_explicit(&w->verdict_errors, memory_order_relaxed);
+		q->undelivered = w->q ? nfqueue_undelivered(w->q) : 0;
 	}
 	return rule_hits(e, st);
 }

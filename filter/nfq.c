@@ -1,5 +1,6 @@
 /* nfq.c - NFQUEUE on libmnl: acknowledged config, recvmmsg batches, run-length batch verdicts. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,32 @@ struct nfqueue_sock {
 	int64_t run_mark;
 	char vbuf[NFQ_VBUF];
 	size_t vlen;
+	/*
+	 * Packet ids: the kernel numbers each packet it sends us (++id_sequence
+	 * under the queue lock, just before nfnetlink_unicast()), so the socket
+	 * holds them in order. A gap is a packet the send failed for (socket
+	 * buffer full): with fail-open the kernel passed it unjudged and counts
+	 * nothing (__nfqnl_enqueue_packet()); else it is queue_user_dropped.
+	 */
+	uint32_t last_id;
+	_Atomic uint64_t gaps;
 };
+
+static void note_id(struct nfqueue_sock *q, uint32_t id)
+{
+	int32_t d = (int32_t)(id - q->last_id); /* ids wrap at 2^32 */
+
+	if (d <= 0) /* not newer: nothing to learn */
+		return;
+	if (d > 1)
+		atomic_fetch_add_explicit(&q->gaps, (uint64_t)(d - 1), memory_order_relaxed);
+	q->last_id = id;
+}
+
+uint64_t nfqueue_undelivered(const struct nfqueue_sock *q)
+{
+	return atomic_load_explicit(&q->gaps, memory_order_relaxed);
+}
 
 int nfqueue_fd(const struct nfqueue_sock *q) { return mnl_socket_get_fd(q->nl); }
 uint16_t nfqueue_num(const struct nfqueue_sock *q) { return q->qnum; }
@@ -101,6 +127,7 @@ static int nfqueue_wait_ack(struct nfqueue_sock *q, uint32_t seq)
 				if (nfq_nlmsg_parse(nlh, a) < 0 || !a[NFQA_PACKET_HDR])
 					continue;
 				ph = mnl_attr_get_payload(a[NFQA_PACKET_HDR]);
+				note_id(q, ntohl(ph->packet_id));
 				nfqueue_verdict(q, ntohl(ph->packet_id), NFQUEUE_REPEAT, -1);
 			}
 		}
@@ -188,7 +215,7 @@ static void nfqueue_fill(struct nfqueue_pkt *p, struct nlattr **a)
 	p->len = a[NFQA_CAP_LEN] ? ntohl(mnl_attr_get_u32(a[NFQA_CAP_LEN])) : p->caplen;
 }
 
-static int nfqueue_parse_dgram(const uint8_t *buf, int len,
+static int nfqueue_parse_dgram(struct nfqueue_sock *q, const uint8_t *buf, int len,
 			   void (*cb)(void *arg, const struct nfqueue_pkt *p), void *arg)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
@@ -205,6 +232,7 @@ static int nfqueue_parse_dgram(const uint8_t *buf, int len,
 		if (nfq_nlmsg_parse(nlh, a) < 0 || !a[NFQA_PACKET_HDR])
 			continue;
 		nfqueue_fill(&p, a);
+		note_id(q, p.id);
 		cb(arg, &p);
 		n++;
 	}
@@ -225,7 +253,7 @@ int nfqueue_recv_batch(struct nfqueue_sock *q, bool nonblock,
 	if (n < 0)
 		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
 	for (int i = 0; i < n; i++)
-		pkts += nfqueue_parse_dgram(q->iov[i].iov_base, (int)q->msgs[i].msg_len, cb, arg);
+		pkts += nfqueue_parse_dgram(q, q->iov[i].iov_base, (int)q->msgs[i].msg_len, cb, arg);
 	return pkts;
 }
 

@@ -134,6 +134,7 @@ struct control_rule_hits {
 struct control_queue_stats {
 	uint16_t queue;
 	uint64_t packets, verdict_errors;
+	uint64_t undelivered; /* nfqueue_undelivered() */
 };
 
 /* Filled by ops->stats(); kernel queue drops are read by the server itself. */

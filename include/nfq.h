@@ -67,6 +67,13 @@ int nfqueue_recv_batch(struct nfqueue_sock *q, bool nonblock,
  */
 int nfqueue_verdict(struct nfqueue_sock *q, uint32_t id, int verdict, int64_t mark);
 int nfqueue_flush(struct nfqueue_sock *q);
+/*
+ * nfqueue_undelivered() - packets the kernel numbered for this queue but
+ * could not send to the socket (its buffer full), seen as gaps in the ids:
+ * with fail-open passed unjudged (the kernel counts those nowhere), else
+ * dropped (queue_user_dropped). Any thread may ask.
+ */
+uint64_t nfqueue_undelivered(const struct nfqueue_sock *q);
 
 /* Kernel counters of /proc/net/netfilter/nfnetlink_queue for one queue. */
 struct nfqueue_kstats {
