@@ -458,12 +458,34 @@ void engine_heartbeat_check(struct engine *e)
 	}
 }
 
+/*
+ * A full flow table pushes out the flow not used longest (README: idle
+ * connections come back as new flows): said at most once a minute, as
+ * conntrack's "table full" is, or an operator sees it only in stats.
+ */
+static void flows_full_check(struct engine *e)
+{
+	uint64_t n = engine_flows_evicted(e), now = engine_now_us();
+
+	if (n <= e->evicted_said || now - e->evicted_said_us < 60 * 1000000ULL)
+		return;
+	engine_log("flow table full: %llu flow(s) evicted since %s (max-flows %llu a worker): "
+		   "an idle connection pushed out is judged again as a new flow at its next "
+		   "packet; `lifelinectl stats` shows the tables",
+		   (unsigned long long)(n - e->evicted_said),
+		   e->evicted_said_us ? "the last such line" : "the start",
+		   (unsigned long long)e->cfg->max_flows);
+	e->evicted_said = n;
+	e->evicted_said_us = now;
+}
+
 static void on_tick(struct engine *e)
 {
 	const struct snap *cur = atomic_load(&e->snap);
 	struct snap probe;
 
 	engine_heartbeat_check(e);
+	flows_full_check(e);
 	/*
 	 * Until the kernel rules name the running generation, flows the old
 	 * policy offloaded still pass there unjudged: try again each tick.

@@ -89,6 +89,16 @@ static void sum_counters(struct engine *e, struct pipeline_counters *c, struct f
 	}
 }
 
+/* engine_flows_evicted() - see engine_int.h. */
+uint64_t engine_flows_evicted(struct engine *e)
+{
+	struct pipeline_counters c;
+	struct flow_stats fs;
+
+	sum_counters(e, &c, &fs);
+	return fs.evicted;
+}
+
 /*
  * What the kernel holds, not what the engine installed: `reset` may have
  * taken the queue rule out, another tool may have flushed our rules.

@@ -110,6 +110,8 @@ struct engine {
 	struct ev_log *evlog;               /* NULL when the event log cannot be opened */
 	uint64_t dns_changes_seen;
 	uint64_t unasked_said_us;           /* when the log last told of an unanswered DHCP reply */
+	uint64_t evicted_said;              /* flows evicted when the log last told of a full table */
+	uint64_t evicted_said_us;           /* and when */
 	int64_t queue_asked_ms;     /* control thread: when status last asked the kernel (queue_now()) */
 	uint8_t queue_seen;        /* and what hooks_queue_state() said */
 	bool warned_conntrack;     /* conntrack(8) missing: said once */
@@ -155,6 +157,8 @@ void engine_heartbeat_check(struct engine *e);
 
 /* engine_control.c: the control server, wired to this engine. 0 or -errno (logged). */
 int engine_control_start(struct engine *e);
+/* engine_flows_evicted() - flows the workers' full tables pushed out so far, all workers. */
+uint64_t engine_flows_evicted(struct engine *e);
 void engine_control_stop(struct engine *e);
 
 /*

@@ -425,12 +425,19 @@ undelivered_counted() {
 	kill -STOP "$ENGINE_PID" || return 1
 	ip netns exec "$NS_O" timeout 20 python3 -c 'import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("192.0.2.10", 40999))
 for i in range(400):
 	s.sendto(b"x" * 60000, ("198.51.100.2", 9))
 	if i % 50 == 0:
 		time.sleep(0.05)'
 	kill -CONT "$ENGINE_PID"
-	ping_ok 192.0.2.10 >/dev/null # the next packet shows the gap
+	sleep 1
+	# the gap shows when the next packet of that queue comes: one more of the same flow
+	ip netns exec "$NS_O" python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("192.0.2.10", 40999))
+s.sendto(b"x", ("198.51.100.2", 9))'
+	sleep 1
 	n=$(in_a "$LLC" -c "$T/lifeline.conf" stats --json |
 		python3 -c 'import json, sys; print(sum(q.get("undelivered", 0) for q in json.load(sys.stdin)["queues"]))')
 	echo "undelivered: ${n:-?}" >>"$T/check.log"
@@ -682,6 +689,23 @@ stop_engine TERM
 check live-heartbeat-refused-stays-offline refused_stays_offline
 stop_engine TERM
 check live-heartbeat-status-fresh status_fresh
+stop_engine TERM
+# a full flow table says so in the log (once a minute at most), not only in stats: 20
+# flows through tables of 4 push some out
+table_full_told() {
+	engine_with 'max-flows 4\n' "$T/deny.pol"
+	wait_for 10 in_a "$LLC" -c "$T/lifeline.conf" status >/dev/null || return 1
+	in_a python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for port in range(2000, 2020):
+	try:
+		s.sendto(b"x", ("192.0.2.10", port))
+	except OSError:
+		pass  # dropped by the deny-all policy: EPERM' || return 1
+	wait_for 12 grep -q "flow table full: [0-9]* flow(s) evicted since the start (max-flows 4 a worker)" \
+		"$T/engine.log"
+}
+check live-flow-table-full-told table_full_told
 stop_engine TERM
 check live-hup-during-start-survives hup_during_start
 stop_engine TERM
