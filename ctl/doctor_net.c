@@ -111,6 +111,12 @@ void doctor_check_hooks(struct doctor *d)
 					    "rejects are dropped without an answer; the next policy load "
 					    "or a restart puts them back", HOOKS_IPT_REJECT_IN,
 					    HOOKS_IPT_REJECT_OUT);
+			else if (m4 >= 0 && m6 >= 0 && (m4 | m6) & 1 << HOOKS_JUMP_CLEAR_OUT)
+				doctor_line(d, DOC_WARN, "kernel rules", "iptables: the raw-table jump to "
+					    "%s is gone (the raw table was flushed?): a process with "
+					    "CAP_NET_RAW can mark its packets as the engine's verdict and "
+					    "pass unjudged; the next policy load or a restart puts it back",
+					    HOOKS_IPT_CLEAR);
 			else if (b == HOOKS_IPTABLES && rule_ahead(d))
 				; /* said */
 			else if (!strstr(out, "pkttype")) /* hooks.h, HOOKS_*_NOT_UNICAST */
@@ -122,8 +128,8 @@ void doctor_check_hooks(struct doctor *d)
 				doctor_line(d, DOC_WARN, "kernel rules", "%s: queue rule installed, but "
 					    "no engine answers: the kernel passes traffic unfiltered "
 					    "(fail-open: at once when the engine is gone, past 4,096 "
-					    "waiting packets or a full socket buffer when it hangs); `lifelinectl reset` takes the "
-					    "queue rule out", backend);
+					    "waiting packets or a full socket buffer when it hangs); "
+					    "`lifelinectl reset` takes the queue rule out", backend);
 			else if (d->unanswered)
 				doctor_line(d, DOC_FAIL, "kernel rules", "%s: queue rule installed, but "
 					    "no engine answers: everything but the lifeline is dropped "

@@ -127,7 +127,15 @@ if [ -s "$T/default.iptables.v4" ] && [ -x "$LLC" ] && command -v python3 >/dev/
 		echo "ok hooks-iptables-socket-mark-judged"
 	else
 		echo "not ok hooks-iptables-socket-mark-judged - a socket's generation mark passed unjudged:"
-		sed "s/^/#   /" "$T/out.counts" | head -20; in_ns iptables -t raw -S | sed "s/^/#   /"
+		sed "s/^/#   /" "$T/out.counts" | head -8
+	fi
+	# the raw table flushed by another tool reopens that: doctor says so
+	if in_ns iptables -t raw -F OUTPUT &&
+		doctor_hooks | grep -q "raw-table jump to LIFELINE-CLEAR is gone"; then
+		echo "ok hooks-doctor-raw-jump-gone"
+	else
+		echo "not ok hooks-doctor-raw-jump-gone - doctor did not say:"
+		grep "kernel rules" "$T/doctor.out" | sed 's/^/#   /'
 	fi
 fi
 

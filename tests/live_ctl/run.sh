@@ -262,7 +262,7 @@ check live-ctl-status-dead-exit3 bash -c "'$LLC' -c '$T/lifeline.conf' status >/
 # rules into the family that had none left
 v6_only_reset() {
 	local t
-	for t in mangle filter security; do
+	for t in mangle filter security raw; do
 		in_a iptables -w -t "$t" -F && in_a iptables -w -t "$t" -X || return 1
 	done
 	in_a ip6tables -w -t mangle -S LIFELINE-IN | grep -q NFQUEUE || return 1
