@@ -725,8 +725,18 @@ void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f
 	s.fs = flow_state(f, rs);
 	if (s.fs) {
 		note_isn(s.fs, f, p, s.dir);
-		s.iponly_done = s.fs->iponly_done[s.dir];
-		s.fs->iponly_done[s.dir] = true;
+		/*
+		 * An ICMP error inspected with the TCP or UDP flow it quotes is no
+		 * packet of that flow (Suricata's FlowUpdateSeenFlag()): it must
+		 * not use up the direction's ip-only check, or one sent ahead of
+		 * the first real packet that way hid every header-only rule for it.
+		 */
+		if (f->key.proto && f->key.proto != p->proto) {
+			s.iponly_done = true;
+		} else {
+			s.iponly_done = s.fs->iponly_done[s.dir];
+			s.fs->iponly_done[s.dir] = true;
+		}
 	}
 	g = ips_group_of(rs, p, s.dir);
 	if (p->proto == IPPROTO_TCP_ && s.fs && rs->stream_rules)

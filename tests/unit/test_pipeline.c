@@ -584,6 +584,45 @@ static void test_related_as_conntrack(void **state)
 }
 
 /*
+ * An ICMP error joins the flow it quotes but is no packet of it (Suricata's
+ * FlowUpdateSeenFlag() leaves the flow's first-packet flags alone for one):
+ * a server that sends one ahead of its SYN-ACK must not use up the check of
+ * the IP-only rules for its direction, or a header-only drop rule on its
+ * port never met its packets.
+ */
+static void test_icmp_error_leaves_iponly(void **state)
+{
+	struct policy *a = load("allow out any id 1\n"
+				"drop tcp any 4444 -> any any (msg:\"c2\"; sid:9;)\n");
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p, err;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	v4_pkt(&p, 6, PKT_DIR_OUT, "198.51.100.2", "192.0.2.66"); /* the host connects */
+	p.sport = 40000, p.dport = 4444, p.tcp_flags = 0x02, p.tcp_seq = 1000, p.tcp_win = 65535;
+	p.l3hlen = 20, p.l4hlen = 20, p.len = 40;
+	pipeline_judge(&pl, &p, 1000, &v);
+	assert_true(v.accept);
+	icmp_error(&err, PKT_DIR_IN, "192.0.2.66", "198.51.100.2", 1, &p); /* the server's, first */
+	err.icmp_type = 4; /* a source quench: Linux ignores it, the connection goes on */
+	pipeline_judge(&pl, &err, 1001, &v);
+	v4_pkt(&p, 6, PKT_DIR_IN, "192.0.2.66", "198.51.100.2"); /* its SYN-ACK from port 4444 */
+	p.sport = 4444, p.dport = 40000, p.tcp_flags = 0x12, p.tcp_seq = 5000, p.tcp_ack = 1001;
+	p.tcp_win = 65535, p.l3hlen = 20, p.l4hlen = 20, p.len = 40;
+	pipeline_judge(&pl, &p, 1002, &v);
+	assert_false(v.accept);
+	assert_int_equal(v.by, BY_IPS);
+	assert_int_equal(v.rule, 9);
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+}
+
+/*
  * An ICMP error goes the way its destination says: one from a router to
  * the host as the server, about its reply, travels toward the server
  * (to_server); the server's own error to the client travels to_client.
@@ -848,6 +887,7 @@ int main(void)
 		cmocka_unit_test(test_ips_cut_super_packet),
 		cmocka_unit_test(test_reject_answer_passes),
 		cmocka_unit_test(test_related_as_conntrack), cmocka_unit_test(test_icmp_error_direction),
+		cmocka_unit_test(test_icmp_error_leaves_iponly),
 		cmocka_unit_test(test_echo_reply_opens_nothing),
 		cmocka_unit_test(test_error_about_lifeline),
 		cmocka_unit_test(test_batch_equals_single),
