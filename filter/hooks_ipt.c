@@ -158,6 +158,8 @@ static void ipt_chain(const struct hooks_spec *s, int family, bool in, FILE *out
 	 */
 	if (in)
 		fprintf(out, "-A %s %s\n", ch, HOOKS_IPT_NOT_UNICAST);
+	else
+		fprintf(out, "-A %s %s\n", ch, HOOKS_IPT_REJECT_RST);
 	if (s->queue_lo == s->queue_hi)
 		fprintf(out, "-A %s -j NFQUEUE --queue-num %u%s\n", ch, s->queue_lo,
 			s->fail_open ? " --queue-bypass" : "");
@@ -226,7 +228,13 @@ void hooks_ipt_text(const struct hooks_spec *s, int family, int jumps, FILE *out
 			ipt_jump(&jump_at[j], out);
 	fprintf(out, "COMMIT\n");
 	hooks_ipt_backstop_text(jumps, out);
-	hooks_ipt_clear_text(jumps, out);
+	/*
+	 * The raw section only with its jump asked for (hooks_print()):
+	 * ipt_restore() feeds it apart, best effort - in the main text, a
+	 * kernel without the raw table failed the whole install.
+	 */
+	if (jumps & HOOKS_JUMPS_CLEAR)
+		hooks_ipt_clear_text(jumps, out);
 }
 
 void hooks_ipt_backstop_text(int jumps, FILE *out)

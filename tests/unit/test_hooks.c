@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hooks.h"
 
@@ -45,11 +48,64 @@ static void test_no_listing_is_unknown(void **state)
 	free(path);
 }
 
+/* A tool that takes no input and exits @rc (or, for *-restore, fails on a *raw section). */
+static void fake_tool(const char *dir, const char *name, const char *body)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\n%s\n", body);
+	fclose(f);
+	assert_int_equal(chmod(path, 0755), 0);
+}
+
+/*
+ * The raw table's LIFELINE-CLEAR is best effort, as the security backstop:
+ * a kernel (or a container that cannot load iptable_raw) without the raw
+ * table must still get the chains, the queue rule and the kernel lifeline.
+ * The main iptables-restore text must hold no *raw section.
+ */
+static void test_install_without_raw_table(void **state)
+{
+	char dir[] = "/tmp/llhooks-raw.XXXXXX", path[512];
+	char *old = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+	struct hooks h = { 0 };
+	struct hooks_spec s = { .queue_lo = 0, .queue_hi = 0, .fail_open = true, .offload = true,
+				.queue = true, .gen = 1, .heartbeat_port = 4120, .agent_port = 4118,
+				.any_manager = true, .nflog_group = 4118 };
+	int rc;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	fake_tool(dir, "ipset", "cat >/dev/null; exit 0");
+	fake_tool(dir, "iptables", "exit 1");
+	fake_tool(dir, "ip6tables", "exit 1");
+	fake_tool(dir, "iptables-restore",
+		  "if grep -q '^\\*raw'; then echo \"can't initialize iptables table 'raw'\"; exit 2; fi; exit 0");
+	fake_tool(dir, "ip6tables-restore",
+		  "if grep -q '^\\*raw'; then echo \"can't initialize ip6tables table 'raw'\"; exit 2; fi; exit 0");
+	snprintf(path, sizeof(path), "%s:/usr/bin:/bin", dir);
+	setenv("PATH", path, 1);
+	rc = hooks_install(&h, HOOKS_IPTABLES, &s);
+	if (old)
+		setenv("PATH", old, 1);
+	free(old);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+	if (rc)
+		print_error("hooks_install: %d, %s\n", rc, h.err);
+	assert_int_equal(rc, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_listing_queues),
 		cmocka_unit_test(test_no_listing_is_unknown),
+		cmocka_unit_test(test_install_without_raw_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
