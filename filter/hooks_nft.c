@@ -144,6 +144,8 @@ static void nft_chain(const struct hooks_spec *s, bool in, FILE *out)
 	/* see hooks.h (HOOKS_NFT_NOT_UNICAST): accept ends only our base chain */
 	if (in)
 		fprintf(out, "add rule %s %s %s\n", T, ch, HOOKS_NFT_NOT_UNICAST);
+	else
+		fprintf(out, "add rule %s %s %s\n", T, ch, HOOKS_NFT_REJECT_RST);
 	if (s->queue_lo == s->queue_hi)
 		fprintf(out, "add rule %s %s queue num %u%s\n", T, ch, s->queue_lo,
 			s->fail_open ? " bypass" : "");

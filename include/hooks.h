@@ -71,6 +71,18 @@ enum hooks_backend {
  */
 #define HOOKS_IPT_NOT_UNICAST "-p tcp -m pkttype ! --pkt-type unicast -j RETURN"
 #define HOOKS_NFT_NOT_UNICAST "meta l4proto tcp meta pkttype != host accept"
+/*
+ * The output chains' last rule before the queue: the TCP RST the kernel's
+ * REJECT sends (an IPS reject the engine marked, or a REJECT rule of the
+ * host's own) for an incoming connection's first packet. nf_send_reset()
+ * gives it that connection's conntrack, not confirmed yet (nf_ct_attach():
+ * ctstate RELATED), and the queue drops such a packet
+ * (nfnetlink_queue.c nf_ct_drop_unconfirmed()): queued, the reject
+ * answered nothing and became a drop. Only nf_ct_attach() makes a TCP RST
+ * related, and the engine has judged the packet it answers already.
+ */
+#define HOOKS_IPT_REJECT_RST "-p tcp --tcp-flags RST RST -m conntrack --ctstate RELATED -j ACCEPT"
+#define HOOKS_NFT_REJECT_RST "tcp flags & rst == rst ct state related accept"
 
 enum hooks_set { HSET_MGR, HSET_DNS, HSET__COUNT };
 

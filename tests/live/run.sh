@@ -514,6 +514,20 @@ check live-stats-rule-5 grep -Eq '^  id 5 +[1-9]' "$T/stats.out"
 lctl flows out tcp 192.0.2.10 >"$T/flows.out" 2>&1
 check live-flows-listed grep -Eq -- '-> 192\.0\.2\.10:8080 accept allow rule 5' "$T/flows.out"
 check live-flows-rejected grep -Eq -- '-> 192\.0\.2\.10:8080 drop reject rule 10' "$T/flows.out"
+# an incoming connection's first packet rejected: the kernel's RST carries that connection's
+# unconfirmed conntrack, which the queue drops (nf_ct_drop_unconfirmed()); it must reach the
+# client, which is refused at once rather than left to time out (IPv4 and IPv6)
+cat "$T/ips.pol" - >"$T/ips-in.pol" <<'POL'
+allow in tcp to any port 4119 id 9
+reject tcp any any -> any 4119 (msg:"in"; sid:13;)
+POL
+refused_in() {
+	ip netns exec "$NS_O" timeout 6 ncat -w 4 "$1" 4119 </dev/null 2>&1 | grep -qi refused
+}
+check live-ips-reject-in-load lctl load "$T/ips-in.pol"
+check live-ips-reject-in-rst refused_in 198.51.100.2
+check live-ips-reject-in-rst6 refused_in 2001:db8:1::2
+lctl load "$T/ips.pol" >/dev/null
 # the largest UDP datagram: the kernel copies 65,531 of its 65,535 bytes to the queue, and
 # the engine judges what it has (rule 6) instead of calling it malformed
 big_udp() {
