@@ -7,9 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "helper_file.h"
 #include "hooks.h"
 
 /* As nft and iptables print our rules, with and without the queue rule. */
@@ -48,18 +47,13 @@ static void test_no_listing_is_unknown(void **state)
 	free(path);
 }
 
-/* A tool that takes no input and exits @rc (or, for *-restore, fails on a *raw section). */
+/* A tool named @name in @dir (put first on the PATH) that runs the shell commands @body. */
 static void fake_tool(const char *dir, const char *name, const char *body)
 {
-	char path[256];
-	FILE *f;
+	char text[512];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fprintf(f, "#!/bin/sh\n%s\n", body);
-	fclose(f);
-	assert_int_equal(chmod(path, 0755), 0);
+	snprintf(text, sizeof(text), "#!/bin/sh\n%s\n", body);
+	hf_write(dir, name, text, 0755);
 }
 
 /*

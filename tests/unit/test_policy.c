@@ -14,6 +14,7 @@
 
 #include "fw.h"
 #include "pkt.h"
+#include "helper_file.h"
 #include "policy.h"
 
 static struct policy *load(const char *text, struct ll_errlist *errs)
@@ -457,14 +458,7 @@ static void test_long_line(void **state)
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	hf_write(dir, name, text, 0644);
 }
 
 static void test_includes(void **state)
