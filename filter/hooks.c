@@ -239,21 +239,30 @@ static bool rule_decides(const char *l, size_t n)
 	static const char *const goes_on[] = { "MARK", "CONNMARK", "DSCP", "TOS", "TTL", "HL",
 					       "LOG", "NFLOG", "CLASSIFY", "TCPMSS", "TEE",
 					       "AUDIT", "TRACE", "CHECKSUM", "SECMARK", "CONNSECMARK",
-					       "IDLETIMER", "LED", "RATEEST", "TCPOPTSTRIP" };
-	char line[512], *t;
-	size_t k;
+					       "IDLETIMER", "LED", "RATEEST", "TCPOPTSTRIP", "SET" };
+	bool quoted = false;
 
-	snprintf(line, sizeof(line), "%.*s", (int)n, l);
-	if (strstr(line, " -g "))
+	/* the target's " -j " or " -g ", not one inside a quoted comment or log prefix */
+	for (size_t i = 0; i + 4 <= n; i++) {
+		const char *t = l + i + 4;
+		size_t k;
+
+		if (l[i] == '"' && (i == 0 || l[i - 1] != '\\'))
+			quoted = !quoted;
+		if (quoted || l[i] != ' ' || l[i + 1] != '-' || (l[i + 2] != 'j' && l[i + 2] != 'g') ||
+		    l[i + 3] != ' ')
+			continue;
+		if (l[i + 2] == 'g')
+			return true;
+		k = strcspn(t, " \n");
+		if (k > n - i - 4)
+			k = n - i - 4;
+		for (size_t j = 0; j < sizeof(goes_on) / sizeof(goes_on[0]); j++)
+			if (strlen(goes_on[j]) == k && !strncmp(t, goes_on[j], k))
+				return false;
 		return true;
-	if (!(t = strstr(line, " -j ")))
-		return false; /* counts, nothing more */
-	t += 4;
-	k = strcspn(t, " ");
-	for (size_t i = 0; i < sizeof(goes_on) / sizeof(goes_on[0]); i++)
-		if (strlen(goes_on[i]) == k && !strncmp(t, goes_on[i], k))
-			return false;
-	return true;
+	}
+	return false; /* counts, nothing more */
 }
 
 /* hooks_ipt_rule_ahead() - see hooks.h. */

@@ -76,7 +76,8 @@ done
 # A host rule ahead of lifeline's jump in mangle INPUT that accepts ends
 # what it matches there: never queued, while every chain of ours looks
 # installed. doctor must say so rather than "installed" (no engine here:
-# its socket is none); a MARK rule there goes on to the jump: no warning.
+# its socket is none); a MARK rule there goes on to the jump: no warning
+# (nor for a "-j" in its comment).
 in_ns() { ip netns exec "$NS" "$@"; }
 LLC=$B/lifelinectl
 doctor_hooks() {
@@ -88,7 +89,8 @@ rule_ahead_told() {
 	printf 'control-socket %s/none.sock\nstate-dir %s/state\n' "$T" "$T" >"$T/doctor.conf"
 	in_ns ipset restore <"$f.ipset" && in_ns iptables-restore --noflush <"$f.v4" &&
 		in_ns ip6tables-restore --noflush <"$f.v6" || return 1
-	in_ns iptables -t mangle -I INPUT 1 -j MARK --set-xmark 0x1/0x80ffffff || return 1
+	in_ns iptables -t mangle -I INPUT 1 -m comment --comment "mark, then -j LIFELINE-IN" \
+		-j MARK --set-xmark 0x1/0x80ffffff || return 1
 	if doctor_hooks | grep -q "rule ahead"; then
 		echo "# a MARK rule ahead of the jump was taken for one that decides"
 		return 1
