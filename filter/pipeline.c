@@ -359,21 +359,18 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		goto done;
 	}
 
-	/* 1. The lifeline, above every rule: accept, no flow, no IPS. */
+	/*
+	 * 1. The lifeline, above every rule: accept, no flow, no IPS; an ICMP
+	 * error about a lifeline packet goes with it, as "related" to it.
+	 */
 	ll = lifeline_match(&pl->lifeline, p, now_us);
+	if (ll == R_DHCP)
+		lifeline_learn(&pl->lifeline, p, now_us);
+	else if (ll == R_DNS)
+		lifeline_note_query(&pl->lifeline, p, now_us);
+	else if (ll < 0 && is_icmp_error(p))
+		ll = lifeline_match_quoted(&pl->lifeline, p, now_us);
 	if (ll >= 0) {
-		if (ll == R_DHCP)
-			lifeline_learn(&pl->lifeline, p, now_us);
-		else if (ll == R_DNS)
-			lifeline_note_query(&pl->lifeline, p, now_us);
-		v->accept = true;
-		v->by = BY_LIFELINE;
-		v->reason = (uint8_t)ll;
-		goto done;
-	}
-
-	/* An ICMP error about a lifeline packet goes with it, as "related" to it. */
-	if (is_icmp_error(p) && (ll = lifeline_match_quoted(&pl->lifeline, p, now_us)) >= 0) {
 		v->accept = true;
 		v->by = BY_LIFELINE;
 		v->reason = (uint8_t)ll;
