@@ -1,7 +1,10 @@
 /*
  * cmd_flows.c - lifelinectl flows: list (or drop) tracked flows matching a
  * FILTER in the explain syntax: [in|out] [PROTO] [ADDR[:PORT] [ADDR[:PORT]]] and
- * `port N`; two endpoints match the flow's two sides in either order.
+ * `port N`, where ADDR may also be a prefix (198.51.100.0/24,
+ * [2001:db8::/32]:443) or `any`, as `conntrack -D -s NET` and
+ * `pfctl -k NET` take one; two endpoints match the flow's two sides in
+ * either order.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -29,11 +32,11 @@ static int proto_num(const char *s)
 	return -1;
 }
 
-/* "A", "A:P", "[A6]:P", "A6" into @e slot e->n. */
+/* "A", "A:P", "[A6]:P", "A6", each A also A/LEN or `any`, into @e slot e->n. */
 static int parse_end(const char *s, struct ends *e)
 {
 	char buf[80], *colon = NULL, *end;
-	ll_ip ip;
+	struct ip_range r;
 
 	if (e->n == 2 || strlen(s) >= sizeof(buf))
 		return -1;
@@ -55,7 +58,9 @@ static int parse_end(const char *s, struct ends *e)
 		if (!colon[1] || *end || e->port[e->n] < 0 || e->port[e->n] > 65535)
 			return -1;
 	}
-	if (ll_ip_parse(buf, &ip) < 0)
+	if (strcmp(buf, "any") == 0)
+		buf[0] = '\0'; /* no address: the port, if any, alone */
+	else if (ll_prefix_parse(buf, &r) < 0)
 		return -1;
 	snprintf(e->addr[e->n++], sizeof(e->addr[0]), "%s", buf);
 	return 0;
@@ -109,7 +114,8 @@ int cmd_flows(struct ctl *c, int argc, char **argv)
 			kill = true;
 		else if (o == 'h')
 			return printf("usage: %s flows [in|out] [PROTO] [ADDR[:PORT] [ADDR[:PORT]]] "
-				      "[port N] [--kill]\n", c->prog) < 0;
+				      "[port N] [--kill]\n  ADDR: an address, ADDR/LEN or any\n",
+				      c->prog) < 0;
 		else
 			return ctl_usage_error(c, "flows", NULL);
 	}
@@ -126,7 +132,7 @@ int cmd_flows(struct ctl *c, int argc, char **argv)
 		}
 	if (parse_filter(argv + optind, argc - optind, &proto, &e, &dir) < 0)
 		return ctl_usage_error(c, "flows", "FILTER is [in|out] [PROTO] [ADDR[:PORT] "
-				       "[ADDR[:PORT]]] [port N]");
+				       "[ADDR[:PORT]]] [port N]; ADDR: an address, ADDR/LEN or any");
 	n = snprintf(hdr, sizeof(hdr), "FLOWS%s", kill ? " kill" : "");
 	if (dir)
 		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, " dir=%s", dir);

@@ -283,58 +283,10 @@ static int set_dns(struct config *c, struct cfg_line *ln, const char *v)
 	return 0;
 }
 
-/* The range a prefix covers; IPv4 prefixes count within the v4-mapped space. */
-static struct ip_range prefix_range(ll_ip a, unsigned bits)
-{
-	struct ip_range r;
-	uint64_t mhi, mlo;
-
-	if (bits == 0) {
-		mhi = 0;
-		mlo = 0;
-	} else if (bits <= 64) {
-		mhi = bits == 64 ? ~0ULL : ~(~0ULL >> bits);
-		mlo = 0;
-	} else {
-		mhi = ~0ULL;
-		mlo = bits == 128 ? ~0ULL : ~(~0ULL >> (bits - 64));
-	}
-	r.lo.hi = a.hi & mhi;
-	r.lo.lo = a.lo & mlo;
-	r.hi.hi = a.hi | ~mhi;
-	r.hi.lo = a.lo | ~mlo;
-	return r;
-}
-
-static int parse_cidr(const char *v, struct ip_range *out)
-{
-	char buf[64];
-	const char *slash = strchr(v, '/');
-	uint64_t bits;
-	ll_ip a;
-
-	if (!slash) {
-		if (ll_ip_parse(v, &a))
-			return -EINVAL;
-		out->lo = out->hi = a;
-		return 0;
-	}
-	if ((size_t)(slash - v) >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, v, (size_t)(slash - v));
-	buf[slash - v] = '\0';
-	if (ll_ip_parse(buf, &a))
-		return -EINVAL;
-	if (parse_u64(slash + 1, 0, ll_ip_is_v4(a) ? 32 : 128, &bits))
-		return -ERANGE;
-	*out = prefix_range(a, (unsigned)bits + (ll_ip_is_v4(a) ? 96 : 0));
-	return 0;
-}
-
 static int set_host(struct config *c, struct cfg_line *ln, const char *v)
 {
 	struct ip_range r, *nv;
-	int rc = parse_cidr(v, &r);
+	int rc = ll_prefix_parse(v, &r);
 
 	if (rc == -ERANGE)
 		return bad(ln, value_tok(ln), "invalid prefix length");

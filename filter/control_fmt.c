@@ -172,8 +172,9 @@ struct flow_filter {
 	int proto;                /* -1 any */
 	int nend;
 	struct {
-		bool has_addr, has_port;
-		ll_ip addr;
+		bool has_port;
+		uint32_t nr;          /* 0: any address */
+		struct ip_range r[2]; /* an address or prefix as written (ll_range_as_written()) */
 		uint16_t port;
 	} end[2];
 };
@@ -206,7 +207,7 @@ static int parse_u16(const char *s, uint16_t *v, unsigned max)
 	return 0;
 }
 
-/* FLOWS proto=N a1=ADDR p1=PORT a2= p2= (each optional). */
+/* FLOWS proto=N a1=ADDR[/LEN] p1=PORT a2= p2= (each optional). */
 static int flow_filter_parse(const struct control_msg *m, struct flow_filter *f)
 {
 	static const char *const ak[] = { "a1", "a2" }, *const pk[] = { "p1", "p2" };
@@ -227,13 +228,16 @@ static int flow_filter_parse(const struct control_msg *m, struct flow_filter *f)
 	}
 	for (int i = 0; i < 2; i++) {
 		const char *a = control_msg_get(m, ak[i]), *p = control_msg_get(m, pk[i]);
+		struct ip_range r;
+
 		if (!a && !p)
 			continue;
-		if (a && ll_ip_parse(a, &f->end[f->nend].addr) < 0)
+		if (a && ll_prefix_parse(a, &r) < 0)
 			return -EINVAL;
+		if (a)
+			f->end[f->nend].nr = ll_range_as_written(r, f->end[f->nend].r);
 		if (p && parse_u16(p, &f->end[f->nend].port, 65535) < 0)
 			return -EINVAL;
-		f->end[f->nend].has_addr = a != NULL;
 		f->end[f->nend++].has_port = p != NULL;
 	}
 	return 0;
@@ -241,8 +245,11 @@ static int flow_filter_parse(const struct control_msg *m, struct flow_filter *f)
 
 static bool end_is(const struct flow_filter *ff, int i, ll_ip a, uint16_t port)
 {
-	return (!ff->end[i].has_addr || ll_ip_eq(ff->end[i].addr, a)) &&
-	       (!ff->end[i].has_port || ff->end[i].port == port);
+	bool in = ff->end[i].nr == 0;
+
+	for (uint32_t j = 0; j < ff->end[i].nr && !in; j++)
+		in = ll_ip_cmp(ff->end[i].r[j].lo, a) <= 0 && ll_ip_cmp(a, ff->end[i].r[j].hi) <= 0;
+	return in && (!ff->end[i].has_port || ff->end[i].port == port);
 }
 
 static bool flow_matches(const struct flow_filter *ff, const struct flow *f)

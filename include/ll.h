@@ -105,6 +105,18 @@ struct ip_range {
 	ll_ip lo, hi; /* inclusive */
 };
 
+/*
+ * ll_prefix_range() - the addresses of the prefix of @bits (0-128, counted
+ * in the 128-bit space: an IPv4 /24 is 120) around @a.
+ */
+struct ip_range ll_prefix_range(ll_ip a, unsigned bits);
+/*
+ * ll_prefix_parse() - "ADDR" or "ADDR/LEN" (0-32 after IPv4 text, 0-128
+ * after IPv6 text) into the addresses it covers: 0, -EINVAL (address) or
+ * -ERANGE (length).
+ */
+int ll_prefix_parse(const char *s, struct ip_range *out);
+
 /* The IPv4 block of the address space, ::ffff:0.0.0.0 - ::ffff:255.255.255.255. */
 #define LL_V4_LO ((ll_ip){ 0, 0xffff00000000ULL })
 #define LL_V4_HI ((ll_ip){ 0, 0xffffffffffffULL })

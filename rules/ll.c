@@ -157,6 +157,49 @@ int ll_ip_parse(const char *s, ll_ip *out)
 	return -EINVAL;
 }
 
+/* ll_prefix_range() - see ll.h. */
+struct ip_range ll_prefix_range(ll_ip a, unsigned bits)
+{
+	ll_ip m = { 0, 0 };
+
+	if (bits >= 64) {
+		m.hi = UINT64_MAX;
+		m.lo = bits >= 128 ? UINT64_MAX : bits == 64 ? 0 : UINT64_MAX << (128 - bits);
+	} else if (bits > 0) {
+		m.hi = UINT64_MAX << (64 - bits);
+	}
+	return (struct ip_range){ { a.hi & m.hi, a.lo & m.lo }, { a.hi | ~m.hi, a.lo | ~m.lo } };
+}
+
+/* ll_prefix_parse() - see ll.h. */
+int ll_prefix_parse(const char *s, struct ip_range *out)
+{
+	const char *slash = strchr(s, '/'), *d;
+	char buf[INET6_ADDRSTRLEN];
+	unsigned max, bits = 0;
+	ll_ip a;
+
+	if (!slash) {
+		if (ll_ip_parse(s, &a) < 0)
+			return -EINVAL;
+		*out = (struct ip_range){ a, a };
+		return 0;
+	}
+	if ((size_t)(slash - s) >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	if (ll_ip_parse(buf, &a) < 0)
+		return -EINVAL;
+	max = strchr(buf, ':') || !ll_ip_is_v4(a) ? 128 : 32;
+	for (d = slash + 1; *d >= '0' && *d <= '9' && bits <= max; d++)
+		bits = bits * 10 + (unsigned)(*d - '0');
+	if (d == slash + 1 || *d || bits > max)
+		return -ERANGE;
+	*out = ll_prefix_range(a, bits + (128 - max));
+	return 0;
+}
+
 void ll_err_add(struct ll_errlist *l, const struct srcloc *loc, const char *fmt, ...)
 {
 	va_list ap;

@@ -191,20 +191,6 @@ void pvalue_normalize(struct pvalue *v)
 	v->n = j + 1;
 }
 
-/* The 128-bit mask of a prefix of @bits (0..128). */
-static ll_ip prefix_mask(unsigned bits)
-{
-	ll_ip m = { 0, 0 };
-
-	if (bits >= 64) {
-		m.hi = UINT64_MAX;
-		m.lo = bits == 64 ? 0 : UINT64_MAX << (128 - bits);
-	} else if (bits > 0) {
-		m.hi = UINT64_MAX << (64 - bits);
-	}
-	return m;
-}
-
 static int word_ip(struct parser *ps, const struct token *t, const char *s, ll_ip *out)
 {
 	char buf[TOK_DESC_LEN];
@@ -232,7 +218,7 @@ static int addr_cidr(struct parser *ps, const struct token *t, char *s, char *sl
 {
 	char buf[TOK_DESC_LEN];
 	uint64_t bits;
-	ll_ip a, m;
+	ll_ip a;
 	unsigned max;
 	bool v6;
 
@@ -249,9 +235,7 @@ static int addr_cidr(struct parser *ps, const struct token *t, char *s, char *sl
 		     max);
 		return -1;
 	}
-	m = prefix_mask((unsigned)bits + (128 - max));
-	r->lo = (ll_ip){ a.hi & m.hi, a.lo & m.lo };
-	r->hi = (ll_ip){ a.hi | ~m.hi, a.lo | ~m.lo };
+	*r = ll_prefix_range(a, (unsigned)bits + (128 - max));
 	if (v6 && ll_ip_is_v4(r->lo) && ll_ip_is_v4(r->hi)) { /* ::/64 holds more: fine */
 		perr(ps, &t->loc, "%s: " LL_V4_MAPPED_WHY, tok_desc(t, buf, sizeof(buf)));
 		return -1;

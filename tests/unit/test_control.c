@@ -826,8 +826,19 @@ static void test_flows_explain(void **state)
 	s->fe.flows[0].generation = s->fe.generation + 1;
 	expect(s, "FLOWS p1=80", NULL, "ok", "192.0.2.80:80 accept allow offloaded packets 3/2");
 	expect(s, "FLOWS p1=4120", NULL, "ok", ":4120 accept allow earlier-policy packets 3/2");
+	/* a prefix, as conntrack -D -s NET: 192.0.2.80 and .53, not 203.0.113.10 */
+	expect(s, "FLOWS a1=192.0.2.0/24", NULL, "ok", "\n2 flows\n");
+	expect(s, "FLOWS a1=192.0.2.0/26 p1=53", NULL, "ok", "192.0.2.53:53 accept");
+	expect(s, "FLOWS a1=192.0.2.64/26", NULL, "ok", "\n1 flow\n");
+	expect(s, "FLOWS a1=198.51.100.2/32 a2=192.0.2.0/24", NULL, "ok", "\n2 flows\n");
+	/* an IPv6 prefix never covers IPv4 flows, as in the policy language */
+	expect(s, "FLOWS a1=::/0", NULL, "ok", "0 flows");
+	expect(s, "FLOWS a1=192.0.2.0/33", NULL, "bad-request", "bad flow filter");
+	expect(s, "FLOWS a1=192.0.2.0/", NULL, "bad-request", "bad flow filter");
 	expect(s, "FLOWS kill proto=17", NULL, "ok", "1 flow dropped");
 	assert_int_equal(s->fe.nflows, 2);
+	expect(s, "FLOWS kill a1=192.0.2.0/24", NULL, "ok", "1 flow dropped");
+	assert_int_equal(s->fe.nflows, 1);
 	expect(s, "EXPLAIN dir=in proto=6 src=192.0.2.1 dst=198.51.100.2 sport=1000 dport=22 ttl=64",
 	       NULL, "ok", "verdict: accept");
 	expect(s, "EXPLAIN dir=sideways proto=6 src=192.0.2.1 dst=198.51.100.2", NULL,
