@@ -181,14 +181,6 @@ static bool rejudge(struct pipeline *pl, struct flow *f, struct verdict *v)
 	return true;
 }
 
-static bool is_icmp_error(const struct pkt *p)
-{
-	if (p->proto == 1)
-		return p->icmp_type == 3 || p->icmp_type == 4 || p->icmp_type == 5 ||
-		       p->icmp_type == 11 || p->icmp_type == 12;
-	return p->proto == 58 && p->icmp_type >= 1 && p->icmp_type <= 4;
-}
-
 /*
  * The kernel's answer to an IPS reject of an incoming packet - a TCP RST,
  * an ICMP unreachable, to the remote sender - leaves through the output
@@ -203,7 +195,7 @@ static bool reject_answer(const struct flow *f, const struct pkt *p)
 		return false;
 	if (p->proto == 6)
 		return p->tcp_flags & TCPF_RST;
-	return is_icmp_error(p);
+	return pkt_is_icmp_error(p);
 }
 
 /* A flow the firewall denied at its opening packet, of which the other side sent nothing. */
@@ -368,7 +360,7 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		lifeline_learn(&pl->lifeline, p, now_us);
 	else if (ll == R_DNS)
 		lifeline_note_query(&pl->lifeline, p, now_us);
-	else if (ll < 0 && is_icmp_error(p))
+	else if (ll < 0 && pkt_is_icmp_error(p))
 		ll = lifeline_match_quoted(&pl->lifeline, p, now_us);
 	if (ll >= 0) {
 		v->accept = true;
@@ -378,7 +370,7 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	}
 
 	/* 2. Flows: an ICMP error goes with the flow it quotes (conntrack's "related"). */
-	if (is_icmp_error(p) && (f = flow_lookup_icmp_error(pl->flows, p, now_us))) {
+	if (pkt_is_icmp_error(p) && (f = flow_lookup_icmp_error(pl->flows, p, now_us))) {
 		if (f->generation != pl->generation)
 			rejudge(pl, f, v);
 		from_flow(f, p, v);
@@ -498,7 +490,7 @@ void pipeline_judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct 
 /* Packets that go through the flow table (the rest are judged alone or with a quoted flow). */
 static bool tracked(const struct pkt *p)
 {
-	return !is_icmp_error(p) && !icmp_untracked(p);
+	return !pkt_is_icmp_error(p) && !icmp_untracked(p);
 }
 
 /*

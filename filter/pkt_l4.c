@@ -91,13 +91,6 @@ static int parse_udp(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
 	return 0;
 }
 
-static int icmp_is_error(uint8_t family, uint8_t type)
-{
-	if (family == 4)
-		return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
-	return type >= 1 && type <= 4;
-}
-
 static int icmp_is_echo(uint8_t family, uint8_t type)
 {
 	if (family == 4)
@@ -213,7 +206,7 @@ static int parse_icmp(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why
 	p->l4_ok = 1;
 	p->l4hlen = (uint16_t)(v->family == 4 ? icmpv4_hlen(h, v->cap, v->wire) : 8);
 	set_payload(p, v, p->l4hlen, v->wire);
-	if (v->frag || !icmp_is_error(v->family, h[0]) || v->cap <= 8)
+	if (v->frag || !pkt_icmp_type_is_error(v->family == 4 ? 1 : 58, h[0]) || v->cap <= 8)
 		return 0;
 	if (v->family == 4)
 		inner_ip4(&p->inner, h + 8, v->cap - 8);

@@ -156,6 +156,24 @@ static inline bool pkt_tcp_unread(const struct pkt *p)
 	return p->csum_bad || p->v6_undelivered || p->l2_group;
 }
 
+/*
+ * pkt_icmp_type_is_error() - is @type of protocol @proto (1 ICMP, 58
+ * ICMPv6) an error (unreachable, source quench, redirect, time exceeded,
+ * parameter problem, packet too big): one that quotes the packet it is
+ * about? pkt_is_icmp_error() - is @p one?
+ */
+static inline bool pkt_icmp_type_is_error(uint8_t proto, uint8_t type)
+{
+	if (proto == 1)
+		return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+	return proto == 58 && type >= 1 && type <= 4;
+}
+
+static inline bool pkt_is_icmp_error(const struct pkt *p)
+{
+	return pkt_icmp_type_is_error(p->proto, p->icmp_type);
+}
+
 /* pkt_tcp_syn_fin() - a SYN|FIN without ACK: a listener drops it unread, conntrack calls it invalid. */
 static inline bool pkt_tcp_syn_fin(const struct pkt *p)
 {

@@ -419,6 +419,14 @@ printf 'allow in tcp to any port 80 id 12\ndeny priority 4 in tcp flags SYN id 1
 check explain_tcp_is_syn has "$T/out" "flags SYN id 15$"
 "$CTLBIN" explain -p "$T/syn.pol" in tcp 192.0.2.7:40000 198.51.100.2:80 flags ACK > "$T/out" 2>&1
 check explain_tcp_flags_given has "$T/out" "port 80 id 12$"
+# an ICMP error's verdict in explain is the one for a quote of nothing known: it says
+# what live does with a quote (pf21 F9); an echo, which quotes nothing, says nothing
+"$CTLBIN" explain -p "$T/syn.pol" in icmp 192.0.2.1 198.51.100.2 type 3 code 1 > "$T/out" 2>&1
+check explain_icmp_error_note has "$T/out" "^note: .*an error quoting a tracked flow is judged with that flow (by: flow"
+"$CTLBIN" explain -p "$T/syn.pol" in icmp6 2001:db8::1 2001:db8::2 type 2 > "$T/out" 2>&1
+check explain_icmp6_error_note has "$T/out" "^note: this is the verdict for an error quoting nothing known"
+"$CTLBIN" explain -p "$T/syn.pol" in icmp 192.0.2.1 198.51.100.2 type 8 > "$T/out" 2>&1
+check explain_icmp_echo_no_note bash -c "! grep -q '^note:' '$T/out' && grep -q '^verdict:' '$T/out'"
 # list items one apart stay apart: { 22 24 } is not 22-24, nor { .1 .3 } .1-.3
 printf 'allow in tcp from { 192.0.2.1 192.0.2.3 } to any port { 22 24 } id 1\n' >"$T/gap.pol"
 gap() { "$CTLBIN" explain -p "$T/gap.pol" in tcp "$1:40000" "198.51.100.2:$2" | grep -q "reason: $3"; }
