@@ -459,7 +459,8 @@ static struct th_entry *th_get(struct ips_thtab *t, uint32_t rule, ll_ip a, ll_i
 
 /*
  * Suricata's threshold types. A window opens at a rule's first hit and lasts
- * th->seconds (inclusive); a hit after it opens a new one. Returns
+ * th->seconds, its end excluded: a hit exactly th->seconds after the start
+ * opens a new one, as does any later hit. Returns
  * IPS_TH_ALERT, IPS_TH_SILENT (act, do not alert) or IPS_TH_NONE.
  */
 static int th_step(const struct ips_thresh *th, struct th_entry *e, uint64_t now_us)
