@@ -126,14 +126,20 @@ static void ipt_chain(const struct hooks_spec *s, int family, bool in, FILE *out
 	if (s->offload) {
 		/*
 		 * A packet we returned with NF_REPEAT comes through this chain
-		 * again carrying the generation in its mark: store it in the
-		 * connmark (our bits only) and let it pass. Any other mark is
-		 * no pass: an older generation - a swap in flight, or a host's
-		 * `CONNMARK --restore-mark` that copied it back from the
-		 * connmark - goes to the queue and is judged again.
+		 * again carrying the generation in its mark: LIFELINE-SAVE
+		 * stores it in the connmark (our bits only), clears it from
+		 * the packet and lets it pass - with the mark it came with, so
+		 * the host's exact-mark rules and `ip rule fwmark` (wg-quick's
+		 * `not fwmark 51820`) see it, and the mangle table's reroute
+		 * goes by that mark, not ours. The rule after the jump passes
+		 * it as before should that chain be flushed (no loop back to
+		 * the queue). Any other mark is no pass: an older generation -
+		 * a swap in flight, or a host's `CONNMARK --restore-mark` that
+		 * copied it back from the connmark - goes to the queue and is
+		 * judged again.
 		 */
-		fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j CONNMARK --set-xmark 0x%x/0x%x\n",
-			ch, hooks_mark(s->gen), HOOKS_MARK_MASK, hooks_mark(s->gen), HOOKS_MARK_MASK);
+		fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j %s\n", ch, hooks_mark(s->gen),
+			HOOKS_MARK_MASK, HOOKS_IPT_SAVE);
 		fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j ACCEPT\n", ch, hooks_mark(s->gen),
 			HOOKS_MARK_MASK);
 		fprintf(out, "-A %s -m connmark --mark 0x%x/0x%x -j ACCEPT\n", ch,
@@ -218,9 +224,13 @@ void hooks_ipt_text(const struct hooks_spec *s, int family, int jumps, FILE *out
 	for (int j = HOOKS_JUMP_REJECT_IN; j <= HOOKS_JUMP_REJECT_OUT; j++)
 		if (jumps & 1 << j)
 			ipt_jump(&jump_at[j], out);
-	fprintf(out, "COMMIT\n*%s\n:%s - [0:0]\n:%s - [0:0]\n", HOOKS_IPT_TABLE, HOOKS_IPT_IN,
-		HOOKS_IPT_OUT);
-	fprintf(out, "-F %s\n-F %s\n", HOOKS_IPT_IN, HOOKS_IPT_OUT);
+	fprintf(out, "COMMIT\n*%s\n:%s - [0:0]\n:%s - [0:0]\n:%s - [0:0]\n", HOOKS_IPT_TABLE,
+		HOOKS_IPT_IN, HOOKS_IPT_OUT, HOOKS_IPT_SAVE);
+	fprintf(out, "-F %s\n-F %s\n-F %s\n", HOOKS_IPT_IN, HOOKS_IPT_OUT, HOOKS_IPT_SAVE);
+	if (s->offload) /* see ipt_chain() */
+		fprintf(out, "-A %s -j CONNMARK --set-xmark 0x%x/0x%x\n-A %s -j MARK --and-mark 0x%x\n"
+			"-A %s -j ACCEPT\n", HOOKS_IPT_SAVE, hooks_mark(s->gen), HOOKS_MARK_MASK,
+			HOOKS_IPT_SAVE, ~(unsigned)HOOKS_MARK_MASK, HOOKS_IPT_SAVE);
 	ipt_chain(s, family, true, out);
 	ipt_chain(s, family, false, out);
 	for (int j = HOOKS_JUMP_IN; j <= HOOKS_JUMP_OUT; j++)
@@ -264,8 +274,9 @@ void hooks_ipt_remove_text(bool raw, FILE *out)
 		fprintf(out, "*raw\n-F %s\n-X %s\nCOMMIT\n", HOOKS_IPT_CLEAR, HOOKS_IPT_CLEAR);
 		return;
 	}
-	fprintf(out, "*%s\n-F %s\n-F %s\n-X %s\n-X %s\nCOMMIT\n", HOOKS_IPT_TABLE, HOOKS_IPT_IN,
-		HOOKS_IPT_OUT, HOOKS_IPT_IN, HOOKS_IPT_OUT);
+	fprintf(out, "*%s\n-F %s\n-F %s\n-F %s\n-X %s\n-X %s\n-X %s\nCOMMIT\n", HOOKS_IPT_TABLE,
+		HOOKS_IPT_IN, HOOKS_IPT_OUT, HOOKS_IPT_SAVE, HOOKS_IPT_IN, HOOKS_IPT_OUT,
+		HOOKS_IPT_SAVE);
 	fprintf(out, "*filter\n-F %s\n-F %s\n-X %s\n-X %s\nCOMMIT\n", HOOKS_IPT_REJECT_IN,
 		HOOKS_IPT_REJECT_OUT, HOOKS_IPT_REJECT_IN, HOOKS_IPT_REJECT_OUT);
 }

@@ -126,12 +126,16 @@ static void nft_chain(const struct hooks_spec *s, bool in, FILE *out)
 		"reject with icmpx type port-unreachable\n", T, ch, HOOKS_MARK_MASK,
 		hooks_mark(HOOKS_REJECT_GEN));
 	if (s->offload) {
-		/* see hooks_ipt.c: store a repeated packet's generation, our bits only */
+		/*
+		 * see hooks_ipt.c: store a repeated packet's generation, our bits
+		 * only, and clear it from the packet: nf_reinject() then finds
+		 * the mark the packet was routed with and leaves the route be
+		 */
 		fprintf(out, "add rule %s %s meta mark and 0x%08x == 0x%08x ct mark set ct mark "
-			"and 0x%08x ct mark set ct mark or 0x%08x accept\n", T, ch, HOOKS_MARK_MASK, m,
-			~HOOKS_MARK_MASK, m);
-		fprintf(out, "add rule %s %s meta mark and 0x%08x == 0x%08x accept\n", T, ch,
-			HOOKS_MARK_MASK, m);
+			"and 0x%08x ct mark set ct mark or 0x%08x meta mark set meta mark and 0x%08x "
+			"accept\n", T, ch, HOOKS_MARK_MASK, m, ~HOOKS_MARK_MASK, m, ~HOOKS_MARK_MASK);
+		fprintf(out, "add rule %s %s meta mark and 0x%08x == 0x%08x meta mark set meta mark "
+			"and 0x%08x accept\n", T, ch, HOOKS_MARK_MASK, m, ~HOOKS_MARK_MASK);
 		fprintf(out, "add rule %s %s ct mark and 0x%08x == 0x%08x accept\n", T, ch,
 			HOOKS_MARK_MASK, m);
 	} else {

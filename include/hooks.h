@@ -29,6 +29,7 @@ enum hooks_backend {
 #define HOOKS_IPT_TABLE "mangle"
 #define HOOKS_IPT_IN "LIFELINE-IN"          /* mangle chain jumped to first from INPUT */
 #define HOOKS_IPT_OUT "LIFELINE-OUT"        /* ... and from OUTPUT */
+#define HOOKS_IPT_SAVE "LIFELINE-SAVE"      /* mangle: an offloaded packet's generation to its connmark */
 #define HOOKS_IPT_REJECT_IN "LIFELINE-REJECT-IN"   /* filter chain: IPS rejects, from INPUT */
 #define HOOKS_IPT_REJECT_OUT "LIFELINE-REJECT-OUT" /* ... from OUTPUT */
 #define HOOKS_IPT_CLEAR "LIFELINE-CLEAR"    /* raw: our mark bits cleared from what the host sends */

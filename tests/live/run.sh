@@ -417,6 +417,19 @@ user_rule_applies() {
 	[ $rc != 0 ] && ping_ok 192.0.2.10
 }
 check live-host-filter-rules-apply user_rule_applies
+# a packet the engine offloads leaves lifeline's chains with the mark it came with, not the
+# offload generation: the host's exact-mark rules (and `ip rule fwmark`, wg-quick's
+# `not fwmark 51820`) see the first packet of each flow too, not only the ones after it
+offload_mark_kept() {
+	local n
+	in_a iptables -w -A OUTPUT -p icmp --icmp-type echo-request -m mark --mark 0x1 || return 1
+	in_a ping -q -c 3 -i 0.2 -W 1 -m 1 192.0.2.10 >/dev/null # -m: SO_MARK 0x1, a new echo flow
+	n=$(in_a iptables -w -L OUTPUT -v -n -x | awk '/mark match 0x1$/ { print $1 }')
+	in_a iptables -w -D OUTPUT -p icmp --icmp-type echo-request -m mark --mark 0x1
+	echo "# host's exact-mark rule counted ${n:-none} of 3 echo requests"
+	[ "$n" = 3 ]
+}
+check live-offload-mark-kept offload_mark_kept
 # a stopped engine's socket buffer fills (16 MiB: some 250 datagrams of 60 KB, well short of
 # the 4096 the queue holds) and fail-open passes the rest unjudged, which the kernel counts
 # nowhere: stats must (gaps in the packet ids, seen once the next packet comes)
