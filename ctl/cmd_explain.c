@@ -12,6 +12,7 @@
 
 #include "../rules/parse.h"
 #include "ctl.h"
+#include "lifeline.h"
 #include "pipeline.h"
 #include "policy.h"
 #include "verdict_json.h"
@@ -276,11 +277,15 @@ int cmd_explain(struct ctl *c, int argc, char **argv)
 	if (rc == CTL_OK && (ll_ip_is_loopback(p.src) || ll_ip_is_loopback(p.dst)))
 		printf("note: live, loopback traffic never reaches the engine: the kernel rules "
 		       "accept it on lo\n");
-	/* explain's packet quotes nothing: say what live does with a quote */
-	if (rc == CTL_OK && pkt_is_icmp_error(&p))
+	/*
+	 * explain's packet quotes nothing: say what live does with a quote
+	 * (pipeline.c judge()). Not for a PMTU error, which the lifeline takes
+	 * whatever it quotes.
+	 */
+	if (rc == CTL_OK && pkt_is_icmp_error(&p) && lifeline_match_icmp(&p) < 0)
 		printf("note: this is the verdict for an error quoting nothing known; live, an "
 		       "error quoting a tracked flow is judged with that flow (by: flow, see "
-		       "lifelinectl flows), and one quoting a heartbeat, DNS or DHCP packet is "
-		       "accepted by: lifeline\n");
+		       "lifelinectl flows)%s\n", lifeline_quote_counts(&p) ? ", and one quoting a "
+		       "heartbeat, DNS or DHCP packet is accepted by: lifeline" : "");
 	return rc;
 }

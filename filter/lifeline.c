@@ -215,7 +215,7 @@ static bool ports_pair(const struct pkt *p, uint16_t a, uint16_t b)
 	return (p->sport == a && p->dport == b) || (p->sport == b && p->dport == a);
 }
 
-static int match_icmp(const struct pkt *p)
+int lifeline_match_icmp(const struct pkt *p)
 {
 	if (p->family == 4 && p->proto == IPPROTO_ICMP_ &&
 	    p->icmp_type == ICMP_DEST_UNREACH && p->icmp_code == ICMP_FRAG_NEEDED)
@@ -252,25 +252,26 @@ int lifeline_match(const struct lifeline *l, const struct pkt *p, uint64_t now_u
 			return R_DHCP;
 		return is_dns(l, p, now_us) ? R_DNS : -1;
 	default:
-		return match_icmp(p);
+		return lifeline_match_icmp(p);
 	}
 }
 
 /* lifeline_match_quoted() - see lifeline.h. */
+bool lifeline_quote_counts(const struct pkt *p)
+{
+	if (p->proto == IPPROTO_ICMP_)
+		return p->icmp_type == 3 || p->icmp_type == 11 || p->icmp_type == 12;
+	return p->proto == IPPROTO_ICMPV6_ && p->icmp_type >= 1 && p->icmp_type <= 4;
+}
+
 int lifeline_match_quoted(const struct lifeline *l, const struct pkt *p, uint64_t now_us)
 {
 	const struct pkt_inner *in = &p->inner;
 	struct pkt q = { 0 };
 	int r;
 
-	/*
-	 * Errors that say a packet failed: unreachable, time exceeded,
-	 * parameter problem (not a redirect, which changes routes, nor a
-	 * source quench). The quote: a TCP or UDP packet the error's
-	 * destination sent, its ports quoted.
-	 */
-	if (p->proto == IPPROTO_ICMP_ ? p->icmp_type != 3 && p->icmp_type != 11 && p->icmp_type != 12
-				      : p->proto != IPPROTO_ICMPV6_ || p->icmp_type < 1 || p->icmp_type > 4)
+	/* the quote: a TCP or UDP packet the error's destination sent, its ports quoted */
+	if (!lifeline_quote_counts(p))
 		return -1;
 	if (!in->present || !in->has_ports || !ll_ip_eq(in->src, p->dst) ||
 	    (in->proto != IPPROTO_TCP_ && in->proto != IPPROTO_UDP_))

@@ -119,6 +119,15 @@ int lifeline_match(const struct lifeline *l, const struct pkt *p, uint64_t now_u
  * wait out their timeouts before trying the next one.
  */
 int lifeline_match_quoted(const struct lifeline *l, const struct pkt *p, uint64_t now_us);
+/*
+ * lifeline_match_icmp() - the ICMP/ICMPv6 the lifeline takes by type alone,
+ * whatever it quotes: R_ICMP_PMTU, R_ICMP6_PMTU, R_NDP, or -1.
+ * lifeline_quote_counts() - is @p an error that lifeline_match_quoted()
+ * reads the quote of: unreachable, time exceeded, parameter problem (not a
+ * redirect, which changes routes, nor a source quench)?
+ */
+int lifeline_match_icmp(const struct pkt *p);
+bool lifeline_quote_counts(const struct pkt *p);
 
 /*
  * lifeline_learn() - when @p is a DHCP client's request, remember its

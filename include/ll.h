@@ -111,9 +111,9 @@ struct ip_range {
  */
 struct ip_range ll_prefix_range(ll_ip a, unsigned bits);
 /*
- * ll_prefix_parse() - "ADDR" or "ADDR/LEN" (0-32 after IPv4 text, 0-128
- * after IPv6 text) into the addresses it covers: 0, -EINVAL (address) or
- * -ERANGE (length).
+ * ll_prefix_parse() - "ADDR" or "ADDR/LEN" (0-32 after an IPv4 address,
+ * IPv4-mapped text included, 0-128 after any other) into the addresses it
+ * covers: 0, -EINVAL (address) or -ERANGE (length).
  */
 int ll_prefix_parse(const char *s, struct ip_range *out);
 

@@ -191,7 +191,12 @@ int ll_prefix_parse(const char *s, struct ip_range *out)
 	buf[slash - s] = '\0';
 	if (ll_ip_parse(buf, &a) < 0)
 		return -EINVAL;
-	max = strchr(buf, ':') || !ll_ip_is_v4(a) ? 128 : 32;
+	/*
+	 * IPv4-mapped text (::ffff:192.0.2.0) is an IPv4 address, as without
+	 * a length: its length counts in the IPv4 space (config's `host` has
+	 * always read ::ffff:198.51.100.2/32 as that one address, never ::/32)
+	 */
+	max = ll_ip_is_v4(a) ? 32 : 128;
 	for (d = slash + 1; *d >= '0' && *d <= '9' && bits <= max; d++)
 		bits = bits * 10 + (unsigned)(*d - '0');
 	if (d == slash + 1 || *d || bits > max)

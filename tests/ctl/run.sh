@@ -423,8 +423,17 @@ check explain_tcp_flags_given has "$T/out" "port 80 id 12$"
 # what live does with a quote (pf21 F9); an echo, which quotes nothing, says nothing
 "$CTLBIN" explain -p "$T/syn.pol" in icmp 192.0.2.1 198.51.100.2 type 3 code 1 > "$T/out" 2>&1
 check explain_icmp_error_note has "$T/out" "^note: .*an error quoting a tracked flow is judged with that flow (by: flow"
-"$CTLBIN" explain -p "$T/syn.pol" in icmp6 2001:db8::1 2001:db8::2 type 2 > "$T/out" 2>&1
-check explain_icmp6_error_note has "$T/out" "^note: this is the verdict for an error quoting nothing known"
+"$CTLBIN" explain -p "$T/syn.pol" in icmp6 2001:db8::1 2001:db8::2 type 1 > "$T/out" 2>&1
+check explain_icmp6_error_note has "$T/out" "^note: this is the verdict for an error quoting nothing known.*accepted by: lifeline$"
+# a Packet Too Big or fragmentation needed is the lifeline's whatever it quotes: no note;
+# a redirect quoting a heartbeat packet is no lifeline packet (lifeline_match_quoted())
+for pmtu in "icmp6 2001:db8::1 2001:db8::2 type 2" "icmp 192.0.2.1 198.51.100.2 type 3 code 4"; do
+	# shellcheck disable=SC2086 # the words of the packet
+	"$CTLBIN" explain -p "$T/syn.pol" in $pmtu > "$T/out" 2>&1
+	check "explain_pmtu_no_note_${pmtu%% *}" bash -c "! grep -q '^note:' '$T/out' && grep -q '^by: lifeline' '$T/out'"
+done
+"$CTLBIN" explain -p "$T/syn.pol" in icmp 192.0.2.1 198.51.100.2 type 5 > "$T/out" 2>&1
+check explain_redirect_note bash -c "grep -q '^note: .*(by: flow, see lifelinectl flows)$' '$T/out'"
 "$CTLBIN" explain -p "$T/syn.pol" in icmp 192.0.2.1 198.51.100.2 type 8 > "$T/out" 2>&1
 check explain_icmp_echo_no_note bash -c "! grep -q '^note:' '$T/out' && grep -q '^verdict:' '$T/out'"
 # list items one apart stay apart: { 22 24 } is not 22-24, nor { .1 .3 } .1-.3

@@ -69,6 +69,7 @@ def control_frames():
     load_confirm = b'LOAD name=p.pol siglen=0 confirm=30 skip-unsupported\n' + pol
     reqs = [b'STATUS\n', b'STATUS json\n', b'STATS prometheus\n', b'STATS json\n',
             b'SHOW counters\n', b'FLOWS\n', b'FLOWS kill dir=out proto=6 a2=203.0.113.10 p2=4120\n',
+            b'FLOWS a1=198.51.100.0/24 a2=2001:db8::/32 p2=443\n',
             b'EXPLAIN dir=in proto=6 src=203.0.113.7 sport=40000 dst=198.51.100.2 dport=22 flags=2\n',
             b'EXPLAIN dir=in proto=1 src=192.0.2.7 dst=198.51.100.2 type=8 code=0 ttl=64\n',
             b'EXPLAIN dir=out proto=6 src=2001:db8:1::2 dst=2001:db8:2::10 dport=4120 flags=2 on=eth1\n',

@@ -215,6 +215,11 @@ static void test_queue_single_and_edges(void **state)
 	assert_true(ll_ip_eq(c.hosts[0].lo, ip("0.0.0.0")));
 	assert_true(ll_ip_eq(c.hosts[0].hi, ip("255.255.255.255")));
 	config_free(&c);
+	/* IPv4-mapped text is IPv4, its length too: this one address, not ::/32 (all of IPv4) */
+	assert_int_equal(config_load_string(&c, "q", "host ::ffff:198.51.100.2/32\n", &e), 0);
+	assert_true(ll_ip_eq(c.hosts[0].lo, ip("198.51.100.2")));
+	assert_true(ll_ip_eq(c.hosts[0].hi, ip("198.51.100.2")));
+	config_free(&c);
 	assert_int_equal(config_load_string(&c, "q", "host ::/0\nqueues 3-3\n", &e), 0);
 	assert_true(ll_ip_eq(c.hosts[0].lo, ip("::")));
 	assert_int_equal(c.queue_lo, 3);
@@ -265,6 +270,7 @@ static const struct bad_case bad_cases[] = {
 	{ "dns-server 10.0.0.300\n", 1, 12, "invalid DNS server address '10.0.0.300'" },
 	{ "host 10.0.0.0/33\n", 1, 6, "invalid prefix length '10.0.0.0/33'" },
 	{ "host 2001:db8::/129\n", 1, 6, "invalid prefix length '2001:db8::/129'" },
+	{ "host ::ffff:198.51.100.0/120\n", 1, 6, "invalid prefix length '::ffff:198.51.100.0/120'" },
 	{ "host somehost\n", 1, 6, "invalid host address or CIDR 'somehost'" },
 	{ "state-dir var/lib/lifeline\n", 1, 11, "path must be absolute 'var/lib/lifeline'" },
 	{ "event-log ./events.json\n", 1, 11, "path must be absolute './events.json'" },
