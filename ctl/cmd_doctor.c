@@ -168,6 +168,68 @@ static char engine_state(pid_t pid, pid_t *unsure, char *unsure_state)
 	return other == 0 ? s : 0;
 }
 
+/* The state directory of lifelined @pid: where the lifelined.lock it holds open lies. */
+static bool engine_lock_dir(pid_t pid, char *dir, size_t len)
+{
+	char path[64], link[PATH_MAX], *slash;
+	struct dirent *e;
+	bool found = false;
+	DIR *fds;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if (!(fds = opendir(path)))
+		return false;
+	while (!found && (e = readdir(fds))) {
+		char fdpath[384];
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, e->d_name);
+		if ((n = readlink(fdpath, link, sizeof(link) - 1)) <= 0)
+			continue;
+		link[n] = '\0';
+		if ((slash = strrchr(link, '/')) && strcmp(slash + 1, STATE_LOCK_FILE) == 0) {
+			*slash = '\0';
+			snprintf(dir, len, "%s", slash == link ? "/" : link);
+			found = true;
+		}
+	}
+	closedir(fds);
+	return found;
+}
+
+/* ctl_engine_other_state_dir() - see ctl.h. */
+pid_t ctl_engine_other_state_dir(const struct config *cfg, char *dir, size_t len)
+{
+	char ours[PATH_MAX], theirs[PATH_MAX];
+	pid_t pid = 0, maybe = 0;
+	char maybe_state = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (!realpath(cfg->state_dir, ours))
+		snprintf(ours, sizeof(ours), "%s", cfg->state_dir); /* none yet: no engine's */
+	if (!(d = opendir("/proc")))
+		return 0;
+	while (!pid && (e = readdir(d))) {
+		pid_t p;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		p = (pid_t)atoi(e->d_name);
+		if (p == getpid() || !engine_state(p, &maybe, &maybe_state) ||
+		    !engine_lock_dir(p, theirs, sizeof(theirs)))
+			continue;
+		if (strcmp(theirs, ours) != 0) {
+			snprintf(dir, len, "%s", theirs);
+			pid = p;
+		}
+	}
+	closedir(d);
+	return pid;
+}
+
 /*
  * The engine's pid and state: the state dir's pidfile, else a /proc scan.
  * 0: none. *@unsure: the pid found is a lifelined whose namespace this

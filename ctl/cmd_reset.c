@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -114,8 +115,10 @@ static bool remove_hooks(struct ctl *c, const struct config *cfg)
 
 static int reset_full(struct ctl *c, const struct config *cfg)
 {
-	char why[512];
+	char why[512], dir[PATH_MAX];
+	struct config other;
 	bool unblocked;
+	pid_t pid;
 	int rc;
 
 	rc = ask_engine(cfg, why, sizeof(why));
@@ -143,6 +146,21 @@ static int reset_full(struct ctl *c, const struct config *cfg)
 	}
 	printf("engine did not reset: %s (control socket %s)\n", why, cfg->control_socket);
 	unblocked = remove_hooks(c, cfg);
+	/*
+	 * An engine runs here with another config (a unit's `lifelined -c X`,
+	 * a bare `lifelinectl -r` at the console): this config's state
+	 * directory is no engine's, and the empty policy persisted there would
+	 * not stop a restart from bringing the bad one back. Persist it in the
+	 * engine's own, which it watches: it runs the empty policy now too.
+	 */
+	if ((pid = ctl_engine_other_state_dir(cfg, dir, sizeof(dir)))) {
+		printf("lifelined (pid %d) runs in this network namespace with state directory %s, "
+		       "not this config's %s (it was started with another config: name it with -c "
+		       "next time): resetting that one\n", (int)pid, dir, cfg->state_dir);
+		other = *cfg;
+		other.state_dir = dir;
+		cfg = &other;
+	}
 	if ((rc = persist_empty(cfg)) < 0)
 		fprintf(stderr, "%s reset: FAILED to persist the empty policy in %s: %s "
 			"(a restarted engine would bring the old policy back)\n", c->prog,

@@ -69,6 +69,14 @@ pid_t ctl_engine_elsewhere(const struct config *cfg);
  */
 pid_t ctl_last_engine_elsewhere(const struct config *cfg, char *ns, size_t nslen);
 /*
+ * ctl_engine_other_state_dir() - the pid of a lifelined that runs (or is
+ * stopped) in this network namespace with another state directory than
+ * @cfg's (it was started with another config), that directory (the one
+ * holding the lifelined.lock it keeps open) in @dir; else 0. Needs root
+ * to read another process's fds. cmd_doctor.c.
+ */
+pid_t ctl_engine_other_state_dir(const struct config *cfg, char *dir, size_t len);
+/*
  * ctl_netns_name() - the name `ip netns` knows namespace @ns ("net:[N]")
  * by (its file in /run/netns), in @name; "NAME" when none.
  */

@@ -227,6 +227,17 @@ stop_engine 9
 check live-ctl-restart-after-reset start_engine yes nopolicy
 check live-ctl-restart-comes-back-empty status_empty
 check live-ctl-restart-unblocked probe
+# an engine started with another config than the console's (a unit's `lifelined -c X`, a bare
+# `lifelinectl -r` at the console): reset reaches no socket, and must reset that engine's state
+# directory, not one no engine reads, or a restart brings the bad policy back (ops22 F3)
+ctl load "$T/deny.pol" >/dev/null
+reset_other_config() {
+	ip netns exec "$NS_A" "$LLC" -c "$T/other.conf" reset >"$T/reset-other.out" 2>&1 &&
+		grep -q "state directory $T/state, not this config's" "$T/reset-other.out" &&
+		grep -q '^sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855$' \
+			"$T/state/state.meta" && wait_for 5 status_empty
+}
+check live-ctl-reset-other-config reset_other_config
 
 # killed, fail-open no: the queue without a listener drops until reset
 ctl load "$T/deny.pol" >/dev/null
