@@ -1,10 +1,10 @@
 /*
  * cmd_flows.c - lifelinectl flows: list (or drop) tracked flows matching a
- * FILTER in the explain syntax: [in|out] [PROTO] [ADDR[:PORT] [ADDR[:PORT]]] and
- * `port N`, where ADDR may also be a prefix (198.51.100.0/24,
- * [2001:db8::/32]:443) or `any`, as `conntrack -D -s NET` and
- * `pfctl -k NET` take one; two endpoints match the flow's two sides in
- * either order.
+ * FILTER in the explain syntax: [in|out] [PROTO] [ADDR[:PORT] [ADDR[:PORT]]],
+ * where ADDR may also be a prefix (198.51.100.0/24, [2001:db8::/32]:443)
+ * or `any`, as `conntrack -D -s NET` and `pfctl -k NET` take one; two
+ * endpoints match the flow's two sides in either order. `port N`: either
+ * side's port, as tcpdump's.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -18,6 +18,7 @@ struct ends {
 	int n;
 	char addr[2][64];
 	long port[2]; /* -1: any */
+	long either;  /* `port N`: either side's port, -1 none */
 };
 
 static int proto_num(const char *s)
@@ -79,12 +80,10 @@ static int parse_filter(char **w, int n, int *proto, struct ends *e, const char 
 			*proto = (int)strtol(w[++i], &end, 10);
 			if (!*w[i] || *end || *proto < 0 || *proto > 255)
 				return -1;
-		} else if (strcmp(w[i], "port") == 0 && i + 1 < n && e->n < 2) {
-			e->addr[e->n][0] = '\0';
-			e->port[e->n] = strtol(w[++i], &end, 10);
-			if (!*w[i] || *end || e->port[e->n] < 0 || e->port[e->n] > 65535)
+		} else if (strcmp(w[i], "port") == 0 && i + 1 < n && e->either < 0) {
+			e->either = strtol(w[++i], &end, 10);
+			if (!*w[i] || *end || e->either < 0 || e->either > 65535)
 				return -1;
-			e->n++;
 		} else if (parse_end(w[i], e) < 0) {
 			return -1;
 		}
@@ -103,7 +102,7 @@ int cmd_flows(struct ctl *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct ends e = { 0 };
+	struct ends e = { .either = -1 };
 	const char *dir = NULL;
 	char hdr[512];
 	bool kill = false;
@@ -114,7 +113,8 @@ int cmd_flows(struct ctl *c, int argc, char **argv)
 			kill = true;
 		else if (o == 'h')
 			return printf("usage: %s flows [in|out] [PROTO] [ADDR[:PORT] [ADDR[:PORT]]] "
-				      "[port N] [--kill]\n  ADDR: an address, ADDR/LEN or any\n",
+				      "[port N] [--kill]\n  ADDR: an address, ADDR/LEN or any; port N: "
+				      "either side's port\n",
 				      c->prog) < 0;
 		else
 			return ctl_usage_error(c, "flows", NULL);
@@ -144,5 +144,7 @@ int cmd_flows(struct ctl *c, int argc, char **argv)
 		if (e.port[i] >= 0)
 			n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, " p%d=%ld", i + 1, e.port[i]);
 	}
+	if (e.either >= 0)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, " port=%ld", e.either);
 	return ctl_request(c, hdr, NULL, 0, CTL_TIMEOUT_LOAD_MS, CTL_FAIL);
 }

@@ -13,6 +13,7 @@
 #include "control_int.h"
 #include "verdict_json.h"
 #include "event.h"
+#include "pkt.h"
 
 #define NOT_SUPPORTED(out) (fputs("not supported by this engine\n", out), CTL_R_FAIL)
 
@@ -170,6 +171,7 @@ const char *control_req_status(struct control *c, const struct control_msg *m, F
 struct flow_filter {
 	int dir;                  /* FW_DIR_IN / FW_DIR_OUT of the opener, 0 any */
 	int proto;                /* -1 any */
+	int port;                 /* either side's, -1 any */
 	int nend;
 	struct {
 		bool has_port;
@@ -190,6 +192,7 @@ struct flow_visit {
 	const struct flow_filter *f;
 	bool kill;
 	uint64_t n;
+	uint64_t passing; /* offloaded under the running generation: the kernel passes them */
 	FILE *out;
 };
 
@@ -207,14 +210,19 @@ static int parse_u16(const char *s, uint16_t *v, unsigned max)
 	return 0;
 }
 
-/* FLOWS proto=N a1=ADDR[/LEN] p1=PORT a2= p2= (each optional). */
+/* FLOWS proto=N a1=ADDR[/LEN] p1=PORT a2= p2= port=PORT (each optional; port=: either side's). */
 static int flow_filter_parse(const struct control_msg *m, struct flow_filter *f)
 {
 	static const char *const ak[] = { "a1", "a2" }, *const pk[] = { "p1", "p2" };
 	uint16_t v;
 
 	memset(f, 0, sizeof(*f));
-	f->proto = -1;
+	f->proto = f->port = -1;
+	if (control_msg_get(m, "port")) {
+		if (parse_u16(control_msg_get(m, "port"), &v, 65535) < 0)
+			return -EINVAL;
+		f->port = v;
+	}
 	if (control_msg_get(m, "dir")) {
 		const char *d = control_msg_get(m, "dir");
 		if (strcmp(d, "in") && strcmp(d, "out"))
@@ -258,6 +266,8 @@ static bool flow_matches(const struct flow_filter *ff, const struct flow *f)
 
 	if ((ff->proto >= 0 && k->proto != ff->proto) || (ff->dir && f->orig_dir != ff->dir))
 		return false;
+	if (ff->port >= 0 && (!pkt_proto_has_ports(k->proto) || (k->pa != ff->port && k->pb != ff->port)))
+		return false; /* an ICMP echo's id is no port */
 	if (ff->nend == 1)
 		return end_is(ff, 0, k->a, k->pa) || end_is(ff, 0, k->b, k->pb);
 	if (ff->nend == 2)
@@ -319,6 +329,8 @@ static bool flow_visit(void *arg, const struct flow *f, bool stale)
 		return false;
 	if (v->n++ < FLOWS_LIST_MAX)
 		flow_print(f, stale, v->out);
+	if (f->offloaded && !stale)
+		v->passing++;
 	return v->kill;
 }
 
@@ -341,6 +353,20 @@ const char *control_req_flows(struct control *c, const struct control_msg *m, FI
 		fprintf(out, "... %" PRIu64 " more not listed (a filter narrows the list)\n",
 			v.n - FLOWS_LIST_MAX);
 	fprintf(out, "%" PRIu64 " flow%s%s\n", v.n, v.n == 1 ? "" : "s", v.kill ? " dropped" : "");
+	/*
+	 * A kill forgets the engine's entries; it cuts no connection. Say so,
+	 * or an operator who killed an attacker's flows takes them for gone:
+	 * the next packet opens a flow the running policy judges again (mid-stream
+	 * TCP too), and an offloaded one never comes back to the engine at all.
+	 */
+	if (v.kill && v.n)
+		fputs("note: the connections are not cut: each one's next packet is judged again by "
+		      "the running policy, which may accept it; to block them, deny the addresses "
+		      "first (lifelinectl table NAME add ADDR, or a new policy)\n", out);
+	if (v.kill && v.passing)
+		fprintf(out, "note: %" PRIu64 " of them offloaded: the kernel passes their packets "
+			"without the engine until their conntrack entries end (conntrack -D) or the "
+			"next policy load\n", v.passing);
 	return CTL_R_OK;
 }
 

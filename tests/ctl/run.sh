@@ -151,6 +151,9 @@ run e1 flows 192.0.2.0/24; check flows_prefix has "$T/out" "^2 flows$"
 run e1 flows tcp any any:80; check flows_any_port has "$T/out" "192.0.2.80:80 accept"
 check flows_any_port_one has "$T/out" "^1 flow$"
 run e1 flows "[2001:db8::/32]:443"; check flows_v6_prefix has "$T/out" "^0 flows$"
+# port N: either side's port, with the ends (tcpdump's host and port), not a second end
+run e1 flows 198.51.100.2 port 40001; check flows_host_and_port has "$T/out" "^1 flow$"
+run e1 flows any any port 53; check flows_any_any_port has "$T/out" "192.0.2.53:53 accept"
 run e1 flows 192.0.2.0/33; check flows_bad_prefix bash -c "[ $RC -eq 2 ] && grep -q 'ADDR: an address, ADDR/LEN or any' '$T/out'"
 run e1 flows --kill udp; check flows_kill has "$T/out" "1 flow dropped"
 run e1 explain in tcp 203.0.113.10:4120 198.51.100.2:40000

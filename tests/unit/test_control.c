@@ -826,6 +826,12 @@ static void test_flows_explain(void **state)
 	s->fe.flows[0].generation = s->fe.generation + 1;
 	expect(s, "FLOWS p1=80", NULL, "ok", "192.0.2.80:80 accept allow offloaded packets 3/2");
 	expect(s, "FLOWS p1=4120", NULL, "ok", ":4120 accept allow earlier-policy packets 3/2");
+	/* port=: either side's port, with the ends (tcpdump's `host X and port N`; ops22 F3) */
+	expect(s, "FLOWS a1=198.51.100.2 port=80", NULL, "ok", "192.0.2.80:80 accept");
+	expect(s, "FLOWS a1=198.51.100.2 port=80", NULL, "ok", "\n1 flow\n");
+	expect(s, "FLOWS port=40002", NULL, "ok", "192.0.2.53:53 accept");
+	expect(s, "FLOWS a1=192.0.2.80 port=4120", NULL, "ok", "0 flows");
+	expect(s, "FLOWS port=65536", NULL, "bad-request", "bad flow filter");
 	/* a prefix, as conntrack -D -s NET: 192.0.2.80 and .53, not 203.0.113.10 */
 	expect(s, "FLOWS a1=192.0.2.0/24", NULL, "ok", "\n2 flows\n");
 	expect(s, "FLOWS a1=192.0.2.0/26 p1=53", NULL, "ok", "192.0.2.53:53 accept");
@@ -837,8 +843,21 @@ static void test_flows_explain(void **state)
 	expect(s, "FLOWS a1=192.0.2.0/", NULL, "bad-request", "bad flow filter");
 	expect(s, "FLOWS kill proto=17", NULL, "ok", "1 flow dropped");
 	assert_int_equal(s->fe.nflows, 2);
-	expect(s, "FLOWS kill a1=192.0.2.0/24", NULL, "ok", "1 flow dropped");
+	/*
+	 * A kill cuts no connection, and the output says so; the offloaded flows
+	 * the kernel keeps passing without the engine are named (ops22 F1).
+	 */
+	expect(s, "FLOWS kill a1=192.0.2.0/24", NULL, "ok",
+	       "1 flow dropped\nnote: the connections are not cut: each one's next packet is "
+	       "judged again by the running policy, which may accept it; to block them, deny the "
+	       "addresses first (lifelinectl table NAME add ADDR, or a new policy)\nnote: 1 of "
+	       "them offloaded: the kernel passes their packets without the engine");
 	assert_int_equal(s->fe.nflows, 1);
+	/* offloaded under an earlier policy: the kernel queues it again, so not named */
+	s->fe.flows[0].offloaded = 1;
+	expect_without(s, "FLOWS kill", NULL, "ok", "1 flow dropped\nnote: the connections are not cut",
+		       "of them offloaded");
+	expect(s, "FLOWS", NULL, "ok", "0 flows\n");
 	expect(s, "EXPLAIN dir=in proto=6 src=192.0.2.1 dst=198.51.100.2 sport=1000 dport=22 ttl=64",
 	       NULL, "ok", "verdict: accept");
 	expect(s, "EXPLAIN dir=sideways proto=6 src=192.0.2.1 dst=198.51.100.2", NULL,
