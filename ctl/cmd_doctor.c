@@ -293,7 +293,8 @@ static void check_process(struct doctor *d)
 			    "doctor as root to know)", (int)pid);
 	else if (pid && (state == 'T' || state == 't'))
 		doctor_line(d, DOC_FAIL, "engine process", "lifelined pid %d is stopped: it judges "
-			    "nothing until `kill -CONT %d` (or `lifelinectl reset`)", (int)pid, (int)pid);
+			    "nothing until `kill -CONT %d` (or `lifelinectl reset`)", (int)pid,
+			    (int)(d->stopped = pid));
 	else if (pid)
 		doctor_line(d, DOC_OK, "engine process", "lifelined runs, pid %d", (int)pid);
 	else if ((pid = ctl_engine_elsewhere(d->cfg))) {
@@ -329,10 +330,20 @@ static void check_socket(struct doctor *d)
 	} else {
 		d->no_engine = "the engine does not answer (see control socket)";
 		d->unanswered = true;
-		/* whether the host is cut off is the kernel rules' line: after a reset it is not */
-		doctor_line(d, DOC_FAIL, "control socket", "%s: %s: restart lifelined",
-			    d->cfg->control_socket,
-			    rc < 0 ? ctl_call_error(rc) : "the engine answered with an error");
+		/*
+		 * whether the host is cut off is the kernel rules' line: after a
+		 * reset it is not. A stopped engine needs no restart: the fix is
+		 * the engine process line's.
+		 */
+		if (d->stopped)
+			doctor_line(d, DOC_FAIL, "control socket", "%s: %s: the engine is stopped (pid "
+				    "%d): `kill -CONT %d`, or `lifelinectl reset`", d->cfg->control_socket,
+				    rc < 0 ? ctl_call_error(rc) : "the engine answered with an error",
+				    (int)d->stopped, (int)d->stopped);
+		else
+			doctor_line(d, DOC_FAIL, "control socket", "%s: %s: restart lifelined",
+				    d->cfg->control_socket,
+				    rc < 0 ? ctl_call_error(rc) : "the engine answered with an error");
 	}
 	if (rc == 0)
 		ctl_reply_free(&r);

@@ -12,6 +12,7 @@ struct doctor {
 	const char *no_engine; /* why the checks that ask the engine are skipped, NULL: they run */
 	bool elsewhere; /* the engine runs (or last ran) in another network namespace */
 	bool unanswered; /* the control socket did not answer: no engine judges the queue */
+	pid_t stopped;   /* the engine's pid when it is stopped (SIGSTOP), else 0 */
 	int failed, warned;
 	ll_ip managers[16]; /* resolved manager addresses (first of each name) */
 	int nmanagers;
