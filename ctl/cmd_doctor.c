@@ -168,11 +168,29 @@ static char engine_state(pid_t pid, pid_t *unsure, char *unsure_state)
 	return other == 0 ? s : 0;
 }
 
-/* The state directory of lifelined @pid: where the lifelined.lock it holds open lies. */
+/* Is @dir/lifelined.lock, as this process resolves it, the file @st? */
+static bool lock_is(const char *dir, const struct stat *st)
+{
+	char path[PATH_MAX + 32];
+	struct stat here;
+
+	snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") ? dir : "", STATE_LOCK_FILE);
+	return stat(path, &here) == 0 && here.st_dev == st->st_dev && here.st_ino == st->st_ino;
+}
+
+/*
+ * The state directory of lifelined @pid: where the lifelined.lock it holds
+ * open lies, as this process reaches it. The fd link names the path in the
+ * engine's mount namespace (a unit's PrivateTmp=, a container sharing the
+ * host's network): the same path here may be another directory, another
+ * namespace's engine's even. Then it is reached through /proc/PID/root;
+ * when neither is that file, none.
+ */
 static bool engine_lock_dir(pid_t pid, char *dir, size_t len)
 {
-	char path[64], link[PATH_MAX], *slash;
+	char path[64], link[PATH_MAX], *slash, via[PATH_MAX + 64];
 	struct dirent *e;
+	struct stat st;
 	bool found = false;
 	DIR *fds;
 	ssize_t n;
@@ -189,9 +207,18 @@ static bool engine_lock_dir(pid_t pid, char *dir, size_t len)
 		if ((n = readlink(fdpath, link, sizeof(link) - 1)) <= 0)
 			continue;
 		link[n] = '\0';
-		if ((slash = strrchr(link, '/')) && strcmp(slash + 1, STATE_LOCK_FILE) == 0) {
-			*slash = '\0';
-			snprintf(dir, len, "%s", slash == link ? "/" : link);
+		if (!(slash = strrchr(link, '/')) || strcmp(slash + 1, STATE_LOCK_FILE) != 0 ||
+		    stat(fdpath, &st) < 0)
+			continue;
+		*slash = '\0';
+		if (link[0] != '/')
+			continue;
+		snprintf(via, sizeof(via), "/proc/%d/root%s", (int)pid, link);
+		if (lock_is(link[0] ? link : "/", &st)) {
+			snprintf(dir, len, "%s", link[0] ? link : "/");
+			found = true;
+		} else if (lock_is(via, &st)) {
+			snprintf(dir, len, "%s", via);
 			found = true;
 		}
 	}
@@ -202,14 +229,14 @@ static bool engine_lock_dir(pid_t pid, char *dir, size_t len)
 /* ctl_engine_other_state_dir() - see ctl.h. */
 pid_t ctl_engine_other_state_dir(const struct config *cfg, char *dir, size_t len)
 {
-	char ours[PATH_MAX], theirs[PATH_MAX];
+	char theirs[PATH_MAX + 64];
 	pid_t pid = 0, maybe = 0;
 	char maybe_state = 0;
+	struct stat ours, st;
+	bool have_ours = stat(cfg->state_dir, &ours) == 0; /* none yet: no engine's */
 	struct dirent *e;
 	DIR *d;
 
-	if (!realpath(cfg->state_dir, ours))
-		snprintf(ours, sizeof(ours), "%s", cfg->state_dir); /* none yet: no engine's */
 	if (!(d = opendir("/proc")))
 		return 0;
 	while (!pid && (e = readdir(d))) {
@@ -219,9 +246,10 @@ pid_t ctl_engine_other_state_dir(const struct config *cfg, char *dir, size_t len
 			continue;
 		p = (pid_t)atoi(e->d_name);
 		if (p == getpid() || !engine_state(p, &maybe, &maybe_state) ||
-		    !engine_lock_dir(p, theirs, sizeof(theirs)))
+		    !engine_lock_dir(p, theirs, sizeof(theirs)) || stat(theirs, &st) < 0)
 			continue;
-		if (strcmp(theirs, ours) != 0) {
+		/* the same directory (a symlink, a bind mount): this config's */
+		if (!have_ours || st.st_dev != ours.st_dev || st.st_ino != ours.st_ino) {
 			snprintf(dir, len, "%s", theirs);
 			pid = p;
 		}
@@ -291,10 +319,14 @@ static void check_process(struct doctor *d)
 		doctor_line(d, DOC_WARN, "engine process", "lifelined pid %d runs, in a network "
 			    "namespace only root may look at: it may filter another host (run "
 			    "doctor as root to know)", (int)pid);
-	else if (pid && (state == 'T' || state == 't'))
+	else if (pid && state == 'T')
 		doctor_line(d, DOC_FAIL, "engine process", "lifelined pid %d is stopped: it judges "
 			    "nothing until `kill -CONT %d` (or `lifelinectl reset`)", (int)pid,
 			    (int)(d->stopped = pid));
+	else if (pid && state == 't') /* SIGCONT does not resume a traced process (ptrace(2)) */
+		doctor_line(d, DOC_FAIL, "engine process", "lifelined pid %d is stopped by a "
+			    "debugger (gdb, strace): it judges nothing until the tracer lets it go "
+			    "(or `lifelinectl reset`)", (int)(d->stopped = pid));
 	else if (pid)
 		doctor_line(d, DOC_OK, "engine process", "lifelined runs, pid %d", (int)pid);
 	else if ((pid = ctl_engine_elsewhere(d->cfg))) {
@@ -337,9 +369,9 @@ static void check_socket(struct doctor *d)
 		 */
 		if (d->stopped)
 			doctor_line(d, DOC_FAIL, "control socket", "%s: %s: the engine is stopped (pid "
-				    "%d): `kill -CONT %d`, or `lifelinectl reset`", d->cfg->control_socket,
+				    "%d): see the engine process line", d->cfg->control_socket,
 				    rc < 0 ? ctl_call_error(rc) : "the engine answered with an error",
-				    (int)d->stopped, (int)d->stopped);
+				    (int)d->stopped);
 		else
 			doctor_line(d, DOC_FAIL, "control socket", "%s: %s: restart lifelined",
 				    d->cfg->control_socket,

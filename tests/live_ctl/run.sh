@@ -163,7 +163,7 @@ stop_wait "$ENGINE_PID"
 ctl doctor >"$T/doctor-stopped.out" 2>&1
 check live-ctl-doctor-stopped grep -q "^FAIL  engine process .*pid $ENGINE_PID is stopped" "$T/doctor-stopped.out"
 # and its socket line gives the same fix, not "restart lifelined" (ops22 F5)
-check live-ctl-doctor-stopped-socket-same-fix bash -c "grep -q '^FAIL  control socket .*the engine is stopped (pid $ENGINE_PID): .kill -CONT $ENGINE_PID.' '$T/doctor-stopped.out' && ! grep -q 'restart lifelined' '$T/doctor-stopped.out'"
+check live-ctl-doctor-stopped-socket-same-fix bash -c "grep -q '^FAIL  control socket .*the engine is stopped (pid $ENGINE_PID): see the engine process line' '$T/doctor-stopped.out' && ! grep -q 'restart lifelined' '$T/doctor-stopped.out'"
 # doctor from another namespace names where the engine runs, not "start it"
 ip netns exec "$NS_M" "$LLC" -c "$T/lifeline.conf" doctor >"$T/doctor-elsewhere.out" 2>&1
 check live-ctl-doctor-elsewhere grep -q "^FAIL  engine process .*pid $ENGINE_PID runs in another one" \
@@ -498,6 +498,38 @@ if [ -x /usr/sbin/iptables-legacy ]; then
 else
 	echo "ok live-ctl-xt # SKIP no iptables-legacy"
 fi
+# --- reset from a console whose config names no engine's state directory --------------------
+# The engine here runs in its own mount namespace (a unit's PrivateTmp=, a container on the
+# host's network): the path its lifelined.lock link names is, in the console's mount namespace,
+# another directory - here the state directory of an engine in another network namespace,
+# filtering another host. reset must persist the empty policy in this namespace's engine's
+# directory, and leave the other host's engine and policy alone.
+xns_reset() {
+	local empty=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 o a
+	mkdir -p "$T/xns-shared" "$T/xns-priv" "$T/xns-console"
+	printf 'fail-open yes\nstate-dir %s/xns-shared\ncontrol-socket %s/xns-o.sock\nevent-log %s/xns-o.json\n' \
+		"$T" "$T" "$T" >"$T/xns-o.conf"
+	printf 'fail-open yes\nstate-dir %s/xns-shared\ncontrol-socket %s/xns-a.sock\nevent-log %s/xns-a.json\n' \
+		"$T" "$T" "$T" >"$T/xns-a.conf"
+	printf 'state-dir %s/xns-console\ncontrol-socket %s/xns-none.sock\n' "$T" "$T" >"$T/xns-console.conf"
+	ip netns exec "$NS_O" "$LLD" -f -c "$T/xns-o.conf" -p "$T/deny.pol" >"$T/xns-o.log" 2>&1 &
+	o=$!; PIDS+=("$o"); disown "$o"
+	ip netns exec "$NS_A" unshare -m --propagation private sh -c \
+		"mount --bind '$T/xns-priv' '$T/xns-shared' && exec '$LLD' -f -c '$T/xns-a.conf' -p '$T/deny.pol'" \
+		>"$T/xns-a.log" 2>&1 &
+	a=$!; PIDS+=("$a"); disown "$a"
+	wait_for 10 grep -q ready "$T/xns-o.log" && wait_for 10 grep -q ready "$T/xns-a.log" || return 1
+	ip netns exec "$NS_A" "$LLC" -c "$T/xns-console.conf" reset >"$T/xns-reset.out" 2>&1
+	sleep 2 # the other host's engine would adopt a rewritten state.meta within its poll
+	local rc=0
+	grep -q "^sha256 $empty\$" "$T/xns-shared/state.meta" && { echo "other host's state reset" >&3; rc=1; }
+	ip netns exec "$NS_O" "$LLC" -c "$T/xns-o.conf" status | grep -q 'policy: 2 firewall rules' || rc=1
+	grep -q "^sha256 $empty\$" "$T/xns-priv/state.meta" || { echo "this engine's state not reset" >&3; rc=1; }
+	kill "$o" "$a"
+	return $rc
+}
+check live-ctl-reset-other-config-other-mntns xns_reset
+
 [ -f "$T/timings" ] && sed 's/^/# reset timing: /' "$T/timings"
 [ -n "${KEEP:-}" ] && echo "# logs kept in $T"
 exit 0
