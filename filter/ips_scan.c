@@ -660,11 +660,23 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 	ips_pend_index(pl, w->pend_at, false);
 	/* in rank order like the packet pass, so that a pass rule wins here too;
 	 * what this packet already settled is left out before sorting */
-	uint64_t order[IPS_PEND_MAX];
+	uint64_t *order = w->live; /* the packet pass is done with it; 2 * nrules + 1 long */
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < pl->n; i++) {
 		uint32_t ri = pl->p[i].rule;
 		if (w->seen[ri] != SEEN_MATCHED && !(same && (w->seen[ri] & SEEN_NOMATCH)))
+			order[n++] = (uint64_t)s->rs->rules[ri].rank << 32 | ri;
+	}
+	/*
+	 * Rules without a prefilter literal (pcre, byte_test or isdataat alone,
+	 * contents all NUL bytes) never become pending: Suricata runs such
+	 * non-prefilter rules on every packet, against the reassembled stream
+	 * too, so check them on each segment's new bytes here.
+	 */
+	for (uint32_t i = 0; i < g->nalways; i++) {
+		uint32_t ri = g->always[i];
+		if ((s->rs->rflags[ri] & IRF_STREAM) &&
+		    w->seen[ri] != SEEN_MATCHED && !(same && (w->seen[ri] & SEEN_NOMATCH)))
 			order[n++] = (uint64_t)s->rs->rules[ri].rank << 32 | ri;
 	}
 	sort_u64(order, n);

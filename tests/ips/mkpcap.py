@@ -132,6 +132,8 @@ CASES = {
                            + [(12600, b'LOGIN ok '), (12609, b'Q'), (12610, b'z')]),
     # a second occurrence cut by a segment boundary alerts again, as Suricata's does
     'second-split': flow([(0, b'ATTACK one '), (11, b'ATT'), (14, b'ACK')]),
+    # rules without a prefilter literal (a pcre alone, contents all NUL bytes) read the stream too
+    'no-literal': flow([(0, b'SPL\x00\x00'), (5, b'\x00\x00IT')]),
     'long-run': flow([(i * 1400, b'a' * 1400) for i in range(450)] + [(450 * 1400, b'b')],
                      ack_every=40),
 }

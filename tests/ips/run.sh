@@ -29,7 +29,9 @@ alert tcp any any -> any 80 (msg:"a run"; flow:to_server,established; content:"a
 alert tcp any any -> any 80 (msg:"login"; flow:to_server; content:"LOGIN"; flowbits:set,authed; flowbits:noalert; sid:7;)
 drop tcp any any -> any 80 (msg:"after login"; flow:to_server,established; flowbits:isset,authed; content:"EXPLOIT"; sid:8;)
 drop tcp any any -> any 80 (msg:"short, after login"; flow:to_server,established; flowbits:isset,authed; content:"Qz"; sid:9;)
-alert tcp any 80 -> any any (msg:"attack back"; flow:to_client,established; content:"ATTACK"; sid:10;)'
+alert tcp any 80 -> any any (msg:"attack back"; flow:to_client,established; content:"ATTACK"; sid:10;)
+alert tcp any any -> any 80 (msg:"no literal"; flow:to_server,established; pcre:"/SPL\x00{4}IT/"; sid:11;)
+alert tcp any any -> any 80 (msg:"all NUL"; flow:to_server,established; content:"|00 00 00 00|"; sid:12;)'
 e2e() { # case expected [host: the client 10.0.0.1 is the host]
 	python3 tests/ips/mkpcap.py "$tmp/$1.pcap" "$1"
 	echo "$e2e_policy" >"$tmp/e2e.policy"
@@ -78,6 +80,7 @@ if [ -x "$B/lifelined" ]; then
 	e2e mcast-rst "6:accept:flow:1 "
 	e2e bcast-frag-decoy "7:accept:flow:1 "
 	e2e drop "5:drop:ips:2 6:drop:flow: "
+	e2e no-literal "5:accept:flow:11,12 "
 	e2e long-run "465:accept:flow:3 "
 	e2e ssize-retransmit "8:accept:flow:4 "
 	e2e trickle "25:accept:flow:5 "
