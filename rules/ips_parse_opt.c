@@ -505,6 +505,26 @@ static int byte_num(struct ips_pctx *c, const char *kw, const char *tok, const c
 	return 0;
 }
 
+/*
+ * Options only byte_jump takes (and byte_extract its multiplier and
+ * align N), as Suricata's detect-bytetest.c and detect-byte-extract.c
+ * refuse them: a byte_test with a multiplier would otherwise test what
+ * Suricata never reads.
+ */
+static bool byte_opt_allowed(const char *kw, const char *tok)
+{
+	static const char *const jump_only[] = { "post_offset", "from_beginning", "from_end" };
+
+	if (!strcmp(kw, "byte_jump"))
+		return true;
+	if (!strcmp(kw, "byte_test") && (!strcmp(tok, "multiplier") || !strcmp(tok, "align")))
+		return false;
+	for (size_t i = 0; i < LL_ARRAY_SIZE(jump_only); i++)
+		if (!strcmp(tok, jump_only[i]))
+			return false;
+	return true;
+}
+
 /* The trailing options byte_test, byte_jump and byte_extract share. */
 static int byte_flag(struct ips_pctx *c, const char *kw, char *tok, struct ips_byte *b)
 {
@@ -516,8 +536,13 @@ static int byte_flag(struct ips_pctx *c, const char *kw, char *tok, struct ips_b
 	};
 	char *arg = strchr(tok, ' ');
 
-	if (arg) {
+	if (arg)
 		*arg++ = 0;
+	if (!byte_opt_allowed(kw, tok)) {
+		ips_perr(c, "%s: no '%s' option here (Suricata refuses it: byte_jump's)", kw, tok);
+		return -EINVAL;
+	}
+	if (arg) {
 		while (*arg == ' ')
 			arg++;
 		return byte_num(c, kw, tok, arg, b);
