@@ -367,15 +367,10 @@ static void check_socket(struct doctor *d)
 		 * reset it is not. A stopped engine needs no restart: the fix is
 		 * the engine process line's.
 		 */
-		if (d->stopped)
-			doctor_line(d, DOC_FAIL, "control socket", "%s: %s: the engine is stopped (pid "
-				    "%d): see the engine process line", d->cfg->control_socket,
-				    rc < 0 ? ctl_call_error(rc) : "the engine answered with an error",
-				    (int)d->stopped);
-		else
-			doctor_line(d, DOC_FAIL, "control socket", "%s: %s: restart lifelined",
-				    d->cfg->control_socket,
-				    rc < 0 ? ctl_call_error(rc) : "the engine answered with an error");
+		doctor_line(d, DOC_FAIL, "control socket", "%s: %s: %s", d->cfg->control_socket,
+			    rc < 0 ? ctl_call_error(rc) : "the engine answered with an error",
+			    d->stopped ? "the engine is stopped: see the engine process line" :
+					 "restart lifelined");
 	}
 	if (rc == 0)
 		ctl_reply_free(&r);

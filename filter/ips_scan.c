@@ -627,6 +627,21 @@ static void scan_packet(struct scan *s, const struct ips_group *g)
 }
 
 /*
+ * Rule @ri as a stream candidate into *@slot (rank << 32 | rule), unless this
+ * packet settled it already: matched, or found no match on the very bytes
+ * the stream holds (@same). 1 when added.
+ */
+static uint32_t stream_candidate(const struct scan *s, uint32_t ri, bool same, uint64_t *slot)
+{
+	uint8_t seen = s->w->seen[ri];
+
+	if (seen == SEEN_MATCHED || (same && (seen & SEEN_NOMATCH)))
+		return 0;
+	*slot = (uint64_t)s->rs->rules[ri].rank << 32 | ri;
+	return 1;
+}
+
+/*
  * Stream stage: literals seen in the new bytes (plus an overlap for patterns
  * cut by a segment boundary) make their rules pending; a pending rule alerts
  * when it matches the stream so far but did not match it before this segment.
@@ -662,23 +677,17 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 	 * what this packet already settled is left out before sorting */
 	uint64_t *order = w->live; /* the packet pass is done with it; 2 * nrules + 1 long */
 	uint32_t n = 0;
-	for (uint32_t i = 0; i < pl->n; i++) {
-		uint32_t ri = pl->p[i].rule;
-		if (w->seen[ri] != SEEN_MATCHED && !(same && (w->seen[ri] & SEEN_NOMATCH)))
-			order[n++] = (uint64_t)s->rs->rules[ri].rank << 32 | ri;
-	}
+	for (uint32_t i = 0; i < pl->n; i++)
+		n += stream_candidate(s, pl->p[i].rule, same, &order[n]);
 	/*
 	 * Rules without a prefilter literal (pcre, byte_test or isdataat alone,
 	 * contents all NUL bytes) never become pending: Suricata runs such
 	 * non-prefilter rules on every packet, against the reassembled stream
 	 * too, so check them on each segment's new bytes here.
 	 */
-	for (uint32_t i = 0; i < g->nalways; i++) {
-		uint32_t ri = g->always[i];
-		if ((s->rs->rflags[ri] & IRF_STREAM) &&
-		    w->seen[ri] != SEEN_MATCHED && !(same && (w->seen[ri] & SEEN_NOMATCH)))
-			order[n++] = (uint64_t)s->rs->rules[ri].rank << 32 | ri;
-	}
+	for (uint32_t i = 0; i < g->nalways; i++)
+		if (s->rs->rflags[g->always[i]] & IRF_STREAM)
+			n += stream_candidate(s, g->always[i], same, &order[n]);
 	sort_u64(order, n);
 	/* a rule that can match anywhere reads the stream's last bytes only (a content fits) */
 	uint32_t win = PEND_WINDOW + s->rs->max_pat, tail = len > win ? len - win : 0;

@@ -256,7 +256,7 @@ int lifeline_match(const struct lifeline *l, const struct pkt *p, uint64_t now_u
 	}
 }
 
-/* lifeline_match_quoted() - see lifeline.h. */
+/* lifeline_quote_counts() - see lifeline.h. */
 bool lifeline_quote_counts(const struct pkt *p)
 {
 	if (p->proto == IPPROTO_ICMP_)
@@ -264,6 +264,7 @@ bool lifeline_quote_counts(const struct pkt *p)
 	return p->proto == IPPROTO_ICMPV6_ && p->icmp_type >= 1 && p->icmp_type <= 4;
 }
 
+/* lifeline_match_quoted() - see lifeline.h. */
 int lifeline_match_quoted(const struct lifeline *l, const struct pkt *p, uint64_t now_us)
 {
 	const struct pkt_inner *in = &p->inner;

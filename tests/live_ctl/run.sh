@@ -163,7 +163,7 @@ stop_wait "$ENGINE_PID"
 ctl doctor >"$T/doctor-stopped.out" 2>&1
 check live-ctl-doctor-stopped grep -q "^FAIL  engine process .*pid $ENGINE_PID is stopped" "$T/doctor-stopped.out"
 # and its socket line gives the same fix, not "restart lifelined" (ops22 F5)
-check live-ctl-doctor-stopped-socket-same-fix bash -c "grep -q '^FAIL  control socket .*the engine is stopped (pid $ENGINE_PID): see the engine process line' '$T/doctor-stopped.out' && ! grep -q 'restart lifelined' '$T/doctor-stopped.out'"
+check live-ctl-doctor-stopped-socket-same-fix bash -c "grep -q '^FAIL  control socket .*the engine is stopped: see the engine process line' '$T/doctor-stopped.out' && ! grep -q 'restart lifelined' '$T/doctor-stopped.out'"
 # doctor from another namespace names where the engine runs, not "start it"
 ip netns exec "$NS_M" "$LLC" -c "$T/lifeline.conf" doctor >"$T/doctor-elsewhere.out" 2>&1
 check live-ctl-doctor-elsewhere grep -q "^FAIL  engine process .*pid $ENGINE_PID runs in another one" \
