@@ -117,6 +117,13 @@ void doctor_check_hooks(struct doctor *d)
 					    "CAP_NET_RAW can mark its packets as the engine's verdict and "
 					    "pass unjudged; the next policy load or a restart puts it back",
 					    HOOKS_IPT_CLEAR);
+			else if (b == HOOKS_IPTABLES && hooks_ipt_save_flushed() == 1)
+				doctor_line(d, DOC_WARN, "kernel rules", "iptables: chain %s (mangle) "
+					    "is flushed (another tool's flush?): offloaded flows go "
+					    "through the engine packet by packet again, and a packet it "
+					    "passes keeps lifeline's mark bits (0x%x), which policy "
+					    "routing by fwmark reads; the next policy load or a restart "
+					    "puts it back", HOOKS_IPT_SAVE, HOOKS_MARK_MASK);
 			else if (b == HOOKS_IPTABLES && rule_ahead(d))
 				; /* said */
 			else if (!strstr(out, "pkttype")) /* hooks.h, HOOKS_*_NOT_UNICAST */

@@ -602,6 +602,32 @@ static bool ipt_ours(int family, char *out, size_t len)
 	return ipt_list_ours(family, out, len) == 0;
 }
 
+/* hooks_ipt_save_flushed() - see hooks.h. */
+int hooks_ipt_save_flushed(void)
+{
+	char *out = malloc(HOOKS_LIST_MAX);
+	int flushed = 0;
+
+	if (!out)
+		return -ENOMEM;
+	for (int fam = 4; fam <= 6 && !flushed; fam += 2) {
+		char *const argv[] = { fam == 4 ? "iptables" : "ip6tables", HOOKS_XT_WAIT, "-t",
+				       HOOKS_IPT_TABLE, "-S", HOOKS_IPT_SAVE, NULL };
+		int rc;
+
+		/* no jump: offload off, or no chain of ours (doctor says that apart) */
+		if (ipt_list_ours(fam, out, HOOKS_LIST_MAX) != 0 || !strstr(out, "-j " HOOKS_IPT_SAVE))
+			continue;
+		rc = hooks_run(argv, NULL, 0, out, HOOKS_LIST_MAX);
+		if (rc == HOOKS_XT_LOCKED)
+			flushed = -EBUSY;
+		else if (rc != 0 || !strstr(out, "CONNMARK"))
+			flushed = 1;
+	}
+	free(out);
+	return flushed;
+}
+
 /* hooks_list() - see hooks.h. */
 enum hooks_backend hooks_list(char *out, size_t len)
 {

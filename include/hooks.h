@@ -266,6 +266,12 @@ int hooks_ipt_missing_jumps(int family);
  * holds the xtables lock, -EIO when the tool fails.
  */
 int hooks_ipt_rule_ahead(int family, int jump, char *out, size_t len);
+/*
+ * hooks_ipt_save_flushed() - is chain HOOKS_IPT_SAVE empty (flushed by
+ * another tool) in a family whose input chain of ours jumps to it (offload
+ * on)? 1 yes, 0 no, -EBUSY when another process holds the xtables lock.
+ */
+int hooks_ipt_save_flushed(void);
 /* hooks_ipt_backstop_text() - the *security section alone, for @jumps' backstop bits. */
 void hooks_ipt_backstop_text(int jumps, FILE *out);
 /* hooks_ipt_clear_text() - the *raw section alone: LIFELINE-CLEAR, and its jump when in @jumps. */

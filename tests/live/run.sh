@@ -430,6 +430,20 @@ offload_mark_kept() {
 	[ "$n" = 3 ]
 }
 check live-offload-mark-kept offload_mark_kept
+# another tool's flush of LIFELINE-SAVE leaves lifeline's bits on the packets the engine passes
+# and sends offloaded flows through it again: doctor says so (rev22 F3), and a load puts it back
+save_flush_told() {
+	in_a iptables -w -t mangle -F LIFELINE-SAVE || return 1
+	in_a "$LLC" -c "$T/lifeline.conf" doctor >"$T/doctor-save.out" 2>&1
+	grep -q '^warn  kernel rules .*chain LIFELINE-SAVE (mangle) is flushed' "$T/doctor-save.out" ||
+		{ grep 'kernel rules' "$T/doctor-save.out"; return 1; }
+	kill -USR2 "$ENGINE_PID" # a load: the next generation's rules
+	wait_for 10 bash -c "ip netns exec '$NS_A' iptables -w -t mangle -S LIFELINE-SAVE | grep -q CONNMARK" ||
+		{ echo "# the load did not put LIFELINE-SAVE back"; return 1; }
+	in_a "$LLC" -c "$T/lifeline.conf" doctor 2>&1 | grep -q 'LIFELINE-SAVE' && return 1
+	return 0
+}
+check live-doctor-save-flushed save_flush_told
 # a stopped engine's socket buffer fills (16 MiB: some 250 datagrams of 60 KB, well short of
 # the 4096 the queue holds) and fail-open passes the rest unjudged, which the kernel counts
 # nowhere: stats must (gaps in the packet ids, seen once the next packet comes)
