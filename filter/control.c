@@ -19,22 +19,56 @@
 
 int control_read_timeout_ms = CONTROL_READ_TIMEOUT_MS;
 
+/*
+ * Each verb with the words it takes ("k=" an option with a value, else a
+ * bare word), besides until= and resets=, which any request may carry.
+ * Any other word is refused, not ignored: a newer lifelinectl's filter an
+ * older engine skipped would widen what a request acts on (`flows port 22
+ * --kill` killing every flow).
+ */
 static const struct {
 	const char *verb;
 	control_handler fn;
 	bool root_only;
+	const char *const words[12];
 } handlers[] = {
-	{ "STATUS", control_req_status, false },
-	{ "STATS", control_req_stats, false },
-	{ "SHOW", control_req_show, false },
-	{ "FLOWS", control_req_flows, false }, /* kill: root, checked below */
-	{ "EXPLAIN", control_req_explain, false },
-	{ "LOAD", control_req_load, true },
-	{ "CONFIRM", control_req_confirm, true },
-	{ "ROLLBACK", control_req_rollback, true },
-	{ "RESET", control_req_reset, true },
-	{ "TABLE", control_req_table, true },
+	{ "STATUS", control_req_status, false, { "json" } },
+	{ "STATS", control_req_stats, false, { "json", "prometheus" } },
+	{ "SHOW", control_req_show, false, { "counters" } },
+	/* kill: root, checked below */
+	{ "FLOWS", control_req_flows, false,
+	  { "kill", "dir=", "proto=", "a1=", "p1=", "a2=", "p2=", "port=" } },
+	{ "EXPLAIN", control_req_explain, false,
+	  { "dir=", "proto=", "src=", "dst=", "sport=", "dport=", "type=", "code=", "flags=",
+	    "ttl=", "on=" } },
+	{ "LOAD", control_req_load, true, { "name=", "siglen=", "confirm=", "skip-unsupported" } },
+	{ "CONFIRM", control_req_confirm, true, { "sha256=" } },
+	{ "ROLLBACK", control_req_rollback, true, { NULL } },
+	{ "RESET", control_req_reset, true, { NULL } },
+	{ "TABLE", control_req_table, true, { "name=", "op=" } },
 };
+
+/* The first word of @m that handler @h does not take, or NULL. */
+static const char *unknown_word(const struct control_msg *m, size_t h)
+{
+	static const char *const any[] = { "until=", "resets=" };
+
+	for (int i = 0; i < m->argc; i++) {
+		const char *w = m->argv[i];
+		size_t n = strcspn(w, "="), words = sizeof(handlers[h].words) / sizeof(char *);
+		bool known = false;
+
+		n += w[n] == '='; /* "k=" of "k=v" */
+		for (size_t j = 0; !known && j < 2 + words; j++) {
+			const char *k = j < 2 ? any[j] : handlers[h].words[j - 2];
+
+			known = k && strlen(k) == n && strncmp(k, w, n) == 0;
+		}
+		if (!known)
+			return w;
+	}
+	return NULL;
+}
 
 static void conn_close(struct control_conn *k)
 {
@@ -143,9 +177,16 @@ static void conn_dispatch(struct control *c, struct control_conn *k)
 	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
 		bool changes = needs_root(&m, handlers[i].root_only);
 
+		const char *odd;
+
 		if (strcmp(m.verb, handlers[i].verb) != 0)
 			continue;
-		if (expired(c, &m, changes)) {
+		if ((odd = unknown_word(&m, i))) {
+			/* a whole word is printable ASCII without spaces (control_msg_parse()) */
+			fprintf(out, "%s does not take '%.64s' (a lifelinectl newer than this "
+				"lifelined? restart lifelined to run the one installed): nothing "
+				"was done\n", m.verb, odd);
+		} else if (expired(c, &m, changes)) {
 			fputs("the request came after its client stopped waiting: nothing was done\n", out);
 			hdr = CTL_R_FAIL;
 		} else if (overtaken(c, &m, changes)) {

@@ -12,7 +12,7 @@
  * Requests (the first word is the verb; "k=v" words are options):
  *
  *   STATUS [json]                 STATS [json|prometheus]
- *   SHOW [counters]               FLOWS [kill] [dir=] [proto=] [a1= p1= a2= p2=]
+ *   SHOW [counters]               FLOWS [kill] [dir=] [proto=] [a1= p1= a2= p2=] [port=]
  *   EXPLAIN dir= proto= src= dst= [sport= dport= type= code= flags= ttl= on=]
  *   LOAD name=PATH siglen=N [confirm=S] [skip-unsupported]
  *        BODY: N signature bytes, then the policy text (no NUL)
@@ -21,7 +21,8 @@
  *
  * Any request may carry until=MS (the client's deadline, wall clock) and
  * resets=N (the console resets acting alone it had seen): a change read
- * after either is not done (control.c).
+ * after either is not done (control.c). A word the verb does not take is
+ * refused ("bad-request"), never skipped.
  *
  * Replies: HEADER "ok" | "fail" | "denied" | "busy" | "bad-request",
  * BODY the text for the user (stdout for ok, stderr otherwise).

@@ -237,6 +237,8 @@ static void test_status(void **state)
 	expect(s, "STATUS", NULL, "ok", "engine: running");
 	expect(s, "STATUS json", NULL, "ok", "\"engine\":{\"running\":true");
 	expect(s, "NOSUCH", NULL, "bad-request", "unknown request");
+	expect(s, "STATUS prometheus", NULL, "bad-request", "STATUS does not take 'prometheus'");
+	expect(s, "STATS json until=99999999999999 resets=0", NULL, "ok", "{");
 }
 
 static void test_truncated_and_garbage(void **state)
@@ -841,6 +843,14 @@ static void test_flows_explain(void **state)
 	expect(s, "FLOWS a1=::/0", NULL, "ok", "0 flows");
 	expect(s, "FLOWS a1=192.0.2.0/33", NULL, "bad-request", "bad flow filter");
 	expect(s, "FLOWS a1=192.0.2.0/", NULL, "bad-request", "bad flow filter");
+	/*
+	 * A word FLOWS does not take (a newer lifelinectl's filter) is refused,
+	 * not skipped: skipped, this kill would drop all three flows.
+	 */
+	expect(s, "FLOWS kill proto=17 vlan=7", NULL, "bad-request",
+	       "FLOWS does not take 'vlan=7' (a lifelinectl newer than this lifelined?");
+	expect(s, "FLOWS kill proto", NULL, "bad-request", "does not take 'proto'");
+	assert_int_equal(s->fe.nflows, 3);
 	expect(s, "FLOWS kill proto=17", NULL, "ok", "1 flow dropped");
 	assert_int_equal(s->fe.nflows, 2);
 	/*
