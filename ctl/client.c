@@ -106,11 +106,11 @@ const char *ctl_call_error(int err)
 	}
 }
 
-/* Does the engine answer a status request within CTL_TIMEOUT_MS? 0 or ctl_call()'s error. */
-static int ping(const char *sock)
+/* Does the engine answer a status request within @ms? 0 or ctl_call()'s error. */
+static int ping(const char *sock, int ms)
 {
 	struct ctl_reply r;
-	int rc = ctl_call(sock, "STATUS", NULL, 0, CTL_TIMEOUT_MS, &r);
+	int rc = ctl_call(sock, "STATUS", NULL, 0, ms, &r);
 
 	if (rc == 0)
 		ctl_reply_free(&r);
@@ -123,12 +123,20 @@ int ctl_request(struct ctl *c, const char *header, const struct iovec *iov, int 
 {
 	struct config cfg;
 	struct ctl_reply r;
-	char *hdr = NULL;
+	char *hdr = NULL, state;
 	int64_t resets;
-	int rc;
+	pid_t stopped;
+	int rc, wait_ms;
 
 	if (ctl_config(c, &cfg) != 0)
 		return CTL_FAIL;
+	/*
+	 * A stopped engine answers nothing until resumed: ask it (the request
+	 * may be read once it is, and its until= must say this short wait),
+	 * but do not keep the operator waiting 5 s to say so.
+	 */
+	stopped = ctl_engine_stopped(&cfg, &state);
+	wait_ms = stopped ? CTL_TIMEOUT_STOPPED_MS : CTL_TIMEOUT_MS;
 	/*
 	 * The console resets acting alone so far, as the user gives the
 	 * command: one that comes before the engine reads it wins (control.c).
@@ -137,14 +145,25 @@ int ctl_request(struct ctl *c, const char *header, const struct iovec *iov, int 
 	    asprintf(&hdr, "%s resets=%" PRId64, header, resets) < 0)
 		hdr = NULL;
 	/* a request that may rightly take long: a hung engine is told in seconds, not minutes */
-	rc = timeout_ms > CTL_TIMEOUT_MS ? ping(cfg.control_socket) : 0;
+	rc = timeout_ms > CTL_TIMEOUT_MS ? ping(cfg.control_socket, wait_ms) : 0;
 	memset(&r, 0, sizeof(r));
 	if (rc == 0)
-		rc = ctl_call(cfg.control_socket, hdr ? hdr : header, iov, niov, timeout_ms, &r);
+		rc = ctl_call(cfg.control_socket, hdr ? hdr : header, iov, niov,
+			      timeout_ms > wait_ms && timeout_ms <= CTL_TIMEOUT_MS ? wait_ms : timeout_ms,
+			      &r);
 	free(hdr);
 	c->sent = r.sent;
-	if (rc < 0) {
+	if (rc == -ETIMEDOUT && stopped && state == 't') /* SIGCONT does not resume it (ptrace(2)) */
+		fprintf(stderr, "%s: %s: the engine did not answer: lifelined pid %d is stopped by a "
+			"debugger (gdb, strace): it answers and judges nothing until the tracer lets "
+			"it go\n", c->prog, cfg.control_socket, (int)stopped);
+	else if (rc == -ETIMEDOUT && stopped)
+		fprintf(stderr, "%s: %s: the engine did not answer: lifelined pid %d is stopped: it "
+			"answers and judges nothing until `kill -CONT %d`\n", c->prog,
+			cfg.control_socket, (int)stopped, (int)stopped);
+	else if (rc < 0)
 		fprintf(stderr, "%s: %s: %s\n", c->prog, cfg.control_socket, ctl_call_error(rc));
+	if (rc < 0) {
 		if (rc == -ENOENT || rc == -ECONNREFUSED || rc == -ETIMEDOUT) /* the next step */
 			fprintf(stderr, "%s: `lifelinectl doctor` tells why; `lifelinectl reset` "
 				"unblocks the host without the engine\n", c->prog);

@@ -152,6 +152,15 @@ pid_t ctl_engine_elsewhere(const struct config *cfg)
 	return pid && lifelined_state(pid) && other_netns(pid) == 1 ? pid : 0;
 }
 
+/* ctl_engine_stopped() - see ctl.h. */
+pid_t ctl_engine_stopped(const struct config *cfg, char *state)
+{
+	pid_t pid = pidfile_pid(cfg);
+
+	*state = pid ? lifelined_state(pid) : 0;
+	return (*state == 'T' || *state == 't') && other_netns(pid) == 0 ? pid : 0;
+}
+
 /*
  * Is @pid a live lifelined in this network namespace? Its state, or 0. A
  * lifelined whose namespace this user cannot see is @unsure's (the first).

@@ -77,6 +77,12 @@ pid_t ctl_last_engine_elsewhere(const struct config *cfg, char *ns, size_t nslen
  */
 pid_t ctl_engine_other_state_dir(const struct config *cfg, char *dir, size_t len);
 /*
+ * ctl_engine_stopped() - the pid of the state directory's lifelined when it
+ * runs in this network namespace and is stopped (SIGSTOP, ctrl-Z: *@state
+ * 'T') or held by a tracer (gdb, strace: 't'), else 0. cmd_doctor.c.
+ */
+pid_t ctl_engine_stopped(const struct config *cfg, char *state);
+/*
  * ctl_netns_name() - the name `ip netns` knows namespace @ns ("net:[N]")
  * by (its file in /run/netns), in @name; "NAME" when none.
  */
@@ -86,6 +92,7 @@ const char *ctl_netns_name(const char *ns, char *name, size_t len);
 #define CTL_TIMEOUT_MS 5000       /* reading requests: a hung engine is "not answering" */
 #define CTL_TIMEOUT_LOAD_MS 120000 /* load: a 100,000-rule policy compiles in the engine */
 #define CTL_TIMEOUT_RESET_MS 1000  /* reset: then it acts without the engine */
+#define CTL_TIMEOUT_STOPPED_MS 1000 /* an engine seen stopped: it answers only once resumed */
 
 /* A reply: its header word ("ok", "fail", "denied", ...) and its text. */
 struct ctl_reply {

@@ -164,6 +164,11 @@ ctl doctor >"$T/doctor-stopped.out" 2>&1
 check live-ctl-doctor-stopped grep -q "^FAIL  engine process .*pid $ENGINE_PID is stopped" "$T/doctor-stopped.out"
 # and its socket line gives the same fix, not "restart lifelined" (ops22 F5)
 check live-ctl-doctor-stopped-socket-same-fix bash -c "grep -q '^FAIL  control socket .*the engine is stopped: see the engine process line' '$T/doctor-stopped.out' && ! grep -q 'restart lifelined' '$T/doctor-stopped.out'"
+# any other command names the stopped engine and its fix too, not "hung, stopped, or busy?"
+ctl status >"$T/status-stopped.out" 2>&1
+check live-ctl-status-stopped-says grep -q "lifelined pid $ENGINE_PID is stopped: it answers and judges nothing until .kill -CONT $ENGINE_PID." "$T/status-stopped.out"
+ctl flows >"$T/flows-stopped.out" 2>&1
+check live-ctl-flows-stopped-says grep -q "lifelined pid $ENGINE_PID is stopped" "$T/flows-stopped.out"
 # doctor from another namespace names where the engine runs, not "start it"
 ip netns exec "$NS_M" "$LLC" -c "$T/lifeline.conf" doctor >"$T/doctor-elsewhere.out" 2>&1
 check live-ctl-doctor-elsewhere grep -q "^FAIL  engine process .*pid $ENGINE_PID runs in another one" \
