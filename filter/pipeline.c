@@ -204,6 +204,45 @@ static bool denied_unanswered(const struct flow *f)
 	return !f->accept && (f->reason == R_DENY || f->reason == R_NOT_ALLOWED) && !f->pkts[1];
 }
 
+/*
+ * A SYN (no ACK, no RST) on an accepted TCP flow that no SYN opened (picked
+ * up mid-stream: an ACK or a lone FIN opened it): the rules judge it too,
+ * and what they drop is dropped, this packet only. The flow's decision was
+ * the ACK's, which a `flags SYN` rule never sees: kept for the SYN, a bare
+ * ACK sent first made the listener's connection a flow the rule had let
+ * through (live, the ACK's flow is offloaded at once, so the engine never
+ * saw the host's RST that ends it, and the SYN came back to it unjudged).
+ * pf creates no state from such an ACK (`flags S/SA`), and conntrack calls
+ * the SYN new or opens a new entry for it (tcp_packet()), so both hold it
+ * to the rules. A live connection picked up mid-stream keeps its decision:
+ * a SYN on it is one its host answers with a challenge ACK.
+ */
+static bool syn_denied_alone(struct pipeline *pl, const struct flow *f, const struct pkt *p,
+			     struct verdict *v)
+{
+	struct fw_key k;
+	struct fw_result r;
+
+	if (f->key.proto != 6 || !f->accept || (f->orig_tcp_flags & TCPF_SYN) ||
+	    (p->tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) != TCPF_SYN ||
+	    policy_is_empty(pl->policy))
+		return false;
+	pipeline_fw_key(p, &k);
+	fw_classify(pl->policy, &k, &r);
+	if (r.accept)
+		return false;
+	v->accept = false;
+	v->by = ll_reason_by(r.reason);
+	v->reason = (uint8_t)r.reason;
+	v->has_rule = r.rule != NULL;
+	v->rule = r.rule_id;
+	v->nolog = r.nolog;
+	v->nlogged = r.nlogged;
+	memcpy(v->logged, r.logged, r.nlogged * sizeof(r.logged[0]));
+	hit(pl, r.rule != NULL, r.rule ? (uint32_t)(r.rule - pl->policy->rules) : 0);
+	return true;
+}
+
 /* A later packet of a known flow: the flow's decision, reported as `flow`. */
 static void from_flow(const struct flow *f, const struct pkt *p, struct verdict *v)
 {
@@ -422,8 +461,12 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		f = NULL;
 	}
 	if (f && (f->generation == pl->generation || !rejudge(pl, f, v))) {
+		if (syn_denied_alone(pl, f, p, v))
+			goto done; /* dropped: it moves nothing */
 		from_flow(f, p, v);
 		hit(pl, f->has_rule, f->rule_idx);
+	} else if (f && syn_denied_alone(pl, f, p, v)) {
+		goto done; /* judged again as its ACK, under a new policy: the SYN too */
 	} else if (!f) {
 		f = flow_create_probe(pl->flows, pr, p, now_us);
 		if (!f) { /* no memory for a flow */

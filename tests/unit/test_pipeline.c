@@ -138,6 +138,52 @@ static void test_denied_flow_squats_nothing(void **state)
 	config_free(&cfg);
 }
 
+/*
+ * `deny in tcp flags SYN` holds for a SYN sent after a bare ACK on the same
+ * tuple: the ACK opened an accepted flow (no rule sees it), and the SYN,
+ * kept as that flow's, reached the listener (pf23: live, the ACK's flow was
+ * offloaded, so the host's RST never closed it).
+ */
+static void test_syn_after_ack_judged(void **state)
+{
+	struct policy *a = load("deny in tcp flags SYN id 1\n");
+	struct policy *b;
+	static const uint64_t s = 1000000;
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	v4_pkt(&p, 6, PKT_DIR_IN, "203.0.113.66", "198.51.100.2"); /* the bare ACK: no rule, default */
+	p.sport = 51001, p.dport = 22, p.tcp_flags = 0x10;
+	pipeline_judge(&pl, &p, 1 * s, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.reason, R_DEFAULT);
+	p.tcp_flags = 0x02; /* the SYN on its tuple: the rule's */
+	pipeline_judge(&pl, &p, 1 * s + 10, &v);
+	assert_false(v.accept);
+	assert_int_equal(v.by, BY_FIREWALL);
+	assert_int_equal(v.reason, R_DENY);
+	assert_int_equal(v.rule, 1);
+	p.tcp_flags = 0x10; /* the flow itself is the ACK's, as before */
+	pipeline_judge(&pl, &p, 2 * s, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.by, BY_FLOW);
+	b = load("deny in tcp flags SYN id 3\n"); /* a new policy: the flow is judged again as its ACK */
+	pipeline_set_policy(&pl, b);
+	p.tcp_flags = 0x02;
+	pipeline_judge(&pl, &p, 3 * s, &v);
+	assert_false(v.accept);
+	assert_int_equal(v.rule, 3);
+	pipeline_fini(&pl);
+	policy_free(b);
+	policy_free(a);
+	config_free(&cfg);
+}
+
 /* An inbound ICMP error from router 192.0.2.1 quoting @proto @sport -> @dst:@dport sent by the host. */
 static void error_about(struct pkt *p, uint8_t type, uint8_t code, uint8_t proto, uint16_t sport,
 			const char *dst, uint16_t dport)
@@ -883,6 +929,7 @@ int main(void)
 		cmocka_unit_test(test_rejudge_keeps_interface),
 		cmocka_unit_test(test_flow_both_directions),
 		cmocka_unit_test(test_denied_flow_squats_nothing),
+		cmocka_unit_test(test_syn_after_ack_judged),
 		cmocka_unit_test(test_offload_only_when_ips_cannot_match),
 		cmocka_unit_test(test_ips_cut_super_packet),
 		cmocka_unit_test(test_reject_answer_passes),
