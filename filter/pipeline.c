@@ -427,6 +427,24 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	}
 	f = flow_lookup_probe(pl->flows, pr, p, now_us, &from_opener);
 	/*
+	 * A SYN on a connection the engine offloaded under this policy: the
+	 * kernel queues one only when conntrack made a new entry for it, the
+	 * old one (and its mark) gone - closed, timed out, or reopened from
+	 * TIME_WAIT or CLOSE (tcp_packet()); a SYN on the live connection it
+	 * ignores (sIG) and passes on the mark. So it opens a new connection
+	 * on a reused tuple, whose predecessor's end the engine never saw:
+	 * kept as that flow's, it rode its decision, an IPS `pass` included,
+	 * uninspected, where replay (which sees the close) and Suricata (TCP
+	 * session reuse) start a new flow. Under an older policy every packet
+	 * comes back, and a SYN is no such sign: the flow is judged again.
+	 */
+	if (f && f->offloaded && f->generation == pl->generation && f->key.proto == 6 &&
+	    (f->tcp_bits & FLOW_HANDSHAKE) &&
+	    (p->tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN) {
+		flow_remove(pl->flows, f);
+		f = NULL;
+	}
+	/*
 	 * An echo reply opens nothing (conntrack's icmp_new() takes only a
 	 * request as new): kept, a spoofed one held the id, and the host's own
 	 * request on it, judged alone, made no flow for the real reply.

@@ -340,6 +340,59 @@ static void test_offload_only_when_ips_cannot_match(void **state)
 }
 
 /*
+ * A client reconnecting from its port after its offloaded connection ended
+ * in the kernel (unseen): the SYN the kernel queues opens a new flow, which
+ * the rules judge and the IPS inspects, not the old one's `pass` (pf23).
+ */
+static void test_offloaded_reuse_is_new(void **state)
+{
+	struct policy *a = load("allow in tcp id 1\n"
+				"pass tcp any any -> any 8080 (msg:\"ok\"; flow:to_server,established; content:\"HEALTH\"; sid:1;)\n"
+				"drop tcp any any -> any 8080 (msg:\"x\"; flow:to_server,established; content:\"EVIL\"; sid:2;)\n");
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p, reply;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	tcp_in(&p, 0x02, NULL);
+	p.dport = 8080;
+	pipeline_judge(&pl, &p, 1, &v);
+	reply = p;
+	reply.src = p.dst, reply.dst = p.src, reply.sport = p.dport, reply.dport = p.sport;
+	reply.dir = PKT_DIR_OUT;
+	reply.tcp_flags = 0x12;
+	reply.tcp_seq = 5000;
+	reply.tcp_ack = p.tcp_seq + 1;
+	pipeline_judge(&pl, &reply, 2, &v);
+	p.tcp_flags = 0x10;
+	p.tcp_seq++;
+	p.tcp_ack = 5001;
+	pipeline_judge(&pl, &p, 3, &v);
+	assert_false(v.offload); /* the IPS still looks */
+	p.tcp_flags = 0x18;
+	p.payload = (const uint8_t *)"HEALTH";
+	p.paylen = 6;
+	p.len = 46;
+	pipeline_judge(&pl, &p, 4, &v);
+	assert_true(v.accept);
+	assert_true(v.offload); /* passed: handed to the kernel */
+	/* the kernel passes the close; later the same client port connects again */
+	tcp_in(&p, 0x02, NULL);
+	p.dport = 8080;
+	p.tcp_seq = 777777;
+	pipeline_judge(&pl, &p, 10, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.by, BY_FIREWALL); /* a new flow: judged, and inspected */
+	assert_false(v.offload);
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+}
+
+/*
  * A BIG TCP super-packet past 64 KiB arrives cut at the queue's copy range:
  * in a flow the IPS inspects it is dropped (ips-cut), for what follows the
  * cut would pass unseen; the flow stays accepted. In a flow nothing
@@ -938,6 +991,7 @@ int main(void)
 		cmocka_unit_test(test_echo_reply_opens_nothing),
 		cmocka_unit_test(test_error_about_lifeline),
 		cmocka_unit_test(test_batch_equals_single),
+		cmocka_unit_test(test_offloaded_reuse_is_new),
 		cmocka_unit_test(test_ips_drop_outlives_rst),
 		cmocka_unit_test(test_ips_rst_ends_flow),
 	};
