@@ -583,7 +583,7 @@ static uint32_t seam_start(const struct scan *s)
  * folded literal's bit) may come from there alone: the exact inspection of
  * the payload then fails, and the stream stage makes it pending as before.
  */
-static void scan_packet(struct scan *s, const struct ips_group *g)
+static uint32_t packet_cands(struct scan *s, const struct ips_group *g)
 {
 	struct ips_worker *w = s->w;
 	const struct pkt *p = s->p;
@@ -609,44 +609,42 @@ static void scan_packet(struct scan *s, const struct ips_group *g)
 		w->live[n++] = (uint64_t)s->rs->rules[ri].rank << 32 | ri; /* in rank order */
 	}
 	sort_u64(w->live, n);
-	for (uint32_t i = 0; i < n && !s->stop; i++) {
-		uint32_t ri = (uint32_t)w->live[i];
-		const struct ips_rule *r = &s->rs->rules[ri];
-		/* a header-only tcp-stream rule is ip-only: checked here, on the packet */
-		if ((stream_only(r) && !r->iponly) || (r->iponly && s->iponly_done) ||
-		    !rule_head_ok(s, r))
-			continue;
-		/* header buffers first: a few dozen bytes each, where the payload may be thousands */
-		if ((r->nhl && !ips_head_buffers_ok(r, p, w->md)) ||
-		    (r->nitems && (!p->paylen || !ips_inspect(r, p->payload, p->paylen, w->md)))) {
-			w->seen[ri] |= SEEN_NOMATCH;
-			continue;
-		}
-		on_match(s, ri);
-	}
+	return n;
 }
 
-/*
- * Rule @ri as a stream candidate into *@slot (rank << 32 | rule), unless this
- * packet settled it already: matched, or found no match on the very bytes
- * the stream holds (@same). 1 when added.
- */
-static uint32_t stream_candidate(const struct scan *s, uint32_t ri, bool same, uint64_t *slot)
+/* Rule @ri on the packet's payload. */
+static void packet_one(struct scan *s, uint32_t ri)
 {
-	uint8_t seen = s->w->seen[ri];
+	struct ips_worker *w = s->w;
+	const struct pkt *p = s->p;
+	const struct ips_rule *r = &s->rs->rules[ri];
 
-	if (seen == SEEN_MATCHED || (same && (seen & SEEN_NOMATCH)))
-		return 0;
-	*slot = (uint64_t)s->rs->rules[ri].rank << 32 | ri;
-	return 1;
+	/* a header-only tcp-stream rule is ip-only: checked here, on the packet */
+	if ((stream_only(r) && !r->iponly) || (r->iponly && s->iponly_done) || !rule_head_ok(s, r))
+		return;
+	/* header buffers first: a few dozen bytes each, where the payload may be thousands */
+	if ((r->nhl && !ips_head_buffers_ok(r, p, w->md)) ||
+	    (r->nitems && (!p->paylen || !ips_inspect(r, p->payload, p->paylen, w->md)))) {
+		w->seen[ri] |= SEEN_NOMATCH;
+		return;
+	}
+	on_match(s, ri);
 }
 
 /*
  * Stream stage: literals seen in the new bytes (plus an overlap for patterns
  * cut by a segment boundary) make their rules pending; a pending rule alerts
  * when it matches the stream so far but did not match it before this segment.
+ *
+ * When the new bytes are this packet's payload, the packet pass's @nlive
+ * rules (w->live) run here too, merged with the stream's in one rank order,
+ * each rule on the packet and then on the stream: as Suricata inspects a
+ * rule's packet and raw stream together before the next rule, so a flowbit
+ * that a match on the stream sets or clears is seen by the packet-scoped
+ * rules ranked after it on the same packet. Otherwise (bytes that fill a
+ * gap, or an overlap) the packet pass has run already.
  */
-static void scan_stream(struct scan *s, const struct ips_group *g)
+static void scan_stream(struct scan *s, const struct ips_group *g, uint32_t nlive)
 {
 	struct fstate *fs = s->fs;
 	struct ips_worker *w = s->w;
@@ -654,31 +652,32 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 	uint32_t len = s->sv.len, new_off = s->sv.new_off;
 	uint32_t npkt = w->ncand;
 	struct ips_pending *pl = &fs->pend[s->dir];
+	bool merged = s->sv.in_order;
 
 	ips_pend_index(pl, w->pend_at, true);
 	bool same = false; /* the stream is this payload alone: the packet pass judged it */
-	if (s->sv.in_order) {
+	if (merged) {
 		same = new_off == 0;
-		/* the packet pass scanned the seam and the new bytes */
-		for (uint32_t i = 0; i < npkt; i++)
-			if ((w->seen[w->cand[i]] & (SEEN_LIT | SEEN_MATCHED)) == SEEN_LIT &&
-			    (s->rs->rflags[w->cand[i]] & IRF_STREAM))
-				ips_pend_add(pl, w->pend_at, s->rs, w->cand[i], len);
 	} else {
 		for (uint32_t i = 0; i < w->ncand; i++)
 			w->seen[w->cand[i]] &= SEEN_MATCHED; /* candidates of the packet pass are done */
 		prefilter(w, g, d + seam_start(s), len - seam_start(s));
+		for (uint32_t i = npkt; i < w->ncand; i++)
+			if (s->rs->rflags[w->cand[i]] & IRF_STREAM)
+				ips_pend_add(pl, w->pend_at, s->rs, w->cand[i], len);
 	}
-	for (uint32_t i = npkt; i < w->ncand; i++)
-		if (s->rs->rflags[w->cand[i]] & IRF_STREAM)
-			ips_pend_add(pl, w->pend_at, s->rs, w->cand[i], len);
-	ips_pend_index(pl, w->pend_at, false);
 	/* in rank order like the packet pass, so that a pass rule wins here too;
-	 * what this packet already settled is left out before sorting */
-	uint64_t *order = w->live; /* the packet pass is done with it; 2 * nrules + 1 long */
+	 * what this packet settles is left out when its turn comes */
+	uint64_t *order = w->live + nlive; /* 2 * nrules + 1 long: both lists fit */
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < pl->n; i++)
-		n += stream_candidate(s, pl->p[i].rule, same, &order[n]);
+		order[n++] = (uint64_t)s->rs->rules[pl->p[i].rule].rank << 32 | pl->p[i].rule;
+	/* the packet pass scanned the seam and the new bytes: what it saw is pending */
+	for (uint32_t i = 0; merged && i < npkt; i++) {
+		uint32_t ri = w->cand[i];
+		if ((w->seen[ri] & SEEN_LIT) && (s->rs->rflags[ri] & IRF_STREAM) && !w->pend_at[ri])
+			order[n++] = (uint64_t)s->rs->rules[ri].rank << 32 | ri;
+	}
 	/*
 	 * Rules without a prefilter literal (pcre, byte_test or isdataat alone,
 	 * contents all NUL bytes) never become pending: Suricata runs such
@@ -687,16 +686,25 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 	 */
 	for (uint32_t i = 0; i < g->nalways; i++)
 		if (s->rs->rflags[g->always[i]] & IRF_STREAM)
-			n += stream_candidate(s, g->always[i], same, &order[n]);
+			order[n++] = (uint64_t)s->rs->rules[g->always[i]].rank << 32 | g->always[i];
 	sort_u64(order, n);
 	/* a rule that can match anywhere reads the stream's last bytes only (a content fits) */
 	uint32_t win = PEND_WINDOW + s->rs->max_pat, tail = len > win ? len - win : 0;
 
-	for (uint32_t i = 0; i < n && !s->stop; i++) {
-		uint32_t ri = (uint32_t)order[i];
+	for (uint32_t i = 0, k = 0; (i < nlive || k < n) && !s->stop;) {
+		/* the same rule in both lists: its packet first, as in the packet pass */
+		if (i < nlive && (k == n || w->live[i] <= order[k])) {
+			packet_one(s, (uint32_t)w->live[i++]);
+			continue;
+		}
+		uint32_t ri = (uint32_t)order[k++];
 		const struct ips_rule *r = &s->rs->rules[ri];
 		uint32_t ws = (s->rs->rflags[ri] & IRF_FLOAT) ? tail : 0;
+		uint8_t seen = w->seen[ri];
 
+		/* settled by this packet already: matched, or no match on the very bytes the stream holds */
+		if (seen == SEEN_MATCHED || (same && (seen & SEEN_NOMATCH)))
+			continue;
 		/* a one-literal rule is pending only when its literal was just seen */
 		if (!rule_head_ok(s, r) ||
 		    (ips_pend_ttl(s->rs, ri) > 1 && !ips_may_match_new(r, d, len, new_off)))
@@ -713,6 +721,11 @@ static void scan_stream(struct scan *s, const struct ips_group *g)
 		     ips_inspect_fresh(r, d + ws, len - ws, old, w->md)))
 			on_match(s, ri);
 	}
+	for (uint32_t i = 0; merged && i < npkt; i++)
+		if ((w->seen[w->cand[i]] & (SEEN_LIT | SEEN_MATCHED)) == SEEN_LIT &&
+		    (s->rs->rflags[w->cand[i]] & IRF_STREAM))
+			ips_pend_add(pl, w->pend_at, s->rs, w->cand[i], len);
+	ips_pend_index(pl, w->pend_at, false);
 	ips_pend_age(pl, len);
 }
 
@@ -762,9 +775,12 @@ void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f
 	g = ips_group_of(rs, p, s.dir);
 	if (p->proto == IPPROTO_TCP_ && s.fs && rs->stream_rules)
 		stream_feed(&s);
-	scan_packet(&s, g);
+	uint32_t nlive = packet_cands(&s, g);
+	if (!s.sv.len || !s.sv.in_order)
+		for (uint32_t i = 0; i < nlive && !s.stop; i++)
+			packet_one(&s, (uint32_t)w->live[i]);
 	if (s.sv.len && !s.stop)
-		scan_stream(&s, g);
+		scan_stream(&s, g, s.sv.in_order ? nlive : 0);
 	/*
 	 * A stream that takes no more (its FIN, or full) gives its buffer back
 	 * now that it has been read: else only at the side's next segment,

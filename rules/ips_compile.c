@@ -535,10 +535,20 @@ bool ips_rule_info(const struct ips_ruleset *rs, uint32_t sid, struct ips_rule_i
 	return true;
 }
 
+/*
+ * Is @r matched against the reassembled stream too? Not with a packet
+ * keyword: Suricata's dsize, flags, ttl, ipopts and tcp.mss set
+ * SIG_FLAG_REQUIRE_PACKET, and such a rule's payload is the packet's alone
+ * (unless tcp-stream or flow:only_stream asks for the stream).
+ */
 bool ips_stream_rule(const struct ips_rule *r)
 {
+	const uint32_t pkt_only = IH_DSIZE | IH_FLAGS | IH_TTL | IH_IPOPTS | IH_TCPMSS;
+	bool want_stream = r->proto == IPSP_TCP_STREAM || (r->flow & IF_ONLY_STREAM);
+
 	return r->nitems && !r->nhl && r->proto != IPSP_TCP_PKT && r->proto != IPSP_UDP &&
-	       r->proto != IPSP_ICMP && !(r->flow & IF_NO_STREAM) && !(r->hdr & IH_DSIZE);
+	       r->proto != IPSP_ICMP && !(r->flow & IF_NO_STREAM) &&
+	       !(r->hdr & IH_DSIZE) && (want_stream || !(r->hdr & pkt_only));
 }
 
 /*

@@ -134,6 +134,12 @@ CASES = {
     'second-split': flow([(0, b'ATTACK one '), (11, b'ATT'), (14, b'ACK')]),
     # rules without a prefilter literal (a pcre alone, contents all NUL bytes) read the stream too
     'no-literal': flow([(0, b'SPL\x00\x00'), (5, b'\x00\x00IT')]),
+    # the flowbit's setter matches on the stream only (LOGIN cut in two), on the packet whose
+    # payload packet-scoped readers (dsize) match: they see the bit it sets, as in Suricata
+    'flowbit-same-packet': flow([(0, b'xxLOG'), (5, b'INok9')]),
+    # a rule with a packet keyword (flags) reads packets only, as Suricata's: cut in two, only
+    # the rule without it matches (on the stream)
+    'pkt-only-split': flow([(0, b'xxPKTO'), (6, b'NLYyy')]),
     'long-run': flow([(i * 1400, b'a' * 1400) for i in range(450)] + [(450 * 1400, b'b')],
                      ack_every=40),
 }

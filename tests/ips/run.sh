@@ -31,7 +31,11 @@ drop tcp any any -> any 80 (msg:"after login"; flow:to_server,established; flowb
 drop tcp any any -> any 80 (msg:"short, after login"; flow:to_server,established; flowbits:isset,authed; content:"Qz"; sid:9;)
 alert tcp any 80 -> any any (msg:"attack back"; flow:to_client,established; content:"ATTACK"; sid:10;)
 alert tcp any any -> any 80 (msg:"no literal"; flow:to_server,established; pcre:"/SPL\x00{4}IT/"; sid:11;)
-alert tcp any any -> any 80 (msg:"all NUL"; flow:to_server,established; content:"|00 00 00 00|"; sid:12;)'
+alert tcp any any -> any 80 (msg:"all NUL"; flow:to_server,established; content:"|00 00 00 00|"; sid:12;)
+alert tcp any any -> any 80 (msg:"logged in, packet"; flow:to_server,established; flowbits:isset,authed; content:"ok9"; dsize:5; sid:13;)
+alert tcp any any -> any 80 (msg:"not logged in, packet"; flow:to_server,established; flowbits:isnotset,authed; content:"ok9"; dsize:5; sid:14;)
+alert tcp any any -> any 80 (msg:"packet keyword"; flow:to_server,established; content:"PKTONLY"; flags:PA; sid:15;)
+alert tcp any any -> any 80 (msg:"no packet keyword"; flow:to_server,established; content:"PKTONLY"; sid:16;)'
 e2e() { # case expected [host: the client 10.0.0.1 is the host]
 	python3 tests/ips/mkpcap.py "$tmp/$1.pcap" "$1"
 	echo "$e2e_policy" >"$tmp/e2e.policy"
@@ -81,6 +85,8 @@ if [ -x "$B/lifelined" ]; then
 	e2e bcast-frag-decoy "7:accept:flow:1 "
 	e2e drop "5:drop:ips:2 6:drop:flow: "
 	e2e no-literal "5:accept:flow:11,12 "
+	e2e flowbit-same-packet "5:accept:flow:13 "
+	e2e pkt-only-split "5:accept:flow:16 "
 	e2e long-run "465:accept:flow:3 "
 	e2e ssize-retransmit "8:accept:flow:4 "
 	e2e trickle "25:accept:flow:5 "
