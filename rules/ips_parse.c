@@ -115,6 +115,16 @@ static long header_in(struct ips_pctx *c, const char *text, struct ips_rule *r, 
 	for (size_t a = 0; a < LL_ARRAY_SIZE(actions); a++)
 		if (!strcmp(tok[0], actions[a]))
 			r->action = (uint8_t)a;
+	/* Suricata's reject is rejectsrc: the answer goes to the packet's sender, as here */
+	if (!strcmp(tok[0], "rejectsrc"))
+		r->action = IRA_REJECT;
+	if (!strcmp(tok[0], "rejectdst") || !strcmp(tok[0], "rejectboth")) {
+		/* an answer to the receiver too: the engine sends none (a rule, not a typo: skippable) */
+		snprintf(c->unsup_buf, sizeof(c->unsup_buf), "action %s", tok[0]);
+		c->unsup = c->unsup_buf;
+		c->unsup_loc = c->loc;
+		return -ENOTSUP;
+	}
 	at(c, &base, st[1]);
 	if ((rc = parse_proto(c, tok[1], r)))
 		return rc;

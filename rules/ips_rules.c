@@ -235,11 +235,12 @@ static int add_line(struct ips_pctx *c, const struct policy_ips_line *l)
 		count_skip(rs, c->unsup);
 		rc = 0;
 	} else if (rc == -ENOTSUP) {
-		bool proto = !strncmp(c->unsup, "protocol ", 9);
+		/* "protocol X", "action X", else a keyword's name */
+		bool proto = !strncmp(c->unsup, "protocol ", 9), act = !strncmp(c->unsup, "action ", 7);
 
 		c->loc = c->unsup_loc;
-		ips_perr(c, "unsupported %s '%s'%s", proto ? "protocol" : "keyword",
-			 c->unsup + (proto ? 9 : 0),
+		ips_perr(c, "unsupported %s '%s'%s", proto ? "protocol" : act ? "action" : "keyword",
+			 c->unsup + (proto ? 9 : act ? 7 : 0),
 			 c->told_skip ? "" : " (--skip-unsupported loads the policy without such rules)");
 		c->told_skip = true;
 	} else if (!rc) {
@@ -422,8 +423,11 @@ static void print_skip(void *arg, const char *kw, uint32_t n)
 {
 	const struct skip_print *sp = arg;
 
-	fprintf(sp->out, "%sskipped %u IPS rule%s with unsupported keyword '%s'\n", sp->lead, n,
-		n == 1 ? "" : "s", kw);
+	bool proto = !strncmp(kw, "protocol ", 9), act = !strncmp(kw, "action ", 7);
+
+	fprintf(sp->out, "%sskipped %u IPS rule%s with unsupported %s '%s'\n", sp->lead, n,
+		n == 1 ? "" : "s", proto ? "protocol" : act ? "action" : "keyword",
+		kw + (proto ? 9 : act ? 7 : 0));
 }
 
 void ips_print_skips(const struct ips_ruleset *rs, FILE *out, const char *lead)

@@ -269,7 +269,8 @@ static int st_include(struct parser *ps)
 
 static bool is_ips_action(const struct token *t)
 {
-	return tok_is(t, "alert") || tok_is(t, "drop") || tok_is(t, "reject") || tok_is(t, "pass");
+	return tok_is(t, "alert") || tok_is(t, "drop") || tok_is(t, "reject") || tok_is(t, "pass") ||
+	       tok_is(t, "rejectsrc") || tok_is(t, "rejectdst") || tok_is(t, "rejectboth");
 }
 
 /* starts_statement() - see parse.h. */
