@@ -714,6 +714,11 @@ const char *control_req_table(struct control *c, const struct control_msg *m, FI
 		show_set(set, out);
 		return CTL_R_OK;
 	}
+	if (set->any) {
+		fprintf(out, "'%s' is any (define %s = any): it holds every address already; "
+			"define it as a list to change it with table\n", name, name);
+		return CTL_R_FAIL;
+	}
 	/* a changed set is a changed policy, and no one signed it: only signed loads change it */
 	if (c->cfg->trusted_key) {
 		fprintf(out, "table %s %s: refused: with trusted-key, policies change only by a signed "

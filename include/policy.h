@@ -52,6 +52,7 @@ struct fw_set {
 	struct port_range *ports; /* SET_PORT: sorted, merged, non-overlapping */
 	char *text;               /* canonical text of the value, for --print */
 	struct srcloc loc;
+	bool any; /* `define X = any`: every address (addrs) or every port (ports), as used */
 };
 
 /*

@@ -273,7 +273,7 @@ static int parse_var(struct pstate *st, const char *name, struct rset *out)
 	const struct policy_opts *o = st->c->o;
 
 	if (set) {
-		if ((set->kind == SET_PORT) != st->port) {
+		if ((set->kind == SET_PORT) != st->port && !set->any) {
 			ips_perr(st->c, "'$%s' is %s set, used as %s", name,
 				 st->port ? "an address" : "a port", st->port ? "ports" : "addresses");
 			return -EINVAL;

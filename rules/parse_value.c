@@ -426,7 +426,7 @@ static void item_var(struct parser *ps, struct pvalue *v, struct strbuf *sb)
 		set_kind(v, s->kind);
 		v->inferred = true;
 	}
-	if (s->kind != v->kind) {
+	if (s->kind != v->kind && !s->any) {
 		if (v->inferred)
 			perr(ps, &t->loc, "%s: a define cannot mix addresses and ports",
 			     tok_desc(t, buf, sizeof(buf)));
@@ -437,7 +437,7 @@ static void item_var(struct parser *ps, struct pvalue *v, struct strbuf *sb)
 		return;
 	}
 	for (uint32_t i = 0; i < s->n; i++)
-		if (s->kind == SET_ADDR ? pvalue_add_addr(v, s->addrs[i]) :
+		if (v->kind == SET_ADDR ? pvalue_add_addr(v, s->addrs[i]) :
 					  pvalue_add_port(v, s->ports[i]))
 			ps->oom = true;
 }

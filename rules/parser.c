@@ -132,6 +132,30 @@ static int add_set(struct parser *ps, const struct token *name, struct pvalue *v
 	return 0;
 }
 
+/*
+ * `any` as a define's value (at the token): every address and every port,
+ * one range each, so that the set serves as either, as it is used (a
+ * Suricata variable may be either). Consumes the token.
+ */
+static int any_value(struct parser *ps, struct pvalue *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->addrs = malloc(sizeof(*v->addrs));
+	v->ports = malloc(sizeof(*v->ports));
+	if (!v->addrs || !v->ports) {
+		ps->oom = true;
+		return -1;
+	}
+	v->addrs[0] = (struct ip_range){ { 0, 0 }, { UINT64_MAX, UINT64_MAX } };
+	v->ports[0] = (struct port_range){ 0, 65535 };
+	v->n = 1;
+	v->kind = SET_ADDR;
+	v->kind_known = v->any = true;
+	sb_puts(&v->text, "any");
+	next(ps);
+	return 0;
+}
+
 static int st_define(struct parser *ps)
 {
 	char buf[TOK_DESC_LEN];
@@ -155,13 +179,16 @@ static int st_define(struct parser *ps)
 		return -1;
 	}
 	next(ps);
-	if (tok_is(&ps->tok, "any") || ps->tok.type == T_NL || ps->tok.type == T_EOF) {
+	if (ps->tok.type == T_NL || ps->tok.type == T_EOF) {
 		perr(ps, &ps->tok.loc, "expected an address, port or list, got %s", desc(ps, buf));
 		return -1;
 	}
-	rc = parse_value(ps, WANT_ANY_KIND, false, &v);
-	if (rc == 0 && !old)
-		rc = add_set(ps, &name, &v);
+	if (tok_is(&ps->tok, "any")) /* Suricata's most common change: EXTERNAL_NET any */
+		rc = any_value(ps, &v);
+	else
+		rc = parse_value(ps, WANT_ANY_KIND, false, &v);
+	if (rc == 0 && !old && (rc = add_set(ps, &name, &v)) == 0)
+		ps->p->sets[ps->p->nsets - 1].any = v.any;
 	pvalue_free(&v);
 	return rc ?: end_of_statement(ps);
 }

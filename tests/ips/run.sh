@@ -124,7 +124,7 @@ for d in "$SV"/*/; do
 	"$B/lifelined" -r "$pcap" -p "$tmp/policy" --verdicts "$tmp/verdicts" \
 		>"$tmp/out" 2>"$tmp/err"
 	echo "rc=$?" >>"$tmp/out"
-	why=$(grep -m1 -o "unsupported \(keyword\|protocol\) '[^']*'" "$tmp/err")
+	why=$(grep -m1 -o "unsupported \(keyword\|protocol\|action\) '[^']*'" "$tmp/err")
 	kw=$(sed -n "s/^unsupported keyword '\(.*\)'$/\1/p" <<<"$why")
 	if [ -n "$kw" ] && [[ " $REQUIRED " == *" $kw "* ]]; then
 		echo "not ok $name - SPEC requires '$kw', refused as unsupported"

@@ -501,6 +501,11 @@ static void test_reset_and_table(void **state)
 	expect(s, "TABLE name=mgmt op=delete", "10.0.0.5\n", "fail", "is not in the set");
 	expect(s, "TABLE name=mgmt op=delete", "10.0.0.0\n10.0.234.96-10.0.234.98\n", "ok", NULL);
 	expect(s, "TABLE name=mgmt op=show", NULL, "ok", "10.0.234.99-10.255.255.255\n");
+	/* a define that is any holds every address already: no table change (it would narrow it) */
+	expect(s, "LOAD siglen=0 name=t.pol", "define ext = any\nallow in tcp from $ext id 1\n", "ok",
+	       NULL);
+	expect(s, "TABLE name=ext op=delete", "10.0.0.1\n", "fail", "'ext' is any (define ext = any)");
+	expect(s, "TABLE name=ext op=show", NULL, "ok", NULL);
 	expect(s, "RESET", NULL, "ok", "empty policy");
 	assert_int_equal(s->fe.pol->nrules, 0);
 	assert_int_equal(s->fe.last_why, CONTROL_SWAP_RESET);

@@ -15,6 +15,7 @@
 #include "fw.h"
 #include "pkt.h"
 #include "helper_file.h"
+#include "ips_rules.h"
 #include "policy.h"
 
 static struct policy *load(const char *text, struct ll_errlist *errs)
@@ -589,6 +590,36 @@ static void test_spec_example_verdicts(void **state)
 	policy_free(p);
 }
 
+/*
+ * `define X = any` (Suricata's most common change: EXTERNAL_NET any) is
+ * every address or every port, as the define is used, in firewall and IPS
+ * rules alike (sur23 L1: it was refused).
+ */
+static void test_define_any(void **state)
+{
+	(void)state;
+	struct policy *p = load_ok("define X = any\n"
+				   "define EXTERNAL_NET = any\n"
+				   "deny in tcp from $X to any port { $X } id 1\n"
+				   "alert tcp $EXTERNAL_NET any -> any $EXTERNAL_NET (msg:\"x\"; sid:1;)\n");
+	struct fw_key k = { .dir = FW_DIR_IN, .family = 6, .proto = 6, .sport = 40000, .dport = 1,
+			    .icmp_type = -1, .icmp_code = -1, .src = ip("2001:db8::1"),
+			    .dst = ip("2001:db8::2") };
+	struct fw_result res;
+
+	fw_eval_linear(p, &k, &res);
+	assert_int_equal(res.reason, R_DENY);
+	k.family = 4, k.src = ip("192.0.2.1"), k.dst = ip("198.51.100.1"), k.dport = 65535;
+	fw_eval_linear(p, &k, &res);
+	assert_int_equal(res.reason, R_DENY);
+	assert_non_null(p->ips);
+	assert_int_equal(p->ips->nrules, 1);
+	/* the default would be !$HOME_NET: here the host's own addresses too */
+	assert_true(ips_addr_has(&p->ips->rules[0].src, ip("192.0.2.1")));
+	assert_true(ips_addr_has(&p->ips->rules[0].src, ip("2001:db8::1")));
+	policy_free(p);
+}
+
 /* IPS lines are kept as written, '\' continuations joined, for ips_ruleset_build(). */
 static void test_ips_lines_kept(void **state)
 {
@@ -663,6 +694,7 @@ int main(void)
 		cmocka_unit_test(test_print_idempotent),
 		cmocka_unit_test(test_spec_example_verdicts),
 		cmocka_unit_test(test_ips_lines_kept),
+		cmocka_unit_test(test_define_any),
 		cmocka_unit_test(test_errors_do_not_cascade),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
