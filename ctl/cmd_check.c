@@ -11,8 +11,8 @@
 /*
  * A deny or log-only rule that matches only what the lifeline passes before
  * any rule (SPEC 5: ICMP fragmentation-needed, ICMPv6 packet-too-big) never
- * fires: an nft or pf habit that would silently do nothing. A note, not an
- * error (the policy is valid).
+ * fires: an nft or pf habit that would silently do nothing; nor does a rule
+ * `on lo`, live. A note, not an error (the policy is valid).
  */
 static void lifeline_notes(const struct policy *p)
 {
@@ -26,6 +26,11 @@ static void lifeline_notes(const struct policy *p)
 				"before any rule\n", r->loc.file ? r->loc.file : "-", r->loc.line,
 				r->loc.col, r->id, r->proto_kind == FWP_ICMP ?
 				"ICMP fragmentation-needed" : "ICMPv6 packet-too-big");
+		/* the kernel rules accept loopback ahead of the queue (hooks.c): as nft's `iif lo accept` */
+		if (strcmp(r->iface, "lo") == 0)
+			fprintf(stderr, "%s:%u:%u: note: rule id %u never fires live: the kernel rules "
+				"pass loopback traffic before the engine sees it (replay still matches "
+				"it)\n", r->loc.file ? r->loc.file : "-", r->loc.line, r->loc.col, r->id);
 	}
 }
 

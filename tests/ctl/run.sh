@@ -332,6 +332,10 @@ rm -f "$P/big.pol"
 printf 'deny in icmp6 type packet-too-big id 1\nallow in icmp6 type packet-too-big id 2\n' > "$P/ptb.pol"
 run e1 check "$P/ptb.pol"
 check check_lifeline_note bash -c "[ $RC -eq 0 ] && grep -q 'ptb.pol:1:1: note: rule id 1 never fires' '$T/out' && ! grep -q 'rule id 2' '$T/out'"
+# nor does a rule on lo, live: the kernel rules pass loopback first (pf23 F3)
+printf 'deny in any on lo id 1\ndeny in any on eth0 id 2\n' > "$P/lo.pol"
+run e1 check "$P/lo.pol"
+check check_loopback_note bash -c "[ $RC -eq 0 ] && grep -q 'lo.pol:1:1: note: rule id 1 never fires live: the kernel rules pass loopback' '$T/out' && ! grep -q 'rule id 2' '$T/out'"
 run e1 load "$P/inc.pol" # back to the policy before
 
 # --skip-unsupported: check, load, status and lifelined -r say what was left out, per keyword
