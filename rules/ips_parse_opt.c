@@ -347,6 +347,11 @@ static int parse_flag(struct ips_pctx *c, struct ips_rule *r, const char *kw)
 	if (!ct)
 		return -EINVAL;
 	if (!strcmp(kw, "nocase")) {
+		/* as Suricata's detect-nocase.c: a second one is a mistake, not a no-op */
+		if ((ct->flags & IC_NOCASE) && ips_strict(c)) {
+			ips_perr(c, "nocase given twice for the same content");
+			return -EINVAL;
+		}
 		ct->flags |= IC_NOCASE;
 	} else if (!strcmp(kw, "startswith")) {
 		if (conflict(c, kw, ct, IC_OFFSET | IC_DEPTH | IC_DISTANCE | IC_WITHIN))
