@@ -242,7 +242,7 @@ static int explain_offline(struct ctl *c, const char *path, struct pkt *p)
 	}
 	if (pipeline_init(&pl, &cfg, pol) == 0) {
 		pipeline_judge(&pl, p, 1, &v);
-		verdict_print(stdout, pol, &v);
+		verdict_print(stdout, pol, p, &v);
 		pipeline_fini(&pl);
 		rc = CTL_OK;
 	}

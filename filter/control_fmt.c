@@ -424,7 +424,7 @@ const char *control_req_explain(struct control *c, const struct control_msg *m, 
 		fprintf(out, "engine explain failed: %s\n", strerror(-rc));
 		return CTL_R_FAIL;
 	}
-	verdict_print(out, pol, &v);
+	verdict_print(out, pol, &p, &v);
 	if ((why = control_unqueued(c)))
 		fprintf(out, "note: %s: the kernel passes such a packet without asking the engine\n",
 			why);

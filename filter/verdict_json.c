@@ -84,7 +84,23 @@ static const struct fw_rule *rule_by_id(const struct policy *pol, uint32_t id)
 	return NULL;
 }
 
-void verdict_print(FILE *out, const struct policy *pol, const struct verdict *v)
+/*
+ * The allow rule (lowest id) whose direction covers @dir (FW_DIR_*): with
+ * one, what no rule accepts in that direction is dropped (SPEC 4 step 4).
+ */
+static const struct fw_rule *first_allow(const struct policy *pol, uint8_t dir)
+{
+	const struct fw_rule *first = NULL;
+
+	for (uint32_t i = 0; i < pol->nrules; i++)
+		if (pol->rules[i].action == FW_ALLOW && (pol->rules[i].dir & dir) &&
+		    (!first || pol->rules[i].id < first->id))
+			first = &pol->rules[i];
+	return first;
+}
+
+void verdict_print(FILE *out, const struct policy *pol, const struct pkt *p,
+		   const struct verdict *v)
 {
 	/* an IPS decision names a sid, which may equal some firewall rule's id */
 	bool ips = v->reason == R_IPS_DROP || v->reason == R_IPS_REJECT;
@@ -108,5 +124,12 @@ void verdict_print(FILE *out, const struct policy *pol, const struct verdict *v)
 		else
 			fprintf(out, "id %u", v->logged[i]);
 		fputc('\n', out);
+	}
+	/* "not-allowed" names no rule: the one that made this direction default-deny does */
+	if (v->reason == R_NOT_ALLOWED && (r = first_allow(pol, p->dir))) {
+		fprintf(out, "note: %s traffic is default-deny because the policy allows some of it "
+			"(the first allow rule: ", p->dir == PKT_DIR_OUT ? "outbound" : "inbound");
+		fw_rule_print(r, out);
+		fputs("): what no rule accepts is dropped\n", out);
 	}
 }

@@ -14,11 +14,14 @@ void verdict_json_write(FILE *out, uint64_t n, uint64_t ts_us, const struct pkt 
 			const struct verdict *v);
 
 /*
- * verdict_print() - explain's text: verdict, by, reason, the deciding rule in
- * canonical form (an IPS sid by number) and the log-only rules that matched.
+ * verdict_print() - explain's text for packet @p: verdict, by, reason, the
+ * deciding rule in canonical form (an IPS sid by number), the log-only
+ * rules that matched, and for not-allowed the allow rule that made its
+ * direction default-deny.
  */
 struct policy;
-void verdict_print(FILE *out, const struct policy *pol, const struct verdict *v);
+void verdict_print(FILE *out, const struct policy *pol, const struct pkt *p,
+		   const struct verdict *v);
 
 /* verdict_proto_name() - "tcp", "udp", "icmp", "icmp6", or NULL (use the number). */
 const char *verdict_proto_name(uint8_t proto);
