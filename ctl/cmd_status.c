@@ -20,6 +20,8 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	};
 	struct config cfg;
 	bool json = false;
+	pid_t stopped = 0;
+	char state;
 	int o, rc;
 
 	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -40,12 +42,16 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	if (ctl_config(c, &cfg) != 0) { /* no socket to ask: whether an engine runs is not known */
 		rc = CTL_UNKNOWN;
 	} else {
-		config_free(&cfg);
 		rc = ctl_request(c, json ? "STATUS json" : "STATUS", NULL, 0, CTL_TIMEOUT_MS,
 				 CTL_NOT_RUNNING);
+		if (rc == CTL_NOT_RUNNING)
+			stopped = ctl_engine_stopped(&cfg, &state);
+		config_free(&cfg);
 	}
 	/* a monitor reading JSON gets JSON either way: not answering, or not known */
-	if (json && (rc == CTL_NOT_RUNNING || rc == CTL_UNKNOWN))
+	if (json && stopped) /* not judging, but there: kill -CONT, not a restart */
+		printf("{\"engine\":{\"running\":false,\"stopped\":true,\"pid\":%d}}\n", (int)stopped);
+	else if (json && (rc == CTL_NOT_RUNNING || rc == CTL_UNKNOWN))
 		printf("{\"engine\":{\"running\":%s}}\n", rc == CTL_NOT_RUNNING ? "false" : "null");
 	return rc;
 }

@@ -167,6 +167,8 @@ check live-ctl-doctor-stopped-socket-same-fix bash -c "grep -q '^FAIL  control s
 # any other command names the stopped engine and its fix too, not "hung, stopped, or busy?"
 ctl status >"$T/status-stopped.out" 2>&1
 check live-ctl-status-stopped-says grep -q "lifelined pid $ENGINE_PID is stopped: it answers and judges nothing until .kill -CONT $ENGINE_PID." "$T/status-stopped.out"
+ctl status --json >"$T/status-stopped.json" 2>/dev/null
+check live-ctl-status-json-stopped python3 -c "import json, sys; e = json.load(open(sys.argv[1]))['engine']; sys.exit(not (e['running'] is False and e['stopped'] is True and e['pid'] == $ENGINE_PID))" "$T/status-stopped.json"
 ctl flows >"$T/flows-stopped.out" 2>&1
 check live-ctl-flows-stopped-says grep -q "lifelined pid $ENGINE_PID is stopped" "$T/flows-stopped.out"
 # doctor from another namespace names where the engine runs, not "start it"
