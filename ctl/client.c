@@ -92,8 +92,9 @@ const char *ctl_call_error(int err)
 		return "a directory is in the control socket's place, and lifelined cannot start "
 		       "there: remove it, then start lifelined";
 	case ENOTSOCK:
-		return "a plain file is in the control socket's place: no engine listens there "
-		       "(starting lifelined replaces it)";
+		return "a file that is no socket is in the control socket's place: no engine "
+		       "listens there, and lifelined will not start over it (a typo in "
+		       "control-socket?): move it away, then start lifelined";
 	case ETIMEDOUT:
 		return "the engine did not answer in time (hung, stopped, or busy with a long load?)";
 	case EACCES:

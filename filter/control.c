@@ -430,15 +430,31 @@ static int mkdir_parent(const char *path)
 	return 0;
 }
 
+/* What lstat() says is at @path, for an error: "" when nothing or a socket is. */
+static const char *not_socket(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0 || S_ISSOCK(st.st_mode))
+		return "";
+	return S_ISREG(st.st_mode) ? "a regular file" : S_ISDIR(st.st_mode) ? "a directory" :
+	       S_ISLNK(st.st_mode) ? "a symbolic link" : "a file that is no socket";
+}
+
 /*
  * Bind under a temporary name, set mode and group, then rename into place:
- * the socket is never reachable with looser permissions than 0660.
+ * the socket is never reachable with looser permissions than 0660. Only a
+ * socket (an earlier engine's) is replaced: rename(2) would take a regular
+ * file's place just as well, and a typo in control-socket (the config, a
+ * policy) cost that file without a word.
  */
 static int bind_socket(struct control *c, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct group *g = getgrnam("lifeline");
 	char tmp[sizeof(sa.sun_path)];
+	const char *what;
+	struct stat st;
 	int rc;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.%d", c->path, (int)getpid()) >= (int)sizeof(tmp))
@@ -449,6 +465,10 @@ static int bind_socket(struct control *c, char *err, size_t errlen)
 	if (socket_alive(c->path))
 		return snprintf(err, errlen, "control-socket %s: another lifelined answers there",
 				c->path), -EADDRINUSE;
+	if (*(what = not_socket(c->path)))
+		return snprintf(err, errlen, "control-socket %s: %s is there, and lifelined replaces "
+				"only a socket (a typo in control-socket?): move it away", c->path,
+				what), -EEXIST;
 	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->lfd < 0)
 		return -errno;
@@ -461,6 +481,10 @@ static int bind_socket(struct control *c, char *err, size_t errlen)
 		unlink(tmp);
 		snprintf(err, errlen, "control-socket %s: %s", c->path, strerror(-rc));
 		return rc;
+	}
+	if (stat(c->path, &st) == 0) {
+		c->sock_dev = st.st_dev;
+		c->sock_ino = st.st_ino;
 	}
 	return 0;
 }
@@ -541,8 +565,12 @@ void control_stop(struct control *c)
 	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		conn_close(&c->conns[i]);
 	if (c->lfd >= 0) {
+		struct stat st;
+
 		close(c->lfd);
-		unlink(c->path);
+		/* ours only: whatever took the path since (a new engine's socket, a file) stays */
+		if (lstat(c->path, &st) == 0 && st.st_dev == c->sock_dev && st.st_ino == c->sock_ino)
+			unlink(c->path);
 	}
 	if (c->wake_rd >= 0)
 		close(c->wake_rd);

@@ -32,6 +32,8 @@ struct control {
 	pthread_t th;
 	bool started;
 	char path[108];
+	dev_t sock_dev;              /* the socket bound at path (control_stop() unlinks only it) */
+	ino_t sock_ino;
 	struct control_conn conns[CONTROL_MAX_CLIENTS];
 	struct state_meta meta;      /* persisted copy of what runs */
 	struct state_stamp stamp;    /* state.meta on disk as this engine last wrote or read it */

@@ -241,6 +241,54 @@ static void test_status(void **state)
 	expect(s, "STATS json until=99999999999999 resets=0", NULL, "ok", "{");
 }
 
+/* The text of file @path ("" when unreadable), in @buf. */
+static const char *file_text(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = 0;
+	return buf;
+}
+
+/*
+ * lifelined replaces only a socket at control-socket: a typo naming a file
+ * (the config itself, current.pol) cost that file, at start (rename) and at
+ * stop (unlink) - ops23 F6. A stop leaves a path that is no longer its socket.
+ */
+static void test_socket_path_kept(void **state)
+{
+	struct srv *s = *state;
+	struct ll_errlist errs = { 0 };
+	struct control *c2 = NULL;
+	struct config cfg;
+	char path[128], text[512], err[256], buf[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/precious.txt", s->dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("important\n", f);
+	fclose(f);
+	snprintf(text, sizeof(text), "state-dir %s/state2\ncontrol-socket %s\n", s->dir, path);
+	assert_int_equal(config_load_string(&cfg, "t.conf", text, &errs), 0);
+	assert_int_equal(control_start(&c2, &cfg, &fake_ops, &s->fe, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "a regular file is there, and lifelined replaces only a socket"));
+	assert_string_equal(file_text(path, buf, sizeof(buf)), "important\n");
+	/* a socket there is an earlier engine's: replaced; at stop, a file put in its place stays */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(control_start(&c2, &cfg, &fake_ops, &s->fe, err, sizeof(err)), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("later\n", f);
+	fclose(f);
+	control_stop(c2);
+	assert_string_equal(file_text(path, buf, sizeof(buf)), "later\n");
+	config_free(&cfg);
+	ll_err_free(&errs);
+}
+
 static void test_truncated_and_garbage(void **state)
 {
 	struct srv *s = *state;
@@ -889,6 +937,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_frame_build),
 		cmocka_unit_test_setup_teardown(test_status, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_and_garbage, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_socket_path_kept, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_oversized, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_slow_client, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_clients, srv_setup, srv_teardown),
