@@ -581,8 +581,19 @@ static void check_persisted(struct doctor *d)
 		return;
 	}
 	if (m.confirm_deadline) {
-		doctor_line(d, DOC_WARN, "persisted policy", "a load with --confirm awaits "
-			    "`lifelinectl confirm`: a restart now rolls back to last-good");
+		/* the engine's own deadline first: "a restart rolls back" read as "only a restart" */
+		const char *left = status_field(d, "confirm", buf, sizeof(buf));
+		long secs = -1;
+
+		if (left && (left = strstr(left, "rolls back in ")))
+			secs = strtol(left + 14, NULL, 10);
+		if (secs >= 0)
+			doctor_line(d, DOC_WARN, "persisted policy", "a load with --confirm awaits "
+				    "`lifelinectl confirm`: the engine rolls back to last-good by itself "
+				    "in %ld s, and a restart now would too", secs);
+		else
+			doctor_line(d, DOC_WARN, "persisted policy", "a load with --confirm awaits "
+				    "`lifelinectl confirm`: a restart now rolls back to last-good");
 		return;
 	}
 	if (stat(path, &st) < 0 && errno == ENOENT) {
