@@ -437,10 +437,16 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	 * uninspected, where replay (which sees the close) and Suricata (TCP
 	 * session reuse) start a new flow. Under an older policy every packet
 	 * comes back, and a SYN is no such sign: the flow is judged again.
+	 * So is a flow picked up mid-stream (no SYN opened it): kept, a bare
+	 * ACK the IPS passed (a pass without flow:established) carried the
+	 * connection a SYN opened on its tuple once the host's RST had ended
+	 * the ACK's entry unseen: uninspected (rev23). A SYN the rules drop
+	 * is dropped alone, as on any flow an ACK opened.
 	 */
 	if (f && f->offloaded && f->generation == pl->generation && f->key.proto == 6 &&
-	    (f->tcp_bits & FLOW_HANDSHAKE) &&
 	    (p->tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN) {
+		if (syn_denied_alone(pl, f, p, v))
+			goto done;
 		flow_remove(pl->flows, f);
 		f = NULL;
 	}

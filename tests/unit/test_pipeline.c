@@ -393,6 +393,48 @@ static void test_offloaded_reuse_is_new(void **state)
 }
 
 /*
+ * The same for a flow picked up mid-stream: a bare ACK the IPS passed (no
+ * flow:established in the pass rule) was offloaded at once; the host's RST
+ * ends its conntrack entry unseen, and the SYN the kernel then queues on
+ * the tuple opens a connection that must be judged and inspected, not ride
+ * the ACK's `pass` (rev23).
+ */
+static void test_offloaded_midstream_reuse_is_new(void **state)
+{
+	struct policy *a = load("allow in tcp id 1\n"
+				"pass tcp any any -> any 8080 (msg:\"ok\"; content:\"HEALTH\"; sid:1;)\n"
+				"drop tcp any any -> any 8080 (msg:\"x\"; content:\"EVIL\"; sid:2;)\n");
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	tcp_in(&p, 0x18, NULL); /* the bare ACK, with the pass rule's bytes */
+	p.dport = 8080;
+	p.tcp_seq = 1000;
+	p.tcp_ack = 5000;
+	p.payload = (const uint8_t *)"HEALTH";
+	p.paylen = 6;
+	p.len = 46;
+	pipeline_judge(&pl, &p, 1, &v);
+	assert_true(v.accept);
+	assert_true(v.offload); /* passed: handed to the kernel */
+	tcp_in(&p, 0x02, NULL); /* the SYN on its tuple */
+	p.dport = 8080;
+	p.tcp_seq = 777777;
+	pipeline_judge(&pl, &p, 10, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.by, BY_FIREWALL); /* a new flow: judged, and inspected */
+	assert_false(v.offload);
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+}
+
+/*
  * A BIG TCP super-packet past 64 KiB arrives cut at the queue's copy range:
  * in a flow the IPS inspects it is dropped (ips-cut), for what follows the
  * cut would pass unseen; the flow stays accepted. In a flow nothing
@@ -992,6 +1034,7 @@ int main(void)
 		cmocka_unit_test(test_error_about_lifeline),
 		cmocka_unit_test(test_batch_equals_single),
 		cmocka_unit_test(test_offloaded_reuse_is_new),
+		cmocka_unit_test(test_offloaded_midstream_reuse_is_new),
 		cmocka_unit_test(test_ips_drop_outlives_rst),
 		cmocka_unit_test(test_ips_rst_ends_flow),
 	};
