@@ -490,7 +490,13 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		from_flow(f, p, v);
 		hit(pl, f->has_rule, f->rule_idx);
 	} else if (f && syn_denied_alone(pl, f, p, v)) {
-		goto done; /* judged again as its ACK, under a new policy: the SYN too */
+		/*
+		 * Judged again as its ACK, under a new policy: the SYN too. The
+		 * packet is the SYN rule's: rejudge() counted it for the flow's.
+		 */
+		if (f->has_rule && f->rule_idx < pl->nrule_hits)
+			pl->rule_hits[f->rule_idx]--;
+		goto done;
 	} else if (!f) {
 		f = flow_create_probe(pl->flows, pr, p, now_us);
 		if (!f) { /* no memory for a flow */
