@@ -422,6 +422,11 @@ static void item_var(struct parser *ps, struct pvalue *v, struct strbuf *sb)
 			perr(ps, &t->loc, "undefined %s", tok_desc(t, buf, sizeof(buf)));
 		return;
 	}
+	/* an any define in a define's value makes that one any too, of either kind */
+	if (s->any && (!v->kind_known || v->inferred)) {
+		v->any = true;
+		return;
+	}
 	if (!v->kind_known) {
 		set_kind(v, s->kind);
 		v->inferred = true;

@@ -133,12 +133,13 @@ static int add_set(struct parser *ps, const struct token *name, struct pvalue *v
 }
 
 /*
- * `any` as a define's value (at the token): every address and every port,
- * one range each, so that the set serves as either, as it is used (a
- * Suricata variable may be either). Consumes the token.
+ * `any` as a define's value: every address and every port, one range each,
+ * so that the set serves as either, as it is used (a Suricata variable may
+ * be either).
  */
 static int any_value(struct parser *ps, struct pvalue *v)
 {
+	pvalue_free(v);
 	memset(v, 0, sizeof(*v));
 	v->addrs = malloc(sizeof(*v->addrs));
 	v->ports = malloc(sizeof(*v->ports));
@@ -152,7 +153,6 @@ static int any_value(struct parser *ps, struct pvalue *v)
 	v->kind = SET_ADDR;
 	v->kind_known = v->any = true;
 	sb_puts(&v->text, "any");
-	next(ps);
 	return 0;
 }
 
@@ -183,10 +183,13 @@ static int st_define(struct parser *ps)
 		perr(ps, &ps->tok.loc, "expected an address, port or list, got %s", desc(ps, buf));
 		return -1;
 	}
-	if (tok_is(&ps->tok, "any")) /* Suricata's most common change: EXTERNAL_NET any */
+	if (tok_is(&ps->tok, "any")) { /* Suricata's most common change: EXTERNAL_NET any */
+		memset(&v, 0, sizeof(v));
 		rc = any_value(ps, &v);
-	else
-		rc = parse_value(ps, WANT_ANY_KIND, false, &v);
+		next(ps);
+	} else if ((rc = parse_value(ps, WANT_ANY_KIND, false, &v)) == 0 && v.any) {
+		rc = any_value(ps, &v); /* it holds an any define: it is everything too */
+	}
 	if (rc == 0 && !old && (rc = add_set(ps, &name, &v)) == 0)
 		ps->p->sets[ps->p->nsets - 1].any = v.any;
 	pvalue_free(&v);

@@ -618,6 +618,14 @@ static void test_define_any(void **state)
 	assert_true(ips_addr_has(&p->ips->rules[0].src, ip("192.0.2.1")));
 	assert_true(ips_addr_has(&p->ips->rules[0].src, ip("2001:db8::1")));
 	policy_free(p);
+	/* a define holding one is any too, of either kind, wherever it stands in a list (rev23) */
+	p = load_ok("define X = any\ndefine A = $X\ndefine B = { $X 22 }\n"
+		    "deny in tcp from $A to any port $B id 1\n");
+	assert_true(p->sets[1].any && p->sets[2].any);
+	k.dport = 7;
+	fw_eval_linear(p, &k, &res);
+	assert_int_equal(res.reason, R_DENY);
+	policy_free(p);
 }
 
 /* IPS lines are kept as written, '\' continuations joined, for ips_ruleset_build(). */
