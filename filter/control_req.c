@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "control_int.h"
@@ -626,6 +627,53 @@ static bool load_swap(struct control *c, const struct load_req *r, struct policy
 	return stays;
 }
 
+/*
+ * load --confirm rolls back to last-good.pol, which a load makes of
+ * current.pol: go on only when that file (@slot: current.pol before the
+ * promotion, last-good.pol after one that failed with @err) holds the
+ * running policy. Else the deadline would run another policy, maybe one
+ * much older than the running one (the state directory full, wiped or
+ * edited by hand): say why on @out and refuse.
+ */
+static bool confirm_can_roll_back(struct control *c, enum state_slot slot, int err, FILE *out)
+{
+	const struct policy *run = c->ops->policy(c->ctx);
+	struct policy_opts po;
+	struct policy *held;
+	struct state_meta m;
+	struct stat st;
+	char why[512], path[PATH_MAX];
+	bool same;
+
+	/* the usual case, without parsing current.pol: state.meta describes it as the running one */
+	if (slot == STATE_CURRENT && state_meta_read(dir_of(c), &m) == 0 &&
+	    strcmp(m.sha256, run->hash) == 0 &&
+	    snprintf(path, sizeof(path), "%s/%s", dir_of(c), STATE_CURRENT_FILE) < (int)sizeof(path) &&
+	    stat(path, &st) == 0)
+		return true;
+	control_policy_opts(c, &po, true);
+	held = state_load_policy(dir_of(c), slot, &po, why, sizeof(why));
+	same = held && strcmp(held->hash, run->hash) == 0;
+	if (!same) {
+		fprintf(out, "not loaded: --confirm could not bring back the running policy (sha256 "
+			"%.16s): ", run->hash);
+		if (slot == STATE_LAST_GOOD)
+			fprintf(out, "it cannot be kept as last-good in %s (%s), and last-good.pol "
+				"holds ", dir_of(c), strerror(-err));
+		else
+			fprintf(out, "last-good.pol is made of current.pol, and %s/current.pol "
+				"holds ", dir_of(c));
+		if (held)
+			fprintf(out, "sha256 %.16s", held->hash);
+		else
+			fprintf(out, "no usable policy (%s)", why);
+		fputs("; load without --confirm, or first make the state directory hold the "
+		      "running policy (free it, or load that policy again)\n", out);
+	}
+	policy_free(held);
+	return same;
+}
+
 /* control_req_load() - LOAD: see control_proto.c. */
 const char *control_req_load(struct control *c, const struct control_msg *m, FILE *out)
 {
@@ -637,6 +685,7 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 	const char *res = CTL_R_FAIL;
 	bool kept = true; /* the policy before this one is last-good */
 	bool replaced = c->confirm_ms != 0; /* an unconfirmed one, which last-good is not */
+	int err;
 
 	if (load_args(m, &r, out) < 0 || !(p = load_validate(c, &r, out)))
 		goto out;
@@ -646,8 +695,17 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 	}
 	control_diff(c->ops->policy(c->ctx), p, df);
 	fclose(df);
+	/* the deadline's rollback must find the running policy in last-good.pol */
+	if (r.confirm_s && !c->confirm_ms && !confirm_can_roll_back(c, STATE_CURRENT, 0, out)) {
+		policy_free(p);
+		goto out;
+	}
 	/* a pending unconfirmed policy is not good: keep the last-good from before it */
-	if (!c->confirm_ms && state_promote_last_good(dir_of(c)) < 0) {
+	if (!c->confirm_ms && (err = state_promote_last_good(dir_of(c))) < 0) {
+		if (r.confirm_s && !confirm_can_roll_back(c, STATE_LAST_GOOD, err, out)) {
+			policy_free(p);
+			goto out;
+		}
 		fprintf(out, "warning: cannot keep the previous policy as last-good in %s\n",
 			dir_of(c));
 		kept = false;

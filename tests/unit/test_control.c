@@ -854,6 +854,50 @@ static void test_overtaken_by_lone_reset(void **state)
 	assert_int_equal(state_resets_read(s->cfg.state_dir), 1);
 }
 
+/*
+ * load --confirm with the running policy not kept as last-good (a full
+ * state directory): the deadline would run an older last-good.pol, and a
+ * confirm could not be recorded there either. Refused, nothing swapped
+ * (ops23 F1); a plain load still goes on, and so does --confirm once
+ * last-good.pol holds the running policy.
+ */
+static void test_confirm_load_last_good_unwritable(void **state)
+{
+	struct srv *s = *state;
+	char path[4096];
+	int swaps;
+
+	expect(s, "LOAD siglen=0 name=old.pol", "deny in any id 4\n", "ok", NULL);
+	expect(s, "LOAD siglen=0 name=good.pol", "deny in any id 5\n", "ok", NULL);
+	/* last-good.pol: old.pol; running: good.pol */
+	unreplaceable(s, STATE_LAST_GOOD_FILE);
+	swaps = s->fe.swaps;
+	expect(s, "LOAD siglen=0 confirm=60 name=bad.pol", "deny in any id 6\n", "fail",
+	       "not loaded: --confirm could not bring back the running policy");
+	assert_int_equal(s->fe.swaps, swaps);
+	assert_int_equal(s->fe.pol->rules[0].id, 5);
+	expect(s, "STATUS", NULL, "ok", "confirm: none pending");
+	/* without --confirm it loads, with the warning */
+	expect(s, "LOAD siglen=0 name=bad.pol", "deny in any id 6\n", "ok",
+	       "cannot keep the previous policy as last-good");
+	assert_int_equal(s->fe.pol->rules[0].id, 6);
+	replaceable(s, STATE_LAST_GOOD_FILE);
+	expect(s, "LOAD siglen=0 confirm=60 name=c.pol", "deny in any id 7\n", "ok", "confirm");
+	expect(s, "CONFIRM", NULL, "ok", "confirmed");
+	/* the state directory wiped under the engine: the rollback would run the empty policy */
+	snprintf(path, sizeof(path), "%s/%s", s->cfg.state_dir, STATE_CURRENT_FILE);
+	assert_int_equal(unlink(path), 0);
+	swaps = s->fe.swaps;
+	expect(s, "LOAD siglen=0 confirm=60 name=d.pol", "deny in any id 8\n", "fail",
+	       "current.pol holds sha256 e3b0c44298fc1c14");
+	assert_int_equal(s->fe.swaps, swaps);
+	/* a table change persists the running policy: --confirm is taken after it */
+	expect(s, "LOAD siglen=0 name=t.pol", "define mgmt = { 192.0.2.0/24 }\n"
+	       "allow in tcp from $mgmt to any port 22 id 1\n", "ok", NULL);
+	expect(s, "TABLE name=mgmt op=add", "203.0.113.7\n", "ok", NULL);
+	expect(s, "LOAD siglen=0 confirm=60 name=e.pol", "deny in any id 9\n", "ok", "confirm");
+}
+
 /* A confirm that cannot be recorded says a restart rolls back, and fails. */
 static void test_confirm_unwritable(void **state)
 {
@@ -950,6 +994,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_lone_reset_during_load, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_overtaken_by_lone_reset, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_unwritable, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_load_last_good_unwritable, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_reset_and_table, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_table_keeps_negation_family, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_table_keeps_nested_define, srv_setup, srv_teardown),
