@@ -337,7 +337,8 @@ static void check_process(struct doctor *d)
 			    "debugger (gdb, strace): it judges nothing until the tracer lets it go "
 			    "(or `lifelinectl reset`)", (int)(d->stopped = pid));
 	else if (pid)
-		doctor_line(d, DOC_OK, "engine process", "lifelined runs, pid %d", (int)pid);
+		doctor_line(d, DOC_OK, "engine process", "lifelined runs, pid %d",
+			    (int)(d->running = pid));
 	else if ((pid = ctl_engine_elsewhere(d->cfg))) {
 		d->elsewhere = true;
 		doctor_line(d, DOC_FAIL, "engine process", "none in this network namespace: lifelined "

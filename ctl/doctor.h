@@ -13,6 +13,7 @@ struct doctor {
 	bool elsewhere; /* the engine runs (or last ran) in another network namespace */
 	bool unanswered; /* the control socket did not answer: no engine judges the queue */
 	pid_t stopped;   /* the engine's pid when it is stopped (SIGSTOP), else 0 */
+	pid_t running;   /* the engine's pid when it runs in this namespace (not stopped), else 0 */
 	int failed, warned;
 	ll_ip managers[16]; /* resolved manager addresses (first of each name) */
 	int nmanagers;

@@ -131,6 +131,26 @@ void doctor_check_hooks(struct doctor *d)
 					    "multicast frames is queued (rules of an earlier lifelined?): "
 					    "the IPS takes decoys the host discards; restart lifelined",
 					    backend);
+			/*
+			 * An engine process here still judges the queue: only its
+			 * socket is silent (removed, another config's, or it is
+			 * stopped). "Unfiltered" is for an engine that is gone.
+			 */
+			else if (d->unanswered && d->running)
+				doctor_line(d, DOC_WARN, "kernel rules", "%s: queue and lifeline rules "
+					    "installed; lifelined pid %d still judges the queue with "
+					    "its policy, but does not answer on this config's control "
+					    "socket (see control socket); `lifelinectl reset` takes the "
+					    "queue rule out", backend, (int)d->running);
+			else if (d->unanswered && d->stopped)
+				doctor_line(d, DOC_FAIL, "kernel rules", "%s: queue rule installed and "
+					    "lifelined pid %d stopped: queued packets wait, so new "
+					    "connections hang (%s; flows offloaded before and the "
+					    "lifeline pass); `lifelinectl reset` takes the queue rule "
+					    "out", backend, (int)d->stopped, d->cfg->fail_open ?
+					    "fail-open: they pass unfiltered only past 4,096 waiting "
+					    "packets or a full socket buffer" : "fail-open no: dropped "
+					    "once the queue is full");
 			else if (d->unanswered && d->cfg->fail_open)
 				doctor_line(d, DOC_WARN, "kernel rules", "%s: queue rule installed, but "
 					    "no engine answers: the kernel passes traffic unfiltered "
@@ -140,7 +160,8 @@ void doctor_check_hooks(struct doctor *d)
 			else if (d->unanswered)
 				doctor_line(d, DOC_FAIL, "kernel rules", "%s: queue rule installed, but "
 					    "no engine answers: everything but the lifeline is dropped "
-					    "(fail-open no); `lifelinectl reset` unblocks the host", backend);
+					    "(fail-open no), save connections the engine had offloaded, "
+					    "which go on; `lifelinectl reset` unblocks the host", backend);
 			else
 				doctor_line(d, DOC_OK, "kernel rules", "%s: queue and lifeline rules "
 					    "installed", backend);

@@ -802,7 +802,7 @@ check doctor_dead_engine_fail_open has "$T/out" "^warn  kernel rules  *— nft: 
 check doctor_dead_socket_line has "$T/out" "^FAIL  control socket .*: restart lifelined$"
 { cat "$T/alone.conf"; echo "fail-open no"; } > "$T/alone-closed.conf"
 fake_doctor_dead "$T/alone-closed.conf"
-check doctor_dead_engine_cut_off has "$T/out" "^FAIL  kernel rules  *— nft: queue rule installed, but no engine answers: everything but the lifeline is dropped (fail-open no); .lifelinectl reset. unblocks the host"
+check doctor_dead_engine_cut_off has "$T/out" "^FAIL  kernel rules  *— nft: queue rule installed, but no engine answers: everything but the lifeline is dropped (fail-open no), save connections the engine had offloaded, which go on; .lifelinectl reset. unblocks the host"
 # one base chain flushed (here: the output chain's rules gone) is a failure, not "installed"
 fake_doctor 1 0 0
 check doctor_nft_chain_flushed has "$T/out" "^FAIL  kernel rules  *— nft: some of lifeline's chains are flushed"

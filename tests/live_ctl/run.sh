@@ -141,6 +141,12 @@ rc=$?
 check live-ctl-doctor-unplugged-fails test "$rc" -ne 0
 check live-ctl-doctor-unplugged-says-connect grep -Eq '^FAIL.*(4120|connect)' "$T/doctor-fail.out"
 ip -n "$NS_R" link set r1 up
+# the control socket removed under a running engine (a stray rm, a tmpfiles clean-up): the
+# engine still judges the queue, so doctor must not say the kernel passes traffic unfiltered
+mv "$T/control.sock" "$T/control.sock.away"
+ctl doctor >"$T/doctor-nosock.out" 2>&1
+mv "$T/control.sock.away" "$T/control.sock"
+check live-ctl-doctor-no-socket-engine-judges bash -c "grep -q '^warn  kernel rules .*lifelined pid $ENGINE_PID still judges the queue' '$T/doctor-nosock.out' && ! grep -q 'unfiltered' '$T/doctor-nosock.out'"
 
 # --- reset: healthy, stopped, killed -----------------------------------------
 ctl load "$T/deny.pol" >/dev/null
@@ -171,6 +177,8 @@ ctl status --json >"$T/status-stopped.json" 2>/dev/null
 check live-ctl-status-json-stopped python3 -c "import json, sys; e = json.load(open(sys.argv[1]))['engine']; sys.exit(not (e['running'] is False and e['stopped'] is True and e['pid'] == $ENGINE_PID))" "$T/status-stopped.json"
 ctl flows >"$T/flows-stopped.out" 2>&1
 check live-ctl-flows-stopped-says grep -q "lifelined pid $ENGINE_PID is stopped" "$T/flows-stopped.out"
+# and its kernel rules line says the queued packets wait, not that they pass (ops23 F3)
+check live-ctl-doctor-stopped-kernel-holds bash -c "grep -q '^FAIL  kernel rules .*lifelined pid $ENGINE_PID stopped: queued packets wait' '$T/doctor-stopped.out' && ! grep -q 'passes traffic unfiltered' '$T/doctor-stopped.out'"
 # doctor from another namespace names where the engine runs, not "start it"
 ip netns exec "$NS_M" "$LLC" -c "$T/lifeline.conf" doctor >"$T/doctor-elsewhere.out" 2>&1
 check live-ctl-doctor-elsewhere grep -q "^FAIL  engine process .*pid $ENGINE_PID runs in another one" \
