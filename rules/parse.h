@@ -75,6 +75,7 @@ struct pvalue {
 	bool any, neg;
 	bool kind_known;
 	bool inferred; /* kind taken from the first item (define) */
+	bool has_any_set; /* holds a define that is any: no table narrows it */
 	uint32_t n, cap;
 	struct ip_range *addrs;
 	struct port_range *ports;

@@ -228,6 +228,7 @@ static int kw_addr(struct parser *ps, struct rule_ctx *c, bool src)
 	struct pvalue v;
 	struct srcloc at;
 	char buf[TOK_DESC_LEN];
+	bool fixed;
 
 	next(ps);
 	c->addr_loc[!src] = ps->tok.loc;
@@ -237,10 +238,10 @@ static int kw_addr(struct parser *ps, struct rule_ctx *c, bool src)
 	am->r = v.addrs;
 	v.addrs = NULL;
 	am->family = am->any ? 0 : (uint8_t)ll_ranges_family(am->r, am->n);
+	fixed = v.has_any_set || !strchr(am->text, '$');
 	pvalue_free(&v);
-	/* a literal only: a set that 'table' fills may pass through "everything" */
-	if (am->neg && !ps->ran && !strchr(am->text, '$') &&
-	    covers_family(am->r, am->n, am->family))
+	/* a literal or an any define only: a set that 'table' fills may pass through "everything" */
+	if (am->neg && !ps->ran && fixed && covers_family(am->r, am->n, am->family))
 		perr(ps, &c->addr_loc[!src], "'%s' leaves no address of its family: the rule can "
 		     "never match", am->text);
 	if (!tok_is(&ps->tok, "port"))
@@ -255,8 +256,9 @@ static int kw_addr(struct parser *ps, struct rule_ctx *c, bool src)
 	take_value(&v, &pm->any, &pm->neg, &pm->n, &pm->text);
 	pm->r = v.ports;
 	v.ports = NULL;
+	fixed = v.has_any_set || !strchr(pm->text, '$');
 	pvalue_free(&v);
-	if (pm->neg && !ps->ran && !strchr(pm->text, '$') && covers_ports(pm->r, pm->n))
+	if (pm->neg && !ps->ran && fixed && covers_ports(pm->r, pm->n))
 		perr(ps, &at, "'%s' leaves no port: the rule can never match", pm->text);
 	return 0;
 fail:

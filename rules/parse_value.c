@@ -431,6 +431,7 @@ static void item_var(struct parser *ps, struct pvalue *v, struct strbuf *sb)
 		set_kind(v, s->kind);
 		v->inferred = true;
 	}
+	v->has_any_set |= s->any;
 	if (s->kind != v->kind && !s->any) {
 		if (v->inferred)
 			perr(ps, &t->loc, "%s: a define cannot mix addresses and ports",

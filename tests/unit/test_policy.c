@@ -626,6 +626,10 @@ static void test_define_any(void **state)
 	fw_eval_linear(p, &k, &res);
 	assert_int_equal(res.reason, R_DENY);
 	policy_free(p);
+	/* no table narrows it: negated, it matches nothing, as '! any' (rev23) */
+	EXPECT_ERRORS("define X = any\ndeny in tcp from ! $X to any port ! { $X }\n",
+		      "t.pol:2:18: '! $X' leaves no address of its family: the rule can never match",
+		      "t.pol:2:35: '! $X' leaves no port: the rule can never match");
 }
 
 /* IPS lines are kept as written, '\' continuations joined, for ips_ruleset_build(). */
