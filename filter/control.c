@@ -176,7 +176,6 @@ static void conn_dispatch(struct control *c, struct control_conn *k)
 	}
 	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
 		bool changes = needs_root(&m, handlers[i].root_only);
-
 		const char *odd;
 
 		if (strcmp(m.verb, handlers[i].verb) != 0)
