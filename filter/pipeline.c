@@ -127,6 +127,20 @@ void pipeline_fw_key(const struct pkt *p, struct fw_key *k)
  * Firewall stage: judge the flow's opening packet and remember the decision.
  * @pre: the classifier's answer for @k when the batch already asked.
  */
+/* @res as the verdict @v, its rule's hit counted. */
+static void verdict_of(struct pipeline *pl, const struct fw_result *res, struct verdict *v)
+{
+	v->accept = res->accept;
+	v->by = ll_reason_by(res->reason);
+	v->reason = (uint8_t)res->reason;
+	v->has_rule = res->rule != NULL;
+	v->rule = res->rule_id;
+	v->nolog = res->nolog;
+	v->nlogged = res->nlogged;
+	memcpy(v->logged, res->logged, res->nlogged * sizeof(res->logged[0]));
+	hit(pl, v->has_rule, res->rule ? (uint32_t)(res->rule - pl->policy->rules) : 0);
+}
+
 static void firewall(struct pipeline *pl, struct flow *f, const struct fw_key *k,
 		     const struct fw_result *pre, struct verdict *v)
 {
@@ -147,17 +161,9 @@ static void firewall(struct pipeline *pl, struct flow *f, const struct fw_key *k
 	f->has_rule = res->rule != NULL;
 	f->rule_id = res->rule_id;
 	f->rule_idx = res->rule ? (uint32_t)(res->rule - pl->policy->rules) : 0;
-	hit(pl, f->has_rule, f->rule_idx);
 	f->nolog = res->nolog;
 	f->generation = pl->generation;
-	v->accept = res->accept;
-	v->by = ll_reason_by(res->reason);
-	v->reason = (uint8_t)res->reason;
-	v->has_rule = f->has_rule;
-	v->rule = f->rule_id;
-	v->nolog = f->nolog;
-	v->nlogged = res->nlogged;
-	memcpy(v->logged, res->logged, res->nlogged * sizeof(res->logged[0]));
+	verdict_of(pl, res, v);
 }
 
 /*
@@ -205,9 +211,11 @@ static bool denied_unanswered(const struct flow *f)
 }
 
 /*
- * A SYN (no ACK, no RST) on an accepted TCP flow that no SYN opened (picked
- * up mid-stream: an ACK or a lone FIN opened it): the rules judge it too,
- * and what they drop is dropped, this packet only. The flow's decision was
+ * A SYN (no ACK, no RST) on a TCP flow that no SYN opened (picked up
+ * mid-stream: an ACK or a lone FIN opened it): the rules judge it too, and
+ * what they drop is dropped, this packet only, whatever the flow's decision
+ * and under whichever policy it was made (one of an older policy is judged
+ * again at the flow's next packet). The flow's decision was
  * the ACK's, which a `flags SYN` rule never sees: kept for the SYN, a bare
  * ACK sent first made the listener's connection a flow the rule had let
  * through (live, the ACK's flow is offloaded at once, so the engine never
@@ -223,7 +231,7 @@ static bool syn_denied_alone(struct pipeline *pl, const struct flow *f, const st
 	struct fw_key k;
 	struct fw_result r;
 
-	if (f->key.proto != 6 || !f->accept || (f->orig_tcp_flags & TCPF_SYN) ||
+	if (f->key.proto != 6 || (f->orig_tcp_flags & TCPF_SYN) ||
 	    (p->tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) != TCPF_SYN ||
 	    policy_is_empty(pl->policy))
 		return false;
@@ -231,15 +239,7 @@ static bool syn_denied_alone(struct pipeline *pl, const struct flow *f, const st
 	fw_classify(pl->policy, &k, &r);
 	if (r.accept)
 		return false;
-	v->accept = false;
-	v->by = ll_reason_by(r.reason);
-	v->reason = (uint8_t)r.reason;
-	v->has_rule = r.rule != NULL;
-	v->rule = r.rule_id;
-	v->nolog = r.nolog;
-	v->nlogged = r.nlogged;
-	memcpy(v->logged, r.logged, r.nlogged * sizeof(r.logged[0]));
-	hit(pl, r.rule != NULL, r.rule ? (uint32_t)(r.rule - pl->policy->rules) : 0);
+	verdict_of(pl, &r, v);
 	return true;
 }
 
@@ -426,6 +426,8 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		pr = &own;
 	}
 	f = flow_lookup_probe(pl->flows, pr, p, now_us, &from_opener);
+	if (f && syn_denied_alone(pl, f, p, v))
+		goto done; /* dropped: it moves nothing */
 	/*
 	 * A SYN on a connection the engine offloaded under this policy: the
 	 * kernel queues one only when conntrack made a new entry for it, the
@@ -441,12 +443,10 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	 * ACK the IPS passed (a pass without flow:established) carried the
 	 * connection a SYN opened on its tuple once the host's RST had ended
 	 * the ACK's entry unseen: uninspected (rev23). A SYN the rules drop
-	 * is dropped alone, as on any flow an ACK opened.
+	 * was dropped alone above, as on any flow an ACK opened.
 	 */
 	if (f && f->offloaded && f->generation == pl->generation && f->key.proto == 6 &&
 	    (p->tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN) {
-		if (syn_denied_alone(pl, f, p, v))
-			goto done;
 		flow_remove(pl->flows, f);
 		f = NULL;
 	}
@@ -485,18 +485,8 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		f = NULL;
 	}
 	if (f && (f->generation == pl->generation || !rejudge(pl, f, v))) {
-		if (syn_denied_alone(pl, f, p, v))
-			goto done; /* dropped: it moves nothing */
 		from_flow(f, p, v);
 		hit(pl, f->has_rule, f->rule_idx);
-	} else if (f && syn_denied_alone(pl, f, p, v)) {
-		/*
-		 * Judged again as its ACK, under a new policy: the SYN too. The
-		 * packet is the SYN rule's: rejudge() counted it for the flow's.
-		 */
-		if (f->has_rule && f->rule_idx < pl->nrule_hits)
-			pl->rule_hits[f->rule_idx]--;
-		goto done;
 	} else if (!f) {
 		f = flow_create_probe(pl->flows, pr, p, now_us);
 		if (!f) { /* no memory for a flow */
