@@ -38,6 +38,8 @@ struct control {
 	struct state_meta meta;      /* persisted copy of what runs */
 	struct state_stamp stamp;    /* state.meta on disk as this engine last wrote or read it */
 	int state_lock;              /* state_lock()'s fd while this thread holds it; else -1 */
+	int lock_wait_ms;            /* how long this request waits for state.lock; 0: the default */
+	bool lock_missed;            /* it did not get it: its writes went on without it */
 	int64_t confirm_ms;          /* monotonic deadline of a pending confirm; 0: none */
 	uint64_t expired_at;         /* Unix seconds the last deadline passed, until the next load */
 	char expired_to[65];         /* the sha256 it rolled back to */

@@ -28,16 +28,33 @@ static const char *dir_of(const struct control *c)
 /*
  * How long the engine waits for the state directory's write lock: `reset`
  * acting alone holds it for two small writes; after that the engine goes on
- * without it (and still sees the reset's write by its stamp).
+ * without it (and still sees the reset's write by its stamp). A RESET waits
+ * less: the console acts alone when the engine has not answered in 1 s
+ * (CTL_TIMEOUT_RESET_MS), and a holder that does not let go - a stopped
+ * lifelinectl, a hung disk - must not make a healthy engine look hung.
  */
 #define STATE_LOCK_WAIT_MS 2000
+#define RESET_LOCK_WAIT_MS 300
+
+static void say(struct control *c, const char *msg);
 
 /* Hold the write lock, unless this thread already does; true when this call took it. */
 static bool lock_state(struct control *c)
 {
+	int wait = c->lock_wait_ms ? c->lock_wait_ms : STATE_LOCK_WAIT_MS;
+
 	if (c->state_lock >= 0)
 		return false;
-	c->state_lock = state_lock(dir_of(c), STATE_LOCK_WAIT_MS);
+	c->state_lock = state_lock(dir_of(c), wait);
+	if (c->state_lock == -EWOULDBLOCK) {
+		char msg[2 * PATH_MAX + 160];
+
+		snprintf(msg, sizeof(msg), "warning: another process held %s/%s for %d ms: the "
+			 "engine wrote its state without it (`fuser -v %s/%s` names the holder)",
+			 dir_of(c), STATE_WRITE_LOCK_FILE, wait, dir_of(c), STATE_WRITE_LOCK_FILE);
+		say(c, msg);
+		c->lock_missed = true;
+	}
 	return c->state_lock >= 0;
 }
 
@@ -93,7 +110,6 @@ static int meta_save(struct control *c, FILE *out)
 	return rc;
 }
 
-static void say(struct control *c, const char *msg);
 
 /*
  * state.meta names another policy than the one that runs, and this engine
@@ -517,8 +533,11 @@ static bool gave_way(struct control *c, FILE *out)
 enum persisted control_persist(struct control *c, const char *text, size_t len, const void *sig,
 			       size_t siglen, FILE *out)
 {
-	bool took = lock_state(c), moved;
+	bool took, moved;
 	int rc, mrc = 0;
+
+	c->lock_missed = false;
+	took = lock_state(c);
 
 	if (meta_moved(c)) {
 		unlock_state(c, took);
@@ -537,6 +556,10 @@ enum persisted control_persist(struct control *c, const char *text, size_t len, 
 	/* without the lock (a reset that gave up on it), its writes may be among these */
 	moved = rc == -ESTALE || mrc == -ESTALE || meta_moved(c);
 	unlock_state(c, took);
+	if (c->lock_missed) /* the client's terminal too: it waited for this */
+		fprintf(out, "warning: another process held %s/%s: the engine wrote its state "
+			"without it, after waiting (`fuser -v %s/%s` names the holder)\n", dir_of(c),
+			STATE_WRITE_LOCK_FILE, dir_of(c), STATE_WRITE_LOCK_FILE);
 	if (moved && gave_way(c, out))
 		return PERSIST_GAVE_WAY;
 	if (rc < 0) { /* state.meta stays with the file it describes, or names one not there */
@@ -946,7 +969,10 @@ const char *control_req_reset(struct control *c, const struct control_msg *m, FI
 	int rc;
 
 	(void)m;
-	if ((rc = swap_empty(c, CONTROL_SWAP_RESET, "reset: empty policy", out)) < 0)
+	c->lock_wait_ms = RESET_LOCK_WAIT_MS; /* its answer within the console's 1 s */
+	rc = swap_empty(c, CONTROL_SWAP_RESET, "reset: empty policy", out);
+	c->lock_wait_ms = 0;
+	if (rc < 0)
 		return CTL_R_FAIL;
 	fprintf(out, "the engine now runs the empty policy (accepts everything)");
 	if (rc)

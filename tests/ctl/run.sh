@@ -376,6 +376,17 @@ run e1 load "$P/a.pol"; run e1 -r
 check reset_alias_r bash -c "[ $RC -eq 0 ] && grep -q 'engine answered' '$T/out'"
 run e1 show; check reset_alias_r_empty bash -c "! grep -q 'id 1' '$T/out'"
 check reset_alias_r_persisted [ ! -s "$T/e1/state/current.pol" ]
+# another process holding state.lock (a stopped lifelinectl, a hung disk) does not make a
+# healthy engine's reset look hung: it answers within the console's 1 s, and says why it was slow
+run e1 load "$P/a.pol"
+flock -o "$T/e1/state/state.lock" sleep 5 & HOLD=$! # -o: killing flock frees the lock
+sleep 0.3
+run e1 reset
+check reset_lock_held_engine_answered bash -c "[ $RC -eq 0 ] && grep -q 'engine answered' '$T/out' &&
+	! grep -q 'did not reset' '$T/out'"
+check reset_lock_held_said has "$T/out" "another process held .*state.lock"
+run e1 show; check reset_lock_held_empty bash -c "! grep -q 'id 1' '$T/out'"
+kill $HOLD 2>/dev/null; wait $HOLD 2>/dev/null
 # a hung engine: requests that may rightly take long (flows, table, load) say so in
 # seconds, as the reading ones do, not after their 120 s allowance
 stop_wait "$(cat "$T/e1/pid")"
