@@ -137,24 +137,16 @@ static void diff_ips(const struct policy *a, const struct policy *b, struct diff
 	free(y);
 }
 
-static const struct fw_set *find_set(const struct policy *p, const char *name)
-{
-	for (uint32_t i = 0; i < p->nsets; i++)
-		if (strcmp(p->sets[i].name, name) == 0)
-			return &p->sets[i];
-	return NULL;
-}
-
 static void diff_sets(const struct policy *a, const struct policy *b, FILE *out)
 {
 	for (uint32_t i = 0; i < b->nsets; i++) {
-		const struct fw_set *o = find_set(a, b->sets[i].name);
+		const struct fw_set *o = policy_set(a, b->sets[i].name, strlen(b->sets[i].name));
 		if (!o || strcmp(o->text, b->sets[i].text) != 0)
 			fprintf(out, "  %c define %s = %s\n", o ? '~' : '+', b->sets[i].name,
 				b->sets[i].text);
 	}
 	for (uint32_t i = 0; i < a->nsets; i++)
-		if (!find_set(b, a->sets[i].name))
+		if (!policy_set(b, a->sets[i].name, strlen(a->sets[i].name)))
 			fprintf(out, "  - define %s\n", a->sets[i].name);
 }
 
@@ -663,7 +655,7 @@ static const char *table_change(struct control *c, const struct fw_set *set, con
 	snprintf(name, sizeof(name), "%s", set->name);
 	snprintf(msg, sizeof(msg), "table %.128s %s", name, op);
 	/* the set as the new policy prints it (canonical), read before the engine owns @p */
-	const struct fw_set *now = find_set(p, name);
+	const struct fw_set *now = policy_set(p, name, strlen(name));
 	char *canon = now && now->text ? strdup(now->text) : NULL;
 	if (canon)
 		free(value), value = canon;
@@ -704,7 +696,7 @@ const char *control_req_table(struct control *c, const struct control_msg *m, FI
 		fputs("TABLE needs name= and op=add|delete|show|flush\n", out);
 		return CTL_R_BAD;
 	}
-	set = find_set(c->ops->policy(c->ctx), name);
+	set = policy_set(c->ops->policy(c->ctx), name, strlen(name));
 	if (!set || set->kind != SET_ADDR) {
 		fprintf(out, set ? "'%s' is a port set; table changes address sets\n" :
 			"the running policy has no address set '%s'\n", name);

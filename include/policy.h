@@ -170,6 +170,8 @@ uint64_t policy_home_hash(const struct policy_opts *o);
 /* policy_empty() - the empty policy (accepts everything). */
 struct policy *policy_empty(void);
 void policy_free(struct policy *p);
+/* policy_set() - @p's set named by the @n bytes at @name (no '@'), or NULL (also for NULL @p). */
+const struct fw_set *policy_set(const struct policy *p, const char *name, size_t n);
 /*
  * policy_print_counts() - "N firewall rules, N sets, N IPS rules (N
  * skipped), serial S", the parts that apply: how check, load and status

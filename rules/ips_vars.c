@@ -244,14 +244,6 @@ static int parse_port_lit(struct pstate *st, const char *tok, struct rset *out)
 	return rset_add(out, (ll_ip){ 0, (uint64_t)lo }, (ll_ip){ 0, (uint64_t)hi });
 }
 
-static const struct fw_set *find_set(const struct policy *p, const char *name)
-{
-	for (uint32_t i = 0; p && i < p->nsets; i++)
-		if (!strcmp(p->sets[i].name, name))
-			return &p->sets[i];
-	return NULL;
-}
-
 static int parse_text(struct pstate *st, const char *text, struct rset *out)
 {
 	struct pstate sub = *st;
@@ -269,7 +261,7 @@ static int parse_text(struct pstate *st, const char *text, struct rset *out)
 /* $NAME: a policy define, the host's addresses for HOME_NET, or a Suricata default. */
 static int parse_var(struct pstate *st, const char *name, struct rset *out)
 {
-	const struct fw_set *set = find_set(st->c->p, name);
+	const struct fw_set *set = policy_set(st->c->p, name, strlen(name));
 	const struct policy_opts *o = st->c->o;
 
 	if (set) {

@@ -130,7 +130,6 @@ enum want_kind { WANT_ADDR = SET_ADDR, WANT_PORT = SET_PORT, WANT_ANY_KIND };
  * are reported and parsing goes on.
  */
 int parse_value(struct parser *ps, enum want_kind want, bool allow_any_neg, struct pvalue *v);
-const struct fw_set *find_set(const struct policy *p, const char *name, size_t n);
 int parse_u64(const char *s, size_t n, uint64_t max, uint64_t *out);
 
 /* parse_rule.c */

@@ -88,14 +88,6 @@ int parse_u64(const char *s, size_t n, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-const struct fw_set *find_set(const struct policy *p, const char *name, size_t n)
-{
-	for (uint32_t i = 0; i < p->nsets; i++)
-		if (strlen(p->sets[i].name) == n && memcmp(p->sets[i].name, name, n) == 0)
-			return &p->sets[i];
-	return NULL;
-}
-
 void pvalue_free(struct pvalue *v)
 {
 	free(v->addrs);
@@ -405,7 +397,7 @@ static uint32_t defined_later(const struct lexer *lx, const char *name, size_t n
 static void item_var(struct parser *ps, struct pvalue *v, struct strbuf *sb)
 {
 	const struct token *t = &ps->tok;
-	const struct fw_set *s = find_set(ps->p, t->s + 1, t->n - 1);
+	const struct fw_set *s = policy_set(ps->p, t->s + 1, t->n - 1);
 	char buf[TOK_DESC_LEN];
 
 	sb_add(sb, t->s, t->n);

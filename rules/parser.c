@@ -170,7 +170,7 @@ static int st_define(struct parser *ps)
 		perr(ps, &name.loc, "bad define name %s", desc(ps, buf));
 		return -1;
 	}
-	if ((old = find_set(ps->p, name.s, name.n)))
+	if ((old = policy_set(ps->p, name.s, name.n)))
 		perr(ps, &name.loc, "%s is already defined at %s:%u:%u", desc(ps, buf),
 		     old->loc.file, old->loc.line, old->loc.col);
 	next(ps);

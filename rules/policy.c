@@ -286,6 +286,15 @@ struct policy *policy_load_file(const char *path, const struct policy_opts *o,
 }
 
 /* policy_empty() - a policy without rules: accepts everything (R_EMPTY_POLICY). NULL on ENOMEM. */
+/* policy_set() - see policy.h. */
+const struct fw_set *policy_set(const struct policy *p, const char *name, size_t n)
+{
+	for (uint32_t i = 0; p && i < p->nsets; i++)
+		if (strlen(p->sets[i].name) == n && memcmp(p->sets[i].name, name, n) == 0)
+			return &p->sets[i];
+	return NULL;
+}
+
 struct policy *policy_empty(void)
 {
 	struct policy *p = calloc(1, sizeof(*p));
