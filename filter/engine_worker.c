@@ -202,7 +202,7 @@ static void on_packet(void *arg, const struct nfqueue_pkt *np)
 	}
 	if (!is_ip(np)) {
 		pipeline_not_ip(&w->pl, &h->v);
-	} else if (pkt_parse_wire(p, np->data, np->caplen, np->len, &why) < 0) { /* copy_range caps at 65531 */
+	} else if (pkt_parse_wire(p, np->data, np->caplen, np->len, &why) < 0) { /* copy_range caps at 65531: ips_cut() */
 		pipeline_sanity(&w->pl, why, &h->v);
 	} else {
 		h->judged = false;

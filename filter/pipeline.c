@@ -255,14 +255,23 @@ static void from_flow(const struct flow *f, const struct pkt *p, struct verdict 
 }
 
 /*
- * A packet past 64 KiB (a BIG TCP super-packet) of which the queue copied
- * only the first 64 KiB (NFQUEUE's copy range ends there): the IPS cannot
- * see the rest, and passing it would let a sender put anything past that
- * offset uninspected. Dropped in inspected flows (TCP sends it again).
+ * The most NFQUEUE copies of a packet: NFQNL_MAX_COPY_RANGE, 0xffff less
+ * the attribute header (nla_len is 16 bits), whatever copy range we ask.
+ */
+#define QUEUE_COPY_MAX 65531u
+
+/*
+ * A packet longer than the queue copies, and cut there: a BIG TCP
+ * super-packet, but also a 65,532-65,535-byte IPv4 one (a UDP datagram
+ * reassembled from fragments, a GRO TCP packet) or IPv6 one. The IPS
+ * cannot see the rest, and passing it would let a sender put anything past
+ * that offset uninspected. Dropped in inspected flows (TCP sends it again).
+ * A capture's snap length cuts packets too: only one past what the queue
+ * copies is cut as live cuts it.
  */
 static bool ips_cut(const struct pkt *p)
 {
-	return p->len > 65535 && p->caplen < p->len;
+	return p->len > QUEUE_COPY_MAX && p->caplen < p->len;
 }
 
 /* IPS stage: only flows the firewall accepted for inspection get here. */

@@ -411,22 +411,23 @@ static void test_offloaded_reuse_is_new(void **state)
 }
 
 /*
- * A BIG TCP super-packet past 64 KiB arrives cut at the queue's copy range:
- * in a flow the IPS inspects it is dropped (ips-cut), for what follows the
- * cut would pass unseen; the flow stays accepted. In a flow nothing
- * inspects, it is judged by its flow like any packet.
+ * A BIG TCP super-packet past 64 KiB, or an IPv4 packet of 65,532-65,535
+ * bytes (a UDP datagram reassembled from fragments), arrives cut at the
+ * queue's copy range, 65,531 bytes: in a flow the IPS inspects it is
+ * dropped (ips-cut), for what follows the cut would pass unseen; the flow
+ * stays accepted. In a flow nothing inspects, it is judged by its flow
+ * like any packet.
  */
-static void test_ips_cut_super_packet(void **state)
+static void ips_cut_len(uint32_t len)
 {
 	struct policy *a = load("allow in tcp id 1\n"
 				"drop tcp any any -> any 80 (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
-	static const uint8_t data[8] = "EVIL....";
+	static const uint8_t data[8] = "....EVIL"; /* EVIL in what the queue did not copy */
 	struct config cfg;
 	struct pipeline pl;
 	struct verdict v;
 	struct pkt p;
 
-	(void)state;
 	config_defaults(&cfg);
 	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
 	for (int port = 80; port <= 22 + 80; port += 22) {
@@ -436,8 +437,8 @@ static void test_ips_cut_super_packet(void **state)
 		p.dport = (uint16_t)port;
 		pipeline_judge(&pl, &p, 1, &v);
 		assert_true(v.accept);
-		p.tcp_flags = 0x10; /* 150,000 bytes, 65,531 of them copied */
-		p.len = 150000;
+		p.tcp_flags = 0x10; /* @len bytes, 65,531 of them copied */
+		p.len = len;
 		p.caplen = 65531;
 		p.payload = data;
 		p.paylen = 4;
@@ -452,6 +453,14 @@ static void test_ips_cut_super_packet(void **state)
 	pipeline_fini(&pl);
 	policy_free(a);
 	config_free(&cfg);
+}
+
+static void test_ips_cut_super_packet(void **state)
+{
+	(void)state;
+	ips_cut_len(150000);
+	ips_cut_len(65535); /* the last 4 bytes never reached the engine */
+	ips_cut_len(65532);
 }
 
 /* An echo request from the host, id 7, 198.51.100.2 -> 192.0.2.66 (type 0 turns it into the reply). */
