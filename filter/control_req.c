@@ -197,6 +197,7 @@ static void meta_sync(struct control *c)
 	struct state_meta m = { 0 };
 	bool have = state_meta_read(dir_of(c), &m) == 0, given = false;
 	struct state_stamp before;
+	uint32_t skipped = 0;
 	int64_t left;
 
 	state_meta_stamp(dir_of(c), &c->stamp);
@@ -228,7 +229,14 @@ static void meta_sync(struct control *c)
 			 m.confirm_deadline ? " awaiting confirm" : "", p->hash);
 		say(c, msg);
 	}
-	state_meta_of(&c->meta, p, false, false);
+	/*
+	 * A policy that skipped unsupported IPS rules (-p POLICY
+	 * --skip-unsupported) loads again only that way: with the flag off,
+	 * the next start refused current.pol and ran the empty policy, and
+	 * `table` and SIGUSR2 failed on the skipped rule.
+	 */
+	ips_ruleset_count(p->ips, &skipped);
+	state_meta_of(&c->meta, p, false, skipped > 0);
 	if (control_meta_write(c) < 0)
 		(void)0; /* read-only state dir: status still works from memory */
 }

@@ -115,28 +115,44 @@ struct srv {
 	struct control *c;
 };
 
-static int srv_setup(void **state)
+/*
+ * A control server on the fake engine, in a fresh state dir, running @pol
+ * loaded as the engine loads -p POLICY --skip-unsupported (NULL: the empty
+ * policy).
+ */
+static struct srv *srv_new(const char *pol)
 {
 	struct srv *s = calloc(1, sizeof(*s));
 	struct ll_errlist errs = { 0 };
+	struct policy_opts po;
+	struct policy *p;
 	char text[512], err[256];
 
 	snprintf(s->dir, sizeof(s->dir), "/tmp/ll-test-ctl-XXXXXX");
 	if (!mkdtemp(s->dir) || chmod(s->dir, 0755) < 0) /* other users connect too */
-		return -1;
+		return NULL;
 	snprintf(s->sock, sizeof(s->sock), "%s/run/c.sock", s->dir);
 	snprintf(text, sizeof(text), "state-dir %s/state\ncontrol-socket %s\ndns-server 198.51.100.1\n",
 		 s->dir, s->sock);
 	if (config_load_string(&s->cfg, "test.conf", text, &errs) < 0)
-		return -1;
-	fake_engine_init(&s->fe, &s->cfg, policy_empty());
+		return NULL;
+	config_policy_opts(&s->cfg, &po, true);
+	p = pol ? policy_load_string("given.pol", pol, &po, &errs) : policy_empty();
+	ll_err_free(&errs);
+	if (!p || fw_compile(p) < 0)
+		return NULL;
+	fake_engine_init(&s->fe, &s->cfg, p);
 	control_read_timeout_ms = 400;
 	if (control_start(&s->c, &s->cfg, &fake_ops, &s->fe, err, sizeof(err)) < 0) {
 		fprintf(stderr, "control_start: %s\n", err);
-		return -1;
+		return NULL;
 	}
-	*state = s;
-	return 0;
+	return s;
+}
+
+static int srv_setup(void **state)
+{
+	return (*state = srv_new(NULL)) ? 0 : -1;
 }
 
 static int srv_teardown(void **state)
@@ -971,6 +987,27 @@ static void test_flows_explain(void **state)
 	       "bad-request", NULL);
 }
 
+/*
+ * An engine started with `-p POLICY --skip-unsupported` (or on a current.pol
+ * that state.meta does not describe) runs a policy that loads only with
+ * unsupported rules skipped: state.meta must say so, or the next start
+ * refused current.pol and ran the empty policy, and every `table` change
+ * and SIGUSR2 reload failed on the skipped rule.
+ */
+static void test_start_skip_unsupported(void **state)
+{
+	struct srv *s = srv_new("define bad = { 203.0.113.7 }\n"
+				"deny in any from $bad id 1\n"
+				"alert tcp any any -> any 80 (msg:\"u\"; http.uri; content:\"x\"; sid:5;)\n");
+	struct state_meta m;
+
+	assert_non_null(s);
+	*state = s; /* srv_teardown() ends it */
+	assert_int_equal(state_meta_read(s->cfg.state_dir, &m), 0);
+	assert_true(m.skip_unsupported);
+	expect(s, "TABLE name=bad op=add", "203.0.113.8\n", "ok", NULL);
+}
+
 static int fake_main(int argc, char **argv);
 
 int main(int argc, char **argv)
@@ -1000,6 +1037,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_table_keeps_nested_define, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_load_not_persisted, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_flows_explain, srv_setup, srv_teardown),
+		cmocka_unit_test_teardown(test_start_skip_unsupported, srv_teardown),
 	};
 
 	if (argc > 1 && strcmp(argv[1], "--fake-engine") == 0)
