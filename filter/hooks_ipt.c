@@ -142,6 +142,18 @@ static void ipt_chain(const struct hooks_spec *s, int family, bool in, FILE *out
 			HOOKS_MARK_MASK, HOOKS_IPT_SAVE);
 		fprintf(out, "-A %s -m mark --mark 0x%x/0x%x -j ACCEPT\n", ch, hooks_mark(s->gen),
 			HOOKS_MARK_MASK);
+		/*
+		 * A connection a conntrack helper expected (FTP data, SIP media,
+		 * IRC DCC; its packets are RELATED until the other side answers)
+		 * starts with its master's connmark (init_conntrack()): an
+		 * offloaded control connection's generation passed it unjudged,
+		 * whatever the policy says of it (red24: a local user's FTP PORT
+		 * opened the host's denied ports to the server). Our bits go, so
+		 * the engine judges it as the new flow it is, and offloads it
+		 * itself when its decision is final.
+		 */
+		fprintf(out, "-A %s -m conntrack --ctstate RELATED --ctstatus EXPECTED "
+			"-j CONNMARK --and-mark 0x%x\n", ch, ~HOOKS_MARK_MASK);
 		fprintf(out, "-A %s -m connmark --mark 0x%x/0x%x -j ACCEPT\n", ch,
 			hooks_mark(s->gen), HOOKS_MARK_MASK);
 	} else {

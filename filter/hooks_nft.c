@@ -136,6 +136,9 @@ static void nft_chain(const struct hooks_spec *s, bool in, FILE *out)
 			"accept\n", T, ch, HOOKS_MARK_MASK, m, ~HOOKS_MARK_MASK, m, ~HOOKS_MARK_MASK);
 		fprintf(out, "add rule %s %s meta mark and 0x%08x == 0x%08x meta mark set meta mark "
 			"and 0x%08x accept\n", T, ch, HOOKS_MARK_MASK, m, ~HOOKS_MARK_MASK);
+		/* see hooks_ipt.c: a helper's expected connection, not its master's offload */
+		fprintf(out, "add rule %s %s ct state related ct status expected ct mark set ct mark "
+			"and 0x%08x\n", T, ch, ~HOOKS_MARK_MASK);
 		fprintf(out, "add rule %s %s ct mark and 0x%08x == 0x%08x accept\n", T, ch,
 			HOOKS_MARK_MASK, m);
 	} else {

@@ -840,5 +840,53 @@ if dhcp_as_read_setup; then
 else
 	nok live-dhcp-as-read-setup "see $T/dr/engine.log"
 fi
+# --- a conntrack helper's expected connection is judged ---------------------------
+# Conntrack gives a connection a helper expects (FTP data, SIP media) its master's connmark
+# (init_conntrack()): an offloaded FTP control connection's generation passed the data
+# connection unjudged. Here the host's FTP client sends PORT for 4119, a port the policy
+# does not let in, and the server connects to it from port 20 (red24).
+HC_A=lllive-$ID-hcagent HC_O=lllive-$ID-hcout
+helper_child_judged() {
+	ns_add "$HC_A" "$HC_O" || return 1
+	veth "$HC_A" h0 "$HC_O" o0 1500 || return 1
+	ns_addr "$HC_A" h0 198.51.100.2/24
+	ns_addr "$HC_O" o0 198.51.100.20/24
+	if ! nsx "$HC_A" iptables -w -t raw -A OUTPUT -p tcp --dport 21 -j CT --helper ftp 2>/dev/null; then
+		echo "# SKIP: no FTP conntrack helper in this kernel"
+		return 0
+	fi
+	mkdir -p "$T/hc"
+	printf 'state-dir %s/hc/state\ncontrol-socket %s/hc/c.sock\nevent-log %s/hc/events.json\nhost 198.51.100.2\n' \
+		"$T" "$T" "$T" >"$T/hc/ll.conf"
+	printf 'allow out any id 1\nallow in tcp to any port 80 id 2\n' >"$T/hc/p.pol"
+	nsbg "$HC_A" "$LLD" -f -c "$T/hc/ll.conf" -p "$T/hc/p.pol" >"$T/hc/engine.log" 2>&1
+	wait_for 10 grep -q ready "$T/hc/engine.log" || return 1
+	nsbg "$HC_A" ncat -lk 4119 -e /bin/cat </dev/null >/dev/null 2>&1
+	# the FTP server: a banner, then an answer to each of the client's two lines
+	nsbg "$HC_O" python3 -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.51.100.20", 21)); s.listen(1); c, _ = s.accept(); c.sendall(b"220 ready\r\n")
+for r in (b"331 ok\r\n", b"200 PORT ok\r\n"):
+    c.recv(200); c.sendall(r)
+time.sleep(30)' >/dev/null 2>&1
+	wait_for 10 listening "$HC_O" t 21 && wait_for 10 listening "$HC_A" t 4119 || return 1
+	# the helper reads a command only after a first line (nf_conntrack_ftp: seq after a newline)
+	nsbg "$HC_A" python3 -c '
+import socket, time
+c = socket.create_connection(("198.51.100.20", 21), timeout=5); c.recv(100)
+c.sendall(b"USER anonymous\r\n"); c.recv(100)
+c.sendall(b"PORT 198,51,100,2,16,23\r\n"); c.recv(100); time.sleep(30)' >/dev/null 2>&1
+	wait_for 10 bash -c "ip netns exec '$HC_A' conntrack -L expect 2>/dev/null | grep -q 'dport=4119'" ||
+		{ echo "# no expectation for 4119: the test proves nothing"; return 1; }
+	nsx "$HC_A" conntrack -L -p tcp --dport 21 2>/dev/null | grep -q 'mark=16777216' ||
+		{ echo "# the control connection was not offloaded: the test proves nothing"; return 1; }
+	if timeout 6 ip netns exec "$HC_O" ncat -z -w 3 -p 20 198.51.100.2 4119; then
+		echo "# the expected connection to a port the policy does not let in got through"
+		return 1
+	fi
+	grep -q '"dest_port":4119' "$T/hc/events.json"
+}
+check live-helper-expected-judged helper_child_judged
 [ -n "${KEEP:-}" ] && echo "# logs kept in $T"
 exit 0
