@@ -964,9 +964,24 @@ static bool rst_plausible(const struct flow *f, const struct pkt *p, int side)
 	    (p->tcp_flags & TCPF_ACK) && p->tcp_seq == 0 && (f->tcp_bits & FLOW_END_KNOWN(0)) &&
 	    p->tcp_ack == f->tcp_end[0])
 		return true;
+	/*
+	 * At the sender's end. Linux takes a RST at its rcv_nxt, or, with SACK
+	 * negotiated, at the end of the highest block it holds out of order
+	 * (tcp_validate_incoming()). Past a hole the sender's end is neither
+	 * without SACK, nor with it when those bytes lay past the receiver's
+	 * window (dropped, not held): Linux answers a challenge ACK or nothing,
+	 * and the connection goes on. Taken, such a RST closed the flow, whose
+	 * next packets, 10 s on, were a new flow picked up mid-stream, never
+	 * established: a client sent a byte past a hole and a RST at its end,
+	 * waited, and sent its attack past every flow:established rule (red24).
+	 * In an inspected flow the IPS stream, which holds what the receiver
+	 * holds, judges such a RST (ips_stream_rst_ends()); a flow nothing
+	 * inspects keeps conntrack's looser reading, with nothing to evade.
+	 */
+	if (p->tcp_seq == f->tcp_end[side])
+		return !(f->hole & (1u << side)) || !f->inspect;
 	/* after its FIN, also at the FIN's own number (tcp_reset_check(); macOS sends it) */
-	return p->tcp_seq == f->tcp_end[side] ||
-	       ((f->tcp_bits & FLOW_FIN_SEEN(side)) && p->tcp_seq == f->tcp_end[side] - 1);
+	return (f->tcp_bits & FLOW_FIN_SEEN(side)) && p->tcp_seq == f->tcp_end[side] - 1;
 }
 
 /*
@@ -1013,9 +1028,15 @@ static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
 		f->tcp_bits |= from <= 0 ? FLOW_FIN_SEEN(side) : FLOW_FIN_AHEAD(side);
 	else if (n && (int32_t)(from + n) >= 0) /* bytes at the held FIN's number: it was none */
 		f->tcp_bits &= (uint8_t)~FLOW_FIN_AHEAD(side);
+	if (n && known && from > 0)
+		f->hole |= (uint8_t)(1u << side); /* bytes past a hole: rst_plausible() */
 	if (!known || (int32_t)(end - f->tcp_end[side]) > 0)
 		f->tcp_end[side] = end;
 	f->tcp_bits |= FLOW_END_KNOWN(side);
+	/* the other side's bytes all acknowledged: its hole, if any, was filled */
+	if ((p->tcp_flags & TCPF_ACK) && (f->tcp_bits & FLOW_END_KNOWN(!side)) &&
+	    (int32_t)(p->tcp_ack - f->tcp_end[!side]) >= 0)
+		f->hole &= (uint8_t)~(1u << !side);
 	if ((p->tcp_flags & TCPF_ACK) && (f->tcp_bits & FLOW_FIN_AHEAD(!side)) &&
 	    p->tcp_ack == f->tcp_end[!side])
 		f->tcp_bits = (uint8_t)((f->tcp_bits & ~FLOW_FIN_AHEAD(!side)) | FLOW_FIN_SEEN(!side));
@@ -1075,9 +1096,18 @@ static bool opening_discards(const struct flow *f, const struct pkt *p, int side
 	}
 }
 
+/* A FIN seen on one side moves an open connection to FIN_WAIT, on both to CLOSE_WAIT. */
+static void fins_close(struct flow *f)
+{
+	uint8_t fins = f->tcp_bits & (FLOW_FIN_SEEN(0) | FLOW_FIN_SEEN(1));
+
+	if (fins && f->tcp_state <= FT_FIN_WAIT && f->tcp_state != FT_NONE)
+		f->tcp_state = fins == (FLOW_FIN_SEEN(0) | FLOW_FIN_SEEN(1)) ? FT_CLOSE_WAIT : FT_FIN_WAIT;
+}
+
 static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 {
-	uint8_t fl = p->tcp_flags, fins;
+	uint8_t fl = p->tcp_flags;
 	int side = !from_opener;
 	bool early;
 
@@ -1100,6 +1130,13 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 		return;
 	if (opening_discards(f, p, side))
 		return;
+	if (fl & TCPF_SYN) { /* which SYNs offered SACK: where Linux takes a RST (rst_plausible()) */
+		struct pkt_tcp_opts o;
+
+		pkt_tcp_opts(p, &o);
+		if (o.sack)
+			f->sack_syn |= (uint8_t)(1u << side);
+	}
 	/*
 	 * The opener's SYN: the lowest ISS + 1 of its SYNs is the lowest ACK
 	 * of one (opening_discards()). Each SYN a listener answers may get
@@ -1191,9 +1228,14 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 	default:
 		break;
 	}
-	fins = f->tcp_bits & (FLOW_FIN_SEEN(0) | FLOW_FIN_SEEN(1));
-	if (fins && f->tcp_state <= FT_FIN_WAIT && f->tcp_state != FT_NONE)
-		f->tcp_state = fins == (FLOW_FIN_SEEN(0) | FLOW_FIN_SEEN(1)) ? FT_CLOSE_WAIT : FT_FIN_WAIT;
+	fins_close(f);
+}
+
+/* flow_tcp_fin() - see flow.h. */
+void flow_tcp_fin(struct flow *f, int side)
+{
+	f->tcp_bits = (uint8_t)((f->tcp_bits & ~FLOW_FIN_AHEAD(side)) | FLOW_FIN_SEEN(side));
+	fins_close(f);
 }
 
 void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int from_opener,
@@ -1205,9 +1247,11 @@ void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int 
 	 * the sequence numbers moved on unseen (past 2 GiB, "forward" no
 	 * longer tells), so each side's is learnt again from here.
 	 */
-	if (f->offloaded)
+	if (f->offloaded) {
 		f->tcp_bits &= (uint8_t)~(FLOW_END_KNOWN(0) | FLOW_END_KNOWN(1) | FLOW_FIN_AHEAD(0) |
 					  FLOW_FIN_AHEAD(1));
+		f->hole = 0;
+	}
 	/*
 	 * A dropped flow's packets never reach the other end: a RST or FIN the
 	 * engine drops ends nothing there, so it ends nothing here either (or

@@ -534,7 +534,7 @@ static void stream_feed(struct scan *s)
 {
 	struct fstate *fs = s->fs;
 	struct sview *v = &s->sv;
-	bool is_pkt, takes = receiver_takes(s);
+	bool is_pkt, fin_before, takes = receiver_takes(s);
 	const uint8_t both = TCPF_SYN | TCPF_ACK;
 	/* the SYN-ACK that connected a Fast Open opener, which reads its bytes (flow_update()) */
 	bool tfo_reply = s->dir == 1 && (s->p->tcp_flags & both) == both &&
@@ -545,8 +545,19 @@ static void stream_feed(struct scan *s)
 	/* a SYN-ACK says where the other side's bytes start */
 	if (takes && (s->p->tcp_flags & both) == both && fs->st[!s->dir])
 		ips_stream_acked(fs->st[!s->dir], s->p->tcp_ack);
+	fin_before = ips_stream_fin_taken(fs->st[s->dir]);
 	ips_stream_add(fs->st[s->dir], s->rs, s->p, takes, tfo_reply, &v->d, &v->len, &v->new_off,
 		       &is_pkt);
+	/*
+	 * The receiver took this side's FIN (every byte before it came): the
+	 * flow's record must end as the connection does. It reads a FIN at
+	 * the sender's known end only, which bytes past a hole, or past the
+	 * window, moved on: the real FIN was "old", the flow never closed,
+	 * and the client's next connection from the same port rode it, its
+	 * segments outside the old stream, matched one by one (red24).
+	 */
+	if (!fin_before && ips_stream_fin_taken(fs->st[s->dir]))
+		s->res->fin = true;
 	if (v->new_off >= v->len) {
 		v->len = 0;
 		/*
@@ -558,7 +569,7 @@ static void stream_feed(struct scan *s)
 		 * with a challenge ACK and the connection - and its stream - go on.
 		 */
 		if (takes && (s->p->tcp_flags & TCPF_RST) &&
-		    ips_stream_rst_ends(fs->st[s->dir], s->p->tcp_seq)) {
+		    ips_stream_rst_ends(fs->st[s->dir], s->p->tcp_seq, s->f->sack_syn == 3)) {
 			ips_stream_end(fs->st[s->dir]);
 			if (fs->st[!s->dir])
 				ips_stream_end(fs->st[!s->dir]);

@@ -400,11 +400,30 @@ void ips_stream_acked(struct ips_stream *s, uint32_t ack)
 	s->start_known = true;
 }
 
-bool ips_stream_rst_ends(const struct ips_stream *s, uint32_t seq)
+bool ips_stream_rst_ends(const struct ips_stream *s, uint32_t seq, bool sack)
 {
+	uint32_t top;
+
 	if (!s->init || s->full)
 		return false;
-	return seq == s->next_seq || (s->fin && s->next_seq == s->fin_seq && seq == s->fin_seq + 1);
+	if (seq == s->next_seq || (s->fin && s->next_seq == s->fin_seq && seq == s->fin_seq + 1))
+		return true;
+	if (!sack || !s->ooo)
+		return false;
+	/*
+	 * tcp_validate_incoming(): with SACK, the end of the highest block held
+	 * out of order (the queue holds what the receiver took: in its window)
+	 */
+	top = s->ooo->seq + s->ooo->len + s->ooo->fin;
+	for (const struct seg *g = s->ooo->next; g; g = g->next)
+		if ((int32_t)(g->seq + g->len + g->fin - top) > 0)
+			top = g->seq + g->len + g->fin;
+	return seq == top;
+}
+
+bool ips_stream_fin_taken(const struct ips_stream *s)
+{
+	return s->init && s->fin && s->next_seq == s->fin_seq;
 }
 
 void ips_stream_end(struct ips_stream *s)

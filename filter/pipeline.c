@@ -295,6 +295,8 @@ static void ips(struct pipeline *pl, struct flow *f, const struct pkt *p, int to
 	 */
 	if (r.reset)
 		f->tcp_state = FT_CLOSE;
+	else if (r.fin)
+		flow_tcp_fin(f, !to_server);
 	v->nalerts = r.nalerts;
 	memcpy(v->alerts, r.alerts, r.nalerts * sizeof(r.alerts[0]));
 	if (r.action == IPS_ACT_DROP || r.action == IPS_ACT_REJECT) {

@@ -89,6 +89,8 @@ void pkt_tcp_opts(const struct pkt *p, struct pkt_tcp_opts *o)
 		if (x[0] == 3 && x[1] == 3) {
 			o->ws = true;
 			o->shift = x[2] > 14 ? 14 : x[2];
+		} else if (x[0] == 4 && x[1] == 2) {
+			o->sack = true;
 		} else if (x[0] == 19 && x[1] == 18) {
 			o->md5 = true;
 		} else if (x[0] == 29 && end - x >= 5) {

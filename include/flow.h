@@ -66,6 +66,8 @@ struct flow {
 	uint8_t ref;                /* used since eviction last passed it (CLOCK) */
 	uint8_t offloaded : 1;      /* handed to the kernel: no packets (state, counters) since */
 	uint8_t opener_tfo : 1;     /* the opener's SYN tried Fast Open: it takes a SYN-ACK's bytes */
+	uint8_t sack_syn : 2;       /* bit per side: its SYN offered SACK (both: negotiated) */
+	uint8_t hole : 2;           /* bit per side: it sent past a hole the other has not acked */
 	/* the opening packet beyond the key, as the firewall saw it (flow_set_orig) */
 	uint8_t orig_dir, orig_tcp_flags, orig_icmp_type, orig_icmp_code;
 	uint16_t orig_if;           /* its interface, interned by the table; 0: none */
@@ -134,6 +136,11 @@ struct flow *flow_lookup_probe(struct flow_table *t, const struct flow_probe *pr
 struct flow *flow_create_probe(struct flow_table *t, const struct flow_probe *pr,
 			       const struct pkt *p, uint64_t now_us);
 /* flow_update() - advance TCP state and timeouts after @p passed through @f. */
+/*
+ * flow_tcp_fin() - @side's FIN reached the receiver (the IPS stream, which
+ * holds what the receiver holds, says so): the flow ends as the connection.
+ */
+void flow_tcp_fin(struct flow *f, int side);
 void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int from_opener,
 		 uint64_t now_us);
 /*

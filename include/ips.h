@@ -26,6 +26,7 @@ struct ips_result {
 	uint32_t nalerts; /* sids that alerted on this packet */
 	uint32_t alerts[IPS_MAX_ALERTS];
 	bool reset;       /* a RST the receiver takes (its next byte exactly) ended the connection */
+	bool fin;         /* the packet's side reached its FIN in order: the receiver took it */
 };
 
 struct ips_ruleset;

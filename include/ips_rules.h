@@ -509,9 +509,12 @@ void ips_stream_acked(struct ips_stream *s, uint32_t ack);
 /*
  * ips_stream_rst_ends() - would a RST at @seq from @s's side end the
  * connection at the receiver: its next byte exactly (after a FIN, the one
- * after the FIN)? False when that is not known.
+ * after the FIN), or, with SACK negotiated (@sack), the end of the highest
+ * block it holds out of order? False when that is not known.
  */
-bool ips_stream_rst_ends(const struct ips_stream *s, uint32_t seq);
+bool ips_stream_rst_ends(const struct ips_stream *s, uint32_t seq, bool sack);
+/* ips_stream_fin_taken() - has @s every byte up to its FIN: the receiver took the FIN? */
+bool ips_stream_fin_taken(const struct ips_stream *s);
 /* ips_stream_end() - no more bytes for @s: its buffer and queue go back now. */
 void ips_stream_end(struct ips_stream *s);
 /* ips_stream_settle() - when @s takes no more bytes, its buffer and queue go back now. */

@@ -123,6 +123,7 @@ extern struct pkt_kernel pkt_kernel;
 /* The TCP options the flow table and the IPS read: window scale, timestamps, MD5, TCP-AO. */
 struct pkt_tcp_opts {
 	bool ws, ts, md5, tfo; /* tfo: Fast Open, a cookie or a request for one */
+	bool sack;             /* SACK permitted (RFC 2018), which a SYN offers */
 	bool ao;               /* a TCP-AO option (kind 29) where the kernel's auth parse reads it */
 	bool auth_bad;         /* options the kernel's auth parse fails on (pkt_tcp_signed()) */
 	uint8_t shift;         /* window scale, clamped to 14 as Linux does */

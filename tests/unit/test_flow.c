@@ -475,6 +475,59 @@ static void test_rst_at_fin(void **state)
 }
 
 /*
+ * A RST at the sender's end, past a hole the receiver has not filled:
+ * Linux takes it only at the end of the highest block it holds with SACK
+ * (tcp_validate_incoming()), which the IPS stream knows and the flow's
+ * record does not; without SACK, or with those bytes past its window, it
+ * answers a challenge ACK or nothing and the connection goes on. Closed
+ * here, the inspected flow's next packets were a new flow picked up
+ * mid-stream, never established (red24). Uninspected, it still closes.
+ */
+static void rst_past_hole(bool inspect)
+{
+	static const struct { bool back; uint8_t flags; uint32_t seq, ack, len; } s[] = {
+		{ false, 0x02, 1000, 0, 0 },	{ true, 0x12, 5000, 1001, 0 },
+		{ false, 0x10, 1001, 5001, 0 }, { false, 0x18, 1001, 5001, 100 },
+		{ true, 0x10, 5001, 1101, 0 },	{ false, 0x18, 1201, 5001, 10 }, /* past a hole */
+	};
+	struct flow_table *t = flow_table_new(16);
+	struct flow *f = NULL;
+	struct pkt p;
+
+	for (unsigned i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		tcp_seg(&p, s[i].back, s[i].flags, s[i].seq, s[i].len);
+		p.tcp_ack = s[i].ack;
+		f = pass(t, &p, i + 1);
+		f->inspect = inspect;
+	}
+	tcp_seg(&p, false, 0x04, 1211, 0); /* the sender's end */
+	f = pass(t, &p, 7);
+	if (!inspect) {
+		assert_int_equal(f->tcp_state, FT_CLOSE);
+		flow_table_free(t);
+		return;
+	}
+	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
+	/* the hole filled and acknowledged: the end is rcv_nxt again, and a RST there counts */
+	tcp_seg(&p, false, 0x18, 1101, 100);
+	p.tcp_ack = 5001;
+	pass(t, &p, 8);
+	tcp_seg(&p, true, 0x10, 5001, 0);
+	p.tcp_ack = 1211;
+	pass(t, &p, 9);
+	tcp_seg(&p, false, 0x04, 1211, 0);
+	assert_int_equal(pass(t, &p, 10)->tcp_state, FT_CLOSE);
+	flow_table_free(t);
+}
+
+static void test_rst_past_hole(void **state)
+{
+	(void)state;
+	rst_past_hole(true);
+	rst_past_hole(false);
+}
+
+/*
  * A live connection picked up mid-stream (its first packet here an ACK:
  * after a restart, say): a SYN on it from the opener, which Linux answers
  * with a challenge ACK, does not restart it into a SYN_SENT that never
@@ -1373,6 +1426,7 @@ int main(void)
 		cmocka_unit_test(test_foreach_in_pieces),
 		cmocka_unit_test(test_interfaces),
 		cmocka_unit_test(test_blind_rst_ignored),
+		cmocka_unit_test(test_rst_past_hole),
 		cmocka_unit_test(test_fin_ahead_ignored),
 		cmocka_unit_test(test_fin_behind_ignored),
 		cmocka_unit_test(test_unanswered_syn_reopens),

@@ -537,6 +537,122 @@ static void test_ips_rst_ends_flow(void **state)
 }
 
 /*
+ * A RST at the client's end past a hole (red24): Linux takes it only with
+ * SACK negotiated and those bytes held (in its window); else it answers a
+ * challenge ACK and the connection goes on, and so must the flow, or its
+ * next bytes, 10 s on, were a new flow picked up mid-stream. @sack: the
+ * SYNs offer SACK; @far: the bytes lie past the window. Returns whether
+ * the flow ended (the next data segment then opened a flow of its own).
+ */
+static bool rst_past_hole_ends(bool sack, bool far)
+{
+	static const uint8_t opts[24] = { [12] = 0x60, [20] = 4, [21] = 2, [22] = 1, [23] = 1 };
+	struct policy *a = load("allow in tcp id 1\n"
+				"alert tcp any any -> any 80 (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
+	uint32_t hole = far ? 200000 : 100;
+	const struct { uint8_t fl; uint32_t seq, ack; const char *data; bool back; } s[] = {
+		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
+		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "hello", false },
+		{ 0x10, 7001, 1006, "", true },	{ 0x18, 1006 + hole, 7001, "zzzzzzzzzz", false },
+		{ 0x04, 1016 + hole, 0, "", false },
+	};
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	for (unsigned i = 0; i <= sizeof(s) / sizeof(s[0]); i++) {
+		bool last = i == sizeof(s) / sizeof(s[0]);
+
+		tcp_in(&p, last ? 0x18 : s[i].fl, NULL);
+		p.dport = 80;
+		p.tcp_seq = last ? 1006 : s[i].seq, p.tcp_ack = last ? 7001 : s[i].ack;
+		p.tcp_win = 65535;
+		p.payload = (const uint8_t *)(last ? "EVIL" : s[i].data);
+		p.paylen = (uint32_t)strlen((const char *)p.payload);
+		p.l3hlen = 20, p.l4hlen = 20, p.len = 40 + p.paylen;
+		if (sack && !last && (s[i].fl & 0x02)) {
+			p.l4 = opts;
+			p.l4hlen = p.l4len = 24, p.len = 44;
+		}
+		if (!last && s[i].back) {
+			turn(&p);
+			p.sport = 80, p.dport = 40000;
+		}
+		/* the last one 20 s on: a flow the RST ended has expired by then */
+		pipeline_judge(&pl, &p, last ? 20000000 : 1000 + i, &v);
+		assert_true(v.accept);
+	}
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+	return v.by == BY_FIREWALL;
+}
+
+static void test_rst_past_hole(void **state)
+{
+	(void)state;
+	assert_true(rst_past_hole_ends(true, false));	/* Linux takes it: the highest SACK block's end */
+	assert_false(rst_past_hole_ends(false, false)); /* no SACK: a challenge ACK */
+	assert_false(rst_past_hole_ends(true, true));	/* bytes past the window: never held */
+}
+
+/*
+ * The client's FIN at the receiver's next byte ends its side, though bytes
+ * past a hole (@hole bytes on: in the window, or past it) moved the
+ * client's known end beyond it: the IPS stream took the FIN, as Linux does
+ * (red24). Kept open, the flow took the client's next connection from the
+ * same port, its segments outside the old stream and matched one by one.
+ * Returns whether that next SYN opened a flow of its own.
+ */
+static bool fin_behind_end_closes(uint32_t hole)
+{
+	struct policy *a = load("allow in tcp id 1\n"
+				"alert tcp any any -> any 80 (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
+	const struct { uint8_t fl; uint32_t seq, ack; const char *data; bool back; } s[] = {
+		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
+		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "hello", false },
+		{ 0x10, 7001, 1006, "", true },	{ 0x18, 1006 + hole, 7001, hole ? "zzzz" : "", false },
+		{ 0x11, 1006, 7001, "", false }, { 0x11, 7001, 1007, "", true },
+		{ 0x10, 1007, 7002, "", false }, { 0x02, 90000, 0, "", false },
+	};
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	for (unsigned i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		tcp_in(&p, s[i].fl, NULL);
+		p.dport = 80;
+		p.tcp_seq = s[i].seq, p.tcp_ack = s[i].ack, p.tcp_win = 65535;
+		p.payload = (const uint8_t *)s[i].data, p.paylen = (uint32_t)strlen(s[i].data);
+		p.l3hlen = 20, p.l4hlen = 20, p.len = 40 + p.paylen;
+		if (s[i].back) {
+			turn(&p);
+			p.sport = 80, p.dport = 40000;
+		}
+		pipeline_judge(&pl, &p, 1000 + i, &v);
+		assert_true(v.accept);
+	}
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+	return v.by == BY_FIREWALL;
+}
+
+static void test_fin_behind_bogus_end(void **state)
+{
+	(void)state;
+	assert_true(fin_behind_end_closes(0));	    /* the control: no bytes past a hole */
+	assert_true(fin_behind_end_closes(100));    /* in the window: Linux takes the FIN, drops them */
+	assert_true(fin_behind_end_closes(200000)); /* past the window: never held */
+}
+
+/*
  * A flow the IPS dropped stays dropped: a RST the engine drops never
  * reached the server, so it does not end the flow, and a SYN on the same
  * tuple (or the client's retransmission) does not reopen it to the
@@ -1021,6 +1137,8 @@ int main(void)
 		cmocka_unit_test(test_offloaded_reuse_is_new),
 		cmocka_unit_test(test_ips_drop_outlives_rst),
 		cmocka_unit_test(test_ips_rst_ends_flow),
+		cmocka_unit_test(test_rst_past_hole),
+		cmocka_unit_test(test_fin_behind_bogus_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
