@@ -6,6 +6,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "ips.h"
+#include "ips_rules.h"
 #include "policy.h"
 
 /*
@@ -31,6 +32,58 @@ static void lifeline_notes(const struct policy *p)
 			fprintf(stderr, "%s:%u:%u: note: rule id %u never fires live: the kernel rules "
 				"pass loopback traffic before the engine sees it (replay still matches "
 				"it)\n", r->loc.file ? r->loc.file : "-", r->loc.line, r->loc.col, r->id);
+	}
+}
+
+/* @a is the one port @port. */
+static bool only_port(const struct ips_ports *a, uint16_t port)
+{
+	return !a->any && a->n == 1 && a->r[0].lo == port && a->r[0].hi == port;
+}
+
+static bool uint_is(const struct ips_rule *r, uint16_t bit, const struct ips_uint *u, uint64_t v)
+{
+	return (r->hdr & bit) && u->op == IU_EQ && u->a == v;
+}
+
+/*
+ * What of the lifeline is all IPS rule @r can meet, or NULL: the lifeline
+ * skips the IPS (SPEC 5), so such a rule never fires, where Suricata,
+ * which inspects every packet, would alert (ET Open has rules for
+ * malicious DHCP answers to the host's client, DynoRoot among them).
+ */
+static const char *ips_lifeline_only(const struct ips_rule *r)
+{
+	if (r->proto == IPSP_UDP && r->family != 6 &&
+	    ((only_port(&r->sp, 67) && only_port(&r->dp, 68)) ||
+	     (only_port(&r->sp, 68) && only_port(&r->dp, 67))))
+		return "DHCP";
+	if (r->proto == IPSP_UDP && r->family != 4 &&
+	    ((only_port(&r->sp, 546) && only_port(&r->dp, 547)) ||
+	     (only_port(&r->sp, 547) && only_port(&r->dp, 546))))
+		return "DHCPv6";
+	if (r->proto != IPSP_ICMP)
+		return NULL;
+	if (r->family != 6 && uint_is(r, IH_ITYPE, &r->itype, 3) && uint_is(r, IH_ICODE, &r->icode, 4))
+		return "ICMP fragmentation-needed";
+	if (r->family == 6 && uint_is(r, IH_ITYPE, &r->itype, 2))
+		return "ICMPv6 packet-too-big";
+	for (uint64_t t = 133; r->family == 6 && t <= 136; t++)
+		if (uint_is(r, IH_ITYPE, &r->itype, t) && uint_is(r, IH_TTL, &r->ttl, 255))
+			return "neighbour discovery";
+	return NULL;
+}
+
+static void ips_lifeline_notes(const struct ips_ruleset *rs)
+{
+	for (uint32_t i = 0; rs && i < rs->nrules; i++) {
+		const struct ips_rule *r = &rs->rules[i];
+		const char *what = ips_lifeline_only(r);
+
+		if (what)
+			fprintf(stderr, "%s:%u:%u: note: IPS rule sid %u never fires: the lifeline passes "
+				"%s before any rule, uninspected\n", r->loc.file ? r->loc.file : "-",
+				r->loc.line, r->loc.col, r->sid, what);
 	}
 }
 
@@ -90,6 +143,7 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 	if (p) {
 		ips_print_skips(p->ips, stderr, "  ");
 		lifeline_notes(p);
+		ips_lifeline_notes(p->ips);
 		if (print)
 			policy_print(p, stdout);
 		else

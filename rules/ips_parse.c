@@ -565,8 +565,10 @@ static int check_rule(struct ips_pctx *c, struct ips_rule *r, const char *action
 	}
 	if (!r->gid)
 		r->gid = 1;
-	if (r->proto != IPSP_ICMP && (r->hdr & (IH_ITYPE | IH_ICODE | IH_ICMP_ID | IH_ICMP_SEQ))) {
-		ips_perr(c, "itype, icode, icmp_id and icmp_seq need protocol icmp");
+	/* an ip rule takes them too and meets only ICMP packets (Suricata: DetectITypeMatch()) */
+	if (r->proto != IPSP_ICMP && r->proto != IPSP_IP &&
+	    (r->hdr & (IH_ITYPE | IH_ICODE | IH_ICMP_ID | IH_ICMP_SEQ))) {
+		ips_perr(c, "itype, icode, icmp_id and icmp_seq need protocol icmp or ip");
 		return -EINVAL;
 	}
 	if (check_hlists(c, r))

@@ -298,7 +298,15 @@ static int parse_hdr_uint(struct ips_pctx *c, struct ips_rule *r, const char *kw
 	for (size_t i = 0; i < LL_ARRAY_SIZE(hdr_uints); i++) {
 		if (strcmp(kw, hdr_uints[i].kw) != 0)
 			continue;
-		if (ips_parse_uint(val ? trim(val) : NULL, hdr_uints[i].max,
+		if (val)
+			val = trim(val);
+		/* icmp_id:"300", as Suricata's icmp_id and icmp_seq parsers take it */
+		if (val && hdr_uints[i].bit & (IH_ICMP_ID | IH_ICMP_SEQ) && val[0] == '"' &&
+		    strlen(val) > 1 && val[strlen(val) - 1] == '"') {
+			val[strlen(val) - 1] = 0;
+			val = trim(val + 1);
+		}
+		if (ips_parse_uint(val, hdr_uints[i].max,
 				   (struct ips_uint *)((char *)r + hdr_uints[i].off)))
 			return bad(c, kw, val);
 		r->hdr |= hdr_uints[i].bit;

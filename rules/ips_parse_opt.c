@@ -586,8 +586,14 @@ static int new_var(struct ips_pctx *c, struct ips_rule *r, const char *name, str
 		ips_perr(c, "byte_extract: bad variable name '%s'", name);
 		return -EINVAL;
 	}
-	if (find_var(r, name) || r->nvars == IPS_MAX_VARS) {
-		ips_perr(c, "byte_extract: '%s' is already defined or too many variables", name);
+	/*
+	 * A name defined again gets a slot of its own, but references keep
+	 * naming the first definition: Suricata looks a variable up by name and
+	 * takes the first byte_extract that has it (DetectByteExtractRetrieveSMVar),
+	 * and Snort community rules define one name twice (sid 36611).
+	 */
+	if (r->nvars == IPS_MAX_VARS) {
+		ips_perr(c, "byte_extract: more than %d variables", IPS_MAX_VARS);
 		return -EINVAL;
 	}
 	if (!(r->vars[r->nvars] = strdup(name)))

@@ -332,6 +332,10 @@ rm -f "$P/big.pol"
 printf 'deny in icmp6 type packet-too-big id 1\nallow in icmp6 type packet-too-big id 2\n' > "$P/ptb.pol"
 run e1 check "$P/ptb.pol"
 check check_lifeline_note bash -c "[ $RC -eq 0 ] && grep -q 'ptb.pol:1:1: note: rule id 1 never fires' '$T/out' && ! grep -q 'rule id 2' '$T/out'"
+# nor does an IPS rule that only meets the lifeline (it skips the IPS): ET's DynoRoot DHCP rule
+printf 'alert udp any 67 -> any 68 (msg:"dhcp"; content:"|35 01 05 fc|"; sid:7;)\nalert udp any any -> any 68 (msg:"x"; content:"y"; sid:8;)\nalert icmp any any -> any any (msg:"pmtu"; itype:3; icode:4; sid:9;)\n' > "$P/llips.pol"
+run e1 check "$P/llips.pol"
+check check_lifeline_ips_note bash -c "[ $RC -eq 0 ] && grep -q 'llips.pol:1:1: note: IPS rule sid 7 never fires: the lifeline passes DHCP' '$T/out' && grep -q 'llips.pol:3:1: note: IPS rule sid 9 never fires: the lifeline passes ICMP fragmentation-needed' '$T/out' && ! grep -q 'sid 8' '$T/out'"
 # nor does a rule on lo, live: the kernel rules pass loopback first (pf23 F3)
 printf 'deny in any on lo id 1\ndeny in any on eth0 id 2\n' > "$P/lo.pol"
 run e1 check "$P/lo.pol"

@@ -353,6 +353,16 @@ static void test_values_from_packet(void **state)
 	assert_int_equal(mb("byte_jump:8,0,post_offset 1; content:\"\x7f\"; within:1;",
 			    "\x7f\xff\xff\xff\xff\xff\xff\xff" "z", 9), 1);
 	assert_int_equal(mb("byte_jump:8,0;", "\x40\x00\x00\x00\x00\x00\x00\x00" "z", 9), 0);
+	/*
+	 * a name byte_extract defines twice: references name the first
+	 * definition, as Suricata's lookup by name does (the second still reads)
+	 */
+	assert_int_equal(mb("content:\"A\"; byte_extract:1,0,n,relative; byte_extract:1,0,n,relative; "
+			    "content:\"B\"; distance:n; within:1;", "A\x00\x02" "B..", 6), 1);
+	assert_int_equal(mb("content:\"A\"; byte_extract:1,0,n,relative; byte_extract:1,0,n,relative; "
+			    "content:\"B\"; distance:n; within:1;", "A\x00\x02" "..B", 6), 0);
+	assert_int_equal(mb("content:\"A\"; byte_extract:1,0,n,relative; byte_extract:1,0,n,relative;",
+			    "A\x00", 2), 0);
 	/* isdataat and byte_test positions from the packet */
 	assert_int_equal(mb("byte_extract:4,0,n; isdataat:n,relative;", "\xff\xff\xff\xff" "z", 5), 0);
 	assert_int_equal(mb("byte_extract:4,0,n; byte_test:1,=,0,n,relative;", "\xff\xff\xff\xff" "z", 5), 0);

@@ -235,13 +235,17 @@ static void test_header_keywords(void **state)
 		     "alert ip any any -> any any (ttl:<5; sid:3;)\n"
 		     "alert tcp any any -> any any (dsize:>3; content:\"ab\"; sid:4;)\n"
 		     "alert tcp any any -> any any (flags:!A; sid:5;)\n"
-		     "alert icmp any any -> any any (icmp_id:0x1234; icmp_seq:>1; sid:6;)\n", 0);
+		     "alert icmp any any -> any any (icmp_id:0x1234; icmp_seq:>1; sid:6;)\n"
+		     /* an ip rule takes ICMP keywords too, as in Suricata, and meets ICMP only */
+		     "alert ip any any -> any any (itype:8; icmp_id:0x1234; sid:7;)\n"
+		     "alert icmp any any -> any any (icmp_id:\" 4660 \"; icmp_seq:\"2\"; sid:8;)\n", 0);
 	static const uint8_t echo[8] = { 8, 0, 0, 0, 0x12, 0x34, 0, 2 };
 	p = ipst_pkt(IPPROTO_ICMP_, "", 0);
 	p.icmp_type = 8;
 	p.l4 = echo, p.l4len = sizeof(echo);
 	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
-	assert_true(ipst_alerted(&e.res, 1) && ipst_alerted(&e.res, 6));
+	assert_true(ipst_alerted(&e.res, 1) && ipst_alerted(&e.res, 6) && ipst_alerted(&e.res, 7));
+	assert_true(ipst_alerted(&e.res, 8));
 	p.icmp_type = 3; /* an error carries no identifier */
 	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
 	assert_false(ipst_alerted(&e.res, 6));
@@ -253,7 +257,7 @@ static void test_header_keywords(void **state)
 	p.tcp_flags = TCPF_SYN | 0x40; /* ECE is masked out by ",12" */
 	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
 	assert_true(ipst_alerted(&e.res, 2) && ipst_alerted(&e.res, 5));
-	assert_false(ipst_alerted(&e.res, 3));
+	assert_false(ipst_alerted(&e.res, 3) || ipst_alerted(&e.res, 7));
 	p.tcp_flags = TCPF_SYN | TCPF_ACK;
 	p.ttl = 2;
 	ips_scan(e.w, e.rs, NULL, &p, 1, 0, &e.res);
