@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,15 +112,16 @@ static bool needs_root(const struct control_msg *m, bool root_only)
 static bool expired(struct control *c, const struct control_msg *m, bool changes)
 {
 	const char *until = control_msg_get(m, "until");
+	long long t, late, now = (long long)(ll_wall_us() / 1000);
 	char *end, msg[160];
-	long long t, late;
 
 	if (!until || !changes)
 		return false;
 	t = strtoll(until, &end, 10);
-	late = (long long)(ll_wall_us() / 1000) - t;
-	if (*end || late <= 0)
+	if (*end || t >= now)
 		return false;
+	/* any peer may send it, root or not: a deadline far in the past must not overflow */
+	late = t < 0 && now > LLONG_MAX + t ? LLONG_MAX : now - t;
 	snprintf(msg, sizeof(msg), "a %.16s request came %lld ms after its client stopped waiting: "
 		 "not done", m->verb, late);
 	if (c->ops->log)

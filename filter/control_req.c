@@ -671,17 +671,15 @@ static bool confirm_can_roll_back(struct control *c, enum state_slot slot, int e
 	const struct policy *run = c->ops->policy(c->ctx);
 	struct policy_opts po;
 	struct policy *held;
-	struct state_meta m;
-	struct stat st;
-	char why[512], path[PATH_MAX];
+	char why[512];
 	bool same;
 
-	/* the usual case, without parsing current.pol: state.meta describes it as the running one */
-	if (slot == STATE_CURRENT && state_meta_read(dir_of(c), &m) == 0 &&
-	    strcmp(m.sha256, run->hash) == 0 &&
-	    snprintf(path, sizeof(path), "%s/%s", dir_of(c), STATE_CURRENT_FILE) < (int)sizeof(path) &&
-	    stat(path, &st) == 0)
-		return true;
+	/*
+	 * What the file holds, read: state.meta's hash says what runs, not what
+	 * current.pol holds now. A hand edit that SIGUSR2 refused (a typo) or
+	 * was never sent leaves the file another policy, which the deadline
+	 * would run - the empty one when the edit does not parse.
+	 */
 	control_policy_opts(c, &po, true);
 	held = state_load_policy(dir_of(c), slot, &po, why, sizeof(why));
 	same = held && strcmp(held->hash, run->hash) == 0;

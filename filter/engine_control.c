@@ -195,9 +195,10 @@ static int op_stats(void *ctx, struct control_stats *st)
 	struct engine *e = ctx;
 
 	sum_counters(e, &st->ctr, &st->flows);
-	st->max_flows = (uint64_t)e->cfg->max_flows * e->nworkers; /* a table a worker */
 	st->events_lost = event_log_lost(e->evlog);
 	pthread_mutex_lock(&e->lock);
+	/* under the lock: a SIGHUP replaces e->cfg and frees the one before */
+	st->max_flows = (uint64_t)e->cfg->max_flows * e->nworkers; /* a table a worker */
 	{
 		const struct ips_ruleset *rs = atomic_load(&e->snap)->policy->ips;
 

@@ -503,6 +503,9 @@ static void test_until_passed(void **state)
 	expect(s, hdr, NULL, "fail", "nothing was done");
 	assert_int_equal(s->fe.swaps, swaps);
 	assert_int_equal(s->fe.pol->rules[0].id, 9);
+	/* a deadline as far in the past as it goes (any peer may send it): late, no overflow */
+	expect(s, "CONFIRM until=-9223372036854775808", NULL, "fail",
+	       "came after its client stopped waiting: nothing was done");
 	/* in time, it is done */
 	snprintf(hdr, sizeof(hdr), "CONFIRM until=%lld", (long long)(ll_wall_us() / 1000) + 5000);
 	expect(s, hdr, NULL, "ok", "confirmed");
@@ -914,6 +917,39 @@ static void test_confirm_load_last_good_unwritable(void **state)
 	expect(s, "LOAD siglen=0 confirm=60 name=e.pol", "deny in any id 9\n", "ok", "confirm");
 }
 
+/*
+ * current.pol edited by hand and not (or not successfully) reloaded: state.meta
+ * still names the running policy, but the deadline of a --confirm load would
+ * roll back to the edit (last-good is made of current.pol) - to the empty
+ * policy when the edit does not parse. Refused, as when the file is gone.
+ */
+static void test_confirm_load_current_edited(void **state)
+{
+	struct srv *s = *state;
+	char path[4096];
+	FILE *f;
+	int swaps;
+
+	expect(s, "LOAD siglen=0 name=good.pol", "allow in tcp to any port 22 id 1\n"
+	       "deny in any id 2\n", "ok", NULL);
+	snprintf(path, sizeof(path), "%s/%s", s->cfg.state_dir, STATE_CURRENT_FILE);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("allow in tcp to any port 99999 id 1\n", f); /* a typo SIGUSR2 refused */
+	assert_int_equal(fclose(f), 0);
+	swaps = s->fe.swaps;
+	expect(s, "LOAD siglen=0 confirm=60 name=new.pol", "deny in any id 3\n", "fail",
+	       "not loaded: --confirm could not bring back the running policy");
+	assert_int_equal(s->fe.swaps, swaps);
+	assert_int_equal(s->fe.pol->rules[0].id, 1);
+	/* a valid edit that never ran is no way back either */
+	assert_non_null(f = fopen(path, "w"));
+	fputs("allow in any id 9\n", f);
+	assert_int_equal(fclose(f), 0);
+	expect(s, "LOAD siglen=0 confirm=60 name=new.pol", "deny in any id 3\n", "fail",
+	       "current.pol holds sha256");
+	assert_int_equal(s->fe.swaps, swaps);
+}
+
 /* A confirm that cannot be recorded says a restart rolls back, and fails. */
 static void test_confirm_unwritable(void **state)
 {
@@ -1032,6 +1068,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_overtaken_by_lone_reset, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_unwritable, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_load_last_good_unwritable, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_load_current_edited, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_reset_and_table, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_table_keeps_negation_family, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_table_keeps_nested_define, srv_setup, srv_teardown),
