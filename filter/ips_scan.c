@@ -125,10 +125,8 @@ struct ips_worker *ips_worker_new(const struct ips_ruleset *rs)
 {
 	struct ips_worker *w = calloc(1, sizeof(*w));
 
-	if (w && rs && worker_init(w, rs)) {
-		ips_worker_free(w);
-		return NULL;
-	}
+	if (w && rs)
+		worker_init(w, rs); /* or left empty: ips_scan() tries again */
 	return w;
 }
 
@@ -763,10 +761,13 @@ void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f
 	const struct ips_group *g;
 
 	memset(res, 0, sizeof(*res));
-	if (!rs || !w || !rs->nrules)
+	if (!rs || !rs->nrules)
 		return;
-	if ((w->rs != rs || w->rs_id != rs->id) && worker_init(w, rs))
+	/* without its scratch nothing is inspected: the pipeline must not take that for "no match" */
+	if (!w || ((w->rs != rs || w->rs_id != rs->id) && worker_init(w, rs))) {
+		res->nomem = true;
 		return;
+	}
 	s.fs = flow_state(f, rs);
 	if (s.fs) {
 		note_isn(s.fs, f, p, s.dir);

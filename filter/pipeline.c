@@ -55,6 +55,10 @@ int pipeline_init(struct pipeline *pl, const struct config *cfg, struct policy *
 	if (!pl->flows)
 		return -ENOMEM;
 	pl->ips = ips_worker_new(policy ? policy->ips : NULL);
+	if (!pl->ips) {
+		pipeline_fini(pl);
+		return -ENOMEM;
+	}
 	reset_hits(pl);
 	return 0;
 }
@@ -74,8 +78,11 @@ void pipeline_set_policy(struct pipeline *pl, struct policy *policy)
 {
 	if (policy && policy->ips) {
 		struct ips_worker *w = ips_worker_new(policy->ips);
-		ips_worker_free(pl->ips);
-		pl->ips = w;
+
+		if (w) { /* else the old one sizes itself for the new rule set at its next scan */
+			ips_worker_free(pl->ips);
+			pl->ips = w;
+		}
 	}
 	pl->policy = policy;
 	pl->generation++;
@@ -287,6 +294,12 @@ static void ips(struct pipeline *pl, struct flow *f, const struct pkt *p, int to
 		return;
 	}
 	ips_scan(pl->ips, pl->policy->ips, f, p, to_server, now_us, &r);
+	if (r.nomem) { /* uninspected must not mean accepted: this packet only, as ips-cut */
+		v->accept = false;
+		v->by = BY_SANITY;
+		v->reason = R_IPS_NOMEM;
+		return;
+	}
 	/*
 	 * The stream knows the receiver's next byte, which the flow table's
 	 * record of what each side sent does not (segments the receiver

@@ -27,12 +27,17 @@ struct ips_result {
 	uint32_t alerts[IPS_MAX_ALERTS];
 	bool reset;       /* a RST the receiver takes (its next byte exactly) ended the connection */
 	bool fin;         /* the packet's side reached its FIN in order: the receiver took it */
+	bool nomem;       /* nothing inspected: no memory for the rule set's scratch (tried again next packet) */
 };
 
 struct ips_ruleset;
 struct ips_worker; /* per-thread scratch (one per packet worker) */
 
-/* ips_worker_new() - scratch for scanning with @rs (NULL: none needed). */
+/*
+ * ips_worker_new() - scratch for scanning with @rs (NULL: none needed);
+ * NULL only when the worker itself finds no memory. Scratch it cannot get
+ * now is asked for again at each ips_scan().
+ */
 struct ips_worker *ips_worker_new(const struct ips_ruleset *rs);
 void ips_worker_free(struct ips_worker *w);
 

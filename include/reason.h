@@ -56,6 +56,7 @@ enum ll_reason {
 	R_BAD_ADDR,       /* IPv6 header with a v4-mapped address (never on the wire) */
 	R_IPS_CUT,        /* the IPS must inspect it, but the queue delivered part of it (BIG TCP) */
 	R_BAD_TSECR,      /* an inspected flow's SYN-ACK to the host echoing no TSval of its SYNs */
+	R_IPS_NOMEM,      /* the IPS must inspect it, but had no memory for the rule set's scratch */
 	R__COUNT
 };
 

@@ -43,6 +43,7 @@ static const struct {
 	[R_BAD_ADDR] = { "bad-addr", BY_SANITY },
 	[R_IPS_CUT] = { "ips-cut", BY_SANITY },
 	[R_BAD_TSECR] = { "bad-tsecr", BY_SANITY },
+	[R_IPS_NOMEM] = { "ips-nomem", BY_SANITY },
 };
 
 const char *ll_by_name(enum ll_by by)

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <string.h>
 #include <cmocka.h>
+#include <hs/hs.h>
+#include <stdlib.h>
 
 #include "pipeline.h"
 #include "helper_rand.h"
@@ -461,6 +463,53 @@ static void test_ips_cut_super_packet(void **state)
 	ips_cut_len(150000);
 	ips_cut_len(65535); /* the last 4 bytes never reached the engine */
 	ips_cut_len(65532);
+}
+
+/* Hyperscan's scratch allocator, out of memory. */
+static void *no_memory(size_t n)
+{
+	(void)n;
+	return NULL;
+}
+
+/*
+ * An IPS that gets no memory for a new rule set's scratch does not pass
+ * what it could not inspect: that packet is dropped (ips-nomem), the flow
+ * stays accepted, and the next packet, with memory again, is inspected.
+ * Before, the worker went on without scratch and nothing was inspected.
+ */
+static void test_ips_nomem_drops(void **state)
+{
+	struct policy *a = load("allow in tcp id 1\n");
+	struct policy *b = load("allow in tcp id 1\n"
+				"alert tcp any any -> any 80 (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	assert_int_equal(hs_set_scratch_allocator(no_memory, free), HS_SUCCESS);
+	pipeline_set_policy(&pl, b);
+	tcp_in(&p, 0x18, NULL);
+	p.dport = 80;
+	p.payload = (const uint8_t *)"EVIL";
+	p.paylen = 4;
+	p.len = p.caplen = 44;
+	pipeline_judge(&pl, &p, 1, &v);
+	assert_int_equal(hs_set_scratch_allocator(NULL, NULL), HS_SUCCESS);
+	assert_false(v.accept);
+	assert_string_equal(ll_reason_name(v.reason), "ips-nomem");
+	pipeline_judge(&pl, &p, 2, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.nalerts, 1);
+	assert_int_equal(v.alerts[0], 7);
+	pipeline_fini(&pl);
+	policy_free(b);
+	policy_free(a);
+	config_free(&cfg);
 }
 
 /* An echo request from the host, id 7, 198.51.100.2 -> 192.0.2.66 (type 0 turns it into the reply). */
@@ -1128,6 +1177,7 @@ int main(void)
 		cmocka_unit_test(test_syn_after_ack_judged),
 		cmocka_unit_test(test_offload_only_when_ips_cannot_match),
 		cmocka_unit_test(test_ips_cut_super_packet),
+		cmocka_unit_test(test_ips_nomem_drops),
 		cmocka_unit_test(test_reject_answer_passes),
 		cmocka_unit_test(test_related_as_conntrack), cmocka_unit_test(test_icmp_error_direction),
 		cmocka_unit_test(test_icmp_error_leaves_iponly),
