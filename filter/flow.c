@@ -1063,22 +1063,6 @@ static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
  *   at another number for another SYN, and its client may complete
  *   either: README, not followed.)
  */
-/*
- * Did the opener's SYN try Fast Open (RFC 7413)? An option (a cookie, or a
- * request for one) or bytes (a Linux client sends them without a cookie
- * only with TFO_CLIENT_NO_COOKIE): either way Linux has set syn_fastopen or
- * syn_data, and takes a SYN-ACK's bytes.
- */
-static bool tries_fast_open(const struct pkt *p)
-{
-	struct pkt_tcp_opts o;
-
-	if (seg_bytes(p))
-		return true;
-	pkt_tcp_opts(p, &o);
-	return o.tfo;
-}
-
 static bool opening_discards(const struct flow *f, const struct pkt *p, int side)
 {
 	uint8_t fl = p->tcp_flags;
@@ -1109,6 +1093,7 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 {
 	uint8_t fl = p->tcp_flags;
 	int side = !from_opener;
+	struct pkt_tcp_opts o = { 0 }; /* a SYN's */
 	bool early;
 
 	if (pkt_tcp_unread(p)) /* its RST or FIN too: TCP never sees it */
@@ -1130,11 +1115,9 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 		return;
 	if (opening_discards(f, p, side))
 		return;
-	if (fl & TCPF_SYN) { /* which SYNs offered SACK: where Linux takes a RST (rst_plausible()) */
-		struct pkt_tcp_opts o;
-
+	if (fl & TCPF_SYN) {
 		pkt_tcp_opts(p, &o);
-		if (o.sack)
+		if (o.sack) /* where Linux takes a RST: rst_plausible() */
 			f->sack_syn |= (uint8_t)(1u << side);
 	}
 	/*
@@ -1146,8 +1129,14 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 	if (f->tcp_state == FT_SYN_SENT && !side && (fl & TCPF_SYN)) {
 		if (!(f->tcp_bits & FLOW_END_KNOWN(0)) || (int32_t)(p->tcp_seq + 1 - f->tcp_end[1]) < 0)
 			f->tcp_end[1] = p->tcp_seq + 1;
+		/*
+		 * Did it try Fast Open (RFC 7413)? An option (a cookie, or a
+		 * request for one) or bytes (a Linux client sends them without
+		 * a cookie only with TFO_CLIENT_NO_COOKIE): either way Linux has
+		 * set syn_fastopen or syn_data, and takes a SYN-ACK's bytes.
+		 */
 		if (!f->opener_tfo)
-			f->opener_tfo = tries_fast_open(p);
+			f->opener_tfo = seg_bytes(p) || o.tfo;
 	}
 	/*
 	 * In SYN_RECV, new sequence space from a remote sender (bytes or a
