@@ -540,6 +540,55 @@ static void icmp_error(struct pkt *err, uint8_t dir, const char *src, const char
 	err->inner.sport = q->sport, err->inner.dport = q->dport;
 }
 
+/* A segment of a scripted connection 192.0.2.66:40000 -> 198.51.100.2:80; @back: the server's. */
+struct seg {
+	uint8_t fl;
+	uint32_t seq, ack;
+	const char *data;
+	bool back;
+};
+
+/*
+ * Judge @n segments, segment i at 1000 + i us (the last at @last_us when
+ * not 0), under a policy that allows them and alerts on EVIL to port 80,
+ * each accepted; their SYNs offer SACK when @sack. How the last was
+ * judged: BY_FIREWALL when it opened a flow.
+ */
+static enum ll_by play(const struct seg *s, size_t n, bool sack, uint64_t last_us)
+{
+	static const uint8_t opts[24] = { [12] = 0x60, [20] = 4, [21] = 2, [22] = 1, [23] = 1 };
+	struct policy *a = load("allow in tcp id 1\n"
+				"alert tcp any any -> any 80 (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	for (size_t i = 0; i < n; i++) {
+		tcp_in(&p, s[i].fl, NULL);
+		p.dport = 80;
+		p.tcp_seq = s[i].seq, p.tcp_ack = s[i].ack, p.tcp_win = 65535;
+		p.payload = (const uint8_t *)s[i].data, p.paylen = (uint32_t)strlen(s[i].data);
+		p.l3hlen = 20, p.l4hlen = 20, p.len = 40 + p.paylen;
+		if (sack && (s[i].fl & 0x02)) {
+			p.l4 = opts;
+			p.l4hlen = p.l4len = 24, p.len = 44;
+		}
+		if (s[i].back) {
+			turn(&p);
+			p.sport = 80, p.dport = 40000;
+		}
+		pipeline_judge(&pl, &p, last_us && i + 1 == n ? last_us : 1000 + i, &v);
+		assert_true(v.accept);
+	}
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+	return v.by;
+}
+
 /*
  * The IPS stream knows the receiver's next byte; the flow table's record of
  * what the client sent does not (a segment far beyond the window, which
@@ -550,39 +599,15 @@ static void icmp_error(struct pkt *err, uint8_t dir, const char *src, const char
  */
 static void test_ips_rst_ends_flow(void **state)
 {
-	struct policy *a = load("allow in tcp id 1\n"
-				"alert tcp any any -> any 80 (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
-	static const struct { uint8_t fl; uint32_t seq, ack; const char *data; bool back; } s[] = {
+	static const struct seg s[] = {
 		{ 0x02, 1000, 0, "", false },	   { 0x12, 7000, 1001, "", true },
 		{ 0x10, 1001, 7001, "", false },   { 0x18, 1001, 7001, "hello", false },
 		{ 0x10, 7001, 1006, "", true },	   { 0x18, 101001, 7001, "far away!!", false },
 		{ 0x04, 1006, 0, "", false },	   { 0x02, 55555, 0, "", false },
 	};
-	struct config cfg;
-	struct pipeline pl;
-	struct verdict v;
-	struct pkt p;
 
 	(void)state;
-	config_defaults(&cfg);
-	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
-	for (unsigned i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
-		tcp_in(&p, s[i].fl, NULL);
-		p.dport = 80;
-		p.tcp_seq = s[i].seq, p.tcp_ack = s[i].ack, p.tcp_win = 65535;
-		p.payload = (const uint8_t *)s[i].data, p.paylen = (uint32_t)strlen(s[i].data);
-		p.l3hlen = 20, p.l4hlen = 20, p.len = 40 + p.paylen;
-		if (s[i].back) {
-			turn(&p);
-			p.sport = 80, p.dport = 40000;
-		}
-		pipeline_judge(&pl, &p, 1000 + i, &v);
-		assert_true(v.accept);
-	}
-	assert_int_equal(v.by, BY_FIREWALL); /* the SYN: a new flow, judged by the rules */
-	pipeline_fini(&pl);
-	policy_free(a);
-	config_free(&cfg);
+	assert_int_equal(play(s, sizeof(s) / sizeof(s[0]), false, 0), BY_FIREWALL); /* the SYN: a new flow */
 }
 
 /*
@@ -595,49 +620,16 @@ static void test_ips_rst_ends_flow(void **state)
  */
 static bool rst_past_hole_ends(bool sack, bool far)
 {
-	static const uint8_t opts[24] = { [12] = 0x60, [20] = 4, [21] = 2, [22] = 1, [23] = 1 };
-	struct policy *a = load("allow in tcp id 1\n"
-				"alert tcp any any -> any 80 (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
 	uint32_t hole = far ? 200000 : 100;
-	const struct { uint8_t fl; uint32_t seq, ack; const char *data; bool back; } s[] = {
+	const struct seg s[] = {
 		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
 		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "hello", false },
 		{ 0x10, 7001, 1006, "", true },	{ 0x18, 1006 + hole, 7001, "zzzzzzzzzz", false },
-		{ 0x04, 1016 + hole, 0, "", false },
+		{ 0x04, 1016 + hole, 0, "", false }, { 0x18, 1006, 7001, "EVIL", false },
 	};
-	struct config cfg;
-	struct pipeline pl;
-	struct verdict v;
-	struct pkt p;
 
-	config_defaults(&cfg);
-	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
-	for (unsigned i = 0; i <= sizeof(s) / sizeof(s[0]); i++) {
-		bool last = i == sizeof(s) / sizeof(s[0]);
-
-		tcp_in(&p, last ? 0x18 : s[i].fl, NULL);
-		p.dport = 80;
-		p.tcp_seq = last ? 1006 : s[i].seq, p.tcp_ack = last ? 7001 : s[i].ack;
-		p.tcp_win = 65535;
-		p.payload = (const uint8_t *)(last ? "EVIL" : s[i].data);
-		p.paylen = (uint32_t)strlen((const char *)p.payload);
-		p.l3hlen = 20, p.l4hlen = 20, p.len = 40 + p.paylen;
-		if (sack && !last && (s[i].fl & 0x02)) {
-			p.l4 = opts;
-			p.l4hlen = p.l4len = 24, p.len = 44;
-		}
-		if (!last && s[i].back) {
-			turn(&p);
-			p.sport = 80, p.dport = 40000;
-		}
-		/* the last one 20 s on: a flow the RST ended has expired by then */
-		pipeline_judge(&pl, &p, last ? 20000000 : 1000 + i, &v);
-		assert_true(v.accept);
-	}
-	pipeline_fini(&pl);
-	policy_free(a);
-	config_free(&cfg);
-	return v.by == BY_FIREWALL;
+	/* the last 20 s on: a flow the RST ended has expired by then */
+	return play(s, sizeof(s) / sizeof(s[0]), sack, 20000000) == BY_FIREWALL;
 }
 
 static void test_rst_past_hole(void **state)
@@ -658,39 +650,15 @@ static void test_rst_past_hole(void **state)
  */
 static bool fin_behind_end_closes(uint32_t hole)
 {
-	struct policy *a = load("allow in tcp id 1\n"
-				"alert tcp any any -> any 80 (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
-	const struct { uint8_t fl; uint32_t seq, ack; const char *data; bool back; } s[] = {
+	const struct seg s[] = {
 		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
 		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "hello", false },
 		{ 0x10, 7001, 1006, "", true },	{ 0x18, 1006 + hole, 7001, hole ? "zzzz" : "", false },
 		{ 0x11, 1006, 7001, "", false }, { 0x11, 7001, 1007, "", true },
 		{ 0x10, 1007, 7002, "", false }, { 0x02, 90000, 0, "", false },
 	};
-	struct config cfg;
-	struct pipeline pl;
-	struct verdict v;
-	struct pkt p;
 
-	config_defaults(&cfg);
-	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
-	for (unsigned i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
-		tcp_in(&p, s[i].fl, NULL);
-		p.dport = 80;
-		p.tcp_seq = s[i].seq, p.tcp_ack = s[i].ack, p.tcp_win = 65535;
-		p.payload = (const uint8_t *)s[i].data, p.paylen = (uint32_t)strlen(s[i].data);
-		p.l3hlen = 20, p.l4hlen = 20, p.len = 40 + p.paylen;
-		if (s[i].back) {
-			turn(&p);
-			p.sport = 80, p.dport = 40000;
-		}
-		pipeline_judge(&pl, &p, 1000 + i, &v);
-		assert_true(v.accept);
-	}
-	pipeline_fini(&pl);
-	policy_free(a);
-	config_free(&cfg);
-	return v.by == BY_FIREWALL;
+	return play(s, sizeof(s) / sizeof(s[0]), false, 0) == BY_FIREWALL;
 }
 
 static void test_fin_behind_bogus_end(void **state)
