@@ -22,6 +22,8 @@ struct seg {
  * next_seq, without holes: data never mixes two sides of a gap, so a match
  * can only be found in bytes the receiver really got in this order.
  */
+#define SACK_BLOCKS 4 /* TCP_NUM_SACKS */
+
 struct ips_stream {
 	bool init, full;
 	bool fin;  /* a FIN was seen, at fin_seq */
@@ -35,6 +37,13 @@ struct ips_stream {
 	uint32_t len, cap;
 	struct seg *ooo; /* sorted by seq */
 	uint32_t nooo, ooo_bytes;
+	/*
+	 * The SACK blocks the receiver keeps, newest first, as Linux keeps
+	 * them (tp->selective_acks: 4, the oldest forgotten): where it takes a
+	 * RST past a hole (ips_stream_rst_ends()).
+	 */
+	uint32_t sack_lo[SACK_BLOCKS], sack_hi[SACK_BLOCKS];
+	uint8_t nsack;
 };
 
 static _Atomic uint64_t stream_mem;
@@ -151,6 +160,69 @@ static void ooo_clear(struct ips_stream *s)
 	}
 	s->ooo = NULL;
 	s->nooo = s->ooo_bytes = 0;
+	s->nsack = 0;
+}
+
+/* Drop block @i, moving the later ones up. */
+static void sack_zap(struct ips_stream *s, unsigned i)
+{
+	for (; i + 1 < s->nsack; i++)
+		s->sack_lo[i] = s->sack_lo[i + 1], s->sack_hi[i] = s->sack_hi[i + 1];
+	s->nsack--;
+}
+
+/* tcp_sack_extend(): does [lo, hi) touch block @i? Then it grows to cover it. */
+static bool sack_extend(struct ips_stream *s, unsigned i, uint32_t lo, uint32_t hi)
+{
+	if ((int32_t)(lo - s->sack_hi[i]) > 0 || (int32_t)(s->sack_lo[i] - hi) > 0)
+		return false;
+	if ((int32_t)(lo - s->sack_lo[i]) < 0)
+		s->sack_lo[i] = lo;
+	if ((int32_t)(hi - s->sack_hi[i]) > 0)
+		s->sack_hi[i] = hi;
+	return true;
+}
+
+/*
+ * The receiver queued [lo, hi) out of order (or already held it): its SACK
+ * blocks change as Linux's do - tcp_sack_remove() once rcv_nxt passed a
+ * block, tcp_sack_new_ofo_skb(): the block it touches grows and comes
+ * first (tcp_sack_maybe_coalesce()), or a new one comes first and the
+ * oldest of four is forgotten. Called before the segment is queued.
+ */
+static void sack_note(struct ips_stream *s, uint32_t lo, uint32_t hi)
+{
+	unsigned i;
+
+	if (!s->ooo)
+		s->nsack = 0; /* the first out-of-order segment: one block */
+	for (i = 0; i < s->nsack;)
+		if ((int32_t)(s->next_seq - s->sack_lo[i]) >= 0)
+			sack_zap(s, i);
+		else
+			i++;
+	for (i = 0; i < s->nsack; i++) {
+		if (!sack_extend(s, i, lo, hi))
+			continue;
+		for (; i > 0; i--) { /* to the front */
+			uint32_t l = s->sack_lo[i], h = s->sack_hi[i];
+
+			s->sack_lo[i] = s->sack_lo[i - 1], s->sack_hi[i] = s->sack_hi[i - 1];
+			s->sack_lo[i - 1] = l, s->sack_hi[i - 1] = h;
+		}
+		for (unsigned j = 1; j < s->nsack;)
+			if (sack_extend(s, 0, s->sack_lo[j], s->sack_hi[j]))
+				sack_zap(s, j);
+			else
+				j++;
+		return;
+	}
+	if (s->nsack == SACK_BLOCKS)
+		s->nsack--;
+	for (i = s->nsack; i > 0; i--)
+		s->sack_lo[i] = s->sack_lo[i - 1], s->sack_hi[i] = s->sack_hi[i - 1];
+	s->sack_lo[0] = lo, s->sack_hi[0] = hi;
+	s->nsack++;
 }
 
 void ips_stream_free(struct ips_stream *s)
@@ -245,6 +317,7 @@ static bool ooo_add(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t
 
 	if (s->nooo >= OOO_MAX_SEGS || s->ooo_bytes + n > OOO_MAX_BYTES)
 		return false;
+	sack_note(s, seq, seq + n + fin);
 	if (atomic_fetch_add(&stream_mem, n) + n > rs->stream_memcap ||
 	    !(g = malloc(sizeof(*g) + n))) {
 		atomic_fetch_sub(&stream_mem, n);
@@ -403,22 +476,27 @@ void ips_stream_acked(struct ips_stream *s, uint32_t ack)
 bool ips_stream_rst_ends(const struct ips_stream *s, uint32_t seq, bool sack)
 {
 	uint32_t top;
+	bool held = false;
 
 	if (!s->init || s->full)
 		return false;
 	if (seq == s->next_seq || (s->fin && s->next_seq == s->fin_seq && seq == s->fin_seq + 1))
 		return true;
-	if (!sack || !s->ooo)
+	if (!sack || !s->ooo || !s->nsack)
 		return false;
 	/*
-	 * tcp_validate_incoming(): with SACK, the end of the highest block held
-	 * out of order (the queue holds what the receiver took: in its window)
+	 * tcp_validate_incoming(): with SACK, the end of the highest block it
+	 * keeps (tp->selective_acks, of what it queued: in its window). Only
+	 * the four newest: past a fifth, a RST at the highest end of the queue
+	 * gets a challenge ACK, and, taken, ended the flow while the
+	 * connection went on (rev24). Blocks rcv_nxt passed are gone.
 	 */
-	top = s->ooo->seq + s->ooo->len + s->ooo->fin;
-	for (const struct seg *g = s->ooo->next; g; g = g->next)
-		if ((int32_t)(g->seq + g->len + g->fin - top) > 0)
-			top = g->seq + g->len + g->fin;
-	return seq == top;
+	top = 0;
+	for (unsigned i = 0; i < s->nsack; i++)
+		if ((int32_t)(s->next_seq - s->sack_lo[i]) < 0 &&
+		    (!held || (int32_t)(s->sack_hi[i] - top) > 0))
+			top = s->sack_hi[i], held = true;
+	return held && seq == top;
 }
 
 bool ips_stream_fin_taken(const struct ips_stream *s)

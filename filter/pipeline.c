@@ -306,7 +306,9 @@ static void ips(struct pipeline *pl, struct flow *f, const struct pkt *p, int to
 	 * dropped move that on): its RST ends the flow too, so that the next
 	 * SYN on the tuple opens a connection of its own.
 	 */
-	if (r.reset)
+	if (r.action == IPS_ACT_DROP || r.action == IPS_ACT_REJECT)
+		; /* the packet never reaches the receiver: it ends nothing (judge()) */
+	else if (r.reset)
 		f->tcp_state = FT_CLOSE;
 	else if (r.fin)
 		flow_tcp_fin(f, !to_server);
@@ -399,6 +401,7 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	struct flow *f = NULL;
 	struct flow_probe own;
 	int ll, from_opener = 1;
+	uint8_t tcp_state0 = 0, tcp_bits0 = 0;
 
 	verdict_clear(v);
 
@@ -522,6 +525,7 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		flow_set_orig(pl->flows, f, &k); /* a re-judged flow is judged as this packet */
 		firewall(pl, f, &k, pre, v);
 	}
+	tcp_state0 = f->tcp_state, tcp_bits0 = f->tcp_bits; /* for an IPS drop below */
 	/*
 	 * A handshake segment the receiver drops for its timestamps, which
 	 * only an inspected flow's IPS state can tell (ips_tcp.c): it moves
@@ -552,8 +556,24 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	}
 inspect:
 	/* 4. IPS, for accepted flows that still want inspection. */
-	if (f->accept && f->inspect)
+	if (f->accept && f->inspect) {
 		ips(pl, f, p, from_opener, now_us, v);
+		/*
+		 * A FIN or RST the IPS drops never reaches the receiver: it ends
+		 * nothing, as on any dropped flow (flow_update()). Counted, the
+		 * dropped flow went to FIN_WAIT (120 s) instead of standing still
+		 * (30 min: past the client's retransmissions), and the client's
+		 * retransmission of the dropped bytes and FIN after a 120 s
+		 * backoff was a new flow picked up mid-stream, never established,
+		 * past the flow:established rule that had dropped it (rev24).
+		 * (The stream's FIN or RST on a dropped packet ips() leaves alone:
+		 * bytes that fill a hole before a FIN held out of order.)
+		 */
+		if (!f->accept && p->proto == 6 && (p->tcp_flags & (TCPF_FIN | TCPF_RST))) {
+			f->tcp_state = tcp_state0;
+			f->tcp_bits = tcp_bits0;
+		}
+	}
 	/*
 	 * The decision is final: the live engine hands the rest of the flow to
 	 * the kernel - a TCP flow once its handshake is through (as nft's

@@ -632,6 +632,76 @@ static bool rst_past_hole_ends(bool sack, bool far)
 	return play(s, sizeof(s) / sizeof(s[0]), sack, 20000000) == BY_FIREWALL;
 }
 
+/*
+ * SACK negotiated, @n blocks held out of order past a hole, the highest
+ * sent first: Linux keeps the four newest SACK blocks (tcp_sack_new_ofo_skb())
+ * and takes a RST at the end of the highest of those only
+ * (tcp_validate_incoming()). With five the highest is forgotten: a RST at
+ * its end gets a challenge ACK and the connection goes on; taken, it ended
+ * the flow, and the client's next bytes 20 s on were a new flow (rev24).
+ * Returns whether the flow ended.
+ */
+static bool rst_past_sack_blocks_ends(unsigned n)
+{
+	static const uint8_t opts[24] = { [12] = 0x60, [20] = 4, [21] = 2, [22] = 1, [23] = 1 };
+	static const uint32_t off[] = { 1000, 100, 200, 300, 400 };
+	struct policy *a = load("allow in tcp id 1\n"
+				"alert tcp any any -> any 80 (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
+	const struct { uint8_t fl; uint32_t seq, ack; const char *data; bool back; } s[] = {
+		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
+		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "hello", false },
+		{ 0x10, 7001, 1006, "", true },
+	};
+	const unsigned ns = sizeof(s) / sizeof(s[0]);
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	for (unsigned i = 0; i < ns + n + 2; i++) {
+		tcp_in(&p, 0x18, NULL);
+		p.dport = 80;
+		p.tcp_win = 65535;
+		p.payload = (const uint8_t *)"zzzz";
+		if (i < ns) {
+			p.tcp_flags = s[i].fl, p.tcp_seq = s[i].seq, p.tcp_ack = s[i].ack;
+			p.payload = (const uint8_t *)s[i].data;
+		} else if (i < ns + n) { /* a block past the hole */
+			p.tcp_seq = 1006 + off[i - ns], p.tcp_ack = 7001;
+		} else if (i == ns + n) { /* the RST at the highest block's end */
+			p.tcp_flags = 0x04, p.tcp_seq = 1006 + 1004, p.tcp_ack = 0, p.payload = (const uint8_t *)"";
+		} else { /* the next bytes, in order */
+			p.tcp_seq = 1006, p.tcp_ack = 7001, p.payload = (const uint8_t *)"EVIL";
+		}
+		p.paylen = (uint32_t)strlen((const char *)p.payload);
+		p.l3hlen = 20, p.l4hlen = 20, p.len = 40 + p.paylen;
+		if (i < ns && (s[i].fl & 0x02)) {
+			p.l4 = opts;
+			p.l4hlen = p.l4len = 24, p.len = 44;
+		}
+		if (i < ns && s[i].back) {
+			turn(&p);
+			p.sport = 80, p.dport = 40000;
+		}
+		pipeline_judge(&pl, &p, i == ns + n + 1 ? 20000000 : 1000 + i, &v);
+		assert_true(v.accept);
+	}
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+	return v.by == BY_FIREWALL;
+}
+
+static void test_rst_past_sack_blocks(void **state)
+{
+	(void)state;
+	assert_true(rst_past_sack_blocks_ends(1));  /* the highest block: Linux takes it */
+	assert_true(rst_past_sack_blocks_ends(4));  /* still among the four it keeps */
+	assert_false(rst_past_sack_blocks_ends(5)); /* forgotten: a challenge ACK */
+}
+
 static void test_rst_past_hole(void **state)
 {
 	(void)state;
@@ -667,6 +737,66 @@ static void test_fin_behind_bogus_end(void **state)
 	assert_true(fin_behind_end_closes(0));	    /* the control: no bytes past a hole */
 	assert_true(fin_behind_end_closes(100));    /* in the window: Linux takes the FIN, drops them */
 	assert_true(fin_behind_end_closes(200000)); /* past the window: never held */
+}
+
+/*
+ * A FIN on the segment the IPS drops reached nobody: the dropped flow
+ * stands still for 30 min, past the client's retransmissions (backed off
+ * to 120 s apart). Counted, the flow went to FIN_WAIT (120 s), and the
+ * retransmitted bytes and FIN 121 s on were a new flow picked up
+ * mid-stream, never established: past the flow:established drop rule
+ * (rev24). @far: bytes past the window first (the FIN then comes from
+ * the IPS stream, bfe3879); @ahead: the FIN first, 8 bytes ahead, and the
+ * dropped bytes fill the hole before it (the stream takes the FIN on a
+ * segment without one). Returns whether the retransmission was dropped.
+ */
+static bool dropped_fin_holds(bool far, bool ahead)
+{
+	struct policy *a = load("allow in tcp id 1\n"
+				"drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; "
+				"content:\"GET EVIL\"; sid:7;)\n");
+	const struct { uint8_t fl; uint32_t seq, ack; const char *data; bool back; } s[] = {
+		{ 0x02, 1000, 0, "", false },	   { 0x12, 7000, 1001, "", true },
+		{ 0x10, 1001, 7001, "", false },  { 0x18, 1001 + 200000, 7001, far ? "zzzz" : "", false },
+		{ ahead ? 0x11 : 0x10, 1009, 7001, "", false },
+		{ ahead ? 0x18 : 0x19, 1001, 7001, "GET EVIL", false },
+	};
+	const unsigned n = sizeof(s) / sizeof(s[0]);
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	for (unsigned i = 0; i < n; i++) {
+		tcp_in(&p, s[i].fl, NULL);
+		p.dport = 80;
+		p.tcp_seq = s[i].seq, p.tcp_ack = s[i].ack, p.tcp_win = 65535;
+		p.payload = (const uint8_t *)s[i].data, p.paylen = (uint32_t)strlen(s[i].data);
+		p.l3hlen = 20, p.l4hlen = 20, p.len = 40 + p.paylen;
+		if (s[i].back) {
+			turn(&p);
+			p.sport = 80, p.dport = 40000;
+		}
+		pipeline_judge(&pl, &p, 1000 + i, &v);
+		assert_true(v.accept == (i < n - 1));
+	}
+	assert_int_equal(v.by, BY_IPS);
+	p.tcp_flags = 0x19; /* the bytes and the FIN again */
+	pipeline_judge(&pl, &p, 1000 + n + 121 * 1000000ull, &v);
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+	return !v.accept;
+}
+
+static void test_dropped_fin_holds(void **state)
+{
+	(void)state;
+	assert_true(dropped_fin_holds(false, false)); /* the FIN on the dropped segment */
+	assert_true(dropped_fin_holds(true, false));  /* ...behind bytes past the window */
+	assert_true(dropped_fin_holds(false, true));  /* the dropped bytes fill the hole before it */
 }
 
 /*
@@ -1157,6 +1287,8 @@ int main(void)
 		cmocka_unit_test(test_ips_rst_ends_flow),
 		cmocka_unit_test(test_rst_past_hole),
 		cmocka_unit_test(test_fin_behind_bogus_end),
+		cmocka_unit_test(test_dropped_fin_holds),
+		cmocka_unit_test(test_rst_past_sack_blocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
