@@ -408,12 +408,18 @@ static void make_room(struct frag_table *t, struct fq *keep, uint64_t need)
 
 /*
  * The length checks of ip_frag_queue()/nf_ct_frag6_queue(). Returns 0 or
- * R_BAD_FRAG; *@kill says whether the kernel drops the whole queue
- * (an IPv6 non-last fragment not a multiple of 8) or this fragment alone.
+ * R_BAD_FRAG; *@kill says whether the kernel drops the whole queue or this
+ * fragment alone. IPv4 kills it for every one of them (ip_frag_queue()'s
+ * discard_qp): kept, the queue took a later fragment with its id, which
+ * the kernel puts in a new one, and the engine judged a datagram of
+ * fragments the host never put together (a decoy first fragment, then a
+ * zero-length one, then the real first fragment: a duplicate here, the
+ * start of a new datagram there). IPv6 (nf_ct_frag6_queue()) kills it only
+ * for a non-last fragment not a multiple of 8, and drops the others alone.
  */
 static enum ll_reason fq_check(struct fq *q, const struct frag_in *in, uint8_t family, int *kill)
 {
-	*kill = 0;
+	*kill = family == 4;
 	if (!in->more) {
 		if (in->end < q->len || (q->last_in && in->end != q->len))
 			return R_BAD_FRAG;
@@ -521,9 +527,10 @@ bool frag_v6_thdr_truncated(const struct pkt *p)
 /*
  * frag_add() - see frag.h. Per fragment: one hash lookup, a scan of the
  * queue's runs only when the fragment does not go to the tail (in-order
- * arrival is O(1)). A fragment the kernel would drop alone (bad length,
- * beyond the last one, IPv6 end past 65535) comes back as FRAG_DROPPED with
- * its own cookie only; the queue waits on.
+ * arrival is O(1)). A fragment the kernel would drop alone (IPv6: bad
+ * length, beyond the last one, end past 65535) comes back as FRAG_DROPPED
+ * with its own cookie only; the queue waits on. An IPv4 one of bad length
+ * or beyond the last kills its queue, as ip_frag_queue() does.
  */
 void frag_add(struct frag_table *t, const struct pkt *p, uint64_t now_us, uint64_t cookie,
 	      struct frag_result *res)

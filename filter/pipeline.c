@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frag.h"
 #include "pipeline.h"
 #include "policy.h"
 
@@ -406,11 +405,20 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	verdict_clear(v);
 
 	/*
-	 * 0. An IPv6 first fragment without all its headers (RFC 8200 4.5): the
-	 * kernel's defrag lets it through unassembled, and the host's own stack
-	 * discards it; so does the engine, and says why (its ports are unknown).
+	 * 0. A fragment is judged only after reassembly (replay: frag.c). One
+	 * reaches the pipeline alone only where the kernel's defrag let it
+	 * through unassembled, and then the host's own stack discards it: an
+	 * IPv6 first fragment without all its headers (RFC 8200 4.5), or a
+	 * non-last IPv6 fragment whose length is no multiple of 8
+	 * (nf_ct_frag6_queue()'s -EPROTO: nf_ct_frag6_gather() passes it on;
+	 * ip6_frag_queue() answers a Parameter Problem and drops it). IPv4
+	 * fragments never get here (ip_defrag() keeps or frees them). Taken as
+	 * a packet, such a first fragment's TCP segment went into the flow's
+	 * record and the IPS stream: a decoy the host never read hid the real
+	 * bytes at its sequence numbers from every stream rule. So does the
+	 * engine discard it, and says why.
 	 */
-	if (p->is_frag && frag_v6_thdr_truncated(p)) {
+	if (p->is_frag) {
 		v->accept = pl->cfg->sanity_accept;
 		v->by = BY_SANITY;
 		v->reason = R_BAD_FRAG;

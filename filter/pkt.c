@@ -209,15 +209,41 @@ static int v6_tlv_ok(const uint8_t *h, uint32_t len, uint32_t *jumbo)
 }
 
 #define V6_MAX_DST_OPTS 8 /* net.ipv6.max_dst_opts_number, its default */
+#define V6_MAX_HBH_OPTS 8 /* net.ipv6.max_hbh_opts_number, its default */
 
 /*
- * A destination options header as ip6_parse_tlv() reads it after the input
- * hook (v6_tlv_ok() checked the lengths): the packet is dropped for more
- * than 7 bytes of padding in a row, a PadN whose bytes are not all zero,
- * more than V6_MAX_DST_OPTS other options, or an unknown option whose type
- * says "discard" (ip6_tlvopt_unknown()).
+ * Hop-by-hop options Linux knows (ip6_parse_tlv()'s list): Router Alert,
+ * whose length must be 2 (ipv6_hop_ra()); a Jumbo Payload, only in a packet
+ * of payload length 0 (ipv6_hop_jumbo(); parse_ip6() checks the rest);
+ * CALIPSO and IOAM, taken here as the kernel may (their own checks are
+ * not followed). 1: known and fine, 0: unknown, -1: dropped.
  */
-static int v6_destopts_drop(const uint8_t *h, uint32_t len)
+static int v6_hbh_known(const uint8_t *o, int jumbo)
+{
+	switch (o[0]) {
+	case 0x05:
+		return o[1] == 2 ? 1 : -1;
+	case 0xc2:
+		return jumbo ? 1 : -1;
+	case 0x07:
+	case 0x31:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A hop-by-hop (@hbh; @jumbo: payload length 0) or destination options
+ * header as ip6_parse_tlv() reads it (v6_tlv_ok() checked the lengths):
+ * the packet is dropped for more than 7 bytes of padding in a row, a PadN
+ * whose bytes are not all zero, more than 8 other options (the sysctls'
+ * defaults), a known hop-by-hop option its handler refuses, or an unknown
+ * option whose type says "discard" (ip6_tlvopt_unknown()). Hop-by-hop is
+ * read in ip6_rcv_core(), before netfilter: such a packet never reaches
+ * the queue, nor the host; destination options after the input hook.
+ */
+static int v6_tlv_drop(const uint8_t *h, uint32_t len, int hbh, int jumbo)
 {
 	uint32_t i = 2, pad = 0, opts = 0;
 
@@ -232,7 +258,10 @@ static int v6_destopts_drop(const uint8_t *h, uint32_t len)
 				if (h[i + j])
 					return 1;
 		} else {
-			if (++opts > V6_MAX_DST_OPTS || (h[i] & 0xc0))
+			int known = hbh ? v6_hbh_known(h + i, jumbo) : 0;
+
+			if (++opts > (hbh ? V6_MAX_HBH_OPTS : V6_MAX_DST_OPTS) || known < 0 ||
+			    (!known && (h[i] & 0xc0)))
 				return 1;
 			pad = 0;
 		}
@@ -258,7 +287,7 @@ static int v6_ext_drops(uint8_t nh, const uint8_t *h, uint32_t len, int mcast)
 	if (nh == NH_ROUTING)
 		return mcast || h[3] != 0 || h[2] == 3 || h[2] == 4 ||
 		       (h[2] == 2 && pkt_kernel.mip6);
-	return nh == NH_DEST && v6_destopts_drop(h, len);
+	return nh == NH_DEST && v6_tlv_drop(h, len, 0, 0);
 }
 
 static int v6_is_ext(uint8_t nh)
@@ -316,6 +345,9 @@ int pkt_v6_chain(const uint8_t *d, uint32_t cap, uint32_t tot, int strict, struc
 			return v6_stop(c, strict, R_TRUNCATED, why);
 		if ((nh == NH_HOP || nh == NH_DEST) && !v6_tlv_ok(d + off, hl, NULL))
 			return v6_stop(c, strict, R_BAD_EXTHDR, why);
+		/* dropped before netfilter: live, never queued; replay drops it too */
+		if (strict && nh == NH_HOP && v6_tlv_drop(d + off, hl, 1, pkt_be16(d + 4) == 0))
+			return fail(why, R_BAD_EXTHDR);
 		if (v6_ext_drops(nh, d + off, hl, d[24] == 0xff))
 			c->dropped = 1;
 		if (nh == NH_FRAGMENT) {

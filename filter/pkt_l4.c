@@ -249,7 +249,15 @@ int pkt_l4_parse(struct pkt *p, const struct pkt_l4 *v, enum ll_reason *why)
 	return 0;
 }
 
-/* The checksum of @p checked: 1 right, 0 wrong, -1 cannot tell; @partial: also take a pseudo-header sum. */
+/*
+ * The checksum of @p checked: 1 right, 0 wrong, -1 cannot tell; @partial:
+ * also take a pseudo-header sum. A UDP datagram is its length field's
+ * bytes: Linux trims the packet to it before it sums them, with that
+ * length in the pseudo-header (__udp4_lib_rcv(), __udp6_lib_rcv(); so does
+ * dhclient on its packet socket). Summed to the IP length, bytes past it
+ * decided: a DHCP reply right only with them was taken (learned), one
+ * right without them refused.
+ */
 static int l4_csum(const struct pkt *p, bool partial)
 {
 	uint32_t seg = p->len - p->l3hlen;
@@ -259,6 +267,13 @@ static int l4_csum(const struct pkt *p, bool partial)
 	if ((p->proto != 6 && p->proto != 17) || !p->l4_ok || p->is_frag || p->len < p->l3hlen ||
 	    p->l4len != seg || p->l4 != p->l3 + p->l3hlen)
 		return -1;
+	if (p->proto == 17) {
+		uint32_t ulen = pkt_be16(p->l4 + 4);
+
+		if (ulen < 8 || ulen > seg)
+			return -1; /* parse_udp() refused it, or a jumbogram's 0 */
+		seg = ulen;
+	}
 	field = pkt_be16(p->l4 + (p->proto == 6 ? 16 : 6));
 	/*
 	 * UDP checksum 0: over IPv4, none; over IPv6 none is allowed (RFC 8200

@@ -554,16 +554,42 @@ static void test_bad_fragments(void **state)
 	assert_cookies(&r, (uint64_t[]){ 1 }, 1);
 	fl = frag4(F, D, 800, 400, 0);
 	add(t, F, fl, 0, 2, &r);
-	fl = frag4(F, D, 800, 408, 1); /* past the last fragment */
+	fl = frag4(F, D, 800, 408, 1); /* past the last fragment: ip_frag_queue() kills the queue */
 	add(t, F, fl, 0, 3, &r);
 	assert_int_equal(r.status, FRAG_DROPPED);
 	assert_int_equal(r.why, R_BAD_FRAG);
-	assert_cookies(&r, (uint64_t[]){ 3 }, 1);
-	fl = frag4(F, D, 0, 800, 1); /* the queue lives on */
+	assert_cookies(&r, (uint64_t[]){ 2, 3 }, 2);
+	fl = frag4(F, D, 0, 800, 1); /* a new queue: the last fragment went with the old one */
 	add(t, F, fl, 0, 4, &r);
+	assert_int_equal(r.status, FRAG_HELD);
+	fl = frag4(F, D, 800, 400, 0);
+	add(t, F, fl, 0, 5, &r);
 	assert_int_equal(r.status, FRAG_DONE);
 	assert_memory_equal(r.buf, D, n);
-	assert_cookies(&r, (uint64_t[]){ 2, 4 }, 2);
+	assert_cookies(&r, (uint64_t[]){ 4, 5 }, 2);
+
+	/*
+	 * A decoy first fragment, a zero-length one (the kernel kills the queue),
+	 * the real first fragment (the start of a new queue, not a duplicate),
+	 * the last: the datagram is the real one.
+	 */
+	n = dgram4(D, 1192, 15);
+	fl = frag4(F, D, 0, 800, 1);
+	F[20 + 100] ^= 0xff; /* the decoy's bytes differ */
+	add(t, F, fl, 0, 6, &r);
+	assert_int_equal(r.status, FRAG_HELD);
+	fl = frag4(F, D, 800, 0, 1);
+	add(t, F, fl, 0, 7, &r);
+	assert_int_equal(r.status, FRAG_DROPPED);
+	assert_cookies(&r, (uint64_t[]){ 6, 7 }, 2);
+	fl = frag4(F, D, 0, 800, 1);
+	add(t, F, fl, 0, 8, &r);
+	assert_int_equal(r.status, FRAG_HELD);
+	fl = frag4(F, D, 800, 400, 0);
+	add(t, F, fl, 0, 9, &r);
+	assert_int_equal(r.status, FRAG_DONE);
+	assert_memory_equal(r.buf, D, n);
+	assert_cookies(&r, (uint64_t[]){ 8, 9 }, 2);
 
 	/* IPv6: a non-last fragment not a multiple of 8 kills the queue */
 	dgram6(D, 1000, 0);
@@ -796,11 +822,11 @@ static const struct {
 	{ "frag/zk__fragmented-4.pcap", "5:frag-overlap:2,3,4,5;" },
 	/*
 	 * Frame 1 carries 18 bytes with MF: trimmed to 16, a hole is left at
-	 * 16..48; frame 3 (0..304, MF) reaches past the last fragment's end (164)
-	 * and is dropped alone; the hole never fills. (tshark "reassembles" a
-	 * malformed 164-byte datagram at frame 3.)
+	 * 16..48; frame 3 (0..304, MF) reaches past the last fragment's end (164):
+	 * ip_frag_queue() drops the whole queue with it (discard_qp). (tshark
+	 * "reassembles" a malformed 164-byte datagram at frame 3.)
 	 */
-	{ "frag/zk__fragmented-1.pcap", "3:bad-frag:3;end:frag-timeout:1,2;" },
+	{ "frag/zk__fragmented-1.pcap", "3:bad-frag:1,2,3;" },
 	/* same hole; frame 3 repeats frame 1 */
 	{ "frag/zk__fragmented-2.pcap", "end:frag-timeout:1,2,3;" },
 	/* five fragments, all with MF: never complete */

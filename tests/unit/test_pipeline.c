@@ -465,6 +465,95 @@ static void test_ips_cut_super_packet(void **state)
 	ips_cut_len(65532);
 }
 
+/*
+ * A TCP segment of 2001:db8:3::66:40000 <-> 2001:db8:1::2:80, in or out,
+ * built in @buf and parsed; @frag: in a first fragment (M=1) of @data's odd
+ * length, which the kernel's defrag passes on unqueued.
+ */
+static void tcp6_seg(struct pkt *p, uint8_t *buf, bool in, uint8_t flags, uint32_t seq,
+		     uint32_t ack, const char *data, bool frag)
+{
+	static const uint8_t c[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 3, [15] = 0x66 };
+	static const uint8_t h[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2 };
+	uint32_t n = (uint32_t)strlen(data), fh = frag ? 8 : 0, plen = fh + 20 + n;
+	uint8_t *t = buf + 40 + fh;
+	enum ll_reason why;
+
+	memset(buf, 0, 40 + plen);
+	buf[0] = 0x60;
+	buf[4] = (uint8_t)(plen >> 8), buf[5] = (uint8_t)plen;
+	buf[6] = frag ? 44 : 6;
+	buf[7] = 64;
+	memcpy(buf + 8, in ? c : h, 16);
+	memcpy(buf + 24, in ? h : c, 16);
+	if (frag) {
+		buf[40] = 6;
+		buf[43] = 1; /* offset 0, M=1 */
+		buf[47] = 77;
+	}
+	t[0] = in ? 40000 >> 8 : 0, t[1] = in ? 40000 & 0xff : 80;
+	t[2] = in ? 0 : 40000 >> 8, t[3] = in ? 80 : 40000 & 0xff;
+	for (int i = 0; i < 4; i++) {
+		t[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+		t[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+	}
+	t[12] = 5 << 4;
+	t[13] = flags;
+	t[14] = 0xfa, t[15] = 0xf0;
+	memcpy(t + 20, data, n);
+	memset(p, 0, sizeof(*p));
+	p->dir = in ? PKT_DIR_IN : PKT_DIR_OUT;
+	assert_int_equal(pkt_parse(p, buf, 40 + plen, &why), 0);
+	assert_int_equal(p->is_frag, frag);
+}
+
+/*
+ * Live, a fragment reaches the engine alone only where the kernel's defrag
+ * gave up on it and the host drops it too: an IPv6 non-last fragment whose
+ * length is no multiple of 8 (nf_ct_frag6_gather() passes it on, unqueued;
+ * ip6_frag_queue() drops it). Its TCP segment, a decoy at the sequence
+ * numbers of the real bytes, must not reach the IPS stream: the host reads
+ * "GET EVIL", and so must the stream rule.
+ */
+static void test_lone_fragment_discarded(void **state)
+{
+	struct policy *a = load("allow in tcp to any port 80 id 1\nallow out any id 2\n"
+				"drop tcp any any -> any 80 (msg:\"x\"; flow:to_server; "
+				"content:\"GET EVIL\"; sid:7;)\n");
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+	uint8_t buf[128];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	tcp6_seg(&p, buf, true, 0x02, 1000, 0, "", false);
+	pipeline_judge(&pl, &p, 1, &v);
+	assert_true(v.accept);
+	tcp6_seg(&p, buf, false, 0x12, 5000, 1001, "", false);
+	pipeline_judge(&pl, &p, 2, &v);
+	assert_true(v.accept);
+	tcp6_seg(&p, buf, true, 0x10, 1001, 5001, "", false);
+	pipeline_judge(&pl, &p, 3, &v);
+	tcp6_seg(&p, buf, true, 0x18, 1001, 5001, "GET ", false);
+	pipeline_judge(&pl, &p, 4, &v);
+	assert_true(v.accept);
+	tcp6_seg(&p, buf, true, 0x18, 1005, 5001, "XXXXX", true); /* 25 bytes: no multiple of 8 */
+	pipeline_judge(&pl, &p, 5, &v);
+	assert_false(v.accept);
+	assert_string_equal(ll_reason_name(v.reason), "bad-frag");
+	tcp6_seg(&p, buf, true, 0x18, 1005, 5001, "EVIL", false); /* what the host reads */
+	pipeline_judge(&pl, &p, 6, &v);
+	assert_false(v.accept);
+	assert_int_equal(v.by, BY_IPS);
+	assert_int_equal(v.rule, 7);
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+}
+
 /* Hyperscan's scratch allocator, out of memory. */
 static void *no_memory(size_t n)
 {
@@ -1272,6 +1361,7 @@ int main(void)
 		cmocka_unit_test(test_rejudge_keeps_interface),
 		cmocka_unit_test(test_flow_both_directions),
 		cmocka_unit_test(test_denied_flow_squats_nothing),
+		cmocka_unit_test(test_lone_fragment_discarded),
 		cmocka_unit_test(test_syn_after_ack_judged),
 		cmocka_unit_test(test_offload_only_when_ips_cannot_match),
 		cmocka_unit_test(test_ips_cut_super_packet),
