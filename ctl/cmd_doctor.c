@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 
 #include "config.h"
@@ -456,17 +457,41 @@ static void check_dns(struct doctor *d)
  */
 static bool state_dir_usable(struct doctor *d, const char *dir)
 {
-	char parent[4096], *slash;
+	char parent[4096], fixbuf[4200], whybuf[96], *slash;
+	const char *fix = NULL;
+	struct statvfs vfs;
 	struct stat st;
 	const char *why;
 
 	if (stat(dir, &st) == 0) {
-		if (!S_ISDIR(st.st_mode))
+		if (!S_ISDIR(st.st_mode)) {
 			why = "is not a directory";
-		else if (geteuid() == 0 && access(dir, W_OK | X_OK) < 0)
-			why = "is not writable";
-		else
+		} else if (geteuid() == 0 && access(dir, W_OK | X_OK) < 0) {
+			bool ro = errno == EROFS;
+
+			why = ro ? "is on a read-only file system" : "is not writable";
+			if (ro)
+				fix = "remount that file system read-write (mount -o remount,rw), or move "
+				      "state-dir";
+		} else if (statvfs(dir, &vfs) == 0) {
+			/* room for a new current.pol beside the old one, and state.meta (the
+			 * engine runs as root: the blocks reserved for root count) */
+			struct stat cur;
+			unsigned long long avail = (unsigned long long)vfs.f_bfree * vfs.f_frsize;
+			unsigned long long need = 8192;
+
+			snprintf(parent, sizeof(parent), "%s/%s", dir, STATE_CURRENT_FILE);
+			if (stat(parent, &cur) == 0)
+				need += (unsigned long long)cur.st_size;
+			if (avail >= need && (vfs.f_files == 0 || vfs.f_ffree > 4))
+				return true;
+			snprintf(whybuf, sizeof(whybuf), "is full (%llu bytes, %llu inodes free)", avail,
+				 (unsigned long long)vfs.f_ffree);
+			why = whybuf;
+			fix = "free space there, then load the policy again";
+		} else {
 			return true;
+		}
 	} else {
 		int err = errno;
 
@@ -479,11 +504,14 @@ static bool state_dir_usable(struct doctor *d, const char *dir)
 		why = err == ENOENT ? "does not exist, nor does its parent" : strerror(err);
 	}
 	snprintf(parent, sizeof(parent), "%s/%s", dir, STATE_CURRENT_FILE);
+	if (!fix) {
+		snprintf(fixbuf, sizeof(fixbuf), "mkdir -p -m 0750 %s, or fix state-dir", dir);
+		fix = fixbuf;
+	}
 	doctor_line(d, DOC_FAIL, "persisted policy", "state dir %s %s: loads are not kept, a "
-		    "restart runs %s and --confirm has nothing to roll back to "
-		    "(mkdir -p -m 0750 %s, or fix state-dir)", dir, why,
-		    access(parent, R_OK) == 0 ? "the policy persisted there before" :
-		    "the empty policy", dir);
+		    "restart runs %s and --confirm has nothing to roll back to (%s)", dir,
+		    why, access(parent, R_OK) == 0 ? "the policy persisted there before" :
+		    "the empty policy", fix);
 	return false;
 }
 

@@ -217,7 +217,10 @@ static void check_manager(struct doctor *d, const char *name)
 		err = tcp_probe(ai);
 	if (err)
 		doctor_line(d, DOC_FAIL, "manager reachable", "TCP %s port %s: %s: check routing, "
-			    "upstream firewalls and the manager", name, port, strerror(-err));
+			    "this host's own firewall rules (lifeline accepts the heartbeat in the "
+			    "mangle table only: a DROP in filter, ufw's or nft's still applies; "
+			    "`iptables -S`, `nft list ruleset`), upstream firewalls and the manager",
+			    name, port, strerror(-err));
 	else
 		doctor_line(d, DOC_OK, "manager reachable", "TCP %s port %s opens", name, port);
 	freeaddrinfo(res);

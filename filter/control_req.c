@@ -738,6 +738,10 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 		fprintf(out, "warning: cannot keep the previous policy as last-good in %s\n",
 			dir_of(c));
 		kept = false;
+		/* rollback must not take last-good.pol, older, for the policy replaced here */
+		snprintf(c->lost_good, sizeof(c->lost_good), "%s", c->ops->policy(c->ctx)->hash);
+	} else if (!c->confirm_ms) {
+		c->lost_good[0] = '\0';
 	}
 	/*
 	 * Includes resolve relative to the file the client named, not to the
@@ -860,6 +864,21 @@ static int rollback(struct control *c, enum control_swap_why why, FILE *out)
 			p->hash);
 		policy_free(p);
 		return 1;
+	}
+	/*
+	 * A load that could not make the policy it replaced last-good (state
+	 * dir full or read-only) left last-good.pol older than that policy:
+	 * a rollback would run a policy that is neither the running one nor
+	 * the one before it (maybe weeks old, one that cuts the console off).
+	 */
+	if (why == CONTROL_SWAP_ROLLBACK && c->lost_good[0] && strcmp(c->lost_good, p->hash)) {
+		fprintf(out, "not rolled back: last-good.pol holds sha256 %.16s, not the policy the "
+			"last load replaced (sha256 %.16s), which could not be kept as last-good in "
+			"%s; load that policy's file again (`lifelinectl load FILE`), or `lifelinectl "
+			"load %s/%s` to run last-good.pol anyway\n", p->hash, c->lost_good,
+			dir_of(c), dir_of(c), STATE_LAST_GOOD_FILE);
+		policy_free(p);
+		return -ESTALE;
 	}
 	/* as load says it: what happened first, then the diff */
 	if ((df = open_memstream(&diff, &dlen))) {

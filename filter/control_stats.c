@@ -44,7 +44,9 @@ static void stats_text(const struct control_stats *s, const struct kqueue *kq, i
 
 	fprintf(out, "packets %" PRIu64 "  accepted %" PRIu64 "  dropped %" PRIu64 "\n",
 		c->packets, c->accepted, c->dropped);
-	fputs("by:\n", out);
+	/* live, most of the lifeline never reaches the queue: "lifeline 0" is not "none passed" */
+	fputs("by (what reached the engine; the kernel's lifeline rules pass heartbeat, DHCP, DNS "
+	      "and PMTU packets unseen and uncounted: status's heartbeat line tells):\n", out);
 	for (int i = 0; i < BY__COUNT; i++)
 		if (c->by_by[i])
 			fprintf(out, "  %-16s %" PRIu64 "\n", ll_by_name(i), c->by_by[i]);
@@ -133,10 +135,13 @@ static void stats_prom(const struct control_stats *s, const struct kqueue *kq, i
 	prom_head(out, "lifeline_packets_total", "Packets judged, by verdict.");
 	fprintf(out, "lifeline_packets_total{verdict=\"accept\"} %" PRIu64 "\n", c->accepted);
 	fprintf(out, "lifeline_packets_total{verdict=\"drop\"} %" PRIu64 "\n", c->dropped);
-	prom_head(out, "lifeline_by_total", "Packets by deciding stage.");
+	prom_head(out, "lifeline_by_total", "Packets by deciding stage, of those the engine judged: "
+		  "the kernel's lifeline rules pass heartbeat, DHCP, DNS and PMTU packets uncounted.");
 	for (int i = 0; i < BY__COUNT; i++)
 		fprintf(out, "lifeline_by_total{by=\"%s\"} %" PRIu64 "\n", ll_by_name(i), c->by_by[i]);
-	prom_head(out, "lifeline_reason_total", "Packets by verdict reason.");
+	prom_head(out, "lifeline_reason_total", "Packets by verdict reason, of those the engine "
+		  "judged: heartbeat, dhcp, dns and pmtu passed by the kernel's lifeline rules are "
+		  "not counted.");
 	for (int i = 0; i < R__COUNT; i++)
 		fprintf(out, "lifeline_reason_total{reason=\"%s\"} %" PRIu64 "\n", ll_reason_name(i),
 			c->by_reason[i]);

@@ -98,6 +98,9 @@ run e1 show; check show has "$T/out" "allow in tcp to any port 2222 id 1"
 run e1 show --counters; check show_counters has "$T/out" "id 3  # 103 packets"
 run e1 stats --prometheus; check stats_prometheus has "$T/out" 'lifeline_packets_total{verdict="drop"} 1'
 run e1 stats --json; check stats_json has "$T/out" '"dropped":1'
+# the lifeline the kernel passes is not counted: said, not left to read as "lifeline 0 passed"
+run e1 stats; check stats_lifeline_uncounted has "$T/out" "^by (what reached the engine; the kernel's lifeline rules pass heartbeat, DHCP, DNS and PMTU packets unseen and uncounted"
+run e1 stats --prometheus; check stats_prometheus_lifeline_help has "$T/out" '^# HELP lifeline_reason_total .*heartbeat, dhcp, dns and pmtu passed by the kernel.s lifeline rules are not counted'
 
 # confirm timer: not confirmed -> back to b.pol by itself
 run e1 load --confirm 1 "$P/bad.pol"; check confirm_load has "$T/out" "within 1 s"
@@ -785,6 +788,8 @@ check doctor_queue_warn has "$T/out" "^warn  kernel rules .*no queue rule (taken
 check doctor_policy has "$T/out" "^ok    policy passes heartbeat"
 check doctor_dns has "$T/out" "^ok    dns servers"
 check doctor_unreachable has "$T/out" "^FAIL  manager reachable"
+# lifeline's accept is in mangle: the host's own filter rules can still drop the heartbeat
+check doctor_unreachable_own_rules has "$T/out" "^FAIL  manager reachable .*this host's own firewall rules"
 check doctor_exit1 [ $RC -eq 1 ]
 # the nft backend, as nft 1.0 lists our table (this kernel has no nft queue: a stand-in nft)
 # listing IN_QUEUE OUT_RULES OUT_QUEUE [IN_PKTTYPE] (1 or 0): what the stand-in prints
@@ -843,4 +848,17 @@ inns "$CTLBIN" -c "$T/e3/ll.conf" doctor > "$T/out" 2>&1
 check doctor_mld_allowed has "$T/out" "^ok    policy passes MLD  *— queries in and reports out accepted (by firewall)"
 stop e3
 [ -n "${VERBOSE:-}" ] && cat "$T/out"
+# a state dir that takes no write: read-only (remount it, not mkdir) or full (doctor said
+# "all checks passed" on a full one, where loads are not kept and rollback runs an old last-good)
+conf e9
+mkdir -p "$T/e9/state"
+printf 'allow in tcp to any port 22 id 1\n' > "$T/e9/state/current.pol"
+unshare -m --propagation private sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" &&
+	exec "$2" -c "$3" doctor' sh "$T/e9/state" "$CTLBIN" "$T/e9/ll.conf" > "$T/out" 2>&1
+check doctor_state_readonly has "$T/out" "^FAIL  persisted policy  *— state dir $T/e9/state is on a read-only file system: .*(remount that file system read-write"
+unshare -m --propagation private sh -c 'mount -t tmpfs -o size=64k tmpfs "$1" &&
+	printf "allow in tcp to any port 22 id 1\n" > "$1/current.pol" &&
+	{ dd if=/dev/zero of="$1/fill" bs=4k count=64 2>/dev/null; exec "$2" -c "$3" doctor; }' sh \
+	"$T/e9/state" "$CTLBIN" "$T/e9/ll.conf" > "$T/out" 2>&1
+check doctor_state_full has "$T/out" "^FAIL  persisted policy  *— state dir $T/e9/state is full (.* bytes, .* inodes free): .*(free space there"
 exit 0

@@ -918,6 +918,35 @@ static void test_confirm_load_last_good_unwritable(void **state)
 }
 
 /*
+ * A load that could not keep the policy it replaced as last-good (state dir
+ * full or read-only) leaves last-good.pol older than it: rollback, also after
+ * a reset, would run that older policy, not the one before. Refused, named.
+ */
+static void test_rollback_last_good_stale(void **state)
+{
+	struct srv *s = *state;
+	char tmp[4200];
+	int swaps;
+
+	expect(s, "LOAD siglen=0 name=old.pol", "deny in any id 4\n", "ok", NULL);
+	expect(s, "LOAD siglen=0 name=good.pol", "deny in any id 5\n", "ok", NULL);
+	/* last-good.pol: old.pol, and it cannot be replaced (its temporary file cannot be made) */
+	snprintf(tmp, sizeof(tmp), "%s/.%s.%d.tmp", s->cfg.state_dir, STATE_LAST_GOOD_FILE,
+		 (int)getpid());
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	expect(s, "LOAD siglen=0 name=bad.pol", "deny in any id 6\n", "ok",
+	       "cannot keep the previous policy as last-good");
+	expect(s, "RESET", NULL, "ok", NULL);
+	swaps = s->fe.swaps;
+	expect(s, "ROLLBACK", NULL, "fail", "not rolled back: last-good.pol holds sha256");
+	assert_int_equal(s->fe.swaps, swaps);
+	/* once a load keeps last-good again, rollback goes there */
+	assert_int_equal(rmdir(tmp), 0);
+	expect(s, "LOAD siglen=0 name=good.pol", "deny in any id 5\n", "ok", NULL);
+	expect(s, "ROLLBACK", NULL, "ok", "rolled back to the last-good policy");
+}
+
+/*
  * current.pol edited by hand and not (or not successfully) reloaded: state.meta
  * still names the running policy, but the deadline of a --confirm load would
  * roll back to the edit (last-good is made of current.pol) - to the empty
@@ -1068,6 +1097,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_overtaken_by_lone_reset, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_unwritable, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_load_last_good_unwritable, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_last_good_stale, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_load_current_edited, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_reset_and_table, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_table_keeps_negation_family, srv_setup, srv_teardown),
