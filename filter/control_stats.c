@@ -128,6 +128,27 @@ static void prom_one(FILE *out, const char *name, const char *help, const char *
 	fprintf(out, "%s %" PRIu64 "\n", name, v);
 }
 
+/*
+ * What status tells, as gauges: a collector fed by `stats --prometheus`
+ * alone saw a host gone offline, or passing everything unfiltered after a
+ * reset, as a quiet healthy one (counters flat, drops 0).
+ */
+static void status_prom(const struct control_status *st, FILE *out)
+{
+	prom_one(out, "lifeline_heartbeat_online", "1 while heartbeats with a manager come in time "
+		 "(status: online), else 0.", "gauge", st->online);
+	prom_one(out, "lifeline_heartbeat_last_seen_timestamp_seconds", "Unix time of the last "
+		 "heartbeat packet; 0: none seen.", "gauge",
+		 st->heartbeat_seen ? st->heartbeat_last_us / 1000000 : 0);
+	prom_one(out, "lifeline_heartbeat_missed", "Heartbeat intervals missed since the last one.",
+		 "gauge", st->heartbeat_missed);
+	if (st->hooks_backend)
+		prom_one(out, "lifeline_queue_rule_installed", "1 while the kernel queue rule sends "
+			 "packets to the engine; 0 after `reset` took it out or its rules were "
+			 "flushed: traffic is not filtered.", "gauge",
+			 st->hooks_queue && !st->hooks_gone);
+}
+
 static void stats_prom(const struct control_stats *s, const struct kqueue *kq, int nk, FILE *out)
 {
 	const struct pipeline_counters *c = &s->ctr;
@@ -227,6 +248,13 @@ const char *control_req_stats(struct control *c, const struct control_msg *m, FI
 		stats_json(s, kq, nk, out);
 	else if (control_msg_has(m, "prometheus"))
 		stats_prom(s, kq, nk, out);
+	if (control_msg_has(m, "prometheus") && c->ops->status) {
+		struct control_status *st = calloc(1, sizeof(*st));
+
+		if (st && c->ops->status(c->ctx, st) == 0)
+			status_prom(st, out);
+		free(st);
+	}
 	else
 		stats_text(s, kq, nk, out);
 	free(s->rules);

@@ -101,6 +101,10 @@ run e1 stats --json; check stats_json has "$T/out" '"dropped":1'
 # the lifeline the kernel passes is not counted: said, not left to read as "lifeline 0 passed"
 run e1 stats; check stats_lifeline_uncounted has "$T/out" "^by (what reached the engine; the kernel's lifeline rules pass heartbeat, DHCP, DNS and PMTU packets unseen and uncounted"
 run e1 stats --prometheus; check stats_prometheus_lifeline_help has "$T/out" '^# HELP lifeline_reason_total .*heartbeat, dhcp, dns and pmtu passed by the kernel.s lifeline rules are not counted'
+# what status tells, as gauges: a collector of `stats --prometheus` alone sees a host gone offline
+check stats_prometheus_heartbeat bash -c "grep -q '^lifeline_heartbeat_online 1$' '$T/out' &&
+	grep -q '^lifeline_heartbeat_last_seen_timestamp_seconds [1-9][0-9]*$' '$T/out' &&
+	grep -q '^lifeline_heartbeat_missed 0$' '$T/out'"
 
 # confirm timer: not confirmed -> back to b.pol by itself
 run e1 load --confirm 1 "$P/bad.pol"; check confirm_load has "$T/out" "within 1 s"
