@@ -26,7 +26,7 @@ struct seg {
 
 struct ips_stream {
 	bool init, full;
-	bool fin;  /* a FIN was seen, at fin_seq */
+	bool fin;  /* the receiver took a FIN, at fin_seq (take_fin()) */
 	bool done; /* full, or complete up to the FIN: no byte can be added any more */
 	bool start_known; /* start: this side's first byte, from its SYN or the other's SYN-ACK */
 	bool urg;         /* urg_seq: the urgent byte, left out when it comes (urgent()) */
@@ -357,18 +357,46 @@ static bool ooo_add(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t
 	return true;
 }
 
+/*
+ * The receiver takes a FIN at @seq (tcp_fin()): the stream ends there, and
+ * what it held out of order is purged, as Linux purges its out-of-order
+ * queue. A FIN counts only on the segment that brings rcv_nxt to it, in
+ * order or drained from the queue: one queued ahead of a hole is lost when
+ * a segment in order covers it (tcp_ofo_queue() drops a queued segment that
+ * ends at or before rcv_nxt, FIN and all), or when a longer one replaces it.
+ * Counted when it was seen, a FIN ahead of a hole made the stream take the
+ * bytes queued from its number on (which tcp_fin() purges) and miss the FIN
+ * the receiver did take, or stand for a FIN the receiver never took and
+ * ignore the real one: either way the flow never closed, and the client's
+ * next connection from the same port rode it, its segments outside the old
+ * stream, matched one by one (red24b).
+ */
+static void take_fin(struct ips_stream *s, uint32_t seq)
+{
+	s->fin = true;
+	s->fin_seq = seq;
+	ooo_clear(s);
+}
+
 /* Move queued segments that the stream now reaches into it. */
 static void ooo_drain(struct ips_stream *s, const struct ips_ruleset *rs)
 {
 	struct seg *g;
 
 	while ((g = s->ooo) && (int32_t)(g->seq - s->next_seq) <= 0) {
+		bool fin = g->fin && !s->full && s->next_seq - g->seq <= g->len;
+		uint32_t end = g->seq + g->len;
+
 		s->ooo = g->next;
 		s->nooo--;
 		s->ooo_bytes -= g->len;
 		append(s, rs, g->seq, g->data, g->len);
 		atomic_fetch_sub(&stream_mem, g->len);
 		free(g);
+		if (fin && s->next_seq == end) {
+			take_fin(s, s->next_seq);
+			break;
+		}
 	}
 }
 
@@ -554,6 +582,7 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 {
 	uint32_t before = s->len;
 	bool whole = false; /* p's payload went in from its first byte, nothing else after it */
+	bool fin, inorder = false;
 	int32_t diff;
 
 	*is_pkt = false;
@@ -568,12 +597,6 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 		*len = *new_off = s->len;
 		return;
 	}
-	/* a RST's FIN says nothing: the RST ends the connection there, or it is dropped */
-	if ((p->tcp_flags & (TCPF_FIN | TCPF_RST)) == TCPF_FIN && !s->fin && s->init) {
-		s->fin = true;
-		s->fin_seq = p->tcp_seq + p->paylen;
-	}
-
 	if (p->tcp_flags & TCPF_SYN) {
 		if (!s->init) {
 			s->next_seq = s->start = p->tcp_seq + 1;
@@ -589,13 +612,21 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 	if ((p->tcp_flags & (TCPF_URG | TCPF_SYN | TCPF_RST)) == TCPF_URG && s->init)
 		urgent(s, p);
 	diff = (int32_t)(p->tcp_seq - s->next_seq);
-	if (p->paylen && !(p->tcp_flags & (TCPF_SYN | TCPF_RST)) && !s->full) {
-		if (diff <= 0)
+	/* a RST's FIN says nothing: the RST ends the connection there, or it is dropped */
+	fin = (p->tcp_flags & (TCPF_FIN | TCPF_RST)) == TCPF_FIN && s->init && !s->fin;
+	if ((p->paylen || fin) && !(p->tcp_flags & (TCPF_SYN | TCPF_RST)) && !s->full) {
+		if (diff <= 0) {
 			append(s, rs, p->tcp_seq, p->payload, p->paylen), whole = diff == 0;
-		else if (!ooo_add(s, rs, p->tcp_seq, p->payload, p->paylen,
-					  !!(p->tcp_flags & TCPF_FIN)))
+			/* tcp_data_queue(): its FIN counts when it ends past rcv_nxt, before the queue */
+			inorder = (uint32_t)-diff <= p->paylen;
+		} else if (!ooo_add(s, rs, p->tcp_seq, p->payload, p->paylen, fin)) {
 			resync(s, rs, p->tcp_seq, p->payload, p->paylen), before = 0, whole = true;
-		ooo_drain(s, rs);
+			inorder = true;
+		}
+		if (fin && inorder && !s->full && s->next_seq == p->tcp_seq + p->paylen)
+			take_fin(s, s->next_seq);
+		else
+			ooo_drain(s, rs);
 	}
 	*data = s->buf;
 	*len = s->len;

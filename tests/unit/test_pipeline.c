@@ -721,74 +721,49 @@ static bool rst_past_hole_ends(bool sack, bool far)
 	return play(s, sizeof(s) / sizeof(s[0]), sack, 20000000) == BY_FIREWALL;
 }
 
+
+
 /*
- * SACK negotiated, @n blocks held out of order past a hole, the highest
- * sent first: Linux keeps the four newest SACK blocks (tcp_sack_new_ofo_skb())
- * and takes a RST at the end of the highest of those only
- * (tcp_validate_incoming()). With five the highest is forgotten: a RST at
- * its end gets a challenge ACK and the connection goes on; taken, it ended
- * the flow, and the client's next bytes 20 s on were a new flow (rev24).
- * Returns whether the flow ended.
+ * Past a hole, @n blocks of data (the highest first), a bare FIN past them
+ * when @fin, a RST at @rst, and 20 s on the next bytes in order; SACK on.
+ * Linux takes the RST only at the end of the highest of the four SACK
+ * blocks it keeps (tcp_sack_new_ofo_skb(): a fifth, also a bare FIN queued
+ * out of order, pushes the oldest out; tcp_validate_incoming()); taken
+ * elsewhere, it ended the flow while the connection went on (rev24,
+ * rev24b). Returns whether the flow ended.
  */
-static bool rst_past_sack_blocks_ends(unsigned n)
+static bool rst_past_sack_ends(unsigned n, bool fin, uint32_t rst)
 {
-	static const uint8_t opts[24] = { [12] = 0x60, [20] = 4, [21] = 2, [22] = 1, [23] = 1 };
 	static const uint32_t off[] = { 1000, 100, 200, 300, 400 };
-	struct policy *a = load("allow in tcp id 1\n"
-				"alert tcp any any -> any 80 (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
-	const struct { uint8_t fl; uint32_t seq, ack; const char *data; bool back; } s[] = {
+	struct seg s[16] = {
 		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
 		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "hello", false },
 		{ 0x10, 7001, 1006, "", true },
 	};
-	const unsigned ns = sizeof(s) / sizeof(s[0]);
-	struct config cfg;
-	struct pipeline pl;
-	struct verdict v;
-	struct pkt p;
+	unsigned k = 5;
 
-	config_defaults(&cfg);
-	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
-	for (unsigned i = 0; i < ns + n + 2; i++) {
-		tcp_in(&p, 0x18, NULL);
-		p.dport = 80;
-		p.tcp_win = 65535;
-		p.payload = (const uint8_t *)"zzzz";
-		if (i < ns) {
-			p.tcp_flags = s[i].fl, p.tcp_seq = s[i].seq, p.tcp_ack = s[i].ack;
-			p.payload = (const uint8_t *)s[i].data;
-		} else if (i < ns + n) { /* a block past the hole */
-			p.tcp_seq = 1006 + off[i - ns], p.tcp_ack = 7001;
-		} else if (i == ns + n) { /* the RST at the highest block's end */
-			p.tcp_flags = 0x04, p.tcp_seq = 1006 + 1004, p.tcp_ack = 0, p.payload = (const uint8_t *)"";
-		} else { /* the next bytes, in order */
-			p.tcp_seq = 1006, p.tcp_ack = 7001, p.payload = (const uint8_t *)"EVIL";
-		}
-		p.paylen = (uint32_t)strlen((const char *)p.payload);
-		p.l3hlen = 20, p.l4hlen = 20, p.len = 40 + p.paylen;
-		if (i < ns && (s[i].fl & 0x02)) {
-			p.l4 = opts;
-			p.l4hlen = p.l4len = 24, p.len = 44;
-		}
-		if (i < ns && s[i].back) {
-			turn(&p);
-			p.sport = 80, p.dport = 40000;
-		}
-		pipeline_judge(&pl, &p, i == ns + n + 1 ? 20000000 : 1000 + i, &v);
-		assert_true(v.accept);
-	}
-	pipeline_fini(&pl);
-	policy_free(a);
-	config_free(&cfg);
-	return v.by == BY_FIREWALL;
+	for (unsigned i = 0; i < n; i++)
+		s[k++] = (struct seg){ 0x18, 1006 + off[i], 7001, "zzzz", false };
+	if (fin)
+		s[k++] = (struct seg){ 0x11, 1006 + 1100, 7001, "", false };
+	s[k++] = (struct seg){ 0x04, rst, 0, "", false };
+	s[k++] = (struct seg){ 0x18, 1006, 7001, "EVIL", false };
+	return play(s, k, true, 20000000) == BY_FIREWALL;
+}
+
+static void test_rst_past_sack_fin(void **state)
+{
+	(void)state;
+	assert_false(rst_past_sack_ends(4, true, 2010)); /* the data block the FIN pushed out */
+	assert_true(rst_past_sack_ends(4, true, 2107));	 /* the FIN's own block, the highest */
 }
 
 static void test_rst_past_sack_blocks(void **state)
 {
 	(void)state;
-	assert_true(rst_past_sack_blocks_ends(1));  /* the highest block: Linux takes it */
-	assert_true(rst_past_sack_blocks_ends(4));  /* still among the four it keeps */
-	assert_false(rst_past_sack_blocks_ends(5)); /* forgotten: a challenge ACK */
+	assert_true(rst_past_sack_ends(1, false, 2010));  /* the highest block: Linux takes it */
+	assert_true(rst_past_sack_ends(4, false, 2010));  /* still among the four it keeps */
+	assert_false(rst_past_sack_ends(5, false, 2010)); /* forgotten: a challenge ACK */
 }
 
 static void test_rst_past_hole(void **state)
@@ -826,6 +801,37 @@ static void test_fin_behind_bogus_end(void **state)
 	assert_true(fin_behind_end_closes(0));	    /* the control: no bytes past a hole */
 	assert_true(fin_behind_end_closes(100));    /* in the window: Linux takes the FIN, drops them */
 	assert_true(fin_behind_end_closes(200000)); /* past the window: never held */
+}
+
+/*
+ * A FIN queued ahead of a hole, bytes queued from its number on, then the
+ * hole filled: Linux takes the FIN and purges the bytes after it
+ * (tcp_ofo_queue(), tcp_fin()). The stream took them too and missed the
+ * FIN, so the flow never closed and the client's next connection from the
+ * same port rode it, matched segment by segment (red24b; with @over false,
+ * the control without those bytes). Returns whether that next SYN opened a
+ * flow of its own.
+ */
+static bool fin_ahead_closes(bool over)
+{
+	const struct seg s[] = {
+		{ 0x02, 1000, 0, "", false },	  { 0x12, 7000, 1001, "", true },
+		{ 0x10, 1001, 7001, "", false },  { 0x18, 1001, 7001, "hello", false },
+		{ 0x10, 7001, 1006, "", true },	  { 0x19, 1011, 7001, "aaaaa", false },
+		{ 0x18, 1016, 7001, over ? "bbbbbbbbbb" : "", false },
+		{ 0x18, 1006, 7001, "ccccc", false }, { 0x10, 7001, 1017, "", true },
+		{ 0x11, 7001, 1017, "", true },	  { 0x10, 1017, 7002, "", false },
+		{ 0x02, 90000, 0, "", false },
+	};
+
+	return play(s, sizeof(s) / sizeof(s[0]), false, 0) == BY_FIREWALL;
+}
+
+static void test_fin_ahead_purges(void **state)
+{
+	(void)state;
+	assert_true(fin_ahead_closes(false));
+	assert_true(fin_ahead_closes(true));
 }
 
 /*
@@ -1373,12 +1379,14 @@ int main(void)
 		cmocka_unit_test(test_error_about_lifeline),
 		cmocka_unit_test(test_batch_equals_single),
 		cmocka_unit_test(test_offloaded_reuse_is_new),
+		cmocka_unit_test(test_fin_ahead_purges),
 		cmocka_unit_test(test_ips_drop_outlives_rst),
 		cmocka_unit_test(test_ips_rst_ends_flow),
 		cmocka_unit_test(test_rst_past_hole),
 		cmocka_unit_test(test_fin_behind_bogus_end),
 		cmocka_unit_test(test_dropped_fin_holds),
 		cmocka_unit_test(test_rst_past_sack_blocks),
+		cmocka_unit_test(test_rst_past_sack_fin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
