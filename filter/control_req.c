@@ -714,6 +714,8 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 	const char *res = CTL_R_FAIL;
 	bool kept = true; /* the policy before this one is last-good */
 	bool replaced = c->confirm_ms != 0; /* an unconfirmed one, which last-good is not */
+	char lost[sizeof(c->lost_good)] = ""; /* the running policy, not kept as last-good */
+	bool swapped;
 	int err;
 
 	if (load_args(m, &r, out) < 0 || !(p = load_validate(c, &r, out)))
@@ -739,7 +741,7 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 			dir_of(c));
 		kept = false;
 		/* rollback must not take last-good.pol, older, for the policy replaced here */
-		snprintf(c->lost_good, sizeof(c->lost_good), "%s", c->ops->policy(c->ctx)->hash);
+		snprintf(lost, sizeof(lost), "%s", c->ops->policy(c->ctx)->hash);
 	} else if (!c->confirm_ms) {
 		c->lost_good[0] = '\0';
 	}
@@ -753,7 +755,14 @@ const char *control_req_load(struct control *c, const struct control_msg *m, FIL
 		fputs("warning: cannot expand the includes for persistence\n", out);
 	snprintf(msg, sizeof(msg), "loaded %s sha256 %s%s", r.name, p->hash,
 		 r.confirm_s ? " (awaiting confirm)" : "");
-	if (!load_swap(c, &r, p, msg, out))
+	swapped = load_swap(c, &r, p, msg, out);
+	/*
+	 * Only once that policy no longer runs: refused by the engine, it
+	 * still does, and last-good.pol still holds the one before it.
+	 */
+	if (lost[0] && strcmp(c->ops->policy(c->ctx)->hash, lost))
+		memcpy(c->lost_good, lost, sizeof(lost));
+	if (!swapped)
 		goto out;
 	fputs(diff, out);
 	warn_unqueued(c, out);

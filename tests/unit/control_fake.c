@@ -3,6 +3,7 @@
  * test_control's unit tests and its --fake-engine mode (tests/ctl/run.sh).
  * Included by test_control.c: the Makefile builds one binary per test_*.c.
  */
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,10 @@ static int fake_swap(void *ctx, struct policy *p, enum control_swap_why why, con
 	struct fake_engine *f = ctx;
 
 	(void)msg;
+	if (f->refuse) {
+		policy_free(p);
+		return -EIO;
+	}
 	if (f->pol != f->borrowed)
 		policy_free(f->pol);
 	f->pol = p;

@@ -14,6 +14,7 @@ struct fake_engine {
 	int nflows;
 	uint32_t generation; /* the running policy's: flows decided under another are stale */
 	int killed;
+	int refuse; /* swap_policy() fails with -EIO (the engine refused the policy) */
 	/* after each swap, in the control thread: what else happens meanwhile (a test's) */
 	void (*after_swap)(struct fake_engine *f, enum control_swap_why why);
 };

@@ -947,6 +947,29 @@ static void test_rollback_last_good_stale(void **state)
 }
 
 /*
+ * As test_rollback_last_good_stale, but the engine refuses the new policy:
+ * the running one stays, and last-good.pol still holds the one before it,
+ * so rollback goes there. It was refused, naming a replaced policy that
+ * still ran.
+ */
+static void test_rollback_after_refused_load(void **state)
+{
+	struct srv *s = *state;
+	char tmp[4200];
+
+	expect(s, "LOAD siglen=0 name=old.pol", "deny in any id 4\n", "ok", NULL);
+	expect(s, "LOAD siglen=0 name=good.pol", "deny in any id 5\n", "ok", NULL);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.%d.tmp", s->cfg.state_dir, STATE_LAST_GOOD_FILE,
+		 (int)getpid());
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	s->fe.refuse = 1;
+	expect(s, "LOAD siglen=0 name=bad.pol", "deny in any id 6\n", "fail", "engine refused");
+	s->fe.refuse = 0;
+	expect(s, "ROLLBACK", NULL, "ok", "rolled back to the last-good policy");
+	assert_int_equal(rmdir(tmp), 0);
+}
+
+/*
  * current.pol edited by hand and not (or not successfully) reloaded: state.meta
  * still names the running policy, but the deadline of a --confirm load would
  * roll back to the edit (last-good is made of current.pol) - to the empty
@@ -1098,6 +1121,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_confirm_unwritable, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_load_last_good_unwritable, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_last_good_stale, srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_after_refused_load, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_load_current_edited, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_reset_and_table, srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_table_keeps_negation_family, srv_setup, srv_teardown),
