@@ -171,17 +171,34 @@ static void test_window(void **state)
 		{ true, 99, 0, TCPF_SYN, 64240, 7, 0, "", 0 },
 		{ false, 5000, 100, SA, 5, 3, 0, "", 0 },
 		{ true, 100, 5001, TCPF_ACK, 502, -1, 0, "", 0 },
-		{ false, 5001, 100, TCPF_ACK, 1, -1, 0, "", 0 }, /* 1 << 3, up to 7 more: to 115 */
+		{ false, 5001, 100, TCPF_ACK, 2, -1, 0, "", 0 }, /* 2 << 3: to 116 */
 		{ true, 100, 5001, PA, 502, -1, 0, "xxxxxxxxxx", 0 },
-		{ true, 110, 5001, PA, 502, -1, 0, "xxATT", 0 },  /* past the SYN-ACK's 5 bytes */
-		{ true, 115, 5001, PA, 502, -1, 0, "ZZZyy", 0 },  /* the decoy, at the edge */
-		{ false, 5001, 115, TCPF_ACK, 100, -1, 0, "", 0 },
-		{ true, 115, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+		{ true, 110, 5001, PA, 502, -1, 0, "xxxATT", 0 }, /* past the SYN-ACK's 5 bytes */
+		{ true, 116, 5001, PA, 502, -1, 0, "ZZZyy", 0 },  /* the decoy, at the edge */
+		{ false, 5001, 116, TCPF_ACK, 100, -1, 0, "", 0 },
+		{ true, 116, 5001, PA, 502, -1, 0, "ACKyy", 0 },
+	};
+
+	/* the decoy at the edge the scaled field says exactly: no slack past it (red24b) */
+	const struct seg exact[] = {
+		{ true, 99, 0, TCPF_SYN, 64240, 7, 0, "", 0 },
+		{ false, 5000, 100, SA, 5, 3, 0, "", 0 },
+		{ true, 100, 5001, TCPF_ACK, 502, -1, 0, "", 0 },
+		{ false, 5001, 100, TCPF_ACK, 1, -1, 0, "", 0 }, /* 1 << 3: to 108 */
+		{ true, 100, 5001, PA, 502, -1, 0, "xxxxxATT", 0 },
+		{ true, 108, 5001, PA, 502, -1, 0, "ZZZyy", 0 },  /* the decoy, at the edge */
+		{ false, 5001, 108, TCPF_ACK, 100, -1, 0, "", 0 },
+		{ true, 108, 5001, PA, 502, -1, 0, "ACKyy", 0 },
 	};
 
 	(void)state;
 	assert_true(alerts(plain, sizeof(plain) / sizeof(plain[0])));
 	assert_true(alerts(scaled, sizeof(scaled) / sizeof(scaled[0])));
+	assert_true(alerts(exact, sizeof(exact) / sizeof(exact[0])));
+	/* with net.ipv4.tcp_shrink_window = 1 Linux keeps up to 2^shift - 1 bytes more: the decoy too */
+	pkt_kernel.shrink_window = true;
+	assert_false(alerts(exact, sizeof(exact) / sizeof(exact[0])));
+	pkt_kernel.shrink_window = false;
 }
 
 /*
