@@ -244,19 +244,20 @@ const char *control_req_stats(struct control *c, const struct control_msg *m, FI
 	if (!s)
 		return CTL_R_FAIL;
 	nk = read_kqueues(kq, CONTROL_MAX_QUEUES);
-	if (control_msg_has(m, "json"))
+	if (control_msg_has(m, "json")) {
 		stats_json(s, kq, nk, out);
-	else if (control_msg_has(m, "prometheus"))
+	} else if (control_msg_has(m, "prometheus")) {
 		stats_prom(s, kq, nk, out);
-	if (control_msg_has(m, "prometheus") && c->ops->status) {
-		struct control_status *st = calloc(1, sizeof(*st));
+		if (c->ops->status) {
+			struct control_status *st = calloc(1, sizeof(*st));
 
-		if (st && c->ops->status(c->ctx, st) == 0)
-			status_prom(st, out);
-		free(st);
-	}
-	else
+			if (st && c->ops->status(c->ctx, st) == 0)
+				status_prom(st, out);
+			free(st);
+		}
+	} else {
 		stats_text(s, kq, nk, out);
+	}
 	free(s->rules);
 	free(s);
 	return CTL_R_OK;

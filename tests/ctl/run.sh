@@ -98,6 +98,8 @@ run e1 show; check show has "$T/out" "allow in tcp to any port 2222 id 1"
 run e1 show --counters; check show_counters has "$T/out" "id 3  # 103 packets"
 run e1 stats --prometheus; check stats_prometheus has "$T/out" 'lifeline_packets_total{verdict="drop"} 1'
 run e1 stats --json; check stats_json has "$T/out" '"dropped":1'
+# one JSON document, nothing after it (211b5bc's else went to the prometheus status block: text followed)
+check stats_json_alone python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out"
 # the lifeline the kernel passes is not counted: said, not left to read as "lifeline 0 passed"
 run e1 stats; check stats_lifeline_uncounted has "$T/out" "^by (what reached the engine; the kernel's lifeline rules pass heartbeat, DHCP, DNS and PMTU packets unseen and uncounted"
 run e1 stats --prometheus; check stats_prometheus_lifeline_help has "$T/out" '^# HELP lifeline_reason_total .*heartbeat, dhcp, dns and pmtu passed by the kernel.s lifeline rules are not counted'
