@@ -107,16 +107,16 @@ static void learn(struct ips_tcp *t, const struct pkt *p, int d, const struct pk
 	}
 	/*
 	 * The field says Linux's window exactly: tcp_select_window() keeps
-	 * rcv_wnd a multiple of 2^shift (ALIGN() in it and in
-	 * __tcp_select_window()), unless net.ipv4.tcp_shrink_window is 1 (not
-	 * the default; the engine reads it at start: pkt_kernel). A slack of
-	 * 2^shift - 1 bytes past it, always taken before, let a decoy at the
-	 * real edge, which Linux drops, stand for the bytes sent there once
-	 * the window opened: 1,023 bytes with the shift of 10 a Linux host
-	 * offers (red24b, live).
+	 * rcv_wnd a multiple of 2^shift (ALIGN() there and in
+	 * __tcp_select_window()), and so does net.ipv4.tcp_shrink_window = 1
+	 * (round_down()/ALIGN() at its shrink_window_allowed label): no slack
+	 * past it. A slack of 2^shift - 1 bytes let a decoy at the real edge,
+	 * which Linux drops, stand for the bytes sent there once the window
+	 * opened: 1,023 bytes with the shift of 10 a Linux host offers
+	 * (red24b, live). (A window that sysctl lets shrink is not followed:
+	 * the edge stays at its highest.)
 	 */
-	uint32_t win = (uint32_t)p->tcp_win << sh,
-		 edge = p->tcp_ack + win + (pkt_kernel.shrink_window ? (1u << sh) - 1 : 0);
+	uint32_t win = (uint32_t)p->tcp_win << sh, edge = p->tcp_ack + win;
 
 	if (!(sd->has & ITS_EDGE) || after(edge, sd->edge))
 		sd->edge = edge;

@@ -145,20 +145,6 @@ int kernel_probe_auth_parse(void)
 	return major > 6 || (major == 6 && minor >= 7);
 }
 
-/* net.ipv4.tcp_shrink_window of this network namespace is 1 (absent before 6.5: 0). */
-static bool shrink_window(void)
-{
-	FILE *f = fopen("/proc/sys/net/ipv4/tcp_shrink_window", "re");
-	int v = 0;
-
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v == 1;
-}
-
 void kernel_features(const struct config *c, bool live, char *how, size_t n)
 {
 	const char *h_ao, *h_mip6;
@@ -173,10 +159,9 @@ void kernel_features(const struct config *c, bool live, char *how, size_t n)
 	 */
 	v = live ? kernel_probe_auth_parse() : 0;
 	pkt_kernel.auth_parse = pkt_kernel.tcp_ao || v != 0;
-	pkt_kernel.shrink_window = live && shrink_window();
 	if (how && n)
 		snprintf(how, n, "kernel: TCP-AO %s (%s), Mobile IPv6 %s (%s), authentication "
-			 "options parsed on every segment %s (6.7+), tcp_shrink_window %d",
+			 "options parsed on every segment %s (6.7+)",
 			 pkt_kernel.tcp_ao ? "yes" : "no", h_ao, pkt_kernel.mip6 ? "yes" : "no",
-			 h_mip6, pkt_kernel.auth_parse ? "yes" : "no", pkt_kernel.shrink_window);
+			 h_mip6, pkt_kernel.auth_parse ? "yes" : "no");
 }

@@ -117,12 +117,6 @@ struct pkt_kernel {
 	 * found no signature in them, and the segment was taken.
 	 */
 	bool auth_parse;
-	/*
-	 * net.ipv4.tcp_shrink_window = 1 (6.5+, not the default): the window
-	 * Linux keeps is no multiple of 2^shift, and may end up to 2^shift - 1
-	 * bytes past what its scaled field says (ips_tcp.c learn()).
-	 */
-	bool shrink_window;
 };
 extern struct pkt_kernel pkt_kernel;
 

@@ -182,8 +182,7 @@ static void test_kernel_features(void **state)
 	assert_true(pkt_kernel.mip6);
 	assert_true(pkt_kernel.auth_parse);
 	assert_string_equal(how, "kernel: TCP-AO yes (replay default), Mobile IPv6 yes (replay "
-			    "default), authentication options parsed on every segment yes (6.7+), "
-			    "tcp_shrink_window 0");
+			    "default), authentication options parsed on every segment yes (6.7+)");
 	assert_int_equal(config_load_string(&c, "k.conf", "kernel-tcp-ao no\nkernel-mip6 no\n", &e), 0);
 	/* replay: a kernel before 6.7; live, the release decides the parse */
 	kernel_features(&c, false, how, sizeof(how));
@@ -191,8 +190,7 @@ static void test_kernel_features(void **state)
 	assert_false(pkt_kernel.mip6);
 	assert_false(pkt_kernel.auth_parse);
 	assert_string_equal(how, "kernel: TCP-AO no (config), Mobile IPv6 no (config), "
-			    "authentication options parsed on every segment no (6.7+), "
-			    "tcp_shrink_window 0");
+			    "authentication options parsed on every segment no (6.7+)");
 	kernel_features(&c, true, how, sizeof(how));
 	assert_false(pkt_kernel.tcp_ao);
 	assert_false(pkt_kernel.mip6);
