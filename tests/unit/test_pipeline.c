@@ -639,14 +639,15 @@ struct seg {
 
 /*
  * Judge @n segments, segment i at 1000 + i us (the last at @last_us when
- * not 0), under a policy that allows them and alerts on EVIL to port 80,
- * each accepted; their SYNs offer SACK when @sack. How the last was
- * judged: BY_FIREWALL when it opened a flow.
+ * not 0), under @rules (NULL: allow them and alert on EVIL to port 80);
+ * the first @accepted are accepted, the rest dropped. Their SYNs offer
+ * SACK when @sack. The last one's verdict.
  */
-static enum ll_by play(const struct seg *s, size_t n, bool sack, uint64_t last_us)
+static struct verdict play_rules(const char *rules, const struct seg *s, size_t n, bool sack,
+				 uint64_t last_us, size_t accepted)
 {
 	static const uint8_t opts[24] = { [12] = 0x60, [20] = 4, [21] = 2, [22] = 1, [23] = 1 };
-	struct policy *a = load("allow in tcp id 1\n"
+	struct policy *a = load(rules ? rules : "allow in tcp id 1\n"
 				"alert tcp any any -> any 80 (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
 	struct config cfg;
 	struct pipeline pl;
@@ -670,12 +671,18 @@ static enum ll_by play(const struct seg *s, size_t n, bool sack, uint64_t last_u
 			p.sport = 80, p.dport = 40000;
 		}
 		pipeline_judge(&pl, &p, last_us && i + 1 == n ? last_us : 1000 + i, &v);
-		assert_true(v.accept);
+		assert_int_equal(v.accept, i < accepted);
 	}
 	pipeline_fini(&pl);
 	policy_free(a);
 	config_free(&cfg);
-	return v.by;
+	return v;
+}
+
+/* As play_rules() with its own rules, each segment accepted: how the last was judged. */
+static enum ll_by play(const struct seg *s, size_t n, bool sack, uint64_t last_us)
+{
+	return play_rules(NULL, s, n, sack, last_us, n).by;
 }
 
 /*
@@ -847,48 +854,41 @@ static void test_fin_ahead_purges(void **state)
  */
 static bool dropped_fin_holds(bool far, bool ahead)
 {
-	struct policy *a = load("allow in tcp id 1\n"
-				"drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; "
-				"content:\"GET EVIL\"; sid:7;)\n");
-	const struct { uint8_t fl; uint32_t seq, ack; const char *data; bool back; } s[] = {
+	const struct seg s[] = {
 		{ 0x02, 1000, 0, "", false },	   { 0x12, 7000, 1001, "", true },
 		{ 0x10, 1001, 7001, "", false },  { 0x18, 1001 + 200000, 7001, far ? "zzzz" : "", false },
 		{ ahead ? 0x11 : 0x10, 1009, 7001, "", false },
 		{ ahead ? 0x18 : 0x19, 1001, 7001, "GET EVIL", false },
+		{ 0x19, 1001, 7001, "GET EVIL", false }, /* the bytes and the FIN again, 121 s on */
 	};
-	const unsigned n = sizeof(s) / sizeof(s[0]);
-	struct config cfg;
-	struct pipeline pl;
-	struct verdict v;
-	struct pkt p;
+	const size_t n = sizeof(s) / sizeof(s[0]);
 
-	config_defaults(&cfg);
-	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
-	for (unsigned i = 0; i < n; i++) {
-		tcp_in(&p, s[i].fl, NULL);
-		p.dport = 80;
-		p.tcp_seq = s[i].seq, p.tcp_ack = s[i].ack, p.tcp_win = 65535;
-		p.payload = (const uint8_t *)s[i].data, p.paylen = (uint32_t)strlen(s[i].data);
-		p.l3hlen = 20, p.l4hlen = 20, p.len = 40 + p.paylen;
-		if (s[i].back) {
-			turn(&p);
-			p.sport = 80, p.dport = 40000;
-		}
-		pipeline_judge(&pl, &p, 1000 + i, &v);
-		assert_true(v.accept == (i < n - 1));
-	}
-	assert_int_equal(v.by, BY_IPS);
-	p.tcp_flags = 0x19; /* the bytes and the FIN again */
-	pipeline_judge(&pl, &p, 1000 + n + 121 * 1000000ull, &v);
-	pipeline_fini(&pl);
-	policy_free(a);
-	config_free(&cfg);
-	return !v.accept;
+	return !play_rules("allow in tcp id 1\n"
+			   "drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; "
+			   "content:\"GET EVIL\"; sid:7;)\n",
+			   s, n, false, 1000 + n + 121 * 1000000ull, n - 2).accept;
+}
+
+/* The FIN in order on the segment the IPS drops: the flow's own record moved it (flow_update()). */
+static bool dropped_fin_in_order_holds(void)
+{
+	const struct seg s[] = {
+		{ 0x02, 1000, 0, "", false },	   { 0x12, 7000, 1001, "", true },
+		{ 0x10, 1001, 7001, "", false },   { 0x19, 1001, 7001, "GET EVIL", false },
+		{ 0x19, 1001, 7001, "GET EVIL", false }, /* again, 121 s on */
+	};
+	const size_t n = sizeof(s) / sizeof(s[0]);
+
+	return !play_rules("allow in tcp id 1\n"
+			   "drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; "
+			   "content:\"GET EVIL\"; sid:7;)\n",
+			   s, n, false, 1000 + n + 121 * 1000000ull, n - 2).accept;
 }
 
 static void test_dropped_fin_holds(void **state)
 {
 	(void)state;
+	assert_true(dropped_fin_in_order_holds());
 	assert_true(dropped_fin_holds(false, false)); /* the FIN on the dropped segment */
 	assert_true(dropped_fin_holds(true, false));  /* ...behind bytes past the window */
 	assert_true(dropped_fin_holds(false, true));  /* the dropped bytes fill the hole before it */
