@@ -326,7 +326,8 @@ static bool ooo_add(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t
 	g->seq = seq;
 	g->len = n;
 	g->fin = fin;
-	memcpy(g->data, d, n);
+	if (n) /* a bare FIN queued ahead of a hole brings no bytes (and may bring no buffer) */
+		memcpy(g->data, d, n);
 	while (*pp && (int32_t)((*pp)->seq - seq) < 0)
 		pp = &(*pp)->next;
 	/*
