@@ -247,6 +247,7 @@ static int op_flows(void *ctx, bool (*visit)(void *arg, const struct flow *f, bo
 {
 	struct engine *e = ctx;
 
+	ips_stream_pool_off(); /* a killed flow's stream buffers go back to malloc, not to this thread */
 	for (uint32_t i = 0; i < e->nworkers; i++) {
 		struct worker *w = &e->workers[i];
 		uint32_t from = 0;
@@ -273,6 +274,7 @@ static int op_explain(void *ctx, struct pkt *p, struct verdict *v)
 	const struct snap *s;
 	int err;
 
+	ips_stream_pool_off();
 	pthread_mutex_lock(&e->lock);
 	s = atomic_load(&e->snap);
 	err = pipeline_init(&pl, s->cfg, s->policy);

@@ -68,7 +68,10 @@ uint64_t ips_stream_memcap_hits(void)
  * capture (HTTP/TLS/DNS, 1,000 rules) page faults and malloc took a third
  * of the CPU time. Up to POOL_MAX idle bytes per thread stay for reuse,
  * outside the memcap (which bounds the bytes streams hold); the rest goes
- * back to malloc. A thread's pool is freed when it exits.
+ * back to malloc. A thread's pool is freed when it exits. A thread that
+ * judges no packets (the control thread: `flows --kill` frees a worker's
+ * streams, explain builds one) keeps none: its pool would only ever fill,
+ * up to POOL_MAX for the life of the engine, with buffers no worker reuses.
  */
 #define POOL_MIN_SHIFT 12
 #define POOL_CLASSES 13 /* 4 KiB .. 16 MiB */
@@ -77,6 +80,7 @@ uint64_t ips_stream_memcap_hits(void)
 struct pool {
 	void *head[POOL_CLASSES]; /* free lists, linked through each buffer's first bytes */
 	uint64_t bytes;
+	bool off;                 /* ips_stream_pool_off(): malloc() and free() only */
 };
 
 static _Thread_local struct pool pool;
@@ -121,8 +125,8 @@ static void *buf_get(int c, uint32_t size)
 {
 	void *b;
 
-	if (c < 0)
-		return malloc(size);
+	if (c < 0 || pool.off)
+		return malloc(size); /* in a class, @size is the class's (grow()) */
 	if ((b = pool.head[c])) {
 		memcpy(&pool.head[c], b, sizeof(void *));
 		pool.bytes -= 1u << (POOL_MIN_SHIFT + c);
@@ -137,13 +141,24 @@ static void buf_put(void *b, uint32_t size)
 {
 	int c = b ? pool_class(size) : -1;
 
-	if (c < 0 || (1u << (POOL_MIN_SHIFT + c)) != size || pool.bytes + size > POOL_MAX) {
+	if (c < 0 || (1u << (POOL_MIN_SHIFT + c)) != size || pool.bytes + size > POOL_MAX || pool.off) {
 		free(b);
 		return;
 	}
 	memcpy(b, &pool.head[c], sizeof(void *));
 	pool.head[c] = b;
 	pool.bytes += size;
+}
+
+void ips_stream_pool_off(void)
+{
+	pool_drain(NULL);
+	pool.off = true;
+}
+
+uint64_t ips_stream_pool_bytes(void)
+{
+	return pool.bytes;
 }
 
 struct ips_stream *ips_stream_new(void)

@@ -524,6 +524,10 @@ bool ips_stream_start(const struct ips_stream *s, uint32_t *start);
 struct ips_stream *ips_stream_new(void);
 void ips_stream_free(struct ips_stream *s);
 uint64_t ips_stream_mem(void);
+/* ips_stream_pool_off() - this thread judges no packets: its stream buffers skip the pool. */
+void ips_stream_pool_off(void);
+/* ips_stream_pool_bytes() - idle stream buffer bytes this thread's pool keeps for reuse. */
+uint64_t ips_stream_pool_bytes(void);
 /* ips_stream_memcap_hits() - streams cut short by stream_memcap, since the start. */
 uint64_t ips_stream_memcap_hits(void);
 

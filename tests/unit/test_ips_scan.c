@@ -1,4 +1,5 @@
 /* test_ips_scan.c - ips_scan(): actions, flow keywords, flowbits, thresholds, header tests, TCP streams. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -491,6 +492,50 @@ static void test_stream_rst_frees(void **state)
 	env_close(&e);
 }
 
+/* A thread that judges no packets frees a worker's flow, as `flows --kill` does: its pool bytes after. */
+static void *free_off_pool(void *arg)
+{
+	static uint64_t kept;
+
+	ips_stream_pool_off();
+	ips_flow_free(arg);
+	kept = ips_stream_pool_bytes();
+	return &kept;
+}
+
+/*
+ * The control thread's `flows --kill` of inspected flows freed their stream
+ * buffers into its own pool, which nothing there ever takes from: up to
+ * 32 MiB held for the engine's life (code24). A worker keeps its own for
+ * reuse; a thread that said it judges nothing keeps none.
+ */
+static void test_stream_pool_control_thread(void **state)
+{
+	struct env e;
+	uint64_t before, pooled;
+	pthread_t th;
+	void *kept;
+
+	(void)state;
+	stream_with_bytes(&e, &before);
+	pooled = ips_stream_pool_bytes();
+	assert_int_equal(pthread_create(&th, NULL, free_off_pool, e.f.ips), 0);
+	assert_int_equal(pthread_join(th, &kept), 0);
+	e.f.ips = NULL;
+	assert_int_equal(*(uint64_t *)kept, 0);
+	assert_int_equal(ips_stream_mem(), before); /* the memory went, not only the count */
+	assert_int_equal(ips_stream_pool_bytes(), pooled);
+	env_close(&e);
+
+	/* this thread, a worker here, keeps what it frees */
+	stream_with_bytes(&e, &before);
+	pooled = ips_stream_pool_bytes();
+	ips_flow_free(e.f.ips);
+	e.f.ips = NULL;
+	assert_true(ips_stream_pool_bytes() > pooled);
+	env_close(&e);
+}
+
 /*
  * A stream that ends with its FIN gives its buffer back with that segment:
  * the side's next segment, which used to do it, may never come (64 closed
@@ -794,6 +839,7 @@ int main(void)
 		cmocka_unit_test(test_stream_out_of_order), cmocka_unit_test(test_stream_retransmit),
 		cmocka_unit_test(test_stream_insertion), cmocka_unit_test(test_stream_syn_ack_sets_start),
 		cmocka_unit_test(test_stream_rst_frees), cmocka_unit_test(test_stream_fin_frees),
+		cmocka_unit_test(test_stream_pool_control_thread),
 		cmocka_unit_test(test_stream_ooo_same_seq), cmocka_unit_test(test_established_before_ips),
 		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_memcap_ooo), cmocka_unit_test(test_stream_growth_and_reuse),	cmocka_unit_test(test_stream_depth),
 		cmocka_unit_test(test_may_match),
