@@ -634,7 +634,7 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 		if (diff <= 0) {
 			append(s, rs, p->tcp_seq, p->payload, p->paylen), whole = diff == 0;
 			/* tcp_data_queue(): its FIN counts when it ends past rcv_nxt, before the queue */
-			inorder = (uint32_t)-diff <= p->paylen;
+			inorder = -(uint32_t)diff <= p->paylen; /* diff may be INT32_MIN */
 		} else if (!ooo_add(s, rs, p->tcp_seq, p->payload, p->paylen, fin)) {
 			resync(s, rs, p->tcp_seq, p->payload, p->paylen), before = 0, whole = true;
 			inorder = true;
