@@ -231,6 +231,12 @@ int lifeline_match_icmp(const struct pkt *p)
 	return -1;
 }
 
+/* is_dns(), which needs port 53 on one side: most packets are ruled out without the call. */
+static inline bool port53_dns(const struct lifeline *l, const struct pkt *p, uint64_t now_us)
+{
+	return (p->dport == DNS_PORT || p->sport == DNS_PORT) && is_dns(l, p, now_us);
+}
+
 int lifeline_match(const struct lifeline *l, const struct pkt *p, uint64_t now_us)
 {
 	/* the pipeline reassembles first; a lone fragment proves nothing */
@@ -242,7 +248,7 @@ int lifeline_match(const struct lifeline *l, const struct pkt *p, uint64_t now_u
 			return -1;
 		if (is_heartbeat(l, p))
 			return R_HEARTBEAT;
-		return is_dns(l, p, now_us) ? R_DNS : -1;
+		return port53_dns(l, p, now_us) ? R_DNS : -1;
 	case IPPROTO_UDP_:
 		if (!p->l4_ok)
 			return -1;
@@ -250,7 +256,7 @@ int lifeline_match(const struct lifeline *l, const struct pkt *p, uint64_t now_u
 			return R_DHCP;
 		if (p->family == 6 && ports_pair(p, DHCP6_CLIENT, DHCP6_SERVER))
 			return R_DHCP;
-		return is_dns(l, p, now_us) ? R_DNS : -1;
+		return port53_dns(l, p, now_us) ? R_DNS : -1;
 	default:
 		return lifeline_match_icmp(p);
 	}
