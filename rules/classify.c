@@ -52,13 +52,16 @@
  * and children beside it (classify_layout.c), walked in lock step so their
  * cache misses overlap. A cut along an address whose node region lies in
  * one aligned 2^32 block (every node of the IPv4 set) keeps only the low
- * 32 bits, like ports: a node is then header, <= 16 thresholds compared 4
- * at a time (SSE2) and child offsets, ~144 bytes instead of ~320. A leaf
+ * 32 bits, like ports: a node is then header, 16 thresholds (UINT32_MAX
+ * pads the <= 15 real ones) compared in 4 SSE2 compares packed into one
+ * mask, and 17 child offsets, 160 bytes instead of ~320. A leaf
  * entry carries ports, protocol and direction; in the IPv4 set also both
  * addresses, so a box is read only when it has TCP flags, ICMP type/code,
  * an interface or a hull to test, or a log-only id to report: the deciding
  * box is read once, at the end, for its action and rule (never the rule
- * itself). An IPv4 leaf of 8 entries or more is stored column-wise in
+ * itself). An IPv4 leaf of fewer than 8 entries is rows of 32 bytes, the
+ * box word and the 7 column lanes below, tested in two SSE2 loads
+ * (row_pass()). An IPv4 leaf of 8 entries or more is stored column-wise in
  * groups of 4 entries (classify_layout.c): box indices, then one 16-byte
  * word per field, bounds biased so that one SSE2 compare per column tests
  * 4 entries (scan4()): in a fw lookup's wildcard leaf, ~30 instructions
@@ -172,6 +175,54 @@
  * instructions, acl +2%), and a descent that drops finished walks from
  * its turns (instructions unchanged).
  *
+ * Fewer instructions per step and per entry, and dead boxes dropped
+ * (session 25; callgrind, 20,000 keys of each new-flow capture x 5,
+ * fw_classify_batch() only, non-LTO build; before -> after):
+ * - 32-bit cut nodes always 16 thresholds (UINT32_MAX pads) and 17
+ *   children: step() is 4 SSE2 compares packed into one mask instead of a
+ *   loop over n / 4 words: fw 3,339 -> 2,956, acl 2,288 -> 1,917, ipc
+ *   2,402 -> 2,051 instructions a lookup; fw classifier 29.7 -> 30.5 MiB;
+ *   bench_classify fw 0.82, acl 0.89, ipc 0.94 of HEAD (5 pairs).
+ * - IPv4 leaves under 8 entries as rows of the column lanes (row_pass(),
+ *   two SSE2 loads an entry, against 11 scalar compares): fw 2,903, acl
+ *   1,790, ipc 1,905.
+ * - Boxes contained in an earlier deciding `any` box of their direction
+ *   and protocol go in no tree (classify_build.c: dead_boxes()). In the
+ *   bench sets of that time every `allow` rule (priority 0, ranked last)
+ *   lay under a `deny priority 0 in|out PROTO` rule, ~52% of each set's
+ *   rules (a generator fault, fixed since: the figures in this item and
+ *   the next are on those sets); the random policies of test_classify:
+ *   52 -> 34 MB. acl 1,710, ipc 1,827,
+ *   fw 2,900 (unchanged), classifiers 29.7/21.7/21.8 -> 23.5/18.8/18.8
+ *   MiB, compile 0.68-0.69/0.58-0.66/0.56-0.59 -> 0.53-0.56/0.49-0.57/
+ *   0.48-0.57 s CPU (bench_replay, 3 runs each). The work shares
+ *   (WORK_MAX, the entry budget) still count the dead boxes: without
+ *   that, fw's wildcard tree got their share, fw 2,636 instructions but
+ *   48.9 MiB, and 3-7% slower than with the old shares (4 pairs).
+ * All three, against HEAD, bench_classify alternating old and new, 5
+ * pairs, medians: fw_100000 425 -> 321 ns (ratio 0.76), acl 292 -> 222
+ * (0.76), ipc 316 -> 228 (0.70); hot key (DISTINCT 1) fw 187-192 ->
+ * 147-150; fw_10 64-65 -> 62-64. bench_replay, 3 alternating runs each,
+ * medians, new-flow `policy` x empty: fw 0.23 -> 0.27, acl 0.27 -> 0.33,
+ * ipc 0.29 -> 0.36 (classify alone x empty 0.27/0.32/0.33 -> 0.36/0.45/
+ * 0.49). On the sets as generated since (no deciding catch-all: no dead
+ * rule; classifiers fw 50.0 -> 55.8 MiB, acl/ipc ~22 either way, fw
+ * compile 1.03-1.05 s CPU), bench_classify, 3 pairs: fw 401-421 ->
+ * 347-373 ns (0.87), acl 253-259 -> 208-226 (0.84), ipc 290-293 ->
+ * 232-236 (0.80), the same results; bench_replay new-flow `policy` x
+ * empty, one run each: fw 0.23 -> 0.24, acl 0.29 -> 0.31, ipc 0.28 ->
+ * 0.31. Issue #3's 0.5 stays out of reach: ~1,700-2,900 instructions a
+ * lookup remain, ~45% of them the descent (21 steps fw, 15 acl/ipc, ~45
+ * instructions each with the lock-step bookkeeping), ~40% leaf scans
+ * (fw: the wildcard and log-only leaves), ~320 per key fixed (projection,
+ * start, conclusion). Tried and dropped in that session:
+ * - The cover as the initial best (dead_boxes()'s table, 2 KiB): a key
+ *   starts with best = the first box every key of its direction and
+ *   protocol matches, trees whose minbox ranks after it not walked. No
+ *   tree is ever skipped (each holds a priority-4 box of every class)
+ *   and the scans were already short: +1.8% instructions (fw 2,684 against
+ *   2,636, acl 1,731 against 1,710, ipc 1,859 against 1,827).
+ *
  * Bit-vector schemes were not chosen: 100,000 rules give ~200,000
  * elementary intervals per address, 2.5 GB of vectors before aggregation.
  * Tuple space grows with the number of distinct (prefix, range) shapes,
@@ -202,6 +253,7 @@ struct ckey {
 	uint16_t iface;
 	const struct fw_key *k;
 	uint32_t col[COL__N]; /* IPv4 keys: the key as each leaf column holds it (classify_layout.c) */
+	uint32_t row[8] __attribute__((aligned(16))); /* INT32_MAX, then col[]: a row's lanes */
 };
 
 /*
@@ -268,6 +320,8 @@ static void key_project(const struct cls *c, const struct fw_key *k, struct ckey
 	q->col[COL_P2] = (uint32_t)(q->p2 ^ 0x8000u) | (uint32_t)((uint16_t)~q->p2 ^ 0x8000u) << 16;
 	q->col[COL_PD] = (uint32_t)(q->proto ^ 0x80u) | (uint32_t)((uint8_t)~q->proto ^ 0x80u) << 8 |
 			 (uint32_t)(q->dir ^ 0x80u) << 16 | (uint32_t)((uint8_t)~q->dir ^ 0x80u) << 24;
+	q->row[0] = INT32_MAX;
+	memcpy(q->row + 1, q->col, sizeof(q->col));
 }
 
 static bool addr_in(const struct addr_match *m, ll_ip a)
@@ -351,7 +405,7 @@ static void log_add(uint32_t *v, uint32_t *n, uint32_t id)
 }
 
 /* The number of the @n sorted 32-bit thresholds at @t that are <= @v (@t readable in whole words). */
-static uint32_t cut32(const uint32_t *t, uint32_t n, uint32_t v)
+static __attribute__((unused)) uint32_t cut32(const uint32_t *t, uint32_t n, uint32_t v)
 {
 #ifdef __SSE2__
 	const __m128i bias = _mm_set1_epi32(INT32_MIN);
@@ -388,8 +442,23 @@ static const struct cls_hdr *step(const struct cls *c, const struct cls_hdr *h,
 			i += v >= t[j];
 		words = h->n;
 	} else {
-		i = cut32((const uint32_t *)t, h->n, (uint32_t)q->x[h->dim]);
-		words = (h->n + 3u) / 4;
+#ifdef __SSE2__
+		/* 16 thresholds, UINT32_MAX pads (classify_layout.c): 4 compares, one mask */
+		const __m128i bias = _mm_set1_epi32(INT32_MIN);
+		const __m128i x = _mm_xor_si128(_mm_set1_epi32((int)(uint32_t)q->x[h->dim]), bias);
+		const __m128i *w = (const __m128i *)t;
+		__m128i g0 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_load_si128(w), bias), x);
+		__m128i g1 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_load_si128(w + 1), bias), x);
+		__m128i g2 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_load_si128(w + 2), bias), x);
+		__m128i g3 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_load_si128(w + 3), bias), x);
+		uint32_t gt = (uint32_t)_mm_movemask_epi8(
+			_mm_packs_epi16(_mm_packs_epi32(g0, g1), _mm_packs_epi32(g2, g3)));
+
+		i = (uint32_t)__builtin_ctz(gt | 1u << 16);
+#else
+		i = cut32((const uint32_t *)t, 16, (uint32_t)q->x[h->dim]);
+#endif
+		words = 4;
 	}
 	return (const struct cls_hdr *)&c->code[((const uint32_t *)(t + words))[i]];
 }
@@ -402,14 +471,32 @@ static bool ent_hit(const struct cls_ent *e, const struct ckey *q)
 	       (e->dir & q->dir);
 }
 
-static bool ent4_hit(const struct cls_ent4 *e, const struct ckey *q)
+/* A row of a small IPv4 leaf (classify_layout.c): does the key pass all its columns? */
+static bool row_pass(const uint32_t *r, const struct ckey *q)
 {
-	const struct cls_ent *f = &e->e;
+#ifdef __SSE2__
+	/* lane 0 of the first word is the box word: the key's INT32_MAX never fails it */
+	const __m128i m32 = _mm_set_epi32(0, 0, 0, -1), m16 = _mm_set_epi32(0, -1, -1, 0);
+	__m128i a = _mm_load_si128((const __m128i *)r), b = _mm_load_si128((const __m128i *)r + 1);
+	__m128i fa = _mm_cmpgt_epi32(a, _mm_load_si128((const __m128i *)q->row));
+	__m128i kb = _mm_load_si128((const __m128i *)q->row + 1);
+	__m128i fb = _mm_or_si128(_mm_and_si128(_mm_cmpgt_epi32(b, kb), m32),
+				  _mm_and_si128(_mm_cmpgt_epi16(b, kb), m16));
 
-	return (q->s4 >= e->slo) & (q->s4 <= e->shi) & (q->d4 >= e->dlo) & (q->d4 <= e->dhi) &
-	       (q->p1 >= f->plo[0]) & (q->p1 <= f->phi[0]) & (q->p2 >= f->plo[1]) &
-	       (q->p2 <= f->phi[1]) & (q->proto >= f->protolo) & (q->proto <= f->protohi) &
-	       ((f->dir & q->dir) != 0);
+	fb = _mm_or_si128(fb, _mm_andnot_si128(_mm_or_si128(m32, m16), _mm_cmpgt_epi8(b, kb)));
+	return _mm_movemask_epi8(_mm_or_si128(fa, fb)) == 0;
+#else
+	for (uint32_t col = 0; col < COL__N; col++) {
+		uint32_t e = r[1 + col], v = q->col[col];
+
+		if (col < COL_P1 ? (int32_t)e > (int32_t)v :
+		    col < COL_PD ? (int16_t)e > (int16_t)v || (int16_t)(e >> 16) > (int16_t)(v >> 16) :
+				   (int8_t)e > (int8_t)v || (int8_t)(e >> 8) > (int8_t)(v >> 8) ||
+				   (int8_t)(e >> 16) > (int8_t)(v >> 16) || (int8_t)(e >> 24) > (int8_t)(v >> 24))
+			return false;
+	}
+	return true;
+#endif
 }
 
 /* Start @n lookups: the keys' trees and their roots. */
@@ -575,11 +662,12 @@ static void scan(const struct policy *p, const struct cls *c, const struct cls_h
 		return;
 	}
 	if (h->v4) {
-		const struct cls_ent4 *e = (const struct cls_ent4 *)(h + 1), *end = e + h->cnt;
+		const uint32_t *r = (const uint32_t *)(h + 1), *end = r + 8 * h->cnt;
 
-		for (; e < end && e->e.box < l->best; e++)
-			if (ent4_hit(e, q) && (e->e.simple || box_rest(p, &c->box[e->e.box], q)) &&
-			    hit(c, l, e->e.box, log))
+		for (; r < end && (r[0] & 0x7fffffff) < l->best; r += 8)
+			if (row_pass(r, q) &&
+			    (r[0] >> 31 || box_rest(p, &c->box[r[0] & 0x7fffffff], q)) &&
+			    hit(c, l, r[0] & 0x7fffffff, log))
 				return;
 		return;
 	}

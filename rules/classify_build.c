@@ -505,6 +505,56 @@ static int build_tree(struct builder *b, uint32_t t)
 	return err;
 }
 
+/*
+ * Boxes no key can reach: a deciding box with nothing tested at the leaf
+ * that spans every address and port (an `any` rule of some protocols and
+ * directions) ranks before them and contains them, so it matches first
+ * wherever they match, and a log-only box after it is never reported
+ * either. They go into no tree, but still count in the trees' shares of
+ * WORK_MAX and of the entry budget (classify.c has the figures). Only such address- and port-wide boxes are
+ * looked for as the cover: then it depends on (direction, protocol) alone,
+ * a 2 x 256 table of the first cover, and the test is linear.
+ */
+static uint32_t dead_boxes(const struct cls_expanded *ex, const uint8_t *simple, uint8_t *dead)
+{
+	uint32_t first[2][256], worst[2] = { 0, 0 }, ndead = 0;
+	const u128 all = ~(u128)0;
+
+	memset(first, 0xff, sizeof(first)); /* UINT32_MAX: no cover */
+	for (uint32_t i = 0; i < ex->n; i++) {
+		const struct cls_bbox *x = &ex->bb[i];
+
+		if (!simple[i] || x->lo[D_SRC] || x->hi[D_SRC] != all || x->lo[D_DST] ||
+		    x->hi[D_DST] != all || x->lo[D_P1] || x->hi[D_P1] < 65535 || x->lo[D_P2] ||
+		    x->hi[D_P2] < 65535)
+			continue;
+		for (u128 d = x->lo[D_DIR]; d <= x->hi[D_DIR]; d++)
+			for (u128 pr = x->lo[D_PROTO]; pr <= x->hi[D_PROTO] && pr < 256; pr++)
+				if (first[d - 1][pr] == UINT32_MAX)
+					first[d - 1][pr] = i;
+	}
+	for (uint32_t d = 0; d < 2; d++)
+		for (uint32_t pr = 0; pr < 256; pr++)
+			worst[d] = first[d][pr] > worst[d] ? first[d][pr] : worst[d];
+	for (uint32_t i = 0; i < ex->n; i++) {
+		const struct cls_bbox *x = &ex->bb[i];
+		uint32_t cover = 0;
+
+		dead[i] = 0;
+		for (u128 d = x->lo[D_DIR]; d <= x->hi[D_DIR]; d++) {
+			if (!x->lo[D_PROTO] && x->hi[D_PROTO] >= 255) {
+				cover = worst[d - 1] > cover ? worst[d - 1] : cover;
+				continue;
+			}
+			for (u128 pr = x->lo[D_PROTO]; pr <= x->hi[D_PROTO] && pr < 256; pr++)
+				cover = first[d - 1][pr] > cover ? first[d - 1][pr] : cover;
+		}
+		dead[i] = cover < i;
+		ndead += dead[i];
+	}
+	return ndead;
+}
+
 static int by_minbox(const void *a, const void *b)
 {
 	const struct cls_tree *x = a, *y = b;
@@ -522,27 +572,33 @@ int cls_build_trees(struct cls *c, const struct cls_expanded *ex)
 {
 	struct builder b = { .c = c, .ex = ex };
 	uint64_t members = 0;
+	uint8_t *dead = malloc(ex->n + 1);
 	int err = 0;
 
 	b.trees = malloc((ex->n + 1) * sizeof(*b.trees));
 	b.simple = malloc(ex->n + 1);
-	if (!b.trees || !b.simple) {
+	if (!b.trees || !b.simple || !dead) {
 		free(b.trees);
 		free(b.simple);
+		free(dead);
 		return -ENOMEM;
 	}
-	for (uint32_t i = 0; i < ex->n; i++) { /* once: each reads the box's 192-byte bbox */
+	for (uint32_t i = 0; i < ex->n; i++) {
 		const struct cls_box *x = &ex->box[i];
 
-		b.trees[i] = 0;
-		for (uint32_t t = 0; t < CLS_TREES; t++)
-			if (in_tree(ex, i, t)) {
-				b.trees[i] |= (uint16_t)(1u << t);
-				members++;
-			}
 		b.simple[i] = !(x->action == FW_LOG_ONLY || x->hull || x->flags || x->iface ||
 				x->itype >= 0 || x->icode >= 0);
 	}
+	c->ndead = dead_boxes(ex, b.simple, dead);
+	for (uint32_t i = 0; i < ex->n; i++) { /* once: each reads the box's 192-byte bbox */
+		b.trees[i] = 0;
+		for (uint32_t t = 0; t < CLS_TREES; t++)
+			if (in_tree(ex, i, t)) {
+				b.trees[i] |= (uint16_t)(!dead[i] << t);
+				members++; /* dead or not: see dead_boxes() */
+			}
+	}
+	free(dead);
 	/* one budget for all trees: the easy ones leave the rest to the wildcard-heavy one built last */
 	b.budget = (uint64_t)ENT_PER_BOX * members + (1u << 16);
 	b.left = members;

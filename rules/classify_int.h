@@ -55,7 +55,7 @@ struct cls_hdr {
 	uint8_t dim;    /* as in struct cls_node */
 	uint8_t n;      /* thresholds; 0 = leaf */
 	uint8_t narrow; /* address thresholds stored as their low 32 bits, like ports */
-	uint8_t v4;     /* leaf: 1 struct cls_ent4 entries (two words each), 2 column-wise groups */
+	uint8_t v4;     /* leaf: 1 rows (two words each), 2 column-wise groups (classify_layout.c) */
 	uint32_t cnt;   /* leaf: entries (struct cls_ent, box ascending) in the words that follow */
 	uint64_t pad2;
 };
@@ -65,17 +65,7 @@ struct cls_ent {
 	uint32_t box;
 	uint16_t plo[2], phi[2];
 	uint8_t protolo, protohi, dir;
-	uint8_t simple; /* IPv4 leaves (cls_ent4): nothing but these fields to test, see below */
-};
-
-/*
- * A leaf entry of a tree for IPv4 keys: the addresses too (low 32 bits,
- * clipped to IPv4), so that a box is read only when @simple is 0 (TCP
- * flags, ICMP type/code, interface or a hull to test) or when it decides.
- */
-struct cls_ent4 {
-	struct cls_ent e;
-	uint32_t slo, shi, dlo, dhi;
+	uint8_t simple; /* unused (IPv4 leaves keep it in bit 31 of the box word) */
 };
 
 /* The IPv4 block of the 128-bit address space (::ffff:0:0/96). */
@@ -112,6 +102,7 @@ struct cls {
 	char (*ifnames)[16];
 	uint32_t nifnames;
 	uint32_t depth;  /* deepest leaf, for the bench */
+	uint32_t ndead;  /* boxes in no tree: covered by an earlier `any` box (classify_build.c) */
 	uint64_t work;   /* compile effort (classify_build.c: WORK_MAX) */
 	size_t bytes;
 };

@@ -18,14 +18,23 @@ static bool wide(const struct cls_node *n)
 	return n->dim <= D_DST && !n->narrow;
 }
 
+/* A 32-bit cut node always has 16 thresholds (padded with UINT32_MAX) and 17 children: fixed-width step(). */
+#define NARROW_THR 16
+
 static uint32_t thr_words(const struct cls_node *n)
 {
-	return wide(n) ? n->n : (n->n + 3) / 4;
+	return wide(n) ? n->n : NARROW_THR / 4;
+}
+
+static uint32_t kid_words(const struct cls_node *n)
+{
+	return wide(n) ? (n->n + 1 + 3) / 4 : (NARROW_THR + 1 + 3) / 4;
 }
 
 /*
  * An IPv4 leaf of fewer than COLS_MIN entries (header v4 = 1) is its
- * header and struct cls_ent4 entries. A larger one (v4 = 2) is its header
+ * header and rows of 8 words: the box word and the 7 column lanes below,
+ * tested in two SSE2 loads (classify.c: row_pass()). A larger one (v4 = 2) is its header
  * and groups of 4 entries stored column-wise: a word of box indices (bit
  * 31: simple, as in struct cls_ent; 0x7fffffff pads the last group), then
  * one word per column (enum cls_col), 128 bytes a group. Each lane
@@ -47,10 +56,10 @@ static bool by_cols(const struct cls_node *n)
 static uint32_t words_of(const struct cls_node *n)
 {
 	if (n->n)
-		return 1 + thr_words(n) + (n->n + 1 + 3) / 4;
+		return 1 + thr_words(n) + kid_words(n);
 	if (by_cols(n))
 		return 1 + (n->kid + 3) / 4 * V4_GROUP_WORDS;
-	return 1 + n->kid * (n->v4 ? 2 : 1); /* a struct cls_ent is one word, a cls_ent4 two */
+	return 1 + n->kid * (n->v4 ? 2 : 1); /* a struct cls_ent is one word, a row two */
 }
 
 /* Breadth-first order of the nodes reachable from the roots. */
@@ -159,10 +168,13 @@ static void emit(struct cls *c, const struct cls_node *nd, u128 *w, const uint32
 		h->narrow = nd->narrow;
 		if (wide(nd))
 			memcpy(w + 1, &c->thr[nd->first], nd->n * sizeof(u128));
-		for (uint32_t j = 0; !wide(nd) && j < nd->n; j++)
-			((uint32_t *)(w + 1))[j] = (uint32_t)c->thr[nd->first + j];
+		for (uint32_t j = 0; !wide(nd) && j < NARROW_THR; j++)
+			((uint32_t *)(w + 1))[j] = j < nd->n ? (uint32_t)c->thr[nd->first + j] : UINT32_MAX;
 		for (uint32_t j = 0; j <= nd->n; j++)
 			kid[j] = pos[c->kids[nd->kid + j]];
+		/* a key at UINT32_MAX passes the pads too: it belongs to the last child */
+		for (uint32_t j = nd->n + 1; !wide(nd) && j <= NARROW_THR; j++)
+			kid[j] = kid[nd->n];
 		return;
 	}
 	h->cnt = nd->kid;
@@ -173,17 +185,15 @@ static void emit(struct cls *c, const struct cls_node *nd, u128 *w, const uint32
 		return;
 	}
 	h->dim = 0;
+	/* a row: the box word, then the column lanes, as one lane of a column group */
 	for (uint32_t j = 0; nd->v4 && j < nd->kid; j++) {
-		struct cls_ent4 *e = (struct cls_ent4 *)(w + 1) + j;
-		const struct cls_box *b = &box[c->ents[nd->first + j]];
+		uint32_t *r = (uint32_t *)(w + 1 + 2 * j), idx = c->ents[nd->first + j];
+		const struct cls_box *b = &box[idx];
 
-		fill_ent(&e->e, b, c->ents[nd->first + j]);
-		e->e.simple = !b->flags && b->itype < 0 && b->icode < 0 && !b->iface && !b->hull;
-		/* the tree holds only boxes that meet IPv4 in both addresses */
-		e->slo = b->lo[0] < CLS_V4LO ? 0 : (uint32_t)b->lo[0];
-		e->shi = b->hi[0] > CLS_V4HI ? UINT32_MAX : (uint32_t)b->hi[0];
-		e->dlo = b->lo[1] < CLS_V4LO ? 0 : (uint32_t)b->lo[1];
-		e->dhi = b->hi[1] > CLS_V4HI ? UINT32_MAX : (uint32_t)b->hi[1];
+		r[0] = idx | (uint32_t)(!b->flags && b->itype < 0 && b->icode < 0 && !b->iface &&
+					!b->hull) << 31;
+		for (int col = 0; col < COL__N; col++)
+			r[1 + col] = v4_lane(b, col);
 	}
 	for (uint32_t j = 0; !nd->v4 && j < nd->kid; j++)
 		fill_ent((struct cls_ent *)(w + 1 + j), &box[c->ents[nd->first + j]], c->ents[nd->first + j]);
