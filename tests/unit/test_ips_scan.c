@@ -646,6 +646,48 @@ static void test_stream_fin(void **state)
 }
 
 /*
+ * A floating rule reads the stream's last 16 KiB (plus a content), but
+ * never less than the new bytes and their seam: "xxATT" in order, then
+ * "ACK" filling a hole behind @queued bytes (the drain appends them all at
+ * once), or in order at the head of one segment of @queued more (GRO: the
+ * queue hands it over whole). Past 16 KiB the match cut at the seam went
+ * unseen; live, "GET " | "EVIL\n" + 40,000 bytes from a plain socket: the
+ * host read GET EVIL, no alert (red25).
+ */
+static bool seam_found(uint32_t queued, bool one_segment)
+{
+	static char big[40004];
+	struct env e;
+	bool hit;
+
+	memset(big, 'y', sizeof(big) - 1);
+	env_open(&e, stream_rules, 0);
+	handshake(&e);
+	seg(&e, 100, "xxATT");
+	if (one_segment) {
+		memcpy(big, "ACK", 3);
+		big[3 + queued] = 0;
+		hit = ipst_alerted(seg(&e, 105, big), 1);
+	} else {
+		big[1000] = 0;
+		for (uint32_t off = 0; off < queued; off += 1000)
+			seg(&e, 108 + off, big);
+		hit = ipst_alerted(seg(&e, 105, "ACK"), 1);
+	}
+	env_close(&e);
+	return hit;
+}
+
+static void test_stream_seam_past_window(void **state)
+{
+	(void)state;
+	assert_true(seam_found(1000, false));
+	assert_true(seam_found(30000, false));
+	assert_true(seam_found(1000, true));
+	assert_true(seam_found(40000, true));
+}
+
+/*
  * The memcap bounds what all streams hold, queued out-of-order segments
  * too: 64 flows, each with a stream buffer and 40 KiB of segments beyond a
  * hole, against a 128 KiB cap. Past it a flow is inspected per packet (its
@@ -841,7 +883,8 @@ int main(void)
 		cmocka_unit_test(test_stream_rst_frees), cmocka_unit_test(test_stream_fin_frees),
 		cmocka_unit_test(test_stream_pool_control_thread),
 		cmocka_unit_test(test_stream_ooo_same_seq), cmocka_unit_test(test_established_before_ips),
-		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_memcap_ooo), cmocka_unit_test(test_stream_growth_and_reuse),	cmocka_unit_test(test_stream_depth),
+		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_memcap_ooo), cmocka_unit_test(test_stream_seam_past_window),
+		cmocka_unit_test(test_stream_growth_and_reuse), cmocka_unit_test(test_stream_depth),
 		cmocka_unit_test(test_may_match),
 		cmocka_unit_test(test_rule_info_severity),
 		cmocka_unit_test(test_reload),
