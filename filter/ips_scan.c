@@ -543,6 +543,16 @@ static void stream_feed(struct scan *s)
 	/* a SYN-ACK says where the other side's bytes start */
 	if (takes && (s->p->tcp_flags & both) == both && fs->st[!s->dir])
 		ips_stream_acked(fs->st[!s->dir], s->p->tcp_ack);
+	/*
+	 * The flow's record took this segment already (flow_update()): one
+	 * the receiver drops must not move it (judge() puts it back). Else a
+	 * RST or FIN Linux drops (a TCP MD5 option it has no key for), or one
+	 * at the end of bytes it dropped (PAWS, an ACK of bytes never sent,
+	 * past the window), ended the flow while the connection went on, and
+	 * the client's next bytes, 10 s on, were a new flow picked up
+	 * mid-stream, never established (rev25).
+	 */
+	s->res->untaken = !takes;
 	fin_before = ips_stream_fin_taken(fs->st[s->dir]);
 	ips_stream_add(fs->st[s->dir], s->rs, s->p, takes, tfo_reply, &v->d, &v->len, &v->new_off,
 		       &is_pkt);

@@ -296,8 +296,11 @@ static bool ips_cut(const struct pkt *p)
 	return p->len > QUEUE_COPY_MAX && p->caplen < p->len;
 }
 
-/* IPS stage: only flows the firewall accepted for inspection get here. */
-static void ips(struct pipeline *pl, struct flow *f, const struct pkt *p, int to_server,
+/*
+ * IPS stage: only flows the firewall accepted for inspection get here.
+ * True when the IPS knows the receiver drops @p (ips_result.untaken).
+ */
+static bool ips(struct pipeline *pl, struct flow *f, const struct pkt *p, int to_server,
 		uint64_t now_us, struct verdict *v)
 {
 	struct ips_result r;
@@ -306,14 +309,14 @@ static void ips(struct pipeline *pl, struct flow *f, const struct pkt *p, int to
 		v->accept = false; /* this packet only: the flow's decision stands */
 		v->by = BY_SANITY;
 		v->reason = R_IPS_CUT;
-		return;
+		return false;
 	}
 	ips_scan(pl->ips, pl->policy->ips, f, p, to_server, now_us, &r);
 	if (r.nomem) { /* uninspected must not mean accepted: this packet only, as ips-cut */
 		v->accept = false;
 		v->by = BY_SANITY;
 		v->reason = R_IPS_NOMEM;
-		return;
+		return false;
 	}
 	/*
 	 * The stream knows the receiver's next byte, which the flow table's
@@ -340,6 +343,7 @@ static void ips(struct pipeline *pl, struct flow *f, const struct pkt *p, int to
 	} else if (r.action == IPS_ACT_PASS) {
 		f->inspect = false;
 	}
+	return r.untaken;
 }
 
 /* ICMP echo is a query/response flow (as conntrack tracks it); other ICMP is not. */
@@ -418,7 +422,8 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	struct flow *f = NULL;
 	struct flow_probe own;
 	int ll, from_opener = 1;
-	uint8_t tcp_state0 = 0, tcp_bits0 = 0;
+	uint8_t tcp_state0 = 0, tcp_bits0 = 0, hole0 = 0;
+	uint32_t tcp_end0[2] = { 0, 0 };
 
 	verdict_clear(v);
 
@@ -554,7 +559,9 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		flow_set_orig(pl->flows, f, kpre); /* a re-judged flow is judged as this packet */
 		firewall(pl, f, kpre, pre, v);
 	}
-	tcp_state0 = f->tcp_state, tcp_bits0 = f->tcp_bits; /* for an IPS drop below */
+	/* for an IPS drop, or a segment the receiver drops, below */
+	tcp_state0 = f->tcp_state, tcp_bits0 = f->tcp_bits, hole0 = f->hole;
+	tcp_end0[0] = f->tcp_end[0], tcp_end0[1] = f->tcp_end[1];
 	/*
 	 * A handshake segment the receiver drops for its timestamps, which
 	 * only an inspected flow's IPS state can tell (ips_tcp.c): it moves
@@ -586,7 +593,8 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 inspect:
 	/* 4. IPS, for accepted flows that still want inspection. */
 	if (f->accept && f->inspect) {
-		ips(pl, f, p, from_opener, now_us, v);
+		bool untaken = ips(pl, f, p, from_opener, now_us, v);
+
 		/*
 		 * A FIN or RST the IPS drops never reaches the receiver: it ends
 		 * nothing, as on any dropped flow (flow_update()). Counted, the
@@ -601,6 +609,23 @@ inspect:
 		if (!f->accept && p->proto == 6 && (p->tcp_flags & (TCPF_FIN | TCPF_RST))) {
 			f->tcp_state = tcp_state0;
 			f->tcp_bits = tcp_bits0;
+		}
+		/*
+		 * A segment the receiver drops (the IPS's reading of its window,
+		 * PAWS, ACK and signature checks: ips_tcp.c) moves nothing in
+		 * the flow's record either: flow_update() took its bytes, FIN or
+		 * RST at the sender's end. A RST with a TCP MD5 option at the
+		 * receiver's next byte, or one at the end of bytes it dropped,
+		 * closed the flow while Linux answered a challenge ACK or
+		 * nothing, and the client's bytes 10 s on were a new flow picked
+		 * up mid-stream, never established: past every flow:established
+		 * rule (rev25, live). A SYN is flow.c's to judge (handshake).
+		 */
+		if (untaken && p->proto == 6 && !(p->tcp_flags & TCPF_SYN)) {
+			f->tcp_state = tcp_state0;
+			f->tcp_bits = tcp_bits0;
+			f->hole = hole0 & 3;
+			f->tcp_end[0] = tcp_end0[0], f->tcp_end[1] = tcp_end0[1];
 		}
 	}
 	/*

@@ -28,6 +28,7 @@ struct ips_result {
 	bool reset;       /* a RST the receiver takes (its next byte exactly) ended the connection */
 	bool fin;         /* the packet's side reached its FIN in order: the receiver took it */
 	bool nomem;       /* nothing inspected: no memory for the rule set's scratch (tried again next packet) */
+	bool untaken;     /* the receiver drops this TCP segment (ips_tcp.c): it moves nothing */
 };
 
 struct ips_ruleset;

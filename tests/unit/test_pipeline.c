@@ -895,6 +895,123 @@ static void test_dropped_fin_holds(void **state)
 }
 
 /*
+ * A segment of a scripted connection (as struct seg) with its own TCP
+ * options (a multiple of 4 bytes) when @opt is not NULL.
+ */
+struct oseg {
+	uint8_t fl;
+	uint32_t seq, ack;
+	const char *data;
+	bool back;
+	const uint8_t *opt;
+	uint8_t optlen;
+};
+
+/* As play_rules() for segments with options: the last one's verdict; the first @accepted accepted. */
+static struct verdict play_opts(const char *rules, const struct oseg *s, size_t n,
+				uint64_t last_us, size_t accepted)
+{
+	struct policy *a = load(rules);
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+	uint8_t hdr[60];
+
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	for (size_t i = 0; i < n; i++) {
+		tcp_in(&p, s[i].fl, NULL);
+		p.dport = 80;
+		p.tcp_seq = s[i].seq, p.tcp_ack = s[i].ack, p.tcp_win = 65535;
+		p.payload = (const uint8_t *)s[i].data, p.paylen = (uint32_t)strlen(s[i].data);
+		p.l3hlen = 20, p.l4hlen = 20, p.len = 40 + p.paylen;
+		if (s[i].opt) {
+			memset(hdr, 0, 20);
+			memcpy(hdr + 20, s[i].opt, s[i].optlen);
+			p.l4 = hdr;
+			p.l4hlen = (uint16_t)(20 + s[i].optlen);
+			p.l4len = p.l4hlen + p.paylen;
+			p.len = 20 + p.l4len;
+		}
+		if (s[i].back) {
+			turn(&p);
+			p.sport = 80, p.dport = 40000;
+		}
+		pipeline_judge(&pl, &p, last_us && i + 1 == n ? last_us : 1000 + i, &v);
+		assert_int_equal(v.accept, i < accepted);
+	}
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+	return v;
+}
+
+/* Options: a TCP MD5 signature (and two NOPs); timestamps, TSval then TSecr. */
+static const uint8_t md5_opt[20] = { 19, 18, [18] = 1, [19] = 1 };
+#define TS_OPT(val, ecr)                                                                    \
+	{ 1, 1, 8, 10, (uint8_t)((val) >> 24), (uint8_t)((val) >> 16), (uint8_t)((val) >> 8), \
+	  (uint8_t)(val), (uint8_t)((ecr) >> 24), (uint8_t)((ecr) >> 16),                    \
+	  (uint8_t)((ecr) >> 8), (uint8_t)(ecr) }
+
+/*
+ * A segment the receiver drops moves nothing in the flow's record, which
+ * flow_update() takes before the IPS says so: a RST (or a FIN|ACK) with a
+ * TCP MD5 option at the receiver's next byte (Linux has no key: dropped
+ * in tcp_inbound_hash()), or at the end of bytes it dropped - an ACK of
+ * bytes never sent (tcp_ack()), a TSval PAWS refuses - where Linux answers
+ * a challenge ACK (tcp_validate_incoming()) or queues the FIN past a hole.
+ * Taken, the RST closed the flow (the FIN sent it to FIN_WAIT) while the
+ * connection went on, and the client's bytes 20 s (121 s) on were a new
+ * flow picked up mid-stream, never established: past the
+ * flow:established drop rule (rev25, live). @how: 0 the RST or FIN itself
+ * signed, 1 after bytes acking 100,000 never sent, 2 after bytes with an
+ * old TSval. Returns whether those bytes were dropped.
+ */
+static bool dropped_segment_ends_nothing(int how, bool fin)
+{
+	static const uint8_t syn_ts[12] = TS_OPT(100, 0), synack_ts[12] = TS_OPT(5000, 100),
+			     c_ts[12] = TS_OPT(101, 5000), s_ts[12] = TS_OPT(5001, 101),
+			     old_ts[12] = TS_OPT(1, 5001), c2_ts[12] = TS_OPT(102, 5001);
+	const bool ts = how == 2;
+	const uint8_t *t = ts ? c_ts : NULL, *t2 = ts ? c2_ts : NULL;
+	const uint8_t n = ts ? 12 : 0;
+	const uint8_t rfl = fin ? 0x11 : 0x04;
+	const uint32_t rack = fin ? 7001 : 0;
+	struct oseg s[8] = {
+		{ 0x02, 1000, 0, "", false, ts ? syn_ts : NULL, n },
+		{ 0x12, 7000, 1001, "", true, ts ? synack_ts : NULL, n },
+		{ 0x10, 1001, 7001, "", false, t, n },
+		{ 0x18, 1001, 7001, "GET ", false, t, n },
+		{ 0x10, 7001, 1005, "", true, ts ? s_ts : NULL, n },
+	};
+	size_t k = 5;
+
+	if (how == 0) {
+		s[k++] = (struct oseg){ rfl, 1005, rack, "", false, md5_opt, 20 };
+	} else {
+		s[k++] = (struct oseg){ 0x18, 1005, how == 1 ? 107001 : 7001, "zzzz", false,
+					ts ? old_ts : NULL, n };
+		s[k++] = (struct oseg){ rfl, 1009, rack, "", false, t2, n };
+	}
+	s[k++] = (struct oseg){ 0x18, 1005, 7001, "EVIL", false, t2, n };
+	return !play_opts("allow in tcp id 1\n"
+			  "drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; "
+			  "content:\"GET EVIL\"; sid:7;)\n",
+			  s, k, (fin ? 121 : 20) * 1000000ull, k - 1)
+			.accept;
+}
+
+static void test_dropped_segment_ends_nothing(void **state)
+{
+	(void)state;
+	for (int how = 0; how < 3; how++) {
+		assert_true(dropped_segment_ends_nothing(how, false));
+		assert_true(dropped_segment_ends_nothing(how, true));
+	}
+}
+
+/*
  * A flow the IPS dropped stays dropped: a RST the engine drops never
  * reached the server, so it does not end the flow, and a SYN on the same
  * tuple (or the client's retransmission) does not reopen it to the
@@ -1385,6 +1502,7 @@ int main(void)
 		cmocka_unit_test(test_rst_past_hole),
 		cmocka_unit_test(test_fin_behind_bogus_end),
 		cmocka_unit_test(test_dropped_fin_holds),
+		cmocka_unit_test(test_dropped_segment_ends_nothing),
 		cmocka_unit_test(test_rst_past_sack_blocks),
 		cmocka_unit_test(test_rst_past_sack_fin),
 	};
