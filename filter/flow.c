@@ -1024,8 +1024,19 @@ static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
 	 */
 	if (fin && from <= 0 && known && (int32_t)(end - f->tcp_end[side]) < 0)
 		fin = false;
+	/*
+	 * A FIN right after bytes its sender sent past a hole (its number at
+	 * the known end, but the hole not acknowledged as filled) is past the
+	 * hole too: Linux queues it out of order and takes it only once the
+	 * hole fills (tcp_data_queue_ofo(), tcp_ofo_queue()). Counted, it sent
+	 * the flow to FIN_WAIT, which expired 120 s on while the connection
+	 * went on, and the bytes that then filled the hole were a new flow
+	 * picked up mid-stream, never established (rev25). It counts once the
+	 * other side acknowledges it, as one past the known end.
+	 */
 	if (fin)
-		f->tcp_bits |= from <= 0 ? FLOW_FIN_SEEN(side) : FLOW_FIN_AHEAD(side);
+		f->tcp_bits |= from <= 0 && !(f->hole & (1u << side)) ? FLOW_FIN_SEEN(side)
+								      : FLOW_FIN_AHEAD(side);
 	else if (n && (int32_t)(from + n) >= 0) /* bytes at the held FIN's number: it was none */
 		f->tcp_bits &= (uint8_t)~FLOW_FIN_AHEAD(side);
 	if (n && known && from > 0)

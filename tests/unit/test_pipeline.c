@@ -1012,6 +1012,40 @@ static void test_dropped_segment_ends_nothing(void **state)
 }
 
 /*
+ * Bytes past a hole, then a FIN right after them: Linux queues both out of
+ * order and takes the FIN only once the hole fills. Counted at once, the
+ * FIN sent the flow to FIN_WAIT, which expired 120 s on while the
+ * connection went on, and the bytes that filled the hole then were a new
+ * flow picked up mid-stream: past the flow:established drop rule (rev25).
+ * With @hole false (the control) the bytes and the FIN come in order: the
+ * flow ends, and the bytes 121 s on open a flow of their own. How the
+ * bytes 121 s on were judged.
+ */
+static enum ll_by fin_after_hole(bool hole)
+{
+	const uint32_t at = hole ? 1105 : 1005;
+	const struct seg s[] = {
+		{ 0x02, 1000, 0, "", false },	 { 0x12, 7000, 1001, "", true },
+		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "GET ", false },
+		{ 0x10, 7001, 1005, "", true },	 { 0x18, at, 7001, "zzzz", false },
+		{ 0x11, at + 4, 7001, "", false }, { 0x18, 1005, 7001, "EVIL", false }, /* 121 s on */
+	};
+	const size_t n = sizeof(s) / sizeof(s[0]);
+
+	return play_rules("allow in tcp id 1\n"
+			  "drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; "
+			  "content:\"GET EVIL\"; sid:7;)\n",
+			  s, n, false, 121000000, hole ? n - 1 : n).by;
+}
+
+static void test_fin_after_hole_holds(void **state)
+{
+	(void)state;
+	assert_int_equal(fin_after_hole(true), BY_IPS);
+	assert_int_equal(fin_after_hole(false), BY_FIREWALL);
+}
+
+/*
  * A flow the IPS dropped stays dropped: a RST the engine drops never
  * reached the server, so it does not end the flow, and a SYN on the same
  * tuple (or the client's retransmission) does not reopen it to the
@@ -1503,6 +1537,7 @@ int main(void)
 		cmocka_unit_test(test_fin_behind_bogus_end),
 		cmocka_unit_test(test_dropped_fin_holds),
 		cmocka_unit_test(test_dropped_segment_ends_nothing),
+		cmocka_unit_test(test_fin_after_hole_holds),
 		cmocka_unit_test(test_rst_past_sack_blocks),
 		cmocka_unit_test(test_rst_past_sack_fin),
 	};
