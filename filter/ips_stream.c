@@ -31,6 +31,7 @@ struct ips_stream {
 	bool start_known; /* start: this side's first byte, from its SYN or the other's SYN-ACK */
 	bool urg;         /* urg_seq: the urgent byte, left out when it comes (urgent()) */
 	bool synack;      /* the other side's SYN-ACK came: a SYN's data is taken no more */
+	bool lost;        /* resync()ed past a hole: next_seq is no longer the receiver's rcv_nxt */
 	uint32_t next_seq, fin_seq, start, urg_seq;
 	uint32_t syn_len; /* bytes from start its SYNs carried, the SYN-ACK yet to say if taken */
 	uint8_t *buf;
@@ -420,6 +421,14 @@ static void ooo_drain(struct ips_stream *s, const struct ips_ruleset *rs)
 static void resync(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t seq,
 		   const uint8_t *d, uint32_t n)
 {
+	/*
+	 * The receiver still waits for the hole and holds what was queued:
+	 * a RST at the new next_seq, or a FIN the new window reaches, is not
+	 * one it takes (ips_stream_rst_ends(), ips_stream_fin_taken()). Taken,
+	 * they ended the flow while the connection went on, and the client's
+	 * next bytes were a new flow picked up mid-stream (rev25).
+	 */
+	s->lost = true;
 	ooo_clear(s);
 	s->len = 0;
 	s->full = false;
@@ -522,7 +531,7 @@ bool ips_stream_rst_ends(const struct ips_stream *s, uint32_t seq, bool sack)
 	uint32_t top;
 	bool held = false;
 
-	if (!s->init || s->full)
+	if (!s->init || s->full || s->lost)
 		return false;
 	if (seq == s->next_seq || (s->fin && s->next_seq == s->fin_seq && seq == s->fin_seq + 1))
 		return true;
@@ -545,7 +554,7 @@ bool ips_stream_rst_ends(const struct ips_stream *s, uint32_t seq, bool sack)
 
 bool ips_stream_fin_taken(const struct ips_stream *s)
 {
-	return s->init && s->fin && s->next_seq == s->fin_seq;
+	return s->init && !s->lost && s->fin && s->next_seq == s->fin_seq;
 }
 
 void ips_stream_end(struct ips_stream *s)

@@ -1046,6 +1046,43 @@ static void test_fin_after_hole_holds(void **state)
 }
 
 /*
+ * 33 one-byte segments past a hole, each below the last: the stream's
+ * queue holds 32, so the 33rd starts a new window there (resync()). The
+ * receiver still waits for the hole: no SACK here, so it takes a RST only
+ * at its rcv_nxt, and a FIN on that 33rd segment only once the hole fills.
+ * Taken by the stream, the RST at the 33rd's end closed the flow (@fin: its
+ * FIN sent it to FIN_WAIT) while the connection went on, and the bytes
+ * that then filled the hole were a new flow picked up mid-stream, past a
+ * flow:established drop rule (rev25). Returns whether they were dropped.
+ */
+static bool resync_end_holds(bool fin)
+{
+	struct seg s[48] = {
+		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
+		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "GET ", false },
+		{ 0x10, 7001, 1005, "", true },
+	};
+	size_t k = 5;
+
+	for (unsigned i = 0; i < 33; i++)
+		s[k++] = (struct seg){ i == 32 && fin ? 0x19 : 0x18, 1185 - 2 * i, 7001, "z", false };
+	if (!fin)
+		s[k++] = (struct seg){ 0x04, 1122, 0, "", false };
+	s[k++] = (struct seg){ 0x18, 1005, 7001, "EVIL", false }; /* 20 s (121 s) on */
+	return !play_rules("allow in tcp id 1\n"
+			   "drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; "
+			   "content:\"EVIL\"; sid:7;)\n",
+			   s, k, false, (fin ? 121 : 20) * 1000000ull, k - 1).accept;
+}
+
+static void test_resync_end_holds(void **state)
+{
+	(void)state;
+	assert_true(resync_end_holds(false));
+	assert_true(resync_end_holds(true));
+}
+
+/*
  * A flow the IPS dropped stays dropped: a RST the engine drops never
  * reached the server, so it does not end the flow, and a SYN on the same
  * tuple (or the client's retransmission) does not reopen it to the
@@ -1538,6 +1575,7 @@ int main(void)
 		cmocka_unit_test(test_dropped_fin_holds),
 		cmocka_unit_test(test_dropped_segment_ends_nothing),
 		cmocka_unit_test(test_fin_after_hole_holds),
+		cmocka_unit_test(test_resync_end_holds),
 		cmocka_unit_test(test_rst_past_sack_blocks),
 		cmocka_unit_test(test_rst_past_sack_fin),
 	};
