@@ -214,13 +214,27 @@ bool ips_tcp_opening_drops(struct ips_tcp *t, uint8_t state, const struct pkt *p
 	uint8_t fl = p->tcp_flags;
 	struct pkt_tcp_opts o;
 
-	if (!(op->has & ITS_TS))
-		return false;
 	if (state == FT_SYN_SENT && d == 1 && p->dir != PKT_DIR_OUT &&
 	    (fl & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == (TCPF_SYN | TCPF_ACK)) {
 		uint64_t ms = now_us > t->syn_us ? (now_us - t->syn_us) / 1000 : 0;
 
 		pkt_tcp_opts(p, &o);
+		/*
+		 * A SYN-ACK with a TCP MD5 or TCP-AO signature (or auth options
+		 * the kernel's walk refuses): a host without the key drops it
+		 * in tcp_inbound_hash(), silently, and waits for the next one.
+		 * Taken, the flow held the decoy's sequence numbers and SACK
+		 * option, the real SYN-ACK was "again" (opening_discards()),
+		 * and a malicious server's ISN far from the decoy's left the
+		 * connection never established: its replies passed every
+		 * flow:established,to_client rule (rev25). A host that signs
+		 * (BGP) gets such a flow inspected packet by packet, as the
+		 * stream already takes none of its segments.
+		 */
+		if (pkt_tcp_signed(&o))
+			return true;
+		if (!(op->has & ITS_TS))
+			return false;
 		/*
 		 * between(tsecr, first, now), as Linux's unsigned compare. An
 		 * echo of a TSval the opener sent on a SYN is always in it: the
@@ -245,7 +259,7 @@ bool ips_tcp_opening_drops(struct ips_tcp *t, uint8_t state, const struct pkt *p
 		}
 		return false;
 	}
-	if (state != FT_SYN_RECV || d != 0 || !(fl & TCPF_RST))
+	if (!(op->has & ITS_TS) || state != FT_SYN_RECV || d != 0 || !(fl & TCPF_RST))
 		return false;
 	/*
 	 * The client's answer to that decoy, when the real SYN-ACK passed

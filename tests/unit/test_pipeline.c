@@ -1002,6 +1002,39 @@ static bool dropped_segment_ends_nothing(int how, bool fin)
 			.accept;
 }
 
+/*
+ * The host as a client: a SYN-ACK with a TCP MD5 option first (Linux has
+ * no key and drops it, tcp_inbound_hash(): the host waits for the next),
+ * at an ISN far from the real one's, then the real SYN-ACK. Taken, the
+ * flow held the decoy's numbers, the real SYN-ACK was "again" to it, the
+ * host's ACK of the real one acknowledged nothing it knew, and the
+ * connection was never established: the server's reply passed the
+ * flow:established,to_client drop rule (rev25). @decoy false: the
+ * control. Returns whether the reply was dropped.
+ */
+static bool md5_synack_holds(bool decoy)
+{
+	struct oseg s[6] = { { 0x02, 7000, 0, "", true, NULL, 0 } };
+	size_t k = 1;
+
+	if (decoy)
+		s[k++] = (struct oseg){ 0x12, 500000, 7001, "", false, md5_opt, 20 };
+	s[k++] = (struct oseg){ 0x12, 1000, 7001, "", false, NULL, 0 };
+	s[k++] = (struct oseg){ 0x10, 7001, 1001, "", true, NULL, 0 };
+	s[k++] = (struct oseg){ 0x18, 1001, 7001, "EVIL", false, NULL, 0 };
+	return !play_opts("allow out tcp id 1\n"
+			  "drop tcp any any -> any any (msg:\"x\"; flow:to_client,established; "
+			  "content:\"EVIL\"; sid:7;)\n",
+			  s, k, 0, k - 1).accept;
+}
+
+static void test_md5_synack_moves_nothing(void **state)
+{
+	(void)state;
+	assert_true(md5_synack_holds(false));
+	assert_true(md5_synack_holds(true));
+}
+
 static void test_dropped_segment_ends_nothing(void **state)
 {
 	(void)state;
@@ -1574,6 +1607,7 @@ int main(void)
 		cmocka_unit_test(test_fin_behind_bogus_end),
 		cmocka_unit_test(test_dropped_fin_holds),
 		cmocka_unit_test(test_dropped_segment_ends_nothing),
+		cmocka_unit_test(test_md5_synack_moves_nothing),
 		cmocka_unit_test(test_fin_after_hole_holds),
 		cmocka_unit_test(test_resync_end_holds),
 		cmocka_unit_test(test_rst_past_sack_blocks),
