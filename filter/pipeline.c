@@ -619,9 +619,16 @@ inspect:
 		 * closed the flow while Linux answered a challenge ACK or
 		 * nothing, and the client's bytes 10 s on were a new flow picked
 		 * up mid-stream, never established: past every flow:established
-		 * rule (rev25, live). A SYN is flow.c's to judge (handshake).
+		 * rule (rev25, live). So does a segment the engine drops itself
+		 * while the flow's decision stands (ips-cut, ips-nomem): its FIN
+		 * reached nobody, and counted it sent the flow to FIN_WAIT, which
+		 * expired while the host waited for those bytes. (Not a segment
+		 * the IPS drops, above: the dropped flow keeps the state it
+		 * reached, whose timeout outlasts the client's retransmissions.)
+		 * A SYN is flow.c's to judge (handshake).
 		 */
-		if (untaken && p->proto == 6 && !(p->tcp_flags & TCPF_SYN)) {
+		if ((untaken || (!v->accept && f->accept)) && p->proto == 6 &&
+		    !(p->tcp_flags & TCPF_SYN)) {
 			f->tcp_state = tcp_state0;
 			f->tcp_bits = tcp_bits0;
 			f->hole = hole0 & 3;

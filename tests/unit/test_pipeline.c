@@ -1035,6 +1035,63 @@ static void test_md5_synack_moves_nothing(void **state)
 	assert_true(md5_synack_holds(true));
 }
 
+/*
+ * A FIN on a segment the engine drops as ips-cut (65,532-65,535 bytes: an
+ * IPv4 segment the kernel reassembled from fragments, which the queue
+ * copies only 65,531 bytes of) never reached the host: it must not end
+ * the flow either. Counted, the flow went to FIN_WAIT and expired 120 s
+ * on, while the host still waited for those bytes; the client's request
+ * then was a new flow picked up mid-stream, past the flow:established
+ * drop rule (rev25). Returns whether that request was dropped.
+ */
+static bool cut_fin_holds(void)
+{
+	static const char *rules = "allow in tcp id 1\n"
+				   "drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; "
+				   "content:\"GET EVIL\"; sid:7;)\n";
+	const struct oseg s[] = {
+		{ 0x02, 1000, 0, "", false, NULL, 0 },	  { 0x12, 7000, 1001, "", true, NULL, 0 },
+		{ 0x10, 1001, 7001, "", false, NULL, 0 }, { 0x18, 1001, 7001, "GET ", false, NULL, 0 },
+		{ 0x19, 1005, 7001, "xxxx", false, NULL, 0 }, /* cut: 65,535 bytes long */
+		{ 0x18, 1005, 7001, "EVIL", false, NULL, 0 }, /* 121 s on */
+	};
+	const size_t n = sizeof(s) / sizeof(s[0]);
+	struct policy *a = load(rules);
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	for (size_t i = 0; i < n; i++) {
+		tcp_in(&p, s[i].fl, NULL);
+		p.dport = 80;
+		p.tcp_seq = s[i].seq, p.tcp_ack = s[i].ack, p.tcp_win = 65535;
+		p.payload = (const uint8_t *)s[i].data, p.paylen = (uint32_t)strlen(s[i].data);
+		p.l3hlen = 20, p.l4hlen = 20, p.len = 40 + p.paylen;
+		if (i == 4)
+			p.len = 65535, p.caplen = 65531;
+		if (s[i].back) {
+			turn(&p);
+			p.sport = 80, p.dport = 40000;
+		}
+		pipeline_judge(&pl, &p, i + 1 == n ? 121000000 : 1000 + i, &v);
+		if (i == 4)
+			assert_int_equal(v.reason, R_IPS_CUT);
+	}
+	pipeline_fini(&pl);
+	policy_free(a);
+	config_free(&cfg);
+	return !v.accept;
+}
+
+static void test_cut_fin_holds(void **state)
+{
+	(void)state;
+	assert_true(cut_fin_holds());
+}
+
 static void test_dropped_segment_ends_nothing(void **state)
 {
 	(void)state;
@@ -1607,6 +1664,7 @@ int main(void)
 		cmocka_unit_test(test_fin_behind_bogus_end),
 		cmocka_unit_test(test_dropped_fin_holds),
 		cmocka_unit_test(test_dropped_segment_ends_nothing),
+		cmocka_unit_test(test_cut_fin_holds),
 		cmocka_unit_test(test_md5_synack_moves_nothing),
 		cmocka_unit_test(test_fin_after_hole_holds),
 		cmocka_unit_test(test_resync_end_holds),
