@@ -409,6 +409,28 @@ static void count(struct pipeline *pl, const struct verdict *v)
 	pl->ctr.by_by[v->by]++;
 }
 
+/* What flow_update() moves of a TCP flow's record, kept to undo it for a segment nobody took. */
+struct tcp_record {
+	uint32_t end[2];
+	uint8_t state, bits, hole;
+};
+
+static void record_save(const struct flow *f, struct tcp_record *r)
+{
+	*r = (struct tcp_record){ { f->tcp_end[0], f->tcp_end[1] }, f->tcp_state, f->tcp_bits, f->hole };
+}
+
+/* The state and its bits back; with @all, also each side's end and hole mark. */
+static void record_restore(struct flow *f, const struct tcp_record *r, bool all)
+{
+	f->tcp_state = r->state;
+	f->tcp_bits = r->bits;
+	if (all) {
+		f->hole = r->hole & 3;
+		f->tcp_end[0] = r->end[0], f->tcp_end[1] = r->end[1];
+	}
+}
+
 /*
  * One packet through the stages. @pr: its flow probe, when the batch made
  * one; @pre: the classifier's answer for it as a new flow's opening packet,
@@ -422,8 +444,7 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 	struct flow *f = NULL;
 	struct flow_probe own;
 	int ll, from_opener = 1;
-	uint8_t tcp_state0 = 0, tcp_bits0 = 0, hole0 = 0;
-	uint32_t tcp_end0[2] = { 0, 0 };
+	struct tcp_record before = { 0 };
 
 	verdict_clear(v);
 
@@ -560,8 +581,7 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		firewall(pl, f, kpre, pre, v);
 	}
 	/* for an IPS drop, or a segment the receiver drops, below */
-	tcp_state0 = f->tcp_state, tcp_bits0 = f->tcp_bits, hole0 = f->hole;
-	tcp_end0[0] = f->tcp_end[0], tcp_end0[1] = f->tcp_end[1];
+	record_save(f, &before);
 	/*
 	 * A handshake segment the receiver drops for its timestamps, which
 	 * only an inspected flow's IPS state can tell (ips_tcp.c): it moves
@@ -606,10 +626,7 @@ inspect:
 		 * (The stream's FIN or RST on a dropped packet ips() leaves alone:
 		 * bytes that fill a hole before a FIN held out of order.)
 		 */
-		if (!f->accept && p->proto == 6 && (p->tcp_flags & (TCPF_FIN | TCPF_RST))) {
-			f->tcp_state = tcp_state0;
-			f->tcp_bits = tcp_bits0;
-		}
+		bool dropped_end = !f->accept && p->proto == 6 && (p->tcp_flags & (TCPF_FIN | TCPF_RST));
 		/*
 		 * A segment the receiver drops (the IPS's reading of its window,
 		 * PAWS, ACK and signature checks: ips_tcp.c) moves nothing in
@@ -627,13 +644,11 @@ inspect:
 		 * reached, whose timeout outlasts the client's retransmissions.)
 		 * A SYN is flow.c's to judge (handshake).
 		 */
-		if ((untaken || (!v->accept && f->accept)) && p->proto == 6 &&
-		    !(p->tcp_flags & TCPF_SYN)) {
-			f->tcp_state = tcp_state0;
-			f->tcp_bits = tcp_bits0;
-			f->hole = hole0 & 3;
-			f->tcp_end[0] = tcp_end0[0], f->tcp_end[1] = tcp_end0[1];
-		}
+		bool unseen = (untaken || (!v->accept && f->accept)) && p->proto == 6 &&
+			      !(p->tcp_flags & TCPF_SYN);
+
+		if (dropped_end || unseen)
+			record_restore(f, &before, unseen);
 	}
 	/*
 	 * The decision is final: the live engine hands the rest of the flow to
