@@ -708,17 +708,15 @@ static void scan_stream(struct scan *s, const struct ips_group *g, uint32_t nliv
 			order[n++] = (uint64_t)s->rs->rules[g->always[i]].rank << 32 | g->always[i];
 	sort_u64(order, n);
 	/*
-	 * A rule that can match anywhere reads the stream's last bytes only (a
-	 * content fits), but never fewer than the new bytes and their seam:
-	 * a hole filled behind 16 KiB of queued bytes, or one large segment
-	 * (GRO, which the queue hands over whole), brought more than the
-	 * window, and a match cut where the new bytes start went unseen
-	 * ("GET " | "EVIL" + 40,000 bytes: the host read "GET EVIL", red25).
+	 * A rule that can match anywhere reads the window before the new bytes
+	 * (a content fits) and all the new bytes: a hole filled behind 16 KiB
+	 * of queued bytes, or one large segment (GRO, which the queue hands
+	 * over whole), brought more than the window, and a match cut where the
+	 * new bytes start went unseen ("GET " | "EVIL" + 40,000 bytes: the host
+	 * read "GET EVIL", red25). Not only their seam: a rule of two contents
+	 * or a pcre starts further back than one content (rvw25).
 	 */
-	uint32_t win = PEND_WINDOW + s->rs->max_pat, tail = len > win ? len - win : 0;
-
-	if (tail > seam_start(s))
-		tail = seam_start(s);
+	uint32_t win = PEND_WINDOW + s->rs->max_pat, tail = new_off > win ? new_off - win : 0;
 
 	for (uint32_t i = 0, k = 0; (i < nlive || k < n) && !s->stop;) {
 		/* the same rule in both lists: its packet first, as in the packet pass */

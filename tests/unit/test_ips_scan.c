@@ -688,6 +688,55 @@ static void test_stream_seam_past_window(void **state)
 }
 
 /*
+ * A floating rule of two contents, or a pcre, whose match starts in the
+ * old bytes further back than the longest content: found when "EVIL" comes
+ * in a small segment, and so when it heads one segment past 16 KiB (GRO)
+ * or fills a hole behind 30,000 queued bytes: the window reaches 16 KiB
+ * (plus a content) behind the new bytes, not only their seam (rvw25).
+ */
+static const char *const split_rules =
+	"alert tcp any any -> any any (flow:to_server; content:\"GET \"; content:\"EVIL\"; distance:0; sid:3;)\n"
+	"alert tcp any any -> any any (flow:to_server; pcre:\"/GET \\/x+EVIL/\"; sid:4;)\n";
+
+static bool split_found(uint32_t more, bool one_segment, uint32_t sid)
+{
+	static char big[40010];
+	struct env e;
+	struct ips_result *r;
+	bool hit = false;
+
+	memset(big, 'y', sizeof(big) - 1);
+	env_open(&e, split_rules, 0);
+	handshake(&e);
+	seg(&e, 100, "xxGET /xxxxxxxxxx"); /* 17 bytes: the next is 117 */
+	if (one_segment) {
+		memcpy(big, "EVIL", 4);
+		big[4 + more] = 0;
+		r = seg(&e, 117, big);
+	} else {
+		big[1000] = 0;
+		for (uint32_t off = 0; off < more; off += 1000)
+			seg(&e, 121 + off, big);
+		r = seg(&e, 117, "EVIL");
+	}
+	for (uint32_t i = 0; i < r->nalerts; i++)
+		hit |= r->alerts[i] == sid;
+	env_close(&e);
+	return hit;
+}
+
+static void test_stream_split_past_window(void **state)
+{
+	(void)state;
+	for (uint32_t sid = 3; sid <= 4; sid++) {
+		assert_true(split_found(100, true, sid)); /* small: found before and after the fix */
+		assert_true(split_found(1000, false, sid));
+		assert_true(split_found(40000, true, sid)); /* one 40 KB segment */
+		assert_true(split_found(30000, false, sid)); /* a hole filled behind 30,000 bytes */
+	}
+}
+
+/*
  * The memcap bounds what all streams hold, queued out-of-order segments
  * too: 64 flows, each with a stream buffer and 40 KiB of segments beyond a
  * hole, against a 128 KiB cap. Past it a flow is inspected per packet (its
@@ -883,7 +932,7 @@ int main(void)
 		cmocka_unit_test(test_stream_rst_frees), cmocka_unit_test(test_stream_fin_frees),
 		cmocka_unit_test(test_stream_pool_control_thread),
 		cmocka_unit_test(test_stream_ooo_same_seq), cmocka_unit_test(test_established_before_ips),
-		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_memcap_ooo), cmocka_unit_test(test_stream_seam_past_window),
+		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_memcap_ooo), cmocka_unit_test(test_stream_seam_past_window), cmocka_unit_test(test_stream_split_past_window),
 		cmocka_unit_test(test_stream_growth_and_reuse), cmocka_unit_test(test_stream_depth),
 		cmocka_unit_test(test_may_match),
 		cmocka_unit_test(test_rule_info_severity),
