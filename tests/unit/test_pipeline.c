@@ -648,6 +648,12 @@ struct seg {
 	bool cut;
 };
 
+/* Allow the client in, drop "GET EVIL" in its established stream: what the evasion tests try to pass. */
+#define EST_DROP                                                                                    \
+	"allow in tcp id 1\n"                                                                       \
+	"drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; content:\"GET EVIL\"; " \
+	"sid:7;)\n"
+
 /*
  * Judge @n segments, segment i at 1000 + i us (the last at @last_us when
  * not 0), under @rules (NULL: allow them and alert on EVIL to port 80);
@@ -883,10 +889,7 @@ static bool dropped_fin_holds(bool far, bool ahead)
 	};
 	const size_t n = sizeof(s) / sizeof(s[0]);
 
-	return !play_rules("allow in tcp id 1\n"
-			   "drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; "
-			   "content:\"GET EVIL\"; sid:7;)\n",
-			   s, n, false, 1000 + n + 121 * 1000000ull, n - 2).accept;
+	return !play_rules(EST_DROP, s, n, false, 1000 + n + 121 * 1000000ull, n - 2).accept;
 }
 
 /* The FIN in order on the segment the IPS drops: the flow's own record moved it (flow_update()). */
@@ -899,10 +902,7 @@ static bool dropped_fin_in_order_holds(void)
 	};
 	const size_t n = sizeof(s) / sizeof(s[0]);
 
-	return !play_rules("allow in tcp id 1\n"
-			   "drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; "
-			   "content:\"GET EVIL\"; sid:7;)\n",
-			   s, n, false, 1000 + n + 121 * 1000000ull, n - 2).accept;
+	return !play_rules(EST_DROP, s, n, false, 1000 + n + 121 * 1000000ull, n - 2).accept;
 }
 
 static void test_dropped_fin_holds(void **state)
@@ -962,10 +962,7 @@ static bool dropped_segment_ends_nothing(int how, bool fin)
 		s[k++] = (struct seg){ rfl, 1009, rack, "", false, t2, n };
 	}
 	s[k++] = (struct seg){ 0x18, 1005, 7001, "EVIL", false, t2, n };
-	return !play_rules("allow in tcp id 1\n"
-			   "drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; "
-			   "content:\"GET EVIL\"; sid:7;)\n",
-			   s, k, false, (fin ? 121 : 20) * 1000000ull, k - 1).accept;
+	return !play_rules(EST_DROP, s, k, false, (fin ? 121 : 20) * 1000000ull, k - 1).accept;
 }
 
 /*
@@ -1020,10 +1017,7 @@ static bool cut_fin_holds(void)
 	};
 	const size_t n = sizeof(s) / sizeof(s[0]);
 
-	return !play_rules("allow in tcp id 1\n"
-			   "drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; "
-			   "content:\"GET EVIL\"; sid:7;)\n",
-			   s, n, false, 121000000, n - 2).accept;
+	return !play_rules(EST_DROP, s, n, false, 121000000, n - 2).accept;
 }
 
 static void test_cut_fin_holds(void **state)
@@ -1062,10 +1056,7 @@ static enum ll_by fin_after_hole(bool hole)
 	};
 	const size_t n = sizeof(s) / sizeof(s[0]);
 
-	return play_rules("allow in tcp id 1\n"
-			  "drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; "
-			  "content:\"GET EVIL\"; sid:7;)\n",
-			  s, n, false, 121000000, hole ? n - 1 : n).by;
+	return play_rules(EST_DROP, s, n, false, 121000000, hole ? n - 1 : n).by;
 }
 
 static void test_fin_after_hole_holds(void **state)
