@@ -419,30 +419,6 @@ static void log_add(uint32_t *v, uint32_t *n, uint32_t id)
 	v[i] = id;
 }
 
-/* The number of the @n sorted 32-bit thresholds at @t that are <= @v (@t readable in whole words). */
-static __attribute__((unused)) uint32_t cut32(const uint32_t *t, uint32_t n, uint32_t v)
-{
-#ifdef __SSE2__
-	const __m128i bias = _mm_set1_epi32(INT32_MIN);
-	const __m128i x = _mm_xor_si128(_mm_set1_epi32((int)v), bias);
-	uint32_t gt = 0; /* thresholds > v: unsigned compare as signed after flipping the top bit */
-
-	for (uint32_t j = 0; j < n; j += 4) {
-		__m128i w = _mm_xor_si128(_mm_load_si128((const __m128i *)(t + j)), bias);
-
-		gt |= (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(w, x))) << j;
-	}
-	/* sorted: the thresholds above v are the last ones, and the first of them is the child */
-	return (uint32_t)__builtin_ctz(gt | 1u << n);
-#else
-	uint32_t i = 0;
-
-	for (uint32_t j = 0; j < n; j++)
-		i += v >= t[j];
-	return i;
-#endif
-}
-
 /* One level down: the child of internal node @h that the key falls in (no branch per cut). */
 static const struct cls_hdr *step(const struct cls *c, const struct cls_hdr *h,
 				  const struct ckey *q)
@@ -471,7 +447,10 @@ static const struct cls_hdr *step(const struct cls *c, const struct cls_hdr *h,
 
 		i = (uint32_t)__builtin_ctz(gt | 1u << 16);
 #else
-		i = cut32((const uint32_t *)t, 16, (uint32_t)q->x[h->dim]);
+		const uint32_t *t32 = (const uint32_t *)t, v = (uint32_t)q->x[h->dim];
+
+		for (uint32_t j = 0; j < 16; j++)
+			i += v >= t32[j];
 #endif
 		words = 4;
 	}

@@ -576,7 +576,7 @@ int cls_build_trees(struct cls *c, const struct cls_expanded *ex)
 	int err = 0;
 
 	b.trees = malloc((ex->n + 1) * sizeof(*b.trees));
-	b.simple = malloc(ex->n + 1);
+	b.simple = calloc(ex->n + 1, 1); /* calloc: GCC cannot see the loop below fill it for dead_boxes() */
 	if (!b.trees || !b.simple || !dead) {
 		free(b.trees);
 		free(b.simple);

@@ -65,7 +65,7 @@ struct cls_ent {
 	uint32_t box;
 	uint16_t plo[2], phi[2];
 	uint8_t protolo, protohi, dir;
-	uint8_t simple; /* unused (IPv4 leaves keep it in bit 31 of the box word) */
+	uint8_t pad;    /* 0: one 16-byte word (IPv4 leaves keep "simple" in bit 31 of the box word) */
 };
 
 /* The IPv4 block of the 128-bit address space (::ffff:0:0/96). */

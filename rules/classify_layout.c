@@ -36,7 +36,7 @@ static uint32_t kid_words(const struct cls_node *n)
  * header and rows of 8 words: the box word and the 7 column lanes below,
  * tested in two SSE2 loads (classify.c: row_pass()). A larger one (v4 = 2) is its header
  * and groups of 4 entries stored column-wise: a word of box indices (bit
- * 31: simple, as in struct cls_ent; 0x7fffffff pads the last group), then
+ * 31: simple, nothing to test but the lanes; 0x7fffffff pads the last group), then
  * one word per column (enum cls_col), 128 bytes a group. Each lane
  * holds a bound biased so that one signed SSE2 compare, bound > key,
  * rejects: a low bound as is, a high one complemented (~hi > ~key), each
@@ -98,7 +98,7 @@ static void fill_ent(struct cls_ent *e, const struct cls_box *b, uint32_t idx)
 	e->protolo = b->protolo;
 	e->protohi = b->protohi;
 	e->dir = b->dir;
-	e->simple = 0;
+	e->pad = 0;
 }
 
 /* The lanes of column @col for box @b (see above). */
