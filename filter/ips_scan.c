@@ -27,10 +27,10 @@ enum {
  * stays pending for 4 KiB of one-byte segments (ips_pending.c). A match that
  * starts further back than this is missed, as Suricata's raw stream
  * inspection misses what lies before its window. Rules placed from the
- * stream's start (offset, depth, anchors) still read it all.
+ * stream's start (offset, depth, anchors) still read it all, unless memory
+ * pressure made the stream slide (ips_stream.c): then they read it no more.
+ * (PEND_WINDOW: ips_rules.h.)
  */
-#define PEND_WINDOW (16u << 10)
-
 struct ips_worker {
 	const struct ips_ruleset *rs;
 	uint64_t rs_id; /* as for flows: the pointer alone may be reused by a later ruleset */
@@ -60,6 +60,7 @@ struct fstate {
 struct sview {
 	const uint8_t *d;
 	uint32_t len, new_off;
+	uint32_t base; /* d[0] is this byte of the stream (ips_stream_base()) */
 	bool in_order; /* the new bytes are exactly the packet's payload */
 };
 
@@ -564,6 +565,7 @@ static void stream_feed(struct scan *s)
 	 * and the client's next connection from the same port rode it, its
 	 * segments outside the old stream, matched one by one (red24).
 	 */
+	v->base = ips_stream_base(fs->st[s->dir]);
 	if (!fin_before && ips_stream_fin_taken(fs->st[s->dir]))
 		s->res->fin = true;
 	if (v->new_off >= v->len) {
@@ -683,7 +685,7 @@ static void scan_stream(struct scan *s, const struct ips_group *g, uint32_t nliv
 		prefilter(w, g, d + seam_start(s), len - seam_start(s));
 		for (uint32_t i = npkt; i < w->ncand; i++)
 			if (s->rs->rflags[w->cand[i]] & IRF_STREAM)
-				ips_pend_add(pl, w->pend_at, s->rs, w->cand[i], len);
+				ips_pend_add(pl, w->pend_at, s->rs, w->cand[i], s->sv.base + len);
 	}
 	/* in rank order like the packet pass, so that a pass rule wins here too;
 	 * what this packet settles is left out when its turn comes */
@@ -729,6 +731,10 @@ static void scan_stream(struct scan *s, const struct ips_group *g, uint32_t nliv
 		uint32_t ws = (s->rs->rflags[ri] & IRF_FLOAT) ? tail : 0;
 		uint8_t seen = w->seen[ri];
 
+		/* placed from the stream's start, which a stream under memory pressure let go */
+		if (!(s->rs->rflags[ri] & IRF_FLOAT) && s->sv.base)
+			continue;
+
 		/* settled by this packet already: matched, or no match on the very bytes the stream holds */
 		if (seen == SEEN_MATCHED || (same && (seen & SEEN_NOMATCH)))
 			continue;
@@ -751,9 +757,9 @@ static void scan_stream(struct scan *s, const struct ips_group *g, uint32_t nliv
 	for (uint32_t i = 0; merged && i < npkt; i++)
 		if ((w->seen[w->cand[i]] & (SEEN_LIT | SEEN_MATCHED)) == SEEN_LIT &&
 		    (s->rs->rflags[w->cand[i]] & IRF_STREAM))
-			ips_pend_add(pl, w->pend_at, s->rs, w->cand[i], len);
+			ips_pend_add(pl, w->pend_at, s->rs, w->cand[i], s->sv.base + len);
 	ips_pend_index(pl, w->pend_at, false);
-	ips_pend_age(pl, len);
+	ips_pend_age(pl, s->sv.base + len);
 }
 
 bool ips_opening_drops(const struct flow *f, const struct pkt *p, int to_server, uint64_t now_us)
@@ -817,8 +823,10 @@ void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f
 	 * which after its FIN may never come (64 closed 3 MB replies held the
 	 * 256 MiB of reassembly for their TIME_WAIT).
 	 */
-	if (s.fs && s.fs->st[s.dir])
+	if (s.fs && s.fs->st[s.dir]) {
 		ips_stream_settle(s.fs->st[s.dir]);
+		ips_stream_trim(s.fs->st[s.dir], rs);
+	}
 	for (uint32_t i = 0; i < w->ncand; i++)
 		w->seen[w->cand[i]] = 0;
 	w->ncand = 0;

@@ -9,6 +9,13 @@
 /* Out-of-order segments held while waiting for the gap to fill. */
 #define OOO_MAX_SEGS 32
 #define OOO_MAX_BYTES (64u << 10)
+/*
+ * Past half the memcap a stream queues 16 KiB at most (more: it gives up
+ * its order, resync()), as its buffer keeps a 32 KiB window (slide()):
+ * else a connection that left a hole held 64 KiB of queue besides, and
+ * 1,500 of them, not 4,224, held the whole cap.
+ */
+#define OOO_PRESSED_BYTES (16u << 10)
 
 struct seg {
 	uint32_t seq, len;
@@ -32,10 +39,13 @@ struct ips_stream {
 	bool urg;         /* urg_seq: the urgent byte, left out when it comes (urgent()) */
 	bool synack;      /* the other side's SYN-ACK came: a SYN's data is taken no more */
 	bool lost;        /* resync()ed past a hole: next_seq is no longer the receiver's rcv_nxt */
+	bool slid;        /* under memory pressure it keeps only a window (slide()) */
 	uint32_t next_seq, fin_seq, start, urg_seq;
 	uint32_t syn_len; /* bytes from start its SYNs carried, the SYN-ACK yet to say if taken */
 	uint8_t *buf;
 	uint32_t len, cap;
+	uint32_t base;    /* bytes slide() let go from the front: buf[0] is byte base of the stream */
+	uint32_t mark;    /* where in buf the bytes the current ips_stream_add() brings start */
 	struct seg *ooo; /* sorted by seq */
 	uint32_t nooo, ooo_bytes;
 	/*
@@ -258,6 +268,50 @@ void ips_stream_free(struct ips_stream *s)
  */
 #define FIRST_SEGS 8
 
+/*
+ * Past half the memcap a stream that would grow beyond slide_cap() keeps a
+ * window instead: the PEND_WINDOW (+ longest content) bytes before the
+ * ones being added, which is all a floating rule reads (ips_scan.c), and
+ * lets the older ones go (base counts them; stream-depth still counts
+ * from the stream's first byte). Rules placed from the stream's start
+ * are not checked on it any more - as on a stream the memcap cut short,
+ * which is what it was before: then 256 idle connections that each sent
+ * 512 KiB and a byte held a 1 MiB buffer each, all of the 256 MiB, and
+ * every other stream on the host went packet by packet (red25). Now one
+ * that slid holds 32 KiB once read (ips_stream_trim()): half the memcap
+ * in large buffers and the rest in 32 KiB ones is 128 + 4,096 streams.
+ * Below the mark nothing changes.
+ */
+static uint32_t slide_keep(const struct ips_ruleset *rs)
+{
+	return PEND_WINDOW + rs->max_pat;
+}
+
+/* A window and a full segment, as a power of two (32 KiB for contents up to 15 KiB). */
+static uint32_t slide_cap(const struct ips_ruleset *rs)
+{
+	uint32_t cap = 4096;
+
+	while (cap < slide_keep(rs) + 1500)
+		cap *= 2;
+	return cap;
+}
+
+/* Let the bytes before the window go; returns how many. */
+static uint32_t slide(struct ips_stream *s, const struct ips_ruleset *rs)
+{
+	uint32_t keep = slide_keep(rs), gone = s->mark > keep ? s->mark - keep : 0;
+
+	s->slid = true;
+	if (!gone)
+		return 0;
+	memmove(s->buf, s->buf + gone, s->len - gone);
+	s->len -= gone;
+	s->mark -= gone;
+	s->base += gone;
+	return gone;
+}
+
 /* Grow the buffer to hold @need bytes, within the depth and the global cap. */
 static bool reserve(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t need)
 {
@@ -273,6 +327,15 @@ static bool reserve(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t
 		cap = cap > rs->stream_depth / 2 ? rs->stream_depth : cap * 2;
 	if ((c = pool_class(cap)) >= 0)
 		cap = 1u << (POOL_MIN_SHIFT + c); /* a depth that is no power of two rounds up */
+	if (cap > slide_cap(rs) &&
+	    (s->slid || atomic_load(&stream_mem) + cap - s->cap > rs->stream_memcap / 2)) {
+		need -= slide(s, rs);
+		if (need <= s->cap)
+			return true;
+		for (cap = slide_cap(rs); cap < need;)
+			cap *= 2;
+		c = pool_class(cap);
+	}
 	if (atomic_fetch_add(&stream_mem, cap - s->cap) + cap - s->cap > rs->stream_memcap ||
 	    !(b = buf_get(c, cap))) {
 		atomic_fetch_sub(&stream_mem, cap - s->cap);
@@ -306,7 +369,7 @@ static void append(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t 
 		append(s, rs, s->next_seq, d + at + 1, n - at - 1);
 		return;
 	}
-	room = rs->stream_depth - s->len;
+	room = rs->stream_depth - s->base - s->len;
 	if (n >= room) {
 		n = room;
 		s->full = true;
@@ -331,7 +394,9 @@ static bool ooo_add(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t
 {
 	struct seg **pp = &s->ooo, *g;
 
-	if (s->nooo >= OOO_MAX_SEGS || s->ooo_bytes + n > OOO_MAX_BYTES)
+	if (s->nooo >= OOO_MAX_SEGS || s->ooo_bytes + n > OOO_MAX_BYTES ||
+	    (s->ooo_bytes + n > OOO_PRESSED_BYTES &&
+	     atomic_load(&stream_mem) + n > rs->stream_memcap / 2))
 		return false;
 	sack_note(s, seq, seq + n + fin);
 	if (atomic_fetch_add(&stream_mem, n) + n > rs->stream_memcap ||
@@ -430,7 +495,7 @@ static void resync(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t 
 	 */
 	s->lost = true;
 	ooo_clear(s);
-	s->len = 0;
+	s->len = s->base = s->mark = 0;
 	s->full = false;
 	s->next_seq = seq;
 	append(s, rs, seq, d, n);
@@ -475,7 +540,7 @@ static void urgent(struct ips_stream *s, const struct pkt *p)
 static void restart(struct ips_stream *s, uint32_t seq)
 {
 	ooo_clear(s);
-	s->len = 0;
+	s->len = s->base = s->mark = 0;
 	s->full = s->done = s->fin = s->urg = false;
 	s->next_seq = seq;
 }
@@ -504,9 +569,12 @@ static void syn_acked(struct ips_stream *s, uint32_t ack)
 		s->start = ack;
 	} else if (!took) {
 		restart(s, ack);
-	} else if (took <= s->len && !s->done) {
+	} else if (took <= s->base + s->len && !s->done) {
+		uint32_t base = s->base < took ? s->base : took;
+
 		restart(s, ack);
-		s->len = took; /* the buffer still holds them */
+		s->base = base;
+		s->len = took - base; /* the buffer still holds them (what slide() kept) */
 	}
 }
 
@@ -569,6 +637,34 @@ void ips_stream_settle(struct ips_stream *s)
 		finish(s);
 }
 
+void ips_stream_trim(struct ips_stream *s, const struct ips_ruleset *rs)
+{
+	uint32_t keep, cap;
+	uint8_t *b;
+
+	if (!s->slid || !s->buf)
+		return;
+	keep = slide_keep(rs), cap = slide_cap(rs);
+	if (s->cap <= cap || !(b = buf_get(pool_class(cap), cap)))
+		return;
+	if (s->len > keep) {
+		s->base += s->len - keep;
+		memcpy(b, s->buf + s->len - keep, keep);
+		s->len = keep;
+	} else {
+		memcpy(b, s->buf, s->len);
+	}
+	atomic_fetch_sub(&stream_mem, s->cap - cap);
+	buf_put(s->buf, s->cap);
+	s->buf = b;
+	s->cap = cap;
+}
+
+uint32_t ips_stream_base(const struct ips_stream *s)
+{
+	return s->base;
+}
+
 bool ips_stream_start(const struct ips_stream *s, uint32_t *start)
 {
 	*start = s->start;
@@ -605,12 +701,12 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 		    bool takes, bool fast_open_reply, const uint8_t **data, uint32_t *len,
 		    uint32_t *new_off, bool *is_pkt)
 {
-	uint32_t before = s->len;
 	bool whole = false; /* p's payload went in from its first byte, nothing else after it */
 	bool fin, inorder = false;
 	int32_t diff;
 
 	*is_pkt = false;
+	s->mark = s->len; /* slide() keeps the window before it */
 	if (s->done) {
 		ips_stream_settle(s); /* ips_scan() settles it, but a caller of its own may not */
 		*data = NULL;
@@ -645,7 +741,7 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 			/* tcp_data_queue(): its FIN counts when it ends past rcv_nxt, before the queue */
 			inorder = -(uint32_t)diff <= p->paylen; /* diff may be INT32_MIN */
 		} else if (!ooo_add(s, rs, p->tcp_seq, p->payload, p->paylen, fin)) {
-			resync(s, rs, p->tcp_seq, p->payload, p->paylen), before = 0, whole = true;
+			resync(s, rs, p->tcp_seq, p->payload, p->paylen), whole = true;
 			inorder = true;
 		}
 		if (fin && inorder && !s->full && s->next_seq == p->tcp_seq + p->paylen)
@@ -655,7 +751,7 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 	}
 	*data = s->buf;
 	*len = s->len;
-	*new_off = before <= s->len ? before : 0;
+	*new_off = s->mark <= s->len ? s->mark : 0;
 	*is_pkt = whole && s->len - *new_off == p->paylen; /* not cut by the depth, nothing drained */
 	s->done = s->full || (s->fin && s->next_seq == s->fin_seq);
 }

@@ -476,6 +476,13 @@ void ips_pend_add(struct ips_pending *pl, uint8_t *at, const struct ips_ruleset 
 /* ips_pend_age() - one segment passed, the stream is @len bytes: drop the rules whose time is up. */
 void ips_pend_age(struct ips_pending *pl, uint32_t len);
 
+/*
+ * A pending rule that can match anywhere is re-checked on the stream's
+ * last PEND_WINDOW bytes (plus the longest content), ips_scan.c; a stream
+ * under memory pressure keeps that much (ips_stream.c).
+ */
+#define PEND_WINDOW (16u << 10)
+
 /* filter/ips_stream.c: in-order TCP reassembly per flow direction. */
 struct ips_stream;
 /*
@@ -519,6 +526,14 @@ bool ips_stream_fin_taken(const struct ips_stream *s);
 void ips_stream_end(struct ips_stream *s);
 /* ips_stream_settle() - when @s takes no more bytes, its buffer and queue go back now. */
 void ips_stream_settle(struct ips_stream *s);
+/*
+ * ips_stream_trim() - after @s's new bytes were read: a stream that slid
+ * (past half the memcap) keeps only the window the next read needs.
+ * ips_stream_base() - how many of @s's first bytes it let go that way: its
+ * data starts at that byte of the stream (0: at the first).
+ */
+void ips_stream_trim(struct ips_stream *s, const struct ips_ruleset *rs);
+uint32_t ips_stream_base(const struct ips_stream *s);
 /* ips_stream_start() - where @s's side's bytes start, when its SYN or the SYN-ACK told. */
 bool ips_stream_start(const struct ips_stream *s, uint32_t *start);
 struct ips_stream *ips_stream_new(void);

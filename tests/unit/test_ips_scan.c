@@ -782,6 +782,208 @@ static void test_stream_memcap_ooo(void **state)
 }
 
 /*
+ * Idle streams that each grew a large buffer cannot hold the whole memcap
+ * (red25): 8 flows send 132,000 bytes (a 256 KiB buffer each: 4 of them
+ * were all of a 1 MiB cap, and every later stream went packet by packet,
+ * "ATT" | "ACK" unseen). Past half the cap a stream keeps a 32 KiB window
+ * instead of growing, and a later stream still finds a signature split
+ * across its segments 40,000 bytes in.
+ */
+static void test_stream_memcap_slide(void **state)
+{
+	enum { FLOWS = 9, CAP = 1 << 20 };
+	struct policy_opts o = { .stream_memcap = CAP };
+	struct ll_errlist errs = { 0 };
+	struct ips_ruleset *rs = ips_ruleset_from_text("t", stream_rules, &o, &errs);
+	struct ips_worker *w = ips_worker_new(rs);
+	static struct flow f[FLOWS];
+	char data[1001];
+	uint64_t mem0 = ips_stream_mem(), most = 0;
+	struct ips_result res;
+	bool hit = false;
+
+	(void)state;
+	assert_non_null(rs);
+	assert_non_null(w);
+	memset(data, 'x', 1000);
+	data[1000] = 0;
+	memset(f, 0, sizeof(f));
+	for (int i = 0; i < FLOWS; i++) {
+		uint32_t segs = i < FLOWS - 1 ? 132 : 40, seq = 100;
+
+		f[i].tcp_state = FT_ESTABLISHED;
+		for (uint32_t k = 0; k <= segs + 1; k++) {
+			const char *d = k < segs ? data : k == segs ? "ATT" : "ACK";
+			struct pkt p = ipst_pkt(IPPROTO_TCP_, d, (uint32_t)strlen(d));
+
+			p.tcp_seq = seq;
+			seq += p.paylen;
+			ips_scan(w, rs, &f[i], &p, 1, 1000, &res);
+			if (ips_stream_mem() - mem0 > most)
+				most = ips_stream_mem() - mem0;
+			for (uint32_t a = 0; i == FLOWS - 1 && a < res.nalerts; a++)
+				hit |= res.alerts[a] == 1;
+		}
+	}
+	print_message("streams held at most %llu bytes (cap %d)\n", (unsigned long long)most, CAP);
+	assert_true(hit);
+	/* two 256 KiB buffers below half the cap, then 32 KiB windows (a 64 KiB one while read) */
+	assert_true(most <= CAP / 2 + (FLOWS - 2) * (32 << 10) + (32 << 10));
+	for (int i = 0; i < FLOWS; i++)
+		ips_flow_free(f[i].ips);
+	assert_int_equal(ips_stream_mem(), mem0);
+	ips_worker_free(w);
+	ips_ruleset_free(rs);
+}
+
+/*
+ * The same with queues: 14 flows each leave a 2,000-byte hole and queue
+ * 64 KiB past it (with its 16 KiB buffer, 80 KiB a flow: 13 of them were
+ * all of a 1 MiB cap). Past half the cap a stream queues 16 KiB at most,
+ * and a later stream still finds "ATT" | "ACK" 40,000 bytes in.
+ */
+static void test_stream_memcap_ooo_slide(void **state)
+{
+	enum { FLOWS = 15, CAP = 1 << 20 };
+	struct policy_opts o = { .stream_memcap = CAP };
+	struct ll_errlist errs = { 0 };
+	struct ips_ruleset *rs = ips_ruleset_from_text("t", stream_rules, &o, &errs);
+	struct ips_worker *w = ips_worker_new(rs);
+	static struct flow f[FLOWS];
+	static char data[2001];
+	uint64_t mem0 = ips_stream_mem(), most = 0;
+	struct ips_result res;
+	bool hit = false;
+
+	(void)state;
+	assert_non_null(rs);
+	assert_non_null(w);
+	memset(data, 'x', 2000);
+	memset(f, 0, sizeof(f));
+	for (int i = 0; i < FLOWS - 1; i++) {
+		f[i].tcp_state = FT_ESTABLISHED;
+		for (uint32_t k = 0; k <= 32; k++) { /* one in order, then 32 past a hole */
+			struct pkt p = ipst_pkt(IPPROTO_TCP_, data, 2000);
+
+			p.tcp_seq = 100 + (k ? 2000 + k * 2000 : 0);
+			ips_scan(w, rs, &f[i], &p, 1, 1000, &res);
+		}
+	}
+	f[FLOWS - 1].tcp_state = FT_ESTABLISHED;
+	for (uint32_t k = 0, seq = 100; k <= 41; k++) {
+		const char *d = k < 40 ? data + 1000 : k == 40 ? "ATT" : "ACK";
+		struct pkt p = ipst_pkt(IPPROTO_TCP_, d, (uint32_t)strlen(d));
+
+		p.tcp_seq = seq;
+		seq += p.paylen;
+		ips_scan(w, rs, &f[FLOWS - 1], &p, 1, 1000, &res);
+		for (uint32_t a = 0; a < res.nalerts; a++)
+			hit |= res.alerts[a] == 1;
+		if (ips_stream_mem() - mem0 > most)
+			most = ips_stream_mem() - mem0;
+	}
+	print_message("streams held at most %llu bytes (cap %d)\n", (unsigned long long)most, CAP);
+	assert_true(hit);
+	for (int i = 0; i < FLOWS; i++)
+		ips_flow_free(f[i].ips);
+	assert_int_equal(ips_stream_mem(), mem0);
+	ips_worker_free(w);
+	ips_ruleset_free(rs);
+}
+
+/*
+ * A stream that slid finds what a stream with room finds, for rules that
+ * can match anywhere (all they read is the window it keeps): 60 random
+ * streams of 50-290 KB ("GET ", "/", "x", "EVIL", "ATT", "ACK" among 'y'),
+ * cut in segments of up to 64 B, 1,460 B or 65,000 B, each once behind a
+ * 128 KiB stream that holds half a 256 KiB cap (it slides past 32 KiB)
+ * and once alone with the default cap: the same alerts on the same
+ * segments.
+ */
+static uint32_t slide_rnd(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x >> 8;
+}
+
+static uint32_t slide_alerts(uint64_t cap, const char *d, uint32_t dlen, const uint32_t *sizes,
+			     uint32_t *out)
+{
+	static const char *const rules =
+		"alert tcp any any -> any any (flow:to_server; content:\"ATTACK\"; sid:1;)\n"
+		"alert tcp any any -> any any (flow:to_server; content:\"GET \"; content:\"EVIL\"; distance:0; sid:3;)\n"
+		"alert tcp any any -> any any (flow:to_server; pcre:\"/GET \\/x+EVIL/\"; sid:4;)\n";
+	struct policy_opts o = { .stream_memcap = cap };
+	struct ll_errlist errs = { 0 };
+	struct ips_ruleset *rs = ips_ruleset_from_text("t", rules, &o, &errs);
+	struct ips_worker *w = ips_worker_new(rs);
+	struct flow f[2] = { { .tcp_state = FT_ESTABLISHED }, { .tcp_state = FT_ESTABLISHED } };
+	static char fill[1000];
+	struct ips_result res;
+	uint32_t n = 0, off = 0;
+
+	assert_non_null(rs);
+	assert_non_null(w);
+	memset(fill, 'z', sizeof(fill));
+	for (uint32_t k = 0; cap && k < 70; k++) { /* 70,000 bytes: a 128 KiB buffer */
+		struct pkt p = ipst_pkt(IPPROTO_TCP_, fill, sizeof(fill));
+
+		p.tcp_seq = 100 + k * 1000;
+		ips_scan(w, rs, &f[0], &p, 1, 1000, &res);
+	}
+	for (uint32_t i = 0; off < dlen; off += sizes[i++]) {
+		struct pkt p = ipst_pkt(IPPROTO_TCP_, d + off, sizes[i]);
+
+		p.tcp_seq = 100 + off;
+		ips_scan(w, rs, &f[1], &p, 1, 1000, &res);
+		for (uint32_t a = 0; a < res.nalerts; a++)
+			out[n++] = i << 8 | res.alerts[a];
+	}
+	ips_flow_free(f[0].ips);
+	ips_flow_free(f[1].ips);
+	ips_worker_free(w);
+	ips_ruleset_free(rs);
+	return n;
+}
+
+static void test_stream_slide_same(void **state)
+{
+	static const char *const tok[] = { "GET ", "/", "xxxxxxxx", "EVIL", "ATT", "ACK", "ATTACK" };
+	static char d[300000];
+	static uint32_t sizes[300000], a[20000], b[20000];
+	uint32_t x = 12345, all = 0, hits0 = ips_stream_memcap_hits();
+
+	(void)state;
+	for (int it = 0; it < 60; it++) {
+		uint32_t dlen = 0, want = 50000 + slide_rnd(&x) % 240000, mode = slide_rnd(&x) % 3;
+		uint32_t na, nb;
+
+		while (dlen < want) {
+			uint32_t t = slide_rnd(&x) % 64;
+			const char *w = t < 48 ? "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy" :
+				       t == 63 && slide_rnd(&x) % 50 == 0 ? tok[6] : tok[t % 6];
+
+			memcpy(d + dlen, w, strlen(w));
+			dlen += (uint32_t)strlen(w);
+		}
+		for (uint32_t i = 0, off = 0; off < dlen; off += sizes[i++]) {
+			uint32_t most = mode == 0 ? 64 : mode == 1 ? 1460 : 65000;
+
+			sizes[i] = 1 + slide_rnd(&x) % most;
+			if (sizes[i] > dlen - off)
+				sizes[i] = dlen - off;
+		}
+		na = slide_alerts(256 << 10, d, dlen, sizes, a);
+		nb = slide_alerts(0, d, dlen, sizes, b);
+		assert_int_equal(na, nb);
+		assert_memory_equal(a, b, na * sizeof(*a));
+		all += na;
+	}
+	assert_int_equal(ips_stream_memcap_hits(), hits0); /* it slid: the cap cut nothing */
+	assert_true(all > 100);
+}
+
+/*
  * A stream that grows (4 KiB buffers up to 64 KiB) keeps every byte across
  * each growth: "GET " at its start and "passwd" cut by the segment boundary
  * after 40,000 more bytes make rule 2 match. Buffers of finished streams are
@@ -932,7 +1134,7 @@ int main(void)
 		cmocka_unit_test(test_stream_rst_frees), cmocka_unit_test(test_stream_fin_frees),
 		cmocka_unit_test(test_stream_pool_control_thread),
 		cmocka_unit_test(test_stream_ooo_same_seq), cmocka_unit_test(test_established_before_ips),
-		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_memcap_ooo), cmocka_unit_test(test_stream_seam_past_window), cmocka_unit_test(test_stream_split_past_window),
+		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_memcap_ooo), cmocka_unit_test(test_stream_memcap_slide), cmocka_unit_test(test_stream_memcap_ooo_slide), cmocka_unit_test(test_stream_slide_same), cmocka_unit_test(test_stream_seam_past_window), cmocka_unit_test(test_stream_split_past_window),
 		cmocka_unit_test(test_stream_growth_and_reuse), cmocka_unit_test(test_stream_depth),
 		cmocka_unit_test(test_may_match),
 		cmocka_unit_test(test_rule_info_severity),
