@@ -73,9 +73,10 @@ static void stats_text(const struct control_stats *s, const struct kqueue *kq, i
 	fprintf(out, "events lost: %" PRIu64 " (disk full, or a pipe nobody reads)\n", s->events_lost);
 	if (s->ips_memcap)
 		fprintf(out, "IPS reassembly: %.1f of %.1f MiB in use; %" PRIu64 " stream%s cut short "
-			"by that bound (inspected packet by packet after)\n", s->ips_mem / 1048576.0,
-			s->ips_memcap / 1048576.0, s->ips_memcap_hits,
-			s->ips_memcap_hits == 1 ? "" : "s");
+			"by that bound (inspected packet by packet after); %" PRIu64 " kept to a window "
+			"past half of it (rules placed from the stream's start skipped)\n",
+			s->ips_mem / 1048576.0, s->ips_memcap / 1048576.0, s->ips_memcap_hits,
+			s->ips_memcap_hits == 1 ? "" : "s", s->ips_slid);
 }
 
 static void stats_json(const struct control_stats *s, const struct kqueue *kq, int nk, FILE *out)
@@ -107,8 +108,9 @@ static void stats_json(const struct control_stats *s, const struct kqueue *kq, i
 	fprintf(out, "],\"flows\":{\"active\":%" PRIu64 ",\"max\":%" PRIu64 ",\"created\":%" PRIu64
 		",\"expired\":%" PRIu64 ",\"evicted\":%" PRIu64 "},\"events_lost\":%" PRIu64
 		",\"ips_reassembly\":{\"bytes\":%" PRIu64 ",\"bound\":%" PRIu64 ",\"cut_short\":%"
-		PRIu64 "}}\n", s->flows.active, s->max_flows, s->flows.created, s->flows.expired,
-		s->flows.evicted, s->events_lost, s->ips_mem, s->ips_memcap, s->ips_memcap_hits);
+		PRIu64 ",\"windowed\":%" PRIu64 "}}\n", s->flows.active, s->max_flows, s->flows.created,
+		s->flows.expired, s->flows.evicted, s->events_lost, s->ips_mem, s->ips_memcap,
+		s->ips_memcap_hits, s->ips_slid);
 }
 
 static void prom_type(FILE *out, const char *name, const char *help, const char *type)
@@ -204,6 +206,9 @@ static void stats_prom(const struct control_stats *s, const struct kqueue *kq, i
 		 s->ips_mem);
 	prom_one(out, "lifeline_ips_reassembly_cut_short_total", "IPS streams cut short by the "
 		 "reassembly memory bound.", "counter", s->ips_memcap_hits);
+	prom_one(out, "lifeline_ips_reassembly_windowed_total", "IPS streams kept to a window past "
+		 "half the reassembly memory bound (rules placed from the stream's start skipped).",
+		 "counter", s->ips_slid);
 }
 
 /* The engine's counters, rule hits sorted by id. NULL + @out message on failure. */

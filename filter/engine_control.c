@@ -207,6 +207,7 @@ static int op_stats(void *ctx, struct control_stats *st)
 	pthread_mutex_unlock(&e->lock);
 	st->ips_mem = ips_stream_mem();
 	st->ips_memcap_hits = ips_stream_memcap_hits();
+	st->ips_slid = ips_stream_slid();
 	st->nqueues = 0;
 	for (uint32_t i = 0; i < e->nworkers && st->nqueues < CONTROL_MAX_QUEUES; i++) {
 		struct worker *w = &e->workers[i];

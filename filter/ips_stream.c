@@ -71,6 +71,13 @@ uint64_t ips_stream_memcap_hits(void)
 	return atomic_load(&memcap_hits);
 }
 
+static _Atomic uint64_t slid_streams;
+
+uint64_t ips_stream_slid(void)
+{
+	return atomic_load(&slid_streams);
+}
+
 /*
  * Stream buffers come from a per-thread pool of power-of-two sizes, 4 KiB
  * to 16 MiB. With malloc() alone, glibc handed the large ones back to the
@@ -302,6 +309,8 @@ static uint32_t slide(struct ips_stream *s, const struct ips_ruleset *rs)
 {
 	uint32_t keep = slide_keep(rs), gone = s->mark > keep ? s->mark - keep : 0;
 
+	if (!s->slid)
+		atomic_fetch_add(&slid_streams, 1);
 	s->slid = true;
 	if (!gone)
 		return 0;

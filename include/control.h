@@ -145,6 +145,7 @@ struct control_stats {
 	uint64_t events_lost; /* event lines not written (disk full, a pipe nobody empties) */
 	uint64_t ips_mem, ips_memcap; /* IPS reassembly bytes in use, and the bound (0: no IPS) */
 	uint64_t ips_memcap_hits;     /* streams cut short by that bound */
+	uint64_t ips_slid;            /* streams past half of it kept to a window */
 	struct control_queue_stats queues[CONTROL_MAX_QUEUES];
 	uint32_t nqueues;
 	struct control_rule_hits *rules; /* malloc'd by the engine, freed by the server; may be NULL */

@@ -545,6 +545,8 @@ void ips_stream_pool_off(void);
 uint64_t ips_stream_pool_bytes(void);
 /* ips_stream_memcap_hits() - streams cut short by stream_memcap, since the start. */
 uint64_t ips_stream_memcap_hits(void);
+/* ips_stream_slid() - streams that memory pressure made keep only a window (slide()), since the start. */
+uint64_t ips_stream_slid(void);
 
 /*
  * filter/ips_tcp.c: what a Linux receiver keeps of a TCP segment beyond

@@ -798,7 +798,7 @@ static void test_stream_memcap_slide(void **state)
 	struct ips_worker *w = ips_worker_new(rs);
 	static struct flow f[FLOWS];
 	char data[1001];
-	uint64_t mem0 = ips_stream_mem(), most = 0;
+	uint64_t mem0 = ips_stream_mem(), most = 0, slid0 = ips_stream_slid();
 	struct ips_result res;
 	bool hit = false;
 
@@ -829,6 +829,8 @@ static void test_stream_memcap_slide(void **state)
 	assert_true(hit);
 	/* two 256 KiB buffers below half the cap, then 32 KiB windows (a 64 KiB one while read) */
 	assert_true(most <= CAP / 2 + (FLOWS - 2) * (32 << 10) + (32 << 10));
+	/* and `stats` counts the streams kept to a window: the 7 after the first two */
+	assert_int_equal(ips_stream_slid() - slid0, FLOWS - 2);
 	for (int i = 0; i < FLOWS; i++)
 		ips_flow_free(f[i].ips);
 	assert_int_equal(ips_stream_mem(), mem0);
