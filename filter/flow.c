@@ -1165,6 +1165,19 @@ static void tcp_advance(struct flow *f, const struct pkt *p, int from_opener)
 		if (!from_opener && (fl & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK)) {
 			f->tcp_state = FT_SYN_RECV;
 			/*
+			 * The host's own SYN-ACK names the SYN its listener took:
+			 * the opener's next number is its ACK. A SYN the listener
+			 * dropped unread - one signed with TCP MD5 or TCP-AO it has
+			 * no key for (tcp_inbound_hash(), ahead of the listener) -
+			 * set the opener's end too: 1,000,000 ahead of the real
+			 * SYN's, the client's real FIN and RST were "behind" it,
+			 * and with no stream to say where they were (packet rules
+			 * only) the flow never closed, and the client's next
+			 * connection from that port rode it (rev26).
+			 */
+			if (p->dir == PKT_DIR_OUT)
+				f->tcp_end[0] = p->tcp_ack;
+			/*
 			 * A Fast Open opener takes the SYN-ACK's bytes and FIN
 			 * (Linux 4.6+, tcp_rcv_fastopen_synack()): connected by
 			 * it, it reads them at once, so they are the handshake's

@@ -653,6 +653,11 @@ struct seg {
 	"allow in tcp id 1\n"                                                                       \
 	"drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; content:\"GET EVIL\"; " \
 	"sid:7;)\n"
+/* The same as a packet rule (dsize): a rule set with no stream to ask where the receiver's next byte is */
+#define PKT_DROP                                                                                    \
+	"allow in tcp id 1\n"                                                                       \
+	"drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; content:\"EVIL\"; " \
+	"dsize:>0; sid:7;)\n"
 
 /*
  * Judge @n segments, segment i at 1000 + i us (the last at @last_us when
@@ -931,11 +936,12 @@ static const uint8_t md5_opt[20] = { 19, 18, [18] = 1, [19] = 1 };
  * Taken, the RST closed the flow (the FIN sent it to FIN_WAIT) while the
  * connection went on, and the client's bytes 20 s (121 s) on were a new
  * flow picked up mid-stream, never established: past the
- * flow:established drop rule (rev25, live). @how: 0 the RST or FIN itself
- * signed, 1 after bytes acking 100,000 never sent, 2 after bytes with an
- * old TSval. Returns whether those bytes were dropped.
+ * flow:established drop rule (rev25, live; rev26 with packet rules only,
+ * PKT_DROP, where no stream said so). @rules: the policy. @how: 0 the RST
+ * or FIN itself signed, 1 after bytes acking 100,000 never sent, 2 after
+ * bytes with an old TSval. Returns whether those bytes were dropped.
  */
-static bool dropped_segment_ends_nothing(int how, bool fin)
+static bool dropped_segment_ends_nothing(const char *rules, int how, bool fin)
 {
 	static const uint8_t syn_ts[12] = TS_OPT(100, 0), synack_ts[12] = TS_OPT(5000, 100),
 			     c_ts[12] = TS_OPT(101, 5000), s_ts[12] = TS_OPT(5001, 101),
@@ -962,7 +968,7 @@ static bool dropped_segment_ends_nothing(int how, bool fin)
 		s[k++] = (struct seg){ rfl, 1009, rack, "", false, t2, n };
 	}
 	s[k++] = (struct seg){ 0x18, 1005, 7001, "EVIL", false, t2, n };
-	return !play_rules(EST_DROP, s, k, false, (fin ? 121 : 20) * 1000000ull, k - 1).accept;
+	return !play_rules(rules, s, k, false, (fin ? 121 : 20) * 1000000ull, k - 1).accept;
 }
 
 /*
@@ -999,6 +1005,58 @@ static void test_md5_synack_moves_nothing(void **state)
 }
 
 /*
+ * A remote client's SYN with a TCP MD5 option, which the host's listener
+ * drops without a key for it (tcp_inbound_hash() runs before the listener
+ * reads anything), at @decoy, then the real SYN at 1000 and its
+ * handshake. Taken, the decoy's number stood in the flow's record as the
+ * client's first and end (rev26): 1,000,000 ahead, the client's real FIN
+ * (@rst: RST) was "behind" it, the flow never closed, and its next
+ * connection from the same port rode it (packet rules only: no stream to
+ * say where the FIN was); 1,000,000 behind, the client had "sent" a
+ * million bytes and stream_size:client,<,10000 (ET's log4j rules) never
+ * matched. @close: the client's FIN or RST, then its next SYN (how that
+ * was judged: BY_FIREWALL, a flow of its own); else "GET EVIL" (BY_IPS:
+ * dropped).
+ */
+static enum ll_by signed_syn_then(const char *rules, uint32_t decoy, bool close, bool rst)
+{
+	struct seg s[12] = {
+		{ 0x02, decoy, 0, "", false, md5_opt, 20 }, { 0x02, 1000, 0, "", false },
+		{ 0x12, 7000, 1001, "", true },		  { 0x10, 1001, 7001, "", false },
+	};
+	size_t k = 4;
+
+	if (!close) {
+		s[k++] = (struct seg){ 0x18, 1001, 7001, "GET EVIL", false };
+		return play_rules(rules, s, k, false, 0, k - 1).by;
+	}
+	s[k++] = (struct seg){ 0x18, 1001, 7001, "hello", false };
+	s[k++] = (struct seg){ 0x10, 7001, 1006, "", true };
+	if (rst) {
+		s[k++] = (struct seg){ 0x04, 1006, 0, "", false };
+	} else {
+		s[k++] = (struct seg){ 0x11, 1006, 7001, "", false };
+		s[k++] = (struct seg){ 0x11, 7001, 1007, "", true };
+		s[k++] = (struct seg){ 0x10, 1007, 7002, "", false };
+	}
+	s[k++] = (struct seg){ 0x02, 90000, 0, "", false };
+	return play_rules(rules, s, k, false, 0, k).by;
+}
+
+static void test_signed_syn_to_listener(void **state)
+{
+	static const char small[] = "allow in tcp id 1\n"
+				    "drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; "
+				    "stream_size:client,<,10000; content:\"EVIL\"; sid:7;)\n";
+
+	(void)state;
+	assert_int_equal(signed_syn_then(PKT_DROP, 1001000, true, false), BY_FIREWALL);
+	assert_int_equal(signed_syn_then(PKT_DROP, 1001000, true, true), BY_FIREWALL);
+	assert_int_equal(signed_syn_then(small, 1000u - 1000000u, false, false), BY_IPS);
+	assert_int_equal(signed_syn_then(EST_DROP, 1001000, true, false), BY_FIREWALL);
+}
+
+/*
  * A FIN on a segment the engine drops as ips-cut (65,532-65,535 bytes: an
  * IPv4 segment the kernel reassembled from fragments, which the queue
  * copies only 65,531 bytes of) never reached the host: it must not end
@@ -1030,8 +1088,10 @@ static void test_dropped_segment_ends_nothing(void **state)
 {
 	(void)state;
 	for (int how = 0; how < 3; how++) {
-		assert_true(dropped_segment_ends_nothing(how, false));
-		assert_true(dropped_segment_ends_nothing(how, true));
+		assert_true(dropped_segment_ends_nothing(EST_DROP, how, false));
+		assert_true(dropped_segment_ends_nothing(EST_DROP, how, true));
+		assert_true(dropped_segment_ends_nothing(PKT_DROP, how, false));
+		assert_true(dropped_segment_ends_nothing(PKT_DROP, how, true));
 	}
 }
 
@@ -1597,6 +1657,7 @@ int main(void)
 		cmocka_unit_test(test_dropped_segment_ends_nothing),
 		cmocka_unit_test(test_cut_fin_holds),
 		cmocka_unit_test(test_md5_synack_moves_nothing),
+		cmocka_unit_test(test_signed_syn_to_listener),
 		cmocka_unit_test(test_fin_after_hole_holds),
 		cmocka_unit_test(test_resync_end_holds),
 		cmocka_unit_test(test_rst_past_sack_blocks),
