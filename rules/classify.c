@@ -53,8 +53,9 @@
  * cache misses overlap. A cut along an address whose node region lies in
  * one aligned 2^32 block (every node of the IPv4 set) keeps only the low
  * 32 bits, like ports: a node is then header, 16 thresholds (UINT32_MAX
- * pads the <= 15 real ones) compared in 4 SSE2 compares packed into one
- * mask, and 17 child offsets, 160 bytes instead of ~320. A leaf
+ * pads the <= 15 real ones; all stored with the sign bit flipped, for
+ * signed compares) compared in 4 SSE2 compares packed into one mask, and
+ * 17 child offsets, 160 bytes instead of ~320. A leaf
  * entry carries ports, protocol and direction; in the IPv4 set also both
  * addresses, so a box is read only when it has TCP flags, ICMP type/code,
  * an interface or a hull to test, or a log-only id to report: the deciding
@@ -173,7 +174,8 @@
  * (hot-key time unchanged, 249 vs 247 ns): the key's columns broadcast
  * once per key and the rank test of a group in one SSE2 compare (fw -7%
  * instructions, acl +2%), and a descent that drops finished walks from
- * its turns (instructions unchanged).
+ * its turns (instructions unchanged; both taken up again in session 26,
+ * below, in another form).
  *
  * Fewer instructions per step and per entry, and dead boxes dropped
  * (session 25; callgrind, 20,000 keys of each new-flow capture x 5,
@@ -238,6 +240,46 @@
  *   cache. Rank bounds skipped almost no table: 40 of fw's 48 hold a box
  *   among the first 200 ranks.
  *
+ * Session 26 (callgrind as above, 20,000 keys x 5; bench_classify, 1 M
+ * new-flow keys, base and new alternating, 7 pairs): fewer instructions
+ * around each step and each column group, same trees, same bytes.
+ * - A child offset carries its node's kind in its low 4 bits (leaf,
+ *   32-bit cut along dimension d, 128-bit cut along d: classify_int.h,
+ *   CLS_KIND), so step() needs no header test and a walk whose child is
+ *   a leaf leaves the lock-step turns without its header being read;
+ *   later turns go through a compacted list of live walks (no branch).
+ *   32-bit thresholds are stored biased and the key's six dimensions are
+ *   broadcast biased once a key (struct ckey: xb), so step() is 4 loads
+ *   and compares, no xor. scan4() broadcasts the key's columns and the
+ *   best once a leaf, not once a group, and finds the lanes ranked before
+ *   the best in one SSE2 compare. Instructions a lookup fw 2,834 -> 2,473
+ *   (-12.7%), acl 1,634 -> 1,532 (-6.3%), ipc 1,607 -> 1,546 (-3.8%);
+ *   ns a lookup, base -> new, median ratio of the pairs: fw 333-365 ->
+ *   308-348 (0.94), acl 195-238 -> 196-227 (0.98), ipc 227-257 -> 220-238
+ *   (0.97); checksums unchanged. On the way (fw, acl, ipc): scan4()'s
+ *   part alone 2,645, 1,647, 1,619 (acl/ipc +0.8%: their leaves mostly
+ *   stop after one group and pay the broadcast); the kinds in the top 4
+ *   bits of a word offset (masked and shifted at every step) and the
+ *   broadcast dimensions computed in a loop over x[], without scan4()'s
+ *   part, walks as (key, tree) indices (the look found by multiplying):
+ *   2,894, 1,692, 1,704; as pointers: fw 2,793; with scan4()'s part
+ *   2,598, 1,635, 1,644; the same with every walk visited each turn and
+ *   its kind tested instead of a compacted list: 2,679, 1,674, 1,642;
+ *   the six broadcasts written out from col[] and p1..dir: 2,572,
+ *   1,609, 1,618; then byte offsets with the kind in the low bits, and
+ *   roots that are leaves (one branch a set, predicted) never in the
+ *   walk list: the figures above. Hot key (DISTINCT 1, 3-6 pairs): fw
+ *   136-152 -> 138-140, acl 70-79 -> 67-76, ipc 79-90 -> 81-90 (ipc
+ *   0.98-1.07 of base a pair, median 1.03: the one case not faster).
+ *   bench_replay new-flow `policy` x empty, 3 runs each: fw 0.24-0.25
+ *   -> 0.25-0.26, acl 0.31-0.32 -> 0.31-0.34, ipc 0.29-0.31 -> 0.31;
+ *   compile time and classifier bytes unchanged (55.8/21.8/22.1 MiB).
+ * - Dropped: the live walks as a byte list of ids into per-group arrays
+ *   (place, key, leaf slot), two stores a step fewer: 2,447, 1,512,
+ *   1,528 instructions, but 1.11-1.28x the time of base on 1 M keys and
+ *   1.26-1.62x on a hot key (the cause not looked into): instructions
+ *   are not time, even here.
+ *
  * Bit-vector schemes were not chosen: 100,000 rules give ~200,000
  * elementary intervals per address, 2.5 GB of vectors before aggregation.
  * Tuple space grows with the number of distinct (prefix, range) shapes,
@@ -269,6 +311,9 @@ struct ckey {
 	const struct fw_key *k;
 	uint32_t col[COL__N]; /* IPv4 keys: the key as each leaf column holds it (classify_layout.c) */
 	uint32_t row[8] __attribute__((aligned(16))); /* INT32_MAX, then col[]: a row's lanes */
+#ifdef __SSE2__
+	__m128i xb[D__N]; /* low 32 bits of x[], biased and broadcast as step() compares them */
+#endif
 };
 
 /*
@@ -337,6 +382,14 @@ static void key_project(const struct cls *c, const struct fw_key *k, struct ckey
 			 (uint32_t)(q->dir ^ 0x80u) << 16 | (uint32_t)((uint8_t)~q->dir ^ 0x80u) << 24;
 	q->row[0] = INT32_MAX;
 	memcpy(q->row + 1, q->col, sizeof(q->col));
+#ifdef __SSE2__
+	q->xb[D_SRC] = _mm_set1_epi32((int)q->col[COL_SLO]);
+	q->xb[D_DST] = _mm_set1_epi32((int)q->col[COL_DLO]);
+	q->xb[D_P1] = _mm_set1_epi32((int)(q->p1 ^ 0x80000000u));
+	q->xb[D_P2] = _mm_set1_epi32((int)(q->p2 ^ 0x80000000u));
+	q->xb[D_PROTO] = _mm_set1_epi32((int)(q->proto ^ 0x80000000u));
+	q->xb[D_DIR] = _mm_set1_epi32((int)(q->dir ^ 0x80000000u));
+#endif
 }
 
 static bool addr_in(const struct addr_match *m, ll_ip a)
@@ -419,42 +472,47 @@ static void log_add(uint32_t *v, uint32_t *n, uint32_t id)
 	v[i] = id;
 }
 
-/* One level down: the child of internal node @h that the key falls in (no branch per cut). */
-static const struct cls_hdr *step(const struct cls *c, const struct cls_hdr *h,
-				  const struct ckey *q)
+/*
+ * One level down: the child (its place, CLS_KIND) of the internal node
+ * at @at that the key falls in, no branch per cut; @at's kind says how to
+ * cut without reading the node's header first.
+ */
+static uint32_t step(const struct cls *c, uint32_t at, const struct ckey *q)
 {
-	const u128 *t = (const u128 *)h + 1;
-	uint32_t i = 0, words;
+	const u128 *t = (const u128 *)((const char *)c->code + (at & ~CLS_KIND)) + 1;
+	uint32_t kind = at & CLS_KIND, i = 0;
+	const uint32_t *kid;
 
-	if (h->dim <= D_DST && !h->narrow) {
-		u128 v = q->x[h->dim];
+	if (kind >= CLS_WIDE(0)) {
+		const struct cls_hdr *h = (const struct cls_hdr *)(t - 1);
+		u128 v = q->x[kind - CLS_WIDE(0)];
 
 		for (uint32_t j = 0; j < h->n; j++)
 			i += v >= t[j];
-		words = h->n;
+		kid = (const uint32_t *)(t + h->n);
 	} else {
 #ifdef __SSE2__
-		/* 16 thresholds, UINT32_MAX pads (classify_layout.c): 4 compares, one mask */
-		const __m128i bias = _mm_set1_epi32(INT32_MIN);
-		const __m128i x = _mm_xor_si128(_mm_set1_epi32((int)(uint32_t)q->x[h->dim]), bias);
+		/* 16 biased thresholds, INT32_MAX pads (classify_layout.c): 4 compares, one mask */
+		const __m128i x = q->xb[kind - CLS_NARROW(0)];
 		const __m128i *w = (const __m128i *)t;
-		__m128i g0 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_load_si128(w), bias), x);
-		__m128i g1 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_load_si128(w + 1), bias), x);
-		__m128i g2 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_load_si128(w + 2), bias), x);
-		__m128i g3 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_load_si128(w + 3), bias), x);
+		__m128i g0 = _mm_cmpgt_epi32(_mm_load_si128(w), x);
+		__m128i g1 = _mm_cmpgt_epi32(_mm_load_si128(w + 1), x);
+		__m128i g2 = _mm_cmpgt_epi32(_mm_load_si128(w + 2), x);
+		__m128i g3 = _mm_cmpgt_epi32(_mm_load_si128(w + 3), x);
 		uint32_t gt = (uint32_t)_mm_movemask_epi8(
 			_mm_packs_epi16(_mm_packs_epi32(g0, g1), _mm_packs_epi32(g2, g3)));
 
 		i = (uint32_t)__builtin_ctz(gt | 1u << 16);
 #else
-		const uint32_t *t32 = (const uint32_t *)t, v = (uint32_t)q->x[h->dim];
+		const int32_t *t32 = (const int32_t *)t;
+		int32_t v = (int32_t)((uint32_t)q->x[kind - CLS_NARROW(0)] ^ 0x80000000u);
 
 		for (uint32_t j = 0; j < 16; j++)
 			i += v >= t32[j];
 #endif
-		words = 4;
+		kid = (const uint32_t *)(t + 4);
 	}
-	return (const struct cls_hdr *)&c->code[((const uint32_t *)(t + words))[i]];
+	return kid[i];
 }
 
 /* The fields a leaf entry carries: most boxes fail here, without being read. */
@@ -493,7 +551,7 @@ static bool row_pass(const uint32_t *r, const struct ckey *q)
 #endif
 }
 
-/* Start @n lookups: the keys' trees and their roots. */
+/* Start @n lookups: the keys' projections. */
 static void start(const struct cls *c, const struct fw_key *const *keys, uint32_t n,
 		  struct look *l)
 {
@@ -503,37 +561,48 @@ static void start(const struct cls *c, const struct fw_key *const *keys, uint32_
 		l[i].ntrees = c->nset[l[i].q.v4];
 		l[i].best = NO_HIT;
 		l[i].nlog = 0;
-		for (uint32_t t = 0; t < l[i].ntrees; t++) {
-			l[i].leaf[t] = (const struct cls_hdr *)&c->code[l[i].set[t].root];
-			__builtin_prefetch(l[i].leaf[t]);
-		}
 	}
 }
 
 /*
  * The leaf of every tree of every key. The trees are walked in lock step,
  * one level each turn, so that their cache misses overlap instead of
- * adding up.
+ * adding up; a walk whose child is a leaf (its kind says so) leaves the
+ * turns, and later turns go through the live walks only.
  */
 static void descend(const struct cls *c, struct look *l, uint32_t n)
 {
-	bool more = true;
+	struct walk {
+		const struct ckey *q;
+		const struct cls_hdr **leaf;
+		uint32_t at;
+	} w[GROUP * CLS_CLASSES];
+	uint32_t nw = 0;
 
-	while (more) {
-		more = false;
-		for (uint32_t i = 0; i < n; i++)
-			for (uint32_t t = 0; t < l[i].ntrees; t++) {
-				const struct cls_hdr *h = l[i].leaf[t];
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t t = 0; t < l[i].ntrees; t++) {
+			uint32_t at = l[i].set[t].root;
 
-				if (!h->n)
-					continue;
-				h = step(c, h, &l[i].q);
-				__builtin_prefetch(h);
-				__builtin_prefetch((const char *)h + 64);
-				__builtin_prefetch((const char *)h + 128);
-				l[i].leaf[t] = h;
-				more = true;
-			}
+			if (at & CLS_KIND) /* the same for every key of the set: predicted */
+				w[nw++] = (struct walk){ &l[i].q, &l[i].leaf[t], at };
+			else
+				l[i].leaf[t] = (const struct cls_hdr *)((const char *)c->code + at);
+		}
+	while (nw) {
+		uint32_t m = 0;
+
+		for (struct walk *v = w, *end = w + nw; v < end; v++) {
+			uint32_t at = step(c, v->at, v->q);
+			const char *h = (const char *)c->code + (at & ~CLS_KIND);
+
+			__builtin_prefetch(h);
+			__builtin_prefetch(h + 64);
+			__builtin_prefetch(h + 128);
+			*v->leaf = (const struct cls_hdr *)h;
+			w[m] = (struct walk){ v->q, v->leaf, at };
+			m += (at & CLS_KIND) != 0; /* no branch: whether it goes on is a coin toss */
+		}
+		nw = m;
 	}
 }
 
@@ -577,8 +646,33 @@ static bool hit(const struct cls *c, struct look *l, uint32_t box, bool log)
 	return false;
 }
 
-/* Lanes (bit per entry) of the group at @g, its columns after its boxes, that pass every column. */
-static uint32_t group_pass(const uint32_t *g, const struct ckey *q)
+/* A 32-bit lane broadcast (SSE2) or not: the key's columns and the best as scan4() holds them. */
+#ifdef __SSE2__
+typedef __m128i lane_t;
+#define LANE(v) _mm_set1_epi32((int)(v))
+#else
+typedef uint32_t lane_t;
+#define LANE(v) (v)
+#endif
+
+/* Lanes (bit per entry) of the group at @g whose box ranks before @best: a prefix, boxes ascend. */
+static uint32_t group_below(const uint32_t *g, lane_t best)
+{
+#ifdef __SSE2__
+	__m128i box = _mm_and_si128(_mm_load_si128((const __m128i *)g), _mm_set1_epi32(0x7fffffff));
+
+	return (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmplt_epi32(box, best)));
+#else
+	uint32_t below = 0;
+
+	for (uint32_t j = 0; j < 4; j++)
+		below |= (uint32_t)((g[j] & 0x7fffffff) < best) << j;
+	return below;
+#endif
+}
+
+/* Lanes (bit per entry) of the group at @g, columns after boxes, that pass every column of @k. */
+static uint32_t group_pass(const uint32_t *g, const lane_t *k)
 {
 #ifdef __SSE2__
 	const __m128i *w = (const __m128i *)g + 1;
@@ -587,11 +681,11 @@ static uint32_t group_pass(const uint32_t *g, const struct ckey *q)
 	/* unrolled: each column's lane width is a constant, one compare */
 #pragma GCC unroll 8
 	for (uint32_t col = 0; col < COL__N; col++) {
-		__m128i bound = _mm_load_si128(w + col), key = _mm_set1_epi32((int)q->col[col]);
+		__m128i bound = _mm_load_si128(w + col);
 
-		fail = _mm_or_si128(fail, col < COL_P1 ? _mm_cmpgt_epi32(bound, key) :
-					  col < COL_PD ? _mm_cmpgt_epi16(bound, key) :
-							 _mm_cmpgt_epi8(bound, key));
+		fail = _mm_or_si128(fail, col < COL_P1 ? _mm_cmpgt_epi32(bound, k[col]) :
+					  col < COL_PD ? _mm_cmpgt_epi16(bound, k[col]) :
+							 _mm_cmpgt_epi8(bound, k[col]));
 	}
 	/* a lane passes when none of its bytes failed */
 	fail = _mm_cmpeq_epi32(fail, _mm_setzero_si128());
@@ -601,7 +695,7 @@ static uint32_t group_pass(const uint32_t *g, const struct ckey *q)
 
 	for (uint32_t col = 0; col < COL__N; col++)
 		for (uint32_t j = 0; j < 4; j++) {
-			uint32_t e = g[4 * (1 + col) + j], v = q->col[col];
+			uint32_t e = g[4 * (1 + col) + j], v = k[col];
 			bool bad;
 
 			if (col < COL_P1)
@@ -618,29 +712,34 @@ static uint32_t group_pass(const uint32_t *g, const struct ckey *q)
 #endif
 }
 
-/* scan() of an IPv4 leaf: four entries at a time, column-wise (classify_layout.c). */
+/*
+ * scan() of an IPv4 leaf: four entries at a time, column-wise
+ * (classify_layout.c). The key's columns and the best are broadcast once a
+ * leaf, not once a group.
+ */
 static void scan4(const struct policy *p, const struct cls *c, const struct cls_hdr *h, bool log,
 		  struct look *l)
 {
 	uint32_t gw = 4 * (1 + COL__N), ng = (h->cnt + 3) / 4;
-	uint32_t best = l->best < 0x7fffffff ? l->best : 0x7fffffff; /* the pads' 0x7fffffff is never below */
+	/* the pads' 0x7fffffff is never below; l->best changes only to return */
+	const lane_t best = LANE(l->best < 0x7fffffff ? l->best : 0x7fffffff);
 	const uint32_t *g = (const uint32_t *)(h + 1);
+	lane_t k[COL__N];
 
-	for (uint32_t i = 0; i < ng; i++, g += gw) { /* l->best changes only to return */
-		uint32_t below = 0, pass;
+	for (uint32_t col = 0; col < COL__N; col++)
+		k[col] = LANE(l->q.col[col]);
+	for (uint32_t i = 0; i < ng; i++, g += gw) {
+		uint32_t below = group_below(g, best), pass;
 
-		for (uint32_t j = 0; j < 4; j++) /* ascending: the lanes below the best come first */
-			below += (g[j] & 0x7fffffff) < best;
 		if (!below)
 			return;
-		pass = group_pass(g, &l->q) & ((1u << below) - 1);
-		for (; pass; pass &= pass - 1) {
+		for (pass = group_pass(g, k) & below; pass; pass &= pass - 1) {
 			uint32_t e = g[__builtin_ctz(pass)], box = e & 0x7fffffff;
 
 			if ((e >> 31 || box_rest(p, &c->box[box], &l->q)) && hit(c, l, box, log))
 				return;
 		}
-		if (below < 4)
+		if (below != 0xf)
 			return;
 	}
 }

@@ -60,6 +60,19 @@ struct cls_hdr {
 	uint64_t pad2;
 };
 
+/*
+ * A node's place in cls.code as its parent and its tree hold it: its byte
+ * offset (a multiple of 16) with the node's kind in the low 4 bits - 0 a
+ * leaf, CLS_NARROW(dim) a cut of 16 32-bit thresholds, CLS_WIDE(dim) one
+ * of 128-bit thresholds - so that a lookup steps through a node and knows
+ * whether its child is a leaf without waiting for their headers
+ * (classify.c: step(), descend()).
+ */
+#define CLS_KIND 15u
+#define CLS_NARROW(dim) (1u + (dim))
+#define CLS_WIDE(dim) (1u + D__N + (dim))
+#define CLS_AT_WORDS (UINT32_MAX / 16) /* code words a place can reach */
+
 /* A leaf entry: the box, with the fields that reject most boxes copied beside it. */
 struct cls_ent {
 	uint32_t box;
@@ -76,7 +89,7 @@ struct cls_ent {
 #define CLS_TREES (2 * CLS_CLASSES) /* one set for IPv4 keys, one for the others */
 
 struct cls_tree {
-	uint32_t root;  /* node index */
+	uint32_t root;  /* node index; after cls_layout(), its place in code (CLS_KIND) */
 	uint32_t minbox; /* lowest box index in the tree: skip it when the best is already better */
 	bool log;        /* the log-only tree */
 	bool v4;         /* for keys whose src and dst are both IPv4 */

@@ -31,6 +31,14 @@ static uint32_t kid_words(const struct cls_node *n)
 	return wide(n) ? (n->n + 1 + 3) / 4 : (NARROW_THR + 1 + 3) / 4;
 }
 
+/* @n's kind, beside its offset (classify_int.h: CLS_KIND). */
+static uint32_t kind(const struct cls_node *n)
+{
+	if (!n->n)
+		return 0;
+	return wide(n) ? CLS_WIDE(n->dim) : CLS_NARROW(n->dim);
+}
+
 /*
  * An IPv4 leaf of fewer than COLS_MIN entries (header v4 = 1) is its
  * header and rows of 8 words: the box word and the 7 column lanes below,
@@ -168,10 +176,12 @@ static void emit(struct cls *c, const struct cls_node *nd, u128 *w, const uint32
 		h->narrow = nd->narrow;
 		if (wide(nd))
 			memcpy(w + 1, &c->thr[nd->first], nd->n * sizeof(u128));
+		/* biased, as step() compares them: signed, UINT32_MAX pads become INT32_MAX */
 		for (uint32_t j = 0; !wide(nd) && j < NARROW_THR; j++)
-			((uint32_t *)(w + 1))[j] = j < nd->n ? (uint32_t)c->thr[nd->first + j] : UINT32_MAX;
+			((uint32_t *)(w + 1))[j] = (j < nd->n ? (uint32_t)c->thr[nd->first + j] : UINT32_MAX) ^
+						   0x80000000u;
 		for (uint32_t j = 0; j <= nd->n; j++)
-			kid[j] = pos[c->kids[nd->kid + j]];
+			kid[j] = pos[c->kids[nd->kid + j]] * 16 | kind(&c->nodes[c->kids[nd->kid + j]]);
 		/* a key at UINT32_MAX passes the pads too: it belongs to the last child */
 		for (uint32_t j = nd->n + 1; !wide(nd) && j <= NARROW_THR; j++)
 			kid[j] = kid[nd->n];
@@ -219,7 +229,7 @@ int cls_layout(struct cls *c, const struct cls_box *box)
 		words += words_of(&c->nodes[bfs[i]]);
 	}
 	err = -E2BIG;
-	if (words >= UINT32_MAX)
+	if (words > CLS_AT_WORDS)
 		goto out;
 	err = -ENOMEM;
 	c->code = aligned_alloc(64, ((words * sizeof(u128) + 63) / 64) * 64);
@@ -229,7 +239,7 @@ int cls_layout(struct cls *c, const struct cls_box *box)
 	for (uint32_t i = 0; i < nbfs; i++)
 		emit(c, &c->nodes[bfs[i]], &c->code[pos[bfs[i]]], pos, box);
 	for (uint32_t t = 0; t < c->ntrees; t++)
-		c->tree[t].root = pos[c->tree[t].root];
+		c->tree[t].root = pos[c->tree[t].root] * 16 | kind(&c->nodes[c->tree[t].root]);
 	free(c->nodes);
 	free(c->thr);
 	free(c->kids);
