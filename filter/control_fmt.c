@@ -40,6 +40,16 @@ static int64_t confirm_left_s(const struct control *c)
 	return c->confirm_ms ? (ms > 0 ? (ms + 999) / 1000 : 0) : -1;
 }
 
+/*
+ * The policy that runs is the one a confirm deadline brought back (until a
+ * load or reset): status says so, or the operator who finds the old
+ * policy running cannot tell a rollback from a load nobody made.
+ */
+static bool rolled_back(const struct control *c)
+{
+	return !c->confirm_ms && c->expired_at && !strcmp(c->meta.sha256, c->expired_to);
+}
+
 static void status_policy_text(const struct control *c, const struct policy *p, FILE *out)
 {
 	char t[32];
@@ -53,6 +63,10 @@ static void status_policy_text(const struct control *c, const struct policy *p, 
 	if (confirm_left_s(c) >= 0)
 		fprintf(out, "confirm: pending, rolls back in %" PRId64 " s unless "
 			"`lifelinectl confirm`\n", confirm_left_s(c));
+	else if (rolled_back(c))
+		fprintf(out, "confirm: none pending; policy sha256 %.16s was not confirmed: its "
+			"deadline passed at %s and brought back the policy above\n", c->expired_from,
+			control_iso_time(c->expired_at, t, sizeof(t)));
 	else
 		fputs("confirm: none pending\n", out);
 }
@@ -123,6 +137,9 @@ static void status_json(const struct control *c, const struct control_status *s,
 	fprintf(out, "\"confirm\":{\"pending\":%s", confirm_left_s(c) >= 0 ? "true" : "false");
 	if (confirm_left_s(c) >= 0)
 		fprintf(out, ",\"seconds_left\":%" PRId64, confirm_left_s(c));
+	else if (rolled_back(c))
+		fprintf(out, ",\"rolled_back\":{\"at\":\"%s\",\"unconfirmed_sha256\":\"%s\"}",
+			control_iso_time(c->expired_at, t, sizeof(t)), c->expired_from);
 	fprintf(out, "},\"heartbeat\":{\"seen\":%s,", s->heartbeat_seen ? "true" : "false");
 	if (s->heartbeat_seen)
 		fprintf(out, "\"last\":\"%s\",",

@@ -963,11 +963,12 @@ static int swap_empty(struct control *c, enum control_swap_why why, const char *
  */
 void control_confirm_expired(struct control *c)
 {
-	char *msg = NULL;
+	char *msg = NULL, from[65];
 	size_t len = 0;
 	FILE *out = open_memstream(&msg, &len);
 	int rc;
 
+	snprintf(from, sizeof(from), "%s", c->meta.sha256);
 	c->confirm_ms = 0; /* once, even when the rollback fails: no busy loop */
 	/* without memory for the text, the rollback still happens; only its words go to stderr */
 	rc = rollback(c, CONTROL_SWAP_TIMEOUT, out ? out : stderr);
@@ -993,6 +994,7 @@ void control_confirm_expired(struct control *c)
 	if (rc >= 0) { /* for a late `confirm`: what happened instead */
 		c->expired_at = (uint64_t)time(NULL);
 		snprintf(c->expired_to, sizeof(c->expired_to), "%s", c->meta.sha256);
+		snprintf(c->expired_from, sizeof(c->expired_from), "%s", from);
 	}
 	free(msg);
 }

@@ -449,13 +449,14 @@ static void test_load_diff(void **state)
 static void test_confirm_timer(void **state)
 {
 	struct srv *s = *state;
-	char hash[65], hash_short[32];
+	char hash[65], hash_short[32], bad[65], bad_short[128];
 	int swaps;
 
 	expect(s, "LOAD siglen=0 name=good.pol", "allow in tcp to any port 22 id 1\n", "ok", NULL);
 	memcpy(hash, s->fe.pol->hash, sizeof(hash));
 	snprintf(hash_short, sizeof(hash_short), "sha256 %.16s", hash);
 	expect(s, "LOAD siglen=0 confirm=1 name=bad.pol", "deny in any id 9\n", "ok", "confirm");
+	memcpy(bad, s->fe.pol->hash, sizeof(bad));
 	expect(s, "STATUS", NULL, "ok", "confirm: pending");
 	/* the 1 s timer rolls back by itself: wait for it (10 s at most, a slow machine) */
 	for (int i = 0; i < 200 && __atomic_load_n(&s->fe.last_why, __ATOMIC_ACQUIRE) !=
@@ -463,12 +464,18 @@ static void test_confirm_timer(void **state)
 		usleep(50000);
 	assert_int_equal(s->fe.last_why, CONTROL_SWAP_TIMEOUT);
 	assert_string_equal(s->fe.pol->hash, hash);
+	/* status tells the rollback from a load: the unconfirmed policy, and when */
+	snprintf(bad_short, sizeof(bad_short), "policy sha256 %.16s was not confirmed", bad);
+	expect(s, "STATUS", NULL, "ok", bad_short);
+	snprintf(bad_short, sizeof(bad_short), "\"unconfirmed_sha256\":\"%s\"", bad);
+	expect(s, "STATUS json", NULL, "ok", bad_short);
 	/* too late: it says what happened instead, naming the policy that came back */
 	expect(s, "CONFIRM", NULL, "fail", "too late: the confirm deadline passed at ");
 	expect(s, "CONFIRM", NULL, "fail", hash_short);
 	/* once another policy runs, that story is over */
 	expect(s, "RESET", NULL, "ok", NULL);
 	expect(s, "CONFIRM", NULL, "fail", "nothing to confirm");
+	expect(s, "STATUS", NULL, "ok", "confirm: none pending\n");
 	expect(s, "LOAD siglen=0 name=good.pol", "allow in tcp to any port 22 id 1\n", "ok", NULL);
 	/* confirmed in time: it stays */
 	expect(s, "LOAD siglen=0 confirm=1 name=new.pol", "deny in any id 9\n", "ok", NULL);
