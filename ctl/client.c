@@ -154,6 +154,7 @@ int ctl_request(struct ctl *c, const char *header, const struct iovec *iov, int 
 			      &r);
 	free(hdr);
 	c->sent = r.sent;
+	c->busy = false;
 	if (rc == -ETIMEDOUT && stopped && state == 't') /* SIGCONT does not resume it (ptrace(2)) */
 		fprintf(stderr, "%s: %s: the engine did not answer: lifelined pid %d is stopped by a "
 			"debugger (gdb, strace): it answers and judges nothing until the tracer lets "
@@ -178,7 +179,8 @@ int ctl_request(struct ctl *c, const char *header, const struct iovec *iov, int 
 	rc = strcmp(r.status, "ok") == 0 ? CTL_OK : CTL_FAIL;
 	if (r.bodylen && fwrite(r.body, 1, r.bodylen, rc == CTL_OK ? stdout : stderr) != r.bodylen)
 		rc = CTL_FAIL;
-	if (strcmp(r.status, "busy") == 0)
+	c->busy = strcmp(r.status, "busy") == 0;
+	if (c->busy)
 		fprintf(stderr, "%s: the engine is busy with other clients; try again\n", c->prog);
 	ctl_reply_free(&r);
 	return fflush(stdout) == 0 ? rc : CTL_FAIL;

@@ -44,12 +44,21 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	} else {
 		rc = ctl_request(c, json ? "STATUS json" : "STATUS", NULL, 0, CTL_TIMEOUT_MS,
 				 CTL_NOT_RUNNING);
-		if (rc == CTL_NOT_RUNNING)
+		/*
+		 * Every slot taken: an overloaded engine, not an answer, so 3
+		 * (README: hung, stopped or overloaded); 1 is LSB's "dead, pidfile
+		 * left", which paged someone for a slow reader.
+		 */
+		if (rc == CTL_FAIL && c->busy)
+			rc = CTL_NOT_RUNNING;
+		else if (rc == CTL_NOT_RUNNING)
 			stopped = ctl_engine_stopped(&cfg, &state);
 		config_free(&cfg);
 	}
 	/* a monitor reading JSON gets JSON either way: not answering, or not known */
-	if (json && stopped) /* not judging, but there: kill -CONT, not a restart */
+	if (json && rc == CTL_NOT_RUNNING && c->busy) /* there, but every slot taken: no restart either */
+		printf("{\"engine\":{\"running\":null,\"busy\":true}}\n");
+	else if (json && stopped) /* not judging, but there: kill -CONT, not a restart */
 		printf("{\"engine\":{\"running\":false,\"stopped\":true,\"pid\":%d}}\n", (int)stopped);
 	else if (json && (rc == CTL_NOT_RUNNING || rc == CTL_UNKNOWN))
 		printf("{\"engine\":{\"running\":%s}}\n", rc == CTL_NOT_RUNNING ? "false" : "null");

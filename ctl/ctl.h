@@ -17,6 +17,7 @@ struct ctl {
 	const char *config_path; /* -c CONFIG, or CTL_DEFAULT_CONFIG */
 	bool config_given;       /* -c was on the command line */
 	bool sent;               /* ctl_request(): the whole request reached the engine */
+	bool busy;               /* ctl_request(): the engine answered "busy" (no slot free) */
 };
 
 /*

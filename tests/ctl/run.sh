@@ -498,6 +498,22 @@ check load_no_engine_said has "$T/out" "is invalid; nothing was loaded (no engin
 
 # restart with a pending confirm: the engine comes back with last-good
 start e1 "" || nok restart "fake engine did not restart"
+# every slot a reader may take held (12 idle peers, not root; the default 10 s read
+# timeout): status is "not answering" (3, README's "overloaded"), JSON on stdout saying
+# busy, not stopped (a monitor must not restart it); it was 1 and no JSON, LSB "dead, pidfile left"
+setpriv --reuid=65534 --regid=0 --clear-groups /usr/bin/python3 - "$T/e1/run/c.sock" \
+	"$CTLBIN" "$T/e1/ll.conf" <<'PY' > "$T/out" 2> "$T/err"; RC=$?
+import socket, subprocess, sys, time
+held = []
+for _ in range(12):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.send(b"\x00"); held.append(s)
+time.sleep(0.3) # the engine accepts them all first
+r = subprocess.run([sys.argv[2], "-c", sys.argv[3], "status", "--json"], capture_output=True, text=True)
+sys.stdout.write(r.stdout); sys.stderr.write(r.stderr); sys.exit(r.returncode)
+PY
+check status_busy_exit3 [ $RC -eq 3 ]
+check status_busy_json python3 -c 'import json, sys; e = json.load(open(sys.argv[1]))["engine"]; sys.exit(not (e["busy"] is True and e["running"] is None))' "$T/out"
+check status_busy_says has "$T/err" "busy with other clients"
 run e1 load "$P/a.pol"; run e1 load --confirm 30 "$P/bad.pol"
 # the engine's own deadline is named, not only what a restart does (ops23 F5)
 run e1 doctor; check doctor_persisted_confirm has "$T/out" "^warn  persisted policy .*awaits .lifelinectl confirm.: the engine rolls back to last-good by itself in [0-9]* s, and a restart now would too"
