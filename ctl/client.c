@@ -126,7 +126,7 @@ int ctl_request(struct ctl *c, const char *header, const struct iovec *iov, int 
 	struct ctl_reply r;
 	char *hdr = NULL, state;
 	int64_t resets;
-	pid_t stopped;
+	pid_t stopped, holder;
 	int rc, wait_ms;
 
 	if (ctl_config(c, &cfg) != 0)
@@ -163,6 +163,11 @@ int ctl_request(struct ctl *c, const char *header, const struct iovec *iov, int 
 		fprintf(stderr, "%s: %s: the engine did not answer: lifelined pid %d is stopped: it "
 			"answers and judges nothing until `kill -CONT %d`\n", c->prog,
 			cfg.control_socket, (int)stopped, (int)stopped);
+	else if ((rc == -ENOENT || rc == -ECONNREFUSED) && (holder = ctl_engine_lock_holder(&cfg)))
+		fprintf(stderr, "%s: %s: no answer yet: lifelined pid %d holds %s/%s: it is "
+			"starting (compiling its start-up policy?) or stopping, and answers once "
+			"ready\n", c->prog, cfg.control_socket, (int)holder, cfg.state_dir,
+			STATE_LOCK_FILE);
 	else if (rc < 0)
 		fprintf(stderr, "%s: %s: %s\n", c->prog, cfg.control_socket, ctl_call_error(rc));
 	if (rc < 0) {

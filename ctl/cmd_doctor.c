@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 
 #include "config.h"
@@ -151,6 +152,29 @@ pid_t ctl_engine_elsewhere(const struct config *cfg)
 	pid_t pid = pidfile_pid(cfg);
 
 	return pid && lifelined_state(pid) && other_netns(pid) == 1 ? pid : 0;
+}
+
+/* ctl_engine_lock_holder() - see ctl.h. */
+pid_t ctl_engine_lock_holder(const struct config *cfg)
+{
+	char path[PATH_MAX + 32], line[256];
+	unsigned int maj, min;
+	unsigned long ino;
+	struct stat st;
+	pid_t pid = 0;
+	FILE *f;
+	int p;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, STATE_LOCK_FILE);
+	/* flock() to ask would take the lock for a moment: an engine starting then is refused */
+	if (stat(path, &st) < 0 || !(f = fopen("/proc/locks", "re")))
+		return 0;
+	while (!pid && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*d: FLOCK %*s WRITE %d %x:%x:%lu", &p, &maj, &min, &ino) == 4 &&
+		    ino == st.st_ino && maj == major(st.st_dev) && min == minor(st.st_dev))
+			pid = p;
+	fclose(f);
+	return pid;
 }
 
 /* ctl_engine_stopped() - see ctl.h. */
@@ -378,10 +402,20 @@ static void check_socket(struct doctor *d)
 		 * reset it is not. A stopped engine needs no restart: the fix is
 		 * the engine process line's.
 		 */
-		doctor_line(d, DOC_FAIL, "control socket", "%s: %s: %s", d->cfg->control_socket,
-			    rc < 0 ? ctl_call_error(rc) : "the engine answered with an error",
-			    d->stopped ? "the engine is stopped: see the engine process line" :
-					 "restart lifelined");
+		pid_t holder = rc == -ENOENT || rc == -ECONNREFUSED ? ctl_engine_lock_holder(d->cfg) : 0;
+
+		if (holder) /* "restart lifelined" there started a long compile over */
+			doctor_line(d, DOC_FAIL, "control socket", "%s: no answer yet: lifelined "
+				    "pid %d holds %s/%s: it is starting (compiling its start-up "
+				    "policy?) or stopping; wait for it to answer rather than restart it",
+				    d->cfg->control_socket, (int)holder, d->cfg->state_dir,
+				    STATE_LOCK_FILE);
+		else
+			doctor_line(d, DOC_FAIL, "control socket", "%s: %s: %s",
+				    d->cfg->control_socket,
+				    rc < 0 ? ctl_call_error(rc) : "the engine answered with an error",
+				    d->stopped ? "the engine is stopped: see the engine process line" :
+						 "restart lifelined");
 	}
 	if (rc == 0)
 		ctl_reply_free(&r);

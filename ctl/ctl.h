@@ -84,6 +84,13 @@ pid_t ctl_engine_other_state_dir(const struct config *cfg, char *dir, size_t len
  */
 pid_t ctl_engine_stopped(const struct config *cfg, char *state);
 /*
+ * ctl_engine_lock_holder() - the pid that holds the state directory's
+ * lifelined.lock (/proc/locks: nothing is locked to ask), else 0. With no
+ * control socket, that engine is starting (compiling its start-up policy)
+ * or stopping, not gone. cmd_doctor.c.
+ */
+pid_t ctl_engine_lock_holder(const struct config *cfg);
+/*
  * ctl_netns_name() - the name `ip netns` knows namespace @ns ("net:[N]")
  * by (its file in /run/netns), in @name; "NAME" when none.
  */

@@ -414,6 +414,21 @@ run e1 status; check status_no_engine_exit3 [ $RC -eq 3 ]
 # JSON either way: a monitor parses stdout (the reason stays on stderr)
 ctl e1 status --json > "$T/out" 2>/dev/null; RC=$?
 check status_json_no_engine bash -c "[ $RC -eq 3 ] && python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))[\"engine\"][\"running\"] is not False)' '$T/out'"
+# an engine still compiling its start-up policy holds the state directory's lock and has
+# no socket yet: said so, not "engine not running?", nor doctor's "restart lifelined",
+# which would start the compile over (ops26)
+python3 -c 'import fcntl, sys, time; f = open(sys.argv[1], "w"); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(30)' \
+	"$T/e1/state/lifelined.lock" & LOCKER=$!
+PIDS+=("$LOCKER")
+until_true 5 grep -q "FLOCK .* WRITE $LOCKER " /proc/locks
+run e1 status
+check status_starting_exit3 [ $RC -eq 3 ]
+check status_starting_said has "$T/out" "no answer yet: lifelined pid $LOCKER holds .*lifelined.lock: it is starting"
+run e1 doctor
+check doctor_starting_said has "$T/out" "^FAIL  control socket .*pid $LOCKER holds .*: it is starting"
+check doctor_starting_no_restart bash -c "! grep -q '^FAIL  control socket.*restart lifelined$' '$T/out'"
+kill "$LOCKER"; wait "$LOCKER" 2>/dev/null
+run e1 status; check status_stopped_not_starting bash -c "[ $RC -eq 3 ] && ! grep -q 'it is starting' '$T/out'"
 # an unusable config: whether an engine runs is not known, and a monitor still gets JSON
 printf 'no-such-directive 1\n' > "$T/broken.conf"
 "$CTLBIN" -c "$T/broken.conf" status --json > "$T/out" 2>/dev/null; RC=$?
