@@ -293,6 +293,24 @@ pid_t ctl_engine_other_state_dir(const struct config *cfg, char *dir, size_t len
 }
 
 /*
+ * Can lifelined @pid be an engine? One holds a lifelined.lock from before
+ * its start-up compile to its exit; a replay (`lifelined -r`) holds none,
+ * and was called the running engine when the engine was dead. A process
+ * whose descriptors this user may not read may be one.
+ */
+static bool may_be_engine(pid_t pid)
+{
+	char path[64], dir[PATH_MAX + 64];
+	DIR *fds;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if (!(fds = opendir(path)))
+		return true;
+	closedir(fds);
+	return engine_lock_dir(pid, dir, sizeof(dir));
+}
+
+/*
  * The engine's pid and state: the state dir's pidfile, else a /proc scan.
  * 0: none. *@unsure: the pid found is a lifelined whose namespace this
  * user may not see (not root), which may filter another host.
@@ -312,7 +330,8 @@ static pid_t find_engine(const struct config *cfg, char *state, bool *unsure)
 	pid = 0;
 	while (!pid && (e = readdir(dir)))
 		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
-		    (*state = engine_state(atoi(e->d_name), &maybe, &maybe_state)))
+		    (*state = engine_state(atoi(e->d_name), &maybe, &maybe_state)) &&
+		    may_be_engine(atoi(e->d_name)))
 			pid = atoi(e->d_name);
 	closedir(dir);
 	if (!pid && maybe) {

@@ -435,6 +435,17 @@ printf 'no-such-directive 1\n' > "$T/broken.conf"
 check status_json_bad_config bash -c "[ $RC -eq 4 ] && python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))[\"engine\"][\"running\"] is not None)' '$T/out'"
 # a command that finds no engine names the next step
 run e1 status; check status_no_engine_next_step has "$T/out" "lifelinectl doctor. tells why; .lifelinectl reset. unblocks the host"
+# a replay (lifelined -r, waiting on a FIFO) is no engine: doctor called it "ok  engine
+# process - lifelined runs" beside "no control socket" when the engine was dead (ops26)
+mkfifo "$T/cap.fifo"
+"$ROOT/$B/lifelined" -r "$T/cap.fifo" > /dev/null 2>&1 & REPLAY=$!
+PIDS+=("$REPLAY")
+exec {CAPW}>"$T/cap.fifo" # opens once the replay has it open: it waits for a header
+until_true 5 grep -qx lifelined "/proc/$REPLAY/comm"
+run e1 doctor
+check doctor_replay_not_engine bash -c "! grep -q '^ok    engine process .*pid $REPLAY' '$T/out'"
+exec {CAPW}>&-
+wait "$REPLAY" 2>/dev/null
 # doctor with no engine: the cause once (control socket), the checks that ask the engine skipped
 run e1 doctor
 check doctor_no_engine_cause bash -c "[ $RC -eq 1 ] && grep -q '^FAIL  control socket' '$T/out'"
