@@ -489,7 +489,7 @@ static bool ack_ok(const struct scan *s)
  * has it to check; captures from the sending host hold unfilled ones.) A
  * segment taken updates what the receiver is known to hold (fs->tcp).
  */
-static bool receiver_takes(const struct scan *s)
+static bool receiver_takes(const struct scan *s, bool *sig)
 {
 	const struct pkt *p = s->p;
 	struct ips_stream *rcv = s->fs->st[!s->dir];
@@ -534,7 +534,7 @@ static bool receiver_takes(const struct scan *s)
 		return false;
 	if (!(p->tcp_flags & (TCPF_SYN | TCPF_RST)) && !ack_ok(s))
 		return false;
-	return ips_tcp_take(&s->fs->tcp, p, s->dir, sp, s->now_us);
+	return ips_tcp_take(&s->fs->tcp, p, s->dir, sp, s->now_us, sig);
 }
 
 /*
@@ -547,7 +547,9 @@ static void stream_feed(struct scan *s)
 {
 	struct fstate *fs = s->fs;
 	struct sview *v = &s->sv;
-	bool is_pkt, fin_before, takes = receiver_takes(s);
+	bool is_pkt, fin_before, sig = false, rec = receiver_takes(s, &sig);
+	/* a signed segment the flow's record takes: only the receiver can check it */
+	bool takes = rec && !sig;
 	const uint8_t both = TCPF_SYN | TCPF_ACK;
 	/* the SYN-ACK that connected a Fast Open opener, which reads its bytes (flow_update()) */
 	bool tfo_reply = s->dir == 1 && (s->p->tcp_flags & both) == both &&
@@ -567,7 +569,7 @@ static void stream_feed(struct scan *s)
 	 * the client's next bytes, 10 s on, were a new flow picked up
 	 * mid-stream, never established (rev25).
 	 */
-	s->res->untaken = !takes;
+	s->res->untaken = !rec;
 	fin_before = ips_stream_fin_taken(fs->st[s->dir]);
 	ips_stream_add(fs->st[s->dir], s->rs, s->p, takes, tfo_reply, &v->d, &v->len, &v->new_off,
 		       &is_pkt);
@@ -797,6 +799,7 @@ void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f
 	struct scan s = { .w = w, .rs = rs, .f = f, .p = p, .dir = to_server ? 0 : 1,
 			  .now_us = now_us, .res = res };
 	const struct ips_group *g;
+	bool sig = false;
 
 	memset(res, 0, sizeof(*res));
 	if (!rs || !rs->nrules)
@@ -837,7 +840,7 @@ void ips_scan(struct ips_worker *w, const struct ips_ruleset *rs, struct flow *f
 	if (p->proto == IPPROTO_TCP_ && s.fs && rs->stream_rules)
 		stream_feed(&s);
 	else if (p->proto == IPPROTO_TCP_ && s.fs)
-		res->untaken = !receiver_takes(&s);
+		res->untaken = !receiver_takes(&s, &sig);
 	uint32_t nlive = packet_cands(&s, g);
 	if (!s.sv.len || !s.sv.in_order)
 		for (uint32_t i = 0; i < nlive && !s.stop; i++)

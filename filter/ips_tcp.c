@@ -181,6 +181,12 @@ static bool paws(const struct ips_tcp *t, const struct pkt_tcp_opts *o, int d)
 	       ts_on(t);
 }
 
+/* A signature of the kind the host signs the flow with: it holds the key (no forgery is told apart). */
+static bool keyed_takes(const struct ips_tcp *t, const struct pkt_tcp_opts *o)
+{
+	return !o->auth_bad && ((o->md5 && (t->keyed & 1)) || (o->ao && (t->keyed & 2)));
+}
+
 /* How far the host's timestamp clock may run ahead of the engine's (1 kHz) reckoning of it */
 #define TS_SLACK_MS 2u
 
@@ -227,11 +233,12 @@ bool ips_tcp_opening_drops(struct ips_tcp *t, uint8_t state, const struct pkt *p
 		 * option, the real SYN-ACK was "again" (opening_discards()),
 		 * and a malicious server's ISN far from the decoy's left the
 		 * connection never established: its replies passed every
-		 * flow:established,to_client rule (rev25). A host that signs
-		 * (BGP) gets such a flow inspected packet by packet, as the
-		 * stream already takes none of its segments.
+		 * flow:established,to_client rule (rev25). A host that signed
+		 * its SYN holds the key (keyed_takes()): its BGP session's
+		 * SYN-ACK counts, inspected packet by packet (no stream takes
+		 * a signed segment).
 		 */
-		if (pkt_tcp_signed(&o))
+		if (pkt_tcp_signed(&o) && !keyed_takes(t, &o))
 			return true;
 		if (!(op->has & ITS_TS))
 			return false;
@@ -281,7 +288,7 @@ bool ips_tcp_opening_drops(struct ips_tcp *t, uint8_t state, const struct pkt *p
 }
 
 bool ips_tcp_take(struct ips_tcp *t, const struct pkt *p, int dir, const uint32_t *rstart,
-		  uint64_t now_us)
+		  uint64_t now_us, bool *sig)
 {
 	bool had_ts = t->side[0].has & ITS_TS;
 	struct pkt_tcp_opts o = { 0 };
@@ -291,12 +298,31 @@ bool ips_tcp_take(struct ips_tcp *t, const struct pkt *p, int dir, const uint32_
 	 * A TCP MD5 signature option (RFC 2385): a receiver without a key for
 	 * the peer drops the segment, a RST too (tcp_inbound_hash()), so it
 	 * is a decoy's way past the stream; with a key, only the receiver can
-	 * check the signature. None is taken: connections that sign (BGP) are
-	 * inspected packet by packet. The same for a TCP-AO option (RFC 5925)
-	 * on a kernel with TCP-AO (pkt_tcp_signed()).
+	 * check the signature. No stream takes one: connections that sign
+	 * (BGP) are inspected packet by packet. The same for a TCP-AO option
+	 * (RFC 5925) on a kernel with TCP-AO (pkt_tcp_signed()). But the host
+	 * signs only with the peer's key: in a flow it signed in, the flow's
+	 * record takes the peer's signed segments as Linux does. Left out, a
+	 * BGP session's signed ACK never completed the handshake: its bytes
+	 * passed every flow:established rule, its FIN closed nothing, and 60 s
+	 * idle (SYN_RECV's timeout, BGP's keepalive interval) made it a flow
+	 * picked up mid-stream (rvw26b).
 	 */
-	if (pkt_tcp_signed(&o))
+	if (pkt_tcp_signed(&o)) {
+		if (p->dir == PKT_DIR_OUT && !o.auth_bad)
+			t->keyed |= (uint8_t)(o.md5 ? 1 : o.ao ? 2 : 0);
+		if (!keyed_takes(t, &o))
+			return false;
+		*sig = true;
+	} else if (t->keyed && p->dir != PKT_DIR_OUT) {
+		/*
+		 * With a key for the peer, Linux drops its unsigned segments
+		 * (tcp_inbound_hash(): TCPMD5NotFound, or TCP-AO required):
+		 * taken, a blind unsigned RST - what the signature is there to
+		 * stop - ended the flow while the session went on.
+		 */
 		return false;
+	}
 	if (p->tcp_flags & TCPF_RST)
 		return true; /* no data, window or timestamp taken from it */
 	if (!(p->tcp_flags & TCPF_SYN) &&
@@ -310,7 +336,10 @@ bool ips_tcp_take(struct ips_tcp *t, const struct pkt *p, int dir, const uint32_
 
 void ips_tcp_forget(struct ips_tcp *t)
 {
+	uint8_t keyed = t->keyed; /* the host still holds the key */
+
 	memset(t, 0, sizeof(*t));
+	t->keyed = keyed;
 	/* how much each side had acknowledged while the kernel passed the flow is unknown */
 	t->side[0].has = t->side[1].has = ITS_FULL;
 }

@@ -569,15 +569,18 @@ struct ips_tcp {
 	bool decoy_synack; /* a SYN-ACK the host as client drops for its echo went by */
 	bool decoy_ahead;  /* the latest such SYN-ACK echoed past the first SYN's TSval seen */
 	uint32_t syn_ts_span; /* the opener's latest SYN TSval less its first's (side[0].ts) */
+	uint8_t keyed;     /* the host signed a segment: 1 TCP MD5, 2 TCP-AO (it holds the key) */
 };
 /*
  * ips_tcp_take() - would the receiver of @p, sent by side @dir, keep it
  * (its checksum and ACK already checked)? @rstart: where the receiver's
  * own bytes start, when known (NULL: not). A segment kept updates @t
  * (@now_us: when the opener's first SYN passed, ips_tcp_opening_drops()).
+ * @sig: set when it is kept signed (a flow the host signs in), which only
+ * the receiver can check: the flow's record takes it, a stream must not.
  */
 bool ips_tcp_take(struct ips_tcp *t, const struct pkt *p, int dir, const uint32_t *rstart,
-		  uint64_t now_us);
+		  uint64_t now_us, bool *sig);
 /*
  * ips_tcp_opening_drops() - while the flow is in @state (SYN_SENT or
  * SYN_RECV), does the receiver of @p, sent by side @dir, drop it for its

@@ -1057,6 +1057,67 @@ static void test_signed_syn_to_listener(void **state)
 }
 
 /*
+ * A BGP-style session with the host holding the peer's TCP MD5 key: every
+ * segment, the host's own too, carries the option, and Linux takes them.
+ * The engine cannot check a signature, but the host signs only with the
+ * key. Left out of the flow's record (rev26 with packet rules only, rev25
+ * with a stream), the peer's signed ACK never completed the handshake and
+ * the flow sat in SYN_RECV; as a client, the peer's signed SYN-ACK left it
+ * in SYN_SENT. @how: 0 the client's bytes; 1 the server's; 2 the
+ * client's after 61 s idle (BGP's keepalive interval is 60 s; SYN_RECV's
+ * timeout 60 s); 3 the host as the client, the server's bytes; 4 the
+ * client's after an unsigned RST at its next byte, which Linux with the
+ * key drops (what the signature stops). How the bytes (EVIL) were judged.
+ */
+static enum ll_by keyed_session(const char *rules, int how)
+{
+	struct seg s[8] = {
+		{ 0x02, 1000, 0, "", false, md5_opt, 20 },
+		{ 0x12, 7000, 1001, "", true, md5_opt, 20 },
+		{ 0x10, 1001, 7001, "", false, md5_opt, 20 },
+	};
+	size_t k = 3;
+	uint64_t last = 0;
+
+	if (how == 3) {
+		s[0] = (struct seg){ 0x02, 7000, 0, "", true, md5_opt, 20 };
+		s[1] = (struct seg){ 0x12, 1000, 7001, "", false, md5_opt, 20 };
+		s[2] = (struct seg){ 0x10, 7001, 1001, "", true, md5_opt, 20 };
+		s[k++] = (struct seg){ 0x18, 1001, 7001, "EVIL", false, md5_opt, 20 };
+	} else if (how == 1) {
+		s[k++] = (struct seg){ 0x18, 7001, 1001, "EVIL", true, md5_opt, 20 };
+	} else if (how == 4) {
+		s[k++] = (struct seg){ 0x04, 1001, 0, "", false };
+		s[k++] = (struct seg){ 0x18, 1001, 7001, "GET EVIL", false, md5_opt, 20 };
+		last = 20 * 1000000ull;
+	} else {
+		s[k++] = (struct seg){ 0x18, 1001, 7001, "GET EVIL", false, md5_opt, 20 };
+		last = how == 2 ? 61 * 1000000ull : 0;
+	}
+	return play_rules(rules, s, k, false, last, k - 1).by;
+}
+
+static void test_keyed_session_established(void **state)
+{
+	static const char to_client[] = "allow in tcp id 1\n"
+					"drop tcp any 80 -> any any (msg:\"x\"; flow:to_client,established; "
+					"content:\"EVIL\"; dsize:>0; sid:7;)\n",
+			  client[] = "allow out tcp id 1\n"
+				     "drop tcp any any -> any any (msg:\"x\"; flow:to_client,established; "
+				     "content:\"EVIL\"; dsize:>0; sid:7;)\n";
+
+	(void)state;
+	for (int how = 0; how < 3; how += 2) {
+		assert_int_equal(keyed_session(PKT_DROP, how), BY_IPS);
+		assert_int_equal(keyed_session(EST_DROP, how), BY_IPS);
+	}
+	assert_int_equal(keyed_session(to_client, 1), BY_IPS);
+	assert_int_equal(keyed_session(client, 3), BY_IPS);
+	assert_int_equal(keyed_session(PKT_DROP, 4), BY_IPS);
+	assert_int_equal(keyed_session(EST_DROP, 4), BY_IPS);
+}
+
+/*
  * A FIN on a segment the engine drops as ips-cut (65,532-65,535 bytes: an
  * IPv4 segment the kernel reassembled from fragments, which the queue
  * copies only 65,531 bytes of) never reached the host: it must not end
@@ -1658,6 +1719,7 @@ int main(void)
 		cmocka_unit_test(test_cut_fin_holds),
 		cmocka_unit_test(test_md5_synack_moves_nothing),
 		cmocka_unit_test(test_signed_syn_to_listener),
+		cmocka_unit_test(test_keyed_session_established),
 		cmocka_unit_test(test_fin_after_hole_holds),
 		cmocka_unit_test(test_resync_end_holds),
 		cmocka_unit_test(test_rst_past_sack_blocks),
