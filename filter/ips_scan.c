@@ -284,17 +284,31 @@ static void note_isn(struct fstate *fs, const struct flow *f, const struct pkt *
 {
 	struct pkt_tcp_opts o;
 
-	if (p->proto != IPPROTO_TCP_ || !(f->tcp_bits & FLOW_END_KNOWN(dir)) ||
-	    (fs->isn_seen & 1u << dir))
+	if (p->proto != IPPROTO_TCP_)
 		return;
 	/*
-	 * Not a SYN signed with TCP MD5 or TCP-AO: a listener without the key
-	 * drops it (tcp_inbound_hash()), and one 1,000,000 behind the real
-	 * SYN made stream_size count a million bytes the client never sent
-	 * (stream_size:client,<,10000 never matched: rev26). A host with the
-	 * key counts from the next segment, one less.
+	 * The host's own SYN-ACK names the SYN its listener took (flow.c,
+	 * tcp_advance()): the opener's first number is its ACK less one. So
+	 * where that SYN was signed and skipped below, but the host holds the
+	 * key (BGP): counted from the next segment instead, stream_size was
+	 * one less than Suricata's (rvw26b).
 	 */
-	if ((p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN) {
+	if (dir == 1 && p->dir == PKT_DIR_OUT && !(fs->isn_seen & 1) &&
+	    (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK) &&
+	    (f->tcp_bits & FLOW_END_KNOWN(0))) {
+		fs->isn[0] = p->tcp_ack - 1;
+		fs->isn_seen |= 1;
+	}
+	if (!(f->tcp_bits & FLOW_END_KNOWN(dir)) || (fs->isn_seen & 1u << dir))
+		return;
+	/*
+	 * Not a remote SYN signed with TCP MD5 or TCP-AO: a listener without
+	 * the key drops it (tcp_inbound_hash()), and one 1,000,000 behind the
+	 * real SYN made stream_size count a million bytes the client never
+	 * sent (stream_size:client,<,10000 never matched: rev26). The host's
+	 * own signed SYN it sent with the key.
+	 */
+	if ((p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN && p->dir != PKT_DIR_OUT) {
 		pkt_tcp_opts(p, &o);
 		if (pkt_tcp_signed(&o))
 			return;

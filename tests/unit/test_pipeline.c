@@ -1005,6 +1005,40 @@ static void test_md5_synack_moves_nothing(void **state)
 }
 
 /*
+ * stream_size in a session whose every segment carries a TCP MD5 option,
+ * the host holding the key (BGP): the opener's signed SYN counts one, as
+ * Suricata counts it (its ISN). Skipped (rev26), the count started at the
+ * opener's next segment, one less. @host_client: the host opened it
+ * (else a remote client did); @sign: the options (else none, the
+ * control). Whether the opener's "EVIL", 10 in its count, was dropped.
+ */
+static bool signed_count_from_syn(bool host_client, bool sign)
+{
+	static const char rules[] = "allow in tcp id 1\n"
+				    "allow out tcp id 2\n"
+				    "drop tcp any any -> any any (msg:\"x\"; stream_size:client,=,10; "
+				    "content:\"EVIL\"; sid:7;)\n";
+	const uint8_t *o = sign ? md5_opt : NULL, n = sign ? 20 : 0;
+	bool h = host_client;
+	const struct seg s[] = {
+		{ 0x02, 1000, 0, "", h, o, n },	       { 0x12, 7000, 1001, "", !h, o, n },
+		{ 0x10, 1001, 7001, "", h, o, n },     { 0x18, 1001, 7001, "hello", h, o, n },
+		{ 0x18, 1006, 7001, "EVIL", h, o, n },
+	};
+
+	return !play_rules(rules, s, 5, false, 0, 4).accept;
+}
+
+static void test_signed_syn_counts(void **state)
+{
+	(void)state;
+	for (int h = 0; h < 2; h++) {
+		assert_true(signed_count_from_syn(h, false));
+		assert_true(signed_count_from_syn(h, true));
+	}
+}
+
+/*
  * A remote client's SYN with a TCP MD5 option, which the host's listener
  * drops without a key for it (tcp_inbound_hash() runs before the listener
  * reads anything), at @decoy, then the real SYN at 1000 and its
@@ -1722,6 +1756,7 @@ int main(void)
 		cmocka_unit_test(test_keyed_session_established),
 		cmocka_unit_test(test_fin_after_hole_holds),
 		cmocka_unit_test(test_resync_end_holds),
+		cmocka_unit_test(test_signed_syn_counts),
 		cmocka_unit_test(test_rst_past_sack_blocks),
 		cmocka_unit_test(test_rst_past_sack_fin),
 	};
