@@ -425,6 +425,15 @@ static void on_match(struct scan *s, uint32_t ri)
 	struct ips_result *res = s->res;
 	int th;
 
+	/*
+	 * A pending rule, or one without a literal, may match on a packet
+	 * that did not make it a candidate: listed with them, its mark is
+	 * cleared after the packet too. Left, it hid the rule on every later
+	 * packet this worker judged, any flow's (add_cand() refused it, and
+	 * the stream stage took it as settled), until the next ruleset (rvw26).
+	 */
+	if (!s->w->seen[ri])
+		s->w->cand[s->w->ncand++] = ri;
 	s->w->seen[ri] = SEEN_MATCHED;
 	flowbits_apply(s, r);
 	th = ips_thresh_hit(s->rs, ri, s->p->src, s->p->dst, s->now_us);

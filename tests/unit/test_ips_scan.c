@@ -386,6 +386,48 @@ static void test_stream_out_of_order(void **state)
 	env_close(&e);
 }
 
+/*
+ * A pending rule that matches on a segment where its literal is not seen
+ * (no candidate of that packet) is marked matched in the worker's per-rule
+ * state like a candidate, but only candidates are cleared after the
+ * packet: the mark stayed, and the rule never alerted again on that worker,
+ * on any flow, not even on one packet holding all of it (rvw26).
+ */
+static void test_pending_match_clears(void **state)
+{
+	static const char *const rules =
+		"alert tcp any any -> any any (flow:to_server; content:\"EVIL\"; pcre:\"/EVIL[^Q]{0,30}X/\"; sid:5;)\n";
+	struct policy_opts o = { 0 };
+	struct ll_errlist errs = { 0 };
+	struct ips_ruleset *rs = ips_ruleset_from_text("t", rules, &o, &errs);
+	struct ips_worker *w = ips_worker_new(rs);
+	struct ips_result res;
+
+	(void)state;
+	assert_non_null(rs);
+	assert_non_null(w);
+	for (int i = 0; i < 3; i++) {
+		static const char *const segs[3][2] = { { "EVIL", "abcX" }, { "EVIL", "defX" },
+							{ "EVILabcX", NULL } };
+		struct flow f = { .tcp_state = FT_ESTABLISHED };
+		uint32_t seq = 100, hits = 0;
+
+		for (int k = 0; k < 2 && segs[i][k]; k++) {
+			struct pkt p = ipst_pkt(IPPROTO_TCP_, segs[i][k], (uint32_t)strlen(segs[i][k]));
+
+			p.tcp_seq = seq;
+			seq += p.paylen;
+			ips_scan(w, rs, &f, &p, 1, 1000, &res);
+			for (uint32_t a = 0; a < res.nalerts; a++)
+				hits += res.alerts[a] == 5;
+		}
+		ips_flow_free(f.ips);
+		assert_int_equal(hits, 1); /* each flow, the worker's first one or not */
+	}
+	ips_worker_free(w);
+	ips_ruleset_free(rs);
+}
+
 /* Retransmissions with other bytes do not rewrite the stream (first copy wins). */
 static void test_stream_retransmit(void **state)
 {
@@ -1131,7 +1173,8 @@ int main(void)
 		cmocka_unit_test(test_flowbits),	cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_header_keywords), cmocka_unit_test(test_header_buffers),
 		cmocka_unit_test(test_stream_in_order),
-		cmocka_unit_test(test_stream_out_of_order), cmocka_unit_test(test_stream_retransmit),
+		cmocka_unit_test(test_stream_out_of_order), cmocka_unit_test(test_pending_match_clears),
+		cmocka_unit_test(test_stream_retransmit),
 		cmocka_unit_test(test_stream_insertion), cmocka_unit_test(test_stream_syn_ack_sets_start),
 		cmocka_unit_test(test_stream_rst_frees), cmocka_unit_test(test_stream_fin_frees),
 		cmocka_unit_test(test_stream_pool_control_thread),
