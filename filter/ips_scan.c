@@ -771,7 +771,7 @@ static void scan_stream(struct scan *s, const struct ips_group *g, uint32_t nliv
 		uint8_t seen = w->seen[ri];
 
 		/* placed from the stream's start, which a stream under memory pressure let go */
-		if (!(s->rs->rflags[ri] & IRF_FLOAT) && s->sv.base)
+		if (!(s->rs->rflags[ri] & IRF_MIDSTREAM) && s->sv.base)
 			continue;
 
 		/* settled by this packet already: matched, or no match on the very bytes the stream holds */

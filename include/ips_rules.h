@@ -275,6 +275,11 @@ enum {
 	IRF_STREAM = 1, /* ips_stream_rule() */
 	IRF_ONE = 2,    /* one positive content and nothing else */
 	IRF_FLOAT = 4,  /* a match anywhere is a match in any window holding it (ips_compile.c) */
+	/*
+	 * The same, a pcre read exactly: a negated class ("[^\n]") is no
+	 * anchor. On a stream that slid (ips_stream.c) only these are checked.
+	 */
+	IRF_MIDSTREAM = 8,
 };
 
 /* Parsing context for one ruleset build. */

@@ -552,14 +552,49 @@ bool ips_stream_rule(const struct ips_rule *r)
 }
 
 /*
+ * Is pcre @src ("/.../flags") tied to the subject's start: a ^, \A or \G
+ * outside a character class, or a lookbehind? rule_floats() looks for a ^
+ * anywhere, which a negated class ("[^\r\n]", in most pcre rules) has too.
+ * What it cannot tell (\Q..\E, POSIX classes, a '#' that may start an
+ * /x comment holding a '[') counts as anchored.
+ */
+static bool pcre_anchored(const char *src)
+{
+	bool cls = false;
+
+	if (strchr(src, '#'))
+		return true;
+	for (const char *q = src; *q; q++) {
+		if (*q == '\\') {
+			if (!cls && (q[1] == 'A' || q[1] == 'G' || q[1] == 'Q'))
+				return true;
+			if (!*++q)
+				break;
+		} else if (cls) {
+			cls = *q != ']';
+		} else if (*q == '[') {
+			cls = true;
+			q += q[1] == '^';
+			q += q[1] == ']'; /* a ']' first is one of the class */
+		} else if (*q == '^' || (q[0] == '(' && q[1] == '?' && q[2] == '<' &&
+					 (q[3] == '=' || q[3] == '!'))) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
  * Does @r match the same in a window of a buffer as in the whole buffer,
  * for matches inside the window? Not when a first (non-relative) item is
  * placed from the buffer's start (offset, depth, startswith, byte_*,
  * isdataat, an anchored or looking-behind pcre), nor when it is a negated
  * content, which would have to be absent before the window too. Relative
- * items follow the item before them, wherever that is.
+ * items follow the item before them, wherever that is. @exact: a pcre is
+ * anchored as pcre_anchored() reads it (IRF_MIDSTREAM), not wherever it
+ * has a ^ (IRF_FLOAT, which the stream stage's windows keep to).
  */
-static bool rule_floats(const struct ips_rule *r)
+static bool rule_floats(const struct ips_rule *r, bool exact)
 {
 	for (uint32_t i = 0; i < r->nitems; i++) {
 		const struct ips_item *it = &r->items[i];
@@ -571,6 +606,8 @@ static bool rule_floats(const struct ips_rule *r)
 		if (it->kind == II_CONTENT &&
 		    !(it->u.c.flags & (IC_OFFSET | IC_DEPTH | IC_STARTS | IC_NEG)) && !it->u.c.var[0] &&
 		    !it->u.c.var[1])
+			continue;
+		if (it->kind == II_PCRE && exact && !pcre_anchored(it->u.pcre.src))
 			continue;
 		if (it->kind == II_PCRE && !strchr(it->u.pcre.src, '^') && !strstr(it->u.pcre.src, "\\A") &&
 		    !strstr(it->u.pcre.src, "\\G") && !strstr(it->u.pcre.src, "(?<"))
@@ -597,7 +634,8 @@ int ips_compile(struct ips_pctx *c)
 		rs->rflags[i] = (ips_stream_rule(r) ? IRF_STREAM : 0) |
 				(r->nitems == 1 && r->items[0].kind == II_CONTENT &&
 				 !(r->items[0].u.c.flags & IC_NEG) ? IRF_ONE : 0) |
-				(rule_floats(r) ? IRF_FLOAT : 0);
+				(rule_floats(r, false) ? IRF_FLOAT : 0) |
+				(rule_floats(r, true) ? IRF_MIDSTREAM : 0);
 		rs->stream_rules += ips_stream_rule(r);
 		for (uint32_t k = 0; k < r->nitems; k++)
 			if (r->items[k].kind == II_CONTENT && r->items[k].u.c.len > rs->max_pat)

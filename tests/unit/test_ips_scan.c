@@ -1028,6 +1028,97 @@ static void test_stream_slide_same(void **state)
 }
 
 /*
+ * Past half the memcap a stream that slid (base > 0) skips the rules that
+ * are not IRF_FLOAT, meant as those placed from the stream's start. A pcre
+ * with a negated class ("[^\n]") was taken for an anchor, so
+ * content:"EVIL"; pcre:"/EVIL[^\n]*X/" was never checked on such a stream:
+ * "EVIL" | "abcX" 40,000 bytes in passed there and alerted with room (rvw26).
+ */
+static bool slide_hit(uint64_t cap, const char *rules, const char *const *segs, uint32_t nseg,
+		      uint32_t sid)
+{
+	struct policy_opts o = { .stream_memcap = cap };
+	struct ll_errlist errs = { 0 };
+	struct ips_ruleset *rs = ips_ruleset_from_text("t", rules, &o, &errs);
+	struct ips_worker *w = ips_worker_new(rs);
+	struct flow f[2] = { { .tcp_state = FT_ESTABLISHED }, { .tcp_state = FT_ESTABLISHED } };
+	static char fill[1000];
+	struct ips_result res;
+	uint32_t seq = 100;
+	bool hit = false;
+
+	assert_non_null(rs);
+	assert_non_null(w);
+	memset(fill, 'z', sizeof(fill));
+	for (uint32_t k = 0; cap && k < 70; k++) { /* 70,000 bytes: half a 256 KiB cap */
+		struct pkt p = ipst_pkt(IPPROTO_TCP_, fill, sizeof(fill));
+
+		p.tcp_seq = 100 + k * 1000;
+		ips_scan(w, rs, &f[0], &p, 1, 1000, &res);
+	}
+	memset(fill, 'y', sizeof(fill));
+	for (uint32_t k = 0; k < 40 + nseg; k++) {
+		const char *d = k < 40 ? fill : segs[k - 40];
+		struct pkt p = ipst_pkt(IPPROTO_TCP_, d, k < 40 ? sizeof(fill) : (uint32_t)strlen(d));
+
+		p.tcp_seq = seq;
+		seq += p.paylen;
+		ips_scan(w, rs, &f[1], &p, 1, 1000, &res);
+		for (uint32_t a = 0; a < res.nalerts; a++)
+			hit |= res.alerts[a] == sid;
+	}
+	ips_flow_free(f[0].ips);
+	ips_flow_free(f[1].ips);
+	ips_worker_free(w);
+	ips_ruleset_free(rs);
+	return hit;
+}
+
+static void test_stream_slide_negated_class(void **state)
+{
+	static const char *const rules =
+		"alert tcp any any -> any any (flow:to_server; content:\"EVIL\"; pcre:\"/EVIL[^\\n]*X/\"; sid:5;)\n";
+	static const char *const segs[] = { "EVIL", "abcX" };
+
+	(void)state;
+	assert_true(slide_hit(0, rules, segs, 2, 5));
+	assert_true(slide_hit(256 << 10, rules, segs, 2, 5));
+}
+
+/* Which pcre rules are checked on a stream that slid (IRF_MIDSTREAM): a negated class is no anchor. */
+static void test_pcre_midstream(void **state)
+{
+	static const struct { const char *re; bool mid, flt; } c[] = {
+		{ "/EVIL[^\\n]*X/", true, false },  { "/^EVIL/", false, false },
+		{ "/\\^EVIL/", true, false },       { "/[]^]EVIL/", true, false },
+		{ "/(?<!x)EVIL/", false, false },   { "/(?<n>EVIL)/", true, false },
+		{ "/\\Q[\\E^EVIL/", false, false }, { "/a|^EVIL/", false, false },
+		{ "/EVIL/", true, true },           { "/\\AEVIL/", false, false },
+		{ "/a[#]b[^c]/", false, false },    { "/EVIL[^x]/m", true, false },
+	};
+	char rules[4096];
+	size_t n = 0;
+	struct ll_errlist errs = { 0 };
+	struct ips_ruleset *rs;
+
+	(void)state;
+	for (unsigned i = 0; i < LL_ARRAY_SIZE(c); i++)
+		n += (size_t)snprintf(rules + n, sizeof(rules) - n,
+				      "alert tcp any any -> any any (flow:to_server; content:\"EVIL\"; "
+				      "pcre:\"%s\"; sid:%u;)\n", c[i].re, 100 + i);
+	rs = ips_ruleset_from_text("t", rules, NULL, &errs);
+	assert_non_null(rs);
+	assert_int_equal(rs->nrules, LL_ARRAY_SIZE(c));
+	for (uint32_t r = 0; r < rs->nrules; r++) {
+		unsigned i = rs->rules[r].sid - 100;
+
+		assert_int_equal(!!(rs->rflags[r] & IRF_MIDSTREAM), c[i].mid);
+		assert_int_equal(!!(rs->rflags[r] & IRF_FLOAT), c[i].flt);
+	}
+	ips_ruleset_free(rs);
+}
+
+/*
  * A stream that grows (4 KiB buffers up to 64 KiB) keeps every byte across
  * each growth: "GET " at its start and "passwd" cut by the segment boundary
  * after 40,000 more bytes make rule 2 match. Buffers of finished streams are
@@ -1179,7 +1270,7 @@ int main(void)
 		cmocka_unit_test(test_stream_rst_frees), cmocka_unit_test(test_stream_fin_frees),
 		cmocka_unit_test(test_stream_pool_control_thread),
 		cmocka_unit_test(test_stream_ooo_same_seq), cmocka_unit_test(test_established_before_ips),
-		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_memcap_ooo), cmocka_unit_test(test_stream_memcap_slide), cmocka_unit_test(test_stream_memcap_ooo_slide), cmocka_unit_test(test_stream_slide_same), cmocka_unit_test(test_stream_seam_past_window), cmocka_unit_test(test_stream_split_past_window),
+		cmocka_unit_test(test_stream_fin), cmocka_unit_test(test_stream_memcap_ooo), cmocka_unit_test(test_stream_memcap_slide), cmocka_unit_test(test_stream_memcap_ooo_slide), cmocka_unit_test(test_stream_slide_same), cmocka_unit_test(test_stream_slide_negated_class), cmocka_unit_test(test_pcre_midstream), cmocka_unit_test(test_stream_seam_past_window), cmocka_unit_test(test_stream_split_past_window),
 		cmocka_unit_test(test_stream_growth_and_reuse), cmocka_unit_test(test_stream_depth),
 		cmocka_unit_test(test_may_match),
 		cmocka_unit_test(test_rule_info_severity),
