@@ -1078,6 +1078,70 @@ static void test_stream_split_past_window(void **state)
 	}
 }
 
+/* A worker under a stream memcap of @cap, and the most its streams held (cap_seg()). */
+struct capenv {
+	struct ips_ruleset *rs;
+	struct ips_worker *w;
+	uint64_t mem0, most;
+	struct ips_result res;
+};
+
+/* @cap 0: the default; @rules NULL: stream_rules */
+static void cap_open(struct capenv *c, uint64_t cap, const char *rules)
+{
+	struct policy_opts o = { .stream_memcap = cap };
+	struct ll_errlist errs = { 0 };
+
+	c->rs = ips_ruleset_from_text("t", rules ? rules : stream_rules, &o, &errs);
+	c->w = ips_worker_new(c->rs);
+	c->mem0 = ips_stream_mem(), c->most = 0;
+	assert_non_null(c->rs);
+	assert_non_null(c->w);
+}
+
+/* @len bytes of @d at @seq from @f's client (c->most follows what streams hold); its result */
+static const struct ips_result *cap_seg(struct capenv *c, struct flow *f, uint32_t seq, const char *d,
+					uint32_t len)
+{
+	struct pkt p = ipst_pkt(IPPROTO_TCP_, d, len);
+
+	f->tcp_state = FT_ESTABLISHED;
+	p.tcp_seq = seq;
+	ips_scan(c->w, c->rs, f, &p, 1, 1000, &c->res);
+	if (ips_stream_mem() - c->mem0 > c->most)
+		c->most = ips_stream_mem() - c->mem0;
+	return &c->res;
+}
+
+static bool alerted(const struct ips_result *res, uint32_t sid)
+{
+	for (uint32_t a = 0; a < res->nalerts; a++)
+		if (res->alerts[a] == sid)
+			return true;
+	return false;
+}
+
+/* 70,000 bytes in @f: a 128 KiB buffer, half a 256 KiB cap */
+static void cap_fill(struct capenv *c, struct flow *f)
+{
+	static char fill[1000];
+
+	memset(fill, 'z', sizeof(fill));
+	for (uint32_t k = 0; k < 70; k++)
+		cap_seg(c, f, 100 + k * 1000, fill, sizeof(fill));
+}
+
+/* Free the @n flows: every byte their streams held goes back. */
+static void cap_close(struct capenv *c, struct flow *f, int n)
+{
+	print_message("streams held at most %llu bytes\n", (unsigned long long)c->most);
+	for (int i = 0; i < n; i++)
+		ips_flow_free(f[i].ips);
+	assert_int_equal(ips_stream_mem(), c->mem0);
+	ips_worker_free(c->w);
+	ips_ruleset_free(c->rs);
+}
+
 /*
  * The memcap bounds what all streams hold, queued out-of-order segments
  * too: 64 flows, each with a stream buffer and 40 KiB of segments beyond a
@@ -1087,40 +1151,21 @@ static void test_stream_split_past_window(void **state)
 static void test_stream_memcap_ooo(void **state)
 {
 	enum { FLOWS = 64, CAP = 128 << 10 };
-	struct policy_opts o = { .stream_memcap = CAP };
-	struct ll_errlist errs = { 0 };
-	struct ips_ruleset *rs = ips_ruleset_from_text("t", stream_rules, &o, &errs);
-	struct ips_worker *w = ips_worker_new(rs);
 	static struct flow f[FLOWS];
-	char data[1001];
-	uint64_t mem0 = ips_stream_mem(), most = 0, hits0 = ips_stream_memcap_hits();
-	struct ips_result res;
+	static char data[1000];
+	uint64_t hits0 = ips_stream_memcap_hits();
+	struct capenv c;
 
 	(void)state;
-	assert_non_null(rs);
-	assert_non_null(w);
-	memset(data, 'x', 1000);
-	data[1000] = 0;
-	for (int i = 0; i < FLOWS; i++) {
-		f[i].tcp_state = FT_ESTABLISHED;
-		for (uint32_t k = 0; k < 41; k++) { /* one in order, then 40 past a 1,000-byte hole */
-			struct pkt p = ipst_pkt(IPPROTO_TCP_, data, 1000);
-
-			p.tcp_seq = 100 + (k ? 1000 + k * 1000 : 0);
-			ips_scan(w, rs, &f[i], &p, 1, 1000, &res);
-			if (ips_stream_mem() - mem0 > most)
-				most = ips_stream_mem() - mem0;
-		}
-	}
-	print_message("streams held at most %llu bytes (cap %d)\n", (unsigned long long)most, CAP);
-	assert_true(most <= CAP);
-	assert_true(most >= CAP / 2); /* the flows did fill it: the bound is what held them */
-	assert_true(ips_stream_memcap_hits() > hits0); /* and `stats` counts the streams it cut */
+	cap_open(&c, CAP, NULL);
+	memset(data, 'x', sizeof(data));
 	for (int i = 0; i < FLOWS; i++)
-		ips_flow_free(f[i].ips);
-	assert_int_equal(ips_stream_mem(), mem0);
-	ips_worker_free(w);
-	ips_ruleset_free(rs);
+		for (uint32_t k = 0; k < 41; k++) /* one in order, then 40 past a 1,000-byte hole */
+			cap_seg(&c, &f[i], 100 + (k ? 1000 + k * 1000 : 0), data, 1000);
+	assert_true(c.most <= CAP);
+	assert_true(c.most >= CAP / 2); /* the flows did fill it: the bound is what held them */
+	assert_true(ips_stream_memcap_hits() > hits0); /* and `stats` counts the streams it cut */
+	cap_close(&c, f, FLOWS);
 }
 
 /*
@@ -1134,50 +1179,33 @@ static void test_stream_memcap_ooo(void **state)
 static void test_stream_memcap_slide(void **state)
 {
 	enum { FLOWS = 9, CAP = 1 << 20 };
-	struct policy_opts o = { .stream_memcap = CAP };
-	struct ll_errlist errs = { 0 };
-	struct ips_ruleset *rs = ips_ruleset_from_text("t", stream_rules, &o, &errs);
-	struct ips_worker *w = ips_worker_new(rs);
 	static struct flow f[FLOWS];
-	char data[1001];
-	uint64_t mem0 = ips_stream_mem(), most = 0, slid0 = ips_stream_slid();
-	struct ips_result res;
+	static char data[1000];
+	uint64_t slid0 = ips_stream_slid();
+	struct capenv c;
 	bool hit = false;
 
 	(void)state;
-	assert_non_null(rs);
-	assert_non_null(w);
-	memset(data, 'x', 1000);
-	data[1000] = 0;
+	cap_open(&c, CAP, NULL);
+	memset(data, 'x', sizeof(data));
 	memset(f, 0, sizeof(f));
 	for (int i = 0; i < FLOWS; i++) {
 		uint32_t segs = i < FLOWS - 1 ? 132 : 40, seq = 100;
 
-		f[i].tcp_state = FT_ESTABLISHED;
 		for (uint32_t k = 0; k <= segs + 1; k++) {
 			const char *d = k < segs ? data : k == segs ? "ATT" : "ACK";
-			struct pkt p = ipst_pkt(IPPROTO_TCP_, d, (uint32_t)strlen(d));
+			uint32_t n = k < segs ? sizeof(data) : 3;
 
-			p.tcp_seq = seq;
-			seq += p.paylen;
-			ips_scan(w, rs, &f[i], &p, 1, 1000, &res);
-			if (ips_stream_mem() - mem0 > most)
-				most = ips_stream_mem() - mem0;
-			for (uint32_t a = 0; i == FLOWS - 1 && a < res.nalerts; a++)
-				hit |= res.alerts[a] == 1;
+			hit |= alerted(cap_seg(&c, &f[i], seq, d, n), 1) && i == FLOWS - 1;
+			seq += n;
 		}
 	}
-	print_message("streams held at most %llu bytes (cap %d)\n", (unsigned long long)most, CAP);
 	assert_true(hit);
 	/* two 256 KiB buffers below half the cap, then 32 KiB windows (a 64 KiB one while read) */
-	assert_true(most <= CAP / 2 + (FLOWS - 2) * (32 << 10) + (32 << 10));
+	assert_true(c.most <= CAP / 2 + (FLOWS - 2) * (32 << 10) + (32 << 10));
 	/* and `stats` counts the streams kept to a window: the 7 after the first two */
 	assert_int_equal(ips_stream_slid() - slid0, FLOWS - 2);
-	for (int i = 0; i < FLOWS; i++)
-		ips_flow_free(f[i].ips);
-	assert_int_equal(ips_stream_mem(), mem0);
-	ips_worker_free(w);
-	ips_ruleset_free(rs);
+	cap_close(&c, f, FLOWS);
 }
 
 /*
@@ -1189,50 +1217,27 @@ static void test_stream_memcap_slide(void **state)
 static void test_stream_memcap_ooo_slide(void **state)
 {
 	enum { FLOWS = 15, CAP = 1 << 20 };
-	struct policy_opts o = { .stream_memcap = CAP };
-	struct ll_errlist errs = { 0 };
-	struct ips_ruleset *rs = ips_ruleset_from_text("t", stream_rules, &o, &errs);
-	struct ips_worker *w = ips_worker_new(rs);
 	static struct flow f[FLOWS];
-	static char data[2001];
-	uint64_t mem0 = ips_stream_mem(), most = 0;
-	struct ips_result res;
+	static char data[2000];
+	struct capenv c;
 	bool hit = false;
 
 	(void)state;
-	assert_non_null(rs);
-	assert_non_null(w);
-	memset(data, 'x', 2000);
+	cap_open(&c, CAP, NULL);
+	memset(data, 'x', sizeof(data));
 	memset(f, 0, sizeof(f));
-	for (int i = 0; i < FLOWS - 1; i++) {
-		f[i].tcp_state = FT_ESTABLISHED;
-		for (uint32_t k = 0; k <= 32; k++) { /* one in order, then 32 past a hole */
-			struct pkt p = ipst_pkt(IPPROTO_TCP_, data, 2000);
-
-			p.tcp_seq = 100 + (k ? 2000 + k * 2000 : 0);
-			ips_scan(w, rs, &f[i], &p, 1, 1000, &res);
-		}
-	}
-	f[FLOWS - 1].tcp_state = FT_ESTABLISHED;
+	for (int i = 0; i < FLOWS - 1; i++)
+		for (uint32_t k = 0; k <= 32; k++) /* one in order, then 32 past a hole */
+			cap_seg(&c, &f[i], 100 + (k ? 2000 + k * 2000 : 0), data, 2000);
 	for (uint32_t k = 0, seq = 100; k <= 41; k++) {
-		const char *d = k < 40 ? data + 1000 : k == 40 ? "ATT" : "ACK";
-		struct pkt p = ipst_pkt(IPPROTO_TCP_, d, (uint32_t)strlen(d));
+		const char *d = k < 40 ? data : k == 40 ? "ATT" : "ACK";
+		uint32_t n = k < 40 ? 1000 : 3;
 
-		p.tcp_seq = seq;
-		seq += p.paylen;
-		ips_scan(w, rs, &f[FLOWS - 1], &p, 1, 1000, &res);
-		for (uint32_t a = 0; a < res.nalerts; a++)
-			hit |= res.alerts[a] == 1;
-		if (ips_stream_mem() - mem0 > most)
-			most = ips_stream_mem() - mem0;
+		hit |= alerted(cap_seg(&c, &f[FLOWS - 1], seq, d, n), 1);
+		seq += n;
 	}
-	print_message("streams held at most %llu bytes (cap %d)\n", (unsigned long long)most, CAP);
 	assert_true(hit);
-	for (int i = 0; i < FLOWS; i++)
-		ips_flow_free(f[i].ips);
-	assert_int_equal(ips_stream_mem(), mem0);
-	ips_worker_free(w);
-	ips_ruleset_free(rs);
+	cap_close(&c, f, FLOWS);
 }
 
 /*
@@ -1257,36 +1262,21 @@ static uint32_t slide_alerts(uint64_t cap, const char *d, uint32_t dlen, const u
 		"alert tcp any any -> any any (flow:to_server; content:\"ATTACK\"; sid:1;)\n"
 		"alert tcp any any -> any any (flow:to_server; content:\"GET \"; content:\"EVIL\"; distance:0; sid:3;)\n"
 		"alert tcp any any -> any any (flow:to_server; pcre:\"/GET \\/x+EVIL/\"; sid:4;)\n";
-	struct policy_opts o = { .stream_memcap = cap };
-	struct ll_errlist errs = { 0 };
-	struct ips_ruleset *rs = ips_ruleset_from_text("t", rules, &o, &errs);
-	struct ips_worker *w = ips_worker_new(rs);
-	struct flow f[2] = { { .tcp_state = FT_ESTABLISHED }, { .tcp_state = FT_ESTABLISHED } };
-	static char fill[1000];
-	struct ips_result res;
+	struct flow f[2];
+	struct capenv c;
 	uint32_t n = 0, off = 0;
 
-	assert_non_null(rs);
-	assert_non_null(w);
-	memset(fill, 'z', sizeof(fill));
-	for (uint32_t k = 0; cap && k < 70; k++) { /* 70,000 bytes: a 128 KiB buffer */
-		struct pkt p = ipst_pkt(IPPROTO_TCP_, fill, sizeof(fill));
-
-		p.tcp_seq = 100 + k * 1000;
-		ips_scan(w, rs, &f[0], &p, 1, 1000, &res);
-	}
+	memset(f, 0, sizeof(f));
+	cap_open(&c, cap, rules);
+	if (cap)
+		cap_fill(&c, &f[0]);
 	for (uint32_t i = 0; off < dlen; off += sizes[i++]) {
-		struct pkt p = ipst_pkt(IPPROTO_TCP_, d + off, sizes[i]);
+		const struct ips_result *res = cap_seg(&c, &f[1], 100 + off, d + off, sizes[i]);
 
-		p.tcp_seq = 100 + off;
-		ips_scan(w, rs, &f[1], &p, 1, 1000, &res);
-		for (uint32_t a = 0; a < res.nalerts; a++)
-			out[n++] = i << 8 | res.alerts[a];
+		for (uint32_t a = 0; a < res->nalerts; a++)
+			out[n++] = i << 8 | res->alerts[a];
 	}
-	ips_flow_free(f[0].ips);
-	ips_flow_free(f[1].ips);
-	ips_worker_free(w);
-	ips_ruleset_free(rs);
+	cap_close(&c, f, 2);
 	return n;
 }
 
@@ -1337,40 +1327,25 @@ static void test_stream_slide_same(void **state)
 static bool slide_hit(uint64_t cap, const char *rules, const char *const *segs, uint32_t nseg,
 		      uint32_t sid)
 {
-	struct policy_opts o = { .stream_memcap = cap };
-	struct ll_errlist errs = { 0 };
-	struct ips_ruleset *rs = ips_ruleset_from_text("t", rules, &o, &errs);
-	struct ips_worker *w = ips_worker_new(rs);
-	struct flow f[2] = { { .tcp_state = FT_ESTABLISHED }, { .tcp_state = FT_ESTABLISHED } };
+	struct flow f[2];
 	static char fill[1000];
-	struct ips_result res;
+	struct capenv c;
 	uint32_t seq = 100;
 	bool hit = false;
 
-	assert_non_null(rs);
-	assert_non_null(w);
-	memset(fill, 'z', sizeof(fill));
-	for (uint32_t k = 0; cap && k < 70; k++) { /* 70,000 bytes: half a 256 KiB cap */
-		struct pkt p = ipst_pkt(IPPROTO_TCP_, fill, sizeof(fill));
-
-		p.tcp_seq = 100 + k * 1000;
-		ips_scan(w, rs, &f[0], &p, 1, 1000, &res);
-	}
+	memset(f, 0, sizeof(f));
+	cap_open(&c, cap, rules);
+	if (cap)
+		cap_fill(&c, &f[0]);
 	memset(fill, 'y', sizeof(fill));
 	for (uint32_t k = 0; k < 40 + nseg; k++) {
 		const char *d = k < 40 ? fill : segs[k - 40];
-		struct pkt p = ipst_pkt(IPPROTO_TCP_, d, k < 40 ? sizeof(fill) : (uint32_t)strlen(d));
+		uint32_t n = k < 40 ? sizeof(fill) : (uint32_t)strlen(d);
 
-		p.tcp_seq = seq;
-		seq += p.paylen;
-		ips_scan(w, rs, &f[1], &p, 1, 1000, &res);
-		for (uint32_t a = 0; a < res.nalerts; a++)
-			hit |= res.alerts[a] == sid;
+		hit |= alerted(cap_seg(&c, &f[1], seq, d, n), sid);
+		seq += n;
 	}
-	ips_flow_free(f[0].ips);
-	ips_flow_free(f[1].ips);
-	ips_worker_free(w);
-	ips_ruleset_free(rs);
+	cap_close(&c, f, 2);
 	return hit;
 }
 
