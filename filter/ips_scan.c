@@ -580,9 +580,17 @@ static void stream_feed(struct scan *s)
 
 	if (!fs->st[s->dir] && !(fs->st[s->dir] = ips_stream_new()))
 		return;
-	/* a SYN-ACK says where the other side's bytes start */
-	if (takes && (s->p->tcp_flags & both) == both && fs->st[!s->dir])
-		ips_stream_acked(fs->st[!s->dir], s->p->tcp_ack);
+	/*
+	 * A SYN-ACK says where the other side's bytes start; any other ACK,
+	 * after a resync of that side's stream, where its receiver's next byte
+	 * is (a RST's ACK is not looked at, tcp_validate_incoming()).
+	 */
+	if (takes && (s->p->tcp_flags & TCPF_ACK) && fs->st[!s->dir]) {
+		if (s->p->tcp_flags & TCPF_SYN)
+			ips_stream_acked(fs->st[!s->dir], s->p->tcp_ack);
+		else if (!(s->p->tcp_flags & TCPF_RST))
+			ips_stream_ack(fs->st[!s->dir], s->p->tcp_ack);
+	}
 	/*
 	 * The flow's record took this segment already (flow_update()): one
 	 * the receiver drops must not move it (judge() puts it back). Else a

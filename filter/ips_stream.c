@@ -39,8 +39,10 @@ struct ips_stream {
 	bool urg;         /* urg_seq: the urgent byte, left out when it comes (urgent()) */
 	bool synack;      /* the other side's SYN-ACK came: a SYN's data is taken no more */
 	bool lost;        /* resync()ed past a hole: next_seq is no longer the receiver's rcv_nxt */
+	bool lost_fin;    /* a FIN resync() let go: the receiver may have taken it, lost for good */
 	bool slid;        /* under memory pressure it keeps only a window (slide()) */
 	uint32_t next_seq, fin_seq, start, urg_seq;
+	uint32_t lost_top; /* lost: where it started again, or past it the end of what it let go */
 	uint32_t syn_len; /* bytes from start its SYNs carried, the SYN-ACK yet to say if taken */
 	uint8_t *buf;
 	uint32_t len, cap;
@@ -500,9 +502,17 @@ static void resync(struct ips_stream *s, const struct ips_ruleset *rs, uint32_t 
 	 * a RST at the new next_seq, or a FIN the new window reaches, is not
 	 * one it takes (ips_stream_rst_ends(), ips_stream_fin_taken()). Taken,
 	 * they ended the flow while the connection went on, and the client's
-	 * next bytes were a new flow picked up mid-stream (rev25).
+	 * next bytes were a new flow picked up mid-stream (rev25). Until the
+	 * receiver's ACK says where its next byte is (ips_stream_ack()).
 	 */
+	if (!s->lost || (int32_t)(seq - s->lost_top) > 0)
+		s->lost_top = seq;
 	s->lost = true;
+	for (struct seg *g = s->ooo; g; g = g->next) {
+		if ((int32_t)(g->seq + g->len + g->fin - s->lost_top) > 0)
+			s->lost_top = g->seq + g->len + g->fin;
+		s->lost_fin |= g->fin;
+	}
 	ooo_clear(s);
 	s->len = s->base = s->mark = 0;
 	s->full = false;
@@ -601,6 +611,25 @@ void ips_stream_acked(struct ips_stream *s, uint32_t ack)
 	s->init = true;
 	s->next_seq = s->start = ack;
 	s->start_known = true;
+}
+
+/*
+ * The receiver acknowledged @ack: past the hole a resync() left (every
+ * byte before where the stream started again), past all it let go, and not
+ * past the stream's next byte, its rcv_nxt is again where the stream's bytes
+ * put it once those in flight arrive, as on any stream. Lost for good, an
+ * ordinary bulk transfer that reordered a segment under memory pressure
+ * ended on no RST of its sender while bytes were in flight (the flow's
+ * record takes one at the sender's end only once the other side acked it
+ * all): the flow stayed ESTABLISHED, 432,000 s, holding its stream buffer
+ * (sync26). Not after a FIN it let go: the receiver may have taken that one
+ * (tcp_ofo_queue()) and dropped the bytes the stream took after it.
+ */
+void ips_stream_ack(struct ips_stream *s, uint32_t ack)
+{
+	if (s->lost && !s->lost_fin && (int32_t)(ack - s->lost_top) >= 0 &&
+	    (int32_t)(s->next_seq - ack) >= 0)
+		s->lost = false;
 }
 
 bool ips_stream_rst_ends(const struct ips_stream *s, uint32_t seq, bool sack)

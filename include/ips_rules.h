@@ -519,6 +519,12 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
  */
 void ips_stream_acked(struct ips_stream *s, uint32_t ack);
 /*
+ * ips_stream_ack() - the other side's segment (not a SYN or RST), which @s's
+ * sender takes, acknowledged @ack: after a resync, where the receiver's
+ * next byte is known again.
+ */
+void ips_stream_ack(struct ips_stream *s, uint32_t ack);
+/*
  * ips_stream_rst_ends() - would a RST at @seq from @s's side end the
  * connection at the receiver: its next byte exactly (after a FIN, the one
  * after the FIN), or, with SACK negotiated (@sack), the end of the highest

@@ -10,6 +10,7 @@
 #include "pipeline.h"
 #include "helper_rand.h"
 #include "policy.h"
+#include "ips_rules.h"
 
 static struct policy *load(const char *text)
 {
@@ -659,11 +660,17 @@ struct seg {
 	"drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; content:\"EVIL\"; " \
 	"dsize:>0; sid:7;)\n"
 
+/* After play_rules(): the flow's state and the IPS stream bytes it held at the end. */
+static struct {
+	int state; /* -1: no flow */
+	uint64_t mem;
+} played;
+
 /*
  * Judge @n segments, segment i at 1000 + i us (the last at @last_us when
  * not 0), under @rules (NULL: allow them and alert on EVIL to port 80);
  * the first @accepted are accepted, the rest dropped. Their SYNs offer
- * SACK when @sack. The last one's verdict.
+ * SACK when @sack. The last one's verdict (and the flow's end: played).
  */
 static struct verdict play_rules(const char *rules, const struct seg *s, size_t n, bool sack,
 				 uint64_t last_us, size_t accepted)
@@ -676,6 +683,7 @@ static struct verdict play_rules(const char *rules, const struct seg *s, size_t 
 	struct verdict v;
 	struct pkt p;
 	uint8_t hdr[60] = { 0 };
+	uint64_t mem0 = ips_stream_mem();
 
 	config_defaults(&cfg);
 	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
@@ -703,6 +711,13 @@ static struct verdict play_rules(const char *rules, const struct seg *s, size_t 
 		}
 		pipeline_judge(&pl, &p, last_us && i + 1 == n ? last_us : 1000 + i, &v);
 		assert_int_equal(v.accept, i < accepted);
+	}
+	{
+		uint64_t at = last_us ? last_us : 1000 + n;
+		struct flow *f = flow_lookup(pl.flows, &p, at, &(int){ 0 });
+
+		played.state = f ? f->tcp_state : -1;
+		played.mem = ips_stream_mem() - mem0;
 	}
 	pipeline_fini(&pl);
 	policy_free(a);
@@ -1251,6 +1266,111 @@ static bool resync_end_holds(bool fin)
 			   s, k, false, (fin ? 121 : 20) * 1000000ull, k - 1).accept;
 }
 
+/*
+ * An ordinary lossy transfer: 100 bytes lost, then @nooo one-byte segments
+ * past them (33: one more than the stream queues, so the last starts a new
+ * window there, resync()), the 100 bytes sent again, more bytes, the
+ * server's ACK of all before them (those in flight), and the client's RST
+ * at its end, which Linux takes once the bytes in flight arrive. The flow
+ * table's record takes no RST past a hole the other side has not acked in
+ * full (rst_plausible()); the stream, once resynced, took none either: the
+ * flow stayed ESTABLISHED (432,000 s) holding a 4 KiB stream buffer. True
+ * when the RST closed the flow and both streams gave their memory back.
+ */
+static bool resync_rst_ends(unsigned nooo)
+{
+	static const char again[] = "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+				    "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh";
+	const uint32_t end = 1105 + nooo;
+	struct seg s[48] = {
+		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
+		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "GET ", false },
+		{ 0x10, 7001, 1005, "", true },
+	};
+	size_t k = 5;
+
+	for (unsigned i = 0; i < nooo; i++)
+		s[k++] = (struct seg){ 0x18, 1105 + i, 7001, "z", false };
+	s[k++] = (struct seg){ 0x18, 1005, 7001, again, false };
+	s[k++] = (struct seg){ 0x18, end, 7001, "more", false };
+	s[k++] = (struct seg){ 0x10, 7001, end, "", true };
+	s[k++] = (struct seg){ 0x04, end + 4, 0, "", false };
+	play_rules(NULL, s, k, false, 0, k);
+	return played.state == FT_CLOSE && played.mem == 0;
+}
+
+/* The hole below 1121 in the next two, filled: 116 bytes from 1005. */
+static const char fill[] = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+
+/*
+ * The receiver's ACK says where its next byte is again only past all the
+ * stream let go: here the 33 segments come each below the last, so the
+ * resync keeps the lowest, at 1121, and lets go of 32 that the receiver
+ * holds up to 1185. The hole filled, it acks 1122, then the byte at 1122
+ * brings it to 1124 (1123 was held): a RST at the stream's next byte, 1123,
+ * gets a challenge ACK. Taken, it ended the flow while the connection went
+ * on, and the next bytes were a new flow picked up mid-stream, past a
+ * flow:established drop rule. Returns whether they were dropped.
+ */
+static bool resync_ack_below_held(void)
+{
+	struct seg s[48] = {
+		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
+		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "GET ", false },
+		{ 0x10, 7001, 1005, "", true },
+	};
+	size_t k = 5;
+
+	for (unsigned i = 0; i < 33; i++)
+		s[k++] = (struct seg){ 0x18, 1185 - 2 * i, 7001, "z", false };
+	s[k++] = (struct seg){ 0x18, 1005, 7001, fill, false };
+	s[k++] = (struct seg){ 0x10, 7001, 1122, "", true };
+	s[k++] = (struct seg){ 0x18, 1122, 7001, "a", false };
+	s[k++] = (struct seg){ 0x10, 7001, 1124, "", true };
+	s[k++] = (struct seg){ 0x04, 1123, 0, "", false };
+	s[k++] = (struct seg){ 0x18, 1124, 7001, "EVIL", false }; /* 20 s on */
+	return !play_rules("allow in tcp id 1\n"
+			   "drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; "
+			   "content:\"EVIL\"; sid:7;)\n",
+			   s, k, false, 20 * 1000000ull, k - 1).accept;
+}
+
+/*
+ * As above, the 32 it lets go in a row up to a FIN, which the receiver
+ * takes when the hole fills, and drops the 40 bytes after it: its ACK (of
+ * the FIN, after them) is behind the stream's next byte, where a RST gets a
+ * challenge ACK (in CLOSE_WAIT the receiver takes one at its rcv_nxt only).
+ * Returns whether the flow's record stayed open.
+ */
+static bool resync_past_fin_holds(void)
+{
+	struct seg s[48] = {
+		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
+		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "GET ", false },
+		{ 0x10, 7001, 1005, "", true },
+	};
+	size_t k = 5;
+
+	for (unsigned i = 0; i < 33; i++)
+		s[k++] = (struct seg){ i ? 0x18 : 0x19, 1153 - i, 7001, "z", false };
+	s[k++] = (struct seg){ 0x18, 1005, 7001, fill, false };
+	s[k++] = (struct seg){ 0x18, 1122, 7001, "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy", false };
+	s[k++] = (struct seg){ 0x10, 7001, 1155, "", true };
+	s[k++] = (struct seg){ 0x04, 1162, 0, "", false };
+	play_rules(NULL, s, k, false, 0, k);
+	return played.state != FT_CLOSE;
+}
+
+static void test_resync_rst_ends(void **state)
+{
+	(void)state;
+	assert_true(resync_rst_ends(5)); /* the control: the stream queued them */
+	assert_true(resync_rst_ends(33));
+	assert_true(resync_ack_below_held());
+	assert_true(resync_past_fin_holds());
+}
+
 static void test_resync_end_holds(void **state)
 {
 	(void)state;
@@ -1756,6 +1876,7 @@ int main(void)
 		cmocka_unit_test(test_keyed_session_established),
 		cmocka_unit_test(test_fin_after_hole_holds),
 		cmocka_unit_test(test_resync_end_holds),
+		cmocka_unit_test(test_resync_rst_ends),
 		cmocka_unit_test(test_signed_syn_counts),
 		cmocka_unit_test(test_rst_past_sack_blocks),
 		cmocka_unit_test(test_rst_past_sack_fin),
