@@ -945,6 +945,24 @@ static bool rst_plausible(const struct flow *f, const struct pkt *p, int side)
 	 */
 	if (f->tcp_state == FT_SYN_SENT && side == 0 && p->dir == PKT_DIR_OUT)
 		return false;
+	/*
+	 * The remote side of a flow back from offload (flow_update()): taken
+	 * once the host's own ACK has named its next byte again (its rcv_nxt,
+	 * where Linux takes a RST: tcp_track_end()). While the
+	 * kernel passes a flow on its connmark, the engine sees of it what
+	 * conntrack calls INVALID (no entry, no connmark: a RST out of its
+	 * window, which Linux drops too) and, after a policy load, its first
+	 * packets back. Taken at any number - or at the end of a segment the
+	 * attacker sent just before - one blind RST closed the flow (10 s)
+	 * while the connection went on in the kernel, and after the next
+	 * load the server's bytes were a new flow opened from outside,
+	 * dropped by an outbound-only policy (off26). The host's own RST is
+	 * its stack's, which sends one only for a connection it no longer
+	 * has. (A real remote RST of an offloaded flow passes in the kernel
+	 * unseen, as does its FIN: README.)
+	 */
+	if (flow_tcp_unplaced(f, p))
+		return false;
 	if (!(f->tcp_bits & FLOW_END_KNOWN(side)))
 		return true; /* nothing seen from that side yet */
 	/*
@@ -1032,11 +1050,18 @@ static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
 	 * the flow to FIN_WAIT, which expired 120 s on while the connection
 	 * went on, and the bytes that then filled the hole were a new flow
 	 * picked up mid-stream, never established (rev25). It counts once the
-	 * other side acknowledges it, as one past the known end.
+	 * other side acknowledges it, as one past the known end. So does a
+	 * remote FIN back from offload before the host placed that side's end
+	 * (flow_tcp_unplaced()): its number may be anywhere, and counted, one
+	 * blind FIN|ACK sent the
+	 * flow to FIN_WAIT, which expired 120 s on while the connection went
+	 * on in the kernel (off26).
 	 */
 	if (fin)
-		f->tcp_bits |= from <= 0 && !(f->hole & (1u << side)) ? FLOW_FIN_SEEN(side)
-								      : FLOW_FIN_AHEAD(side);
+		f->tcp_bits |= from <= 0 && !(f->hole & (1u << side)) &&
+					       !flow_tcp_unplaced(f, p)
+				       ? FLOW_FIN_SEEN(side)
+				       : FLOW_FIN_AHEAD(side);
 	else if (n && (int32_t)(from + n) >= 0) /* bytes at the held FIN's number: it was none */
 		f->tcp_bits &= (uint8_t)~FLOW_FIN_AHEAD(side);
 	if (n && known && from > 0)
@@ -1051,6 +1076,21 @@ static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
 	if ((p->tcp_flags & TCPF_ACK) && (f->tcp_bits & FLOW_FIN_AHEAD(!side)) &&
 	    p->tcp_ack == f->tcp_end[!side])
 		f->tcp_bits = (uint8_t)((f->tcp_bits & ~FLOW_FIN_AHEAD(!side)) | FLOW_FIN_SEEN(!side));
+	/*
+	 * The host's ACK names the next byte it takes from the other side:
+	 * that side's end, learnt again after an offload return, where its
+	 * own segments (any number, blind) could not tell it. Behind an end
+	 * learnt from them, bytes are still on their way: it waits for them.
+	 * Ahead, the end was no real one, nor the FIN held at it.
+	 */
+	if ((p->tcp_flags & TCPF_ACK) && p->dir == PKT_DIR_OUT && f->back == FLOW_BACK_UNPLACED &&
+	    (!(f->tcp_bits & FLOW_END_KNOWN(!side)) || (int32_t)(p->tcp_ack - f->tcp_end[!side]) >= 0)) {
+		if (p->tcp_ack != f->tcp_end[!side])
+			f->tcp_bits &= (uint8_t)~FLOW_FIN_AHEAD(!side);
+		f->tcp_end[!side] = p->tcp_ack;
+		f->tcp_bits |= FLOW_END_KNOWN(!side);
+		f->back = FLOW_BACK_PLACED;
+	}
 }
 
 /* How far behind what the other side sent an ACK that ends a handshake may be (conntrack's MAXACKWINDOW) */
@@ -1258,12 +1298,15 @@ void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int 
 	/*
 	 * Back from the kernel, which passed the flow while it was offloaded:
 	 * the sequence numbers moved on unseen (past 2 GiB, "forward" no
-	 * longer tells), so each side's is learnt again from here.
+	 * longer tells), so each side's is learnt again from here - the
+	 * remote side's, for its RST and FIN, only from the host's ACK
+	 * (rst_plausible()).
 	 */
 	if (f->offloaded) {
 		f->tcp_bits &= (uint8_t)~(FLOW_END_KNOWN(0) | FLOW_END_KNOWN(1) | FLOW_FIN_AHEAD(0) |
 					  FLOW_FIN_AHEAD(1));
 		f->hole = 0;
+		f->back = FLOW_BACK_UNPLACED;
 	}
 	/*
 	 * A dropped flow's packets never reach the other end: a RST or FIN the

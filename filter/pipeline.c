@@ -322,10 +322,16 @@ static bool ips(struct pipeline *pl, struct flow *f, const struct pkt *p, int to
 	 * The stream knows the receiver's next byte, which the flow table's
 	 * record of what each side sent does not (segments the receiver
 	 * dropped move that on): its RST ends the flow too, so that the next
-	 * SYN on the tuple opens a connection of its own.
+	 * SYN on the tuple opens a connection of its own. Not a remote one in
+	 * a flow back from offload: its stream began at whatever segment came
+	 * first, a blind attacker's as well, and took the attacker's RST at
+	 * its end (or a FIN after its bytes) while the host went on; the
+	 * flow's record, placed by the host's ACK, judges those (off26).
 	 */
 	if (r.action == IPS_ACT_DROP || r.action == IPS_ACT_REJECT)
 		; /* the packet never reaches the receiver: it ends nothing (judge()) */
+	else if (f->back && p->dir != PKT_DIR_OUT)
+		;
 	else if (r.reset)
 		f->tcp_state = FT_CLOSE;
 	else if (r.fin)
@@ -412,21 +418,23 @@ static void count(struct pipeline *pl, const struct verdict *v)
 /* What flow_update() moves of a TCP flow's record, kept to undo it for a segment nobody took. */
 struct tcp_record {
 	uint32_t end[2];
-	uint8_t state, bits, hole;
+	uint8_t state, bits, hole, back;
 };
 
 static void record_save(const struct flow *f, struct tcp_record *r)
 {
-	*r = (struct tcp_record){ { f->tcp_end[0], f->tcp_end[1] }, f->tcp_state, f->tcp_bits, f->hole };
+	*r = (struct tcp_record){ { f->tcp_end[0], f->tcp_end[1] }, f->tcp_state, f->tcp_bits, f->hole,
+				  f->back };
 }
 
-/* The state and its bits back; with @all, also each side's end and hole mark. */
+/* The state and its bits back; with @all, also each side's end and marks (hole, back). */
 static void record_restore(struct flow *f, const struct tcp_record *r, bool all)
 {
 	f->tcp_state = r->state;
 	f->tcp_bits = r->bits;
 	if (all) {
 		f->hole = r->hole & 3;
+		f->back = r->back & 3;
 		f->tcp_end[0] = r->end[0], f->tcp_end[1] = r->end[1];
 	}
 }

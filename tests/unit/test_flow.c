@@ -132,6 +132,12 @@ static void test_blind_rst_ignored(void **state)
 	f = pass(t, &p, 8);
 	f->offloaded = 0;
 	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, false, 0x14, 1101 + 0xc0000000, 0); /* a remote sender's, not yet placed by the host */
+	assert_int_equal(pass(t, &p, 9)->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, true, 0x10, 5001, 0); /* the host's ACK of it (off26) */
+	p.tcp_ack = 1101 + 0xc0000000;
+	p.dir = PKT_DIR_OUT;
+	pass(t, &p, 9);
 	tcp_seg(&p, false, 0x14, 1101 + 0xc0000000, 0); /* the real one */
 	f = pass(t, &p, 9);
 	assert_int_equal(f->tcp_state, FT_CLOSE);
@@ -400,6 +406,78 @@ static void test_dropped_fins(void **state)
 	p.tcp_ack = fin_at + 1;
 	f = pass(t, &p, 7);
 	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
+	flow_table_free(t);
+}
+
+/*
+ * Back from the kernel's offload, each side's end is unknown: what the
+ * engine sees of an offloaded flow is what conntrack calls INVALID (a RST
+ * or FIN out of its window) or the first packets after a policy load.
+ * A remote RST or FIN|ACK there at any number, or a RST at the end of a
+ * blind segment just before it, closed the flow (off26): the remote
+ * side's end counts once the host's ACK names it, and the host's own RST
+ * (its stack's: no connection) counts as it did.
+ */
+static void test_offload_return_ends(void **state)
+{
+	struct flow_table *t = flow_table_new(16);
+	uint32_t far = 1101 + 0x40000000, real = 1101 + 0xc0000000;
+	struct flow *f;
+	struct pkt p;
+
+	(void)state;
+	/* the host 198.51.100.2 is the server here (tcp_seg()'s back segments: out) */
+	f = established(t);
+	f->offloaded = 1;
+	tcp_seg(&p, false, 0x14, far, 0); /* blind, as the first packet back */
+	p.tcp_ack = 5001;
+	assert_int_equal(pass(t, &p, 6)->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, false, 0x11, far, 0);
+	p.tcp_ack = 5001;
+	f = pass(t, &p, 7);
+	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
+	f->offloaded = 0; /* judged again: no longer offloaded (an IPS rule now looks) */
+	tcp_seg(&p, false, 0x18, far + 1, 100); /* a blind segment, then a RST at its end */
+	p.tcp_ack = 5001;
+	pass(t, &p, 8);
+	tcp_seg(&p, false, 0x14, far + 101, 0);
+	p.tcp_ack = 5001;
+	assert_int_equal(pass(t, &p, 8)->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, true, 0x10, 5001, 0); /* the host's ACK: its next byte from the client */
+	p.tcp_ack = real;
+	p.dir = PKT_DIR_OUT;
+	assert_int_equal(pass(t, &p, 9)->tcp_state, FT_ESTABLISHED); /* not the blind FIN's */
+	tcp_seg(&p, false, 0x14, far + 101, 0);
+	p.tcp_ack = 5001;
+	assert_int_equal(pass(t, &p, 10)->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, false, 0x18, real, 100); /* the client's bytes, then its RST at their end */
+	p.tcp_ack = 5001;
+	assert_int_equal(pass(t, &p, 11)->tcp_state, FT_ESTABLISHED);
+	tcp_seg(&p, false, 0x14, real + 100, 0);
+	p.tcp_ack = 5001;
+	assert_int_equal(pass(t, &p, 12)->tcp_state, FT_CLOSE);
+	flow_table_free(t);
+	/* a real FIN as the first packet back counts once the host acknowledges it */
+	t = flow_table_new(16);
+	f = established(t);
+	f->offloaded = 1;
+	tcp_seg(&p, false, 0x11, real, 0);
+	p.tcp_ack = 5001;
+	f = pass(t, &p, 6);
+	assert_int_equal(f->tcp_state, FT_ESTABLISHED);
+	f->offloaded = 0;
+	tcp_seg(&p, true, 0x10, 5001, 0);
+	p.tcp_ack = real + 1;
+	p.dir = PKT_DIR_OUT;
+	assert_int_equal(pass(t, &p, 7)->tcp_state, FT_FIN_WAIT);
+	flow_table_free(t);
+	/* the host's own RST as the first packet back: its stack has no connection */
+	t = flow_table_new(16);
+	f = established(t);
+	f->offloaded = 1;
+	tcp_seg(&p, true, 0x04, 5001 + 0xc0000000, 0);
+	p.dir = PKT_DIR_OUT;
+	assert_int_equal(pass(t, &p, 6)->tcp_state, FT_CLOSE);
 	flow_table_free(t);
 }
 
@@ -1431,6 +1509,7 @@ int main(void)
 		cmocka_unit_test(test_fin_behind_ignored),
 		cmocka_unit_test(test_unanswered_syn_reopens),
 		cmocka_unit_test(test_dropped_fins),
+		cmocka_unit_test(test_offload_return_ends),
 		cmocka_unit_test(test_bad_checksum_ignored), cmocka_unit_test(test_rst_at_fin),
 		cmocka_unit_test(test_midstream_syn_kept),
 		cmocka_unit_test(test_one_sided_pickup_expires), cmocka_unit_test(test_udp_stream_timeout),

@@ -630,6 +630,161 @@ static void icmp_error(struct pkt *err, uint8_t dir, const char *src, const char
 	err->inner.sport = q->sport, err->inner.dport = q->dport;
 }
 
+/* A segment of the host's connection 198.51.100.2:40000 -> 192.0.2.66:80 (@out: the host's), at @t s. */
+static struct verdict client_seg(struct pipeline *pl, bool out, uint8_t fl, uint32_t seq,
+				 uint32_t ack, const char *data, uint64_t t)
+{
+	struct verdict v;
+	struct pkt p;
+
+	tcp_in(&p, fl, NULL);
+	p.sport = 80;
+	p.dport = 40000;
+	p.tcp_seq = seq, p.tcp_ack = ack, p.tcp_win = 65535;
+	p.payload = (const uint8_t *)data, p.paylen = (uint32_t)strlen(data);
+	p.l3hlen = 20, p.l4hlen = 20, p.len = 40 + p.paylen;
+	if (out) {
+		turn(&p);
+		p.sport = 40000, p.dport = 80;
+	}
+	pipeline_judge(pl, &p, t * 1000000, &v);
+	return v;
+}
+
+/*
+ * A flow the kernel passes (offloaded) sends the engine only what
+ * conntrack calls INVALID (no conntrack entry, so no connmark: a RST or
+ * FIN out of its window, a SYN from the responder) until the next policy
+ * load brings its packets back. Its ends forgotten, such a blind RST or
+ * FIN|ACK at any number closed the flow (FT_CLOSE 10 s, FIN_WAIT 120 s)
+ * while the connection went on in the kernel, and after the next load the
+ * server's bytes were a new flow opened from outside: dropped by an
+ * outbound-only policy (off26). @blind: the flags of the attacker's
+ * segment (0: none, the control). Whether the server's bytes after the
+ * load passed.
+ */
+static bool offload_blind_end_holds(uint8_t blind)
+{
+	static const char *rules = "allow out tcp id 1\nallow in tcp to any port 22 id 2\n";
+	struct policy *a = load(rules), *b = load(rules);
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	assert_true(client_seg(&pl, true, 0x02, 1000, 0, "", 1).accept);
+	assert_true(client_seg(&pl, false, 0x12, 5000, 1001, "", 2).accept);
+	v = client_seg(&pl, true, 0x10, 1001, 5001, "", 3);
+	assert_true(v.offload);
+	/* the attacker's, a quarter of the sequence space off: INVALID to conntrack, queued */
+	if (blind)
+		client_seg(&pl, false, blind, 5001 + 0x40000000, 1001, "", 4);
+	pipeline_set_policy(&pl, b); /* 200 s on, the same rules loaded again */
+	v = client_seg(&pl, false, 0x18, 5001, 1001, "hello", 200);
+	pipeline_fini(&pl);
+	policy_free(a);
+	policy_free(b);
+	config_free(&cfg);
+	return v.accept;
+}
+
+/*
+ * The common case still closes: a new policy inspects the flow (it comes
+ * back for good), the server sends its bytes, the host acknowledges them,
+ * and the server's RST at their end ends the flow.
+ */
+static void test_offload_return_real_rst(void **state)
+{
+	struct policy *a = load("allow out tcp id 1\n");
+	struct policy *b = load("allow out tcp id 1\n"
+				"alert tcp any any -> any any (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
+	struct config cfg;
+	struct pipeline pl;
+	struct pkt q;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	client_seg(&pl, true, 0x02, 1000, 0, "", 1);
+	client_seg(&pl, false, 0x12, 5000, 1001, "", 2);
+	assert_true(client_seg(&pl, true, 0x10, 1001, 5001, "", 3).offload);
+	pipeline_set_policy(&pl, b);
+	assert_false(client_seg(&pl, false, 0x18, 90001, 70001, "hello", 100).offload);
+	client_seg(&pl, true, 0x10, 70001, 90006, "", 101);
+	assert_true(client_seg(&pl, false, 0x14, 90006, 70001, "", 102).accept);
+	tcp_in(&q, 0x10, NULL);
+	q.sport = 80, q.dport = 40000;
+	assert_int_equal(flow_lookup(pl.flows, &q, 103 * 1000000ull, &(int){ 0 })->tcp_state, FT_CLOSE);
+	pipeline_fini(&pl);
+	policy_free(a);
+	policy_free(b);
+	config_free(&cfg);
+}
+
+/*
+ * As offload_blind_end_holds(), where the new policy inspects the flow
+ * (it comes back for good) - @how 0: the host speaks first, then the
+ * attacker's RST; 1: its FIN|ACK; 2: the attacker first, blind bytes and
+ * a RST at their end, which the IPS stream, picked up at those bytes,
+ * takes as the server's; 3: as 2, the bytes behind the server's next one,
+ * and the host's segment between, whose ACK of that byte the IPS reads as
+ * one of bytes never sent (it moves nothing). The flow's state after them.
+ */
+static uint8_t offload_inspected_blind_end(int how)
+{
+	struct policy *a = load("allow out tcp id 1\nallow in tcp to any port 22 id 2\n");
+	struct policy *b = load("allow out tcp id 1\nallow in tcp to any port 22 id 2\n"
+				"alert tcp any any -> any any (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
+	uint32_t far = 5001 + 0x40000000;
+	struct config cfg;
+	struct pipeline pl;
+	struct pkt q;
+	uint8_t st;
+
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	client_seg(&pl, true, 0x02, 1000, 0, "", 1);
+	client_seg(&pl, false, 0x12, 5000, 1001, "", 2);
+	assert_true(client_seg(&pl, true, 0x10, 1001, 5001, "", 3).offload);
+	pipeline_set_policy(&pl, b);
+	if (how >= 2) {
+		if (how == 3) /* blind bytes behind the server's next byte, which the host then acks */
+			far = 5001 - 100000;
+		assert_false(client_seg(&pl, false, 0x18, far, 1001, "xxxxx", 100).offload);
+		if (how == 3)
+			client_seg(&pl, true, 0x18, 1001, 5001, "more", 101);
+		client_seg(&pl, false, 0x14, far + 5, 1001, "", 102);
+	} else {
+		assert_false(client_seg(&pl, true, 0x18, 1001, 5001, "more", 100).offload);
+		client_seg(&pl, false, how ? 0x11 : 0x14, far, 1005, "", 101);
+	}
+	tcp_in(&q, 0x10, NULL);
+	q.sport = 80, q.dport = 40000;
+	st = flow_lookup(pl.flows, &q, 103 * 1000000ull, &(int){ 0 })->tcp_state;
+	pipeline_fini(&pl);
+	policy_free(a);
+	policy_free(b);
+	config_free(&cfg);
+	return st;
+}
+
+static void test_offload_inspected_blind_end(void **state)
+{
+	(void)state;
+	for (int how = 0; how < 4; how++)
+		assert_int_equal(offload_inspected_blind_end(how), FT_ESTABLISHED);
+}
+
+static void test_offload_blind_end_holds(void **state)
+{
+	(void)state;
+	assert_true(offload_blind_end_holds(0));
+	assert_true(offload_blind_end_holds(0x14)); /* RST|ACK */
+	assert_true(offload_blind_end_holds(0x04)); /* RST */
+	assert_true(offload_blind_end_holds(0x11)); /* FIN|ACK */
+}
+
 /* Scripts below leave struct seg's trailing fields out: zero, no options, not cut. */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
@@ -1863,6 +2018,9 @@ int main(void)
 		cmocka_unit_test(test_error_about_lifeline),
 		cmocka_unit_test(test_batch_equals_single),
 		cmocka_unit_test(test_offloaded_reuse_is_new),
+		cmocka_unit_test(test_offload_blind_end_holds),
+		cmocka_unit_test(test_offload_return_real_rst),
+		cmocka_unit_test(test_offload_inspected_blind_end),
 		cmocka_unit_test(test_fin_ahead_purges),
 		cmocka_unit_test(test_ips_drop_outlives_rst),
 		cmocka_unit_test(test_ips_rst_ends_flow),
