@@ -246,16 +246,28 @@ static bool denied_unanswered(const struct flow *f)
  * the SYN new or opens a new entry for it (tcp_packet()), so both hold it
  * to the rules. A live connection picked up mid-stream keeps its decision:
  * a SYN on it is one its host answers with a challenge ACK.
+ *
+ * So is a SYN from the responder of a connection offloaded under this
+ * policy: conntrack calls one on its established entry INVALID (no entry,
+ * so no connmark) and the kernel queues it, a blind attacker's too, who
+ * needs only the four-tuple. Taken as a new connection on the tuple (judge()),
+ * the flow became the SYN's, denied, and at the next policy load the
+ * connection's packets met that decision: an outbound-only policy cut the
+ * host's connection to a server the attacker named (off26, live). Dropped
+ * alone, it leaves the flow as it was; one the rules accept still opens a
+ * new flow (a reopen from the other side, conntrack's TIME_WAIT one).
  */
 static bool syn_denied_alone(struct pipeline *pl, const struct flow *f, const struct pkt *p,
-			     struct verdict *v)
+			     int from_opener, struct verdict *v)
 {
 	struct fw_key k;
 	struct fw_result r;
 
-	if (f->key.proto != 6 || (f->orig_tcp_flags & TCPF_SYN) ||
-	    (p->tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) != TCPF_SYN ||
+	if (f->key.proto != 6 || (p->tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) != TCPF_SYN ||
 	    policy_is_empty(pl->policy))
+		return false;
+	if ((f->orig_tcp_flags & TCPF_SYN) &&
+	    !(f->offloaded && f->generation == pl->generation && !from_opener))
 		return false;
 	pipeline_fw_key(p, &k);
 	fw_classify(pl->policy, &k, &r);
@@ -513,7 +525,7 @@ static void judge(struct pipeline *pl, struct pkt *p, uint64_t now_us, struct ve
 		pr = &own;
 	}
 	f = flow_lookup_probe(pl->flows, pr, p, now_us, &from_opener);
-	if (f && syn_denied_alone(pl, f, p, v))
+	if (f && syn_denied_alone(pl, f, p, from_opener, v))
 		goto done; /* dropped: it moves nothing */
 	/*
 	 * A SYN on a connection the engine offloaded under this policy: the

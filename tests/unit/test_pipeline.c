@@ -413,6 +413,60 @@ static void test_offloaded_reuse_is_new(void **state)
 	offloaded_then_syn(true);
 }
 
+/* The host's connection 198.51.100.2:40000 -> 192.0.2.66:80: @flags, from the server when @back. */
+static void host_conn(struct pkt *p, bool back, uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	if (back)
+		v4_pkt(p, 6, PKT_DIR_IN, "192.0.2.66", "198.51.100.2");
+	else
+		v4_pkt(p, 6, PKT_DIR_OUT, "198.51.100.2", "192.0.2.66");
+	p->sport = back ? 80 : 40000;
+	p->dport = back ? 40000 : 80;
+	p->tcp_flags = flags;
+	p->tcp_seq = seq, p->tcp_ack = ack;
+}
+
+/*
+ * A blind SYN from the server of the host's offloaded connection (conntrack
+ * calls it INVALID and queues it) is dropped alone: it made the flow its
+ * own, denied, and after the next policy load the server's bytes were
+ * dropped by it (off26). One the rules accept still opens a new flow.
+ */
+static void test_offloaded_responder_syn_alone(void **state)
+{
+	static const char *rules = "allow out tcp id 1\nallow in tcp to any port 22 id 2\n";
+	struct policy *a = load(rules), *b = load(rules);
+	struct config cfg;
+	struct pipeline pl;
+	struct verdict v;
+	struct pkt p;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
+	host_conn(&p, false, 0x02, 1000, 0);
+	pipeline_judge(&pl, &p, 1, &v);
+	host_conn(&p, true, 0x12, 5000, 1001);
+	pipeline_judge(&pl, &p, 2, &v);
+	host_conn(&p, false, 0x10, 1001, 5001);
+	pipeline_judge(&pl, &p, 3, &v);
+	assert_true(v.offload);
+	host_conn(&p, true, 0x02, 123456789, 0); /* the attacker's */
+	pipeline_judge(&pl, &p, 4, &v);
+	assert_false(v.accept);
+	assert_int_equal(v.by, BY_FIREWALL);
+	assert_int_equal(v.reason, R_NOT_ALLOWED);
+	pipeline_set_policy(&pl, b);
+	host_conn(&p, true, 0x18, 5001, 1001);
+	pipeline_judge(&pl, &p, 200000000, &v);
+	assert_true(v.accept); /* the connection's rule, judged again */
+	assert_int_equal(v.rule, 1);
+	pipeline_fini(&pl);
+	policy_free(a);
+	policy_free(b);
+	config_free(&cfg);
+}
+
 /*
  * A BIG TCP super-packet past 64 KiB, or an IPv4 packet of 65,532-65,535
  * bytes (a UDP datagram reassembled from fragments), arrives cut at the
@@ -2008,6 +2062,7 @@ int main(void)
 		cmocka_unit_test(test_denied_flow_squats_nothing),
 		cmocka_unit_test(test_lone_fragment_discarded),
 		cmocka_unit_test(test_syn_after_ack_judged),
+		cmocka_unit_test(test_offloaded_responder_syn_alone),
 		cmocka_unit_test(test_offload_only_when_ips_cannot_match),
 		cmocka_unit_test(test_ips_cut_super_packet),
 		cmocka_unit_test(test_ips_nomem_drops),
