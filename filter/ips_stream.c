@@ -627,7 +627,16 @@ void ips_stream_acked(struct ips_stream *s, uint32_t ack)
  */
 void ips_stream_ack(struct ips_stream *s, uint32_t ack)
 {
-	if (s->lost && !s->lost_fin && (int32_t)(ack - s->lost_top) >= 0 &&
+	/*
+	 * Nor while it holds segments out of order: their SACK blocks are
+	 * not the receiver's. The bytes it took in order since the resync
+	 * were out of order there, and each one's block came first in the
+	 * receiver's four: the highest block the stream keeps may be one
+	 * the receiver forgot, where a RST gets a challenge ACK (rvw26c).
+	 * Once the queue is gone (the receiver in step by then), the next
+	 * out-of-order segment starts its blocks anew, as there (sack_note()).
+	 */
+	if (s->lost && !s->lost_fin && !s->ooo && (int32_t)(ack - s->lost_top) >= 0 &&
 	    (int32_t)(s->next_seq - ack) >= 0)
 		s->lost = false;
 }
@@ -778,6 +787,15 @@ void ips_stream_add(struct ips_stream *s, const struct ips_ruleset *rs, const st
 			append(s, rs, p->tcp_seq, p->payload, p->paylen), whole = diff == 0;
 			/* tcp_data_queue(): its FIN counts when it ends past rcv_nxt, before the queue */
 			inorder = -(uint32_t)diff <= p->paylen; /* diff may be INT32_MIN */
+			/*
+			 * Past a resync, a FIN before the stream's next byte may be
+			 * in the hole the receiver waits on: it queues the FIN, takes
+			 * it when the hole fills and purges what the stream took
+			 * after it, and its ACK then lies in the stream's window
+			 * (ips_stream_ack()), where a RST got a challenge ACK (rvw26c).
+			 */
+			if (fin && !inorder && s->lost)
+				s->lost_fin = true;
 		} else if (!ooo_add(s, rs, p->tcp_seq, p->payload, p->paylen, fin)) {
 			resync(s, rs, p->tcp_seq, p->payload, p->paylen), whole = true;
 			inorder = true;

@@ -1476,6 +1476,37 @@ static bool resync_end_holds(bool fin)
 }
 
 /*
+ * After the resync at 1200 (the stream at 1208), a FIN ending at 1200,
+ * below the stream's window, which it never takes; the receiver queues it
+ * (in the hole) and takes it when the hole fills, purging 1200-1207: its
+ * ACK, 1200, is in the stream's window, but a RST at 1208 gets a challenge
+ * ACK (CLOSE_WAIT, rcv_nxt 1200). Taken, it closed the flow while the host
+ * went on (its replies a new flow picked up mid-stream). Returns whether
+ * the flow's record stayed open.
+ */
+static bool resync_fin_below_holds(void)
+{
+	static char fill185[186]; /* the hole: 1005 to the FIN's 1190 */
+	struct seg s[48] = {
+		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
+		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "GET ", false },
+		{ 0x10, 7001, 1005, "", true },
+	};
+	size_t k = 5;
+
+	memset(fill185, 'x', sizeof(fill185) - 1);
+	for (unsigned i = 0; i < 32; i++)
+		s[k++] = (struct seg){ 0x18, 1105 + 2 * i, 7001, "z", false };
+	s[k++] = (struct seg){ 0x18, 1200, 7001, "zzzzzzzz", false };
+	s[k++] = (struct seg){ 0x19, 1190, 7001, "fffffffff", false };
+	s[k++] = (struct seg){ 0x18, 1005, 7001, fill185, false };
+	s[k++] = (struct seg){ 0x10, 7001, 1200, "", true };
+	s[k++] = (struct seg){ 0x04, 1208, 0, "", false };
+	play_rules(NULL, s, k, false, 0, k);
+	return played.state != FT_CLOSE;
+}
+
+/*
  * An ordinary lossy transfer: 100 bytes lost, then @nooo one-byte segments
  * past them (33: one more than the stream queues, so the last starts a new
  * window there, resync()), the 100 bytes sent again, more bytes, the
@@ -1571,6 +1602,46 @@ static bool resync_past_fin_holds(void)
 	return played.state != FT_CLOSE;
 }
 
+/* The hole below 1105 in the next two, filled: 100 bytes from 1005. */
+static const char hole100[] = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+
+/*
+ * SACK on. After the resync at 1137, four blocks past the stream's next
+ * byte, the highest (1300) first, then a byte in order for the stream -
+ * out of order for the receiver, which still waits for the hole: its
+ * block comes first and pushes 1300's out (tcp_sack_new_ofo_skb()). The
+ * hole filled, the receiver acks 1139, all the stream has; its blocks are
+ * 1200, 1210, 1220, and a RST at 1301 gets a challenge ACK. Taken, it
+ * ended the flow while the connection went on, and the next bytes were a
+ * new flow picked up mid-stream, past a flow:established drop rule.
+ * Returns whether they were dropped.
+ */
+static bool resync_sack_rst_holds(void)
+{
+	static const uint32_t blk[] = { 1300, 1200, 1210, 1220 };
+	struct seg s[56] = {
+		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
+		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "GET ", false },
+		{ 0x10, 7001, 1005, "", true },
+	};
+	size_t k = 5;
+
+	for (unsigned i = 0; i < 33; i++)
+		s[k++] = (struct seg){ 0x18, 1105 + i, 7001, "z", false };
+	for (unsigned i = 0; i < 4; i++)
+		s[k++] = (struct seg){ 0x18, blk[i], 7001, "b", false };
+	s[k++] = (struct seg){ 0x18, 1138, 7001, "y", false };
+	s[k++] = (struct seg){ 0x18, 1005, 7001, hole100, false };
+	s[k++] = (struct seg){ 0x10, 7001, 1139, "", true };
+	s[k++] = (struct seg){ 0x04, 1301, 0, "", false };
+	s[k++] = (struct seg){ 0x18, 1139, 7001, "EVIL", false }; /* 20 s on */
+	return !play_rules("allow in tcp id 1\n"
+			   "drop tcp any any -> any 80 (msg:\"x\"; flow:to_server,established; "
+			   "content:\"EVIL\"; sid:7;)\n",
+			   s, k, true, 20 * 1000000ull, k - 1).accept;
+}
+
 static void test_resync_rst_ends(void **state)
 {
 	(void)state;
@@ -1578,6 +1649,7 @@ static void test_resync_rst_ends(void **state)
 	assert_true(resync_rst_ends(33));
 	assert_true(resync_ack_below_held());
 	assert_true(resync_past_fin_holds());
+	assert_true(resync_sack_rst_holds());
 }
 
 static void test_resync_end_holds(void **state)
@@ -1585,6 +1657,7 @@ static void test_resync_end_holds(void **state)
 	(void)state;
 	assert_true(resync_end_holds(false));
 	assert_true(resync_end_holds(true));
+	assert_true(resync_fin_below_holds());
 }
 
 /*
