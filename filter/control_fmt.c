@@ -41,9 +41,10 @@ static int64_t confirm_left_s(const struct control *c)
 }
 
 /*
- * The policy that runs is the one a confirm deadline brought back (until a
- * load or reset): status says so, or the operator who finds the old
- * policy running cannot tell a rollback from a load nobody made.
+ * The policy that runs is the one a confirm deadline, or a start with a
+ * confirm pending, brought back (until a load or reset): status says so,
+ * or the operator who finds the old policy running cannot tell a rollback
+ * from a load nobody made.
  */
 static bool rolled_back(const struct control *c)
 {
@@ -64,8 +65,10 @@ static void status_policy_text(const struct control *c, const struct policy *p, 
 		fprintf(out, "confirm: pending, rolls back in %" PRId64 " s unless "
 			"`lifelinectl confirm`\n", confirm_left_s(c));
 	else if (rolled_back(c))
-		fprintf(out, "confirm: none pending; policy sha256 %.16s was not confirmed: its "
-			"deadline passed at %s and brought back the policy above\n", c->expired_from,
+		fprintf(out, "confirm: none pending; policy sha256 %.16s was not confirmed: %s "
+			"%s and brought back the policy above\n", c->expired_from,
+			c->expired_restart ? "the engine stopped before it was, and its start at" :
+					     "its deadline passed at",
 			control_iso_time(c->expired_at, t, sizeof(t)));
 	else
 		fputs("confirm: none pending\n", out);
@@ -138,8 +141,9 @@ static void status_json(const struct control *c, const struct control_status *s,
 	if (confirm_left_s(c) >= 0)
 		fprintf(out, ",\"seconds_left\":%" PRId64, confirm_left_s(c));
 	else if (rolled_back(c))
-		fprintf(out, ",\"rolled_back\":{\"at\":\"%s\",\"unconfirmed_sha256\":\"%s\"}",
-			control_iso_time(c->expired_at, t, sizeof(t)), c->expired_from);
+		fprintf(out, ",\"rolled_back\":{\"at\":\"%s\",\"by\":\"%s\","
+			"\"unconfirmed_sha256\":\"%s\"}", control_iso_time(c->expired_at, t, sizeof(t)),
+			c->expired_restart ? "restart" : "deadline", c->expired_from);
 	fprintf(out, "},\"heartbeat\":{\"seen\":%s,", s->heartbeat_seen ? "true" : "false");
 	if (s->heartbeat_seen)
 		fprintf(out, "\"last\":\"%s\",",

@@ -41,9 +41,12 @@ struct control {
 	int lock_wait_ms;            /* how long this request waits for state.lock; 0: the default */
 	bool lock_missed;            /* it did not get it: its writes went on without it */
 	int64_t confirm_ms;          /* monotonic deadline of a pending confirm; 0: none */
-	uint64_t expired_at;         /* Unix seconds the last deadline passed, until the next load */
+	uint64_t expired_at;         /* Unix seconds the last deadline passed (or a start with
+	                              * a confirm pending rolled back), until the next load */
 	char expired_to[65];         /* the sha256 it rolled back to */
 	char expired_from[65];       /* the sha256 left unconfirmed (status names it) */
+	bool expired_restart;        /* no deadline: the engine stopped before a confirm, and
+	                              * its start (expired_at) rolled back */
 	char lost_good[65];          /* a load's replaced policy that last-good.pol could not
 	                              * take (state dir full, read-only); "": none */
 	struct ip_range home[CONFIG_MAX_HOME_NET]; /* control_policy_opts(): $HOME_NET's default */

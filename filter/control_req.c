@@ -175,7 +175,8 @@ void control_state_check(struct control *c)
 		adopt(c, &m, "behind the engine");
 }
 
-static void meta_sync(struct control *c);
+static bool meta_sync(struct control *c);
+static void start_unconfirmed(struct control *c);
 
 /*
  * control_meta_sync() - see control_int.h. Under the state directory's write
@@ -186,12 +187,35 @@ static void meta_sync(struct control *c);
 void control_meta_sync(struct control *c)
 {
 	bool took = lock_state(c);
+	bool adopted = meta_sync(c);
 
-	meta_sync(c);
 	unlock_state(c, took);
+	if (!adopted) /* else the reset's policy runs, not the one this start went back to */
+		start_unconfirmed(c);
 }
 
-static void meta_sync(struct control *c)
+/*
+ * The engine stopped with a `load --confirm` pending, and this start went
+ * back to last-good (state_load_current()): status and a late `confirm`
+ * say so as after a deadline. Only the log did: `confirm` answered
+ * "nothing to confirm" and status showed the old policy, freshly loaded.
+ */
+static void start_unconfirmed(struct control *c)
+{
+	uint64_t at = 0;
+	const char *h = c->ops->start_unconfirmed ? c->ops->start_unconfirmed(c->ctx, &at) : NULL;
+
+	/* that same one runs (loaded again with --confirm): nothing to tell */
+	if (!h || !h[0] || c->confirm_ms || !strcmp(h, c->meta.sha256))
+		return;
+	c->expired_at = at ? at : (uint64_t)time(NULL);
+	c->expired_restart = true;
+	snprintf(c->expired_to, sizeof(c->expired_to), "%s", c->meta.sha256);
+	snprintf(c->expired_from, sizeof(c->expired_from), "%s", h);
+}
+
+/* Returns whether it adopted a policy written behind the start. */
+static bool meta_sync(struct control *c)
 {
 	const struct policy *p = c->ops->policy(c->ctx);
 	struct state_meta m = { 0 };
@@ -205,7 +229,7 @@ static void meta_sync(struct control *c)
 		given = c->ops->start_state(c->ctx, &before);
 		if (!state_stamp_eq(&before, &c->stamp) && have && strcmp(m.sha256, p->hash)) {
 			adopt(c, &m, "while the engine started");
-			return; /* a -p policy is not persisted over it either */
+			return true; /* a -p policy is not persisted over it either */
 		}
 	}
 	if (given && c->ops->persist_given)
@@ -217,7 +241,7 @@ static void meta_sync(struct control *c)
 			left = (int64_t)m.confirm_deadline - (int64_t)time(NULL);
 			c->confirm_ms = control_now_ms() + (left > 0 ? left * 1000 : 0);
 		}
-		return;
+		return false;
 	}
 	if (have && m.sha256[0]) {
 		/* the evidence goes to the log before state.meta is rewritten */
@@ -239,6 +263,7 @@ static void meta_sync(struct control *c)
 	state_meta_of(&c->meta, p, false, skipped > 0);
 	if (control_meta_write(c) < 0)
 		(void)0; /* read-only state dir: status still works from memory */
+	return false;
 }
 
 static int parse_uint(const char *s, uint64_t max, uint64_t *out)
@@ -803,9 +828,15 @@ const char *control_req_confirm(struct control *c, const struct control_msg *m, 
 	if (!c->confirm_ms && c->expired_at && !strcmp(c->meta.sha256, c->expired_to)) {
 		char t[32];
 
-		fprintf(out, "too late: the confirm deadline passed at %s and the engine went back "
-			"to policy sha256 %.16s; load the policy again to keep it\n",
-			control_iso_time(c->expired_at, t, sizeof(t)), c->expired_to);
+		if (c->expired_restart)
+			fprintf(out, "too late: the engine stopped before policy sha256 %.16s was "
+				"confirmed, and its start at %s went back to policy sha256 %.16s; "
+				"load the policy again to keep it\n", c->expired_from,
+				control_iso_time(c->expired_at, t, sizeof(t)), c->expired_to);
+		else
+			fprintf(out, "too late: the confirm deadline passed at %s and the engine "
+				"went back to policy sha256 %.16s; load the policy again to keep "
+				"it\n", control_iso_time(c->expired_at, t, sizeof(t)), c->expired_to);
 		return CTL_R_FAIL;
 	}
 	if (!c->confirm_ms) {
@@ -993,6 +1024,7 @@ void control_confirm_expired(struct control *c)
 	}
 	if (rc >= 0) { /* for a late `confirm`: what happened instead */
 		c->expired_at = (uint64_t)time(NULL);
+		c->expired_restart = false;
 		snprintf(c->expired_to, sizeof(c->expired_to), "%s", c->meta.sha256);
 		snprintf(c->expired_from, sizeof(c->expired_from), "%s", from);
 	}

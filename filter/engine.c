@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <sys/signalfd.h>
@@ -863,9 +864,12 @@ int engine_run(const struct config *cfg, const char *config_path, const char *po
 	if (engine_lock(cfg) < 0)
 		return 1;
 	e.policy_given = policy_path != NULL;
-	pol = engine_policy_start(cfg, policy_path, o->skip_unsupported, why, sizeof(why));
+	pol = engine_policy_start(cfg, policy_path, o->skip_unsupported, why, sizeof(why),
+				  e.unconfirmed);
 	if (!pol)
 		return 1;
+	if (e.unconfirmed[0])
+		e.unconfirmed_at = (uint64_t)time(NULL);
 	if (why[0])
 		engine_log("%s", why);
 	ips_print_skips(pol->ips, stderr, "lifelined: "); /* --skip-unsupported: as engine_log() */

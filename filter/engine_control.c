@@ -310,6 +310,14 @@ static bool op_start_state(void *ctx, struct state_stamp *before)
 	return e->policy_given;
 }
 
+static const char *op_start_unconfirmed(void *ctx, uint64_t *at)
+{
+	struct engine *e = ctx;
+
+	*at = e->unconfirmed_at;
+	return e->unconfirmed;
+}
+
 static void op_persist_given(void *ctx)
 {
 	struct engine *e = ctx;
@@ -330,6 +338,7 @@ static const struct control_ops engine_ops = {
 	.hosts = op_hosts,
 	.start_state = op_start_state,
 	.persist_given = op_persist_given,
+	.start_unconfirmed = op_start_unconfirmed,
 };
 
 int engine_control_start(struct engine *e)

@@ -136,6 +136,8 @@ struct engine {
 	struct control *ctl;
 	struct state_stamp meta_before;     /* state.meta before the start-up policy was read */
 	bool policy_given;                  /* started with -p: persisted at control start */
+	char unconfirmed[65];               /* the pending --confirm policy this start rolled back */
+	uint64_t unconfirmed_at;            /* Unix seconds it did, 0: none */
 	uint64_t started_us;
 	uint64_t watchdog_us;               /* systemd WatchdogSec, 0: none */
 };
@@ -212,7 +214,8 @@ void engine_write_pid(const struct config *cfg);
 /* engine_remove_pid() - at a clean stop that removed the hooks: no pidfile to mislead reset. */
 void engine_remove_pid(const struct config *cfg);
 struct policy *engine_policy_start(const struct config *cfg, const char *policy_path,
-				   bool skip_unsupported, char *why, size_t whylen);
+				   bool skip_unsupported, char *why, size_t whylen,
+				   char *unconfirmed);
 void engine_notify_ready(void);
 /*
  * engine_persist_given() - save the -p policy as current (the one before

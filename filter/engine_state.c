@@ -272,10 +272,12 @@ int engine_lock(const struct config *cfg)
  * comes back as last-good; so does last-good when current.pol is corrupt
  * or invalid). A corrupt or invalid persisted file never stops the engine:
  * when last-good fails too it starts with the empty policy, and says so
- * loudly in *@why.
+ * loudly in *@why. @unconfirmed (65 bytes): the sha256 of a pending
+ * --confirm load rolled back, else "" (state_load_current()).
  */
 struct policy *engine_policy_start(const struct config *cfg, const char *policy_path,
-				   bool skip_unsupported, char *why, size_t whylen)
+				   bool skip_unsupported, char *why, size_t whylen,
+				   char *unconfirmed)
 {
 	static struct ip_range home[CONFIG_MAX_HOME_NET]; /* start-up only, one thread */
 	uint32_t nhome = engine_home_net(cfg, home, LL_ARRAY_SIZE(home));
@@ -289,9 +291,10 @@ struct policy *engine_policy_start(const struct config *cfg, const char *policy_
 		po.nhome_net = nhome;
 	}
 	why[0] = '\0';
+	unconfirmed[0] = '\0';
 	if (policy_path)
 		return load_given(policy_path, &po);
-	if ((p = state_load_current(cfg->state_dir, &po, why, whylen)))
+	if ((p = state_load_current(cfg->state_dir, &po, why, whylen, unconfirmed)))
 		return p;
 	n = strlen(why);
 	snprintf(why + n, whylen - n, "%sstarted with the empty policy (accepts everything)",

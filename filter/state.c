@@ -498,7 +498,7 @@ static struct policy *fall_back(const char *dir, const struct policy_opts *o, ch
 
 /* state_load_current() - see state.h. */
 struct policy *state_load_current(const char *dir, const struct policy_opts *o, char *why,
-				  size_t whylen)
+				  size_t whylen, char *unconfirmed)
 {
 	struct policy_opts po = o ? *o : (struct policy_opts){ 0 }, lg;
 	struct state_meta m = { 0 };
@@ -513,6 +513,8 @@ struct policy *state_load_current(const char *dir, const struct policy_opts *o, 
 	bool unsure = rc < 0 && rc != -ENOENT;
 	char doubt[4200] = "", bad[4096] = "";
 
+	if (unconfirmed)
+		unconfirmed[0] = '\0';
 	/*
 	 * Last-good ran once: it loads as it ran, skipping what this build
 	 * cannot do, whatever state.meta says of the policy after it (a
@@ -542,6 +544,8 @@ struct policy *state_load_current(const char *dir, const struct policy_opts *o, 
 	/* unsure: it may well have been confirmed; the operator gets it back from there */
 	if (unsure && keep_bad(dir, bad, sizeof(bad)) < 0)
 		bad[0] = '\0';
+	if (!unsure && unconfirmed) /* whatever runs instead, that one does not */
+		snprintf(unconfirmed, 65, "%s", m.sha256);
 	if (!(p = state_load_policy(dir, STATE_LAST_GOOD, &lg, why, whylen))) {
 		/* the unconfirmed policy must not come back at a later start either */
 		size_t n = strlen(why);

@@ -208,6 +208,14 @@ struct control_ops {
 	 * directory changed while the engine started (the later writer wins).
 	 */
 	void (*persist_given)(void *ctx);
+	/*
+	 * start_unconfirmed() - the sha256 of the policy a `load --confirm`
+	 * left pending when the engine stopped, which its start rolled back
+	 * (state_load_current()), and in *@at when (Unix seconds); "" or
+	 * NULL: none. Status and a late `confirm` say so, as after a deadline.
+	 * Optional.
+	 */
+	const char *(*start_unconfirmed)(void *ctx, uint64_t *at);
 };
 
 struct control;

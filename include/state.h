@@ -93,11 +93,13 @@ struct policy *state_load_policy(const char *dir, enum state_slot slot,
  * last-good the same way (the broken file kept as current.pol.bad); one
  * that cannot be read or compiled gives way to last-good for this start
  * only, nothing on disk changed. Said in @why; NULL + @why when last-good
- * fails too.
+ * fails too. @unconfirmed (65 bytes, may be NULL): the sha256 of the
+ * --confirm load left unconfirmed that this start rolled back, else "" -
+ * for status and a late `confirm` to say so, not only the log.
  * Called once at start, before the control server.
  */
 struct policy *state_load_current(const char *dir, const struct policy_opts *o, char *why,
-				  size_t whylen);
+				  size_t whylen, char *unconfirmed);
 
 /*
  * state_meta_of() - the metadata of @p, loaded now (signed: @is_signed,

@@ -541,10 +541,19 @@ check status_busy_exit3 [ $RC -eq 3 ]
 check status_busy_json python3 -c 'import json, sys; e = json.load(open(sys.argv[1]))["engine"]; sys.exit(not (e["busy"] is True and e["running"] is None))' "$T/out"
 check status_busy_says has "$T/err" "busy with other clients"
 run e1 load "$P/a.pol"; run e1 load --confirm 30 "$P/bad.pol"
+BADH=$(ctl e1 status 2>/dev/null | sed -n 's/^policy: .*, sha256 \([0-9a-f]\{16\}\).*/\1/p')
 # the engine's own deadline is named, not only what a restart does (ops23 F5)
 run e1 doctor; check doctor_persisted_confirm has "$T/out" "^warn  persisted policy .*awaits .lifelinectl confirm.: the engine rolls back to last-good by itself in [0-9]* s, and a restart now would too"
 stop e1; start e1 ""
 run e1 show; check restart_unconfirmed_rolls_back has "$T/out" "port 22 id 1"
+# and says so until the next load, as after a deadline: the log alone did, status showed
+# "none pending" and a late confirm "nothing to confirm" (ops26 F7)
+run e1 status
+check restart_unconfirmed_status has "$T/out" "^confirm: none pending; policy sha256 ${BADH:-?} was not confirmed: the engine stopped before it was, and its start at .* brought back the policy above"
+ctl e1 status --json > "$T/out" 2>/dev/null
+check restart_unconfirmed_json python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["confirm"]["rolled_back"]; sys.exit(not (r["by"] == "restart" and r["unconfirmed_sha256"].startswith(sys.argv[2])))' "$T/out" "${BADH:-?}"
+run e1 confirm
+check restart_unconfirmed_confirm bash -c "[ $RC -eq 1 ] && grep -q 'too late: the engine stopped before policy sha256 ${BADH:-?} was confirmed, and its start at .* went back to policy sha256 ' '$T/out'"
 # restart with a broken current.pol: last-good, not no rules; the broken file kept
 run e1 load "$P/c.pol"
 stop e1; printf 'deny in bogus\n' > "$T/e1/state/current.pol"; start e1 ""

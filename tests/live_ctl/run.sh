@@ -104,6 +104,27 @@ check live-ctl-load-applies probe
 check live-ctl-confirm-timeout-rolls-back confirm_timeout
 check live-ctl-confirm-keeps confirm_in_time
 check live-ctl-rollback rollback_now
+# a restart with a `load --confirm` pending goes back to last-good, and status and a late
+# confirm say so, as after a deadline: only the log did, and confirm said "nothing to
+# confirm" (ops26 F7)
+restart_unconfirmed() {
+	local h
+	ctl load "$T/deny.pol" >/dev/null && ctl load --confirm 60 "$T/web.pol" >/dev/null || return 1
+	h=$(ctl status | sed -n 's/^policy: .*, sha256 \([0-9a-f]\{16\}\).*/\1/p')
+	stop_engine TERM
+	start_engine yes nopolicy || { echo "no restart"; return 1; }
+	blocked || { echo "web.pol still runs"; return 1; }
+	ctl status >"$T/status-restart.out" 2>&1
+	grep -q "^confirm: none pending; policy sha256 $h was not confirmed: the engine stopped \
+before it was, and its start at .* brought back the policy above" "$T/status-restart.out" ||
+		{ sed 's/^/# status: /' "$T/status-restart.out" >&3; return 1; }
+	ctl confirm >"$T/confirm-restart.out" 2>&1 && { echo "confirm said ok"; return 1; }
+	grep -q "too late: the engine stopped before policy sha256 $h was confirmed" \
+		"$T/confirm-restart.out" || { sed 's/^/# confirm: /' "$T/confirm-restart.out" >&3; return 1; }
+}
+check live-ctl-restart-unconfirmed-said restart_unconfirmed
+stop_engine TERM
+check live-ctl-restart-unconfirmed-back start_engine yes # with -p, as the tests below expect
 check live-ctl-explain-heartbeat bash -c "'$LLC' -c '$T/lifeline.conf' explain out tcp 198.51.100.2:40000 203.0.113.10:4120 | grep -q 'by: lifeline'"
 # an engine in another namespace filters another host: doctor there does not count it
 printf 'state-dir %s/other\ncontrol-socket %s/other.sock\n' "$T" "$T" >"$T/other.conf"

@@ -104,6 +104,14 @@ static int fake_explain(void *ctx, struct pkt *p, struct verdict *v)
 	return 0;
 }
 
+static const char *fake_start_unconfirmed(void *ctx, uint64_t *at)
+{
+	struct fake_engine *f = ctx;
+
+	*at = f->unconfirmed_at;
+	return f->unconfirmed;
+}
+
 const struct control_ops fake_ops = {
 	.policy = fake_policy,
 	.swap_policy = fake_swap,
@@ -111,6 +119,7 @@ const struct control_ops fake_ops = {
 	.stats = fake_stats,
 	.flows = fake_flows,
 	.explain = fake_explain,
+	.start_unconfirmed = fake_start_unconfirmed,
 };
 
 static void fake_flow(struct flow *fl, uint8_t proto, const char *a, uint16_t pa, const char *b,

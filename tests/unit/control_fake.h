@@ -17,6 +17,8 @@ struct fake_engine {
 	int refuse; /* swap_policy() fails with -EIO (the engine refused the policy) */
 	/* after each swap, in the control thread: what else happens meanwhile (a test's) */
 	void (*after_swap)(struct fake_engine *f, enum control_swap_why why);
+	char unconfirmed[65]; /* as lifelined: the pending confirm its start rolled back */
+	uint64_t unconfirmed_at;
 };
 
 extern const struct control_ops fake_ops;

@@ -1177,7 +1177,7 @@ static int fake_main(int argc, char **argv)
 	struct control *c = NULL;
 	struct config cfg;
 	struct policy *p;
-	char why[512], err[512];
+	char why[512], err[512], unconfirmed[65];
 	sigset_t set;
 	int sig;
 
@@ -1188,10 +1188,12 @@ static int fake_main(int argc, char **argv)
 	for (int i = 3; i < argc; i++)
 		if (strcmp(argv[i], "--read-timeout") == 0 && i + 1 < argc)
 			control_read_timeout_ms = atoi(argv[++i]);
-	p = state_load_current(cfg.state_dir, NULL, why, sizeof(why));
+	p = state_load_current(cfg.state_dir, NULL, why, sizeof(why), unconfirmed);
 	if (why[0])
 		fprintf(stderr, "fake engine: %s\n", why);
 	fake_engine_init(&fe, &cfg, p ? p : policy_empty());
+	memcpy(fe.unconfirmed, unconfirmed, sizeof(fe.unconfirmed));
+	fe.unconfirmed_at = unconfirmed[0] ? (uint64_t)time(NULL) : 0;
 	for (int i = 3; i < argc; i++)
 		if (strcmp(argv[i], "--hooks") == 0 && fake_hooks(&cfg, &h) < 0)
 			return 1;

@@ -51,7 +51,7 @@ static const char *start_runs(uint32_t id)
 	static char why[512];
 	struct policy *p;
 
-	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why), NULL));
 	assert_int_equal(p->nrules ? p->rules[0].id : 0, id);
 	policy_free(p);
 	return why;
@@ -226,7 +226,7 @@ static struct policy *restart_with(const char *last_good, const char *current,
 	put("last-good.pol", last_good);
 	put("current.pol", current);
 	assert_int_equal(state_meta_write(dir, m), 0);
-	return state_load_current(dir, NULL, why, whylen);
+	return state_load_current(dir, NULL, why, whylen, NULL);
 }
 
 /* An engine that stops before `confirm` comes back with last-good, persisted. */
@@ -271,7 +271,7 @@ static void test_unconfirmed_last_good_skipping(void **state)
 	assert_int_equal(p->nrules, 0);
 	assert_non_null(strstr(why, "started with the empty policy, now current"));
 	policy_free(p);
-	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why))); /* the start after */
+	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why), NULL)); /* the start after */
 	assert_int_equal(p->nrules, 0);
 	policy_free(p);
 }
@@ -298,7 +298,7 @@ static void test_corrupt_current_falls_back(void **state)
 	assert_int_equal(state_read_file(dir, "current.pol.bad", 1 << 16, &text, &len), 0);
 	assert_string_equal(text, "deny in bogus id 2\n");
 	free(text);
-	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why), NULL));
 	assert_int_equal(p->rules[0].id, 1); /* current.pol itself was replaced */
 	assert_string_equal(why, "");
 	policy_free(p);
@@ -396,7 +396,7 @@ static void test_meta_unreadable_rolls_back(void **state)
 		put("current.pol", "deny in any id 2\n");
 		assert_int_equal(state_meta_write(dir, &m), 0);
 		put("state.meta", broken[i]);
-		assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+		assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why), NULL));
 		assert_int_equal(p->rules[0].id, 1);
 		assert_non_null(strstr(why, "state.meta: garbled: whether current.pol was confirmed "
 					"cannot be told; rolled back to last-good; current.pol is kept as "));
@@ -445,7 +445,7 @@ static void test_fall_back_keeps_meta(void **state)
 	assert_true(r.skip_unsupported);
 	assert_string_equal(r.sha256, p->hash);
 	policy_free(p);
-	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why))); /* the next start */
+	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why), NULL)); /* the next start */
 	assert_int_equal(p->nrules, 1);
 	assert_string_equal(why, "");
 	policy_free(p);
@@ -455,7 +455,7 @@ static void test_fall_back_keeps_meta(void **state)
 	snprintf(path, sizeof(path), "%s/current.pol", dir);
 	unlink(path);
 	assert_int_equal(mkdir(path, 0700), 0);
-	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why)));
+	assert_non_null(p = state_load_current(dir, NULL, why, sizeof(why), NULL));
 	assert_non_null(strstr(why, "unreadable"));
 	assert_non_null(strstr(why, "for now, current.pol left as it is"));
 	policy_free(p);
