@@ -1042,6 +1042,8 @@ const char *control_req_reset(struct control *c, const struct control_msg *m, FI
 	c->lock_wait_ms = 0;
 	if (rc < 0)
 		return CTL_R_FAIL;
+	/* a deadline that brought back the empty policy is over too (status, a late confirm) */
+	c->expired_at = 0;
 	fprintf(out, "the engine now runs the empty policy (accepts everything)");
 	if (rc)
 		fprintf(out, "; persisted in %s/%s", dir_of(c), STATE_CURRENT_FILE); /* ctl reset reads it */

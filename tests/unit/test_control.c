@@ -490,6 +490,21 @@ static void test_confirm_timer(void **state)
 	swaps = s->fe.swaps;
 	expect(s, "ROLLBACK", NULL, "ok", "already runs: nothing to roll back");
 	assert_int_equal(s->fe.swaps, swaps);
+	/*
+	 * A deadline that brought back the empty policy: a reset, which runs
+	 * the same one, ends that story too (lifelinectl(8): "until the next
+	 * load or reset"); status and confirm went on telling of the rollback.
+	 */
+	expect(s, "RESET", NULL, "ok", NULL);
+	expect(s, "LOAD siglen=0 confirm=1 name=bad.pol", "deny in any id 9\n", "ok", "confirm");
+	for (int i = 0; i < 200 && __atomic_load_n(&s->fe.last_why, __ATOMIC_ACQUIRE) !=
+				   CONTROL_SWAP_TIMEOUT; i++)
+		usleep(50000);
+	assert_int_equal(s->fe.last_why, CONTROL_SWAP_TIMEOUT);
+	expect(s, "STATUS", NULL, "ok", "was not confirmed");
+	expect(s, "RESET", NULL, "ok", NULL);
+	expect(s, "STATUS", NULL, "ok", "confirm: none pending\n");
+	expect(s, "CONFIRM", NULL, "fail", "nothing to confirm");
 }
 
 /* A request read after its client's deadline (until=) is not done: the client said so. */
