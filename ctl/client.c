@@ -155,6 +155,7 @@ int ctl_request(struct ctl *c, const char *header, const struct iovec *iov, int 
 	free(hdr);
 	c->sent = r.sent;
 	c->busy = false;
+	c->starting = 0;
 	if (rc == -ETIMEDOUT && stopped && state == 't') /* SIGCONT does not resume it (ptrace(2)) */
 		fprintf(stderr, "%s: %s: the engine did not answer: lifelined pid %d is stopped by a "
 			"debugger (gdb, strace): it answers and judges nothing until the tracer lets "
@@ -163,7 +164,8 @@ int ctl_request(struct ctl *c, const char *header, const struct iovec *iov, int 
 		fprintf(stderr, "%s: %s: the engine did not answer: lifelined pid %d is stopped: it "
 			"answers and judges nothing until `kill -CONT %d`\n", c->prog,
 			cfg.control_socket, (int)stopped, (int)stopped);
-	else if ((rc == -ENOENT || rc == -ECONNREFUSED) && (holder = ctl_engine_lock_holder(&cfg)))
+	else if ((rc == -ENOENT || rc == -ECONNREFUSED) &&
+		 (c->starting = holder = ctl_engine_lock_holder(&cfg)))
 		fprintf(stderr, "%s: %s: no answer yet: lifelined pid %d holds %s/%s: it is "
 			"starting (compiling its start-up policy?) or stopping, and answers once "
 			"ready\n", c->prog, cfg.control_socket, (int)holder, cfg.state_dir,

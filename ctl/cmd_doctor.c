@@ -174,7 +174,15 @@ pid_t ctl_engine_lock_holder(const struct config *cfg)
 		    ino == st.st_ino && maj == major(st.st_dev) && min == minor(st.st_dev))
 			pid = p;
 	fclose(f);
-	return pid;
+	/*
+	 * Starting, only when that pid is a live lifelined (not flock(1) or a
+	 * backup tool; not the pid a daemonized engine's parent took it with,
+	 * dead since, or reused) that has not written its pidfile, as it does
+	 * once ready: one that has, with no socket, had it removed under it
+	 * (a stray rm, a tmpfiles clean-up) and never answers again; waiting
+	 * for it is the wrong advice.
+	 */
+	return pid > 0 && lifelined_state(pid) && pidfile_pid(cfg) != pid ? pid : 0;
 }
 
 /* ctl_engine_stopped() - see ctl.h. */

@@ -60,6 +60,9 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		printf("{\"engine\":{\"running\":null,\"busy\":true}}\n");
 	else if (json && stopped) /* not judging, but there: kill -CONT, not a restart */
 		printf("{\"engine\":{\"running\":false,\"stopped\":true,\"pid\":%d}}\n", (int)stopped);
+	else if (json && rc == CTL_NOT_RUNNING && c->starting) /* a restart starts its compile over */
+		printf("{\"engine\":{\"running\":false,\"starting\":true,\"pid\":%d}}\n",
+		       (int)c->starting);
 	else if (json && (rc == CTL_NOT_RUNNING || rc == CTL_UNKNOWN))
 		printf("{\"engine\":{\"running\":%s}}\n", rc == CTL_NOT_RUNNING ? "false" : "null");
 	return rc;

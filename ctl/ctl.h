@@ -18,6 +18,7 @@ struct ctl {
 	bool config_given;       /* -c was on the command line */
 	bool sent;               /* ctl_request(): the whole request reached the engine */
 	bool busy;               /* ctl_request(): the engine answered "busy" (no slot free) */
+	pid_t starting;          /* ctl_request(): no socket yet, this lifelined starting */
 };
 
 /*
@@ -84,10 +85,11 @@ pid_t ctl_engine_other_state_dir(const struct config *cfg, char *dir, size_t len
  */
 pid_t ctl_engine_stopped(const struct config *cfg, char *state);
 /*
- * ctl_engine_lock_holder() - the pid that holds the state directory's
- * lifelined.lock (/proc/locks: nothing is locked to ask), else 0. With no
+ * ctl_engine_lock_holder() - the lifelined that holds the state
+ * directory's lifelined.lock (/proc/locks: nothing is locked to ask) and
+ * has not been ready yet (its pid is not the pidfile's), else 0. With no
  * control socket, that engine is starting (compiling its start-up policy)
- * or stopping, not gone. cmd_doctor.c.
+ * or failing to, not gone. cmd_doctor.c.
  */
 pid_t ctl_engine_lock_holder(const struct config *cfg);
 /*

@@ -417,8 +417,12 @@ check status_json_no_engine bash -c "[ $RC -eq 3 ] && python3 -c 'import json, s
 # an engine still compiling its start-up policy holds the state directory's lock and has
 # no socket yet: said so, not "engine not running?", nor doctor's "restart lifelined",
 # which would start the compile over (ops26)
-python3 -c 'import fcntl, sys, time; f = open(sys.argv[1], "w"); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(30)' \
-	"$T/e1/state/lifelined.lock" & LOCKER=$!
+# (a process named lifelined: only a lifelined is called one)
+mkdir -p "$T/bin"
+printf '#!/usr/bin/python3\nimport fcntl, sys, time\nf = open(sys.argv[1], "w")\nfcntl.flock(f, fcntl.LOCK_EX)\ntime.sleep(30)\n' \
+	> "$T/bin/lifelined"
+chmod 755 "$T/bin/lifelined"
+"$T/bin/lifelined" "$T/e1/state/lifelined.lock" & LOCKER=$!
 PIDS+=("$LOCKER")
 until_true 5 grep -q "FLOCK .* WRITE $LOCKER " /proc/locks
 run e1 status
@@ -427,6 +431,20 @@ check status_starting_said has "$T/out" "no answer yet: lifelined pid $LOCKER ho
 run e1 doctor
 check doctor_starting_said has "$T/out" "^FAIL  control socket .*pid $LOCKER holds .*: it is starting"
 check doctor_starting_no_restart bash -c "! grep -q '^FAIL  control socket.*restart lifelined$' '$T/out'"
+# one that wrote its pidfile got ready once: its socket was removed under it (a stray rm), it
+# answers never again, and "wait for it" is the wrong advice; restart is the fix
+cp "$T/e1/state/lifelined.pid" "$T/pid.saved" 2>/dev/null; echo "$LOCKER" > "$T/e1/state/lifelined.pid"
+run e1 doctor
+check doctor_ready_no_socket_not_starting bash -c "! grep -q 'it is starting' '$T/out' && grep -q '^FAIL  control socket.*restart lifelined$' '$T/out'"
+if [ -f "$T/pid.saved" ]; then mv "$T/pid.saved" "$T/e1/state/lifelined.pid"; else rm -f "$T/e1/state/lifelined.pid"; fi
+kill "$LOCKER"; wait "$LOCKER" 2>/dev/null
+# another tool's lock (flock(1), a backup script) is no lifelined, starting or not
+python3 -c 'import fcntl, sys, time; f = open(sys.argv[1], "w"); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(30)' \
+	"$T/e1/state/lifelined.lock" & LOCKER=$!
+PIDS+=("$LOCKER")
+until_true 5 grep -q "FLOCK .* WRITE $LOCKER " /proc/locks
+run e1 status
+check status_other_locker_not_lifelined bash -c "[ $RC -eq 3 ] && ! grep -q 'lifelined pid $LOCKER' '$T/out'"
 kill "$LOCKER"; wait "$LOCKER" 2>/dev/null
 run e1 status; check status_stopped_not_starting bash -c "[ $RC -eq 3 ] && ! grep -q 'it is starting' '$T/out'"
 # an unusable config: whether an engine runs is not known, and a monitor still gets JSON
@@ -435,6 +453,19 @@ printf 'no-such-directive 1\n' > "$T/broken.conf"
 check status_json_bad_config bash -c "[ $RC -eq 4 ] && python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))[\"engine\"][\"running\"] is not None)' '$T/out'"
 # a command that finds no engine names the next step
 run e1 status; check status_no_engine_next_step has "$T/out" "lifelinectl doctor. tells why; .lifelinectl reset. unblocks the host"
+# a lifelined still compiling its start-up policy (lock held, no socket, no pidfile): a monitor
+# reading JSON is told so, as stderr and doctor say it; {"running":false} alone had it restart
+# the engine and its compile over (rvw of ops26 F3)
+mkdir -p "$T/bin3"
+printf '#!/usr/bin/python3\nimport fcntl, sys, time\nf = open(sys.argv[1], "w")\nfcntl.flock(f, fcntl.LOCK_EX)\ntime.sleep(30)\n' \
+	> "$T/bin3/lifelined"
+chmod 755 "$T/bin3/lifelined"
+"$T/bin3/lifelined" "$T/e1/state/lifelined.lock" & LOCKER=$!
+PIDS+=("$LOCKER")
+until_true 5 grep -q "FLOCK .* WRITE $LOCKER " /proc/locks
+ctl e1 status --json > "$T/out" 2>/dev/null; RC=$?
+check status_json_starting python3 -c 'import json, sys; e = json.load(open(sys.argv[1]))["engine"]; sys.exit(not (e.get("starting") is True and e["pid"] == int(sys.argv[2]) and sys.argv[3] == "3"))' "$T/out" "$LOCKER" "$RC"
+kill "$LOCKER"; wait "$LOCKER" 2>/dev/null
 # a replay (lifelined -r, waiting on a FIFO) is no engine: doctor called it "ok  engine
 # process - lifelined runs" beside "no control socket" when the engine was dead (ops26)
 mkfifo "$T/cap.fifo"

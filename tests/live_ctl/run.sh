@@ -168,6 +168,9 @@ mv "$T/control.sock" "$T/control.sock.away"
 ctl doctor >"$T/doctor-nosock.out" 2>&1
 mv "$T/control.sock.away" "$T/control.sock"
 check live-ctl-doctor-no-socket-engine-judges bash -c "grep -q '^warn  kernel rules .*lifelined pid $ENGINE_PID still judges the queue' '$T/doctor-nosock.out' && ! grep -q 'unfiltered' '$T/doctor-nosock.out'"
+# it holds lifelined.lock, but is not starting: it was ready (its pidfile) and will never answer
+# again; "wait for it to answer" was the wrong advice, a restart gets a socket back (rvw of ops26 F3)
+check live-ctl-doctor-no-socket-not-starting bash -c "! grep -q 'it is starting' '$T/doctor-nosock.out' && grep -q '^FAIL  control socket .*restart lifelined$' '$T/doctor-nosock.out'"
 
 # --- reset: healthy, stopped, killed -----------------------------------------
 ctl load "$T/deny.pol" >/dev/null
