@@ -605,6 +605,17 @@ static void stream_feed(struct scan *s)
 	ips_stream_add(fs->st[s->dir], s->rs, s->p, takes, tfo_reply, &v->d, &v->len, &v->new_off,
 		       &is_pkt);
 	/*
+	 * Back from offload, the remote side's stream began at whatever
+	 * segment came first, a blind attacker's as well: a RST at the end of
+	 * its bytes (or a FIN after them) ended the flow while the connection
+	 * went on (off26). Its RST and FIN count once the host acknowledges
+	 * all it holds, as after a resync; until then the flow's record judges
+	 * them. (Refused for good in ips(), a real FIN the record held "ahead"
+	 * of blind bytes left the flow in FIN_WAIT: rvw26d.)
+	 */
+	if (flow_tcp_unplaced(s->f, s->p))
+		ips_stream_unsure(fs->st[s->dir]);
+	/*
 	 * The receiver took this side's FIN (every byte before it came): the
 	 * flow's record must end as the connection does. It reads a FIN at
 	 * the sender's known end only, which bytes past a hole, or past the

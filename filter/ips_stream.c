@@ -641,6 +641,15 @@ void ips_stream_ack(struct ips_stream *s, uint32_t ack)
 		s->lost = false;
 }
 
+void ips_stream_unsure(struct ips_stream *s)
+{
+	if (!s->init)
+		return;
+	if (!s->lost || (int32_t)(s->next_seq - s->lost_top) > 0)
+		s->lost_top = s->next_seq;
+	s->lost = true;
+}
+
 bool ips_stream_rst_ends(const struct ips_stream *s, uint32_t seq, bool sack)
 {
 	uint32_t top;

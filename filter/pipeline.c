@@ -334,16 +334,12 @@ static bool ips(struct pipeline *pl, struct flow *f, const struct pkt *p, int to
 	 * The stream knows the receiver's next byte, which the flow table's
 	 * record of what each side sent does not (segments the receiver
 	 * dropped move that on): its RST ends the flow too, so that the next
-	 * SYN on the tuple opens a connection of its own. Not a remote one in
-	 * a flow back from offload: its stream began at whatever segment came
-	 * first, a blind attacker's as well, and took the attacker's RST at
-	 * its end (or a FIN after its bytes) while the host went on; the
-	 * flow's record, placed by the host's ACK, judges those (off26).
+	 * SYN on the tuple opens a connection of its own. (In a flow back
+	 * from offload, the remote side's only once the host's ACK placed
+	 * its stream: ips_stream_unsure().)
 	 */
 	if (r.action == IPS_ACT_DROP || r.action == IPS_ACT_REJECT)
 		; /* the packet never reaches the receiver: it ends nothing (judge()) */
-	else if (f->back && p->dir != PKT_DIR_OUT)
-		;
 	else if (r.reset)
 		f->tcp_state = FT_CLOSE;
 	else if (r.fin)

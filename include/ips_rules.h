@@ -525,6 +525,12 @@ void ips_stream_acked(struct ips_stream *s, uint32_t ack);
  */
 void ips_stream_ack(struct ips_stream *s, uint32_t ack);
 /*
+ * ips_stream_unsure() - @s's bytes may be a blind sender's (a flow back from
+ * offload, before the receiver's ACK placed its sender): its RST and FIN
+ * count once the receiver acknowledges all @s holds (ips_stream_ack()).
+ */
+void ips_stream_unsure(struct ips_stream *s);
+/*
  * ips_stream_rst_ends() - would a RST at @seq from @s's side end the
  * connection at the receiver: its next byte exactly (after a FIN, the one
  * after the FIN), or, with SACK negotiated (@sack), the end of the highest

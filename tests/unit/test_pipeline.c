@@ -830,6 +830,66 @@ static void test_offload_inspected_blind_end(void **state)
 		assert_int_equal(offload_inspected_blind_end(how), FT_ESTABLISHED);
 }
 
+/*
+ * A flow back from offload for good (a new policy inspects it), in step
+ * again - the server's bytes, the host's ACK of them - then, when @blind,
+ * an attacker's blind bytes a quarter of the sequence space ahead of the
+ * server's (the host answers them with a duplicate ACK and goes on), then
+ * the real close: the server's FIN, the host's ACK and FIN, the server's
+ * last ACK. @offload: the flow was offloaded before the load (else the
+ * inspecting policy held it from its SYN: the control). The flow's state
+ * after them. The record holds the real FIN "ahead" (the blind bytes moved
+ * the server's end), and the stream, which takes it, was not heard in a
+ * flow back from offload: FIN_WAIT, 120 s, where the control closes, and
+ * the client's next connection from the port rode the flow (rvw26d).
+ */
+static uint8_t offload_back_real_close(bool offload, bool blind)
+{
+	static const char *rules = "allow out tcp id 1\nallow in tcp to any port 22 id 2\n";
+	struct policy *a = load(rules);
+	struct policy *b = load("allow out tcp id 1\nallow in tcp to any port 22 id 2\n"
+				"alert tcp any any -> any any (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
+	struct config cfg;
+	struct pipeline pl;
+	struct pkt q;
+	struct flow *f;
+	uint8_t st;
+
+	config_defaults(&cfg);
+	assert_int_equal(pipeline_init(&pl, &cfg, offload ? a : b), 0);
+	client_seg(&pl, true, 0x02, 1000, 0, "", 1);
+	client_seg(&pl, false, 0x12, 5000, 1001, "", 2);
+	assert_int_equal(client_seg(&pl, true, 0x10, 1001, 5001, "", 3).offload, offload);
+	if (offload)
+		pipeline_set_policy(&pl, b);
+	assert_false(client_seg(&pl, false, 0x18, 5001, 1001, "hello", 100).offload);
+	client_seg(&pl, true, 0x10, 1001, 5006, "", 101);
+	if (blind) {
+		client_seg(&pl, false, 0x18, 5006 + 0x40000000, 1001, "xxxxx", 102);
+		client_seg(&pl, true, 0x10, 1001, 5006, "", 102); /* its duplicate ACK */
+	}
+	client_seg(&pl, false, 0x11, 5006, 1001, "", 103);
+	client_seg(&pl, true, 0x10, 1001, 5007, "", 104);
+	client_seg(&pl, true, 0x11, 1001, 5007, "", 104);
+	client_seg(&pl, false, 0x10, 5007, 1002, "", 105);
+	tcp_in(&q, 0x10, NULL);
+	q.sport = 80, q.dport = 40000;
+	f = flow_lookup(pl.flows, &q, 105 * 1000000ull, &(int){ 0 });
+	st = f ? f->tcp_state : FT_CLOSE;
+	pipeline_fini(&pl);
+	policy_free(a);
+	policy_free(b);
+	config_free(&cfg);
+	return st;
+}
+
+static void test_offload_back_real_close(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(offload_back_real_close(i & 1, i & 2), FT_TIME_WAIT);
+}
+
 static void test_offload_blind_end_holds(void **state)
 {
 	(void)state;
@@ -2147,6 +2207,7 @@ int main(void)
 		cmocka_unit_test(test_batch_equals_single),
 		cmocka_unit_test(test_offloaded_reuse_is_new),
 		cmocka_unit_test(test_offload_blind_end_holds),
+		cmocka_unit_test(test_offload_back_real_close),
 		cmocka_unit_test(test_offload_return_real_rst),
 		cmocka_unit_test(test_offload_inspected_blind_end),
 		cmocka_unit_test(test_fin_ahead_purges),
