@@ -1081,12 +1081,20 @@ static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
 	 * that side's end, learnt again after an offload return, where its
 	 * own segments (any number, blind) could not tell it. Behind an end
 	 * learnt from them, bytes are still on their way: it waits for them.
-	 * Ahead, the end was no real one, nor the FIN held at it.
+	 * Ahead, the end was no real one, nor the FIN held at it. So is one
+	 * past all the host's window could have offered (Linux never shrinks
+	 * it; scale 14 at most, RFC 7323): a blind FIN or bytes ahead, first
+	 * back, kept the side unplaced until the host acked past them - up to
+	 * 2 GiB on - its real FIN held and RST refused, the flow established
+	 * for 432,000 s (rvw26d).
 	 */
 	if ((p->tcp_flags & TCPF_ACK) && p->dir == PKT_DIR_OUT && f->back == FLOW_BACK_UNPLACED &&
-	    (!(f->tcp_bits & FLOW_END_KNOWN(!side)) || (int32_t)(p->tcp_ack - f->tcp_end[!side]) >= 0)) {
-		if (p->tcp_ack != f->tcp_end[!side])
+	    (!(f->tcp_bits & FLOW_END_KNOWN(!side)) || (int32_t)(p->tcp_ack - f->tcp_end[!side]) >= 0 ||
+	     f->tcp_end[!side] - p->tcp_ack > ((uint32_t)p->tcp_win << 14) + 1)) {
+		if (p->tcp_ack != f->tcp_end[!side]) {
 			f->tcp_bits &= (uint8_t)~FLOW_FIN_AHEAD(!side);
+			f->hole &= (uint8_t)~(1u << !side);
+		}
 		f->tcp_end[!side] = p->tcp_ack;
 		f->tcp_bits |= FLOW_END_KNOWN(!side);
 		f->back = FLOW_BACK_PLACED;

@@ -482,6 +482,61 @@ static void test_offload_return_ends(void **state)
 }
 
 /*
+ * A blind FIN|ACK (or bytes) from the remote side as the first packet
+ * back, ahead of its real next byte: its end learnt, the host's ACK of the
+ * real bytes was "behind" it - bytes in flight, it waited - and the remote
+ * side stayed unplaced until the host acked past the blind number (up to
+ * 2 GiB of transfer): the real FIN held, the real RST refused, the flow
+ * ESTABLISHED for its 432,000 s (rvw26d). An end past all the host's
+ * window could have offered (its ACK plus its window at the largest scale,
+ * 14) is none: the ACK places the end.
+ */
+static void test_offload_return_blind_ahead(void **state)
+{
+	uint32_t real = 1101 + 0xc0000000, far = real + 0x60000000;
+	struct flow_table *t = flow_table_new(16);
+	struct flow *f;
+	struct pkt p;
+
+	(void)state;
+	f = established(t);
+	f->offloaded = 1;
+	tcp_seg(&p, false, 0x11, far, 0); /* blind, as the first packet back */
+	p.tcp_ack = 5001;
+	assert_int_equal(pass(t, &p, 6)->tcp_state, FT_ESTABLISHED);
+	f->offloaded = 0; /* judged again: no longer offloaded (an IPS rule now looks) */
+	tcp_seg(&p, false, 0x18, real, 100); /* the client's real bytes */
+	p.tcp_ack = 5001;
+	pass(t, &p, 7);
+	tcp_seg(&p, true, 0x10, 5001, 0); /* the host's ACK of them, a 1000 << 14 window at most */
+	p.tcp_ack = real + 100;
+	p.tcp_win = 1000;
+	p.dir = PKT_DIR_OUT;
+	pass(t, &p, 7);
+	tcp_seg(&p, false, 0x11, real + 100, 0); /* the client's real FIN */
+	p.tcp_ack = 5001;
+	assert_int_equal(pass(t, &p, 8)->tcp_state, FT_FIN_WAIT);
+	flow_table_free(t);
+	/* within the window the end may be bytes in flight: it waits for them */
+	t = flow_table_new(16);
+	f = established(t);
+	f->offloaded = 1;
+	tcp_seg(&p, false, 0x18, real, 100);
+	p.tcp_ack = 5001;
+	pass(t, &p, 6);
+	f->offloaded = 0;
+	tcp_seg(&p, true, 0x10, 5001, 0); /* the ACK of bytes before them */
+	p.tcp_ack = real;
+	p.tcp_win = 1000;
+	p.dir = PKT_DIR_OUT;
+	pass(t, &p, 7);
+	tcp_seg(&p, false, 0x14, real, 0); /* a RST there: not yet placed */
+	p.tcp_ack = 5001;
+	assert_int_equal(pass(t, &p, 8)->tcp_state, FT_ESTABLISHED);
+	flow_table_free(t);
+}
+
+/*
  * Segments with a wrong checksum the kernel had not verified (live: the
  * worker's csum_bad) never reach TCP, so they move nothing: a RST or a FIN
  * at the next byte ends nothing, bytes do not move the sender's end (the
@@ -1510,6 +1565,7 @@ int main(void)
 		cmocka_unit_test(test_unanswered_syn_reopens),
 		cmocka_unit_test(test_dropped_fins),
 		cmocka_unit_test(test_offload_return_ends),
+		cmocka_unit_test(test_offload_return_blind_ahead),
 		cmocka_unit_test(test_bad_checksum_ignored), cmocka_unit_test(test_rst_at_fin),
 		cmocka_unit_test(test_midstream_syn_kept),
 		cmocka_unit_test(test_one_sided_pickup_expires), cmocka_unit_test(test_udp_stream_timeout),
