@@ -706,6 +706,47 @@ static struct verdict client_seg(struct pipeline *pl, bool out, uint8_t fl, uint
 }
 
 /*
+ * The host's connection (client_seg()) under policy @a, its handshake
+ * done at 1-3 s (offloaded or not, as @offload), and @b to load after.
+ */
+struct offl {
+	struct policy *a, *b;
+	struct config cfg;
+	struct pipeline pl;
+};
+
+#define OFFL_RULES "allow out tcp id 1\nallow in tcp to any port 22 id 2\n"
+#define OFFL_INSPECT OFFL_RULES "alert tcp any any -> any any (msg:\"x\"; content:\"EVIL\"; sid:7;)\n"
+
+static void offl_open(struct offl *o, const char *a, const char *b, bool offload)
+{
+	o->a = load(a), o->b = load(b);
+	config_defaults(&o->cfg);
+	assert_int_equal(pipeline_init(&o->pl, &o->cfg, o->a), 0);
+	assert_true(client_seg(&o->pl, true, 0x02, 1000, 0, "", 1).accept);
+	assert_true(client_seg(&o->pl, false, 0x12, 5000, 1001, "", 2).accept);
+	assert_int_equal(client_seg(&o->pl, true, 0x10, 1001, 5001, "", 3).offload, offload);
+}
+
+/* The connection's flow's state at @t s (FT_CLOSE: none), and all of it freed. */
+static uint8_t offl_close(struct offl *o, uint64_t t)
+{
+	struct flow *f;
+	struct pkt q;
+	uint8_t st;
+
+	tcp_in(&q, 0x10, NULL);
+	q.sport = 80, q.dport = 40000;
+	f = flow_lookup(o->pl.flows, &q, t * 1000000ull, &(int){ 0 });
+	st = f ? f->tcp_state : FT_CLOSE;
+	pipeline_fini(&o->pl);
+	policy_free(o->a);
+	policy_free(o->b);
+	config_free(&o->cfg);
+	return st;
+}
+
+/*
  * A flow the kernel passes (offloaded) sends the engine only what
  * conntrack calls INVALID (no conntrack entry, so no connmark: a RST or
  * FIN out of its window, a SYN from the responder) until the next policy
@@ -719,27 +760,16 @@ static struct verdict client_seg(struct pipeline *pl, bool out, uint8_t fl, uint
  */
 static bool offload_blind_end_holds(uint8_t blind)
 {
-	static const char *rules = "allow out tcp id 1\nallow in tcp to any port 22 id 2\n";
-	struct policy *a = load(rules), *b = load(rules);
-	struct config cfg;
-	struct pipeline pl;
+	struct offl o;
 	struct verdict v;
 
-	config_defaults(&cfg);
-	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
-	assert_true(client_seg(&pl, true, 0x02, 1000, 0, "", 1).accept);
-	assert_true(client_seg(&pl, false, 0x12, 5000, 1001, "", 2).accept);
-	v = client_seg(&pl, true, 0x10, 1001, 5001, "", 3);
-	assert_true(v.offload);
+	offl_open(&o, OFFL_RULES, OFFL_RULES, true);
 	/* the attacker's, a quarter of the sequence space off: INVALID to conntrack, queued */
 	if (blind)
-		client_seg(&pl, false, blind, 5001 + 0x40000000, 1001, "", 4);
-	pipeline_set_policy(&pl, b); /* 200 s on, the same rules loaded again */
-	v = client_seg(&pl, false, 0x18, 5001, 1001, "hello", 200);
-	pipeline_fini(&pl);
-	policy_free(a);
-	policy_free(b);
-	config_free(&cfg);
+		client_seg(&o.pl, false, blind, 5001 + 0x40000000, 1001, "", 4);
+	pipeline_set_policy(&o.pl, o.b); /* 200 s on, the same rules loaded again */
+	v = client_seg(&o.pl, false, 0x18, 5001, 1001, "hello", 200);
+	offl_close(&o, 200);
 	return v.accept;
 }
 
@@ -750,30 +780,17 @@ static bool offload_blind_end_holds(uint8_t blind)
  */
 static void test_offload_return_real_rst(void **state)
 {
-	struct policy *a = load("allow out tcp id 1\n");
-	struct policy *b = load("allow out tcp id 1\n"
-				"alert tcp any any -> any any (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
-	struct config cfg;
-	struct pipeline pl;
-	struct pkt q;
+	struct offl o;
 
 	(void)state;
-	config_defaults(&cfg);
-	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
-	client_seg(&pl, true, 0x02, 1000, 0, "", 1);
-	client_seg(&pl, false, 0x12, 5000, 1001, "", 2);
-	assert_true(client_seg(&pl, true, 0x10, 1001, 5001, "", 3).offload);
-	pipeline_set_policy(&pl, b);
-	assert_false(client_seg(&pl, false, 0x18, 90001, 70001, "hello", 100).offload);
-	client_seg(&pl, true, 0x10, 70001, 90006, "", 101);
-	assert_true(client_seg(&pl, false, 0x14, 90006, 70001, "", 102).accept);
-	tcp_in(&q, 0x10, NULL);
-	q.sport = 80, q.dport = 40000;
-	assert_int_equal(flow_lookup(pl.flows, &q, 103 * 1000000ull, &(int){ 0 })->tcp_state, FT_CLOSE);
-	pipeline_fini(&pl);
-	policy_free(a);
-	policy_free(b);
-	config_free(&cfg);
+	offl_open(&o, "allow out tcp id 1\n",
+		  "allow out tcp id 1\nalert tcp any any -> any any (msg:\"x\"; content:\"EVIL\"; sid:7;)\n",
+		  true);
+	pipeline_set_policy(&o.pl, o.b);
+	assert_false(client_seg(&o.pl, false, 0x18, 90001, 70001, "hello", 100).offload);
+	client_seg(&o.pl, true, 0x10, 70001, 90006, "", 101);
+	assert_true(client_seg(&o.pl, false, 0x14, 90006, 70001, "", 102).accept);
+	assert_int_equal(offl_close(&o, 103), FT_CLOSE);
 }
 
 /*
@@ -787,40 +804,23 @@ static void test_offload_return_real_rst(void **state)
  */
 static uint8_t offload_inspected_blind_end(int how)
 {
-	struct policy *a = load("allow out tcp id 1\nallow in tcp to any port 22 id 2\n");
-	struct policy *b = load("allow out tcp id 1\nallow in tcp to any port 22 id 2\n"
-				"alert tcp any any -> any any (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
 	uint32_t far = 5001 + 0x40000000;
-	struct config cfg;
-	struct pipeline pl;
-	struct pkt q;
-	uint8_t st;
+	struct offl o;
 
-	config_defaults(&cfg);
-	assert_int_equal(pipeline_init(&pl, &cfg, a), 0);
-	client_seg(&pl, true, 0x02, 1000, 0, "", 1);
-	client_seg(&pl, false, 0x12, 5000, 1001, "", 2);
-	assert_true(client_seg(&pl, true, 0x10, 1001, 5001, "", 3).offload);
-	pipeline_set_policy(&pl, b);
+	offl_open(&o, OFFL_RULES, OFFL_INSPECT, true);
+	pipeline_set_policy(&o.pl, o.b);
 	if (how >= 2) {
 		if (how == 3) /* blind bytes behind the server's next byte, which the host then acks */
 			far = 5001 - 100000;
-		assert_false(client_seg(&pl, false, 0x18, far, 1001, "xxxxx", 100).offload);
+		assert_false(client_seg(&o.pl, false, 0x18, far, 1001, "xxxxx", 100).offload);
 		if (how == 3)
-			client_seg(&pl, true, 0x18, 1001, 5001, "more", 101);
-		client_seg(&pl, false, 0x14, far + 5, 1001, "", 102);
+			client_seg(&o.pl, true, 0x18, 1001, 5001, "more", 101);
+		client_seg(&o.pl, false, 0x14, far + 5, 1001, "", 102);
 	} else {
-		assert_false(client_seg(&pl, true, 0x18, 1001, 5001, "more", 100).offload);
-		client_seg(&pl, false, how ? 0x11 : 0x14, far, 1005, "", 101);
+		assert_false(client_seg(&o.pl, true, 0x18, 1001, 5001, "more", 100).offload);
+		client_seg(&o.pl, false, how ? 0x11 : 0x14, far, 1005, "", 101);
 	}
-	tcp_in(&q, 0x10, NULL);
-	q.sport = 80, q.dport = 40000;
-	st = flow_lookup(pl.flows, &q, 103 * 1000000ull, &(int){ 0 })->tcp_state;
-	pipeline_fini(&pl);
-	policy_free(a);
-	policy_free(b);
-	config_free(&cfg);
-	return st;
+	return offl_close(&o, 103);
 }
 
 static void test_offload_inspected_blind_end(void **state)
@@ -845,42 +845,22 @@ static void test_offload_inspected_blind_end(void **state)
  */
 static uint8_t offload_back_real_close(bool offload, bool blind)
 {
-	static const char *rules = "allow out tcp id 1\nallow in tcp to any port 22 id 2\n";
-	struct policy *a = load(rules);
-	struct policy *b = load("allow out tcp id 1\nallow in tcp to any port 22 id 2\n"
-				"alert tcp any any -> any any (msg:\"x\"; content:\"EVIL\"; sid:7;)\n");
-	struct config cfg;
-	struct pipeline pl;
-	struct pkt q;
-	struct flow *f;
-	uint8_t st;
+	struct offl o;
 
-	config_defaults(&cfg);
-	assert_int_equal(pipeline_init(&pl, &cfg, offload ? a : b), 0);
-	client_seg(&pl, true, 0x02, 1000, 0, "", 1);
-	client_seg(&pl, false, 0x12, 5000, 1001, "", 2);
-	assert_int_equal(client_seg(&pl, true, 0x10, 1001, 5001, "", 3).offload, offload);
+	offl_open(&o, offload ? OFFL_RULES : OFFL_INSPECT, OFFL_INSPECT, offload);
 	if (offload)
-		pipeline_set_policy(&pl, b);
-	assert_false(client_seg(&pl, false, 0x18, 5001, 1001, "hello", 100).offload);
-	client_seg(&pl, true, 0x10, 1001, 5006, "", 101);
+		pipeline_set_policy(&o.pl, o.b);
+	assert_false(client_seg(&o.pl, false, 0x18, 5001, 1001, "hello", 100).offload);
+	client_seg(&o.pl, true, 0x10, 1001, 5006, "", 101);
 	if (blind) {
-		client_seg(&pl, false, 0x18, 5006 + 0x40000000, 1001, "xxxxx", 102);
-		client_seg(&pl, true, 0x10, 1001, 5006, "", 102); /* its duplicate ACK */
+		client_seg(&o.pl, false, 0x18, 5006 + 0x40000000, 1001, "xxxxx", 102);
+		client_seg(&o.pl, true, 0x10, 1001, 5006, "", 102); /* its duplicate ACK */
 	}
-	client_seg(&pl, false, 0x11, 5006, 1001, "", 103);
-	client_seg(&pl, true, 0x10, 1001, 5007, "", 104);
-	client_seg(&pl, true, 0x11, 1001, 5007, "", 104);
-	client_seg(&pl, false, 0x10, 5007, 1002, "", 105);
-	tcp_in(&q, 0x10, NULL);
-	q.sport = 80, q.dport = 40000;
-	f = flow_lookup(pl.flows, &q, 105 * 1000000ull, &(int){ 0 });
-	st = f ? f->tcp_state : FT_CLOSE;
-	pipeline_fini(&pl);
-	policy_free(a);
-	policy_free(b);
-	config_free(&cfg);
-	return st;
+	client_seg(&o.pl, false, 0x11, 5006, 1001, "", 103);
+	client_seg(&o.pl, true, 0x10, 1001, 5007, "", 104);
+	client_seg(&o.pl, true, 0x11, 1001, 5007, "", 104);
+	client_seg(&o.pl, false, 0x10, 5007, 1002, "", 105);
+	return offl_close(&o, 105);
 }
 
 static void test_offload_back_real_close(void **state)
