@@ -1088,7 +1088,7 @@ static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
 	 * 2 GiB on - its real FIN held and RST refused, the flow established
 	 * for 432,000 s (rvw26d).
 	 */
-	if ((p->tcp_flags & TCPF_ACK) && p->dir == PKT_DIR_OUT && f->back == FLOW_BACK_UNPLACED &&
+	if ((p->tcp_flags & TCPF_ACK) && p->dir == PKT_DIR_OUT && f->unplaced &&
 	    (!(f->tcp_bits & FLOW_END_KNOWN(!side)) || (int32_t)(p->tcp_ack - f->tcp_end[!side]) >= 0 ||
 	     f->tcp_end[!side] - p->tcp_ack > ((uint32_t)p->tcp_win << 14) + 1)) {
 		if (p->tcp_ack != f->tcp_end[!side]) {
@@ -1097,7 +1097,7 @@ static void tcp_track_end(struct flow *f, const struct pkt *p, int side)
 		}
 		f->tcp_end[!side] = p->tcp_ack;
 		f->tcp_bits |= FLOW_END_KNOWN(!side);
-		f->back = FLOW_BACK_PLACED;
+		f->unplaced = 0;
 	}
 }
 
@@ -1314,7 +1314,7 @@ void flow_update(struct flow_table *t, struct flow *f, const struct pkt *p, int 
 		f->tcp_bits &= (uint8_t)~(FLOW_END_KNOWN(0) | FLOW_END_KNOWN(1) | FLOW_FIN_AHEAD(0) |
 					  FLOW_FIN_AHEAD(1));
 		f->hole = 0;
-		f->back = FLOW_BACK_UNPLACED;
+		f->unplaced = 1;
 	}
 	/*
 	 * A dropped flow's packets never reach the other end: a RST or FIN the

@@ -426,23 +426,23 @@ static void count(struct pipeline *pl, const struct verdict *v)
 /* What flow_update() moves of a TCP flow's record, kept to undo it for a segment nobody took. */
 struct tcp_record {
 	uint32_t end[2];
-	uint8_t state, bits, hole, back;
+	uint8_t state, bits, hole, unplaced;
 };
 
 static void record_save(const struct flow *f, struct tcp_record *r)
 {
 	*r = (struct tcp_record){ { f->tcp_end[0], f->tcp_end[1] }, f->tcp_state, f->tcp_bits, f->hole,
-				  f->back };
+				  f->unplaced };
 }
 
-/* The state and its bits back; with @all, also each side's end and marks (hole, back). */
+/* The state and its bits back; with @all, also each side's end and marks (hole, unplaced). */
 static void record_restore(struct flow *f, const struct tcp_record *r, bool all)
 {
 	f->tcp_state = r->state;
 	f->tcp_bits = r->bits;
 	if (all) {
 		f->hole = r->hole & 3;
-		f->back = r->back & 3;
+		f->unplaced = r->unplaced & 1;
 		f->tcp_end[0] = r->end[0], f->tcp_end[1] = r->end[1];
 	}
 }

@@ -68,7 +68,7 @@ struct flow {
 	uint8_t opener_tfo : 1;     /* the opener's SYN tried Fast Open: it takes a SYN-ACK's bytes */
 	uint8_t sack_syn : 2;       /* bit per side: its SYN offered SACK (both: negotiated) */
 	uint8_t hole : 2;           /* bit per side: it sent past a hole the other has not acked */
-	uint8_t back : 2;           /* back from offload: FLOW_BACK_* (flow_update()) */
+	uint8_t unplaced : 1;       /* back from offload, the host's ACK has not named the remote side's end yet */
 	/* the opening packet beyond the key, as the firewall saw it (flow_set_orig) */
 	uint8_t orig_dir, orig_tcp_flags, orig_icmp_type, orig_icmp_code;
 	uint16_t orig_if;           /* its interface, interned by the table; 0: none */
@@ -79,8 +79,6 @@ struct flow {
 #define FLOW_HANDSHAKE 16u /* SYN, SYN-ACK, ACK seen: established as Suricata means it */
 #define FLOW_FIN_AHEAD(side) (32u << (side)) /* a FIN past a hole: seen once the other side acks it */
 #define FLOW_OPENER_UNREAD 128u /* the stack never read the first packet (pkt_tcp_unread()) */
-#define FLOW_BACK_UNPLACED 1u /* back from offload: the host has not named the remote side's end */
-#define FLOW_BACK_PLACED 2u   /* back from offload: the host's ACK named it again */
 
 /* The handshake is under way: no side has taken the other's ACK of its SYN yet, or only one. */
 static inline bool flow_tcp_opening(const struct flow *f)
@@ -96,7 +94,7 @@ static inline bool flow_tcp_opening(const struct flow *f)
  */
 static inline bool flow_tcp_unplaced(const struct flow *f, const struct pkt *p)
 {
-	return f->back == FLOW_BACK_UNPLACED && p->dir != PKT_DIR_OUT;
+	return f->unplaced && p->dir != PKT_DIR_OUT;
 }
 
 struct flow_table;

@@ -1485,6 +1485,11 @@ static void test_fin_after_hole_holds(void **state)
 	assert_int_equal(fin_after_hole(false), BY_FIREWALL);
 }
 
+/* A connection opened from 1000 to 7000, "GET " sent (1001-1004) and acknowledged: the resync tests' start. */
+#define GET_OPENED                                                                                   \
+	{ 0x02, 1000, 0, "", false }, { 0x12, 7000, 1001, "", true }, { 0x10, 1001, 7001, "", false }, \
+		{ 0x18, 1001, 7001, "GET ", false }, { 0x10, 7001, 1005, "", true }
+
 /*
  * 33 one-byte segments past a hole, each below the last: the stream's
  * queue holds 32, so the 33rd starts a new window there (resync()). The
@@ -1497,11 +1502,7 @@ static void test_fin_after_hole_holds(void **state)
  */
 static bool resync_end_holds(bool fin)
 {
-	struct seg s[48] = {
-		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
-		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "GET ", false },
-		{ 0x10, 7001, 1005, "", true },
-	};
+	struct seg s[48] = { GET_OPENED };
 	size_t k = 5;
 
 	for (unsigned i = 0; i < 33; i++)
@@ -1527,11 +1528,7 @@ static bool resync_end_holds(bool fin)
 static bool resync_fin_below_holds(void)
 {
 	static char fill185[186]; /* the hole: 1005 to the FIN's 1190 */
-	struct seg s[48] = {
-		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
-		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "GET ", false },
-		{ 0x10, 7001, 1005, "", true },
-	};
+	struct seg s[48] = { GET_OPENED };
 	size_t k = 5;
 
 	memset(fill185, 'x', sizeof(fill185) - 1);
@@ -1562,11 +1559,7 @@ static bool resync_rst_ends(unsigned nooo)
 	static const char again[] = "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
 				    "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh";
 	const uint32_t end = 1105 + nooo;
-	struct seg s[48] = {
-		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
-		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "GET ", false },
-		{ 0x10, 7001, 1005, "", true },
-	};
+	struct seg s[48] = { GET_OPENED };
 	size_t k = 5;
 
 	for (unsigned i = 0; i < nooo; i++)
@@ -1595,11 +1588,7 @@ static const char fill[] = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
  */
 static bool resync_ack_below_held(void)
 {
-	struct seg s[48] = {
-		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
-		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "GET ", false },
-		{ 0x10, 7001, 1005, "", true },
-	};
+	struct seg s[48] = { GET_OPENED };
 	size_t k = 5;
 
 	for (unsigned i = 0; i < 33; i++)
@@ -1625,11 +1614,7 @@ static bool resync_ack_below_held(void)
  */
 static bool resync_past_fin_holds(void)
 {
-	struct seg s[48] = {
-		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
-		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "GET ", false },
-		{ 0x10, 7001, 1005, "", true },
-	};
+	struct seg s[48] = { GET_OPENED };
 	size_t k = 5;
 
 	for (unsigned i = 0; i < 33; i++)
@@ -1660,11 +1645,7 @@ static const char hole100[] = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
 static bool resync_sack_rst_holds(void)
 {
 	static const uint32_t blk[] = { 1300, 1200, 1210, 1220 };
-	struct seg s[56] = {
-		{ 0x02, 1000, 0, "", false },	{ 0x12, 7000, 1001, "", true },
-		{ 0x10, 1001, 7001, "", false }, { 0x18, 1001, 7001, "GET ", false },
-		{ 0x10, 7001, 1005, "", true },
-	};
+	struct seg s[56] = { GET_OPENED };
 	size_t k = 5;
 
 	for (unsigned i = 0; i < 33; i++)
